@@ -1,0 +1,593 @@
+//! The flow table: a seeded hash map from a direction-independent 5-tuple to
+//! slots kept in least-recently-used order.
+
+use crate::reassembly::{Segment, StreamState};
+use foldhash::fast::RandomState;
+use model::{Direction, Endpoint, FlowInfo, MacAddr, Timestamp, Transport};
+use std::net::IpAddr;
+
+const NIL: u32 = u32::MAX;
+
+/// Limits and timeouts of a flow table.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowConfig {
+    /// Most flows tracked at once; the least recently used is evicted beyond.
+    pub max_flows: usize,
+    /// Out-of-order bytes buffered per direction of a TCP flow.
+    pub max_ooo_bytes: usize,
+    /// Idle timeout of TCP flows, in seconds of packet time.
+    pub tcp_timeout_secs: i64,
+    /// Idle timeout of UDP flows.
+    pub udp_timeout_secs: i64,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig { max_flows: 262_144, max_ooo_bytes: 64 * 1024, tcp_timeout_secs: 300, udp_timeout_secs: 60 }
+    }
+}
+
+/// TCP header fields the table needs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TcpFlags {
+    /// Sequence number.
+    pub seq: u32,
+    /// Flag bits: FIN=1 SYN=2 RST=4 PSH=8 ACK=16.
+    pub flags: u8,
+}
+
+impl TcpFlags {
+    const FIN: u8 = 1;
+    const SYN: u8 = 2;
+    const RST: u8 = 4;
+    const ACK: u8 = 16;
+}
+
+/// The parts of a decoded packet the flow table uses. Borrows the payload.
+#[derive(Debug, Clone, Copy)]
+pub struct PacketView<'a> {
+    /// Capture time.
+    pub ts: Timestamp,
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// Source MAC, if the link has one.
+    pub src_mac: Option<MacAddr>,
+    /// Destination MAC.
+    pub dst_mac: Option<MacAddr>,
+    /// Outer VLAN id.
+    pub vlan: Option<u16>,
+    /// TCP or UDP.
+    pub transport: Transport,
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// TCP fields (None for UDP).
+    pub tcp: Option<TcpFlags>,
+    /// Transport payload.
+    pub payload: &'a [u8],
+}
+
+/// Why a flow ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// FIN in both directions, or RST.
+    Closed,
+    /// Idle longer than the timeout.
+    Timeout,
+    /// Evicted to make room (table full).
+    Evicted,
+    /// The input ended.
+    EndOfInput,
+}
+
+impl CloseReason {
+    /// snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::Closed => "closed",
+            CloseReason::Timeout => "timeout",
+            CloseReason::Evicted => "evicted",
+            CloseReason::EndOfInput => "end_of_input",
+        }
+    }
+}
+
+/// Counters of one flow.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FlowCounters {
+    /// First packet time.
+    pub start: Timestamp,
+    /// Last packet time.
+    pub last: Timestamp,
+    /// Payload bytes from the originator.
+    pub orig_bytes: u64,
+    /// Payload bytes from the responder.
+    pub resp_bytes: u64,
+    /// Packets from the originator.
+    pub orig_pkts: u64,
+    /// Packets from the responder.
+    pub resp_pkts: u64,
+    /// The responder answered.
+    pub established: bool,
+}
+
+/// What the table tells its caller about a flow.
+#[derive(Debug)]
+pub enum FlowUpdate<'a> {
+    /// In-order bytes: reassembled TCP, or exactly one UDP datagram.
+    Data {
+        /// Which way the bytes travel.
+        dir: Direction,
+        /// The bytes (borrowed from the packet or the reassembly buffer).
+        bytes: &'a [u8],
+    },
+    /// Bytes that will never arrive.
+    Gap {
+        /// Which way.
+        dir: Direction,
+        /// How many bytes are missing.
+        len: u64,
+    },
+    /// The flow ended; it will not be reported again.
+    Closed {
+        /// Why.
+        reason: CloseReason,
+        /// Final counters.
+        counters: FlowCounters,
+    },
+}
+
+/// Table-wide counters.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FlowStats {
+    /// Flows created.
+    pub created: u64,
+    /// Flows evicted because the table was full.
+    pub evicted: u64,
+    /// Flows expired by idle timeout.
+    pub timed_out: u64,
+    /// Flows closed by FIN/RST.
+    pub closed: u64,
+    /// Bytes declared lost in TCP gaps.
+    pub gap_bytes: u64,
+    /// Most flows held at once.
+    pub peak_flows: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    a: [u8; 16],
+    b: [u8; 16],
+    pa: u16,
+    pb: u16,
+    proto: u8,
+    vlan: u16,
+}
+
+fn ip_bytes(ip: IpAddr) -> [u8; 16] {
+    match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        IpAddr::V6(v6) => v6.octets(),
+    }
+}
+
+impl Key {
+    fn of(p: &PacketView<'_>) -> Key {
+        let s = (ip_bytes(p.src), p.src_port);
+        let d = (ip_bytes(p.dst), p.dst_port);
+        let (lo, hi) = if s <= d { (s, d) } else { (d, s) };
+        Key { a: lo.0, b: hi.0, pa: lo.1, pb: hi.1, proto: p.transport as u8, vlan: p.vlan.unwrap_or(0) }
+    }
+}
+
+struct Slot<S> {
+    key: Key,
+    info: FlowInfo,
+    counters: FlowCounters,
+    streams: [StreamState; 2],
+    /// The flow was reported closed; the slot lingers to absorb stray packets.
+    closed: bool,
+    prev: u32,
+    next: u32,
+    state: S,
+}
+
+/// Tracks flows and reassembles TCP. Generic over per-flow caller state `S`.
+pub struct FlowTable<S> {
+    cfg: FlowConfig,
+    map: hashbrown::HashMap<Key, u32, RandomState>,
+    slots: Vec<Slot<S>>,
+    free: Vec<u32>,
+    /// Most recently used.
+    head: u32,
+    /// Least recently used.
+    tail: u32,
+    now: Timestamp,
+    next_id: u64,
+    stats: FlowStats,
+}
+
+/// Ports that identify the server side of a flow even when both ports are high.
+const SERVER_PORTS: &[u16] = &[
+    104, 2575, 11112, 8080, 8443, 8000, 8008, 8888, 3389, 5432, 3306, 1433, 1883, 8883, 5353, 5683, 6661, 9100, 4242,
+];
+
+fn looks_like_server(port: u16, other: u16) -> bool {
+    (port < 1024 && other >= 1024) || (SERVER_PORTS.contains(&port) && !SERVER_PORTS.contains(&other))
+}
+
+impl<S: Default> FlowTable<S> {
+    /// Creates an empty table. `id_base` offsets flow ids so several tables
+    /// (one per worker) produce distinct ids.
+    pub fn new(cfg: FlowConfig, id_base: u64) -> Self {
+        let cap = cfg.max_flows.min(1 << 16);
+        FlowTable {
+            cfg,
+            map: hashbrown::HashMap::with_capacity_and_hasher(cap, RandomState::default()),
+            slots: Vec::with_capacity(cap),
+            free: Vec::new(),
+            head: NIL,
+            tail: NIL,
+            now: Timestamp(i64::MIN),
+            next_id: id_base,
+            stats: FlowStats::default(),
+        }
+    }
+
+    /// Table-wide counters.
+    pub fn stats(&self) -> FlowStats {
+        self.stats
+    }
+
+    /// Flows currently tracked.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when no flow is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Feeds one packet; `f` sees in-order data, gaps and closes.
+    pub fn push(&mut self, p: &PacketView<'_>, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) {
+        if p.ts > self.now {
+            self.now = p.ts;
+        }
+        let key = Key::of(p);
+        let idx = match self.map.get(&key) {
+            Some(&i) => {
+                let tcp_syn = p.tcp.is_some_and(|t| t.flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN);
+                if tcp_syn && self.slots[i as usize].closed {
+                    // Port reuse after a close: start over.
+                    self.remove(i, None, f);
+                    self.create(key, p, f)
+                } else {
+                    self.touch(i);
+                    i
+                }
+            }
+            None => self.create(key, p, f),
+        };
+        self.update(idx, p, f);
+    }
+
+    /// Expires flows idle for longer than their timeout (packet time).
+    pub fn expire(&mut self, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) {
+        while self.tail != NIL {
+            let s = &self.slots[self.tail as usize];
+            let timeout = match s.info.transport {
+                Transport::Tcp if s.closed => 5,
+                Transport::Tcp => self.cfg.tcp_timeout_secs,
+                Transport::Udp => self.cfg.udp_timeout_secs,
+            };
+            if self.now.micros_since(s.counters.last) <= timeout * 1_000_000 {
+                break;
+            }
+            if !s.closed {
+                self.stats.timed_out += 1;
+            }
+            self.remove(self.tail, Some(CloseReason::Timeout), f);
+        }
+    }
+
+    /// Ends every flow (end of input).
+    pub fn flush(&mut self, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) {
+        while self.tail != NIL {
+            self.remove(self.tail, Some(CloseReason::EndOfInput), f);
+        }
+    }
+
+    fn create(&mut self, key: Key, p: &PacketView<'_>, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) -> u32 {
+        if self.map.len() >= self.cfg.max_flows.max(1) {
+            self.stats.evicted += 1;
+            self.remove(self.tail, Some(CloseReason::Evicted), f);
+        }
+        let src = Endpoint { ip: p.src, port: p.src_port, mac: p.src_mac };
+        let dst = Endpoint { ip: p.dst, port: p.dst_port, mac: p.dst_mac };
+        let src_is_client = match p.tcp {
+            Some(t) if t.flags & TcpFlags::SYN != 0 => t.flags & TcpFlags::ACK == 0,
+            _ => !looks_like_server(p.src_port, p.dst_port),
+        };
+        let (client, server) = if src_is_client { (src, dst) } else { (dst, src) };
+        self.next_id += 1;
+        let info = FlowInfo { id: self.next_id, transport: p.transport, client, server, vlan: p.vlan };
+        let slot = Slot {
+            key,
+            info,
+            counters: FlowCounters { start: p.ts, last: p.ts, ..Default::default() },
+            streams: Default::default(),
+            closed: false,
+            prev: NIL,
+            next: NIL,
+            state: S::default(),
+        };
+        let idx = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = slot;
+                i
+            }
+            None => {
+                self.slots.push(slot);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.map.insert(key, idx);
+        self.link_front(idx);
+        self.stats.created += 1;
+        self.stats.peak_flows = self.stats.peak_flows.max(self.map.len() as u64);
+        idx
+    }
+
+    fn update(&mut self, idx: u32, p: &PacketView<'_>, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) {
+        let max_ooo = self.cfg.max_ooo_bytes;
+        let slot = &mut self.slots[idx as usize];
+        let dir = if p.src == slot.info.client.ip && p.src_port == slot.info.client.port {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        };
+        let c = &mut slot.counters;
+        if p.ts > c.last {
+            c.last = p.ts;
+        }
+        match dir {
+            Direction::ToServer => {
+                c.orig_pkts += 1;
+                c.orig_bytes += p.payload.len() as u64;
+                if slot.info.client.mac.is_none() {
+                    slot.info.client.mac = p.src_mac;
+                }
+            }
+            Direction::ToClient => {
+                c.resp_pkts += 1;
+                c.resp_bytes += p.payload.len() as u64;
+                c.established = true;
+                if slot.info.server.mac.is_none() {
+                    slot.info.server.mac = p.src_mac;
+                }
+            }
+        }
+        if slot.closed {
+            return;
+        }
+        let Slot { info, streams, state, .. } = slot;
+        let mut gap_bytes = 0;
+        match p.tcp {
+            None => {
+                if !p.payload.is_empty() {
+                    f(info, state, FlowUpdate::Data { dir, bytes: p.payload });
+                }
+            }
+            Some(t) => {
+                let st = &mut streams[(dir == Direction::ToClient) as usize];
+                let mut seq = t.seq;
+                if t.flags & TcpFlags::SYN != 0 {
+                    st.set_isn(t.seq.wrapping_add(1));
+                    seq = seq.wrapping_add(1);
+                }
+                st.push(seq, p.payload, max_ooo, &mut |s| match s {
+                    Segment::Data(bytes) => f(info, state, FlowUpdate::Data { dir, bytes }),
+                    Segment::Gap(len) => {
+                        gap_bytes += len;
+                        f(info, state, FlowUpdate::Gap { dir, len })
+                    }
+                });
+                if t.flags & TcpFlags::FIN != 0 {
+                    st.fin = true;
+                }
+                let done = t.flags & TcpFlags::RST != 0 || (streams[0].fin && streams[1].fin);
+                self.stats.gap_bytes += gap_bytes;
+                if done {
+                    self.stats.closed += 1;
+                    self.close(idx, CloseReason::Closed, f);
+                }
+                return;
+            }
+        }
+        self.stats.gap_bytes += gap_bytes;
+    }
+
+    /// Flushes reassembly buffers and reports the close, keeping the slot.
+    fn close(&mut self, idx: u32, reason: CloseReason, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) {
+        let slot = &mut self.slots[idx as usize];
+        if slot.closed {
+            return;
+        }
+        slot.closed = true;
+        let Slot { info, streams, state, counters, .. } = slot;
+        for (i, st) in streams.iter_mut().enumerate() {
+            let dir = if i == 0 { Direction::ToServer } else { Direction::ToClient };
+            st.flush(&mut |s| match s {
+                Segment::Data(bytes) => f(info, state, FlowUpdate::Data { dir, bytes }),
+                Segment::Gap(len) => f(info, state, FlowUpdate::Gap { dir, len }),
+            });
+        }
+        f(info, state, FlowUpdate::Closed { reason, counters: *counters });
+        // Free per-flow caller state and buffers now; the slot only lingers as a tombstone.
+        *state = S::default();
+        *streams = Default::default();
+    }
+
+    fn remove(&mut self, idx: u32, reason: Option<CloseReason>, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) {
+        if idx == NIL {
+            return;
+        }
+        if let Some(r) = reason {
+            self.close(idx, r, f);
+        }
+        self.unlink(idx);
+        let key = self.slots[idx as usize].key;
+        self.map.remove(&key);
+        self.slots[idx as usize].state = S::default();
+        self.free.push(idx);
+    }
+
+    fn touch(&mut self, idx: u32) {
+        if self.head != idx {
+            self.unlink(idx);
+            self.link_front(idx);
+        }
+    }
+
+    fn link_front(&mut self, idx: u32) {
+        let old = self.head;
+        {
+            let s = &mut self.slots[idx as usize];
+            s.prev = NIL;
+            s.next = old;
+        }
+        if old != NIL {
+            self.slots[old as usize].prev = idx;
+        } else {
+            self.tail = idx;
+        }
+        self.head = idx;
+    }
+
+    fn unlink(&mut self, idx: u32) {
+        let (prev, next) = {
+            let s = &self.slots[idx as usize];
+            (s.prev, s.next)
+        };
+        if prev != NIL {
+            self.slots[prev as usize].next = next;
+        } else {
+            self.head = next;
+        }
+        if next != NIL {
+            self.slots[next as usize].prev = prev;
+        } else {
+            self.tail = prev;
+        }
+        let s = &mut self.slots[idx as usize];
+        s.prev = NIL;
+        s.next = NIL;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn pkt(src: u8, sp: u16, dst: u8, dp: u16, ts: i64, tcp: Option<TcpFlags>, payload: &[u8]) -> PacketView<'_> {
+        PacketView {
+            ts: Timestamp(ts * 1_000_000),
+            src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, src)),
+            dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, dst)),
+            src_mac: None,
+            dst_mac: None,
+            vlan: None,
+            transport: if tcp.is_some() { Transport::Tcp } else { Transport::Udp },
+            src_port: sp,
+            dst_port: dp,
+            tcp,
+            payload,
+        }
+    }
+
+    #[derive(Default)]
+    struct Seen(Vec<u8>, Vec<u8>, u32);
+
+    fn collect(t: &mut FlowTable<Seen>, p: &PacketView<'_>, log: &mut Vec<String>) {
+        t.push(p, &mut |info, s, u| match u {
+            FlowUpdate::Data { dir: Direction::ToServer, bytes } => s.0.extend_from_slice(bytes),
+            FlowUpdate::Data { dir: Direction::ToClient, bytes } => s.1.extend_from_slice(bytes),
+            FlowUpdate::Gap { .. } => s.2 += 1,
+            FlowUpdate::Closed { reason, counters } => log.push(format!(
+                "{} {}->{} {} {}/{} {:?} {:?}",
+                info.id,
+                info.client.port,
+                info.server.port,
+                reason.as_str(),
+                counters.orig_pkts,
+                counters.resp_pkts,
+                String::from_utf8_lossy(&s.0),
+                String::from_utf8_lossy(&s.1)
+            )),
+        });
+    }
+
+    fn tcp(seq: u32, flags: u8) -> Option<TcpFlags> {
+        Some(TcpFlags { seq, flags })
+    }
+
+    #[test]
+    fn tcp_session_with_handshake_and_fin() {
+        let mut t = FlowTable::<Seen>::new(FlowConfig::default(), 0);
+        let mut log = vec![];
+        // SYN-ACK seen first still orients the client correctly.
+        collect(&mut t, &pkt(2, 2575, 1, 40000, 1, tcp(900, 0x12), b""), &mut log);
+        collect(&mut t, &pkt(1, 40000, 2, 2575, 1, tcp(100, 0x10), b"hel"), &mut log);
+        collect(&mut t, &pkt(1, 40000, 2, 2575, 1, tcp(103, 0x18), b"lo"), &mut log);
+        collect(&mut t, &pkt(2, 2575, 1, 40000, 2, tcp(901, 0x18), b"ok"), &mut log);
+        collect(&mut t, &pkt(1, 40000, 2, 2575, 2, tcp(105, 0x11), b""), &mut log);
+        collect(&mut t, &pkt(2, 2575, 1, 40000, 2, tcp(903, 0x11), b""), &mut log);
+        assert_eq!(log, vec![r#"1 40000->2575 closed 3/3 "hello" "ok""#]);
+        // A stray ACK after close does not create a new flow.
+        collect(&mut t, &pkt(1, 40000, 2, 2575, 3, tcp(106, 0x10), b""), &mut log);
+        assert_eq!(t.stats().created, 1);
+    }
+
+    #[test]
+    fn eviction_keeps_table_bounded() {
+        let cfg = FlowConfig { max_flows: 10, ..Default::default() };
+        let mut t = FlowTable::<Seen>::new(cfg, 0);
+        let mut log = vec![];
+        for i in 0..1000u16 {
+            collect(&mut t, &pkt(1, 1000 + i, 2, 53, 1, None, b"q"), &mut log);
+            assert!(t.len() <= 10);
+        }
+        assert_eq!(t.stats().evicted, 990);
+        assert_eq!(log.len(), 990);
+        assert!(log[0].contains("evicted"));
+    }
+
+    #[test]
+    fn idle_flows_expire() {
+        let mut t = FlowTable::<Seen>::new(FlowConfig::default(), 0);
+        let mut log = vec![];
+        collect(&mut t, &pkt(1, 5000, 2, 53, 1, None, b"q"), &mut log);
+        collect(&mut t, &pkt(3, 5000, 2, 53, 100, None, b"q"), &mut log);
+        t.expire(&mut |_, _, u| {
+            if let FlowUpdate::Closed { reason, .. } = u {
+                log.push(reason.as_str().to_string())
+            }
+        });
+        assert_eq!(log, vec!["timeout"]);
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn udp_orientation_prefers_well_known_port() {
+        let mut t = FlowTable::<Seen>::new(FlowConfig::default(), 0);
+        let mut log = vec![];
+        collect(&mut t, &pkt(2, 53, 1, 40000, 1, None, b"answer"), &mut log);
+        t.flush(&mut |info, _, _| log.push(format!("{}", info.server.port)));
+        assert_eq!(log, vec!["53"]);
+    }
+}

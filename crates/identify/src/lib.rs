@@ -1,0 +1,25 @@
+//! Device identification.
+//!
+//! Two steps, both pure:
+//! 1. [`Observer`] turns [`model::Event`]s into [`Fact`]s about *endpoints*
+//!    (a MAC, an IP, or both), aggregated and bounded: each distinct
+//!    (endpoint, kind, value) is kept once with first/last time, a count and the
+//!    evidence (packet time and flow) of its first sighting.
+//! 2. [`build_inventory`] groups facts into [`Device`]s (one per MAC, or per IP
+//!    where no usable MAC is seen, e.g. behind a router or on raw-IP links),
+//!    looks the vendor up in the IEEE OUI registry and classifies each device
+//!    with a confidence and the reasons behind it.
+//!
+//! Facts are the unit of storage: several captures append facts, and the
+//! inventory is rebuilt from all of them.
+
+mod classify;
+mod device;
+mod facts;
+mod observe;
+pub mod oui;
+
+pub use classify::{Category, Reason};
+pub use device::{build_inventory, Device};
+pub use facts::{EndpointKey, Fact, FactKind};
+pub use observe::{Observer, ObserverLimits};

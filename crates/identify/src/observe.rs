@@ -1,0 +1,523 @@
+//! Records to facts, aggregated per endpoint with hard limits.
+
+use crate::facts::{EndpointKey, Fact, FactKind};
+use foldhash::fast::RandomState;
+use model::records::{DicomPdu, NeighborProtocol, PasswordClass};
+use model::{Direction, Endpoint, Event, FlowInfo, MacAddr, Record, Timestamp};
+use std::net::IpAddr;
+
+/// Bounds on what an [`Observer`] keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct ObserverLimits {
+    /// Distinct endpoints tracked; facts about further endpoints are dropped and counted.
+    pub max_endpoints: usize,
+    /// Distinct facts kept per endpoint.
+    pub max_facts_per_endpoint: usize,
+    /// Distinct facts of one kind kept per endpoint (peers, DNS queries...).
+    pub max_per_kind: usize,
+}
+
+impl Default for ObserverLimits {
+    fn default() -> Self {
+        ObserverLimits { max_endpoints: 200_000, max_facts_per_endpoint: 512, max_per_kind: 64 }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Stat {
+    source: &'static str,
+    first: Timestamp,
+    last: Timestamp,
+    count: u64,
+    evidence: String,
+}
+
+type FactMap = hashbrown::HashMap<(FactKind, String), Stat, RandomState>;
+
+#[derive(Default)]
+struct EndpointFacts {
+    facts: FactMap,
+    per_kind: hashbrown::HashMap<FactKind, u32, RandomState>,
+}
+
+/// Aggregates facts from events. One per worker; merge with [`Observer::merge`].
+#[derive(Default)]
+pub struct Observer {
+    limits: ObserverLimits,
+    /// Reused buffer for fact values built per flow (no allocation when the fact is known).
+    scratch: String,
+    endpoints: hashbrown::HashMap<EndpointKey, EndpointFacts, RandomState>,
+    dropped: u64,
+}
+
+fn usable_mac(mac: Option<MacAddr>) -> Option<MacAddr> {
+    mac.filter(|m| !m.is_zero() && !m.is_multicast())
+}
+
+fn key_of(ep: &Endpoint) -> EndpointKey {
+    EndpointKey { mac: usable_mac(ep.mac), ip: Some(ep.ip) }
+}
+
+fn flow_evidence(f: &FlowInfo) -> String {
+    let fmt = |e: &Endpoint| match e.ip {
+        IpAddr::V6(v6) => format!("[{v6}]:{}", e.port),
+        IpAddr::V4(v4) => format!("{v4}:{}", e.port),
+    };
+    format!("flow {} {} -> {}/{}", f.id, fmt(&f.client), fmt(&f.server), f.transport.as_str())
+}
+
+/// Which endpoints of a flow sent / received a message travelling in `dir`.
+fn sender_receiver(f: &FlowInfo, dir: Option<Direction>) -> (EndpointKey, EndpointKey) {
+    match dir.unwrap_or(Direction::ToServer) {
+        Direction::ToServer => (key_of(&f.client), key_of(&f.server)),
+        Direction::ToClient => (key_of(&f.server), key_of(&f.client)),
+    }
+}
+
+fn pw(p: PasswordClass) -> &'static str {
+    match p {
+        PasswordClass::None => "none",
+        PasswordClass::Empty => "empty",
+        PasswordClass::Default => "default",
+        PasswordClass::Other => "other",
+    }
+}
+
+fn is_routable_public(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => !(v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified()),
+        IpAddr::V6(v6) => {
+            let s = v6.segments()[0];
+            !(v6.is_loopback() || v6.is_multicast() || v6.is_unspecified() || (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+impl Observer {
+    /// Creates an observer with the given limits.
+    pub fn new(limits: ObserverLimits) -> Self {
+        Observer { limits, scratch: String::new(), endpoints: Default::default(), dropped: 0 }
+    }
+
+    /// Facts dropped because a limit was reached.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Endpoints tracked.
+    pub fn endpoints(&self) -> usize {
+        self.endpoints.len()
+    }
+
+    /// Adds one fact.
+    pub fn add(&mut self, ep: EndpointKey, kind: FactKind, value: &str, source: &'static str, ts: Timestamp, evidence: &dyn Fn() -> String) {
+        if value.is_empty() || (ep.mac.is_none() && ep.ip.is_none()) {
+            return;
+        }
+        let limits = self.limits;
+        let n = self.endpoints.len();
+        let entry = match self.endpoints.get_mut(&ep) {
+            Some(e) => e,
+            None if n >= limits.max_endpoints => {
+                self.dropped += 1;
+                return;
+            }
+            None => self.endpoints.entry(ep).or_default(),
+        };
+        // Lookup without allocating the key when the fact is known (the common case).
+        if let Some(stat) = entry.facts.get_mut(&Query(kind, value)) {
+            bump(stat, ts);
+            return;
+        }
+        // Check the limits before allocating anything for the new fact.
+        let per_kind = entry.per_kind.entry(kind).or_default();
+        if entry.facts.len() >= limits.max_facts_per_endpoint || *per_kind as usize >= limits.max_per_kind {
+            self.dropped += 1;
+            return;
+        }
+        *per_kind += 1;
+        entry.facts.insert((kind, value.to_string()), Stat { source, first: ts, last: ts, count: 1, evidence: evidence() });
+    }
+
+    /// Extracts facts from one event.
+    pub fn observe(&mut self, ev: &Event) {
+        let ts = ev.ts;
+        let flow = ev.flow.as_ref();
+        let ev_flow = || flow.map(flow_evidence).unwrap_or_default();
+        match &ev.record {
+            Record::Conn(c) => {
+                let Some(f) = flow else { return };
+                let (client, server) = (key_of(&f.client), key_of(&f.server));
+                use std::fmt::Write as _;
+                let service = c.service.first().map(|s| s.as_ref()).unwrap_or("");
+                let port = f.server.port;
+                let mut scratch = std::mem::take(&mut self.scratch);
+                // Ephemeral-port flows without a recognised protocol say little about the server.
+                if c.established && (!service.is_empty() || port < 49152) {
+                    scratch.clear();
+                    let _ = write!(scratch, "{}/{}/{}", if service.is_empty() { "unknown" } else { service }, f.transport.as_str(), port);
+                    self.add(server, FactKind::ServiceOffered, &scratch, "conn", c.start, &ev_flow);
+                    self.add(client, FactKind::ServiceUsed, &scratch, "conn", c.start, &ev_flow);
+                }
+                if c.established || c.orig_bytes > 0 {
+                    scratch.clear();
+                    let _ = write!(scratch, "{}", f.server.ip);
+                    self.add(client, FactKind::Peer, &scratch, "conn", c.start, &ev_flow);
+                    scratch.clear();
+                    let _ = write!(scratch, "{}", f.client.ip);
+                    self.add(server, FactKind::Peer, &scratch, "conn", c.start, &ev_flow);
+                }
+                self.scratch = scratch;
+            }
+            Record::Hl7(h) => {
+                let Some(f) = flow else { return };
+                let (sender, receiver) = sender_receiver(f, h.direction);
+                self.add(sender, FactKind::Role, "hl7-sender", "hl7", ts, &ev_flow);
+                self.add(receiver, FactKind::Role, "hl7-receiver", "hl7", ts, &ev_flow);
+                let app = |a: &Option<String>, fac: &Option<String>| match (a.as_deref(), fac.as_deref()) {
+                    (None, None) => String::new(),
+                    (a, f) => format!("{}^{}", a.unwrap_or(""), f.unwrap_or("")),
+                };
+                let (s, r) = (app(&h.sending_application, &h.sending_facility), app(&h.receiving_application, &h.receiving_facility));
+                self.add(sender, FactKind::Hl7Application, &s, "hl7", ts, &ev_flow);
+                self.add(receiver, FactKind::Hl7Application, &r, "hl7", ts, &ev_flow);
+                if let Some(t) = &h.message_type {
+                    self.add(sender, FactKind::Hl7MessageType, t, "hl7", ts, &ev_flow);
+                }
+                if h.carries_phi {
+                    self.add(sender, FactKind::CleartextPhi, "hl7", "hl7", ts, &ev_flow);
+                    self.add(receiver, FactKind::CleartextPhi, "hl7", "hl7", ts, &ev_flow);
+                }
+            }
+            Record::Dicom(d) => {
+                let Some(f) = flow else { return };
+                let (scu, scp) = (key_of(&f.client), key_of(&f.server));
+                let imp = |d: &model::records::DicomRecord| match (&d.implementation_version, &d.implementation_class_uid) {
+                    (Some(v), Some(u)) => format!(" impl={v} ({u})"),
+                    (Some(v), None) => format!(" impl={v}"),
+                    (None, Some(u)) => format!(" impl={u}"),
+                    (None, None) => String::new(),
+                };
+                match d.pdu {
+                    DicomPdu::AssociateRq => {
+                        self.add(scu, FactKind::Role, "dicom-scu", "dicom", ts, &ev_flow);
+                        self.add(scp, FactKind::Role, "dicom-scp", "dicom", ts, &ev_flow);
+                        if let Some(ae) = &d.calling_ae {
+                            self.add(scu, FactKind::AeTitle, ae, "dicom", ts, &ev_flow);
+                            self.add(scu, FactKind::Application, &format!("dicom-scu AE={ae}{}", imp(d)), "dicom", ts, &ev_flow);
+                        }
+                        if let Some(ae) = &d.called_ae {
+                            self.add(scp, FactKind::AeTitle, ae, "dicom", ts, &ev_flow);
+                        }
+                        for sop in &d.abstract_syntaxes {
+                            self.add(scu, FactKind::SopClass, sop, "dicom", ts, &ev_flow);
+                        }
+                        if let Some(v) = &d.implementation_version {
+                            self.add(scu, FactKind::Software, v, "dicom", ts, &ev_flow);
+                        }
+                    }
+                    DicomPdu::AssociateAc => {
+                        if let Some(ae) = &d.called_ae {
+                            self.add(scp, FactKind::Application, &format!("dicom-scp AE={ae} port={}{}", f.server.port, imp(d)), "dicom", ts, &ev_flow);
+                        }
+                        for sop in &d.abstract_syntaxes {
+                            self.add(scp, FactKind::SopClass, sop, "dicom", ts, &ev_flow);
+                        }
+                        if let Some(v) = &d.implementation_version {
+                            self.add(scp, FactKind::Software, v, "dicom", ts, &ev_flow);
+                        }
+                    }
+                    DicomPdu::AssociateRj => {
+                        let ae = d.called_ae.as_deref().unwrap_or("?");
+                        self.add(scp, FactKind::Application, &format!("dicom-scp AE={ae} port={} (rejects associations)", f.server.port), "dicom", ts, &ev_flow);
+                    }
+                    _ => {}
+                }
+                if d.pdata_bytes > 0 {
+                    self.add(scu, FactKind::CleartextPhi, "dicom", "dicom", ts, &ev_flow);
+                    self.add(scp, FactKind::CleartextPhi, "dicom", "dicom", ts, &ev_flow);
+                }
+            }
+            Record::Dhcp(d) => {
+                let Some(mac) = usable_mac(d.client_mac) else { return };
+                let ep = EndpointKey { mac: Some(mac), ip: None };
+                let ev_dhcp = || format!("dhcp {} xid={:08x} from {}", d.msg_type, d.xid, mac);
+                let from_client = matches!(d.msg_type.as_str(), "DISCOVER" | "REQUEST" | "INFORM" | "RELEASE" | "DECLINE");
+                if from_client {
+                    self.add(ep, FactKind::Role, "dhcp-client", "dhcp", ts, &ev_dhcp);
+                    for (kind, v) in [
+                        (FactKind::Hostname, &d.hostname),
+                        (FactKind::Hostname, &d.client_fqdn),
+                        (FactKind::DhcpVendorClass, &d.vendor_class),
+                        (FactKind::DhcpFingerprint, &d.param_request_list),
+                        (FactKind::MudUrl, &d.mud_url),
+                    ] {
+                        if let Some(v) = v {
+                            self.add(ep, kind, v, "dhcp", ts, &ev_dhcp);
+                        }
+                    }
+                    if let Some(ip) = d.client_addr.or(d.requested_addr) {
+                        self.add(ep, FactKind::Ip, &ip.to_string(), "dhcp", ts, &ev_dhcp);
+                    }
+                } else if d.msg_type == "ACK" {
+                    if let Some(ip) = d.assigned_addr {
+                        self.add(ep, FactKind::Ip, &ip.to_string(), "dhcp", ts, &ev_dhcp);
+                    }
+                }
+                if let Some(f) = flow {
+                    if !from_client {
+                        let server = if f.server.port == 67 { &f.server } else { &f.client };
+                        self.add(key_of(server), FactKind::Role, "dhcp-server", "dhcp", ts, &ev_flow);
+                    }
+                }
+            }
+            Record::Dns(d) => {
+                let Some(f) = flow else { return };
+                if d.flavor == "mdns" || d.flavor == "llmnr" {
+                    // The responder announces its own names and services.
+                    if !d.is_response {
+                        return;
+                    }
+                    let responder = if f.server.port == 5353 && f.client.port == 5353 { key_of(&f.client) } else { key_of(&f.server) };
+                    let responder_ip = responder.ip.map(|i| i.to_string()).unwrap_or_default();
+                    for a in &d.answers {
+                        match a.rtype.as_str() {
+                            "A" | "AAAA" if a.data == responder_ip => {
+                                let name = a.name.trim_end_matches('.').trim_end_matches(".local");
+                                self.add(responder, FactKind::Hostname, name, "mdns", ts, &ev_flow);
+                            }
+                            "PTR" if a.name.starts_with('_') => {
+                                let svc = a.name.trim_end_matches('.').trim_end_matches(".local");
+                                self.add(responder, FactKind::MdnsService, svc, "mdns", ts, &ev_flow);
+                            }
+                            "TXT" => {
+                                for kv in a.data.split(' ') {
+                                    let (k, v) = kv.split_once('=').unwrap_or(("", ""));
+                                    match k.to_ascii_lowercase().as_str() {
+                                        "md" | "model" | "ty" | "product" | "usb_mdl" => self.add(responder, FactKind::Model, v.trim_matches(['(', ')']), "mdns", ts, &ev_flow),
+                                        "mf" | "manufacturer" | "usb_mfg" => self.add(responder, FactKind::Manufacturer, v, "mdns", ts, &ev_flow),
+                                        "fv" | "fw" | "firmware" | "fwvers" | "srcvers" => self.add(responder, FactKind::Firmware, v, "mdns", ts, &ev_flow),
+                                        _ => {}
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                } else if !d.is_response {
+                    if let Some(q) = &d.query {
+                        self.add(key_of(&f.client), FactKind::DnsQuery, q, "dns", ts, &ev_flow);
+                    }
+                    self.add(key_of(&f.server), FactKind::Role, "dns-server", "dns", ts, &ev_flow);
+                }
+            }
+            Record::Neighbor(n) => {
+                let ep = EndpointKey { mac: usable_mac(Some(n.src_mac)), ip: None };
+                if ep.mac.is_none() {
+                    return;
+                }
+                let proto = match n.protocol {
+                    NeighborProtocol::Lldp => "lldp",
+                    NeighborProtocol::Cdp => "cdp",
+                };
+                let ev_n = || format!("{proto} frame from {}", n.src_mac);
+                for (kind, v) in [
+                    (FactKind::Hostname, &n.system_name),
+                    (FactKind::Software, &n.system_description),
+                    (FactKind::Model, &n.platform),
+                    (FactKind::Manufacturer, &n.manufacturer),
+                    (FactKind::Firmware, &n.firmware),
+                    (FactKind::Software, &n.software),
+                    (FactKind::Serial, &n.serial),
+                    (FactKind::MudUrl, &n.mud_url),
+                ] {
+                    if let Some(v) = v {
+                        self.add(ep, kind, v, proto, ts, &ev_n);
+                    }
+                }
+                for c in &n.capabilities {
+                    self.add(ep, FactKind::Capability, c, proto, ts, &ev_n);
+                }
+                for a in &n.mgmt_addrs {
+                    if a.parse::<IpAddr>().is_ok() {
+                        self.add(ep, FactKind::Ip, a, proto, ts, &ev_n);
+                    }
+                }
+            }
+            Record::Http(h) => {
+                let Some(f) = flow else { return };
+                let (client, server) = (key_of(&f.client), key_of(&f.server));
+                if let Some(ua) = &h.user_agent {
+                    self.add(client, FactKind::Software, ua, "http", ts, &ev_flow);
+                }
+                if let Some(s) = &h.server {
+                    self.add(server, FactKind::Software, s, "http", ts, &ev_flow);
+                }
+                self.add(server, FactKind::Role, "http-server", "http", ts, &ev_flow);
+                if let Some(u) = &h.basic_auth_user {
+                    let cls = pw(h.basic_auth_password.unwrap_or(PasswordClass::None));
+                    let v = format!("http-basic user={u} password={cls}");
+                    self.add(server, FactKind::CleartextCredential, &v, "http", ts, &ev_flow);
+                    self.add(client, FactKind::CleartextCredential, &v, "http", ts, &ev_flow);
+                }
+            }
+            Record::Tls(t) => {
+                let Some(f) = flow else { return };
+                let (client, server) = (key_of(&f.client), key_of(&f.server));
+                if let Some(sni) = &t.server_name {
+                    self.add(client, FactKind::TlsServerName, sni, "tls", ts, &ev_flow);
+                    self.add(server, FactKind::TlsServerName, sni, "tls", ts, &ev_flow);
+                }
+                if t.ja3.is_some() || t.ja4.is_some() {
+                    let v = format!("ja3={} ja4={}", t.ja3.as_deref().unwrap_or("-"), t.ja4.as_deref().unwrap_or("-"));
+                    self.add(client, FactKind::TlsFingerprint, &v, "tls", ts, &ev_flow);
+                }
+                if t.version.is_some() || t.cipher.is_some() {
+                    let v = format!("{} {} port={}", t.version.as_deref().unwrap_or("-"), t.cipher.as_deref().unwrap_or("-"), f.server.port);
+                    self.add(server, FactKind::TlsServerParams, &v, "tls", ts, &ev_flow);
+                }
+                if let Some(subj) = &t.cert_subject {
+                    let v = format!(
+                        "subject={subj} | issuer={} | not_after={}{}",
+                        t.cert_issuer.as_deref().unwrap_or("-"),
+                        t.cert_not_after.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
+                        if t.cert_self_signed == Some(true) { " | self-signed" } else { "" }
+                    );
+                    self.add(server, FactKind::TlsCertificate, &v, "tls", ts, &ev_flow);
+                }
+            }
+            Record::Ssh(s) => {
+                let Some(f) = flow else { return };
+                if let Some(c) = &s.client {
+                    self.add(key_of(&f.client), FactKind::Software, c, "ssh", ts, &ev_flow);
+                }
+                if let Some(v) = &s.server {
+                    self.add(key_of(&f.server), FactKind::Software, v, "ssh", ts, &ev_flow);
+                }
+            }
+            Record::Smb(s) => {
+                let Some(f) = flow else { return };
+                let (client, server) = (key_of(&f.client), key_of(&f.server));
+                if s.smb1 {
+                    self.add(server, FactKind::Smb1, "smb1", "smb", ts, &ev_flow);
+                    self.add(client, FactKind::Smb1, "smb1", "smb", ts, &ev_flow);
+                }
+                if let Some(os) = &s.native_os {
+                    self.add(client, FactKind::Os, os, "smb", ts, &ev_flow);
+                }
+                if let Some(v) = &s.server_os_version {
+                    self.add(server, FactKind::Os, &format!("Windows NT {v}"), "smb", ts, &ev_flow);
+                }
+                for (ep, name) in [(server, &s.server_nb_name), (server, &s.server_dns_name), (client, &s.ntlm_host)] {
+                    if let Some(n) = name {
+                        self.add(ep, FactKind::Hostname, n, "smb", ts, &ev_flow);
+                    }
+                }
+            }
+            Record::Snmp(s) => {
+                let Some(f) = flow else { return };
+                let agent = if f.server.port == 162 { key_of(&f.client) } else { key_of(&f.server) };
+                if let Some(d) = &s.sys_descr {
+                    self.add(agent, FactKind::Software, d, "snmp", ts, &ev_flow);
+                }
+                if let Some(n) = &s.sys_name {
+                    self.add(agent, FactKind::Hostname, n, "snmp", ts, &ev_flow);
+                }
+                if let Some(o) = &s.sys_object_id {
+                    self.add(agent, FactKind::Model, &format!("sysObjectID {o}"), "snmp", ts, &ev_flow);
+                }
+                if let Some(c) = &s.community {
+                    let cls = match c.as_str() {
+                        "public" | "private" => c.as_str(),
+                        _ => "other",
+                    };
+                    let v = format!("snmp-v{} community={cls}", s.version);
+                    self.add(agent, FactKind::CleartextCredential, &v, "snmp", ts, &ev_flow);
+                }
+            }
+            Record::Login(l) => {
+                let Some(f) = flow else { return };
+                let proto = match l.protocol {
+                    model::records::LoginProtocol::Ftp => "ftp",
+                    model::records::LoginProtocol::Telnet => "telnet",
+                };
+                let v = format!(
+                    "{proto} user={} password={}{}",
+                    l.user.as_deref().unwrap_or("?"),
+                    pw(l.password),
+                    match l.success {
+                        Some(true) => " accepted",
+                        Some(false) => " refused",
+                        None => "",
+                    }
+                );
+                self.add(key_of(&f.server), FactKind::CleartextCredential, &v, proto, ts, &ev_flow);
+                self.add(key_of(&f.client), FactKind::CleartextCredential, &v, proto, ts, &ev_flow);
+                if let Some(b) = &l.banner {
+                    self.add(key_of(&f.server), FactKind::Software, b, proto, ts, &ev_flow);
+                }
+            }
+            Record::Weird(_) => {}
+        }
+        let _ = is_routable_public;
+    }
+
+    /// Merges another observer's facts into this one.
+    pub fn merge(&mut self, other: Observer) {
+        self.dropped += other.dropped;
+        for (ep, facts) in other.endpoints {
+            for ((kind, value), st) in facts.facts {
+                let source = st.source;
+                let evidence = st.evidence.clone();
+                self.add(ep, kind, &value, source, st.first, &|| evidence.clone());
+                if let Some(s) = self.endpoints.get_mut(&ep).and_then(|e| e.facts.get_mut(&(kind, value))) {
+                    s.count += st.count - 1;
+                    s.last = s.last.max(st.last);
+                    s.first = s.first.min(st.first);
+                }
+            }
+        }
+    }
+
+    /// All facts, sorted for deterministic output.
+    pub fn into_facts(self) -> Vec<Fact> {
+        let mut out: Vec<Fact> = self
+            .endpoints
+            .into_iter()
+            .flat_map(|(ep, f)| {
+                f.facts.into_iter().map(move |((kind, value), s)| Fact {
+                    endpoint: ep,
+                    kind,
+                    value,
+                    source: s.source.to_string(),
+                    first_seen: s.first,
+                    last_seen: s.last,
+                    count: s.count,
+                    evidence: s.evidence,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| (a.endpoint, a.kind, &a.value).cmp(&(b.endpoint, b.kind, &b.value)));
+        out
+    }
+}
+
+/// Borrowed form of a fact key; hashes exactly like `(FactKind, String)`.
+#[derive(Hash)]
+struct Query<'a>(FactKind, &'a str);
+
+impl hashbrown::Equivalent<(FactKind, String)> for Query<'_> {
+    fn equivalent(&self, key: &(FactKind, String)) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
+
+fn bump(s: &mut Stat, ts: Timestamp) {
+    s.count += 1;
+    if ts > s.last {
+        s.last = ts;
+    }
+    if ts < s.first {
+        s.first = ts;
+    }
+}

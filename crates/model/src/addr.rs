@@ -1,0 +1,104 @@
+//! Link and transport addresses.
+
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// An IEEE 802 MAC address.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct MacAddr(pub [u8; 6]);
+
+impl MacAddr {
+    /// Reads a MAC address from the first six bytes of `b`, if there are six.
+    pub fn from_slice(b: &[u8]) -> Option<Self> {
+        let a: [u8; 6] = b.get(..6)?.try_into().ok()?;
+        Some(MacAddr(a))
+    }
+
+    /// True for group (multicast or broadcast) addresses.
+    pub fn is_multicast(&self) -> bool {
+        self.0[0] & 1 == 1
+    }
+
+    /// True for locally administered (often randomised) addresses.
+    pub fn is_local(&self) -> bool {
+        self.0[0] & 2 == 2
+    }
+
+    /// True for all-zero addresses (loopback captures use them).
+    pub fn is_zero(&self) -> bool {
+        self.0 == [0; 6]
+    }
+
+    /// The 24-bit organisationally unique identifier.
+    pub fn oui(&self) -> [u8; 3] {
+        [self.0[0], self.0[1], self.0[2]]
+    }
+
+    /// Parses `aa:bb:cc:dd:ee:ff` (also accepts `-` separators).
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut out = [0u8; 6];
+        let mut parts = s.split([':', '-']);
+        for byte in &mut out {
+            *byte = u8::from_str_radix(parts.next()?, 16).ok()?;
+        }
+        parts.next().is_none().then_some(MacAddr(out))
+    }
+}
+
+impl std::fmt::Display for MacAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = self.0;
+        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", a[0], a[1], a[2], a[3], a[4], a[5])
+    }
+}
+
+impl std::fmt::Debug for MacAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+impl Serialize for MacAddr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for MacAddr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        MacAddr::parse(&s).ok_or_else(|| serde::de::Error::custom("bad MAC address"))
+    }
+}
+
+/// Transport protocol of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// TCP: a byte stream, reassembled before analyzers see it.
+    Tcp,
+    /// UDP: analyzers see one datagram at a time.
+    Udp,
+}
+
+impl Transport {
+    /// Lowercase name (`tcp`, `udp`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        }
+    }
+}
+
+/// One side of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// Network address.
+    pub ip: IpAddr,
+    /// Transport port.
+    pub port: u16,
+    /// Link-layer address seen in frames sent by this side, when the link has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac: Option<MacAddr>,
+}

@@ -1,0 +1,103 @@
+//! Typed records emitted by the analyzers, one module per protocol.
+//!
+//! Adding a protocol adds one module here and one [`Record`] variant; the
+//! compiler then lists every `match` (identification, storage) that needs a
+//! decision about it.
+
+mod conn;
+mod dhcp;
+mod dicom;
+mod dns;
+mod ftp;
+mod hl7;
+mod http;
+mod neighbor;
+mod smb;
+mod snmp;
+mod ssh;
+mod tls;
+mod weird;
+
+pub use conn::ConnRecord;
+pub use dhcp::DhcpRecord;
+pub use dicom::{DicomPdu, DicomRecord};
+pub use dns::{DnsAnswer, DnsRecord};
+pub use ftp::{CleartextLogin, LoginProtocol, PasswordClass};
+pub use hl7::Hl7Record;
+pub use http::HttpRecord;
+pub use neighbor::{NeighborProtocol, NeighborRecord};
+pub use smb::SmbRecord;
+pub use snmp::SnmpRecord;
+pub use ssh::SshRecord;
+pub use tls::TlsRecord;
+pub use weird::Weird;
+
+use serde::{Deserialize, Serialize};
+
+/// What an analyzer learned. Serialized with a `type` tag (`"type": "hl7"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    /// Summary of a finished or expired flow (Zeek's conn.log).
+    Conn(ConnRecord),
+    /// One HL7 v2 message header seen over MLLP.
+    Hl7(Hl7Record),
+    /// One DICOM upper-layer association PDU.
+    Dicom(DicomRecord),
+    /// One DHCP message.
+    Dhcp(DhcpRecord),
+    /// One DNS, mDNS or LLMNR message.
+    Dns(DnsRecord),
+    /// An LLDP or CDP announcement.
+    Neighbor(NeighborRecord),
+    /// One HTTP request/response pair.
+    Http(HttpRecord),
+    /// A TLS handshake.
+    Tls(TlsRecord),
+    /// An SSH connection's banners and algorithms.
+    Ssh(SshRecord),
+    /// SMB negotiation and session facts.
+    Smb(SmbRecord),
+    /// One SNMP message.
+    Snmp(SnmpRecord),
+    /// A cleartext login attempt (FTP, Telnet).
+    Login(CleartextLogin),
+    /// Something malformed or unexpected (Zeek's weird.log).
+    Weird(Weird),
+}
+
+impl Record {
+    /// Stable lowercase name of the record kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Record::Conn(_) => "conn",
+            Record::Hl7(_) => "hl7",
+            Record::Dicom(_) => "dicom",
+            Record::Dhcp(_) => "dhcp",
+            Record::Dns(_) => "dns",
+            Record::Neighbor(_) => "neighbor",
+            Record::Http(_) => "http",
+            Record::Tls(_) => "tls",
+            Record::Ssh(_) => "ssh",
+            Record::Smb(_) => "smb",
+            Record::Snmp(_) => "snmp",
+            Record::Login(_) => "login",
+            Record::Weird(_) => "weird",
+        }
+    }
+}
+
+macro_rules! into_record {
+    ($($ty:ident => $var:ident),* $(,)?) => {
+        $(impl From<$ty> for Record {
+            fn from(r: $ty) -> Record { Record::$var(r) }
+        })*
+    };
+}
+
+into_record!(
+    ConnRecord => Conn, Hl7Record => Hl7, DicomRecord => Dicom, DhcpRecord => Dhcp,
+    DnsRecord => Dns, NeighborRecord => Neighbor, HttpRecord => Http, TlsRecord => Tls,
+    SshRecord => Ssh, SmbRecord => Smb, SnmpRecord => Snmp, CleartextLogin => Login,
+);
+

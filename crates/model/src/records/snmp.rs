@@ -1,0 +1,24 @@
+//! SNMP messages.
+
+use serde::{Deserialize, Serialize};
+
+/// One SNMP message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SnmpRecord {
+    /// `1`, `2c` or `3`.
+    pub version: String,
+    /// Community string seen in cleartext (v1/v2c only).
+    pub community: Option<String>,
+    /// PDU type (get, getnext, getbulk, response, set, trap, inform, report).
+    pub pdu: String,
+    /// Number of variable bindings.
+    pub varbinds: u32,
+    /// sysDescr.0 value when a response carries it.
+    pub sys_descr: Option<String>,
+    /// sysName.0 value when a response carries it.
+    pub sys_name: Option<String>,
+    /// sysObjectID.0 value when a response carries it.
+    pub sys_object_id: Option<String>,
+    /// SNMPv3 user name.
+    pub v3_user: Option<String>,
+}

@@ -1,0 +1,76 @@
+//! Turning attacker-controlled bytes into bounded, printable strings.
+//!
+//! Every string that leaves an analyzer goes through [`bounded`]: it is cut to a
+//! maximum length, decoded as UTF-8 with Latin-1 fallback (HL7 on the wire is
+//! often Latin-1), and stripped of control characters, so a record can be
+//! printed, logged or stored without further checks.
+
+/// Default cap for names, banners and header values.
+pub const MAX_FIELD: usize = 256;
+
+/// Decodes at most `max` bytes of `raw` into a printable string.
+///
+/// Control characters (including CR, LF, ESC) become `\u{fffd}`-free spaces or
+/// are dropped, so the result is single-line. Trailing and leading ASCII
+/// whitespace is trimmed.
+pub fn bounded(raw: &[u8], max: usize) -> String {
+    let raw = &raw[..raw.len().min(max)];
+    let mut out = String::with_capacity(raw.len());
+    match std::str::from_utf8(raw) {
+        Ok(s) => push_clean(&mut out, s.chars()),
+        Err(e) if e.error_len().is_none() => {
+            // Truncation cut a multi-byte character: keep the valid prefix.
+            let valid = &raw[..e.valid_up_to()];
+            push_clean(&mut out, std::str::from_utf8(valid).unwrap_or_default().chars());
+        }
+        Err(_) => push_clean(&mut out, raw.iter().map(|&b| b as char)),
+    }
+    let trimmed = out.trim();
+    if trimmed.len() == out.len() {
+        out
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// [`bounded`] with [`MAX_FIELD`].
+pub fn field(raw: &[u8]) -> String {
+    bounded(raw, MAX_FIELD)
+}
+
+/// [`field`], or `None` when the result is empty.
+pub fn non_empty(raw: &[u8]) -> Option<String> {
+    let s = field(raw);
+    (!s.is_empty()).then_some(s)
+}
+
+fn push_clean(out: &mut String, chars: impl Iterator<Item = char>) {
+    for c in chars {
+        if c == '\t' {
+            out.push(' ');
+        } else if !c.is_control() {
+            out.push(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_controls_and_caps_length() {
+        assert_eq!(bounded(b"ab\r\ncd\x1b[0m", 100), "abcd[0m");
+        assert_eq!(bounded(b"abcdef", 3), "abc");
+    }
+
+    #[test]
+    fn latin1_fallback() {
+        assert_eq!(bounded(b"M\xfcller", 100), "M\u{fc}ller");
+    }
+
+    #[test]
+    fn cut_multibyte_keeps_prefix() {
+        assert_eq!(bounded("aé".as_bytes(), 2), "a");
+    }
+}

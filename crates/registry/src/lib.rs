@@ -1,0 +1,38 @@
+//! The list of every protocol analyzer Ward runs.
+//!
+//! Adding a protocol: create `protocols/<name>/` (a crate implementing
+//! `analyzer_api::Protocol` or `LinkProtocol`), add its dependency line to this
+//! crate's `Cargo.toml`, and one line to [`FLOW`] or [`LINK`]. The conformance
+//! tests below then run it on garbage, truncations and split points.
+
+use analyzer_api::{LinkProtocol, Protocol};
+
+/// Flow-based protocols, in probe order for flows whose port gives no hint.
+/// Cheap, distinctive probes come first.
+pub const FLOW: &[&dyn Protocol] = &[
+    &proto_hl7::Hl7,
+    &proto_dicom::Dicom,
+    &proto_dhcp::Dhcp,
+    &proto_dns::Dns,
+    &proto_tls::Tls,
+    &proto_ssh::Ssh,
+    &proto_http::Http,
+    &proto_smb::Smb,
+    &proto_snmp::Snmp,
+    &proto_ftp::Ftp,
+    &proto_ftp::Telnet,
+];
+
+/// Link-layer protocols (no flows).
+pub const LINK: &[&dyn LinkProtocol] = &[
+    &proto_lldp::Lldp,
+    &proto_lldp::Cdp,
+];
+
+/// Looks a flow protocol up by name.
+pub fn by_name(name: &str) -> Option<&'static dyn Protocol> {
+    FLOW.iter().copied().find(|p| p.name() == name)
+}
+
+#[cfg(test)]
+mod conformance;

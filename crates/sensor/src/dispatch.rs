@@ -1,0 +1,237 @@
+//! Per-flow protocol dispatch: probing the registry, feeding the chosen
+//! analyzer, and buffering unconsumed bytes within a hard cap.
+
+use analyzer_api::{Analyzer, Out, Probe, Progress};
+use flow::{CloseReason, FlowCounters};
+use model::records::ConnRecord;
+use model::{Direction, Event, FlowInfo, Timestamp};
+
+/// Bytes a flow may show before probing gives up.
+const PROBE_WINDOW: usize = 4096;
+/// Payload-carrying packets a flow may show before probing gives up.
+const PROBE_PACKETS: u8 = 8;
+
+#[derive(Default)]
+enum Phase {
+    #[default]
+    Probing,
+    Active(Box<dyn Analyzer>),
+    /// The analyzer finished or nothing matched: bytes are only counted.
+    Passive,
+}
+
+/// Per-flow dispatch state, kept in the flow table.
+#[derive(Default)]
+pub struct FlowState {
+    phase: Phase,
+    /// Unconsumed bytes per direction (probe window, or analyzer leftovers).
+    // Invariant: each buffer holds at most `max_buffer` bytes.
+    buf: [Vec<u8>; 2],
+    probe_packets: u8,
+    service: Option<&'static str>,
+}
+
+/// Counters that dispatch keeps per worker.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct DispatchStats {
+    /// Analyzers started.
+    pub analyzers_started: u64,
+    /// Buffers that hit the cap (analyzer stopped).
+    pub buffer_limit: u64,
+}
+
+/// Context shared by every dispatch call of one worker.
+pub struct Dispatcher {
+    pub max_buffer: usize,
+    pub stats: DispatchStats,
+}
+
+fn idx(dir: Direction) -> usize {
+    (dir == Direction::ToClient) as usize
+}
+
+impl Dispatcher {
+    /// Handles in-order bytes of a flow.
+    pub fn data(&mut self, info: &FlowInfo, st: &mut FlowState, dir: Direction, bytes: &[u8], ts: Timestamp, events: &mut Vec<Event>) {
+        if matches!(st.phase, Phase::Passive) {
+            return;
+        }
+        if matches!(st.phase, Phase::Probing) {
+            self.probe(info, st, dir, bytes, ts, events);
+            return;
+        }
+        self.feed(info, st, dir, bytes, ts, events);
+    }
+
+    fn probe(&mut self, info: &FlowInfo, st: &mut FlowState, dir: Direction, bytes: &[u8], ts: Timestamp, events: &mut Vec<Event>) {
+        let i = idx(dir);
+        let udp = info.transport == model::Transport::Udp;
+        st.probe_packets = st.probe_packets.saturating_add(1);
+        // Probe on the accumulated window (TCP) or this datagram (UDP).
+        let mut appended = 0;
+        let window: &[u8] = if !udp && !st.buf[i].is_empty() {
+            let room = PROBE_WINDOW.saturating_sub(st.buf[i].len());
+            appended = bytes.len().min(room);
+            st.buf[i].extend_from_slice(&bytes[..appended]);
+            &st.buf[i]
+        } else {
+            bytes
+        };
+        let port = info.server.port;
+        let candidates = registry::FLOW.iter().filter(|p| p.transports().contains(&info.transport));
+        let hinted = candidates.clone().filter(|p| p.ports().contains(&port));
+        let others = candidates.filter(|p| !p.ports().contains(&port));
+        let mut need_more = false;
+        let mut chosen = None;
+        for (p, hint) in hinted.map(|p| (p, true)).chain(others.map(|p| (p, false))) {
+            match p.probe(dir, window, hint) {
+                Probe::Match => {
+                    chosen = Some(*p);
+                    break;
+                }
+                Probe::NeedMore => need_more = true,
+                Probe::NoMatch => {}
+            }
+        }
+        if let Some(p) = chosen {
+            self.stats.analyzers_started += 1;
+            st.service = Some(p.name());
+            st.phase = Phase::Active(p.start());
+            if udp || st.buf[i].is_empty() {
+                self.feed(info, st, dir, bytes, ts, events);
+            } else {
+                // The window already holds these bytes: feed it as leftovers.
+                let window = std::mem::take(&mut st.buf[i]);
+                self.feed(info, st, dir, &window, ts, events);
+                if let Some(rest) = bytes.get(appended..).filter(|r| !r.is_empty()) {
+                    self.feed(info, st, dir, rest, ts, events);
+                }
+            }
+            return;
+        }
+        let exhausted = st.buf[i].len() >= PROBE_WINDOW || st.probe_packets >= PROBE_PACKETS;
+        if udp || !need_more || exhausted {
+            if udp && need_more && !exhausted {
+                return; // Let the next datagram try.
+            }
+            st.phase = Phase::Passive;
+            st.buf = Default::default();
+        } else if st.buf[i].is_empty() {
+            st.buf[i].extend_from_slice(&bytes[..bytes.len().min(PROBE_WINDOW)]);
+        }
+    }
+
+    fn feed(&mut self, info: &FlowInfo, st: &mut FlowState, dir: Direction, bytes: &[u8], ts: Timestamp, events: &mut Vec<Event>) {
+        let Phase::Active(a) = &mut st.phase else { return };
+        let name = st.service.unwrap_or("unknown");
+        let mut out = Out::new(ts, Some(info), name, events);
+        if info.transport == model::Transport::Udp {
+            if a.feed(dir, bytes, &mut out) == Progress::Done {
+                a.finish(&mut out);
+                st.phase = Phase::Passive;
+            }
+            return;
+        }
+        let i = idx(dir);
+        let mut done = false;
+        let mut limit = false;
+        if st.buf[i].is_empty() {
+            // Zero-copy path: feed straight from the packet; keep only leftovers.
+            let mut rest = bytes;
+            while !rest.is_empty() {
+                match a.feed(dir, rest, &mut out) {
+                    Progress::Consumed(0) => break,
+                    Progress::Consumed(n) => rest = rest.get(n..).unwrap_or_default(),
+                    Progress::Done => {
+                        done = true;
+                        break;
+                    }
+                }
+            }
+            if !done && !rest.is_empty() {
+                if rest.len() > self.max_buffer {
+                    done = true;
+                    limit = true;
+                } else {
+                    st.buf[i].extend_from_slice(rest);
+                }
+            }
+        } else {
+            if st.buf[i].len() + bytes.len() > self.max_buffer {
+                done = true;
+                limit = true;
+            } else {
+                st.buf[i].extend_from_slice(bytes);
+                let mut off = 0;
+                while off < st.buf[i].len() {
+                    match a.feed(dir, &st.buf[i][off..], &mut out) {
+                        Progress::Consumed(0) => break,
+                        Progress::Consumed(n) => off = (off + n).min(st.buf[i].len()),
+                        Progress::Done => {
+                            done = true;
+                            break;
+                        }
+                    }
+                }
+                st.buf[i].drain(..off);
+            }
+        }
+        if done {
+            if limit {
+                self.stats.buffer_limit += 1;
+                out.weird("stream_buffer_limit");
+            }
+            a.finish(&mut out);
+            st.phase = Phase::Passive;
+            st.buf = Default::default();
+        } else if st.buf[i].capacity() > 4 * st.buf[i].len().max(4096) {
+            st.buf[i].shrink_to(st.buf[i].len().max(4096));
+        }
+    }
+
+    /// Handles missing bytes.
+    pub fn gap(&mut self, info: &FlowInfo, st: &mut FlowState, dir: Direction, len: u64, ts: Timestamp, events: &mut Vec<Event>) {
+        match &mut st.phase {
+            Phase::Probing => {
+                st.phase = Phase::Passive;
+                st.buf = Default::default();
+            }
+            Phase::Active(a) => {
+                st.buf[idx(dir)].clear();
+                let mut out = Out::new(ts, Some(info), st.service.unwrap_or("unknown"), events);
+                if a.gap(dir, len, &mut out) == Progress::Done {
+                    a.finish(&mut out);
+                    st.phase = Phase::Passive;
+                    st.buf = Default::default();
+                }
+            }
+            Phase::Passive => {}
+        }
+    }
+
+    /// Handles the end of a flow: flushes the analyzer and writes the conn record.
+    pub fn closed(&mut self, info: &FlowInfo, st: &mut FlowState, reason: CloseReason, c: FlowCounters, events: &mut Vec<Event>) {
+        if let Phase::Active(a) = &mut st.phase {
+            let mut out = Out::new(c.last, Some(info), st.service.unwrap_or("unknown"), events);
+            a.finish(&mut out);
+        }
+        st.phase = Phase::Passive;
+        st.buf = Default::default();
+        events.push(Event {
+            ts: c.last,
+            flow: Some(*info),
+            record: model::Record::Conn(ConnRecord {
+                start: c.start,
+                end: c.last,
+                orig_bytes: c.orig_bytes,
+                resp_bytes: c.resp_bytes,
+                orig_pkts: c.orig_pkts,
+                resp_pkts: c.resp_pkts,
+                service: st.service.map(|s| vec![s.into()]).unwrap_or_default(),
+                established: c.established,
+                reason: reason.as_str().into(),
+                transport: Some(info.transport),
+            }),
+        });
+    }
+}

@@ -1,0 +1,423 @@
+//! One worker's packet loop, and the multi-worker driver for capture files.
+
+use crate::dispatch::{Dispatcher, FlowState};
+use crate::Error;
+use analyzer_api::Out;
+use capture::{Frame, Source};
+use flow::{FlowConfig, FlowTable, FlowUpdate, PacketView, TcpFlags};
+use identify::{Observer, ObserverLimits};
+use model::{Event, Record, Timestamp, Transport};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::SyncSender;
+use wire::{Net, L4};
+
+/// Pipeline settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Worker threads (shards).
+    pub workers: usize,
+    /// Flow table limits, for all workers together (split evenly).
+    pub flow: FlowConfig,
+    /// Cap on unconsumed bytes an analyzer may leave buffered per direction.
+    pub max_stream_buffer: usize,
+    /// Fact limits, for all workers together (split evenly).
+    pub observer: ObserverLimits,
+    /// Fragmented datagrams reassembled at once, per worker.
+    pub max_fragments: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            workers: 1,
+            flow: FlowConfig::default(),
+            max_stream_buffer: 256 * 1024,
+            observer: ObserverLimits::default(),
+            max_fragments: 4096,
+        }
+    }
+}
+
+impl Config {
+    /// Derives flow and fact limits from a memory budget in bytes, so that a
+    /// run stays under it whatever the traffic. The constants are measured
+    /// worst cases (see the memory-cap test) with a safety margin.
+    pub fn with_memory_budget(mut self, bytes: u64) -> Self {
+        // Fixed costs: binary, I/O buffers per worker, SQLite, allocator slack.
+        let fixed = 48 * 1024 * 1024 + self.workers as u64 * 24 * 1024 * 1024;
+        let usable = bytes.saturating_sub(fixed);
+        // Per flow: slot + map entry + dispatch state + conn record in flight (~600 B),
+        // plus a share of reassembly/analyzer buffers bounded separately below.
+        let flows = (usable / 2 / 700).max(1024);
+        self.flow.max_flows = self.flow.max_flows.min(flows as usize);
+        // Facts: ~300 B each on average, one endpoint ~ a handful of facts.
+        let endpoints = (usable / 4 / 1500).max(1024);
+        self.observer.max_endpoints = self.observer.max_endpoints.min(endpoints as usize);
+        self
+    }
+}
+
+/// Progress shared with a UI thread: bytes of input read so far (by worker 0).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Bytes read.
+    pub bytes: AtomicU64,
+}
+
+/// What a run produced, besides facts.
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    /// Frames read.
+    pub packets: u64,
+    /// Input bytes read.
+    pub bytes: u64,
+    /// Flows created.
+    pub flows: u64,
+    /// Records produced (including conn summaries).
+    pub events: u64,
+    /// Earliest packet time.
+    pub first_packet: Option<Timestamp>,
+    /// Latest packet time.
+    pub last_packet: Option<Timestamp>,
+    /// Counters: anomalies (malformed input, weirds) and engine statistics.
+    pub counters: BTreeMap<String, u64>,
+    /// Records per kind.
+    pub records: BTreeMap<String, u64>,
+}
+
+impl Report {
+    fn merge(&mut self, o: Report) {
+        self.packets = self.packets.max(o.packets);
+        self.bytes = self.bytes.max(o.bytes);
+        self.flows += o.flows;
+        self.events += o.events;
+        self.first_packet = match (self.first_packet, o.first_packet) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_packet = self.last_packet.max(o.last_packet);
+        for (k, v) in o.counters {
+            *self.counters.entry(k).or_default() += v;
+        }
+        for (k, v) in o.records {
+            *self.records.entry(k).or_default() += v;
+        }
+    }
+
+    /// Counters that describe malformed or lost input.
+    pub fn anomalies(&self) -> Vec<(String, u64)> {
+        self.counters.iter().filter(|(k, _)| k.starts_with("anomaly.")).map(|(k, v)| (k.clone(), *v)).collect()
+    }
+}
+
+/// One worker: decodes frames, keeps the flows of its shard, runs analyzers
+/// and turns records into facts.
+pub struct Engine {
+    shard: u32,
+    shards: u32,
+    table: FlowTable<FlowState>,
+    defrag: wire::Defragmenter,
+    dispatcher: Dispatcher,
+    observer: Observer,
+    events: Vec<Event>,
+    sink: Option<SyncSender<Vec<Event>>>,
+    report: Report,
+    since_expire: u32,
+}
+
+/// Direction-independent shard of an address pair.
+fn shard_of(a: &IpAddr, b: &IpAddr, shards: u32) -> u32 {
+    fn fold(ip: &IpAddr) -> u64 {
+        match ip {
+            IpAddr::V4(v4) => u32::from(*v4) as u64,
+            IpAddr::V6(v6) => {
+                let x = u128::from(*v6);
+                (x as u64) ^ ((x >> 64) as u64)
+            }
+        }
+    }
+    let h = (fold(a) ^ fold(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    ((h >> 32) % shards as u64) as u32
+}
+
+impl Engine {
+    /// Creates worker `shard` of `shards`. Events are sent in batches to `sink` when given.
+    pub fn new(cfg: &Config, shard: u32, shards: u32, sink: Option<SyncSender<Vec<Event>>>) -> Engine {
+        let n = shards.max(1) as usize;
+        let mut flow_cfg = cfg.flow;
+        flow_cfg.max_flows = (flow_cfg.max_flows / n).max(64);
+        let mut obs = cfg.observer;
+        obs.max_endpoints = (obs.max_endpoints / n).max(64);
+        Engine {
+            shard,
+            shards: shards.max(1),
+            table: FlowTable::new(flow_cfg, (shard as u64) << 40),
+            defrag: wire::Defragmenter::new(cfg.max_fragments, 16 * 1024 * 1024),
+            dispatcher: Dispatcher { max_buffer: cfg.max_stream_buffer, stats: Default::default() },
+            observer: Observer::new(obs),
+            events: Vec::with_capacity(256),
+            sink,
+            report: Report::default(),
+            since_expire: 0,
+        }
+    }
+
+    fn count(&mut self, name: &str) {
+        match self.report.counters.get_mut(name) {
+            Some(v) => *v += 1,
+            None => {
+                self.report.counters.insert(name.to_string(), 1);
+            }
+        }
+    }
+
+    /// Processes one frame.
+    pub fn process(&mut self, frame: &Frame<'_>) {
+        let ts = frame.ts;
+        let primary = self.shard == 0;
+        if primary {
+            self.report.packets += 1;
+            if self.report.first_packet.is_none_or(|f| ts < f) {
+                self.report.first_packet = Some(ts);
+            }
+            if self.report.last_packet.is_none_or(|l| ts > l) {
+                self.report.last_packet = Some(ts);
+            }
+        }
+        let pkt = match wire::decode(frame.link, frame.data) {
+            Ok(p) => p,
+            Err(m) => {
+                if primary {
+                    let key = format!("anomaly.decode.{}", m.name());
+                    self.count(&key);
+                }
+                return;
+            }
+        };
+        match pkt.net {
+            Net::Ip(ip) => {
+                if self.shards > 1 && shard_of(&ip.src, &ip.dst, self.shards) != self.shard {
+                    return;
+                }
+                let l4 = if ip.frag.is_some() {
+                    match self.defrag.push(ts, &ip) {
+                        Some(whole) => match wire::decode_l4(ip.proto, whole) {
+                            Ok(l4) => l4,
+                            Err(m) => {
+                                let key = format!("anomaly.decode.{}", m.name());
+                                self.count(&key);
+                                return;
+                            }
+                        },
+                        None => return,
+                    }
+                } else {
+                    ip.l4
+                };
+                let (transport, sp, dp, tcp, payload) = match l4 {
+                    L4::Tcp(t) => (Transport::Tcp, t.src_port, t.dst_port, Some(TcpFlags { seq: t.seq, flags: t.flags }), t.payload),
+                    L4::Udp(u) => (Transport::Udp, u.src_port, u.dst_port, None, u.payload),
+                    L4::Other(_) => return,
+                };
+                let view = PacketView {
+                    ts,
+                    src: ip.src,
+                    dst: ip.dst,
+                    src_mac: pkt.src_mac,
+                    dst_mac: pkt.dst_mac,
+                    vlan: pkt.vlan,
+                    transport,
+                    src_port: sp,
+                    dst_port: dp,
+                    tcp,
+                    payload,
+                };
+                let (d, events) = (&mut self.dispatcher, &mut self.events);
+                self.table.push(&view, &mut |info, st, upd| match upd {
+                    FlowUpdate::Data { dir, bytes } => d.data(info, st, dir, bytes, ts, events),
+                    FlowUpdate::Gap { dir, len } => d.gap(info, st, dir, len, ts, events),
+                    FlowUpdate::Closed { reason, counters } => d.closed(info, st, reason, counters, events),
+                });
+            }
+            Net::Link(lf) => {
+                if primary {
+                    for p in registry::LINK {
+                        if p.accepts(&lf) {
+                            let mut out = Out::new(ts, None, p.name(), &mut self.events);
+                            p.handle(&lf, &mut out);
+                        }
+                    }
+                }
+            }
+            Net::None => {}
+        }
+        if !self.events.is_empty() {
+            self.drain();
+        }
+        self.since_expire += 1;
+        if self.since_expire >= 4096 {
+            self.since_expire = 0;
+            self.expire();
+        }
+    }
+
+    fn expire(&mut self) {
+        let (d, events) = (&mut self.dispatcher, &mut self.events);
+        self.table.expire(&mut |info, st, upd| match upd {
+            FlowUpdate::Data { dir, bytes } => d.data(info, st, dir, bytes, Timestamp(0), events),
+            FlowUpdate::Gap { dir, len } => d.gap(info, st, dir, len, Timestamp(0), events),
+            FlowUpdate::Closed { reason, counters } => d.closed(info, st, reason, counters, events),
+        });
+        if let Some(last) = self.report.last_packet {
+            self.defrag.expire(last);
+        }
+        self.drain();
+    }
+
+    /// Turns pending records into facts (and sends them to the sink).
+    fn drain(&mut self) {
+        for ev in &self.events {
+            self.observer.observe(ev);
+            let kind = ev.record.kind();
+            match self.report.records.get_mut(kind) {
+                Some(v) => *v += 1,
+                None => {
+                    self.report.records.insert(kind.to_string(), 1);
+                }
+            }
+            if let Record::Weird(w) = &ev.record {
+                let key = format!("anomaly.{}.{}", w.source, w.name);
+                match self.report.counters.get_mut(&key) {
+                    Some(v) => *v += 1,
+                    None => {
+                        self.report.counters.insert(key, 1);
+                    }
+                }
+            }
+        }
+        self.report.events += self.events.len() as u64;
+        match &self.sink {
+            Some(s) => {
+                let batch = std::mem::replace(&mut self.events, Vec::with_capacity(256));
+                // A closed sink (reader gone) only means nobody wants events.
+                let _ = s.send(batch);
+            }
+            None => self.events.clear(),
+        }
+    }
+
+    /// Ends all flows and returns the facts and the report of this worker.
+    pub fn finish(mut self) -> (Observer, Report) {
+        let (d, events) = (&mut self.dispatcher, &mut self.events);
+        self.table.flush(&mut |info, st, upd| match upd {
+            FlowUpdate::Data { dir, bytes } => d.data(info, st, dir, bytes, Timestamp(0), events),
+            FlowUpdate::Gap { dir, len } => d.gap(info, st, dir, len, Timestamp(0), events),
+            FlowUpdate::Closed { reason, counters } => d.closed(info, st, reason, counters, events),
+        });
+        self.drain();
+        let fs = self.table.stats();
+        let ds = self.dispatcher.stats;
+        let dfs = self.defrag.stats();
+        let mut r = self.report;
+        r.flows = fs.created;
+        for (k, v) in [
+            ("flows.evicted", fs.evicted),
+            ("flows.timed_out", fs.timed_out),
+            ("flows.closed", fs.closed),
+            ("flows.peak", fs.peak_flows),
+            ("tcp.gap_bytes", fs.gap_bytes),
+            ("analyzers.started", ds.analyzers_started),
+            ("anomaly.stream_buffer_limit", ds.buffer_limit),
+            ("fragments.completed", dfs.completed),
+            ("anomaly.fragments.dropped_timeout", dfs.dropped_timeout),
+            ("anomaly.fragments.dropped_limit", dfs.dropped_limit),
+            ("facts.dropped", self.observer.dropped()),
+        ] {
+            if v > 0 {
+                *r.counters.entry(k.to_string()).or_default() += v;
+            }
+        }
+        (self.observer, r)
+    }
+}
+
+/// Reads capture files with `cfg.workers` lock-free workers and returns the
+/// merged facts and report. Events go to `sink` when given (in batches, in no
+/// particular order across workers).
+pub fn analyze_files(paths: &[PathBuf], cfg: &Config, progress: &Progress, sink: Option<SyncSender<Vec<Event>>>) -> Result<(Observer, Report), Error> {
+    // Open every file up front so a bad path fails before any work.
+    for p in paths {
+        capture::FileReader::open(p)?;
+    }
+    let shards = cfg.workers.max(1) as u32;
+    let results: Vec<Result<(Observer, Report), Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..shards)
+            .map(|shard| {
+                let sink = sink.clone();
+                scope.spawn(move || -> Result<(Observer, Report), Error> {
+                    let mut engine = Engine::new(cfg, shard, shards, sink);
+                    let mut done_bytes = 0;
+                    for p in paths {
+                        let mut reader = capture::FileReader::open(p)?;
+                        let mut n = 0u32;
+                        while let Some(frame) = reader.next_frame()? {
+                            engine.process(&frame);
+                            n = n.wrapping_add(1);
+                            if shard == 0 && n % 1024 == 0 {
+                                progress.bytes.store(done_bytes + reader.bytes_read(), Ordering::Relaxed);
+                            }
+                        }
+                        if shard == 0 {
+                            let a = reader.anomalies();
+                            for (k, v) in [
+                                ("anomaly.capture.truncated_records", a.truncated_records),
+                                ("anomaly.capture.bad_blocks", a.bad_blocks),
+                                ("anomaly.capture.oversized_records", a.oversized_records),
+                            ] {
+                                if v > 0 {
+                                    *engine.report.counters.entry(k.to_string()).or_default() += v;
+                                }
+                            }
+                        }
+                        done_bytes += reader.file_len();
+                        if shard == 0 {
+                            progress.bytes.store(done_bytes, Ordering::Relaxed);
+                        }
+                    }
+                    let mut out = engine.finish();
+                    out.1.bytes = done_bytes;
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| Err(Error::Worker(format!("{e:?}"))))).collect()
+    });
+    drop(sink);
+    let mut observer: Option<Observer> = None;
+    let mut report = Report::default();
+    for r in results {
+        let (o, rep) = r?;
+        report.merge(rep);
+        match &mut observer {
+            Some(acc) => acc.merge(o),
+            None => observer = Some(o),
+        }
+    }
+    Ok((observer.unwrap_or_default(), report))
+}
+
+/// Runs one engine over any frame source (a live interface) until it ends or
+/// `stop` returns true.
+pub fn analyze_source(source: &mut dyn Source, cfg: &Config, stop: &dyn Fn() -> bool) -> Result<(Observer, Report), Error> {
+    let mut engine = Engine::new(cfg, 0, 1, None);
+    while !stop() {
+        match source.next_frame()? {
+            Some(frame) => engine.process(&frame),
+            None => break,
+        }
+    }
+    Ok(engine.finish())
+}

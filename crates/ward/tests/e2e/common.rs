@@ -1,0 +1,65 @@
+//! Helpers shared by the end-to-end tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// `../shared/testdata`, or None (tests then print why they skip).
+pub fn testdata() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipping: ../shared/testdata not found");
+        None
+    }
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// True when `tool` is on PATH (tests that need it skip otherwise).
+pub fn have(tool: &str) -> bool {
+    let ok = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipping: {tool} not installed");
+    }
+    ok
+}
+
+/// A fresh scratch directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ward-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    d
+}
+
+/// Runs `ward` with args; panics with stderr if it fails.
+pub fn ward(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_ward")).args(args).output().expect("run ward");
+    assert!(out.status.success(), "ward {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// Runs `ward analyze FILE --events` into `dir` and returns (inventory JSON, events).
+pub fn analyze(file: &Path, dir: &Path) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let db = dir.join("ward.db");
+    let events = dir.join("events.jsonl");
+    let out = ward(&["analyze", "--quiet", "--json", "--db", db.to_str().unwrap(), "--events", events.to_str().unwrap(), file.to_str().unwrap()]);
+    let inv: serde_json::Value = serde_json::from_slice(&out.stdout).expect("inventory JSON");
+    let evs = std::fs::read_to_string(&events).expect("events file");
+    let evs = evs.lines().map(|l| serde_json::from_str(l).expect("event JSON")).collect();
+    (inv, evs)
+}
+
+/// Records of one type from an event list.
+pub fn records<'a>(events: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
+    events.iter().filter(|e| e["type"] == kind).collect()
+}
+
+/// A string field of a JSON object, or "".
+pub fn s<'a>(v: &'a serde_json::Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or("")
+}

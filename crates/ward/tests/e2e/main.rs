@@ -1,0 +1,8 @@
+//! End-to-end tests: the `ward` binary on real captures and on our own
+//! synthetic ones, checked against independent oracles (tshark's HL7 and
+//! DICOM dissectors) and against the privacy rule (canary patient names).
+
+mod common;
+mod oracle_tshark;
+mod privacy;
+mod sample;

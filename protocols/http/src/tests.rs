@@ -1,0 +1,372 @@
+//! Unit tests for the HTTP analyzer: synthetic conversations written here,
+//! and the Zeek HTTP traces compared with Zeek's http.log baselines when
+//! `../shared/testdata` is present.
+
+use super::*;
+use analyzer_api::testing::{never_panics, run, run_forced};
+use model::Record;
+
+#[path = "../../tls/src/testpcap.rs"]
+mod testpcap;
+
+fn http_records(records: &[Record]) -> Vec<&HttpRecord> {
+    records.iter().filter_map(|r| if let Record::Http(h) = r { Some(h) } else { None }).collect()
+}
+
+fn weirds(records: &[Record]) -> Vec<&str> {
+    records.iter().filter_map(|r| if let Record::Weird(w) = r { Some(w.name.as_str()) } else { None }).collect()
+}
+
+fn run_conv(conv: &[(Direction, &[u8])]) -> Vec<Record> {
+    run(&Http, Transport::Tcp, 80, conv)
+}
+
+const REQ1: &[u8] = b"GET /monitor/status?bed=4%2F7 HTTP/1.1\r\nHost: pump-17.icu.local\r\nUser-Agent: InfusionMgr/2.3\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\n\r\n";
+const REQ2: &[u8] = b"POST /api/upload HTTP/1.1\r\nHost: pump-17.icu.local\r\nContent-Length: 11\r\n\r\nhello world";
+const RESP1: &[u8] = b"HTTP/1.1 200 OK\r\nServer: Boa/0.94.13\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n3;x=y\r\nfgh\r\n0\r\nX-Trailer: 1\r\n\r\n";
+const RESP2: &[u8] = b"HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone";
+
+/// Two pipelined requests, then both responses.
+fn conversation() -> Vec<(Direction, Vec<u8>)> {
+    vec![(Direction::ToServer, [REQ1, REQ2].concat()), (Direction::ToClient, [RESP1, RESP2].concat())]
+}
+
+fn borrowed(conv: &[(Direction, Vec<u8>)]) -> Vec<(Direction, &[u8])> {
+    conv.iter().map(|(d, b)| (*d, b.as_slice())).collect()
+}
+
+#[test]
+fn pipelined_transactions() {
+    let records = run_conv(&borrowed(&conversation()));
+    assert!(weirds(&records).is_empty(), "{records:?}");
+    let h = http_records(&records);
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0].method.as_deref(), Some("GET"));
+    assert_eq!(h[0].host.as_deref(), Some("pump-17.icu.local"));
+    assert_eq!(h[0].uri.as_deref(), Some("/monitor/status?bed=4/7"));
+    assert_eq!(h[0].version.as_deref(), Some("1.1"), "the response's version, as Zeek logs it");
+    assert_eq!(h[0].user_agent.as_deref(), Some("InfusionMgr/2.3"));
+    assert_eq!(h[0].basic_auth_user.as_deref(), Some("admin"));
+    assert_eq!(h[0].basic_auth_password, Some(PasswordClass::Default));
+    assert_eq!(h[0].status_code, Some(200));
+    assert_eq!(h[0].status_msg.as_deref(), Some("OK"));
+    assert_eq!(h[0].server.as_deref(), Some("Boa/0.94.13"));
+    assert_eq!(h[0].content_type.as_deref(), Some("text/html"));
+    assert_eq!((h[0].request_body_len, h[0].response_body_len), (0, 8));
+    assert_eq!(h[1].method.as_deref(), Some("POST"));
+    assert_eq!(h[1].status_code, Some(201));
+    assert_eq!((h[1].request_body_len, h[1].response_body_len), (11, 4));
+    assert_eq!(h[1].basic_auth_user, None);
+}
+
+#[test]
+fn password_is_never_kept() {
+    // "nurse:S3cret-Pa55"
+    let req = b"GET / HTTP/1.0\r\nAuthorization: Basic bnVyc2U6UzNjcmV0LVBhNTU=\r\n\r\n";
+    let records = run_conv(&[(Direction::ToServer, req), (Direction::ToClient, b"HTTP/1.0 204 No Content\r\n\r\n")]);
+    let h = http_records(&records);
+    assert_eq!(h[0].basic_auth_user.as_deref(), Some("nurse"));
+    assert_eq!(h[0].basic_auth_password, Some(PasswordClass::Other));
+    let json = serde_json::to_string(&records).unwrap();
+    assert!(!json.contains("S3cret") && !json.contains("bnVyc2U6UzNjcmV0"), "{json}");
+}
+
+#[test]
+fn every_split_point_gives_the_same_records() {
+    let conv = conversation();
+    let whole = run_conv(&borrowed(&conv));
+    assert_eq!(run_forced(&Http, Transport::Tcp, 80, &borrowed(&conv)), whole);
+    for (n, (dir, bytes)) in conv.iter().enumerate() {
+        for split in 0..=bytes.len() {
+            let mut chunks = borrowed(&conv);
+            let (a, b) = bytes.split_at(split);
+            chunks.splice(n..=n, [(*dir, a), (*dir, b)]);
+            assert_eq!(run_forced(&Http, Transport::Tcp, 80, &chunks), whole, "chunk {n} split at {split}");
+        }
+    }
+}
+
+#[test]
+fn interleaved_directions() {
+    // Request, response, request, response, each byte by byte from the second on.
+    let mut chunks: Vec<(Direction, &[u8])> = vec![(Direction::ToServer, REQ1)];
+    for b in RESP1.chunks(1) {
+        chunks.push((Direction::ToClient, b));
+    }
+    for b in REQ2.chunks(1) {
+        chunks.push((Direction::ToServer, b));
+    }
+    chunks.push((Direction::ToClient, RESP2));
+    let h = run_conv(&chunks);
+    assert_eq!(h, run_conv(&borrowed(&conversation())));
+}
+
+#[test]
+fn continue_then_final_response() {
+    let req = b"POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n";
+    let records = run_conv(&[
+        (Direction::ToServer, req),
+        (Direction::ToClient, b"HTTP/1.1 100 Continue\r\n\r\n"),
+        (Direction::ToServer, b"12345"),
+        (Direction::ToClient, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+    ]);
+    let h = http_records(&records);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].status_code, Some(200));
+    assert_eq!((h[0].request_body_len, h[0].response_body_len), (5, 2));
+}
+
+#[test]
+fn head_and_not_modified_have_no_body() {
+    let records = run_conv(&[
+        (Direction::ToServer, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n"),
+        (Direction::ToClient, b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 500\r\n\r\n"),
+    ]);
+    let h = http_records(&records);
+    assert_eq!(h.len(), 2);
+    assert_eq!((h[0].status_code, h[0].response_body_len), (Some(200), 0));
+    assert_eq!((h[1].status_code, h[1].response_body_len), (Some(304), 0));
+}
+
+#[test]
+fn body_until_close_and_unanswered_requests() {
+    let records = run_conv(&[
+        (Direction::ToServer, b"GET /a HTTP/1.0\r\n\r\nGET /b HTTP/1.0\r\n\r\n"),
+        (Direction::ToClient, b"HTTP/1.0 200 OK\r\n\r\nsome bytes until close"),
+    ]);
+    let h = http_records(&records);
+    assert_eq!(h.len(), 2);
+    assert_eq!((h[0].uri.as_deref(), h[0].response_body_len), (Some("/a"), 22));
+    assert_eq!((h[1].uri.as_deref(), h[1].status_code), (Some("/b"), None));
+}
+
+#[test]
+fn http09_simple_request() {
+    let records = run_conv(&[(Direction::ToServer, b"GET /zeek.html\r\n"), (Direction::ToClient, b"<html>hi</html>\n")]);
+    let h = http_records(&records);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].version.as_deref(), Some("0.9"));
+    assert_eq!((h[0].status_code, h[0].status_msg.as_deref()), (Some(0), Some("<empty>")));
+    assert_eq!(h[0].response_body_len, 16);
+}
+
+#[test]
+fn upgrade_and_connect_stop_the_analysis() {
+    let records = run_conv(&[
+        (Direction::ToServer, b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n"),
+        (Direction::ToClient, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello"),
+        (Direction::ToServer, b"\x81\x85garbage"),
+    ]);
+    assert!(weirds(&records).is_empty(), "{records:?}");
+    assert_eq!(http_records(&records)[0].status_code, Some(101));
+    let records = run_conv(&[
+        (Direction::ToServer, b"CONNECT mail.example:25 HTTP/1.0\r\n\r\n"),
+        (Direction::ToClient, b"HTTP/1.0 200 Connection established\r\n\r\n220 mail ESMTP\r\n"),
+        (Direction::ToServer, b"EHLO x\r\n"),
+    ]);
+    assert!(weirds(&records).is_empty(), "{records:?}");
+    let h = http_records(&records);
+    assert_eq!(h.len(), 1);
+    assert_eq!((h[0].method.as_deref(), h[0].uri.as_deref()), (Some("CONNECT"), Some("mail.example:25")));
+    // The client starts TLS before the proxy answers.
+    let records = run_conv(&[
+        (Direction::ToServer, b"CONNECT portal.example:443 HTTP/1.0\r\n\r\n\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00"),
+        (Direction::ToClient, b"HTTP/1.0 200 Connection established\r\n\r\n\x16\x03\x03"),
+    ]);
+    assert!(weirds(&records).is_empty(), "{records:?}");
+    assert_eq!(http_records(&records)[0].status_code, Some(200));
+}
+
+#[test]
+fn oversized_header_block() {
+    let mut req = b"GET / HTTP/1.1\r\n".to_vec();
+    while req.len() <= MAX_HEADER {
+        req.extend_from_slice(b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+    }
+    let records = run_conv(&[(Direction::ToServer, &req)]);
+    assert_eq!(weirds(&records), ["http_header_too_long"]);
+    assert!(http_records(&records).is_empty());
+}
+
+#[test]
+fn malformed_messages() {
+    let records = run_conv(&[
+        (Direction::ToServer, b"GET / HTTP/1.1\r\n\r\n"),
+        (Direction::ToClient, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+    ]);
+    assert_eq!(weirds(&records), ["http_bad_chunk"]);
+    assert_eq!(http_records(&records).len(), 1);
+    let records = run_conv(&[(Direction::ToClient, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")]);
+    assert_eq!(weirds(&records), ["http_unmatched_reply"]);
+    assert_eq!(http_records(&records)[0].version.as_deref(), Some("1.1"));
+    let records = run_forced(&Http, Transport::Tcp, 80, &[(Direction::ToServer, b"\x16\x03\x01\x00\x05hello\n")]);
+    assert_eq!(weirds(&records), ["http_bad_request_line"]);
+}
+
+#[test]
+fn pending_queue_is_bounded() {
+    let req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(MAX_PENDING + 4);
+    let records = run_conv(&[(Direction::ToServer, &req)]);
+    assert_eq!(weirds(&records), ["http_too_many_pending_requests"]);
+    assert_eq!(http_records(&records).len(), MAX_PENDING + 4);
+}
+
+#[test]
+fn probe() {
+    assert_eq!(Http.probe(Direction::ToServer, b"GET / HTTP/1.1\r\n", false), Probe::Match);
+    assert_eq!(Http.probe(Direction::ToServer, b"OPTIONS * HTTP/1.1\r\n", false), Probe::Match);
+    assert_eq!(Http.probe(Direction::ToServer, b"PO", false), Probe::NeedMore);
+    assert_eq!(Http.probe(Direction::ToServer, b"GET ", false), Probe::NeedMore);
+    assert_eq!(Http.probe(Direction::ToServer, b"GET\x00/", false), Probe::NoMatch);
+    assert_eq!(Http.probe(Direction::ToServer, b"GET \x01", false), Probe::NoMatch);
+    assert_eq!(Http.probe(Direction::ToServer, b"GETTER / HTTP/1.1", false), Probe::NeedMore);
+    assert_eq!(Http.probe(Direction::ToServer, b"GETTER / HTTP/1.1\r\n", false), Probe::Match);
+    assert_eq!(Http.probe(Direction::ToServer, b"QUERY /users HTTP/1.1\r\nHost: x\r\n", false), Probe::Match);
+    assert_eq!(Http.probe(Direction::ToServer, b"EHLO mail.example\r\n", false), Probe::NoMatch);
+    assert_eq!(Http.probe(Direction::ToServer, b"USER anonymous\r\n", false), Probe::NoMatch);
+    assert_eq!(Http.probe(Direction::ToServer, b"Get / HTTP/1.1\r\n", false), Probe::NoMatch);
+    assert_eq!(Http.probe(Direction::ToServer, b"SSH-2.0-x\r\n", true), Probe::NoMatch);
+    assert_eq!(Http.probe(Direction::ToClient, b"HTTP/1.1 200 OK\r\n", false), Probe::Match);
+    assert_eq!(Http.probe(Direction::ToClient, b"HTTP/1.", false), Probe::NeedMore);
+    assert_eq!(Http.probe(Direction::ToClient, b"HTTP/1.1 2x", false), Probe::NoMatch);
+    assert_eq!(Http.probe(Direction::ToClient, b"220 ftp ready\r\n", true), Probe::NoMatch);
+}
+
+#[test]
+fn garbage_never_panics() {
+    let all: Vec<u8> = conversation().into_iter().flat_map(|(_, b)| b).collect();
+    assert!(never_panics(&Http, Transport::Tcp, 80, &all) > 0);
+}
+
+/// Runs each connection of a Zeek HTTP trace and compares fields with
+/// http.log; returns the differences as text.
+fn compare_with_zeek(trace: &str, baseline: &str, skip: &[&str]) -> Option<Vec<String>> {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let (Some(trace), Some(log)) = (testpcap::testdata(trace, dir), testpcap::testdata(baseline, dir)) else { return None };
+    let conns = testpcap::tcp_conns(&trace);
+    let (fields, rows) = testpcap::zeek_log(&log);
+    let mut diffs = Vec::new();
+    let mut ours_by_conn: Vec<Vec<HttpRecord>> = conns
+        .iter()
+        .map(|c| {
+            let records = run(&Http, Transport::Tcp, c.port(), &c.borrowed());
+            http_records(&records).into_iter().cloned().collect()
+        })
+        .collect();
+    for row in &rows {
+        let col = |n: &str| testpcap::col(&fields, row, n);
+        let port: u16 = col("id.orig_p").map_or(0, |p| p.parse().unwrap());
+        // Baselines without connection ids: take connections in trace order.
+        let ci = match col("id.orig_h") {
+            Some(h) => conns.iter().position(|c| c.is_from(h, port)),
+            None => ours_by_conn.iter().position(|o| !o.is_empty()),
+        };
+        let Some(ci) = ci else {
+            diffs.push(format!("{port}: connection not found"));
+            continue;
+        };
+        if ours_by_conn[ci].is_empty() {
+            diffs.push(format!("{port}: no record for depth {:?}", col("trans_depth")));
+            continue;
+        }
+        let h = ours_by_conn[ci].remove(0);
+        let checks: [(&str, Option<String>, Option<&str>); 10] = [
+            ("method", h.method.clone(), col("method")),
+            ("host", h.host.clone(), col("host")),
+            ("uri", h.uri.clone(), col("uri").map(|v| if v == "(empty)" { "" } else { v })),
+            ("version", h.version.clone(), col("version")),
+            ("user_agent", h.user_agent.clone(), col("user_agent")),
+            ("status_code", h.status_code.map(|c| c.to_string()), col("status_code")),
+            ("status_msg", h.status_msg.clone(), col("status_msg")),
+            ("request_body_len", Some(h.request_body_len.to_string()), col("request_body_len")),
+            ("response_body_len", Some(h.response_body_len.to_string()), col("response_body_len")),
+            ("username", h.basic_auth_user.clone(), col("username")),
+        ];
+        for (name, ours, zeek) in checks {
+            if ours.as_deref() != zeek && !skip.contains(&name) {
+                diffs.push(format!("{port} {name}: ours {ours:?} zeek {zeek:?}"));
+            }
+        }
+    }
+    for (ci, left) in ours_by_conn.iter().enumerate() {
+        if !left.is_empty()
+            && rows.iter().any(|r| testpcap::col(&fields, r, "id.orig_p") == conns[ci].client.map(|c| c.1.to_string()).as_deref())
+        {
+            diffs.push(format!("{:?}: {} extra records", conns[ci].client, left.len()));
+        }
+    }
+    Some(diffs)
+}
+
+/// Traces where every compared field agrees with Zeek. Zeek counts response
+/// bodies after content decoding (gzip); Ward counts the bytes sent, so the
+/// gzip traces skip `response_body_len`.
+#[test]
+fn zeek_http_baselines() {
+    for (trace, test, skip) in [
+        ("pipelined-requests.pcap", "http-pipelining", &["response_body_len"][..]),
+        ("missing-zlib-header.pcap", "missing-zlib-header", &["response_body_len"]),
+        ("x-gzip.pcap", "x-gzip", &["response_body_len"]),
+        ("basic-auth-with-colon.pcap", "http-basic-auth-colon", &[]),
+        ("basic-auth-with-extra-space.pcap", "http-basic-auth-extra-space", &[]),
+        ("100-continue.pcap", "100-continue", &[]),
+        ("percent-end-of-line.pcap", "percent-end-of-line", &[]),
+        ("http-filename.pcap", "http-filename", &[]),
+        ("websocket.pcap", "101-switching-protocols", &[]),
+        ("connect-with-smtp.pcap", "http-connect", &[]),
+        ("connect-with-header.pcap", "http-connect-with-header", &[]),
+        ("curl_http_09.pcap", "curl-http-09", &[]),
+        ("content-length-overflow.pcap", "content-length-overflow", &[]),
+        ("interleaved-http-entity.pcap", "missing-http-entity", &[]),
+        ("http-desync-request-response-5.pcap", "http-desynched", &[]),
+        ("http-11-request-then-cruft.pcap", "http-11-request-then-cruft", &[]),
+        ("deeply-nested-mime.pcap", "deeply-nested-mime", &[]),
+        ("multipart-form-data.pcap", "multipart-body-length", &[]),
+        ("query-method.pcap", "query-method", &[]),
+        ("version-mismatch.pcap", "version-mismatch", &[]),
+        ("no-uri.pcap", "no-uri", &[]),
+        ("fake-content-length.pcap", "fake-content-length", &[]),
+        ("concurrent-range-requests.pcap", "concurrent-range-requests", &[]),
+    ] {
+        let Some(diffs) = compare_with_zeek(
+            &format!("zeek/Traces/http/{trace}"),
+            &format!("zeek/Baseline/scripts.base.protocols.http.{test}/http.log"),
+            skip,
+        ) else {
+            return;
+        };
+        assert!(diffs.is_empty(), "{trace}:\n{}", diffs.join("\n"));
+    }
+}
+
+/// Prints the differences for every HTTP baseline (informational; run with
+/// `--ignored --nocapture`).
+#[test]
+#[ignore]
+fn zeek_http_all_baselines_report() {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let Some(map) = testpcap::testdata("zeek/zeek_test_map.json", dir) else { return };
+    let map: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(map).unwrap()).unwrap();
+    for t in map {
+        let test = t["test"].as_str().unwrap_or_default();
+        if !test.contains("base/protocols/http/") {
+            continue;
+        }
+        let base = t["baseline_dir"].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default();
+        for trace in t["traces"].as_array().into_iter().flatten().filter_map(|v| v.as_str()) {
+            if trace.ends_with(".gz") {
+                continue;
+            }
+            let log = format!("zeek/Baseline/{base}/http.log");
+            if testpcap::testdata(&log, dir).is_none() {
+                continue;
+            }
+            if let Some(diffs) = compare_with_zeek(&format!("zeek/Traces/{trace}"), &log, &[]) {
+                println!("== {trace} ({} diffs)", diffs.len());
+                for d in diffs.iter().take(8) {
+                    println!("   {d}");
+                }
+            }
+        }
+    }
+}
