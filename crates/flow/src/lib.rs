@@ -17,4 +17,4 @@ mod reassembly;
 mod table;
 
 pub use reassembly::{Segment, StreamState};
-pub use table::{CloseReason, FlowConfig, FlowCounters, FlowStats, FlowTable, FlowUpdate, PacketView, TcpFlags};
+pub use table::{CloseReason, FlowConfig, FlowCounters, FlowState, FlowStats, FlowTable, FlowUpdate, PacketView, TcpFlags};

@@ -219,7 +219,17 @@ fn looks_like_server(port: u16, other: u16) -> bool {
     (port < 1024 && other >= 1024) || (SERVER_PORTS.contains(&port) && !SERVER_PORTS.contains(&other))
 }
 
-impl<S: Default> FlowTable<S> {
+/// What the table asks of the caller's per-flow state.
+pub trait FlowState: Default {
+    /// False once the caller needs no more payload of this flow (its analyzer
+    /// finished or none applies): the table then stops reassembling it and
+    /// only keeps counters, so passive flows cost no copies.
+    fn wants_data(&self) -> bool {
+        true
+    }
+}
+
+impl<S: FlowState> FlowTable<S> {
     /// Creates an empty table. `id_base` offsets flow ids so several tables
     /// (one per worker) produce distinct ids.
     pub fn new(cfg: FlowConfig, id_base: u64) -> Self {
@@ -277,7 +287,18 @@ impl<S: Default> FlowTable<S> {
 
     /// Expires flows idle for longer than their timeout (packet time).
     pub fn expire(&mut self, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) {
+        while self.expire_some(usize::MAX, f) {}
+    }
+
+    /// Expires at most `max` idle flows; true if more may be due. Lets the
+    /// caller consume what the closed flows produced between batches.
+    pub fn expire_some(&mut self, max: usize, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) -> bool {
+        let mut n = 0;
         while self.tail != NIL {
+            if n == max {
+                return true;
+            }
+            n += 1;
             let s = &self.slots[self.tail as usize];
             let timeout = match s.info.transport {
                 Transport::Tcp if s.closed => 5,
@@ -292,13 +313,23 @@ impl<S: Default> FlowTable<S> {
             }
             self.remove(self.tail, Some(CloseReason::Timeout), f);
         }
+        false
     }
 
     /// Ends every flow (end of input).
     pub fn flush(&mut self, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) {
-        while self.tail != NIL {
+        while self.flush_some(usize::MAX, f) {}
+    }
+
+    /// Ends at most `max` flows; true if some remain.
+    pub fn flush_some(&mut self, max: usize, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) -> bool {
+        for _ in 0..max {
+            if self.tail == NIL {
+                return false;
+            }
             self.remove(self.tail, Some(CloseReason::EndOfInput), f);
         }
+        self.tail != NIL
     }
 
     fn create(&mut self, key: Key, p: &PacketView<'_>, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) -> u32 {
@@ -376,6 +407,25 @@ impl<S: Default> FlowTable<S> {
         }
         let Slot { info, streams, state, .. } = slot;
         let mut gap_bytes = 0;
+        if !state.wants_data() {
+            // Nobody reads this flow's bytes: track only its end.
+            if let Some(t) = p.tcp {
+                let st = &mut streams[(dir == Direction::ToClient) as usize];
+                if st.buffered() > 0 {
+                    let fin = st.fin;
+                    *st = StreamState::default();
+                    st.fin = fin;
+                }
+                if t.flags & TcpFlags::FIN != 0 {
+                    st.fin = true;
+                }
+                if t.flags & TcpFlags::RST != 0 || (streams[0].fin && streams[1].fin) {
+                    self.stats.closed += 1;
+                    self.close(idx, CloseReason::Closed, f);
+                }
+            }
+            return;
+        }
         match p.tcp {
             None => {
                 if !p.payload.is_empty() {
@@ -512,6 +562,44 @@ mod tests {
 
     #[derive(Default)]
     struct Seen(Vec<u8>, Vec<u8>, u32);
+
+    impl FlowState for Seen {}
+
+    /// Takes the first data it is given, then wants no more.
+    #[derive(Default)]
+    struct FirstOnly(usize);
+
+    impl FlowState for FirstOnly {
+        fn wants_data(&self) -> bool {
+            self.0 == 0
+        }
+    }
+
+    #[test]
+    fn flows_that_want_no_data_are_not_reassembled_but_still_close() {
+        let mut t = FlowTable::<FirstOnly>::new(FlowConfig::default(), 0);
+        let mut closed = Vec::new();
+        let mut data = 0;
+        let mut push = |t: &mut FlowTable<FirstOnly>, p: &PacketView<'_>| {
+            t.push(p, &mut |_, s, u| match u {
+                FlowUpdate::Data { bytes, .. } => {
+                    s.0 += bytes.len();
+                    data += 1;
+                }
+                FlowUpdate::Gap { .. } => {}
+                FlowUpdate::Closed { counters, .. } => closed.push(counters.orig_pkts + counters.resp_pkts),
+            })
+        };
+        push(&mut t, &pkt(1, 40000, 2, 80, 1, Some(TcpFlags { seq: 100, flags: TcpFlags::SYN }), b""));
+        push(&mut t, &pkt(1, 40000, 2, 80, 2, Some(TcpFlags { seq: 101, flags: TcpFlags::ACK }), b"GET"));
+        // Out of order and in order after the state lost interest: nothing delivered, nothing buffered.
+        push(&mut t, &pkt(1, 40000, 2, 80, 3, Some(TcpFlags { seq: 115, flags: TcpFlags::ACK }), b"later"));
+        push(&mut t, &pkt(1, 40000, 2, 80, 4, Some(TcpFlags { seq: 104, flags: TcpFlags::ACK }), b" / HTTP/1.0"));
+        push(&mut t, &pkt(1, 40000, 2, 80, 5, Some(TcpFlags { seq: 120, flags: TcpFlags::FIN | TcpFlags::ACK }), b""));
+        push(&mut t, &pkt(2, 80, 1, 40000, 6, Some(TcpFlags { seq: 900, flags: TcpFlags::FIN | TcpFlags::ACK }), b""));
+        assert_eq!(data, 1);
+        assert_eq!(closed, vec![6], "closed by the FINs, with every packet counted");
+    }
 
     fn collect(t: &mut FlowTable<Seen>, p: &PacketView<'_>, log: &mut Vec<String>) {
         t.push(p, &mut |info, s, u| match u {

@@ -31,6 +31,12 @@ pub struct FlowState {
     service: Option<&'static str>,
 }
 
+impl flow::FlowState for FlowState {
+    fn wants_data(&self) -> bool {
+        !matches!(self.phase, Phase::Passive)
+    }
+}
+
 /// Counters that dispatch keeps per worker.
 #[derive(Default, Debug, Clone, Copy)]
 pub struct DispatchStats {

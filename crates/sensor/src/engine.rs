@@ -265,12 +265,20 @@ impl Engine {
     }
 
     fn expire(&mut self) {
-        let (d, events) = (&mut self.dispatcher, &mut self.events);
-        self.table.expire(&mut |info, st, upd| match upd {
-            FlowUpdate::Data { dir, bytes } => d.data(info, st, dir, bytes, Timestamp(0), events),
-            FlowUpdate::Gap { dir, len } => d.gap(info, st, dir, len, Timestamp(0), events),
-            FlowUpdate::Closed { reason, counters } => d.closed(info, st, reason, counters, events),
-        });
+        // In batches, so that a mass expiry (a quiet hour in the capture)
+        // never piles up thousands of records before they are consumed.
+        loop {
+            let (d, events) = (&mut self.dispatcher, &mut self.events);
+            let more = self.table.expire_some(64, &mut |info, st, upd| match upd {
+                FlowUpdate::Data { dir, bytes } => d.data(info, st, dir, bytes, Timestamp(0), events),
+                FlowUpdate::Gap { dir, len } => d.gap(info, st, dir, len, Timestamp(0), events),
+                FlowUpdate::Closed { reason, counters } => d.closed(info, st, reason, counters, events),
+            });
+            if !more {
+                break;
+            }
+            self.drain();
+        }
         if let Some(last) = self.report.last_packet {
             self.defrag.expire(last);
         }
@@ -311,13 +319,18 @@ impl Engine {
 
     /// Ends all flows and returns the facts and the report of this worker.
     pub fn finish(mut self) -> (Observer, Report) {
-        let (d, events) = (&mut self.dispatcher, &mut self.events);
-        self.table.flush(&mut |info, st, upd| match upd {
-            FlowUpdate::Data { dir, bytes } => d.data(info, st, dir, bytes, Timestamp(0), events),
-            FlowUpdate::Gap { dir, len } => d.gap(info, st, dir, len, Timestamp(0), events),
-            FlowUpdate::Closed { reason, counters } => d.closed(info, st, reason, counters, events),
-        });
-        self.drain();
+        loop {
+            let (d, events) = (&mut self.dispatcher, &mut self.events);
+            let more = self.table.flush_some(64, &mut |info, st, upd| match upd {
+                FlowUpdate::Data { dir, bytes } => d.data(info, st, dir, bytes, Timestamp(0), events),
+                FlowUpdate::Gap { dir, len } => d.gap(info, st, dir, len, Timestamp(0), events),
+                FlowUpdate::Closed { reason, counters } => d.closed(info, st, reason, counters, events),
+            });
+            self.drain();
+            if !more {
+                break;
+            }
+        }
         let fs = self.table.stats();
         let ds = self.dispatcher.stats;
         let dfs = self.defrag.stats();

@@ -160,6 +160,9 @@ impl Store {
     /// device inventory from all stored facts. One transaction.
     pub fn ingest(&mut self, run: &RunSummary, facts: &[Fact], anomalies: &[(String, u64)]) -> Result<Vec<Device>, Error> {
         let tx = self.conn.transaction()?;
+        // A fresh store holds exactly this run's facts afterwards: the
+        // inventory is built from them directly instead of reading them back.
+        let had_facts: bool = tx.query_row("SELECT EXISTS(SELECT 1 FROM facts)", [], |r| r.get(0))?;
         {
             let mut up = tx.prepare_cached(
                 "INSERT INTO facts(mac, ip, kind, value, source, first_seen, last_seen, count, evidence)
@@ -203,14 +206,16 @@ impl Store {
                 ],
             )?;
         }
-        let all = load_facts(&tx)?;
-        let devices = build_inventory(&all);
+        let devices = if had_facts { build_inventory(&load_facts(&tx)?) } else { build_inventory(facts) };
         tx.execute("DELETE FROM devices", [])?;
         {
             let mut ins = tx.prepare_cached(
                 "INSERT INTO devices(key, mac, vendor, category, confidence, first_seen, last_seen, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
             for d in &devices {
+                // The facts stay in their own table; the document holds the
+                // derived view (see `devices_with_facts`).
+                let doc = serde_json::to_string(&DeviceDoc(d))?;
                 ins.execute(params![
                     d.key,
                     d.mac.map(|m| m.to_string()),
@@ -219,7 +224,7 @@ impl Store {
                     d.confidence as f64,
                     d.first_seen.0,
                     d.last_seen.0,
-                    serde_json::to_string(d)?,
+                    doc,
                 ])?;
             }
         }
@@ -232,7 +237,14 @@ impl Store {
         load_facts(&self.conn)
     }
 
-    /// The current inventory, sorted by key.
+    /// The current inventory with every device's facts, sorted by key
+    /// (rebuilt from the facts table).
+    pub fn devices_with_facts(&self) -> Result<Vec<Device>, Error> {
+        Ok(build_inventory(&self.facts()?))
+    }
+
+    /// The current inventory, sorted by key, without the facts behind each
+    /// device (`devices_with_facts` has them).
     pub fn devices(&self) -> Result<Vec<Device>, Error> {
         let mut st = self.conn.prepare("SELECT doc FROM devices ORDER BY key")?;
         let docs = st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
@@ -255,6 +267,38 @@ impl Store {
         let mut st = self.conn.prepare("SELECT name, count FROM anomalies ORDER BY name")?;
         let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+/// A device as stored: everything but its facts.
+struct DeviceDoc<'a>(&'a Device);
+
+impl Serialize for DeviceDoc<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        // Serialize through serde_json's Value would copy every fact; instead
+        // write the device's fields and leave `facts` empty.
+        let d = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("key", &d.key)?;
+        m.serialize_entry("mac", &d.mac)?;
+        m.serialize_entry("vendor", &d.vendor)?;
+        m.serialize_entry("ips", &d.ips)?;
+        m.serialize_entry("hostnames", &d.hostnames)?;
+        m.serialize_entry("category", &d.category)?;
+        m.serialize_entry("confidence", &d.confidence)?;
+        m.serialize_entry("reasons", &d.reasons)?;
+        m.serialize_entry("services_offered", &d.services_offered)?;
+        m.serialize_entry("services_used", &d.services_used)?;
+        m.serialize_entry("roles", &d.roles)?;
+        m.serialize_entry("software", &d.software)?;
+        m.serialize_entry("applications", &d.applications)?;
+        m.serialize_entry("models", &d.models)?;
+        m.serialize_entry("peer_count", &d.peer_count)?;
+        m.serialize_entry("first_seen", &d.first_seen)?;
+        m.serialize_entry("last_seen", &d.last_seen)?;
+        m.serialize_entry("facts", &[] as &[Fact])?;
+        m.end()
     }
 }
 
@@ -317,7 +361,10 @@ mod tests {
             .ingest(&RunSummary::default(), &[fact("10.0.0.1", FactKind::Hostname, "pump-1", 9), fact("10.0.0.2", FactKind::Hostname, "ct-2", 7)], &[("x".into(), 3)])
             .unwrap();
         assert_eq!(devs.len(), 2);
-        assert_eq!(s.devices().unwrap(), devs);
+        assert_eq!(s.devices_with_facts().unwrap(), devs);
+        // Stored documents hold every field but the facts.
+        let bare: Vec<Device> = devs.iter().cloned().map(|d| Device { facts: Vec::new(), ..d }).collect();
+        assert_eq!(s.devices().unwrap(), bare);
         let f = s.facts().unwrap();
         assert_eq!((f[0].count, f[0].first_seen, f[0].last_seen), (2, Timestamp(5), Timestamp(9)));
         assert_eq!(s.anomalies().unwrap(), vec![("x".to_string(), 5)]);

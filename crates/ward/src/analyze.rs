@@ -151,7 +151,7 @@ pub fn show_inventory(db: &Path, json: bool) -> Result<()> {
         bail!("no database at {} (run `ward analyze FILE --db {}` first)", db.display(), db.display());
     }
     let store = store::Store::open(db)?;
-    let devices = store.devices()?;
+    let devices = if json { store.devices_with_facts()? } else { store.devices()? };
     let mut out = std::io::stdout().lock();
     if json {
         render::json(&mut out, &devices, None)

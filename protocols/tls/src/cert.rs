@@ -54,6 +54,42 @@ pub fn first_certificate(body: &[u8]) -> Option<&[u8]> {
 
 /// Decodes the leaf certificate.
 pub fn leaf(der: &[u8]) -> Option<Leaf> {
+    // The same certificates come back on every connection to a server:
+    // parse each once per worker thread (bounded cache keyed by its SHA-256).
+    let digest: [u8; 32] = Sha256::digest(der).into();
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(&digest).cloned()) {
+        return hit;
+    }
+    let parsed = parse_leaf(der, &digest);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHE_ENTRIES {
+            c.clear();
+        }
+        c.insert(digest, parsed.clone());
+    });
+    parsed
+}
+
+/// Certificates remembered per thread (each entry is a few hundred bytes).
+const CACHE_ENTRIES: usize = 1024;
+
+thread_local! {
+    static CACHE: std::cell::RefCell<std::collections::HashMap<[u8; 32], Option<Leaf>>> = Default::default();
+}
+
+/// Lowercase (or uppercase) hex of `bytes`, without per-byte formatting.
+fn hex(bytes: &[u8], upper: bool) -> String {
+    let digits: &[u8; 16] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(digits[(b >> 4) as usize] as char);
+        s.push(digits[(b & 15) as usize] as char);
+    }
+    s
+}
+
+fn parse_leaf(der: &[u8], digest: &[u8; 32]) -> Option<Leaf> {
     let (_, cert) = parse_x509_certificate(der).ok()?;
     let spki = cert.public_key();
     let key_oid = spki.algorithm.algorithm.to_id_string();
@@ -87,7 +123,7 @@ pub fn leaf(der: &[u8]) -> Option<Leaf> {
         key_bits,
         key_type: names::key_type(&key_oid),
         sig_alg: names::algorithm(&cert.signature_algorithm.algorithm.to_id_string()),
-        fingerprint: Sha256::digest(der).iter().map(|b| format!("{b:02x}")).collect(),
+        fingerprint: hex(digest, false),
         serial: serial(cert.raw_serial()),
         san_dns,
     })
@@ -96,7 +132,7 @@ pub fn leaf(der: &[u8]) -> Option<Leaf> {
 /// Serial number as Zeek prints it: uppercase hex without the sign byte.
 fn serial(raw: &[u8]) -> String {
     let start = raw.iter().position(|&b| b != 0).unwrap_or(raw.len().saturating_sub(1));
-    raw[start..].iter().map(|b| format!("{b:02X}")).collect()
+    hex(&raw[start..], true)
 }
 
 /// Bit length of a big-endian unsigned integer (leading zeros ignored).

@@ -346,6 +346,18 @@ fn join<T: std::fmt::Display>(w: &mut impl Write, items: impl Iterator<Item = T>
     }
 }
 
+/// A u16 as four lowercase hex digits, formatted without allocating.
+struct Hex4(u16);
+
+impl std::fmt::Display for Hex4 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const D: &[u8; 16] = b"0123456789abcdef";
+        let v = self.0 as usize;
+        let b = [D[v >> 12], D[(v >> 8) & 15], D[(v >> 4) & 15], D[v & 15]];
+        f.write_str(std::str::from_utf8(&b).unwrap_or("0000"))
+    }
+}
+
 /// JA3 of a ClientHello (MD5 hex).
 pub fn ja3(ch: &ClientHello<'_>) -> String {
     let mut w = HashWriter(Md5::new());
@@ -418,7 +430,7 @@ pub fn ja4(ch: &ClientHello<'_>) -> String {
         "000000000000".to_string()
     } else {
         let mut w = HashWriter(Sha256::new());
-        join(&mut w, ciphers.iter().map(|c| format!("{c:04x}")), ",");
+        join(&mut w, ciphers.iter().map(|c| Hex4(*c)), ",");
         hex(&w.0.finalize())[..12].to_string()
     };
 
@@ -428,11 +440,11 @@ pub fn ja4(ch: &ClientHello<'_>) -> String {
         "000000000000".to_string()
     } else {
         let mut w = HashWriter(Sha256::new());
-        join(&mut w, sorted.iter().map(|t| format!("{t:04x}")), ",");
+        join(&mut w, sorted.iter().map(|t| Hex4(*t)), ",");
         let mut sigs = ch.signature_algorithms().filter(|s| !is_grease(*s)).peekable();
         if sigs.peek().is_some() {
             let _ = w.write_str("_");
-            join(&mut w, sigs.map(|s| format!("{s:04x}")), ",");
+            join(&mut w, sigs.map(Hex4), ",");
         }
         hex(&w.0.finalize())[..12].to_string()
     };
