@@ -59,11 +59,26 @@ fn key_of(ep: &Endpoint) -> EndpointKey {
 }
 
 fn flow_evidence(f: &FlowInfo) -> String {
-    let fmt = |e: &Endpoint| match e.ip {
-        IpAddr::V6(v6) => format!("[{v6}]:{}", e.port),
-        IpAddr::V4(v4) => format!("{v4}:{}", e.port),
-    };
-    format!("flow {} {} -> {}/{}", f.id, fmt(&f.client), fmt(&f.server), f.transport.as_str())
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(64);
+    let _ = write!(s, "flow {} ", f.id);
+    for (i, e) in [&f.client, &f.server].into_iter().enumerate() {
+        if i == 1 {
+            s.push_str(" -> ");
+        }
+        let v6 = e.ip.is_ipv6();
+        if v6 {
+            s.push('[');
+        }
+        model::addr::push_ip(&mut s, &e.ip);
+        if v6 {
+            s.push(']');
+        }
+        let _ = write!(s, ":{}", e.port);
+    }
+    s.push('/');
+    s.push_str(f.transport.as_str());
+    s
 }
 
 /// Which endpoints of a flow sent / received a message travelling in `dir`.
@@ -161,10 +176,10 @@ impl Observer {
                 }
                 if c.established || c.orig_bytes > 0 {
                     scratch.clear();
-                    let _ = write!(scratch, "{}", f.server.ip);
+                    model::addr::push_ip(&mut scratch, &f.server.ip);
                     self.add(client, FactKind::Peer, &scratch, "conn", c.start, &ev_flow);
                     scratch.clear();
-                    let _ = write!(scratch, "{}", f.client.ip);
+                    model::addr::push_ip(&mut scratch, &f.client.ip);
                     self.add(server, FactKind::Peer, &scratch, "conn", c.start, &ev_flow);
                 }
                 self.scratch = scratch;

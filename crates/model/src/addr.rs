@@ -102,3 +102,43 @@ pub struct Endpoint {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mac: Option<MacAddr>,
 }
+
+/// Appends `ip` as text to `out` (IPv4 without the formatting machinery, which
+/// matters on the per-flow path; IPv6 in its canonical `Display` form).
+pub fn push_ip(out: &mut String, ip: &IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, o) in v4.octets().iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                if *o >= 100 {
+                    out.push((b'0' + o / 100) as char);
+                }
+                if *o >= 10 {
+                    out.push((b'0' + (o / 10) % 10) as char);
+                }
+                out.push((b'0' + o % 10) as char);
+            }
+        }
+        IpAddr::V6(v6) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod push_ip_tests {
+    use super::*;
+
+    #[test]
+    fn matches_display() {
+        for s in ["0.0.0.0", "10.0.0.1", "192.168.100.255", "1.20.255.9", "::1", "2001:db8::8a2e:370:7334", "::ffff:10.0.0.1"] {
+            let ip: IpAddr = s.parse().unwrap();
+            let mut out = String::from("x");
+            push_ip(&mut out, &ip);
+            assert_eq!(out, format!("x{ip}"));
+        }
+    }
+}
