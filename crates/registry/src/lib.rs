@@ -15,6 +15,7 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_dhcp::Dhcp,
     &proto_dns::Dns,
     &proto_tls::Tls,
+    &proto_tls::Dtls,
     &proto_ssh::Ssh,
     &proto_http::Http,
     &proto_smb::Smb,

@@ -10,6 +10,10 @@ use model::{Direction, Event, FlowInfo, Timestamp};
 const PROBE_WINDOW: usize = 4096;
 /// Payload-carrying packets a flow may show before probing gives up.
 const PROBE_PACKETS: u8 = 8;
+/// The same for UDP, where one flow may multiplex protocols (RFC 7983: STUN
+/// connectivity checks precede the DTLS handshake of WebRTC media) and a
+/// protocol asks for more datagrams (`NeedMore`) until its own arrives.
+const PROBE_DATAGRAMS: u8 = 16;
 
 #[derive(Default)]
 enum Phase {
@@ -103,6 +107,18 @@ impl Dispatcher {
             self.stats.analyzers_started += 1;
             st.service = Some(p.name());
             st.phase = Phase::Active(p.start());
+            // Bytes the other direction buffered while probing came first:
+            // feed them first (a request a port-hinted probe could not
+            // read, answered by a status line that it can).
+            let other = 1 - i;
+            if !udp && !st.buf[other].is_empty() {
+                let window = std::mem::take(&mut st.buf[other]);
+                let other_dir = if other == 0 { Direction::ToServer } else { Direction::ToClient };
+                self.feed(info, st, other_dir, &window, ts, events);
+                if !matches!(st.phase, Phase::Active(_)) {
+                    return;
+                }
+            }
             if udp || st.buf[i].is_empty() {
                 self.feed(info, st, dir, bytes, ts, events);
             } else {
@@ -115,7 +131,8 @@ impl Dispatcher {
             }
             return;
         }
-        let exhausted = st.buf[i].len() >= PROBE_WINDOW || st.probe_packets >= PROBE_PACKETS;
+        let budget = if udp { PROBE_DATAGRAMS } else { PROBE_PACKETS };
+        let exhausted = st.buf[i].len() >= PROBE_WINDOW || st.probe_packets >= budget;
         if udp || !need_more || exhausted {
             if udp && need_more && !exhausted {
                 return; // Let the next datagram try.

@@ -78,7 +78,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 const DIRS: [&str; 8] = ["dhcp", "dns", "http", "ssl", "ssh", "smb", "snmp", "ftp"];
 /// Report labels, one per protocol.
 const LABELS: [&str; 8] = ["dhcp", "dns", "http", "tls", "ssh", "smb", "snmp", "ftp"];
-/// Required overall agreement.
+/// Required agreement, overall and for every protocol.
 const THRESHOLD: f64 = 95.0;
 
 /// Tests whose own `%INPUT` script changes the compared columns, with why.
@@ -1410,5 +1410,13 @@ fn ward_agrees_with_zeek_baselines() {
     let a: usize = accs.iter().map(|a| a.out.iter().filter(|o| o.agree).count()).sum();
     let empty: Vec<&str> = accs.iter().zip(LABELS).filter(|(a, _)| a.out.is_empty()).map(|(_, l)| l).collect();
     assert!(empty.is_empty(), "protocols without comparable fields: {empty:?}");
+    let low: Vec<String> = accs
+        .iter()
+        .zip(LABELS)
+        .map(|(acc, l)| (l, acc.out.iter().filter(|o| o.agree).count(), acc.out.len()))
+        .filter(|(_, ok, all)| pct(*ok, *all) < THRESHOLD)
+        .map(|(l, ok, all)| format!("{l} {:.1}% ({ok} of {all})", pct(ok, all)))
+        .collect();
+    assert!(low.is_empty(), "protocols below {THRESHOLD}% agreement: {}", low.join(", "));
     assert!(pct(a, n) >= THRESHOLD, "overall agreement {:.1}% < {THRESHOLD}% ({a} of {n} fields)", pct(a, n));
 }

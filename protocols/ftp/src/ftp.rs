@@ -6,8 +6,15 @@
 //! [`CleartextLogin`] per login attempt: a PASS and its reply (230/202 →
 //! success, 4xx/5xx → failure), a USER answered directly with 2xx/4xx/5xx,
 //! or a USER never followed by PASS. Passwords are only classified.
-//! An accepted `AUTH TLS`/`AUTH SSL` (234) ends the analysis: the rest is
-//! encrypted.
+//! After an accepted `AUTH TLS`/`AUTH SSL` (234) the rest of the connection
+//! is TLS: it goes to the TLS analyzer, as Zeek hands it to its SSL analyzer,
+//! so the TLS handshake is logged. After an accepted `AUTH GSSAPI` (334),
+//! the security exchange travels base64-encoded in `ADAT` commands and
+//! `335 ADAT=` / `235 ADAT=` replies (RFC 2228); GridFTP's GSI mechanism is
+//! TLS, so, like Zeek, the decoded tokens go to a TLS analyzer when the
+//! first one is a TLS handshake record. ADAT lines may be up to
+//! [`MAX_ADAT_LINE`] long; decoded bytes wait for the TLS analyzer in a
+//! buffer of at most [`MAX_ADAT_BUFFER`] per direction.
 
 use crate::line::{LineReader, Next};
 use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
@@ -23,6 +30,10 @@ const MAX_PENDING: usize = 32;
 const MAX_LOGINS: u32 = 256;
 /// Malformed lines tolerated before giving up.
 const MAX_BAD: u32 = 32;
+/// Longest line read during an ADAT exchange (tokens carry certificates).
+pub const MAX_ADAT_LINE: usize = 64 * 1024;
+/// Decoded ADAT bytes kept for the TLS analyzer per direction.
+pub const MAX_ADAT_BUFFER: usize = 64 * 1024;
 
 /// FTP (`ftp`, TCP 21).
 pub struct Ftp;
@@ -93,9 +104,47 @@ fn probe_command(data: &[u8]) -> Probe {
     Probe::NoMatch
 }
 
+/// Decodes a base64 token (RFC 4648, padding optional, surrounding
+/// whitespace ignored); `None` if it is not base64.
+fn base64(s: &[u8]) -> Option<Vec<u8>> {
+    let start = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
+    let end = s.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    let s = s.get(start..end)?;
+    let s = s.strip_suffix(b"==").or_else(|| s.strip_suffix(b"=")).unwrap_or(s);
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for &c in s {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
 /// Case-insensitive substring test without allocating.
 pub(crate) fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// The mechanism an AUTH command asks for (RFC 2228, RFC 4217).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mech {
+    /// `TLS`, `SSL`, `TLS-C`, `TLS-P`: the connection turns to TLS on 234.
+    Tls,
+    /// `GSSAPI`: ADAT exchange on 334 (GridFTP's GSI: TLS inside).
+    Gssapi,
+    Other,
 }
 
 /// A command waiting for its final reply.
@@ -103,7 +152,7 @@ pub(crate) fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
 enum Cmd {
     User,
     Pass(PasswordClass),
-    Auth,
+    Auth(Mech),
     Other,
 }
 
@@ -125,6 +174,16 @@ pub struct FtpAnalyzer {
     user_open: bool,
     logins: u32,
     bad: u32,
+    /// The TLS analyzer of an AUTH TLS session or an ADAT exchange.
+    tls: Option<Box<dyn Analyzer>>,
+    /// After AUTH TLS: every byte goes to `tls`.
+    tls_stream: bool,
+    /// An ADAT exchange is going on (its tokens go to `tls`).
+    adat: bool,
+    /// The next client token is the first of the exchange.
+    adat_first: bool,
+    /// Decoded ADAT bytes not yet consumed by `tls`, per direction.
+    adat_buf: [Vec<u8>; 2],
 }
 
 fn dir_index(dir: Direction) -> usize {
@@ -191,7 +250,23 @@ impl FtpAnalyzer {
             self.user_open = false;
             Cmd::Pass(PasswordClass::classify(self.user.as_deref().unwrap_or(""), arg))
         } else if verb.eq_ignore_ascii_case(b"AUTH") {
-            Cmd::Auth
+            self.end_adat(out);
+            let mech = model::text::field(arg).to_ascii_uppercase();
+            Cmd::Auth(match mech.as_str() {
+                "TLS" | "SSL" | "TLS-C" | "TLS-P" => Mech::Tls,
+                "GSSAPI" => Mech::Gssapi,
+                _ => Mech::Other,
+            })
+        } else if verb.eq_ignore_ascii_case(b"ADAT") && self.adat {
+            if let Some(token) = base64(arg) {
+                if std::mem::take(&mut self.adat_first) && !token.starts_with(&[22, 3]) {
+                    // A GSSAPI mechanism other than GSI's TLS.
+                    self.end_adat(out);
+                } else {
+                    self.adat_feed(0, &token, out);
+                }
+            }
+            Cmd::Other
         } else {
             Cmd::Other
         };
@@ -232,7 +307,7 @@ impl FtpAnalyzer {
                     }
                     self.multiline = None;
                     self.in_greeting = false;
-                    return self.final_reply(code, out);
+                    return self.final_reply(code, line, out);
                 }
                 _ => {
                     if self.in_greeting {
@@ -258,10 +333,13 @@ impl FtpAnalyzer {
             self.in_greeting = greeting;
             return None;
         }
-        self.final_reply(code, out)
+        self.final_reply(code, line, out)
     }
 
-    fn final_reply(&mut self, code: u16, out: &mut Out<'_>) -> Option<Progress> {
+    fn final_reply(&mut self, code: u16, line: &[u8], out: &mut Out<'_>) -> Option<Progress> {
+        if self.adat {
+            self.adat_reply(code, line, out);
+        }
         if !self.greeted {
             self.greeted = true;
             if code == 220 || code == 120 {
@@ -280,10 +358,79 @@ impl FtpAnalyzer {
                 }
             }
             Cmd::Pass(class) => self.emit(class, Some(code), out),
-            Cmd::Auth if code == 234 => return Some(Progress::Done),
-            Cmd::Auth | Cmd::Other => {}
+            Cmd::Auth(Mech::Tls) if code == 234 => {
+                // The rest of the connection is TLS.
+                self.flush(out);
+                self.tls = Some(proto_tls::Tls.start());
+                self.tls_stream = true;
+            }
+            Cmd::Auth(Mech::Gssapi) if code == 334 => {
+                self.tls = Some(proto_tls::Tls.start());
+                self.adat = true;
+                self.adat_first = true;
+            }
+            Cmd::Auth(_) | Cmd::Other => {}
         }
         None
+    }
+
+    /// A reply during an ADAT exchange (RFC 2228 §3): 335 carries a token,
+    /// 235 the last one; other outcomes end the exchange.
+    fn adat_reply(&mut self, code: u16, line: &[u8], out: &mut Out<'_>) {
+        match code {
+            235 | 335 => {
+                let text = line.get(4..).unwrap_or_default();
+                let token = text.windows(5).position(|w| w.eq_ignore_ascii_case(b"ADAT=")).and_then(|p| base64(&text[p + 5..]));
+                if let Some(token) = token {
+                    self.adat_feed(1, &token, out);
+                }
+                if code == 235 {
+                    self.end_adat(out);
+                }
+            }
+            232 | 234 | 421 | 431 | 500 | 501 | 503 | 535 => self.end_adat(out),
+            _ => {}
+        }
+    }
+
+    /// Gives decoded ADAT bytes of direction `d` to the TLS analyzer.
+    fn adat_feed(&mut self, d: usize, bytes: &[u8], out: &mut Out<'_>) {
+        let Some(tls) = self.tls.as_mut() else { return };
+        if self.adat_buf[d].len() + bytes.len() > MAX_ADAT_BUFFER {
+            out.weird("ftp_adat_buffer_limit");
+            self.end_adat(out);
+            return;
+        }
+        self.adat_buf[d].extend_from_slice(bytes);
+        let dir = if d == 0 { Direction::ToServer } else { Direction::ToClient };
+        let mut off = 0;
+        let mut done = false;
+        while off < self.adat_buf[d].len() {
+            match tls.feed(dir, &self.adat_buf[d][off..], out) {
+                Progress::Consumed(0) => break,
+                Progress::Consumed(n) => off = (off + n).min(self.adat_buf[d].len()),
+                Progress::Done => {
+                    done = true;
+                    break;
+                }
+            }
+        }
+        self.adat_buf[d].drain(..off);
+        if done {
+            self.end_adat(out);
+        }
+    }
+
+    /// Ends an ADAT exchange, logging its TLS handshake.
+    fn end_adat(&mut self, out: &mut Out<'_>) {
+        if !self.adat {
+            return;
+        }
+        self.adat = false;
+        self.adat_buf = Default::default();
+        if let Some(mut tls) = self.tls.take() {
+            tls.finish(out);
+        }
     }
 
     fn flush(&mut self, out: &mut Out<'_>) {
@@ -301,10 +448,14 @@ impl FtpAnalyzer {
 
 impl Analyzer for FtpAnalyzer {
     fn feed(&mut self, dir: Direction, data: &[u8], out: &mut Out<'_>) -> Progress {
+        if self.tls_stream {
+            return self.tls.as_mut().map_or(Progress::Done, |t| t.feed(dir, data, out));
+        }
         let d = dir_index(dir);
         let mut pos = 0;
         while pos < data.len() {
-            match self.lines[d].next(&data[pos..], MAX_LINE) {
+            let max = if self.adat { MAX_ADAT_LINE } else { MAX_LINE };
+            match self.lines[d].next(&data[pos..], max) {
                 Next::Incomplete => break,
                 Next::Skipped(n) => pos += n,
                 Next::TooLong(n) => {
@@ -327,13 +478,27 @@ impl Analyzer for FtpAnalyzer {
                         self.flush(out);
                         return p;
                     }
+                    if self.tls_stream {
+                        // AUTH TLS accepted: the bytes after this reply are TLS.
+                        let rest = &data[pos..];
+                        if rest.is_empty() {
+                            return Progress::Consumed(pos);
+                        }
+                        return match self.tls.as_mut().map_or(Progress::Done, |t| t.feed(dir, rest, out)) {
+                            Progress::Consumed(n) => Progress::Consumed(pos + n),
+                            Progress::Done => Progress::Done,
+                        };
+                    }
                 }
             }
         }
         Progress::Consumed(pos)
     }
 
-    fn gap(&mut self, _dir: Direction, _len: u64, out: &mut Out<'_>) -> Progress {
+    fn gap(&mut self, dir: Direction, len: u64, out: &mut Out<'_>) -> Progress {
+        if self.tls_stream {
+            return self.tls.as_mut().map_or(Progress::Done, |t| t.gap(dir, len, out));
+        }
         out.weird("content_gap");
         self.flush(out);
         Progress::Done
@@ -341,5 +506,7 @@ impl Analyzer for FtpAnalyzer {
 
     fn finish(&mut self, out: &mut Out<'_>) {
         self.flush(out);
+        self.adat = true; // end_adat also ends an AUTH TLS session's analyzer.
+        self.end_adat(out);
     }
 }

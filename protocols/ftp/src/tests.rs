@@ -117,6 +117,100 @@ fn ftp_auth_tls_stops() {
     assert!(recs.is_empty(), "{recs:?}");
 }
 
+/// A TLS record holding one handshake message.
+fn tls_handshake(ty: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![22, 3, 1];
+    v.extend_from_slice(&((body.len() + 4) as u16).to_be_bytes());
+    v.extend_from_slice(&[ty, 0, (body.len() >> 8) as u8, body.len() as u8]);
+    v.extend_from_slice(body);
+    v
+}
+
+/// Minimal ClientHello (TLS 1.2, one cipher) and ServerHello records.
+fn hellos() -> (Vec<u8>, Vec<u8>) {
+    let mut ch = vec![3, 3];
+    ch.extend_from_slice(&[0x42; 32]);
+    ch.extend_from_slice(&[0, 0, 2, 0, 0x2f, 1, 0, 0, 0]);
+    let mut sh = vec![3, 3];
+    sh.extend_from_slice(&[0x24; 32]);
+    sh.extend_from_slice(&[0, 0, 0x2f, 0, 0, 0]);
+    (tls_handshake(1, &ch), tls_handshake(2, &sh))
+}
+
+fn tls(recs: &[Record]) -> Vec<&model::records::TlsRecord> {
+    recs.iter().filter_map(|r| if let Record::Tls(t) = r { Some(t) } else { None }).collect()
+}
+
+/// After an accepted AUTH TLS the connection is TLS: its handshake is
+/// analyzed (the ClientHello may share a segment with nothing else, or the
+/// 234 reply with the ServerHello).
+#[test]
+fn ftp_auth_tls_hands_over_to_tls() {
+    let (ch, sh) = hellos();
+    let reply = [&b"234 Proceed with negotiation.\r\n"[..], &sh].concat();
+    let conv: &[(Direction, &[u8])] = &[(S, b"220 (vsFTPd 3.0.5)\r\n"), (C, b"USER a\r\nAUTH TLS\r\n"), (S, b"331 x\r\n"), (S, b"234 ok\r\n"), (C, &ch), (S, &sh)];
+    let recs = testing::run(&Ftp, Transport::Tcp, 21, conv);
+    let t = tls(&recs);
+    assert_eq!(t.len(), 1, "{recs:?}");
+    assert_eq!((t[0].version.as_deref(), t[0].cipher.as_deref()), (Some("TLSv12"), Some("TLS_RSA_WITH_AES_128_CBC_SHA")));
+    assert_eq!(t[0].history, "Cs");
+    // The USER before AUTH is still a login attempt.
+    assert_eq!(logins(&recs).len(), 1);
+    // The ClientHello in pieces; the reply's segment ends with the ServerHello
+    // (a server that answers early).
+    let (ch1, ch2) = ch.split_at(3);
+    let conv: &[(Direction, &[u8])] = &[(S, b"220 x\r\n"), (C, b"AUTH SSL\r\n"), (S, &reply), (C, ch1), (C, ch2)];
+    let t = tls(&testing::run(&Ftp, Transport::Tcp, 21, conv)).into_iter().cloned().collect::<Vec<_>>();
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].history, "sC");
+    // AUTH TLS refused: still FTP.
+    let conv: &[(Direction, &[u8])] = &[(S, b"220 x\r\n"), (C, b"AUTH TLS\r\n"), (S, b"500 no\r\n"), (C, b"USER b\r\n"), (S, b"530 no\r\n")];
+    let recs = testing::run(&Ftp, Transport::Tcp, 21, conv);
+    assert!(tls(&recs).is_empty());
+    assert_eq!(logins(&recs)[0].user.as_deref(), Some("b"));
+}
+
+fn b64(data: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in data.chunks(3) {
+        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                s.push(A[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+/// GridFTP (GSI over AUTH GSSAPI): TLS travels base64-encoded in ADAT
+/// commands and 335 ADAT= replies.
+#[test]
+fn ftp_adat_tokens_carry_tls() {
+    let (ch, sh) = hellos();
+    let adat = format!("ADAT {}\r\n", b64(&ch));
+    let reply = format!("335 ADAT={}\r\n", b64(&sh));
+    let conv: &[(Direction, &[u8])] = &[
+        (S, b"220 GridFTP Server ready.\r\n"),
+        (C, b"AUTH GSSAPI\r\n"),
+        (S, b"334 Using authentication type; ADAT must follow.\r\n"),
+        (C, adat.as_bytes()),
+        (S, reply.as_bytes()),
+        (C, b"USER :globus-mapping:\r\n"),
+    ];
+    let recs = run_invariant(&Ftp, 2811, conv);
+    let t = tls(&recs);
+    assert_eq!(t.len(), 1, "{recs:?}");
+    assert_eq!((t[0].version.as_deref(), t[0].history.as_str()), (Some("TLSv12"), "Cs"));
+    // A GSSAPI mechanism that is not TLS (Kerberos) is left alone.
+    let krb = format!("ADAT {}\r\n", b64(b"\x60\x82\x02\x00kerberos"));
+    let conv: &[(Direction, &[u8])] = &[(S, b"220 x\r\n"), (C, b"AUTH GSSAPI\r\n"), (S, b"334 ok\r\n"), (C, krb.as_bytes()), (S, b"335 ADAT=AAAA\r\n")];
+    assert!(tls(&testing::run(&Ftp, Transport::Tcp, 21, conv)).is_empty());
+}
+
 #[test]
 fn ftp_long_lines_and_bad_replies() {
     let long = [b"USER ".as_slice(), &[b'a'; 2000], b"\r\n"].concat();

@@ -19,9 +19,11 @@
 //! Header blocks are capped at [`MAX_HEADER`]; a longer one is reported
 //! (`http_header_too_long`) and ends the analysis.
 
+pub mod count;
 pub mod wire;
 
 use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use count::Counter;
 use model::records::{HttpRecord, PasswordClass};
 use model::{text, Direction, Transport};
 use std::collections::VecDeque;
@@ -55,12 +57,19 @@ impl Protocol for Http {
         &[80, 8080, 8000, 8008, 8888]
     }
 
-    fn probe(&self, dir: Direction, data: &[u8], _port_hint: bool) -> Probe {
+    /// On an HTTP port, a client that sends something other than a request
+    /// line is still given a chance: like Zeek, which starts HTTP on its
+    /// ports whatever the client sends, the server's status line decides
+    /// (`NeedMore` until then). Bad requests are then logged by their reply.
+    fn probe(&self, dir: Direction, data: &[u8], port_hint: bool) -> Probe {
         if data.is_empty() {
             return Probe::NeedMore;
         }
         match dir {
-            Direction::ToServer => probe_request(data),
+            Direction::ToServer => match probe_request(data) {
+                Probe::NoMatch if port_hint => Probe::NeedMore,
+                p => p,
+            },
             Direction::ToClient => probe_response(data),
         }
     }
@@ -181,6 +190,8 @@ struct Txn {
 #[derive(Default)]
 struct Stream {
     body: Body,
+    /// How the current body's bytes are counted (see [`count`]).
+    counter: Counter,
     /// Nothing more is parsed in this direction (tunnel, error).
     ignore: bool,
 }
@@ -202,6 +213,11 @@ struct HttpAnalyzer {
     simple_open: Option<u64>,
     /// A full pending queue was already reported.
     queue_full_reported: bool,
+    /// A request or a status line was read: this is HTTP.
+    confirmed: bool,
+    /// The server said `Connection: close` (or answered HTTP/0.9): bodies
+    /// without a length are then read raw, not line by line (as in Zeek).
+    connection_close: bool,
     /// Upgrade or tunnel: nothing more to parse in either direction.
     done: bool,
 }
@@ -239,10 +255,12 @@ impl Analyzer for HttpAnalyzer {
     }
 
     fn finish(&mut self, out: &mut Out<'_>) {
-        if let Some(t) = self.current.take() {
+        if let Some(mut t) = self.current.take() {
             if matches!(self.streams[1].body, Body::Length(_) | Body::Chunked(_)) {
                 out.weird("http_truncated_response_body");
             }
+            let extra = self.streams[1].counter.end();
+            t.record.response_body_len = t.record.response_body_len.saturating_add(extra);
             out.emit(t.record);
         }
         for t in self.pending.drain(..) {
@@ -272,11 +290,20 @@ impl HttpAnalyzer {
             return self.need_more(0, data, out);
         };
         let Some(rl) = wire::request_line(line) else {
-            // Desynchronised or not HTTP: stop (pending requests are still logged).
             out.weird("http_bad_request_line");
-            self.done = true;
-            return 0;
+            if self.confirmed {
+                // Desynchronised after valid HTTP: stop (pending requests are
+                // still logged), as Zeek removes a confirmed analyzer.
+                self.done = true;
+                return 0;
+            }
+            // Not HTTP from the start (Zeek's bad_HTTP_request before any
+            // confirmation): parse no more requests, but keep reading the
+            // responses, which Zeek logs without a request.
+            self.streams[0].ignore = true;
+            return data.len();
         };
+        self.confirmed = true;
         if rl.version == wire::ReqVersion::Malformed {
             out.weird("http_bad_version");
         }
@@ -291,6 +318,15 @@ impl HttpAnalyzer {
         };
         self.next_id += 1;
         if txn.simple {
+            if let Some(mut t) = self.current.take() {
+                // A response is still being read: HTTP/0.9 answers are raw
+                // bytes until close, so Zeek ends that response here.
+                out.weird("http_09_reply_before_request");
+                let extra = self.streams[1].counter.end();
+                t.record.response_body_len = t.record.response_body_len.saturating_add(extra);
+                out.emit(t.record);
+                self.streams[1].body = Body::None;
+            }
             txn.record = rec;
             self.simple_open = Some(txn.id);
             self.push_pending(txn, out);
@@ -303,24 +339,29 @@ impl HttpAnalyzer {
             return self.too_long(out);
         }
         let mut body = Body::None;
-        let (mut cl, mut chunked) = (None, false);
-        let lenient =
-            !wire::for_each_header(&data[line_len..end], |name, value| request_header(name, value, &mut rec, &mut cl, &mut chunked));
+        let mut h = Framing::default();
+        let lenient = !wire::for_each_header(&data[line_len..end], |name, value| {
+            request_header(name, value, &mut rec);
+            h.header(name, value);
+        });
         if lenient {
             out.weird("http_bad_header");
         }
-        if chunked {
-            if cl.is_some() {
+        // Like Zeek, chunked framing only for HTTP/1.1 messages.
+        if h.chunked && rl.version == wire::ReqVersion::Http(1, 1) {
+            if h.content_length.is_some() {
                 out.weird("http_content_length_and_chunked");
             }
             body = Body::Chunked(Chunk::Size);
-        } else if let Some(cl) = cl {
+        } else if let Some(cl) = h.content_length {
             match cl {
                 Some(0) => {}
                 Some(n) => body = Body::Length(n),
+                // Zeek reads a bad length as 0: no body.
                 None => out.weird("http_bad_content_length"),
             }
         }
+        self.streams[0].counter = h.counter(body, false);
         txn.record = rec;
         self.req_body_txn = txn.id;
         // After CONNECT the client may start the tunnelled protocol (often
@@ -355,7 +396,7 @@ impl HttpAnalyzer {
             return Some(self.too_long(out));
         }
         let mut fields = HttpRecord::default();
-        wire::for_each_header(&data[..end], |name, value| request_header(name, value, &mut fields, &mut None, &mut false));
+        wire::for_each_header(&data[..end], |name, value| request_header(name, value, &mut fields));
         if let Some(t) = self.txn_mut(id) {
             t.record.host = fields.host;
             t.record.user_agent = fields.user_agent;
@@ -388,6 +429,8 @@ impl HttpAnalyzer {
             t.record.status_code = Some(0);
             t.record.status_msg = Some("<empty>".to_string());
             self.current = Some(t);
+            self.connection_close = true;
+            self.streams[1].counter = Counter::Raw;
             self.streams[1].body = Body::UntilClose;
             return self.body(1, data, out);
         }
@@ -403,24 +446,27 @@ impl HttpAnalyzer {
             self.streams[1].ignore = true;
             return data.len();
         };
+        if sl.bad_version {
+            out.weird("http_bad_version");
+        }
+        self.confirmed = true;
         let Some(end) = wire::header_block_end(data) else {
             return self.need_more(1, data, out);
         };
         if end > MAX_HEADER {
             return self.too_long(out);
         }
-        let (mut cl, mut chunked) = (None, false);
+        let mut h = Framing::default();
         let (mut server, mut content_type) = (None, None);
         let lenient = !wire::for_each_header(&data[line_len..end], |name, value| {
             if name.eq_ignore_ascii_case(b"server") {
                 server = text::non_empty(value);
             } else if name.eq_ignore_ascii_case(b"content-type") {
                 content_type = text::non_empty(value);
-            } else if name.eq_ignore_ascii_case(b"content-length") {
-                cl = Some(wire::content_length(value));
-            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-                chunked |= wire::is_chunked(value);
+            } else if name.eq_ignore_ascii_case(b"connection") && token(value).eq_ignore_ascii_case(b"close") {
+                self.connection_close = true;
             }
+            h.header(name, value);
         });
         if lenient {
             out.weird("http_bad_header");
@@ -452,15 +498,16 @@ impl HttpAnalyzer {
         }
         let body = if t.head || sl.code == 204 || sl.code == 304 {
             Body::None
-        } else if chunked {
+        } else if h.chunked && sl.version == (1, 1) {
             Body::Chunked(Chunk::Size)
         } else {
-            match cl {
+            match h.content_length {
                 Some(Some(0)) => Body::None,
                 Some(Some(n)) => Body::Length(n),
                 Some(None) => {
+                    // Zeek reads a bad length as 0: no body.
                     out.weird("http_bad_content_length");
-                    Body::UntilClose
+                    Body::None
                 }
                 None => Body::UntilClose,
             }
@@ -468,6 +515,7 @@ impl HttpAnalyzer {
         if body == Body::None {
             out.emit(t.record);
         } else {
+            self.streams[1].counter = h.counter(body, self.connection_close);
             self.current = Some(t);
             self.streams[1].body = body;
         }
@@ -490,16 +538,23 @@ impl HttpAnalyzer {
 
     /// Consumes body bytes of direction `i`, counting them.
     fn body(&mut self, i: usize, data: &[u8], out: &mut Out<'_>) -> usize {
-        let (used, counted, next) = match self.streams[i].body {
+        // `content`: how many bytes at the start of `data` are body content.
+        let (used, content, next) = match self.streams[i].body {
             Body::None => (0, 0, Body::None),
-            Body::UntilClose => (data.len(), data.len() as u64, Body::UntilClose),
+            Body::UntilClose => (data.len(), data.len(), Body::UntilClose),
             Body::Length(n) => {
                 let take = n.min(data.len() as u64);
                 let left = n - take;
-                (take as usize, take, if left == 0 { Body::None } else { Body::Length(left) })
+                (take as usize, take as usize, if left == 0 { Body::None } else { Body::Length(left) })
             }
             Body::Chunked(c) => match chunked(c, data) {
-                Ok(step) => step,
+                Ok((step, bad_size)) => {
+                    if bad_size {
+                        // Zeek's HTTP_bad_chunk_size: taken as the last chunk.
+                        out.weird("http_bad_chunk_size");
+                    }
+                    step
+                }
                 Err(()) => {
                     out.weird("http_bad_chunk");
                     self.streams[i].ignore = true;
@@ -508,6 +563,15 @@ impl HttpAnalyzer {
                 }
             },
         };
+        let counter = &mut self.streams[i].counter;
+        let failed = counter.failed();
+        let mut counted = if content > 0 { counter.add(&data[..content]) } else { 0 };
+        if next == Body::None {
+            counted = counted.saturating_add(counter.end());
+        }
+        if !failed && self.streams[i].counter.failed() {
+            out.weird("http_inflate_failed");
+        }
         if i == 0 {
             let id = self.req_body_txn;
             if let Some(t) = self.txn_mut(id) {
@@ -527,39 +591,94 @@ impl HttpAnalyzer {
 }
 
 /// Applies one request header field.
-fn request_header(name: &[u8], value: &[u8], rec: &mut HttpRecord, cl: &mut Option<Option<u64>>, chunked: &mut bool) {
+fn request_header(name: &[u8], value: &[u8], rec: &mut HttpRecord) {
     if name.eq_ignore_ascii_case(b"host") {
         rec.host = text::non_empty(value);
     } else if name.eq_ignore_ascii_case(b"user-agent") {
         rec.user_agent = text::non_empty(value);
     } else if name.eq_ignore_ascii_case(b"authorization") {
         basic_auth(value, rec);
-    } else if name.eq_ignore_ascii_case(b"content-length") {
-        *cl = Some(wire::content_length(value));
-    } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-        *chunked |= wire::is_chunked(value);
     }
 }
 
-/// One step through a chunked body: `(bytes used, body bytes counted, next state)`.
-fn chunked(c: Chunk, data: &[u8]) -> Result<(usize, u64, Body), ()> {
+/// The first token of a header value (as Zeek's MIME `get_value_token`).
+fn token(value: &[u8]) -> &[u8] {
+    let v = wire::trim(value);
+    let end = v.iter().position(|&b| b == b',' || b == b';' || b == b' ' || b == b'\t').unwrap_or(v.len());
+    &v[..end]
+}
+
+/// The header fields that decide how a message body is framed and counted.
+#[derive(Default)]
+struct Framing {
+    /// Last Content-Length: `Some(None)` if unreadable.
+    content_length: Option<Option<u64>>,
+    chunked: bool,
+    /// `Content-Encoding: gzip`, `x-gzip` or `deflate`.
+    compressed: bool,
+    /// `Content-Type: multipart/*` or `message/*` (Zeek parses it as MIME).
+    mime: bool,
+    /// `Content-Type: multipart/*`.
+    multipart: bool,
+}
+
+impl Framing {
+    fn header(&mut self, name: &[u8], value: &[u8]) {
+        if name.eq_ignore_ascii_case(b"content-length") {
+            self.content_length = Some(wire::content_length(value));
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            self.chunked |= wire::is_chunked(value);
+        } else if name.eq_ignore_ascii_case(b"content-encoding") {
+            let t = token(value);
+            self.compressed = [&b"gzip"[..], b"x-gzip", b"deflate"].iter().any(|c| t.eq_ignore_ascii_case(c));
+        } else if name.eq_ignore_ascii_case(b"content-type") {
+            let t = token(value);
+            let ty = t.split(|&b| b == b'/').next().unwrap_or_default();
+            self.multipart = ty.eq_ignore_ascii_case(b"multipart");
+            self.mime = self.multipart || ty.eq_ignore_ascii_case(b"message");
+        }
+    }
+
+    /// How Zeek counts a body framed as `body` (see [`count`]).
+    fn counter(&self, body: Body, connection_close: bool) -> Counter {
+        match body {
+            Body::None => Counter::Raw,
+            _ if self.compressed && self.mime => Counter::inflate_lines(),
+            _ if self.compressed => Counter::inflate(),
+            Body::Length(_) if self.multipart => Counter::crlf_lines(),
+            Body::UntilClose if self.mime || !connection_close => Counter::lines(),
+            _ => Counter::Raw,
+        }
+    }
+}
+
+/// One step through a chunked body: `((bytes used, chunk data bytes at the
+/// start of data, next state), bad chunk size)`. A chunk-size line Zeek
+/// cannot read (no hex digit, or above `i64::MAX` such as 2^64) counts as
+/// the last chunk, as in Zeek: the trailer follows, then the next message.
+fn chunked(c: Chunk, data: &[u8]) -> Result<((usize, usize, Body), bool), ()> {
     let line = || match wire::first_line(data) {
         Some(l) => Ok(Some(l)),
         None if data.len() > MAX_CHUNK_LINE => Err(()),
         None => Ok(None),
     };
-    Ok(match c {
+    let mut bad = false;
+    let step = match c {
         Chunk::Size => match line()? {
             None => (0, 0, Body::Chunked(c)),
-            Some((l, used)) => match wire::chunk_size(l).ok_or(())? {
-                0 => (used, 0, Body::Chunked(Chunk::Trailer)),
-                n => (used, 0, Body::Chunked(Chunk::Data(n))),
+            Some((l, used)) => match wire::chunk_size(l) {
+                Some(0) => (used, 0, Body::Chunked(Chunk::Trailer)),
+                Some(n) => (used, 0, Body::Chunked(Chunk::Data(n))),
+                None => {
+                    bad = true;
+                    (used, 0, Body::Chunked(Chunk::Trailer))
+                }
             },
         },
         Chunk::Data(n) => {
             let take = n.min(data.len() as u64);
             let next = if take == n { Chunk::DataEnd } else { Chunk::Data(n - take) };
-            (take as usize, take, Body::Chunked(next))
+            (take as usize, take as usize, Body::Chunked(next))
         }
         Chunk::DataEnd => match line()? {
             None => (0, 0, Body::Chunked(c)),
@@ -571,7 +690,8 @@ fn chunked(c: Chunk, data: &[u8]) -> Result<(usize, u64, Body), ()> {
             Some((&[], used)) => (used, 0, Body::None),
             Some((_, used)) => (used, 0, Body::Chunked(Chunk::Trailer)),
         },
-    })
+    };
+    Ok((step, bad))
 }
 
 /// The request target as logged: percent-decoded, printable, capped.

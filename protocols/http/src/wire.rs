@@ -13,26 +13,31 @@
 //! odd field does not hide the others.
 
 /// Where a header block ends: the index just past the empty line, if the
-/// block is complete within `data`.
+/// block is complete within `data`. Lines end as in [`first_line`].
 pub fn header_block_end(data: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while let Some(p) = data.get(i..).and_then(|d| d.iter().position(|&b| b == b'\n')) {
-        let nl = i + p;
-        // The next line is empty ("\n" or "\r\n").
-        match data.get(nl + 1..) {
-            Some([b'\n', ..]) => return Some(nl + 2),
-            Some([b'\r', b'\n', ..]) => return Some(nl + 3),
-            _ => i = nl + 1,
+    let mut at = 0;
+    loop {
+        let (line, used) = first_line(data.get(at..)?)?;
+        at += used;
+        if line.is_empty() {
+            return Some(at);
         }
     }
-    None
 }
 
 /// The first line of `data` without its line end, and the bytes it used.
+///
+/// Like Zeek's line reader, a line ends at CRLF, at a bare LF or at a bare
+/// CR (one not followed by LF). A CR that ends `data` could still start a
+/// CRLF: the line is not complete yet.
 pub fn first_line(data: &[u8]) -> Option<(&[u8], usize)> {
-    let nl = data.iter().position(|&b| b == b'\n')?;
-    let line = &data[..nl];
-    Some((line.strip_suffix(b"\r").unwrap_or(line), nl + 1))
+    let end = data.iter().position(|&b| b == b'\n' || b == b'\r')?;
+    match (data[end], data.get(end + 1)) {
+        (b'\n', _) => Some((&data[..end], end + 1)),
+        (_, Some(b'\n')) => Some((&data[..end], end + 2)),
+        (_, Some(_)) => Some((&data[..end], end + 1)),
+        (_, None) => None,
+    }
 }
 
 /// Number of leading CR/LF bytes (empty lines between messages).
@@ -106,7 +111,9 @@ pub fn request_line(line: &[u8]) -> Option<RequestLine<'_>> {
             None => (rest, ReqVersion::Simple),
         },
     };
-    if version == ReqVersion::Simple && (uri.is_empty() || uri.contains(&b' ')) {
+    // Like Zeek, an HTTP/0.9 request needs a target and a method of at
+    // least three characters (HTTP/0.9 only knew GET).
+    if version == ReqVersion::Simple && (uri.is_empty() || uri.contains(&b' ') || method.len() < 3) {
         return None;
     }
     Some(RequestLine { method, uri, version })
@@ -115,38 +122,55 @@ pub fn request_line(line: &[u8]) -> Option<RequestLine<'_>> {
 /// A parsed status line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusLine<'a> {
-    /// `(major, minor)`.
+    /// `(major, minor)`; `(0, 0)` when the version is not `d.d`.
     pub version: (u8, u8),
-    /// Status code.
+    /// The version was not `d.d` (`HTTP/!.4`).
+    pub bad_version: bool,
+    /// Status code; 0 when the three bytes after the version are not digits.
     pub code: u16,
     /// Reason phrase (may be empty).
     pub reason: &'a [u8],
 }
 
-/// Parses `HTTP/x.y SP 3DIGIT [SP reason]`.
+/// Parses a status line as leniently as Zeek's `HTTP_ReplyLine`:
+/// `HTTP/` (any case), a version that is `d.d` or else logged as `0.0`,
+/// whitespace, three bytes of code (0 unless digits), then after the next
+/// whitespace the reason phrase. `None` (not a status line) without
+/// `HTTP/` or without three bytes after the whitespace.
 pub fn status_line(line: &[u8]) -> Option<StatusLine<'_>> {
-    let version = parse_version(line.get(..8)?)?;
-    let rest = line.get(8..)?;
-    let rest = rest.strip_prefix(b" ")?;
-    let rest = trim_start(rest);
+    if !line.get(..5)?.eq_ignore_ascii_case(b"HTTP/") {
+        return None;
+    }
+    let after = &line[5..];
+    let (version, bad_version) = match after {
+        [a, b'.', b, ..] if a.is_ascii_digit() && b.is_ascii_digit() => ((a - b'0', b - b'0'), false),
+        _ => ((0, 0), true),
+    };
+    let ws = after.iter().position(|&b| b == b' ' || b == b'\t')?;
+    let rest = trim_start(&after[ws..]);
     let code = match rest.get(..3)? {
         [a, b, c] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
             u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
         }
-        _ => return None,
+        _ => 0,
     };
-    let reason = match rest.get(3..) {
-        None | Some([]) => &[][..],
-        Some([b' ' | b'\t', r @ ..]) => trim(r),
-        Some(_) => return None,
+    let tail = &rest[3..];
+    let reason = match tail.iter().position(|&b| b == b' ' || b == b'\t') {
+        Some(i) => trim(&tail[i..]),
+        None => &[][..],
     };
-    Some(StatusLine { version, code, reason })
+    Some(StatusLine { version, bad_version, code, reason })
 }
 
 /// Calls `f(name, value)` for each field of a header block (the lines after
 /// the start line, up to and including the empty line). Returns false if
 /// the block needed the lenient fallback.
-pub fn for_each_header<'a>(block: &'a [u8], mut f: impl FnMut(&'a [u8], &'a [u8])) -> bool {
+///
+/// The lenient path splits lines like [`first_line`], skips lines without a
+/// colon, and joins obsolete line folding (RFC 9112 §5.2: a line starting
+/// with a space or tab continues the previous field's value) with a space,
+/// as Zeek's MIME reader does. Folded values are capped at [`MAX_FOLDED`].
+pub fn for_each_header(block: &[u8], mut f: impl FnMut(&[u8], &[u8])) -> bool {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     if let Ok(httparse::Status::Complete((_, hs))) = httparse::parse_headers(block, &mut headers) {
         for h in hs.iter() {
@@ -154,8 +178,8 @@ pub fn for_each_header<'a>(block: &'a [u8], mut f: impl FnMut(&'a [u8], &'a [u8]
         }
         return true;
     }
-    // Lenient: `name: value` lines; continuation lines (obs-fold) and lines
-    // without a colon are skipped.
+    // The field being read: (name, value), the value owned only once folded.
+    let mut current: Option<(&[u8], std::borrow::Cow<'_, [u8]>)> = None;
     let mut rest = block;
     while let Some((line, used)) = first_line(rest) {
         rest = &rest[used..];
@@ -163,40 +187,72 @@ pub fn for_each_header<'a>(block: &'a [u8], mut f: impl FnMut(&'a [u8], &'a [u8]
             break;
         }
         if line[0] == b' ' || line[0] == b'\t' {
+            if let Some((_, value)) = current.as_mut() {
+                let more = trim(line);
+                let v = value.to_mut();
+                if !more.is_empty() && v.len() + 1 + more.len() <= MAX_FOLDED {
+                    if !v.is_empty() {
+                        v.push(b' ');
+                    }
+                    v.extend_from_slice(more);
+                }
+            }
             continue;
         }
-        if let Some(c) = line.iter().position(|&b| b == b':') {
-            f(trim(&line[..c]), trim(&line[c + 1..]));
+        if let Some((name, value)) = current.take() {
+            f(name, &value);
         }
+        if let Some(c) = line.iter().position(|&b| b == b':') {
+            current = Some((trim(&line[..c]), std::borrow::Cow::Borrowed(trim(&line[c + 1..]))));
+        }
+    }
+    if let Some((name, value)) = current.take() {
+        f(name, &value);
     }
     false
 }
 
-/// Parses a Content-Length value (digits only, surrounding whitespace allowed).
+/// Longest value rebuilt from folded lines.
+pub const MAX_FOLDED: usize = 4096;
+
+/// Parses a Content-Length value the way Zeek does (`atoi_n` on the value
+/// token): leading whitespace skipped, then decimal digits up to the first
+/// other byte. `None` without a digit, for a negative value, or above
+/// `i64::MAX` (Zeek's signed 64-bit length: `18446744073709551615` is
+/// rejected, not taken as "the rest of the connection").
 pub fn content_length(v: &[u8]) -> Option<u64> {
     let v = trim(v);
-    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+    let digits = v.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 {
         return None;
     }
-    v.iter().try_fold(0u64, |acc, &d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+    let n = v[..digits].iter().try_fold(0u64, |acc, &d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0')))?;
+    (n <= i64::MAX as u64).then_some(n)
 }
 
-/// True if a Transfer-Encoding value ends with `chunked` (RFC 9112 §6.1).
+/// True if a Transfer-Encoding value selects chunked framing: its first
+/// coding is `chunked` (as Zeek reads the value token; `chunked, identity`
+/// is chunked) or its last one is (RFC 9112 §6.1: `gzip, chunked`).
 pub fn is_chunked(v: &[u8]) -> bool {
-    v.rsplit(|&b| b == b',').next().is_some_and(|last| trim(last).eq_ignore_ascii_case(b"chunked"))
+    let mut codings = v.split(|&b| b == b',').map(trim);
+    let first = codings.next().is_some_and(|c| c.eq_ignore_ascii_case(b"chunked"));
+    first || v.rsplit(|&b| b == b',').next().is_some_and(|last| trim(last).eq_ignore_ascii_case(b"chunked"))
 }
 
-/// A chunk-size line (RFC 9112 §7.1): hex size, optional `;extensions`.
+/// A chunk-size line (RFC 9112 §7.1) read like Zeek's `atoi_n(.., 16, ..)`:
+/// hex digits from the first byte up to the first other byte (so
+/// `;extensions` are ignored). `None` when the line does not start with a
+/// hex digit or the size exceeds `i64::MAX` (2^64 must not wrap to 0).
 pub fn chunk_size(line: &[u8]) -> Option<u64> {
-    let end = line.iter().position(|&b| b == b';').unwrap_or(line.len());
-    let hex = trim(&line[..end]);
-    if hex.is_empty() || hex.len() > 16 {
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 {
         return None;
     }
-    hex.iter().try_fold(0u64, |acc, &d| {
+    let n = line[..digits].iter().try_fold(0u64, |acc, &d| {
         let v = (d as char).to_digit(16)?;
         acc.checked_mul(16)?.checked_add(u64::from(v))
-    })
+    })?;
+    (n <= i64::MAX as u64).then_some(n)
 }
 
 /// Decodes the credentials of an `Authorization: Basic ...` value into
@@ -280,6 +336,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn lines_end_at_crlf_lf_or_bare_cr() {
+        assert_eq!(first_line(b"ab\r\ncd"), Some((&b"ab"[..], 4)));
+        assert_eq!(first_line(b"ab\ncd"), Some((&b"ab"[..], 3)));
+        assert_eq!(first_line(b"ab\rcd"), Some((&b"ab"[..], 3)));
+        // A CR at the end may be the first half of a CRLF.
+        assert_eq!(first_line(b"ab\r"), None);
+        assert_eq!(first_line(b"ab"), None);
+        assert_eq!(header_block_end(b"GET / HTTP/1.1\nA: b\n\rrest"), Some(21));
+    }
+
+    #[test]
+    fn obsolete_line_folding_joins_values() {
+        let mut seen = Vec::new();
+        let block = b"Host: target\r\nTransfer-Encoding:\r\n chunked\r\nX: a\r\n\tb\r\n\r\n";
+        assert!(!for_each_header(block, |n, v| seen.push((n.to_vec(), v.to_vec()))));
+        assert_eq!(
+            seen,
+            [(b"Host".to_vec(), b"target".to_vec()), (b"Transfer-Encoding".to_vec(), b"chunked".to_vec()), (b"X".to_vec(), b"a b".to_vec())]
+        );
+    }
+
+    #[test]
     fn block_end() {
         assert_eq!(header_block_end(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nbody"), Some(27));
         assert_eq!(header_block_end(b"GET / HTTP/1.1\nHost: a\n\nbody"), Some(24));
@@ -303,6 +381,8 @@ mod tests {
         assert!(request_line(b"GET").is_none());
         assert!(request_line(b"G(T / HTTP/1.1").is_none());
         assert!(request_line(b"GET a b c").is_none());
+        // HTTP/0.9 needs a method of three characters or more.
+        assert!(request_line(b"GE /x").is_none());
     }
 
     #[test]
@@ -311,8 +391,15 @@ mod tests {
         assert_eq!((s.version, s.code, s.reason), ((1, 1), 200, &b"OK"[..]));
         assert_eq!(status_line(b"HTTP/1.0 404").unwrap().reason, b"");
         assert_eq!(status_line(b"HTTP/1.1 101 Web Socket Protocol Handshake").unwrap().reason, b"Web Socket Protocol Handshake");
-        assert!(status_line(b"HTTP/1.1 2000 OK").is_none());
+        // Zeek's leniency: three bytes of code, then the reason after the next space.
+        let s = status_line(b"HTTP/1.1 2000 OK").unwrap();
+        assert_eq!((s.code, s.reason), (200, &b"OK"[..]));
+        let s = status_line(b"HTTP/!.4 206 t").unwrap();
+        assert_eq!((s.version, s.bad_version, s.code, s.reason), ((0, 0), true, 206, &b"t"[..]));
+        let s = status_line(b"http/1.0 abc").unwrap();
+        assert_eq!((s.version, s.code, s.reason), ((1, 0), 0, &b""[..]));
         assert!(status_line(b"HTTP/1.1").is_none());
+        assert!(status_line(b"HTTP/1.1 20").is_none());
         assert!(status_line(b"SSH-2.0-x").is_none());
     }
 
@@ -325,7 +412,7 @@ mod tests {
         assert!(!for_each_header(b"Host: a\r\nBad Name: b\r\n folded\r\nUser-Agent: c\r\n\r\n", |n, v| seen.push((n.to_vec(), v.to_vec()))));
         assert_eq!(
             seen,
-            [(b"Host".to_vec(), b"a".to_vec()), (b"Bad Name".to_vec(), b"b".to_vec()), (b"User-Agent".to_vec(), b"c".to_vec())]
+            [(b"Host".to_vec(), b"a".to_vec()), (b"Bad Name".to_vec(), b"b folded".to_vec()), (b"User-Agent".to_vec(), b"c".to_vec())]
         );
     }
 
@@ -334,11 +421,25 @@ mod tests {
         assert_eq!(content_length(b" 0042 "), Some(42));
         assert_eq!(content_length(b"-1"), None);
         assert_eq!(content_length(b"18446744073709551616"), None);
+        assert_eq!(content_length(b"50abc"), Some(50));
+        assert_eq!(content_length(b"9223372036854775807"), Some(i64::MAX as u64));
+        // u64::MAX is not a length Zeek accepts (it would swallow the connection).
+        assert_eq!(content_length(b"18446744073709551615"), None);
+        assert_eq!(content_length(b""), None);
         assert_eq!(chunk_size(b"1a;ext=1"), Some(26));
+        assert_eq!(chunk_size(b"1A "), Some(26));
+        // 2^64 must not wrap around to 0 (or be taken as a huge chunk).
         assert_eq!(chunk_size(b"10000000000000000"), None);
+        assert_eq!(chunk_size(b"8000000000000000"), None);
+        assert_eq!(chunk_size(b"7fffffffffffffff"), Some(i64::MAX as u64));
         assert_eq!(chunk_size(b"zz"), None);
+        assert_eq!(chunk_size(b"-1"), None);
+        assert_eq!(chunk_size(b" 1"), None);
         assert!(is_chunked(b"gzip, Chunked"));
-        assert!(!is_chunked(b"chunked, gzip"));
+        // Zeek reads the first coding: `chunked, identity` is chunked.
+        assert!(is_chunked(b"chunked, identity"));
+        assert!(!is_chunked(b"gzip"));
+        assert!(!is_chunked(b"identity, gzip"));
     }
 
     #[test]

@@ -25,7 +25,10 @@
 //! offered version only.
 
 pub mod cert;
+mod dtls;
 pub mod hello;
+
+pub use dtls::Dtls;
 pub mod names;
 
 use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
@@ -151,6 +154,9 @@ struct Side {
     hs_skip: usize,
     /// Nothing more is parsed from this side.
     ignore: bool,
+    /// DTLS: the message_seq expected next, and the message being reassembled.
+    dtls_next: u16,
+    dtls_msg: Option<dtls::Message>,
 }
 
 /// What the handshake revealed so far.
@@ -190,6 +196,11 @@ struct TlsAnalyzer {
     sides: [Side; 2],
     facts: Facts,
     emitted: bool,
+    /// DTLS over UDP: each `feed` is one datagram of DTLS records.
+    dtls: bool,
+    /// DTLS: whether the flow's server sent the ClientHello (roles flipped),
+    /// once known.
+    flipped: Option<bool>,
 }
 
 fn idx(dir: Direction) -> usize {
@@ -198,6 +209,13 @@ fn idx(dir: Direction) -> usize {
 
 impl Analyzer for TlsAnalyzer {
     fn feed(&mut self, dir: Direction, data: &[u8], out: &mut Out<'_>) -> Progress {
+        if self.dtls {
+            self.datagram(dir, data, out);
+            if self.facts.established || self.sides.iter().all(|s| s.ignore) {
+                return Progress::Done;
+            }
+            return Progress::Consumed(data.len());
+        }
         let i = idx(dir);
         let used = if self.sides[i].ignore {
             data.len()
@@ -376,9 +394,18 @@ impl TlsAnalyzer {
         while let Some(h) = rest.get(..4) {
             let len = ((h[1] as usize) << 16) | ((h[2] as usize) << 8) | h[3] as usize;
             if len > MAX_HANDSHAKE {
+                // Too long to keep whole (a certificate chain of hundreds of
+                // KiB sent as many records): handle its first MAX_HANDSHAKE
+                // bytes, which hold the leaf certificate, and skip the rest.
+                let Some(prefix) = rest.get(4..4 + MAX_HANDSHAKE) else { break };
                 out.weird("tls_handshake_too_large");
-                self.history(i == 0, 'z');
-                self.sides[i].hs_skip = (4 + len).saturating_sub(rest.len());
+                self.message(i, h[0], prefix, out);
+                let have = rest.len() - 4;
+                if have >= len {
+                    rest = &rest[4 + len..];
+                    continue;
+                }
+                self.sides[i].hs_skip = len - have;
                 rest = &rest[rest.len()..];
                 break;
             }
@@ -431,7 +458,7 @@ impl TlsAnalyzer {
             (false, 11) => {
                 self.history(false, letter);
                 if !self.tls13() && self.facts.leaf.is_none() {
-                    match cert::first_certificate(body).and_then(cert::leaf) {
+                    match cert::first_certificate(body).or_else(|| first_certificate_of_prefix(body)).and_then(cert::leaf) {
                         Some(l) => self.facts.leaf = Some(l),
                         None => out.weird("tls_bad_certificate"),
                     }
@@ -451,6 +478,23 @@ impl TlsAnalyzer {
     }
 
     fn client_hello(&mut self, body: &[u8], out: &mut Out<'_>) {
+        // A DTLS ClientHello has a cookie after the session id (RFC 6347
+        // §4.2.1); without it, it reads like a TLS one.
+        let without_cookie;
+        let body = if self.dtls {
+            match dtls::without_cookie(body) {
+                Some(b) => {
+                    without_cookie = b;
+                    &without_cookie[..]
+                }
+                None => {
+                    out.weird("tls_bad_client_hello");
+                    return;
+                }
+            }
+        } else {
+            body
+        };
         let Some(ch) = hello::client_hello(body) else {
             out.weird("tls_bad_client_hello");
             return;
@@ -542,6 +586,14 @@ impl TlsAnalyzer {
         self.sides.iter_mut().for_each(|s| s.ignore = true);
         data.len()
     }
+}
+
+/// The first certificate of a Certificate message of which only a prefix
+/// was kept (the list length then exceeds the bytes at hand).
+fn first_certificate_of_prefix(body: &[u8]) -> Option<&[u8]> {
+    let u24 = |d: &[u8]| Some(((*d.first()? as usize) << 16) | ((*d.get(1)? as usize) << 8) | *d.get(2)? as usize);
+    let len = u24(body.get(3..)?)?;
+    body.get(6..6 + len)
 }
 
 #[cfg(test)]

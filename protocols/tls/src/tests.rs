@@ -275,10 +275,11 @@ fn sslv2_client_hello() {
 fn malformed_input() {
     let records = run_forced(&Tls, Transport::Tcp, 443, &[(Direction::ToServer, b"GET / HTTP/1.1\r\n\r\n")]);
     assert_eq!(weirds(&records), ["tls_bad_record_header"]);
-    // A handshake message announcing 16 MiB.
+    // A handshake message announcing 16 MiB: only its first MAX_HANDSHAKE
+    // bytes are ever kept, and they are not there yet.
     let records =
         run_forced(&Tls, Transport::Tcp, 443, &[(Direction::ToServer, &record(22, &[1, 0xff, 0xff, 0xff, 3, 3, 0, 0, 0, 0, 0, 0]))]);
-    assert_eq!(weirds(&records), ["tls_handshake_too_large"]);
+    assert!(weirds(&records).is_empty(), "{records:?}");
     // ClientHello cut short.
     let ch = client_hello_body(0x0303, &[], &[0x002f], &[]);
     let records = run(&Tls, Transport::Tcp, 443, &[(Direction::ToServer, &record(22, &hs(1, &ch[..30])))]);
@@ -288,6 +289,42 @@ fn malformed_input() {
     let flight = [hs(2, &sh), hs(11, &certificate_body(&[0x30, 0x82, 1, 0, 2]))].concat();
     let records = run_forced(&Tls, Transport::Tcp, 443, &[(Direction::ToClient, &record(22, &flight))]);
     assert_eq!(weirds(&records), ["tls_bad_certificate"]);
+}
+
+/// A Certificate message of ~200 KiB (a long chain) split over many
+/// records, as in Zeek's tls-fragmented-handshake trace: the leaf comes from
+/// the message's first MAX_HANDSHAKE bytes, the rest is skipped, and the
+/// handshake goes on with the next message.
+#[test]
+fn oversized_fragmented_certificate_message() {
+    let der = cert_der();
+    let filler = vec![0x55u8; 200 * 1024];
+    let u24 = |n: usize| [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+    let list_len = 3 + der.len() + 3 + filler.len();
+    let mut body = u24(list_len).to_vec();
+    body.extend_from_slice(&u24(der.len()));
+    body.extend_from_slice(&der);
+    body.extend_from_slice(&u24(filler.len()));
+    body.extend_from_slice(&filler);
+    let mut msg = vec![11];
+    msg.extend_from_slice(&u24(body.len()));
+    msg.extend_from_slice(&body);
+    let sh = server_hello_body(0x0303, &[9; 32], &[], 0x002f, &[]);
+    let mut flight = record(22, &hs(2, &sh));
+    for part in msg.chunks(16384) {
+        flight.extend_from_slice(&record(22, part));
+    }
+    flight.extend_from_slice(&record(22, &hs(14, &[])));
+    let ch = client_hello_body(0x0303, &[], &[0x002f], &[]);
+    for chunk in [16384, 1000, 7] {
+        let mut conv = vec![(Direction::ToServer, record(22, &hs(1, &ch)))];
+        conv.extend(flight.chunks(chunk).map(|c| (Direction::ToClient, c.to_vec())));
+        let records = run_conv(&conv);
+        assert_eq!(weirds(&records), ["tls_handshake_too_large"], "chunk {chunk}");
+        let t = tls_records(&records)[0];
+        assert_eq!(t.history, "Csxn", "chunk {chunk}");
+        assert_eq!(t.cert_subject.as_deref(), Some(r"CN=monitor-7.icu.example,O=Ward Test\, Inc.,C=US"), "chunk {chunk}");
+    }
 }
 
 #[test]
@@ -551,4 +588,88 @@ fn ja3_matches_wireshark() {
         let t = tls_records(&records)[0];
         assert_eq!((t.ja3.as_deref(), t.ja3s.as_deref()), (Some(ja3), Some(ja3s)), "{trace}");
     }
+}
+
+/// A DTLS record: content type, version DTLS 1.2, epoch, sequence, length.
+fn drec(ct: u8, epoch: u16, seq: u64, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![ct, 0xfe, 0xfd];
+    v.extend_from_slice(&epoch.to_be_bytes());
+    v.extend_from_slice(&seq.to_be_bytes()[2..]);
+    v.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    v.extend_from_slice(body);
+    v
+}
+
+/// A DTLS handshake fragment of a message of `total` bytes.
+fn dfrag(ty: u8, msg_seq: u16, total: usize, off: usize, frag: &[u8]) -> Vec<u8> {
+    let u24 = |n: usize| [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+    let mut v = vec![ty];
+    v.extend_from_slice(&u24(total));
+    v.extend_from_slice(&msg_seq.to_be_bytes());
+    v.extend_from_slice(&u24(off));
+    v.extend_from_slice(&u24(frag.len()));
+    v.extend_from_slice(frag);
+    v
+}
+
+/// A whole DTLS handshake message in one fragment.
+fn dmsg(ty: u8, msg_seq: u16, body: &[u8]) -> Vec<u8> {
+    dfrag(ty, msg_seq, body.len(), 0, body)
+}
+
+/// WebRTC-style DTLS 1.2: STUN first, the ClientHello from the flow's
+/// responder (roles flipped), a certificate fragmented over two datagrams
+/// with a retransmitted fragment, then both sides switch to epoch 1.
+#[test]
+fn dtls_handshake_with_stun_fragments_and_flipped_roles() {
+    let stun = [0u8, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    assert_eq!(Dtls.probe(Direction::ToServer, &stun, false), Probe::NeedMore);
+    // ClientHello with a cookie after the session id.
+    let ch = client_hello_body(0xfefd, &[], &[0xc02b, 0xc00a], &[sni(b"media.example"), ext(10, &[0, 2, 0, 23])]);
+    let ch = [&ch[..35], &[3, 7, 7, 7][..], &ch[35..]].concat();
+    let hello = drec(22, 0, 0, &dmsg(1, 0, &ch));
+    assert_eq!(Dtls.probe(Direction::ToClient, &hello, false), Probe::Match);
+    let sh = server_hello_body(0xfefd, &[9; 32], &[], 0xc02b, &[]);
+    let cert = certificate_body(&cert_der());
+    let (c1, c2) = cert.split_at(cert.len() / 2);
+    let ske = [3, 0, 23, 65, 4].iter().copied().chain(std::iter::repeat_n(1u8, 64)).collect::<Vec<u8>>();
+    let flight1 = [drec(22, 0, 0, &dmsg(2, 0, &sh)), drec(22, 0, 1, &dfrag(11, 1, cert.len(), 0, c1))].concat();
+    let flight2 = [
+        // The first fragment again (retransmitted), then the second.
+        drec(22, 0, 2, &dfrag(11, 1, cert.len(), 0, c1)),
+        drec(22, 0, 3, &dfrag(11, 1, cert.len(), c1.len(), c2)),
+        drec(22, 0, 4, &[dmsg(12, 2, &ske), dmsg(14, 3, &[])].concat()),
+    ]
+    .concat();
+    let client_fin = [drec(22, 0, 1, &dmsg(16, 1, &[0; 66])), drec(20, 0, 2, &[1]), drec(22, 1, 0, &[0xee; 40])].concat();
+    let server_fin = [drec(20, 0, 5, &[1]), drec(22, 1, 0, &[0xdd; 40])].concat();
+    let conv: Vec<(Direction, &[u8])> = vec![
+        (Direction::ToServer, &stun),
+        (Direction::ToClient, &hello),
+        (Direction::ToServer, &stun),
+        (Direction::ToServer, &flight1),
+        (Direction::ToServer, &flight2),
+        (Direction::ToClient, &client_fin),
+        (Direction::ToServer, &server_fin),
+    ];
+    let records = run(&Dtls, Transport::Udp, 5684, &conv);
+    assert!(weirds(&records).is_empty(), "{records:?}");
+    let t = tls_records(&records)[0];
+    assert_eq!(t.version.as_deref(), Some("DTLSv12"));
+    assert_eq!(t.cipher.as_deref(), Some("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"));
+    assert_eq!(t.curve.as_deref(), Some("secp256r1"));
+    assert_eq!(t.server_name.as_deref(), Some("media.example"));
+    assert_eq!(t.history, "^CsxknGIi");
+    assert!(t.established);
+    assert!(!t.resumed);
+    assert_eq!(t.cert_subject.as_deref(), Some(r"CN=monitor-7.icu.example,O=Ward Test\, Inc.,C=US"));
+}
+
+#[test]
+fn dtls_garbage_never_panics() {
+    let hello = drec(22, 0, 0, &dfrag(1, 0, 100_000, 5, &[1, 2, 3]));
+    let records = run_forced(&Dtls, Transport::Udp, 5684, &[(Direction::ToServer, &hello), (Direction::ToServer, &hello[..20])]);
+    assert!(tls_records(&records).is_empty());
+    assert!(never_panics(&Dtls, Transport::Udp, 5684, &drec(22, 0, 0, &dmsg(1, 0, &[0xfe, 0xfd, 1, 2]))) > 0);
+    assert_eq!(Dtls.probe(Direction::ToServer, b"\x17\xfe\xfd", false), Probe::NoMatch);
 }
