@@ -9,6 +9,9 @@
 //! whole (facts, run, anomalies, rebuilt devices) or not at all, so a failed or
 //! interrupted run never loses or half-updates what was stored before.
 
+mod feeds;
+pub use feeds::{DeclaredCounts, DeclaredDevice, FeedTotals, ImportCounts, ImportReport};
+
 use identify::{build_inventory, Device, EndpointKey, Fact, FactKind};
 use model::{MacAddr, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -43,7 +46,7 @@ pub enum Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE runs(
@@ -83,7 +86,7 @@ CREATE TABLE anomalies(
     name TEXT PRIMARY KEY,
     count INTEGER NOT NULL
 );
-"#];
+"#, feeds::MIGRATION];
 
 /// Summary of one analysis run.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -1,7 +1,10 @@
 //! The `ward` binary: command-line entry points over the sensor, identification
 //! and store crates. The only crate that knows argv, terminals and `anyhow`.
 
+mod advisories;
 mod analyze;
+mod declared;
+mod feeds;
 mod render;
 
 use anyhow::Result;
@@ -33,17 +36,46 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        action: Option<InventoryCommand>,
+    },
+    /// Vulnerability feeds (CSAF advisories, CISA KEV, NVD CVE records).
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
+    /// List devices (declared and observed) with the advisories that match them, and why.
+    Advisories {
+        /// Database file.
+        #[arg(long, default_value = "ward.db")]
+        db: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Capture from a network interface (needs the `live` feature and capture rights).
     #[cfg(feature = "live")]
     Capture(analyze::CaptureArgs),
 }
 
+#[derive(Subcommand)]
+enum InventoryCommand {
+    /// Import devices declared in a CMMS export (CSV: vendor, model, firmware, serial, location).
+    Import(declared::ImportArgs),
+}
+
+#[derive(Subcommand)]
+enum FeedsCommand {
+    /// Import feed files or directories (format detected by content); one transaction.
+    Import(feeds::ImportArgs),
+}
+
 fn main() {
     let cli = Cli::parse();
     let result: Result<()> = match cli.command {
         Command::Analyze(args) => analyze::run(args),
-        Command::Inventory { db, json } => analyze::show_inventory(&db, json),
+        Command::Inventory { action: Some(InventoryCommand::Import(args)), .. } => declared::import(args),
+        Command::Inventory { db, json, action: None } => analyze::show_inventory(&db, json),
+        Command::Feeds(FeedsCommand::Import(args)) => feeds::import(args),
+        Command::Advisories { db, json } => advisories::run(&db, json),
         #[cfg(feature = "live")]
         Command::Capture(args) => analyze::capture(args),
     };

@@ -1,0 +1,256 @@
+//! Vulnerability feeds for Ward: parsers for CSAF 2.0 advisories, the CISA
+//! KEV catalog and NVD CVE API 2.0 records ([`parse_feed`] detects which by
+//! content), version rules and messy firmware versions ([`version`]), vendor
+//! and model normalisation ([`normalize`]), and matching a device against
+//! everything known ([`match_device`]).
+//!
+//! **Hostile input.** Feed files come from the internet. Parsing never
+//! panics; files larger than [`MAX_FILE_BYTES`], strings and lists beyond
+//! fixed limits, nesting beyond serde_json's recursion limit are errors. Every
+//! error is one line naming the file and, where it applies, the JSON path:
+//! `icsma-x.json: vulnerabilities[3].cve: invalid type: integer …`.
+//!
+//! No I/O here: callers read files and hand over bytes.
+
+mod bounded;
+pub mod csaf;
+pub mod kev;
+pub mod matching;
+pub mod model;
+pub mod normalize;
+pub mod nvd;
+pub mod version;
+
+pub use matching::{match_device, observed_identities, AdvisoryDb, DeviceIdentity, Match, Strength};
+pub use model::{Advisory, KevCatalog, KevEntry, Product, Remediation, Source, Status, Vulnerability};
+pub use version::{Verdict, Version, VersionRule};
+
+use serde::Deserialize;
+
+/// Largest feed file accepted (the NVD full-year files are ~50 MB at most
+/// once split per API page; CSAF and KEV files are a few MB).
+pub const MAX_FILE_BYTES: usize = 64 << 20;
+
+/// A feed file that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file is malformed; `problem` names the JSON path where possible.
+    #[error("{file}: {problem}")]
+    Invalid {
+        /// File name as given.
+        file: String,
+        /// What is wrong, and where.
+        problem: String,
+    },
+    /// The file is valid JSON but none of the supported formats.
+    #[error("{file}: not a CSAF 2.0 advisory, KEV catalog or NVD CVE 2.0 record")]
+    Unrecognised {
+        /// File name as given.
+        file: String,
+    },
+    /// The file is larger than [`MAX_FILE_BYTES`].
+    #[error("{file}: {size} bytes is larger than the limit of {MAX_FILE_BYTES}")]
+    TooLarge {
+        /// File name as given.
+        file: String,
+        /// Its size.
+        size: usize,
+    },
+}
+
+/// What a feed file holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Feed {
+    /// One CSAF advisory.
+    Csaf(Advisory),
+    /// NVD records (one, or an API page).
+    Nvd(Vec<Advisory>),
+    /// The KEV catalog.
+    Kev(KevCatalog),
+}
+
+impl Feed {
+    /// `csaf`, `nvd` or `kev`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Feed::Csaf(_) => "csaf",
+            Feed::Nvd(_) => "nvd",
+            Feed::Kev(_) => "kev",
+        }
+    }
+
+    /// Number of advisories, records or KEV entries.
+    pub fn items(&self) -> usize {
+        match self {
+            Feed::Csaf(_) => 1,
+            Feed::Nvd(v) => v.len(),
+            Feed::Kev(k) => k.entries.len(),
+        }
+    }
+}
+
+/// A parsed feed file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedFile {
+    /// Name as given.
+    pub name: String,
+    /// SHA-256 of the bytes, lower-case hex.
+    pub sha256: String,
+    /// Size.
+    pub bytes: usize,
+    /// Content.
+    pub feed: Feed,
+}
+
+/// Top-level keys that tell the formats apart.
+#[derive(Deserialize)]
+struct Sniff {
+    #[serde(default)]
+    document: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "catalogVersion")]
+    catalog_version: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    format: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    vulnerabilities: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    id: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    configurations: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    descriptions: Option<serde::de::IgnoredAny>,
+}
+
+/// Parses a feed file, detecting its format by content.
+pub fn parse_feed(name: &str, bytes: &[u8]) -> Result<FeedFile, Error> {
+    let invalid = |problem: String| Error::Invalid { file: name.to_string(), problem };
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(Error::TooLarge { file: name.to_string(), size: bytes.len() });
+    }
+    let first = bytes.iter().position(|b| !b.is_ascii_whitespace()).map(|i| bytes[i]);
+    if first != Some(b'{') && first != Some(0xEF) {
+        // Not a JSON object (0xEF: a UTF-8 byte order mark, rejected below as invalid JSON).
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => Err(Error::Unrecognised { file: name.to_string() }),
+            Err(e) => Err(invalid(format!("invalid JSON: {e}"))),
+        };
+    }
+    let sniff: Sniff = match serde_json::from_slice(bytes) {
+        Ok(s) => s,
+        Err(e) if e.is_syntax() || e.is_eof() => return Err(invalid(format!("invalid JSON: {e}"))),
+        Err(_) => return Err(Error::Unrecognised { file: name.to_string() }),
+    };
+    let feed = if sniff.document.is_some() {
+        Feed::Csaf(csaf::parse(bytes).map_err(invalid)?)
+    } else if sniff.catalog_version.is_some() {
+        Feed::Kev(kev::parse(bytes).map_err(invalid)?)
+    } else if sniff.format.is_some() && sniff.vulnerabilities.is_some() {
+        Feed::Nvd(nvd::parse_response(bytes).map_err(invalid)?)
+    } else if sniff.id.is_some() && (sniff.configurations.is_some() || sniff.descriptions.is_some()) {
+        Feed::Nvd(nvd::parse_record(bytes).map_err(invalid)?)
+    } else {
+        return Err(Error::Unrecognised { file: name.to_string() });
+    };
+    use sha2::Digest;
+    let sha256 = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    Ok(FeedFile { name: name.to_string(), sha256, bytes: bytes.len(), feed })
+}
+
+/// Deserialises with the JSON path of any problem in the message.
+pub(crate) fn de<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
+    let mut d = serde_json::Deserializer::from_slice(bytes);
+    let v = serde_path_to_error::deserialize(&mut d).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || path.is_empty() {
+            inner.to_string()
+        } else {
+            format!("{path}: {inner}")
+        }
+    })?;
+    d.end().map_err(|e| e.to_string())?;
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    fn testdata() -> Option<PathBuf> {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/vuln");
+        if p.is_dir() {
+            Some(p)
+        } else {
+            eprintln!("skipping: {} not found", p.display());
+            None
+        }
+    }
+
+    fn load(p: &Path) -> FeedFile {
+        let bytes = std::fs::read(p).unwrap();
+        parse_feed(&p.display().to_string(), &bytes).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn detects_and_rejects() {
+        assert!(matches!(parse_feed("a.json", b"{}"), Err(Error::Unrecognised { .. })));
+        assert!(matches!(parse_feed("a.json", b"[1,2]"), Err(Error::Unrecognised { .. })));
+        let e = parse_feed("a.json", b"{\"document\": {").unwrap_err().to_string();
+        assert!(e.starts_with("a.json: invalid JSON: EOF while parsing"), "{e}");
+        let e = parse_feed("x.json", br#"{"document": {"csaf_version": 2}}"#).unwrap_err().to_string();
+        assert!(e.starts_with("x.json: document.csaf_version: invalid type: integer `2`, expected a string"), "{e}");
+    }
+
+    #[test]
+    fn every_real_csaf_advisory_parses() {
+        let Some(dir) = testdata() else { return };
+        let mut n = 0;
+        let mut vulns = 0;
+        let mut unreadable = 0;
+        for e in std::fs::read_dir(dir.join("csaf_icsma")).unwrap() {
+            let f = load(&e.unwrap().path());
+            let Feed::Csaf(a) = f.feed else { panic!("{} not CSAF", f.name) };
+            assert!(!a.products.is_empty(), "{}", a.id);
+            n += 1;
+            vulns += a.vulnerabilities.len();
+            unreadable += a.products.iter().filter(|p| matches!(p.versions, VersionRule::Unreadable { .. })).count();
+        }
+        assert_eq!(n, 144);
+        assert_eq!(vulns, 433);
+        eprintln!("{unreadable} product version rules unreadable");
+    }
+
+    #[test]
+    fn real_kev_and_nvd() {
+        let Some(dir) = testdata() else { return };
+        let f = load(&dir.join("known_exploited_vulnerabilities.json"));
+        let Feed::Kev(k) = f.feed else { panic!("not KEV") };
+        assert_eq!(k.entries.len(), 1404);
+        assert_eq!(f.sha256.len(), 64);
+        let mut advs = Vec::new();
+        for e in std::fs::read_dir(dir.join("nvd_cve_json")).unwrap() {
+            let Feed::Nvd(v) = load(&e.unwrap().path()).feed else { panic!("not NVD") };
+            advs.extend(v);
+        }
+        assert_eq!(advs.len(), 5);
+        let csaf = load(&dir.join("csaf_icsma/icsma-22-174-01.json"));
+        let Feed::Csaf(dcmtk) = csaf.feed else { panic!() };
+        advs.push(dcmtk);
+        let db = AdvisoryDb::new(advs, k.entries);
+        let dev = |v: &str, m: &str, f: &str| DeviceIdentity { vendor: Some(v.into()), model: Some(m.into()), firmware: Some(f.into()) };
+        // CVE-2022-2119 is fixed in DCMTK 3.6.7: neither NVD nor CSAF may match it.
+        let m = match_device(&dev("OFFIS", "DCMTK", "3.6.7"), &db);
+        assert!(m.iter().all(|m| m.cve != "CVE-2022-2119"), "{m:#?}");
+        let m = match_device(&dev("OFFIS", "DCMTK", "3.6.6"), &db);
+        let srcs: Vec<_> = m.iter().filter(|m| m.cve == "CVE-2022-2119").map(|m| (m.source, m.strength)).collect();
+        assert!(srcs.contains(&(Source::Csaf, Strength::ModelAndVersion)) && srcs.contains(&(Source::Nvd, Strength::ModelAndVersion)), "{srcs:?}");
+        // GE ApexPro Telemetry Server firmware <= 4.2 (NVD, AND configuration).
+        let m = match_device(&dev("GE Healthcare", "ApexPro Telemetry Server", "4.2"), &db);
+        assert!(m.iter().any(|m| m.cve == "CVE-2020-6961"), "{m:#?}");
+        assert!(match_device(&dev("GE Healthcare", "ApexPro Telemetry Server", "4.3"), &db).iter().all(|m| m.cve != "CVE-2020-6961"));
+        // Baxter's odd firmware versions: 20d29..20d32 affected.
+        let m = match_device(&dev("Baxter Healthcare Corporation", "Spectrum Wireless Battery Module", "20d30"), &db);
+        assert!(m.iter().any(|m| m.cve == "CVE-2022-26390" && m.strength == Strength::ModelAndVersion), "{m:#?}");
+    }
+}

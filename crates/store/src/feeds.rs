@@ -1,0 +1,370 @@
+//! Vulnerability feeds and declared devices in the store: advisories (CSAF
+//! and NVD) with their products, KEV entries, the feed files imported, and
+//! devices declared in a CMMS export.
+//!
+//! **Invariants.** Each import is one transaction: it lands whole or not at
+//! all. Imports are idempotent: importing the same content again changes no
+//! row (counted as unchanged). An advisory is replaced only by a newer
+//! revision (CSAF `tracking.version`, then `current_release_date`; NVD
+//! `lastModified`); an older revision is skipped and counted.
+
+use crate::{Error, Store};
+use advisory::{Advisory, AdvisoryDb, Feed, FeedFile, KevEntry, Version};
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+
+/// Schema for feeds and declared devices (migration 2).
+pub(crate) const MIGRATION: &str = r#"
+CREATE TABLE feed_files(
+    path TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    items INTEGER NOT NULL
+);
+CREATE TABLE advisories(
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    severity TEXT,
+    revision TEXT NOT NULL,
+    release_date TEXT NOT NULL,
+    file TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE TABLE advisory_products(
+    advisory_id TEXT NOT NULL REFERENCES advisories(id) ON DELETE CASCADE,
+    product_id TEXT NOT NULL,
+    vendor TEXT NOT NULL,
+    product TEXT NOT NULL,
+    version_text TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    PRIMARY KEY (advisory_id, product_id)
+) WITHOUT ROWID;
+CREATE INDEX advisory_products_vendor ON advisory_products(vendor);
+CREATE TABLE kev(
+    cve TEXT PRIMARY KEY,
+    vendor TEXT NOT NULL,
+    product TEXT NOT NULL,
+    name TEXT NOT NULL,
+    date_added TEXT NOT NULL,
+    ransomware TEXT NOT NULL,
+    catalog_version TEXT NOT NULL
+);
+CREATE TABLE declared_devices(
+    key TEXT PRIMARY KEY,
+    vendor TEXT NOT NULL,
+    model TEXT NOT NULL,
+    firmware TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    location TEXT NOT NULL,
+    source TEXT NOT NULL,
+    line INTEGER NOT NULL
+);
+"#;
+
+/// What one import did, per kind of item.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportCounts {
+    /// Files of this kind in the command.
+    pub files: u64,
+    /// Of those, files whose content was already recorded.
+    pub files_unchanged: u64,
+    /// Items stored for the first time.
+    pub new: u64,
+    /// Items replaced by a newer revision (or changed KEV entries).
+    pub updated: u64,
+    /// Items identical to what was stored.
+    pub unchanged: u64,
+    /// Items older than the stored revision (kept the stored one).
+    pub older: u64,
+}
+
+/// What `import_feeds` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// CSAF advisories.
+    pub csaf: ImportCounts,
+    /// NVD CVE records.
+    pub nvd: ImportCounts,
+    /// KEV entries.
+    pub kev: ImportCounts,
+}
+
+/// What the store holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedTotals {
+    /// CSAF advisories.
+    pub csaf: u64,
+    /// NVD records.
+    pub nvd: u64,
+    /// Advisory product entries.
+    pub products: u64,
+    /// KEV entries.
+    pub kev: u64,
+    /// Feed files recorded.
+    pub files: u64,
+}
+
+/// A device declared by the hospital (CMMS export), not observed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeclaredDevice {
+    /// Manufacturer.
+    pub vendor: String,
+    /// Model.
+    pub model: String,
+    /// Firmware version.
+    pub firmware: String,
+    /// Serial number.
+    pub serial: String,
+    /// Location.
+    pub location: String,
+    /// File it came from.
+    pub source: String,
+    /// Line in that file.
+    pub line: u64,
+}
+
+impl DeclaredDevice {
+    /// Identity: the serial number, else vendor, model and location.
+    pub fn key(&self) -> String {
+        if !self.serial.trim().is_empty() {
+            format!("serial:{}|{}", self.vendor.trim().to_lowercase(), self.serial.trim())
+        } else {
+            format!("vml:{}|{}|{}", self.vendor.trim().to_lowercase(), self.model.trim().to_lowercase(), self.location.trim().to_lowercase())
+        }
+    }
+}
+
+/// New/updated/unchanged counts of a declared-device import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeclaredCounts {
+    /// First seen.
+    pub new: u64,
+    /// Changed (firmware, model or location).
+    pub updated: u64,
+    /// Identical.
+    pub unchanged: u64,
+}
+
+fn newer(incoming: &Advisory, rev: &str, date: &str) -> Ordering {
+    let by_rev = match (Version::parse(&incoming.revision), Version::parse(rev)) {
+        (Some(a), Some(b)) => a.cmp(&b),
+        _ => incoming.revision.as_str().cmp(rev),
+    };
+    by_rev.then_with(|| incoming.release_date.as_str().cmp(date))
+}
+
+fn put_advisory(tx: &Transaction, a: &Advisory, file: &str, c: &mut ImportCounts) -> Result<(), Error> {
+    let doc = serde_json::to_string(a)?;
+    let old: Option<(String, String, String)> = tx
+        .query_row("SELECT revision, release_date, doc FROM advisories WHERE id = ?1", [&a.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    match &old {
+        Some((rev, date, old_doc)) => match newer(a, rev, date) {
+            Ordering::Less => {
+                c.older += 1;
+                return Ok(());
+            }
+            Ordering::Equal if *old_doc == doc => {
+                c.unchanged += 1;
+                return Ok(());
+            }
+            // Same revision with other content: the latest import wins.
+            _ => c.updated += 1,
+        },
+        None => c.new += 1,
+    }
+    tx.execute("DELETE FROM advisory_products WHERE advisory_id = ?1", [&a.id])?;
+    tx.execute(
+        "INSERT INTO advisories(id, source, title, severity, revision, release_date, file, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(id) DO UPDATE SET source = excluded.source, title = excluded.title, severity = excluded.severity,
+           revision = excluded.revision, release_date = excluded.release_date, file = excluded.file, doc = excluded.doc",
+        params![a.id, a.source.as_str(), a.title, a.severity, a.revision, a.release_date, file, doc],
+    )?;
+    let mut ins = tx.prepare_cached(
+        "INSERT OR REPLACE INTO advisory_products(advisory_id, product_id, vendor, product, version_text, rule) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for p in &a.products {
+        ins.execute(params![a.id, p.id, p.vendor, p.name, p.version_text, serde_json::to_string(&p.versions)?])?;
+    }
+    Ok(())
+}
+
+fn put_kev(tx: &Transaction, version: &str, e: &KevEntry, c: &mut ImportCounts) -> Result<(), Error> {
+    let old: Option<(String, String, String, String, String)> = tx
+        .query_row("SELECT vendor, product, name, date_added, ransomware FROM kev WHERE cve = ?1", [&e.cve], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    let now = (e.vendor.clone(), e.product.clone(), e.name.clone(), e.date_added.clone(), e.ransomware.clone());
+    match old {
+        Some(o) if o == now => {
+            c.unchanged += 1;
+            return Ok(());
+        }
+        Some(_) => c.updated += 1,
+        None => c.new += 1,
+    }
+    tx.execute(
+        "INSERT OR REPLACE INTO kev(cve, vendor, product, name, date_added, ransomware, catalog_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![e.cve, e.vendor, e.product, e.name, e.date_added, e.ransomware, version],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Stores parsed feed files. One transaction: on error nothing of this
+    /// call is stored.
+    pub fn import_feeds(&mut self, files: &[FeedFile]) -> Result<ImportReport, Error> {
+        let tx = self.conn.transaction()?;
+        let mut rep = ImportReport::default();
+        for f in files {
+            let c = match f.feed {
+                Feed::Csaf(_) => &mut rep.csaf,
+                Feed::Nvd(_) => &mut rep.nvd,
+                Feed::Kev(_) => &mut rep.kev,
+            };
+            c.files += 1;
+            let known: Option<String> = tx.query_row("SELECT sha256 FROM feed_files WHERE path = ?1", [&f.name], |r| r.get(0)).optional()?;
+            if known.as_deref() == Some(f.sha256.as_str()) {
+                c.files_unchanged += 1;
+            } else {
+                tx.execute(
+                    "INSERT OR REPLACE INTO feed_files(path, kind, sha256, bytes, items) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![f.name, f.feed.kind(), f.sha256, f.bytes as i64, f.feed.items() as i64],
+                )?;
+            }
+            match &f.feed {
+                Feed::Csaf(a) => put_advisory(&tx, a, &f.name, c)?,
+                Feed::Nvd(v) => {
+                    for a in v {
+                        put_advisory(&tx, a, &f.name, c)?;
+                    }
+                }
+                Feed::Kev(k) => {
+                    for e in &k.entries {
+                        put_kev(&tx, &k.version, e, c)?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(rep)
+    }
+
+    /// Counts of what is stored.
+    pub fn feed_totals(&self) -> Result<FeedTotals, Error> {
+        let n = |sql: &str| -> Result<u64, Error> { Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64) };
+        Ok(FeedTotals {
+            csaf: n("SELECT count(*) FROM advisories WHERE source = 'csaf'")?,
+            nvd: n("SELECT count(*) FROM advisories WHERE source = 'nvd'")?,
+            products: n("SELECT count(*) FROM advisory_products")?,
+            kev: n("SELECT count(*) FROM kev")?,
+            files: n("SELECT count(*) FROM feed_files")?,
+        })
+    }
+
+    /// Every stored advisory and KEV entry, indexed for matching.
+    pub fn advisory_db(&self) -> Result<AdvisoryDb, Error> {
+        let mut st = self.conn.prepare("SELECT doc FROM advisories ORDER BY id")?;
+        let docs = st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        let advisories = docs.iter().map(|d| serde_json::from_str(d)).collect::<Result<Vec<Advisory>, _>>()?;
+        let mut st = self.conn.prepare("SELECT cve, vendor, product, name, date_added, ransomware FROM kev ORDER BY cve")?;
+        let kev = st
+            .query_map([], |r| {
+                Ok(KevEntry { cve: r.get(0)?, vendor: r.get(1)?, product: r.get(2)?, name: r.get(3)?, date_added: r.get(4)?, ransomware: r.get(5)? })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(AdvisoryDb::new(advisories, kev))
+    }
+
+    /// Stores declared devices (upsert by [`DeclaredDevice::key`]). One transaction.
+    pub fn import_declared(&mut self, devices: &[DeclaredDevice]) -> Result<DeclaredCounts, Error> {
+        let tx = self.conn.transaction()?;
+        let mut c = DeclaredCounts::default();
+        for d in devices {
+            let key = d.key();
+            let old: Option<(String, String, String, String)> = tx
+                .query_row("SELECT vendor, model, firmware, location FROM declared_devices WHERE key = ?1", [&key], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .optional()?;
+            match old {
+                Some(o) if o == (d.vendor.clone(), d.model.clone(), d.firmware.clone(), d.location.clone()) => {
+                    c.unchanged += 1;
+                    continue;
+                }
+                Some(_) => c.updated += 1,
+                None => c.new += 1,
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO declared_devices(key, vendor, model, firmware, serial, location, source, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![key, d.vendor, d.model, d.firmware, d.serial, d.location, d.source, d.line as i64],
+            )?;
+        }
+        tx.commit()?;
+        Ok(c)
+    }
+
+    /// Declared devices, by key.
+    pub fn declared_devices(&self) -> Result<Vec<DeclaredDevice>, Error> {
+        let mut st = self.conn.prepare("SELECT vendor, model, firmware, serial, location, source, line FROM declared_devices ORDER BY key")?;
+        let rows = st.query_map([], |r| {
+            Ok(DeclaredDevice {
+                vendor: r.get(0)?,
+                model: r.get(1)?,
+                firmware: r.get(2)?,
+                serial: r.get(3)?,
+                location: r.get(4)?,
+                source: r.get(5)?,
+                line: r.get::<_, i64>(6)?.max(0) as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use advisory::parse_feed;
+
+    fn csaf(version: &str, date: &str, range: &str) -> FeedFile {
+        let j = format!(
+            r#"{{"document":{{"csaf_version":"2.0","title":"DCMTK","tracking":{{"id":"ICSMA-X","version":"{version}","current_release_date":"{date}"}}}},
+            "product_tree":{{"branches":[{{"category":"vendor","name":"OFFIS","branches":[{{"category":"product_name","name":"DCMTK","branches":[
+              {{"category":"product_version_range","name":"{range}","product":{{"name":"DCMTK","product_id":"P1"}}}}]}}]}}]}},
+            "vulnerabilities":[{{"cve":"CVE-2022-2119","product_status":{{"known_affected":["P1"]}}}}]}}"#
+        );
+        parse_feed("x.json", j.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn idempotent_and_revision_aware() {
+        let mut s = Store::open_in_memory().unwrap();
+        let r = s.import_feeds(&[csaf("1", "2022-01-01", "< 3.6.7")]).unwrap();
+        assert_eq!((r.csaf.new, r.csaf.files), (1, 1));
+        let r = s.import_feeds(&[csaf("1", "2022-01-01", "< 3.6.7")]).unwrap();
+        assert_eq!((r.csaf.new, r.csaf.unchanged, r.csaf.files_unchanged), (0, 1, 1));
+        let r = s.import_feeds(&[csaf("2", "2022-02-01", "< 3.6.8")]).unwrap();
+        assert_eq!(r.csaf.updated, 1);
+        let r = s.import_feeds(&[csaf("1", "2022-01-01", "< 3.6.7")]).unwrap();
+        assert_eq!(r.csaf.older, 1);
+        let db = s.advisory_db().unwrap();
+        assert_eq!(db.advisories()[0].products[0].version_text, "< 3.6.8", "the newer revision is kept");
+        assert_eq!(s.feed_totals().unwrap(), FeedTotals { csaf: 1, nvd: 0, products: 1, kev: 0, files: 1 });
+    }
+
+    #[test]
+    fn declared_devices_upsert() {
+        let mut s = Store::open_in_memory().unwrap();
+        let d = DeclaredDevice { vendor: "OFFIS".into(), model: "DCMTK".into(), firmware: "3.6.6".into(), serial: "S1".into(), ..Default::default() };
+        assert_eq!(s.import_declared(std::slice::from_ref(&d)).unwrap().new, 1);
+        assert_eq!(s.import_declared(std::slice::from_ref(&d)).unwrap().unchanged, 1);
+        let d2 = DeclaredDevice { firmware: "3.6.7".into(), ..d };
+        assert_eq!(s.import_declared(&[d2]).unwrap().updated, 1);
+        assert_eq!(s.declared_devices().unwrap()[0].firmware, "3.6.7");
+    }
+}

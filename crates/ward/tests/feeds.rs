@@ -1,0 +1,137 @@
+//! End to end: `ward feeds import`, `ward inventory import` and `ward
+//! advisories` on the real CISA ICSMA CSAF advisories, KEV catalog and NVD
+//! records from `../shared/testdata` (skipped when absent).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn testdata() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/vuln");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipping: {} not found", p.display());
+        None
+    }
+}
+
+fn ward(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ward")).args(args).output().expect("run ward")
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = ward(args);
+    assert!(o.status.success(), "ward {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn stored_line(out: &str) -> String {
+    out.lines().find(|l| l.starts_with("stored:")).expect("stored line").to_string()
+}
+
+#[test]
+fn feeds_inventory_and_advisories() {
+    let Some(vuln) = testdata() else { return };
+    let dir = std::env::temp_dir().join(format!("ward-feeds-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("ward.db");
+    let db = db.to_str().unwrap();
+    let csaf = vuln.join("csaf_icsma");
+    let kev = vuln.join("known_exploited_vulnerabilities.json");
+    let nvd = vuln.join("nvd_cve_json");
+    let (csaf, kev, nvd) = (csaf.to_str().unwrap(), kev.to_str().unwrap(), nvd.to_str().unwrap());
+
+    // Import everything.
+    let first = ok(&["feeds", "import", csaf, kev, nvd, "--db", db]);
+    assert!(first.contains("csaf: 144 files (0 unchanged): advisories 144 new"), "{first}");
+    assert!(first.contains("KEV entries 1404 new"), "{first}");
+    assert!(first.contains("nvd: 5 files"), "{first}");
+    let totals = stored_line(&first);
+    assert!(totals.starts_with("stored: 144 CSAF advisories, 5 NVD records,"), "{totals}");
+    assert!(totals.ends_with("1404 KEV entries, 150 files"), "{totals}");
+
+    // Re-import: idempotent.
+    let again = ok(&["feeds", "import", csaf, kev, nvd, "--db", db]);
+    assert!(again.contains("csaf: 144 files (144 unchanged): advisories 0 new, 0 updated, 144 unchanged"), "{again}");
+    assert!(again.contains("KEV entries 0 new, 0 updated, 1404 unchanged"), "{again}");
+    assert_eq!(stored_line(&again), totals);
+
+    // Malformed advisories: each fails with one clear line and stores nothing,
+    // not even the valid file named in the same command.
+    let good_text = std::fs::read_to_string(vuln.join("csaf_icsma/icsma-24-163-01.json")).unwrap();
+    let extra = dir.join("extra.json");
+    std::fs::write(&extra, good_text.replace("ICSMA-24-163-01", "ICSMA-99-999-99")).unwrap();
+    let truncated = good_text[..good_text.len() / 2].to_string();
+    let wrong_type = good_text.replacen("\"cve\": \"CVE-2024-33606\"", "\"cve\": 33606", 1);
+    assert_ne!(wrong_type, good_text);
+    let huge = good_text.replacen("\"title\": \"MicroDicom DICOM Viewer\"", &format!("\"title\": \"{}\"", "A".repeat(10 << 20)), 1);
+    assert_ne!(huge, good_text);
+    for (name, text, want) in [
+        ("truncated.json", truncated, "truncated.json: invalid JSON: EOF while parsing"),
+        ("wrong_type.json", wrong_type, "wrong_type.json: vulnerabilities[0].cve: invalid type: integer `33606`, expected a string"),
+        ("huge.json", huge, "huge.json: document.title: string of 10485760 bytes is longer than the limit"),
+    ] {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        let o = ward(&["feeds", "import", extra.to_str().unwrap(), p.to_str().unwrap(), "--db", db]);
+        assert_eq!(o.status.code(), Some(2), "{name} must fail");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.contains(want), "{name}: {err}");
+        std::fs::remove_file(&p).unwrap();
+    }
+    let after = ok(&["feeds", "import", nvd, "--db", db]);
+    assert_eq!(stored_line(&after), totals, "failed imports stored nothing and lost nothing");
+
+    // Declared devices.
+    let csv = dir.join("cmms.csv");
+    std::fs::write(
+        &csv,
+        "Serial,VENDOR,Model,Firmware,Location\n\
+         S1,OFFIS,DCMTK,3.6.7,PACS gateway\n\
+         S2,OFFIS,DCMTK,3.6.6,PACS archive\n\
+         S3,MicroDicom,DICOM Viewer,2024.1,Radiology 1\n\
+         S4,MicroDicom,DICOM Viewer,2024.2,Radiology 2\n\
+         S5,Baxter Healthcare Corporation,Spectrum Wireless Battery Module,20D30,ICU\n\
+         only,two\n\
+         S6,,,,\n",
+    )
+    .unwrap();
+    let o = ward(&["inventory", "import", csv.to_str().unwrap(), "--db", db]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cmms.csv:7: skipped: 2 fields"), "{err}");
+    assert!(err.contains("cmms.csv:8: skipped: no vendor and no model"), "{err}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("declared devices: 5 new, 0 updated, 0 unchanged, 2 bad rows skipped"));
+    let o = ok(&["inventory", "import", csv.to_str().unwrap(), "--db", db]);
+    assert!(o.contains("0 new, 0 updated, 5 unchanged"), "{o}");
+
+    // Advisories per device.
+    let j: serde_json::Value = serde_json::from_str(&ok(&["advisories", "--db", db, "--json"])).unwrap();
+    let devices = j.as_array().unwrap();
+    let by_serial = |s: &str| {
+        let d = devices.iter().find(|d| d["serial"] == s).unwrap_or_else(|| panic!("device {s}"));
+        d["matches"].as_array().unwrap().clone()
+    };
+    let cves = |m: &[serde_json::Value]| m.iter().map(|m| m["cve"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    // DCMTK 3.6.7 is the fixed version of CVE-2022-2119 (CSAF "< 3.6.7", NVD versionEndExcluding 3.6.7).
+    assert!(!cves(&by_serial("S1")).contains(&"CVE-2022-2119".to_string()), "{:?}", cves(&by_serial("S1")));
+    let s2 = by_serial("S2");
+    for src in ["csaf", "nvd"] {
+        let m = s2.iter().find(|m| m["cve"] == "CVE-2022-2119" && m["source"] == src).unwrap_or_else(|| panic!("{src} match for 3.6.6"));
+        assert_eq!(m["strength"], "model_and_version");
+        assert!(m["reason"].as_str().unwrap().contains("3.6.6 is within"), "{m}");
+    }
+    let s3 = by_serial("S3");
+    let m = s3.iter().find(|m| m["cve"] == "CVE-2024-33606" && m["advisory"] == "ICSMA-24-163-01").expect("MicroDicom 2024.1");
+    assert!((m["confidence"].as_f64().unwrap() - 0.95).abs() < 1e-6);
+    assert!(m["remediation"].as_str().unwrap().contains("2024.2"));
+    assert!(by_serial("S4").is_empty(), "MicroDicom 2024.2 is fixed: {:?}", cves(&by_serial("S4")));
+    assert!(cves(&by_serial("S5")).contains(&"CVE-2022-26390".to_string()), "Baxter WBM 20D30");
+
+    // Text output names the reasons.
+    let text = ok(&["advisories", "--db", db]);
+    assert!(text.contains("why: vendor \"MicroDicom\" matches"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
