@@ -19,7 +19,7 @@ mod facts;
 mod observe;
 pub mod oui;
 
-pub use classify::{Category, Reason};
+pub use classify::{classify, Category, Reason};
 pub use device::{build_inventory, Device};
 pub use facts::{EndpointKey, Fact, FactKind};
 pub use observe::{Observer, ObserverLimits};

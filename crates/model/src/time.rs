@@ -30,6 +30,38 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// ISO 8601 UTC text (`2026-01-05T08:00:50.002400Z`), for people.
+    pub fn iso(self) -> String {
+        let secs = self.secs();
+        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z", rem / 3600, rem % 3600 / 60, rem % 60, self.0.rem_euclid(1_000_000))
+    }
+}
+
+#[cfg(test)]
+mod iso_tests {
+    use super::Timestamp;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(Timestamp(0).iso(), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(Timestamp(1_767_600_050_002_400).iso(), "2026-01-05T08:00:50.002400Z");
+        assert_eq!(Timestamp(951_782_400_000_000).iso(), "2000-02-29T00:00:00.000000Z");
+        assert_eq!(Timestamp(-1).iso(), "1969-12-31T23:59:59.999999Z");
+    }
+}
+
 impl std::fmt::Display for Timestamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}.{:06}", self.secs(), self.0.rem_euclid(1_000_000))

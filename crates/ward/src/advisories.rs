@@ -26,7 +26,7 @@ fn opt(s: &str) -> Option<String> {
 }
 
 /// The best match per (advisory, CVE) over several identities of one device.
-fn merge(all: Vec<Match>) -> Vec<Match> {
+pub(crate) fn merge(all: Vec<Match>) -> Vec<Match> {
     let mut best: HashMap<(String, String), Match> = HashMap::new();
     for m in all {
         let k = (m.advisory.clone(), m.cve.clone());

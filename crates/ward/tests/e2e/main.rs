@@ -5,4 +5,5 @@
 mod common;
 mod oracle_tshark;
 mod privacy;
+mod risk;
 mod sample;

@@ -1,0 +1,116 @@
+//! `ward risk`: every device (observed in traffic, and declared in a CMMS
+//! import) scored 0–100 with its factors, evidence and remediations.
+
+use advisory::{match_device, observed_identities, DeviceIdentity};
+use anyhow::{bail, Result};
+use identify::{Device, EndpointKey, Fact, FactKind};
+use model::Timestamp;
+use risk::Assessment;
+use serde::Serialize;
+use std::io::Write;
+use std::path::Path;
+
+/// One scored device.
+#[derive(Serialize)]
+struct Scored {
+    kind: &'static str,
+    category: &'static str,
+    vendor: Option<String>,
+    names: Vec<String>,
+    #[serde(flatten)]
+    assessment: Assessment,
+}
+
+/// A declared device as an inventory entry: its stated vendor, model and
+/// firmware are its facts, so it is classified like an observed one.
+fn declared_device(d: &store::DeclaredDevice) -> Device {
+    let evidence = format!("declared in {} line {}", d.source, d.line);
+    let fact = |kind, value: &str| Fact {
+        endpoint: EndpointKey { mac: None, ip: None },
+        kind,
+        value: value.to_string(),
+        source: "cmms".into(),
+        first_seen: Timestamp(0),
+        last_seen: Timestamp(0),
+        count: 1,
+        evidence: evidence.clone(),
+    };
+    let facts: Vec<Fact> = [(FactKind::Manufacturer, &d.vendor), (FactKind::Model, &d.model), (FactKind::Firmware, &d.firmware)]
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| fact(k, v))
+        .collect();
+    let refs: Vec<&Fact> = facts.iter().collect();
+    let vendor = (!d.vendor.trim().is_empty()).then(|| d.vendor.clone());
+    let (category, confidence, reasons) = identify::classify(&refs, vendor.as_deref());
+    Device {
+        key: format!("declared:{}", d.key()),
+        mac: None,
+        vendor,
+        ips: Vec::new(),
+        hostnames: Vec::new(),
+        category,
+        confidence,
+        reasons,
+        services_offered: Vec::new(),
+        services_used: Vec::new(),
+        roles: Vec::new(),
+        software: Vec::new(),
+        applications: Vec::new(),
+        models: vec![d.model.clone()],
+        peer_count: 0,
+        first_seen: Timestamp(0),
+        last_seen: Timestamp(0),
+        facts,
+    }
+}
+
+/// Runs `ward risk`.
+pub fn run(db: &Path, json: bool, top: Option<usize>) -> Result<()> {
+    if !db.exists() {
+        bail!("no database at {} (run `ward analyze FILE --db {}` first)", db.display(), db.display());
+    }
+    let store = store::Store::open(db)?;
+    let adb = store.advisory_db()?;
+    let mut scored = Vec::new();
+    for d in store.devices_with_facts()? {
+        let ids = observed_identities(d.vendor.as_deref(), &d.models, &d.software);
+        let matches = crate::advisories::merge(ids.iter().flat_map(|i| match_device(i, &adb)).collect());
+        scored.push(Scored { kind: "observed", category: d.category.label(), vendor: d.vendor.clone(), names: d.hostnames.clone(), assessment: risk::assess(&d, &matches) });
+    }
+    for decl in store.declared_devices()? {
+        let d = declared_device(&decl);
+        let id = DeviceIdentity { vendor: d.vendor.clone(), model: Some(decl.model.clone()).filter(|m| !m.trim().is_empty()), firmware: Some(decl.firmware.clone()).filter(|f| !f.trim().is_empty()) };
+        let matches = match_device(&id, &adb);
+        let names = [decl.model.clone(), decl.location.clone()].into_iter().filter(|s| !s.trim().is_empty()).collect();
+        scored.push(Scored { kind: "declared", category: d.category.label(), vendor: d.vendor.clone(), names, assessment: risk::assess(&d, &matches) });
+    }
+    scored.sort_by(|a, b| b.assessment.score.cmp(&a.assessment.score).then_with(|| a.assessment.key.cmp(&b.assessment.key)));
+    if let Some(n) = top {
+        scored.truncate(n);
+    }
+    let mut w = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut w, &scored)?;
+        writeln!(w)?;
+        return Ok(());
+    }
+    let at_risk = scored.iter().filter(|s| s.assessment.score > 0).count();
+    writeln!(w, "{} devices, {at_risk} with findings (highest risk first)", scored.len())?;
+    for s in scored.iter().filter(|s| s.assessment.score > 0) {
+        let a = &s.assessment;
+        let name = s.names.first().map(|n| format!(" {n}")).unwrap_or_default();
+        writeln!(w, "\n{:>3}/100  {}{name}  [{}, impact {:.1}: {}]  {}", a.score, a.key, s.category, a.impact, a.impact_reason, s.vendor.as_deref().unwrap_or("-"))?;
+        for f in &a.factors {
+            let fi = &f.finding;
+            writeln!(w, "  {:>5.1} pts  {:<8} {}", f.points, fi.severity.as_str(), fi.title)?;
+            if let Some(e) = fi.evidence.first() {
+                let when = e.first_seen.filter(|t| t.0 != 0).map(|t| format!(" first seen {}", t.iso())).unwrap_or_default();
+                writeln!(w, "             evidence: {} [{}]{when}{}", e.what, e.at, if fi.evidence.len() > 1 { format!(" (+{} more)", fi.evidence.len() - 1) } else { String::new() })?;
+            }
+            let fix: String = fi.remediation.chars().take(240).collect();
+            writeln!(w, "             fix: {fix}")?;
+        }
+    }
+    Ok(())
+}
