@@ -5,21 +5,9 @@ use advisory::{match_device, observed_identities, DeviceIdentity};
 use anyhow::{bail, Result};
 use identify::{Device, EndpointKey, Fact, FactKind};
 use model::Timestamp;
-use risk::Assessment;
-use serde::Serialize;
+use report::DeviceRow;
 use std::io::Write;
 use std::path::Path;
-
-/// One scored device.
-#[derive(Serialize)]
-struct Scored {
-    kind: &'static str,
-    category: &'static str,
-    vendor: Option<String>,
-    names: Vec<String>,
-    #[serde(flatten)]
-    assessment: Assessment,
-}
 
 /// A declared device as an inventory entry: its stated vendor, model and
 /// firmware are its facts, so it is classified like an observed one.
@@ -65,27 +53,57 @@ fn declared_device(d: &store::DeclaredDevice) -> Device {
     }
 }
 
+/// Every device in the store (observed and declared), scored, highest first.
+pub(crate) fn scored_devices(store: &store::Store) -> Result<Vec<DeviceRow>> {
+    let adb = store.advisory_db()?;
+    let mut scored = Vec::new();
+    for d in store.devices_with_facts()? {
+        let ids = observed_identities(d.vendor.as_deref(), &d.models, &d.software);
+        let matches = crate::advisories::merge(ids.iter().flat_map(|i| match_device(i, &adb)).collect());
+        // The identity that matched best names the model and version.
+        let best = ids.iter().find(|i| i.model.is_some() && i.firmware.is_some()).or(ids.first());
+        scored.push(DeviceRow {
+            kind: "observed",
+            category: d.category.label(),
+            medical: d.category.is_medical(),
+            vendor: d.vendor.clone(),
+            model: best.and_then(|i| i.model.clone()).or_else(|| d.models.first().cloned()),
+            firmware: best.and_then(|i| i.firmware.clone()),
+            names: d.hostnames.clone(),
+            ips: d.ips.iter().map(|ip| ip.to_string()).collect(),
+            assessment: risk::assess(&d, &matches),
+            advisories: matches,
+        });
+    }
+    for decl in store.declared_devices()? {
+        let d = declared_device(&decl);
+        let non_empty = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
+        let id = DeviceIdentity { vendor: d.vendor.clone(), model: non_empty(&decl.model), firmware: non_empty(&decl.firmware) };
+        let matches = match_device(&id, &adb);
+        scored.push(DeviceRow {
+            kind: "declared",
+            category: d.category.label(),
+            medical: d.category.is_medical(),
+            vendor: d.vendor.clone(),
+            model: id.model.clone(),
+            firmware: id.firmware.clone(),
+            names: [decl.model.clone(), decl.location.clone()].into_iter().filter(|s| !s.trim().is_empty()).collect(),
+            ips: Vec::new(),
+            assessment: risk::assess(&d, &matches),
+            advisories: matches,
+        });
+    }
+    scored.sort_by(|a, b| b.assessment.score.cmp(&a.assessment.score).then_with(|| a.assessment.key.cmp(&b.assessment.key)));
+    Ok(scored)
+}
+
 /// Runs `ward risk`.
 pub fn run(db: &Path, json: bool, top: Option<usize>) -> Result<()> {
     if !db.exists() {
         bail!("no database at {} (run `ward analyze FILE --db {}` first)", db.display(), db.display());
     }
     let store = store::Store::open(db)?;
-    let adb = store.advisory_db()?;
-    let mut scored = Vec::new();
-    for d in store.devices_with_facts()? {
-        let ids = observed_identities(d.vendor.as_deref(), &d.models, &d.software);
-        let matches = crate::advisories::merge(ids.iter().flat_map(|i| match_device(i, &adb)).collect());
-        scored.push(Scored { kind: "observed", category: d.category.label(), vendor: d.vendor.clone(), names: d.hostnames.clone(), assessment: risk::assess(&d, &matches) });
-    }
-    for decl in store.declared_devices()? {
-        let d = declared_device(&decl);
-        let id = DeviceIdentity { vendor: d.vendor.clone(), model: Some(decl.model.clone()).filter(|m| !m.trim().is_empty()), firmware: Some(decl.firmware.clone()).filter(|f| !f.trim().is_empty()) };
-        let matches = match_device(&id, &adb);
-        let names = [decl.model.clone(), decl.location.clone()].into_iter().filter(|s| !s.trim().is_empty()).collect();
-        scored.push(Scored { kind: "declared", category: d.category.label(), vendor: d.vendor.clone(), names, assessment: risk::assess(&d, &matches) });
-    }
-    scored.sort_by(|a, b| b.assessment.score.cmp(&a.assessment.score).then_with(|| a.assessment.key.cmp(&b.assessment.key)));
+    let mut scored = scored_devices(&store)?;
     if let Some(n) = top {
         scored.truncate(n);
     }

@@ -5,5 +5,6 @@
 mod common;
 mod oracle_tshark;
 mod privacy;
+mod report;
 mod risk;
 mod sample;

@@ -1,0 +1,51 @@
+//! `ward report`: writes the risk report — `report.html` (self-contained, with
+//! charts), `report.json`, `devices.csv` and `findings.csv` — into a folder.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `ward report`.
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Database file.
+    #[arg(long, default_value = "ward.db")]
+    db: PathBuf,
+    /// Folder to write the report into (created if missing; files in it are replaced).
+    #[arg(long, default_value = "ward-report")]
+    out: PathBuf,
+    /// Title of the report.
+    #[arg(long, default_value = "Ward medical device risk report")]
+    title: String,
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+    let path = dir.join(name);
+    // Write next to the target and rename, so a reader never sees half a file.
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// Runs `ward report`.
+pub fn run(args: ReportArgs) -> Result<()> {
+    if !args.db.exists() {
+        bail!("no database at {} (run `ward analyze FILE --db {}` first)", args.db.display(), args.db.display());
+    }
+    let store = store::Store::open(&args.db)?;
+    let devices = crate::risk::scored_devices(&store)?;
+    let runs = store.run_count()?;
+    let scope = format!("{} devices from {} analysis run(s) in {}", devices.len(), runs, args.db.display());
+    let input = report::Input { title: args.title, scope, devices };
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let mut written = Vec::new();
+    written.push(write(&args.out, "report.html", report::html(&input).as_bytes())?);
+    written.push(write(&args.out, "report.json", report::json(&input)?.as_bytes())?);
+    written.push(write(&args.out, "devices.csv", &report::devices_csv(&input)?)?);
+    written.push(write(&args.out, "findings.csv", &report::findings_csv(&input)?)?);
+    for p in written {
+        println!("wrote {}", p.display());
+    }
+    Ok(())
+}
