@@ -62,6 +62,15 @@ pub fn clinical_impact(c: Category) -> (f32, &'static str) {
     }
 }
 
+/// At most `n` characters of `s`, with an ellipsis when cut (NVD "titles"
+/// are whole descriptions).
+fn short(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => format!("{}…", s[..i].trim_end()),
+        None => s.to_string(),
+    }
+}
+
 /// Findings for the advisories that match a device.
 fn vulnerability_findings(matches: &[Match]) -> Vec<(Finding, f32)> {
     matches
@@ -79,7 +88,7 @@ fn vulnerability_findings(matches: &[Match]) -> Vec<(Finding, f32)> {
             let finding = Finding {
                 kind,
                 severity,
-                title: format!("{}{cvss}{kev}: {}", m.cve, m.title),
+                title: format!("{}{cvss}{kev}: {}", m.cve, short(&m.title, 110)),
                 remediation: m.remediation.clone().unwrap_or_else(|| format!("Apply the manufacturer's fix for {} ({}); until patched, restrict the device's network access.", m.cve, m.advisory)),
                 evidence: vec![Evidence { what: format!("{}; rule {}; {}", m.product, m.rule, m.reason), at: m.advisory.clone(), first_seen: None, last_seen: None, count: 1 }],
             };
