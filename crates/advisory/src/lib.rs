@@ -23,7 +23,7 @@ pub mod version;
 
 pub use matching::{match_device, observed_identities, AdvisoryDb, DeviceIdentity, Match, Strength};
 pub use model::{Advisory, KevCatalog, KevEntry, Product, Remediation, Source, Status, Vulnerability};
-pub use version::{Verdict, Version, VersionRule};
+pub use version::{CompiledRule, Verdict, Version, VersionRule};
 
 use serde::Deserialize;
 
@@ -219,6 +219,27 @@ mod tests {
         assert_eq!(n, 144);
         assert_eq!(vulns, 433);
         eprintln!("{unreadable} product version rules unreadable");
+    }
+
+    #[test]
+    fn compiled_rules_agree_with_rules() {
+        let Some(dir) = testdata() else { return };
+        let versions = ["", "0", "1.0", "2.1.3", "3.6.6", "3.6.7", "4.2", "4.3", "8.0", "8.1", "20d30", "v1.5", "2024.2", "abc", "9.19", "10"];
+        let mut n = 0;
+        for e in std::fs::read_dir(dir.join("csaf_icsma")).unwrap() {
+            let Feed::Csaf(a) = load(&e.unwrap().path()).feed else { panic!() };
+            for p in &a.products {
+                let c = CompiledRule::new(&p.versions);
+                let texts: Vec<String> = versions.iter().map(|v| v.to_string()).chain([p.version_text.clone()]).collect();
+                for v in &texts {
+                    let raw = Some(v.trim()).filter(|v| !v.is_empty());
+                    let parsed = raw.and_then(Version::parse);
+                    assert_eq!(c.check(raw, parsed.as_ref()), p.versions.check(raw), "{} {v:?}", p.versions);
+                    n += 1;
+                }
+            }
+        }
+        assert!(n > 5000, "{n}");
     }
 
     #[test]

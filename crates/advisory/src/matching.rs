@@ -25,7 +25,7 @@
 
 use crate::model::{Advisory, KevEntry, Source, Status};
 use crate::normalize::{fold, model_words, vendor_keys, vendors_match};
-use crate::version::{Verdict, VersionRule};
+use crate::version::{CompiledRule, Verdict, Version};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -83,11 +83,30 @@ pub struct Match {
     pub kev: Option<KevEntry>,
 }
 
+/// One product entry of one advisory, with everything matching needs
+/// computed once: vendor keys, model words, the version rule parsed, and the
+/// entry's status for each CVE of the advisory.
 struct Indexed {
     adv: usize,
     prod: usize,
-    vendor_keys: Vec<String>,
     words: Vec<String>,
+    /// `words` without spaces ("Apex Pro" = "ApexPro").
+    joined: String,
+    /// One bit per word (see [`word_bits`]): a cheap test before comparing words.
+    bits: u64,
+    /// `vendor / name / version text (product id)`, as reported.
+    label: String,
+    /// The version rule as text, as reported.
+    rule_text: String,
+    rule: CompiledRule,
+    /// (vulnerability index, status) for this product id, in advisory order.
+    statuses: Vec<(usize, Status)>,
+}
+
+/// Product entries of one vendor (the same vendor keys).
+struct VendorGroup {
+    keys: Vec<String>,
+    entries: Vec<usize>,
 }
 
 /// Advisories and KEV entries, indexed for matching.
@@ -95,20 +114,72 @@ pub struct AdvisoryDb {
     advisories: Vec<Advisory>,
     kev: HashMap<String, KevEntry>,
     index: Vec<Indexed>,
+    /// Entries grouped by vendor: a device with a known vendor is compared
+    /// with each vendor once, then only with that vendor's entries.
+    vendors: Vec<VendorGroup>,
+    /// Vendor groups by the first word of each of their keys: two vendor
+    /// keys can only match (equal, or one a word-prefix of the other) when
+    /// their first words are equal.
+    vendor_words: HashMap<String, Vec<usize>>,
+    /// Entries whose vendor is unknown (compared with every device).
+    no_vendor: Vec<usize>,
+}
+
+fn first_word(key: &str) -> &str {
+    key.split(' ').next().unwrap_or(key)
 }
 
 impl AdvisoryDb {
     /// Indexes advisories and KEV entries.
     pub fn new(advisories: Vec<Advisory>, kev: Vec<KevEntry>) -> AdvisoryDb {
         let mut index = Vec::new();
+        let mut vendors: Vec<VendorGroup> = Vec::new();
+        let mut by_keys: HashMap<Vec<String>, usize> = HashMap::new();
+        let mut no_vendor = Vec::new();
         for (ai, a) in advisories.iter().enumerate() {
             for (pi, p) in a.products.iter().enumerate() {
                 let vk = vendor_keys(&p.vendor);
                 let words = model_words(&p.name, &vk);
-                index.push(Indexed { adv: ai, prod: pi, vendor_keys: vk, words });
+                let statuses = a
+                    .vulnerabilities
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(vi, v)| v.status.iter().filter(|(pid, _)| *pid == p.id).map(move |(_, st)| (vi, *st)))
+                    .collect();
+                let i = index.len();
+                if vk.is_empty() {
+                    no_vendor.push(i);
+                } else {
+                    let g = *by_keys.entry(vk.clone()).or_insert_with(|| {
+                        vendors.push(VendorGroup { keys: vk, entries: Vec::new() });
+                        vendors.len() - 1
+                    });
+                    vendors[g].entries.push(i);
+                }
+                let label = format!("{} / {} / {} ({})", p.vendor, p.name, if p.version_text.is_empty() { "-" } else { &p.version_text }, p.id);
+                index.push(Indexed {
+                    adv: ai,
+                    prod: pi,
+                    joined: words.concat(),
+                    bits: word_bits(&words),
+                    words,
+                    rule: CompiledRule::new(&p.versions),
+                    rule_text: p.versions.to_string(),
+                    label,
+                    statuses,
+                });
             }
         }
-        AdvisoryDb { advisories, kev: kev.into_iter().map(|k| (k.cve.clone(), k)).collect(), index }
+        let mut vendor_words: HashMap<String, Vec<usize>> = HashMap::new();
+        for (g, group) in vendors.iter().enumerate() {
+            for k in &group.keys {
+                let list = vendor_words.entry(first_word(k).to_string()).or_default();
+                if list.last() != Some(&g) {
+                    list.push(g);
+                }
+            }
+        }
+        AdvisoryDb { advisories, kev: kev.into_iter().map(|k| (k.cve.clone(), k)).collect(), index, vendors, vendor_words, no_vendor }
     }
 
     /// The advisories.
@@ -132,11 +203,25 @@ fn contains_run(long: &[String], short: &[String]) -> bool {
     !short.is_empty() && short.len() <= long.len() && long.windows(short.len()).any(|w| w == short)
 }
 
-fn model_fit(device: &[String], product: &[String]) -> Option<Fit> {
+/// A 64-bit set of the words' hashes: if every word of `a` is in `b`, then
+/// `word_bits(a) & !word_bits(b) == 0`.
+fn word_bits(words: &[String]) -> u64 {
+    words.iter().fold(0, |acc, w| {
+        let h = w.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        acc | 1 << (h >> 58)
+    })
+}
+
+fn model_fit(device: &[String], device_joined: &str, device_bits: u64, ix: &Indexed) -> Option<Fit> {
+    let (product, product_joined) = (&ix.words[..], ix.joined.as_str());
     if device.is_empty() || product.is_empty() {
         return None;
     }
-    if device == product || device.concat() == product.concat() {
+    // Equal words, or one name's words all in the other's, or the same letters without spaces.
+    if device_bits & !ix.bits != 0 && ix.bits & !device_bits != 0 && device_joined.len() != product_joined.len() {
+        return None;
+    }
+    if device == product || device_joined == product_joined {
         return Some(Fit::Exact);
     }
     let (short, long) = if device.len() <= product.len() { (device, product) } else { (product, device) };
@@ -166,72 +251,92 @@ pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
     if dv.is_empty() && dm.is_empty() {
         return Vec::new();
     }
-    let mut best: HashMap<(usize, String), Match> = HashMap::new();
-    let mut suppressed: Vec<(usize, String)> = Vec::new();
-    for ix in &db.index {
+    let dm_joined = dm.concat();
+    let dm_bits = word_bits(&dm);
+    let parsed = firmware.as_deref().and_then(Version::parse);
+    // Candidate entries, in index order (ties keep the first entry, as documented by the order of advisories).
+    let mut candidates: Vec<(usize, Option<bool>)>;
+    if dv.is_empty() {
+        candidates = (0..db.index.len()).map(|i| (i, None)).collect();
+    } else {
+        candidates = db.no_vendor.iter().map(|&i| (i, None)).collect();
+        let mut groups: Vec<usize> = dv.iter().filter_map(|k| db.vendor_words.get(first_word(k))).flatten().copied().collect();
+        groups.sort_unstable();
+        groups.dedup();
+        for g in groups.into_iter().map(|g| &db.vendors[g]) {
+            if vendors_match(&dv, &g.keys) {
+                candidates.extend(g.entries.iter().map(|&i| (i, Some(true))));
+            }
+        }
+        candidates.sort_unstable_by_key(|c| c.0);
+    }
+    // (advisory, CVE) → its most confident match; a device has few, a linear search is fastest.
+    let mut best: Vec<((usize, &str), Match)> = Vec::new();
+    let mut suppressed: Vec<(usize, &str)> = Vec::new();
+    for (i, vendor_ok) in candidates {
+        let ix = &db.index[i];
         let a = &db.advisories[ix.adv];
         let p = &a.products[ix.prod];
-        let vendor_ok = if dv.is_empty() || ix.vendor_keys.is_empty() { None } else { Some(vendors_match(&dv, &ix.vendor_keys)) };
-        if vendor_ok == Some(false) {
+        let fit = model_fit(&dm, &dm_joined, dm_bits, ix);
+        if !dm.is_empty() && fit.is_none() {
             continue;
         }
-        let fit = model_fit(&dm, &ix.words);
-        let verdict = p.versions.check(firmware.as_deref());
-        let strength = match (dm.is_empty(), fit, verdict) {
-            (true, _, _) if vendor_ok == Some(true) => Strength::VendorOnly,
-            (true, _, _) | (false, None, _) => continue,
-            (false, Some(_), Verdict::Out) => continue,
-            (false, Some(_), Verdict::In) => Strength::ModelAndVersion,
-            (false, Some(_), Verdict::AllVersions) => Strength::ModelAllVersions,
-            (false, Some(_), Verdict::Unknown) => Strength::ModelUnknownVersion,
+        if dm.is_empty() && vendor_ok != Some(true) {
+            continue;
+        }
+        let verdict = ix.rule.check(firmware.as_deref(), parsed.as_ref());
+        let strength = match (dm.is_empty(), verdict) {
+            (true, _) => Strength::VendorOnly,
+            (false, Verdict::Out) => continue,
+            (false, Verdict::In) => Strength::ModelAndVersion,
+            (false, Verdict::AllVersions) => Strength::ModelAllVersions,
+            (false, Verdict::Unknown) => Strength::ModelUnknownVersion,
         };
         let mut conf = confidence(strength, fit);
         if vendor_ok.is_none() {
             conf *= 0.8;
         }
-        for v in &a.vulnerabilities {
-            for (pid, st) in &v.status {
-                if pid != &p.id {
-                    continue;
-                }
-                match st {
-                    Status::Fixed | Status::NotAffected => {
-                        if strength == Strength::ModelAndVersion {
-                            suppressed.push((ix.adv, v.cve.clone()));
-                        }
+        for &(vi, st) in &ix.statuses {
+            let v = &a.vulnerabilities[vi];
+            match st {
+                Status::Fixed | Status::NotAffected => {
+                    if strength == Strength::ModelAndVersion {
+                        suppressed.push((ix.adv, v.cve.as_str()));
                     }
-                    Status::Affected => {
-                        let key = (ix.adv, v.cve.clone());
-                        if best.get(&key).is_some_and(|m| m.confidence >= conf) {
-                            continue;
-                        }
-                        let reason = explain(&vendor, vendor_ok, &model, fit, &firmware, verdict, &p.vendor, &p.name, &p.versions);
-                        let remediation = v
-                            .remediations
-                            .iter()
-                            .filter(|r| r.category == "vendor_fix" && (r.product_ids.is_empty() || r.product_ids.contains(&p.id)))
-                            .map(|r| match &r.url {
-                                Some(u) => format!("{} ({u})", r.details),
-                                None => r.details.clone(),
-                            })
-                            .next();
-                        best.insert(
-                            key,
-                            Match {
-                                advisory: a.id.clone(),
-                                source: a.source,
-                                title: a.title.clone(),
-                                cve: v.cve.clone(),
-                                cvss: v.cvss,
-                                product: format!("{} / {} / {} ({})", p.vendor, p.name, if p.version_text.is_empty() { "-" } else { &p.version_text }, p.id),
-                                rule: p.versions.to_string(),
-                                strength,
-                                confidence: conf,
-                                reason,
-                                remediation,
-                                kev: db.kev.get(&v.cve).cloned(),
-                            },
-                        );
+                }
+                Status::Affected => {
+                    let key = (ix.adv, v.cve.as_str());
+                    let slot = best.iter().position(|(k, _)| *k == key);
+                    if slot.is_some_and(|i| best[i].1.confidence >= conf) {
+                        continue;
+                    }
+                    let reason = explain(&vendor, vendor_ok, &model, fit, &firmware, verdict, &p.vendor, &p.name, &ix.rule_text);
+                    let remediation = v
+                        .remediations
+                        .iter()
+                        .filter(|r| r.category == "vendor_fix" && (r.product_ids.is_empty() || r.product_ids.contains(&p.id)))
+                        .map(|r| match &r.url {
+                            Some(u) => format!("{} ({u})", r.details),
+                            None => r.details.clone(),
+                        })
+                        .next();
+                    let m = Match {
+                        advisory: a.id.clone(),
+                        source: a.source,
+                        title: a.title.clone(),
+                        cve: v.cve.clone(),
+                        cvss: v.cvss,
+                        product: ix.label.clone(),
+                        rule: ix.rule_text.clone(),
+                        strength,
+                        confidence: conf,
+                        reason,
+                        remediation,
+                        kev: db.kev.get(&v.cve).cloned(),
+                    };
+                    match slot {
+                        Some(i) => best[i].1 = m,
+                        None => best.push((key, m)),
                     }
                 }
             }
@@ -258,25 +363,26 @@ fn explain(
     verdict: Verdict,
     pv: &str,
     pn: &str,
-    rule: &VersionRule,
+    rule: &str,
 ) -> String {
-    let mut r = Vec::new();
-    match (vendor, vendor_ok) {
-        (Some(v), Some(true)) => r.push(format!("vendor {v:?} matches {pv:?}")),
-        _ => r.push("device vendor unknown".to_string()),
-    }
-    match (model, fit) {
-        (Some(m), Some(Fit::Exact)) => r.push(format!("model {m:?} = product {pn:?}")),
-        (Some(m), Some(Fit::Partial)) => r.push(format!("model {m:?} overlaps product {pn:?}")),
-        _ => r.push(format!("device model unknown (advisory product {pn:?})")),
-    }
-    match (firmware, verdict) {
-        (Some(f), Verdict::In) => r.push(format!("version {f} is within {rule}")),
-        (_, Verdict::AllVersions) => r.push("advisory covers all versions".to_string()),
-        (Some(f), _) => r.push(format!("version {f} cannot be compared with {rule}")),
-        (None, _) => r.push(format!("version unknown; affected: {rule}")),
-    }
-    r.join("; ")
+    use std::fmt::Write;
+    let mut r = String::with_capacity(160);
+    let _ = match (vendor, vendor_ok) {
+        (Some(v), Some(true)) => write!(r, "vendor {v:?} matches {pv:?}; "),
+        _ => write!(r, "device vendor unknown; "),
+    };
+    let _ = match (model, fit) {
+        (Some(m), Some(Fit::Exact)) => write!(r, "model {m:?} = product {pn:?}; "),
+        (Some(m), Some(Fit::Partial)) => write!(r, "model {m:?} overlaps product {pn:?}; "),
+        _ => write!(r, "device model unknown (advisory product {pn:?}); "),
+    };
+    let _ = match (firmware, verdict) {
+        (Some(f), Verdict::In) => write!(r, "version {f} is within {rule}"),
+        (_, Verdict::AllVersions) => write!(r, "advisory covers all versions"),
+        (Some(f), _) => write!(r, "version {f} cannot be compared with {rule}"),
+        (None, _) => write!(r, "version unknown; affected: {rule}"),
+    };
+    r
 }
 
 /// Identities to match for a device seen on the network: its OUI vendor with
@@ -326,6 +432,7 @@ fn software_identity(s: &str) -> Option<DeviceIdentity> {
 mod tests {
     use super::*;
     use crate::model::{Product, Remediation, Vulnerability};
+    use crate::version::VersionRule;
 
     fn adv(products: Vec<(&str, &str, &str, &str, VersionRule)>, status: Vec<(&str, Status)>) -> Advisory {
         Advisory {

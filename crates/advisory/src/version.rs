@@ -418,6 +418,93 @@ impl VersionRule {
     }
 }
 
+/// A [`VersionRule`] with every version in it parsed once, for matching many
+/// devices: [`CompiledRule::check`] gives the same verdict as
+/// [`VersionRule::check`] without parsing the rule's versions again.
+#[derive(Debug, Clone)]
+pub struct CompiledRule(Compiled);
+
+/// One end of an interval: the parsed version (`None`: unreadable) and whether it is inclusive.
+type End = Option<(Option<Version>, bool)>;
+
+#[derive(Debug, Clone)]
+enum Compiled {
+    Any,
+    Unreadable,
+    Exact { raw: String, version: Option<Version> },
+    /// Per interval: each present end as (parsed version, inclusive).
+    Ranges { intervals: Vec<[End; 2]>, excluded: Vec<Version> },
+}
+
+impl CompiledRule {
+    /// Parses the rule's versions.
+    pub fn new(rule: &VersionRule) -> CompiledRule {
+        let end = |b: &Option<Bound>| b.as_ref().map(|b| (Version::parse(&b.version), b.inclusive));
+        CompiledRule(match rule {
+            VersionRule::Any => Compiled::Any,
+            VersionRule::Unreadable { .. } => Compiled::Unreadable,
+            VersionRule::Exact { version } => Compiled::Exact { raw: version.clone(), version: Version::parse(version) },
+            VersionRule::Ranges { intervals, excluded } => Compiled::Ranges {
+                intervals: intervals.iter().map(|iv| [end(&iv.lo), end(&iv.hi)]).collect(),
+                excluded: excluded.iter().filter_map(|e| Version::parse(e)).collect(),
+            },
+        })
+    }
+
+    /// The verdict for a device version: `raw` trimmed and non-empty (or
+    /// `None`), `parsed` = `Version::parse(raw)`, computed once per device.
+    pub fn check(&self, raw: Option<&str>, parsed: Option<&Version>) -> Verdict {
+        match (&self.0, raw) {
+            (Compiled::Any, _) => Verdict::AllVersions,
+            (Compiled::Unreadable, _) | (_, None) => Verdict::Unknown,
+            (Compiled::Exact { raw: want, version }, Some(raw)) => {
+                if want.eq_ignore_ascii_case(raw) {
+                    return Verdict::In;
+                }
+                match (parsed, version) {
+                    (Some(a), Some(b)) if a == b => Verdict::In,
+                    (Some(_), Some(_)) => Verdict::Out,
+                    _ => Verdict::Unknown,
+                }
+            }
+            (Compiled::Ranges { intervals, excluded }, Some(_)) => {
+                let Some(v) = parsed else { return Verdict::Unknown };
+                if excluded.iter().any(|e| e == v) {
+                    return Verdict::Out;
+                }
+                let mut unknown = false;
+                for [lo, hi] in intervals {
+                    let inside = (|| {
+                        if let Some((l, inclusive)) = lo {
+                            let l = l.as_ref()?;
+                            if !(if *inclusive { v >= l } else { v > l }) {
+                                return Some(false);
+                            }
+                        }
+                        if let Some((h, inclusive)) = hi {
+                            let h = h.as_ref()?;
+                            if !(if *inclusive { v <= h } else { v < h }) {
+                                return Some(false);
+                            }
+                        }
+                        Some(true)
+                    })();
+                    match inside {
+                        Some(true) => return Verdict::In,
+                        Some(false) => {}
+                        None => unknown = true,
+                    }
+                }
+                if unknown {
+                    Verdict::Unknown
+                } else {
+                    Verdict::Out
+                }
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for VersionRule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

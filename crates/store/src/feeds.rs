@@ -64,6 +64,33 @@ CREATE TABLE declared_devices(
 );
 "#;
 
+/// Schema for `ward feeds sync` (migration 3): when each source last synced
+/// successfully, recorded in the same transaction as what it fetched.
+pub(crate) const SYNC_MIGRATION: &str = r#"
+CREATE TABLE feed_sync(
+    source TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    synced_at TEXT NOT NULL,
+    synced_unix INTEGER NOT NULL,
+    documents INTEGER NOT NULL
+);
+"#;
+
+/// The last successful sync of one feed source.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncState {
+    /// Source name (`kev`, `csaf`, `nvd`).
+    pub source: String,
+    /// Base URL it was fetched from.
+    pub url: String,
+    /// When that sync started, UTC, ISO 8601.
+    pub synced_at: String,
+    /// The same, in seconds since the Unix epoch.
+    pub synced_unix: i64,
+    /// Documents it fetched.
+    pub documents: u64,
+}
+
 /// What one import did, per kind of item.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportCounts {
@@ -218,7 +245,19 @@ impl Store {
     /// Stores parsed feed files. One transaction: on error nothing of this
     /// call is stored.
     pub fn import_feeds(&mut self, files: &[FeedFile]) -> Result<ImportReport, Error> {
+        self.import_feeds_synced(files, &[])
+    }
+
+    /// Stores parsed feed files and records the sync states, in one
+    /// transaction: on error nothing of this call is stored.
+    pub fn import_feeds_synced(&mut self, files: &[FeedFile], sync: &[SyncState]) -> Result<ImportReport, Error> {
         let tx = self.conn.transaction()?;
+        for st in sync {
+            tx.execute(
+                "INSERT OR REPLACE INTO feed_sync(source, url, synced_at, synced_unix, documents) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![st.source, st.url, st.synced_at, st.synced_unix, st.documents as i64],
+            )?;
+        }
         let mut rep = ImportReport::default();
         for f in files {
             let c = match f.feed {
@@ -252,6 +291,16 @@ impl Store {
         }
         tx.commit()?;
         Ok(rep)
+    }
+
+    /// The last successful sync of `source`, if any.
+    pub fn sync_state(&self, source: &str) -> Result<Option<SyncState>, Error> {
+        Ok(self
+            .conn
+            .query_row("SELECT source, url, synced_at, synced_unix, documents FROM feed_sync WHERE source = ?1", [source], |r| {
+                Ok(SyncState { source: r.get(0)?, url: r.get(1)?, synced_at: r.get(2)?, synced_unix: r.get(3)?, documents: r.get::<_, i64>(4)? as u64 })
+            })
+            .optional()?)
     }
 
     /// Counts of what is stored.

@@ -10,7 +10,9 @@
 //! interrupted run never loses or half-updates what was stored before.
 
 mod feeds;
-pub use feeds::{DeclaredCounts, DeclaredDevice, FeedTotals, ImportCounts, ImportReport};
+pub use feeds::{DeclaredCounts, DeclaredDevice, FeedTotals, ImportCounts, ImportReport, SyncState};
+mod users;
+pub use users::{ApiTokenInfo, AuditEntry, SessionRow, User};
 
 use identify::{build_inventory, Device, EndpointKey, Fact, FactKind};
 use model::{MacAddr, Timestamp};
@@ -46,7 +48,7 @@ pub enum Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 4;
 
 const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE runs(
@@ -86,7 +88,7 @@ CREATE TABLE anomalies(
     name TEXT PRIMARY KEY,
     count INTEGER NOT NULL
 );
-"#, feeds::MIGRATION];
+"#, feeds::MIGRATION, feeds::SYNC_MIGRATION, users::MIGRATION];
 
 /// Summary of one analysis run.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -57,8 +57,14 @@ pub fn import(args: ImportArgs) -> Result<()> {
         let bytes = read_bounded(f)?;
         parsed.push(advisory::parse_feed(&f.display().to_string(), &bytes)?);
     }
-    let mut store = store::Store::open(&args.db)?;
-    let rep = store.import_feeds(&parsed)?;
+    store_and_report(&args.db, &parsed, &[])
+}
+
+/// Stores parsed feed files (and sync states) in one transaction and prints
+/// what changed and the totals. Shared by `feeds import` and `feeds sync`.
+pub(crate) fn store_and_report(db: &Path, parsed: &[advisory::FeedFile], sync: &[store::SyncState]) -> Result<()> {
+    let mut store = store::Store::open(db)?;
+    let rep = store.import_feeds_synced(parsed, sync)?;
     for (kind, c, what) in [("csaf", rep.csaf, "advisories"), ("nvd", rep.nvd, "CVE records"), ("kev", rep.kev, "KEV entries")] {
         if c.files == 0 {
             continue;

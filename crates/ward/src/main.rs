@@ -3,9 +3,13 @@
 
 mod advisories;
 mod analyze;
+mod assess;
 mod declared;
 mod feeds;
 mod render;
+mod report;
+mod risk;
+mod sync;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -51,6 +55,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Score every device 0-100 (likelihood x clinical impact), with each factor's evidence and remediation.
+    Risk {
+        /// Database file.
+        #[arg(long, default_value = "ward.db")]
+        db: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Show only the N highest-risk devices.
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+    },
+    /// Write the risk report (HTML with charts, JSON, CSV) into a folder.
+    Report(report::ReportArgs),
+    /// Assess a vendor's SBOMs (CycloneDX/SPDX JSON) and MDS2 forms (xlsx) before purchase: PASS / PASS WITH FINDINGS / FAIL, with reasons.
+    Assess(assess::AssessArgs),
     /// Capture from a network interface (needs the `live` feature and capture rights).
     #[cfg(feature = "live")]
     Capture(analyze::CaptureArgs),
@@ -66,6 +86,8 @@ enum InventoryCommand {
 enum FeedsCommand {
     /// Import feed files or directories (format detected by content); one transaction.
     Import(feeds::ImportArgs),
+    /// Fetch the CISA KEV catalog, CISA CSAF medical advisories and NVD CVE records and import them; one transaction.
+    Sync(sync::SyncArgs),
 }
 
 fn main() {
@@ -75,11 +97,19 @@ fn main() {
         Command::Inventory { action: Some(InventoryCommand::Import(args)), .. } => declared::import(args),
         Command::Inventory { db, json, action: None } => analyze::show_inventory(&db, json),
         Command::Feeds(FeedsCommand::Import(args)) => feeds::import(args),
+        Command::Feeds(FeedsCommand::Sync(args)) => sync::sync(args),
         Command::Advisories { db, json } => advisories::run(&db, json),
+        Command::Risk { db, json, top } => risk::run(&db, json, top),
+        Command::Report(args) => report::run(args),
+        Command::Assess(args) => assess::run(args),
         #[cfg(feature = "live")]
         Command::Capture(args) => analyze::capture(args),
     };
     if let Err(e) = result {
+        // A closed pipe (`ward risk | head`) is the reader's choice, not an error.
+        if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+            std::process::exit(0);
+        }
         // One line, no backtrace: the user gets what went wrong and where.
         eprintln!("ward: error: {e:#}");
         std::process::exit(2);

@@ -1,0 +1,96 @@
+//! Bounded deserialisation (same contract as the advisory crate's): strings and lists that refuse to grow past a
+//! limit, so a hostile vendor document cannot make Ward keep megabytes of text per
+//! field or millions of entries per list. The error names the limit, and
+//! `serde_path_to_error` adds where in the document it was hit.
+
+use serde::de::{self, Deserialize, Deserializer, SeqAccess, Visitor};
+use std::fmt;
+use std::marker::PhantomData;
+
+/// Identifiers, dates, versions, enumerations.
+pub(crate) const SHORT: usize = 256;
+/// Names and titles.
+pub(crate) const NAME: usize = 2048;
+/// Largest list accepted anywhere (components, dependencies, relationships).
+pub(crate) const MANY: usize = 100_000;
+
+/// A string of at most `MAX` bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Str<const MAX: usize>(pub String);
+
+impl<'de, const MAX: usize> Deserialize<'de> for Str<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<const M: usize>;
+        impl<const M: usize> Visitor<'_> for V<M> {
+            type Value = Str<M>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a string (at most {M} bytes)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<M>, E> {
+                if v.len() > M {
+                    return Err(E::custom(format!("string of {} bytes is longer than the limit of {M}", v.len())));
+                }
+                Ok(Str(v.to_owned()))
+            }
+        }
+        d.deserialize_str(V::<MAX>)
+    }
+}
+
+/// A list of at most `MAX` items.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct List<T, const MAX: usize>(pub Vec<T>);
+
+impl<T, const MAX: usize> Default for List<T, MAX> {
+    fn default() -> Self {
+        List(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>, const MAX: usize> Deserialize<'de> for List<T, MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T, const M: usize>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>, const M: usize> Visitor<'de> for V<T, M> {
+            type Value = List<T, M>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a list (at most {M} items)")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<List<T, M>, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+                while let Some(item) = seq.next_element()? {
+                    if out.len() == M {
+                        return Err(de::Error::custom(format!("more than {M} items")));
+                    }
+                    out.push(item);
+                }
+                Ok(List(out))
+            }
+        }
+        d.deserialize_seq(V::<T, MAX>(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_enforced_with_paths() {
+        #[derive(serde::Deserialize, Debug)]
+        struct T {
+            #[allow(dead_code)]
+            a: List<Str<4>, 2>,
+        }
+        let de = |s: &str| {
+            let mut d = serde_json::Deserializer::from_str(s);
+            serde_path_to_error::deserialize::<_, T>(&mut d).map_err(|e| format!("{}: {}", e.path(), e.inner()))
+        };
+        assert!(de(r#"{"a":["abcd","x"]}"#).is_ok());
+        let e = de(r#"{"a":["abcde"]}"#).unwrap_err();
+        assert!(e.starts_with("a[0]: string of 5 bytes"), "{e}");
+        let e = de(r#"{"a":["a","b","c"]}"#).unwrap_err();
+        assert!(e.contains("more than 2 items"), "{e}");
+        let e = de(r#"{"a":[1]}"#).unwrap_err();
+        assert!(e.starts_with("a[0]: invalid type: integer `1`, expected a string"), "{e}");
+    }
+}

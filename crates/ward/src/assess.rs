@@ -1,0 +1,109 @@
+//! `ward assess SBOM_OR_MDS2...`: procurement checks on a vendor's documents
+//! (CycloneDX/SPDX JSON SBOMs, MDS2 xlsx forms), one verdict per document —
+//! PASS, PASS WITH FINDINGS or FAIL — with every finding's reason and remedy.
+//!
+//! Every document is read and parsed **before** the database is opened, so a
+//! malformed input stops the command (exit 2, one line naming the file and
+//! the problem) without touching the database. The database is only read:
+//! when `--db` does not exist, vulnerability matching is skipped (an info
+//! finding says so) and no file is created.
+//!
+//! Exit status: 0 whenever verdicts were computed, **including FAIL** (the
+//! verdict is data, read it from the output or `--json`); 2 on unreadable or
+//! malformed input or an unusable database.
+
+use ::assess::{evaluate, parse_document, Document, Report};
+use anyhow::{Context, Result};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Arguments of `ward assess`.
+#[derive(clap::Args)]
+pub struct AssessArgs {
+    /// SBOMs (CycloneDX 1.2–1.6 or SPDX 2.x, JSON) and MDS2 forms (xlsx); kind detected by content.
+    #[arg(required = true, value_name = "SBOM_OR_MDS2")]
+    paths: Vec<PathBuf>,
+    /// Database with imported advisories (`ward feeds import`); read only.
+    #[arg(long, default_value = "ward.db")]
+    db: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn read_bounded(p: &Path) -> Result<Vec<u8>> {
+    let f = std::fs::File::open(p).with_context(|| format!("{}", p.display()))?;
+    let mut buf = Vec::new();
+    f.take(::assess::MAX_FILE_BYTES as u64 + 1).read_to_end(&mut buf).with_context(|| format!("{}", p.display()))?;
+    Ok(buf)
+}
+
+/// Runs `ward assess`.
+pub fn run(args: AssessArgs) -> Result<()> {
+    // 1. Parse everything first: bad input never reaches the database.
+    let mut docs: Vec<(String, Document)> = Vec::with_capacity(args.paths.len());
+    for p in &args.paths {
+        let name = p.display().to_string();
+        let bytes = read_bounded(p)?;
+        docs.push((name.clone(), parse_document(&name, &bytes)?));
+    }
+    // 2. Advisories, only if the database exists (never created here).
+    let needs_db = docs.iter().any(|(_, d)| matches!(d, Document::Sbom(_)));
+    let adb = if needs_db && args.db.is_file() {
+        let store = store::Store::open(&args.db).with_context(|| format!("{}", args.db.display()))?;
+        Some(store.advisory_db().with_context(|| format!("{}", args.db.display()))?)
+    } else {
+        None
+    };
+    let reports: Vec<Report> = docs.iter().map(|(n, d)| evaluate(n, d, adb.as_ref())).collect();
+    let mut w = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut w, &reports)?;
+        writeln!(w)?;
+        return Ok(());
+    }
+    for (i, r) in reports.iter().enumerate() {
+        if i > 0 {
+            writeln!(w)?;
+        }
+        print_table(&mut w, r)?;
+    }
+    Ok(())
+}
+
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n.saturating_sub(1)).collect::<String>() + "…"
+    }
+}
+
+fn print_table(w: &mut impl Write, r: &Report) -> Result<()> {
+    let s = &r.summary;
+    let what = if r.kind == "MDS2" {
+        format!("{} questions", s.questions)
+    } else {
+        let adv = if s.advisories_checked { "advisories checked" } else { "no advisory database" };
+        format!("{} components, {} dependency edges, {adv}", s.components, s.dependency_edges)
+    };
+    let subject = s.subject.as_deref().map(|x| format!(" ({})", cut(x, 60))).unwrap_or_default();
+    writeln!(w, "{}: {}{subject}, {what}", r.file, r.kind)?;
+    let mut counts = std::collections::BTreeMap::new();
+    for f in &r.findings {
+        *counts.entry(std::cmp::Reverse(f.severity)).or_insert(0usize) += 1;
+    }
+    let counts: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {}", k.0.as_str().to_lowercase())).collect();
+    let counts = if counts.is_empty() { "no findings".to_string() } else { counts.join(", ") };
+    writeln!(w, "verdict: {} ({counts})", r.verdict.as_str())?;
+    if r.findings.is_empty() {
+        return Ok(());
+    }
+    let sw = r.findings.iter().map(|f| cut(&f.subject, 40).chars().count()).max().unwrap_or(7).max(7);
+    writeln!(w, "  {:<8}  {:<22}  {:<sw$}  REASON", "SEVERITY", "CHECK", "SUBJECT")?;
+    for f in &r.findings {
+        writeln!(w, "  {:<8}  {:<22}  {:<sw$}  {}", f.severity.as_str(), f.check, cut(&f.subject, 40), cut(&f.reason, 220))?;
+        writeln!(w, "  {:<8}  {:<22}  {:<sw$}  fix: {}", "", "", "", cut(&f.remediation, 200))?;
+    }
+    Ok(())
+}
