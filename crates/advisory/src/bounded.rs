@@ -1,4 +1,4 @@
-//! Bounded deserialisation: strings and lists that refuse to grow past a
+//! Bounded deserialisation (shared with `assess`): strings and lists that refuse to grow past a
 //! limit, so a hostile feed file cannot make Ward keep megabytes of text per
 //! field or millions of entries per list. The error names the limit, and
 //! `serde_path_to_error` adds where in the document it was hit.
@@ -8,20 +8,20 @@ use std::fmt;
 use std::marker::PhantomData;
 
 /// Identifiers, dates, versions, enumerations.
-pub(crate) const SHORT: usize = 256;
+pub const SHORT: usize = 256;
 /// Names and titles.
-pub(crate) const NAME: usize = 2048;
+pub const NAME: usize = 2048;
 /// Free text (descriptions, remediation details).
-pub(crate) const TEXT: usize = 64 * 1024;
+pub const TEXT: usize = 64 * 1024;
 /// Largest list accepted anywhere (products, vulnerabilities, KEV entries).
-pub(crate) const MANY: usize = 100_000;
+pub const MANY: usize = 100_000;
 
 /// A string of at most `MAX` bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Str<const MAX: usize>(pub String);
+pub struct Str<const MAX: usize>(pub String);
 
 impl<const MAX: usize> Str<MAX> {
-    pub(crate) fn into_string(self) -> String {
+    pub fn into_string(self) -> String {
         self.0
     }
 }
@@ -47,7 +47,7 @@ impl<'de, const MAX: usize> Deserialize<'de> for Str<MAX> {
 
 /// A list of at most `MAX` items.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct List<T, const MAX: usize>(pub Vec<T>);
+pub struct List<T, const MAX: usize>(pub Vec<T>);
 
 impl<T, const MAX: usize> Default for List<T, MAX> {
     fn default() -> Self {

@@ -12,7 +12,7 @@
 //!
 //! No I/O here: callers read files and hand over bytes.
 
-mod bounded;
+pub mod bounded;
 pub mod csaf;
 pub mod kev;
 pub mod matching;

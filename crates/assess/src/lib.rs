@@ -18,7 +18,6 @@
 //! the file and the problem (with the JSON path where there is one). No I/O:
 //! callers hand over bytes.
 
-mod bounded;
 pub mod checks;
 pub mod mds2;
 pub mod sbom;

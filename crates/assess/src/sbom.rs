@@ -5,14 +5,14 @@
 //! an SBOM is a vendor's document and hostile input. We need only a dozen
 //! fields, must accept every spec version the vendors ship (cyclonedx-bom
 //! stops at 1.5) and must bound every string and list we keep
-//! ([`crate::bounded`]), so a 500 MB `name` or a million components is an
+//! ([`advisory::bounded`]), so a 500 MB `name` or a million components is an
 //! error naming the JSON path, not an allocation. Unknown fields are skipped
 //! (serde_json skips them without copying), so newer spec versions still load.
 //! Only the fields the checks need are read: name, version, supplier /
 //! publisher / author / group, purl, CPE, whether hashes and licenses are
 //! present, properties (end-of-support hints), and the dependency graph size.
 
-use crate::bounded::{List, Str, MANY, NAME, SHORT};
+use advisory::bounded::{List, Str, MANY, NAME, SHORT};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
