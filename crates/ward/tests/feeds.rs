@@ -135,3 +135,58 @@ fn feeds_inventory_and_advisories() {
     assert!(text.contains("why: vendor \"MicroDicom\" matches"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Writes a capture of a DICOM association from an SCU running `scu_version`
+/// (DCMTK's implementation version name) to a DCMTK 3.6.7 SCP.
+fn dicom_capture(path: &Path, scu_version: &str) {
+    use samplegen::conv::TcpConversation;
+    use samplegen::packet::Endpoint;
+    use samplegen::payload::dicom::{associate_ac, associate_rq, Association};
+    use std::net::Ipv4Addr;
+    let scu = Endpoint::new([0x00, 0x0e, 0x8c, 0x30, 0x00, 0x05], Ipv4Addr::new(10, 30, 0, 5), 40001);
+    let scp = Endpoint::new([0x00, 0x08, 0x74, 0x30, 0x00, 0x10], Ipv4Addr::new(10, 30, 0, 10), 104);
+    let rq = Association { calling_ae: "CT_OLD", called_ae: "PACS_NEW", max_pdu: 16384, implementation_class_uid: "1.2.276.0.7230010.3.0.3.6.6", implementation_version: scu_version };
+    let ac = Association { calling_ae: "CT_OLD", called_ae: "PACS_NEW", max_pdu: 16384, implementation_class_uid: "1.2.276.0.7230010.3.0.3.6.7", implementation_version: "OFFIS_DCMTK_367" };
+    let mut c = TcpConversation::new(scu, scp, 1_767_600_000_000_000);
+    c.handshake()
+        .client_send(&associate_rq(&rq, 1, "1.2.840.10008.5.1.4.1.1.2", &["1.2.840.10008.1.2"]))
+        .server_send(&associate_ac(&ac, 1, "1.2.840.10008.1.2"))
+        .close();
+    let mut w = samplegen::pcap::PcapWriter::new(Vec::new(), samplegen::pcap::LINKTYPE_ETHERNET).unwrap();
+    w.write_frames(c.frames()).unwrap();
+    std::fs::write(path, w.into_inner().unwrap()).unwrap();
+}
+
+/// Inventories built from captures: the real DCMTK 3.6.7 endpoints (captured
+/// on loopback) and our DCMTK 3.6.6 modality are matched from the software
+/// they announce; only 3.6.6 is affected by CVE-2022-2119 (fixed in 3.6.7).
+#[test]
+fn observed_devices_match_by_announced_software() {
+    let Some(vuln) = testdata() else { return };
+    let real = vuln.join("../generated/dicom_dcmtk_pynetdicom_loopback.pcap");
+    if !real.is_file() {
+        eprintln!("skipping: {} not found", real.display());
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ward-feeds-observed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("ward.db");
+    let db = db.to_str().unwrap();
+    let old = dir.join("dcmtk366.pcap");
+    dicom_capture(&old, "OFFIS_DCMTK_366");
+    ok(&["analyze", "--quiet", "--db", db, real.to_str().unwrap(), old.to_str().unwrap()]);
+    let (csaf, kev, nvd) = (vuln.join("csaf_icsma"), vuln.join("known_exploited_vulnerabilities.json"), vuln.join("nvd_cve_json"));
+    ok(&["feeds", "import", csaf.to_str().unwrap(), kev.to_str().unwrap(), nvd.to_str().unwrap(), "--db", db]);
+    let all: serde_json::Value = serde_json::from_str(&ok(&["advisories", "--json", "--db", db])).unwrap();
+    let cves = |key: &str| -> Vec<(String, String)> {
+        let d = all.as_array().unwrap().iter().find(|d| d["key"] == key).unwrap_or_else(|| panic!("no device {key} in {all}"));
+        d["matches"].as_array().unwrap().iter().map(|m| (m["cve"].as_str().unwrap().to_string(), m["strength"].as_str().unwrap().to_string())).collect()
+    };
+    let old_scu = cves("mac:00:0e:8c:30:00:05");
+    assert!(old_scu.contains(&("CVE-2022-2119".to_string(), "model_and_version".to_string())), "DCMTK 3.6.6 must match CVE-2022-2119: {old_scu:?}");
+    for fixed in ["mac:00:08:74:30:00:10", "ip:127.0.0.1"] {
+        let m = cves(fixed);
+        assert!(!m.iter().any(|(c, _)| c == "CVE-2022-2119"), "{fixed} runs DCMTK 3.6.7, which fixed CVE-2022-2119: {m:?}");
+    }
+}
