@@ -74,3 +74,53 @@ mod tests {
         assert_eq!(bounded("aé".as_bytes(), 2), "a");
     }
 }
+
+/// Marker that replaces a redacted value.
+pub const REDACTED: &str = "*";
+
+/// A URI with the values of its query parameters replaced by [`REDACTED`]
+/// and any fragment dropped: `/orders?mrn=123&name=DOE` becomes
+/// `/orders?mrn=*&name=*`. Query strings of clinical web applications carry
+/// patient identifiers; the path and the parameter names are kept, as they
+/// describe the application, not the patient.
+pub fn redact_query(uri: &str) -> std::borrow::Cow<'_, str> {
+    let uri = uri.split('#').next().unwrap_or(uri);
+    let Some((path, query)) = uri.split_once('?') else { return uri.into() };
+    let mut out = String::with_capacity(uri.len());
+    out.push_str(path);
+    out.push('?');
+    for (i, param) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match param.split_once('=') {
+            Some((k, v)) if !v.is_empty() => {
+                out.push_str(k);
+                out.push('=');
+                out.push_str(REDACTED);
+            }
+            Some((k, _)) => {
+                out.push_str(k);
+                out.push('=');
+            }
+            // A bare value (`?12345`) may itself be an identifier.
+            None if param.is_empty() => {}
+            None => out.push_str(REDACTED),
+        }
+    }
+    out.into()
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_redacted() {
+        assert_eq!(redact_query("/a/b.html"), "/a/b.html");
+        assert_eq!(redact_query("/orders?mrn=123&name=DOE^JOHN&x="), "/orders?mrn=*&name=*&x=");
+        assert_eq!(redact_query("/p?1234567#frag"), "/p?*");
+        assert_eq!(redact_query("/p#x?y=1"), "/p");
+        assert_eq!(redact_query("/p?"), "/p?");
+    }
+}

@@ -775,12 +775,16 @@ fn wf(e: Option<&Ev>, k: &str) -> Option<W> {
 }
 
 fn http(log: &ZLog, uids: &UidMap, evs: &[Ev], c: &mut Cmp<'_>) {
-    let same = |z: &ZRow<'_>, e: &Ev| z.get("method").map(zstr) == e.s("method") && z.get("uri").map(zstr) == e.s("uri").map(|u| clean(u.as_bytes()));
+    // Ward redacts query values by design (no patient identifiers at rest,
+    // `model::text::redact_query`): Zeek's URI is compared after the same redaction.
+    let zuri = |raw: &str| model::text::redact_query(&zstr(raw)).into_owned();
+    let same = |z: &ZRow<'_>, e: &Ev| z.get("method").map(zstr) == e.s("method") && z.get("uri").map(zuri) == e.s("uri").map(|u| clean(u.as_bytes()));
     for (z, key, e) in in_order(log, uids, evs, "http", Some(&same)) {
         c.row(e.is_some());
         c.field(&key, "method", K::Str, z.get("method"), wf(e, "method"));
         c.field(&key, "host", K::Ci, z.get("host"), wf(e, "host"));
-        c.field(&key, "uri", K::Str, z.get("uri"), wf(e, "uri"));
+        let redacted = z.get("uri").map(|raw| model::text::redact_query(raw).into_owned());
+        c.field(&key, "uri", K::Str, redacted.as_deref(), wf(e, "uri"));
         c.field(&key, "version", K::Str, z.get("version"), wf(e, "version"));
         c.field(&key, "user_agent", K::Str, z.get("user_agent"), wf(e, "user_agent"));
         c.field(&key, "status_code", K::Num, z.get("status_code"), wf(e, "status_code"));

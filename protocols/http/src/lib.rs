@@ -694,7 +694,8 @@ fn chunked(c: Chunk, data: &[u8]) -> Result<((usize, usize, Body), bool), ()> {
     Ok((step, bad))
 }
 
-/// The request target as logged: percent-decoded, printable, capped.
+/// The request target as logged: percent-decoded, printable, capped, with
+/// query values redacted (`model::text::redact_query`).
 fn uri(raw: &[u8], out: &mut Out<'_>) -> String {
     // Decoding shrinks, so three times the cap is enough input.
     let raw = &raw[..raw.len().min(MAX_URI * 3)];
@@ -702,7 +703,8 @@ fn uri(raw: &[u8], out: &mut Out<'_>) -> String {
     if bad {
         out.weird("http_bad_percent_escape");
     }
-    text::bounded(&decoded, MAX_URI)
+    // Query values can carry patient identifiers: they never leave the analyzer.
+    text::redact_query(&text::bounded(&decoded, MAX_URI)).into_owned()
 }
 
 /// Keeps the user of `Authorization: Basic` and classifies the password.

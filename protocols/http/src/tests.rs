@@ -43,7 +43,7 @@ fn pipelined_transactions() {
     assert_eq!(h.len(), 2);
     assert_eq!(h[0].method.as_deref(), Some("GET"));
     assert_eq!(h[0].host.as_deref(), Some("pump-17.icu.local"));
-    assert_eq!(h[0].uri.as_deref(), Some("/monitor/status?bed=4/7"));
+    assert_eq!(h[0].uri.as_deref(), Some("/monitor/status?bed=*"), "query values redacted");
     assert_eq!(h[0].version.as_deref(), Some("1.1"), "the response's version, as Zeek logs it");
     assert_eq!(h[0].user_agent.as_deref(), Some("InfusionMgr/2.3"));
     assert_eq!(h[0].basic_auth_user.as_deref(), Some("admin"));

@@ -9,7 +9,8 @@ pub struct HttpRecord {
     pub method: Option<String>,
     /// Host header.
     pub host: Option<String>,
-    /// Request target, percent-decoded as Zeek logs it, capped at 512 bytes.
+    /// Request target, percent-decoded as Zeek logs it, capped at 512 bytes,
+    /// with query values redacted (`/orders?mrn=*`): no patient identifiers.
     pub uri: Option<String>,
     /// HTTP version (`1.1`) of the response, as Zeek logs it; `0.9` for
     /// HTTP/0.9 exchanges; `None` for unanswered requests.
