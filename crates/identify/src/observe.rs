@@ -295,7 +295,8 @@ impl Observer {
                     }
                     let responder = if f.server.port == 5353 && f.client.port == 5353 { key_of(&f.client) } else { key_of(&f.server) };
                     let responder_ip = responder.ip.map(|i| i.to_string()).unwrap_or_default();
-                    for a in &d.answers {
+                    // DNS-SD puts the SRV/TXT/A records in the additional section.
+                    for a in d.answers.iter().chain(&d.additional) {
                         match a.rtype.as_str() {
                             "A" | "AAAA" if a.data == responder_ip => {
                                 let name = a.name.trim_end_matches('.').trim_end_matches(".local");
@@ -306,7 +307,7 @@ impl Observer {
                                 self.add(responder, FactKind::MdnsService, svc, "mdns", ts, &ev_flow);
                             }
                             "TXT" => {
-                                for kv in a.data.split(' ') {
+                                for kv in txt_strings(&a.data) {
                                     let (k, v) = kv.split_once('=').unwrap_or(("", ""));
                                     match k.to_ascii_lowercase().as_str() {
                                         "md" | "model" | "ty" | "product" | "usb_mdl" => self.add(responder, FactKind::Model, v.trim_matches(['(', ')']), "mdns", ts, &ev_flow),
@@ -517,6 +518,38 @@ impl Observer {
     }
 }
 
+/// The strings of a TXT record rendered as `TXT <len> <text>` per string
+/// (space separated, as `proto-dns` renders them); texts may contain spaces
+/// (`md=IntelliVue MX450`).
+fn txt_strings(data: &str) -> Vec<&str> {
+    // Start offsets of each `TXT <digits> ` header.
+    let header_at = |i: usize| -> Option<usize> {
+        let rest = data.get(i..)?.strip_prefix("TXT ")?;
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        (digits > 0 && rest.as_bytes().get(digits) == Some(&b' ')).then_some(i + 4 + digits + 1)
+    };
+    let mut starts: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < data.len() {
+        if (i == 0 || data.as_bytes()[i - 1] == b' ') && data.is_char_boundary(i) {
+            if let Some(text) = header_at(i) {
+                starts.push((i, text));
+                i = text;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(n, &(_, text))| {
+            let end = starts.get(n + 1).map_or(data.len(), |&(next, _)| next.saturating_sub(1));
+            data.get(text..end.max(text)).unwrap_or("")
+        })
+        .collect()
+}
+
 /// Borrowed form of a fact key; hashes exactly like `(FactKind, String)`.
 #[derive(Hash)]
 struct Query<'a>(FactKind, &'a str);
@@ -536,3 +569,17 @@ fn bump(s: &mut Stat, ts: Timestamp) {
         s.first = ts;
     }
 }
+
+#[cfg(test)]
+mod txt_tests {
+    use super::txt_strings;
+
+    #[test]
+    fn txt_strings_keep_spaces_inside_values() {
+        assert_eq!(txt_strings("TXT 9 txtvers=1 TXT 22 md=IntelliVue MX450 TXT 8 fv=M.00.03"), vec!["txtvers=1", "md=IntelliVue MX450", "fv=M.00.03"]);
+        assert_eq!(txt_strings("TXT 0 "), vec![""]);
+        assert!(txt_strings("not txt").is_empty());
+        assert_eq!(txt_strings("TXT 4 a=b TXTX"), vec!["a=b TXTX"]);
+    }
+}
+
