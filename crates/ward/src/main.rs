@@ -9,7 +9,9 @@ mod feeds;
 mod render;
 mod report;
 mod risk;
+mod serve;
 mod sync;
+mod user;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -71,6 +73,11 @@ enum Command {
     Report(report::ReportArgs),
     /// Assess a vendor's SBOMs (CycloneDX/SPDX JSON) and MDS2 forms (xlsx) before purchase: PASS / PASS WITH FINDINGS / FAIL, with reasons.
     Assess(assess::AssessArgs),
+    /// Serve the web dashboard and REST API (HTTPS; a self-signed certificate is generated unless --cert/--key).
+    Serve(serve::ServeArgs),
+    /// Web accounts: add (prints the TOTP provisioning URI), token, list.
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// Capture from a network interface (needs the `live` feature and capture rights).
     #[cfg(feature = "live")]
     Capture(analyze::CaptureArgs),
@@ -102,6 +109,8 @@ fn main() {
         Command::Risk { db, json, top } => risk::run(&db, json, top),
         Command::Report(args) => report::run(args),
         Command::Assess(args) => assess::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::User(cmd) => user::run(cmd),
         #[cfg(feature = "live")]
         Command::Capture(args) => analyze::capture(args),
     };

@@ -1,0 +1,60 @@
+//! `ward serve`: the web dashboard and REST API (crate `web`) over a
+//! database, HTTPS by default.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Arguments of `ward serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Database file (created if missing).
+    #[arg(long, default_value = "ward.db")]
+    db: PathBuf,
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    listen: SocketAddr,
+    /// TLS certificate chain (PEM). Without --cert/--key a self-signed certificate is generated in --state-dir.
+    #[arg(long, requires = "key", value_name = "PEM")]
+    cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "cert", value_name = "PEM")]
+    key: Option<PathBuf>,
+    /// Directory for server state (the generated certificate and key).
+    #[arg(long, default_value = "ward-state", value_name = "DIR")]
+    state_dir: PathBuf,
+    /// Serve plain HTTP. For automated tests only; refused unless --listen is a loopback address.
+    #[arg(long, conflicts_with_all = ["cert", "key"])]
+    insecure_http: bool,
+}
+
+/// Runs `ward serve`.
+pub fn run(args: ServeArgs) -> Result<()> {
+    let store = store::Store::open(&args.db)?;
+    let users = store.user_count()?;
+    let transport = match (args.insecure_http, args.cert, args.key) {
+        (true, _, _) => web::Transport::InsecureHttp,
+        (false, Some(cert), Some(key)) => web::Transport::Tls { cert, key },
+        (false, None, None) => web::Transport::SelfSigned { state_dir: args.state_dir },
+        _ => bail!("--cert and --key go together"),
+    };
+    let https = !matches!(transport, web::Transport::InsecureHttp);
+    let scorer: web::Scorer = Arc::new(|s: &store::Store| crate::risk::scored_devices(s).map_err(|e| format!("{e:#}")));
+    let state = web::AppState::new(store, scorer, https, &args.db.display().to_string());
+    let config = web::Config { listen: args.listen, transport };
+    web::serve_blocking(config, state, |b| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "ward: serving {}://{}/", b.scheme, b.addr);
+        if let Some(c) = &b.cert_path {
+            let _ = writeln!(out, "ward: self-signed certificate {}", c.display());
+        }
+        if users == 0 {
+            let _ = writeln!(out, "ward: no account yet: open /setup to create the administrator, or run `ward user add NAME --role admin`");
+        }
+        let _ = out.flush();
+    })
+    .context("server failed")
+}

@@ -1,0 +1,233 @@
+//! The REST API under `/api/v1` (bearer tokens), mirroring the dashboard:
+//! devices (same filters and paging), device detail, risk overview,
+//! advisories, the report export and, for admins, the audit log. The
+//! OpenAPI document (`/api/v1/openapi.json`, public: it holds no data) marks
+//! each operation's lowest role in `x-ward-role`.
+
+use crate::auth::{json_error, now, ApiUser, Role};
+use crate::view::{self, DevicePage, DeviceQuery, DeviceSummary, Overview};
+use crate::{AppState, Error};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+/// Every API route and the lowest role allowed on it. The OpenAPI document
+/// is checked against this list (test `openapi_matches_routes`).
+pub const ROUTES: &[(&str, Role)] = &[
+    ("/api/v1/devices", Role::Viewer),
+    ("/api/v1/devices/{key}", Role::Viewer),
+    ("/api/v1/risk", Role::Viewer),
+    ("/api/v1/advisories", Role::Viewer),
+    ("/api/v1/report", Role::Analyst),
+    ("/api/v1/audit", Role::Admin),
+];
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Ward API", description = "Passive security for connected medical devices. Authenticate with `Authorization: Bearer TOKEN` (tokens: dashboard › API tokens)."),
+    paths(devices, device, risk, advisories, report_export, audit),
+    components(schemas(DevicePage, DeviceSummary, DeviceDetail, Overview, view::Count, AuditRow, ErrorBody)),
+    modifiers(&Bearer)
+)]
+struct ApiDoc;
+
+struct Bearer;
+
+impl utoipa::Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        openapi.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    }
+}
+
+/// The OpenAPI document, with `x-ward-role` on every operation.
+pub fn openapi() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for (path, item) in paths.iter_mut() {
+            let role = ROUTES.iter().find(|(p, _)| p == path).map(|(_, r)| r.as_str()).unwrap_or("admin");
+            if let Some(ops) = item.as_object_mut() {
+                for op in ops.values_mut() {
+                    if let Some(op) = op.as_object_mut() {
+                        op.insert("x-ward-role".into(), role.into());
+                    }
+                }
+            }
+        }
+    }
+    doc
+}
+
+/// The API routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(|| async { Json(openapi()) }))
+        .route("/api/v1/devices", get(devices))
+        .route("/api/v1/devices/{key}", get(device))
+        .route("/api/v1/risk", get(risk))
+        .route("/api/v1/advisories", get(advisories))
+        .route("/api/v1/report", get(report_export))
+        .route("/api/v1/audit", get(audit))
+}
+
+/// An error body.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: String,
+}
+
+fn fail(e: Error) -> Response {
+    e.into_response()
+}
+
+/// Devices with filters, sort and paging.
+#[utoipa::path(get, path = "/api/v1/devices", params(DeviceQuery), responses(
+    (status = 200, body = DevicePage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn devices(State(st): State<AppState>, user: ApiUser, Query(q): Query<DeviceQuery>) -> Result<Json<DevicePage>, Response> {
+    user.require(Role::Viewer)?;
+    let rows = st.scored().await.map_err(fail)?;
+    let (total, page, per_page, shown) = view::select(&rows, &q);
+    Ok(Json(DevicePage { total, page, per_page, devices: shown.into_iter().map(DeviceSummary::of).collect() }))
+}
+
+/// One device: identity, evidence, services, findings and advisories.
+#[derive(Serialize, ToSchema)]
+pub struct DeviceDetail {
+    /// Summary.
+    pub summary: DeviceSummary,
+    /// MAC address.
+    pub mac: Option<String>,
+    /// First and last time seen (ISO 8601), observed devices only.
+    pub first_seen: Option<String>,
+    /// Last seen.
+    pub last_seen: Option<String>,
+    /// Classification confidence 0..1.
+    pub confidence: Option<f32>,
+    /// Why the category (each with evidence).
+    #[schema(value_type = Vec<Object>)]
+    pub reasons: Vec<identify::Reason>,
+    /// Services it offers.
+    pub services_offered: Vec<String>,
+    /// Services it uses.
+    pub services_used: Vec<String>,
+    /// Software seen.
+    pub software: Vec<String>,
+    /// Clinical applications seen (HL7 sending applications...).
+    pub applications: Vec<String>,
+    /// Score, likelihood, impact and factors (finding, evidence, remediation).
+    #[schema(value_type = Object)]
+    pub assessment: risk::Assessment,
+    /// Matching advisories with reasons.
+    #[schema(value_type = Vec<Object>)]
+    pub advisories: Vec<serde_json::Value>,
+}
+
+/// Builds a device's detail (dashboard and API).
+pub async fn detail(st: &AppState, key: String) -> Result<Option<DeviceDetail>, Error> {
+    let rows = st.scored().await?;
+    let Some(row) = rows.iter().find(|d| d.assessment.key == key) else { return Ok(None) };
+    let dev = st.db(move |s| Ok(s.device(&key)?)).await?;
+    let iso = |t: model::Timestamp| (t.0 != 0).then(|| t.iso());
+    Ok(Some(DeviceDetail {
+        summary: DeviceSummary::of(row),
+        mac: dev.as_ref().and_then(|d| d.mac.map(|m| m.to_string())),
+        first_seen: dev.as_ref().and_then(|d| iso(d.first_seen)),
+        last_seen: dev.as_ref().and_then(|d| iso(d.last_seen)),
+        confidence: dev.as_ref().map(|d| d.confidence),
+        reasons: dev.as_ref().map(|d| d.reasons.clone()).unwrap_or_default(),
+        services_offered: dev.as_ref().map(|d| d.services_offered.clone()).unwrap_or_default(),
+        services_used: dev.as_ref().map(|d| d.services_used.clone()).unwrap_or_default(),
+        software: dev.as_ref().map(|d| d.software.clone()).unwrap_or_default(),
+        applications: dev.as_ref().map(|d| d.applications.clone()).unwrap_or_default(),
+        assessment: row.assessment.clone(),
+        advisories: row.advisories.iter().map(|m| serde_json::to_value(m).unwrap_or_default()).collect(),
+    }))
+}
+
+/// One device by key.
+#[utoipa::path(get, path = "/api/v1/devices/{key}", params(("key" = String, Path, description = "Device key")), responses(
+    (status = 200, body = DeviceDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn device(State(st): State<AppState>, user: ApiUser, Path(key): Path<String>) -> Result<Json<DeviceDetail>, Response> {
+    user.require(Role::Viewer)?;
+    match detail(&st, key).await.map_err(fail)? {
+        Some(d) => Ok(Json(d)),
+        None => Err(json_error(StatusCode::NOT_FOUND, "no such device")),
+    }
+}
+
+/// Fleet risk: counts, categories, score distribution, findings by severity.
+#[utoipa::path(get, path = "/api/v1/risk", responses(
+    (status = 200, body = Overview), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn risk(State(st): State<AppState>, user: ApiUser) -> Result<Json<Overview>, Response> {
+    user.require(Role::Viewer)?;
+    let rows = st.scored().await.map_err(fail)?;
+    Ok(Json(view::overview(&rows)))
+}
+
+fn input(rows: Vec<report::DeviceRow>, st: &AppState) -> report::Input {
+    report::Input { title: "Ward medical device risk report".into(), scope: format!("{} devices in {}", rows.len(), st.inner.db_label), devices: rows }
+}
+
+/// Affected fleets: every device of one vendor/model/firmware matched by one advisory CVE.
+#[utoipa::path(get, path = "/api/v1/advisories", responses(
+    (status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn advisories(State(st): State<AppState>, user: ApiUser) -> Result<Json<serde_json::Value>, Response> {
+    user.require(Role::Viewer)?;
+    let rows = st.scored().await.map_err(fail)?;
+    let input = input(rows, &st);
+    Ok(Json(serde_json::to_value(report::fleets(&input)).map_err(|e| fail(Error::Score(e.to_string())))?))
+}
+
+/// The full risk report as JSON (an export: audited).
+#[utoipa::path(get, path = "/api/v1/report", responses(
+    (status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn report_export(State(st): State<AppState>, user: ApiUser) -> Result<Response, Response> {
+    user.require(Role::Analyst)?;
+    let rows = st.scored().await.map_err(fail)?;
+    let json = report::json(&input(rows, &st)).map_err(|e| fail(Error::Score(e.to_string())))?;
+    let (name, ip) = (user.user.name.clone(), user.ip.clone());
+    st.db(move |s| Ok(s.audit(now(), &name, "export", "report.json via API", &ip)?)).await.map_err(fail)?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())
+}
+
+/// Audit query.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Newest N entries (default 200, at most 5000).
+    pub limit: Option<u32>,
+}
+
+/// One audit entry.
+#[derive(Serialize, ToSchema)]
+pub struct AuditRow {
+    /// Sequence number.
+    pub id: i64,
+    /// Time, Unix seconds.
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// Details.
+    pub detail: String,
+    /// Client address.
+    pub ip: String,
+}
+
+/// The audit log, newest first (admins).
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditQuery), responses(
+    (status = 200, body = Vec<AuditRow>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn audit(State(st): State<AppState>, user: ApiUser, Query(q): Query<AuditQuery>) -> Result<Json<Vec<AuditRow>>, Response> {
+    user.require(Role::Admin)?;
+    let limit = q.limit.unwrap_or(200).min(5000);
+    let rows = st.db(move |s| Ok(s.audit_log(limit)?)).await.map_err(fail)?;
+    Ok(Json(rows.into_iter().map(|a| AuditRow { id: a.id, at: a.at, actor: a.actor, action: a.action, detail: a.detail, ip: a.ip }).collect()))
+}

@@ -1,0 +1,719 @@
+//! The dashboard: server-rendered pages (askama, auto-escaped), plain HTML
+//! forms with CSRF tokens, no scripts. Setup and login live here too.
+
+use crate::api::{detail, DeviceDetail};
+use crate::auth::{self, cookie, cookie_value, now, LoginError, PageUser, Role, PRE_COOKIE, SESSION_COOKIE, SESSION_SECS};
+use crate::view::{self, score_class, DeviceQuery};
+use crate::{AppState, Error};
+use askama::Template;
+use axum::extract::{Form, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+const CSS: &str = include_str!("../static/app.css");
+
+/// The page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/static/app.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], CSS) }))
+        .route("/setup", get(setup_form).post(setup))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route("/", get(overview))
+        .route("/devices", get(devices))
+        .route("/device", get(device))
+        .route("/report.html", get(report_html))
+        .route("/audit", get(audit))
+        .route("/users", get(users).post(add_user))
+        .route("/users/update", axum::routing::post(update_user))
+        .route("/tokens", get(tokens).post(add_token))
+        .route("/tokens/revoke", axum::routing::post(revoke_token))
+}
+
+/// Navigation bar data.
+pub struct Nav {
+    name: String,
+    role: &'static str,
+    csrf: String,
+    analyst: bool,
+    admin: bool,
+}
+
+impl Nav {
+    fn of(u: &PageUser) -> Nav {
+        Nav { name: u.user.name.clone(), role: u.role.as_str(), csrf: u.csrf.clone(), analyst: u.role >= Role::Analyst, admin: u.role >= Role::Admin }
+    }
+}
+
+fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(s) => Html(s).into_response(),
+        Err(e) => Error::from(e).into_response(),
+    }
+}
+
+fn fail(e: Error) -> Response {
+    e.into_response()
+}
+
+// ---------------------------------------------------------------- setup / login
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    nav: Option<Nav>,
+    title: &'static str,
+    pre: String,
+    error: String,
+    done: Option<(String, String, String)>,
+}
+
+/// A fresh pre-login token, set as a cookie and embedded in the form.
+fn pre_token() -> Result<String, Error> {
+    auth::random_token()
+}
+
+fn with_pre(pre: &str, page: Response) -> Response {
+    let mut res = page;
+    if let Ok(v) = cookie(PRE_COOKIE, pre, 3600).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+fn pre_ok(headers: &HeaderMap, form_token: &str) -> bool {
+    cookie_value(headers, PRE_COOKIE).is_some_and(|c| !c.is_empty() && crate::totp::constant_time_eq(c.as_bytes(), form_token.as_bytes()))
+}
+
+async fn no_users(st: &AppState) -> Result<bool, Error> {
+    st.db(|s| Ok(s.user_count()? == 0)).await
+}
+
+async fn setup_form(State(st): State<AppState>) -> Response {
+    match no_users(&st).await {
+        Ok(true) => {}
+        Ok(false) => return Redirect::to("/login").into_response(),
+        Err(e) => return fail(e),
+    }
+    let pre = match pre_token() {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    with_pre(&pre.clone(), render(&SetupPage { nav: None, title: "Create the administrator", pre, error: String::new(), done: None }))
+}
+
+/// The setup and login forms.
+#[derive(Deserialize)]
+pub struct CredForm {
+    name: String,
+    password: String,
+    #[serde(default)]
+    password2: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn setup(State(st): State<AppState>, headers: HeaderMap, auth::ClientIp(ip): auth::ClientIp, Form(f): Form<CredForm>) -> Response {
+    if !pre_ok(&headers, &f.csrf) {
+        return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
+    }
+    let again = |error: String| match pre_token() {
+        Ok(pre) => with_pre(&pre.clone(), render(&SetupPage { nav: None, title: "Create the administrator", pre, error, done: None })),
+        Err(e) => fail(e),
+    };
+    if f.password != f.password2 {
+        return again("The passwords differ.".into());
+    }
+    if let Err(why) = auth::check_new_account(&f.name, &f.password) {
+        return again(why);
+    }
+    let name = f.name.clone();
+    let made = st
+        .db(move |s| {
+            let made = auth::create_account(s, &f.name, Role::Admin, &f.password, true)?;
+            if made.is_some() {
+                s.audit(now(), &f.name, "user_created", "role admin (first start setup)", &ip)?;
+            }
+            Ok(made)
+        })
+        .await;
+    match made {
+        Ok(Some(acc)) => render(&SetupPage { nav: None, title: "Administrator created", pre: String::new(), error: String::new(), done: Some((name, acc.totp_secret, acc.provisioning_uri)) }),
+        Ok(None) => Redirect::to("/login").into_response(),
+        Err(e) => fail(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    nav: Option<Nav>,
+    title: &'static str,
+    pre: String,
+    error: String,
+}
+
+async fn login_form(State(st): State<AppState>) -> Response {
+    match no_users(&st).await {
+        Ok(true) => return Redirect::to("/setup").into_response(),
+        Ok(false) => {}
+        Err(e) => return fail(e),
+    }
+    match pre_token() {
+        Ok(pre) => with_pre(&pre.clone(), render(&LoginPage { nav: None, title: "Sign in", pre, error: String::new() })),
+        Err(e) => fail(e),
+    }
+}
+
+async fn login(State(st): State<AppState>, headers: HeaderMap, auth::ClientIp(ip): auth::ClientIp, Form(f): Form<CredForm>) -> Response {
+    if !pre_ok(&headers, &f.csrf) {
+        return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
+    }
+    let result = st
+        .db(move |s| {
+            Ok(match auth::login(s, &f.name, &f.password, &f.code, &ip)? {
+                Ok(user) => Ok(auth::start_session(s, user.id)?),
+                Err(e) => Err(e),
+            })
+        })
+        .await;
+    let (status, error) = match result {
+        Ok(Ok((sid, _csrf))) => {
+            let mut res = Redirect::to("/").into_response();
+            let h = res.headers_mut();
+            if let Ok(v) = cookie(SESSION_COOKIE, &sid, SESSION_SECS).parse() {
+                h.append(header::SET_COOKIE, v);
+            }
+            if let Ok(v) = cookie(PRE_COOKIE, "", 0).parse() {
+                h.append(header::SET_COOKIE, v);
+            }
+            return res;
+        }
+        Ok(Err(LoginError::Invalid)) => (StatusCode::UNAUTHORIZED, "Wrong user name, password or code.".to_string()),
+        Ok(Err(LoginError::Throttled(s))) => (StatusCode::TOO_MANY_REQUESTS, format!("Too many failed attempts. Try again in {s} seconds.")),
+        Err(e) => return fail(e),
+    };
+    match pre_token() {
+        Ok(pre) => {
+            let mut res = with_pre(&pre.clone(), render(&LoginPage { nav: None, title: "Sign in", pre, error }));
+            *res.status_mut() = status;
+            res
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// A form carrying only its CSRF token.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(State(st): State<AppState>, user: PageUser, Form(f): Form<CsrfForm>) -> Response {
+    if let Err(r) = user.check_csrf(&f.csrf) {
+        return r;
+    }
+    let (h, name, ip) = (user.session_hash.clone(), user.user.name.clone(), user.ip.clone());
+    let ended = st
+        .db(move |s| {
+            s.delete_session(&h)?;
+            Ok(s.audit(now(), &name, "logout", "", &ip)?)
+        })
+        .await;
+    if let Err(e) = ended {
+        return fail(e);
+    }
+    let mut res = Redirect::to("/login").into_response();
+    if let Ok(v) = cookie(SESSION_COOKIE, "", 0).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+// ---------------------------------------------------------------- overview
+
+/// One bar of a chart.
+pub struct Bar {
+    label: String,
+    count: usize,
+    width: u32,
+    y: u32,
+    class: &'static str,
+}
+
+fn bars(counts: &[view::Count], classes: &[&'static str]) -> Vec<Bar> {
+    let max = counts.iter().map(|c| c.count).max().unwrap_or(0).max(1);
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Bar {
+            label: c.label.clone(),
+            count: c.count,
+            width: (260 * c.count / max) as u32,
+            y: 24 * i as u32,
+            class: classes.get(i).copied().unwrap_or("bar"),
+        })
+        .collect()
+}
+
+/// A device row in a table.
+pub struct Row {
+    key: String,
+    name: String,
+    extra_names: String,
+    ips: String,
+    vendor: String,
+    model: String,
+    category: String,
+    kind: String,
+    score: u8,
+    class: &'static str,
+    findings: usize,
+    advisories: usize,
+}
+
+fn row(d: &report::DeviceRow) -> Row {
+    Row {
+        key: d.assessment.key.clone(),
+        name: d.names.first().cloned().unwrap_or_else(|| d.assessment.key.clone()),
+        extra_names: d.names.iter().skip(1).cloned().collect::<Vec<_>>().join(", "),
+        ips: d.ips.join(", "),
+        vendor: d.vendor.clone().unwrap_or_default(),
+        model: [d.model.clone(), d.firmware.clone()].into_iter().flatten().collect::<Vec<_>>().join(" "),
+        category: d.category.to_string(),
+        kind: d.kind.to_string(),
+        score: d.assessment.score,
+        class: score_class(d.assessment.score),
+        findings: d.assessment.factors.len(),
+        advisories: d.advisories.len(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct OverviewPage {
+    nav: Option<Nav>,
+    title: &'static str,
+    o: view::Overview,
+    cats: Vec<Bar>,
+    cats_h: u32,
+    dist: Vec<Bar>,
+    sev: Vec<Bar>,
+    top: Vec<Row>,
+    newest: Vec<(String, String, String, String)>,
+}
+
+async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
+    let rows = match st.scored().await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let devs = match st.db(|s| Ok(s.devices()?)).await {
+        Ok(d) => d,
+        Err(e) => return fail(e),
+    };
+    let o = view::overview(&rows);
+    let mut cat_counts = o.categories.clone();
+    cat_counts.truncate(12);
+    let cats = bars(&cat_counts, &[]);
+    let dist = bars(&o.distribution, &["s0", "s1", "s2", "s3", "s4", "s5"]);
+    let sev = bars(&o.severities, &["s5", "s4", "s2", "s1"]);
+    let top = rows.iter().filter(|d| d.assessment.score > 0).take(10).map(row).collect();
+    let mut newest: Vec<_> = devs.iter().filter(|d| d.first_seen.0 != 0).collect();
+    newest.sort_by_key(|d| std::cmp::Reverse(d.first_seen));
+    let newest = newest
+        .into_iter()
+        .take(8)
+        .map(|d| (d.key.clone(), d.hostnames.first().cloned().unwrap_or_else(|| d.key.clone()), d.category.label().to_string(), d.first_seen.iso()))
+        .collect();
+    let cats_h = (24 * cats.len() as u32).max(24);
+    render(&OverviewPage { nav: Some(Nav::of(&user)), title: "Overview", o, cats, cats_h, dist, sev, top, newest })
+}
+
+// ---------------------------------------------------------------- devices
+
+#[derive(Template)]
+#[template(path = "devices.html")]
+struct DevicesPage {
+    nav: Option<Nav>,
+    title: &'static str,
+    q: String,
+    category: String,
+    min_score: String,
+    sort: String,
+    categories: Vec<String>,
+    rows: Vec<Row>,
+    total: usize,
+    page: usize,
+    pages: usize,
+    prev: String,
+    next: String,
+}
+
+fn page_link(q: &DeviceQuery, page: usize) -> String {
+    let mut q = q.clone();
+    q.page = Some(page);
+    format!("/devices?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+}
+
+async fn devices(State(st): State<AppState>, user: PageUser, Query(q): Query<DeviceQuery>) -> Response {
+    let rows = match st.scored().await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let (total, page, per_page, shown) = view::select(&rows, &q);
+    let pages = total.div_ceil(per_page).max(1);
+    let mut categories: Vec<String> = rows.iter().map(|d| d.category.to_string()).collect();
+    categories.sort();
+    categories.dedup();
+    render(&DevicesPage {
+        nav: Some(Nav::of(&user)),
+        title: "Devices",
+        q: q.q.clone().unwrap_or_default(),
+        category: q.category.clone().unwrap_or_default(),
+        min_score: q.min_score.map(|m| m.to_string()).unwrap_or_default(),
+        sort: q.sort.clone().unwrap_or_else(|| "score".into()),
+        categories,
+        rows: shown.into_iter().map(row).collect(),
+        total,
+        page,
+        pages,
+        prev: if page > 1 { page_link(&q, page - 1) } else { String::new() },
+        next: if page < pages { page_link(&q, page + 1) } else { String::new() },
+    })
+}
+
+/// A finding as shown.
+pub struct FindingView {
+    severity: &'static str,
+    points: String,
+    title: String,
+    remediation: String,
+    evidence: Vec<String>,
+}
+
+/// An advisory as shown.
+pub struct AdvisoryView {
+    id: String,
+    cve: String,
+    title: String,
+    cvss: String,
+    kev: bool,
+    product: String,
+    reason: String,
+    remediation: String,
+}
+
+#[derive(Template)]
+#[template(path = "device.html")]
+struct DevicePage {
+    nav: Option<Nav>,
+    title: &'static str,
+    d: DeviceDetail,
+    name: String,
+    class: &'static str,
+    impact: String,
+    likelihood: String,
+    findings: Vec<FindingView>,
+    advisories: Vec<AdvisoryView>,
+    reasons: Vec<(String, String)>,
+}
+
+/// `/device?key=`.
+#[derive(Deserialize)]
+pub struct KeyQuery {
+    key: String,
+}
+
+async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQuery>) -> Response {
+    let d = match detail(&st, k.key).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return (StatusCode::NOT_FOUND, Html("<!doctype html><title>Not found</title><p>No such device. <a href=\"/devices\">Devices</a>")).into_response(),
+        Err(e) => return fail(e),
+    };
+    let a = &d.assessment;
+    let findings = a
+        .factors
+        .iter()
+        .map(|f| FindingView {
+            severity: f.finding.severity.as_str(),
+            points: format!("{:.1}", f.points),
+            title: f.finding.title.clone(),
+            remediation: f.finding.remediation.clone(),
+            evidence: f
+                .finding
+                .evidence
+                .iter()
+                .map(|e| {
+                    let when = e.first_seen.filter(|t| t.0 != 0).map(|t| format!(", first seen {}", t.iso())).unwrap_or_default();
+                    format!("{} [{}]{when}", e.what, e.at)
+                })
+                .collect(),
+        })
+        .collect();
+    let s = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    let advisories = d
+        .advisories
+        .iter()
+        .map(|m| AdvisoryView {
+            id: s(m, "advisory"),
+            cve: s(m, "cve"),
+            title: s(m, "title"),
+            cvss: m.get("cvss").and_then(|c| c.as_f64()).map(|c| format!("{c:.1}")).unwrap_or_else(|| "-".into()),
+            kev: m.get("kev").is_some_and(|k| !k.is_null()),
+            product: s(m, "product"),
+            reason: s(m, "reason"),
+            remediation: s(m, "remediation"),
+        })
+        .collect();
+    let reasons = d.reasons.iter().map(|r| (r.why.clone(), r.evidence.clone())).collect();
+    render(&DevicePage {
+        nav: Some(Nav::of(&user)),
+        title: "Device",
+        name: d.summary.names.first().cloned().unwrap_or_else(|| d.summary.key.clone()),
+        class: score_class(a.score),
+        impact: format!("{:.1} — {}", a.impact, a.impact_reason),
+        likelihood: format!("{:.2}", a.likelihood),
+        findings,
+        advisories,
+        reasons,
+        d,
+    })
+}
+
+async fn report_html(State(st): State<AppState>, user: PageUser) -> Response {
+    if let Err(r) = user.require(Role::Analyst) {
+        return r;
+    }
+    let rows = match st.scored().await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let input = report::Input { title: "Ward medical device risk report".into(), scope: format!("{} devices in {}", rows.len(), st.inner.db_label), devices: rows };
+    let html = report::html(&input);
+    let (name, ip) = (user.user.name.clone(), user.ip.clone());
+    if let Err(e) = st.db(move |s| Ok(s.audit(now(), &name, "export", "report.html", &ip)?)).await {
+        return fail(e);
+    }
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"ward-report.html\"")], html).into_response()
+}
+
+// ---------------------------------------------------------------- admin
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    nav: Option<Nav>,
+    title: &'static str,
+    entries: Vec<(i64, String, String, String, String, String)>,
+}
+
+async fn audit(State(st): State<AppState>, user: PageUser) -> Response {
+    if let Err(r) = user.require(Role::Admin) {
+        return r;
+    }
+    match st.db(|s| Ok(s.audit_log(500)?)).await {
+        Ok(rows) => {
+            let entries = rows.into_iter().map(|a| (a.id, model::Timestamp(a.at * 1_000_000).iso(), a.actor, a.action, a.detail, a.ip)).collect();
+            render(&AuditPage { nav: Some(Nav::of(&user)), title: "Audit log", entries })
+        }
+        Err(e) => fail(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    nav: Option<Nav>,
+    title: &'static str,
+    users: Vec<(String, String, String, bool)>,
+    error: String,
+    created: Option<(String, String, String)>,
+}
+
+async fn users_page(st: &AppState, user: &PageUser, error: String, created: Option<(String, String, String)>) -> Response {
+    match st.db(|s| Ok(s.users()?)).await {
+        Ok(us) => {
+            let users = us.into_iter().map(|u| (u.name, u.role, model::Timestamp(u.created * 1_000_000).iso(), u.disabled)).collect();
+            render(&UsersPage { nav: Some(Nav::of(user)), title: "Users", users, error, created })
+        }
+        Err(e) => fail(e),
+    }
+}
+
+async fn users(State(st): State<AppState>, user: PageUser) -> Response {
+    if let Err(r) = user.require(Role::Admin) {
+        return r;
+    }
+    users_page(&st, &user, String::new(), None).await
+}
+
+/// The add-user form.
+#[derive(Deserialize)]
+pub struct AddUserForm {
+    name: String,
+    role: String,
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn add_user(State(st): State<AppState>, user: PageUser, Form(f): Form<AddUserForm>) -> Response {
+    if let Err(r) = user.require(Role::Admin).and_then(|_| user.check_csrf(&f.csrf)) {
+        return r;
+    }
+    let Some(role) = Role::parse(&f.role) else { return users_page(&st, &user, "Unknown role.".into(), None).await };
+    if let Err(why) = auth::check_new_account(&f.name, &f.password) {
+        return users_page(&st, &user, why, None).await;
+    }
+    let (actor, ip, name) = (user.user.name.clone(), user.ip.clone(), f.name.clone());
+    let made = st
+        .db(move |s| {
+            let made = auth::create_account(s, &f.name, role, &f.password, false)?;
+            if made.is_some() {
+                s.audit(now(), &actor, "user_created", &format!("{} role {}", f.name, role.as_str()), &ip)?;
+            }
+            Ok(made)
+        })
+        .await;
+    match made {
+        Ok(Some(acc)) => users_page(&st, &user, String::new(), Some((name, acc.totp_secret, acc.provisioning_uri))).await,
+        Ok(None) => users_page(&st, &user, "That name is taken.".into(), None).await,
+        Err(e) => fail(e),
+    }
+}
+
+/// The change-user form: `action` is `role` (with `role`), `disable` or `enable`.
+#[derive(Deserialize)]
+pub struct UpdateUserForm {
+    name: String,
+    action: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn update_user(State(st): State<AppState>, user: PageUser, Form(f): Form<UpdateUserForm>) -> Response {
+    if let Err(r) = user.require(Role::Admin).and_then(|_| user.check_csrf(&f.csrf)) {
+        return r;
+    }
+    if f.name == user.user.name {
+        // An admin cannot lock themselves out (or leave no admin behind).
+        return users_page(&st, &user, "You cannot change your own account here.".into(), None).await;
+    }
+    let role = Role::parse(&f.role);
+    let (actor, ip) = (user.user.name.clone(), user.ip.clone());
+    let done = st
+        .db(move |s| {
+            let (ok, what) = match (f.action.as_str(), role) {
+                ("role", Some(r)) => (s.set_user_role(&f.name, r.as_str())?, format!("{} role {}", f.name, r.as_str())),
+                ("disable", _) => (s.set_user_disabled(&f.name, true)?, format!("{} disabled", f.name)),
+                ("enable", _) => (s.set_user_disabled(&f.name, false)?, format!("{} enabled", f.name)),
+                _ => (false, String::new()),
+            };
+            if ok {
+                s.audit(now(), &actor, "user_changed", &what, &ip)?;
+            }
+            Ok(ok)
+        })
+        .await;
+    match done {
+        Ok(true) => users_page(&st, &user, String::new(), None).await,
+        Ok(false) => users_page(&st, &user, "No such user or change.".into(), None).await,
+        Err(e) => fail(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    nav: Option<Nav>,
+    title: &'static str,
+    tokens: Vec<(i64, String, String, String, String)>,
+    created: String,
+}
+
+async fn tokens_page(st: &AppState, user: &PageUser, created: String) -> Response {
+    let (me, admin) = (user.user.name.clone(), user.role >= Role::Admin);
+    match st.db(|s| Ok(s.api_tokens()?)).await {
+        Ok(ts) => {
+            let iso = |t: i64| model::Timestamp(t * 1_000_000).iso();
+            let tokens = ts
+                .into_iter()
+                .filter(|t| admin || t.user == me)
+                .map(|t| (t.id, t.user, t.name, iso(t.created), t.last_used.map(iso).unwrap_or_else(|| "never".into())))
+                .collect();
+            render(&TokensPage { nav: Some(Nav::of(user)), title: "API tokens", tokens, created })
+        }
+        Err(e) => fail(e),
+    }
+}
+
+async fn tokens(State(st): State<AppState>, user: PageUser) -> Response {
+    tokens_page(&st, &user, String::new()).await
+}
+
+/// The new-token form.
+#[derive(Deserialize)]
+pub struct TokenForm {
+    label: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn add_token(State(st): State<AppState>, user: PageUser, Form(f): Form<TokenForm>) -> Response {
+    if let Err(r) = user.check_csrf(&f.csrf) {
+        return r;
+    }
+    let label: String = f.label.chars().filter(|c| !c.is_control()).take(64).collect();
+    let (id, actor, ip) = (user.user.id, user.user.name.clone(), user.ip.clone());
+    let made = st
+        .db(move |s| {
+            let t = auth::issue_token(s, id, &label)?;
+            s.audit(now(), &actor, "token_created", &label, &ip)?;
+            Ok(t)
+        })
+        .await;
+    match made {
+        Ok(t) => tokens_page(&st, &user, t).await,
+        Err(e) => fail(e),
+    }
+}
+
+
+/// The revoke-token form.
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    id: i64,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn revoke_token(State(st): State<AppState>, user: PageUser, Form(f): Form<RevokeForm>) -> Response {
+    if let Err(r) = user.check_csrf(&f.csrf) {
+        return r;
+    }
+    let (me, admin, ip) = (user.user.name.clone(), user.role >= Role::Admin, user.ip.clone());
+    let done = st
+        .db(move |s| {
+            let Some(t) = s.api_tokens()?.into_iter().find(|t| t.id == f.id) else { return Ok(false) };
+            if !(admin || t.user == me) || !s.delete_api_token(t.id)? {
+                return Ok(false);
+            }
+            s.audit(now(), &me, "token_revoked", &format!("{} label {}", t.user, t.name), &ip)?;
+            Ok(true)
+        })
+        .await;
+    match done {
+        Ok(true) => tokens_page(&st, &user, String::new()).await,
+        Ok(false) => (StatusCode::FORBIDDEN, "no such token of yours").into_response(),
+        Err(e) => fail(e),
+    }
+}

@@ -1,0 +1,198 @@
+//! What the dashboard and the API share: device filters, sorting, paging,
+//! summaries and the overview figures, computed from scored devices.
+
+use report::DeviceRow;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Filters, sort and page of a device list (query string of `/devices` and
+/// `/api/v1/devices`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeviceQuery {
+    /// Text search over key, names, addresses, vendor and model (case-insensitive).
+    pub q: Option<String>,
+    /// Exact category label.
+    pub category: Option<String>,
+    /// Lowest score shown (0-100).
+    pub min_score: Option<u8>,
+    /// `score` (default, highest first), `name`, `category`, `vendor`.
+    pub sort: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<usize>,
+    /// Devices per page (1-500, default 50).
+    pub per_page: Option<usize>,
+}
+
+/// One device in a list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeviceSummary {
+    /// Stable key (MAC, IP or `declared:...`).
+    pub key: String,
+    /// `observed` or `declared`.
+    pub kind: String,
+    /// Names (DHCP/DNS host names, declared location); network input, shown as text.
+    pub names: Vec<String>,
+    /// Addresses.
+    pub ips: Vec<String>,
+    /// Vendor.
+    pub vendor: Option<String>,
+    /// Model.
+    pub model: Option<String>,
+    /// Firmware.
+    pub firmware: Option<String>,
+    /// Category label.
+    pub category: String,
+    /// Clinical category.
+    pub medical: bool,
+    /// Risk score 0-100.
+    pub score: u8,
+    /// Number of findings.
+    pub findings: usize,
+    /// Number of matching advisories.
+    pub advisories: usize,
+}
+
+impl DeviceSummary {
+    /// From a scored device.
+    pub fn of(d: &DeviceRow) -> DeviceSummary {
+        DeviceSummary {
+            key: d.assessment.key.clone(),
+            kind: d.kind.to_string(),
+            names: d.names.clone(),
+            ips: d.ips.clone(),
+            vendor: d.vendor.clone(),
+            model: d.model.clone(),
+            firmware: d.firmware.clone(),
+            category: d.category.to_string(),
+            medical: d.medical,
+            score: d.assessment.score,
+            findings: d.assessment.factors.len(),
+            advisories: d.advisories.len(),
+        }
+    }
+}
+
+/// A page of devices.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DevicePage {
+    /// Devices matching the filters.
+    pub total: usize,
+    /// This page (from 1).
+    pub page: usize,
+    /// Page size.
+    pub per_page: usize,
+    /// The page's devices.
+    pub devices: Vec<DeviceSummary>,
+}
+
+/// Applies a query: filter, sort, page.
+pub fn select<'a>(rows: &'a [DeviceRow], q: &DeviceQuery) -> (usize, usize, usize, Vec<&'a DeviceRow>) {
+    let needle = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let cat = q.category.as_deref().filter(|c| !c.is_empty());
+    let min = q.min_score.unwrap_or(0);
+    let mut hits: Vec<&DeviceRow> = rows
+        .iter()
+        .filter(|d| d.assessment.score >= min)
+        .filter(|d| cat.is_none_or(|c| d.category == c))
+        .filter(|d| {
+            needle.as_deref().is_none_or(|n| {
+                let mut fields = vec![d.assessment.key.as_str()];
+                fields.extend(d.names.iter().map(String::as_str));
+                fields.extend(d.ips.iter().map(String::as_str));
+                fields.extend(d.vendor.as_deref());
+                fields.extend(d.model.as_deref());
+                fields.iter().any(|f| f.to_lowercase().contains(n))
+            })
+        })
+        .collect();
+    let name = |d: &DeviceRow| d.names.first().cloned().unwrap_or_else(|| d.assessment.key.clone()).to_lowercase();
+    match q.sort.as_deref() {
+        Some("name") => hits.sort_by_key(|d| name(d)),
+        Some("category") => hits.sort_by(|a, b| a.category.cmp(b.category).then_with(|| b.assessment.score.cmp(&a.assessment.score))),
+        Some("vendor") => hits.sort_by_key(|d| d.vendor.clone().unwrap_or_default().to_lowercase()),
+        _ => hits.sort_by(|a, b| b.assessment.score.cmp(&a.assessment.score).then_with(|| a.assessment.key.cmp(&b.assessment.key))),
+    }
+    let total = hits.len();
+    let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
+    let pages = total.div_ceil(per_page).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
+    let shown = hits.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    (total, page, per_page, shown)
+}
+
+/// Score bands of the risk distribution.
+pub const BANDS: [(&str, u8, u8); 6] = [("none", 0, 0), ("1-19", 1, 19), ("20-39", 20, 39), ("40-59", 40, 59), ("60-79", 60, 79), ("80-100", 80, 100)];
+
+/// CSS class of a score (`s0`..`s5`).
+pub fn score_class(score: u8) -> &'static str {
+    match score {
+        0 => "s0",
+        1..=19 => "s1",
+        20..=39 => "s2",
+        40..=59 => "s3",
+        60..=79 => "s4",
+        _ => "s5",
+    }
+}
+
+/// A label and a count.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Count {
+    /// Label.
+    pub label: String,
+    /// Count.
+    pub count: usize,
+}
+
+/// Fleet-wide figures (overview page, `/api/v1/risk`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Overview {
+    /// All devices.
+    pub devices: usize,
+    /// Devices in clinical categories.
+    pub medical: usize,
+    /// Devices with a score above 0.
+    pub at_risk: usize,
+    /// Open findings over all devices.
+    pub findings: usize,
+    /// Devices with a matching advisory.
+    pub with_advisories: usize,
+    /// Devices per category, largest first.
+    pub categories: Vec<Count>,
+    /// Devices per score band.
+    pub distribution: Vec<Count>,
+    /// Findings per severity.
+    pub severities: Vec<Count>,
+}
+
+/// Computes the overview.
+pub fn overview(rows: &[DeviceRow]) -> Overview {
+    let mut cats: std::collections::BTreeMap<&str, usize> = Default::default();
+    for d in rows {
+        *cats.entry(d.category).or_default() += 1;
+    }
+    let mut categories: Vec<Count> = cats.into_iter().map(|(l, n)| Count { label: l.to_string(), count: n }).collect();
+    categories.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+    let distribution = BANDS
+        .iter()
+        .map(|(l, lo, hi)| Count { label: l.to_string(), count: rows.iter().filter(|d| (*lo..=*hi).contains(&d.assessment.score)).count() })
+        .collect();
+    let severities = ["critical", "high", "medium", "low"]
+        .iter()
+        .map(|s| Count {
+            label: s.to_string(),
+            count: rows.iter().flat_map(|d| &d.assessment.factors).filter(|f| f.finding.severity.as_str() == *s).count(),
+        })
+        .collect();
+    Overview {
+        devices: rows.len(),
+        medical: rows.iter().filter(|d| d.medical).count(),
+        at_risk: rows.iter().filter(|d| d.assessment.score > 0).count(),
+        findings: rows.iter().map(|d| d.assessment.factors.len()).sum(),
+        with_advisories: rows.iter().filter(|d| !d.advisories.is_empty()).count(),
+        categories,
+        distribution,
+        severities,
+    }
+}

@@ -1,0 +1,402 @@
+//! The whole HTTP surface in-process (`tower::ServiceExt::oneshot`): setup,
+//! login with password + TOTP, CSRF, throttling, roles on every OpenAPI
+//! route, and hostile device names rendered as text.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use std::sync::Arc;
+use tower::ServiceExt;
+use web::{auth, totp, AppState, Role};
+
+const HOSTILE: &str = "<script>alert(1)</script>";
+const SQLI: &str = "<img src=x onerror=alert(1)>'; DROP TABLE devices;--";
+const PASSWORD: &str = "correct horse battery staple";
+
+fn device(key: &str, name: &str, app: &str) -> report::DeviceRow {
+    let d = identify::Device {
+        key: key.into(),
+        mac: None,
+        vendor: Some("Acme \"Medical\" & Co".into()),
+        ips: vec!["10.0.0.7".parse().unwrap()],
+        hostnames: vec![name.into()],
+        category: identify::Category::InfusionPump,
+        confidence: 0.9,
+        reasons: Vec::new(),
+        services_offered: Vec::new(),
+        services_used: Vec::new(),
+        roles: Vec::new(),
+        software: vec![app.into()],
+        applications: vec![app.into()],
+        models: Vec::new(),
+        peer_count: 0,
+        first_seen: model::Timestamp(0),
+        last_seen: model::Timestamp(0),
+        facts: Vec::new(),
+    };
+    report::DeviceRow {
+        kind: "observed",
+        category: d.category.label(),
+        medical: true,
+        vendor: d.vendor.clone(),
+        model: Some(SQLI.into()),
+        firmware: None,
+        names: vec![name.into(), app.into()],
+        ips: vec!["10.0.0.7".into()],
+        assessment: risk::assess(&d, &[]),
+        advisories: Vec::new(),
+    }
+}
+
+fn state() -> AppState {
+    let store = store::Store::open_in_memory().unwrap();
+    let rows = vec![device("00:11:22:33:44:55", HOSTILE, SQLI), device("10.0.0.8", "ALARIS-PC-07", "PUMP")];
+    AppState::new(store, Arc::new(move |_| Ok(rows.clone())), true, "test.db")
+}
+
+struct Res {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Res {
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(|v| v.to_string())
+    }
+    fn csrf(&self) -> String {
+        let i = self.body.find("name=\"csrf\" value=\"").expect("form with csrf") + 19;
+        self.body[i..].split('"').next().unwrap().to_string()
+    }
+    fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+async fn call(app: &Router, method: &str, uri: &str, headers: &[(&str, &str)], body: &str) -> Res {
+    let mut b = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    if method == "POST" {
+        b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    let res = app.clone().oneshot(b.body(Body::from(body.to_string())).unwrap()).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Res { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_string()
+}
+
+/// The text a browser shows for `html` (entities decoded, tags kept): a
+/// hostile name that is escaped shows up here, while the raw body has no tag.
+fn shown(html: &str) -> String {
+    html.replace("&#60;", "<").replace("&lt;", "<").replace("&#62;", ">").replace("&gt;", ">").replace("&#34;", "\"").replace("&quot;", "\"").replace("&#39;", "'").replace("&#38;", "&").replace("&amp;", "&")
+}
+
+fn enc(s: &str) -> String {
+    serde_urlencoded::to_string([("v", s)]).unwrap()[2..].to_string()
+}
+
+/// Creates an account; returns its TOTP secret.
+async fn account(st: &AppState, name: &'static str, role: Role) -> String {
+    st.db(move |s| Ok(auth::create_account(s, name, role, PASSWORD, false)?.unwrap().totp_secret)).await.unwrap()
+}
+
+async fn token_for(st: &AppState, name: &'static str) -> String {
+    st.db(move |s| {
+        let u = s.user_by_name(name)?.unwrap();
+        auth::issue_token(s, u.id, "test")
+    })
+    .await
+    .unwrap()
+}
+
+/// Logs in through the form; returns the session cookie pair.
+async fn login(app: &Router, name: &str, secret: &str) -> Result<String, Res> {
+    let form = call(app, "GET", "/login", &[], "").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let pre = cookie_pair(&form.cookie("ward_pre").unwrap());
+    let code = totp::code(secret, auth::now() as u64).unwrap();
+    let body = format!("name={name}&password={}&code={code}&csrf={}", enc(PASSWORD), form.csrf());
+    let res = call(app, "POST", "/login", &[("cookie", &pre)], &body).await;
+    match res.cookie("ward_session") {
+        Some(c) if res.status == StatusCode::SEE_OTHER => Ok(cookie_pair(&c)),
+        _ => Err(res),
+    }
+}
+
+#[tokio::test]
+async fn first_start_only_offers_setup() {
+    let st = state();
+    let app = web::app(st.clone());
+    for page in ["/", "/devices", "/device?key=x", "/login", "/audit", "/users", "/tokens", "/report.html"] {
+        let r = call(&app, "GET", page, &[], "").await;
+        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/setup"), "{page}");
+    }
+    assert_eq!(call(&app, "GET", "/api/v1/devices", &[], "").await.status, StatusCode::UNAUTHORIZED);
+    let form = call(&app, "GET", "/setup", &[], "").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("Create the administrator"));
+    let pre = cookie_pair(&form.cookie("ward_pre").unwrap());
+    let body = format!("name=root&password={0}&password2={0}&csrf={1}", enc(PASSWORD), form.csrf());
+    // Without the pre-login cookie the token proves nothing.
+    assert_eq!(call(&app, "POST", "/setup", &[], &body).await.status, StatusCode::FORBIDDEN);
+    let done = call(&app, "POST", "/setup", &[("cookie", &pre)], &body).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.body.contains("otpauth://totp/Ward:root?secret="), "{}", done.body);
+    // A second administrator cannot be created this way.
+    let again = call(&app, "POST", "/setup", &[("cookie", &pre)], &body.replace("root", "mallory")).await;
+    assert_eq!((again.status, again.location()), (StatusCode::SEE_OTHER, "/login"));
+    let users = st.db(|s| Ok(s.users()?)).await.unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!((users[0].name.as_str(), users[0].role.as_str()), ("root", "admin"));
+    assert!(users[0].password_hash.starts_with("$argon2id$"));
+    assert_eq!(call(&app, "GET", "/", &[], "").await.location(), "/login");
+}
+
+#[tokio::test]
+async fn every_openapi_route_refuses_unauthenticated_and_underprivileged() {
+    let st = state();
+    let app = web::app(st.clone());
+    account(&st, "ada", Role::Admin).await;
+    account(&st, "ana", Role::Analyst).await;
+    account(&st, "vic", Role::Viewer).await;
+    let tokens = [(Role::Viewer, token_for(&st, "vic").await), (Role::Analyst, token_for(&st, "ana").await), (Role::Admin, token_for(&st, "ada").await)];
+    let doc = call(&app, "GET", "/api/v1/openapi.json", &[], "").await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_str(&doc.body).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), web::api::ROUTES.len());
+    let mut checked = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let required = Role::parse(op["x-ward-role"].as_str().unwrap()).unwrap();
+            let uri = path.replace("{key}", &enc("00:11:22:33:44:55"));
+            let m = method.to_uppercase();
+            let r = call(&app, &m, &uri, &[], "").await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{m} {uri} without token");
+            assert!(r.headers.contains_key(header::WWW_AUTHENTICATE));
+            let r = call(&app, &m, &uri, &[("authorization", "Bearer ward_not-a-token")], "").await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{m} {uri} bad token");
+            // A session cookie is not an API credential.
+            let r = call(&app, &m, &uri, &[("cookie", "ward_session=abc")], "").await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{m} {uri} cookie");
+            for (role, token) in &tokens {
+                let r = call(&app, &m, &uri, &[("authorization", &format!("Bearer {token}"))], "").await;
+                if *role < required {
+                    assert_eq!(r.status, StatusCode::FORBIDDEN, "{m} {uri} as {role:?}");
+                } else {
+                    assert_eq!(r.status, StatusCode::OK, "{m} {uri} as {role:?}: {}", r.body);
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, web::api::ROUTES.len());
+}
+
+#[tokio::test]
+async fn login_with_password_and_totp_csrf_and_sessions() {
+    let st = state();
+    let app = web::app(st.clone());
+    let secret = account(&st, "ada", Role::Admin).await;
+    let form = call(&app, "GET", "/login", &[], "").await;
+    let pre = cookie_pair(&form.cookie("ward_pre").unwrap());
+    let code = totp::code(&secret, auth::now() as u64).unwrap();
+    // Wrong pre-login token: refused before any credential check.
+    let body = format!("name=ada&password={}&code={code}&csrf=forged", enc(PASSWORD));
+    assert_eq!(call(&app, "POST", "/login", &[("cookie", &pre)], &body).await.status, StatusCode::FORBIDDEN);
+    // Password without the right code fails.
+    let body = format!("name=ada&password={}&code=000000&csrf={}", enc(PASSWORD), form.csrf());
+    let bad = call(&app, "POST", "/login", &[("cookie", &pre)], &body).await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    assert!(bad.cookie("ward_session").is_none());
+    // Password and code succeed; the cookie is Secure, HttpOnly, SameSite=Strict.
+    let body = format!("name=ada&password={}&code={code}&csrf={}", enc(PASSWORD), form.csrf());
+    let ok = call(&app, "POST", "/login", &[("cookie", &pre)], &body).await;
+    assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/"));
+    let set = ok.cookie("ward_session").unwrap();
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(attr), "{set}");
+    }
+    let sid = cookie_pair(&set);
+    assert_eq!(sid.len(), "ward_session=".len() + 64);
+    // The same code cannot be replayed.
+    let replay = call(&app, "POST", "/login", &[("cookie", &pre)], &body).await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    // The session works; the page carries the security headers.
+    let home = call(&app, "GET", "/", &[("cookie", &sid)], "").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("ada (admin)"));
+    let csp = home.headers.get("content-security-policy").unwrap().to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"));
+    assert!(home.headers.contains_key("strict-transport-security"));
+    let csrf = home.csrf();
+    // State-changing forms need the session's CSRF token.
+    assert_eq!(call(&app, "POST", "/tokens", &[("cookie", &sid)], "label=x").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(call(&app, "POST", "/tokens", &[("cookie", &sid)], "label=x&csrf=nope").await.status, StatusCode::FORBIDDEN);
+    let made = call(&app, "POST", "/tokens", &[("cookie", &sid)], &format!("label=siem&csrf={csrf}")).await;
+    assert_eq!(made.status, StatusCode::OK);
+    let i = made.body.find("id=\"new-token\">").unwrap() + 15;
+    let token = made.body[i..].split('<').next().unwrap().to_string();
+    assert!(token.starts_with("ward_"));
+    let api = call(&app, "GET", "/api/v1/audit", &[("authorization", &format!("Bearer {token}"))], "").await;
+    assert_eq!(api.status, StatusCode::OK);
+    let actions: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&api.body).unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    for a in ["login_failed", "login_ok", "token_created"] {
+        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+    }
+    // Tokens are stored hashed.
+    let stored = st.db(|s| Ok(s.api_tokens()?)).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    // Admin pages; users created from the UI get a TOTP URI.
+    let users = call(&app, "POST", "/users", &[("cookie", &sid)], &format!("name=vic&role=viewer&password={}&csrf={csrf}", enc(PASSWORD))).await;
+    assert!(users.body.contains("otpauth://totp/Ward:vic"), "{}", users.body);
+    assert_eq!(call(&app, "GET", "/audit", &[("cookie", &sid)], "").await.status, StatusCode::OK);
+    // Account changes need CSRF and are audited; a disabled account's sessions end.
+    let vic_secret = st.db(|s| Ok(s.user_by_name("vic")?.unwrap().totp_secret)).await.unwrap();
+    let vic_sid = login(&app, "vic", &vic_secret).await.map_err(|r| r.body).unwrap();
+    assert_eq!(call(&app, "POST", "/users/update", &[("cookie", &sid)], "name=vic&action=disable").await.status, StatusCode::FORBIDDEN);
+    let r = call(&app, "POST", "/users/update", &[("cookie", &sid)], &format!("name=vic&action=disable&csrf={csrf}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(call(&app, "GET", "/", &[("cookie", &vic_sid)], "").await.location(), "/login");
+    let r = call(&app, "POST", "/users/update", &[("cookie", &sid)], &format!("name=ada&action=role&role=viewer&csrf={csrf}")).await;
+    assert!(r.body.contains("cannot change your own account"));
+    // Token revocation.
+    let revoke = call(&app, "POST", "/tokens/revoke", &[("cookie", &sid)], &format!("id={}&csrf={csrf}", stored[0].id)).await;
+    assert_eq!(revoke.status, StatusCode::OK);
+    assert_eq!(call(&app, "GET", "/api/v1/audit", &[("authorization", &format!("Bearer {token}"))], "").await.status, StatusCode::UNAUTHORIZED);
+    let log = st.db(|s| Ok(s.audit_log(100)?)).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "user_changed" && e.detail == "vic disabled"));
+    assert!(log.iter().any(|e| e.action == "token_revoked"));
+    // Logout needs CSRF, then ends the session.
+    assert_eq!(call(&app, "POST", "/logout", &[("cookie", &sid)], "csrf=bad").await.status, StatusCode::FORBIDDEN);
+    let out = call(&app, "POST", "/logout", &[("cookie", &sid)], &format!("csrf={csrf}")).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(call(&app, "GET", "/", &[("cookie", &sid)], "").await.location(), "/login");
+}
+
+#[tokio::test]
+async fn viewer_cannot_reach_admin_or_export_pages() {
+    let st = state();
+    let app = web::app(st.clone());
+    let secret = account(&st, "vic", Role::Viewer).await;
+    let sid = login(&app, "vic", &secret).await.map_err(|r| r.body).unwrap();
+    for page in ["/audit", "/users", "/report.html"] {
+        assert_eq!(call(&app, "GET", page, &[("cookie", &sid)], "").await.status, StatusCode::FORBIDDEN, "{page}");
+    }
+    let home = call(&app, "GET", "/", &[("cookie", &sid)], "").await;
+    let body = format!("name=x&role=admin&password={}&csrf={}", enc(PASSWORD), home.csrf());
+    assert_eq!(call(&app, "POST", "/users", &[("cookie", &sid)], &body).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(call(&app, "GET", "/devices", &[("cookie", &sid)], "").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled() {
+    let st = state();
+    let app = web::app(st.clone());
+    let secret = account(&st, "ada", Role::Admin).await;
+    for _ in 0..auth::USER_FAILURES {
+        let form = call(&app, "GET", "/login", &[], "").await;
+        let pre = cookie_pair(&form.cookie("ward_pre").unwrap());
+        let body = format!("name=ada&password=wrong-password-xx&code=123456&csrf={}", form.csrf());
+        assert_eq!(call(&app, "POST", "/login", &[("cookie", &pre)], &body).await.status, StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right password and code wait (1 s, then 2, 4 ...).
+    let r = login(&app, "ada", &secret).await.unwrap_err();
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.body.contains("Too many failed attempts"));
+    let log = st.db(|s| Ok(s.audit_log(100)?)).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "login_failed").count(), auth::USER_FAILURES as usize);
+    assert!(log.iter().any(|e| e.action == "login_throttled"));
+}
+
+#[tokio::test]
+async fn hostile_names_render_as_text() {
+    let st = state();
+    let app = web::app(st.clone());
+    let secret = account(&st, "ada", Role::Admin).await;
+    let sid = login(&app, "ada", &secret).await.map_err(|r| r.body).unwrap();
+    let pages = [
+        "/".to_string(),
+        "/devices".to_string(),
+        format!("/devices?q={}", enc("<script>")),
+        format!("/device?key={}", enc("00:11:22:33:44:55")),
+    ];
+    for p in &pages {
+        let r = call(&app, "GET", p, &[("cookie", &sid)], "").await;
+        assert_eq!(r.status, StatusCode::OK, "{p}");
+        assert!(!r.body.contains("<script"), "{p}: raw script tag");
+        assert!(!r.body.contains("<img src=x"), "{p}: raw img tag");
+        // The overview lists only devices with findings; the others show every device.
+        assert!(p == "/" || shown(&r.body).contains(HOSTILE), "{p}: escaped name missing");
+    }
+    let detail = call(&app, "GET", &pages[3], &[("cookie", &sid)], "").await;
+    assert!(shown(&detail.body).contains(SQLI));
+    let token = token_for(&st, "ada").await;
+    let auth = format!("Bearer {token}");
+    let list = call(&app, "GET", "/api/v1/devices?q=script", &[("authorization", &auth)], "").await;
+    let v: serde_json::Value = serde_json::from_str(&list.body).unwrap();
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["devices"][0]["names"][0], HOSTILE);
+    assert!(list.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("application/json"));
+    let one = call(&app, "GET", &format!("/api/v1/devices/{}", enc("00:11:22:33:44:55")), &[("authorization", &auth)], "").await;
+    let v: serde_json::Value = serde_json::from_str(&one.body).unwrap();
+    assert_eq!(v["summary"]["model"], SQLI);
+    // Filters, sort and paging.
+    let p = call(&app, "GET", "/api/v1/devices?sort=name&per_page=1&page=2", &[("authorization", &auth)], "").await;
+    let v: serde_json::Value = serde_json::from_str(&p.body).unwrap();
+    assert_eq!((v["total"].as_u64(), v["page"].as_u64(), v["devices"].as_array().unwrap().len()), (Some(2), Some(2), 1));
+    let p = call(&app, "GET", "/api/v1/devices?category=Printer", &[("authorization", &auth)], "").await;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&p.body).unwrap()["total"], 0);
+    let rep = call(&app, "GET", "/report.html", &[("cookie", &sid)], "").await;
+    assert_eq!(rep.status, StatusCode::OK);
+    assert!(!rep.body.contains("<script>alert"));
+}
+
+#[tokio::test]
+async fn failures_from_one_address_are_throttled_across_names() {
+    let st = state();
+    let app = web::app(st.clone());
+    let secret = account(&st, "ada", Role::Admin).await;
+    // Guessing many names from one address: each name stays under its own
+    // limit, the address does not.
+    for i in 0..auth::IP_FAILURES {
+        let form = call(&app, "GET", "/login", &[], "").await;
+        let pre = cookie_pair(&form.cookie("ward_pre").unwrap());
+        let body = format!("name=guess{i}&password=wrong-password-xx&code=123456&csrf={}", form.csrf());
+        assert_eq!(call(&app, "POST", "/login", &[("cookie", &pre)], &body).await.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = login(&app, "ada", &secret).await.unwrap_err();
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn expired_and_unknown_sessions_are_refused() {
+    let st = state();
+    let app = web::app(st.clone());
+    account(&st, "ada", Role::Admin).await;
+    st.db(|s| {
+        let u = s.user_by_name("ada")?.unwrap();
+        let t = auth::now();
+        s.create_session(&auth::sha256_hex("old"), u.id, "c", t - 100, t - 1)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    for c in ["ward_session=old", "ward_session=unknown", "ward_session="] {
+        let r = call(&app, "GET", "/devices", &[("cookie", c)], "").await;
+        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/login"), "{c}");
+    }
+}
