@@ -177,7 +177,7 @@ fn product_from(c: &Ctx, p: &FullProductName) -> Product {
 
 /// Parses one CSAF 2.0 document. Errors name the JSON path.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Advisory, String> {
-    let doc: Doc = crate::de(bytes)?;
+    let doc: Doc = crate::bounded::from_json(bytes)?;
     if !doc.document.csaf_version.0.starts_with("2.") {
         return Err(format!("document.csaf_version: unsupported CSAF version {:?}", doc.document.csaf_version.0));
     }

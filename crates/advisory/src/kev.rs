@@ -29,7 +29,7 @@ struct Entry {
 
 /// Parses a KEV catalog.
 pub(crate) fn parse(bytes: &[u8]) -> Result<KevCatalog, String> {
-    let c: Catalog = crate::de(bytes)?;
+    let c: Catalog = crate::bounded::from_json(bytes)?;
     let mut entries = Vec::with_capacity(c.vulnerabilities.0.len());
     for (i, e) in c.vulnerabilities.0.into_iter().enumerate() {
         let cve = e.cve_id.0.trim().to_string();

@@ -202,13 +202,13 @@ pub(crate) fn record_to_advisory(r: Record, at: &str) -> Result<Advisory, String
 
 /// Parses a single record.
 pub(crate) fn parse_record(bytes: &[u8]) -> Result<Vec<Advisory>, String> {
-    let r: Record = crate::de(bytes)?;
+    let r: Record = crate::bounded::from_json(bytes)?;
     Ok(vec![record_to_advisory(r, "")?])
 }
 
 /// Parses an API 2.0 response.
 pub(crate) fn parse_response(bytes: &[u8]) -> Result<Vec<Advisory>, String> {
-    let r: Response = crate::de(bytes)?;
+    let r: Response = crate::bounded::from_json(bytes)?;
     r.vulnerabilities.0.into_iter().enumerate().map(|(i, it)| record_to_advisory(it.cve, &format!("vulnerabilities[{i}].cve."))).collect()
 }
 

@@ -266,22 +266,6 @@ pub fn assess(name: &str, bytes: &[u8], db: Option<&AdvisoryDb>) -> Result<Repor
     Ok(evaluate(name, &parse_document(name, bytes)?, db))
 }
 
-/// Deserialises with the JSON path of any problem in the message.
-pub(crate) fn de<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
-    let mut d = serde_json::Deserializer::from_slice(bytes);
-    let v = serde_path_to_error::deserialize(&mut d).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." || path.is_empty() {
-            inner.to_string()
-        } else {
-            format!("{path}: {inner}")
-        }
-    })?;
-    d.end().map_err(|e| e.to_string())?;
-    Ok(v)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -253,7 +253,7 @@ fn tool_label(t: CdxTool) -> Option<String> {
 }
 
 fn parse_cyclonedx(bytes: &[u8]) -> Result<Sbom, String> {
-    let bom: CdxBom = crate::de(bytes)?;
+    let bom: CdxBom = advisory::bounded::from_json(bytes)?;
     if !bom.bom_format.0.eq_ignore_ascii_case("CycloneDX") {
         return Err(format!("bomFormat: {:?} is not \"CycloneDX\"", bom.bom_format.0));
     }
@@ -371,7 +371,7 @@ fn spdx_party(s: &str) -> String {
 }
 
 fn parse_spdx(bytes: &[u8]) -> Result<Sbom, String> {
-    let doc: SpdxDoc = crate::de(bytes)?;
+    let doc: SpdxDoc = advisory::bounded::from_json(bytes)?;
     let version = doc.spdx_version.0;
     if !version.starts_with("SPDX-2.") {
         return Err(format!("spdxVersion: {version:?} is not SPDX 2.x"));
