@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", axum::routing::post(logout))
         .route("/", get(overview))
         .route("/devices", get(devices))
+        .route("/advisories", get(advisories))
         .route("/device", get(device))
         .route("/report.html", get(report_html))
         .route("/audit", get(audit))
@@ -334,6 +335,57 @@ async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
         .collect();
     let cats_h = (24 * cats.len() as u32).max(24);
     render(&OverviewPage { nav: Some(Nav::of(&user)), title: "Overview", o, cats, cats_h, dist, sev, top, newest })
+}
+
+// ---------------------------------------------------------------- advisories
+
+/// One affected fleet, ready to show.
+struct FleetRow {
+    cve: String,
+    advisory: String,
+    cvss: String,
+    kev: bool,
+    product: String,
+    count: usize,
+    devices: Vec<String>,
+    fix: String,
+}
+
+#[derive(Template)]
+#[template(path = "advisories.html")]
+struct AdvisoriesPage {
+    nav: Option<Nav>,
+    title: &'static str,
+    fleets: Vec<FleetRow>,
+    devices_affected: usize,
+}
+
+/// Affected fleets: every device of one vendor/model/firmware hit by one
+/// advisory CVE (same grouping as the report).
+async fn advisories(State(st): State<AppState>, user: PageUser) -> Response {
+    let rows = match st.scored().await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let input = report::Input { title: String::new(), scope: String::new(), devices: rows };
+    let fleets: Vec<FleetRow> = report::fleets(&input)
+        .into_iter()
+        .map(|f| FleetRow {
+            cvss: f.cvss.map(|c| format!("{c:.1}")).unwrap_or_else(|| "-".into()),
+            kev: f.known_exploited,
+            product: [f.vendor.as_str(), f.model.as_str(), f.firmware.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" / "),
+            count: f.devices.len(),
+            fix: f.remediation.unwrap_or_else(|| "-".into()).chars().take(300).collect(),
+            cve: f.cve,
+            advisory: f.advisory,
+            devices: f.devices,
+        })
+        .collect();
+    let mut affected: Vec<&String> = fleets.iter().flat_map(|f| &f.devices).collect();
+    affected.sort();
+    affected.dedup();
+    let devices_affected = affected.len();
+    render(&AdvisoriesPage { nav: Some(Nav::of(&user)), title: "Advisories", fleets, devices_affected })
 }
 
 // ---------------------------------------------------------------- devices

@@ -140,7 +140,7 @@ async fn login(app: &Router, name: &str, secret: &str) -> Result<String, Res> {
 async fn first_start_only_offers_setup() {
     let st = state();
     let app = web::app(st.clone());
-    for page in ["/", "/devices", "/device?key=x", "/login", "/audit", "/users", "/tokens", "/report.html"] {
+    for page in ["/", "/devices", "/advisories", "/device?key=x", "/login", "/audit", "/users", "/tokens", "/report.html"] {
         let r = call(&app, "GET", page, &[], "").await;
         assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/setup"), "{page}");
     }
@@ -331,6 +331,7 @@ async fn hostile_names_render_as_text() {
     let pages = [
         "/".to_string(),
         "/devices".to_string(),
+        "/advisories".to_string(),
         format!("/devices?q={}", enc("<script>")),
         format!("/device?key={}", enc("00:11:22:33:44:55")),
     ];
@@ -340,9 +341,9 @@ async fn hostile_names_render_as_text() {
         assert!(!r.body.contains("<script"), "{p}: raw script tag");
         assert!(!r.body.contains("<img src=x"), "{p}: raw img tag");
         // The overview lists only devices with findings; the others show every device.
-        assert!(p == "/" || shown(&r.body).contains(HOSTILE), "{p}: escaped name missing");
+        assert!(p == "/" || p == "/advisories" || shown(&r.body).contains(HOSTILE), "{p}: escaped name missing");
     }
-    let detail = call(&app, "GET", &pages[3], &[("cookie", &sid)], "").await;
+    let detail = call(&app, "GET", &pages[4], &[("cookie", &sid)], "").await;
     assert!(shown(&detail.body).contains(SQLI));
     let token = token_for(&st, "ada").await;
     let auth = format!("Bearer {token}");
