@@ -2,7 +2,7 @@
 //! analyzer, and buffering unconsumed bytes within a hard cap.
 
 use analyzer_api::{Analyzer, Out, Probe, Progress};
-use flow::{CloseReason, FlowCounters};
+use flow::{CloseReason, FlowCounters, FlowUpdate};
 use model::records::ConnRecord;
 use model::{Direction, Event, FlowInfo, Timestamp};
 
@@ -62,6 +62,15 @@ fn idx(dir: Direction) -> usize {
 
 impl Dispatcher {
     /// Handles in-order bytes of a flow.
+    /// Routes one flow-table update (data, gap or close) to its handler.
+    pub fn update(&mut self, info: &FlowInfo, st: &mut FlowState, upd: FlowUpdate<'_>, ts: Timestamp, events: &mut Vec<Event>) {
+        match upd {
+            FlowUpdate::Data { dir, bytes } => self.data(info, st, dir, bytes, ts, events),
+            FlowUpdate::Gap { dir, len } => self.gap(info, st, dir, len, ts, events),
+            FlowUpdate::Closed { reason, counters } => self.closed(info, st, reason, counters, events),
+        }
+    }
+
     pub fn data(&mut self, info: &FlowInfo, st: &mut FlowState, dir: Direction, bytes: &[u8], ts: Timestamp, events: &mut Vec<Event>) {
         if matches!(st.phase, Phase::Passive) {
             return;

@@ -4,7 +4,7 @@ use crate::dispatch::{Dispatcher, FlowState};
 use crate::Error;
 use analyzer_api::Out;
 use capture::{Frame, Source};
-use flow::{FlowConfig, FlowTable, FlowUpdate, PacketView, TcpFlags};
+use flow::{FlowConfig, FlowTable, PacketView, TcpFlags};
 use identify::{Observer, ObserverLimits};
 use model::{Event, Record, Timestamp, Transport};
 use std::collections::BTreeMap;
@@ -236,11 +236,7 @@ impl Engine {
                     payload,
                 };
                 let (d, events) = (&mut self.dispatcher, &mut self.events);
-                self.table.push(&view, &mut |info, st, upd| match upd {
-                    FlowUpdate::Data { dir, bytes } => d.data(info, st, dir, bytes, ts, events),
-                    FlowUpdate::Gap { dir, len } => d.gap(info, st, dir, len, ts, events),
-                    FlowUpdate::Closed { reason, counters } => d.closed(info, st, reason, counters, events),
-                });
+                self.table.push(&view, &mut |info, st, upd| d.update(info, st, upd, ts, events));
             }
             Net::Link(lf) => {
                 if primary {
@@ -269,11 +265,7 @@ impl Engine {
         // never piles up thousands of records before they are consumed.
         loop {
             let (d, events) = (&mut self.dispatcher, &mut self.events);
-            let more = self.table.expire_some(64, &mut |info, st, upd| match upd {
-                FlowUpdate::Data { dir, bytes } => d.data(info, st, dir, bytes, Timestamp(0), events),
-                FlowUpdate::Gap { dir, len } => d.gap(info, st, dir, len, Timestamp(0), events),
-                FlowUpdate::Closed { reason, counters } => d.closed(info, st, reason, counters, events),
-            });
+            let more = self.table.expire_some(64, &mut |info, st, upd| d.update(info, st, upd, Timestamp(0), events));
             if !more {
                 break;
             }
@@ -321,11 +313,7 @@ impl Engine {
     pub fn finish(mut self) -> (Observer, Report) {
         loop {
             let (d, events) = (&mut self.dispatcher, &mut self.events);
-            let more = self.table.flush_some(64, &mut |info, st, upd| match upd {
-                FlowUpdate::Data { dir, bytes } => d.data(info, st, dir, bytes, Timestamp(0), events),
-                FlowUpdate::Gap { dir, len } => d.gap(info, st, dir, len, Timestamp(0), events),
-                FlowUpdate::Closed { reason, counters } => d.closed(info, st, reason, counters, events),
-            });
+            let more = self.table.flush_some(64, &mut |info, st, upd| d.update(info, st, upd, Timestamp(0), events));
             self.drain();
             if !more {
                 break;

@@ -79,7 +79,7 @@ thread_local! {
 }
 
 /// Lowercase (or uppercase) hex of `bytes`, without per-byte formatting.
-fn hex(bytes: &[u8], upper: bool) -> String {
+pub(crate) fn hex(bytes: &[u8], upper: bool) -> String {
     let digits: &[u8; 16] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {

@@ -330,10 +330,7 @@ impl<D: Digest> Write for HashWriter<D> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    crate::cert::hex(bytes, false)
 }
 
 /// Writes `items` joined by `sep`.
