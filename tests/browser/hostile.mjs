@@ -2,8 +2,10 @@
 // crates/ward/tests/serve.rs, which passes everything through the
 // environment): sign in with password + TOTP, open the device whose DHCP
 // host name is `<script>alert(1)</script>`, and check that no dialog fires,
-// no script element exists and the name is visible as text. Screenshots go
-// to $WARD_ARTIFACTS.
+// no script element exists and the name is visible as text. Then the tour a
+// hospital engineer takes: overview → device list → the riskiest device
+// (its risk reasons and remediations) → network map → advisories, clicking
+// the navigation. Screenshots of every step go to $WARD_ARTIFACTS.
 import { chromium } from 'playwright-core';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -22,6 +24,7 @@ const secret = env('WARD_TOTP_SECRET');
 const deviceKey = env('WARD_DEVICE_KEY');
 const hostile = env('WARD_HOSTILE_NAME');
 const artifacts = env('WARD_ARTIFACTS');
+const riskyKey = env('WARD_RISKY_KEY');
 mkdirSync(artifacts, { recursive: true });
 
 // RFC 6238 TOTP (SHA-1, 6 digits, 30 s).
@@ -82,6 +85,37 @@ try {
   // Give any injected handler a moment to fire before checking.
   await page.waitForTimeout(300);
   check(dialogs.length === 0, `no alert dialog fired (${JSON.stringify(dialogs)})`);
+
+  // The tour, through the navigation.
+  await Promise.all([page.waitForURL(`${base}/`), page.click('header nav a[href="/"]')]);
+  check(await page.locator('.cards .card').count() >= 5, 'overview shows the summary cards');
+  check(await page.locator('svg[aria-label="Risk distribution"] rect').count() === 6, 'overview shows the risk distribution chart');
+  await page.screenshot({ path: join(artifacts, 'tour-1-overview.png'), fullPage: true });
+  await Promise.all([page.waitForURL(/\/devices/), page.click('header nav a[href="/devices"]')]);
+  check(await page.locator('table tbody tr').count() > 5, 'device list shows devices');
+  await page.screenshot({ path: join(artifacts, 'tour-2-devices.png'), fullPage: true });
+  // The first row is the riskiest device (the list is sorted by risk).
+  const first = page.locator('table tbody tr a.device-link').first();
+  const href = await first.getAttribute('href');
+  check(href === `/device?key=${encodeURIComponent(riskyKey)}`, `first row is the riskiest device (${href})`);
+  await Promise.all([page.waitForURL(/\/device\?key=/), first.click()]);
+  const reasons = await page.locator('#findings li').count();
+  check(reasons > 0, `device page lists its risk reasons (${reasons})`);
+  check(await page.locator('#findings .fix').first().isVisible(), 'each risk reason says how to fix it');
+  check(await page.getByRole('heading', { name: 'Risk reasons' }).isVisible(), 'risk reasons heading visible');
+  await page.screenshot({ path: join(artifacts, 'tour-3-device.png'), fullPage: true });
+  await Promise.all([page.waitForURL(`${base}/map`), page.click('header nav a[href="/map"]')]);
+  const nodes = await page.locator('svg.netmap circle').count();
+  check(nodes > 3, `network map draws hosts (${nodes})`);
+  check(await page.locator('svg.netmap line').count() > 0, 'network map draws links');
+  check((await page.locator('script').count()) === 0, 'no script element in the map page');
+  await page.screenshot({ path: join(artifacts, 'tour-4-map.png'), fullPage: true });
+  await Promise.all([page.waitForURL(`${base}/advisories`), page.click('header nav a[href="/advisories"]')]);
+  check(await page.getByRole('heading', { name: 'Advisories and affected fleets' }).isVisible(), 'advisories page shown');
+  await page.screenshot({ path: join(artifacts, 'tour-5-advisories.png'), fullPage: true });
+  await page.goto(`${base}/account`);
+  await page.screenshot({ path: join(artifacts, 'tour-6-account.png'), fullPage: true });
+  check(dialogs.length === 0, 'still no dialog after the tour');
 } finally {
   await context.close();
 }

@@ -7,10 +7,11 @@
 //!   conversations with consistent sequence numbers.
 //! - [`payload`]: application payload encoders (DHCP, DNS/mDNS, HL7/MLLP,
 //!   DICOM UL, LLDP, SNMP, TLS, SMB).
-//! - [`hospital`] and [`flows`]: the scenarios behind the `ward-samplegen`
+//! - [`hospital`], [`flows`] and [`fleet`]: the scenarios behind the `ward-samplegen`
 //!   binary and `samples/hospital-room.pcap`.
 
 pub mod conv;
+pub mod fleet;
 pub mod flows;
 pub mod hospital;
 pub mod packet;

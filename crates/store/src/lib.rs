@@ -9,6 +9,8 @@
 //! whole (facts, run, anomalies, rebuilt devices) or not at all, so a failed or
 //! interrupted run never loses or half-updates what was stored before.
 
+mod accounts;
+mod dashboard;
 mod feeds;
 pub use feeds::{DeclaredCounts, DeclaredDevice, FeedTotals, ImportCounts, ImportReport, SyncState};
 mod users;
@@ -48,7 +50,7 @@ pub enum Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE runs(
@@ -88,7 +90,7 @@ CREATE TABLE anomalies(
     name TEXT PRIMARY KEY,
     count INTEGER NOT NULL
 );
-"#, feeds::MIGRATION, feeds::SYNC_MIGRATION, users::MIGRATION];
+"#, feeds::MIGRATION, feeds::SYNC_MIGRATION, users::MIGRATION, accounts::MIGRATION];
 
 /// Summary of one analysis run.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -308,8 +310,18 @@ impl Serialize for DeviceDoc<'_> {
 }
 
 fn load_facts(conn: &Connection) -> Result<Vec<Fact>, Error> {
-    let mut st = conn.prepare("SELECT mac, ip, kind, value, source, first_seen, last_seen, count, evidence FROM facts ORDER BY mac, ip, kind, value")?;
-    let rows = st.query_map([], |r| {
+    load_facts_where(conn, None)
+}
+
+/// Stored facts, all or of one kind.
+fn load_facts_where(conn: &Connection, kind: Option<&str>) -> Result<Vec<Fact>, Error> {
+    let sql = "SELECT mac, ip, kind, value, source, first_seen, last_seen, count, evidence FROM facts";
+    let mut st = match kind {
+        Some(_) => conn.prepare(&format!("{sql} WHERE kind = ?1 ORDER BY mac, ip, kind, value"))?,
+        None => conn.prepare(&format!("{sql} ORDER BY mac, ip, kind, value"))?,
+    };
+    let args: Vec<&str> = kind.into_iter().collect();
+    let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,

@@ -225,12 +225,13 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// The enabled account owning a token hash (and marks the token used).
+    /// The enabled account owning an unexpired token hash (and marks the
+    /// token used, at most once a minute).
     pub fn user_by_token(&self, token_hash: &str, now: i64) -> Result<Option<User>, Error> {
-        let sql = format!("SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1 AND u.disabled = 0");
-        let user = self.conn.query_row(&sql, [token_hash], user_row).optional()?;
+        let sql = format!("SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1 AND u.disabled = 0 AND (t.expires IS NULL OR t.expires > ?2)");
+        let user = self.conn.query_row(&sql, params![token_hash, now], user_row).optional()?;
         if user.is_some() {
-            self.conn.execute("UPDATE api_tokens SET last_used = ?2 WHERE token_hash = ?1", params![token_hash, now])?;
+            self.conn.execute("UPDATE api_tokens SET last_used = ?2 WHERE token_hash = ?1 AND coalesce(last_used, 0) <= ?2 - 60", params![token_hash, now])?;
         }
         Ok(user)
     }

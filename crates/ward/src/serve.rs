@@ -26,6 +26,12 @@ pub struct ServeArgs {
     /// Directory for server state (the generated certificate and key).
     #[arg(long, default_value = "ward-state", value_name = "DIR")]
     state_dir: PathBuf,
+    /// Minutes without activity after which a dashboard session ends.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    session_idle_minutes: u32,
+    /// Hours after sign-in after which a dashboard session ends, used or not.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=168))]
+    session_hours: u32,
     /// Serve plain HTTP. For automated tests only; refused unless --listen is a loopback address.
     #[arg(long, conflicts_with_all = ["cert", "key"])]
     insecure_http: bool,
@@ -43,7 +49,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
     };
     let https = !matches!(transport, web::Transport::InsecureHttp);
     let scorer: web::Scorer = Arc::new(|s: &store::Store| crate::risk::scored_devices(s).map_err(|e| format!("{e:#}")));
-    let state = web::AppState::new(store, scorer, https, &args.db.display().to_string());
+    // A second connection scores the inventory, so a rebuild after
+    // `ward analyze` never holds up sign-ins and session checks.
+    let reader = store::Store::open(&args.db)?;
+    let sessions = web::SessionPolicy { idle_secs: i64::from(args.session_idle_minutes) * 60, absolute_secs: i64::from(args.session_hours) * 3600 };
+    let state = web::AppState::with_options(store, Some(reader), scorer, https, &args.db.display().to_string(), sessions);
     let config = web::Config { listen: args.listen, transport };
     web::serve_blocking(config, state, |b| {
         let mut out = std::io::stdout().lock();
@@ -56,5 +66,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         }
         let _ = out.flush();
     })
-    .context("server failed")
+    .context("server failed")?;
+    println!("ward: stopped");
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! `ward user`: web accounts from the command line (`add` prints the TOTP
-//! provisioning URI; `token` issues an API token; `list`).
+//! provisioning URI and recovery codes; `token` issues an API token,
+//! optionally expiring; `reset` sets a one-time password; `list`).
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
@@ -13,6 +14,14 @@ pub enum UserCommand {
     Add(AddArgs),
     /// Issue an API token for an account (printed once; only its hash is stored).
     Token(TokenArgs),
+    /// Reset an account's password to a printed one-time password that must be changed at the next sign-in (ends its sessions).
+    Reset {
+        /// User name.
+        name: String,
+        /// Database file.
+        #[arg(long, default_value = "ward.db")]
+        db: PathBuf,
+    },
     /// List accounts.
     List {
         /// Database file.
@@ -45,6 +54,9 @@ pub struct TokenArgs {
     /// Label shown in the token list.
     #[arg(long, default_value = "cli")]
     label: String,
+    /// Days until the token stops working (default: never).
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    expires: Option<u32>,
     /// Database file.
     #[arg(long, default_value = "ward.db")]
     db: PathBuf,
@@ -55,6 +67,15 @@ pub fn run(cmd: UserCommand) -> Result<()> {
     match cmd {
         UserCommand::Add(a) => add(a),
         UserCommand::Token(t) => token(t),
+        UserCommand::Reset { name, db } => {
+            let store = store::Store::open(&db)?;
+            let Some(user) = store.user_by_name(&name)? else { bail!("no user {name}") };
+            let otp = web::auth::one_time_password()?;
+            store.set_password(user.id, &web::auth::hash_password(&otp)?, true, None)?;
+            store.audit(web::auth::now(), "cli", "password_reset", &format!("{name} (must change it at the next sign-in)"), "local")?;
+            println!("one-time password for {name}: {otp}");
+            Ok(())
+        }
         UserCommand::List { db } => {
             let store = store::Store::open(&db)?;
             for u in store.users()? {
@@ -85,14 +106,19 @@ fn add(a: AddArgs) -> Result<()> {
     }
     println!("totp secret: {}", acc.totp_secret);
     println!("totp uri: {}", acc.provisioning_uri);
+    println!("recovery codes (each works once in place of a TOTP code):");
+    for c in &acc.recovery_codes {
+        println!("  {c}");
+    }
     Ok(())
 }
 
 fn token(t: TokenArgs) -> Result<()> {
     let store = store::Store::open(&t.db)?;
     let Some(user) = store.user_by_name(&t.name)? else { bail!("no user {}", t.name) };
-    let token = web::auth::issue_token(&store, user.id, &t.label)?;
-    store.audit(web::auth::now(), "cli", "token_created", &format!("{} label {}", t.name, t.label), "local")?;
+    let token = web::auth::issue_token_expiring(&store, user.id, &t.label, t.expires)?;
+    let expiry = t.expires.map(|d| format!(" (expires in {d} days)")).unwrap_or_default();
+    store.audit(web::auth::now(), "cli", "token_created", &format!("{} label {}{expiry}", t.name, t.label), "local")?;
     println!("{token}");
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! each operation's lowest role in `x-ward-role`.
 
 use crate::auth::{json_error, now, ApiUser, Role};
+use crate::map::{MapEdge, MapNode, NetworkMap};
 use crate::view::{self, DevicePage, DeviceQuery, DeviceSummary, Overview};
 use crate::{AppState, Error};
 use axum::extract::{Path, Query, State};
@@ -22,6 +23,7 @@ pub const ROUTES: &[(&str, Role)] = &[
     ("/api/v1/devices/{key}", Role::Viewer),
     ("/api/v1/risk", Role::Viewer),
     ("/api/v1/advisories", Role::Viewer),
+    ("/api/v1/map", Role::Viewer),
     ("/api/v1/report", Role::Analyst),
     ("/api/v1/audit", Role::Admin),
 ];
@@ -29,8 +31,8 @@ pub const ROUTES: &[(&str, Role)] = &[
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Ward API", description = "Passive security for connected medical devices. Authenticate with `Authorization: Bearer TOKEN` (tokens: dashboard › API tokens)."),
-    paths(devices, device, risk, advisories, report_export, audit),
-    components(schemas(DevicePage, DeviceSummary, DeviceDetail, Overview, view::Count, AuditRow, ErrorBody)),
+    paths(devices, device, risk, advisories, network_map, report_export, audit),
+    components(schemas(DevicePage, DeviceSummary, DeviceDetail, Peer, Overview, view::Count, AuditRow, ErrorBody, NetworkMap, MapNode, MapEdge)),
     modifiers(&Bearer)
 )]
 struct ApiDoc;
@@ -72,6 +74,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/devices/{key}", get(device))
         .route("/api/v1/risk", get(risk))
         .route("/api/v1/advisories", get(advisories))
+        .route("/api/v1/map", get(network_map))
         .route("/api/v1/report", get(report_export))
         .route("/api/v1/audit", get(audit))
 }
@@ -92,8 +95,8 @@ fn fail(e: Error) -> Response {
     (status = 200, body = DevicePage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn devices(State(st): State<AppState>, user: ApiUser, Query(q): Query<DeviceQuery>) -> Result<Json<DevicePage>, Response> {
     user.require(Role::Viewer)?;
-    let rows = st.scored().await.map_err(fail)?;
-    let (total, page, per_page, shown) = view::select(&rows, &q);
+    let snap = st.snapshot().await.map_err(fail)?;
+    let (total, page, per_page, shown) = snap.select(&q);
     Ok(Json(DevicePage { total, page, per_page, devices: shown.into_iter().map(DeviceSummary::of).collect() }))
 }
 
@@ -127,12 +130,32 @@ pub struct DeviceDetail {
     /// Matching advisories with reasons.
     #[schema(value_type = Vec<Object>)]
     pub advisories: Vec<serde_json::Value>,
+    /// Hosts it talked to, busiest first (at most 50).
+    pub peers: Vec<Peer>,
+    /// Distinct hosts it talked to in all.
+    pub peers_total: usize,
+}
+
+/// A host a device talked to.
+#[derive(Serialize, ToSchema)]
+pub struct Peer {
+    /// Device key, or `ip:ADDRESS` for a host outside the inventory.
+    pub id: String,
+    /// Name shown.
+    pub label: String,
+    /// Category (`remote host` outside the inventory).
+    pub category: String,
+    /// True for devices of the inventory.
+    pub device: bool,
+    /// Connections counted.
+    pub flows: u64,
 }
 
 /// Builds a device's detail (dashboard and API).
 pub async fn detail(st: &AppState, key: String) -> Result<Option<DeviceDetail>, Error> {
-    let rows = st.scored().await?;
-    let Some(row) = rows.iter().find(|d| d.assessment.key == key) else { return Ok(None) };
+    let snap = st.snapshot().await?;
+    let Some(row) = snap.get(&key) else { return Ok(None) };
+    let (peers, peers_total) = snap.graph.peers_of(&key, crate::map::PEERS_PER_DEVICE);
     let dev = st.db(move |s| Ok(s.device(&key)?)).await?;
     let iso = |t: model::Timestamp| (t.0 != 0).then(|| t.iso());
     Ok(Some(DeviceDetail {
@@ -148,6 +171,8 @@ pub async fn detail(st: &AppState, key: String) -> Result<Option<DeviceDetail>, 
         applications: dev.as_ref().map(|d| d.applications.clone()).unwrap_or_default(),
         assessment: row.assessment.clone(),
         advisories: row.advisories.iter().map(|m| serde_json::to_value(m).unwrap_or_default()).collect(),
+        peers: peers.into_iter().map(|(n, flows)| Peer { id: n.id, label: n.label, category: n.category, device: n.device, flows }).collect(),
+        peers_total,
     }))
 }
 
@@ -167,8 +192,8 @@ async fn device(State(st): State<AppState>, user: ApiUser, Path(key): Path<Strin
     (status = 200, body = Overview), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn risk(State(st): State<AppState>, user: ApiUser) -> Result<Json<Overview>, Response> {
     user.require(Role::Viewer)?;
-    let rows = st.scored().await.map_err(fail)?;
-    Ok(Json(view::overview(&rows)))
+    let snap = st.snapshot().await.map_err(fail)?;
+    Ok(Json(snap.overview.clone()))
 }
 
 fn input(rows: Vec<report::DeviceRow>, st: &AppState) -> report::Input {
@@ -180,9 +205,27 @@ fn input(rows: Vec<report::DeviceRow>, st: &AppState) -> report::Input {
     (status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn advisories(State(st): State<AppState>, user: ApiUser) -> Result<Json<serde_json::Value>, Response> {
     user.require(Role::Viewer)?;
-    let rows = st.scored().await.map_err(fail)?;
-    let input = input(rows, &st);
+    let snap = st.snapshot().await.map_err(fail)?;
+    // Only devices with matches can be in a fleet.
+    let input = input(snap.rows.iter().filter(|d| !d.advisories.is_empty()).cloned().collect(), &st);
     Ok(Json(serde_json::to_value(report::fleets(&input)).map_err(|e| fail(Error::Score(e.to_string())))?))
+}
+
+/// Network map query.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MapQuery {
+    /// Nodes returned, busiest first (1-500, default 60).
+    pub limit: Option<usize>,
+}
+
+/// Who talks to whom: the busiest devices and remote hosts, grouped by subnet, and the links between them.
+#[utoipa::path(get, path = "/api/v1/map", params(MapQuery), responses(
+    (status = 200, body = NetworkMap), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn network_map(State(st): State<AppState>, user: ApiUser, Query(q): Query<MapQuery>) -> Result<Json<NetworkMap>, Response> {
+    user.require(Role::Viewer)?;
+    let snap = st.snapshot().await.map_err(fail)?;
+    Ok(Json(snap.graph.view(q.limit.unwrap_or(crate::map::DEFAULT_NODES))))
 }
 
 /// The full risk report as JSON (an export: audited).
@@ -190,8 +233,8 @@ async fn advisories(State(st): State<AppState>, user: ApiUser) -> Result<Json<se
     (status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn report_export(State(st): State<AppState>, user: ApiUser) -> Result<Response, Response> {
     user.require(Role::Analyst)?;
-    let rows = st.scored().await.map_err(fail)?;
-    let json = report::json(&input(rows, &st)).map_err(|e| fail(Error::Score(e.to_string())))?;
+    let snap = st.snapshot().await.map_err(fail)?;
+    let json = report::json(&input(snap.rows.clone(), &st)).map_err(|e| fail(Error::Score(e.to_string())))?;
     let (name, ip) = (user.user.name.clone(), user.ip.clone());
     st.db(move |s| Ok(s.audit(now(), &name, "export", "report.json via API", &ip)?)).await.map_err(fail)?;
     Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())

@@ -123,11 +123,39 @@ pub struct NewAccount {
     pub totp_secret: String,
     /// `otpauth://` URI for authenticator apps.
     pub provisioning_uri: String,
+    /// One-time recovery codes for a lost authenticator (shown once).
+    pub recovery_codes: Vec<String>,
 }
 
-/// Creates an account (hashing the password, generating the TOTP secret).
-/// `first_only` creates it only when there is no account yet. `Ok(None)`
-/// when the name is taken (or, with `first_only`, an account exists).
+/// Recovery codes per account.
+pub const RECOVERY_CODES: usize = 10;
+
+/// A recovery code as typed: upper case, without dashes or spaces.
+pub fn normalize_recovery_code(code: &str) -> String {
+    code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+/// New recovery codes (80 random bits each, `XXXX-XXXX-XXXX-XXXX` in
+/// base32); stores their hashes, replacing the account's old codes, and
+/// returns them (shown once).
+pub fn new_recovery_codes(store: &store::Store, user_id: i64) -> Result<Vec<String>, Error> {
+    const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut codes = Vec::with_capacity(RECOVERY_CODES);
+    for _ in 0..RECOVERY_CODES {
+        let raw = random_bytes::<16>()?;
+        let chars: Vec<char> = raw.iter().map(|b| B32[(*b & 31) as usize] as char).collect();
+        let groups: Vec<String> = chars.chunks(4).map(|c| c.iter().collect()).collect();
+        codes.push(groups.join("-"));
+    }
+    let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(&normalize_recovery_code(c))).collect();
+    store.replace_recovery_codes(user_id, &hashes)?;
+    Ok(codes)
+}
+
+/// Creates an account (hashing the password, generating the TOTP secret and
+/// recovery codes). `first_only` creates it only when there is no account
+/// yet. `Ok(None)` when the name is taken (or, with `first_only`, an account
+/// exists).
 pub fn create_account(store: &store::Store, name: &str, role: Role, password: &str, first_only: bool) -> Result<Option<NewAccount>, Error> {
     check_new_account(name, password).map_err(Error::Invalid)?;
     let hash = hash_password(password)?;
@@ -137,14 +165,30 @@ pub fn create_account(store: &store::Store, name: &str, role: Role, password: &s
     } else {
         store.create_user(name, role.as_str(), &hash, &secret, now())?
     };
-    Ok(id.map(|id| NewAccount { id, provisioning_uri: crate::totp::provisioning_uri("Ward", name, &secret), totp_secret: secret }))
+    let Some(id) = id else { return Ok(None) };
+    let recovery_codes = new_recovery_codes(store, id)?;
+    Ok(Some(NewAccount { id, provisioning_uri: crate::totp::provisioning_uri("Ward", name, &secret), totp_secret: secret, recovery_codes }))
+}
+
+/// A random one-time password (an administrator's reset; 20 characters).
+pub fn one_time_password() -> Result<String, Error> {
+    Ok(random_token()?[..20].to_string())
 }
 
 /// Issues an API token for an account; returns the token (shown once; only
 /// its hash is stored).
 pub fn issue_token(store: &store::Store, user_id: i64, label: &str) -> Result<String, Error> {
+    issue_token_expiring(store, user_id, label, None)
+}
+
+/// Issues an API token that stops working after `days` days (`None`: never).
+pub fn issue_token_expiring(store: &store::Store, user_id: i64, label: &str, days: Option<u32>) -> Result<String, Error> {
     let token = format!("ward_{}", random_token()?);
-    store.create_api_token(user_id, label, &sha256_hex(&token), now())?;
+    let t = now();
+    let id = store.create_api_token(user_id, label, &sha256_hex(&token), t)?;
+    if let Some(d) = days {
+        store.set_api_token_expiry(id, Some(t + i64::from(d) * 86_400))?;
+    }
     Ok(token)
 }
 
@@ -167,8 +211,9 @@ pub fn delay(failures: u32, last: i64, threshold: u32, now: i64) -> i64 {
     (last + wait - now).max(0)
 }
 
-/// Password + TOTP login with throttling and audit. Returns the user on
-/// success.
+/// Password + TOTP login with throttling and audit. `code` is the 6-digit
+/// TOTP code, or one of the account's recovery codes (each works once).
+/// Returns the user on success.
 pub fn login(store: &store::Store, name: &str, password: &str, code: &str, ip: &str) -> Result<Result<store::User, LoginError>, Error> {
     let t = now();
     let user_key = format!("user:{}", name.to_lowercase());
@@ -185,10 +230,20 @@ pub fn login(store: &store::Store, name: &str, password: &str, code: &str, ip: &
         Some(u) if !u.disabled => {
             // Both factors are checked every time (no hint which one failed).
             let pw = verify_password(password, &u.password_hash);
-            let step = crate::totp::verify(&u.totp_secret, code, t as u64);
-            match (pw, step) {
-                (true, Some(step)) => store.accept_totp_step(u.id, step as i64)?,
-                _ => false,
+            let code = code.trim();
+            if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+                let step = crate::totp::verify(&u.totp_secret, code, t as u64);
+                match (pw, step) {
+                    (true, Some(step)) => store.accept_totp_step(u.id, step as i64)?,
+                    _ => false,
+                }
+            } else {
+                let spent = pw && store.use_recovery_code(u.id, &sha256_hex(&normalize_recovery_code(code)), t)?;
+                if spent {
+                    let left = store.recovery_codes_left(u.id)?;
+                    store.audit(t, &u.name, "recovery_code_used", &format!("{left} left"), ip)?;
+                }
+                spent
             }
         }
         _ => {
@@ -205,8 +260,11 @@ pub fn login(store: &store::Store, name: &str, password: &str, code: &str, ip: &
             Ok(Ok(u))
         }
         _ => {
-            store.record_login_failure(&user_key, t)?;
-            store.record_login_failure(&ip_key, t)?;
+            // The back-off counts from when the failure is answered (after
+            // the slow hash), not from when the attempt arrived.
+            let end = now();
+            store.record_login_failure(&user_key, end)?;
+            store.record_login_failure(&ip_key, end)?;
             store.audit(t, name, "login_failed", "", ip)?;
             Ok(Err(LoginError::Invalid))
         }
@@ -215,12 +273,17 @@ pub fn login(store: &store::Store, name: &str, password: &str, code: &str, ip: &
 
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
 
-/// Starts a session; returns (cookie value, CSRF token).
+/// Starts a session of the default lifetime; returns (cookie value, CSRF token).
 pub fn start_session(store: &store::Store, user_id: i64) -> Result<(String, String), Error> {
+    start_session_for(store, user_id, SESSION_SECS)
+}
+
+/// Starts a session ending `lifetime` seconds from now, used or not.
+pub fn start_session_for(store: &store::Store, user_id: i64, lifetime: i64) -> Result<(String, String), Error> {
     let id = random_token()?;
     let csrf = random_token()?;
     let t = now();
-    store.create_session(&sha256_hex(&id), user_id, &csrf, t, t + SESSION_SECS)?;
+    store.create_session(&sha256_hex(&id), user_id, &csrf, t, t + lifetime)?;
     Ok((id, csrf))
 }
 
@@ -298,6 +361,10 @@ impl FromRequestParts<AppState> for PageUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let ip = client_ip(parts);
         let sid = cookie_value(&parts.headers, SESSION_COOKIE);
+        let idle = state.sessions().idle_secs;
+        // An account whose password was reset may only change it (or sign out).
+        let may_skip_change = matches!(parts.uri.path(), "/account" | "/account/password" | "/logout");
+        let from = ip.clone();
         let found = state
             .db(move |s| {
                 if s.user_count()? == 0 {
@@ -305,7 +372,16 @@ impl FromRequestParts<AppState> for PageUser {
                 }
                 let Some(sid) = sid else { return Ok(Err("/login")) };
                 let h = sha256_hex(&sid);
-                Ok(s.session(&h, now())?.map(|row| (row, h)).ok_or("/login"))
+                let t = now();
+                let Some(row) = s.session(&h, t)? else { return Ok(Err("/login")) };
+                if !s.touch_session(&h, t, idle)? {
+                    s.audit(t, &row.user.name, "session_expired", "idle timeout", &from)?;
+                    return Ok(Err("/login"));
+                }
+                if !may_skip_change && s.must_change_password(row.user.id)? {
+                    return Ok(Err("/account"));
+                }
+                Ok(Ok((row, h)))
             })
             .await
             .map_err(IntoResponse::into_response)?;

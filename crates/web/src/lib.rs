@@ -24,7 +24,9 @@
 
 pub mod api;
 pub mod auth;
+pub mod map;
 mod pages;
+pub mod snapshot;
 pub mod tls;
 pub mod totp;
 mod view;
@@ -35,7 +37,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use snapshot::Snapshot;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use store::Store;
 
 pub use auth::Role;
@@ -89,6 +93,24 @@ impl IntoResponse for Error {
 /// `risk::scored_devices`).
 pub type Scorer = Arc<dyn Fn(&Store) -> Result<Vec<report::DeviceRow>, String> + Send + Sync>;
 
+/// Session lifetimes (`ward serve --session-idle-minutes / --session-hours`).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    /// A session unused this long ends (seconds).
+    pub idle_secs: i64,
+    /// A session ends this long after sign-in, used or not (seconds).
+    pub absolute_secs: i64,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy { idle_secs: 30 * 60, absolute_secs: auth::SESSION_SECS }
+    }
+}
+
+/// How often (at most) a request checks the store generation, ms.
+const CHECK_MS: u64 = 1000;
+
 /// Shared server state.
 #[derive(Clone)]
 pub struct AppState {
@@ -97,34 +119,128 @@ pub struct AppState {
 
 struct Inner {
     store: Mutex<Store>,
+    /// A second connection for scoring, so a rebuild never holds up
+    /// sign-ins and session checks (absent for in-memory stores).
+    reader: Option<Mutex<Store>>,
     scorer: Scorer,
     https: bool,
     db_label: String,
+    sessions: SessionPolicy,
+    current: RwLock<Option<Arc<Snapshot>>>,
+    /// Held while a snapshot is built: one build at a time.
+    building: Arc<tokio::sync::Mutex<()>>,
+    /// When the generation was last checked (ms since the Unix epoch).
+    checked: AtomicU64,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    // A panic while holding the lock leaves the connection usable (every
+    // change is a transaction), so poisoning is ignored.
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl AppState {
     /// State over an open store. `https` adds HSTS.
     pub fn new(store: Store, scorer: Scorer, https: bool, db_label: &str) -> AppState {
-        AppState { inner: Arc::new(Inner { store: Mutex::new(store), scorer, https, db_label: db_label.to_string() }) }
+        AppState::with_options(store, None, scorer, https, db_label, SessionPolicy::default())
+    }
+
+    /// State with a second (read) connection for scoring and a session policy.
+    pub fn with_options(store: Store, reader: Option<Store>, scorer: Scorer, https: bool, db_label: &str, sessions: SessionPolicy) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                store: Mutex::new(store),
+                reader: reader.map(Mutex::new),
+                scorer,
+                https,
+                db_label: db_label.to_string(),
+                sessions,
+                current: RwLock::new(None),
+                building: Arc::new(tokio::sync::Mutex::new(())),
+                checked: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The session policy.
+    pub fn sessions(&self) -> SessionPolicy {
+        self.inner.sessions
     }
 
     /// Runs `f` on the store in a blocking thread.
     pub async fn db<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
         let me = self.clone();
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock leaves the connection usable
-            // (every change is a transaction), so poisoning is ignored.
-            let store = me.inner.store.lock().unwrap_or_else(|p| p.into_inner());
-            f(&store)
-        })
-        .await
-        .map_err(|_| Error::Join)?
+        tokio::task::spawn_blocking(move || f(&lock(&me.inner.store))).await.map_err(|_| Error::Join)?
     }
 
-    /// Every device, scored, highest risk first.
-    pub async fn scored(&self) -> Result<Vec<report::DeviceRow>, Error> {
-        let scorer = self.inner.scorer.clone();
-        self.db(move |s| scorer(s).map_err(Error::Score)).await
+    fn current(&self) -> Option<Arc<Snapshot>> {
+        self.inner.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    async fn build(&self, generation: u64) -> Result<Arc<Snapshot>, Error> {
+        let me = self.clone();
+        let snap = tokio::task::spawn_blocking(move || {
+            let store = lock(me.inner.reader.as_ref().unwrap_or(&me.inner.store));
+            Snapshot::build(&store, &me.inner.scorer, generation)
+        })
+        .await
+        .map_err(|_| Error::Join)??;
+        let snap = Arc::new(snap);
+        *self.inner.current.write().unwrap_or_else(|p| p.into_inner()) = Some(snap.clone());
+        Ok(snap)
+    }
+
+    /// The scored inventory. Reused until the store generation changes
+    /// (checked at most once a second); then rebuilt in the background —
+    /// one build at a time — while requests keep getting the previous one.
+    /// Only the very first call waits for a build.
+    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, Error> {
+        let fresh = |me: &AppState| now_ms().saturating_sub(me.inner.checked.load(Ordering::Relaxed)) < CHECK_MS;
+        let current = self.current();
+        if let Some(s) = &current {
+            if fresh(self) {
+                return Ok(s.clone());
+            }
+        }
+        let guard = match (self.inner.building.clone().try_lock_owned(), &current) {
+            (Ok(g), _) => g,
+            // A build is under way: serve what there is.
+            (Err(_), Some(s)) => return Ok(s.clone()),
+            (Err(_), None) => self.inner.building.clone().lock_owned().await,
+        };
+        // Someone else may have just built or checked.
+        let current = self.current();
+        if let Some(s) = &current {
+            if fresh(self) {
+                return Ok(s.clone());
+            }
+        }
+        let generation = self.db(|s| Ok(s.generation()?)).await?;
+        self.inner.checked.store(now_ms(), Ordering::Relaxed);
+        match current {
+            Some(s) if s.generation == generation => Ok(s),
+            Some(s) => {
+                let me = self.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = me.build(generation).await {
+                        eprintln!("ward serve: cannot rebuild the scored inventory: {e}");
+                        // Try again on a later request.
+                        me.inner.checked.store(0, Ordering::Relaxed);
+                    }
+                    drop(guard);
+                });
+                Ok(s)
+            }
+            None => {
+                let r = self.build(generation).await;
+                drop(guard);
+                r
+            }
+        }
     }
 }
 
@@ -218,19 +334,62 @@ pub async fn bind(config: Config, state: AppState) -> Result<Bound, Error> {
 }
 
 impl Bound {
-    /// Serves until the process ends.
-    pub async fn run(self) -> Result<(), Error> {
+    /// Serves until `shutdown` resolves; then stops accepting connections
+    /// and lets requests in flight finish (at most 10 s).
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), Error> {
+        // Score the inventory now, not on the first request.
+        let warm = self.state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = warm.snapshot().await {
+                eprintln!("ward serve: cannot score the inventory: {e}");
+            }
+        });
         let app = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let io = |source| Error::Io { what: "server".into(), source };
+        let handle = axum_server::Handle::new();
+        let h = handle.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            h.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+        });
         match self.tls {
-            Some(tls) => axum_server::from_tcp_rustls(self.listener, tls).serve(app).await.map_err(io),
-            None => axum_server::from_tcp(self.listener).serve(app).await.map_err(io),
+            Some(tls) => axum_server::from_tcp_rustls(self.listener, tls).handle(handle).serve(app).await.map_err(io),
+            None => axum_server::from_tcp(self.listener).handle(handle).serve(app).await.map_err(io),
         }
+    }
+
+    /// Serves until the process ends.
+    pub async fn run(self) -> Result<(), Error> {
+        self.run_until(std::future::pending()).await
     }
 }
 
-/// Binds and serves on a new tokio runtime until the process ends;
-/// `on_bound` sees the bound server first (to print its address).
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Binds and serves on a new tokio runtime until SIGTERM or Ctrl-C, then
+/// shuts down gracefully; `on_bound` sees the bound server first (to print
+/// its address).
 pub fn serve_blocking(config: Config, state: AppState, on_bound: impl FnOnce(&Bound)) -> Result<(), Error> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -240,6 +399,6 @@ pub fn serve_blocking(config: Config, state: AppState, on_bound: impl FnOnce(&Bo
     rt.block_on(async move {
         let bound = bind(config, state).await?;
         on_bound(&bound);
-        bound.run().await
+        bound.run_until(shutdown_signal()).await
     })
 }

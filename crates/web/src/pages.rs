@@ -2,7 +2,7 @@
 //! forms with CSRF tokens, no scripts. Setup and login live here too.
 
 use crate::api::{detail, DeviceDetail};
-use crate::auth::{self, cookie, cookie_value, now, LoginError, PageUser, Role, PRE_COOKIE, SESSION_COOKIE, SESSION_SECS};
+use crate::auth::{self, cookie, cookie_value, now, LoginError, PageUser, Role, PRE_COOKIE, SESSION_COOKIE};
 use crate::view::{self, score_class, DeviceQuery};
 use crate::{AppState, Error};
 use askama::Template;
@@ -26,11 +26,15 @@ pub fn router() -> Router<AppState> {
         .route("/devices", get(devices))
         .route("/advisories", get(advisories))
         .route("/device", get(device))
+        .route("/map", get(network_map))
         .route("/report.html", get(report_html))
         .route("/audit", get(audit))
         .route("/users", get(users).post(add_user))
         .route("/users/update", axum::routing::post(update_user))
         .route("/tokens", get(tokens).post(add_token))
+        .route("/account", get(account))
+        .route("/account/password", axum::routing::post(change_password))
+        .route("/account/recovery", axum::routing::post(regenerate_recovery))
         .route("/tokens/revoke", axum::routing::post(revoke_token))
 }
 
@@ -70,6 +74,7 @@ struct SetupPage {
     pre: String,
     error: String,
     done: Option<(String, String, String)>,
+    codes: Vec<String>,
 }
 
 /// A fresh pre-login token, set as a cookie and embedded in the form.
@@ -103,7 +108,7 @@ async fn setup_form(State(st): State<AppState>) -> Response {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    with_pre(&pre.clone(), render(&SetupPage { nav: None, title: "Create the administrator", pre, error: String::new(), done: None }))
+    with_pre(&pre.clone(), render(&SetupPage { nav: None, title: "Create the administrator", pre, error: String::new(), done: None, codes: Vec::new() }))
 }
 
 /// The setup and login forms.
@@ -124,7 +129,7 @@ async fn setup(State(st): State<AppState>, headers: HeaderMap, auth::ClientIp(ip
         return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
     }
     let again = |error: String| match pre_token() {
-        Ok(pre) => with_pre(&pre.clone(), render(&SetupPage { nav: None, title: "Create the administrator", pre, error, done: None })),
+        Ok(pre) => with_pre(&pre.clone(), render(&SetupPage { nav: None, title: "Create the administrator", pre, error, done: None, codes: Vec::new() })),
         Err(e) => fail(e),
     };
     if f.password != f.password2 {
@@ -144,7 +149,7 @@ async fn setup(State(st): State<AppState>, headers: HeaderMap, auth::ClientIp(ip
         })
         .await;
     match made {
-        Ok(Some(acc)) => render(&SetupPage { nav: None, title: "Administrator created", pre: String::new(), error: String::new(), done: Some((name, acc.totp_secret, acc.provisioning_uri)) }),
+        Ok(Some(acc)) => render(&SetupPage { nav: None, title: "Administrator created", pre: String::new(), error: String::new(), done: Some((name, acc.totp_secret, acc.provisioning_uri)), codes: acc.recovery_codes }),
         Ok(None) => Redirect::to("/login").into_response(),
         Err(e) => fail(e),
     }
@@ -175,10 +180,11 @@ async fn login(State(st): State<AppState>, headers: HeaderMap, auth::ClientIp(ip
     if !pre_ok(&headers, &f.csrf) {
         return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
     }
+    let lifetime = st.sessions().absolute_secs;
     let result = st
         .db(move |s| {
             Ok(match auth::login(s, &f.name, &f.password, &f.code, &ip)? {
-                Ok(user) => Ok(auth::start_session(s, user.id)?),
+                Ok(user) => Ok(auth::start_session_for(s, user.id, lifetime)?),
                 Err(e) => Err(e),
             })
         })
@@ -187,7 +193,7 @@ async fn login(State(st): State<AppState>, headers: HeaderMap, auth::ClientIp(ip
         Ok(Ok((sid, _csrf))) => {
             let mut res = Redirect::to("/").into_response();
             let h = res.headers_mut();
-            if let Ok(v) = cookie(SESSION_COOKIE, &sid, SESSION_SECS).parse() {
+            if let Ok(v) = cookie(SESSION_COOKIE, &sid, lifetime).parse() {
                 h.append(header::SET_COOKIE, v);
             }
             if let Ok(v) = cookie(PRE_COOKIE, "", 0).parse() {
@@ -311,28 +317,19 @@ struct OverviewPage {
 }
 
 async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
-    let rows = match st.scored().await {
+    let snap = match st.snapshot().await {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let devs = match st.db(|s| Ok(s.devices()?)).await {
-        Ok(d) => d,
-        Err(e) => return fail(e),
-    };
-    let o = view::overview(&rows);
+    let rows = &snap.rows;
+    let o = snap.overview.clone();
     let mut cat_counts = o.categories.clone();
     cat_counts.truncate(12);
     let cats = bars(&cat_counts, &[]);
     let dist = bars(&o.distribution, &["s0", "s1", "s2", "s3", "s4", "s5"]);
     let sev = bars(&o.severities, &["s5", "s4", "s2", "s1"]);
     let top = rows.iter().filter(|d| d.assessment.score > 0).take(10).map(row).collect();
-    let mut newest: Vec<_> = devs.iter().filter(|d| d.first_seen.0 != 0).collect();
-    newest.sort_by_key(|d| std::cmp::Reverse(d.first_seen));
-    let newest = newest
-        .into_iter()
-        .take(8)
-        .map(|d| (d.key.clone(), d.hostnames.first().cloned().unwrap_or_else(|| d.key.clone()), d.category.label().to_string(), d.first_seen.iso()))
-        .collect();
+    let newest = snap.newest.clone();
     let cats_h = (24 * cats.len() as u32).max(24);
     render(&OverviewPage { nav: Some(Nav::of(&user)), title: "Overview", o, cats, cats_h, dist, sev, top, newest })
 }
@@ -363,11 +360,13 @@ struct AdvisoriesPage {
 /// Affected fleets: every device of one vendor/model/firmware hit by one
 /// advisory CVE (same grouping as the report).
 async fn advisories(State(st): State<AppState>, user: PageUser) -> Response {
-    let rows = match st.scored().await {
+    let snap = match st.snapshot().await {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let input = report::Input { title: String::new(), scope: String::new(), devices: rows };
+    // Only devices with matches can be in a fleet.
+    let devices = snap.rows.iter().filter(|d| !d.advisories.is_empty()).cloned().collect();
+    let input = report::Input { title: String::new(), scope: String::new(), devices };
     let fleets: Vec<FleetRow> = report::fleets(&input)
         .into_iter()
         .map(|f| FleetRow {
@@ -415,15 +414,13 @@ fn page_link(q: &DeviceQuery, page: usize) -> String {
 }
 
 async fn devices(State(st): State<AppState>, user: PageUser, Query(q): Query<DeviceQuery>) -> Response {
-    let rows = match st.scored().await {
+    let snap = match st.snapshot().await {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let (total, page, per_page, shown) = view::select(&rows, &q);
+    let (total, page, per_page, shown) = snap.select(&q);
     let pages = total.div_ceil(per_page).max(1);
-    let mut categories: Vec<String> = rows.iter().map(|d| d.category.to_string()).collect();
-    categories.sort();
-    categories.dedup();
+    let categories = snap.categories.clone();
     render(&DevicesPage {
         nav: Some(Nav::of(&user)),
         title: "Devices",
@@ -475,6 +472,7 @@ struct DevicePage {
     findings: Vec<FindingView>,
     advisories: Vec<AdvisoryView>,
     reasons: Vec<(String, String)>,
+    peers: Vec<(String, String, String, bool, u64)>,
 }
 
 /// `/device?key=`.
@@ -525,7 +523,9 @@ async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQ
         })
         .collect();
     let reasons = d.reasons.iter().map(|r| (r.why.clone(), r.evidence.clone())).collect();
+    let peers = d.peers.iter().map(|p| (p.id.clone(), p.label.clone(), p.category.clone(), p.device, p.flows)).collect();
     render(&DevicePage {
+        peers,
         nav: Some(Nav::of(&user)),
         title: "Device",
         name: d.summary.names.first().cloned().unwrap_or_else(|| d.summary.key.clone()),
@@ -539,14 +539,59 @@ async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQ
     })
 }
 
+#[derive(Template)]
+#[template(path = "map.html")]
+struct MapPage {
+    nav: Option<Nav>,
+    title: &'static str,
+    l: crate::map::Layout,
+    shown_nodes: usize,
+    shown_edges: usize,
+    total_nodes: usize,
+    total_edges: usize,
+    limit: usize,
+    more: String,
+    table: Vec<(crate::map::MapNode, &'static str)>,
+}
+
+/// `/map?limit=`.
+#[derive(Deserialize)]
+pub struct MapQuery {
+    limit: Option<usize>,
+}
+
+async fn network_map(State(st): State<AppState>, user: PageUser, Query(q): Query<MapQuery>) -> Response {
+    let snap = match st.snapshot().await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let limit = q.limit.unwrap_or(crate::map::DEFAULT_NODES).clamp(1, crate::map::MAX_NODES);
+    let m = snap.graph.view(limit);
+    let l = crate::map::layout(&m, 1240);
+    let more = if m.nodes.len() < m.total_nodes && limit < crate::map::MAX_NODES { format!("/map?limit={}", (limit * 2).min(crate::map::MAX_NODES)) } else { String::new() };
+    render(&MapPage {
+        nav: Some(Nav::of(&user)),
+        title: "Network map",
+        shown_nodes: m.nodes.len(),
+        shown_edges: m.edges.len(),
+        total_nodes: m.total_nodes,
+        total_edges: m.total_edges,
+        limit,
+        more,
+        table: m.nodes.iter().take(30).map(|n| (n.clone(), score_class(n.score))).collect(),
+        l,
+    })
+}
+
 async fn report_html(State(st): State<AppState>, user: PageUser) -> Response {
     if let Err(r) = user.require(Role::Analyst) {
         return r;
     }
-    let rows = match st.scored().await {
+    let snap = match st.snapshot().await {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    let rows = snap.rows.clone();
     let input = report::Input { title: "Ward medical device risk report".into(), scope: format!("{} devices in {}", rows.len(), st.inner.db_label), devices: rows };
     let html = report::html(&input);
     let (name, ip) = (user.user.name.clone(), user.ip.clone());
@@ -587,13 +632,23 @@ struct UsersPage {
     users: Vec<(String, String, String, bool)>,
     error: String,
     created: Option<(String, String, String)>,
+    codes: Vec<String>,
+    reset: Option<(String, String)>,
 }
 
-async fn users_page(st: &AppState, user: &PageUser, error: String, created: Option<(String, String, String)>) -> Response {
+/// What the users page shows once after a change.
+#[derive(Default)]
+struct Shown {
+    created: Option<(String, String, String)>,
+    codes: Vec<String>,
+    reset: Option<(String, String)>,
+}
+
+async fn users_page(st: &AppState, user: &PageUser, error: String, shown: Shown) -> Response {
     match st.db(|s| Ok(s.users()?)).await {
         Ok(us) => {
             let users = us.into_iter().map(|u| (u.name, u.role, model::Timestamp(u.created * 1_000_000).iso(), u.disabled)).collect();
-            render(&UsersPage { nav: Some(Nav::of(user)), title: "Users", users, error, created })
+            render(&UsersPage { nav: Some(Nav::of(user)), title: "Users", users, error, created: shown.created, codes: shown.codes, reset: shown.reset })
         }
         Err(e) => fail(e),
     }
@@ -603,7 +658,7 @@ async fn users(State(st): State<AppState>, user: PageUser) -> Response {
     if let Err(r) = user.require(Role::Admin) {
         return r;
     }
-    users_page(&st, &user, String::new(), None).await
+    users_page(&st, &user, String::new(), Shown::default()).await
 }
 
 /// The add-user form.
@@ -620,9 +675,9 @@ async fn add_user(State(st): State<AppState>, user: PageUser, Form(f): Form<AddU
     if let Err(r) = user.require(Role::Admin).and_then(|_| user.check_csrf(&f.csrf)) {
         return r;
     }
-    let Some(role) = Role::parse(&f.role) else { return users_page(&st, &user, "Unknown role.".into(), None).await };
+    let Some(role) = Role::parse(&f.role) else { return users_page(&st, &user, "Unknown role.".into(), Shown::default()).await };
     if let Err(why) = auth::check_new_account(&f.name, &f.password) {
-        return users_page(&st, &user, why, None).await;
+        return users_page(&st, &user, why, Shown::default()).await;
     }
     let (actor, ip, name) = (user.user.name.clone(), user.ip.clone(), f.name.clone());
     let made = st
@@ -635,8 +690,8 @@ async fn add_user(State(st): State<AppState>, user: PageUser, Form(f): Form<AddU
         })
         .await;
     match made {
-        Ok(Some(acc)) => users_page(&st, &user, String::new(), Some((name, acc.totp_secret, acc.provisioning_uri))).await,
-        Ok(None) => users_page(&st, &user, "That name is taken.".into(), None).await,
+        Ok(Some(acc)) => users_page(&st, &user, String::new(), Shown { created: Some((name, acc.totp_secret, acc.provisioning_uri)), codes: acc.recovery_codes, reset: None }).await,
+        Ok(None) => users_page(&st, &user, "That name is taken.".into(), Shown::default()).await,
         Err(e) => fail(e),
     }
 }
@@ -658,10 +713,35 @@ async fn update_user(State(st): State<AppState>, user: PageUser, Form(f): Form<U
     }
     if f.name == user.user.name {
         // An admin cannot lock themselves out (or leave no admin behind).
-        return users_page(&st, &user, "You cannot change your own account here.".into(), None).await;
+        return users_page(&st, &user, "You cannot change your own account here.".into(), Shown::default()).await;
     }
     let role = Role::parse(&f.role);
     let (actor, ip) = (user.user.name.clone(), user.ip.clone());
+    if f.action == "reset" {
+        // A one-time password, shown to the administrator once; the owner
+        // must change it at the next sign-in. Their sessions end now.
+        let otp = match auth::one_time_password() {
+            Ok(p) => p,
+            Err(e) => return fail(e),
+        };
+        let (name, pw) = (f.name.clone(), otp.clone());
+        let done = st
+            .db(move |s| {
+                let Some(target) = s.user_by_name(&name)? else { return Ok(false) };
+                let hash = auth::hash_password(&pw)?;
+                let ok = s.set_password(target.id, &hash, true, None)?;
+                if ok {
+                    s.audit(now(), &actor, "password_reset", &format!("{name} (must change it at the next sign-in)"), &ip)?;
+                }
+                Ok(ok)
+            })
+            .await;
+        return match done {
+            Ok(true) => users_page(&st, &user, String::new(), Shown { reset: Some((f.name, otp)), ..Shown::default() }).await,
+            Ok(false) => users_page(&st, &user, "No such user.".into(), Shown::default()).await,
+            Err(e) => fail(e),
+        };
+    }
     let done = st
         .db(move |s| {
             let (ok, what) = match (f.action.as_str(), role) {
@@ -677,8 +757,8 @@ async fn update_user(State(st): State<AppState>, user: PageUser, Form(f): Form<U
         })
         .await;
     match done {
-        Ok(true) => users_page(&st, &user, String::new(), None).await,
-        Ok(false) => users_page(&st, &user, "No such user or change.".into(), None).await,
+        Ok(true) => users_page(&st, &user, String::new(), Shown::default()).await,
+        Ok(false) => users_page(&st, &user, "No such user or change.".into(), Shown::default()).await,
         Err(e) => fail(e),
     }
 }
@@ -688,34 +768,44 @@ async fn update_user(State(st): State<AppState>, user: PageUser, Form(f): Form<U
 struct TokensPage {
     nav: Option<Nav>,
     title: &'static str,
-    tokens: Vec<(i64, String, String, String, String)>,
+    tokens: Vec<(i64, String, String, String, String, String)>,
     created: String,
+    error: String,
 }
 
-async fn tokens_page(st: &AppState, user: &PageUser, created: String) -> Response {
+async fn tokens_page(st: &AppState, user: &PageUser, created: String, error: String) -> Response {
     let (me, admin) = (user.user.name.clone(), user.role >= Role::Admin);
-    match st.db(|s| Ok(s.api_tokens()?)).await {
-        Ok(ts) => {
+    match st.db(|s| Ok((s.api_tokens()?, s.api_token_expiries()?))).await {
+        Ok((ts, expiries)) => {
             let iso = |t: i64| model::Timestamp(t * 1_000_000).iso();
+            let t_now = now();
+            let expires = |id: i64| match expiries.iter().find(|(i, _)| *i == id).and_then(|(_, e)| *e) {
+                None => "never".to_string(),
+                Some(e) if e <= t_now => format!("expired {}", iso(e)),
+                Some(e) => iso(e),
+            };
             let tokens = ts
                 .into_iter()
                 .filter(|t| admin || t.user == me)
-                .map(|t| (t.id, t.user, t.name, iso(t.created), t.last_used.map(iso).unwrap_or_else(|| "never".into())))
+                .map(|t| (t.id, t.user, t.name, iso(t.created), t.last_used.map(iso).unwrap_or_else(|| "never".into()), expires(t.id)))
                 .collect();
-            render(&TokensPage { nav: Some(Nav::of(user)), title: "API tokens", tokens, created })
+            render(&TokensPage { nav: Some(Nav::of(user)), title: "API tokens", tokens, created, error })
         }
         Err(e) => fail(e),
     }
 }
 
 async fn tokens(State(st): State<AppState>, user: PageUser) -> Response {
-    tokens_page(&st, &user, String::new()).await
+    tokens_page(&st, &user, String::new(), String::new()).await
 }
 
 /// The new-token form.
 #[derive(Deserialize)]
 pub struct TokenForm {
     label: String,
+    /// Days until it expires; empty: never.
+    #[serde(default)]
+    expires_days: String,
     #[serde(default)]
     csrf: String,
 }
@@ -724,17 +814,134 @@ async fn add_token(State(st): State<AppState>, user: PageUser, Form(f): Form<Tok
     if let Err(r) = user.check_csrf(&f.csrf) {
         return r;
     }
+    let days = match f.expires_days.trim() {
+        "" => None,
+        d => match d.parse::<u32>() {
+            Ok(n) if (1..=3650).contains(&n) => Some(n),
+            _ => return tokens_page(&st, &user, String::new(), "Expiry: a number of days from 1 to 3650, or empty for none.".into()).await,
+        },
+    };
     let label: String = f.label.chars().filter(|c| !c.is_control()).take(64).collect();
     let (id, actor, ip) = (user.user.id, user.user.name.clone(), user.ip.clone());
     let made = st
         .db(move |s| {
-            let t = auth::issue_token(s, id, &label)?;
-            s.audit(now(), &actor, "token_created", &label, &ip)?;
+            let t = auth::issue_token_expiring(s, id, &label, days)?;
+            let detail = match days {
+                Some(d) => format!("{label} (expires in {d} days)"),
+                None => label.clone(),
+            };
+            s.audit(now(), &actor, "token_created", &detail, &ip)?;
             Ok(t)
         })
         .await;
     match made {
-        Ok(t) => tokens_page(&st, &user, t).await,
+        Ok(t) => tokens_page(&st, &user, t, String::new()).await,
+        Err(e) => fail(e),
+    }
+}
+
+// ---------------------------------------------------------------- own account
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    nav: Option<Nav>,
+    title: &'static str,
+    forced: bool,
+    error: String,
+    notice: String,
+    codes_left: u32,
+    codes: Vec<String>,
+}
+
+async fn account_page(st: &AppState, user: &PageUser, error: String, notice: String, codes: Vec<String>) -> Response {
+    let id = user.user.id;
+    match st.db(move |s| Ok((s.must_change_password(id)?, s.recovery_codes_left(id)?))).await {
+        Ok((forced, codes_left)) => render(&AccountPage { nav: Some(Nav::of(user)), title: "Your account", forced, error, notice, codes_left, codes }),
+        Err(e) => fail(e),
+    }
+}
+
+async fn account(State(st): State<AppState>, user: PageUser) -> Response {
+    account_page(&st, &user, String::new(), String::new(), Vec::new()).await
+}
+
+/// The change-password form.
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password2: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn change_password(State(st): State<AppState>, user: PageUser, Form(f): Form<PasswordForm>) -> Response {
+    if let Err(r) = user.check_csrf(&f.csrf) {
+        return r;
+    }
+    if f.password != f.password2 {
+        return account_page(&st, &user, "The new passwords differ.".into(), String::new(), Vec::new()).await;
+    }
+    if let Err(why) = auth::check_new_account(&user.user.name, &f.password) {
+        return account_page(&st, &user, why, String::new(), Vec::new()).await;
+    }
+    if f.password == f.current {
+        return account_page(&st, &user, "The new password must differ from the current one.".into(), String::new(), Vec::new()).await;
+    }
+    let (id, name, ip, keep) = (user.user.id, user.user.name.clone(), user.ip.clone(), user.session_hash.clone());
+    let done = st
+        .db(move |s| {
+            // Re-read the hash: the extractor's copy may predate a reset.
+            let Some(u) = s.user_by_name(&name)? else { return Ok(false) };
+            if !auth::verify_password(&f.current, &u.password_hash) {
+                s.audit(now(), &name, "password_change_failed", "wrong current password", &ip)?;
+                return Ok(false);
+            }
+            let hash = auth::hash_password(&f.password)?;
+            s.set_password(id, &hash, false, Some(&keep))?;
+            s.audit(now(), &name, "password_changed", "other sessions ended", &ip)?;
+            Ok(true)
+        })
+        .await;
+    match done {
+        Ok(true) => account_page(&st, &user, String::new(), "Password changed. Your other sessions were signed out.".into(), Vec::new()).await,
+        Ok(false) => account_page(&st, &user, "The current password is wrong.".into(), String::new(), Vec::new()).await,
+        Err(e) => fail(e),
+    }
+}
+
+/// The new-recovery-codes form (asks for the password again).
+#[derive(Deserialize)]
+pub struct RecoveryForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn regenerate_recovery(State(st): State<AppState>, user: PageUser, Form(f): Form<RecoveryForm>) -> Response {
+    if let Err(r) = user.check_csrf(&f.csrf) {
+        return r;
+    }
+    let (id, name, ip) = (user.user.id, user.user.name.clone(), user.ip.clone());
+    let made = st
+        .db(move |s| {
+            let Some(u) = s.user_by_name(&name)? else { return Ok(None) };
+            if !auth::verify_password(&f.current, &u.password_hash) {
+                return Ok(None);
+            }
+            let codes = auth::new_recovery_codes(s, id)?;
+            s.audit(now(), &name, "recovery_codes_created", &format!("{} codes; the old ones no longer work", codes.len()), &ip)?;
+            Ok(Some(codes))
+        })
+        .await;
+    match made {
+        Ok(Some(codes)) => account_page(&st, &user, String::new(), "New recovery codes: store them now, they are not shown again.".into(), codes).await,
+        Ok(None) => account_page(&st, &user, "The current password is wrong.".into(), String::new(), Vec::new()).await,
         Err(e) => fail(e),
     }
 }
@@ -764,7 +971,7 @@ async fn revoke_token(State(st): State<AppState>, user: PageUser, Form(f): Form<
         })
         .await;
     match done {
-        Ok(true) => tokens_page(&st, &user, String::new()).await,
+        Ok(true) => tokens_page(&st, &user, String::new(), String::new()).await,
         Ok(false) => (StatusCode::FORBIDDEN, "no such token of yours").into_response(),
         Err(e) => fail(e),
     }

@@ -86,41 +86,6 @@ pub struct DevicePage {
     pub devices: Vec<DeviceSummary>,
 }
 
-/// Applies a query: filter, sort, page.
-pub fn select<'a>(rows: &'a [DeviceRow], q: &DeviceQuery) -> (usize, usize, usize, Vec<&'a DeviceRow>) {
-    let needle = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-    let cat = q.category.as_deref().filter(|c| !c.is_empty());
-    let min = q.min_score.unwrap_or(0);
-    let mut hits: Vec<&DeviceRow> = rows
-        .iter()
-        .filter(|d| d.assessment.score >= min)
-        .filter(|d| cat.is_none_or(|c| d.category == c))
-        .filter(|d| {
-            needle.as_deref().is_none_or(|n| {
-                let mut fields = vec![d.assessment.key.as_str()];
-                fields.extend(d.names.iter().map(String::as_str));
-                fields.extend(d.ips.iter().map(String::as_str));
-                fields.extend(d.vendor.as_deref());
-                fields.extend(d.model.as_deref());
-                fields.iter().any(|f| f.to_lowercase().contains(n))
-            })
-        })
-        .collect();
-    let name = |d: &DeviceRow| d.names.first().cloned().unwrap_or_else(|| d.assessment.key.clone()).to_lowercase();
-    match q.sort.as_deref() {
-        Some("name") => hits.sort_by_key(|d| name(d)),
-        Some("category") => hits.sort_by(|a, b| a.category.cmp(b.category).then_with(|| b.assessment.score.cmp(&a.assessment.score))),
-        Some("vendor") => hits.sort_by_key(|d| d.vendor.clone().unwrap_or_default().to_lowercase()),
-        _ => hits.sort_by(|a, b| b.assessment.score.cmp(&a.assessment.score).then_with(|| a.assessment.key.cmp(&b.assessment.key))),
-    }
-    let total = hits.len();
-    let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
-    let pages = total.div_ceil(per_page).max(1);
-    let page = q.page.unwrap_or(1).clamp(1, pages);
-    let shown = hits.into_iter().skip((page - 1) * per_page).take(per_page).collect();
-    (total, page, per_page, shown)
-}
-
 /// Score bands of the risk distribution.
 pub const BANDS: [(&str, u8, u8); 6] = [("none", 0, 0), ("1-19", 1, 19), ("20-39", 20, 39), ("40-59", 40, 59), ("60-79", 60, 79), ("80-100", 80, 100)];
 

@@ -15,11 +15,15 @@ const SQLI: &str = "<img src=x onerror=alert(1)>'; DROP TABLE devices;--";
 const PASSWORD: &str = "correct horse battery staple";
 
 fn device(key: &str, name: &str, app: &str) -> report::DeviceRow {
+    device_at(key, name, app, "10.0.0.7")
+}
+
+fn device_at(key: &str, name: &str, app: &str, ip: &str) -> report::DeviceRow {
     let d = identify::Device {
         key: key.into(),
         mac: None,
         vendor: Some("Acme \"Medical\" & Co".into()),
-        ips: vec!["10.0.0.7".parse().unwrap()],
+        ips: vec![ip.parse().unwrap()],
         hostnames: vec![name.into()],
         category: identify::Category::InfusionPump,
         confidence: 0.9,
@@ -43,7 +47,7 @@ fn device(key: &str, name: &str, app: &str) -> report::DeviceRow {
         model: Some(SQLI.into()),
         firmware: None,
         names: vec![name.into(), app.into()],
-        ips: vec!["10.0.0.7".into()],
+        ips: vec![ip.into()],
         assessment: risk::assess(&d, &[]),
         advisories: Vec::new(),
     }
@@ -238,7 +242,7 @@ async fn login_with_password_and_totp_csrf_and_sessions() {
     // The session works; the page carries the security headers.
     let home = call(&app, "GET", "/", &[("cookie", &sid)], "").await;
     assert_eq!(home.status, StatusCode::OK);
-    assert!(home.body.contains("ada (admin)"));
+    assert!(home.body.contains(">ada</a> <span class=\"role\">admin</span>"), "{}", home.body);
     let csp = home.headers.get("content-security-policy").unwrap().to_str().unwrap();
     assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"));
     assert!(home.headers.contains_key("strict-transport-security"));
@@ -400,4 +404,185 @@ async fn expired_and_unknown_sessions_are_refused() {
         let r = call(&app, "GET", "/devices", &[("cookie", c)], "").await;
         assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/login"), "{c}");
     }
+}
+
+/// Logs in with a recovery code (or any code) through the form.
+async fn login_with(app: &Router, name: &str, password: &str, code: &str) -> Res {
+    let form = call(app, "GET", "/login", &[], "").await;
+    let pre = cookie_pair(&form.cookie("ward_pre").unwrap());
+    let body = format!("name={name}&password={}&code={}&csrf={}", enc(password), enc(code), form.csrf());
+    call(app, "POST", "/login", &[("cookie", &pre)], &body).await
+}
+
+fn session_of(r: &Res) -> String {
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    cookie_pair(&r.cookie("ward_session").expect("session cookie"))
+}
+
+async fn audit_actions(st: &AppState) -> Vec<(String, String)> {
+    st.db(|s| Ok(s.audit_log(1000)?)).await.unwrap().into_iter().map(|e| (e.action, e.detail)).collect()
+}
+
+#[tokio::test]
+async fn password_change_admin_reset_and_recovery_codes() {
+    let st = state();
+    let app = web::app(st.clone());
+    let ada = account(&st, "ada", Role::Admin).await;
+    let vic = st.db(|s| Ok(auth::create_account(s, "vic", Role::Viewer, PASSWORD, false)?.unwrap())).await.unwrap();
+    assert_eq!(vic.recovery_codes.len(), auth::RECOVERY_CODES);
+    let admin = login(&app, "ada", &ada).await.map_err(|r| r.body).unwrap();
+    let other = login(&app, "vic", &vic.totp_secret).await.map_err(|r| r.body).unwrap();
+    // Recovery code instead of the TOTP code (typed in lower case, any dashes): works once.
+    let code = vic.recovery_codes[3].to_lowercase().replace('-', " ");
+    let sid = session_of(&login_with(&app, "vic", PASSWORD, &code).await);
+    assert_eq!(login_with(&app, "vic", PASSWORD, &code).await.status, StatusCode::UNAUTHORIZED);
+    // ... and only with the right password.
+    assert_eq!(login_with(&app, "vic", "wrong password xx", &vic.recovery_codes[4]).await.status, StatusCode::UNAUTHORIZED);
+    let page = call(&app, "GET", "/account", &[("cookie", &sid)], "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("9 unused recovery codes left"), "{}", page.body);
+    let csrf = page.csrf();
+    // Password change: needs CSRF and the current password; ends the other sessions.
+    let new_pw = "a much better passphrase";
+    let body = format!("current={}&password={}&password2={}", enc(PASSWORD), enc(new_pw), enc(new_pw));
+    assert_eq!(call(&app, "POST", "/account/password", &[("cookie", &sid)], &body).await.status, StatusCode::FORBIDDEN);
+    let wrong = format!("current=nope-nope-nope&password={}&password2={}&csrf={csrf}", enc(new_pw), enc(new_pw));
+    assert!(call(&app, "POST", "/account/password", &[("cookie", &sid)], &wrong).await.body.contains("current password is wrong"));
+    let short = format!("current={}&password=short&password2=short&csrf={csrf}", enc(PASSWORD));
+    assert!(call(&app, "POST", "/account/password", &[("cookie", &sid)], &short).await.body.contains("at least 12"));
+    let ok = call(&app, "POST", "/account/password", &[("cookie", &sid)], &format!("{body}&csrf={csrf}")).await;
+    assert!(ok.body.contains("Password changed"), "{}", ok.body);
+    assert_eq!(call(&app, "GET", "/", &[("cookie", &sid)], "").await.status, StatusCode::OK);
+    assert_eq!(call(&app, "GET", "/", &[("cookie", &other)], "").await.location(), "/login");
+    assert_eq!(login_with(&app, "vic", PASSWORD, &vic.recovery_codes[5]).await.status, StatusCode::UNAUTHORIZED);
+    // New recovery codes replace the old ones.
+    let regen = call(&app, "POST", "/account/recovery", &[("cookie", &sid)], &format!("current={}&csrf={csrf}", enc(new_pw))).await;
+    assert!(regen.body.contains("id=\"recovery-codes\""), "{}", regen.body);
+    let marker = "id=\"recovery-codes\"><li><code>";
+    let i = regen.body.find(marker).unwrap() + marker.len();
+    let fresh = regen.body[i..].split('<').next().unwrap().to_string();
+    assert_eq!(fresh.len(), 19);
+    assert_eq!(login_with(&app, "vic", new_pw, &vic.recovery_codes[6]).await.status, StatusCode::UNAUTHORIZED);
+    let _fresh_sid = session_of(&login_with(&app, "vic", new_pw, &fresh).await);
+
+    // An administrator's reset: a one-time password, every session ends, and
+    // the owner can do nothing but change it.
+    let users = call(&app, "GET", "/users", &[("cookie", &admin)], "").await;
+    let reset = call(&app, "POST", "/users/update", &[("cookie", &admin)], &format!("name=vic&action=reset&csrf={}", users.csrf())).await;
+    let i = reset.body.find("id=\"one-time-password\">").expect("one-time password shown") + 23;
+    let otp = reset.body[i..].split('<').next().unwrap().to_string();
+    assert_eq!(otp.len(), 20);
+    assert_eq!(call(&app, "GET", "/", &[("cookie", &sid)], "").await.location(), "/login");
+    let code = totp::code(&vic.totp_secret, auth::now() as u64 + 30).unwrap();
+    let forced = session_of(&login_with(&app, "vic", &otp, &code).await);
+    for p in ["/", "/devices", "/map", "/tokens"] {
+        assert_eq!(call(&app, "GET", p, &[("cookie", &forced)], "").await.location(), "/account", "{p}");
+    }
+    let page = call(&app, "GET", "/account", &[("cookie", &forced)], "").await;
+    assert!(page.body.contains("id=\"must-change\""));
+    let body = format!("current={}&password={}&password2={}&csrf={}", enc(&otp), enc(PASSWORD), enc(PASSWORD), page.csrf());
+    assert!(call(&app, "POST", "/account/password", &[("cookie", &forced)], &body).await.body.contains("Password changed"));
+    assert_eq!(call(&app, "GET", "/devices", &[("cookie", &forced)], "").await.status, StatusCode::OK);
+    // Everything above is in the audit log.
+    let log = audit_actions(&st).await;
+    for a in ["recovery_code_used", "password_change_failed", "password_changed", "recovery_codes_created", "password_reset"] {
+        assert!(log.iter().any(|(x, _)| x == a), "{a} missing in {log:?}");
+    }
+    assert!(log.iter().any(|(x, d)| x == "password_reset" && d.starts_with("vic")));
+}
+
+#[tokio::test]
+async fn idle_and_old_sessions_end_and_tokens_expire() {
+    let rows = vec![device("10.0.0.8", "ALARIS-PC-07", "PUMP")];
+    let make = |policy| web::AppState::with_options(store::Store::open_in_memory().unwrap(), None, Arc::new({
+        let rows = rows.clone();
+        move |_: &store::Store| -> Result<Vec<report::DeviceRow>, String> { Ok(rows.clone()) }
+    }), true, "t.db", policy);
+    let idle = make(web::SessionPolicy { idle_secs: 1, absolute_secs: 3600 });
+    let old = make(web::SessionPolicy { idle_secs: 3600, absolute_secs: 1 });
+    let (idle_app, old_app) = (web::app(idle.clone()), web::app(old.clone()));
+    let s1 = account(&idle, "ada", Role::Admin).await;
+    let s2 = account(&old, "ada", Role::Admin).await;
+    let a = login(&idle_app, "ada", &s1).await.map_err(|r| r.body).unwrap();
+    let b = login(&old_app, "ada", &s2).await.map_err(|r| r.body).unwrap();
+    assert_eq!(call(&idle_app, "GET", "/", &[("cookie", &a)], "").await.status, StatusCode::OK);
+    assert_eq!(call(&old_app, "GET", "/", &[("cookie", &b)], "").await.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(call(&idle_app, "GET", "/", &[("cookie", &a)], "").await.location(), "/login");
+    assert_eq!(call(&old_app, "GET", "/", &[("cookie", &b)], "").await.location(), "/login");
+    assert!(audit_actions(&idle).await.iter().any(|(x, _)| x == "session_expired"));
+
+    // API tokens: an expiry from the page, and an expired token is refused.
+    let st = make(web::SessionPolicy::default());
+    let app = web::app(st.clone());
+    let secret = account(&st, "ada", Role::Admin).await;
+    let sid = login(&app, "ada", &secret).await.map_err(|r| r.body).unwrap();
+    let page = call(&app, "GET", "/tokens", &[("cookie", &sid)], "").await;
+    let csrf = page.csrf();
+    let bad = call(&app, "POST", "/tokens", &[("cookie", &sid)], &format!("label=x&expires_days=abc&csrf={csrf}")).await;
+    assert!(bad.body.contains("Expiry: a number of days"));
+    let made = call(&app, "POST", "/tokens", &[("cookie", &sid)], &format!("label=siem&expires_days=7&csrf={csrf}")).await;
+    let i = made.body.find("id=\"new-token\">").unwrap() + 15;
+    let token = made.body[i..].split('<').next().unwrap().to_string();
+    let bearer = format!("Bearer {token}");
+    assert_eq!(call(&app, "GET", "/api/v1/devices", &[("authorization", &bearer)], "").await.status, StatusCode::OK);
+    assert!(audit_actions(&st).await.iter().any(|(x, d)| x == "token_created" && d.contains("expires in 7 days")));
+    let expiries = st.db(|s| Ok(s.api_token_expiries()?)).await.unwrap();
+    let (id, exp) = expiries[0];
+    let exp = exp.expect("expiry stored");
+    assert!((exp - auth::now() - 7 * 86_400).abs() < 60);
+    st.db(move |s| Ok(s.set_api_token_expiry(id, Some(auth::now() - 1))?)).await.unwrap();
+    let r = call(&app, "GET", "/api/v1/devices", &[("authorization", &bearer)], "").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(call(&app, "GET", "/tokens", &[("cookie", &sid)], "").await.body.contains("expired "));
+}
+
+#[tokio::test]
+async fn network_map_shows_who_talks_to_whom() {
+    use identify::{EndpointKey, Fact, FactKind};
+    let mut store = store::Store::open_in_memory().unwrap();
+    let peer = |from: &str, to: &str, n: u64| Fact {
+        endpoint: EndpointKey { mac: None, ip: from.parse().ok() },
+        kind: FactKind::Peer,
+        value: to.into(),
+        source: "conn".into(),
+        first_seen: model::Timestamp(1),
+        last_seen: model::Timestamp(2),
+        count: n,
+        evidence: "flow 1".into(),
+    };
+    store.ingest(&store::RunSummary::default(), &[peer("10.0.0.7", "10.0.0.8", 4), peer("10.0.0.8", "10.0.0.7", 1), peer("10.0.0.7", "203.0.113.5", 2)], &[]).unwrap();
+    let rows = vec![device_at("ip:10.0.0.7", HOSTILE, SQLI, "10.0.0.7"), device_at("ip:10.0.0.8", "ALARIS-PC-07", "PUMP", "10.0.0.8")];
+    let st = AppState::new(store, Arc::new(move |_| Ok(rows.clone())), true, "t.db");
+    let app = web::app(st.clone());
+    let secret = account(&st, "ada", Role::Admin).await;
+    let sid = login(&app, "ada", &secret).await.map_err(|r| r.body).unwrap();
+    let page = call(&app, "GET", "/map", &[("cookie", &sid)], "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<svg class=\"netmap\""));
+    assert!(!page.body.contains("<script"), "raw script tag");
+    assert!(shown(&page.body).contains("<script>alert(1)</script>"), "hostile label shown as text");
+    assert!(page.body.contains("10.0.0.0/24") && page.body.contains("outside"));
+    assert_eq!(page.body.matches("<line ").count(), 2);
+    assert!(page.body.contains("href=\"/device?key=ip%3A10.0.0.8\""), "nodes link to devices");
+    assert!(page.body.contains("href=\"/map\""), "nav links the map");
+    let one = call(&app, "GET", "/map?limit=1", &[("cookie", &sid)], "").await;
+    assert!(one.body.contains("2 hosts and 2 links left out"), "{}", one.body);
+    let token = token_for(&st, "ada").await;
+    let api = call(&app, "GET", "/api/v1/map", &[("authorization", &format!("Bearer {token}"))], "").await;
+    let v: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!((v["total_nodes"].as_u64(), v["total_edges"].as_u64()), (Some(3), Some(2)));
+    assert_eq!(v["nodes"][0]["id"], "ip:10.0.0.7");
+    assert_eq!(v["nodes"][0]["label"], HOSTILE);
+    let e = v["edges"].as_array().unwrap().iter().find(|e| e["b"] == "ip:10.0.0.8" || e["a"] == "ip:10.0.0.8").unwrap();
+    assert_eq!(e["flows"], 5);
+    // The device page lists its peers.
+    let d = call(&app, "GET", "/device?key=ip%3A10.0.0.8", &[("cookie", &sid)], "").await;
+    assert!(d.body.contains("id=\"peers\""));
+    assert!(shown(&d.body).contains("<script>alert(1)</script></a>"));
+    let d = call(&app, "GET", "/api/v1/devices/ip%3A10.0.0.7", &[("authorization", &format!("Bearer {token}"))], "").await;
+    let v: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+    assert_eq!(v["peers_total"], 2);
+    assert_eq!(v["peers"][0]["id"], "ip:10.0.0.8");
+    assert_eq!(v["peers"][1]["device"], false);
 }

@@ -4,15 +4,16 @@
 //! ward-samplegen hospital OUT.pcap   deterministic hospital-room capture
 //! ward-samplegen hostile OUT.pcap    same, with hostile device names
 //! ward-samplegen flows N OUT.pcap    N distinct flows, streamed
+//! ward-samplegen fleet N OUT.pcap    N DHCP clients (distinct MACs and names), streamed
 //! ```
 
 use std::fs::File;
 use std::io::BufWriter;
 use std::process::ExitCode;
 
-use samplegen::{flows, hospital};
+use samplegen::{fleet, flows, hospital};
 
-const USAGE: &str = "usage:\n  ward-samplegen hospital OUT.pcap\n  ward-samplegen hostile OUT.pcap\n  ward-samplegen flows N OUT.pcap";
+const USAGE: &str = "usage:\n  ward-samplegen hospital OUT.pcap\n  ward-samplegen hostile OUT.pcap\n  ward-samplegen flows N OUT.pcap\n  ward-samplegen fleet N OUT.pcap";
 
 fn create(path: &str) -> std::io::Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(1 << 20, File::create(path)?))
@@ -33,6 +34,14 @@ fn run(args: &[String]) -> Result<(), String> {
                 .parse()
                 .map_err(|_| format!("not a number: {n}\n{USAGE}"))?;
             flows::write(create(out).map_err(io)?, n)
+                .map(drop)
+                .map_err(io)
+        }
+        ["fleet", n, out] => {
+            let n: u32 = n
+                .parse()
+                .map_err(|_| format!("not a number: {n}\n{USAGE}"))?;
+            fleet::write(create(out).map_err(io)?, n)
                 .map(drop)
                 .map_err(io)
         }

@@ -1,0 +1,84 @@
+//! Cheap reads for the web dashboard (crate `web`): a generation number that
+//! tells when the inventory may have changed, one kind of fact (the network
+//! map's peers), and the newest devices — so the server rescores only when
+//! something changed and never parses every device document per request.
+
+use crate::{Error, Store};
+use identify::{Device, Fact, FactKind};
+use rusqlite::params;
+
+impl Store {
+    /// A number that changes whenever another connection (`ward analyze`,
+    /// `ward feeds import`, `ward inventory import`, `ward user`) committed
+    /// to the database since this connection last looked, or a run was
+    /// added: SQLite's `data_version` combined with the latest run id. This
+    /// connection's own writes (sessions, audit) do not change it. One cheap
+    /// query; the web server checks it before reusing its scored snapshot.
+    pub fn generation(&self) -> Result<u64, Error> {
+        let dv: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let run: i64 = self.conn.query_row("SELECT coalesce(max(id), 0) FROM runs", [], |r| r.get(0))?;
+        Ok(((dv as u64) << 32) ^ (run as u64))
+    }
+
+    /// Every stored fact of one kind (e.g. [`FactKind::Peer`]).
+    pub fn facts_of_kind(&self, kind: FactKind) -> Result<Vec<Fact>, Error> {
+        crate::load_facts_where(&self.conn, Some(kind.as_str()))
+    }
+
+    /// The `n` observed devices first seen most recently, newest first
+    /// (without their facts).
+    pub fn newest_devices(&self, n: u32) -> Result<Vec<Device>, Error> {
+        let mut st = self.conn.prepare("SELECT doc FROM devices WHERE first_seen != 0 ORDER BY first_seen DESC, key LIMIT ?1")?;
+        let docs = st.query_map(params![n], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        docs.iter().map(|d| serde_json::from_str(d).map_err(Error::from)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RunSummary;
+    use identify::EndpointKey;
+    use model::Timestamp;
+
+    fn fact(ip: &str, kind: FactKind, value: &str, ts: i64) -> Fact {
+        Fact {
+            endpoint: EndpointKey { mac: None, ip: ip.parse().ok() },
+            kind,
+            value: value.into(),
+            source: "test".into(),
+            first_seen: Timestamp(ts),
+            last_seen: Timestamp(ts),
+            count: 1,
+            evidence: "flow 1".into(),
+        }
+    }
+
+    #[test]
+    fn generation_changes_with_other_writers_only() {
+        let dir = std::env::temp_dir().join(format!("ward-store-gen-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("g.db");
+        let _ = std::fs::remove_file(&p);
+        let server = Store::open(&p).unwrap();
+        let g0 = server.generation().unwrap();
+        // The server's own writes (audit, sessions) leave it unchanged.
+        server.audit(1, "a", "login_ok", "", "local").unwrap();
+        assert_eq!(server.generation().unwrap(), g0);
+        // Another connection's run changes it.
+        let mut cli = Store::open(&p).unwrap();
+        cli.ingest(&RunSummary::default(), &[fact("10.0.0.1", FactKind::Hostname, "pump-1", 5), fact("10.0.0.1", FactKind::Peer, "10.0.0.2", 5)], &[]).unwrap();
+        let g1 = server.generation().unwrap();
+        assert_ne!(g1, g0);
+        assert_eq!(server.generation().unwrap(), g1);
+        assert_eq!(server.facts_of_kind(FactKind::Peer).unwrap().len(), 1);
+        assert_eq!(server.facts_of_kind(FactKind::Peer).unwrap()[0].value, "10.0.0.2");
+        cli.ingest(&RunSummary::default(), &[fact("10.0.0.3", FactKind::Hostname, "ct-1", 9)], &[]).unwrap();
+        let newest = server.newest_devices(1).unwrap();
+        assert_eq!(newest.len(), 1);
+        assert_eq!(newest[0].hostnames, vec!["ct-1"]);
+        assert_ne!(server.generation().unwrap(), g1);
+        drop((server, cli));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
