@@ -83,6 +83,13 @@ fn is_local(ip: &IpAddr) -> bool {
     }
 }
 
+fn is_host(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => !(v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified() || v4.octets()[3] == 255),
+        IpAddr::V6(v6) => !(v6.is_multicast() || v6.is_unspecified()),
+    }
+}
+
 /// The subnet group of an address: its /24 or /64, or `outside` for public
 /// addresses.
 pub fn subnet(ip: &IpAddr) -> String {
@@ -134,6 +141,10 @@ impl Graph {
             let Some(row) = row else { continue };
             let a = g.device_node(&rows[row]);
             let Ok(peer_ip) = f.value.parse::<IpAddr>() else { continue };
+            // Broadcast and multicast destinations are not hosts.
+            if !is_host(&peer_ip) {
+                continue;
+            }
             let b = match by_key.get(format!("ip:{peer_ip}").as_str()).or_else(|| by_ip.get(f.value.as_str())) {
                 Some(r) => g.device_node(&rows[*r]),
                 None => g.remote_node(&peer_ip),
@@ -418,6 +429,8 @@ mod tests {
             peer(Some("00:09:fb:00:00:01"), "10.20.0.5", "10.30.1.2", 1),
             peer(Some("00:09:fb:00:00:01"), "10.20.0.5", "203.0.113.7", 2),
             peer(None, "10.99.0.1", "10.20.0.5", 1), // not a device: skipped
+            peer(Some("00:09:fb:00:00:01"), "10.20.0.5", "255.255.255.255", 1), // not a host: skipped
+            peer(Some("00:09:fb:00:00:01"), "10.20.0.5", "224.0.0.251", 1),
         ];
         let g = Graph::build(&rows, &peers);
         let all = g.view(MAX_NODES);

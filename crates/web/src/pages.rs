@@ -329,7 +329,7 @@ async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
     let dist = bars(&o.distribution, &["s0", "s1", "s2", "s3", "s4", "s5"]);
     let sev = bars(&o.severities, &["s5", "s4", "s2", "s1"]);
     let top = rows.iter().filter(|d| d.assessment.score > 0).take(10).map(row).collect();
-    let newest = snap.newest.clone();
+    let newest = snap.newest.iter().map(|(k, n, c, t)| (k.clone(), n.clone(), c.clone(), view::readable_time(t))).collect();
     let cats_h = (24 * cats.len() as u32).max(24);
     render(&OverviewPage { nav: Some(Nav::of(&user)), title: "Overview", o, cats, cats_h, dist, sev, top, newest })
 }
@@ -341,6 +341,7 @@ struct FleetRow {
     cve: String,
     advisory: String,
     cvss: String,
+    cvss_class: &'static str,
     kev: bool,
     product: String,
     count: usize,
@@ -371,6 +372,7 @@ async fn advisories(State(st): State<AppState>, user: PageUser) -> Response {
         .into_iter()
         .map(|f| FleetRow {
             cvss: f.cvss.map(|c| format!("{c:.1}")).unwrap_or_else(|| "-".into()),
+            cvss_class: view::cvss_class(f.cvss.map(f64::from)),
             kev: f.known_exploited,
             product: [f.vendor.as_str(), f.model.as_str(), f.firmware.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" / "),
             count: f.devices.len(),
@@ -473,6 +475,7 @@ struct DevicePage {
     advisories: Vec<AdvisoryView>,
     reasons: Vec<(String, String)>,
     peers: Vec<(String, String, String, bool, u64)>,
+    seen: (String, String),
 }
 
 /// `/device?key=`.
@@ -524,8 +527,10 @@ async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQ
         .collect();
     let reasons = d.reasons.iter().map(|r| (r.why.clone(), r.evidence.clone())).collect();
     let peers = d.peers.iter().map(|p| (p.id.clone(), p.label.clone(), p.category.clone(), p.device, p.flows)).collect();
+    let seen = (d.first_seen.as_deref().map(view::readable_time).unwrap_or_default(), d.last_seen.as_deref().map(view::readable_time).unwrap_or_default());
     render(&DevicePage {
         peers,
+        seen,
         nav: Some(Nav::of(&user)),
         title: "Device",
         name: d.summary.names.first().cloned().unwrap_or_else(|| d.summary.key.clone()),

@@ -161,3 +161,40 @@ pub fn overview(rows: &[DeviceRow]) -> Overview {
         severities,
     }
 }
+
+/// An ISO 8601 time as people read it: `2026-01-05 08:00:01 UTC` (no
+/// fractions of a second).
+pub fn readable_time(iso: &str) -> String {
+    match iso.split_once('T') {
+        Some((date, rest)) => {
+            let time = rest.trim_end_matches('Z');
+            let time = time.split('.').next().unwrap_or(time);
+            format!("{date} {time} UTC")
+        }
+        None => iso.to_string(),
+    }
+}
+
+/// CSS class of a CVSS base score (same colours as risk scores).
+pub fn cvss_class(cvss: Option<f64>) -> &'static str {
+    match cvss {
+        Some(c) if c >= 9.0 => "s5",
+        Some(c) if c >= 7.0 => "s4",
+        Some(c) if c >= 4.0 => "s2",
+        Some(_) => "s1",
+        None => "s0",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_cvss_classes() {
+        assert_eq!(readable_time("2026-01-05T08:00:01.000000Z"), "2026-01-05 08:00:01 UTC");
+        assert_eq!(readable_time("2026-01-05T08:00:01Z"), "2026-01-05 08:00:01 UTC");
+        assert_eq!(readable_time("garbage"), "garbage");
+        assert_eq!((cvss_class(Some(9.8)), cvss_class(Some(7.5)), cvss_class(Some(4.2)), cvss_class(Some(1.0)), cvss_class(None)), ("s5", "s4", "s2", "s1", "s0"));
+    }
+}
