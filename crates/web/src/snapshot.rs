@@ -120,7 +120,7 @@ impl Snapshot {
             if page_of == wanted_page {
                 shown.push(i);
             }
-            if total % per_page == 0 {
+            if total.is_multiple_of(per_page) {
                 tail.clear();
             }
             tail.push_back(i);
