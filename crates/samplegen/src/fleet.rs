@@ -51,9 +51,15 @@ pub fn hostname(i: u32) -> String {
 
 /// Writes `n` DHCP clients (two frames each), 20 µs apart, and returns the writer.
 pub fn write<W: Write>(out: W, n: u32) -> io::Result<W> {
+    write_range(out, 0..n)
+}
+
+/// Writes clients `range` (so a large fleet can be split into several
+/// captures: one analysis run keeps at most `identify`'s endpoint limit).
+pub fn write_range<W: Write>(out: W, range: std::ops::Range<u32>) -> io::Result<W> {
     let mut w = PcapWriter::new(out, LINKTYPE_ETHERNET)?;
     let params = [1u8, 3, 6, 15, 28, 42];
-    for i in 0..n {
+    for i in range {
         let ts = START_MICROS + u64::from(i) * 20;
         let (_, _, vendor_class) = KINDS[i as usize % KINDS.len()];
         let mac = client_mac(i);
@@ -106,6 +112,11 @@ mod tests {
             assert!((1..=250).contains(&last));
         }
         assert_eq!(hostname(1), "PUMP-000001");
+        // Ranges split a fleet: the halves hold the whole.
+        let whole = write(Vec::new(), 4).unwrap();
+        let (a, b) = (write_range(Vec::new(), 0..2).unwrap(), write_range(Vec::new(), 2..4).unwrap());
+        assert_eq!(whole.len(), a.len() + b.len() - 24);
+        assert_eq!(&whole[24..a.len()], &a[24..]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! ward-samplegen hospital OUT.pcap   deterministic hospital-room capture
 //! ward-samplegen hostile OUT.pcap    same, with hostile device names
 //! ward-samplegen flows N OUT.pcap    N distinct flows, streamed
-//! ward-samplegen fleet N OUT.pcap    N DHCP clients (distinct MACs and names), streamed
+//! ward-samplegen fleet N OUT.pcap [FIRST]   N DHCP clients (distinct MACs and names) from client FIRST, streamed
 //! ```
 
 use std::fs::File;
@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use samplegen::{fleet, flows, hospital};
 
-const USAGE: &str = "usage:\n  ward-samplegen hospital OUT.pcap\n  ward-samplegen hostile OUT.pcap\n  ward-samplegen flows N OUT.pcap\n  ward-samplegen fleet N OUT.pcap";
+const USAGE: &str = "usage:\n  ward-samplegen hospital OUT.pcap\n  ward-samplegen hostile OUT.pcap\n  ward-samplegen flows N OUT.pcap\n  ward-samplegen fleet N OUT.pcap [FIRST]";
 
 fn create(path: &str) -> std::io::Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(1 << 20, File::create(path)?))
@@ -37,11 +37,16 @@ fn run(args: &[String]) -> Result<(), String> {
                 .map(drop)
                 .map_err(io)
         }
-        ["fleet", n, out] => {
-            let n: u32 = n
-                .parse()
-                .map_err(|_| format!("not a number: {n}\n{USAGE}"))?;
-            fleet::write(create(out).map_err(io)?, n)
+        ["fleet", n, out, rest @ ..] if rest.len() <= 1 => {
+            let num = |s: &str| {
+                s.parse::<u32>()
+                    .map_err(|_| format!("not a number: {s}\n{USAGE}"))
+            };
+            let (n, first) = (num(n)?, rest.first().map(|f| num(f)).transpose()?.unwrap_or(0));
+            let end = first
+                .checked_add(n)
+                .ok_or_else(|| format!("too many clients\n{USAGE}"))?;
+            fleet::write_range(create(out).map_err(io)?, first..end)
                 .map(drop)
                 .map_err(io)
         }
