@@ -202,13 +202,15 @@ pub enum LoginError {
 }
 
 /// Seconds still to wait for a throttling key with `failures` failures, the
-/// last at `last`: none below `threshold`, then 1, 2, 4 ... seconds, capped.
+/// last at `last`: none below `threshold`, then at least 1, 2, 4 ...
+/// seconds, capped. Times are whole seconds, so one second is added: a
+/// failure at 10.999 s must not be retried at 11.001 s.
 pub fn delay(failures: u32, last: i64, threshold: u32, now: i64) -> i64 {
     if failures < threshold {
         return 0;
     }
     let wait = 1i64.checked_shl(failures - threshold).unwrap_or(MAX_DELAY).min(MAX_DELAY);
-    (last + wait - now).max(0)
+    (last + wait + 1 - now).max(0)
 }
 
 /// Password + TOTP login with throttling and audit. `code` is the 6-digit
@@ -466,11 +468,13 @@ mod tests {
     #[test]
     fn backoff_is_exponential_and_capped() {
         assert_eq!(delay(4, 100, 5, 100), 0);
-        assert_eq!(delay(5, 100, 5, 100), 1);
-        assert_eq!(delay(6, 100, 5, 100), 2);
-        assert_eq!(delay(9, 100, 5, 100), 16);
-        assert_eq!(delay(9, 100, 5, 116), 0);
-        assert_eq!(delay(60, 100, 5, 100), MAX_DELAY);
+        assert_eq!(delay(5, 100, 5, 100), 2);
+        assert_eq!(delay(5, 100, 5, 101), 1, "never less than one whole second");
+        assert_eq!(delay(5, 100, 5, 102), 0);
+        assert_eq!(delay(6, 100, 5, 100), 3);
+        assert_eq!(delay(9, 100, 5, 100), 17);
+        assert_eq!(delay(9, 100, 5, 117), 0);
+        assert_eq!(delay(60, 100, 5, 100), MAX_DELAY + 1);
     }
 
     #[test]
