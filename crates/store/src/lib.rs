@@ -13,6 +13,8 @@ mod feeds;
 pub use feeds::{DeclaredCounts, DeclaredDevice, FeedTotals, ImportCounts, ImportReport, SyncState};
 mod users;
 pub use users::{ApiTokenInfo, AuditEntry, SessionRow, User};
+mod monitor;
+pub use crate::monitor::{AlertFilter, Approval, IntakeEntry};
 
 use identify::{build_inventory, Device, EndpointKey, Fact, FactKind};
 use model::{MacAddr, Timestamp};
@@ -48,7 +50,7 @@ pub enum Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE runs(
@@ -88,7 +90,7 @@ CREATE TABLE anomalies(
     name TEXT PRIMARY KEY,
     count INTEGER NOT NULL
 );
-"#, feeds::MIGRATION, feeds::SYNC_MIGRATION, users::MIGRATION];
+"#, feeds::MIGRATION, feeds::SYNC_MIGRATION, users::MIGRATION, crate::monitor::MIGRATION];
 
 /// Summary of one analysis run.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
