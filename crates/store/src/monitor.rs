@@ -246,6 +246,16 @@ impl Store {
         Ok(())
     }
 
+    /// Assigns a MUD URL to a device (registering it as unapproved if needed).
+    pub fn intake_assign_mud(&mut self, device: &str, url: &str, now: Timestamp) -> Result<(), Error> {
+        self.conn.execute(
+            "INSERT INTO intake(device, status, mud_url, first_seen) VALUES (?1, 'unapproved', ?2, ?3)
+             ON CONFLICT(device) DO UPDATE SET mud_url = excluded.mud_url",
+            params![device, url, now.0],
+        )?;
+        Ok(())
+    }
+
     /// Stores (or replaces) an imported MUD file by its URL.
     pub fn import_mud(&mut self, url: &str, model: Option<&str>, doc: &str) -> Result<(), Error> {
         self.conn.execute(
@@ -316,6 +326,8 @@ mod tests {
         s.save_baseline("default", &b).unwrap();
         assert_eq!(s.baseline("default").unwrap(), Some(b));
         assert_eq!(s.baseline("other").unwrap(), None);
+        s.intake_assign_mud("ip:10.0.0.3", "https://m/y", Timestamp(12)).unwrap();
+        assert_eq!(s.intake().unwrap()[2].mud_url.as_deref(), Some("https://m/y"));
         s.import_mud("https://m/x", Some("X"), "{}").unwrap();
         s.import_mud("https://m/x", Some("X2"), "{}").unwrap();
         assert_eq!(s.mud_files().unwrap(), vec![("https://m/x".into(), Some("X2".into()), "{}".into())]);
