@@ -595,6 +595,20 @@ mod tests {
     }
 
     #[test]
+    fn learning_window() {
+        let evs = [conn("10.0.0.2", "10.0.0.1", 104, 1_000_000, 5), conn("10.0.0.2", "10.0.0.1", 22, 5_000_000, 5), conn("10.0.0.2", "10.0.0.1", 23, 9_000_000, 5)];
+        let ports = |w: Window| {
+            let mut l = Learner::new(w);
+            evs.iter().for_each(|e| l.learn(e));
+            l.finish().devices.get(&ip("10.0.0.1")).map(|d| d.services.iter().map(|s| s.port).collect::<Vec<_>>()).unwrap_or_default()
+        };
+        assert_eq!(ports(Window::default()), [22, 23, 104]);
+        assert_eq!(ports(Window { seconds: Some(3), ..Default::default() }), [104]);
+        assert_eq!(ports(Window { until: Some(Timestamp(9_000_000)), ..Default::default() }), [22, 104]);
+        assert_eq!(ports(Window { from: Some(Timestamp(5_000_000)), ..Default::default() }), [22, 23]);
+    }
+
+    #[test]
     fn bounded_sources() {
         let b = learn(&normal(1_000_000));
         let cfg = DetectorConfig { max_sources: 4, max_alerts: 3, ..Default::default() };

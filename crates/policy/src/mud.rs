@@ -488,6 +488,27 @@ mod tests {
     }
 
     #[test]
+    fn assigned_mud_flags_violations_in_the_detector() {
+        use monitor::{Detector, DetectorConfig};
+        let m = std::sync::Arc::new(MudPolicy::parse(RFC_EXAMPLE.as_bytes()).unwrap());
+        let bulb: IpAddr = "fd00::5".parse().unwrap();
+        let mut a = MudAssignments::default();
+        a.by_ip.insert(bulb, m);
+        let mut d = Detector::new(monitor::Baseline::default(), DetectorConfig { approved: [bulb, "fd00::9".parse().unwrap()].into(), ..Default::default() }).with_policy(Box::new(a));
+        for (c, s, p) in [("fd00::5", "2001:db8::1", 443), ("fd00::5", "2001:db8::1", 80), ("fd00::9", "fd00::5", 23)] {
+            d.observe(&model::Event {
+                ts: Timestamp(1),
+                flow: Some(flow(c, s, p, Transport::Tcp)),
+                record: model::Record::Conn(model::records::ConnRecord { start: Timestamp(1), established: true, orig_bytes: 1, ..Default::default() }),
+            });
+        }
+        let (alerts, _) = d.finish();
+        let keys: Vec<&str> = alerts.iter().filter(|a| a.kind == monitor::AlertKind::PolicyViolation).map(|a| a.key.as_str()).collect();
+        assert_eq!(keys.len(), 2, "{alerts:#?}");
+        assert!(keys.contains(&"mud tcp 2001:db8::1:80") && keys.contains(&"mud tcp fd00::9:23"), "{keys:?}");
+    }
+
+    #[test]
     fn hostile_files_are_one_line_errors() {
         for (doc, want) in [
             ("[]", "$: expected an object"),

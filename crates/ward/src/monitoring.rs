@@ -226,8 +226,14 @@ fn mud_assignments(store: &store::Store, devices: &[Device], intake: &[store::In
     }
     let assigned: BTreeMap<&str, &str> = intake.iter().filter_map(|i| Some((i.device.as_str(), i.mud_url.as_deref()?))).collect();
     let mut out = policy::mud::MudAssignments::default();
+    if files.is_empty() {
+        return Ok(out);
+    }
+    // URLs the devices announced (DHCP option 161, LLDP), by address.
+    let announced: BTreeMap<IpAddr, String> =
+        store.facts()?.into_iter().filter(|f| f.kind == identify::FactKind::MudUrl).filter_map(|f| Some((f.endpoint.ip?, f.value))).collect();
     for d in devices {
-        let url = assigned.get(d.key.as_str()).map(|s| s.to_string()).or_else(|| mud_url_of(d));
+        let url = assigned.get(d.key.as_str()).map(|s| s.to_string()).or_else(|| d.ips.iter().find_map(|ip| announced.get(ip).cloned()));
         if let Some(m) = url.and_then(|u| files.get(&u)) {
             for ip in &d.ips {
                 out.by_ip.insert(*ip, m.clone());
@@ -241,7 +247,7 @@ fn mud_assignments(store: &store::Store, devices: &[Device], intake: &[store::In
 pub fn monitor(args: MonitorArgs) -> Result<()> {
     let mut store = store::Store::open(&args.db)?;
     let base = load_baseline(&store, &args.baseline, args.baseline_file.as_deref())?;
-    let before = store.devices_with_facts()?;
+    let before = store.devices()?;
     let intake = store.intake()?;
     let approved_keys: std::collections::BTreeSet<&str> = intake.iter().filter(|i| i.approved).map(|i| i.device.as_str()).collect();
     let approved = before.iter().filter(|d| approved_keys.contains(d.key.as_str())).flat_map(|d| d.ips.iter().copied()).collect();
