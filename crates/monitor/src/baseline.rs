@@ -274,9 +274,10 @@ impl Learner {
         match &ev.record {
             Record::Conn(c) => {
                 self.b.records += 1;
-                self.b.start = Some(self.b.start.map_or(c.start, |s| s.min(c.start)));
-                self.b.end = Some(self.b.end.map_or(c.end, |e| e.max(c.end)));
-                let hour = (c.start.secs().rem_euclid(86_400) / 3600) as usize;
+                let t0 = if c.start.0 != 0 { c.start } else { t };
+                self.b.start = Some(self.b.start.map_or(t0, |s| s.min(t0)));
+                self.b.end = Some(self.b.end.map_or(c.end.max(t0), |e| e.max(c.end)));
+                let hour = (t0.secs().rem_euclid(86_400) / 3600) as usize;
                 for (me, peer, role, sent, recv) in [
                     (flow.client.ip, flow.server.ip, Role::Client, c.orig_bytes, c.resp_bytes),
                     (flow.server.ip, flow.client.ip, Role::Server, c.resp_bytes, c.orig_bytes),
