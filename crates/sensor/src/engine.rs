@@ -386,7 +386,7 @@ pub fn analyze_files(paths: &[PathBuf], cfg: &Config, progress: &Progress, sink:
                         while let Some(frame) = reader.next_frame()? {
                             engine.process(&frame);
                             n = n.wrapping_add(1);
-                            if shard == 0 && n % 1024 == 0 {
+                            if shard == 0 && n & 1023 == 0 {
                                 progress.bytes.store(done_bytes + reader.bytes_read(), Ordering::Relaxed);
                             }
                         }
