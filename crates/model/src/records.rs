@@ -23,7 +23,7 @@ pub use dhcp::DhcpRecord;
 pub use dicom::{DicomPdu, DicomRecord};
 pub use dns::{DnsAnswer, DnsRecord};
 pub use ftp::{CleartextLogin, LoginProtocol, PasswordClass};
-pub use hl7::Hl7Record;
+pub use hl7::{Hl7Record, Observation};
 pub use http::HttpRecord;
 pub use neighbor::{NeighborProtocol, NeighborRecord};
 pub use smb::SmbRecord;

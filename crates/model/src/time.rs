@@ -54,6 +54,12 @@ impl Timestamp {
     }
 }
 
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{:06}", self.secs(), self.0.rem_euclid(1_000_000))
+    }
+}
+
 #[cfg(test)]
 mod iso_tests {
     use super::Timestamp;
@@ -64,11 +70,5 @@ mod iso_tests {
         assert_eq!(Timestamp(1_767_600_050_002_400).iso(), "2026-01-05T08:00:50.002400Z");
         assert_eq!(Timestamp(951_782_400_000_000).iso(), "2000-02-29T00:00:00.000000Z");
         assert_eq!(Timestamp(-1).iso(), "1969-12-31T23:59:59.999999Z");
-    }
-}
-
-impl std::fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{:06}", self.secs(), self.0.rem_euclid(1_000_000))
     }
 }

@@ -123,10 +123,16 @@ pub struct Engine {
     dispatcher: Dispatcher,
     observer: Observer,
     events: Vec<Event>,
+    /// Events waiting to be sent to the sink, in batches of [`SINK_BATCH`].
+    outbox: Vec<Event>,
     sink: Option<SyncSender<Vec<Event>>>,
     report: Report,
     since_expire: u32,
 }
+
+/// Events sent to a sink at once: one allocation and one channel message per
+/// batch, not per packet that produced a record.
+const SINK_BATCH: usize = 1024;
 
 /// Direction-independent shard of an address pair.
 fn shard_of(a: &IpAddr, b: &IpAddr, shards: u32) -> u32 {
@@ -159,6 +165,7 @@ impl Engine {
             dispatcher: Dispatcher { max_buffer: cfg.max_stream_buffer, stats: Default::default() },
             observer: Observer::new(obs),
             events: Vec::with_capacity(256),
+            outbox: Vec::new(),
             sink,
             report: Report::default(),
             since_expire: 0,
@@ -275,6 +282,8 @@ impl Engine {
             self.defrag.expire(last);
         }
         self.drain();
+        // A live sensor's consumer should not wait long for a quiet worker's events.
+        self.send_outbox();
     }
 
     /// Turns pending records into facts (and sends them to the sink).
@@ -299,13 +308,22 @@ impl Engine {
             }
         }
         self.report.events += self.events.len() as u64;
-        match &self.sink {
-            Some(s) => {
-                let batch = std::mem::replace(&mut self.events, Vec::with_capacity(256));
-                // A closed sink (reader gone) only means nobody wants events.
-                let _ = s.send(batch);
+        if self.sink.is_some() {
+            self.outbox.append(&mut self.events);
+            if self.outbox.len() >= SINK_BATCH {
+                self.send_outbox();
             }
-            None => self.events.clear(),
+        } else {
+            self.events.clear();
+        }
+    }
+
+    /// Sends the pending events to the sink.
+    fn send_outbox(&mut self) {
+        if let (Some(s), false) = (&self.sink, self.outbox.is_empty()) {
+            let batch = std::mem::replace(&mut self.outbox, Vec::with_capacity(SINK_BATCH));
+            // A closed sink (reader gone) only means nobody wants events.
+            let _ = s.send(batch);
         }
     }
 
@@ -319,6 +337,7 @@ impl Engine {
                 break;
             }
         }
+        self.send_outbox();
         let fs = self.table.stats();
         let ds = self.dispatcher.stats;
         let dfs = self.defrag.stats();
@@ -367,7 +386,7 @@ pub fn analyze_files(paths: &[PathBuf], cfg: &Config, progress: &Progress, sink:
                         while let Some(frame) = reader.next_frame()? {
                             engine.process(&frame);
                             n = n.wrapping_add(1);
-                            if shard == 0 && n % 1024 == 0 {
+                            if shard == 0 && n & 1023 == 0 {
                                 progress.bytes.store(done_bytes + reader.bytes_read(), Ordering::Relaxed);
                             }
                         }

@@ -15,6 +15,8 @@ mod feeds;
 pub use feeds::{DeclaredCounts, DeclaredDevice, FeedTotals, ImportCounts, ImportReport, SyncState};
 mod users;
 pub use users::{ApiTokenInfo, AuditEntry, SessionRow, User};
+mod monitor;
+pub use crate::monitor::{AlertFilter, Approval, IntakeEntry};
 
 use identify::{build_inventory, Device, EndpointKey, Fact, FactKind};
 use model::{MacAddr, Timestamp};
@@ -50,7 +52,7 @@ pub enum Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE runs(
@@ -90,7 +92,7 @@ CREATE TABLE anomalies(
     name TEXT PRIMARY KEY,
     count INTEGER NOT NULL
 );
-"#, feeds::MIGRATION, feeds::SYNC_MIGRATION, users::MIGRATION, accounts::MIGRATION];
+"#, feeds::MIGRATION, feeds::SYNC_MIGRATION, users::MIGRATION, accounts::MIGRATION, crate::monitor::MIGRATION];
 
 /// Summary of one analysis run.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -38,7 +38,7 @@ pub struct AnalyzeArgs {
     quiet: bool,
 }
 
-fn config(workers: Option<usize>, max_flows: Option<usize>, memory_limit: Option<u64>) -> Result<Config> {
+pub(crate) fn config(workers: Option<usize>, max_flows: Option<usize>, memory_limit: Option<u64>) -> Result<Config> {
     let mut cfg = Config { workers: workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())), ..Config::default() };
     if cfg.workers == 0 || cfg.workers > 256 {
         bail!("--workers must be between 1 and 256");
@@ -132,7 +132,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     Ok(())
 }
 
-fn run_summary(files: &[PathBuf], r: &Report) -> store::RunSummary {
+pub(crate) fn run_summary(files: &[PathBuf], r: &Report) -> store::RunSummary {
     store::RunSummary {
         inputs: files.iter().map(|f| f.display().to_string()).collect(),
         packets: r.packets,

@@ -2,10 +2,14 @@
 //! and store crates. The only crate that knows argv, terminals and `anyhow`.
 
 mod advisories;
+mod alerts;
 mod analyze;
 mod assess;
 mod declared;
 mod feeds;
+mod intake;
+mod monitoring;
+mod policy;
 mod render;
 mod report;
 mod risk;
@@ -78,6 +82,22 @@ enum Command {
     /// Web accounts: add (prints the TOTP provisioning URI), token, list.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Communication baselines: `learn` from captures how each device and group normally talks.
+    #[command(subcommand)]
+    Baseline(monitoring::BaselineCommand),
+    /// Analyze captures (adds to the inventory) and raise alerts against the baseline; alerts are stored.
+    Monitor(monitoring::MonitorArgs),
+    /// Show or export stored alerts (table, JSON, JSON lines, CEF, syslog; syslog and webhook delivery).
+    Alerts(alerts::AlertsArgs),
+    /// Device intake: list, approve (owner, location, group).
+    #[command(subcommand)]
+    Intake(intake::IntakeCommand),
+    /// Policies from baselines: generate nftables rules and MUD files, simulate them on captures.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// RFC 8520 MUD files: import.
+    #[command(subcommand)]
+    Mud(policy::MudCommand),
     /// Capture from a network interface (needs the `live` feature and capture rights).
     #[cfg(feature = "live")]
     Capture(analyze::CaptureArgs),
@@ -111,6 +131,14 @@ fn main() {
         Command::Assess(args) => assess::run(args),
         Command::Serve(args) => serve::run(args),
         Command::User(cmd) => user::run(cmd),
+        Command::Baseline(monitoring::BaselineCommand::Learn(args)) => monitoring::learn(args),
+        Command::Baseline(monitoring::BaselineCommand::Show { db, name }) => monitoring::show(&db, &name),
+        Command::Monitor(args) => monitoring::monitor(args),
+        Command::Alerts(args) => alerts::run(args),
+        Command::Intake(cmd) => intake::run(cmd),
+        Command::Policy(policy::PolicyCommand::Generate(args)) => policy::generate(args),
+        Command::Policy(policy::PolicyCommand::Simulate(args)) => policy::simulate(args),
+        Command::Mud(policy::MudCommand::Import { files, db, device }) => policy::import(files, db, device),
         #[cfg(feature = "live")]
         Command::Capture(args) => analyze::capture(args),
     };

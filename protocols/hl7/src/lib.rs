@@ -40,6 +40,8 @@ pub const SEGMENT_PREFIX: usize = 16 * 1024;
 pub const MAX_MESSAGE: u64 = 1 << 20;
 /// Most distinct segment ids listed per message.
 const MAX_SEGMENT_IDS: usize = 64;
+/// Most numeric observations kept per message.
+const MAX_OBSERVATIONS: usize = 32;
 /// How far the probe looks for MSH-9 in an unframed `MSH|` line.
 const PROBE_WINDOW: usize = 512;
 
@@ -276,6 +278,12 @@ impl Side {
                             let end = f.iter().position(|&b| b == c || b == r).unwrap_or(f.len());
                             text::non_empty(&f[..end])
                         });
+                    }
+                    if &id == b"OBX" && msg.record.observations.len() < MAX_OBSERVATIONS {
+                        let c = if msg.has_msh() { msg.component } else { b'^' };
+                        if let Some(o) = wire::numeric_observation(this, fs, c) {
+                            msg.record.observations.push(o);
+                        }
                     }
                     msg.add_id(id, out);
                 }

@@ -76,6 +76,9 @@ fn oru_and_ack_over_mllp() {
     assert_eq!(oru.segments, ["MSH", "PID", "PV1", "OBR", "OBX", "NTE"]);
     assert!(oru.carries_phi);
     assert_eq!(oru.length as usize, ORU.len());
+    // OBX-3 code and OBX-5 numeric value only; never serialized.
+    assert_eq!(oru.observations, [model::records::Observation { code: "1234-5".into(), value: 42.0 }]);
+    assert!(!serde_json::to_string(oru).unwrap().contains("1234-5"));
     let ack = h[1];
     assert_eq!(ack.direction, Some(Direction::ToClient));
     assert_eq!(ack.message_type.as_deref(), Some("ACK^R01"));
@@ -333,4 +336,15 @@ fn gap_inside_skipped_segment_is_tolerated() {
     let records: Vec<Record> = events.into_iter().map(|e| e.record).collect();
     assert!(weirds(&records).is_empty());
     assert_eq!(hl7_records(&records)[0].segments, ["MSH", "PID", "OBX", "NTE"]);
+}
+
+#[test]
+fn numeric_observations_only() {
+    use wire::numeric_observation as obs;
+    assert_eq!(obs(b"OBX|1|NM|8867-4^Heart rate^LN||72.5|/min", b'|', b'^').map(|o| (o.code, o.value)), Some(("8867-4".into(), 72.5)));
+    assert_eq!(obs(b"OBX|1|ST|8867-4^HR||72", b'|', b'^'), None, "not numeric type");
+    assert_eq!(obs(b"OBX|1|NM|CANARY PATIENT^x||72", b'|', b'^'), None, "code with spaces refused");
+    assert_eq!(obs(b"OBX|1|NM|8867-4||NaN", b'|', b'^'), None);
+    assert_eq!(obs(b"OBX|1|NM|8867-4||inf", b'|', b'^'), None);
+    assert_eq!(obs(b"OBX|1|NM", b'|', b'^'), None);
 }

@@ -100,6 +100,28 @@ pub fn field(seg: &[u8], fs: u8, n: usize) -> Option<&[u8]> {
     seg.split(|&b| b == fs).nth(n)
 }
 
+/// A numeric observation from an OBX segment: OBX-2 must be `NM`, the code is
+/// OBX-3's first component (letters, digits, `.-_:`, at most 32 bytes) and
+/// the value OBX-5 parsed as a finite number. Nothing else of the segment
+/// (nor of any other segment) is read.
+pub fn numeric_observation(seg: &[u8], fs: u8, component: u8) -> Option<model::records::Observation> {
+    if field(seg, fs, 2)? != b"NM" {
+        return None;
+    }
+    let id = field(seg, fs, 3)?;
+    let code = &id[..id.iter().position(|&b| b == component).unwrap_or(id.len())];
+    if code.is_empty() || code.len() > 32 || !code.iter().all(|b| b.is_ascii_alphanumeric() || b".-_:".contains(b)) {
+        return None;
+    }
+    let raw = field(seg, fs, 5)?;
+    let raw = &raw[..raw.iter().position(|&b| b == component).unwrap_or(raw.len())];
+    if raw.len() > 32 {
+        return None;
+    }
+    let value: f64 = std::str::from_utf8(raw).ok()?.trim().parse().ok()?;
+    value.is_finite().then(|| model::records::Observation { code: String::from_utf8_lossy(code).into_owned(), value })
+}
+
 /// Where a segment glued to the previous one with spaces starts: some senders
 /// (and files edited by hand) put ` PID|` where `<CR>PID|` belongs. Finds
 /// one or more spaces, a segment id and `fs`, and returns the id's offset.

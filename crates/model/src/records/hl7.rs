@@ -34,4 +34,19 @@ pub struct Hl7Record {
     /// Length of the message in bytes (between the MLLP start and end blocks),
     /// capped at the analyzer's message limit (1 MiB).
     pub length: u32,
+    /// Numeric observations (OBX with value type `NM`): observation code and
+    /// value, for the monitor's per-device statistics. Never serialized: it
+    /// reaches no event file, database or export, and carries nothing that
+    /// identifies the patient (no PID field, no OBX field but 3 and 5).
+    #[serde(skip)]
+    pub observations: Vec<Observation>,
+}
+
+/// One numeric observation value (OBX-3 first component, OBX-5 as a number).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Observation {
+    /// Observation identifier code (e.g. LOINC `8867-4`), bounded.
+    pub code: String,
+    /// The value.
+    pub value: f64,
 }

@@ -1,0 +1,379 @@
+//! Baselines: what each device (and each group of devices) normally does.
+
+use model::{Direction, Event, FlowInfo, Record, Timestamp, Transport};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+/// Caps per device: distinct talks, peers, services, protocols, application
+/// names, observation codes. Beyond them a device's baseline is `truncated`.
+pub const MAX_TALKS: usize = 1024;
+/// Distinct peers kept per device.
+pub const MAX_PEERS: usize = 512;
+/// Distinct small items (services, protocols, HL7 senders, AE titles, codes) per device.
+pub const MAX_ITEMS: usize = 256;
+/// Devices kept in one baseline.
+pub const MAX_DEVICES: usize = 65_536;
+
+/// Which side of a flow a device was on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// It opened the flow.
+    Client,
+    /// It answered.
+    Server,
+}
+
+/// A port a device uses (as client, the server's port) or offers (as server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Service {
+    /// TCP or UDP.
+    pub transport: Transport,
+    /// The server's port.
+    pub port: u16,
+    /// The device's side.
+    pub role: Role,
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = match self.role {
+            Role::Client => "to",
+            Role::Server => "on",
+        };
+        write!(f, "{} {}/{}", r, self.transport.as_str(), self.port)
+    }
+}
+
+
+/// One allowed conversation shape: with `peer`, on the server's `port`, the device being `role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Talk {
+    /// The other side.
+    pub peer: IpAddr,
+    /// The service.
+    pub service: Service,
+}
+
+/// Running statistics of numeric values (Welford): count, min, max, mean, variance.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct Stats {
+    /// Values seen.
+    pub count: u64,
+    /// Smallest.
+    pub min: f64,
+    /// Largest.
+    pub max: f64,
+    /// Mean.
+    pub mean: f64,
+    /// Sum of squared deviations from the mean.
+    pub m2: f64,
+}
+
+impl Stats {
+    /// Adds one value (non-finite values are ignored).
+    pub fn push(&mut self, v: f64) {
+        if !v.is_finite() {
+            return;
+        }
+        if self.count == 0 {
+            self.min = v;
+            self.max = v;
+        } else {
+            self.min = self.min.min(v);
+            self.max = self.max.max(v);
+        }
+        self.count += 1;
+        let d = v - self.mean;
+        self.mean += d / self.count as f64;
+        self.m2 += d * (v - self.mean);
+    }
+
+    /// Sample standard deviation (0 for fewer than two values).
+    pub fn stddev(&self) -> f64 {
+        if self.count < 2 {
+            0.0
+        } else {
+            (self.m2 / (self.count - 1) as f64).sqrt()
+        }
+    }
+
+    /// True when `v` lies outside the learnt range widened by `k` standard
+    /// deviations (and by 10% of the range, so a constant series tolerates
+    /// rounding). Needs at least `min_count` values to judge; else false.
+    pub fn implausible(&self, v: f64, k: f64, min_count: u64) -> bool {
+        if self.count < min_count || !v.is_finite() {
+            return false;
+        }
+        let slack = k * self.stddev() + 0.1 * (self.max - self.min).abs() + 1e-9;
+        v < self.min - slack || v > self.max + slack
+    }
+}
+
+fn insert_capped<T: Ord>(set: &mut BTreeSet<T>, v: T, cap: usize, truncated: &mut bool) {
+    if set.len() < cap {
+        set.insert(v);
+    } else if !set.contains(&v) {
+        *truncated = true;
+    }
+}
+
+/// How one device communicated during the learning window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DeviceBaseline {
+    /// Conversations (peer, port, role).
+    pub talks: BTreeSet<Talk>,
+    /// Peers.
+    pub peers: BTreeSet<IpAddr>,
+    /// Services used and offered, whatever the peer.
+    pub services: BTreeSet<Service>,
+    /// Protocols recognised on its flows (`hl7`, `dicom`, `http`...).
+    pub protocols: BTreeSet<String>,
+    /// Payload bytes it sent.
+    pub bytes_sent: u64,
+    /// Payload bytes it received.
+    pub bytes_received: u64,
+    /// Packets in its flows.
+    pub packets: u64,
+    /// Flows it took part in.
+    pub flows: u64,
+    /// Flows started per hour of day (UTC).
+    pub hours: [u64; 24],
+    /// HL7 `application^facility` that sent messages to it.
+    pub hl7_senders: BTreeSet<String>,
+    /// DICOM calling AE titles that asked it for an association.
+    pub dicom_callers: BTreeSet<String>,
+    /// DICOM AE titles it was called as.
+    pub dicom_called: BTreeSet<String>,
+    /// Numeric observation values it sent, per observation code (statistics only).
+    pub observations: BTreeMap<String, Stats>,
+    /// True when a cap was reached (the sets are incomplete).
+    pub truncated: bool,
+}
+
+/// The union of a group's members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GroupBaseline {
+    /// Member addresses.
+    pub members: BTreeSet<IpAddr>,
+    /// Conversations of all members.
+    pub talks: BTreeSet<Talk>,
+    /// Services of all members.
+    pub services: BTreeSet<Service>,
+    /// Protocols of all members.
+    pub protocols: BTreeSet<String>,
+}
+
+/// The learning window, in packet time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Window {
+    /// Records before this are ignored.
+    pub from: Option<Timestamp>,
+    /// Records at or after this are ignored.
+    pub until: Option<Timestamp>,
+    /// Or: learn this many seconds from the first record seen.
+    pub seconds: Option<i64>,
+}
+
+/// A learnt baseline. Serializable (JSON); keyed by IP address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Baseline {
+    /// Format version.
+    pub version: u32,
+    /// First record learnt.
+    pub start: Option<Timestamp>,
+    /// Last record learnt.
+    pub end: Option<Timestamp>,
+    /// Records learnt.
+    pub records: u64,
+    /// Per device.
+    pub devices: BTreeMap<IpAddr, DeviceBaseline>,
+    /// Per group (see [`Baseline::group`]).
+    pub groups: BTreeMap<String, GroupBaseline>,
+    /// Devices not learnt because of [`MAX_DEVICES`].
+    pub dropped_devices: u64,
+}
+
+impl Baseline {
+    /// Rebuilds `groups`: each device goes to `group_of(ip)` (devices without a group are left out).
+    pub fn group(&mut self, group_of: &dyn Fn(&IpAddr) -> Option<String>) {
+        self.groups.clear();
+        for (ip, d) in &self.devices {
+            let Some(g) = group_of(ip) else { continue };
+            let gb = self.groups.entry(g).or_default();
+            gb.members.insert(*ip);
+            gb.talks.extend(d.talks.iter().copied());
+            gb.services.extend(d.services.iter().copied());
+            gb.protocols.extend(d.protocols.iter().cloned());
+        }
+    }
+
+    /// The group a device belongs to, if any.
+    pub fn group_of(&self, ip: &IpAddr) -> Option<(&str, &GroupBaseline)> {
+        self.groups.iter().find(|(_, g)| g.members.contains(ip)).map(|(n, g)| (n.as_str(), g))
+    }
+}
+
+/// Turns records into a [`Baseline`].
+#[derive(Debug, Default)]
+pub struct Learner {
+    window: Window,
+    first: Option<Timestamp>,
+    b: Baseline,
+}
+
+/// The start time of a record's flow, when it is a flow summary; else the record time.
+pub(crate) fn record_time(ev: &Event) -> Timestamp {
+    match &ev.record {
+        Record::Conn(c) if c.start.0 != 0 => c.start,
+        _ => ev.ts,
+    }
+}
+
+impl Learner {
+    /// A learner for records within `window`.
+    pub fn new(window: Window) -> Self {
+        Learner { window, first: None, b: Baseline { version: 1, ..Baseline::default() } }
+    }
+
+    fn in_window(&mut self, t: Timestamp) -> bool {
+        if self.window.from.is_some_and(|f| t < f) || self.window.until.is_some_and(|u| t >= u) {
+            return false;
+        }
+        if let Some(s) = self.window.seconds {
+            // Batches from several workers arrive out of order: the window
+            // starts at the earliest time seen so far.
+            let first = *self.first.get_or_insert(t);
+            if t < first {
+                self.first = Some(t);
+            }
+            return t.0 < self.first.unwrap_or(first).0.saturating_add(s.saturating_mul(1_000_000));
+        }
+        true
+    }
+
+    fn device(&mut self, ip: IpAddr) -> Option<&mut DeviceBaseline> {
+        if !crate::is_host(&ip) {
+            return None;
+        }
+        if !self.b.devices.contains_key(&ip) && self.b.devices.len() >= MAX_DEVICES {
+            self.b.dropped_devices += 1;
+            return None;
+        }
+        Some(self.b.devices.entry(ip).or_default())
+    }
+
+    /// Learns one record.
+    pub fn learn(&mut self, ev: &Event) {
+        let t = record_time(ev);
+        if !self.in_window(t) {
+            return;
+        }
+        let Some(flow) = ev.flow else { return };
+        match &ev.record {
+            Record::Conn(c) => {
+                self.b.records += 1;
+                let t0 = if c.start.0 != 0 { c.start } else { t };
+                self.b.start = Some(self.b.start.map_or(t0, |s| s.min(t0)));
+                self.b.end = Some(self.b.end.map_or(c.end.max(t0), |e| e.max(c.end)));
+                let hour = (t0.secs().rem_euclid(86_400) / 3600) as usize;
+                for (me, peer, role, sent, recv) in [
+                    (flow.client.ip, flow.server.ip, Role::Client, c.orig_bytes, c.resp_bytes),
+                    (flow.server.ip, flow.client.ip, Role::Server, c.resp_bytes, c.orig_bytes),
+                ] {
+                    let Some(d) = self.device(me) else { continue };
+                    let service = Service { transport: flow.transport, port: flow.server.port, role };
+                    let mut tr = d.truncated;
+                    insert_capped(&mut d.talks, Talk { peer, service }, MAX_TALKS, &mut tr);
+                    insert_capped(&mut d.peers, peer, MAX_PEERS, &mut tr);
+                    insert_capped(&mut d.services, service, MAX_ITEMS, &mut tr);
+                    for s in &c.service {
+                        if !d.protocols.contains(s.as_ref()) {
+                            insert_capped(&mut d.protocols, s.to_string(), MAX_ITEMS, &mut tr);
+                        }
+                    }
+                    d.truncated = tr;
+                    d.bytes_sent = d.bytes_sent.saturating_add(sent);
+                    d.bytes_received = d.bytes_received.saturating_add(recv);
+                    d.packets = d.packets.saturating_add(c.orig_pkts.saturating_add(c.resp_pkts));
+                    d.flows += 1;
+                    d.hours[hour.min(23)] += 1;
+                }
+            }
+            Record::Hl7(h) => {
+                let receiver = receiver_of(&flow, h.direction);
+                let sender = sender_of(&flow, h.direction);
+                if let Some(app) = hl7_app(h) {
+                    if let Some(d) = self.device(receiver) {
+                        let mut tr = d.truncated;
+                        if !d.hl7_senders.contains(&app) {
+                            insert_capped(&mut d.hl7_senders, app, MAX_ITEMS, &mut tr);
+                        }
+                        d.truncated = tr;
+                    }
+                }
+                if !h.observations.is_empty() {
+                    if let Some(d) = self.device(sender) {
+                        for o in &h.observations {
+                            if let Some(s) = d.observations.get_mut(&o.code) {
+                                s.push(o.value);
+                            } else if d.observations.len() < MAX_ITEMS {
+                                let mut s = Stats::default();
+                                s.push(o.value);
+                                d.observations.insert(o.code.clone(), s);
+                            } else {
+                                d.truncated = true;
+                            }
+                        }
+                    }
+                }
+            }
+            Record::Dicom(r) if r.pdu == model::records::DicomPdu::AssociateRq => {
+                if let Some(d) = self.device(flow.server.ip) {
+                    let mut tr = d.truncated;
+                    if let Some(a) = &r.calling_ae {
+                        if !d.dicom_callers.contains(a) {
+                            insert_capped(&mut d.dicom_callers, a.clone(), MAX_ITEMS, &mut tr);
+                        }
+                    }
+                    if let Some(a) = &r.called_ae {
+                        if !d.dicom_called.contains(a) {
+                            insert_capped(&mut d.dicom_called, a.clone(), MAX_ITEMS, &mut tr);
+                        }
+                    }
+                    d.truncated = tr;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The baseline learnt so far (groups empty: see [`Baseline::group`]).
+    pub fn finish(self) -> Baseline {
+        self.b
+    }
+}
+
+/// The HL7 `application^facility` of a message's sender.
+pub(crate) fn hl7_app(h: &model::records::Hl7Record) -> Option<String> {
+    let app = h.sending_application.as_deref().unwrap_or("");
+    let fac = h.sending_facility.as_deref().unwrap_or("");
+    (!app.is_empty() || !fac.is_empty()).then(|| format!("{app}^{fac}"))
+}
+
+/// The address that received an HL7 message (by default the flow's server).
+pub(crate) fn receiver_of(flow: &FlowInfo, dir: Option<Direction>) -> IpAddr {
+    match dir {
+        Some(Direction::ToClient) => flow.client.ip,
+        _ => flow.server.ip,
+    }
+}
+
+/// The address that sent an HL7 message.
+pub(crate) fn sender_of(flow: &FlowInfo, dir: Option<Direction>) -> IpAddr {
+    match dir {
+        Some(Direction::ToClient) => flow.server.ip,
+        _ => flow.client.ip,
+    }
+}

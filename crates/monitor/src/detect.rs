@@ -1,0 +1,623 @@
+//! Detectors: records compared with a baseline, deviations raised as alerts.
+
+use crate::alert::{AlertKind, Alerts, Evidence, FlowTuple};
+use crate::baseline::{hl7_app, receiver_of, record_time, sender_of, Baseline, DeviceBaseline, Role, Service, Talk};
+use crate::{is_host, is_local, Alert};
+use model::records::{ConnRecord, DicomPdu};
+use model::{Event, FlowInfo, Record, Timestamp, Transport};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+type Map<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
+type Set<K> = hashbrown::HashSet<K, foldhash::fast::RandomState>;
+
+/// Ports of management services: a session to one of them from a peer that
+/// never used it is an unauthorized access.
+pub const MANAGEMENT_PORTS: &[(Transport, u16, &str)] = &[
+    (Transport::Tcp, 22, "ssh"),
+    (Transport::Tcp, 23, "telnet"),
+    (Transport::Tcp, 80, "http"),
+    (Transport::Tcp, 443, "https"),
+    (Transport::Tcp, 2323, "telnet"),
+    (Transport::Tcp, 3389, "rdp"),
+    (Transport::Tcp, 5900, "vnc"),
+    (Transport::Tcp, 5985, "winrm"),
+    (Transport::Tcp, 5986, "winrm"),
+    (Transport::Tcp, 8080, "http"),
+    (Transport::Tcp, 8443, "https"),
+    (Transport::Udp, 161, "snmp"),
+];
+
+/// Detection thresholds and limits.
+#[derive(Debug, Clone)]
+pub struct DetectorConfig {
+    /// Distinct ports probed on one host (no payload from the prober) that make a scan.
+    pub scan_ports: usize,
+    /// Distinct hosts probed that make a sweep.
+    pub scan_hosts: usize,
+    /// Distinct hosts with SMB sessions from one source that make a fan-out.
+    pub smb_hosts: usize,
+    /// Sources whose probes are tracked at once (beyond: ignored, counted).
+    pub max_sources: usize,
+    /// Distinct probe targets kept per source.
+    pub max_targets: usize,
+    /// Distinct alerts kept (beyond: dropped, counted).
+    pub max_alerts: usize,
+    /// Devices approved at intake: never "new", even when absent from the baseline.
+    pub approved: BTreeSet<IpAddr>,
+    /// Standard deviations beyond the learnt range that make an observation implausible.
+    pub observation_sigmas: f64,
+    /// Values needed in the baseline before a code's range is judged.
+    pub observation_min_count: u64,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig {
+            scan_ports: 20,
+            scan_hosts: 20,
+            smb_hosts: 10,
+            max_sources: 65_536,
+            max_targets: 1024,
+            max_alerts: 100_000,
+            approved: BTreeSet::new(),
+            observation_sigmas: 4.0,
+            observation_min_count: 10,
+        }
+    }
+}
+
+/// A flow as a policy sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowSummary<'a> {
+    /// Who and where.
+    pub flow: &'a FlowInfo,
+    /// How much and when.
+    pub conn: &'a ConnRecord,
+}
+
+/// A policy that may refuse flows (MUD files, generated allow-lists).
+pub trait FlowPolicy: Send {
+    /// `Some((device, key, summary))` when the flow is not allowed for `device`.
+    fn violation(&self, flow: &FlowSummary<'_>) -> Option<(IpAddr, String, String)>;
+}
+
+#[derive(Default)]
+struct Source {
+    targets: Set<(IpAddr, u16)>,
+    smb: Set<IpAddr>,
+    probes: u64,
+    first: Option<(Timestamp, FlowTuple)>,
+    last: Timestamp,
+    truncated: bool,
+}
+
+/// Compares records with a baseline and raises folded alerts.
+pub struct Detector {
+    base: Baseline,
+    cfg: DetectorConfig,
+    approved: Set<IpAddr>,
+    groups: Map<IpAddr, String>,
+    /// Per device: (group of the peer, service) of its talks, so a peer of a
+    /// known group doing what its group mates did is expected.
+    peer_groups: Map<IpAddr, Set<(u32, Service)>>,
+    group_ids: Map<IpAddr, u32>,
+    sources: Map<IpAddr, Source>,
+    sources_dropped: u64,
+    alerts: Alerts,
+    policy: Option<Box<dyn FlowPolicy>>,
+    records: u64,
+}
+
+fn evidence(flow: Option<&FlowInfo>, t0: Timestamp, t1: Timestamp) -> Evidence {
+    Evidence { flow: flow.map(FlowTuple::from), first_packet: t0, last_packet: t1, counts: BTreeMap::new() }
+}
+
+impl Detector {
+    /// A detector over `base` (with its groups).
+    pub fn new(base: Baseline, cfg: DetectorConfig) -> Self {
+        let approved = cfg.approved.iter().copied().collect();
+        let mut groups = Map::default();
+        for (name, g) in &base.groups {
+            for m in &g.members {
+                groups.insert(*m, name.clone());
+            }
+        }
+        let mut group_ids = Map::default();
+        for (i, g) in base.groups.values().enumerate() {
+            for m in &g.members {
+                group_ids.insert(*m, i as u32);
+            }
+        }
+        let mut peer_groups: Map<IpAddr, Set<(u32, Service)>> = Map::default();
+        for (ip, d) in &base.devices {
+            for t in &d.talks {
+                if let Some(g) = group_ids.get(&t.peer) {
+                    peer_groups.entry(*ip).or_default().insert((*g, t.service));
+                }
+            }
+        }
+        let alerts = Alerts::new(cfg.max_alerts);
+        Detector { base, cfg, approved, groups, peer_groups, group_ids, sources: Map::default(), sources_dropped: 0, alerts, policy: None, records: 0 }
+    }
+
+    /// Also checks every flow against `policy`.
+    pub fn with_policy(mut self, policy: Box<dyn FlowPolicy>) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// The baseline in use.
+    pub fn baseline(&self) -> &Baseline {
+        &self.base
+    }
+
+    fn known(&self, ip: &IpAddr) -> bool {
+        self.base.devices.contains_key(ip) || self.approved.contains(ip)
+    }
+
+    /// A talk is expected when the device or its group did it in the baseline,
+    /// or the device did it with a peer of the same group as this peer.
+    fn talk_known(&self, ip: &IpAddr, d: &DeviceBaseline, t: &Talk) -> bool {
+        d.talks.contains(t)
+            || self.groups.get(ip).and_then(|g| self.base.groups.get(g)).is_some_and(|g| g.talks.contains(t))
+            || self.group_ids.get(&t.peer).is_some_and(|g| self.peer_groups.get(ip).is_some_and(|s| s.contains(&(*g, t.service))))
+    }
+
+    /// Examines one record.
+    pub fn observe(&mut self, ev: &Event) {
+        self.records += 1;
+        let Some(flow) = ev.flow.as_ref() else { return };
+        match &ev.record {
+            Record::Conn(c) => self.conn(flow, c),
+            Record::Login(l) => {
+                let proto = match l.protocol {
+                    model::records::LoginProtocol::Ftp => "ftp",
+                    model::records::LoginProtocol::Telnet => "telnet",
+                };
+                let (c, s) = (flow.client.ip, flow.server.ip);
+                let outcome = match l.success {
+                    Some(true) => "accepted",
+                    Some(false) => "refused",
+                    None => "outcome unknown",
+                };
+                self.alerts.raise(
+                    AlertKind::CleartextCredential,
+                    s,
+                    format!("{proto} from {c}"),
+                    || format!("cleartext {proto} login to {s}:{} from {c} ({outcome})", flow.server.port),
+                    evidence(Some(flow), ev.ts, ev.ts),
+                );
+            }
+            Record::Http(h) if h.basic_auth_user.is_some() => {
+                let (c, s) = (flow.client.ip, flow.server.ip);
+                self.alerts.raise(
+                    AlertKind::CleartextCredential,
+                    s,
+                    format!("http-basic from {c}"),
+                    || format!("cleartext HTTP Basic credentials sent to {s}:{} from {c}", flow.server.port),
+                    evidence(Some(flow), ev.ts, ev.ts),
+                );
+            }
+            Record::Hl7(h) => {
+                let recv = receiver_of(flow, h.direction);
+                if let (Some(app), Some(d)) = (hl7_app(h), self.base.devices.get(&recv)) {
+                    if !d.hl7_senders.is_empty() && !d.hl7_senders.contains(&app) && !d.truncated {
+                        let from = sender_of(flow, h.direction);
+                        self.alerts.raise(
+                            AlertKind::Hl7UnexpectedSender,
+                            recv,
+                            app.clone(),
+                            || format!("HL7 from unexpected sending application^facility {app} (from {from}) to {recv}"),
+                            evidence(Some(flow), ev.ts, ev.ts),
+                        );
+                    }
+                }
+                if !h.observations.is_empty() {
+                    let sender = sender_of(flow, h.direction);
+                    if let Some(d) = self.base.devices.get(&sender) {
+                        for o in &h.observations {
+                            let Some(s) = d.observations.get(&o.code) else { continue };
+                            if s.implausible(o.value, self.cfg.observation_sigmas, self.cfg.observation_min_count) {
+                                let mut e = evidence(Some(flow), ev.ts, ev.ts);
+                                e.counts.insert("learnt_values".into(), s.count);
+                                let (lo, hi, code) = (s.min, s.max, &o.code);
+                                // The value itself is not kept: statistics only.
+                                self.alerts.raise(
+                                    AlertKind::ImplausibleObservation,
+                                    sender,
+                                    code.clone(),
+                                    || format!("HL7 observation {code} from {sender} outside its learnt range {lo}..{hi}"),
+                                    e,
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            Record::Dicom(r) if r.pdu == DicomPdu::AssociateRq => {
+                let s = flow.server.ip;
+                let Some(d) = self.base.devices.get(&s) else { return };
+                if d.truncated {
+                    return;
+                }
+                for (role, ae, set) in [("calling", &r.calling_ae, &d.dicom_callers), ("called", &r.called_ae, &d.dicom_called)] {
+                    let Some(ae) = ae else { continue };
+                    if !set.is_empty() && !set.contains(ae) {
+                        let c = flow.client.ip;
+                        self.alerts.raise(
+                            AlertKind::DicomUnknownAe,
+                            s,
+                            format!("{role} {ae}"),
+                            || format!("DICOM association to {s} from {c} with unknown {role} AE title {ae}"),
+                            evidence(Some(flow), ev.ts, ev.ts),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn conn(&mut self, flow: &FlowInfo, c: &ConnRecord) {
+        let (t0, t1) = (if c.start.0 != 0 { c.start } else { c.end }, c.end);
+        let (ci, si) = (flow.client.ip, flow.server.ip);
+        // Probes: flows in which the originator sent nothing.
+        if c.orig_bytes == 0 && is_host(&si) {
+            self.probe(ci, si, flow, t0);
+        }
+        if matches!(flow.server.port, 445 | 139) && c.established && c.orig_bytes > 0 {
+            if let Some(src) = self.source(ci) {
+                if src.smb.len() < 4096 {
+                    src.smb.insert(si);
+                }
+                src.first.get_or_insert((t0, FlowTuple::from(flow)));
+                src.last = src.last.max(t1);
+            }
+        }
+        for ip in [ci, si] {
+            if is_host(&ip) && is_local(&ip) && !self.known(&ip) {
+                self.alerts.raise(AlertKind::NewDevice, ip, ip.to_string(), || format!("new device {ip} (not in the baseline, not approved at intake)"), evidence(Some(flow), t0, t1));
+            }
+        }
+        // Management sessions: the device is the server.
+        if let Some((_, _, name)) = MANAGEMENT_PORTS.iter().find(|(t, p, _)| *t == flow.transport && *p == flow.server.port) {
+            if c.orig_bytes > 0 && c.established {
+                if let Some(d) = self.base.devices.get(&si) {
+                    let talk = Talk { peer: ci, service: Service { transport: flow.transport, port: flow.server.port, role: Role::Server } };
+                    if !self.talk_known(&si, d, &talk) {
+                        let port = flow.server.port;
+                        self.alerts.raise(
+                            AlertKind::UnauthorizedManagementAccess,
+                            si,
+                            format!("{name}/{port} from {ci}"),
+                            || format!("{name} session to management port {port} of {si} from {ci}, which never used it"),
+                            evidence(Some(flow), t0, t1),
+                        );
+                    }
+                }
+            }
+        }
+        for (me, peer, role) in [(ci, si, Role::Client), (si, ci, Role::Server)] {
+            let Some(d) = self.base.devices.get(&me) else { continue };
+            let service = Service { transport: flow.transport, port: flow.server.port, role };
+            if role == Role::Server && MANAGEMENT_PORTS.iter().any(|(t, p, _)| *t == flow.transport && *p == flow.server.port) && c.orig_bytes > 0 {
+                continue; // judged above
+            }
+            if !is_host(&peer) {
+                continue;
+            }
+            if !is_local(&peer) {
+                if !d.peers.contains(&peer) && !d.truncated {
+                    self.alerts.raise(
+                        AlertKind::InternetTraffic,
+                        me,
+                        peer.to_string(),
+                        || format!("{me} talked to internet address {peer} ({service}), never seen in the baseline"),
+                        evidence(Some(flow), t0, t1),
+                    );
+                }
+                continue;
+            }
+            if !self.known(&peer) || d.truncated {
+                continue; // a new device is its own alert
+            }
+            let talk = Talk { peer, service };
+            if self.talk_known(&me, d, &talk) {
+                for s in &c.service {
+                    if !d.protocols.contains(s.as_ref()) {
+                        let s = s.to_string();
+                        self.alerts.raise(AlertKind::NewProtocol, me, s.clone(), || format!("{me} spoke {s} with {peer}, a protocol never seen on it"), evidence(Some(flow), t0, t1));
+                    }
+                }
+            } else if !d.peers.contains(&peer) {
+                self.alerts.raise(AlertKind::NewPeer, me, peer.to_string(), || format!("{me} talked to {peer} ({service}), a peer never seen in the baseline"), evidence(Some(flow), t0, t1));
+            } else {
+                self.alerts.raise(
+                    AlertKind::NewPort,
+                    me,
+                    format!("{peer} {service}"),
+                    || format!("{me} talked to {peer} {service}, a port never used with this peer"),
+                    evidence(Some(flow), t0, t1),
+                );
+            }
+        }
+        if let Some(p) = &self.policy {
+            if let Some((dev, key, summary)) = p.violation(&FlowSummary { flow, conn: c }) {
+                self.alerts.raise(AlertKind::PolicyViolation, dev, key, || summary, evidence(Some(flow), t0, t1));
+            }
+        }
+    }
+
+    fn source(&mut self, ip: IpAddr) -> Option<&mut Source> {
+        if !self.sources.contains_key(&ip) && self.sources.len() >= self.cfg.max_sources {
+            self.sources_dropped += 1;
+            return None;
+        }
+        Some(self.sources.entry(ip).or_default())
+    }
+
+    fn probe(&mut self, src: IpAddr, dst: IpAddr, flow: &FlowInfo, t: Timestamp) {
+        let max = self.cfg.max_targets;
+        let Some(s) = self.source(src) else { return };
+        s.probes += 1;
+        if s.targets.len() < max {
+            s.targets.insert((dst, flow.server.port));
+        } else {
+            s.truncated = true;
+        }
+        match &s.first {
+            Some((t0, _)) if *t0 <= t => {}
+            _ => s.first = Some((t, FlowTuple::from(flow))),
+        }
+        s.last = s.last.max(t);
+    }
+
+    /// Records examined.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Scan and fan-out verdicts, then the folded alerts, sorted. Alerts about
+    /// new peers and ports caused by a scanner are dropped: the scan is the alert.
+    pub fn finish(mut self) -> (Vec<Alert>, u64) {
+        let mut scanners: Set<IpAddr> = Set::default();
+        for (ip, s) in &self.sources {
+            let Some((t0, first)) = s.first else { continue };
+            let mut per_host: Map<IpAddr, usize> = Map::default();
+            for (h, _) in &s.targets {
+                *per_host.entry(*h).or_default() += 1;
+            }
+            let ports = per_host.values().copied().max().unwrap_or(0);
+            let hosts = per_host.len();
+            if ports >= self.cfg.scan_ports || hosts >= self.cfg.scan_hosts {
+                scanners.insert(*ip);
+                let mut e = Evidence { flow: Some(first), first_packet: t0, last_packet: s.last, counts: BTreeMap::new() };
+                e.counts.insert("probes".into(), s.probes);
+                e.counts.insert("hosts".into(), hosts as u64);
+                e.counts.insert("max_ports_on_one_host".into(), ports as u64);
+                let what = if ports >= self.cfg.scan_ports { "port scan" } else { "host sweep" };
+                self.alerts.raise(AlertKind::PortScan, *ip, "scan".into(), || format!("{what} from {ip}: {} probes, {hosts} hosts, up to {ports} ports on one host", s.probes), e);
+            }
+            if s.smb.len() >= self.cfg.smb_hosts {
+                scanners.insert(*ip);
+                let mut e = Evidence { flow: Some(first), first_packet: t0, last_packet: s.last, counts: BTreeMap::new() };
+                e.counts.insert("smb_hosts".into(), s.smb.len() as u64);
+                let n = s.smb.len();
+                self.alerts.raise(AlertKind::SmbFanout, *ip, "smb".into(), || format!("SMB sessions from {ip} to {n} hosts (lateral movement, typical of ransomware)"), e);
+            }
+        }
+        if !scanners.is_empty() {
+            self.alerts.retain(|a| {
+                !matches!(a.kind, AlertKind::NewPeer | AlertKind::NewPort | AlertKind::NewProtocol)
+                    || !a.evidence.flow.is_some_and(|f| scanners.contains(&f.client) || scanners.contains(&f.server))
+            });
+        }
+        let dropped = self.alerts.dropped() + self.sources_dropped;
+        (self.alerts.into_sorted(), dropped)
+    }
+
+    /// Learnt record time of an event (for callers that window the stream).
+    pub fn record_time(ev: &Event) -> Timestamp {
+        record_time(ev)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AlertKind as K, Learner, Window};
+    use model::records::{CleartextLogin, DicomRecord, Hl7Record, LoginProtocol, Observation, PasswordClass};
+    use model::Endpoint;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn flow(c: &str, cp: u16, s: &str, sp: u16) -> FlowInfo {
+        FlowInfo {
+            id: 1,
+            transport: Transport::Tcp,
+            client: Endpoint { ip: ip(c), port: cp, mac: None },
+            server: Endpoint { ip: ip(s), port: sp, mac: None },
+            vlan: None,
+        }
+    }
+
+    fn conn(c: &str, s: &str, sp: u16, t: i64, orig: u64) -> Event {
+        Event {
+            ts: Timestamp(t),
+            flow: Some(flow(c, 40000, s, sp)),
+            record: Record::Conn(ConnRecord { start: Timestamp(t), end: Timestamp(t + 5), orig_bytes: orig, resp_bytes: 10, established: true, ..Default::default() }),
+        }
+    }
+
+    fn assoc(c: &str, s: &str, calling: &str, t: i64) -> Event {
+        Event {
+            ts: Timestamp(t),
+            flow: Some(flow(c, 40001, s, 104)),
+            record: Record::Dicom(DicomRecord {
+                pdu: DicomPdu::AssociateRq,
+                calling_ae: Some(calling.into()),
+                called_ae: Some("PACS".into()),
+                implementation_class_uid: None,
+                implementation_version: None,
+                abstract_syntaxes: vec![],
+                transfer_syntaxes: vec![],
+                max_pdu_length: None,
+                reject_reason: None,
+                pdata_bytes: 0,
+                application_context: None,
+                user_identity: None,
+            }),
+        }
+    }
+
+    fn hl7(c: &str, s: &str, app: &str, obs: f64, t: i64) -> Event {
+        Event {
+            ts: Timestamp(t),
+            flow: Some(flow(c, 40002, s, 2575)),
+            record: Record::Hl7(Hl7Record {
+                direction: Some(model::Direction::ToServer),
+                sending_application: Some(app.into()),
+                sending_facility: Some("ICU".into()),
+                observations: vec![Observation { code: "8867-4".into(), value: obs }],
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// Normal day: modality .2 sends images to PACS .1, monitor .3 sends HL7 to engine .4.
+    fn normal(t: i64) -> Vec<Event> {
+        let mut v = vec![conn("10.0.0.2", "10.0.0.1", 104, t, 5000), assoc("10.0.0.2", "10.0.0.1", "CT1", t)];
+        for i in 0..12 {
+            v.push(hl7("10.0.0.3", "10.0.0.4", "MONITOR", 70.0 + i as f64, t + i));
+        }
+        v.push(conn("10.0.0.3", "10.0.0.4", 2575, t, 900));
+        v
+    }
+
+    fn learn(evs: &[Event]) -> Baseline {
+        let mut l = Learner::new(Window::default());
+        evs.iter().for_each(|e| l.learn(e));
+        let mut b = l.finish();
+        b.group(&|ip| Some(if ip.to_string().ends_with(".2") { "ct".into() } else { "other".into() }));
+        b
+    }
+
+    fn detect(b: &Baseline, evs: &[Event]) -> Vec<(K, String, String)> {
+        let mut d = Detector::new(b.clone(), DetectorConfig::default());
+        evs.iter().for_each(|e| d.observe(e));
+        d.finish().0.into_iter().map(|a| (a.kind, a.device, a.key)).collect()
+    }
+
+    #[test]
+    fn normal_traffic_raises_nothing() {
+        let b = learn(&normal(1_000_000));
+        assert_eq!(b.devices.len(), 4);
+        let s = &b.devices[&ip("10.0.0.3")].observations["8867-4"];
+        assert_eq!((s.count, s.min, s.max), (12, 70.0, 81.0));
+        assert!(detect(&b, &normal(9_000_000)).is_empty());
+        // The baseline survives JSON.
+        let j = serde_json::to_string(&b).unwrap();
+        assert_eq!(serde_json::from_str::<Baseline>(&j).unwrap(), b);
+    }
+
+    #[test]
+    fn each_deviation_yields_its_alert() {
+        let b = learn(&normal(1_000_000));
+        let mut evs = normal(9_000_000);
+        // Unknown AE title from the known modality.
+        evs.push(assoc("10.0.0.2", "10.0.0.1", "ROGUE", 9_000_100));
+        evs.push(assoc("10.0.0.2", "10.0.0.1", "ROGUE", 9_000_200));
+        // HL7 from another application, and an implausible heart rate.
+        evs.push(hl7("10.0.0.3", "10.0.0.4", "INTRUDER", 75.0, 9_000_300));
+        evs.push(hl7("10.0.0.3", "10.0.0.4", "MONITOR", 400.0, 9_000_400));
+        // The modality talks to the HL7 engine (new peer), and to PACS on a new port.
+        evs.push(conn("10.0.0.2", "10.0.0.4", 2575, 9_000_500, 10));
+        evs.push(conn("10.0.0.2", "10.0.0.1", 8104, 9_000_600, 10));
+        // Internet.
+        evs.push(conn("10.0.0.3", "8.8.8.8", 443, 9_000_700, 10));
+        let got = detect(&b, &evs);
+        let want = vec![
+            (K::DicomUnknownAe, "ip:10.0.0.1".to_string(), "calling ROGUE".to_string()),
+            (K::Hl7UnexpectedSender, "ip:10.0.0.4".into(), "INTRUDER^ICU".into()),
+            (K::ImplausibleObservation, "ip:10.0.0.3".into(), "8867-4".into()),
+            (K::NewPeer, "ip:10.0.0.2".into(), "10.0.0.4".into()),
+            (K::NewPeer, "ip:10.0.0.4".into(), "10.0.0.2".into()),
+            (K::NewPort, "ip:10.0.0.1".into(), "10.0.0.2 on tcp/8104".into()),
+            (K::NewPort, "ip:10.0.0.2".into(), "10.0.0.1 to tcp/8104".into()),
+            (K::InternetTraffic, "ip:10.0.0.3".into(), "8.8.8.8".into()),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn scan_telnet_and_new_device() {
+        let b = learn(&normal(1_000_000));
+        let mut evs = normal(9_000_000);
+        for p in 1..=100u16 {
+            evs.push(conn("10.0.0.66", "10.0.0.1", p, 9_000_000 + p as i64, 0));
+        }
+        evs.push(conn("10.0.0.66", "10.0.0.1", 23, 9_001_000, 40));
+        evs.push(Event {
+            ts: Timestamp(9_001_001),
+            flow: Some(flow("10.0.0.66", 40000, "10.0.0.1", 23)),
+            record: Record::Login(CleartextLogin { protocol: LoginProtocol::Telnet, user: Some("root".into()), password: PasswordClass::Other, banner: None, success: Some(true), reply_code: None }),
+        });
+        let got = detect(&b, &evs);
+        let kinds: Vec<K> = got.iter().map(|g| g.0).collect();
+        assert_eq!(kinds, [K::NewDevice, K::PortScan, K::UnauthorizedManagementAccess, K::CleartextCredential], "{got:?}");
+        // A known host scanning: the scan, not a hundred new ports.
+        let mut evs = normal(9_000_000);
+        for p in 1..=100u16 {
+            evs.push(conn("10.0.0.2", "10.0.0.1", p + 1000, 9_000_000 + p as i64, 0));
+        }
+        assert_eq!(detect(&b, &evs), [(K::PortScan, "ip:10.0.0.2".to_string(), "scan".to_string())]);
+    }
+
+    #[test]
+    fn smb_fanout_and_group_allowance() {
+        let mut b = learn(&normal(1_000_000));
+        let mut evs = Vec::new();
+        for h in 10..30 {
+            evs.push(conn("10.0.0.3", &format!("10.0.1.{h}"), 445, 9_000_000 + h, 300));
+        }
+        let got = detect(&b, &evs);
+        assert!(got.contains(&(K::SmbFanout, "ip:10.0.0.3".into(), "smb".into())), "{got:?}");
+        assert!(got.iter().all(|g| g.0 != K::NewPeer), "{got:?}");
+        // A second CT (approved at intake) doing what the CT group does: no alert.
+        b.devices.insert(ip("10.0.0.12"), DeviceBaseline::default());
+        b.group(&|ip| Some(if ip.to_string().ends_with("2") { "ct".into() } else { "other".into() }));
+        let mut d = Detector::new(b, DetectorConfig::default());
+        d.observe(&conn("10.0.0.12", "10.0.0.1", 104, 9_000_000, 100));
+        assert!(d.finish().0.is_empty());
+    }
+
+    #[test]
+    fn learning_window() {
+        let evs = [conn("10.0.0.2", "10.0.0.1", 104, 1_000_000, 5), conn("10.0.0.2", "10.0.0.1", 22, 5_000_000, 5), conn("10.0.0.2", "10.0.0.1", 23, 9_000_000, 5)];
+        let ports = |w: Window| {
+            let mut l = Learner::new(w);
+            evs.iter().for_each(|e| l.learn(e));
+            l.finish().devices.get(&ip("10.0.0.1")).map(|d| d.services.iter().map(|s| s.port).collect::<Vec<_>>()).unwrap_or_default()
+        };
+        assert_eq!(ports(Window::default()), [22, 23, 104]);
+        assert_eq!(ports(Window { seconds: Some(3), ..Default::default() }), [104]);
+        assert_eq!(ports(Window { until: Some(Timestamp(9_000_000)), ..Default::default() }), [22, 104]);
+        assert_eq!(ports(Window { from: Some(Timestamp(5_000_000)), ..Default::default() }), [22, 23]);
+    }
+
+    #[test]
+    fn bounded_sources() {
+        let b = learn(&normal(1_000_000));
+        let cfg = DetectorConfig { max_sources: 4, max_alerts: 3, ..Default::default() };
+        let mut d = Detector::new(b, cfg);
+        for i in 0..50u8 {
+            d.observe(&conn(&format!("10.9.0.{i}"), "10.0.0.1", 80, 1, 0));
+        }
+        let (alerts, dropped) = d.finish();
+        assert_eq!(alerts.len(), 3);
+        assert!(dropped > 0);
+    }
+}

@@ -1,0 +1,55 @@
+//! Monitoring: how each device normally communicates, and what is new.
+//!
+//! - [`Learner`] turns the record stream (flow summaries, HL7 headers, DICOM
+//!   associations, observation statistics) into a [`Baseline`]: per device
+//!   (IP address) the peers, `(transport, port, role)` it uses and offers,
+//!   protocols, volumes, hours of day, HL7 sending applications it receives
+//!   from, DICOM AE titles that call it, and per observation code the
+//!   count/min/max/mean/stddev of numeric values. Per group (model or
+//!   category, decided by the caller) the union of its members.
+//! - [`Detector`] consumes the same records against a baseline and emits
+//!   [`Alert`]s, folded by `(kind, device, key)` with a count and first/last
+//!   time, each with its evidence and severity.
+//!
+//! Both are pure (no clock, no I/O) and bounded: tracked sets per device,
+//! scan state per source and the number of alerts are capped, and what is
+//! dropped is counted. No patient data: records carry none, and observation
+//! values are kept as statistics only.
+
+mod alert;
+mod baseline;
+mod detect;
+
+pub use alert::{Alert, AlertKind, Alerts, Evidence, FlowTuple, Severity};
+pub use baseline::{Baseline, DeviceBaseline, GroupBaseline, Learner, Role, Service, Stats, Talk, Window};
+pub use detect::{Detector, DetectorConfig, FlowPolicy, FlowSummary};
+
+use std::net::IpAddr;
+
+/// True for addresses that stay inside a hospital network (private,
+/// loopback, link-local, CGNAT, unique-local IPv6) or are not unicast hosts.
+pub fn is_local(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_unspecified()
+                || (v4.octets()[0] == 100 && v4.octets()[1] & 0xc0 == 64)
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments()[0];
+            v6.is_loopback() || v6.is_multicast() || v6.is_unspecified() || (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// True for addresses that name one host (not multicast, broadcast or unspecified).
+pub fn is_host(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => !(v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified() || v4.octets()[3] == 255),
+        IpAddr::V6(v6) => !(v6.is_multicast() || v6.is_unspecified()),
+    }
+}

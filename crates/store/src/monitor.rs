@@ -1,0 +1,335 @@
+//! Monitoring state (migration 6): folded alerts, learnt baselines, device
+//! intake (approval, owner, location, group, assigned MUD URL) and imported
+//! MUD files. Plain portable SQL (`INSERT ... ON CONFLICT ... DO UPDATE`,
+//! `CASE` instead of two-argument `min`/`max`), so the statements carry
+//! over to PostgreSQL unchanged.
+//!
+//! **Invariant:** alerts hold metadata only (addresses, ports, AE titles,
+//! HL7 application names, observation codes): the records they come from
+//! carry no patient data.
+
+use crate::{Error, Store};
+use model::Timestamp;
+use monitor::{Alert, AlertKind, Baseline, Severity};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+pub(crate) const MIGRATION: &str = r#"
+CREATE TABLE alerts(
+    kind TEXT NOT NULL,
+    device TEXT NOT NULL,
+    alert_key TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    first_seen BIGINT NOT NULL,
+    last_seen BIGINT NOT NULL,
+    PRIMARY KEY (kind, device, alert_key)
+);
+CREATE INDEX alerts_first_seen ON alerts(first_seen);
+CREATE TABLE baselines(
+    name TEXT PRIMARY KEY,
+    start_time BIGINT,
+    end_time BIGINT,
+    doc TEXT NOT NULL
+);
+CREATE TABLE intake(
+    device TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    owner TEXT,
+    location TEXT,
+    device_group TEXT,
+    mud_url TEXT,
+    first_seen BIGINT NOT NULL
+);
+CREATE TABLE mud_files(
+    url TEXT PRIMARY KEY,
+    model TEXT,
+    doc TEXT NOT NULL
+);
+"#;
+
+/// Which alerts to read.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    /// Only this kind.
+    pub kind: Option<AlertKind>,
+    /// Only this severity or worse.
+    pub min_severity: Option<Severity>,
+    /// Only this device key.
+    pub device: Option<String>,
+    /// Only alerts last seen at or after this time.
+    pub since: Option<Timestamp>,
+    /// At most this many (newest first when set).
+    pub limit: Option<usize>,
+}
+
+/// A device's intake record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntakeEntry {
+    /// Device key (`mac:..` or `ip:..`).
+    pub device: String,
+    /// True once an operator approved it.
+    pub approved: bool,
+    /// Responsible person or team.
+    pub owner: Option<String>,
+    /// Where it is.
+    pub location: Option<String>,
+    /// Its group (model or category) for baselines and policies.
+    pub group: Option<String>,
+    /// MUD URL assigned to it (or announced by it).
+    pub mud_url: Option<String>,
+    /// When it was first seen (packet time).
+    pub first_seen: Timestamp,
+}
+
+/// What an approval sets (`None` keeps the stored value).
+#[derive(Debug, Clone, Default)]
+pub struct Approval {
+    /// Responsible person or team.
+    pub owner: Option<String>,
+    /// Where it is.
+    pub location: Option<String>,
+    /// Group.
+    pub group: Option<String>,
+    /// MUD URL.
+    pub mud_url: Option<String>,
+}
+
+impl Store {
+    /// Adds alerts, folding each into a stored one of the same (kind, device,
+    /// key): counts add up, first/last seen widen. One transaction.
+    pub fn store_alerts(&mut self, alerts: &[Alert]) -> Result<(), Error> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut up = tx.prepare_cached(
+                "INSERT INTO alerts(kind, device, alert_key, ip, severity, summary, evidence, count, first_seen, last_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT(kind, device, alert_key) DO UPDATE SET
+                   count = alerts.count + excluded.count,
+                   summary = CASE WHEN excluded.first_seen < alerts.first_seen THEN excluded.summary ELSE alerts.summary END,
+                   evidence = CASE WHEN excluded.first_seen < alerts.first_seen THEN excluded.evidence ELSE alerts.evidence END,
+                   first_seen = CASE WHEN excluded.first_seen < alerts.first_seen THEN excluded.first_seen ELSE alerts.first_seen END,
+                   last_seen = CASE WHEN excluded.last_seen > alerts.last_seen THEN excluded.last_seen ELSE alerts.last_seen END",
+            )?;
+            for a in alerts {
+                up.execute(params![
+                    a.kind.as_str(),
+                    a.device,
+                    a.key,
+                    a.ip.to_string(),
+                    a.severity.as_str(),
+                    a.summary,
+                    serde_json::to_string(&a.evidence)?,
+                    a.count as i64,
+                    a.first_seen.0,
+                    a.last_seen.0,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Stored alerts matching `filter`, by first occurrence (newest first when limited).
+    pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>, Error> {
+        let mut st = self.conn.prepare(
+            "SELECT kind, device, alert_key, ip, severity, summary, evidence, count, first_seen, last_seen FROM alerts
+             WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR device = ?2) AND (?3 IS NULL OR last_seen >= ?3)
+             ORDER BY first_seen, kind, device, alert_key",
+        )?;
+        let rows = st.query_map(params![filter.kind.map(|k| k.as_str()), filter.device, filter.since.map(|t| t.0)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, i64>(7)?,
+                r.get::<_, i64>(8)?,
+                r.get::<_, i64>(9)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (kind, device, key, ip, sev, summary, evidence, count, first, last) = row?;
+            // Rows of kinds this version does not know (newer schema) are skipped.
+            let (Some(kind), Some(severity), Ok(ip)) = (AlertKind::parse(&kind), Severity::parse(&sev), ip.parse()) else { continue };
+            if filter.min_severity.is_some_and(|m| severity < m) {
+                continue;
+            }
+            out.push(Alert {
+                kind,
+                severity,
+                device,
+                ip,
+                key,
+                summary,
+                evidence: serde_json::from_str(&evidence)?,
+                count: count.max(0) as u64,
+                first_seen: Timestamp(first),
+                last_seen: Timestamp(last),
+            });
+        }
+        if let Some(n) = filter.limit {
+            out.reverse();
+            out.truncate(n);
+        }
+        Ok(out)
+    }
+
+    /// Stores (or replaces) the baseline called `name`.
+    pub fn save_baseline(&mut self, name: &str, b: &Baseline) -> Result<(), Error> {
+        self.conn.execute(
+            "INSERT INTO baselines(name, start_time, end_time, doc) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(name) DO UPDATE SET start_time = excluded.start_time, end_time = excluded.end_time, doc = excluded.doc",
+            params![name, b.start.map(|t| t.0), b.end.map(|t| t.0), serde_json::to_string(b)?],
+        )?;
+        Ok(())
+    }
+
+    /// The baseline called `name`, if stored.
+    pub fn baseline(&self, name: &str) -> Result<Option<Baseline>, Error> {
+        let doc: Option<String> = self.conn.query_row("SELECT doc FROM baselines WHERE name = ?1", [name], |r| r.get(0)).optional()?;
+        doc.map(|d| serde_json::from_str(&d).map_err(Error::from)).transpose()
+    }
+
+    /// Adds devices to intake as unapproved (devices already there are kept as they are).
+    /// Returns how many were new. One transaction.
+    pub fn intake_register(&mut self, devices: &[(String, Timestamp, Option<String>)]) -> Result<usize, Error> {
+        let tx = self.conn.transaction()?;
+        let mut n = 0;
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO intake(device, status, mud_url, first_seen) VALUES (?1, 'unapproved', ?2, ?3) ON CONFLICT(device) DO NOTHING",
+            )?;
+            for (d, t, mud) in devices {
+                n += ins.execute(params![d, mud, t.0])?;
+            }
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Every intake record, by device key.
+    pub fn intake(&self) -> Result<Vec<IntakeEntry>, Error> {
+        let mut st = self.conn.prepare("SELECT device, status, owner, location, device_group, mud_url, first_seen FROM intake ORDER BY device")?;
+        let rows = st.query_map([], |r| {
+            Ok(IntakeEntry {
+                device: r.get(0)?,
+                approved: r.get::<_, String>(1)? == "approved",
+                owner: r.get(2)?,
+                location: r.get(3)?,
+                group: r.get(4)?,
+                mud_url: r.get(5)?,
+                first_seen: Timestamp(r.get(6)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Approves a device (registering it if needed) and sets what `a` gives.
+    pub fn intake_approve(&mut self, device: &str, a: &Approval, now: Timestamp) -> Result<(), Error> {
+        self.conn.execute(
+            "INSERT INTO intake(device, status, owner, location, device_group, mud_url, first_seen) VALUES (?1, 'approved', ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(device) DO UPDATE SET status = 'approved',
+               owner = COALESCE(excluded.owner, intake.owner),
+               location = COALESCE(excluded.location, intake.location),
+               device_group = COALESCE(excluded.device_group, intake.device_group),
+               mud_url = COALESCE(excluded.mud_url, intake.mud_url)",
+            params![device, a.owner, a.location, a.group, a.mud_url, now.0],
+        )?;
+        Ok(())
+    }
+
+    /// Assigns a MUD URL to a device (registering it as unapproved if needed).
+    pub fn intake_assign_mud(&mut self, device: &str, url: &str, now: Timestamp) -> Result<(), Error> {
+        self.conn.execute(
+            "INSERT INTO intake(device, status, mud_url, first_seen) VALUES (?1, 'unapproved', ?2, ?3)
+             ON CONFLICT(device) DO UPDATE SET mud_url = excluded.mud_url",
+            params![device, url, now.0],
+        )?;
+        Ok(())
+    }
+
+    /// Stores (or replaces) an imported MUD file by its URL.
+    pub fn import_mud(&mut self, url: &str, model: Option<&str>, doc: &str) -> Result<(), Error> {
+        self.conn.execute(
+            "INSERT INTO mud_files(url, model, doc) VALUES (?1, ?2, ?3) ON CONFLICT(url) DO UPDATE SET model = excluded.model, doc = excluded.doc",
+            params![url, model, doc],
+        )?;
+        Ok(())
+    }
+
+    /// Imported MUD files: (url, model, document).
+    pub fn mud_files(&self) -> Result<Vec<(String, Option<String>, String)>, Error> {
+        let mut st = self.conn.prepare("SELECT url, model, doc FROM mud_files ORDER BY url")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use monitor::Evidence;
+
+    fn alert(kind: AlertKind, key: &str, t0: i64, t1: i64) -> Alert {
+        Alert {
+            kind,
+            severity: kind.severity(),
+            device: "mac:00:11:22:33:44:55".into(),
+            ip: "10.0.0.1".parse().unwrap(),
+            key: key.into(),
+            summary: format!("s{t0}"),
+            evidence: Evidence { first_packet: Timestamp(t0), last_packet: Timestamp(t1), ..Default::default() },
+            count: 2,
+            first_seen: Timestamp(t0),
+            last_seen: Timestamp(t1),
+        }
+    }
+
+    #[test]
+    fn alerts_fold_across_runs_and_filter() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.store_alerts(&[alert(AlertKind::NewPeer, "10.0.0.2", 50, 60), alert(AlertKind::PortScan, "scan", 10, 20)]).unwrap();
+        s.store_alerts(&[alert(AlertKind::NewPeer, "10.0.0.2", 40, 45)]).unwrap();
+        let all = s.alerts(&AlertFilter::default()).unwrap();
+        assert_eq!(all.len(), 2);
+        let p = &all[1];
+        assert_eq!((p.count, p.first_seen, p.last_seen, p.summary.as_str()), (4, Timestamp(40), Timestamp(60), "s40"));
+        let high = s.alerts(&AlertFilter { min_severity: Some(Severity::High), ..Default::default() }).unwrap();
+        assert_eq!(high.len(), 1);
+        assert_eq!(high[0].kind, AlertKind::PortScan);
+        assert_eq!(s.alerts(&AlertFilter { kind: Some(AlertKind::NewPeer), ..Default::default() }).unwrap().len(), 1);
+        assert_eq!(s.alerts(&AlertFilter { since: Some(Timestamp(50)), ..Default::default() }).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn intake_baseline_and_mud() {
+        let mut s = Store::open_in_memory().unwrap();
+        assert_eq!(s.intake_register(&[("ip:10.0.0.1".into(), Timestamp(5), None), ("ip:10.0.0.2".into(), Timestamp(6), Some("https://m/x".into()))]).unwrap(), 2);
+        assert_eq!(s.intake_register(&[("ip:10.0.0.1".into(), Timestamp(9), None)]).unwrap(), 0);
+        s.intake_approve("ip:10.0.0.1", &Approval { owner: Some("biomed".into()), group: Some("pumps".into()), ..Default::default() }, Timestamp(10)).unwrap();
+        s.intake_approve("ip:10.0.0.1", &Approval { location: Some("ICU".into()), ..Default::default() }, Timestamp(11)).unwrap();
+        let i = s.intake().unwrap();
+        assert_eq!(i.len(), 2);
+        assert!(i[0].approved && !i[1].approved);
+        assert_eq!((i[0].owner.as_deref(), i[0].location.as_deref(), i[0].group.as_deref(), i[0].first_seen), (Some("biomed"), Some("ICU"), Some("pumps"), Timestamp(5)));
+        assert_eq!(i[1].mud_url.as_deref(), Some("https://m/x"));
+        let b = Baseline { version: 1, records: 3, ..Default::default() };
+        s.save_baseline("default", &b).unwrap();
+        s.save_baseline("default", &b).unwrap();
+        assert_eq!(s.baseline("default").unwrap(), Some(b));
+        assert_eq!(s.baseline("other").unwrap(), None);
+        s.intake_assign_mud("ip:10.0.0.3", "https://m/y", Timestamp(12)).unwrap();
+        assert_eq!(s.intake().unwrap()[2].mud_url.as_deref(), Some("https://m/y"));
+        s.import_mud("https://m/x", Some("X"), "{}").unwrap();
+        s.import_mud("https://m/x", Some("X2"), "{}").unwrap();
+        assert_eq!(s.mud_files().unwrap(), vec![("https://m/x".into(), Some("X2".into()), "{}".into())]);
+    }
+}

@@ -1,0 +1,92 @@
+//! `ward intake`: new devices start unapproved; an operator approves them
+//! and records owner, location and group (used for group baselines and
+//! policies). Approved devices raise no new-device alert.
+
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// `ward intake ...`
+#[derive(Subcommand)]
+pub enum IntakeCommand {
+    /// List devices with their intake state.
+    List {
+        /// Database file.
+        #[arg(long, default_value = "ward.db")]
+        db: PathBuf,
+        /// Only devices waiting for approval.
+        #[arg(long)]
+        unapproved: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a device (key such as mac:00:11:.. or ip:10.1.2.3, or an IP address).
+    Approve {
+        /// Device key or address.
+        device: String,
+        /// Database file.
+        #[arg(long, default_value = "ward.db")]
+        db: PathBuf,
+        /// Responsible person or team.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Where it is (ward, room).
+        #[arg(long)]
+        location: Option<String>,
+        /// Its group (model or category) for baselines and policies.
+        #[arg(long)]
+        group: Option<String>,
+        /// The MUD URL that applies to it.
+        #[arg(long)]
+        mud_url: Option<String>,
+    },
+}
+
+/// Resolves a key or an address to a device key of the inventory.
+pub fn device_key(store: &store::Store, device: &str) -> Result<String> {
+    if device.starts_with("mac:") || device.starts_with("ip:") {
+        return Ok(device.to_string());
+    }
+    let ip: std::net::IpAddr = device.parse().with_context(|| format!("{device:?} is neither a device key (mac:.., ip:..) nor an IP address"))?;
+    let devices = store.devices()?;
+    Ok(devices.iter().find(|d| d.ips.contains(&ip)).map(|d| d.key.clone()).unwrap_or_else(|| format!("ip:{ip}")))
+}
+
+fn open(db: &Path) -> Result<store::Store> {
+    if !db.exists() {
+        bail!("no database at {} (run `ward analyze` or `ward monitor` first)", db.display());
+    }
+    Ok(store::Store::open(db)?)
+}
+
+/// Runs `ward intake`.
+pub fn run(cmd: IntakeCommand) -> Result<()> {
+    match cmd {
+        IntakeCommand::List { db, unapproved, json } => {
+            let store = open(&db)?;
+            let rows: Vec<_> = store.intake()?.into_iter().filter(|i| !unapproved || !i.approved).collect();
+            let mut o = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut o, &rows)?;
+                writeln!(o)?;
+            } else {
+                writeln!(o, "{:<26} {:<11} {:<16} {:<16} {:<20} FIRST SEEN", "DEVICE", "STATUS", "OWNER", "LOCATION", "GROUP")?;
+                for i in rows {
+                    let s = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                    let status = if i.approved { "approved" } else { "unapproved" };
+                    writeln!(o, "{:<26} {:<11} {:<16} {:<16} {:<20} {}", i.device, status, s(&i.owner), s(&i.location), s(&i.group), i.first_seen.iso())?;
+                }
+            }
+        }
+        IntakeCommand::Approve { device, db, owner, location, group, mud_url } => {
+            let mut store = open(&db)?;
+            let key = device_key(&store, &device)?;
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
+            store.intake_approve(&key, &store::Approval { owner, location, group, mud_url }, model::Timestamp(now))?;
+            println!("approved {key}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! `ward policy generate|simulate` and `ward mud import`: allow-lists from a
+//! baseline as nftables rulesets and MUD files, a capture replayed against a
+//! proposed policy, and vendor MUD files imported for violation alerts.
+
+use crate::monitoring::{load_baseline, run_pipeline};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use model::{Event, Record};
+use policy::{Policy, Verdict};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// `ward policy ...`
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Write per-group allow-lists from a baseline: policy.json, ward.nft, ward.nft.json, mud/GROUP.json.
+    Generate(GenerateArgs),
+    /// Replay captures against a policy and list exactly the flows it would block.
+    Simulate(SimulateArgs),
+}
+
+/// `ward mud ...`
+#[derive(Subcommand)]
+pub enum MudCommand {
+    /// Import vendor MUD files (RFC 8520); devices announcing their URL (DHCP option 161, LLDP) or assigned one get violation alerts in `ward monitor`.
+    Import {
+        /// MUD files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Database file.
+        #[arg(long, default_value = "ward.db")]
+        db: PathBuf,
+        /// Assign the (single) imported file to this device (key or IP address).
+        #[arg(long)]
+        device: Option<String>,
+    },
+}
+
+/// Output formats of `ward policy generate`.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// policy.json (for `simulate` and `monitor --policy`).
+    Policy,
+    /// ward.nft (for `nft -f`).
+    Nft,
+    /// ward.nft.json (for `nft -j -f`).
+    NftJson,
+    /// mud/GROUP.json (RFC 8520), one per group.
+    Mud,
+}
+
+/// Arguments of `ward policy generate`.
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+    /// Database file.
+    #[arg(long, default_value = "ward.db")]
+    db: PathBuf,
+    /// Stored baseline.
+    #[arg(long, default_value = "default")]
+    baseline: String,
+    /// Or a baseline JSON file.
+    #[arg(long, value_name = "FILE")]
+    baseline_file: Option<PathBuf>,
+    /// What to write (default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    format: Vec<Format>,
+    /// Where the MUD files will be published (their mud-url is BASE/GROUP.json).
+    #[arg(long, default_value = "https://mud.hospital.invalid/ward")]
+    mud_base_url: String,
+}
+
+/// Arguments of `ward policy simulate`.
+#[derive(Args)]
+pub struct SimulateArgs {
+    /// The proposed policy (policy.json from `ward policy generate`).
+    #[arg(long)]
+    policy: PathBuf,
+    /// Capture files to replay.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+/// Runs `ward policy generate`.
+pub fn generate(args: GenerateArgs) -> Result<()> {
+    let store = if args.baseline_file.is_none() {
+        if !args.db.exists() {
+            bail!("no database at {} (run `ward baseline learn CAPTURE` first)", args.db.display());
+        }
+        Some(store::Store::open(&args.db)?)
+    } else {
+        None
+    };
+    let base = match &store {
+        Some(s) => load_baseline(s, &args.baseline, None)?,
+        None => {
+            let f = args.baseline_file.as_deref().unwrap_or(std::path::Path::new(""));
+            let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+            serde_json::from_slice(&bytes).with_context(|| format!("{}: not a Ward baseline", f.display()))?
+        }
+    };
+    let p = Policy::from_baseline(&base);
+    let all = args.format.is_empty();
+    let want = |f: Format| all || args.format.contains(&f);
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let write = |name: &str, bytes: &[u8]| -> Result<()> {
+        let path = args.out.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote {}", path.display());
+        Ok(())
+    };
+    if want(Format::Policy) {
+        write("policy.json", &serde_json::to_vec_pretty(&p)?)?;
+    }
+    if want(Format::Nft) {
+        write("ward.nft", policy::nft::text(&p).as_bytes())?;
+    }
+    if want(Format::NftJson) {
+        write("ward.nft.json", &serde_json::to_vec_pretty(&policy::nft::json(&p))?)?;
+    }
+    if want(Format::Mud) {
+        std::fs::create_dir_all(args.out.join("mud"))?;
+        let last = base.end.unwrap_or_default();
+        for (name, g) in &p.groups {
+            let id = policy::ident(name);
+            let url = format!("{}/{id}.json", args.mud_base_url.trim_end_matches('/'));
+            let doc = policy::mud::generate(name, g, &url, last);
+            write(&format!("mud/{id}.json"), &serde_json::to_vec_pretty(&doc)?)?;
+        }
+    }
+    println!("{} groups, {} rules", p.groups.len(), p.groups.values().map(|g| g.allow.len()).sum::<usize>());
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct Blocked {
+    start: String,
+    transport: &'static str,
+    client: String,
+    server: String,
+    service: String,
+    group: String,
+    device: String,
+    reason: String,
+}
+
+/// Runs `ward policy simulate`.
+pub fn simulate(args: SimulateArgs) -> Result<()> {
+    let bytes = std::fs::read(&args.policy).with_context(|| format!("cannot read {}", args.policy.display()))?;
+    let p = Policy::from_json(&bytes).with_context(|| format!("{}", args.policy.display()))?;
+    let state: (Vec<Blocked>, u64) = (Vec::new(), 0);
+    let (_, report, (mut blocked, flows)) = run_pipeline(&args.files, args.workers, state, |(blocked, flows), ev: &Event| {
+        let (Record::Conn(c), Some(f)) = (&ev.record, ev.flow.as_ref()) else { return };
+        *flows += 1;
+        if let Verdict::Block { group, device, reason } = p.evaluate(f) {
+            blocked.push(Blocked {
+                start: c.start.iso(),
+                transport: f.transport.as_str(),
+                client: format!("{}:{}", f.client.ip, f.client.port),
+                server: format!("{}:{}", f.server.ip, f.server.port),
+                service: c.service.join(","),
+                group,
+                device: device.to_string(),
+                reason,
+            });
+        }
+    })?;
+    blocked.sort_by(|a, b| (&a.start, &a.client, &a.server).cmp(&(&b.start, &b.client, &b.server)));
+    let mut o = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut o, &serde_json::json!({"flows": flows, "blocked": blocked}))?;
+        writeln!(o)?;
+    } else {
+        writeln!(o, "{:<27} {:<4} {:<42} {:<42} {:<8} REASON", "START", "L4", "CLIENT", "SERVER", "SERVICE")?;
+        for b in &blocked {
+            writeln!(o, "{:<27} {:<4} {:<42} {:<42} {:<8} {}", b.start, b.transport, b.client, b.server, b.service, b.reason)?;
+        }
+        writeln!(o, "{} of {flows} flows would be blocked ({} packets replayed)", blocked.len(), report.packets)?;
+    }
+    Ok(())
+}
+
+/// Runs `ward mud import`.
+pub fn import(files: Vec<PathBuf>, db: PathBuf, device: Option<String>) -> Result<()> {
+    if device.is_some() && files.len() != 1 {
+        bail!("--device assigns one MUD file: give exactly one");
+    }
+    // Parse everything before touching the database.
+    let mut parsed = Vec::new();
+    for f in &files {
+        let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let m = policy::mud::MudPolicy::parse(&bytes).with_context(|| format!("{}", f.display()))?;
+        parsed.push((m, String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8", f.display()))?));
+    }
+    let mut store = store::Store::open(&db)?;
+    for (m, doc) in &parsed {
+        store.import_mud(&m.url, m.model.as_deref(), doc)?;
+        println!("imported {} ({} ACEs)", m.url, m.aces.len());
+    }
+    if let Some(d) = device {
+        let key = crate::intake::device_key(&store, &d)?;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
+        store.intake_assign_mud(&key, &parsed[0].0.url, model::Timestamp(now))?;
+        println!("assigned {} to {key}", parsed[0].0.url);
+    }
+    Ok(())
+}
