@@ -203,7 +203,18 @@ const CHUNK: usize = 4000;
 /// with the same key are merged in memory first (one statement cannot touch a
 /// row twice) with the same commutative rule as the SQL.
 pub(crate) fn upsert_facts(client: &mut postgres::Client, site: &str, facts: &[Fact]) -> Result<(), Error> {
-    let mut merged: Vec<(String, String, &'static str, &str, &str, i64, i64, i64, &str)> = Vec::with_capacity(facts.len());
+    struct Merged<'a> {
+        mac: String,
+        ip: String,
+        kind: &'static str,
+        value: &'a str,
+        source: &'a str,
+        first: i64,
+        last: i64,
+        count: i64,
+        evidence: &'a str,
+    }
+    let mut merged: Vec<Merged<'_>> = Vec::with_capacity(facts.len());
     let mut index: HashMap<(String, String, &'static str, &str), usize> = HashMap::with_capacity(facts.len());
     for f in facts {
         let mac = f.endpoint.mac.map(|m| m.to_string()).unwrap_or_default();
@@ -213,17 +224,27 @@ pub(crate) fn upsert_facts(client: &mut postgres::Client, site: &str, facts: &[F
             Some(&i) => {
                 let r = &mut merged[i];
                 // The same rule as the SQL merge (see `upsert_facts` in lib.rs).
-                if (f.first_seen.0, f.evidence.as_str(), f.source.as_str()) < (r.5, r.8, r.4) {
-                    r.4 = f.source.as_str();
-                    r.8 = f.evidence.as_str();
+                if (f.first_seen.0, f.evidence.as_str(), f.source.as_str()) < (r.first, r.evidence, r.source) {
+                    r.source = f.source.as_str();
+                    r.evidence = f.evidence.as_str();
                 }
-                r.5 = r.5.min(f.first_seen.0);
-                r.6 = r.6.max(f.last_seen.0);
-                r.7 = r.7.saturating_add(count);
+                r.first = r.first.min(f.first_seen.0);
+                r.last = r.last.max(f.last_seen.0);
+                r.count = r.count.saturating_add(count);
             }
             None => {
                 index.insert((mac.clone(), ip.clone(), f.kind.as_str(), f.value.as_str()), merged.len());
-                merged.push((mac, ip, f.kind.as_str(), &f.value, &f.source, f.first_seen.0, f.last_seen.0, count, &f.evidence));
+                merged.push(Merged {
+                    mac,
+                    ip,
+                    kind: f.kind.as_str(),
+                    value: &f.value,
+                    source: &f.source,
+                    first: f.first_seen.0,
+                    last: f.last_seen.0,
+                    count,
+                    evidence: &f.evidence,
+                });
             }
         }
     }
@@ -239,15 +260,15 @@ pub(crate) fn upsert_facts(client: &mut postgres::Client, site: &str, facts: &[F
                     THEN excluded.evidence ELSE facts.evidence END";
     let st = client.prepare(sql)?;
     for chunk in merged.chunks(CHUNK) {
-        let macs: Vec<&str> = chunk.iter().map(|r| r.0.as_str()).collect();
-        let ips: Vec<&str> = chunk.iter().map(|r| r.1.as_str()).collect();
-        let kinds: Vec<&str> = chunk.iter().map(|r| r.2).collect();
-        let values: Vec<&str> = chunk.iter().map(|r| r.3).collect();
-        let sources: Vec<&str> = chunk.iter().map(|r| r.4).collect();
-        let firsts: Vec<i64> = chunk.iter().map(|r| r.5).collect();
-        let lasts: Vec<i64> = chunk.iter().map(|r| r.6).collect();
-        let counts: Vec<i64> = chunk.iter().map(|r| r.7).collect();
-        let evidence: Vec<&str> = chunk.iter().map(|r| r.8).collect();
+        let macs: Vec<&str> = chunk.iter().map(|r| r.mac.as_str()).collect();
+        let ips: Vec<&str> = chunk.iter().map(|r| r.ip.as_str()).collect();
+        let kinds: Vec<&str> = chunk.iter().map(|r| r.kind).collect();
+        let values: Vec<&str> = chunk.iter().map(|r| r.value).collect();
+        let sources: Vec<&str> = chunk.iter().map(|r| r.source).collect();
+        let firsts: Vec<i64> = chunk.iter().map(|r| r.first).collect();
+        let lasts: Vec<i64> = chunk.iter().map(|r| r.last).collect();
+        let counts: Vec<i64> = chunk.iter().map(|r| r.count).collect();
+        let evidence: Vec<&str> = chunk.iter().map(|r| r.evidence).collect();
         client.execute(&st, &[&site, &macs, &ips, &kinds, &values, &sources, &firsts, &lasts, &counts, &evidence])?;
     }
     Ok(())

@@ -6,10 +6,14 @@ mod analyze;
 mod assess;
 mod declared;
 mod feeds;
+mod location;
+mod nats_args;
 mod render;
 mod report;
 mod risk;
 mod serve;
+mod server;
+mod site_sensor;
 mod sync;
 mod user;
 
@@ -75,6 +79,10 @@ enum Command {
     Assess(assess::AssessArgs),
     /// Serve the web dashboard and REST API (HTTPS; a self-signed certificate is generated unless --cert/--key).
     Serve(serve::ServeArgs),
+    /// Multi-site sensor: analyze a watch folder (or interface) and publish to NATS JetStream, buffering on disk while NATS is away.
+    Sensor(site_sensor::SensorArgs),
+    /// Multi-site server: consume the sensors' observations from NATS JetStream into the store and serve the dashboard for all sites.
+    Server(server::ServerArgs),
     /// Web accounts: add (prints the TOTP provisioning URI), token, list.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -111,6 +119,8 @@ fn main() {
         Command::Assess(args) => assess::run(args),
         Command::Serve(args) => serve::run(args),
         Command::User(cmd) => user::run(cmd),
+        Command::Sensor(args) => site_sensor::run(args),
+        Command::Server(args) => server::run(args),
         #[cfg(feature = "live")]
         Command::Capture(args) => analyze::capture(args),
     };

@@ -11,9 +11,9 @@ use std::sync::Arc;
 /// Arguments of `ward serve`.
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Database file (created if missing).
+    /// Database: a SQLite file (created if missing) or a postgres:// URL.
     #[arg(long, default_value = "ward.db")]
-    db: PathBuf,
+    pub(crate) db: PathBuf,
     /// Address to listen on (port 0 picks a free port; the chosen address is printed).
     #[arg(long, default_value = "127.0.0.1:8443")]
     listen: SocketAddr,
@@ -33,7 +33,7 @@ pub struct ServeArgs {
 
 /// Runs `ward serve`.
 pub fn run(args: ServeArgs) -> Result<()> {
-    let store = store::Store::open(&args.db)?;
+    let store = crate::location::open(&args.db)?;
     let users = store.user_count()?;
     let transport = match (args.insecure_http, args.cert, args.key) {
         (true, _, _) => web::Transport::InsecureHttp,
@@ -43,7 +43,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     };
     let https = !matches!(transport, web::Transport::InsecureHttp);
     let scorer: web::Scorer = Arc::new(|s: &store::Store| crate::risk::scored_devices(s).map_err(|e| format!("{e:#}")));
-    let state = web::AppState::new(store, scorer, https, &args.db.display().to_string());
+    let state = web::AppState::new(store, scorer, https, &crate::location::label(&args.db));
     let config = web::Config { listen: args.listen, transport };
     web::serve_blocking(config, state, |b| {
         let mut out = std::io::stdout().lock();

@@ -406,6 +406,8 @@ struct DevicesPage {
     pages: usize,
     prev: String,
     next: String,
+    site: String,
+    sites: Vec<String>,
 }
 
 fn page_link(q: &DeviceQuery, page: usize) -> String {
@@ -424,7 +426,12 @@ async fn devices(State(st): State<AppState>, user: PageUser, Query(q): Query<Dev
     let mut categories: Vec<String> = rows.iter().map(|d| d.category.to_string()).collect();
     categories.sort();
     categories.dedup();
+    let mut sites: Vec<String> = rows.iter().filter_map(|d| view::site_of(&d.assessment.key)).map(str::to_string).collect();
+    sites.sort();
+    sites.dedup();
     render(&DevicesPage {
+        site: q.site.clone().unwrap_or_default(),
+        sites,
         nav: Some(Nav::of(&user)),
         title: "Devices",
         q: q.q.clone().unwrap_or_default(),

@@ -14,6 +14,8 @@ pub struct DeviceQuery {
     pub q: Option<String>,
     /// Exact category label.
     pub category: Option<String>,
+    /// Site (multi-site deployments: devices whose key is `SITE/...`).
+    pub site: Option<String>,
     /// Lowest score shown (0-100).
     pub min_score: Option<u8>,
     /// `score` (default, highest first), `name`, `category`, `vendor`.
@@ -91,8 +93,10 @@ pub fn select<'a>(rows: &'a [DeviceRow], q: &DeviceQuery) -> (usize, usize, usiz
     let needle = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
     let cat = q.category.as_deref().filter(|c| !c.is_empty());
     let min = q.min_score.unwrap_or(0);
+    let site = q.site.as_deref().filter(|s| !s.is_empty());
     let mut hits: Vec<&DeviceRow> = rows
         .iter()
+        .filter(|d| site.is_none_or(|s| site_of(&d.assessment.key) == Some(s)))
         .filter(|d| d.assessment.score >= min)
         .filter(|d| cat.is_none_or(|c| d.category == c))
         .filter(|d| {
@@ -119,6 +123,11 @@ pub fn select<'a>(rows: &'a [DeviceRow], q: &DeviceQuery) -> (usize, usize, usiz
     let page = q.page.unwrap_or(1).clamp(1, pages);
     let shown = hits.into_iter().skip((page - 1) * per_page).take(per_page).collect();
     (total, page, per_page, shown)
+}
+
+/// The site of a device key (`SITE/KEY`), if it has one.
+pub fn site_of(key: &str) -> Option<&str> {
+    key.split_once('/').map(|(s, _)| s).filter(|s| store::valid_site(s))
 }
 
 /// Score bands of the risk distribution.
@@ -194,5 +203,38 @@ pub fn overview(rows: &[DeviceRow]) -> Overview {
         categories,
         distribution,
         severities,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &str) -> DeviceRow {
+        DeviceRow {
+            kind: "observed",
+            category: "unknown",
+            medical: false,
+            vendor: None,
+            model: None,
+            firmware: None,
+            names: Vec::new(),
+            ips: Vec::new(),
+            assessment: risk::Assessment { key: key.into(), score: 0, likelihood: 0.0, impact: 0.0, impact_reason: String::new(), factors: Vec::new() },
+            advisories: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn site_filter() {
+        assert_eq!(site_of("north/ip:10.0.0.1"), Some("north"));
+        assert_eq!(site_of("ip:10.0.0.1"), None);
+        assert_eq!(site_of("declared:serial:a/b|S1"), None, "not a site name");
+        let rows = vec![row("north/ip:10.0.0.1"), row("south/ip:10.0.0.1"), row("ip:10.0.0.9")];
+        let q = DeviceQuery { site: Some("south".into()), ..Default::default() };
+        let (total, _, _, shown) = select(&rows, &q);
+        assert_eq!((total, shown[0].assessment.key.as_str()), (1, "south/ip:10.0.0.1"));
+        let (total, ..) = select(&rows, &DeviceQuery { site: Some(String::new()), ..Default::default() });
+        assert_eq!(total, 3, "empty site: all");
     }
 }
