@@ -46,7 +46,7 @@ pub struct Envelope {
 #[derive(Debug)]
 pub enum Decoded {
     /// Usable.
-    Message(Envelope),
+    Message(Box<Envelope>),
     /// Valid JSON of a kind or version this server does not know.
     Unknown(String),
 }
@@ -77,7 +77,7 @@ impl Envelope {
         if o.id != e.id || o.site != e.site || !store::valid_site(&e.site) || e.id.is_empty() || e.id.len() > 256 {
             return Err(Error::Malformed("inconsistent id or site".into()));
         }
-        Ok(Decoded::Message(e))
+        Ok(Decoded::Message(Box::new(e)))
     }
 
     /// The observation inside.
@@ -169,7 +169,7 @@ mod tests {
         assert!(a[0].clone().observation().run.is_none());
         for e in &a {
             match Envelope::decode(&e.encode().unwrap()).unwrap() {
-                Decoded::Message(d) => assert_eq!(&d, e),
+                Decoded::Message(d) => assert_eq!(&*d, e),
                 Decoded::Unknown(k) => panic!("unknown {k}"),
             }
         }

@@ -118,7 +118,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     let t1 = std::time::Instant::now();
     let facts = observer.into_facts();
     let summary = run_summary(&args.files, &report);
-    let devices = store.ingest(&summary, &facts, &report.anomalies()).with_context(|| format!("cannot store results in {}", args.db.display()))?;
+    let devices = store.ingest(&summary, &facts, &report.anomalies()).with_context(|| format!("cannot store results in {}", crate::location::label(&args.db)))?;
     if timing {
         eprintln!("timing: analysis {:?}, store {:?}", t1 - t0, t1.elapsed());
     }

@@ -31,7 +31,7 @@ fn join_cut(v: &[String], w: usize) -> String {
 
 /// Prints the inventory as a table.
 pub fn table(out: &mut dyn Write, devices: &[Device]) -> Result<()> {
-    writeln!(out, "{:<26} {:<24} {:<28} {:<30} {:<30} {}", "DEVICE", "VENDOR", "CATEGORY", "NAMES / APPLICATIONS", "SERVICES", "SOFTWARE")?;
+    writeln!(out, "{:<26} {:<24} {:<28} {:<30} {:<30} SOFTWARE", "DEVICE", "VENDOR", "CATEGORY", "NAMES / APPLICATIONS", "SERVICES")?;
     for d in devices {
         let ips: Vec<String> = d.ips.iter().map(|i| i.to_string()).collect();
         let mut names = d.hostnames.clone();
@@ -73,7 +73,7 @@ pub fn summary(out: &mut dyn Write, r: &Report, db: &Path) -> Result<()> {
         r.bytes as f64 / 1e6,
         r.flows,
         r.events,
-        db.display()
+        crate::location::label(db)
     )?;
     let anomalies: u64 = r.anomalies().iter().map(|(_, v)| v).sum();
     if anomalies > 0 {

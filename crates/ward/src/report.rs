@@ -36,14 +36,15 @@ pub fn run(args: ReportArgs) -> Result<()> {
     let store = crate::location::open(&args.db)?;
     let devices = crate::risk::scored_devices(&store)?;
     let runs = store.run_count()?;
-    let scope = format!("{} devices from {} analysis run(s) in {}", devices.len(), runs, args.db.display());
+    let scope = format!("{} devices from {} analysis run(s) in {}", devices.len(), runs, crate::location::label(&args.db));
     let input = report::Input { title: args.title, scope, devices };
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
-    let mut written = Vec::new();
-    written.push(write(&args.out, "report.html", report::html(&input).as_bytes())?);
-    written.push(write(&args.out, "report.json", report::json(&input)?.as_bytes())?);
-    written.push(write(&args.out, "devices.csv", &report::devices_csv(&input)?)?);
-    written.push(write(&args.out, "findings.csv", &report::findings_csv(&input)?)?);
+    let written = vec![
+        write(&args.out, "report.html", report::html(&input).as_bytes())?,
+        write(&args.out, "report.json", report::json(&input)?.as_bytes())?,
+        write(&args.out, "devices.csv", &report::devices_csv(&input)?)?,
+        write(&args.out, "findings.csv", &report::findings_csv(&input)?)?,
+    ];
     for p in written {
         println!("wrote {}", p.display());
     }

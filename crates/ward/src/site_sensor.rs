@@ -159,7 +159,7 @@ fn enqueue(messages: Vec<transport::envelope::Envelope>, outbox: &Outbox, shared
         loop {
             match outbox.push(&m.id, &payload) {
                 Ok(_) => break,
-                Err(transport::Error::Full { .. }) if payload.len() as u64 + m.id.len() as u64 + 1 <= outbox.max_bytes() => {
+                Err(transport::Error::Full { .. }) if ((payload.len() + m.id.len()) as u64) < outbox.max_bytes() => {
                     shared.full.store(true, Ordering::Relaxed);
                     std::thread::sleep(Duration::from_millis(200));
                 }
