@@ -65,7 +65,8 @@ fn main() {
         }
         println!("publish: {n} observations in {m} messages, {:.2} s", t.elapsed().as_secs_f64());
 
-        let store = store::Store::open_postgres(&pg_url).expect("open PostgreSQL");
+        let url = pg_url.clone();
+        let store = tokio::task::spawn_blocking(move || store::Store::open_postgres(&url)).await.unwrap().expect("open PostgreSQL");
         let stats = Arc::new(transport::ingest::Stats::default());
         // Rebuilding the inventory is measured separately (below), not in the ingest rate.
         let o = transport::ingest::Options { batch, ack_wait: Duration::from_secs(60), rebuild_every: Duration::from_secs(3600) };
@@ -78,9 +79,13 @@ fn main() {
         stats.stop.store(true, Ordering::Relaxed);
         let _ = task.await;
         println!("ingest: {n} observations into PostgreSQL in {secs:.2} s = {:.0} observations/s ({} batches)", n as f64 / secs, stats.batches.load(Ordering::Relaxed));
-        let mut s = store::Store::open_postgres(&pg_url).expect("open PostgreSQL");
-        let t = Instant::now();
-        s.rebuild_dirty_sites().expect("rebuild");
-        println!("inventory rebuild: {} devices in {:.2} s", s.device_count().unwrap(), t.elapsed().as_secs_f64());
+        tokio::task::spawn_blocking(move || {
+            let mut s = store::Store::open_postgres(&pg_url).expect("open PostgreSQL");
+            let t = Instant::now();
+            s.rebuild_dirty_sites().expect("rebuild");
+            println!("inventory rebuild: {} devices in {:.2} s", s.device_count().unwrap(), t.elapsed().as_secs_f64());
+        })
+        .await
+        .unwrap();
     });
 }

@@ -59,8 +59,15 @@ pub struct Stats {
 /// Consumes until `stats.stop` is set. Transient NATS or store failures are
 /// logged and retried (unacknowledged messages come back).
 pub async fn run(client: async_nats::Client, store: Store, opts: Options, stats: Arc<Stats>) -> Result<(), Error> {
-    let js = async_nats::jetstream::new(client);
     let store = Arc::new(Mutex::new(store));
+    let r = consume(client, store.clone(), opts, stats).await;
+    // The synchronous PostgreSQL client must not be dropped on an async thread.
+    let _ = tokio::task::spawn_blocking(move || drop(store)).await;
+    r
+}
+
+async fn consume(client: async_nats::Client, store: Arc<Mutex<Store>>, opts: Options, stats: Arc<Stats>) -> Result<(), Error> {
+    let js = async_nats::jetstream::new(client);
     let mut backoff = Duration::from_millis(200);
     // The inventory of sites whose last ingest was not rebuilt yet (crash).
     rebuild(&store).await?;
