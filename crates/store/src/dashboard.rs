@@ -3,34 +3,47 @@
 //! map's peers), and the newest devices — so the server rescores only when
 //! something changed and never parses every device document per request.
 
+use crate::db::{params, Conn};
 use crate::{Error, Store};
 use identify::{Device, Fact, FactKind};
-use rusqlite::params;
 
 impl Store {
     /// A number that changes whenever another connection (`ward analyze`,
-    /// `ward feeds import`, `ward inventory import`, `ward user`) committed
-    /// to the database since this connection last looked, or a run was
-    /// added: SQLite's `data_version` combined with the latest run id. This
-    /// connection's own writes (sessions, audit) do not change it. One cheap
-    /// query; the web server checks it before reusing its scored snapshot.
+    /// `ward feeds import`, `ward inventory import`, `ward user`, the
+    /// multi-site ingest) committed to the database since this connection
+    /// last looked, or a run was added. SQLite: its `data_version` combined
+    /// with the latest run id (this connection's own writes — sessions,
+    /// audit — do not change it). PostgreSQL: the rows inserted, updated and
+    /// deleted in the inventory and feed tables of this schema, from the
+    /// statistics collector (flushed at most once a second), plus the latest
+    /// run id. One cheap query; the web server checks it before reusing its
+    /// scored snapshot.
     pub fn generation(&self) -> Result<u64, Error> {
-        let dv: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
-        let run: i64 = self.conn.query_row("SELECT coalesce(max(id), 0) FROM runs", [], |r| r.get(0))?;
-        Ok(((dv as u64) << 32) ^ (run as u64))
+        let mut c = self.conn();
+        let run = c.query_one("SELECT coalesce(max(id), 0) FROM runs", &[])?.i64(0)?;
+        let changes = match &*c {
+            Conn::Sqlite(_) => c.query_one("PRAGMA data_version", &[])?.i64(0)?,
+            Conn::Postgres(_) => c
+                .query_one(
+                    "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::BIGINT FROM pg_stat_user_tables
+                     WHERE schemaname = current_schema() AND relname IN ('facts', 'devices', 'runs', 'advisories', 'advisory_products', 'kev', 'declared_devices', 'feed_files', 'alerts', 'intake')",
+                    &[],
+                )?
+                .i64(0)?,
+        };
+        Ok(((changes as u64) << 32) ^ (run as u64))
     }
 
     /// Every stored fact of one kind (e.g. [`FactKind::Peer`]).
     pub fn facts_of_kind(&self, kind: FactKind) -> Result<Vec<Fact>, Error> {
-        crate::load_facts_where(&self.conn, Some(kind.as_str()))
+        crate::load_facts_where(&mut self.conn(), None, Some(kind.as_str()))
     }
 
     /// The `n` observed devices first seen most recently, newest first
     /// (without their facts).
     pub fn newest_devices(&self, n: u32) -> Result<Vec<Device>, Error> {
-        let mut st = self.conn.prepare("SELECT doc FROM devices WHERE first_seen != 0 ORDER BY first_seen DESC, key LIMIT ?1")?;
-        let docs = st.query_map(params![n], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-        docs.iter().map(|d| serde_json::from_str(d).map_err(Error::from)).collect()
+        let rows = self.conn().query("SELECT doc FROM devices WHERE first_seen != 0 ORDER BY first_seen DESC, key LIMIT ?1", params![n])?;
+        rows.iter().map(|r| serde_json::from_str(&r.str(0)?).map_err(Error::from)).collect()
     }
 }
 

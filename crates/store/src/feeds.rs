@@ -10,7 +10,7 @@
 
 use crate::{Error, Store};
 use advisory::{Advisory, AdvisoryDb, Feed, FeedFile, KevEntry, Version};
-use rusqlite::{params, OptionalExtension, Transaction};
+use crate::db::{params, Conn};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
@@ -183,60 +183,58 @@ fn newer(incoming: &Advisory, rev: &str, date: &str) -> Ordering {
     by_rev.then_with(|| incoming.release_date.as_str().cmp(date))
 }
 
-fn put_advisory(tx: &Transaction, a: &Advisory, file: &str, c: &mut ImportCounts) -> Result<(), Error> {
+fn put_advisory(c: &mut Conn, a: &Advisory, file: &str, counts: &mut ImportCounts) -> Result<(), Error> {
     let doc = serde_json::to_string(a)?;
-    let old: Option<(String, String, String)> = tx
-        .query_row("SELECT revision, release_date, doc FROM advisories WHERE id = ?1", [&a.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
+    let old = c.query_opt("SELECT revision, release_date, doc FROM advisories WHERE id = ?1", params![&a.id])?;
     match &old {
-        Some((rev, date, old_doc)) => match newer(a, rev, date) {
+        Some(r) => match newer(a, &r.str(0)?, &r.str(1)?) {
             Ordering::Less => {
-                c.older += 1;
+                counts.older += 1;
                 return Ok(());
             }
-            Ordering::Equal if *old_doc == doc => {
-                c.unchanged += 1;
+            Ordering::Equal if r.str(2)? == doc => {
+                counts.unchanged += 1;
                 return Ok(());
             }
             // Same revision with other content: the latest import wins.
-            _ => c.updated += 1,
+            _ => counts.updated += 1,
         },
-        None => c.new += 1,
+        None => counts.new += 1,
     }
-    tx.execute("DELETE FROM advisory_products WHERE advisory_id = ?1", [&a.id])?;
-    tx.execute(
+    c.execute("DELETE FROM advisory_products WHERE advisory_id = ?1", params![&a.id])?;
+    c.execute(
         "INSERT INTO advisories(id, source, title, severity, revision, release_date, file, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(id) DO UPDATE SET source = excluded.source, title = excluded.title, severity = excluded.severity,
            revision = excluded.revision, release_date = excluded.release_date, file = excluded.file, doc = excluded.doc",
-        params![a.id, a.source.as_str(), a.title, a.severity, a.revision, a.release_date, file, doc],
-    )?;
-    let mut ins = tx.prepare_cached(
-        "INSERT OR REPLACE INTO advisory_products(advisory_id, product_id, vendor, product, version_text, rule) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![&a.id, a.source.as_str(), &a.title, a.severity.clone(), &a.revision, &a.release_date, file, doc],
     )?;
     for p in &a.products {
-        ins.execute(params![a.id, p.id, p.vendor, p.name, p.version_text, serde_json::to_string(&p.versions)?])?;
+        c.execute(
+            "INSERT INTO advisory_products(advisory_id, product_id, vendor, product, version_text, rule) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(advisory_id, product_id) DO UPDATE SET vendor = excluded.vendor, product = excluded.product,
+               version_text = excluded.version_text, rule = excluded.rule",
+            params![&a.id, &p.id, &p.vendor, &p.name, &p.version_text, serde_json::to_string(&p.versions)?],
+        )?;
     }
     Ok(())
 }
 
-fn put_kev(tx: &Transaction, version: &str, e: &KevEntry, c: &mut ImportCounts) -> Result<(), Error> {
-    let old: Option<(String, String, String, String, String)> = tx
-        .query_row("SELECT vendor, product, name, date_added, ransomware FROM kev WHERE cve = ?1", [&e.cve], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .optional()?;
+fn put_kev(c: &mut Conn, version: &str, e: &KevEntry, counts: &mut ImportCounts) -> Result<(), Error> {
+    let old = c.query_opt("SELECT vendor, product, name, date_added, ransomware FROM kev WHERE cve = ?1", params![&e.cve])?;
     let now = (e.vendor.clone(), e.product.clone(), e.name.clone(), e.date_added.clone(), e.ransomware.clone());
     match old {
-        Some(o) if o == now => {
-            c.unchanged += 1;
+        Some(o) if (o.str(0)?, o.str(1)?, o.str(2)?, o.str(3)?, o.str(4)?) == now => {
+            counts.unchanged += 1;
             return Ok(());
         }
-        Some(_) => c.updated += 1,
-        None => c.new += 1,
+        Some(_) => counts.updated += 1,
+        None => counts.new += 1,
     }
-    tx.execute(
-        "INSERT OR REPLACE INTO kev(cve, vendor, product, name, date_added, ransomware, catalog_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![e.cve, e.vendor, e.product, e.name, e.date_added, e.ransomware, version],
+    c.execute(
+        "INSERT INTO kev(cve, vendor, product, name, date_added, ransomware, catalog_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(cve) DO UPDATE SET vendor = excluded.vendor, product = excluded.product, name = excluded.name,
+           date_added = excluded.date_added, ransomware = excluded.ransomware, catalog_version = excluded.catalog_version",
+        params![&e.cve, &e.vendor, &e.product, &e.name, &e.date_added, &e.ransomware, version],
     )?;
     Ok(())
 }
@@ -251,61 +249,62 @@ impl Store {
     /// Stores parsed feed files and records the sync states, in one
     /// transaction: on error nothing of this call is stored.
     pub fn import_feeds_synced(&mut self, files: &[FeedFile], sync: &[SyncState]) -> Result<ImportReport, Error> {
-        let tx = self.conn.transaction()?;
-        for st in sync {
-            tx.execute(
-                "INSERT OR REPLACE INTO feed_sync(source, url, synced_at, synced_unix, documents) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![st.source, st.url, st.synced_at, st.synced_unix, st.documents as i64],
-            )?;
-        }
-        let mut rep = ImportReport::default();
-        for f in files {
-            let c = match f.feed {
-                Feed::Csaf(_) => &mut rep.csaf,
-                Feed::Nvd(_) => &mut rep.nvd,
-                Feed::Kev(_) => &mut rep.kev,
-            };
-            c.files += 1;
-            let known: Option<String> = tx.query_row("SELECT sha256 FROM feed_files WHERE path = ?1", [&f.name], |r| r.get(0)).optional()?;
-            if known.as_deref() == Some(f.sha256.as_str()) {
-                c.files_unchanged += 1;
-            } else {
+        self.conn.get_mut().transaction(|tx| {
+            for st in sync {
                 tx.execute(
-                    "INSERT OR REPLACE INTO feed_files(path, kind, sha256, bytes, items) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![f.name, f.feed.kind(), f.sha256, f.bytes as i64, f.feed.items() as i64],
+                    "INSERT INTO feed_sync(source, url, synced_at, synced_unix, documents) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT(source) DO UPDATE SET url = excluded.url, synced_at = excluded.synced_at,
+                       synced_unix = excluded.synced_unix, documents = excluded.documents",
+                    params![&st.source, &st.url, &st.synced_at, st.synced_unix, st.documents],
                 )?;
             }
-            match &f.feed {
-                Feed::Csaf(a) => put_advisory(&tx, a, &f.name, c)?,
-                Feed::Nvd(v) => {
-                    for a in v {
-                        put_advisory(&tx, a, &f.name, c)?;
-                    }
+            let mut rep = ImportReport::default();
+            for f in files {
+                let c = match f.feed {
+                    Feed::Csaf(_) => &mut rep.csaf,
+                    Feed::Nvd(_) => &mut rep.nvd,
+                    Feed::Kev(_) => &mut rep.kev,
+                };
+                c.files += 1;
+                let known = tx.query_opt("SELECT sha256 FROM feed_files WHERE path = ?1", params![&f.name])?.map(|r| r.str(0)).transpose()?;
+                if known.as_deref() == Some(f.sha256.as_str()) {
+                    c.files_unchanged += 1;
+                } else {
+                    tx.execute(
+                        "INSERT INTO feed_files(path, kind, sha256, bytes, items) VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, sha256 = excluded.sha256, bytes = excluded.bytes, items = excluded.items",
+                        params![&f.name, f.feed.kind(), &f.sha256, f.bytes as u64, f.feed.items() as u64],
+                    )?;
                 }
-                Feed::Kev(k) => {
-                    for e in &k.entries {
-                        put_kev(&tx, &k.version, e, c)?;
+                match &f.feed {
+                    Feed::Csaf(a) => put_advisory(tx, a, &f.name, c)?,
+                    Feed::Nvd(v) => {
+                        for a in v {
+                            put_advisory(tx, a, &f.name, c)?;
+                        }
+                    }
+                    Feed::Kev(k) => {
+                        for e in &k.entries {
+                            put_kev(tx, &k.version, e, c)?;
+                        }
                     }
                 }
             }
-        }
-        tx.commit()?;
-        Ok(rep)
+            Ok(rep)
+        })
     }
 
     /// The last successful sync of `source`, if any.
     pub fn sync_state(&self, source: &str) -> Result<Option<SyncState>, Error> {
-        Ok(self
-            .conn
-            .query_row("SELECT source, url, synced_at, synced_unix, documents FROM feed_sync WHERE source = ?1", [source], |r| {
-                Ok(SyncState { source: r.get(0)?, url: r.get(1)?, synced_at: r.get(2)?, synced_unix: r.get(3)?, documents: r.get::<_, i64>(4)? as u64 })
-            })
-            .optional()?)
+        let row = self.conn().query_opt("SELECT source, url, synced_at, synced_unix, documents FROM feed_sync WHERE source = ?1", params![source])?;
+        row.map(|r| Ok(SyncState { source: r.str(0)?, url: r.str(1)?, synced_at: r.str(2)?, synced_unix: r.i64(3)?, documents: r.i64(4)?.max(0) as u64 }))
+            .transpose()
     }
 
     /// Counts of what is stored.
     pub fn feed_totals(&self) -> Result<FeedTotals, Error> {
-        let n = |sql: &str| -> Result<u64, Error> { Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64) };
+        let mut c = self.conn();
+        let mut n = |sql: &str| -> Result<u64, Error> { Ok(c.query_one(sql, &[])?.i64(0)?.max(0) as u64) };
         Ok(FeedTotals {
             csaf: n("SELECT count(*) FROM advisories WHERE source = 'csaf'")?,
             nvd: n("SELECT count(*) FROM advisories WHERE source = 'nvd'")?,
@@ -317,61 +316,62 @@ impl Store {
 
     /// Every stored advisory and KEV entry, indexed for matching.
     pub fn advisory_db(&self) -> Result<AdvisoryDb, Error> {
-        let mut st = self.conn.prepare("SELECT doc FROM advisories ORDER BY id")?;
-        let docs = st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-        let advisories = docs.iter().map(|d| serde_json::from_str(d)).collect::<Result<Vec<Advisory>, _>>()?;
-        let mut st = self.conn.prepare("SELECT cve, vendor, product, name, date_added, ransomware FROM kev ORDER BY cve")?;
-        let kev = st
-            .query_map([], |r| {
-                Ok(KevEntry { cve: r.get(0)?, vendor: r.get(1)?, product: r.get(2)?, name: r.get(3)?, date_added: r.get(4)?, ransomware: r.get(5)? })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut c = self.conn();
+        let advisories = c
+            .query("SELECT doc FROM advisories ORDER BY id", &[])?
+            .iter()
+            .map(|r| Ok(serde_json::from_str(&r.str(0)?)?))
+            .collect::<Result<Vec<Advisory>, Error>>()?;
+        let kev = c
+            .query("SELECT cve, vendor, product, name, date_added, ransomware FROM kev ORDER BY cve", &[])?
+            .iter()
+            .map(|r| Ok(KevEntry { cve: r.str(0)?, vendor: r.str(1)?, product: r.str(2)?, name: r.str(3)?, date_added: r.str(4)?, ransomware: r.str(5)? }))
+            .collect::<Result<Vec<_>, Error>>()?;
         Ok(AdvisoryDb::new(advisories, kev))
     }
 
     /// Stores declared devices (upsert by [`DeclaredDevice::key`]). One transaction.
     pub fn import_declared(&mut self, devices: &[DeclaredDevice]) -> Result<DeclaredCounts, Error> {
-        let tx = self.conn.transaction()?;
-        let mut c = DeclaredCounts::default();
-        for d in devices {
-            let key = d.key();
-            let old: Option<(String, String, String, String)> = tx
-                .query_row("SELECT vendor, model, firmware, location FROM declared_devices WHERE key = ?1", [&key], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })
-                .optional()?;
-            match old {
-                Some(o) if o == (d.vendor.clone(), d.model.clone(), d.firmware.clone(), d.location.clone()) => {
-                    c.unchanged += 1;
-                    continue;
+        self.conn.get_mut().transaction(|tx| {
+            let mut c = DeclaredCounts::default();
+            for d in devices {
+                let key = d.key();
+                let old = tx.query_opt("SELECT vendor, model, firmware, location FROM declared_devices WHERE key = ?1", params![&key])?;
+                match old {
+                    Some(o) if (o.str(0)?, o.str(1)?, o.str(2)?, o.str(3)?) == (d.vendor.clone(), d.model.clone(), d.firmware.clone(), d.location.clone()) => {
+                        c.unchanged += 1;
+                        continue;
+                    }
+                    Some(_) => c.updated += 1,
+                    None => c.new += 1,
                 }
-                Some(_) => c.updated += 1,
-                None => c.new += 1,
+                tx.execute(
+                    "INSERT INTO declared_devices(key, vendor, model, firmware, serial, location, source, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT(key) DO UPDATE SET vendor = excluded.vendor, model = excluded.model, firmware = excluded.firmware,
+                       serial = excluded.serial, location = excluded.location, source = excluded.source, line = excluded.line",
+                    params![&key, &d.vendor, &d.model, &d.firmware, &d.serial, &d.location, &d.source, d.line],
+                )?;
             }
-            tx.execute(
-                "INSERT OR REPLACE INTO declared_devices(key, vendor, model, firmware, serial, location, source, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![key, d.vendor, d.model, d.firmware, d.serial, d.location, d.source, d.line as i64],
-            )?;
-        }
-        tx.commit()?;
-        Ok(c)
+            Ok(c)
+        })
     }
 
     /// Declared devices, by key.
     pub fn declared_devices(&self) -> Result<Vec<DeclaredDevice>, Error> {
-        let mut st = self.conn.prepare("SELECT vendor, model, firmware, serial, location, source, line FROM declared_devices ORDER BY key")?;
-        let rows = st.query_map([], |r| {
-            Ok(DeclaredDevice {
-                vendor: r.get(0)?,
-                model: r.get(1)?,
-                firmware: r.get(2)?,
-                serial: r.get(3)?,
-                location: r.get(4)?,
-                source: r.get(5)?,
-                line: r.get::<_, i64>(6)?.max(0) as u64,
+        let rows = self.conn().query("SELECT vendor, model, firmware, serial, location, source, line FROM declared_devices ORDER BY key", &[])?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeclaredDevice {
+                    vendor: r.str(0)?,
+                    model: r.str(1)?,
+                    firmware: r.str(2)?,
+                    serial: r.str(3)?,
+                    location: r.str(4)?,
+                    source: r.str(5)?,
+                    line: r.i64(6)?.max(0) as u64,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            .collect()
     }
 }
 
@@ -392,7 +392,10 @@ mod tests {
 
     #[test]
     fn idempotent_and_revision_aware() {
-        let mut s = Store::open_in_memory().unwrap();
+        crate::testing::each_backend("feeds_idempotent", idempotent);
+    }
+
+    fn idempotent(mut s: Store) {
         let r = s.import_feeds(&[csaf("1", "2022-01-01", "< 3.6.7")]).unwrap();
         assert_eq!((r.csaf.new, r.csaf.files), (1, 1));
         let r = s.import_feeds(&[csaf("1", "2022-01-01", "< 3.6.7")]).unwrap();
@@ -408,7 +411,10 @@ mod tests {
 
     #[test]
     fn declared_devices_upsert() {
-        let mut s = Store::open_in_memory().unwrap();
+        crate::testing::each_backend("declared_devices_upsert", declared);
+    }
+
+    fn declared(mut s: Store) {
         let d = DeclaredDevice { vendor: "OFFIS".into(), model: "DCMTK".into(), firmware: "3.6.6".into(), serial: "S1".into(), ..Default::default() };
         assert_eq!(s.import_declared(std::slice::from_ref(&d)).unwrap().new, 1);
         assert_eq!(s.import_declared(std::slice::from_ref(&d)).unwrap().unchanged, 1);

@@ -1,4 +1,6 @@
-//! Ward's persistent store (SQLite, embedded; the default single-box backend).
+//! Ward's persistent store: SQLite (embedded, the default single-box
+//! backend) or PostgreSQL (the central store of a multi-site deployment),
+//! behind one API ([`Store`]); see `db` for the shared SQL layer.
 //!
 //! What is stored: facts about endpoints (aggregated, with evidence), the
 //! devices derived from them, analysis runs and anomaly counters. Never packet
@@ -11,17 +13,23 @@
 
 mod accounts;
 mod dashboard;
+mod db;
 mod feeds;
+mod pgschema;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub use feeds::{DeclaredCounts, DeclaredDevice, FeedTotals, ImportCounts, ImportReport, SyncState};
 mod users;
 pub use users::{ApiTokenInfo, AuditEntry, SessionRow, User};
 mod monitor;
 pub use crate::monitor::{AlertFilter, Approval, IntakeEntry};
 
+use db::{params, Conn, Dialect};
 use identify::{build_inventory, Device, EndpointKey, Fact, FactKind};
 use model::{MacAddr, Timestamp};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::path::Path;
 
 /// Store errors.
@@ -35,6 +43,14 @@ pub enum Error {
         /// Cause.
         source: rusqlite::Error,
     },
+    /// The PostgreSQL server could not be reached or refused the login.
+    #[error("cannot connect to PostgreSQL {target}: {source}")]
+    Connect {
+        /// Host, port, database and user (never the password).
+        target: String,
+        /// Cause.
+        source: postgres::Error,
+    },
     /// The file exists but is not a Ward database (or is from a newer Ward).
     #[error("{path} is not a Ward database ({why})")]
     NotWard {
@@ -43,18 +59,25 @@ pub enum Error {
         /// Why.
         why: String,
     },
-    /// A query failed.
+    /// A query failed (SQLite).
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// A query failed (PostgreSQL).
+    #[error("database error: {0}")]
+    Pg(#[from] postgres::Error),
+    /// A stored value has an unexpected type or is missing.
+    #[error("unexpected stored value: {0}")]
+    Value(String),
     /// A stored JSON document could not be read.
     #[error("corrupt stored document: {0}")]
     Json(#[from] serde_json::Error),
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE runs(
     id INTEGER PRIMARY KEY,
     inputs TEXT NOT NULL,
@@ -92,10 +115,59 @@ CREATE TABLE anomalies(
     name TEXT PRIMARY KEY,
     count INTEGER NOT NULL
 );
-"#, feeds::MIGRATION, feeds::SYNC_MIGRATION, users::MIGRATION, accounts::MIGRATION, crate::monitor::MIGRATION];
+"#,
+    feeds::MIGRATION,
+    feeds::SYNC_MIGRATION,
+    users::MIGRATION,
+    SITES_MIGRATION,
+    accounts::MIGRATION,
+    crate::monitor::MIGRATION,
+];
+
+/// Migration 5: sites (multi-site deployments; '' on a single box) and the
+/// ids of ingested transport messages (idempotent ingest).
+const SITES_MIGRATION: &str = r#"
+CREATE TABLE facts5(
+    site TEXT NOT NULL DEFAULT '',
+    mac TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    source TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    evidence TEXT NOT NULL,
+    PRIMARY KEY (site, mac, ip, kind, value)
+) WITHOUT ROWID;
+INSERT INTO facts5 SELECT '', mac, ip, kind, value, source, first_seen, last_seen, count, evidence FROM facts;
+DROP TABLE facts;
+ALTER TABLE facts5 RENAME TO facts;
+CREATE TABLE anomalies5(
+    site TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (site, name)
+) WITHOUT ROWID;
+INSERT INTO anomalies5 SELECT '', name, count FROM anomalies;
+DROP TABLE anomalies;
+ALTER TABLE anomalies5 RENAME TO anomalies;
+ALTER TABLE devices ADD COLUMN site TEXT NOT NULL DEFAULT '';
+CREATE INDEX devices_site ON devices(site, key);
+ALTER TABLE runs ADD COLUMN site TEXT NOT NULL DEFAULT '';
+CREATE TABLE sites(
+    site TEXT PRIMARY KEY,
+    dirty INTEGER NOT NULL
+);
+CREATE TABLE ingested(
+    id TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+"#;
 
 /// Summary of one analysis run.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     /// Input files or interface.
     pub inputs: Vec<String>,
@@ -115,17 +187,88 @@ pub struct RunSummary {
     pub stats: Vec<(String, u64)>,
 }
 
-/// The SQLite store.
+/// One unit of transported observations (a sensor's message): facts,
+/// anomaly counters and optionally a run summary, for one site, under an id
+/// that is stored on ingest so that a redelivered message changes nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// Idempotency id (unique per message, stable across redeliveries).
+    pub id: String,
+    /// Site name (`[A-Za-z0-9_-]`, 1-64 chars).
+    pub site: String,
+    /// The run this message completes, if it is the run's last message.
+    pub run: Option<RunSummary>,
+    /// Facts observed.
+    pub facts: Vec<Fact>,
+    /// Anomaly counters.
+    pub anomalies: Vec<(String, u64)>,
+}
+
+/// What [`Store::ingest_observations`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestOutcome {
+    /// Messages stored for the first time.
+    pub new: u64,
+    /// Messages already stored before (redeliveries), skipped.
+    pub duplicate: u64,
+    /// Facts merged from the new messages.
+    pub facts: u64,
+}
+
+/// Whether a site name is acceptable: 1-64 of `[A-Za-z0-9_-]` (it becomes a
+/// NATS subject token and a device-key prefix).
+pub fn valid_site(site: &str) -> bool {
+    (1..=64).contains(&site.len()) && site.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The store: SQLite (embedded, single box) or PostgreSQL (central,
+/// multi-site), behind one API.
 pub struct Store {
-    conn: Connection,
+    conn: RefCell<Conn>,
+}
+
+fn facts_upsert_sql() -> &'static str {
+    // Qualified column names: PostgreSQL finds bare names ambiguous in DO UPDATE.
+    "INSERT INTO facts(site, mac, ip, kind, value, source, first_seen, last_seen, count, evidence)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+     ON CONFLICT(site, mac, ip, kind, value) DO UPDATE SET
+       count = facts.count + excluded.count,
+       first_seen = CASE WHEN excluded.first_seen < facts.first_seen THEN excluded.first_seen ELSE facts.first_seen END,
+       last_seen = CASE WHEN excluded.last_seen > facts.last_seen THEN excluded.last_seen ELSE facts.last_seen END,
+       source = CASE WHEN (excluded.first_seen, excluded.evidence, excluded.source) < (facts.first_seen, facts.evidence, facts.source)
+                THEN excluded.source ELSE facts.source END,
+       evidence = CASE WHEN (excluded.first_seen, excluded.evidence, excluded.source) < (facts.first_seen, facts.evidence, facts.source)
+                THEN excluded.evidence ELSE facts.evidence END"
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Opens (creating if needed) the SQLite database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, Error> {
         let p = path.display().to_string();
         let conn = Connection::open(path).map_err(|source| Error::Open { path: p.clone(), source })?;
         Self::init(conn, &p)
+    }
+
+    /// Opens a store by location: a `postgres://` or `postgresql://` URL is a
+    /// PostgreSQL database, anything else a SQLite file path.
+    pub fn open_url(location: &str) -> Result<Store, Error> {
+        if is_postgres_url(location) {
+            Self::open_postgres(location)
+        } else {
+            Self::open(Path::new(location))
+        }
+    }
+
+    /// Opens a PostgreSQL store (`postgres://user@host:port/db`, libpq-style
+    /// parameters such as `options=-c search_path=NAME` accepted) and brings
+    /// its schema up to date.
+    pub fn open_postgres(url: &str) -> Result<Store, Error> {
+        let config: postgres::Config = url.parse().map_err(|source| Error::Connect { target: "(unparsable URL)".into(), source })?;
+        let target = pg_target(&config);
+        let client = config.connect(postgres::NoTls).map_err(|source| Error::Connect { target: target.clone(), source })?;
+        let mut conn = Conn::Postgres(Box::new(db::Pg::new(client)));
+        pgschema::migrate(&mut conn, &target)?;
+        Ok(Store { conn: RefCell::new(conn) })
     }
 
     /// An in-memory store (tests).
@@ -134,14 +277,20 @@ impl Store {
         Self::init(conn, ":memory:")
     }
 
+    /// Which backend this store uses: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self.conn.borrow().dialect() {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+
     fn init(conn: Connection, path: &str) -> Result<Store, Error> {
         let not_ward = |why: String| Error::NotWard { path: path.to_string(), why };
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let version: i64 = match conn.query_row("PRAGMA user_version", [], |r| r.get(0)) {
             Ok(v) => v,
-            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
-                return Err(not_ward("not an SQLite file".into()))
-            }
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => return Err(not_ward("not an SQLite file".into())),
             Err(e) => return Err(e.into()),
         };
         if version > SCHEMA_VERSION {
@@ -155,132 +304,289 @@ impl Store {
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let mut store = Store { conn };
-        let tx = store.conn.transaction()?;
+        let mut conn = conn;
+        let tx = conn.transaction()?;
         for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(m)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
         }
         tx.commit()?;
-        Ok(store)
+        Ok(Store { conn: RefCell::new(Conn::Sqlite(conn)) })
+    }
+
+    fn conn(&self) -> std::cell::RefMut<'_, Conn> {
+        self.conn.borrow_mut()
     }
 
     /// Adds one run's facts, anomaly counters and summary, then rebuilds the
-    /// device inventory from all stored facts. One transaction.
+    /// device inventory from all stored facts. One transaction. (Single box:
+    /// site `''`.)
     pub fn ingest(&mut self, run: &RunSummary, facts: &[Fact], anomalies: &[(String, u64)]) -> Result<Vec<Device>, Error> {
-        let tx = self.conn.transaction()?;
-        // A fresh store holds exactly this run's facts afterwards: the
-        // inventory is built from them directly instead of reading them back.
-        let had_facts: bool = tx.query_row("SELECT EXISTS(SELECT 1 FROM facts)", [], |r| r.get(0))?;
-        {
-            let mut up = tx.prepare_cached(
-                "INSERT INTO facts(mac, ip, kind, value, source, first_seen, last_seen, count, evidence)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT(mac, ip, kind, value) DO UPDATE SET
-                   count = count + excluded.count,
-                   first_seen = min(first_seen, excluded.first_seen),
-                   last_seen = max(last_seen, excluded.last_seen)",
-            )?;
-            for f in facts {
-                up.execute(params![
-                    f.endpoint.mac.map(|m| m.to_string()).unwrap_or_default(),
-                    f.endpoint.ip.map(|i| i.to_string()).unwrap_or_default(),
-                    f.kind.as_str(),
-                    f.value,
-                    f.source,
-                    f.first_seen.0,
-                    f.last_seen.0,
-                    f.count as i64,
-                    f.evidence,
-                ])?;
-            }
-            let mut an = tx.prepare_cached(
-                "INSERT INTO anomalies(name, count) VALUES (?1, ?2)
-                 ON CONFLICT(name) DO UPDATE SET count = count + excluded.count",
-            )?;
-            for (name, n) in anomalies {
-                an.execute(params![name, *n as i64])?;
-            }
-            tx.execute(
-                "INSERT INTO runs(inputs, packets, bytes, flows, events, first_packet, last_packet, stats) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    serde_json::to_string(&run.inputs)?,
-                    run.packets as i64,
-                    run.bytes as i64,
-                    run.flows as i64,
-                    run.events as i64,
-                    run.first_packet.map(|t| t.0),
-                    run.last_packet.map(|t| t.0),
-                    serde_json::to_string(&run.stats)?,
-                ],
-            )?;
-        }
-        let devices = if had_facts { build_inventory(&load_facts(&tx)?) } else { build_inventory(facts) };
-        tx.execute("DELETE FROM devices", [])?;
-        {
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO devices(key, mac, vendor, category, confidence, first_seen, last_seen, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for d in &devices {
-                // The facts stay in their own table; the document holds the
-                // derived view (see `devices_with_facts`).
-                let doc = serde_json::to_string(&DeviceDoc(d))?;
-                ins.execute(params![
-                    d.key,
-                    d.mac.map(|m| m.to_string()),
-                    d.vendor,
-                    d.category.label(),
-                    d.confidence as f64,
-                    d.first_seen.0,
-                    d.last_seen.0,
-                    doc,
-                ])?;
-            }
-        }
-        tx.commit()?;
-        Ok(devices)
+        self.conn.get_mut().transaction(|c| {
+            // A fresh store holds exactly this run's facts afterwards: the
+            // inventory is built from them directly instead of reading them back.
+            let had_facts = c.query_one("SELECT EXISTS(SELECT 1 FROM facts WHERE site = '')", &[])?.i64(0)? != 0;
+            upsert_facts(c, "", facts)?;
+            add_anomalies(c, "", anomalies)?;
+            add_run(c, "", run)?;
+            let devices = if had_facts { build_inventory(&load_facts(c, Some(""))?) } else { build_inventory(facts) };
+            store_devices(c, "", &devices)?;
+            Ok(devices)
+        })
     }
 
-    /// Every stored fact.
+    /// Ingests transported observations in one transaction: each message id
+    /// is recorded, and a message whose id is already stored is skipped, so a
+    /// redelivered message never counts twice. The sites touched are marked
+    /// for [`Store::rebuild_dirty_sites`] in the same transaction.
+    pub fn ingest_observations(&mut self, batch: &[Observation], now: i64) -> Result<IngestOutcome, Error> {
+        for o in batch {
+            if !valid_site(&o.site) {
+                return Err(Error::Value(format!("invalid site name {:?}", o.site.chars().take(70).collect::<String>())));
+            }
+        }
+        self.conn.get_mut().transaction(|c| {
+            let mut out = IngestOutcome::default();
+            let mut fresh: Vec<&Observation> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for o in batch {
+                // Also a duplicate within one batch.
+                if !seen.insert(o.id.as_str()) {
+                    out.duplicate += 1;
+                    continue;
+                }
+                let n = c.execute("INSERT INTO ingested(id, site, at) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO NOTHING", params![&o.id, &o.site, now])?;
+                if n == 1 {
+                    out.new += 1;
+                    fresh.push(o);
+                } else {
+                    out.duplicate += 1;
+                }
+            }
+            let mut sites: Vec<&str> = fresh.iter().map(|o| o.site.as_str()).collect();
+            sites.sort_unstable();
+            sites.dedup();
+            for site in sites {
+                let of_site: Vec<&&Observation> = fresh.iter().filter(|o| o.site == site).collect();
+                let facts: Vec<Fact> = of_site.iter().flat_map(|o| o.facts.iter().cloned()).collect();
+                out.facts += facts.len() as u64;
+                upsert_facts(c, site, &facts)?;
+                for o in &of_site {
+                    add_anomalies(c, site, &o.anomalies)?;
+                    if let Some(run) = &o.run {
+                        add_run(c, site, run)?;
+                    }
+                }
+                c.execute("INSERT INTO sites(site, dirty) VALUES (?1, 1) ON CONFLICT(site) DO UPDATE SET dirty = 1", params![site])?;
+            }
+            Ok(out)
+        })
+    }
+
+    /// Rebuilds the inventory of every site with facts ingested since its
+    /// last rebuild; the sites rebuilt.
+    pub fn rebuild_dirty_sites(&mut self) -> Result<Vec<String>, Error> {
+        let c = self.conn.get_mut();
+        let dirty: Vec<String> = c.query("SELECT site FROM sites WHERE dirty = 1 ORDER BY site", &[])?.iter().map(|r| r.str(0)).collect::<Result<_, _>>()?;
+        for site in &dirty {
+            c.transaction(|c| {
+                let devices = build_inventory(&load_facts(c, Some(site))?);
+                store_devices(c, site, &devices)?;
+                c.execute("UPDATE sites SET dirty = 0 WHERE site = ?1", params![site])?;
+                Ok(())
+            })?;
+        }
+        Ok(dirty)
+    }
+
+    /// Sites whose inventory waits for [`Store::rebuild_dirty_sites`].
+    pub fn dirty_sites(&self) -> Result<Vec<String>, Error> {
+        self.conn().query("SELECT site FROM sites WHERE dirty = 1 ORDER BY site", &[])?.iter().map(|r| r.str(0)).collect()
+    }
+
+    /// Sites with ingested observations, by name.
+    pub fn sites(&self) -> Result<Vec<String>, Error> {
+        self.conn().query("SELECT site FROM sites ORDER BY site", &[])?.iter().map(|r| r.str(0)).collect()
+    }
+
+    /// Number of transported messages ingested.
+    pub fn ingested_count(&self) -> Result<u64, Error> {
+        Ok(self.conn().query_one("SELECT count(*) FROM ingested", &[])?.i64(0)?.max(0) as u64)
+    }
+
+    /// Every stored fact (all sites).
     pub fn facts(&self) -> Result<Vec<Fact>, Error> {
-        load_facts(&self.conn)
+        load_facts(&mut self.conn(), None)
     }
 
-    /// The current inventory with every device's facts, sorted by key
+    /// The facts of one site (`''`: the single-box site).
+    pub fn site_facts(&self, site: &str) -> Result<Vec<Fact>, Error> {
+        load_facts(&mut self.conn(), Some(site))
+    }
+
+    /// Number of stored facts.
+    pub fn fact_count(&self) -> Result<u64, Error> {
+        Ok(self.conn().query_one("SELECT count(*) FROM facts", &[])?.i64(0)?.max(0) as u64)
+    }
+
+    /// The single-box inventory with every device's facts, sorted by key
     /// (rebuilt from the facts table).
     pub fn devices_with_facts(&self) -> Result<Vec<Device>, Error> {
-        Ok(build_inventory(&self.facts()?))
+        Ok(build_inventory(&self.site_facts("")?))
     }
 
-    /// The current inventory, sorted by key, without the facts behind each
-    /// device (`devices_with_facts` has them).
+    /// The current inventory (every site), sorted by key, without the facts
+    /// behind each device (`devices_with_facts` has them). Devices of a named
+    /// site have keys prefixed `SITE/`.
     pub fn devices(&self) -> Result<Vec<Device>, Error> {
-        let mut st = self.conn.prepare("SELECT doc FROM devices ORDER BY key")?;
-        let docs = st.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-        docs.iter().map(|d| serde_json::from_str(d).map_err(Error::from)).collect()
+        docs(&mut self.conn(), "SELECT doc FROM devices ORDER BY key", &[])
+    }
+
+    /// The inventory of one site, sorted by key.
+    pub fn site_devices(&self, site: &str) -> Result<Vec<Device>, Error> {
+        docs(&mut self.conn(), "SELECT doc FROM devices WHERE site = ?1 ORDER BY key", params![site])
     }
 
     /// One device by key.
     pub fn device(&self, key: &str) -> Result<Option<Device>, Error> {
-        let doc: Option<String> = self.conn.query_row("SELECT doc FROM devices WHERE key = ?1", [key], |r| r.get(0)).optional()?;
-        doc.map(|d| serde_json::from_str(&d).map_err(Error::from)).transpose()
+        let doc = self.conn().query_opt("SELECT doc FROM devices WHERE key = ?1", params![key])?;
+        doc.map(|d| serde_json::from_str(&d.str(0)?).map_err(Error::from)).transpose()
+    }
+
+    /// Number of devices (all sites).
+    pub fn device_count(&self) -> Result<u64, Error> {
+        Ok(self.conn().query_one("SELECT count(*) FROM devices", &[])?.i64(0)?.max(0) as u64)
     }
 
     /// Number of analysis runs stored.
     pub fn run_count(&self) -> Result<u64, Error> {
-        Ok(self.conn.query_row("SELECT count(*) FROM runs", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self.conn().query_one("SELECT count(*) FROM runs", &[])?.i64(0)?.max(0) as u64)
     }
 
-    /// Anomaly counters accumulated over all runs.
+    /// Anomaly counters accumulated over all runs and sites.
     pub fn anomalies(&self) -> Result<Vec<(String, u64)>, Error> {
-        let mut st = self.conn.prepare("SELECT name, count FROM anomalies ORDER BY name")?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        let rows = self.conn().query("SELECT name, CAST(sum(count) AS BIGINT) FROM anomalies GROUP BY name ORDER BY name", &[])?;
+        rows.iter().map(|r| Ok((r.str(0)?, r.i64(1)?.max(0) as u64))).collect()
+    }
+
+    /// Anomaly counters of one site.
+    pub fn site_anomalies(&self, site: &str) -> Result<Vec<(String, u64)>, Error> {
+        let rows = self.conn().query("SELECT name, count FROM anomalies WHERE site = ?1 ORDER BY name", params![site])?;
+        rows.iter().map(|r| Ok((r.str(0)?, r.i64(1)?.max(0) as u64))).collect()
+    }
+}
+
+/// Whether a store location is a PostgreSQL URL.
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// Host, port, database and user of a PostgreSQL config (never the password).
+fn pg_target(c: &postgres::Config) -> String {
+    let host = c
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            postgres::config::Host::Tcp(s) => s.clone(),
+            postgres::config::Host::Unix(p) => p.display().to_string(),
+        })
+        .unwrap_or_default();
+    let port = c.get_ports().first().copied().unwrap_or(5432);
+    format!("{}@{host}:{port}/{}", c.get_user().unwrap_or(""), c.get_dbname().unwrap_or(""))
+}
+
+fn docs(c: &mut Conn, sql: &str, p: &[db::Val]) -> Result<Vec<Device>, Error> {
+    c.query(sql, p)?.iter().map(|r| serde_json::from_str(&r.str(0)?).map_err(Error::from)).collect()
+}
+
+/// Merges facts into the facts table: counts added, first/last seen
+/// widened, and the source and evidence of the earliest sighting kept (ties:
+/// the smaller evidence, then source). Every part of the merge is
+/// commutative, so the stored result does not depend on the order in which
+/// runs or transported messages arrive (redelivery may reorder them).
+fn upsert_facts(c: &mut Conn, site: &str, facts: &[Fact]) -> Result<(), Error> {
+    match c {
+        Conn::Sqlite(_) => {
+            for f in facts {
+                c.execute(
+                    facts_upsert_sql(),
+                    params![
+                        site,
+                        f.endpoint.mac.map(|m| m.to_string()).unwrap_or_default(),
+                        f.endpoint.ip.map(|i| i.to_string()).unwrap_or_default(),
+                        f.kind.as_str(),
+                        &f.value,
+                        &f.source,
+                        f.first_seen.0,
+                        f.last_seen.0,
+                        f.count,
+                        &f.evidence,
+                    ],
+                )?;
+            }
+            Ok(())
+        }
+        Conn::Postgres(pg) => pgschema::upsert_facts(&mut pg.client, site, facts),
+    }
+}
+
+fn add_anomalies(c: &mut Conn, site: &str, anomalies: &[(String, u64)]) -> Result<(), Error> {
+    for (name, n) in anomalies {
+        c.execute(
+            "INSERT INTO anomalies(site, name, count) VALUES (?1, ?2, ?3)
+             ON CONFLICT(site, name) DO UPDATE SET count = anomalies.count + excluded.count",
+            params![site, name, *n],
+        )?;
+    }
+    Ok(())
+}
+
+fn add_run(c: &mut Conn, site: &str, run: &RunSummary) -> Result<(), Error> {
+    c.execute(
+        "INSERT INTO runs(site, inputs, packets, bytes, flows, events, first_packet, last_packet, stats) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            site,
+            serde_json::to_string(&run.inputs)?,
+            run.packets,
+            run.bytes,
+            run.flows,
+            run.events,
+            run.first_packet.map(|t| t.0),
+            run.last_packet.map(|t| t.0),
+            serde_json::to_string(&run.stats)?,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Replaces a site's devices. Devices of a named site get keys `SITE/KEY`.
+fn store_devices(c: &mut Conn, site: &str, devices: &[Device]) -> Result<(), Error> {
+    c.execute("DELETE FROM devices WHERE site = ?1", params![site])?;
+    if let Conn::Postgres(pg) = c {
+        return pgschema::insert_devices(&mut pg.client, site, devices);
+    }
+    for d in devices {
+        let key = site_key(site, &d.key);
+        let doc = serde_json::to_string(&DeviceDoc(d, &key))?;
+        c.execute(
+            "INSERT INTO devices(site, key, mac, vendor, category, confidence, first_seen, last_seen, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![site, &key, d.mac.map(|m| m.to_string()), d.vendor.clone(), d.category.label(), d.confidence as f64, d.first_seen.0, d.last_seen.0, doc],
+        )?;
+    }
+    Ok(())
+}
+
+/// A device's stored key: `SITE/KEY` for a named site, `KEY` on a single box.
+pub fn site_key(site: &str, key: &str) -> String {
+    if site.is_empty() {
+        key.to_string()
+    } else {
+        format!("{site}/{key}")
     }
 }
 
 /// A device as stored: everything but its facts.
-struct DeviceDoc<'a>(&'a Device);
+pub(crate) struct DeviceDoc<'a>(pub &'a Device, pub &'a str);
 
 impl Serialize for DeviceDoc<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -289,7 +595,7 @@ impl Serialize for DeviceDoc<'_> {
         // write the device's fields and leave `facts` empty.
         let d = self.0;
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("key", &d.key)?;
+        m.serialize_entry("key", self.1)?;
         m.serialize_entry("mac", &d.mac)?;
         m.serialize_entry("vendor", &d.vendor)?;
         m.serialize_entry("ips", &d.ips)?;
@@ -311,45 +617,34 @@ impl Serialize for DeviceDoc<'_> {
     }
 }
 
-fn load_facts(conn: &Connection) -> Result<Vec<Fact>, Error> {
-    load_facts_where(conn, None)
+/// Stored facts: all, or of one site, or of one kind.
+fn load_facts(c: &mut Conn, site: Option<&str>) -> Result<Vec<Fact>, Error> {
+    load_facts_where(c, site, None)
 }
 
-/// Stored facts, all or of one kind.
-fn load_facts_where(conn: &Connection, kind: Option<&str>) -> Result<Vec<Fact>, Error> {
-    let sql = "SELECT mac, ip, kind, value, source, first_seen, last_seen, count, evidence FROM facts";
-    let mut st = match kind {
-        Some(_) => conn.prepare(&format!("{sql} WHERE kind = ?1 ORDER BY mac, ip, kind, value"))?,
-        None => conn.prepare(&format!("{sql} ORDER BY mac, ip, kind, value"))?,
+fn load_facts_where(c: &mut Conn, site: Option<&str>, kind: Option<&str>) -> Result<Vec<Fact>, Error> {
+    const COLS: &str = "SELECT mac, ip, kind, value, source, first_seen, last_seen, count, evidence FROM facts";
+    let rows = match (site, kind) {
+        (Some(s), None) => c.query(&format!("{COLS} WHERE site = ?1 ORDER BY mac, ip, kind, value"), params![s])?,
+        (None, Some(k)) => c.query(&format!("{COLS} WHERE kind = ?1 ORDER BY site, mac, ip, kind, value"), params![k])?,
+        (Some(s), Some(k)) => c.query(&format!("{COLS} WHERE site = ?1 AND kind = ?2 ORDER BY mac, ip, kind, value"), params![s, k])?,
+        (None, None) => c.query(&format!("{COLS} ORDER BY site, mac, ip, kind, value"), &[])?,
     };
-    let args: Vec<&str> = kind.into_iter().collect();
-    let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, i64>(5)?,
-            r.get::<_, i64>(6)?,
-            r.get::<_, i64>(7)?,
-            r.get::<_, String>(8)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (mac, ip, kind, value, source, first, last, count, evidence) = row?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
         // Rows this version does not understand (from a newer schema) are skipped, not fatal.
-        let Some(kind) = FactKind::parse(&kind) else { continue };
+        let Some(kind) = FactKind::parse(&r.str(2)?) else {
+            continue;
+        };
         out.push(Fact {
-            endpoint: EndpointKey { mac: MacAddr::parse(&mac), ip: ip.parse().ok() },
+            endpoint: EndpointKey { mac: MacAddr::parse(&r.str(0)?), ip: r.str(1)?.parse().ok() },
             kind,
-            value,
-            source,
-            first_seen: Timestamp(first),
-            last_seen: Timestamp(last),
-            count: count.max(0) as u64,
-            evidence,
+            value: r.str(3)?,
+            source: r.str(4)?,
+            first_seen: Timestamp(r.i64(5)?),
+            last_seen: Timestamp(r.i64(6)?),
+            count: r.i64(7)?.max(0) as u64,
+            evidence: r.str(8)?,
         });
     }
     Ok(out)
@@ -372,23 +667,146 @@ mod tests {
         }
     }
 
+    fn obs(id: &str, site: &str, facts: Vec<Fact>, anomalies: Vec<(String, u64)>, run: bool) -> Observation {
+        Observation { id: id.into(), site: site.into(), run: run.then(|| RunSummary { packets: 7, ..Default::default() }), facts, anomalies }
+    }
+
     #[test]
     fn runs_append_into_one_inventory() {
-        let mut s = Store::open_in_memory().unwrap();
-        s.ingest(&RunSummary::default(), &[fact("10.0.0.1", FactKind::Hostname, "pump-1", 5)], &[("x".into(), 2)]).unwrap();
-        let devs = s
-            .ingest(&RunSummary::default(), &[fact("10.0.0.1", FactKind::Hostname, "pump-1", 9), fact("10.0.0.2", FactKind::Hostname, "ct-2", 7)], &[("x".into(), 3)])
+        testing::each_backend("runs_append_into_one_inventory", |mut s| {
+            s.ingest(&RunSummary::default(), &[fact("10.0.0.1", FactKind::Hostname, "pump-1", 5)], &[("x".into(), 2)]).unwrap();
+            let devs = s
+                .ingest(
+                    &RunSummary::default(),
+                    &[fact("10.0.0.1", FactKind::Hostname, "pump-1", 9), fact("10.0.0.2", FactKind::Hostname, "ct-2", 7)],
+                    &[("x".into(), 3)],
+                )
+                .unwrap();
+            assert_eq!(devs.len(), 2);
+            assert_eq!(s.devices_with_facts().unwrap(), devs);
+            // Stored documents hold every field but the facts.
+            let bare: Vec<Device> = devs.iter().cloned().map(|d| Device { facts: Vec::new(), ..d }).collect();
+            assert_eq!(s.devices().unwrap(), bare);
+            let f = s.facts().unwrap();
+            assert_eq!((f[0].count, f[0].first_seen, f[0].last_seen), (2, Timestamp(5), Timestamp(9)));
+            assert_eq!(s.anomalies().unwrap(), vec![("x".to_string(), 5)]);
+            assert_eq!(s.run_count().unwrap(), 2);
+            assert_eq!(s.device("ip:10.0.0.2").unwrap().unwrap().hostnames, vec!["ct-2"]);
+            assert_eq!(s.device_count().unwrap(), 2);
+        });
+    }
+
+    #[test]
+    fn facts_merge_widens_and_keeps_first_evidence() {
+        testing::each_backend("facts_merge", |mut s| {
+            let mut late = fact("10.0.0.1", FactKind::Software, "OFFIS_DCMTK_367", 50);
+            late.count = 4;
+            let mut early = fact("10.0.0.1", FactKind::Software, "OFFIS_DCMTK_367", 10);
+            early.source = "second".into();
+            early.evidence = "flow 2".into();
+            // Same key twice in one call, then again later.
+            s.ingest(&RunSummary::default(), &[late.clone(), early.clone()], &[]).unwrap();
+            s.ingest(&RunSummary::default(), &[fact("10.0.0.1", FactKind::Software, "OFFIS_DCMTK_367", 30)], &[]).unwrap();
+            let f = s.facts().unwrap();
+            assert_eq!(f.len(), 1);
+            assert_eq!((f[0].count, f[0].first_seen, f[0].last_seen), (6, Timestamp(10), Timestamp(50)));
+            assert_eq!((f[0].source.as_str(), f[0].evidence.as_str()), ("second", "flow 2"), "earliest sighting's evidence kept");
+            // The same facts in another order give the same row.
+            let mut t = Store::open_in_memory().unwrap();
+            t.ingest(&RunSummary::default(), &[fact("10.0.0.1", FactKind::Software, "OFFIS_DCMTK_367", 30)], &[]).unwrap();
+            t.ingest(&RunSummary::default(), &[early, late], &[]).unwrap();
+            assert_eq!(t.facts().unwrap(), f);
+            // Hostile text round-trips unchanged (quotes, NUL-free unicode, SQL).
+            let odd = fact("10.0.0.9", FactKind::Hostname, "x'); DROP TABLE facts;-- é\u{202e}", 1);
+            s.ingest(&RunSummary::default(), &[odd], &[]).unwrap();
+            assert!(s.facts().unwrap().iter().any(|f| f.value.starts_with("x'); DROP")));
+        });
+    }
+
+    #[test]
+    fn observations_are_idempotent_per_site() {
+        testing::each_backend("observations_idempotent", |mut s| {
+            let a = obs("s1:f1:0", "north", vec![fact("10.0.0.1", FactKind::Hostname, "pump-1", 5)], vec![("bad_ip".into(), 1)], false);
+            let b = obs("s1:f1:1", "north", vec![fact("10.0.0.1", FactKind::Hostname, "pump-1", 8)], vec![], true);
+            let c = obs("s2:f9:0", "south", vec![fact("10.0.0.1", FactKind::Hostname, "ct-9", 6)], vec![("bad_ip".into(), 2)], true);
+            let o = s.ingest_observations(&[a.clone(), b.clone(), a.clone()], 1).unwrap();
+            assert_eq!((o.new, o.duplicate, o.facts), (2, 1, 2));
+            let o = s.ingest_observations(&[b.clone(), c.clone()], 2).unwrap();
+            assert_eq!((o.new, o.duplicate), (1, 1));
+            assert_eq!(s.ingested_count().unwrap(), 3);
+            assert_eq!(s.run_count().unwrap(), 2);
+            assert_eq!(s.anomalies().unwrap(), vec![("bad_ip".to_string(), 3)]);
+            assert_eq!(s.site_anomalies("south").unwrap(), vec![("bad_ip".to_string(), 2)]);
+            let north = s.site_facts("north").unwrap();
+            assert_eq!((north.len(), north[0].count), (1, 2));
+            // Devices appear once the dirty sites are rebuilt, keyed SITE/KEY.
+            assert_eq!(s.device_count().unwrap(), 0);
+            assert_eq!(s.rebuild_dirty_sites().unwrap(), vec!["north", "south"]);
+            assert!(s.rebuild_dirty_sites().unwrap().is_empty());
+            assert_eq!(s.sites().unwrap(), vec!["north", "south"]);
+            let keys: Vec<String> = s.devices().unwrap().into_iter().map(|d| d.key).collect();
+            assert_eq!(keys, vec!["north/ip:10.0.0.1", "south/ip:10.0.0.1"]);
+            assert_eq!(s.site_devices("south").unwrap()[0].hostnames, vec!["ct-9"]);
+            assert_eq!(s.device("north/ip:10.0.0.1").unwrap().unwrap().hostnames, vec!["pump-1"]);
+            // The single-box inventory is untouched by named sites.
+            assert!(s.devices_with_facts().unwrap().is_empty());
+            // Invalid site names are refused before anything is stored.
+            assert!(s.ingest_observations(&[obs("x", "a.b", vec![], vec![], false)], 3).is_err());
+            assert!(s.ingest_observations(&[obs("y", "", vec![], vec![], false)], 3).is_err());
+            assert_eq!(s.ingested_count().unwrap(), 3);
+        });
+    }
+
+    #[test]
+    fn a_failed_batch_stores_nothing() {
+        testing::each_backend("failed_batch", |mut s| {
+            let good = obs("ok", "north", vec![fact("10.0.0.1", FactKind::Hostname, "pump-1", 5)], vec![], false);
+            let bad = obs("bad", "bad site", vec![], vec![], false);
+            assert!(s.ingest_observations(&[good.clone(), bad], 1).is_err());
+            assert_eq!((s.ingested_count().unwrap(), s.fact_count().unwrap()), (0, 0));
+            assert_eq!(s.ingest_observations(&[good], 1).unwrap().new, 1);
+        });
+    }
+
+    #[test]
+    fn sqlite_v4_database_is_migrated_in_place() {
+        let dir = std::env::temp_dir().join(format!("ward-store-v4-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("old.db");
+        let _ = std::fs::remove_file(&p);
+        {
+            let c = Connection::open(&p).unwrap();
+            for m in &MIGRATIONS[..4] {
+                c.execute_batch(m).unwrap();
+            }
+            c.execute_batch(
+                "PRAGMA user_version = 4; INSERT INTO facts VALUES ('', '10.0.0.1', 'hostname', 'pump-1', 't', 1, 2, 3, 'e'); INSERT INTO anomalies VALUES ('x', 4);",
+            )
             .unwrap();
-        assert_eq!(devs.len(), 2);
-        assert_eq!(s.devices_with_facts().unwrap(), devs);
-        // Stored documents hold every field but the facts.
-        let bare: Vec<Device> = devs.iter().cloned().map(|d| Device { facts: Vec::new(), ..d }).collect();
-        assert_eq!(s.devices().unwrap(), bare);
+        }
+        let mut s = Store::open(&p).unwrap();
         let f = s.facts().unwrap();
-        assert_eq!((f[0].count, f[0].first_seen, f[0].last_seen), (2, Timestamp(5), Timestamp(9)));
-        assert_eq!(s.anomalies().unwrap(), vec![("x".to_string(), 5)]);
-        assert_eq!(s.run_count().unwrap(), 2);
-        assert_eq!(s.device("ip:10.0.0.2").unwrap().unwrap().hostnames, vec!["ct-2"]);
+        assert_eq!((f.len(), f[0].count, f[0].value.as_str()), (1, 3, "pump-1"));
+        assert_eq!(s.anomalies().unwrap(), vec![("x".to_string(), 4)]);
+        s.ingest(&RunSummary::default(), &[fact("10.0.0.1", FactKind::Hostname, "pump-1", 9)], &[]).unwrap();
+        assert_eq!(s.facts().unwrap()[0].count, 4);
+        drop(s);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn postgres_refuses_foreign_schema() {
+        let Some(db) = testing::ScratchDb::new("postgres_refuses_foreign_schema") else {
+            return;
+        };
+        let mut c = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+        c.batch_execute("CREATE TABLE patients(name TEXT)").unwrap();
+        let e = Store::open_postgres(&db.url).err().unwrap().to_string();
+        assert!(e.contains("not a Ward database"), "{e}");
+        assert!(!e.contains("password"), "{e}");
+        // Unreachable server: a one-line error naming the target, not the password.
+        let e = Store::open_url("postgres://ward:s3cret@127.0.0.1:1/none").err().unwrap().to_string();
+        assert!(e.contains("127.0.0.1:1") && !e.contains("s3cret"), "{e}");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Monitoring state (migration 6): folded alerts, learnt baselines, device
+//! Monitoring state (SQLite migration 7, PostgreSQL migration 3): folded alerts, learnt baselines, device
 //! intake (approval, owner, location, group, assigned MUD URL) and imported
 //! MUD files. Plain portable SQL (`INSERT ... ON CONFLICT ... DO UPDATE`,
 //! `CASE` instead of two-argument `min`/`max`), so the statements carry
@@ -8,10 +8,10 @@
 //! HL7 application names, observation codes): the records they come from
 //! carry no patient data.
 
+use crate::db::params;
 use crate::{Error, Store};
 use model::Timestamp;
 use monitor::{Alert, AlertKind, Baseline, Severity};
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 pub(crate) const MIGRATION: &str = r#"
@@ -102,77 +102,75 @@ impl Store {
     /// Adds alerts, folding each into a stored one of the same (kind, device,
     /// key): counts add up, first/last seen widen. One transaction.
     pub fn store_alerts(&mut self, alerts: &[Alert]) -> Result<(), Error> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut up = tx.prepare_cached(
-                "INSERT INTO alerts(kind, device, alert_key, ip, severity, summary, evidence, count, first_seen, last_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT(kind, device, alert_key) DO UPDATE SET
-                   count = alerts.count + excluded.count,
-                   summary = CASE WHEN excluded.first_seen < alerts.first_seen THEN excluded.summary ELSE alerts.summary END,
-                   evidence = CASE WHEN excluded.first_seen < alerts.first_seen THEN excluded.evidence ELSE alerts.evidence END,
-                   first_seen = CASE WHEN excluded.first_seen < alerts.first_seen THEN excluded.first_seen ELSE alerts.first_seen END,
-                   last_seen = CASE WHEN excluded.last_seen > alerts.last_seen THEN excluded.last_seen ELSE alerts.last_seen END",
-            )?;
+        self.conn().transaction(|c| {
             for a in alerts {
-                up.execute(params![
-                    a.kind.as_str(),
-                    a.device,
-                    a.key,
-                    a.ip.to_string(),
-                    a.severity.as_str(),
-                    a.summary,
-                    serde_json::to_string(&a.evidence)?,
-                    a.count as i64,
-                    a.first_seen.0,
-                    a.last_seen.0,
-                ])?;
+                c.execute(
+                    "INSERT INTO alerts(kind, device, alert_key, ip, severity, summary, evidence, count, first_seen, last_seen)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT(kind, device, alert_key) DO UPDATE SET
+                       count = alerts.count + excluded.count,
+                       summary = CASE WHEN excluded.first_seen < alerts.first_seen THEN excluded.summary ELSE alerts.summary END,
+                       evidence = CASE WHEN excluded.first_seen < alerts.first_seen THEN excluded.evidence ELSE alerts.evidence END,
+                       first_seen = CASE WHEN excluded.first_seen < alerts.first_seen THEN excluded.first_seen ELSE alerts.first_seen END,
+                       last_seen = CASE WHEN excluded.last_seen > alerts.last_seen THEN excluded.last_seen ELSE alerts.last_seen END",
+                    params![
+                        a.kind.as_str(),
+                        &a.device,
+                        &a.key,
+                        a.ip.to_string(),
+                        a.severity.as_str(),
+                        &a.summary,
+                        serde_json::to_string(&a.evidence)?,
+                        a.count,
+                        a.first_seen.0,
+                        a.last_seen.0,
+                    ],
+                )?;
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Stored alerts matching `filter`, by first occurrence (newest first when limited).
     pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>, Error> {
-        let mut st = self.conn.prepare(
-            "SELECT kind, device, alert_key, ip, severity, summary, evidence, count, first_seen, last_seen FROM alerts
-             WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR device = ?2) AND (?3 IS NULL OR last_seen >= ?3)
-             ORDER BY first_seen, kind, device, alert_key",
-        )?;
-        let rows = st.query_map(params![filter.kind.map(|k| k.as_str()), filter.device, filter.since.map(|t| t.0)], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, i64>(7)?,
-                r.get::<_, i64>(8)?,
-                r.get::<_, i64>(9)?,
-            ))
-        })?;
+        // Optional filters are spelled out (no `?N IS NULL` tricks) so that
+        // PostgreSQL can type every parameter.
+        let mut sql = String::from("SELECT kind, device, alert_key, ip, severity, summary, evidence, count, first_seen, last_seen FROM alerts WHERE 1 = 1");
+        let mut args = Vec::new();
+        if let Some(k) = filter.kind {
+            args.push(crate::db::Val::from(k.as_str()));
+            sql.push_str(&format!(" AND kind = ?{}", args.len()));
+        }
+        if let Some(d) = &filter.device {
+            args.push(crate::db::Val::from(d));
+            sql.push_str(&format!(" AND device = ?{}", args.len()));
+        }
+        if let Some(t) = filter.since {
+            args.push(crate::db::Val::from(t.0));
+            sql.push_str(&format!(" AND last_seen >= ?{}", args.len()));
+        }
+        sql.push_str(" ORDER BY first_seen, kind, device, alert_key");
+        let rows = self.conn().query(&sql, &args)?;
         let mut out = Vec::new();
-        for row in rows {
-            let (kind, device, key, ip, sev, summary, evidence, count, first, last) = row?;
+        for r in rows {
             // Rows of kinds this version does not know (newer schema) are skipped.
-            let (Some(kind), Some(severity), Ok(ip)) = (AlertKind::parse(&kind), Severity::parse(&sev), ip.parse()) else { continue };
+            let (Some(kind), Some(severity), Ok(ip)) = (AlertKind::parse(&r.str(0)?), Severity::parse(&r.str(4)?), r.str(3)?.parse()) else {
+                continue;
+            };
             if filter.min_severity.is_some_and(|m| severity < m) {
                 continue;
             }
             out.push(Alert {
                 kind,
                 severity,
-                device,
+                device: r.str(1)?,
                 ip,
-                key,
-                summary,
-                evidence: serde_json::from_str(&evidence)?,
-                count: count.max(0) as u64,
-                first_seen: Timestamp(first),
-                last_seen: Timestamp(last),
+                key: r.str(2)?,
+                summary: r.str(5)?,
+                evidence: serde_json::from_str(&r.str(6)?)?,
+                count: r.i64(7)?.max(0) as u64,
+                first_seen: Timestamp(r.i64(8)?),
+                last_seen: Timestamp(r.i64(9)?),
             });
         }
         if let Some(n) = filter.limit {
@@ -184,7 +182,7 @@ impl Store {
 
     /// Stores (or replaces) the baseline called `name`.
     pub fn save_baseline(&mut self, name: &str, b: &Baseline) -> Result<(), Error> {
-        self.conn.execute(
+        self.conn().execute(
             "INSERT INTO baselines(name, start_time, end_time, doc) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(name) DO UPDATE SET start_time = excluded.start_time, end_time = excluded.end_time, doc = excluded.doc",
             params![name, b.start.map(|t| t.0), b.end.map(|t| t.0), serde_json::to_string(b)?],
@@ -194,61 +192,60 @@ impl Store {
 
     /// The baseline called `name`, if stored.
     pub fn baseline(&self, name: &str) -> Result<Option<Baseline>, Error> {
-        let doc: Option<String> = self.conn.query_row("SELECT doc FROM baselines WHERE name = ?1", [name], |r| r.get(0)).optional()?;
-        doc.map(|d| serde_json::from_str(&d).map_err(Error::from)).transpose()
+        let row = self.conn().query_opt("SELECT doc FROM baselines WHERE name = ?1", params![name])?;
+        row.map(|r| serde_json::from_str(&r.str(0)?).map_err(Error::from)).transpose()
     }
 
     /// Adds devices to intake as unapproved (devices already there are kept as they are).
     /// Returns how many were new. One transaction.
     pub fn intake_register(&mut self, devices: &[(String, Timestamp, Option<String>)]) -> Result<usize, Error> {
-        let tx = self.conn.transaction()?;
-        let mut n = 0;
-        {
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO intake(device, status, mud_url, first_seen) VALUES (?1, 'unapproved', ?2, ?3) ON CONFLICT(device) DO NOTHING",
-            )?;
+        self.conn().transaction(|c| {
+            let mut n = 0;
             for (d, t, mud) in devices {
-                n += ins.execute(params![d, mud, t.0])?;
+                n += c.execute(
+                    "INSERT INTO intake(device, status, mud_url, first_seen) VALUES (?1, 'unapproved', ?2, ?3) ON CONFLICT(device) DO NOTHING",
+                    params![d, mud.as_deref(), t.0],
+                )? as usize;
             }
-        }
-        tx.commit()?;
-        Ok(n)
+            Ok(n)
+        })
     }
 
     /// Every intake record, by device key.
     pub fn intake(&self) -> Result<Vec<IntakeEntry>, Error> {
-        let mut st = self.conn.prepare("SELECT device, status, owner, location, device_group, mud_url, first_seen FROM intake ORDER BY device")?;
-        let rows = st.query_map([], |r| {
-            Ok(IntakeEntry {
-                device: r.get(0)?,
-                approved: r.get::<_, String>(1)? == "approved",
-                owner: r.get(2)?,
-                location: r.get(3)?,
-                group: r.get(4)?,
-                mud_url: r.get(5)?,
-                first_seen: Timestamp(r.get(6)?),
+        let rows = self.conn().query("SELECT device, status, owner, location, device_group, mud_url, first_seen FROM intake ORDER BY device", &[])?;
+        rows.iter()
+            .map(|r| {
+                Ok(IntakeEntry {
+                    device: r.str(0)?,
+                    approved: r.str(1)? == "approved",
+                    owner: r.opt_str(2)?,
+                    location: r.opt_str(3)?,
+                    group: r.opt_str(4)?,
+                    mud_url: r.opt_str(5)?,
+                    first_seen: Timestamp(r.i64(6)?),
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            .collect()
     }
 
     /// Approves a device (registering it if needed) and sets what `a` gives.
     pub fn intake_approve(&mut self, device: &str, a: &Approval, now: Timestamp) -> Result<(), Error> {
-        self.conn.execute(
+        self.conn().execute(
             "INSERT INTO intake(device, status, owner, location, device_group, mud_url, first_seen) VALUES (?1, 'approved', ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(device) DO UPDATE SET status = 'approved',
                owner = COALESCE(excluded.owner, intake.owner),
                location = COALESCE(excluded.location, intake.location),
                device_group = COALESCE(excluded.device_group, intake.device_group),
                mud_url = COALESCE(excluded.mud_url, intake.mud_url)",
-            params![device, a.owner, a.location, a.group, a.mud_url, now.0],
+            params![device, a.owner.as_deref(), a.location.as_deref(), a.group.as_deref(), a.mud_url.as_deref(), now.0],
         )?;
         Ok(())
     }
 
     /// Assigns a MUD URL to a device (registering it as unapproved if needed).
     pub fn intake_assign_mud(&mut self, device: &str, url: &str, now: Timestamp) -> Result<(), Error> {
-        self.conn.execute(
+        self.conn().execute(
             "INSERT INTO intake(device, status, mud_url, first_seen) VALUES (?1, 'unapproved', ?2, ?3)
              ON CONFLICT(device) DO UPDATE SET mud_url = excluded.mud_url",
             params![device, url, now.0],
@@ -258,7 +255,7 @@ impl Store {
 
     /// Stores (or replaces) an imported MUD file by its URL.
     pub fn import_mud(&mut self, url: &str, model: Option<&str>, doc: &str) -> Result<(), Error> {
-        self.conn.execute(
+        self.conn().execute(
             "INSERT INTO mud_files(url, model, doc) VALUES (?1, ?2, ?3) ON CONFLICT(url) DO UPDATE SET model = excluded.model, doc = excluded.doc",
             params![url, model, doc],
         )?;
@@ -267,9 +264,8 @@ impl Store {
 
     /// Imported MUD files: (url, model, document).
     pub fn mud_files(&self) -> Result<Vec<(String, Option<String>, String)>, Error> {
-        let mut st = self.conn.prepare("SELECT url, model, doc FROM mud_files ORDER BY url")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        let rows = self.conn().query("SELECT url, model, doc FROM mud_files ORDER BY url", &[])?;
+        rows.iter().map(|r| Ok((r.str(0)?, r.opt_str(1)?, r.str(2)?))).collect()
     }
 }
 
@@ -295,41 +291,50 @@ mod tests {
 
     #[test]
     fn alerts_fold_across_runs_and_filter() {
-        let mut s = Store::open_in_memory().unwrap();
-        s.store_alerts(&[alert(AlertKind::NewPeer, "10.0.0.2", 50, 60), alert(AlertKind::PortScan, "scan", 10, 20)]).unwrap();
-        s.store_alerts(&[alert(AlertKind::NewPeer, "10.0.0.2", 40, 45)]).unwrap();
-        let all = s.alerts(&AlertFilter::default()).unwrap();
-        assert_eq!(all.len(), 2);
-        let p = &all[1];
-        assert_eq!((p.count, p.first_seen, p.last_seen, p.summary.as_str()), (4, Timestamp(40), Timestamp(60), "s40"));
-        let high = s.alerts(&AlertFilter { min_severity: Some(Severity::High), ..Default::default() }).unwrap();
-        assert_eq!(high.len(), 1);
-        assert_eq!(high[0].kind, AlertKind::PortScan);
-        assert_eq!(s.alerts(&AlertFilter { kind: Some(AlertKind::NewPeer), ..Default::default() }).unwrap().len(), 1);
-        assert_eq!(s.alerts(&AlertFilter { since: Some(Timestamp(50)), ..Default::default() }).unwrap().len(), 1);
+        crate::testing::each_backend("alerts_fold_across_runs_and_filter", |mut s| {
+            s.store_alerts(&[alert(AlertKind::NewPeer, "10.0.0.2", 50, 60), alert(AlertKind::PortScan, "scan", 10, 20)]).unwrap();
+            s.store_alerts(&[alert(AlertKind::NewPeer, "10.0.0.2", 40, 45)]).unwrap();
+            let all = s.alerts(&AlertFilter::default()).unwrap();
+            assert_eq!(all.len(), 2);
+            let p = &all[1];
+            assert_eq!((p.count, p.first_seen, p.last_seen, p.summary.as_str()), (4, Timestamp(40), Timestamp(60), "s40"));
+            let high = s.alerts(&AlertFilter { min_severity: Some(Severity::High), ..Default::default() }).unwrap();
+            assert_eq!(high.len(), 1);
+            assert_eq!(high[0].kind, AlertKind::PortScan);
+            assert_eq!(s.alerts(&AlertFilter { kind: Some(AlertKind::NewPeer), ..Default::default() }).unwrap().len(), 1);
+            assert_eq!(s.alerts(&AlertFilter { since: Some(Timestamp(50)), ..Default::default() }).unwrap().len(), 1);
+        });
     }
 
     #[test]
     fn intake_baseline_and_mud() {
-        let mut s = Store::open_in_memory().unwrap();
-        assert_eq!(s.intake_register(&[("ip:10.0.0.1".into(), Timestamp(5), None), ("ip:10.0.0.2".into(), Timestamp(6), Some("https://m/x".into()))]).unwrap(), 2);
-        assert_eq!(s.intake_register(&[("ip:10.0.0.1".into(), Timestamp(9), None)]).unwrap(), 0);
-        s.intake_approve("ip:10.0.0.1", &Approval { owner: Some("biomed".into()), group: Some("pumps".into()), ..Default::default() }, Timestamp(10)).unwrap();
-        s.intake_approve("ip:10.0.0.1", &Approval { location: Some("ICU".into()), ..Default::default() }, Timestamp(11)).unwrap();
-        let i = s.intake().unwrap();
-        assert_eq!(i.len(), 2);
-        assert!(i[0].approved && !i[1].approved);
-        assert_eq!((i[0].owner.as_deref(), i[0].location.as_deref(), i[0].group.as_deref(), i[0].first_seen), (Some("biomed"), Some("ICU"), Some("pumps"), Timestamp(5)));
-        assert_eq!(i[1].mud_url.as_deref(), Some("https://m/x"));
-        let b = Baseline { version: 1, records: 3, ..Default::default() };
-        s.save_baseline("default", &b).unwrap();
-        s.save_baseline("default", &b).unwrap();
-        assert_eq!(s.baseline("default").unwrap(), Some(b));
-        assert_eq!(s.baseline("other").unwrap(), None);
-        s.intake_assign_mud("ip:10.0.0.3", "https://m/y", Timestamp(12)).unwrap();
-        assert_eq!(s.intake().unwrap()[2].mud_url.as_deref(), Some("https://m/y"));
-        s.import_mud("https://m/x", Some("X"), "{}").unwrap();
-        s.import_mud("https://m/x", Some("X2"), "{}").unwrap();
-        assert_eq!(s.mud_files().unwrap(), vec![("https://m/x".into(), Some("X2".into()), "{}".into())]);
+        crate::testing::each_backend("intake_baseline_and_mud", |mut s| {
+            assert_eq!(
+                s.intake_register(&[("ip:10.0.0.1".into(), Timestamp(5), None), ("ip:10.0.0.2".into(), Timestamp(6), Some("https://m/x".into()))]).unwrap(),
+                2
+            );
+            assert_eq!(s.intake_register(&[("ip:10.0.0.1".into(), Timestamp(9), None)]).unwrap(), 0);
+            s.intake_approve("ip:10.0.0.1", &Approval { owner: Some("biomed".into()), group: Some("pumps".into()), ..Default::default() }, Timestamp(10))
+                .unwrap();
+            s.intake_approve("ip:10.0.0.1", &Approval { location: Some("ICU".into()), ..Default::default() }, Timestamp(11)).unwrap();
+            let i = s.intake().unwrap();
+            assert_eq!(i.len(), 2);
+            assert!(i[0].approved && !i[1].approved);
+            assert_eq!(
+                (i[0].owner.as_deref(), i[0].location.as_deref(), i[0].group.as_deref(), i[0].first_seen),
+                (Some("biomed"), Some("ICU"), Some("pumps"), Timestamp(5))
+            );
+            assert_eq!(i[1].mud_url.as_deref(), Some("https://m/x"));
+            let b = Baseline { version: 1, records: 3, ..Default::default() };
+            s.save_baseline("default", &b).unwrap();
+            s.save_baseline("default", &b).unwrap();
+            assert_eq!(s.baseline("default").unwrap(), Some(b));
+            assert_eq!(s.baseline("other").unwrap(), None);
+            s.intake_assign_mud("ip:10.0.0.3", "https://m/y", Timestamp(12)).unwrap();
+            assert_eq!(s.intake().unwrap()[2].mud_url.as_deref(), Some("https://m/y"));
+            s.import_mud("https://m/x", Some("X"), "{}").unwrap();
+            s.import_mud("https://m/x", Some("X2"), "{}").unwrap();
+            assert_eq!(s.mud_files().unwrap(), vec![("https://m/x".into(), Some("X2".into()), "{}".into())]);
+        });
     }
 }

@@ -41,10 +41,10 @@ pub(crate) fn merge(all: Vec<Match>) -> Vec<Match> {
 
 /// Runs `ward advisories`.
 pub fn run(db: &Path, json: bool) -> Result<()> {
-    if !db.exists() {
+    if !crate::location::exists(db) {
         bail!("no database at {} (run `ward feeds import PATH --db {}` first)", db.display(), db.display());
     }
-    let store = store::Store::open(db)?;
+    let store = crate::location::open(db)?;
     let adb = store.advisory_db()?;
     let mut out = Vec::new();
     for d in store.declared_devices()? {

@@ -90,14 +90,7 @@ pub fn cef(a: &Alert) -> String {
         ext.push(format!("cs3Label=count_{} cs3={v}", cef_value(k)));
     }
     ext.push(format!("msg={}", cef_value(&a.summary)));
-    format!(
-        "CEF:0|Ward|Ward|{}|{}|{}|{}|{}",
-        env!("CARGO_PKG_VERSION"),
-        a.kind.as_str(),
-        cef_header(&a.summary),
-        a.severity.cef(),
-        ext.join(" ")
-    )
+    format!("CEF:0|Ward|Ward|{}|{}|{}|{}|{}", env!("CARGO_PKG_VERSION"), a.kind.as_str(), cef_header(&a.summary), a.severity.cef(), ext.join(" "))
 }
 
 fn hostname() -> String {
@@ -158,21 +151,17 @@ fn send_webhook(url: &str, alerts: &[Alert]) -> Result<()> {
     let agent = ureq::Agent::new_with_config(ureq::Agent::config_builder().timeout_global(Some(std::time::Duration::from_secs(30))).build());
     for chunk in alerts.chunks(100) {
         let body = serde_json::json!({"source": "ward", "alerts": chunk});
-        agent
-            .post(url)
-            .header("Content-Type", "application/json")
-            .send(serde_json::to_vec(&body)?.as_slice())
-            .with_context(|| format!("webhook {url}"))?;
+        agent.post(url).header("Content-Type", "application/json").send(serde_json::to_vec(&body)?.as_slice()).with_context(|| format!("webhook {url}"))?;
     }
     Ok(())
 }
 
 /// Runs `ward alerts`.
 pub fn run(args: AlertsArgs) -> Result<()> {
-    if !args.db.exists() {
+    if !crate::location::exists(&args.db) {
         bail!("no database at {} (run `ward monitor CAPTURE` first)", args.db.display());
     }
-    let store = store::Store::open(&args.db)?;
+    let store = crate::location::open(&args.db)?;
     let filter = store::AlertFilter {
         kind: args.kind.as_deref().map(|k| AlertKind::parse(k).with_context(|| format!("unknown alert kind {k:?}"))).transpose()?,
         min_severity: args.min_severity.as_deref().map(|s| Severity::parse(s).with_context(|| format!("unknown severity {s:?}"))).transpose()?,

@@ -15,7 +15,7 @@ pub struct AnalyzeArgs {
     /// Capture files (pcap or pcapng).
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Database file; created if missing, appended to if present.
+    /// Database: a SQLite file (created if missing, appended to if present) or a postgres:// URL.
     #[arg(long, default_value = "ward.db")]
     db: PathBuf,
     /// Print the inventory as JSON instead of a table.
@@ -67,7 +67,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         let r = capture::FileReader::open(f).map_err(anyhow::Error::from)?;
         total += r.file_len();
     }
-    let mut store = store::Store::open(&args.db)?;
+    let mut store = crate::location::open(&args.db)?;
 
     let timing = std::env::var_os("WARD_TIMING").is_some();
     let t0 = std::time::Instant::now();
@@ -118,7 +118,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     let t1 = std::time::Instant::now();
     let facts = observer.into_facts();
     let summary = run_summary(&args.files, &report);
-    let devices = store.ingest(&summary, &facts, &report.anomalies()).with_context(|| format!("cannot store results in {}", args.db.display()))?;
+    let devices = store.ingest(&summary, &facts, &report.anomalies()).with_context(|| format!("cannot store results in {}", crate::location::label(&args.db)))?;
     if timing {
         eprintln!("timing: analysis {:?}, store {:?}", t1 - t0, t1.elapsed());
     }
@@ -147,10 +147,10 @@ pub(crate) fn run_summary(files: &[PathBuf], r: &Report) -> store::RunSummary {
 
 /// Runs `ward inventory`.
 pub fn show_inventory(db: &Path, json: bool) -> Result<()> {
-    if !db.exists() {
+    if !crate::location::exists(db) {
         bail!("no database at {} (run `ward analyze FILE --db {}` first)", db.display(), db.display());
     }
-    let store = store::Store::open(db)?;
+    let store = crate::location::open(db)?;
     let devices = if json { store.devices_with_facts()? } else { store.devices()? };
     let mut out = std::io::stdout().lock();
     if json {
@@ -186,7 +186,7 @@ pub struct CaptureArgs {
 pub fn capture(args: CaptureArgs) -> Result<()> {
     let cfg = config(Some(1), None, None)?;
     let mut src = capture::LiveCapture::open(&args.interface, args.filter.as_deref())?;
-    let mut store = store::Store::open(&args.db)?;
+    let mut store = crate::location::open(&args.db)?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(args.seconds);
     let (observer, report) = sensor::analyze_source(&mut src, &cfg, &|| std::time::Instant::now() >= deadline)?;
     let summary = run_summary(&[PathBuf::from(format!("interface:{}", args.interface))], &report);

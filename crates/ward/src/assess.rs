@@ -50,8 +50,8 @@ pub fn run(args: AssessArgs) -> Result<()> {
     // 2. Advisories, only if the database exists (never created here).
     let needs_db = docs.iter().any(|(_, d)| matches!(d, Document::Sbom(_)));
     let adb = if needs_db && args.db.is_file() {
-        let store = store::Store::open(&args.db).with_context(|| format!("{}", args.db.display()))?;
-        Some(store.advisory_db().with_context(|| format!("{}", args.db.display()))?)
+        let store = crate::location::open(&args.db).with_context(|| crate::location::label(&args.db))?;
+        Some(store.advisory_db().with_context(|| crate::location::label(&args.db))?)
     } else {
         None
     };

@@ -77,7 +77,7 @@ pub fn import(args: ImportArgs) -> Result<()> {
         }
         devices.push(d);
     }
-    let mut store = store::Store::open(&args.db)?;
+    let mut store = crate::location::open(&args.db)?;
     let c = store.import_declared(&devices)?;
     println!("declared devices: {} new, {} updated, {} unchanged, {bad} bad rows skipped", c.new, c.updated, c.unchanged);
     Ok(())

@@ -63,7 +63,7 @@ pub fn import(args: ImportArgs) -> Result<()> {
 /// Stores parsed feed files (and sync states) in one transaction and prints
 /// what changed and the totals. Shared by `feeds import` and `feeds sync`.
 pub(crate) fn store_and_report(db: &Path, parsed: &[advisory::FeedFile], sync: &[store::SyncState]) -> Result<()> {
-    let mut store = store::Store::open(db)?;
+    let mut store = crate::location::open(db)?;
     let rep = store.import_feeds_synced(parsed, sync)?;
     for (kind, c, what) in [("csaf", rep.csaf, "advisories"), ("nvd", rep.nvd, "CVE records"), ("kev", rep.kev, "KEV entries")] {
         if c.files == 0 {

@@ -55,10 +55,10 @@ pub fn device_key(store: &store::Store, device: &str) -> Result<String> {
 }
 
 fn open(db: &Path) -> Result<store::Store> {
-    if !db.exists() {
+    if !crate::location::exists(db) {
         bail!("no database at {} (run `ward analyze` or `ward monitor` first)", db.display());
     }
-    Ok(store::Store::open(db)?)
+    crate::location::open(db)
 }
 
 /// Runs `ward intake`.

@@ -8,12 +8,16 @@ mod assess;
 mod declared;
 mod feeds;
 mod intake;
+mod location;
 mod monitoring;
+mod nats_args;
 mod policy;
 mod render;
 mod report;
 mod risk;
 mod serve;
+mod server;
+mod site_sensor;
 mod sync;
 mod user;
 
@@ -79,6 +83,10 @@ enum Command {
     Assess(assess::AssessArgs),
     /// Serve the web dashboard and REST API (HTTPS; a self-signed certificate is generated unless --cert/--key).
     Serve(serve::ServeArgs),
+    /// Multi-site sensor: analyze a watch folder (or interface) and publish to NATS JetStream, buffering on disk while NATS is away.
+    Sensor(site_sensor::SensorArgs),
+    /// Multi-site server: consume the sensors' observations from NATS JetStream into the store and serve the dashboard for all sites.
+    Server(server::ServerArgs),
     /// Web accounts: add (prints the TOTP provisioning URI), token, list.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -139,6 +147,8 @@ fn main() {
         Command::Policy(policy::PolicyCommand::Generate(args)) => policy::generate(args),
         Command::Policy(policy::PolicyCommand::Simulate(args)) => policy::simulate(args),
         Command::Mud(policy::MudCommand::Import { files, db, device }) => policy::import(files, db, device),
+        Command::Sensor(args) => site_sensor::run(args),
+        Command::Server(args) => server::run(args),
         #[cfg(feature = "live")]
         Command::Capture(args) => analyze::capture(args),
     };

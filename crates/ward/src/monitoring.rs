@@ -16,7 +16,12 @@ use std::path::{Path, PathBuf};
 
 /// Runs the sensor over `files`, handing every record to `consume(&mut
 /// state, record)` on a separate thread; returns the facts, the report and the state.
-pub fn run_pipeline<T: Send>(files: &[PathBuf], workers: Option<usize>, mut state: T, consume: impl Fn(&mut T, &Event) + Send) -> Result<(Observer, Report, T)> {
+pub fn run_pipeline<T: Send>(
+    files: &[PathBuf],
+    workers: Option<usize>,
+    mut state: T,
+    consume: impl Fn(&mut T, &Event) + Send,
+) -> Result<(Observer, Report, T)> {
     let cfg = config(workers, None, None)?;
     for f in files {
         capture::FileReader::open(f).map_err(anyhow::Error::from)?;
@@ -152,7 +157,7 @@ pub fn learn(args: LearnArgs) -> Result<()> {
         until: args.until.map(unix).transpose()?,
         seconds: args.window.as_deref().map(parse_duration).transpose()?,
     };
-    let mut store = store::Store::open(&args.db)?;
+    let mut store = crate::location::open(&args.db)?;
     let (observer, report, learner) = run_pipeline(&args.files, args.workers, Learner::new(window), |l, ev| l.learn(ev))?;
     let mut b = learner.finish();
     let devices = ingest(&mut store, &args.files, observer, &report, &args.db)?;
@@ -169,7 +174,13 @@ pub fn learn(args: LearnArgs) -> Result<()> {
     };
     writeln!(o, "baseline {:?}: {} flows learnt ({span}), {} devices, {} groups", args.name, b.records, b.devices.len(), b.groups.len())?;
     for (g, gb) in &b.groups {
-        writeln!(o, "  {g}: {} devices, {} conversations, services {}", gb.members.len(), gb.talks.len(), gb.services.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "))?;
+        writeln!(
+            o,
+            "  {g}: {} devices, {} conversations, services {}",
+            gb.members.len(),
+            gb.talks.len(),
+            gb.services.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+        )?;
     }
     Ok(())
 }
@@ -245,7 +256,7 @@ fn mud_assignments(store: &store::Store, devices: &[Device], intake: &[store::In
 
 /// Runs `ward monitor`.
 pub fn monitor(args: MonitorArgs) -> Result<()> {
-    let mut store = store::Store::open(&args.db)?;
+    let mut store = crate::location::open(&args.db)?;
     let base = load_baseline(&store, &args.baseline, args.baseline_file.as_deref())?;
     let before = store.devices()?;
     let intake = store.intake()?;
@@ -276,7 +287,15 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
         writeln!(o)?;
     } else {
         crate::alerts::table(&mut o, &alerts)?;
-        writeln!(o, "{} alerts ({} occurrences) from {} packets, {} flows; stored in {}", alerts.len(), alerts.iter().map(|a| a.count).sum::<u64>(), report.packets, report.flows, args.db.display())?;
+        writeln!(
+            o,
+            "{} alerts ({} occurrences) from {} packets, {} flows; stored in {}",
+            alerts.len(),
+            alerts.iter().map(|a| a.count).sum::<u64>(),
+            report.packets,
+            report.flows,
+            args.db.display()
+        )?;
         if dropped > 0 {
             writeln!(o, "warning: {dropped} alerts or scan sources dropped at the limits")?;
         }
@@ -295,10 +314,10 @@ pub fn resolve(alerts: &mut [Alert], dir: &Directory) {
 
 /// Runs `ward baseline show`.
 pub fn show(db: &Path, name: &str) -> Result<()> {
-    if !db.exists() {
+    if !crate::location::exists(db) {
         bail!("no database at {}", db.display());
     }
-    let store = store::Store::open(db)?;
+    let store = crate::location::open(db)?;
     let b = load_baseline(&store, name, None)?;
     let mut o = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut o, &b)?;

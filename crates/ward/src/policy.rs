@@ -92,10 +92,10 @@ pub struct SimulateArgs {
 /// Runs `ward policy generate`.
 pub fn generate(args: GenerateArgs) -> Result<()> {
     let store = if args.baseline_file.is_none() {
-        if !args.db.exists() {
+        if !crate::location::exists(&args.db) {
             bail!("no database at {} (run `ward baseline learn CAPTURE` first)", args.db.display());
         }
-        Some(store::Store::open(&args.db)?)
+        Some(crate::location::open(&args.db)?)
     } else {
         None
     };
@@ -158,7 +158,9 @@ pub fn simulate(args: SimulateArgs) -> Result<()> {
     let p = Policy::from_json(&bytes).with_context(|| format!("{}", args.policy.display()))?;
     let state: (Vec<Blocked>, u64) = (Vec::new(), 0);
     let (_, report, (mut blocked, flows)) = run_pipeline(&args.files, args.workers, state, |(blocked, flows), ev: &Event| {
-        let (Record::Conn(c), Some(f)) = (&ev.record, ev.flow.as_ref()) else { return };
+        let (Record::Conn(c), Some(f)) = (&ev.record, ev.flow.as_ref()) else {
+            return;
+        };
         *flows += 1;
         if let Verdict::Block { group, device, reason } = p.evaluate(f) {
             blocked.push(Blocked {
@@ -200,7 +202,7 @@ pub fn import(files: Vec<PathBuf>, db: PathBuf, device: Option<String>) -> Resul
         let m = policy::mud::MudPolicy::parse(&bytes).with_context(|| format!("{}", f.display()))?;
         parsed.push((m, String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8", f.display()))?));
     }
-    let mut store = store::Store::open(&db)?;
+    let mut store = crate::location::open(&db)?;
     for (m, doc) in &parsed {
         store.import_mud(&m.url, m.model.as_deref(), doc)?;
         println!("imported {} ({} ACEs)", m.url, m.aces.len());

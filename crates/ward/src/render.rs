@@ -73,7 +73,7 @@ pub fn summary(out: &mut dyn Write, r: &Report, db: &Path) -> Result<()> {
         r.bytes as f64 / 1e6,
         r.flows,
         r.events,
-        db.display()
+        crate::location::label(db)
     )?;
     let anomalies: u64 = r.anomalies().iter().map(|(_, v)| v).sum();
     if anomalies > 0 {

@@ -30,13 +30,13 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
 
 /// Runs `ward report`.
 pub fn run(args: ReportArgs) -> Result<()> {
-    if !args.db.exists() {
+    if !crate::location::exists(&args.db) {
         bail!("no database at {} (run `ward analyze FILE --db {}` first)", args.db.display(), args.db.display());
     }
-    let store = store::Store::open(&args.db)?;
+    let store = crate::location::open(&args.db)?;
     let devices = crate::risk::scored_devices(&store)?;
     let runs = store.run_count()?;
-    let scope = format!("{} devices from {} analysis run(s) in {}", devices.len(), runs, args.db.display());
+    let scope = format!("{} devices from {} analysis run(s) in {}", devices.len(), runs, crate::location::label(&args.db));
     let input = report::Input { title: args.title, scope, devices };
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     let written = [

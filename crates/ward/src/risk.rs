@@ -99,10 +99,10 @@ pub(crate) fn scored_devices(store: &store::Store) -> Result<Vec<DeviceRow>> {
 
 /// Runs `ward risk`.
 pub fn run(db: &Path, json: bool, top: Option<usize>) -> Result<()> {
-    if !db.exists() {
+    if !crate::location::exists(db) {
         bail!("no database at {} (run `ward analyze FILE --db {}` first)", db.display(), db.display());
     }
-    let store = store::Store::open(db)?;
+    let store = crate::location::open(db)?;
     let mut scored = scored_devices(&store)?;
     if let Some(n) = top {
         scored.truncate(n);

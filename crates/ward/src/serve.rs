@@ -11,9 +11,9 @@ use std::sync::Arc;
 /// Arguments of `ward serve`.
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Database file (created if missing).
+    /// Database: a SQLite file (created if missing) or a postgres:// URL.
     #[arg(long, default_value = "ward.db")]
-    db: PathBuf,
+    pub(crate) db: PathBuf,
     /// Address to listen on (port 0 picks a free port; the chosen address is printed).
     #[arg(long, default_value = "127.0.0.1:8443")]
     listen: SocketAddr,
@@ -39,7 +39,7 @@ pub struct ServeArgs {
 
 /// Runs `ward serve`.
 pub fn run(args: ServeArgs) -> Result<()> {
-    let store = store::Store::open(&args.db)?;
+    let store = crate::location::open(&args.db)?;
     let users = store.user_count()?;
     let transport = match (args.insecure_http, args.cert, args.key) {
         (true, _, _) => web::Transport::InsecureHttp,
@@ -51,9 +51,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let scorer: web::Scorer = Arc::new(|s: &store::Store| crate::risk::scored_devices(s).map_err(|e| format!("{e:#}")));
     // A second connection scores the inventory, so a rebuild after
     // `ward analyze` never holds up sign-ins and session checks.
-    let reader = store::Store::open(&args.db)?;
+    let reader = crate::location::open(&args.db)?;
     let sessions = web::SessionPolicy { idle_secs: i64::from(args.session_idle_minutes) * 60, absolute_secs: i64::from(args.session_hours) * 3600 };
-    let state = web::AppState::with_options(store, Some(reader), scorer, https, &args.db.display().to_string(), sessions);
+    let state = web::AppState::with_options(store, Some(reader), scorer, https, &crate::location::label(&args.db), sessions);
     let config = web::Config { listen: args.listen, transport };
     web::serve_blocking(config, state, |b| {
         let mut out = std::io::stdout().lock();

@@ -358,7 +358,7 @@ pub fn sync(args: SyncArgs) -> Result<()> {
     let urls = source_urls(&args)?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     // Open (and migrate) the database first: a bad --db fails before any download.
-    let last_nvd = store::Store::open(&args.db)?.sync_state("nvd")?;
+    let last_nvd = crate::location::open(&args.db)?.sync_state("nvd")?;
     let mut f = Fetcher::new(Duration::from_secs(args.timeout_secs.max(1)), args.max_document_mib.max(1) << 20, args.max_total_mib.max(1) << 20);
     let mut parsed = Vec::new();
     let mut states = Vec::new();

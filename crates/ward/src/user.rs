@@ -77,7 +77,7 @@ pub fn run(cmd: UserCommand) -> Result<()> {
             Ok(())
         }
         UserCommand::List { db } => {
-            let store = store::Store::open(&db)?;
+            let store = crate::location::open(&db)?;
             for u in store.users()? {
                 println!("{}\t{}{}", u.name, u.role, if u.disabled { "\tdisabled" } else { "" });
             }
@@ -95,7 +95,7 @@ fn add(a: AddArgs) -> Result<()> {
     } else {
         (web::auth::random_token()?[..24].to_string(), true)
     };
-    let store = store::Store::open(&a.db)?;
+    let store = crate::location::open(&a.db)?;
     let Some(acc) = web::auth::create_account(&store, &a.name, role, &password, false)? else {
         bail!("user {} exists already", a.name);
     };
@@ -114,7 +114,7 @@ fn add(a: AddArgs) -> Result<()> {
 }
 
 fn token(t: TokenArgs) -> Result<()> {
-    let store = store::Store::open(&t.db)?;
+    let store = crate::location::open(&t.db)?;
     let Some(user) = store.user_by_name(&t.name)? else { bail!("no user {}", t.name) };
     let token = web::auth::issue_token_expiring(&store, user.id, &t.label, t.expires)?;
     let expiry = t.expires.map(|d| format!(" (expires in {d} days)")).unwrap_or_default();

@@ -149,7 +149,14 @@ async fn setup(State(st): State<AppState>, headers: HeaderMap, auth::ClientIp(ip
         })
         .await;
     match made {
-        Ok(Some(acc)) => render(&SetupPage { nav: None, title: "Administrator created", pre: String::new(), error: String::new(), done: Some((name, acc.totp_secret, acc.provisioning_uri)), codes: acc.recovery_codes }),
+        Ok(Some(acc)) => render(&SetupPage {
+            nav: None,
+            title: "Administrator created",
+            pre: String::new(),
+            error: String::new(),
+            done: Some((name, acc.totp_secret, acc.provisioning_uri)),
+            codes: acc.recovery_codes,
+        }),
         Ok(None) => Redirect::to("/login").into_response(),
         Err(e) => fail(e),
     }
@@ -407,6 +414,8 @@ struct DevicesPage {
     pages: usize,
     prev: String,
     next: String,
+    site: String,
+    sites: Vec<String>,
 }
 
 fn page_link(q: &DeviceQuery, page: usize) -> String {
@@ -423,7 +432,10 @@ async fn devices(State(st): State<AppState>, user: PageUser, Query(q): Query<Dev
     let (total, page, per_page, shown) = snap.select(&q);
     let pages = total.div_ceil(per_page).max(1);
     let categories = snap.categories.clone();
+    let sites = snap.sites.clone();
     render(&DevicesPage {
+        site: q.site.clone().unwrap_or_default(),
+        sites,
         nav: Some(Nav::of(&user)),
         title: "Devices",
         q: q.q.clone().unwrap_or_default(),
@@ -487,7 +499,9 @@ pub struct KeyQuery {
 async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQuery>) -> Response {
     let d = match detail(&st, k.key).await {
         Ok(Some(d)) => d,
-        Ok(None) => return (StatusCode::NOT_FOUND, Html("<!doctype html><title>Not found</title><p>No such device. <a href=\"/devices\">Devices</a>")).into_response(),
+        Ok(None) => {
+            return (StatusCode::NOT_FOUND, Html("<!doctype html><title>Not found</title><p>No such device. <a href=\"/devices\">Devices</a>")).into_response()
+        }
         Err(e) => return fail(e),
     };
     let a = &d.assessment;
@@ -573,7 +587,11 @@ async fn network_map(State(st): State<AppState>, user: PageUser, Query(q): Query
     let limit = q.limit.unwrap_or(crate::map::DEFAULT_NODES).clamp(1, crate::map::MAX_NODES);
     let m = snap.graph.view(limit);
     let l = crate::map::layout(&m, 1240);
-    let more = if m.nodes.len() < m.total_nodes && limit < crate::map::MAX_NODES { format!("/map?limit={}", (limit * 2).min(crate::map::MAX_NODES)) } else { String::new() };
+    let more = if m.nodes.len() < m.total_nodes && limit < crate::map::MAX_NODES {
+        format!("/map?limit={}", (limit * 2).min(crate::map::MAX_NODES))
+    } else {
+        String::new()
+    };
     render(&MapPage {
         nav: Some(Nav::of(&user)),
         title: "Network map",
@@ -597,7 +615,8 @@ async fn report_html(State(st): State<AppState>, user: PageUser) -> Response {
         Err(e) => return fail(e),
     };
     let rows = snap.rows.clone();
-    let input = report::Input { title: "Ward medical device risk report".into(), scope: format!("{} devices in {}", rows.len(), st.inner.db_label), devices: rows };
+    let input =
+        report::Input { title: "Ward medical device risk report".into(), scope: format!("{} devices in {}", rows.len(), st.inner.db_label), devices: rows };
     let html = report::html(&input);
     let (name, ip) = (user.user.name.clone(), user.ip.clone());
     if let Err(e) = st.db(move |s| Ok(s.audit(now(), &name, "export", "report.html", &ip)?)).await {
@@ -680,7 +699,9 @@ async fn add_user(State(st): State<AppState>, user: PageUser, Form(f): Form<AddU
     if let Err(r) = user.require(Role::Admin).and_then(|_| user.check_csrf(&f.csrf)) {
         return r;
     }
-    let Some(role) = Role::parse(&f.role) else { return users_page(&st, &user, "Unknown role.".into(), Shown::default()).await };
+    let Some(role) = Role::parse(&f.role) else {
+        return users_page(&st, &user, "Unknown role.".into(), Shown::default()).await;
+    };
     if let Err(why) = auth::check_new_account(&f.name, &f.password) {
         return users_page(&st, &user, why, Shown::default()).await;
     }
@@ -695,7 +716,15 @@ async fn add_user(State(st): State<AppState>, user: PageUser, Form(f): Form<AddU
         })
         .await;
     match made {
-        Ok(Some(acc)) => users_page(&st, &user, String::new(), Shown { created: Some((name, acc.totp_secret, acc.provisioning_uri)), codes: acc.recovery_codes, reset: None }).await,
+        Ok(Some(acc)) => {
+            users_page(
+                &st,
+                &user,
+                String::new(),
+                Shown { created: Some((name, acc.totp_secret, acc.provisioning_uri)), codes: acc.recovery_codes, reset: None },
+            )
+            .await
+        }
         Ok(None) => users_page(&st, &user, "That name is taken.".into(), Shown::default()).await,
         Err(e) => fail(e),
     }
@@ -732,7 +761,9 @@ async fn update_user(State(st): State<AppState>, user: PageUser, Form(f): Form<U
         let (name, pw) = (f.name.clone(), otp.clone());
         let done = st
             .db(move |s| {
-                let Some(target) = s.user_by_name(&name)? else { return Ok(false) };
+                let Some(target) = s.user_by_name(&name)? else {
+                    return Ok(false);
+                };
                 let hash = auth::hash_password(&pw)?;
                 let ok = s.set_password(target.id, &hash, true, None)?;
                 if ok {
@@ -901,7 +932,9 @@ async fn change_password(State(st): State<AppState>, user: PageUser, Form(f): Fo
     let done = st
         .db(move |s| {
             // Re-read the hash: the extractor's copy may predate a reset.
-            let Some(u) = s.user_by_name(&name)? else { return Ok(false) };
+            let Some(u) = s.user_by_name(&name)? else {
+                return Ok(false);
+            };
             if !auth::verify_password(&f.current, &u.password_hash) {
                 s.audit(now(), &name, "password_change_failed", "wrong current password", &ip)?;
                 return Ok(false);
@@ -935,7 +968,9 @@ async fn regenerate_recovery(State(st): State<AppState>, user: PageUser, Form(f)
     let (id, name, ip) = (user.user.id, user.user.name.clone(), user.ip.clone());
     let made = st
         .db(move |s| {
-            let Some(u) = s.user_by_name(&name)? else { return Ok(None) };
+            let Some(u) = s.user_by_name(&name)? else {
+                return Ok(None);
+            };
             if !auth::verify_password(&f.current, &u.password_hash) {
                 return Ok(None);
             }
@@ -950,7 +985,6 @@ async fn regenerate_recovery(State(st): State<AppState>, user: PageUser, Form(f)
         Err(e) => fail(e),
     }
 }
-
 
 /// The revoke-token form.
 #[derive(Deserialize)]
@@ -967,7 +1001,9 @@ async fn revoke_token(State(st): State<AppState>, user: PageUser, Form(f): Form<
     let (me, admin, ip) = (user.user.name.clone(), user.role >= Role::Admin, user.ip.clone());
     let done = st
         .db(move |s| {
-            let Some(t) = s.api_tokens()?.into_iter().find(|t| t.id == f.id) else { return Ok(false) };
+            let Some(t) = s.api_tokens()?.into_iter().find(|t| t.id == f.id) else {
+                return Ok(false);
+            };
             if !(admin || t.user == me) || !s.delete_api_token(t.id)? {
                 return Ok(false);
             }

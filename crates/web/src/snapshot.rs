@@ -28,6 +28,8 @@ pub struct Snapshot {
     by_vendor: Vec<u32>,
     /// Category labels present, sorted.
     pub categories: Vec<String>,
+    /// Sites present (multi-site deployments), sorted.
+    pub sites: Vec<String>,
     /// Fleet figures.
     pub overview: Overview,
     /// Newest observed devices: (key, name, category, first seen).
@@ -63,7 +65,13 @@ impl Snapshot {
     }
 
     /// The snapshot of already scored rows (sorted by risk) and peer facts.
-    pub fn from_rows(rows: Vec<DeviceRow>, peers: &[identify::Fact], newest: Vec<(String, String, String, String)>, generation: u64, started: std::time::Instant) -> Snapshot {
+    pub fn from_rows(
+        rows: Vec<DeviceRow>,
+        peers: &[identify::Fact],
+        newest: Vec<(String, String, String, String)>,
+        generation: u64,
+        started: std::time::Instant,
+    ) -> Snapshot {
         let index = rows.iter().enumerate().map(|(i, d)| (d.assessment.key.clone(), i)).collect();
         let haystack = rows
             .iter()
@@ -82,9 +90,26 @@ impl Snapshot {
         let mut categories: Vec<String> = rows.iter().map(|d| d.category.to_string()).collect();
         categories.sort();
         categories.dedup();
+        let mut sites: Vec<String> = rows.iter().filter_map(|d| view::site_of(&d.assessment.key)).map(str::to_string).collect();
+        sites.sort();
+        sites.dedup();
         let overview = view::overview(&rows);
         let graph = Graph::build(&rows, peers);
-        Snapshot { generation, index, haystack, by_name, by_category, by_vendor, categories, overview, newest, graph, rows, build_ms: started.elapsed().as_millis() }
+        Snapshot {
+            generation,
+            index,
+            haystack,
+            by_name,
+            by_category,
+            by_vendor,
+            categories,
+            sites,
+            overview,
+            newest,
+            graph,
+            rows,
+            build_ms: started.elapsed().as_millis(),
+        }
     }
 
     /// A device by key.
@@ -95,14 +120,19 @@ impl Snapshot {
     /// Applies a query: filter, sort, page. Returns (total matching, page,
     /// page size, the page's rows).
     pub fn select(&self, q: &DeviceQuery) -> (usize, usize, usize, Vec<&DeviceRow>) {
-        let needle: Option<String> = q.q.as_deref().map(|s| s.trim().chars().filter(|c| !c.is_control()).collect::<String>().to_lowercase()).filter(|s| !s.is_empty());
+        let needle: Option<String> =
+            q.q.as_deref().map(|s| s.trim().chars().filter(|c| !c.is_control()).collect::<String>().to_lowercase()).filter(|s| !s.is_empty());
         let cat = q.category.as_deref().filter(|c| !c.is_empty());
+        let site = q.site.as_deref().filter(|s| !s.is_empty());
         let min = q.min_score.unwrap_or(0);
         let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
         let wanted_page = q.page.unwrap_or(1).max(1);
         let keep = |i: usize| {
             let d = &self.rows[i];
-            d.assessment.score >= min && cat.is_none_or(|c| d.category == c) && needle.as_deref().is_none_or(|n| self.haystack[i].contains(n))
+            d.assessment.score >= min
+                && cat.is_none_or(|c| d.category == c)
+                && site.is_none_or(|s| view::site_of(&d.assessment.key) == Some(s))
+                && needle.as_deref().is_none_or(|n| self.haystack[i].contains(n))
         };
         let ordering: Box<dyn Iterator<Item = usize> + '_> = match q.sort.as_deref() {
             Some("name") => Box::new(self.by_name.iter().map(|i| *i as usize)),

@@ -14,6 +14,8 @@ pub struct DeviceQuery {
     pub q: Option<String>,
     /// Exact category label.
     pub category: Option<String>,
+    /// Site (multi-site deployments: devices whose key is `SITE/...`).
+    pub site: Option<String>,
     /// Lowest score shown (0-100).
     pub min_score: Option<u8>,
     /// `score` (default, highest first), `name`, `category`, `vendor`.
@@ -86,6 +88,11 @@ pub struct DevicePage {
     pub devices: Vec<DeviceSummary>,
 }
 
+/// The site of a device key (`SITE/KEY`), if it has one.
+pub fn site_of(key: &str) -> Option<&str> {
+    key.split_once('/').map(|(s, _)| s).filter(|s| store::valid_site(s))
+}
+
 /// Score bands of the risk distribution.
 pub const BANDS: [(&str, u8, u8); 6] = [("none", 0, 0), ("1-19", 1, 19), ("20-39", 20, 39), ("40-59", 40, 59), ("60-79", 60, 79), ("80-100", 80, 100)];
 
@@ -145,10 +152,7 @@ pub fn overview(rows: &[DeviceRow]) -> Overview {
         .collect();
     let severities = ["critical", "high", "medium", "low"]
         .iter()
-        .map(|s| Count {
-            label: s.to_string(),
-            count: rows.iter().flat_map(|d| &d.assessment.factors).filter(|f| f.finding.severity.as_str() == *s).count(),
-        })
+        .map(|s| Count { label: s.to_string(), count: rows.iter().flat_map(|d| &d.assessment.factors).filter(|f| f.finding.severity.as_str() == *s).count() })
         .collect();
     Overview {
         devices: rows.len(),
@@ -195,6 +199,16 @@ mod tests {
         assert_eq!(readable_time("2026-01-05T08:00:01.000000Z"), "2026-01-05 08:00:01 UTC");
         assert_eq!(readable_time("2026-01-05T08:00:01Z"), "2026-01-05 08:00:01 UTC");
         assert_eq!(readable_time("garbage"), "garbage");
-        assert_eq!((cvss_class(Some(9.8)), cvss_class(Some(7.5)), cvss_class(Some(4.2)), cvss_class(Some(1.0)), cvss_class(None)), ("s5", "s4", "s2", "s1", "s0"));
+        assert_eq!(
+            (cvss_class(Some(9.8)), cvss_class(Some(7.5)), cvss_class(Some(4.2)), cvss_class(Some(1.0)), cvss_class(None)),
+            ("s5", "s4", "s2", "s1", "s0")
+        );
+    }
+
+    #[test]
+    fn site_of_keys() {
+        assert_eq!(site_of("north/ip:10.0.0.1"), Some("north"));
+        assert_eq!(site_of("ip:10.0.0.1"), None);
+        assert_eq!(site_of("declared:serial:a/b|S1"), None, "not a site name");
     }
 }

@@ -1,0 +1,84 @@
+//! Test support (feature `testing`): scratch PostgreSQL schemas, so that PG
+//! tests run in parallel and leave nothing behind, and a helper that runs a
+//! test body on each backend.
+//!
+//! The server is `WARD_TEST_PG` (default
+//! `postgres://postgres@127.0.0.1:5432/test`). When it is unreachable the PG
+//! variants are skipped with a message on stderr, unless
+//! `WARD_REQUIRE_SERVICES=1`, where they fail.
+
+use crate::Store;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The PostgreSQL server tests use.
+pub fn postgres_url() -> String {
+    std::env::var("WARD_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// Whether missing services must fail tests instead of skipping them.
+pub fn services_required() -> bool {
+    std::env::var("WARD_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+}
+
+/// A fresh schema on the test server, dropped (with everything in it) on drop.
+pub struct ScratchDb {
+    /// URL whose connections use the schema (`options=-c search_path=...`).
+    pub url: String,
+    /// Schema name.
+    pub schema: String,
+}
+
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+impl ScratchDb {
+    /// A new scratch schema; `None` (after printing why) when the server is
+    /// unreachable and services are not required.
+    ///
+    /// # Panics
+    /// When the server is unreachable and `WARD_REQUIRE_SERVICES=1`.
+    pub fn new(test: &str) -> Option<ScratchDb> {
+        let base = postgres_url();
+        let mut client = match postgres::Client::connect(&base, postgres::NoTls) {
+            Ok(c) => c,
+            Err(e) => {
+                if services_required() {
+                    panic!("PostgreSQL at {base} unreachable and WARD_REQUIRE_SERVICES=1: {e}");
+                }
+                eprintln!("skipping PostgreSQL variant of {test}: {base} unreachable ({e})");
+                return None;
+            }
+        };
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let schema = format!("ward_t{}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed), nanos);
+        if let Err(e) = client.batch_execute(&format!("CREATE SCHEMA {schema}")) {
+            panic!("cannot create schema on {base}: {e}");
+        }
+        let sep = if base.contains('?') { '&' } else { '?' };
+        Some(ScratchDb { url: format!("{base}{sep}options=-c%20search_path%3D{schema}"), schema })
+    }
+
+    /// Opens a store on the schema.
+    ///
+    /// # Panics
+    /// When it cannot (a test failure).
+    pub fn store(&self) -> Store {
+        Store::open_postgres(&self.url).unwrap_or_else(|e| panic!("cannot open PostgreSQL store: {e}"))
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&postgres_url(), postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+        }
+    }
+}
+
+/// Runs `body` on a fresh in-memory SQLite store, then on a fresh
+/// PostgreSQL store (skipped as described in the module doc).
+pub fn each_backend(test: &str, body: impl Fn(Store)) {
+    body(Store::open_in_memory().unwrap_or_else(|e| panic!("cannot open SQLite store: {e}")));
+    if let Some(db) = ScratchDb::new(test) {
+        body(db.store());
+    }
+}

@@ -1,0 +1,201 @@
+//! The server's side: a durable pull consumer (`ward-server`) on the
+//! stream; each fetched batch is decoded and stored in one transaction
+//! together with its message ids ([`store::Store::ingest_observations`]),
+//! and acknowledged only after the commit. A crash between commit and ack
+//! redelivers the batch, which the stored ids turn into no-ops. Messages
+//! that are not Ward envelopes are counted, logged in one line and
+//! acknowledged (they would never become valid). Site inventories are
+//! rebuilt when the stream is idle or every `rebuild_every`.
+
+use crate::envelope::{Decoded, Envelope};
+use crate::{nats, now_unix, Error};
+use futures_util::StreamExt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use store::Store;
+
+/// Durable consumer name.
+pub const DURABLE: &str = "ward-server";
+
+/// Consumer settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Most messages per batch (and per transaction).
+    pub batch: usize,
+    /// How long JetStream waits for an ack before redelivering.
+    pub ack_wait: Duration,
+    /// Longest time between inventory rebuilds while messages keep coming.
+    pub rebuild_every: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { batch: 256, ack_wait: Duration::from_secs(30), rebuild_every: Duration::from_secs(5) }
+    }
+}
+
+/// Counters of a running consumer.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Messages received (including redeliveries).
+    pub received: AtomicU64,
+    /// Messages stored for the first time.
+    pub new: AtomicU64,
+    /// Redelivered messages skipped.
+    pub duplicate: AtomicU64,
+    /// Facts merged.
+    pub facts: AtomicU64,
+    /// Messages that were not Ward envelopes.
+    pub malformed: AtomicU64,
+    /// Messages of a kind or version this server does not know.
+    pub unknown: AtomicU64,
+    /// Batches committed.
+    pub batches: AtomicU64,
+    /// Set to stop the consumer.
+    pub stop: AtomicBool,
+}
+
+/// Consumes until `stats.stop` is set. Transient NATS or store failures are
+/// logged and retried (unacknowledged messages come back).
+pub async fn run(client: async_nats::Client, store: Store, opts: Options, stats: Arc<Stats>) -> Result<(), Error> {
+    let store = Arc::new(Mutex::new(store));
+    let r = consume(client, store.clone(), opts, stats).await;
+    // The synchronous PostgreSQL client must not be dropped on an async thread.
+    let _ = tokio::task::spawn_blocking(move || drop(store)).await;
+    r
+}
+
+async fn consume(client: async_nats::Client, store: Arc<Mutex<Store>>, opts: Options, stats: Arc<Stats>) -> Result<(), Error> {
+    let js = async_nats::jetstream::new(client);
+    let mut backoff = Duration::from_millis(200);
+    // The inventory of sites whose last ingest was not rebuilt yet (crash).
+    rebuild(&store).await?;
+    'connect: loop {
+        if stats.stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let consumer = match consumer(&js, &opts).await {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("ward server: {e}; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        let mut last_rebuild = Instant::now();
+        let mut dirty = false;
+        loop {
+            if stats.stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let fetched = consumer.fetch().max_messages(opts.batch).expires(Duration::from_millis(500)).messages().await;
+            let mut messages = match fetched {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("ward server: fetch: {e}; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue 'connect;
+                }
+            };
+            let mut batch = Vec::new();
+            while let Some(m) = messages.next().await {
+                match m {
+                    Ok(m) => batch.push(m),
+                    Err(e) => {
+                        eprintln!("ward server: fetch: {e}");
+                        break;
+                    }
+                }
+            }
+            if batch.is_empty() {
+                if dirty {
+                    rebuild(&store).await?;
+                    dirty = false;
+                    last_rebuild = Instant::now();
+                }
+                continue;
+            }
+            stats.received.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            let mut obs = Vec::with_capacity(batch.len());
+            for m in &batch {
+                match Envelope::decode(&m.payload) {
+                    Ok(Decoded::Message(e)) => obs.push(e.observation()),
+                    Ok(Decoded::Unknown(k)) => {
+                        stats.unknown.fetch_add(1, Ordering::Relaxed);
+                        eprintln!("ward server: skipped a message of unknown kind ({k}) on {}", m.subject);
+                    }
+                    Err(e) => {
+                        stats.malformed.fetch_add(1, Ordering::Relaxed);
+                        eprintln!("ward server: dropped a malformed message on {}: {}", m.subject, e.to_string().chars().take(200).collect::<String>());
+                    }
+                }
+            }
+            let st = store.clone();
+            let result = tokio::task::spawn_blocking(move || st.lock().unwrap_or_else(|p| p.into_inner()).ingest_observations(&obs, now_unix()))
+                .await
+                .map_err(|_| Error::Config("ingest task failed".into()))?;
+            match result {
+                Ok(out) => {
+                    stats.new.fetch_add(out.new, Ordering::Relaxed);
+                    stats.duplicate.fetch_add(out.duplicate, Ordering::Relaxed);
+                    stats.facts.fetch_add(out.facts, Ordering::Relaxed);
+                    stats.batches.fetch_add(1, Ordering::Relaxed);
+                    dirty |= out.new > 0;
+                    for m in &batch {
+                        if let Err(e) = m.ack().await {
+                            // Unacknowledged: it comes back and is skipped as a duplicate.
+                            eprintln!("ward server: ack: {e}");
+                        }
+                    }
+                    backoff = Duration::from_millis(200);
+                }
+                Err(e) => {
+                    // Not acknowledged: redelivered after ack_wait.
+                    eprintln!("ward server: cannot store a batch of {}: {e}; it will be redelivered", batch.len());
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+            if dirty && last_rebuild.elapsed() >= opts.rebuild_every {
+                rebuild(&store).await?;
+                dirty = false;
+                last_rebuild = Instant::now();
+            }
+        }
+    }
+}
+
+async fn consumer(js: &async_nats::jetstream::Context, opts: &Options) -> Result<async_nats::jetstream::consumer::PullConsumer, Error> {
+    let stream = js.get_or_create_stream(crate::stream_config()).await.map_err(nats)?;
+    stream
+        .get_or_create_consumer(
+            DURABLE,
+            async_nats::jetstream::consumer::pull::Config {
+                durable_name: Some(DURABLE.to_string()),
+                ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+                ack_wait: opts.ack_wait,
+                max_ack_pending: (opts.batch as i64 * 4).max(64),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(nats)
+}
+
+async fn rebuild(store: &Arc<Mutex<Store>>) -> Result<(), Error> {
+    let st = store.clone();
+    let sites = tokio::task::spawn_blocking(move || st.lock().unwrap_or_else(|p| p.into_inner()).rebuild_dirty_sites())
+        .await
+        .map_err(|_| Error::Config("rebuild task failed".into()))?;
+    match sites {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            // The sites stay marked dirty; the next rebuild retries them.
+            eprintln!("ward server: inventory rebuild failed: {e}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! `ward sensor`: one site's sensor. Analyzes the captures that appear in a
+//! watch folder (or, with the `live` feature, batches from an interface)
+//! with the local engine, cuts each analysis into bounded messages with
+//! stable ids (`SENSOR:SHA256-OF-FILE:N`), puts them in the on-disk outbox
+//! and publishes them to JetStream (`transport::publish`). A file moves to
+//! `done/` once all its messages are in the outbox (to `failed/` if it is
+//! not a capture); when the outbox is full the sensor stops reading input
+//! until there is room again. `ward sensor status` prints the status file.
+
+use crate::nats_args::NatsArgs;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use transport::outbox::Outbox;
+use transport::publish::{Shared, Status};
+
+/// Arguments of `ward sensor`.
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SensorArgs {
+    #[command(subcommand)]
+    action: Option<SensorCommand>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand)]
+enum SensorCommand {
+    /// Print the sensor's delivery status (connected, buffering, full; messages and bytes buffered).
+    Status {
+        /// The sensor's --buffer-dir.
+        #[arg(long, value_name = "DIR")]
+        buffer_dir: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Site name (letters, digits, - and _): the subject ward.obs.SITE and the device-key prefix.
+    #[arg(long)]
+    site: Option<String>,
+    /// Sensor id in message ids (default: the site name).
+    #[arg(long)]
+    sensor_id: Option<String>,
+    #[command(flatten)]
+    nats: NatsArgs,
+    /// Folder to watch for capture files (pcap/pcapng); analyzed files move to DIR/done.
+    #[arg(long, value_name = "DIR")]
+    watch: Option<PathBuf>,
+    /// Capture from this interface in batches (needs the `live` feature).
+    #[arg(long, value_name = "IF", conflicts_with = "watch")]
+    interface: Option<String>,
+    /// Seconds per live-capture batch.
+    #[arg(long, default_value_t = 60)]
+    batch_seconds: u64,
+    /// On-disk buffer (outbox) for messages not yet acknowledged by NATS.
+    #[arg(long, value_name = "DIR")]
+    buffer_dir: Option<PathBuf>,
+    /// Buffer size limit in MiB; when full, the sensor stops reading input until NATS takes messages again.
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    buffer_max_mib: u64,
+    /// Most facts per message.
+    #[arg(long, default_value_t = 2000)]
+    max_facts: usize,
+    /// Exit once the watch folder holds no new capture and everything buffered was delivered.
+    #[arg(long)]
+    exit_when_drained: bool,
+    /// Worker threads for analysis.
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+/// Runs `ward sensor`.
+pub fn run(args: SensorArgs) -> Result<()> {
+    match args.action {
+        Some(SensorCommand::Status { buffer_dir, json }) => status(&buffer_dir, json),
+        None => sense(args.run),
+    }
+}
+
+fn status(dir: &Path, json: bool) -> Result<()> {
+    let st = Status::read(dir)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&st)?);
+    } else {
+        println!(
+            "site {}: {} — {} messages ({} of {} MiB) buffered, {} delivered since start, nats {}{}",
+            st.site,
+            st.state,
+            st.pending_messages,
+            st.pending_bytes / (1024 * 1024),
+            st.max_bytes / (1024 * 1024),
+            st.published,
+            st.nats,
+            st.last_error.map(|e| format!(", last error: {e}")).unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn sense(a: RunArgs) -> Result<()> {
+    let Some(site) = a.site.clone() else { bail!("--site is required") };
+    if !store::valid_site(&site) {
+        bail!("--site must be 1-64 letters, digits, - or _");
+    }
+    let sensor_id = a.sensor_id.clone().unwrap_or_else(|| site.clone());
+    if sensor_id.is_empty() || sensor_id.len() > 64 || sensor_id.contains([':', '\n']) {
+        bail!("--sensor-id must be 1-64 characters without ':'");
+    }
+    let Some(buffer_dir) = a.buffer_dir.clone() else { bail!("--buffer-dir is required") };
+    if a.buffer_max_mib == 0 {
+        bail!("--buffer-max-mib must be at least 1");
+    }
+    if a.watch.is_none() && a.interface.is_none() {
+        bail!("give --watch DIR or --interface IF");
+    }
+    let cfg = crate::analyze::config(a.workers, None, None)?;
+    let outbox = Arc::new(Outbox::open(&buffer_dir, a.buffer_max_mib * 1024 * 1024)?);
+    let shared = Arc::new(Shared::default());
+    let opts = a.nats.options(&format!("ward-sensor-{sensor_id}"));
+    let nats_label = opts.display_url();
+
+    // The publisher runs on its own thread and runtime.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().context("cannot start the async runtime")?;
+    let client = rt.block_on(transport::connect(&opts, false))?;
+    let publisher = {
+        let (outbox, shared, site) = (outbox.clone(), shared.clone(), site.clone());
+        rt.spawn(transport::publish::run(client, outbox, shared, site, nats_label))
+    };
+    eprintln!("ward sensor: site {site}, buffer {} (max {} MiB)", buffer_dir.display(), a.buffer_max_mib);
+
+    let result = if let Some(dir) = &a.watch {
+        watch(dir, &a, &site, &sensor_id, &cfg, &outbox, &shared)
+    } else {
+        live(&a, &site, &sensor_id, &cfg, &outbox, &shared)
+    };
+    match &result {
+        Ok(()) => shared.stop_when_drained.store(true, Ordering::Relaxed),
+        Err(_) => shared.stop.store(true, Ordering::Relaxed),
+    }
+    let published = rt.block_on(publisher).map_err(|_| anyhow::anyhow!("publisher task failed"))?;
+    result?;
+    published?;
+    Ok(())
+}
+
+/// Puts one analysis's messages in the outbox, waiting while it is full.
+fn enqueue(messages: Vec<transport::envelope::Envelope>, outbox: &Outbox, shared: &Shared) -> Result<()> {
+    for m in messages {
+        let payload = m.encode()?;
+        loop {
+            match outbox.push(&m.id, &payload) {
+                Ok(_) => break,
+                Err(transport::Error::Full { .. }) if ((payload.len() + m.id.len()) as u64) < outbox.max_bytes() => {
+                    shared.full.store(true, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    shared.full.store(false, Ordering::Relaxed);
+    Ok(())
+}
+
+fn sha256_file(p: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn move_into(file: &Path, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let name = file.file_name().unwrap_or_default();
+    std::fs::rename(file, dir.join(name)).with_context(|| format!("cannot move {} to {}", file.display(), dir.display()))
+}
+
+/// Capture files ready in the folder: regular files not hidden and not
+/// modified in the last second (still being written), by name.
+fn ready_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Ok(md) = e.metadata() else { continue };
+        if !md.is_file() || name.starts_with('.') {
+            continue;
+        }
+        let fresh = md.modified().ok().and_then(|m| SystemTime::now().duration_since(m).ok()).is_none_or(|age| age < Duration::from_secs(1));
+        if !fresh {
+            out.push(e.path());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn watch(dir: &Path, a: &RunArgs, site: &str, sensor_id: &str, cfg: &sensor::Config, outbox: &Outbox, shared: &Shared) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    loop {
+        let files = ready_files(dir)?;
+        for f in &files {
+            let digest = sha256_file(f)?;
+            let progress = sensor::Progress::default();
+            match sensor::analyze_files(std::slice::from_ref(f), cfg, &progress, None) {
+                Ok((observer, report)) => {
+                    let name = PathBuf::from(f.file_name().unwrap_or_default());
+                    let summary = crate::analyze::run_summary(&[name], &report);
+                    let base = format!("{sensor_id}:{}", &digest[..32]);
+                    let messages = transport::envelope::split(sensor_id, site, &base, observer.into_facts(), report.anomalies(), summary, a.max_facts)?;
+                    let n = messages.len();
+                    enqueue(messages, outbox, shared)?;
+                    move_into(f, &dir.join("done"))?;
+                    eprintln!("ward sensor: {}: {n} messages queued", f.display());
+                }
+                Err(e) => {
+                    eprintln!("ward sensor: {}: not analyzed: {e}", f.display());
+                    move_into(f, &dir.join("failed"))?;
+                }
+            }
+        }
+        if files.is_empty() && a.exit_when_drained {
+            return Ok(());
+        }
+        if shared.stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        if files.is_empty() {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+#[cfg(feature = "live")]
+fn live(a: &RunArgs, site: &str, sensor_id: &str, cfg: &sensor::Config, outbox: &Outbox, shared: &Shared) -> Result<()> {
+    let interface = a.interface.clone().unwrap_or_default();
+    let mut src = capture::LiveCapture::open(&interface, None)?;
+    let mut n = 0u64;
+    loop {
+        let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros());
+        let deadline = std::time::Instant::now() + Duration::from_secs(a.batch_seconds.max(1));
+        let (observer, report) = sensor::analyze_source(&mut src, cfg, &|| std::time::Instant::now() >= deadline)?;
+        let summary = crate::analyze::run_summary(&[PathBuf::from(format!("interface:{interface}"))], &report);
+        let base = format!("{sensor_id}:live-{started}-{n}");
+        enqueue(transport::envelope::split(sensor_id, site, &base, observer.into_facts(), report.anomalies(), summary, a.max_facts)?, outbox, shared)?;
+        n += 1;
+        if shared.stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+    }
+}
+
+#[cfg(not(feature = "live"))]
+fn live(_: &RunArgs, _: &str, _: &str, _: &sensor::Config, _: &Outbox, _: &Shared) -> Result<()> {
+    bail!("--interface needs a ward built with the `live` feature (libpcap); use --watch with a capture folder")
+}

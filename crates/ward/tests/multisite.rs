@@ -1,0 +1,347 @@
+//! Multi-site acceptance against a real NATS JetStream and PostgreSQL:
+//! two sensors (two sites, different captures) and one server.
+//!
+//! 1. A reference run, uninterrupted.
+//! 2. The same captures again, where the server is SIGKILLed mid-ingest and
+//!    NATS is SIGKILLed and restarted while the sensors publish: the stored
+//!    facts (counts, first/last seen, evidence), devices, anomalies and runs
+//!    must equal the reference exactly.
+//! 3. A sensor started while NATS is down buffers to disk up to its limit,
+//!    says `buffering`/`full` in its status, and delivers everything once NATS
+//!    and the server are up: again equal to the reference for its site.
+//!
+//! Each run has a private nats-server (free port, its own store directory)
+//! and a scratch PostgreSQL schema. Skips (with a message) when nats-server
+//! or PostgreSQL is missing, unless WARD_REQUIRE_SERVICES=1.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use store::testing::{services_required, ScratchDb};
+
+const NATS_BIN: &str = "/usr/sbin/nats-server";
+
+fn ward() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ward"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ward-multisite-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A private nats-server; killed when dropped.
+struct Nats {
+    port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl Nats {
+    fn new(dir: &Path) -> Nats {
+        Nats { port: free_port(), dir: dir.join("nats"), child: None }
+    }
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+    fn start(&mut self) {
+        std::fs::create_dir_all(&self.dir).unwrap();
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.with_extension("log")).unwrap();
+        let child = Command::new(NATS_BIN)
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start nats-server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill(); // SIGKILL
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A child process killed (SIGKILL) when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn services() -> bool {
+    if !Path::new(NATS_BIN).exists() {
+        assert!(!services_required(), "{NATS_BIN} missing and WARD_REQUIRE_SERVICES=1");
+        eprintln!("skipping: {NATS_BIN} not installed");
+        return false;
+    }
+    true
+}
+
+/// Two sites' captures: different files, some facts shared between files.
+fn captures(root: &Path) -> Vec<(&'static str, PathBuf)> {
+    let mut out = Vec::new();
+    for (site, files) in [("north", vec![("a-room.pcap", 0u64), ("b-flows.pcap", 2500)]), ("south", vec![("a-hostile.pcap", 0), ("b-flows.pcap", 800)])] {
+        let dir = root.join(site);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, flows) in files {
+            let bytes = if flows > 0 {
+                samplegen::flows::write(Vec::new(), flows).unwrap()
+            } else if site == "north" {
+                std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/hospital-room.pcap")).unwrap()
+            } else {
+                samplegen::hospital::write(Vec::new(), samplegen::hospital::Variant::Hostile).unwrap()
+            };
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+        out.push((site, dir));
+    }
+    // Let the files age past the sensor's "still being written" second.
+    std::thread::sleep(Duration::from_millis(1100));
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+    std::thread::sleep(Duration::from_millis(1100));
+}
+
+fn sensor(site: &str, watch: &Path, buffer: &Path, nats: &str, log: &Path, extra: &[&str]) -> Proc {
+    let log = std::fs::File::create(log).unwrap();
+    let child = ward()
+        .args(["sensor", "--site", site, "--nats", nats, "--max-facts", "10", "--workers", "1", "--exit-when-drained", "--watch"])
+        .arg(watch)
+        .arg("--buffer-dir")
+        .arg(buffer)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    Proc(child)
+}
+
+fn server(db: &str, nats: &str, log: &Path) -> Proc {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+    let child = ward()
+        .args(["server", "--no-web", "--batch", "4", "--ack-wait-secs", "2", "--stats-every", "0", "--nats", nats, "--db", db])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    Proc(child)
+}
+
+/// Messages the sensors queued, from their logs.
+fn queued(logs: &[PathBuf]) -> u64 {
+    let mut n = 0;
+    for l in logs {
+        for line in std::fs::read_to_string(l).unwrap_or_default().lines() {
+            if let Some(x) = line.split(": ").nth(2).and_then(|r| r.strip_suffix(" messages queued")) {
+                n += x.parse::<u64>().unwrap();
+            }
+        }
+    }
+    n
+}
+
+fn wait_exit(p: &mut Proc, what: &str, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(st) = p.0.try_wait().unwrap() {
+            assert!(st.success(), "{what} failed: {st}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what} did not finish in {secs} s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits until the store holds `n` messages and no site waits for a rebuild.
+fn wait_ingested(db: &ScratchDb, n: u64, secs: u64) {
+    let s = db.store();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let got = s.ingested_count().unwrap();
+        assert!(got <= n, "more messages stored ({got}) than sent ({n})");
+        if got == n && s.dirty_sites().unwrap().is_empty() && s.device_count().unwrap() > 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "only {got} of {n} messages ingested after {secs} s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    facts: Vec<identify::Fact>,
+    devices: Vec<identify::Device>,
+    anomalies: Vec<(String, u64)>,
+    site_anomalies: Vec<Vec<(String, u64)>>,
+    runs: u64,
+    messages: u64,
+    sites: Vec<String>,
+}
+
+fn snapshot(db: &ScratchDb) -> Snapshot {
+    let s = db.store();
+    let sites = s.sites().unwrap();
+    Snapshot {
+        facts: s.facts().unwrap(),
+        devices: s.devices().unwrap(),
+        anomalies: s.anomalies().unwrap(),
+        site_anomalies: sites.iter().map(|x| s.site_anomalies(x).unwrap()).collect(),
+        runs: s.run_count().unwrap(),
+        messages: s.ingested_count().unwrap(),
+        sites,
+    }
+}
+
+#[test]
+fn two_sensors_one_server_survive_kills_and_outages() {
+    if !services() {
+        return;
+    }
+    let Some(ref_db) = ScratchDb::new("multisite reference") else { return };
+    let root = scratch("acceptance");
+    let caps = captures(&root.join("captures"));
+
+    // 1. Reference: uninterrupted.
+    let mut nats = Nats::new(&root.join("ref"));
+    nats.start();
+    let mut srv = server(&ref_db.url, &nats.url(), &root.join("ref-server.log"));
+    let mut logs = Vec::new();
+    let mut sensors = Vec::new();
+    for (site, dir) in &caps {
+        let watch = root.join(format!("ref-watch-{site}"));
+        copy_dir(dir, &watch);
+        let log = root.join(format!("ref-sensor-{site}.log"));
+        sensors.push(sensor(site, &watch, &root.join(format!("ref-buf-{site}")), &nats.url(), &log, &[]));
+        logs.push(log);
+    }
+    for (i, s) in sensors.iter_mut().enumerate() {
+        wait_exit(s, &format!("reference sensor {i}"), 120);
+    }
+    let total = queued(&logs);
+    assert!(total > 100, "enough messages to interrupt ({total})");
+    wait_ingested(&ref_db, total, 120);
+    drop(srv);
+    let reference = snapshot(&ref_db);
+    assert_eq!(reference.sites, vec!["north", "south"]);
+    assert_eq!(reference.runs, 4, "one run per capture");
+    assert!(reference.devices.iter().any(|d| d.key.starts_with("north/")) && reference.devices.iter().any(|d| d.key.starts_with("south/")));
+    drop(nats);
+
+    // 2. Interrupted: server SIGKILLed mid-ingest, NATS SIGKILLed and restarted.
+    let Some(db) = ScratchDb::new("multisite interrupted") else { return };
+    let mut nats = Nats::new(&root.join("int"));
+    nats.start();
+    let srv_log = root.join("int-server.log");
+    srv = server(&db.url, &nats.url(), &srv_log);
+    let mut logs = Vec::new();
+    let mut sensors = Vec::new();
+    for (site, dir) in &caps {
+        let watch = root.join(format!("int-watch-{site}"));
+        copy_dir(dir, &watch);
+        let log = root.join(format!("int-sensor-{site}.log"));
+        sensors.push(sensor(site, &watch, &root.join(format!("int-buf-{site}")), &nats.url(), &log, &[]));
+        logs.push(log);
+    }
+    let store = db.store();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while store.ingested_count().unwrap() < 20 {
+        assert!(Instant::now() < deadline, "ingest did not start");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    drop(srv); // SIGKILL mid-ingest
+    let at_kill = store.ingested_count().unwrap();
+    assert!(at_kill < total, "the server was killed mid-ingest ({at_kill} of {total})");
+    nats.kill(); // SIGKILL while sensors may still publish
+    std::thread::sleep(Duration::from_millis(1500));
+    nats.start();
+    srv = server(&db.url, &nats.url(), &srv_log);
+    for (i, s) in sensors.iter_mut().enumerate() {
+        wait_exit(s, &format!("sensor {i}"), 120);
+    }
+    assert_eq!(queued(&logs), total);
+    wait_ingested(&db, total, 180);
+    drop(srv);
+    assert_eq!(snapshot(&db), reference, "interrupted run differs from the reference");
+    drop(nats);
+
+    // 3. A sensor cut off from NATS: buffers (1 MiB limit: fills up), says so, then delivers.
+    let Some(db3) = ScratchDb::new("multisite buffered") else { return };
+    let mut nats = Nats::new(&root.join("buf"));
+    let (site, dir) = &caps[0];
+    let watch = root.join("buf-watch");
+    copy_dir(dir, &watch);
+    let buffer = root.join("buf-buffer");
+    let log = root.join("buf-sensor.log");
+    let mut s = sensor(site, &watch, &buffer, &nats.url(), &log, &["--buffer-max-mib", "1"]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = std::collections::BTreeSet::new();
+    loop {
+        if let Ok(st) = std::fs::read(buffer.join("status.json")) {
+            let st: serde_json::Value = serde_json::from_slice(&st).unwrap();
+            seen.insert(st["state"].as_str().unwrap().to_string());
+            assert!(st["pending_bytes"].as_u64().unwrap() <= 1024 * 1024, "over the buffer limit: {st}");
+            if st["state"] == "full" {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "sensor never reported a full buffer (saw {seen:?})");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // `ward sensor status` says it too.
+    let out = ward().args(["sensor", "status", "--buffer-dir"]).arg(&buffer).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("full") && text.contains("north"), "{text}");
+    assert!(s.0.try_wait().unwrap().is_none(), "the sensor waits, it does not exit or drop");
+    nats.start();
+    let srv = server(&db3.url, &nats.url(), &root.join("buf-server.log"));
+    wait_exit(&mut s, "buffered sensor", 180);
+    let n = queued(&[log]);
+    wait_ingested(&db3, n, 120);
+    drop(srv);
+    let got = snapshot(&db3);
+    let north = |x: &Snapshot| -> (Vec<identify::Device>, Vec<(String, u64)>) {
+        (x.devices.iter().filter(|d| d.key.starts_with("north/")).cloned().collect(), x.site_anomalies[0].clone())
+    };
+    assert_eq!(got.sites, vec!["north"]);
+    assert_eq!(north(&got), north(&reference));
+    assert_eq!(got.facts, db_site_facts(&ref_db, "north"));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn db_site_facts(db: &ScratchDb, site: &str) -> Vec<identify::Fact> {
+    db.store().site_facts(site).unwrap()
+}
