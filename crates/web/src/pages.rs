@@ -320,7 +320,7 @@ struct OverviewPage {
     newest: Vec<(String, String, String, String)>,
     open_alerts: usize,
     all_alerts: usize,
-    top_alerts: Vec<(&'static str, &'static str, String, String, u64, String)>,
+    top_alerts: Vec<(&'static str, &'static str, Option<String>, String, String, u64, String)>,
 }
 
 async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
@@ -346,7 +346,7 @@ async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
     let open: Vec<_> = all.into_iter().filter(|a| a.severity >= monitor::Severity::High).collect();
     let open_alerts = open.len();
     let (_, _, _, shown) = crate::alerts::select(open, &crate::alerts::AlertQuery { per_page: Some(5), ..Default::default() });
-    let top_alerts = shown.into_iter().map(|a| (a.severity.as_str(), a.kind.as_str(), a.device, a.summary, a.count, view::readable_time(&a.last_seen.iso()))).collect();
+    let top_alerts = shown.into_iter().map(|a| (a.severity.as_str(), a.kind.as_str(), crate::alerts::device_link(&snap, &a.device), a.device, a.summary, a.count, view::readable_time(&a.last_seen.iso()))).collect();
     render(&OverviewPage { nav: Some(Nav::of(&user)), title: "Overview", o, cats, cats_h, dist, sev, top, newest, open_alerts, all_alerts, top_alerts })
 }
 
