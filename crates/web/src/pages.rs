@@ -320,7 +320,7 @@ struct OverviewPage {
     newest: Vec<(String, String, String, String)>,
     open_alerts: usize,
     all_alerts: usize,
-    top_alerts: Vec<(&'static str, &'static str, Option<String>, String, String, u64, String)>,
+    top_alerts: Vec<AlertRow>,
 }
 
 async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
@@ -346,7 +346,7 @@ async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
     let open: Vec<_> = all.into_iter().filter(|a| a.severity >= monitor::Severity::High).collect();
     let open_alerts = open.len();
     let (_, _, _, shown) = crate::alerts::select(open, &crate::alerts::AlertQuery { per_page: Some(5), ..Default::default() });
-    let top_alerts = shown.into_iter().map(|a| (a.severity.as_str(), a.kind.as_str(), crate::alerts::device_link(&snap, &a.device), a.device, a.summary, a.count, view::readable_time(&a.last_seen.iso()))).collect();
+    let top_alerts = shown.iter().map(|a| alert_row(&snap, a)).collect();
     render(&OverviewPage { nav: Some(Nav::of(&user)), title: "Overview", o, cats, cats_h, dist, sev, top, newest, open_alerts, all_alerts, top_alerts })
 }
 
@@ -575,6 +575,19 @@ struct AlertRow {
     counts: String,
 }
 
+fn alert_row(snap: &crate::snapshot::Snapshot, a: &monitor::Alert) -> AlertRow {
+    let (p0, p1) = (view::readable_time(&a.evidence.first_packet.iso()), view::readable_time(&a.evidence.last_packet.iso()));
+    AlertRow {
+        link: crate::alerts::device_link(snap, &a.device),
+        ip_key: format!("ip:{}", a.ip),
+        first: view::readable_time(&a.first_seen.iso()),
+        last: view::readable_time(&a.last_seen.iso()),
+        packets: if p0 == p1 { p0 } else { format!("{p0} – {p1}") },
+        counts: a.evidence.counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "),
+        a: crate::alerts::AlertView::of(a),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "alerts.html")]
 struct AlertsPage {
@@ -615,21 +628,7 @@ async fn alerts_page(State(st): State<AppState>, user: PageUser, Query(q): Query
     };
     let (total, page, per_page, shown) = crate::alerts::select(all, &q);
     let pages = total.div_ceil(per_page).max(1);
-    let rows = shown
-        .iter()
-        .map(|a| {
-            let (p0, p1) = (view::readable_time(&a.evidence.first_packet.iso()), view::readable_time(&a.evidence.last_packet.iso()));
-            AlertRow {
-                link: crate::alerts::device_link(&snap, &a.device),
-                ip_key: format!("ip:{}", a.ip),
-                first: view::readable_time(&a.first_seen.iso()),
-                last: view::readable_time(&a.last_seen.iso()),
-                packets: if p0 == p1 { p0 } else { format!("{p0} – {p1}") },
-                counts: a.evidence.counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "),
-                a: crate::alerts::AlertView::of(a),
-            }
-        })
-        .collect();
+    let rows = shown.iter().map(|a| alert_row(&snap, a)).collect();
     let some = |v: &Option<String>| v.clone().unwrap_or_default();
     render(&AlertsPage {
         nav: Some(Nav::of(&user)),
