@@ -4,7 +4,7 @@
 // host name is `<script>alert(1)</script>`, and check that no dialog fires,
 // no script element exists and the name is visible as text. Then the tour a
 // hospital engineer takes: overview → device list → the riskiest device
-// (its risk reasons and remediations) → network map → advisories, clicking
+// (its risk reasons and remediations) → network map → advisories → alerts, clicking
 // the navigation. Screenshots of every step go to $WARD_ARTIFACTS.
 import { chromium } from 'playwright-core';
 import { createHmac } from 'node:crypto';
@@ -113,8 +113,12 @@ try {
   await Promise.all([page.waitForURL(`${base}/advisories`), page.click('header nav a[href="/advisories"]')]);
   check(await page.getByRole('heading', { name: 'Advisories and affected fleets' }).isVisible(), 'advisories page shown');
   await page.screenshot({ path: join(artifacts, 'tour-5-advisories.png'), fullPage: true });
+  await Promise.all([page.waitForURL(`${base}/alerts`), page.click('header nav a[href="/alerts"]')]);
+  check(await page.getByRole('heading', { name: 'Alerts', exact: true }).isVisible(), 'alerts page shown');
+  check((await page.locator('script').count()) === 0, 'no script element in the alerts page');
+  await page.screenshot({ path: join(artifacts, 'tour-6-alerts.png'), fullPage: true });
   await page.goto(`${base}/account`);
-  await page.screenshot({ path: join(artifacts, 'tour-6-account.png'), fullPage: true });
+  await page.screenshot({ path: join(artifacts, 'tour-7-account.png'), fullPage: true });
   check(dialogs.length === 0, 'still no dialog after the tour');
 } finally {
   await context.close();

@@ -175,14 +175,17 @@ fn hostile_capture_over_https_with_totp_login() {
     let viewer = format!("Bearer {viewer_token}");
     for p in &paths {
         let uri = p.replace("{key}", "00%3A00%3A00%3A00%3A00%3A01");
-        assert_eq!(srv.call("GET", &uri, &[], None).status, 401, "{uri}");
-        assert_eq!(srv.call("GET", &uri, &[("authorization", "Bearer ward_0000")], None).status, 401, "{uri}");
-        let role = doc["paths"][p]["get"]["x-ward-role"].as_str().unwrap();
-        let as_viewer = srv.call("GET", &uri, &[("authorization", &viewer)], None).status;
-        if role == "viewer" {
-            assert!(as_viewer == 200 || as_viewer == 404, "{uri} as viewer: {as_viewer}");
-        } else {
-            assert_eq!(as_viewer, 403, "{uri} as viewer");
+        for (method, op) in doc["paths"][p].as_object().unwrap() {
+            let m = method.to_uppercase();
+            assert_eq!(srv.call(&m, &uri, &[], None).status, 401, "{m} {uri}");
+            assert_eq!(srv.call(&m, &uri, &[("authorization", "Bearer ward_0000")], None).status, 401, "{m} {uri}");
+            let role = op["x-ward-role"].as_str().unwrap();
+            let as_viewer = srv.call(&m, &uri, &[("authorization", &viewer)], None).status;
+            if role == "viewer" {
+                assert!(as_viewer == 200 || as_viewer == 404, "{m} {uri} as viewer: {as_viewer}");
+            } else {
+                assert_eq!(as_viewer, 403, "{m} {uri} as viewer");
+            }
         }
     }
 

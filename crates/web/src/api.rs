@@ -5,13 +5,14 @@
 //! each operation's lowest role in `x-ward-role`.
 
 use crate::auth::{json_error, now, ApiUser, Role};
+use crate::alerts::{AlertPage, AlertQuery, AlertView, ApproveRequest, EvidenceView, IntakeView};
 use crate::map::{MapEdge, MapNode, NetworkMap};
 use crate::view::{self, DevicePage, DeviceQuery, DeviceSummary, Overview};
 use crate::{AppState, Error};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -24,6 +25,9 @@ pub const ROUTES: &[(&str, Role)] = &[
     ("/api/v1/risk", Role::Viewer),
     ("/api/v1/advisories", Role::Viewer),
     ("/api/v1/map", Role::Viewer),
+    ("/api/v1/alerts", Role::Viewer),
+    ("/api/v1/intake", Role::Viewer),
+    ("/api/v1/intake/approve", Role::Analyst),
     ("/api/v1/report", Role::Analyst),
     ("/api/v1/audit", Role::Admin),
 ];
@@ -31,8 +35,8 @@ pub const ROUTES: &[(&str, Role)] = &[
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Ward API", description = "Passive security for connected medical devices. Authenticate with `Authorization: Bearer TOKEN` (tokens: dashboard › API tokens)."),
-    paths(devices, device, risk, advisories, network_map, report_export, audit),
-    components(schemas(DevicePage, DeviceSummary, DeviceDetail, Peer, Overview, view::Count, AuditRow, ErrorBody, NetworkMap, MapNode, MapEdge)),
+    paths(devices, device, risk, advisories, network_map, alerts, intake, intake_approve, report_export, audit),
+    components(schemas(DevicePage, DeviceSummary, DeviceDetail, Peer, Overview, view::Count, AuditRow, ErrorBody, NetworkMap, MapNode, MapEdge, AlertPage, AlertView, EvidenceView, IntakeView, ApproveRequest)),
     modifiers(&Bearer)
 )]
 struct ApiDoc;
@@ -75,6 +79,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/risk", get(risk))
         .route("/api/v1/advisories", get(advisories))
         .route("/api/v1/map", get(network_map))
+        .route("/api/v1/alerts", get(alerts))
+        .route("/api/v1/intake", get(intake))
+        .route("/api/v1/intake/approve", post(intake_approve))
         .route("/api/v1/report", get(report_export))
         .route("/api/v1/audit", get(audit))
 }
@@ -273,4 +280,48 @@ async fn audit(State(st): State<AppState>, user: ApiUser, Query(q): Query<AuditQ
     let limit = q.limit.unwrap_or(200).min(5000);
     let rows = st.db(move |s| Ok(s.audit_log(limit)?)).await.map_err(fail)?;
     Ok(Json(rows.into_iter().map(|a| AuditRow { id: a.id, at: a.at, actor: a.actor, action: a.action, detail: a.detail, ip: a.ip }).collect()))
+}
+
+/// Monitoring alerts, newest first, with filters and paging.
+#[utoipa::path(get, path = "/api/v1/alerts", params(AlertQuery), responses(
+    (status = 200, body = AlertPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn alerts(State(st): State<AppState>, user: ApiUser, Query(q): Query<AlertQuery>) -> Result<Json<AlertPage>, Response> {
+    user.require(Role::Viewer)?;
+    let filter = q.filter().map_err(|e| json_error(StatusCode::BAD_REQUEST, &e))?;
+    let all = st.db(move |s| Ok(s.alerts(&filter)?)).await.map_err(fail)?;
+    let (total, page, per_page, shown) = crate::alerts::select(all, &q);
+    Ok(Json(AlertPage { total, page, per_page, alerts: shown.iter().map(AlertView::of).collect() }))
+}
+
+/// Device intake: every device awaiting approval or approved, by key.
+#[utoipa::path(get, path = "/api/v1/intake", responses(
+    (status = 200, body = Vec<IntakeView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn intake(State(st): State<AppState>, user: ApiUser) -> Result<Json<Vec<IntakeView>>, Response> {
+    user.require(Role::Viewer)?;
+    let rows = st.db(|s| Ok(s.intake()?)).await.map_err(fail)?;
+    Ok(Json(rows.iter().map(IntakeView::of).collect()))
+}
+
+/// Approves a device awaiting intake and records its owner, location and group (audited).
+#[utoipa::path(post, path = "/api/v1/intake/approve", request_body = ApproveRequest, responses(
+    (status = 200, body = IntakeView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn intake_approve(State(st): State<AppState>, user: ApiUser, body: Result<Json<ApproveRequest>, axum::extract::rejection::JsonRejection>) -> Result<Json<IntakeView>, Response> {
+    user.require(Role::Analyst)?;
+    let Json(req) = body.map_err(|e| json_error(e.status(), &e.body_text()))?;
+    let (device, approval) = req.checked().map_err(|e| json_error(StatusCode::BAD_REQUEST, &e))?;
+    let (actor, ip) = (user.user.name.clone(), user.ip.clone());
+    let done = st
+        .db_mut(move |s| {
+            if !crate::alerts::approve(s, &device, &approval, &actor, &ip)? {
+                return Ok(None);
+            }
+            Ok(s.intake()?.into_iter().find(|e| e.device == device))
+        })
+        .await
+        .map_err(fail)?;
+    match done {
+        Some(e) => Ok(Json(IntakeView::of(&e))),
+        None => Err(json_error(StatusCode::NOT_FOUND, "no such device awaiting intake")),
+    }
 }

@@ -335,6 +335,8 @@ pub struct PageUser {
     pub session_hash: String,
     /// Client address.
     pub ip: String,
+    /// Open high/critical alerts (navigation badge).
+    pub open_alerts: usize,
 }
 
 impl PageUser {
@@ -390,7 +392,8 @@ impl FromRequestParts<AppState> for PageUser {
         match found {
             Ok((row, session_hash)) => {
                 let role = Role::parse(&row.user.role).unwrap_or(Role::Viewer);
-                Ok(PageUser { user: row.user, role, csrf: row.csrf, session_hash, ip })
+                let open_alerts = state.open_alerts().await;
+                Ok(PageUser { user: row.user, role, csrf: row.csrf, session_hash, ip, open_alerts })
             }
             Err(to) => Err(Redirect::to(to).into_response()),
         }

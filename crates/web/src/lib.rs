@@ -22,6 +22,7 @@
 // is the reply); a response is large, but it is built only on the error path.
 #![allow(clippy::result_large_err)]
 
+pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod map;
@@ -131,6 +132,9 @@ struct Inner {
     building: Arc<tokio::sync::Mutex<()>>,
     /// When the generation was last checked (ms since the Unix epoch).
     checked: AtomicU64,
+    /// Open high/critical alerts for the navigation bar, and when they were
+    /// counted (ms since the Unix epoch): recounted at most once per [`CHECK_MS`].
+    open_alerts: Mutex<(u64, usize)>,
 }
 
 fn now_ms() -> u64 {
@@ -162,6 +166,7 @@ impl AppState {
                 current: RwLock::new(None),
                 building: Arc::new(tokio::sync::Mutex::new(())),
                 checked: AtomicU64::new(0),
+                open_alerts: Mutex::new((0, 0)),
             }),
         }
     }
@@ -175,6 +180,33 @@ impl AppState {
     pub async fn db<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
         let me = self.clone();
         tokio::task::spawn_blocking(move || f(&lock(&me.inner.store))).await.map_err(|_| Error::Join)?
+    }
+
+    /// Runs `f` on the store (mutably) in a blocking thread.
+    pub async fn db_mut<T: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || f(&mut lock(&me.inner.store))).await.map_err(|_| Error::Join)?
+    }
+
+    /// How many stored alerts are high or critical (the navigation badge).
+    /// Counted at most once a second; a failure counts as none (and is logged).
+    pub async fn open_alerts(&self) -> usize {
+        {
+            let c = self.inner.open_alerts.lock().unwrap_or_else(|p| p.into_inner());
+            if c.0 != 0 && now_ms().saturating_sub(c.0) < CHECK_MS {
+                return c.1;
+            }
+        }
+        let filter = store::AlertFilter { min_severity: Some(monitor::Severity::High), ..Default::default() };
+        let n = match self.db(move |s| Ok(s.alerts(&filter)?.len())).await {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("ward serve: cannot count alerts: {e}");
+                0
+            }
+        };
+        *self.inner.open_alerts.lock().unwrap_or_else(|p| p.into_inner()) = (now_ms(), n);
+        n
     }
 
     fn current(&self) -> Option<Arc<Snapshot>> {

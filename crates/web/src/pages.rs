@@ -27,6 +27,9 @@ pub fn router() -> Router<AppState> {
         .route("/advisories", get(advisories))
         .route("/device", get(device))
         .route("/map", get(network_map))
+        .route("/alerts", get(alerts_page))
+        .route("/intake", get(intake_page))
+        .route("/intake/approve", axum::routing::post(intake_approve))
         .route("/report.html", get(report_html))
         .route("/audit", get(audit))
         .route("/users", get(users).post(add_user))
@@ -45,11 +48,12 @@ pub struct Nav {
     csrf: String,
     analyst: bool,
     admin: bool,
+    open_alerts: usize,
 }
 
 impl Nav {
     fn of(u: &PageUser) -> Nav {
-        Nav { name: u.user.name.clone(), role: u.role.as_str(), csrf: u.csrf.clone(), analyst: u.role >= Role::Analyst, admin: u.role >= Role::Admin }
+        Nav { name: u.user.name.clone(), role: u.role.as_str(), csrf: u.csrf.clone(), analyst: u.role >= Role::Analyst, admin: u.role >= Role::Admin, open_alerts: u.open_alerts }
     }
 }
 
@@ -321,6 +325,9 @@ struct OverviewPage {
     sev: Vec<Bar>,
     top: Vec<Row>,
     newest: Vec<(String, String, String, String)>,
+    open_alerts: usize,
+    all_alerts: usize,
+    top_alerts: Vec<AlertRow>,
 }
 
 async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
@@ -338,7 +345,16 @@ async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
     let top = rows.iter().filter(|d| d.assessment.score > 0).take(10).map(row).collect();
     let newest = snap.newest.iter().map(|(k, n, c, t)| (k.clone(), n.clone(), c.clone(), view::readable_time(t))).collect();
     let cats_h = (24 * cats.len() as u32).max(24);
-    render(&OverviewPage { nav: Some(Nav::of(&user)), title: "Overview", o, cats, cats_h, dist, sev, top, newest })
+    let all = match st.db(|s| Ok(s.alerts(&store::AlertFilter::default())?)).await {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let all_alerts = all.len();
+    let open: Vec<_> = all.into_iter().filter(|a| a.severity >= monitor::Severity::High).collect();
+    let open_alerts = open.len();
+    let (_, _, _, shown) = crate::alerts::select(open, &crate::alerts::AlertQuery { per_page: Some(5), ..Default::default() });
+    let top_alerts = shown.iter().map(|a| alert_row(&snap, a)).collect();
+    render(&OverviewPage { nav: Some(Nav::of(&user)), title: "Overview", o, cats, cats_h, dist, sev, top, newest, open_alerts, all_alerts, top_alerts })
 }
 
 // ---------------------------------------------------------------- advisories
@@ -556,6 +572,181 @@ async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQ
         reasons,
         d,
     })
+}
+
+// ---------------------------------------------------------------- alerts and intake
+
+/// An alert row as shown.
+struct AlertRow {
+    a: crate::alerts::AlertView,
+    /// Inventory device to link to.
+    link: Option<String>,
+    /// `ip:ADDR` of the alert (the address is shown when the key differs).
+    ip_key: String,
+    first: String,
+    last: String,
+    packets: String,
+    counts: String,
+}
+
+fn alert_row(snap: &crate::snapshot::Snapshot, a: &monitor::Alert) -> AlertRow {
+    let (p0, p1) = (view::readable_time(&a.evidence.first_packet.iso()), view::readable_time(&a.evidence.last_packet.iso()));
+    AlertRow {
+        link: crate::alerts::device_link(snap, &a.device),
+        ip_key: format!("ip:{}", a.ip),
+        first: view::readable_time(&a.first_seen.iso()),
+        last: view::readable_time(&a.last_seen.iso()),
+        packets: if p0 == p1 { p0 } else { format!("{p0} – {p1}") },
+        counts: a.evidence.counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "),
+        a: crate::alerts::AlertView::of(a),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsPage {
+    nav: Option<Nav>,
+    title: &'static str,
+    severity: String,
+    kind: String,
+    severities: Vec<&'static str>,
+    kinds: Vec<&'static str>,
+    error: String,
+    rows: Vec<AlertRow>,
+    total: usize,
+    page: usize,
+    pages: usize,
+    prev: String,
+    next: String,
+}
+
+fn alerts_link(q: &crate::alerts::AlertQuery, page: usize) -> String {
+    let mut q = q.clone();
+    q.page = Some(page);
+    format!("/alerts?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+}
+
+/// `/alerts?severity=&kind=&page=`: every signed-in role.
+async fn alerts_page(State(st): State<AppState>, user: PageUser, Query(q): Query<crate::alerts::AlertQuery>) -> Response {
+    let (filter, error) = match q.filter() {
+        Ok(f) => (f, String::new()),
+        Err(e) => (store::AlertFilter::default(), e),
+    };
+    let all = match st.db(move |s| Ok(s.alerts(&filter)?)).await {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let snap = match st.snapshot().await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let (total, page, per_page, shown) = crate::alerts::select(all, &q);
+    let pages = total.div_ceil(per_page).max(1);
+    let rows = shown.iter().map(|a| alert_row(&snap, a)).collect();
+    let some = |v: &Option<String>| v.clone().unwrap_or_default();
+    render(&AlertsPage {
+        nav: Some(Nav::of(&user)),
+        title: "Alerts",
+        severity: some(&q.severity),
+        kind: some(&q.kind),
+        severities: vec!["low", "medium", "high", "critical"],
+        kinds: crate::alerts::KINDS.to_vec(),
+        error,
+        rows,
+        total,
+        page,
+        pages,
+        prev: if page > 1 { alerts_link(&q, page - 1) } else { String::new() },
+        next: if page < pages { alerts_link(&q, page + 1) } else { String::new() },
+    })
+}
+
+/// An intake record as shown.
+struct IntakeRow {
+    v: crate::alerts::IntakeView,
+    link: Option<String>,
+    first: String,
+    owner: String,
+    location: String,
+    group: String,
+    mud: String,
+}
+
+#[derive(Template)]
+#[template(path = "intake.html")]
+struct IntakePage {
+    nav: Option<Nav>,
+    title: &'static str,
+    can_approve: bool,
+    error: String,
+    waiting: Vec<IntakeRow>,
+    approved: Vec<IntakeRow>,
+}
+
+async fn intake_view(st: &AppState, user: &PageUser, error: String) -> Response {
+    let rows = match st.db(|s| Ok(s.intake()?)).await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let snap = match st.snapshot().await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let (approved, waiting): (Vec<IntakeRow>, Vec<IntakeRow>) = rows
+        .iter()
+        .map(|e| IntakeRow {
+            v: crate::alerts::IntakeView::of(e),
+            link: crate::alerts::device_link(&snap, &e.device),
+            first: view::readable_time(&e.first_seen.iso()),
+            owner: e.owner.clone().unwrap_or_default(),
+            location: e.location.clone().unwrap_or_default(),
+            group: e.group.clone().unwrap_or_default(),
+            mud: e.mud_url.clone().unwrap_or_default(),
+        })
+        .partition(|r| r.v.approved);
+    let status = if error.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let mut res = render(&IntakePage { nav: Some(Nav::of(user)), title: "Device intake", can_approve: user.role >= Role::Analyst, error, waiting, approved });
+    if res.status() == StatusCode::OK {
+        *res.status_mut() = status;
+    }
+    res
+}
+
+/// `/intake`: every signed-in role; analysts and admins get approve forms.
+async fn intake_page(State(st): State<AppState>, user: PageUser) -> Response {
+    intake_view(&st, &user, String::new()).await
+}
+
+/// The approve form.
+#[derive(Deserialize)]
+pub struct ApproveForm {
+    #[serde(default)]
+    device: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn intake_approve(State(st): State<AppState>, user: PageUser, Form(f): Form<ApproveForm>) -> Response {
+    if let Err(r) = user.require(Role::Analyst).and_then(|_| user.check_csrf(&f.csrf)) {
+        return r;
+    }
+    let req = crate::alerts::ApproveRequest { device: f.device, owner: Some(f.owner), location: Some(f.location), group: Some(f.group) };
+    let (device, approval) = match req.checked() {
+        Ok(c) => c,
+        Err(why) => return intake_view(&st, &user, why).await,
+    };
+    let (actor, ip) = (user.user.name.clone(), user.ip.clone());
+    match st.db_mut(move |s| crate::alerts::approve(s, &device, &approval, &actor, &ip)).await {
+        Ok(true) => Redirect::to("/intake").into_response(),
+        Ok(false) => intake_view(&st, &user, "No such device awaits intake.".into()).await,
+        Err(e) => fail(e),
+    }
 }
 
 #[derive(Template)]

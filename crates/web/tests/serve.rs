@@ -88,7 +88,7 @@ async fn call(app: &Router, method: &str, uri: &str, headers: &[(&str, &str)], b
     for (k, v) in headers {
         b = b.header(*k, *v);
     }
-    if method == "POST" {
+    if method == "POST" && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
         b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     }
     let res = app.clone().oneshot(b.body(Body::from(body.to_string())).unwrap()).await.unwrap();
@@ -177,6 +177,7 @@ async fn every_openapi_route_refuses_unauthenticated_and_underprivileged() {
     account(&st, "ana", Role::Analyst).await;
     account(&st, "vic", Role::Viewer).await;
     let tokens = [(Role::Viewer, token_for(&st, "vic").await), (Role::Analyst, token_for(&st, "ana").await), (Role::Admin, token_for(&st, "ada").await)];
+    st.db_mut(|s| Ok(s.intake_register(&[("ip:10.0.0.9".into(), model::Timestamp(1), None)])?)).await.unwrap();
     let doc = call(&app, "GET", "/api/v1/openapi.json", &[], "").await;
     assert_eq!(doc.status, StatusCode::OK);
     let doc: serde_json::Value = serde_json::from_str(&doc.body).unwrap();
@@ -197,7 +198,9 @@ async fn every_openapi_route_refuses_unauthenticated_and_underprivileged() {
             let r = call(&app, &m, &uri, &[("cookie", "ward_session=abc")], "").await;
             assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{m} {uri} cookie");
             for (role, token) in &tokens {
-                let r = call(&app, &m, &uri, &[("authorization", &format!("Bearer {token}"))], "").await;
+                // POST operations take a JSON body (an approval of a device awaiting intake).
+                let (body, ctype) = if m == "POST" { (r#"{"device":"ip:10.0.0.9","owner":"biomed"}"#, "application/json") } else { ("", "text/plain") };
+                let r = call(&app, &m, &uri, &[("authorization", &format!("Bearer {token}")), ("content-type", ctype)], body).await;
                 if *role < required {
                     assert_eq!(r.status, StatusCode::FORBIDDEN, "{m} {uri} as {role:?}");
                 } else {
@@ -585,4 +588,150 @@ async fn network_map_shows_who_talks_to_whom() {
     assert_eq!(v["peers_total"], 2);
     assert_eq!(v["peers"][0]["id"], "ip:10.0.0.8");
     assert_eq!(v["peers"][1]["device"], false);
+}
+
+fn alert(kind: monitor::AlertKind, device: &str, key: &str, summary: &str, t: i64) -> monitor::Alert {
+    monitor::Alert {
+        kind,
+        severity: kind.severity(),
+        device: device.into(),
+        ip: "10.0.0.7".parse().unwrap(),
+        key: key.into(),
+        summary: summary.into(),
+        evidence: monitor::Evidence {
+            flow: Some(monitor::FlowTuple { transport: model::Transport::Tcp, client: "10.0.0.66".parse().unwrap(), client_port: 51000, server: "10.0.0.7".parse().unwrap(), server_port: 23 }),
+            first_packet: model::Timestamp(t),
+            last_packet: model::Timestamp(t + 2_000_000),
+            counts: [("ports".to_string(), 3)].into_iter().collect(),
+        },
+        count: 2,
+        first_seen: model::Timestamp(t),
+        last_seen: model::Timestamp(t + 5_000_000),
+    }
+}
+
+async fn store_alerts(st: &AppState) {
+    let t = 1_767_600_000_000_000; // 2026-01-05, µs
+    let alerts = vec![
+        alert(monitor::AlertKind::UnauthorizedManagementAccess, "00:11:22:33:44:55", HOSTILE, HOSTILE, t),
+        alert(monitor::AlertKind::NewPeer, "ip:10.9.9.9", "10.0.0.1", "talked to 10.0.0.1 for the first time", t + 60_000_000),
+        alert(monitor::AlertKind::PortScan, "ip:10.9.9.8", "scan", "probed 40 ports", t + 120_000_000),
+    ];
+    st.db_mut(move |s| Ok(s.store_alerts(&alerts)?)).await.unwrap();
+}
+
+#[tokio::test]
+async fn alerts_page_lists_filters_and_shows_hostile_strings_as_text() {
+    let st = state();
+    store_alerts(&st).await;
+    let app = web::app(st.clone());
+    let secret = account(&st, "vic", Role::Viewer).await;
+    let sid = login(&app, "vic", &secret).await.map_err(|r| r.body).unwrap();
+    let page = call(&app, "GET", "/alerts", &[("cookie", &sid)], "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains(HOSTILE), "raw markup from an alert reached the page");
+    let text = shown(&page.body);
+    assert!(text.contains(HOSTILE));
+    assert!(page.body.contains("talked to 10.0.0.1 for the first time") && page.body.contains("probed 40 ports"));
+    // Newest first; severity badges; the resolved device links to its page; evidence is compact.
+    let (scan, peer, mgmt) = (page.body.find("probed 40 ports").unwrap(), page.body.find("talked to 10.0.0.1").unwrap(), text.find(&format!("{HOSTILE}<br>")).unwrap_or(usize::MAX));
+    assert!(scan < peer, "newest first");
+    assert!(mgmt != usize::MAX);
+    assert!(page.body.contains(r#"<span class="sev critical">critical</span>"#) && page.body.contains(r#"<span class="sev low">low</span>"#));
+    assert!(page.body.contains("/device?key=00%3A11%3A22%3A33%3A44%3A55"));
+    assert!(text.contains("tcp 10.0.0.66:51000 -> 10.0.0.7:23") && page.body.contains("ports 3"));
+    assert!(page.body.contains("2026-01-05 08:00:00 UTC"), "readable times");
+    // The navigation counts the open high and critical alerts.
+    assert!(page.body.contains(r#"<span class="nav-count" title="open high and critical alerts">2</span>"#));
+    let high = call(&app, "GET", "/alerts?severity=high&kind=", &[("cookie", &sid)], "").await;
+    assert!(high.body.contains("probed 40 ports") && !high.body.contains("talked to 10.0.0.1"));
+    assert!(high.body.contains("<b>2</b> alerts match"));
+    let peers = call(&app, "GET", "/alerts?kind=new_peer", &[("cookie", &sid)], "").await;
+    assert!(peers.body.contains("talked to 10.0.0.1") && !peers.body.contains("probed 40 ports"));
+    let paged = call(&app, "GET", "/alerts?per_page=1&page=2", &[("cookie", &sid)], "").await;
+    assert!(paged.body.contains("talked to 10.0.0.1") && paged.body.contains("page 2 of 3"));
+    assert!(paged.body.contains("href=\"/alerts?per_page=1&amp;page=1\"") || paged.body.contains("page=1"));
+    let bad = call(&app, "GET", "/alerts?severity=urgent", &[("cookie", &sid)], "").await;
+    assert_eq!(bad.status, StatusCode::OK);
+    assert!(bad.body.contains("unknown severity"));
+    let home = call(&app, "GET", "/", &[("cookie", &sid)], "").await;
+    assert!(home.body.contains("Open alerts") && home.body.contains("probed 40 ports") && !home.body.contains(HOSTILE));
+
+    // The API: same filters, JSON strings.
+    let token = token_for(&st, "vic").await;
+    let auth = format!("Bearer {token}");
+    let r = call(&app, "GET", "/api/v1/alerts", &[("authorization", &auth)], "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["total"], 3);
+    let a = v["alerts"].as_array().unwrap();
+    assert_eq!(a[0]["kind"], "port_scan");
+    assert_eq!(a[2]["summary"], HOSTILE);
+    assert_eq!(a[2]["key"], HOSTILE);
+    assert_eq!(a[2]["evidence"]["flow"], "tcp 10.0.0.66:51000 -> 10.0.0.7:23");
+    let r = call(&app, "GET", "/api/v1/alerts?severity=critical", &[("authorization", &auth)], "").await;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["total"], 1);
+    let r = call(&app, "GET", "/api/v1/alerts?kind=nope", &[("authorization", &auth)], "").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn intake_approval_for_analysts_refused_for_viewers_and_audited() {
+    let st = state();
+    st.db_mut(|s| Ok(s.intake_register(&[("00:11:22:33:44:55".into(), model::Timestamp(5), None), ("ip:10.0.0.99".into(), model::Timestamp(6), Some("https://mud.example/pump".into()))])?)).await.unwrap();
+    let app = web::app(st.clone());
+    let ana = account(&st, "ana", Role::Analyst).await;
+    let vic = account(&st, "vic", Role::Viewer).await;
+    let sa = login(&app, "ana", &ana).await.map_err(|r| r.body).unwrap();
+    let sv = login(&app, "vic", &vic).await.map_err(|r| r.body).unwrap();
+
+    // A viewer sees the list read-only, and a POST is refused.
+    let page = call(&app, "GET", "/intake", &[("cookie", &sv)], "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("ip:10.0.0.99") && page.body.contains("https://mud.example/pump"));
+    assert!(!page.body.contains("action=\"/intake/approve\""));
+    let body = format!("device={}&owner=evil&csrf={}", enc("ip:10.0.0.99"), page.csrf());
+    assert_eq!(call(&app, "POST", "/intake/approve", &[("cookie", &sv)], &body).await.status, StatusCode::FORBIDDEN);
+
+    // An analyst approves through the form (CSRF required).
+    let page = call(&app, "GET", "/intake", &[("cookie", &sa)], "").await;
+    assert!(page.body.contains("action=\"/intake/approve\""));
+    let body = format!("device={}&owner={}&location=ICU&group=pumps&csrf=wrong", enc("ip:10.0.0.99"), enc(HOSTILE));
+    assert_eq!(call(&app, "POST", "/intake/approve", &[("cookie", &sa)], &body).await.status, StatusCode::FORBIDDEN);
+    let body = format!("device={}&owner={}&location=ICU&group=pumps&csrf={}", enc("ip:10.0.0.99"), enc(HOSTILE), page.csrf());
+    let r = call(&app, "POST", "/intake/approve", &[("cookie", &sa)], &body).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/intake"), "{}", r.body);
+    let body = format!("device={}&csrf={}", enc("ip:10.0.0.100"), page.csrf());
+    assert_eq!(call(&app, "POST", "/intake/approve", &[("cookie", &sa)], &body).await.status, StatusCode::BAD_REQUEST);
+    let intake = st.db(|s| Ok(s.intake()?)).await.unwrap();
+    let e = intake.iter().find(|e| e.device == "ip:10.0.0.99").unwrap();
+    assert!(e.approved);
+    assert_eq!((e.owner.as_deref(), e.location.as_deref(), e.group.as_deref()), (Some(HOSTILE), Some("ICU"), Some("pumps")));
+    let page = call(&app, "GET", "/intake", &[("cookie", &sv)], "").await;
+    assert!(!page.body.contains(HOSTILE) && shown(&page.body).contains(HOSTILE));
+    assert!(page.body.contains("Approved (1)") && page.body.contains("Awaiting approval (1)"));
+    let audit = audit_actions(&st).await;
+    assert!(audit.iter().any(|(a, d)| a == "intake_approved" && d.starts_with("ip:10.0.0.99 owner") && d.contains("ICU")), "{audit:?}");
+
+    // The API: viewers read, analysts approve with a JSON body.
+    let (tv, ta) = (token_for(&st, "vic").await, token_for(&st, "ana").await);
+    let json = [("content-type", "application/json")];
+    let r = call(&app, "GET", "/api/v1/intake", &[("authorization", &format!("Bearer {tv}"))], "").await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    let approve = r#"{"device":"00:11:22:33:44:55","group":"monitors"}"#;
+    let r = call(&app, "POST", "/api/v1/intake/approve", &[("authorization", &format!("Bearer {tv}")), json[0]], approve).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = call(&app, "POST", "/api/v1/intake/approve", &[("authorization", &format!("Bearer {ta}")), json[0]], approve).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!((v["approved"].as_bool(), v["group"].as_str()), (Some(true), Some("monitors")));
+    for bad in ["", "{", "[]", r#"{"device":""}"#, r#"{"device":"ip:1","owner":"a\u0000b"}"#, r#"{"device":7}"#] {
+        let r = call(&app, "POST", "/api/v1/intake/approve", &[("authorization", &format!("Bearer {ta}")), json[0]], bad).await;
+        assert!(r.status.is_client_error(), "{bad}: {}", r.status);
+    }
+    let r = call(&app, "POST", "/api/v1/intake/approve", &[("authorization", &format!("Bearer {ta}")), json[0]], r#"{"device":"ip:10.1.1.1"}"#).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(audit_actions(&st).await.iter().filter(|(a, _)| a == "intake_approved").count(), 2);
 }

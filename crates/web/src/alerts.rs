@@ -1,0 +1,316 @@
+//! Monitoring alerts and device intake as the dashboard and the API show
+//! them: filters and paging over `Store::alerts`, intake records, and the
+//! checked input of an approval. Summaries, keys and intake fields come from
+//! the network or from operators: they reach HTML only through askama's
+//! escaping and JSON only through serde.
+
+use crate::snapshot::Snapshot;
+use model::Timestamp;
+use monitor::{Alert, AlertKind, Severity};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+
+/// Alerts per page by default, and at most.
+pub const PER_PAGE: usize = 50;
+const MAX_PER_PAGE: usize = 500;
+/// Longest owner, location, group or device key accepted at approval.
+pub const MAX_FIELD: usize = 200;
+
+/// Every alert kind, for the filter (the `monitor` crate keeps its list private).
+pub const KINDS: &[&str] = &[
+    "new_device",
+    "new_peer",
+    "new_port",
+    "new_protocol",
+    "internet_traffic",
+    "cleartext_credential",
+    "unauthorized_management_access",
+    "port_scan",
+    "smb_fanout",
+    "hl7_unexpected_sender",
+    "dicom_unknown_ae",
+    "implausible_observation",
+    "policy_violation",
+];
+
+/// Alert filters and paging (dashboard and API).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AlertQuery {
+    /// Only this severity or worse: `low`, `medium`, `high`, `critical`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// Only this kind (`new_peer`, `port_scan`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Page, from 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<usize>,
+    /// Alerts per page (1-500, default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<usize>,
+}
+
+impl AlertQuery {
+    /// The store filter; `Err` names an unknown severity or kind. Empty
+    /// values mean "any".
+    pub fn filter(&self) -> Result<store::AlertFilter, String> {
+        let some = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        let min_severity = match some(&self.severity) {
+            None => None,
+            Some(s) => Some(Severity::parse(&s).ok_or_else(|| format!("unknown severity {s:?} (low, medium, high, critical)"))?),
+        };
+        let kind = match some(&self.kind) {
+            None => None,
+            Some(k) => Some(AlertKind::parse(&k).ok_or_else(|| format!("unknown alert kind {k:?}"))?),
+        };
+        Ok(store::AlertFilter { kind, min_severity, ..Default::default() })
+    }
+}
+
+/// An alert's evidence.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EvidenceView {
+    /// The first flow that showed it (`tcp 10.0.0.1:51000 -> 10.0.0.2:23`).
+    pub flow: Option<String>,
+    /// First packet of the evidence (ISO 8601).
+    pub first_packet: String,
+    /// Last packet of the evidence (ISO 8601).
+    pub last_packet: String,
+    /// Counters (`ports`, `hosts`, `bytes`...).
+    pub counts: BTreeMap<String, u64>,
+}
+
+/// One (folded) alert.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AlertView {
+    /// What was detected (`new_peer`, `port_scan`...).
+    pub kind: String,
+    /// `low`, `medium`, `high` or `critical`.
+    pub severity: String,
+    /// The device concerned (`mac:..` or `ip:..`).
+    pub device: String,
+    /// Its address.
+    pub ip: String,
+    /// What makes this alert distinct for its device (peer, port, AE title...).
+    pub key: String,
+    /// One line for people.
+    pub summary: String,
+    /// Occurrences folded into it.
+    pub count: u64,
+    /// First occurrence (ISO 8601, packet time).
+    pub first_seen: String,
+    /// Last occurrence.
+    pub last_seen: String,
+    /// Why it was raised.
+    pub evidence: EvidenceView,
+}
+
+fn iso(t: Timestamp) -> String {
+    t.iso()
+}
+
+impl AlertView {
+    /// The view of a stored alert.
+    pub fn of(a: &Alert) -> AlertView {
+        AlertView {
+            kind: a.kind.as_str().into(),
+            severity: a.severity.as_str().into(),
+            device: a.device.clone(),
+            ip: a.ip.to_string(),
+            key: a.key.clone(),
+            summary: a.summary.clone(),
+            count: a.count,
+            first_seen: iso(a.first_seen),
+            last_seen: iso(a.last_seen),
+            evidence: EvidenceView {
+                flow: a.evidence.flow.map(|f| f.to_string()),
+                first_packet: iso(a.evidence.first_packet),
+                last_packet: iso(a.evidence.last_packet),
+                counts: a.evidence.counts.clone(),
+            },
+        }
+    }
+}
+
+/// A page of alerts, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AlertPage {
+    /// Alerts matching the filters.
+    pub total: usize,
+    /// This page (from 1).
+    pub page: usize,
+    /// Alerts per page.
+    pub per_page: usize,
+    /// The alerts of this page.
+    pub alerts: Vec<AlertView>,
+}
+
+/// Newest first (by first occurrence, then last), then paged: (total, page, per_page, shown).
+pub fn select(mut all: Vec<Alert>, q: &AlertQuery) -> (usize, usize, usize, Vec<Alert>) {
+    all.sort_by(|a, b| b.first_seen.cmp(&a.first_seen).then(b.last_seen.cmp(&a.last_seen)));
+    let per_page = q.per_page.unwrap_or(PER_PAGE).clamp(1, MAX_PER_PAGE);
+    let total = all.len();
+    let pages = total.div_ceil(per_page).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
+    let shown = all.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    (total, page, per_page, shown)
+}
+
+/// The inventory device an alert's device key names, if any: the key
+/// itself, or for `ip:ADDR` the device holding that address.
+pub fn device_link(snap: &Snapshot, device: &str) -> Option<String> {
+    if snap.get(device).is_some() {
+        return Some(device.to_string());
+    }
+    let ip = device.strip_prefix("ip:")?;
+    snap.rows.iter().find(|r| r.ips.iter().any(|i| i == ip)).map(|r| r.assessment.key.clone())
+}
+
+/// A device's intake record.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IntakeView {
+    /// Device key (`mac:..` or `ip:..`).
+    pub device: String,
+    /// True once an operator approved it.
+    pub approved: bool,
+    /// Responsible person or team.
+    pub owner: Option<String>,
+    /// Where it is.
+    pub location: Option<String>,
+    /// Its group (model or category) for baselines and policies.
+    pub group: Option<String>,
+    /// MUD URL assigned to it (or announced by it).
+    pub mud_url: Option<String>,
+    /// When it was first seen (ISO 8601, packet time).
+    pub first_seen: String,
+}
+
+impl IntakeView {
+    /// The view of a stored record.
+    pub fn of(e: &store::IntakeEntry) -> IntakeView {
+        IntakeView {
+            device: e.device.clone(),
+            approved: e.approved,
+            owner: e.owner.clone(),
+            location: e.location.clone(),
+            group: e.group.clone(),
+            mud_url: e.mud_url.clone(),
+            first_seen: iso(e.first_seen),
+        }
+    }
+}
+
+/// An approval: the device and what to record about it (absent or empty
+/// fields keep the stored value).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ApproveRequest {
+    /// Device key, as listed by `GET /api/v1/intake`.
+    pub device: String,
+    /// Responsible person or team.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Where it is.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Group (model or category).
+    #[serde(default)]
+    pub group: Option<String>,
+}
+
+impl ApproveRequest {
+    /// The checked approval: fields trimmed, empty ones dropped; `Err` says
+    /// what is wrong (too long, control characters, no device).
+    pub fn checked(&self) -> Result<(String, store::Approval), String> {
+        let field = |name: &str, v: &Option<String>| -> Result<Option<String>, String> {
+            let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+            if v.chars().count() > MAX_FIELD {
+                return Err(format!("{name}: at most {MAX_FIELD} characters"));
+            }
+            if v.chars().any(char::is_control) {
+                return Err(format!("{name}: no control characters"));
+            }
+            Ok(Some(v.to_string()))
+        };
+        let device = field("device", &Some(self.device.clone()))?.ok_or("device: required")?;
+        Ok((device, store::Approval { owner: field("owner", &self.owner)?, location: field("location", &self.location)?, group: field("group", &self.group)?, mud_url: None }))
+    }
+}
+
+/// The audit detail of an approval.
+pub fn audit_detail(device: &str, a: &store::Approval) -> String {
+    let mut d = device.to_string();
+    for (k, v) in [("owner", &a.owner), ("location", &a.location), ("group", &a.group)] {
+        if let Some(v) = v {
+            d.push_str(&format!(" {k} {v:?}"));
+        }
+    }
+    d
+}
+
+/// Approves a device already in intake and audits it, in one store call.
+/// `Ok(false)`: no such device in intake.
+pub fn approve(s: &mut store::Store, device: &str, a: &store::Approval, actor: &str, ip: &str) -> Result<bool, crate::Error> {
+    if !s.intake()?.iter().any(|e| e.device == device) {
+        return Ok(false);
+    }
+    let t = crate::auth::now();
+    s.intake_approve(device, a, Timestamp(t * 1_000_000))?;
+    s.audit(t, actor, "intake_approved", &audit_detail(device, a), ip)?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(t: i64) -> Alert {
+        Alert {
+            kind: AlertKind::NewPeer,
+            severity: Severity::Low,
+            device: "ip:10.0.0.1".into(),
+            ip: "10.0.0.1".parse().unwrap(),
+            key: format!("k{t}"),
+            summary: String::new(),
+            evidence: Default::default(),
+            count: 1,
+            first_seen: Timestamp(t),
+            last_seen: Timestamp(t),
+        }
+    }
+
+    #[test]
+    fn filters_parse_and_pages_are_newest_first() {
+        let q = AlertQuery { severity: Some("high".into()), kind: Some("".into()), ..Default::default() };
+        let f = q.filter().unwrap();
+        assert_eq!((f.min_severity, f.kind), (Some(Severity::High), None));
+        assert!(AlertQuery { severity: Some("urgent".into()), ..Default::default() }.filter().is_err());
+        assert!(AlertQuery { kind: Some("nope".into()), ..Default::default() }.filter().is_err());
+        let all: Vec<Alert> = (1..=5).map(alert).collect();
+        let (total, page, per, shown) = select(all.clone(), &AlertQuery { per_page: Some(2), page: Some(2), ..Default::default() });
+        assert_eq!((total, page, per), (5, 2, 2));
+        assert_eq!(shown.iter().map(|a| a.first_seen.0).collect::<Vec<_>>(), vec![3, 2]);
+        // Past the end: the last page.
+        let (_, page, _, shown) = select(all, &AlertQuery { per_page: Some(2), page: Some(99), ..Default::default() });
+        assert_eq!((page, shown.len()), (3, 1));
+    }
+
+    #[test]
+    fn every_listed_kind_parses() {
+        for k in KINDS {
+            assert_eq!(AlertKind::parse(k).map(|k| k.as_str()), Some(*k));
+        }
+    }
+
+    #[test]
+    fn approvals_are_checked() {
+        let r = |d: &str, o: Option<&str>| ApproveRequest { device: d.into(), owner: o.map(Into::into), location: Some("  ".into()), group: None };
+        let (d, a) = r(" ip:10.0.0.1 ", Some(" biomed ")).checked().unwrap();
+        assert_eq!((d.as_str(), a.owner.as_deref(), a.location.as_deref()), ("ip:10.0.0.1", Some("biomed"), None));
+        assert!(r("", None).checked().is_err());
+        assert!(r("ip:1", Some("a\u{0}b")).checked().is_err());
+        assert!(r("ip:1", Some(&"x".repeat(MAX_FIELD + 1))).checked().is_err());
+        assert_eq!(audit_detail("ip:1", &a), "ip:1 owner \"biomed\"");
+    }
+}
