@@ -20,7 +20,7 @@ mod alert;
 mod baseline;
 mod detect;
 
-pub use alert::{Alert, AlertKind, Alerts, Evidence, FlowTuple, Severity};
+pub use alert::{Alert, AlertKind, Alerts, Evidence, FlowTuple, Severity, ALL_KINDS};
 pub use baseline::{Baseline, DeviceBaseline, GroupBaseline, Learner, Role, Service, Stats, Talk, Window};
 pub use detect::{Detector, DetectorConfig, FlowPolicy, FlowSummary};
 

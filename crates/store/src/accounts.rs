@@ -107,8 +107,6 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn passwords_recovery_codes_idle_sessions_token_expiry() {
         crate::testing::each_backend("passwords_recovery_codes_idle_sessions_token_expiry", |s| {

@@ -50,22 +50,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tests::fact;
     use crate::RunSummary;
-    use identify::EndpointKey;
-    use model::Timestamp;
-
-    fn fact(ip: &str, kind: FactKind, value: &str, ts: i64) -> Fact {
-        Fact {
-            endpoint: EndpointKey { mac: None, ip: ip.parse().ok() },
-            kind,
-            value: value.into(),
-            source: "test".into(),
-            first_seen: Timestamp(ts),
-            last_seen: Timestamp(ts),
-            count: 1,
-            evidence: "flow 1".into(),
-        }
-    }
 
     #[test]
     fn generation_changes_with_other_writers_only() {

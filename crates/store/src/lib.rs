@@ -654,7 +654,8 @@ fn load_facts_where(c: &mut Conn, site: Option<&str>, kind: Option<&str>) -> Res
 mod tests {
     use super::*;
 
-    fn fact(ip: &str, kind: FactKind, value: &str, ts: i64) -> Fact {
+    /// A fact of `ip` seen once at `ts` (store tests).
+    pub(crate) fn fact(ip: &str, kind: FactKind, value: &str, ts: i64) -> Fact {
         Fact {
             endpoint: EndpointKey { mac: None, ip: ip.parse().ok() },
             kind,

@@ -650,7 +650,7 @@ async fn alerts_page(State(st): State<AppState>, user: PageUser, Query(q): Query
         severity: some(&q.severity),
         kind: some(&q.kind),
         severities: vec!["low", "medium", "high", "critical"],
-        kinds: crate::alerts::KINDS.to_vec(),
+        kinds: monitor::ALL_KINDS.iter().map(|k| k.as_str()).collect(),
         error,
         rows,
         total,
