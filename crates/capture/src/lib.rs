@@ -33,7 +33,7 @@ mod live;
 
 pub use file::FileReader;
 #[cfg(feature = "live")]
-pub use live::{LiveCapture, LiveStats, StopHandle};
+pub use live::{LiveCapture, LiveStats, Polled, StopHandle, Waker};
 
 use model::Timestamp;
 

@@ -10,6 +10,11 @@
 //! [`LiveCapture::stop_after`] or a [`StopHandle`] from
 //! [`LiveCapture::stop_handle`]: it sets a flag and calls `pcap_breakloop`,
 //! which wakes a blocked read on libpcap >= 1.10.
+//!
+//! A long-running consumer that must act on a quiet link (flush alerts every
+//! few seconds) uses [`LiveCapture::poll`] instead: it also returns
+//! [`Polled::Idle`] when the read timeout passes or a [`Waker`] interrupts
+//! the read, without ending the stream.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -57,6 +62,36 @@ impl StopHandle {
         self.flag.store(true, Ordering::Relaxed);
         self.brk.breakloop();
     }
+}
+
+/// Interrupts a blocked [`LiveCapture::poll`] from another thread: the poll
+/// returns [`Polled::Idle`] (the stream goes on).
+pub struct Waker {
+    brk: pcap::BreakLoop,
+}
+
+impl Waker {
+    /// Wakes the capture's current (or next) read.
+    pub fn wake(&self) {
+        self.brk.breakloop();
+    }
+}
+
+impl std::fmt::Debug for Waker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waker").finish()
+    }
+}
+
+/// What [`LiveCapture::poll`] got.
+#[derive(Debug)]
+pub enum Polled<'a> {
+    /// A frame.
+    Frame(Frame<'a>),
+    /// No packet yet (read timeout, or woken by a [`Waker`]).
+    Idle,
+    /// Stopped through a [`StopHandle`] (or the interface went away).
+    End,
 }
 
 impl std::fmt::Debug for StopHandle {
@@ -112,6 +147,45 @@ impl LiveCapture {
         StopHandle { flag: Arc::clone(&self.stop), brk: self.cap.breakloop_handle() }
     }
 
+    /// A handle that makes a blocked [`LiveCapture::poll`] return [`Polled::Idle`].
+    pub fn waker(&mut self) -> Waker {
+        Waker { brk: self.cap.breakloop_handle() }
+    }
+
+    /// The next frame, or `Idle` when none arrived within the read timeout
+    /// (where the platform honours it) or a [`Waker`] interrupted the read,
+    /// or `End` once a [`StopHandle`] stopped the capture.
+    pub fn poll(&mut self) -> Result<Polled<'_>, Error> {
+        Ok(match self.read()? {
+            Read::Packet(ts, orig_len) => Polled::Frame(Frame { ts, link: self.link, data: &self.buf, orig_len }),
+            Read::Idle => Polled::Idle,
+            Read::End => Polled::End,
+        })
+    }
+
+    /// One read: a packet (copied into `buf`), idle, or the end.
+    fn read(&mut self) -> Result<Read, Error> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Ok(Read::End);
+        }
+        match self.cap.next_packet() {
+            Ok(p) => {
+                let h = p.header;
+                // time_t / suseconds_t are i64 here but narrower on some platforms.
+                #[allow(clippy::useless_conversion)]
+                let ts = Timestamp::from_secs_micros(i64::from(h.ts.tv_sec), i64::from(h.ts.tv_usec));
+                self.buf.clear();
+                self.buf.extend_from_slice(p.data);
+                Ok(Read::Packet(ts, h.len))
+            }
+            Err(pcap::Error::TimeoutExpired) => Ok(Read::Idle),
+            // pcap_breakloop makes the read return PCAP_ERROR_BREAK, reported as NoMorePackets:
+            // a stop when the flag is set, else a wake-up.
+            Err(pcap::Error::NoMorePackets) => Ok(if self.stop.load(Ordering::Relaxed) { Read::End } else { Read::Idle }),
+            Err(e) => Err(Error::Live { device: self.device.clone(), message: e.to_string() }),
+        }
+    }
+
     /// Ends the stream after `d` (wall clock), even on a quiet interface where
     /// `next_frame` would otherwise block until the next packet. Spawns a
     /// small timer thread holding a [`StopHandle`].
@@ -130,29 +204,23 @@ impl LiveCapture {
     }
 }
 
+/// What one read got (the packet's bytes are in `LiveCapture::buf`).
+enum Read {
+    Packet(Timestamp, u32),
+    Idle,
+    End,
+}
+
 impl Source for LiveCapture {
     fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error> {
-        let (ts, orig_len) = loop {
-            if self.stop.load(Ordering::Relaxed) {
-                return Ok(None);
+        loop {
+            match self.read()? {
+                Read::Packet(ts, orig_len) => return Ok(Some(Frame { ts, link: self.link, data: &self.buf, orig_len })),
+                // A timeout or wake-up is not the end of the stream.
+                Read::Idle => continue,
+                Read::End => return Ok(None),
             }
-            match self.cap.next_packet() {
-                Ok(p) => {
-                    let h = p.header;
-                    // time_t / suseconds_t are i64 here but narrower on some platforms.
-                    #[allow(clippy::useless_conversion)]
-                    let ts = Timestamp::from_secs_micros(i64::from(h.ts.tv_sec), i64::from(h.ts.tv_usec));
-                    self.buf.clear();
-                    self.buf.extend_from_slice(p.data);
-                    break (ts, h.len);
-                }
-                Err(pcap::Error::TimeoutExpired) => continue,
-                // pcap_breakloop makes the read return PCAP_ERROR_BREAK, reported as NoMorePackets.
-                Err(pcap::Error::NoMorePackets) => return Ok(None),
-                Err(e) => return Err(Error::Live { device: self.device.clone(), message: e.to_string() }),
-            }
-        };
-        Ok(Some(Frame { ts, link: self.link, data: &self.buf, orig_len }))
+        }
     }
 }
 

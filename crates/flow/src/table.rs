@@ -285,6 +285,14 @@ impl<S: FlowState> FlowTable<S> {
         self.update(idx, p, f);
     }
 
+    /// Moves the table's clock to `now` (a live capture on a quiet link: the
+    /// wall clock, so idle flows still time out). Never moves it back.
+    pub fn advance(&mut self, now: Timestamp) {
+        if now > self.now {
+            self.now = now;
+        }
+    }
+
     /// Expires flows idle for longer than their timeout (packet time).
     pub fn expire(&mut self, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) {
         while self.expire_some(usize::MAX, f) {}

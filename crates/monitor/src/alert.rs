@@ -36,6 +36,12 @@ pub enum AlertKind {
     ImplausibleObservation,
     /// Traffic that the device's MUD policy (or an imported policy) does not allow.
     PolicyViolation,
+    /// A device talked at an hour of the day (UTC) at which it never did during a
+    /// baseline long enough to know its hours.
+    OffHours,
+    /// A device's bytes sent, bytes received or flows in one volume window far
+    /// above what it ever did in a window of the baseline (exfiltration, mass DICOM pulls).
+    VolumeSpike,
 }
 
 impl AlertKind {
@@ -55,6 +61,8 @@ impl AlertKind {
             AlertKind::DicomUnknownAe => "dicom_unknown_ae",
             AlertKind::ImplausibleObservation => "implausible_observation",
             AlertKind::PolicyViolation => "policy_violation",
+            AlertKind::OffHours => "off_hours",
+            AlertKind::VolumeSpike => "volume_spike",
         }
     }
 
@@ -67,8 +75,8 @@ impl AlertKind {
     pub fn severity(self) -> Severity {
         match self {
             AlertKind::NewPeer | AlertKind::NewPort | AlertKind::NewProtocol => Severity::Low,
-            AlertKind::NewDevice | AlertKind::Hl7UnexpectedSender | AlertKind::DicomUnknownAe | AlertKind::ImplausibleObservation => Severity::Medium,
-            AlertKind::InternetTraffic | AlertKind::CleartextCredential | AlertKind::PortScan | AlertKind::PolicyViolation => Severity::High,
+            AlertKind::NewDevice | AlertKind::Hl7UnexpectedSender | AlertKind::DicomUnknownAe | AlertKind::ImplausibleObservation | AlertKind::OffHours => Severity::Medium,
+            AlertKind::InternetTraffic | AlertKind::CleartextCredential | AlertKind::PortScan | AlertKind::PolicyViolation | AlertKind::VolumeSpike => Severity::High,
             AlertKind::UnauthorizedManagementAccess | AlertKind::SmbFanout => Severity::Critical,
         }
     }
@@ -89,6 +97,8 @@ pub const ALL_KINDS: &[AlertKind] = &[
     AlertKind::DicomUnknownAe,
     AlertKind::ImplausibleObservation,
     AlertKind::PolicyViolation,
+    AlertKind::OffHours,
+    AlertKind::VolumeSpike,
 ];
 
 /// How bad.
@@ -262,6 +272,13 @@ impl Alerts {
         self.map.insert((kind, ip, key), a);
     }
 
+    /// Removes and returns (sorted) the alerts for which `take` is true.
+    pub fn take(&mut self, mut take: impl FnMut(&Alert) -> bool) -> Vec<Alert> {
+        let mut v: Vec<Alert> = self.map.extract_if(|_, a| take(a)).map(|(_, a)| a).collect();
+        sort(&mut v);
+        v
+    }
+
     /// Drops the alerts for which `keep` is false.
     pub fn retain(&mut self, mut keep: impl FnMut(&Alert) -> bool) {
         self.map.retain(|_, a| keep(a));
@@ -285,9 +302,13 @@ impl Alerts {
     /// The alerts, sorted by first occurrence, kind and device.
     pub fn into_sorted(self) -> Vec<Alert> {
         let mut v: Vec<Alert> = self.map.into_values().collect();
-        v.sort_by(|a, b| (a.first_seen, a.kind, &a.device, &a.key).cmp(&(b.first_seen, b.kind, &b.device, &b.key)));
+        sort(&mut v);
         v
     }
+}
+
+fn sort(v: &mut [Alert]) {
+    v.sort_by(|a, b| (a.first_seen, a.kind, &a.device, &a.key).cmp(&(b.first_seen, b.kind, &b.device, &b.key)));
 }
 
 #[cfg(test)]

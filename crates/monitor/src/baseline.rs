@@ -14,6 +14,11 @@ pub const MAX_PEERS: usize = 512;
 pub const MAX_ITEMS: usize = 256;
 /// Devices kept in one baseline.
 pub const MAX_DEVICES: usize = 65_536;
+/// (device, volume window) cells kept while learning, all devices together;
+/// a device that needs more gets no volume statistics (never a volume alert).
+pub const MAX_VOLUME_CELLS: usize = 1 << 21;
+/// Default volume window: 10 minutes.
+pub const DEFAULT_VOLUME_WINDOW_SECS: u64 = 600;
 
 /// Which side of a flow a device was on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -111,6 +116,56 @@ impl Stats {
     }
 }
 
+/// Nearest-rank quantiles of a per-window series (silent windows count as zeros).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Quantiles {
+    /// Median.
+    pub p50: u64,
+    /// 95th percentile.
+    pub p95: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// Largest window.
+    pub max: u64,
+}
+
+impl Quantiles {
+    /// Of the `active` values plus `zeros` silent windows.
+    pub fn of(mut active: Vec<u64>, zeros: u64) -> Self {
+        active.sort_unstable();
+        let n = active.len() as u64 + zeros;
+        let at = |percent: u64| -> u64 {
+            if n == 0 {
+                return 0;
+            }
+            // Nearest rank: the ceil(percent * n / 100)-th smallest (1-based).
+            let rank = percent.saturating_mul(n).div_ceil(100).clamp(1, n);
+            if rank <= zeros {
+                0
+            } else {
+                active[(rank - zeros - 1) as usize]
+            }
+        };
+        Quantiles { p50: at(50), p95: at(95), p99: at(99), max: active.last().copied().unwrap_or(0) }
+    }
+}
+
+/// How much a device sends, receives and how many flows it has per volume
+/// window (`Baseline::volume_window` seconds), over the learning span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Volume {
+    /// Windows in the learning span (with or without traffic of this device).
+    pub windows: u64,
+    /// Windows in which the device had flows.
+    pub active_windows: u64,
+    /// Payload bytes sent per window.
+    pub bytes_sent: Quantiles,
+    /// Payload bytes received per window.
+    pub bytes_received: Quantiles,
+    /// Flows started per window.
+    pub flows: Quantiles,
+}
+
 fn insert_capped<T: Ord>(set: &mut BTreeSet<T>, v: T, cap: usize, truncated: &mut bool) {
     if set.len() < cap {
         set.insert(v);
@@ -148,6 +203,10 @@ pub struct DeviceBaseline {
     pub dicom_called: BTreeSet<String>,
     /// Numeric observation values it sent, per observation code (statistics only).
     pub observations: BTreeMap<String, Stats>,
+    /// Per-window volume statistics (absent in baselines of older Ward
+    /// versions, or when the learner's cell cap was reached).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<Volume>,
     /// True when a cap was reached (the sets are incomplete).
     pub truncated: bool,
 }
@@ -193,6 +252,9 @@ pub struct Baseline {
     pub groups: BTreeMap<String, GroupBaseline>,
     /// Devices not learnt because of [`MAX_DEVICES`].
     pub dropped_devices: u64,
+    /// Seconds per volume window of [`DeviceBaseline::volume`] (0: no volume statistics).
+    #[serde(default)]
+    pub volume_window: u64,
 }
 
 impl Baseline {
@@ -215,12 +277,25 @@ impl Baseline {
     }
 }
 
+/// Per (device, window): bytes sent, bytes received, flows.
+type Cells = hashbrown::HashMap<(IpAddr, i64), [u64; 3], foldhash::fast::RandomState>;
+
 /// Turns records into a [`Baseline`].
 #[derive(Debug, Default)]
 pub struct Learner {
     window: Window,
     first: Option<Timestamp>,
     b: Baseline,
+    cells: Cells,
+    /// Devices that lost cells at [`MAX_VOLUME_CELLS`].
+    cells_dropped: BTreeSet<IpAddr>,
+    /// First and last volume window index of the flows learnt.
+    span: Option<(i64, i64)>,
+}
+
+/// The volume window index of a time.
+pub(crate) fn window_index(t: Timestamp, window_secs: u64) -> i64 {
+    t.0.div_euclid(window_secs.max(1) as i64 * 1_000_000)
 }
 
 /// The start time of a record's flow, when it is a flow summary; else the record time.
@@ -234,7 +309,13 @@ pub(crate) fn record_time(ev: &Event) -> Timestamp {
 impl Learner {
     /// A learner for records within `window`.
     pub fn new(window: Window) -> Self {
-        Learner { window, first: None, b: Baseline { version: 1, ..Baseline::default() } }
+        Learner { window, b: Baseline { version: 1, volume_window: DEFAULT_VOLUME_WINDOW_SECS, ..Baseline::default() }, ..Learner::default() }
+    }
+
+    /// Learns volumes per `secs`-second window instead of the default 10 minutes.
+    pub fn with_volume_window(mut self, secs: u64) -> Self {
+        self.b.volume_window = secs.max(1);
+        self
     }
 
     fn in_window(&mut self, t: Timestamp) -> bool {
@@ -278,6 +359,8 @@ impl Learner {
                 self.b.start = Some(self.b.start.map_or(t0, |s| s.min(t0)));
                 self.b.end = Some(self.b.end.map_or(c.end.max(t0), |e| e.max(c.end)));
                 let hour = (t0.secs().rem_euclid(86_400) / 3600) as usize;
+                let w = window_index(t0, self.b.volume_window);
+                self.span = Some(self.span.map_or((w, w), |(a, b)| (a.min(w), b.max(w))));
                 for (me, peer, role, sent, recv) in [
                     (flow.client.ip, flow.server.ip, Role::Client, c.orig_bytes, c.resp_bytes),
                     (flow.server.ip, flow.client.ip, Role::Server, c.resp_bytes, c.orig_bytes),
@@ -299,6 +382,14 @@ impl Learner {
                     d.packets = d.packets.saturating_add(c.orig_pkts.saturating_add(c.resp_pkts));
                     d.flows += 1;
                     d.hours[hour.min(23)] += 1;
+                    if !self.cells.contains_key(&(me, w)) && self.cells.len() >= MAX_VOLUME_CELLS {
+                        self.cells_dropped.insert(me);
+                        continue;
+                    }
+                    let cell = self.cells.entry((me, w)).or_default();
+                    cell[0] = cell[0].saturating_add(sent);
+                    cell[1] = cell[1].saturating_add(recv);
+                    cell[2] += 1;
                 }
             }
             Record::Hl7(h) => {
@@ -351,7 +442,23 @@ impl Learner {
 
     /// The baseline learnt so far (groups empty: see [`Baseline::group`]).
     pub fn finish(self) -> Baseline {
-        self.b
+        let mut b = self.b;
+        let windows = self.span.map_or(0, |(a, z)| (z - a + 1) as u64);
+        let mut per: BTreeMap<IpAddr, Vec<[u64; 3]>> = BTreeMap::new();
+        for ((ip, _), c) in self.cells {
+            per.entry(ip).or_default().push(c);
+        }
+        for (ip, cells) in per {
+            if self.cells_dropped.contains(&ip) {
+                continue;
+            }
+            let Some(d) = b.devices.get_mut(&ip) else { continue };
+            let active = cells.len() as u64;
+            let zeros = windows.saturating_sub(active);
+            let col = |i: usize| Quantiles::of(cells.iter().map(|c| c[i]).collect(), zeros);
+            d.volume = Some(Volume { windows: windows.max(active), active_windows: active, bytes_sent: col(0), bytes_received: col(1), flows: col(2) });
+        }
+        b
     }
 }
 

@@ -1,7 +1,7 @@
 //! Detectors: records compared with a baseline, deviations raised as alerts.
 
 use crate::alert::{AlertKind, Alerts, Evidence, FlowTuple};
-use crate::baseline::{hl7_app, receiver_of, record_time, sender_of, Baseline, DeviceBaseline, Role, Service, Talk};
+use crate::baseline::{hl7_app, receiver_of, record_time, sender_of, window_index, Baseline, DeviceBaseline, Role, Service, Talk};
 use crate::{is_host, is_local, Alert};
 use model::records::{ConnRecord, DicomPdu};
 use model::{Event, FlowInfo, Record, Timestamp, Transport};
@@ -49,6 +49,23 @@ pub struct DetectorConfig {
     pub observation_sigmas: f64,
     /// Values needed in the baseline before a code's range is judged.
     pub observation_min_count: u64,
+    /// Learning span (seconds) a baseline needs before hours of day are judged.
+    pub off_hours_min_span_secs: i64,
+    /// Flows a device needs in the baseline before its hours of day are judged.
+    pub off_hours_min_flows: u64,
+    /// Hours next to a learnt hour that count as usual too (a shift ending late).
+    pub off_hours_slack: u8,
+    /// A window's volume alerts above `volume_factor` × the learnt 99th percentile
+    /// (and above the learnt maximum and the floor).
+    pub volume_factor: f64,
+    /// Volume windows the baseline needs before volumes are judged.
+    pub volume_min_windows: u64,
+    /// Bytes per window (sent or received) never alerted below.
+    pub volume_floor_bytes: u64,
+    /// Flows per window never alerted below.
+    pub volume_floor_flows: u64,
+    /// Long-running monitors forget a probing source idle for this long (seconds, packet time).
+    pub scan_window_secs: i64,
 }
 
 impl Default for DetectorConfig {
@@ -63,6 +80,14 @@ impl Default for DetectorConfig {
             approved: BTreeSet::new(),
             observation_sigmas: 4.0,
             observation_min_count: 10,
+            off_hours_min_span_secs: 86_400,
+            off_hours_min_flows: 50,
+            off_hours_slack: 1,
+            volume_factor: 4.0,
+            volume_min_windows: 36,
+            volume_floor_bytes: 10 * 1024 * 1024,
+            volume_floor_flows: 200,
+            scan_window_secs: 900,
         }
     }
 }
@@ -90,7 +115,32 @@ struct Source {
     first: Option<(Timestamp, FlowTuple)>,
     last: Timestamp,
     truncated: bool,
+    /// Probes and SMB hosts already reported (a long-running monitor re-raises only on new ones).
+    reported: (u64, usize),
 }
+
+/// Names of the three volume measures, in [`VolumeLimits`] order.
+const VOLUME_MEASURES: [&str; 3] = ["bytes_sent", "bytes_received", "flows"];
+
+/// Per device: the alert thresholds of the three measures and the learnt
+/// statistics they came from.
+struct VolumeLimits {
+    limit: [u64; 3],
+    p99: [u64; 3],
+    max: [u64; 3],
+    windows: u64,
+}
+
+/// One device's totals in one volume window, and which measures already alerted.
+#[derive(Clone, Copy)]
+struct WindowTotals {
+    window: i64,
+    totals: [u64; 3],
+    alerted: [bool; 3],
+}
+
+/// Volume windows tracked per device at once (records of several workers arrive a little out of order).
+const OPEN_WINDOWS: usize = 4;
 
 /// Compares records with a baseline and raises folded alerts.
 pub struct Detector {
@@ -107,6 +157,85 @@ pub struct Detector {
     alerts: Alerts,
     policy: Option<Box<dyn FlowPolicy>>,
     records: u64,
+    /// Per device judged for hours: bit h set when hour h (UTC) is usual.
+    usual_hours: Map<IpAddr, u32>,
+    /// Per device judged for volumes.
+    volume_limits: Map<IpAddr, VolumeLimits>,
+    volume_open: Map<IpAddr, Vec<WindowTotals>>,
+    /// Newest record time seen.
+    latest: Timestamp,
+    /// Alert keys held back at the previous drain.
+    held: Set<(AlertKind, IpAddr, String)>,
+}
+
+/// The usual-hours mask of a device (learnt hours widened by `slack`), when
+/// the baseline and the device are well enough known to judge.
+fn usual_hours(base: &Baseline, d: &DeviceBaseline, cfg: &DetectorConfig) -> Option<u32> {
+    let span = match (base.start, base.end) {
+        (Some(s), Some(e)) => e.0.saturating_sub(s.0) / 1_000_000,
+        _ => 0,
+    };
+    if span < cfg.off_hours_min_span_secs || d.flows < cfg.off_hours_min_flows {
+        return None;
+    }
+    let mut mask = 0u32;
+    for h in 0..24i32 {
+        if d.hours[h as usize] > 0 {
+            for k in -(cfg.off_hours_slack as i32)..=cfg.off_hours_slack as i32 {
+                mask |= 1 << (h + k).rem_euclid(24);
+            }
+        }
+    }
+    (mask != (1 << 24) - 1).then_some(mask)
+}
+
+/// Learnt hours as ranges, e.g. `07-17, 22`.
+fn hour_ranges(hours: &[u64; 24]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut h = 0;
+    while h < 24 {
+        if hours[h] == 0 {
+            h += 1;
+            continue;
+        }
+        let start = h;
+        while h + 1 < 24 && hours[h + 1] > 0 {
+            h += 1;
+        }
+        out.push(if start == h { format!("{start:02}") } else { format!("{start:02}-{h:02}") });
+        h += 1;
+    }
+    out.join(", ")
+}
+
+fn volume_limits(base: &Baseline, d: &DeviceBaseline, cfg: &DetectorConfig) -> Option<VolumeLimits> {
+    let v = d.volume.as_ref()?;
+    if base.volume_window == 0 || v.windows < cfg.volume_min_windows {
+        return None;
+    }
+    let q = [v.bytes_sent, v.bytes_received, v.flows];
+    let floor = [cfg.volume_floor_bytes, cfg.volume_floor_bytes, cfg.volume_floor_flows];
+    let mut l = VolumeLimits { limit: [0; 3], p99: [0; 3], max: [0; 3], windows: v.windows };
+    for i in 0..3 {
+        let k = (cfg.volume_factor * q[i].p99 as f64).min(u64::MAX as f64) as u64;
+        l.limit[i] = k.max(q[i].max).max(floor[i]);
+        l.p99[i] = q[i].p99;
+        l.max[i] = q[i].max;
+    }
+    Some(l)
+}
+
+/// Byte counts for people: `31.5 MB`.
+fn human(n: u64, measure: &str) -> String {
+    if measure == "flows" {
+        return format!("{n} flows");
+    }
+    match n {
+        0..=9_999 => format!("{n} B"),
+        10_000..=9_999_999 => format!("{:.1} kB", n as f64 / 1e3),
+        10_000_000..=9_999_999_999 => format!("{:.1} MB", n as f64 / 1e6),
+        _ => format!("{:.1} GB", n as f64 / 1e9),
+    }
 }
 
 fn evidence(flow: Option<&FlowInfo>, t0: Timestamp, t1: Timestamp) -> Evidence {
@@ -138,7 +267,34 @@ impl Detector {
             }
         }
         let alerts = Alerts::new(cfg.max_alerts);
-        Detector { base, cfg, approved, groups, peer_groups, group_ids, sources: Map::default(), sources_dropped: 0, alerts, policy: None, records: 0 }
+        let mut hours = Map::default();
+        let mut limits = Map::default();
+        for (ip, d) in &base.devices {
+            if let Some(m) = usual_hours(&base, d, &cfg) {
+                hours.insert(*ip, m);
+            }
+            if let Some(l) = volume_limits(&base, d, &cfg) {
+                limits.insert(*ip, l);
+            }
+        }
+        Detector {
+            base,
+            cfg,
+            approved,
+            groups,
+            peer_groups,
+            group_ids,
+            sources: Map::default(),
+            sources_dropped: 0,
+            alerts,
+            policy: None,
+            records: 0,
+            usual_hours: hours,
+            volume_limits: limits,
+            volume_open: Map::default(),
+            latest: Timestamp(i64::MIN),
+            held: Set::default(),
+        }
     }
 
     /// Also checks every flow against `policy`.
@@ -262,6 +418,16 @@ impl Detector {
     fn conn(&mut self, flow: &FlowInfo, c: &ConnRecord) {
         let (t0, t1) = (if c.start.0 != 0 { c.start } else { c.end }, c.end);
         let (ci, si) = (flow.client.ip, flow.server.ip);
+        self.latest = self.latest.max(t1);
+        if c.orig_bytes > 0 {
+            for (me, peer) in [(ci, si), (si, ci)] {
+                self.hours(me, peer, flow, t0, t1);
+            }
+        }
+        if !self.volume_limits.is_empty() {
+            self.volume(ci, [c.orig_bytes, c.resp_bytes, 1], flow, t0, t1);
+            self.volume(si, [c.resp_bytes, c.orig_bytes, 1], flow, t0, t1);
+        }
         // Probes: flows in which the originator sent nothing.
         if c.orig_bytes == 0 && is_host(&si) {
             self.probe(ci, si, flow, t0);
@@ -349,6 +515,94 @@ impl Detector {
         }
     }
 
+    /// Off-hours: `me` talked (with `peer`) at an hour it never did.
+    fn hours(&mut self, me: IpAddr, peer: IpAddr, flow: &FlowInfo, t0: Timestamp, t1: Timestamp) {
+        let Some(mask) = self.usual_hours.get(&me) else { return };
+        let hour = (t0.secs().rem_euclid(86_400) / 3600) as u32;
+        if mask & (1 << hour) != 0 {
+            return;
+        }
+        let Some(d) = self.base.devices.get(&me) else { return };
+        let mut e = evidence(Some(flow), t0, t1);
+        e.counts.insert("hour_utc".into(), hour as u64);
+        e.counts.insert("learnt_flows_in_hour".into(), d.hours[hour as usize]);
+        e.counts.insert("learnt_flows".into(), d.flows);
+        let span_h = match (self.base.start, self.base.end) {
+            (Some(s), Some(e)) => (e.0.saturating_sub(s.0) / 3_600_000_000) as u64,
+            _ => 0,
+        };
+        e.counts.insert("learnt_hours_span".into(), span_h);
+        let usual = hour_ranges(&d.hours);
+        let (flows, svc) = (d.flows, format!("{}/{}", flow.transport.as_str(), flow.server.port));
+        self.alerts.raise(
+            AlertKind::OffHours,
+            me,
+            format!("{hour:02}h UTC"),
+            || format!("{me} talked with {peer} ({svc}) at {hour:02}:00-{hour:02}:59 UTC, an hour it never talked in a {span_h} h baseline ({flows} flows; usual hours {usual} UTC)"),
+            e,
+        );
+    }
+
+    /// Volume: adds one flow to `me`'s window and alerts when a measure crosses its limit.
+    fn volume(&mut self, me: IpAddr, add: [u64; 3], flow: &FlowInfo, t0: Timestamp, t1: Timestamp) {
+        let Some(lim) = self.volume_limits.get(&me) else { return };
+        let ws = self.base.volume_window;
+        let w = window_index(t0, ws);
+        let open = self.volume_open.entry(me).or_default();
+        let slot = match open.iter().position(|o| o.window == w) {
+            Some(i) => i,
+            None => {
+                if open.len() >= OPEN_WINDOWS {
+                    // Forget the oldest window (a record older than all kept ones is ignored).
+                    let (i, oldest) = open.iter().enumerate().min_by_key(|(_, o)| o.window).map(|(i, o)| (i, o.window)).unwrap_or((0, w));
+                    if w < oldest {
+                        return;
+                    }
+                    open.swap_remove(i);
+                }
+                open.push(WindowTotals { window: w, totals: [0; 3], alerted: [false; 3] });
+                open.len() - 1
+            }
+        };
+        let o = &mut open[slot];
+        for (i, a) in add.iter().enumerate() {
+            o.totals[i] = o.totals[i].saturating_add(*a);
+        }
+        let mut crossed = Vec::new();
+        for i in 0..3 {
+            if !o.alerted[i] && o.totals[i] > lim.limit[i] {
+                o.alerted[i] = true;
+                crossed.push((i, o.totals[i]));
+            }
+        }
+        for (i, observed) in crossed {
+            let m = VOLUME_MEASURES[i];
+            let mut e = evidence(Some(flow), t0, t1);
+            let start = w.saturating_mul(ws as i64);
+            e.counts.insert("window_start".into(), start.max(0) as u64);
+            e.counts.insert("window_secs".into(), ws);
+            e.counts.insert("observed".into(), observed);
+            e.counts.insert("learnt_p99".into(), lim.p99[i]);
+            e.counts.insert("learnt_max".into(), lim.max[i]);
+            e.counts.insert("threshold".into(), lim.limit[i]);
+            e.counts.insert("learnt_windows".into(), lim.windows);
+            let (obs, p99, max, thr) = (human(observed, m), human(lim.p99[i], m), human(lim.max[i], m), human(lim.limit[i], m));
+            let at = Timestamp(start.saturating_mul(1_000_000)).iso();
+            let what = match i {
+                0 => "sent",
+                1 => "received",
+                _ => "had",
+            };
+            self.alerts.raise(
+                AlertKind::VolumeSpike,
+                me,
+                m.to_string(),
+                || format!("{me} {what} {obs} in the {} min window from {at} (learnt per window: 99th percentile {p99}, max {max}; threshold {thr})", ws / 60),
+                e,
+            );
+        }
+    }
+
     fn source(&mut self, ip: IpAddr) -> Option<&mut Source> {
         if !self.sources.contains_key(&ip) && self.sources.len() >= self.cfg.max_sources {
             self.sources_dropped += 1;
@@ -378,11 +632,12 @@ impl Detector {
         self.records
     }
 
-    /// Scan and fan-out verdicts, then the folded alerts, sorted. Alerts about
-    /// new peers and ports caused by a scanner are dropped: the scan is the alert.
-    pub fn finish(mut self) -> (Vec<Alert>, u64) {
+    /// Scan and fan-out verdicts on the probes so far (a source already
+    /// reported is raised again only when it probed more), then drops the
+    /// new-peer/port/protocol and flow-volume alerts the scanners caused.
+    fn verdicts(&mut self) {
         let mut scanners: Set<IpAddr> = Set::default();
-        for (ip, s) in &self.sources {
+        for (ip, s) in &mut self.sources {
             let Some((t0, first)) = s.first else { continue };
             let mut per_host: Map<IpAddr, usize> = Map::default();
             for (h, _) in &s.targets {
@@ -392,29 +647,61 @@ impl Detector {
             let hosts = per_host.len();
             if ports >= self.cfg.scan_ports || hosts >= self.cfg.scan_hosts {
                 scanners.insert(*ip);
-                let mut e = Evidence { flow: Some(first), first_packet: t0, last_packet: s.last, counts: BTreeMap::new() };
-                e.counts.insert("probes".into(), s.probes);
-                e.counts.insert("hosts".into(), hosts as u64);
-                e.counts.insert("max_ports_on_one_host".into(), ports as u64);
-                let what = if ports >= self.cfg.scan_ports { "port scan" } else { "host sweep" };
-                self.alerts.raise(AlertKind::PortScan, *ip, "scan".into(), || format!("{what} from {ip}: {} probes, {hosts} hosts, up to {ports} ports on one host", s.probes), e);
+                if s.probes > s.reported.0 {
+                    s.reported.0 = s.probes;
+                    let mut e = Evidence { flow: Some(first), first_packet: t0, last_packet: s.last, counts: BTreeMap::new() };
+                    e.counts.insert("probes".into(), s.probes);
+                    e.counts.insert("hosts".into(), hosts as u64);
+                    e.counts.insert("max_ports_on_one_host".into(), ports as u64);
+                    let what = if ports >= self.cfg.scan_ports { "port scan" } else { "host sweep" };
+                    self.alerts.raise(AlertKind::PortScan, *ip, "scan".into(), || format!("{what} from {ip}: {} probes, {hosts} hosts, up to {ports} ports on one host", s.probes), e);
+                }
             }
             if s.smb.len() >= self.cfg.smb_hosts {
                 scanners.insert(*ip);
-                let mut e = Evidence { flow: Some(first), first_packet: t0, last_packet: s.last, counts: BTreeMap::new() };
-                e.counts.insert("smb_hosts".into(), s.smb.len() as u64);
-                let n = s.smb.len();
-                self.alerts.raise(AlertKind::SmbFanout, *ip, "smb".into(), || format!("SMB sessions from {ip} to {n} hosts (lateral movement, typical of ransomware)"), e);
+                if s.smb.len() > s.reported.1 {
+                    s.reported.1 = s.smb.len();
+                    let mut e = Evidence { flow: Some(first), first_packet: t0, last_packet: s.last, counts: BTreeMap::new() };
+                    e.counts.insert("smb_hosts".into(), s.smb.len() as u64);
+                    let n = s.smb.len();
+                    self.alerts.raise(AlertKind::SmbFanout, *ip, "smb".into(), || format!("SMB sessions from {ip} to {n} hosts (lateral movement, typical of ransomware)"), e);
+                }
             }
         }
         if !scanners.is_empty() {
             self.alerts.retain(|a| {
-                !matches!(a.kind, AlertKind::NewPeer | AlertKind::NewPort | AlertKind::NewProtocol)
+                !(held_back(a) || (a.kind == AlertKind::VolumeSpike && a.key == "flows"))
                     || !a.evidence.flow.is_some_and(|f| scanners.contains(&f.client) || scanners.contains(&f.server))
             });
         }
+    }
+
+    /// Scan and fan-out verdicts, then the folded alerts, sorted. Alerts about
+    /// new peers and ports caused by a scanner are dropped: the scan is the alert.
+    pub fn finish(mut self) -> (Vec<Alert>, u64) {
+        self.verdicts();
         let dropped = self.alerts.dropped() + self.sources_dropped;
         (self.alerts.into_sorted(), dropped)
+    }
+
+    /// For a long-running monitor: the alerts raised since the previous
+    /// drain, folded over that span, after the scan verdicts on the probes so
+    /// far. New peer/port/protocol alerts are held back for one drain, so a
+    /// scan decided by then still drops the ones it caused. Sources idle for
+    /// `scan_window_secs` (packet time) are forgotten, so state stays bounded
+    /// however long it runs. Also returns the alerts and sources dropped at
+    /// the limits so far.
+    pub fn drain(&mut self) -> (Vec<Alert>, u64) {
+        self.verdicts();
+        let held = std::mem::take(&mut self.held);
+        let out = self.alerts.take(|a| !held_back(a) || held.contains(&(a.kind, a.ip, a.key.clone())));
+        self.alerts.retain(|a| {
+            self.held.insert((a.kind, a.ip, a.key.clone()));
+            true
+        });
+        let horizon = self.latest.0.saturating_sub(self.cfg.scan_window_secs.saturating_mul(1_000_000));
+        self.sources.retain(|_, s| s.last.0 >= horizon);
+        (out, self.alerts.dropped() + self.sources_dropped)
     }
 
     /// Learnt record time of an event (for callers that window the stream).
@@ -423,10 +710,15 @@ impl Detector {
     }
 }
 
+/// Alerts a long-running monitor holds back for one drain (a scan may still explain them).
+fn held_back(a: &Alert) -> bool {
+    matches!(a.kind, AlertKind::NewPeer | AlertKind::NewPort | AlertKind::NewProtocol)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AlertKind as K, Learner, Window};
+    use crate::{AlertKind as K, Learner, Severity, Window};
     use model::records::{CleartextLogin, DicomRecord, Hl7Record, LoginProtocol, Observation, PasswordClass};
     use model::Endpoint;
 
@@ -606,6 +898,171 @@ mod tests {
         assert_eq!(ports(Window { seconds: Some(3), ..Default::default() }), [104]);
         assert_eq!(ports(Window { until: Some(Timestamp(9_000_000)), ..Default::default() }), [22, 104]);
         assert_eq!(ports(Window { from: Some(Timestamp(5_000_000)), ..Default::default() }), [22, 23]);
+    }
+
+    /// A flow of `bytes` sent by the client at `t` (µs), ending 5 s later.
+    fn sized(c: &str, s: &str, sp: u16, t: i64, sent: u64, recv: u64) -> Event {
+        let mut e = conn(c, s, sp, t, sent);
+        if let Record::Conn(r) = &mut e.record {
+            r.resp_bytes = recv;
+        }
+        e
+    }
+
+    const HOUR: i64 = 3_600_000_000;
+    const DAY: i64 = 24 * HOUR;
+
+    /// Three working days: every 10 minutes from 08:00 to 17:50 UTC the
+    /// modality sends 200 kB to the PACS, the monitor 1 kB to the HL7 engine.
+    fn working_days(days: i64) -> Vec<Event> {
+        let mut v = Vec::new();
+        for day in 0..days {
+            for slot in 0..60 {
+                let t = 20_000 * DAY + day * DAY + 8 * HOUR + slot * 600_000_000;
+                v.push(sized("10.0.0.2", "10.0.0.1", 104, t, 200_000 + (slot as u64 % 7) * 10_000, 300));
+                v.push(sized("10.0.0.3", "10.0.0.4", 2575, t + 1_000_000, 1000, 50));
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn quantiles_count_silent_windows() {
+        let q = crate::baseline::Quantiles::of(vec![5, 1, 9], 97);
+        assert_eq!((q.p50, q.p95, q.p99, q.max), (0, 0, 5, 9));
+        let q = crate::baseline::Quantiles::of((1..=100).collect(), 0);
+        assert_eq!((q.p50, q.p95, q.p99, q.max), (50, 95, 99, 100));
+        assert_eq!(crate::baseline::Quantiles::of(vec![], 0), crate::baseline::Quantiles::default());
+    }
+
+    #[test]
+    fn off_hours_needs_coverage_and_alerts_at_unusual_hours() {
+        let b = learn(&working_days(3));
+        let d = &b.devices[&ip("10.0.0.2")];
+        assert_eq!(d.hours.iter().enumerate().filter(|(_, n)| **n > 0).map(|(h, _)| h).collect::<Vec<_>>(), (8..=17).collect::<Vec<_>>());
+        let v = d.volume.unwrap();
+        assert_eq!((v.active_windows, v.flows.max), (180, 1));
+        // The same traffic on day 4: nothing; 18:30 is within the slack hour.
+        let mut normal_day: Vec<Event> = working_days(1).into_iter().map(|mut e| { shift(&mut e, 3 * DAY); e }).collect();
+        normal_day.push(sized("10.0.0.2", "10.0.0.1", 104, 20_003 * DAY + 18 * HOUR + 1_800_000_000, 200_000, 300));
+        assert_eq!(detect(&b, &normal_day), []);
+        // At 03:10: the modality, the PACS, the monitor and the HL7 engine all talked off hours, once per hour bucket.
+        let night = vec![
+            sized("10.0.0.2", "10.0.0.1", 104, 20_003 * DAY + 3 * HOUR + 600_000_000, 200_000, 300),
+            sized("10.0.0.2", "10.0.0.1", 104, 20_003 * DAY + 3 * HOUR + 1_200_000_000, 200_000, 300),
+            sized("10.0.0.3", "10.0.0.4", 2575, 20_003 * DAY + 3 * HOUR + 600_000_000, 1000, 50),
+        ];
+        let mut det = Detector::new(b.clone(), DetectorConfig::default());
+        night.iter().for_each(|e| det.observe(e));
+        let (alerts, _) = det.finish();
+        let got: Vec<(K, String, String, u64)> = alerts.iter().map(|a| (a.kind, a.device.clone(), a.key.clone(), a.count)).collect();
+        assert_eq!(
+            got,
+            [
+                (K::OffHours, "ip:10.0.0.1".to_string(), "03h UTC".to_string(), 2),
+                (K::OffHours, "ip:10.0.0.2".into(), "03h UTC".into(), 2),
+                (K::OffHours, "ip:10.0.0.3".into(), "03h UTC".into(), 1),
+                (K::OffHours, "ip:10.0.0.4".into(), "03h UTC".into(), 1),
+            ]
+        );
+        let a = &alerts[1];
+        assert_eq!(a.severity, Severity::Medium);
+        assert_eq!((a.evidence.counts["hour_utc"], a.evidence.counts["learnt_flows_in_hour"], a.evidence.counts["learnt_flows"]), (3, 0, 180));
+        assert_eq!(a.evidence.first_packet, Timestamp(20_003 * DAY + 3 * HOUR + 600_000_000));
+        assert!(a.summary.contains("usual hours 08-17 UTC"), "{}", a.summary);
+        // A baseline of less than a day knows no hours: nothing.
+        let short = learn(&working_days(1)[..100]);
+        assert_eq!(detect(&short, &night), []);
+    }
+
+    fn shift(e: &mut Event, by: i64) {
+        e.ts = Timestamp(e.ts.0 + by);
+        if let Record::Conn(c) = &mut e.record {
+            c.start = Timestamp(c.start.0 + by);
+            c.end = Timestamp(c.end.0 + by);
+        }
+    }
+
+    #[test]
+    fn volume_spike_over_the_learnt_percentiles() {
+        let b = learn(&working_days(3));
+        let t = 20_003 * DAY + 10 * HOUR;
+        // Twice the usual bytes in a window: well within max(4 x p99, max, floor).
+        let evs = vec![sized("10.0.0.2", "10.0.0.1", 104, t, 260_000, 300), sized("10.0.0.2", "10.0.0.1", 104, t + 60_000_000, 260_000, 300)];
+        assert_eq!(detect(&b, &evs), []);
+        // A mass pull: the PACS sends 30 MB to the modality in ten flows of one window.
+        let mut evs = Vec::new();
+        for i in 0..10 {
+            evs.push(sized("10.0.0.2", "10.0.0.1", 104, t + i * 30_000_000, 500, 3_000_000));
+        }
+        let mut det = Detector::new(b.clone(), DetectorConfig::default());
+        evs.iter().for_each(|e| det.observe(e));
+        let (alerts, _) = det.finish();
+        let got: Vec<(K, String, String)> = alerts.iter().map(|a| (a.kind, a.device.clone(), a.key.clone())).collect();
+        assert_eq!(got, [(K::VolumeSpike, "ip:10.0.0.1".to_string(), "bytes_sent".to_string()), (K::VolumeSpike, "ip:10.0.0.2".into(), "bytes_received".into())]);
+        let a = &alerts[0];
+        assert_eq!(a.severity, Severity::High);
+        // Crossed the 10 MiB floor on the 4th flow (12 MB).
+        assert_eq!((a.evidence.counts["observed"], a.evidence.counts["threshold"], a.evidence.counts["learnt_max"]), (12_000_000, 10 * 1024 * 1024, 300));
+        assert_eq!(a.evidence.first_packet, Timestamp(t + 90_000_000));
+        assert_eq!(a.evidence.counts["window_start"], (t / 1_000_000) as u64);
+        // One alert per window that crossed: a second window folds into it.
+        let mut det = Detector::new(b.clone(), DetectorConfig::default());
+        for w in [0, 600_000_000] {
+            evs.iter().for_each(|e| {
+                let mut e = e.clone();
+                shift(&mut e, w);
+                det.observe(&e)
+            });
+        }
+        let (alerts, _) = det.finish();
+        assert_eq!(alerts.iter().map(|a| a.count).collect::<Vec<_>>(), [2, 2]);
+        // Too few windows learnt: no volume judgement.
+        let short = learn(&working_days(1)[..40]);
+        assert_eq!(detect(&short, &evs), []);
+        // An old baseline without volumes still loads and judges nothing.
+        let mut old: serde_json::Value = serde_json::to_value(&b).unwrap();
+        old.as_object_mut().unwrap().remove("volume_window");
+        for d in old["devices"].as_object_mut().unwrap().values_mut() {
+            d.as_object_mut().unwrap().remove("volume");
+        }
+        let old: Baseline = serde_json::from_value(old).unwrap();
+        assert_eq!(detect(&old, &evs), []);
+    }
+
+    #[test]
+    fn drain_holds_what_a_scan_may_explain() {
+        let b = learn(&normal(1_000_000));
+        let mut d = Detector::new(b, DetectorConfig::default());
+        // A known host probes 10 ports, then a drain: the new ports are held.
+        for p in 1..=10u16 {
+            d.observe(&conn("10.0.0.2", "10.0.0.1", p + 1000, 9_000_000 + p as i64, 0));
+        }
+        d.observe(&conn("10.0.0.3", "8.8.8.8", 443, 9_000_100, 10));
+        let (first, _) = d.drain();
+        assert_eq!(first.iter().map(|a| a.kind).collect::<Vec<_>>(), [K::InternetTraffic]);
+        // It goes on to 100: the scan, and the held new ports are dropped.
+        for p in 11..=100u16 {
+            d.observe(&conn("10.0.0.2", "10.0.0.1", p + 1000, 9_000_000 + p as i64, 0));
+        }
+        let (second, _) = d.drain();
+        assert_eq!(second.iter().map(|a| (a.kind, a.count)).collect::<Vec<_>>(), [(K::PortScan, 1)]);
+        // Nothing new: nothing drained, and the scan is not raised again.
+        assert_eq!(d.drain().0, []);
+        // A new port without any scan: held once, then drained.
+        d.observe(&conn("10.0.0.3", "10.0.0.4", 2576, 9_500_000, 10));
+        assert_eq!(d.drain().0, []);
+        assert_eq!(d.drain().0.iter().map(|a| a.kind).collect::<Vec<_>>(), [K::NewPort, K::NewPort]);
+        // The scanner keeps scanning after a long pause: a second occurrence.
+        for p in 1..=30u16 {
+            d.observe(&conn("10.0.0.2", "10.0.0.1", p + 3000, 9_000_000_000 + p as i64, 0));
+        }
+        let (third, _) = d.drain();
+        assert_eq!(third.iter().map(|a| a.kind).collect::<Vec<_>>(), [K::PortScan]);
+        // Sources idle for the scan window are forgotten.
+        d.observe(&conn("10.0.0.3", "10.0.0.4", 2575, 9_000_000_000 + 3_600_000_000, 10));
+        d.drain();
+        assert!(d.sources.is_empty());
     }
 
     #[test]

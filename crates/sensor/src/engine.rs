@@ -89,7 +89,8 @@ pub struct Report {
 }
 
 impl Report {
-    fn merge(&mut self, o: Report) {
+    /// Adds another worker's (or checkpoint's) report.
+    pub fn merge(&mut self, o: Report) {
         self.packets = self.packets.max(o.packets);
         self.bytes = self.bytes.max(o.bytes);
         self.flows += o.flows;
@@ -128,6 +129,9 @@ pub struct Engine {
     sink: Option<SyncSender<Vec<Event>>>,
     report: Report,
     since_expire: u32,
+    observer_limits: ObserverLimits,
+    /// Table-wide counters already handed out by [`Engine::checkpoint`].
+    reported: BTreeMap<&'static str, u64>,
 }
 
 /// Events sent to a sink at once: one allocation and one channel message per
@@ -169,6 +173,8 @@ impl Engine {
             sink,
             report: Report::default(),
             since_expire: 0,
+            observer_limits: obs,
+            reported: BTreeMap::new(),
         }
     }
 
@@ -327,6 +333,57 @@ impl Engine {
         }
     }
 
+    /// For a long-running capture: expires the flows idle at `now` (the wall
+    /// clock of a quiet link; packet time moves it too), hands the pending
+    /// events to the sink, and returns the facts and the report gathered since
+    /// the previous checkpoint. Flows in progress stay. Facts merge
+    /// commutatively in the store, so storing each checkpoint's facts adds up
+    /// to storing them all at the end.
+    pub fn checkpoint(&mut self, now: Timestamp) -> (Observer, Report) {
+        self.table.advance(now);
+        self.expire();
+        self.defrag.expire(now);
+        self.send_outbox();
+        let observer = std::mem::replace(&mut self.observer, Observer::new(self.observer_limits));
+        let report = std::mem::take(&mut self.report);
+        (observer, self.with_table_counters(report))
+    }
+
+    /// Adds the flow table's, dispatcher's and defragmenter's counters (the
+    /// part not handed out by a checkpoint yet) to `r`.
+    fn with_table_counters(&mut self, mut r: Report) -> Report {
+        let fs = self.table.stats();
+        let ds = self.dispatcher.stats;
+        let dfs = self.defrag.stats();
+        for (k, v) in [
+            ("flows", fs.created),
+            ("flows.evicted", fs.evicted),
+            ("flows.timed_out", fs.timed_out),
+            ("flows.closed", fs.closed),
+            ("flows.peak", fs.peak_flows),
+            ("tcp.gap_bytes", fs.gap_bytes),
+            ("analyzers.started", ds.analyzers_started),
+            ("anomaly.stream_buffer_limit", ds.buffer_limit),
+            ("fragments.completed", dfs.completed),
+            ("anomaly.fragments.dropped_timeout", dfs.dropped_timeout),
+            ("anomaly.fragments.dropped_limit", dfs.dropped_limit),
+        ] {
+            let before = self.reported.insert(k, v).unwrap_or(0);
+            let v = v.saturating_sub(before);
+            if k == "flows" {
+                r.flows = v;
+            } else if v > 0 {
+                *r.counters.entry(k.to_string()).or_default() += v;
+            }
+        }
+        // The observer's drops are its own (it is replaced at checkpoints).
+        let dropped = self.observer.dropped();
+        if dropped > 0 {
+            *r.counters.entry("facts.dropped".to_string()).or_default() += dropped;
+        }
+        r
+    }
+
     /// Ends all flows and returns the facts and the report of this worker.
     pub fn finish(mut self) -> (Observer, Report) {
         loop {
@@ -338,28 +395,8 @@ impl Engine {
             }
         }
         self.send_outbox();
-        let fs = self.table.stats();
-        let ds = self.dispatcher.stats;
-        let dfs = self.defrag.stats();
-        let mut r = self.report;
-        r.flows = fs.created;
-        for (k, v) in [
-            ("flows.evicted", fs.evicted),
-            ("flows.timed_out", fs.timed_out),
-            ("flows.closed", fs.closed),
-            ("flows.peak", fs.peak_flows),
-            ("tcp.gap_bytes", fs.gap_bytes),
-            ("analyzers.started", ds.analyzers_started),
-            ("anomaly.stream_buffer_limit", ds.buffer_limit),
-            ("fragments.completed", dfs.completed),
-            ("anomaly.fragments.dropped_timeout", dfs.dropped_timeout),
-            ("anomaly.fragments.dropped_limit", dfs.dropped_limit),
-            ("facts.dropped", self.observer.dropped()),
-        ] {
-            if v > 0 {
-                *r.counters.entry(k.to_string()).or_default() += v;
-            }
-        }
+        let report = std::mem::take(&mut self.report);
+        let r = self.with_table_counters(report);
         (self.observer, r)
     }
 }
@@ -439,5 +476,61 @@ pub fn analyze_source(source: &mut dyn Source, cfg: &Config, stop: &dyn Fn() -> 
             None => break,
         }
     }
+    Ok(engine.finish())
+}
+
+/// Runs one engine over a live capture until it is stopped (a
+/// [`capture::StopHandle`]) or `checkpoint` returns false. Every `every`
+/// (wall clock, also on a quiet link: a timer thread wakes the read) the
+/// engine checkpoints — idle flows expire, pending events go to `sink`, and
+/// `checkpoint` gets the facts and report since the previous one. Returns the
+/// rest once every flow is ended.
+#[cfg(feature = "live")]
+pub fn analyze_live(
+    src: &mut capture::LiveCapture,
+    cfg: &Config,
+    sink: Option<SyncSender<Vec<Event>>>,
+    every: std::time::Duration,
+    checkpoint: &mut dyn FnMut(Observer, Report) -> bool,
+) -> Result<(Observer, Report), Error> {
+    use std::sync::atomic::AtomicBool;
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+    let wall = || Timestamp(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64));
+    let mut engine = Engine::new(cfg, 0, 1, sink);
+    let waker = src.waker();
+    let done = AtomicBool::new(false);
+    let every = every.max(Duration::from_millis(100));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut next = Instant::now() + every;
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(50));
+                if Instant::now() >= next {
+                    waker.wake();
+                    next += every;
+                }
+            }
+        });
+        let r = (|| {
+            let mut next = Instant::now() + every;
+            loop {
+                match src.poll()? {
+                    capture::Polled::Frame(f) => engine.process(&f),
+                    capture::Polled::Idle => {}
+                    capture::Polled::End => break,
+                }
+                if Instant::now() >= next {
+                    next = Instant::now() + every;
+                    let (o, r) = engine.checkpoint(wall());
+                    if !checkpoint(o, r) {
+                        break;
+                    }
+                }
+            }
+            Ok::<(), Error>(())
+        })();
+        done.store(true, Ordering::Relaxed);
+        r
+    })?;
     Ok(engine.finish())
 }

@@ -24,6 +24,8 @@ mod dispatch;
 mod engine;
 
 pub use engine::{analyze_files, analyze_source, Config, Engine, Progress, Report};
+#[cfg(feature = "live")]
+pub use engine::analyze_live;
 
 /// Pipeline errors (input problems; traffic problems are counted, not errors).
 #[derive(Debug, thiserror::Error)]

@@ -119,7 +119,7 @@ pub fn syslog_line(a: &Alert, host: &str) -> String {
     )
 }
 
-fn send_syslog(url: &str, alerts: &[Alert]) -> Result<()> {
+pub(crate) fn send_syslog(url: &str, alerts: &[Alert]) -> Result<()> {
     let host = hostname();
     let timeout = std::time::Duration::from_secs(10);
     if let Some(addr) = url.strip_prefix("udp://") {
@@ -144,7 +144,7 @@ fn send_syslog(url: &str, alerts: &[Alert]) -> Result<()> {
     Ok(())
 }
 
-fn send_webhook(url: &str, alerts: &[Alert]) -> Result<()> {
+pub(crate) fn send_webhook(url: &str, alerts: &[Alert]) -> Result<()> {
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         bail!("--webhook wants an http:// or https:// URL");
     }

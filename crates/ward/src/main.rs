@@ -8,6 +8,8 @@ mod assess;
 mod declared;
 mod feeds;
 mod intake;
+#[cfg(feature = "live")]
+mod live;
 mod location;
 mod monitoring;
 mod nats_args;

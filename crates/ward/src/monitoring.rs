@@ -1,6 +1,8 @@
 //! `ward baseline learn` and `ward monitor`: the sensor pipeline with a
 //! consumer of its records (a baseline learner or the alert detectors) on
 //! its own thread, fed in batches, so the workers' hot path is unchanged.
+//! On capture files, or (feature `live`, see `live.rs`) continuously on an
+//! interface with alerts stored and exported at every flush.
 
 use crate::analyze::{config, run_summary};
 use anyhow::{bail, Context, Result};
@@ -72,7 +74,7 @@ impl Directory {
 /// `ward baseline ...`
 #[derive(Subcommand)]
 pub enum BaselineCommand {
-    /// Learn how each device and group normally communicates from captures (also adds them to the inventory).
+    /// Learn how each device and group normally communicates from captures or an interface (also adds them to the inventory).
     Learn(LearnArgs),
     /// Print a stored baseline as JSON.
     Show {
@@ -85,12 +87,50 @@ pub enum BaselineCommand {
     },
 }
 
+/// The live-capture options of `baseline learn` and `monitor`.
+#[derive(Args)]
+pub struct LiveArgs {
+    /// Capture from this network interface instead of files, until --duration or Ctrl-C/SIGTERM (feature `live`).
+    #[arg(long, short, value_name = "IF", conflicts_with = "files")]
+    interface: Option<String>,
+    /// With --interface: a BPF filter (tcpdump syntax).
+    #[arg(long, requires = "interface")]
+    filter: Option<String>,
+    /// With --interface: stop after this long (e.g. 3600, 90m, 8h, 7d).
+    #[arg(long, value_name = "DURATION", requires = "interface")]
+    duration: Option<String>,
+}
+
+impl LiveArgs {
+    #[cfg(feature = "live")]
+    fn options(&self, every: std::time::Duration) -> Result<crate::live::Options<'_>> {
+        let interface = self.interface.as_deref().unwrap_or_default();
+        let duration = self.duration.as_deref().map(parse_duration).transpose()?.map(|s| std::time::Duration::from_secs(s as u64));
+        Ok(crate::live::Options { interface, filter: self.filter.as_deref(), duration, every })
+    }
+
+    fn input_label(&self) -> Vec<PathBuf> {
+        vec![PathBuf::from(format!("interface:{}", self.interface.as_deref().unwrap_or_default()))]
+    }
+}
+
+/// The error of `--interface` in a build without the `live` feature.
+#[cfg(not(feature = "live"))]
+fn built_without_live() -> anyhow::Error {
+    anyhow::anyhow!("this ward was built without live capture: rebuild with `cargo build --release --features live` (needs libpcap), or give capture files")
+}
+
 /// Arguments of `ward baseline learn`.
 #[derive(Args)]
 pub struct LearnArgs {
     /// Capture files (pcap or pcapng).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "interface")]
     files: Vec<PathBuf>,
+    #[command(flatten)]
+    live: LiveArgs,
+    /// Seconds per volume window of the learnt volume statistics.
+    #[arg(long, value_name = "SECONDS", default_value_t = monitor::DEFAULT_VOLUME_WINDOW_SECS)]
+    volume_window: u64,
     /// Database file.
     #[arg(long, default_value = "ward.db")]
     db: PathBuf,
@@ -157,10 +197,18 @@ pub fn learn(args: LearnArgs) -> Result<()> {
         until: args.until.map(unix).transpose()?,
         seconds: args.window.as_deref().map(parse_duration).transpose()?,
     };
+    if args.volume_window == 0 || args.volume_window > 7 * 86_400 {
+        bail!("--volume-window must be between 1 and 604800 seconds");
+    }
+    let learner = Learner::new(window).with_volume_window(args.volume_window);
     let mut store = crate::location::open(&args.db)?;
-    let (observer, report, learner) = run_pipeline(&args.files, args.workers, Learner::new(window), |l, ev| l.learn(ev))?;
+    let (learner, devices) = if args.live.interface.is_some() {
+        learn_live(&args, &mut store, learner)?
+    } else {
+        let (observer, report, learner) = run_pipeline(&args.files, args.workers, learner, |l, ev| l.learn(ev))?;
+        (learner, ingest(&mut store, &args.files, observer, &report, &args.db)?)
+    };
     let mut b = learner.finish();
-    let devices = ingest(&mut store, &args.files, observer, &report, &args.db)?;
     let dir = Directory::new(&devices, &store.intake()?);
     b.group(&|ip| dir.group.get(ip).cloned());
     store.save_baseline(&args.name, &b)?;
@@ -173,6 +221,19 @@ pub fn learn(args: LearnArgs) -> Result<()> {
         _ => "no flows".into(),
     };
     writeln!(o, "baseline {:?}: {} flows learnt ({span}), {} devices, {} groups", args.name, b.records, b.devices.len(), b.groups.len())?;
+    let windows = b.devices.values().filter_map(|d| d.volume.map(|v| v.windows)).max().unwrap_or(0);
+    let span_h = match (b.start, b.end) {
+        (Some(s), Some(e)) => (e.0 - s.0) as f64 / 3.6e9,
+        _ => 0.0,
+    };
+    let def = DetectorConfig::default();
+    writeln!(
+        o,
+        "  hours of day: {}; volumes: {windows} windows of {} s ({})",
+        if span_h * 3600.0 >= def.off_hours_min_span_secs as f64 { "judged" } else { "not judged (the baseline spans less than 24 h)" },
+        b.volume_window,
+        if windows >= def.volume_min_windows { "judged" } else { "not judged (fewer than 36 windows)" }
+    )?;
     for (g, gb) in &b.groups {
         writeln!(
             o,
@@ -183,6 +244,62 @@ pub fn learn(args: LearnArgs) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Facts of a live run waiting to be stored, and when they were last stored.
+struct PendingFacts {
+    facts: Option<(Observer, Report)>,
+    last: std::time::Instant,
+}
+
+impl PendingFacts {
+    fn new() -> Self {
+        PendingFacts { facts: None, last: std::time::Instant::now() }
+    }
+
+    fn add(&mut self, o: Observer, r: Report) {
+        match &mut self.facts {
+            Some((ao, ar)) => {
+                ao.merge(o);
+                ar.merge(r);
+            }
+            None => self.facts = Some((o, r)),
+        }
+    }
+
+    /// Stores the pending facts (one run), returning the rebuilt inventory.
+    fn store(&mut self, store: &mut store::Store, inputs: &[PathBuf], db: &Path) -> Result<Option<Vec<Device>>> {
+        self.last = std::time::Instant::now();
+        let Some((o, r)) = self.facts.take() else { return Ok(None) };
+        Ok(Some(ingest(store, inputs, o, &r, db)?))
+    }
+}
+
+/// Live `baseline learn`: facts stored every minute, the learner returned at the end.
+#[cfg(feature = "live")]
+fn learn_live(args: &LearnArgs, store: &mut store::Store, learner: Learner) -> Result<(Learner, Vec<Device>)> {
+    let opts = args.live.options(std::time::Duration::from_secs(10))?;
+    let inputs = args.live.input_label();
+    let mut pending = PendingFacts::new();
+    let learner = crate::live::run(&opts, learner, |l, ev| l.learn(ev), |_| None, &mut |out| {
+        if let crate::live::Out::Facts(o, r) = out {
+            pending.add(o, r);
+            if pending.last.elapsed() >= std::time::Duration::from_secs(60) {
+                pending.store(store, &inputs, &args.db)?;
+            }
+        }
+        Ok(())
+    })?;
+    let devices = match pending.store(store, &inputs, &args.db)? {
+        Some(d) => d,
+        None => store.devices()?,
+    };
+    Ok((learner, devices))
+}
+
+#[cfg(not(feature = "live"))]
+fn learn_live(_: &LearnArgs, _: &mut store::Store, _: Learner) -> Result<(Learner, Vec<Device>)> {
+    Err(built_without_live())
 }
 
 /// Loads the baseline to compare with: a JSON file, or a stored name.
@@ -198,8 +315,22 @@ pub fn load_baseline(store: &store::Store, name: &str, file: Option<&Path>) -> R
 #[derive(Args)]
 pub struct MonitorArgs {
     /// Capture files (pcap or pcapng).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "interface")]
     files: Vec<PathBuf>,
+    #[command(flatten)]
+    live: LiveArgs,
+    /// With --interface: seconds between flushes (alerts stored and exported, inventory updated at most every minute).
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    flush: f64,
+    /// Print each alert as a JSON line as it is stored (instead of a table).
+    #[arg(long, conflicts_with = "json")]
+    jsonl: bool,
+    /// Also send the alerts as RFC 5424 syslog (CEF message) to udp://HOST:PORT or tcp://HOST:PORT.
+    #[arg(long, value_name = "URL")]
+    syslog: Option<String>,
+    /// Also POST the alerts as JSON to this http(s) URL.
+    #[arg(long, value_name = "URL")]
+    webhook: Option<String>,
     /// Database file (inventory, baseline, intake; alerts are stored here).
     #[arg(long, default_value = "ward.db")]
     db: PathBuf,
@@ -275,14 +406,34 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
     if !policies.is_empty() {
         det = det.with_policy(Box::new(Policies(policies)));
     }
+    if let Some(u) = &args.syslog {
+        if !(u.starts_with("udp://") || u.starts_with("tcp://")) {
+            bail!("--syslog wants udp://HOST:PORT or tcp://HOST:PORT, not {u:?}");
+        }
+    }
+    if args.webhook.as_ref().is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
+        bail!("--webhook wants an http:// or https:// URL");
+    }
+    if args.live.interface.is_some() {
+        if !(args.flush.is_finite() && (0.1..=3600.0).contains(&args.flush)) {
+            bail!("--flush must be between 0.1 and 3600 seconds");
+        }
+        return monitor_live(&args, &mut store, det);
+    }
     let (observer, report, det) = run_pipeline(&args.files, args.workers, det, |d, ev| d.observe(ev))?;
     let (mut alerts, dropped) = det.finish();
     let devices = ingest(&mut store, &args.files, observer, &report, &args.db)?;
     let dir = Directory::new(&devices, &store.intake()?);
     resolve(&mut alerts, &dir);
     store.store_alerts(&alerts)?;
+    export(&args, &alerts);
     let mut o = std::io::stdout().lock();
-    if args.json {
+    if args.jsonl {
+        for a in &alerts {
+            serde_json::to_writer(&mut o, a)?;
+            writeln!(o)?;
+        }
+    } else if args.json {
         serde_json::to_writer_pretty(&mut o, &alerts)?;
         writeln!(o)?;
     } else {
@@ -301,6 +452,89 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Sends alerts to the syslog and webhook targets; a failure is a warning
+/// (the alerts are stored, and `ward alerts` can send them again).
+fn export(args: &MonitorArgs, alerts: &[Alert]) {
+    if alerts.is_empty() {
+        return;
+    }
+    if let Some(u) = &args.syslog {
+        if let Err(e) = crate::alerts::send_syslog(u, alerts) {
+            eprintln!("warning: {e:#}");
+        }
+    }
+    if let Some(u) = &args.webhook {
+        if let Err(e) = crate::alerts::send_webhook(u, alerts) {
+            eprintln!("warning: {e:#}");
+        }
+    }
+}
+
+/// Live `ward monitor`: at every flush the alerts are resolved to inventory
+/// keys (storing the pending facts first when an alert names a device not in
+/// the inventory yet), stored, printed and exported.
+#[cfg(feature = "live")]
+fn monitor_live(args: &MonitorArgs, store: &mut store::Store, det: Detector) -> Result<()> {
+    let opts = args.live.options(std::time::Duration::from_secs_f64(args.flush))?;
+    let inputs = args.live.input_label();
+    let mut pending = PendingFacts::new();
+    let mut dir = Directory::new(&store.devices()?, &store.intake()?);
+    let (mut total, mut occurrences, mut dropped_seen) = (0usize, 0u64, 0u64);
+    let mut deliver = |store: &mut store::Store, pending: &mut PendingFacts, dir: &mut Directory, mut alerts: Vec<Alert>, dropped: u64| -> Result<()> {
+        if alerts.iter().any(|a| !dir.key.contains_key(&a.ip)) {
+            if let Some(devices) = pending.store(store, &inputs, &args.db)? {
+                *dir = Directory::new(&devices, &store.intake()?);
+            }
+        }
+        resolve(&mut alerts, dir);
+        store.store_alerts(&alerts).with_context(|| format!("cannot store alerts in {}", crate::location::label(&args.db)))?;
+        export(args, &alerts);
+        let mut o = std::io::stdout().lock();
+        for a in &alerts {
+            if args.jsonl || args.json {
+                serde_json::to_writer(&mut o, a)?;
+                writeln!(o)?;
+            } else {
+                writeln!(o, "{:<9} {:<31} {:<26} {:>6}  {:<27} {}", a.severity.as_str(), a.kind.as_str(), a.device, a.count, a.first_seen.iso(), a.summary)?;
+            }
+        }
+        o.flush()?;
+        total += alerts.len();
+        occurrences += alerts.iter().map(|a| a.count).sum::<u64>();
+        if dropped > dropped_seen {
+            eprintln!("warning: {} alerts or scan sources dropped at the limits", dropped - dropped_seen);
+            dropped_seen = dropped;
+        }
+        Ok(())
+    };
+    let det = crate::live::run(&opts, det, |d, ev| d.observe(ev), |d| Some(d.drain()), &mut |out| {
+        match out {
+            crate::live::Out::Facts(o, r) => {
+                pending.add(o, r);
+                if pending.last.elapsed() >= std::time::Duration::from_secs(60) {
+                    if let Some(devices) = pending.store(store, &inputs, &args.db)? {
+                        dir = Directory::new(&devices, &store.intake()?);
+                    }
+                }
+            }
+            crate::live::Out::Alerts(a, dropped) => deliver(store, &mut pending, &mut dir, a, dropped)?,
+        }
+        Ok(())
+    })?;
+    let (alerts, dropped) = det.finish();
+    if let Some(devices) = pending.store(store, &inputs, &args.db)? {
+        dir = Directory::new(&devices, &store.intake()?);
+    }
+    deliver(store, &mut pending, &mut dir, alerts, dropped)?;
+    eprintln!("ward: stopped; {total} alerts ({occurrences} occurrences) stored in {}", crate::location::label(&args.db));
+    Ok(())
+}
+
+#[cfg(not(feature = "live"))]
+fn monitor_live(_: &MonitorArgs, _: &mut store::Store, _: Detector) -> Result<()> {
+    Err(built_without_live())
 }
 
 /// Replaces `ip:` device names by inventory keys.

@@ -7,6 +7,10 @@
 #   127.0.10.66 "intruder": nmap connect scan, telnet login
 # Usage: scenario.sh OUT.pcap PHASE...   (PHASE: normal | attack)
 # Writes OUT.pcap and OUT.pcap.marks (one line per phase: NAME UNIX_SECONDS at its start).
+# With SCENARIO_PAUSE=1 (live tests): once the servers run, writes the PACS
+# namespace's name (its bridge is br0) to OUT.pcap.ready and waits for
+# OUT.pcap.go before the phases; afterwards writes OUT.pcap.done and waits
+# for OUT.pcap.release before tearing down.
 # Needs root, iproute2, tcpdump, dcmtk, busybox, nmap, inetutils-telnetd.
 set -euo pipefail
 out=$1; shift
@@ -86,6 +90,15 @@ attack() {
     | ip netns exec $A busybox telnet 127.0.10.1 23 >/dev/null 2>&1 || true
 }
 
+wait_for() { # FILE: up to 5 minutes
+  for _ in $(seq 1500); do [ -e "$1" ] && return 0; sleep 0.2; done
+  echo "scenario: gave up waiting for $1" >&2; return 1
+}
+if [ -n "${SCENARIO_PAUSE:-}" ]; then
+  echo "$S" > "$out.ready"
+  wait_for "$out.go"
+fi
+
 : > "$out.marks"
 for phase in "$@"; do
   echo "$phase $(date +%s.%N)" >> "$out.marks"
@@ -93,4 +106,8 @@ for phase in "$@"; do
   sleep 1
 done
 sleep 1
+if [ -n "${SCENARIO_PAUSE:-}" ]; then
+  : > "$out.done"
+  wait_for "$out.release"
+fi
 kill -INT $tcpd; wait $tcpd || true

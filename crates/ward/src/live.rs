@@ -1,0 +1,126 @@
+//! Live mode of `ward baseline learn --interface` and `ward monitor
+//! --interface` (feature `live`): one sensor engine on the interface
+//! (`sensor::analyze_live`), its records consumed on a thread of their own
+//! (learner or detector), and every flush interval a checkpoint: the facts
+//! gathered so far and the alerts drained from the detector are handed to the
+//! caller on the main thread (which stores and exports them). SIGINT and
+//! SIGTERM stop the capture; everything pending is then flushed. A second
+//! signal aborts at once.
+
+use anyhow::{Context, Result};
+use identify::Observer;
+use model::Event;
+use monitor::Alert;
+use sensor::Report;
+use std::time::Duration;
+
+/// What the live pipeline hands the main thread, in order.
+pub enum Out {
+    /// Facts and counters since the previous checkpoint.
+    Facts(Observer, Report),
+    /// Alerts drained at a checkpoint (after that checkpoint's facts), and the alerts dropped at the limits so far.
+    Alerts(Vec<Alert>, u64),
+}
+
+/// Where and how long to capture.
+pub struct Options<'a> {
+    /// Interface.
+    pub interface: &'a str,
+    /// BPF filter.
+    pub filter: Option<&'a str>,
+    /// Stop after this long (wall clock); else at SIGINT/SIGTERM.
+    pub duration: Option<Duration>,
+    /// Checkpoint interval.
+    pub every: Duration,
+}
+
+/// Stops the capture at the first SIGINT or SIGTERM; exits at the second.
+fn on_signals(stop: capture::StopHandle) -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the signal handler")?;
+    let (mut int, mut term) = rt.block_on(async { Ok::<_, std::io::Error>((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?)) }).context("cannot handle signals")?;
+    std::thread::spawn(move || {
+        rt.block_on(async move {
+            tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+            eprintln!("ward: stopping: flushing what is pending (signal again to abort)");
+            stop.stop();
+            tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+            eprintln!("ward: aborted");
+            std::process::exit(130);
+        })
+    });
+    Ok(())
+}
+
+/// Captures on `o.interface` until `o.duration`, a signal, or an error of
+/// `handle`; every record goes to `consume(&mut state, record)` and at each
+/// checkpoint `drain(&mut state)` may return alerts. Returns the state once
+/// every flow has ended and every record was consumed.
+pub fn run<T: Send>(
+    o: &Options<'_>,
+    mut state: T,
+    consume: impl Fn(&mut T, &Event) + Send,
+    drain: impl Fn(&mut T) -> Option<(Vec<Alert>, u64)> + Send,
+    handle: &mut dyn FnMut(Out) -> Result<()>,
+) -> Result<T> {
+    let cfg = crate::analyze::config(Some(1), None, None)?;
+    let mut src = capture::LiveCapture::open(o.interface, o.filter)?;
+    let stop = src.stop_handle();
+    on_signals(src.stop_handle())?;
+    if let Some(d) = o.duration {
+        src.stop_after(d);
+    }
+    let until = o.duration.map_or("Ctrl-C or SIGTERM".to_string(), |d| format!("{} s, Ctrl-C or SIGTERM", d.as_secs()));
+    eprintln!("ward: capturing on {} (until {until}), checkpoint every {} s", o.interface, o.every.as_secs_f64());
+    let (ev_tx, ev_rx) = std::sync::mpsc::sync_channel::<Vec<Event>>(64);
+    let (out_tx, out_rx) = std::sync::mpsc::channel::<Out>();
+    std::thread::scope(|s| {
+        let out_c = out_tx.clone();
+        let consumer = s.spawn(move || {
+            for batch in ev_rx {
+                // The engine never sends an empty batch: an empty one is a checkpoint marker.
+                if batch.is_empty() {
+                    if let Some((a, dropped)) = drain(&mut state) {
+                        let _ = out_c.send(Out::Alerts(a, dropped));
+                    }
+                }
+                for ev in &batch {
+                    consume(&mut state, ev);
+                }
+            }
+            state
+        });
+        let out_k = out_tx;
+        let every = o.every;
+        let capture = s.spawn(move || -> Result<()> {
+            let marker = ev_tx.clone();
+            let r = sensor::analyze_live(&mut src, &cfg, Some(ev_tx), every, &mut |obs, rep| {
+                out_k.send(Out::Facts(obs, rep)).is_ok() && marker.send(Vec::new()).is_ok()
+            });
+            drop(marker);
+            let (obs, rep) = r?;
+            if let Ok(st) = src.stats() {
+                if st.dropped > 0 || st.if_dropped > 0 {
+                    eprintln!("warning: libpcap dropped {} packets (buffer full) and the interface {}", st.dropped, st.if_dropped);
+                }
+            }
+            let _ = out_k.send(Out::Facts(obs, rep));
+            Ok(())
+        });
+        let mut failed = None;
+        for m in out_rx {
+            if failed.is_none() {
+                if let Err(e) = handle(m) {
+                    stop.stop();
+                    failed = Some(e);
+                }
+            }
+        }
+        let state = consumer.join().map_err(|_| anyhow::anyhow!("record consumer thread failed"))?;
+        capture.join().map_err(|_| anyhow::anyhow!("capture thread failed"))??;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(state),
+        }
+    })
+}

@@ -1,0 +1,213 @@
+//! Live monitoring on a real interface (feature `live`): `ward baseline learn
+//! --interface` and `ward monitor --interface` capture on the bridge of the
+//! network namespaces of `tests/netns/scenario.sh` while DCMTK, an HL7 sink,
+//! nmap and telnet produce traffic.
+//!
+//! - Learning runs until SIGINT, then stores a baseline of the two devices.
+//! - Monitoring runs continuously: while it still runs, exactly the expected
+//!   alerts (unknown DICOM AE, new device, port scan, telnet management
+//!   access, cleartext login) are in the store and were printed as JSON
+//!   lines; the inventory holds the intruder. SIGTERM then ends it cleanly
+//!   (exit 0, nothing new and nothing lost).
+//!
+//! Needs root and the tools of `tests/monitor.rs`; skips with a message otherwise.
+#![cfg(feature = "live")]
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const PACS: &str = "127.0.10.1";
+const INTRUDER: &str = "127.0.10.66";
+
+fn ward_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ward")
+}
+
+fn ward(args: &[&str]) -> Output {
+    let out = Command::new(ward_bin()).args(args).output().expect("run ward");
+    assert!(out.status.success(), "ward {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success())
+}
+
+fn missing() -> Option<String> {
+    let uid = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    if uid != "0" {
+        return Some("not root (network namespaces and live capture need it)".into());
+    }
+    let tools = ["ip", "tcpdump", "storescp", "storescu", "echoscu", "dump2dcm", "nmap", "busybox", "/usr/sbin/telnetd"];
+    let absent: Vec<&str> = tools.into_iter().filter(|t| !have(t)).collect();
+    (!absent.is_empty()).then(|| format!("missing {} (apt-get install iproute2 tcpdump dcmtk nmap busybox inetutils-telnetd)", absent.join(", ")))
+}
+
+fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !ok() {
+        assert!(t.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A scenario paused around its phases (SCENARIO_PAUSE), in the background.
+struct Scenario {
+    out: PathBuf,
+    child: Child,
+}
+
+impl Scenario {
+    fn start(out: &Path, phases: &[&str]) -> (Scenario, String) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/netns/scenario.sh");
+        let child = Command::new("bash").arg(script).arg(out).args(phases).env("SCENARIO_PAUSE", "1").stdout(Stdio::null()).spawn().expect("scenario");
+        let s = Scenario { out: out.to_path_buf(), child };
+        let ready = s.file("ready");
+        wait_for("the namespaces", Duration::from_secs(60), || ready.exists());
+        let ns = std::fs::read_to_string(&ready).unwrap().trim().to_string();
+        (s, ns)
+    }
+
+    fn file(&self, ext: &str) -> PathBuf {
+        PathBuf::from(format!("{}.{ext}", self.out.display()))
+    }
+
+    /// Runs the phases and waits for their end.
+    fn run_phases(&self) {
+        std::fs::write(self.file("go"), b"").unwrap();
+        let done = self.file("done");
+        wait_for("the scenario's phases", Duration::from_secs(240), || done.exists());
+    }
+
+    fn finish(mut self) {
+        std::fs::write(self.file("release"), b"").unwrap();
+        assert!(self.child.wait().unwrap().success(), "scenario failed");
+    }
+}
+
+/// `ward ARGS` inside namespace `ns`, stdout and stderr to files.
+fn spawn_in(ns: &str, args: &[&str], log: &Path) -> Child {
+    let stdout = std::fs::File::create(log.with_extension("out")).unwrap();
+    let stderr = std::fs::File::create(log.with_extension("err")).unwrap();
+    Command::new("ip").args(["netns", "exec", ns, ward_bin()]).args(args).stdout(stdout).stderr(stderr).spawn().expect("spawn ward")
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// Waits for ward to print that it captures (the interface is open).
+fn wait_capturing(log: &Path, child: &mut Child) {
+    let err = log.with_extension("err");
+    wait_for("ward to open the interface", Duration::from_secs(30), || {
+        assert!(child.try_wait().unwrap().is_none(), "ward exited early: {}", read(&err));
+        read(&err).contains("capturing on br0")
+    });
+}
+
+fn signal(child: &Child, sig: &str) {
+    let st = Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap();
+    assert!(st.success());
+}
+
+fn exit_within(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let t = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        if t.elapsed() > limit {
+            let _ = child.kill();
+            panic!("ward did not exit within {limit:?} of the signal");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn stored(db: &str) -> BTreeSet<(String, IpAddr)> {
+    let out = ward(&["alerts", "--db", db, "--format", "jsonl"]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["kind"].as_str().unwrap().to_string(), v["ip"].as_str().unwrap().parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn live_learn_and_monitor_on_an_interface() {
+    if let Some(why) = missing() {
+        eprintln!("skipping: {why}");
+        return;
+    }
+    let dir: PathBuf = std::env::temp_dir().join(format!("ward-monitor-live-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("ward.db");
+    let db = db.to_str().unwrap();
+
+    // 1. Learn live from normal traffic until SIGINT.
+    let (sc, ns) = Scenario::start(&dir.join("learn.pcap"), &["normal"]);
+    let log = dir.join("learn.log");
+    let mut learn = spawn_in(&ns, &["baseline", "learn", "--interface", "br0", "--db", db], &log);
+    wait_capturing(&log, &mut learn);
+    sc.run_phases();
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(learn.try_wait().unwrap().is_none(), "learning ended by itself: {}", read(&log.with_extension("err")));
+    signal(&learn, "-INT");
+    let st = exit_within(&mut learn, Duration::from_secs(30));
+    sc.finish();
+    let text = read(&log.with_extension("out"));
+    assert!(st.success(), "learn: {st}: {}", read(&log.with_extension("err")));
+    assert!(text.contains("2 devices"), "{text}");
+    let base: serde_json::Value = serde_json::from_slice(&ward(&["baseline", "show", "--db", db]).stdout).unwrap();
+    let pacs = &base["devices"][PACS];
+    let ports: BTreeSet<u64> = pacs["services"].as_array().unwrap().iter().map(|s| s["port"].as_u64().unwrap()).collect();
+    assert_eq!(ports, [104, 2575].into_iter().collect(), "{pacs}");
+    assert!(pacs["dicom_callers"].as_array().unwrap().iter().any(|a| a == "MODALITY"), "{pacs}");
+
+    // 2. Monitor live: normal traffic, then the attack.
+    let (sc, ns) = Scenario::start(&dir.join("monitor.pcap"), &["normal", "attack"]);
+    let log = dir.join("monitor.log");
+    let mut mon = spawn_in(&ns, &["monitor", "--interface", "br0", "--db", db, "--flush", "1", "--jsonl"], &log);
+    wait_capturing(&log, &mut mon);
+    sc.run_phases();
+    let (pacs, intruder): (IpAddr, IpAddr) = (PACS.parse().unwrap(), INTRUDER.parse().unwrap());
+    let want: BTreeSet<(String, IpAddr)> = [
+        ("cleartext_credential", pacs),           // the telnet login
+        ("dicom_unknown_ae", pacs),               // echoscu -aet ROGUE
+        ("new_device", intruder),                 // the intruder joined
+        ("port_scan", intruder),                  // nmap -sT
+        ("unauthorized_management_access", pacs), // telnet session from a peer that never used it
+    ]
+    .into_iter()
+    .map(|(k, ip)| (k.to_string(), ip))
+    .collect();
+    // The alerts reach the store while ward runs (closed TCP flows linger 5 s before they are final).
+    wait_for("the expected alerts in the store", Duration::from_secs(60), || stored(db) == want);
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(mon.try_wait().unwrap().is_none(), "monitor ended by itself: {}", read(&log.with_extension("err")));
+    assert_eq!(stored(db), want, "exactly the expected alerts, and nothing more after a few flushes");
+    let printed: BTreeSet<(String, IpAddr)> = read(&log.with_extension("out"))
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .map(|v| (v["kind"].as_str().unwrap().to_string(), v["ip"].as_str().unwrap().parse().unwrap()))
+        .collect();
+    assert_eq!(printed, want, "printed as JSON lines as they fired");
+    // The inventory is updated while it runs.
+    let inv: serde_json::Value = serde_json::from_slice(&ward(&["inventory", "--db", db, "--json"]).stdout).unwrap();
+    assert!(inv.to_string().contains(INTRUDER), "the intruder is in the inventory: {inv}");
+
+    signal(&mon, "-TERM");
+    let st = exit_within(&mut mon, Duration::from_secs(30));
+    sc.finish();
+    let err = read(&log.with_extension("err"));
+    assert!(st.success(), "monitor: {st}: {err}");
+    assert!(err.contains("stopped;"), "{err}");
+    assert_eq!(stored(db), want, "the shutdown flush adds no spurious alert");
+    let _ = std::fs::remove_dir_all(&dir);
+}
