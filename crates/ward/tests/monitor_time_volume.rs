@@ -34,8 +34,8 @@ fn host(last: u8) -> (Endpoint, Ipv4Addr) {
     (Endpoint::new([0x00, 0x1b, 0x2c, 0x00, 0x00, last], ip, 0), ip)
 }
 
-/// One TCP flow: the client sends `up` bytes, the server `down` bytes.
-fn flow(frames: &mut Vec<Frame>, client: u8, cport: u16, server: u8, sport: u16, t: u64, up: usize, down: usize) {
+/// One TCP flow from (host, port) to (host, port): the client sends `up` bytes, the server `down` bytes.
+fn flow(frames: &mut Vec<Frame>, (client, cport): (u8, u16), (server, sport): (u8, u16), t: u64, up: usize, down: usize) {
     let (mut c, _) = host(client);
     let (mut s, _) = host(server);
     c.port = cport;
@@ -54,8 +54,8 @@ fn usual(frames: &mut Vec<Frame>, from: u64, slots: u64, port_base: u16) {
     for i in 0..slots {
         let t = from + i * 10 * MINUTE;
         let p = port_base + (i % 10_000) as u16;
-        flow(frames, 2, p, 1, 104, t, 20_000 + (i as usize % 7) * 1000, 300);
-        flow(frames, 3, p, 4, 2575, t + 2_000_000, 1000, 50);
+        flow(frames, (2, p), (1, 104), t, 20_000 + (i as usize % 7) * 1000, 300);
+        flow(frames, (3, p), (4, 2575), t + 2_000_000, 1000, 50);
     }
 }
 
@@ -107,7 +107,7 @@ fn off_hours_and_volume_spikes_alert_and_usual_traffic_does_not() {
     write(&dir.join("night.pcap"), night);
     let mut pull = Vec::new();
     usual(&mut pull, day4 + 10 * HOUR, 6, 32_000);
-    flow(&mut pull, 2, 33_000, 1, 104, day4 + 10 * HOUR + 5 * MINUTE, 500, 12_000_000);
+    flow(&mut pull, (2, 33_000), (1, 104), day4 + 10 * HOUR + 5 * MINUTE, 500, 12_000_000);
     write(&dir.join("pull.pcap"), pull);
 
     let db = p("ward.db");
