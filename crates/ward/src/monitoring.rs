@@ -89,6 +89,7 @@ pub enum BaselineCommand {
 
 /// The live-capture options of `baseline learn` and `monitor`.
 #[derive(Args)]
+#[cfg_attr(not(feature = "live"), allow(dead_code))]
 pub struct LiveArgs {
     /// Capture from this network interface instead of files, until --duration or Ctrl-C/SIGTERM (feature `live`).
     #[arg(long, short, value_name = "IF", conflicts_with = "files")]
@@ -109,6 +110,7 @@ impl LiveArgs {
         Ok(crate::live::Options { interface, filter: self.filter.as_deref(), duration, every })
     }
 
+    #[cfg(feature = "live")]
     fn input_label(&self) -> Vec<PathBuf> {
         vec![PathBuf::from(format!("interface:{}", self.interface.as_deref().unwrap_or_default()))]
     }
@@ -247,11 +249,13 @@ pub fn learn(args: LearnArgs) -> Result<()> {
 }
 
 /// Facts of a live run waiting to be stored, and when they were last stored.
+#[cfg(feature = "live")]
 struct PendingFacts {
     facts: Option<(Observer, Report)>,
     last: std::time::Instant,
 }
 
+#[cfg(feature = "live")]
 impl PendingFacts {
     fn new() -> Self {
         PendingFacts { facts: None, last: std::time::Instant::now() }
