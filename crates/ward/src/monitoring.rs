@@ -265,7 +265,11 @@ impl PendingFacts {
         match &mut self.facts {
             Some((ao, ar)) => {
                 ao.merge(o);
+                // Checkpoints follow each other (`merge` is for workers reading the same input).
+                let (packets, bytes) = (ar.packets + r.packets, ar.bytes + r.bytes);
                 ar.merge(r);
+                ar.packets = packets;
+                ar.bytes = bytes;
             }
             None => self.facts = Some((o, r)),
         }
