@@ -221,7 +221,7 @@ pub fn plan(base: &monitor::Baseline, inventory: &[identify::Device], base_url: 
             }
             None => {
                 let why = if dev.is_some() { "no device model identified" } else { "not in the inventory" };
-                (Key::Group(group.to_string()), Subject::Group(group.to_string()), format!("{why}: group {}", clean(group)))
+                (Key::Group(group.to_string()), Subject::Group(group.to_string()), why.to_string())
             }
         };
         let e = subjects.entry(key.clone()).or_insert_with(|| (subject, how, Default::default()));

@@ -143,8 +143,8 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
                 policy::mud::Subject::Model { manufacturer, model } => format!("model {:?} of {:?}", model, manufacturer.as_deref().unwrap_or("unknown manufacturer")),
                 policy::mud::Subject::Group(g) => format!("group {g:?}"),
             };
-            let n = f.devices.len();
-            println!("  {what} ({}): {n} device{}, {} rules", f.identified_by, if n == 1 { "" } else { "s" }, f.policy.allow.len());
+            let (n, r) = (f.devices.len(), f.policy.allow.len());
+            println!("  {what} ({}): {n} device{}, {r} rule{}", f.identified_by, if n == 1 { "" } else { "s" }, if r == 1 { "" } else { "s" });
         }
         let models = files.iter().filter(|f| matches!(f.subject, policy::mud::Subject::Model { .. })).count();
         println!("{} MUD files: {models} per device model, {} per group (devices that state no model)", files.len(), files.len() - models);
@@ -206,7 +206,8 @@ pub fn simulate(args: SimulateArgs) -> Result<()> {
 /// Reads a MUD file (a file of `ward mud import` or a response of `ward mud
 /// fetch`): the parsed policy and the document as stored. Errors name `name`.
 pub fn read_mud(name: &str, bytes: &[u8]) -> Result<(policy::mud::MudPolicy, String)> {
-    let m = policy::mud::MudPolicy::parse(bytes).with_context(|| name.to_string())?;
+    // One line: the parser's message already holds the JSON error (no `: cause` repeated).
+    let m = policy::mud::MudPolicy::parse(bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let doc = String::from_utf8(bytes.to_vec()).with_context(|| format!("{name}: not UTF-8"))?;
     Ok((m, doc))
 }
