@@ -66,7 +66,7 @@ fn without_version(s: &str) -> Option<String> {
     (!name.is_empty() && name.chars().any(|c| c.is_alphabetic())).then_some(name)
 }
 
-fn first<'a>(facts: &'a [Fact], kind: FactKind, pred: impl Fn(&Fact) -> bool) -> Option<&'a Fact> {
+fn first(facts: &[Fact], kind: FactKind, pred: impl Fn(&Fact) -> bool) -> Option<&Fact> {
     // Facts are stored sorted; the most sighted value wins, ties by value.
     facts.iter().filter(|f| f.kind == kind && !f.value.trim().is_empty() && pred(f)).max_by(|a, b| a.count.cmp(&b.count).then_with(|| b.value.cmp(&a.value)))
 }
