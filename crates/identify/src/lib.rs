@@ -10,6 +10,9 @@
 //!    looks the vendor up in the IEEE OUI registry and classifies each device
 //!    with a confidence and the reasons behind it.
 //!
+//! [`product::product`] reads a device's make and model from its facts (for
+//! per-model policies).
+//!
 //! Facts are the unit of storage: several captures append facts, and the
 //! inventory is rebuilt from all of them.
 
@@ -18,6 +21,7 @@ mod device;
 mod facts;
 mod observe;
 pub mod oui;
+pub mod product;
 
 pub use classify::{classify, Category, Reason};
 pub use device::{build_inventory, Device};

@@ -6,8 +6,9 @@
 //!   refused; traffic between hosts of no group is not governed.
 //! - [`nft`]: the policy as an nftables ruleset (text for `nft -f`, JSON for
 //!   `nft -j -f`), one set of allowed `addr . proto . port` per group and direction.
-//! - [`mud`]: RFC 8520 MUD files per group (from-device and to-device ACLs,
-//!   RFC 8519), and the import of vendor MUD files as a [`mud::MudPolicy`].
+//! - [`mud`]: RFC 8520 MUD files per device model (per group for devices
+//!   that state no model; from-device and to-device ACLs, RFC 8519), and the
+//!   import of vendor MUD files as a [`mud::MudPolicy`].
 //! - [`Policy::evaluate`] decides one flow; `ward policy simulate` and the
 //!   policy-violation alerts use it (both implement [`monitor::FlowPolicy`]).
 //!

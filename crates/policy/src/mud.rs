@@ -1,7 +1,9 @@
 //! RFC 8520 Manufacturer Usage Description files.
 //!
-//! [`generate`] writes one MUD file per group of a [`Policy`] (a group is a
-//! device model or category): a from-device and a to-device ACL per address
+//! [`generate`] writes one MUD file per [`Subject`] — a device model as the
+//! inventory identifies it, or, for devices that state no model, their group
+//! (intake group or category), which the file's `systeminfo` says; members
+//! and rules come from [`policies_by`]: a from-device and a to-device ACL per address
 //! family (RFC 8519 `ipv4-acl-type`/`ipv6-acl-type`), one ACE pair per allowed
 //! conversation — the initiating direction on the server's port, and the
 //! answers — with `ietf-mud:direction-initiated` on TCP.
@@ -15,7 +17,7 @@
 //! `manufacturer`...) cannot be resolved passively: they match on protocol and
 //! port only (`local-networks` matches any local address).
 
-use crate::{ident, Dir, Error, GroupPolicy, Rule};
+use crate::{Dir, Error, GroupPolicy, Rule};
 use model::{FlowInfo, Timestamp, Transport};
 use serde_json::{json, Map, Value};
 use std::net::IpAddr;
@@ -73,10 +75,180 @@ fn aces(r: &Rule, n: usize) -> (Value, Value) {
     )
 }
 
-/// The MUD file of one group. `url` is where it will be published;
-/// `last_update` the baseline's end (files are reproducible).
-pub fn generate(group: &str, g: &GroupPolicy, url: &str, last_update: Timestamp) -> Value {
-    let id = ident(group);
+/// Who a generated MUD file describes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Subject {
+    /// A device model, as the inventory identifies it.
+    Model {
+        /// Manufacturer, when known (`mfg-name`).
+        manufacturer: Option<String>,
+        /// Model name (`model-name`).
+        model: String,
+    },
+    /// A group (intake group, else category) of devices that state no model.
+    Group(String),
+}
+
+fn clean(s: &str) -> String {
+    let s: String = s.chars().filter(|c| !c.is_control()).collect();
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Subject {
+    /// The file's `systeminfo` (1-60 characters): the model, or the group
+    /// and that no model was identified.
+    pub fn systeminfo(&self) -> String {
+        let s = match self {
+            Subject::Model { manufacturer: Some(m), model } if !clean(m).is_empty() => format!("{} {}", clean(m), clean(model)),
+            Subject::Model { model, .. } => clean(model),
+            Subject::Group(g) => format!("no device model identified; group {}", clean(g)),
+        };
+        let s: String = s.chars().take(60).collect::<String>().trim().to_string();
+        if s.is_empty() {
+            "Ward baseline".into()
+        } else {
+            s
+        }
+    }
+
+    /// A file name for the subject: `model-SLUG-HASH.json` or
+    /// `group-SLUG-HASH.json`, where SLUG keeps ASCII letters and digits of
+    /// the name (at most 48, `-` between words) and HASH (FNV-1a, 32 bits,
+    /// of the full name) keeps names apart that fold to the same slug. Safe
+    /// whatever the name holds (no `/`, `..`, controls; at most 72 bytes).
+    pub fn file_name(&self) -> String {
+        let (kind, name) = self.name();
+        let mut slug = String::new();
+        for c in name.chars() {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c.to_ascii_lowercase());
+            } else if !slug.is_empty() && !slug.ends_with('-') {
+                slug.push('-');
+            }
+            if slug.len() >= 48 {
+                break;
+            }
+        }
+        let slug = slug.trim_matches('-');
+        let slug = if slug.is_empty() { "unnamed" } else { slug };
+        format!("{kind}-{slug}-{}.json", self.hash())
+    }
+
+    fn name(&self) -> (&'static str, String) {
+        match self {
+            Subject::Model { manufacturer, model } => ("model", format!("{}\u{0}{model}", manufacturer.as_deref().unwrap_or(""))),
+            Subject::Group(g) => ("group", g.clone()),
+        }
+    }
+
+    /// FNV-1a (32 bits) of the kind and full name, as 8 hex digits.
+    fn hash(&self) -> String {
+        let (kind, name) = self.name();
+        let mut h: u32 = 0x811c_9dc5;
+        for b in kind.bytes().chain([0]).chain(name.bytes()) {
+            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+        format!("{h:08x}")
+    }
+}
+
+/// Per-subject allow-lists: each address `subject_of` names goes to that
+/// subject, whose rules are the union of its members' own conversations in
+/// `base` (not their group's), so every device is described by exactly one file.
+pub fn policies_by<K: Ord>(base: &monitor::Baseline, subject_of: impl Fn(&IpAddr) -> Option<K>) -> std::collections::BTreeMap<K, GroupPolicy> {
+    let mut out: std::collections::BTreeMap<K, GroupPolicy> = std::collections::BTreeMap::new();
+    for (ip, d) in &base.devices {
+        let Some(k) = subject_of(ip) else { continue };
+        let g = out.entry(k).or_default();
+        g.members.insert(*ip);
+        for t in &d.talks {
+            let dir = match t.service.role {
+                monitor::Role::Client => Dir::Out,
+                monitor::Role::Server => Dir::In,
+            };
+            g.allow.insert(Rule { dir, peer: t.peer, transport: t.service.transport, port: t.service.port });
+        }
+    }
+    out
+}
+
+/// One MUD file of a plan.
+#[derive(Debug, Clone)]
+pub struct MudFile {
+    /// Who it describes.
+    pub subject: Subject,
+    /// Its file name ([`Subject::file_name`]).
+    pub file_name: String,
+    /// Its `mud-url`.
+    pub url: String,
+    /// How the subject was identified (`model from lldp model, manufacturer from lldp`,
+    /// or why it is a group).
+    pub identified_by: String,
+    /// The devices it covers (inventory keys; `ip:ADDR` for addresses not in the inventory).
+    pub devices: Vec<String>,
+    /// Its members and rules.
+    pub policy: GroupPolicy,
+    /// The document.
+    pub doc: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    Model(String, String),
+    Group(String),
+}
+
+/// The MUD files for a baseline: one per device model that `inventory`
+/// identifies ([`identify::product::product`]), and one per group for the
+/// grouped devices that state no model. Devices outside every group of the
+/// baseline are left out, as in the nftables allow-lists. `base_url` is
+/// where the files will be published (`mud-url` = `BASE/FILE`).
+pub fn plan(base: &monitor::Baseline, inventory: &[identify::Device], base_url: &str) -> Vec<MudFile> {
+    let by_ip: std::collections::BTreeMap<IpAddr, &identify::Device> = inventory.iter().flat_map(|d| d.ips.iter().map(move |ip| (*ip, d))).collect();
+    let mut subjects: std::collections::BTreeMap<Key, (Subject, String, std::collections::BTreeSet<String>)> = std::collections::BTreeMap::new();
+    let mut key_of: std::collections::BTreeMap<IpAddr, Key> = std::collections::BTreeMap::new();
+    for ip in base.devices.keys() {
+        let Some((group, _)) = base.group_of(ip) else { continue };
+        let dev = by_ip.get(ip);
+        let (key, subject, how) = match dev.and_then(|d| identify::product::product(d)) {
+            Some(p) => {
+                let (mk, mm) = p.key();
+                let how = match &p.manufacturer_source {
+                    Some(ms) => format!("model from {}, manufacturer from {ms}", p.model_source),
+                    None => format!("model from {}, manufacturer unknown", p.model_source),
+                };
+                (Key::Model(mk, mm), Subject::Model { manufacturer: p.manufacturer, model: p.model }, how)
+            }
+            None => {
+                let why = if dev.is_some() { "no device model identified" } else { "not in the inventory" };
+                (Key::Group(group.to_string()), Subject::Group(group.to_string()), why.to_string())
+            }
+        };
+        let e = subjects.entry(key.clone()).or_insert_with(|| (subject, how, Default::default()));
+        e.2.insert(dev.map(|d| d.key.clone()).unwrap_or_else(|| format!("ip:{ip}")));
+        key_of.insert(*ip, key);
+    }
+    let policies = policies_by(base, |ip| key_of.get(ip).cloned());
+    let last = base.end.unwrap_or_default();
+    let base_url = base_url.trim_end_matches('/');
+    policies
+        .into_iter()
+        .filter_map(|(k, g)| {
+            let (subject, identified_by, devices) = subjects.remove(&k)?;
+            let file_name = subject.file_name();
+            let url = format!("{base_url}/{file_name}");
+            let doc = generate(&subject, &g, &url, last);
+            Some(MudFile { subject, file_name, url, identified_by, devices: devices.into_iter().collect(), policy: g, doc })
+        })
+        .collect()
+}
+
+/// The MUD file of one subject (a device model, or a group when no model is
+/// known). `url` is where it will be published; `last_update` the
+/// baseline's end (files are reproducible).
+pub fn generate(subject: &Subject, g: &GroupPolicy, url: &str, last_update: Timestamp) -> Value {
+    // ACL names unique across the files (a MUD manager may load them all).
+    let id = subject.hash();
     let mut acls = Vec::new();
     let mut from_names = Vec::new();
     let mut to_names = Vec::new();
@@ -101,23 +273,25 @@ pub fn generate(group: &str, g: &GroupPolicy, url: &str, last_update: Timestamp)
     let iso = last_update.iso();
     // yang:date-and-time without fractional seconds.
     let last = format!("{}Z", &iso[..19]);
-    let clean: String = group.chars().filter(|c| !c.is_control()).collect();
-    let mut info: String = format!("Ward baseline: {clean}").chars().take(60).collect();
-    if info.trim().is_empty() {
-        info = "Ward baseline".into();
+    let mut mud = json!({
+        "mud-version": 1,
+        "mud-url": url,
+        "last-update": last,
+        "cache-validity": 48,
+        "is-supported": true,
+        "systeminfo": subject.systeminfo(),
+    });
+    if let Subject::Model { manufacturer, model } = subject {
+        if let Some(m) = manufacturer.as_deref().map(clean).filter(|m| !m.is_empty()) {
+            mud["mfg-name"] = json!(m);
+        }
+        let model = clean(model);
+        mud["model-name"] = json!(if model.is_empty() { "unknown".to_string() } else { model });
     }
+    mud["from-device-policy"] = json!({"access-lists": {"access-list": from_names}});
+    mud["to-device-policy"] = json!({"access-lists": {"access-list": to_names}});
     json!({
-        "ietf-mud:mud": {
-            "mud-version": 1,
-            "mud-url": url,
-            "last-update": last,
-            "cache-validity": 48,
-            "is-supported": true,
-            "systeminfo": info,
-            "model-name": if clean.is_empty() { "unknown".to_string() } else { clean },
-            "from-device-policy": {"access-lists": {"access-list": from_names}},
-            "to-device-policy": {"access-lists": {"access-list": to_names}},
-        },
+        "ietf-mud:mud": mud,
         "ietf-access-control-list:acls": {"acl": acls}
     })
 }
@@ -179,6 +353,10 @@ pub struct MudPolicy {
     pub model: Option<String>,
     /// `mfg-name`, when given.
     pub manufacturer: Option<String>,
+    /// `mud-signature` (RFC 8520 §13): where the file's CMS signature is, when given.
+    pub signature: Option<String>,
+    /// `cache-validity` in hours (1-168, RFC 8520 default 48).
+    pub cache_validity: u8,
     /// ACEs of the from-device and to-device policies, in order.
     pub aces: Vec<Ace>,
 }
@@ -278,7 +456,11 @@ impl MudPolicy {
                 }
             }
         }
-        Ok(MudPolicy { url, model: s("model-name"), manufacturer: s("mfg-name"), aces })
+        let cache_validity = match mud.get("cache-validity") {
+            None => 48,
+            Some(v) => v.as_u64().and_then(|h| u8::try_from(h).ok()).filter(|h| (1..=168).contains(h)).ok_or_else(|| bad("ietf-mud:mud.cache-validity", "expected 1-168 hours"))?,
+        };
+        Ok(MudPolicy { url, model: s("model-name"), manufacturer: s("mfg-name"), signature: s("mud-signature"), cache_validity, aces })
     }
 
     fn ace(v: &Value, from_device: bool, path: &str) -> Result<Ace, Error> {
@@ -408,7 +590,7 @@ mod tests {
     fn generated_files_validate_and_round_trip() {
         let p = Policy::from_baseline(&baseline());
         for (name, g) in &p.groups {
-            let doc = generate(name, g, &format!("https://mud.hospital.test/{}.json", ident(name)), Timestamp(1_767_600_050_002_400));
+            let doc = generate(&Subject::Group(name.clone()), g, &format!("https://mud.hospital.test/{}.json", crate::ident(name)), Timestamp(1_767_600_050_002_400));
             let errs = errors(&doc);
             assert!(errs.is_empty(), "{name}: {errs:?}\n{doc:#}");
             // Import what we generate: it allows exactly the group's rules.
@@ -431,11 +613,123 @@ mod tests {
         }
     }
 
+    fn fact(mac: u8, ip: &str, kind: identify::FactKind, value: &str, source: &str) -> identify::Fact {
+        identify::Fact {
+            endpoint: identify::EndpointKey { mac: Some(model::MacAddr([0x00, 0x1b, 0x21, 0, 0, mac])), ip: Some(ip.parse().unwrap()) },
+            kind,
+            value: value.into(),
+            source: source.into(),
+            first_seen: Timestamp(1_767_600_000_000_000),
+            last_seen: Timestamp(1_767_600_050_000_000),
+            count: 1,
+            evidence: format!("{source} frame"),
+        }
+    }
+
+    /// Four infusion pumps of one intake group: two of one model (spelt two
+    /// ways, stated over LLDP and mDNS), one of another model (DHCP vendor
+    /// class, manufacturer from the OUI registry), one that states no model.
+    fn pumps() -> (monitor::Baseline, Vec<identify::Device>) {
+        use identify::FactKind::*;
+        let facts = vec![
+            fact(1, "10.0.0.11", Model, "Alaris 8015", "lldp"),
+            fact(1, "10.0.0.11", Manufacturer, "BD", "lldp"),
+            fact(2, "10.0.0.12", Model, "alaris  8015", "mdns"),
+            fact(2, "10.0.0.12", Manufacturer, "bd", "mdns"),
+            fact(3, "10.0.0.13", DhcpVendorClass, "Sigma Spectrum 8.01.01", "dhcp"),
+            fact(4, "10.0.0.14", Hostname, "pump-4", "dhcp"),
+        ];
+        let inventory = identify::build_inventory(&facts);
+        let mut l = monitor::Learner::new(monitor::Window::default());
+        for (c, s, p, tr) in [
+            ("10.0.0.11", "10.0.0.50", 443, Transport::Tcp),
+            ("10.0.0.12", "10.0.0.50", 443, Transport::Tcp),
+            ("10.0.0.12", "10.0.0.53", 53, Transport::Udp),
+            ("10.0.0.13", "10.0.0.51", 8443, Transport::Tcp),
+            ("10.0.0.60", "10.0.0.13", 5000, Transport::Tcp),
+            ("10.0.0.14", "10.0.0.52", 80, Transport::Tcp),
+        ] {
+            l.learn(&model::Event {
+                ts: Timestamp(1_767_600_050_000_000),
+                flow: Some(flow(c, s, p, tr)),
+                record: model::Record::Conn(model::records::ConnRecord { start: Timestamp(1_767_600_050_000_000), established: true, orig_bytes: 1, ..Default::default() }),
+            });
+        }
+        let mut b = l.finish();
+        b.group(&|ip| ip.to_string().starts_with("10.0.0.1").then(|| "infusion pump".to_string()));
+        (b, inventory)
+    }
+
+    #[test]
+    fn per_model_files_golden() {
+        let (b, inv) = pumps();
+        let files = plan(&b, &inv, "https://mud.hospital.test/ward/");
+        assert_eq!(files.len(), 3, "{files:#?}");
+        for f in &files {
+            let errs = errors(&f.doc);
+            assert!(errs.is_empty(), "{}: {errs:?}\n{:#}", f.file_name, f.doc);
+            // What we generate imports, and allows each member exactly its model's rules.
+            let m = MudPolicy::parse(f.doc.to_string().as_bytes()).unwrap();
+            assert_eq!(m.url, f.url);
+            for member in &f.policy.members {
+                for r in &f.policy.allow {
+                    let fl = match r.dir {
+                        Dir::Out => flow(&member.to_string(), &r.peer.to_string(), r.port, r.transport),
+                        Dir::In => flow(&r.peer.to_string(), &member.to_string(), r.port, r.transport),
+                    };
+                    assert!(m.allows(*member, &fl).is_ok(), "{} {r:?}", f.file_name);
+                }
+            }
+        }
+        // The other model's server is refused by the Alaris file.
+        let alaris = MudPolicy::parse(files[0].doc.to_string().as_bytes()).unwrap();
+        assert!(alaris.allows("10.0.0.11".parse().unwrap(), &flow("10.0.0.11", "10.0.0.51", 8443, Transport::Tcp)).is_err());
+        let summary: Vec<Value> = files
+            .iter()
+            .map(|f| json!({"file": f.file_name, "identified_by": f.identified_by, "devices": f.devices, "doc": f.doc}))
+            .collect();
+        insta::assert_json_snapshot!("per_model_files", summary);
+    }
+
+    #[test]
+    fn hostile_model_names_make_safe_files() {
+        let p = Policy::from_baseline(&baseline());
+        let g = p.groups.values().next().unwrap();
+        let long = "\u{202e}x".repeat(400);
+        for (mfg, model) in [
+            (Some("../../etc"), "passwd\u{0}.json"),
+            (Some("\u{1b}[2J\u{7}"), "../.."),
+            (None, long.as_str()),
+            (Some(""), "/"),
+            (Some("Ünïcødé GmbH"), "Modèle ☃ 3000"),
+            (Some("   "), "\r\n\t"),
+        ] {
+            let s = Subject::Model { manufacturer: mfg.map(str::to_string), model: model.to_string() };
+            let name = s.file_name();
+            assert!(name.len() <= 72 && name.ends_with(".json") && name.starts_with("model-"), "{name}");
+            assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'), "{name}");
+            assert!(!name.contains(".."), "{name}");
+            let doc = generate(&s, g, &format!("https://mud.hospital.test/{name}"), Timestamp(0));
+            let errs = errors(&doc);
+            assert!(errs.is_empty(), "{mfg:?} {model:?}: {errs:?}");
+            let info = doc["ietf-mud:mud"]["systeminfo"].as_str().unwrap();
+            assert!(!info.chars().any(char::is_control) && info.chars().count() <= 60);
+        }
+        // Names that fold to the same slug still get different files.
+        let a = Subject::Model { manufacturer: Some("BD".into()), model: "Alaris 8015".into() };
+        let b = Subject::Model { manufacturer: Some("BD".into()), model: "Alaris-8015".into() };
+        assert_ne!(a.file_name(), b.file_name());
+        assert_ne!(Subject::Group("x".into()).file_name(), Subject::Model { manufacturer: None, model: "x".into() }.file_name());
+        let grp = generate(&Subject::Group("infusion pump".into()), g, "https://m/x.json", Timestamp(0));
+        assert_eq!(grp["ietf-mud:mud"]["systeminfo"], "no device model identified; group infusion pump");
+        assert!(grp["ietf-mud:mud"].get("model-name").is_none());
+    }
+
     #[test]
     fn schema_has_teeth() {
         let p = Policy::from_baseline(&baseline());
         let (name, g) = p.groups.iter().next().unwrap();
-        let good = generate(name, g, "https://mud.hospital.test/x.json", Timestamp(0));
+        let good = generate(&Subject::Group(name.clone()), g, "https://mud.hospital.test/x.json", Timestamp(0));
         for (ptr, val) in [
             ("/ietf-mud:mud/mud-version", json!(2)),
             ("/ietf-mud:mud/cache-validity", json!(500)),

@@ -23,6 +23,8 @@ mod users;
 pub use users::{ApiTokenInfo, AuditEntry, SessionRow, User};
 mod monitor;
 pub use crate::monitor::{AlertFilter, Approval, IntakeEntry};
+mod mud;
+pub use crate::mud::{FetchedMud, MudFetch, MudLink};
 
 use db::{params, Conn, Dialect};
 use identify::{build_inventory, Device, EndpointKey, Fact, FactKind};
@@ -74,7 +76,7 @@ pub enum Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -122,6 +124,7 @@ CREATE TABLE anomalies(
     SITES_MIGRATION,
     accounts::MIGRATION,
     crate::monitor::MIGRATION,
+    crate::mud::MIGRATION,
 ];
 
 /// Migration 5: sites (multi-site deployments; '' on a single box) and the

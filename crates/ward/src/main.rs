@@ -7,11 +7,13 @@ mod analyze;
 mod assess;
 mod declared;
 mod feeds;
+mod fetch;
 mod intake;
 #[cfg(feature = "live")]
 mod live;
 mod location;
 mod monitoring;
+mod mud_fetch;
 mod nats_args;
 mod policy;
 mod render;
@@ -105,7 +107,7 @@ enum Command {
     /// Policies from baselines: generate nftables rules and MUD files, simulate them on captures.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
-    /// RFC 8520 MUD files: import.
+    /// RFC 8520 MUD files: import files, fetch the URLs devices announced.
     #[command(subcommand)]
     Mud(policy::MudCommand),
     /// Capture from a network interface (needs the `live` feature and capture rights).
@@ -149,6 +151,7 @@ fn main() {
         Command::Policy(policy::PolicyCommand::Generate(args)) => policy::generate(args),
         Command::Policy(policy::PolicyCommand::Simulate(args)) => policy::simulate(args),
         Command::Mud(policy::MudCommand::Import { files, db, device }) => policy::import(files, db, device),
+        Command::Mud(policy::MudCommand::Fetch(args)) => mud_fetch::fetch(args),
         Command::Sensor(args) => site_sensor::run(args),
         Command::Server(args) => server::run(args),
         #[cfg(feature = "live")]

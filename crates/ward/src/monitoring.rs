@@ -367,7 +367,7 @@ impl FlowPolicy for Policies {
     }
 }
 
-/// The MUD files assigned to devices (intake or announced MUD URL), by address.
+/// The MUD files assigned to devices (intake, `ward mud fetch` links, or announced MUD URL), by address.
 fn mud_assignments(store: &store::Store, devices: &[Device], intake: &[store::IntakeEntry]) -> Result<policy::mud::MudAssignments> {
     let mut files = BTreeMap::new();
     for (url, _, doc) in store.mud_files()? {
@@ -379,11 +379,23 @@ fn mud_assignments(store: &store::Store, devices: &[Device], intake: &[store::In
     if files.is_empty() {
         return Ok(out);
     }
-    // URLs the devices announced (DHCP option 161, LLDP), by address.
+    // URLs the devices announced (DHCP option 161, LLDP): by device as `ward mud fetch` linked them
+    // (most recent first), else by address.
+    let mut linked: BTreeMap<String, String> = BTreeMap::new();
+    for l in store.mud_links()? {
+        linked.entry(l.device).or_insert(l.url);
+    }
     let announced: BTreeMap<IpAddr, String> =
         store.facts()?.into_iter().filter(|f| f.kind == identify::FactKind::MudUrl).filter_map(|f| Some((f.endpoint.ip?, f.value))).collect();
     for d in devices {
-        let url = assigned.get(d.key.as_str()).map(|s| s.to_string()).or_else(|| d.ips.iter().find_map(|ip| announced.get(ip).cloned()));
+        let stored = |u: &&str| files.contains_key(*u);
+        let url = assigned
+            .get(d.key.as_str())
+            .copied()
+            .filter(stored)
+            .or_else(|| linked.get(&d.key).map(String::as_str).filter(stored))
+            .map(str::to_string)
+            .or_else(|| d.ips.iter().find_map(|ip| announced.get(ip).cloned()));
         if let Some(m) = url.and_then(|u| files.get(&u)) {
             for ip in &d.ips {
                 out.by_ip.insert(*ip, m.clone());

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 /// `ward policy ...`
 #[derive(Subcommand)]
 pub enum PolicyCommand {
-    /// Write per-group allow-lists from a baseline: policy.json, ward.nft, ward.nft.json, mud/GROUP.json.
+    /// Write allow-lists from a baseline: policy.json, ward.nft, ward.nft.json (per group), mud/*.json (per device model, else per group).
     Generate(GenerateArgs),
     /// Replay captures against a policy and list exactly the flows it would block.
     Simulate(SimulateArgs),
@@ -34,6 +34,8 @@ pub enum MudCommand {
         #[arg(long)]
         device: Option<String>,
     },
+    /// Fetch the MUD files devices announced (DHCP option 161, LLDP) from the manufacturers' servers (https, SSRF-guarded) and store them for violation alerts.
+    Fetch(crate::mud_fetch::FetchArgs),
 }
 
 /// Output formats of `ward policy generate`.
@@ -45,7 +47,7 @@ pub enum Format {
     Nft,
     /// ward.nft.json (for `nft -j -f`).
     NftJson,
-    /// mud/GROUP.json (RFC 8520), one per group.
+    /// mud/model-*.json and mud/group-*.json (RFC 8520): one per device model, else per group.
     Mud,
 }
 
@@ -67,7 +69,7 @@ pub struct GenerateArgs {
     /// What to write (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     format: Vec<Format>,
-    /// Where the MUD files will be published (their mud-url is BASE/GROUP.json).
+    /// Where the MUD files will be published (their mud-url is BASE/FILE).
     #[arg(long, default_value = "https://mud.hospital.invalid/ward")]
     mud_base_url: String,
 }
@@ -127,14 +129,25 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
         write("ward.nft.json", &serde_json::to_vec_pretty(&policy::nft::json(&p))?)?;
     }
     if want(Format::Mud) {
+        // Per device model as the inventory identifies it; the grouped devices that state no model get their group's file.
+        let inventory = match &store {
+            Some(s) => s.devices_with_facts()?,
+            None if crate::location::exists(&args.db) => crate::location::open(&args.db)?.devices_with_facts()?,
+            None => Vec::new(),
+        };
         std::fs::create_dir_all(args.out.join("mud"))?;
-        let last = base.end.unwrap_or_default();
-        for (name, g) in &p.groups {
-            let id = policy::ident(name);
-            let url = format!("{}/{id}.json", args.mud_base_url.trim_end_matches('/'));
-            let doc = policy::mud::generate(name, g, &url, last);
-            write(&format!("mud/{id}.json"), &serde_json::to_vec_pretty(&doc)?)?;
+        let files = policy::mud::plan(&base, &inventory, &args.mud_base_url);
+        for f in &files {
+            write(&format!("mud/{}", f.file_name), &serde_json::to_vec_pretty(&f.doc)?)?;
+            let what = match &f.subject {
+                policy::mud::Subject::Model { manufacturer, model } => format!("model {:?} of {:?}", model, manufacturer.as_deref().unwrap_or("unknown manufacturer")),
+                policy::mud::Subject::Group(g) => format!("group {g:?}"),
+            };
+            let (n, r) = (f.devices.len(), f.policy.allow.len());
+            println!("  {what} ({}): {n} device{}, {r} rule{}", f.identified_by, if n == 1 { "" } else { "s" }, if r == 1 { "" } else { "s" });
         }
+        let models = files.iter().filter(|f| matches!(f.subject, policy::mud::Subject::Model { .. })).count();
+        println!("{} MUD files: {models} per device model, {} per group (devices that state no model)", files.len(), files.len() - models);
     }
     println!("{} groups, {} rules", p.groups.len(), p.groups.values().map(|g| g.allow.len()).sum::<usize>());
     Ok(())
@@ -190,6 +203,15 @@ pub fn simulate(args: SimulateArgs) -> Result<()> {
     Ok(())
 }
 
+/// Reads a MUD file (a file of `ward mud import` or a response of `ward mud
+/// fetch`): the parsed policy and the document as stored. Errors name `name`.
+pub fn read_mud(name: &str, bytes: &[u8]) -> Result<(policy::mud::MudPolicy, String)> {
+    // One line: the parser's message already holds the JSON error (no `: cause` repeated).
+    let m = policy::mud::MudPolicy::parse(bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let doc = String::from_utf8(bytes.to_vec()).with_context(|| format!("{name}: not UTF-8"))?;
+    Ok((m, doc))
+}
+
 /// Runs `ward mud import`.
 pub fn import(files: Vec<PathBuf>, db: PathBuf, device: Option<String>) -> Result<()> {
     if device.is_some() && files.len() != 1 {
@@ -199,8 +221,7 @@ pub fn import(files: Vec<PathBuf>, db: PathBuf, device: Option<String>) -> Resul
     let mut parsed = Vec::new();
     for f in &files {
         let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-        let m = policy::mud::MudPolicy::parse(&bytes).with_context(|| format!("{}", f.display()))?;
-        parsed.push((m, String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8", f.display()))?));
+        parsed.push(read_mud(&f.display().to_string(), &bytes)?);
     }
     let mut store = crate::location::open(&db)?;
     for (m, doc) in &parsed {

@@ -8,7 +8,7 @@
 //! limit, malformed JSON) stops the command with one line naming the URL and
 //! the problem, and the database is as it was.
 //!
-//! **Hostile responses.** One request has a timeout, redirects are limited,
+//! **Hostile responses.** Through `fetch::Fetcher`: one request has a timeout, redirects are limited,
 //! each document is capped (`--max-document-mib`, default 64) and so is the
 //! whole sync (`--max-total-mib`, default 256). Nothing here panics on what a
 //! server sends.
@@ -31,6 +31,8 @@ use serde_json::Value;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::fetch::Fetcher;
 
 /// The CISA KEV catalog.
 pub const DEFAULT_KEV: &str = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json";
@@ -75,60 +77,6 @@ pub struct SyncArgs {
     /// Timeout of one request (connecting and reading the whole response), seconds.
     #[arg(long, default_value_t = 120)]
     timeout_secs: u64,
-}
-
-/// HTTP GETs with limits.
-struct Fetcher {
-    agent: ureq::Agent,
-    max_document: u64,
-    max_total: u64,
-    downloaded: u64,
-    requests: u64,
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-impl Fetcher {
-    fn new(timeout: Duration, max_document: u64, max_total: u64) -> Fetcher {
-        let config = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .timeout_connect(Some(timeout.min(Duration::from_secs(30))))
-            .max_redirects(5)
-            .http_status_as_error(false)
-            .user_agent(concat!("ward/", env!("CARGO_PKG_VERSION")))
-            .build();
-        Fetcher { agent: ureq::Agent::new_with_config(config), max_document, max_total, downloaded: 0, requests: 0 }
-    }
-
-    fn get(&mut self, url: &str, headers: &[(&str, &str)]) -> Result<Vec<u8>> {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            bail!("{url}: only http and https URLs are supported");
-        }
-        let mut req = self.agent.get(url).header("Accept", "application/json, text/plain;q=0.9, */*;q=0.1");
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        self.requests += 1;
-        let resp = req.call().map_err(|e| anyhow!("{url}: {}", one_line(&e.to_string())))?;
-        let status = resp.status();
-        if !status.is_success() {
-            bail!("{url}: HTTP {} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
-        }
-        let left = self.max_total.saturating_sub(self.downloaded);
-        let limit = self.max_document.min(left);
-        let mut body = resp.into_body();
-        let bytes = body.with_config().limit(limit).read_to_vec().map_err(|e| match e {
-            ureq::Error::BodyExceedsLimit(_) if limit == self.max_document => {
-                anyhow!("{url}: response is larger than the limit of {} MiB per document", self.max_document >> 20)
-            }
-            ureq::Error::BodyExceedsLimit(_) => anyhow!("{url}: the sync exceeds its download limit of {} MiB", self.max_total >> 20),
-            e => anyhow!("{url}: reading the response: {}", one_line(&e.to_string())),
-        })?;
-        self.downloaded += bytes.len() as u64;
-        Ok(bytes)
-    }
 }
 
 fn json(url: &str, bytes: &[u8]) -> Result<Value> {
