@@ -23,6 +23,8 @@ mod users;
 pub use users::{ApiTokenInfo, AuditEntry, SessionRow, User};
 mod monitor;
 pub use crate::monitor::{AlertFilter, Approval, IntakeEntry};
+pub mod lifecycle;
+pub use lifecycle::{AlertStatus, StatusAction, StatusError, StoredAlert};
 
 use db::{params, Conn, Dialect};
 use identify::{build_inventory, Device, EndpointKey, Fact, FactKind};
@@ -71,10 +73,13 @@ pub enum Error {
     /// A stored JSON document could not be read.
     #[error("corrupt stored document: {0}")]
     Json(#[from] serde_json::Error),
+    /// An alert status change was refused (unknown id, change that does not apply, bad comment).
+    #[error(transparent)]
+    Status(#[from] lifecycle::StatusError),
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -122,6 +127,7 @@ CREATE TABLE anomalies(
     SITES_MIGRATION,
     accounts::MIGRATION,
     crate::monitor::MIGRATION,
+    lifecycle::MIGRATION,
 ];
 
 /// Migration 5: sites (multi-site deployments; '' on a single box) and the
