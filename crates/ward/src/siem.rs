@@ -256,7 +256,7 @@ impl Webhook {
     }
 
     fn try_once(&self, agent: &ureq::Agent, auth: Option<&str>, body: &[u8], ctype: &str) -> Result<(), Failure> {
-        let mut req = agent.post(&self.url).header("Content-Type", ctype);
+        let mut req = agent.post(self.url.as_str()).header("Content-Type", ctype);
         if let Some(a) = auth {
             req = req.header("Authorization", a);
         }
