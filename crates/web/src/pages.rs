@@ -680,6 +680,8 @@ async fn alerts_page(State(st): State<AppState>, user: PageUser, Query(q): Query
 }
 
 async fn alerts_view(st: &AppState, user: &PageUser, q: crate::alerts::AlertQuery, error: String) -> Response {
+    // A refused change is a 400; an unknown filter value only says so (as before).
+    let refused = !error.is_empty();
     let (filter, error) = match q.filter() {
         Ok(f) => (f, error),
         Err(e) => (store::AlertFilter { statuses: store::AlertStatus::filter("active").unwrap_or_default(), ..Default::default() }, e),
@@ -696,7 +698,7 @@ async fn alerts_view(st: &AppState, user: &PageUser, q: crate::alerts::AlertQuer
     let pages = total.div_ceil(per_page).max(1);
     let rows = shown.iter().map(|a| alert_row(&snap, a)).collect();
     let some = |v: &Option<String>| v.clone().unwrap_or_default();
-    let status = if error.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let status = if refused { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let mut res = render(&AlertsPage {
         nav: Some(Nav::of(user)),
         title: "Alerts",
