@@ -25,6 +25,8 @@ mod monitor;
 pub use crate::monitor::{AlertFilter, Approval, IntakeEntry};
 mod mud;
 pub use crate::mud::{FetchedMud, MudFetch, MudLink};
+pub mod lifecycle;
+pub use lifecycle::{AlertStatus, StatusAction, StatusError, StoredAlert};
 
 use db::{params, Conn, Dialect};
 use identify::{build_inventory, Device, EndpointKey, Fact, FactKind};
@@ -73,10 +75,13 @@ pub enum Error {
     /// A stored JSON document could not be read.
     #[error("corrupt stored document: {0}")]
     Json(#[from] serde_json::Error),
+    /// An alert status change was refused (unknown id, change that does not apply, bad comment).
+    #[error(transparent)]
+    Status(#[from] lifecycle::StatusError),
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 8;
+const SCHEMA_VERSION: i64 = 9;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -125,6 +130,7 @@ CREATE TABLE anomalies(
     accounts::MIGRATION,
     crate::monitor::MIGRATION,
     crate::mud::MIGRATION,
+    lifecycle::MIGRATION,
 ];
 
 /// Migration 5: sites (multi-site deployments; '' on a single box) and the

@@ -64,6 +64,8 @@ pub struct AlertFilter {
     pub since: Option<Timestamp>,
     /// At most this many (newest first when set).
     pub limit: Option<usize>,
+    /// Only these statuses (empty: any).
+    pub statuses: Vec<crate::lifecycle::AlertStatus>,
 }
 
 /// A device's intake record.
@@ -100,84 +102,27 @@ pub struct Approval {
 
 impl Store {
     /// Adds alerts, folding each into a stored one of the same (kind, device,
-    /// key): counts add up, first/last seen widen. One transaction.
+    /// key): counts add up, first/last seen widen. A closed alert that gets a
+    /// newer occurrence is reopened (see `lifecycle`). One transaction.
     pub fn store_alerts(&mut self, alerts: &[Alert]) -> Result<(), Error> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        self.store_alerts_at(alerts, now)
+    }
+
+    /// [`Store::store_alerts`] with the wall-clock time (Unix seconds) of automatic reopens given.
+    pub fn store_alerts_at(&mut self, alerts: &[Alert], now: i64) -> Result<(), Error> {
         self.conn().transaction(|c| {
             for a in alerts {
-                c.execute(
-                    "INSERT INTO alerts(kind, device, alert_key, ip, severity, summary, evidence, count, first_seen, last_seen)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                     ON CONFLICT(kind, device, alert_key) DO UPDATE SET
-                       count = alerts.count + excluded.count,
-                       summary = CASE WHEN excluded.first_seen < alerts.first_seen THEN excluded.summary ELSE alerts.summary END,
-                       evidence = CASE WHEN excluded.first_seen < alerts.first_seen THEN excluded.evidence ELSE alerts.evidence END,
-                       first_seen = CASE WHEN excluded.first_seen < alerts.first_seen THEN excluded.first_seen ELSE alerts.first_seen END,
-                       last_seen = CASE WHEN excluded.last_seen > alerts.last_seen THEN excluded.last_seen ELSE alerts.last_seen END",
-                    params![
-                        a.kind.as_str(),
-                        &a.device,
-                        &a.key,
-                        a.ip.to_string(),
-                        a.severity.as_str(),
-                        &a.summary,
-                        serde_json::to_string(&a.evidence)?,
-                        a.count,
-                        a.first_seen.0,
-                        a.last_seen.0,
-                    ],
-                )?;
+                crate::lifecycle::fold(c, a, now)?;
             }
             Ok(())
         })
     }
 
-    /// Stored alerts matching `filter`, by first occurrence (newest first when limited).
+    /// Stored alerts matching `filter`, by first occurrence (newest first
+    /// when limited); [`Store::stored_alerts`] adds ids and status.
     pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>, Error> {
-        // Optional filters are spelled out (no `?N IS NULL` tricks) so that
-        // PostgreSQL can type every parameter.
-        let mut sql = String::from("SELECT kind, device, alert_key, ip, severity, summary, evidence, count, first_seen, last_seen FROM alerts WHERE 1 = 1");
-        let mut args = Vec::new();
-        if let Some(k) = filter.kind {
-            args.push(crate::db::Val::from(k.as_str()));
-            sql.push_str(&format!(" AND kind = ?{}", args.len()));
-        }
-        if let Some(d) = &filter.device {
-            args.push(crate::db::Val::from(d));
-            sql.push_str(&format!(" AND device = ?{}", args.len()));
-        }
-        if let Some(t) = filter.since {
-            args.push(crate::db::Val::from(t.0));
-            sql.push_str(&format!(" AND last_seen >= ?{}", args.len()));
-        }
-        sql.push_str(" ORDER BY first_seen, kind, device, alert_key");
-        let rows = self.conn().query(&sql, &args)?;
-        let mut out = Vec::new();
-        for r in rows {
-            // Rows of kinds this version does not know (newer schema) are skipped.
-            let (Some(kind), Some(severity), Ok(ip)) = (AlertKind::parse(&r.str(0)?), Severity::parse(&r.str(4)?), r.str(3)?.parse()) else {
-                continue;
-            };
-            if filter.min_severity.is_some_and(|m| severity < m) {
-                continue;
-            }
-            out.push(Alert {
-                kind,
-                severity,
-                device: r.str(1)?,
-                ip,
-                key: r.str(2)?,
-                summary: r.str(5)?,
-                evidence: serde_json::from_str(&r.str(6)?)?,
-                count: r.i64(7)?.max(0) as u64,
-                first_seen: Timestamp(r.i64(8)?),
-                last_seen: Timestamp(r.i64(9)?),
-            });
-        }
-        if let Some(n) = filter.limit {
-            out.reverse();
-            out.truncate(n);
-        }
-        Ok(out)
+        Ok(self.stored_alerts(filter)?.into_iter().map(|s| s.alert).collect())
     }
 
     /// Stores (or replaces) the baseline called `name`.

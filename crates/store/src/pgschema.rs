@@ -167,6 +167,7 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXE
     ACCOUNTS,
     crate::monitor::MIGRATION,
     crate::mud::MIGRATION,
+    crate::lifecycle::PG_MIGRATION,
 ];
 
 /// Account hygiene (SQLite's `accounts::MIGRATION`).

@@ -21,6 +21,7 @@ mod report;
 mod risk;
 mod serve;
 mod server;
+mod siem;
 mod site_sensor;
 mod sync;
 mod user;
@@ -99,7 +100,7 @@ enum Command {
     Baseline(monitoring::BaselineCommand),
     /// Analyze captures (adds to the inventory) and raise alerts against the baseline; alerts are stored.
     Monitor(monitoring::MonitorArgs),
-    /// Show or export stored alerts (table, JSON, JSON lines, CEF, syslog; syslog and webhook delivery).
+    /// Show, export (table, JSON, JSON lines, CEF, syslog; syslog, webhook, Splunk HEC, Elastic bulk delivery) or acknowledge/close/reopen stored alerts.
     Alerts(alerts::AlertsArgs),
     /// Device intake: list, approve (owner, location, group).
     #[command(subcommand)]

@@ -336,9 +336,8 @@ pub struct MonitorArgs {
     /// Also send the alerts as RFC 5424 syslog (CEF message) to udp://HOST:PORT or tcp://HOST:PORT.
     #[arg(long, value_name = "URL")]
     syslog: Option<String>,
-    /// Also POST the alerts as JSON to this http(s) URL.
-    #[arg(long, value_name = "URL")]
-    webhook: Option<String>,
+    #[command(flatten)]
+    hook: crate::alerts::WebhookArgs,
     /// Database file (inventory, baseline, intake; alerts are stored here).
     #[arg(long, default_value = "ward.db")]
     db: PathBuf,
@@ -431,14 +430,12 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
             bail!("--syslog wants udp://HOST:PORT or tcp://HOST:PORT, not {u:?}");
         }
     }
-    if args.webhook.as_ref().is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
-        bail!("--webhook wants an http:// or https:// URL");
-    }
+    let hook = args.hook.webhook()?;
     if args.live.interface.is_some() {
         if !(args.flush.is_finite() && (0.1..=3600.0).contains(&args.flush)) {
             bail!("--flush must be between 0.1 and 3600 seconds");
         }
-        return monitor_live(&args, &mut store, det);
+        return monitor_live(&args, &mut store, det, hook.as_ref());
     }
     let (observer, report, det) = run_pipeline(&args.files, args.workers, det, |d, ev| d.observe(ev))?;
     let (mut alerts, dropped) = det.finish();
@@ -446,7 +443,7 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
     let dir = Directory::new(&devices, &store.intake()?);
     resolve(&mut alerts, &dir);
     store.store_alerts(&alerts)?;
-    export(&args, &alerts);
+    export(&args, &store, hook.as_ref(), &alerts);
     let mut o = std::io::stdout().lock();
     if args.jsonl {
         for a in &alerts {
@@ -474,19 +471,27 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
     Ok(())
 }
 
-/// Sends alerts to the syslog and webhook targets; a failure is a warning
-/// (the alerts are stored, and `ward alerts` can send them again).
-fn export(args: &MonitorArgs, alerts: &[Alert]) {
-    if alerts.is_empty() {
+/// Sends the stored versions of `alerts` (ids, status, folded counts) to
+/// the syslog and webhook targets; a failure is a warning (the alerts are
+/// stored, and `ward alerts` can send them again).
+fn export(args: &MonitorArgs, store: &store::Store, hook: Option<&crate::siem::Webhook>, alerts: &[Alert]) {
+    if alerts.is_empty() || (args.syslog.is_none() && hook.is_none()) {
         return;
     }
+    let stored = match store.stored_alerts_for(alerts) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("warning: cannot read back the stored alerts to export them: {e}");
+            return;
+        }
+    };
     if let Some(u) = &args.syslog {
-        if let Err(e) = crate::alerts::send_syslog(u, alerts) {
+        if let Err(e) = crate::alerts::send_syslog(u, &stored) {
             eprintln!("warning: {e:#}");
         }
     }
-    if let Some(u) = &args.webhook {
-        if let Err(e) = crate::alerts::send_webhook(u, alerts) {
+    if let Some(h) = hook {
+        if let Err(e) = h.deliver(&stored) {
             eprintln!("warning: {e:#}");
         }
     }
@@ -496,7 +501,7 @@ fn export(args: &MonitorArgs, alerts: &[Alert]) {
 /// keys (storing the pending facts first when an alert names a device not in
 /// the inventory yet), stored, printed and exported.
 #[cfg(feature = "live")]
-fn monitor_live(args: &MonitorArgs, store: &mut store::Store, det: Detector) -> Result<()> {
+fn monitor_live(args: &MonitorArgs, store: &mut store::Store, det: Detector, hook: Option<&crate::siem::Webhook>) -> Result<()> {
     let opts = args.live.options(std::time::Duration::from_secs_f64(args.flush))?;
     let inputs = args.live.input_label();
     let mut pending = PendingFacts::new();
@@ -510,7 +515,7 @@ fn monitor_live(args: &MonitorArgs, store: &mut store::Store, det: Detector) -> 
         }
         resolve(&mut alerts, dir);
         store.store_alerts(&alerts).with_context(|| format!("cannot store alerts in {}", crate::location::label(&args.db)))?;
-        export(args, &alerts);
+        export(args, store, hook, &alerts);
         let mut o = std::io::stdout().lock();
         for a in &alerts {
             if args.jsonl || args.json {
@@ -553,7 +558,7 @@ fn monitor_live(args: &MonitorArgs, store: &mut store::Store, det: Detector) -> 
 }
 
 #[cfg(not(feature = "live"))]
-fn monitor_live(_: &MonitorArgs, _: &mut store::Store, _: Detector) -> Result<()> {
+fn monitor_live(_: &MonitorArgs, _: &mut store::Store, _: Detector, _: Option<&crate::siem::Webhook>) -> Result<()> {
     Err(built_without_live())
 }
 

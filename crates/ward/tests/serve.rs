@@ -454,6 +454,22 @@ fn schemathesis_finds_no_server_errors() {
     let pcap = dir.join("fleet.pcap");
     std::fs::write(&pcap, samplegen::fleet::write(Vec::new(), 50).unwrap()).unwrap();
     assert!(ward().args(["analyze", "--quiet", "--db"]).arg(&db).arg(&pcap).stdout(Stdio::null()).status().unwrap().success());
+    // Alerts (ids 1-3) for the status changes to act on.
+    let alerts: Vec<monitor::Alert> = (1..=3u8)
+        .map(|i| monitor::Alert {
+            kind: monitor::AlertKind::PortScan,
+            severity: monitor::Severity::High,
+            device: format!("ip:10.0.0.{i}"),
+            ip: std::net::IpAddr::from([10, 0, 0, i]),
+            key: "scan".into(),
+            summary: "<script>alert(1)</script>".into(),
+            evidence: Default::default(),
+            count: 1,
+            first_seen: model::Timestamp(i as i64),
+            last_seen: model::Timestamp(i as i64),
+        })
+        .collect();
+    store::Store::open(&db).unwrap().store_alerts(&alerts).unwrap();
     add_user(&db, "ada", "admin");
     let auth = format!("Authorization: Bearer {}", token(&db, "ada"));
     let srv = serve(&db, &dir.join("state"), &["--insecure-http"]);

@@ -1,12 +1,15 @@
 //! Monitoring alerts and device intake as the dashboard and the API show
-//! them: filters and paging over `Store::alerts`, intake records, and the
-//! checked input of an approval. Summaries, keys and intake fields come from
+//! them: filters (severity, kind, status, device) and paging over
+//! `Store::stored_alerts`, the alert lifecycle (acknowledge, close, reopen:
+//! analysts and admins, audited), intake records, and the checked input of
+//! an approval. Summaries, keys and intake fields come from
 //! the network or from operators: they reach HTML only through askama's
 //! escaping and JSON only through serde.
 
 use crate::snapshot::Snapshot;
 use model::Timestamp;
-use monitor::{Alert, AlertKind, Severity};
+use monitor::{AlertKind, Severity};
+use store::{AlertStatus, StatusAction, StatusError, StoredAlert};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -27,6 +30,12 @@ pub struct AlertQuery {
     /// Only this kind (`new_peer`, `port_scan`...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// Only this status: `open`, `acknowledged`, `closed`, `active` (open or acknowledged; the default) or `all`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Only this device key (`mac:..`, `ip:..`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
     /// Page, from 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<usize>,
@@ -48,7 +57,11 @@ impl AlertQuery {
             None => None,
             Some(k) => Some(AlertKind::parse(&k).ok_or_else(|| format!("unknown alert kind {k:?}"))?),
         };
-        Ok(store::AlertFilter { kind, min_severity, ..Default::default() })
+        let statuses = match some(&self.status) {
+            None => AlertStatus::filter("active").unwrap_or_default(),
+            Some(s) => AlertStatus::filter(&s).ok_or_else(|| format!("unknown status {s:?} (open, acknowledged, closed, active, all)"))?,
+        };
+        Ok(store::AlertFilter { kind, min_severity, statuses, device: some(&self.device), ..Default::default() })
     }
 }
 
@@ -68,6 +81,18 @@ pub struct EvidenceView {
 /// One (folded) alert.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AlertView {
+    /// Stable id (for `POST /api/v1/alerts/{id}/ack|close|reopen`).
+    pub id: i64,
+    /// `open`, `acknowledged` or `closed`.
+    pub status: String,
+    /// Who last changed the status (`ward` when a new occurrence reopened it).
+    pub status_by: Option<String>,
+    /// When (ISO 8601, wall clock).
+    pub status_at: Option<String>,
+    /// The comment given with the last change.
+    pub comment: Option<String>,
+    /// How often a new occurrence reopened it after it was closed.
+    pub reopened: u64,
     /// What was detected (`new_peer`, `port_scan`...).
     pub kind: String,
     /// `low`, `medium`, `high` or `critical`.
@@ -96,8 +121,15 @@ fn iso(t: Timestamp) -> String {
 
 impl AlertView {
     /// The view of a stored alert.
-    pub fn of(a: &Alert) -> AlertView {
+    pub fn of(s: &StoredAlert) -> AlertView {
+        let a = &s.alert;
         AlertView {
+            id: s.id,
+            status: s.status.as_str().into(),
+            status_by: s.status_by.clone(),
+            status_at: s.status_at.map(|t| iso(Timestamp(t.saturating_mul(1_000_000)))),
+            comment: s.comment.clone(),
+            reopened: s.reopened,
             kind: a.kind.as_str().into(),
             severity: a.severity.as_str().into(),
             device: a.device.clone(),
@@ -131,8 +163,8 @@ pub struct AlertPage {
 }
 
 /// Newest first (by first occurrence, then last), then paged: (total, page, per_page, shown).
-pub fn select(mut all: Vec<Alert>, q: &AlertQuery) -> (usize, usize, usize, Vec<Alert>) {
-    all.sort_by(|a, b| b.first_seen.cmp(&a.first_seen).then(b.last_seen.cmp(&a.last_seen)));
+pub fn select(mut all: Vec<StoredAlert>, q: &AlertQuery) -> (usize, usize, usize, Vec<StoredAlert>) {
+    all.sort_by(|a, b| b.alert.first_seen.cmp(&a.alert.first_seen).then(b.alert.last_seen.cmp(&a.alert.last_seen)).then(b.id.cmp(&a.id)));
     let per_page = q.per_page.unwrap_or(PER_PAGE).clamp(1, MAX_PER_PAGE);
     let total = all.len();
     let pages = total.div_ceil(per_page).max(1);
@@ -149,6 +181,24 @@ pub fn device_link(snap: &Snapshot, device: &str) -> Option<String> {
     }
     let ip = device.strip_prefix("ip:")?;
     snap.rows.iter().find(|r| r.ips.iter().any(|i| i == ip)).map(|r| r.assessment.key.clone())
+}
+
+/// A status change's optional comment (API body; unknown fields are ignored).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct StatusRequest {
+    /// Why (at most 500 characters, no control characters).
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// Changes one alert's status as `actor` (audited, in one store call).
+/// `Ok(Err(_))`: refused (no such alert, change that does not apply, bad comment).
+pub fn change_status(s: &mut store::Store, id: i64, action: StatusAction, comment: Option<&str>, actor: &str, ip: &str) -> Result<Result<StoredAlert, StatusError>, crate::Error> {
+    match s.set_alert_status(&[id], action, actor, comment, crate::auth::now(), ip) {
+        Ok(mut v) => Ok(v.pop().ok_or(StatusError::NotFound(id))),
+        Err(store::Error::Status(e)) => Ok(Err(e)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A device's intake record.
@@ -248,8 +298,12 @@ pub fn approve(s: &mut store::Store, device: &str, a: &store::Approval, actor: &
 mod tests {
     use super::*;
 
-    fn alert(t: i64) -> Alert {
-        Alert {
+    fn alert(t: i64) -> StoredAlert {
+        StoredAlert { id: t, alert: raw(t), status: AlertStatus::Open, status_by: None, status_at: None, comment: None, reopened: 0 }
+    }
+
+    fn raw(t: i64) -> monitor::Alert {
+        monitor::Alert {
             kind: AlertKind::NewPeer,
             severity: Severity::Low,
             device: "ip:10.0.0.1".into(),
@@ -268,12 +322,16 @@ mod tests {
         let q = AlertQuery { severity: Some("high".into()), kind: Some("".into()), ..Default::default() };
         let f = q.filter().unwrap();
         assert_eq!((f.min_severity, f.kind), (Some(Severity::High), None));
+        assert_eq!(f.statuses, vec![AlertStatus::Open, AlertStatus::Acknowledged], "not closed by default");
+        let f = AlertQuery { status: Some("all".into()), device: Some(" ip:10.0.0.1 ".into()), ..Default::default() }.filter().unwrap();
+        assert_eq!((f.statuses.len(), f.device.as_deref()), (0, Some("ip:10.0.0.1")));
+        assert!(AlertQuery { status: Some("done".into()), ..Default::default() }.filter().is_err());
         assert!(AlertQuery { severity: Some("urgent".into()), ..Default::default() }.filter().is_err());
         assert!(AlertQuery { kind: Some("nope".into()), ..Default::default() }.filter().is_err());
-        let all: Vec<Alert> = (1..=5).map(alert).collect();
+        let all: Vec<StoredAlert> = (1..=5).map(alert).collect();
         let (total, page, per, shown) = select(all.clone(), &AlertQuery { per_page: Some(2), page: Some(2), ..Default::default() });
         assert_eq!((total, page, per), (5, 2, 2));
-        assert_eq!(shown.iter().map(|a| a.first_seen.0).collect::<Vec<_>>(), vec![3, 2]);
+        assert_eq!(shown.iter().map(|a| a.alert.first_seen.0).collect::<Vec<_>>(), vec![3, 2]);
         // Past the end: the last page.
         let (_, page, _, shown) = select(all, &AlertQuery { per_page: Some(2), page: Some(99), ..Default::default() });
         assert_eq!((page, shown.len()), (3, 1));

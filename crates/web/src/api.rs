@@ -5,7 +5,7 @@
 //! each operation's lowest role in `x-ward-role`.
 
 use crate::auth::{json_error, now, ApiUser, Role};
-use crate::alerts::{AlertPage, AlertQuery, AlertView, ApproveRequest, EvidenceView, IntakeView};
+use crate::alerts::{AlertPage, AlertQuery, AlertView, ApproveRequest, EvidenceView, IntakeView, StatusRequest};
 use crate::map::{MapEdge, MapNode, NetworkMap};
 use crate::view::{self, DevicePage, DeviceQuery, DeviceSummary, Overview};
 use crate::{AppState, Error};
@@ -26,6 +26,9 @@ pub const ROUTES: &[(&str, Role)] = &[
     ("/api/v1/advisories", Role::Viewer),
     ("/api/v1/map", Role::Viewer),
     ("/api/v1/alerts", Role::Viewer),
+    ("/api/v1/alerts/{id}/ack", Role::Analyst),
+    ("/api/v1/alerts/{id}/close", Role::Analyst),
+    ("/api/v1/alerts/{id}/reopen", Role::Analyst),
     ("/api/v1/intake", Role::Viewer),
     ("/api/v1/intake/approve", Role::Analyst),
     ("/api/v1/report", Role::Analyst),
@@ -35,8 +38,8 @@ pub const ROUTES: &[(&str, Role)] = &[
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Ward API", description = "Passive security for connected medical devices. Authenticate with `Authorization: Bearer TOKEN` (tokens: dashboard › API tokens)."),
-    paths(devices, device, risk, advisories, network_map, alerts, intake, intake_approve, report_export, audit),
-    components(schemas(DevicePage, DeviceSummary, DeviceDetail, Peer, Overview, view::Count, AuditRow, ErrorBody, NetworkMap, MapNode, MapEdge, AlertPage, AlertView, EvidenceView, IntakeView, ApproveRequest)),
+    paths(devices, device, risk, advisories, network_map, alerts, alert_ack, alert_close, alert_reopen, intake, intake_approve, report_export, audit),
+    components(schemas(DevicePage, DeviceSummary, DeviceDetail, Peer, Overview, view::Count, AuditRow, ErrorBody, NetworkMap, MapNode, MapEdge, AlertPage, AlertView, EvidenceView, StatusRequest, IntakeView, ApproveRequest)),
     modifiers(&Bearer)
 )]
 struct ApiDoc;
@@ -80,6 +83,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/advisories", get(advisories))
         .route("/api/v1/map", get(network_map))
         .route("/api/v1/alerts", get(alerts))
+        .route("/api/v1/alerts/{id}/ack", post(alert_ack))
+        .route("/api/v1/alerts/{id}/close", post(alert_close))
+        .route("/api/v1/alerts/{id}/reopen", post(alert_reopen))
         .route("/api/v1/intake", get(intake))
         .route("/api/v1/intake/approve", post(intake_approve))
         .route("/api/v1/report", get(report_export))
@@ -288,9 +294,62 @@ async fn audit(State(st): State<AppState>, user: ApiUser, Query(q): Query<AuditQ
 async fn alerts(State(st): State<AppState>, user: ApiUser, Query(q): Query<AlertQuery>) -> Result<Json<AlertPage>, Response> {
     user.require(Role::Viewer)?;
     let filter = q.filter().map_err(|e| json_error(StatusCode::BAD_REQUEST, &e))?;
-    let all = st.db(move |s| Ok(s.alerts(&filter)?)).await.map_err(fail)?;
+    let all = st.db(move |s| Ok(s.stored_alerts(&filter)?)).await.map_err(fail)?;
     let (total, page, per_page, shown) = crate::alerts::select(all, &q);
     Ok(Json(AlertPage { total, page, per_page, alerts: shown.iter().map(AlertView::of).collect() }))
+}
+
+/// Largest status-change body accepted (bytes).
+const MAX_STATUS_BODY: usize = 8192;
+
+/// Changes an alert's status (analysts and admins; audited). The body is
+/// optional: empty, or JSON `{"comment": "..."}`.
+async fn change_status(st: AppState, user: ApiUser, id: String, action: store::StatusAction, body: axum::body::Bytes) -> Result<Json<AlertView>, Response> {
+    user.require(Role::Analyst)?;
+    let id: i64 = id.parse().map_err(|_| json_error(StatusCode::BAD_REQUEST, "the alert id is a number"))?;
+    if body.len() > MAX_STATUS_BODY {
+        return Err(json_error(StatusCode::PAYLOAD_TOO_LARGE, "body too large"));
+    }
+    let req: StatusRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        StatusRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| json_error(StatusCode::UNPROCESSABLE_ENTITY, &format!("body: {e}")))?
+    };
+    let (actor, ip) = (user.user.name.clone(), user.ip.clone());
+    let done = st.db_mut(move |s| crate::alerts::change_status(s, id, action, req.comment.as_deref(), &actor, &ip)).await.map_err(fail)?;
+    match done {
+        Ok(a) => Ok(Json(AlertView::of(&a))),
+        Err(e @ store::StatusError::NotFound(_)) => Err(json_error(StatusCode::NOT_FOUND, &e.to_string())),
+        Err(e @ store::StatusError::Conflict { .. }) => Err(json_error(StatusCode::CONFLICT, &e.to_string())),
+        Err(e) => Err(json_error(StatusCode::BAD_REQUEST, &e.to_string())),
+    }
+}
+
+/// Acknowledges an alert (open → acknowledged; already acknowledged: unchanged). Occurrences keep folding into it.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/ack", params(("id" = i64, Path, description = "Alert id", example = 1)),
+    request_body(content = StatusRequest, description = "Optional comment", content_type = "application/json"), responses(
+    (status = 200, body = AlertView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn alert_ack(State(st): State<AppState>, user: ApiUser, Path(id): Path<String>, body: axum::body::Bytes) -> Result<Json<AlertView>, Response> {
+    change_status(st, user, id, store::StatusAction::Ack, body).await
+}
+
+/// Closes an alert (open or acknowledged → closed). A newer occurrence reopens it.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/close", params(("id" = i64, Path, description = "Alert id", example = 1)),
+    request_body(content = StatusRequest, description = "Optional comment", content_type = "application/json"), responses(
+    (status = 200, body = AlertView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn alert_close(State(st): State<AppState>, user: ApiUser, Path(id): Path<String>, body: axum::body::Bytes) -> Result<Json<AlertView>, Response> {
+    change_status(st, user, id, store::StatusAction::Close, body).await
+}
+
+/// Reopens an alert (acknowledged or closed → open).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/reopen", params(("id" = i64, Path, description = "Alert id", example = 1)),
+    request_body(content = StatusRequest, description = "Optional comment", content_type = "application/json"), responses(
+    (status = 200, body = AlertView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn alert_reopen(State(st): State<AppState>, user: ApiUser, Path(id): Path<String>, body: axum::body::Bytes) -> Result<Json<AlertView>, Response> {
+    change_status(st, user, id, store::StatusAction::Reopen, body).await
 }
 
 /// Device intake: every device awaiting approval or approved, by key.

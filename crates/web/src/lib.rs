@@ -188,7 +188,12 @@ impl AppState {
         tokio::task::spawn_blocking(move || f(&mut lock(&me.inner.store))).await.map_err(|_| Error::Join)?
     }
 
-    /// How many stored alerts are high or critical (the navigation badge).
+    /// Drops the cached badge count (after a status change).
+    pub fn forget_open_alerts(&self) {
+        self.inner.open_alerts.lock().unwrap_or_else(|p| p.into_inner()).0 = 0;
+    }
+
+    /// How many stored alerts are open (not acknowledged or closed) and high or critical (the navigation badge).
     /// Counted at most once a second; a failure counts as none (and is logged).
     pub async fn open_alerts(&self) -> usize {
         {
@@ -197,7 +202,7 @@ impl AppState {
                 return c.1;
             }
         }
-        let filter = store::AlertFilter { min_severity: Some(monitor::Severity::High), ..Default::default() };
+        let filter = store::AlertFilter { min_severity: Some(monitor::Severity::High), statuses: vec![store::AlertStatus::Open], ..Default::default() };
         let n = match self.db(move |s| Ok(s.alerts(&filter)?.len())).await {
             Ok(n) => n,
             Err(e) => {

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/device", get(device))
         .route("/map", get(network_map))
         .route("/alerts", get(alerts_page))
+        .route("/alerts/status", axum::routing::post(alert_status))
         .route("/intake", get(intake_page))
         .route("/intake/approve", axum::routing::post(intake_approve))
         .route("/report.html", get(report_html))
@@ -345,12 +346,13 @@ async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
     let top = rows.iter().filter(|d| d.assessment.score > 0).take(10).map(row).collect();
     let newest = snap.newest.iter().map(|(k, n, c, t)| (k.clone(), n.clone(), c.clone(), view::readable_time(t))).collect();
     let cats_h = (24 * cats.len() as u32).max(24);
-    let all = match st.db(|s| Ok(s.alerts(&store::AlertFilter::default())?)).await {
+    let active = store::AlertFilter { statuses: store::AlertStatus::filter("active").unwrap_or_default(), ..Default::default() };
+    let all = match st.db(move |s| Ok(s.stored_alerts(&active)?)).await {
         Ok(a) => a,
         Err(e) => return fail(e),
     };
     let all_alerts = all.len();
-    let open: Vec<_> = all.into_iter().filter(|a| a.severity >= monitor::Severity::High).collect();
+    let open: Vec<_> = all.into_iter().filter(|a| a.alert.severity >= monitor::Severity::High).collect();
     let open_alerts = open.len();
     let (_, _, _, shown) = crate::alerts::select(open, &crate::alerts::AlertQuery { per_page: Some(5), ..Default::default() });
     let top_alerts = shown.iter().map(|a| alert_row(&snap, a)).collect();
@@ -504,15 +506,30 @@ struct DevicePage {
     reasons: Vec<(String, String)>,
     peers: Vec<(String, String, String, bool, u64)>,
     seen: (String, String),
+    /// The device's alerts (newest first, at most [`DEVICE_ALERTS`]) and how many match.
+    alerts: Vec<AlertRow>,
+    alerts_total: usize,
+    alert_status: String,
+    statuses: Vec<&'static str>,
+    can_change: bool,
+    back: String,
 }
 
-/// `/device?key=`.
+/// Alerts listed on a device page.
+const DEVICE_ALERTS: usize = 20;
+
+/// `/device?key=&alert_status=`.
 #[derive(Deserialize)]
 pub struct KeyQuery {
     key: String,
+    /// Which of the device's alerts: `active` (default), `open`, `acknowledged`, `closed`, `all`.
+    #[serde(default)]
+    alert_status: Option<String>,
 }
 
 async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQuery>) -> Response {
+    let alert_status = k.alert_status.clone().filter(|s| store::AlertStatus::filter(s).is_some()).unwrap_or_else(|| "active".into());
+    let back = format!("/device?{}", serde_urlencoded::to_string([("key", k.key.as_str()), ("alert_status", alert_status.as_str())]).unwrap_or_default());
     let d = match detail(&st, k.key).await {
         Ok(Some(d)) => d,
         Ok(None) => {
@@ -558,9 +575,28 @@ async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQ
     let reasons = d.reasons.iter().map(|r| (r.why.clone(), r.evidence.clone())).collect();
     let peers = d.peers.iter().map(|p| (p.id.clone(), p.label.clone(), p.category.clone(), p.device, p.flows)).collect();
     let seen = (d.first_seen.as_deref().map(view::readable_time).unwrap_or_default(), d.last_seen.as_deref().map(view::readable_time).unwrap_or_default());
+    // Its alerts: under its key, or under one of its addresses.
+    let filter = store::AlertFilter { statuses: store::AlertStatus::filter(&alert_status).unwrap_or_default(), ..Default::default() };
+    let (key, ips) = (d.summary.key.clone(), d.summary.ips.clone());
+    let mine = match st.db(move |s| Ok(s.stored_alerts(&filter)?)).await {
+        Ok(v) => v.into_iter().filter(|a| a.alert.device == key || ips.iter().any(|i| a.alert.device == format!("ip:{i}"))).collect::<Vec<_>>(),
+        Err(e) => return fail(e),
+    };
+    let snap = match st.snapshot().await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let (alerts_total, _, _, shown) = crate::alerts::select(mine, &crate::alerts::AlertQuery { per_page: Some(DEVICE_ALERTS), ..Default::default() });
+    let alerts = shown.iter().map(|a| alert_row(&snap, a)).collect();
     render(&DevicePage {
         peers,
         seen,
+        alerts,
+        alerts_total,
+        alert_status,
+        statuses: vec!["active", "open", "acknowledged", "closed", "all"],
+        can_change: user.role >= Role::Analyst,
+        back,
         nav: Some(Nav::of(&user)),
         title: "Device",
         name: d.summary.names.first().cloned().unwrap_or_else(|| d.summary.key.clone()),
@@ -587,9 +623,12 @@ struct AlertRow {
     last: String,
     packets: String,
     counts: String,
+    /// When the status last changed (readable), or empty.
+    changed: String,
 }
 
-fn alert_row(snap: &crate::snapshot::Snapshot, a: &monitor::Alert) -> AlertRow {
+fn alert_row(snap: &crate::snapshot::Snapshot, s: &store::StoredAlert) -> AlertRow {
+    let a = &s.alert;
     let (p0, p1) = (view::readable_time(&a.evidence.first_packet.iso()), view::readable_time(&a.evidence.last_packet.iso()));
     AlertRow {
         link: crate::alerts::device_link(snap, &a.device),
@@ -598,7 +637,8 @@ fn alert_row(snap: &crate::snapshot::Snapshot, a: &monitor::Alert) -> AlertRow {
         last: view::readable_time(&a.last_seen.iso()),
         packets: if p0 == p1 { p0 } else { format!("{p0} – {p1}") },
         counts: a.evidence.counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "),
-        a: crate::alerts::AlertView::of(a),
+        changed: s.status_at.map(|t| view::readable_time(&model::Timestamp(t.saturating_mul(1_000_000)).iso())).unwrap_or_default(),
+        a: crate::alerts::AlertView::of(s),
     }
 }
 
@@ -609,8 +649,15 @@ struct AlertsPage {
     title: &'static str,
     severity: String,
     kind: String,
+    status: String,
+    device: String,
     severities: Vec<&'static str>,
     kinds: Vec<&'static str>,
+    statuses: Vec<&'static str>,
+    /// Analysts and admins get acknowledge/close/reopen buttons.
+    can_change: bool,
+    /// This page, to come back to after a change.
+    back: String,
     error: String,
     rows: Vec<AlertRow>,
     total: usize,
@@ -626,13 +673,20 @@ fn alerts_link(q: &crate::alerts::AlertQuery, page: usize) -> String {
     format!("/alerts?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
 }
 
-/// `/alerts?severity=&kind=&page=`: every signed-in role.
+/// `/alerts?severity=&kind=&status=&device=&page=`: every signed-in role;
+/// analysts and admins can acknowledge, close and reopen.
 async fn alerts_page(State(st): State<AppState>, user: PageUser, Query(q): Query<crate::alerts::AlertQuery>) -> Response {
+    alerts_view(&st, &user, q, String::new()).await
+}
+
+async fn alerts_view(st: &AppState, user: &PageUser, q: crate::alerts::AlertQuery, error: String) -> Response {
+    // A refused change is a 400; an unknown filter value only says so (as before).
+    let refused = !error.is_empty();
     let (filter, error) = match q.filter() {
-        Ok(f) => (f, String::new()),
-        Err(e) => (store::AlertFilter::default(), e),
+        Ok(f) => (f, error),
+        Err(e) => (store::AlertFilter { statuses: store::AlertStatus::filter("active").unwrap_or_default(), ..Default::default() }, e),
     };
-    let all = match st.db(move |s| Ok(s.alerts(&filter)?)).await {
+    let all = match st.db(move |s| Ok(s.stored_alerts(&filter)?)).await {
         Ok(a) => a,
         Err(e) => return fail(e),
     };
@@ -644,13 +698,19 @@ async fn alerts_page(State(st): State<AppState>, user: PageUser, Query(q): Query
     let pages = total.div_ceil(per_page).max(1);
     let rows = shown.iter().map(|a| alert_row(&snap, a)).collect();
     let some = |v: &Option<String>| v.clone().unwrap_or_default();
-    render(&AlertsPage {
-        nav: Some(Nav::of(&user)),
+    let status = if refused { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let mut res = render(&AlertsPage {
+        nav: Some(Nav::of(user)),
         title: "Alerts",
         severity: some(&q.severity),
         kind: some(&q.kind),
+        status: q.status.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "active".into()),
+        device: some(&q.device),
         severities: vec!["low", "medium", "high", "critical"],
         kinds: monitor::ALL_KINDS.iter().map(|k| k.as_str()).collect(),
+        statuses: vec!["active", "open", "acknowledged", "closed", "all"],
+        can_change: user.role >= Role::Analyst,
+        back: alerts_link(&q, page),
         error,
         rows,
         total,
@@ -658,7 +718,56 @@ async fn alerts_page(State(st): State<AppState>, user: PageUser, Query(q): Query
         pages,
         prev: if page > 1 { alerts_link(&q, page - 1) } else { String::new() },
         next: if page < pages { alerts_link(&q, page + 1) } else { String::new() },
-    })
+    });
+    if res.status() == StatusCode::OK {
+        *res.status_mut() = status;
+    }
+    res
+}
+
+/// The acknowledge/close/reopen form.
+#[derive(Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    back: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Where to go after a change: the alerts or device page it came from, else `/alerts`.
+fn back_to(back: &str) -> String {
+    let local = (back.starts_with("/alerts") || back.starts_with("/device?")) && !back.contains("//") && !back.contains('\\') && back.len() <= 2000;
+    if local && !back.chars().any(char::is_control) {
+        back.to_string()
+    } else {
+        "/alerts".into()
+    }
+}
+
+/// `POST /alerts/status`: analysts and admins (CSRF checked); audited.
+async fn alert_status(State(st): State<AppState>, user: PageUser, Form(f): Form<StatusForm>) -> Response {
+    if let Err(r) = user.require(Role::Analyst).and_then(|_| user.check_csrf(&f.csrf)) {
+        return r;
+    }
+    let again = crate::alerts::AlertQuery { status: Some("all".into()), ..Default::default() };
+    let (Some(action), Ok(id)) = (store::StatusAction::parse(&f.action), f.id.trim().parse::<i64>()) else {
+        return alerts_view(&st, &user, again, "Unknown alert or action.".into()).await;
+    };
+    let (actor, ip, comment) = (user.user.name.clone(), user.ip.clone(), f.comment);
+    match st.db_mut(move |s| crate::alerts::change_status(s, id, action, Some(&comment), &actor, &ip)).await {
+        Ok(Ok(_)) => {
+            st.forget_open_alerts();
+            Redirect::to(&back_to(&f.back)).into_response()
+        }
+        Ok(Err(why)) => alerts_view(&st, &user, again, why.to_string()).await,
+        Err(e) => fail(e),
+    }
 }
 
 /// An intake record as shown.

@@ -178,6 +178,8 @@ async fn every_openapi_route_refuses_unauthenticated_and_underprivileged() {
     account(&st, "vic", Role::Viewer).await;
     let tokens = [(Role::Viewer, token_for(&st, "vic").await), (Role::Analyst, token_for(&st, "ana").await), (Role::Admin, token_for(&st, "ada").await)];
     st.db_mut(|s| Ok(s.intake_register(&[("ip:10.0.0.9".into(), model::Timestamp(1), None)])?)).await.unwrap();
+    store_alerts(&st).await;
+    let alert_id = st.db(|s| Ok(s.stored_alerts(&Default::default())?[0].id)).await.unwrap().to_string();
     let doc = call(&app, "GET", "/api/v1/openapi.json", &[], "").await;
     assert_eq!(doc.status, StatusCode::OK);
     let doc: serde_json::Value = serde_json::from_str(&doc.body).unwrap();
@@ -187,7 +189,7 @@ async fn every_openapi_route_refuses_unauthenticated_and_underprivileged() {
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {
             let required = Role::parse(op["x-ward-role"].as_str().unwrap()).unwrap();
-            let uri = path.replace("{key}", &enc("00:11:22:33:44:55"));
+            let uri = path.replace("{key}", &enc("00:11:22:33:44:55")).replace("{id}", &alert_id);
             let m = method.to_uppercase();
             let r = call(&app, &m, &uri, &[], "").await;
             assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{m} {uri} without token");
@@ -198,7 +200,8 @@ async fn every_openapi_route_refuses_unauthenticated_and_underprivileged() {
             let r = call(&app, &m, &uri, &[("cookie", "ward_session=abc")], "").await;
             assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{m} {uri} cookie");
             for (role, token) in &tokens {
-                // POST operations take a JSON body (an approval of a device awaiting intake).
+                // POST operations take a JSON body (an approval of a device awaiting intake; alert
+                // status changes ignore its fields and are harmless when repeated: ack, close, reopen).
                 let (body, ctype) = if m == "POST" { (r#"{"device":"ip:10.0.0.9","owner":"biomed"}"#, "application/json") } else { ("", "text/plain") };
                 let r = call(&app, &m, &uri, &[("authorization", &format!("Bearer {token}")), ("content-type", ctype)], body).await;
                 if *role < required {
@@ -734,4 +737,108 @@ async fn intake_approval_for_analysts_refused_for_viewers_and_audited() {
     let r = call(&app, "POST", "/api/v1/intake/approve", &[("authorization", &format!("Bearer {ta}")), json[0]], r#"{"device":"ip:10.1.1.1"}"#).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(audit_actions(&st).await.iter().filter(|(a, _)| a == "intake_approved").count(), 2);
+}
+
+#[tokio::test]
+async fn alert_lifecycle_for_analysts_refused_for_viewers_escaped_and_audited() {
+    let st = state();
+    store_alerts(&st).await;
+    let app = web::app(st.clone());
+    let ana = account(&st, "ana", Role::Analyst).await;
+    let vic = account(&st, "vic", Role::Viewer).await;
+    let sa = login(&app, "ana", &ana).await.map_err(|r| r.body).unwrap();
+    let sv = login(&app, "vic", &vic).await.map_err(|r| r.body).unwrap();
+    let ids = st.db(|s| Ok(s.stored_alerts(&Default::default())?)).await.unwrap();
+    let id_of = |kind: monitor::AlertKind| ids.iter().find(|a| a.alert.kind == kind).unwrap().id;
+    let (mgmt, scan, peer) = (id_of(monitor::AlertKind::UnauthorizedManagementAccess), id_of(monitor::AlertKind::PortScan), id_of(monitor::AlertKind::NewPeer));
+
+    // Viewers see statuses but no buttons, and their POSTs are refused.
+    let page = call(&app, "GET", "/alerts", &[("cookie", &sv)], "").await;
+    assert!(page.body.contains(r#"<span class="st open">open</span>"#) && !page.body.contains("action=\"/alerts/status\""));
+    let body = format!("id={mgmt}&action=ack&csrf={}", page.csrf());
+    assert_eq!(call(&app, "POST", "/alerts/status", &[("cookie", &sv)], &body).await.status, StatusCode::FORBIDDEN);
+
+    // Analysts acknowledge with a hostile comment (CSRF required); it renders as text.
+    let page = call(&app, "GET", "/alerts?severity=high", &[("cookie", &sa)], "").await;
+    assert!(page.body.contains("action=\"/alerts/status\""));
+    assert!(page.body.contains(r#"<span class="nav-count" title="open high and critical alerts">2</span>"#));
+    let body = format!("id={mgmt}&action=ack&comment={}&back={}&csrf=wrong", enc(HOSTILE), enc("/alerts?severity=high"));
+    assert_eq!(call(&app, "POST", "/alerts/status", &[("cookie", &sa)], &body).await.status, StatusCode::FORBIDDEN);
+    let body = format!("id={mgmt}&action=ack&comment={}&back={}&csrf={}", enc(HOSTILE), enc("/alerts?severity=high"), page.csrf());
+    let r = call(&app, "POST", "/alerts/status", &[("cookie", &sa)], &body).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/alerts?severity=high"), "{}", r.body);
+    let page = call(&app, "GET", "/alerts?severity=high", &[("cookie", &sa)], "").await;
+    assert!(!page.body.contains("<script"), "raw markup from a comment reached the page");
+    let text = shown(&page.body);
+    assert!(text.contains(&format!(r#"<span class="comment">{HOSTILE}</span>"#)), "comment shown as text");
+    assert!(page.body.contains(r#"<span class="st acknowledged">acknowledged</span><br><span class="muted">by ana, "#));
+    assert!(page.body.contains(r#"<span class="nav-count" title="open high and critical alerts">1</span>"#), "acknowledged alerts leave the badge");
+    // An off-site "back" is ignored.
+    let body = format!("id={scan}&action=close&back={}&csrf={}", enc("//evil.example/x"), page.csrf());
+    let r = call(&app, "POST", "/alerts/status", &[("cookie", &sa)], &body).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/alerts"));
+    // Closed alerts leave the default list; the status filter finds them.
+    let page = call(&app, "GET", "/alerts", &[("cookie", &sa)], "").await;
+    assert!(!page.body.contains("probed 40 ports") && page.body.contains("<b>2</b> alerts match"));
+    let closed = call(&app, "GET", "/alerts?status=closed", &[("cookie", &sa)], "").await;
+    assert!(closed.body.contains("probed 40 ports") && closed.body.contains("<b>1</b> alerts match") && closed.body.contains("value=\"reopen\""));
+    assert!(call(&app, "GET", "/alerts?status=all", &[("cookie", &sa)], "").await.body.contains("<b>3</b> alerts match"));
+    let bad = call(&app, "GET", "/alerts?status=done", &[("cookie", &sa)], "").await;
+    assert!(bad.status == StatusCode::OK && bad.body.contains("unknown status"));
+    // Refused changes say why and change nothing.
+    let body = format!("id={scan}&action=ack&csrf={}", page.csrf());
+    let r = call(&app, "POST", "/alerts/status", &[("cookie", &sa)], &body).await;
+    assert!(r.status == StatusCode::BAD_REQUEST && r.body.contains("is closed"), "{}", r.status);
+    let body = format!("id={peer}&action=close&comment={}&csrf={}", "x".repeat(501), page.csrf());
+    let r = call(&app, "POST", "/alerts/status", &[("cookie", &sa)], &body).await;
+    assert!(r.status == StatusCode::BAD_REQUEST && r.body.contains("at most 500 characters"));
+    for body in [format!("id=abc&action=ack&csrf={}", page.csrf()), format!("id={peer}&action=delete&csrf={}", page.csrf()), format!("id=999999&action=ack&csrf={}", page.csrf())] {
+        assert_eq!(call(&app, "POST", "/alerts/status", &[("cookie", &sa)], &body).await.status, StatusCode::BAD_REQUEST, "{body}");
+    }
+    assert_eq!(st.db(move |s| Ok(s.alert_by_id(peer)?.unwrap().status)).await.unwrap(), store::AlertStatus::Open);
+
+    // The device page lists its alerts with status and buttons, escaped.
+    let dev = call(&app, "GET", "/device?key=00%3A11%3A22%3A33%3A44%3A55", &[("cookie", &sa)], "").await;
+    assert_eq!(dev.status, StatusCode::OK);
+    assert!(!dev.body.contains("<script>alert"));
+    assert!(dev.body.contains("<h2 id=\"alerts\">Alerts</h2>") && dev.body.contains(&format!("id=\"alert-{mgmt}\"")) && dev.body.contains("value=\"close\""));
+    assert!(shown(&dev.body).contains(&format!(r#"<span class="comment">{HOSTILE}</span>"#)));
+    let dev = call(&app, "GET", "/device?key=00%3A11%3A22%3A33%3A44%3A55&alert_status=closed", &[("cookie", &sa)], "").await;
+    assert!(!dev.body.contains(&format!("id=\"alert-{mgmt}\"")) && dev.body.contains("No closed alert for this device."));
+
+    // The API: analysts change status with an optional JSON comment; viewers are refused.
+    let (tv, ta) = (token_for(&st, "vic").await, token_for(&st, "ana").await);
+    let (bv, ba) = (format!("Bearer {tv}"), format!("Bearer {ta}"));
+    let json = ("content-type", "application/json");
+    let r = call(&app, "POST", &format!("/api/v1/alerts/{peer}/ack"), &[("authorization", &bv), json], "").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = call(&app, "POST", &format!("/api/v1/alerts/{peer}/ack"), &[("authorization", &ba), json], &serde_json::json!({"comment": HOSTILE}).to_string()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!((v["id"].as_i64(), v["status"].as_str(), v["status_by"].as_str(), v["comment"].as_str()), (Some(peer), Some("acknowledged"), Some("ana"), Some(HOSTILE)));
+    let r = call(&app, "POST", &format!("/api/v1/alerts/{peer}/close"), &[("authorization", &ba)], "").await;
+    assert_eq!((r.status, serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["status"].as_str()), (StatusCode::OK, Some("closed")));
+    let r = call(&app, "POST", &format!("/api/v1/alerts/{peer}/ack"), &[("authorization", &ba)], "").await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(call(&app, "POST", "/api/v1/alerts/999999/ack", &[("authorization", &ba)], "").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(call(&app, "POST", "/api/v1/alerts/x/ack", &[("authorization", &ba)], "").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(call(&app, "POST", &format!("/api/v1/alerts/{peer}/reopen"), &[("authorization", &ba), json], "{").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let long = serde_json::json!({"comment": "y".repeat(501)}).to_string();
+    assert_eq!(call(&app, "POST", &format!("/api/v1/alerts/{peer}/reopen"), &[("authorization", &ba), json], &long).await.status, StatusCode::BAD_REQUEST);
+    let r = call(&app, "POST", &format!("/api/v1/alerts/{peer}/reopen"), &[("authorization", &ba), json], r#"{"comment":"again"}"#).await;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["status"], "open");
+    let r = call(&app, "GET", "/api/v1/alerts?status=all", &[("authorization", &bv)], "").await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let statuses: Vec<&str> = v["alerts"].as_array().unwrap().iter().map(|a| a["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["closed", "open", "acknowledged"], "newest first: scan, peer, management access");
+    let r = call(&app, "GET", "/api/v1/alerts?status=acknowledged", &[("authorization", &bv)], "").await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!((v["total"].as_u64(), v["alerts"][0]["comment"].as_str()), (Some(1), Some(HOSTILE)));
+
+    // Every change is in the audit log, with who and the comment.
+    let audit = audit_actions(&st).await;
+    let changes: Vec<&str> = audit.iter().map(|(a, _)| a.as_str()).filter(|a| a.starts_with("alert_")).collect();
+    assert_eq!(changes.len(), 5, "{audit:?}");
+    assert!(audit.iter().any(|(a, d)| a == "alert_acknowledged" && d.starts_with(&format!("#{mgmt} unauthorized_management_access")) && d.contains("comment \"<script>")), "{audit:?}");
+    assert!(audit.iter().any(|(a, d)| a == "alert_reopened" && d.contains("comment \"again\"")), "{audit:?}");
 }
