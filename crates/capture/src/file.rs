@@ -1,12 +1,9 @@
 //! Streaming reader for classic pcap and pcapng capture files.
 //!
-//! A regular file is memory-mapped read-only (`mmap`, see [`mmap`]) and parsed
-//! in place: the mapping is the buffer, already holding the whole file, so
-//! records are handed out as [`Frame`]s borrowing it without any copy. Other
-//! streams (pipes, `from_read`, or `WARD_NO_MMAP=1`) are read with large `read`
-//! calls into one reusable buffer; when a record straddles the end of that
-//! buffer, the partial record is moved to the front (compaction) and the rest
-//! of the buffer is refilled. Both paths run the same parser over `buf[start..end]`.
+//! The file is read with large `read` calls into one reusable buffer; records
+//! are parsed in place and handed out as [`Frame`]s borrowing the buffer. When
+//! a record straddles the end of the buffer, the partial record is moved to the
+//! front (compaction) and the rest of the buffer is refilled.
 //!
 //! Corrupt input handling:
 //! - classic pcap: a captured length above [`MAX_CAPLEN`] is either an
@@ -29,29 +26,6 @@ use std::path::Path;
 use model::Timestamp;
 
 use crate::{Anomalies, Error, Frame, LinkType, Source, MAX_CAPLEN};
-
-#[cfg(unix)]
-mod mmap;
-
-/// The bytes being parsed: a reusable read buffer, or the whole file mapped.
-enum Buf {
-    Owned(Vec<u8>),
-    #[cfg(unix)]
-    Mapped(mmap::Mmap),
-}
-
-impl std::ops::Deref for Buf {
-    type Target = [u8];
-
-    #[inline]
-    fn deref(&self) -> &[u8] {
-        match self {
-            Buf::Owned(v) => v,
-            #[cfg(unix)]
-            Buf::Mapped(m) => m.as_slice(),
-        }
-    }
-}
 
 /// Default buffer size.
 const INIT_BUF: usize = 1 << 20;
@@ -164,7 +138,7 @@ struct Loc {
 pub struct FileReader {
     name: String,
     reader: Box<dyn Read + Send>,
-    buf: Buf,
+    buf: Vec<u8>,
     /// Unparsed data is `buf[start..end]`.
     start: usize,
     end: usize,
@@ -237,27 +211,8 @@ impl FileReader {
     pub fn open(path: &Path) -> Result<FileReader, Error> {
         let name = path.display().to_string();
         let file = File::open(path).map_err(|source| Error::Io { path: name.clone(), source })?;
-        let meta = file.metadata().ok();
-        let len = meta.as_ref().map_or(0, |m| m.len());
-        #[cfg(unix)]
-        if meta.is_some_and(|m| m.is_file()) {
-            if let Some(map) = mmap::Mmap::map(&file, len) {
-                return Self::mapped(name, map, len);
-            }
-        }
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         Self::from_read(name, Box::new(file), len)
-    }
-
-    /// A reader over a mapped file: the whole file is "buffered" and the
-    /// stream is at its end, so `fill` never reads.
-    #[cfg(unix)]
-    fn mapped(name: String, map: mmap::Mmap, len: u64) -> Result<FileReader, Error> {
-        let end = map.as_slice().len();
-        let mut r = FileReader::new(name, Box::new(io::empty()), Buf::Mapped(map), len);
-        r.end = end;
-        r.eof = true;
-        r.detect()?;
-        Ok(r)
     }
 
     /// Reads a capture from any byte stream (a pipe, stdin, memory). `name` is
@@ -273,16 +228,10 @@ impl FileReader {
     }
 
     fn with_buffer(name: String, reader: Box<dyn Read + Send>, len: u64, size: usize) -> Result<FileReader, Error> {
-        let mut r = FileReader::new(name, reader, Buf::Owned(vec![0; size.max(32)]), len);
-        r.detect()?;
-        Ok(r)
-    }
-
-    fn new(name: String, reader: Box<dyn Read + Send>, buf: Buf, len: u64) -> FileReader {
-        FileReader {
+        let mut r = FileReader {
             name,
             reader,
-            buf,
+            buf: vec![0; size.max(32)],
             start: 0,
             end: 0,
             base: 0,
@@ -293,7 +242,9 @@ impl FileReader {
             ifaces: Vec::new(),
             last_ts: Timestamp(0),
             anomalies: Anomalies::default(),
-        }
+        };
+        r.detect()?;
+        Ok(r)
     }
 
     fn detect(&mut self) -> Result<(), Error> {
@@ -414,35 +365,29 @@ impl FileReader {
         if self.eof || need > MAX_BUF {
             return Ok(false);
         }
-        // A mapped file is wholly "buffered" and `eof` is set: never here.
-        #[allow(irrefutable_let_patterns)]
-        let Buf::Owned(buf) = &mut self.buf
-        else {
-            return Ok(false);
-        };
         // Move the partial record to the front so one big read refills the rest.
         if self.start > 0 {
-            buf.copy_within(self.start..self.end, 0);
+            self.buf.copy_within(self.start..self.end, 0);
             self.base += self.start as u64;
             self.end -= self.start;
             self.start = 0;
         }
-        if buf.len() < need {
+        if self.buf.len() < need {
             // Do not grow the buffer for bytes the file (size known at open) does not have.
             if self.file_len > 0 && self.base + need as u64 > self.file_len {
                 return Ok(false);
             }
-            let n = need.max(buf.len().saturating_mul(2)).min(MAX_BUF);
-            buf.resize(n, 0);
+            let n = need.max(self.buf.len().saturating_mul(2)).min(MAX_BUF);
+            self.buf.resize(n, 0);
         }
-        while self.end - self.start < need {
-            let Some(space) = buf.get_mut(self.end..) else { return Ok(false) };
+        while self.avail() < need {
+            let Some(space) = self.buf.get_mut(self.end..) else { return Ok(false) };
             match self.reader.read(space) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(false);
                 }
-                Ok(n) => self.end = (self.end + n).min(buf.len()),
+                Ok(n) => self.end = (self.end + n).min(self.buf.len()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(source) => return Err(Error::Io { path: self.name.clone(), source }),
             }

@@ -13,15 +13,11 @@
 //! magic number, never from the file name.
 //!
 //! **Invariants**
-//! - Regular files are memory-mapped read-only and parsed in place (no copy at
-//!   all; the kernel reads ahead and drops pages behind, so resident memory
-//!   stays bounded by the page cache, not by the file). This is the workspace's
-//!   only `unsafe` code, in `file/mmap.rs`; `WARD_NO_MMAP=1` turns it off.
-//! - Other streams (pipes, [`FileReader::from_read`]) stream with bounded memory: one reusable buffer (1 MiB, so freshly read
+//! - Streaming with bounded memory: one reusable buffer (1 MiB, so freshly read
 //!   data is still in cache when parsed; grows to at most
-//!   16 MiB for a single huge block), filled by large `read` calls.
+//!   16 MiB for a single huge block). Reads are large `read` calls, never mmap.
 //! - Per-record work does not allocate and does not copy; the only copy is the
-//!   read buffer's compaction of the partial record left at its end.
+//!   buffer compaction of the partial record left at the end of the buffer.
 //! - Hostile files never cause a panic or an error after the header: records
 //!   with an impossible captured length (> [`MAX_CAPLEN`]) are counted in
 //!   [`Anomalies`] and skipped, corrupt framing is resynchronised by scanning

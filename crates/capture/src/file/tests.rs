@@ -438,31 +438,6 @@ fn file_on_disk_roundtrip() {
     let _ = std::fs::remove_file(&path);
 }
 
-/// Mapped files (`open`) and streamed reads (`from_read`) see the same frames
-/// and anomalies, for whole files and every truncation.
-#[test]
-fn mapped_and_streamed_files_agree() {
-    let path = std::env::temp_dir().join(format!("ward-capture-{}-mapped.pcap", std::process::id()));
-    for bytes in [sample_pcap(), sample_pcapng()] {
-        for cut in 0..=bytes.len() {
-            std::fs::write(&path, &bytes[..cut]).unwrap();
-            let mapped = FileReader::open(&path);
-            let streamed = reader(&bytes[..cut]);
-            match (mapped, streamed) {
-                (Ok(mut m), Ok(mut s)) => {
-                    assert!(cut == 0 || matches!(m.buf, Buf::Mapped(_)), "regular files are mapped");
-                    assert_eq!(drain(&mut m), drain(&mut s), "cut {cut}");
-                    assert_eq!(m.anomalies(), s.anomalies(), "cut {cut}");
-                    assert_eq!(m.bytes_read(), s.bytes_read(), "cut {cut}");
-                }
-                (Err(m), Err(s)) => assert_eq!(std::mem::discriminant(&m), std::mem::discriminant(&s), "cut {cut}"),
-                (m, s) => panic!("cut {cut}: mapped {:?} streamed {:?}", m.map(|_| ()), s.map(|_| ())),
-            }
-        }
-    }
-    let _ = std::fs::remove_file(&path);
-}
-
 mod prop {
     use super::*;
     use proptest::prelude::*;
