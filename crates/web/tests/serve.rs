@@ -504,8 +504,9 @@ async fn idle_and_old_sessions_end_and_tokens_expire() {
         let rows = rows.clone();
         move |_: &store::Store| -> Result<Vec<report::DeviceRow>, String> { Ok(rows.clone()) }
     }), true, "t.db", policy);
-    let idle = make(web::SessionPolicy { idle_secs: 1, absolute_secs: 3600 });
-    let old = make(web::SessionPolicy { idle_secs: 3600, absolute_secs: 1 });
+    // Limits of a few seconds, so a slow (loaded, debug-built) login still leaves the first request inside them.
+    let idle = make(web::SessionPolicy { idle_secs: 3, absolute_secs: 3600 });
+    let old = make(web::SessionPolicy { idle_secs: 3600, absolute_secs: 3 });
     let (idle_app, old_app) = (web::app(idle.clone()), web::app(old.clone()));
     let s1 = account(&idle, "ada", Role::Admin).await;
     let s2 = account(&old, "ada", Role::Admin).await;
@@ -513,7 +514,7 @@ async fn idle_and_old_sessions_end_and_tokens_expire() {
     let b = login(&old_app, "ada", &s2).await.map_err(|r| r.body).unwrap();
     assert_eq!(call(&idle_app, "GET", "/", &[("cookie", &a)], "").await.status, StatusCode::OK);
     assert_eq!(call(&old_app, "GET", "/", &[("cookie", &b)], "").await.status, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
     assert_eq!(call(&idle_app, "GET", "/", &[("cookie", &a)], "").await.location(), "/login");
     assert_eq!(call(&old_app, "GET", "/", &[("cookie", &b)], "").await.location(), "/login");
     assert!(audit_actions(&idle).await.iter().any(|(x, _)| x == "session_expired"));
