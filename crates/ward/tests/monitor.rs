@@ -28,25 +28,9 @@ const PACS: &str = "127.0.10.1";
 const INTRUDER: &str = "127.0.10.66";
 const CANARIES: &[&str] = &["CANARYSURNAME", "CANARYGIVEN", "CANARYID4711"];
 
-fn ward(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_ward")).args(args).output().expect("run ward");
-    assert!(out.status.success(), "ward {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success())
-}
-
-fn missing() -> Option<String> {
-    let uid = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
-    if uid != "0" {
-        return Some("not root (network namespaces need it)".into());
-    }
-    let tools = ["ip", "tcpdump", "storescp", "storescu", "echoscu", "dump2dcm", "nmap", "busybox", "/usr/sbin/telnetd"];
-    let absent: Vec<&str> = tools.into_iter().filter(|t| !have(t)).collect();
-    (!absent.is_empty()).then(|| format!("missing {} (apt-get install iproute2 tcpdump dcmtk nmap busybox inetutils-telnetd)", absent.join(", ")))
-}
+#[path = "support/realtools.rs"]
+mod realtools;
+use realtools::{have, missing, ward};
 
 fn scenario(out: &Path, phases: &[&str]) -> Vec<(String, f64)> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/netns/scenario.sh");
@@ -113,7 +97,7 @@ fn webhook_server() -> (String, std::thread::JoinHandle<Vec<String>>) {
 
 #[test]
 fn real_tools_yield_exactly_the_expected_alerts_and_policies_hold() {
-    if let Some(why) = missing() {
+    if let Some(why) = missing("network namespaces") {
         eprintln!("skipping: {why}");
         return;
     }

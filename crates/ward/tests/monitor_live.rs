@@ -16,7 +16,7 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const PACS: &str = "127.0.10.1";
@@ -26,25 +26,9 @@ fn ward_bin() -> &'static str {
     env!("CARGO_BIN_EXE_ward")
 }
 
-fn ward(args: &[&str]) -> Output {
-    let out = Command::new(ward_bin()).args(args).output().expect("run ward");
-    assert!(out.status.success(), "ward {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success())
-}
-
-fn missing() -> Option<String> {
-    let uid = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
-    if uid != "0" {
-        return Some("not root (network namespaces and live capture need it)".into());
-    }
-    let tools = ["ip", "tcpdump", "storescp", "storescu", "echoscu", "dump2dcm", "nmap", "busybox", "/usr/sbin/telnetd"];
-    let absent: Vec<&str> = tools.into_iter().filter(|t| !have(t)).collect();
-    (!absent.is_empty()).then(|| format!("missing {} (apt-get install iproute2 tcpdump dcmtk nmap busybox inetutils-telnetd)", absent.join(", ")))
-}
+#[path = "support/realtools.rs"]
+mod realtools;
+use realtools::{missing, ward};
 
 fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
     let t = Instant::now();
@@ -140,7 +124,7 @@ fn stored(db: &str) -> BTreeSet<(String, IpAddr)> {
 
 #[test]
 fn live_learn_and_monitor_on_an_interface() {
-    if let Some(why) = missing() {
+    if let Some(why) = missing("network namespaces and live capture") {
         eprintln!("skipping: {why}");
         return;
     }
