@@ -122,13 +122,15 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     if timing {
         eprintln!("timing: analysis {:?}, store {:?}", t1 - t0, t1.elapsed());
     }
-    let mut out = std::io::stdout().lock();
+    // Stdout is line-buffered: without a BufWriter every table row is its own write call.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
         render::json(&mut out, &devices, Some(&report))?;
     } else {
         render::table(&mut out, &devices)?;
         render::summary(&mut out, &report, &args.db)?;
     }
+    out.flush()?;
     Ok(())
 }
 
@@ -152,12 +154,14 @@ pub fn show_inventory(db: &Path, json: bool) -> Result<()> {
     }
     let store = crate::location::open(db)?;
     let devices = if json { store.devices_with_facts()? } else { store.devices()? };
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if json {
-        render::json(&mut out, &devices, None)
+        render::json(&mut out, &devices, None)?;
     } else {
-        render::table(&mut out, &devices)
+        render::table(&mut out, &devices)?;
     }
+    out.flush()?;
+    Ok(())
 }
 
 /// Arguments of `ward capture`.
