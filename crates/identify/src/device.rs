@@ -2,6 +2,7 @@
 
 use crate::classify::{classify, Category, Reason};
 use crate::facts::{EndpointKey, Fact, FactKind};
+use model::addr::{is_host, is_local};
 use model::{MacAddr, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,23 +53,6 @@ pub struct Device {
     pub facts: Vec<Fact>,
 }
 
-fn is_local(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local() || (v4.octets()[0] == 100 && v4.octets()[1] & 0xc0 == 64),
-        IpAddr::V6(v6) => {
-            let s = v6.segments()[0];
-            v6.is_loopback() || (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80
-        }
-    }
-}
-
-fn is_host_ip(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => !(v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified() || v4.octets()[3] == 255),
-        IpAddr::V6(v6) => !(v6.is_multicast() || v6.is_unspecified()),
-    }
-}
-
 /// Groups facts into devices and classifies them. Deterministic: devices are
 /// sorted by key.
 pub fn build_inventory(facts: &[Fact]) -> Vec<Device> {
@@ -76,7 +60,7 @@ pub fn build_inventory(facts: &[Fact]) -> Vec<Device> {
     let mut mac_ips: BTreeMap<MacAddr, BTreeSet<IpAddr>> = BTreeMap::new();
     for f in facts {
         if let (Some(m), Some(ip)) = (f.endpoint.mac, f.endpoint.ip) {
-            if is_host_ip(&ip) {
+            if is_host(&ip) {
                 mac_ips.entry(m).or_default().insert(ip);
             }
         }
@@ -107,7 +91,7 @@ pub fn build_inventory(facts: &[Fact]) -> Vec<Device> {
     for f in facts {
         let Some((key, mac)) = device_key(&f.endpoint) else { continue };
         let g = groups.entry(key).or_insert_with(|| (mac, Vec::new(), BTreeSet::new()));
-        if let Some(ip) = f.endpoint.ip.filter(is_host_ip) {
+        if let Some(ip) = f.endpoint.ip.filter(is_host) {
             if mac.is_none() || !routers.contains(&mac.unwrap_or_default()) {
                 g.2.insert(ip);
             }
@@ -183,7 +167,7 @@ pub fn build_inventory(facts: &[Fact]) -> Vec<Device> {
 /// without a MAC become devices: a public address seen without a MAC is a
 /// remote server, not part of the inventory.
 fn ip_key(ip: IpAddr) -> Option<String> {
-    (is_host_ip(&ip) && is_local(&ip)).then(|| format!("ip:{ip}"))
+    (is_host(&ip) && is_local(&ip)).then(|| format!("ip:{ip}"))
 }
 
 #[cfg(test)]

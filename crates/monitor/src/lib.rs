@@ -54,10 +54,4 @@ pub fn is_local(ip: &IpAddr) -> bool {
     }
 }
 
-/// True for addresses that name one host (not multicast, broadcast or unspecified).
-pub fn is_host(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => !(v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified() || v4.octets()[3] == 255),
-        IpAddr::V6(v6) => !(v6.is_multicast() || v6.is_unspecified()),
-    }
-}
+pub use model::addr::is_host;

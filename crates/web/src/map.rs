@@ -5,6 +5,7 @@
 //! out counted). No script draws it; every label reaches the page through
 //! askama's escaping.
 
+use model::addr::{is_host, is_local};
 use report::DeviceRow;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -71,23 +72,6 @@ pub struct Graph {
     adjacency: Vec<Vec<u32>>,
     /// Node index by id.
     index: HashMap<String, u32>,
-}
-
-fn is_local(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local() || (v4.octets()[0] == 100 && v4.octets()[1] & 0xc0 == 64),
-        IpAddr::V6(v6) => {
-            let s = v6.segments()[0];
-            v6.is_loopback() || (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80
-        }
-    }
-}
-
-fn is_host(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => !(v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified() || v4.octets()[3] == 255),
-        IpAddr::V6(v6) => !(v6.is_multicast() || v6.is_unspecified()),
-    }
 }
 
 /// The subnet group of an address: its /24 or /64, or `outside` for public
