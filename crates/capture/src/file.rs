@@ -196,6 +196,20 @@ fn rd32(b: &[u8], off: usize, be: bool) -> u32 {
     }
 }
 
+/// Reads a u32 at a constant offset of a fixed-size header (no bounds check left).
+#[inline(always)]
+fn rd32_at<const N: usize>(h: &[u8; N], off: usize, be: bool) -> u32 {
+    let v = match h.get(off..off + 4) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+        _ => 0,
+    };
+    if be {
+        v.swap_bytes()
+    } else {
+        v
+    }
+}
+
 #[inline]
 fn rd64(b: &[u8], off: usize, be: bool) -> u64 {
     let hi_lo = (u64::from(rd32(b, off, be)), u64::from(rd32(b, off + 4, be)));
@@ -487,7 +501,9 @@ impl FileReader {
                 return Ok(self.finish());
             }
             let s = self.start;
-            let btype = rd32(&self.buf, s, self.be);
+            // Block type(4) and total length(4): `fill(12)` made them available.
+            let Some(head) = self.buf.get(s..).and_then(|b| b.first_chunk::<8>()) else { return Ok(self.finish()) };
+            let btype = rd32_at(head, 0, self.be);
             if btype == SHB {
                 // The block type is a palindrome; the byte-order magic decides.
                 match rd32(&self.buf, s + 8, false) {
@@ -500,7 +516,7 @@ impl FileReader {
                     }
                 }
             }
-            let len = rd32(&self.buf, s + 4, self.be) as usize;
+            let len = rd32_at(head, 4, self.be) as usize;
             if len < 12 || len & 3 != 0 || len > MAX_BUF {
                 self.anomalies.bad_blocks += 1;
                 self.resync_ng()?;
@@ -587,11 +603,14 @@ impl FileReader {
             return None;
         }
         let be = self.be;
-        let b = &self.buf;
-        let ifid = if obsolete { u32::from(rd16(b, body, be)) } else { rd32(b, body, be) };
-        let units = u64::from(rd32(b, body + 4, be)) << 32 | u64::from(rd32(b, body + 8, be));
-        let caplen = rd32(b, body + 12, be);
-        let orig_len = rd32(b, body + 16, be);
+        let Some(h) = self.buf.get(body..).and_then(|b| b.first_chunk::<20>()) else {
+            self.anomalies.bad_blocks += 1;
+            return None;
+        };
+        let ifid = if obsolete { u32::from(rd16(h, 0, be)) } else { rd32_at(h, 0, be) };
+        let units = u64::from(rd32_at(h, 4, be)) << 32 | u64::from(rd32_at(h, 8, be));
+        let caplen = rd32_at(h, 12, be);
+        let orig_len = rd32_at(h, 16, be);
         if caplen as usize > body_len - 20 {
             self.anomalies.bad_blocks += 1;
             return None;

@@ -1,9 +1,17 @@
 //! The flow table: a seeded hash map from a direction-independent 5-tuple to
 //! slots kept in least-recently-used order.
+//!
+//! The map holds only slot indices (4 bytes each, with the key's hash kept in
+//! the slot), and the LRU links live in their own small array: a lookup
+//! touches the map's control bytes, a 4-byte entry and the slot it needs
+//! anyway, and removing a flow touches no other flow's slot. With the input
+//! streaming through the caches, the map and links stay small enough to
+//! remain cached.
 
 use crate::reassembly::{Segment, StreamState};
 use foldhash::fast::RandomState;
 use model::{Direction, Endpoint, FlowInfo, MacAddr, Timestamp, Transport};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 
 const NIL: u32 = u32::MAX;
@@ -157,49 +165,69 @@ pub struct FlowStats {
     pub peak_flows: u64,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// Direction-independent flow key: the lower (address, port) end first.
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Key {
-    a: [u8; 16],
-    b: [u8; 16],
-    pa: u16,
-    pb: u16,
-    proto: u8,
-    vlan: u16,
+    /// Addresses as IPv6 (IPv4 mapped), big-endian numbers.
+    a: u128,
+    b: u128,
+    /// Ports of `a` and `b`, transport and VLAN, packed.
+    rest: u64,
 }
 
-fn ip_bytes(ip: IpAddr) -> [u8; 16] {
+fn ip_num(ip: IpAddr) -> u128 {
     match ip {
-        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
-        IpAddr::V6(v6) => v6.octets(),
+        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        IpAddr::V6(v6) => u128::from(v6),
     }
 }
 
 impl Key {
+    #[inline]
     fn of(p: &PacketView<'_>) -> Key {
-        let s = (ip_bytes(p.src), p.src_port);
-        let d = (ip_bytes(p.dst), p.dst_port);
+        let s = (ip_num(p.src), p.src_port);
+        let d = (ip_num(p.dst), p.dst_port);
         let (lo, hi) = if s <= d { (s, d) } else { (d, s) };
-        Key { a: lo.0, b: hi.0, pa: lo.1, pb: hi.1, proto: p.transport as u8, vlan: p.vlan.unwrap_or(0) }
+        let rest = u64::from(lo.1) << 48 | u64::from(hi.1) << 32 | u64::from(p.transport as u8) << 16 | u64::from(p.vlan.unwrap_or(0));
+        Key { a: lo.0, b: hi.0, rest }
+    }
+
+    #[inline]
+    fn hash(&self, h: &RandomState) -> u64 {
+        h.hash_one((self.a, self.b, self.rest))
     }
 }
 
+/// LRU neighbours of a slot.
+#[derive(Clone, Copy)]
+struct Link {
+    prev: u32,
+    next: u32,
+}
+
+const UNLINKED: Link = Link { prev: NIL, next: NIL };
+
 struct Slot<S> {
     key: Key,
+    /// `key`'s hash (the map stores only slot indices).
+    hash: u64,
     info: FlowInfo,
     counters: FlowCounters,
     streams: [StreamState; 2],
     /// The flow was reported closed; the slot lingers to absorb stray packets.
     closed: bool,
-    prev: u32,
-    next: u32,
     state: S,
 }
 
 /// Tracks flows and reassembles TCP. Generic over per-flow caller state `S`.
 pub struct FlowTable<S> {
     cfg: FlowConfig,
-    map: hashbrown::HashMap<Key, u32, RandomState>,
+    hasher: RandomState,
+    /// Indices into `slots`, found by the slot's key and hash.
+    map: hashbrown::HashTable<u32>,
     slots: Vec<Slot<S>>,
+    /// LRU links, parallel to `slots`.
+    links: Vec<Link>,
     free: Vec<u32>,
     /// Most recently used.
     head: u32,
@@ -233,11 +261,14 @@ impl<S: FlowState> FlowTable<S> {
     /// Creates an empty table. `id_base` offsets flow ids so several tables
     /// (one per worker) produce distinct ids.
     pub fn new(cfg: FlowConfig, id_base: u64) -> Self {
-        let cap = cfg.max_flows.min(1 << 16);
+        // Grown on demand: a map sized for the peak stays denser in cache than one sized for the cap.
+        let cap = cfg.max_flows.min(1 << 12);
         FlowTable {
             cfg,
-            map: hashbrown::HashMap::with_capacity_and_hasher(cap, RandomState::default()),
+            hasher: RandomState::default(),
+            map: hashbrown::HashTable::with_capacity(cap),
             slots: Vec::with_capacity(cap),
+            links: Vec::with_capacity(cap),
             free: Vec::new(),
             head: NIL,
             tail: NIL,
@@ -268,19 +299,21 @@ impl<S: FlowState> FlowTable<S> {
             self.now = p.ts;
         }
         let key = Key::of(p);
-        let idx = match self.map.get(&key) {
+        let hash = key.hash(&self.hasher);
+        let slots = &self.slots;
+        let idx = match self.map.find(hash, |&i| slots[i as usize].key == key) {
             Some(&i) => {
                 let tcp_syn = p.tcp.is_some_and(|t| t.flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN);
                 if tcp_syn && self.slots[i as usize].closed {
                     // Port reuse after a close: start over.
                     self.remove(i, None, f);
-                    self.create(key, p, f)
+                    self.create(key, hash, p, f)
                 } else {
                     self.touch(i);
                     i
                 }
             }
-            None => self.create(key, p, f),
+            None => self.create(key, hash, p, f),
         };
         self.update(idx, p, f);
     }
@@ -340,7 +373,7 @@ impl<S: FlowState> FlowTable<S> {
         self.tail != NIL
     }
 
-    fn create(&mut self, key: Key, p: &PacketView<'_>, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) -> u32 {
+    fn create(&mut self, key: Key, hash: u64, p: &PacketView<'_>, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) -> u32 {
         if self.map.len() >= self.cfg.max_flows.max(1) {
             self.stats.evicted += 1;
             self.remove(self.tail, Some(CloseReason::Evicted), f);
@@ -356,12 +389,11 @@ impl<S: FlowState> FlowTable<S> {
         let info = FlowInfo { id: self.next_id, transport: p.transport, client, server, vlan: p.vlan };
         let slot = Slot {
             key,
+            hash,
             info,
             counters: FlowCounters { start: p.ts, last: p.ts, ..Default::default() },
             streams: Default::default(),
             closed: false,
-            prev: NIL,
-            next: NIL,
             state: S::default(),
         };
         let idx = match self.free.pop() {
@@ -371,10 +403,12 @@ impl<S: FlowState> FlowTable<S> {
             }
             None => {
                 self.slots.push(slot);
+                self.links.push(UNLINKED);
                 (self.slots.len() - 1) as u32
             }
         };
-        self.map.insert(key, idx);
+        let slots = &self.slots;
+        self.map.insert_unique(hash, idx, |&i| slots[i as usize].hash);
         self.link_front(idx);
         self.stats.created += 1;
         self.stats.peak_flows = self.stats.peak_flows.max(self.map.len() as u64);
@@ -498,8 +532,9 @@ impl<S: FlowState> FlowTable<S> {
             self.close(idx, r, f);
         }
         self.unlink(idx);
-        let key = self.slots[idx as usize].key;
-        self.map.remove(&key);
+        if let Ok(e) = self.map.find_entry(self.slots[idx as usize].hash, |&i| i == idx) {
+            e.remove();
+        }
         self.slots[idx as usize].state = S::default();
         self.free.push(idx);
     }
@@ -513,13 +548,9 @@ impl<S: FlowState> FlowTable<S> {
 
     fn link_front(&mut self, idx: u32) {
         let old = self.head;
-        {
-            let s = &mut self.slots[idx as usize];
-            s.prev = NIL;
-            s.next = old;
-        }
+        self.links[idx as usize] = Link { prev: NIL, next: old };
         if old != NIL {
-            self.slots[old as usize].prev = idx;
+            self.links[old as usize].prev = idx;
         } else {
             self.tail = idx;
         }
@@ -527,23 +558,18 @@ impl<S: FlowState> FlowTable<S> {
     }
 
     fn unlink(&mut self, idx: u32) {
-        let (prev, next) = {
-            let s = &self.slots[idx as usize];
-            (s.prev, s.next)
-        };
+        let Link { prev, next } = self.links[idx as usize];
         if prev != NIL {
-            self.slots[prev as usize].next = next;
+            self.links[prev as usize].next = next;
         } else {
             self.head = next;
         }
         if next != NIL {
-            self.slots[next as usize].prev = prev;
+            self.links[next as usize].prev = prev;
         } else {
             self.tail = prev;
         }
-        let s = &mut self.slots[idx as usize];
-        s.prev = NIL;
-        s.next = NIL;
+        self.links[idx as usize] = UNLINKED;
     }
 }
 

@@ -128,6 +128,10 @@ pub struct Engine {
     outbox: Vec<Event>,
     sink: Option<SyncSender<Vec<Event>>>,
     report: Report,
+    /// Records per kind not yet added to `report.records`: a short list
+    /// searched by the kind name's address (`Record::kind` returns the same
+    /// literal each time), not a string-keyed map per record.
+    kinds: Vec<(&'static str, u64)>,
     since_expire: u32,
     observer_limits: ObserverLimits,
     /// Table-wide counters already handed out by [`Engine::checkpoint`].
@@ -137,6 +141,18 @@ pub struct Engine {
 /// Events sent to a sink at once: one allocation and one channel message per
 /// batch, not per packet that produced a record.
 const SINK_BATCH: usize = 1024;
+
+/// Counts one record of `kind` in `kinds`.
+#[inline]
+fn count_kind(kinds: &mut Vec<(&'static str, u64)>, kind: &'static str) {
+    if let Some(e) = kinds.iter_mut().find(|(k, _)| std::ptr::eq(*k, kind)) {
+        e.1 += 1;
+    } else if let Some(e) = kinds.iter_mut().find(|(k, _)| *k == kind) {
+        e.1 += 1;
+    } else {
+        kinds.push((kind, 1));
+    }
+}
 
 /// Direction-independent shard of an address pair.
 fn shard_of(a: &IpAddr, b: &IpAddr, shards: u32) -> u32 {
@@ -172,6 +188,7 @@ impl Engine {
             outbox: Vec::new(),
             sink,
             report: Report::default(),
+            kinds: Vec::new(),
             since_expire: 0,
             observer_limits: obs,
             reported: BTreeMap::new(),
@@ -200,7 +217,9 @@ impl Engine {
                 self.report.last_packet = Some(ts);
             }
         }
-        let pkt = match wire::decode(frame.link, frame.data) {
+        // Borrowed, not moved: the decoded packet stays where `decode` built it.
+        let decoded = wire::decode(frame.link, frame.data);
+        let pkt = match &decoded {
             Ok(p) => p,
             Err(m) => {
                 if primary {
@@ -210,15 +229,19 @@ impl Engine {
                 return;
             }
         };
-        match pkt.net {
+        match &pkt.net {
             Net::Ip(ip) => {
                 if self.shards > 1 && shard_of(&ip.src, &ip.dst, self.shards) != self.shard {
                     return;
                 }
+                let whole;
                 let l4 = if ip.frag.is_some() {
-                    match self.defrag.push(ts, &ip) {
-                        Some(whole) => match wire::decode_l4(ip.proto, whole) {
-                            Ok(l4) => l4,
+                    match self.defrag.push(ts, ip) {
+                        Some(bytes) => match wire::decode_l4(ip.proto, bytes) {
+                            Ok(l4) => {
+                                whole = l4;
+                                &whole
+                            }
                             Err(m) => {
                                 let key = format!("anomaly.decode.{}", m.name());
                                 self.count(&key);
@@ -228,9 +251,9 @@ impl Engine {
                         None => return,
                     }
                 } else {
-                    ip.l4
+                    &ip.l4
                 };
-                let (transport, sp, dp, tcp, payload) = match l4 {
+                let (transport, sp, dp, tcp, payload) = match *l4 {
                     L4::Tcp(t) => (Transport::Tcp, t.src_port, t.dst_port, Some(TcpFlags { seq: t.seq, flags: t.flags }), t.payload),
                     L4::Udp(u) => (Transport::Udp, u.src_port, u.dst_port, None, u.payload),
                     L4::Other(_) => return,
@@ -254,9 +277,9 @@ impl Engine {
             Net::Link(lf) => {
                 if primary {
                     for p in registry::LINK {
-                        if p.accepts(&lf) {
+                        if p.accepts(lf) {
                             let mut out = Out::new(ts, None, p.name(), &mut self.events);
-                            p.handle(&lf, &mut out);
+                            p.handle(lf, &mut out);
                         }
                     }
                 }
@@ -296,13 +319,7 @@ impl Engine {
     fn drain(&mut self) {
         for ev in &self.events {
             self.observer.observe(ev);
-            let kind = ev.record.kind();
-            match self.report.records.get_mut(kind) {
-                Some(v) => *v += 1,
-                None => {
-                    self.report.records.insert(kind.to_string(), 1);
-                }
-            }
+            count_kind(&mut self.kinds, ev.record.kind());
             if let Record::Weird(w) = &ev.record {
                 let key = format!("anomaly.{}.{}", w.source, w.name);
                 match self.report.counters.get_mut(&key) {
@@ -345,8 +362,17 @@ impl Engine {
         self.defrag.expire(now);
         self.send_outbox();
         let observer = std::mem::replace(&mut self.observer, Observer::new(self.observer_limits));
-        let report = std::mem::take(&mut self.report);
+        let report = self.take_report();
         (observer, self.with_table_counters(report))
+    }
+
+    /// Hands out the report gathered so far, with the record counts.
+    fn take_report(&mut self) -> Report {
+        let mut r = std::mem::take(&mut self.report);
+        for (kind, n) in self.kinds.drain(..) {
+            *r.records.entry(kind.to_string()).or_default() += n;
+        }
+        r
     }
 
     /// Adds the flow table's, dispatcher's and defragmenter's counters (the
@@ -395,7 +421,7 @@ impl Engine {
             }
         }
         self.send_outbox();
-        let report = std::mem::take(&mut self.report);
+        let report = self.take_report();
         let r = self.with_table_counters(report);
         (self.observer, r)
     }
