@@ -691,6 +691,9 @@ impl FileReader {
 }
 
 impl Source for FileReader {
+    /// Inlined so that the frame reaches the caller in registers, not through
+    /// a returned struct read back with wider loads than it was written with.
+    #[inline]
     fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error> {
         let loc = match self.kind {
             Kind::Pcap(f) => self.locate_pcap(f)?,

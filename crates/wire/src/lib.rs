@@ -292,7 +292,7 @@ struct Macs {
 /// Inlined, with the Ethernet/IP/TCP/UDP path, into the caller: the result
 /// is then built in place instead of being copied out through several
 /// frames (a `Packet` is 144 bytes).
-#[inline]
+#[inline(always)]
 pub fn decode(link: LinkType, data: &[u8]) -> Result<Packet<'_>, Malformed> {
     let mut r = match link {
         LinkType::Ethernet => ethernet(data),
