@@ -292,8 +292,34 @@ struct Macs {
 /// Inlined, with the Ethernet/IP/TCP/UDP path, into the caller: the result
 /// is then built in place instead of being copied out through several
 /// frames (a `Packet` is 144 bytes).
+///
+/// The most common frame (Ethernet, unfragmented IPv4, TCP or UDP) is
+/// decoded first into plain fields and the result written once: going
+/// through the nested enums of the general path copies the half-built packet
+/// between them, with loads wider than the stores that built it (a
+/// store-forwarding stall per frame).
 #[inline(always)]
 pub fn decode(link: LinkType, data: &[u8]) -> Result<Packet<'_>, Malformed> {
+    if link == LinkType::Ethernet {
+        if let Some(c) = common(data) {
+            let (src_mac, dst_mac, vlan) = (Some(c.src_mac), Some(c.dst_mac), c.vlan);
+            let (src, dst, proto, ttl, payload) = (IpAddr::V4(c.src), IpAddr::V4(c.dst), c.proto, c.ttl, c.ip_payload);
+            let (src_port, dst_port, l4_payload) = (c.src_port, c.dst_port, c.l4_payload);
+            return Ok(if c.proto == 6 {
+                let l4 = L4::Tcp(TcpSegment { src_port, dst_port, seq: c.seq, ack: c.ack, flags: c.flags, window: c.window, payload: l4_payload });
+                Packet { src_mac, dst_mac, vlan, net: Net::Ip(IpPacket { src, dst, proto, ttl, frag: None, l4, payload, frag_data: &[] }) }
+            } else {
+                let l4 = L4::Udp(UdpDatagram { src_port, dst_port, payload: l4_payload });
+                Packet { src_mac, dst_mac, vlan, net: Net::Ip(IpPacket { src, dst, proto, ttl, frag: None, l4, payload, frag_data: &[] }) }
+            });
+        }
+    }
+    decode_general(link, data)
+}
+
+/// [`decode`] without the fast path for the common frame.
+#[inline(always)]
+fn decode_general(link: LinkType, data: &[u8]) -> Result<Packet<'_>, Malformed> {
     let mut r = match link {
         LinkType::Ethernet => ethernet(data),
         _ => decode_outer(link, data),
@@ -306,6 +332,106 @@ pub fn decode(link: LinkType, data: &[u8]) -> Result<Packet<'_>, Malformed> {
         }
     }
     r
+}
+
+/// The fields of the common frame, see [`common`].
+#[derive(Clone, Copy)]
+struct Common<'a> {
+    src_mac: MacAddr,
+    dst_mac: MacAddr,
+    vlan: Option<u16>,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    /// 6 (TCP) or 17 (UDP).
+    proto: u8,
+    ttl: u8,
+    ip_payload: &'a [u8],
+    src_port: u16,
+    dst_port: u16,
+    /// TCP only (0 for UDP).
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    window: u16,
+    l4_payload: &'a [u8],
+}
+
+/// Ethernet (up to [`MAX_VLAN_TAGS`] tags) carrying an unfragmented IPv4
+/// TCP or UDP packet that is no VXLAN tunnel, read exactly as the general
+/// path reads it. `None` for anything else, including every error: the
+/// general path then decodes the frame (and reports the error).
+#[inline(always)]
+fn common(d: &[u8]) -> Option<Common<'_>> {
+    let eth = d.first_chunk::<14>()?;
+    let mut et = u16::from_be_bytes([eth[12], eth[13]]);
+    let mut p = tail(d, 14);
+    let mut vlan = None;
+    let mut tags = 0;
+    while matches!(et, ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD | ethertype::QINQ_OLD2) {
+        tags += 1;
+        let tag = p.first_chunk::<4>()?;
+        if tags > MAX_VLAN_TAGS {
+            return None;
+        }
+        if vlan.is_none() {
+            vlan = Some(u16::from_be_bytes([tag[0], tag[1]]) & 0x0fff);
+        }
+        et = u16::from_be_bytes([tag[2], tag[3]]);
+        p = tail(p, 4);
+    }
+    if et != ethertype::IPV4 {
+        return None;
+    }
+    let h = p.first_chunk::<20>()?;
+    let ihl = usize::from(h[0] & 0x0f) * 4;
+    if h[0] >> 4 != 4 || ihl < 20 || p.len() < ihl {
+        return None;
+    }
+    let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+    let end = if total == 0 {
+        p.len()
+    } else if total < ihl {
+        return None;
+    } else {
+        total.min(p.len())
+    };
+    // Fragments (more fragments set, or an offset) take the general path.
+    if u16::from_be_bytes([h[6], h[7]]) & 0x3fff != 0 {
+        return None;
+    }
+    let proto = h[9];
+    let ip_payload = p.get(ihl..end).unwrap_or(&[]);
+    let (src_port, dst_port, seq, ack, flags, window, l4_payload) = match proto {
+        6 => {
+            let t = tcp(ip_payload).ok()?;
+            (t.src_port, t.dst_port, t.seq, t.ack, t.flags, t.window, t.payload)
+        }
+        17 => {
+            let u = udp(ip_payload).ok()?;
+            if u.dst_port == VXLAN_PORT {
+                return None;
+            }
+            (u.src_port, u.dst_port, 0, 0, 0, 0, u.payload)
+        }
+        _ => return None,
+    };
+    Some(Common {
+        src_mac: mac(d, 6),
+        dst_mac: mac(d, 0),
+        vlan,
+        src: Ipv4Addr::new(h[12], h[13], h[14], h[15]),
+        dst: Ipv4Addr::new(h[16], h[17], h[18], h[19]),
+        proto,
+        ttl: h[8],
+        ip_payload,
+        src_port,
+        dst_port,
+        seq,
+        ack,
+        flags,
+        window,
+        l4_payload,
+    })
 }
 
 /// Most tunnel layers removed from one frame.
