@@ -560,3 +560,21 @@ pub fn analyze_live(
     })?;
     Ok(engine.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_kinds_are_counted_by_name() {
+        let mut kinds = Vec::new();
+        let conn: &'static str = "conn";
+        // The same name at another address (another literal) counts as the same kind.
+        let other: &'static str = Box::leak(String::from("conn").into_boxed_str());
+        for k in [conn, "dns", conn, other, "dns", conn] {
+            count_kind(&mut kinds, k);
+        }
+        kinds.sort();
+        assert_eq!(kinds, vec![("conn", 4), ("dns", 2)]);
+    }
+}
