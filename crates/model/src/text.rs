@@ -15,6 +15,13 @@ pub const MAX_FIELD: usize = 256;
 /// whitespace is trimmed.
 pub fn bounded(raw: &[u8], max: usize) -> String {
     let raw = &raw[..raw.len().min(max)];
+    // Fast path, the common case: printable ASCII only (nothing to decode,
+    // replace or drop), so the result is the trimmed input itself.
+    if raw.iter().all(|&b| (0x20..0x7f).contains(&b)) {
+        let start = raw.iter().position(|&b| b != b' ').unwrap_or(raw.len());
+        let end = raw.iter().rposition(|&b| b != b' ').map_or(start, |i| i + 1);
+        return String::from_utf8_lossy(&raw[start..end]).into_owned();
+    }
     let mut out = String::with_capacity(raw.len());
     match std::str::from_utf8(raw) {
         Ok(s) => push_clean(&mut out, s.chars()),
@@ -67,6 +74,16 @@ mod tests {
     #[test]
     fn latin1_fallback() {
         assert_eq!(bounded(b"M\xfcller", 100), "M\u{fc}ller");
+    }
+
+    #[test]
+    fn ascii_fast_path_matches_the_general_rules() {
+        assert_eq!(bounded(b"  Apache/2.4  ", 100), "Apache/2.4");
+        assert_eq!(bounded(b"   ", 100), "");
+        assert_eq!(bounded(b"", 100), "");
+        assert_eq!(bounded(b"a\tb ", 100), "a b");
+        assert_eq!(bounded(b" \tx\t ", 100), "x");
+        assert_eq!(bounded(b"abc  def", 5), "abc");
     }
 
     #[test]
