@@ -23,8 +23,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let _ = std::fs::remove_file(format!("{scratch}{suffix}"));
         }
         let mut s = Store::open(std::path::Path::new(scratch))?;
+        let run_facts = facts.clone();
         let t = Instant::now();
-        let n = s.ingest(&RunSummary::default(), &facts, &[])?.len();
+        let n = s
+            .ingest_owned(&RunSummary::default(), run_facts, &[])?
+            .len();
         let fresh = t.elapsed();
         if append {
             let t = Instant::now();
