@@ -674,19 +674,21 @@ fn sqlite_insert_rows<T>(
     let many = sql.replacen(&row, &vec![row.as_str(); ROWS_PER_STATEMENT].join(","), 1);
     debug_assert!(many != sql, "the VALUES row of {sql} is written ({row})");
     let whole = items.len() / ROWS_PER_STATEMENT * ROWS_PER_STATEMENT;
-    for chunk in items[..whole]
-        .chunks(ROWS_PER_STATEMENT)
-        .chain(items[whole..].chunks(1))
-    {
-        let mut st = conn.prepare_cached(if chunk.len() == ROWS_PER_STATEMENT {
-            &many
-        } else {
-            sql
-        })?;
-        for (r, item) in chunk.iter().enumerate() {
-            bind(&mut st, r * cols + 1, item)?;
+    // One statement per shape, rebound and rerun (each run resets it).
+    for (sql, rows, items) in [
+        (many.as_str(), ROWS_PER_STATEMENT, &items[..whole]),
+        (sql, 1, &items[whole..]),
+    ] {
+        if items.is_empty() {
+            continue;
         }
-        st.raw_execute()?;
+        let mut st = conn.prepare_cached(sql)?;
+        for chunk in items.chunks(rows) {
+            for (r, item) in chunk.iter().enumerate() {
+                bind(&mut st, r * cols + 1, item)?;
+            }
+            st.raw_execute()?;
+        }
     }
     Ok(())
 }
