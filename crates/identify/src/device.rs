@@ -316,6 +316,7 @@ mod tests {
 
     /// The grouping as it was first written (BTreeMaps keyed by text), the
     /// oracle for the faster one.
+    #[allow(clippy::type_complexity)]
     fn build_inventory_reference(facts: &[Fact]) -> Vec<Device> {
         // 1. Which IPs each MAC used on the wire.
         let mut mac_ips: BTreeMap<MacAddr, BTreeSet<IpAddr>> = BTreeMap::new();

@@ -1084,7 +1084,7 @@ mod tests {
                 &format!("v{}", i % 2),
                 i64::from(i),
             );
-            f.endpoint.mac = (i % 4 != 0).then(|| MacAddr([0, 0x1b, 0x21, 0, 0, (i % 3) as u8]));
+            f.endpoint.mac = (i % 4 != 0).then_some(MacAddr([0, 0x1b, 0x21, 0, 0, (i % 3) as u8]));
             if i % 9 == 0 {
                 f.endpoint.ip = "fe80::1".parse().ok();
             }
