@@ -740,7 +740,8 @@ fn sqlite_upsert_facts(conn: &Connection, site: &str, facts: &[Fact]) -> Result<
         });
     }
     let ip = |k: &Key| &text[k.ip.0 as usize..k.ip.1 as usize];
-    keys.sort_by(|a, b| {
+    // Unstable, with the input position last: the same order as a stable sort.
+    keys.sort_unstable_by(|a, b| {
         (a.mac, a.ip_head)
             .cmp(&(b.mac, b.ip_head))
             .then_with(|| {
@@ -756,6 +757,7 @@ fn sqlite_upsert_facts(conn: &Connection, site: &str, facts: &[Fact]) -> Result<
                     .value
                     .cmp(&facts[b.index as usize].value)
             })
+            .then(a.index.cmp(&b.index))
     });
     let sql = facts_upsert_sql().replace(
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
