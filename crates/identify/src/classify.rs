@@ -202,14 +202,56 @@ const MODALITY_STORAGE: &[(&str, &str)] = &[
     ("1.2.840.10008.5.1.4.1.1.481.5", "RT plan"),
 ];
 
+/// Bit `b` set for every ASCII byte `b` of `s`.
+const fn ascii_mask(s: &str) -> u128 {
+    let b = s.as_bytes();
+    let mut m = 0u128;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] < 128 {
+            m |= 1 << b[i];
+        }
+        i += 1;
+    }
+    m
+}
+
+/// [`ascii_mask`] of each keyword (all ASCII): a keyword whose bytes are not
+/// all in a text cannot occur in it, which rules most keywords out at once.
+const KEYWORD_MASKS: [u128; KEYWORDS.len()] = {
+    let mut out = [0; KEYWORDS.len()];
+    let mut i = 0;
+    while i < KEYWORDS.len() {
+        out[i] = ascii_mask(KEYWORDS[i].0);
+        i += 1;
+    }
+    out
+};
+
+/// The keywords that occur in `hay` (lowercase), in `KEYWORDS` order.
+fn keywords_in(hay: &str) -> impl Iterator<Item = &'static (&'static str, Category, f32)> + '_ {
+    let have = ascii_mask(hay);
+    KEYWORDS
+        .iter()
+        .zip(KEYWORD_MASKS)
+        .filter(move |(kw, need)| need & !have == 0 && word_match(hay, kw.0))
+        .map(|(kw, _)| kw)
+}
+
 fn word_match(hay: &str, kw: &str) -> bool {
     // Short keywords must match whole words ("lab" in "lab1", not in "label").
     if kw.len() > 4 {
         return hay.contains(kw);
     }
     hay.match_indices(kw).any(|(i, _)| {
-        let before = hay[..i].chars().next_back().is_none_or(|c| !c.is_ascii_alphabetic());
-        let after = hay[i + kw.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphabetic());
+        let before = hay[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_ascii_alphabetic());
+        let after = hay[i + kw.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_ascii_alphabetic());
         before && after
     })
 }
@@ -219,9 +261,15 @@ fn word_match(hay: &str, kw: &str) -> bool {
 pub fn classify(facts: &[&Fact], vendor: Option<&str>) -> (Category, f32, Vec<Reason>) {
     let mut reasons: Vec<Reason> = Vec::new();
     let mut add = |category, weight: f32, why: String, evidence: &str| {
-        reasons.push(Reason { category, weight, why, evidence: evidence.to_string() });
+        reasons.push(Reason {
+            category,
+            weight,
+            why,
+            evidence: evidence.to_string(),
+        });
     };
-    let has = |kind: FactKind, value: &str| facts.iter().find(|f| f.kind == kind && f.value == value);
+    let has =
+        |kind: FactKind, value: &str| facts.iter().find(|f| f.kind == kind && f.value == value);
     let count = |kind: FactKind| facts.iter().filter(|f| f.kind == kind).count();
 
     // DICOM roles.
@@ -229,54 +277,142 @@ pub fn classify(facts: &[&Fact], vendor: Option<&str>) -> (Category, f32, Vec<Re
         let sent: Vec<&str> = facts
             .iter()
             .filter(|f| f.kind == FactKind::SopClass)
-            .filter_map(|f| MODALITY_STORAGE.iter().find(|(uid, _)| *uid == f.value).map(|(_, n)| *n))
+            .filter_map(|f| {
+                MODALITY_STORAGE
+                    .iter()
+                    .find(|(uid, _)| *uid == f.value)
+                    .map(|(_, n)| *n)
+            })
             .collect();
-        if sent.is_empty() || has(FactKind::Role, "dicom-scp").is_some() && count(FactKind::SopClass) > 20 {
-            add(Category::ImagingWorkstation, 0.4, "opens DICOM associations without proposing modality storage".into(), &f.evidence);
+        if sent.is_empty()
+            || has(FactKind::Role, "dicom-scp").is_some() && count(FactKind::SopClass) > 20
+        {
+            add(
+                Category::ImagingWorkstation,
+                0.4,
+                "opens DICOM associations without proposing modality storage".into(),
+                &f.evidence,
+            );
         } else {
-            add(Category::ImagingModality, 0.6, format!("DICOM client proposing {} image storage", sent.join("/")), &f.evidence);
+            add(
+                Category::ImagingModality,
+                0.6,
+                format!("DICOM client proposing {} image storage", sent.join("/")),
+                &f.evidence,
+            );
         }
     }
     if let Some(f) = has(FactKind::Role, "dicom-scp") {
-        add(Category::Pacs, 0.6, "accepts DICOM associations (storage SCP)".into(), &f.evidence);
+        add(
+            Category::Pacs,
+            0.6,
+            "accepts DICOM associations (storage SCP)".into(),
+            &f.evidence,
+        );
     }
     // HL7 roles.
-    let hl7_peers = facts.iter().filter(|f| f.kind == FactKind::Hl7Application).count();
+    let hl7_peers = facts
+        .iter()
+        .filter(|f| f.kind == FactKind::Hl7Application)
+        .count();
     if let Some(f) = has(FactKind::Role, "hl7-receiver") {
         let w = if hl7_peers > 1 { 0.6 } else { 0.45 };
-        add(Category::Hl7InterfaceEngine, w, format!("receives HL7 over MLLP ({hl7_peers} application/facility names)"), &f.evidence);
+        add(
+            Category::Hl7InterfaceEngine,
+            w,
+            format!("receives HL7 over MLLP ({hl7_peers} application/facility names)"),
+            &f.evidence,
+        );
     }
     if let Some(f) = has(FactKind::Role, "hl7-sender") {
-        let types: Vec<&str> = facts.iter().filter(|f| f.kind == FactKind::Hl7MessageType).map(|f| f.value.as_str()).collect();
+        let types: Vec<&str> = facts
+            .iter()
+            .filter(|f| f.kind == FactKind::Hl7MessageType)
+            .map(|f| f.value.as_str())
+            .collect();
         if types.iter().any(|t| t.starts_with("ORU")) {
-            add(Category::MedicalDevice, 0.45, "sends HL7 observation results (ORU)".into(), &f.evidence);
+            add(
+                Category::MedicalDevice,
+                0.45,
+                "sends HL7 observation results (ORU)".into(),
+                &f.evidence,
+            );
         }
-        if types.iter().any(|t| t.starts_with("ADT") || t.starts_with("ORM") || t.starts_with("SIU") || t.starts_with("DFT") || t.starts_with("BAR")) {
-            add(Category::ClinicalInformationSystem, 0.55, "sends HL7 ADT/orders/scheduling/billing messages".into(), &f.evidence);
+        if types.iter().any(|t| {
+            t.starts_with("ADT")
+                || t.starts_with("ORM")
+                || t.starts_with("SIU")
+                || t.starts_with("DFT")
+                || t.starts_with("BAR")
+        }) {
+            add(
+                Category::ClinicalInformationSystem,
+                0.55,
+                "sends HL7 ADT/orders/scheduling/billing messages".into(),
+                &f.evidence,
+            );
         }
     }
     // Services and capabilities.
     for f in facts {
         match f.kind {
             FactKind::ServiceOffered => {
-                let port = f.value.rsplit('/').next().and_then(|p| p.parse::<u16>().ok()).unwrap_or(0);
+                let port = f
+                    .value
+                    .rsplit('/')
+                    .next()
+                    .and_then(|p| p.parse::<u16>().ok())
+                    .unwrap_or(0);
                 match port {
-                    9100 | 515 | 631 => add(Category::Printer, 0.6, format!("offers printing service {}", f.value), &f.evidence),
-                    445 | 139 | 3389 | 1433 | 3306 | 5432 | 389 | 88 => add(Category::Server, 0.3, format!("offers server service {}", f.value), &f.evidence),
+                    9100 | 515 | 631 => add(
+                        Category::Printer,
+                        0.6,
+                        format!("offers printing service {}", f.value),
+                        &f.evidence,
+                    ),
+                    445 | 139 | 3389 | 1433 | 3306 | 5432 | 389 | 88 => add(
+                        Category::Server,
+                        0.3,
+                        format!("offers server service {}", f.value),
+                        &f.evidence,
+                    ),
                     _ => {}
                 }
             }
             FactKind::Capability => match f.value.as_str() {
-                "router" | "bridge" | "wlan-access-point" | "wlan access point" | "repeater" | "switch" => {
-                    add(Category::NetworkGear, 0.8, format!("announces {} capability ({})", f.value, f.source), &f.evidence)
-                }
-                "telephone" | "phone" => add(Category::VoipPhone, 0.8, format!("announces telephone capability ({})", f.source), &f.evidence),
+                "router" | "bridge" | "wlan-access-point" | "wlan access point" | "repeater"
+                | "switch" => add(
+                    Category::NetworkGear,
+                    0.8,
+                    format!("announces {} capability ({})", f.value, f.source),
+                    &f.evidence,
+                ),
+                "telephone" | "phone" => add(
+                    Category::VoipPhone,
+                    0.8,
+                    format!("announces telephone capability ({})", f.source),
+                    &f.evidence,
+                ),
                 _ => {}
             },
-            FactKind::MdnsService if f.value.contains("_ipp") || f.value.contains("_printer") || f.value.contains("_pdl-datastream") => {
-                add(Category::Printer, 0.7, format!("advertises {} over mDNS", f.value), &f.evidence)
+            FactKind::MdnsService
+                if f.value.contains("_ipp")
+                    || f.value.contains("_printer")
+                    || f.value.contains("_pdl-datastream") =>
+            {
+                add(
+                    Category::Printer,
+                    0.7,
+                    format!("advertises {} over mDNS", f.value),
+                    &f.evidence,
+                )
             }
-            FactKind::Smb1 | FactKind::Os if f.source == "smb" => add(Category::Workstation, 0.2, format!("speaks SMB ({})", f.value), &f.evidence),
+            FactKind::Smb1 | FactKind::Os if f.source == "smb" => add(
+                Category::Workstation,
+                0.2,
+                format!("speaks SMB ({})", f.value),
+                &f.evidence,
+            ),
             _ => {}
         }
         // Keyword hints in self-descriptions.
@@ -292,19 +428,29 @@ pub fn classify(facts: &[&Fact], vendor: Option<&str>) -> (Category, f32, Vec<Re
                 | FactKind::Os
         ) {
             let hay = f.value.to_ascii_lowercase();
-            for (kw, cat, w) in KEYWORDS {
-                if word_match(&hay, kw) {
-                    add(*cat, *w, format!("{} \"{}\" mentions \"{kw}\"", f.kind.as_str().replace('_', " "), f.value), &f.evidence);
-                }
+            for (kw, cat, w) in keywords_in(&hay) {
+                add(
+                    *cat,
+                    *w,
+                    format!(
+                        "{} \"{}\" mentions \"{kw}\"",
+                        f.kind.as_str().replace('_', " "),
+                        f.value
+                    ),
+                    &f.evidence,
+                );
             }
         }
     }
     if let Some(v) = vendor {
         let hay = v.to_ascii_lowercase();
-        for (kw, cat, w) in KEYWORDS {
-            if word_match(&hay, kw) {
-                add(*cat, *w * 0.8, format!("MAC vendor \"{v}\" (IEEE OUI)"), "IEEE OUI registry");
-            }
+        for (_, cat, w) in keywords_in(&hay) {
+            add(
+                *cat,
+                *w * 0.8,
+                format!("MAC vendor \"{v}\" (IEEE OUI)"),
+                "IEEE OUI registry",
+            );
         }
     }
 
@@ -321,7 +467,11 @@ pub fn classify(facts: &[&Fact], vendor: Option<&str>) -> (Category, f32, Vec<Re
         .map(|(c, miss)| (*c, 1.0 - miss))
         .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(&a.0)));
     let (cat, conf) = best.unwrap_or((Category::Unknown, 0.0));
-    reasons.sort_by(|a, b| (b.category == cat).cmp(&(a.category == cat)).then(b.weight.total_cmp(&a.weight)));
+    reasons.sort_by(|a, b| {
+        (b.category == cat)
+            .cmp(&(a.category == cat))
+            .then(b.weight.total_cmp(&a.weight))
+    });
     reasons.truncate(16);
     (cat, (conf * 100.0).round() / 100.0, reasons)
 }
@@ -334,7 +484,10 @@ mod tests {
 
     fn fact(kind: FactKind, value: &str) -> Fact {
         Fact {
-            endpoint: EndpointKey { mac: None, ip: None },
+            endpoint: EndpointKey {
+                mac: None,
+                ip: None,
+            },
             kind,
             value: value.into(),
             source: "test".into(),
@@ -347,7 +500,11 @@ mod tests {
 
     #[test]
     fn ct_scanner_is_a_modality() {
-        let f = [fact(FactKind::Role, "dicom-scu"), fact(FactKind::SopClass, "1.2.840.10008.5.1.4.1.1.2"), fact(FactKind::AeTitle, "MODALITY_CT")];
+        let f = [
+            fact(FactKind::Role, "dicom-scu"),
+            fact(FactKind::SopClass, "1.2.840.10008.5.1.4.1.1.2"),
+            fact(FactKind::AeTitle, "MODALITY_CT"),
+        ];
         let refs: Vec<&Fact> = f.iter().collect();
         let (c, conf, reasons) = classify(&refs, None);
         assert_eq!(c, Category::ImagingModality);
@@ -357,9 +514,35 @@ mod tests {
 
     #[test]
     fn pump_by_hl7_application() {
-        let f = [fact(FactKind::Role, "hl7-sender"), fact(FactKind::Hl7MessageType, "ORU^R01"), fact(FactKind::Hl7Application, "ALARIS^ICU")];
+        let f = [
+            fact(FactKind::Role, "hl7-sender"),
+            fact(FactKind::Hl7MessageType, "ORU^R01"),
+            fact(FactKind::Hl7Application, "ALARIS^ICU"),
+        ];
         let refs: Vec<&Fact> = f.iter().collect();
         assert_eq!(classify(&refs, None).0, Category::InfusionPump);
+    }
+
+    #[test]
+    fn keyword_prefilter_keeps_every_match() {
+        for hay in [
+            "philips medical systems",
+            "lab1 analyzer",
+            "label-maker",
+            "hp laserjet 4250",
+            "cisco ios software",
+            "",
+            "é lab é",
+            "windows nt 6.1",
+        ] {
+            let slow: Vec<&str> = KEYWORDS
+                .iter()
+                .filter(|(kw, _, _)| word_match(hay, kw))
+                .map(|(kw, _, _)| *kw)
+                .collect();
+            let fast: Vec<&str> = keywords_in(hay).map(|(kw, _, _)| *kw).collect();
+            assert_eq!(fast, slow, "{hay}");
+        }
     }
 
     #[test]
@@ -367,6 +550,10 @@ mod tests {
         assert_eq!(classify(&[], None).0, Category::Unknown);
         let f = [fact(FactKind::Hostname, "label-maker")];
         let refs: Vec<&Fact> = f.iter().collect();
-        assert_eq!(classify(&refs, None).0, Category::Unknown, "'lab' must match whole words only");
+        assert_eq!(
+            classify(&refs, None).0,
+            Category::Unknown,
+            "'lab' must match whole words only"
+        );
     }
 }

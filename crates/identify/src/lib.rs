@@ -24,6 +24,6 @@ pub mod oui;
 pub mod product;
 
 pub use classify::{classify, Category, Reason};
-pub use device::{build_inventory, Device};
+pub use device::{build_inventory, build_inventory_owned, Device};
 pub use facts::{EndpointKey, Fact, FactKind};
 pub use observe::{Observer, ObserverLimits};

@@ -19,7 +19,11 @@ pub struct ObserverLimits {
 
 impl Default for ObserverLimits {
     fn default() -> Self {
-        ObserverLimits { max_endpoints: 200_000, max_facts_per_endpoint: 512, max_per_kind: 64 }
+        ObserverLimits {
+            max_endpoints: 200_000,
+            max_facts_per_endpoint: 512,
+            max_per_kind: 64,
+        }
     }
 }
 
@@ -55,7 +59,10 @@ fn usable_mac(mac: Option<MacAddr>) -> Option<MacAddr> {
 }
 
 fn key_of(ep: &Endpoint) -> EndpointKey {
-    EndpointKey { mac: usable_mac(ep.mac), ip: Some(ep.ip) }
+    EndpointKey {
+        mac: usable_mac(ep.mac),
+        ip: Some(ep.ip),
+    }
 }
 
 fn flow_evidence(f: &FlowInfo) -> String {
@@ -100,10 +107,21 @@ fn pw(p: PasswordClass) -> &'static str {
 
 fn is_routable_public(ip: &IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => !(v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified()),
+        IpAddr::V4(v4) => {
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_unspecified())
+        }
         IpAddr::V6(v6) => {
             let s = v6.segments()[0];
-            !(v6.is_loopback() || v6.is_multicast() || v6.is_unspecified() || (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80)
+            !(v6.is_loopback()
+                || v6.is_multicast()
+                || v6.is_unspecified()
+                || (s & 0xfe00) == 0xfc00
+                || (s & 0xffc0) == 0xfe80)
         }
     }
 }
@@ -111,7 +129,12 @@ fn is_routable_public(ip: &IpAddr) -> bool {
 impl Observer {
     /// Creates an observer with the given limits.
     pub fn new(limits: ObserverLimits) -> Self {
-        Observer { limits, scratch: String::new(), endpoints: Default::default(), dropped: 0 }
+        Observer {
+            limits,
+            scratch: String::new(),
+            endpoints: Default::default(),
+            dropped: 0,
+        }
     }
 
     /// Facts dropped because a limit was reached.
@@ -125,7 +148,15 @@ impl Observer {
     }
 
     /// Adds one fact.
-    pub fn add(&mut self, ep: EndpointKey, kind: FactKind, value: &str, source: &'static str, ts: Timestamp, evidence: &dyn Fn() -> String) {
+    pub fn add(
+        &mut self,
+        ep: EndpointKey,
+        kind: FactKind,
+        value: &str,
+        source: &'static str,
+        ts: Timestamp,
+        evidence: &dyn Fn() -> String,
+    ) {
         if value.is_empty() || (ep.mac.is_none() && ep.ip.is_none()) {
             return;
         }
@@ -146,12 +177,23 @@ impl Observer {
         }
         // Check the limits before allocating anything for the new fact.
         let per_kind = entry.per_kind.entry(kind).or_default();
-        if entry.facts.len() >= limits.max_facts_per_endpoint || *per_kind as usize >= limits.max_per_kind {
+        if entry.facts.len() >= limits.max_facts_per_endpoint
+            || *per_kind as usize >= limits.max_per_kind
+        {
             self.dropped += 1;
             return;
         }
         *per_kind += 1;
-        entry.facts.insert((kind, value.to_string()), Stat { source, first: ts, last: ts, count: 1, evidence: evidence() });
+        entry.facts.insert(
+            (kind, value.to_string()),
+            Stat {
+                source,
+                first: ts,
+                last: ts,
+                count: 1,
+                evidence: evidence(),
+            },
+        );
     }
 
     /// Extracts facts from one event.
@@ -170,9 +212,33 @@ impl Observer {
                 // Ephemeral-port flows without a recognised protocol say little about the server.
                 if c.established && (!service.is_empty() || port < 49152) {
                     scratch.clear();
-                    let _ = write!(scratch, "{}/{}/{}", if service.is_empty() { "unknown" } else { service }, f.transport.as_str(), port);
-                    self.add(server, FactKind::ServiceOffered, &scratch, "conn", c.start, &ev_flow);
-                    self.add(client, FactKind::ServiceUsed, &scratch, "conn", c.start, &ev_flow);
+                    let _ = write!(
+                        scratch,
+                        "{}/{}/{}",
+                        if service.is_empty() {
+                            "unknown"
+                        } else {
+                            service
+                        },
+                        f.transport.as_str(),
+                        port
+                    );
+                    self.add(
+                        server,
+                        FactKind::ServiceOffered,
+                        &scratch,
+                        "conn",
+                        c.start,
+                        &ev_flow,
+                    );
+                    self.add(
+                        client,
+                        FactKind::ServiceUsed,
+                        &scratch,
+                        "conn",
+                        c.start,
+                        &ev_flow,
+                    );
                 }
                 if c.established || c.orig_bytes > 0 {
                     scratch.clear();
@@ -188,12 +254,24 @@ impl Observer {
                 let Some(f) = flow else { return };
                 let (sender, receiver) = sender_receiver(f, h.direction);
                 self.add(sender, FactKind::Role, "hl7-sender", "hl7", ts, &ev_flow);
-                self.add(receiver, FactKind::Role, "hl7-receiver", "hl7", ts, &ev_flow);
-                let app = |a: &Option<String>, fac: &Option<String>| match (a.as_deref(), fac.as_deref()) {
-                    (None, None) => String::new(),
-                    (a, f) => format!("{}^{}", a.unwrap_or(""), f.unwrap_or("")),
-                };
-                let (s, r) = (app(&h.sending_application, &h.sending_facility), app(&h.receiving_application, &h.receiving_facility));
+                self.add(
+                    receiver,
+                    FactKind::Role,
+                    "hl7-receiver",
+                    "hl7",
+                    ts,
+                    &ev_flow,
+                );
+                let app =
+                    |a: &Option<String>, fac: &Option<String>| match (a.as_deref(), fac.as_deref())
+                    {
+                        (None, None) => String::new(),
+                        (a, f) => format!("{}^{}", a.unwrap_or(""), f.unwrap_or("")),
+                    };
+                let (s, r) = (
+                    app(&h.sending_application, &h.sending_facility),
+                    app(&h.receiving_application, &h.receiving_facility),
+                );
                 self.add(sender, FactKind::Hl7Application, &s, "hl7", ts, &ev_flow);
                 self.add(receiver, FactKind::Hl7Application, &r, "hl7", ts, &ev_flow);
                 if let Some(t) = &h.message_type {
@@ -207,7 +285,10 @@ impl Observer {
             Record::Dicom(d) => {
                 let Some(f) = flow else { return };
                 let (scu, scp) = (key_of(&f.client), key_of(&f.server));
-                let imp = |d: &model::records::DicomRecord| match (&d.implementation_version, &d.implementation_class_uid) {
+                let imp = |d: &model::records::DicomRecord| match (
+                    &d.implementation_version,
+                    &d.implementation_class_uid,
+                ) {
                     (Some(v), Some(u)) => format!(" impl={v} ({u})"),
                     (Some(v), None) => format!(" impl={v}"),
                     (None, Some(u)) => format!(" impl={u}"),
@@ -219,7 +300,14 @@ impl Observer {
                         self.add(scp, FactKind::Role, "dicom-scp", "dicom", ts, &ev_flow);
                         if let Some(ae) = &d.calling_ae {
                             self.add(scu, FactKind::AeTitle, ae, "dicom", ts, &ev_flow);
-                            self.add(scu, FactKind::Application, &format!("dicom-scu AE={ae}{}", imp(d)), "dicom", ts, &ev_flow);
+                            self.add(
+                                scu,
+                                FactKind::Application,
+                                &format!("dicom-scu AE={ae}{}", imp(d)),
+                                "dicom",
+                                ts,
+                                &ev_flow,
+                            );
                         }
                         if let Some(ae) = &d.called_ae {
                             self.add(scp, FactKind::AeTitle, ae, "dicom", ts, &ev_flow);
@@ -233,7 +321,14 @@ impl Observer {
                     }
                     DicomPdu::AssociateAc => {
                         if let Some(ae) = &d.called_ae {
-                            self.add(scp, FactKind::Application, &format!("dicom-scp AE={ae} port={}{}", f.server.port, imp(d)), "dicom", ts, &ev_flow);
+                            self.add(
+                                scp,
+                                FactKind::Application,
+                                &format!("dicom-scp AE={ae} port={}{}", f.server.port, imp(d)),
+                                "dicom",
+                                ts,
+                                &ev_flow,
+                            );
                         }
                         for sop in &d.abstract_syntaxes {
                             self.add(scp, FactKind::SopClass, sop, "dicom", ts, &ev_flow);
@@ -244,7 +339,17 @@ impl Observer {
                     }
                     DicomPdu::AssociateRj => {
                         let ae = d.called_ae.as_deref().unwrap_or("?");
-                        self.add(scp, FactKind::Application, &format!("dicom-scp AE={ae} port={} (rejects associations)", f.server.port), "dicom", ts, &ev_flow);
+                        self.add(
+                            scp,
+                            FactKind::Application,
+                            &format!(
+                                "dicom-scp AE={ae} port={} (rejects associations)",
+                                f.server.port
+                            ),
+                            "dicom",
+                            ts,
+                            &ev_flow,
+                        );
                     }
                     _ => {}
                 }
@@ -254,10 +359,18 @@ impl Observer {
                 }
             }
             Record::Dhcp(d) => {
-                let Some(mac) = usable_mac(d.client_mac) else { return };
-                let ep = EndpointKey { mac: Some(mac), ip: None };
+                let Some(mac) = usable_mac(d.client_mac) else {
+                    return;
+                };
+                let ep = EndpointKey {
+                    mac: Some(mac),
+                    ip: None,
+                };
                 let ev_dhcp = || format!("dhcp {} xid={:08x} from {}", d.msg_type, d.xid, mac);
-                let from_client = matches!(d.msg_type.as_str(), "DISCOVER" | "REQUEST" | "INFORM" | "RELEASE" | "DECLINE");
+                let from_client = matches!(
+                    d.msg_type.as_str(),
+                    "DISCOVER" | "REQUEST" | "INFORM" | "RELEASE" | "DECLINE"
+                );
                 if from_client {
                     self.add(ep, FactKind::Role, "dhcp-client", "dhcp", ts, &ev_dhcp);
                     for (kind, v) in [
@@ -281,8 +394,19 @@ impl Observer {
                 }
                 if let Some(f) = flow {
                     if !from_client {
-                        let server = if f.server.port == 67 { &f.server } else { &f.client };
-                        self.add(key_of(server), FactKind::Role, "dhcp-server", "dhcp", ts, &ev_flow);
+                        let server = if f.server.port == 67 {
+                            &f.server
+                        } else {
+                            &f.client
+                        };
+                        self.add(
+                            key_of(server),
+                            FactKind::Role,
+                            "dhcp-server",
+                            "dhcp",
+                            ts,
+                            &ev_flow,
+                        );
                     }
                 }
             }
@@ -293,7 +417,11 @@ impl Observer {
                     if !d.is_response {
                         return;
                     }
-                    let responder = if f.server.port == 5353 && f.client.port == 5353 { key_of(&f.client) } else { key_of(&f.server) };
+                    let responder = if f.server.port == 5353 && f.client.port == 5353 {
+                        key_of(&f.client)
+                    } else {
+                        key_of(&f.server)
+                    };
                     let responder_ip = responder.ip.map(|i| i.to_string()).unwrap_or_default();
                     // DNS-SD puts the SRV/TXT/A records in the additional section.
                     for a in d.answers.iter().chain(&d.additional) {
@@ -304,15 +432,44 @@ impl Observer {
                             }
                             "PTR" if a.name.starts_with('_') => {
                                 let svc = a.name.trim_end_matches('.').trim_end_matches(".local");
-                                self.add(responder, FactKind::MdnsService, svc, "mdns", ts, &ev_flow);
+                                self.add(
+                                    responder,
+                                    FactKind::MdnsService,
+                                    svc,
+                                    "mdns",
+                                    ts,
+                                    &ev_flow,
+                                );
                             }
                             "TXT" => {
                                 for kv in txt_strings(&a.data) {
                                     let (k, v) = kv.split_once('=').unwrap_or(("", ""));
                                     match k.to_ascii_lowercase().as_str() {
-                                        "md" | "model" | "ty" | "product" | "usb_mdl" => self.add(responder, FactKind::Model, v.trim_matches(['(', ')']), "mdns", ts, &ev_flow),
-                                        "mf" | "manufacturer" | "usb_mfg" => self.add(responder, FactKind::Manufacturer, v, "mdns", ts, &ev_flow),
-                                        "fv" | "fw" | "firmware" | "fwvers" | "srcvers" => self.add(responder, FactKind::Firmware, v, "mdns", ts, &ev_flow),
+                                        "md" | "model" | "ty" | "product" | "usb_mdl" => self.add(
+                                            responder,
+                                            FactKind::Model,
+                                            v.trim_matches(['(', ')']),
+                                            "mdns",
+                                            ts,
+                                            &ev_flow,
+                                        ),
+                                        "mf" | "manufacturer" | "usb_mfg" => self.add(
+                                            responder,
+                                            FactKind::Manufacturer,
+                                            v,
+                                            "mdns",
+                                            ts,
+                                            &ev_flow,
+                                        ),
+                                        "fv" | "fw" | "firmware" | "fwvers" | "srcvers" => self
+                                            .add(
+                                                responder,
+                                                FactKind::Firmware,
+                                                v,
+                                                "mdns",
+                                                ts,
+                                                &ev_flow,
+                                            ),
                                         _ => {}
                                     }
                                 }
@@ -322,13 +479,30 @@ impl Observer {
                     }
                 } else if !d.is_response {
                     if let Some(q) = &d.query {
-                        self.add(key_of(&f.client), FactKind::DnsQuery, q, "dns", ts, &ev_flow);
+                        self.add(
+                            key_of(&f.client),
+                            FactKind::DnsQuery,
+                            q,
+                            "dns",
+                            ts,
+                            &ev_flow,
+                        );
                     }
-                    self.add(key_of(&f.server), FactKind::Role, "dns-server", "dns", ts, &ev_flow);
+                    self.add(
+                        key_of(&f.server),
+                        FactKind::Role,
+                        "dns-server",
+                        "dns",
+                        ts,
+                        &ev_flow,
+                    );
                 }
             }
             Record::Neighbor(n) => {
-                let ep = EndpointKey { mac: usable_mac(Some(n.src_mac)), ip: None };
+                let ep = EndpointKey {
+                    mac: usable_mac(Some(n.src_mac)),
+                    ip: None,
+                };
                 if ep.mac.is_none() {
                     return;
                 }
@@ -373,8 +547,22 @@ impl Observer {
                 if let Some(u) = &h.basic_auth_user {
                     let cls = pw(h.basic_auth_password.unwrap_or(PasswordClass::None));
                     let v = format!("http-basic user={u} password={cls}");
-                    self.add(server, FactKind::CleartextCredential, &v, "http", ts, &ev_flow);
-                    self.add(client, FactKind::CleartextCredential, &v, "http", ts, &ev_flow);
+                    self.add(
+                        server,
+                        FactKind::CleartextCredential,
+                        &v,
+                        "http",
+                        ts,
+                        &ev_flow,
+                    );
+                    self.add(
+                        client,
+                        FactKind::CleartextCredential,
+                        &v,
+                        "http",
+                        ts,
+                        &ev_flow,
+                    );
                 }
             }
             Record::Tls(t) => {
@@ -385,19 +573,34 @@ impl Observer {
                     self.add(server, FactKind::TlsServerName, sni, "tls", ts, &ev_flow);
                 }
                 if t.ja3.is_some() || t.ja4.is_some() {
-                    let v = format!("ja3={} ja4={}", t.ja3.as_deref().unwrap_or("-"), t.ja4.as_deref().unwrap_or("-"));
+                    let v = format!(
+                        "ja3={} ja4={}",
+                        t.ja3.as_deref().unwrap_or("-"),
+                        t.ja4.as_deref().unwrap_or("-")
+                    );
                     self.add(client, FactKind::TlsFingerprint, &v, "tls", ts, &ev_flow);
                 }
                 if t.version.is_some() || t.cipher.is_some() {
-                    let v = format!("{} {} port={}", t.version.as_deref().unwrap_or("-"), t.cipher.as_deref().unwrap_or("-"), f.server.port);
+                    let v = format!(
+                        "{} {} port={}",
+                        t.version.as_deref().unwrap_or("-"),
+                        t.cipher.as_deref().unwrap_or("-"),
+                        f.server.port
+                    );
                     self.add(server, FactKind::TlsServerParams, &v, "tls", ts, &ev_flow);
                 }
                 if let Some(subj) = &t.cert_subject {
                     let v = format!(
                         "subject={subj} | issuer={} | not_after={}{}",
                         t.cert_issuer.as_deref().unwrap_or("-"),
-                        t.cert_not_after.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
-                        if t.cert_self_signed == Some(true) { " | self-signed" } else { "" }
+                        t.cert_not_after
+                            .map(|x| x.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        if t.cert_self_signed == Some(true) {
+                            " | self-signed"
+                        } else {
+                            ""
+                        }
                     );
                     self.add(server, FactKind::TlsCertificate, &v, "tls", ts, &ev_flow);
                 }
@@ -405,10 +608,24 @@ impl Observer {
             Record::Ssh(s) => {
                 let Some(f) = flow else { return };
                 if let Some(c) = &s.client {
-                    self.add(key_of(&f.client), FactKind::Software, c, "ssh", ts, &ev_flow);
+                    self.add(
+                        key_of(&f.client),
+                        FactKind::Software,
+                        c,
+                        "ssh",
+                        ts,
+                        &ev_flow,
+                    );
                 }
                 if let Some(v) = &s.server {
-                    self.add(key_of(&f.server), FactKind::Software, v, "ssh", ts, &ev_flow);
+                    self.add(
+                        key_of(&f.server),
+                        FactKind::Software,
+                        v,
+                        "ssh",
+                        ts,
+                        &ev_flow,
+                    );
                 }
             }
             Record::Smb(s) => {
@@ -422,9 +639,20 @@ impl Observer {
                     self.add(client, FactKind::Os, os, "smb", ts, &ev_flow);
                 }
                 if let Some(v) = &s.server_os_version {
-                    self.add(server, FactKind::Os, &format!("Windows NT {v}"), "smb", ts, &ev_flow);
+                    self.add(
+                        server,
+                        FactKind::Os,
+                        &format!("Windows NT {v}"),
+                        "smb",
+                        ts,
+                        &ev_flow,
+                    );
                 }
-                for (ep, name) in [(server, &s.server_nb_name), (server, &s.server_dns_name), (client, &s.ntlm_host)] {
+                for (ep, name) in [
+                    (server, &s.server_nb_name),
+                    (server, &s.server_dns_name),
+                    (client, &s.ntlm_host),
+                ] {
                     if let Some(n) = name {
                         self.add(ep, FactKind::Hostname, n, "smb", ts, &ev_flow);
                     }
@@ -432,7 +660,11 @@ impl Observer {
             }
             Record::Snmp(s) => {
                 let Some(f) = flow else { return };
-                let agent = if f.server.port == 162 { key_of(&f.client) } else { key_of(&f.server) };
+                let agent = if f.server.port == 162 {
+                    key_of(&f.client)
+                } else {
+                    key_of(&f.server)
+                };
                 if let Some(d) = &s.sys_descr {
                     self.add(agent, FactKind::Software, d, "snmp", ts, &ev_flow);
                 }
@@ -440,7 +672,14 @@ impl Observer {
                     self.add(agent, FactKind::Hostname, n, "snmp", ts, &ev_flow);
                 }
                 if let Some(o) = &s.sys_object_id {
-                    self.add(agent, FactKind::Model, &format!("sysObjectID {o}"), "snmp", ts, &ev_flow);
+                    self.add(
+                        agent,
+                        FactKind::Model,
+                        &format!("sysObjectID {o}"),
+                        "snmp",
+                        ts,
+                        &ev_flow,
+                    );
                 }
                 if let Some(c) = &s.community {
                     let cls = match c.as_str() {
@@ -448,7 +687,14 @@ impl Observer {
                         _ => "other",
                     };
                     let v = format!("snmp-v{} community={cls}", s.version);
-                    self.add(agent, FactKind::CleartextCredential, &v, "snmp", ts, &ev_flow);
+                    self.add(
+                        agent,
+                        FactKind::CleartextCredential,
+                        &v,
+                        "snmp",
+                        ts,
+                        &ev_flow,
+                    );
                 }
             }
             Record::Login(l) => {
@@ -467,10 +713,31 @@ impl Observer {
                         None => "",
                     }
                 );
-                self.add(key_of(&f.server), FactKind::CleartextCredential, &v, proto, ts, &ev_flow);
-                self.add(key_of(&f.client), FactKind::CleartextCredential, &v, proto, ts, &ev_flow);
+                self.add(
+                    key_of(&f.server),
+                    FactKind::CleartextCredential,
+                    &v,
+                    proto,
+                    ts,
+                    &ev_flow,
+                );
+                self.add(
+                    key_of(&f.client),
+                    FactKind::CleartextCredential,
+                    &v,
+                    proto,
+                    ts,
+                    &ev_flow,
+                );
                 if let Some(b) = &l.banner {
-                    self.add(key_of(&f.server), FactKind::Software, b, proto, ts, &ev_flow);
+                    self.add(
+                        key_of(&f.server),
+                        FactKind::Software,
+                        b,
+                        proto,
+                        ts,
+                        &ev_flow,
+                    );
                 }
             }
             Record::Weird(_) => {}
@@ -486,7 +753,11 @@ impl Observer {
                 let source = st.source;
                 let evidence = st.evidence.clone();
                 self.add(ep, kind, &value, source, st.first, &|| evidence.clone());
-                if let Some(s) = self.endpoints.get_mut(&ep).and_then(|e| e.facts.get_mut(&(kind, value))) {
+                if let Some(s) = self
+                    .endpoints
+                    .get_mut(&ep)
+                    .and_then(|e| e.facts.get_mut(&(kind, value)))
+                {
                     s.count += st.count - 1;
                     s.last = s.last.max(st.last);
                     s.first = s.first.min(st.first);
@@ -544,7 +815,9 @@ fn txt_strings(data: &str) -> Vec<&str> {
         .iter()
         .enumerate()
         .map(|(n, &(_, text))| {
-            let end = starts.get(n + 1).map_or(data.len(), |&(next, _)| next.saturating_sub(1));
+            let end = starts
+                .get(n + 1)
+                .map_or(data.len(), |&(next, _)| next.saturating_sub(1));
             data.get(text..end.max(text)).unwrap_or("")
         })
         .collect()
@@ -576,10 +849,12 @@ mod txt_tests {
 
     #[test]
     fn txt_strings_keep_spaces_inside_values() {
-        assert_eq!(txt_strings("TXT 9 txtvers=1 TXT 22 md=IntelliVue MX450 TXT 8 fv=M.00.03"), vec!["txtvers=1", "md=IntelliVue MX450", "fv=M.00.03"]);
+        assert_eq!(
+            txt_strings("TXT 9 txtvers=1 TXT 22 md=IntelliVue MX450 TXT 8 fv=M.00.03"),
+            vec!["txtvers=1", "md=IntelliVue MX450", "fv=M.00.03"]
+        );
         assert_eq!(txt_strings("TXT 0 "), vec![""]);
         assert!(txt_strings("not txt").is_empty());
         assert_eq!(txt_strings("TXT 4 a=b TXTX"), vec!["a=b TXTX"]);
     }
 }
-

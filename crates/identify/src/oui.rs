@@ -9,7 +9,9 @@ pub fn vendor(mac: &MacAddr) -> Option<String> {
     if mac.is_local() || mac.is_multicast() || mac.is_zero() {
         return None;
     }
-    oui_data::lookup(&mac.to_string()).map(|r| r.organization().trim().to_string()).filter(|s| !s.is_empty())
+    oui_data::lookup(&mac.to_string())
+        .map(|r| r.organization().trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
@@ -18,7 +20,10 @@ mod tests {
 
     #[test]
     fn known_prefixes() {
-        assert_eq!(vendor(&MacAddr::parse("00:00:00:12:34:56").unwrap()).as_deref(), Some("XEROX CORPORATION"));
+        assert_eq!(
+            vendor(&MacAddr::parse("00:00:00:12:34:56").unwrap()).as_deref(),
+            Some("XEROX CORPORATION")
+        );
         let philips = vendor(&MacAddr::parse("00:09:fb:00:00:01").unwrap()).unwrap_or_default();
         assert!(philips.to_lowercase().contains("philips"), "{philips}");
         assert_eq!(vendor(&MacAddr::parse("02:00:00:00:00:01").unwrap()), None);

@@ -38,66 +38,124 @@ impl Product {
     /// A key under which devices of the same make and model meet: case and
     /// spacing folded.
     pub fn key(&self) -> (String, String) {
-        let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-        (self.manufacturer.as_deref().map(fold).unwrap_or_default(), fold(&self.model))
+        let fold = |s: &str| {
+            s.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        };
+        (
+            self.manufacturer.as_deref().map(fold).unwrap_or_default(),
+            fold(&self.model),
+        )
     }
 }
 
 /// DHCP client stacks whose vendor class names no device model.
-const GENERIC_VENDOR_CLASSES: &[&str] = &["msft", "dhcpcd", "udhcp", "android-dhcp", "pxeclient", "anaconda", "linux", "busybox", "systemd", "isc-dhclient", "dhclient"];
+const GENERIC_VENDOR_CLASSES: &[&str] = &[
+    "msft",
+    "dhcpcd",
+    "udhcp",
+    "android-dhcp",
+    "pxeclient",
+    "anaconda",
+    "linux",
+    "busybox",
+    "systemd",
+    "isc-dhclient",
+    "dhclient",
+];
 
 /// Without control characters, spacing collapsed, at most [`MAX_NAME`] characters.
 fn cut(s: &str) -> String {
     let s: String = s.chars().filter(|c| !c.is_control()).collect();
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    s.chars().take(MAX_NAME).collect::<String>().trim().to_string()
+    s.chars()
+        .take(MAX_NAME)
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 fn is_version(w: &str) -> bool {
     let b = w.as_bytes();
-    b.first().is_some_and(u8::is_ascii_digit) || (b.len() > 1 && (b[0] == b'v' || b[0] == b'V') && b[1].is_ascii_digit())
+    b.first().is_some_and(u8::is_ascii_digit)
+        || (b.len() > 1 && (b[0] == b'v' || b[0] == b'V') && b[1].is_ascii_digit())
 }
 
 /// `Apache/2.4.1 (Unix)` → `Apache`; `OFFIS_DCMTK_367` → `OFFIS DCMTK`; None when nothing precedes the version.
 fn without_version(s: &str) -> Option<String> {
-    let words: Vec<&str> = s.split(['/', ' ', '_', '(', ')', ';', ',']).filter(|w| !w.is_empty()).collect();
-    let end = words.iter().position(|w| is_version(w)).unwrap_or(words.len()).min(6);
+    let words: Vec<&str> = s
+        .split(['/', ' ', '_', '(', ')', ';', ','])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let end = words
+        .iter()
+        .position(|w| is_version(w))
+        .unwrap_or(words.len())
+        .min(6);
     let name = cut(&words[..end].join(" "));
     (!name.is_empty() && name.chars().any(|c| c.is_alphabetic())).then_some(name)
 }
 
 fn first(facts: &[Fact], kind: FactKind, pred: impl Fn(&Fact) -> bool) -> Option<&Fact> {
     // Facts are stored sorted; the most sighted value wins, ties by value.
-    facts.iter().filter(|f| f.kind == kind && !f.value.trim().is_empty() && pred(f)).max_by(|a, b| a.count.cmp(&b.count).then_with(|| b.value.cmp(&a.value)))
+    facts
+        .iter()
+        .filter(|f| f.kind == kind && !f.value.trim().is_empty() && pred(f))
+        .max_by(|a, b| a.count.cmp(&b.count).then_with(|| b.value.cmp(&a.value)))
 }
 
 /// The device's make and model, or None when nothing names a model.
 pub fn product(d: &Device) -> Option<Product> {
     let facts = &d.facts;
     let from = |f: &Fact| f.source.clone();
-    let model = first(facts, FactKind::Model, |f| !f.value.starts_with("sysObjectID"))
-        .map(|f| (cut(&f.value), format!("{} model", from(f))))
-        .or_else(|| {
-            first(facts, FactKind::DhcpVendorClass, |f| {
-                let v = f.value.trim().to_ascii_lowercase();
-                !GENERIC_VENDOR_CLASSES.iter().any(|g| v.starts_with(g))
-            })
-            .and_then(|f| Some((without_version(&f.value)?, "dhcp vendor class".to_string())))
+    let model = first(facts, FactKind::Model, |f| {
+        !f.value.starts_with("sysObjectID")
+    })
+    .map(|f| (cut(&f.value), format!("{} model", from(f))))
+    .or_else(|| {
+        first(facts, FactKind::DhcpVendorClass, |f| {
+            let v = f.value.trim().to_ascii_lowercase();
+            !GENERIC_VENDOR_CLASSES.iter().any(|g| v.starts_with(g))
         })
-        .or_else(|| {
-            first(facts, FactKind::Software, |f| f.source == "lldp" || f.source == "cdp")
-                .and_then(|f| Some((without_version(&f.value)?, format!("{} system description", from(f)))))
+        .and_then(|f| Some((without_version(&f.value)?, "dhcp vendor class".to_string())))
+    })
+    .or_else(|| {
+        first(facts, FactKind::Software, |f| {
+            f.source == "lldp" || f.source == "cdp"
         })
-        .or_else(|| first(facts, FactKind::Software, |f| f.source == "dicom").and_then(|f| Some((without_version(&f.value)?, "dicom implementation version".to_string()))))
-        .or_else(|| {
-            if !d.roles.iter().any(|r| r == "http-server") {
-                return None;
-            }
-            // The server's own string: a Software fact from http on a flow where it was the server.
-            first(facts, FactKind::Software, |f| f.source == "http" && !f.value.starts_with("Mozilla/"))
-                .and_then(|f| Some((without_version(&f.value)?, "http server".to_string())))
+        .and_then(|f| {
+            Some((
+                without_version(&f.value)?,
+                format!("{} system description", from(f)),
+            ))
         })
-        .or_else(|| first(facts, FactKind::Model, |f| f.value.starts_with("sysObjectID")).map(|f| (cut(&f.value), "snmp sysObjectID".to_string())))?;
+    })
+    .or_else(|| {
+        first(facts, FactKind::Software, |f| f.source == "dicom").and_then(|f| {
+            Some((
+                without_version(&f.value)?,
+                "dicom implementation version".to_string(),
+            ))
+        })
+    })
+    .or_else(|| {
+        if !d.roles.iter().any(|r| r == "http-server") {
+            return None;
+        }
+        // The server's own string: a Software fact from http on a flow where it was the server.
+        first(facts, FactKind::Software, |f| {
+            f.source == "http" && !f.value.starts_with("Mozilla/")
+        })
+        .and_then(|f| Some((without_version(&f.value)?, "http server".to_string())))
+    })
+    .or_else(|| {
+        first(facts, FactKind::Model, |f| {
+            f.value.starts_with("sysObjectID")
+        })
+        .map(|f| (cut(&f.value), "snmp sysObjectID".to_string()))
+    })?;
     let (model, model_source) = model;
     if model.is_empty() {
         return None;
@@ -111,7 +169,12 @@ pub fn product(d: &Device) -> Option<Product> {
     };
     let manufacturer = manufacturer.filter(|m| !m.is_empty());
     let manufacturer_source = manufacturer.as_ref().and(manufacturer_source);
-    Some(Product { manufacturer, manufacturer_source, model, model_source })
+    Some(Product {
+        manufacturer,
+        manufacturer_source,
+        model,
+        model_source,
+    })
 }
 
 #[cfg(test)]
@@ -123,7 +186,10 @@ mod tests {
 
     fn fact(kind: FactKind, value: &str, source: &str) -> Fact {
         Fact {
-            endpoint: EndpointKey { mac: None, ip: None },
+            endpoint: EndpointKey {
+                mac: None,
+                ip: None,
+            },
             kind,
             value: value.into(),
             source: source.into(),
@@ -169,37 +235,108 @@ mod tests {
             ],
         );
         let p = product(&lldp).unwrap();
-        assert_eq!((p.manufacturer.as_deref(), p.model.as_str(), p.model_source.as_str()), (Some("Philips"), "IntelliVue MX800", "lldp model"));
+        assert_eq!(
+            (
+                p.manufacturer.as_deref(),
+                p.model.as_str(),
+                p.model_source.as_str()
+            ),
+            (Some("Philips"), "IntelliVue MX800", "lldp model")
+        );
         assert_eq!(p.manufacturer_source.as_deref(), Some("lldp"));
         assert_eq!(p.key(), ("philips".into(), "intellivue mx800".into()));
 
-        let dcm = device(Some("Intel Corporate"), &[], vec![fact(FactKind::Software, "OFFIS_DCMTK_367", "dicom"), fact(FactKind::Model, "sysObjectID 1.3.6.1.4.1.9", "snmp")]);
+        let dcm = device(
+            Some("Intel Corporate"),
+            &[],
+            vec![
+                fact(FactKind::Software, "OFFIS_DCMTK_367", "dicom"),
+                fact(FactKind::Model, "sysObjectID 1.3.6.1.4.1.9", "snmp"),
+            ],
+        );
         let p = product(&dcm).unwrap();
-        assert_eq!((p.manufacturer.as_deref(), p.model.as_str()), (Some("Intel Corporate"), "OFFIS DCMTK"));
+        assert_eq!(
+            (p.manufacturer.as_deref(), p.model.as_str()),
+            (Some("Intel Corporate"), "OFFIS DCMTK")
+        );
         assert_eq!(p.manufacturer_source.as_deref(), Some("IEEE OUI registry"));
 
         // A generic DHCP stack names no model; a product vendor class does (without its version).
-        let generic = device(None, &[], vec![fact(FactKind::DhcpVendorClass, "MSFT 5.0", "dhcp"), fact(FactKind::DhcpVendorClass, "dhcpcd-9.4.1:Linux", "dhcp")]);
+        let generic = device(
+            None,
+            &[],
+            vec![
+                fact(FactKind::DhcpVendorClass, "MSFT 5.0", "dhcp"),
+                fact(FactKind::DhcpVendorClass, "dhcpcd-9.4.1:Linux", "dhcp"),
+            ],
+        );
         assert_eq!(product(&generic), None);
-        let pump = device(None, &[], vec![fact(FactKind::DhcpVendorClass, "BD Alaris PCU 9.33", "dhcp")]);
+        let pump = device(
+            None,
+            &[],
+            vec![fact(
+                FactKind::DhcpVendorClass,
+                "BD Alaris PCU 9.33",
+                "dhcp",
+            )],
+        );
         let p = product(&pump).unwrap();
-        assert_eq!((p.manufacturer, p.model.as_str(), p.model_source.as_str()), (None, "BD Alaris PCU", "dhcp vendor class"));
+        assert_eq!(
+            (p.manufacturer, p.model.as_str(), p.model_source.as_str()),
+            (None, "BD Alaris PCU", "dhcp vendor class")
+        );
 
         // HTTP strings only for HTTP servers, never browsers.
-        let web = device(None, &["http-server"], vec![fact(FactKind::Software, "Mozilla/5.0 (X11)", "http"), fact(FactKind::Software, "GoAhead-Webs/2.5", "http")]);
+        let web = device(
+            None,
+            &["http-server"],
+            vec![
+                fact(FactKind::Software, "Mozilla/5.0 (X11)", "http"),
+                fact(FactKind::Software, "GoAhead-Webs/2.5", "http"),
+            ],
+        );
         assert_eq!(product(&web).unwrap().model, "GoAhead-Webs");
-        assert_eq!(product(&device(None, &[], vec![fact(FactKind::Software, "GoAhead-Webs/2.5", "http")])), None);
-        let snmp = device(None, &[], vec![fact(FactKind::Model, "sysObjectID 1.3.6.1.4.1.9", "snmp")]);
+        assert_eq!(
+            product(&device(
+                None,
+                &[],
+                vec![fact(FactKind::Software, "GoAhead-Webs/2.5", "http")]
+            )),
+            None
+        );
+        let snmp = device(
+            None,
+            &[],
+            vec![fact(FactKind::Model, "sysObjectID 1.3.6.1.4.1.9", "snmp")],
+        );
         assert_eq!(product(&snmp).unwrap().model_source, "snmp sysObjectID");
     }
 
     #[test]
     fn hostile_names_are_cut_and_cleaned() {
         let long = "A".repeat(500);
-        let d = device(None, &[], vec![fact(FactKind::Model, &format!("../../{long}\u{7}\u{1b}"), "lldp"), fact(FactKind::Manufacturer, "  ", "mdns")]);
+        let d = device(
+            None,
+            &[],
+            vec![
+                fact(FactKind::Model, &format!("../../{long}\u{7}\u{1b}"), "lldp"),
+                fact(FactKind::Manufacturer, "  ", "mdns"),
+            ],
+        );
         let p = product(&d).unwrap();
-        assert!(p.model.chars().count() <= MAX_NAME && !p.model.chars().any(char::is_control), "{:?}", p.model);
+        assert!(
+            p.model.chars().count() <= MAX_NAME && !p.model.chars().any(char::is_control),
+            "{:?}",
+            p.model
+        );
         assert_eq!(p.manufacturer, None);
-        assert_eq!(product(&device(None, &[], vec![fact(FactKind::Software, "2.4.1", "dicom")])), None);
+        assert_eq!(
+            product(&device(
+                None,
+                &[],
+                vec![fact(FactKind::Software, "2.4.1", "dicom")]
+            )),
+            None
+        );
     }
 }

@@ -7,7 +7,12 @@ use std::net::IpAddr;
 /// link-local, carrier-grade NAT (100.64/10), IPv6 ULA and link-local.
 pub fn is_local(ip: &IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local() || (v4.octets()[0] == 100 && v4.octets()[1] & 0xc0 == 64),
+        IpAddr::V4(v4) => {
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || (v4.octets()[0] == 100 && v4.octets()[1] & 0xc0 == 64)
+        }
         IpAddr::V6(v6) => {
             let s = v6.segments()[0];
             v6.is_loopback() || (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80
@@ -19,7 +24,12 @@ pub fn is_local(ip: &IpAddr) -> bool {
 /// subnet's `.255` or unspecified).
 pub fn is_host(ip: &IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => !(v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified() || v4.octets()[3] == 255),
+        IpAddr::V4(v4) => {
+            !(v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_unspecified()
+                || v4.octets()[3] == 255)
+        }
         IpAddr::V6(v6) => !(v6.is_multicast() || v6.is_unspecified()),
     }
 }
@@ -66,10 +76,36 @@ impl MacAddr {
     }
 }
 
+impl MacAddr {
+    /// The address as text, `aa:bb:cc:dd:ee:ff` (lowercase), without the
+    /// formatting machinery (device keys, stored facts and JSON format many).
+    pub fn text(&self) -> MacText {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut b = [b':'; 17];
+        for (i, o) in self.0.iter().enumerate() {
+            b[i * 3] = HEX[usize::from(o >> 4)];
+            b[i * 3 + 1] = HEX[usize::from(o & 0xf)];
+        }
+        MacText(b)
+    }
+}
+
+/// A MAC address as text ([`MacAddr::text`]).
+#[derive(Clone, Copy)]
+pub struct MacText([u8; 17]);
+
+impl std::ops::Deref for MacText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // Only ASCII hex digits and colons are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
 impl std::fmt::Display for MacAddr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let a = self.0;
-        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", a[0], a[1], a[2], a[3], a[4], a[5])
+        // Like the former `write!` of six `{:02x}`: width and fill flags are not applied.
+        f.write_str(&self.text())
     }
 }
 
@@ -154,8 +190,35 @@ mod push_ip_tests {
     use super::*;
 
     #[test]
+    fn mac_text_matches_hex_format() {
+        for a in [[0u8; 6], [0xff; 6], [0x00, 0x09, 0xfb, 0x0a, 0xb0, 0x1c]] {
+            let m = MacAddr(a);
+            let want = format!(
+                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                a[0], a[1], a[2], a[3], a[4], a[5]
+            );
+            assert_eq!(&*m.text(), want);
+            assert_eq!(m.to_string(), want);
+            assert_eq!(
+                format!("{m:<20}|"),
+                format!("{want}|"),
+                "no padding, as before"
+            );
+            assert_eq!(MacAddr::parse(&m.text()), Some(m));
+        }
+    }
+
+    #[test]
     fn matches_display() {
-        for s in ["0.0.0.0", "10.0.0.1", "192.168.100.255", "1.20.255.9", "::1", "2001:db8::8a2e:370:7334", "::ffff:10.0.0.1"] {
+        for s in [
+            "0.0.0.0",
+            "10.0.0.1",
+            "192.168.100.255",
+            "1.20.255.9",
+            "::1",
+            "2001:db8::8a2e:370:7334",
+            "::ffff:10.0.0.1",
+        ] {
             let ip: IpAddr = s.parse().unwrap();
             let mut out = String::from("x");
             push_ip(&mut out, &ip);

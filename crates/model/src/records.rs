@@ -100,4 +100,3 @@ into_record!(
     DnsRecord => Dns, NeighborRecord => Neighbor, HttpRecord => Http, TlsRecord => Tls,
     SshRecord => Ssh, SmbRecord => Smb, SnmpRecord => Snmp, CleartextLogin => Login,
 );
-

@@ -28,7 +28,10 @@ pub fn bounded(raw: &[u8], max: usize) -> String {
         Err(e) if e.error_len().is_none() => {
             // Truncation cut a multi-byte character: keep the valid prefix.
             let valid = &raw[..e.valid_up_to()];
-            push_clean(&mut out, std::str::from_utf8(valid).unwrap_or_default().chars());
+            push_clean(
+                &mut out,
+                std::str::from_utf8(valid).unwrap_or_default().chars(),
+            );
         }
         Err(_) => push_clean(&mut out, raw.iter().map(|&b| b as char)),
     }
@@ -102,7 +105,9 @@ pub const REDACTED: &str = "*";
 /// describe the application, not the patient.
 pub fn redact_query(uri: &str) -> std::borrow::Cow<'_, str> {
     let uri = uri.split('#').next().unwrap_or(uri);
-    let Some((path, query)) = uri.split_once('?') else { return uri.into() };
+    let Some((path, query)) = uri.split_once('?') else {
+        return uri.into();
+    };
     let mut out = String::with_capacity(uri.len());
     out.push_str(path);
     out.push('?');
@@ -135,7 +140,10 @@ mod redact_tests {
     #[test]
     fn query_values_are_redacted() {
         assert_eq!(redact_query("/a/b.html"), "/a/b.html");
-        assert_eq!(redact_query("/orders?mrn=123&name=DOE^JOHN&x="), "/orders?mrn=*&name=*&x=");
+        assert_eq!(
+            redact_query("/orders?mrn=123&name=DOE^JOHN&x="),
+            "/orders?mrn=*&name=*&x="
+        );
         assert_eq!(redact_query("/p?1234567#frag"), "/p?*");
         assert_eq!(redact_query("/p#x?y=1"), "/p");
         assert_eq!(redact_query("/p?"), "/p?");

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Microseconds since the Unix epoch, as recorded by the capture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
@@ -50,7 +52,10 @@ impl Timestamp {
     /// ISO 8601 UTC text (`2026-01-05T08:00:50.002400Z`), for people.
     pub fn iso(self) -> String {
         let (y, mo, d, h, mi, s) = civil(self.secs());
-        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:06}Z", self.0.rem_euclid(1_000_000))
+        format!(
+            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:06}Z",
+            self.0.rem_euclid(1_000_000)
+        )
     }
 }
 
@@ -67,8 +72,14 @@ mod iso_tests {
     #[test]
     fn iso_dates() {
         assert_eq!(Timestamp(0).iso(), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(Timestamp(1_767_600_050_002_400).iso(), "2026-01-05T08:00:50.002400Z");
-        assert_eq!(Timestamp(951_782_400_000_000).iso(), "2000-02-29T00:00:00.000000Z");
+        assert_eq!(
+            Timestamp(1_767_600_050_002_400).iso(),
+            "2026-01-05T08:00:50.002400Z"
+        );
+        assert_eq!(
+            Timestamp(951_782_400_000_000).iso(),
+            "2000-02-29T00:00:00.000000Z"
+        );
         assert_eq!(Timestamp(-1).iso(), "1969-12-31T23:59:59.999999Z");
     }
 }

@@ -26,18 +26,32 @@ impl Store {
     /// Sets an account's password hash. `must_change` forces a change at the
     /// next sign-in (an administrator's reset). Ends the account's sessions
     /// except `keep` (the session making the change, hashed).
-    pub fn set_password(&self, user_id: i64, password_hash: &str, must_change: bool, keep: Option<&str>) -> Result<bool, Error> {
+    pub fn set_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        must_change: bool,
+        keep: Option<&str>,
+    ) -> Result<bool, Error> {
         self.conn().transaction(|c| {
-            let n =
-                c.execute("UPDATE users SET password_hash = ?2, must_change_password = ?3 WHERE id = ?1", params![user_id, password_hash, must_change as i64])?;
-            c.execute("DELETE FROM sessions WHERE user_id = ?1 AND id_hash != coalesce(?2, '')", params![user_id, keep])?;
+            let n = c.execute(
+                "UPDATE users SET password_hash = ?2, must_change_password = ?3 WHERE id = ?1",
+                params![user_id, password_hash, must_change as i64],
+            )?;
+            c.execute(
+                "DELETE FROM sessions WHERE user_id = ?1 AND id_hash != coalesce(?2, '')",
+                params![user_id, keep],
+            )?;
             Ok(n == 1)
         })
     }
 
     /// True when the account must change its password before anything else.
     pub fn must_change_password(&self, user_id: i64) -> Result<bool, Error> {
-        let row = self.conn().query_opt("SELECT must_change_password FROM users WHERE id = ?1", params![user_id])?;
+        let row = self.conn().query_opt(
+            "SELECT must_change_password FROM users WHERE id = ?1",
+            params![user_id],
+        )?;
         Ok(row.map(|r| r.i64(0)).transpose()?.is_some_and(|v| v != 0))
     }
 
@@ -54,7 +68,12 @@ impl Store {
 
     /// Uses a recovery code: true if it was an unused code of this account
     /// (it is then spent).
-    pub fn use_recovery_code(&self, user_id: i64, code_hash: &str, now: i64) -> Result<bool, Error> {
+    pub fn use_recovery_code(
+        &self,
+        user_id: i64,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<bool, Error> {
         Ok(self
             .conn()
             .execute("UPDATE recovery_codes SET used = ?3 WHERE user_id = ?1 AND code_hash = ?2 AND used IS NULL", params![user_id, code_hash, now])?
@@ -63,12 +82,14 @@ impl Store {
 
     /// Unused recovery codes left.
     pub fn recovery_codes_left(&self, user_id: i64) -> Result<u32, Error> {
-        Ok(
-            self.conn()
-                .query_one("SELECT count(*) FROM recovery_codes WHERE user_id = ?1 AND used IS NULL", params![user_id])?
-                .i64(0)?
-                .clamp(0, u32::MAX as i64) as u32,
-        )
+        Ok(self
+            .conn()
+            .query_one(
+                "SELECT count(*) FROM recovery_codes WHERE user_id = ?1 AND used IS NULL",
+                params![user_id],
+            )?
+            .i64(0)?
+            .clamp(0, u32::MAX as i64) as u32)
     }
 
     /// Records activity on a session and enforces the idle timeout: false
@@ -87,7 +108,10 @@ impl Store {
             }
             Some(t) => {
                 if now - t >= TOUCH_EVERY {
-                    self.conn().execute("UPDATE sessions SET last_seen = ?2 WHERE id_hash = ?1", params![id_hash, now])?;
+                    self.conn().execute(
+                        "UPDATE sessions SET last_seen = ?2 WHERE id_hash = ?1",
+                        params![id_hash, now],
+                    )?;
                 }
                 Ok(true)
             }
@@ -96,12 +120,19 @@ impl Store {
 
     /// Sets when an API token stops working (Unix seconds; `None`: never).
     pub fn set_api_token_expiry(&self, token_id: i64, expires: Option<i64>) -> Result<bool, Error> {
-        Ok(self.conn().execute("UPDATE api_tokens SET expires = ?2 WHERE id = ?1", params![token_id, expires])? == 1)
+        Ok(self.conn().execute(
+            "UPDATE api_tokens SET expires = ?2 WHERE id = ?1",
+            params![token_id, expires],
+        )? == 1)
     }
 
     /// When each API token expires, by token id.
     pub fn api_token_expiries(&self) -> Result<Vec<(i64, Option<i64>)>, Error> {
-        self.conn().query("SELECT id, expires FROM api_tokens ORDER BY id", &[])?.iter().map(|r| Ok((r.i64(0)?, r.opt_i64(1)?))).collect()
+        self.conn()
+            .query("SELECT id, expires FROM api_tokens ORDER BY id", &[])?
+            .iter()
+            .map(|r| Ok((r.i64(0)?, r.opt_i64(1)?)))
+            .collect()
     }
 }
 
@@ -110,7 +141,10 @@ mod tests {
     #[test]
     fn passwords_recovery_codes_idle_sessions_token_expiry() {
         crate::testing::each_backend("passwords_recovery_codes_idle_sessions_token_expiry", |s| {
-            let id = s.create_user("ann", "viewer", "h1", "S", 1).unwrap().unwrap();
+            let id = s
+                .create_user("ann", "viewer", "h1", "S", 1)
+                .unwrap()
+                .unwrap();
             s.create_session("a", id, "c", 10, 1000).unwrap();
             s.create_session("b", id, "c", 10, 1000).unwrap();
             assert!(!s.must_change_password(id).unwrap());
@@ -126,7 +160,8 @@ mod tests {
             assert!(!s.must_change_password(id).unwrap());
             assert!(s.session("a", 20).unwrap().is_some() && s.session("b", 20).unwrap().is_none());
             // Recovery codes: each works once.
-            s.replace_recovery_codes(id, &["r1".into(), "r2".into()]).unwrap();
+            s.replace_recovery_codes(id, &["r1".into(), "r2".into()])
+                .unwrap();
             assert_eq!(s.recovery_codes_left(id).unwrap(), 2);
             assert!(s.use_recovery_code(id, "r1", 5).unwrap());
             assert!(!s.use_recovery_code(id, "r1", 6).unwrap());

@@ -20,7 +20,9 @@ impl Store {
     /// scored snapshot.
     pub fn generation(&self) -> Result<u64, Error> {
         let mut c = self.conn();
-        let run = c.query_one("SELECT coalesce(max(id), 0) FROM runs", &[])?.i64(0)?;
+        let run = c
+            .query_one("SELECT coalesce(max(id), 0) FROM runs", &[])?
+            .i64(0)?;
         let changes = match &*c {
             Conn::Sqlite(_) => c.query_one("PRAGMA data_version", &[])?.i64(0)?,
             Conn::Postgres(_) => c
@@ -42,8 +44,13 @@ impl Store {
     /// The `n` observed devices first seen most recently, newest first
     /// (without their facts).
     pub fn newest_devices(&self, n: u32) -> Result<Vec<Device>, Error> {
-        let rows = self.conn().query("SELECT doc FROM devices WHERE first_seen != 0 ORDER BY first_seen DESC, key LIMIT ?1", params![n])?;
-        rows.iter().map(|r| serde_json::from_str(&r.str(0)?).map_err(Error::from)).collect()
+        let rows = self.conn().query(
+            "SELECT doc FROM devices WHERE first_seen != 0 ORDER BY first_seen DESC, key LIMIT ?1",
+            params![n],
+        )?;
+        rows.iter()
+            .map(|r| serde_json::from_str(&r.str(0)?).map_err(Error::from))
+            .collect()
     }
 }
 
@@ -66,13 +73,29 @@ mod tests {
         assert_eq!(server.generation().unwrap(), g0);
         // Another connection's run changes it.
         let mut cli = Store::open(&p).unwrap();
-        cli.ingest(&RunSummary::default(), &[fact("10.0.0.1", FactKind::Hostname, "pump-1", 5), fact("10.0.0.1", FactKind::Peer, "10.0.0.2", 5)], &[]).unwrap();
+        cli.ingest(
+            &RunSummary::default(),
+            &[
+                fact("10.0.0.1", FactKind::Hostname, "pump-1", 5),
+                fact("10.0.0.1", FactKind::Peer, "10.0.0.2", 5),
+            ],
+            &[],
+        )
+        .unwrap();
         let g1 = server.generation().unwrap();
         assert_ne!(g1, g0);
         assert_eq!(server.generation().unwrap(), g1);
         assert_eq!(server.facts_of_kind(FactKind::Peer).unwrap().len(), 1);
-        assert_eq!(server.facts_of_kind(FactKind::Peer).unwrap()[0].value, "10.0.0.2");
-        cli.ingest(&RunSummary::default(), &[fact("10.0.0.3", FactKind::Hostname, "ct-1", 9)], &[]).unwrap();
+        assert_eq!(
+            server.facts_of_kind(FactKind::Peer).unwrap()[0].value,
+            "10.0.0.2"
+        );
+        cli.ingest(
+            &RunSummary::default(),
+            &[fact("10.0.0.3", FactKind::Hostname, "ct-1", 9)],
+            &[],
+        )
+        .unwrap();
         let newest = server.newest_devices(1).unwrap();
         assert_eq!(newest.len(), 1);
         assert_eq!(newest[0].hostnames, vec!["ct-1"]);

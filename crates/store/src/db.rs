@@ -86,11 +86,14 @@ pub(crate) struct Row(Vec<Val>);
 
 impl Row {
     fn at(&self, i: usize) -> Result<&Val, Error> {
-        self.0.get(i).ok_or_else(|| Error::Value(format!("column {i} missing")))
+        self.0
+            .get(i)
+            .ok_or_else(|| Error::Value(format!("column {i} missing")))
     }
     /// An integer column (booleans read as 0/1).
     pub fn i64(&self, i: usize) -> Result<i64, Error> {
-        self.opt_i64(i)?.ok_or_else(|| Error::Value(format!("column {i} is null")))
+        self.opt_i64(i)?
+            .ok_or_else(|| Error::Value(format!("column {i} is null")))
     }
     /// A nullable integer column.
     pub fn opt_i64(&self, i: usize) -> Result<Option<i64>, Error> {
@@ -98,12 +101,16 @@ impl Row {
             Val::Null => Ok(None),
             Val::Int(v) => Ok(Some(*v)),
             Val::Real(v) => Ok(Some(*v as i64)),
-            Val::Text(t) => Err(Error::Value(format!("column {i}: text {:?} where an integer was expected", t.chars().take(20).collect::<String>()))),
+            Val::Text(t) => Err(Error::Value(format!(
+                "column {i}: text {:?} where an integer was expected",
+                t.chars().take(20).collect::<String>()
+            ))),
         }
     }
     /// A text column.
     pub fn str(&self, i: usize) -> Result<String, Error> {
-        self.opt_str(i)?.ok_or_else(|| Error::Value(format!("column {i} is null")))
+        self.opt_str(i)?
+            .ok_or_else(|| Error::Value(format!("column {i} is null")))
     }
     /// A nullable text column.
     pub fn opt_str(&self, i: usize) -> Result<Option<String>, Error> {
@@ -145,7 +152,11 @@ impl rusqlite::ToSql for Val {
 }
 
 impl postgres::types::ToSql for Val {
-    fn to_sql(&self, ty: &postgres::types::Type, out: &mut bytes::BytesMut) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
         use postgres::types::Type;
         match self {
             Val::Null => Ok(postgres::types::IsNull::Yes),
@@ -176,12 +187,22 @@ fn pg_row(r: &postgres::Row) -> Result<Row, Error> {
     for (i, c) in r.columns().iter().enumerate() {
         let v = match *c.type_() {
             Type::INT8 => r.try_get::<_, Option<i64>>(i)?.map_or(Val::Null, Val::Int),
-            Type::INT4 => r.try_get::<_, Option<i32>>(i)?.map_or(Val::Null, |v| Val::Int(v.into())),
-            Type::INT2 => r.try_get::<_, Option<i16>>(i)?.map_or(Val::Null, |v| Val::Int(v.into())),
-            Type::BOOL => r.try_get::<_, Option<bool>>(i)?.map_or(Val::Null, |v| Val::Int(v.into())),
+            Type::INT4 => r
+                .try_get::<_, Option<i32>>(i)?
+                .map_or(Val::Null, |v| Val::Int(v.into())),
+            Type::INT2 => r
+                .try_get::<_, Option<i16>>(i)?
+                .map_or(Val::Null, |v| Val::Int(v.into())),
+            Type::BOOL => r
+                .try_get::<_, Option<bool>>(i)?
+                .map_or(Val::Null, |v| Val::Int(v.into())),
             Type::FLOAT8 => r.try_get::<_, Option<f64>>(i)?.map_or(Val::Null, Val::Real),
-            Type::FLOAT4 => r.try_get::<_, Option<f32>>(i)?.map_or(Val::Null, |v| Val::Real(v.into())),
-            _ => r.try_get::<_, Option<String>>(i)?.map_or(Val::Null, Val::Text),
+            Type::FLOAT4 => r
+                .try_get::<_, Option<f32>>(i)?
+                .map_or(Val::Null, |v| Val::Real(v.into())),
+            _ => r
+                .try_get::<_, Option<String>>(i)?
+                .map_or(Val::Null, Val::Text),
         };
         out.push(v);
     }
@@ -196,7 +217,9 @@ fn lite_row(r: &rusqlite::Row<'_>, n: usize) -> rusqlite::Result<Row> {
             ValueRef::Null => Val::Null,
             ValueRef::Integer(v) => Val::Int(v),
             ValueRef::Real(v) => Val::Real(v),
-            ValueRef::Text(t) | ValueRef::Blob(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                Val::Text(String::from_utf8_lossy(t).into_owned())
+            }
         });
     }
     Ok(Row(out))
@@ -204,7 +227,10 @@ fn lite_row(r: &rusqlite::Row<'_>, n: usize) -> rusqlite::Result<Row> {
 
 impl Pg {
     pub fn new(client: postgres::Client) -> Pg {
-        Pg { client, stmts: HashMap::new() }
+        Pg {
+            client,
+            stmts: HashMap::new(),
+        }
     }
 
     fn stmt(&mut self, sql: &str) -> Result<postgres::Statement, Error> {
@@ -221,7 +247,9 @@ impl Pg {
 }
 
 fn pg_params(p: &[Val]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
-    p.iter().map(|v| v as &(dyn postgres::types::ToSql + Sync)).collect()
+    p.iter()
+        .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+        .collect()
 }
 
 impl Conn {
@@ -235,7 +263,10 @@ impl Conn {
     /// Runs one statement; the number of rows it changed.
     pub fn execute(&mut self, sql: &str, p: &[Val]) -> Result<u64, Error> {
         match self {
-            Conn::Sqlite(c) => Ok(c.prepare_cached(sql)?.execute(rusqlite::params_from_iter(p.iter()))? as u64),
+            Conn::Sqlite(c) => {
+                Ok(c.prepare_cached(sql)?
+                    .execute(rusqlite::params_from_iter(p.iter()))? as u64)
+            }
             Conn::Postgres(pg) => {
                 let st = pg.stmt(sql)?;
                 Ok(pg.client.execute(&st, &pg_params(p))?)
@@ -249,12 +280,17 @@ impl Conn {
             Conn::Sqlite(c) => {
                 let mut st = c.prepare_cached(sql)?;
                 let n = st.column_count();
-                let rows = st.query_map(rusqlite::params_from_iter(p.iter()), |r| lite_row(r, n))?;
+                let rows =
+                    st.query_map(rusqlite::params_from_iter(p.iter()), |r| lite_row(r, n))?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
             }
             Conn::Postgres(pg) => {
                 let st = pg.stmt(sql)?;
-                pg.client.query(&st, &pg_params(p))?.iter().map(pg_row).collect()
+                pg.client
+                    .query(&st, &pg_params(p))?
+                    .iter()
+                    .map(pg_row)
+                    .collect()
             }
         }
     }
@@ -266,7 +302,8 @@ impl Conn {
 
     /// Runs a query that yields exactly one row.
     pub fn query_one(&mut self, sql: &str, p: &[Val]) -> Result<Row, Error> {
-        self.query_opt(sql, p)?.ok_or_else(|| Error::Value("query returned no row".into()))
+        self.query_opt(sql, p)?
+            .ok_or_else(|| Error::Value("query returned no row".into()))
     }
 
     /// Runs several statements without parameters.
@@ -278,7 +315,10 @@ impl Conn {
     }
 
     /// Runs `f` in a transaction: committed if it returns `Ok`, rolled back otherwise.
-    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Conn) -> Result<T, Error>) -> Result<T, Error> {
+    pub fn transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Conn) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         self.batch("BEGIN")?;
         match f(self) {
             Ok(v) => match self.batch("COMMIT") {
@@ -302,7 +342,10 @@ mod tests {
 
     #[test]
     fn placeholders_translate() {
-        assert_eq!(to_pg("SELECT a FROM t WHERE b = ?1 AND c = ?12"), "SELECT a FROM t WHERE b = $1 AND c = $12");
+        assert_eq!(
+            to_pg("SELECT a FROM t WHERE b = ?1 AND c = ?12"),
+            "SELECT a FROM t WHERE b = $1 AND c = $12"
+        );
     }
 
     #[test]
@@ -314,8 +357,21 @@ mod tests {
             Err(Error::Value("boom".into()))
         });
         assert!(r.is_err());
-        assert_eq!(c.query_one("SELECT count(*) FROM t", &[]).unwrap().i64(0).unwrap(), 0);
-        c.transaction(|c| c.execute("INSERT INTO t(x) VALUES (?1)", params![Some(2i64)])).unwrap();
-        assert_eq!(c.query_one("SELECT x FROM t", &[]).unwrap().opt_i64(0).unwrap(), Some(2));
+        assert_eq!(
+            c.query_one("SELECT count(*) FROM t", &[])
+                .unwrap()
+                .i64(0)
+                .unwrap(),
+            0
+        );
+        c.transaction(|c| c.execute("INSERT INTO t(x) VALUES (?1)", params![Some(2i64)]))
+            .unwrap();
+        assert_eq!(
+            c.query_one("SELECT x FROM t", &[])
+                .unwrap()
+                .opt_i64(0)
+                .unwrap(),
+            Some(2)
+        );
     }
 }

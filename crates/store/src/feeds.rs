@@ -8,9 +8,9 @@
 //! revision (CSAF `tracking.version`, then `current_release_date`; NVD
 //! `lastModified`); an older revision is skipped and counted.
 
+use crate::db::{params, Conn};
 use crate::{Error, Store};
 use advisory::{Advisory, AdvisoryDb, Feed, FeedFile, KevEntry, Version};
-use crate::db::{params, Conn};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
@@ -157,9 +157,18 @@ impl DeclaredDevice {
     /// Identity: the serial number, else vendor, model and location.
     pub fn key(&self) -> String {
         if !self.serial.trim().is_empty() {
-            format!("serial:{}|{}", self.vendor.trim().to_lowercase(), self.serial.trim())
+            format!(
+                "serial:{}|{}",
+                self.vendor.trim().to_lowercase(),
+                self.serial.trim()
+            )
         } else {
-            format!("vml:{}|{}|{}", self.vendor.trim().to_lowercase(), self.model.trim().to_lowercase(), self.location.trim().to_lowercase())
+            format!(
+                "vml:{}|{}|{}",
+                self.vendor.trim().to_lowercase(),
+                self.model.trim().to_lowercase(),
+                self.location.trim().to_lowercase()
+            )
         }
     }
 }
@@ -183,9 +192,17 @@ fn newer(incoming: &Advisory, rev: &str, date: &str) -> Ordering {
     by_rev.then_with(|| incoming.release_date.as_str().cmp(date))
 }
 
-fn put_advisory(c: &mut Conn, a: &Advisory, file: &str, counts: &mut ImportCounts) -> Result<(), Error> {
+fn put_advisory(
+    c: &mut Conn,
+    a: &Advisory,
+    file: &str,
+    counts: &mut ImportCounts,
+) -> Result<(), Error> {
     let doc = serde_json::to_string(a)?;
-    let old = c.query_opt("SELECT revision, release_date, doc FROM advisories WHERE id = ?1", params![&a.id])?;
+    let old = c.query_opt(
+        "SELECT revision, release_date, doc FROM advisories WHERE id = ?1",
+        params![&a.id],
+    )?;
     match &old {
         Some(r) => match newer(a, &r.str(0)?, &r.str(1)?) {
             Ordering::Less => {
@@ -201,7 +218,10 @@ fn put_advisory(c: &mut Conn, a: &Advisory, file: &str, counts: &mut ImportCount
         },
         None => counts.new += 1,
     }
-    c.execute("DELETE FROM advisory_products WHERE advisory_id = ?1", params![&a.id])?;
+    c.execute(
+        "DELETE FROM advisory_products WHERE advisory_id = ?1",
+        params![&a.id],
+    )?;
     c.execute(
         "INSERT INTO advisories(id, source, title, severity, revision, release_date, file, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(id) DO UPDATE SET source = excluded.source, title = excluded.title, severity = excluded.severity,
@@ -219,9 +239,23 @@ fn put_advisory(c: &mut Conn, a: &Advisory, file: &str, counts: &mut ImportCount
     Ok(())
 }
 
-fn put_kev(c: &mut Conn, version: &str, e: &KevEntry, counts: &mut ImportCounts) -> Result<(), Error> {
-    let old = c.query_opt("SELECT vendor, product, name, date_added, ransomware FROM kev WHERE cve = ?1", params![&e.cve])?;
-    let now = (e.vendor.clone(), e.product.clone(), e.name.clone(), e.date_added.clone(), e.ransomware.clone());
+fn put_kev(
+    c: &mut Conn,
+    version: &str,
+    e: &KevEntry,
+    counts: &mut ImportCounts,
+) -> Result<(), Error> {
+    let old = c.query_opt(
+        "SELECT vendor, product, name, date_added, ransomware FROM kev WHERE cve = ?1",
+        params![&e.cve],
+    )?;
+    let now = (
+        e.vendor.clone(),
+        e.product.clone(),
+        e.name.clone(),
+        e.date_added.clone(),
+        e.ransomware.clone(),
+    );
     match old {
         Some(o) if (o.str(0)?, o.str(1)?, o.str(2)?, o.str(3)?, o.str(4)?) == now => {
             counts.unchanged += 1;
@@ -248,7 +282,11 @@ impl Store {
 
     /// Stores parsed feed files and records the sync states, in one
     /// transaction: on error nothing of this call is stored.
-    pub fn import_feeds_synced(&mut self, files: &[FeedFile], sync: &[SyncState]) -> Result<ImportReport, Error> {
+    pub fn import_feeds_synced(
+        &mut self,
+        files: &[FeedFile],
+        sync: &[SyncState],
+    ) -> Result<ImportReport, Error> {
         self.conn.get_mut().transaction(|tx| {
             for st in sync {
                 tx.execute(
@@ -297,14 +335,23 @@ impl Store {
     /// The last successful sync of `source`, if any.
     pub fn sync_state(&self, source: &str) -> Result<Option<SyncState>, Error> {
         let row = self.conn().query_opt("SELECT source, url, synced_at, synced_unix, documents FROM feed_sync WHERE source = ?1", params![source])?;
-        row.map(|r| Ok(SyncState { source: r.str(0)?, url: r.str(1)?, synced_at: r.str(2)?, synced_unix: r.i64(3)?, documents: r.i64(4)?.max(0) as u64 }))
-            .transpose()
+        row.map(|r| {
+            Ok(SyncState {
+                source: r.str(0)?,
+                url: r.str(1)?,
+                synced_at: r.str(2)?,
+                synced_unix: r.i64(3)?,
+                documents: r.i64(4)?.max(0) as u64,
+            })
+        })
+        .transpose()
     }
 
     /// Counts of what is stored.
     pub fn feed_totals(&self) -> Result<FeedTotals, Error> {
         let mut c = self.conn();
-        let mut n = |sql: &str| -> Result<u64, Error> { Ok(c.query_one(sql, &[])?.i64(0)?.max(0) as u64) };
+        let mut n =
+            |sql: &str| -> Result<u64, Error> { Ok(c.query_one(sql, &[])?.i64(0)?.max(0) as u64) };
         Ok(FeedTotals {
             csaf: n("SELECT count(*) FROM advisories WHERE source = 'csaf'")?,
             nvd: n("SELECT count(*) FROM advisories WHERE source = 'nvd'")?,
@@ -323,9 +370,21 @@ impl Store {
             .map(|r| Ok(serde_json::from_str(&r.str(0)?)?))
             .collect::<Result<Vec<Advisory>, Error>>()?;
         let kev = c
-            .query("SELECT cve, vendor, product, name, date_added, ransomware FROM kev ORDER BY cve", &[])?
+            .query(
+                "SELECT cve, vendor, product, name, date_added, ransomware FROM kev ORDER BY cve",
+                &[],
+            )?
             .iter()
-            .map(|r| Ok(KevEntry { cve: r.str(0)?, vendor: r.str(1)?, product: r.str(2)?, name: r.str(3)?, date_added: r.str(4)?, ransomware: r.str(5)? }))
+            .map(|r| {
+                Ok(KevEntry {
+                    cve: r.str(0)?,
+                    vendor: r.str(1)?,
+                    product: r.str(2)?,
+                    name: r.str(3)?,
+                    date_added: r.str(4)?,
+                    ransomware: r.str(5)?,
+                })
+            })
             .collect::<Result<Vec<_>, Error>>()?;
         Ok(AdvisoryDb::new(advisories, kev))
     }
@@ -396,17 +455,41 @@ mod tests {
     }
 
     fn idempotent(mut s: Store) {
-        let r = s.import_feeds(&[csaf("1", "2022-01-01", "< 3.6.7")]).unwrap();
+        let r = s
+            .import_feeds(&[csaf("1", "2022-01-01", "< 3.6.7")])
+            .unwrap();
         assert_eq!((r.csaf.new, r.csaf.files), (1, 1));
-        let r = s.import_feeds(&[csaf("1", "2022-01-01", "< 3.6.7")]).unwrap();
-        assert_eq!((r.csaf.new, r.csaf.unchanged, r.csaf.files_unchanged), (0, 1, 1));
-        let r = s.import_feeds(&[csaf("2", "2022-02-01", "< 3.6.8")]).unwrap();
+        let r = s
+            .import_feeds(&[csaf("1", "2022-01-01", "< 3.6.7")])
+            .unwrap();
+        assert_eq!(
+            (r.csaf.new, r.csaf.unchanged, r.csaf.files_unchanged),
+            (0, 1, 1)
+        );
+        let r = s
+            .import_feeds(&[csaf("2", "2022-02-01", "< 3.6.8")])
+            .unwrap();
         assert_eq!(r.csaf.updated, 1);
-        let r = s.import_feeds(&[csaf("1", "2022-01-01", "< 3.6.7")]).unwrap();
+        let r = s
+            .import_feeds(&[csaf("1", "2022-01-01", "< 3.6.7")])
+            .unwrap();
         assert_eq!(r.csaf.older, 1);
         let db = s.advisory_db().unwrap();
-        assert_eq!(db.advisories()[0].products[0].version_text, "< 3.6.8", "the newer revision is kept");
-        assert_eq!(s.feed_totals().unwrap(), FeedTotals { csaf: 1, nvd: 0, products: 1, kev: 0, files: 1 });
+        assert_eq!(
+            db.advisories()[0].products[0].version_text,
+            "< 3.6.8",
+            "the newer revision is kept"
+        );
+        assert_eq!(
+            s.feed_totals().unwrap(),
+            FeedTotals {
+                csaf: 1,
+                nvd: 0,
+                products: 1,
+                kev: 0,
+                files: 1
+            }
+        );
     }
 
     #[test]
@@ -415,10 +498,24 @@ mod tests {
     }
 
     fn declared(mut s: Store) {
-        let d = DeclaredDevice { vendor: "OFFIS".into(), model: "DCMTK".into(), firmware: "3.6.6".into(), serial: "S1".into(), ..Default::default() };
+        let d = DeclaredDevice {
+            vendor: "OFFIS".into(),
+            model: "DCMTK".into(),
+            firmware: "3.6.6".into(),
+            serial: "S1".into(),
+            ..Default::default()
+        };
         assert_eq!(s.import_declared(std::slice::from_ref(&d)).unwrap().new, 1);
-        assert_eq!(s.import_declared(std::slice::from_ref(&d)).unwrap().unchanged, 1);
-        let d2 = DeclaredDevice { firmware: "3.6.7".into(), ..d };
+        assert_eq!(
+            s.import_declared(std::slice::from_ref(&d))
+                .unwrap()
+                .unchanged,
+            1
+        );
+        let d2 = DeclaredDevice {
+            firmware: "3.6.7".into(),
+            ..d
+        };
         assert_eq!(s.import_declared(&[d2]).unwrap().updated, 1);
         assert_eq!(s.declared_devices().unwrap()[0].firmware, "3.6.7");
     }

@@ -75,7 +75,9 @@ pub const MAX_COMMENT: usize = 500;
 pub const SYSTEM_ACTOR: &str = "ward";
 
 /// Where an alert is in its handling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum AlertStatus {
     /// New (or reopened): nobody has looked at it yet.
@@ -89,7 +91,11 @@ pub enum AlertStatus {
 
 impl AlertStatus {
     /// Every status, in lifecycle order.
-    pub const ALL: [AlertStatus; 3] = [AlertStatus::Open, AlertStatus::Acknowledged, AlertStatus::Closed];
+    pub const ALL: [AlertStatus; 3] = [
+        AlertStatus::Open,
+        AlertStatus::Acknowledged,
+        AlertStatus::Closed,
+    ];
 
     /// Lowercase name (`open`, `acknowledged`, `closed`).
     pub fn as_str(self) -> &'static str {
@@ -140,7 +146,9 @@ impl StatusAction {
 
     /// Parses [`StatusAction::as_str`].
     pub fn parse(s: &str) -> Option<Self> {
-        [StatusAction::Ack, StatusAction::Close, StatusAction::Reopen].into_iter().find(|a| a.as_str() == s)
+        [StatusAction::Ack, StatusAction::Close, StatusAction::Reopen]
+            .into_iter()
+            .find(|a| a.as_str() == s)
     }
 
     /// The status it leads to.
@@ -201,9 +209,13 @@ pub enum StatusError {
 /// The checked comment: trimmed, empty → none; `Err` when longer than
 /// [`MAX_COMMENT`] characters or holding control characters.
 pub fn check_comment(c: Option<&str>) -> Result<Option<String>, StatusError> {
-    let Some(c) = c.map(str::trim).filter(|c| !c.is_empty()) else { return Ok(None) };
+    let Some(c) = c.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
     if c.chars().count() > MAX_COMMENT {
-        return Err(StatusError::Comment(format!("at most {MAX_COMMENT} characters")));
+        return Err(StatusError::Comment(format!(
+            "at most {MAX_COMMENT} characters"
+        )));
     }
     if c.chars().any(char::is_control) {
         return Err(StatusError::Comment("no control characters".into()));
@@ -243,9 +255,12 @@ pub(crate) const COLUMNS: &str =
 /// Reads a row of [`COLUMNS`]; `None` for kinds, severities or statuses this
 /// version does not know (rows of a newer Ward).
 pub(crate) fn read(r: &crate::db::Row) -> Result<Option<StoredAlert>, Error> {
-    let (Some(kind), Some(severity), Ok(ip), Some(status)) =
-        (AlertKind::parse(&r.str(1)?), Severity::parse(&r.str(5)?), r.str(4)?.parse(), AlertStatus::parse(&r.str(11)?))
-    else {
+    let (Some(kind), Some(severity), Ok(ip), Some(status)) = (
+        AlertKind::parse(&r.str(1)?),
+        Severity::parse(&r.str(5)?),
+        r.str(4)?.parse(),
+        AlertStatus::parse(&r.str(11)?),
+    ) else {
         return Ok(None);
     };
     Ok(Some(StoredAlert {
@@ -271,7 +286,13 @@ pub(crate) fn read(r: &crate::db::Row) -> Result<Option<StoredAlert>, Error> {
 }
 
 fn audit_detail(a: &StoredAlert, comment: Option<&str>) -> String {
-    let mut d = format!("#{} {} {} {:?}", a.id, a.alert.kind.as_str(), a.alert.device, a.alert.key);
+    let mut d = format!(
+        "#{} {} {} {:?}",
+        a.id,
+        a.alert.kind.as_str(),
+        a.alert.device,
+        a.alert.key
+    );
     if let Some(c) = comment {
         d.push_str(&format!(" comment {c:?}"));
     }
@@ -279,7 +300,10 @@ fn audit_detail(a: &StoredAlert, comment: Option<&str>) -> String {
 }
 
 fn load(c: &mut Conn, id: i64) -> Result<Option<StoredAlert>, Error> {
-    match c.query_opt(&format!("SELECT {COLUMNS} FROM alerts WHERE id = ?1"), params![id])? {
+    match c.query_opt(
+        &format!("SELECT {COLUMNS} FROM alerts WHERE id = ?1"),
+        params![id],
+    )? {
         Some(r) => read(&r),
         None => Ok(None),
     }
@@ -324,7 +348,13 @@ pub(crate) fn fold(c: &mut Conn, a: &Alert, now: i64) -> Result<(), Error> {
     if let Some(s) = load(c, id)? {
         c.execute(
             "INSERT INTO audit(at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![now, SYSTEM_ACTOR, StatusAction::Reopen.audit_action(), audit_detail(&s, Some(&why)), ""],
+            params![
+                now,
+                SYSTEM_ACTOR,
+                StatusAction::Reopen.audit_action(),
+                audit_detail(&s, Some(&why)),
+                ""
+            ],
         )?;
     }
     Ok(())
@@ -409,7 +439,15 @@ impl Store {
     /// changes nothing ([`Error::Status`]). Alerts already in the target
     /// status are left as they are (not audited again). Returns the alerts
     /// after the change, in the order asked.
-    pub fn set_alert_status(&mut self, ids: &[i64], action: StatusAction, actor: &str, comment: Option<&str>, at: i64, ip: &str) -> Result<Vec<StoredAlert>, Error> {
+    pub fn set_alert_status(
+        &mut self,
+        ids: &[i64],
+        action: StatusAction,
+        actor: &str,
+        comment: Option<&str>,
+        at: i64,
+        ip: &str,
+    ) -> Result<Vec<StoredAlert>, Error> {
         if ids.is_empty() {
             return Err(StatusError::NoIds.into());
         }
@@ -453,7 +491,11 @@ mod tests {
             ip: "10.0.0.66".parse().unwrap(),
             key: key.into(),
             summary: format!("probed {key}"),
-            evidence: Evidence { first_packet: Timestamp(t0), last_packet: Timestamp(t1), ..Default::default() },
+            evidence: Evidence {
+                first_packet: Timestamp(t0),
+                last_packet: Timestamp(t1),
+                ..Default::default()
+            },
             count: 1,
             first_seen: Timestamp(t0),
             last_seen: Timestamp(t1),
@@ -461,80 +503,168 @@ mod tests {
     }
 
     fn actions(s: &Store) -> Vec<(String, String, String)> {
-        s.audit_log(100).unwrap().into_iter().rev().map(|e| (e.actor, e.action, e.detail)).collect()
+        s.audit_log(100)
+            .unwrap()
+            .into_iter()
+            .rev()
+            .map(|e| (e.actor, e.action, e.detail))
+            .collect()
     }
 
     #[test]
     fn comments_are_checked() {
         assert_eq!(check_comment(None), Ok(None));
         assert_eq!(check_comment(Some("  ")), Ok(None));
-        assert_eq!(check_comment(Some(" <script>x</script> ")), Ok(Some("<script>x</script>".into())));
+        assert_eq!(
+            check_comment(Some(" <script>x</script> ")),
+            Ok(Some("<script>x</script>".into()))
+        );
         assert!(check_comment(Some("a\nb")).is_err());
         assert!(check_comment(Some(&"é".repeat(MAX_COMMENT))).is_ok());
         assert!(check_comment(Some(&"é".repeat(MAX_COMMENT + 1))).is_err());
-        assert_eq!(AlertStatus::filter("active"), Some(vec![AlertStatus::Open, AlertStatus::Acknowledged]));
+        assert_eq!(
+            AlertStatus::filter("active"),
+            Some(vec![AlertStatus::Open, AlertStatus::Acknowledged])
+        );
         assert_eq!(AlertStatus::filter("all"), Some(vec![]));
-        assert_eq!(AlertStatus::filter("closed"), Some(vec![AlertStatus::Closed]));
+        assert_eq!(
+            AlertStatus::filter("closed"),
+            Some(vec![AlertStatus::Closed])
+        );
         assert_eq!(AlertStatus::filter("done"), None);
         assert_eq!(StatusAction::Ack.applies(AlertStatus::Closed), None);
-        assert_eq!(StatusAction::Close.applies(AlertStatus::Closed), Some(false));
-        assert_eq!(StatusAction::Reopen.applies(AlertStatus::Acknowledged), Some(true));
+        assert_eq!(
+            StatusAction::Close.applies(AlertStatus::Closed),
+            Some(false)
+        );
+        assert_eq!(
+            StatusAction::Reopen.applies(AlertStatus::Acknowledged),
+            Some(true)
+        );
     }
 
     #[test]
     fn ack_close_reopen_audited_all_or_nothing() {
         crate::testing::each_backend("alert_lifecycle", |mut s| {
-            s.store_alerts(&[alert("a", 10, 20), alert("b", 30, 40)]).unwrap();
+            s.store_alerts(&[alert("a", 10, 20), alert("b", 30, 40)])
+                .unwrap();
             let all = s.stored_alerts(&AlertFilter::default()).unwrap();
             assert_eq!(all.len(), 2);
             let (a, b) = (all[0].id, all[1].id);
             assert_ne!(a, b);
-            assert!(all.iter().all(|x| x.status == AlertStatus::Open && x.status_by.is_none() && x.reopened == 0));
+            assert!(all.iter().all(|x| x.status == AlertStatus::Open
+                && x.status_by.is_none()
+                && x.reopened == 0));
 
-            let done = s.set_alert_status(&[a], StatusAction::Ack, "ana", Some(" looking <b>now</b> "), 1000, "10.1.1.1").unwrap();
+            let done = s
+                .set_alert_status(
+                    &[a],
+                    StatusAction::Ack,
+                    "ana",
+                    Some(" looking <b>now</b> "),
+                    1000,
+                    "10.1.1.1",
+                )
+                .unwrap();
             assert_eq!(done[0].status, AlertStatus::Acknowledged);
-            assert_eq!((done[0].status_by.as_deref(), done[0].status_at, done[0].comment.as_deref()), (Some("ana"), Some(1000), Some("looking <b>now</b>")));
+            assert_eq!(
+                (
+                    done[0].status_by.as_deref(),
+                    done[0].status_at,
+                    done[0].comment.as_deref()
+                ),
+                (Some("ana"), Some(1000), Some("looking <b>now</b>"))
+            );
             // Asking again is harmless and not audited twice.
-            s.set_alert_status(&[a], StatusAction::Ack, "ana", None, 1001, "").unwrap();
+            s.set_alert_status(&[a], StatusAction::Ack, "ana", None, 1001, "")
+                .unwrap();
             assert_eq!(s.alert_by_id(a).unwrap().unwrap().status_at, Some(1000));
 
             // All or nothing: an unknown id, a refused change or a bad comment changes nothing.
-            let e = s.set_alert_status(&[b, 999_999], StatusAction::Close, "ana", None, 1002, "").unwrap_err();
-            assert!(matches!(e, Error::Status(StatusError::NotFound(999_999))), "{e}");
+            let e = s
+                .set_alert_status(&[b, 999_999], StatusAction::Close, "ana", None, 1002, "")
+                .unwrap_err();
+            assert!(
+                matches!(e, Error::Status(StatusError::NotFound(999_999))),
+                "{e}"
+            );
             assert_eq!(s.alert_by_id(b).unwrap().unwrap().status, AlertStatus::Open);
-            assert!(matches!(s.set_alert_status(&[b], StatusAction::Close, "ana", Some("x\u{7}"), 1002, ""), Err(Error::Status(StatusError::Comment(_)))));
-            assert!(matches!(s.set_alert_status(&[], StatusAction::Close, "ana", None, 1002, ""), Err(Error::Status(StatusError::NoIds))));
+            assert!(matches!(
+                s.set_alert_status(&[b], StatusAction::Close, "ana", Some("x\u{7}"), 1002, ""),
+                Err(Error::Status(StatusError::Comment(_)))
+            ));
+            assert!(matches!(
+                s.set_alert_status(&[], StatusAction::Close, "ana", None, 1002, ""),
+                Err(Error::Status(StatusError::NoIds))
+            ));
 
-            s.set_alert_status(&[a, b], StatusAction::Close, "ana", Some("false positive"), 1003, "").unwrap();
-            let e = s.set_alert_status(&[a], StatusAction::Ack, "ana", None, 1004, "").unwrap_err();
+            s.set_alert_status(
+                &[a, b],
+                StatusAction::Close,
+                "ana",
+                Some("false positive"),
+                1003,
+                "",
+            )
+            .unwrap();
+            let e = s
+                .set_alert_status(&[a], StatusAction::Ack, "ana", None, 1004, "")
+                .unwrap_err();
             assert!(e.to_string().contains("is closed"), "{e}");
 
             // Filters by status.
-            let active = AlertFilter { statuses: AlertStatus::filter("active").unwrap(), ..Default::default() };
+            let active = AlertFilter {
+                statuses: AlertStatus::filter("active").unwrap(),
+                ..Default::default()
+            };
             assert!(s.stored_alerts(&active).unwrap().is_empty());
-            let closed = AlertFilter { statuses: vec![AlertStatus::Closed], ..Default::default() };
+            let closed = AlertFilter {
+                statuses: vec![AlertStatus::Closed],
+                ..Default::default()
+            };
             assert_eq!(s.stored_alerts(&closed).unwrap().len(), 2);
 
             // Replayed older traffic folds but keeps it closed; a newer occurrence reopens it.
             s.store_alerts(&[alert("a", 12, 18)]).unwrap();
             let x = s.alert_by_id(a).unwrap().unwrap();
-            assert_eq!((x.status, x.alert.count, x.reopened), (AlertStatus::Closed, 2, 0));
+            assert_eq!(
+                (x.status, x.alert.count, x.reopened),
+                (AlertStatus::Closed, 2, 0)
+            );
             s.store_alerts(&[alert("a", 50, 60)]).unwrap();
             let x = s.alert_by_id(a).unwrap().unwrap();
-            assert_eq!((x.status, x.alert.count, x.alert.last_seen, x.reopened), (AlertStatus::Open, 3, Timestamp(60), 1));
+            assert_eq!(
+                (x.status, x.alert.count, x.alert.last_seen, x.reopened),
+                (AlertStatus::Open, 3, Timestamp(60), 1)
+            );
             assert_eq!(x.status_by.as_deref(), Some(SYSTEM_ACTOR));
             assert_eq!(x.id, a, "the same alert comes back, not a new one");
             // An acknowledged alert keeps folding and stays acknowledged.
-            s.set_alert_status(&[b], StatusAction::Reopen, "ana", None, 1005, "").unwrap();
-            s.set_alert_status(&[b], StatusAction::Ack, "ana", None, 1006, "").unwrap();
+            s.set_alert_status(&[b], StatusAction::Reopen, "ana", None, 1005, "")
+                .unwrap();
+            s.set_alert_status(&[b], StatusAction::Ack, "ana", None, 1006, "")
+                .unwrap();
             s.store_alerts(&[alert("b", 70, 80)]).unwrap();
             let y = s.alert_by_id(b).unwrap().unwrap();
             assert_eq!((y.status, y.alert.count), (AlertStatus::Acknowledged, 2));
 
             let log = actions(&s);
             let names: Vec<&str> = log.iter().map(|(_, a, _)| a.as_str()).collect();
-            assert_eq!(names, ["alert_acknowledged", "alert_closed", "alert_closed", "alert_reopened", "alert_reopened", "alert_acknowledged"]);
-            assert_eq!(log[0].2, format!("#{a} port_scan ip:10.0.0.66 \"a\" comment \"looking <b>now</b>\""));
+            assert_eq!(
+                names,
+                [
+                    "alert_acknowledged",
+                    "alert_closed",
+                    "alert_closed",
+                    "alert_reopened",
+                    "alert_reopened",
+                    "alert_acknowledged"
+                ]
+            );
+            assert_eq!(
+                log[0].2,
+                format!("#{a} port_scan ip:10.0.0.66 \"a\" comment \"looking <b>now</b>\"")
+            );
             assert_eq!(log[3].0, SYSTEM_ACTOR);
             assert!(log[3].2.contains("new occurrence at"), "{:?}", log[3]);
             assert!(s.alert_by_id(424242).unwrap().is_none());
@@ -564,7 +694,15 @@ mod tests {
         let mut s = Store::open(&path).unwrap();
         let v = s.stored_alerts(&AlertFilter::default()).unwrap();
         assert_eq!(v.len(), 1);
-        assert_eq!((v[0].id, v[0].status, v[0].alert.count, v[0].alert.summary.as_str()), (1, AlertStatus::Open, 4, "probed"));
+        assert_eq!(
+            (
+                v[0].id,
+                v[0].status,
+                v[0].alert.count,
+                v[0].alert.summary.as_str()
+            ),
+            (1, AlertStatus::Open, 4, "probed")
+        );
         s.store_alerts(&[alert("other", 5, 6)]).unwrap();
         let v = s.stored_alerts(&AlertFilter::default()).unwrap();
         assert_eq!((v.len(), v[1].id), (2, 2));

@@ -105,7 +105,10 @@ impl Store {
     /// key): counts add up, first/last seen widen. A closed alert that gets a
     /// newer occurrence is reopened (see `lifecycle`). One transaction.
     pub fn store_alerts(&mut self, alerts: &[Alert]) -> Result<(), Error> {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
         self.store_alerts_at(alerts, now)
     }
 
@@ -122,7 +125,11 @@ impl Store {
     /// Stored alerts matching `filter`, by first occurrence (newest first
     /// when limited); [`Store::stored_alerts`] adds ids and status.
     pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>, Error> {
-        Ok(self.stored_alerts(filter)?.into_iter().map(|s| s.alert).collect())
+        Ok(self
+            .stored_alerts(filter)?
+            .into_iter()
+            .map(|s| s.alert)
+            .collect())
     }
 
     /// Stores (or replaces) the baseline called `name`.
@@ -137,13 +144,19 @@ impl Store {
 
     /// The baseline called `name`, if stored.
     pub fn baseline(&self, name: &str) -> Result<Option<Baseline>, Error> {
-        let row = self.conn().query_opt("SELECT doc FROM baselines WHERE name = ?1", params![name])?;
-        row.map(|r| serde_json::from_str(&r.str(0)?).map_err(Error::from)).transpose()
+        let row = self
+            .conn()
+            .query_opt("SELECT doc FROM baselines WHERE name = ?1", params![name])?;
+        row.map(|r| serde_json::from_str(&r.str(0)?).map_err(Error::from))
+            .transpose()
     }
 
     /// Adds devices to intake as unapproved (devices already there are kept as they are).
     /// Returns how many were new. One transaction.
-    pub fn intake_register(&mut self, devices: &[(String, Timestamp, Option<String>)]) -> Result<usize, Error> {
+    pub fn intake_register(
+        &mut self,
+        devices: &[(String, Timestamp, Option<String>)],
+    ) -> Result<usize, Error> {
         self.conn().transaction(|c| {
             let mut n = 0;
             for (d, t, mud) in devices {
@@ -175,7 +188,12 @@ impl Store {
     }
 
     /// Approves a device (registering it if needed) and sets what `a` gives.
-    pub fn intake_approve(&mut self, device: &str, a: &Approval, now: Timestamp) -> Result<(), Error> {
+    pub fn intake_approve(
+        &mut self,
+        device: &str,
+        a: &Approval,
+        now: Timestamp,
+    ) -> Result<(), Error> {
         self.conn().execute(
             "INSERT INTO intake(device, status, owner, location, device_group, mud_url, first_seen) VALUES (?1, 'approved', ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(device) DO UPDATE SET status = 'approved',
@@ -189,7 +207,12 @@ impl Store {
     }
 
     /// Assigns a MUD URL to a device (registering it as unapproved if needed).
-    pub fn intake_assign_mud(&mut self, device: &str, url: &str, now: Timestamp) -> Result<(), Error> {
+    pub fn intake_assign_mud(
+        &mut self,
+        device: &str,
+        url: &str,
+        now: Timestamp,
+    ) -> Result<(), Error> {
         self.conn().execute(
             "INSERT INTO intake(device, status, mud_url, first_seen) VALUES (?1, 'unapproved', ?2, ?3)
              ON CONFLICT(device) DO UPDATE SET mud_url = excluded.mud_url",
@@ -209,8 +232,12 @@ impl Store {
 
     /// Imported MUD files: (url, model, document).
     pub fn mud_files(&self) -> Result<Vec<(String, Option<String>, String)>, Error> {
-        let rows = self.conn().query("SELECT url, model, doc FROM mud_files ORDER BY url", &[])?;
-        rows.iter().map(|r| Ok((r.str(0)?, r.opt_str(1)?, r.str(2)?))).collect()
+        let rows = self
+            .conn()
+            .query("SELECT url, model, doc FROM mud_files ORDER BY url", &[])?;
+        rows.iter()
+            .map(|r| Ok((r.str(0)?, r.opt_str(1)?, r.str(2)?)))
+            .collect()
     }
 }
 
@@ -227,7 +254,11 @@ mod tests {
             ip: "10.0.0.1".parse().unwrap(),
             key: key.into(),
             summary: format!("s{t0}"),
-            evidence: Evidence { first_packet: Timestamp(t0), last_packet: Timestamp(t1), ..Default::default() },
+            evidence: Evidence {
+                first_packet: Timestamp(t0),
+                last_packet: Timestamp(t1),
+                ..Default::default()
+            },
             count: 2,
             first_seen: Timestamp(t0),
             last_seen: Timestamp(t1),
@@ -237,17 +268,46 @@ mod tests {
     #[test]
     fn alerts_fold_across_runs_and_filter() {
         crate::testing::each_backend("alerts_fold_across_runs_and_filter", |mut s| {
-            s.store_alerts(&[alert(AlertKind::NewPeer, "10.0.0.2", 50, 60), alert(AlertKind::PortScan, "scan", 10, 20)]).unwrap();
-            s.store_alerts(&[alert(AlertKind::NewPeer, "10.0.0.2", 40, 45)]).unwrap();
+            s.store_alerts(&[
+                alert(AlertKind::NewPeer, "10.0.0.2", 50, 60),
+                alert(AlertKind::PortScan, "scan", 10, 20),
+            ])
+            .unwrap();
+            s.store_alerts(&[alert(AlertKind::NewPeer, "10.0.0.2", 40, 45)])
+                .unwrap();
             let all = s.alerts(&AlertFilter::default()).unwrap();
             assert_eq!(all.len(), 2);
             let p = &all[1];
-            assert_eq!((p.count, p.first_seen, p.last_seen, p.summary.as_str()), (4, Timestamp(40), Timestamp(60), "s40"));
-            let high = s.alerts(&AlertFilter { min_severity: Some(Severity::High), ..Default::default() }).unwrap();
+            assert_eq!(
+                (p.count, p.first_seen, p.last_seen, p.summary.as_str()),
+                (4, Timestamp(40), Timestamp(60), "s40")
+            );
+            let high = s
+                .alerts(&AlertFilter {
+                    min_severity: Some(Severity::High),
+                    ..Default::default()
+                })
+                .unwrap();
             assert_eq!(high.len(), 1);
             assert_eq!(high[0].kind, AlertKind::PortScan);
-            assert_eq!(s.alerts(&AlertFilter { kind: Some(AlertKind::NewPeer), ..Default::default() }).unwrap().len(), 1);
-            assert_eq!(s.alerts(&AlertFilter { since: Some(Timestamp(50)), ..Default::default() }).unwrap().len(), 1);
+            assert_eq!(
+                s.alerts(&AlertFilter {
+                    kind: Some(AlertKind::NewPeer),
+                    ..Default::default()
+                })
+                .unwrap()
+                .len(),
+                1
+            );
+            assert_eq!(
+                s.alerts(&AlertFilter {
+                    since: Some(Timestamp(50)),
+                    ..Default::default()
+                })
+                .unwrap()
+                .len(),
+                1
+            );
         });
     }
 
@@ -255,31 +315,75 @@ mod tests {
     fn intake_baseline_and_mud() {
         crate::testing::each_backend("intake_baseline_and_mud", |mut s| {
             assert_eq!(
-                s.intake_register(&[("ip:10.0.0.1".into(), Timestamp(5), None), ("ip:10.0.0.2".into(), Timestamp(6), Some("https://m/x".into()))]).unwrap(),
+                s.intake_register(&[
+                    ("ip:10.0.0.1".into(), Timestamp(5), None),
+                    (
+                        "ip:10.0.0.2".into(),
+                        Timestamp(6),
+                        Some("https://m/x".into())
+                    )
+                ])
+                .unwrap(),
                 2
             );
-            assert_eq!(s.intake_register(&[("ip:10.0.0.1".into(), Timestamp(9), None)]).unwrap(), 0);
-            s.intake_approve("ip:10.0.0.1", &Approval { owner: Some("biomed".into()), group: Some("pumps".into()), ..Default::default() }, Timestamp(10))
-                .unwrap();
-            s.intake_approve("ip:10.0.0.1", &Approval { location: Some("ICU".into()), ..Default::default() }, Timestamp(11)).unwrap();
+            assert_eq!(
+                s.intake_register(&[("ip:10.0.0.1".into(), Timestamp(9), None)])
+                    .unwrap(),
+                0
+            );
+            s.intake_approve(
+                "ip:10.0.0.1",
+                &Approval {
+                    owner: Some("biomed".into()),
+                    group: Some("pumps".into()),
+                    ..Default::default()
+                },
+                Timestamp(10),
+            )
+            .unwrap();
+            s.intake_approve(
+                "ip:10.0.0.1",
+                &Approval {
+                    location: Some("ICU".into()),
+                    ..Default::default()
+                },
+                Timestamp(11),
+            )
+            .unwrap();
             let i = s.intake().unwrap();
             assert_eq!(i.len(), 2);
             assert!(i[0].approved && !i[1].approved);
             assert_eq!(
-                (i[0].owner.as_deref(), i[0].location.as_deref(), i[0].group.as_deref(), i[0].first_seen),
+                (
+                    i[0].owner.as_deref(),
+                    i[0].location.as_deref(),
+                    i[0].group.as_deref(),
+                    i[0].first_seen
+                ),
                 (Some("biomed"), Some("ICU"), Some("pumps"), Timestamp(5))
             );
             assert_eq!(i[1].mud_url.as_deref(), Some("https://m/x"));
-            let b = Baseline { version: 1, records: 3, ..Default::default() };
+            let b = Baseline {
+                version: 1,
+                records: 3,
+                ..Default::default()
+            };
             s.save_baseline("default", &b).unwrap();
             s.save_baseline("default", &b).unwrap();
             assert_eq!(s.baseline("default").unwrap(), Some(b));
             assert_eq!(s.baseline("other").unwrap(), None);
-            s.intake_assign_mud("ip:10.0.0.3", "https://m/y", Timestamp(12)).unwrap();
-            assert_eq!(s.intake().unwrap()[2].mud_url.as_deref(), Some("https://m/y"));
+            s.intake_assign_mud("ip:10.0.0.3", "https://m/y", Timestamp(12))
+                .unwrap();
+            assert_eq!(
+                s.intake().unwrap()[2].mud_url.as_deref(),
+                Some("https://m/y")
+            );
             s.import_mud("https://m/x", Some("X"), "{}").unwrap();
             s.import_mud("https://m/x", Some("X2"), "{}").unwrap();
-            assert_eq!(s.mud_files().unwrap(), vec![("https://m/x".into(), Some("X2".into()), "{}".into())]);
+            assert_eq!(
+                s.mud_files().unwrap(),
+                vec![("https://m/x".into(), Some("X2".into()), "{}".into())]
+            );
         });
     }
 }

@@ -111,7 +111,12 @@ impl Store {
 
     /// Records a failed fetch of `url`: the attempt and its error. The stored
     /// document, links and last success are kept.
-    pub fn record_mud_fetch_failure(&mut self, url: &str, error: &str, now_unix: i64) -> Result<(), Error> {
+    pub fn record_mud_fetch_failure(
+        &mut self,
+        url: &str,
+        error: &str,
+        now_unix: i64,
+    ) -> Result<(), Error> {
         self.conn().execute(
             "INSERT INTO mud_fetches(url, attempted, fetched, status, failures, signature) VALUES (?1, ?2, NULL, ?3, 1, 'unknown (not fetched)')
              ON CONFLICT(url) DO UPDATE SET attempted = excluded.attempted, status = excluded.status, failures = mud_fetches.failures + 1",
@@ -141,8 +146,19 @@ impl Store {
 
     /// Devices linked to fetched MUD URLs, most recently linked first.
     pub fn mud_links(&self) -> Result<Vec<MudLink>, Error> {
-        let rows = self.conn().query("SELECT device, url, source FROM mud_links ORDER BY linked DESC, device, url", &[])?;
-        rows.iter().map(|r| Ok(MudLink { device: r.str(0)?, url: r.str(1)?, source: r.str(2)? })).collect()
+        let rows = self.conn().query(
+            "SELECT device, url, source FROM mud_links ORDER BY linked DESC, device, url",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(MudLink {
+                    device: r.str(0)?,
+                    url: r.str(1)?,
+                    source: r.str(2)?,
+                })
+            })
+            .collect()
     }
 }
 
@@ -153,32 +169,95 @@ mod tests {
     #[test]
     fn fetches_links_and_failures_keep_what_was_stored() {
         crate::testing::each_backend("mud_fetches_links_and_failures", |mut s| {
-            let (u, v) = ("https://mud.example/pump.json", "https://mud.example/monitor.json");
+            let (u, v) = (
+                "https://mud.example/pump.json",
+                "https://mud.example/monitor.json",
+            );
             // A failure before any success: an attempt, no document.
             s.record_mud_fetch_failure(u, "HTTP 500", 10).unwrap();
             let f = s.mud_fetches().unwrap();
-            assert_eq!((f[0].attempted, f[0].fetched, f[0].status.as_str(), f[0].failures), (10, None, "HTTP 500", 1));
+            assert_eq!(
+                (
+                    f[0].attempted,
+                    f[0].fetched,
+                    f[0].status.as_str(),
+                    f[0].failures
+                ),
+                (10, None, "HTTP 500", 1)
+            );
             assert!(s.mud_files().unwrap().is_empty());
             let links = [
-                MudLink { device: "mac:00:00:00:00:00:01".into(), url: u.into(), source: "dhcp".into() },
-                MudLink { device: "mac:00:00:00:00:00:02".into(), url: u.into(), source: "lldp".into() },
-                MudLink { device: "mac:00:00:00:00:00:03".into(), url: v.into(), source: "dhcp".into() },
+                MudLink {
+                    device: "mac:00:00:00:00:00:01".into(),
+                    url: u.into(),
+                    source: "dhcp".into(),
+                },
+                MudLink {
+                    device: "mac:00:00:00:00:00:02".into(),
+                    url: u.into(),
+                    source: "lldp".into(),
+                },
+                MudLink {
+                    device: "mac:00:00:00:00:00:03".into(),
+                    url: v.into(),
+                    source: "dhcp".into(),
+                },
             ];
-            let ok = FetchedMud { url: u, model: Some("P1"), doc: "{\"a\":1}", sha256: "ab", signature: "absent", devices: &links };
+            let ok = FetchedMud {
+                url: u,
+                model: Some("P1"),
+                doc: "{\"a\":1}",
+                sha256: "ab",
+                signature: "absent",
+                devices: &links,
+            };
             s.store_fetched_mud(&ok, 20).unwrap();
             let f = &s.mud_fetches().unwrap()[0];
-            assert_eq!((f.attempted, f.fetched, f.status.as_str(), f.failures, f.bytes), (20, Some(20), "ok", 0, Some(7)));
+            assert_eq!(
+                (
+                    f.attempted,
+                    f.fetched,
+                    f.status.as_str(),
+                    f.failures,
+                    f.bytes
+                ),
+                (20, Some(20), "ok", 0, Some(7))
+            );
             // Only the links of the fetched URL are stored.
             assert_eq!(s.mud_links().unwrap(), links[..2].to_vec());
             // A later failure keeps the document, the links and the last success.
             s.record_mud_fetch_failure(u, "timeout", 30).unwrap();
             s.record_mud_fetch_failure(u, "timeout again", 31).unwrap();
             let f = &s.mud_fetches().unwrap()[0];
-            assert_eq!((f.attempted, f.fetched, f.status.as_str(), f.failures, f.sha256.as_deref()), (31, Some(20), "timeout again", 2, Some("ab")));
-            assert_eq!(s.mud_files().unwrap(), vec![(u.to_string(), Some("P1".to_string()), "{\"a\":1}".to_string())]);
+            assert_eq!(
+                (
+                    f.attempted,
+                    f.fetched,
+                    f.status.as_str(),
+                    f.failures,
+                    f.sha256.as_deref()
+                ),
+                (31, Some(20), "timeout again", 2, Some("ab"))
+            );
+            assert_eq!(
+                s.mud_files().unwrap(),
+                vec![(
+                    u.to_string(),
+                    Some("P1".to_string()),
+                    "{\"a\":1}".to_string()
+                )]
+            );
             assert_eq!(s.mud_links().unwrap().len(), 2);
             // A refetch replaces the links (a device that stopped announcing it is unlinked).
-            s.store_fetched_mud(&FetchedMud { devices: &links[1..2], doc: "{}", ..ok }, 40).unwrap();
+            s.store_fetched_mud(
+                &FetchedMud {
+                    devices: &links[1..2],
+                    doc: "{}",
+                    ..ok
+                },
+                40,
+            )
+            .unwrap();
             assert_eq!(s.mud_links().unwrap(), links[1..2].to_vec());
             assert_eq!(s.mud_fetches().unwrap()[0].failures, 0);
         });

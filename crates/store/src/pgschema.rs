@@ -186,7 +186,10 @@ CREATE TABLE recovery_codes(
 /// Brings the schema (in the connection's `search_path`) up to date; refuses
 /// a schema that has tables but no Ward version, or a newer version.
 pub(crate) fn migrate(c: &mut Conn, target: &str) -> Result<(), Error> {
-    let not_ward = |why: String| Error::NotWard { path: target.to_string(), why };
+    let not_ward = |why: String| Error::NotWard {
+        path: target.to_string(),
+        why,
+    };
     c.transaction(|c| {
         // Concurrent first starts (server and CLI) migrate one after the other.
         c.batch("SELECT pg_advisory_xact_lock(7765617264)")?;
@@ -221,7 +224,11 @@ const CHUNK: usize = 4000;
 /// Merges facts (one site) with `INSERT ... SELECT FROM unnest(...)`. Facts
 /// with the same key are merged in memory first (one statement cannot touch a
 /// row twice) with the same commutative rule as the SQL.
-pub(crate) fn upsert_facts(client: &mut postgres::Client, site: &str, facts: &[Fact]) -> Result<(), Error> {
+pub(crate) fn upsert_facts(
+    client: &mut postgres::Client,
+    site: &str,
+    facts: &[Fact],
+) -> Result<(), Error> {
     struct Merged<'a> {
         mac: String,
         ip: String,
@@ -234,7 +241,8 @@ pub(crate) fn upsert_facts(client: &mut postgres::Client, site: &str, facts: &[F
         evidence: &'a str,
     }
     let mut merged: Vec<Merged<'_>> = Vec::with_capacity(facts.len());
-    let mut index: HashMap<(String, String, &'static str, &str), usize> = HashMap::with_capacity(facts.len());
+    let mut index: HashMap<(String, String, &'static str, &str), usize> =
+        HashMap::with_capacity(facts.len());
     for f in facts {
         let mac = f.endpoint.mac.map(|m| m.to_string()).unwrap_or_default();
         let ip = f.endpoint.ip.map(|i| i.to_string()).unwrap_or_default();
@@ -243,7 +251,9 @@ pub(crate) fn upsert_facts(client: &mut postgres::Client, site: &str, facts: &[F
             Some(&i) => {
                 let r = &mut merged[i];
                 // The same rule as the SQL merge (see `upsert_facts` in lib.rs).
-                if (f.first_seen.0, f.evidence.as_str(), f.source.as_str()) < (r.first, r.evidence, r.source) {
+                if (f.first_seen.0, f.evidence.as_str(), f.source.as_str())
+                    < (r.first, r.evidence, r.source)
+                {
                     r.source = f.source.as_str();
                     r.evidence = f.evidence.as_str();
                 }
@@ -252,7 +262,10 @@ pub(crate) fn upsert_facts(client: &mut postgres::Client, site: &str, facts: &[F
                 r.count = r.count.saturating_add(count);
             }
             None => {
-                index.insert((mac.clone(), ip.clone(), f.kind.as_str(), f.value.as_str()), merged.len());
+                index.insert(
+                    (mac.clone(), ip.clone(), f.kind.as_str(), f.value.as_str()),
+                    merged.len(),
+                );
                 merged.push(Merged {
                     mac,
                     ip,
@@ -288,27 +301,46 @@ pub(crate) fn upsert_facts(client: &mut postgres::Client, site: &str, facts: &[F
         let lasts: Vec<i64> = chunk.iter().map(|r| r.last).collect();
         let counts: Vec<i64> = chunk.iter().map(|r| r.count).collect();
         let evidence: Vec<&str> = chunk.iter().map(|r| r.evidence).collect();
-        client.execute(&st, &[&site, &macs, &ips, &kinds, &values, &sources, &firsts, &lasts, &counts, &evidence])?;
+        client.execute(
+            &st,
+            &[
+                &site, &macs, &ips, &kinds, &values, &sources, &firsts, &lasts, &counts, &evidence,
+            ],
+        )?;
     }
     Ok(())
 }
 
 /// Inserts a site's devices (after the caller deleted the old ones).
-pub(crate) fn insert_devices(client: &mut postgres::Client, site: &str, devices: &[Device]) -> Result<(), Error> {
+pub(crate) fn insert_devices(
+    client: &mut postgres::Client,
+    site: &str,
+    devices: &[Device],
+) -> Result<(), Error> {
     let st = client.prepare(
         "INSERT INTO devices(site, key, mac, vendor, category, confidence, first_seen, last_seen, doc)
          SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::bigint[], $8::bigint[], $9::text[])",
     )?;
     for chunk in devices.chunks(CHUNK) {
         let keys: Vec<String> = chunk.iter().map(|d| site_key(site, &d.key)).collect();
-        let docs = chunk.iter().zip(&keys).map(|(d, k)| serde_json::to_string(&DeviceDoc(d, k))).collect::<Result<Vec<_>, _>>()?;
-        let macs: Vec<Option<String>> = chunk.iter().map(|d| d.mac.map(|m| m.to_string())).collect();
+        let docs = chunk
+            .iter()
+            .zip(&keys)
+            .map(|(d, k)| serde_json::to_string(&DeviceDoc(d, k)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let macs: Vec<Option<String>> =
+            chunk.iter().map(|d| d.mac.map(|m| m.to_string())).collect();
         let vendors: Vec<Option<&str>> = chunk.iter().map(|d| d.vendor.as_deref()).collect();
         let cats: Vec<&str> = chunk.iter().map(|d| d.category.label()).collect();
         let conf: Vec<f64> = chunk.iter().map(|d| d.confidence as f64).collect();
         let firsts: Vec<i64> = chunk.iter().map(|d| d.first_seen.0).collect();
         let lasts: Vec<i64> = chunk.iter().map(|d| d.last_seen.0).collect();
-        client.execute(&st, &[&site, &keys, &macs, &vendors, &cats, &conf, &firsts, &lasts, &docs])?;
+        client.execute(
+            &st,
+            &[
+                &site, &keys, &macs, &vendors, &cats, &conf, &firsts, &lasts, &docs,
+            ],
+        )?;
     }
     Ok(())
 }

@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The PostgreSQL server tests use.
 pub fn postgres_url() -> String {
-    std::env::var("WARD_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+    std::env::var("WARD_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
 }
 
 /// Whether missing services must fail tests instead of skipping them.
@@ -48,13 +49,23 @@ impl ScratchDb {
                 return None;
             }
         };
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        let schema = format!("ward_t{}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed), nanos);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let schema = format!(
+            "ward_t{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            nanos
+        );
         if let Err(e) = client.batch_execute(&format!("CREATE SCHEMA {schema}")) {
             panic!("cannot create schema on {base}: {e}");
         }
         let sep = if base.contains('?') { '&' } else { '?' };
-        Some(ScratchDb { url: format!("{base}{sep}options=-c%20search_path%3D{schema}"), schema })
+        Some(ScratchDb {
+            url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+            schema,
+        })
     }
 
     /// Opens a store on the schema.
@@ -62,7 +73,8 @@ impl ScratchDb {
     /// # Panics
     /// When it cannot (a test failure).
     pub fn store(&self) -> Store {
-        Store::open_postgres(&self.url).unwrap_or_else(|e| panic!("cannot open PostgreSQL store: {e}"))
+        Store::open_postgres(&self.url)
+            .unwrap_or_else(|e| panic!("cannot open PostgreSQL store: {e}"))
     }
 }
 

@@ -132,16 +132,28 @@ fn user_row(r: &Row) -> Result<User, Error> {
     })
 }
 
-const USER_COLS: &str = "u.id, u.name, u.role, u.password_hash, u.totp_secret, u.totp_last_step, u.created, u.disabled";
+const USER_COLS: &str =
+    "u.id, u.name, u.role, u.password_hash, u.totp_secret, u.totp_last_step, u.created, u.disabled";
 
 impl Store {
     /// Number of accounts.
     pub fn user_count(&self) -> Result<u64, Error> {
-        Ok(self.conn().query_one("SELECT count(*) FROM users", &[])?.i64(0)?.max(0) as u64)
+        Ok(self
+            .conn()
+            .query_one("SELECT count(*) FROM users", &[])?
+            .i64(0)?
+            .max(0) as u64)
     }
 
     /// Creates an account; `Ok(None)` when the name is taken.
-    pub fn create_user(&self, name: &str, role: &str, password_hash: &str, totp_secret: &str, now: i64) -> Result<Option<i64>, Error> {
+    pub fn create_user(
+        &self,
+        name: &str,
+        role: &str,
+        password_hash: &str,
+        totp_secret: &str,
+        now: i64,
+    ) -> Result<Option<i64>, Error> {
         let row = self.conn().query_opt(
             "INSERT INTO users(name, role, password_hash, totp_secret, created) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO NOTHING RETURNING id",
             params![name, role, password_hash, totp_secret, now],
@@ -151,7 +163,14 @@ impl Store {
 
     /// Creates the first account only if there is none yet (one statement,
     /// so two concurrent first starts cannot both become admin).
-    pub fn create_first_user(&self, name: &str, role: &str, password_hash: &str, totp_secret: &str, now: i64) -> Result<Option<i64>, Error> {
+    pub fn create_first_user(
+        &self,
+        name: &str,
+        role: &str,
+        password_hash: &str,
+        totp_secret: &str,
+        now: i64,
+    ) -> Result<Option<i64>, Error> {
         let mut c = self.conn();
         let sql = match c.dialect() {
             Dialect::Sqlite => "INSERT INTO users(name, role, password_hash, totp_secret, created) SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM users) RETURNING id",
@@ -174,25 +193,48 @@ impl Store {
 
     /// Account by name.
     pub fn user_by_name(&self, name: &str) -> Result<Option<User>, Error> {
-        self.conn().query_opt(&format!("SELECT {USER_COLS} FROM users u WHERE u.name = ?1"), params![name])?.as_ref().map(user_row).transpose()
+        self.conn()
+            .query_opt(
+                &format!("SELECT {USER_COLS} FROM users u WHERE u.name = ?1"),
+                params![name],
+            )?
+            .as_ref()
+            .map(user_row)
+            .transpose()
     }
 
     /// Every account, by name.
     pub fn users(&self) -> Result<Vec<User>, Error> {
-        self.conn().query(&format!("SELECT {USER_COLS} FROM users u ORDER BY u.name"), &[])?.iter().map(user_row).collect()
+        self.conn()
+            .query(
+                &format!("SELECT {USER_COLS} FROM users u ORDER BY u.name"),
+                &[],
+            )?
+            .iter()
+            .map(user_row)
+            .collect()
     }
 
     /// Changes an account's role; false when there is no such account.
     pub fn set_user_role(&self, name: &str, role: &str) -> Result<bool, Error> {
-        Ok(self.conn().execute("UPDATE users SET role = ?2 WHERE name = ?1", params![name, role])? == 1)
+        Ok(self.conn().execute(
+            "UPDATE users SET role = ?2 WHERE name = ?1",
+            params![name, role],
+        )? == 1)
     }
 
     /// Enables or disables an account (disabling ends its sessions).
     pub fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<bool, Error> {
         let mut c = self.conn();
-        let n = c.execute("UPDATE users SET disabled = ?2 WHERE name = ?1", params![name, disabled])?;
+        let n = c.execute(
+            "UPDATE users SET disabled = ?2 WHERE name = ?1",
+            params![name, disabled],
+        )?;
         if disabled {
-            c.execute("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE name = ?1)", params![name])?;
+            c.execute(
+                "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE name = ?1)",
+                params![name],
+            )?;
         }
         Ok(n == 1)
     }
@@ -200,11 +242,21 @@ impl Store {
     /// Records an accepted TOTP step; false if `step` is not newer than the
     /// last accepted one (a replayed code).
     pub fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool, Error> {
-        Ok(self.conn().execute("UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2", params![user_id, step])? == 1)
+        Ok(self.conn().execute(
+            "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2",
+            params![user_id, step],
+        )? == 1)
     }
 
     /// Stores a new session.
-    pub fn create_session(&self, id_hash: &str, user_id: i64, csrf: &str, now: i64, expires: i64) -> Result<(), Error> {
+    pub fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        now: i64,
+        expires: i64,
+    ) -> Result<(), Error> {
         let mut c = self.conn();
         c.execute("DELETE FROM sessions WHERE expires <= ?1", params![now])?;
         c.execute("INSERT INTO sessions(id_hash, user_id, csrf, created, expires) VALUES (?1, ?2, ?3, ?4, ?5)", params![id_hash, user_id, csrf, now, expires])?;
@@ -217,17 +269,31 @@ impl Store {
             "SELECT {USER_COLS}, s.csrf, s.expires FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?1 AND s.expires > ?2 AND u.disabled = 0"
         );
         let row = self.conn().query_opt(&sql, params![id_hash, now])?;
-        row.map(|r| Ok(SessionRow { user: user_row(&r)?, csrf: r.str(8)?, expires: r.i64(9)? })).transpose()
+        row.map(|r| {
+            Ok(SessionRow {
+                user: user_row(&r)?,
+                csrf: r.str(8)?,
+                expires: r.i64(9)?,
+            })
+        })
+        .transpose()
     }
 
     /// Ends a session.
     pub fn delete_session(&self, id_hash: &str) -> Result<(), Error> {
-        self.conn().execute("DELETE FROM sessions WHERE id_hash = ?1", params![id_hash])?;
+        self.conn()
+            .execute("DELETE FROM sessions WHERE id_hash = ?1", params![id_hash])?;
         Ok(())
     }
 
     /// Stores an API token's hash.
-    pub fn create_api_token(&self, user_id: i64, name: &str, token_hash: &str, now: i64) -> Result<i64, Error> {
+    pub fn create_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<i64, Error> {
         self.conn()
             .query_one(
                 "INSERT INTO api_tokens(user_id, name, token_hash, created) VALUES (?1, ?2, ?3, ?4) RETURNING id",
@@ -241,7 +307,11 @@ impl Store {
     pub fn user_by_token(&self, token_hash: &str, now: i64) -> Result<Option<User>, Error> {
         let sql = format!("SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1 AND u.disabled = 0 AND (t.expires IS NULL OR t.expires > ?2)");
         let mut c = self.conn();
-        let user = c.query_opt(&sql, params![token_hash, now])?.as_ref().map(user_row).transpose()?;
+        let user = c
+            .query_opt(&sql, params![token_hash, now])?
+            .as_ref()
+            .map(user_row)
+            .transpose()?;
         if user.is_some() {
             c.execute("UPDATE api_tokens SET last_used = ?2 WHERE token_hash = ?1 AND coalesce(last_used, 0) <= ?3", params![token_hash, now, now - 60])?;
         }
@@ -253,18 +323,34 @@ impl Store {
         let rows = self
             .conn()
             .query("SELECT t.id, u.name, t.name, t.created, t.last_used FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id DESC", &[])?;
-        rows.iter().map(|r| Ok(ApiTokenInfo { id: r.i64(0)?, user: r.str(1)?, name: r.str(2)?, created: r.i64(3)?, last_used: r.opt_i64(4)? })).collect()
+        rows.iter()
+            .map(|r| {
+                Ok(ApiTokenInfo {
+                    id: r.i64(0)?,
+                    user: r.str(1)?,
+                    name: r.str(2)?,
+                    created: r.i64(3)?,
+                    last_used: r.opt_i64(4)?,
+                })
+            })
+            .collect()
     }
 
     /// Revokes a token by id; false if there is none.
     pub fn delete_api_token(&self, id: i64) -> Result<bool, Error> {
-        Ok(self.conn().execute("DELETE FROM api_tokens WHERE id = ?1", params![id])? == 1)
+        Ok(self
+            .conn()
+            .execute("DELETE FROM api_tokens WHERE id = ?1", params![id])?
+            == 1)
     }
 
     /// Failed logins recorded for a throttling key (`user:NAME`, `ip:ADDR`):
     /// (count, time of the last failure).
     pub fn login_failures(&self, key: &str) -> Result<(u32, i64), Error> {
-        let row = self.conn().query_opt("SELECT failures, last_failure FROM login_failures WHERE key = ?1", params![key])?;
+        let row = self.conn().query_opt(
+            "SELECT failures, last_failure FROM login_failures WHERE key = ?1",
+            params![key],
+        )?;
         Ok(match row {
             Some(r) => (r.i64(0)?.clamp(0, u32::MAX as i64) as u32, r.i64(1)?),
             None => (0, 0),
@@ -283,20 +369,45 @@ impl Store {
 
     /// Forgets a throttling key's failures (after a successful login).
     pub fn clear_login_failures(&self, key: &str) -> Result<(), Error> {
-        self.conn().execute("DELETE FROM login_failures WHERE key = ?1", params![key])?;
+        self.conn()
+            .execute("DELETE FROM login_failures WHERE key = ?1", params![key])?;
         Ok(())
     }
 
     /// Appends an audit entry.
-    pub fn audit(&self, at: i64, actor: &str, action: &str, detail: &str, ip: &str) -> Result<(), Error> {
-        self.conn().execute("INSERT INTO audit(at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)", params![at, actor, action, detail, ip])?;
+    pub fn audit(
+        &self,
+        at: i64,
+        actor: &str,
+        action: &str,
+        detail: &str,
+        ip: &str,
+    ) -> Result<(), Error> {
+        self.conn().execute(
+            "INSERT INTO audit(at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![at, actor, action, detail, ip],
+        )?;
         Ok(())
     }
 
     /// The newest `limit` audit entries, newest first.
     pub fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, Error> {
-        let rows = self.conn().query("SELECT id, at, actor, action, detail, ip FROM audit ORDER BY id DESC LIMIT ?1", params![limit])?;
-        rows.iter().map(|r| Ok(AuditEntry { id: r.i64(0)?, at: r.i64(1)?, actor: r.str(2)?, action: r.str(3)?, detail: r.str(4)?, ip: r.str(5)? })).collect()
+        let rows = self.conn().query(
+            "SELECT id, at, actor, action, detail, ip FROM audit ORDER BY id DESC LIMIT ?1",
+            params![limit],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.i64(0)?,
+                    at: r.i64(1)?,
+                    actor: r.str(2)?,
+                    action: r.str(3)?,
+                    detail: r.str(4)?,
+                    ip: r.str(5)?,
+                })
+            })
+            .collect()
     }
 }
 
@@ -311,9 +422,18 @@ mod tests {
 
     fn check(s: Store) {
         assert_eq!(s.user_count().unwrap(), 0);
-        let id = s.create_first_user("alice", "admin", "h", "S", 1).unwrap().unwrap();
-        assert!(s.create_first_user("bob", "admin", "h", "S", 1).unwrap().is_none());
-        assert!(s.create_user("alice", "viewer", "h", "S", 1).unwrap().is_none());
+        let id = s
+            .create_first_user("alice", "admin", "h", "S", 1)
+            .unwrap()
+            .unwrap();
+        assert!(s
+            .create_first_user("bob", "admin", "h", "S", 1)
+            .unwrap()
+            .is_none());
+        assert!(s
+            .create_user("alice", "viewer", "h", "S", 1)
+            .unwrap()
+            .is_none());
         s.create_session("sid", id, "csrf", 10, 100).unwrap();
         assert_eq!(s.session("sid", 50).unwrap().unwrap().user.name, "alice");
         assert!(s.session("sid", 100).unwrap().is_none());
@@ -324,21 +444,44 @@ mod tests {
         s.audit(1, "alice", "login_ok", "", "127.0.0.1").unwrap();
         assert_eq!(s.audit_log(10).unwrap().len(), 1);
         assert!(s.conn().execute("DELETE FROM audit", &[]).is_err());
-        assert!(s.conn().execute("UPDATE audit SET actor = 'x'", &[]).is_err());
-        assert_eq!(s.audit_log(10).unwrap()[0].actor, "alice", "audit row unchanged");
-        let bob = s.create_user("bob", "viewer", "h", "S", 2).unwrap().unwrap();
+        assert!(s
+            .conn()
+            .execute("UPDATE audit SET actor = 'x'", &[])
+            .is_err());
+        assert_eq!(
+            s.audit_log(10).unwrap()[0].actor,
+            "alice",
+            "audit row unchanged"
+        );
+        let bob = s
+            .create_user("bob", "viewer", "h", "S", 2)
+            .unwrap()
+            .unwrap();
         assert_ne!(bob, id);
         assert!(s.set_user_role("bob", "analyst").unwrap());
         assert!(!s.set_user_role("nobody", "analyst").unwrap());
         s.create_session("bob-sid", bob, "c", 10, 100).unwrap();
         assert!(s.set_user_disabled("bob", true).unwrap());
-        assert!(s.session("bob-sid", 50).unwrap().is_none(), "disabling ends sessions");
+        assert!(
+            s.session("bob-sid", 50).unwrap().is_none(),
+            "disabling ends sessions"
+        );
         let tid = s.create_api_token(bob, "t", "bob-th", 1).unwrap();
-        assert!(s.user_by_token("bob-th", 2).unwrap().is_none(), "disabled owner");
+        assert!(
+            s.user_by_token("bob-th", 2).unwrap().is_none(),
+            "disabled owner"
+        );
         assert_eq!(s.api_tokens().unwrap().len(), 2);
         assert!(s.delete_api_token(tid).unwrap());
         assert!(!s.delete_api_token(tid).unwrap());
-        assert_eq!(s.users().unwrap().iter().map(|u| u.name.as_str()).collect::<Vec<_>>(), vec!["alice", "bob"]);
+        assert_eq!(
+            s.users()
+                .unwrap()
+                .iter()
+                .map(|u| u.name.as_str())
+                .collect::<Vec<_>>(),
+            vec!["alice", "bob"]
+        );
         s.delete_session("sid").unwrap();
         assert!(s.session("sid", 50).unwrap().is_none());
         s.record_login_failure("user:alice", 3).unwrap();

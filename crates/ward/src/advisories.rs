@@ -35,20 +35,33 @@ pub(crate) fn merge(all: Vec<Match>) -> Vec<Match> {
         }
     }
     let mut v: Vec<Match> = best.into_values().collect();
-    v.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then_with(|| a.cve.cmp(&b.cve)).then_with(|| a.advisory.cmp(&b.advisory)));
+    v.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then_with(|| a.cve.cmp(&b.cve))
+            .then_with(|| a.advisory.cmp(&b.advisory))
+    });
     v
 }
 
 /// Runs `ward advisories`.
 pub fn run(db: &Path, json: bool) -> Result<()> {
     if !crate::location::exists(db) {
-        bail!("no database at {} (run `ward feeds import PATH --db {}` first)", db.display(), db.display());
+        bail!(
+            "no database at {} (run `ward feeds import PATH --db {}` first)",
+            db.display(),
+            db.display()
+        );
     }
     let store = crate::location::open(db)?;
     let adb = store.advisory_db()?;
     let mut out = Vec::new();
     for d in store.declared_devices()? {
-        let id = DeviceIdentity { vendor: opt(&d.vendor), model: opt(&d.model), firmware: opt(&d.firmware) };
+        let id = DeviceIdentity {
+            vendor: opt(&d.vendor),
+            model: opt(&d.model),
+            firmware: opt(&d.firmware),
+        };
         out.push(DeviceMatches {
             kind: "declared",
             key: d.key(),
@@ -84,11 +97,34 @@ pub fn run(db: &Path, json: bool) -> Result<()> {
     writeln!(w, "{} devices, {total} advisories known", out.len())?;
     for d in &out {
         let f = |o: &Option<String>| o.clone().unwrap_or_else(|| "?".into());
-        writeln!(w, "\n{} {}: {} / {} / {} — {} matches", d.kind, d.key, f(&d.vendor), f(&d.model), f(&d.firmware), d.matches.len())?;
+        writeln!(
+            w,
+            "\n{} {}: {} / {} / {} — {} matches",
+            d.kind,
+            d.key,
+            f(&d.vendor),
+            f(&d.model),
+            f(&d.firmware),
+            d.matches.len()
+        )?;
         for m in &d.matches {
-            let cvss = m.cvss.map(|c| format!("{c:.1}")).unwrap_or_else(|| "-".into());
-            let kev = if m.kev.is_some() { "  KNOWN EXPLOITED" } else { "" };
-            writeln!(w, "  {} cvss {cvss} {} [{}] confidence {:.2}{kev}", m.cve, m.advisory, m.source.as_str(), m.confidence)?;
+            let cvss = m
+                .cvss
+                .map(|c| format!("{c:.1}"))
+                .unwrap_or_else(|| "-".into());
+            let kev = if m.kev.is_some() {
+                "  KNOWN EXPLOITED"
+            } else {
+                ""
+            };
+            writeln!(
+                w,
+                "  {} cvss {cvss} {} [{}] confidence {:.2}{kev}",
+                m.cve,
+                m.advisory,
+                m.source.as_str(),
+                m.confidence
+            )?;
             writeln!(w, "    why: {}", m.reason)?;
             writeln!(w, "    product: {}", m.product)?;
             if let Some(r) = &m.remediation {

@@ -138,14 +138,19 @@ pub struct WebhookArgs {
 impl WebhookArgs {
     /// The configured webhook (URL checked, secret read), or `None` without `--webhook`.
     pub fn webhook(&self) -> Result<Option<Webhook>> {
-        let Some(u) = &self.webhook else { return Ok(None) };
+        let Some(u) = &self.webhook else {
+            return Ok(None);
+        };
         if !(u.starts_with("http://") || u.starts_with("https://")) {
             bail!("--webhook wants an http:// or https:// URL");
         }
         Ok(Some(Webhook {
             url: u.clone(),
             format: self.webhook_format,
-            token: crate::siem::read_token(self.webhook_token_file.as_deref(), &self.webhook_token_env)?,
+            token: crate::siem::read_token(
+                self.webhook_token_file.as_deref(),
+                &self.webhook_token_env,
+            )?,
             index: self.webhook_index.clone(),
             batch: self.webhook_batch as usize,
             attempts: self.webhook_attempts,
@@ -158,21 +163,57 @@ impl WebhookArgs {
 
 /// Prints alerts as a table (`ward monitor`).
 pub fn table(o: &mut dyn Write, alerts: &[Alert]) -> Result<()> {
-    writeln!(o, "{:<9} {:<31} {:<26} {:>6}  {:<27} SUMMARY", "SEVERITY", "KIND", "DEVICE", "COUNT", "FIRST SEEN")?;
+    writeln!(
+        o,
+        "{:<9} {:<31} {:<26} {:>6}  {:<27} SUMMARY",
+        "SEVERITY", "KIND", "DEVICE", "COUNT", "FIRST SEEN"
+    )?;
     for a in alerts {
-        writeln!(o, "{:<9} {:<31} {:<26} {:>6}  {:<27} {}", a.severity.as_str(), a.kind.as_str(), a.device, a.count, a.first_seen.iso(), a.summary)?;
+        writeln!(
+            o,
+            "{:<9} {:<31} {:<26} {:>6}  {:<27} {}",
+            a.severity.as_str(),
+            a.kind.as_str(),
+            a.device,
+            a.count,
+            a.first_seen.iso(),
+            a.summary
+        )?;
     }
     Ok(())
 }
 
 /// Prints stored alerts as a table with ids and status (`ward alerts`).
 pub fn stored_table(o: &mut dyn Write, alerts: &[StoredAlert]) -> Result<()> {
-    writeln!(o, "{:>6} {:<12} {:<9} {:<31} {:<26} {:>6}  {:<27} SUMMARY", "ID", "STATUS", "SEVERITY", "KIND", "DEVICE", "COUNT", "FIRST SEEN")?;
+    writeln!(
+        o,
+        "{:>6} {:<12} {:<9} {:<31} {:<26} {:>6}  {:<27} SUMMARY",
+        "ID", "STATUS", "SEVERITY", "KIND", "DEVICE", "COUNT", "FIRST SEEN"
+    )?;
     for s in alerts {
         let a = &s.alert;
-        write!(o, "{:>6} {:<12} {:<9} {:<31} {:<26} {:>6}  {:<27} {}", s.id, s.status.as_str(), a.severity.as_str(), a.kind.as_str(), a.device, a.count, a.first_seen.iso(), a.summary)?;
+        write!(
+            o,
+            "{:>6} {:<12} {:<9} {:<31} {:<26} {:>6}  {:<27} {}",
+            s.id,
+            s.status.as_str(),
+            a.severity.as_str(),
+            a.kind.as_str(),
+            a.device,
+            a.count,
+            a.first_seen.iso(),
+            a.summary
+        )?;
         if let Some(by) = &s.status_by {
-            write!(o, " [{} by {by}{}]", s.status.as_str(), s.comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default())?;
+            write!(
+                o,
+                " [{} by {by}{}]",
+                s.status.as_str(),
+                s.comment
+                    .as_deref()
+                    .map(|c| format!(": {c}"))
+                    .unwrap_or_default()
+            )?;
         }
         writeln!(o)?;
     }
@@ -181,7 +222,11 @@ pub fn stored_table(o: &mut dyn Write, alerts: &[StoredAlert]) -> Result<()> {
 
 /// CEF header field: `\` and `|` escaped, no line breaks or other control characters.
 fn cef_header(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().replace('\\', "\\\\").replace('|', "\\|")
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .replace('\\', "\\\\")
+        .replace('|', "\\|")
 }
 
 /// CEF extension value: `\` and `=` escaped, line breaks as `\n`/`\r`, other control characters as spaces.
@@ -217,23 +262,50 @@ pub fn cef(s: &StoredAlert, host: &str) -> String {
         format!("act={}", s.status.as_str()),
     ];
     match &a.evidence.flow {
-        Some(f) => ext.push(format!("proto={} src={} spt={} dst={} dpt={}", f.transport.as_str().to_ascii_uppercase(), f.client, f.client_port, f.server, f.server_port)),
+        Some(f) => ext.push(format!(
+            "proto={} src={} spt={} dst={} dpt={}",
+            f.transport.as_str().to_ascii_uppercase(),
+            f.client,
+            f.client_port,
+            f.server,
+            f.server_port
+        )),
         None => ext.push(format!("src={}", a.ip)),
     }
     ext.push(format!("cs1Label=key cs1={}", cef_value(&a.key)));
     ext.push(format!("cs2Label=device cs2={}", cef_value(&a.device)));
     ext.push(format!("cs3Label=deviceAddress cs3={}", a.ip));
     if !a.evidence.counts.is_empty() {
-        let counts: Vec<String> = a.evidence.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        ext.push(format!("cs4Label=counts cs4={}", cef_value(&counts.join(", "))));
+        let counts: Vec<String> = a
+            .evidence
+            .counts
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        ext.push(format!(
+            "cs4Label=counts cs4={}",
+            cef_value(&counts.join(", "))
+        ));
     }
     ext.push(format!("msg={}", cef_value(&a.summary)));
-    format!("CEF:0|Ward|Ward|{}|{}|{}|{}|{}", env!("CARGO_PKG_VERSION"), a.kind.as_str(), cef_header(&a.summary), a.severity.cef(), ext.join(" "))
+    format!(
+        "CEF:0|Ward|Ward|{}|{}|{}|{}|{}",
+        env!("CARGO_PKG_VERSION"),
+        a.kind.as_str(),
+        cef_header(&a.summary),
+        a.severity.cef(),
+        ext.join(" ")
+    )
 }
 
 pub(crate) fn hostname() -> String {
     let h = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    let h: String = h.trim().chars().filter(|c| c.is_ascii_graphic()).take(255).collect();
+    let h: String = h
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(255)
+        .collect();
     if h.is_empty() {
         "-".into()
     } else {
@@ -246,7 +318,11 @@ pub fn syslog_line(s: &StoredAlert, host: &str) -> String {
     let a = &s.alert;
     let pri = 20 * 8 + a.severity.syslog() as u32;
     let iso = a.last_seen.iso();
-    let sd_val = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"").replace(']', "\\]");
+    let sd_val = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace(']', "\\]")
+    };
     // MSGID: at most 32 printable characters.
     let msgid: String = a.kind.as_str().chars().take(32).collect();
     format!(
@@ -265,14 +341,23 @@ pub(crate) fn send_syslog(url: &str, alerts: &[StoredAlert]) -> Result<()> {
     let host = hostname();
     let timeout = std::time::Duration::from_secs(10);
     if let Some(addr) = url.strip_prefix("udp://") {
-        let sock = std::net::UdpSocket::bind(if addr.starts_with('[') { "[::]:0" } else { "0.0.0.0:0" })?;
-        sock.connect(addr).with_context(|| format!("syslog {url}"))?;
+        let sock = std::net::UdpSocket::bind(if addr.starts_with('[') {
+            "[::]:0"
+        } else {
+            "0.0.0.0:0"
+        })?;
+        sock.connect(addr)
+            .with_context(|| format!("syslog {url}"))?;
         for a in alerts {
-            sock.send(syslog_line(a, &host).as_bytes()).with_context(|| format!("syslog {url}"))?;
+            sock.send(syslog_line(a, &host).as_bytes())
+                .with_context(|| format!("syslog {url}"))?;
         }
     } else if let Some(addr) = url.strip_prefix("tcp://") {
-        let sa = std::net::ToSocketAddrs::to_socket_addrs(addr)?.next().with_context(|| format!("syslog {url}: no address"))?;
-        let mut s = std::net::TcpStream::connect_timeout(&sa, timeout).with_context(|| format!("syslog {url}"))?;
+        let sa = std::net::ToSocketAddrs::to_socket_addrs(addr)?
+            .next()
+            .with_context(|| format!("syslog {url}: no address"))?;
+        let mut s = std::net::TcpStream::connect_timeout(&sa, timeout)
+            .with_context(|| format!("syslog {url}"))?;
         s.set_write_timeout(Some(timeout))?;
         let mut w = std::io::BufWriter::new(&mut s);
         for a in alerts {
@@ -295,9 +380,21 @@ fn actor(by: Option<&str>) -> Result<String> {
         }
         return Ok(b.to_string());
     }
-    let user = ["SUDO_USER", "USER"].iter().filter_map(|v| std::env::var(v).ok()).find(|u| !u.is_empty()).unwrap_or_default();
-    let user: String = user.chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).take(64).collect();
-    Ok(if user.is_empty() { "cli".into() } else { format!("cli:{user}") })
+    let user = ["SUDO_USER", "USER"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|u| !u.is_empty())
+        .unwrap_or_default();
+    let user: String = user
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+        .take(64)
+        .collect();
+    Ok(if user.is_empty() {
+        "cli".into()
+    } else {
+        format!("cli:{user}")
+    })
 }
 
 /// Runs `ward alerts ack|close|reopen`.
@@ -306,13 +403,30 @@ fn set_status(action: StatusAction, args: StatusArgs) -> Result<()> {
     // Checked before the database is opened: bad input changes nothing.
     store::lifecycle::check_comment(args.comment.as_deref())?;
     if !crate::location::exists(&args.db) {
-        bail!("no database at {} (run `ward monitor CAPTURE` first)", args.db.display());
+        bail!(
+            "no database at {} (run `ward monitor CAPTURE` first)",
+            args.db.display()
+        );
     }
     let mut store = crate::location::open(&args.db)?;
-    let done = store.set_alert_status(&args.ids, action, &who, args.comment.as_deref(), web::auth::now(), "local")?;
+    let done = store.set_alert_status(
+        &args.ids,
+        action,
+        &who,
+        args.comment.as_deref(),
+        web::auth::now(),
+        "local",
+    )?;
     let mut o = std::io::stdout().lock();
     for a in &done {
-        writeln!(o, "alert #{} {} ({} {})", a.id, a.status.as_str(), a.alert.kind.as_str(), a.alert.device)?;
+        writeln!(
+            o,
+            "alert #{} {} ({} {})",
+            a.id,
+            a.status.as_str(),
+            a.alert.kind.as_str(),
+            a.alert.device
+        )?;
     }
     Ok(())
 }
@@ -326,19 +440,43 @@ pub fn run(args: AlertsArgs) -> Result<()> {
         None => {}
     }
     let args = args.list;
-    let statuses = AlertStatus::filter(&args.status).with_context(|| format!("unknown status {:?} (open, acknowledged, closed, active, all)", args.status))?;
-    let kind = args.kind.as_deref().map(|k| AlertKind::parse(k).with_context(|| format!("unknown alert kind {k:?}"))).transpose()?;
-    let min_severity = args.min_severity.as_deref().map(|s| Severity::parse(s).with_context(|| format!("unknown severity {s:?}"))).transpose()?;
+    let statuses = AlertStatus::filter(&args.status).with_context(|| {
+        format!(
+            "unknown status {:?} (open, acknowledged, closed, active, all)",
+            args.status
+        )
+    })?;
+    let kind = args
+        .kind
+        .as_deref()
+        .map(|k| AlertKind::parse(k).with_context(|| format!("unknown alert kind {k:?}")))
+        .transpose()?;
+    let min_severity = args
+        .min_severity
+        .as_deref()
+        .map(|s| Severity::parse(s).with_context(|| format!("unknown severity {s:?}")))
+        .transpose()?;
     let hook = args.hook.webhook()?;
     if !crate::location::exists(&args.db) {
-        bail!("no database at {} (run `ward monitor CAPTURE` first)", args.db.display());
+        bail!(
+            "no database at {} (run `ward monitor CAPTURE` first)",
+            args.db.display()
+        );
     }
     let store = crate::location::open(&args.db)?;
-    let filter = store::AlertFilter { kind, min_severity, device: args.device.clone(), statuses, ..Default::default() };
+    let filter = store::AlertFilter {
+        kind,
+        min_severity,
+        device: args.device.clone(),
+        statuses,
+        ..Default::default()
+    };
     let alerts = store.stored_alerts(&filter)?;
     let format = if args.json { Format::Json } else { args.format };
     let mut buf: Box<dyn Write> = match &args.out {
-        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?)),
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
         None => Box::new(std::io::stdout().lock()),
     };
     let host = hostname();
@@ -373,7 +511,11 @@ pub fn run(args: AlertsArgs) -> Result<()> {
     }
     if let Some(hook) = hook {
         let requests = hook.deliver(&alerts)?;
-        eprintln!("posted {} alerts to {} in {requests} requests", alerts.len(), crate::siem::redact(&hook.url));
+        eprintln!(
+            "posted {} alerts to {} in {requests} requests",
+            alerts.len(),
+            crate::siem::redact(&hook.url)
+        );
     }
     Ok(())
 }
@@ -401,7 +543,9 @@ mod tests {
                         server: "10.0.0.1".parse().unwrap(),
                         server_port: 23,
                     }),
-                    counts: [("ports".to_string(), 3), ("hosts".to_string(), 2)].into_iter().collect(),
+                    counts: [("ports".to_string(), 3), ("hosts".to_string(), 2)]
+                        .into_iter()
+                        .collect(),
                     ..Default::default()
                 },
                 count: 3,
@@ -450,11 +594,22 @@ mod tests {
         }
         let mut pairs = Vec::new();
         for (n, &e) in eqs.iter().enumerate() {
-            let key_start = b[..e].iter().rposition(|c| *c == ' ').map(|p| p + 1).unwrap_or(0);
+            let key_start = b[..e]
+                .iter()
+                .rposition(|c| *c == ' ')
+                .map(|p| p + 1)
+                .unwrap_or(0);
             let key: String = b[key_start..e].iter().collect();
-            let end = eqs.get(n + 1).map(|&ne| b[..ne].iter().rposition(|c| *c == ' ').unwrap()).unwrap_or(b.len());
+            let end = eqs
+                .get(n + 1)
+                .map(|&ne| b[..ne].iter().rposition(|c| *c == ' ').unwrap())
+                .unwrap_or(b.len());
             let raw: String = b[e + 1..end].iter().collect();
-            let val = raw.replace("\\=", "=").replace("\\n", "\n").replace("\\r", "\r").replace("\\\\", "\\");
+            let val = raw
+                .replace("\\=", "=")
+                .replace("\\n", "\n")
+                .replace("\\r", "\r")
+                .replace("\\\\", "\\");
             pairs.push((key, val));
         }
         (header, pairs)
@@ -466,30 +621,77 @@ mod tests {
         assert!(!c.contains('\n') && !c.contains('\r'));
         let (h, ext) = parse_cef(&c);
         assert_eq!(h[..3], ["CEF:0", "Ward", "Ward"]);
-        assert_eq!((h[4].as_str(), h[5].as_str(), h[6].as_str()), ("cleartext_credential", "a|b=c\\d x y", "8"));
-        let get = |k: &str| ext.iter().filter(|(key, _)| key == k).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
+        assert_eq!(
+            (h[4].as_str(), h[5].as_str(), h[6].as_str()),
+            ("cleartext_credential", "a|b=c\\d x y", "8")
+        );
+        let get = |k: &str| {
+            ext.iter()
+                .filter(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+        };
         let keys: Vec<&str> = ext.iter().map(|(k, _)| k.as_str()).collect();
         let mut unique = keys.clone();
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), keys.len(), "each key once: {keys:?}");
-        assert_eq!(get("msg"), ["a|b=c\\d\nx\ry"], "the summary survives the round trip");
-        assert_eq!((get("src"), get("spt"), get("dst"), get("dpt"), get("proto")), (vec!["10.0.0.9"], vec!["51000"], vec!["10.0.0.1"], vec!["23"], vec!["TCP"]));
-        assert_eq!((get("rt"), get("start"), get("cnt"), get("externalId")), (vec!["1767600060000"], vec!["1767600050002"], vec!["3"], vec!["7"]));
-        assert_eq!((get("dvchost"), get("act"), get("cs1"), get("cs1Label")), (vec!["wardhost"], vec!["acknowledged"], vec!["telnet from 10.0.0.9"], vec!["key"]));
+        assert_eq!(
+            get("msg"),
+            ["a|b=c\\d\nx\ry"],
+            "the summary survives the round trip"
+        );
+        assert_eq!(
+            (get("src"), get("spt"), get("dst"), get("dpt"), get("proto")),
+            (
+                vec!["10.0.0.9"],
+                vec!["51000"],
+                vec!["10.0.0.1"],
+                vec!["23"],
+                vec!["TCP"]
+            )
+        );
+        assert_eq!(
+            (get("rt"), get("start"), get("cnt"), get("externalId")),
+            (
+                vec!["1767600060000"],
+                vec!["1767600050002"],
+                vec!["3"],
+                vec!["7"]
+            )
+        );
+        assert_eq!(
+            (get("dvchost"), get("act"), get("cs1"), get("cs1Label")),
+            (
+                vec!["wardhost"],
+                vec!["acknowledged"],
+                vec!["telnet from 10.0.0.9"],
+                vec!["key"]
+            )
+        );
         assert_eq!(get("cs4"), ["hosts 2, ports 3"]);
         // Without a flow the device is the source.
         let (_, ext) = parse_cef(&cef(&alert(false), "h"));
-        assert!(ext.iter().any(|(k, v)| k == "src" && v == "10.0.0.1") && !ext.iter().any(|(k, _)| k == "dst"));
+        assert!(
+            ext.iter().any(|(k, v)| k == "src" && v == "10.0.0.1")
+                && !ext.iter().any(|(k, _)| k == "dst")
+        );
         let s = syslog_line(&alert(true), "h");
-        assert!(s.starts_with("<163>1 2026-01-05T08:01:00.000000Z h ward "), "{s}");
+        assert!(
+            s.starts_with("<163>1 2026-01-05T08:01:00.000000Z h ward "),
+            "{s}"
+        );
         assert!(s.contains(" cleartext_credential [ward@32473 id=\"7\" status=\"acknowledged\" device=\"mac:00:11:22:33:44:55\" key=\"telnet from 10.0.0.9\" count=\"3\"] CEF:0|"), "{s}");
     }
 
     #[test]
     fn cli_actor_is_checked() {
         assert_eq!(actor(Some(" ana ")).unwrap(), "ana");
-        assert!(actor(Some("")).is_err() && actor(Some("a\nb")).is_err() && actor(Some(&"x".repeat(65))).is_err());
+        assert!(
+            actor(Some("")).is_err()
+                && actor(Some("a\nb")).is_err()
+                && actor(Some(&"x".repeat(65))).is_err()
+        );
         assert!(actor(None).unwrap().starts_with("cli"));
     }
 }

@@ -38,8 +38,16 @@ pub struct AnalyzeArgs {
     quiet: bool,
 }
 
-pub(crate) fn config(workers: Option<usize>, max_flows: Option<usize>, memory_limit: Option<u64>) -> Result<Config> {
-    let mut cfg = Config { workers: workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())), ..Config::default() };
+pub(crate) fn config(
+    workers: Option<usize>,
+    max_flows: Option<usize>,
+    memory_limit: Option<u64>,
+) -> Result<Config> {
+    let mut cfg = Config {
+        workers: workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        ..Config::default()
+    };
     if cfg.workers == 0 || cfg.workers > 256 {
         bail!("--workers must be between 1 and 256");
     }
@@ -79,7 +87,8 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
             for _ in rx {}
             return Ok(0);
         };
-        let file = std::fs::File::create(&path).with_context(|| format!("cannot write events to {}", path.display()))?;
+        let file = std::fs::File::create(&path)
+            .with_context(|| format!("cannot write events to {}", path.display()))?;
         let mut w = std::io::BufWriter::new(file);
         let mut n = 0;
         for batch in rx {
@@ -113,12 +122,21 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         bar.finish_and_clear();
     }
     let (observer, report) = result?;
-    writer.join().map_err(|_| anyhow::anyhow!("event writer thread failed"))??;
+    writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("event writer thread failed"))??;
 
     let t1 = std::time::Instant::now();
     let facts = observer.into_facts();
     let summary = run_summary(&args.files, &report);
-    let devices = store.ingest(&summary, &facts, &report.anomalies()).with_context(|| format!("cannot store results in {}", crate::location::label(&args.db)))?;
+    let devices = store
+        .ingest_owned(&summary, facts, &report.anomalies())
+        .with_context(|| {
+            format!(
+                "cannot store results in {}",
+                crate::location::label(&args.db)
+            )
+        })?;
     if timing {
         eprintln!("timing: analysis {:?}, store {:?}", t1 - t0, t1.elapsed());
     }
@@ -150,10 +168,18 @@ pub(crate) fn run_summary(files: &[PathBuf], r: &Report) -> store::RunSummary {
 /// Runs `ward inventory`.
 pub fn show_inventory(db: &Path, json: bool) -> Result<()> {
     if !crate::location::exists(db) {
-        bail!("no database at {} (run `ward analyze FILE --db {}` first)", db.display(), db.display());
+        bail!(
+            "no database at {} (run `ward analyze FILE --db {}` first)",
+            db.display(),
+            db.display()
+        );
     }
     let store = crate::location::open(db)?;
-    let devices = if json { store.devices_with_facts()? } else { store.devices()? };
+    let devices = if json {
+        store.devices_with_facts()?
+    } else {
+        store.devices()?
+    };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if json {
         render::json(&mut out, &devices, None)?;
@@ -192,9 +218,13 @@ pub fn capture(args: CaptureArgs) -> Result<()> {
     let mut src = capture::LiveCapture::open(&args.interface, args.filter.as_deref())?;
     let mut store = crate::location::open(&args.db)?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(args.seconds);
-    let (observer, report) = sensor::analyze_source(&mut src, &cfg, &|| std::time::Instant::now() >= deadline)?;
-    let summary = run_summary(&[PathBuf::from(format!("interface:{}", args.interface))], &report);
-    let devices = store.ingest(&summary, &observer.into_facts(), &report.anomalies())?;
+    let (observer, report) =
+        sensor::analyze_source(&mut src, &cfg, &|| std::time::Instant::now() >= deadline)?;
+    let summary = run_summary(
+        &[PathBuf::from(format!("interface:{}", args.interface))],
+        &report,
+    );
+    let devices = store.ingest_owned(&summary, observer.into_facts(), &report.anomalies())?;
     let mut out = std::io::stdout().lock();
     if args.json {
         render::json(&mut out, &devices, Some(&report))

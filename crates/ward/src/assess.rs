@@ -34,7 +34,9 @@ pub struct AssessArgs {
 fn read_bounded(p: &Path) -> Result<Vec<u8>> {
     let f = std::fs::File::open(p).with_context(|| format!("{}", p.display()))?;
     let mut buf = Vec::new();
-    f.take(::assess::MAX_FILE_BYTES as u64 + 1).read_to_end(&mut buf).with_context(|| format!("{}", p.display()))?;
+    f.take(::assess::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("{}", p.display()))?;
     Ok(buf)
 }
 
@@ -50,12 +52,20 @@ pub fn run(args: AssessArgs) -> Result<()> {
     // 2. Advisories, only if the database exists (never created here).
     let needs_db = docs.iter().any(|(_, d)| matches!(d, Document::Sbom(_)));
     let adb = if needs_db && args.db.is_file() {
-        let store = crate::location::open(&args.db).with_context(|| crate::location::label(&args.db))?;
-        Some(store.advisory_db().with_context(|| crate::location::label(&args.db))?)
+        let store =
+            crate::location::open(&args.db).with_context(|| crate::location::label(&args.db))?;
+        Some(
+            store
+                .advisory_db()
+                .with_context(|| crate::location::label(&args.db))?,
+        )
     } else {
         None
     };
-    let reports: Vec<Report> = docs.iter().map(|(n, d)| evaluate(n, d, adb.as_ref())).collect();
+    let reports: Vec<Report> = docs
+        .iter()
+        .map(|(n, d)| evaluate(n, d, adb.as_ref()))
+        .collect();
     let mut w = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut w, &reports)?;
@@ -84,26 +94,70 @@ fn print_table(w: &mut impl Write, r: &Report) -> Result<()> {
     let what = if r.kind == "MDS2" {
         format!("{} questions", s.questions)
     } else {
-        let adv = if s.advisories_checked { "advisories checked" } else { "no advisory database" };
-        format!("{} components, {} dependency edges, {adv}", s.components, s.dependency_edges)
+        let adv = if s.advisories_checked {
+            "advisories checked"
+        } else {
+            "no advisory database"
+        };
+        format!(
+            "{} components, {} dependency edges, {adv}",
+            s.components, s.dependency_edges
+        )
     };
-    let subject = s.subject.as_deref().map(|x| format!(" ({})", cut(x, 60))).unwrap_or_default();
+    let subject = s
+        .subject
+        .as_deref()
+        .map(|x| format!(" ({})", cut(x, 60)))
+        .unwrap_or_default();
     writeln!(w, "{}: {}{subject}, {what}", r.file, r.kind)?;
     let mut counts = std::collections::BTreeMap::new();
     for f in &r.findings {
-        *counts.entry(std::cmp::Reverse(f.severity)).or_insert(0usize) += 1;
+        *counts
+            .entry(std::cmp::Reverse(f.severity))
+            .or_insert(0usize) += 1;
     }
-    let counts: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {}", k.0.as_str().to_lowercase())).collect();
-    let counts = if counts.is_empty() { "no findings".to_string() } else { counts.join(", ") };
+    let counts: Vec<String> = counts
+        .iter()
+        .map(|(k, n)| format!("{n} {}", k.0.as_str().to_lowercase()))
+        .collect();
+    let counts = if counts.is_empty() {
+        "no findings".to_string()
+    } else {
+        counts.join(", ")
+    };
     writeln!(w, "verdict: {} ({counts})", r.verdict.as_str())?;
     if r.findings.is_empty() {
         return Ok(());
     }
-    let sw = r.findings.iter().map(|f| cut(&f.subject, 40).chars().count()).max().unwrap_or(7).max(7);
-    writeln!(w, "  {:<8}  {:<22}  {:<sw$}  REASON", "SEVERITY", "CHECK", "SUBJECT")?;
+    let sw = r
+        .findings
+        .iter()
+        .map(|f| cut(&f.subject, 40).chars().count())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    writeln!(
+        w,
+        "  {:<8}  {:<22}  {:<sw$}  REASON",
+        "SEVERITY", "CHECK", "SUBJECT"
+    )?;
     for f in &r.findings {
-        writeln!(w, "  {:<8}  {:<22}  {:<sw$}  {}", f.severity.as_str(), f.check, cut(&f.subject, 40), cut(&f.reason, 220))?;
-        writeln!(w, "  {:<8}  {:<22}  {:<sw$}  fix: {}", "", "", "", cut(&f.remediation, 200))?;
+        writeln!(
+            w,
+            "  {:<8}  {:<22}  {:<sw$}  {}",
+            f.severity.as_str(),
+            f.check,
+            cut(&f.subject, 40),
+            cut(&f.reason, 220)
+        )?;
+        writeln!(
+            w,
+            "  {:<8}  {:<22}  {:<sw$}  fix: {}",
+            "",
+            "",
+            "",
+            cut(&f.remediation, 200)
+        )?;
     }
     Ok(())
 }

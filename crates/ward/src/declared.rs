@@ -27,12 +27,31 @@ pub fn import(args: ImportArgs) -> Result<()> {
     let name = args.file.display().to_string();
     let text = std::fs::read(&args.file).with_context(|| name.clone())?;
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&text);
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text);
-    let headers = rdr.headers().with_context(|| format!("{name}: cannot read the header row"))?.clone();
-    let col = |want: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(want));
-    let (vendor, model, firmware, serial, location) = (col("vendor"), col("model"), col("firmware"), col("serial"), col("location"));
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text);
+    let headers = rdr
+        .headers()
+        .with_context(|| format!("{name}: cannot read the header row"))?
+        .clone();
+    let col = |want: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(want))
+    };
+    let (vendor, model, firmware, serial, location) = (
+        col("vendor"),
+        col("model"),
+        col("firmware"),
+        col("serial"),
+        col("location"),
+    );
     if vendor.is_none() && model.is_none() {
-        bail!("{name}:1: header has neither a vendor nor a model column (found: {})", headers.iter().collect::<Vec<_>>().join(", "));
+        bail!(
+            "{name}:1: header has neither a vendor nor a model column (found: {})",
+            headers.iter().collect::<Vec<_>>().join(", ")
+        );
     }
     let mut devices = Vec::new();
     let mut bad = 0usize;
@@ -51,7 +70,11 @@ pub fn import(args: ImportArgs) -> Result<()> {
             bail!("{name}:{line}: more than {MAX_ROWS} rows");
         }
         if rec.len() != headers.len() {
-            eprintln!("{name}:{line}: skipped: {} fields, the header has {}", rec.len(), headers.len());
+            eprintln!(
+                "{name}:{line}: skipped: {} fields, the header has {}",
+                rec.len(),
+                headers.len()
+            );
             bad += 1;
             continue;
         }
@@ -65,8 +88,14 @@ pub fn import(args: ImportArgs) -> Result<()> {
             source: name.clone(),
             line,
         };
-        if let Some(f) = [&d.vendor, &d.model, &d.firmware, &d.serial, &d.location].iter().find(|f| f.len() > MAX_FIELD) {
-            eprintln!("{name}:{line}: skipped: a field of {} bytes is longer than {MAX_FIELD}", f.len());
+        if let Some(f) = [&d.vendor, &d.model, &d.firmware, &d.serial, &d.location]
+            .iter()
+            .find(|f| f.len() > MAX_FIELD)
+        {
+            eprintln!(
+                "{name}:{line}: skipped: a field of {} bytes is longer than {MAX_FIELD}",
+                f.len()
+            );
             bad += 1;
             continue;
         }
@@ -79,6 +108,9 @@ pub fn import(args: ImportArgs) -> Result<()> {
     }
     let mut store = crate::location::open(&args.db)?;
     let c = store.import_declared(&devices)?;
-    println!("declared devices: {} new, {} updated, {} unchanged, {bad} bad rows skipped", c.new, c.updated, c.unchanged);
+    println!(
+        "declared devices: {} new, {} updated, {} unchanged, {bad} bad rows skipped",
+        c.new, c.updated, c.unchanged
+    );
     Ok(())
 }

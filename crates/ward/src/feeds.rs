@@ -24,12 +24,17 @@ fn collect(p: &Path, depth: u32, out: &mut Vec<PathBuf>) -> Result<()> {
         if depth > 16 {
             bail!("{}: directories nested too deep", p.display());
         }
-        let mut entries: Vec<PathBuf> =
-            std::fs::read_dir(p).with_context(|| format!("{}", p.display()))?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+            .with_context(|| format!("{}", p.display()))?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
         entries.sort();
         for e in entries {
             let is_dir = std::fs::metadata(&e).map(|m| m.is_dir()).unwrap_or(false);
-            if is_dir || e.extension().is_some_and(|x| x.eq_ignore_ascii_case("json")) {
+            if is_dir
+                || e.extension()
+                    .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+            {
                 collect(&e, depth + 1, out)?;
             }
         }
@@ -42,7 +47,9 @@ fn collect(p: &Path, depth: u32, out: &mut Vec<PathBuf>) -> Result<()> {
 fn read_bounded(p: &Path) -> Result<Vec<u8>> {
     let f = std::fs::File::open(p).with_context(|| format!("{}", p.display()))?;
     let mut buf = Vec::new();
-    f.take(advisory::MAX_FILE_BYTES as u64 + 1).read_to_end(&mut buf).with_context(|| format!("{}", p.display()))?;
+    f.take(advisory::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("{}", p.display()))?;
     Ok(buf)
 }
 
@@ -62,10 +69,18 @@ pub fn import(args: ImportArgs) -> Result<()> {
 
 /// Stores parsed feed files (and sync states) in one transaction and prints
 /// what changed and the totals. Shared by `feeds import` and `feeds sync`.
-pub(crate) fn store_and_report(db: &Path, parsed: &[advisory::FeedFile], sync: &[store::SyncState]) -> Result<()> {
+pub(crate) fn store_and_report(
+    db: &Path,
+    parsed: &[advisory::FeedFile],
+    sync: &[store::SyncState],
+) -> Result<()> {
     let mut store = crate::location::open(db)?;
     let rep = store.import_feeds_synced(parsed, sync)?;
-    for (kind, c, what) in [("csaf", rep.csaf, "advisories"), ("nvd", rep.nvd, "CVE records"), ("kev", rep.kev, "KEV entries")] {
+    for (kind, c, what) in [
+        ("csaf", rep.csaf, "advisories"),
+        ("nvd", rep.nvd, "CVE records"),
+        ("kev", rep.kev, "KEV entries"),
+    ] {
         if c.files == 0 {
             continue;
         }

@@ -40,7 +40,14 @@ pub fn refused(ip: IpAddr, p: &AddressPolicy) -> Option<&'static str> {
         // IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::/96) addresses reach an IPv4 host.
         IpAddr::V6(v6) => v6.to_ipv4_mapped().or_else(|| {
             let s = v6.segments();
-            (s[..6] == [0x64, 0xff9b, 0, 0, 0, 0]).then(|| std::net::Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8))
+            (s[..6] == [0x64, 0xff9b, 0, 0, 0, 0]).then(|| {
+                std::net::Ipv4Addr::new(
+                    (s[6] >> 8) as u8,
+                    s[6] as u8,
+                    (s[7] >> 8) as u8,
+                    s[7] as u8,
+                )
+            })
         }),
     };
     let (unspecified, multicast, loopback, link_local, private) = match (v4, ip) {
@@ -56,7 +63,13 @@ pub fn refused(ip: IpAddr, p: &AddressPolicy) -> Option<&'static str> {
         }
         (None, IpAddr::V6(a)) => {
             let s0 = a.segments()[0];
-            (a.is_unspecified(), a.is_multicast(), a.is_loopback(), s0 & 0xffc0 == 0xfe80, s0 & 0xfe00 == 0xfc00)
+            (
+                a.is_unspecified(),
+                a.is_multicast(),
+                a.is_loopback(),
+                s0 & 0xffc0 == 0xfe80,
+                s0 & 0xfe00 == 0xfc00,
+            )
         }
         (None, IpAddr::V4(_)) => (false, false, false, false, false),
     };
@@ -101,7 +114,10 @@ impl Resolver for GuardedResolver {
         if kept.is_empty() {
             let (w, a): (&str, SocketAddr) = why.ok_or(ureq::Error::HostNotFound)?;
             let host = uri.host().unwrap_or("?");
-            return Err(ureq::Error::Io(std::io::Error::new(std::io::ErrorKind::PermissionDenied, format!("refused: {host} resolves to {}, {w}", a.ip()))));
+            return Err(ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("refused: {host} resolves to {}, {w}", a.ip()),
+            )));
         }
         Ok(kept)
     }
@@ -177,10 +193,13 @@ impl Fetcher {
     pub fn with_options(o: &Options) -> Result<Fetcher> {
         let mut tls = ureq::tls::TlsConfig::builder();
         if let Some(ca) = &o.ca_file {
-            let pem = std::fs::read(ca).with_context(|| format!("cannot read the CA file {}", ca.display()))?;
+            let pem = std::fs::read(ca)
+                .with_context(|| format!("cannot read the CA file {}", ca.display()))?;
             let mut certs = Vec::new();
             for item in ureq::tls::parse_pem(&pem) {
-                if let ureq::tls::PemItem::Certificate(c) = item.map_err(|e| anyhow!("{}: {}", ca.display(), one_line(&e.to_string())))? {
+                if let ureq::tls::PemItem::Certificate(c) =
+                    item.map_err(|e| anyhow!("{}: {}", ca.display(), one_line(&e.to_string())))?
+                {
                     certs.push(c);
                 }
             }
@@ -204,16 +223,36 @@ impl Fetcher {
         let config = config.build();
         let agent = if o.addresses.guard {
             let connector = ureq::unversioned::transport::DefaultConnector::default();
-            ureq::Agent::with_parts(config, connector, GuardedResolver { inner: DefaultResolver::default(), policy: o.addresses })
+            ureq::Agent::with_parts(
+                config,
+                connector,
+                GuardedResolver {
+                    inner: DefaultResolver::default(),
+                    policy: o.addresses,
+                },
+            )
         } else {
             ureq::Agent::new_with_config(config)
         };
-        Ok(Fetcher { agent, max_document: o.max_document, max_total: o.max_total, downloaded: 0, requests: 0, https_only: o.https_only })
+        Ok(Fetcher {
+            agent,
+            max_document: o.max_document,
+            max_total: o.max_total,
+            downloaded: 0,
+            requests: 0,
+            https_only: o.https_only,
+        })
     }
 
     /// GET `url`; the body.
     pub fn get(&mut self, url: &str, headers: &[(&str, &str)]) -> Result<Vec<u8>> {
-        Ok(self.fetch(url, "application/json, text/plain;q=0.9, */*;q=0.1", headers)?.bytes)
+        Ok(self
+            .fetch(
+                url,
+                "application/json, text/plain;q=0.9, */*;q=0.1",
+                headers,
+            )?
+            .bytes)
     }
 
     /// GET `url` with `Accept: accept`; the body and its media type.
@@ -230,29 +269,54 @@ impl Fetcher {
             req = req.header(*k, *v);
         }
         self.requests += 1;
-        let resp = req.call().map_err(|e| anyhow!("{url}: {}", one_line(&e.to_string())))?;
+        let resp = req
+            .call()
+            .map_err(|e| anyhow!("{url}: {}", one_line(&e.to_string())))?;
         let status = resp.status();
         if !status.is_success() {
-            bail!("{url}: HTTP {} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
+            bail!(
+                "{url}: HTTP {} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            );
         }
         let content_type = resp
             .headers()
             .get("content-type")
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
             .filter(|v| !v.is_empty());
         let left = self.max_total.saturating_sub(self.downloaded);
         let limit = self.max_document.min(left);
         let mut body = resp.into_body();
-        let bytes = body.with_config().limit(limit).read_to_vec().map_err(|e| match e {
-            ureq::Error::BodyExceedsLimit(_) if limit == self.max_document => {
-                anyhow!("{url}: response is larger than the limit of {} per document", size(self.max_document))
-            }
-            ureq::Error::BodyExceedsLimit(_) => anyhow!("{url}: the run exceeds its download limit of {}", size(self.max_total)),
-            e => anyhow!("{url}: reading the response: {}", one_line(&e.to_string())),
-        })?;
+        let bytes = body
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) if limit == self.max_document => {
+                    anyhow!(
+                        "{url}: response is larger than the limit of {} per document",
+                        size(self.max_document)
+                    )
+                }
+                ureq::Error::BodyExceedsLimit(_) => anyhow!(
+                    "{url}: the run exceeds its download limit of {}",
+                    size(self.max_total)
+                ),
+                e => anyhow!("{url}: reading the response: {}", one_line(&e.to_string())),
+            })?;
         self.downloaded += bytes.len() as u64;
-        Ok(Fetched { bytes, content_type })
+        Ok(Fetched {
+            bytes,
+            content_type,
+        })
     }
 }
 
@@ -273,8 +337,15 @@ mod tests {
 
     #[test]
     fn address_guard() {
-        let strict = AddressPolicy { guard: true, ..Default::default() };
-        let lab = AddressPolicy { guard: true, allow_private: true, allow_loopback: true };
+        let strict = AddressPolicy {
+            guard: true,
+            ..Default::default()
+        };
+        let lab = AddressPolicy {
+            guard: true,
+            allow_private: true,
+            allow_loopback: true,
+        };
         for (ip, strict_ok, lab_ok) in [
             ("93.184.216.34", true, true),
             ("2606:2800:220:1:248:1893:25c8:1946", true, true),

@@ -49,14 +49,23 @@ pub fn device_key(store: &store::Store, device: &str) -> Result<String> {
     if device.starts_with("mac:") || device.starts_with("ip:") {
         return Ok(device.to_string());
     }
-    let ip: std::net::IpAddr = device.parse().with_context(|| format!("{device:?} is neither a device key (mac:.., ip:..) nor an IP address"))?;
+    let ip: std::net::IpAddr = device.parse().with_context(|| {
+        format!("{device:?} is neither a device key (mac:.., ip:..) nor an IP address")
+    })?;
     let devices = store.devices()?;
-    Ok(devices.iter().find(|d| d.ips.contains(&ip)).map(|d| d.key.clone()).unwrap_or_else(|| format!("ip:{ip}")))
+    Ok(devices
+        .iter()
+        .find(|d| d.ips.contains(&ip))
+        .map(|d| d.key.clone())
+        .unwrap_or_else(|| format!("ip:{ip}")))
 }
 
 fn open(db: &Path) -> Result<store::Store> {
     if !crate::location::exists(db) {
-        bail!("no database at {} (run `ward analyze` or `ward monitor` first)", db.display());
+        bail!(
+            "no database at {} (run `ward analyze` or `ward monitor` first)",
+            db.display()
+        );
     }
     crate::location::open(db)
 }
@@ -64,27 +73,67 @@ fn open(db: &Path) -> Result<store::Store> {
 /// Runs `ward intake`.
 pub fn run(cmd: IntakeCommand) -> Result<()> {
     match cmd {
-        IntakeCommand::List { db, unapproved, json } => {
+        IntakeCommand::List {
+            db,
+            unapproved,
+            json,
+        } => {
             let store = open(&db)?;
-            let rows: Vec<_> = store.intake()?.into_iter().filter(|i| !unapproved || !i.approved).collect();
+            let rows: Vec<_> = store
+                .intake()?
+                .into_iter()
+                .filter(|i| !unapproved || !i.approved)
+                .collect();
             let mut o = std::io::stdout().lock();
             if json {
                 serde_json::to_writer_pretty(&mut o, &rows)?;
                 writeln!(o)?;
             } else {
-                writeln!(o, "{:<26} {:<11} {:<16} {:<16} {:<20} FIRST SEEN", "DEVICE", "STATUS", "OWNER", "LOCATION", "GROUP")?;
+                writeln!(
+                    o,
+                    "{:<26} {:<11} {:<16} {:<16} {:<20} FIRST SEEN",
+                    "DEVICE", "STATUS", "OWNER", "LOCATION", "GROUP"
+                )?;
                 for i in rows {
                     let s = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
                     let status = if i.approved { "approved" } else { "unapproved" };
-                    writeln!(o, "{:<26} {:<11} {:<16} {:<16} {:<20} {}", i.device, status, s(&i.owner), s(&i.location), s(&i.group), i.first_seen.iso())?;
+                    writeln!(
+                        o,
+                        "{:<26} {:<11} {:<16} {:<16} {:<20} {}",
+                        i.device,
+                        status,
+                        s(&i.owner),
+                        s(&i.location),
+                        s(&i.group),
+                        i.first_seen.iso()
+                    )?;
                 }
             }
         }
-        IntakeCommand::Approve { device, db, owner, location, group, mud_url } => {
+        IntakeCommand::Approve {
+            device,
+            db,
+            owner,
+            location,
+            group,
+            mud_url,
+        } => {
             let mut store = open(&db)?;
             let key = device_key(&store, &device)?;
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
-            store.intake_approve(&key, &store::Approval { owner, location, group, mud_url }, model::Timestamp(now))?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_micros() as i64)
+                .unwrap_or(0);
+            store.intake_approve(
+                &key,
+                &store::Approval {
+                    owner,
+                    location,
+                    group,
+                    mud_url,
+                },
+                model::Timestamp(now),
+            )?;
             println!("approved {key}");
         }
     }

@@ -37,8 +37,18 @@ pub struct Options<'a> {
 /// Stops the capture at the first SIGINT or SIGTERM; exits at the second.
 fn on_signals(stop: capture::StopHandle) -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the signal handler")?;
-    let (mut int, mut term) = rt.block_on(async { Ok::<_, std::io::Error>((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?)) }).context("cannot handle signals")?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the signal handler")?;
+    let (mut int, mut term) = rt
+        .block_on(async {
+            Ok::<_, std::io::Error>((
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+            ))
+        })
+        .context("cannot handle signals")?;
     std::thread::spawn(move || {
         rt.block_on(async move {
             tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
@@ -70,8 +80,14 @@ pub fn run<T: Send>(
     if let Some(d) = o.duration {
         src.stop_after(d);
     }
-    let until = o.duration.map_or("Ctrl-C or SIGTERM".to_string(), |d| format!("{} s, Ctrl-C or SIGTERM", d.as_secs()));
-    eprintln!("ward: capturing on {} (until {until}), checkpoint every {} s", o.interface, o.every.as_secs_f64());
+    let until = o.duration.map_or("Ctrl-C or SIGTERM".to_string(), |d| {
+        format!("{} s, Ctrl-C or SIGTERM", d.as_secs())
+    });
+    eprintln!(
+        "ward: capturing on {} (until {until}), checkpoint every {} s",
+        o.interface,
+        o.every.as_secs_f64()
+    );
     let (ev_tx, ev_rx) = std::sync::mpsc::sync_channel::<Vec<Event>>(64);
     let (out_tx, out_rx) = std::sync::mpsc::channel::<Out>();
     std::thread::scope(|s| {
@@ -101,7 +117,10 @@ pub fn run<T: Send>(
             let (obs, rep) = r?;
             if let Ok(st) = src.stats() {
                 if st.dropped > 0 || st.if_dropped > 0 {
-                    eprintln!("warning: libpcap dropped {} packets (buffer full) and the interface {}", st.dropped, st.if_dropped);
+                    eprintln!(
+                        "warning: libpcap dropped {} packets (buffer full) and the interface {}",
+                        st.dropped, st.if_dropped
+                    );
                 }
             }
             let _ = out_k.send(Out::Facts(obs, rep));
@@ -116,8 +135,12 @@ pub fn run<T: Send>(
                 }
             }
         }
-        let state = consumer.join().map_err(|_| anyhow::anyhow!("record consumer thread failed"))?;
-        capture.join().map_err(|_| anyhow::anyhow!("capture thread failed"))??;
+        let state = consumer
+            .join()
+            .map_err(|_| anyhow::anyhow!("record consumer thread failed"))?;
+        capture
+            .join()
+            .map_err(|_| anyhow::anyhow!("capture thread failed"))??;
         match failed {
             Some(e) => Err(e),
             None => Ok(state),

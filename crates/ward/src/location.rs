@@ -24,7 +24,11 @@ pub fn label(db: &Path) -> String {
     match (s.find("://"), s.find('@')) {
         (Some(p), Some(at)) if store::is_postgres_url(&s) && at > p => {
             let user = s[p + 3..at].split(':').next().unwrap_or("");
-            format!("{}{user}@{}", &s[..p + 3], &s[at + 1..]).split('?').next().unwrap_or("").to_string()
+            format!("{}{user}@{}", &s[..p + 3], &s[at + 1..])
+                .split('?')
+                .next()
+                .unwrap_or("")
+                .to_string()
         }
         _ => s,
     }
@@ -36,7 +40,12 @@ mod tests {
 
     #[test]
     fn labels_hide_passwords() {
-        assert_eq!(label(Path::new("postgres://ward:s3cret@db:5432/ward?sslmode=disable")), "postgres://ward@db:5432/ward");
+        assert_eq!(
+            label(Path::new(
+                "postgres://ward:s3cret@db:5432/ward?sslmode=disable"
+            )),
+            "postgres://ward@db:5432/ward"
+        );
         assert_eq!(label(Path::new("ward.db")), "ward.db");
         assert!(exists(Path::new("postgres://x@h/d")));
     }

@@ -134,8 +134,15 @@ fn main() {
     let cli = Cli::parse();
     let result: Result<()> = match cli.command {
         Command::Analyze(args) => analyze::run(args),
-        Command::Inventory { action: Some(InventoryCommand::Import(args)), .. } => declared::import(args),
-        Command::Inventory { db, json, action: None } => analyze::show_inventory(&db, json),
+        Command::Inventory {
+            action: Some(InventoryCommand::Import(args)),
+            ..
+        } => declared::import(args),
+        Command::Inventory {
+            db,
+            json,
+            action: None,
+        } => analyze::show_inventory(&db, json),
         Command::Feeds(FeedsCommand::Import(args)) => feeds::import(args),
         Command::Feeds(FeedsCommand::Sync(args)) => sync::sync(args),
         Command::Advisories { db, json } => advisories::run(&db, json),
@@ -145,13 +152,17 @@ fn main() {
         Command::Serve(args) => serve::run(args),
         Command::User(cmd) => user::run(cmd),
         Command::Baseline(monitoring::BaselineCommand::Learn(args)) => monitoring::learn(args),
-        Command::Baseline(monitoring::BaselineCommand::Show { db, name }) => monitoring::show(&db, &name),
+        Command::Baseline(monitoring::BaselineCommand::Show { db, name }) => {
+            monitoring::show(&db, &name)
+        }
         Command::Monitor(args) => monitoring::monitor(args),
         Command::Alerts(args) => alerts::run(args),
         Command::Intake(cmd) => intake::run(cmd),
         Command::Policy(policy::PolicyCommand::Generate(args)) => policy::generate(args),
         Command::Policy(policy::PolicyCommand::Simulate(args)) => policy::simulate(args),
-        Command::Mud(policy::MudCommand::Import { files, db, device }) => policy::import(files, db, device),
+        Command::Mud(policy::MudCommand::Import { files, db, device }) => {
+            policy::import(files, db, device)
+        }
         Command::Mud(policy::MudCommand::Fetch(args)) => mud_fetch::fetch(args),
         Command::Sensor(args) => site_sensor::run(args),
         Command::Server(args) => server::run(args),
@@ -160,7 +171,10 @@ fn main() {
     };
     if let Err(e) = result {
         // A closed pipe (`ward risk | head`) is the reader's choice, not an error.
-        if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+        if e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        }) {
             std::process::exit(0);
         }
         // One line, no backtrace: the user gets what went wrong and where.

@@ -9,7 +9,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use identify::{Device, Observer};
 use model::{Event, Timestamp};
-use monitor::{Alert, Baseline, Detector, DetectorConfig, FlowPolicy, FlowSummary, Learner, Window};
+use monitor::{
+    Alert, Baseline, Detector, DetectorConfig, FlowPolicy, FlowSummary, Learner, Window,
+};
 use sensor::{Progress, Report};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -40,7 +42,9 @@ pub fn run_pipeline<T: Send>(
             state
         });
         let r = sensor::analyze_files(files, &cfg, &progress, Some(tx));
-        let state = consumer.join().map_err(|_| anyhow::anyhow!("record consumer thread failed"))?;
+        let state = consumer
+            .join()
+            .map_err(|_| anyhow::anyhow!("record consumer thread failed"))?;
         let (o, rep) = r?;
         Ok((o, rep, state))
     })
@@ -57,13 +61,19 @@ pub struct Directory {
 impl Directory {
     /// From the inventory and the intake records.
     pub fn new(devices: &[Device], intake: &[store::IntakeEntry]) -> Self {
-        let groups: BTreeMap<&str, &str> = intake.iter().filter_map(|i| Some((i.device.as_str(), i.group.as_deref()?))).collect();
+        let groups: BTreeMap<&str, &str> = intake
+            .iter()
+            .filter_map(|i| Some((i.device.as_str(), i.group.as_deref()?)))
+            .collect();
         let mut key = BTreeMap::new();
         let mut group = BTreeMap::new();
         for d in devices {
             for ip in &d.ips {
                 key.insert(*ip, d.key.clone());
-                let g = groups.get(d.key.as_str()).map(|g| g.to_string()).unwrap_or_else(|| d.category.label().to_string());
+                let g = groups
+                    .get(d.key.as_str())
+                    .map(|g| g.to_string())
+                    .unwrap_or_else(|| d.category.label().to_string());
                 group.insert(*ip, g);
             }
         }
@@ -106,13 +116,26 @@ impl LiveArgs {
     #[cfg(feature = "live")]
     fn options(&self, every: std::time::Duration) -> Result<crate::live::Options<'_>> {
         let interface = self.interface.as_deref().unwrap_or_default();
-        let duration = self.duration.as_deref().map(parse_duration).transpose()?.map(|s| std::time::Duration::from_secs(s as u64));
-        Ok(crate::live::Options { interface, filter: self.filter.as_deref(), duration, every })
+        let duration = self
+            .duration
+            .as_deref()
+            .map(parse_duration)
+            .transpose()?
+            .map(|s| std::time::Duration::from_secs(s as u64));
+        Ok(crate::live::Options {
+            interface,
+            filter: self.filter.as_deref(),
+            duration,
+            every,
+        })
     }
 
     #[cfg(feature = "live")]
     fn input_label(&self) -> Vec<PathBuf> {
-        vec![PathBuf::from(format!("interface:{}", self.interface.as_deref().unwrap_or_default()))]
+        vec![PathBuf::from(format!(
+            "interface:{}",
+            self.interface.as_deref().unwrap_or_default()
+        ))]
     }
 }
 
@@ -166,7 +189,9 @@ pub fn parse_duration(s: &str) -> Result<i64> {
         Some((i, 'd')) => (&s[..i], 86_400),
         _ => (s, 1),
     };
-    let n: i64 = num.parse().with_context(|| format!("bad duration {s:?} (use e.g. 3600, 90m, 8h, 7d)"))?;
+    let n: i64 = num
+        .parse()
+        .with_context(|| format!("bad duration {s:?} (use e.g. 3600, 90m, 8h, 7d)"))?;
     if n <= 0 {
         bail!("duration must be positive");
     }
@@ -180,16 +205,30 @@ fn unix(t: f64) -> Result<Timestamp> {
     Ok(Timestamp((t * 1e6) as i64))
 }
 
-fn ingest(store: &mut store::Store, files: &[PathBuf], observer: Observer, report: &Report, db: &Path) -> Result<Vec<Device>> {
+fn ingest(
+    store: &mut store::Store,
+    files: &[PathBuf],
+    observer: Observer,
+    report: &Report,
+    db: &Path,
+) -> Result<Vec<Device>> {
     let summary = run_summary(files, report);
-    let devices = store.ingest(&summary, &observer.into_facts(), &report.anomalies()).with_context(|| format!("cannot store results in {}", db.display()))?;
-    let reg: Vec<(String, Timestamp, Option<String>)> = devices.iter().map(|d| (d.key.clone(), d.first_seen, mud_url_of(d))).collect();
+    let devices = store
+        .ingest_owned(&summary, observer.into_facts(), &report.anomalies())
+        .with_context(|| format!("cannot store results in {}", db.display()))?;
+    let reg: Vec<(String, Timestamp, Option<String>)> = devices
+        .iter()
+        .map(|d| (d.key.clone(), d.first_seen, mud_url_of(d)))
+        .collect();
     store.intake_register(&reg)?;
     Ok(devices)
 }
 
 fn mud_url_of(d: &Device) -> Option<String> {
-    d.facts.iter().find(|f| f.kind == identify::FactKind::MudUrl).map(|f| f.value.clone())
+    d.facts
+        .iter()
+        .find(|f| f.kind == identify::FactKind::MudUrl)
+        .map(|f| f.value.clone())
 }
 
 /// Runs `ward baseline learn`.
@@ -207,23 +246,40 @@ pub fn learn(args: LearnArgs) -> Result<()> {
     let (learner, devices) = if args.live.interface.is_some() {
         learn_live(&args, &mut store, learner)?
     } else {
-        let (observer, report, learner) = run_pipeline(&args.files, args.workers, learner, |l, ev| l.learn(ev))?;
-        (learner, ingest(&mut store, &args.files, observer, &report, &args.db)?)
+        let (observer, report, learner) =
+            run_pipeline(&args.files, args.workers, learner, |l, ev| l.learn(ev))?;
+        (
+            learner,
+            ingest(&mut store, &args.files, observer, &report, &args.db)?,
+        )
     };
     let mut b = learner.finish();
     let dir = Directory::new(&devices, &store.intake()?);
     b.group(&|ip| dir.group.get(ip).cloned());
     store.save_baseline(&args.name, &b)?;
     if let Some(out) = &args.out {
-        std::fs::write(out, serde_json::to_vec_pretty(&b)?).with_context(|| format!("cannot write {}", out.display()))?;
+        std::fs::write(out, serde_json::to_vec_pretty(&b)?)
+            .with_context(|| format!("cannot write {}", out.display()))?;
     }
     let mut o = std::io::stdout().lock();
     let span = match (b.start, b.end) {
         (Some(s), Some(e)) => format!("{} .. {}", s.iso(), e.iso()),
         _ => "no flows".into(),
     };
-    writeln!(o, "baseline {:?}: {} flows learnt ({span}), {} devices, {} groups", args.name, b.records, b.devices.len(), b.groups.len())?;
-    let windows = b.devices.values().filter_map(|d| d.volume.map(|v| v.windows)).max().unwrap_or(0);
+    writeln!(
+        o,
+        "baseline {:?}: {} flows learnt ({span}), {} devices, {} groups",
+        args.name,
+        b.records,
+        b.devices.len(),
+        b.groups.len()
+    )?;
+    let windows = b
+        .devices
+        .values()
+        .filter_map(|d| d.volume.map(|v| v.windows))
+        .max()
+        .unwrap_or(0);
     let span_h = match (b.start, b.end) {
         (Some(s), Some(e)) => (e.0 - s.0) as f64 / 3.6e9,
         _ => 0.0,
@@ -232,9 +288,17 @@ pub fn learn(args: LearnArgs) -> Result<()> {
     writeln!(
         o,
         "  hours of day: {}; volumes: {windows} windows of {} s ({})",
-        if span_h * 3600.0 >= def.off_hours_min_span_secs as f64 { "judged" } else { "not judged (the baseline spans less than 24 h)" },
+        if span_h * 3600.0 >= def.off_hours_min_span_secs as f64 {
+            "judged"
+        } else {
+            "not judged (the baseline spans less than 24 h)"
+        },
         b.volume_window,
-        if windows >= def.volume_min_windows { "judged" } else { "not judged (fewer than 36 windows)" }
+        if windows >= def.volume_min_windows {
+            "judged"
+        } else {
+            "not judged (fewer than 36 windows)"
+        }
     )?;
     for (g, gb) in &b.groups {
         writeln!(
@@ -242,7 +306,11 @@ pub fn learn(args: LearnArgs) -> Result<()> {
             "  {g}: {} devices, {} conversations, services {}",
             gb.members.len(),
             gb.talks.len(),
-            gb.services.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+            gb.services
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         )?;
     }
     Ok(())
@@ -258,7 +326,10 @@ struct PendingFacts {
 #[cfg(feature = "live")]
 impl PendingFacts {
     fn new() -> Self {
-        PendingFacts { facts: None, last: std::time::Instant::now() }
+        PendingFacts {
+            facts: None,
+            last: std::time::Instant::now(),
+        }
     }
 
     fn add(&mut self, o: Observer, r: Report) {
@@ -276,16 +347,27 @@ impl PendingFacts {
     }
 
     /// Stores the pending facts (one run), returning the rebuilt inventory.
-    fn store(&mut self, store: &mut store::Store, inputs: &[PathBuf], db: &Path) -> Result<Option<Vec<Device>>> {
+    fn store(
+        &mut self,
+        store: &mut store::Store,
+        inputs: &[PathBuf],
+        db: &Path,
+    ) -> Result<Option<Vec<Device>>> {
         self.last = std::time::Instant::now();
-        let Some((o, r)) = self.facts.take() else { return Ok(None) };
+        let Some((o, r)) = self.facts.take() else {
+            return Ok(None);
+        };
         Ok(Some(ingest(store, inputs, o, &r, db)?))
     }
 }
 
 /// Live `baseline learn`: facts stored every minute, the learner returned at the end.
 #[cfg(feature = "live")]
-fn learn_live(args: &LearnArgs, store: &mut store::Store, learner: Learner) -> Result<(Learner, Vec<Device>)> {
+fn learn_live(
+    args: &LearnArgs,
+    store: &mut store::Store,
+    learner: Learner,
+) -> Result<(Learner, Vec<Device>)> {
     let opts = args.live.options(std::time::Duration::from_secs(10))?;
     let inputs = args.live.input_label();
     let mut pending = PendingFacts::new();
@@ -314,9 +396,12 @@ fn learn_live(_: &LearnArgs, _: &mut store::Store, _: Learner) -> Result<(Learne
 pub fn load_baseline(store: &store::Store, name: &str, file: Option<&Path>) -> Result<Baseline> {
     if let Some(f) = file {
         let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-        return serde_json::from_slice(&bytes).with_context(|| format!("{}: not a Ward baseline", f.display()));
+        return serde_json::from_slice(&bytes)
+            .with_context(|| format!("{}: not a Ward baseline", f.display()));
     }
-    store.baseline(name)?.with_context(|| format!("no baseline {name:?} in the database (run `ward baseline learn CAPTURE` first)"))
+    store.baseline(name)?.with_context(|| {
+        format!("no baseline {name:?} in the database (run `ward baseline learn CAPTURE` first)")
+    })
 }
 
 /// Arguments of `ward monitor`.
@@ -367,13 +452,21 @@ impl FlowPolicy for Policies {
 }
 
 /// The MUD files assigned to devices (intake, `ward mud fetch` links, or announced MUD URL), by address.
-fn mud_assignments(store: &store::Store, devices: &[Device], intake: &[store::IntakeEntry]) -> Result<policy::mud::MudAssignments> {
+fn mud_assignments(
+    store: &store::Store,
+    devices: &[Device],
+    intake: &[store::IntakeEntry],
+) -> Result<policy::mud::MudAssignments> {
     let mut files = BTreeMap::new();
     for (url, _, doc) in store.mud_files()? {
-        let m = policy::mud::MudPolicy::parse(doc.as_bytes()).with_context(|| format!("stored MUD file {url}"))?;
+        let m = policy::mud::MudPolicy::parse(doc.as_bytes())
+            .with_context(|| format!("stored MUD file {url}"))?;
         files.insert(url, std::sync::Arc::new(m));
     }
-    let assigned: BTreeMap<&str, &str> = intake.iter().filter_map(|i| Some((i.device.as_str(), i.mud_url.as_deref()?))).collect();
+    let assigned: BTreeMap<&str, &str> = intake
+        .iter()
+        .filter_map(|i| Some((i.device.as_str(), i.mud_url.as_deref()?)))
+        .collect();
     let mut out = policy::mud::MudAssignments::default();
     if files.is_empty() {
         return Ok(out);
@@ -384,8 +477,12 @@ fn mud_assignments(store: &store::Store, devices: &[Device], intake: &[store::In
     for l in store.mud_links()? {
         linked.entry(l.device).or_insert(l.url);
     }
-    let announced: BTreeMap<IpAddr, String> =
-        store.facts()?.into_iter().filter(|f| f.kind == identify::FactKind::MudUrl).filter_map(|f| Some((f.endpoint.ip?, f.value))).collect();
+    let announced: BTreeMap<IpAddr, String> = store
+        .facts()?
+        .into_iter()
+        .filter(|f| f.kind == identify::FactKind::MudUrl)
+        .filter_map(|f| Some((f.endpoint.ip?, f.value)))
+        .collect();
     for d in devices {
         let stored = |u: &&str| files.contains_key(*u);
         let url = assigned
@@ -410,8 +507,16 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
     let base = load_baseline(&store, &args.baseline, args.baseline_file.as_deref())?;
     let before = store.devices()?;
     let intake = store.intake()?;
-    let approved_keys: std::collections::BTreeSet<&str> = intake.iter().filter(|i| i.approved).map(|i| i.device.as_str()).collect();
-    let approved = before.iter().filter(|d| approved_keys.contains(d.key.as_str())).flat_map(|d| d.ips.iter().copied()).collect();
+    let approved_keys: std::collections::BTreeSet<&str> = intake
+        .iter()
+        .filter(|i| i.approved)
+        .map(|i| i.device.as_str())
+        .collect();
+    let approved = before
+        .iter()
+        .filter(|d| approved_keys.contains(d.key.as_str()))
+        .flat_map(|d| d.ips.iter().copied())
+        .collect();
     let mut policies: Vec<Box<dyn FlowPolicy>> = Vec::new();
     let muds = mud_assignments(&store, &before, &intake)?;
     if !muds.by_ip.is_empty() {
@@ -419,9 +524,17 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
     }
     if let Some(p) = &args.policy {
         let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-        policies.push(Box::new(policy::Policy::from_json(&bytes).with_context(|| format!("{}", p.display()))?));
+        policies.push(Box::new(
+            policy::Policy::from_json(&bytes).with_context(|| format!("{}", p.display()))?,
+        ));
     }
-    let mut det = Detector::new(base, DetectorConfig { approved, ..DetectorConfig::default() });
+    let mut det = Detector::new(
+        base,
+        DetectorConfig {
+            approved,
+            ..DetectorConfig::default()
+        },
+    );
     if !policies.is_empty() {
         det = det.with_policy(Box::new(Policies(policies)));
     }
@@ -437,7 +550,8 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
         }
         return monitor_live(&args, &mut store, det, hook.as_ref());
     }
-    let (observer, report, det) = run_pipeline(&args.files, args.workers, det, |d, ev| d.observe(ev))?;
+    let (observer, report, det) =
+        run_pipeline(&args.files, args.workers, det, |d, ev| d.observe(ev))?;
     let (mut alerts, dropped) = det.finish();
     let devices = ingest(&mut store, &args.files, observer, &report, &args.db)?;
     let dir = Directory::new(&devices, &store.intake()?);
@@ -465,7 +579,10 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
             args.db.display()
         )?;
         if dropped > 0 {
-            writeln!(o, "warning: {dropped} alerts or scan sources dropped at the limits")?;
+            writeln!(
+                o,
+                "warning: {dropped} alerts or scan sources dropped at the limits"
+            )?;
         }
     }
     Ok(())
@@ -474,7 +591,12 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
 /// Sends the stored versions of `alerts` (ids, status, folded counts) to
 /// the syslog and webhook targets; a failure is a warning (the alerts are
 /// stored, and `ward alerts` can send them again).
-fn export(args: &MonitorArgs, store: &store::Store, hook: Option<&crate::siem::Webhook>, alerts: &[Alert]) {
+fn export(
+    args: &MonitorArgs,
+    store: &store::Store,
+    hook: Option<&crate::siem::Webhook>,
+    alerts: &[Alert],
+) {
     if alerts.is_empty() || (args.syslog.is_none() && hook.is_none()) {
         return;
     }
@@ -501,20 +623,37 @@ fn export(args: &MonitorArgs, store: &store::Store, hook: Option<&crate::siem::W
 /// keys (storing the pending facts first when an alert names a device not in
 /// the inventory yet), stored, printed and exported.
 #[cfg(feature = "live")]
-fn monitor_live(args: &MonitorArgs, store: &mut store::Store, det: Detector, hook: Option<&crate::siem::Webhook>) -> Result<()> {
-    let opts = args.live.options(std::time::Duration::from_secs_f64(args.flush))?;
+fn monitor_live(
+    args: &MonitorArgs,
+    store: &mut store::Store,
+    det: Detector,
+    hook: Option<&crate::siem::Webhook>,
+) -> Result<()> {
+    let opts = args
+        .live
+        .options(std::time::Duration::from_secs_f64(args.flush))?;
     let inputs = args.live.input_label();
     let mut pending = PendingFacts::new();
     let mut dir = Directory::new(&store.devices()?, &store.intake()?);
     let (mut total, mut occurrences, mut dropped_seen) = (0usize, 0u64, 0u64);
-    let mut deliver = |store: &mut store::Store, pending: &mut PendingFacts, dir: &mut Directory, mut alerts: Vec<Alert>, dropped: u64| -> Result<()> {
+    let mut deliver = |store: &mut store::Store,
+                       pending: &mut PendingFacts,
+                       dir: &mut Directory,
+                       mut alerts: Vec<Alert>,
+                       dropped: u64|
+     -> Result<()> {
         if alerts.iter().any(|a| !dir.key.contains_key(&a.ip)) {
             if let Some(devices) = pending.store(store, &inputs, &args.db)? {
                 *dir = Directory::new(&devices, &store.intake()?);
             }
         }
         resolve(&mut alerts, dir);
-        store.store_alerts(&alerts).with_context(|| format!("cannot store alerts in {}", crate::location::label(&args.db)))?;
+        store.store_alerts(&alerts).with_context(|| {
+            format!(
+                "cannot store alerts in {}",
+                crate::location::label(&args.db)
+            )
+        })?;
         export(args, store, hook, &alerts);
         let mut o = std::io::stdout().lock();
         for a in &alerts {
@@ -522,43 +661,71 @@ fn monitor_live(args: &MonitorArgs, store: &mut store::Store, det: Detector, hoo
                 serde_json::to_writer(&mut o, a)?;
                 writeln!(o)?;
             } else {
-                writeln!(o, "{:<9} {:<31} {:<26} {:>6}  {:<27} {}", a.severity.as_str(), a.kind.as_str(), a.device, a.count, a.first_seen.iso(), a.summary)?;
+                writeln!(
+                    o,
+                    "{:<9} {:<31} {:<26} {:>6}  {:<27} {}",
+                    a.severity.as_str(),
+                    a.kind.as_str(),
+                    a.device,
+                    a.count,
+                    a.first_seen.iso(),
+                    a.summary
+                )?;
             }
         }
         o.flush()?;
         total += alerts.len();
         occurrences += alerts.iter().map(|a| a.count).sum::<u64>();
         if dropped > dropped_seen {
-            eprintln!("warning: {} alerts or scan sources dropped at the limits", dropped - dropped_seen);
+            eprintln!(
+                "warning: {} alerts or scan sources dropped at the limits",
+                dropped - dropped_seen
+            );
             dropped_seen = dropped;
         }
         Ok(())
     };
-    let det = crate::live::run(&opts, det, |d, ev| d.observe(ev), |d| Some(d.drain()), &mut |out| {
-        match out {
-            crate::live::Out::Facts(o, r) => {
-                pending.add(o, r);
-                if pending.last.elapsed() >= std::time::Duration::from_secs(60) {
-                    if let Some(devices) = pending.store(store, &inputs, &args.db)? {
-                        dir = Directory::new(&devices, &store.intake()?);
+    let det = crate::live::run(
+        &opts,
+        det,
+        |d, ev| d.observe(ev),
+        |d| Some(d.drain()),
+        &mut |out| {
+            match out {
+                crate::live::Out::Facts(o, r) => {
+                    pending.add(o, r);
+                    if pending.last.elapsed() >= std::time::Duration::from_secs(60) {
+                        if let Some(devices) = pending.store(store, &inputs, &args.db)? {
+                            dir = Directory::new(&devices, &store.intake()?);
+                        }
                     }
                 }
+                crate::live::Out::Alerts(a, dropped) => {
+                    deliver(store, &mut pending, &mut dir, a, dropped)?
+                }
             }
-            crate::live::Out::Alerts(a, dropped) => deliver(store, &mut pending, &mut dir, a, dropped)?,
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     let (alerts, dropped) = det.finish();
     if let Some(devices) = pending.store(store, &inputs, &args.db)? {
         dir = Directory::new(&devices, &store.intake()?);
     }
     deliver(store, &mut pending, &mut dir, alerts, dropped)?;
-    eprintln!("ward: stopped; {total} alerts ({occurrences} occurrences) stored in {}", crate::location::label(&args.db));
+    eprintln!(
+        "ward: stopped; {total} alerts ({occurrences} occurrences) stored in {}",
+        crate::location::label(&args.db)
+    );
     Ok(())
 }
 
 #[cfg(not(feature = "live"))]
-fn monitor_live(_: &MonitorArgs, _: &mut store::Store, _: Detector, _: Option<&crate::siem::Webhook>) -> Result<()> {
+fn monitor_live(
+    _: &MonitorArgs,
+    _: &mut store::Store,
+    _: Detector,
+    _: Option<&crate::siem::Webhook>,
+) -> Result<()> {
     Err(built_without_live())
 }
 

@@ -82,12 +82,19 @@ pub fn check_url(url: &str, allow_http: bool) -> Result<()> {
     let scheme = url
         .split_once(':')
         .map(|(s, _)| s.to_ascii_lowercase())
-        .filter(|s| s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)));
+        .filter(|s| {
+            s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        });
     match scheme.as_deref() {
         Some("https") => {}
         Some("http") if allow_http => {}
         Some("http") => bail!("http:// refused: RFC 8520 requires https (--allow-http for labs)"),
-        Some(s) => bail!("scheme {:?} refused: only https", model::text::bounded(s.as_bytes(), 16)),
+        Some(s) => bail!(
+            "scheme {:?} refused: only https",
+            model::text::bounded(s.as_bytes(), 16)
+        ),
         None => bail!("not an absolute URL"),
     }
     let uri: ureq::http::Uri = url.parse().map_err(|_| anyhow!("not a valid URL"))?;
@@ -116,18 +123,28 @@ fn signature_status(f: &mut Fetcher, m: &policy::mud::MudPolicy, allow_http: boo
     }
     match f.fetch(sig, "application/pkcs7-signature, */*;q=0.1", &[]) {
         Ok(got) if got.bytes.is_empty() => format!("unavailable: {sig}: empty response"),
-        Ok(got) => format!("present ({} bytes from {sig}), not verified: Ward does not verify CMS signatures", got.bytes.len()),
+        Ok(got) => format!(
+            "present ({} bytes from {sig}), not verified: Ward does not verify CMS signatures",
+            got.bytes.len()
+        ),
         Err(e) => format!("unavailable: {e}"),
     }
 }
 
 /// One URL: fetch, check, parse. Returns (policy, document, sha256, signature status).
-fn fetch_one(f: &mut Fetcher, url: &str, allow_http: bool) -> Result<(policy::mud::MudPolicy, String, String, String)> {
+fn fetch_one(
+    f: &mut Fetcher,
+    url: &str,
+    allow_http: bool,
+) -> Result<(policy::mud::MudPolicy, String, String, String)> {
     check_url(url, allow_http).map_err(|e| anyhow!("{url}: {e}"))?;
     let got = f.fetch(url, "application/mud+json, application/json;q=0.9", &[])?;
     match got.content_type.as_deref() {
         Some("application/mud+json" | "application/json") => {}
-        Some(t) => bail!("{url}: content type {:?} is not application/mud+json", model::text::bounded(t.as_bytes(), 64)),
+        Some(t) => bail!(
+            "{url}: content type {:?} is not application/mud+json",
+            model::text::bounded(t.as_bytes(), 64)
+        ),
         None => bail!("{url}: no content type (application/mud+json expected)"),
     }
     let (m, doc) = crate::policy::read_mud(url, &got.bytes)?;
@@ -136,7 +153,10 @@ fn fetch_one(f: &mut Fetcher, url: &str, allow_http: bool) -> Result<(policy::mu
     }
     let sha = {
         use sha2::Digest;
-        sha2::Sha256::digest(doc.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>()
+        sha2::Sha256::digest(doc.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     };
     let sig = signature_status(f, &m, allow_http);
     Ok((m, doc, sha, sig))
@@ -147,7 +167,11 @@ pub fn fetch(args: FetchArgs) -> Result<()> {
     if !crate::location::exists(&args.db) {
         bail!("no database at {} (run `ward analyze CAPTURE` first: it records the MUD URLs devices announce)", args.db.display());
     }
-    let refresh = args.refresh.as_deref().map(crate::monitoring::parse_duration).transpose()?;
+    let refresh = args
+        .refresh
+        .as_deref()
+        .map(crate::monitoring::parse_duration)
+        .transpose()?;
     let opts = Options {
         timeout: Duration::from_secs(args.timeout_secs.clamp(1, 600)),
         max_document: policy::mud::MAX_MUD_BYTES as u64,
@@ -155,7 +179,11 @@ pub fn fetch(args: FetchArgs) -> Result<()> {
         max_redirects: 3,
         https_only: !args.allow_http,
         ca_file: args.ca_file.clone(),
-        addresses: AddressPolicy { guard: true, allow_private: args.allow_private, allow_loopback: args.allow_loopback },
+        addresses: AddressPolicy {
+            guard: true,
+            allow_private: args.allow_private,
+            allow_loopback: args.allow_loopback,
+        },
         proxy_from_env: false,
     };
     let mut f = Fetcher::with_options(&opts)?;
@@ -163,10 +191,18 @@ pub fn fetch(args: FetchArgs) -> Result<()> {
     // Who announced what: every MUD URL fact of every device.
     let mut announced: BTreeMap<String, Vec<store::MudLink>> = BTreeMap::new();
     for d in store.devices_with_facts()? {
-        for fact in d.facts.iter().filter(|f| f.kind == identify::FactKind::MudUrl) {
+        for fact in d
+            .facts
+            .iter()
+            .filter(|f| f.kind == identify::FactKind::MudUrl)
+        {
             let links = announced.entry(fact.value.clone()).or_default();
             if !links.iter().any(|l| l.device == d.key) {
-                links.push(store::MudLink { device: d.key.clone(), url: fact.value.clone(), source: fact.source.clone() });
+                links.push(store::MudLink {
+                    device: d.key.clone(),
+                    url: fact.value.clone(),
+                    source: fact.source.clone(),
+                });
             }
         }
     }
@@ -174,14 +210,34 @@ pub fn fetch(args: FetchArgs) -> Result<()> {
         println!("no device announced a MUD URL (DHCP option 161, LLDP); nothing to fetch");
         return Ok(());
     }
-    let files: BTreeMap<String, Option<u8>> =
-        store.mud_files()?.into_iter().map(|(url, _, doc)| (url, policy::mud::MudPolicy::parse(doc.as_bytes()).ok().map(|m| m.cache_validity))).collect();
-    let fetches: BTreeMap<String, store::MudFetch> = store.mud_fetches()?.into_iter().map(|r| (r.url.clone(), r)).collect();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let files: BTreeMap<String, Option<u8>> = store
+        .mud_files()?
+        .into_iter()
+        .map(|(url, _, doc)| {
+            (
+                url,
+                policy::mud::MudPolicy::parse(doc.as_bytes())
+                    .ok()
+                    .map(|m| m.cache_validity),
+            )
+        })
+        .collect();
+    let fetches: BTreeMap<String, store::MudFetch> = store
+        .mud_fetches()?
+        .into_iter()
+        .map(|r| (r.url.clone(), r))
+        .collect();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
     let (mut fetched, mut fresh, mut by_hand, mut failed) = (0usize, 0usize, 0usize, 0usize);
     let total = announced.len();
     for (n, (url, links)) in announced.iter().enumerate() {
-        let devices = links.iter().map(|l| format!("{} ({})", l.device, l.source)).collect::<Vec<_>>().join(", ");
+        let devices = links
+            .iter()
+            .map(|l| format!("{} ({})", l.device, l.source))
+            .collect::<Vec<_>>()
+            .join(", ");
         if n >= MAX_URLS {
             eprintln!("ward: mud fetch: more than {MAX_URLS} announced URLs; the rest are left for the next run");
             failed += total - n;
@@ -205,7 +261,14 @@ pub fn fetch(args: FetchArgs) -> Result<()> {
         }
         match fetch_one(&mut f, url, args.allow_http) {
             Ok((m, doc, sha, sig)) => {
-                let rec = store::FetchedMud { url, model: m.model.as_deref(), doc: &doc, sha256: &sha, signature: &sig, devices: links };
+                let rec = store::FetchedMud {
+                    url,
+                    model: m.model.as_deref(),
+                    doc: &doc,
+                    sha256: &sha,
+                    signature: &sig,
+                    devices: links,
+                };
                 store.store_fetched_mud(&rec, now)?;
                 println!("{url}: fetched {} bytes, {} ACEs, model {}; signature {sig}; applies to {devices}", doc.len(), m.aces.len(), m.model.as_deref().unwrap_or("-"));
                 fetched += 1;

@@ -38,7 +38,11 @@ impl NatsArgs {
             url: self.nats.clone(),
             creds: self.creds.clone(),
             user: self.nats_user.clone(),
-            password: self.nats_password.clone().or_else(|| self.nats_user.as_ref().and_then(|_| std::env::var("WARD_NATS_PASSWORD").ok())),
+            password: self.nats_password.clone().or_else(|| {
+                self.nats_user
+                    .as_ref()
+                    .and_then(|_| std::env::var("WARD_NATS_PASSWORD").ok())
+            }),
             tls_ca: self.tls_ca.clone(),
             tls_cert: self.tls_cert.clone(),
             tls_key: self.tls_key.clone(),

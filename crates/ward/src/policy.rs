@@ -95,7 +95,10 @@ pub struct SimulateArgs {
 pub fn generate(args: GenerateArgs) -> Result<()> {
     let store = if args.baseline_file.is_none() {
         if !crate::location::exists(&args.db) {
-            bail!("no database at {} (run `ward baseline learn CAPTURE` first)", args.db.display());
+            bail!(
+                "no database at {} (run `ward baseline learn CAPTURE` first)",
+                args.db.display()
+            );
         }
         Some(crate::location::open(&args.db)?)
     } else {
@@ -104,15 +107,20 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
     let base = match &store {
         Some(s) => load_baseline(s, &args.baseline, None)?,
         None => {
-            let f = args.baseline_file.as_deref().unwrap_or(std::path::Path::new(""));
+            let f = args
+                .baseline_file
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""));
             let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-            serde_json::from_slice(&bytes).with_context(|| format!("{}: not a Ward baseline", f.display()))?
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("{}: not a Ward baseline", f.display()))?
         }
     };
     let p = Policy::from_baseline(&base);
     let all = args.format.is_empty();
     let want = |f: Format| all || args.format.contains(&f);
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
         let path = args.out.join(name);
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
@@ -126,30 +134,61 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
         write("ward.nft", policy::nft::text(&p).as_bytes())?;
     }
     if want(Format::NftJson) {
-        write("ward.nft.json", &serde_json::to_vec_pretty(&policy::nft::json(&p))?)?;
+        write(
+            "ward.nft.json",
+            &serde_json::to_vec_pretty(&policy::nft::json(&p))?,
+        )?;
     }
     if want(Format::Mud) {
         // Per device model as the inventory identifies it; the grouped devices that state no model get their group's file.
         let inventory = match &store {
             Some(s) => s.devices_with_facts()?,
-            None if crate::location::exists(&args.db) => crate::location::open(&args.db)?.devices_with_facts()?,
+            None if crate::location::exists(&args.db) => {
+                crate::location::open(&args.db)?.devices_with_facts()?
+            }
             None => Vec::new(),
         };
         std::fs::create_dir_all(args.out.join("mud"))?;
         let files = policy::mud::plan(&base, &inventory, &args.mud_base_url);
         for f in &files {
-            write(&format!("mud/{}", f.file_name), &serde_json::to_vec_pretty(&f.doc)?)?;
+            write(
+                &format!("mud/{}", f.file_name),
+                &serde_json::to_vec_pretty(&f.doc)?,
+            )?;
             let what = match &f.subject {
-                policy::mud::Subject::Model { manufacturer, model } => format!("model {:?} of {:?}", model, manufacturer.as_deref().unwrap_or("unknown manufacturer")),
+                policy::mud::Subject::Model {
+                    manufacturer,
+                    model,
+                } => format!(
+                    "model {:?} of {:?}",
+                    model,
+                    manufacturer.as_deref().unwrap_or("unknown manufacturer")
+                ),
                 policy::mud::Subject::Group(g) => format!("group {g:?}"),
             };
             let (n, r) = (f.devices.len(), f.policy.allow.len());
-            println!("  {what} ({}): {n} device{}, {r} rule{}", f.identified_by, if n == 1 { "" } else { "s" }, if r == 1 { "" } else { "s" });
+            println!(
+                "  {what} ({}): {n} device{}, {r} rule{}",
+                f.identified_by,
+                if n == 1 { "" } else { "s" },
+                if r == 1 { "" } else { "s" }
+            );
         }
-        let models = files.iter().filter(|f| matches!(f.subject, policy::mud::Subject::Model { .. })).count();
-        println!("{} MUD files: {models} per device model, {} per group (devices that state no model)", files.len(), files.len() - models);
+        let models = files
+            .iter()
+            .filter(|f| matches!(f.subject, policy::mud::Subject::Model { .. }))
+            .count();
+        println!(
+            "{} MUD files: {models} per device model, {} per group (devices that state no model)",
+            files.len(),
+            files.len() - models
+        );
     }
-    println!("{} groups, {} rules", p.groups.len(), p.groups.values().map(|g| g.allow.len()).sum::<usize>());
+    println!(
+        "{} groups, {} rules",
+        p.groups.len(),
+        p.groups.values().map(|g| g.allow.len()).sum::<usize>()
+    );
     Ok(())
 }
 
@@ -167,38 +206,65 @@ struct Blocked {
 
 /// Runs `ward policy simulate`.
 pub fn simulate(args: SimulateArgs) -> Result<()> {
-    let bytes = std::fs::read(&args.policy).with_context(|| format!("cannot read {}", args.policy.display()))?;
+    let bytes = std::fs::read(&args.policy)
+        .with_context(|| format!("cannot read {}", args.policy.display()))?;
     let p = Policy::from_json(&bytes).with_context(|| format!("{}", args.policy.display()))?;
     let state: (Vec<Blocked>, u64) = (Vec::new(), 0);
-    let (_, report, (mut blocked, flows)) = run_pipeline(&args.files, args.workers, state, |(blocked, flows), ev: &Event| {
-        let (Record::Conn(c), Some(f)) = (&ev.record, ev.flow.as_ref()) else {
-            return;
-        };
-        *flows += 1;
-        if let Verdict::Block { group, device, reason } = p.evaluate(f) {
-            blocked.push(Blocked {
-                start: c.start.iso(),
-                transport: f.transport.as_str(),
-                client: format!("{}:{}", f.client.ip, f.client.port),
-                server: format!("{}:{}", f.server.ip, f.server.port),
-                service: c.service.join(","),
+    let (_, report, (mut blocked, flows)) = run_pipeline(
+        &args.files,
+        args.workers,
+        state,
+        |(blocked, flows), ev: &Event| {
+            let (Record::Conn(c), Some(f)) = (&ev.record, ev.flow.as_ref()) else {
+                return;
+            };
+            *flows += 1;
+            if let Verdict::Block {
                 group,
-                device: device.to_string(),
+                device,
                 reason,
-            });
-        }
-    })?;
+            } = p.evaluate(f)
+            {
+                blocked.push(Blocked {
+                    start: c.start.iso(),
+                    transport: f.transport.as_str(),
+                    client: format!("{}:{}", f.client.ip, f.client.port),
+                    server: format!("{}:{}", f.server.ip, f.server.port),
+                    service: c.service.join(","),
+                    group,
+                    device: device.to_string(),
+                    reason,
+                });
+            }
+        },
+    )?;
     blocked.sort_by(|a, b| (&a.start, &a.client, &a.server).cmp(&(&b.start, &b.client, &b.server)));
     let mut o = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut o, &serde_json::json!({"flows": flows, "blocked": blocked}))?;
+        serde_json::to_writer_pretty(
+            &mut o,
+            &serde_json::json!({"flows": flows, "blocked": blocked}),
+        )?;
         writeln!(o)?;
     } else {
-        writeln!(o, "{:<27} {:<4} {:<42} {:<42} {:<8} REASON", "START", "L4", "CLIENT", "SERVER", "SERVICE")?;
+        writeln!(
+            o,
+            "{:<27} {:<4} {:<42} {:<42} {:<8} REASON",
+            "START", "L4", "CLIENT", "SERVER", "SERVICE"
+        )?;
         for b in &blocked {
-            writeln!(o, "{:<27} {:<4} {:<42} {:<42} {:<8} {}", b.start, b.transport, b.client, b.server, b.service, b.reason)?;
+            writeln!(
+                o,
+                "{:<27} {:<4} {:<42} {:<42} {:<8} {}",
+                b.start, b.transport, b.client, b.server, b.service, b.reason
+            )?;
         }
-        writeln!(o, "{} of {flows} flows would be blocked ({} packets replayed)", blocked.len(), report.packets)?;
+        writeln!(
+            o,
+            "{} of {flows} flows would be blocked ({} packets replayed)",
+            blocked.len(),
+            report.packets
+        )?;
     }
     Ok(())
 }
@@ -230,7 +296,10 @@ pub fn import(files: Vec<PathBuf>, db: PathBuf, device: Option<String>) -> Resul
     }
     if let Some(d) = device {
         let key = crate::intake::device_key(&store, &d)?;
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0);
         store.intake_assign_mud(&key, &parsed[0].0.url, model::Timestamp(now))?;
         println!("assigned {} to {key}", parsed[0].0.url);
     }

@@ -31,14 +31,28 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
 /// Runs `ward report`.
 pub fn run(args: ReportArgs) -> Result<()> {
     if !crate::location::exists(&args.db) {
-        bail!("no database at {} (run `ward analyze FILE --db {}` first)", args.db.display(), args.db.display());
+        bail!(
+            "no database at {} (run `ward analyze FILE --db {}` first)",
+            args.db.display(),
+            args.db.display()
+        );
     }
     let store = crate::location::open(&args.db)?;
     let devices = crate::risk::scored_devices(&store)?;
     let runs = store.run_count()?;
-    let scope = format!("{} devices from {} analysis run(s) in {}", devices.len(), runs, crate::location::label(&args.db));
-    let input = report::Input { title: args.title, scope, devices };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let scope = format!(
+        "{} devices from {} analysis run(s) in {}",
+        devices.len(),
+        runs,
+        crate::location::label(&args.db)
+    );
+    let input = report::Input {
+        title: args.title,
+        scope,
+        devices,
+    };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let written = [
         write(&args.out, "report.html", report::html(&input).as_bytes())?,
         write(&args.out, "report.json", report::json(&input)?.as_bytes())?,

@@ -14,7 +14,10 @@ use std::path::Path;
 fn declared_device(d: &store::DeclaredDevice) -> Device {
     let evidence = format!("declared in {} line {}", d.source, d.line);
     let fact = |kind, value: &str| Fact {
-        endpoint: EndpointKey { mac: None, ip: None },
+        endpoint: EndpointKey {
+            mac: None,
+            ip: None,
+        },
         kind,
         value: value.to_string(),
         source: "cmms".into(),
@@ -23,11 +26,15 @@ fn declared_device(d: &store::DeclaredDevice) -> Device {
         count: 1,
         evidence: evidence.clone(),
     };
-    let facts: Vec<Fact> = [(FactKind::Manufacturer, &d.vendor), (FactKind::Model, &d.model), (FactKind::Firmware, &d.firmware)]
-        .into_iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| fact(k, v))
-        .collect();
+    let facts: Vec<Fact> = [
+        (FactKind::Manufacturer, &d.vendor),
+        (FactKind::Model, &d.model),
+        (FactKind::Firmware, &d.firmware),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .map(|(k, v)| fact(k, v))
+    .collect();
     let refs: Vec<&Fact> = facts.iter().collect();
     let vendor = (!d.vendor.trim().is_empty()).then(|| d.vendor.clone());
     let (category, confidence, reasons) = identify::classify(&refs, vendor.as_deref());
@@ -59,15 +66,21 @@ pub(crate) fn scored_devices(store: &store::Store) -> Result<Vec<DeviceRow>> {
     let mut scored = Vec::new();
     for d in store.devices_with_facts()? {
         let ids = observed_identities(d.vendor.as_deref(), &d.models, &d.software);
-        let matches = crate::advisories::merge(ids.iter().flat_map(|i| match_device(i, &adb)).collect());
+        let matches =
+            crate::advisories::merge(ids.iter().flat_map(|i| match_device(i, &adb)).collect());
         // The identity that matched best names the model and version.
-        let best = ids.iter().find(|i| i.model.is_some() && i.firmware.is_some()).or(ids.first());
+        let best = ids
+            .iter()
+            .find(|i| i.model.is_some() && i.firmware.is_some())
+            .or(ids.first());
         scored.push(DeviceRow {
             kind: "observed",
             category: d.category.label(),
             medical: d.category.is_medical(),
             vendor: d.vendor.clone(),
-            model: best.and_then(|i| i.model.clone()).or_else(|| d.models.first().cloned()),
+            model: best
+                .and_then(|i| i.model.clone())
+                .or_else(|| d.models.first().cloned()),
             firmware: best.and_then(|i| i.firmware.clone()),
             names: d.hostnames.clone(),
             ips: d.ips.iter().map(|ip| ip.to_string()).collect(),
@@ -78,7 +91,11 @@ pub(crate) fn scored_devices(store: &store::Store) -> Result<Vec<DeviceRow>> {
     for decl in store.declared_devices()? {
         let d = declared_device(&decl);
         let non_empty = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
-        let id = DeviceIdentity { vendor: d.vendor.clone(), model: non_empty(&decl.model), firmware: non_empty(&decl.firmware) };
+        let id = DeviceIdentity {
+            vendor: d.vendor.clone(),
+            model: non_empty(&decl.model),
+            firmware: non_empty(&decl.firmware),
+        };
         let matches = match_device(&id, &adb);
         scored.push(DeviceRow {
             kind: "declared",
@@ -87,20 +104,32 @@ pub(crate) fn scored_devices(store: &store::Store) -> Result<Vec<DeviceRow>> {
             vendor: d.vendor.clone(),
             model: id.model.clone(),
             firmware: id.firmware.clone(),
-            names: [decl.model.clone(), decl.location.clone()].into_iter().filter(|s| !s.trim().is_empty()).collect(),
+            names: [decl.model.clone(), decl.location.clone()]
+                .into_iter()
+                .filter(|s| !s.trim().is_empty())
+                .collect(),
             ips: Vec::new(),
             assessment: risk::assess(&d, &matches),
             advisories: matches,
         });
     }
-    scored.sort_by(|a, b| b.assessment.score.cmp(&a.assessment.score).then_with(|| a.assessment.key.cmp(&b.assessment.key)));
+    scored.sort_by(|a, b| {
+        b.assessment
+            .score
+            .cmp(&a.assessment.score)
+            .then_with(|| a.assessment.key.cmp(&b.assessment.key))
+    });
     Ok(scored)
 }
 
 /// Runs `ward risk`.
 pub fn run(db: &Path, json: bool, top: Option<usize>) -> Result<()> {
     if !crate::location::exists(db) {
-        bail!("no database at {} (run `ward analyze FILE --db {}` first)", db.display(), db.display());
+        bail!(
+            "no database at {} (run `ward analyze FILE --db {}` first)",
+            db.display(),
+            db.display()
+        );
     }
     let store = crate::location::open(db)?;
     let mut scored = scored_devices(&store)?;
@@ -114,17 +143,50 @@ pub fn run(db: &Path, json: bool, top: Option<usize>) -> Result<()> {
         return Ok(());
     }
     let at_risk = scored.iter().filter(|s| s.assessment.score > 0).count();
-    writeln!(w, "{} devices, {at_risk} with findings (highest risk first)", scored.len())?;
+    writeln!(
+        w,
+        "{} devices, {at_risk} with findings (highest risk first)",
+        scored.len()
+    )?;
     for s in scored.iter().filter(|s| s.assessment.score > 0) {
         let a = &s.assessment;
         let name = s.names.first().map(|n| format!(" {n}")).unwrap_or_default();
-        writeln!(w, "\n{:>3}/100  {}{name}  [{}, impact {:.1}: {}]  {}", a.score, a.key, s.category, a.impact, a.impact_reason, s.vendor.as_deref().unwrap_or("-"))?;
+        writeln!(
+            w,
+            "\n{:>3}/100  {}{name}  [{}, impact {:.1}: {}]  {}",
+            a.score,
+            a.key,
+            s.category,
+            a.impact,
+            a.impact_reason,
+            s.vendor.as_deref().unwrap_or("-")
+        )?;
         for f in &a.factors {
             let fi = &f.finding;
-            writeln!(w, "  {:>5.1} pts  {:<8} {}", f.points, fi.severity.as_str(), fi.title)?;
+            writeln!(
+                w,
+                "  {:>5.1} pts  {:<8} {}",
+                f.points,
+                fi.severity.as_str(),
+                fi.title
+            )?;
             if let Some(e) = fi.evidence.first() {
-                let when = e.first_seen.filter(|t| t.0 != 0).map(|t| format!(" first seen {}", t.iso())).unwrap_or_default();
-                writeln!(w, "             evidence: {} [{}]{when}{}", e.what, e.at, if fi.evidence.len() > 1 { format!(" (+{} more)", fi.evidence.len() - 1) } else { String::new() })?;
+                let when = e
+                    .first_seen
+                    .filter(|t| t.0 != 0)
+                    .map(|t| format!(" first seen {}", t.iso()))
+                    .unwrap_or_default();
+                writeln!(
+                    w,
+                    "             evidence: {} [{}]{when}{}",
+                    e.what,
+                    e.at,
+                    if fi.evidence.len() > 1 {
+                        format!(" (+{} more)", fi.evidence.len() - 1)
+                    } else {
+                        String::new()
+                    }
+                )?;
             }
             let fix: String = fi.remediation.chars().take(240).collect();
             writeln!(w, "             fix: {fix}")?;

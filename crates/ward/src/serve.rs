@@ -44,17 +44,33 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let transport = match (args.insecure_http, args.cert, args.key) {
         (true, _, _) => web::Transport::InsecureHttp,
         (false, Some(cert), Some(key)) => web::Transport::Tls { cert, key },
-        (false, None, None) => web::Transport::SelfSigned { state_dir: args.state_dir },
+        (false, None, None) => web::Transport::SelfSigned {
+            state_dir: args.state_dir,
+        },
         _ => bail!("--cert and --key go together"),
     };
     let https = !matches!(transport, web::Transport::InsecureHttp);
-    let scorer: web::Scorer = Arc::new(|s: &store::Store| crate::risk::scored_devices(s).map_err(|e| format!("{e:#}")));
+    let scorer: web::Scorer =
+        Arc::new(|s: &store::Store| crate::risk::scored_devices(s).map_err(|e| format!("{e:#}")));
     // A second connection scores the inventory, so a rebuild after
     // `ward analyze` never holds up sign-ins and session checks.
     let reader = crate::location::open(&args.db)?;
-    let sessions = web::SessionPolicy { idle_secs: i64::from(args.session_idle_minutes) * 60, absolute_secs: i64::from(args.session_hours) * 3600 };
-    let state = web::AppState::with_options(store, Some(reader), scorer, https, &crate::location::label(&args.db), sessions);
-    let config = web::Config { listen: args.listen, transport };
+    let sessions = web::SessionPolicy {
+        idle_secs: i64::from(args.session_idle_minutes) * 60,
+        absolute_secs: i64::from(args.session_hours) * 3600,
+    };
+    let state = web::AppState::with_options(
+        store,
+        Some(reader),
+        scorer,
+        https,
+        &crate::location::label(&args.db),
+        sessions,
+    );
+    let config = web::Config {
+        listen: args.listen,
+        transport,
+    };
     web::serve_blocking(config, state, |b| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "ward: serving {}://{}/", b.scheme, b.addr);

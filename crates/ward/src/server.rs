@@ -40,12 +40,24 @@ pub fn run(args: ServerArgs) -> Result<()> {
         bail!("--ack-wait-secs must be at least 1");
     }
     let store = crate::location::open(&args.web.db)?;
-    let opts = transport::ingest::Options { batch: args.batch, ack_wait: Duration::from_secs(args.ack_wait_secs), ..Default::default() };
+    let opts = transport::ingest::Options {
+        batch: args.batch,
+        ack_wait: Duration::from_secs(args.ack_wait_secs),
+        ..Default::default()
+    };
     let nats = args.nats.options("ward-server");
     let stats = Arc::new(transport::ingest::Stats::default());
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().context("cannot start the async runtime")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let client = rt.block_on(transport::connect(&nats, false))?;
-    eprintln!("ward server: consuming {} from {}", transport::STREAM, nats.display_url());
+    eprintln!(
+        "ward server: consuming {} from {}",
+        transport::STREAM,
+        nats.display_url()
+    );
     let ingest = rt.spawn(transport::ingest::run(client, store, opts, stats.clone()));
     if args.stats_every > 0 {
         let (s, every) = (stats.clone(), args.stats_every);
@@ -65,7 +77,8 @@ pub fn run(args: ServerArgs) -> Result<()> {
         });
     }
     if args.no_web {
-        rt.block_on(ingest).map_err(|_| anyhow::anyhow!("ingest task failed"))??;
+        rt.block_on(ingest)
+            .map_err(|_| anyhow::anyhow!("ingest task failed"))??;
         return Ok(());
     }
     // The dashboard runs on the main thread; ingest failing ends the process.

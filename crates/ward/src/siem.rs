@@ -100,11 +100,16 @@ pub fn redact(url: &str) -> String {
 pub fn read_token(file: Option<&std::path::Path>, env: &str) -> Result<Option<String>> {
     let raw = match file {
         Some(p) => {
-            let meta = std::fs::metadata(p).map_err(|e| anyhow!("cannot read token file {}: {e}", p.display()))?;
+            let meta = std::fs::metadata(p)
+                .map_err(|e| anyhow!("cannot read token file {}: {e}", p.display()))?;
             if meta.len() > MAX_TOKEN as u64 {
-                bail!("token file {} is larger than {MAX_TOKEN} bytes", p.display());
+                bail!(
+                    "token file {} is larger than {MAX_TOKEN} bytes",
+                    p.display()
+                );
             }
-            let s = std::fs::read_to_string(p).map_err(|e| anyhow!("cannot read token file {}: {e}", p.display()))?;
+            let s = std::fs::read_to_string(p)
+                .map_err(|e| anyhow!("cannot read token file {}: {e}", p.display()))?;
             let t = s.lines().next().unwrap_or("").trim().to_string();
             if t.is_empty() {
                 bail!("token file {} is empty", p.display());
@@ -179,7 +184,8 @@ pub fn ecs_document(a: &StoredAlert, host: &str) -> serde_json::Value {
     match &al.evidence.flow {
         Some(f) => {
             doc["source"] = serde_json::json!({"ip": f.client.to_string(), "port": f.client_port});
-            doc["destination"] = serde_json::json!({"ip": f.server.to_string(), "port": f.server_port});
+            doc["destination"] =
+                serde_json::json!({"ip": f.server.to_string(), "port": f.server_port});
             doc["network"] = serde_json::json!({"transport": f.transport.as_str()});
             for ip in [f.client.to_string(), f.server.to_string()] {
                 if !related.contains(&ip) {
@@ -206,7 +212,10 @@ pub fn ecs_document(a: &StoredAlert, host: &str) -> serde_json::Value {
 /// The request body of one batch and its content type.
 pub fn body(w: &Webhook, batch: &[StoredAlert]) -> Result<(Vec<u8>, &'static str)> {
     Ok(match w.format {
-        WebhookFormat::Generic => (serde_json::to_vec(&serde_json::json!({"source": "ward", "alerts": batch}))?, "application/json"),
+        WebhookFormat::Generic => (
+            serde_json::to_vec(&serde_json::json!({"source": "ward", "alerts": batch}))?,
+            "application/json",
+        ),
         WebhookFormat::SplunkHec => {
             let mut out = Vec::new();
             for a in batch {
@@ -218,7 +227,10 @@ pub fn body(w: &Webhook, batch: &[StoredAlert]) -> Result<(Vec<u8>, &'static str
             let index = w.index.as_deref().unwrap_or(DEFAULT_INDEX);
             let mut out = Vec::new();
             for a in batch {
-                serde_json::to_writer(&mut out, &serde_json::json!({"index": {"_index": index, "_id": format!("ward-{}", a.id)}}))?;
+                serde_json::to_writer(
+                    &mut out,
+                    &serde_json::json!({"index": {"_index": index, "_id": format!("ward-{}", a.id)}}),
+                )?;
                 out.push(b'\n');
                 serde_json::to_writer(&mut out, &ecs_document(a, &w.host))?;
                 out.push(b'\n');
@@ -229,7 +241,10 @@ pub fn body(w: &Webhook, batch: &[StoredAlert]) -> Result<(Vec<u8>, &'static str
 }
 
 fn one_line(s: &str, max: usize) -> String {
-    let s: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let s: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.chars().count() > max {
         format!("{}…", s.chars().take(max).collect::<String>())
@@ -255,25 +270,65 @@ impl Webhook {
         })
     }
 
-    fn try_once(&self, agent: &ureq::Agent, auth: Option<&str>, body: &[u8], ctype: &str) -> Result<(), Failure> {
+    fn try_once(
+        &self,
+        agent: &ureq::Agent,
+        auth: Option<&str>,
+        body: &[u8],
+        ctype: &str,
+    ) -> Result<(), Failure> {
         let mut req = agent.post(self.url.as_str()).header("Content-Type", ctype);
         if let Some(a) = auth {
             req = req.header("Authorization", a);
         }
-        let resp = req.send(body).map_err(|e| Failure::Retry(one_line(&e.to_string(), 200)))?;
+        let resp = req
+            .send(body)
+            .map_err(|e| Failure::Retry(one_line(&e.to_string(), 200)))?;
         let status = resp.status();
-        let text = resp.into_body().with_config().limit(MAX_RESPONSE).read_to_vec().unwrap_or_default();
+        let text = resp
+            .into_body()
+            .with_config()
+            .limit(MAX_RESPONSE)
+            .read_to_vec()
+            .unwrap_or_default();
         if !status.is_success() {
-            let why = format!("HTTP {} {}", status.as_u16(), one_line(&String::from_utf8_lossy(&text), 200));
-            return Err(if status.as_u16() == 429 || status.is_server_error() { Failure::Retry(why) } else { Failure::Fatal(why) });
+            let why = format!(
+                "HTTP {} {}",
+                status.as_u16(),
+                one_line(&String::from_utf8_lossy(&text), 200)
+            );
+            return Err(if status.as_u16() == 429 || status.is_server_error() {
+                Failure::Retry(why)
+            } else {
+                Failure::Fatal(why)
+            });
         }
         if self.format == WebhookFormat::ElasticBulk {
-            let v: serde_json::Value = serde_json::from_slice(&text).map_err(|e| Failure::Fatal(format!("unreadable _bulk response: {e}")))?;
+            let v: serde_json::Value = serde_json::from_slice(&text)
+                .map_err(|e| Failure::Fatal(format!("unreadable _bulk response: {e}")))?;
             if v["errors"].as_bool() == Some(true) {
                 let items = v["items"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-                let refused: Vec<&serde_json::Value> = items.iter().filter_map(|i| i.as_object()?.values().next()).filter(|r| r.get("error").is_some()).collect();
-                let first = refused.first().map(|r| format!("{}: {}", r["error"]["type"].as_str().unwrap_or("?"), r["error"]["reason"].as_str().unwrap_or("?"))).unwrap_or_default();
-                return Err(Failure::Fatal(format!("{} of {} documents refused (first: {})", refused.len(), items.len(), one_line(&first, 200))));
+                let refused: Vec<&serde_json::Value> = items
+                    .iter()
+                    .filter_map(|i| i.as_object()?.values().next())
+                    .filter(|r| r.get("error").is_some())
+                    .collect();
+                let first = refused
+                    .first()
+                    .map(|r| {
+                        format!(
+                            "{}: {}",
+                            r["error"]["type"].as_str().unwrap_or("?"),
+                            r["error"]["reason"].as_str().unwrap_or("?")
+                        )
+                    })
+                    .unwrap_or_default();
+                return Err(Failure::Fatal(format!(
+                    "{} of {} documents refused (first: {})",
+                    refused.len(),
+                    items.len(),
+                    one_line(&first, 200)
+                )));
             }
         }
         Ok(())
@@ -303,9 +358,16 @@ impl Webhook {
                 match self.try_once(&agent, auth.as_deref(), &body, ctype) {
                     Ok(()) => break,
                     Err(Failure::Fatal(why)) => bail!("webhook {shown}: batch {}: {why}", n + 1),
-                    Err(Failure::Retry(why)) if attempt == attempts => bail!("webhook {shown}: batch {}: {why} (gave up after {attempts} tries)", n + 1),
+                    Err(Failure::Retry(why)) if attempt == attempts => bail!(
+                        "webhook {shown}: batch {}: {why} (gave up after {attempts} tries)",
+                        n + 1
+                    ),
                     Err(Failure::Retry(why)) => {
-                        eprintln!("webhook {shown}: batch {}: {why}; retrying in {} ms", n + 1, wait.as_millis());
+                        eprintln!(
+                            "webhook {shown}: batch {}: {why}; retrying in {} ms",
+                            n + 1,
+                            wait.as_millis()
+                        );
                         std::thread::sleep(wait);
                         wait = (wait * 2).min(Duration::from_secs(60));
                     }
@@ -369,7 +431,10 @@ mod tests {
 
     impl Req {
         fn header(&self, name: &str) -> Option<&str> {
-            self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+            self.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
         }
     }
 
@@ -396,12 +461,20 @@ mod tests {
                     let (k, v) = h.split_once(':').unwrap();
                     headers.push((k.trim().to_string(), v.trim().to_string()));
                 }
-                let len: usize = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).map(|(_, v)| v.parse().unwrap()).expect("content-length");
+                let len: usize = headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                    .map(|(_, v)| v.parse().unwrap())
+                    .expect("content-length");
                 let mut body = vec![0; len];
                 r.read_exact(&mut body).unwrap();
                 let mut s = r.into_inner();
                 write!(s, "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}", reply.len()).unwrap();
-                got.push(Req { line: line.trim_end().to_string(), headers, body });
+                got.push(Req {
+                    line: line.trim_end().to_string(),
+                    headers,
+                    body,
+                });
             }
             got
         });
@@ -426,19 +499,51 @@ mod tests {
     fn splunk_hec_gets_concatenated_events_with_its_token() {
         let ok = r#"{"text":"Success","code":0}"#.to_string();
         let (base, h) = receiver(vec![(200, ok.clone()), (200, ok)]);
-        let alerts = vec![stored(1, "a", true), stored(2, "b\n{\"event\":1}", false), stored(3, "c", true)];
-        let mut w = hook(format!("{base}/services/collector/event"), WebhookFormat::SplunkHec, 2);
+        let alerts = vec![
+            stored(1, "a", true),
+            stored(2, "b\n{\"event\":1}", false),
+            stored(3, "c", true),
+        ];
+        let mut w = hook(
+            format!("{base}/services/collector/event"),
+            WebhookFormat::SplunkHec,
+            2,
+        );
         w.index = Some("soc".into());
         assert_eq!(w.deliver(&alerts).unwrap(), 2);
         let got = h.join().unwrap();
         assert_eq!(got[0].line, "POST /services/collector/event HTTP/1.1");
-        assert_eq!(got[0].header("authorization"), Some(format!("Splunk {TOKEN}").as_str()));
+        assert_eq!(
+            got[0].header("authorization"),
+            Some(format!("Splunk {TOKEN}").as_str())
+        );
         // What HEC does: read concatenated JSON objects, each with an event.
-        let events: Vec<serde_json::Value> = got.iter().flat_map(|r| serde_json::Deserializer::from_slice(&r.body).into_iter::<serde_json::Value>().map(Result::unwrap).collect::<Vec<_>>()).collect();
+        let events: Vec<serde_json::Value> = got
+            .iter()
+            .flat_map(|r| {
+                serde_json::Deserializer::from_slice(&r.body)
+                    .into_iter::<serde_json::Value>()
+                    .map(Result::unwrap)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         assert_eq!(events.len(), 3);
         for (e, id) in events.iter().zip(1..) {
             assert_eq!(e["event"]["id"], id);
-            assert_eq!((e["sourcetype"].as_str(), e["source"].as_str(), e["host"].as_str(), e["index"].as_str()), (Some("ward:alert"), Some("ward"), Some("ward-test"), Some("soc")));
+            assert_eq!(
+                (
+                    e["sourcetype"].as_str(),
+                    e["source"].as_str(),
+                    e["host"].as_str(),
+                    e["index"].as_str()
+                ),
+                (
+                    Some("ward:alert"),
+                    Some("ward"),
+                    Some("ward-test"),
+                    Some("soc")
+                )
+            );
             assert_eq!(e["time"].as_f64(), Some(1_767_600_060.123));
             assert_eq!(e["event"]["kind"], "port_scan");
             assert_eq!(e["event"]["status"], "acknowledged");
@@ -446,7 +551,11 @@ mod tests {
         assert_eq!(events[1]["event"]["summary"], "b\n{\"event\":1}");
         // Without a token HEC would refuse: refused before sending.
         w.token = None;
-        assert!(w.deliver(&alerts).unwrap_err().to_string().contains("needs the HEC token"));
+        assert!(w
+            .deliver(&alerts)
+            .unwrap_err()
+            .to_string()
+            .contains("needs the HEC token"));
     }
 
     #[test]
@@ -458,19 +567,52 @@ mod tests {
         assert_eq!(w.deliver(&alerts).unwrap(), 1);
         let got = h.join().unwrap();
         let r = &got[0];
-        assert_eq!(r.header("authorization"), Some(format!("ApiKey {TOKEN}").as_str()));
+        assert_eq!(
+            r.header("authorization"),
+            Some(format!("ApiKey {TOKEN}").as_str())
+        );
         assert_eq!(r.header("content-type"), Some("application/x-ndjson"));
         let text = String::from_utf8(r.body.clone()).unwrap();
         assert!(text.ends_with('\n'), "the final line ends with a newline");
-        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 4, "action and document per alert");
-        assert_eq!(lines[0], serde_json::json!({"index": {"_index": "ward-alerts", "_id": "ward-1"}}));
+        assert_eq!(
+            lines[0],
+            serde_json::json!({"index": {"_index": "ward-alerts", "_id": "ward-1"}})
+        );
         let d = &lines[1];
         assert_eq!(d["@timestamp"], "2026-01-05T08:01:00.123456Z");
-        assert_eq!((d["event"]["kind"].as_str(), d["event"]["severity"].as_u64(), d["rule"]["name"].as_str()), (Some("alert"), Some(8), Some("port_scan")));
-        assert_eq!((d["source"]["ip"].as_str(), d["source"]["port"].as_u64(), d["destination"]["ip"].as_str(), d["destination"]["port"].as_u64()), (Some("10.0.0.1"), Some(51000), Some("10.0.0.200"), Some(23)));
-        assert_eq!((d["observer"]["product"].as_str(), d["network"]["transport"].as_str()), (Some("Ward"), Some("tcp")));
-        assert_eq!((d["ward"]["status"].as_str(), d["ward"]["comment"].as_str()), (Some("acknowledged"), Some("on it \"<script>\"")));
+        assert_eq!(
+            (
+                d["event"]["kind"].as_str(),
+                d["event"]["severity"].as_u64(),
+                d["rule"]["name"].as_str()
+            ),
+            (Some("alert"), Some(8), Some("port_scan"))
+        );
+        assert_eq!(
+            (
+                d["source"]["ip"].as_str(),
+                d["source"]["port"].as_u64(),
+                d["destination"]["ip"].as_str(),
+                d["destination"]["port"].as_u64()
+            ),
+            (Some("10.0.0.1"), Some(51000), Some("10.0.0.200"), Some(23))
+        );
+        assert_eq!(
+            (
+                d["observer"]["product"].as_str(),
+                d["network"]["transport"].as_str()
+            ),
+            (Some("Ward"), Some("tcp"))
+        );
+        assert_eq!(
+            (d["ward"]["status"].as_str(), d["ward"]["comment"].as_str()),
+            (Some("acknowledged"), Some("on it \"<script>\""))
+        );
         assert_eq!(lines[3]["source"]["ip"], "10.0.0.2");
         assert!(lines[3].get("destination").is_none());
     }
@@ -479,48 +621,101 @@ mod tests {
     fn retries_are_bounded_and_secrets_stay_out_of_errors() {
         // 503 then 200: delivered on the second try.
         let (base, h) = receiver(vec![(503, "busy".into()), (200, "{}".into())]);
-        let w = hook(format!("{base}/hook?token={TOKEN}"), WebhookFormat::Generic, 100);
+        let w = hook(
+            format!("{base}/hook?token={TOKEN}"),
+            WebhookFormat::Generic,
+            100,
+        );
         assert_eq!(w.deliver(&[stored(1, "a", true)]).unwrap(), 2);
         let got = h.join().unwrap();
-        assert_eq!(got[1].header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+        assert_eq!(
+            got[1].header("authorization"),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
         let v: serde_json::Value = serde_json::from_slice(&got[1].body).unwrap();
-        assert_eq!((v["source"].as_str(), v["alerts"][0]["id"].as_i64()), (Some("ward"), Some(1)));
+        assert_eq!(
+            (v["source"].as_str(), v["alerts"][0]["id"].as_i64()),
+            (Some("ward"), Some(1))
+        );
         // Always 500: exactly `attempts` tries, then an error without the token.
-        let (base, h) = receiver(vec![(500, "x".into()), (500, "x".into()), (500, "x".into())]);
-        let w = hook(format!("{base}/hook?token={TOKEN}"), WebhookFormat::Generic, 100);
+        let (base, h) = receiver(vec![
+            (500, "x".into()),
+            (500, "x".into()),
+            (500, "x".into()),
+        ]);
+        let w = hook(
+            format!("{base}/hook?token={TOKEN}"),
+            WebhookFormat::Generic,
+            100,
+        );
         let e = w.deliver(&[stored(1, "a", true)]).unwrap_err().to_string();
         assert_eq!(h.join().unwrap().len(), 3);
-        assert!(e.contains("gave up after 3 tries") && !e.contains(TOKEN), "{e}");
+        assert!(
+            e.contains("gave up after 3 tries") && !e.contains(TOKEN),
+            "{e}"
+        );
         // 401 is not retried.
         let (base, h) = receiver(vec![(401, r#"{"text":"Invalid token","code":4}"#.into())]);
-        let w = hook(format!("{base}/services/collector/event?token={TOKEN}"), WebhookFormat::SplunkHec, 100);
+        let w = hook(
+            format!("{base}/services/collector/event?token={TOKEN}"),
+            WebhookFormat::SplunkHec,
+            100,
+        );
         let e = w.deliver(&[stored(1, "a", true)]).unwrap_err().to_string();
         assert_eq!(h.join().unwrap().len(), 1);
-        assert!(e.contains("HTTP 401") && e.contains("Invalid token") && !e.contains(TOKEN), "{e}");
+        assert!(
+            e.contains("HTTP 401") && e.contains("Invalid token") && !e.contains(TOKEN),
+            "{e}"
+        );
         // Elastic partial failures are failures.
         let refused = r#"{"errors":true,"items":[{"index":{"status":201}},{"index":{"status":400,"error":{"type":"mapper_parsing_exception","reason":"bad"}}}]}"#;
         let (base, h) = receiver(vec![(200, refused.into())]);
         let w = hook(format!("{base}/_bulk"), WebhookFormat::ElasticBulk, 100);
-        let e = w.deliver(&[stored(1, "a", true), stored(2, "b", true)]).unwrap_err().to_string();
+        let e = w
+            .deliver(&[stored(1, "a", true), stored(2, "b", true)])
+            .unwrap_err()
+            .to_string();
         h.join().unwrap();
-        assert!(e.contains("1 of 2 documents refused (first: mapper_parsing_exception: bad)"), "{e}");
+        assert!(
+            e.contains("1 of 2 documents refused (first: mapper_parsing_exception: bad)"),
+            "{e}"
+        );
         // Nobody listening: bounded tries, then an error.
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let w = hook(format!("http://127.0.0.1:{port}/hook?token={TOKEN}"), WebhookFormat::Generic, 100);
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let w = hook(
+            format!("http://127.0.0.1:{port}/hook?token={TOKEN}"),
+            WebhookFormat::Generic,
+            100,
+        );
         let e = w.deliver(&[stored(1, "a", true)]).unwrap_err().to_string();
-        assert!(e.contains("gave up after 3 tries") && !e.contains(TOKEN), "{e}");
+        assert!(
+            e.contains("gave up after 3 tries") && !e.contains(TOKEN),
+            "{e}"
+        );
     }
 
     #[test]
     fn urls_are_redacted_and_tokens_read_from_file_or_env() {
-        assert_eq!(redact("https://u:p@splunk:8088/services/collector/event?token=x"), "https://***@splunk:8088/services/collector/event?***");
+        assert_eq!(
+            redact("https://u:p@splunk:8088/services/collector/event?token=x"),
+            "https://***@splunk:8088/services/collector/event?***"
+        );
         assert_eq!(redact("http://es:9200/_bulk"), "http://es:9200/_bulk");
         assert_eq!(redact("http://es:9200?x=1"), "http://es:9200?***");
         let dir = std::env::temp_dir().join(format!("ward-siem-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("token");
         std::fs::write(&f, format!("  {TOKEN}\n")).unwrap();
-        assert_eq!(read_token(Some(&f), "WARD_TEST_UNSET_VAR").unwrap().as_deref(), Some(TOKEN));
+        assert_eq!(
+            read_token(Some(&f), "WARD_TEST_UNSET_VAR")
+                .unwrap()
+                .as_deref(),
+            Some(TOKEN)
+        );
         std::fs::write(&f, "\n").unwrap();
         assert!(read_token(Some(&f), "X").is_err());
         std::fs::write(&f, "abc\u{1b}def").unwrap();

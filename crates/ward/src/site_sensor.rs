@@ -107,7 +107,9 @@ fn status(dir: &Path, json: bool) -> Result<()> {
 }
 
 fn sense(a: RunArgs) -> Result<()> {
-    let Some(site) = a.site.clone() else { bail!("--site is required") };
+    let Some(site) = a.site.clone() else {
+        bail!("--site is required")
+    };
     if !store::valid_site(&site) {
         bail!("--site must be 1-64 letters, digits, - or _");
     }
@@ -115,7 +117,9 @@ fn sense(a: RunArgs) -> Result<()> {
     if sensor_id.is_empty() || sensor_id.len() > 64 || sensor_id.contains([':', '\n']) {
         bail!("--sensor-id must be 1-64 characters without ':'");
     }
-    let Some(buffer_dir) = a.buffer_dir.clone() else { bail!("--buffer-dir is required") };
+    let Some(buffer_dir) = a.buffer_dir.clone() else {
+        bail!("--buffer-dir is required")
+    };
     if a.buffer_max_mib == 0 {
         bail!("--buffer-max-mib must be at least 1");
     }
@@ -129,13 +133,23 @@ fn sense(a: RunArgs) -> Result<()> {
     let nats_label = opts.display_url();
 
     // The publisher runs on its own thread and runtime.
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().context("cannot start the async runtime")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let client = rt.block_on(transport::connect(&opts, false))?;
     let publisher = {
         let (outbox, shared, site) = (outbox.clone(), shared.clone(), site.clone());
-        rt.spawn(transport::publish::run(client, outbox, shared, site, nats_label))
+        rt.spawn(transport::publish::run(
+            client, outbox, shared, site, nats_label,
+        ))
     };
-    eprintln!("ward sensor: site {site}, buffer {} (max {} MiB)", buffer_dir.display(), a.buffer_max_mib);
+    eprintln!(
+        "ward sensor: site {site}, buffer {} (max {} MiB)",
+        buffer_dir.display(),
+        a.buffer_max_mib
+    );
 
     let result = if let Some(dir) = &a.watch {
         watch(dir, &a, &site, &sensor_id, &cfg, &outbox, &shared)
@@ -146,20 +160,28 @@ fn sense(a: RunArgs) -> Result<()> {
         Ok(()) => shared.stop_when_drained.store(true, Ordering::Relaxed),
         Err(_) => shared.stop.store(true, Ordering::Relaxed),
     }
-    let published = rt.block_on(publisher).map_err(|_| anyhow::anyhow!("publisher task failed"))?;
+    let published = rt
+        .block_on(publisher)
+        .map_err(|_| anyhow::anyhow!("publisher task failed"))?;
     result?;
     published?;
     Ok(())
 }
 
 /// Puts one analysis's messages in the outbox, waiting while it is full.
-fn enqueue(messages: Vec<transport::envelope::Envelope>, outbox: &Outbox, shared: &Shared) -> Result<()> {
+fn enqueue(
+    messages: Vec<transport::envelope::Envelope>,
+    outbox: &Outbox,
+    shared: &Shared,
+) -> Result<()> {
     for m in messages {
         let payload = m.encode()?;
         loop {
             match outbox.push(&m.id, &payload) {
                 Ok(_) => break,
-                Err(transport::Error::Full { .. }) if ((payload.len() + m.id.len()) as u64) < outbox.max_bytes() => {
+                Err(transport::Error::Full { .. })
+                    if ((payload.len() + m.id.len()) as u64) < outbox.max_bytes() =>
+                {
                     shared.full.store(true, Ordering::Relaxed);
                     std::thread::sleep(Duration::from_millis(200));
                 }
@@ -188,7 +210,8 @@ fn sha256_file(p: &Path) -> Result<String> {
 fn move_into(file: &Path, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let name = file.file_name().unwrap_or_default();
-    std::fs::rename(file, dir.join(name)).with_context(|| format!("cannot move {} to {}", file.display(), dir.display()))
+    std::fs::rename(file, dir.join(name))
+        .with_context(|| format!("cannot move {} to {}", file.display(), dir.display()))
 }
 
 /// Capture files ready in the folder: regular files not hidden and not
@@ -202,7 +225,11 @@ fn ready_files(dir: &Path) -> Result<Vec<PathBuf>> {
         if !md.is_file() || name.starts_with('.') {
             continue;
         }
-        let fresh = md.modified().ok().and_then(|m| SystemTime::now().duration_since(m).ok()).is_none_or(|age| age < Duration::from_secs(1));
+        let fresh = md
+            .modified()
+            .ok()
+            .and_then(|m| SystemTime::now().duration_since(m).ok())
+            .is_none_or(|age| age < Duration::from_secs(1));
         if !fresh {
             out.push(e.path());
         }
@@ -211,7 +238,15 @@ fn ready_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn watch(dir: &Path, a: &RunArgs, site: &str, sensor_id: &str, cfg: &sensor::Config, outbox: &Outbox, shared: &Shared) -> Result<()> {
+fn watch(
+    dir: &Path,
+    a: &RunArgs,
+    site: &str,
+    sensor_id: &str,
+    cfg: &sensor::Config,
+    outbox: &Outbox,
+    shared: &Shared,
+) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     loop {
         let files = ready_files(dir)?;
@@ -223,7 +258,15 @@ fn watch(dir: &Path, a: &RunArgs, site: &str, sensor_id: &str, cfg: &sensor::Con
                     let name = PathBuf::from(f.file_name().unwrap_or_default());
                     let summary = crate::analyze::run_summary(&[name], &report);
                     let base = format!("{sensor_id}:{}", &digest[..32]);
-                    let messages = transport::envelope::split(sensor_id, site, &base, observer.into_facts(), report.anomalies(), summary, a.max_facts)?;
+                    let messages = transport::envelope::split(
+                        sensor_id,
+                        site,
+                        &base,
+                        observer.into_facts(),
+                        report.anomalies(),
+                        summary,
+                        a.max_facts,
+                    )?;
                     let n = messages.len();
                     enqueue(messages, outbox, shared)?;
                     move_into(f, &dir.join("done"))?;
@@ -248,17 +291,42 @@ fn watch(dir: &Path, a: &RunArgs, site: &str, sensor_id: &str, cfg: &sensor::Con
 }
 
 #[cfg(feature = "live")]
-fn live(a: &RunArgs, site: &str, sensor_id: &str, cfg: &sensor::Config, outbox: &Outbox, shared: &Shared) -> Result<()> {
+fn live(
+    a: &RunArgs,
+    site: &str,
+    sensor_id: &str,
+    cfg: &sensor::Config,
+    outbox: &Outbox,
+    shared: &Shared,
+) -> Result<()> {
     let interface = a.interface.clone().unwrap_or_default();
     let mut src = capture::LiveCapture::open(&interface, None)?;
     let mut n = 0u64;
     loop {
-        let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros());
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros());
         let deadline = std::time::Instant::now() + Duration::from_secs(a.batch_seconds.max(1));
-        let (observer, report) = sensor::analyze_source(&mut src, cfg, &|| std::time::Instant::now() >= deadline)?;
-        let summary = crate::analyze::run_summary(&[PathBuf::from(format!("interface:{interface}"))], &report);
+        let (observer, report) =
+            sensor::analyze_source(&mut src, cfg, &|| std::time::Instant::now() >= deadline)?;
+        let summary = crate::analyze::run_summary(
+            &[PathBuf::from(format!("interface:{interface}"))],
+            &report,
+        );
         let base = format!("{sensor_id}:live-{started}-{n}");
-        enqueue(transport::envelope::split(sensor_id, site, &base, observer.into_facts(), report.anomalies(), summary, a.max_facts)?, outbox, shared)?;
+        enqueue(
+            transport::envelope::split(
+                sensor_id,
+                site,
+                &base,
+                observer.into_facts(),
+                report.anomalies(),
+                summary,
+                a.max_facts,
+            )?,
+            outbox,
+            shared,
+        )?;
         n += 1;
         if shared.stop.load(Ordering::Relaxed) {
             return Ok(());

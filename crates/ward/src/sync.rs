@@ -35,7 +35,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::fetch::Fetcher;
 
 /// The CISA KEV catalog.
-pub const DEFAULT_KEV: &str = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json";
+pub const DEFAULT_KEV: &str =
+    "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json";
 /// CISA's CSAF provider metadata.
 pub const DEFAULT_CSAF: &str = "https://www.cisa.gov/.well-known/csaf/provider-metadata.json";
 /// The NVD CVE API 2.0.
@@ -90,10 +91,18 @@ fn join(base: &str, rel: &str) -> Result<String> {
         return Ok(rel.to_string());
     }
     if rel.is_empty() || rel.contains("://") || rel.len() > 4096 {
-        bail!("{base}: unsupported link {:?}", rel.chars().take(200).collect::<String>());
+        bail!(
+            "{base}: unsupported link {:?}",
+            rel.chars().take(200).collect::<String>()
+        );
     }
-    let scheme_end = base.find("://").map(|i| i + 3).ok_or_else(|| anyhow!("{base}: not an absolute URL"))?;
-    let host_end = base[scheme_end..].find(['/', '?', '#']).map_or(base.len(), |i| i + scheme_end);
+    let scheme_end = base
+        .find("://")
+        .map(|i| i + 3)
+        .ok_or_else(|| anyhow!("{base}: not an absolute URL"))?;
+    let host_end = base[scheme_end..]
+        .find(['/', '?', '#'])
+        .map_or(base.len(), |i| i + scheme_end);
     if let Some(r) = rel.strip_prefix("//") {
         return Ok(format!("{}{r}", &base[..scheme_end]));
     }
@@ -103,7 +112,13 @@ fn join(base: &str, rel: &str) -> Result<String> {
     let path = base.split(['?', '#']).next().unwrap_or(base);
     let dir = match path.rfind('/') {
         Some(i) if i >= host_end => &path[..=i],
-        _ => return Ok(format!("{}/{}", &base[..host_end], rel.trim_start_matches("./"))),
+        _ => {
+            return Ok(format!(
+                "{}/{}",
+                &base[..host_end],
+                rel.trim_start_matches("./")
+            ))
+        }
     };
     Ok(format!("{dir}{}", rel.trim_start_matches("./")))
 }
@@ -127,9 +142,16 @@ fn kev(f: &mut Fetcher, url: &str) -> Result<Vec<advisory::FeedFile>> {
     let bytes = f.get(url, &[])?;
     let file = advisory::parse_feed(url, &bytes)?;
     if !matches!(file.feed, advisory::Feed::Kev(_)) {
-        bail!("{url}: expected the KEV catalog, got a {} document", file.feed.kind());
+        bail!(
+            "{url}: expected the KEV catalog, got a {} document",
+            file.feed.kind()
+        );
     }
-    println!("kev: fetched the catalog ({} entries, {} bytes) from {url}", file.feed.items(), file.bytes);
+    println!(
+        "kev: fetched the catalog ({} entries, {} bytes) from {url}",
+        file.feed.items(),
+        file.bytes
+    );
     Ok(vec![file])
 }
 
@@ -145,7 +167,9 @@ fn csaf_listing(f: &mut Fetcher, url: &str) -> Result<(Vec<String>, usize)> {
     let mut listed = 0usize;
     let mut sources = 0;
     let mut add = |doc: String, id: &str, docs: &mut Vec<String>| -> Result<()> {
-        if !(is_icsma(file_name(&doc)) || is_icsma(id)) || !file_name(&doc).to_ascii_lowercase().ends_with(".json") {
+        if !(is_icsma(file_name(&doc)) || is_icsma(id))
+            || !file_name(&doc).to_ascii_lowercase().ends_with(".json")
+        {
             return Ok(());
         }
         if seen.insert(file_name(&doc).to_ascii_lowercase()) {
@@ -157,8 +181,16 @@ fn csaf_listing(f: &mut Fetcher, url: &str) -> Result<(Vec<String>, usize)> {
         Ok(())
     };
     for d in dists.iter().take(64) {
-        for feed in d.pointer("/rolie/feeds").and_then(Value::as_array).into_iter().flatten().take(64) {
-            let Some(feed_url) = feed.get("url").and_then(Value::as_str) else { continue };
+        for feed in d
+            .pointer("/rolie/feeds")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .take(64)
+        {
+            let Some(feed_url) = feed.get("url").and_then(Value::as_str) else {
+                continue;
+            };
             let feed_url = join(url, feed_url)?;
             sources += 1;
             let v = json(&feed_url, &f.get(&feed_url, &[])?)?;
@@ -169,9 +201,20 @@ fn csaf_listing(f: &mut Fetcher, url: &str) -> Result<(Vec<String>, usize)> {
             for e in entries {
                 let id = e.get("id").and_then(Value::as_str).unwrap_or("");
                 let self_link = || {
-                    e.get("link")?.as_array()?.iter().find(|l| l.get("rel").and_then(Value::as_str) == Some("self"))?.get("href")?.as_str()
+                    e.get("link")?
+                        .as_array()?
+                        .iter()
+                        .find(|l| l.get("rel").and_then(Value::as_str) == Some("self"))?
+                        .get("href")?
+                        .as_str()
                 };
-                let Some(href) = e.pointer("/content/src").and_then(Value::as_str).or_else(self_link) else { continue };
+                let Some(href) = e
+                    .pointer("/content/src")
+                    .and_then(Value::as_str)
+                    .or_else(self_link)
+                else {
+                    continue;
+                };
                 listed += 1;
                 add(join(&feed_url, href)?, id, &mut docs)?;
             }
@@ -184,8 +227,13 @@ fn csaf_listing(f: &mut Fetcher, url: &str) -> Result<(Vec<String>, usize)> {
             let index = format!("{dir}index.txt");
             sources += 1;
             let bytes = f.get(&index, &[])?;
-            let text = std::str::from_utf8(&bytes).map_err(|_| anyhow!("{index}: not UTF-8 text"))?;
-            for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            let text =
+                std::str::from_utf8(&bytes).map_err(|_| anyhow!("{index}: not UTF-8 text"))?;
+            for line in text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            {
                 listed += 1;
                 add(join(&dir, line)?, "", &mut docs)?;
             }
@@ -203,11 +251,17 @@ fn csaf(f: &mut Fetcher, url: &str) -> Result<Vec<advisory::FeedFile>> {
     for d in &docs {
         let file = advisory::parse_feed(d, &f.get(d, &[])?)?;
         if !matches!(file.feed, advisory::Feed::Csaf(_)) {
-            bail!("{d}: expected a CSAF advisory, got a {} document", file.feed.kind());
+            bail!(
+                "{d}: expected a CSAF advisory, got a {} document",
+                file.feed.kind()
+            );
         }
         out.push(file);
     }
-    println!("csaf: fetched {} ICSMA advisories ({listed} documents listed) from {url}", out.len());
+    println!(
+        "csaf: fetched {} ICSMA advisories ({listed} documents listed) from {url}",
+        out.len()
+    );
     Ok(out)
 }
 
@@ -227,29 +281,56 @@ fn nvd(f: &mut Fetcher, plan: &NvdPlan) -> Result<Vec<advisory::FeedFile>> {
     let mut start = 0u64;
     let mut pages = 0u64;
     loop {
-        let mut url = format!("{base}{sep}startIndex={start}&resultsPerPage={}", plan.page_size);
+        let mut url = format!(
+            "{base}{sep}startIndex={start}&resultsPerPage={}",
+            plan.page_size
+        );
         if let Some((from, to)) = plan.window {
-            url.push_str(&format!("&lastModStartDate={}.000%2B00:00&lastModEndDate={}.000%2B00:00", iso(from), iso(to)));
+            url.push_str(&format!(
+                "&lastModStartDate={}.000%2B00:00&lastModEndDate={}.000%2B00:00",
+                iso(from),
+                iso(to)
+            ));
         }
         if pages > 0 && !plan.delay.is_zero() {
             std::thread::sleep(plan.delay);
         }
-        let headers: Vec<(&str, &str)> = plan.api_key.as_deref().map(|k| ("apiKey", k)).into_iter().collect();
+        let headers: Vec<(&str, &str)> = plan
+            .api_key
+            .as_deref()
+            .map(|k| ("apiKey", k))
+            .into_iter()
+            .collect();
         let bytes = f.get(&url, &headers)?;
         pages += 1;
         // The whole page through the feed parser first: errors name the page and the JSON path.
         let page = advisory::parse_feed(&url, &bytes)?;
         if !matches!(page.feed, advisory::Feed::Nvd(_)) {
-            bail!("{url}: expected an NVD CVE API 2.0 response, got a {} document", page.feed.kind());
+            bail!(
+                "{url}: expected an NVD CVE API 2.0 response, got a {} document",
+                page.feed.kind()
+            );
         }
         let v = json(&url, &bytes)?;
-        let total = v.get("totalResults").and_then(Value::as_u64).ok_or_else(|| anyhow!("{url}: totalResults: missing or not a number"))?;
-        let vulns = v.get("vulnerabilities").and_then(Value::as_array).ok_or_else(|| anyhow!("{url}: vulnerabilities: missing"))?;
+        let total = v
+            .get("totalResults")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| anyhow!("{url}: totalResults: missing or not a number"))?;
+        let vulns = v
+            .get("vulnerabilities")
+            .and_then(Value::as_array)
+            .ok_or_else(|| anyhow!("{url}: vulnerabilities: missing"))?;
         for (i, item) in vulns.iter().enumerate() {
-            let cve = item.get("cve").ok_or_else(|| anyhow!("{url}: vulnerabilities[{i}].cve: missing"))?;
-            let id = cve.get("id").and_then(Value::as_str).ok_or_else(|| anyhow!("{url}: vulnerabilities[{i}].cve.id: missing"))?;
+            let cve = item
+                .get("cve")
+                .ok_or_else(|| anyhow!("{url}: vulnerabilities[{i}].cve: missing"))?;
+            let id = cve
+                .get("id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| anyhow!("{url}: vulnerabilities[{i}].cve.id: missing"))?;
             let name = format!("{base}{sep}cveId={id}");
-            let record = serde_json::to_vec(cve).map_err(|e| anyhow!("{url}: vulnerabilities[{i}]: {e}"))?;
+            let record =
+                serde_json::to_vec(cve).map_err(|e| anyhow!("{url}: vulnerabilities[{i}]: {e}"))?;
             let file = advisory::parse_feed(&name, &record)?;
             // A record modified while paging can appear twice: keep the last.
             match ids.get(id) {
@@ -272,17 +353,29 @@ fn nvd(f: &mut Fetcher, plan: &NvdPlan) -> Result<Vec<advisory::FeedFile>> {
         Some((from, _)) => format!("modified since {}Z", iso(from)),
         None => "full".to_string(),
     };
-    println!("nvd: fetched {} CVE records in {pages} pages ({how}) from {base}", out.len());
+    println!(
+        "nvd: fetched {} CVE records in {pages} pages ({how}) from {base}",
+        out.len()
+    );
     Ok(out)
 }
 
 fn source_urls(args: &SyncArgs) -> Result<[(&'static str, Option<String>); 3]> {
-    let mut urls = [("kev", DEFAULT_KEV), ("csaf", DEFAULT_CSAF), ("nvd", DEFAULT_NVD)].map(|(name, default)| {
-        let env = std::env::var(format!("WARD_FEED_{}_URL", name.to_ascii_uppercase())).ok().filter(|v| !v.trim().is_empty());
+    let mut urls = [
+        ("kev", DEFAULT_KEV),
+        ("csaf", DEFAULT_CSAF),
+        ("nvd", DEFAULT_NVD),
+    ]
+    .map(|(name, default)| {
+        let env = std::env::var(format!("WARD_FEED_{}_URL", name.to_ascii_uppercase()))
+            .ok()
+            .filter(|v| !v.trim().is_empty());
         (name, Some(env.unwrap_or_else(|| default.to_string())))
     });
     for s in &args.sources {
-        let (name, url) = s.split_once('=').ok_or_else(|| anyhow!("--source {s}: expected NAME=URL"))?;
+        let (name, url) = s
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--source {s}: expected NAME=URL"))?;
         let slot = urls
             .iter_mut()
             .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
@@ -290,7 +383,10 @@ fn source_urls(args: &SyncArgs) -> Result<[(&'static str, Option<String>); 3]> {
         slot.1 = Some(url.trim().to_string());
     }
     for (_, url) in urls.iter_mut() {
-        if url.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("off")) {
+        if url
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case("off"))
+        {
             *url = None;
         } else if let Some(u) = url.as_deref() {
             if !(u.starts_with("https://") || u.starts_with("http://")) {
@@ -304,10 +400,16 @@ fn source_urls(args: &SyncArgs) -> Result<[(&'static str, Option<String>); 3]> {
 /// Runs `ward feeds sync`.
 pub fn sync(args: SyncArgs) -> Result<()> {
     let urls = source_urls(&args)?;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
     // Open (and migrate) the database first: a bad --db fails before any download.
     let last_nvd = crate::location::open(&args.db)?.sync_state("nvd")?;
-    let mut f = Fetcher::new(Duration::from_secs(args.timeout_secs.max(1)), args.max_document_mib.max(1) << 20, args.max_total_mib.max(1) << 20);
+    let mut f = Fetcher::new(
+        Duration::from_secs(args.timeout_secs.max(1)),
+        args.max_document_mib.max(1) << 20,
+        args.max_total_mib.max(1) << 20,
+    );
     let mut parsed = Vec::new();
     let mut states = Vec::new();
     for (name, url) in &urls {
@@ -319,7 +421,9 @@ pub fn sync(args: SyncArgs) -> Result<()> {
             "kev" => kev(&mut f, url)?,
             "csaf" => csaf(&mut f, url)?,
             _ => {
-                let api_key = std::env::var("NVD_API_KEY").ok().filter(|k| !k.trim().is_empty());
+                let api_key = std::env::var("NVD_API_KEY")
+                    .ok()
+                    .filter(|k| !k.trim().is_empty());
                 let public = url == DEFAULT_NVD;
                 let delay = args.nvd_delay_ms.unwrap_or(match (public, &api_key) {
                     (false, _) => 0,
@@ -327,19 +431,40 @@ pub fn sync(args: SyncArgs) -> Result<()> {
                     (true, None) => 6000,
                 });
                 let window = match &last_nvd {
-                    Some(s) if !args.nvd_full && s.url == url && now - s.synced_unix <= NVD_MAX_WINDOW_SECS && s.synced_unix <= now => {
+                    Some(s)
+                        if !args.nvd_full
+                            && s.url == url
+                            && now - s.synced_unix <= NVD_MAX_WINDOW_SECS
+                            && s.synced_unix <= now =>
+                    {
                         Some((s.synced_unix, now))
                     }
                     _ => None,
                 };
-                let plan = NvdPlan { base: url, window, page_size: args.nvd_page_size.clamp(1, 2000), delay: Duration::from_millis(delay), api_key };
+                let plan = NvdPlan {
+                    base: url,
+                    window,
+                    page_size: args.nvd_page_size.clamp(1, 2000),
+                    delay: Duration::from_millis(delay),
+                    api_key,
+                };
                 nvd(&mut f, &plan)?
             }
         };
-        states.push(store::SyncState { source: name.to_string(), url: url.to_string(), synced_at: format!("{}Z", iso(now)), synced_unix: now, documents: files.len() as u64 });
+        states.push(store::SyncState {
+            source: name.to_string(),
+            url: url.to_string(),
+            synced_at: format!("{}Z", iso(now)),
+            synced_unix: now,
+            documents: files.len() as u64,
+        });
         parsed.extend(files);
     }
-    println!("downloaded {:.1} MiB in {} requests", f.downloaded as f64 / (1u64 << 20) as f64, f.requests);
+    println!(
+        "downloaded {:.1} MiB in {} requests",
+        f.downloaded as f64 / (1u64 << 20) as f64,
+        f.requests
+    );
     crate::feeds::store_and_report(&args.db, &parsed, &states)
 }
 
@@ -349,12 +474,26 @@ mod tests {
 
     #[test]
     fn urls_and_times() {
-        assert_eq!(join("https://a.b/x/y.json", "z.json").unwrap(), "https://a.b/x/z.json");
-        assert_eq!(join("https://a.b/x/y.json", "/z.json").unwrap(), "https://a.b/z.json");
-        assert_eq!(join("https://a.b", "2024/z.json").unwrap(), "https://a.b/2024/z.json");
-        assert_eq!(join("https://a.b/x/", "https://c.d/e").unwrap(), "https://c.d/e");
+        assert_eq!(
+            join("https://a.b/x/y.json", "z.json").unwrap(),
+            "https://a.b/x/z.json"
+        );
+        assert_eq!(
+            join("https://a.b/x/y.json", "/z.json").unwrap(),
+            "https://a.b/z.json"
+        );
+        assert_eq!(
+            join("https://a.b", "2024/z.json").unwrap(),
+            "https://a.b/2024/z.json"
+        );
+        assert_eq!(
+            join("https://a.b/x/", "https://c.d/e").unwrap(),
+            "https://c.d/e"
+        );
         assert!(join("https://a.b/x/", "file:///etc/passwd").is_err());
-        assert!(is_icsma(file_name("https://a.b/2024/ICSMA-24-163-01.json?x")));
+        assert!(is_icsma(file_name(
+            "https://a.b/2024/ICSMA-24-163-01.json?x"
+        )));
         assert!(!is_icsma(file_name("https://a.b/2024/icsa-24-163-01.json")));
         assert_eq!(iso(0), "1970-01-01T00:00:00");
         assert_eq!(iso(1_709_251_199), "2024-02-29T23:59:59");

@@ -69,17 +69,30 @@ pub fn run(cmd: UserCommand) -> Result<()> {
         UserCommand::Token(t) => token(t),
         UserCommand::Reset { name, db } => {
             let store = store::Store::open(&db)?;
-            let Some(user) = store.user_by_name(&name)? else { bail!("no user {name}") };
+            let Some(user) = store.user_by_name(&name)? else {
+                bail!("no user {name}")
+            };
             let otp = web::auth::one_time_password()?;
             store.set_password(user.id, &web::auth::hash_password(&otp)?, true, None)?;
-            store.audit(web::auth::now(), "cli", "password_reset", &format!("{name} (must change it at the next sign-in)"), "local")?;
+            store.audit(
+                web::auth::now(),
+                "cli",
+                "password_reset",
+                &format!("{name} (must change it at the next sign-in)"),
+                "local",
+            )?;
             println!("one-time password for {name}: {otp}");
             Ok(())
         }
         UserCommand::List { db } => {
             let store = crate::location::open(&db)?;
             for u in store.users()? {
-                println!("{}\t{}{}", u.name, u.role, if u.disabled { "\tdisabled" } else { "" });
+                println!(
+                    "{}\t{}{}",
+                    u.name,
+                    u.role,
+                    if u.disabled { "\tdisabled" } else { "" }
+                );
             }
             Ok(())
         }
@@ -90,7 +103,10 @@ fn add(a: AddArgs) -> Result<()> {
     let role = web::Role::parse(&a.role).context("unknown role")?;
     let (password, generated) = if a.password_stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from stdin")?;
         (line.trim_end_matches(['\r', '\n']).to_string(), false)
     } else {
         (web::auth::random_token()?[..24].to_string(), true)
@@ -99,7 +115,13 @@ fn add(a: AddArgs) -> Result<()> {
     let Some(acc) = web::auth::create_account(&store, &a.name, role, &password, false)? else {
         bail!("user {} exists already", a.name);
     };
-    store.audit(web::auth::now(), "cli", "user_created", &format!("{} role {}", a.name, role.as_str()), "local")?;
+    store.audit(
+        web::auth::now(),
+        "cli",
+        "user_created",
+        &format!("{} role {}", a.name, role.as_str()),
+        "local",
+    )?;
     println!("created {} ({})", a.name, role.as_str());
     if generated {
         println!("password: {password}");
@@ -115,10 +137,21 @@ fn add(a: AddArgs) -> Result<()> {
 
 fn token(t: TokenArgs) -> Result<()> {
     let store = crate::location::open(&t.db)?;
-    let Some(user) = store.user_by_name(&t.name)? else { bail!("no user {}", t.name) };
+    let Some(user) = store.user_by_name(&t.name)? else {
+        bail!("no user {}", t.name)
+    };
     let token = web::auth::issue_token_expiring(&store, user.id, &t.label, t.expires)?;
-    let expiry = t.expires.map(|d| format!(" (expires in {d} days)")).unwrap_or_default();
-    store.audit(web::auth::now(), "cli", "token_created", &format!("{} label {}{expiry}", t.name, t.label), "local")?;
+    let expiry = t
+        .expires
+        .map(|d| format!(" (expires in {d} days)"))
+        .unwrap_or_default();
+    store.audit(
+        web::auth::now(),
+        "cli",
+        "token_created",
+        &format!("{} label {}{expiry}", t.name, t.label),
+        "local",
+    )?;
     println!("{token}");
     Ok(())
 }

@@ -22,12 +22,19 @@ fn testdata() -> Option<PathBuf> {
 }
 
 fn ward(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ward")).args(args).output().expect("run ward")
+    Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(args)
+        .output()
+        .expect("run ward")
 }
 
 fn ok(args: &[&str]) -> String {
     let o = ward(args);
-    assert!(o.status.success(), "ward {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "ward {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8(o.stdout).unwrap()
 }
 
@@ -46,7 +53,15 @@ fn s(p: &Path) -> &str {
 fn feeds_db(td: &Path, dir: &Path) -> PathBuf {
     let db = dir.join("ward.db");
     let v = td.join("vuln");
-    ok(&["feeds", "import", s(&v.join("csaf_icsma")), s(&v.join("known_exploited_vulnerabilities.json")), s(&v.join("nvd_cve_json")), "--db", s(&db)]);
+    ok(&[
+        "feeds",
+        "import",
+        s(&v.join("csaf_icsma")),
+        s(&v.join("known_exploited_vulnerabilities.json")),
+        s(&v.join("nvd_cve_json")),
+        "--db",
+        s(&db),
+    ]);
     db
 }
 
@@ -59,20 +74,47 @@ fn real_sboms_assess_with_findings() {
     let narrow = td.join("sbom/sbom-completeness_narrow.sbom.json");
 
     let table = ok(&["assess", s(&ext), s(&narrow), "--db", s(&db)]);
-    assert!(table.contains("sbom-completeness_extended.sbom.json: CycloneDX 1.4 (REDACTED), 65 components"), "{table}");
-    assert!(table.contains("sbom-completeness_narrow.sbom.json: CycloneDX 1.4 (REDACTED), 55 components"), "{table}");
+    assert!(
+        table.contains(
+            "sbom-completeness_extended.sbom.json: CycloneDX 1.4 (REDACTED), 65 components"
+        ),
+        "{table}"
+    );
+    assert!(
+        table.contains(
+            "sbom-completeness_narrow.sbom.json: CycloneDX 1.4 (REDACTED), 55 components"
+        ),
+        "{table}"
+    );
     assert_eq!(table.matches("verdict: FAIL").count(), 2, "{table}");
     // jQuery 3.1.1: CVE-2020-11023 is in the imported KEV catalog → critical.
-    assert!(table.contains("CRITICAL  outdated-component") && table.contains("known exploited (CISA KEV): CVE-2020-11023"), "{table}");
-    assert!(table.contains("log4net 2.0.8") && table.contains("no hashes"), "{table}");
+    assert!(
+        table.contains("CRITICAL  outdated-component")
+            && table.contains("known exploited (CISA KEV): CVE-2020-11023"),
+        "{table}"
+    );
+    assert!(
+        table.contains("log4net 2.0.8") && table.contains("no hashes"),
+        "{table}"
+    );
 
-    let json: serde_json::Value = serde_json::from_str(&ok(&["assess", s(&ext), "--db", s(&db), "--json"])).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["assess", s(&ext), "--db", s(&db), "--json"])).unwrap();
     let r = &json[0];
     assert_eq!(r["verdict"], "fail");
     assert_eq!(r["summary"]["advisories_checked"], true);
     let findings = r["findings"].as_array().unwrap();
-    for check in ["outdated-component", "missing-version", "no-hashes", "unsupported-component", "sbom-metadata"] {
-        assert!(findings.iter().any(|f| f["check"] == check), "{check} missing");
+    for check in [
+        "outdated-component",
+        "missing-version",
+        "no-hashes",
+        "unsupported-component",
+        "sbom-metadata",
+    ] {
+        assert!(
+            findings.iter().any(|f| f["check"] == check),
+            "{check} missing"
+        );
     }
     for f in findings {
         for k in ["severity", "subject", "reason", "remediation"] {
@@ -97,17 +139,31 @@ fn known_vulnerable_component_from_the_feeds() {
          "cpe":"cpe:2.3:a:offis:dcmtk:3.6.7:*:*:*:*:*:*:*","hashes":[{"alg":"SHA-256","content":"00"}],"licenses":[{"license":{"id":"BSD-3-Clause"}}]}],
       "dependencies":[{"ref":"a","dependsOn":["b"]}]}"#;
     std::fs::write(&sbom, doc).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&ok(&["assess", s(&sbom), "--db", s(&db), "--json"])).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["assess", s(&sbom), "--db", s(&db), "--json"])).unwrap();
     let findings = json[0]["findings"].as_array().unwrap();
-    let vulns: Vec<&serde_json::Value> = findings.iter().filter(|f| f["check"] == "known-vulnerability").collect();
-    assert!(vulns.iter().any(|f| f["subject"] == "dcmtk 3.6.6" && f["reason"].as_str().unwrap().starts_with("CVE-2022-2119")), "{findings:#?}");
-    assert!(vulns.iter().all(|f| f["subject"] != "dcmtk-fixed 3.6.7"), "fixed version matched: {vulns:#?}");
+    let vulns: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["check"] == "known-vulnerability")
+        .collect();
+    assert!(
+        vulns.iter().any(|f| f["subject"] == "dcmtk 3.6.6"
+            && f["reason"].as_str().unwrap().starts_with("CVE-2022-2119")),
+        "{findings:#?}"
+    );
+    assert!(
+        vulns.iter().all(|f| f["subject"] != "dcmtk-fixed 3.6.7"),
+        "fixed version matched: {vulns:#?}"
+    );
     assert_eq!(json[0]["verdict"], "fail", "CVE-2022-2119 is CVSS 7.5");
 
     // Without a database: assessed, says so, and no database file is created.
     let none = dir.join("absent.db");
     let out = ok(&["assess", s(&sbom), "--db", s(&none)]);
-    assert!(out.contains("no advisory database") && out.contains("verdict: PASS"), "{out}");
+    assert!(
+        out.contains("no advisory database") && out.contains("verdict: PASS"),
+        "{out}"
+    );
     assert!(!none.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -119,7 +175,10 @@ fn generated_mds2_form() {
     mds2_fixture::write(&form);
     let db = dir.join("absent.db");
     let out = ok(&["assess", s(&form), "--db", s(&db)]);
-    assert!(out.contains("mds2.xlsx: MDS2 (Example Medical Inc. / InfuPump X200), 14 questions"), "{out}");
+    assert!(
+        out.contains("mds2.xlsx: MDS2 (Example Medical Inc. / InfuPump X200), 14 questions"),
+        "{out}"
+    );
     assert!(out.contains("verdict: FAIL (2 high, 3 medium)"), "{out}");
     for want in [
         "STCF-1 answered No: data at rest is encrypted is required",
@@ -130,7 +189,10 @@ fn generated_mds2_form() {
     ] {
         assert!(out.contains(want), "{want:?} missing:\n{out}");
     }
-    assert!(!out.contains("MLDP"), "allow-listing satisfies the malware rule:\n{out}");
+    assert!(
+        !out.contains("MLDP"),
+        "allow-listing satisfies the malware rule:\n{out}"
+    );
     assert!(!db.exists(), "an MDS2 needs no database");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -148,9 +210,16 @@ fn malformed_inputs_fail_with_one_line_and_leave_the_db_alone() {
         }
     };
     let before = std::fs::read(&db).unwrap();
-    let real = testdata().map(|td| std::fs::read(td.join("sbom/sbom-completeness_narrow.sbom.json")).unwrap());
-    let truncated = real.as_ref().map_or_else(|| br#"{"bomFormat":"CycloneDX","specVersion":"1.4","components":[{"name":"x""#.to_vec(), |r| r[..r.len() / 2].to_vec());
-    let huge = format!(r#"{{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{{"name":"{}"}}]}}"#, "A".repeat(1 << 20));
+    let real = testdata()
+        .map(|td| std::fs::read(td.join("sbom/sbom-completeness_narrow.sbom.json")).unwrap());
+    let truncated = real.as_ref().map_or_else(
+        || br#"{"bomFormat":"CycloneDX","specVersion":"1.4","components":[{"name":"x""#.to_vec(),
+        |r| r[..r.len() / 2].to_vec(),
+    );
+    let huge = format!(
+        r#"{{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{{"name":"{}"}}]}}"#,
+        "A".repeat(1 << 20)
+    );
     let form = dir.join("form.xlsx");
     mds2_fixture::write(&form);
     let xlsx = std::fs::read(&form).unwrap();
@@ -183,13 +252,20 @@ fn malformed_inputs_fail_with_one_line_and_leave_the_db_alone() {
         assert_eq!(o.status.code(), Some(2), "{name}: {err}");
         assert!(o.stdout.is_empty(), "{name}: printed a report");
         assert_eq!(err.lines().count(), 1, "{name}: not one line: {err}");
-        assert!(err.starts_with(&format!("ward: error: {}: ", p.display())), "{name}: {err}");
+        assert!(
+            err.starts_with(&format!("ward: error: {}: ", p.display())),
+            "{name}: {err}"
+        );
         assert!(err.contains(want), "{name}: want {want:?} in {err}");
         assert!(err.len() < 400, "{name}: error too long: {err}");
         // One bad file among good ones still stops everything.
         let o = ward(&["assess", s(&form), s(&p), "--db", s(&db)]);
         assert_eq!(o.status.code(), Some(2), "{name} with a good file");
-        assert_eq!(std::fs::read(&db).unwrap(), before, "{name}: database changed");
+        assert_eq!(
+            std::fs::read(&db).unwrap(),
+            before,
+            "{name}: database changed"
+        );
     }
     let missing = dir.join("missing.json");
     let o = ward(&["assess", s(&missing), "--db", s(&db)]);

@@ -16,17 +16,27 @@ fn testdata() -> Option<PathBuf> {
 }
 
 fn ward(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ward")).args(args).output().expect("run ward")
+    Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(args)
+        .output()
+        .expect("run ward")
 }
 
 fn ok(args: &[&str]) -> String {
     let o = ward(args);
-    assert!(o.status.success(), "ward {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "ward {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8(o.stdout).unwrap()
 }
 
 fn stored_line(out: &str) -> String {
-    out.lines().find(|l| l.starts_with("stored:")).expect("stored line").to_string()
+    out.lines()
+        .find(|l| l.starts_with("stored:"))
+        .expect("stored line")
+        .to_string()
 }
 
 #[test]
@@ -40,32 +50,58 @@ fn feeds_inventory_and_advisories() {
     let csaf = vuln.join("csaf_icsma");
     let kev = vuln.join("known_exploited_vulnerabilities.json");
     let nvd = vuln.join("nvd_cve_json");
-    let (csaf, kev, nvd) = (csaf.to_str().unwrap(), kev.to_str().unwrap(), nvd.to_str().unwrap());
+    let (csaf, kev, nvd) = (
+        csaf.to_str().unwrap(),
+        kev.to_str().unwrap(),
+        nvd.to_str().unwrap(),
+    );
 
     // Import everything.
     let first = ok(&["feeds", "import", csaf, kev, nvd, "--db", db]);
-    assert!(first.contains("csaf: 144 files (0 unchanged): advisories 144 new"), "{first}");
+    assert!(
+        first.contains("csaf: 144 files (0 unchanged): advisories 144 new"),
+        "{first}"
+    );
     assert!(first.contains("KEV entries 1404 new"), "{first}");
     assert!(first.contains("nvd: 5 files"), "{first}");
     let totals = stored_line(&first);
-    assert!(totals.starts_with("stored: 144 CSAF advisories, 5 NVD records,"), "{totals}");
+    assert!(
+        totals.starts_with("stored: 144 CSAF advisories, 5 NVD records,"),
+        "{totals}"
+    );
     assert!(totals.ends_with("1404 KEV entries, 150 files"), "{totals}");
 
     // Re-import: idempotent.
     let again = ok(&["feeds", "import", csaf, kev, nvd, "--db", db]);
-    assert!(again.contains("csaf: 144 files (144 unchanged): advisories 0 new, 0 updated, 144 unchanged"), "{again}");
-    assert!(again.contains("KEV entries 0 new, 0 updated, 1404 unchanged"), "{again}");
+    assert!(
+        again.contains(
+            "csaf: 144 files (144 unchanged): advisories 0 new, 0 updated, 144 unchanged"
+        ),
+        "{again}"
+    );
+    assert!(
+        again.contains("KEV entries 0 new, 0 updated, 1404 unchanged"),
+        "{again}"
+    );
     assert_eq!(stored_line(&again), totals);
 
     // Malformed advisories: each fails with one clear line and stores nothing,
     // not even the valid file named in the same command.
     let good_text = std::fs::read_to_string(vuln.join("csaf_icsma/icsma-24-163-01.json")).unwrap();
     let extra = dir.join("extra.json");
-    std::fs::write(&extra, good_text.replace("ICSMA-24-163-01", "ICSMA-99-999-99")).unwrap();
+    std::fs::write(
+        &extra,
+        good_text.replace("ICSMA-24-163-01", "ICSMA-99-999-99"),
+    )
+    .unwrap();
     let truncated = good_text[..good_text.len() / 2].to_string();
     let wrong_type = good_text.replacen("\"cve\": \"CVE-2024-33606\"", "\"cve\": 33606", 1);
     assert_ne!(wrong_type, good_text);
-    let huge = good_text.replacen("\"title\": \"MicroDicom DICOM Viewer\"", &format!("\"title\": \"{}\"", "A".repeat(10 << 20)), 1);
+    let huge = good_text.replacen(
+        "\"title\": \"MicroDicom DICOM Viewer\"",
+        &format!("\"title\": \"{}\"", "A".repeat(10 << 20)),
+        1,
+    );
     assert_ne!(huge, good_text);
     for (name, text, want) in [
         ("truncated.json", truncated, "truncated.json: invalid JSON: EOF while parsing"),
@@ -82,7 +118,11 @@ fn feeds_inventory_and_advisories() {
         std::fs::remove_file(&p).unwrap();
     }
     let after = ok(&["feeds", "import", nvd, "--db", db]);
-    assert_eq!(stored_line(&after), totals, "failed imports stored nothing and lost nothing");
+    assert_eq!(
+        stored_line(&after),
+        totals,
+        "failed imports stored nothing and lost nothing"
+    );
 
     // Declared devices.
     let csv = dir.join("cmms.csv");
@@ -102,37 +142,72 @@ fn feeds_inventory_and_advisories() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("cmms.csv:7: skipped: 2 fields"), "{err}");
-    assert!(err.contains("cmms.csv:8: skipped: no vendor and no model"), "{err}");
-    assert!(String::from_utf8_lossy(&o.stdout).contains("declared devices: 5 new, 0 updated, 0 unchanged, 2 bad rows skipped"));
+    assert!(
+        err.contains("cmms.csv:8: skipped: no vendor and no model"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&o.stdout)
+        .contains("declared devices: 5 new, 0 updated, 0 unchanged, 2 bad rows skipped"));
     let o = ok(&["inventory", "import", csv.to_str().unwrap(), "--db", db]);
     assert!(o.contains("0 new, 0 updated, 5 unchanged"), "{o}");
 
     // Advisories per device.
-    let j: serde_json::Value = serde_json::from_str(&ok(&["advisories", "--db", db, "--json"])).unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(&ok(&["advisories", "--db", db, "--json"])).unwrap();
     let devices = j.as_array().unwrap();
     let by_serial = |s: &str| {
-        let d = devices.iter().find(|d| d["serial"] == s).unwrap_or_else(|| panic!("device {s}"));
+        let d = devices
+            .iter()
+            .find(|d| d["serial"] == s)
+            .unwrap_or_else(|| panic!("device {s}"));
         d["matches"].as_array().unwrap().clone()
     };
-    let cves = |m: &[serde_json::Value]| m.iter().map(|m| m["cve"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let cves = |m: &[serde_json::Value]| {
+        m.iter()
+            .map(|m| m["cve"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
     // DCMTK 3.6.7 is the fixed version of CVE-2022-2119 (CSAF "< 3.6.7", NVD versionEndExcluding 3.6.7).
-    assert!(!cves(&by_serial("S1")).contains(&"CVE-2022-2119".to_string()), "{:?}", cves(&by_serial("S1")));
+    assert!(
+        !cves(&by_serial("S1")).contains(&"CVE-2022-2119".to_string()),
+        "{:?}",
+        cves(&by_serial("S1"))
+    );
     let s2 = by_serial("S2");
     for src in ["csaf", "nvd"] {
-        let m = s2.iter().find(|m| m["cve"] == "CVE-2022-2119" && m["source"] == src).unwrap_or_else(|| panic!("{src} match for 3.6.6"));
+        let m = s2
+            .iter()
+            .find(|m| m["cve"] == "CVE-2022-2119" && m["source"] == src)
+            .unwrap_or_else(|| panic!("{src} match for 3.6.6"));
         assert_eq!(m["strength"], "model_and_version");
-        assert!(m["reason"].as_str().unwrap().contains("3.6.6 is within"), "{m}");
+        assert!(
+            m["reason"].as_str().unwrap().contains("3.6.6 is within"),
+            "{m}"
+        );
     }
     let s3 = by_serial("S3");
-    let m = s3.iter().find(|m| m["cve"] == "CVE-2024-33606" && m["advisory"] == "ICSMA-24-163-01").expect("MicroDicom 2024.1");
+    let m = s3
+        .iter()
+        .find(|m| m["cve"] == "CVE-2024-33606" && m["advisory"] == "ICSMA-24-163-01")
+        .expect("MicroDicom 2024.1");
     assert!((m["confidence"].as_f64().unwrap() - 0.95).abs() < 1e-6);
     assert!(m["remediation"].as_str().unwrap().contains("2024.2"));
-    assert!(by_serial("S4").is_empty(), "MicroDicom 2024.2 is fixed: {:?}", cves(&by_serial("S4")));
-    assert!(cves(&by_serial("S5")).contains(&"CVE-2022-26390".to_string()), "Baxter WBM 20D30");
+    assert!(
+        by_serial("S4").is_empty(),
+        "MicroDicom 2024.2 is fixed: {:?}",
+        cves(&by_serial("S4"))
+    );
+    assert!(
+        cves(&by_serial("S5")).contains(&"CVE-2022-26390".to_string()),
+        "Baxter WBM 20D30"
+    );
 
     // Text output names the reasons.
     let text = ok(&["advisories", "--db", db]);
-    assert!(text.contains("why: vendor \"MicroDicom\" matches"), "{text}");
+    assert!(
+        text.contains("why: vendor \"MicroDicom\" matches"),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -143,16 +218,42 @@ fn dicom_capture(path: &Path, scu_version: &str) {
     use samplegen::packet::Endpoint;
     use samplegen::payload::dicom::{associate_ac, associate_rq, Association};
     use std::net::Ipv4Addr;
-    let scu = Endpoint::new([0x00, 0x0e, 0x8c, 0x30, 0x00, 0x05], Ipv4Addr::new(10, 30, 0, 5), 40001);
-    let scp = Endpoint::new([0x00, 0x08, 0x74, 0x30, 0x00, 0x10], Ipv4Addr::new(10, 30, 0, 10), 104);
-    let rq = Association { calling_ae: "CT_OLD", called_ae: "PACS_NEW", max_pdu: 16384, implementation_class_uid: "1.2.276.0.7230010.3.0.3.6.6", implementation_version: scu_version };
-    let ac = Association { calling_ae: "CT_OLD", called_ae: "PACS_NEW", max_pdu: 16384, implementation_class_uid: "1.2.276.0.7230010.3.0.3.6.7", implementation_version: "OFFIS_DCMTK_367" };
+    let scu = Endpoint::new(
+        [0x00, 0x0e, 0x8c, 0x30, 0x00, 0x05],
+        Ipv4Addr::new(10, 30, 0, 5),
+        40001,
+    );
+    let scp = Endpoint::new(
+        [0x00, 0x08, 0x74, 0x30, 0x00, 0x10],
+        Ipv4Addr::new(10, 30, 0, 10),
+        104,
+    );
+    let rq = Association {
+        calling_ae: "CT_OLD",
+        called_ae: "PACS_NEW",
+        max_pdu: 16384,
+        implementation_class_uid: "1.2.276.0.7230010.3.0.3.6.6",
+        implementation_version: scu_version,
+    };
+    let ac = Association {
+        calling_ae: "CT_OLD",
+        called_ae: "PACS_NEW",
+        max_pdu: 16384,
+        implementation_class_uid: "1.2.276.0.7230010.3.0.3.6.7",
+        implementation_version: "OFFIS_DCMTK_367",
+    };
     let mut c = TcpConversation::new(scu, scp, 1_767_600_000_000_000);
     c.handshake()
-        .client_send(&associate_rq(&rq, 1, "1.2.840.10008.5.1.4.1.1.2", &["1.2.840.10008.1.2"]))
+        .client_send(&associate_rq(
+            &rq,
+            1,
+            "1.2.840.10008.5.1.4.1.1.2",
+            &["1.2.840.10008.1.2"],
+        ))
         .server_send(&associate_ac(&ac, 1, "1.2.840.10008.1.2"))
         .close();
-    let mut w = samplegen::pcap::PcapWriter::new(Vec::new(), samplegen::pcap::LINKTYPE_ETHERNET).unwrap();
+    let mut w =
+        samplegen::pcap::PcapWriter::new(Vec::new(), samplegen::pcap::LINKTYPE_ETHERNET).unwrap();
     w.write_frames(c.frames()).unwrap();
     std::fs::write(path, w.into_inner().unwrap()).unwrap();
 }
@@ -175,18 +276,59 @@ fn observed_devices_match_by_announced_software() {
     let db = db.to_str().unwrap();
     let old = dir.join("dcmtk366.pcap");
     dicom_capture(&old, "OFFIS_DCMTK_366");
-    ok(&["analyze", "--quiet", "--db", db, real.to_str().unwrap(), old.to_str().unwrap()]);
-    let (csaf, kev, nvd) = (vuln.join("csaf_icsma"), vuln.join("known_exploited_vulnerabilities.json"), vuln.join("nvd_cve_json"));
-    ok(&["feeds", "import", csaf.to_str().unwrap(), kev.to_str().unwrap(), nvd.to_str().unwrap(), "--db", db]);
-    let all: serde_json::Value = serde_json::from_str(&ok(&["advisories", "--json", "--db", db])).unwrap();
+    ok(&[
+        "analyze",
+        "--quiet",
+        "--db",
+        db,
+        real.to_str().unwrap(),
+        old.to_str().unwrap(),
+    ]);
+    let (csaf, kev, nvd) = (
+        vuln.join("csaf_icsma"),
+        vuln.join("known_exploited_vulnerabilities.json"),
+        vuln.join("nvd_cve_json"),
+    );
+    ok(&[
+        "feeds",
+        "import",
+        csaf.to_str().unwrap(),
+        kev.to_str().unwrap(),
+        nvd.to_str().unwrap(),
+        "--db",
+        db,
+    ]);
+    let all: serde_json::Value =
+        serde_json::from_str(&ok(&["advisories", "--json", "--db", db])).unwrap();
     let cves = |key: &str| -> Vec<(String, String)> {
-        let d = all.as_array().unwrap().iter().find(|d| d["key"] == key).unwrap_or_else(|| panic!("no device {key} in {all}"));
-        d["matches"].as_array().unwrap().iter().map(|m| (m["cve"].as_str().unwrap().to_string(), m["strength"].as_str().unwrap().to_string())).collect()
+        let d = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["key"] == key)
+            .unwrap_or_else(|| panic!("no device {key} in {all}"));
+        d["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["cve"].as_str().unwrap().to_string(),
+                    m["strength"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
     };
     let old_scu = cves("mac:00:0e:8c:30:00:05");
-    assert!(old_scu.contains(&("CVE-2022-2119".to_string(), "model_and_version".to_string())), "DCMTK 3.6.6 must match CVE-2022-2119: {old_scu:?}");
+    assert!(
+        old_scu.contains(&("CVE-2022-2119".to_string(), "model_and_version".to_string())),
+        "DCMTK 3.6.6 must match CVE-2022-2119: {old_scu:?}"
+    );
     for fixed in ["mac:00:08:74:30:00:10", "ip:127.0.0.1"] {
         let m = cves(fixed);
-        assert!(!m.iter().any(|(c, _)| c == "CVE-2022-2119"), "{fixed} runs DCMTK 3.6.7, which fixed CVE-2022-2119: {m:?}");
+        assert!(
+            !m.iter().any(|(c, _)| c == "CVE-2022-2119"),
+            "{fixed} runs DCMTK 3.6.7, which fixed CVE-2022-2119: {m:?}"
+        );
     }
 }

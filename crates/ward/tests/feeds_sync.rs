@@ -54,7 +54,9 @@ fn respond(mut s: TcpStream, status: &str, body: &[u8]) {
 }
 
 fn query(q: &str, key: &str) -> Option<String> {
-    q.split('&').find_map(|kv| kv.strip_prefix(key).and_then(|r| r.strip_prefix('='))).map(str::to_string)
+    q.split('&')
+        .find_map(|kv| kv.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+        .map(str::to_string)
 }
 
 fn route(base: &str, c: &Content, path: &str, q: &str) -> Option<Vec<u8>> {
@@ -131,11 +133,18 @@ fn handle(mut s: TcpStream, base: &str, c: &Content, state: &Mutex<State>) {
     let fault = {
         let mut st = state.lock().unwrap();
         st.log.push(target.clone());
-        st.fault.as_ref().filter(|(p, _)| p == path).map(|(_, f)| *f)
+        st.fault
+            .as_ref()
+            .filter(|(p, _)| p == path)
+            .map(|(_, f)| *f)
     };
     match (route(base, c, path, q), fault) {
         (_, Some(Fault::Status500)) => respond(s, "500 Internal Server Error", b"oops"),
-        (_, Some(Fault::Garbage)) => respond(s, "200 OK", b"<html><body>Service Unavailable</body></html>"),
+        (_, Some(Fault::Garbage)) => respond(
+            s,
+            "200 OK",
+            b"<html><body>Service Unavailable</body></html>",
+        ),
         (Some(body), Some(Fault::Truncated)) => respond(s, "200 OK", &body[..body.len() / 2]),
         (Some(body), None) => respond(s, "200 OK", &body),
         (None, _) => respond(s, "404 Not Found", b"not found"),
@@ -152,12 +161,29 @@ impl Server {
         let mut csaf = HashMap::new();
         for e in std::fs::read_dir(vuln.join("csaf_icsma")).unwrap() {
             let p = e.unwrap().path();
-            csaf.insert(p.file_name().unwrap().to_str().unwrap().to_ascii_lowercase(), std::fs::read(&p).unwrap());
+            csaf.insert(
+                p.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_ascii_lowercase(),
+                std::fs::read(&p).unwrap(),
+            );
         }
-        let mut nvd_files: Vec<PathBuf> = std::fs::read_dir(vuln.join("nvd_cve_json")).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut nvd_files: Vec<PathBuf> = std::fs::read_dir(vuln.join("nvd_cve_json"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         nvd_files.sort();
-        let nvd = nvd_files.iter().map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()).collect();
-        let content = Arc::new(Content { kev: std::fs::read(vuln.join("known_exploited_vulnerabilities.json")).unwrap(), csaf, nvd });
+        let nvd = nvd_files
+            .iter()
+            .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+            .collect();
+        let content = Arc::new(Content {
+            kev: std::fs::read(vuln.join("known_exploited_vulnerabilities.json")).unwrap(),
+            csaf,
+            nvd,
+        });
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State::default()));
@@ -175,7 +201,10 @@ impl Server {
     fn sync(&self, db: &str, extra: &[&str]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ward"));
         cmd.args(["feeds", "sync", "--db", db])
-            .args(["--source", &format!("csaf={}/.well-known/csaf/provider-metadata.json", self.base)])
+            .args([
+                "--source",
+                &format!("csaf={}/.well-known/csaf/provider-metadata.json", self.base),
+            ])
             .args(["--source", &format!("nvd={}/nvd/cves/2.0", self.base)])
             .args(extra)
             .env_remove("WARD_FEED_CSAF_URL")
@@ -196,12 +225,19 @@ impl Server {
 }
 
 fn ok(o: Output, what: &str) -> String {
-    assert!(o.status.success(), "{what} failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8(o.stdout).unwrap()
 }
 
 fn stored_line(out: &str) -> String {
-    out.lines().find(|l| l.starts_with("stored:")).expect("stored line").to_string()
+    out.lines()
+        .find(|l| l.starts_with("stored:"))
+        .expect("stored line")
+        .to_string()
 }
 
 #[test]
@@ -214,44 +250,99 @@ fn sync_stores_what_import_stores_idempotently_and_atomically() {
     let (db_import, db_sync) = (db_import.to_str().unwrap(), db_sync.to_str().unwrap());
 
     // The reference: `feeds import` of the same files.
-    let (csaf, kev, nvd) = (vuln.join("csaf_icsma"), vuln.join("known_exploited_vulnerabilities.json"), vuln.join("nvd_cve_json"));
+    let (csaf, kev, nvd) = (
+        vuln.join("csaf_icsma"),
+        vuln.join("known_exploited_vulnerabilities.json"),
+        vuln.join("nvd_cve_json"),
+    );
     let o = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(["feeds", "import", csaf.to_str().unwrap(), kev.to_str().unwrap(), nvd.to_str().unwrap(), "--db", db_import])
+        .args([
+            "feeds",
+            "import",
+            csaf.to_str().unwrap(),
+            kev.to_str().unwrap(),
+            nvd.to_str().unwrap(),
+            "--db",
+            db_import,
+        ])
         .output()
         .unwrap();
     let want = stored_line(&ok(o, "feeds import"));
-    assert!(want.starts_with("stored: 144 CSAF advisories, 5 NVD records,") && want.ends_with("1404 KEV entries, 150 files"), "{want}");
+    assert!(
+        want.starts_with("stored: 144 CSAF advisories, 5 NVD records,")
+            && want.ends_with("1404 KEV entries, 150 files"),
+        "{want}"
+    );
 
     let srv = Server::start(&vuln);
 
     // First sync: everything new, the same totals as the import.
     let first = ok(srv.sync(db_sync, &[]), "first sync");
     eprintln!("{first}");
-    assert!(first.contains("csaf: fetched 144 ICSMA advisories"), "{first}");
-    assert!(first.contains("nvd: fetched 5 CVE records in 3 pages (full)"), "{first}");
-    assert!(first.contains("csaf: 144 files (0 unchanged): advisories 144 new"), "{first}");
+    assert!(
+        first.contains("csaf: fetched 144 ICSMA advisories"),
+        "{first}"
+    );
+    assert!(
+        first.contains("nvd: fetched 5 CVE records in 3 pages (full)"),
+        "{first}"
+    );
+    assert!(
+        first.contains("csaf: 144 files (0 unchanged): advisories 144 new"),
+        "{first}"
+    );
     assert!(first.contains("KEV entries 1404 new"), "{first}");
     assert_eq!(stored_line(&first), want, "{first}");
     let log = srv.take_log();
-    assert!(log.iter().all(|r| !r.contains("icsa-")), "only ICSMA advisories are fetched: {log:?}");
-    assert_eq!(log.iter().filter(|r| r.contains("/csaf/20")).count(), 144, "each advisory once (ROLIE and index deduplicated)");
+    assert!(
+        log.iter().all(|r| !r.contains("icsa-")),
+        "only ICSMA advisories are fetched: {log:?}"
+    );
+    assert_eq!(
+        log.iter().filter(|r| r.contains("/csaf/20")).count(),
+        144,
+        "each advisory once (ROLIE and index deduplicated)"
+    );
 
     // Second sync: nothing changes; NVD asks only for what changed since.
     let second = ok(srv.sync(db_sync, &[]), "second sync");
-    assert!(second.contains("csaf: 144 files (144 unchanged): advisories 0 new, 0 updated, 144 unchanged"), "{second}");
-    assert!(second.contains("KEV entries 0 new, 0 updated, 1404 unchanged"), "{second}");
-    assert!(second.contains("nvd: fetched 0 CVE records in 1 pages (modified since"), "{second}");
+    assert!(
+        second.contains(
+            "csaf: 144 files (144 unchanged): advisories 0 new, 0 updated, 144 unchanged"
+        ),
+        "{second}"
+    );
+    assert!(
+        second.contains("KEV entries 0 new, 0 updated, 1404 unchanged"),
+        "{second}"
+    );
+    assert!(
+        second.contains("nvd: fetched 0 CVE records in 1 pages (modified since"),
+        "{second}"
+    );
     assert_eq!(stored_line(&second), want);
     let log = srv.take_log();
-    assert!(log.iter().any(|r| r.starts_with("/nvd/cves/2.0?") && r.contains("lastModStartDate=") && r.contains("lastModEndDate=")), "{log:?}");
+    assert!(
+        log.iter().any(|r| r.starts_with("/nvd/cves/2.0?")
+            && r.contains("lastModStartDate=")
+            && r.contains("lastModEndDate=")),
+        "{log:?}"
+    );
     // A full NVD re-sync is unchanged too.
     let full = ok(srv.sync(db_sync, &["--nvd-full"]), "full sync");
-    assert!(full.contains("nvd: 5 files (5 unchanged): CVE records 0 new, 0 updated, 5 unchanged"), "{full}");
+    assert!(
+        full.contains("nvd: 5 files (5 unchanged): CVE records 0 new, 0 updated, 5 unchanged"),
+        "{full}"
+    );
     assert_eq!(stored_line(&full), want);
 
     let snapshot = || {
         let s = store::Store::open(Path::new(db_sync)).unwrap();
-        (s.feed_totals().unwrap(), s.sync_state("nvd").unwrap(), s.sync_state("csaf").unwrap())
+        (
+            s.feed_totals().unwrap(),
+            s.sync_state("nvd").unwrap(),
+            s.sync_state("csaf").unwrap(),
+        )
     };
     let before = snapshot();
     assert!(before.1.is_some() && before.2.is_some());
@@ -260,35 +351,101 @@ fn sync_stores_what_import_stores_idempotently_and_atomically() {
     let advisory = format!("/csaf/{}", year_path("icsma-24-163-01.json"));
     type Case<'a> = (Option<(&'a str, Fault)>, &'a [&'a str], String, &'a str);
     let cases: Vec<Case> = vec![
-        (Some((advisory.as_str(), Fault::Status500)), &[], format!("{}{advisory}: HTTP 500", srv.base), "500"),
-        (Some((advisory.as_str(), Fault::Truncated)), &[], format!("{}{advisory}: invalid JSON: EOF while parsing", srv.base), "truncated"),
-        (Some((advisory.as_str(), Fault::Garbage)), &[], format!("{}{advisory}: invalid JSON", srv.base), "garbage advisory"),
-        (Some(("/csaf/feed-tlp-white.json", Fault::Garbage)), &[], format!("{}/csaf/feed-tlp-white.json: invalid JSON", srv.base), "garbage ROLIE"),
-        (Some(("/.well-known/csaf/provider-metadata.json", Fault::Status500)), &[], format!("{}/.well-known/csaf/provider-metadata.json: HTTP 500", srv.base), "metadata 500"),
-        (Some(("/nvd/cves/2.0", Fault::Truncated)), &["--nvd-full"], format!("{}/nvd/cves/2.0?startIndex=0&resultsPerPage=2000: invalid JSON", srv.base), "NVD page"),
-        (None, &["--max-document-mib", "1"], format!("{}/kev.json: response is larger than the limit of 1 MiB per document", srv.base), "size cap"),
+        (
+            Some((advisory.as_str(), Fault::Status500)),
+            &[],
+            format!("{}{advisory}: HTTP 500", srv.base),
+            "500",
+        ),
+        (
+            Some((advisory.as_str(), Fault::Truncated)),
+            &[],
+            format!("{}{advisory}: invalid JSON: EOF while parsing", srv.base),
+            "truncated",
+        ),
+        (
+            Some((advisory.as_str(), Fault::Garbage)),
+            &[],
+            format!("{}{advisory}: invalid JSON", srv.base),
+            "garbage advisory",
+        ),
+        (
+            Some(("/csaf/feed-tlp-white.json", Fault::Garbage)),
+            &[],
+            format!("{}/csaf/feed-tlp-white.json: invalid JSON", srv.base),
+            "garbage ROLIE",
+        ),
+        (
+            Some(("/.well-known/csaf/provider-metadata.json", Fault::Status500)),
+            &[],
+            format!(
+                "{}/.well-known/csaf/provider-metadata.json: HTTP 500",
+                srv.base
+            ),
+            "metadata 500",
+        ),
+        (
+            Some(("/nvd/cves/2.0", Fault::Truncated)),
+            &["--nvd-full"],
+            format!(
+                "{}/nvd/cves/2.0?startIndex=0&resultsPerPage=2000: invalid JSON",
+                srv.base
+            ),
+            "NVD page",
+        ),
+        (
+            None,
+            &["--max-document-mib", "1"],
+            format!(
+                "{}/kev.json: response is larger than the limit of 1 MiB per document",
+                srv.base
+            ),
+            "size cap",
+        ),
     ];
     for (fault, extra, want_err, what) in cases {
         srv.fault(fault);
         let o = srv.sync(db_sync, extra);
-        assert_eq!(o.status.code(), Some(2), "{what} must fail: {}", String::from_utf8_lossy(&o.stdout));
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{what} must fail: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
         let err = String::from_utf8_lossy(&o.stderr);
         eprint!("{what}: {err}");
         assert_eq!(err.lines().count(), 1, "{what}: one line: {err}");
-        assert!(err.starts_with(&format!("ward: error: {want_err}")), "{what}: {err}");
+        assert!(
+            err.starts_with(&format!("ward: error: {want_err}")),
+            "{what}: {err}"
+        );
         assert_eq!(snapshot(), before, "{what}: nothing stored");
     }
     srv.fault(None);
 
     // Not a server at all: a clear connection error naming the URL.
     let o = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(["feeds", "sync", "--db", db_sync, "--source", "kev=http://127.0.0.1:9/kev.json", "--source", "csaf=off", "--source", "nvd=off"])
+        .args([
+            "feeds",
+            "sync",
+            "--db",
+            db_sync,
+            "--source",
+            "kev=http://127.0.0.1:9/kev.json",
+            "--source",
+            "csaf=off",
+            "--source",
+            "nvd=off",
+        ])
         .env_remove("WARD_FEED_KEV_URL")
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2));
-    assert!(err.starts_with("ward: error: http://127.0.0.1:9/kev.json: ") && err.lines().count() == 1, "{err}");
+    assert!(
+        err.starts_with("ward: error: http://127.0.0.1:9/kev.json: ") && err.lines().count() == 1,
+        "{err}"
+    );
     assert_eq!(snapshot(), before);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,7 +6,11 @@ use std::process::Command;
 
 #[test]
 fn million_flows_stay_under_the_memory_budget() {
-    if !Command::new("sh").args(["-c", "command -v /usr/bin/time"]).output().is_ok_and(|o| o.status.success()) {
+    if !Command::new("sh")
+        .args(["-c", "command -v /usr/bin/time"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
         eprintln!("skipping: /usr/bin/time (GNU time) not installed");
         return;
     }
@@ -19,14 +23,27 @@ fn million_flows_stay_under_the_memory_budget() {
     let out = Command::new("/usr/bin/time")
         .args(["-f", "maxrss_kb=%M"])
         .arg(env!("CARGO_BIN_EXE_ward"))
-        .args(["analyze", "--quiet", "--json", "--workers", "2", "--memory-limit", &budget_mib.to_string(), "--db"])
+        .args([
+            "analyze",
+            "--quiet",
+            "--json",
+            "--workers",
+            "2",
+            "--memory-limit",
+            &budget_mib.to_string(),
+            "--db",
+        ])
         .arg(dir.join("w.db"))
         .arg(&pcap)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let rss_kb: u64 = stderr.lines().find_map(|l| l.strip_prefix("maxrss_kb=")).and_then(|v| v.trim().parse().ok()).expect("maxrss");
+    let rss_kb: u64 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kb="))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("maxrss");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let flows = v["run"]["flows"].as_u64().unwrap();
     let evicted = v["run"]["counters"]["flows.evicted"].as_u64().unwrap_or(0);
@@ -34,7 +51,11 @@ fn million_flows_stay_under_the_memory_budget() {
     eprintln!("1M flows: peak RSS {} MiB (budget {budget_mib} MiB), flows {flows}, evicted {evicted}, peak held {peak}", rss_kb / 1024);
     assert_eq!(flows, 1_000_000, "every flow is seen");
     assert!(evicted > 0, "the flow cap was reached and enforced");
-    assert!(rss_kb / 1024 < budget_mib, "peak RSS {} MiB over the {budget_mib} MiB budget", rss_kb / 1024);
+    assert!(
+        rss_kb / 1024 < budget_mib,
+        "peak RSS {} MiB over the {budget_mib} MiB budget",
+        rss_kb / 1024
+    );
     // Without a budget the same run holds far more flows: the cap is what bounds memory.
     let _ = std::fs::remove_dir_all(&dir);
 }

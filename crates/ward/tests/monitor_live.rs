@@ -47,8 +47,18 @@ struct Scenario {
 impl Scenario {
     fn start(out: &Path, phases: &[&str]) -> (Scenario, String) {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/netns/scenario.sh");
-        let child = Command::new("bash").arg(script).arg(out).args(phases).env("SCENARIO_PAUSE", "1").stdout(Stdio::null()).spawn().expect("scenario");
-        let s = Scenario { out: out.to_path_buf(), child };
+        let child = Command::new("bash")
+            .arg(script)
+            .arg(out)
+            .args(phases)
+            .env("SCENARIO_PAUSE", "1")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("scenario");
+        let s = Scenario {
+            out: out.to_path_buf(),
+            child,
+        };
         let ready = s.file("ready");
         wait_for("the namespaces", Duration::from_secs(60), || ready.exists());
         let ns = std::fs::read_to_string(&ready).unwrap().trim().to_string();
@@ -63,7 +73,9 @@ impl Scenario {
     fn run_phases(&self) {
         std::fs::write(self.file("go"), b"").unwrap();
         let done = self.file("done");
-        wait_for("the scenario's phases", Duration::from_secs(240), || done.exists());
+        wait_for("the scenario's phases", Duration::from_secs(240), || {
+            done.exists()
+        });
     }
 
     fn finish(mut self) {
@@ -76,7 +88,13 @@ impl Scenario {
 fn spawn_in(ns: &str, args: &[&str], log: &Path) -> Child {
     let stdout = std::fs::File::create(log.with_extension("out")).unwrap();
     let stderr = std::fs::File::create(log.with_extension("err")).unwrap();
-    Command::new("ip").args(["netns", "exec", ns, ward_bin()]).args(args).stdout(stdout).stderr(stderr).spawn().expect("spawn ward")
+    Command::new("ip")
+        .args(["netns", "exec", ns, ward_bin()])
+        .args(args)
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .expect("spawn ward")
 }
 
 fn read(p: &Path) -> String {
@@ -86,14 +104,25 @@ fn read(p: &Path) -> String {
 /// Waits for ward to print that it captures (the interface is open).
 fn wait_capturing(log: &Path, child: &mut Child) {
     let err = log.with_extension("err");
-    wait_for("ward to open the interface", Duration::from_secs(30), || {
-        assert!(child.try_wait().unwrap().is_none(), "ward exited early: {}", read(&err));
-        read(&err).contains("capturing on br0")
-    });
+    wait_for(
+        "ward to open the interface",
+        Duration::from_secs(30),
+        || {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "ward exited early: {}",
+                read(&err)
+            );
+            read(&err).contains("capturing on br0")
+        },
+    );
 }
 
 fn signal(child: &Child, sig: &str) {
-    let st = Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap();
+    let st = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(st.success());
 }
 
@@ -117,7 +146,10 @@ fn stored(db: &str) -> BTreeSet<(String, IpAddr)> {
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (v["kind"].as_str().unwrap().to_string(), v["ip"].as_str().unwrap().parse().unwrap())
+            (
+                v["kind"].as_str().unwrap().to_string(),
+                v["ip"].as_str().unwrap().parse().unwrap(),
+            )
         })
         .collect()
 }
@@ -128,7 +160,8 @@ fn live_learn_and_monitor_on_an_interface() {
         eprintln!("skipping: {why}");
         return;
     }
-    let dir: PathBuf = std::env::temp_dir().join(format!("ward-monitor-live-{}", std::process::id()));
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("ward-monitor-live-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("ward.db");
@@ -137,27 +170,65 @@ fn live_learn_and_monitor_on_an_interface() {
     // 1. Learn live from normal traffic until SIGINT.
     let (sc, ns) = Scenario::start(&dir.join("learn.pcap"), &["normal"]);
     let log = dir.join("learn.log");
-    let mut learn = spawn_in(&ns, &["baseline", "learn", "--interface", "br0", "--db", db], &log);
+    let mut learn = spawn_in(
+        &ns,
+        &["baseline", "learn", "--interface", "br0", "--db", db],
+        &log,
+    );
     wait_capturing(&log, &mut learn);
     sc.run_phases();
     std::thread::sleep(Duration::from_secs(1));
-    assert!(learn.try_wait().unwrap().is_none(), "learning ended by itself: {}", read(&log.with_extension("err")));
+    assert!(
+        learn.try_wait().unwrap().is_none(),
+        "learning ended by itself: {}",
+        read(&log.with_extension("err"))
+    );
     signal(&learn, "-INT");
     let st = exit_within(&mut learn, Duration::from_secs(30));
     sc.finish();
     let text = read(&log.with_extension("out"));
-    assert!(st.success(), "learn: {st}: {}", read(&log.with_extension("err")));
+    assert!(
+        st.success(),
+        "learn: {st}: {}",
+        read(&log.with_extension("err"))
+    );
     assert!(text.contains("2 devices"), "{text}");
-    let base: serde_json::Value = serde_json::from_slice(&ward(&["baseline", "show", "--db", db]).stdout).unwrap();
+    let base: serde_json::Value =
+        serde_json::from_slice(&ward(&["baseline", "show", "--db", db]).stdout).unwrap();
     let pacs = &base["devices"][PACS];
-    let ports: BTreeSet<u64> = pacs["services"].as_array().unwrap().iter().map(|s| s["port"].as_u64().unwrap()).collect();
+    let ports: BTreeSet<u64> = pacs["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["port"].as_u64().unwrap())
+        .collect();
     assert_eq!(ports, [104, 2575].into_iter().collect(), "{pacs}");
-    assert!(pacs["dicom_callers"].as_array().unwrap().iter().any(|a| a == "MODALITY"), "{pacs}");
+    assert!(
+        pacs["dicom_callers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "MODALITY"),
+        "{pacs}"
+    );
 
     // 2. Monitor live: normal traffic, then the attack.
     let (sc, ns) = Scenario::start(&dir.join("monitor.pcap"), &["normal", "attack"]);
     let log = dir.join("monitor.log");
-    let mut mon = spawn_in(&ns, &["monitor", "--interface", "br0", "--db", db, "--flush", "1", "--jsonl"], &log);
+    let mut mon = spawn_in(
+        &ns,
+        &[
+            "monitor",
+            "--interface",
+            "br0",
+            "--db",
+            db,
+            "--flush",
+            "1",
+            "--jsonl",
+        ],
+        &log,
+    );
     wait_capturing(&log, &mut mon);
     sc.run_phases();
     let (pacs, intruder): (IpAddr, IpAddr) = (PACS.parse().unwrap(), INTRUDER.parse().unwrap());
@@ -172,19 +243,42 @@ fn live_learn_and_monitor_on_an_interface() {
     .map(|(k, ip)| (k.to_string(), ip))
     .collect();
     // The alerts reach the store while ward runs (closed TCP flows linger 5 s before they are final).
-    wait_for("the expected alerts in the store", Duration::from_secs(60), || stored(db) == want);
+    wait_for(
+        "the expected alerts in the store",
+        Duration::from_secs(60),
+        || stored(db) == want,
+    );
     std::thread::sleep(Duration::from_secs(8));
-    assert!(mon.try_wait().unwrap().is_none(), "monitor ended by itself: {}", read(&log.with_extension("err")));
-    assert_eq!(stored(db), want, "exactly the expected alerts, and nothing more after a few flushes");
+    assert!(
+        mon.try_wait().unwrap().is_none(),
+        "monitor ended by itself: {}",
+        read(&log.with_extension("err"))
+    );
+    assert_eq!(
+        stored(db),
+        want,
+        "exactly the expected alerts, and nothing more after a few flushes"
+    );
     let printed: BTreeSet<(String, IpAddr)> = read(&log.with_extension("out"))
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .map(|v| (v["kind"].as_str().unwrap().to_string(), v["ip"].as_str().unwrap().parse().unwrap()))
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("{e}: {l}"))
+        })
+        .map(|v| {
+            (
+                v["kind"].as_str().unwrap().to_string(),
+                v["ip"].as_str().unwrap().parse().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(printed, want, "printed as JSON lines as they fired");
     // The inventory is updated while it runs.
-    let inv: serde_json::Value = serde_json::from_slice(&ward(&["inventory", "--db", db, "--json"]).stdout).unwrap();
-    assert!(inv.to_string().contains(INTRUDER), "the intruder is in the inventory: {inv}");
+    let inv: serde_json::Value =
+        serde_json::from_slice(&ward(&["inventory", "--db", db, "--json"]).stdout).unwrap();
+    assert!(
+        inv.to_string().contains(INTRUDER),
+        "the intruder is in the inventory: {inv}"
+    );
 
     signal(&mon, "-TERM");
     let st = exit_within(&mut mon, Duration::from_secs(30));
@@ -192,6 +286,10 @@ fn live_learn_and_monitor_on_an_interface() {
     let err = read(&log.with_extension("err"));
     assert!(st.success(), "monitor: {st}: {err}");
     assert!(err.contains("stopped;"), "{err}");
-    assert_eq!(stored(db), want, "the shutdown flush adds no spurious alert");
+    assert_eq!(
+        stored(db),
+        want,
+        "the shutdown flush adds no spurious alert"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -34,7 +34,11 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A private nats-server; killed when dropped.
@@ -46,16 +50,31 @@ struct Nats {
 
 impl Nats {
     fn new(dir: &Path) -> Nats {
-        Nats { port: free_port(), dir: dir.join("nats"), child: None }
+        Nats {
+            port: free_port(),
+            dir: dir.join("nats"),
+            child: None,
+        }
     }
     fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }
     fn start(&mut self) {
         std::fs::create_dir_all(&self.dir).unwrap();
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.with_extension("log")).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.with_extension("log"))
+            .unwrap();
         let child = Command::new(NATS_BIN)
-            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
             .arg(&self.dir)
             .stdout(Stdio::null())
             .stderr(log)
@@ -94,7 +113,10 @@ impl Drop for Proc {
 
 fn services() -> bool {
     if !Path::new(NATS_BIN).exists() {
-        assert!(!services_required(), "{NATS_BIN} missing and WARD_REQUIRE_SERVICES=1");
+        assert!(
+            !services_required(),
+            "{NATS_BIN} missing and WARD_REQUIRE_SERVICES=1"
+        );
         eprintln!("skipping: {NATS_BIN} not installed");
         return false;
     }
@@ -104,16 +126,23 @@ fn services() -> bool {
 /// Two sites' captures: different files, some facts shared between files.
 fn captures(root: &Path) -> Vec<(&'static str, PathBuf)> {
     let mut out = Vec::new();
-    for (site, files) in [("north", vec![("a-room.pcap", 0u64), ("b-flows.pcap", 2500)]), ("south", vec![("a-hostile.pcap", 0), ("b-flows.pcap", 800)])] {
+    for (site, files) in [
+        ("north", vec![("a-room.pcap", 0u64), ("b-flows.pcap", 2500)]),
+        ("south", vec![("a-hostile.pcap", 0), ("b-flows.pcap", 800)]),
+    ] {
         let dir = root.join(site);
         std::fs::create_dir_all(&dir).unwrap();
         for (name, flows) in files {
             let bytes = if flows > 0 {
                 samplegen::flows::write(Vec::new(), flows).unwrap()
             } else if site == "north" {
-                std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/hospital-room.pcap")).unwrap()
+                std::fs::read(
+                    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/hospital-room.pcap"),
+                )
+                .unwrap()
             } else {
-                samplegen::hospital::write(Vec::new(), samplegen::hospital::Variant::Hostile).unwrap()
+                samplegen::hospital::write(Vec::new(), samplegen::hospital::Variant::Hostile)
+                    .unwrap()
             };
             std::fs::write(dir.join(name), bytes).unwrap();
         }
@@ -138,7 +167,19 @@ fn copy_dir(from: &Path, to: &Path) {
 fn sensor(site: &str, watch: &Path, buffer: &Path, nats: &str, log: &Path, extra: &[&str]) -> Proc {
     let log = std::fs::File::create(log).unwrap();
     let child = ward()
-        .args(["sensor", "--site", site, "--nats", nats, "--max-facts", "10", "--workers", "1", "--exit-when-drained", "--watch"])
+        .args([
+            "sensor",
+            "--site",
+            site,
+            "--nats",
+            nats,
+            "--max-facts",
+            "10",
+            "--workers",
+            "1",
+            "--exit-when-drained",
+            "--watch",
+        ])
         .arg(watch)
         .arg("--buffer-dir")
         .arg(buffer)
@@ -151,9 +192,26 @@ fn sensor(site: &str, watch: &Path, buffer: &Path, nats: &str, log: &Path, extra
 }
 
 fn server(db: &str, nats: &str, log: &Path) -> Proc {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
     let child = ward()
-        .args(["server", "--no-web", "--batch", "4", "--ack-wait-secs", "2", "--stats-every", "0", "--nats", nats, "--db", db])
+        .args([
+            "server",
+            "--no-web",
+            "--batch",
+            "4",
+            "--ack-wait-secs",
+            "2",
+            "--stats-every",
+            "0",
+            "--nats",
+            nats,
+            "--db",
+            db,
+        ])
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -166,7 +224,11 @@ fn queued(logs: &[PathBuf]) -> u64 {
     let mut n = 0;
     for l in logs {
         for line in std::fs::read_to_string(l).unwrap_or_default().lines() {
-            if let Some(x) = line.split(": ").nth(2).and_then(|r| r.strip_suffix(" messages queued")) {
+            if let Some(x) = line
+                .split(": ")
+                .nth(2)
+                .and_then(|r| r.strip_suffix(" messages queued"))
+            {
                 n += x.parse::<u64>().unwrap();
             }
         }
@@ -181,7 +243,10 @@ fn wait_exit(p: &mut Proc, what: &str, secs: u64) {
             assert!(st.success(), "{what} failed: {st}");
             return;
         }
-        assert!(Instant::now() < deadline, "{what} did not finish in {secs} s");
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not finish in {secs} s"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -196,7 +261,10 @@ fn wait_ingested(db: &ScratchDb, n: u64, secs: u64) {
         if got == n && s.dirty_sites().unwrap().is_empty() && s.device_count().unwrap() > 0 {
             return;
         }
-        assert!(Instant::now() < deadline, "only {got} of {n} messages ingested after {secs} s");
+        assert!(
+            Instant::now() < deadline,
+            "only {got} of {n} messages ingested after {secs} s"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -231,7 +299,9 @@ fn two_sensors_one_server_survive_kills_and_outages() {
     if !services() {
         return;
     }
-    let Some(ref_db) = ScratchDb::new("multisite reference") else { return };
+    let Some(ref_db) = ScratchDb::new("multisite reference") else {
+        return;
+    };
     let root = scratch("acceptance");
     let caps = captures(&root.join("captures"));
 
@@ -245,7 +315,14 @@ fn two_sensors_one_server_survive_kills_and_outages() {
         let watch = root.join(format!("ref-watch-{site}"));
         copy_dir(dir, &watch);
         let log = root.join(format!("ref-sensor-{site}.log"));
-        sensors.push(sensor(site, &watch, &root.join(format!("ref-buf-{site}")), &nats.url(), &log, &[]));
+        sensors.push(sensor(
+            site,
+            &watch,
+            &root.join(format!("ref-buf-{site}")),
+            &nats.url(),
+            &log,
+            &[],
+        ));
         logs.push(log);
     }
     for (i, s) in sensors.iter_mut().enumerate() {
@@ -258,11 +335,22 @@ fn two_sensors_one_server_survive_kills_and_outages() {
     let reference = snapshot(&ref_db);
     assert_eq!(reference.sites, vec!["north", "south"]);
     assert_eq!(reference.runs, 4, "one run per capture");
-    assert!(reference.devices.iter().any(|d| d.key.starts_with("north/")) && reference.devices.iter().any(|d| d.key.starts_with("south/")));
+    assert!(
+        reference
+            .devices
+            .iter()
+            .any(|d| d.key.starts_with("north/"))
+            && reference
+                .devices
+                .iter()
+                .any(|d| d.key.starts_with("south/"))
+    );
     drop(nats);
 
     // 2. Interrupted: server SIGKILLed mid-ingest, NATS SIGKILLed and restarted.
-    let Some(db) = ScratchDb::new("multisite interrupted") else { return };
+    let Some(db) = ScratchDb::new("multisite interrupted") else {
+        return;
+    };
     let mut nats = Nats::new(&root.join("int"));
     nats.start();
     let srv_log = root.join("int-server.log");
@@ -273,7 +361,14 @@ fn two_sensors_one_server_survive_kills_and_outages() {
         let watch = root.join(format!("int-watch-{site}"));
         copy_dir(dir, &watch);
         let log = root.join(format!("int-sensor-{site}.log"));
-        sensors.push(sensor(site, &watch, &root.join(format!("int-buf-{site}")), &nats.url(), &log, &[]));
+        sensors.push(sensor(
+            site,
+            &watch,
+            &root.join(format!("int-buf-{site}")),
+            &nats.url(),
+            &log,
+            &[],
+        ));
         logs.push(log);
     }
     let store = db.store();
@@ -284,7 +379,10 @@ fn two_sensors_one_server_survive_kills_and_outages() {
     }
     drop(srv); // SIGKILL mid-ingest
     let at_kill = store.ingested_count().unwrap();
-    assert!(at_kill < total, "the server was killed mid-ingest ({at_kill} of {total})");
+    assert!(
+        at_kill < total,
+        "the server was killed mid-ingest ({at_kill} of {total})"
+    );
     nats.kill(); // SIGKILL while sensors may still publish
     std::thread::sleep(Duration::from_millis(1500));
     nats.start();
@@ -295,37 +393,66 @@ fn two_sensors_one_server_survive_kills_and_outages() {
     assert_eq!(queued(&logs), total);
     wait_ingested(&db, total, 180);
     drop(srv);
-    assert_eq!(snapshot(&db), reference, "interrupted run differs from the reference");
+    assert_eq!(
+        snapshot(&db),
+        reference,
+        "interrupted run differs from the reference"
+    );
     drop(nats);
 
     // 3. A sensor cut off from NATS: buffers (1 MiB limit: fills up), says so, then delivers.
-    let Some(db3) = ScratchDb::new("multisite buffered") else { return };
+    let Some(db3) = ScratchDb::new("multisite buffered") else {
+        return;
+    };
     let mut nats = Nats::new(&root.join("buf"));
     let (site, dir) = &caps[0];
     let watch = root.join("buf-watch");
     copy_dir(dir, &watch);
     let buffer = root.join("buf-buffer");
     let log = root.join("buf-sensor.log");
-    let mut s = sensor(site, &watch, &buffer, &nats.url(), &log, &["--buffer-max-mib", "1"]);
+    let mut s = sensor(
+        site,
+        &watch,
+        &buffer,
+        &nats.url(),
+        &log,
+        &["--buffer-max-mib", "1"],
+    );
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut seen = std::collections::BTreeSet::new();
     loop {
         if let Ok(st) = std::fs::read(buffer.join("status.json")) {
             let st: serde_json::Value = serde_json::from_slice(&st).unwrap();
             seen.insert(st["state"].as_str().unwrap().to_string());
-            assert!(st["pending_bytes"].as_u64().unwrap() <= 1024 * 1024, "over the buffer limit: {st}");
+            assert!(
+                st["pending_bytes"].as_u64().unwrap() <= 1024 * 1024,
+                "over the buffer limit: {st}"
+            );
             if st["state"] == "full" {
                 break;
             }
         }
-        assert!(Instant::now() < deadline, "sensor never reported a full buffer (saw {seen:?})");
+        assert!(
+            Instant::now() < deadline,
+            "sensor never reported a full buffer (saw {seen:?})"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     // `ward sensor status` says it too.
-    let out = ward().args(["sensor", "status", "--buffer-dir"]).arg(&buffer).output().unwrap();
+    let out = ward()
+        .args(["sensor", "status", "--buffer-dir"])
+        .arg(&buffer)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("full") && text.contains("north"), "{text}");
-    assert!(s.0.try_wait().unwrap().is_none(), "the sensor waits, it does not exit or drop");
+    assert!(
+        out.status.success() && text.contains("full") && text.contains("north"),
+        "{text}"
+    );
+    assert!(
+        s.0.try_wait().unwrap().is_none(),
+        "the sensor waits, it does not exit or drop"
+    );
     nats.start();
     let srv = server(&db3.url, &nats.url(), &root.join("buf-server.log"));
     wait_exit(&mut s, "buffered sensor", 180);
@@ -334,7 +461,14 @@ fn two_sensors_one_server_survive_kills_and_outages() {
     drop(srv);
     let got = snapshot(&db3);
     let north = |x: &Snapshot| -> (Vec<identify::Device>, Vec<(String, u64)>) {
-        (x.devices.iter().filter(|d| d.key.starts_with("north/")).cloned().collect(), x.site_anomalies[0].clone())
+        (
+            x.devices
+                .iter()
+                .filter(|d| d.key.starts_with("north/"))
+                .cloned()
+                .collect(),
+            x.site_anomalies[0].clone(),
+        )
     };
     assert_eq!(got.sites, vec!["north"]);
     assert_eq!(north(&got), north(&reference));

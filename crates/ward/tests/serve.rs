@@ -36,11 +36,18 @@ impl Drop for Server {
 }
 
 fn agent(cert: Option<&Path>) -> ureq::Agent {
-    let mut b = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).timeout_global(Some(std::time::Duration::from_secs(60)));
+    let mut b = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(std::time::Duration::from_secs(60)));
     if let Some(c) = cert {
         let pem = std::fs::read(c).unwrap();
         let cert = ureq::tls::Certificate::from_pem(&pem).unwrap().to_owned();
-        b = b.tls_config(ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::Specific(Arc::new(vec![cert]))).build());
+        b = b.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::Specific(Arc::new(vec![cert])))
+                .build(),
+        );
     }
     ureq::Agent::new_with_config(b.build())
 }
@@ -59,11 +66,23 @@ fn serve(db: &Path, state: &Path, extra: &[&str]) -> Server {
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("ward: serving ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).trim_end_matches('/').to_string();
+    let base = line
+        .trim()
+        .strip_prefix("ward: serving ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in out.lines() {});
-    let cert = base.starts_with("https").then(|| state.join("cert.pem")).filter(|c| c.exists());
-    Server { child, agent: agent(cert.as_deref()), base }
+    let cert = base
+        .starts_with("https")
+        .then(|| state.join("cert.pem"))
+        .filter(|c| c.exists());
+    Server {
+        child,
+        agent: agent(cert.as_deref()),
+        base,
+    }
 }
 
 struct Res {
@@ -74,13 +93,24 @@ struct Res {
 
 impl Res {
     fn header(&self, name: &str) -> Vec<&str> {
-        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
     fn cookie(&self, name: &str) -> Option<String> {
-        self.header("set-cookie").into_iter().find(|c| c.starts_with(&format!("{name}="))).map(|c| c.split(';').next().unwrap().to_string())
+        self.header("set-cookie")
+            .into_iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(|c| c.split(';').next().unwrap().to_string())
     }
     fn csrf(&self) -> String {
-        let i = self.body.find("name=\"csrf\" value=\"").expect("form with csrf") + 19;
+        let i = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("form with csrf")
+            + 19;
         self.body[i..].split('"').next().unwrap().to_string()
     }
 }
@@ -89,7 +119,10 @@ impl Server {
     fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], form: Option<&str>) -> Res {
         let url = format!("{}{path}", self.base);
         let mut res = if method == "POST" {
-            let mut r = self.agent.post(&url).header("content-type", "application/x-www-form-urlencoded");
+            let mut r = self
+                .agent
+                .post(&url)
+                .header("content-type", "application/x-www-form-urlencoded");
             for (k, v) in headers {
                 r = r.header(*k, *v);
             }
@@ -102,49 +135,110 @@ impl Server {
             r.call().unwrap()
         };
         let status = res.status().as_u16();
-        let headers = res.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string())).collect();
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
         let body = res.body_mut().read_to_string().unwrap();
-        Res { status, headers, body }
+        Res {
+            status,
+            headers,
+            body,
+        }
     }
 }
 
 /// The text a browser shows for `html` (entities decoded, tags kept): a
 /// hostile name that is escaped shows up here, while the raw body has no tag.
 fn shown(html: &str) -> String {
-    html.replace("&#60;", "<").replace("&lt;", "<").replace("&#62;", ">").replace("&gt;", ">").replace("&#34;", "\"").replace("&quot;", "\"").replace("&#39;", "'").replace("&#38;", "&").replace("&amp;", "&")
+    html.replace("&#60;", "<")
+        .replace("&lt;", "<")
+        .replace("&#62;", ">")
+        .replace("&gt;", ">")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
 }
 
 fn enc(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// `ward user add`; returns the TOTP secret.
 fn add_user(db: &Path, name: &str, role: &str) -> String {
-    let mut child = ward().args(["user", "add", name, "--role", role, "--password-stdin", "--db"]).arg(db).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = ward()
+        .args([
+            "user",
+            "add",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            "--db",
+        ])
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains(&format!("totp uri: otpauth://totp/Ward:{name}?secret=")), "{text}");
-    text.lines().find_map(|l| l.strip_prefix("totp secret: ")).unwrap().to_string()
+    assert!(
+        text.contains(&format!("totp uri: otpauth://totp/Ward:{name}?secret=")),
+        "{text}"
+    );
+    text.lines()
+        .find_map(|l| l.strip_prefix("totp secret: "))
+        .unwrap()
+        .to_string()
 }
 
 fn token(db: &Path, name: &str) -> String {
-    let out = ward().args(["user", "token", name, "--db"]).arg(db).output().unwrap();
+    let out = ward()
+        .args(["user", "token", name, "--db"])
+        .arg(db)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// A database holding the hostile capture (`samplegen`'s `Variant::Hostile`).
 fn hostile_db(dir: &Path) -> PathBuf {
     let pcap = dir.join("hostile.pcap");
-    std::fs::write(&pcap, samplegen::hospital::write(Vec::new(), samplegen::hospital::Variant::Hostile).unwrap()).unwrap();
+    std::fs::write(
+        &pcap,
+        samplegen::hospital::write(Vec::new(), samplegen::hospital::Variant::Hostile).unwrap(),
+    )
+    .unwrap();
     let db = dir.join("ward.db");
-    let st = ward().args(["analyze", "--quiet", "--db"]).arg(&db).arg(&pcap).stdout(Stdio::null()).status().unwrap();
+    let st = ward()
+        .args(["analyze", "--quiet", "--db"])
+        .arg(&db)
+        .arg(&pcap)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
     assert!(st.success());
     db
 }
@@ -155,10 +249,23 @@ fn hostile_capture_over_https_with_totp_login() {
     let db = hostile_db(&dir);
     let secret = add_user(&db, "ada", "admin");
     add_user(&db, "vic", "viewer");
-    let dup = ward().args(["user", "add", "vic", "--role", "admin", "--db"]).arg(&db).output().unwrap();
-    assert!(!dup.status.success() && String::from_utf8_lossy(&dup.stderr).contains("exists already"));
-    let list = ward().args(["user", "list", "--db"]).arg(&db).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&list.stdout), "ada\tadmin\nvic\tviewer\n");
+    let dup = ward()
+        .args(["user", "add", "vic", "--role", "admin", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        !dup.status.success() && String::from_utf8_lossy(&dup.stderr).contains("exists already")
+    );
+    let list = ward()
+        .args(["user", "list", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout),
+        "ada\tadmin\nvic\tviewer\n"
+    );
     let admin_token = token(&db, "ada");
     let viewer_token = token(&db, "vic");
     let state = dir.join("state");
@@ -169,7 +276,8 @@ fn hostile_capture_over_https_with_totp_login() {
     // Anonymous: pages redirect to the login, every OpenAPI route says 401.
     let r = srv.call("GET", "/devices", &[], None);
     assert_eq!((r.status, r.header("location")), (303, vec!["/login"]));
-    let doc: serde_json::Value = serde_json::from_str(&srv.call("GET", "/api/v1/openapi.json", &[], None).body).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&srv.call("GET", "/api/v1/openapi.json", &[], None).body).unwrap();
     let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
     assert!(paths.len() >= 5, "{paths:?}");
     let viewer = format!("Bearer {viewer_token}");
@@ -178,11 +286,21 @@ fn hostile_capture_over_https_with_totp_login() {
         for (method, op) in doc["paths"][p].as_object().unwrap() {
             let m = method.to_uppercase();
             assert_eq!(srv.call(&m, &uri, &[], None).status, 401, "{m} {uri}");
-            assert_eq!(srv.call(&m, &uri, &[("authorization", "Bearer ward_0000")], None).status, 401, "{m} {uri}");
+            assert_eq!(
+                srv.call(&m, &uri, &[("authorization", "Bearer ward_0000")], None)
+                    .status,
+                401,
+                "{m} {uri}"
+            );
             let role = op["x-ward-role"].as_str().unwrap();
-            let as_viewer = srv.call(&m, &uri, &[("authorization", &viewer)], None).status;
+            let as_viewer = srv
+                .call(&m, &uri, &[("authorization", &viewer)], None)
+                .status;
             if role == "viewer" {
-                assert!(as_viewer == 200 || as_viewer == 404, "{m} {uri} as viewer: {as_viewer}");
+                assert!(
+                    as_viewer == 200 || as_viewer == 404,
+                    "{m} {uri} as viewer: {as_viewer}"
+                );
             } else {
                 assert_eq!(as_viewer, 403, "{m} {uri} as viewer");
             }
@@ -193,12 +311,28 @@ fn hostile_capture_over_https_with_totp_login() {
     let form = srv.call("GET", "/login", &[], None);
     let pre = form.cookie("ward_pre").unwrap();
     let code = web::totp::code(&secret, now()).unwrap();
-    let body = format!("name=ada&password={}&code={code}&csrf={}", enc(PASSWORD), form.csrf());
-    assert_eq!(srv.call("POST", "/login", &[("cookie", &pre)], Some(&body.replace("&csrf=", "&csrf=x"))).status, 403);
+    let body = format!(
+        "name=ada&password={}&code={code}&csrf={}",
+        enc(PASSWORD),
+        form.csrf()
+    );
+    assert_eq!(
+        srv.call(
+            "POST",
+            "/login",
+            &[("cookie", &pre)],
+            Some(&body.replace("&csrf=", "&csrf=x"))
+        )
+        .status,
+        403
+    );
     let ok = srv.call("POST", "/login", &[("cookie", &pre)], Some(&body));
     assert_eq!(ok.status, 303, "{}", ok.body);
     let sid = ok.cookie("ward_session").unwrap();
-    assert!(ok.header("set-cookie").iter().any(|c| c.contains("HttpOnly") && c.contains("Secure") && c.contains("SameSite=Strict")));
+    assert!(ok
+        .header("set-cookie")
+        .iter()
+        .any(|c| c.contains("HttpOnly") && c.contains("Secure") && c.contains("SameSite=Strict")));
     let cookie = [("cookie", sid.as_str())];
 
     // The hostile names render as text in every page.
@@ -209,9 +343,21 @@ fn hostile_capture_over_https_with_totp_login() {
         assert!(!page.contains("<script>alert(1)"), "raw script tag in page");
         assert!(!page.contains("<img src=x"), "raw img tag in page");
     }
-    assert!(shown(&list.body).contains("<script>alert(1)</script>"), "hostname not shown as text");
+    assert!(
+        shown(&list.body).contains("<script>alert(1)</script>"),
+        "hostname not shown as text"
+    );
     // Every device page of the capture stays inert.
-    let devs: serde_json::Value = serde_json::from_str(&srv.call("GET", "/api/v1/devices?per_page=500", &[("authorization", &format!("Bearer {admin_token}"))], None).body).unwrap();
+    let devs: serde_json::Value = serde_json::from_str(
+        &srv.call(
+            "GET",
+            "/api/v1/devices?per_page=500",
+            &[("authorization", &format!("Bearer {admin_token}"))],
+            None,
+        )
+        .body,
+    )
+    .unwrap();
     let all = devs["devices"].as_array().unwrap();
     assert!(all.len() >= 5);
     let mut saw_sql = false;
@@ -221,32 +367,80 @@ fn hostile_capture_over_https_with_totp_login() {
         let key = d["key"].as_str().unwrap();
         let page = srv.call("GET", &format!("/device?key={}", enc(key)), &cookie, None);
         assert_eq!(page.status, 200, "{key}");
-        assert!(!page.body.contains("<script>alert") && !page.body.contains("<img src=x"), "{key}: raw markup");
+        assert!(
+            !page.body.contains("<script>alert") && !page.body.contains("<img src=x"),
+            "{key}: raw markup"
+        );
         saw_script |= shown(&page.body).contains("<script>alert(1)</script>");
-        saw_sql |= shown(&page.body).contains("<img src=x onerror=alert(1)>'; DROP TABLE devices;--");
-        let api = srv.call("GET", &format!("/api/v1/devices/{}", enc(key)), &[("authorization", &format!("Bearer {admin_token}"))], None);
+        saw_sql |=
+            shown(&page.body).contains("<img src=x onerror=alert(1)>'; DROP TABLE devices;--");
+        let api = srv.call(
+            "GET",
+            &format!("/api/v1/devices/{}", enc(key)),
+            &[("authorization", &format!("Bearer {admin_token}"))],
+            None,
+        );
         assert_eq!(api.status, 200, "{key}");
         assert!(api.header("content-type")[0].starts_with("application/json"));
         let v: serde_json::Value = serde_json::from_str(&api.body).unwrap();
-        saw_json_sql |= v["applications"].as_array().unwrap().iter().any(|a| a.as_str().unwrap().contains("<img src=x onerror=alert(1)>'; DROP TABLE devices;--"));
+        saw_json_sql |= v["applications"].as_array().unwrap().iter().any(|a| {
+            a.as_str()
+                .unwrap()
+                .contains("<img src=x onerror=alert(1)>'; DROP TABLE devices;--")
+        });
     }
     assert!(saw_script, "no device page showed the hostile host name");
     assert!(saw_sql, "no device page showed the hostile HL7 application");
-    assert!(saw_json_sql, "no API device carried the hostile HL7 application verbatim");
+    assert!(
+        saw_json_sql,
+        "no API device carried the hostile HL7 application verbatim"
+    );
     let raw = serde_json::to_string(&devs).unwrap();
-    assert!(devs["devices"].as_array().unwrap().iter().any(|d| d["names"].as_array().unwrap().iter().any(|n| n == "<script>alert(1)</script>")), "{raw}");
+    assert!(
+        devs["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["names"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n == "<script>alert(1)</script>")),
+        "{raw}"
+    );
 
     // The report downloads and is audited.
     let rep = srv.call("GET", "/report.html", &cookie, None);
     assert_eq!(rep.status, 200);
     assert!(!rep.body.contains("<script>alert"));
-    let audit: serde_json::Value = serde_json::from_str(&srv.call("GET", "/api/v1/audit", &[("authorization", &format!("Bearer {admin_token}"))], None).body).unwrap();
-    let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let audit: serde_json::Value = serde_json::from_str(
+        &srv.call(
+            "GET",
+            "/api/v1/audit",
+            &[("authorization", &format!("Bearer {admin_token}"))],
+            None,
+        )
+        .body,
+    )
+    .unwrap();
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     for a in ["user_created", "token_created", "login_ok", "export"] {
         assert!(actions.contains(&a), "{a} missing in {actions:?}");
     }
     // Entries name the client's address (per-address throttling uses the same).
-    assert!(audit.as_array().unwrap().iter().any(|e| e["action"] == "login_ok" && e["ip"] == "127.0.0.1"), "{audit}");
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "login_ok" && e["ip"] == "127.0.0.1"),
+        "{audit}"
+    );
     drop(srv);
 
     // A restart keeps the generated certificate.
@@ -258,7 +452,11 @@ fn hostile_capture_over_https_with_totp_login() {
     // The operator's certificate and key, when given, are used instead (nothing is generated).
     let other_state = dir.join("state2");
     let (c, k) = (state.join("cert.pem"), state.join("key.pem"));
-    let mut own = serve(&db, &other_state, &["--cert", c.to_str().unwrap(), "--key", k.to_str().unwrap()]);
+    let mut own = serve(
+        &db,
+        &other_state,
+        &["--cert", c.to_str().unwrap(), "--key", k.to_str().unwrap()],
+    );
     own.agent = agent(Some(&c));
     assert!(own.base.starts_with("https://"));
     assert_eq!(own.call("GET", "/login", &[], None).status, 200);
@@ -275,14 +473,22 @@ fn first_start_offers_only_setup_and_insecure_http_is_loopback_only() {
     assert!(srv.base.starts_with("http://127.0.0.1:"));
     for p in ["/", "/devices", "/login", "/audit"] {
         let r = srv.call("GET", p, &[], None);
-        assert_eq!((r.status, r.header("location")), (303, vec!["/setup"]), "{p}");
+        assert_eq!(
+            (r.status, r.header("location")),
+            (303, vec!["/setup"]),
+            "{p}"
+        );
     }
     let r = srv.call("GET", "/setup", &[], None);
     assert_eq!(r.status, 200);
     assert!(r.body.contains("Create the administrator"));
     assert_eq!(srv.call("GET", "/api/v1/devices", &[], None).status, 401);
     drop(srv);
-    let out = ward().args(["serve", "--insecure-http", "--listen", "0.0.0.0:0", "--db"]).arg(&db).output().unwrap();
+    let out = ward()
+        .args(["serve", "--insecure-http", "--listen", "0.0.0.0:0", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -298,7 +504,10 @@ fn browser_renders_hostile_names_as_text() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let browser_dir = root.join("tests/browser");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let node_ok = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let node_ok = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     let missing = if !node_ok {
         Some("node")
     } else if !Path::new(&chromium).exists() {
@@ -317,27 +526,80 @@ fn browser_renders_hostile_names_as_text() {
     // A fleet of ordinary devices too, so the list and the map look like a ward's.
     let pcap = dir.join("fleet.pcap");
     std::fs::write(&pcap, samplegen::fleet::write(Vec::new(), 300).unwrap()).unwrap();
-    assert!(ward().args(["analyze", "--quiet", "--db"]).arg(&db).arg(&pcap).stdout(Stdio::null()).status().unwrap().success());
+    assert!(ward()
+        .args(["analyze", "--quiet", "--db"])
+        .arg(&db)
+        .arg(&pcap)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+        .success());
     // Advisories and a CMMS export when the shared feeds are there.
     let vuln = root.join("../shared/testdata/vuln");
     if vuln.is_dir() {
-        let feeds = ward().args(["feeds", "import", "--db"]).arg(&db).arg(vuln.join("csaf_icsma")).arg(vuln.join("known_exploited_vulnerabilities.json")).arg(vuln.join("nvd_cve_json")).output().unwrap();
-        assert!(feeds.status.success(), "{}", String::from_utf8_lossy(&feeds.stderr));
+        let feeds = ward()
+            .args(["feeds", "import", "--db"])
+            .arg(&db)
+            .arg(vuln.join("csaf_icsma"))
+            .arg(vuln.join("known_exploited_vulnerabilities.json"))
+            .arg(vuln.join("nvd_cve_json"))
+            .output()
+            .unwrap();
+        assert!(
+            feeds.status.success(),
+            "{}",
+            String::from_utf8_lossy(&feeds.stderr)
+        );
         let csv = dir.join("cmms.csv");
         std::fs::write(&csv, "Serial,Vendor,Model,Firmware,Location\nS1,OFFIS,DCMTK,3.6.6,PACS archive\nS2,OFFIS,DCMTK,3.6.6,PACS gateway\nS3,MicroDicom,DICOM Viewer,2024.1,Radiology 1\nS4,Baxter Healthcare Corporation,Spectrum Wireless Battery Module,20D30,ICU bed 4\n").unwrap();
-        assert!(ward().args(["inventory", "import", "--db"]).arg(&db).arg(&csv).output().unwrap().status.success());
+        assert!(ward()
+            .args(["inventory", "import", "--db"])
+            .arg(&db)
+            .arg(&csv)
+            .output()
+            .unwrap()
+            .status
+            .success());
     } else {
         println!("browser test: ../shared/testdata/vuln absent: the advisories page will be empty");
     }
     let secret = add_user(&db, "ada", "admin");
     let admin_token = token(&db, "ada");
     let srv = serve(&db, &dir.join("state"), &[]);
-    let devs: serde_json::Value = serde_json::from_str(&srv.call("GET", "/api/v1/devices?q=script", &[("authorization", &format!("Bearer {admin_token}"))], None).body).unwrap();
-    let key = devs["devices"].as_array().unwrap().iter().find(|d| d["names"][0] == "<script>alert(1)</script>").expect("hostile device")["key"].as_str().unwrap().to_string();
-    let top: serde_json::Value = serde_json::from_str(&srv.call("GET", "/api/v1/devices?per_page=1", &[("authorization", &format!("Bearer {admin_token}"))], None).body).unwrap();
+    let devs: serde_json::Value = serde_json::from_str(
+        &srv.call(
+            "GET",
+            "/api/v1/devices?q=script",
+            &[("authorization", &format!("Bearer {admin_token}"))],
+            None,
+        )
+        .body,
+    )
+    .unwrap();
+    let key = devs["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["names"][0] == "<script>alert(1)</script>")
+        .expect("hostile device")["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let top: serde_json::Value = serde_json::from_str(
+        &srv.call(
+            "GET",
+            "/api/v1/devices?per_page=1",
+            &[("authorization", &format!("Bearer {admin_token}"))],
+            None,
+        )
+        .body,
+    )
+    .unwrap();
     let risky = top["devices"][0]["key"].as_str().unwrap().to_string();
     assert!(top["devices"][0]["score"].as_u64().unwrap() > 0, "{top}");
-    let artifacts = std::env::var_os("WARD_ARTIFACTS").map(PathBuf::from).unwrap_or_else(|| root.join("target/artifacts/browser"));
+    let artifacts = std::env::var_os("WARD_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/artifacts/browser"));
     let out = Command::new("node")
         .arg(browser_dir.join("hostile.mjs"))
         .current_dir(&browser_dir)
@@ -352,10 +614,21 @@ fn browser_renders_hostile_names_as_text() {
         .env("CHROMIUM", &chromium)
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     println!("{text}");
     assert!(out.status.success(), "browser test failed:\n{text}");
-    for shot in ["device.png", "tour-1-overview.png", "tour-2-devices.png", "tour-3-device.png", "tour-4-map.png", "tour-5-advisories.png"] {
+    for shot in [
+        "device.png",
+        "tour-1-overview.png",
+        "tour-2-devices.png",
+        "tour-3-device.png",
+        "tour-4-map.png",
+        "tour-5-advisories.png",
+    ] {
         assert!(artifacts.join(shot).exists(), "{shot} missing");
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -371,14 +644,27 @@ fn new_analyses_show_up_without_a_restart() {
     let auth = format!("Bearer {}", token(&db, "ada"));
     let srv = serve(&db, &dir.join("state"), &["--insecure-http"]);
     let total = |srv: &Server| -> u64 {
-        let r = srv.call("GET", "/api/v1/devices?per_page=1", &[("authorization", &auth)], None);
+        let r = srv.call(
+            "GET",
+            "/api/v1/devices?per_page=1",
+            &[("authorization", &auth)],
+            None,
+        );
         assert_eq!(r.status, 200, "{}", r.body);
-        serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["total"].as_u64().unwrap()
+        serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["total"]
+            .as_u64()
+            .unwrap()
     };
     let before = total(&srv);
     let pcap = dir.join("fleet.pcap");
     std::fs::write(&pcap, samplegen::fleet::write(Vec::new(), 25).unwrap()).unwrap();
-    let st = ward().args(["analyze", "--quiet", "--db"]).arg(&db).arg(&pcap).stdout(Stdio::null()).status().unwrap();
+    let st = ward()
+        .args(["analyze", "--quiet", "--db"])
+        .arg(&db)
+        .arg(&pcap)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
     assert!(st.success());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let mut now_total = before;
@@ -389,8 +675,16 @@ fn new_analyses_show_up_without_a_restart() {
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    assert!(now_total >= before + 25, "{before} devices before, {now_total} after analyzing 25 more");
-    let r = srv.call("GET", "/api/v1/devices?q=PUMP-000001", &[("authorization", &auth)], None);
+    assert!(
+        now_total >= before + 25,
+        "{before} devices before, {now_total} after analyzing 25 more"
+    );
+    let r = srv.call(
+        "GET",
+        "/api/v1/devices?q=PUMP-000001",
+        &[("authorization", &auth)],
+        None,
+    );
     assert!(r.body.contains("PUMP-000001"), "{}", r.body);
     drop(srv);
     let _ = std::fs::remove_dir_all(&dir);
@@ -403,7 +697,13 @@ fn sigterm_shuts_down_gracefully() {
     let dir = tempdir("sigterm");
     let db = dir.join("ward.db");
     let mut child = ward()
-        .args(["serve", "--insecure-http", "--listen", "127.0.0.1:0", "--db"])
+        .args([
+            "serve",
+            "--insecure-http",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+        ])
         .arg(&db)
         .arg("--state-dir")
         .arg(dir.join("state"))
@@ -419,22 +719,43 @@ fn sigterm_shuts_down_gracefully() {
         }
     });
     let first = rx.recv_timeout(std::time::Duration::from_secs(60)).unwrap();
-    let base = first.strip_prefix("ward: serving ").unwrap().trim_end_matches('/').to_string();
-    assert_eq!(agent(None).get(&format!("{base}/setup")).call().unwrap().status().as_u16(), 200);
-    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let base = first
+        .strip_prefix("ward: serving ")
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    assert_eq!(
+        agent(None)
+            .get(&format!("{base}/setup"))
+            .call()
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(std::time::Instant::now() < deadline, "server still running 20 s after SIGTERM");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server still running 20 s after SIGTERM"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert!(status.success(), "{status:?}");
     let rest: Vec<String> = rx.try_iter().collect();
     assert!(rest.iter().any(|l| l == "ward: stopped"), "{rest:?}");
-    assert!(agent(None).get(&format!("{base}/setup")).call().is_err(), "still answering after shutdown");
+    assert!(
+        agent(None).get(&format!("{base}/setup")).call().is_err(),
+        "still answering after shutdown"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -445,7 +766,11 @@ fn sigterm_shuts_down_gracefully() {
 #[test]
 fn schemathesis_finds_no_server_errors() {
     let exe = std::env::var("SCHEMATHESIS").unwrap_or_else(|_| "schemathesis".into());
-    if !Command::new(&exe).arg("--version").output().is_ok_and(|o| o.status.success()) {
+    if !Command::new(&exe)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
         println!("skipping schemathesis test: `{exe}` is not installed (pip install schemathesis==4.32.5)");
         return;
     }
@@ -453,7 +778,14 @@ fn schemathesis_finds_no_server_errors() {
     let db = hostile_db(&dir);
     let pcap = dir.join("fleet.pcap");
     std::fs::write(&pcap, samplegen::fleet::write(Vec::new(), 50).unwrap()).unwrap();
-    assert!(ward().args(["analyze", "--quiet", "--db"]).arg(&db).arg(&pcap).stdout(Stdio::null()).status().unwrap().success());
+    assert!(ward()
+        .args(["analyze", "--quiet", "--db"])
+        .arg(&db)
+        .arg(&pcap)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+        .success());
     // Alerts (ids 1-3) for the status changes to act on.
     let alerts: Vec<monitor::Alert> = (1..=3u8)
         .map(|i| monitor::Alert {
@@ -469,18 +801,44 @@ fn schemathesis_finds_no_server_errors() {
             last_seen: model::Timestamp(i as i64),
         })
         .collect();
-    store::Store::open(&db).unwrap().store_alerts(&alerts).unwrap();
+    store::Store::open(&db)
+        .unwrap()
+        .store_alerts(&alerts)
+        .unwrap();
     add_user(&db, "ada", "admin");
     let auth = format!("Authorization: Bearer {}", token(&db, "ada"));
     let srv = serve(&db, &dir.join("state"), &["--insecure-http"]);
     let out = Command::new(&exe)
-        .args(["run", &format!("{}/api/v1/openapi.json", srv.base), "--checks", "not_a_server_error", "--header", &auth])
-        .args(["--max-examples", "40", "--seed", "4", "--workers", "1", "--no-color", "--generation-database", "none", "--phases", "examples,coverage,fuzzing"])
+        .args([
+            "run",
+            &format!("{}/api/v1/openapi.json", srv.base),
+            "--checks",
+            "not_a_server_error",
+            "--header",
+            &auth,
+        ])
+        .args([
+            "--max-examples",
+            "40",
+            "--seed",
+            "4",
+            "--workers",
+            "1",
+            "--no-color",
+            "--generation-database",
+            "none",
+            "--phases",
+            "examples,coverage,fuzzing",
+        ])
         .current_dir(&dir)
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     println!("{text}");
     assert!(out.status.success(), "schemathesis found problems:\n{text}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -71,8 +71,8 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Zeek protocol test directories considered.
 const DIRS: [&str; 8] = ["dhcp", "dns", "http", "ssl", "ssh", "smb", "snmp", "ftp"];
@@ -83,9 +83,18 @@ const THRESHOLD: f64 = 95.0;
 
 /// Tests whose own `%INPUT` script changes the compared columns, with why.
 const EXCLUDED: &[(&str, &str)] = &[
-    ("base/protocols/ftp/ftp-max-user-length.zeek", "redefs FTP::max_user_length = 4: the logged user is truncated"),
-    ("base/protocols/dhcp/dhcp-max-tracked-transactions.zeek", "redefs DHCP::max_tracked_transactions = 5: transactions are logged early"),
-    ("policy/protocols/ssl/decryption.zeek", "http.log comes from TLS decrypted with secrets the script supplies"),
+    (
+        "base/protocols/ftp/ftp-max-user-length.zeek",
+        "redefs FTP::max_user_length = 4: the logged user is truncated",
+    ),
+    (
+        "base/protocols/dhcp/dhcp-max-tracked-transactions.zeek",
+        "redefs DHCP::max_tracked_transactions = 5: transactions are logged early",
+    ),
+    (
+        "policy/protocols/ssl/decryption.zeek",
+        "http.log comes from TLS decrypted with secrets the script supplies",
+    ),
 ];
 
 // ---------------------------------------------------------------- Zeek logs
@@ -100,7 +109,10 @@ struct ZLog {
 
 impl ZLog {
     fn parse(text: &str) -> ZLog {
-        let mut log = ZLog { set_sep: ",".into(), ..Default::default() };
+        let mut log = ZLog {
+            set_sep: ",".into(),
+            ..Default::default()
+        };
         for line in text.lines() {
             if line.starts_with("###") || line.is_empty() {
                 continue;
@@ -161,7 +173,10 @@ fn unescape(s: &str) -> Vec<u8> {
                 continue;
             }
             if b.get(i + 1) == Some(&b'x') {
-                if let Some(v) = s.get(i + 2..i + 4).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                if let Some(v) = s
+                    .get(i + 2..i + 4)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
                     out.push(v);
                     i += 4;
                     continue;
@@ -182,11 +197,19 @@ fn clean(bytes: &[u8]) -> String {
 
 /// A Zeek string value; `(empty)` is how Zeek writes an empty string.
 fn zstr(raw: &str) -> String {
-    if raw == "(empty)" { String::new() } else { clean(&unescape(raw)) }
+    if raw == "(empty)" {
+        String::new()
+    } else {
+        clean(&unescape(raw))
+    }
 }
 
 fn zset(raw: &str, sep: &str) -> Vec<String> {
-    if raw == "(empty)" { Vec::new() } else { raw.split(sep).map(zstr).collect() }
+    if raw == "(empty)" {
+        Vec::new()
+    } else {
+        raw.split(sep).map(zstr).collect()
+    }
 }
 
 // ---------------------------------------------------------------- connections
@@ -199,7 +222,11 @@ struct Key(Ep, Ep);
 
 impl Key {
     fn new(a: Ep, b: Ep) -> Key {
-        if a <= b { Key(a, b) } else { Key(b, a) }
+        if a <= b {
+            Key(a, b)
+        } else {
+            Key(b, a)
+        }
     }
 }
 
@@ -227,7 +254,10 @@ fn zkey(row: &ZRow<'_>, uids: &UidMap) -> Option<Key> {
     let direct = (|| {
         let oh: IpAddr = row.get("id.orig_h")?.parse().ok()?;
         let rh: IpAddr = row.get("id.resp_h")?.parse().ok()?;
-        Some(Key::new((oh, port(row.get("id.orig_p")?)?), (rh, port(row.get("id.resp_p")?)?)))
+        Some(Key::new(
+            (oh, port(row.get("id.orig_p")?)?),
+            (rh, port(row.get("id.resp_p")?)?),
+        ))
     })();
     direct.or_else(|| uids.get(row.get("uid")?).copied())
 }
@@ -264,13 +294,20 @@ fn parse_event(line: &str) -> Option<Ev> {
     let v: Value = serde_json::from_str(line).ok()?;
     let ep = |side: &str| -> Option<Ep> {
         let e = &v["flow"][side];
-        Some((e["ip"].as_str()?.parse().ok()?, u16::try_from(e["port"].as_u64()?).ok()?))
+        Some((
+            e["ip"].as_str()?.parse().ok()?,
+            u16::try_from(e["port"].as_u64()?).ok()?,
+        ))
     };
     let key = match (ep("client"), ep("server")) {
         (Some(a), Some(b)) => Some(Key::new(a, b)),
         _ => None,
     };
-    Some(Ev { ts: v["ts"].as_f64().unwrap_or(0.0) / 1e6, key, v })
+    Some(Ev {
+        ts: v["ts"].as_f64().unwrap_or(0.0) / 1e6,
+        key,
+        v,
+    })
 }
 
 /// Ward records of one type grouped by connection, each list in time order.
@@ -372,7 +409,9 @@ fn agree(kind: K, raw: &str, sep: &str, w: &W) -> (bool, String) {
     match kind {
         K::Str | K::Ci => {
             let mut z = zstr(raw);
-            let Some(mut w) = ws(w) else { return (false, format!("{z:?}")) };
+            let Some(mut w) = ws(w) else {
+                return (false, format!("{z:?}"));
+            };
             if matches!(kind, K::Ci) {
                 z = z.to_lowercase();
                 w = w.to_lowercase();
@@ -392,13 +431,19 @@ fn agree(kind: K, raw: &str, sep: &str, w: &W) -> (bool, String) {
         K::Bool => (ws(w).as_deref() == Some(raw), raw.to_string()),
         K::Sha256Prefix => {
             let z = zstr(raw);
-            let ok = ws(w).is_some_and(|w| z.len() == "SHA256:".len() + 32 && w.starts_with(&z) || w == z);
+            let ok = ws(w)
+                .is_some_and(|w| z.len() == "SHA256:".len() + 32 && w.starts_with(&z) || w == z);
             (ok, format!("{z:?}"))
         }
         K::CappedCiSet => {
-            let z: Vec<String> = zset(raw, sep).into_iter().map(|s| s.to_lowercase()).collect();
+            let z: Vec<String> = zset(raw, sep)
+                .into_iter()
+                .map(|s| s.to_lowercase())
+                .collect();
             let shown = format!("{z:?}");
-            let Some(w) = wl(w) else { return (z.is_empty(), shown) };
+            let Some(w) = wl(w) else {
+                return (z.is_empty(), shown);
+            };
             let w: Vec<String> = w.into_iter().map(|s| s.to_lowercase()).collect();
             let ok = if z.len() > SAN_CAP && w.len() == SAN_CAP {
                 z[..SAN_CAP] == w[..]
@@ -413,7 +458,9 @@ fn agree(kind: K, raw: &str, sep: &str, w: &W) -> (bool, String) {
         K::Set | K::NumSet => {
             let z = zset(raw, sep);
             let shown = format!("{z:?}");
-            let Some(w) = wl(w) else { return (z.is_empty(), shown) };
+            let Some(w) = wl(w) else {
+                return (z.is_empty(), shown);
+            };
             if z.len() != w.len() {
                 return (false, shown);
             }
@@ -423,7 +470,9 @@ fn agree(kind: K, raw: &str, sep: &str, w: &W) -> (bool, String) {
                     let mut b: Vec<f64> = w.iter().filter_map(|s| num(s)).collect();
                     a.sort_by(f64::total_cmp);
                     b.sort_by(f64::total_cmp);
-                    a.len() == z.len() && b.len() == w.len() && a.iter().zip(&b).all(|(x, y)| num_eq(*x, *y))
+                    a.len() == z.len()
+                        && b.len() == w.len()
+                        && a.iter().zip(&b).all(|(x, y)| num_eq(*x, *y))
                 }
                 _ => {
                     let norm = |v: Vec<String>| {
@@ -486,7 +535,14 @@ impl Cmp<'_> {
             }
             None => (false, zstr(raw), "<no matching Ward record>".into()),
         };
-        self.acc.out.push(Outcome { field: name.into(), test: self.test.clone(), conn: show_key(conn), zeek: zshow, ward: wshow, agree: ok });
+        self.acc.out.push(Outcome {
+            field: name.into(),
+            test: self.test.clone(),
+            conn: show_key(conn),
+            zeek: zshow,
+            ward: wshow,
+            agree: ok,
+        });
     }
 }
 
@@ -516,11 +572,15 @@ fn dns_rows(evs: &[Ev]) -> HashMap<Key, Vec<DnsRow<'_>>> {
         msgs.sort_by(|a, b| a.ts.total_cmp(&b.ts));
         // Messages sent to a multicast group (mDNS) are not correlated by
         // transaction id: each gets a row of its own (Zeek's mdns-no-assoc).
-        let multicast = key.0.0.is_multicast() || key.1.0.is_multicast();
+        let multicast = key.0 .0.is_multicast() || key.1 .0.is_multicast();
         if multicast {
             out.entry(key).or_default().extend(msgs.iter().map(|m| {
                 let resp = m.v["is_response"].as_bool().unwrap_or(false);
-                DnsRow { q: (!resp).then_some(*m), r: resp.then_some(*m), used: false }
+                DnsRow {
+                    q: (!resp).then_some(*m),
+                    r: resp.then_some(*m),
+                    used: false,
+                }
             }));
             continue;
         }
@@ -530,11 +590,31 @@ fn dns_rows(evs: &[Ev]) -> HashMap<Key, Vec<DnsRow<'_>>> {
         for m in msgs {
             let tid = m.v["trans_id"].as_u64().unwrap_or(0);
             let is_resp = m.v["is_response"].as_bool().unwrap_or(false);
-            let (mine, theirs) = if is_resp { (&mut pending_r, &mut pending_q) } else { (&mut pending_q, &mut pending_r) };
-            if let Some(i) = theirs.get_mut(&tid).and_then(VecDeque::pop_front) {
-                if is_resp { rows[i].r = Some(m) } else { rows[i].q = Some(m) }
+            let (mine, theirs) = if is_resp {
+                (&mut pending_r, &mut pending_q)
             } else {
-                rows.push(if is_resp { DnsRow { q: None, r: Some(m), used: false } } else { DnsRow { q: Some(m), r: None, used: false } });
+                (&mut pending_q, &mut pending_r)
+            };
+            if let Some(i) = theirs.get_mut(&tid).and_then(VecDeque::pop_front) {
+                if is_resp {
+                    rows[i].r = Some(m)
+                } else {
+                    rows[i].q = Some(m)
+                }
+            } else {
+                rows.push(if is_resp {
+                    DnsRow {
+                        q: None,
+                        r: Some(m),
+                        used: false,
+                    }
+                } else {
+                    DnsRow {
+                        q: Some(m),
+                        r: None,
+                        used: false,
+                    }
+                });
                 mine.entry(tid).or_default().push_back(rows.len() - 1);
             }
         }
@@ -551,8 +631,14 @@ fn dns(log: &ZLog, uids: &UidMap, evs: &[Ev], c: &mut Cmp<'_>) {
         let zq = z.get("query").map(|q| zstr(q).to_lowercase());
         let cands = key.and_then(|k| rows.get_mut(&k));
         let found = cands.and_then(|rs| {
-            let tid_ok = |r: &DnsRow<'_>| tid.is_none_or(|t| r.q.or(r.r).and_then(|e| e.v["trans_id"].as_f64()) == Some(t));
-            let query_of = |r: &DnsRow<'_>| r.q.and_then(|e| e.s("query")).or_else(|| r.r.and_then(|e| e.s("query"))).map(|s| s.to_lowercase());
+            let tid_ok = |r: &DnsRow<'_>| {
+                tid.is_none_or(|t| r.q.or(r.r).and_then(|e| e.v["trans_id"].as_f64()) == Some(t))
+            };
+            let query_of = |r: &DnsRow<'_>| {
+                r.q.and_then(|e| e.s("query"))
+                    .or_else(|| r.r.and_then(|e| e.s("query")))
+                    .map(|s| s.to_lowercase())
+            };
             let i = rs
                 .iter()
                 .position(|r| !r.used && tid_ok(r) && query_of(r) == zq)
@@ -565,17 +651,46 @@ fn dns(log: &ZLog, uids: &UidMap, evs: &[Ev], c: &mut Cmp<'_>) {
         let have = found.is_some();
         let qv = |k: &str| have.then(|| q.map_or(W::Missing, |e| W::of(&e.v[k])));
         let rv = |k: &str| have.then(|| r.map_or(W::Missing, |e| W::of(&e.v[k])));
-        let query = have.then(|| W::opt(q.and_then(|e| e.s("query")).or_else(|| r.and_then(|e| e.s("query")))));
+        let query = have.then(|| {
+            W::opt(
+                q.and_then(|e| e.s("query"))
+                    .or_else(|| r.and_then(|e| e.s("query"))),
+            )
+        });
         c.field(&key, "query", K::Ci, z.get("query"), query);
         c.field(&key, "qclass", K::Num, z.get("qclass"), qv("qclass"));
-        c.field(&key, "qclass_name", K::Str, z.get("qclass_name"), qv("qclass_name"));
+        c.field(
+            &key,
+            "qclass_name",
+            K::Str,
+            z.get("qclass_name"),
+            qv("qclass_name"),
+        );
         c.field(&key, "qtype", K::Num, z.get("qtype"), qv("qtype"));
-        c.field(&key, "qtype_name", K::Str, z.get("qtype_name"), qv("qtype_name"));
+        c.field(
+            &key,
+            "qtype_name",
+            K::Str,
+            z.get("qtype_name"),
+            qv("qtype_name"),
+        );
         c.field(&key, "rcode", K::Num, z.get("rcode"), rv("rcode"));
-        c.field(&key, "rcode_name", K::Str, z.get("rcode_name"), rv("rcode_name"));
+        c.field(
+            &key,
+            "rcode_name",
+            K::Str,
+            z.get("rcode_name"),
+            rv("rcode_name"),
+        );
         let opcode = |k: &str| have.then(|| q.or(r).map_or(W::Missing, |e| W::of(&e.v[k])));
         c.field(&key, "opcode", K::Num, z.get("opcode"), opcode("opcode"));
-        c.field(&key, "opcode_name", K::Str, z.get("opcode_name"), opcode("opcode_name"));
+        c.field(
+            &key,
+            "opcode_name",
+            K::Str,
+            z.get("opcode_name"),
+            opcode("opcode_name"),
+        );
         // RD, TC and Z are set from the query (`dns_request`); without one
         // (qtype unset) Zeek logs its defaults F/F/0, which are not packet data.
         if z.get("qtype").is_some() {
@@ -590,10 +705,31 @@ fn dns(log: &ZLog, uids: &UidMap, evs: &[Ev], c: &mut Cmp<'_>) {
             c.field(&key, "RA", K::Bool, z.get("RA"), rv("ra"));
         }
         let answers = |f: &dyn Fn(&Value) -> Option<String>| {
-            have.then(|| r.map_or(W::Missing, |e| W::L(e.v["answers"].as_array().map(|a| a.iter().filter_map(f).collect()).unwrap_or_default())))
+            have.then(|| {
+                r.map_or(W::Missing, |e| {
+                    W::L(
+                        e.v["answers"]
+                            .as_array()
+                            .map(|a| a.iter().filter_map(f).collect())
+                            .unwrap_or_default(),
+                    )
+                })
+            })
         };
-        c.field(&key, "answers", K::Set, z.get("answers"), answers(&|a| jstr(&a["data"])));
-        c.field(&key, "TTLs", K::NumSet, z.get("TTLs"), answers(&|a| jstr(&a["ttl"])));
+        c.field(
+            &key,
+            "answers",
+            K::Set,
+            z.get("answers"),
+            answers(&|a| jstr(&a["data"])),
+        );
+        c.field(
+            &key,
+            "TTLs",
+            K::NumSet,
+            z.get("TTLs"),
+            answers(&|a| jstr(&a["ttl"])),
+        );
     }
 }
 
@@ -601,7 +737,17 @@ fn dns(log: &ZLog, uids: &UidMap, evs: &[Ev], c: &mut Cmp<'_>) {
 
 /// DHCP message types sent by clients (the rest come from servers). Zeek
 /// decides by ports and orientation; Ward's records carry the message type.
-const DHCP_CLIENT_TYPES: [&str; 9] = ["DISCOVER", "REQUEST", "DECLINE", "RELEASE", "INFORM", "LEASEQUERY", "BULKLEASEQUERY", "ACTIVELEASEQUERY", "STARTTLS"];
+const DHCP_CLIENT_TYPES: [&str; 9] = [
+    "DISCOVER",
+    "REQUEST",
+    "DECLINE",
+    "RELEASE",
+    "INFORM",
+    "LEASEQUERY",
+    "BULKLEASEQUERY",
+    "ACTIVELEASEQUERY",
+    "STARTTLS",
+];
 
 /// One Zeek-style DHCP transaction aggregated from Ward's messages.
 #[derive(Default, Debug)]
@@ -629,7 +775,12 @@ fn client_id_mac(hex: &str) -> Option<String> {
         return None;
     }
     let b = h.get(2..)?;
-    Some((0..6).map(|i| b.get(i * 2..i * 2 + 2).unwrap_or("")).collect::<Vec<_>>().join(":"))
+    Some(
+        (0..6)
+            .map(|i| b.get(i * 2..i * 2 + 2).unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join(":"),
+    )
 }
 
 /// Aggregates like `dhcp/main.zeek`: one transaction per xid, closed after 5 s
@@ -642,9 +793,18 @@ fn dhcp_txs(evs: &[Ev]) -> Vec<DhcpTx> {
     for m in msgs {
         let xid = m.v["xid"].as_u64().unwrap_or(0);
         let i = match open.get(&xid) {
-            Some(&i) if !((m.ts - txs[i].last > 5.0 && m.ts - txs[i].first > 10.0) || m.ts - txs[i].first > 30.0) => i,
+            Some(&i)
+                if !((m.ts - txs[i].last > 5.0 && m.ts - txs[i].first > 10.0)
+                    || m.ts - txs[i].first > 30.0) =>
+            {
+                i
+            }
             _ => {
-                txs.push(DhcpTx { first: m.ts, last: m.ts, ..Default::default() });
+                txs.push(DhcpTx {
+                    first: m.ts,
+                    last: m.ts,
+                    ..Default::default()
+                });
                 open.insert(xid, txs.len() - 1);
                 txs.len() - 1
             }
@@ -702,15 +862,31 @@ fn dhcp(log: &ZLog, evs: &[Ev], c: &mut Cmp<'_>) {
     let mut txs = dhcp_txs(evs);
     for z in log.rows() {
         let zmac = z.get("mac").map(|m| zstr(m).to_lowercase());
-        let ztypes = z.get("msg_types").map(|t| zset(t, &log.set_sep)).unwrap_or_default();
+        let ztypes = z
+            .get("msg_types")
+            .map(|t| zset(t, &log.set_sep))
+            .unwrap_or_default();
         let common = |t: &DhcpTx| {
             let mut left = t.msg_types.clone();
-            ztypes.iter().filter(|m| left.iter().position(|x| x == *m).map(|i| left.remove(i)).is_some()).count()
+            ztypes
+                .iter()
+                .filter(|m| {
+                    left.iter()
+                        .position(|x| x == *m)
+                        .map(|i| left.remove(i))
+                        .is_some()
+                })
+                .count()
         };
         let best = txs
             .iter()
             .enumerate()
-            .filter(|(_, t)| !t.used && zmac.as_ref().is_none_or(|m| t.mac.as_deref().map(str::to_lowercase).as_ref() == Some(m)))
+            .filter(|(_, t)| {
+                !t.used
+                    && zmac
+                        .as_ref()
+                        .is_none_or(|m| t.mac.as_deref().map(str::to_lowercase).as_ref() == Some(m))
+            })
             .map(|(i, t)| (common(t), i))
             .filter(|(n, _)| *n > 0)
             .max_by_key(|(n, i)| (*n, std::cmp::Reverse(*i)))
@@ -722,15 +898,69 @@ fn dhcp(log: &ZLog, evs: &[Ev], c: &mut Cmp<'_>) {
         });
         let w = |f: fn(&DhcpTx) -> Option<String>| t.map(|t| W::opt(f(t)));
         c.field(&None, "mac", K::Ci, z.get("mac"), w(|t| t.mac.clone()));
-        c.field(&None, "host_name", K::Str, z.get("host_name"), w(|t| t.host_name.clone()));
-        c.field(&None, "client_fqdn", K::Str, z.get("client_fqdn"), w(|t| t.client_fqdn.clone()));
-        c.field(&None, "domain", K::Str, z.get("domain"), w(|t| t.domain.clone()));
-        c.field(&None, "requested_addr", K::Str, z.get("requested_addr"), w(|t| t.requested_addr.clone()));
-        c.field(&None, "assigned_addr", K::Str, z.get("assigned_addr"), w(|t| t.assigned_addr.clone()));
-        c.field(&None, "lease_time", K::Num, z.get("lease_time"), w(|t| t.lease_time.clone()));
-        c.field(&None, "client_message", K::Str, z.get("client_message"), w(|t| t.client_message.clone()));
-        c.field(&None, "server_message", K::Str, z.get("server_message"), w(|t| t.server_message.clone()));
-        c.field(&None, "msg_types", K::Set, z.get("msg_types"), t.map(|t| W::L(t.msg_types.clone())));
+        c.field(
+            &None,
+            "host_name",
+            K::Str,
+            z.get("host_name"),
+            w(|t| t.host_name.clone()),
+        );
+        c.field(
+            &None,
+            "client_fqdn",
+            K::Str,
+            z.get("client_fqdn"),
+            w(|t| t.client_fqdn.clone()),
+        );
+        c.field(
+            &None,
+            "domain",
+            K::Str,
+            z.get("domain"),
+            w(|t| t.domain.clone()),
+        );
+        c.field(
+            &None,
+            "requested_addr",
+            K::Str,
+            z.get("requested_addr"),
+            w(|t| t.requested_addr.clone()),
+        );
+        c.field(
+            &None,
+            "assigned_addr",
+            K::Str,
+            z.get("assigned_addr"),
+            w(|t| t.assigned_addr.clone()),
+        );
+        c.field(
+            &None,
+            "lease_time",
+            K::Num,
+            z.get("lease_time"),
+            w(|t| t.lease_time.clone()),
+        );
+        c.field(
+            &None,
+            "client_message",
+            K::Str,
+            z.get("client_message"),
+            w(|t| t.client_message.clone()),
+        );
+        c.field(
+            &None,
+            "server_message",
+            K::Str,
+            z.get("server_message"),
+            w(|t| t.server_message.clone()),
+        );
+        c.field(
+            &None,
+            "msg_types",
+            K::Set,
+            z.get("msg_types"),
+            t.map(|t| W::L(t.msg_types.clone())),
+        );
         // client_addr/server_addr are not compared: Zeek takes them from IP
         // headers and its connection orientation, not from DHCP fields.
     }
@@ -751,7 +981,13 @@ fn in_order<'a>(
     let mut used: HashSet<*const Ev> = HashSet::new();
     let mut zrows: Vec<(usize, ZRow<'a>)> = log.rows().enumerate().collect();
     // Zeek writes http rows when transactions finish; trans_depth gives request order.
-    zrows.sort_by_key(|(i, r)| (r.get("uid").map(str::to_string), r.get("trans_depth").and_then(num).map(|d| d as u64), *i));
+    zrows.sort_by_key(|(i, r)| {
+        (
+            r.get("uid").map(str::to_string),
+            r.get("trans_depth").and_then(num).map(|d| d as u64),
+            *i,
+        )
+    });
     let mut res: Vec<(usize, ZRow<'a>, Option<Key>, Option<&'a Ev>)> = Vec::new();
     for (i, z) in zrows {
         let key = zkey(&z, uids);
@@ -778,54 +1014,205 @@ fn http(log: &ZLog, uids: &UidMap, evs: &[Ev], c: &mut Cmp<'_>) {
     // Ward redacts query values by design (no patient identifiers at rest,
     // `model::text::redact_query`): Zeek's URI is compared after the same redaction.
     let zuri = |raw: &str| model::text::redact_query(&zstr(raw)).into_owned();
-    let same = |z: &ZRow<'_>, e: &Ev| z.get("method").map(zstr) == e.s("method") && z.get("uri").map(zuri) == e.s("uri").map(|u| clean(u.as_bytes()));
+    let same = |z: &ZRow<'_>, e: &Ev| {
+        z.get("method").map(zstr) == e.s("method")
+            && z.get("uri").map(zuri) == e.s("uri").map(|u| clean(u.as_bytes()))
+    };
     for (z, key, e) in in_order(log, uids, evs, "http", Some(&same)) {
         c.row(e.is_some());
         c.field(&key, "method", K::Str, z.get("method"), wf(e, "method"));
         c.field(&key, "host", K::Ci, z.get("host"), wf(e, "host"));
-        let redacted = z.get("uri").map(|raw| model::text::redact_query(raw).into_owned());
+        let redacted = z
+            .get("uri")
+            .map(|raw| model::text::redact_query(raw).into_owned());
         c.field(&key, "uri", K::Str, redacted.as_deref(), wf(e, "uri"));
         c.field(&key, "version", K::Str, z.get("version"), wf(e, "version"));
-        c.field(&key, "user_agent", K::Str, z.get("user_agent"), wf(e, "user_agent"));
-        c.field(&key, "status_code", K::Num, z.get("status_code"), wf(e, "status_code"));
-        c.field(&key, "status_msg", K::Str, z.get("status_msg"), wf(e, "status_msg"));
-        c.field(&key, "request_body_len", K::Num, z.get("request_body_len"), wf(e, "request_body_len"));
-        c.field(&key, "response_body_len", K::Num, z.get("response_body_len"), wf(e, "response_body_len"));
-        c.field(&key, "username", K::Str, z.get("username"), wf(e, "basic_auth_user"));
+        c.field(
+            &key,
+            "user_agent",
+            K::Str,
+            z.get("user_agent"),
+            wf(e, "user_agent"),
+        );
+        c.field(
+            &key,
+            "status_code",
+            K::Num,
+            z.get("status_code"),
+            wf(e, "status_code"),
+        );
+        c.field(
+            &key,
+            "status_msg",
+            K::Str,
+            z.get("status_msg"),
+            wf(e, "status_msg"),
+        );
+        c.field(
+            &key,
+            "request_body_len",
+            K::Num,
+            z.get("request_body_len"),
+            wf(e, "request_body_len"),
+        );
+        c.field(
+            &key,
+            "response_body_len",
+            K::Num,
+            z.get("response_body_len"),
+            wf(e, "response_body_len"),
+        );
+        c.field(
+            &key,
+            "username",
+            K::Str,
+            z.get("username"),
+            wf(e, "basic_auth_user"),
+        );
     }
 }
 
 fn ssl(log: &ZLog, x509: Option<&ZLog>, uids: &UidMap, evs: &[Ev], c: &mut Cmp<'_>) {
-    let certs: HashMap<String, ZRow<'_>> =
-        x509.map(|l| l.rows().filter_map(|r| Some((r.get("fingerprint")?.to_string(), r))).collect()).unwrap_or_default();
+    let certs: HashMap<String, ZRow<'_>> = x509
+        .map(|l| {
+            l.rows()
+                .filter_map(|r| Some((r.get("fingerprint")?.to_string(), r)))
+                .collect()
+        })
+        .unwrap_or_default();
     for (z, key, e) in in_order(log, uids, evs, "tls", None) {
         c.row(e.is_some());
         c.field(&key, "version", K::Str, z.get("version"), wf(e, "version"));
         c.field(&key, "cipher", K::Str, z.get("cipher"), wf(e, "cipher"));
         c.field(&key, "curve", K::Str, z.get("curve"), wf(e, "curve"));
-        c.field(&key, "server_name", K::Ci, z.get("server_name"), wf(e, "server_name"));
+        c.field(
+            &key,
+            "server_name",
+            K::Ci,
+            z.get("server_name"),
+            wf(e, "server_name"),
+        );
         c.field(&key, "resumed", K::Bool, z.get("resumed"), wf(e, "resumed"));
-        c.field(&key, "established", K::Bool, z.get("established"), wf(e, "established"));
-        c.field(&key, "last_alert", K::Str, z.get("last_alert"), wf(e, "last_alert"));
-        c.field(&key, "next_protocol", K::Str, z.get("next_protocol"), wf(e, "alpn"));
-        c.field(&key, "ssl_history", K::Str, z.get("ssl_history"), wf(e, "history"));
+        c.field(
+            &key,
+            "established",
+            K::Bool,
+            z.get("established"),
+            wf(e, "established"),
+        );
+        c.field(
+            &key,
+            "last_alert",
+            K::Str,
+            z.get("last_alert"),
+            wf(e, "last_alert"),
+        );
+        c.field(
+            &key,
+            "next_protocol",
+            K::Str,
+            z.get("next_protocol"),
+            wf(e, "alpn"),
+        );
+        c.field(
+            &key,
+            "ssl_history",
+            K::Str,
+            z.get("ssl_history"),
+            wf(e, "history"),
+        );
         // Older ssl.log layouts carry the leaf subject/issuer directly.
-        c.field(&key, "subject", K::Str, z.get("subject"), wf(e, "cert_subject"));
-        c.field(&key, "issuer", K::Str, z.get("issuer"), wf(e, "cert_issuer"));
+        c.field(
+            &key,
+            "subject",
+            K::Str,
+            z.get("subject"),
+            wf(e, "cert_subject"),
+        );
+        c.field(
+            &key,
+            "issuer",
+            K::Str,
+            z.get("issuer"),
+            wf(e, "cert_issuer"),
+        );
         // The leaf certificate is the first of cert_chain_fps, joined to x509.log.
-        let leaf = z.get("cert_chain_fps").and_then(|f| zset(f, &log.set_sep).into_iter().next()).and_then(|fp| certs.get(&fp));
+        let leaf = z
+            .get("cert_chain_fps")
+            .and_then(|f| zset(f, &log.set_sep).into_iter().next())
+            .and_then(|fp| certs.get(&fp));
         if let Some(x) = leaf {
             let xf = |name: &str| x.get(name);
-            c.field(&key, "x509.fingerprint", K::Ci, xf("fingerprint"), wf(e, "cert_fingerprint"));
-            c.field(&key, "x509.serial", K::Ci, xf("certificate.serial"), wf(e, "cert_serial"));
-            c.field(&key, "x509.subject", K::Str, xf("certificate.subject"), wf(e, "cert_subject"));
-            c.field(&key, "x509.issuer", K::Str, xf("certificate.issuer"), wf(e, "cert_issuer"));
-            c.field(&key, "x509.not_valid_before", K::Num, xf("certificate.not_valid_before"), wf(e, "cert_not_before"));
-            c.field(&key, "x509.not_valid_after", K::Num, xf("certificate.not_valid_after"), wf(e, "cert_not_after"));
-            c.field(&key, "x509.sig_alg", K::Str, xf("certificate.sig_alg"), wf(e, "cert_sig_alg"));
-            c.field(&key, "x509.key_type", K::Str, xf("certificate.key_type"), wf(e, "cert_key_type"));
-            c.field(&key, "x509.key_length", K::Num, xf("certificate.key_length"), wf(e, "cert_key_bits"));
-            c.field(&key, "x509.san.dns", K::CappedCiSet, xf("san.dns"), wf(e, "cert_san_dns"));
+            c.field(
+                &key,
+                "x509.fingerprint",
+                K::Ci,
+                xf("fingerprint"),
+                wf(e, "cert_fingerprint"),
+            );
+            c.field(
+                &key,
+                "x509.serial",
+                K::Ci,
+                xf("certificate.serial"),
+                wf(e, "cert_serial"),
+            );
+            c.field(
+                &key,
+                "x509.subject",
+                K::Str,
+                xf("certificate.subject"),
+                wf(e, "cert_subject"),
+            );
+            c.field(
+                &key,
+                "x509.issuer",
+                K::Str,
+                xf("certificate.issuer"),
+                wf(e, "cert_issuer"),
+            );
+            c.field(
+                &key,
+                "x509.not_valid_before",
+                K::Num,
+                xf("certificate.not_valid_before"),
+                wf(e, "cert_not_before"),
+            );
+            c.field(
+                &key,
+                "x509.not_valid_after",
+                K::Num,
+                xf("certificate.not_valid_after"),
+                wf(e, "cert_not_after"),
+            );
+            c.field(
+                &key,
+                "x509.sig_alg",
+                K::Str,
+                xf("certificate.sig_alg"),
+                wf(e, "cert_sig_alg"),
+            );
+            c.field(
+                &key,
+                "x509.key_type",
+                K::Str,
+                xf("certificate.key_type"),
+                wf(e, "cert_key_type"),
+            );
+            c.field(
+                &key,
+                "x509.key_length",
+                K::Num,
+                xf("certificate.key_length"),
+                wf(e, "cert_key_bits"),
+            );
+            c.field(
+                &key,
+                "x509.san.dns",
+                K::CappedCiSet,
+                xf("san.dns"),
+                wf(e, "cert_san_dns"),
+            );
         }
     }
 }
@@ -870,10 +1257,18 @@ fn smb(logs: &[&ZLog], uids: &UidMap, evs: &[Ev], c: &mut Cmp<'_>) {
             let recs = key.and_then(|k| by.get(&k));
             c.row(recs.is_some());
             let w = recs.map(|rs| {
-                let all: Vec<String> = rs.iter().flat_map(|e| e.v["tree_paths"].as_array().cloned().unwrap_or_default()).filter_map(|p| jstr(&p)).collect();
+                let all: Vec<String> = rs
+                    .iter()
+                    .flat_map(|e| e.v["tree_paths"].as_array().cloned().unwrap_or_default())
+                    .filter_map(|p| jstr(&p))
+                    .collect();
                 let zp = zstr(path);
                 // Membership: the unit is "Ward saw this mapping".
-                if all.iter().any(|p| clean(p.as_bytes()) == zp) { W::S(zp) } else { W::L(all) }
+                if all.iter().any(|p| clean(p.as_bytes()) == zp) {
+                    W::S(zp)
+                } else {
+                    W::L(all)
+                }
             });
             c.field(&key, "path", K::Str, Some(path), w);
         }
@@ -891,20 +1286,73 @@ fn snmp(log: &ZLog, uids: &UidMap, evs: &[Ev], c: &mut Cmp<'_>) {
         let agg = |f: &dyn Fn(&[&Ev]) -> W| recs.map(|rs| f(rs));
         let sum = |pdus: &'static [&'static str]| {
             move |rs: &[&Ev]| {
-                W::S(rs.iter().filter(|e| e.s("pdu").is_some_and(|p| pdus.contains(&p.as_str()))).map(|e| e.v["varbinds"].as_u64().unwrap_or(0)).sum::<u64>().to_string())
+                W::S(
+                    rs.iter()
+                        .filter(|e| e.s("pdu").is_some_and(|p| pdus.contains(&p.as_str())))
+                        .map(|e| e.v["varbinds"].as_u64().unwrap_or(0))
+                        .sum::<u64>()
+                        .to_string(),
+                )
             }
         };
-        c.field(&key, "version", K::Str, z.get("version"), agg(&|rs| W::opt(rs.first().and_then(|e| e.s("version")))));
+        c.field(
+            &key,
+            "version",
+            K::Str,
+            z.get("version"),
+            agg(&|rs| W::opt(rs.first().and_then(|e| e.s("version")))),
+        );
         // Zeek keeps the first message's community; for SNMPv3 (no
         // community) newer Zeek logs the USM user name in this column, which
         // Ward keeps as `v3_user`.
         let v3 = z.get("version") == Some("3");
-        c.field(&key, "community", K::Str, z.get("community"), agg(&|rs| W::opt(rs.iter().find_map(|e| e.s(if v3 { "v3_user" } else { "community" })))));
-        c.field(&key, "get_requests", K::Num, z.get("get_requests"), agg(&sum(&["get", "getnext"])));
-        c.field(&key, "get_bulk_requests", K::Num, z.get("get_bulk_requests"), agg(&sum(&["getbulk"])));
-        c.field(&key, "get_responses", K::Num, z.get("get_responses"), agg(&sum(&["response"])));
-        c.field(&key, "set_requests", K::Num, z.get("set_requests"), agg(&sum(&["set"])));
-        c.field(&key, "display_string", K::Str, z.get("display_string"), agg(&|rs| W::opt(rs.iter().rev().find_map(|e| e.s("sys_descr")))));
+        c.field(
+            &key,
+            "community",
+            K::Str,
+            z.get("community"),
+            agg(&|rs| {
+                W::opt(
+                    rs.iter()
+                        .find_map(|e| e.s(if v3 { "v3_user" } else { "community" })),
+                )
+            }),
+        );
+        c.field(
+            &key,
+            "get_requests",
+            K::Num,
+            z.get("get_requests"),
+            agg(&sum(&["get", "getnext"])),
+        );
+        c.field(
+            &key,
+            "get_bulk_requests",
+            K::Num,
+            z.get("get_bulk_requests"),
+            agg(&sum(&["getbulk"])),
+        );
+        c.field(
+            &key,
+            "get_responses",
+            K::Num,
+            z.get("get_responses"),
+            agg(&sum(&["response"])),
+        );
+        c.field(
+            &key,
+            "set_requests",
+            K::Num,
+            z.get("set_requests"),
+            agg(&sum(&["set"])),
+        );
+        c.field(
+            &key,
+            "display_string",
+            K::Str,
+            z.get("display_string"),
+            agg(&|rs| W::opt(rs.iter().rev().find_map(|e| e.s("sys_descr")))),
+        );
     }
 }
 
@@ -935,16 +1383,26 @@ fn parse_snmp_out(text: &str) -> Vec<SnmpMsg> {
                 "snmp_report" => &["report"],
                 _ => &[],
             };
-            out.push(SnmpMsg { key: None, pdus, community: None, bindings: 0 });
+            out.push(SnmpMsg {
+                key: None,
+                pdus,
+                community: None,
+                bindings: 0,
+            });
             continue;
         }
         let Some(m) = out.last_mut() else { continue };
         let t = line.trim();
         if let Some(inner) = t.strip_prefix("[orig_h=") {
             let full = format!("orig_h={inner}");
-            let kv: HashMap<&str, &str> = full.split(", ").filter_map(|p| p.split_once('=')).collect();
-            let ep = |h: &str, p: &str| -> Option<Ep> { Some((kv.get(h)?.parse().ok()?, port(kv.get(p)?)?)) };
-            m.key = ep("orig_h", "orig_p").zip(ep("resp_h", "resp_p")).map(|(a, b)| Key::new(a, b));
+            let kv: HashMap<&str, &str> =
+                full.split(", ").filter_map(|p| p.split_once('=')).collect();
+            let ep = |h: &str, p: &str| -> Option<Ep> {
+                Some((kv.get(h)?.parse().ok()?, port(kv.get(p)?)?))
+            };
+            m.key = ep("orig_h", "orig_p")
+                .zip(ep("resp_h", "resp_p"))
+                .map(|(a, b)| Key::new(a, b));
         } else if let Some(cm) = t.strip_prefix("[community=") {
             m.community = Some(cm.strip_suffix(']').unwrap_or(cm).to_string());
         } else if t.starts_with("oid:") {
@@ -970,12 +1428,28 @@ fn snmp_out(text: &str, version: &str, evs: &[Ev], c: &mut Cmp<'_>) {
         let pdu = rec.map(|e| {
             let p = e.s("pdu").unwrap_or_default();
             // Either of the PDU names the event stands for is right.
-            W::S(if m.pdus.contains(&p.as_str()) { m.pdus[0].to_string() } else { p })
+            W::S(if m.pdus.contains(&p.as_str()) {
+                m.pdus[0].to_string()
+            } else {
+                p
+            })
         });
         c.field(&m.key, "pdu", K::Str, Some(m.pdus[0]), pdu);
         c.field(&m.key, "version", K::Str, Some(version), wf(rec, "version"));
-        c.field(&m.key, "community", K::Str, m.community.as_deref(), wf(rec, "community"));
-        c.field(&m.key, "varbinds", K::Num, Some(&m.bindings.to_string()), wf(rec, "varbinds"));
+        c.field(
+            &m.key,
+            "community",
+            K::Str,
+            m.community.as_deref(),
+            wf(rec, "community"),
+        );
+        c.field(
+            &m.key,
+            "varbinds",
+            K::Num,
+            Some(&m.bindings.to_string()),
+            wf(rec, "varbinds"),
+        );
     }
 }
 
@@ -983,8 +1457,17 @@ fn snmp_out(text: &str, version: &str, evs: &[Ev], c: &mut Cmp<'_>) {
 
 fn ftp(log: &ZLog, uids: &UidMap, evs: &[Ev], c: &mut Cmp<'_>) {
     let by = by_key(evs, "login");
-    let by: HashMap<Key, Vec<&Ev>> =
-        by.into_iter().map(|(k, v)| (k, v.into_iter().filter(|e| e.s("protocol").as_deref() == Some("ftp")).collect())).collect();
+    let by: HashMap<Key, Vec<&Ev>> = by
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k,
+                v.into_iter()
+                    .filter(|e| e.s("protocol").as_deref() == Some("ftp"))
+                    .collect(),
+            )
+        })
+        .collect();
     // Zeek rows per connection, in log order.
     let mut conns: Vec<(Option<Key>, Vec<ZRow<'_>>)> = Vec::new();
     for z in log.rows() {
@@ -1002,7 +1485,10 @@ fn ftp(log: &ZLog, uids: &UidMap, evs: &[Ev], c: &mut Cmp<'_>) {
             .iter()
             .filter(|z| match z.get("command") {
                 Some("PASS") => true,
-                Some("USER") => z.get("reply_code").and_then(num).is_some_and(|c| !(300.0..400.0).contains(&c)),
+                Some("USER") => z
+                    .get("reply_code")
+                    .and_then(num)
+                    .is_some_and(|c| !(300.0..400.0).contains(&c)),
                 _ => false,
             })
             .collect();
@@ -1010,7 +1496,12 @@ fn ftp(log: &ZLog, uids: &UidMap, evs: &[Ev], c: &mut Cmp<'_>) {
             // Default logging: USER/PASS are not logged; the `user` column
             // carries the session's user name (`<unknown>` before USER).
             let users: Vec<String> = {
-                let mut u: Vec<String> = rows.iter().filter_map(|z| z.get("user")).filter(|u| *u != "<unknown>").map(zstr).collect();
+                let mut u: Vec<String> = rows
+                    .iter()
+                    .filter_map(|z| z.get("user"))
+                    .filter(|u| *u != "<unknown>")
+                    .map(zstr)
+                    .collect();
                 u.sort();
                 u.dedup();
                 u
@@ -1023,14 +1514,32 @@ fn ftp(log: &ZLog, uids: &UidMap, evs: &[Ev], c: &mut Cmp<'_>) {
             wu.sort();
             wu.dedup();
             let raw = users.join(",");
-            c.field(&key, "user", K::Set, Some(&raw), (!recs.is_empty()).then_some(W::L(wu)));
+            c.field(
+                &key,
+                "user",
+                K::Set,
+                Some(&raw),
+                (!recs.is_empty()).then_some(W::L(wu)),
+            );
             continue;
         }
         for (i, z) in attempts.iter().enumerate() {
             let e = recs.get(i).copied();
             c.row(e.is_some());
-            c.field(&key, "user", K::Str, z.get("user").filter(|u| *u != "<unknown>"), wf(e, "user"));
-            c.field(&key, "reply_code", K::Num, z.get("reply_code"), wf(e, "reply_code"));
+            c.field(
+                &key,
+                "user",
+                K::Str,
+                z.get("user").filter(|u| *u != "<unknown>"),
+                wf(e, "user"),
+            );
+            c.field(
+                &key,
+                "reply_code",
+                K::Num,
+                z.get("reply_code"),
+                wf(e, "reply_code"),
+            );
         }
     }
 }
@@ -1050,7 +1559,18 @@ struct Job {
 /// Logs (and `zeek-cut` extracts) a comparator exists for.
 fn relevant(name: &str) -> bool {
     let base = name.strip_suffix(".cut").unwrap_or(name);
-    matches!(base, "dhcp.log" | "dns.log" | "http.log" | "ssl.log" | "ssh.log" | "smb_mapping.log" | "smb_files.log" | "snmp.log" | "ftp.log")
+    matches!(
+        base,
+        "dhcp.log"
+            | "dns.log"
+            | "http.log"
+            | "ssl.log"
+            | "ssh.log"
+            | "smb_mapping.log"
+            | "smb_files.log"
+            | "snmp.log"
+            | "ftp.log"
+    )
 }
 
 /// Checks a `zeek` command line; returns the trace or why it is skipped.
@@ -1058,10 +1578,16 @@ fn check_run(line: &str) -> Result<String, String> {
     let tokens: Vec<&str> = line.split_whitespace().collect();
     let trace = tokens
         .iter()
-        .find_map(|t| t.trim_matches(|c| c == '"' || c == '\'').strip_prefix("$TRACES/"))
+        .find_map(|t| {
+            t.trim_matches(|c| c == '"' || c == '\'')
+                .strip_prefix("$TRACES/")
+        })
         .ok_or("no trace")?
         .to_string();
-    let z = tokens.iter().position(|t| *t == "zeek").ok_or("no zeek command")?;
+    let z = tokens
+        .iter()
+        .position(|t| *t == "zeek")
+        .ok_or("no zeek command")?;
     let mut it = tokens[z + 1..].iter();
     while let Some(t) = it.next() {
         let t = *t;
@@ -1084,8 +1610,13 @@ fn check_run(line: &str) -> Result<String, String> {
         if t.contains('=') {
             return Err(format!("script option on the command line ({t})"));
         }
-        let stock = ["base/", "policy/", "protocols/", "frameworks/", "tuning/"].iter().any(|p| t.starts_with(p));
-        let shared = matches!(t, "$SCRIPTS/snmp-test.zeek" | "$SCRIPTS/external-ca-list.zeek");
+        let stock = ["base/", "policy/", "protocols/", "frameworks/", "tuning/"]
+            .iter()
+            .any(|p| t.starts_with(p));
+        let shared = matches!(
+            t,
+            "$SCRIPTS/snmp-test.zeek" | "$SCRIPTS/external-ca-list.zeek"
+        );
         if !stock && !shared {
             return Err(format!("test-local script {t}"));
         }
@@ -1094,23 +1625,51 @@ fn check_run(line: &str) -> Result<String, String> {
 }
 
 fn select(zeek: &Path, skipped: &mut Vec<(String, String)>) -> Vec<Job> {
-    let map: Value = serde_json::from_str(&std::fs::read_to_string(zeek.join("zeek_test_map.json")).expect("zeek_test_map.json")).expect("map JSON");
+    let map: Value = serde_json::from_str(
+        &std::fs::read_to_string(zeek.join("zeek_test_map.json")).expect("zeek_test_map.json"),
+    )
+    .expect("map JSON");
     let mut jobs = Vec::new();
     let mut seen: HashSet<(String, String, u64)> = HashSet::new();
     for t in map.as_array().into_iter().flatten() {
-        let test = t["test"].as_str().unwrap_or("").trim_start_matches("testing/btest/scripts/").to_string();
+        let test = t["test"]
+            .as_str()
+            .unwrap_or("")
+            .trim_start_matches("testing/btest/scripts/")
+            .to_string();
         let parts: Vec<&str> = test.split('/').collect();
-        if parts.len() < 4 || !matches!(parts[0], "base" | "policy") || parts[1] != "protocols" || !DIRS.contains(&parts[2]) {
+        if parts.len() < 4
+            || !matches!(parts[0], "base" | "policy")
+            || parts[1] != "protocols"
+            || !DIRS.contains(&parts[2])
+        {
             continue;
         }
-        let dir = zeek.join("Baseline").join(t["baseline_dir"].as_str().unwrap_or("").trim_start_matches("testing/btest/Baseline/"));
-        let Ok(listing) = std::fs::read_dir(&dir) else { continue };
-        let mut files: Vec<String> = listing.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+        let dir = zeek.join("Baseline").join(
+            t["baseline_dir"]
+                .as_str()
+                .unwrap_or("")
+                .trim_start_matches("testing/btest/Baseline/"),
+        );
+        let Ok(listing) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut files: Vec<String> = listing
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
         files.sort();
         let logs: Vec<String> = files.iter().filter(|f| relevant(f)).cloned().collect();
-        let runs: Vec<&str> =
-            t["exec"].as_array().into_iter().flatten().filter_map(Value::as_str).filter(|l| l.split_whitespace().any(|w| w == "zeek") && l.contains("$TRACES/")).collect();
-        let snmp_prints = !runs.is_empty() && runs.iter().all(|r| r.contains("$SCRIPTS/snmp-test.zeek") && r.contains(">out"));
+        let runs: Vec<&str> = t["exec"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|l| l.split_whitespace().any(|w| w == "zeek") && l.contains("$TRACES/"))
+            .collect();
+        let snmp_prints = !runs.is_empty()
+            && runs
+                .iter()
+                .all(|r| r.contains("$SCRIPTS/snmp-test.zeek") && r.contains(">out"));
         if logs.is_empty() && !snmp_prints {
             continue;
         }
@@ -1120,7 +1679,13 @@ fn select(zeek: &Path, skipped: &mut Vec<(String, String)>) -> Vec<Job> {
         }
         if snmp_prints {
             // One `outN` per run; snmp.log (if any) belongs to the last run.
-            let version = if test.contains("/v1.") { "1" } else if test.contains("/v2.") { "2c" } else { "3" };
+            let version = if test.contains("/v1.") {
+                "1"
+            } else if test.contains("/v2.") {
+                "2c"
+            } else {
+                "3"
+            };
             for (i, r) in runs.iter().enumerate() {
                 let trace = match check_run(r) {
                     Ok(tr) => tr,
@@ -1129,11 +1694,21 @@ fn select(zeek: &Path, skipped: &mut Vec<(String, String)>) -> Vec<Job> {
                         continue;
                     }
                 };
-                let out = r.split_whitespace().find_map(|w| w.strip_prefix(">")).unwrap_or("").to_string();
+                let out = r
+                    .split_whitespace()
+                    .find_map(|w| w.strip_prefix(">"))
+                    .unwrap_or("")
+                    .to_string();
                 let last = i + 1 == runs.len();
                 let job_files = if last { logs.clone() } else { Vec::new() };
                 if files.contains(&out) {
-                    jobs.push(Job { test: test.clone(), trace: zeek.join("Traces").join(&trace), dir: dir.clone(), files: job_files, snmp_out: Some((out, version.into())) });
+                    jobs.push(Job {
+                        test: test.clone(),
+                        trace: zeek.join("Traces").join(&trace),
+                        dir: dir.clone(),
+                        files: job_files,
+                        snmp_out: Some((out, version.into())),
+                    });
                 }
             }
             continue;
@@ -1157,7 +1732,9 @@ fn select(zeek: &Path, skipped: &mut Vec<(String, String)>) -> Vec<Job> {
         let mut keep = Vec::new();
         for f in logs {
             let content = std::fs::read(dir.join(&f)).unwrap_or_default();
-            let h = content.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
+            let h = content.iter().fold(0xcbf29ce484222325u64, |h, b| {
+                (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+            });
             if seen.insert((trace.clone(), f.clone(), h)) {
                 keep.push(f);
             }
@@ -1166,7 +1743,13 @@ fn select(zeek: &Path, skipped: &mut Vec<(String, String)>) -> Vec<Job> {
             skipped.push((test, "same trace and baseline as an earlier test".into()));
             continue;
         }
-        jobs.push(Job { test, trace: path, dir, files: keep, snmp_out: None });
+        jobs.push(Job {
+            test,
+            trace: path,
+            dir,
+            files: keep,
+            snmp_out: None,
+        });
     }
     jobs
 }
@@ -1183,7 +1766,11 @@ fn scratch(n: usize) -> PathBuf {
 fn run_ward(trace: &Path, dir: &Path) -> Result<Vec<Ev>, String> {
     let mut input = trace.to_path_buf();
     if trace.extension().is_some_and(|e| e == "gz") {
-        let out = Command::new("gzip").arg("-dc").arg(trace).output().map_err(|e| format!("gzip: {e}"))?;
+        let out = Command::new("gzip")
+            .arg("-dc")
+            .arg(trace)
+            .output()
+            .map_err(|e| format!("gzip: {e}"))?;
         if !out.status.success() {
             return Err("gzip -dc failed".into());
         }
@@ -1201,14 +1788,19 @@ fn run_ward(trace: &Path, dir: &Path) -> Result<Vec<Ev>, String> {
         .output()
         .map_err(|e| format!("run ward: {e}"))?;
     if !out.status.success() {
-        return Err(format!("ward failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "ward failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let text = std::fs::read_to_string(&events).unwrap_or_default();
     Ok(text.lines().filter_map(parse_event).collect())
 }
 
 fn read_log(dir: &Path, name: &str) -> Option<ZLog> {
-    Some(ZLog::parse(&String::from_utf8_lossy(&std::fs::read(dir.join(name)).ok()?)))
+    Some(ZLog::parse(&String::from_utf8_lossy(
+        &std::fs::read(dir.join(name)).ok()?,
+    )))
 }
 
 /// uid → 4-tuple from the test's conn log, if any.
@@ -1244,7 +1836,11 @@ fn single_conn_uid(log: &ZLog, base: &str, evs: &[Ev], uids: &mut UidMap) {
         _ => return,
     };
     let zuids: HashSet<&str> = log.rows().filter_map(|r| r.get("uid")).collect();
-    let keys: HashSet<Key> = evs.iter().filter(|e| e.typ() == typ).filter_map(|e| e.key).collect();
+    let keys: HashSet<Key> = evs
+        .iter()
+        .filter(|e| e.typ() == typ)
+        .filter_map(|e| e.key)
+        .collect();
     if let (1, 1) = (zuids.len(), keys.len()) {
         if let (Some(u), Some(k)) = (zuids.into_iter().next(), keys.into_iter().next()) {
             uids.entry(u.to_string()).or_insert(k);
@@ -1256,17 +1852,31 @@ fn single_conn_uid(log: &ZLog, base: &str, evs: &[Ev], uids: &mut UidMap) {
 fn compare(job: &Job, evs: &[Ev], accs: &mut [Acc; 8]) {
     let uids = uid_map(&job.dir);
     let cmp = |accs: &mut [Acc; 8], i: usize, sep: &str, f: &mut dyn FnMut(&mut Cmp<'_>)| {
-        let mut c = Cmp { acc: &mut accs[i], test: format!("{} ({})", job.test, job.trace.file_name().unwrap_or_default().to_string_lossy()), sep: sep.to_string() };
+        let mut c = Cmp {
+            acc: &mut accs[i],
+            test: format!(
+                "{} ({})",
+                job.test,
+                job.trace.file_name().unwrap_or_default().to_string_lossy()
+            ),
+            sep: sep.to_string(),
+        };
         f(&mut c);
     };
     let mut smb_logs: Vec<ZLog> = Vec::new();
     for f in &job.files {
-        let Some(log) = read_log(&job.dir, f) else { continue };
+        let Some(log) = read_log(&job.dir, f) else {
+            continue;
+        };
         let base = f.strip_suffix(".cut").unwrap_or(f);
         let mut uids = uids.clone();
         single_conn_uid(&log, base, evs, &mut uids);
         let uids = &uids;
-        let has_conn = log.col("id.orig_h").is_some() || (log.col("uid").is_some() && log.rows().all(|r| r.get("uid").is_some_and(|u| uids.contains_key(u))));
+        let has_conn = log.col("id.orig_h").is_some()
+            || (log.col("uid").is_some()
+                && log
+                    .rows()
+                    .all(|r| r.get("uid").is_some_and(|u| uids.contains_key(u))));
         if !has_conn && base != "dhcp.log" {
             eprintln!("  skip {}/{f}: no connection 4-tuple to join on", job.test);
             continue;
@@ -1278,7 +1888,9 @@ fn compare(job: &Job, evs: &[Ev], accs: &mut [Acc; 8]) {
             "http.log" => cmp(accs, 2, &sep, &mut |c| http(&log, uids, evs, c)),
             "ssl.log" => {
                 let x509 = read_log(&job.dir, "x509.log");
-                cmp(accs, 3, &sep, &mut |c| ssl(&log, x509.as_ref(), uids, evs, c));
+                cmp(accs, 3, &sep, &mut |c| {
+                    ssl(&log, x509.as_ref(), uids, evs, c)
+                });
             }
             "ssh.log" => cmp(accs, 4, &sep, &mut |c| ssh(&log, uids, evs, c)),
             "smb_mapping.log" | "smb_files.log" => smb_logs.push(log),
@@ -1301,22 +1913,53 @@ fn compare(job: &Job, evs: &[Ev], accs: &mut [Acc; 8]) {
 // ---------------------------------------------------------------- report
 
 fn pct(a: usize, n: usize) -> f64 {
-    if n == 0 { 0.0 } else { 100.0 * a as f64 / n as f64 }
+    if n == 0 {
+        0.0
+    } else {
+        100.0 * a as f64 / n as f64
+    }
 }
 
 fn report(accs: &[Acc; 8], skipped: &[(String, String)], failures: &[String]) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
-    let _ = writeln!(s, "\nZeek-baseline agreement (comparable field = Zeek has a value in a row)");
-    let _ = writeln!(s, "{:<6} {:>6} {:>10} {:>9} {:>11} {:>9} {:>8}", "proto", "tests", "zeek rows", "matched", "comparable", "agreeing", "%");
+    let _ = writeln!(
+        s,
+        "\nZeek-baseline agreement (comparable field = Zeek has a value in a row)"
+    );
+    let _ = writeln!(
+        s,
+        "{:<6} {:>6} {:>10} {:>9} {:>11} {:>9} {:>8}",
+        "proto", "tests", "zeek rows", "matched", "comparable", "agreeing", "%"
+    );
     let (mut n, mut a) = (0, 0);
     for (i, acc) in accs.iter().enumerate() {
         let ok = acc.out.iter().filter(|o| o.agree).count();
         n += acc.out.len();
         a += ok;
-        let _ = writeln!(s, "{:<6} {:>6} {:>10} {:>9} {:>11} {:>9} {:>7.1}%", LABELS[i], acc.tests.len(), acc.rows, acc.matched, acc.out.len(), ok, pct(ok, acc.out.len()));
+        let _ = writeln!(
+            s,
+            "{:<6} {:>6} {:>10} {:>9} {:>11} {:>9} {:>7.1}%",
+            LABELS[i],
+            acc.tests.len(),
+            acc.rows,
+            acc.matched,
+            acc.out.len(),
+            ok,
+            pct(ok, acc.out.len())
+        );
     }
-    let _ = writeln!(s, "{:<6} {:>6} {:>10} {:>9} {:>11} {:>9} {:>7.1}%", "total", "", "", "", n, a, pct(a, n));
+    let _ = writeln!(
+        s,
+        "{:<6} {:>6} {:>10} {:>9} {:>11} {:>9} {:>7.1}%",
+        "total",
+        "",
+        "",
+        "",
+        n,
+        a,
+        pct(a, n)
+    );
     for (i, acc) in accs.iter().enumerate() {
         let mut by_field: BTreeMap<&str, (usize, Vec<&Outcome>)> = BTreeMap::new();
         for o in &acc.out {
@@ -1326,7 +1969,11 @@ fn report(accs: &[Acc; 8], skipped: &[(String, String)], failures: &[String]) ->
                 e.1.push(o);
             }
         }
-        let mut bad: Vec<(&str, usize, Vec<&Outcome>)> = by_field.into_iter().filter(|(_, (_, b))| !b.is_empty()).map(|(f, (n, b))| (f, n, b)).collect();
+        let mut bad: Vec<(&str, usize, Vec<&Outcome>)> = by_field
+            .into_iter()
+            .filter(|(_, (_, b))| !b.is_empty())
+            .map(|(f, (n, b))| (f, n, b))
+            .collect();
         if bad.is_empty() {
             continue;
         }
@@ -1336,7 +1983,14 @@ fn report(accs: &[Acc; 8], skipped: &[(String, String)], failures: &[String]) ->
             let _ = writeln!(s, "  {f}: {} of {total} disagree", b.len());
             let mut shown: HashSet<&str> = HashSet::new();
             for o in b.iter().filter(|o| shown.insert(o.test.as_str())).take(3) {
-                let _ = writeln!(s, "    {} {}: ward={} zeek={}", o.test, o.conn, trunc(&o.ward), trunc(&o.zeek));
+                let _ = writeln!(
+                    s,
+                    "    {} {}: ward={} zeek={}",
+                    o.test,
+                    o.conn,
+                    trunc(&o.ward),
+                    trunc(&o.zeek)
+                );
             }
         }
     }
@@ -1344,7 +1998,16 @@ fn report(accs: &[Acc; 8], skipped: &[(String, String)], failures: &[String]) ->
         let _ = writeln!(s, "\nAll mismatches (ZEEK_ORACLE_VERBOSE):");
         for (i, acc) in accs.iter().enumerate() {
             for o in acc.out.iter().filter(|o| !o.agree) {
-                let _ = writeln!(s, "  {} {} | {} {} | ward={} zeek={}", LABELS[i], o.field, o.test, o.conn, trunc(&o.ward), trunc(&o.zeek));
+                let _ = writeln!(
+                    s,
+                    "  {} {} | {} {} | ward={} zeek={}",
+                    LABELS[i],
+                    o.field,
+                    o.test,
+                    o.conn,
+                    trunc(&o.ward),
+                    trunc(&o.zeek)
+                );
             }
         }
     }
@@ -1362,7 +2025,11 @@ fn report(accs: &[Acc; 8], skipped: &[(String, String)], failures: &[String]) ->
 }
 
 fn trunc(s: &str) -> String {
-    if s.chars().count() > 160 { format!("{}…", s.chars().take(160).collect::<String>()) } else { s.to_string() }
+    if s.chars().count() > 160 {
+        format!("{}…", s.chars().take(160).collect::<String>())
+    } else {
+        s.to_string()
+    }
 }
 
 #[test]
@@ -1378,18 +2045,18 @@ fn ward_agrees_with_zeek_baselines() {
 
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<RunResult>> = Mutex::new(Vec::new());
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(4);
     std::thread::scope(|s| {
         for _ in 0..workers {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(i) else { break };
-                    let dir = scratch(i);
-                    let r = run_ward(&job.trace, &dir);
-                    let _ = std::fs::remove_dir_all(&dir);
-                    results.lock().unwrap().push((i, r));
-                }
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let dir = scratch(i);
+                let r = run_ward(&job.trace, &dir);
+                let _ = std::fs::remove_dir_all(&dir);
+                results.lock().unwrap().push((i, r));
             });
         }
     });
@@ -1411,9 +2078,20 @@ fn ward_agrees_with_zeek_baselines() {
     println!("{}", report(&accs, &skipped, &failures));
 
     let n: usize = accs.iter().map(|a| a.out.len()).sum();
-    let a: usize = accs.iter().map(|a| a.out.iter().filter(|o| o.agree).count()).sum();
-    let empty: Vec<&str> = accs.iter().zip(LABELS).filter(|(a, _)| a.out.is_empty()).map(|(_, l)| l).collect();
-    assert!(empty.is_empty(), "protocols without comparable fields: {empty:?}");
+    let a: usize = accs
+        .iter()
+        .map(|a| a.out.iter().filter(|o| o.agree).count())
+        .sum();
+    let empty: Vec<&str> = accs
+        .iter()
+        .zip(LABELS)
+        .filter(|(a, _)| a.out.is_empty())
+        .map(|(_, l)| l)
+        .collect();
+    assert!(
+        empty.is_empty(),
+        "protocols without comparable fields: {empty:?}"
+    );
     let low: Vec<String> = accs
         .iter()
         .zip(LABELS)
@@ -1421,6 +2099,14 @@ fn ward_agrees_with_zeek_baselines() {
         .filter(|(_, ok, all)| pct(*ok, *all) < THRESHOLD)
         .map(|(l, ok, all)| format!("{l} {:.1}% ({ok} of {all})", pct(ok, all)))
         .collect();
-    assert!(low.is_empty(), "protocols below {THRESHOLD}% agreement: {}", low.join(", "));
-    assert!(pct(a, n) >= THRESHOLD, "overall agreement {:.1}% < {THRESHOLD}% ({a} of {n} fields)", pct(a, n));
+    assert!(
+        low.is_empty(),
+        "protocols below {THRESHOLD}% agreement: {}",
+        low.join(", ")
+    );
+    assert!(
+        pct(a, n) >= THRESHOLD,
+        "overall agreement {:.1}% < {THRESHOLD}% ({a} of {n} fields)",
+        pct(a, n)
+    );
 }

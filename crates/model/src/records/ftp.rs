@@ -30,15 +30,40 @@ impl PasswordClass {
     /// Classifies a password without keeping it.
     pub fn classify(user: &str, password: &[u8]) -> Self {
         const DEFAULTS: &[&str] = &[
-            "admin", "password", "1234", "12345", "123456", "root", "toor", "default", "guest",
-            "user", "service", "support", "changeme", "pass", "system", "manager", "private",
-            "public", "anonymous", "ftp", "test", "biomed", "philips", "ge", "siemens",
+            "admin",
+            "password",
+            "1234",
+            "12345",
+            "123456",
+            "root",
+            "toor",
+            "default",
+            "guest",
+            "user",
+            "service",
+            "support",
+            "changeme",
+            "pass",
+            "system",
+            "manager",
+            "private",
+            "public",
+            "anonymous",
+            "ftp",
+            "test",
+            "biomed",
+            "philips",
+            "ge",
+            "siemens",
         ];
         if password.is_empty() {
             return PasswordClass::Empty;
         }
         let p = String::from_utf8_lossy(password).to_ascii_lowercase();
-        if DEFAULTS.contains(&p.as_str()) || p == user.to_ascii_lowercase() || p.contains('@') && user.eq_ignore_ascii_case("anonymous") {
+        if DEFAULTS.contains(&p.as_str())
+            || p == user.to_ascii_lowercase()
+            || p.contains('@') && user.eq_ignore_ascii_case("anonymous")
+        {
             PasswordClass::Default
         } else {
             PasswordClass::Other

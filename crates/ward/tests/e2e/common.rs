@@ -21,7 +21,11 @@ pub fn repo() -> PathBuf {
 
 /// True when `tool` is on PATH (tests that need it skip otherwise).
 pub fn have(tool: &str) -> bool {
-    let ok = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         eprintln!("skipping: {tool} not installed");
     }
@@ -38,8 +42,15 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Runs `ward` with args; panics with stderr if it fails.
 pub fn ward(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_ward")).args(args).output().expect("run ward");
-    assert!(out.status.success(), "ward {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(args)
+        .output()
+        .expect("run ward");
+    assert!(
+        out.status.success(),
+        "ward {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -47,10 +58,22 @@ pub fn ward(args: &[&str]) -> Output {
 pub fn analyze(file: &Path, dir: &Path) -> (serde_json::Value, Vec<serde_json::Value>) {
     let db = dir.join("ward.db");
     let events = dir.join("events.jsonl");
-    let out = ward(&["analyze", "--quiet", "--json", "--db", db.to_str().unwrap(), "--events", events.to_str().unwrap(), file.to_str().unwrap()]);
+    let out = ward(&[
+        "analyze",
+        "--quiet",
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
     let inv: serde_json::Value = serde_json::from_slice(&out.stdout).expect("inventory JSON");
     let evs = std::fs::read_to_string(&events).expect("events file");
-    let evs = evs.lines().map(|l| serde_json::from_str(l).expect("event JSON")).collect();
+    let evs = evs
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("event JSON"))
+        .collect();
     (inv, evs)
 }
 

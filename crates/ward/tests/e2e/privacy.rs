@@ -11,7 +11,18 @@ fn pid_values(file: &Path, port: u16) -> Vec<String> {
     let out = Command::new("tshark")
         .arg("-r")
         .arg(file)
-        .args(["-d", &format!("tcp.port=={port},hl7"), "-o", "hl7.display_raw:TRUE", "-Y", "hl7", "-T", "fields", "-e", "hl7.raw.segment"])
+        .args([
+            "-d",
+            &format!("tcp.port=={port},hl7"),
+            "-o",
+            "hl7.display_raw:TRUE",
+            "-Y",
+            "hl7",
+            "-T",
+            "fields",
+            "-e",
+            "hl7.raw.segment",
+        ])
         .output()
         .expect("tshark");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -21,8 +32,16 @@ fn pid_values(file: &Path, port: u16) -> Vec<String> {
         // PID-3: the ID number (first component of each repetition; the
         // others name the assigning authority, often the sending facility).
         // PID-5: family, given and middle names of each repetition.
-        let ids = f.get(3).unwrap_or(&"").split('~').filter_map(|rep| rep.split('^').next());
-        let names = f.get(5).unwrap_or(&"").split('~').flat_map(|rep| rep.split('^').take(3));
+        let ids = f
+            .get(3)
+            .unwrap_or(&"")
+            .split('~')
+            .filter_map(|rep| rep.split('^').next());
+        let names = f
+            .get(5)
+            .unwrap_or(&"")
+            .split('~')
+            .flat_map(|rep| rep.split('^').take(3));
         for comp in ids.chain(names) {
             {
                 let c = comp.trim();
@@ -42,7 +61,10 @@ fn assert_nowhere(canaries: &[String], dir: &Path, outputs: &[&[u8]], what: &str
     assert!(!canaries.is_empty(), "{what}: no canaries to look for");
     let mut blobs: Vec<(String, Vec<u8>)> = Vec::new();
     for e in std::fs::read_dir(dir).unwrap().flatten() {
-        blobs.push((e.path().display().to_string(), std::fs::read(e.path()).unwrap_or_default()));
+        blobs.push((
+            e.path().display().to_string(),
+            std::fs::read(e.path()).unwrap_or_default(),
+        ));
     }
     for (i, o) in outputs.iter().enumerate() {
         blobs.push((format!("output #{i}"), o.to_vec()));
@@ -51,7 +73,11 @@ fn assert_nowhere(canaries: &[String], dir: &Path, outputs: &[&[u8]], what: &str
         let hay = String::from_utf8_lossy(blob);
         for c in canaries {
             // Report which kind of value leaked, never the value itself.
-            assert!(!hay.contains(c.as_str()), "{what}: a patient identifier ({} chars) leaked into {name}", c.len());
+            assert!(
+                !hay.contains(c.as_str()),
+                "{what}: a patient identifier ({} chars) leaked into {name}",
+                c.len()
+            );
         }
     }
 }
@@ -61,11 +87,23 @@ fn run_and_collect(file: &Path, dir: &Path) -> Vec<Vec<u8>> {
     let events = dir.join("events.jsonl");
     let mut outs = Vec::new();
     for json in [false, true] {
-        let mut args = vec!["analyze", "--quiet", "--db", db.to_str().unwrap(), "--events", events.to_str().unwrap(), file.to_str().unwrap()];
+        let mut args = vec![
+            "analyze",
+            "--quiet",
+            "--db",
+            db.to_str().unwrap(),
+            "--events",
+            events.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ];
         if json {
             args.push("--json");
         }
-        let o = Command::new(env!("CARGO_BIN_EXE_ward")).args(&args).env("RUST_LOG", "trace").output().unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_ward"))
+            .args(&args)
+            .env("RUST_LOG", "trace")
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         outs.push(o.stdout);
         outs.push(o.stderr);
@@ -81,7 +119,10 @@ fn hl7_patient_names_never_leave_the_wire() {
     if !have("tshark") {
         return;
     }
-    for (rel, port) in [("generated/hl7_mllp_python-hl7_loopback.pcap", 2575), ("medical_pcaps/ndpi_hl7.pcap", 6661)] {
+    for (rel, port) in [
+        ("generated/hl7_mllp_python-hl7_loopback.pcap", 2575),
+        ("medical_pcaps/ndpi_hl7.pcap", 6661),
+    ] {
         let file = td.join(rel);
         let mut canaries = pid_values(&file, port);
         // A "name" such as `test` also occurs in the capture's own path, which
@@ -97,10 +138,19 @@ fn hl7_patient_names_never_leave_the_wire() {
 #[test]
 fn planted_canaries_in_sample_never_stored() {
     let file = repo().join("samples/hospital-room.pcap");
-    assert!(file.exists(), "samples/hospital-room.pcap is part of the repository");
+    assert!(
+        file.exists(),
+        "samples/hospital-room.pcap is part of the repository"
+    );
     let raw = std::fs::read(&file).unwrap();
-    let canaries: Vec<String> = ["CANARY^PATIENT^ZEBRA", "CANARY", "ZEBRA", "MRN-CANARY-0001"].iter().map(|s| s.to_string()).collect();
-    assert!(String::from_utf8_lossy(&raw).contains("CANARY^PATIENT^ZEBRA"), "the sample carries the canary on the wire");
+    let canaries: Vec<String> = ["CANARY^PATIENT^ZEBRA", "CANARY", "ZEBRA", "MRN-CANARY-0001"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert!(
+        String::from_utf8_lossy(&raw).contains("CANARY^PATIENT^ZEBRA"),
+        "the sample carries the canary on the wire"
+    );
     let dir = scratch("privacy-sample");
     let outs = run_and_collect(&file, &dir);
     let refs: Vec<&[u8]> = outs.iter().map(|o| o.as_slice()).collect();
