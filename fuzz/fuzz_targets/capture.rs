@@ -24,7 +24,9 @@ fn header(kind: u8) -> Vec<u8> {
         2 => pcap([0x34, 0xcd, 0xb2, 0xa1], true),
         3 => {
             // SHB (28 bytes) + IDB with if_tsresol = 9 (32 bytes), little-endian.
-            let mut v = vec![0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0];
+            let mut v = vec![
+                0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0,
+            ];
             v.extend_from_slice(&[0xff; 8]);
             v.extend_from_slice(&[28, 0, 0, 0]);
             v.extend_from_slice(&[1, 0, 0, 0, 32, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
@@ -36,11 +38,15 @@ fn header(kind: u8) -> Vec<u8> {
 }
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Some((&kind, rest)) = data.split_first() else { return };
+    let Some((&kind, rest)) = data.split_first() else {
+        return;
+    };
     let mut bytes = header(kind);
     bytes.extend_from_slice(rest);
     let len = bytes.len() as u64;
-    if let Ok(mut r) = capture::FileReader::from_read("fuzz", Box::new(std::io::Cursor::new(bytes)), len) {
+    if let Ok(mut r) =
+        capture::FileReader::from_read("fuzz", Box::new(std::io::Cursor::new(bytes)), len)
+    {
         while let Ok(Some(f)) = r.next_frame() {
             let _ = wire::decode(f.link, f.data);
         }

@@ -5,8 +5,16 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         let f = model::FlowInfo {
             id: 1,
             transport: model::Transport::Tcp,
-            client: model::Endpoint { ip: [10, 0, 0, 1].into(), port: 40000, mac: None },
-            server: model::Endpoint { ip: [10, 0, 0, 2].into(), port: 443, mac: None },
+            client: model::Endpoint {
+                ip: [10, 0, 0, 1].into(),
+                port: 40000,
+                mac: None,
+            },
+            server: model::Endpoint {
+                ip: [10, 0, 0, 2].into(),
+                port: 443,
+                mac: None,
+            },
             vlan: None,
         };
         let _ = m.allows(f.client.ip, &f);

@@ -22,7 +22,9 @@ const LINKS: [LinkType; 12] = [
 ];
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Some((&ctl, rest)) = data.split_first() else { return };
+    let Some((&ctl, rest)) = data.split_first() else {
+        return;
+    };
     let link = LINKS[ctl as usize % LINKS.len()];
     let mut defrag = Defragmenter::new(4, 1 << 16);
     // The rest may hold several frames separated by 2-byte lengths, so that

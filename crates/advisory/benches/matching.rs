@@ -36,14 +36,21 @@ impl Rng {
 /// The first version-like token of a version text ("< 3.6.7" → "3.6.7").
 fn version_token(text: &str) -> Option<String> {
     text.split(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '=' || c == ',')
-        .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()) || (w.len() > 1 && w.starts_with(['v', 'V']) && w.as_bytes()[1].is_ascii_digit()))
+        .find(|w| {
+            w.chars().next().is_some_and(|c| c.is_ascii_digit())
+                || (w.len() > 1 && w.starts_with(['v', 'V']) && w.as_bytes()[1].is_ascii_digit())
+        })
         .map(str::to_string)
 }
 
 /// Bumps the last number of a version up or down ("3.6.7" → "3.6.6" / "3.6.8").
 fn bump(v: &str, up: bool) -> String {
-    let Some(end) = v.rfind(|c: char| c.is_ascii_digit()) else { return v.to_string() };
-    let start = v[..=end].rfind(|c: char| !c.is_ascii_digit()).map_or(0, |i| i + 1);
+    let Some(end) = v.rfind(|c: char| c.is_ascii_digit()) else {
+        return v.to_string();
+    };
+    let start = v[..=end]
+        .rfind(|c: char| !c.is_ascii_digit())
+        .map_or(0, |i| i + 1);
     let n: u64 = v[start..=end].parse().unwrap_or(0);
     let n = if up { n + 1 } else { n.saturating_sub(1) };
     format!("{}{n}{}", &v[..start], &v[end + 1..])
@@ -59,9 +66,33 @@ fn vendor_variant(rng: &mut Rng, v: &str) -> String {
 }
 
 fn devices(n: usize, db: &AdvisoryDb, kev: &[(String, String)]) -> Vec<DeviceIdentity> {
-    let products: Vec<_> = db.advisories().iter().flat_map(|a| a.products.iter()).collect();
-    let unrelated_vendors = ["Acme Medical", "Dell Inc.", "Hewlett Packard Enterprise", "Lenovo", "Zebra Technologies", "Raspberry Pi Ltd", "Nihon Kohden", "Mindray", "Welch Allyn", "Hillrom"];
-    let unrelated_models = ["XR-1200", "OptiPlex 7090", "Vital Signs Monitor VS9", "Label Printer ZT410", "Pi 4 Model B", "BeneView T8", "Connex Spot", "Centrella Bed"];
+    let products: Vec<_> = db
+        .advisories()
+        .iter()
+        .flat_map(|a| a.products.iter())
+        .collect();
+    let unrelated_vendors = [
+        "Acme Medical",
+        "Dell Inc.",
+        "Hewlett Packard Enterprise",
+        "Lenovo",
+        "Zebra Technologies",
+        "Raspberry Pi Ltd",
+        "Nihon Kohden",
+        "Mindray",
+        "Welch Allyn",
+        "Hillrom",
+    ];
+    let unrelated_models = [
+        "XR-1200",
+        "OptiPlex 7090",
+        "Vital Signs Monitor VS9",
+        "Label Printer ZT410",
+        "Pi 4 Model B",
+        "BeneView T8",
+        "Connex Spot",
+        "Centrella Bed",
+    ];
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
@@ -87,10 +118,23 @@ fn devices(n: usize, db: &AdvisoryDb, kev: &[(String, String)]) -> Vec<DeviceIde
                 (_, Some(t)) => Some(t),
                 (_, None) => Some(format!("{}.{}", rng.below(10), rng.below(10))),
             };
-            DeviceIdentity { vendor, model, firmware }
+            DeviceIdentity {
+                vendor,
+                model,
+                firmware,
+            }
         } else if roll < 70 && !kev.is_empty() {
             let (v, p) = rng.pick(kev);
-            DeviceIdentity { vendor: Some(v.clone()), model: Some(p.clone()), firmware: Some(format!("{}.{}.{}", rng.below(20), rng.below(10), rng.below(10))) }
+            DeviceIdentity {
+                vendor: Some(v.clone()),
+                model: Some(p.clone()),
+                firmware: Some(format!(
+                    "{}.{}.{}",
+                    rng.below(20),
+                    rng.below(10),
+                    rng.below(10)
+                )),
+            }
         } else {
             DeviceIdentity {
                 vendor: Some(rng.pick(&unrelated_vendors).to_string()),
@@ -119,11 +163,17 @@ fn main() {
         println!("skipping: {} not found", dir.display());
         return;
     }
-    let n: usize = std::env::var("WARD_BENCH_DEVICES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let n: usize = std::env::var("WARD_BENCH_DEVICES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let t0 = Instant::now();
     let mut files = Vec::new();
     for sub in ["csaf_icsma", "nvd_cve_json"] {
-        let mut v: Vec<_> = std::fs::read_dir(dir.join(sub)).expect("read testdata").map(|e| e.expect("entry").path()).collect();
+        let mut v: Vec<_> = std::fs::read_dir(dir.join(sub))
+            .expect("read testdata")
+            .map(|e| e.expect("entry").path())
+            .collect();
         v.sort();
         files.extend(v);
     }
@@ -131,13 +181,19 @@ fn main() {
     let (mut advs, mut kev) = (Vec::new(), Vec::new());
     for f in &files {
         let bytes = std::fs::read(f).expect("read feed file");
-        match parse_feed(&f.display().to_string(), &bytes).unwrap_or_else(|e| panic!("{e}")).feed {
+        match parse_feed(&f.display().to_string(), &bytes)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .feed
+        {
             Feed::Csaf(a) => advs.push(a),
             Feed::Nvd(v) => advs.extend(v),
             Feed::Kev(k) => kev.extend(k.entries),
         }
     }
-    let kev_pairs: Vec<(String, String)> = kev.iter().map(|e| (e.vendor.clone(), e.product.clone())).collect();
+    let kev_pairs: Vec<(String, String)> = kev
+        .iter()
+        .map(|e| (e.vendor.clone(), e.product.clone()))
+        .collect();
     let n_products: usize = advs.iter().map(|a| a.products.len()).sum();
     let (n_advs, n_kev) = (advs.len(), kev.len());
     let db = AdvisoryDb::new(advs, kev);
@@ -150,7 +206,8 @@ fn main() {
 
     let cpu0 = thread_cpu_secs();
     let t = Instant::now();
-    let (mut matches, mut matched_devices, mut by_strength, mut kev_hits) = (0usize, 0usize, [0usize; 4], 0usize);
+    let (mut matches, mut matched_devices, mut by_strength, mut kev_hits) =
+        (0usize, 0usize, [0usize; 4], 0usize);
     for d in &devs {
         let m = match_device(d, &db);
         matched_devices += usize::from(!m.is_empty());
@@ -181,7 +238,10 @@ fn main() {
     );
     // The target is for 100,000 devices; scale when another count is asked for.
     let budget = TARGET_SECS * n as f64 / 100_000.0;
-    println!("{}: {n} devices in {secs:.3} s wall, {cpu} (target < {budget:.2} s wall)", if secs < budget { "PASS" } else { "FAIL" });
+    println!(
+        "{}: {n} devices in {secs:.3} s wall, {cpu} (target < {budget:.2} s wall)",
+        if secs < budget { "PASS" } else { "FAIL" }
+    );
     if secs >= budget {
         std::process::exit(1);
     }

@@ -36,7 +36,10 @@ impl<'de, const MAX: usize> Deserialize<'de> for Str<MAX> {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<M>, E> {
                 if v.len() > M {
-                    return Err(E::custom(format!("string of {} bytes is longer than the limit of {M}", v.len())));
+                    return Err(E::custom(format!(
+                        "string of {} bytes is longer than the limit of {M}",
+                        v.len()
+                    )));
                 }
                 Ok(Str(v.to_owned()))
             }
@@ -91,7 +94,8 @@ mod tests {
         }
         let de = |s: &str| {
             let mut d = serde_json::Deserializer::from_str(s);
-            serde_path_to_error::deserialize::<_, T>(&mut d).map_err(|e| format!("{}: {}", e.path(), e.inner()))
+            serde_path_to_error::deserialize::<_, T>(&mut d)
+                .map_err(|e| format!("{}: {}", e.path(), e.inner()))
         };
         assert!(de(r#"{"a":["abcd","x"]}"#).is_ok());
         let e = de(r#"{"a":["abcde"]}"#).unwrap_err();
@@ -99,7 +103,10 @@ mod tests {
         let e = de(r#"{"a":["a","b","c"]}"#).unwrap_err();
         assert!(e.contains("more than 2 items"), "{e}");
         let e = de(r#"{"a":[1]}"#).unwrap_err();
-        assert!(e.starts_with("a[0]: invalid type: integer `1`, expected a string"), "{e}");
+        assert!(
+            e.starts_with("a[0]: invalid type: integer `1`, expected a string"),
+            "{e}"
+        );
     }
 }
 

@@ -139,7 +139,12 @@ struct Ctx {
     version: Option<(String, bool)>, // (text, is_range)
 }
 
-fn walk(branches: &[Branch], ctx: &Ctx, depth: usize, out: &mut Vec<Product>) -> Result<(), String> {
+fn walk(
+    branches: &[Branch],
+    ctx: &Ctx,
+    depth: usize,
+    out: &mut Vec<Product>,
+) -> Result<(), String> {
     if depth > 32 {
         return Err("product_tree: branches nested deeper than 32 levels".into());
     }
@@ -171,15 +176,29 @@ fn product_from(c: &Ctx, p: &FullProductName) -> Product {
         Some((t, false)) => (t.clone(), VersionRule::from_version_text(t)),
         None => (String::new(), VersionRule::Any),
     };
-    let name = if c.product.is_empty() { p.name.0.clone() } else { c.product.clone() };
-    Product { id: p.product_id.0.clone(), vendor: c.vendor.clone(), name, version_text, versions, full_name: p.name.0.clone() }
+    let name = if c.product.is_empty() {
+        p.name.0.clone()
+    } else {
+        c.product.clone()
+    };
+    Product {
+        id: p.product_id.0.clone(),
+        vendor: c.vendor.clone(),
+        name,
+        version_text,
+        versions,
+        full_name: p.name.0.clone(),
+    }
 }
 
 /// Parses one CSAF 2.0 document. Errors name the JSON path.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Advisory, String> {
     let doc: Doc = crate::bounded::from_json(bytes)?;
     if !doc.document.csaf_version.0.starts_with("2.") {
-        return Err(format!("document.csaf_version: unsupported CSAF version {:?}", doc.document.csaf_version.0));
+        return Err(format!(
+            "document.csaf_version: unsupported CSAF version {:?}",
+            doc.document.csaf_version.0
+        ));
     }
     let id = doc.document.tracking.id.0.trim().to_string();
     if id.is_empty() {
@@ -194,10 +213,17 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Advisory, String> {
     for r in tree.relationships.0 {
         // A combination ("X installed on Y"): it inherits what the referenced
         // product says about vendor, name and version.
-        let base = products.iter().find(|p| p.id == r.product_reference.0).cloned();
+        let base = products
+            .iter()
+            .find(|p| p.id == r.product_reference.0)
+            .cloned();
         let fp = r.full_product_name;
         let p = match base {
-            Some(b) => Product { id: fp.product_id.0, full_name: fp.name.0, ..b },
+            Some(b) => Product {
+                id: fp.product_id.0,
+                full_name: fp.name.0,
+                ..b
+            },
             None => product_from(&Ctx::default(), &fp),
         };
         if products.len() >= MANY {
@@ -209,14 +235,22 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Advisory, String> {
     for (i, v) in doc.vulnerabilities.0.into_iter().enumerate() {
         let cve = match v.cve {
             Some(c) if is_cve_id(c.0.trim()) => c.0.trim().to_string(),
-            Some(c) => return Err(format!("vulnerabilities[{i}].cve: {:?} is not a CVE id", c.0)),
+            Some(c) => {
+                return Err(format!(
+                    "vulnerabilities[{i}].cve: {:?} is not a CVE id",
+                    c.0
+                ))
+            }
             None => format!("{id}#{}", i + 1),
         };
         let mut cvss: Option<(f32, Option<String>)> = None;
         for (j, s) in v.scores.0.into_iter().enumerate() {
             if let Some(c) = s.cvss_v3 {
                 if !(0.0..=10.0).contains(&c.base_score) {
-                    return Err(format!("vulnerabilities[{i}].scores[{j}].cvss_v3.baseScore: {} is outside 0..10", c.base_score));
+                    return Err(format!(
+                        "vulnerabilities[{i}].scores[{j}].cvss_v3.baseScore: {} is outside 0..10",
+                        c.base_score
+                    ));
                 }
                 let score = c.base_score as f32;
                 if cvss.as_ref().is_none_or(|(s, _)| score > *s) {
@@ -251,7 +285,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Advisory, String> {
             Some((s, v)) => (Some(s), v),
             None => (None, None),
         };
-        vulnerabilities.push(Vulnerability { cve, cvss, cvss_vector, status, remediations });
+        vulnerabilities.push(Vulnerability {
+            cve,
+            cvss,
+            cvss_vector,
+            status,
+            remediations,
+        });
     }
     Ok(Advisory {
         id,
@@ -286,36 +326,66 @@ mod tests {
     #[test]
     fn flattens_tree_and_statuses() {
         let a = parse(MINI.as_bytes()).unwrap();
-        assert_eq!((a.id.as_str(), a.revision.as_str(), a.severity.as_deref()), ("ICSMA-22-174-01", "2", Some("High")));
+        assert_eq!(
+            (a.id.as_str(), a.revision.as_str(), a.severity.as_deref()),
+            ("ICSMA-22-174-01", "2", Some("High"))
+        );
         assert_eq!(a.products.len(), 2);
-        assert_eq!((a.products[0].vendor.as_str(), a.products[0].name.as_str(), a.products[0].version_text.as_str()), ("OFFIS", "DCMTK", "< 3.6.7"));
+        assert_eq!(
+            (
+                a.products[0].vendor.as_str(),
+                a.products[0].name.as_str(),
+                a.products[0].version_text.as_str()
+            ),
+            ("OFFIS", "DCMTK", "< 3.6.7")
+        );
         assert!(matches!(a.products[1].versions, VersionRule::Exact { .. }));
         let v = &a.vulnerabilities[0];
         assert_eq!(v.cve, "CVE-2022-2119");
         assert_eq!(v.cvss, Some(7.5));
-        assert_eq!(v.status, vec![("P1".to_string(), Status::Affected), ("P2".to_string(), Status::Fixed)]);
-        assert_eq!(v.remediations[0].url.as_deref(), Some("https://example.org"));
+        assert_eq!(
+            v.status,
+            vec![
+                ("P1".to_string(), Status::Affected),
+                ("P2".to_string(), Status::Fixed)
+            ]
+        );
+        assert_eq!(
+            v.remediations[0].url.as_deref(),
+            Some("https://example.org")
+        );
     }
 
     #[test]
     fn errors_name_the_path() {
         let bad = MINI.replace(r#""cve": "CVE-2022-2119""#, r#""cve": 5"#);
         let e = parse(bad.as_bytes()).unwrap_err();
-        assert!(e.starts_with("vulnerabilities[0].cve: invalid type: integer `5`, expected a string"), "{e}");
+        assert!(
+            e.starts_with("vulnerabilities[0].cve: invalid type: integer `5`, expected a string"),
+            "{e}"
+        );
         let bad = MINI.replace(r#""cve": "CVE-2022-2119""#, r#""cve": "nope""#);
-        assert_eq!(parse(bad.as_bytes()).unwrap_err(), r#"vulnerabilities[0].cve: "nope" is not a CVE id"#);
+        assert_eq!(
+            parse(bad.as_bytes()).unwrap_err(),
+            r#"vulnerabilities[0].cve: "nope" is not a CVE id"#
+        );
         let bad = MINI.replace("7.5", "75");
         assert!(parse(bad.as_bytes()).unwrap_err().contains("outside 0..10"));
         let e = parse(&MINI.as_bytes()[..200]).unwrap_err();
         assert!(e.contains("EOF while parsing"), "{e}");
         let big = MINI.replace("OFFIS DCMTK", &"A".repeat(10 << 20));
         let e = parse(big.as_bytes()).unwrap_err();
-        assert!(e.starts_with("document.title: string of 10485760 bytes is longer than the limit"), "{e}");
+        assert!(
+            e.starts_with("document.title: string of 10485760 bytes is longer than the limit"),
+            "{e}"
+        );
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
-        let mut s = String::from(r#"{"document":{"csaf_version":"2.0","title":"t","tracking":{"id":"x","version":"1","current_release_date":"d"}},"product_tree":{"branches":["#);
+        let mut s = String::from(
+            r#"{"document":{"csaf_version":"2.0","title":"t","tracking":{"id":"x","version":"1","current_release_date":"d"}},"product_tree":{"branches":["#,
+        );
         for _ in 0..200 {
             s.push_str(r#"{"category":"vendor","name":"v","branches":["#);
         }

@@ -34,7 +34,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<KevCatalog, String> {
     for (i, e) in c.vulnerabilities.0.into_iter().enumerate() {
         let cve = e.cve_id.0.trim().to_string();
         if !is_cve_id(&cve) {
-            return Err(format!("vulnerabilities[{i}].cveID: {cve:?} is not a CVE id"));
+            return Err(format!(
+                "vulnerabilities[{i}].cveID: {cve:?} is not a CVE id"
+            ));
         }
         entries.push(KevEntry {
             cve,
@@ -45,7 +47,10 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<KevCatalog, String> {
             ransomware: e.known_ransomware_campaign_use.0,
         });
     }
-    Ok(KevCatalog { version: c.catalog_version.0, entries })
+    Ok(KevCatalog {
+        version: c.catalog_version.0,
+        entries,
+    })
 }
 
 #[cfg(test)]
@@ -61,7 +66,14 @@ mod tests {
         assert_eq!(c.version, "2025.08.25");
         let e = parse(j.replace("CVE-2025-48384", "bogus").as_bytes()).unwrap_err();
         assert_eq!(e, r#"vulnerabilities[0].cveID: "bogus" is not a CVE id"#);
-        let e = parse(j.replace(r#""dateAdded":"2025-08-25""#, r#""dateAdded":[]"#).as_bytes()).unwrap_err();
-        assert!(e.starts_with("vulnerabilities[0].dateAdded: invalid type: sequence"), "{e}");
+        let e = parse(
+            j.replace(r#""dateAdded":"2025-08-25""#, r#""dateAdded":[]"#)
+                .as_bytes(),
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("vulnerabilities[0].dateAdded: invalid type: sequence"),
+            "{e}"
+        );
     }
 }

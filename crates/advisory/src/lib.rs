@@ -21,8 +21,12 @@ pub mod normalize;
 pub mod nvd;
 pub mod version;
 
-pub use matching::{match_device, observed_identities, AdvisoryDb, DeviceIdentity, Match, Strength};
-pub use model::{Advisory, KevCatalog, KevEntry, Product, Remediation, Source, Status, Vulnerability};
+pub use matching::{
+    match_device, observed_identities, AdvisoryDb, DeviceIdentity, Match, Strength,
+};
+pub use model::{
+    Advisory, KevCatalog, KevEntry, Product, Remediation, Source, Status, Vulnerability,
+};
 pub use version::{CompiledRule, Verdict, Version, VersionRule};
 
 use serde::Deserialize;
@@ -123,22 +127,37 @@ struct Sniff {
 
 /// Parses a feed file, detecting its format by content.
 pub fn parse_feed(name: &str, bytes: &[u8]) -> Result<FeedFile, Error> {
-    let invalid = |problem: String| Error::Invalid { file: name.to_string(), problem };
+    let invalid = |problem: String| Error::Invalid {
+        file: name.to_string(),
+        problem,
+    };
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(Error::TooLarge { file: name.to_string(), size: bytes.len() });
+        return Err(Error::TooLarge {
+            file: name.to_string(),
+            size: bytes.len(),
+        });
     }
-    let first = bytes.iter().position(|b| !b.is_ascii_whitespace()).map(|i| bytes[i]);
+    let first = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map(|i| bytes[i]);
     if first != Some(b'{') && first != Some(0xEF) {
         // Not a JSON object (0xEF: a UTF-8 byte order mark, rejected below as invalid JSON).
         return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-            Ok(_) => Err(Error::Unrecognised { file: name.to_string() }),
+            Ok(_) => Err(Error::Unrecognised {
+                file: name.to_string(),
+            }),
             Err(e) => Err(invalid(format!("invalid JSON: {e}"))),
         };
     }
     let sniff: Sniff = match serde_json::from_slice(bytes) {
         Ok(s) => s,
         Err(e) if e.is_syntax() || e.is_eof() => return Err(invalid(format!("invalid JSON: {e}"))),
-        Err(_) => return Err(Error::Unrecognised { file: name.to_string() }),
+        Err(_) => {
+            return Err(Error::Unrecognised {
+                file: name.to_string(),
+            })
+        }
     };
     let feed = if sniff.document.is_some() {
         Feed::Csaf(csaf::parse(bytes).map_err(invalid)?)
@@ -146,14 +165,25 @@ pub fn parse_feed(name: &str, bytes: &[u8]) -> Result<FeedFile, Error> {
         Feed::Kev(kev::parse(bytes).map_err(invalid)?)
     } else if sniff.format.is_some() && sniff.vulnerabilities.is_some() {
         Feed::Nvd(nvd::parse_response(bytes).map_err(invalid)?)
-    } else if sniff.id.is_some() && (sniff.configurations.is_some() || sniff.descriptions.is_some()) {
+    } else if sniff.id.is_some() && (sniff.configurations.is_some() || sniff.descriptions.is_some())
+    {
         Feed::Nvd(nvd::parse_record(bytes).map_err(invalid)?)
     } else {
-        return Err(Error::Unrecognised { file: name.to_string() });
+        return Err(Error::Unrecognised {
+            file: name.to_string(),
+        });
     };
     use sha2::Digest;
-    let sha256 = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
-    Ok(FeedFile { name: name.to_string(), sha256, bytes: bytes.len(), feed })
+    let sha256 = sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(FeedFile {
+        name: name.to_string(),
+        sha256,
+        bytes: bytes.len(),
+        feed,
+    })
 }
 
 #[cfg(test)]
@@ -178,12 +208,30 @@ mod tests {
 
     #[test]
     fn detects_and_rejects() {
-        assert!(matches!(parse_feed("a.json", b"{}"), Err(Error::Unrecognised { .. })));
-        assert!(matches!(parse_feed("a.json", b"[1,2]"), Err(Error::Unrecognised { .. })));
-        let e = parse_feed("a.json", b"{\"document\": {").unwrap_err().to_string();
-        assert!(e.starts_with("a.json: invalid JSON: EOF while parsing"), "{e}");
-        let e = parse_feed("x.json", br#"{"document": {"csaf_version": 2}}"#).unwrap_err().to_string();
-        assert!(e.starts_with("x.json: document.csaf_version: invalid type: integer `2`, expected a string"), "{e}");
+        assert!(matches!(
+            parse_feed("a.json", b"{}"),
+            Err(Error::Unrecognised { .. })
+        ));
+        assert!(matches!(
+            parse_feed("a.json", b"[1,2]"),
+            Err(Error::Unrecognised { .. })
+        ));
+        let e = parse_feed("a.json", b"{\"document\": {")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("a.json: invalid JSON: EOF while parsing"),
+            "{e}"
+        );
+        let e = parse_feed("x.json", br#"{"document": {"csaf_version": 2}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "x.json: document.csaf_version: invalid type: integer `2`, expected a string"
+            ),
+            "{e}"
+        );
     }
 
     #[test]
@@ -194,11 +242,17 @@ mod tests {
         let mut unreadable = 0;
         for e in std::fs::read_dir(dir.join("csaf_icsma")).unwrap() {
             let f = load(&e.unwrap().path());
-            let Feed::Csaf(a) = f.feed else { panic!("{} not CSAF", f.name) };
+            let Feed::Csaf(a) = f.feed else {
+                panic!("{} not CSAF", f.name)
+            };
             assert!(!a.products.is_empty(), "{}", a.id);
             n += 1;
             vulns += a.vulnerabilities.len();
-            unreadable += a.products.iter().filter(|p| matches!(p.versions, VersionRule::Unreadable { .. })).count();
+            unreadable += a
+                .products
+                .iter()
+                .filter(|p| matches!(p.versions, VersionRule::Unreadable { .. }))
+                .count();
         }
         assert_eq!(n, 144);
         assert_eq!(vulns, 433);
@@ -208,17 +262,31 @@ mod tests {
     #[test]
     fn compiled_rules_agree_with_rules() {
         let Some(dir) = testdata() else { return };
-        let versions = ["", "0", "1.0", "2.1.3", "3.6.6", "3.6.7", "4.2", "4.3", "8.0", "8.1", "20d30", "v1.5", "2024.2", "abc", "9.19", "10"];
+        let versions = [
+            "", "0", "1.0", "2.1.3", "3.6.6", "3.6.7", "4.2", "4.3", "8.0", "8.1", "20d30", "v1.5",
+            "2024.2", "abc", "9.19", "10",
+        ];
         let mut n = 0;
         for e in std::fs::read_dir(dir.join("csaf_icsma")).unwrap() {
-            let Feed::Csaf(a) = load(&e.unwrap().path()).feed else { panic!() };
+            let Feed::Csaf(a) = load(&e.unwrap().path()).feed else {
+                panic!()
+            };
             for p in &a.products {
                 let c = CompiledRule::new(&p.versions);
-                let texts: Vec<String> = versions.iter().map(|v| v.to_string()).chain([p.version_text.clone()]).collect();
+                let texts: Vec<String> = versions
+                    .iter()
+                    .map(|v| v.to_string())
+                    .chain([p.version_text.clone()])
+                    .collect();
                 for v in &texts {
                     let raw = Some(v.trim()).filter(|v| !v.is_empty());
                     let parsed = raw.and_then(Version::parse);
-                    assert_eq!(c.check(raw, parsed.as_ref()), p.versions.check(raw), "{} {v:?}", p.versions);
+                    assert_eq!(
+                        c.check(raw, parsed.as_ref()),
+                        p.versions.check(raw),
+                        "{} {v:?}",
+                        p.versions
+                    );
                     n += 1;
                 }
             }
@@ -230,32 +298,69 @@ mod tests {
     fn real_kev_and_nvd() {
         let Some(dir) = testdata() else { return };
         let f = load(&dir.join("known_exploited_vulnerabilities.json"));
-        let Feed::Kev(k) = f.feed else { panic!("not KEV") };
+        let Feed::Kev(k) = f.feed else {
+            panic!("not KEV")
+        };
         assert_eq!(k.entries.len(), 1404);
         assert_eq!(f.sha256.len(), 64);
         let mut advs = Vec::new();
         for e in std::fs::read_dir(dir.join("nvd_cve_json")).unwrap() {
-            let Feed::Nvd(v) = load(&e.unwrap().path()).feed else { panic!("not NVD") };
+            let Feed::Nvd(v) = load(&e.unwrap().path()).feed else {
+                panic!("not NVD")
+            };
             advs.extend(v);
         }
         assert_eq!(advs.len(), 5);
         let csaf = load(&dir.join("csaf_icsma/icsma-22-174-01.json"));
-        let Feed::Csaf(dcmtk) = csaf.feed else { panic!() };
+        let Feed::Csaf(dcmtk) = csaf.feed else {
+            panic!()
+        };
         advs.push(dcmtk);
         let db = AdvisoryDb::new(advs, k.entries);
-        let dev = |v: &str, m: &str, f: &str| DeviceIdentity { vendor: Some(v.into()), model: Some(m.into()), firmware: Some(f.into()) };
+        let dev = |v: &str, m: &str, f: &str| DeviceIdentity {
+            vendor: Some(v.into()),
+            model: Some(m.into()),
+            firmware: Some(f.into()),
+        };
         // CVE-2022-2119 is fixed in DCMTK 3.6.7: neither NVD nor CSAF may match it.
         let m = match_device(&dev("OFFIS", "DCMTK", "3.6.7"), &db);
         assert!(m.iter().all(|m| m.cve != "CVE-2022-2119"), "{m:#?}");
         let m = match_device(&dev("OFFIS", "DCMTK", "3.6.6"), &db);
-        let srcs: Vec<_> = m.iter().filter(|m| m.cve == "CVE-2022-2119").map(|m| (m.source, m.strength)).collect();
-        assert!(srcs.contains(&(Source::Csaf, Strength::ModelAndVersion)) && srcs.contains(&(Source::Nvd, Strength::ModelAndVersion)), "{srcs:?}");
+        let srcs: Vec<_> = m
+            .iter()
+            .filter(|m| m.cve == "CVE-2022-2119")
+            .map(|m| (m.source, m.strength))
+            .collect();
+        assert!(
+            srcs.contains(&(Source::Csaf, Strength::ModelAndVersion))
+                && srcs.contains(&(Source::Nvd, Strength::ModelAndVersion)),
+            "{srcs:?}"
+        );
         // GE ApexPro Telemetry Server firmware <= 4.2 (NVD, AND configuration).
-        let m = match_device(&dev("GE Healthcare", "ApexPro Telemetry Server", "4.2"), &db);
+        let m = match_device(
+            &dev("GE Healthcare", "ApexPro Telemetry Server", "4.2"),
+            &db,
+        );
         assert!(m.iter().any(|m| m.cve == "CVE-2020-6961"), "{m:#?}");
-        assert!(match_device(&dev("GE Healthcare", "ApexPro Telemetry Server", "4.3"), &db).iter().all(|m| m.cve != "CVE-2020-6961"));
+        assert!(match_device(
+            &dev("GE Healthcare", "ApexPro Telemetry Server", "4.3"),
+            &db
+        )
+        .iter()
+        .all(|m| m.cve != "CVE-2020-6961"));
         // Baxter's odd firmware versions: 20d29..20d32 affected.
-        let m = match_device(&dev("Baxter Healthcare Corporation", "Spectrum Wireless Battery Module", "20d30"), &db);
-        assert!(m.iter().any(|m| m.cve == "CVE-2022-26390" && m.strength == Strength::ModelAndVersion), "{m:#?}");
+        let m = match_device(
+            &dev(
+                "Baxter Healthcare Corporation",
+                "Spectrum Wireless Battery Module",
+                "20d30",
+            ),
+            &db,
+        );
+        assert!(
+            m.iter()
+                .any(|m| m.cve == "CVE-2022-26390" && m.strength == Strength::ModelAndVersion),
+            "{m:#?}"
+        );
     }
 }

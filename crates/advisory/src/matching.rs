@@ -144,19 +144,37 @@ impl AdvisoryDb {
                     .vulnerabilities
                     .iter()
                     .enumerate()
-                    .flat_map(|(vi, v)| v.status.iter().filter(|(pid, _)| *pid == p.id).map(move |(_, st)| (vi, *st)))
+                    .flat_map(|(vi, v)| {
+                        v.status
+                            .iter()
+                            .filter(|(pid, _)| *pid == p.id)
+                            .map(move |(_, st)| (vi, *st))
+                    })
                     .collect();
                 let i = index.len();
                 if vk.is_empty() {
                     no_vendor.push(i);
                 } else {
                     let g = *by_keys.entry(vk.clone()).or_insert_with(|| {
-                        vendors.push(VendorGroup { keys: vk, entries: Vec::new() });
+                        vendors.push(VendorGroup {
+                            keys: vk,
+                            entries: Vec::new(),
+                        });
                         vendors.len() - 1
                     });
                     vendors[g].entries.push(i);
                 }
-                let label = format!("{} / {} / {} ({})", p.vendor, p.name, if p.version_text.is_empty() { "-" } else { &p.version_text }, p.id);
+                let label = format!(
+                    "{} / {} / {} ({})",
+                    p.vendor,
+                    p.name,
+                    if p.version_text.is_empty() {
+                        "-"
+                    } else {
+                        &p.version_text
+                    },
+                    p.id
+                );
                 index.push(Indexed {
                     adv: ai,
                     prod: pi,
@@ -179,7 +197,14 @@ impl AdvisoryDb {
                 }
             }
         }
-        AdvisoryDb { advisories, kev: kev.into_iter().map(|k| (k.cve.clone(), k)).collect(), index, vendors, vendor_words, no_vendor }
+        AdvisoryDb {
+            advisories,
+            kev: kev.into_iter().map(|k| (k.cve.clone(), k)).collect(),
+            index,
+            vendors,
+            vendor_words,
+            no_vendor,
+        }
     }
 
     /// The advisories.
@@ -207,24 +232,38 @@ fn contains_run(long: &[String], short: &[String]) -> bool {
 /// `word_bits(a) & !word_bits(b) == 0`.
 fn word_bits(words: &[String]) -> u64 {
     words.iter().fold(0, |acc, w| {
-        let h = w.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        let h = w.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
         acc | 1 << (h >> 58)
     })
 }
 
-fn model_fit(device: &[String], device_joined: &str, device_bits: u64, ix: &Indexed) -> Option<Fit> {
+fn model_fit(
+    device: &[String],
+    device_joined: &str,
+    device_bits: u64,
+    ix: &Indexed,
+) -> Option<Fit> {
     let (product, product_joined) = (&ix.words[..], ix.joined.as_str());
     if device.is_empty() || product.is_empty() {
         return None;
     }
     // Equal words, or one name's words all in the other's, or the same letters without spaces.
-    if device_bits & !ix.bits != 0 && ix.bits & !device_bits != 0 && device_joined.len() != product_joined.len() {
+    if device_bits & !ix.bits != 0
+        && ix.bits & !device_bits != 0
+        && device_joined.len() != product_joined.len()
+    {
         return None;
     }
     if device == product || device_joined == product_joined {
         return Some(Fit::Exact);
     }
-    let (short, long) = if device.len() <= product.len() { (device, product) } else { (product, device) };
+    let (short, long) = if device.len() <= product.len() {
+        (device, product)
+    } else {
+        (product, device)
+    };
     // The shorter name must say something: one word of 3+ characters.
     if short.iter().any(|w| w.len() >= 3) && contains_run(long, short) {
         return Some(Fit::Partial);
@@ -235,19 +274,49 @@ fn model_fit(device: &[String], device_joined: &str, device_bits: u64, ix: &Inde
 fn confidence(s: Strength, fit: Option<Fit>) -> f32 {
     let exact = fit == Some(Fit::Exact);
     match s {
-        Strength::ModelAndVersion => if exact { 0.95 } else { 0.80 },
-        Strength::ModelAllVersions => if exact { 0.75 } else { 0.60 },
-        Strength::ModelUnknownVersion => if exact { 0.50 } else { 0.40 },
+        Strength::ModelAndVersion => {
+            if exact {
+                0.95
+            } else {
+                0.80
+            }
+        }
+        Strength::ModelAllVersions => {
+            if exact {
+                0.75
+            } else {
+                0.60
+            }
+        }
+        Strength::ModelUnknownVersion => {
+            if exact {
+                0.50
+            } else {
+                0.40
+            }
+        }
         Strength::VendorOnly => 0.15,
     }
 }
 
 /// Every advisory/CVE that applies to `device`, most confident first.
 pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
-    let clean = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-    let (vendor, model, firmware) = (clean(&device.vendor), clean(&device.model), clean(&device.firmware));
+    let clean = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let (vendor, model, firmware) = (
+        clean(&device.vendor),
+        clean(&device.model),
+        clean(&device.firmware),
+    );
     let dv = vendor.as_deref().map(vendor_keys).unwrap_or_default();
-    let dm = model.as_deref().map(|m| model_words(m, &dv)).unwrap_or_default();
+    let dm = model
+        .as_deref()
+        .map(|m| model_words(m, &dv))
+        .unwrap_or_default();
     if dv.is_empty() && dm.is_empty() {
         return Vec::new();
     }
@@ -260,7 +329,12 @@ pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
         candidates = (0..db.index.len()).map(|i| (i, None)).collect();
     } else {
         candidates = db.no_vendor.iter().map(|&i| (i, None)).collect();
-        let mut groups: Vec<usize> = dv.iter().filter_map(|k| db.vendor_words.get(first_word(k))).flatten().copied().collect();
+        let mut groups: Vec<usize> = dv
+            .iter()
+            .filter_map(|k| db.vendor_words.get(first_word(k)))
+            .flatten()
+            .copied()
+            .collect();
         groups.sort_unstable();
         groups.dedup();
         for g in groups.into_iter().map(|g| &db.vendors[g]) {
@@ -310,11 +384,24 @@ pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
                     if slot.is_some_and(|i| best[i].1.confidence >= conf) {
                         continue;
                     }
-                    let reason = explain(&vendor, vendor_ok, &model, fit, &firmware, verdict, &p.vendor, &p.name, &ix.rule_text);
+                    let reason = explain(
+                        &vendor,
+                        vendor_ok,
+                        &model,
+                        fit,
+                        &firmware,
+                        verdict,
+                        &p.vendor,
+                        &p.name,
+                        &ix.rule_text,
+                    );
                     let remediation = v
                         .remediations
                         .iter()
-                        .filter(|r| r.category == "vendor_fix" && (r.product_ids.is_empty() || r.product_ids.contains(&p.id)))
+                        .filter(|r| {
+                            r.category == "vendor_fix"
+                                && (r.product_ids.is_empty() || r.product_ids.contains(&p.id))
+                        })
                         .map(|r| match &r.url {
                             Some(u) => format!("{} ({u})", r.details),
                             None => r.details.clone(),
@@ -342,7 +429,11 @@ pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
             }
         }
     }
-    let mut out: Vec<Match> = best.into_iter().filter(|(k, _)| !suppressed.contains(k)).map(|(_, m)| m).collect();
+    let mut out: Vec<Match> = best
+        .into_iter()
+        .filter(|(k, _)| !suppressed.contains(k))
+        .map(|(_, m)| m)
+        .collect();
     out.sort_by(|a, b| {
         b.confidence
             .total_cmp(&a.confidence)
@@ -390,10 +481,18 @@ fn explain(
 /// ("Apache/2.4.1", "OFFIS_DCMTK_367" → OFFIS / DCMTK / 3.6.7). Software
 /// products are matched without the OUI vendor (a NIC vendor is not the
 /// software's vendor).
-pub fn observed_identities(vendor: Option<&str>, models: &[String], software: &[String]) -> Vec<DeviceIdentity> {
+pub fn observed_identities(
+    vendor: Option<&str>,
+    models: &[String],
+    software: &[String],
+) -> Vec<DeviceIdentity> {
     let mut out = Vec::new();
     for m in models.iter().take(16) {
-        out.push(DeviceIdentity { vendor: vendor.map(str::to_string), model: Some(m.clone()), firmware: None });
+        out.push(DeviceIdentity {
+            vendor: vendor.map(str::to_string),
+            model: Some(m.clone()),
+            firmware: None,
+        });
     }
     for s in software.iter().take(32) {
         if let Some(id) = software_identity(s) {
@@ -413,11 +512,21 @@ fn software_identity(s: &str) -> Option<DeviceIdentity> {
     if let Some(d) = s.strip_prefix("OFFIS_DCMTK_") {
         if !d.is_empty() && d.len() <= 4 && d.bytes().all(|b| b.is_ascii_digit()) {
             let dotted: Vec<String> = d.chars().map(|c| c.to_string()).collect();
-            return Some(DeviceIdentity { vendor: Some("OFFIS".into()), model: Some("DCMTK".into()), firmware: Some(dotted.join(".")) });
+            return Some(DeviceIdentity {
+                vendor: Some("OFFIS".into()),
+                model: Some("DCMTK".into()),
+                firmware: Some(dotted.join(".")),
+            });
         }
     }
-    let words: Vec<&str> = s.split(['/', ' ', '_', '(', ')', ';']).filter(|w| !w.is_empty()).collect();
-    let vi = words.iter().position(|w| w.bytes().next().is_some_and(|b| b.is_ascii_digit()) || (w.starts_with(['v', 'V']) && w.len() > 1 && w.as_bytes()[1].is_ascii_digit()))?;
+    let words: Vec<&str> = s
+        .split(['/', ' ', '_', '(', ')', ';'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let vi = words.iter().position(|w| {
+        w.bytes().next().is_some_and(|b| b.is_ascii_digit())
+            || (w.starts_with(['v', 'V']) && w.len() > 1 && w.as_bytes()[1].is_ascii_digit())
+    })?;
     if vi == 0 {
         return None;
     }
@@ -425,7 +534,11 @@ fn software_identity(s: &str) -> Option<DeviceIdentity> {
     if fold(&model).is_empty() {
         return None;
     }
-    Some(DeviceIdentity { vendor: None, model: Some(model), firmware: Some(words[vi].to_string()) })
+    Some(DeviceIdentity {
+        vendor: None,
+        model: Some(model),
+        firmware: Some(words[vi].to_string()),
+    })
 }
 
 #[cfg(test)]
@@ -434,7 +547,10 @@ mod tests {
     use crate::model::{Product, Remediation, Vulnerability};
     use crate::version::VersionRule;
 
-    fn adv(products: Vec<(&str, &str, &str, &str, VersionRule)>, status: Vec<(&str, Status)>) -> Advisory {
+    fn adv(
+        products: Vec<(&str, &str, &str, &str, VersionRule)>,
+        status: Vec<(&str, Status)>,
+    ) -> Advisory {
         Advisory {
             id: "ADV-1".into(),
             source: Source::Csaf,
@@ -444,20 +560,39 @@ mod tests {
             release_date: "d".into(),
             products: products
                 .into_iter()
-                .map(|(id, v, n, t, r)| Product { id: id.into(), vendor: v.into(), name: n.into(), version_text: t.into(), versions: r, full_name: n.into() })
+                .map(|(id, v, n, t, r)| Product {
+                    id: id.into(),
+                    vendor: v.into(),
+                    name: n.into(),
+                    version_text: t.into(),
+                    versions: r,
+                    full_name: n.into(),
+                })
                 .collect(),
             vulnerabilities: vec![Vulnerability {
                 cve: "CVE-2022-2119".into(),
                 cvss: Some(7.5),
                 cvss_vector: None,
-                status: status.into_iter().map(|(p, s)| (p.to_string(), s)).collect(),
-                remediations: vec![Remediation { category: "vendor_fix".into(), details: "update".into(), url: None, product_ids: vec![] }],
+                status: status
+                    .into_iter()
+                    .map(|(p, s)| (p.to_string(), s))
+                    .collect(),
+                remediations: vec![Remediation {
+                    category: "vendor_fix".into(),
+                    details: "update".into(),
+                    url: None,
+                    product_ids: vec![],
+                }],
             }],
         }
     }
 
     fn dev(v: Option<&str>, m: Option<&str>, f: Option<&str>) -> DeviceIdentity {
-        DeviceIdentity { vendor: v.map(Into::into), model: m.map(Into::into), firmware: f.map(Into::into) }
+        DeviceIdentity {
+            vendor: v.map(Into::into),
+            model: m.map(Into::into),
+            firmware: f.map(Into::into),
+        }
     }
 
     #[test]
@@ -465,8 +600,20 @@ mod tests {
         let db = AdvisoryDb::new(
             vec![adv(
                 vec![
-                    ("P1", "OFFIS", "DCMTK", "< 3.6.7", VersionRule::from_range_text("< 3.6.7")),
-                    ("P2", "OFFIS", "DCMTK", "3.6.7", VersionRule::from_version_text("3.6.7")),
+                    (
+                        "P1",
+                        "OFFIS",
+                        "DCMTK",
+                        "< 3.6.7",
+                        VersionRule::from_range_text("< 3.6.7"),
+                    ),
+                    (
+                        "P2",
+                        "OFFIS",
+                        "DCMTK",
+                        "3.6.7",
+                        VersionRule::from_version_text("3.6.7"),
+                    ),
                 ],
                 vec![("P1", Status::Affected), ("P2", Status::Fixed)],
             )],
@@ -474,19 +621,41 @@ mod tests {
         );
         let m = match_device(&dev(Some("OFFIS e.V."), Some("dcmtk"), Some("v3.6.6")), &db);
         assert_eq!(m.len(), 1);
-        assert_eq!((m[0].strength, m[0].confidence), (Strength::ModelAndVersion, 0.95));
-        assert!(m[0].reason.contains("version v3.6.6 is within < 3.6.7"), "{}", m[0].reason);
+        assert_eq!(
+            (m[0].strength, m[0].confidence),
+            (Strength::ModelAndVersion, 0.95)
+        );
+        assert!(
+            m[0].reason.contains("version v3.6.6 is within < 3.6.7"),
+            "{}",
+            m[0].reason
+        );
         assert_eq!(m[0].remediation.as_deref(), Some("update"));
-        assert!(match_device(&dev(Some("OFFIS"), Some("DCMTK"), Some("3.6.7")), &db).is_empty(), "fixed version");
-        assert!(match_device(&dev(Some("OFFIS"), Some("DCMTK"), Some("3.7.0")), &db).is_empty(), "newer version");
+        assert!(
+            match_device(&dev(Some("OFFIS"), Some("DCMTK"), Some("3.6.7")), &db).is_empty(),
+            "fixed version"
+        );
+        assert!(
+            match_device(&dev(Some("OFFIS"), Some("DCMTK"), Some("3.7.0")), &db).is_empty(),
+            "newer version"
+        );
         let m = match_device(&dev(Some("OFFIS"), Some("DCMTK"), None), &db);
         assert_eq!(m[0].strength, Strength::ModelUnknownVersion);
         let m = match_device(&dev(Some("OFFIS"), None, None), &db);
         assert_eq!(m[0].strength, Strength::VendorOnly);
-        assert!(match_device(&dev(Some("Philips"), Some("DCMTK"), Some("3.6.0")), &db).is_empty(), "other vendor");
-        assert!(match_device(&dev(Some("OFFIS"), Some("Orthanc"), Some("1.0")), &db).is_empty(), "other model");
+        assert!(
+            match_device(&dev(Some("Philips"), Some("DCMTK"), Some("3.6.0")), &db).is_empty(),
+            "other vendor"
+        );
+        assert!(
+            match_device(&dev(Some("OFFIS"), Some("Orthanc"), Some("1.0")), &db).is_empty(),
+            "other model"
+        );
         let m = match_device(&dev(None, Some("DCMTK"), Some("3.6.0")), &db);
-        assert!((m[0].confidence - 0.76).abs() < 1e-6, "vendor unknown lowers confidence");
+        assert!(
+            (m[0].confidence - 0.76).abs() < 1e-6,
+            "vendor unknown lowers confidence"
+        );
         assert!(match_device(&dev(None, None, None), &db).is_empty());
     }
 
@@ -494,13 +663,37 @@ mod tests {
     fn fixed_product_suppresses_affected_all_versions() {
         let db = AdvisoryDb::new(
             vec![adv(
-                vec![("P1", "Baxter", "Sigma Spectrum", "", VersionRule::Any), ("P2", "Baxter", "Sigma Spectrum", "8.1", VersionRule::from_version_text("8.1"))],
+                vec![
+                    ("P1", "Baxter", "Sigma Spectrum", "", VersionRule::Any),
+                    (
+                        "P2",
+                        "Baxter",
+                        "Sigma Spectrum",
+                        "8.1",
+                        VersionRule::from_version_text("8.1"),
+                    ),
+                ],
                 vec![("P1", Status::Affected), ("P2", Status::Fixed)],
             )],
             vec![],
         );
-        assert!(match_device(&dev(Some("Baxter Healthcare Corporation"), Some("Sigma Spectrum"), Some("8.1")), &db).is_empty());
-        let m = match_device(&dev(Some("Baxter Healthcare Corporation"), Some("Sigma Spectrum"), Some("8.0")), &db);
+        assert!(match_device(
+            &dev(
+                Some("Baxter Healthcare Corporation"),
+                Some("Sigma Spectrum"),
+                Some("8.1")
+            ),
+            &db
+        )
+        .is_empty());
+        let m = match_device(
+            &dev(
+                Some("Baxter Healthcare Corporation"),
+                Some("Sigma Spectrum"),
+                Some("8.0"),
+            ),
+            &db,
+        );
         assert_eq!(m[0].strength, Strength::ModelAllVersions);
         let m = match_device(&dev(Some("Baxter"), Some("Spectrum"), Some("8.0")), &db);
         assert_eq!(m[0].confidence, 0.60, "partial model");
@@ -508,7 +701,15 @@ mod tests {
 
     #[test]
     fn software_strings() {
-        let ids = observed_identities(Some("Intel"), &[], &["OFFIS_DCMTK_367".into(), "Apache/2.4.1 (Unix)".into(), "nonsense".into()]);
+        let ids = observed_identities(
+            Some("Intel"),
+            &[],
+            &[
+                "OFFIS_DCMTK_367".into(),
+                "Apache/2.4.1 (Unix)".into(),
+                "nonsense".into(),
+            ],
+        );
         assert_eq!(ids[0], dev(Some("OFFIS"), Some("DCMTK"), Some("3.6.7")));
         assert_eq!(ids[1], dev(None, Some("Apache"), Some("2.4.1")));
         assert_eq!(ids.len(), 2);

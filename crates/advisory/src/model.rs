@@ -132,7 +132,14 @@ pub struct KevCatalog {
 
 /// Whether `s` looks like a CVE id (`CVE-YYYY-NNNN…`).
 pub fn is_cve_id(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix("CVE-") else { return false };
-    let Some((year, num)) = rest.split_once('-') else { return false };
-    year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()) && (4..=12).contains(&num.len()) && num.bytes().all(|b| b.is_ascii_digit())
+    let Some(rest) = s.strip_prefix("CVE-") else {
+        return false;
+    };
+    let Some((year, num)) = rest.split_once('-') else {
+        return false;
+    };
+    year.len() == 4
+        && year.bytes().all(|b| b.is_ascii_digit())
+        && (4..=12).contains(&num.len())
+        && num.bytes().all(|b| b.is_ascii_digit())
 }

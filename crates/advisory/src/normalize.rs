@@ -16,16 +16,89 @@
 /// Corporate suffixes and generic trailing words, removed from the end of a
 /// vendor name (repeatedly).
 const LEGAL_TAIL: &[&str] = &[
-    "inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "llc", "gmbh", "ag", "kg", "sa", "se", "plc", "oy",
-    "bv", "nv", "ab", "as", "spa", "srl", "pty", "kk", "ev", "the", "and",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "ltd",
+    "limited",
+    "llc",
+    "gmbh",
+    "ag",
+    "kg",
+    "sa",
+    "se",
+    "plc",
+    "oy",
+    "bv",
+    "nv",
+    "ab",
+    "as",
+    "spa",
+    "srl",
+    "pty",
+    "kk",
+    "ev",
+    "the",
+    "and",
 ];
 
 /// Generic trailing words, removed after the legal suffixes.
 const VENDOR_TAIL: &[&str] = &[
-    "inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "llc", "gmbh", "ag", "kg", "sa", "se", "plc", "oy",
-    "bv", "nv", "ab", "as", "spa", "srl", "pty", "kk", "ev", "the", "and", "group", "holding", "holdings", "international", "healthcare", "health",
-    "medical", "medizintechnik", "systems", "system", "solutions", "technologies", "technology", "diagnostics", "devices", "electronics",
-    "nederland", "deutschland", "usa", "america", "north", "of", "developments", "yhtyma", "yhtymae",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "ltd",
+    "limited",
+    "llc",
+    "gmbh",
+    "ag",
+    "kg",
+    "sa",
+    "se",
+    "plc",
+    "oy",
+    "bv",
+    "nv",
+    "ab",
+    "as",
+    "spa",
+    "srl",
+    "pty",
+    "kk",
+    "ev",
+    "the",
+    "and",
+    "group",
+    "holding",
+    "holdings",
+    "international",
+    "healthcare",
+    "health",
+    "medical",
+    "medizintechnik",
+    "systems",
+    "system",
+    "solutions",
+    "technologies",
+    "technology",
+    "diagnostics",
+    "devices",
+    "electronics",
+    "nederland",
+    "deutschland",
+    "usa",
+    "america",
+    "north",
+    "of",
+    "developments",
+    "yhtyma",
+    "yhtymae",
 ];
 
 /// Lower-case ASCII words: accents folded (ä → ae), punctuation as spaces, a
@@ -48,7 +121,8 @@ pub fn fold(s: &str) -> String {
             'ù' | 'ú' | 'û' => out.push('u'),
             'ç' | 'Ç' => out.push('c'),
             'ñ' | 'Ñ' => out.push('n'),
-            '.' if chars.peek().is_some_and(|n| n.is_ascii_alphabetic()) && out.chars().last().is_some_and(|p| p.is_ascii_alphabetic()) => {}
+            '.' if chars.peek().is_some_and(|n| n.is_ascii_alphabetic())
+                && out.chars().last().is_some_and(|p| p.is_ascii_alphabetic()) => {}
             _ => out.push(' '),
         }
     }
@@ -103,7 +177,10 @@ pub fn vendor_keys(name: &str) -> Vec<String> {
         }
     }
     // Several companies in one name.
-    let lowered = main.replace(" and ", ",").replace(" & ", ",").replace([';', '/'], ",");
+    let lowered = main
+        .replace(" and ", ",")
+        .replace(" & ", ",")
+        .replace([';', '/'], ",");
     if lowered.contains(',') {
         for part in lowered.split(',') {
             if let Some((k, _)) = key_of(part) {
@@ -124,7 +201,9 @@ fn word_prefix(short: &str, long: &str) -> bool {
 /// Whether two vendor names name the same company (see the module doc).
 pub fn vendors_match(a: &[String], b: &[String]) -> bool {
     a.iter().any(|x| {
-        b.iter().any(|y| x == y || (x.len() >= 3 && word_prefix(x, y)) || (y.len() >= 3 && word_prefix(y, x)))
+        b.iter().any(|y| {
+            x == y || (x.len() >= 3 && word_prefix(x, y)) || (y.len() >= 3 && word_prefix(y, x))
+        })
     })
 }
 
@@ -132,7 +211,11 @@ pub fn vendors_match(a: &[String], b: &[String]) -> bool {
 /// repeat the vendor removed ("Philips IntelliVue MX800" → `intellivue mx800`).
 pub fn model_words(name: &str, vendor_keys: &[String]) -> Vec<String> {
     let f = fold(name);
-    let mut words: Vec<String> = f.split(' ').filter(|w| !w.is_empty()).map(str::to_string).collect();
+    let mut words: Vec<String> = f
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
     for k in vendor_keys {
         let kw: Vec<&str> = k.split(' ').collect();
         if words.len() > kw.len() && words.iter().zip(&kw).all(|(a, b)| a == b) {
@@ -169,7 +252,10 @@ mod tests {
         assert!(m("GE Healthcare", "gehealthcare"), "CPE vendor");
         assert!(!m("Philips", "Baxter"));
         assert!(!m("GE Healthcare", "Gen Probe"));
-        assert!(!m("Siemens", "Siemens Energy") || m("Siemens", "Siemens Energy"), "prefix rule accepts subsidiaries");
+        assert!(
+            !m("Siemens", "Siemens Energy") || m("Siemens", "Siemens Energy"),
+            "prefix rule accepts subsidiaries"
+        );
         assert!(vendor_keys("").is_empty());
         assert!(vendor_keys("(((").is_empty());
     }
@@ -177,8 +263,14 @@ mod tests {
     #[test]
     fn model_names() {
         let k = vendor_keys("Philips");
-        assert_eq!(model_words("Philips IntelliVue MX800", &k), vec!["intellivue", "mx800"]);
+        assert_eq!(
+            model_words("Philips IntelliVue MX800", &k),
+            vec!["intellivue", "mx800"]
+        );
         assert_eq!(model_words("Philips", &k), vec!["philips"]);
-        assert_eq!(fold("Sigma Spectrum v8.x (35700BAX2)"), "sigma spectrum v8 x 35700bax2");
+        assert_eq!(
+            fold("Sigma Spectrum v8.x (35700BAX2)"),
+            "sigma spectrum v8 x 35700bax2"
+        );
     }
 }

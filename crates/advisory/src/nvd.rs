@@ -138,7 +138,13 @@ pub(crate) fn record_to_advisory(r: Record, at: &str) -> Result<Advisory, String
         .map(|d| d.value.0.chars().take(300).collect::<String>())
         .unwrap_or_default();
     let mut cvss: Option<(f32, Option<String>)> = None;
-    for m in r.metrics.cvss_metric_v31.0.into_iter().chain(r.metrics.cvss_metric_v30.0) {
+    for m in r
+        .metrics
+        .cvss_metric_v31
+        .0
+        .into_iter()
+        .chain(r.metrics.cvss_metric_v30.0)
+    {
         let s = m.cvss_data.base_score;
         if !(0.0..=10.0).contains(&s) {
             return Err(format!("{at}metrics: baseScore {s} is outside 0..10"));
@@ -163,11 +169,20 @@ pub(crate) fn record_to_advisory(r: Record, at: &str) -> Result<Advisory, String
                 fn o(b: &Option<Str<SHORT>>) -> Option<&str> {
                     b.as_ref().map(|s| s.0.as_str())
                 }
-                let (si, se, ei, ee) =
-                    (o(&m.version_start_including), o(&m.version_start_excluding), o(&m.version_end_including), o(&m.version_end_excluding));
+                let (si, se, ei, ee) = (
+                    o(&m.version_start_including),
+                    o(&m.version_start_excluding),
+                    o(&m.version_end_including),
+                    o(&m.version_end_excluding),
+                );
                 let versions = VersionRule::from_cpe(&parts[5], si, se, ei, ee);
                 let mut text = vec![format!("cpe version {}", parts[5])];
-                for (label, v) in [("versionStartIncluding", si), ("versionStartExcluding", se), ("versionEndIncluding", ei), ("versionEndExcluding", ee)] {
+                for (label, v) in [
+                    ("versionStartIncluding", si),
+                    ("versionStartExcluding", se),
+                    ("versionEndIncluding", ei),
+                    ("versionEndExcluding", ee),
+                ] {
                     if let Some(v) = v {
                         text.push(format!("{label} {v}"));
                     }
@@ -183,7 +198,10 @@ pub(crate) fn record_to_advisory(r: Record, at: &str) -> Result<Advisory, String
             }
         }
     }
-    let status = products.iter().map(|p| (p.id.clone(), Status::Affected)).collect();
+    let status = products
+        .iter()
+        .map(|p| (p.id.clone(), Status::Affected))
+        .collect();
     let (cvss, cvss_vector) = match cvss {
         Some((s, v)) => (Some(s), v),
         None => (None, None),
@@ -196,7 +214,13 @@ pub(crate) fn record_to_advisory(r: Record, at: &str) -> Result<Advisory, String
         revision: r.last_modified.0.clone(),
         release_date: r.last_modified.0,
         products,
-        vulnerabilities: vec![Vulnerability { cve: id, cvss, cvss_vector, status, remediations: Vec::new() }],
+        vulnerabilities: vec![Vulnerability {
+            cve: id,
+            cvss,
+            cvss_vector,
+            status,
+            remediations: Vec::new(),
+        }],
     })
 }
 
@@ -209,7 +233,12 @@ pub(crate) fn parse_record(bytes: &[u8]) -> Result<Vec<Advisory>, String> {
 /// Parses an API 2.0 response.
 pub(crate) fn parse_response(bytes: &[u8]) -> Result<Vec<Advisory>, String> {
     let r: Response = crate::bounded::from_json(bytes)?;
-    r.vulnerabilities.0.into_iter().enumerate().map(|(i, it)| record_to_advisory(it.cve, &format!("vulnerabilities[{i}].cve."))).collect()
+    r.vulnerabilities
+        .0
+        .into_iter()
+        .enumerate()
+        .map(|(i, it)| record_to_advisory(it.cve, &format!("vulnerabilities[{i}].cve.")))
+        .collect()
 }
 
 #[cfg(test)]
@@ -229,7 +258,11 @@ mod tests {
         let a = parse_record(REC.as_bytes()).unwrap().remove(0);
         assert_eq!(a.id, "CVE-2022-2119");
         assert_eq!(a.vulnerabilities[0].cvss, Some(9.8));
-        assert_eq!(a.products.len(), 1, "non-vulnerable platform entries are not products");
+        assert_eq!(
+            a.products.len(),
+            1,
+            "non-vulnerable platform entries are not products"
+        );
         let p = &a.products[0];
         assert_eq!((p.vendor.as_str(), p.name.as_str()), ("offis", "dcmtk"));
         assert_eq!(p.versions.check(Some("3.6.7")), Verdict::Out);
@@ -237,15 +270,29 @@ mod tests {
         let resp = format!(r#"{{"format":"NVD_CVE","vulnerabilities":[{{"cve":{REC}}}]}}"#);
         assert_eq!(parse_response(resp.as_bytes()).unwrap().len(), 1);
         let bad = REC.replace("cpe:2.3:a:offis:dcmtk:*:*:*:*:*:*:*:*", "cpe:oops");
-        assert!(parse_record(bad.as_bytes()).unwrap_err().starts_with("configurations[0].nodes[0].cpeMatch[0].criteria"));
+        assert!(parse_record(bad.as_bytes())
+            .unwrap_err()
+            .starts_with("configurations[0].nodes[0].cpeMatch[0].criteria"));
     }
 
     #[test]
     fn cpe_split() {
-        let p = split_cpe(r"cpe:2.3:o:baxter:spectrum_wireless_battery_module_firmware:16d38:*:*:*:*:*:*:*").unwrap();
-        assert_eq!((p[2].as_str(), p[4].as_str(), p[5].as_str()), ("o", "spectrum_wireless_battery_module_firmware", "16d38"));
-        assert_eq!(split_cpe(r"cpe:2.3:a:a\:b:c:1:*:*:*:*:*:*:*").unwrap()[3], "a:b");
+        let p = split_cpe(
+            r"cpe:2.3:o:baxter:spectrum_wireless_battery_module_firmware:16d38:*:*:*:*:*:*:*",
+        )
+        .unwrap();
+        assert_eq!(
+            (p[2].as_str(), p[4].as_str(), p[5].as_str()),
+            ("o", "spectrum_wireless_battery_module_firmware", "16d38")
+        );
+        assert_eq!(
+            split_cpe(r"cpe:2.3:a:a\:b:c:1:*:*:*:*:*:*:*").unwrap()[3],
+            "a:b"
+        );
         assert!(split_cpe("cpe:2.3:a").is_none());
-        assert_eq!(cpe_product_name("apexpro_telemetry_server_firmware"), "apexpro telemetry server");
+        assert_eq!(
+            cpe_product_name("apexpro_telemetry_server_firmware"),
+            "apexpro telemetry server"
+        );
     }
 }

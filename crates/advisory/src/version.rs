@@ -46,7 +46,9 @@ impl PartialEq for Version {
 
 impl Eq for Version {}
 
-const PREFIXES: &[&str] = &["version", "firmware", "software", "release", "build", "ver", "rev", "fw", "sw", "v"];
+const PREFIXES: &[&str] = &[
+    "version", "firmware", "software", "release", "build", "ver", "rev", "fw", "sw", "v",
+];
 const PRE_WORDS: &[&str] = &["alpha", "beta", "rc", "pre", "dev", "preview"];
 
 impl Version {
@@ -66,7 +68,9 @@ impl Version {
                     let next = r.chars().next();
                     let ok = match next {
                         Some(c) if c.is_ascii_digit() => true,
-                        Some(c) if c == ' ' || c == '.' || c == ':' || c == '-' || c == '_' => *p != "v",
+                        Some(c) if c == ' ' || c == '.' || c == ':' || c == '-' || c == '_' => {
+                            *p != "v"
+                        }
                         _ => false,
                     };
                     if ok {
@@ -85,7 +89,11 @@ impl Version {
         let starts_ok = match b {
             [d, ..] if d.is_ascii_digit() => true,
             [l, d, ..] if l.is_ascii_alphabetic() && d.is_ascii_digit() => true,
-            [l, sep, d, ..] if l.is_ascii_alphabetic() && matches!(sep, b'.' | b'-') && d.is_ascii_digit() => true,
+            [l, sep, d, ..]
+                if l.is_ascii_alphabetic() && matches!(sep, b'.' | b'-') && d.is_ascii_digit() =>
+            {
+                true
+            }
             _ => false,
         };
         if !starts_ok {
@@ -195,8 +203,14 @@ pub struct Interval {
 
 impl Interval {
     fn point(v: &str) -> Interval {
-        let b = Bound { version: v.to_string(), inclusive: true };
-        Interval { lo: Some(b.clone()), hi: Some(b) }
+        let b = Bound {
+            version: v.to_string(),
+            inclusive: true,
+        };
+        Interval {
+            lo: Some(b.clone()),
+            hi: Some(b),
+        }
     }
 
     fn contains(&self, v: &Version) -> Option<bool> {
@@ -225,10 +239,18 @@ impl std::fmt::Display for Interval {
             (lo, hi) => {
                 let mut parts = Vec::new();
                 if let Some(l) = lo {
-                    parts.push(format!("{} {}", if l.inclusive { ">=" } else { ">" }, l.version));
+                    parts.push(format!(
+                        "{} {}",
+                        if l.inclusive { ">=" } else { ">" },
+                        l.version
+                    ));
                 }
                 if let Some(h) = hi {
-                    parts.push(format!("{} {}", if h.inclusive { "<=" } else { "<" }, h.version));
+                    parts.push(format!(
+                        "{} {}",
+                        if h.inclusive { "<=" } else { "<" },
+                        h.version
+                    ));
                 }
                 if parts.is_empty() {
                     parts.push("*".into());
@@ -285,19 +307,25 @@ impl VersionRule {
         let t = text.trim();
         if let Some(rest) = t.strip_prefix("vers:") {
             let Some((_scheme, constraints)) = rest.split_once('/') else {
-                return VersionRule::Unreadable { text: t.to_string() };
+                return VersionRule::Unreadable {
+                    text: t.to_string(),
+                };
             };
             let c = constraints.trim();
             if c == "*" {
                 return VersionRule::Any;
             }
-            return Self::parse_constraints(c).unwrap_or_else(|| VersionRule::Unreadable { text: t.to_string() });
+            return Self::parse_constraints(c).unwrap_or_else(|| VersionRule::Unreadable {
+                text: t.to_string(),
+            });
         }
         let lower = t.to_ascii_lowercase();
         if lower.is_empty() || lower == "*" || lower == "all" || lower == "all versions" {
             return VersionRule::Any;
         }
-        Self::parse_constraints(t).unwrap_or_else(|| VersionRule::Unreadable { text: t.to_string() })
+        Self::parse_constraints(t).unwrap_or_else(|| VersionRule::Unreadable {
+            text: t.to_string(),
+        })
     }
 
     /// Reads a CSAF `product_version` name: one version.
@@ -310,7 +338,9 @@ impl VersionRule {
         if t.contains('|') || t.starts_with(['<', '>']) {
             return Self::from_range_text(t);
         }
-        VersionRule::Exact { version: t.to_string() }
+        VersionRule::Exact {
+            version: t.to_string(),
+        }
     }
 
     /// Builds a rule from NVD CPE match data: the CPE's version field and the
@@ -322,17 +352,27 @@ impl VersionRule {
         end_incl: Option<&str>,
         end_excl: Option<&str>,
     ) -> VersionRule {
-        let b = |v: Option<&str>, inclusive| v.map(|v| Bound { version: v.to_string(), inclusive });
+        let b = |v: Option<&str>, inclusive| {
+            v.map(|v| Bound {
+                version: v.to_string(),
+                inclusive,
+            })
+        };
         let lo = b(start_incl, true).or(b(start_excl, false));
         let hi = b(end_incl, true).or(b(end_excl, false));
         if lo.is_some() || hi.is_some() {
-            return VersionRule::Ranges { intervals: vec![Interval { lo, hi }], excluded: Vec::new() };
+            return VersionRule::Ranges {
+                intervals: vec![Interval { lo, hi }],
+                excluded: Vec::new(),
+            };
         }
         match cpe_version {
             "*" | "" => VersionRule::Any,
             // "-" is CPE "not applicable": the product has no versions.
             "-" => VersionRule::Any,
-            v => VersionRule::Exact { version: v.to_string() },
+            v => VersionRule::Exact {
+                version: v.to_string(),
+            },
         }
     }
 
@@ -354,21 +394,33 @@ impl VersionRule {
                 .unwrap_or(("=", p));
             // Every version in a rule must be comparable, or the rule is unreadable.
             Version::parse(v)?;
-            let bound = |inclusive| Bound { version: v.to_string(), inclusive };
+            let bound = |inclusive| Bound {
+                version: v.to_string(),
+                inclusive,
+            };
             match op {
                 ">=" | ">" => {
                     if let Some(lo) = open.take() {
-                        intervals.push(Interval { lo: Some(lo), hi: None });
+                        intervals.push(Interval {
+                            lo: Some(lo),
+                            hi: None,
+                        });
                     }
                     open = Some(bound(op == ">="));
                 }
-                "<=" | "<" => intervals.push(Interval { lo: open.take(), hi: Some(bound(op == "<=")) }),
+                "<=" | "<" => intervals.push(Interval {
+                    lo: open.take(),
+                    hi: Some(bound(op == "<=")),
+                }),
                 "!=" => excluded.push(v.to_string()),
                 _ => intervals.push(Interval::point(v)),
             }
         }
         if let Some(lo) = open.take() {
-            intervals.push(Interval { lo: Some(lo), hi: None });
+            intervals.push(Interval {
+                lo: Some(lo),
+                hi: None,
+            });
         }
         if intervals.is_empty() && excluded.is_empty() {
             return None;
@@ -376,7 +428,10 @@ impl VersionRule {
         if intervals.is_empty() {
             intervals.push(Interval { lo: None, hi: None });
         }
-        Some(VersionRule::Ranges { intervals, excluded })
+        Some(VersionRule::Ranges {
+            intervals,
+            excluded,
+        })
     }
 
     /// Tests `version` (as the device states it; `None` when unknown).
@@ -395,9 +450,21 @@ impl VersionRule {
                     _ => Verdict::Unknown,
                 }
             }
-            (VersionRule::Ranges { intervals, excluded }, Some(raw)) => {
-                let Some(v) = Version::parse(raw) else { return Verdict::Unknown };
-                if excluded.iter().filter_map(|e| Version::parse(e)).any(|e| e == v) {
+            (
+                VersionRule::Ranges {
+                    intervals,
+                    excluded,
+                },
+                Some(raw),
+            ) => {
+                let Some(v) = Version::parse(raw) else {
+                    return Verdict::Unknown;
+                };
+                if excluded
+                    .iter()
+                    .filter_map(|e| Version::parse(e))
+                    .any(|e| e == v)
+                {
                     return Verdict::Out;
                 }
                 let mut unknown = false;
@@ -431,21 +498,39 @@ type End = Option<(Option<Version>, bool)>;
 enum Compiled {
     Any,
     Unreadable,
-    Exact { raw: String, version: Option<Version> },
+    Exact {
+        raw: String,
+        version: Option<Version>,
+    },
     /// Per interval: each present end as (parsed version, inclusive).
-    Ranges { intervals: Vec<[End; 2]>, excluded: Vec<Version> },
+    Ranges {
+        intervals: Vec<[End; 2]>,
+        excluded: Vec<Version>,
+    },
 }
 
 impl CompiledRule {
     /// Parses the rule's versions.
     pub fn new(rule: &VersionRule) -> CompiledRule {
-        let end = |b: &Option<Bound>| b.as_ref().map(|b| (Version::parse(&b.version), b.inclusive));
+        let end = |b: &Option<Bound>| {
+            b.as_ref()
+                .map(|b| (Version::parse(&b.version), b.inclusive))
+        };
         CompiledRule(match rule {
             VersionRule::Any => Compiled::Any,
             VersionRule::Unreadable { .. } => Compiled::Unreadable,
-            VersionRule::Exact { version } => Compiled::Exact { raw: version.clone(), version: Version::parse(version) },
-            VersionRule::Ranges { intervals, excluded } => Compiled::Ranges {
-                intervals: intervals.iter().map(|iv| [end(&iv.lo), end(&iv.hi)]).collect(),
+            VersionRule::Exact { version } => Compiled::Exact {
+                raw: version.clone(),
+                version: Version::parse(version),
+            },
+            VersionRule::Ranges {
+                intervals,
+                excluded,
+            } => Compiled::Ranges {
+                intervals: intervals
+                    .iter()
+                    .map(|iv| [end(&iv.lo), end(&iv.hi)])
+                    .collect(),
                 excluded: excluded.iter().filter_map(|e| Version::parse(e)).collect(),
             },
         })
@@ -467,8 +552,16 @@ impl CompiledRule {
                     _ => Verdict::Unknown,
                 }
             }
-            (Compiled::Ranges { intervals, excluded }, Some(_)) => {
-                let Some(v) = parsed else { return Verdict::Unknown };
+            (
+                Compiled::Ranges {
+                    intervals,
+                    excluded,
+                },
+                Some(_),
+            ) => {
+                let Some(v) = parsed else {
+                    return Verdict::Unknown;
+                };
                 if excluded.iter().any(|e| e == v) {
                     return Verdict::Out;
                 }
@@ -510,7 +603,10 @@ impl std::fmt::Display for VersionRule {
         match self {
             VersionRule::Any => write!(f, "all versions"),
             VersionRule::Exact { version } => write!(f, "= {version}"),
-            VersionRule::Ranges { intervals, excluded } => {
+            VersionRule::Ranges {
+                intervals,
+                excluded,
+            } => {
                 let mut s: Vec<String> = intervals.iter().map(|i| i.to_string()).collect();
                 s.extend(excluded.iter().map(|e| format!("!= {e}")));
                 write!(f, "{}", s.join(" | "))
@@ -543,18 +639,34 @@ mod tests {
         assert!(v("C.00.04") > v("B.02"));
         assert!(v("1.8.4 Service Pack 01") > v("1.8.4"));
         assert!(v("2024.1") < v("2024.2"));
-        for bad in ["", "May 2018", "all versions", "3.x", "3.*", "Accu-Chek Inform II", "N", "vendor"] {
+        for bad in [
+            "",
+            "May 2018",
+            "all versions",
+            "3.x",
+            "3.*",
+            "Accu-Chek Inform II",
+            "N",
+            "vendor",
+        ] {
             assert!(Version::parse(bad).is_none(), "{bad}");
         }
         assert!(Version::parse(&"1.".repeat(100)).is_none(), "too long");
-        assert!(Version::parse("99999999999999999999999").is_none(), "overflow");
+        assert!(
+            Version::parse("99999999999999999999999").is_none(),
+            "overflow"
+        );
     }
 
     #[test]
     fn csaf_range_text() {
         let r = VersionRule::from_range_text("< 3.6.7");
         assert_eq!(r.check(Some("3.6.6")), Verdict::In);
-        assert_eq!(r.check(Some("3.6.7")), Verdict::Out, "the fixed version is not affected");
+        assert_eq!(
+            r.check(Some("3.6.7")),
+            Verdict::Out,
+            "the fixed version is not affected"
+        );
         assert_eq!(r.check(Some("3.6.8")), Verdict::Out);
         assert_eq!(r.check(None), Verdict::Unknown);
         let r = VersionRule::from_range_text("<=4.2");
@@ -568,10 +680,22 @@ mod tests {
         assert_eq!(r.check(Some("9.19")), Verdict::In);
         assert_eq!(r.check(Some("9.20")), Verdict::Out);
         assert_eq!(VersionRule::from_range_text("vers:all/*"), VersionRule::Any);
-        assert!(matches!(VersionRule::from_range_text("<May 2018"), VersionRule::Unreadable { .. }));
-        assert!(matches!(VersionRule::from_range_text("distributed  < april 1, 2018"), VersionRule::Unreadable { .. }));
-        assert!(matches!(VersionRule::from_range_text("< 3.x"), VersionRule::Unreadable { .. }));
-        assert_eq!(VersionRule::from_range_text("<May 2018").check(Some("1.0")), Verdict::Unknown);
+        assert!(matches!(
+            VersionRule::from_range_text("<May 2018"),
+            VersionRule::Unreadable { .. }
+        ));
+        assert!(matches!(
+            VersionRule::from_range_text("distributed  < april 1, 2018"),
+            VersionRule::Unreadable { .. }
+        ));
+        assert!(matches!(
+            VersionRule::from_range_text("< 3.x"),
+            VersionRule::Unreadable { .. }
+        ));
+        assert_eq!(
+            VersionRule::from_range_text("<May 2018").check(Some("1.0")),
+            Verdict::Unknown
+        );
     }
 
     #[test]
@@ -587,7 +711,10 @@ mod tests {
         let r = VersionRule::from_range_text("vers:generic/!=1.5");
         assert_eq!(r.check(Some("1.5")), Verdict::Out);
         assert_eq!(r.check(Some("1.6")), Verdict::In);
-        assert!(matches!(VersionRule::from_range_text("vers:nonsense"), VersionRule::Unreadable { .. }));
+        assert!(matches!(
+            VersionRule::from_range_text("vers:nonsense"),
+            VersionRule::Unreadable { .. }
+        ));
     }
 
     #[test]
@@ -602,7 +729,10 @@ mod tests {
         let r = VersionRule::from_cpe("*", None, Some("1.0"), None, None);
         assert_eq!(r.check(Some("1.0")), Verdict::Out);
         assert_eq!(r.check(Some("1.0.1")), Verdict::In);
-        assert_eq!(VersionRule::from_cpe("*", None, None, None, None), VersionRule::Any);
+        assert_eq!(
+            VersionRule::from_cpe("*", None, None, None, None),
+            VersionRule::Any
+        );
         let r = VersionRule::from_cpe("16d38", None, None, None, None);
         assert_eq!(r.check(Some("16D38")), Verdict::In);
         assert_eq!(r.check(Some("16d39")), Verdict::Out);

@@ -103,18 +103,35 @@ pub struct Out<'a> {
 
 impl<'a> Out<'a> {
     /// Creates an output for records of `source` (analyzer name) at `ts`.
-    pub fn new(ts: Timestamp, flow: Option<&'a FlowInfo>, source: &'static str, events: &'a mut Vec<Event>) -> Self {
-        Out { ts, flow, source, events }
+    pub fn new(
+        ts: Timestamp,
+        flow: Option<&'a FlowInfo>,
+        source: &'static str,
+        events: &'a mut Vec<Event>,
+    ) -> Self {
+        Out {
+            ts,
+            flow,
+            source,
+            events,
+        }
     }
 
     /// Emits a record.
     pub fn emit(&mut self, record: impl Into<Record>) {
-        self.events.push(Event { ts: self.ts, flow: self.flow.copied(), record: record.into() });
+        self.events.push(Event {
+            ts: self.ts,
+            flow: self.flow.copied(),
+            record: record.into(),
+        });
     }
 
     /// Reports malformed or unexpected input. `name` is stable snake_case.
     pub fn weird(&mut self, name: &str) {
-        self.emit(Record::Weird(model::records::Weird { name: name.to_string(), source: self.source.to_string() }));
+        self.emit(Record::Weird(model::records::Weird {
+            name: name.to_string(),
+            source: self.source.to_string(),
+        }));
     }
 
     /// The flow being analyzed, if any.
@@ -139,8 +156,16 @@ pub mod testing {
         FlowInfo {
             id: 1,
             transport,
-            client: model::Endpoint { ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), port: 40000, mac: None },
-            server: model::Endpoint { ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), port, mac: None },
+            client: model::Endpoint {
+                ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+                port: 40000,
+                mac: None,
+            },
+            server: model::Endpoint {
+                ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+                port,
+                mac: None,
+            },
             vlan: None,
         }
     }
@@ -148,32 +173,59 @@ pub mod testing {
     /// Runs `proto` over a conversation given as (direction, chunk) pairs, with
     /// engine-like buffering, and returns the emitted records. Probing is done
     /// on the first chunk; if it does not match, nothing is emitted.
-    pub fn run(proto: &dyn Protocol, transport: Transport, port: u16, chunks: &[(Direction, &[u8])]) -> Vec<Record> {
+    pub fn run(
+        proto: &dyn Protocol,
+        transport: Transport,
+        port: u16,
+        chunks: &[(Direction, &[u8])],
+    ) -> Vec<Record> {
         run_inner(proto, transport, port, chunks, false)
     }
 
     /// Like [`run`] but starts the analyzer without probing (for robustness tests).
-    pub fn run_forced(proto: &dyn Protocol, transport: Transport, port: u16, chunks: &[(Direction, &[u8])]) -> Vec<Record> {
+    pub fn run_forced(
+        proto: &dyn Protocol,
+        transport: Transport,
+        port: u16,
+        chunks: &[(Direction, &[u8])],
+    ) -> Vec<Record> {
         run_inner(proto, transport, port, chunks, true)
     }
 
     /// Fuzz entry point: the first byte chooses transport and how the rest is
     /// split into alternating-direction chunks; the analyzer is forced on.
     pub fn fuzz(proto: &dyn Protocol, data: &[u8]) {
-        let Some((&ctl, rest)) = data.split_first() else { return };
+        let Some((&ctl, rest)) = data.split_first() else {
+            return;
+        };
         let transport = proto.transports()[ctl as usize % proto.transports().len()];
         let port = proto.ports().first().copied().unwrap_or(1);
         let chunk = 1 + (ctl as usize >> 2) * 8;
         let chunks: Vec<(Direction, &[u8])> = rest
             .chunks(chunk)
             .enumerate()
-            .map(|(i, c)| (if (i + (ctl as usize & 2)) % 3 == 2 { Direction::ToClient } else { Direction::ToServer }, c))
+            .map(|(i, c)| {
+                (
+                    if (i + (ctl as usize & 2)) % 3 == 2 {
+                        Direction::ToClient
+                    } else {
+                        Direction::ToServer
+                    },
+                    c,
+                )
+            })
             .collect();
         run_inner(proto, transport, port, &chunks, true);
         run_inner(proto, transport, port, &chunks, false);
     }
 
-    fn run_inner(proto: &dyn Protocol, transport: Transport, port: u16, chunks: &[(Direction, &[u8])], forced: bool) -> Vec<Record> {
+    fn run_inner(
+        proto: &dyn Protocol,
+        transport: Transport,
+        port: u16,
+        chunks: &[(Direction, &[u8])],
+        forced: bool,
+    ) -> Vec<Record> {
         let info = flow(transport, port);
         let mut events = Vec::new();
         let mut analyzer: Option<Box<dyn Analyzer>> = None;
@@ -228,15 +280,30 @@ pub mod testing {
 
     /// Feeds `data` split at every possible point plus random garbage through
     /// `proto` and checks nothing panics. Returns the number of runs.
-    pub fn never_panics(proto: &dyn Protocol, transport: Transport, port: u16, data: &[u8]) -> usize {
+    pub fn never_panics(
+        proto: &dyn Protocol,
+        transport: Transport,
+        port: u16,
+        data: &[u8],
+    ) -> usize {
         let mut runs = 0;
         for split in 0..=data.len() {
             let (a, b) = data.split_at(split);
-            run(proto, transport, port, &[(Direction::ToServer, a), (Direction::ToServer, b)]);
+            run(
+                proto,
+                transport,
+                port,
+                &[(Direction::ToServer, a), (Direction::ToServer, b)],
+            );
             runs += 1;
         }
         for cut in 0..data.len() {
-            run(proto, transport, port, &[(Direction::ToServer, &data[..cut])]);
+            run(
+                proto,
+                transport,
+                port,
+                &[(Direction::ToServer, &data[..cut])],
+            );
             runs += 1;
         }
         runs

@@ -130,7 +130,15 @@ fn outdated_findings(c: &Component, db: Option<&AdvisoryDb>, out: &mut Vec<Findi
     let version = c.version.as_deref().and_then(Version::parse);
     for row in OUTDATED {
         // Windows rows name the release in the product name itself.
-        let hit = row.names.iter().any(|n| names.iter().any(|h| if row.below.is_none() { has_run(h, n) } else { h == n }));
+        let hit = row.names.iter().any(|n| {
+            names.iter().any(|h| {
+                if row.below.is_none() {
+                    has_run(h, n)
+                } else {
+                    h == n
+                }
+            })
+        });
         if !hit {
             continue;
         }
@@ -146,13 +154,31 @@ fn outdated_findings(c: &Component, db: Option<&AdvisoryDb>, out: &mut Vec<Findi
         if !in_range {
             continue;
         }
-        let kev: Vec<&str> = row.cves.iter().copied().filter(|cve| db.is_some_and(|d| d.kev(cve).is_some())).collect();
+        let kev: Vec<&str> = row
+            .cves
+            .iter()
+            .copied()
+            .filter(|cve| db.is_some_and(|d| d.kev(cve).is_some()))
+            .collect();
         let (severity, reason) = if kev.is_empty() {
             (row.severity, row.reason.to_string())
         } else {
-            (Severity::Critical, format!("{}; known exploited (CISA KEV): {}", row.reason, kev.join(", ")))
+            (
+                Severity::Critical,
+                format!(
+                    "{}; known exploited (CISA KEV): {}",
+                    row.reason,
+                    kev.join(", ")
+                ),
+            )
         };
-        out.push(Finding::new(severity, "outdated-component", c.label(), reason, row.remediation));
+        out.push(Finding::new(
+            severity,
+            "outdated-component",
+            c.label(),
+            reason,
+            row.remediation,
+        ));
         return;
     }
 }
@@ -166,7 +192,16 @@ fn support_findings(c: &Component, out: &mut Vec<Finding>) {
         if !about_support {
             continue;
         }
-        let unsupported = ["no longer supported", "unsupported", "end of life", "deprecated", "eol", "obsolete"].iter().any(|w| has_run(&v, w));
+        let unsupported = [
+            "no longer supported",
+            "unsupported",
+            "end of life",
+            "deprecated",
+            "eol",
+            "obsolete",
+        ]
+        .iter()
+        .any(|w| has_run(&v, w));
         if unsupported {
             out.push(Finding::new(
                 Severity::Medium,
@@ -196,25 +231,63 @@ pub fn sbom_findings(sbom: &Sbom, db: Option<&AdvisoryDb>) -> Vec<Finding> {
     let m = &sbom.metadata;
     let doc = "SBOM metadata".to_string();
     if m.timestamp.is_none() && m.authors.is_empty() && m.tools.is_empty() {
-        out.push(Finding::new(Severity::Medium, "sbom-metadata", doc.clone(), "no metadata: no timestamp, authors or tool", "ask for an SBOM meeting the NTIA minimum elements (author, timestamp)"));
+        out.push(Finding::new(
+            Severity::Medium,
+            "sbom-metadata",
+            doc.clone(),
+            "no metadata: no timestamp, authors or tool",
+            "ask for an SBOM meeting the NTIA minimum elements (author, timestamp)",
+        ));
     } else {
-        for (missing, what) in [(m.timestamp.is_none(), "timestamp"), (m.authors.is_empty(), "authors"), (m.tools.is_empty(), "generating tool")] {
+        for (missing, what) in [
+            (m.timestamp.is_none(), "timestamp"),
+            (m.authors.is_empty(), "authors"),
+            (m.tools.is_empty(), "generating tool"),
+        ] {
             if missing {
-                out.push(Finding::new(Severity::Low, "sbom-metadata", doc.clone(), format!("metadata has no {what}"), "ask the vendor to state it"));
+                out.push(Finding::new(
+                    Severity::Low,
+                    "sbom-metadata",
+                    doc.clone(),
+                    format!("metadata has no {what}"),
+                    "ask the vendor to state it",
+                ));
             }
         }
     }
     if sbom.components.is_empty() {
-        out.push(Finding::new(Severity::High, "sbom-empty", doc, "the SBOM lists no components", "ask for a complete SBOM of the shipped software and firmware"));
+        out.push(Finding::new(
+            Severity::High,
+            "sbom-empty",
+            doc,
+            "the SBOM lists no components",
+            "ask for a complete SBOM of the shipped software and firmware",
+        ));
         return out;
     }
     if sbom.dependency_edges == 0 && sbom.components.len() > 1 {
-        out.push(Finding::new(Severity::Low, "no-dependency-graph", doc.clone(), "the SBOM has no dependency relationships", "ask for the dependency graph (NTIA minimum element)"));
+        out.push(Finding::new(
+            Severity::Low,
+            "no-dependency-graph",
+            doc.clone(),
+            "the SBOM has no dependency relationships",
+            "ask for the dependency graph (NTIA minimum element)",
+        ));
     }
     for c in &sbom.components {
-        let label = if c.name.is_empty() { "(unnamed component)".to_string() } else { c.label() };
+        let label = if c.name.is_empty() {
+            "(unnamed component)".to_string()
+        } else {
+            c.label()
+        };
         if c.name.is_empty() {
-            out.push(Finding::new(Severity::Medium, "missing-name", label.clone(), "component has no name", "ask the vendor to name every component"));
+            out.push(Finding::new(
+                Severity::Medium,
+                "missing-name",
+                label.clone(),
+                "component has no name",
+                "ask the vendor to name every component",
+            ));
         }
         if c.version.is_none() {
             out.push(Finding::new(
@@ -226,18 +299,45 @@ pub fn sbom_findings(sbom: &Sbom, db: Option<&AdvisoryDb>) -> Vec<Finding> {
             ));
         }
         if c.purl.is_none() && c.cpe.is_none() {
-            out.push(Finding::new(Severity::Medium, "missing-identifier", label.clone(), "neither purl nor CPE", "ask for a purl or CPE so the component can be tracked in vulnerability feeds"));
+            out.push(Finding::new(
+                Severity::Medium,
+                "missing-identifier",
+                label.clone(),
+                "neither purl nor CPE",
+                "ask for a purl or CPE so the component can be tracked in vulnerability feeds",
+            ));
         }
         if c.supplier.is_none() {
-            out.push(Finding::new(Severity::Low, "missing-supplier", label.clone(), "no supplier, publisher or author", "ask the vendor to name the supplier"));
+            out.push(Finding::new(
+                Severity::Low,
+                "missing-supplier",
+                label.clone(),
+                "no supplier, publisher or author",
+                "ask the vendor to name the supplier",
+            ));
         }
         outdated_findings(c, db, &mut out);
         support_findings(c, &mut out);
     }
     // Hashes and licenses: one finding each for the whole SBOM (per component it is noise).
     for (check, missing, what, sev, fix) in [
-        ("no-hashes", sbom.components.iter().filter(|c| !c.has_hashes).collect::<Vec<_>>(), "hashes", Severity::Low, "ask for component hashes so shipped binaries can be verified"),
-        ("no-licenses", sbom.components.iter().filter(|c| !c.has_licenses).collect(), "licenses", Severity::Info, "ask for license information"),
+        (
+            "no-hashes",
+            sbom.components
+                .iter()
+                .filter(|c| !c.has_hashes)
+                .collect::<Vec<_>>(),
+            "hashes",
+            Severity::Low,
+            "ask for component hashes so shipped binaries can be verified",
+        ),
+        (
+            "no-licenses",
+            sbom.components.iter().filter(|c| !c.has_licenses).collect(),
+            "licenses",
+            Severity::Info,
+            "ask for license information",
+        ),
     ] {
         if missing.is_empty() {
             continue;
@@ -261,12 +361,30 @@ mod tests {
     use crate::sbom::{Metadata, SbomFormat};
 
     fn comp(name: &str, version: Option<&str>) -> Component {
-        Component { name: name.into(), version: version.map(Into::into), supplier: Some("x".into()), purl: Some("pkg:generic/x".into()), has_hashes: true, has_licenses: true, ..Component::default() }
+        Component {
+            name: name.into(),
+            version: version.map(Into::into),
+            supplier: Some("x".into()),
+            purl: Some("pkg:generic/x".into()),
+            has_hashes: true,
+            has_licenses: true,
+            ..Component::default()
+        }
     }
 
     fn sbom(components: Vec<Component>) -> Sbom {
-        let metadata = Metadata { timestamp: Some("t".into()), authors: vec!["a".into()], tools: vec!["t".into()], ..Metadata::default() };
-        Sbom { format: SbomFormat::CycloneDx("1.5".into()), metadata, components, dependency_edges: 3 }
+        let metadata = Metadata {
+            timestamp: Some("t".into()),
+            authors: vec!["a".into()],
+            tools: vec!["t".into()],
+            ..Metadata::default()
+        };
+        Sbom {
+            format: SbomFormat::CycloneDx("1.5".into()),
+            metadata,
+            components,
+            dependency_edges: 3,
+        }
     }
 
     fn checks(f: &[Finding]) -> Vec<(&str, Severity)> {
@@ -275,26 +393,69 @@ mod tests {
 
     #[test]
     fn outdated_table() {
-        let f = sbom_findings(&sbom(vec![comp("OpenSSL", Some("1.0.2k")), comp("openssl", Some("3.0.13")), comp("openssl", Some("1.1.1w"))]), None);
-        assert_eq!(checks(&f), [("outdated-component", Severity::High), ("outdated-component", Severity::Medium)]);
-        let f = sbom_findings(&sbom(vec![comp("log4j-core", Some("2.14.1")), comp("log4j-core", Some("2.17.1")), comp("Microsoft Windows 7 Embedded", None)]), None);
+        let f = sbom_findings(
+            &sbom(vec![
+                comp("OpenSSL", Some("1.0.2k")),
+                comp("openssl", Some("3.0.13")),
+                comp("openssl", Some("1.1.1w")),
+            ]),
+            None,
+        );
+        assert_eq!(
+            checks(&f),
+            [
+                ("outdated-component", Severity::High),
+                ("outdated-component", Severity::Medium)
+            ]
+        );
+        let f = sbom_findings(
+            &sbom(vec![
+                comp("log4j-core", Some("2.14.1")),
+                comp("log4j-core", Some("2.17.1")),
+                comp("Microsoft Windows 7 Embedded", None),
+            ]),
+            None,
+        );
         let c = checks(&f);
-        assert!(c.contains(&("outdated-component", Severity::High)) && c.iter().filter(|x| x.0 == "outdated-component").count() == 2, "{c:?}");
-        assert!(f.iter().any(|f| f.subject == "Microsoft Windows 7 Embedded" && f.check == "outdated-component"));
+        assert!(
+            c.contains(&("outdated-component", Severity::High))
+                && c.iter().filter(|x| x.0 == "outdated-component").count() == 2,
+            "{c:?}"
+        );
+        assert!(f.iter().any(
+            |f| f.subject == "Microsoft Windows 7 Embedded" && f.check == "outdated-component"
+        ));
         // A version that does not parse is not guessed at.
-        assert!(checks(&sbom_findings(&sbom(vec![comp("openssl", Some("unknown"))]), None)).is_empty());
+        assert!(checks(&sbom_findings(
+            &sbom(vec![comp("openssl", Some("unknown"))]),
+            None
+        ))
+        .is_empty());
     }
 
     #[test]
     fn completeness() {
-        let mut bare = Component { name: "blob".into(), ..Component::default() };
-        bare.properties.push(("End-of-Support".into(), "No longer supported".into()));
+        let mut bare = Component {
+            name: "blob".into(),
+            ..Component::default()
+        };
+        bare.properties
+            .push(("End-of-Support".into(), "No longer supported".into()));
         let mut s = sbom(vec![bare, comp("ok", Some("1"))]);
         s.metadata = Metadata::default();
         s.dependency_edges = 0;
         let f = sbom_findings(&s, None);
         let c = checks(&f);
-        for want in ["sbom-metadata", "no-dependency-graph", "missing-version", "missing-identifier", "missing-supplier", "unsupported-component", "no-hashes", "no-licenses"] {
+        for want in [
+            "sbom-metadata",
+            "no-dependency-graph",
+            "missing-version",
+            "missing-identifier",
+            "missing-supplier",
+            "unsupported-component",
+            "no-hashes",
+            "no-licenses",
+        ] {
             assert!(c.iter().any(|x| x.0 == want), "{want} missing in {c:?}");
         }
         let f = sbom_findings(&sbom(vec![]), None);

@@ -104,8 +104,20 @@ pub struct Finding {
 
 impl Finding {
     /// A finding.
-    pub fn new(severity: Severity, check: &str, subject: impl Into<String>, reason: impl Into<String>, remediation: impl Into<String>) -> Finding {
-        Finding { severity, check: check.to_string(), subject: subject.into(), reason: reason.into(), remediation: remediation.into() }
+    pub fn new(
+        severity: Severity,
+        check: &str,
+        subject: impl Into<String>,
+        reason: impl Into<String>,
+        remediation: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            severity,
+            check: check.to_string(),
+            subject: subject.into(),
+            reason: reason.into(),
+            remediation: remediation.into(),
+        }
     }
 }
 
@@ -182,37 +194,58 @@ pub struct Report {
 
 /// Reads a document, detecting its kind by content.
 pub fn parse_document(name: &str, bytes: &[u8]) -> Result<Document, Error> {
-    let invalid = |problem: String| Error::Invalid { file: name.to_string(), problem };
-    let unrecognised = |what: &str| Error::Unrecognised { file: name.to_string(), what: what.to_string() };
+    let invalid = |problem: String| Error::Invalid {
+        file: name.to_string(),
+        problem,
+    };
+    let unrecognised = |what: &str| Error::Unrecognised {
+        file: name.to_string(),
+        what: what.to_string(),
+    };
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(Error::TooLarge { file: name.to_string(), size: bytes.len() });
+        return Err(Error::TooLarge {
+            file: name.to_string(),
+            size: bytes.len(),
+        });
     }
     if bytes.starts_with(b"PK\x03\x04") {
         return mds2::parse(bytes).map(Document::Mds2).map_err(invalid);
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        return Err(unrecognised("a legacy .xls workbook: save the MDS2 as .xlsx"));
+        return Err(unrecognised(
+            "a legacy .xls workbook: save the MDS2 as .xlsx",
+        ));
     }
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let first = body.iter().position(|b| !b.is_ascii_whitespace()).map(|i| body[i]);
+    let first = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map(|i| body[i]);
     match first {
         Some(b'{') => {
             let kind = sbom::sniff(body).map_err(invalid)?;
             if matches!(kind, sbom::JsonKind::Other) {
-                return Err(unrecognised("JSON without bomFormat/specVersion or spdxVersion"));
+                return Err(unrecognised(
+                    "JSON without bomFormat/specVersion or spdxVersion",
+                ));
             }
             sbom::parse(kind, body).map(Document::Sbom).map_err(invalid)
         }
         Some(b'<') => {
             let head = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
             if head.contains("cyclonedx") {
-                Err(unrecognised("CycloneDX XML is not supported yet: ask for the JSON form"))
+                Err(unrecognised(
+                    "CycloneDX XML is not supported yet: ask for the JSON form",
+                ))
             } else {
                 Err(unrecognised("XML or HTML"))
             }
         }
         None => Err(invalid("empty file".into())),
-        Some(_) if std::str::from_utf8(&body[..body.len().min(4096)]).is_err() || body.iter().take(4096).any(|&b| b == 0) => {
+        Some(_)
+            if std::str::from_utf8(&body[..body.len().min(4096)]).is_err()
+                || body.iter().take(4096).any(|&b| b == 0) =>
+        {
             Err(unrecognised("binary content"))
         }
         Some(_) => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
@@ -250,15 +283,31 @@ pub fn evaluate(name: &str, doc: &Document, db: Option<&AdvisoryDb>) -> Report {
         Document::Mds2(m) => {
             let subject = match (&m.manufacturer, &m.model) {
                 (None, None) => None,
-                (a, b) => Some([a.as_deref(), b.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" / ")),
+                (a, b) => Some(
+                    [a.as_deref(), b.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" / "),
+                ),
             };
-            let summary = Summary { questions: m.questions.len(), subject, ..Summary::default() };
+            let summary = Summary {
+                questions: m.questions.len(),
+                subject,
+                ..Summary::default()
+            };
             ("MDS2".to_string(), summary, mds2::findings(m))
         }
     };
     // Most severe first; stable, so the document's order is kept within a severity.
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    Report { file: name.to_string(), kind, summary, verdict: Verdict::of(&findings), findings }
+    Report {
+        file: name.to_string(),
+        kind,
+        summary,
+        verdict: Verdict::of(&findings),
+        findings,
+    }
 }
 
 /// [`parse_document`] then [`evaluate`].
@@ -285,13 +334,20 @@ mod tests {
     fn detection_and_one_line_errors() {
         let e = |b: &[u8]| parse_document("f", b).unwrap_err().to_string();
         assert_eq!(e(b""), "f: empty file");
-        assert!(e(b"\x00\x01\x02\xff").contains("binary content"), "{}", e(b"\x00\x01\xff"));
+        assert!(
+            e(b"\x00\x01\x02\xff").contains("binary content"),
+            "{}",
+            e(b"\x00\x01\xff")
+        );
         assert!(e(b"[1]").contains("JSON that is not an object"));
         assert!(e(b"{\"a\":1}").contains("without bomFormat"));
         assert!(e(b"<bom xmlns=\"http://cyclonedx.org/schema/bom/1.5\">").contains("CycloneDX XML"));
         assert!(e(b"{\"bomFormat\":\"CycloneDX\",").starts_with("f: invalid JSON"));
         assert!(e(b"PK\x03\x04junk").starts_with("f: not a readable xlsx"));
-        for msg in [e(b"{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.4\",\"components\":{}}"), e(b"\xD0\xCF\x11\xE0")] {
+        for msg in [
+            e(b"{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.4\",\"components\":{}}"),
+            e(b"\xD0\xCF\x11\xE0"),
+        ] {
             assert!(!msg.contains('\n'), "{msg}");
         }
     }
@@ -301,22 +357,42 @@ mod tests {
         let f = |s| Finding::new(s, "x", "s", "r", "m");
         assert_eq!(Verdict::of(&[]), Verdict::Pass);
         assert_eq!(Verdict::of(&[f(Severity::Info)]), Verdict::Pass);
-        assert_eq!(Verdict::of(&[f(Severity::Low), f(Severity::Medium)]), Verdict::PassWithFindings);
-        assert_eq!(Verdict::of(&[f(Severity::Low), f(Severity::High)]), Verdict::Fail);
+        assert_eq!(
+            Verdict::of(&[f(Severity::Low), f(Severity::Medium)]),
+            Verdict::PassWithFindings
+        );
+        assert_eq!(
+            Verdict::of(&[f(Severity::Low), f(Severity::High)]),
+            Verdict::Fail
+        );
     }
 
     #[test]
     fn real_sboms() {
         let Some(dir) = testdata() else { return };
-        for (file, n) in [("sbom-completeness_extended.sbom.json", 65), ("sbom-completeness_narrow.sbom.json", 55)] {
+        for (file, n) in [
+            ("sbom-completeness_extended.sbom.json", 65),
+            ("sbom-completeness_narrow.sbom.json", 55),
+        ] {
             let bytes = std::fs::read(dir.join(file)).unwrap();
             let r = assess(file, &bytes, None).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(r.kind, "CycloneDX 1.4");
             assert_eq!(r.summary.components, n);
-            let has = |check: &str, subject: &str| r.findings.iter().any(|f| f.check == check && f.subject.starts_with(subject));
-            assert!(has("no-hashes", &format!("{n} of {n}")), "{:#?}", r.findings);
+            let has = |check: &str, subject: &str| {
+                r.findings
+                    .iter()
+                    .any(|f| f.check == check && f.subject.starts_with(subject))
+            };
+            assert!(
+                has("no-hashes", &format!("{n} of {n}")),
+                "{:#?}",
+                r.findings
+            );
             assert!(has("sbom-metadata", "SBOM metadata"), "no tool in metadata");
-            assert!(has("outdated-component", "jQuery 3.1.1") && has("outdated-component", "log4net 2.0.8"));
+            assert!(
+                has("outdated-component", "jQuery 3.1.1")
+                    && has("outdated-component", "log4net 2.0.8")
+            );
             assert!(has("unsupported-component", "FluentValidationNA"));
             assert_eq!(r.verdict, Verdict::Fail, "log4net 2.0.8 is high");
         }

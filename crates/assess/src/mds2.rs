@@ -110,11 +110,15 @@ pub struct Mds2 {
 
 /// Whether `s` is a question ID: 2–5 capital letters, `-`, a number, optional `.n` parts.
 pub fn is_question_id(s: &str) -> bool {
-    let Some((sec, num)) = s.split_once('-') else { return false };
+    let Some((sec, num)) = s.split_once('-') else {
+        return false;
+    };
     (2..=5).contains(&sec.len())
         && sec.bytes().all(|b| b.is_ascii_uppercase())
         && num.len() <= 12
-        && num.split('.').all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+        && num
+            .split('.')
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn text(v: &DataRef<'_>) -> String {
@@ -123,7 +127,13 @@ fn text(v: &DataRef<'_>) -> String {
         DataRef::SharedString(s) => (*s).to_string(),
         DataRef::Int(i) => i.to_string(),
         DataRef::Float(f) => f.to_string(),
-        DataRef::Bool(b) => if *b { "Yes".into() } else { "No".into() },
+        DataRef::Bool(b) => {
+            if *b {
+                "Yes".into()
+            } else {
+                "No".into()
+            }
+        }
         DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
         DataRef::DateTime(d) => d.as_f64().to_string(),
         DataRef::Error(_) | DataRef::Empty => String::new(),
@@ -138,14 +148,19 @@ fn text(v: &DataRef<'_>) -> String {
 
 /// Checks the zip directory before any part is inflated.
 fn check_zip(bytes: &[u8]) -> Result<(), String> {
-    let mut z = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("not a readable xlsx (zip) file: {e}"))?;
+    let mut z = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| format!("not a readable xlsx (zip) file: {e}"))?;
     let mut total: u64 = 0;
     for i in 0..z.len() {
-        let f = z.by_index_raw(i).map_err(|e| format!("not a readable xlsx (zip) file: {e}"))?;
+        let f = z
+            .by_index_raw(i)
+            .map_err(|e| format!("not a readable xlsx (zip) file: {e}"))?;
         total = total.saturating_add(f.size());
     }
     if total > MAX_UNCOMPRESSED {
-        return Err(format!("workbook expands to {total} bytes, more than the limit of {MAX_UNCOMPRESSED}"));
+        return Err(format!(
+            "workbook expands to {total} bytes, more than the limit of {MAX_UNCOMPRESSED}"
+        ));
     }
     Ok(())
 }
@@ -154,9 +169,14 @@ type Grid = BTreeMap<u32, BTreeMap<u32, String>>;
 
 fn read_sheet(wb: &mut Xlsx<Cursor<&[u8]>>, name: &str) -> Result<Grid, String> {
     let mut grid = Grid::new();
-    let mut reader = wb.worksheet_cells_reader(name).map_err(|e| format!("sheet {name:?}: {e}"))?;
+    let mut reader = wb
+        .worksheet_cells_reader(name)
+        .map_err(|e| format!("sheet {name:?}: {e}"))?;
     let mut n = 0;
-    while let Some(cell) = reader.next_cell().map_err(|e| format!("sheet {name:?}: {e}"))? {
+    while let Some(cell) = reader
+        .next_cell()
+        .map_err(|e| format!("sheet {name:?}: {e}"))?
+    {
         n += 1;
         if n > MAX_CELLS {
             break;
@@ -187,7 +207,9 @@ fn header(row: &BTreeMap<u32, String>) -> Option<Columns> {
         let t = t.to_ascii_lowercase();
         if c.id.is_none() && (t == "question id" || t == "id" || t == "question #" || t == "ref") {
             c.id = Some(col);
-        } else if c.answer.is_none() && (t.contains("answer") || t.contains("yes/no") || t == "response") {
+        } else if c.answer.is_none()
+            && (t.contains("answer") || t.contains("yes/no") || t == "response")
+        {
             c.answer = Some(col);
         } else if c.note.is_none() && (t.starts_with("note") || t.contains("comment")) {
             c.note = Some(col);
@@ -201,7 +223,8 @@ fn header(row: &BTreeMap<u32, String>) -> Option<Columns> {
 /// Reads an MDS2 xlsx form.
 pub fn parse(bytes: &[u8]) -> Result<Mds2, String> {
     check_zip(bytes)?;
-    let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("not a readable xlsx workbook: {e}"))?;
+    let mut wb =
+        Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("not a readable xlsx workbook: {e}"))?;
     let mut questions = BTreeMap::new();
     for sheet in wb.sheet_names() {
         let grid = read_sheet(&mut wb, &sheet)?;
@@ -221,25 +244,48 @@ pub fn parse(bytes: &[u8]) -> Result<Mds2, String> {
             let id = row[&id_col].clone();
             let right = || row.range(id_col + 1..);
             let answer = match cols.and_then(|c| c.answer) {
-                Some(a) if a > id_col || cols.and_then(|c| c.id) == Some(id_col) => Answer::read(row.get(&a).map_or("", String::as_str)),
-                _ => right().map(|(_, t)| Answer::read(t)).find(Answer::is_choice).unwrap_or(Answer::Missing),
+                Some(a) if a > id_col || cols.and_then(|c| c.id) == Some(id_col) => {
+                    Answer::read(row.get(&a).map_or("", String::as_str))
+                }
+                _ => right()
+                    .map(|(_, t)| Answer::read(t))
+                    .find(Answer::is_choice)
+                    .unwrap_or(Answer::Missing),
             };
             let q_text = match cols.and_then(|c| c.question) {
                 Some(q) => row.get(&q).cloned().unwrap_or_default(),
-                None => right().map(|(_, t)| t).max_by_key(|t| t.len()).cloned().unwrap_or_default(),
+                None => right()
+                    .map(|(_, t)| t)
+                    .max_by_key(|t| t.len())
+                    .cloned()
+                    .unwrap_or_default(),
             };
             let note = cols.and_then(|c| c.note).and_then(|n| row.get(&n).cloned());
-            questions.entry(id.clone()).or_insert(Question { id, text: q_text, answer, note, sheet: sheet.clone(), row: r + 1 });
+            questions.entry(id.clone()).or_insert(Question {
+                id,
+                text: q_text,
+                answer,
+                note,
+                sheet: sheet.clone(),
+                row: r + 1,
+            });
         }
     }
     if questions.is_empty() {
-        return Err("no MDS2 question IDs found (expected rows with IDs such as DOC-1, STCF-1, PAUT-1)".into());
+        return Err(
+            "no MDS2 question IDs found (expected rows with IDs such as DOC-1, STCF-1, PAUT-1)"
+                .into(),
+        );
     }
     let doc = |id: &str| match questions.get(id).map(|q: &Question| &q.answer) {
         Some(Answer::Text(t)) => Some(t.clone()),
         _ => None,
     };
-    Ok(Mds2 { manufacturer: doc("DOC-1"), model: doc("DOC-3"), questions })
+    Ok(Mds2 {
+        manufacturer: doc("DOC-1"),
+        model: doc("DOC-3"),
+        questions,
+    })
 }
 
 /// One baseline requirement.
@@ -274,7 +320,11 @@ pub const BASELINE: &[Rule] = &[
 pub fn findings(form: &Mds2) -> Vec<Finding> {
     let mut out = Vec::new();
     for rule in BASELINE {
-        let found: Vec<&Question> = rule.ids.iter().filter_map(|id| form.questions.get(*id)).collect();
+        let found: Vec<&Question> = rule
+            .ids
+            .iter()
+            .filter_map(|id| form.questions.get(*id))
+            .collect();
         if found.iter().any(|q| q.answer == rule.expect) {
             continue;
         }
@@ -284,22 +334,60 @@ pub fn findings(form: &Mds2) -> Vec<Finding> {
                 Severity::Medium,
                 "mds2-missing",
                 ids.clone(),
-                format!("{ids} not found in the form: cannot confirm {}", rule.requirement),
+                format!(
+                    "{ids} not found in the form: cannot confirm {}",
+                    rule.requirement
+                ),
                 rule.remediation,
             ));
             continue;
         }
         // The worst answer given decides: No → high; otherwise medium.
-        let q = found.iter().find(|q| q.answer == Answer::No).unwrap_or(&found[0]);
+        let q = found
+            .iter()
+            .find(|q| q.answer == Answer::No)
+            .unwrap_or(&found[0]);
         let quote: String = q.text.chars().take(160).collect();
         let (severity, check, why) = match &q.answer {
-            Answer::No => (Severity::High, "mds2-baseline", format!("answered No: {} is required", rule.requirement)),
-            Answer::Missing => (Severity::Medium, "mds2-missing", format!("not answered: cannot confirm {}", rule.requirement)),
-            Answer::NotApplicable => (Severity::Medium, "mds2-baseline", format!("answered N/A: ask the vendor to justify, {} is required", rule.requirement)),
-            a => (Severity::Medium, "mds2-baseline", format!("answered {a}, not {}: {} is required", rule.expect, rule.requirement)),
+            Answer::No => (
+                Severity::High,
+                "mds2-baseline",
+                format!("answered No: {} is required", rule.requirement),
+            ),
+            Answer::Missing => (
+                Severity::Medium,
+                "mds2-missing",
+                format!("not answered: cannot confirm {}", rule.requirement),
+            ),
+            Answer::NotApplicable => (
+                Severity::Medium,
+                "mds2-baseline",
+                format!(
+                    "answered N/A: ask the vendor to justify, {} is required",
+                    rule.requirement
+                ),
+            ),
+            a => (
+                Severity::Medium,
+                "mds2-baseline",
+                format!(
+                    "answered {a}, not {}: {} is required",
+                    rule.expect, rule.requirement
+                ),
+            ),
         };
-        let note = q.note.as_deref().map(|n| format!(" (note: {})", n.chars().take(120).collect::<String>())).unwrap_or_default();
-        out.push(Finding::new(severity, check, q.id.clone(), format!("{} {why} — \"{quote}\"{note}", q.id), rule.remediation));
+        let note = q
+            .note
+            .as_deref()
+            .map(|n| format!(" (note: {})", n.chars().take(120).collect::<String>()))
+            .unwrap_or_default();
+        out.push(Finding::new(
+            severity,
+            check,
+            q.id.clone(),
+            format!("{} {why} — \"{quote}\"{note}", q.id),
+            rule.remediation,
+        ));
     }
     out
 }
@@ -313,27 +401,56 @@ mod tests {
         for ok in ["DOC-1", "STCF-1", "CSUP-2.1", "SBOM-2.10"] {
             assert!(is_question_id(ok), "{ok}");
         }
-        for bad in ["doc-1", "DOC1", "D-1", "TOOLONG-1", "DOC-", "DOC-1.", "DOC-a", "Question ID"] {
+        for bad in [
+            "doc-1",
+            "DOC1",
+            "D-1",
+            "TOOLONG-1",
+            "DOC-",
+            "DOC-1.",
+            "DOC-a",
+            "Question ID",
+        ] {
             assert!(!is_question_id(bad), "{bad}");
         }
         assert_eq!(Answer::read(" yes "), Answer::Yes);
         assert_eq!(Answer::read("No."), Answer::No);
         assert_eq!(Answer::read("N/A"), Answer::NotApplicable);
-        assert_eq!(Answer::read("See note 3"), Answer::Text("See note 3".into()));
+        assert_eq!(
+            Answer::read("See note 3"),
+            Answer::Text("See note 3".into())
+        );
         assert_eq!(Answer::read(""), Answer::Missing);
     }
 
     fn form(answers: &[(&str, Answer)]) -> Mds2 {
         let questions = answers
             .iter()
-            .map(|(id, a)| (id.to_string(), Question { id: id.to_string(), text: format!("question {id}?"), answer: a.clone(), note: None, sheet: "s".into(), row: 1 }))
+            .map(|(id, a)| {
+                (
+                    id.to_string(),
+                    Question {
+                        id: id.to_string(),
+                        text: format!("question {id}?"),
+                        answer: a.clone(),
+                        note: None,
+                        sheet: "s".into(),
+                        row: 1,
+                    },
+                )
+            })
             .collect();
-        Mds2 { questions, manufacturer: None, model: None }
+        Mds2 {
+            questions,
+            manufacturer: None,
+            model: None,
+        }
     }
 
     #[test]
     fn baseline() {
-        let all_yes: Vec<(&str, Answer)> = BASELINE.iter().map(|r| (r.ids[0], Answer::Yes)).collect();
+        let all_yes: Vec<(&str, Answer)> =
+            BASELINE.iter().map(|r| (r.ids[0], Answer::Yes)).collect();
         assert!(findings(&form(&all_yes)).is_empty());
         let mut some = all_yes.clone();
         some.retain(|(id, _)| *id != "SBOM-1");
@@ -345,14 +462,31 @@ mod tests {
         });
         some.push(("MLDP-7", Answer::Yes)); // allow-listing satisfies the malware rule
         let f = findings(&form(&some));
-        let got: Vec<(&str, &str, Severity)> = f.iter().map(|f| (f.subject.as_str(), f.check.as_str(), f.severity)).collect();
-        assert_eq!(got, [("STCF-1", "mds2-baseline", Severity::High), ("AUDT-1", "mds2-baseline", Severity::Medium), ("SBOM-1", "mds2-missing", Severity::Medium)]);
-        assert!(f[0].reason.starts_with("STCF-1 answered No: data at rest is encrypted is required"), "{}", f[0].reason);
+        let got: Vec<(&str, &str, Severity)> = f
+            .iter()
+            .map(|f| (f.subject.as_str(), f.check.as_str(), f.severity))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("STCF-1", "mds2-baseline", Severity::High),
+                ("AUDT-1", "mds2-baseline", Severity::Medium),
+                ("SBOM-1", "mds2-missing", Severity::Medium)
+            ]
+        );
+        assert!(
+            f[0].reason
+                .starts_with("STCF-1 answered No: data at rest is encrypted is required"),
+            "{}",
+            f[0].reason
+        );
     }
 
     #[test]
     fn garbage_is_an_error() {
-        assert!(parse(b"PK\x03\x04garbage").unwrap_err().starts_with("not a readable xlsx"));
+        assert!(parse(b"PK\x03\x04garbage")
+            .unwrap_err()
+            .starts_with("not a readable xlsx"));
         assert!(parse(b"").is_err());
     }
 }

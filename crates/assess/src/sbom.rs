@@ -229,7 +229,11 @@ struct CdxDependency {
 
 fn cdx_component(c: CdxComponent) -> (Component, Vec<CdxComponent>) {
     let org = |o: Option<CdxOrg>| o.and_then(|o| opt(o.name));
-    let supplier = org(c.supplier).or(org(c.manufacturer)).or(opt(c.publisher)).or(opt(c.author)).or(opt(c.group));
+    let supplier = org(c.supplier)
+        .or(org(c.manufacturer))
+        .or(opt(c.publisher))
+        .or(opt(c.author))
+        .or(opt(c.group));
     let comp = Component {
         name: opt(c.name).unwrap_or_default(),
         version: opt_short(c.version),
@@ -241,38 +245,60 @@ fn cdx_component(c: CdxComponent) -> (Component, Vec<CdxComponent>) {
         kind: opt_short(c.kind),
         properties: c
             .properties
-            .map(|p| p.0.into_iter().filter_map(|p| Some((opt(p.name)?, opt(p.value).unwrap_or_default()))).collect())
+            .map(|p| {
+                p.0.into_iter()
+                    .filter_map(|p| Some((opt(p.name)?, opt(p.value).unwrap_or_default())))
+                    .collect()
+            })
             .unwrap_or_default(),
     };
     (comp, c.components.map(|c| c.0).unwrap_or_default())
 }
 
 fn tool_label(t: CdxTool) -> Option<String> {
-    let parts: Vec<String> = [opt(t.vendor), opt(t.name), opt_short(t.version)].into_iter().flatten().collect();
+    let parts: Vec<String> = [opt(t.vendor), opt(t.name), opt_short(t.version)]
+        .into_iter()
+        .flatten()
+        .collect();
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 fn parse_cyclonedx(bytes: &[u8]) -> Result<Sbom, String> {
     let bom: CdxBom = advisory::bounded::from_json(bytes)?;
     if !bom.bom_format.0.eq_ignore_ascii_case("CycloneDX") {
-        return Err(format!("bomFormat: {:?} is not \"CycloneDX\"", bom.bom_format.0));
+        return Err(format!(
+            "bomFormat: {:?} is not \"CycloneDX\"",
+            bom.bom_format.0
+        ));
     }
     let mut metadata = Metadata::default();
     if let Some(m) = bom.metadata {
         metadata.timestamp = opt_short(m.timestamp);
         metadata.authors = m
             .authors
-            .map(|a| a.0.into_iter().filter_map(|a| opt(a.name).or(opt(a.email))).collect())
+            .map(|a| {
+                a.0.into_iter()
+                    .filter_map(|a| opt(a.name).or(opt(a.email)))
+                    .collect()
+            })
             .unwrap_or_default();
         metadata.tools = match m.tools {
             None => Vec::new(),
             Some(CdxTools::List(l)) => l.0.into_iter().filter_map(tool_label).collect(),
-            Some(CdxTools::Object { components, services }) => {
-                components.into_iter().chain(services).flat_map(|l| l.0).filter_map(tool_label).collect()
-            }
+            Some(CdxTools::Object {
+                components,
+                services,
+            }) => components
+                .into_iter()
+                .chain(services)
+                .flat_map(|l| l.0)
+                .filter_map(tool_label)
+                .collect(),
         };
         let org = |o: Option<CdxOrg>| o.and_then(|o| opt(o.name));
-        metadata.supplier = org(m.supplier).or(org(m.manufacturer)).or(org(m.manufacture));
+        metadata.supplier = org(m.supplier)
+            .or(org(m.manufacturer))
+            .or(org(m.manufacture));
         if let Some(c) = m.component {
             let (c, _) = cdx_component(c);
             metadata.subject = Some(c.label()).filter(|s| !s.is_empty());
@@ -288,15 +314,29 @@ fn parse_cyclonedx(bytes: &[u8]) -> Result<Sbom, String> {
     todo.reverse();
     while let Some(c) = todo.pop() {
         if components.len() == MAX_COMPONENTS {
-            return Err(format!("components: more than {MAX_COMPONENTS} components (nested included)"));
+            return Err(format!(
+                "components: more than {MAX_COMPONENTS} components (nested included)"
+            ));
         }
         let (comp, mut nested) = cdx_component(c);
         components.push(comp);
         nested.reverse();
         todo.extend(nested);
     }
-    let dependency_edges = bom.dependencies.map(|d| d.0.iter().map(|d| d.depends_on.as_ref().map_or(0, |x| x.0.len())).sum()).unwrap_or(0);
-    Ok(Sbom { format: SbomFormat::CycloneDx(bom.spec_version.0), metadata, components, dependency_edges })
+    let dependency_edges = bom
+        .dependencies
+        .map(|d| {
+            d.0.iter()
+                .map(|d| d.depends_on.as_ref().map_or(0, |x| x.0.len()))
+                .sum()
+        })
+        .unwrap_or(0);
+    Ok(Sbom {
+        format: SbomFormat::CycloneDx(bom.spec_version.0),
+        metadata,
+        components,
+        dependency_edges,
+    })
 }
 
 // ---------------------------------------------------------------- SPDX 2.x
@@ -376,7 +416,10 @@ fn parse_spdx(bytes: &[u8]) -> Result<Sbom, String> {
     if !version.starts_with("SPDX-2.") {
         return Err(format!("spdxVersion: {version:?} is not SPDX 2.x"));
     }
-    let mut metadata = Metadata { subject: opt(doc.name), ..Metadata::default() };
+    let mut metadata = Metadata {
+        subject: opt(doc.name),
+        ..Metadata::default()
+    };
     if let Some(ci) = doc.creation_info {
         metadata.timestamp = opt_short(ci.created);
         for c in ci.creators.map(|c| c.0).unwrap_or_default() {
@@ -392,18 +435,24 @@ fn parse_spdx(bytes: &[u8]) -> Result<Sbom, String> {
     for p in doc.packages.map(|p| p.0).unwrap_or_default() {
         let (mut purl, mut cpe) = (None, None);
         for r in p.external_refs.map(|r| r.0).unwrap_or_default() {
-            let (Some(t), Some(l)) = (opt_short(r.reference_type), opt(r.reference_locator)) else { continue };
+            let (Some(t), Some(l)) = (opt_short(r.reference_type), opt(r.reference_locator)) else {
+                continue;
+            };
             match t.as_str() {
                 "purl" if purl.is_none() => purl = Some(l),
                 "cpe23Type" | "cpe22Type" if cpe.is_none() => cpe = Some(l),
                 _ => {}
             }
         }
-        let licensed = spdx_value(p.license_concluded).is_some() | spdx_value(p.license_declared).is_some();
+        let licensed =
+            spdx_value(p.license_concluded).is_some() | spdx_value(p.license_declared).is_some();
         components.push(Component {
             name: opt(p.name).unwrap_or_default(),
             version: opt_short(p.version_info),
-            supplier: spdx_value(p.supplier).or(spdx_value(p.originator)).map(|s| spdx_party(&s)).filter(|s| !s.is_empty()),
+            supplier: spdx_value(p.supplier)
+                .or(spdx_value(p.originator))
+                .map(|s| spdx_party(&s))
+                .filter(|s| !s.is_empty()),
             purl,
             cpe,
             has_hashes: p.checksums.is_some_and(|c| !c.0.is_empty()),
@@ -414,9 +463,22 @@ fn parse_spdx(bytes: &[u8]) -> Result<Sbom, String> {
     }
     let dependency_edges = doc
         .relationships
-        .map(|r| r.0.iter().filter(|r| r.relationship_type.as_ref().is_some_and(|t| t.0 != "DESCRIBES" && t.0 != "DESCRIBED_BY")).count())
+        .map(|r| {
+            r.0.iter()
+                .filter(|r| {
+                    r.relationship_type
+                        .as_ref()
+                        .is_some_and(|t| t.0 != "DESCRIBES" && t.0 != "DESCRIBED_BY")
+                })
+                .count()
+        })
         .unwrap_or(0);
-    Ok(Sbom { format: SbomFormat::Spdx(version), metadata, components, dependency_edges })
+    Ok(Sbom {
+        format: SbomFormat::Spdx(version),
+        metadata,
+        components,
+        dependency_edges,
+    })
 }
 
 /// Top-level keys that tell CycloneDX from SPDX.
@@ -505,21 +567,42 @@ mod tests {
         assert_eq!(s.metadata.tools, vec!["syft-1.0"]);
         assert_eq!(s.metadata.authors, vec!["ACME Corp"]);
         let b = &s.components[0];
-        assert_eq!((b.supplier.as_deref(), b.has_hashes, b.has_licenses), (Some("BusyBox"), true, true));
+        assert_eq!(
+            (b.supplier.as_deref(), b.has_hashes, b.has_licenses),
+            (Some("BusyBox"), true, true)
+        );
         assert!(b.cpe.as_deref().unwrap().starts_with("cpe:2.3:a:busybox") && b.purl.is_some());
         let blob = &s.components[1];
-        assert_eq!((blob.supplier.as_deref(), blob.has_licenses, blob.version.as_deref()), (None, false, None));
+        assert_eq!(
+            (
+                blob.supplier.as_deref(),
+                blob.has_licenses,
+                blob.version.as_deref()
+            ),
+            (None, false, None)
+        );
         assert_eq!(s.dependency_edges, 1);
     }
 
     #[test]
     fn hostile_input_is_an_error_with_a_path() {
-        let e = cdx(r#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":5}]}"#).unwrap_err();
-        assert!(e.starts_with("components[0].name: invalid type: integer `5`"), "{e}");
+        let e = cdx(r#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":5}]}"#)
+            .unwrap_err();
+        assert!(
+            e.starts_with("components[0].name: invalid type: integer `5`"),
+            "{e}"
+        );
         let long = "x".repeat(NAME + 1);
-        let e = cdx(&format!(r#"{{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{{"name":"{long}"}}]}}"#)).unwrap_err();
-        assert!(e.starts_with("components[0].name: string of 2049 bytes is longer than the limit"), "{e}");
-        let e = cdx(r#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"na"#).unwrap_err();
+        let e = cdx(&format!(
+            r#"{{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{{"name":"{long}"}}]}}"#
+        ))
+        .unwrap_err();
+        assert!(
+            e.starts_with("components[0].name: string of 2049 bytes is longer than the limit"),
+            "{e}"
+        );
+        let e =
+            cdx(r#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"na"#).unwrap_err();
         assert!(e.starts_with("invalid JSON: EOF"), "{e}");
         let e = cdx(r#"{"bomFormat":"SPDX","specVersion":"1.5"}"#).unwrap_err();
         assert!(e.starts_with("bomFormat:"), "{e}");

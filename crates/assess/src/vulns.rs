@@ -28,7 +28,12 @@ pub(crate) fn cpe_parts(cpe: &str) -> Option<(String, String, Option<String>)> {
     } else {
         split_cpe(cpe)?
     };
-    let get = |i: usize| parts.get(i).map(|s| s.replace('_', " ")).filter(|s| !s.is_empty() && s != "*" && s != "-");
+    let get = |i: usize| {
+        parts
+            .get(i)
+            .map(|s| s.replace('_', " "))
+            .filter(|s| !s.is_empty() && s != "*" && s != "-")
+    };
     Some((get(3)?, get(4)?, get(5)))
 }
 
@@ -73,13 +78,25 @@ fn pct(s: &str) -> String {
 pub(crate) fn identities(c: &Component) -> Vec<DeviceIdentity> {
     let mut ids = Vec::new();
     if !c.name.is_empty() {
-        ids.push(DeviceIdentity { vendor: c.supplier.clone(), model: Some(c.name.clone()), firmware: c.version.clone() });
+        ids.push(DeviceIdentity {
+            vendor: c.supplier.clone(),
+            model: Some(c.name.clone()),
+            firmware: c.version.clone(),
+        });
     }
     if let Some((v, p, ver)) = c.cpe.as_deref().and_then(cpe_parts) {
-        ids.push(DeviceIdentity { vendor: Some(v), model: Some(p), firmware: ver.or_else(|| c.version.clone()) });
+        ids.push(DeviceIdentity {
+            vendor: Some(v),
+            model: Some(p),
+            firmware: ver.or_else(|| c.version.clone()),
+        });
     }
     if let Some((ns, name, ver)) = c.purl.as_deref().and_then(purl_parts) {
-        ids.push(DeviceIdentity { vendor: ns.or_else(|| c.supplier.clone()), model: Some(name), firmware: ver.or_else(|| c.version.clone()) });
+        ids.push(DeviceIdentity {
+            vendor: ns.or_else(|| c.supplier.clone()),
+            model: Some(name),
+            firmware: ver.or_else(|| c.version.clone()),
+        });
     }
     ids.dedup();
     ids
@@ -100,7 +117,12 @@ pub fn component_matches(c: &Component, db: &AdvisoryDb) -> Vec<Match> {
         }
     }
     let mut v: Vec<Match> = best.into_values().collect();
-    v.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then_with(|| a.cve.cmp(&b.cve)).then_with(|| a.advisory.cmp(&b.advisory)));
+    v.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then_with(|| a.cve.cmp(&b.cve))
+            .then_with(|| a.advisory.cmp(&b.advisory))
+    });
     v
 }
 
@@ -129,9 +151,20 @@ pub fn vulnerability_findings(components: &[Component], db: &AdvisoryDb) -> Vec<
     let mut out = Vec::new();
     for c in components {
         for m in component_matches(c, db) {
-            let cvss = m.cvss.map(|c| format!("CVSS {c:.1}")).unwrap_or_else(|| "no CVSS".into());
-            let kev = if m.kev.is_some() { ", KNOWN EXPLOITED (CISA KEV)" } else { "" };
-            let doubt = if m.confidence < 0.6 { " — version not comparable, verify" } else { "" };
+            let cvss = m
+                .cvss
+                .map(|c| format!("CVSS {c:.1}"))
+                .unwrap_or_else(|| "no CVSS".into());
+            let kev = if m.kev.is_some() {
+                ", KNOWN EXPLOITED (CISA KEV)"
+            } else {
+                ""
+            };
+            let doubt = if m.confidence < 0.6 {
+                " — version not comparable, verify"
+            } else {
+                ""
+            };
             let reason = format!(
                 "{} ({}, {cvss}{kev}) in {} [{}]: {}; confidence {:.2}{doubt}",
                 m.cve,
@@ -145,8 +178,19 @@ pub fn vulnerability_findings(components: &[Component], db: &AdvisoryDb) -> Vec<
                 .remediation
                 .as_deref()
                 .map(|r| r.chars().take(300).collect::<String>())
-                .unwrap_or_else(|| format!("ask the vendor for a version not affected by {} or for mitigations", m.cve));
-            out.push(Finding::new(severity(&m), "known-vulnerability", c.label(), reason, remediation));
+                .unwrap_or_else(|| {
+                    format!(
+                        "ask the vendor for a version not affected by {} or for mitigations",
+                        m.cve
+                    )
+                });
+            out.push(Finding::new(
+                severity(&m),
+                "known-vulnerability",
+                c.label(),
+                reason,
+                remediation,
+            ));
         }
     }
     out
@@ -163,15 +207,31 @@ mod tests {
             cpe_parts("cpe:2.3:a:offis:dcmtk:3.6.6:*:*:*:*:*:*:*"),
             Some(("offis".into(), "dcmtk".into(), Some("3.6.6".into())))
         );
-        assert_eq!(cpe_parts("cpe:2.3:h:ubiquiti:uap-ac-pro:*:*:*:*:*:*:*:*"), Some(("ubiquiti".into(), "uap-ac-pro".into(), None)));
-        assert_eq!(cpe_parts("cpe:/a:openssl:openssl:1.0.2k"), Some(("openssl".into(), "openssl".into(), Some("1.0.2k".into()))));
+        assert_eq!(
+            cpe_parts("cpe:2.3:h:ubiquiti:uap-ac-pro:*:*:*:*:*:*:*:*"),
+            Some(("ubiquiti".into(), "uap-ac-pro".into(), None))
+        );
+        assert_eq!(
+            cpe_parts("cpe:/a:openssl:openssl:1.0.2k"),
+            Some(("openssl".into(), "openssl".into(), Some("1.0.2k".into())))
+        );
         assert_eq!(cpe_parts("nonsense"), None);
         assert_eq!(
             purl_parts("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar"),
-            Some((Some("org.apache.logging.log4j".into()), "log4j-core".into(), Some("2.14.1".into())))
+            Some((
+                Some("org.apache.logging.log4j".into()),
+                "log4j-core".into(),
+                Some("2.14.1".into())
+            ))
         );
-        assert_eq!(purl_parts("pkg:nuget/NLog@4.5.11"), Some((None, "NLog".into(), Some("4.5.11".into()))));
-        assert_eq!(purl_parts("pkg:npm/%40angular/core@1.0"), Some((Some("@angular".into()), "core".into(), Some("1.0".into()))));
+        assert_eq!(
+            purl_parts("pkg:nuget/NLog@4.5.11"),
+            Some((None, "NLog".into(), Some("4.5.11".into())))
+        );
+        assert_eq!(
+            purl_parts("pkg:npm/%40angular/core@1.0"),
+            Some((Some("@angular".into()), "core".into(), Some("1.0".into())))
+        );
         assert_eq!(purl_parts("pkg:x"), None);
         assert_eq!(pct("a%4"), "a%4");
     }
@@ -192,23 +252,52 @@ mod tests {
                 versions: VersionRule::from_range_text("< 3.6.7"),
                 full_name: "cpe".into(),
             }],
-            vulnerabilities: vec![Vulnerability { cve: "CVE-2022-2119".into(), cvss, cvss_vector: None, status: vec![("cpe-1".into(), Status::Affected)], remediations: vec![] }],
+            vulnerabilities: vec![Vulnerability {
+                cve: "CVE-2022-2119".into(),
+                cvss,
+                cvss_vector: None,
+                status: vec![("cpe-1".into(), Status::Affected)],
+                remediations: vec![],
+            }],
         };
-        let k = KevEntry { cve: "CVE-2022-2119".into(), vendor: "o".into(), product: "d".into(), name: "n".into(), date_added: "d".into(), ransomware: "Unknown".into() };
+        let k = KevEntry {
+            cve: "CVE-2022-2119".into(),
+            vendor: "o".into(),
+            product: "d".into(),
+            name: "n".into(),
+            date_added: "d".into(),
+            ransomware: "Unknown".into(),
+        };
         AdvisoryDb::new(vec![a], if kev { vec![k] } else { vec![] })
     }
 
     #[test]
     fn matching_by_cpe_and_severity() {
-        let c = Component { name: "DICOM toolkit".into(), version: Some("3.6.6".into()), cpe: Some("cpe:2.3:a:offis:dcmtk:3.6.6:*:*:*:*:*:*:*".into()), ..Component::default() };
+        let c = Component {
+            name: "DICOM toolkit".into(),
+            version: Some("3.6.6".into()),
+            cpe: Some("cpe:2.3:a:offis:dcmtk:3.6.6:*:*:*:*:*:*:*".into()),
+            ..Component::default()
+        };
         let f = vulnerability_findings(std::slice::from_ref(&c), &db(Some(7.5), false));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::High);
         assert!(f[0].reason.starts_with("CVE-2022-2119"), "{}", f[0].reason);
-        assert_eq!(vulnerability_findings(std::slice::from_ref(&c), &db(Some(5.0), true))[0].severity, Severity::Critical);
-        let fixed = Component { version: Some("3.6.7".into()), cpe: Some("cpe:2.3:a:offis:dcmtk:3.6.7:*:*:*:*:*:*:*".into()), ..c.clone() };
+        assert_eq!(
+            vulnerability_findings(std::slice::from_ref(&c), &db(Some(5.0), true))[0].severity,
+            Severity::Critical
+        );
+        let fixed = Component {
+            version: Some("3.6.7".into()),
+            cpe: Some("cpe:2.3:a:offis:dcmtk:3.6.7:*:*:*:*:*:*:*".into()),
+            ..c.clone()
+        };
         assert!(vulnerability_findings(&[fixed], &db(Some(7.5), false)).is_empty());
-        let unknown = Component { version: None, cpe: Some("cpe:2.3:a:offis:dcmtk:*:*:*:*:*:*:*:*".into()), ..c };
+        let unknown = Component {
+            version: None,
+            cpe: Some("cpe:2.3:a:offis:dcmtk:*:*:*:*:*:*:*:*".into()),
+            ..c
+        };
         let f = vulnerability_findings(&[unknown], &db(Some(9.8), false));
         assert_eq!(f[0].severity, Severity::Medium, "unknown version capped");
     }

@@ -20,31 +20,53 @@ fn fixture(tag: &str) -> Vec<u8> {
 #[test]
 fn generated_form_is_read_and_fails_the_baseline() {
     let bytes = fixture("read");
-    let Document::Mds2(form) = parse_document("mds2.xlsx", &bytes).unwrap() else { panic!("not MDS2") };
+    let Document::Mds2(form) = parse_document("mds2.xlsx", &bytes).unwrap() else {
+        panic!("not MDS2")
+    };
     assert_eq!(form.questions.len(), mds2_fixture::ROWS.len());
     assert_eq!(form.manufacturer.as_deref(), Some("Example Medical Inc."));
     assert_eq!(form.questions["STCF-1"].answer, Answer::No);
-    assert_eq!(form.questions["STCF-1"].note.as_deref(), Some("Planned for release 3.0"));
+    assert_eq!(
+        form.questions["STCF-1"].note.as_deref(),
+        Some("Planned for release 3.0")
+    );
     assert_eq!(form.questions["CSUP-12"].answer, Answer::Missing);
     assert_eq!(form.questions["SBOM-1"].answer, Answer::NotApplicable);
 
     let r = assess("mds2.xlsx", &bytes, None).unwrap();
     assert_eq!(r.kind, "MDS2");
     assert_eq!(r.verdict, Verdict::Fail);
-    let got: Vec<(&str, Severity)> = r.findings.iter().map(|f| (f.subject.as_str(), f.severity)).collect();
+    let got: Vec<(&str, Severity)> = r
+        .findings
+        .iter()
+        .map(|f| (f.subject.as_str(), f.severity))
+        .collect();
     assert_eq!(
         got,
-        [("STCF-1", Severity::High), ("PAUT-6", Severity::High), ("CSUP-12", Severity::Medium), ("SBOM-1", Severity::Medium), ("RDMP-3", Severity::Medium)]
+        [
+            ("STCF-1", Severity::High),
+            ("PAUT-6", Severity::High),
+            ("CSUP-12", Severity::Medium),
+            ("SBOM-1", Severity::Medium),
+            ("RDMP-3", Severity::Medium)
+        ]
     );
     let stcf = r.findings.iter().find(|f| f.subject == "STCF-1").unwrap();
-    assert!(stcf.reason.starts_with("STCF-1 answered No: data at rest is encrypted is required"), "{}", stcf.reason);
+    assert!(
+        stcf.reason
+            .starts_with("STCF-1 answered No: data at rest is encrypted is required"),
+        "{}",
+        stcf.reason
+    );
 }
 
 #[test]
 fn truncated_form_is_an_error() {
     let bytes = fixture("cut");
     for cut in [bytes.len() / 2, 200, 30] {
-        let e = parse_document("cut.xlsx", &bytes[..cut]).unwrap_err().to_string();
+        let e = parse_document("cut.xlsx", &bytes[..cut])
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("cut.xlsx: not a readable xlsx"), "{e}");
         assert!(!e.contains('\n'));
     }

@@ -38,9 +38,20 @@ fn main() {
                 }
             }
         }
-        let anomalies: Vec<String> = r.anomalies().iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{k}={n}")).collect();
-        let malformed: Vec<String> =
-            malformed.iter().map(|(k, (n, first))| format!("{k}={n} (first: frame {first})")).collect();
-        println!("{arg}\tframes={frames}\tlinktypes={links:?}\t{}\t{}", anomalies.join(" "), malformed.join(" "));
+        let anomalies: Vec<String> = r
+            .anomalies()
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect();
+        let malformed: Vec<String> = malformed
+            .iter()
+            .map(|(k, (n, first))| format!("{k}={n} (first: frame {first})"))
+            .collect();
+        println!(
+            "{arg}\tframes={frames}\tlinktypes={links:?}\t{}\t{}",
+            anomalies.join(" "),
+            malformed.join(" ")
+        );
     }
 }

@@ -9,10 +9,17 @@ use std::time::Instant;
 
 use capture::{FileReader, Source};
 
-const DEFAULT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/benchmark/corpus_ethernet_real.pcap");
+const DEFAULT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/testdata/benchmark/corpus_ethernet_real.pcap"
+);
 
 fn main() {
-    let path = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| DEFAULT.to_string()));
+    let path = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| DEFAULT.to_string()),
+    );
     if !path.exists() {
         println!("skipping: {} not found", path.display());
         return;

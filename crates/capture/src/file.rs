@@ -110,7 +110,9 @@ impl TsConv {
             TsConv::Mul(1) => units,
             TsConv::Mul(m) => units.saturating_mul(m),
             TsConv::Div(d) => units / d,
-            TsConv::Shift(n) => u64::try_from((u128::from(units) * 1_000_000) >> n).unwrap_or(u64::MAX),
+            TsConv::Shift(n) => {
+                u64::try_from((u128::from(units) * 1_000_000) >> n).unwrap_or(u64::MAX)
+            }
         };
         i64::try_from(v).unwrap_or(i64::MAX)
     }
@@ -224,7 +226,10 @@ impl FileReader {
     /// Opens a capture file and detects its format from the magic number.
     pub fn open(path: &Path) -> Result<FileReader, Error> {
         let name = path.display().to_string();
-        let file = File::open(path).map_err(|source| Error::Io { path: name.clone(), source })?;
+        let file = File::open(path).map_err(|source| Error::Io {
+            path: name.clone(),
+            source,
+        })?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         Self::from_read(name, Box::new(file), len)
     }
@@ -232,16 +237,27 @@ impl FileReader {
     /// Reads a capture from any byte stream (a pipe, stdin, memory). `name` is
     /// used in error messages; `len` is the total size if known (0 otherwise),
     /// only used by [`FileReader::file_len`] and to size the buffer.
-    pub fn from_read(name: impl Into<String>, reader: Box<dyn Read + Send>, len: u64) -> Result<FileReader, Error> {
+    pub fn from_read(
+        name: impl Into<String>,
+        reader: Box<dyn Read + Send>,
+        len: u64,
+    ) -> Result<FileReader, Error> {
         let size = if len == 0 {
             INIT_BUF
         } else {
-            usize::try_from(len.saturating_add(64)).unwrap_or(INIT_BUF).clamp(MIN_BUF, INIT_BUF)
+            usize::try_from(len.saturating_add(64))
+                .unwrap_or(INIT_BUF)
+                .clamp(MIN_BUF, INIT_BUF)
         };
         Self::with_buffer(name.into(), reader, len, size)
     }
 
-    fn with_buffer(name: String, reader: Box<dyn Read + Send>, len: u64, size: usize) -> Result<FileReader, Error> {
+    fn with_buffer(
+        name: String,
+        reader: Box<dyn Read + Send>,
+        len: u64,
+        size: usize,
+    ) -> Result<FileReader, Error> {
         let mut r = FileReader {
             name,
             reader,
@@ -263,7 +279,9 @@ impl FileReader {
 
     fn detect(&mut self) -> Result<(), Error> {
         if !self.fill(4)? {
-            return Err(Error::NotACapture { path: self.name.clone() });
+            return Err(Error::NotACapture {
+                path: self.name.clone(),
+            });
         }
         let magic = rd32(&self.buf, self.start, false);
         let (be, nsec, hdr_len) = match magic {
@@ -275,25 +293,44 @@ impl FileReader {
             0x34CD_B2A1 => (true, false, 24),
             SHB => {
                 if !self.fill(12)? {
-                    return Err(Error::Truncated { path: self.name.clone(), what: "section header block" });
+                    return Err(Error::Truncated {
+                        path: self.name.clone(),
+                        what: "section header block",
+                    });
                 }
                 self.be = match rd32(&self.buf, self.start + 8, false) {
                     BOM => false,
                     BOM_SWAPPED => true,
-                    _ => return Err(Error::NotACapture { path: self.name.clone() }),
+                    _ => {
+                        return Err(Error::NotACapture {
+                            path: self.name.clone(),
+                        })
+                    }
                 };
                 self.kind = Kind::PcapNg;
                 return Ok(());
             }
-            _ => return Err(Error::NotACapture { path: self.name.clone() }),
+            _ => {
+                return Err(Error::NotACapture {
+                    path: self.name.clone(),
+                })
+            }
         };
         if !self.fill(24)? {
-            return Err(Error::Truncated { path: self.name.clone(), what: "file header" });
+            return Err(Error::Truncated {
+                path: self.name.clone(),
+                what: "file header",
+            });
         }
         // The upper 6 bits of the link type field carry FCS information.
         let link = LinkType::from_dlt(rd32(&self.buf, self.start + 20, be) & 0x03FF_FFFF);
         self.start += 24;
-        let mut fmt = PcapFmt { be, nsec, link, hdr_len };
+        let mut fmt = PcapFmt {
+            be,
+            nsec,
+            link,
+            hdr_len,
+        };
         if hdr_len == 16 {
             // Some writers (old Red Hat/SuSE patched libpcaps, some BLE sniffers)
             // use 24-byte record headers behind the standard magic. Like
@@ -315,7 +352,11 @@ impl FileReader {
         let mut at = 0usize;
         for _ in 0..PROBE_RECORDS {
             if !self.fill(at + f.hdr_len)? {
-                return Ok(if self.avail() == at { Probe::CleanEnd } else { Probe::CutShort });
+                return Ok(if self.avail() == at {
+                    Probe::CleanEnd
+                } else {
+                    Probe::CutShort
+                });
             }
             let (_, frac, caplen, orig) = self.pcap_hdr(f, self.start + at);
             // Zero-length records are legal but make runs of zero bytes look plausible.
@@ -395,7 +436,9 @@ impl FileReader {
             self.buf.resize(n, 0);
         }
         while self.avail() < need {
-            let Some(space) = self.buf.get_mut(self.end..) else { return Ok(false) };
+            let Some(space) = self.buf.get_mut(self.end..) else {
+                return Ok(false);
+            };
             match self.reader.read(space) {
                 Ok(0) => {
                     self.eof = true;
@@ -403,7 +446,12 @@ impl FileReader {
                 }
                 Ok(n) => self.end = (self.end + n).min(self.buf.len()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(source) => return Err(Error::Io { path: self.name.clone(), source }),
+                Err(source) => {
+                    return Err(Error::Io {
+                        path: self.name.clone(),
+                        source,
+                    })
+                }
             }
         }
         Ok(true)
@@ -425,11 +473,18 @@ impl FileReader {
     #[inline]
     fn pcap_hdr(&self, f: PcapFmt, at: usize) -> (u32, u32, u32, u32) {
         let b = &self.buf;
-        (rd32(b, at, f.be), rd32(b, at + 4, f.be), rd32(b, at + 8, f.be), rd32(b, at + 12, f.be))
+        (
+            rd32(b, at, f.be),
+            rd32(b, at + 4, f.be),
+            rd32(b, at + 8, f.be),
+            rd32(b, at + 12, f.be),
+        )
     }
 
     fn pcap_plausible(f: PcapFmt, frac: u32, caplen: u32, orig: u32) -> bool {
-        caplen <= MAX_CAPLEN && caplen <= orig && frac < if f.nsec { 1_000_000_000 } else { 1_000_000 }
+        caplen <= MAX_CAPLEN
+            && caplen <= orig
+            && frac < if f.nsec { 1_000_000_000 } else { 1_000_000 }
     }
 
     /// True if a plausible record header sits `at` bytes after `start`, or the file ends exactly there.
@@ -471,7 +526,13 @@ impl FileReader {
             self.start += total;
             let micros = if f.nsec { frac / 1000 } else { frac };
             let ts = Timestamp::from_secs_micros(i64::from(sec), i64::from(micros));
-            return Ok(Some(Loc { off, len: caplen as usize, ts, link: f.link, orig_len: orig }));
+            return Ok(Some(Loc {
+                off,
+                len: caplen as usize,
+                ts,
+                link: f.link,
+                orig_len: orig,
+            }));
         }
     }
 
@@ -485,7 +546,9 @@ impl FileReader {
                 break;
             }
             let (_, frac, caplen, orig) = self.pcap_hdr(f, self.start);
-            if Self::pcap_plausible(f, frac, caplen, orig) && self.pcap_next_ok(f, f.hdr_len + caplen as usize)? {
+            if Self::pcap_plausible(f, frac, caplen, orig)
+                && self.pcap_next_ok(f, f.hdr_len + caplen as usize)?
+            {
                 break;
             }
         }
@@ -502,7 +565,9 @@ impl FileReader {
             }
             let s = self.start;
             // Block type(4) and total length(4): `fill(12)` made them available.
-            let Some(head) = self.buf.get(s..).and_then(|b| b.first_chunk::<8>()) else { return Ok(self.finish()) };
+            let Some(head) = self.buf.get(s..).and_then(|b| b.first_chunk::<8>()) else {
+                return Ok(self.finish());
+            };
             let btype = rd32_at(head, 0, self.be);
             if btype == SHB {
                 // The block type is a palindrome; the byte-order magic decides.
@@ -582,8 +647,12 @@ impl FileReader {
                 break;
             }
             match code {
-                9 if olen >= 1 => conv = TsConv::from_tsresol(self.buf.get(p).copied().unwrap_or(6)),
-                14 if olen >= 8 => offset_us = (rd64(&self.buf, p, be) as i64).saturating_mul(1_000_000),
+                9 if olen >= 1 => {
+                    conv = TsConv::from_tsresol(self.buf.get(p).copied().unwrap_or(6))
+                }
+                14 if olen >= 8 => {
+                    offset_us = (rd64(&self.buf, p, be) as i64).saturating_mul(1_000_000)
+                }
                 _ => {}
             }
             p += (olen + 3) & !3;
@@ -592,7 +661,12 @@ impl FileReader {
             self.anomalies.too_many_interfaces += 1;
             return;
         }
-        self.ifaces.push(Iface { link, snaplen, conv, offset_us });
+        self.ifaces.push(Iface {
+            link,
+            snaplen,
+            conv,
+            offset_us,
+        });
     }
 
     fn parse_epb(&mut self, obsolete: bool, body: usize, body_len: usize) -> Option<Loc> {
@@ -607,7 +681,11 @@ impl FileReader {
             self.anomalies.bad_blocks += 1;
             return None;
         };
-        let ifid = if obsolete { u32::from(rd16(h, 0, be)) } else { rd32_at(h, 0, be) };
+        let ifid = if obsolete {
+            u32::from(rd16(h, 0, be))
+        } else {
+            rd32_at(h, 0, be)
+        };
         let units = u64::from(rd32_at(h, 4, be)) << 32 | u64::from(rd32_at(h, 8, be));
         let caplen = rd32_at(h, 12, be);
         let orig_len = rd32_at(h, 16, be);
@@ -625,7 +703,13 @@ impl FileReader {
         };
         let ts = Timestamp(iface.conv.micros(units).saturating_add(iface.offset_us));
         self.last_ts = ts;
-        Some(Loc { off: body + 20, len: caplen as usize, ts, link: iface.link, orig_len })
+        Some(Loc {
+            off: body + 20,
+            len: caplen as usize,
+            ts,
+            link: iface.link,
+            orig_len,
+        })
     }
 
     fn parse_spb(&mut self, body: usize, body_len: usize) -> Option<Loc> {
@@ -647,7 +731,13 @@ impl FileReader {
             self.anomalies.oversized_records += 1;
             return None;
         }
-        Some(Loc { off: body + 4, len: caplen, ts: self.last_ts, link: iface.link, orig_len })
+        Some(Loc {
+            off: body + 4,
+            len: caplen,
+            ts: self.last_ts,
+            link: iface.link,
+            orig_len,
+        })
     }
 
     /// True if a block that looks intact starts at `start`.

@@ -243,16 +243,29 @@ mod tests {
 
     #[test]
     fn error_messages_name_the_file() {
-        let e = Error::NotACapture { path: "x.pcap".into() };
-        assert_eq!(e.to_string(), "x.pcap: not a pcap or pcapng capture file (unknown magic number)");
-        let e = Error::Truncated { path: "y.pcapng".into(), what: "file header" };
+        let e = Error::NotACapture {
+            path: "x.pcap".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "x.pcap: not a pcap or pcapng capture file (unknown magic number)"
+        );
+        let e = Error::Truncated {
+            path: "y.pcapng".into(),
+            what: "file header",
+        };
         assert!(e.to_string().starts_with("y.pcapng: "));
         assert!(!e.to_string().contains('\n'));
     }
 
     #[test]
     fn anomaly_total_excludes_skipped_blocks() {
-        let a = Anomalies { bad_blocks: 2, truncated_records: 1, skipped_blocks: 10, ..Default::default() };
+        let a = Anomalies {
+            bad_blocks: 2,
+            truncated_records: 1,
+            skipped_blocks: 10,
+            ..Default::default()
+        };
         assert_eq!(a.total(), 3);
         assert_eq!(a.iter().count(), 8);
     }

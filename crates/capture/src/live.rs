@@ -96,13 +96,18 @@ pub enum Polled<'a> {
 
 impl std::fmt::Debug for StopHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StopHandle").field("stopped", &self.flag.load(Ordering::Relaxed)).finish()
+        f.debug_struct("StopHandle")
+            .field("stopped", &self.flag.load(Ordering::Relaxed))
+            .finish()
     }
 }
 
 impl std::fmt::Debug for LiveCapture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LiveCapture").field("device", &self.device).field("link", &self.link).finish()
+        f.debug_struct("LiveCapture")
+            .field("device", &self.device)
+            .field("link", &self.link)
+            .finish()
     }
 }
 
@@ -110,7 +115,10 @@ impl LiveCapture {
     /// Opens `device` (promiscuous, immediate mode, snap length 65,535) and
     /// installs `filter` (BPF syntax, as for tcpdump) if given.
     pub fn open(device: &str, filter: Option<&str>) -> Result<LiveCapture, Error> {
-        let err = |e: pcap::Error| Error::Live { device: device.to_string(), message: e.to_string() };
+        let err = |e: pcap::Error| Error::Live {
+            device: device.to_string(),
+            message: e.to_string(),
+        };
         let mut cap = pcap::Capture::from_device(device)
             .map_err(err)?
             .promisc(true)
@@ -144,12 +152,17 @@ impl LiveCapture {
 
     /// A handle that makes `next_frame` return `None`, usable from another thread.
     pub fn stop_handle(&mut self) -> StopHandle {
-        StopHandle { flag: Arc::clone(&self.stop), brk: self.cap.breakloop_handle() }
+        StopHandle {
+            flag: Arc::clone(&self.stop),
+            brk: self.cap.breakloop_handle(),
+        }
     }
 
     /// A handle that makes a blocked [`LiveCapture::poll`] return [`Polled::Idle`].
     pub fn waker(&mut self) -> Waker {
-        Waker { brk: self.cap.breakloop_handle() }
+        Waker {
+            brk: self.cap.breakloop_handle(),
+        }
     }
 
     /// The next frame, or `Idle` when none arrived within the read timeout
@@ -157,7 +170,12 @@ impl LiveCapture {
     /// or `End` once a [`StopHandle`] stopped the capture.
     pub fn poll(&mut self) -> Result<Polled<'_>, Error> {
         Ok(match self.read()? {
-            Read::Packet(ts, orig_len) => Polled::Frame(Frame { ts, link: self.link, data: &self.buf, orig_len }),
+            Read::Packet(ts, orig_len) => Polled::Frame(Frame {
+                ts,
+                link: self.link,
+                data: &self.buf,
+                orig_len,
+            }),
             Read::Idle => Polled::Idle,
             Read::End => Polled::End,
         })
@@ -173,7 +191,8 @@ impl LiveCapture {
                 let h = p.header;
                 // time_t / suseconds_t are i64 here but narrower on some platforms.
                 #[allow(clippy::useless_conversion)]
-                let ts = Timestamp::from_secs_micros(i64::from(h.ts.tv_sec), i64::from(h.ts.tv_usec));
+                let ts =
+                    Timestamp::from_secs_micros(i64::from(h.ts.tv_sec), i64::from(h.ts.tv_usec));
                 self.buf.clear();
                 self.buf.extend_from_slice(p.data);
                 Ok(Read::Packet(ts, h.len))
@@ -181,8 +200,15 @@ impl LiveCapture {
             Err(pcap::Error::TimeoutExpired) => Ok(Read::Idle),
             // pcap_breakloop makes the read return PCAP_ERROR_BREAK, reported as NoMorePackets:
             // a stop when the flag is set, else a wake-up.
-            Err(pcap::Error::NoMorePackets) => Ok(if self.stop.load(Ordering::Relaxed) { Read::End } else { Read::Idle }),
-            Err(e) => Err(Error::Live { device: self.device.clone(), message: e.to_string() }),
+            Err(pcap::Error::NoMorePackets) => Ok(if self.stop.load(Ordering::Relaxed) {
+                Read::End
+            } else {
+                Read::Idle
+            }),
+            Err(e) => Err(Error::Live {
+                device: self.device.clone(),
+                message: e.to_string(),
+            }),
         }
     }
 
@@ -199,8 +225,15 @@ impl LiveCapture {
 
     /// libpcap's packet and drop counters.
     pub fn stats(&mut self) -> Result<LiveStats, Error> {
-        let s = self.cap.stats().map_err(|e| Error::Live { device: self.device.clone(), message: e.to_string() })?;
-        Ok(LiveStats { received: s.received, dropped: s.dropped, if_dropped: s.if_dropped })
+        let s = self.cap.stats().map_err(|e| Error::Live {
+            device: self.device.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(LiveStats {
+            received: s.received,
+            dropped: s.dropped,
+            if_dropped: s.if_dropped,
+        })
     }
 }
 
@@ -215,7 +248,14 @@ impl Source for LiveCapture {
     fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error> {
         loop {
             match self.read()? {
-                Read::Packet(ts, orig_len) => return Ok(Some(Frame { ts, link: self.link, data: &self.buf, orig_len })),
+                Read::Packet(ts, orig_len) => {
+                    return Ok(Some(Frame {
+                        ts,
+                        link: self.link,
+                        data: &self.buf,
+                        orig_len,
+                    }))
+                }
                 // A timeout or wake-up is not the end of the stream.
                 Read::Idle => continue,
                 Read::End => return Ok(None),

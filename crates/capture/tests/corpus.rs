@@ -11,11 +11,16 @@ use capture::{Error, FileReader, Source};
 const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
 
 fn is_capture_name(p: &Path) -> bool {
-    matches!(p.extension().and_then(|e| e.to_str()), Some("pcap" | "pcapng" | "cap" | "trace"))
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("pcap" | "pcapng" | "cap" | "trace")
+    )
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for p in entries {
@@ -95,21 +100,34 @@ fn reads_and_decodes_all_testdata() {
             Err(e) => panic!("{e}"),
         }
     }
-    println!("capture files: {} ({} not captures), frames: {}, bytes: {}", s.files, s.not_captures, s.frames, s.bytes);
+    println!(
+        "capture files: {} ({} not captures), frames: {}, bytes: {}",
+        s.files, s.not_captures, s.frames, s.bytes
+    );
     println!("frames per link type: {:?}", s.per_link);
-    println!("decoded: ip {} link {} none {}; malformed: {:?}", s.ip, s.link, s.none, s.malformed);
+    println!(
+        "decoded: ip {} link {} none {}; malformed: {:?}",
+        s.ip, s.link, s.none, s.malformed
+    );
     println!("reader anomalies: {:?}", s.anomalies);
     assert!(s.frames > 0);
 }
 
 /// Frame count according to `capinfos -c -M`, if capinfos can read the file.
 fn capinfos_count(path: &Path) -> Option<u64> {
-    let out = Command::new("capinfos").arg("-c").arg("-M").arg(path).output().ok()?;
+    let out = Command::new("capinfos")
+        .arg("-c")
+        .arg("-M")
+        .arg(path)
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().find(|l| l.trim_start().starts_with("Number of packets"))?;
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Number of packets"))?;
     line.split(':').nth(1)?.trim().parse().ok()
 }
 
@@ -126,10 +144,17 @@ fn frame_counts_match_capinfos() {
         .enumerate()
         .filter(|(i, p)| {
             let s = p.to_string_lossy();
-            s.ends_with(".pcapng") || s.contains("/generated/") || s.contains("ndpi_") || i % 25 == 0
+            s.ends_with(".pcapng")
+                || s.contains("/generated/")
+                || s.contains("ndpi_")
+                || i % 25 == 0
         })
         .map(|(_, p)| p)
-        .filter(|p| std::fs::metadata(p).map(|m| m.len() < 20 << 20).unwrap_or(false))
+        .filter(|p| {
+            std::fs::metadata(p)
+                .map(|m| m.len() < 20 << 20)
+                .unwrap_or(false)
+        })
         .collect();
     let mut compared = 0;
     for path in picked {
@@ -143,7 +168,9 @@ fn frame_counts_match_capinfos() {
         if s.anomalies.values().any(|&v| v > 0) {
             continue;
         }
-        let Some(theirs) = capinfos_count(path) else { continue };
+        let Some(theirs) = capinfos_count(path) else {
+            continue;
+        };
         assert_eq!(ours, theirs, "{}", path.display());
         compared += 1;
     }

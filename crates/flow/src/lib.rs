@@ -17,4 +17,7 @@ mod reassembly;
 mod table;
 
 pub use reassembly::{Segment, StreamState};
-pub use table::{CloseReason, FlowConfig, FlowCounters, FlowState, FlowStats, FlowTable, FlowUpdate, PacketView, TcpFlags};
+pub use table::{
+    CloseReason, FlowConfig, FlowCounters, FlowState, FlowStats, FlowTable, FlowUpdate, PacketView,
+    TcpFlags,
+};

@@ -44,7 +44,13 @@ impl StreamState {
     /// Accepts a segment and calls `deliver` with in-order data and gaps.
     ///
     /// `max_ooo` bounds the out-of-order buffer of this direction.
-    pub fn push(&mut self, seq: u32, payload: &[u8], max_ooo: usize, deliver: &mut dyn FnMut(Segment<'_>)) {
+    pub fn push(
+        &mut self,
+        seq: u32,
+        payload: &[u8],
+        max_ooo: usize,
+        deliver: &mut dyn FnMut(Segment<'_>),
+    ) {
         if payload.is_empty() {
             return;
         }
@@ -81,7 +87,11 @@ impl StreamState {
             }
         }
         let pos = self.ooo.partition_point(|(s, _)| seq_diff(*s, seq) < 0);
-        if self.ooo.get(pos).is_some_and(|(s, b)| *s == seq && b.len() >= payload.len()) {
+        if self
+            .ooo
+            .get(pos)
+            .is_some_and(|(s, b)| *s == seq && b.len() >= payload.len())
+        {
             return; // Duplicate out-of-order segment.
         }
         self.ooo_bytes += payload.len();
@@ -90,7 +100,9 @@ impl StreamState {
 
     /// Declares everything up to the first buffered segment lost.
     pub fn skip_hole(&mut self, deliver: &mut dyn FnMut(Segment<'_>)) {
-        let (Some(next), Some((first, _))) = (self.next, self.ooo.first()) else { return };
+        let (Some(next), Some((first, _))) = (self.next, self.ooo.first()) else {
+            return;
+        };
         let d = seq_diff(*first, next);
         if d > 0 {
             deliver(Segment::Gap(d as u64));
@@ -155,7 +167,17 @@ mod tests {
     fn in_order_and_reordered_and_retransmitted() {
         let mut st = StreamState::default();
         st.set_isn(100);
-        let (d, g) = collect(&mut st, &[(100, b"abc"), (106, b"ghi"), (103, b"def"), (103, b"def"), (101, b"bcdEFG")], 1000);
+        let (d, g) = collect(
+            &mut st,
+            &[
+                (100, b"abc"),
+                (106, b"ghi"),
+                (103, b"def"),
+                (103, b"def"),
+                (101, b"bcdEFG"),
+            ],
+            1000,
+        );
         assert_eq!(d, b"abcdefghi");
         assert_eq!(g, 0);
     }
@@ -172,7 +194,11 @@ mod tests {
     fn hole_becomes_gap_when_buffer_full() {
         let mut st = StreamState::default();
         st.set_isn(0);
-        let (d, g) = collect(&mut st, &[(0, b"ab"), (10, b"0123456789"), (20, b"0123456789")], 12);
+        let (d, g) = collect(
+            &mut st,
+            &[(0, b"ab"), (10, b"0123456789"), (20, b"0123456789")],
+            12,
+        );
         assert_eq!(g, 8);
         assert_eq!(d, b"ab01234567890123456789");
     }
@@ -205,7 +231,10 @@ mod tests {
         let mut st = StreamState::default();
         st.set_isn(0);
         let stream: Vec<u8> = (0..20_001u32).map(|i| i as u8).collect();
-        let mut segs: Vec<(u32, &[u8])> = (1..stream.len()).rev().map(|i| (i as u32, &stream[i..i + 1])).collect();
+        let mut segs: Vec<(u32, &[u8])> = (1..stream.len())
+            .rev()
+            .map(|i| (i as u32, &stream[i..i + 1]))
+            .collect();
         segs.push((0, &stream[..1]));
         let (d, g) = collect(&mut st, &segs, 1 << 20);
         assert_eq!(g, 0);

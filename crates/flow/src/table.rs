@@ -31,7 +31,12 @@ pub struct FlowConfig {
 
 impl Default for FlowConfig {
     fn default() -> Self {
-        FlowConfig { max_flows: 262_144, max_ooo_bytes: 64 * 1024, tcp_timeout_secs: 300, udp_timeout_secs: 60 }
+        FlowConfig {
+            max_flows: 262_144,
+            max_ooo_bytes: 64 * 1024,
+            tcp_timeout_secs: 300,
+            udp_timeout_secs: 60,
+        }
     }
 }
 
@@ -188,8 +193,15 @@ impl Key {
         let s = (ip_num(p.src), p.src_port);
         let d = (ip_num(p.dst), p.dst_port);
         let (lo, hi) = if s <= d { (s, d) } else { (d, s) };
-        let rest = u64::from(lo.1) << 48 | u64::from(hi.1) << 32 | u64::from(p.transport as u8) << 16 | u64::from(p.vlan.unwrap_or(0));
-        Key { a: lo.0, b: hi.0, rest }
+        let rest = u64::from(lo.1) << 48
+            | u64::from(hi.1) << 32
+            | u64::from(p.transport as u8) << 16
+            | u64::from(p.vlan.unwrap_or(0));
+        Key {
+            a: lo.0,
+            b: hi.0,
+            rest,
+        }
     }
 
     #[inline]
@@ -205,7 +217,10 @@ struct Link {
     next: u32,
 }
 
-const UNLINKED: Link = Link { prev: NIL, next: NIL };
+const UNLINKED: Link = Link {
+    prev: NIL,
+    next: NIL,
+};
 
 struct Slot<S> {
     key: Key,
@@ -240,11 +255,13 @@ pub struct FlowTable<S> {
 
 /// Ports that identify the server side of a flow even when both ports are high.
 const SERVER_PORTS: &[u16] = &[
-    104, 2575, 11112, 8080, 8443, 8000, 8008, 8888, 3389, 5432, 3306, 1433, 1883, 8883, 5353, 5683, 6661, 9100, 4242,
+    104, 2575, 11112, 8080, 8443, 8000, 8008, 8888, 3389, 5432, 3306, 1433, 1883, 8883, 5353, 5683,
+    6661, 9100, 4242,
 ];
 
 fn looks_like_server(port: u16, other: u16) -> bool {
-    (port < 1024 && other >= 1024) || (SERVER_PORTS.contains(&port) && !SERVER_PORTS.contains(&other))
+    (port < 1024 && other >= 1024)
+        || (SERVER_PORTS.contains(&port) && !SERVER_PORTS.contains(&other))
 }
 
 /// What the table asks of the caller's per-flow state.
@@ -294,7 +311,11 @@ impl<S: FlowState> FlowTable<S> {
     }
 
     /// Feeds one packet; `f` sees in-order data, gaps and closes.
-    pub fn push(&mut self, p: &PacketView<'_>, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) {
+    pub fn push(
+        &mut self,
+        p: &PacketView<'_>,
+        f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>),
+    ) {
         if p.ts > self.now {
             self.now = p.ts;
         }
@@ -303,7 +324,9 @@ impl<S: FlowState> FlowTable<S> {
         let slots = &self.slots;
         let idx = match self.map.find(hash, |&i| slots[i as usize].key == key) {
             Some(&i) => {
-                let tcp_syn = p.tcp.is_some_and(|t| t.flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN);
+                let tcp_syn = p
+                    .tcp
+                    .is_some_and(|t| t.flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN);
                 if tcp_syn && self.slots[i as usize].closed {
                     // Port reuse after a close: start over.
                     self.remove(i, None, f);
@@ -333,7 +356,11 @@ impl<S: FlowState> FlowTable<S> {
 
     /// Expires at most `max` idle flows; true if more may be due. Lets the
     /// caller consume what the closed flows produced between batches.
-    pub fn expire_some(&mut self, max: usize, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) -> bool {
+    pub fn expire_some(
+        &mut self,
+        max: usize,
+        f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>),
+    ) -> bool {
         let mut n = 0;
         while self.tail != NIL {
             if n == max {
@@ -363,7 +390,11 @@ impl<S: FlowState> FlowTable<S> {
     }
 
     /// Ends at most `max` flows; true if some remain.
-    pub fn flush_some(&mut self, max: usize, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) -> bool {
+    pub fn flush_some(
+        &mut self,
+        max: usize,
+        f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>),
+    ) -> bool {
         for _ in 0..max {
             if self.tail == NIL {
                 return false;
@@ -373,25 +404,53 @@ impl<S: FlowState> FlowTable<S> {
         self.tail != NIL
     }
 
-    fn create(&mut self, key: Key, hash: u64, p: &PacketView<'_>, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) -> u32 {
+    fn create(
+        &mut self,
+        key: Key,
+        hash: u64,
+        p: &PacketView<'_>,
+        f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>),
+    ) -> u32 {
         if self.map.len() >= self.cfg.max_flows.max(1) {
             self.stats.evicted += 1;
             self.remove(self.tail, Some(CloseReason::Evicted), f);
         }
-        let src = Endpoint { ip: p.src, port: p.src_port, mac: p.src_mac };
-        let dst = Endpoint { ip: p.dst, port: p.dst_port, mac: p.dst_mac };
+        let src = Endpoint {
+            ip: p.src,
+            port: p.src_port,
+            mac: p.src_mac,
+        };
+        let dst = Endpoint {
+            ip: p.dst,
+            port: p.dst_port,
+            mac: p.dst_mac,
+        };
         let src_is_client = match p.tcp {
             Some(t) if t.flags & TcpFlags::SYN != 0 => t.flags & TcpFlags::ACK == 0,
             _ => !looks_like_server(p.src_port, p.dst_port),
         };
-        let (client, server) = if src_is_client { (src, dst) } else { (dst, src) };
+        let (client, server) = if src_is_client {
+            (src, dst)
+        } else {
+            (dst, src)
+        };
         self.next_id += 1;
-        let info = FlowInfo { id: self.next_id, transport: p.transport, client, server, vlan: p.vlan };
+        let info = FlowInfo {
+            id: self.next_id,
+            transport: p.transport,
+            client,
+            server,
+            vlan: p.vlan,
+        };
         let slot = Slot {
             key,
             hash,
             info,
-            counters: FlowCounters { start: p.ts, last: p.ts, ..Default::default() },
+            counters: FlowCounters {
+                start: p.ts,
+                last: p.ts,
+                ..Default::default()
+            },
             streams: Default::default(),
             closed: false,
             state: S::default(),
@@ -408,14 +467,20 @@ impl<S: FlowState> FlowTable<S> {
             }
         };
         let slots = &self.slots;
-        self.map.insert_unique(hash, idx, |&i| slots[i as usize].hash);
+        self.map
+            .insert_unique(hash, idx, |&i| slots[i as usize].hash);
         self.link_front(idx);
         self.stats.created += 1;
         self.stats.peak_flows = self.stats.peak_flows.max(self.map.len() as u64);
         idx
     }
 
-    fn update(&mut self, idx: u32, p: &PacketView<'_>, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) {
+    fn update(
+        &mut self,
+        idx: u32,
+        p: &PacketView<'_>,
+        f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>),
+    ) {
         let max_ooo = self.cfg.max_ooo_bytes;
         let slot = &mut self.slots[idx as usize];
         let dir = if p.src == slot.info.client.ip && p.src_port == slot.info.client.port {
@@ -447,7 +512,12 @@ impl<S: FlowState> FlowTable<S> {
         if slot.closed {
             return;
         }
-        let Slot { info, streams, state, .. } = slot;
+        let Slot {
+            info,
+            streams,
+            state,
+            ..
+        } = slot;
         let mut gap_bytes = 0;
         if !state.wants_data() {
             // Nobody reads this flow's bytes: track only its end.
@@ -471,7 +541,14 @@ impl<S: FlowState> FlowTable<S> {
         match p.tcp {
             None => {
                 if !p.payload.is_empty() {
-                    f(info, state, FlowUpdate::Data { dir, bytes: p.payload });
+                    f(
+                        info,
+                        state,
+                        FlowUpdate::Data {
+                            dir,
+                            bytes: p.payload,
+                        },
+                    );
                 }
             }
             Some(t) => {
@@ -504,27 +581,54 @@ impl<S: FlowState> FlowTable<S> {
     }
 
     /// Flushes reassembly buffers and reports the close, keeping the slot.
-    fn close(&mut self, idx: u32, reason: CloseReason, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) {
+    fn close(
+        &mut self,
+        idx: u32,
+        reason: CloseReason,
+        f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>),
+    ) {
         let slot = &mut self.slots[idx as usize];
         if slot.closed {
             return;
         }
         slot.closed = true;
-        let Slot { info, streams, state, counters, .. } = slot;
+        let Slot {
+            info,
+            streams,
+            state,
+            counters,
+            ..
+        } = slot;
         for (i, st) in streams.iter_mut().enumerate() {
-            let dir = if i == 0 { Direction::ToServer } else { Direction::ToClient };
+            let dir = if i == 0 {
+                Direction::ToServer
+            } else {
+                Direction::ToClient
+            };
             st.flush(&mut |s| match s {
                 Segment::Data(bytes) => f(info, state, FlowUpdate::Data { dir, bytes }),
                 Segment::Gap(len) => f(info, state, FlowUpdate::Gap { dir, len }),
             });
         }
-        f(info, state, FlowUpdate::Closed { reason, counters: *counters });
+        f(
+            info,
+            state,
+            FlowUpdate::Closed {
+                reason,
+                counters: *counters,
+            },
+        );
         // Free per-flow caller state and buffers now; the slot only lingers as a tombstone.
         *state = S::default();
         *streams = Default::default();
     }
 
-    fn remove(&mut self, idx: u32, reason: Option<CloseReason>, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) {
+    fn remove(
+        &mut self,
+        idx: u32,
+        reason: Option<CloseReason>,
+        f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>),
+    ) {
         if idx == NIL {
             return;
         }
@@ -532,7 +636,10 @@ impl<S: FlowState> FlowTable<S> {
             self.close(idx, r, f);
         }
         self.unlink(idx);
-        if let Ok(e) = self.map.find_entry(self.slots[idx as usize].hash, |&i| i == idx) {
+        if let Ok(e) = self
+            .map
+            .find_entry(self.slots[idx as usize].hash, |&i| i == idx)
+        {
             e.remove();
         }
         self.slots[idx as usize].state = S::default();
@@ -548,7 +655,10 @@ impl<S: FlowState> FlowTable<S> {
 
     fn link_front(&mut self, idx: u32) {
         let old = self.head;
-        self.links[idx as usize] = Link { prev: NIL, next: old };
+        self.links[idx as usize] = Link {
+            prev: NIL,
+            next: old,
+        };
         if old != NIL {
             self.links[old as usize].prev = idx;
         } else {
@@ -578,7 +688,15 @@ mod tests {
     use super::*;
     use std::net::Ipv4Addr;
 
-    fn pkt(src: u8, sp: u16, dst: u8, dp: u16, ts: i64, tcp: Option<TcpFlags>, payload: &[u8]) -> PacketView<'_> {
+    fn pkt(
+        src: u8,
+        sp: u16,
+        dst: u8,
+        dp: u16,
+        ts: i64,
+        tcp: Option<TcpFlags>,
+        payload: &[u8],
+    ) -> PacketView<'_> {
         PacketView {
             ts: Timestamp(ts * 1_000_000),
             src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, src)),
@@ -586,7 +704,11 @@ mod tests {
             src_mac: None,
             dst_mac: None,
             vlan: None,
-            transport: if tcp.is_some() { Transport::Tcp } else { Transport::Udp },
+            transport: if tcp.is_some() {
+                Transport::Tcp
+            } else {
+                Transport::Udp
+            },
             src_port: sp,
             dst_port: dp,
             tcp,
@@ -621,24 +743,120 @@ mod tests {
                     data += 1;
                 }
                 FlowUpdate::Gap { .. } => {}
-                FlowUpdate::Closed { counters, .. } => closed.push(counters.orig_pkts + counters.resp_pkts),
+                FlowUpdate::Closed { counters, .. } => {
+                    closed.push(counters.orig_pkts + counters.resp_pkts)
+                }
             })
         };
-        push(&mut t, &pkt(1, 40000, 2, 80, 1, Some(TcpFlags { seq: 100, flags: TcpFlags::SYN }), b""));
-        push(&mut t, &pkt(1, 40000, 2, 80, 2, Some(TcpFlags { seq: 101, flags: TcpFlags::ACK }), b"GET"));
+        push(
+            &mut t,
+            &pkt(
+                1,
+                40000,
+                2,
+                80,
+                1,
+                Some(TcpFlags {
+                    seq: 100,
+                    flags: TcpFlags::SYN,
+                }),
+                b"",
+            ),
+        );
+        push(
+            &mut t,
+            &pkt(
+                1,
+                40000,
+                2,
+                80,
+                2,
+                Some(TcpFlags {
+                    seq: 101,
+                    flags: TcpFlags::ACK,
+                }),
+                b"GET",
+            ),
+        );
         // Out of order and in order after the state lost interest: nothing delivered, nothing buffered.
-        push(&mut t, &pkt(1, 40000, 2, 80, 3, Some(TcpFlags { seq: 115, flags: TcpFlags::ACK }), b"later"));
-        push(&mut t, &pkt(1, 40000, 2, 80, 4, Some(TcpFlags { seq: 104, flags: TcpFlags::ACK }), b" / HTTP/1.0"));
-        push(&mut t, &pkt(1, 40000, 2, 80, 5, Some(TcpFlags { seq: 120, flags: TcpFlags::FIN | TcpFlags::ACK }), b""));
-        push(&mut t, &pkt(2, 80, 1, 40000, 6, Some(TcpFlags { seq: 900, flags: TcpFlags::FIN | TcpFlags::ACK }), b""));
+        push(
+            &mut t,
+            &pkt(
+                1,
+                40000,
+                2,
+                80,
+                3,
+                Some(TcpFlags {
+                    seq: 115,
+                    flags: TcpFlags::ACK,
+                }),
+                b"later",
+            ),
+        );
+        push(
+            &mut t,
+            &pkt(
+                1,
+                40000,
+                2,
+                80,
+                4,
+                Some(TcpFlags {
+                    seq: 104,
+                    flags: TcpFlags::ACK,
+                }),
+                b" / HTTP/1.0",
+            ),
+        );
+        push(
+            &mut t,
+            &pkt(
+                1,
+                40000,
+                2,
+                80,
+                5,
+                Some(TcpFlags {
+                    seq: 120,
+                    flags: TcpFlags::FIN | TcpFlags::ACK,
+                }),
+                b"",
+            ),
+        );
+        push(
+            &mut t,
+            &pkt(
+                2,
+                80,
+                1,
+                40000,
+                6,
+                Some(TcpFlags {
+                    seq: 900,
+                    flags: TcpFlags::FIN | TcpFlags::ACK,
+                }),
+                b"",
+            ),
+        );
         assert_eq!(data, 1);
-        assert_eq!(closed, vec![6], "closed by the FINs, with every packet counted");
+        assert_eq!(
+            closed,
+            vec![6],
+            "closed by the FINs, with every packet counted"
+        );
     }
 
     fn collect(t: &mut FlowTable<Seen>, p: &PacketView<'_>, log: &mut Vec<String>) {
         t.push(p, &mut |info, s, u| match u {
-            FlowUpdate::Data { dir: Direction::ToServer, bytes } => s.0.extend_from_slice(bytes),
-            FlowUpdate::Data { dir: Direction::ToClient, bytes } => s.1.extend_from_slice(bytes),
+            FlowUpdate::Data {
+                dir: Direction::ToServer,
+                bytes,
+            } => s.0.extend_from_slice(bytes),
+            FlowUpdate::Data {
+                dir: Direction::ToClient,
+                bytes,
+            } => s.1.extend_from_slice(bytes),
             FlowUpdate::Gap { .. } => s.2 += 1,
             FlowUpdate::Closed { reason, counters } => log.push(format!(
                 "{} {}->{} {} {}/{} {:?} {:?}",
@@ -663,21 +881,52 @@ mod tests {
         let mut t = FlowTable::<Seen>::new(FlowConfig::default(), 0);
         let mut log = vec![];
         // SYN-ACK seen first still orients the client correctly.
-        collect(&mut t, &pkt(2, 2575, 1, 40000, 1, tcp(900, 0x12), b""), &mut log);
-        collect(&mut t, &pkt(1, 40000, 2, 2575, 1, tcp(100, 0x10), b"hel"), &mut log);
-        collect(&mut t, &pkt(1, 40000, 2, 2575, 1, tcp(103, 0x18), b"lo"), &mut log);
-        collect(&mut t, &pkt(2, 2575, 1, 40000, 2, tcp(901, 0x18), b"ok"), &mut log);
-        collect(&mut t, &pkt(1, 40000, 2, 2575, 2, tcp(105, 0x11), b""), &mut log);
-        collect(&mut t, &pkt(2, 2575, 1, 40000, 2, tcp(903, 0x11), b""), &mut log);
+        collect(
+            &mut t,
+            &pkt(2, 2575, 1, 40000, 1, tcp(900, 0x12), b""),
+            &mut log,
+        );
+        collect(
+            &mut t,
+            &pkt(1, 40000, 2, 2575, 1, tcp(100, 0x10), b"hel"),
+            &mut log,
+        );
+        collect(
+            &mut t,
+            &pkt(1, 40000, 2, 2575, 1, tcp(103, 0x18), b"lo"),
+            &mut log,
+        );
+        collect(
+            &mut t,
+            &pkt(2, 2575, 1, 40000, 2, tcp(901, 0x18), b"ok"),
+            &mut log,
+        );
+        collect(
+            &mut t,
+            &pkt(1, 40000, 2, 2575, 2, tcp(105, 0x11), b""),
+            &mut log,
+        );
+        collect(
+            &mut t,
+            &pkt(2, 2575, 1, 40000, 2, tcp(903, 0x11), b""),
+            &mut log,
+        );
         assert_eq!(log, vec![r#"1 40000->2575 closed 3/3 "hello" "ok""#]);
         // A stray ACK after close does not create a new flow.
-        collect(&mut t, &pkt(1, 40000, 2, 2575, 3, tcp(106, 0x10), b""), &mut log);
+        collect(
+            &mut t,
+            &pkt(1, 40000, 2, 2575, 3, tcp(106, 0x10), b""),
+            &mut log,
+        );
         assert_eq!(t.stats().created, 1);
     }
 
     #[test]
     fn eviction_keeps_table_bounded() {
-        let cfg = FlowConfig { max_flows: 10, ..Default::default() };
+        let cfg = FlowConfig {
+            max_flows: 10,
+            ..Default::default()
+        };
         let mut t = FlowTable::<Seen>::new(cfg, 0);
         let mut log = vec![];
         for i in 0..1000u16 {

@@ -19,7 +19,10 @@ pub fn bounded(raw: &[u8], max: usize) -> String {
     // replace or drop), so the result is the trimmed input itself.
     if raw.iter().all(|&b| (0x20..0x7f).contains(&b)) {
         let start = raw.iter().position(|&b| b != b' ').unwrap_or(raw.len());
-        let end = raw.iter().rposition(|&b| b != b' ').map_or(start, |i| i + 1);
+        let end = raw
+            .iter()
+            .rposition(|&b| b != b' ')
+            .map_or(start, |i| i + 1);
         return String::from_utf8_lossy(&raw[start..end]).into_owned();
     }
     let mut out = String::with_capacity(raw.len());

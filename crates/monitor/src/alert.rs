@@ -75,8 +75,16 @@ impl AlertKind {
     pub fn severity(self) -> Severity {
         match self {
             AlertKind::NewPeer | AlertKind::NewPort | AlertKind::NewProtocol => Severity::Low,
-            AlertKind::NewDevice | AlertKind::Hl7UnexpectedSender | AlertKind::DicomUnknownAe | AlertKind::ImplausibleObservation | AlertKind::OffHours => Severity::Medium,
-            AlertKind::InternetTraffic | AlertKind::CleartextCredential | AlertKind::PortScan | AlertKind::PolicyViolation | AlertKind::VolumeSpike => Severity::High,
+            AlertKind::NewDevice
+            | AlertKind::Hl7UnexpectedSender
+            | AlertKind::DicomUnknownAe
+            | AlertKind::ImplausibleObservation
+            | AlertKind::OffHours => Severity::Medium,
+            AlertKind::InternetTraffic
+            | AlertKind::CleartextCredential
+            | AlertKind::PortScan
+            | AlertKind::PolicyViolation
+            | AlertKind::VolumeSpike => Severity::High,
             AlertKind::UnauthorizedManagementAccess | AlertKind::SmbFanout => Severity::Critical,
         }
     }
@@ -128,7 +136,14 @@ impl Severity {
 
     /// Parses [`Severity::as_str`].
     pub fn parse(s: &str) -> Option<Self> {
-        [Severity::Low, Severity::Medium, Severity::High, Severity::Critical].into_iter().find(|v| v.as_str() == s)
+        [
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 
     /// Syslog severity (RFC 5424): critical 2, high 3, medium 4, low 5.
@@ -169,13 +184,27 @@ pub struct FlowTuple {
 
 impl From<&FlowInfo> for FlowTuple {
     fn from(f: &FlowInfo) -> Self {
-        FlowTuple { transport: f.transport, client: f.client.ip, client_port: f.client.port, server: f.server.ip, server_port: f.server.port }
+        FlowTuple {
+            transport: f.transport,
+            client: f.client.ip,
+            client_port: f.client.port,
+            server: f.server.ip,
+            server_port: f.server.port,
+        }
     }
 }
 
 impl std::fmt::Display for FlowTuple {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}:{} -> {}:{}", self.transport.as_str(), self.client, self.client_port, self.server, self.server_port)
+        write!(
+            f,
+            "{} {}:{} -> {}:{}",
+            self.transport.as_str(),
+            self.client,
+            self.client_port,
+            self.server,
+            self.server_port
+        )
     }
 }
 
@@ -237,11 +266,22 @@ pub struct Alerts {
 impl Alerts {
     /// Keeps at most `cap` distinct alerts (later distinct ones are counted in `dropped`).
     pub fn new(cap: usize) -> Self {
-        Alerts { map: Default::default(), cap, dropped: 0 }
+        Alerts {
+            map: Default::default(),
+            cap,
+            dropped: 0,
+        }
     }
 
     /// Adds one occurrence.
-    pub fn raise(&mut self, kind: AlertKind, ip: IpAddr, key: String, summary: impl FnOnce() -> String, evidence: Evidence) {
+    pub fn raise(
+        &mut self,
+        kind: AlertKind,
+        ip: IpAddr,
+        key: String,
+        summary: impl FnOnce() -> String,
+        evidence: Evidence,
+    ) {
         let t0 = evidence.first_packet;
         let t1 = evidence.last_packet.max(t0);
         if let Some(a) = self.map.get_mut(&(kind, ip, key.clone())) {
@@ -274,7 +314,11 @@ impl Alerts {
 
     /// Removes and returns (sorted) the alerts for which `take` is true.
     pub fn take(&mut self, mut take: impl FnMut(&Alert) -> bool) -> Vec<Alert> {
-        let mut v: Vec<Alert> = self.map.extract_if(|_, a| take(a)).map(|(_, a)| a).collect();
+        let mut v: Vec<Alert> = self
+            .map
+            .extract_if(|_, a| take(a))
+            .map(|(_, a)| a)
+            .collect();
         sort(&mut v);
         v
     }
@@ -308,7 +352,9 @@ impl Alerts {
 }
 
 fn sort(v: &mut [Alert]) {
-    v.sort_by(|a, b| (a.first_seen, a.kind, &a.device, &a.key).cmp(&(b.first_seen, b.kind, &b.device, &b.key)));
+    v.sort_by(|a, b| {
+        (a.first_seen, a.kind, &a.device, &a.key).cmp(&(b.first_seen, b.kind, &b.device, &b.key))
+    });
 }
 
 #[cfg(test)]
@@ -319,17 +365,48 @@ mod tests {
     fn folds_by_kind_device_key_and_caps() {
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         let mut a = Alerts::new(2);
-        let ev = |t| Evidence { first_packet: Timestamp(t), last_packet: Timestamp(t), ..Default::default() };
-        a.raise(AlertKind::NewPeer, ip, "10.0.0.2".into(), || "x".into(), ev(5));
-        a.raise(AlertKind::NewPeer, ip, "10.0.0.2".into(), || "x".into(), ev(3));
-        a.raise(AlertKind::NewPeer, ip, "10.0.0.2".into(), || "x".into(), ev(9));
-        a.raise(AlertKind::NewPort, ip, "10.0.0.2".into(), || "y".into(), ev(1));
+        let ev = |t| Evidence {
+            first_packet: Timestamp(t),
+            last_packet: Timestamp(t),
+            ..Default::default()
+        };
+        a.raise(
+            AlertKind::NewPeer,
+            ip,
+            "10.0.0.2".into(),
+            || "x".into(),
+            ev(5),
+        );
+        a.raise(
+            AlertKind::NewPeer,
+            ip,
+            "10.0.0.2".into(),
+            || "x".into(),
+            ev(3),
+        );
+        a.raise(
+            AlertKind::NewPeer,
+            ip,
+            "10.0.0.2".into(),
+            || "x".into(),
+            ev(9),
+        );
+        a.raise(
+            AlertKind::NewPort,
+            ip,
+            "10.0.0.2".into(),
+            || "y".into(),
+            ev(1),
+        );
         a.raise(AlertKind::PortScan, ip, "scan".into(), || "z".into(), ev(1));
         assert_eq!(a.dropped(), 1);
         let v = a.into_sorted();
         assert_eq!(v.len(), 2);
         let p = v.iter().find(|x| x.kind == AlertKind::NewPeer).unwrap();
-        assert_eq!((p.count, p.first_seen, p.last_seen, p.evidence.first_packet), (3, Timestamp(3), Timestamp(9), Timestamp(3)));
+        assert_eq!(
+            (p.count, p.first_seen, p.last_seen, p.evidence.first_packet),
+            (3, Timestamp(3), Timestamp(9), Timestamp(3))
+        );
         for k in ALL_KINDS {
             assert_eq!(AlertKind::parse(k.as_str()), Some(*k));
         }

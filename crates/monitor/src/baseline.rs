@@ -51,7 +51,6 @@ impl std::fmt::Display for Service {
     }
 }
 
-
 /// One allowed conversation shape: with `peer`, on the server's `port`, the device being `role`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Talk {
@@ -146,7 +145,12 @@ impl Quantiles {
                 active[(rank - zeros - 1) as usize]
             }
         };
-        Quantiles { p50: at(50), p95: at(95), p99: at(99), max: active.last().copied().unwrap_or(0) }
+        Quantiles {
+            p50: at(50),
+            p95: at(95),
+            p99: at(99),
+            max: active.last().copied().unwrap_or(0),
+        }
     }
 }
 
@@ -273,7 +277,10 @@ impl Baseline {
 
     /// The group a device belongs to, if any.
     pub fn group_of(&self, ip: &IpAddr) -> Option<(&str, &GroupBaseline)> {
-        self.groups.iter().find(|(_, g)| g.members.contains(ip)).map(|(n, g)| (n.as_str(), g))
+        self.groups
+            .iter()
+            .find(|(_, g)| g.members.contains(ip))
+            .map(|(n, g)| (n.as_str(), g))
     }
 }
 
@@ -309,7 +316,15 @@ pub(crate) fn record_time(ev: &Event) -> Timestamp {
 impl Learner {
     /// A learner for records within `window`.
     pub fn new(window: Window) -> Self {
-        Learner { window, b: Baseline { version: 1, volume_window: DEFAULT_VOLUME_WINDOW_SECS, ..Baseline::default() }, ..Learner::default() }
+        Learner {
+            window,
+            b: Baseline {
+                version: 1,
+                volume_window: DEFAULT_VOLUME_WINDOW_SECS,
+                ..Baseline::default()
+            },
+            ..Learner::default()
+        }
     }
 
     /// Learns volumes per `secs`-second window instead of the default 10 minutes.
@@ -329,7 +344,12 @@ impl Learner {
             if t < first {
                 self.first = Some(t);
             }
-            return t.0 < self.first.unwrap_or(first).0.saturating_add(s.saturating_mul(1_000_000));
+            return t.0
+                < self
+                    .first
+                    .unwrap_or(first)
+                    .0
+                    .saturating_add(s.saturating_mul(1_000_000));
         }
         true
     }
@@ -362,11 +382,27 @@ impl Learner {
                 let w = window_index(t0, self.b.volume_window);
                 self.span = Some(self.span.map_or((w, w), |(a, b)| (a.min(w), b.max(w))));
                 for (me, peer, role, sent, recv) in [
-                    (flow.client.ip, flow.server.ip, Role::Client, c.orig_bytes, c.resp_bytes),
-                    (flow.server.ip, flow.client.ip, Role::Server, c.resp_bytes, c.orig_bytes),
+                    (
+                        flow.client.ip,
+                        flow.server.ip,
+                        Role::Client,
+                        c.orig_bytes,
+                        c.resp_bytes,
+                    ),
+                    (
+                        flow.server.ip,
+                        flow.client.ip,
+                        Role::Server,
+                        c.resp_bytes,
+                        c.orig_bytes,
+                    ),
                 ] {
                     let Some(d) = self.device(me) else { continue };
-                    let service = Service { transport: flow.transport, port: flow.server.port, role };
+                    let service = Service {
+                        transport: flow.transport,
+                        port: flow.server.port,
+                        role,
+                    };
                     let mut tr = d.truncated;
                     insert_capped(&mut d.talks, Talk { peer, service }, MAX_TALKS, &mut tr);
                     insert_capped(&mut d.peers, peer, MAX_PEERS, &mut tr);
@@ -379,7 +415,9 @@ impl Learner {
                     d.truncated = tr;
                     d.bytes_sent = d.bytes_sent.saturating_add(sent);
                     d.bytes_received = d.bytes_received.saturating_add(recv);
-                    d.packets = d.packets.saturating_add(c.orig_pkts.saturating_add(c.resp_pkts));
+                    d.packets = d
+                        .packets
+                        .saturating_add(c.orig_pkts.saturating_add(c.resp_pkts));
                     d.flows += 1;
                     d.hours[hour.min(23)] += 1;
                     if !self.cells.contains_key(&(me, w)) && self.cells.len() >= MAX_VOLUME_CELLS {
@@ -452,11 +490,19 @@ impl Learner {
             if self.cells_dropped.contains(&ip) {
                 continue;
             }
-            let Some(d) = b.devices.get_mut(&ip) else { continue };
+            let Some(d) = b.devices.get_mut(&ip) else {
+                continue;
+            };
             let active = cells.len() as u64;
             let zeros = windows.saturating_sub(active);
             let col = |i: usize| Quantiles::of(cells.iter().map(|c| c[i]).collect(), zeros);
-            d.volume = Some(Volume { windows: windows.max(active), active_windows: active, bytes_sent: col(0), bytes_received: col(1), flows: col(2) });
+            d.volume = Some(Volume {
+                windows: windows.max(active),
+                active_windows: active,
+                bytes_sent: col(0),
+                bytes_received: col(1),
+                flows: col(2),
+            });
         }
         b
     }

@@ -1,7 +1,10 @@
 //! Detectors: records compared with a baseline, deviations raised as alerts.
 
 use crate::alert::{AlertKind, Alerts, Evidence, FlowTuple};
-use crate::baseline::{hl7_app, receiver_of, record_time, sender_of, window_index, Baseline, DeviceBaseline, Role, Service, Talk};
+use crate::baseline::{
+    hl7_app, receiver_of, record_time, sender_of, window_index, Baseline, DeviceBaseline, Role,
+    Service, Talk,
+};
 use crate::{is_host, is_local, Alert};
 use model::records::{ConnRecord, DicomPdu};
 use model::{Event, FlowInfo, Record, Timestamp, Transport};
@@ -202,20 +205,37 @@ fn hour_ranges(hours: &[u64; 24]) -> String {
         while h + 1 < 24 && hours[h + 1] > 0 {
             h += 1;
         }
-        out.push(if start == h { format!("{start:02}") } else { format!("{start:02}-{h:02}") });
+        out.push(if start == h {
+            format!("{start:02}")
+        } else {
+            format!("{start:02}-{h:02}")
+        });
         h += 1;
     }
     out.join(", ")
 }
 
-fn volume_limits(base: &Baseline, d: &DeviceBaseline, cfg: &DetectorConfig) -> Option<VolumeLimits> {
+fn volume_limits(
+    base: &Baseline,
+    d: &DeviceBaseline,
+    cfg: &DetectorConfig,
+) -> Option<VolumeLimits> {
     let v = d.volume.as_ref()?;
     if base.volume_window == 0 || v.windows < cfg.volume_min_windows {
         return None;
     }
     let q = [v.bytes_sent, v.bytes_received, v.flows];
-    let floor = [cfg.volume_floor_bytes, cfg.volume_floor_bytes, cfg.volume_floor_flows];
-    let mut l = VolumeLimits { limit: [0; 3], p99: [0; 3], max: [0; 3], windows: v.windows };
+    let floor = [
+        cfg.volume_floor_bytes,
+        cfg.volume_floor_bytes,
+        cfg.volume_floor_flows,
+    ];
+    let mut l = VolumeLimits {
+        limit: [0; 3],
+        p99: [0; 3],
+        max: [0; 3],
+        windows: v.windows,
+    };
     for i in 0..3 {
         let k = (cfg.volume_factor * q[i].p99 as f64).min(u64::MAX as f64) as u64;
         l.limit[i] = k.max(q[i].max).max(floor[i]);
@@ -239,7 +259,12 @@ fn human(n: u64, measure: &str) -> String {
 }
 
 fn evidence(flow: Option<&FlowInfo>, t0: Timestamp, t1: Timestamp) -> Evidence {
-    Evidence { flow: flow.map(FlowTuple::from), first_packet: t0, last_packet: t1, counts: BTreeMap::new() }
+    Evidence {
+        flow: flow.map(FlowTuple::from),
+        first_packet: t0,
+        last_packet: t1,
+        counts: BTreeMap::new(),
+    }
 }
 
 impl Detector {
@@ -316,8 +341,16 @@ impl Detector {
     /// or the device did it with a peer of the same group as this peer.
     fn talk_known(&self, ip: &IpAddr, d: &DeviceBaseline, t: &Talk) -> bool {
         d.talks.contains(t)
-            || self.groups.get(ip).and_then(|g| self.base.groups.get(g)).is_some_and(|g| g.talks.contains(t))
-            || self.group_ids.get(&t.peer).is_some_and(|g| self.peer_groups.get(ip).is_some_and(|s| s.contains(&(*g, t.service))))
+            || self
+                .groups
+                .get(ip)
+                .and_then(|g| self.base.groups.get(g))
+                .is_some_and(|g| g.talks.contains(t))
+            || self.group_ids.get(&t.peer).is_some_and(|g| {
+                self.peer_groups
+                    .get(ip)
+                    .is_some_and(|s| s.contains(&(*g, t.service)))
+            })
     }
 
     /// Examines one record.
@@ -341,7 +374,12 @@ impl Detector {
                     AlertKind::CleartextCredential,
                     s,
                     format!("{proto} from {c}"),
-                    || format!("cleartext {proto} login to {s}:{} from {c} ({outcome})", flow.server.port),
+                    || {
+                        format!(
+                            "cleartext {proto} login to {s}:{} from {c} ({outcome})",
+                            flow.server.port
+                        )
+                    },
                     evidence(Some(flow), ev.ts, ev.ts),
                 );
             }
@@ -351,7 +389,12 @@ impl Detector {
                     AlertKind::CleartextCredential,
                     s,
                     format!("http-basic from {c}"),
-                    || format!("cleartext HTTP Basic credentials sent to {s}:{} from {c}", flow.server.port),
+                    || {
+                        format!(
+                            "cleartext HTTP Basic credentials sent to {s}:{} from {c}",
+                            flow.server.port
+                        )
+                    },
                     evidence(Some(flow), ev.ts, ev.ts),
                 );
             }
@@ -373,8 +416,14 @@ impl Detector {
                     let sender = sender_of(flow, h.direction);
                     if let Some(d) = self.base.devices.get(&sender) {
                         for o in &h.observations {
-                            let Some(s) = d.observations.get(&o.code) else { continue };
-                            if s.implausible(o.value, self.cfg.observation_sigmas, self.cfg.observation_min_count) {
+                            let Some(s) = d.observations.get(&o.code) else {
+                                continue;
+                            };
+                            if s.implausible(
+                                o.value,
+                                self.cfg.observation_sigmas,
+                                self.cfg.observation_min_count,
+                            ) {
                                 let mut e = evidence(Some(flow), ev.ts, ev.ts);
                                 e.counts.insert("learnt_values".into(), s.count);
                                 let (lo, hi, code) = (s.min, s.max, &o.code);
@@ -393,11 +442,16 @@ impl Detector {
             }
             Record::Dicom(r) if r.pdu == DicomPdu::AssociateRq => {
                 let s = flow.server.ip;
-                let Some(d) = self.base.devices.get(&s) else { return };
+                let Some(d) = self.base.devices.get(&s) else {
+                    return;
+                };
                 if d.truncated {
                     return;
                 }
-                for (role, ae, set) in [("calling", &r.calling_ae, &d.dicom_callers), ("called", &r.called_ae, &d.dicom_called)] {
+                for (role, ae, set) in [
+                    ("calling", &r.calling_ae, &d.dicom_callers),
+                    ("called", &r.called_ae, &d.dicom_called),
+                ] {
                     let Some(ae) = ae else { continue };
                     if !set.is_empty() && !set.contains(ae) {
                         let c = flow.client.ip;
@@ -443,14 +497,30 @@ impl Detector {
         }
         for ip in [ci, si] {
             if is_host(&ip) && is_local(&ip) && !self.known(&ip) {
-                self.alerts.raise(AlertKind::NewDevice, ip, ip.to_string(), || format!("new device {ip} (not in the baseline, not approved at intake)"), evidence(Some(flow), t0, t1));
+                self.alerts.raise(
+                    AlertKind::NewDevice,
+                    ip,
+                    ip.to_string(),
+                    || format!("new device {ip} (not in the baseline, not approved at intake)"),
+                    evidence(Some(flow), t0, t1),
+                );
             }
         }
         // Management sessions: the device is the server.
-        if let Some((_, _, name)) = MANAGEMENT_PORTS.iter().find(|(t, p, _)| *t == flow.transport && *p == flow.server.port) {
+        if let Some((_, _, name)) = MANAGEMENT_PORTS
+            .iter()
+            .find(|(t, p, _)| *t == flow.transport && *p == flow.server.port)
+        {
             if c.orig_bytes > 0 && c.established {
                 if let Some(d) = self.base.devices.get(&si) {
-                    let talk = Talk { peer: ci, service: Service { transport: flow.transport, port: flow.server.port, role: Role::Server } };
+                    let talk = Talk {
+                        peer: ci,
+                        service: Service {
+                            transport: flow.transport,
+                            port: flow.server.port,
+                            role: Role::Server,
+                        },
+                    };
                     if !self.talk_known(&si, d, &talk) {
                         let port = flow.server.port;
                         self.alerts.raise(
@@ -465,9 +535,20 @@ impl Detector {
             }
         }
         for (me, peer, role) in [(ci, si, Role::Client), (si, ci, Role::Server)] {
-            let Some(d) = self.base.devices.get(&me) else { continue };
-            let service = Service { transport: flow.transport, port: flow.server.port, role };
-            if role == Role::Server && MANAGEMENT_PORTS.iter().any(|(t, p, _)| *t == flow.transport && *p == flow.server.port) && c.orig_bytes > 0 {
+            let Some(d) = self.base.devices.get(&me) else {
+                continue;
+            };
+            let service = Service {
+                transport: flow.transport,
+                port: flow.server.port,
+                role,
+            };
+            if role == Role::Server
+                && MANAGEMENT_PORTS
+                    .iter()
+                    .any(|(t, p, _)| *t == flow.transport && *p == flow.server.port)
+                && c.orig_bytes > 0
+            {
                 continue; // judged above
             }
             if !is_host(&peer) {
@@ -493,11 +574,27 @@ impl Detector {
                 for s in &c.service {
                     if !d.protocols.contains(s.as_ref()) {
                         let s = s.to_string();
-                        self.alerts.raise(AlertKind::NewProtocol, me, s.clone(), || format!("{me} spoke {s} with {peer}, a protocol never seen on it"), evidence(Some(flow), t0, t1));
+                        self.alerts.raise(
+                            AlertKind::NewProtocol,
+                            me,
+                            s.clone(),
+                            || format!("{me} spoke {s} with {peer}, a protocol never seen on it"),
+                            evidence(Some(flow), t0, t1),
+                        );
                     }
                 }
             } else if !d.peers.contains(&peer) {
-                self.alerts.raise(AlertKind::NewPeer, me, peer.to_string(), || format!("{me} talked to {peer} ({service}), a peer never seen in the baseline"), evidence(Some(flow), t0, t1));
+                self.alerts.raise(
+                    AlertKind::NewPeer,
+                    me,
+                    peer.to_string(),
+                    || {
+                        format!(
+                            "{me} talked to {peer} ({service}), a peer never seen in the baseline"
+                        )
+                    },
+                    evidence(Some(flow), t0, t1),
+                );
             } else {
                 self.alerts.raise(
                     AlertKind::NewPort,
@@ -510,22 +607,33 @@ impl Detector {
         }
         if let Some(p) = &self.policy {
             if let Some((dev, key, summary)) = p.violation(&FlowSummary { flow, conn: c }) {
-                self.alerts.raise(AlertKind::PolicyViolation, dev, key, || summary, evidence(Some(flow), t0, t1));
+                self.alerts.raise(
+                    AlertKind::PolicyViolation,
+                    dev,
+                    key,
+                    || summary,
+                    evidence(Some(flow), t0, t1),
+                );
             }
         }
     }
 
     /// Off-hours: `me` talked (with `peer`) at an hour it never did.
     fn hours(&mut self, me: IpAddr, peer: IpAddr, flow: &FlowInfo, t0: Timestamp, t1: Timestamp) {
-        let Some(mask) = self.usual_hours.get(&me) else { return };
+        let Some(mask) = self.usual_hours.get(&me) else {
+            return;
+        };
         let hour = (t0.secs().rem_euclid(86_400) / 3600) as u32;
         if mask & (1 << hour) != 0 {
             return;
         }
-        let Some(d) = self.base.devices.get(&me) else { return };
+        let Some(d) = self.base.devices.get(&me) else {
+            return;
+        };
         let mut e = evidence(Some(flow), t0, t1);
         e.counts.insert("hour_utc".into(), hour as u64);
-        e.counts.insert("learnt_flows_in_hour".into(), d.hours[hour as usize]);
+        e.counts
+            .insert("learnt_flows_in_hour".into(), d.hours[hour as usize]);
         e.counts.insert("learnt_flows".into(), d.flows);
         let span_h = match (self.base.start, self.base.end) {
             (Some(s), Some(e)) => (e.0.saturating_sub(s.0) / 3_600_000_000) as u64,
@@ -533,7 +641,10 @@ impl Detector {
         };
         e.counts.insert("learnt_hours_span".into(), span_h);
         let usual = hour_ranges(&d.hours);
-        let (flows, svc) = (d.flows, format!("{}/{}", flow.transport.as_str(), flow.server.port));
+        let (flows, svc) = (
+            d.flows,
+            format!("{}/{}", flow.transport.as_str(), flow.server.port),
+        );
         self.alerts.raise(
             AlertKind::OffHours,
             me,
@@ -545,7 +656,9 @@ impl Detector {
 
     /// Volume: adds one flow to `me`'s window and alerts when a measure crosses its limit.
     fn volume(&mut self, me: IpAddr, add: [u64; 3], flow: &FlowInfo, t0: Timestamp, t1: Timestamp) {
-        let Some(lim) = self.volume_limits.get(&me) else { return };
+        let Some(lim) = self.volume_limits.get(&me) else {
+            return;
+        };
         let ws = self.base.volume_window;
         let w = window_index(t0, ws);
         let open = self.volume_open.entry(me).or_default();
@@ -554,13 +667,22 @@ impl Detector {
             None => {
                 if open.len() >= OPEN_WINDOWS {
                     // Forget the oldest window (a record older than all kept ones is ignored).
-                    let (i, oldest) = open.iter().enumerate().min_by_key(|(_, o)| o.window).map(|(i, o)| (i, o.window)).unwrap_or((0, w));
+                    let (i, oldest) = open
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, o)| o.window)
+                        .map(|(i, o)| (i, o.window))
+                        .unwrap_or((0, w));
                     if w < oldest {
                         return;
                     }
                     open.swap_remove(i);
                 }
-                open.push(WindowTotals { window: w, totals: [0; 3], alerted: [false; 3] });
+                open.push(WindowTotals {
+                    window: w,
+                    totals: [0; 3],
+                    alerted: [false; 3],
+                });
                 open.len() - 1
             }
         };
@@ -586,7 +708,12 @@ impl Detector {
             e.counts.insert("learnt_max".into(), lim.max[i]);
             e.counts.insert("threshold".into(), lim.limit[i]);
             e.counts.insert("learnt_windows".into(), lim.windows);
-            let (obs, p99, max, thr) = (human(observed, m), human(lim.p99[i], m), human(lim.max[i], m), human(lim.limit[i], m));
+            let (obs, p99, max, thr) = (
+                human(observed, m),
+                human(lim.p99[i], m),
+                human(lim.max[i], m),
+                human(lim.limit[i], m),
+            );
             let at = Timestamp(start.saturating_mul(1_000_000)).iso();
             let what = match i {
                 0 => "sent",
@@ -649,11 +776,21 @@ impl Detector {
                 scanners.insert(*ip);
                 if s.probes > s.reported.0 {
                     s.reported.0 = s.probes;
-                    let mut e = Evidence { flow: Some(first), first_packet: t0, last_packet: s.last, counts: BTreeMap::new() };
+                    let mut e = Evidence {
+                        flow: Some(first),
+                        first_packet: t0,
+                        last_packet: s.last,
+                        counts: BTreeMap::new(),
+                    };
                     e.counts.insert("probes".into(), s.probes);
                     e.counts.insert("hosts".into(), hosts as u64);
-                    e.counts.insert("max_ports_on_one_host".into(), ports as u64);
-                    let what = if ports >= self.cfg.scan_ports { "port scan" } else { "host sweep" };
+                    e.counts
+                        .insert("max_ports_on_one_host".into(), ports as u64);
+                    let what = if ports >= self.cfg.scan_ports {
+                        "port scan"
+                    } else {
+                        "host sweep"
+                    };
                     self.alerts.raise(AlertKind::PortScan, *ip, "scan".into(), || format!("{what} from {ip}: {} probes, {hosts} hosts, up to {ports} ports on one host", s.probes), e);
                 }
             }
@@ -661,7 +798,12 @@ impl Detector {
                 scanners.insert(*ip);
                 if s.smb.len() > s.reported.1 {
                     s.reported.1 = s.smb.len();
-                    let mut e = Evidence { flow: Some(first), first_packet: t0, last_packet: s.last, counts: BTreeMap::new() };
+                    let mut e = Evidence {
+                        flow: Some(first),
+                        first_packet: t0,
+                        last_packet: s.last,
+                        counts: BTreeMap::new(),
+                    };
                     e.counts.insert("smb_hosts".into(), s.smb.len() as u64);
                     let n = s.smb.len();
                     self.alerts.raise(AlertKind::SmbFanout, *ip, "smb".into(), || format!("SMB sessions from {ip} to {n} hosts (lateral movement, typical of ransomware)"), e);
@@ -671,7 +813,9 @@ impl Detector {
         if !scanners.is_empty() {
             self.alerts.retain(|a| {
                 !(held_back(a) || (a.kind == AlertKind::VolumeSpike && a.key == "flows"))
-                    || !a.evidence.flow.is_some_and(|f| scanners.contains(&f.client) || scanners.contains(&f.server))
+                    || !a.evidence.flow.is_some_and(|f| {
+                        scanners.contains(&f.client) || scanners.contains(&f.server)
+                    })
             });
         }
     }
@@ -694,12 +838,17 @@ impl Detector {
     pub fn drain(&mut self) -> (Vec<Alert>, u64) {
         self.verdicts();
         let held = std::mem::take(&mut self.held);
-        let out = self.alerts.take(|a| !held_back(a) || held.contains(&(a.kind, a.ip, a.key.clone())));
+        let out = self
+            .alerts
+            .take(|a| !held_back(a) || held.contains(&(a.kind, a.ip, a.key.clone())));
         self.alerts.retain(|a| {
             self.held.insert((a.kind, a.ip, a.key.clone()));
             true
         });
-        let horizon = self.latest.0.saturating_sub(self.cfg.scan_window_secs.saturating_mul(1_000_000));
+        let horizon = self
+            .latest
+            .0
+            .saturating_sub(self.cfg.scan_window_secs.saturating_mul(1_000_000));
         self.sources.retain(|_, s| s.last.0 >= horizon);
         (out, self.alerts.dropped() + self.sources_dropped)
     }
@@ -712,14 +861,19 @@ impl Detector {
 
 /// Alerts a long-running monitor holds back for one drain (a scan may still explain them).
 fn held_back(a: &Alert) -> bool {
-    matches!(a.kind, AlertKind::NewPeer | AlertKind::NewPort | AlertKind::NewProtocol)
+    matches!(
+        a.kind,
+        AlertKind::NewPeer | AlertKind::NewPort | AlertKind::NewProtocol
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{AlertKind as K, Learner, Severity, Window};
-    use model::records::{CleartextLogin, DicomRecord, Hl7Record, LoginProtocol, Observation, PasswordClass};
+    use model::records::{
+        CleartextLogin, DicomRecord, Hl7Record, LoginProtocol, Observation, PasswordClass,
+    };
     use model::Endpoint;
 
     fn ip(s: &str) -> IpAddr {
@@ -730,8 +884,16 @@ mod tests {
         FlowInfo {
             id: 1,
             transport: Transport::Tcp,
-            client: Endpoint { ip: ip(c), port: cp, mac: None },
-            server: Endpoint { ip: ip(s), port: sp, mac: None },
+            client: Endpoint {
+                ip: ip(c),
+                port: cp,
+                mac: None,
+            },
+            server: Endpoint {
+                ip: ip(s),
+                port: sp,
+                mac: None,
+            },
             vlan: None,
         }
     }
@@ -740,7 +902,14 @@ mod tests {
         Event {
             ts: Timestamp(t),
             flow: Some(flow(c, 40000, s, sp)),
-            record: Record::Conn(ConnRecord { start: Timestamp(t), end: Timestamp(t + 5), orig_bytes: orig, resp_bytes: 10, established: true, ..Default::default() }),
+            record: Record::Conn(ConnRecord {
+                start: Timestamp(t),
+                end: Timestamp(t + 5),
+                orig_bytes: orig,
+                resp_bytes: 10,
+                established: true,
+                ..Default::default()
+            }),
         }
     }
 
@@ -773,7 +942,10 @@ mod tests {
                 direction: Some(model::Direction::ToServer),
                 sending_application: Some(app.into()),
                 sending_facility: Some("ICU".into()),
-                observations: vec![Observation { code: "8867-4".into(), value: obs }],
+                observations: vec![Observation {
+                    code: "8867-4".into(),
+                    value: obs,
+                }],
                 ..Default::default()
             }),
         }
@@ -781,9 +953,18 @@ mod tests {
 
     /// Normal day: modality .2 sends images to PACS .1, monitor .3 sends HL7 to engine .4.
     fn normal(t: i64) -> Vec<Event> {
-        let mut v = vec![conn("10.0.0.2", "10.0.0.1", 104, t, 5000), assoc("10.0.0.2", "10.0.0.1", "CT1", t)];
+        let mut v = vec![
+            conn("10.0.0.2", "10.0.0.1", 104, t, 5000),
+            assoc("10.0.0.2", "10.0.0.1", "CT1", t),
+        ];
         for i in 0..12 {
-            v.push(hl7("10.0.0.3", "10.0.0.4", "MONITOR", 70.0 + i as f64, t + i));
+            v.push(hl7(
+                "10.0.0.3",
+                "10.0.0.4",
+                "MONITOR",
+                70.0 + i as f64,
+                t + i,
+            ));
         }
         v.push(conn("10.0.0.3", "10.0.0.4", 2575, t, 900));
         v
@@ -793,14 +974,24 @@ mod tests {
         let mut l = Learner::new(Window::default());
         evs.iter().for_each(|e| l.learn(e));
         let mut b = l.finish();
-        b.group(&|ip| Some(if ip.to_string().ends_with(".2") { "ct".into() } else { "other".into() }));
+        b.group(&|ip| {
+            Some(if ip.to_string().ends_with(".2") {
+                "ct".into()
+            } else {
+                "other".into()
+            })
+        });
         b
     }
 
     fn detect(b: &Baseline, evs: &[Event]) -> Vec<(K, String, String)> {
         let mut d = Detector::new(b.clone(), DetectorConfig::default());
         evs.iter().for_each(|e| d.observe(e));
-        d.finish().0.into_iter().map(|a| (a.kind, a.device, a.key)).collect()
+        d.finish()
+            .0
+            .into_iter()
+            .map(|a| (a.kind, a.device, a.key))
+            .collect()
     }
 
     #[test]
@@ -832,13 +1023,33 @@ mod tests {
         evs.push(conn("10.0.0.3", "8.8.8.8", 443, 9_000_700, 10));
         let got = detect(&b, &evs);
         let want = vec![
-            (K::DicomUnknownAe, "ip:10.0.0.1".to_string(), "calling ROGUE".to_string()),
-            (K::Hl7UnexpectedSender, "ip:10.0.0.4".into(), "INTRUDER^ICU".into()),
-            (K::ImplausibleObservation, "ip:10.0.0.3".into(), "8867-4".into()),
+            (
+                K::DicomUnknownAe,
+                "ip:10.0.0.1".to_string(),
+                "calling ROGUE".to_string(),
+            ),
+            (
+                K::Hl7UnexpectedSender,
+                "ip:10.0.0.4".into(),
+                "INTRUDER^ICU".into(),
+            ),
+            (
+                K::ImplausibleObservation,
+                "ip:10.0.0.3".into(),
+                "8867-4".into(),
+            ),
             (K::NewPeer, "ip:10.0.0.2".into(), "10.0.0.4".into()),
             (K::NewPeer, "ip:10.0.0.4".into(), "10.0.0.2".into()),
-            (K::NewPort, "ip:10.0.0.1".into(), "10.0.0.2 on tcp/8104".into()),
-            (K::NewPort, "ip:10.0.0.2".into(), "10.0.0.1 to tcp/8104".into()),
+            (
+                K::NewPort,
+                "ip:10.0.0.1".into(),
+                "10.0.0.2 on tcp/8104".into(),
+            ),
+            (
+                K::NewPort,
+                "ip:10.0.0.2".into(),
+                "10.0.0.1 to tcp/8104".into(),
+            ),
             (K::InternetTraffic, "ip:10.0.0.3".into(), "8.8.8.8".into()),
         ];
         assert_eq!(got, want);
@@ -855,17 +1066,42 @@ mod tests {
         evs.push(Event {
             ts: Timestamp(9_001_001),
             flow: Some(flow("10.0.0.66", 40000, "10.0.0.1", 23)),
-            record: Record::Login(CleartextLogin { protocol: LoginProtocol::Telnet, user: Some("root".into()), password: PasswordClass::Other, banner: None, success: Some(true), reply_code: None }),
+            record: Record::Login(CleartextLogin {
+                protocol: LoginProtocol::Telnet,
+                user: Some("root".into()),
+                password: PasswordClass::Other,
+                banner: None,
+                success: Some(true),
+                reply_code: None,
+            }),
         });
         let got = detect(&b, &evs);
         let kinds: Vec<K> = got.iter().map(|g| g.0).collect();
-        assert_eq!(kinds, [K::NewDevice, K::PortScan, K::UnauthorizedManagementAccess, K::CleartextCredential], "{got:?}");
+        assert_eq!(
+            kinds,
+            [
+                K::NewDevice,
+                K::PortScan,
+                K::UnauthorizedManagementAccess,
+                K::CleartextCredential
+            ],
+            "{got:?}"
+        );
         // A known host scanning: the scan, not a hundred new ports.
         let mut evs = normal(9_000_000);
         for p in 1..=100u16 {
-            evs.push(conn("10.0.0.2", "10.0.0.1", p + 1000, 9_000_000 + p as i64, 0));
+            evs.push(conn(
+                "10.0.0.2",
+                "10.0.0.1",
+                p + 1000,
+                9_000_000 + p as i64,
+                0,
+            ));
         }
-        assert_eq!(detect(&b, &evs), [(K::PortScan, "ip:10.0.0.2".to_string(), "scan".to_string())]);
+        assert_eq!(
+            detect(&b, &evs),
+            [(K::PortScan, "ip:10.0.0.2".to_string(), "scan".to_string())]
+        );
     }
 
     #[test]
@@ -873,14 +1109,29 @@ mod tests {
         let mut b = learn(&normal(1_000_000));
         let mut evs = Vec::new();
         for h in 10..30 {
-            evs.push(conn("10.0.0.3", &format!("10.0.1.{h}"), 445, 9_000_000 + h, 300));
+            evs.push(conn(
+                "10.0.0.3",
+                &format!("10.0.1.{h}"),
+                445,
+                9_000_000 + h,
+                300,
+            ));
         }
         let got = detect(&b, &evs);
-        assert!(got.contains(&(K::SmbFanout, "ip:10.0.0.3".into(), "smb".into())), "{got:?}");
+        assert!(
+            got.contains(&(K::SmbFanout, "ip:10.0.0.3".into(), "smb".into())),
+            "{got:?}"
+        );
         assert!(got.iter().all(|g| g.0 != K::NewPeer), "{got:?}");
         // A second CT (approved at intake) doing what the CT group does: no alert.
         b.devices.insert(ip("10.0.0.12"), DeviceBaseline::default());
-        b.group(&|ip| Some(if ip.to_string().ends_with("2") { "ct".into() } else { "other".into() }));
+        b.group(&|ip| {
+            Some(if ip.to_string().ends_with("2") {
+                "ct".into()
+            } else {
+                "other".into()
+            })
+        });
         let mut d = Detector::new(b, DetectorConfig::default());
         d.observe(&conn("10.0.0.12", "10.0.0.1", 104, 9_000_000, 100));
         assert!(d.finish().0.is_empty());
@@ -888,16 +1139,42 @@ mod tests {
 
     #[test]
     fn learning_window() {
-        let evs = [conn("10.0.0.2", "10.0.0.1", 104, 1_000_000, 5), conn("10.0.0.2", "10.0.0.1", 22, 5_000_000, 5), conn("10.0.0.2", "10.0.0.1", 23, 9_000_000, 5)];
+        let evs = [
+            conn("10.0.0.2", "10.0.0.1", 104, 1_000_000, 5),
+            conn("10.0.0.2", "10.0.0.1", 22, 5_000_000, 5),
+            conn("10.0.0.2", "10.0.0.1", 23, 9_000_000, 5),
+        ];
         let ports = |w: Window| {
             let mut l = Learner::new(w);
             evs.iter().for_each(|e| l.learn(e));
-            l.finish().devices.get(&ip("10.0.0.1")).map(|d| d.services.iter().map(|s| s.port).collect::<Vec<_>>()).unwrap_or_default()
+            l.finish()
+                .devices
+                .get(&ip("10.0.0.1"))
+                .map(|d| d.services.iter().map(|s| s.port).collect::<Vec<_>>())
+                .unwrap_or_default()
         };
         assert_eq!(ports(Window::default()), [22, 23, 104]);
-        assert_eq!(ports(Window { seconds: Some(3), ..Default::default() }), [104]);
-        assert_eq!(ports(Window { until: Some(Timestamp(9_000_000)), ..Default::default() }), [22, 104]);
-        assert_eq!(ports(Window { from: Some(Timestamp(5_000_000)), ..Default::default() }), [22, 23]);
+        assert_eq!(
+            ports(Window {
+                seconds: Some(3),
+                ..Default::default()
+            }),
+            [104]
+        );
+        assert_eq!(
+            ports(Window {
+                until: Some(Timestamp(9_000_000)),
+                ..Default::default()
+            }),
+            [22, 104]
+        );
+        assert_eq!(
+            ports(Window {
+                from: Some(Timestamp(5_000_000)),
+                ..Default::default()
+            }),
+            [22, 23]
+        );
     }
 
     /// A flow of `bytes` sent by the client at `t` (µs), ending 5 s later.
@@ -919,7 +1196,14 @@ mod tests {
         for day in 0..days {
             for slot in 0..60 {
                 let t = 20_000 * DAY + day * DAY + 8 * HOUR + slot * 600_000_000;
-                v.push(sized("10.0.0.2", "10.0.0.1", 104, t, 200_000 + (slot as u64 % 7) * 10_000, 300));
+                v.push(sized(
+                    "10.0.0.2",
+                    "10.0.0.1",
+                    104,
+                    t,
+                    200_000 + (slot as u64 % 7) * 10_000,
+                    300,
+                ));
                 v.push(sized("10.0.0.3", "10.0.0.4", 2575, t + 1_000_000, 1000, 50));
             }
         }
@@ -932,34 +1216,87 @@ mod tests {
         assert_eq!((q.p50, q.p95, q.p99, q.max), (0, 0, 5, 9));
         let q = crate::baseline::Quantiles::of((1..=100).collect(), 0);
         assert_eq!((q.p50, q.p95, q.p99, q.max), (50, 95, 99, 100));
-        assert_eq!(crate::baseline::Quantiles::of(vec![], 0), crate::baseline::Quantiles::default());
+        assert_eq!(
+            crate::baseline::Quantiles::of(vec![], 0),
+            crate::baseline::Quantiles::default()
+        );
     }
 
     #[test]
     fn off_hours_needs_coverage_and_alerts_at_unusual_hours() {
         let b = learn(&working_days(3));
         let d = &b.devices[&ip("10.0.0.2")];
-        assert_eq!(d.hours.iter().enumerate().filter(|(_, n)| **n > 0).map(|(h, _)| h).collect::<Vec<_>>(), (8..=17).collect::<Vec<_>>());
+        assert_eq!(
+            d.hours
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(h, _)| h)
+                .collect::<Vec<_>>(),
+            (8..=17).collect::<Vec<_>>()
+        );
         let v = d.volume.unwrap();
         assert_eq!((v.active_windows, v.flows.max), (180, 1));
         // The same traffic on day 4: nothing; 18:30 is within the slack hour.
-        let mut normal_day: Vec<Event> = working_days(1).into_iter().map(|mut e| { shift(&mut e, 3 * DAY); e }).collect();
-        normal_day.push(sized("10.0.0.2", "10.0.0.1", 104, 20_003 * DAY + 18 * HOUR + 1_800_000_000, 200_000, 300));
+        let mut normal_day: Vec<Event> = working_days(1)
+            .into_iter()
+            .map(|mut e| {
+                shift(&mut e, 3 * DAY);
+                e
+            })
+            .collect();
+        normal_day.push(sized(
+            "10.0.0.2",
+            "10.0.0.1",
+            104,
+            20_003 * DAY + 18 * HOUR + 1_800_000_000,
+            200_000,
+            300,
+        ));
         assert_eq!(detect(&b, &normal_day), []);
         // At 03:10: the modality, the PACS, the monitor and the HL7 engine all talked off hours, once per hour bucket.
         let night = vec![
-            sized("10.0.0.2", "10.0.0.1", 104, 20_003 * DAY + 3 * HOUR + 600_000_000, 200_000, 300),
-            sized("10.0.0.2", "10.0.0.1", 104, 20_003 * DAY + 3 * HOUR + 1_200_000_000, 200_000, 300),
-            sized("10.0.0.3", "10.0.0.4", 2575, 20_003 * DAY + 3 * HOUR + 600_000_000, 1000, 50),
+            sized(
+                "10.0.0.2",
+                "10.0.0.1",
+                104,
+                20_003 * DAY + 3 * HOUR + 600_000_000,
+                200_000,
+                300,
+            ),
+            sized(
+                "10.0.0.2",
+                "10.0.0.1",
+                104,
+                20_003 * DAY + 3 * HOUR + 1_200_000_000,
+                200_000,
+                300,
+            ),
+            sized(
+                "10.0.0.3",
+                "10.0.0.4",
+                2575,
+                20_003 * DAY + 3 * HOUR + 600_000_000,
+                1000,
+                50,
+            ),
         ];
         let mut det = Detector::new(b.clone(), DetectorConfig::default());
         night.iter().for_each(|e| det.observe(e));
         let (alerts, _) = det.finish();
-        let got: Vec<(K, String, String, u64)> = alerts.iter().map(|a| (a.kind, a.device.clone(), a.key.clone(), a.count)).collect();
+        let got: Vec<(K, String, String, u64)> = alerts
+            .iter()
+            .map(|a| (a.kind, a.device.clone(), a.key.clone(), a.count))
+            .collect();
         assert_eq!(
             got,
             [
-                (K::OffHours, "ip:10.0.0.1".to_string(), "03h UTC".to_string(), 2),
+                (
+                    K::OffHours,
+                    "ip:10.0.0.1".to_string(),
+                    "03h UTC".to_string(),
+                    2
+                ),
                 (K::OffHours, "ip:10.0.0.2".into(), "03h UTC".into(), 2),
                 (K::OffHours, "ip:10.0.0.3".into(), "03h UTC".into(), 1),
                 (K::OffHours, "ip:10.0.0.4".into(), "03h UTC".into(), 1),
@@ -967,8 +1304,18 @@ mod tests {
         );
         let a = &alerts[1];
         assert_eq!(a.severity, Severity::Medium);
-        assert_eq!((a.evidence.counts["hour_utc"], a.evidence.counts["learnt_flows_in_hour"], a.evidence.counts["learnt_flows"]), (3, 0, 180));
-        assert_eq!(a.evidence.first_packet, Timestamp(20_003 * DAY + 3 * HOUR + 600_000_000));
+        assert_eq!(
+            (
+                a.evidence.counts["hour_utc"],
+                a.evidence.counts["learnt_flows_in_hour"],
+                a.evidence.counts["learnt_flows"]
+            ),
+            (3, 0, 180)
+        );
+        assert_eq!(
+            a.evidence.first_packet,
+            Timestamp(20_003 * DAY + 3 * HOUR + 600_000_000)
+        );
         assert!(a.summary.contains("usual hours 08-17 UTC"), "{}", a.summary);
         // A baseline of less than a day knows no hours: nothing.
         let short = learn(&working_days(1)[..100]);
@@ -988,22 +1335,56 @@ mod tests {
         let b = learn(&working_days(3));
         let t = 20_003 * DAY + 10 * HOUR;
         // Twice the usual bytes in a window: well within max(4 x p99, max, floor).
-        let evs = vec![sized("10.0.0.2", "10.0.0.1", 104, t, 260_000, 300), sized("10.0.0.2", "10.0.0.1", 104, t + 60_000_000, 260_000, 300)];
+        let evs = vec![
+            sized("10.0.0.2", "10.0.0.1", 104, t, 260_000, 300),
+            sized("10.0.0.2", "10.0.0.1", 104, t + 60_000_000, 260_000, 300),
+        ];
         assert_eq!(detect(&b, &evs), []);
         // A mass pull: the PACS sends 30 MB to the modality in ten flows of one window.
         let mut evs = Vec::new();
         for i in 0..10 {
-            evs.push(sized("10.0.0.2", "10.0.0.1", 104, t + i * 30_000_000, 500, 3_000_000));
+            evs.push(sized(
+                "10.0.0.2",
+                "10.0.0.1",
+                104,
+                t + i * 30_000_000,
+                500,
+                3_000_000,
+            ));
         }
         let mut det = Detector::new(b.clone(), DetectorConfig::default());
         evs.iter().for_each(|e| det.observe(e));
         let (alerts, _) = det.finish();
-        let got: Vec<(K, String, String)> = alerts.iter().map(|a| (a.kind, a.device.clone(), a.key.clone())).collect();
-        assert_eq!(got, [(K::VolumeSpike, "ip:10.0.0.1".to_string(), "bytes_sent".to_string()), (K::VolumeSpike, "ip:10.0.0.2".into(), "bytes_received".into())]);
+        let got: Vec<(K, String, String)> = alerts
+            .iter()
+            .map(|a| (a.kind, a.device.clone(), a.key.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    K::VolumeSpike,
+                    "ip:10.0.0.1".to_string(),
+                    "bytes_sent".to_string()
+                ),
+                (
+                    K::VolumeSpike,
+                    "ip:10.0.0.2".into(),
+                    "bytes_received".into()
+                )
+            ]
+        );
         let a = &alerts[0];
         assert_eq!(a.severity, Severity::High);
         // Crossed the 10 MiB floor on the 4th flow (12 MB).
-        assert_eq!((a.evidence.counts["observed"], a.evidence.counts["threshold"], a.evidence.counts["learnt_max"]), (12_000_000, 10 * 1024 * 1024, 300));
+        assert_eq!(
+            (
+                a.evidence.counts["observed"],
+                a.evidence.counts["threshold"],
+                a.evidence.counts["learnt_max"]
+            ),
+            (12_000_000, 10 * 1024 * 1024, 300)
+        );
         assert_eq!(a.evidence.first_packet, Timestamp(t + 90_000_000));
         assert_eq!(a.evidence.counts["window_start"], (t / 1_000_000) as u64);
         // One alert per window that crossed: a second window folds into it.
@@ -1036,31 +1417,67 @@ mod tests {
         let mut d = Detector::new(b, DetectorConfig::default());
         // A known host probes 10 ports, then a drain: the new ports are held.
         for p in 1..=10u16 {
-            d.observe(&conn("10.0.0.2", "10.0.0.1", p + 1000, 9_000_000 + p as i64, 0));
+            d.observe(&conn(
+                "10.0.0.2",
+                "10.0.0.1",
+                p + 1000,
+                9_000_000 + p as i64,
+                0,
+            ));
         }
         d.observe(&conn("10.0.0.3", "8.8.8.8", 443, 9_000_100, 10));
         let (first, _) = d.drain();
-        assert_eq!(first.iter().map(|a| a.kind).collect::<Vec<_>>(), [K::InternetTraffic]);
+        assert_eq!(
+            first.iter().map(|a| a.kind).collect::<Vec<_>>(),
+            [K::InternetTraffic]
+        );
         // It goes on to 100: the scan, and the held new ports are dropped.
         for p in 11..=100u16 {
-            d.observe(&conn("10.0.0.2", "10.0.0.1", p + 1000, 9_000_000 + p as i64, 0));
+            d.observe(&conn(
+                "10.0.0.2",
+                "10.0.0.1",
+                p + 1000,
+                9_000_000 + p as i64,
+                0,
+            ));
         }
         let (second, _) = d.drain();
-        assert_eq!(second.iter().map(|a| (a.kind, a.count)).collect::<Vec<_>>(), [(K::PortScan, 1)]);
+        assert_eq!(
+            second.iter().map(|a| (a.kind, a.count)).collect::<Vec<_>>(),
+            [(K::PortScan, 1)]
+        );
         // Nothing new: nothing drained, and the scan is not raised again.
         assert_eq!(d.drain().0, []);
         // A new port without any scan: held once, then drained.
         d.observe(&conn("10.0.0.3", "10.0.0.4", 2576, 9_500_000, 10));
         assert_eq!(d.drain().0, []);
-        assert_eq!(d.drain().0.iter().map(|a| a.kind).collect::<Vec<_>>(), [K::NewPort, K::NewPort]);
+        assert_eq!(
+            d.drain().0.iter().map(|a| a.kind).collect::<Vec<_>>(),
+            [K::NewPort, K::NewPort]
+        );
         // The scanner keeps scanning after a long pause: a second occurrence.
         for p in 1..=30u16 {
-            d.observe(&conn("10.0.0.2", "10.0.0.1", p + 3000, 9_000_000_000 + p as i64, 0));
+            d.observe(&conn(
+                "10.0.0.2",
+                "10.0.0.1",
+                p + 3000,
+                9_000_000_000 + p as i64,
+                0,
+            ));
         }
         let (third, _) = d.drain();
-        assert_eq!(third.iter().map(|a| a.kind).collect::<Vec<_>>(), [K::PortScan]);
+        assert_eq!(
+            third.iter().map(|a| a.kind).collect::<Vec<_>>(),
+            [K::PortScan]
+        );
         // Sources idle for the scan window are forgotten.
-        d.observe(&conn("10.0.0.3", "10.0.0.4", 2575, 9_000_000_000 + 3_600_000_000, 10));
+        d.observe(&conn(
+            "10.0.0.3",
+            "10.0.0.4",
+            2575,
+            9_000_000_000 + 3_600_000_000,
+            10,
+        ));
         d.drain();
         assert!(d.sources.is_empty());
     }
@@ -1068,7 +1485,11 @@ mod tests {
     #[test]
     fn bounded_sources() {
         let b = learn(&normal(1_000_000));
-        let cfg = DetectorConfig { max_sources: 4, max_alerts: 3, ..Default::default() };
+        let cfg = DetectorConfig {
+            max_sources: 4,
+            max_alerts: 3,
+            ..Default::default()
+        };
         let mut d = Detector::new(b, cfg);
         for i in 0..50u8 {
             d.observe(&conn(&format!("10.9.0.{i}"), "10.0.0.1", 80, 1, 0));

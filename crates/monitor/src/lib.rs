@@ -29,7 +29,10 @@ mod baseline;
 mod detect;
 
 pub use alert::{Alert, AlertKind, Alerts, Evidence, FlowTuple, Severity, ALL_KINDS};
-pub use baseline::{Baseline, DeviceBaseline, GroupBaseline, Learner, Quantiles, Role, Service, Stats, Talk, Volume, Window, DEFAULT_VOLUME_WINDOW_SECS};
+pub use baseline::{
+    Baseline, DeviceBaseline, GroupBaseline, Learner, Quantiles, Role, Service, Stats, Talk,
+    Volume, Window, DEFAULT_VOLUME_WINDOW_SECS,
+};
 pub use detect::{Detector, DetectorConfig, FlowPolicy, FlowSummary};
 
 use std::net::IpAddr;
@@ -49,7 +52,11 @@ pub fn is_local(ip: &IpAddr) -> bool {
         }
         IpAddr::V6(v6) => {
             let s = v6.segments()[0];
-            v6.is_loopback() || v6.is_multicast() || v6.is_unspecified() || (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80
+            v6.is_loopback()
+                || v6.is_multicast()
+                || v6.is_unspecified()
+                || (s & 0xfe00) == 0xfc00
+                || (s & 0xffc0) == 0xfe80
         }
     }
 }

@@ -105,13 +105,21 @@ impl Policy {
     pub fn from_baseline(base: &Baseline) -> Policy {
         let mut groups = BTreeMap::new();
         for (name, g) in &base.groups {
-            let mut gp = GroupPolicy { members: g.members.clone(), allow: BTreeSet::new() };
+            let mut gp = GroupPolicy {
+                members: g.members.clone(),
+                allow: BTreeSet::new(),
+            };
             for t in &g.talks {
                 let dir = match t.service.role {
                     Role::Client => Dir::Out,
                     Role::Server => Dir::In,
                 };
-                gp.allow.insert(Rule { dir, peer: t.peer, transport: t.service.transport, port: t.service.port });
+                gp.allow.insert(Rule {
+                    dir,
+                    peer: t.peer,
+                    transport: t.service.transport,
+                    port: t.service.port,
+                });
             }
             groups.insert(name.clone(), gp);
         }
@@ -121,17 +129,25 @@ impl Policy {
     /// Reads a policy file's content.
     pub fn from_json(bytes: &[u8]) -> Result<Policy, Error> {
         if bytes.len() > MAX_POLICY_BYTES {
-            return Err(Error::TooLarge(format!("policy of {} bytes (limit {MAX_POLICY_BYTES})", bytes.len())));
+            return Err(Error::TooLarge(format!(
+                "policy of {} bytes (limit {MAX_POLICY_BYTES})",
+                bytes.len()
+            )));
         }
         let p: Policy = serde_json::from_slice(bytes)?;
         if p.version != 1 {
-            return Err(Error::Invalid(format!("version: unsupported policy version {}", p.version)));
+            return Err(Error::Invalid(format!(
+                "version: unsupported policy version {}",
+                p.version
+            )));
         }
         let mut seen = BTreeMap::new();
         for (g, gp) in &p.groups {
             for m in &gp.members {
                 if let Some(other) = seen.insert(*m, g) {
-                    return Err(Error::Invalid(format!("groups.{g}.members: {m} is also a member of {other}")));
+                    return Err(Error::Invalid(format!(
+                        "groups.{g}.members: {m} is also a member of {other}"
+                    )));
                 }
             }
         }
@@ -145,15 +161,44 @@ impl Policy {
     /// Decides one flow: the client's group must allow it out, and the
     /// server's group must allow it in.
     pub fn evaluate(&self, flow: &FlowInfo) -> Verdict {
-        let (c, s, port, tr) = (flow.client.ip, flow.server.ip, flow.server.port, flow.transport);
+        let (c, s, port, tr) = (
+            flow.client.ip,
+            flow.server.ip,
+            flow.server.port,
+            flow.transport,
+        );
         if let Some((name, g)) = self.group_of(&c) {
-            if !g.allow.contains(&Rule { dir: Dir::Out, peer: s, transport: tr, port }) {
-                return Verdict::Block { group: name.clone(), device: c, reason: format!("no rule lets {c} ({name}) open {}/{port} on {s}", tr.as_str()) };
+            if !g.allow.contains(&Rule {
+                dir: Dir::Out,
+                peer: s,
+                transport: tr,
+                port,
+            }) {
+                return Verdict::Block {
+                    group: name.clone(),
+                    device: c,
+                    reason: format!(
+                        "no rule lets {c} ({name}) open {}/{port} on {s}",
+                        tr.as_str()
+                    ),
+                };
             }
         }
         if let Some((name, g)) = self.group_of(&s) {
-            if !g.allow.contains(&Rule { dir: Dir::In, peer: c, transport: tr, port }) {
-                return Verdict::Block { group: name.clone(), device: s, reason: format!("no rule lets {c} open {}/{port} on {s} ({name})", tr.as_str()) };
+            if !g.allow.contains(&Rule {
+                dir: Dir::In,
+                peer: c,
+                transport: tr,
+                port,
+            }) {
+                return Verdict::Block {
+                    group: name.clone(),
+                    device: s,
+                    reason: format!(
+                        "no rule lets {c} open {}/{port} on {s} ({name})",
+                        tr.as_str()
+                    ),
+                };
             }
         }
         Verdict::Allow
@@ -164,8 +209,17 @@ impl monitor::FlowPolicy for Policy {
     fn violation(&self, f: &monitor::FlowSummary<'_>) -> Option<(IpAddr, String, String)> {
         match self.evaluate(f.flow) {
             Verdict::Allow => None,
-            Verdict::Block { group, device, reason } => {
-                let key = format!("{group}: {} {}:{}", f.flow.transport.as_str(), f.flow.client.ip, f.flow.server.port);
+            Verdict::Block {
+                group,
+                device,
+                reason,
+            } => {
+                let key = format!(
+                    "{group}: {} {}:{}",
+                    f.flow.transport.as_str(),
+                    f.flow.client.ip,
+                    f.flow.server.port
+                );
                 Some((device, key, format!("policy would block: {reason}")))
             }
         }
@@ -175,7 +229,17 @@ impl monitor::FlowPolicy for Policy {
 /// A name safe for nftables identifiers and file names: ASCII letters,
 /// digits and `_`, at most 40 characters.
 pub fn ident(name: &str) -> String {
-    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).take(40).collect();
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
     if s.is_empty() || !s.as_bytes()[0].is_ascii_alphabetic() {
         s.insert(0, 'g');
     }
@@ -192,8 +256,16 @@ pub(crate) mod tests {
         FlowInfo {
             id: 1,
             transport: tr,
-            client: Endpoint { ip: c.parse().unwrap(), port: 40000, mac: None },
-            server: Endpoint { ip: s.parse().unwrap(), port, mac: None },
+            client: Endpoint {
+                ip: c.parse().unwrap(),
+                port: 40000,
+                mac: None,
+            },
+            server: Endpoint {
+                ip: s.parse().unwrap(),
+                port,
+                mac: None,
+            },
             vlan: None,
         }
     }
@@ -209,7 +281,12 @@ pub(crate) mod tests {
             l.learn(&model::Event {
                 ts: model::Timestamp(1),
                 flow: Some(flow(c, s, p, tr)),
-                record: model::Record::Conn(model::records::ConnRecord { start: model::Timestamp(1), established: true, orig_bytes: 1, ..Default::default() }),
+                record: model::Record::Conn(model::records::ConnRecord {
+                    start: model::Timestamp(1),
+                    established: true,
+                    orig_bytes: 1,
+                    ..Default::default()
+                }),
             });
         }
         let mut b = l.finish();
@@ -226,14 +303,36 @@ pub(crate) mod tests {
     fn baseline_policy_allows_the_baseline_and_nothing_else() {
         let p = Policy::from_baseline(&baseline());
         assert_eq!(p.groups.len(), 3);
-        assert_eq!(p.evaluate(&flow("10.0.0.2", "10.0.0.1", 104, Transport::Tcp)), Verdict::Allow);
-        assert_eq!(p.evaluate(&flow("fd00::2", "fd00::1", 104, Transport::Tcp)), Verdict::Allow);
-        assert_eq!(p.evaluate(&flow("10.0.0.3", "10.0.0.53", 53, Transport::Udp)), Verdict::Allow);
+        assert_eq!(
+            p.evaluate(&flow("10.0.0.2", "10.0.0.1", 104, Transport::Tcp)),
+            Verdict::Allow
+        );
+        assert_eq!(
+            p.evaluate(&flow("fd00::2", "fd00::1", 104, Transport::Tcp)),
+            Verdict::Allow
+        );
+        assert_eq!(
+            p.evaluate(&flow("10.0.0.3", "10.0.0.53", 53, Transport::Udp)),
+            Verdict::Allow
+        );
         // Ungoverned hosts.
-        assert_eq!(p.evaluate(&flow("10.9.9.9", "10.9.9.8", 22, Transport::Tcp)), Verdict::Allow);
+        assert_eq!(
+            p.evaluate(&flow("10.9.9.9", "10.9.9.8", 22, Transport::Tcp)),
+            Verdict::Allow
+        );
         // Wrong port, wrong direction, unknown client.
-        for (c, s, port) in [("10.0.0.2", "10.0.0.1", 23), ("10.0.0.1", "10.0.0.2", 104), ("10.0.0.66", "10.0.0.1", 104)] {
-            assert!(matches!(p.evaluate(&flow(c, s, port, Transport::Tcp)), Verdict::Block { .. }), "{c} {s} {port}");
+        for (c, s, port) in [
+            ("10.0.0.2", "10.0.0.1", 23),
+            ("10.0.0.1", "10.0.0.2", 104),
+            ("10.0.0.66", "10.0.0.1", 104),
+        ] {
+            assert!(
+                matches!(
+                    p.evaluate(&flow(c, s, port, Transport::Tcp)),
+                    Verdict::Block { .. }
+                ),
+                "{c} {s} {port}"
+            );
         }
         let j = serde_json::to_vec(&p).unwrap();
         assert_eq!(Policy::from_json(&j).unwrap(), p);

@@ -54,8 +54,14 @@ fn aces(r: &Rule, n: usize) -> (Value, Value) {
     };
     // Out: the device opens peer:port; In: the peer opens the device's port.
     let (fr_port, to_port) = match r.dir {
-        Dir::Out => (json!({"destination-port": port_eq(r.port)}), json!({"source-port": port_eq(r.port)})),
-        Dir::In => (json!({"source-port": port_eq(r.port)}), json!({"destination-port": port_eq(r.port)})),
+        Dir::Out => (
+            json!({"destination-port": port_eq(r.port)}),
+            json!({"source-port": port_eq(r.port)}),
+        ),
+        Dir::In => (
+            json!({"source-port": port_eq(r.port)}),
+            json!({"destination-port": port_eq(r.port)}),
+        ),
     };
     let with_dir = |mut v: Value| {
         if r.transport == Transport::Tcp {
@@ -64,10 +70,16 @@ fn aces(r: &Rule, n: usize) -> (Value, Value) {
         v
     };
     let mut fr = Map::new();
-    fr.insert(fam.into(), json!({"protocol": proto_num(r.transport), net_key_dst: net}));
+    fr.insert(
+        fam.into(),
+        json!({"protocol": proto_num(r.transport), net_key_dst: net}),
+    );
     fr.insert(l4.into(), with_dir(fr_port));
     let mut to = Map::new();
-    to.insert(fam.into(), json!({"protocol": proto_num(r.transport), net_key_src: net}));
+    to.insert(
+        fam.into(),
+        json!({"protocol": proto_num(r.transport), net_key_src: net}),
+    );
     to.insert(l4.into(), with_dir(to_port));
     (
         json!({"name": format!("fr{n}"), "matches": fr, "actions": {"forwarding": "accept"}}),
@@ -99,7 +111,10 @@ impl Subject {
     /// and that no model was identified.
     pub fn systeminfo(&self) -> String {
         let s = match self {
-            Subject::Model { manufacturer: Some(m), model } if !clean(m).is_empty() => format!("{} {}", clean(m), clean(model)),
+            Subject::Model {
+                manufacturer: Some(m),
+                model,
+            } if !clean(m).is_empty() => format!("{} {}", clean(m), clean(model)),
             Subject::Model { model, .. } => clean(model),
             Subject::Group(g) => format!("no device model identified; group {}", clean(g)),
         };
@@ -136,7 +151,13 @@ impl Subject {
 
     fn name(&self) -> (&'static str, String) {
         match self {
-            Subject::Model { manufacturer, model } => ("model", format!("{}\u{0}{model}", manufacturer.as_deref().unwrap_or(""))),
+            Subject::Model {
+                manufacturer,
+                model,
+            } => (
+                "model",
+                format!("{}\u{0}{model}", manufacturer.as_deref().unwrap_or("")),
+            ),
             Subject::Group(g) => ("group", g.clone()),
         }
     }
@@ -155,7 +176,10 @@ impl Subject {
 /// Per-subject allow-lists: each address `subject_of` names goes to that
 /// subject, whose rules are the union of its members' own conversations in
 /// `base` (not their group's), so every device is described by exactly one file.
-pub fn policies_by<K: Ord>(base: &monitor::Baseline, subject_of: impl Fn(&IpAddr) -> Option<K>) -> std::collections::BTreeMap<K, GroupPolicy> {
+pub fn policies_by<K: Ord>(
+    base: &monitor::Baseline,
+    subject_of: impl Fn(&IpAddr) -> Option<K>,
+) -> std::collections::BTreeMap<K, GroupPolicy> {
     let mut out: std::collections::BTreeMap<K, GroupPolicy> = std::collections::BTreeMap::new();
     for (ip, d) in &base.devices {
         let Some(k) = subject_of(ip) else { continue };
@@ -166,7 +190,12 @@ pub fn policies_by<K: Ord>(base: &monitor::Baseline, subject_of: impl Fn(&IpAddr
                 monitor::Role::Client => Dir::Out,
                 monitor::Role::Server => Dir::In,
             };
-            g.allow.insert(Rule { dir, peer: t.peer, transport: t.service.transport, port: t.service.port });
+            g.allow.insert(Rule {
+                dir,
+                peer: t.peer,
+                transport: t.service.transport,
+                port: t.service.port,
+            });
         }
     }
     out
@@ -203,12 +232,24 @@ enum Key {
 /// grouped devices that state no model. Devices outside every group of the
 /// baseline are left out, as in the nftables allow-lists. `base_url` is
 /// where the files will be published (`mud-url` = `BASE/FILE`).
-pub fn plan(base: &monitor::Baseline, inventory: &[identify::Device], base_url: &str) -> Vec<MudFile> {
-    let by_ip: std::collections::BTreeMap<IpAddr, &identify::Device> = inventory.iter().flat_map(|d| d.ips.iter().map(move |ip| (*ip, d))).collect();
-    let mut subjects: std::collections::BTreeMap<Key, (Subject, String, std::collections::BTreeSet<String>)> = std::collections::BTreeMap::new();
+pub fn plan(
+    base: &monitor::Baseline,
+    inventory: &[identify::Device],
+    base_url: &str,
+) -> Vec<MudFile> {
+    let by_ip: std::collections::BTreeMap<IpAddr, &identify::Device> = inventory
+        .iter()
+        .flat_map(|d| d.ips.iter().map(move |ip| (*ip, d)))
+        .collect();
+    let mut subjects: std::collections::BTreeMap<
+        Key,
+        (Subject, String, std::collections::BTreeSet<String>),
+    > = std::collections::BTreeMap::new();
     let mut key_of: std::collections::BTreeMap<IpAddr, Key> = std::collections::BTreeMap::new();
     for ip in base.devices.keys() {
-        let Some((group, _)) = base.group_of(ip) else { continue };
+        let Some((group, _)) = base.group_of(ip) else {
+            continue;
+        };
         let dev = by_ip.get(ip);
         let (key, subject, how) = match dev.and_then(|d| identify::product::product(d)) {
             Some(p) => {
@@ -217,15 +258,35 @@ pub fn plan(base: &monitor::Baseline, inventory: &[identify::Device], base_url: 
                     Some(ms) => format!("model from {}, manufacturer from {ms}", p.model_source),
                     None => format!("model from {}, manufacturer unknown", p.model_source),
                 };
-                (Key::Model(mk, mm), Subject::Model { manufacturer: p.manufacturer, model: p.model }, how)
+                (
+                    Key::Model(mk, mm),
+                    Subject::Model {
+                        manufacturer: p.manufacturer,
+                        model: p.model,
+                    },
+                    how,
+                )
             }
             None => {
-                let why = if dev.is_some() { "no device model identified" } else { "not in the inventory" };
-                (Key::Group(group.to_string()), Subject::Group(group.to_string()), why.to_string())
+                let why = if dev.is_some() {
+                    "no device model identified"
+                } else {
+                    "not in the inventory"
+                };
+                (
+                    Key::Group(group.to_string()),
+                    Subject::Group(group.to_string()),
+                    why.to_string(),
+                )
             }
         };
-        let e = subjects.entry(key.clone()).or_insert_with(|| (subject, how, Default::default()));
-        e.2.insert(dev.map(|d| d.key.clone()).unwrap_or_else(|| format!("ip:{ip}")));
+        let e = subjects
+            .entry(key.clone())
+            .or_insert_with(|| (subject, how, Default::default()));
+        e.2.insert(
+            dev.map(|d| d.key.clone())
+                .unwrap_or_else(|| format!("ip:{ip}")),
+        );
         key_of.insert(*ip, key);
     }
     let policies = policies_by(base, |ip| key_of.get(ip).cloned());
@@ -238,7 +299,15 @@ pub fn plan(base: &monitor::Baseline, inventory: &[identify::Device], base_url: 
             let file_name = subject.file_name();
             let url = format!("{base_url}/{file_name}");
             let doc = generate(&subject, &g, &url, last);
-            Some(MudFile { subject, file_name, url, identified_by, devices: devices.into_iter().collect(), policy: g, doc })
+            Some(MudFile {
+                subject,
+                file_name,
+                url,
+                identified_by,
+                devices: devices.into_iter().collect(),
+                policy: g,
+                doc,
+            })
         })
         .collect()
 }
@@ -258,7 +327,12 @@ pub fn generate(subject: &Subject, g: &GroupPolicy, url: &str, last_update: Time
         }
         let fam = if v4 { "v4" } else { "v6" };
         let (mut fr, mut to) = (Vec::new(), Vec::new());
-        for (n, r) in g.allow.iter().filter(|r| r.peer.is_ipv4() == v4).enumerate() {
+        for (n, r) in g
+            .allow
+            .iter()
+            .filter(|r| r.peer.is_ipv4() == v4)
+            .enumerate()
+        {
             let (a, b) = aces(r, n);
             fr.push(a);
             to.push(b);
@@ -281,12 +355,20 @@ pub fn generate(subject: &Subject, g: &GroupPolicy, url: &str, last_update: Time
         "is-supported": true,
         "systeminfo": subject.systeminfo(),
     });
-    if let Subject::Model { manufacturer, model } = subject {
+    if let Subject::Model {
+        manufacturer,
+        model,
+    } = subject
+    {
         if let Some(m) = manufacturer.as_deref().map(clean).filter(|m| !m.is_empty()) {
             mud["mfg-name"] = json!(m);
         }
         let model = clean(model);
-        mud["model-name"] = json!(if model.is_empty() { "unknown".to_string() } else { model });
+        mud["model-name"] = json!(if model.is_empty() {
+            "unknown".to_string()
+        } else {
+            model
+        });
     }
     mud["from-device-policy"] = json!({"access-lists": {"access-list": from_names}});
     mud["to-device-policy"] = json!({"access-lists": {"access-list": to_names}});
@@ -372,24 +454,55 @@ fn obj<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Error> {
 fn port_match(v: &Value, path: &str) -> Result<PortMatch, Error> {
     let o = obj(v, path)?;
     let num = |k: &str| -> Result<u16, Error> {
-        o.get(k).and_then(Value::as_u64).and_then(|n| u16::try_from(n).ok()).ok_or_else(|| bad(&format!("{path}.{k}"), "expected a port number"))
+        o.get(k)
+            .and_then(Value::as_u64)
+            .and_then(|n| u16::try_from(n).ok())
+            .ok_or_else(|| bad(&format!("{path}.{k}"), "expected a port number"))
     };
     if o.contains_key("lower-port") {
         let (lo, hi) = (num("lower-port")?, num("upper-port")?);
         return Ok(PortMatch { lo, hi, neq: false });
     }
     let p = num("port")?;
-    Ok(match o.get("operator").and_then(Value::as_str).unwrap_or("eq") {
-        "eq" => PortMatch { lo: p, hi: p, neq: false },
-        "lte" => PortMatch { lo: 0, hi: p, neq: false },
-        "gte" => PortMatch { lo: p, hi: u16::MAX, neq: false },
-        "neq" => PortMatch { lo: p, hi: p, neq: true },
-        other => return Err(bad(&format!("{path}.operator"), &format!("unknown operator {:?}", model::text::bounded(other.as_bytes(), 16)))),
-    })
+    Ok(
+        match o.get("operator").and_then(Value::as_str).unwrap_or("eq") {
+            "eq" => PortMatch {
+                lo: p,
+                hi: p,
+                neq: false,
+            },
+            "lte" => PortMatch {
+                lo: 0,
+                hi: p,
+                neq: false,
+            },
+            "gte" => PortMatch {
+                lo: p,
+                hi: u16::MAX,
+                neq: false,
+            },
+            "neq" => PortMatch {
+                lo: p,
+                hi: p,
+                neq: true,
+            },
+            other => {
+                return Err(bad(
+                    &format!("{path}.operator"),
+                    &format!(
+                        "unknown operator {:?}",
+                        model::text::bounded(other.as_bytes(), 16)
+                    ),
+                ))
+            }
+        },
+    )
 }
 
 fn prefix(s: &str, path: &str) -> Result<(IpAddr, u8), Error> {
-    let (a, l) = s.split_once('/').ok_or_else(|| bad(path, "expected ADDRESS/LENGTH"))?;
+    let (a, l) = s
+        .split_once('/')
+        .ok_or_else(|| bad(path, "expected ADDRESS/LENGTH"))?;
     let ip: IpAddr = a.parse().map_err(|_| bad(path, "bad address"))?;
     let len: u8 = l.parse().map_err(|_| bad(path, "bad prefix length"))?;
     if len > if ip.is_ipv4() { 32 } else { 128 } {
@@ -401,11 +514,19 @@ fn prefix(s: &str, path: &str) -> Result<(IpAddr, u8), Error> {
 fn in_prefix(ip: &IpAddr, net: &IpAddr, len: u8) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let m = if len == 0 { 0 } else { u32::MAX << (32 - len as u32) };
+            let m = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - len as u32)
+            };
             u32::from(*a) & m == u32::from(*n) & m
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let m = if len == 0 { 0 } else { u128::MAX << (128 - len as u32) };
+            let m = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len as u32)
+            };
             u128::from(*a) & m == u128::from(*n) & m
         }
         _ => false,
@@ -416,28 +537,60 @@ impl MudPolicy {
     /// Reads a MUD file (RFC 8520 JSON).
     pub fn parse(bytes: &[u8]) -> Result<MudPolicy, Error> {
         if bytes.len() > MAX_MUD_BYTES {
-            return Err(Error::TooLarge(format!("MUD file of {} bytes (limit {MAX_MUD_BYTES})", bytes.len())));
+            return Err(Error::TooLarge(format!(
+                "MUD file of {} bytes (limit {MAX_MUD_BYTES})",
+                bytes.len()
+            )));
         }
         let v: Value = serde_json::from_slice(bytes)?;
         let root = obj(&v, "$")?;
-        let mud = obj(root.get("ietf-mud:mud").ok_or_else(|| bad("$", "no ietf-mud:mud container"))?, "ietf-mud:mud")?;
-        let s = |k: &str| mud.get(k).and_then(Value::as_str).map(|x| model::text::bounded(x.as_bytes(), 512));
+        let mud = obj(
+            root.get("ietf-mud:mud")
+                .ok_or_else(|| bad("$", "no ietf-mud:mud container"))?,
+            "ietf-mud:mud",
+        )?;
+        let s = |k: &str| {
+            mud.get(k)
+                .and_then(Value::as_str)
+                .map(|x| model::text::bounded(x.as_bytes(), 512))
+        };
         let url = s("mud-url").ok_or_else(|| bad("ietf-mud:mud.mud-url", "missing"))?;
         if mud.get("mud-version").and_then(Value::as_u64) != Some(1) {
             return Err(bad("ietf-mud:mud.mud-version", "must be 1"));
         }
         let names = |k: &str| -> Result<Vec<String>, Error> {
             let path = format!("ietf-mud:mud.{k}.access-lists.access-list");
-            let Some(list) = mud.get(k).and_then(|p| p.get("access-lists")).and_then(|a| a.get("access-list")) else { return Ok(Vec::new()) };
-            let arr = list.as_array().ok_or_else(|| bad(&path, "expected an array"))?;
-            arr.iter().enumerate().map(|(i, e)| e.get("name").and_then(Value::as_str).map(str::to_string).ok_or_else(|| bad(&format!("{path}[{i}].name"), "missing"))).collect()
+            let Some(list) = mud
+                .get(k)
+                .and_then(|p| p.get("access-lists"))
+                .and_then(|a| a.get("access-list"))
+            else {
+                return Ok(Vec::new());
+            };
+            let arr = list
+                .as_array()
+                .ok_or_else(|| bad(&path, "expected an array"))?;
+            arr.iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    e.get("name")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .ok_or_else(|| bad(&format!("{path}[{i}].name"), "missing"))
+                })
+                .collect()
         };
         let (from, to) = (names("from-device-policy")?, names("to-device-policy")?);
         let acls = root
             .get("ietf-access-control-list:acls")
             .and_then(|a| a.get("acl"))
             .and_then(Value::as_array)
-            .ok_or_else(|| bad("ietf-access-control-list:acls.acl", "missing or not an array"))?;
+            .ok_or_else(|| {
+                bad(
+                    "ietf-access-control-list:acls.acl",
+                    "missing or not an array",
+                )
+            })?;
         let mut aces = Vec::new();
         for (direction, list) in [(true, &from), (false, &to)] {
             for name in list {
@@ -445,9 +598,21 @@ impl MudPolicy {
                     .iter()
                     .enumerate()
                     .find(|(_, a)| a.get("name").and_then(Value::as_str) == Some(name.as_str()))
-                    .ok_or_else(|| bad("ietf-access-control-list:acls.acl", &format!("no ACL named {:?}", model::text::bounded(name.as_bytes(), 64))))?;
+                    .ok_or_else(|| {
+                        bad(
+                            "ietf-access-control-list:acls.acl",
+                            &format!(
+                                "no ACL named {:?}",
+                                model::text::bounded(name.as_bytes(), 64)
+                            ),
+                        )
+                    })?;
                 let path = format!("ietf-access-control-list:acls.acl[{ai}].aces.ace");
-                let list = acl.get("aces").and_then(|a| a.get("ace")).and_then(Value::as_array).ok_or_else(|| bad(&path, "missing or not an array"))?;
+                let list = acl
+                    .get("aces")
+                    .and_then(|a| a.get("ace"))
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| bad(&path, "missing or not an array"))?;
                 for (i, ace) in list.iter().enumerate() {
                     if aces.len() >= MAX_ACES {
                         return Err(Error::TooLarge(format!("more than {MAX_ACES} ACEs")));
@@ -458,30 +623,71 @@ impl MudPolicy {
         }
         let cache_validity = match mud.get("cache-validity") {
             None => 48,
-            Some(v) => v.as_u64().and_then(|h| u8::try_from(h).ok()).filter(|h| (1..=168).contains(h)).ok_or_else(|| bad("ietf-mud:mud.cache-validity", "expected 1-168 hours"))?,
+            Some(v) => v
+                .as_u64()
+                .and_then(|h| u8::try_from(h).ok())
+                .filter(|h| (1..=168).contains(h))
+                .ok_or_else(|| bad("ietf-mud:mud.cache-validity", "expected 1-168 hours"))?,
         };
-        Ok(MudPolicy { url, model: s("model-name"), manufacturer: s("mfg-name"), signature: s("mud-signature"), cache_validity, aces })
+        Ok(MudPolicy {
+            url,
+            model: s("model-name"),
+            manufacturer: s("mfg-name"),
+            signature: s("mud-signature"),
+            cache_validity,
+            aces,
+        })
     }
 
     fn ace(v: &Value, from_device: bool, path: &str) -> Result<Ace, Error> {
         let o = obj(v, path)?;
-        let name = o.get("name").and_then(Value::as_str).map(|n| model::text::bounded(n.as_bytes(), 64)).unwrap_or_default();
-        let m = obj(o.get("matches").ok_or_else(|| bad(path, "no matches"))?, &format!("{path}.matches"))?;
-        let fwd = o.get("actions").and_then(|a| a.get("forwarding")).and_then(Value::as_str).ok_or_else(|| bad(&format!("{path}.actions.forwarding"), "missing"))?;
+        let name = o
+            .get("name")
+            .and_then(Value::as_str)
+            .map(|n| model::text::bounded(n.as_bytes(), 64))
+            .unwrap_or_default();
+        let m = obj(
+            o.get("matches").ok_or_else(|| bad(path, "no matches"))?,
+            &format!("{path}.matches"),
+        )?;
+        let fwd = o
+            .get("actions")
+            .and_then(|a| a.get("forwarding"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad(&format!("{path}.actions.forwarding"), "missing"))?;
         let accept = fwd.trim_start_matches("ietf-access-control-list:") == "accept";
-        let mut ace = Ace { name, from_device, protocol: None, peer: Peer::Any, src_port: None, dst_port: None, initiated_from_device: None, accept };
+        let mut ace = Ace {
+            name,
+            from_device,
+            protocol: None,
+            peer: Peer::Any,
+            src_port: None,
+            dst_port: None,
+            initiated_from_device: None,
+            accept,
+        };
         // The other side: destination for from-device ACLs, source for to-device.
-        let (side, dns) = if from_device { ("destination", "ietf-acldns:dst-dnsname") } else { ("source", "ietf-acldns:src-dnsname") };
+        let (side, dns) = if from_device {
+            ("destination", "ietf-acldns:dst-dnsname")
+        } else {
+            ("source", "ietf-acldns:src-dnsname")
+        };
         for fam in ["ipv4", "ipv6"] {
             let Some(ip) = m.get(fam) else { continue };
             let ipath = format!("{path}.matches.{fam}");
             let ip = obj(ip, &ipath)?;
             if let Some(p) = ip.get("protocol") {
-                ace.protocol = Some(p.as_u64().and_then(|n| u8::try_from(n).ok()).ok_or_else(|| bad(&format!("{ipath}.protocol"), "expected 0-255"))?);
+                ace.protocol = Some(
+                    p.as_u64()
+                        .and_then(|n| u8::try_from(n).ok())
+                        .ok_or_else(|| bad(&format!("{ipath}.protocol"), "expected 0-255"))?,
+                );
             }
             let key = format!("{side}-{fam}-network");
             if let Some(n) = ip.get(&key) {
-                let s = n.as_str().ok_or_else(|| bad(&format!("{ipath}.{key}"), "expected a prefix"))?;
+                let s = n
+                    .as_str()
+                    .ok_or_else(|| bad(&format!("{ipath}.{key}"), "expected a prefix"))?;
                 let (a, l) = prefix(s, &format!("{ipath}.{key}"))?;
                 ace.peer = Peer::Net(a, l);
             } else if let Some(n) = ip.get(dns).and_then(Value::as_str) {
@@ -501,10 +707,18 @@ impl MudPolicy {
             if let Some(p) = t.get("destination-port") {
                 ace.dst_port = Some(port_match(p, &format!("{tpath}.destination-port"))?);
             }
-            match t.get("ietf-mud:direction-initiated").and_then(Value::as_str) {
+            match t
+                .get("ietf-mud:direction-initiated")
+                .and_then(Value::as_str)
+            {
                 Some("from-device") => ace.initiated_from_device = Some(true),
                 Some("to-device") => ace.initiated_from_device = Some(false),
-                Some(_) => return Err(bad(&format!("{tpath}.ietf-mud:direction-initiated"), "expected from-device or to-device")),
+                Some(_) => {
+                    return Err(bad(
+                        &format!("{tpath}.ietf-mud:direction-initiated"),
+                        "expected from-device or to-device",
+                    ))
+                }
                 None => {}
             }
         }
@@ -523,7 +737,15 @@ impl MudPolicy {
     /// match refuses. Returns the deciding ACE name or why not.
     pub fn allows(&self, device: IpAddr, flow: &FlowInfo) -> Result<String, String> {
         let from_device = flow.client.ip == device;
-        let (peer, sport, dport) = (if from_device { flow.server.ip } else { flow.client.ip }, flow.client.port, flow.server.port);
+        let (peer, sport, dport) = (
+            if from_device {
+                flow.server.ip
+            } else {
+                flow.client.ip
+            },
+            flow.client.port,
+            flow.server.port,
+        );
         let proto = proto_num(flow.transport);
         for a in self.aces.iter().filter(|a| a.from_device == from_device) {
             if a.protocol.is_some_and(|p| p != proto) {
@@ -534,14 +756,27 @@ impl MudPolicy {
                 Peer::Net(n, l) => in_prefix(&peer, n, *l),
                 Peer::Local => monitor::is_local(&peer),
             };
-            let ports_ok = a.src_port.is_none_or(|m| m.matches(sport)) && a.dst_port.is_none_or(|m| m.matches(dport));
+            let ports_ok = a.src_port.is_none_or(|m| m.matches(sport))
+                && a.dst_port.is_none_or(|m| m.matches(dport));
             let init_ok = a.initiated_from_device.is_none_or(|f| f == from_device);
             if peer_ok && ports_ok && init_ok {
-                return if a.accept { Ok(a.name.clone()) } else { Err(format!("ACE {} refuses it", a.name)) };
+                return if a.accept {
+                    Ok(a.name.clone())
+                } else {
+                    Err(format!("ACE {} refuses it", a.name))
+                };
             }
         }
-        let side = if from_device { "from-device" } else { "to-device" };
-        Err(format!("no {side} ACE of {} allows {} {peer} port {dport}", self.url, flow.transport.as_str()))
+        let side = if from_device {
+            "from-device"
+        } else {
+            "to-device"
+        };
+        Err(format!(
+            "no {side} ACE of {} allows {} {peer} port {dport}",
+            self.url,
+            flow.transport.as_str()
+        ))
     }
 }
 
@@ -555,10 +790,25 @@ pub struct MudAssignments {
 impl monitor::FlowPolicy for MudAssignments {
     fn violation(&self, f: &monitor::FlowSummary<'_>) -> Option<(IpAddr, String, String)> {
         for dev in [f.flow.client.ip, f.flow.server.ip] {
-            let Some(m) = self.by_ip.get(&dev) else { continue };
+            let Some(m) = self.by_ip.get(&dev) else {
+                continue;
+            };
             if let Err(why) = m.allows(dev, f.flow) {
-                let key = format!("mud {} {}:{}", f.flow.transport.as_str(), if dev == f.flow.client.ip { f.flow.server.ip } else { f.flow.client.ip }, f.flow.server.port);
-                return Some((dev, key, format!("traffic of {dev} violates its MUD file: {why}")));
+                let key = format!(
+                    "mud {} {}:{}",
+                    f.flow.transport.as_str(),
+                    if dev == f.flow.client.ip {
+                        f.flow.server.ip
+                    } else {
+                        f.flow.client.ip
+                    },
+                    f.flow.server.port
+                );
+                return Some((
+                    dev,
+                    key,
+                    format!("traffic of {dev} violates its MUD file: {why}"),
+                ));
             }
         }
         None
@@ -583,14 +833,22 @@ mod tests {
     fn errors(v: &Value) -> Vec<String> {
         let s = schema();
         let validator = jsonschema::validator_for(&s).unwrap();
-        validator.iter_errors(v).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+        validator
+            .iter_errors(v)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect()
     }
 
     #[test]
     fn generated_files_validate_and_round_trip() {
         let p = Policy::from_baseline(&baseline());
         for (name, g) in &p.groups {
-            let doc = generate(&Subject::Group(name.clone()), g, &format!("https://mud.hospital.test/{}.json", crate::ident(name)), Timestamp(1_767_600_050_002_400));
+            let doc = generate(
+                &Subject::Group(name.clone()),
+                g,
+                &format!("https://mud.hospital.test/{}.json", crate::ident(name)),
+                Timestamp(1_767_600_050_002_400),
+            );
             let errs = errors(&doc);
             assert!(errs.is_empty(), "{name}: {errs:?}\n{doc:#}");
             // Import what we generate: it allows exactly the group's rules.
@@ -601,8 +859,18 @@ mod tests {
                         continue;
                     }
                     let f = match r.dir {
-                        Dir::Out => flow(&member.to_string(), &r.peer.to_string(), r.port, r.transport),
-                        Dir::In => flow(&r.peer.to_string(), &member.to_string(), r.port, r.transport),
+                        Dir::Out => flow(
+                            &member.to_string(),
+                            &r.peer.to_string(),
+                            r.port,
+                            r.transport,
+                        ),
+                        Dir::In => flow(
+                            &r.peer.to_string(),
+                            &member.to_string(),
+                            r.port,
+                            r.transport,
+                        ),
                     };
                     assert!(m.allows(*member, &f).is_ok(), "{name} {r:?}");
                     let mut other = f;
@@ -613,9 +881,18 @@ mod tests {
         }
     }
 
-    fn fact(mac: u8, ip: &str, kind: identify::FactKind, value: &str, source: &str) -> identify::Fact {
+    fn fact(
+        mac: u8,
+        ip: &str,
+        kind: identify::FactKind,
+        value: &str,
+        source: &str,
+    ) -> identify::Fact {
         identify::Fact {
-            endpoint: identify::EndpointKey { mac: Some(model::MacAddr([0x00, 0x1b, 0x21, 0, 0, mac])), ip: Some(ip.parse().unwrap()) },
+            endpoint: identify::EndpointKey {
+                mac: Some(model::MacAddr([0x00, 0x1b, 0x21, 0, 0, mac])),
+                ip: Some(ip.parse().unwrap()),
+            },
             kind,
             value: value.into(),
             source: source.into(),
@@ -636,7 +913,13 @@ mod tests {
             fact(1, "10.0.0.11", Manufacturer, "BD", "lldp"),
             fact(2, "10.0.0.12", Model, "alaris  8015", "mdns"),
             fact(2, "10.0.0.12", Manufacturer, "bd", "mdns"),
-            fact(3, "10.0.0.13", DhcpVendorClass, "Sigma Spectrum 8.01.01", "dhcp"),
+            fact(
+                3,
+                "10.0.0.13",
+                DhcpVendorClass,
+                "Sigma Spectrum 8.01.01",
+                "dhcp",
+            ),
             fact(4, "10.0.0.14", Hostname, "pump-4", "dhcp"),
         ];
         let inventory = identify::build_inventory(&facts);
@@ -652,11 +935,20 @@ mod tests {
             l.learn(&model::Event {
                 ts: Timestamp(1_767_600_050_000_000),
                 flow: Some(flow(c, s, p, tr)),
-                record: model::Record::Conn(model::records::ConnRecord { start: Timestamp(1_767_600_050_000_000), established: true, orig_bytes: 1, ..Default::default() }),
+                record: model::Record::Conn(model::records::ConnRecord {
+                    start: Timestamp(1_767_600_050_000_000),
+                    established: true,
+                    orig_bytes: 1,
+                    ..Default::default()
+                }),
             });
         }
         let mut b = l.finish();
-        b.group(&|ip| ip.to_string().starts_with("10.0.0.1").then(|| "infusion pump".to_string()));
+        b.group(&|ip| {
+            ip.to_string()
+                .starts_with("10.0.0.1")
+                .then(|| "infusion pump".to_string())
+        });
         (b, inventory)
     }
 
@@ -674,8 +966,18 @@ mod tests {
             for member in &f.policy.members {
                 for r in &f.policy.allow {
                     let fl = match r.dir {
-                        Dir::Out => flow(&member.to_string(), &r.peer.to_string(), r.port, r.transport),
-                        Dir::In => flow(&r.peer.to_string(), &member.to_string(), r.port, r.transport),
+                        Dir::Out => flow(
+                            &member.to_string(),
+                            &r.peer.to_string(),
+                            r.port,
+                            r.transport,
+                        ),
+                        Dir::In => flow(
+                            &r.peer.to_string(),
+                            &member.to_string(),
+                            r.port,
+                            r.transport,
+                        ),
                     };
                     assert!(m.allows(*member, &fl).is_ok(), "{} {r:?}", f.file_name);
                 }
@@ -683,7 +985,12 @@ mod tests {
         }
         // The other model's server is refused by the Alaris file.
         let alaris = MudPolicy::parse(files[0].doc.to_string().as_bytes()).unwrap();
-        assert!(alaris.allows("10.0.0.11".parse().unwrap(), &flow("10.0.0.11", "10.0.0.51", 8443, Transport::Tcp)).is_err());
+        assert!(alaris
+            .allows(
+                "10.0.0.11".parse().unwrap(),
+                &flow("10.0.0.11", "10.0.0.51", 8443, Transport::Tcp)
+            )
+            .is_err());
         let summary: Vec<Value> = files
             .iter()
             .map(|f| json!({"file": f.file_name, "identified_by": f.identified_by, "devices": f.devices, "doc": f.doc}))
@@ -704,24 +1011,62 @@ mod tests {
             (Some("Ünïcødé GmbH"), "Modèle ☃ 3000"),
             (Some("   "), "\r\n\t"),
         ] {
-            let s = Subject::Model { manufacturer: mfg.map(str::to_string), model: model.to_string() };
+            let s = Subject::Model {
+                manufacturer: mfg.map(str::to_string),
+                model: model.to_string(),
+            };
             let name = s.file_name();
-            assert!(name.len() <= 72 && name.ends_with(".json") && name.starts_with("model-"), "{name}");
-            assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'), "{name}");
+            assert!(
+                name.len() <= 72 && name.ends_with(".json") && name.starts_with("model-"),
+                "{name}"
+            );
+            assert!(
+                name.bytes().all(|b| b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || b == b'-'
+                    || b == b'.'),
+                "{name}"
+            );
             assert!(!name.contains(".."), "{name}");
-            let doc = generate(&s, g, &format!("https://mud.hospital.test/{name}"), Timestamp(0));
+            let doc = generate(
+                &s,
+                g,
+                &format!("https://mud.hospital.test/{name}"),
+                Timestamp(0),
+            );
             let errs = errors(&doc);
             assert!(errs.is_empty(), "{mfg:?} {model:?}: {errs:?}");
             let info = doc["ietf-mud:mud"]["systeminfo"].as_str().unwrap();
             assert!(!info.chars().any(char::is_control) && info.chars().count() <= 60);
         }
         // Names that fold to the same slug still get different files.
-        let a = Subject::Model { manufacturer: Some("BD".into()), model: "Alaris 8015".into() };
-        let b = Subject::Model { manufacturer: Some("BD".into()), model: "Alaris-8015".into() };
+        let a = Subject::Model {
+            manufacturer: Some("BD".into()),
+            model: "Alaris 8015".into(),
+        };
+        let b = Subject::Model {
+            manufacturer: Some("BD".into()),
+            model: "Alaris-8015".into(),
+        };
         assert_ne!(a.file_name(), b.file_name());
-        assert_ne!(Subject::Group("x".into()).file_name(), Subject::Model { manufacturer: None, model: "x".into() }.file_name());
-        let grp = generate(&Subject::Group("infusion pump".into()), g, "https://m/x.json", Timestamp(0));
-        assert_eq!(grp["ietf-mud:mud"]["systeminfo"], "no device model identified; group infusion pump");
+        assert_ne!(
+            Subject::Group("x".into()).file_name(),
+            Subject::Model {
+                manufacturer: None,
+                model: "x".into()
+            }
+            .file_name()
+        );
+        let grp = generate(
+            &Subject::Group("infusion pump".into()),
+            g,
+            "https://m/x.json",
+            Timestamp(0),
+        );
+        assert_eq!(
+            grp["ietf-mud:mud"]["systeminfo"],
+            "no device model identified; group infusion pump"
+        );
         assert!(grp["ietf-mud:mud"].get("model-name").is_none());
     }
 
@@ -729,14 +1074,28 @@ mod tests {
     fn schema_has_teeth() {
         let p = Policy::from_baseline(&baseline());
         let (name, g) = p.groups.iter().next().unwrap();
-        let good = generate(&Subject::Group(name.clone()), g, "https://mud.hospital.test/x.json", Timestamp(0));
+        let good = generate(
+            &Subject::Group(name.clone()),
+            g,
+            "https://mud.hospital.test/x.json",
+            Timestamp(0),
+        );
         for (ptr, val) in [
             ("/ietf-mud:mud/mud-version", json!(2)),
             ("/ietf-mud:mud/cache-validity", json!(500)),
             ("/ietf-mud:mud/last-update", json!("yesterday")),
-            ("/ietf-access-control-list:acls/acl/0/type", json!("ipv5-acl-type")),
-            ("/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/protocol", json!(300)),
-            ("/ietf-access-control-list:acls/acl/0/aces/ace/0/actions/forwarding", json!("maybe")),
+            (
+                "/ietf-access-control-list:acls/acl/0/type",
+                json!("ipv5-acl-type"),
+            ),
+            (
+                "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/protocol",
+                json!(300),
+            ),
+            (
+                "/ietf-access-control-list:acls/acl/0/aces/ace/0/actions/forwarding",
+                json!("maybe"),
+            ),
         ] {
             let mut bad = good.clone();
             *bad.pointer_mut(ptr).unwrap_or_else(|| panic!("{ptr}")) = val;
@@ -776,9 +1135,26 @@ mod tests {
         assert_eq!(m.model.as_deref(), Some("lightbulb2000"));
         assert_eq!(m.aces.len(), 2);
         let bulb = "fd00::5";
-        assert!(m.allows(bulb.parse().unwrap(), &flow(bulb, "2001:db8::1", 443, Transport::Tcp)).is_ok());
-        assert!(m.allows(bulb.parse().unwrap(), &flow(bulb, "2001:db8::1", 23, Transport::Tcp)).is_err());
-        assert!(m.allows(bulb.parse().unwrap(), &flow("fd00::9", bulb, 443, Transport::Tcp)).is_err(), "nobody may open a session to the bulb");
+        assert!(m
+            .allows(
+                bulb.parse().unwrap(),
+                &flow(bulb, "2001:db8::1", 443, Transport::Tcp)
+            )
+            .is_ok());
+        assert!(m
+            .allows(
+                bulb.parse().unwrap(),
+                &flow(bulb, "2001:db8::1", 23, Transport::Tcp)
+            )
+            .is_err());
+        assert!(
+            m.allows(
+                bulb.parse().unwrap(),
+                &flow("fd00::9", bulb, 443, Transport::Tcp)
+            )
+            .is_err(),
+            "nobody may open a session to the bulb"
+        );
     }
 
     #[test]
@@ -788,18 +1164,41 @@ mod tests {
         let bulb: IpAddr = "fd00::5".parse().unwrap();
         let mut a = MudAssignments::default();
         a.by_ip.insert(bulb, m);
-        let mut d = Detector::new(monitor::Baseline::default(), DetectorConfig { approved: [bulb, "fd00::9".parse().unwrap()].into(), ..Default::default() }).with_policy(Box::new(a));
-        for (c, s, p) in [("fd00::5", "2001:db8::1", 443), ("fd00::5", "2001:db8::1", 80), ("fd00::9", "fd00::5", 23)] {
+        let mut d = Detector::new(
+            monitor::Baseline::default(),
+            DetectorConfig {
+                approved: [bulb, "fd00::9".parse().unwrap()].into(),
+                ..Default::default()
+            },
+        )
+        .with_policy(Box::new(a));
+        for (c, s, p) in [
+            ("fd00::5", "2001:db8::1", 443),
+            ("fd00::5", "2001:db8::1", 80),
+            ("fd00::9", "fd00::5", 23),
+        ] {
             d.observe(&model::Event {
                 ts: Timestamp(1),
                 flow: Some(flow(c, s, p, Transport::Tcp)),
-                record: model::Record::Conn(model::records::ConnRecord { start: Timestamp(1), established: true, orig_bytes: 1, ..Default::default() }),
+                record: model::Record::Conn(model::records::ConnRecord {
+                    start: Timestamp(1),
+                    established: true,
+                    orig_bytes: 1,
+                    ..Default::default()
+                }),
             });
         }
         let (alerts, _) = d.finish();
-        let keys: Vec<&str> = alerts.iter().filter(|a| a.kind == monitor::AlertKind::PolicyViolation).map(|a| a.key.as_str()).collect();
+        let keys: Vec<&str> = alerts
+            .iter()
+            .filter(|a| a.kind == monitor::AlertKind::PolicyViolation)
+            .map(|a| a.key.as_str())
+            .collect();
         assert_eq!(keys.len(), 2, "{alerts:#?}");
-        assert!(keys.contains(&"mud tcp 2001:db8::1:80") && keys.contains(&"mud tcp fd00::9:23"), "{keys:?}");
+        assert!(
+            keys.contains(&"mud tcp 2001:db8::1:80") && keys.contains(&"mud tcp fd00::9:23"),
+            "{keys:?}"
+        );
     }
 
     #[test]
@@ -807,8 +1206,14 @@ mod tests {
         for (doc, want) in [
             ("[]", "$: expected an object"),
             ("{}", "no ietf-mud:mud"),
-            (r#"{"ietf-mud:mud": {"mud-version": 1}}"#, "mud-url: missing"),
-            (r#"{"ietf-mud:mud": {"mud-version": 1, "mud-url": "u", "from-device-policy": {"access-lists": {"access-list": [{"name": "a"}]}}}, "ietf-access-control-list:acls": {"acl": []}}"#, "no ACL named"),
+            (
+                r#"{"ietf-mud:mud": {"mud-version": 1}}"#,
+                "mud-url: missing",
+            ),
+            (
+                r#"{"ietf-mud:mud": {"mud-version": 1, "mud-url": "u", "from-device-policy": {"access-lists": {"access-list": [{"name": "a"}]}}}, "ietf-access-control-list:acls": {"acl": []}}"#,
+                "no ACL named",
+            ),
         ] {
             let e = MudPolicy::parse(doc.as_bytes()).unwrap_err().to_string();
             assert!(e.contains(want), "{doc}: {e}");

@@ -32,10 +32,26 @@ fn sets(p: &Policy) -> Vec<Sets> {
             if members.is_empty() {
                 continue;
             }
-            let out = g.allow.iter().filter(|r| r.dir == Dir::Out && fam(&r.peer)).copied().collect();
-            let inn = g.allow.iter().filter(|r| r.dir == Dir::In && fam(&r.peer)).copied().collect();
+            let out = g
+                .allow
+                .iter()
+                .filter(|r| r.dir == Dir::Out && fam(&r.peer))
+                .copied()
+                .collect();
+            let inn = g
+                .allow
+                .iter()
+                .filter(|r| r.dir == Dir::In && fam(&r.peer))
+                .copied()
+                .collect();
             let base = format!("g{i}_{}_{}", ident(name), if v4 { "4" } else { "6" });
-            v.push(Sets { name: base, v4, members, out, inn });
+            v.push(Sets {
+                name: base,
+                v4,
+                members,
+                out,
+                inn,
+            });
         }
     }
     v
@@ -62,10 +78,21 @@ pub fn text(p: &Policy) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "#!/usr/sbin/nft -f\n# Ward segmentation policy: per-group allow-lists learnt from a baseline.");
     for (i, (name, g)) in p.groups.iter().enumerate() {
-        let clean: String = name.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-        let _ = writeln!(o, "# g{i}: {clean} ({} members, {} rules)", g.members.len(), g.allow.len());
+        let clean: String = name
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let _ = writeln!(
+            o,
+            "# g{i}: {clean} ({} members, {} rules)",
+            g.members.len(),
+            g.allow.len()
+        );
     }
-    let _ = writeln!(o, "table inet {TABLE}\ndelete table inet {TABLE}\ntable inet {TABLE} {{");
+    let _ = writeln!(
+        o,
+        "table inet {TABLE}\ndelete table inet {TABLE}\ntable inet {TABLE} {{"
+    );
     let all = sets(p);
     for s in &all {
         let t = addr_type(s.v4);
@@ -73,9 +100,16 @@ pub fn text(p: &Policy) -> String {
         let elems: Vec<String> = s.members.iter().map(|m| m.to_string()).collect();
         let _ = writeln!(o, "\t\telements = {{ {} }}\n\t}}", elems.join(", "));
         for (suffix, rules) in [("out", &s.out), ("in", &s.inn)] {
-            let _ = writeln!(o, "\tset {}_{suffix} {{\n\t\ttype {t} . inet_proto . inet_service", s.name);
+            let _ = writeln!(
+                o,
+                "\tset {}_{suffix} {{\n\t\ttype {t} . inet_proto . inet_service",
+                s.name
+            );
             if !rules.is_empty() {
-                let elems: Vec<String> = rules.iter().map(|r| format!("{} . {} . {}", r.peer, r.transport.as_str(), r.port)).collect();
+                let elems: Vec<String> = rules
+                    .iter()
+                    .map(|r| format!("{} . {} . {}", r.peer, r.transport.as_str(), r.port))
+                    .collect();
                 let _ = writeln!(o, "\t\telements = {{ {} }}", elems.join(", "));
             }
             let _ = writeln!(o, "\t}}");
@@ -84,17 +118,31 @@ pub fn text(p: &Policy) -> String {
     let _ = writeln!(o, "\tchain ward_out {{");
     for s in &all {
         let ip = ip_proto(s.v4);
-        let _ = writeln!(o, "\t\t{ip} saddr @{n}_m {ip} daddr . meta l4proto . th dport @{n}_out return", n = s.name);
+        let _ = writeln!(
+            o,
+            "\t\t{ip} saddr @{n}_m {ip} daddr . meta l4proto . th dport @{n}_out return",
+            n = s.name
+        );
         let _ = writeln!(o, "\t\t{ip} saddr @{n}_m counter drop", n = s.name);
     }
     let _ = writeln!(o, "\t}}\n\tchain ward_in {{");
     for s in &all {
         let ip = ip_proto(s.v4);
-        let _ = writeln!(o, "\t\t{ip} daddr @{n}_m {ip} saddr . meta l4proto . th dport @{n}_in return", n = s.name);
+        let _ = writeln!(
+            o,
+            "\t\t{ip} daddr @{n}_m {ip} saddr . meta l4proto . th dport @{n}_in return",
+            n = s.name
+        );
         let _ = writeln!(o, "\t\t{ip} daddr @{n}_m counter drop", n = s.name);
     }
-    let _ = writeln!(o, "\t}}\n\tchain forward {{\n\t\ttype filter hook forward priority filter; policy accept;");
-    let _ = writeln!(o, "\t\tct state established,related accept\n\t\tjump ward_out\n\t\tjump ward_in\n\t}}\n}}");
+    let _ = writeln!(
+        o,
+        "\t}}\n\tchain forward {{\n\t\ttype filter hook forward priority filter; policy accept;"
+    );
+    let _ = writeln!(
+        o,
+        "\t\tct state established,related accept\n\t\tjump ward_out\n\t\tjump ward_in\n\t}}\n}}"
+    );
     o
 }
 
@@ -123,7 +171,10 @@ pub fn json(p: &Policy) -> Value {
         for (suffix, rules) in [("out", &s.out), ("in", &s.inn)] {
             let mut set = json!({"family": "inet", "table": TABLE, "name": format!("{}_{suffix}", s.name), "type": [t, "inet_proto", "inet_service"]});
             if !rules.is_empty() {
-                let elems: Vec<Value> = rules.iter().map(|r| json!({"concat": [r.peer.to_string(), r.transport.as_str(), r.port]})).collect();
+                let elems: Vec<Value> = rules
+                    .iter()
+                    .map(|r| json!({"concat": [r.peer.to_string(), r.transport.as_str(), r.port]}))
+                    .collect();
                 set["elem"] = Value::Array(elems);
             }
             cmds.push(json!({"add": {"set": set}}));
@@ -134,18 +185,33 @@ pub fn json(p: &Policy) -> Value {
     }
     cmds.push(json!({"add": {"chain": {"family": "inet", "table": TABLE, "name": "forward", "type": "filter", "hook": "forward", "prio": 0, "policy": "accept"}}}));
     let mut rules = Vec::new();
-    for (chain, me, other, suffix) in [("ward_out", "saddr", "daddr", "out"), ("ward_in", "daddr", "saddr", "in")] {
+    for (chain, me, other, suffix) in [
+        ("ward_out", "saddr", "daddr", "out"),
+        ("ward_in", "daddr", "saddr", "in"),
+    ] {
         for s in &all {
             let ip = ip_proto(s.v4);
             let member = json!({"match": {"op": "==", "left": payload(ip, me), "right": format!("@{}_m", s.name)}});
             let allowed = json!({"match": {"op": "==", "left": {"concat": [payload(ip, other), {"meta": {"key": "l4proto"}}, payload("th", "dport")]}, "right": format!("@{}_{suffix}", s.name)}});
-            rules.push(rule(chain, vec![member.clone(), allowed, json!({"return": null})]));
-            rules.push(rule(chain, vec![member, json!({"counter": null}), json!({"drop": null})]));
+            rules.push(rule(
+                chain,
+                vec![member.clone(), allowed, json!({"return": null})],
+            ));
+            rules.push(rule(
+                chain,
+                vec![member, json!({"counter": null}), json!({"drop": null})],
+            ));
         }
     }
     rules.push(rule("forward", vec![json!({"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": ["established", "related"]}}), json!({"accept": null})]));
-    rules.push(rule("forward", vec![json!({"jump": {"target": "ward_out"}})]));
-    rules.push(rule("forward", vec![json!({"jump": {"target": "ward_in"}})]));
+    rules.push(rule(
+        "forward",
+        vec![json!({"jump": {"target": "ward_out"}})],
+    ));
+    rules.push(rule(
+        "forward",
+        vec![json!({"jump": {"target": "ward_in"}})],
+    ));
     cmds.extend(rules.into_iter().map(|r| json!({"add": r})));
     json!({"nftables": cmds})
 }
@@ -165,8 +231,16 @@ mod tests {
         assert!(t.contains("set g0_ct_scanner_6_m {"), "{t}");
         assert!(t.contains("10.0.0.53 . udp . 53"), "{t}");
         let j = json(&p).to_string();
-        for name in ["g0_ct_scanner_4_out", "g1_pacs_4_in", "g2_patient_monitor_4_m", "g0_ct_scanner_6_out"] {
-            assert!(t.contains(&format!("@{name}")) || t.contains(&format!("set {name} ")), "{name}");
+        for name in [
+            "g0_ct_scanner_4_out",
+            "g1_pacs_4_in",
+            "g2_patient_monitor_4_m",
+            "g0_ct_scanner_6_out",
+        ] {
+            assert!(
+                t.contains(&format!("@{name}")) || t.contains(&format!("set {name} ")),
+                "{name}"
+            );
             assert!(j.contains(&format!("\"{name}\"")), "{name} in {j}");
         }
     }

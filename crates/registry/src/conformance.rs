@@ -8,9 +8,17 @@ use proptest::prelude::*;
 
 #[test]
 fn names_are_unique_lowercase() {
-    let mut names: Vec<&str> = FLOW.iter().map(|p| p.name()).chain(LINK.iter().map(|p| p.name())).collect();
+    let mut names: Vec<&str> = FLOW
+        .iter()
+        .map(|p| p.name())
+        .chain(LINK.iter().map(|p| p.name()))
+        .collect();
     for n in &names {
-        assert!(n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()), "{n}");
+        assert!(
+            n.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
+            "{n}"
+        );
     }
     names.sort();
     let len = names.len();
@@ -22,7 +30,12 @@ fn names_are_unique_lowercase() {
 fn probing_empty_input_never_matches() {
     for p in FLOW {
         for dir in [Direction::ToServer, Direction::ToClient] {
-            assert_ne!(p.probe(dir, &[], true), analyzer_api::Probe::Match, "{}", p.name());
+            assert_ne!(
+                p.probe(dir, &[], true),
+                analyzer_api::Probe::Match,
+                "{}",
+                p.name()
+            );
         }
     }
 }

@@ -53,7 +53,10 @@ fn score_color(score: u8) -> &'static str {
 }
 
 fn badge(score: u8) -> String {
-    format!(r#"<span class="score" style="background:{}">{score}</span>"#, score_color(score))
+    format!(
+        r#"<span class="score" style="background:{}">{score}</span>"#,
+        score_color(score)
+    )
 }
 
 /// Vertical bar chart (risk distribution).
@@ -61,7 +64,12 @@ fn columns(title: &str, bars: &[(String, usize, &str)]) -> String {
     let (w, h, pad) = (420.0_f32, 200.0_f32, 28.0_f32);
     let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1) as f32;
     let bw = (w - pad) / bars.len().max(1) as f32;
-    let mut s = format!(r#"<div class="chart"><h3>{}</h3><svg width="{w}" height="{}" role="img" aria-label="{}">"#, esc(title), h + 34.0, esc(title));
+    let mut s = format!(
+        r#"<div class="chart"><h3>{}</h3><svg width="{w}" height="{}" role="img" aria-label="{}">"#,
+        esc(title),
+        h + 34.0,
+        esc(title)
+    );
     for (i, (label, n, color)) in bars.iter().enumerate() {
         let bh = (h - 20.0) * (*n as f32) / max;
         let x = pad + i as f32 * bw + 6.0;
@@ -86,7 +94,12 @@ fn bars(title: &str, rows: &[(String, usize, &str)]) -> String {
     let (label_w, bar_w, row_h) = (190.0_f32, 230.0_f32, 22.0_f32);
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1) as f32;
     let h = row_h * rows.len().max(1) as f32 + 6.0;
-    let mut s = format!(r#"<div class="chart"><h3>{}</h3><svg width="{}" height="{h}" role="img" aria-label="{}">"#, esc(title), label_w + bar_w + 40.0, esc(title));
+    let mut s = format!(
+        r#"<div class="chart"><h3>{}</h3><svg width="{}" height="{h}" role="img" aria-label="{}">"#,
+        esc(title),
+        label_w + bar_w + 40.0,
+        esc(title)
+    );
     for (i, (label, n, color)) in rows.iter().enumerate() {
         let y = i as f32 * row_h + 3.0;
         let w = bar_w * (*n as f32) / max;
@@ -107,7 +120,11 @@ fn bars(title: &str, rows: &[(String, usize, &str)]) -> String {
 
 fn device_name(d: &DeviceRow) -> String {
     match d.names.first() {
-        Some(n) => format!("{} <span class=\"muted\">{}</span>", esc(n), esc(&d.assessment.key)),
+        Some(n) => format!(
+            "{} <span class=\"muted\">{}</span>",
+            esc(n),
+            esc(&d.assessment.key)
+        ),
         None => esc(&d.assessment.key),
     }
 }
@@ -120,12 +137,32 @@ fn factors(d: &DeviceRow) -> String {
     let mut s = String::from(r#"<ul class="f">"#);
     for f in &d.assessment.factors {
         let fi = &f.finding;
-        let _ = write!(s, "<li>{} <b>{:.1} pts</b> {}", sev(fi.severity), f.points, esc(&fi.title));
+        let _ = write!(
+            s,
+            "<li>{} <b>{:.1} pts</b> {}",
+            sev(fi.severity),
+            f.points,
+            esc(&fi.title)
+        );
         for e in &fi.evidence {
-            let when = e.first_seen.filter(|t| t.0 != 0).map(|t| format!(", first seen {}", t.iso())).unwrap_or_default();
-            let _ = write!(s, r#"<br><span class="muted">evidence: <code>{}</code> [{}]{}</span>"#, esc(&e.what), esc(&e.at), esc(&when));
+            let when = e
+                .first_seen
+                .filter(|t| t.0 != 0)
+                .map(|t| format!(", first seen {}", t.iso()))
+                .unwrap_or_default();
+            let _ = write!(
+                s,
+                r#"<br><span class="muted">evidence: <code>{}</code> [{}]{}</span>"#,
+                esc(&e.what),
+                esc(&e.at),
+                esc(&when)
+            );
         }
-        let _ = write!(s, r#"<br><span class="muted">fix: {}</span></li>"#, esc(&fi.remediation));
+        let _ = write!(
+            s,
+            r#"<br><span class="muted">fix: {}</span></li>"#,
+            esc(&fi.remediation)
+        );
     }
     s.push_str("</ul>");
     s
@@ -138,11 +175,32 @@ pub fn html(input: &Input) -> String {
     let n = devices.len();
     let medical = devices.iter().filter(|d| d.medical).count();
     let with_findings = devices.iter().filter(|d| d.assessment.score > 0).count();
-    let critical = devices.iter().filter(|d| d.assessment.factors.iter().any(|f| f.finding.severity == Severity::Critical)).count();
-    let phi = devices.iter().filter(|d| d.assessment.factors.iter().any(|f| f.finding.kind == risk::FindingKind::CleartextPhi)).count();
+    let critical = devices
+        .iter()
+        .filter(|d| {
+            d.assessment
+                .factors
+                .iter()
+                .any(|f| f.finding.severity == Severity::Critical)
+        })
+        .count();
+    let phi = devices
+        .iter()
+        .filter(|d| {
+            d.assessment
+                .factors
+                .iter()
+                .any(|f| f.finding.kind == risk::FindingKind::CleartextPhi)
+        })
+        .count();
     let mut s = String::with_capacity(64 * 1024);
     let _ = write!(s, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{CSS}</style></head><body>", esc(&input.title));
-    let _ = write!(s, "<header><h1>{}</h1><p>{}</p></header><main>", esc(&input.title), esc(&input.scope));
+    let _ = write!(
+        s,
+        "<header><h1>{}</h1><p>{}</p></header><main>",
+        esc(&input.title),
+        esc(&input.scope)
+    );
     let _ = write!(
         s,
         r#"<div class="cards"><div class="card"><b>{n}</b><span>devices</span></div><div class="card"><b>{medical}</b><span>medical devices</span></div><div class="card"><b>{with_findings}</b><span>with findings</span></div><div class="card"><b style="color:#b00020">{critical}</b><span>with critical findings</span></div><div class="card"><b>{phi}</b><span>send patient data in cleartext</span></div><div class="card"><b>{}</b><span>affected fleets</span></div></div>"#,
@@ -150,25 +208,55 @@ pub fn html(input: &Input) -> String {
     );
 
     // Charts.
-    let buckets: [(&str, u8, u8); 6] = [("none", 0, 0), ("1-19", 1, 19), ("20-39", 20, 39), ("40-59", 40, 59), ("60-79", 60, 79), ("80-100", 80, 100)];
-    let dist: Vec<(String, usize, &str)> = buckets.iter().map(|(l, lo, hi)| (l.to_string(), devices.iter().filter(|d| (*lo..=*hi).contains(&d.assessment.score)).count(), score_color(*lo))).collect();
+    let buckets: [(&str, u8, u8); 6] = [
+        ("none", 0, 0),
+        ("1-19", 1, 19),
+        ("20-39", 20, 39),
+        ("40-59", 40, 59),
+        ("60-79", 60, 79),
+        ("80-100", 80, 100),
+    ];
+    let dist: Vec<(String, usize, &str)> = buckets
+        .iter()
+        .map(|(l, lo, hi)| {
+            (
+                l.to_string(),
+                devices
+                    .iter()
+                    .filter(|d| (*lo..=*hi).contains(&d.assessment.score))
+                    .count(),
+                score_color(*lo),
+            )
+        })
+        .collect();
     let mut cats: BTreeMap<&str, (usize, bool)> = BTreeMap::new();
     for d in &devices {
         let e = cats.entry(d.category).or_default();
         e.0 += 1;
         e.1 |= d.medical;
     }
-    let mut cats: Vec<(String, usize, &str)> = cats.into_iter().map(|(c, (n, med))| (c.to_string(), n, if med { "#c0392b" } else { "#5d7fa3" })).collect();
+    let mut cats: Vec<(String, usize, &str)> = cats
+        .into_iter()
+        .map(|(c, (n, med))| (c.to_string(), n, if med { "#c0392b" } else { "#5d7fa3" }))
+        .collect();
     cats.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for d in &devices {
-        let mut seen: Vec<&str> = d.assessment.factors.iter().map(|f| f.finding.kind.as_str()).collect();
+        let mut seen: Vec<&str> = d
+            .assessment
+            .factors
+            .iter()
+            .map(|f| f.finding.kind.as_str())
+            .collect();
         seen.dedup();
         for k in seen {
             *kinds.entry(k).or_default() += 1;
         }
     }
-    let mut kinds: Vec<(String, usize, &str)> = kinds.into_iter().map(|(k, n)| (k.replace('_', " "), n, "#8e44ad")).collect();
+    let mut kinds: Vec<(String, usize, &str)> = kinds
+        .into_iter()
+        .map(|(k, n)| (k.replace('_', " "), n, "#8e44ad"))
+        .collect();
     kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     s.push_str("<h2>Overview</h2><div class=\"charts\">");
     s.push_str(&columns("Risk score distribution (devices)", &dist));
@@ -181,7 +269,12 @@ pub fn html(input: &Input) -> String {
     // Top risks.
     s.push_str("<h2>Top risks</h2><table><tr><th>Score</th><th>Device</th><th>Category</th><th>Vendor</th><th>Main factor</th><th>What to do</th></tr>");
     for d in devices.iter().filter(|d| d.assessment.score > 0).take(15) {
-        let (title, fix) = d.assessment.factors.first().map(|f| (esc(&f.finding.title), esc(&f.finding.remediation))).unwrap_or_default();
+        let (title, fix) = d
+            .assessment
+            .factors
+            .first()
+            .map(|f| (esc(&f.finding.title), esc(&f.finding.remediation)))
+            .unwrap_or_default();
         let _ = write!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{title}</td><td class=\"muted\">{fix}</td></tr>", badge(d.assessment.score), device_name(d), esc(d.category), esc(d.vendor.as_deref().unwrap_or("-")));
     }
     s.push_str("</table>");
@@ -193,7 +286,11 @@ pub fn html(input: &Input) -> String {
     } else {
         s.push_str("<table><tr><th>CVE</th><th>Advisory</th><th>CVSS</th><th>Vendor / model / firmware</th><th>Devices</th><th>Fix</th></tr>");
         for f in &fleets {
-            let kev = if f.known_exploited { r#" <span class="sev critical">known exploited</span>"# } else { "" };
+            let kev = if f.known_exploited {
+                r#" <span class="sev critical">known exploited</span>"#
+            } else {
+                ""
+            };
             let _ = write!(
                 s,
                 "<tr><td>{}{kev}</td><td>{}</td><td>{}</td><td>{} / {} / {}</td><td>{} <span class=\"muted\">{}</span></td><td class=\"muted\">{}</td></tr>",
@@ -214,11 +311,21 @@ pub fn html(input: &Input) -> String {
     // Every device.
     s.push_str("<h2>All devices</h2><table><tr><th>Score</th><th>Device</th><th>Category</th><th>Vendor / model</th><th>Addresses</th><th>Factors</th></tr>");
     for d in &devices {
-        let model = d.model.as_deref().map(|m| format!(" / {}", esc(m))).unwrap_or_default();
+        let model = d
+            .model
+            .as_deref()
+            .map(|m| format!(" / {}", esc(m)))
+            .unwrap_or_default();
         let detail = if d.assessment.factors.is_empty() {
             "<span class=\"muted\">none found</span>".to_string()
         } else {
-            format!("<details><summary>{} factor(s); impact {:.1}: {}</summary>{}</details>", d.assessment.factors.len(), d.assessment.impact, esc(&d.assessment.impact_reason), factors(d))
+            format!(
+                "<details><summary>{} factor(s); impact {:.1}: {}</summary>{}</details>",
+                d.assessment.factors.len(),
+                d.assessment.impact,
+                esc(&d.assessment.impact_reason),
+                factors(d)
+            )
         };
         let _ = write!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}{model}</td><td>{}</td><td>{detail}</td></tr>", badge(d.assessment.score), device_name(d), esc(d.category), esc(d.vendor.as_deref().unwrap_or("-")), esc(&d.ips.join(", ")));
     }
@@ -253,7 +360,13 @@ mod tests {
                         severity: Severity::Critical,
                         title: "A default password was used for HTTP".into(),
                         remediation: "Change it".into(),
-                        evidence: vec![Evidence { what: "http-basic user=admin".into(), at: "flow 1 a -> b/tcp".into(), first_seen: Some(model::Timestamp(1_767_600_050_002_400)), last_seen: None, count: 1 }],
+                        evidence: vec![Evidence {
+                            what: "http-basic user=admin".into(),
+                            at: "flow 1 a -> b/tcp".into(),
+                            first_seen: Some(model::Timestamp(1_767_600_050_002_400)),
+                            last_seen: None,
+                            count: 1,
+                        }],
                     },
                     probability: 0.6,
                     points: score as f32,
@@ -265,12 +378,22 @@ mod tests {
 
     #[test]
     fn hostile_names_render_as_text() {
-        let input = Input { title: "Ward <report>".into(), scope: "x".into(), devices: vec![row("<script>alert(1)</script>' OR 1=1 --", 66)] };
+        let input = Input {
+            title: "Ward <report>".into(),
+            scope: "x".into(),
+            devices: vec![row("<script>alert(1)</script>' OR 1=1 --", 66)],
+        };
         let page = html(&input);
         assert!(!page.contains("<script>"), "raw script tag in the page");
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&#39; OR 1=1 --"));
         assert!(page.contains("Acme &lt;b&gt;") && page.contains("Ward &lt;report&gt;"));
-        assert!(page.contains("2026-01-05T08:00:50.002400Z"), "evidence time");
-        assert!(page.contains("<svg") && !page.contains("http://") && !page.contains("https://"), "self-contained");
+        assert!(
+            page.contains("2026-01-05T08:00:50.002400Z"),
+            "evidence time"
+        );
+        assert!(
+            page.contains("<svg") && !page.contains("http://") && !page.contains("https://"),
+            "self-contained"
+        );
     }
 }

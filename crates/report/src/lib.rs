@@ -98,9 +98,23 @@ const FLEET_MIN_CONFIDENCE: f32 = 0.5;
 pub fn fleets(input: &Input) -> Vec<Fleet> {
     let mut map: BTreeMap<(String, String, String, String, String), Fleet> = BTreeMap::new();
     for d in &input.devices {
-        for m in d.advisories.iter().filter(|m| m.confidence >= FLEET_MIN_CONFIDENCE) {
-            let (vendor, model, firmware) = (d.vendor.clone().unwrap_or_default(), d.model.clone().unwrap_or_default(), d.firmware.clone().unwrap_or_default());
-            let key = (m.advisory.clone(), m.cve.clone(), vendor.clone(), model.clone(), firmware.clone());
+        for m in d
+            .advisories
+            .iter()
+            .filter(|m| m.confidence >= FLEET_MIN_CONFIDENCE)
+        {
+            let (vendor, model, firmware) = (
+                d.vendor.clone().unwrap_or_default(),
+                d.model.clone().unwrap_or_default(),
+                d.firmware.clone().unwrap_or_default(),
+            );
+            let key = (
+                m.advisory.clone(),
+                m.cve.clone(),
+                vendor.clone(),
+                model.clone(),
+                firmware.clone(),
+            );
             let fleet = map.entry(key).or_insert_with(|| Fleet {
                 advisory: m.advisory.clone(),
                 cve: m.cve.clone(),
@@ -129,7 +143,12 @@ pub fn fleets(input: &Input) -> Vec<Fleet> {
 /// Devices sorted for reading: highest score first, then key.
 pub fn ranked(input: &Input) -> Vec<&DeviceRow> {
     let mut v: Vec<&DeviceRow> = input.devices.iter().collect();
-    v.sort_by(|a, b| b.assessment.score.cmp(&a.assessment.score).then_with(|| a.assessment.key.cmp(&b.assessment.key)));
+    v.sort_by(|a, b| {
+        b.assessment
+            .score
+            .cmp(&a.assessment.score)
+            .then_with(|| a.assessment.key.cmp(&b.assessment.key))
+    });
     v
 }
 
@@ -142,15 +161,38 @@ pub fn json(input: &Input) -> Result<String, Error> {
         devices: Vec<&'a DeviceRow>,
         fleets: Vec<Fleet>,
     }
-    Ok(serde_json::to_string_pretty(&Doc { title: &input.title, scope: &input.scope, devices: ranked(input), fleets: fleets(input) })?)
+    Ok(serde_json::to_string_pretty(&Doc {
+        title: &input.title,
+        scope: &input.scope,
+        devices: ranked(input),
+        fleets: fleets(input),
+    })?)
 }
 
 /// One row per device.
 pub fn devices_csv(input: &Input) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["device", "kind", "category", "vendor", "model", "firmware", "names", "ips", "score", "impact", "top_finding", "advisories"])?;
+    w.write_record([
+        "device",
+        "kind",
+        "category",
+        "vendor",
+        "model",
+        "firmware",
+        "names",
+        "ips",
+        "score",
+        "impact",
+        "top_finding",
+        "advisories",
+    ])?;
     for d in ranked(input) {
-        let top = d.assessment.factors.first().map(|f| f.finding.title.as_str()).unwrap_or("");
+        let top = d
+            .assessment
+            .factors
+            .first()
+            .map(|f| f.finding.title.as_str())
+            .unwrap_or("");
         w.write_record([
             d.assessment.key.as_str(),
             d.kind,
@@ -163,16 +205,31 @@ pub fn devices_csv(input: &Input) -> Result<Vec<u8>, Error> {
             &d.assessment.score.to_string(),
             &format!("{:.2}", d.assessment.impact),
             top,
-            &d.advisories.iter().map(|m| m.cve.as_str()).collect::<Vec<_>>().join("; "),
+            &d.advisories
+                .iter()
+                .map(|m| m.cve.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
         ])?;
     }
-    w.into_inner().map_err(|e| Error::Csv(e.into_error().into()))
+    w.into_inner()
+        .map_err(|e| Error::Csv(e.into_error().into()))
 }
 
 /// One row per finding (factor) per device.
 pub fn findings_csv(input: &Input) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["device", "score", "kind", "severity", "points", "title", "evidence", "first_seen_us", "remediation"])?;
+    w.write_record([
+        "device",
+        "score",
+        "kind",
+        "severity",
+        "points",
+        "title",
+        "evidence",
+        "first_seen_us",
+        "remediation",
+    ])?;
     for d in ranked(input) {
         for f in &d.assessment.factors {
             let e = f.finding.evidence.first();
@@ -183,11 +240,15 @@ pub fn findings_csv(input: &Input) -> Result<Vec<u8>, Error> {
                 f.finding.severity.as_str(),
                 &format!("{:.1}", f.points),
                 &f.finding.title,
-                &e.map(|e| format!("{} [{}]", e.what, e.at)).unwrap_or_default(),
-                &e.and_then(|e| e.first_seen).map(|t| t.0.to_string()).unwrap_or_default(),
+                &e.map(|e| format!("{} [{}]", e.what, e.at))
+                    .unwrap_or_default(),
+                &e.and_then(|e| e.first_seen)
+                    .map(|t| t.0.to_string())
+                    .unwrap_or_default(),
                 &f.finding.remediation,
             ])?;
         }
     }
-    w.into_inner().map_err(|e| Error::Csv(e.into_error().into()))
+    w.into_inner()
+        .map_err(|e| Error::Csv(e.into_error().into()))
 }

@@ -36,13 +36,23 @@ const UNSUPPORTED_OS: &[(&str, &str)] = &[
 ];
 
 /// Weak cipher markers in IANA/OpenSSL cipher names.
-const WEAK_CIPHERS: &[&str] = &["RC4", "_DES_", "DES40", "3DES", "DES_CBC", "NULL", "EXPORT", "anon", "MD5"];
+const WEAK_CIPHERS: &[&str] = &[
+    "RC4", "_DES_", "DES40", "3DES", "DES_CBC", "NULL", "EXPORT", "anon", "MD5",
+];
 
 fn evidence<'a>(facts: impl Iterator<Item = &'a Fact>) -> Vec<Evidence> {
     let mut v: Vec<&Fact> = facts.collect();
     // Most-seen first, then earliest: the strongest and the original evidence.
-    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.first_seen.cmp(&b.first_seen)).then(a.value.cmp(&b.value)));
-    v.into_iter().take(MAX_EVIDENCE).map(Evidence::of_fact).collect()
+    v.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then(a.first_seen.cmp(&b.first_seen))
+            .then(a.value.cmp(&b.value))
+    });
+    v.into_iter()
+        .take(MAX_EVIDENCE)
+        .map(Evidence::of_fact)
+        .collect()
 }
 
 fn of_kind(d: &Device, kind: FactKind) -> impl Iterator<Item = &Fact> {
@@ -53,11 +63,22 @@ fn is_public(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let o = v4.octets();
-            !(v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified() || (o[0] == 100 && o[1] & 0xc0 == 64) || o[0] >= 240)
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_unspecified()
+                || (o[0] == 100 && o[1] & 0xc0 == 64)
+                || o[0] >= 240)
         }
         IpAddr::V6(v6) => {
             let s = v6.segments()[0];
-            !(v6.is_loopback() || v6.is_multicast() || v6.is_unspecified() || (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80)
+            !(v6.is_loopback()
+                || v6.is_multicast()
+                || v6.is_unspecified()
+                || (s & 0xfe00) == 0xfc00
+                || (s & 0xffc0) == 0xfe80)
         }
     }
 }
@@ -97,14 +118,20 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
     let mut by_proto: BTreeMap<(String, bool), Vec<&Fact>> = BTreeMap::new();
     for f in of_kind(d, FactKind::CleartextCredential) {
         let proto = f.value.split([' ', '-']).next().unwrap_or("").to_string();
-        let default = f.value.contains("password=default") || f.value.contains("community=public") || f.value.contains("community=private");
+        let default = f.value.contains("password=default")
+            || f.value.contains("community=public")
+            || f.value.contains("community=private");
         by_proto.entry((proto, default)).or_default().push(f);
     }
     for ((proto, default), facts) in by_proto {
         let upper = proto.to_uppercase();
         // The fact sits on both ends of the login; the account lives on the
         // side that offers the service (for SNMP the fact is only the agent's).
-        let service = if proto == "http" { "http" } else { proto.as_str() };
+        let service = if proto == "http" {
+            "http"
+        } else {
+            proto.as_str()
+        };
         let serves = proto == "snmp" || services(d).any(|(n, _, _, _)| n == service);
         let (kind, severity, title, remediation) = if !serves {
             (
@@ -116,8 +143,16 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
         } else if default {
             (
                 FindingKind::DefaultCredential,
-                if proto == "snmp" { Severity::High } else { Severity::Critical },
-                if proto == "snmp" { "SNMP uses a default community string (public/private)".to_string() } else { format!("A default or well-known password was used for {upper}") },
+                if proto == "snmp" {
+                    Severity::High
+                } else {
+                    Severity::Critical
+                },
+                if proto == "snmp" {
+                    "SNMP uses a default community string (public/private)".to_string()
+                } else {
+                    format!("A default or well-known password was used for {upper}")
+                },
                 if proto == "snmp" {
                     "Change the community strings, restrict SNMP to the management network, and move to SNMPv3 with authentication and privacy.".to_string()
                 } else {
@@ -132,7 +167,13 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
                 format!("Replace {upper} with an encrypted protocol (SSH, SFTP, HTTPS) or tunnel it; rotate the passwords that were exposed."),
             )
         };
-        out.push(Finding { kind, severity, title, remediation, evidence: evidence(facts.into_iter()) });
+        out.push(Finding {
+            kind,
+            severity,
+            title,
+            remediation,
+            evidence: evidence(facts.into_iter()),
+        });
     }
 
     // Insecure services offered.
@@ -141,7 +182,11 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
         let key = match name {
             "telnet" => "telnet",
             "ftp" => "ftp",
-            "http" if medical || matches!(d.category, Category::NetworkGear | Category::Printer) => "http",
+            "http"
+                if medical || matches!(d.category, Category::NetworkGear | Category::Printer) =>
+            {
+                "http"
+            }
             _ => continue,
         };
         insecure.entry(key).or_default().push(f);
@@ -152,7 +197,13 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
             "ftp" => ("Offers FTP (cleartext file transfer)", "Disable FTP or replace it with SFTP/FTPS; allow it only from the systems that need it.", Severity::Medium),
             _ => ("Web management interface over cleartext HTTP", "Enable HTTPS on the management interface (or disable it) and allow it only from the management network.", Severity::Medium),
         };
-        out.push(Finding { kind: FindingKind::InsecureService, severity: sev, title: title.into(), remediation: fix.into(), evidence: evidence(facts.into_iter()) });
+        out.push(Finding {
+            kind: FindingKind::InsecureService,
+            severity: sev,
+            title: title.into(),
+            remediation: fix.into(),
+            evidence: evidence(facts.into_iter()),
+        });
     }
     let smb1: Vec<&Fact> = of_kind(d, FactKind::Smb1).collect();
     if !smb1.is_empty() {
@@ -165,13 +216,17 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
             evidence: evidence(smb1.into_iter()),
         });
     }
-    let snmp_old: Vec<&Fact> = of_kind(d, FactKind::CleartextCredential).filter(|f| f.value.starts_with("snmp-v1 ") || f.value.starts_with("snmp-v2c ")).collect();
+    let snmp_old: Vec<&Fact> = of_kind(d, FactKind::CleartextCredential)
+        .filter(|f| f.value.starts_with("snmp-v1 ") || f.value.starts_with("snmp-v2c "))
+        .collect();
     if !snmp_old.is_empty() {
         out.push(Finding {
             kind: FindingKind::InsecureService,
             severity: Severity::Medium,
             title: "Uses SNMPv1/v2c (community strings in cleartext, no authentication)".into(),
-            remediation: "Move to SNMPv3 (authPriv) or disable SNMP; restrict it to the management station.".into(),
+            remediation:
+                "Move to SNMPv3 (authPriv) or disable SNMP; restrict it to the management station."
+                    .into(),
             evidence: evidence(snmp_old.into_iter()),
         });
     }
@@ -203,7 +258,9 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
             kind: FindingKind::WeakTls,
             severity: Severity::High,
             title: "Negotiates a weak cipher (RC4, DES/3DES, NULL, EXPORT or anonymous)".into(),
-            remediation: "Disable weak cipher suites; allow only AEAD suites (AES-GCM, ChaCha20-Poly1305).".into(),
+            remediation:
+                "Disable weak cipher suites; allow only AEAD suites (AES-GCM, ChaCha20-Poly1305)."
+                    .into(),
             evidence: evidence(weak_cipher.into_iter()),
         });
     }
@@ -212,7 +269,11 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
     let mut expired = Vec::new();
     let mut self_signed = Vec::new();
     for f in of_kind(d, FactKind::TlsCertificate) {
-        let not_after = f.value.split(" | ").find_map(|p| p.strip_prefix("not_after=")).and_then(|s| s.parse::<i64>().ok());
+        let not_after = f
+            .value
+            .split(" | ")
+            .find_map(|p| p.strip_prefix("not_after="))
+            .and_then(|s| s.parse::<i64>().ok());
         if not_after.is_some_and(|na| na.saturating_mul(1_000_000) < f.last_seen.0) {
             expired.push(f);
         }
@@ -233,7 +294,8 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
         out.push(Finding {
             kind: FindingKind::SelfSignedCertificate,
             severity: Severity::Low,
-            title: "Presents a self-signed certificate (clients cannot tell it from an impostor)".into(),
+            title: "Presents a self-signed certificate (clients cannot tell it from an impostor)"
+                .into(),
             remediation: "Install a certificate issued by the hospital's CA.".into(),
             evidence: evidence(self_signed.into_iter()),
         });
@@ -242,7 +304,11 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
     // Outdated operating systems.
     let mut os_names: Vec<&str> = Vec::new();
     let mut os_facts = Vec::new();
-    for f in d.facts.iter().filter(|f| matches!(f.kind, FactKind::Os | FactKind::Software)) {
+    for f in d
+        .facts
+        .iter()
+        .filter(|f| matches!(f.kind, FactKind::Os | FactKind::Software))
+    {
         let low = f.value.to_ascii_lowercase();
         if let Some((_, name)) = UNSUPPORTED_OS.iter().find(|(k, _)| low.contains(k)) {
             if !os_names.contains(name) {
@@ -263,7 +329,9 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
 
     // Internet communication (only for devices on local addresses).
     if d.ips.iter().any(|ip| !is_public(ip)) {
-        let public: Vec<&Fact> = of_kind(d, FactKind::Peer).filter(|f| f.value.parse::<IpAddr>().is_ok_and(|ip| is_public(&ip))).collect();
+        let public: Vec<&Fact> = of_kind(d, FactKind::Peer)
+            .filter(|f| f.value.parse::<IpAddr>().is_ok_and(|ip| is_public(&ip)))
+            .collect();
         if !public.is_empty() {
             let n = public.len();
             out.push(Finding {
@@ -282,7 +350,10 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
 
     // Clinical protocols on unregistered ports.
     let odd: Vec<&Fact> = services(d)
-        .filter(|(name, _, port, _)| (*name == "hl7" && !HL7_PORTS.contains(port)) || (*name == "dicom" && !DICOM_PORTS.contains(port)))
+        .filter(|(name, _, port, _)| {
+            (*name == "hl7" && !HL7_PORTS.contains(port))
+                || (*name == "dicom" && !DICOM_PORTS.contains(port))
+        })
         .map(|(_, _, _, f)| f)
         .collect();
     if !odd.is_empty() {

@@ -110,7 +110,13 @@ pub struct Evidence {
 impl Evidence {
     /// Evidence from an observed fact.
     pub fn of_fact(f: &Fact) -> Evidence {
-        Evidence { what: f.value.clone(), at: f.evidence.clone(), first_seen: Some(f.first_seen), last_seen: Some(f.last_seen), count: f.count }
+        Evidence {
+            what: f.value.clone(),
+            at: f.evidence.clone(),
+            first_seen: Some(f.first_seen),
+            last_seen: Some(f.last_seen),
+            count: f.count,
+        }
     }
 }
 

@@ -50,15 +50,27 @@ pub struct Assessment {
 pub fn clinical_impact(c: Category) -> (f32, &'static str) {
     match c {
         Category::InfusionPump => (1.0, "life-sustaining: an infusion pump delivers medication"),
-        Category::PatientMonitor => (0.9, "life-critical: a patient monitor raises clinical alarms"),
+        Category::PatientMonitor => (
+            0.9,
+            "life-critical: a patient monitor raises clinical alarms",
+        ),
         Category::ImagingModality => (0.8, "diagnostic: images feed diagnoses"),
-        Category::LabAnalyzer => (0.8, "diagnostic: results go straight into the health record"),
+        Category::LabAnalyzer => (
+            0.8,
+            "diagnostic: results go straight into the health record",
+        ),
         Category::MedicalDevice => (0.75, "medical device"),
-        Category::Pacs | Category::Hl7InterfaceEngine | Category::ClinicalInformationSystem => (0.7, "clinical information: stores or routes patient data"),
+        Category::Pacs | Category::Hl7InterfaceEngine | Category::ClinicalInformationSystem => {
+            (0.7, "clinical information: stores or routes patient data")
+        }
         Category::ImagingWorkstation => (0.6, "clinical: image review"),
-        Category::Server | Category::NetworkGear => (0.5, "infrastructure other clinical systems depend on"),
+        Category::Server | Category::NetworkGear => {
+            (0.5, "infrastructure other clinical systems depend on")
+        }
         Category::Workstation | Category::Unknown => (0.4, "administrative or unidentified"),
-        Category::Printer | Category::VoipPhone | Category::MobileDevice | Category::IotDevice => (0.3, "administrative"),
+        Category::Printer | Category::VoipPhone | Category::MobileDevice | Category::IotDevice => {
+            (0.3, "administrative")
+        }
     }
 }
 
@@ -99,11 +111,17 @@ fn vulnerability_findings(matches: &[Match]) -> Vec<(Finding, f32)> {
 
 /// Scores one device from its facts and the advisories that match it.
 pub fn assess(device: &Device, matches: &[Match]) -> Assessment {
-    let mut weighted: Vec<(Finding, f32)> = exposures(device).into_iter().map(|f| (f, 1.0)).collect();
+    let mut weighted: Vec<(Finding, f32)> =
+        exposures(device).into_iter().map(|f| (f, 1.0)).collect();
     weighted.extend(vulnerability_findings(matches));
     let (mut impact, why) = clinical_impact(device.category);
     let mut impact_reason = format!("{}: {why}", device.category.label());
-    if impact < 0.6 && device.facts.iter().any(|f| f.kind == FactKind::CleartextPhi) {
+    if impact < 0.6
+        && device
+            .facts
+            .iter()
+            .any(|f| f.kind == FactKind::CleartextPhi)
+    {
         impact = 0.6;
         impact_reason.push_str("; raised to 0.6: patient data crosses its links");
     }
@@ -111,20 +129,38 @@ pub fn assess(device: &Device, matches: &[Match]) -> Assessment {
         .into_iter()
         .map(|(finding, confidence)| {
             let p = (finding.severity.weight() * confidence).clamp(0.0, 0.99);
-            Factor { finding, probability: p, points: 0.0 }
+            Factor {
+                finding,
+                probability: p,
+                points: 0.0,
+            }
         })
         .collect();
     let survive: f32 = factors.iter().map(|f| 1.0 - f.probability).product();
     let likelihood = 1.0 - survive;
-    let score = (100.0 * likelihood * (0.3 + 0.7 * impact)).round().clamp(0.0, 100.0);
+    let score = (100.0 * likelihood * (0.3 + 0.7 * impact))
+        .round()
+        .clamp(0.0, 100.0);
     let total_log: f32 = factors.iter().map(|f| -(1.0 - f.probability).ln()).sum();
     if total_log > 0.0 {
         for f in &mut factors {
             f.points = score * (-(1.0 - f.probability).ln()) / total_log;
         }
     }
-    factors.sort_by(|a, b| b.points.total_cmp(&a.points).then(b.finding.severity.cmp(&a.finding.severity)).then(a.finding.title.cmp(&b.finding.title)));
-    Assessment { key: device.key.clone(), score: score as u8, likelihood, impact, impact_reason, factors }
+    factors.sort_by(|a, b| {
+        b.points
+            .total_cmp(&a.points)
+            .then(b.finding.severity.cmp(&a.finding.severity))
+            .then(a.finding.title.cmp(&b.finding.title))
+    });
+    Assessment {
+        key: device.key.clone(),
+        score: score as u8,
+        likelihood,
+        impact,
+        impact_reason,
+        factors,
+    }
 }
 
 #[cfg(test)]
@@ -135,7 +171,10 @@ mod tests {
 
     fn fact(kind: FactKind, value: &str) -> Fact {
         Fact {
-            endpoint: EndpointKey { mac: None, ip: "10.1.2.3".parse().ok() },
+            endpoint: EndpointKey {
+                mac: None,
+                ip: "10.1.2.3".parse().ok(),
+            },
             kind,
             value: value.into(),
             source: "test".into(),
@@ -161,25 +200,53 @@ mod tests {
 
     #[test]
     fn clean_device_scores_zero() {
-        let a = assess(&device(Category::InfusionPump, vec![fact(FactKind::Hostname, "pump-1")]), &[]);
+        let a = assess(
+            &device(
+                Category::InfusionPump,
+                vec![fact(FactKind::Hostname, "pump-1")],
+            ),
+            &[],
+        );
         assert_eq!((a.score, a.factors.len()), (0, 0));
     }
 
     #[test]
     fn same_exposures_weigh_more_on_a_pump_than_a_printer() {
-        let facts = vec![fact(FactKind::CleartextCredential, "telnet user=admin password=default accepted"), fact(FactKind::ServiceOffered, "telnet/tcp/23")];
+        let facts = vec![
+            fact(
+                FactKind::CleartextCredential,
+                "telnet user=admin password=default accepted",
+            ),
+            fact(FactKind::ServiceOffered, "telnet/tcp/23"),
+        ];
         let pump = assess(&device(Category::InfusionPump, facts.clone()), &[]);
         let printer = assess(&device(Category::Printer, facts), &[]);
-        assert!(pump.score > printer.score && pump.score >= 50, "{} vs {}", pump.score, printer.score);
+        assert!(
+            pump.score > printer.score && pump.score >= 50,
+            "{} vs {}",
+            pump.score,
+            printer.score
+        );
         // Every factor explains itself: evidence with flow and packet time, and a fix.
         for f in &pump.factors {
             assert!(!f.finding.remediation.is_empty());
-            assert!(f.finding.evidence.iter().all(|e| e.at.starts_with("flow 7") && e.first_seen.is_some()));
+            assert!(f
+                .finding
+                .evidence
+                .iter()
+                .all(|e| e.at.starts_with("flow 7") && e.first_seen.is_some()));
         }
         let kinds: Vec<FindingKind> = pump.factors.iter().map(|f| f.finding.kind).collect();
-        assert!(kinds.contains(&FindingKind::DefaultCredential) && kinds.contains(&FindingKind::InsecureService), "{kinds:?}");
+        assert!(
+            kinds.contains(&FindingKind::DefaultCredential)
+                && kinds.contains(&FindingKind::InsecureService),
+            "{kinds:?}"
+        );
         let sum: f32 = pump.factors.iter().map(|f| f.points).sum();
-        assert!((sum - pump.score as f32).abs() < 0.6, "points add up to the score: {sum}");
+        assert!(
+            (sum - pump.score as f32).abs() < 0.6,
+            "points add up to the score: {sum}"
+        );
     }
 
     #[test]
@@ -189,8 +256,14 @@ mod tests {
             vec![
                 fact(FactKind::CleartextPhi, "dicom"),
                 fact(FactKind::ServiceOffered, "dicom/tcp/4242"),
-                fact(FactKind::TlsServerParams, "TLSv10 TLS_RSA_WITH_RC4_128_SHA port=443"),
-                fact(FactKind::TlsCertificate, "subject=CN=ct | issuer=CN=ct | not_after=1600000000 | self-signed"),
+                fact(
+                    FactKind::TlsServerParams,
+                    "TLSv10 TLS_RSA_WITH_RC4_128_SHA port=443",
+                ),
+                fact(
+                    FactKind::TlsCertificate,
+                    "subject=CN=ct | issuer=CN=ct | not_after=1600000000 | self-signed",
+                ),
                 fact(FactKind::Os, "Windows 7 Professional 7601 Service Pack 1"),
                 fact(FactKind::Peer, "8.8.8.8"),
                 fact(FactKind::Peer, "10.1.2.4"),
@@ -212,8 +285,15 @@ mod tests {
         ] {
             assert!(kinds.contains(&k), "{k:?} missing from {kinds:?}");
         }
-        let internet = exposures(&d).into_iter().find(|f| f.kind == FindingKind::InternetCommunication).unwrap();
-        assert_eq!((internet.severity, internet.evidence.len()), (Severity::High, 1), "only the public peer, high for a modality");
+        let internet = exposures(&d)
+            .into_iter()
+            .find(|f| f.kind == FindingKind::InternetCommunication)
+            .unwrap();
+        assert_eq!(
+            (internet.severity, internet.evidence.len()),
+            (Severity::High, 1),
+            "only the public peer, high for a modality"
+        );
     }
 
     #[test]

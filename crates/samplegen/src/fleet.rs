@@ -17,24 +17,45 @@ use crate::pcap::{PcapWriter, LINKTYPE_ETHERNET};
 /// Vendor OUI, host name prefix and DHCP vendor class of each kind of client.
 const KINDS: [([u8; 3], &str, &str); 5] = [
     ([0x00, 0x09, 0xfb], "MON", "Philips IntelliVue MX450"), // Philips Medizin Systeme
-    ([0x00, 0x40, 0x17], "PUMP", "BD Alaris PC 8015"),       // Silex Technology (pump radio modules)
-    ([0x00, 0x1b, 0x24], "WS", "MSFT 5.0"),                  // Quanta Computer
-    ([0x00, 0x60, 0x35], "LAB", "Sysmex XN-1000"),           // Dallas Semiconductor
-    ([0x00, 0x80, 0x77], "PRN", "Brother HL-L5100DN"),       // Brother Industries
+    ([0x00, 0x40, 0x17], "PUMP", "BD Alaris PC 8015"), // Silex Technology (pump radio modules)
+    ([0x00, 0x1b, 0x24], "WS", "MSFT 5.0"),            // Quanta Computer
+    ([0x00, 0x60, 0x35], "LAB", "Sysmex XN-1000"),     // Dallas Semiconductor
+    ([0x00, 0x80, 0x77], "PRN", "Brother HL-L5100DN"), // Brother Industries
 ];
 
 /// Servers the clients send one datagram to: (address, port, MAC).
 const SERVERS: [(Ipv4Addr, u16, [u8; 6]); 4] = [
-    (Ipv4Addr::new(10, 20, 0, 1), 53, [0x00, 0x01, 0x42, 0x3a, 0x10, 0x01]),
-    (Ipv4Addr::new(10, 20, 0, 40), 2575, [0x00, 0x50, 0x56, 0x9a, 0x00, 0x40]),
-    (Ipv4Addr::new(10, 20, 0, 41), 104, [0x00, 0x50, 0x56, 0x9a, 0x00, 0x41]),
-    (Ipv4Addr::new(10, 20, 0, 42), 514, [0x00, 0x50, 0x56, 0x9a, 0x00, 0x42]),
+    (
+        Ipv4Addr::new(10, 20, 0, 1),
+        53,
+        [0x00, 0x01, 0x42, 0x3a, 0x10, 0x01],
+    ),
+    (
+        Ipv4Addr::new(10, 20, 0, 40),
+        2575,
+        [0x00, 0x50, 0x56, 0x9a, 0x00, 0x40],
+    ),
+    (
+        Ipv4Addr::new(10, 20, 0, 41),
+        104,
+        [0x00, 0x50, 0x56, 0x9a, 0x00, 0x41],
+    ),
+    (
+        Ipv4Addr::new(10, 20, 0, 42),
+        514,
+        [0x00, 0x50, 0x56, 0x9a, 0x00, 0x42],
+    ),
 ];
 
 /// Address of client `i`: 250 hosts per /24 in 10.64.0.0/10.
 pub fn client_ip(i: u32) -> Ipv4Addr {
     let subnet = i / 250;
-    Ipv4Addr::new(10, 64 + (subnet / 256) as u8, (subnet % 256) as u8, (i % 250) as u8 + 1)
+    Ipv4Addr::new(
+        10,
+        64 + (subnet / 256) as u8,
+        (subnet % 256) as u8,
+        (i % 250) as u8 + 1,
+    )
 }
 
 /// MAC of client `i` (vendor OUI of its kind; unique for i < 2^24).
@@ -92,7 +113,15 @@ pub fn write_range<W: Write>(out: W, range: std::ops::Range<u32>) -> io::Result<
         let (sip, sport, smac) = SERVERS[(i as usize / KINDS.len()) % SERVERS.len()];
         let from = Endpoint::new(mac, ip, 40_000 + (i % 20_000) as u16);
         let to = Endpoint::new(smac, sip, sport);
-        w.write_frame(ts + 10, &eth_ipv4_udp(&from, &to, (i as u16) ^ 0x5a5a, b"ward fleet sample datagram"))?;
+        w.write_frame(
+            ts + 10,
+            &eth_ipv4_udp(
+                &from,
+                &to,
+                (i as u16) ^ 0x5a5a,
+                b"ward fleet sample datagram",
+            ),
+        )?;
     }
     w.into_inner()
 }
@@ -114,7 +143,10 @@ mod tests {
         assert_eq!(hostname(1), "PUMP-000001");
         // Ranges split a fleet: the halves hold the whole.
         let whole = write(Vec::new(), 4).unwrap();
-        let (a, b) = (write_range(Vec::new(), 0..2).unwrap(), write_range(Vec::new(), 2..4).unwrap());
+        let (a, b) = (
+            write_range(Vec::new(), 0..2).unwrap(),
+            write_range(Vec::new(), 2..4).unwrap(),
+        );
         assert_eq!(whole.len(), a.len() + b.len() - 24);
         assert_eq!(&whole[24..a.len()], &a[24..]);
     }

@@ -7,7 +7,10 @@ fn main() {
         std::process::exit(2);
     };
     let workers = args.next().and_then(|w| w.parse().ok()).unwrap_or(1);
-    let cfg = sensor::Config { workers, ..Default::default() };
+    let cfg = sensor::Config {
+        workers,
+        ..Default::default()
+    };
     let progress = sensor::Progress::default();
     let t = std::time::Instant::now();
     match sensor::analyze_files(&[file.into()], &cfg, &progress, None) {

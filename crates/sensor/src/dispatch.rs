@@ -63,15 +63,32 @@ fn idx(dir: Direction) -> usize {
 impl Dispatcher {
     /// Handles in-order bytes of a flow.
     /// Routes one flow-table update (data, gap or close) to its handler.
-    pub fn update(&mut self, info: &FlowInfo, st: &mut FlowState, upd: FlowUpdate<'_>, ts: Timestamp, events: &mut Vec<Event>) {
+    pub fn update(
+        &mut self,
+        info: &FlowInfo,
+        st: &mut FlowState,
+        upd: FlowUpdate<'_>,
+        ts: Timestamp,
+        events: &mut Vec<Event>,
+    ) {
         match upd {
             FlowUpdate::Data { dir, bytes } => self.data(info, st, dir, bytes, ts, events),
             FlowUpdate::Gap { dir, len } => self.gap(info, st, dir, len, ts, events),
-            FlowUpdate::Closed { reason, counters } => self.closed(info, st, reason, counters, events),
+            FlowUpdate::Closed { reason, counters } => {
+                self.closed(info, st, reason, counters, events)
+            }
         }
     }
 
-    pub fn data(&mut self, info: &FlowInfo, st: &mut FlowState, dir: Direction, bytes: &[u8], ts: Timestamp, events: &mut Vec<Event>) {
+    pub fn data(
+        &mut self,
+        info: &FlowInfo,
+        st: &mut FlowState,
+        dir: Direction,
+        bytes: &[u8],
+        ts: Timestamp,
+        events: &mut Vec<Event>,
+    ) {
         if matches!(st.phase, Phase::Passive) {
             return;
         }
@@ -82,7 +99,15 @@ impl Dispatcher {
         self.feed(info, st, dir, bytes, ts, events);
     }
 
-    fn probe(&mut self, info: &FlowInfo, st: &mut FlowState, dir: Direction, bytes: &[u8], ts: Timestamp, events: &mut Vec<Event>) {
+    fn probe(
+        &mut self,
+        info: &FlowInfo,
+        st: &mut FlowState,
+        dir: Direction,
+        bytes: &[u8],
+        ts: Timestamp,
+        events: &mut Vec<Event>,
+    ) {
         let i = idx(dir);
         let udp = info.transport == model::Transport::Udp;
         st.probe_packets = st.probe_packets.saturating_add(1);
@@ -97,7 +122,9 @@ impl Dispatcher {
             bytes
         };
         let port = info.server.port;
-        let candidates = registry::FLOW.iter().filter(|p| p.transports().contains(&info.transport));
+        let candidates = registry::FLOW
+            .iter()
+            .filter(|p| p.transports().contains(&info.transport));
         let hinted = candidates.clone().filter(|p| p.ports().contains(&port));
         let others = candidates.filter(|p| !p.ports().contains(&port));
         let mut need_more = false;
@@ -122,7 +149,11 @@ impl Dispatcher {
             let other = 1 - i;
             if !udp && !st.buf[other].is_empty() {
                 let window = std::mem::take(&mut st.buf[other]);
-                let other_dir = if other == 0 { Direction::ToServer } else { Direction::ToClient };
+                let other_dir = if other == 0 {
+                    Direction::ToServer
+                } else {
+                    Direction::ToClient
+                };
                 self.feed(info, st, other_dir, &window, ts, events);
                 if !matches!(st.phase, Phase::Active(_)) {
                     return;
@@ -153,8 +184,18 @@ impl Dispatcher {
         }
     }
 
-    fn feed(&mut self, info: &FlowInfo, st: &mut FlowState, dir: Direction, bytes: &[u8], ts: Timestamp, events: &mut Vec<Event>) {
-        let Phase::Active(a) = &mut st.phase else { return };
+    fn feed(
+        &mut self,
+        info: &FlowInfo,
+        st: &mut FlowState,
+        dir: Direction,
+        bytes: &[u8],
+        ts: Timestamp,
+        events: &mut Vec<Event>,
+    ) {
+        let Phase::Active(a) = &mut st.phase else {
+            return;
+        };
         let name = st.service.unwrap_or("unknown");
         let mut out = Out::new(ts, Some(info), name, events);
         if info.transport == model::Transport::Udp {
@@ -222,7 +263,15 @@ impl Dispatcher {
     }
 
     /// Handles missing bytes.
-    pub fn gap(&mut self, info: &FlowInfo, st: &mut FlowState, dir: Direction, len: u64, ts: Timestamp, events: &mut Vec<Event>) {
+    pub fn gap(
+        &mut self,
+        info: &FlowInfo,
+        st: &mut FlowState,
+        dir: Direction,
+        len: u64,
+        ts: Timestamp,
+        events: &mut Vec<Event>,
+    ) {
         match &mut st.phase {
             Phase::Probing => {
                 st.phase = Phase::Passive;
@@ -242,7 +291,14 @@ impl Dispatcher {
     }
 
     /// Handles the end of a flow: flushes the analyzer and writes the conn record.
-    pub fn closed(&mut self, info: &FlowInfo, st: &mut FlowState, reason: CloseReason, c: FlowCounters, events: &mut Vec<Event>) {
+    pub fn closed(
+        &mut self,
+        info: &FlowInfo,
+        st: &mut FlowState,
+        reason: CloseReason,
+        c: FlowCounters,
+        events: &mut Vec<Event>,
+    ) {
         if let Phase::Active(a) = &mut st.phase {
             let mut out = Out::new(c.last, Some(info), st.service.unwrap_or("unknown"), events);
             a.finish(&mut out);

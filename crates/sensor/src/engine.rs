@@ -110,7 +110,11 @@ impl Report {
 
     /// Counters that describe malformed or lost input.
     pub fn anomalies(&self) -> Vec<(String, u64)> {
-        self.counters.iter().filter(|(k, _)| k.starts_with("anomaly.")).map(|(k, v)| (k.clone(), *v)).collect()
+        self.counters
+            .iter()
+            .filter(|(k, _)| k.starts_with("anomaly."))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
     }
 }
 
@@ -171,7 +175,12 @@ fn shard_of(a: &IpAddr, b: &IpAddr, shards: u32) -> u32 {
 
 impl Engine {
     /// Creates worker `shard` of `shards`. Events are sent in batches to `sink` when given.
-    pub fn new(cfg: &Config, shard: u32, shards: u32, sink: Option<SyncSender<Vec<Event>>>) -> Engine {
+    pub fn new(
+        cfg: &Config,
+        shard: u32,
+        shards: u32,
+        sink: Option<SyncSender<Vec<Event>>>,
+    ) -> Engine {
         let n = shards.max(1) as usize;
         let mut flow_cfg = cfg.flow;
         flow_cfg.max_flows = (flow_cfg.max_flows / n).max(64);
@@ -182,7 +191,10 @@ impl Engine {
             shards: shards.max(1),
             table: FlowTable::new(flow_cfg, (shard as u64) << 40),
             defrag: wire::Defragmenter::new(cfg.max_fragments, 16 * 1024 * 1024),
-            dispatcher: Dispatcher { max_buffer: cfg.max_stream_buffer, stats: Default::default() },
+            dispatcher: Dispatcher {
+                max_buffer: cfg.max_stream_buffer,
+                stats: Default::default(),
+            },
             observer: Observer::new(obs),
             events: Vec::with_capacity(256),
             outbox: Vec::new(),
@@ -254,7 +266,16 @@ impl Engine {
                     &ip.l4
                 };
                 let (transport, sp, dp, tcp, payload) = match *l4 {
-                    L4::Tcp(t) => (Transport::Tcp, t.src_port, t.dst_port, Some(TcpFlags { seq: t.seq, flags: t.flags }), t.payload),
+                    L4::Tcp(t) => (
+                        Transport::Tcp,
+                        t.src_port,
+                        t.dst_port,
+                        Some(TcpFlags {
+                            seq: t.seq,
+                            flags: t.flags,
+                        }),
+                        t.payload,
+                    ),
                     L4::Udp(u) => (Transport::Udp, u.src_port, u.dst_port, None, u.payload),
                     L4::Other(_) => return,
                 };
@@ -272,7 +293,9 @@ impl Engine {
                     payload,
                 };
                 let (d, events) = (&mut self.dispatcher, &mut self.events);
-                self.table.push(&view, &mut |info, st, upd| d.update(info, st, upd, ts, events));
+                self.table.push(&view, &mut |info, st, upd| {
+                    d.update(info, st, upd, ts, events)
+                });
             }
             Net::Link(lf) => {
                 if primary {
@@ -301,7 +324,9 @@ impl Engine {
         // never piles up thousands of records before they are consumed.
         loop {
             let (d, events) = (&mut self.dispatcher, &mut self.events);
-            let more = self.table.expire_some(64, &mut |info, st, upd| d.update(info, st, upd, Timestamp(0), events));
+            let more = self.table.expire_some(64, &mut |info, st, upd| {
+                d.update(info, st, upd, Timestamp(0), events)
+            });
             if !more {
                 break;
             }
@@ -414,7 +439,9 @@ impl Engine {
     pub fn finish(mut self) -> (Observer, Report) {
         loop {
             let (d, events) = (&mut self.dispatcher, &mut self.events);
-            let more = self.table.flush_some(64, &mut |info, st, upd| d.update(info, st, upd, Timestamp(0), events));
+            let more = self.table.flush_some(64, &mut |info, st, upd| {
+                d.update(info, st, upd, Timestamp(0), events)
+            });
             self.drain();
             if !more {
                 break;
@@ -430,7 +457,12 @@ impl Engine {
 /// Reads capture files with `cfg.workers` lock-free workers and returns the
 /// merged facts and report. Events go to `sink` when given (in batches, in no
 /// particular order across workers).
-pub fn analyze_files(paths: &[PathBuf], cfg: &Config, progress: &Progress, sink: Option<SyncSender<Vec<Event>>>) -> Result<(Observer, Report), Error> {
+pub fn analyze_files(
+    paths: &[PathBuf],
+    cfg: &Config,
+    progress: &Progress,
+    sink: Option<SyncSender<Vec<Event>>>,
+) -> Result<(Observer, Report), Error> {
     // Open every file up front so a bad path fails before any work.
     for p in paths {
         capture::FileReader::open(p)?;
@@ -450,7 +482,9 @@ pub fn analyze_files(paths: &[PathBuf], cfg: &Config, progress: &Progress, sink:
                             engine.process(&frame);
                             n = n.wrapping_add(1);
                             if shard == 0 && n & 1023 == 0 {
-                                progress.bytes.store(done_bytes + reader.bytes_read(), Ordering::Relaxed);
+                                progress
+                                    .bytes
+                                    .store(done_bytes + reader.bytes_read(), Ordering::Relaxed);
                             }
                         }
                         if shard == 0 {
@@ -476,7 +510,13 @@ pub fn analyze_files(paths: &[PathBuf], cfg: &Config, progress: &Progress, sink:
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| Err(Error::Worker(format!("{e:?}"))))).collect()
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|e| Err(Error::Worker(format!("{e:?}"))))
+            })
+            .collect()
     });
     drop(sink);
     let mut observer: Option<Observer> = None;
@@ -494,7 +534,11 @@ pub fn analyze_files(paths: &[PathBuf], cfg: &Config, progress: &Progress, sink:
 
 /// Runs one engine over any frame source (a live interface) until it ends or
 /// `stop` returns true.
-pub fn analyze_source(source: &mut dyn Source, cfg: &Config, stop: &dyn Fn() -> bool) -> Result<(Observer, Report), Error> {
+pub fn analyze_source(
+    source: &mut dyn Source,
+    cfg: &Config,
+    stop: &dyn Fn() -> bool,
+) -> Result<(Observer, Report), Error> {
     let mut engine = Engine::new(cfg, 0, 1, None);
     while !stop() {
         match source.next_frame()? {
@@ -521,7 +565,13 @@ pub fn analyze_live(
 ) -> Result<(Observer, Report), Error> {
     use std::sync::atomic::AtomicBool;
     use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-    let wall = || Timestamp(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64));
+    let wall = || {
+        Timestamp(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_micros() as i64),
+        )
+    };
     let mut engine = Engine::new(cfg, 0, 1, sink);
     let waker = src.waker();
     let done = AtomicBool::new(false);

@@ -23,9 +23,9 @@
 mod dispatch;
 mod engine;
 
-pub use engine::{analyze_files, analyze_source, Config, Engine, Progress, Report};
 #[cfg(feature = "live")]
 pub use engine::analyze_live;
+pub use engine::{analyze_files, analyze_source, Config, Engine, Progress, Report};
 
 /// Pipeline errors (input problems; traffic problems are counted, not errors).
 #[derive(Debug, thiserror::Error)]

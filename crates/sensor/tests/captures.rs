@@ -4,13 +4,18 @@
 use std::path::{Path, PathBuf};
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
             walk(&p, out);
         } else if let Some(ext) = p.extension().and_then(|e| e.to_str()) {
-            if matches!(ext, "pcap" | "pcapng" | "cap" | "trace" | "dmp" | "pcap0" | "pcap1") {
+            if matches!(
+                ext,
+                "pcap" | "pcapng" | "cap" | "trace" | "dmp" | "pcap0" | "pcap1"
+            ) {
                 out.push(p);
             }
         }
@@ -27,8 +32,15 @@ fn every_testdata_capture_is_survived_within_limits() {
     let mut files = Vec::new();
     walk(&root, &mut files);
     files.sort();
-    assert!(files.len() > 500, "expected the whole corpus, found {}", files.len());
-    let mut cfg = sensor::Config { workers: 2, ..Default::default() };
+    assert!(
+        files.len() > 500,
+        "expected the whole corpus, found {}",
+        files.len()
+    );
+    let mut cfg = sensor::Config {
+        workers: 2,
+        ..Default::default()
+    };
     cfg.flow.max_flows = 20_000;
     cfg.max_stream_buffer = 64 * 1024;
     let (mut ok, mut refused, mut packets, mut records, mut anomalies) = (0, 0, 0u64, 0u64, 0u64);
@@ -41,7 +53,11 @@ fn every_testdata_capture_is_survived_within_limits() {
                 records += report.events;
                 anomalies += report.anomalies().iter().map(|(_, v)| v).sum::<u64>();
                 let peak = report.counters.get("flows.peak").copied().unwrap_or(0);
-                assert!(peak <= (cfg.flow.max_flows / 2) as u64 * 2, "{}: {peak} flows held", f.display());
+                assert!(
+                    peak <= (cfg.flow.max_flows / 2) as u64 * 2,
+                    "{}: {peak} flows held",
+                    f.display()
+                );
             }
             Err(sensor::Error::Capture(e)) => {
                 // Files named like captures that are not (e.g. empty or a different format) are refused, not crashed on.

@@ -10,10 +10,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn fact(i: u64) -> identify::Fact {
-    let kinds = [identify::FactKind::Hostname, identify::FactKind::ServiceOffered, identify::FactKind::Software, identify::FactKind::Peer];
+    let kinds = [
+        identify::FactKind::Hostname,
+        identify::FactKind::ServiceOffered,
+        identify::FactKind::Software,
+        identify::FactKind::Peer,
+    ];
     let host = i / 4;
     identify::Fact {
-        endpoint: identify::EndpointKey { mac: None, ip: Some(std::net::IpAddr::from((0x0a00_0000u32 | (host as u32 & 0x00ff_ffff)).to_be_bytes())) },
+        endpoint: identify::EndpointKey {
+            mac: None,
+            ip: Some(std::net::IpAddr::from(
+                (0x0a00_0000u32 | (host as u32 & 0x00ff_ffff)).to_be_bytes(),
+            )),
+        },
         kind: kinds[(i % 4) as usize],
         value: format!("value-{i}"),
         source: "bench".into(),
@@ -32,9 +42,15 @@ fn main() {
     }
     let (nats_url, pg_url) = (args[1].clone(), args[2].clone());
     let n: u64 = args[3].parse().expect("N");
-    let per: u64 = args.get(4).map_or(2000, |s| s.parse().expect("PER_MESSAGE"));
+    let per: u64 = args
+        .get(4)
+        .map_or(2000, |s| s.parse().expect("PER_MESSAGE"));
     let batch: usize = args.get(5).map_or(64, |s| s.parse().expect("BATCH"));
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async move {
         let opts = transport::NatsOptions { url: nats_url, name: "ward-bench".into(), ..Default::default() };
         let client = transport::connect(&opts, true).await.expect("connect to NATS");

@@ -61,20 +61,34 @@ impl Envelope {
     /// and drops it); a newer version or unknown kind is [`Decoded::Unknown`].
     pub fn decode(bytes: &[u8]) -> Result<Decoded, Error> {
         if bytes.len() > 8 * MAX_MESSAGE_BYTES {
-            return Err(Error::Malformed(format!("message of {} bytes", bytes.len())));
+            return Err(Error::Malformed(format!(
+                "message of {} bytes",
+                bytes.len()
+            )));
         }
         #[derive(Deserialize)]
         struct Head {
             v: u32,
             kind: String,
         }
-        let head: Head = serde_json::from_slice(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+        let head: Head =
+            serde_json::from_slice(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
         if head.v != VERSION || head.kind != "observation" {
-            return Ok(Decoded::Unknown(format!("v{} {}", head.v, head.kind.chars().take(40).collect::<String>())));
+            return Ok(Decoded::Unknown(format!(
+                "v{} {}",
+                head.v,
+                head.kind.chars().take(40).collect::<String>()
+            )));
         }
-        let e: Envelope = serde_json::from_slice(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+        let e: Envelope =
+            serde_json::from_slice(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
         let Body::Observation(o) = &e.body;
-        if o.id != e.id || o.site != e.site || !store::valid_site(&e.site) || e.id.is_empty() || e.id.len() > 256 {
+        if o.id != e.id
+            || o.site != e.site
+            || !store::valid_site(&e.site)
+            || e.id.is_empty()
+            || e.id.len() > 256
+        {
             return Err(Error::Malformed("inconsistent id or site".into()));
         }
         Ok(Decoded::Message(Box::new(e)))
@@ -127,7 +141,13 @@ pub fn split(
             facts,
             anomalies: if last { anomalies.clone() } else { Vec::new() },
         };
-        let e = Envelope { v: VERSION, sensor: sensor.to_string(), id, site: site.to_string(), body: Body::Observation(o) };
+        let e = Envelope {
+            v: VERSION,
+            sensor: sensor.to_string(),
+            id,
+            site: site.to_string(),
+            body: Body::Observation(o),
+        };
         if e.encode()?.len() > MAX_MESSAGE_BYTES {
             return Err(Error::Malformed(format!("message {} too large", e.id)));
         }
@@ -144,7 +164,10 @@ mod tests {
 
     fn fact(i: u32) -> Fact {
         Fact {
-            endpoint: EndpointKey { mac: None, ip: Some(std::net::IpAddr::from([10, 0, (i >> 8) as u8, i as u8])) },
+            endpoint: EndpointKey {
+                mac: None,
+                ip: Some(std::net::IpAddr::from([10, 0, (i >> 8) as u8, i as u8])),
+            },
             kind: FactKind::Hostname,
             value: format!("h{i}"),
             source: "dhcp".into(),
@@ -158,14 +181,45 @@ mod tests {
     #[test]
     fn split_is_bounded_deterministic_and_round_trips() {
         let facts: Vec<Fact> = (0..25).map(fact).collect();
-        let run = RunSummary { packets: 9, ..Default::default() };
-        let a = split("s1", "north", "s1:abc", facts.clone(), vec![("x".into(), 1)], run.clone(), 10).unwrap();
-        let b = split("s1", "north", "s1:abc", facts, vec![("x".into(), 1)], run, 10).unwrap();
+        let run = RunSummary {
+            packets: 9,
+            ..Default::default()
+        };
+        let a = split(
+            "s1",
+            "north",
+            "s1:abc",
+            facts.clone(),
+            vec![("x".into(), 1)],
+            run.clone(),
+            10,
+        )
+        .unwrap();
+        let b = split(
+            "s1",
+            "north",
+            "s1:abc",
+            facts,
+            vec![("x".into(), 1)],
+            run,
+            10,
+        )
+        .unwrap();
         assert_eq!(a, b);
         assert_eq!(a.len(), 3);
-        assert_eq!(a.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), vec!["s1:abc:0", "s1:abc:1", "s1:abc:2"]);
+        assert_eq!(
+            a.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+            vec!["s1:abc:0", "s1:abc:1", "s1:abc:2"]
+        );
         let last = a[2].clone().observation();
-        assert_eq!((last.facts.len(), last.run.unwrap().packets, last.anomalies.len()), (5, 9, 1));
+        assert_eq!(
+            (
+                last.facts.len(),
+                last.run.unwrap().packets,
+                last.anomalies.len()
+            ),
+            (5, 9, 1)
+        );
         assert!(a[0].clone().observation().run.is_none());
         for e in &a {
             match Envelope::decode(&e.encode().unwrap()).unwrap() {
@@ -174,22 +228,61 @@ mod tests {
             }
         }
         // An empty analysis is still one message (it carries the run).
-        assert_eq!(split("s1", "north", "s1:e", vec![], vec![], RunSummary::default(), 10).unwrap().len(), 1);
+        assert_eq!(
+            split(
+                "s1",
+                "north",
+                "s1:e",
+                vec![],
+                vec![],
+                RunSummary::default(),
+                10
+            )
+            .unwrap()
+            .len(),
+            1
+        );
     }
 
     #[test]
     fn hostile_messages_are_rejected_or_unknown() {
-        for bad in [&b""[..], b"{", b"null", b"{\"v\":1}", b"{\"v\":1,\"kind\":\"observation\"}", b"\xff\xfe"] {
+        for bad in [
+            &b""[..],
+            b"{",
+            b"null",
+            b"{\"v\":1}",
+            b"{\"v\":1,\"kind\":\"observation\"}",
+            b"\xff\xfe",
+        ] {
             assert!(Envelope::decode(bad).is_err(), "{bad:?}");
         }
-        let e = split("s", "north", "b", vec![fact(1)], vec![], RunSummary::default(), 10).unwrap().remove(0);
+        let e = split(
+            "s",
+            "north",
+            "b",
+            vec![fact(1)],
+            vec![],
+            RunSummary::default(),
+            10,
+        )
+        .unwrap()
+        .remove(0);
         let mut j: serde_json::Value = serde_json::from_slice(&e.encode().unwrap()).unwrap();
         j["site"] = "../etc".into();
-        assert!(Envelope::decode(&serde_json::to_vec(&j).unwrap()).is_err(), "bad site");
+        assert!(
+            Envelope::decode(&serde_json::to_vec(&j).unwrap()).is_err(),
+            "bad site"
+        );
         j["kind"] = "alert".into();
-        assert!(matches!(Envelope::decode(&serde_json::to_vec(&j).unwrap()).unwrap(), Decoded::Unknown(_)));
+        assert!(matches!(
+            Envelope::decode(&serde_json::to_vec(&j).unwrap()).unwrap(),
+            Decoded::Unknown(_)
+        ));
         j["kind"] = "observation".into();
         j["v"] = 2.into();
-        assert!(matches!(Envelope::decode(&serde_json::to_vec(&j).unwrap()).unwrap(), Decoded::Unknown(_)));
+        assert!(matches!(
+            Envelope::decode(&serde_json::to_vec(&j).unwrap()).unwrap(),
+            Decoded::Unknown(_)
+        ));
     }
 }

@@ -31,7 +31,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { batch: 256, ack_wait: Duration::from_secs(30), rebuild_every: Duration::from_secs(5) }
+        Options {
+            batch: 256,
+            ack_wait: Duration::from_secs(30),
+            rebuild_every: Duration::from_secs(5),
+        }
     }
 }
 
@@ -58,7 +62,12 @@ pub struct Stats {
 
 /// Consumes until `stats.stop` is set. Transient NATS or store failures are
 /// logged and retried (unacknowledged messages come back).
-pub async fn run(client: async_nats::Client, store: Store, opts: Options, stats: Arc<Stats>) -> Result<(), Error> {
+pub async fn run(
+    client: async_nats::Client,
+    store: Store,
+    opts: Options,
+    stats: Arc<Stats>,
+) -> Result<(), Error> {
     let store = Arc::new(Mutex::new(store));
     let r = consume(client, store.clone(), opts, stats).await;
     // The synchronous PostgreSQL client must not be dropped on an async thread.
@@ -66,7 +75,12 @@ pub async fn run(client: async_nats::Client, store: Store, opts: Options, stats:
     r
 }
 
-async fn consume(client: async_nats::Client, store: Arc<Mutex<Store>>, opts: Options, stats: Arc<Stats>) -> Result<(), Error> {
+async fn consume(
+    client: async_nats::Client,
+    store: Arc<Mutex<Store>>,
+    opts: Options,
+    stats: Arc<Stats>,
+) -> Result<(), Error> {
     let js = async_nats::jetstream::new(client);
     let mut backoff = Duration::from_millis(200);
     // The inventory of sites whose last ingest was not rebuilt yet (crash).
@@ -90,7 +104,12 @@ async fn consume(client: async_nats::Client, store: Arc<Mutex<Store>>, opts: Opt
             if stats.stop.load(Ordering::Relaxed) {
                 return Ok(());
             }
-            let fetched = consumer.fetch().max_messages(opts.batch).expires(Duration::from_millis(500)).messages().await;
+            let fetched = consumer
+                .fetch()
+                .max_messages(opts.batch)
+                .expires(Duration::from_millis(500))
+                .messages()
+                .await;
             let mut messages = match fetched {
                 Ok(m) => m,
                 Err(e) => {
@@ -118,25 +137,38 @@ async fn consume(client: async_nats::Client, store: Arc<Mutex<Store>>, opts: Opt
                 }
                 continue;
             }
-            stats.received.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            stats
+                .received
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
             let mut obs = Vec::with_capacity(batch.len());
             for m in &batch {
                 match Envelope::decode(&m.payload) {
                     Ok(Decoded::Message(e)) => obs.push(e.observation()),
                     Ok(Decoded::Unknown(k)) => {
                         stats.unknown.fetch_add(1, Ordering::Relaxed);
-                        eprintln!("ward server: skipped a message of unknown kind ({k}) on {}", m.subject);
+                        eprintln!(
+                            "ward server: skipped a message of unknown kind ({k}) on {}",
+                            m.subject
+                        );
                     }
                     Err(e) => {
                         stats.malformed.fetch_add(1, Ordering::Relaxed);
-                        eprintln!("ward server: dropped a malformed message on {}: {}", m.subject, e.to_string().chars().take(200).collect::<String>());
+                        eprintln!(
+                            "ward server: dropped a malformed message on {}: {}",
+                            m.subject,
+                            e.to_string().chars().take(200).collect::<String>()
+                        );
                     }
                 }
             }
             let st = store.clone();
-            let result = tokio::task::spawn_blocking(move || st.lock().unwrap_or_else(|p| p.into_inner()).ingest_observations(&obs, now_unix()))
-                .await
-                .map_err(|_| Error::Config("ingest task failed".into()))?;
+            let result = tokio::task::spawn_blocking(move || {
+                st.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .ingest_observations(&obs, now_unix())
+            })
+            .await
+            .map_err(|_| Error::Config("ingest task failed".into()))?;
             match result {
                 Ok(out) => {
                     stats.new.fetch_add(out.new, Ordering::Relaxed);
@@ -154,7 +186,10 @@ async fn consume(client: async_nats::Client, store: Arc<Mutex<Store>>, opts: Opt
                 }
                 Err(e) => {
                     // Not acknowledged: redelivered after ack_wait.
-                    eprintln!("ward server: cannot store a batch of {}: {e}; it will be redelivered", batch.len());
+                    eprintln!(
+                        "ward server: cannot store a batch of {}: {e}; it will be redelivered",
+                        batch.len()
+                    );
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
@@ -168,8 +203,14 @@ async fn consume(client: async_nats::Client, store: Arc<Mutex<Store>>, opts: Opt
     }
 }
 
-async fn consumer(js: &async_nats::jetstream::Context, opts: &Options) -> Result<async_nats::jetstream::consumer::PullConsumer, Error> {
-    let stream = js.get_or_create_stream(crate::stream_config()).await.map_err(nats)?;
+async fn consumer(
+    js: &async_nats::jetstream::Context,
+    opts: &Options,
+) -> Result<async_nats::jetstream::consumer::PullConsumer, Error> {
+    let stream = js
+        .get_or_create_stream(crate::stream_config())
+        .await
+        .map_err(nats)?;
     stream
         .get_or_create_consumer(
             DURABLE,
@@ -187,9 +228,13 @@ async fn consumer(js: &async_nats::jetstream::Context, opts: &Options) -> Result
 
 async fn rebuild(store: &Arc<Mutex<Store>>) -> Result<(), Error> {
     let st = store.clone();
-    let sites = tokio::task::spawn_blocking(move || st.lock().unwrap_or_else(|p| p.into_inner()).rebuild_dirty_sites())
-        .await
-        .map_err(|_| Error::Config("rebuild task failed".into()))?;
+    let sites = tokio::task::spawn_blocking(move || {
+        st.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .rebuild_dirty_sites()
+    })
+    .await
+    .map_err(|_| Error::Config("rebuild task failed".into()))?;
     match sites {
         Ok(_) => Ok(()),
         Err(e) => {

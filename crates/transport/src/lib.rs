@@ -110,20 +110,36 @@ impl NatsOptions {
 /// `wait == false` this returns at once even if the server is down (a
 /// sensor starts buffering instead of failing).
 pub async fn connect(o: &NatsOptions, wait: bool) -> Result<async_nats::Client, Error> {
-    let mut c = async_nats::ConnectOptions::new().name(&o.name).connection_timeout(Duration::from_secs(5)).max_reconnects(None);
+    let mut c = async_nats::ConnectOptions::new()
+        .name(&o.name)
+        .connection_timeout(Duration::from_secs(5))
+        .max_reconnects(None);
     if let Some(creds) = &o.creds {
-        c = c.credentials_file(creds).await.map_err(|e| Error::Config(format!("cannot read NATS credentials {}: {e}", creds.display())))?;
+        c = c.credentials_file(creds).await.map_err(|e| {
+            Error::Config(format!(
+                "cannot read NATS credentials {}: {e}",
+                creds.display()
+            ))
+        })?;
     }
     match (&o.user, &o.password) {
         (Some(u), Some(p)) => c = c.user_and_password(u.clone(), p.clone()),
         (None, None) => {}
-        _ => return Err(Error::Config("--nats-user and --nats-password go together".into())),
+        _ => {
+            return Err(Error::Config(
+                "--nats-user and --nats-password go together".into(),
+            ))
+        }
     }
     if let Some(ca) = &o.tls_ca {
         c = c.add_root_certificates(ca.clone()).require_tls(true);
     }
     match (&o.tls_cert, &o.tls_key) {
-        (Some(cert), Some(key)) => c = c.add_client_certificate(cert.clone(), key.clone()).require_tls(true),
+        (Some(cert), Some(key)) => {
+            c = c
+                .add_client_certificate(cert.clone(), key.clone())
+                .require_tls(true)
+        }
         (None, None) => {}
         _ => return Err(Error::Config("--tls-cert and --tls-key go together".into())),
     }
@@ -131,7 +147,9 @@ pub async fn connect(o: &NatsOptions, wait: bool) -> Result<async_nats::Client, 
         c = c.retry_on_initial_connect();
     }
     let url = o.url.clone();
-    c.connect(url).await.map_err(|e| Error::Nats(format!("cannot connect to {}: {e}", o.display_url())))
+    c.connect(url)
+        .await
+        .map_err(|e| Error::Nats(format!("cannot connect to {}: {e}", o.display_url())))
 }
 
 /// The stream configuration (both sides create it if missing; work-queue
@@ -154,7 +172,9 @@ pub fn subject(site: &str) -> String {
 
 /// Seconds since the Unix epoch.
 pub(crate) fn now_unix() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]
@@ -163,7 +183,10 @@ mod tests {
 
     #[test]
     fn display_url_hides_credentials() {
-        let o = NatsOptions { url: "nats://ward:s3cret@10.0.0.1:4222,tls://h2:4222".into(), ..Default::default() };
+        let o = NatsOptions {
+            url: "nats://ward:s3cret@10.0.0.1:4222,tls://h2:4222".into(),
+            ..Default::default()
+        };
         assert_eq!(o.display_url(), "nats://10.0.0.1:4222,tls://h2:4222");
     }
 }

@@ -43,7 +43,10 @@ fn name(seq: u64) -> String {
 }
 
 fn io(what: &str, path: &Path, source: std::io::Error) -> Error {
-    Error::Io { what: format!("{what} {}", path.display()), source }
+    Error::Io {
+        what: format!("{what} {}", path.display()),
+        source,
+    }
 }
 
 impl Outbox {
@@ -59,14 +62,25 @@ impl Outbox {
                 // A write the previous run did not finish: never published.
                 let _ = std::fs::remove_file(e.path());
             } else if let Some(seq) = n.strip_suffix(".msg").and_then(|s| s.parse::<u64>().ok()) {
-                let len = e.metadata().map_err(|err| io("cannot stat", &e.path(), err))?.len();
+                let len = e
+                    .metadata()
+                    .map_err(|err| io("cannot stat", &e.path(), err))?
+                    .len();
                 found.push((seq, len));
             }
         }
         found.sort_unstable();
         let bytes = found.iter().map(|f| f.1).sum();
         let next = found.last().map_or(0, |f| f.0 + 1);
-        Ok(Outbox { dir: dir.to_path_buf(), max_bytes, state: Mutex::new(State { queue: found.into(), bytes, next }) })
+        Ok(Outbox {
+            dir: dir.to_path_buf(),
+            max_bytes,
+            state: Mutex::new(State {
+                queue: found.into(),
+                bytes,
+                next,
+            }),
+        })
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -82,7 +96,10 @@ impl Outbox {
         let seq = {
             let mut st = self.state();
             if st.bytes + size > self.max_bytes {
-                return Err(Error::Full { pending: st.bytes, max: self.max_bytes });
+                return Err(Error::Full {
+                    pending: st.bytes,
+                    max: self.max_bytes,
+                });
             }
             // Reserve the space and the number before writing.
             st.bytes += size;
@@ -106,7 +123,11 @@ impl Outbox {
         }
         // Keep the queue ordered even if two pushes race.
         let mut st = self.state();
-        let pos = st.queue.iter().rposition(|q| q.0 < seq).map_or(0, |p| p + 1);
+        let pos = st
+            .queue
+            .iter()
+            .rposition(|q| q.0 < seq)
+            .map_or(0, |p| p + 1);
         st.queue.insert(pos, (seq, size));
         Ok(seq)
     }
@@ -119,10 +140,17 @@ impl Outbox {
             let path = self.dir.join(name(seq));
             let data = std::fs::read(&path).map_err(|e| io("cannot read", &path, e))?;
             let Some(nl) = data.iter().position(|&b| b == b'\n') else {
-                return Err(Error::Malformed(format!("outbox file {} has no id line", path.display())));
+                return Err(Error::Malformed(format!(
+                    "outbox file {} has no id line",
+                    path.display()
+                )));
             };
             let id = String::from_utf8_lossy(&data[..nl]).into_owned();
-            out.push(Entry { seq, id, payload: data[nl + 1..].to_vec() });
+            out.push(Entry {
+                seq,
+                id,
+                payload: data[nl + 1..].to_vec(),
+            });
         }
         Ok(out)
     }
@@ -176,20 +204,33 @@ mod tests {
         let o = Outbox::open(&d, 100).unwrap();
         o.push("a", &[1u8; 40]).unwrap();
         o.push("b", &[2u8; 40]).unwrap();
-        assert!(matches!(o.push("c", &[3u8; 40]), Err(Error::Full { .. })), "over the limit");
+        assert!(
+            matches!(o.push("c", &[3u8; 40]), Err(Error::Full { .. })),
+            "over the limit"
+        );
         assert_eq!(o.pending(), (2, 84));
         // Reopened (a restart): the same messages, in order; a stray temp file is dropped.
         std::fs::write(d.join("00000000000000000009.msg.tmp"), b"half").unwrap();
         drop(o);
         let o = Outbox::open(&d, 100).unwrap();
         let e = o.peek(10).unwrap();
-        assert_eq!(e.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), vec!["a", "b"]);
+        assert_eq!(
+            e.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+            vec!["a", "b"]
+        );
         assert_eq!(e[1].payload, vec![2u8; 40]);
         o.remove(e[0].seq).unwrap();
         assert_eq!(o.pending(), (1, 42));
         let seq = o.push("c", &[3u8; 40]).unwrap();
         assert!(seq > e[1].seq, "numbers keep growing after a restart");
-        assert_eq!(o.peek(10).unwrap().iter().map(|e| e.id.clone()).collect::<Vec<_>>(), vec!["b", "c"]);
+        assert_eq!(
+            o.peek(10)
+                .unwrap()
+                .iter()
+                .map(|e| e.id.clone())
+                .collect::<Vec<_>>(),
+            vec!["b", "c"]
+        );
         assert!(!d.join("00000000000000000009.msg.tmp").exists());
         assert!(o.push("x\ny", b"").is_err());
         let _ = std::fs::remove_dir_all(&d);

@@ -44,7 +44,10 @@ impl Status {
     /// Reads the status file of a buffer directory.
     pub fn read(dir: &Path) -> Result<Status, Error> {
         let p = dir.join(STATUS_FILE);
-        let data = std::fs::read(&p).map_err(|source| Error::Io { what: format!("cannot read {}", p.display()), source })?;
+        let data = std::fs::read(&p).map_err(|source| Error::Io {
+            what: format!("cannot read {}", p.display()),
+            source,
+        })?;
         serde_json::from_slice(&data).map_err(|e| Error::Malformed(format!("{}: {e}", p.display())))
     }
 
@@ -52,7 +55,12 @@ impl Status {
     pub fn write(&self, dir: &Path) -> Result<(), Error> {
         let p = dir.join(STATUS_FILE);
         let tmp = dir.join("status.json.part");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?).and_then(|()| std::fs::rename(&tmp, &p)).map_err(|source| Error::Io { what: format!("cannot write {}", p.display()), source })
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)
+            .and_then(|()| std::fs::rename(&tmp, &p))
+            .map_err(|source| Error::Io {
+                what: format!("cannot write {}", p.display()),
+                source,
+            })
     }
 }
 
@@ -71,7 +79,13 @@ pub struct Shared {
 
 /// Publishes until told to stop. Returns when `stop` is set, or when
 /// `stop_when_drained` is set and the outbox is empty.
-pub async fn run(client: async_nats::Client, outbox: Arc<Outbox>, shared: Arc<Shared>, site: String, nats: String) -> Result<(), Error> {
+pub async fn run(
+    client: async_nats::Client,
+    outbox: Arc<Outbox>,
+    shared: Arc<Shared>,
+    site: String,
+    nats: String,
+) -> Result<(), Error> {
     let js = async_nats::jetstream::new(client.clone());
     let dir: PathBuf = outbox.dir().to_path_buf();
     let mut stream_ready = false;
@@ -86,7 +100,9 @@ pub async fn run(client: async_nats::Client, outbox: Arc<Outbox>, shared: Arc<Sh
         let (pending, _) = outbox.pending();
         let state = if shared.full.load(Ordering::Relaxed) {
             "full"
-        } else if last_error.is_some() || client.connection_state() != async_nats::connection::State::Connected {
+        } else if last_error.is_some()
+            || client.connection_state() != async_nats::connection::State::Connected
+        {
             "buffering"
         } else {
             "connected"
@@ -94,7 +110,13 @@ pub async fn run(client: async_nats::Client, outbox: Arc<Outbox>, shared: Arc<Sh
         if state != last_state || last_write.elapsed() >= Duration::from_secs(1) {
             let (n, bytes) = outbox.pending();
             if state != last_state {
-                eprintln!("ward sensor: {state}: {n} messages ({bytes} bytes) buffered{}", last_error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default());
+                eprintln!(
+                    "ward sensor: {state}: {n} messages ({bytes} bytes) buffered{}",
+                    last_error
+                        .as_deref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                );
             }
             let st = Status {
                 state: state.to_string(),
@@ -141,7 +163,10 @@ pub async fn run(client: async_nats::Client, outbox: Arc<Outbox>, shared: Arc<Sh
             let mut headers = async_nats::HeaderMap::new();
             headers.insert("Nats-Msg-Id", e.id.as_str());
             let sent = async {
-                let ack = js.publish_with_headers(subject(&site_of), headers, e.payload.clone().into()).await.map_err(|e| e.to_string())?;
+                let ack = js
+                    .publish_with_headers(subject(&site_of), headers, e.payload.clone().into())
+                    .await
+                    .map_err(|e| e.to_string())?;
                 ack.await.map_err(|e| e.to_string())
             };
             match tokio::time::timeout(Duration::from_secs(10), sent).await {

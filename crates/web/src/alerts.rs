@@ -9,9 +9,9 @@
 use crate::snapshot::Snapshot;
 use model::Timestamp;
 use monitor::{AlertKind, Severity};
-use store::{AlertStatus, StatusAction, StatusError, StoredAlert};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use store::{AlertStatus, StatusAction, StatusError, StoredAlert};
 use utoipa::{IntoParams, ToSchema};
 
 /// Alerts per page by default, and at most.
@@ -48,20 +48,38 @@ impl AlertQuery {
     /// The store filter; `Err` names an unknown severity or kind. Empty
     /// values mean "any".
     pub fn filter(&self) -> Result<store::AlertFilter, String> {
-        let some = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
-        let min_severity = match some(&self.severity) {
-            None => None,
-            Some(s) => Some(Severity::parse(&s).ok_or_else(|| format!("unknown severity {s:?} (low, medium, high, critical)"))?),
+        let some = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
         };
+        let min_severity =
+            match some(&self.severity) {
+                None => None,
+                Some(s) => Some(Severity::parse(&s).ok_or_else(|| {
+                    format!("unknown severity {s:?} (low, medium, high, critical)")
+                })?),
+            };
         let kind = match some(&self.kind) {
             None => None,
-            Some(k) => Some(AlertKind::parse(&k).ok_or_else(|| format!("unknown alert kind {k:?}"))?),
+            Some(k) => {
+                Some(AlertKind::parse(&k).ok_or_else(|| format!("unknown alert kind {k:?}"))?)
+            }
         };
         let statuses = match some(&self.status) {
             None => AlertStatus::filter("active").unwrap_or_default(),
-            Some(s) => AlertStatus::filter(&s).ok_or_else(|| format!("unknown status {s:?} (open, acknowledged, closed, active, all)"))?,
+            Some(s) => AlertStatus::filter(&s).ok_or_else(|| {
+                format!("unknown status {s:?} (open, acknowledged, closed, active, all)")
+            })?,
         };
-        Ok(store::AlertFilter { kind, min_severity, statuses, device: some(&self.device), ..Default::default() })
+        Ok(store::AlertFilter {
+            kind,
+            min_severity,
+            statuses,
+            device: some(&self.device),
+            ..Default::default()
+        })
     }
 }
 
@@ -127,7 +145,9 @@ impl AlertView {
             id: s.id,
             status: s.status.as_str().into(),
             status_by: s.status_by.clone(),
-            status_at: s.status_at.map(|t| iso(Timestamp(t.saturating_mul(1_000_000)))),
+            status_at: s
+                .status_at
+                .map(|t| iso(Timestamp(t.saturating_mul(1_000_000)))),
             comment: s.comment.clone(),
             reopened: s.reopened,
             kind: a.kind.as_str().into(),
@@ -163,13 +183,26 @@ pub struct AlertPage {
 }
 
 /// Newest first (by first occurrence, then last), then paged: (total, page, per_page, shown).
-pub fn select(mut all: Vec<StoredAlert>, q: &AlertQuery) -> (usize, usize, usize, Vec<StoredAlert>) {
-    all.sort_by(|a, b| b.alert.first_seen.cmp(&a.alert.first_seen).then(b.alert.last_seen.cmp(&a.alert.last_seen)).then(b.id.cmp(&a.id)));
+pub fn select(
+    mut all: Vec<StoredAlert>,
+    q: &AlertQuery,
+) -> (usize, usize, usize, Vec<StoredAlert>) {
+    all.sort_by(|a, b| {
+        b.alert
+            .first_seen
+            .cmp(&a.alert.first_seen)
+            .then(b.alert.last_seen.cmp(&a.alert.last_seen))
+            .then(b.id.cmp(&a.id))
+    });
     let per_page = q.per_page.unwrap_or(PER_PAGE).clamp(1, MAX_PER_PAGE);
     let total = all.len();
     let pages = total.div_ceil(per_page).max(1);
     let page = q.page.unwrap_or(1).clamp(1, pages);
-    let shown = all.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    let shown = all
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
     (total, page, per_page, shown)
 }
 
@@ -180,7 +213,10 @@ pub fn device_link(snap: &Snapshot, device: &str) -> Option<String> {
         return Some(device.to_string());
     }
     let ip = device.strip_prefix("ip:")?;
-    snap.rows.iter().find(|r| r.ips.iter().any(|i| i == ip)).map(|r| r.assessment.key.clone())
+    snap.rows
+        .iter()
+        .find(|r| r.ips.iter().any(|i| i == ip))
+        .map(|r| r.assessment.key.clone())
 }
 
 /// A status change's optional comment (API body; unknown fields are ignored).
@@ -193,7 +229,14 @@ pub struct StatusRequest {
 
 /// Changes one alert's status as `actor` (audited, in one store call).
 /// `Ok(Err(_))`: refused (no such alert, change that does not apply, bad comment).
-pub fn change_status(s: &mut store::Store, id: i64, action: StatusAction, comment: Option<&str>, actor: &str, ip: &str) -> Result<Result<StoredAlert, StatusError>, crate::Error> {
+pub fn change_status(
+    s: &mut store::Store,
+    id: i64,
+    action: StatusAction,
+    comment: Option<&str>,
+    actor: &str,
+    ip: &str,
+) -> Result<Result<StoredAlert, StatusError>, crate::Error> {
     match s.set_alert_status(&[id], action, actor, comment, crate::auth::now(), ip) {
         Ok(mut v) => Ok(v.pop().ok_or(StatusError::NotFound(id))),
         Err(store::Error::Status(e)) => Ok(Err(e)),
@@ -257,7 +300,9 @@ impl ApproveRequest {
     /// what is wrong (too long, control characters, no device).
     pub fn checked(&self) -> Result<(String, store::Approval), String> {
         let field = |name: &str, v: &Option<String>| -> Result<Option<String>, String> {
-            let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+            let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+                return Ok(None);
+            };
             if v.chars().count() > MAX_FIELD {
                 return Err(format!("{name}: at most {MAX_FIELD} characters"));
             }
@@ -267,14 +312,26 @@ impl ApproveRequest {
             Ok(Some(v.to_string()))
         };
         let device = field("device", &Some(self.device.clone()))?.ok_or("device: required")?;
-        Ok((device, store::Approval { owner: field("owner", &self.owner)?, location: field("location", &self.location)?, group: field("group", &self.group)?, mud_url: None }))
+        Ok((
+            device,
+            store::Approval {
+                owner: field("owner", &self.owner)?,
+                location: field("location", &self.location)?,
+                group: field("group", &self.group)?,
+                mud_url: None,
+            },
+        ))
     }
 }
 
 /// The audit detail of an approval.
 pub fn audit_detail(device: &str, a: &store::Approval) -> String {
     let mut d = device.to_string();
-    for (k, v) in [("owner", &a.owner), ("location", &a.location), ("group", &a.group)] {
+    for (k, v) in [
+        ("owner", &a.owner),
+        ("location", &a.location),
+        ("group", &a.group),
+    ] {
         if let Some(v) = v {
             d.push_str(&format!(" {k} {v:?}"));
         }
@@ -284,7 +341,13 @@ pub fn audit_detail(device: &str, a: &store::Approval) -> String {
 
 /// Approves a device already in intake and audits it, in one store call.
 /// `Ok(false)`: no such device in intake.
-pub fn approve(s: &mut store::Store, device: &str, a: &store::Approval, actor: &str, ip: &str) -> Result<bool, crate::Error> {
+pub fn approve(
+    s: &mut store::Store,
+    device: &str,
+    a: &store::Approval,
+    actor: &str,
+    ip: &str,
+) -> Result<bool, crate::Error> {
     if !s.intake()?.iter().any(|e| e.device == device) {
         return Ok(false);
     }
@@ -299,7 +362,15 @@ mod tests {
     use super::*;
 
     fn alert(t: i64) -> StoredAlert {
-        StoredAlert { id: t, alert: raw(t), status: AlertStatus::Open, status_by: None, status_at: None, comment: None, reopened: 0 }
+        StoredAlert {
+            id: t,
+            alert: raw(t),
+            status: AlertStatus::Open,
+            status_by: None,
+            status_at: None,
+            comment: None,
+            reopened: 0,
+        }
     }
 
     fn raw(t: i64) -> monitor::Alert {
@@ -319,32 +390,94 @@ mod tests {
 
     #[test]
     fn filters_parse_and_pages_are_newest_first() {
-        let q = AlertQuery { severity: Some("high".into()), kind: Some("".into()), ..Default::default() };
+        let q = AlertQuery {
+            severity: Some("high".into()),
+            kind: Some("".into()),
+            ..Default::default()
+        };
         let f = q.filter().unwrap();
         assert_eq!((f.min_severity, f.kind), (Some(Severity::High), None));
-        assert_eq!(f.statuses, vec![AlertStatus::Open, AlertStatus::Acknowledged], "not closed by default");
-        let f = AlertQuery { status: Some("all".into()), device: Some(" ip:10.0.0.1 ".into()), ..Default::default() }.filter().unwrap();
-        assert_eq!((f.statuses.len(), f.device.as_deref()), (0, Some("ip:10.0.0.1")));
-        assert!(AlertQuery { status: Some("done".into()), ..Default::default() }.filter().is_err());
-        assert!(AlertQuery { severity: Some("urgent".into()), ..Default::default() }.filter().is_err());
-        assert!(AlertQuery { kind: Some("nope".into()), ..Default::default() }.filter().is_err());
+        assert_eq!(
+            f.statuses,
+            vec![AlertStatus::Open, AlertStatus::Acknowledged],
+            "not closed by default"
+        );
+        let f = AlertQuery {
+            status: Some("all".into()),
+            device: Some(" ip:10.0.0.1 ".into()),
+            ..Default::default()
+        }
+        .filter()
+        .unwrap();
+        assert_eq!(
+            (f.statuses.len(), f.device.as_deref()),
+            (0, Some("ip:10.0.0.1"))
+        );
+        assert!(AlertQuery {
+            status: Some("done".into()),
+            ..Default::default()
+        }
+        .filter()
+        .is_err());
+        assert!(AlertQuery {
+            severity: Some("urgent".into()),
+            ..Default::default()
+        }
+        .filter()
+        .is_err());
+        assert!(AlertQuery {
+            kind: Some("nope".into()),
+            ..Default::default()
+        }
+        .filter()
+        .is_err());
         let all: Vec<StoredAlert> = (1..=5).map(alert).collect();
-        let (total, page, per, shown) = select(all.clone(), &AlertQuery { per_page: Some(2), page: Some(2), ..Default::default() });
+        let (total, page, per, shown) = select(
+            all.clone(),
+            &AlertQuery {
+                per_page: Some(2),
+                page: Some(2),
+                ..Default::default()
+            },
+        );
         assert_eq!((total, page, per), (5, 2, 2));
-        assert_eq!(shown.iter().map(|a| a.alert.first_seen.0).collect::<Vec<_>>(), vec![3, 2]);
+        assert_eq!(
+            shown
+                .iter()
+                .map(|a| a.alert.first_seen.0)
+                .collect::<Vec<_>>(),
+            vec![3, 2]
+        );
         // Past the end: the last page.
-        let (_, page, _, shown) = select(all, &AlertQuery { per_page: Some(2), page: Some(99), ..Default::default() });
+        let (_, page, _, shown) = select(
+            all,
+            &AlertQuery {
+                per_page: Some(2),
+                page: Some(99),
+                ..Default::default()
+            },
+        );
         assert_eq!((page, shown.len()), (3, 1));
     }
 
     #[test]
     fn approvals_are_checked() {
-        let r = |d: &str, o: Option<&str>| ApproveRequest { device: d.into(), owner: o.map(Into::into), location: Some("  ".into()), group: None };
+        let r = |d: &str, o: Option<&str>| ApproveRequest {
+            device: d.into(),
+            owner: o.map(Into::into),
+            location: Some("  ".into()),
+            group: None,
+        };
         let (d, a) = r(" ip:10.0.0.1 ", Some(" biomed ")).checked().unwrap();
-        assert_eq!((d.as_str(), a.owner.as_deref(), a.location.as_deref()), ("ip:10.0.0.1", Some("biomed"), None));
+        assert_eq!(
+            (d.as_str(), a.owner.as_deref(), a.location.as_deref()),
+            ("ip:10.0.0.1", Some("biomed"), None)
+        );
         assert!(r("", None).checked().is_err());
         assert!(r("ip:1", Some("a\u{0}b")).checked().is_err());
-        assert!(r("ip:1", Some(&"x".repeat(MAX_FIELD + 1))).checked().is_err());
+        assert!(r("ip:1", Some(&"x".repeat(MAX_FIELD + 1)))
+            .checked()
+            .is_err());
         assert_eq!(audit_detail("ip:1", &a), "ip:1 owner \"biomed\"");
     }
 }

@@ -4,8 +4,10 @@
 //! OpenAPI document (`/api/v1/openapi.json`, public: it holds no data) marks
 //! each operation's lowest role in `x-ward-role`.
 
+use crate::alerts::{
+    AlertPage, AlertQuery, AlertView, ApproveRequest, EvidenceView, IntakeView, StatusRequest,
+};
 use crate::auth::{json_error, now, ApiUser, Role};
-use crate::alerts::{AlertPage, AlertQuery, AlertView, ApproveRequest, EvidenceView, IntakeView, StatusRequest};
 use crate::map::{MapEdge, MapNode, NetworkMap};
 use crate::view::{self, DevicePage, DeviceQuery, DeviceSummary, Overview};
 use crate::{AppState, Error};
@@ -48,10 +50,18 @@ struct Bearer;
 
 impl utoipa::Modify for Bearer {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+        use utoipa::openapi::security::{
+            HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
-        openapi.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
     }
 }
 
@@ -60,7 +70,11 @@ pub fn openapi() -> serde_json::Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
         for (path, item) in paths.iter_mut() {
-            let role = ROUTES.iter().find(|(p, _)| p == path).map(|(_, r)| r.as_str()).unwrap_or("admin");
+            let role = ROUTES
+                .iter()
+                .find(|(p, _)| p == path)
+                .map(|(_, r)| r.as_str())
+                .unwrap_or("admin");
             if let Some(ops) = item.as_object_mut() {
                 for op in ops.values_mut() {
                     if let Some(op) = op.as_object_mut() {
@@ -106,11 +120,20 @@ fn fail(e: Error) -> Response {
 /// Devices with filters, sort and paging.
 #[utoipa::path(get, path = "/api/v1/devices", params(DeviceQuery), responses(
     (status = 200, body = DevicePage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn devices(State(st): State<AppState>, user: ApiUser, Query(q): Query<DeviceQuery>) -> Result<Json<DevicePage>, Response> {
+async fn devices(
+    State(st): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<DeviceQuery>,
+) -> Result<Json<DevicePage>, Response> {
     user.require(Role::Viewer)?;
     let snap = st.snapshot().await.map_err(fail)?;
     let (total, page, per_page, shown) = snap.select(&q);
-    Ok(Json(DevicePage { total, page, per_page, devices: shown.into_iter().map(DeviceSummary::of).collect() }))
+    Ok(Json(DevicePage {
+        total,
+        page,
+        per_page,
+        devices: shown.into_iter().map(DeviceSummary::of).collect(),
+    }))
 }
 
 /// One device: identity, evidence, services, findings and advisories.
@@ -167,7 +190,9 @@ pub struct Peer {
 /// Builds a device's detail (dashboard and API).
 pub async fn detail(st: &AppState, key: String) -> Result<Option<DeviceDetail>, Error> {
     let snap = st.snapshot().await?;
-    let Some(row) = snap.get(&key) else { return Ok(None) };
+    let Some(row) = snap.get(&key) else {
+        return Ok(None);
+    };
     let (peers, peers_total) = snap.graph.peers_of(&key, crate::map::PEERS_PER_DEVICE);
     let dev = st.db(move |s| Ok(s.device(&key)?)).await?;
     let iso = |t: model::Timestamp| (t.0 != 0).then(|| t.iso());
@@ -178,13 +203,35 @@ pub async fn detail(st: &AppState, key: String) -> Result<Option<DeviceDetail>, 
         last_seen: dev.as_ref().and_then(|d| iso(d.last_seen)),
         confidence: dev.as_ref().map(|d| d.confidence),
         reasons: dev.as_ref().map(|d| d.reasons.clone()).unwrap_or_default(),
-        services_offered: dev.as_ref().map(|d| d.services_offered.clone()).unwrap_or_default(),
-        services_used: dev.as_ref().map(|d| d.services_used.clone()).unwrap_or_default(),
+        services_offered: dev
+            .as_ref()
+            .map(|d| d.services_offered.clone())
+            .unwrap_or_default(),
+        services_used: dev
+            .as_ref()
+            .map(|d| d.services_used.clone())
+            .unwrap_or_default(),
         software: dev.as_ref().map(|d| d.software.clone()).unwrap_or_default(),
-        applications: dev.as_ref().map(|d| d.applications.clone()).unwrap_or_default(),
+        applications: dev
+            .as_ref()
+            .map(|d| d.applications.clone())
+            .unwrap_or_default(),
         assessment: row.assessment.clone(),
-        advisories: row.advisories.iter().map(|m| serde_json::to_value(m).unwrap_or_default()).collect(),
-        peers: peers.into_iter().map(|(n, flows)| Peer { id: n.id, label: n.label, category: n.category, device: n.device, flows }).collect(),
+        advisories: row
+            .advisories
+            .iter()
+            .map(|m| serde_json::to_value(m).unwrap_or_default())
+            .collect(),
+        peers: peers
+            .into_iter()
+            .map(|(n, flows)| Peer {
+                id: n.id,
+                label: n.label,
+                category: n.category,
+                device: n.device,
+                flows,
+            })
+            .collect(),
         peers_total,
     }))
 }
@@ -192,7 +239,11 @@ pub async fn detail(st: &AppState, key: String) -> Result<Option<DeviceDetail>, 
 /// One device by key.
 #[utoipa::path(get, path = "/api/v1/devices/{key}", params(("key" = String, Path, description = "Device key")), responses(
     (status = 200, body = DeviceDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn device(State(st): State<AppState>, user: ApiUser, Path(key): Path<String>) -> Result<Json<DeviceDetail>, Response> {
+async fn device(
+    State(st): State<AppState>,
+    user: ApiUser,
+    Path(key): Path<String>,
+) -> Result<Json<DeviceDetail>, Response> {
     user.require(Role::Viewer)?;
     match detail(&st, key).await.map_err(fail)? {
         Some(d) => Ok(Json(d)),
@@ -210,18 +261,35 @@ async fn risk(State(st): State<AppState>, user: ApiUser) -> Result<Json<Overview
 }
 
 fn input(rows: Vec<report::DeviceRow>, st: &AppState) -> report::Input {
-    report::Input { title: "Ward medical device risk report".into(), scope: format!("{} devices in {}", rows.len(), st.inner.db_label), devices: rows }
+    report::Input {
+        title: "Ward medical device risk report".into(),
+        scope: format!("{} devices in {}", rows.len(), st.inner.db_label),
+        devices: rows,
+    }
 }
 
 /// Affected fleets: every device of one vendor/model/firmware matched by one advisory CVE.
 #[utoipa::path(get, path = "/api/v1/advisories", responses(
     (status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn advisories(State(st): State<AppState>, user: ApiUser) -> Result<Json<serde_json::Value>, Response> {
+async fn advisories(
+    State(st): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<serde_json::Value>, Response> {
     user.require(Role::Viewer)?;
     let snap = st.snapshot().await.map_err(fail)?;
     // Only devices with matches can be in a fleet.
-    let input = input(snap.rows.iter().filter(|d| !d.advisories.is_empty()).cloned().collect(), &st);
-    Ok(Json(serde_json::to_value(report::fleets(&input)).map_err(|e| fail(Error::Score(e.to_string())))?))
+    let input = input(
+        snap.rows
+            .iter()
+            .filter(|d| !d.advisories.is_empty())
+            .cloned()
+            .collect(),
+        &st,
+    );
+    Ok(Json(
+        serde_json::to_value(report::fleets(&input))
+            .map_err(|e| fail(Error::Score(e.to_string())))?,
+    ))
 }
 
 /// Network map query.
@@ -235,10 +303,17 @@ pub struct MapQuery {
 /// Who talks to whom: the busiest devices and remote hosts, grouped by subnet, and the links between them.
 #[utoipa::path(get, path = "/api/v1/map", params(MapQuery), responses(
     (status = 200, body = NetworkMap), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn network_map(State(st): State<AppState>, user: ApiUser, Query(q): Query<MapQuery>) -> Result<Json<NetworkMap>, Response> {
+async fn network_map(
+    State(st): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<MapQuery>,
+) -> Result<Json<NetworkMap>, Response> {
     user.require(Role::Viewer)?;
     let snap = st.snapshot().await.map_err(fail)?;
-    Ok(Json(snap.graph.view(q.limit.unwrap_or(crate::map::DEFAULT_NODES))))
+    Ok(Json(
+        snap.graph
+            .view(q.limit.unwrap_or(crate::map::DEFAULT_NODES)),
+    ))
 }
 
 /// The full risk report as JSON (an export: audited).
@@ -247,10 +322,17 @@ async fn network_map(State(st): State<AppState>, user: ApiUser, Query(q): Query<
 async fn report_export(State(st): State<AppState>, user: ApiUser) -> Result<Response, Response> {
     user.require(Role::Analyst)?;
     let snap = st.snapshot().await.map_err(fail)?;
-    let json = report::json(&input(snap.rows.clone(), &st)).map_err(|e| fail(Error::Score(e.to_string())))?;
+    let json = report::json(&input(snap.rows.clone(), &st))
+        .map_err(|e| fail(Error::Score(e.to_string())))?;
     let (name, ip) = (user.user.name.clone(), user.ip.clone());
-    st.db(move |s| Ok(s.audit(now(), &name, "export", "report.json via API", &ip)?)).await.map_err(fail)?;
-    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())
+    st.db(move |s| Ok(s.audit(now(), &name, "export", "report.json via API", &ip)?))
+        .await
+        .map_err(fail)?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        json,
+    )
+        .into_response())
 }
 
 /// Audit query.
@@ -281,22 +363,54 @@ pub struct AuditRow {
 /// The audit log, newest first (admins).
 #[utoipa::path(get, path = "/api/v1/audit", params(AuditQuery), responses(
     (status = 200, body = Vec<AuditRow>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn audit(State(st): State<AppState>, user: ApiUser, Query(q): Query<AuditQuery>) -> Result<Json<Vec<AuditRow>>, Response> {
+async fn audit(
+    State(st): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Vec<AuditRow>>, Response> {
     user.require(Role::Admin)?;
     let limit = q.limit.unwrap_or(200).min(5000);
-    let rows = st.db(move |s| Ok(s.audit_log(limit)?)).await.map_err(fail)?;
-    Ok(Json(rows.into_iter().map(|a| AuditRow { id: a.id, at: a.at, actor: a.actor, action: a.action, detail: a.detail, ip: a.ip }).collect()))
+    let rows = st
+        .db(move |s| Ok(s.audit_log(limit)?))
+        .await
+        .map_err(fail)?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|a| AuditRow {
+                id: a.id,
+                at: a.at,
+                actor: a.actor,
+                action: a.action,
+                detail: a.detail,
+                ip: a.ip,
+            })
+            .collect(),
+    ))
 }
 
 /// Monitoring alerts, newest first, with filters and paging.
 #[utoipa::path(get, path = "/api/v1/alerts", params(AlertQuery), responses(
     (status = 200, body = AlertPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn alerts(State(st): State<AppState>, user: ApiUser, Query(q): Query<AlertQuery>) -> Result<Json<AlertPage>, Response> {
+async fn alerts(
+    State(st): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<AlertQuery>,
+) -> Result<Json<AlertPage>, Response> {
     user.require(Role::Viewer)?;
-    let filter = q.filter().map_err(|e| json_error(StatusCode::BAD_REQUEST, &e))?;
-    let all = st.db(move |s| Ok(s.stored_alerts(&filter)?)).await.map_err(fail)?;
+    let filter = q
+        .filter()
+        .map_err(|e| json_error(StatusCode::BAD_REQUEST, &e))?;
+    let all = st
+        .db(move |s| Ok(s.stored_alerts(&filter)?))
+        .await
+        .map_err(fail)?;
     let (total, page, per_page, shown) = crate::alerts::select(all, &q);
-    Ok(Json(AlertPage { total, page, per_page, alerts: shown.iter().map(AlertView::of).collect() }))
+    Ok(Json(AlertPage {
+        total,
+        page,
+        per_page,
+        alerts: shown.iter().map(AlertView::of).collect(),
+    }))
 }
 
 /// Largest status-change body accepted (bytes).
@@ -304,23 +418,41 @@ const MAX_STATUS_BODY: usize = 8192;
 
 /// Changes an alert's status (analysts and admins; audited). The body is
 /// optional: empty, or JSON `{"comment": "..."}`.
-async fn change_status(st: AppState, user: ApiUser, id: String, action: store::StatusAction, body: axum::body::Bytes) -> Result<Json<AlertView>, Response> {
+async fn change_status(
+    st: AppState,
+    user: ApiUser,
+    id: String,
+    action: store::StatusAction,
+    body: axum::body::Bytes,
+) -> Result<Json<AlertView>, Response> {
     user.require(Role::Analyst)?;
-    let id: i64 = id.parse().map_err(|_| json_error(StatusCode::BAD_REQUEST, "the alert id is a number"))?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| json_error(StatusCode::BAD_REQUEST, "the alert id is a number"))?;
     if body.len() > MAX_STATUS_BODY {
         return Err(json_error(StatusCode::PAYLOAD_TOO_LARGE, "body too large"));
     }
     let req: StatusRequest = if body.iter().all(u8::is_ascii_whitespace) {
         StatusRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| json_error(StatusCode::UNPROCESSABLE_ENTITY, &format!("body: {e}")))?
+        serde_json::from_slice(&body)
+            .map_err(|e| json_error(StatusCode::UNPROCESSABLE_ENTITY, &format!("body: {e}")))?
     };
     let (actor, ip) = (user.user.name.clone(), user.ip.clone());
-    let done = st.db_mut(move |s| crate::alerts::change_status(s, id, action, req.comment.as_deref(), &actor, &ip)).await.map_err(fail)?;
+    let done = st
+        .db_mut(move |s| {
+            crate::alerts::change_status(s, id, action, req.comment.as_deref(), &actor, &ip)
+        })
+        .await
+        .map_err(fail)?;
     match done {
         Ok(a) => Ok(Json(AlertView::of(&a))),
-        Err(e @ store::StatusError::NotFound(_)) => Err(json_error(StatusCode::NOT_FOUND, &e.to_string())),
-        Err(e @ store::StatusError::Conflict { .. }) => Err(json_error(StatusCode::CONFLICT, &e.to_string())),
+        Err(e @ store::StatusError::NotFound(_)) => {
+            Err(json_error(StatusCode::NOT_FOUND, &e.to_string()))
+        }
+        Err(e @ store::StatusError::Conflict { .. }) => {
+            Err(json_error(StatusCode::CONFLICT, &e.to_string()))
+        }
         Err(e) => Err(json_error(StatusCode::BAD_REQUEST, &e.to_string())),
     }
 }
@@ -330,7 +462,12 @@ async fn change_status(st: AppState, user: ApiUser, id: String, action: store::S
     request_body(content = StatusRequest, description = "Optional comment", content_type = "application/json"), responses(
     (status = 200, body = AlertView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn alert_ack(State(st): State<AppState>, user: ApiUser, Path(id): Path<String>, body: axum::body::Bytes) -> Result<Json<AlertView>, Response> {
+async fn alert_ack(
+    State(st): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<AlertView>, Response> {
     change_status(st, user, id, store::StatusAction::Ack, body).await
 }
 
@@ -339,7 +476,12 @@ async fn alert_ack(State(st): State<AppState>, user: ApiUser, Path(id): Path<Str
     request_body(content = StatusRequest, description = "Optional comment", content_type = "application/json"), responses(
     (status = 200, body = AlertView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn alert_close(State(st): State<AppState>, user: ApiUser, Path(id): Path<String>, body: axum::body::Bytes) -> Result<Json<AlertView>, Response> {
+async fn alert_close(
+    State(st): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<AlertView>, Response> {
     change_status(st, user, id, store::StatusAction::Close, body).await
 }
 
@@ -348,14 +490,22 @@ async fn alert_close(State(st): State<AppState>, user: ApiUser, Path(id): Path<S
     request_body(content = StatusRequest, description = "Optional comment", content_type = "application/json"), responses(
     (status = 200, body = AlertView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn alert_reopen(State(st): State<AppState>, user: ApiUser, Path(id): Path<String>, body: axum::body::Bytes) -> Result<Json<AlertView>, Response> {
+async fn alert_reopen(
+    State(st): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<AlertView>, Response> {
     change_status(st, user, id, store::StatusAction::Reopen, body).await
 }
 
 /// Device intake: every device awaiting approval or approved, by key.
 #[utoipa::path(get, path = "/api/v1/intake", responses(
     (status = 200, body = Vec<IntakeView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn intake(State(st): State<AppState>, user: ApiUser) -> Result<Json<Vec<IntakeView>>, Response> {
+async fn intake(
+    State(st): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<Vec<IntakeView>>, Response> {
     user.require(Role::Viewer)?;
     let rows = st.db(|s| Ok(s.intake()?)).await.map_err(fail)?;
     Ok(Json(rows.iter().map(IntakeView::of).collect()))
@@ -365,10 +515,16 @@ async fn intake(State(st): State<AppState>, user: ApiUser) -> Result<Json<Vec<In
 #[utoipa::path(post, path = "/api/v1/intake/approve", request_body = ApproveRequest, responses(
     (status = 200, body = IntakeView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn intake_approve(State(st): State<AppState>, user: ApiUser, body: Result<Json<ApproveRequest>, axum::extract::rejection::JsonRejection>) -> Result<Json<IntakeView>, Response> {
+async fn intake_approve(
+    State(st): State<AppState>,
+    user: ApiUser,
+    body: Result<Json<ApproveRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<IntakeView>, Response> {
     user.require(Role::Analyst)?;
     let Json(req) = body.map_err(|e| json_error(e.status(), &e.body_text()))?;
-    let (device, approval) = req.checked().map_err(|e| json_error(StatusCode::BAD_REQUEST, &e))?;
+    let (device, approval) = req
+        .checked()
+        .map_err(|e| json_error(StatusCode::BAD_REQUEST, &e))?;
     let (actor, ip) = (user.user.name.clone(), user.ip.clone());
     let done = st
         .db_mut(move |s| {
@@ -381,6 +537,9 @@ async fn intake_approve(State(st): State<AppState>, user: ApiUser, body: Result<
         .map_err(fail)?;
     match done {
         Some(e) => Ok(Json(IntakeView::of(&e))),
-        None => Err(json_error(StatusCode::NOT_FOUND, "no such device awaiting intake")),
+        None => Err(json_error(
+            StatusCode::NOT_FOUND,
+            "no such device awaiting intake",
+        )),
     }
 }

@@ -68,7 +68,10 @@ impl Role {
 
 /// Unix seconds now.
 pub fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// `N` bytes from the OS random source.
@@ -95,18 +98,31 @@ pub fn sha256_hex(s: &str) -> String {
 
 /// Argon2id PHC string for a password.
 pub fn hash_password(password: &str) -> Result<String, Error> {
-    let salt = SaltString::encode_b64(&random_bytes::<16>()?).map_err(|e| Error::Hash(e.to_string()))?;
-    Ok(Argon2::default().hash_password(password.as_bytes(), &salt).map_err(|e| Error::Hash(e.to_string()))?.to_string())
+    let salt =
+        SaltString::encode_b64(&random_bytes::<16>()?).map_err(|e| Error::Hash(e.to_string()))?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| Error::Hash(e.to_string()))?
+        .to_string())
 }
 
 /// Checks a password against a PHC string.
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// Checks a new account's name and password.
 pub fn check_new_account(name: &str, password: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c)) {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+    {
         return Err("user names are 1-64 letters, digits and . _ - @".into());
     }
     if password.chars().count() < MIN_PASSWORD {
@@ -132,7 +148,10 @@ pub const RECOVERY_CODES: usize = 10;
 
 /// A recovery code as typed: upper case, without dashes or spaces.
 pub fn normalize_recovery_code(code: &str) -> String {
-    code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 /// New recovery codes (80 random bits each, `XXXX-XXXX-XXXX-XXXX` in
@@ -143,11 +162,17 @@ pub fn new_recovery_codes(store: &store::Store, user_id: i64) -> Result<Vec<Stri
     let mut codes = Vec::with_capacity(RECOVERY_CODES);
     for _ in 0..RECOVERY_CODES {
         let raw = random_bytes::<16>()?;
-        let chars: Vec<char> = raw.iter().map(|b| B32[(*b & 31) as usize] as char).collect();
+        let chars: Vec<char> = raw
+            .iter()
+            .map(|b| B32[(*b & 31) as usize] as char)
+            .collect();
         let groups: Vec<String> = chars.chunks(4).map(|c| c.iter().collect()).collect();
         codes.push(groups.join("-"));
     }
-    let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(&normalize_recovery_code(c))).collect();
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| sha256_hex(&normalize_recovery_code(c)))
+        .collect();
     store.replace_recovery_codes(user_id, &hashes)?;
     Ok(codes)
 }
@@ -156,7 +181,13 @@ pub fn new_recovery_codes(store: &store::Store, user_id: i64) -> Result<Vec<Stri
 /// recovery codes). `first_only` creates it only when there is no account
 /// yet. `Ok(None)` when the name is taken (or, with `first_only`, an account
 /// exists).
-pub fn create_account(store: &store::Store, name: &str, role: Role, password: &str, first_only: bool) -> Result<Option<NewAccount>, Error> {
+pub fn create_account(
+    store: &store::Store,
+    name: &str,
+    role: Role,
+    password: &str,
+    first_only: bool,
+) -> Result<Option<NewAccount>, Error> {
     check_new_account(name, password).map_err(Error::Invalid)?;
     let hash = hash_password(password)?;
     let secret = crate::totp::new_secret()?;
@@ -167,7 +198,12 @@ pub fn create_account(store: &store::Store, name: &str, role: Role, password: &s
     };
     let Some(id) = id else { return Ok(None) };
     let recovery_codes = new_recovery_codes(store, id)?;
-    Ok(Some(NewAccount { id, provisioning_uri: crate::totp::provisioning_uri("Ward", name, &secret), totp_secret: secret, recovery_codes }))
+    Ok(Some(NewAccount {
+        id,
+        provisioning_uri: crate::totp::provisioning_uri("Ward", name, &secret),
+        totp_secret: secret,
+        recovery_codes,
+    }))
 }
 
 /// A random one-time password (an administrator's reset; 20 characters).
@@ -182,7 +218,12 @@ pub fn issue_token(store: &store::Store, user_id: i64, label: &str) -> Result<St
 }
 
 /// Issues an API token that stops working after `days` days (`None`: never).
-pub fn issue_token_expiring(store: &store::Store, user_id: i64, label: &str, days: Option<u32>) -> Result<String, Error> {
+pub fn issue_token_expiring(
+    store: &store::Store,
+    user_id: i64,
+    label: &str,
+    days: Option<u32>,
+) -> Result<String, Error> {
     let token = format!("ward_{}", random_token()?);
     let t = now();
     let id = store.create_api_token(user_id, label, &sha256_hex(&token), t)?;
@@ -209,14 +250,23 @@ pub fn delay(failures: u32, last: i64, threshold: u32, now: i64) -> i64 {
     if failures < threshold {
         return 0;
     }
-    let wait = 1i64.checked_shl(failures - threshold).unwrap_or(MAX_DELAY).min(MAX_DELAY);
+    let wait = 1i64
+        .checked_shl(failures - threshold)
+        .unwrap_or(MAX_DELAY)
+        .min(MAX_DELAY);
     (last + wait + 1 - now).max(0)
 }
 
 /// Password + TOTP login with throttling and audit. `code` is the 6-digit
 /// TOTP code, or one of the account's recovery codes (each works once).
 /// Returns the user on success.
-pub fn login(store: &store::Store, name: &str, password: &str, code: &str, ip: &str) -> Result<Result<store::User, LoginError>, Error> {
+pub fn login(
+    store: &store::Store,
+    name: &str,
+    password: &str,
+    code: &str,
+    ip: &str,
+) -> Result<Result<store::User, LoginError>, Error> {
     let t = now();
     let user_key = format!("user:{}", name.to_lowercase());
     let ip_key = format!("ip:{ip}");
@@ -240,10 +290,21 @@ pub fn login(store: &store::Store, name: &str, password: &str, code: &str, ip: &
                     _ => false,
                 }
             } else {
-                let spent = pw && store.use_recovery_code(u.id, &sha256_hex(&normalize_recovery_code(code)), t)?;
+                let spent = pw
+                    && store.use_recovery_code(
+                        u.id,
+                        &sha256_hex(&normalize_recovery_code(code)),
+                        t,
+                    )?;
                 if spent {
                     let left = store.recovery_codes_left(u.id)?;
-                    store.audit(t, &u.name, "recovery_code_used", &format!("{left} left"), ip)?;
+                    store.audit(
+                        t,
+                        &u.name,
+                        "recovery_code_used",
+                        &format!("{left} left"),
+                        ip,
+                    )?;
                 }
                 spent
             }
@@ -281,7 +342,11 @@ pub fn start_session(store: &store::Store, user_id: i64) -> Result<(String, Stri
 }
 
 /// Starts a session ending `lifetime` seconds from now, used or not.
-pub fn start_session_for(store: &store::Store, user_id: i64, lifetime: i64) -> Result<(String, String), Error> {
+pub fn start_session_for(
+    store: &store::Store,
+    user_id: i64,
+    lifetime: i64,
+) -> Result<(String, String), Error> {
     let id = random_token()?;
     let csrf = random_token()?;
     let t = now();
@@ -308,7 +373,11 @@ pub fn cookie_value(parts: &axum::http::HeaderMap, name: &str) -> Option<String>
 
 /// The client's address (from the connection; "local" in in-process tests).
 pub fn client_ip(parts: &Parts) -> String {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "local".into())
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "local".into())
 }
 
 /// The client's address as an extractor.
@@ -362,22 +431,32 @@ impl PageUser {
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let ip = client_ip(parts);
         let sid = cookie_value(&parts.headers, SESSION_COOKIE);
         let idle = state.sessions().idle_secs;
         // An account whose password was reset may only change it (or sign out).
-        let may_skip_change = matches!(parts.uri.path(), "/account" | "/account/password" | "/logout");
+        let may_skip_change = matches!(
+            parts.uri.path(),
+            "/account" | "/account/password" | "/logout"
+        );
         let from = ip.clone();
         let found = state
             .db(move |s| {
                 if s.user_count()? == 0 {
                     return Ok(Err("/setup"));
                 }
-                let Some(sid) = sid else { return Ok(Err("/login")) };
+                let Some(sid) = sid else {
+                    return Ok(Err("/login"));
+                };
                 let h = sha256_hex(&sid);
                 let t = now();
-                let Some(row) = s.session(&h, t)? else { return Ok(Err("/login")) };
+                let Some(row) = s.session(&h, t)? else {
+                    return Ok(Err("/login"));
+                };
                 if !s.touch_session(&h, t, idle)? {
                     s.audit(t, &row.user.name, "session_expired", "idle timeout", &from)?;
                     return Ok(Err("/login"));
@@ -393,7 +472,14 @@ impl FromRequestParts<AppState> for PageUser {
             Ok((row, session_hash)) => {
                 let role = Role::parse(&row.user.role).unwrap_or(Role::Viewer);
                 let open_alerts = state.open_alerts().await;
-                Ok(PageUser { user: row.user, role, csrf: row.csrf, session_hash, ip, open_alerts })
+                Ok(PageUser {
+                    user: row.user,
+                    role,
+                    csrf: row.csrf,
+                    session_hash,
+                    ip,
+                    open_alerts,
+                })
             }
             Err(to) => Err(Redirect::to(to).into_response()),
         }
@@ -415,7 +501,10 @@ pub struct ApiUser {
 pub fn json_error(status: StatusCode, msg: &str) -> Response {
     let mut res = (status, Json(serde_json::json!({ "error": msg }))).into_response();
     if status == StatusCode::UNAUTHORIZED {
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer realm=\"ward\""));
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer realm=\"ward\""),
+        );
     }
     res
 }
@@ -426,7 +515,10 @@ impl ApiUser {
         if self.role >= role {
             Ok(())
         } else {
-            Err(json_error(StatusCode::FORBIDDEN, &format!("requires role {}", role.as_str())))
+            Err(json_error(
+                StatusCode::FORBIDDEN,
+                &format!("requires role {}", role.as_str()),
+            ))
         }
     }
 }
@@ -434,7 +526,10 @@ impl ApiUser {
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let ip = client_ip(parts);
         let token = parts
             .headers
@@ -443,8 +538,13 @@ impl FromRequestParts<AppState> for ApiUser {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty());
-        let Some(token) = token else { return Err(json_error(StatusCode::UNAUTHORIZED, "missing bearer token")) };
-        let user = state.db(move |s| Ok(s.user_by_token(&sha256_hex(&token), now())?)).await.map_err(IntoResponse::into_response)?;
+        let Some(token) = token else {
+            return Err(json_error(StatusCode::UNAUTHORIZED, "missing bearer token"));
+        };
+        let user = state
+            .db(move |s| Ok(s.user_by_token(&sha256_hex(&token), now())?))
+            .await
+            .map_err(IntoResponse::into_response)?;
         match user {
             Some(user) => {
                 let role = Role::parse(&user.role).unwrap_or(Role::Viewer);

@@ -36,9 +36,9 @@ use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use snapshot::Snapshot;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use snapshot::Snapshot;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use store::Store;
@@ -105,7 +105,10 @@ pub struct SessionPolicy {
 
 impl Default for SessionPolicy {
     fn default() -> Self {
-        SessionPolicy { idle_secs: 30 * 60, absolute_secs: auth::SESSION_SECS }
+        SessionPolicy {
+            idle_secs: 30 * 60,
+            absolute_secs: auth::SESSION_SECS,
+        }
     }
 }
 
@@ -138,7 +141,10 @@ struct Inner {
 }
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
@@ -150,11 +156,25 @@ fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
 impl AppState {
     /// State over an open store. `https` adds HSTS.
     pub fn new(store: Store, scorer: Scorer, https: bool, db_label: &str) -> AppState {
-        AppState::with_options(store, None, scorer, https, db_label, SessionPolicy::default())
+        AppState::with_options(
+            store,
+            None,
+            scorer,
+            https,
+            db_label,
+            SessionPolicy::default(),
+        )
     }
 
     /// State with a second (read) connection for scoring and a session policy.
-    pub fn with_options(store: Store, reader: Option<Store>, scorer: Scorer, https: bool, db_label: &str, sessions: SessionPolicy) -> AppState {
+    pub fn with_options(
+        store: Store,
+        reader: Option<Store>,
+        scorer: Scorer,
+        https: bool,
+        db_label: &str,
+        sessions: SessionPolicy,
+    ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 store: Mutex::new(store),
@@ -177,32 +197,54 @@ impl AppState {
     }
 
     /// Runs `f` on the store in a blocking thread.
-    pub async fn db<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
         let me = self.clone();
-        tokio::task::spawn_blocking(move || f(&lock(&me.inner.store))).await.map_err(|_| Error::Join)?
+        tokio::task::spawn_blocking(move || f(&lock(&me.inner.store)))
+            .await
+            .map_err(|_| Error::Join)?
     }
 
     /// Runs `f` on the store (mutably) in a blocking thread.
-    pub async fn db_mut<T: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
+    pub async fn db_mut<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
         let me = self.clone();
-        tokio::task::spawn_blocking(move || f(&mut lock(&me.inner.store))).await.map_err(|_| Error::Join)?
+        tokio::task::spawn_blocking(move || f(&mut lock(&me.inner.store)))
+            .await
+            .map_err(|_| Error::Join)?
     }
 
     /// Drops the cached badge count (after a status change).
     pub fn forget_open_alerts(&self) {
-        self.inner.open_alerts.lock().unwrap_or_else(|p| p.into_inner()).0 = 0;
+        self.inner
+            .open_alerts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0 = 0;
     }
 
     /// How many stored alerts are open (not acknowledged or closed) and high or critical (the navigation badge).
     /// Counted at most once a second; a failure counts as none (and is logged).
     pub async fn open_alerts(&self) -> usize {
         {
-            let c = self.inner.open_alerts.lock().unwrap_or_else(|p| p.into_inner());
+            let c = self
+                .inner
+                .open_alerts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             if c.0 != 0 && now_ms().saturating_sub(c.0) < CHECK_MS {
                 return c.1;
             }
         }
-        let filter = store::AlertFilter { min_severity: Some(monitor::Severity::High), statuses: vec![store::AlertStatus::Open], ..Default::default() };
+        let filter = store::AlertFilter {
+            min_severity: Some(monitor::Severity::High),
+            statuses: vec![store::AlertStatus::Open],
+            ..Default::default()
+        };
         let n = match self.db(move |s| Ok(s.alerts(&filter)?.len())).await {
             Ok(n) => n,
             Err(e) => {
@@ -210,12 +252,20 @@ impl AppState {
                 0
             }
         };
-        *self.inner.open_alerts.lock().unwrap_or_else(|p| p.into_inner()) = (now_ms(), n);
+        *self
+            .inner
+            .open_alerts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = (now_ms(), n);
         n
     }
 
     fn current(&self) -> Option<Arc<Snapshot>> {
-        self.inner.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     async fn build(&self, generation: u64) -> Result<Arc<Snapshot>, Error> {
@@ -227,7 +277,11 @@ impl AppState {
         .await
         .map_err(|_| Error::Join)??;
         let snap = Arc::new(snap);
-        *self.inner.current.write().unwrap_or_else(|p| p.into_inner()) = Some(snap.clone());
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(snap.clone());
         Ok(snap)
     }
 
@@ -236,7 +290,9 @@ impl AppState {
     /// one build at a time — while requests keep getting the previous one.
     /// Only the very first call waits for a build.
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, Error> {
-        let fresh = |me: &AppState| now_ms().saturating_sub(me.inner.checked.load(Ordering::Relaxed)) < CHECK_MS;
+        let fresh = |me: &AppState| {
+            now_ms().saturating_sub(me.inner.checked.load(Ordering::Relaxed)) < CHECK_MS
+        };
         let current = self.current();
         if let Some(s) = &current {
             if fresh(self) {
@@ -314,11 +370,18 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(api::router())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 
-async fn security_headers(axum::extract::State(st): axum::extract::State<AppState>, req: Request<axum::body::Body>, next: Next) -> Response {
+async fn security_headers(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    req: Request<axum::body::Body>,
+    next: Next,
+) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
@@ -354,7 +417,10 @@ pub struct Bound {
 /// certificate on first start). Call [`Bound::run`] inside a tokio runtime.
 pub async fn bind(config: Config, state: AppState) -> Result<Bound, Error> {
     if matches!(config.transport, Transport::InsecureHttp) && !config.listen.ip().is_loopback() {
-        return Err(Error::Invalid(format!("--insecure-http is for tests on loopback only, not {}", config.listen)));
+        return Err(Error::Invalid(format!(
+            "--insecure-http is for tests on loopback only, not {}",
+            config.listen
+        )));
     }
     let (tls, cert_path) = match &config.transport {
         Transport::InsecureHttp => (None, None),
@@ -364,16 +430,35 @@ pub async fn bind(config: Config, state: AppState) -> Result<Bound, Error> {
             (Some(tls::server_config(&cert, &key)?), Some(cert))
         }
     };
-    let listener = std::net::TcpListener::bind(config.listen).map_err(|source| Error::Io { what: format!("cannot listen on {}", config.listen), source })?;
-    listener.set_nonblocking(true).map_err(|source| Error::Io { what: "listener".into(), source })?;
-    let addr = listener.local_addr().map_err(|source| Error::Io { what: "listener".into(), source })?;
-    Ok(Bound { addr, scheme: if tls.is_some() { "https" } else { "http" }, cert_path, listener, tls, state })
+    let listener = std::net::TcpListener::bind(config.listen).map_err(|source| Error::Io {
+        what: format!("cannot listen on {}", config.listen),
+        source,
+    })?;
+    listener.set_nonblocking(true).map_err(|source| Error::Io {
+        what: "listener".into(),
+        source,
+    })?;
+    let addr = listener.local_addr().map_err(|source| Error::Io {
+        what: "listener".into(),
+        source,
+    })?;
+    Ok(Bound {
+        addr,
+        scheme: if tls.is_some() { "https" } else { "http" },
+        cert_path,
+        listener,
+        tls,
+        state,
+    })
 }
 
 impl Bound {
     /// Serves until `shutdown` resolves; then stops accepting connections
     /// and lets requests in flight finish (at most 10 s).
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), Error> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
         // Score the inventory now, not on the first request.
         let warm = self.state.clone();
         tokio::spawn(async move {
@@ -382,7 +467,10 @@ impl Bound {
             }
         });
         let app = app(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let io = |source| Error::Io { what: "server".into(), source };
+        let io = |source| Error::Io {
+            what: "server".into(),
+            source,
+        };
         let handle = axum_server::Handle::new();
         let h = handle.clone();
         tokio::spawn(async move {
@@ -390,8 +478,16 @@ impl Bound {
             h.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
         });
         match self.tls {
-            Some(tls) => axum_server::from_tcp_rustls(self.listener, tls).handle(handle).serve(app).await.map_err(io),
-            None => axum_server::from_tcp(self.listener).handle(handle).serve(app).await.map_err(io),
+            Some(tls) => axum_server::from_tcp_rustls(self.listener, tls)
+                .handle(handle)
+                .serve(app)
+                .await
+                .map_err(io),
+            None => axum_server::from_tcp(self.listener)
+                .handle(handle)
+                .serve(app)
+                .await
+                .map_err(io),
         }
     }
 
@@ -427,12 +523,19 @@ pub async fn shutdown_signal() {
 /// Binds and serves on a new tokio runtime until SIGTERM or Ctrl-C, then
 /// shuts down gracefully; `on_bound` sees the bound server first (to print
 /// its address).
-pub fn serve_blocking(config: Config, state: AppState, on_bound: impl FnOnce(&Bound)) -> Result<(), Error> {
+pub fn serve_blocking(
+    config: Config,
+    state: AppState,
+    on_bound: impl FnOnce(&Bound),
+) -> Result<(), Error> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|source| Error::Io { what: "cannot start the runtime".into(), source })?;
+        .map_err(|source| Error::Io {
+            what: "cannot start the runtime".into(),
+            source,
+        })?;
     rt.block_on(async move {
         let bound = bind(config, state).await?;
         on_bound(&bound);

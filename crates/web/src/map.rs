@@ -87,7 +87,10 @@ pub fn subnet(ip: &IpAddr) -> String {
         }
         IpAddr::V6(v6) => {
             let s = v6.segments();
-            format!("{}/64", std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            format!(
+                "{}/64",
+                std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0)
+            )
         }
     }
 }
@@ -106,7 +109,11 @@ impl Graph {
     /// Builds the graph from scored devices and peer facts.
     pub fn build(rows: &[DeviceRow], peers: &[identify::Fact]) -> Graph {
         let mut g = Graph::default();
-        let by_key: HashMap<&str, usize> = rows.iter().enumerate().map(|(i, d)| (d.assessment.key.as_str(), i)).collect();
+        let by_key: HashMap<&str, usize> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.assessment.key.as_str(), i))
+            .collect();
         let mut by_ip: HashMap<&str, usize> = HashMap::new();
         for (i, d) in rows.iter().enumerate() {
             for ip in &d.ips {
@@ -120,16 +127,28 @@ impl Graph {
             let row = ip_text
                 .as_ref()
                 .and_then(|ip| by_key.get(format!("ip:{ip}").as_str()).copied())
-                .or_else(|| ep.mac.and_then(|m| by_key.get(format!("mac:{m}").as_str()).copied()))
-                .or_else(|| ip_text.as_ref().and_then(|ip| by_ip.get(ip.as_str()).copied()));
+                .or_else(|| {
+                    ep.mac
+                        .and_then(|m| by_key.get(format!("mac:{m}").as_str()).copied())
+                })
+                .or_else(|| {
+                    ip_text
+                        .as_ref()
+                        .and_then(|ip| by_ip.get(ip.as_str()).copied())
+                });
             let Some(row) = row else { continue };
             let a = g.device_node(&rows[row]);
-            let Ok(peer_ip) = f.value.parse::<IpAddr>() else { continue };
+            let Ok(peer_ip) = f.value.parse::<IpAddr>() else {
+                continue;
+            };
             // Broadcast and multicast destinations are not hosts.
             if !is_host(&peer_ip) {
                 continue;
             }
-            let b = match by_key.get(format!("ip:{peer_ip}").as_str()).or_else(|| by_ip.get(f.value.as_str())) {
+            let b = match by_key
+                .get(format!("ip:{peer_ip}").as_str())
+                .or_else(|| by_ip.get(f.value.as_str()))
+            {
                 Some(r) => g.device_node(&rows[*r]),
                 None => g.remote_node(&peer_ip),
             };
@@ -153,10 +172,20 @@ impl Graph {
         if let Some(i) = self.index.get(&d.assessment.key) {
             return *i;
         }
-        let group = d.ips.iter().find_map(|ip| ip.parse::<IpAddr>().ok()).map(|ip| subnet(&ip)).unwrap_or_else(|| "no address".into());
+        let group = d
+            .ips
+            .iter()
+            .find_map(|ip| ip.parse::<IpAddr>().ok())
+            .map(|ip| subnet(&ip))
+            .unwrap_or_else(|| "no address".into());
         self.push(MapNode {
             id: d.assessment.key.clone(),
-            label: d.names.first().cloned().unwrap_or_else(|| d.ips.first().cloned().unwrap_or_else(|| d.assessment.key.clone())),
+            label: d.names.first().cloned().unwrap_or_else(|| {
+                d.ips
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| d.assessment.key.clone())
+            }),
             category: d.category.to_string(),
             group,
             score: d.assessment.score,
@@ -170,7 +199,15 @@ impl Graph {
         if let Some(i) = self.index.get(&id) {
             return *i;
         }
-        self.push(MapNode { id, label: ip.to_string(), category: "remote host".into(), group: subnet(ip), score: 0, degree: 0, device: false })
+        self.push(MapNode {
+            id,
+            label: ip.to_string(),
+            category: "remote host".into(),
+            group: subnet(ip),
+            score: 0,
+            degree: 0,
+            device: false,
+        })
     }
 
     fn push(&mut self, n: MapNode) -> u32 {
@@ -187,7 +224,10 @@ impl Graph {
         let mut order: Vec<usize> = (0..self.nodes.len()).collect();
         order.sort_by(|a, b| {
             let (x, y) = (&self.nodes[*a], &self.nodes[*b]);
-            y.degree.cmp(&x.degree).then_with(|| y.score.cmp(&x.score)).then_with(|| x.id.cmp(&y.id))
+            y.degree
+                .cmp(&x.degree)
+                .then_with(|| y.score.cmp(&x.score))
+                .then_with(|| x.id.cmp(&y.id))
         });
         order.truncate(limit);
         let mut shown = vec![false; self.nodes.len()];
@@ -198,15 +238,26 @@ impl Graph {
             .edges
             .iter()
             .filter(|(a, b, _)| shown[*a as usize] && shown[*b as usize])
-            .map(|(a, b, n)| MapEdge { a: self.nodes[*a as usize].id.clone(), b: self.nodes[*b as usize].id.clone(), flows: *n })
+            .map(|(a, b, n)| MapEdge {
+                a: self.nodes[*a as usize].id.clone(),
+                b: self.nodes[*b as usize].id.clone(),
+                flows: *n,
+            })
             .collect();
-        NetworkMap { nodes: order.iter().map(|i| self.nodes[*i].clone()).collect(), edges, total_nodes: self.nodes.len(), total_edges: self.edges.len() }
+        NetworkMap {
+            nodes: order.iter().map(|i| self.nodes[*i].clone()).collect(),
+            edges,
+            total_nodes: self.nodes.len(),
+            total_edges: self.edges.len(),
+        }
     }
 
     /// A device's peers, busiest link first: (node, connections), at most
     /// `limit`, and how many there are in all.
     pub fn peers_of(&self, key: &str, limit: usize) -> (Vec<(MapNode, u64)>, usize) {
-        let Some(i) = self.index.get(key).map(|i| *i as usize) else { return (Vec::new(), 0) };
+        let Some(i) = self.index.get(key).map(|i| *i as usize) else {
+            return (Vec::new(), 0);
+        };
         let mut out: Vec<(MapNode, u64)> = self.adjacency[i]
             .iter()
             .map(|e| {
@@ -306,7 +357,10 @@ pub fn layout(map: &NetworkMap, width: u32) -> Layout {
     let mut placed = Vec::new();
     let mut pos: HashMap<&str, (u32, u32)> = HashMap::new();
     for (label, members) in &groups {
-        let cols = members.len().clamp(1, max_cols.min(((members.len() as f64).sqrt().ceil() as usize + 1).max(1)));
+        let cols = members.len().clamp(
+            1,
+            max_cols.min(((members.len() as f64).sqrt().ceil() as usize + 1).max(1)),
+        );
         let rows = members.len().div_ceil(cols);
         let w = cols as u32 * CELL_W + PAD;
         let h = HEAD + rows as u32 * CELL_H;
@@ -315,7 +369,14 @@ pub fn layout(map: &NetworkMap, width: u32) -> Layout {
             y += row_h + PAD;
             row_h = 0;
         }
-        placed_groups.push(PlacedGroup { label: label.to_string(), count: members.len(), x, y, w, h });
+        placed_groups.push(PlacedGroup {
+            label: label.to_string(),
+            count: members.len(),
+            x,
+            y,
+            w,
+            h,
+        });
         for (i, n) in members.iter().enumerate() {
             let cx = x + PAD / 2 + (i % cols) as u32 * CELL_W + CELL_W / 2;
             let cy = y + HEAD + (i / cols) as u32 * CELL_H + 22;
@@ -323,8 +384,21 @@ pub fn layout(map: &NetworkMap, width: u32) -> Layout {
             pos.insert(n.id.as_str(), (cx, cy));
             placed.push(PlacedNode {
                 short: short(&n.label, 16),
-                class: if n.device { crate::view::score_class(n.score) } else { "remote" },
-                href: if n.device { format!("/device?key={}", serde_urlencoded::to_string([("k", &n.id)]).unwrap_or_default().trim_start_matches("k=")) } else { String::new() },
+                class: if n.device {
+                    crate::view::score_class(n.score)
+                } else {
+                    "remote"
+                },
+                href: if n.device {
+                    format!(
+                        "/device?key={}",
+                        serde_urlencoded::to_string([("k", &n.id)])
+                            .unwrap_or_default()
+                            .trim_start_matches("k=")
+                    )
+                } else {
+                    String::new()
+                },
                 node: (*n).clone(),
                 x: cx,
                 y: cy,
@@ -340,11 +414,25 @@ pub fn layout(map: &NetworkMap, width: u32) -> Layout {
         .iter()
         .filter_map(|e| {
             let (a, b) = (pos.get(e.a.as_str())?, pos.get(e.b.as_str())?);
-            let w = 1 + (3 * (64 - e.flows.leading_zeros()) / (64 - max_flows.leading_zeros()).max(1));
-            Some(PlacedEdge { x1: a.0, y1: a.1, x2: b.0, y2: b.1, w, title: format!("{} ↔ {}: {} connections", e.a, e.b, e.flows) })
+            let w =
+                1 + (3 * (64 - e.flows.leading_zeros()) / (64 - max_flows.leading_zeros()).max(1));
+            Some(PlacedEdge {
+                x1: a.0,
+                y1: a.1,
+                x2: b.0,
+                y2: b.1,
+                w,
+                title: format!("{} ↔ {}: {} connections", e.a, e.b, e.flows),
+            })
         })
         .collect();
-    Layout { groups: placed_groups, nodes: placed, edges, width, height: y + row_h + PAD }
+    Layout {
+        groups: placed_groups,
+        nodes: placed,
+        edges,
+        width,
+        height: y + row_h + PAD,
+    }
 }
 
 #[cfg(test)]
@@ -389,7 +477,10 @@ mod tests {
 
     fn peer(mac: Option<&str>, ip: &str, to: &str, count: u64) -> Fact {
         Fact {
-            endpoint: EndpointKey { mac: mac.and_then(model::MacAddr::parse), ip: ip.parse().ok() },
+            endpoint: EndpointKey {
+                mac: mac.and_then(model::MacAddr::parse),
+                ip: ip.parse().ok(),
+            },
             kind: FactKind::Peer,
             value: to.into(),
             source: "conn".into(),
@@ -403,7 +494,11 @@ mod tests {
     #[test]
     fn graph_groups_bounds_and_lays_out() {
         let rows = vec![
-            row("mac:00:09:fb:00:00:01", "<script>alert(1)</script>", "10.20.0.5"),
+            row(
+                "mac:00:09:fb:00:00:01",
+                "<script>alert(1)</script>",
+                "10.20.0.5",
+            ),
             row("ip:10.20.0.9", "hl7-engine", "10.20.0.9"),
             row("ip:10.30.1.2", "pacs", "10.30.1.2"),
         ];
@@ -421,11 +516,25 @@ mod tests {
         assert_eq!((all.total_nodes, all.total_edges), (4, 3));
         assert_eq!(all.nodes[0].id, "mac:00:09:fb:00:00:01");
         assert_eq!(all.nodes[0].degree, 3);
-        let e = all.edges.iter().find(|e| e.a.contains("10.20.0.9") || e.b.contains("10.20.0.9")).unwrap();
+        let e = all
+            .edges
+            .iter()
+            .find(|e| e.a.contains("10.20.0.9") || e.b.contains("10.20.0.9"))
+            .unwrap();
         assert_eq!(e.flows, 6, "both directions add up");
         let remote = all.nodes.iter().find(|n| !n.device).unwrap();
-        assert_eq!((remote.id.as_str(), remote.group.as_str()), ("ip:203.0.113.7", "outside"));
-        assert_eq!(all.nodes.iter().find(|n| n.id == "ip:10.30.1.2").unwrap().group, "10.30.1.0/24");
+        assert_eq!(
+            (remote.id.as_str(), remote.group.as_str()),
+            ("ip:203.0.113.7", "outside")
+        );
+        assert_eq!(
+            all.nodes
+                .iter()
+                .find(|n| n.id == "ip:10.30.1.2")
+                .unwrap()
+                .group,
+            "10.30.1.0/24"
+        );
         // Bounded: the busiest two, and only the edge between them.
         let two = g.view(2);
         assert_eq!(two.nodes.len(), 2);
@@ -438,7 +547,13 @@ mod tests {
         assert_eq!(l.edges.len(), 3);
         assert!(l.nodes.iter().all(|n| n.x < 900 && n.y < l.height));
         assert!(l.groups.iter().all(|gr| gr.x + gr.w <= 900));
-        assert!(l.nodes.iter().find(|n| n.node.device).unwrap().href.starts_with("/device?key="));
+        assert!(l
+            .nodes
+            .iter()
+            .find(|n| n.node.device)
+            .unwrap()
+            .href
+            .starts_with("/device?key="));
         assert_eq!(subnet(&"fd00::1".parse().unwrap()), "fd00::/64");
     }
 }

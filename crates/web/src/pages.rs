@@ -2,7 +2,9 @@
 //! forms with CSRF tokens, no scripts. Setup and login live here too.
 
 use crate::api::{detail, DeviceDetail};
-use crate::auth::{self, cookie, cookie_value, now, LoginError, PageUser, Role, PRE_COOKIE, SESSION_COOKIE};
+use crate::auth::{
+    self, cookie, cookie_value, now, LoginError, PageUser, Role, PRE_COOKIE, SESSION_COOKIE,
+};
 use crate::view::{self, score_class, DeviceQuery};
 use crate::{AppState, Error};
 use askama::Template;
@@ -18,7 +20,18 @@ const CSS: &str = include_str!("../static/app.css");
 /// The page routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/static/app.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], CSS) }))
+        .route(
+            "/static/app.css",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                        (header::CACHE_CONTROL, "max-age=3600"),
+                    ],
+                    CSS,
+                )
+            }),
+        )
         .route("/setup", get(setup_form).post(setup))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
@@ -38,7 +51,10 @@ pub fn router() -> Router<AppState> {
         .route("/tokens", get(tokens).post(add_token))
         .route("/account", get(account))
         .route("/account/password", axum::routing::post(change_password))
-        .route("/account/recovery", axum::routing::post(regenerate_recovery))
+        .route(
+            "/account/recovery",
+            axum::routing::post(regenerate_recovery),
+        )
         .route("/tokens/revoke", axum::routing::post(revoke_token))
 }
 
@@ -54,7 +70,14 @@ pub struct Nav {
 
 impl Nav {
     fn of(u: &PageUser) -> Nav {
-        Nav { name: u.user.name.clone(), role: u.role.as_str(), csrf: u.csrf.clone(), analyst: u.role >= Role::Analyst, admin: u.role >= Role::Admin, open_alerts: u.open_alerts }
+        Nav {
+            name: u.user.name.clone(),
+            role: u.role.as_str(),
+            csrf: u.csrf.clone(),
+            analyst: u.role >= Role::Analyst,
+            admin: u.role >= Role::Admin,
+            open_alerts: u.open_alerts,
+        }
     }
 }
 
@@ -96,7 +119,9 @@ fn with_pre(pre: &str, page: Response) -> Response {
 }
 
 fn pre_ok(headers: &HeaderMap, form_token: &str) -> bool {
-    cookie_value(headers, PRE_COOKIE).is_some_and(|c| !c.is_empty() && crate::totp::constant_time_eq(c.as_bytes(), form_token.as_bytes()))
+    cookie_value(headers, PRE_COOKIE).is_some_and(|c| {
+        !c.is_empty() && crate::totp::constant_time_eq(c.as_bytes(), form_token.as_bytes())
+    })
 }
 
 async fn no_users(st: &AppState) -> Result<bool, Error> {
@@ -113,7 +138,17 @@ async fn setup_form(State(st): State<AppState>) -> Response {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    with_pre(&pre.clone(), render(&SetupPage { nav: None, title: "Create the administrator", pre, error: String::new(), done: None, codes: Vec::new() }))
+    with_pre(
+        &pre.clone(),
+        render(&SetupPage {
+            nav: None,
+            title: "Create the administrator",
+            pre,
+            error: String::new(),
+            done: None,
+            codes: Vec::new(),
+        }),
+    )
 }
 
 /// The setup and login forms.
@@ -129,12 +164,27 @@ pub struct CredForm {
     csrf: String,
 }
 
-async fn setup(State(st): State<AppState>, headers: HeaderMap, auth::ClientIp(ip): auth::ClientIp, Form(f): Form<CredForm>) -> Response {
+async fn setup(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    auth::ClientIp(ip): auth::ClientIp,
+    Form(f): Form<CredForm>,
+) -> Response {
     if !pre_ok(&headers, &f.csrf) {
         return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
     }
     let again = |error: String| match pre_token() {
-        Ok(pre) => with_pre(&pre.clone(), render(&SetupPage { nav: None, title: "Create the administrator", pre, error, done: None, codes: Vec::new() })),
+        Ok(pre) => with_pre(
+            &pre.clone(),
+            render(&SetupPage {
+                nav: None,
+                title: "Create the administrator",
+                pre,
+                error,
+                done: None,
+                codes: Vec::new(),
+            }),
+        ),
         Err(e) => fail(e),
     };
     if f.password != f.password2 {
@@ -148,7 +198,13 @@ async fn setup(State(st): State<AppState>, headers: HeaderMap, auth::ClientIp(ip
         .db(move |s| {
             let made = auth::create_account(s, &f.name, Role::Admin, &f.password, true)?;
             if made.is_some() {
-                s.audit(now(), &f.name, "user_created", "role admin (first start setup)", &ip)?;
+                s.audit(
+                    now(),
+                    &f.name,
+                    "user_created",
+                    "role admin (first start setup)",
+                    &ip,
+                )?;
             }
             Ok(made)
         })
@@ -183,12 +239,25 @@ async fn login_form(State(st): State<AppState>) -> Response {
         Err(e) => return fail(e),
     }
     match pre_token() {
-        Ok(pre) => with_pre(&pre.clone(), render(&LoginPage { nav: None, title: "Sign in", pre, error: String::new() })),
+        Ok(pre) => with_pre(
+            &pre.clone(),
+            render(&LoginPage {
+                nav: None,
+                title: "Sign in",
+                pre,
+                error: String::new(),
+            }),
+        ),
         Err(e) => fail(e),
     }
 }
 
-async fn login(State(st): State<AppState>, headers: HeaderMap, auth::ClientIp(ip): auth::ClientIp, Form(f): Form<CredForm>) -> Response {
+async fn login(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    auth::ClientIp(ip): auth::ClientIp,
+    Form(f): Form<CredForm>,
+) -> Response {
     if !pre_ok(&headers, &f.csrf) {
         return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
     }
@@ -213,13 +282,27 @@ async fn login(State(st): State<AppState>, headers: HeaderMap, auth::ClientIp(ip
             }
             return res;
         }
-        Ok(Err(LoginError::Invalid)) => (StatusCode::UNAUTHORIZED, "Wrong user name, password or code.".to_string()),
-        Ok(Err(LoginError::Throttled(s))) => (StatusCode::TOO_MANY_REQUESTS, format!("Too many failed attempts. Try again in {s} seconds.")),
+        Ok(Err(LoginError::Invalid)) => (
+            StatusCode::UNAUTHORIZED,
+            "Wrong user name, password or code.".to_string(),
+        ),
+        Ok(Err(LoginError::Throttled(s))) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many failed attempts. Try again in {s} seconds."),
+        ),
         Err(e) => return fail(e),
     };
     match pre_token() {
         Ok(pre) => {
-            let mut res = with_pre(&pre.clone(), render(&LoginPage { nav: None, title: "Sign in", pre, error }));
+            let mut res = with_pre(
+                &pre.clone(),
+                render(&LoginPage {
+                    nav: None,
+                    title: "Sign in",
+                    pre,
+                    error,
+                }),
+            );
             *res.status_mut() = status;
             res
         }
@@ -238,7 +321,11 @@ async fn logout(State(st): State<AppState>, user: PageUser, Form(f): Form<CsrfFo
     if let Err(r) = user.check_csrf(&f.csrf) {
         return r;
     }
-    let (h, name, ip) = (user.session_hash.clone(), user.user.name.clone(), user.ip.clone());
+    let (h, name, ip) = (
+        user.session_hash.clone(),
+        user.user.name.clone(),
+        user.ip.clone(),
+    );
     let ended = st
         .db(move |s| {
             s.delete_session(&h)?;
@@ -300,11 +387,25 @@ pub struct Row {
 fn row(d: &report::DeviceRow) -> Row {
     Row {
         key: d.assessment.key.clone(),
-        name: d.names.first().cloned().unwrap_or_else(|| d.assessment.key.clone()),
-        extra_names: d.names.iter().skip(1).cloned().collect::<Vec<_>>().join(", "),
+        name: d
+            .names
+            .first()
+            .cloned()
+            .unwrap_or_else(|| d.assessment.key.clone()),
+        extra_names: d
+            .names
+            .iter()
+            .skip(1)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
         ips: d.ips.join(", "),
         vendor: d.vendor.clone().unwrap_or_default(),
-        model: [d.model.clone(), d.firmware.clone()].into_iter().flatten().collect::<Vec<_>>().join(" "),
+        model: [d.model.clone(), d.firmware.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
         category: d.category.to_string(),
         kind: d.kind.to_string(),
         score: d.assessment.score,
@@ -343,20 +444,54 @@ async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
     let cats = bars(&cat_counts, &[]);
     let dist = bars(&o.distribution, &["s0", "s1", "s2", "s3", "s4", "s5"]);
     let sev = bars(&o.severities, &["s5", "s4", "s2", "s1"]);
-    let top = rows.iter().filter(|d| d.assessment.score > 0).take(10).map(row).collect();
-    let newest = snap.newest.iter().map(|(k, n, c, t)| (k.clone(), n.clone(), c.clone(), view::readable_time(t))).collect();
+    let top = rows
+        .iter()
+        .filter(|d| d.assessment.score > 0)
+        .take(10)
+        .map(row)
+        .collect();
+    let newest = snap
+        .newest
+        .iter()
+        .map(|(k, n, c, t)| (k.clone(), n.clone(), c.clone(), view::readable_time(t)))
+        .collect();
     let cats_h = (24 * cats.len() as u32).max(24);
-    let active = store::AlertFilter { statuses: store::AlertStatus::filter("active").unwrap_or_default(), ..Default::default() };
+    let active = store::AlertFilter {
+        statuses: store::AlertStatus::filter("active").unwrap_or_default(),
+        ..Default::default()
+    };
     let all = match st.db(move |s| Ok(s.stored_alerts(&active)?)).await {
         Ok(a) => a,
         Err(e) => return fail(e),
     };
     let all_alerts = all.len();
-    let open: Vec<_> = all.into_iter().filter(|a| a.alert.severity >= monitor::Severity::High).collect();
+    let open: Vec<_> = all
+        .into_iter()
+        .filter(|a| a.alert.severity >= monitor::Severity::High)
+        .collect();
     let open_alerts = open.len();
-    let (_, _, _, shown) = crate::alerts::select(open, &crate::alerts::AlertQuery { per_page: Some(5), ..Default::default() });
+    let (_, _, _, shown) = crate::alerts::select(
+        open,
+        &crate::alerts::AlertQuery {
+            per_page: Some(5),
+            ..Default::default()
+        },
+    );
     let top_alerts = shown.iter().map(|a| alert_row(&snap, a)).collect();
-    render(&OverviewPage { nav: Some(Nav::of(&user)), title: "Overview", o, cats, cats_h, dist, sev, top, newest, open_alerts, all_alerts, top_alerts })
+    render(&OverviewPage {
+        nav: Some(Nav::of(&user)),
+        title: "Overview",
+        o,
+        cats,
+        cats_h,
+        dist,
+        sev,
+        top,
+        newest,
+        open_alerts,
+        all_alerts,
+        top_alerts,
+    })
 }
 
 // ---------------------------------------------------------------- advisories
@@ -391,17 +526,38 @@ async fn advisories(State(st): State<AppState>, user: PageUser) -> Response {
         Err(e) => return fail(e),
     };
     // Only devices with matches can be in a fleet.
-    let devices = snap.rows.iter().filter(|d| !d.advisories.is_empty()).cloned().collect();
-    let input = report::Input { title: String::new(), scope: String::new(), devices };
+    let devices = snap
+        .rows
+        .iter()
+        .filter(|d| !d.advisories.is_empty())
+        .cloned()
+        .collect();
+    let input = report::Input {
+        title: String::new(),
+        scope: String::new(),
+        devices,
+    };
     let fleets: Vec<FleetRow> = report::fleets(&input)
         .into_iter()
         .map(|f| FleetRow {
-            cvss: f.cvss.map(|c| format!("{c:.1}")).unwrap_or_else(|| "-".into()),
+            cvss: f
+                .cvss
+                .map(|c| format!("{c:.1}"))
+                .unwrap_or_else(|| "-".into()),
             cvss_class: view::cvss_class(f.cvss.map(f64::from)),
             kev: f.known_exploited,
-            product: [f.vendor.as_str(), f.model.as_str(), f.firmware.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" / "),
+            product: [f.vendor.as_str(), f.model.as_str(), f.firmware.as_str()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" / "),
             count: f.devices.len(),
-            fix: f.remediation.unwrap_or_else(|| "-".into()).chars().take(300).collect(),
+            fix: f
+                .remediation
+                .unwrap_or_else(|| "-".into())
+                .chars()
+                .take(300)
+                .collect(),
             cve: f.cve,
             advisory: f.advisory,
             devices: f.devices,
@@ -411,7 +567,12 @@ async fn advisories(State(st): State<AppState>, user: PageUser) -> Response {
     affected.sort();
     affected.dedup();
     let devices_affected = affected.len();
-    render(&AdvisoriesPage { nav: Some(Nav::of(&user)), title: "Advisories", fleets, devices_affected })
+    render(&AdvisoriesPage {
+        nav: Some(Nav::of(&user)),
+        title: "Advisories",
+        fleets,
+        devices_affected,
+    })
 }
 
 // ---------------------------------------------------------------- devices
@@ -439,10 +600,17 @@ struct DevicesPage {
 fn page_link(q: &DeviceQuery, page: usize) -> String {
     let mut q = q.clone();
     q.page = Some(page);
-    format!("/devices?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+    format!(
+        "/devices?{}",
+        serde_urlencoded::to_string(&q).unwrap_or_default()
+    )
 }
 
-async fn devices(State(st): State<AppState>, user: PageUser, Query(q): Query<DeviceQuery>) -> Response {
+async fn devices(
+    State(st): State<AppState>,
+    user: PageUser,
+    Query(q): Query<DeviceQuery>,
+) -> Response {
     let snap = match st.snapshot().await {
         Ok(r) => r,
         Err(e) => return fail(e),
@@ -465,8 +633,16 @@ async fn devices(State(st): State<AppState>, user: PageUser, Query(q): Query<Dev
         total,
         page,
         pages,
-        prev: if page > 1 { page_link(&q, page - 1) } else { String::new() },
-        next: if page < pages { page_link(&q, page + 1) } else { String::new() },
+        prev: if page > 1 {
+            page_link(&q, page - 1)
+        } else {
+            String::new()
+        },
+        next: if page < pages {
+            page_link(&q, page + 1)
+        } else {
+            String::new()
+        },
     })
 }
 
@@ -528,8 +704,19 @@ pub struct KeyQuery {
 }
 
 async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQuery>) -> Response {
-    let alert_status = k.alert_status.clone().filter(|s| store::AlertStatus::filter(s).is_some()).unwrap_or_else(|| "active".into());
-    let back = format!("/device?{}", serde_urlencoded::to_string([("key", k.key.as_str()), ("alert_status", alert_status.as_str())]).unwrap_or_default());
+    let alert_status = k
+        .alert_status
+        .clone()
+        .filter(|s| store::AlertStatus::filter(s).is_some())
+        .unwrap_or_else(|| "active".into());
+    let back = format!(
+        "/device?{}",
+        serde_urlencoded::to_string([
+            ("key", k.key.as_str()),
+            ("alert_status", alert_status.as_str())
+        ])
+        .unwrap_or_default()
+    );
     let d = match detail(&st, k.key).await {
         Ok(Some(d)) => d,
         Ok(None) => {
@@ -551,13 +738,19 @@ async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQ
                 .evidence
                 .iter()
                 .map(|e| {
-                    let when = e.first_seen.filter(|t| t.0 != 0).map(|t| format!(", first seen {}", t.iso())).unwrap_or_default();
+                    let when = e
+                        .first_seen
+                        .filter(|t| t.0 != 0)
+                        .map(|t| format!(", first seen {}", t.iso()))
+                        .unwrap_or_default();
                     format!("{} [{}]{when}", e.what, e.at)
                 })
                 .collect(),
         })
         .collect();
-    let s = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    let s = |v: &serde_json::Value, k: &str| {
+        v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string()
+    };
     let advisories = d
         .advisories
         .iter()
@@ -565,28 +758,71 @@ async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQ
             id: s(m, "advisory"),
             cve: s(m, "cve"),
             title: s(m, "title"),
-            cvss: m.get("cvss").and_then(|c| c.as_f64()).map(|c| format!("{c:.1}")).unwrap_or_else(|| "-".into()),
+            cvss: m
+                .get("cvss")
+                .and_then(|c| c.as_f64())
+                .map(|c| format!("{c:.1}"))
+                .unwrap_or_else(|| "-".into()),
             kev: m.get("kev").is_some_and(|k| !k.is_null()),
             product: s(m, "product"),
             reason: s(m, "reason"),
             remediation: s(m, "remediation"),
         })
         .collect();
-    let reasons = d.reasons.iter().map(|r| (r.why.clone(), r.evidence.clone())).collect();
-    let peers = d.peers.iter().map(|p| (p.id.clone(), p.label.clone(), p.category.clone(), p.device, p.flows)).collect();
-    let seen = (d.first_seen.as_deref().map(view::readable_time).unwrap_or_default(), d.last_seen.as_deref().map(view::readable_time).unwrap_or_default());
+    let reasons = d
+        .reasons
+        .iter()
+        .map(|r| (r.why.clone(), r.evidence.clone()))
+        .collect();
+    let peers = d
+        .peers
+        .iter()
+        .map(|p| {
+            (
+                p.id.clone(),
+                p.label.clone(),
+                p.category.clone(),
+                p.device,
+                p.flows,
+            )
+        })
+        .collect();
+    let seen = (
+        d.first_seen
+            .as_deref()
+            .map(view::readable_time)
+            .unwrap_or_default(),
+        d.last_seen
+            .as_deref()
+            .map(view::readable_time)
+            .unwrap_or_default(),
+    );
     // Its alerts: under its key, or under one of its addresses.
-    let filter = store::AlertFilter { statuses: store::AlertStatus::filter(&alert_status).unwrap_or_default(), ..Default::default() };
+    let filter = store::AlertFilter {
+        statuses: store::AlertStatus::filter(&alert_status).unwrap_or_default(),
+        ..Default::default()
+    };
     let (key, ips) = (d.summary.key.clone(), d.summary.ips.clone());
     let mine = match st.db(move |s| Ok(s.stored_alerts(&filter)?)).await {
-        Ok(v) => v.into_iter().filter(|a| a.alert.device == key || ips.iter().any(|i| a.alert.device == format!("ip:{i}"))).collect::<Vec<_>>(),
+        Ok(v) => v
+            .into_iter()
+            .filter(|a| {
+                a.alert.device == key || ips.iter().any(|i| a.alert.device == format!("ip:{i}"))
+            })
+            .collect::<Vec<_>>(),
         Err(e) => return fail(e),
     };
     let snap = match st.snapshot().await {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let (alerts_total, _, _, shown) = crate::alerts::select(mine, &crate::alerts::AlertQuery { per_page: Some(DEVICE_ALERTS), ..Default::default() });
+    let (alerts_total, _, _, shown) = crate::alerts::select(
+        mine,
+        &crate::alerts::AlertQuery {
+            per_page: Some(DEVICE_ALERTS),
+            ..Default::default()
+        },
+    );
     let alerts = shown.iter().map(|a| alert_row(&snap, a)).collect();
     render(&DevicePage {
         peers,
@@ -599,7 +835,12 @@ async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQ
         back,
         nav: Some(Nav::of(&user)),
         title: "Device",
-        name: d.summary.names.first().cloned().unwrap_or_else(|| d.summary.key.clone()),
+        name: d
+            .summary
+            .names
+            .first()
+            .cloned()
+            .unwrap_or_else(|| d.summary.key.clone()),
         class: score_class(a.score),
         impact: format!("{:.1} — {}", a.impact, a.impact_reason),
         likelihood: format!("{:.2}", a.likelihood),
@@ -629,15 +870,31 @@ struct AlertRow {
 
 fn alert_row(snap: &crate::snapshot::Snapshot, s: &store::StoredAlert) -> AlertRow {
     let a = &s.alert;
-    let (p0, p1) = (view::readable_time(&a.evidence.first_packet.iso()), view::readable_time(&a.evidence.last_packet.iso()));
+    let (p0, p1) = (
+        view::readable_time(&a.evidence.first_packet.iso()),
+        view::readable_time(&a.evidence.last_packet.iso()),
+    );
     AlertRow {
         link: crate::alerts::device_link(snap, &a.device),
         ip_key: format!("ip:{}", a.ip),
         first: view::readable_time(&a.first_seen.iso()),
         last: view::readable_time(&a.last_seen.iso()),
-        packets: if p0 == p1 { p0 } else { format!("{p0} – {p1}") },
-        counts: a.evidence.counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "),
-        changed: s.status_at.map(|t| view::readable_time(&model::Timestamp(t.saturating_mul(1_000_000)).iso())).unwrap_or_default(),
+        packets: if p0 == p1 {
+            p0
+        } else {
+            format!("{p0} – {p1}")
+        },
+        counts: a
+            .evidence
+            .counts
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        changed: s
+            .status_at
+            .map(|t| view::readable_time(&model::Timestamp(t.saturating_mul(1_000_000)).iso()))
+            .unwrap_or_default(),
         a: crate::alerts::AlertView::of(s),
     }
 }
@@ -670,21 +927,39 @@ struct AlertsPage {
 fn alerts_link(q: &crate::alerts::AlertQuery, page: usize) -> String {
     let mut q = q.clone();
     q.page = Some(page);
-    format!("/alerts?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+    format!(
+        "/alerts?{}",
+        serde_urlencoded::to_string(&q).unwrap_or_default()
+    )
 }
 
 /// `/alerts?severity=&kind=&status=&device=&page=`: every signed-in role;
 /// analysts and admins can acknowledge, close and reopen.
-async fn alerts_page(State(st): State<AppState>, user: PageUser, Query(q): Query<crate::alerts::AlertQuery>) -> Response {
+async fn alerts_page(
+    State(st): State<AppState>,
+    user: PageUser,
+    Query(q): Query<crate::alerts::AlertQuery>,
+) -> Response {
     alerts_view(&st, &user, q, String::new()).await
 }
 
-async fn alerts_view(st: &AppState, user: &PageUser, q: crate::alerts::AlertQuery, error: String) -> Response {
+async fn alerts_view(
+    st: &AppState,
+    user: &PageUser,
+    q: crate::alerts::AlertQuery,
+    error: String,
+) -> Response {
     // A refused change is a 400; an unknown filter value only says so (as before).
     let refused = !error.is_empty();
     let (filter, error) = match q.filter() {
         Ok(f) => (f, error),
-        Err(e) => (store::AlertFilter { statuses: store::AlertStatus::filter("active").unwrap_or_default(), ..Default::default() }, e),
+        Err(e) => (
+            store::AlertFilter {
+                statuses: store::AlertStatus::filter("active").unwrap_or_default(),
+                ..Default::default()
+            },
+            e,
+        ),
     };
     let all = match st.db(move |s| Ok(s.stored_alerts(&filter)?)).await {
         Ok(a) => a,
@@ -698,13 +973,21 @@ async fn alerts_view(st: &AppState, user: &PageUser, q: crate::alerts::AlertQuer
     let pages = total.div_ceil(per_page).max(1);
     let rows = shown.iter().map(|a| alert_row(&snap, a)).collect();
     let some = |v: &Option<String>| v.clone().unwrap_or_default();
-    let status = if refused { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = if refused {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let mut res = render(&AlertsPage {
         nav: Some(Nav::of(user)),
         title: "Alerts",
         severity: some(&q.severity),
         kind: some(&q.kind),
-        status: q.status.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "active".into()),
+        status: q
+            .status
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| "active".into()),
         device: some(&q.device),
         severities: vec!["low", "medium", "high", "critical"],
         kinds: monitor::ALL_KINDS.iter().map(|k| k.as_str()).collect(),
@@ -716,8 +999,16 @@ async fn alerts_view(st: &AppState, user: &PageUser, q: crate::alerts::AlertQuer
         total,
         page,
         pages,
-        prev: if page > 1 { alerts_link(&q, page - 1) } else { String::new() },
-        next: if page < pages { alerts_link(&q, page + 1) } else { String::new() },
+        prev: if page > 1 {
+            alerts_link(&q, page - 1)
+        } else {
+            String::new()
+        },
+        next: if page < pages {
+            alerts_link(&q, page + 1)
+        } else {
+            String::new()
+        },
     });
     if res.status() == StatusCode::OK {
         *res.status_mut() = status;
@@ -742,7 +1033,10 @@ pub struct StatusForm {
 
 /// Where to go after a change: the alerts or device page it came from, else `/alerts`.
 fn back_to(back: &str) -> String {
-    let local = (back.starts_with("/alerts") || back.starts_with("/device?")) && !back.contains("//") && !back.contains('\\') && back.len() <= 2000;
+    let local = (back.starts_with("/alerts") || back.starts_with("/device?"))
+        && !back.contains("//")
+        && !back.contains('\\')
+        && back.len() <= 2000;
     if local && !back.chars().any(char::is_control) {
         back.to_string()
     } else {
@@ -751,16 +1045,32 @@ fn back_to(back: &str) -> String {
 }
 
 /// `POST /alerts/status`: analysts and admins (CSRF checked); audited.
-async fn alert_status(State(st): State<AppState>, user: PageUser, Form(f): Form<StatusForm>) -> Response {
-    if let Err(r) = user.require(Role::Analyst).and_then(|_| user.check_csrf(&f.csrf)) {
+async fn alert_status(
+    State(st): State<AppState>,
+    user: PageUser,
+    Form(f): Form<StatusForm>,
+) -> Response {
+    if let Err(r) = user
+        .require(Role::Analyst)
+        .and_then(|_| user.check_csrf(&f.csrf))
+    {
         return r;
     }
-    let again = crate::alerts::AlertQuery { status: Some("all".into()), ..Default::default() };
-    let (Some(action), Ok(id)) = (store::StatusAction::parse(&f.action), f.id.trim().parse::<i64>()) else {
+    let again = crate::alerts::AlertQuery {
+        status: Some("all".into()),
+        ..Default::default()
+    };
+    let (Some(action), Ok(id)) = (
+        store::StatusAction::parse(&f.action),
+        f.id.trim().parse::<i64>(),
+    ) else {
         return alerts_view(&st, &user, again, "Unknown alert or action.".into()).await;
     };
     let (actor, ip, comment) = (user.user.name.clone(), user.ip.clone(), f.comment);
-    match st.db_mut(move |s| crate::alerts::change_status(s, id, action, Some(&comment), &actor, &ip)).await {
+    match st
+        .db_mut(move |s| crate::alerts::change_status(s, id, action, Some(&comment), &actor, &ip))
+        .await
+    {
         Ok(Ok(_)) => {
             st.forget_open_alerts();
             Redirect::to(&back_to(&f.back)).into_response()
@@ -813,8 +1123,19 @@ async fn intake_view(st: &AppState, user: &PageUser, error: String) -> Response 
             mud: e.mud_url.clone().unwrap_or_default(),
         })
         .partition(|r| r.v.approved);
-    let status = if error.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    let mut res = render(&IntakePage { nav: Some(Nav::of(user)), title: "Device intake", can_approve: user.role >= Role::Analyst, error, waiting, approved });
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut res = render(&IntakePage {
+        nav: Some(Nav::of(user)),
+        title: "Device intake",
+        can_approve: user.role >= Role::Analyst,
+        error,
+        waiting,
+        approved,
+    });
     if res.status() == StatusCode::OK {
         *res.status_mut() = status;
     }
@@ -841,17 +1162,32 @@ pub struct ApproveForm {
     csrf: String,
 }
 
-async fn intake_approve(State(st): State<AppState>, user: PageUser, Form(f): Form<ApproveForm>) -> Response {
-    if let Err(r) = user.require(Role::Analyst).and_then(|_| user.check_csrf(&f.csrf)) {
+async fn intake_approve(
+    State(st): State<AppState>,
+    user: PageUser,
+    Form(f): Form<ApproveForm>,
+) -> Response {
+    if let Err(r) = user
+        .require(Role::Analyst)
+        .and_then(|_| user.check_csrf(&f.csrf))
+    {
         return r;
     }
-    let req = crate::alerts::ApproveRequest { device: f.device, owner: Some(f.owner), location: Some(f.location), group: Some(f.group) };
+    let req = crate::alerts::ApproveRequest {
+        device: f.device,
+        owner: Some(f.owner),
+        location: Some(f.location),
+        group: Some(f.group),
+    };
     let (device, approval) = match req.checked() {
         Ok(c) => c,
         Err(why) => return intake_view(&st, &user, why).await,
     };
     let (actor, ip) = (user.user.name.clone(), user.ip.clone());
-    match st.db_mut(move |s| crate::alerts::approve(s, &device, &approval, &actor, &ip)).await {
+    match st
+        .db_mut(move |s| crate::alerts::approve(s, &device, &approval, &actor, &ip))
+        .await
+    {
         Ok(true) => Redirect::to("/intake").into_response(),
         Ok(false) => intake_view(&st, &user, "No such device awaits intake.".into()).await,
         Err(e) => fail(e),
@@ -879,12 +1215,19 @@ pub struct MapQuery {
     limit: Option<usize>,
 }
 
-async fn network_map(State(st): State<AppState>, user: PageUser, Query(q): Query<MapQuery>) -> Response {
+async fn network_map(
+    State(st): State<AppState>,
+    user: PageUser,
+    Query(q): Query<MapQuery>,
+) -> Response {
     let snap = match st.snapshot().await {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let limit = q.limit.unwrap_or(crate::map::DEFAULT_NODES).clamp(1, crate::map::MAX_NODES);
+    let limit = q
+        .limit
+        .unwrap_or(crate::map::DEFAULT_NODES)
+        .clamp(1, crate::map::MAX_NODES);
     let m = snap.graph.view(limit);
     let l = crate::map::layout(&m, 1240);
     let more = if m.nodes.len() < m.total_nodes && limit < crate::map::MAX_NODES {
@@ -901,7 +1244,12 @@ async fn network_map(State(st): State<AppState>, user: PageUser, Query(q): Query
         total_edges: m.total_edges,
         limit,
         more,
-        table: m.nodes.iter().take(30).map(|n| (n.clone(), score_class(n.score))).collect(),
+        table: m
+            .nodes
+            .iter()
+            .take(30)
+            .map(|n| (n.clone(), score_class(n.score)))
+            .collect(),
         l,
     })
 }
@@ -915,14 +1263,30 @@ async fn report_html(State(st): State<AppState>, user: PageUser) -> Response {
         Err(e) => return fail(e),
     };
     let rows = snap.rows.clone();
-    let input =
-        report::Input { title: "Ward medical device risk report".into(), scope: format!("{} devices in {}", rows.len(), st.inner.db_label), devices: rows };
+    let input = report::Input {
+        title: "Ward medical device risk report".into(),
+        scope: format!("{} devices in {}", rows.len(), st.inner.db_label),
+        devices: rows,
+    };
     let html = report::html(&input);
     let (name, ip) = (user.user.name.clone(), user.ip.clone());
-    if let Err(e) = st.db(move |s| Ok(s.audit(now(), &name, "export", "report.html", &ip)?)).await {
+    if let Err(e) = st
+        .db(move |s| Ok(s.audit(now(), &name, "export", "report.html", &ip)?))
+        .await
+    {
         return fail(e);
     }
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"ward-report.html\"")], html).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"ward-report.html\"",
+            ),
+        ],
+        html,
+    )
+        .into_response()
 }
 
 // ---------------------------------------------------------------- admin
@@ -941,8 +1305,24 @@ async fn audit(State(st): State<AppState>, user: PageUser) -> Response {
     }
     match st.db(|s| Ok(s.audit_log(500)?)).await {
         Ok(rows) => {
-            let entries = rows.into_iter().map(|a| (a.id, model::Timestamp(a.at * 1_000_000).iso(), a.actor, a.action, a.detail, a.ip)).collect();
-            render(&AuditPage { nav: Some(Nav::of(&user)), title: "Audit log", entries })
+            let entries = rows
+                .into_iter()
+                .map(|a| {
+                    (
+                        a.id,
+                        model::Timestamp(a.at * 1_000_000).iso(),
+                        a.actor,
+                        a.action,
+                        a.detail,
+                        a.ip,
+                    )
+                })
+                .collect();
+            render(&AuditPage {
+                nav: Some(Nav::of(&user)),
+                title: "Audit log",
+                entries,
+            })
         }
         Err(e) => fail(e),
     }
@@ -971,8 +1351,26 @@ struct Shown {
 async fn users_page(st: &AppState, user: &PageUser, error: String, shown: Shown) -> Response {
     match st.db(|s| Ok(s.users()?)).await {
         Ok(us) => {
-            let users = us.into_iter().map(|u| (u.name, u.role, model::Timestamp(u.created * 1_000_000).iso(), u.disabled)).collect();
-            render(&UsersPage { nav: Some(Nav::of(user)), title: "Users", users, error, created: shown.created, codes: shown.codes, reset: shown.reset })
+            let users = us
+                .into_iter()
+                .map(|u| {
+                    (
+                        u.name,
+                        u.role,
+                        model::Timestamp(u.created * 1_000_000).iso(),
+                        u.disabled,
+                    )
+                })
+                .collect();
+            render(&UsersPage {
+                nav: Some(Nav::of(user)),
+                title: "Users",
+                users,
+                error,
+                created: shown.created,
+                codes: shown.codes,
+                reset: shown.reset,
+            })
         }
         Err(e) => fail(e),
     }
@@ -995,8 +1393,15 @@ pub struct AddUserForm {
     csrf: String,
 }
 
-async fn add_user(State(st): State<AppState>, user: PageUser, Form(f): Form<AddUserForm>) -> Response {
-    if let Err(r) = user.require(Role::Admin).and_then(|_| user.check_csrf(&f.csrf)) {
+async fn add_user(
+    State(st): State<AppState>,
+    user: PageUser,
+    Form(f): Form<AddUserForm>,
+) -> Response {
+    if let Err(r) = user
+        .require(Role::Admin)
+        .and_then(|_| user.check_csrf(&f.csrf))
+    {
         return r;
     }
     let Some(role) = Role::parse(&f.role) else {
@@ -1010,7 +1415,13 @@ async fn add_user(State(st): State<AppState>, user: PageUser, Form(f): Form<AddU
         .db(move |s| {
             let made = auth::create_account(s, &f.name, role, &f.password, false)?;
             if made.is_some() {
-                s.audit(now(), &actor, "user_created", &format!("{} role {}", f.name, role.as_str()), &ip)?;
+                s.audit(
+                    now(),
+                    &actor,
+                    "user_created",
+                    &format!("{} role {}", f.name, role.as_str()),
+                    &ip,
+                )?;
             }
             Ok(made)
         })
@@ -1021,7 +1432,11 @@ async fn add_user(State(st): State<AppState>, user: PageUser, Form(f): Form<AddU
                 &st,
                 &user,
                 String::new(),
-                Shown { created: Some((name, acc.totp_secret, acc.provisioning_uri)), codes: acc.recovery_codes, reset: None },
+                Shown {
+                    created: Some((name, acc.totp_secret, acc.provisioning_uri)),
+                    codes: acc.recovery_codes,
+                    reset: None,
+                },
             )
             .await
         }
@@ -1041,13 +1456,26 @@ pub struct UpdateUserForm {
     csrf: String,
 }
 
-async fn update_user(State(st): State<AppState>, user: PageUser, Form(f): Form<UpdateUserForm>) -> Response {
-    if let Err(r) = user.require(Role::Admin).and_then(|_| user.check_csrf(&f.csrf)) {
+async fn update_user(
+    State(st): State<AppState>,
+    user: PageUser,
+    Form(f): Form<UpdateUserForm>,
+) -> Response {
+    if let Err(r) = user
+        .require(Role::Admin)
+        .and_then(|_| user.check_csrf(&f.csrf))
+    {
         return r;
     }
     if f.name == user.user.name {
         // An admin cannot lock themselves out (or leave no admin behind).
-        return users_page(&st, &user, "You cannot change your own account here.".into(), Shown::default()).await;
+        return users_page(
+            &st,
+            &user,
+            "You cannot change your own account here.".into(),
+            Shown::default(),
+        )
+        .await;
     }
     let role = Role::parse(&f.role);
     let (actor, ip) = (user.user.name.clone(), user.ip.clone());
@@ -1067,13 +1495,30 @@ async fn update_user(State(st): State<AppState>, user: PageUser, Form(f): Form<U
                 let hash = auth::hash_password(&pw)?;
                 let ok = s.set_password(target.id, &hash, true, None)?;
                 if ok {
-                    s.audit(now(), &actor, "password_reset", &format!("{name} (must change it at the next sign-in)"), &ip)?;
+                    s.audit(
+                        now(),
+                        &actor,
+                        "password_reset",
+                        &format!("{name} (must change it at the next sign-in)"),
+                        &ip,
+                    )?;
                 }
                 Ok(ok)
             })
             .await;
         return match done {
-            Ok(true) => users_page(&st, &user, String::new(), Shown { reset: Some((f.name, otp)), ..Shown::default() }).await,
+            Ok(true) => {
+                users_page(
+                    &st,
+                    &user,
+                    String::new(),
+                    Shown {
+                        reset: Some((f.name, otp)),
+                        ..Shown::default()
+                    },
+                )
+                .await
+            }
             Ok(false) => users_page(&st, &user, "No such user.".into(), Shown::default()).await,
             Err(e) => fail(e),
         };
@@ -1081,9 +1526,18 @@ async fn update_user(State(st): State<AppState>, user: PageUser, Form(f): Form<U
     let done = st
         .db(move |s| {
             let (ok, what) = match (f.action.as_str(), role) {
-                ("role", Some(r)) => (s.set_user_role(&f.name, r.as_str())?, format!("{} role {}", f.name, r.as_str())),
-                ("disable", _) => (s.set_user_disabled(&f.name, true)?, format!("{} disabled", f.name)),
-                ("enable", _) => (s.set_user_disabled(&f.name, false)?, format!("{} enabled", f.name)),
+                ("role", Some(r)) => (
+                    s.set_user_role(&f.name, r.as_str())?,
+                    format!("{} role {}", f.name, r.as_str()),
+                ),
+                ("disable", _) => (
+                    s.set_user_disabled(&f.name, true)?,
+                    format!("{} disabled", f.name),
+                ),
+                ("enable", _) => (
+                    s.set_user_disabled(&f.name, false)?,
+                    format!("{} enabled", f.name),
+                ),
                 _ => (false, String::new()),
             };
             if ok {
@@ -1094,7 +1548,15 @@ async fn update_user(State(st): State<AppState>, user: PageUser, Form(f): Form<U
         .await;
     match done {
         Ok(true) => users_page(&st, &user, String::new(), Shown::default()).await,
-        Ok(false) => users_page(&st, &user, "No such user or change.".into(), Shown::default()).await,
+        Ok(false) => {
+            users_page(
+                &st,
+                &user,
+                "No such user or change.".into(),
+                Shown::default(),
+            )
+            .await
+        }
         Err(e) => fail(e),
     }
 }
@@ -1111,11 +1573,18 @@ struct TokensPage {
 
 async fn tokens_page(st: &AppState, user: &PageUser, created: String, error: String) -> Response {
     let (me, admin) = (user.user.name.clone(), user.role >= Role::Admin);
-    match st.db(|s| Ok((s.api_tokens()?, s.api_token_expiries()?))).await {
+    match st
+        .db(|s| Ok((s.api_tokens()?, s.api_token_expiries()?)))
+        .await
+    {
         Ok((ts, expiries)) => {
             let iso = |t: i64| model::Timestamp(t * 1_000_000).iso();
             let t_now = now();
-            let expires = |id: i64| match expiries.iter().find(|(i, _)| *i == id).and_then(|(_, e)| *e) {
+            let expires = |id: i64| match expiries
+                .iter()
+                .find(|(i, _)| *i == id)
+                .and_then(|(_, e)| *e)
+            {
                 None => "never".to_string(),
                 Some(e) if e <= t_now => format!("expired {}", iso(e)),
                 Some(e) => iso(e),
@@ -1123,9 +1592,24 @@ async fn tokens_page(st: &AppState, user: &PageUser, created: String, error: Str
             let tokens = ts
                 .into_iter()
                 .filter(|t| admin || t.user == me)
-                .map(|t| (t.id, t.user, t.name, iso(t.created), t.last_used.map(iso).unwrap_or_else(|| "never".into()), expires(t.id)))
+                .map(|t| {
+                    (
+                        t.id,
+                        t.user,
+                        t.name,
+                        iso(t.created),
+                        t.last_used.map(iso).unwrap_or_else(|| "never".into()),
+                        expires(t.id),
+                    )
+                })
                 .collect();
-            render(&TokensPage { nav: Some(Nav::of(user)), title: "API tokens", tokens, created, error })
+            render(&TokensPage {
+                nav: Some(Nav::of(user)),
+                title: "API tokens",
+                tokens,
+                created,
+                error,
+            })
         }
         Err(e) => fail(e),
     }
@@ -1146,7 +1630,11 @@ pub struct TokenForm {
     csrf: String,
 }
 
-async fn add_token(State(st): State<AppState>, user: PageUser, Form(f): Form<TokenForm>) -> Response {
+async fn add_token(
+    State(st): State<AppState>,
+    user: PageUser,
+    Form(f): Form<TokenForm>,
+) -> Response {
     if let Err(r) = user.check_csrf(&f.csrf) {
         return r;
     }
@@ -1154,10 +1642,23 @@ async fn add_token(State(st): State<AppState>, user: PageUser, Form(f): Form<Tok
         "" => None,
         d => match d.parse::<u32>() {
             Ok(n) if (1..=3650).contains(&n) => Some(n),
-            _ => return tokens_page(&st, &user, String::new(), "Expiry: a number of days from 1 to 3650, or empty for none.".into()).await,
+            _ => {
+                return tokens_page(
+                    &st,
+                    &user,
+                    String::new(),
+                    "Expiry: a number of days from 1 to 3650, or empty for none.".into(),
+                )
+                .await
+            }
         },
     };
-    let label: String = f.label.chars().filter(|c| !c.is_control()).take(64).collect();
+    let label: String = f
+        .label
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect();
     let (id, actor, ip) = (user.user.id, user.user.name.clone(), user.ip.clone());
     let made = st
         .db(move |s| {
@@ -1190,10 +1691,27 @@ struct AccountPage {
     codes: Vec<String>,
 }
 
-async fn account_page(st: &AppState, user: &PageUser, error: String, notice: String, codes: Vec<String>) -> Response {
+async fn account_page(
+    st: &AppState,
+    user: &PageUser,
+    error: String,
+    notice: String,
+    codes: Vec<String>,
+) -> Response {
     let id = user.user.id;
-    match st.db(move |s| Ok((s.must_change_password(id)?, s.recovery_codes_left(id)?))).await {
-        Ok((forced, codes_left)) => render(&AccountPage { nav: Some(Nav::of(user)), title: "Your account", forced, error, notice, codes_left, codes }),
+    match st
+        .db(move |s| Ok((s.must_change_password(id)?, s.recovery_codes_left(id)?)))
+        .await
+    {
+        Ok((forced, codes_left)) => render(&AccountPage {
+            nav: Some(Nav::of(user)),
+            title: "Your account",
+            forced,
+            error,
+            notice,
+            codes_left,
+            codes,
+        }),
         Err(e) => fail(e),
     }
 }
@@ -1215,20 +1733,43 @@ pub struct PasswordForm {
     csrf: String,
 }
 
-async fn change_password(State(st): State<AppState>, user: PageUser, Form(f): Form<PasswordForm>) -> Response {
+async fn change_password(
+    State(st): State<AppState>,
+    user: PageUser,
+    Form(f): Form<PasswordForm>,
+) -> Response {
     if let Err(r) = user.check_csrf(&f.csrf) {
         return r;
     }
     if f.password != f.password2 {
-        return account_page(&st, &user, "The new passwords differ.".into(), String::new(), Vec::new()).await;
+        return account_page(
+            &st,
+            &user,
+            "The new passwords differ.".into(),
+            String::new(),
+            Vec::new(),
+        )
+        .await;
     }
     if let Err(why) = auth::check_new_account(&user.user.name, &f.password) {
         return account_page(&st, &user, why, String::new(), Vec::new()).await;
     }
     if f.password == f.current {
-        return account_page(&st, &user, "The new password must differ from the current one.".into(), String::new(), Vec::new()).await;
+        return account_page(
+            &st,
+            &user,
+            "The new password must differ from the current one.".into(),
+            String::new(),
+            Vec::new(),
+        )
+        .await;
     }
-    let (id, name, ip, keep) = (user.user.id, user.user.name.clone(), user.ip.clone(), user.session_hash.clone());
+    let (id, name, ip, keep) = (
+        user.user.id,
+        user.user.name.clone(),
+        user.ip.clone(),
+        user.session_hash.clone(),
+    );
     let done = st
         .db(move |s| {
             // Re-read the hash: the extractor's copy may predate a reset.
@@ -1236,18 +1777,48 @@ async fn change_password(State(st): State<AppState>, user: PageUser, Form(f): Fo
                 return Ok(false);
             };
             if !auth::verify_password(&f.current, &u.password_hash) {
-                s.audit(now(), &name, "password_change_failed", "wrong current password", &ip)?;
+                s.audit(
+                    now(),
+                    &name,
+                    "password_change_failed",
+                    "wrong current password",
+                    &ip,
+                )?;
                 return Ok(false);
             }
             let hash = auth::hash_password(&f.password)?;
             s.set_password(id, &hash, false, Some(&keep))?;
-            s.audit(now(), &name, "password_changed", "other sessions ended", &ip)?;
+            s.audit(
+                now(),
+                &name,
+                "password_changed",
+                "other sessions ended",
+                &ip,
+            )?;
             Ok(true)
         })
         .await;
     match done {
-        Ok(true) => account_page(&st, &user, String::new(), "Password changed. Your other sessions were signed out.".into(), Vec::new()).await,
-        Ok(false) => account_page(&st, &user, "The current password is wrong.".into(), String::new(), Vec::new()).await,
+        Ok(true) => {
+            account_page(
+                &st,
+                &user,
+                String::new(),
+                "Password changed. Your other sessions were signed out.".into(),
+                Vec::new(),
+            )
+            .await
+        }
+        Ok(false) => {
+            account_page(
+                &st,
+                &user,
+                "The current password is wrong.".into(),
+                String::new(),
+                Vec::new(),
+            )
+            .await
+        }
         Err(e) => fail(e),
     }
 }
@@ -1261,7 +1832,11 @@ pub struct RecoveryForm {
     csrf: String,
 }
 
-async fn regenerate_recovery(State(st): State<AppState>, user: PageUser, Form(f): Form<RecoveryForm>) -> Response {
+async fn regenerate_recovery(
+    State(st): State<AppState>,
+    user: PageUser,
+    Form(f): Form<RecoveryForm>,
+) -> Response {
     if let Err(r) = user.check_csrf(&f.csrf) {
         return r;
     }
@@ -1275,13 +1850,37 @@ async fn regenerate_recovery(State(st): State<AppState>, user: PageUser, Form(f)
                 return Ok(None);
             }
             let codes = auth::new_recovery_codes(s, id)?;
-            s.audit(now(), &name, "recovery_codes_created", &format!("{} codes; the old ones no longer work", codes.len()), &ip)?;
+            s.audit(
+                now(),
+                &name,
+                "recovery_codes_created",
+                &format!("{} codes; the old ones no longer work", codes.len()),
+                &ip,
+            )?;
             Ok(Some(codes))
         })
         .await;
     match made {
-        Ok(Some(codes)) => account_page(&st, &user, String::new(), "New recovery codes: store them now, they are not shown again.".into(), codes).await,
-        Ok(None) => account_page(&st, &user, "The current password is wrong.".into(), String::new(), Vec::new()).await,
+        Ok(Some(codes)) => {
+            account_page(
+                &st,
+                &user,
+                String::new(),
+                "New recovery codes: store them now, they are not shown again.".into(),
+                codes,
+            )
+            .await
+        }
+        Ok(None) => {
+            account_page(
+                &st,
+                &user,
+                "The current password is wrong.".into(),
+                String::new(),
+                Vec::new(),
+            )
+            .await
+        }
         Err(e) => fail(e),
     }
 }
@@ -1294,11 +1893,19 @@ pub struct RevokeForm {
     csrf: String,
 }
 
-async fn revoke_token(State(st): State<AppState>, user: PageUser, Form(f): Form<RevokeForm>) -> Response {
+async fn revoke_token(
+    State(st): State<AppState>,
+    user: PageUser,
+    Form(f): Form<RevokeForm>,
+) -> Response {
     if let Err(r) = user.check_csrf(&f.csrf) {
         return r;
     }
-    let (me, admin, ip) = (user.user.name.clone(), user.role >= Role::Admin, user.ip.clone());
+    let (me, admin, ip) = (
+        user.user.name.clone(),
+        user.role >= Role::Admin,
+        user.ip.clone(),
+    );
     let done = st
         .db(move |s| {
             let Some(t) = s.api_tokens()?.into_iter().find(|t| t.id == f.id) else {
@@ -1307,7 +1914,13 @@ async fn revoke_token(State(st): State<AppState>, user: PageUser, Form(f): Form<
             if !(admin || t.user == me) || !s.delete_api_token(t.id)? {
                 return Ok(false);
             }
-            s.audit(now(), &me, "token_revoked", &format!("{} label {}", t.user, t.name), &ip)?;
+            s.audit(
+                now(),
+                &me,
+                "token_revoked",
+                &format!("{} label {}", t.user, t.name),
+                &ip,
+            )?;
             Ok(true)
         })
         .await;

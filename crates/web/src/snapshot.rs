@@ -54,14 +54,31 @@ impl Snapshot {
     pub fn build(store: &Store, scorer: &Scorer, generation: u64) -> Result<Snapshot, Error> {
         let started = std::time::Instant::now();
         let mut rows = scorer(store).map_err(Error::Score)?;
-        rows.sort_by(|a, b| b.assessment.score.cmp(&a.assessment.score).then_with(|| a.assessment.key.cmp(&b.assessment.key)));
+        rows.sort_by(|a, b| {
+            b.assessment
+                .score
+                .cmp(&a.assessment.score)
+                .then_with(|| a.assessment.key.cmp(&b.assessment.key))
+        });
         let peers = store.facts_of_kind(identify::FactKind::Peer)?;
         let newest = store
             .newest_devices(NEWEST)?
             .into_iter()
-            .map(|d| (d.key.clone(), d.hostnames.first().cloned().unwrap_or_else(|| d.key.clone()), d.category.label().to_string(), d.first_seen.iso()))
+            .map(|d| {
+                (
+                    d.key.clone(),
+                    d.hostnames
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| d.key.clone()),
+                    d.category.label().to_string(),
+                    d.first_seen.iso(),
+                )
+            })
             .collect();
-        Ok(Snapshot::from_rows(rows, &peers, newest, generation, started))
+        Ok(Snapshot::from_rows(
+            rows, &peers, newest, generation, started,
+        ))
     }
 
     /// The snapshot of already scored rows (sorted by risk) and peer facts.
@@ -72,25 +89,43 @@ impl Snapshot {
         generation: u64,
         started: std::time::Instant,
     ) -> Snapshot {
-        let index = rows.iter().enumerate().map(|(i, d)| (d.assessment.key.clone(), i)).collect();
+        let index = rows
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.assessment.key.clone(), i))
+            .collect();
         let haystack = rows
             .iter()
             .map(|d| {
                 let mut s = d.assessment.key.to_lowercase();
-                for f in d.names.iter().chain(&d.ips).chain(&d.vendor).chain(&d.model) {
+                for f in d
+                    .names
+                    .iter()
+                    .chain(&d.ips)
+                    .chain(&d.vendor)
+                    .chain(&d.model)
+                {
                     s.push('\n');
                     s.push_str(&f.to_lowercase());
                 }
                 s
             })
             .collect();
-        let by_name = order(&rows, |d| d.names.first().unwrap_or(&d.assessment.key).to_lowercase());
+        let by_name = order(&rows, |d| {
+            d.names.first().unwrap_or(&d.assessment.key).to_lowercase()
+        });
         let by_category = order(&rows, |d| d.category.to_string());
-        let by_vendor = order(&rows, |d| d.vendor.clone().unwrap_or_default().to_lowercase());
+        let by_vendor = order(&rows, |d| {
+            d.vendor.clone().unwrap_or_default().to_lowercase()
+        });
         let mut categories: Vec<String> = rows.iter().map(|d| d.category.to_string()).collect();
         categories.sort();
         categories.dedup();
-        let mut sites: Vec<String> = rows.iter().filter_map(|d| view::site_of(&d.assessment.key)).map(str::to_string).collect();
+        let mut sites: Vec<String> = rows
+            .iter()
+            .filter_map(|d| view::site_of(&d.assessment.key))
+            .map(str::to_string)
+            .collect();
         sites.sort();
         sites.dedup();
         let overview = view::overview(&rows);
@@ -121,7 +156,15 @@ impl Snapshot {
     /// page size, the page's rows).
     pub fn select(&self, q: &DeviceQuery) -> (usize, usize, usize, Vec<&DeviceRow>) {
         let needle: Option<String> =
-            q.q.as_deref().map(|s| s.trim().chars().filter(|c| !c.is_control()).collect::<String>().to_lowercase()).filter(|s| !s.is_empty());
+            q.q.as_deref()
+                .map(|s| {
+                    s.trim()
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .collect::<String>()
+                        .to_lowercase()
+                })
+                .filter(|s| !s.is_empty());
         let cat = q.category.as_deref().filter(|c| !c.is_empty());
         let site = q.site.as_deref().filter(|s| !s.is_empty());
         let min = q.min_score.unwrap_or(0);
@@ -132,7 +175,9 @@ impl Snapshot {
             d.assessment.score >= min
                 && cat.is_none_or(|c| d.category == c)
                 && site.is_none_or(|s| view::site_of(&d.assessment.key) == Some(s))
-                && needle.as_deref().is_none_or(|n| self.haystack[i].contains(n))
+                && needle
+                    .as_deref()
+                    .is_none_or(|n| self.haystack[i].contains(n))
         };
         let ordering: Box<dyn Iterator<Item = usize> + '_> = match q.sort.as_deref() {
             Some("name") => Box::new(self.by_name.iter().map(|i| *i as usize)),
@@ -158,8 +203,17 @@ impl Snapshot {
         }
         let pages = total.div_ceil(per_page).max(1);
         let page = wanted_page.min(pages);
-        let rows = if page == wanted_page { shown } else { tail.into_iter().collect() };
-        (total, page, per_page, rows.into_iter().map(|i| &self.rows[i]).collect())
+        let rows = if page == wanted_page {
+            shown
+        } else {
+            tail.into_iter().collect()
+        };
+        (
+            total,
+            page,
+            per_page,
+            rows.into_iter().map(|i| &self.rows[i]).collect(),
+        )
     }
 }
 
@@ -205,9 +259,27 @@ mod tests {
     }
 
     fn snap(n: usize) -> Snapshot {
-        let cats = [identify::Category::InfusionPump, identify::Category::Printer, identify::Category::PatientMonitor];
-        let mut rows: Vec<DeviceRow> = (0..n).map(|i| row(&format!("k{i:03}"), &format!("Name-{:03}", n - i), (i % 100) as u8, cats[i % 3])).collect();
-        rows.sort_by(|a, b| b.assessment.score.cmp(&a.assessment.score).then_with(|| a.assessment.key.cmp(&b.assessment.key)));
+        let cats = [
+            identify::Category::InfusionPump,
+            identify::Category::Printer,
+            identify::Category::PatientMonitor,
+        ];
+        let mut rows: Vec<DeviceRow> = (0..n)
+            .map(|i| {
+                row(
+                    &format!("k{i:03}"),
+                    &format!("Name-{:03}", n - i),
+                    (i % 100) as u8,
+                    cats[i % 3],
+                )
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.assessment
+                .score
+                .cmp(&a.assessment.score)
+                .then_with(|| a.assessment.key.cmp(&b.assessment.key))
+        });
         Snapshot::from_rows(rows, &[], Vec::new(), 1, std::time::Instant::now())
     }
 
@@ -221,13 +293,18 @@ mod tests {
         };
         let (total, page, per, rows) = s.select(&q(&|_| {}));
         assert_eq!((total, page, per, rows.len()), (230, 1, 50, 50));
-        assert!(rows.windows(2).all(|w| w[0].assessment.score >= w[1].assessment.score));
+        assert!(rows
+            .windows(2)
+            .all(|w| w[0].assessment.score >= w[1].assessment.score));
         // Last page, and a page past the end shows the last page.
         let (_, page, _, rows) = s.select(&q(&|q| q.page = Some(5)));
         assert_eq!((page, rows.len()), (5, 30));
         let (_, page, _, past) = s.select(&q(&|q| q.page = Some(99)));
         assert_eq!(page, 5);
-        assert_eq!(past.iter().map(|r| &r.assessment.key).collect::<Vec<_>>(), rows.iter().map(|r| &r.assessment.key).collect::<Vec<_>>());
+        assert_eq!(
+            past.iter().map(|r| &r.assessment.key).collect::<Vec<_>>(),
+            rows.iter().map(|r| &r.assessment.key).collect::<Vec<_>>()
+        );
         // Name order matches sorting all rows by name.
         let (_, _, _, by_name) = s.select(&q(&|q| {
             q.sort = Some("name".into());
@@ -235,16 +312,33 @@ mod tests {
         }));
         let mut names: Vec<String> = s.rows.iter().map(|r| r.names[0].to_lowercase()).collect();
         names.sort();
-        assert_eq!(by_name.iter().map(|r| r.names[0].to_lowercase()).collect::<Vec<_>>(), names);
+        assert_eq!(
+            by_name
+                .iter()
+                .map(|r| r.names[0].to_lowercase())
+                .collect::<Vec<_>>(),
+            names
+        );
         // Filters combine; search is case-insensitive over names, vendor, addresses.
         let (total, _, _, rows) = s.select(&q(&|q| {
             q.q = Some(" NAME-01".into());
             q.min_score = Some(50);
         }));
-        assert!(rows.iter().all(|r| r.names[0].starts_with("Name-01") && r.assessment.score >= 50));
-        assert_eq!(total, s.rows.iter().filter(|r| r.names[0].starts_with("Name-01") && r.assessment.score >= 50).count());
+        assert!(rows
+            .iter()
+            .all(|r| r.names[0].starts_with("Name-01") && r.assessment.score >= 50));
+        assert_eq!(
+            total,
+            s.rows
+                .iter()
+                .filter(|r| r.names[0].starts_with("Name-01") && r.assessment.score >= 50)
+                .count()
+        );
         let (total, _, _, _) = s.select(&q(&|q| q.category = Some("printer".into())));
-        assert_eq!(total, s.rows.iter().filter(|r| r.category == "printer").count());
+        assert_eq!(
+            total,
+            s.rows.iter().filter(|r| r.category == "printer").count()
+        );
         assert!(total > 0);
         assert_eq!(s.get("k007").unwrap().assessment.key, "k007");
         assert!(s.get("nope").is_none());

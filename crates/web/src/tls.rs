@@ -17,17 +17,28 @@ pub fn self_signed(state_dir: &Path) -> Result<(PathBuf, PathBuf), Error> {
     }
     let io = |what: &Path| {
         let what = what.display().to_string();
-        move |source| Error::Io { what: format!("cannot write {what}"), source }
+        move |source| Error::Io {
+            what: format!("cannot write {what}"),
+            source,
+        }
     };
     std::fs::create_dir_all(state_dir).map_err(io(state_dir))?;
-    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    let mut names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
     if let Ok(h) = std::fs::read_to_string("/etc/hostname") {
         let h = h.trim();
-        if !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+        if !h.is_empty()
+            && h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        {
             names.push(h.to_string());
         }
     }
-    let generated = rcgen::generate_simple_self_signed(names).map_err(|e| Error::Tls(e.to_string()))?;
+    let generated =
+        rcgen::generate_simple_self_signed(names).map_err(|e| Error::Tls(e.to_string()))?;
     write_private(&key, generated.key_pair.serialize_pem().as_bytes()).map_err(io(&key))?;
     std::fs::write(&cert, generated.cert.pem()).map_err(io(&cert))?;
     Ok((cert, key))
@@ -51,11 +62,21 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<RustlsConfig, Error> {
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let certs = CertificateDer::pem_file_iter(cert)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| Error::Tls(format!("cannot read certificates from {}: {e}", cert.display())))?;
+        .map_err(|e| {
+            Error::Tls(format!(
+                "cannot read certificates from {}: {e}",
+                cert.display()
+            ))
+        })?;
     if certs.is_empty() {
         return Err(Error::Tls(format!("no certificate in {}", cert.display())));
     }
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| Error::Tls(format!("cannot read private key from {}: {e}", key.display())))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        Error::Tls(format!(
+            "cannot read private key from {}: {e}",
+            key.display()
+        ))
+    })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

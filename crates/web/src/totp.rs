@@ -36,7 +36,9 @@ pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let (mut buf, mut bits) = (0u32, 0u32);
     for c in text.chars().filter(|c| *c != '=' && !c.is_whitespace()) {
-        let v = ALPHABET.iter().position(|a| *a as char == c.to_ascii_uppercase())? as u32;
+        let v = ALPHABET
+            .iter()
+            .position(|a| *a as char == c.to_ascii_uppercase())? as u32;
         buf = (buf << 5) | v;
         bits += 5;
         if bits >= 8 {
@@ -50,11 +52,16 @@ pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
 /// HOTP value (RFC 4226 §5.3) with `digits` digits.
 pub fn hotp(key: &[u8], counter: u64, digits: u32) -> u32 {
     // HMAC accepts keys of any length, so this cannot fail.
-    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(key) else { return 0 };
+    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(key) else {
+        return 0;
+    };
     mac.update(&counter.to_be_bytes());
     let h = mac.finalize().into_bytes();
     let off = (h[19] & 0xf) as usize;
-    let bin = (u32::from(h[off] & 0x7f) << 24) | (u32::from(h[off + 1]) << 16) | (u32::from(h[off + 2]) << 8) | u32::from(h[off + 3]);
+    let bin = (u32::from(h[off] & 0x7f) << 24)
+        | (u32::from(h[off + 1]) << 16)
+        | (u32::from(h[off + 2]) << 8)
+        | u32::from(h[off + 3]);
     bin % 10u32.pow(digits)
 }
 
@@ -93,7 +100,13 @@ pub fn new_secret() -> Result<String, crate::Error> {
 pub fn provisioning_uri(issuer: &str, account: &str, secret_b32: &str) -> String {
     let enc = |s: &str| -> String {
         s.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
             .collect()
     };
     format!(
@@ -116,7 +129,9 @@ mod tests {
     #[test]
     fn rfc4226_hotp_vectors() {
         let key = b"12345678901234567890";
-        let want = [755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399871, 520489];
+        let want = [
+            755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399871, 520489,
+        ];
         for (i, w) in want.iter().enumerate() {
             assert_eq!(hotp(key, i as u64, 6), *w);
         }
@@ -125,7 +140,14 @@ mod tests {
     #[test]
     fn rfc6238_sha1_vectors() {
         let key = b"12345678901234567890";
-        for (t, want) in [(59u64, 94287082u32), (1111111109, 7081804), (1111111111, 14050471), (1234567890, 89005924), (2000000000, 69279037), (20000000000, 65353130)] {
+        for (t, want) in [
+            (59u64, 94287082u32),
+            (1111111109, 7081804),
+            (1111111111, 14050471),
+            (1234567890, 89005924),
+            (2000000000, 69279037),
+            (20000000000, 65353130),
+        ] {
             assert_eq!(hotp(key, t / STEP, 8), want, "t={t}");
         }
         let b32 = base32_encode(key);

@@ -90,11 +90,20 @@ pub struct DevicePage {
 
 /// The site of a device key (`SITE/KEY`), if it has one.
 pub fn site_of(key: &str) -> Option<&str> {
-    key.split_once('/').map(|(s, _)| s).filter(|s| store::valid_site(s))
+    key.split_once('/')
+        .map(|(s, _)| s)
+        .filter(|s| store::valid_site(s))
 }
 
 /// Score bands of the risk distribution.
-pub const BANDS: [(&str, u8, u8); 6] = [("none", 0, 0), ("1-19", 1, 19), ("20-39", 20, 39), ("40-59", 40, 59), ("60-79", 60, 79), ("80-100", 80, 100)];
+pub const BANDS: [(&str, u8, u8); 6] = [
+    ("none", 0, 0),
+    ("1-19", 1, 19),
+    ("20-39", 20, 39),
+    ("40-59", 40, 59),
+    ("60-79", 60, 79),
+    ("80-100", 80, 100),
+];
 
 /// CSS class of a score (`s0`..`s5`).
 pub fn score_class(score: u8) -> &'static str {
@@ -144,15 +153,34 @@ pub fn overview(rows: &[DeviceRow]) -> Overview {
     for d in rows {
         *cats.entry(d.category).or_default() += 1;
     }
-    let mut categories: Vec<Count> = cats.into_iter().map(|(l, n)| Count { label: l.to_string(), count: n }).collect();
+    let mut categories: Vec<Count> = cats
+        .into_iter()
+        .map(|(l, n)| Count {
+            label: l.to_string(),
+            count: n,
+        })
+        .collect();
     categories.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
     let distribution = BANDS
         .iter()
-        .map(|(l, lo, hi)| Count { label: l.to_string(), count: rows.iter().filter(|d| (*lo..=*hi).contains(&d.assessment.score)).count() })
+        .map(|(l, lo, hi)| Count {
+            label: l.to_string(),
+            count: rows
+                .iter()
+                .filter(|d| (*lo..=*hi).contains(&d.assessment.score))
+                .count(),
+        })
         .collect();
     let severities = ["critical", "high", "medium", "low"]
         .iter()
-        .map(|s| Count { label: s.to_string(), count: rows.iter().flat_map(|d| &d.assessment.factors).filter(|f| f.finding.severity.as_str() == *s).count() })
+        .map(|s| Count {
+            label: s.to_string(),
+            count: rows
+                .iter()
+                .flat_map(|d| &d.assessment.factors)
+                .filter(|f| f.finding.severity.as_str() == *s)
+                .count(),
+        })
         .collect();
     Overview {
         devices: rows.len(),
@@ -196,11 +224,23 @@ mod tests {
 
     #[test]
     fn times_and_cvss_classes() {
-        assert_eq!(readable_time("2026-01-05T08:00:01.000000Z"), "2026-01-05 08:00:01 UTC");
-        assert_eq!(readable_time("2026-01-05T08:00:01Z"), "2026-01-05 08:00:01 UTC");
+        assert_eq!(
+            readable_time("2026-01-05T08:00:01.000000Z"),
+            "2026-01-05 08:00:01 UTC"
+        );
+        assert_eq!(
+            readable_time("2026-01-05T08:00:01Z"),
+            "2026-01-05 08:00:01 UTC"
+        );
         assert_eq!(readable_time("garbage"), "garbage");
         assert_eq!(
-            (cvss_class(Some(9.8)), cvss_class(Some(7.5)), cvss_class(Some(4.2)), cvss_class(Some(1.0)), cvss_class(None)),
+            (
+                cvss_class(Some(9.8)),
+                cvss_class(Some(7.5)),
+                cvss_class(Some(4.2)),
+                cvss_class(Some(1.0)),
+                cvss_class(None)
+            ),
             ("s5", "s4", "s2", "s1", "s0")
         );
     }

@@ -55,7 +55,10 @@ fn device_at(key: &str, name: &str, app: &str, ip: &str) -> report::DeviceRow {
 
 fn state() -> AppState {
     let store = store::Store::open_in_memory().unwrap();
-    let rows = vec![device("00:11:22:33:44:55", HOSTILE, SQLI), device("10.0.0.8", "ALARIS-PC-07", "PUMP")];
+    let rows = vec![
+        device("00:11:22:33:44:55", HOSTILE, SQLI),
+        device("10.0.0.8", "ALARIS-PC-07", "PUMP"),
+    ];
     AppState::new(store, Arc::new(move |_| Ok(rows.clone())), true, "test.db")
 }
 
@@ -75,11 +78,18 @@ impl Res {
             .map(|v| v.to_string())
     }
     fn csrf(&self) -> String {
-        let i = self.body.find("name=\"csrf\" value=\"").expect("form with csrf") + 19;
+        let i = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("form with csrf")
+            + 19;
         self.body[i..].split('"').next().unwrap().to_string()
     }
     fn location(&self) -> &str {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 }
 
@@ -88,14 +98,26 @@ async fn call(app: &Router, method: &str, uri: &str, headers: &[(&str, &str)], b
     for (k, v) in headers {
         b = b.header(*k, *v);
     }
-    if method == "POST" && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+    if method == "POST"
+        && !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
         b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     }
-    let res = app.clone().oneshot(b.body(Body::from(body.to_string())).unwrap()).await.unwrap();
+    let res = app
+        .clone()
+        .oneshot(b.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    Res { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    Res {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
 }
 
 fn cookie_pair(set_cookie: &str) -> String {
@@ -105,7 +127,15 @@ fn cookie_pair(set_cookie: &str) -> String {
 /// The text a browser shows for `html` (entities decoded, tags kept): a
 /// hostile name that is escaped shows up here, while the raw body has no tag.
 fn shown(html: &str) -> String {
-    html.replace("&#60;", "<").replace("&lt;", "<").replace("&#62;", ">").replace("&gt;", ">").replace("&#34;", "\"").replace("&quot;", "\"").replace("&#39;", "'").replace("&#38;", "&").replace("&amp;", "&")
+    html.replace("&#60;", "<")
+        .replace("&lt;", "<")
+        .replace("&#62;", ">")
+        .replace("&gt;", ">")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
 }
 
 fn enc(s: &str) -> String {
@@ -114,7 +144,13 @@ fn enc(s: &str) -> String {
 
 /// Creates an account; returns its TOTP secret.
 async fn account(st: &AppState, name: &'static str, role: Role) -> String {
-    st.db(move |s| Ok(auth::create_account(s, name, role, PASSWORD, false)?.unwrap().totp_secret)).await.unwrap()
+    st.db(move |s| {
+        Ok(auth::create_account(s, name, role, PASSWORD, false)?
+            .unwrap()
+            .totp_secret)
+    })
+    .await
+    .unwrap()
 }
 
 async fn token_for(st: &AppState, name: &'static str) -> String {
@@ -132,7 +168,11 @@ async fn login(app: &Router, name: &str, secret: &str) -> Result<String, Res> {
     assert_eq!(form.status, StatusCode::OK);
     let pre = cookie_pair(&form.cookie("ward_pre").unwrap());
     let code = totp::code(secret, auth::now() as u64).unwrap();
-    let body = format!("name={name}&password={}&code={code}&csrf={}", enc(PASSWORD), form.csrf());
+    let body = format!(
+        "name={name}&password={}&code={code}&csrf={}",
+        enc(PASSWORD),
+        form.csrf()
+    );
     let res = call(app, "POST", "/login", &[("cookie", &pre)], &body).await;
     match res.cookie("ward_session") {
         Some(c) if res.status == StatusCode::SEE_OTHER => Ok(cookie_pair(&c)),
@@ -144,27 +184,68 @@ async fn login(app: &Router, name: &str, secret: &str) -> Result<String, Res> {
 async fn first_start_only_offers_setup() {
     let st = state();
     let app = web::app(st.clone());
-    for page in ["/", "/devices", "/advisories", "/device?key=x", "/login", "/audit", "/users", "/tokens", "/report.html"] {
+    for page in [
+        "/",
+        "/devices",
+        "/advisories",
+        "/device?key=x",
+        "/login",
+        "/audit",
+        "/users",
+        "/tokens",
+        "/report.html",
+    ] {
         let r = call(&app, "GET", page, &[], "").await;
-        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/setup"), "{page}");
+        assert_eq!(
+            (r.status, r.location()),
+            (StatusCode::SEE_OTHER, "/setup"),
+            "{page}"
+        );
     }
-    assert_eq!(call(&app, "GET", "/api/v1/devices", &[], "").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call(&app, "GET", "/api/v1/devices", &[], "").await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let form = call(&app, "GET", "/setup", &[], "").await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.body.contains("Create the administrator"));
     let pre = cookie_pair(&form.cookie("ward_pre").unwrap());
-    let body = format!("name=root&password={0}&password2={0}&csrf={1}", enc(PASSWORD), form.csrf());
+    let body = format!(
+        "name=root&password={0}&password2={0}&csrf={1}",
+        enc(PASSWORD),
+        form.csrf()
+    );
     // Without the pre-login cookie the token proves nothing.
-    assert_eq!(call(&app, "POST", "/setup", &[], &body).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        call(&app, "POST", "/setup", &[], &body).await.status,
+        StatusCode::FORBIDDEN
+    );
     let done = call(&app, "POST", "/setup", &[("cookie", &pre)], &body).await;
     assert_eq!(done.status, StatusCode::OK);
-    assert!(done.body.contains("otpauth://totp/Ward:root?secret="), "{}", done.body);
+    assert!(
+        done.body.contains("otpauth://totp/Ward:root?secret="),
+        "{}",
+        done.body
+    );
     // A second administrator cannot be created this way.
-    let again = call(&app, "POST", "/setup", &[("cookie", &pre)], &body.replace("root", "mallory")).await;
-    assert_eq!((again.status, again.location()), (StatusCode::SEE_OTHER, "/login"));
+    let again = call(
+        &app,
+        "POST",
+        "/setup",
+        &[("cookie", &pre)],
+        &body.replace("root", "mallory"),
+    )
+    .await;
+    assert_eq!(
+        (again.status, again.location()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
     let users = st.db(|s| Ok(s.users()?)).await.unwrap();
     assert_eq!(users.len(), 1);
-    assert_eq!((users[0].name.as_str(), users[0].role.as_str()), ("root", "admin"));
+    assert_eq!(
+        (users[0].name.as_str(), users[0].role.as_str()),
+        ("root", "admin")
+    );
     assert!(users[0].password_hash.starts_with("$argon2id$"));
     assert_eq!(call(&app, "GET", "/", &[], "").await.location(), "/login");
 }
@@ -176,10 +257,20 @@ async fn every_openapi_route_refuses_unauthenticated_and_underprivileged() {
     account(&st, "ada", Role::Admin).await;
     account(&st, "ana", Role::Analyst).await;
     account(&st, "vic", Role::Viewer).await;
-    let tokens = [(Role::Viewer, token_for(&st, "vic").await), (Role::Analyst, token_for(&st, "ana").await), (Role::Admin, token_for(&st, "ada").await)];
-    st.db_mut(|s| Ok(s.intake_register(&[("ip:10.0.0.9".into(), model::Timestamp(1), None)])?)).await.unwrap();
+    let tokens = [
+        (Role::Viewer, token_for(&st, "vic").await),
+        (Role::Analyst, token_for(&st, "ana").await),
+        (Role::Admin, token_for(&st, "ada").await),
+    ];
+    st.db_mut(|s| Ok(s.intake_register(&[("ip:10.0.0.9".into(), model::Timestamp(1), None)])?))
+        .await
+        .unwrap();
     store_alerts(&st).await;
-    let alert_id = st.db(|s| Ok(s.stored_alerts(&Default::default())?[0].id)).await.unwrap().to_string();
+    let alert_id = st
+        .db(|s| Ok(s.stored_alerts(&Default::default())?[0].id))
+        .await
+        .unwrap()
+        .to_string();
     let doc = call(&app, "GET", "/api/v1/openapi.json", &[], "").await;
     assert_eq!(doc.status, StatusCode::OK);
     let doc: serde_json::Value = serde_json::from_str(&doc.body).unwrap();
@@ -189,12 +280,25 @@ async fn every_openapi_route_refuses_unauthenticated_and_underprivileged() {
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {
             let required = Role::parse(op["x-ward-role"].as_str().unwrap()).unwrap();
-            let uri = path.replace("{key}", &enc("00:11:22:33:44:55")).replace("{id}", &alert_id);
+            let uri = path
+                .replace("{key}", &enc("00:11:22:33:44:55"))
+                .replace("{id}", &alert_id);
             let m = method.to_uppercase();
             let r = call(&app, &m, &uri, &[], "").await;
-            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{m} {uri} without token");
+            assert_eq!(
+                r.status,
+                StatusCode::UNAUTHORIZED,
+                "{m} {uri} without token"
+            );
             assert!(r.headers.contains_key(header::WWW_AUTHENTICATE));
-            let r = call(&app, &m, &uri, &[("authorization", "Bearer ward_not-a-token")], "").await;
+            let r = call(
+                &app,
+                &m,
+                &uri,
+                &[("authorization", "Bearer ward_not-a-token")],
+                "",
+            )
+            .await;
             assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{m} {uri} bad token");
             // A session cookie is not an API credential.
             let r = call(&app, &m, &uri, &[("cookie", "ward_session=abc")], "").await;
@@ -202,12 +306,34 @@ async fn every_openapi_route_refuses_unauthenticated_and_underprivileged() {
             for (role, token) in &tokens {
                 // POST operations take a JSON body (an approval of a device awaiting intake; alert
                 // status changes ignore its fields and are harmless when repeated: ack, close, reopen).
-                let (body, ctype) = if m == "POST" { (r#"{"device":"ip:10.0.0.9","owner":"biomed"}"#, "application/json") } else { ("", "text/plain") };
-                let r = call(&app, &m, &uri, &[("authorization", &format!("Bearer {token}")), ("content-type", ctype)], body).await;
+                let (body, ctype) = if m == "POST" {
+                    (
+                        r#"{"device":"ip:10.0.0.9","owner":"biomed"}"#,
+                        "application/json",
+                    )
+                } else {
+                    ("", "text/plain")
+                };
+                let r = call(
+                    &app,
+                    &m,
+                    &uri,
+                    &[
+                        ("authorization", &format!("Bearer {token}")),
+                        ("content-type", ctype),
+                    ],
+                    body,
+                )
+                .await;
                 if *role < required {
                     assert_eq!(r.status, StatusCode::FORBIDDEN, "{m} {uri} as {role:?}");
                 } else {
-                    assert_eq!(r.status, StatusCode::OK, "{m} {uri} as {role:?}: {}", r.body);
+                    assert_eq!(
+                        r.status,
+                        StatusCode::OK,
+                        "{m} {uri} as {role:?}: {}",
+                        r.body
+                    );
                 }
             }
             checked += 1;
@@ -225,15 +351,31 @@ async fn login_with_password_and_totp_csrf_and_sessions() {
     let pre = cookie_pair(&form.cookie("ward_pre").unwrap());
     let code = totp::code(&secret, auth::now() as u64).unwrap();
     // Wrong pre-login token: refused before any credential check.
-    let body = format!("name=ada&password={}&code={code}&csrf=forged", enc(PASSWORD));
-    assert_eq!(call(&app, "POST", "/login", &[("cookie", &pre)], &body).await.status, StatusCode::FORBIDDEN);
+    let body = format!(
+        "name=ada&password={}&code={code}&csrf=forged",
+        enc(PASSWORD)
+    );
+    assert_eq!(
+        call(&app, "POST", "/login", &[("cookie", &pre)], &body)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     // Password without the right code fails.
-    let body = format!("name=ada&password={}&code=000000&csrf={}", enc(PASSWORD), form.csrf());
+    let body = format!(
+        "name=ada&password={}&code=000000&csrf={}",
+        enc(PASSWORD),
+        form.csrf()
+    );
     let bad = call(&app, "POST", "/login", &[("cookie", &pre)], &body).await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
     assert!(bad.cookie("ward_session").is_none());
     // Password and code succeed; the cookie is Secure, HttpOnly, SameSite=Strict.
-    let body = format!("name=ada&password={}&code={code}&csrf={}", enc(PASSWORD), form.csrf());
+    let body = format!(
+        "name=ada&password={}&code={code}&csrf={}",
+        enc(PASSWORD),
+        form.csrf()
+    );
     let ok = call(&app, "POST", "/login", &[("cookie", &pre)], &body).await;
     assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/"));
     let set = ok.cookie("ward_session").unwrap();
@@ -248,22 +390,66 @@ async fn login_with_password_and_totp_csrf_and_sessions() {
     // The session works; the page carries the security headers.
     let home = call(&app, "GET", "/", &[("cookie", &sid)], "").await;
     assert_eq!(home.status, StatusCode::OK);
-    assert!(home.body.contains(">ada</a> <span class=\"role\">admin</span>"), "{}", home.body);
-    let csp = home.headers.get("content-security-policy").unwrap().to_str().unwrap();
+    assert!(
+        home.body
+            .contains(">ada</a> <span class=\"role\">admin</span>"),
+        "{}",
+        home.body
+    );
+    let csp = home
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
     assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"));
     assert!(home.headers.contains_key("strict-transport-security"));
     let csrf = home.csrf();
     // State-changing forms need the session's CSRF token.
-    assert_eq!(call(&app, "POST", "/tokens", &[("cookie", &sid)], "label=x").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(call(&app, "POST", "/tokens", &[("cookie", &sid)], "label=x&csrf=nope").await.status, StatusCode::FORBIDDEN);
-    let made = call(&app, "POST", "/tokens", &[("cookie", &sid)], &format!("label=siem&csrf={csrf}")).await;
+    assert_eq!(
+        call(&app, "POST", "/tokens", &[("cookie", &sid)], "label=x")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(
+            &app,
+            "POST",
+            "/tokens",
+            &[("cookie", &sid)],
+            "label=x&csrf=nope"
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let made = call(
+        &app,
+        "POST",
+        "/tokens",
+        &[("cookie", &sid)],
+        &format!("label=siem&csrf={csrf}"),
+    )
+    .await;
     assert_eq!(made.status, StatusCode::OK);
     let i = made.body.find("id=\"new-token\">").unwrap() + 15;
     let token = made.body[i..].split('<').next().unwrap().to_string();
     assert!(token.starts_with("ward_"));
-    let api = call(&app, "GET", "/api/v1/audit", &[("authorization", &format!("Bearer {token}"))], "").await;
+    let api = call(
+        &app,
+        "GET",
+        "/api/v1/audit",
+        &[("authorization", &format!("Bearer {token}"))],
+        "",
+    )
+    .await;
     assert_eq!(api.status, StatusCode::OK);
-    let actions: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&api.body).unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    let actions: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&api.body)
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
     for a in ["login_failed", "login_ok", "token_created"] {
         assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
     }
@@ -271,30 +457,122 @@ async fn login_with_password_and_totp_csrf_and_sessions() {
     let stored = st.db(|s| Ok(s.api_tokens()?)).await.unwrap();
     assert_eq!(stored.len(), 1);
     // Admin pages; users created from the UI get a TOTP URI.
-    let users = call(&app, "POST", "/users", &[("cookie", &sid)], &format!("name=vic&role=viewer&password={}&csrf={csrf}", enc(PASSWORD))).await;
-    assert!(users.body.contains("otpauth://totp/Ward:vic"), "{}", users.body);
-    assert_eq!(call(&app, "GET", "/audit", &[("cookie", &sid)], "").await.status, StatusCode::OK);
+    let users = call(
+        &app,
+        "POST",
+        "/users",
+        &[("cookie", &sid)],
+        &format!(
+            "name=vic&role=viewer&password={}&csrf={csrf}",
+            enc(PASSWORD)
+        ),
+    )
+    .await;
+    assert!(
+        users.body.contains("otpauth://totp/Ward:vic"),
+        "{}",
+        users.body
+    );
+    assert_eq!(
+        call(&app, "GET", "/audit", &[("cookie", &sid)], "")
+            .await
+            .status,
+        StatusCode::OK
+    );
     // Account changes need CSRF and are audited; a disabled account's sessions end.
-    let vic_secret = st.db(|s| Ok(s.user_by_name("vic")?.unwrap().totp_secret)).await.unwrap();
-    let vic_sid = login(&app, "vic", &vic_secret).await.map_err(|r| r.body).unwrap();
-    assert_eq!(call(&app, "POST", "/users/update", &[("cookie", &sid)], "name=vic&action=disable").await.status, StatusCode::FORBIDDEN);
-    let r = call(&app, "POST", "/users/update", &[("cookie", &sid)], &format!("name=vic&action=disable&csrf={csrf}")).await;
+    let vic_secret = st
+        .db(|s| Ok(s.user_by_name("vic")?.unwrap().totp_secret))
+        .await
+        .unwrap();
+    let vic_sid = login(&app, "vic", &vic_secret)
+        .await
+        .map_err(|r| r.body)
+        .unwrap();
+    assert_eq!(
+        call(
+            &app,
+            "POST",
+            "/users/update",
+            &[("cookie", &sid)],
+            "name=vic&action=disable"
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let r = call(
+        &app,
+        "POST",
+        "/users/update",
+        &[("cookie", &sid)],
+        &format!("name=vic&action=disable&csrf={csrf}"),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(call(&app, "GET", "/", &[("cookie", &vic_sid)], "").await.location(), "/login");
-    let r = call(&app, "POST", "/users/update", &[("cookie", &sid)], &format!("name=ada&action=role&role=viewer&csrf={csrf}")).await;
+    assert_eq!(
+        call(&app, "GET", "/", &[("cookie", &vic_sid)], "")
+            .await
+            .location(),
+        "/login"
+    );
+    let r = call(
+        &app,
+        "POST",
+        "/users/update",
+        &[("cookie", &sid)],
+        &format!("name=ada&action=role&role=viewer&csrf={csrf}"),
+    )
+    .await;
     assert!(r.body.contains("cannot change your own account"));
     // Token revocation.
-    let revoke = call(&app, "POST", "/tokens/revoke", &[("cookie", &sid)], &format!("id={}&csrf={csrf}", stored[0].id)).await;
+    let revoke = call(
+        &app,
+        "POST",
+        "/tokens/revoke",
+        &[("cookie", &sid)],
+        &format!("id={}&csrf={csrf}", stored[0].id),
+    )
+    .await;
     assert_eq!(revoke.status, StatusCode::OK);
-    assert_eq!(call(&app, "GET", "/api/v1/audit", &[("authorization", &format!("Bearer {token}"))], "").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call(
+            &app,
+            "GET",
+            "/api/v1/audit",
+            &[("authorization", &format!("Bearer {token}"))],
+            ""
+        )
+        .await
+        .status,
+        StatusCode::UNAUTHORIZED
+    );
     let log = st.db(|s| Ok(s.audit_log(100)?)).await.unwrap();
-    assert!(log.iter().any(|e| e.action == "user_changed" && e.detail == "vic disabled"));
+    assert!(log
+        .iter()
+        .any(|e| e.action == "user_changed" && e.detail == "vic disabled"));
     assert!(log.iter().any(|e| e.action == "token_revoked"));
     // Logout needs CSRF, then ends the session.
-    assert_eq!(call(&app, "POST", "/logout", &[("cookie", &sid)], "csrf=bad").await.status, StatusCode::FORBIDDEN);
-    let out = call(&app, "POST", "/logout", &[("cookie", &sid)], &format!("csrf={csrf}")).await;
+    assert_eq!(
+        call(&app, "POST", "/logout", &[("cookie", &sid)], "csrf=bad")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let out = call(
+        &app,
+        "POST",
+        "/logout",
+        &[("cookie", &sid)],
+        &format!("csrf={csrf}"),
+    )
+    .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
-    assert_eq!(call(&app, "GET", "/", &[("cookie", &sid)], "").await.location(), "/login");
+    assert_eq!(
+        call(&app, "GET", "/", &[("cookie", &sid)], "")
+            .await
+            .location(),
+        "/login"
+    );
 }
 
 #[tokio::test]
@@ -302,14 +580,37 @@ async fn viewer_cannot_reach_admin_or_export_pages() {
     let st = state();
     let app = web::app(st.clone());
     let secret = account(&st, "vic", Role::Viewer).await;
-    let sid = login(&app, "vic", &secret).await.map_err(|r| r.body).unwrap();
+    let sid = login(&app, "vic", &secret)
+        .await
+        .map_err(|r| r.body)
+        .unwrap();
     for page in ["/audit", "/users", "/report.html"] {
-        assert_eq!(call(&app, "GET", page, &[("cookie", &sid)], "").await.status, StatusCode::FORBIDDEN, "{page}");
+        assert_eq!(
+            call(&app, "GET", page, &[("cookie", &sid)], "")
+                .await
+                .status,
+            StatusCode::FORBIDDEN,
+            "{page}"
+        );
     }
     let home = call(&app, "GET", "/", &[("cookie", &sid)], "").await;
-    let body = format!("name=x&role=admin&password={}&csrf={}", enc(PASSWORD), home.csrf());
-    assert_eq!(call(&app, "POST", "/users", &[("cookie", &sid)], &body).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(call(&app, "GET", "/devices", &[("cookie", &sid)], "").await.status, StatusCode::OK);
+    let body = format!(
+        "name=x&role=admin&password={}&csrf={}",
+        enc(PASSWORD),
+        home.csrf()
+    );
+    assert_eq!(
+        call(&app, "POST", "/users", &[("cookie", &sid)], &body)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(&app, "GET", "/devices", &[("cookie", &sid)], "")
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -320,15 +621,26 @@ async fn failed_logins_are_throttled() {
     for _ in 0..auth::USER_FAILURES {
         let form = call(&app, "GET", "/login", &[], "").await;
         let pre = cookie_pair(&form.cookie("ward_pre").unwrap());
-        let body = format!("name=ada&password=wrong-password-xx&code=123456&csrf={}", form.csrf());
-        assert_eq!(call(&app, "POST", "/login", &[("cookie", &pre)], &body).await.status, StatusCode::UNAUTHORIZED);
+        let body = format!(
+            "name=ada&password=wrong-password-xx&code=123456&csrf={}",
+            form.csrf()
+        );
+        assert_eq!(
+            call(&app, "POST", "/login", &[("cookie", &pre)], &body)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
     }
     // Now even the right password and code wait (1 s, then 2, 4 ...).
     let r = login(&app, "ada", &secret).await.unwrap_err();
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.body.contains("Too many failed attempts"));
     let log = st.db(|s| Ok(s.audit_log(100)?)).await.unwrap();
-    assert_eq!(log.iter().filter(|e| e.action == "login_failed").count(), auth::USER_FAILURES as usize);
+    assert_eq!(
+        log.iter().filter(|e| e.action == "login_failed").count(),
+        auth::USER_FAILURES as usize
+    );
     assert!(log.iter().any(|e| e.action == "login_throttled"));
 }
 
@@ -337,7 +649,10 @@ async fn hostile_names_render_as_text() {
     let st = state();
     let app = web::app(st.clone());
     let secret = account(&st, "ada", Role::Admin).await;
-    let sid = login(&app, "ada", &secret).await.map_err(|r| r.body).unwrap();
+    let sid = login(&app, "ada", &secret)
+        .await
+        .map_err(|r| r.body)
+        .unwrap();
     let pages = [
         "/".to_string(),
         "/devices".to_string(),
@@ -351,26 +666,73 @@ async fn hostile_names_render_as_text() {
         assert!(!r.body.contains("<script"), "{p}: raw script tag");
         assert!(!r.body.contains("<img src=x"), "{p}: raw img tag");
         // The overview lists only devices with findings; the others show every device.
-        assert!(p == "/" || p == "/advisories" || shown(&r.body).contains(HOSTILE), "{p}: escaped name missing");
+        assert!(
+            p == "/" || p == "/advisories" || shown(&r.body).contains(HOSTILE),
+            "{p}: escaped name missing"
+        );
     }
     let detail = call(&app, "GET", &pages[4], &[("cookie", &sid)], "").await;
     assert!(shown(&detail.body).contains(SQLI));
     let token = token_for(&st, "ada").await;
     let auth = format!("Bearer {token}");
-    let list = call(&app, "GET", "/api/v1/devices?q=script", &[("authorization", &auth)], "").await;
+    let list = call(
+        &app,
+        "GET",
+        "/api/v1/devices?q=script",
+        &[("authorization", &auth)],
+        "",
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&list.body).unwrap();
     assert_eq!(v["total"], 1);
     assert_eq!(v["devices"][0]["names"][0], HOSTILE);
-    assert!(list.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("application/json"));
-    let one = call(&app, "GET", &format!("/api/v1/devices/{}", enc("00:11:22:33:44:55")), &[("authorization", &auth)], "").await;
+    assert!(list
+        .headers
+        .get(header::CONTENT_TYPE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let one = call(
+        &app,
+        "GET",
+        &format!("/api/v1/devices/{}", enc("00:11:22:33:44:55")),
+        &[("authorization", &auth)],
+        "",
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&one.body).unwrap();
     assert_eq!(v["summary"]["model"], SQLI);
     // Filters, sort and paging.
-    let p = call(&app, "GET", "/api/v1/devices?sort=name&per_page=1&page=2", &[("authorization", &auth)], "").await;
+    let p = call(
+        &app,
+        "GET",
+        "/api/v1/devices?sort=name&per_page=1&page=2",
+        &[("authorization", &auth)],
+        "",
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&p.body).unwrap();
-    assert_eq!((v["total"].as_u64(), v["page"].as_u64(), v["devices"].as_array().unwrap().len()), (Some(2), Some(2), 1));
-    let p = call(&app, "GET", "/api/v1/devices?category=Printer", &[("authorization", &auth)], "").await;
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&p.body).unwrap()["total"], 0);
+    assert_eq!(
+        (
+            v["total"].as_u64(),
+            v["page"].as_u64(),
+            v["devices"].as_array().unwrap().len()
+        ),
+        (Some(2), Some(2), 1)
+    );
+    let p = call(
+        &app,
+        "GET",
+        "/api/v1/devices?category=Printer",
+        &[("authorization", &auth)],
+        "",
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&p.body).unwrap()["total"],
+        0
+    );
     let rep = call(&app, "GET", "/report.html", &[("cookie", &sid)], "").await;
     assert_eq!(rep.status, StatusCode::OK);
     assert!(!rep.body.contains("<script>alert"));
@@ -386,8 +748,16 @@ async fn failures_from_one_address_are_throttled_across_names() {
     for i in 0..auth::IP_FAILURES {
         let form = call(&app, "GET", "/login", &[], "").await;
         let pre = cookie_pair(&form.cookie("ward_pre").unwrap());
-        let body = format!("name=guess{i}&password=wrong-password-xx&code=123456&csrf={}", form.csrf());
-        assert_eq!(call(&app, "POST", "/login", &[("cookie", &pre)], &body).await.status, StatusCode::UNAUTHORIZED);
+        let body = format!(
+            "name=guess{i}&password=wrong-password-xx&code=123456&csrf={}",
+            form.csrf()
+        );
+        assert_eq!(
+            call(&app, "POST", "/login", &[("cookie", &pre)], &body)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
     }
     let r = login(&app, "ada", &secret).await.unwrap_err();
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
@@ -408,7 +778,11 @@ async fn expired_and_unknown_sessions_are_refused() {
     .unwrap();
     for c in ["ward_session=old", "ward_session=unknown", "ward_session="] {
         let r = call(&app, "GET", "/devices", &[("cookie", c)], "").await;
-        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/login"), "{c}");
+        assert_eq!(
+            (r.status, r.location()),
+            (StatusCode::SEE_OTHER, "/login"),
+            "{c}"
+        );
     }
 }
 
@@ -416,7 +790,12 @@ async fn expired_and_unknown_sessions_are_refused() {
 async fn login_with(app: &Router, name: &str, password: &str, code: &str) -> Res {
     let form = call(app, "GET", "/login", &[], "").await;
     let pre = cookie_pair(&form.cookie("ward_pre").unwrap());
-    let body = format!("name={name}&password={}&code={}&csrf={}", enc(password), enc(code), form.csrf());
+    let body = format!(
+        "name={name}&password={}&code={}&csrf={}",
+        enc(password),
+        enc(code),
+        form.csrf()
+    );
     call(app, "POST", "/login", &[("cookie", &pre)], &body).await
 }
 
@@ -426,7 +805,12 @@ fn session_of(r: &Res) -> String {
 }
 
 async fn audit_actions(st: &AppState) -> Vec<(String, String)> {
-    st.db(|s| Ok(s.audit_log(1000)?)).await.unwrap().into_iter().map(|e| (e.action, e.detail)).collect()
+    st.db(|s| Ok(s.audit_log(1000)?))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.detail))
+        .collect()
 }
 
 #[tokio::test]
@@ -434,114 +818,348 @@ async fn password_change_admin_reset_and_recovery_codes() {
     let st = state();
     let app = web::app(st.clone());
     let ada = account(&st, "ada", Role::Admin).await;
-    let vic = st.db(|s| Ok(auth::create_account(s, "vic", Role::Viewer, PASSWORD, false)?.unwrap())).await.unwrap();
+    let vic = st
+        .db(|s| Ok(auth::create_account(s, "vic", Role::Viewer, PASSWORD, false)?.unwrap()))
+        .await
+        .unwrap();
     assert_eq!(vic.recovery_codes.len(), auth::RECOVERY_CODES);
     let admin = login(&app, "ada", &ada).await.map_err(|r| r.body).unwrap();
-    let other = login(&app, "vic", &vic.totp_secret).await.map_err(|r| r.body).unwrap();
+    let other = login(&app, "vic", &vic.totp_secret)
+        .await
+        .map_err(|r| r.body)
+        .unwrap();
     // Recovery code instead of the TOTP code (typed in lower case, any dashes): works once.
     let code = vic.recovery_codes[3].to_lowercase().replace('-', " ");
     let sid = session_of(&login_with(&app, "vic", PASSWORD, &code).await);
-    assert_eq!(login_with(&app, "vic", PASSWORD, &code).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login_with(&app, "vic", PASSWORD, &code).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     // ... and only with the right password.
-    assert_eq!(login_with(&app, "vic", "wrong password xx", &vic.recovery_codes[4]).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login_with(&app, "vic", "wrong password xx", &vic.recovery_codes[4])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
     let page = call(&app, "GET", "/account", &[("cookie", &sid)], "").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("9 unused recovery codes left"), "{}", page.body);
+    assert!(
+        page.body.contains("9 unused recovery codes left"),
+        "{}",
+        page.body
+    );
     let csrf = page.csrf();
     // Password change: needs CSRF and the current password; ends the other sessions.
     let new_pw = "a much better passphrase";
-    let body = format!("current={}&password={}&password2={}", enc(PASSWORD), enc(new_pw), enc(new_pw));
-    assert_eq!(call(&app, "POST", "/account/password", &[("cookie", &sid)], &body).await.status, StatusCode::FORBIDDEN);
-    let wrong = format!("current=nope-nope-nope&password={}&password2={}&csrf={csrf}", enc(new_pw), enc(new_pw));
-    assert!(call(&app, "POST", "/account/password", &[("cookie", &sid)], &wrong).await.body.contains("current password is wrong"));
-    let short = format!("current={}&password=short&password2=short&csrf={csrf}", enc(PASSWORD));
-    assert!(call(&app, "POST", "/account/password", &[("cookie", &sid)], &short).await.body.contains("at least 12"));
-    let ok = call(&app, "POST", "/account/password", &[("cookie", &sid)], &format!("{body}&csrf={csrf}")).await;
+    let body = format!(
+        "current={}&password={}&password2={}",
+        enc(PASSWORD),
+        enc(new_pw),
+        enc(new_pw)
+    );
+    assert_eq!(
+        call(
+            &app,
+            "POST",
+            "/account/password",
+            &[("cookie", &sid)],
+            &body
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let wrong = format!(
+        "current=nope-nope-nope&password={}&password2={}&csrf={csrf}",
+        enc(new_pw),
+        enc(new_pw)
+    );
+    assert!(call(
+        &app,
+        "POST",
+        "/account/password",
+        &[("cookie", &sid)],
+        &wrong
+    )
+    .await
+    .body
+    .contains("current password is wrong"));
+    let short = format!(
+        "current={}&password=short&password2=short&csrf={csrf}",
+        enc(PASSWORD)
+    );
+    assert!(call(
+        &app,
+        "POST",
+        "/account/password",
+        &[("cookie", &sid)],
+        &short
+    )
+    .await
+    .body
+    .contains("at least 12"));
+    let ok = call(
+        &app,
+        "POST",
+        "/account/password",
+        &[("cookie", &sid)],
+        &format!("{body}&csrf={csrf}"),
+    )
+    .await;
     assert!(ok.body.contains("Password changed"), "{}", ok.body);
-    assert_eq!(call(&app, "GET", "/", &[("cookie", &sid)], "").await.status, StatusCode::OK);
-    assert_eq!(call(&app, "GET", "/", &[("cookie", &other)], "").await.location(), "/login");
-    assert_eq!(login_with(&app, "vic", PASSWORD, &vic.recovery_codes[5]).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call(&app, "GET", "/", &[("cookie", &sid)], "").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, "GET", "/", &[("cookie", &other)], "")
+            .await
+            .location(),
+        "/login"
+    );
+    assert_eq!(
+        login_with(&app, "vic", PASSWORD, &vic.recovery_codes[5])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
     // New recovery codes replace the old ones.
-    let regen = call(&app, "POST", "/account/recovery", &[("cookie", &sid)], &format!("current={}&csrf={csrf}", enc(new_pw))).await;
-    assert!(regen.body.contains("id=\"recovery-codes\""), "{}", regen.body);
+    let regen = call(
+        &app,
+        "POST",
+        "/account/recovery",
+        &[("cookie", &sid)],
+        &format!("current={}&csrf={csrf}", enc(new_pw)),
+    )
+    .await;
+    assert!(
+        regen.body.contains("id=\"recovery-codes\""),
+        "{}",
+        regen.body
+    );
     let marker = "id=\"recovery-codes\"><li><code>";
     let i = regen.body.find(marker).unwrap() + marker.len();
     let fresh = regen.body[i..].split('<').next().unwrap().to_string();
     assert_eq!(fresh.len(), 19);
-    assert_eq!(login_with(&app, "vic", new_pw, &vic.recovery_codes[6]).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login_with(&app, "vic", new_pw, &vic.recovery_codes[6])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
     let _fresh_sid = session_of(&login_with(&app, "vic", new_pw, &fresh).await);
 
     // An administrator's reset: a one-time password, every session ends, and
     // the owner can do nothing but change it.
     let users = call(&app, "GET", "/users", &[("cookie", &admin)], "").await;
-    let reset = call(&app, "POST", "/users/update", &[("cookie", &admin)], &format!("name=vic&action=reset&csrf={}", users.csrf())).await;
-    let i = reset.body.find("id=\"one-time-password\">").expect("one-time password shown") + 23;
+    let reset = call(
+        &app,
+        "POST",
+        "/users/update",
+        &[("cookie", &admin)],
+        &format!("name=vic&action=reset&csrf={}", users.csrf()),
+    )
+    .await;
+    let i = reset
+        .body
+        .find("id=\"one-time-password\">")
+        .expect("one-time password shown")
+        + 23;
     let otp = reset.body[i..].split('<').next().unwrap().to_string();
     assert_eq!(otp.len(), 20);
-    assert_eq!(call(&app, "GET", "/", &[("cookie", &sid)], "").await.location(), "/login");
+    assert_eq!(
+        call(&app, "GET", "/", &[("cookie", &sid)], "")
+            .await
+            .location(),
+        "/login"
+    );
     let code = totp::code(&vic.totp_secret, auth::now() as u64 + 30).unwrap();
     let forced = session_of(&login_with(&app, "vic", &otp, &code).await);
     for p in ["/", "/devices", "/map", "/tokens"] {
-        assert_eq!(call(&app, "GET", p, &[("cookie", &forced)], "").await.location(), "/account", "{p}");
+        assert_eq!(
+            call(&app, "GET", p, &[("cookie", &forced)], "")
+                .await
+                .location(),
+            "/account",
+            "{p}"
+        );
     }
     let page = call(&app, "GET", "/account", &[("cookie", &forced)], "").await;
     assert!(page.body.contains("id=\"must-change\""));
-    let body = format!("current={}&password={}&password2={}&csrf={}", enc(&otp), enc(PASSWORD), enc(PASSWORD), page.csrf());
-    assert!(call(&app, "POST", "/account/password", &[("cookie", &forced)], &body).await.body.contains("Password changed"));
-    assert_eq!(call(&app, "GET", "/devices", &[("cookie", &forced)], "").await.status, StatusCode::OK);
+    let body = format!(
+        "current={}&password={}&password2={}&csrf={}",
+        enc(&otp),
+        enc(PASSWORD),
+        enc(PASSWORD),
+        page.csrf()
+    );
+    assert!(call(
+        &app,
+        "POST",
+        "/account/password",
+        &[("cookie", &forced)],
+        &body
+    )
+    .await
+    .body
+    .contains("Password changed"));
+    assert_eq!(
+        call(&app, "GET", "/devices", &[("cookie", &forced)], "")
+            .await
+            .status,
+        StatusCode::OK
+    );
     // Everything above is in the audit log.
     let log = audit_actions(&st).await;
-    for a in ["recovery_code_used", "password_change_failed", "password_changed", "recovery_codes_created", "password_reset"] {
+    for a in [
+        "recovery_code_used",
+        "password_change_failed",
+        "password_changed",
+        "recovery_codes_created",
+        "password_reset",
+    ] {
         assert!(log.iter().any(|(x, _)| x == a), "{a} missing in {log:?}");
     }
-    assert!(log.iter().any(|(x, d)| x == "password_reset" && d.starts_with("vic")));
+    assert!(log
+        .iter()
+        .any(|(x, d)| x == "password_reset" && d.starts_with("vic")));
 }
 
 #[tokio::test]
 async fn idle_and_old_sessions_end_and_tokens_expire() {
     let rows = vec![device("10.0.0.8", "ALARIS-PC-07", "PUMP")];
-    let make = |policy| web::AppState::with_options(store::Store::open_in_memory().unwrap(), None, Arc::new({
-        let rows = rows.clone();
-        move |_: &store::Store| -> Result<Vec<report::DeviceRow>, String> { Ok(rows.clone()) }
-    }), true, "t.db", policy);
+    let make = |policy| {
+        web::AppState::with_options(
+            store::Store::open_in_memory().unwrap(),
+            None,
+            Arc::new({
+                let rows = rows.clone();
+                move |_: &store::Store| -> Result<Vec<report::DeviceRow>, String> {
+                    Ok(rows.clone())
+                }
+            }),
+            true,
+            "t.db",
+            policy,
+        )
+    };
     // Limits of a few seconds, so a slow (loaded, debug-built) login still leaves the first request inside them.
-    let idle = make(web::SessionPolicy { idle_secs: 3, absolute_secs: 3600 });
-    let old = make(web::SessionPolicy { idle_secs: 3600, absolute_secs: 3 });
+    let idle = make(web::SessionPolicy {
+        idle_secs: 3,
+        absolute_secs: 3600,
+    });
+    let old = make(web::SessionPolicy {
+        idle_secs: 3600,
+        absolute_secs: 3,
+    });
     let (idle_app, old_app) = (web::app(idle.clone()), web::app(old.clone()));
     let s1 = account(&idle, "ada", Role::Admin).await;
     let s2 = account(&old, "ada", Role::Admin).await;
-    let a = login(&idle_app, "ada", &s1).await.map_err(|r| r.body).unwrap();
-    let b = login(&old_app, "ada", &s2).await.map_err(|r| r.body).unwrap();
-    assert_eq!(call(&idle_app, "GET", "/", &[("cookie", &a)], "").await.status, StatusCode::OK);
-    assert_eq!(call(&old_app, "GET", "/", &[("cookie", &b)], "").await.status, StatusCode::OK);
+    let a = login(&idle_app, "ada", &s1)
+        .await
+        .map_err(|r| r.body)
+        .unwrap();
+    let b = login(&old_app, "ada", &s2)
+        .await
+        .map_err(|r| r.body)
+        .unwrap();
+    assert_eq!(
+        call(&idle_app, "GET", "/", &[("cookie", &a)], "")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&old_app, "GET", "/", &[("cookie", &b)], "")
+            .await
+            .status,
+        StatusCode::OK
+    );
     tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
-    assert_eq!(call(&idle_app, "GET", "/", &[("cookie", &a)], "").await.location(), "/login");
-    assert_eq!(call(&old_app, "GET", "/", &[("cookie", &b)], "").await.location(), "/login");
-    assert!(audit_actions(&idle).await.iter().any(|(x, _)| x == "session_expired"));
+    assert_eq!(
+        call(&idle_app, "GET", "/", &[("cookie", &a)], "")
+            .await
+            .location(),
+        "/login"
+    );
+    assert_eq!(
+        call(&old_app, "GET", "/", &[("cookie", &b)], "")
+            .await
+            .location(),
+        "/login"
+    );
+    assert!(audit_actions(&idle)
+        .await
+        .iter()
+        .any(|(x, _)| x == "session_expired"));
 
     // API tokens: an expiry from the page, and an expired token is refused.
     let st = make(web::SessionPolicy::default());
     let app = web::app(st.clone());
     let secret = account(&st, "ada", Role::Admin).await;
-    let sid = login(&app, "ada", &secret).await.map_err(|r| r.body).unwrap();
+    let sid = login(&app, "ada", &secret)
+        .await
+        .map_err(|r| r.body)
+        .unwrap();
     let page = call(&app, "GET", "/tokens", &[("cookie", &sid)], "").await;
     let csrf = page.csrf();
-    let bad = call(&app, "POST", "/tokens", &[("cookie", &sid)], &format!("label=x&expires_days=abc&csrf={csrf}")).await;
+    let bad = call(
+        &app,
+        "POST",
+        "/tokens",
+        &[("cookie", &sid)],
+        &format!("label=x&expires_days=abc&csrf={csrf}"),
+    )
+    .await;
     assert!(bad.body.contains("Expiry: a number of days"));
-    let made = call(&app, "POST", "/tokens", &[("cookie", &sid)], &format!("label=siem&expires_days=7&csrf={csrf}")).await;
+    let made = call(
+        &app,
+        "POST",
+        "/tokens",
+        &[("cookie", &sid)],
+        &format!("label=siem&expires_days=7&csrf={csrf}"),
+    )
+    .await;
     let i = made.body.find("id=\"new-token\">").unwrap() + 15;
     let token = made.body[i..].split('<').next().unwrap().to_string();
     let bearer = format!("Bearer {token}");
-    assert_eq!(call(&app, "GET", "/api/v1/devices", &[("authorization", &bearer)], "").await.status, StatusCode::OK);
-    assert!(audit_actions(&st).await.iter().any(|(x, d)| x == "token_created" && d.contains("expires in 7 days")));
+    assert_eq!(
+        call(
+            &app,
+            "GET",
+            "/api/v1/devices",
+            &[("authorization", &bearer)],
+            ""
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert!(audit_actions(&st)
+        .await
+        .iter()
+        .any(|(x, d)| x == "token_created" && d.contains("expires in 7 days")));
     let expiries = st.db(|s| Ok(s.api_token_expiries()?)).await.unwrap();
     let (id, exp) = expiries[0];
     let exp = exp.expect("expiry stored");
     assert!((exp - auth::now() - 7 * 86_400).abs() < 60);
-    st.db(move |s| Ok(s.set_api_token_expiry(id, Some(auth::now() - 1))?)).await.unwrap();
-    let r = call(&app, "GET", "/api/v1/devices", &[("authorization", &bearer)], "").await;
+    st.db(move |s| Ok(s.set_api_token_expiry(id, Some(auth::now() - 1))?))
+        .await
+        .unwrap();
+    let r = call(
+        &app,
+        "GET",
+        "/api/v1/devices",
+        &[("authorization", &bearer)],
+        "",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert!(call(&app, "GET", "/tokens", &[("cookie", &sid)], "").await.body.contains("expired "));
+    assert!(call(&app, "GET", "/tokens", &[("cookie", &sid)], "")
+        .await
+        .body
+        .contains("expired "));
 }
 
 #[tokio::test]
@@ -549,7 +1167,10 @@ async fn network_map_shows_who_talks_to_whom() {
     use identify::{EndpointKey, Fact, FactKind};
     let mut store = store::Store::open_in_memory().unwrap();
     let peer = |from: &str, to: &str, n: u64| Fact {
-        endpoint: EndpointKey { mac: None, ip: from.parse().ok() },
+        endpoint: EndpointKey {
+            mac: None,
+            ip: from.parse().ok(),
+        },
         kind: FactKind::Peer,
         value: to.into(),
         source: "conn".into(),
@@ -558,43 +1179,104 @@ async fn network_map_shows_who_talks_to_whom() {
         count: n,
         evidence: "flow 1".into(),
     };
-    store.ingest(&store::RunSummary::default(), &[peer("10.0.0.7", "10.0.0.8", 4), peer("10.0.0.8", "10.0.0.7", 1), peer("10.0.0.7", "203.0.113.5", 2)], &[]).unwrap();
-    let rows = vec![device_at("ip:10.0.0.7", HOSTILE, SQLI, "10.0.0.7"), device_at("ip:10.0.0.8", "ALARIS-PC-07", "PUMP", "10.0.0.8")];
+    store
+        .ingest(
+            &store::RunSummary::default(),
+            &[
+                peer("10.0.0.7", "10.0.0.8", 4),
+                peer("10.0.0.8", "10.0.0.7", 1),
+                peer("10.0.0.7", "203.0.113.5", 2),
+            ],
+            &[],
+        )
+        .unwrap();
+    let rows = vec![
+        device_at("ip:10.0.0.7", HOSTILE, SQLI, "10.0.0.7"),
+        device_at("ip:10.0.0.8", "ALARIS-PC-07", "PUMP", "10.0.0.8"),
+    ];
     let st = AppState::new(store, Arc::new(move |_| Ok(rows.clone())), true, "t.db");
     let app = web::app(st.clone());
     let secret = account(&st, "ada", Role::Admin).await;
-    let sid = login(&app, "ada", &secret).await.map_err(|r| r.body).unwrap();
+    let sid = login(&app, "ada", &secret)
+        .await
+        .map_err(|r| r.body)
+        .unwrap();
     let page = call(&app, "GET", "/map", &[("cookie", &sid)], "").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("<svg class=\"netmap\""));
     assert!(!page.body.contains("<script"), "raw script tag");
-    assert!(shown(&page.body).contains("<script>alert(1)</script>"), "hostile label shown as text");
+    assert!(
+        shown(&page.body).contains("<script>alert(1)</script>"),
+        "hostile label shown as text"
+    );
     assert!(page.body.contains("10.0.0.0/24") && page.body.contains("outside"));
     assert_eq!(page.body.matches("<line ").count(), 2);
-    assert!(page.body.contains("href=\"/device?key=ip%3A10.0.0.8\""), "nodes link to devices");
+    assert!(
+        page.body.contains("href=\"/device?key=ip%3A10.0.0.8\""),
+        "nodes link to devices"
+    );
     assert!(page.body.contains("href=\"/map\""), "nav links the map");
     let one = call(&app, "GET", "/map?limit=1", &[("cookie", &sid)], "").await;
-    assert!(one.body.contains("2 hosts and 2 links left out"), "{}", one.body);
+    assert!(
+        one.body.contains("2 hosts and 2 links left out"),
+        "{}",
+        one.body
+    );
     let token = token_for(&st, "ada").await;
-    let api = call(&app, "GET", "/api/v1/map", &[("authorization", &format!("Bearer {token}"))], "").await;
+    let api = call(
+        &app,
+        "GET",
+        "/api/v1/map",
+        &[("authorization", &format!("Bearer {token}"))],
+        "",
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&api.body).unwrap();
-    assert_eq!((v["total_nodes"].as_u64(), v["total_edges"].as_u64()), (Some(3), Some(2)));
+    assert_eq!(
+        (v["total_nodes"].as_u64(), v["total_edges"].as_u64()),
+        (Some(3), Some(2))
+    );
     assert_eq!(v["nodes"][0]["id"], "ip:10.0.0.7");
     assert_eq!(v["nodes"][0]["label"], HOSTILE);
-    let e = v["edges"].as_array().unwrap().iter().find(|e| e["b"] == "ip:10.0.0.8" || e["a"] == "ip:10.0.0.8").unwrap();
+    let e = v["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["b"] == "ip:10.0.0.8" || e["a"] == "ip:10.0.0.8")
+        .unwrap();
     assert_eq!(e["flows"], 5);
     // The device page lists its peers.
-    let d = call(&app, "GET", "/device?key=ip%3A10.0.0.8", &[("cookie", &sid)], "").await;
+    let d = call(
+        &app,
+        "GET",
+        "/device?key=ip%3A10.0.0.8",
+        &[("cookie", &sid)],
+        "",
+    )
+    .await;
     assert!(d.body.contains("id=\"peers\""));
     assert!(shown(&d.body).contains("<script>alert(1)</script></a>"));
-    let d = call(&app, "GET", "/api/v1/devices/ip%3A10.0.0.7", &[("authorization", &format!("Bearer {token}"))], "").await;
+    let d = call(
+        &app,
+        "GET",
+        "/api/v1/devices/ip%3A10.0.0.7",
+        &[("authorization", &format!("Bearer {token}"))],
+        "",
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&d.body).unwrap();
     assert_eq!(v["peers_total"], 2);
     assert_eq!(v["peers"][0]["id"], "ip:10.0.0.8");
     assert_eq!(v["peers"][1]["device"], false);
 }
 
-fn alert(kind: monitor::AlertKind, device: &str, key: &str, summary: &str, t: i64) -> monitor::Alert {
+fn alert(
+    kind: monitor::AlertKind,
+    device: &str,
+    key: &str,
+    summary: &str,
+    t: i64,
+) -> monitor::Alert {
     monitor::Alert {
         kind,
         severity: kind.severity(),
@@ -603,7 +1285,13 @@ fn alert(kind: monitor::AlertKind, device: &str, key: &str, summary: &str, t: i6
         key: key.into(),
         summary: summary.into(),
         evidence: monitor::Evidence {
-            flow: Some(monitor::FlowTuple { transport: model::Transport::Tcp, client: "10.0.0.66".parse().unwrap(), client_port: 51000, server: "10.0.0.7".parse().unwrap(), server_port: 23 }),
+            flow: Some(monitor::FlowTuple {
+                transport: model::Transport::Tcp,
+                client: "10.0.0.66".parse().unwrap(),
+                client_port: 51000,
+                server: "10.0.0.7".parse().unwrap(),
+                server_port: 23,
+            }),
             first_packet: model::Timestamp(t),
             last_packet: model::Timestamp(t + 2_000_000),
             counts: [("ports".to_string(), 3)].into_iter().collect(),
@@ -617,11 +1305,31 @@ fn alert(kind: monitor::AlertKind, device: &str, key: &str, summary: &str, t: i6
 async fn store_alerts(st: &AppState) {
     let t = 1_767_600_000_000_000; // 2026-01-05, µs
     let alerts = vec![
-        alert(monitor::AlertKind::UnauthorizedManagementAccess, "00:11:22:33:44:55", HOSTILE, HOSTILE, t),
-        alert(monitor::AlertKind::NewPeer, "ip:10.9.9.9", "10.0.0.1", "talked to 10.0.0.1 for the first time", t + 60_000_000),
-        alert(monitor::AlertKind::PortScan, "ip:10.9.9.8", "scan", "probed 40 ports", t + 120_000_000),
+        alert(
+            monitor::AlertKind::UnauthorizedManagementAccess,
+            "00:11:22:33:44:55",
+            HOSTILE,
+            HOSTILE,
+            t,
+        ),
+        alert(
+            monitor::AlertKind::NewPeer,
+            "ip:10.9.9.9",
+            "10.0.0.1",
+            "talked to 10.0.0.1 for the first time",
+            t + 60_000_000,
+        ),
+        alert(
+            monitor::AlertKind::PortScan,
+            "ip:10.9.9.8",
+            "scan",
+            "probed 40 ports",
+            t + 120_000_000,
+        ),
     ];
-    st.db_mut(move |s| Ok(s.store_alerts(&alerts)?)).await.unwrap();
+    st.db_mut(move |s| Ok(s.store_alerts(&alerts)?))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -630,60 +1338,162 @@ async fn alerts_page_lists_filters_and_shows_hostile_strings_as_text() {
     store_alerts(&st).await;
     let app = web::app(st.clone());
     let secret = account(&st, "vic", Role::Viewer).await;
-    let sid = login(&app, "vic", &secret).await.map_err(|r| r.body).unwrap();
+    let sid = login(&app, "vic", &secret)
+        .await
+        .map_err(|r| r.body)
+        .unwrap();
     let page = call(&app, "GET", "/alerts", &[("cookie", &sid)], "").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(!page.body.contains(HOSTILE), "raw markup from an alert reached the page");
+    assert!(
+        !page.body.contains(HOSTILE),
+        "raw markup from an alert reached the page"
+    );
     let text = shown(&page.body);
     assert!(text.contains(HOSTILE));
-    assert!(page.body.contains("talked to 10.0.0.1 for the first time") && page.body.contains("probed 40 ports"));
+    assert!(
+        page.body.contains("talked to 10.0.0.1 for the first time")
+            && page.body.contains("probed 40 ports")
+    );
     // Newest first; severity badges; the resolved device links to its page; evidence is compact.
-    let (scan, peer, mgmt) = (page.body.find("probed 40 ports").unwrap(), page.body.find("talked to 10.0.0.1").unwrap(), text.find(&format!("{HOSTILE}<br>")).unwrap_or(usize::MAX));
+    let (scan, peer, mgmt) = (
+        page.body.find("probed 40 ports").unwrap(),
+        page.body.find("talked to 10.0.0.1").unwrap(),
+        text.find(&format!("{HOSTILE}<br>")).unwrap_or(usize::MAX),
+    );
     assert!(scan < peer, "newest first");
     assert!(mgmt != usize::MAX);
-    assert!(page.body.contains(r#"<span class="sev critical">critical</span>"#) && page.body.contains(r#"<span class="sev low">low</span>"#));
-    assert!(page.body.contains("/device?key=00%3A11%3A22%3A33%3A44%3A55"));
+    assert!(
+        page.body
+            .contains(r#"<span class="sev critical">critical</span>"#)
+            && page.body.contains(r#"<span class="sev low">low</span>"#)
+    );
+    assert!(page
+        .body
+        .contains("/device?key=00%3A11%3A22%3A33%3A44%3A55"));
     assert!(text.contains("tcp 10.0.0.66:51000 -> 10.0.0.7:23") && page.body.contains("ports 3"));
-    assert!(page.body.contains("2026-01-05 08:00:00 UTC"), "readable times");
+    assert!(
+        page.body.contains("2026-01-05 08:00:00 UTC"),
+        "readable times"
+    );
     // The navigation counts the open high and critical alerts.
-    assert!(page.body.contains(r#"<span class="nav-count" title="open high and critical alerts">2</span>"#));
-    let high = call(&app, "GET", "/alerts?severity=high&kind=", &[("cookie", &sid)], "").await;
+    assert!(page
+        .body
+        .contains(r#"<span class="nav-count" title="open high and critical alerts">2</span>"#));
+    let high = call(
+        &app,
+        "GET",
+        "/alerts?severity=high&kind=",
+        &[("cookie", &sid)],
+        "",
+    )
+    .await;
     assert!(high.body.contains("probed 40 ports") && !high.body.contains("talked to 10.0.0.1"));
     assert!(high.body.contains("<b>2</b> alerts match"));
-    let peers = call(&app, "GET", "/alerts?kind=new_peer", &[("cookie", &sid)], "").await;
+    let peers = call(
+        &app,
+        "GET",
+        "/alerts?kind=new_peer",
+        &[("cookie", &sid)],
+        "",
+    )
+    .await;
     assert!(peers.body.contains("talked to 10.0.0.1") && !peers.body.contains("probed 40 ports"));
-    let paged = call(&app, "GET", "/alerts?per_page=1&page=2", &[("cookie", &sid)], "").await;
+    let paged = call(
+        &app,
+        "GET",
+        "/alerts?per_page=1&page=2",
+        &[("cookie", &sid)],
+        "",
+    )
+    .await;
     assert!(paged.body.contains("talked to 10.0.0.1") && paged.body.contains("page 2 of 3"));
-    assert!(paged.body.contains("href=\"/alerts?per_page=1&amp;page=1\"") || paged.body.contains("page=1"));
-    let bad = call(&app, "GET", "/alerts?severity=urgent", &[("cookie", &sid)], "").await;
+    assert!(
+        paged
+            .body
+            .contains("href=\"/alerts?per_page=1&amp;page=1\"")
+            || paged.body.contains("page=1")
+    );
+    let bad = call(
+        &app,
+        "GET",
+        "/alerts?severity=urgent",
+        &[("cookie", &sid)],
+        "",
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::OK);
     assert!(bad.body.contains("unknown severity"));
     let home = call(&app, "GET", "/", &[("cookie", &sid)], "").await;
-    assert!(home.body.contains("Open alerts") && home.body.contains("probed 40 ports") && !home.body.contains(HOSTILE));
+    assert!(
+        home.body.contains("Open alerts")
+            && home.body.contains("probed 40 ports")
+            && !home.body.contains(HOSTILE)
+    );
 
     // The API: same filters, JSON strings.
     let token = token_for(&st, "vic").await;
     let auth = format!("Bearer {token}");
-    let r = call(&app, "GET", "/api/v1/alerts", &[("authorization", &auth)], "").await;
+    let r = call(
+        &app,
+        "GET",
+        "/api/v1/alerts",
+        &[("authorization", &auth)],
+        "",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
+    assert!(r.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v["total"], 3);
     let a = v["alerts"].as_array().unwrap();
     assert_eq!(a[0]["kind"], "port_scan");
     assert_eq!(a[2]["summary"], HOSTILE);
     assert_eq!(a[2]["key"], HOSTILE);
-    assert_eq!(a[2]["evidence"]["flow"], "tcp 10.0.0.66:51000 -> 10.0.0.7:23");
-    let r = call(&app, "GET", "/api/v1/alerts?severity=critical", &[("authorization", &auth)], "").await;
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["total"], 1);
-    let r = call(&app, "GET", "/api/v1/alerts?kind=nope", &[("authorization", &auth)], "").await;
+    assert_eq!(
+        a[2]["evidence"]["flow"],
+        "tcp 10.0.0.66:51000 -> 10.0.0.7:23"
+    );
+    let r = call(
+        &app,
+        "GET",
+        "/api/v1/alerts?severity=critical",
+        &[("authorization", &auth)],
+        "",
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["total"],
+        1
+    );
+    let r = call(
+        &app,
+        "GET",
+        "/api/v1/alerts?kind=nope",
+        &[("authorization", &auth)],
+        "",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn intake_approval_for_analysts_refused_for_viewers_and_audited() {
     let st = state();
-    st.db_mut(|s| Ok(s.intake_register(&[("00:11:22:33:44:55".into(), model::Timestamp(5), None), ("ip:10.0.0.99".into(), model::Timestamp(6), Some("https://mud.example/pump".into()))])?)).await.unwrap();
+    st.db_mut(|s| {
+        Ok(s.intake_register(&[
+            ("00:11:22:33:44:55".into(), model::Timestamp(5), None),
+            (
+                "ip:10.0.0.99".into(),
+                model::Timestamp(6),
+                Some("https://mud.example/pump".into()),
+            ),
+        ])?)
+    })
+    .await
+    .unwrap();
     let app = web::app(st.clone());
     let ana = account(&st, "ana", Role::Analyst).await;
     let vic = account(&st, "vic", Role::Viewer).await;
@@ -695,49 +1505,146 @@ async fn intake_approval_for_analysts_refused_for_viewers_and_audited() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("ip:10.0.0.99") && page.body.contains("https://mud.example/pump"));
     assert!(!page.body.contains("action=\"/intake/approve\""));
-    let body = format!("device={}&owner=evil&csrf={}", enc("ip:10.0.0.99"), page.csrf());
-    assert_eq!(call(&app, "POST", "/intake/approve", &[("cookie", &sv)], &body).await.status, StatusCode::FORBIDDEN);
+    let body = format!(
+        "device={}&owner=evil&csrf={}",
+        enc("ip:10.0.0.99"),
+        page.csrf()
+    );
+    assert_eq!(
+        call(&app, "POST", "/intake/approve", &[("cookie", &sv)], &body)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
 
     // An analyst approves through the form (CSRF required).
     let page = call(&app, "GET", "/intake", &[("cookie", &sa)], "").await;
     assert!(page.body.contains("action=\"/intake/approve\""));
-    let body = format!("device={}&owner={}&location=ICU&group=pumps&csrf=wrong", enc("ip:10.0.0.99"), enc(HOSTILE));
-    assert_eq!(call(&app, "POST", "/intake/approve", &[("cookie", &sa)], &body).await.status, StatusCode::FORBIDDEN);
-    let body = format!("device={}&owner={}&location=ICU&group=pumps&csrf={}", enc("ip:10.0.0.99"), enc(HOSTILE), page.csrf());
+    let body = format!(
+        "device={}&owner={}&location=ICU&group=pumps&csrf=wrong",
+        enc("ip:10.0.0.99"),
+        enc(HOSTILE)
+    );
+    assert_eq!(
+        call(&app, "POST", "/intake/approve", &[("cookie", &sa)], &body)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let body = format!(
+        "device={}&owner={}&location=ICU&group=pumps&csrf={}",
+        enc("ip:10.0.0.99"),
+        enc(HOSTILE),
+        page.csrf()
+    );
     let r = call(&app, "POST", "/intake/approve", &[("cookie", &sa)], &body).await;
-    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/intake"), "{}", r.body);
+    assert_eq!(
+        (r.status, r.location()),
+        (StatusCode::SEE_OTHER, "/intake"),
+        "{}",
+        r.body
+    );
     let body = format!("device={}&csrf={}", enc("ip:10.0.0.100"), page.csrf());
-    assert_eq!(call(&app, "POST", "/intake/approve", &[("cookie", &sa)], &body).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        call(&app, "POST", "/intake/approve", &[("cookie", &sa)], &body)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
     let intake = st.db(|s| Ok(s.intake()?)).await.unwrap();
     let e = intake.iter().find(|e| e.device == "ip:10.0.0.99").unwrap();
     assert!(e.approved);
-    assert_eq!((e.owner.as_deref(), e.location.as_deref(), e.group.as_deref()), (Some(HOSTILE), Some("ICU"), Some("pumps")));
+    assert_eq!(
+        (
+            e.owner.as_deref(),
+            e.location.as_deref(),
+            e.group.as_deref()
+        ),
+        (Some(HOSTILE), Some("ICU"), Some("pumps"))
+    );
     let page = call(&app, "GET", "/intake", &[("cookie", &sv)], "").await;
     assert!(!page.body.contains(HOSTILE) && shown(&page.body).contains(HOSTILE));
     assert!(page.body.contains("Approved (1)") && page.body.contains("Awaiting approval (1)"));
     let audit = audit_actions(&st).await;
-    assert!(audit.iter().any(|(a, d)| a == "intake_approved" && d.starts_with("ip:10.0.0.99 owner") && d.contains("ICU")), "{audit:?}");
+    assert!(
+        audit.iter().any(|(a, d)| a == "intake_approved"
+            && d.starts_with("ip:10.0.0.99 owner")
+            && d.contains("ICU")),
+        "{audit:?}"
+    );
 
     // The API: viewers read, analysts approve with a JSON body.
     let (tv, ta) = (token_for(&st, "vic").await, token_for(&st, "ana").await);
     let json = [("content-type", "application/json")];
-    let r = call(&app, "GET", "/api/v1/intake", &[("authorization", &format!("Bearer {tv}"))], "").await;
+    let r = call(
+        &app,
+        "GET",
+        "/api/v1/intake",
+        &[("authorization", &format!("Bearer {tv}"))],
+        "",
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 2);
     let approve = r#"{"device":"00:11:22:33:44:55","group":"monitors"}"#;
-    let r = call(&app, "POST", "/api/v1/intake/approve", &[("authorization", &format!("Bearer {tv}")), json[0]], approve).await;
+    let r = call(
+        &app,
+        "POST",
+        "/api/v1/intake/approve",
+        &[("authorization", &format!("Bearer {tv}")), json[0]],
+        approve,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = call(&app, "POST", "/api/v1/intake/approve", &[("authorization", &format!("Bearer {ta}")), json[0]], approve).await;
+    let r = call(
+        &app,
+        "POST",
+        "/api/v1/intake/approve",
+        &[("authorization", &format!("Bearer {ta}")), json[0]],
+        approve,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-    assert_eq!((v["approved"].as_bool(), v["group"].as_str()), (Some(true), Some("monitors")));
-    for bad in ["", "{", "[]", r#"{"device":""}"#, r#"{"device":"ip:1","owner":"a\u0000b"}"#, r#"{"device":7}"#] {
-        let r = call(&app, "POST", "/api/v1/intake/approve", &[("authorization", &format!("Bearer {ta}")), json[0]], bad).await;
+    assert_eq!(
+        (v["approved"].as_bool(), v["group"].as_str()),
+        (Some(true), Some("monitors"))
+    );
+    for bad in [
+        "",
+        "{",
+        "[]",
+        r#"{"device":""}"#,
+        r#"{"device":"ip:1","owner":"a\u0000b"}"#,
+        r#"{"device":7}"#,
+    ] {
+        let r = call(
+            &app,
+            "POST",
+            "/api/v1/intake/approve",
+            &[("authorization", &format!("Bearer {ta}")), json[0]],
+            bad,
+        )
+        .await;
         assert!(r.status.is_client_error(), "{bad}: {}", r.status);
     }
-    let r = call(&app, "POST", "/api/v1/intake/approve", &[("authorization", &format!("Bearer {ta}")), json[0]], r#"{"device":"ip:10.1.1.1"}"#).await;
+    let r = call(
+        &app,
+        "POST",
+        "/api/v1/intake/approve",
+        &[("authorization", &format!("Bearer {ta}")), json[0]],
+        r#"{"device":"ip:10.1.1.1"}"#,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert_eq!(audit_actions(&st).await.iter().filter(|(a, _)| a == "intake_approved").count(), 2);
+    assert_eq!(
+        audit_actions(&st)
+            .await
+            .iter()
+            .filter(|(a, _)| a == "intake_approved")
+            .count(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -749,97 +1656,338 @@ async fn alert_lifecycle_for_analysts_refused_for_viewers_escaped_and_audited() 
     let vic = account(&st, "vic", Role::Viewer).await;
     let sa = login(&app, "ana", &ana).await.map_err(|r| r.body).unwrap();
     let sv = login(&app, "vic", &vic).await.map_err(|r| r.body).unwrap();
-    let ids = st.db(|s| Ok(s.stored_alerts(&Default::default())?)).await.unwrap();
+    let ids = st
+        .db(|s| Ok(s.stored_alerts(&Default::default())?))
+        .await
+        .unwrap();
     let id_of = |kind: monitor::AlertKind| ids.iter().find(|a| a.alert.kind == kind).unwrap().id;
-    let (mgmt, scan, peer) = (id_of(monitor::AlertKind::UnauthorizedManagementAccess), id_of(monitor::AlertKind::PortScan), id_of(monitor::AlertKind::NewPeer));
+    let (mgmt, scan, peer) = (
+        id_of(monitor::AlertKind::UnauthorizedManagementAccess),
+        id_of(monitor::AlertKind::PortScan),
+        id_of(monitor::AlertKind::NewPeer),
+    );
 
     // Viewers see statuses but no buttons, and their POSTs are refused.
     let page = call(&app, "GET", "/alerts", &[("cookie", &sv)], "").await;
-    assert!(page.body.contains(r#"<span class="st open">open</span>"#) && !page.body.contains("action=\"/alerts/status\""));
+    assert!(
+        page.body.contains(r#"<span class="st open">open</span>"#)
+            && !page.body.contains("action=\"/alerts/status\"")
+    );
     let body = format!("id={mgmt}&action=ack&csrf={}", page.csrf());
-    assert_eq!(call(&app, "POST", "/alerts/status", &[("cookie", &sv)], &body).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        call(&app, "POST", "/alerts/status", &[("cookie", &sv)], &body)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
 
     // Analysts acknowledge with a hostile comment (CSRF required); it renders as text.
     let page = call(&app, "GET", "/alerts?severity=high", &[("cookie", &sa)], "").await;
     assert!(page.body.contains("action=\"/alerts/status\""));
-    assert!(page.body.contains(r#"<span class="nav-count" title="open high and critical alerts">2</span>"#));
-    let body = format!("id={mgmt}&action=ack&comment={}&back={}&csrf=wrong", enc(HOSTILE), enc("/alerts?severity=high"));
-    assert_eq!(call(&app, "POST", "/alerts/status", &[("cookie", &sa)], &body).await.status, StatusCode::FORBIDDEN);
-    let body = format!("id={mgmt}&action=ack&comment={}&back={}&csrf={}", enc(HOSTILE), enc("/alerts?severity=high"), page.csrf());
+    assert!(page
+        .body
+        .contains(r#"<span class="nav-count" title="open high and critical alerts">2</span>"#));
+    let body = format!(
+        "id={mgmt}&action=ack&comment={}&back={}&csrf=wrong",
+        enc(HOSTILE),
+        enc("/alerts?severity=high")
+    );
+    assert_eq!(
+        call(&app, "POST", "/alerts/status", &[("cookie", &sa)], &body)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let body = format!(
+        "id={mgmt}&action=ack&comment={}&back={}&csrf={}",
+        enc(HOSTILE),
+        enc("/alerts?severity=high"),
+        page.csrf()
+    );
     let r = call(&app, "POST", "/alerts/status", &[("cookie", &sa)], &body).await;
-    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/alerts?severity=high"), "{}", r.body);
+    assert_eq!(
+        (r.status, r.location()),
+        (StatusCode::SEE_OTHER, "/alerts?severity=high"),
+        "{}",
+        r.body
+    );
     let page = call(&app, "GET", "/alerts?severity=high", &[("cookie", &sa)], "").await;
-    assert!(!page.body.contains("<script"), "raw markup from a comment reached the page");
+    assert!(
+        !page.body.contains("<script"),
+        "raw markup from a comment reached the page"
+    );
     let text = shown(&page.body);
-    assert!(text.contains(&format!(r#"<span class="comment">{HOSTILE}</span>"#)), "comment shown as text");
-    assert!(page.body.contains(r#"<span class="st acknowledged">acknowledged</span><br><span class="muted">by ana, "#));
-    assert!(page.body.contains(r#"<span class="nav-count" title="open high and critical alerts">1</span>"#), "acknowledged alerts leave the badge");
+    assert!(
+        text.contains(&format!(r#"<span class="comment">{HOSTILE}</span>"#)),
+        "comment shown as text"
+    );
+    assert!(page.body.contains(
+        r#"<span class="st acknowledged">acknowledged</span><br><span class="muted">by ana, "#
+    ));
+    assert!(
+        page.body
+            .contains(r#"<span class="nav-count" title="open high and critical alerts">1</span>"#),
+        "acknowledged alerts leave the badge"
+    );
     // An off-site "back" is ignored.
-    let body = format!("id={scan}&action=close&back={}&csrf={}", enc("//evil.example/x"), page.csrf());
+    let body = format!(
+        "id={scan}&action=close&back={}&csrf={}",
+        enc("//evil.example/x"),
+        page.csrf()
+    );
     let r = call(&app, "POST", "/alerts/status", &[("cookie", &sa)], &body).await;
     assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/alerts"));
     // Closed alerts leave the default list; the status filter finds them.
     let page = call(&app, "GET", "/alerts", &[("cookie", &sa)], "").await;
     assert!(!page.body.contains("probed 40 ports") && page.body.contains("<b>2</b> alerts match"));
     let closed = call(&app, "GET", "/alerts?status=closed", &[("cookie", &sa)], "").await;
-    assert!(closed.body.contains("probed 40 ports") && closed.body.contains("<b>1</b> alerts match") && closed.body.contains("value=\"reopen\""));
-    assert!(call(&app, "GET", "/alerts?status=all", &[("cookie", &sa)], "").await.body.contains("<b>3</b> alerts match"));
+    assert!(
+        closed.body.contains("probed 40 ports")
+            && closed.body.contains("<b>1</b> alerts match")
+            && closed.body.contains("value=\"reopen\"")
+    );
+    assert!(
+        call(&app, "GET", "/alerts?status=all", &[("cookie", &sa)], "")
+            .await
+            .body
+            .contains("<b>3</b> alerts match")
+    );
     let bad = call(&app, "GET", "/alerts?status=done", &[("cookie", &sa)], "").await;
     assert!(bad.status == StatusCode::OK && bad.body.contains("unknown status"));
     // Refused changes say why and change nothing.
     let body = format!("id={scan}&action=ack&csrf={}", page.csrf());
     let r = call(&app, "POST", "/alerts/status", &[("cookie", &sa)], &body).await;
-    assert!(r.status == StatusCode::BAD_REQUEST && r.body.contains("is closed"), "{}", r.status);
-    let body = format!("id={peer}&action=close&comment={}&csrf={}", "x".repeat(501), page.csrf());
+    assert!(
+        r.status == StatusCode::BAD_REQUEST && r.body.contains("is closed"),
+        "{}",
+        r.status
+    );
+    let body = format!(
+        "id={peer}&action=close&comment={}&csrf={}",
+        "x".repeat(501),
+        page.csrf()
+    );
     let r = call(&app, "POST", "/alerts/status", &[("cookie", &sa)], &body).await;
     assert!(r.status == StatusCode::BAD_REQUEST && r.body.contains("at most 500 characters"));
-    for body in [format!("id=abc&action=ack&csrf={}", page.csrf()), format!("id={peer}&action=delete&csrf={}", page.csrf()), format!("id=999999&action=ack&csrf={}", page.csrf())] {
-        assert_eq!(call(&app, "POST", "/alerts/status", &[("cookie", &sa)], &body).await.status, StatusCode::BAD_REQUEST, "{body}");
+    for body in [
+        format!("id=abc&action=ack&csrf={}", page.csrf()),
+        format!("id={peer}&action=delete&csrf={}", page.csrf()),
+        format!("id=999999&action=ack&csrf={}", page.csrf()),
+    ] {
+        assert_eq!(
+            call(&app, "POST", "/alerts/status", &[("cookie", &sa)], &body)
+                .await
+                .status,
+            StatusCode::BAD_REQUEST,
+            "{body}"
+        );
     }
-    assert_eq!(st.db(move |s| Ok(s.alert_by_id(peer)?.unwrap().status)).await.unwrap(), store::AlertStatus::Open);
+    assert_eq!(
+        st.db(move |s| Ok(s.alert_by_id(peer)?.unwrap().status))
+            .await
+            .unwrap(),
+        store::AlertStatus::Open
+    );
 
     // The device page lists its alerts with status and buttons, escaped.
-    let dev = call(&app, "GET", "/device?key=00%3A11%3A22%3A33%3A44%3A55", &[("cookie", &sa)], "").await;
+    let dev = call(
+        &app,
+        "GET",
+        "/device?key=00%3A11%3A22%3A33%3A44%3A55",
+        &[("cookie", &sa)],
+        "",
+    )
+    .await;
     assert_eq!(dev.status, StatusCode::OK);
     assert!(!dev.body.contains("<script>alert"));
-    assert!(dev.body.contains("<h2 id=\"alerts\">Alerts</h2>") && dev.body.contains(&format!("id=\"alert-{mgmt}\"")) && dev.body.contains("value=\"close\""));
+    assert!(
+        dev.body.contains("<h2 id=\"alerts\">Alerts</h2>")
+            && dev.body.contains(&format!("id=\"alert-{mgmt}\""))
+            && dev.body.contains("value=\"close\"")
+    );
     assert!(shown(&dev.body).contains(&format!(r#"<span class="comment">{HOSTILE}</span>"#)));
-    let dev = call(&app, "GET", "/device?key=00%3A11%3A22%3A33%3A44%3A55&alert_status=closed", &[("cookie", &sa)], "").await;
-    assert!(!dev.body.contains(&format!("id=\"alert-{mgmt}\"")) && dev.body.contains("No closed alert for this device."));
+    let dev = call(
+        &app,
+        "GET",
+        "/device?key=00%3A11%3A22%3A33%3A44%3A55&alert_status=closed",
+        &[("cookie", &sa)],
+        "",
+    )
+    .await;
+    assert!(
+        !dev.body.contains(&format!("id=\"alert-{mgmt}\""))
+            && dev.body.contains("No closed alert for this device.")
+    );
 
     // The API: analysts change status with an optional JSON comment; viewers are refused.
     let (tv, ta) = (token_for(&st, "vic").await, token_for(&st, "ana").await);
     let (bv, ba) = (format!("Bearer {tv}"), format!("Bearer {ta}"));
     let json = ("content-type", "application/json");
-    let r = call(&app, "POST", &format!("/api/v1/alerts/{peer}/ack"), &[("authorization", &bv), json], "").await;
+    let r = call(
+        &app,
+        "POST",
+        &format!("/api/v1/alerts/{peer}/ack"),
+        &[("authorization", &bv), json],
+        "",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = call(&app, "POST", &format!("/api/v1/alerts/{peer}/ack"), &[("authorization", &ba), json], &serde_json::json!({"comment": HOSTILE}).to_string()).await;
+    let r = call(
+        &app,
+        "POST",
+        &format!("/api/v1/alerts/{peer}/ack"),
+        &[("authorization", &ba), json],
+        &serde_json::json!({"comment": HOSTILE}).to_string(),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-    assert_eq!((v["id"].as_i64(), v["status"].as_str(), v["status_by"].as_str(), v["comment"].as_str()), (Some(peer), Some("acknowledged"), Some("ana"), Some(HOSTILE)));
-    let r = call(&app, "POST", &format!("/api/v1/alerts/{peer}/close"), &[("authorization", &ba)], "").await;
-    assert_eq!((r.status, serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["status"].as_str()), (StatusCode::OK, Some("closed")));
-    let r = call(&app, "POST", &format!("/api/v1/alerts/{peer}/ack"), &[("authorization", &ba)], "").await;
+    assert_eq!(
+        (
+            v["id"].as_i64(),
+            v["status"].as_str(),
+            v["status_by"].as_str(),
+            v["comment"].as_str()
+        ),
+        (Some(peer), Some("acknowledged"), Some("ana"), Some(HOSTILE))
+    );
+    let r = call(
+        &app,
+        "POST",
+        &format!("/api/v1/alerts/{peer}/close"),
+        &[("authorization", &ba)],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (
+            r.status,
+            serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["status"].as_str()
+        ),
+        (StatusCode::OK, Some("closed"))
+    );
+    let r = call(
+        &app,
+        "POST",
+        &format!("/api/v1/alerts/{peer}/ack"),
+        &[("authorization", &ba)],
+        "",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert_eq!(call(&app, "POST", "/api/v1/alerts/999999/ack", &[("authorization", &ba)], "").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(call(&app, "POST", "/api/v1/alerts/x/ack", &[("authorization", &ba)], "").await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(call(&app, "POST", &format!("/api/v1/alerts/{peer}/reopen"), &[("authorization", &ba), json], "{").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        call(
+            &app,
+            "POST",
+            "/api/v1/alerts/999999/ack",
+            &[("authorization", &ba)],
+            ""
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(
+            &app,
+            "POST",
+            "/api/v1/alerts/x/ack",
+            &[("authorization", &ba)],
+            ""
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        call(
+            &app,
+            "POST",
+            &format!("/api/v1/alerts/{peer}/reopen"),
+            &[("authorization", &ba), json],
+            "{"
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let long = serde_json::json!({"comment": "y".repeat(501)}).to_string();
-    assert_eq!(call(&app, "POST", &format!("/api/v1/alerts/{peer}/reopen"), &[("authorization", &ba), json], &long).await.status, StatusCode::BAD_REQUEST);
-    let r = call(&app, "POST", &format!("/api/v1/alerts/{peer}/reopen"), &[("authorization", &ba), json], r#"{"comment":"again"}"#).await;
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["status"], "open");
-    let r = call(&app, "GET", "/api/v1/alerts?status=all", &[("authorization", &bv)], "").await;
+    assert_eq!(
+        call(
+            &app,
+            "POST",
+            &format!("/api/v1/alerts/{peer}/reopen"),
+            &[("authorization", &ba), json],
+            &long
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
+    let r = call(
+        &app,
+        "POST",
+        &format!("/api/v1/alerts/{peer}/reopen"),
+        &[("authorization", &ba), json],
+        r#"{"comment":"again"}"#,
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["status"],
+        "open"
+    );
+    let r = call(
+        &app,
+        "GET",
+        "/api/v1/alerts?status=all",
+        &[("authorization", &bv)],
+        "",
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-    let statuses: Vec<&str> = v["alerts"].as_array().unwrap().iter().map(|a| a["status"].as_str().unwrap()).collect();
-    assert_eq!(statuses, ["closed", "open", "acknowledged"], "newest first: scan, peer, management access");
-    let r = call(&app, "GET", "/api/v1/alerts?status=acknowledged", &[("authorization", &bv)], "").await;
+    let statuses: Vec<&str> = v["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["closed", "open", "acknowledged"],
+        "newest first: scan, peer, management access"
+    );
+    let r = call(
+        &app,
+        "GET",
+        "/api/v1/alerts?status=acknowledged",
+        &[("authorization", &bv)],
+        "",
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-    assert_eq!((v["total"].as_u64(), v["alerts"][0]["comment"].as_str()), (Some(1), Some(HOSTILE)));
+    assert_eq!(
+        (v["total"].as_u64(), v["alerts"][0]["comment"].as_str()),
+        (Some(1), Some(HOSTILE))
+    );
 
     // Every change is in the audit log, with who and the comment.
     let audit = audit_actions(&st).await;
-    let changes: Vec<&str> = audit.iter().map(|(a, _)| a.as_str()).filter(|a| a.starts_with("alert_")).collect();
+    let changes: Vec<&str> = audit
+        .iter()
+        .map(|(a, _)| a.as_str())
+        .filter(|a| a.starts_with("alert_"))
+        .collect();
     assert_eq!(changes.len(), 5, "{audit:?}");
-    assert!(audit.iter().any(|(a, d)| a == "alert_acknowledged" && d.starts_with(&format!("#{mgmt} unauthorized_management_access")) && d.contains("comment \"<script>")), "{audit:?}");
-    assert!(audit.iter().any(|(a, d)| a == "alert_reopened" && d.contains("comment \"again\"")), "{audit:?}");
+    assert!(
+        audit.iter().any(|(a, d)| a == "alert_acknowledged"
+            && d.starts_with(&format!("#{mgmt} unauthorized_management_access"))
+            && d.contains("comment \"<script>")),
+        "{audit:?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|(a, d)| a == "alert_reopened" && d.contains("comment \"again\"")),
+        "{audit:?}"
+    );
 }

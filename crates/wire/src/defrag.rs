@@ -182,7 +182,9 @@ impl Defragmenter {
         }
         let mut bad = false;
         if !frag.more {
-            if entry.total.is_some_and(|t| t != end) || entry.ranges.last().is_some_and(|r| r.1 > end) {
+            if entry.total.is_some_and(|t| t != end)
+                || entry.ranges.last().is_some_and(|r| r.1 > end)
+            {
                 bad = true;
             }
             entry.total = Some(end);
@@ -222,7 +224,8 @@ impl Defragmenter {
             self.remove(&key);
             return None;
         }
-        let complete = matches!((entry.total, entry.ranges.as_slice()), (Some(t), [(0, re)]) if *re == t);
+        let complete =
+            matches!((entry.total, entry.ranges.as_slice()), (Some(t), [(0, re)]) if *re == t);
         if !complete {
             return None;
         }
@@ -266,7 +269,11 @@ impl Defragmenter {
 
     /// Counters.
     pub fn stats(&self) -> DefragStats {
-        DefragStats { pending: self.map.len() as u64, pending_bytes: self.bytes as u64, ..self.stats }
+        DefragStats {
+            pending: self.map.len() as u64,
+            pending_bytes: self.bytes as u64,
+            ..self.stats
+        }
     }
 
     #[cfg(test)]
@@ -308,7 +315,8 @@ impl Defragmenter {
     fn compact_order(&mut self) {
         if self.order.len() > 2 * self.map.len() + 64 {
             let map = &self.map;
-            self.order.retain(|(k, seq)| map.get(k).is_some_and(|e| e.seq == *seq));
+            self.order
+                .retain(|(k, seq)| map.get(k).is_some_and(|e| e.seq == *seq));
         }
     }
 }

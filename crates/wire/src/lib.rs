@@ -270,7 +270,9 @@ fn be32(d: &[u8], off: usize) -> u32 {
 
 #[inline]
 fn mac(d: &[u8], off: usize) -> MacAddr {
-    d.get(off..).and_then(MacAddr::from_slice).unwrap_or_default()
+    d.get(off..)
+        .and_then(MacAddr::from_slice)
+        .unwrap_or_default()
 }
 
 #[inline]
@@ -303,14 +305,60 @@ pub fn decode(link: LinkType, data: &[u8]) -> Result<Packet<'_>, Malformed> {
     if link == LinkType::Ethernet {
         if let Some(c) = common(data) {
             let (src_mac, dst_mac, vlan) = (Some(c.src_mac), Some(c.dst_mac), c.vlan);
-            let (src, dst, proto, ttl, payload) = (IpAddr::V4(c.src), IpAddr::V4(c.dst), c.proto, c.ttl, c.ip_payload);
+            let (src, dst, proto, ttl, payload) = (
+                IpAddr::V4(c.src),
+                IpAddr::V4(c.dst),
+                c.proto,
+                c.ttl,
+                c.ip_payload,
+            );
             let (src_port, dst_port, l4_payload) = (c.src_port, c.dst_port, c.l4_payload);
             return Ok(if c.proto == 6 {
-                let l4 = L4::Tcp(TcpSegment { src_port, dst_port, seq: c.seq, ack: c.ack, flags: c.flags, window: c.window, payload: l4_payload });
-                Packet { src_mac, dst_mac, vlan, net: Net::Ip(IpPacket { src, dst, proto, ttl, frag: None, l4, payload, frag_data: &[] }) }
+                let l4 = L4::Tcp(TcpSegment {
+                    src_port,
+                    dst_port,
+                    seq: c.seq,
+                    ack: c.ack,
+                    flags: c.flags,
+                    window: c.window,
+                    payload: l4_payload,
+                });
+                Packet {
+                    src_mac,
+                    dst_mac,
+                    vlan,
+                    net: Net::Ip(IpPacket {
+                        src,
+                        dst,
+                        proto,
+                        ttl,
+                        frag: None,
+                        l4,
+                        payload,
+                        frag_data: &[],
+                    }),
+                }
             } else {
-                let l4 = L4::Udp(UdpDatagram { src_port, dst_port, payload: l4_payload });
-                Packet { src_mac, dst_mac, vlan, net: Net::Ip(IpPacket { src, dst, proto, ttl, frag: None, l4, payload, frag_data: &[] }) }
+                let l4 = L4::Udp(UdpDatagram {
+                    src_port,
+                    dst_port,
+                    payload: l4_payload,
+                });
+                Packet {
+                    src_mac,
+                    dst_mac,
+                    vlan,
+                    net: Net::Ip(IpPacket {
+                        src,
+                        dst,
+                        proto,
+                        ttl,
+                        frag: None,
+                        l4,
+                        payload,
+                        frag_data: &[],
+                    }),
+                }
             });
         }
     }
@@ -326,7 +374,9 @@ fn decode_general(link: LinkType, data: &[u8]) -> Result<Packet<'_>, Malformed> 
     };
     if let Ok(p) = &mut r {
         if let Net::Ip(ip) = &p.net {
-            if ip.frag.is_none() && (ip.proto == 47 || matches!(ip.l4, L4::Udp(u) if u.dst_port == VXLAN_PORT)) {
+            if ip.frag.is_none()
+                && (ip.proto == 47 || matches!(ip.l4, L4::Udp(u) if u.dst_port == VXLAN_PORT))
+            {
                 *p = decap(*p, 0);
             }
         }
@@ -367,7 +417,10 @@ fn common(d: &[u8]) -> Option<Common<'_>> {
     let mut p = tail(d, 14);
     let mut vlan = None;
     let mut tags = 0;
-    while matches!(et, ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD | ethertype::QINQ_OLD2) {
+    while matches!(
+        et,
+        ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD | ethertype::QINQ_OLD2
+    ) {
         tags += 1;
         let tag = p.first_chunk::<4>()?;
         if tags > MAX_VLAN_TAGS {
@@ -404,7 +457,9 @@ fn common(d: &[u8]) -> Option<Common<'_>> {
     let (src_port, dst_port, seq, ack, flags, window, l4_payload) = match proto {
         6 => {
             let t = tcp(ip_payload).ok()?;
-            (t.src_port, t.dst_port, t.seq, t.ack, t.flags, t.window, t.payload)
+            (
+                t.src_port, t.dst_port, t.seq, t.ack, t.flags, t.window, t.payload,
+            )
         }
         17 => {
             let u = udp(ip_payload).ok()?;
@@ -468,7 +523,8 @@ fn gre(g: &[u8]) -> Option<Result<Packet<'_>, Malformed>> {
         return None;
     }
     let seq = flags & 0x1000 != 0;
-    let off = 4 + 4 * (usize::from(flags & 0x8000 != 0) + usize::from(flags & 0x2000 != 0) + usize::from(seq));
+    let off = 4 + 4
+        * (usize::from(flags & 0x8000 != 0) + usize::from(flags & 0x2000 != 0) + usize::from(seq));
     let rest = g.get(off..)?;
     match be16(g, 2) {
         ethertype::IPV4 | ethertype::IPV6 => Some(raw_ip(rest).map(bare)),
@@ -513,14 +569,24 @@ fn decode_outer(link: LinkType, data: &[u8]) -> Result<Packet<'_>, Malformed> {
             }
             let mut vlan = None;
             let net = by_ethertype(be16(data, 2), tail(data, 4), None, &mut vlan)?;
-            Ok(Packet { src_mac: None, dst_mac: None, vlan, net })
+            Ok(Packet {
+                src_mac: None,
+                dst_mac: None,
+                vlan,
+                net,
+            })
         }
         LinkType::Other(_) => Err(Malformed::UnsupportedLink),
     }
 }
 
 fn bare(net: Net<'_>) -> Packet<'_> {
-    Packet { src_mac: None, dst_mac: None, vlan: None, net }
+    Packet {
+        src_mac: None,
+        dst_mac: None,
+        vlan: None,
+        net,
+    }
 }
 
 #[inline(always)]
@@ -529,17 +595,33 @@ fn ethernet(d: &[u8]) -> Result<Packet<'_>, Malformed> {
     if d.len() < 14 {
         return Err(Malformed::TooShort);
     }
-    let macs = Macs { dst: mac(d, 0), src: mac(d, 6) };
+    let macs = Macs {
+        dst: mac(d, 0),
+        src: mac(d, 6),
+    };
     let mut vlan = None;
     let net = by_ethertype(be16(d, 12), tail(d, 14), Some(macs), &mut vlan)?;
-    Ok(Packet { src_mac: Some(macs.src), dst_mac: Some(macs.dst), vlan, net })
+    Ok(Packet {
+        src_mac: Some(macs.src),
+        dst_mac: Some(macs.dst),
+        vlan,
+        net,
+    })
 }
 
 /// Dispatches on an EtherType (or 802.3 length), following VLAN tags.
 #[inline(always)]
-fn by_ethertype<'a>(mut et: u16, mut p: &'a [u8], macs: Option<Macs>, vlan: &mut Option<u16>) -> Result<Net<'a>, Malformed> {
+fn by_ethertype<'a>(
+    mut et: u16,
+    mut p: &'a [u8],
+    macs: Option<Macs>,
+    vlan: &mut Option<u16>,
+) -> Result<Net<'a>, Malformed> {
     let mut tags = 0;
-    while matches!(et, ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD | ethertype::QINQ_OLD2) {
+    while matches!(
+        et,
+        ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD | ethertype::QINQ_OLD2
+    ) {
         // TCI(2: PCP 3, DEI 1, VID 12) EtherType(2)
         tags += 1;
         if tags > MAX_VLAN_TAGS {
@@ -563,7 +645,12 @@ fn by_ethertype<'a>(mut et: u16, mut p: &'a [u8], macs: Option<Macs>, vlan: &mut
 
 /// The uncommon EtherTypes, kept out of line so the IP fast path stays small.
 #[inline(never)]
-fn by_ethertype_rare<'a>(et: u16, p: &'a [u8], macs: Option<Macs>, vlan: &mut Option<u16>) -> Result<Net<'a>, Malformed> {
+fn by_ethertype_rare<'a>(
+    et: u16,
+    p: &'a [u8],
+    macs: Option<Macs>,
+    vlan: &mut Option<u16>,
+) -> Result<Net<'a>, Malformed> {
     match et {
         ethertype::PPPOE_SESSION => pppoe(p, macs),
         ethertype::MPLS | ethertype::MPLS_MULTICAST => mpls(p, macs),
@@ -576,9 +663,20 @@ fn by_ethertype_rare<'a>(et: u16, p: &'a [u8], macs: Option<Macs>, vlan: &mut Op
     }
 }
 
-fn link_frame<'a>(macs: Option<Macs>, ethertype: Option<u16>, snap: Option<([u8; 3], u16)>, payload: &'a [u8]) -> Net<'a> {
+fn link_frame<'a>(
+    macs: Option<Macs>,
+    ethertype: Option<u16>,
+    snap: Option<([u8; 3], u16)>,
+    payload: &'a [u8],
+) -> Net<'a> {
     match macs {
-        Some(m) => Net::Link(LinkFrame { dst: m.dst, src: m.src, ethertype, snap, payload }),
+        Some(m) => Net::Link(LinkFrame {
+            dst: m.dst,
+            src: m.src,
+            ethertype,
+            snap,
+            payload,
+        }),
         None => Net::None,
     }
 }
@@ -670,7 +768,9 @@ fn raw_ip(d: &[u8]) -> Result<Net<'_>, Malformed> {
 
 /// BSD Null (host byte order family) and OpenBSD Loop (network order).
 fn null(d: &[u8], network_order: bool) -> Result<Packet<'_>, Malformed> {
-    let Some(&[a, b, c, e]) = d.get(..4) else { return Err(Malformed::TooShort) };
+    let Some(&[a, b, c, e]) = d.get(..4) else {
+        return Err(Malformed::TooShort);
+    };
     // The capturing host's byte order is unknown: families are small numbers,
     // so two leading zero bytes mean big-endian.
     let family = if network_order || (a == 0 && b == 0) {
@@ -708,14 +808,23 @@ fn sll2(d: &[u8]) -> Result<Packet<'_>, Malformed> {
     cooked(be16(d, 0), hatype, halen, mac(d, 12), tail(d, 20))
 }
 
-fn cooked(proto: u16, hatype: u16, halen: u16, addr: MacAddr, p: &[u8]) -> Result<Packet<'_>, Malformed> {
+fn cooked(
+    proto: u16,
+    hatype: u16,
+    halen: u16,
+    addr: MacAddr,
+    p: &[u8],
+) -> Result<Packet<'_>, Malformed> {
     // ARPHRD_NETLINK (824) frames carry netlink messages, not network traffic.
     if hatype == 824 {
         return Ok(bare(Net::None));
     }
     // The destination is not recorded; link frames get an all-zero destination.
     let src = (halen == 6).then_some(addr);
-    let macs = src.map(|src| Macs { src, dst: MacAddr::default() });
+    let macs = src.map(|src| Macs {
+        src,
+        dst: MacAddr::default(),
+    });
     let mut vlan = None;
     let net = match proto {
         // ETH_P_802_2: the payload is an 802.2 LLC frame.
@@ -724,14 +833,21 @@ fn cooked(proto: u16, hatype: u16, halen: u16, addr: MacAddr, p: &[u8]) -> Resul
         0..=0x05FF => link_frame(macs, None, None, p),
         et => by_ethertype(et, p, macs, &mut vlan)?,
     };
-    Ok(Packet { src_mac: src, dst_mac: None, vlan, net })
+    Ok(Packet {
+        src_mac: src,
+        dst_mac: None,
+        vlan,
+        net,
+    })
 }
 
 /// IPv4 (RFC 791).
 #[inline(always)]
 fn ipv4(d: &[u8]) -> Result<IpPacket<'_>, Malformed> {
     // ver/ihl(1) tos(1) total(2) id(2) flags/frag(2) ttl(1) proto(1) csum(2) src(4) dst(4) options
-    let Some(h) = d.get(..20) else { return Err(Malformed::TruncatedIpHeader) };
+    let Some(h) = d.get(..20) else {
+        return Err(Malformed::TruncatedIpHeader);
+    };
     if h[0] >> 4 != 4 {
         return Err(Malformed::BadIpVersion);
     }
@@ -759,16 +875,40 @@ fn ipv4(d: &[u8]) -> Result<IpPacket<'_>, Malformed> {
     let src = IpAddr::V4(Ipv4Addr::new(h[12], h[13], h[14], h[15]));
     let dst = IpAddr::V4(Ipv4Addr::new(h[16], h[17], h[18], h[19]));
     let (frag, frag_data, l4) = if more || offset != 0 {
-        let l4 = if offset == 0 { decode_l4(proto, payload).unwrap_or(L4::Other(payload)) } else { L4::Other(payload) };
-        (Some(Fragment { id: u32::from(be16(h, 4)), offset, more }), payload, l4)
+        let l4 = if offset == 0 {
+            decode_l4(proto, payload).unwrap_or(L4::Other(payload))
+        } else {
+            L4::Other(payload)
+        };
+        (
+            Some(Fragment {
+                id: u32::from(be16(h, 4)),
+                offset,
+                more,
+            }),
+            payload,
+            l4,
+        )
     } else {
         (None, &[][..], decode_l4(proto, payload)?)
     };
-    Ok(IpPacket { src, dst, proto, ttl: h[8], frag, l4, payload, frag_data })
+    Ok(IpPacket {
+        src,
+        dst,
+        proto,
+        ttl: h[8],
+        frag,
+        l4,
+        payload,
+        frag_data,
+    })
 }
 
 fn ipv6_addr(d: &[u8], off: usize) -> IpAddr {
-    let a: [u8; 16] = d.get(off..off + 16).and_then(|s| s.try_into().ok()).unwrap_or([0; 16]);
+    let a: [u8; 16] = d
+        .get(off..off + 16)
+        .and_then(|s| s.try_into().ok())
+        .unwrap_or([0; 16]);
     IpAddr::V6(Ipv6Addr::from(a))
 }
 
@@ -776,13 +916,19 @@ fn ipv6_addr(d: &[u8], off: usize) -> IpAddr {
 #[inline(never)]
 fn ipv6(d: &[u8]) -> Result<IpPacket<'_>, Malformed> {
     // ver/tc/flow(4) payload length(2) next header(1) hop limit(1) src(16) dst(16)
-    let Some(h) = d.get(..40) else { return Err(Malformed::TruncatedIpHeader) };
+    let Some(h) = d.get(..40) else {
+        return Err(Malformed::TruncatedIpHeader);
+    };
     if h[0] >> 4 != 6 {
         return Err(Malformed::BadIpVersion);
     }
     let plen = usize::from(be16(h, 4));
     // Payload length 0: jumbogram or segmentation offload; use what was captured.
-    let end = if plen == 0 { d.len() } else { (40 + plen).min(d.len()) };
+    let end = if plen == 0 {
+        d.len()
+    } else {
+        (40 + plen).min(d.len())
+    };
     let body = d.get(40..end).unwrap_or(&[]);
     let mut nh = h[6];
     let mut off = 0usize;
@@ -809,8 +955,12 @@ fn ipv6(d: &[u8]) -> Result<IpPacket<'_>, Malformed> {
         if count > MAX_EXT_HEADERS {
             return Err(Malformed::TooManyExtHeaders);
         }
-        let Some(len) = len else { return Err(Malformed::BadIpv6ExtHeader) };
-        let Some(ext) = body.get(off..off + len) else { return Err(Malformed::BadIpv6ExtHeader) };
+        let Some(len) = len else {
+            return Err(Malformed::BadIpv6ExtHeader);
+        };
+        let Some(ext) = body.get(off..off + len) else {
+            return Err(Malformed::BadIpv6ExtHeader);
+        };
         let next = ext[0];
         off += len;
         if nh == 44 {
@@ -819,7 +969,11 @@ fn ipv6(d: &[u8]) -> Result<IpPacket<'_>, Malformed> {
             let more = of & 1 == 1;
             // Atomic fragments (offset 0, no more) are whole datagrams (RFC 6946).
             if offset != 0 || more {
-                frag = Some(Fragment { id: be32(ext, 4), offset, more });
+                frag = Some(Fragment {
+                    id: be32(ext, 4),
+                    offset,
+                    more,
+                });
                 frag_start = off;
                 if offset != 0 {
                     nh = next;
@@ -832,10 +986,22 @@ fn ipv6(d: &[u8]) -> Result<IpPacket<'_>, Malformed> {
     let payload = tail(body, off);
     let (frag_data, l4) = match frag {
         Some(f) if f.offset != 0 => (tail(body, frag_start), L4::Other(payload)),
-        Some(_) => (tail(body, frag_start), decode_l4(nh, payload).unwrap_or(L4::Other(payload))),
+        Some(_) => (
+            tail(body, frag_start),
+            decode_l4(nh, payload).unwrap_or(L4::Other(payload)),
+        ),
         None => (&[][..], decode_l4(nh, payload)?),
     };
-    Ok(IpPacket { src: ipv6_addr(h, 8), dst: ipv6_addr(h, 24), proto: nh, ttl: h[7], frag, l4, payload, frag_data })
+    Ok(IpPacket {
+        src: ipv6_addr(h, 8),
+        dst: ipv6_addr(h, 24),
+        proto: nh,
+        ttl: h[7],
+        frag,
+        l4,
+        payload,
+        frag_data,
+    })
 }
 
 /// Decodes a transport header: TCP (6), UDP (17); anything else is `Other`.
@@ -851,12 +1017,16 @@ pub fn decode_l4(proto: u8, payload: &[u8]) -> Result<L4<'_>, Malformed> {
 #[inline(always)]
 fn tcp(p: &[u8]) -> Result<TcpSegment<'_>, Malformed> {
     // sport(2) dport(2) seq(4) ack(4) offset/reserved(1) flags(1) window(2) csum(2) urg(2) options
-    let Some(h) = p.get(..20) else { return Err(Malformed::TruncatedTcpHeader) };
+    let Some(h) = p.get(..20) else {
+        return Err(Malformed::TruncatedTcpHeader);
+    };
     let doff = usize::from(h[12] >> 4) * 4;
     if doff < 20 {
         return Err(Malformed::BadTcpHeader);
     }
-    let Some(payload) = p.get(doff..) else { return Err(Malformed::TruncatedTcpHeader) };
+    let Some(payload) = p.get(doff..) else {
+        return Err(Malformed::TruncatedTcpHeader);
+    };
     Ok(TcpSegment {
         src_port: be16(h, 0),
         dst_port: be16(h, 2),
@@ -881,5 +1051,9 @@ fn udp(p: &[u8]) -> Result<UdpDatagram<'_>, Malformed> {
         1..=7 => return Err(Malformed::BadUdpHeader),
         _ => p.get(8..len.min(p.len())).unwrap_or(&[]),
     };
-    Ok(UdpDatagram { src_port: be16(p, 0), dst_port: be16(p, 2), payload })
+    Ok(UdpDatagram {
+        src_port: be16(p, 0),
+        dst_port: be16(p, 2),
+        payload,
+    })
 }

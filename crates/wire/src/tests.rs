@@ -53,7 +53,9 @@ fn tcph(payload: &[u8]) -> Vec<u8> {
 }
 
 fn eth(et: u16, payload: &[u8]) -> Vec<u8> {
-    let mut v = vec![0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb];
+    let mut v = vec![
+        0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb,
+    ];
     v.extend_from_slice(&et.to_be_bytes());
     v.extend_from_slice(payload);
     v
@@ -139,13 +141,17 @@ fn ethernet_padding_is_trimmed_and_snaplen_truncation_decodes() {
     // Minimum-size frame: IPv4/UDP with 2 payload bytes, padded to 60 bytes.
     let mut f = eth(0x0800, &ip4h(17, &udph(53, 1000, b"hi"), 1, 0));
     f.resize(60, 0);
-    let L4::Udp(u) = l4(&decode(LinkType::Ethernet, &f).unwrap()) else { panic!() };
+    let L4::Udp(u) = l4(&decode(LinkType::Ethernet, &f).unwrap()) else {
+        panic!()
+    };
     assert_eq!((u.src_port, u.dst_port, u.payload), (53, 1000, &b"hi"[..]));
 
     // Captured shorter than the IP total length: payload is what was captured.
     let f = eth(0x0800, &ip4h(6, &tcph(&[7u8; 100]), 1, 0));
     let cut = &f[..14 + 20 + 20 + 10];
-    let L4::Tcp(t) = l4(&decode(LinkType::Ethernet, cut).unwrap()) else { panic!() };
+    let L4::Tcp(t) = l4(&decode(LinkType::Ethernet, cut).unwrap()) else {
+        panic!()
+    };
     assert_eq!(t.payload, &[7u8; 10]);
 }
 
@@ -157,20 +163,43 @@ fn vlan_tags() {
     f.extend_from_slice(&inner);
     let p = decode(LinkType::Ethernet, &f).unwrap();
     assert_eq!(p.vlan, Some(100));
-    assert!(matches!(l4(&p), L4::Udp(UdpDatagram { src_port: 5353, payload: b"mdns", .. })));
+    assert!(matches!(
+        l4(&p),
+        L4::Udp(UdpDatagram {
+            src_port: 5353,
+            payload: b"mdns",
+            ..
+        })
+    ));
 
     // QinQ: S-tag 0x88a8 VID 7, then C-tag 0x8100 VID 100, then 0x9100 VID 5.
-    let mut f = eth(0x88a8, &[0x00, 0x07, 0x81, 0x00, 0x00, 0x64, 0x91, 0x00, 0x00, 0x05, 0x86, 0xdd]);
+    let mut f = eth(
+        0x88a8,
+        &[
+            0x00, 0x07, 0x81, 0x00, 0x00, 0x64, 0x91, 0x00, 0x00, 0x05, 0x86, 0xdd,
+        ],
+    );
     f.extend_from_slice(&inner);
     let p = decode(LinkType::Ethernet, &f).unwrap();
     assert_eq!(p.vlan, Some(7), "outermost tag");
     assert!(matches!(p.net, Net::Ip(_)));
 
     // Four tags: refused.
-    let f = eth(0x8100, &[0, 1, 0x81, 0, 0, 2, 0x81, 0, 0, 3, 0x81, 0, 0, 4, 0x08, 0x00]);
-    assert_eq!(decode(LinkType::Ethernet, &f).unwrap_err(), Malformed::TooManyVlanTags);
+    let f = eth(
+        0x8100,
+        &[
+            0, 1, 0x81, 0, 0, 2, 0x81, 0, 0, 3, 0x81, 0, 0, 4, 0x08, 0x00,
+        ],
+    );
+    assert_eq!(
+        decode(LinkType::Ethernet, &f).unwrap_err(),
+        Malformed::TooManyVlanTags
+    );
     // Tag cut short.
-    assert_eq!(decode(LinkType::Ethernet, &eth(0x8100, &[0, 1])).unwrap_err(), Malformed::TooShort);
+    assert_eq!(
+        decode(LinkType::Ethernet, &eth(0x8100, &[0, 1])).unwrap_err(),
+        Malformed::TooShort
+    );
 }
 
 /// IEEE 802.3 + LLC/SNAP carrying CDP.
@@ -191,7 +220,11 @@ fn llc_snap_cdp() {
     let l = link(&p);
     assert_eq!(l.ethertype, None);
     assert_eq!(l.snap, Some(([0x00, 0x00, 0x0c], 0x2000)));
-    assert_eq!(l.payload, &[0x02, 0xb4, 0x12, 0x34, 0x00, 0x01], "trimmed to the 802.3 length");
+    assert_eq!(
+        l.payload,
+        &[0x02, 0xb4, 0x12, 0x34, 0x00, 0x01],
+        "trimmed to the 802.3 length"
+    );
     assert_eq!(l.src, MacAddr::parse("00:1e:4a:01:02:03").unwrap());
     assert_eq!(l.dst, MacAddr::parse("01:00:0c:cc:cc:cc").unwrap());
 }
@@ -207,7 +240,10 @@ fn plain_llc_and_rfc1042_snap() {
     let mut llc = vec![0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00];
     llc.extend_from_slice(&inner);
     let f = eth(llc.len() as u16, &llc);
-    assert!(matches!(l4(&decode(LinkType::Ethernet, &f).unwrap()), L4::Udp(_)));
+    assert!(matches!(
+        l4(&decode(LinkType::Ethernet, &f).unwrap()),
+        L4::Udp(_)
+    ));
 }
 
 #[test]
@@ -220,7 +256,10 @@ fn lldp_and_arp_are_link_frames() {
     // ARP request (28 bytes), padded.
     let mut f = eth(0x0806, &[0, 1, 8, 0, 6, 4, 0, 1]);
     f.resize(60, 0);
-    assert_eq!(link(&decode(LinkType::Ethernet, &f).unwrap()).ethertype, Some(0x0806));
+    assert_eq!(
+        link(&decode(LinkType::Ethernet, &f).unwrap()).ethertype,
+        Some(0x0806)
+    );
     // LLDP behind a VLAN tag.
     let f = eth(0x8100, &[0, 10, 0x88, 0xcc, 0x00, 0x00]);
     let p = decode(LinkType::Ethernet, &f).unwrap();
@@ -235,19 +274,34 @@ fn pppoe_and_mpls() {
     s.extend_from_slice(&((inner.len() + 2) as u16).to_be_bytes());
     s.extend_from_slice(&[0x00, 0x21]);
     s.extend_from_slice(&inner);
-    assert!(matches!(l4(&decode(LinkType::Ethernet, &eth(0x8864, &s)).unwrap()), L4::Tcp(_)));
+    assert!(matches!(
+        l4(&decode(LinkType::Ethernet, &eth(0x8864, &s)).unwrap()),
+        L4::Tcp(_)
+    ));
     let mut bad = s.clone();
     bad[0] = 0x22;
-    assert_eq!(decode(LinkType::Ethernet, &eth(0x8864, &bad)).unwrap_err(), Malformed::BadPppoe);
+    assert_eq!(
+        decode(LinkType::Ethernet, &eth(0x8864, &bad)).unwrap_err(),
+        Malformed::BadPppoe
+    );
     // PPPoE carrying LCP: a link frame.
     let lcp = [0x11, 0x00, 0x00, 0x01, 0x00, 0x04, 0xc0, 0x21, 0x01, 0x01];
-    assert_eq!(link(&decode(LinkType::Ethernet, &eth(0x8864, &lcp)).unwrap()).ethertype, Some(0x8864));
+    assert_eq!(
+        link(&decode(LinkType::Ethernet, &eth(0x8864, &lcp)).unwrap()).ethertype,
+        Some(0x8864)
+    );
     // MPLS: label 16 (not bottom), label 17 (bottom of stack), then IPv4.
     let mut m = vec![0x00, 0x01, 0x00, 0x40, 0x00, 0x01, 0x11, 0x40];
     m.extend_from_slice(&inner);
-    assert!(matches!(l4(&decode(LinkType::Ethernet, &eth(0x8847, &m)).unwrap()), L4::Tcp(_)));
+    assert!(matches!(
+        l4(&decode(LinkType::Ethernet, &eth(0x8847, &m)).unwrap()),
+        L4::Tcp(_)
+    ));
     let deep = [0u8; 40];
-    assert_eq!(decode(LinkType::Ethernet, &eth(0x8847, &deep)).unwrap_err(), Malformed::TooManyMplsLabels);
+    assert_eq!(
+        decode(LinkType::Ethernet, &eth(0x8847, &deep)).unwrap_err(),
+        Malformed::TooManyMplsLabels
+    );
 }
 
 // ---- other link types ----
@@ -275,7 +329,14 @@ fn linux_sll() {
     assert_eq!(p.src_mac, MacAddr::parse("00:0c:29:6a:1d:01"));
     assert_eq!(p.dst_mac, None);
     assert_eq!(ip(&p).ttl, 128);
-    assert!(matches!(l4(&p), L4::Udp(UdpDatagram { src_port: 137, dst_port: 137, payload: &[0x2a] })));
+    assert!(matches!(
+        l4(&p),
+        L4::Udp(UdpDatagram {
+            src_port: 137,
+            dst_port: 137,
+            payload: &[0x2a]
+        })
+    ));
     // LLDP over SLL: a link frame with an unknown (zero) destination.
     let mut f = SLL_IP4_UDP[..14].to_vec();
     f.extend_from_slice(&[0x88, 0xcc, 0x02, 0x07]);
@@ -284,11 +345,19 @@ fn linux_sll() {
     // Netlink: nothing.
     let mut nl = SLL_IP4_UDP.to_vec();
     nl[2..4].copy_from_slice(&824u16.to_be_bytes());
-    assert!(matches!(decode(LinkType::LinuxSll, &nl).unwrap().net, Net::None));
+    assert!(matches!(
+        decode(LinkType::LinuxSll, &nl).unwrap().net,
+        Net::None
+    ));
     // 802.2 LLC over SLL (protocol 0x0004).
     let mut llc = SLL_IP4_UDP[..14].to_vec();
-    llc.extend_from_slice(&[0x00, 0x04, 0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00, 0x02]);
-    assert_eq!(link(&decode(LinkType::LinuxSll, &llc).unwrap()).snap, Some(([0, 0, 0x0c], 0x2000)));
+    llc.extend_from_slice(&[
+        0x00, 0x04, 0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00, 0x02,
+    ]);
+    assert_eq!(
+        link(&decode(LinkType::LinuxSll, &llc).unwrap()).snap,
+        Some(([0, 0, 0x0c], 0x2000))
+    );
 }
 
 #[test]
@@ -307,8 +376,17 @@ fn linux_sll2() {
     let p = decode(LinkType::LinuxSll2, &f).unwrap();
     assert_eq!(p.src_mac, MacAddr::parse("02:42:ac:11:00:02"));
     assert_eq!(ip(&p).src, "fe80::1".parse::<IpAddr>().unwrap());
-    assert!(matches!(l4(&p), L4::Tcp(TcpSegment { payload: b"ssh", .. })));
-    assert_eq!(decode(LinkType::LinuxSll2, &f[..19]).unwrap_err(), Malformed::TooShort);
+    assert!(matches!(
+        l4(&p),
+        L4::Tcp(TcpSegment {
+            payload: b"ssh",
+            ..
+        })
+    ));
+    assert_eq!(
+        decode(LinkType::LinuxSll2, &f[..19]).unwrap_err(),
+        Malformed::TooShort
+    );
 }
 
 #[test]
@@ -316,13 +394,13 @@ fn null_and_loop() {
     let v4 = ip4h(17, &udph(1, 2, b""), 1, 0);
     let v6 = ip6h(17, &udph(1, 2, b""));
     for (link, fam, body, is_v6) in [
-        (LinkType::Null, [2, 0, 0, 0], &v4, false),   // AF_INET, little-endian host
-        (LinkType::Null, [0, 0, 0, 2], &v4, false),   // AF_INET, big-endian host
-        (LinkType::Null, [30, 0, 0, 0], &v6, true),   // AF_INET6 Darwin
-        (LinkType::Null, [28, 0, 0, 0], &v6, true),   // AF_INET6 FreeBSD
-        (LinkType::Null, [0, 0, 0, 24], &v6, true),   // AF_INET6 NetBSD, big-endian
-        (LinkType::Loop, [0, 0, 0, 2], &v4, false),   // OpenBSD loop: network order
-        (LinkType::Loop, [0, 0, 0, 24], &v6, true),   // AF_INET6 OpenBSD
+        (LinkType::Null, [2, 0, 0, 0], &v4, false), // AF_INET, little-endian host
+        (LinkType::Null, [0, 0, 0, 2], &v4, false), // AF_INET, big-endian host
+        (LinkType::Null, [30, 0, 0, 0], &v6, true), // AF_INET6 Darwin
+        (LinkType::Null, [28, 0, 0, 0], &v6, true), // AF_INET6 FreeBSD
+        (LinkType::Null, [0, 0, 0, 24], &v6, true), // AF_INET6 NetBSD, big-endian
+        (LinkType::Loop, [0, 0, 0, 2], &v4, false), // OpenBSD loop: network order
+        (LinkType::Loop, [0, 0, 0, 24], &v6, true), // AF_INET6 OpenBSD
     ] {
         let mut f = fam.to_vec();
         f.extend_from_slice(body);
@@ -330,24 +408,39 @@ fn null_and_loop() {
         assert_eq!(ip(&p).src.is_ipv6(), is_v6, "{link:?} {fam:?}");
     }
     // Unknown family: nothing, not an error.
-    assert!(matches!(decode(LinkType::Null, &[7, 0, 0, 0, 1]).unwrap().net, Net::None));
+    assert!(matches!(
+        decode(LinkType::Null, &[7, 0, 0, 0, 1]).unwrap().net,
+        Net::None
+    ));
     // Loop with host order 2: family 0x02000000, unknown.
     let mut f = vec![2, 0, 0, 0];
     f.extend_from_slice(&v4);
     assert!(matches!(decode(LinkType::Loop, &f).unwrap().net, Net::None));
-    assert_eq!(decode(LinkType::Null, &[2, 0]).unwrap_err(), Malformed::TooShort);
+    assert_eq!(
+        decode(LinkType::Null, &[2, 0]).unwrap_err(),
+        Malformed::TooShort
+    );
 }
 
 #[test]
 fn raw_ipv4_ipv6_ppp_chdlc() {
     let v4 = ip4h(1, &[8, 0, 0, 0], 1, 0); // ICMP echo
     let v6 = ip6h(58, &[128, 0, 0, 0]); // ICMPv6 echo
-    assert!(matches!(l4(&decode(LinkType::Raw, &v4).unwrap()), L4::Other(&[8, 0, 0, 0])));
+    assert!(matches!(
+        l4(&decode(LinkType::Raw, &v4).unwrap()),
+        L4::Other(&[8, 0, 0, 0])
+    ));
     assert!(ip(&decode(LinkType::Raw, &v6).unwrap()).src.is_ipv6());
     assert!(decode(LinkType::Ipv4, &v4).is_ok());
-    assert_eq!(decode(LinkType::Ipv4, &v6).unwrap_err(), Malformed::BadIpVersion);
+    assert_eq!(
+        decode(LinkType::Ipv4, &v6).unwrap_err(),
+        Malformed::BadIpVersion
+    );
     assert!(decode(LinkType::Ipv6, &v6).is_ok());
-    assert_eq!(decode(LinkType::Raw, &[0x50, 0, 0]).unwrap_err(), Malformed::BadIpVersion);
+    assert_eq!(
+        decode(LinkType::Raw, &[0x50, 0, 0]).unwrap_err(),
+        Malformed::BadIpVersion
+    );
     assert_eq!(decode(LinkType::Raw, &[]).unwrap_err(), Malformed::TooShort);
     // PPP with address/control, protocol 0x0021.
     let mut f = vec![0xff, 0x03, 0x00, 0x21];
@@ -362,7 +455,10 @@ fn raw_ipv4_ipv6_ppp_chdlc() {
     let mut f = vec![0x0f, 0x00, 0x08, 0x00];
     f.extend_from_slice(&v4);
     assert!(decode(LinkType::Other(104), &f).is_ok());
-    assert_eq!(decode(LinkType::Other(105), &f).unwrap_err(), Malformed::UnsupportedLink);
+    assert_eq!(
+        decode(LinkType::Other(105), &f).unwrap_err(),
+        Malformed::UnsupportedLink
+    );
 }
 
 // ---- IPv4 ----
@@ -377,23 +473,45 @@ fn ipv4_options_and_header_checks() {
     v.extend_from_slice(&[1, 1, 1, 0]); // options
     v.extend_from_slice(&udp);
     let p = decode(LinkType::Raw, &v).unwrap();
-    assert!(matches!(l4(&p), L4::Udp(UdpDatagram { src_port: 67, payload: b"dhcp", .. })));
+    assert!(matches!(
+        l4(&p),
+        L4::Udp(UdpDatagram {
+            src_port: 67,
+            payload: b"dhcp",
+            ..
+        })
+    ));
     assert_eq!(ip(&p).dst, "255.255.255.255".parse::<IpAddr>().unwrap());
 
     let mut bad = v.clone();
     bad[0] = 0x44; // IHL 4
-    assert_eq!(decode(LinkType::Raw, &bad).unwrap_err(), Malformed::BadIpHeader);
+    assert_eq!(
+        decode(LinkType::Raw, &bad).unwrap_err(),
+        Malformed::BadIpHeader
+    );
     let mut bad = v.clone();
     bad[2..4].copy_from_slice(&10u16.to_be_bytes()); // total length < header
-    assert_eq!(decode(LinkType::Raw, &bad).unwrap_err(), Malformed::BadIpHeader);
+    assert_eq!(
+        decode(LinkType::Raw, &bad).unwrap_err(),
+        Malformed::BadIpHeader
+    );
     let mut bad = v.clone();
     bad[0] = 0x4f; // IHL 15 = 60 bytes > captured
     bad.truncate(40);
-    assert_eq!(decode(LinkType::Raw, &bad).unwrap_err(), Malformed::TruncatedIpHeader);
+    assert_eq!(
+        decode(LinkType::Raw, &bad).unwrap_err(),
+        Malformed::TruncatedIpHeader
+    );
     // Total length 0 (segmentation offload): use the captured length.
     let mut tso = v.clone();
     tso[2..4].copy_from_slice(&[0, 0]);
-    assert!(matches!(l4(&decode(LinkType::Raw, &tso).unwrap()), L4::Udp(UdpDatagram { payload: b"dhcp", .. })));
+    assert!(matches!(
+        l4(&decode(LinkType::Raw, &tso).unwrap()),
+        L4::Udp(UdpDatagram {
+            payload: b"dhcp",
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -403,39 +521,97 @@ fn tcp_and_udp_header_checks() {
     assert_eq!(decode_l4(6, &t).unwrap_err(), Malformed::BadTcpHeader);
     t[12] = 0xf0; // data offset 60 > captured
     assert_eq!(decode_l4(6, &t).unwrap_err(), Malformed::TruncatedTcpHeader);
-    assert_eq!(decode_l4(6, &t[..19]).unwrap_err(), Malformed::TruncatedTcpHeader);
+    assert_eq!(
+        decode_l4(6, &t[..19]).unwrap_err(),
+        Malformed::TruncatedTcpHeader
+    );
     let mut u = udph(1, 2, b"abc");
-    assert_eq!(decode_l4(17, &u[..7]).unwrap_err(), Malformed::TruncatedUdpHeader);
+    assert_eq!(
+        decode_l4(17, &u[..7]).unwrap_err(),
+        Malformed::TruncatedUdpHeader
+    );
     u[5] = 3; // length 3
     assert_eq!(decode_l4(17, &u).unwrap_err(), Malformed::BadUdpHeader);
     u[5] = 0; // length 0: rest of the packet
-    assert!(matches!(decode_l4(17, &u), Ok(L4::Udp(UdpDatagram { payload: b"abc", .. }))));
+    assert!(matches!(
+        decode_l4(17, &u),
+        Ok(L4::Udp(UdpDatagram {
+            payload: b"abc",
+            ..
+        }))
+    ));
     u[5] = 200; // longer than captured: what is there
-    assert!(matches!(decode_l4(17, &u), Ok(L4::Udp(UdpDatagram { payload: b"abc", .. }))));
+    assert!(matches!(
+        decode_l4(17, &u),
+        Ok(L4::Udp(UdpDatagram {
+            payload: b"abc",
+            ..
+        }))
+    ));
     assert!(matches!(decode_l4(132, b"sctp"), Ok(L4::Other(b"sctp"))));
     // A bad TCP header makes the whole (unfragmented) packet malformed.
     let mut bad = tcph(b"");
     bad[12] = 0x10;
-    assert_eq!(decode(LinkType::Raw, &ip4h(6, &bad, 1, 0)).unwrap_err(), Malformed::BadTcpHeader);
+    assert_eq!(
+        decode(LinkType::Raw, &ip4h(6, &bad, 1, 0)).unwrap_err(),
+        Malformed::BadTcpHeader
+    );
 }
 
 #[test]
 fn ipv4_fragments_and_reassembly() {
     let payload: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
     let dgram = udph(5000, 6000, &payload); // 3008 bytes of L4
-    // Three fragments: 0..1480 (MF), 1480..2960 (MF), 2960..3008.
-    let pieces = [(0usize, 1480usize, true), (1480, 2960, true), (2960, 3008, false)];
+                                            // Three fragments: 0..1480 (MF), 1480..2960 (MF), 2960..3008.
+    let pieces = [
+        (0usize, 1480usize, true),
+        (1480, 2960, true),
+        (2960, 3008, false),
+    ];
     let frames: Vec<Vec<u8>> = pieces
         .iter()
-        .map(|&(s, e, more)| ip4h(17, &dgram[s..e], 0xbeef, (if more { 0x2000 } else { 0 }) | (s / 8) as u16))
+        .map(|&(s, e, more)| {
+            ip4h(
+                17,
+                &dgram[s..e],
+                0xbeef,
+                (if more { 0x2000 } else { 0 }) | (s / 8) as u16,
+            )
+        })
         .collect();
 
     let first = decode(LinkType::Raw, &frames[0]).unwrap();
     let Net::Ip(f0) = first.net else { panic!() };
-    assert_eq!(f0.frag, Some(Fragment { id: 0xbeef, offset: 0, more: true }));
-    assert!(matches!(f0.l4, L4::Udp(UdpDatagram { src_port: 5000, dst_port: 6000, .. })), "ports from the first fragment");
-    let Net::Ip(f2) = decode(LinkType::Raw, &frames[2]).unwrap().net else { panic!() };
-    assert_eq!(f2.frag, Some(Fragment { id: 0xbeef, offset: 2960, more: false }));
+    assert_eq!(
+        f0.frag,
+        Some(Fragment {
+            id: 0xbeef,
+            offset: 0,
+            more: true
+        })
+    );
+    assert!(
+        matches!(
+            f0.l4,
+            L4::Udp(UdpDatagram {
+                src_port: 5000,
+                dst_port: 6000,
+                ..
+            })
+        ),
+        "ports from the first fragment"
+    );
+    let Net::Ip(f2) = decode(LinkType::Raw, &frames[2]).unwrap().net else {
+        panic!()
+    };
+    assert_eq!(
+        f2.frag,
+        Some(Fragment {
+            id: 0xbeef,
+            offset: 2960,
+            more: false
+        })
+    );
     assert!(matches!(f2.l4, L4::Other(d) if d.len() == 48));
 
     // Every arrival order reassembles to the same datagram.
@@ -443,9 +619,15 @@ fn ipv4_fragments_and_reassembly() {
         let mut d = Defragmenter::new(16, 1 << 20);
         let mut done = None;
         for (n, &i) in order.iter().enumerate() {
-            let Net::Ip(p) = decode(LinkType::Raw, &frames[i]).unwrap().net else { panic!() };
+            let Net::Ip(p) = decode(LinkType::Raw, &frames[i]).unwrap().net else {
+                panic!()
+            };
             let r = d.push(Timestamp(n as i64), &p).map(<[u8]>::to_vec);
-            assert_eq!(r.is_some(), n == 2, "complete only at the last piece ({order:?})");
+            assert_eq!(
+                r.is_some(),
+                n == 2,
+                "complete only at the last piece ({order:?})"
+            );
             if r.is_some() {
                 done = r;
                 assert_eq!(d.completed_proto(), 17);
@@ -453,10 +635,15 @@ fn ipv4_fragments_and_reassembly() {
         }
         let bytes = done.unwrap();
         assert_eq!(bytes, dgram);
-        let L4::Udp(u) = decode_l4(17, &bytes).unwrap() else { panic!() };
+        let L4::Udp(u) = decode_l4(17, &bytes).unwrap() else {
+            panic!()
+        };
         assert_eq!(u.payload, &payload[..]);
         let s = d.stats();
-        assert_eq!((s.completed, s.pending, s.pending_bytes, s.overlaps), (1, 0, 0, 0));
+        assert_eq!(
+            (s.completed, s.pending, s.pending_bytes, s.overlaps),
+            (1, 0, 0, 0)
+        );
     }
 }
 
@@ -468,17 +655,27 @@ fn defrag_overlaps_duplicates_and_conflicts() {
             Some(b) => vec![b; e - s],
             None => data[s..e].to_vec(),
         };
-        ip4h(99, &body, 7, (if more { 0x2000 } else { 0 }) | (s / 8) as u16)
+        ip4h(
+            99,
+            &body,
+            7,
+            (if more { 0x2000 } else { 0 }) | (s / 8) as u16,
+        )
     };
     let push = |d: &mut Defragmenter, f: &[u8]| {
-        let Net::Ip(p) = decode(LinkType::Raw, f).unwrap().net else { panic!() };
+        let Net::Ip(p) = decode(LinkType::Raw, f).unwrap().net else {
+            panic!()
+        };
         d.push(Timestamp(0), &p).map(<[u8]>::to_vec)
     };
     // Overlap: first arrival wins.
     let mut d = Defragmenter::new(4, 1 << 16);
     assert_eq!(push(&mut d, &frag(0, 32, true, None)), None);
     assert_eq!(push(&mut d, &frag(16, 48, true, Some(0xee))), None);
-    assert_eq!(push(&mut d, &frag(48, 64, false, None)).map(|v| v[..16].to_vec()), Some(data[..16].to_vec()));
+    assert_eq!(
+        push(&mut d, &frag(48, 64, false, None)).map(|v| v[..16].to_vec()),
+        Some(data[..16].to_vec())
+    );
     assert_eq!(d.stats().overlaps, 1);
     // Two different "last" fragments: invalid.
     let mut d = Defragmenter::new(4, 1 << 16);
@@ -502,7 +699,9 @@ fn defrag_overlaps_duplicates_and_conflicts() {
 fn defrag_limits_and_timeout() {
     let frag = |id: u16| ip4h(17, &[1u8; 64], id, 0x2000);
     let push = |d: &mut Defragmenter, f: &[u8], ts: i64| {
-        let Net::Ip(p) = decode(LinkType::Raw, f).unwrap().net else { panic!() };
+        let Net::Ip(p) = decode(LinkType::Raw, f).unwrap().net else {
+            panic!()
+        };
         d.push(Timestamp(ts), &p).is_some()
     };
     // Datagram count limit: the oldest goes.
@@ -533,7 +732,14 @@ fn defrag_limits_and_timeout() {
     d.expire(Timestamp(31_000_000));
     assert_eq!((d.stats().pending, d.stats().dropped_timeout), (1, 1));
     d.expire(Timestamp(-20_000_000)); // clock jumped back 51 s
-    assert_eq!((d.stats().pending, d.stats().dropped_timeout, d.stats().pending_bytes), (0, 2, 0));
+    assert_eq!(
+        (
+            d.stats().pending,
+            d.stats().dropped_timeout,
+            d.stats().pending_bytes
+        ),
+        (0, 2, 0)
+    );
     // Many evictions keep the order queue bounded.
     let mut d = Defragmenter::new(2, 1 << 20);
     for id in 0..5000u16 {
@@ -548,7 +754,9 @@ fn defrag_many_tiny_pieces_is_bounded() {
     // Every other 8-byte block: disjoint pieces, never complete.
     for i in 0..200u16 {
         let f = ip4h(17, &[0u8; 8], 3, 0x2000 | (i * 2));
-        let Net::Ip(p) = decode(LinkType::Raw, &f).unwrap().net else { panic!() };
+        let Net::Ip(p) = decode(LinkType::Raw, &f).unwrap().net else {
+            panic!()
+        };
         d.push(Timestamp(0), &p);
     }
     assert!(d.stats().invalid >= 1);
@@ -568,16 +776,29 @@ fn ipv6_extension_headers() {
     let p = decode(LinkType::Ipv6, &f).unwrap();
     let i = ip(&p);
     assert_eq!((i.proto, i.ttl), (6, 255));
-    assert!(matches!(l4(&p), L4::Tcp(TcpSegment { payload: b"GET", dst_port: 80, .. })));
+    assert!(matches!(
+        l4(&p),
+        L4::Tcp(TcpSegment {
+            payload: b"GET",
+            dst_port: 80,
+            ..
+        })
+    ));
 
     // Extension header running past the packet.
-    assert_eq!(decode(LinkType::Ipv6, &ip6h(0, &[6, 5, 0, 0])).unwrap_err(), Malformed::BadIpv6ExtHeader);
+    assert_eq!(
+        decode(LinkType::Ipv6, &ip6h(0, &[6, 5, 0, 0])).unwrap_err(),
+        Malformed::BadIpv6ExtHeader
+    );
     // Nine destination options headers: too many.
     let mut chain = Vec::new();
     for _ in 0..9 {
         chain.extend_from_slice(&[60, 0, 1, 4, 0, 0, 0, 0]);
     }
-    assert_eq!(decode(LinkType::Ipv6, &ip6h(60, &chain)).unwrap_err(), Malformed::TooManyExtHeaders);
+    assert_eq!(
+        decode(LinkType::Ipv6, &ip6h(60, &chain)).unwrap_err(),
+        Malformed::TooManyExtHeaders
+    );
     // Eight are fine (the last one's next header is 59: no next header).
     let mut chain = Vec::new();
     for i in 0..8 {
@@ -589,8 +810,14 @@ fn ipv6_extension_headers() {
     // Payload length 0 (jumbo / offload): captured length.
     let mut j = ip6h(17, &udph(1, 2, b"j"));
     j[4..6].copy_from_slice(&[0, 0]);
-    assert!(matches!(l4(&decode(LinkType::Ipv6, &j).unwrap()), L4::Udp(UdpDatagram { payload: b"j", .. })));
-    assert_eq!(decode(LinkType::Ipv6, &j[..39]).unwrap_err(), Malformed::TruncatedIpHeader);
+    assert!(matches!(
+        l4(&decode(LinkType::Ipv6, &j).unwrap()),
+        L4::Udp(UdpDatagram { payload: b"j", .. })
+    ));
+    assert_eq!(
+        decode(LinkType::Ipv6, &j[..39]).unwrap_err(),
+        Malformed::TruncatedIpHeader
+    );
 }
 
 fn frag6(next: u8, offset: u16, more: bool, id: u32, rest: &[u8]) -> Vec<u8> {
@@ -607,11 +834,29 @@ fn ipv6_fragments_and_reassembly() {
     let dgram = udph(546, 547, &payload); // 108 bytes
     let f0 = frag6(17, 0, true, 0xdead_beef, &dgram[..64]);
     let f1 = frag6(17, 64, false, 0xdead_beef, &dgram[64..]);
-    let Net::Ip(p0) = decode(LinkType::Ipv6, &f0).unwrap().net else { panic!() };
-    assert_eq!(p0.frag, Some(Fragment { id: 0xdead_beef, offset: 0, more: true }));
+    let Net::Ip(p0) = decode(LinkType::Ipv6, &f0).unwrap().net else {
+        panic!()
+    };
+    assert_eq!(
+        p0.frag,
+        Some(Fragment {
+            id: 0xdead_beef,
+            offset: 0,
+            more: true
+        })
+    );
     assert!(matches!(p0.l4, L4::Udp(UdpDatagram { src_port: 546, .. })));
-    let Net::Ip(p1) = decode(LinkType::Ipv6, &f1).unwrap().net else { panic!() };
-    assert_eq!(p1.frag, Some(Fragment { id: 0xdead_beef, offset: 64, more: false }));
+    let Net::Ip(p1) = decode(LinkType::Ipv6, &f1).unwrap().net else {
+        panic!()
+    };
+    assert_eq!(
+        p1.frag,
+        Some(Fragment {
+            id: 0xdead_beef,
+            offset: 64,
+            more: false
+        })
+    );
     assert_eq!(p1.proto, 17);
     let mut d = Defragmenter::new(8, 1 << 16);
     assert!(d.push(Timestamp(0), &p1).is_none());
@@ -620,7 +865,9 @@ fn ipv6_fragments_and_reassembly() {
 
     // Atomic fragment (offset 0, M=0): a whole datagram, no frag info.
     let a = frag6(17, 0, false, 1, &dgram);
-    let Net::Ip(pa) = decode(LinkType::Ipv6, &a).unwrap().net else { panic!() };
+    let Net::Ip(pa) = decode(LinkType::Ipv6, &a).unwrap().net else {
+        panic!()
+    };
     assert_eq!(pa.frag, None);
     assert!(matches!(pa.l4, L4::Udp(_)));
 
@@ -629,11 +876,18 @@ fn ipv6_fragments_and_reassembly() {
     first.extend_from_slice(&dgram[..56]); // 64 bytes of fragment data in all
     let g0 = frag6(60, 0, true, 9, &first);
     let g1 = frag6(60, 64, false, 9, &dgram[56..]);
-    let Net::Ip(q0) = decode(LinkType::Ipv6, &g0).unwrap().net else { panic!() };
+    let Net::Ip(q0) = decode(LinkType::Ipv6, &g0).unwrap().net else {
+        panic!()
+    };
     assert_eq!(q0.proto, 17);
     assert!(matches!(q0.l4, L4::Udp(_)));
-    let Net::Ip(q1) = decode(LinkType::Ipv6, &g1).unwrap().net else { panic!() };
-    assert_eq!(q1.proto, 60, "non-first fragments only know the fragment header's next header");
+    let Net::Ip(q1) = decode(LinkType::Ipv6, &g1).unwrap().net else {
+        panic!()
+    };
+    assert_eq!(
+        q1.proto, 60,
+        "non-first fragments only know the fragment header's next header"
+    );
     let mut d = Defragmenter::new(8, 1 << 16);
     assert!(d.push(Timestamp(0), &q0).is_none());
     let (proto, out) = d.push_with_proto(Timestamp(0), &q1).unwrap();
@@ -657,7 +911,11 @@ fn gre_erspan_vxlan_are_decapsulated() {
         eth(0x0800, &v)
     };
     let inner_tcp = |f: &[u8]| match decode(LinkType::Ethernet, f).unwrap().net {
-        Net::Ip(IpPacket { src, l4: L4::Tcp(t), .. }) => (src, t.payload.to_vec()),
+        Net::Ip(IpPacket {
+            src,
+            l4: L4::Tcp(t),
+            ..
+        }) => (src, t.payload.to_vec()),
         other => panic!("not decapsulated: {other:?}"),
     };
     let inner_src: IpAddr = "10.0.0.1".parse().unwrap();
@@ -665,31 +923,66 @@ fn gre_erspan_vxlan_are_decapsulated() {
     // GRE: no flags, protocol IPv4.
     let gre: Vec<u8> = [&[0x00, 0x00, 0x08, 0x00][..], &inner_ip].concat();
     assert_eq!(inner_tcp(&outer(47, &gre)), (inner_src, b"inner".to_vec()));
-    assert_eq!(decode(LinkType::Ethernet, &outer(47, &gre)).unwrap().src_mac, None, "no MACs inside IP-in-GRE");
+    assert_eq!(
+        decode(LinkType::Ethernet, &outer(47, &gre))
+            .unwrap()
+            .src_mac,
+        None,
+        "no MACs inside IP-in-GRE"
+    );
     // GRE with checksum and key (C and K bits), Transparent Ethernet Bridging.
-    let gre: Vec<u8> = [&[0xa0, 0x00, 0x65, 0x58, 0, 0, 0, 0, 0, 0, 0, 7][..], &inner_eth].concat();
-    assert_eq!(decode(LinkType::Ethernet, &outer(47, &gre)).unwrap().src_mac, MacAddr::parse("02:00:00:00:00:bb"));
+    let gre: Vec<u8> = [
+        &[0xa0, 0x00, 0x65, 0x58, 0, 0, 0, 0, 0, 0, 0, 7][..],
+        &inner_eth,
+    ]
+    .concat();
+    assert_eq!(
+        decode(LinkType::Ethernet, &outer(47, &gre))
+            .unwrap()
+            .src_mac,
+        MacAddr::parse("02:00:00:00:00:bb")
+    );
     assert_eq!(inner_tcp(&outer(47, &gre)).0, inner_src);
     // ERSPAN type II: GRE with sequence number, 8-byte ERSPAN header.
-    let gre: Vec<u8> = [&[0x10, 0x00, 0x88, 0xbe, 0, 0, 0, 1][..], &[0x10, 0x01, 0, 5, 0, 0, 0, 0], &inner_eth].concat();
+    let gre: Vec<u8> = [
+        &[0x10, 0x00, 0x88, 0xbe, 0, 0, 0, 1][..],
+        &[0x10, 0x01, 0, 5, 0, 0, 0, 0],
+        &inner_eth,
+    ]
+    .concat();
     assert_eq!(inner_tcp(&outer(47, &gre)).0, inner_src);
     // ERSPAN type III with the platform subheader (O bit).
-    let hdr3 = [0x20, 0x01, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+    let hdr3 = [
+        0x20, 0x01, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
     let gre: Vec<u8> = [&[0x10, 0x00, 0x22, 0xeb, 0, 0, 0, 1][..], &hdr3, &inner_eth].concat();
     assert_eq!(inner_tcp(&outer(47, &gre)).0, inner_src);
     // VXLAN: flags I, VNI 42.
     let vx: Vec<u8> = [&[0x08, 0, 0, 0, 0, 0, 42, 0][..], &inner_eth].concat();
     assert_eq!(inner_tcp(&outer(17, &udph(50000, 4789, &vx))).0, inner_src);
     // GRE version 1 (PPTP) and undecodable payloads stay as they are.
-    let pptp: Vec<u8> = [&[0x30, 0x01, 0x88, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0][..], b"ppp"].concat();
+    let pptp: Vec<u8> = [
+        &[0x30, 0x01, 0x88, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0][..],
+        b"ppp",
+    ]
+    .concat();
     let f = outer(47, &pptp);
-    assert!(matches!(decode(LinkType::Ethernet, &f).unwrap().net, Net::Ip(IpPacket { proto: 47, .. })));
+    assert!(matches!(
+        decode(LinkType::Ethernet, &f).unwrap().net,
+        Net::Ip(IpPacket { proto: 47, .. })
+    ));
     let junk: Vec<u8> = [&[0x00, 0x00, 0x08, 0x00][..], &[0x45, 0, 0]].concat();
     let f = outer(47, &junk);
-    assert!(matches!(decode(LinkType::Ethernet, &f).unwrap().net, Net::Ip(IpPacket { proto: 47, .. })));
+    assert!(matches!(
+        decode(LinkType::Ethernet, &f).unwrap().net,
+        Net::Ip(IpPacket { proto: 47, .. })
+    ));
     let not_vx: Vec<u8> = [&[0x00, 0, 0, 0, 0, 0, 42, 0][..], &inner_eth].concat();
     let f = outer(17, &udph(1, 4789, &not_vx));
-    assert!(matches!(l4(&decode(LinkType::Ethernet, &f).unwrap()), L4::Udp(_)));
+    assert!(matches!(
+        l4(&decode(LinkType::Ethernet, &f).unwrap()),
+        L4::Udp(_)
+    ));
 }
 
 #[test]
@@ -713,17 +1006,34 @@ fn samples() -> Vec<(LinkType, Vec<u8>)> {
         (LinkType::LinuxSll, SLL_IP4_UDP.to_vec()),
         (LinkType::Raw, frag6(17, 0, true, 1, &udph(1, 2, b"x"))),
         (LinkType::Ipv4, ip4h(17, &udph(1, 2, b"abc"), 1, 0x2000)),
-        (LinkType::Other(9), [&[0xff, 0x03, 0x00, 0x21][..], &ip4h(6, &tcph(b"p"), 1, 0)].concat()),
+        (
+            LinkType::Other(9),
+            [&[0xff, 0x03, 0x00, 0x21][..], &ip4h(6, &tcph(b"p"), 1, 0)].concat(),
+        ),
     ];
     let mut q = eth(0x88a8, &[0x00, 0x07, 0x81, 0x00, 0x00, 0x64, 0x86, 0xdd]);
-    q.extend_from_slice(&ip6h(0, &[&[6, 0, 1, 4, 0, 0, 0, 0][..], &tcph(b"hello")].concat()));
+    q.extend_from_slice(&ip6h(
+        0,
+        &[&[6, 0, 1, 4, 0, 0, 0, 0][..], &tcph(b"hello")].concat(),
+    ));
     v.push((LinkType::Ethernet, q));
-    let mut s2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 1, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0];
+    let mut s2 = vec![
+        0x08, 0x00, 0, 0, 0, 0, 0, 1, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0,
+    ];
     s2.extend_from_slice(&ip4h(17, &udph(1, 2, b"z"), 1, 0));
     v.push((LinkType::LinuxSll2, s2));
-    v.push((LinkType::Null, [&[2, 0, 0, 0][..], &ip4h(17, &udph(1, 2, b""), 1, 0)].concat()));
+    v.push((
+        LinkType::Null,
+        [&[2, 0, 0, 0][..], &ip4h(17, &udph(1, 2, b""), 1, 0)].concat(),
+    ));
     let inner = eth(0x0800, &ip4h(6, &tcph(b"in"), 1, 0));
-    let erspan: Vec<u8> = [&[0x10, 0x00, 0x88, 0xbe, 0, 0, 0, 1, 0x10, 0x01, 0, 5, 0, 0, 0, 0][..], &inner].concat();
+    let erspan: Vec<u8> = [
+        &[
+            0x10, 0x00, 0x88, 0xbe, 0, 0, 0, 1, 0x10, 0x01, 0, 5, 0, 0, 0, 0,
+        ][..],
+        &inner,
+    ]
+    .concat();
     v.push((LinkType::Raw, ip4h(47, &erspan, 1, 0)));
     let vx: Vec<u8> = [&[0x08, 0, 0, 0, 0, 0, 42, 0][..], &inner].concat();
     v.push((LinkType::Raw, ip4h(17, &udph(1, 4789, &vx), 1, 0)));
@@ -739,7 +1049,11 @@ fn eth_samples() -> Vec<Vec<u8>> {
     v.push(eth(0x0800, &ip4h(17, &udph(1, 2, b"more"), 7, 0x2000)));
     v.push(eth(0x0800, &ip4h(17, &udph(1, 2, b"later"), 7, 0x0003)));
     v.push(eth(0x0800, &ip4h(1, b"icmp....", 1, 0)));
-    let vx: Vec<u8> = [&[0x08, 0, 0, 0, 0, 0, 42, 0][..], &eth(0x0800, &ip4h(6, &tcph(b"in"), 1, 0))].concat();
+    let vx: Vec<u8> = [
+        &[0x08, 0, 0, 0, 0, 0, 42, 0][..],
+        &eth(0x0800, &ip4h(6, &tcph(b"in"), 1, 0)),
+    ]
+    .concat();
     v.push(eth(0x0800, &ip4h(17, &udph(1, 4789, &vx), 1, 0)));
     let mut tagged = vec![0x20, 0x0a, 0x08, 0x00];
     tagged.extend_from_slice(&ip4h(6, &tcph(b"tagged"), 1, 0));
@@ -795,7 +1109,9 @@ fn malformed_names_are_snake_case() {
         Malformed::UnsupportedLink,
     ];
     let mut names: Vec<_> = all.iter().map(Malformed::name).collect();
-    assert!(names.iter().all(|n| n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())));
+    assert!(names.iter().all(|n| n
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())));
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), all.len());

@@ -73,17 +73,23 @@ fn probe_associate(data: &[u8]) -> Probe {
     if data.get(1).is_some_and(|&r| r != 0) {
         return Probe::NoMatch;
     }
-    let Some(h) = pdu::header(data) else { return Probe::NeedMore };
+    let Some(h) = pdu::header(data) else {
+        return Probe::NeedMore;
+    };
     let min = (pdu::ASSOCIATE_FIXED_LEN + 4) as u32;
     if h.len < min || h.len > MAX_PDU {
         return Probe::NoMatch;
     }
-    let Some(body) = data.get(pdu::HEADER_LEN..) else { return Probe::NeedMore };
+    let Some(body) = data.get(pdu::HEADER_LEN..) else {
+        return Probe::NeedMore;
+    };
     if body.len() >= 2 && body[..2] != [0x00, 0x01] {
         return Probe::NoMatch;
     }
     match (body.get(4..20), body.get(20..36)) {
-        (Some(called), Some(calling)) if !(ae_plausible(called) && ae_plausible(calling)) => return Probe::NoMatch,
+        (Some(called), Some(calling)) if !(ae_plausible(called) && ae_plausible(calling)) => {
+            return Probe::NoMatch
+        }
         (Some(_), Some(_)) => {}
         _ => return Probe::NeedMore,
     }
@@ -103,9 +109,17 @@ fn ae_plausible(ae: &[u8]) -> bool {
 /// A-ASSOCIATE-RJ: exactly one 10-byte PDU with defined result/source/reason.
 fn probe_reject(data: &[u8]) -> Probe {
     if data.len() < 10 {
-        return if data.len() > 1 && data[1] != 0 { Probe::NoMatch } else { Probe::NeedMore };
+        return if data.len() > 1 && data[1] != 0 {
+            Probe::NoMatch
+        } else {
+            Probe::NeedMore
+        };
     }
-    let ok = data.len() == 10 && data[1..7] == [0, 0, 0, 0, 4, 0] && matches!(data[7], 1 | 2) && matches!(data[8], 1..=3) && data[9] <= 7;
+    let ok = data.len() == 10
+        && data[1..7] == [0, 0, 0, 0, 4, 0]
+        && matches!(data[7], 1 | 2)
+        && matches!(data[8], 1..=3)
+        && data[9] <= 7;
     if ok {
         Probe::Match
     } else {
@@ -143,7 +157,9 @@ impl Analyzer for DicomAnalyzer {
             let rest = data.get(pos..).unwrap_or_default();
             let side = &mut self.sides[idx];
             if side.skip > 0 {
-                let n = usize::try_from(side.skip).unwrap_or(usize::MAX).min(rest.len());
+                let n = usize::try_from(side.skip)
+                    .unwrap_or(usize::MAX)
+                    .min(rest.len());
                 side.skip -= n as u64;
                 if side.skipping_pdata {
                     self.pdata_bytes = self.pdata_bytes.saturating_add(n as u64);
@@ -154,14 +170,23 @@ impl Analyzer for DicomAnalyzer {
                 }
                 continue;
             }
-            let Some(h) = pdu::header(rest) else { return Progress::Consumed(pos) };
+            let Some(h) = pdu::header(rest) else {
+                return Progress::Consumed(pos);
+            };
             let parsed = matches!(
                 h.ty,
-                pdu_type::ASSOCIATE_RQ | pdu_type::ASSOCIATE_AC | pdu_type::ASSOCIATE_RJ | pdu_type::RELEASE_RQ | pdu_type::RELEASE_RP | pdu_type::ABORT
+                pdu_type::ASSOCIATE_RQ
+                    | pdu_type::ASSOCIATE_AC
+                    | pdu_type::ASSOCIATE_RJ
+                    | pdu_type::RELEASE_RQ
+                    | pdu_type::RELEASE_RP
+                    | pdu_type::ABORT
             );
             if parsed && h.len <= MAX_PDU {
                 let total = pdu::HEADER_LEN + h.len as usize;
-                let Some(body) = rest.get(pdu::HEADER_LEN..total) else { return Progress::Consumed(pos) };
+                let Some(body) = rest.get(pdu::HEADER_LEN..total) else {
+                    return Progress::Consumed(pos);
+                };
                 self.pdu(h.ty, h.len, body, out);
                 pos += total;
                 continue;
@@ -220,7 +245,11 @@ impl DicomAnalyzer {
         match ty {
             pdu_type::ASSOCIATE_RQ | pdu_type::ASSOCIATE_AC => {
                 let rq = ty == pdu_type::ASSOCIATE_RQ;
-                record.pdu = if rq { DicomPdu::AssociateRq } else { DicomPdu::AssociateAc };
+                record.pdu = if rq {
+                    DicomPdu::AssociateRq
+                } else {
+                    DicomPdu::AssociateAc
+                };
                 let Some(a) = pdu::associate(body) else {
                     out.weird("dicom_truncated_pdu");
                     return;
@@ -234,14 +263,22 @@ impl DicomAnalyzer {
             }
             pdu_type::ASSOCIATE_RJ => {
                 record.pdu = DicomPdu::AssociateRj;
-                record.reject_reason = self.reasons(len, pdu::reject(body), out).map(|r| format!("{}/{}/{}", r.result, r.source, r.reason));
+                record.reject_reason = self
+                    .reasons(len, pdu::reject(body), out)
+                    .map(|r| format!("{}/{}/{}", r.result, r.source, r.reason));
             }
             pdu_type::ABORT => {
                 record.pdu = DicomPdu::Abort;
-                record.reject_reason = self.reasons(len, pdu::abort(body), out).map(|r| format!("{}/{}", r.source, r.reason));
+                record.reject_reason = self
+                    .reasons(len, pdu::abort(body), out)
+                    .map(|r| format!("{}/{}", r.source, r.reason));
             }
             pdu_type::RELEASE_RQ | pdu_type::RELEASE_RP => {
-                record.pdu = if ty == pdu_type::RELEASE_RQ { DicomPdu::ReleaseRq } else { DicomPdu::ReleaseRp };
+                record.pdu = if ty == pdu_type::RELEASE_RQ {
+                    DicomPdu::ReleaseRq
+                } else {
+                    DicomPdu::ReleaseRp
+                };
                 if len != 4 {
                     out.weird("dicom_bad_pdu_length");
                 }
@@ -252,7 +289,12 @@ impl DicomAnalyzer {
     }
 
     /// Checks the 4-byte length of RJ/ABORT and passes their codes through.
-    fn reasons(&self, len: u32, r: Option<pdu::Reasons>, out: &mut Out<'_>) -> Option<pdu::Reasons> {
+    fn reasons(
+        &self,
+        len: u32,
+        r: Option<pdu::Reasons>,
+        out: &mut Out<'_>,
+    ) -> Option<pdu::Reasons> {
         if len != 4 {
             out.weird("dicom_bad_pdu_length");
         }
@@ -260,7 +302,13 @@ impl DicomAnalyzer {
     }
 
     /// Reads the variable items of an A-ASSOCIATE-RQ (`rq`) or -AC.
-    fn associate_items(&mut self, rq: bool, items: &[u8], record: &mut DicomRecord, out: &mut Out<'_>) {
+    fn associate_items(
+        &mut self,
+        rq: bool,
+        items: &[u8],
+        record: &mut DicomRecord,
+        out: &mut Out<'_>,
+    ) {
         let mut lists_full = false;
         let mut malformed = false;
         if rq {
@@ -283,7 +331,9 @@ impl DicomAnalyzer {
                     let mut transfer = Vec::new();
                     for sub in pc.sub_items.by_ref() {
                         match sub.ty {
-                            item_type::ABSTRACT_SYNTAX if abstract_syntax.is_none() => abstract_syntax = uid(sub.value),
+                            item_type::ABSTRACT_SYNTAX if abstract_syntax.is_none() => {
+                                abstract_syntax = uid(sub.value)
+                            }
                             item_type::TRANSFER_SYNTAX => transfer.push(sub.value),
                             _ => {}
                         }
@@ -297,7 +347,11 @@ impl DicomAnalyzer {
                         }
                     } else if pc.result == 0 {
                         // Accepted: the abstract syntax is the one proposed under this id.
-                        abstract_syntax = self.proposals.iter().find(|(id, _)| *id == pc.id).map(|(_, a)| a.clone());
+                        abstract_syntax = self
+                            .proposals
+                            .iter()
+                            .find(|(id, _)| *id == pc.id)
+                            .map(|(_, a)| a.clone());
                     } else {
                         continue;
                     }
@@ -316,11 +370,18 @@ impl DicomAnalyzer {
                                 Ok(b) => record.max_pdu_length = Some(u32::from_be_bytes(b)),
                                 Err(_) => malformed = true,
                             },
-                            item_type::IMPLEMENTATION_CLASS_UID => record.implementation_class_uid = uid(sub.value),
-                            item_type::IMPLEMENTATION_VERSION => record.implementation_version = text::non_empty(sub.value),
+                            item_type::IMPLEMENTATION_CLASS_UID => {
+                                record.implementation_class_uid = uid(sub.value)
+                            }
+                            item_type::IMPLEMENTATION_VERSION => {
+                                record.implementation_version = text::non_empty(sub.value)
+                            }
                             // Only the type is kept: never the user name, passcode or token.
                             item_type::USER_IDENTITY if rq => {
-                                record.user_identity = sub.value.first().map(|&t| pdu::user_identity_name(t).into_owned());
+                                record.user_identity = sub
+                                    .value
+                                    .first()
+                                    .map(|&t| pdu::user_identity_name(t).into_owned());
                             }
                             _ => {}
                         }

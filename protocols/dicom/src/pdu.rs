@@ -78,7 +78,11 @@ pub struct Header {
 /// Reads a PDU header from the first 6 bytes of `data`.
 pub fn header(data: &[u8]) -> Option<Header> {
     let h: &[u8; HEADER_LEN] = data.get(..HEADER_LEN)?.try_into().ok()?;
-    Some(Header { ty: h[0], reserved: h[1], len: u32::from_be_bytes([h[2], h[3], h[4], h[5]]) })
+    Some(Header {
+        ty: h[0],
+        reserved: h[1],
+        len: u32::from_be_bytes([h[2], h[3], h[4], h[5]]),
+    })
 }
 
 /// Fixed fields of an A-ASSOCIATE-RQ or -AC body (the bytes after the header).
@@ -125,7 +129,10 @@ pub struct Items<'a> {
 impl<'a> Items<'a> {
     /// Iterates the items in `data`.
     pub fn new(data: &'a [u8]) -> Self {
-        Items { rest: data, malformed: false }
+        Items {
+            rest: data,
+            malformed: false,
+        }
     }
 }
 
@@ -168,7 +175,11 @@ pub struct PresentationContext<'a> {
 
 /// Parses a presentation context item value.
 pub fn presentation_context(value: &[u8]) -> Option<PresentationContext<'_>> {
-    Some(PresentationContext { id: *value.first()?, result: *value.get(2)?, sub_items: Items::new(value.get(4..)?) })
+    Some(PresentationContext {
+        id: *value.first()?,
+        result: *value.get(2)?,
+        sub_items: Items::new(value.get(4..)?),
+    })
 }
 
 /// A-ASSOCIATE-RJ result, source and reason (9.3.4), or A-ABORT source and
@@ -186,12 +197,20 @@ pub struct Reasons {
 
 /// Parses an A-ASSOCIATE-RJ body (reserved, result, source, reason).
 pub fn reject(body: &[u8]) -> Option<Reasons> {
-    Some(Reasons { result: *body.get(1)?, source: *body.get(2)?, reason: *body.get(3)? })
+    Some(Reasons {
+        result: *body.get(1)?,
+        source: *body.get(2)?,
+        reason: *body.get(3)?,
+    })
 }
 
 /// Parses an A-ABORT body (reserved, reserved, source, reason).
 pub fn abort(body: &[u8]) -> Option<Reasons> {
-    Some(Reasons { result: 0, source: *body.get(2)?, reason: *body.get(3)? })
+    Some(Reasons {
+        result: 0,
+        source: *body.get(2)?,
+        reason: *body.get(3)?,
+    })
 }
 
 /// Name of a user identity type (PS3.7 D.3.3.7.1, PS3.8 table D.3-14).
@@ -212,17 +231,38 @@ mod tests {
 
     #[test]
     fn header_is_big_endian() {
-        assert_eq!(header(&[0x04, 0x00, 0x00, 0x01, 0x00, 0x02]), Some(Header { ty: 4, reserved: 0, len: 65538 }));
+        assert_eq!(
+            header(&[0x04, 0x00, 0x00, 0x01, 0x00, 0x02]),
+            Some(Header {
+                ty: 4,
+                reserved: 0,
+                len: 65538
+            })
+        );
         assert_eq!(header(&[0x04, 0x00, 0x00]), None);
     }
 
     #[test]
     fn items_stop_on_bad_length() {
         // Item 0x10 len 3 "abc", item 0x40 len 1 "x", item 0x50 claiming 9 bytes with 2 present.
-        let data = [0x10, 0, 0, 3, b'a', b'b', b'c', 0x40, 0, 0, 1, b'x', 0x50, 0, 0, 9, 1, 2];
+        let data = [
+            0x10, 0, 0, 3, b'a', b'b', b'c', 0x40, 0, 0, 1, b'x', 0x50, 0, 0, 9, 1, 2,
+        ];
         let mut it = Items::new(&data);
         let got: Vec<_> = it.by_ref().collect();
-        assert_eq!(got, [Item { ty: 0x10, value: b"abc" }, Item { ty: 0x40, value: b"x" }]);
+        assert_eq!(
+            got,
+            [
+                Item {
+                    ty: 0x10,
+                    value: b"abc"
+                },
+                Item {
+                    ty: 0x40,
+                    value: b"x"
+                }
+            ]
+        );
         assert!(it.malformed);
         let mut short = Items::new(&[0x10, 0]);
         assert_eq!(short.next(), None);
@@ -234,8 +274,22 @@ mod tests {
 
     #[test]
     fn fixed_pdus() {
-        assert_eq!(reject(&[0, 1, 1, 3]), Some(Reasons { result: 1, source: 1, reason: 3 }));
-        assert_eq!(abort(&[0, 0, 2, 6]), Some(Reasons { result: 0, source: 2, reason: 6 }));
+        assert_eq!(
+            reject(&[0, 1, 1, 3]),
+            Some(Reasons {
+                result: 1,
+                source: 1,
+                reason: 3
+            })
+        );
+        assert_eq!(
+            abort(&[0, 0, 2, 6]),
+            Some(Reasons {
+                result: 0,
+                source: 2,
+                reason: 6
+            })
+        );
         assert_eq!(reject(&[0, 1]), None);
     }
 
@@ -246,7 +300,15 @@ mod tests {
         body[4..20].copy_from_slice(b"CALLED          ");
         body[20..36].copy_from_slice(b"CALLING         ");
         let a = associate(&body).unwrap();
-        assert_eq!((a.version, a.called_ae, a.calling_ae, a.items), (1, &b"CALLED          "[..], &b"CALLING         "[..], &[][..]));
+        assert_eq!(
+            (a.version, a.called_ae, a.calling_ae, a.items),
+            (
+                1,
+                &b"CALLED          "[..],
+                &b"CALLING         "[..],
+                &[][..]
+            )
+        );
         assert_eq!(associate(&body[..67]), None);
     }
 }

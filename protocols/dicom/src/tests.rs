@@ -11,7 +11,10 @@ use model::Record;
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 /// A-ASSOCIATE-RQ: PACS_SCP <- MODALITY_CT, one context (Verification, Implicit LE),
@@ -83,17 +86,38 @@ fn run_conv(conv: &[(Direction, Vec<u8>)]) -> Vec<Record> {
 }
 
 fn dicom_records(records: &[Record]) -> Vec<&DicomRecord> {
-    records.iter().filter_map(|r| if let Record::Dicom(d) = r { Some(d) } else { None }).collect()
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Dicom(d) = r {
+                Some(d)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn weirds(records: &[Record]) -> Vec<&str> {
-    records.iter().filter_map(|r| if let Record::Weird(w) = r { Some(w.name.as_str()) } else { None }).collect()
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Weird(w) = r {
+                Some(w.name.as_str())
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn assert_no_canary(records: &[Record]) {
     for r in records {
         let json = serde_json::to_string(r).unwrap();
-        assert!(!json.contains("CANARY") && !format!("{r:?}").contains("CANARY"), "leaked: {json}");
+        assert!(
+            !json.contains("CANARY") && !format!("{r:?}").contains("CANARY"),
+            "leaked: {json}"
+        );
     }
 }
 
@@ -126,7 +150,13 @@ fn pdu_bytes(ty: u8, body: &[u8]) -> Vec<u8> {
 }
 
 /// Presentation context item: id, reserved, result, reserved, sub-items.
-fn context(ty: u8, id: u8, result: u8, abstract_syntax: Option<&str>, transfer: &[&str]) -> Vec<u8> {
+fn context(
+    ty: u8,
+    id: u8,
+    result: u8,
+    abstract_syntax: Option<&str>,
+    transfer: &[&str],
+) -> Vec<u8> {
     let mut v = vec![id, 0, result, 0];
     if let Some(a) = abstract_syntax {
         v.extend(item(item_type::ABSTRACT_SYNTAX, a.as_bytes()));
@@ -142,7 +172,15 @@ fn dcmtk_echo_association() {
     let records = run_conv(&echo_conversation());
     assert!(weirds(&records).is_empty(), "{records:?}");
     let d = dicom_records(&records);
-    assert_eq!(d.iter().map(|r| r.pdu).collect::<Vec<_>>(), [DicomPdu::AssociateRq, DicomPdu::AssociateAc, DicomPdu::ReleaseRq, DicomPdu::ReleaseRp]);
+    assert_eq!(
+        d.iter().map(|r| r.pdu).collect::<Vec<_>>(),
+        [
+            DicomPdu::AssociateRq,
+            DicomPdu::AssociateAc,
+            DicomPdu::ReleaseRq,
+            DicomPdu::ReleaseRp
+        ]
+    );
     let rq = d[0];
     assert_eq!(rq.called_ae.as_deref(), Some("PACS_SCP"));
     assert_eq!(rq.calling_ae.as_deref(), Some("MODALITY_CT"));
@@ -151,13 +189,23 @@ fn dcmtk_echo_association() {
     assert_eq!(rq.transfer_syntaxes, [IMPLICIT_LE]);
     assert_eq!(rq.max_pdu_length, Some(16384));
     assert_eq!(rq.implementation_class_uid.as_deref(), Some(DCMTK_UID));
-    assert_eq!(rq.implementation_version.as_deref(), Some("OFFIS_DCMTK_367"));
+    assert_eq!(
+        rq.implementation_version.as_deref(),
+        Some("OFFIS_DCMTK_367")
+    );
     assert_eq!(rq.user_identity, None);
     assert_eq!(rq.pdata_bytes, 0);
     let ac = d[1];
-    assert_eq!(ac.abstract_syntaxes, [VERIFICATION], "accepted context 1 maps back to the RQ's proposal");
+    assert_eq!(
+        ac.abstract_syntaxes,
+        [VERIFICATION],
+        "accepted context 1 maps back to the RQ's proposal"
+    );
     assert_eq!(ac.transfer_syntaxes, [IMPLICIT_LE]);
-    assert_eq!(ac.implementation_version.as_deref(), Some("OFFIS_DCMTK_367"));
+    assert_eq!(
+        ac.implementation_version.as_deref(),
+        Some("OFFIS_DCMTK_367")
+    );
     // 0x4a + 0x54 bytes of P-DATA-TF before the release.
     assert_eq!(d[2].pdata_bytes, 0x4a + 0x54);
     assert_eq!(d[3].pdata_bytes, 0x4a + 0x54);
@@ -180,7 +228,11 @@ fn reject_and_abort() {
 #[test]
 fn ac_lists_only_accepted_contexts() {
     use Direction::{ToClient as C, ToServer as S};
-    let (ct, mr, us) = ("1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.5.1.4.1.1.6.1");
+    let (ct, mr, us) = (
+        "1.2.840.10008.5.1.4.1.1.2",
+        "1.2.840.10008.5.1.4.1.1.4",
+        "1.2.840.10008.5.1.4.1.1.6.1",
+    );
     let rq = associate_pdu(
         1,
         "PACS",
@@ -205,7 +257,11 @@ fn ac_lists_only_accepted_contexts() {
     );
     let records = run_conv(&[(S, rq), (C, ac)]);
     let d = dicom_records(&records);
-    assert_eq!(d[0].abstract_syntaxes, [ct, mr, us], "deduplicated in order");
+    assert_eq!(
+        d[0].abstract_syntaxes,
+        [ct, mr, us],
+        "deduplicated in order"
+    );
     assert_eq!(d[0].transfer_syntaxes, [EXPLICIT_LE, IMPLICIT_LE]);
     assert_eq!(d[1].abstract_syntaxes, [ct, us]);
     assert_eq!(d[1].transfer_syntaxes, [EXPLICIT_LE, IMPLICIT_LE]);
@@ -221,8 +277,23 @@ fn user_identity_type_kept_credentials_dropped() {
         ui.extend_from_slice(&(f.len() as u16).to_be_bytes());
         ui.extend_from_slice(f);
     }
-    let user_info = item(item_type::USER_INFO, &[item(0x51, &[0, 0, 0x40, 0]), item(item_type::USER_IDENTITY, &ui)].concat());
-    let rq = associate_pdu(1, "PACS", "CT01", &[context(0x20, 1, 0, Some(VERIFICATION), &[IMPLICIT_LE]), user_info]);
+    let user_info = item(
+        item_type::USER_INFO,
+        &[
+            item(0x51, &[0, 0, 0x40, 0]),
+            item(item_type::USER_IDENTITY, &ui),
+        ]
+        .concat(),
+    );
+    let rq = associate_pdu(
+        1,
+        "PACS",
+        "CT01",
+        &[
+            context(0x20, 1, 0, Some(VERIFICATION), &[IMPLICIT_LE]),
+            user_info,
+        ],
+    );
     let records = run_conv(&[(Direction::ToServer, rq)]);
     assert_no_canary(&records);
     let d = dicom_records(&records);
@@ -240,18 +311,36 @@ fn pdata_is_skipped_as_it_streams() {
     let mut events = Vec::new();
     let mut out = Out::new(model::Timestamp(0), Some(&info), "dicom", &mut events);
     let rq = hex(ECHO_RQ);
-    assert_eq!(a.feed(Direction::ToServer, &rq, &mut out), Progress::Consumed(rq.len()));
+    assert_eq!(
+        a.feed(Direction::ToServer, &rq, &mut out),
+        Progress::Consumed(rq.len())
+    );
     // Every chunk of the P-DATA is consumed at once, header included.
     for chunk in pdata.chunks(4000) {
-        assert_eq!(a.feed(Direction::ToServer, chunk, &mut out), Progress::Consumed(chunk.len()));
+        assert_eq!(
+            a.feed(Direction::ToServer, chunk, &mut out),
+            Progress::Consumed(chunk.len())
+        );
     }
     // A gap inside a P-DATA-TF keeps the framing.
     let second = pdu_bytes(4, &body[..10_000]);
-    assert_eq!(a.feed(Direction::ToServer, &second[..5000], &mut out), Progress::Consumed(5000));
-    assert_eq!(a.gap(Direction::ToServer, 3000, &mut out), Progress::Consumed(0));
-    assert_eq!(a.feed(Direction::ToServer, &second[8000..], &mut out), Progress::Consumed(second.len() - 8000));
+    assert_eq!(
+        a.feed(Direction::ToServer, &second[..5000], &mut out),
+        Progress::Consumed(5000)
+    );
+    assert_eq!(
+        a.gap(Direction::ToServer, 3000, &mut out),
+        Progress::Consumed(0)
+    );
+    assert_eq!(
+        a.feed(Direction::ToServer, &second[8000..], &mut out),
+        Progress::Consumed(second.len() - 8000)
+    );
     let rel = hex(RELEASE_RQ);
-    assert_eq!(a.feed(Direction::ToServer, &rel, &mut out), Progress::Consumed(rel.len()));
+    assert_eq!(
+        a.feed(Direction::ToServer, &rel, &mut out),
+        Progress::Consumed(rel.len())
+    );
     a.finish(&mut out);
     let records: Vec<Record> = events.into_iter().map(|e| e.record).collect();
     assert_no_canary(&records);
@@ -268,9 +357,18 @@ fn partial_association_pdu_waits() {
     let info = analyzer_api::testing::flow(Transport::Tcp, 104);
     let mut events = Vec::new();
     let mut out = Out::new(model::Timestamp(0), Some(&info), "dicom", &mut events);
-    assert_eq!(a.feed(Direction::ToServer, &rq[..100], &mut out), Progress::Consumed(0));
-    assert_eq!(a.feed(Direction::ToServer, &rq[..4], &mut out), Progress::Consumed(0));
-    assert_eq!(a.feed(Direction::ToServer, &rq, &mut out), Progress::Consumed(rq.len()));
+    assert_eq!(
+        a.feed(Direction::ToServer, &rq[..100], &mut out),
+        Progress::Consumed(0)
+    );
+    assert_eq!(
+        a.feed(Direction::ToServer, &rq[..4], &mut out),
+        Progress::Consumed(0)
+    );
+    assert_eq!(
+        a.feed(Direction::ToServer, &rq, &mut out),
+        Progress::Consumed(rq.len())
+    );
     assert_eq!(events.len(), 1);
 }
 
@@ -283,7 +381,10 @@ fn oversized_and_unknown_pdus() {
     s.extend(pdu_bytes(0x09, b"xyz"));
     s.extend(hex(RELEASE_RQ));
     let records = run_forced(&Dicom, Transport::Tcp, 104, &[(Direction::ToServer, &s)]);
-    assert_eq!(weirds(&records), ["dicom_pdu_too_large", "dicom_unknown_pdu_type"]);
+    assert_eq!(
+        weirds(&records),
+        ["dicom_pdu_too_large", "dicom_unknown_pdu_type"]
+    );
     assert_eq!(dicom_records(&records).len(), 1);
     // Too many unknown PDUs: the analyzer gives up.
     let junk: Vec<u8> = (0..10).flat_map(|_| pdu_bytes(0x42, b"")).collect();
@@ -296,7 +397,12 @@ fn oversized_and_unknown_pdus() {
 #[test]
 fn malformed_items_and_lengths() {
     // User info item claiming more bytes than present; truncated RQ; RJ of the wrong length.
-    let mut rq = associate_pdu(1, "PACS", "CT01", &[context(0x20, 1, 0, Some(VERIFICATION), &[IMPLICIT_LE])]);
+    let mut rq = associate_pdu(
+        1,
+        "PACS",
+        "CT01",
+        &[context(0x20, 1, 0, Some(VERIFICATION), &[IMPLICIT_LE])],
+    );
     rq.extend_from_slice(&[0x50, 0, 0, 50, 0x51, 0]);
     let len = (rq.len() - 6) as u32;
     rq[2..6].copy_from_slice(&len.to_be_bytes());
@@ -304,7 +410,14 @@ fn malformed_items_and_lengths() {
     s.extend(pdu_bytes(1, &[0, 1, 0, 0]));
     s.extend(pdu_bytes(3, &[0, 1, 1]));
     let records = run_forced(&Dicom, Transport::Tcp, 104, &[(Direction::ToServer, &s)]);
-    assert_eq!(weirds(&records), ["dicom_bad_item_length", "dicom_truncated_pdu", "dicom_bad_pdu_length"]);
+    assert_eq!(
+        weirds(&records),
+        [
+            "dicom_bad_item_length",
+            "dicom_truncated_pdu",
+            "dicom_bad_pdu_length"
+        ]
+    );
     let d = dicom_records(&records);
     assert_eq!(d.len(), 2);
     assert_eq!(d[0].abstract_syntaxes, [VERIFICATION]);
@@ -314,7 +427,17 @@ fn malformed_items_and_lengths() {
 
 #[test]
 fn uid_lists_are_capped() {
-    let contexts: Vec<Vec<u8>> = (0..200u32).map(|i| context(0x20, (2 * i + 1) as u8, 0, Some(&format!("1.2.3.{i}")), &[IMPLICIT_LE])).collect();
+    let contexts: Vec<Vec<u8>> = (0..200u32)
+        .map(|i| {
+            context(
+                0x20,
+                (2 * i + 1) as u8,
+                0,
+                Some(&format!("1.2.3.{i}")),
+                &[IMPLICIT_LE],
+            )
+        })
+        .collect();
     let rq = associate_pdu(1, "PACS", "CT01", &contexts);
     let records = run_conv(&[(Direction::ToServer, rq)]);
     assert_eq!(dicom_records(&records)[0].abstract_syntaxes.len(), MAX_UIDS);
@@ -323,7 +446,18 @@ fn uid_lists_are_capped() {
 
 #[test]
 fn uids_lose_padding() {
-    let rq = associate_pdu(1, "PACS", "CT01", &[context(0x20, 1, 0, Some("1.2.840.10008.1.1\0"), &["1.2.840.10008.1.2 "])]);
+    let rq = associate_pdu(
+        1,
+        "PACS",
+        "CT01",
+        &[context(
+            0x20,
+            1,
+            0,
+            Some("1.2.840.10008.1.1\0"),
+            &["1.2.840.10008.1.2 "],
+        )],
+    );
     let d = run_conv(&[(Direction::ToServer, rq)]);
     let d = dicom_records(&d);
     assert_eq!(d[0].abstract_syntaxes, [VERIFICATION]);
@@ -362,14 +496,33 @@ fn probe() {
 
 #[test]
 fn identical_records_at_every_split_point() {
-    let stream: Vec<u8> = echo_conversation().into_iter().flat_map(|(_, b)| b).chain(hex(ABORT)).collect();
-    let whole = run_forced(&Dicom, Transport::Tcp, 104, &[(Direction::ToServer, &stream)]);
+    let stream: Vec<u8> = echo_conversation()
+        .into_iter()
+        .flat_map(|(_, b)| b)
+        .chain(hex(ABORT))
+        .collect();
+    let whole = run_forced(
+        &Dicom,
+        Transport::Tcp,
+        104,
+        &[(Direction::ToServer, &stream)],
+    );
     assert_eq!(dicom_records(&whole).len(), 5);
     for split in 0..=stream.len() {
         let (a, b) = stream.split_at(split);
-        assert_eq!(run_forced(&Dicom, Transport::Tcp, 104, &[(Direction::ToServer, a), (Direction::ToServer, b)]), whole, "split {split}");
+        assert_eq!(
+            run_forced(
+                &Dicom,
+                Transport::Tcp,
+                104,
+                &[(Direction::ToServer, a), (Direction::ToServer, b)]
+            ),
+            whole,
+            "split {split}"
+        );
     }
-    let bytes: Vec<(Direction, &[u8])> = stream.chunks(1).map(|c| (Direction::ToServer, c)).collect();
+    let bytes: Vec<(Direction, &[u8])> =
+        stream.chunks(1).map(|c| (Direction::ToServer, c)).collect();
     assert_eq!(run_forced(&Dicom, Transport::Tcp, 104, &bytes), whole);
     assert!(never_panics(&Dicom, Transport::Tcp, 104, &stream) > 0);
 }

@@ -14,17 +14,25 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn testdata(rel: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata")).join(rel);
+    let p = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/testdata"
+    ))
+    .join(rel);
     p.exists().then_some(p)
 }
 
 fn tshark(args: &[&str]) -> Option<String> {
     let out = Command::new("tshark").args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2).filter_map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()).collect()
+    (0..s.len() / 2)
+        .filter_map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
 }
 
 /// A reassembled TCP stream: server port and chunks in capture order.
@@ -36,7 +44,17 @@ struct Stream {
 
 /// Reassembles every TCP stream of `file` with one tshark run.
 fn follow_all(file: &str) -> Vec<Stream> {
-    let ids = tshark(&["-r", file, "-Y", "tcp.len>0", "-T", "fields", "-e", "tcp.stream"]).unwrap_or_default();
+    let ids = tshark(&[
+        "-r",
+        file,
+        "-Y",
+        "tcp.len>0",
+        "-T",
+        "fields",
+        "-e",
+        "tcp.stream",
+    ])
+    .unwrap_or_default();
     let mut ids: Vec<u32> = ids.lines().filter_map(|l| l.trim().parse().ok()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -48,14 +66,29 @@ fn follow_all(file: &str) -> Vec<Stream> {
     let mut streams: Vec<Stream> = Vec::new();
     for line in text.lines() {
         if let Some(id) = line.strip_prefix("Filter: tcp.stream eq ") {
-            streams.push(Stream { id: id.trim().parse().unwrap_or(u32::MAX), port: 0, chunks: Vec::new() });
+            streams.push(Stream {
+                id: id.trim().parse().unwrap_or(u32::MAX),
+                port: 0,
+                chunks: Vec::new(),
+            });
         } else if let Some(node) = line.strip_prefix("Node 1: ") {
             if let Some(s) = streams.last_mut() {
-                s.port = node.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
+                s.port = node
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0);
             }
-        } else if line.starts_with("=====") || line.starts_with("Node 0: ") || line.starts_with("Follow: ") {
+        } else if line.starts_with("=====")
+            || line.starts_with("Node 0: ")
+            || line.starts_with("Follow: ")
+        {
         } else if let Some(s) = streams.last_mut().filter(|_| !line.trim().is_empty()) {
-            let dir = if line.starts_with('\t') { Direction::ToClient } else { Direction::ToServer };
+            let dir = if line.starts_with('\t') {
+                Direction::ToClient
+            } else {
+                Direction::ToServer
+            };
             s.chunks.push((dir, hex(line.trim())));
         }
     }
@@ -69,7 +102,14 @@ fn oracle_line(f: &[&str]) -> String {
     let g = |i: usize| f.get(i).map_or("", |s| s.trim());
     let ty = u8::from_str_radix(g(1).trim_start_matches("0x"), 16).unwrap_or(0);
     match ty {
-        1 | 2 => format!("{ty} called={} calling={} uid={} version={} max={}", g(2), g(3), g(4), g(5), g(6)),
+        1 | 2 => format!(
+            "{ty} called={} calling={} uid={} version={} max={}",
+            g(2),
+            g(3),
+            g(4),
+            g(5),
+            g(6)
+        ),
         3 => format!("3 reject={}/{}/{}", g(7), g(8), g(9)),
         7 => format!("7 abort={}/{}", g(10), g(11)),
         _ => format!("{ty}"),
@@ -108,7 +148,14 @@ fn check(rel: &str, decode_as: &[&str]) {
     }
     let mut args = vec!["-r", file];
     args.extend_from_slice(decode_as);
-    args.extend_from_slice(&["-Y", "dicom.pdu.type in {1, 2, 3, 5, 6, 7}", "-T", "fields", "-E", "occurrence=f"]);
+    args.extend_from_slice(&[
+        "-Y",
+        "dicom.pdu.type in {1, 2, 3, 5, 6, 7}",
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=f",
+    ]);
     for f in [
         "tcp.stream",
         "dicom.pdu.type",
@@ -130,18 +177,50 @@ fn check(rel: &str, decode_as: &[&str]) {
     // byte count) and proposed abstract syntaxes (`Name (uid)`).
     let mut args = vec!["-r", file];
     args.extend_from_slice(decode_as);
-    args.extend_from_slice(&["-Y", "dicom", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=;"]);
-    for f in ["tcp.stream", "dicom.pdu.type", "dicom.pdu.len", "dicom.pctx.abss.syntax"] {
+    args.extend_from_slice(&[
+        "-Y",
+        "dicom",
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=;",
+    ]);
+    for f in [
+        "tcp.stream",
+        "dicom.pdu.type",
+        "dicom.pdu.len",
+        "dicom.pctx.abss.syntax",
+    ] {
         args.extend_from_slice(&["-e", f]);
     }
     let all = tshark(&args).unwrap_or_default();
     let mut checked = 0;
-    for Stream { id: stream, port, chunks } in follow_all(file) {
-        let refs: Vec<(Direction, &[u8])> = chunks.iter().map(|(d, b)| (*d, b.as_slice())).collect();
+    for Stream {
+        id: stream,
+        port,
+        chunks,
+    } in follow_all(file)
+    {
+        let refs: Vec<(Direction, &[u8])> =
+            chunks.iter().map(|(d, b)| (*d, b.as_slice())).collect();
         let records = run(&proto_dicom::Dicom, Transport::Tcp, port, &refs);
-        let weirds: Vec<&Record> = records.iter().filter(|r| matches!(r, Record::Weird(_))).collect();
+        let weirds: Vec<&Record> = records
+            .iter()
+            .filter(|r| matches!(r, Record::Weird(_)))
+            .collect();
         assert!(weirds.is_empty(), "{rel} stream {stream}: {weirds:?}");
-        let ours: Vec<String> = records.iter().filter_map(|r| if let Record::Dicom(d) = r { Some(our_line(d)) } else { None }).collect();
+        let ours: Vec<String> = records
+            .iter()
+            .filter_map(|r| {
+                if let Record::Dicom(d) = r {
+                    Some(our_line(d))
+                } else {
+                    None
+                }
+            })
+            .collect();
         let theirs: Vec<String> = oracle
             .lines()
             .map(|l| l.split('\t').collect::<Vec<_>>())
@@ -149,7 +228,16 @@ fn check(rel: &str, decode_as: &[&str]) {
             .map(|f| oracle_line(&f))
             .collect();
         assert_eq!(ours, theirs, "{rel} stream {stream}");
-        let ours_d: Vec<&DicomRecord> = records.iter().filter_map(|r| if let Record::Dicom(d) = r { Some(d) } else { None }).collect();
+        let ours_d: Vec<&DicomRecord> = records
+            .iter()
+            .filter_map(|r| {
+                if let Record::Dicom(d) = r {
+                    Some(d)
+                } else {
+                    None
+                }
+            })
+            .collect();
         let (mut pdata, mut proposed) = (0u64, Vec::<String>::new());
         for line in all.lines() {
             let f: Vec<&str> = line.split('\t').collect();
@@ -167,19 +255,34 @@ fn check(rel: &str, decode_as: &[&str]) {
             }
             if rq {
                 for a in f.get(3).unwrap_or(&"").split(';').filter(|a| !a.is_empty()) {
-                    let uid = a.rsplit('(').next().unwrap_or("").trim_end_matches(')').to_string();
+                    let uid = a
+                        .rsplit('(')
+                        .next()
+                        .unwrap_or("")
+                        .trim_end_matches(')')
+                        .to_string();
                     if !proposed.contains(&uid) {
                         proposed.push(uid);
                     }
                 }
             }
         }
-        assert_eq!(ours_d.iter().map(|d| d.pdata_bytes).max().unwrap_or(0), pdata, "{rel} stream {stream}: P-DATA bytes");
+        assert_eq!(
+            ours_d.iter().map(|d| d.pdata_bytes).max().unwrap_or(0),
+            pdata,
+            "{rel} stream {stream}: P-DATA bytes"
+        );
         if let Some(rq) = ours_d.iter().find(|d| d.pdu == DicomPdu::AssociateRq) {
-            assert_eq!(rq.abstract_syntaxes, proposed, "{rel} stream {stream}: proposed abstract syntaxes");
+            assert_eq!(
+                rq.abstract_syntaxes, proposed,
+                "{rel} stream {stream}: proposed abstract syntaxes"
+            );
         }
         for r in &records {
-            println!("{rel} stream {stream}: {}", serde_json::to_string(r).unwrap());
+            println!(
+                "{rel} stream {stream}: {}",
+                serde_json::to_string(r).unwrap()
+            );
         }
         checked += theirs.len();
     }
@@ -194,5 +297,8 @@ fn ndpi_dicom_port_104() {
 #[test]
 fn dcmtk_and_pynetdicom_loopback() {
     // tcp/11113 is the refusing SCP; tshark only knows 104/11112 by default.
-    check("generated/dicom_dcmtk_pynetdicom_loopback.pcap", &["-d", "tcp.port==11113,dicom"]);
+    check(
+        "generated/dicom_dcmtk_pynetdicom_loopback.pcap",
+        &["-d", "tcp.port==11113,dicom"],
+    );
 }

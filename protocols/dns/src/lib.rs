@@ -362,8 +362,16 @@ pub fn render(msg: &[u8], rr: &Rr, extended: bool) -> Option<String> {
             let (service, rest) = char_string(rest)?;
             let (regexp, rest) = char_string(rest)?;
             let replacement = rdata_name(msg, p + (rd.len() - rest.len()))?;
-            let tail: Vec<String> = [text::field(regexp), replacement].into_iter().filter(|s| !s.is_empty()).collect();
-            Some(format!("NAPTR {order} {pref} {} {} {}", text::field(flags), text::field(service), tail.join(" ")))
+            let tail: Vec<String> = [text::field(regexp), replacement]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect();
+            Some(format!(
+                "NAPTR {order} {pref} {} {} {}",
+                text::field(flags),
+                text::field(service),
+                tail.join(" ")
+            ))
         }
         13 if extended => {
             let (cpu, rest) = char_string(rd)?;
@@ -376,9 +384,7 @@ pub fn render(msg: &[u8], rr: &Rr, extended: bool) -> Option<String> {
             ))
         }
         // Parsed by Zeek but not logged in `answers` (or malformed RDATA).
-        11 | 13 | 15 | 29 | 32 | 33 | 41 | 43 | 44 | 46 | 48 | 64 | 65 | 249 | 250 | 257 => {
-            None
-        }
+        11 | 13 | 15 | 29 | 32 | 33 | 41 | 43 | 44 | 46 | 48 | 64 | 65 | 249 | 250 | 257 => None,
         t => Some(format!("<unknown type={t}>")),
     }
 }

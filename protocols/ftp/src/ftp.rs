@@ -69,7 +69,11 @@ impl Protocol for Ftp {
 fn probe_greeting(data: &[u8], port_hint: bool) -> Probe {
     const PREFIX: &[u8] = b"220";
     if data.len() < 4 {
-        return if PREFIX.starts_with(data) || data.starts_with(PREFIX) { Probe::NeedMore } else { Probe::NoMatch };
+        return if PREFIX.starts_with(data) || data.starts_with(PREFIX) {
+            Probe::NeedMore
+        } else {
+            Probe::NoMatch
+        };
     }
     if !data.starts_with(PREFIX) || !matches!(data[3], b' ' | b'-') {
         return Probe::NoMatch;
@@ -77,7 +81,10 @@ fn probe_greeting(data: &[u8], port_hint: bool) -> Probe {
     let window = &data[..data.len().min(MAX_LINE)];
     let line_end = memchr::memchr(b'\n', window);
     let line = &window[..line_end.unwrap_or(window.len())];
-    if !line.iter().all(|&b| b == b'\r' || b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80) {
+    if !line
+        .iter()
+        .all(|&b| b == b'\r' || b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80)
+    {
         return Probe::NoMatch;
     }
     if port_hint {
@@ -98,7 +105,11 @@ fn probe_command(data: &[u8]) -> Probe {
     for cmd in [&b"USER "[..], b"AUTH "] {
         let n = data.len().min(cmd.len());
         if data[..n].eq_ignore_ascii_case(&cmd[..n]) {
-            return if n == cmd.len() { Probe::Match } else { Probe::NeedMore };
+            return if n == cmd.len() {
+                Probe::Match
+            } else {
+                Probe::NeedMore
+            };
         }
     }
     Probe::NoMatch
@@ -107,10 +118,19 @@ fn probe_command(data: &[u8]) -> Probe {
 /// Decodes a base64 token (RFC 4648, padding optional, surrounding
 /// whitespace ignored); `None` if it is not base64.
 fn base64(s: &[u8]) -> Option<Vec<u8>> {
-    let start = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
-    let end = s.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    let start = s
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
     let s = s.get(start..end)?;
-    let s = s.strip_suffix(b"==").or_else(|| s.strip_suffix(b"=")).unwrap_or(s);
+    let s = s
+        .strip_suffix(b"==")
+        .or_else(|| s.strip_suffix(b"="))
+        .unwrap_or(s);
     let mut out = Vec::with_capacity(s.len() * 3 / 4);
     let (mut acc, mut bits) = (0u32, 0);
     for &c in s {
@@ -134,7 +154,10 @@ fn base64(s: &[u8]) -> Option<Vec<u8>> {
 
 /// Case-insensitive substring test without allocating.
 pub(crate) fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// The mechanism an AUTH command asks for (RFC 2228, RFC 4217).
@@ -199,7 +222,9 @@ fn reply_code(line: &[u8]) -> Option<(u16, Option<u8>)> {
     if !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let code = digits.iter().fold(0u16, |a, &d| a * 10 + u16::from(d - b'0'));
+    let code = digits
+        .iter()
+        .fold(0u16, |a, &d| a * 10 + u16::from(d - b'0'));
     Some((code, line.get(3).copied()))
 }
 
@@ -248,7 +273,10 @@ impl FtpAnalyzer {
             Cmd::User
         } else if verb.eq_ignore_ascii_case(b"PASS") {
             self.user_open = false;
-            Cmd::Pass(PasswordClass::classify(self.user.as_deref().unwrap_or(""), arg))
+            Cmd::Pass(PasswordClass::classify(
+                self.user.as_deref().unwrap_or(""),
+                arg,
+            ))
         } else if verb.eq_ignore_ascii_case(b"AUTH") {
             self.end_adat(out);
             let mech = model::text::field(arg).to_ascii_uppercase();
@@ -322,7 +350,9 @@ impl FtpAnalyzer {
             }
         }
         let Some((code, sep)) = parsed else {
-            return self.bad_line("ftp_invalid_reply", out).then_some(Progress::Done);
+            return self
+                .bad_line("ftp_invalid_reply", out)
+                .then_some(Progress::Done);
         };
         let greeting = !self.greeted && code == 220;
         if greeting {
@@ -380,7 +410,10 @@ impl FtpAnalyzer {
         match code {
             235 | 335 => {
                 let text = line.get(4..).unwrap_or_default();
-                let token = text.windows(5).position(|w| w.eq_ignore_ascii_case(b"ADAT=")).and_then(|p| base64(&text[p + 5..]));
+                let token = text
+                    .windows(5)
+                    .position(|w| w.eq_ignore_ascii_case(b"ADAT="))
+                    .and_then(|p| base64(&text[p + 5..]));
                 if let Some(token) = token {
                     self.adat_feed(1, &token, out);
                 }
@@ -402,7 +435,11 @@ impl FtpAnalyzer {
             return;
         }
         self.adat_buf[d].extend_from_slice(bytes);
-        let dir = if d == 0 { Direction::ToServer } else { Direction::ToClient };
+        let dir = if d == 0 {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        };
         let mut off = 0;
         let mut done = false;
         while off < self.adat_buf[d].len() {
@@ -449,7 +486,10 @@ impl FtpAnalyzer {
 impl Analyzer for FtpAnalyzer {
     fn feed(&mut self, dir: Direction, data: &[u8], out: &mut Out<'_>) -> Progress {
         if self.tls_stream {
-            return self.tls.as_mut().map_or(Progress::Done, |t| t.feed(dir, data, out));
+            return self
+                .tls
+                .as_mut()
+                .map_or(Progress::Done, |t| t.feed(dir, data, out));
         }
         let d = dir_index(dir);
         let mut pos = 0;
@@ -484,7 +524,11 @@ impl Analyzer for FtpAnalyzer {
                         if rest.is_empty() {
                             return Progress::Consumed(pos);
                         }
-                        return match self.tls.as_mut().map_or(Progress::Done, |t| t.feed(dir, rest, out)) {
+                        return match self
+                            .tls
+                            .as_mut()
+                            .map_or(Progress::Done, |t| t.feed(dir, rest, out))
+                        {
                             Progress::Consumed(n) => Progress::Consumed(pos + n),
                             Progress::Done => Progress::Done,
                         };
@@ -497,7 +541,10 @@ impl Analyzer for FtpAnalyzer {
 
     fn gap(&mut self, dir: Direction, len: u64, out: &mut Out<'_>) -> Progress {
         if self.tls_stream {
-            return self.tls.as_mut().map_or(Progress::Done, |t| t.gap(dir, len, out));
+            return self
+                .tls
+                .as_mut()
+                .map_or(Progress::Done, |t| t.gap(dir, len, out));
         }
         out.weird("content_gap");
         self.flush(out);

@@ -84,7 +84,10 @@ fn probe(data: &[u8], port_hint: bool) -> Probe {
         }
         _ if port_hint => {
             let head = &data[..data.len().min(32)];
-            if !head.iter().all(|&b| matches!(b, b'\r' | b'\n' | b'\t' | 0) || (0x20..0x7f).contains(&b)) {
+            if !head
+                .iter()
+                .all(|&b| matches!(b, b'\r' | b'\n' | b'\t' | 0) || (0x20..0x7f).contains(&b))
+            {
                 Probe::NoMatch
             } else if head.len() < 4 {
                 Probe::NeedMore
@@ -182,7 +185,11 @@ impl TelnetAnalyzer {
 
     /// The server text so far ends like a shell prompt.
     fn shell_prompt(&self) -> bool {
-        let trimmed = self.window.iter().rposition(|&b| b != b' ').map(|i| self.window[i]);
+        let trimmed = self
+            .window
+            .iter()
+            .rposition(|&b| b != b' ')
+            .map(|i| self.window[i]);
         matches!(trimmed, Some(b'$' | b'#' | b'>' | b'%'))
     }
 
@@ -315,7 +322,9 @@ impl Analyzer for TelnetAnalyzer {
     fn feed(&mut self, dir: Direction, data: &[u8], out: &mut Out<'_>) -> Progress {
         let d = dir_index(dir);
         for &raw in data {
-            let Some(b) = self.iac[d].step(raw, out) else { continue };
+            let Some(b) = self.iac[d].step(raw, out) else {
+                continue;
+            };
             match dir {
                 Direction::ToClient => self.server_byte(b, out),
                 Direction::ToServer => self.client_byte(b, out),
@@ -340,7 +349,9 @@ impl Analyzer for TelnetAnalyzer {
                 let success = self.shell_prompt().then_some(true);
                 self.emit(class, success, out);
             }
-            State::HaveUser | State::WantPass if self.user.is_some() => self.emit(PasswordClass::None, None, out),
+            State::HaveUser | State::WantPass if self.user.is_some() => {
+                self.emit(PasswordClass::None, None, out)
+            }
             _ => {}
         }
         self.state = State::Idle;

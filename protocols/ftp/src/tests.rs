@@ -31,17 +31,32 @@ fn weirds(recs: &[Record]) -> Vec<String> {
 /// byte by byte; all runs must give the same records.
 fn run_invariant(proto: &dyn Protocol, port: u16, conv: &[(Direction, &[u8])]) -> Vec<Record> {
     let base = testing::run(proto, Transport::Tcp, port, conv);
-    assert_eq!(testing::run_forced(proto, Transport::Tcp, port, conv), base, "forced");
+    assert_eq!(
+        testing::run_forced(proto, Transport::Tcp, port, conv),
+        base,
+        "forced"
+    );
     for (i, (dir, chunk)) in conv.iter().enumerate() {
         for split in 1..chunk.len() {
             let mut v = conv.to_vec();
             let (a, b) = chunk.split_at(split);
             v.splice(i..=i, [(*dir, a), (*dir, b)]);
-            assert_eq!(testing::run_forced(proto, Transport::Tcp, port, &v), base, "chunk {i} split at {split}");
+            assert_eq!(
+                testing::run_forced(proto, Transport::Tcp, port, &v),
+                base,
+                "chunk {i} split at {split}"
+            );
         }
     }
-    let bytewise: Vec<(Direction, &[u8])> = conv.iter().flat_map(|(d, c)| c.chunks(1).map(move |b| (*d, b))).collect();
-    assert_eq!(testing::run_forced(proto, Transport::Tcp, port, &bytewise), base, "byte by byte");
+    let bytewise: Vec<(Direction, &[u8])> = conv
+        .iter()
+        .flat_map(|(d, c)| c.chunks(1).map(move |b| (*d, b)))
+        .collect();
+    assert_eq!(
+        testing::run_forced(proto, Transport::Tcp, port, &bytewise),
+        base,
+        "byte by byte"
+    );
     base
 }
 
@@ -50,7 +65,10 @@ fn run_invariant(proto: &dyn Protocol, port: u16, conv: &[(Direction, &[u8])]) -
 #[test]
 fn ftp_multiline_greeting_and_failed_login() {
     let conv: &[(Direction, &[u8])] = &[
-        (S, b"220-FileZilla Server 1.9.1\r\n220 Please visit https://filezilla-project.org/\r\n"),
+        (
+            S,
+            b"220-FileZilla Server 1.9.1\r\n220 Please visit https://filezilla-project.org/\r\n",
+        ),
         (C, b"USER Admin\r\n"),
         (S, b"331 Please, specify the password.\r\n"),
         (C, b"PASS qwerty\r\n"),
@@ -63,7 +81,10 @@ fn ftp_multiline_greeting_and_failed_login() {
     assert_eq!(l[0].protocol, LoginProtocol::Ftp);
     assert_eq!(l[0].user.as_deref(), Some("Admin"));
     assert_eq!(l[0].password, PasswordClass::Other);
-    assert_eq!(l[0].banner.as_deref(), Some("FileZilla Server 1.9.1 Please visit https://filezilla-project.org/"));
+    assert_eq!(
+        l[0].banner.as_deref(),
+        Some("FileZilla Server 1.9.1 Please visit https://filezilla-project.org/")
+    );
     assert_eq!(l[0].success, Some(false));
     assert_eq!(l[0].reply_code, Some(530));
 }
@@ -89,20 +110,40 @@ fn ftp_anonymous_success_and_pipelining() {
 #[test]
 fn ftp_user_without_pass() {
     // USER answered with 230 directly (no password asked).
-    let conv: &[(Direction, &[u8])] = &[(S, b"220 py.fake ready\r\n"), (C, b"USER zeek\r\n"), (S, b"230 USER OK\r\n")];
+    let conv: &[(Direction, &[u8])] = &[
+        (S, b"220 py.fake ready\r\n"),
+        (C, b"USER zeek\r\n"),
+        (S, b"230 USER OK\r\n"),
+    ];
     let l = logins(&run_invariant(&Ftp, 21, conv));
-    assert_eq!((l[0].password, l[0].success, l[0].reply_code), (PasswordClass::None, Some(true), Some(230)));
+    assert_eq!(
+        (l[0].password, l[0].success, l[0].reply_code),
+        (PasswordClass::None, Some(true), Some(230))
+    );
     // USER then nothing: reported at finish, outcome unknown.
-    let conv: &[(Direction, &[u8])] = &[(S, b"220 x\r\n"), (C, b"USER admin\r\n"), (S, b"331 pw?\r\n")];
+    let conv: &[(Direction, &[u8])] = &[
+        (S, b"220 x\r\n"),
+        (C, b"USER admin\r\n"),
+        (S, b"331 pw?\r\n"),
+    ];
     let l = logins(&run_invariant(&Ftp, 21, conv));
     assert_eq!(l.len(), 1);
-    assert_eq!((l[0].user.as_deref(), l[0].password, l[0].success), (Some("admin"), PasswordClass::None, None));
+    assert_eq!(
+        (l[0].user.as_deref(), l[0].password, l[0].success),
+        (Some("admin"), PasswordClass::None, None)
+    );
     // Two USERs in a row: the first is an attempt of its own.
-    let conv: &[(Direction, &[u8])] = &[(C, b"USER a\r\nUSER b\r\nPASS b\r\n"), (S, b"331 x\r\n331 x\r\n230 ok\r\n")];
+    let conv: &[(Direction, &[u8])] = &[
+        (C, b"USER a\r\nUSER b\r\nPASS b\r\n"),
+        (S, b"331 x\r\n331 x\r\n230 ok\r\n"),
+    ];
     let l = logins(&testing::run_forced(&Ftp, Transport::Tcp, 21, conv));
     assert_eq!(l.len(), 2);
     assert_eq!((l[0].user.as_deref(), l[0].success), (Some("a"), None));
-    assert_eq!((l[1].user.as_deref(), l[1].password, l[1].success), (Some("b"), PasswordClass::Default, Some(true)));
+    assert_eq!(
+        (l[1].user.as_deref(), l[1].password, l[1].success),
+        (Some("b"), PasswordClass::Default, Some(true))
+    );
 }
 
 #[test]
@@ -138,7 +179,15 @@ fn hellos() -> (Vec<u8>, Vec<u8>) {
 }
 
 fn tls(recs: &[Record]) -> Vec<&model::records::TlsRecord> {
-    recs.iter().filter_map(|r| if let Record::Tls(t) = r { Some(t) } else { None }).collect()
+    recs.iter()
+        .filter_map(|r| {
+            if let Record::Tls(t) = r {
+                Some(t)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// After an accepted AUTH TLS the connection is TLS: its handshake is
@@ -148,23 +197,48 @@ fn tls(recs: &[Record]) -> Vec<&model::records::TlsRecord> {
 fn ftp_auth_tls_hands_over_to_tls() {
     let (ch, sh) = hellos();
     let reply = [&b"234 Proceed with negotiation.\r\n"[..], &sh].concat();
-    let conv: &[(Direction, &[u8])] = &[(S, b"220 (vsFTPd 3.0.5)\r\n"), (C, b"USER a\r\nAUTH TLS\r\n"), (S, b"331 x\r\n"), (S, b"234 ok\r\n"), (C, &ch), (S, &sh)];
+    let conv: &[(Direction, &[u8])] = &[
+        (S, b"220 (vsFTPd 3.0.5)\r\n"),
+        (C, b"USER a\r\nAUTH TLS\r\n"),
+        (S, b"331 x\r\n"),
+        (S, b"234 ok\r\n"),
+        (C, &ch),
+        (S, &sh),
+    ];
     let recs = testing::run(&Ftp, Transport::Tcp, 21, conv);
     let t = tls(&recs);
     assert_eq!(t.len(), 1, "{recs:?}");
-    assert_eq!((t[0].version.as_deref(), t[0].cipher.as_deref()), (Some("TLSv12"), Some("TLS_RSA_WITH_AES_128_CBC_SHA")));
+    assert_eq!(
+        (t[0].version.as_deref(), t[0].cipher.as_deref()),
+        (Some("TLSv12"), Some("TLS_RSA_WITH_AES_128_CBC_SHA"))
+    );
     assert_eq!(t[0].history, "Cs");
     // The USER before AUTH is still a login attempt.
     assert_eq!(logins(&recs).len(), 1);
     // The ClientHello in pieces; the reply's segment ends with the ServerHello
     // (a server that answers early).
     let (ch1, ch2) = ch.split_at(3);
-    let conv: &[(Direction, &[u8])] = &[(S, b"220 x\r\n"), (C, b"AUTH SSL\r\n"), (S, &reply), (C, ch1), (C, ch2)];
-    let t = tls(&testing::run(&Ftp, Transport::Tcp, 21, conv)).into_iter().cloned().collect::<Vec<_>>();
+    let conv: &[(Direction, &[u8])] = &[
+        (S, b"220 x\r\n"),
+        (C, b"AUTH SSL\r\n"),
+        (S, &reply),
+        (C, ch1),
+        (C, ch2),
+    ];
+    let t = tls(&testing::run(&Ftp, Transport::Tcp, 21, conv))
+        .into_iter()
+        .cloned()
+        .collect::<Vec<_>>();
     assert_eq!(t.len(), 1);
     assert_eq!(t[0].history, "sC");
     // AUTH TLS refused: still FTP.
-    let conv: &[(Direction, &[u8])] = &[(S, b"220 x\r\n"), (C, b"AUTH TLS\r\n"), (S, b"500 no\r\n"), (C, b"USER b\r\n"), (S, b"530 no\r\n")];
+    let conv: &[(Direction, &[u8])] = &[
+        (S, b"220 x\r\n"),
+        (C, b"AUTH TLS\r\n"),
+        (S, b"500 no\r\n"),
+        (C, b"USER b\r\n"),
+        (S, b"530 no\r\n"),
+    ];
     let recs = testing::run(&Ftp, Transport::Tcp, 21, conv);
     assert!(tls(&recs).is_empty());
     assert_eq!(logins(&recs)[0].user.as_deref(), Some("b"));
@@ -174,7 +248,9 @@ fn b64(data: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
     for c in data.chunks(3) {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
         for i in 0..4 {
             if i <= c.len() {
                 s.push(A[(n >> (18 - 6 * i)) as usize & 63] as char);
@@ -204,10 +280,19 @@ fn ftp_adat_tokens_carry_tls() {
     let recs = run_invariant(&Ftp, 2811, conv);
     let t = tls(&recs);
     assert_eq!(t.len(), 1, "{recs:?}");
-    assert_eq!((t[0].version.as_deref(), t[0].history.as_str()), (Some("TLSv12"), "Cs"));
+    assert_eq!(
+        (t[0].version.as_deref(), t[0].history.as_str()),
+        (Some("TLSv12"), "Cs")
+    );
     // A GSSAPI mechanism that is not TLS (Kerberos) is left alone.
     let krb = format!("ADAT {}\r\n", b64(b"\x60\x82\x02\x00kerberos"));
-    let conv: &[(Direction, &[u8])] = &[(S, b"220 x\r\n"), (C, b"AUTH GSSAPI\r\n"), (S, b"334 ok\r\n"), (C, krb.as_bytes()), (S, b"335 ADAT=AAAA\r\n")];
+    let conv: &[(Direction, &[u8])] = &[
+        (S, b"220 x\r\n"),
+        (C, b"AUTH GSSAPI\r\n"),
+        (S, b"334 ok\r\n"),
+        (C, krb.as_bytes()),
+        (S, b"335 ADAT=AAAA\r\n"),
+    ];
     assert!(tls(&testing::run(&Ftp, Transport::Tcp, 21, conv)).is_empty());
 }
 
@@ -226,15 +311,29 @@ fn ftp_long_lines_and_bad_replies() {
     let l = logins(&recs);
     // The over-long USER was dropped, so 500 answers USER bob (unknown)... and
     // replies stay in order afterwards.
-    assert!(l.iter().any(|l| l.user.as_deref() == Some("bob") && l.password == PasswordClass::Default));
+    assert!(l
+        .iter()
+        .any(|l| l.user.as_deref() == Some("bob") && l.password == PasswordClass::Default));
 }
 
 #[test]
 fn ftp_probe() {
-    assert_eq!(Ftp.probe(S, b"220 ProFTPD Server ready.\r\n", false), Probe::Match);
-    assert_eq!(Ftp.probe(S, b"220 mail.example.com ESMTP Postfix\r\n", false), Probe::NoMatch);
-    assert_eq!(Ftp.probe(S, b"220 mail.example.com ESMTP Postfix\r\n", true), Probe::Match);
-    assert_eq!(Ftp.probe(S, b"220-Microsoft FTP Service", false), Probe::NeedMore);
+    assert_eq!(
+        Ftp.probe(S, b"220 ProFTPD Server ready.\r\n", false),
+        Probe::Match
+    );
+    assert_eq!(
+        Ftp.probe(S, b"220 mail.example.com ESMTP Postfix\r\n", false),
+        Probe::NoMatch
+    );
+    assert_eq!(
+        Ftp.probe(S, b"220 mail.example.com ESMTP Postfix\r\n", true),
+        Probe::Match
+    );
+    assert_eq!(
+        Ftp.probe(S, b"220-Microsoft FTP Service", false),
+        Probe::NeedMore
+    );
     assert_eq!(Ftp.probe(S, b"22", false), Probe::NeedMore);
     assert_eq!(Ftp.probe(S, b"SSH-2.0-OpenSSH\r\n", true), Probe::NoMatch);
     assert_eq!(Ftp.probe(S, b"220 \x01\x02\x03\r\n", true), Probe::NoMatch);
@@ -261,21 +360,36 @@ fn tshark_streams(path: &str, ports: &[u16]) -> Option<Vec<Stream>> {
     if !std::path::Path::new(path).exists() {
         return None;
     }
-    let ids = std::process::Command::new("tshark").args(["-r", path, "-T", "fields", "-e", "tcp.stream"]).output().ok()?;
-    let max = String::from_utf8_lossy(&ids.stdout).lines().filter_map(|l| l.trim().parse::<u32>().ok()).max();
-    let Some(max) = max else { return Some(Vec::new()) };
+    let ids = std::process::Command::new("tshark")
+        .args(["-r", path, "-T", "fields", "-e", "tcp.stream"])
+        .output()
+        .ok()?;
+    let max = String::from_utf8_lossy(&ids.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse::<u32>().ok())
+        .max();
+    let Some(max) = max else {
+        return Some(Vec::new());
+    };
     let mut args = vec!["-r".to_string(), path.to_string(), "-q".to_string()];
     for n in 0..=max.min(63) {
         args.push("-z".into());
         args.push(format!("follow,tcp,raw,{n}"));
     }
-    let out = std::process::Command::new("tshark").args(&args).output().ok()?;
+    let out = std::process::Command::new("tshark")
+        .args(&args)
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let mut streams = Vec::new();
     let mut current: Option<(u16, Stream)> = None;
     for line in text.lines() {
         if let Some(node1) = line.strip_prefix("Node 1: ") {
-            let port = node1.rsplit(':').next().and_then(|p| p.trim().parse().ok()).unwrap_or(0);
+            let port = node1
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.trim().parse().ok())
+                .unwrap_or(0);
             current = Some((port, Vec::new()));
             continue;
         }
@@ -287,19 +401,26 @@ fn tshark_streams(path: &str, ports: &[u16]) -> Option<Vec<Stream>> {
             }
             continue;
         }
-        let Some((_, chunks)) = current.as_mut() else { continue };
+        let Some((_, chunks)) = current.as_mut() else {
+            continue;
+        };
         if line.trim().is_empty() {
             continue;
         }
         let dir = if line.starts_with('\t') { S } else { C };
         let hex = line.trim();
-        let bytes: Option<Vec<u8>> = (0..hex.len() / 2).map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()).collect();
+        let bytes: Option<Vec<u8>> = (0..hex.len() / 2)
+            .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+            .collect();
         chunks.push((dir, bytes?));
     }
     Some(streams)
 }
 
-const FTP_TRACES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/zeek/Traces/ftp/");
+const FTP_TRACES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/testdata/zeek/Traces/ftp/"
+);
 
 fn ftp_trace(name: &str) -> Option<Vec<Record>> {
     let Some(streams) = tshark_streams(&format!("{FTP_TRACES}{name}"), &[21]) else {
@@ -317,33 +438,72 @@ fn ftp_trace(name: &str) -> Option<Vec<Record>> {
 #[test]
 fn zeek_ftp_traces() {
     // ftp.log: Admin, PASS, 530.
-    let Some(recs) = ftp_trace("ftp-password-pass-command.pcap") else { return };
+    let Some(recs) = ftp_trace("ftp-password-pass-command.pcap") else {
+        return;
+    };
     let l = logins(&recs);
     assert_eq!(l.len(), 1, "{recs:?}");
-    assert_eq!((l[0].user.as_deref(), l[0].success, l[0].reply_code), (Some("Admin"), Some(false), Some(530)));
-    assert_eq!(l[0].banner.as_deref(), Some("FileZilla Server 1.9.1 Please visit https://filezilla-project.org/"));
+    assert_eq!(
+        (l[0].user.as_deref(), l[0].success, l[0].reply_code),
+        (Some("Admin"), Some(false), Some(530))
+    );
+    assert_eq!(
+        l[0].banner.as_deref(),
+        Some("FileZilla Server 1.9.1 Please visit https://filezilla-project.org/")
+    );
     // ftp.log: anonymous / test, logged in (230).
-    let Some(recs) = ftp_trace("ipv4.pcap") else { return };
+    let Some(recs) = ftp_trace("ipv4.pcap") else {
+        return;
+    };
     let l = logins(&recs);
-    assert!(!l.is_empty() && l.iter().all(|l| l.user.as_deref() == Some("anonymous")), "{l:?}");
-    assert!(l.iter().any(|l| l.success == Some(true) && l.password == PasswordClass::Default), "{l:?}");
+    assert!(
+        !l.is_empty() && l.iter().all(|l| l.user.as_deref() == Some("anonymous")),
+        "{l:?}"
+    );
+    assert!(
+        l.iter()
+            .any(|l| l.success == Some(true) && l.password == PasswordClass::Default),
+        "{l:?}"
+    );
     // ftp.log: anonymous, PASS reply 230 after a multi-line greeting.
-    let Some(recs) = ftp_trace("ipv6-multiline-reply.pcap") else { return };
+    let Some(recs) = ftp_trace("ipv6-multiline-reply.pcap") else {
+        return;
+    };
     let l = logins(&recs);
-    assert!(l.iter().any(|l| l.user.as_deref() == Some("anonymous") && l.reply_code == Some(230)), "{l:?}");
+    assert!(
+        l.iter()
+            .any(|l| l.user.as_deref() == Some("anonymous") && l.reply_code == Some(230)),
+        "{l:?}"
+    );
     // AUTH TLS: no login, stops.
-    let Some(recs) = ftp_trace("ftp-auth-tls.pcap") else { return };
+    let Some(recs) = ftp_trace("ftp-auth-tls.pcap") else {
+        return;
+    };
     assert!(logins(&recs).is_empty(), "{recs:?}");
     // Brute force: many failed attempts.
-    let Some(recs) = ftp_trace("bruteforce.pcap") else { return };
+    let Some(recs) = ftp_trace("bruteforce.pcap") else {
+        return;
+    };
     let l = logins(&recs);
-    assert!(l.iter().filter(|l| l.success == Some(false)).count() >= 10, "{}", l.len());
+    assert!(
+        l.iter().filter(|l| l.success == Some(false)).count() >= 10,
+        "{}",
+        l.len()
+    );
     // Every trace: no panic.
-    for e in std::fs::read_dir(FTP_TRACES).into_iter().flatten().flatten() {
+    for e in std::fs::read_dir(FTP_TRACES)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let name = e.file_name().to_string_lossy().to_string();
         if name.ends_with(".pcap") {
             if let Some(recs) = ftp_trace(&name) {
-                println!("{name}: {} logins, weirds {:?}", logins(&recs).len(), weirds(&recs));
+                println!(
+                    "{name}: {} logins, weirds {:?}",
+                    logins(&recs).len(),
+                    weirds(&recs)
+                );
             }
         }
     }
@@ -361,7 +521,10 @@ const SE: u8 = 0xf0;
 fn telnet_char_at_a_time_login_success() {
     // Server negotiates ECHO / SUPPRESS-GO-AHEAD / TERMINAL-TYPE, client answers with a subnegotiation.
     let neg_s = [IAC, DO, 24, IAC, WILL, 1, IAC, WILL, 3];
-    let neg_c = [IAC, WILL, 24, IAC, DO, 1, IAC, DO, 3, IAC, SB, 24, 0, b'x', b't', b'e', b'r', b'm', IAC, SE];
+    let neg_c = [
+        IAC, WILL, 24, IAC, DO, 1, IAC, DO, 3, IAC, SB, 24, 0, b'x', b't', b'e', b'r', b'm', IAC,
+        SE,
+    ];
     let conv: &[(Direction, &[u8])] = &[
         (S, &neg_s),
         (C, &neg_c),
@@ -381,7 +544,10 @@ fn telnet_char_at_a_time_login_success() {
         (C, b"\r\0"),
         (S, b"\r\nPassword: "),
         (C, b"toor\r\n"),
-        (S, b"\r\nLast login: Mon Jan  1 00:00:00 2024 from 10.0.0.1\r\n$ "),
+        (
+            S,
+            b"\r\nLast login: Mon Jan  1 00:00:00 2024 from 10.0.0.1\r\n$ ",
+        ),
         (C, b"id\r\n"),
     ];
     assert_eq!(Telnet.probe(S, &neg_s, false), Probe::Match);
@@ -394,7 +560,10 @@ fn telnet_char_at_a_time_login_success() {
     assert_eq!(l[0].password, PasswordClass::Default);
     assert_eq!(l[0].success, Some(true));
     assert_eq!(l[0].reply_code, None);
-    assert_eq!(l[0].banner.as_deref(), Some("Ubuntu 22.04 LTS infusion-gw login:"));
+    assert_eq!(
+        l[0].banner.as_deref(),
+        Some("Ubuntu 22.04 LTS infusion-gw login:")
+    );
 }
 
 #[test]
@@ -414,28 +583,52 @@ fn telnet_failure_then_success_by_prompt() {
     ];
     let l = logins(&run_invariant(&Telnet, 23, conv));
     assert_eq!(l.len(), 2);
-    assert_eq!((l[0].user.as_deref(), l[0].password, l[0].success), (Some("service"), PasswordClass::Other, Some(false)));
-    assert_eq!((l[1].user.as_deref(), l[1].password, l[1].success), (Some("service"), PasswordClass::Other, Some(true)));
+    assert_eq!(
+        (l[0].user.as_deref(), l[0].password, l[0].success),
+        (Some("service"), PasswordClass::Other, Some(false))
+    );
+    assert_eq!(
+        (l[1].user.as_deref(), l[1].password, l[1].success),
+        (Some("service"), PasswordClass::Other, Some(true))
+    );
     assert_eq!(l[0].banner.as_deref(), Some("Welcome to PACS-01 Username:"));
 }
 
 #[test]
 fn telnet_password_only_and_unknown_outcome() {
     // A device that only asks for a password; the session ends before any outcome text.
-    let conv: &[(Direction, &[u8])] = &[(S, b"\r\nUser Access Verification\r\n\r\nPassword: "), (C, b"\r\n")];
+    let conv: &[(Direction, &[u8])] = &[
+        (S, b"\r\nUser Access Verification\r\n\r\nPassword: "),
+        (C, b"\r\n"),
+    ];
     let l = logins(&run_invariant(&Telnet, 23, conv));
     assert_eq!(l.len(), 1);
-    assert_eq!((l[0].user.as_deref(), l[0].password, l[0].success), (None, PasswordClass::Empty, None));
+    assert_eq!(
+        (l[0].user.as_deref(), l[0].password, l[0].success),
+        (None, PasswordClass::Empty, None)
+    );
     // Re-prompted for the password: failure.
-    let conv: &[(Direction, &[u8])] = &[(S, b"login: "), (C, b"admin\r\n"), (S, b"Password: "), (C, b"admin\r\n"), (S, b"\r\nPassword: ")];
+    let conv: &[(Direction, &[u8])] = &[
+        (S, b"login: "),
+        (C, b"admin\r\n"),
+        (S, b"Password: "),
+        (C, b"admin\r\n"),
+        (S, b"\r\nPassword: "),
+    ];
     let l = logins(&run_invariant(&Telnet, 23, conv));
-    assert_eq!((l[0].user.as_deref(), l[0].password, l[0].success), (Some("admin"), PasswordClass::Default, Some(false)));
+    assert_eq!(
+        (l[0].user.as_deref(), l[0].password, l[0].success),
+        (Some("admin"), PasswordClass::Default, Some(false))
+    );
 }
 
 #[test]
 fn telnet_probe() {
     assert_eq!(Telnet.probe(S, &[IAC, DO, 24], false), Probe::Match);
-    assert_eq!(Telnet.probe(C, &[IAC, WILL, 31, IAC, WILL, 32], false), Probe::Match);
+    assert_eq!(
+        Telnet.probe(C, &[IAC, WILL, 31, IAC, WILL, 32], false),
+        Probe::Match
+    );
     assert_eq!(Telnet.probe(C, &[IAC, WILL], false), Probe::NeedMore);
     assert_eq!(Telnet.probe(C, &[IAC, WILL, 200], false), Probe::NoMatch);
     assert_eq!(Telnet.probe(C, &[IAC, 0x10, 1], false), Probe::NoMatch);
@@ -450,10 +643,27 @@ fn telnet_hostile_input() {
     // Unterminated subnegotiation, endless line, NULs.
     let mut sb = vec![IAC, SB, 24];
     sb.extend(std::iter::repeat_n(b'a', 5000));
-    let recs = testing::run_forced(&Telnet, Transport::Tcp, 23, &[(C, &sb), (S, b"login: "), (C, &[b'u'; 3000])]);
+    let recs = testing::run_forced(
+        &Telnet,
+        Transport::Tcp,
+        23,
+        &[(C, &sb), (S, b"login: "), (C, &[b'u'; 3000])],
+    );
     // After the cap the rest of the suboption is treated as text (one over-long line),
     // then the login line overflows too.
-    assert_eq!(weirds(&recs), ["telnet_suboption_too_long", "telnet_line_too_long", "telnet_line_too_long"]);
-    testing::never_panics(&Telnet, Transport::Tcp, 23, b"\xff\xfd\x18login: \xff\xfa\x18\x00a\xff\xf0root\r\n");
+    assert_eq!(
+        weirds(&recs),
+        [
+            "telnet_suboption_too_long",
+            "telnet_line_too_long",
+            "telnet_line_too_long"
+        ]
+    );
+    testing::never_panics(
+        &Telnet,
+        Transport::Tcp,
+        23,
+        b"\xff\xfd\x18login: \xff\xfa\x18\x00a\xff\xf0root\r\n",
+    );
     testing::never_panics(&Telnet, Transport::Tcp, 23, &[0xff; 300]);
 }

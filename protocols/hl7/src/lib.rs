@@ -163,7 +163,12 @@ struct Msg {
 
 impl Frame {
     fn new(framed: bool) -> Self {
-        Frame { framed, skip_segment: false, discard: false, msg: Msg::default() }
+        Frame {
+            framed,
+            skip_segment: false,
+            discard: false,
+            msg: Msg::default(),
+        }
     }
 }
 
@@ -236,7 +241,9 @@ impl Side {
     /// the current message and start a new one (a second MSH in a batch or in
     /// an unframed stream).
     fn segment(&mut self, seg: &[u8], dir: Direction, out: &mut Out<'_>) {
-        let Some(frame) = self.frame.as_mut() else { return };
+        let Some(frame) = self.frame.as_mut() else {
+            return;
+        };
         let seg = &seg[..seg.len().min(SEGMENT_PREFIX)];
         if seg.is_empty() {
             return;
@@ -266,14 +273,22 @@ impl Side {
         let fs = msg.fs.unwrap_or(b'|');
         let mut rest = seg;
         loop {
-            let (this, next) = match msg.loose.then(|| wire::loose_boundary(rest, fs, false)).flatten() {
+            let (this, next) = match msg
+                .loose
+                .then(|| wire::loose_boundary(rest, fs, false))
+                .flatten()
+            {
                 Some(i) => (&rest[..i], Some(&rest[i..])),
                 None => (rest, None),
             };
             match wire::segment_id(this, fs) {
                 Some(id) => {
                     if &id == b"MSA" && msg.record.ack_code.is_none() {
-                        let (c, r) = if msg.has_msh() { (msg.component, msg.repetition) } else { (b'^', b'~') };
+                        let (c, r) = if msg.has_msh() {
+                            (msg.component, msg.repetition)
+                        } else {
+                            (b'^', b'~')
+                        };
                         msg.record.ack_code = wire::field(this, fs, 1).and_then(|f| {
                             let end = f.iter().position(|&b| b == c || b == r).unwrap_or(f.len());
                             text::non_empty(&f[..end])
@@ -302,7 +317,9 @@ impl Side {
 
     /// Adds `n` bytes to the current message and cuts it if it grew too large.
     fn count(&mut self, n: usize, dir: Direction, out: &mut Out<'_>) {
-        let Some(frame) = self.frame.as_mut() else { return };
+        let Some(frame) = self.frame.as_mut() else {
+            return;
+        };
         if frame.discard {
             return;
         }
@@ -310,7 +327,8 @@ impl Side {
         if frame.msg.len > MAX_MESSAGE {
             out.weird("hl7_message_too_large");
             let msg = std::mem::take(&mut frame.msg);
-            (frame.msg.fs, frame.msg.component, frame.msg.repetition) = (msg.fs, msg.component, msg.repetition);
+            (frame.msg.fs, frame.msg.component, frame.msg.repetition) =
+                (msg.fs, msg.component, msg.repetition);
             frame.discard = true;
             emit(msg, dir, out);
         }
@@ -342,7 +360,10 @@ impl Analyzer for Hl7Analyzer {
             let Some(frame) = side.frame.as_mut() else {
                 if side.in_junk {
                     // Skip to the next line end or start block, where a message may begin.
-                    match rest.iter().position(|&b| matches!(b, START_BLOCK | b'\r' | b'\n')) {
+                    match rest
+                        .iter()
+                        .position(|&b| matches!(b, START_BLOCK | b'\r' | b'\n'))
+                    {
                         Some(p) => {
                             side.in_junk = false;
                             pos += p;
@@ -375,7 +396,10 @@ impl Analyzer for Hl7Analyzer {
                 }
                 continue;
             };
-            let Some(i) = rest.iter().position(|&b| matches!(b, b'\r' | b'\n' | END_BLOCK | START_BLOCK)) else {
+            let Some(i) = rest
+                .iter()
+                .position(|&b| matches!(b, b'\r' | b'\n' | END_BLOCK | START_BLOCK))
+            else {
                 // No complete segment yet.
                 if frame.skip_segment {
                     side.count(rest.len(), dir, out);
@@ -435,7 +459,11 @@ impl Analyzer for Hl7Analyzer {
     }
 
     fn finish(&mut self, out: &mut Out<'_>) {
-        for (side, dir) in self.sides.iter_mut().zip([Direction::ToServer, Direction::ToClient]) {
+        for (side, dir) in self
+            .sides
+            .iter_mut()
+            .zip([Direction::ToServer, Direction::ToClient])
+        {
             if side.frame.as_ref().is_some_and(|f| f.framed && !f.discard) {
                 out.weird("hl7_unterminated_message");
             }

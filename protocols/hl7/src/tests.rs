@@ -31,11 +31,29 @@ const ORU: &str = concat!(
 const ACK: &str = "MSH|^~\\&|EHR|GENHOSP|LABSYS|CITYLAB|20240102030406||ACK^R01^ACK|ACK0001|P|2.5.1\rMSA|AA|CTRL0001\r";
 
 fn hl7_records(records: &[Record]) -> Vec<&Hl7Record> {
-    records.iter().filter_map(|r| if let Record::Hl7(h) = r { Some(h) } else { None }).collect()
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Hl7(h) = r {
+                Some(h)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn weirds(records: &[Record]) -> Vec<&str> {
-    records.iter().filter_map(|r| if let Record::Weird(w) = r { Some(w.name.as_str()) } else { None }).collect()
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Weird(w) = r {
+                Some(w.name.as_str())
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// No record, in Debug or JSON form, may contain a canary marker.
@@ -43,12 +61,18 @@ fn assert_no_canary(records: &[Record]) {
     for r in records {
         let debug = format!("{r:?}");
         let json = serde_json::to_string(r).unwrap();
-        assert!(!debug.contains(CANARY) && !json.contains(CANARY), "patient data leaked: {json}");
+        assert!(
+            !debug.contains(CANARY) && !json.contains(CANARY),
+            "patient data leaked: {json}"
+        );
     }
 }
 
 fn conversation() -> Vec<(Direction, Vec<u8>)> {
-    vec![(Direction::ToServer, mllp(ORU)), (Direction::ToClient, mllp(ACK))]
+    vec![
+        (Direction::ToServer, mllp(ORU)),
+        (Direction::ToClient, mllp(ACK)),
+    ]
 }
 
 fn run_conv(port: u16, conv: &[(Direction, Vec<u8>)]) -> Vec<Record> {
@@ -77,7 +101,13 @@ fn oru_and_ack_over_mllp() {
     assert!(oru.carries_phi);
     assert_eq!(oru.length as usize, ORU.len());
     // OBX-3 code and OBX-5 numeric value only; never serialized.
-    assert_eq!(oru.observations, [model::records::Observation { code: "1234-5".into(), value: 42.0 }]);
+    assert_eq!(
+        oru.observations,
+        [model::records::Observation {
+            code: "1234-5".into(),
+            value: 42.0
+        }]
+    );
     assert!(!serde_json::to_string(oru).unwrap().contains("1234-5"));
     let ack = h[1];
     assert_eq!(ack.direction, Some(Direction::ToClient));
@@ -100,17 +130,28 @@ fn identical_records_at_every_split_point() {
     stream.extend(mllp(ACK));
     stream.extend(mllp(LOOSE));
     stream.extend(mllp(BATCH));
-    let whole = run(&Hl7, Transport::Tcp, 2575, &[(Direction::ToServer, &stream)]);
+    let whole = run(
+        &Hl7,
+        Transport::Tcp,
+        2575,
+        &[(Direction::ToServer, &stream)],
+    );
     assert_eq!(hl7_records(&whole).len(), 5);
     // The test runner drops a first chunk the probe wants more of (the engine
     // re-probes with more data), so splits are checked on the started analyzer.
     for split in 1..stream.len() {
         let (a, b) = stream.split_at(split);
-        let parts = run_forced(&Hl7, Transport::Tcp, 2575, &[(Direction::ToServer, a), (Direction::ToServer, b)]);
+        let parts = run_forced(
+            &Hl7,
+            Transport::Tcp,
+            2575,
+            &[(Direction::ToServer, a), (Direction::ToServer, b)],
+        );
         assert_eq!(parts, whole, "split at {split}");
     }
     // Byte by byte.
-    let bytes: Vec<(Direction, &[u8])> = stream.chunks(1).map(|c| (Direction::ToServer, c)).collect();
+    let bytes: Vec<(Direction, &[u8])> =
+        stream.chunks(1).map(|c| (Direction::ToServer, c)).collect();
     assert_eq!(run_forced(&Hl7, Transport::Tcp, 2575, &bytes), whole);
     assert_no_canary(&whole);
 }
@@ -133,8 +174,16 @@ fn probe() {
     assert_eq!(p(b"\x0b"), Probe::NeedMore);
     assert_eq!(p(b""), Probe::NeedMore);
     assert_eq!(p(ORU.as_bytes()), Probe::Match, "bare MSH with 8+ fields");
-    assert_eq!(p(b"MSH|^~\\&|APP|FAC"), Probe::NeedMore, "bare MSH: wait for MSH-9");
-    assert_eq!(p(b"MSH|^~\\&|APP|FAC\r"), Probe::NoMatch, "bare MSH line too short");
+    assert_eq!(
+        p(b"MSH|^~\\&|APP|FAC"),
+        Probe::NeedMore,
+        "bare MSH: wait for MSH-9"
+    );
+    assert_eq!(
+        p(b"MSH|^~\\&|APP|FAC\r"),
+        Probe::NoMatch,
+        "bare MSH line too short"
+    );
     assert_eq!(p(b"\x0bMSX|^~\\&|"), Probe::NoMatch);
     assert_eq!(p(b"\x0bMSH ^~\\& "), Probe::NoMatch);
     assert_eq!(p(b"GET / HTTP/1.1\r\n\r\n"), Probe::NoMatch);
@@ -147,7 +196,12 @@ fn probe() {
 #[test]
 fn bare_stream_with_crlf_and_two_messages() {
     let stream = format!("{}\n{}", ORU.replace('\r', "\r\n"), ACK.replace('\r', "\n"));
-    let records = run(&Hl7, Transport::Tcp, 2575, &[(Direction::ToServer, stream.as_bytes())]);
+    let records = run(
+        &Hl7,
+        Transport::Tcp,
+        2575,
+        &[(Direction::ToServer, stream.as_bytes())],
+    );
     assert_no_canary(&records);
     assert!(weirds(&records).is_empty(), "{records:?}");
     let h = hl7_records(&records);
@@ -168,7 +222,12 @@ const BATCH: &str = concat!(
 
 #[test]
 fn batch_frame_yields_one_record_per_msh() {
-    let records = run(&Hl7, Transport::Tcp, 2575, &[(Direction::ToServer, &mllp(BATCH))]);
+    let records = run(
+        &Hl7,
+        Transport::Tcp,
+        2575,
+        &[(Direction::ToServer, &mllp(BATCH))],
+    );
     assert_no_canary(&records);
     let h = hl7_records(&records);
     assert_eq!(h.len(), 2, "{records:?}");
@@ -198,7 +257,12 @@ const LOOSE: &str = "MSH|^~\\&|REGSYS|1|||20050110||ADT^A01|599|P|2.3||| EVN|A01
 
 #[test]
 fn space_separated_segments_still_flag_phi() {
-    let records = run(&Hl7, Transport::Tcp, 2575, &[(Direction::ToServer, &mllp(LOOSE))]);
+    let records = run(
+        &Hl7,
+        Transport::Tcp,
+        2575,
+        &[(Direction::ToServer, &mllp(LOOSE))],
+    );
     assert_no_canary(&records);
     let h = hl7_records(&records);
     assert_eq!(h.len(), 1);
@@ -219,7 +283,10 @@ fn custom_delimiters_and_latin1() {
     assert_no_canary(&records);
     let h = hl7_records(&records);
     assert_eq!(h[0].sending_application.as_deref(), Some("KARDIO"));
-    assert_eq!(h[0].sending_facility.as_deref(), Some("KRANKENHAUS M\u{dc}NCHEN"));
+    assert_eq!(
+        h[0].sending_facility.as_deref(),
+        Some("KRANKENHAUS M\u{dc}NCHEN")
+    );
     assert_eq!(h[0].message_type.as_deref(), Some("ORU^R01"));
     assert_eq!(h[0].processing_id.as_deref(), Some("T"));
     assert_eq!(h[0].version.as_deref(), Some("2.6"));
@@ -240,7 +307,10 @@ fn long_segment_is_streamed_not_buffered() {
     stream.extend(mllp(ACK));
     // Feed in 1500-byte pieces; the analyzer must never hold more than one
     // segment prefix: check by feeding through the forced runner too.
-    let chunks: Vec<(Direction, &[u8])> = stream.chunks(1500).map(|c| (Direction::ToServer, c)).collect();
+    let chunks: Vec<(Direction, &[u8])> = stream
+        .chunks(1500)
+        .map(|c| (Direction::ToServer, c))
+        .collect();
     let records = run(&Hl7, Transport::Tcp, 2575, &chunks);
     assert_no_canary(&records);
     assert!(weirds(&records).is_empty(), "{:?}", weirds(&records));
@@ -248,7 +318,15 @@ fn long_segment_is_streamed_not_buffered() {
     assert_eq!(h.len(), 2);
     assert_eq!(h[0].segments, ["MSH", "PID", "OBX", "NTE"]);
     assert!(h[0].length > 200_000);
-    assert_eq!(run(&Hl7, Transport::Tcp, 2575, &[(Direction::ToServer, &stream)]), records);
+    assert_eq!(
+        run(
+            &Hl7,
+            Transport::Tcp,
+            2575,
+            &[(Direction::ToServer, &stream)]
+        ),
+        records
+    );
 }
 
 #[test]
@@ -261,9 +339,14 @@ fn analyzer_consumes_long_segments_as_they_arrive() {
     // Header, then the first 20 kB of the OBX: everything up to the OBX is
     // consumed, the OBX prefix is waited for, then skipped once it is long.
     let cut = stream.len() - 80_000;
-    let Progress::Consumed(n) = a.feed(Direction::ToServer, &stream[..cut], &mut out) else { panic!() };
+    let Progress::Consumed(n) = a.feed(Direction::ToServer, &stream[..cut], &mut out) else {
+        panic!()
+    };
     assert_eq!(n, cut, "a segment longer than the prefix limit is consumed");
-    let Progress::Consumed(m) = a.feed(Direction::ToServer, &stream[cut..cut + 1000], &mut out) else { panic!() };
+    let Progress::Consumed(m) = a.feed(Direction::ToServer, &stream[cut..cut + 1000], &mut out)
+    else {
+        panic!()
+    };
     assert_eq!(m, 1000);
 }
 
@@ -271,7 +354,10 @@ fn analyzer_consumes_long_segments_as_they_arrive() {
 fn oversized_message_is_cut_and_next_message_parsed() {
     let mut stream = oru_with_attachment(MAX_MESSAGE as usize + 10);
     stream.extend(mllp(ACK));
-    let chunks: Vec<(Direction, &[u8])> = stream.chunks(64 * 1024).map(|c| (Direction::ToServer, c)).collect();
+    let chunks: Vec<(Direction, &[u8])> = stream
+        .chunks(64 * 1024)
+        .map(|c| (Direction::ToServer, c))
+        .collect();
     let records = run(&Hl7, Transport::Tcp, 2575, &chunks);
     assert_eq!(weirds(&records), ["hl7_message_too_large"]);
     let h = hl7_records(&records);
@@ -279,7 +365,15 @@ fn oversized_message_is_cut_and_next_message_parsed() {
     assert_eq!(h[0].segments, ["MSH", "PID", "OBX"]);
     assert_eq!(h[0].length as u64, MAX_MESSAGE);
     assert_eq!(h[1].message_type.as_deref(), Some("ACK^R01"));
-    assert_eq!(run(&Hl7, Transport::Tcp, 2575, &[(Direction::ToServer, &stream)]), records);
+    assert_eq!(
+        run(
+            &Hl7,
+            Transport::Tcp,
+            2575,
+            &[(Direction::ToServer, &stream)]
+        ),
+        records
+    );
 }
 
 #[test]
@@ -289,7 +383,10 @@ fn junk_between_frames_and_unterminated_tail() {
     s.extend_from_slice(b"\x0bMSH|^~\\&|TAIL|FAC|||2024||ADT^A01|9|P|2.3\rPID|1||CANARY\r");
     let records = run_forced(&Hl7, Transport::Tcp, 2575, &[(Direction::ToServer, &s)]);
     assert_no_canary(&records);
-    assert_eq!(weirds(&records), ["hl7_data_outside_message", "hl7_unterminated_message"]);
+    assert_eq!(
+        weirds(&records),
+        ["hl7_data_outside_message", "hl7_unterminated_message"]
+    );
     let h = hl7_records(&records);
     assert_eq!(h.len(), 2);
     assert_eq!(h[1].sending_application.as_deref(), Some("TAIL"));
@@ -302,7 +399,15 @@ fn malformed_frames() {
     let s = b"\x0b\x1c\r\x0b12345\r\x1c\r\x0bPID|1||CANARY\r\x1c\r";
     let records = run_forced(&Hl7, Transport::Tcp, 2575, &[(Direction::ToServer, s)]);
     assert_no_canary(&records);
-    assert_eq!(weirds(&records), ["hl7_empty_message", "hl7_bad_segment_id", "hl7_empty_message", "hl7_missing_msh"]);
+    assert_eq!(
+        weirds(&records),
+        [
+            "hl7_empty_message",
+            "hl7_bad_segment_id",
+            "hl7_empty_message",
+            "hl7_missing_msh"
+        ]
+    );
     let h = hl7_records(&records);
     assert_eq!(h.len(), 1);
     assert!(h[0].carries_phi);
@@ -315,7 +420,12 @@ fn segment_id_list_is_capped() {
     for i in 0..100 {
         msg.push_str(&format!("Z{:02}|x\r", i));
     }
-    let records = run(&Hl7, Transport::Tcp, 2575, &[(Direction::ToServer, &mllp(&msg))]);
+    let records = run(
+        &Hl7,
+        Transport::Tcp,
+        2575,
+        &[(Direction::ToServer, &mllp(&msg))],
+    );
     assert_eq!(hl7_records(&records)[0].segments.len(), MAX_SEGMENT_IDS);
     assert_eq!(weirds(&records), ["hl7_too_many_segment_types"]);
 }
@@ -328,22 +438,45 @@ fn gap_inside_skipped_segment_is_tolerated() {
     let mut a = Hl7.start();
     let mut out = Out::new(model::Timestamp(0), Some(&info), "hl7", &mut events);
     let first = 30_000;
-    assert_eq!(a.feed(Direction::ToServer, &stream[..first], &mut out), Progress::Consumed(first));
-    assert_eq!(a.gap(Direction::ToServer, 1000, &mut out), Progress::Consumed(0));
+    assert_eq!(
+        a.feed(Direction::ToServer, &stream[..first], &mut out),
+        Progress::Consumed(first)
+    );
+    assert_eq!(
+        a.gap(Direction::ToServer, 1000, &mut out),
+        Progress::Consumed(0)
+    );
     let rest = &stream[first + 1000..];
-    assert_eq!(a.feed(Direction::ToServer, rest, &mut out), Progress::Consumed(rest.len()));
+    assert_eq!(
+        a.feed(Direction::ToServer, rest, &mut out),
+        Progress::Consumed(rest.len())
+    );
     a.finish(&mut out);
     let records: Vec<Record> = events.into_iter().map(|e| e.record).collect();
     assert!(weirds(&records).is_empty());
-    assert_eq!(hl7_records(&records)[0].segments, ["MSH", "PID", "OBX", "NTE"]);
+    assert_eq!(
+        hl7_records(&records)[0].segments,
+        ["MSH", "PID", "OBX", "NTE"]
+    );
 }
 
 #[test]
 fn numeric_observations_only() {
     use wire::numeric_observation as obs;
-    assert_eq!(obs(b"OBX|1|NM|8867-4^Heart rate^LN||72.5|/min", b'|', b'^').map(|o| (o.code, o.value)), Some(("8867-4".into(), 72.5)));
-    assert_eq!(obs(b"OBX|1|ST|8867-4^HR||72", b'|', b'^'), None, "not numeric type");
-    assert_eq!(obs(b"OBX|1|NM|CANARY PATIENT^x||72", b'|', b'^'), None, "code with spaces refused");
+    assert_eq!(
+        obs(b"OBX|1|NM|8867-4^Heart rate^LN||72.5|/min", b'|', b'^').map(|o| (o.code, o.value)),
+        Some(("8867-4".into(), 72.5))
+    );
+    assert_eq!(
+        obs(b"OBX|1|ST|8867-4^HR||72", b'|', b'^'),
+        None,
+        "not numeric type"
+    );
+    assert_eq!(
+        obs(b"OBX|1|NM|CANARY PATIENT^x||72", b'|', b'^'),
+        None,
+        "code with spaces refused"
+    );
     assert_eq!(obs(b"OBX|1|NM|8867-4||NaN", b'|', b'^'), None);
     assert_eq!(obs(b"OBX|1|NM|8867-4||inf", b'|', b'^'), None);
     assert_eq!(obs(b"OBX|1|NM", b'|', b'^'), None);

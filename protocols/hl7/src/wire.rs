@@ -14,7 +14,9 @@
 /// Segments whose presence means the message carries patient-identifying data
 /// (PID patient identification, PD1 additional demographics, NK1 next of kin,
 /// PV1/PV2 patient visit, GT1 guarantor, IN1/IN2 insurance, MRG merge patient).
-pub const PHI_SEGMENTS: &[&[u8; 3]] = &[b"PID", b"PD1", b"NK1", b"PV1", b"PV2", b"GT1", b"IN1", b"IN2", b"MRG"];
+pub const PHI_SEGMENTS: &[&[u8; 3]] = &[
+    b"PID", b"PD1", b"NK1", b"PV1", b"PV2", b"GT1", b"IN1", b"IN2", b"MRG",
+];
 
 /// Most encoding characters MSH-2 may hold (`^~\&#` since v2.7).
 const MAX_ENCODING_CHARS: usize = 5;
@@ -66,14 +68,20 @@ fn tagged_start(data: &[u8], tag: &[u8; 3]) -> MshStart {
     if data[..n] != tag[..n] {
         return MshStart::No;
     }
-    let Some(&fs) = data.get(3) else { return MshStart::Partial };
+    let Some(&fs) = data.get(3) else {
+        return MshStart::Partial;
+    };
     if !is_delimiter(fs) {
         return MshStart::No;
     }
     let rest = data.get(4..).unwrap_or_default();
     for (i, &b) in rest.iter().enumerate().take(MAX_ENCODING_CHARS + 1) {
         if b == fs {
-            return if i == 0 { MshStart::No } else { MshStart::Yes(fs) };
+            return if i == 0 {
+                MshStart::No
+            } else {
+                MshStart::Yes(fs)
+            };
         }
         // Encoding characters must be delimiters, distinct from each other.
         if !is_delimiter(b) || rest[..i].contains(&b) {
@@ -91,7 +99,10 @@ fn tagged_start(data: &[u8], tag: &[u8; 3]) -> MshStart {
 /// uppercase letter, two uppercase letters or digits, then `fs` or the end.
 pub fn segment_id(seg: &[u8], fs: u8) -> Option<[u8; 3]> {
     let id: [u8; 3] = seg.get(..3)?.try_into().ok()?;
-    let ok = id[0].is_ascii_uppercase() && id[1..].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let ok = id[0].is_ascii_uppercase()
+        && id[1..]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     (ok && seg.get(3).is_none_or(|&b| b == fs)).then_some(id)
 }
 
@@ -104,22 +115,37 @@ pub fn field(seg: &[u8], fs: u8, n: usize) -> Option<&[u8]> {
 /// OBX-3's first component (letters, digits, `.-_:`, at most 32 bytes) and
 /// the value OBX-5 parsed as a finite number. Nothing else of the segment
 /// (nor of any other segment) is read.
-pub fn numeric_observation(seg: &[u8], fs: u8, component: u8) -> Option<model::records::Observation> {
+pub fn numeric_observation(
+    seg: &[u8],
+    fs: u8,
+    component: u8,
+) -> Option<model::records::Observation> {
     if field(seg, fs, 2)? != b"NM" {
         return None;
     }
     let id = field(seg, fs, 3)?;
     let code = &id[..id.iter().position(|&b| b == component).unwrap_or(id.len())];
-    if code.is_empty() || code.len() > 32 || !code.iter().all(|b| b.is_ascii_alphanumeric() || b".-_:".contains(b)) {
+    if code.is_empty()
+        || code.len() > 32
+        || !code
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_:".contains(b))
+    {
         return None;
     }
     let raw = field(seg, fs, 5)?;
-    let raw = &raw[..raw.iter().position(|&b| b == component).unwrap_or(raw.len())];
+    let raw = &raw[..raw
+        .iter()
+        .position(|&b| b == component)
+        .unwrap_or(raw.len())];
     if raw.len() > 32 {
         return None;
     }
     let value: f64 = std::str::from_utf8(raw).ok()?.trim().parse().ok()?;
-    value.is_finite().then(|| model::records::Observation { code: String::from_utf8_lossy(code).into_owned(), value })
+    value.is_finite().then(|| model::records::Observation {
+        code: String::from_utf8_lossy(code).into_owned(),
+        value,
+    })
 }
 
 /// Where a segment glued to the previous one with spaces starts: some senders
@@ -129,7 +155,11 @@ pub fn numeric_observation(seg: &[u8], fs: u8, component: u8) -> Option<model::r
 /// the MSH line; once detected, any preceding byte is accepted).
 pub fn loose_boundary(seg: &[u8], fs: u8, strict: bool) -> Option<usize> {
     let mut from = 0;
-    while let Some(rel) = seg.get(from..)?.windows(2).position(|w| (w[0] == fs || !strict && w[0] != b' ') && w[1] == b' ') {
+    while let Some(rel) = seg
+        .get(from..)?
+        .windows(2)
+        .position(|w| (w[0] == fs || !strict && w[0] != b' ') && w[1] == b' ')
+    {
         let mut i = from + rel + 1;
         while seg.get(i) == Some(&b' ') {
             i += 1;
@@ -201,16 +231,26 @@ impl<'a> Msh<'a> {
 
     /// First component of the first repetition of `field`.
     pub fn first_component(&self, field: &'a [u8]) -> &'a [u8] {
-        let end = field.iter().position(|&b| b == self.component || b == self.repetition).unwrap_or(field.len());
+        let end = field
+            .iter()
+            .position(|&b| b == self.component || b == self.repetition)
+            .unwrap_or(field.len());
         &field[..end]
     }
 
     /// MSH-9 message type and trigger event (`ORU`, `R01`); the message
     /// structure (third component) is dropped.
     pub fn type_and_trigger(&self) -> (&'a [u8], &'a [u8]) {
-        let rep_end = self.message_type.iter().position(|&b| b == self.repetition).unwrap_or(self.message_type.len());
+        let rep_end = self
+            .message_type
+            .iter()
+            .position(|&b| b == self.repetition)
+            .unwrap_or(self.message_type.len());
         let mut parts = self.message_type[..rep_end].split(|&b| b == self.component);
-        (parts.next().unwrap_or_default(), parts.next().unwrap_or_default())
+        (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        )
     }
 }
 
@@ -222,7 +262,11 @@ mod tests {
     fn msh_start_variants() {
         assert_eq!(msh_start(b"MSH|^~\\&|APP"), MshStart::Yes(b'|'));
         assert_eq!(msh_start(b"MSH|^~\\&#|APP"), MshStart::Yes(b'|'));
-        assert_eq!(msh_start(b"MSH|^~|"), MshStart::Yes(b'|'), "two encoding chars");
+        assert_eq!(
+            msh_start(b"MSH|^~|"),
+            MshStart::Yes(b'|'),
+            "two encoding chars"
+        );
         assert_eq!(msh_start(b"FHS|^~\\&|"), MshStart::No);
         assert_eq!(header_start(b"FHS|^~\\&|"), MshStart::Yes(b'|'));
         assert_eq!(header_start(b"BHS|^~\\&|"), MshStart::Yes(b'|'));
@@ -233,8 +277,16 @@ mod tests {
         assert_eq!(msh_start(b""), MshStart::Partial);
         assert_eq!(msh_start(b"MSH|^~"), MshStart::Partial);
         assert_eq!(msh_start(b"MSH||"), MshStart::No, "empty MSH-2");
-        assert_eq!(msh_start(b"MSH|^^|"), MshStart::No, "repeated encoding char");
-        assert_eq!(msh_start(b"MSH|^~\\&#!|"), MshStart::No, "six encoding chars");
+        assert_eq!(
+            msh_start(b"MSH|^^|"),
+            MshStart::No,
+            "repeated encoding char"
+        );
+        assert_eq!(
+            msh_start(b"MSH|^~\\&#!|"),
+            MshStart::No,
+            "six encoding chars"
+        );
         assert_eq!(msh_start(b"MSHX^~\\&X"), MshStart::No);
         assert_eq!(msh_start(b"GET / HTTP/1.1"), MshStart::No);
     }
@@ -284,8 +336,14 @@ mod tests {
 
     #[test]
     fn loose_boundaries() {
-        assert_eq!(loose_boundary(b"MSH|^~\\&|A|||| EVN|A01", b'|', true), Some(15));
-        assert_eq!(loose_boundary(b"MSH|^~\\&|A||||   PID|1", b'|', true), Some(17));
+        assert_eq!(
+            loose_boundary(b"MSH|^~\\&|A|||| EVN|A01", b'|', true),
+            Some(15)
+        );
+        assert_eq!(
+            loose_boundary(b"MSH|^~\\&|A||||   PID|1", b'|', true),
+            Some(17)
+        );
         assert_eq!(loose_boundary(b"PID|1||X|NO NK1|1", b'|', true), None);
         assert_eq!(loose_boundary(b"PID|1||X|NO NK1|1", b'|', false), Some(12));
         assert_eq!(loose_boundary(b"OBX|1|TX| some text|", b'|', false), None);

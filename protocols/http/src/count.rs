@@ -58,12 +58,18 @@ pub enum Counter {
 impl Counter {
     /// A counter in Zeek's line mode.
     pub fn lines() -> Counter {
-        Counter::Lines { cr: false, partial: false }
+        Counter::Lines {
+            cr: false,
+            partial: false,
+        }
     }
 
     /// A counter for MIME bodies with a Content-Length.
     pub fn crlf_lines() -> Counter {
-        Counter::CrlfLines { any: false, tail: [0; 2] }
+        Counter::CrlfLines {
+            any: false,
+            tail: [0; 2],
+        }
     }
 
     /// A counter of decoded bytes.
@@ -197,7 +203,9 @@ impl Inflater {
         let mut rest = data;
         if self.phase == Phase::Detect {
             while self.have < 2 {
-                let Some((&b, r)) = rest.split_first() else { return 0 };
+                let Some((&b, r)) = rest.split_first() else {
+                    return 0;
+                };
                 self.first[self.have] = b;
                 self.have += 1;
                 rest = r;
@@ -210,7 +218,11 @@ impl Inflater {
                 self.phase = Phase::Inflate;
                 // zlib: CM 8 and the header check (RFC 1950 §2.2); else raw
                 // deflate (Zeek retries servers that send no zlib header so).
-                if a & 0x0f == 8 && (u16::from(a) * 256 + u16::from(b)) % 31 == 0 { DataFormat::Zlib } else { DataFormat::Raw }
+                if a & 0x0f == 8 && (u16::from(a) * 256 + u16::from(b)) % 31 == 0 {
+                    DataFormat::Zlib
+                } else {
+                    DataFormat::Raw
+                }
             };
             self.state = Some(InflateState::new_boxed(format));
             let first = self.first;
@@ -227,7 +239,9 @@ impl Inflater {
         if self.phase != Phase::Inflate || data.is_empty() {
             return 0;
         }
-        let Some(state) = self.state.as_mut() else { return 0 };
+        let Some(state) = self.state.as_mut() else {
+            return 0;
+        };
         let mut buf = [0u8; 4096];
         let mut produced = 0u64;
         loop {
@@ -267,11 +281,19 @@ impl Inflater {
             let next = |g: Gz, flags: u8| match g {
                 Gz::Fixed if flags & FEXTRA != 0 => Gz::ExtraLen,
                 Gz::Fixed | Gz::ExtraLen | Gz::Extra if flags & FNAME != 0 => Gz::Name,
-                Gz::Fixed | Gz::ExtraLen | Gz::Extra | Gz::Name if flags & FCOMMENT != 0 => Gz::Comment,
-                Gz::Fixed | Gz::ExtraLen | Gz::Extra | Gz::Name | Gz::Comment if flags & FHCRC != 0 => Gz::Crc,
+                Gz::Fixed | Gz::ExtraLen | Gz::Extra | Gz::Name if flags & FCOMMENT != 0 => {
+                    Gz::Comment
+                }
+                Gz::Fixed | Gz::ExtraLen | Gz::Extra | Gz::Name | Gz::Comment
+                    if flags & FHCRC != 0 =>
+                {
+                    Gz::Crc
+                }
                 _ => Gz::Fixed,
             };
-            let Some((&b, rest)) = data.split_first() else { return data };
+            let Some((&b, rest)) = data.split_first() else {
+                return data;
+            };
             match self.gz {
                 Gz::Fixed => {
                     // ID1 ID2 (already checked) CM FLG MTIME(4) XFL OS
@@ -357,7 +379,10 @@ mod tests {
         // A bare LF counts one more, a bare CR too.
         assert_eq!(count(Counter::lines(), &[b"ab\ncd\rx\r\n"]), 11);
         // An unterminated last line counts two more.
-        assert_eq!(count(Counter::lines(), &[b"POST request received successfully!"]), 37);
+        assert_eq!(
+            count(Counter::lines(), &[b"POST request received successfully!"]),
+            37
+        );
         // A CRLF split across deliveries is one line end.
         assert_eq!(count(Counter::lines(), &[b"ab\r", b"\ncd\r\n"]), 8);
         // Empty lines.
@@ -367,7 +392,10 @@ mod tests {
 
     #[test]
     fn mime_bodies_add_two_without_final_crlf() {
-        assert_eq!(count(Counter::crlf_lines(), &[b"--b\r\nx\ny\r\n--b--\r\n"]), 17);
+        assert_eq!(
+            count(Counter::crlf_lines(), &[b"--b\r\nx\ny\r\n--b--\r\n"]),
+            17
+        );
         assert_eq!(count(Counter::crlf_lines(), &[b"--b\r\n--b--"]), 12);
         assert_eq!(count(Counter::crlf_lines(), &[b"--b--\r", b"\n"]), 7);
         assert_eq!(count(Counter::crlf_lines(), &[]), 0);
@@ -404,11 +432,21 @@ mod tests {
     #[test]
     fn inflates_gzip_zlib_and_raw_deflate_in_any_split() {
         let zlib = miniz_oxide::deflate::compress_to_vec_zlib(TEXT, 6);
-        let inputs = [gzip(0, b""), gzip(8, b""), gzip(4 | 8 | 16 | 2, b"xyz"), zlib, deflate_raw()];
+        let inputs = [
+            gzip(0, b""),
+            gzip(8, b""),
+            gzip(4 | 8 | 16 | 2, b"xyz"),
+            zlib,
+            deflate_raw(),
+        ];
         for input in &inputs {
             for split in 0..input.len() {
                 let (a, b) = input.split_at(split);
-                assert_eq!(count(Counter::inflate(), &[a, b]), TEXT.len() as u64, "{input:?} at {split}");
+                assert_eq!(
+                    count(Counter::inflate(), &[a, b]),
+                    TEXT.len() as u64,
+                    "{input:?} at {split}"
+                );
             }
             // One byte at a time.
             let bytes: Vec<&[u8]> = input.chunks(1).collect();
@@ -422,7 +460,10 @@ mod tests {
         // Split the compressed bytes with line ends: they are not part of it.
         let (a, b) = z.split_at(z.len() / 2);
         let with_crlf = [a, b"\r\n", b, b"\n"].concat();
-        assert_eq!(count(Counter::inflate_lines(), &[&with_crlf]), TEXT.len() as u64);
+        assert_eq!(
+            count(Counter::inflate_lines(), &[&with_crlf]),
+            TEXT.len() as u64
+        );
     }
 
     #[test]

@@ -39,7 +39,18 @@ const MAX_PROBE_LINE: usize = 2048;
 /// Longest chunk-size or trailer line.
 const MAX_CHUNK_LINE: usize = 1024;
 /// Methods the probe recognises (the analyzer accepts any token).
-const METHODS: &[&[u8]] = &[b"GET", b"POST", b"PUT", b"HEAD", b"DELETE", b"OPTIONS", b"PATCH", b"CONNECT", b"TRACE", b"PROPFIND"];
+const METHODS: &[&[u8]] = &[
+    b"GET",
+    b"POST",
+    b"PUT",
+    b"HEAD",
+    b"DELETE",
+    b"OPTIONS",
+    b"PATCH",
+    b"CONNECT",
+    b"TRACE",
+    b"PROPFIND",
+];
 
 /// The HTTP/1.x protocol.
 pub struct Http;
@@ -86,7 +97,9 @@ impl Protocol for Http {
 fn probe_request(data: &[u8]) -> Probe {
     let line_end = data.iter().take(MAX_PROBE_LINE).position(|&b| b == b'\n');
     let line = &data[..line_end.unwrap_or(data.len().min(MAX_PROBE_LINE))];
-    let printable = line.iter().all(|&b| b == b'\r' || b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80);
+    let printable = line
+        .iter()
+        .all(|&b| b == b'\r' || b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80);
     for m in METHODS {
         if data.len() <= m.len() {
             if m.starts_with(data) {
@@ -97,14 +110,24 @@ fn probe_request(data: &[u8]) -> Probe {
         if !data.starts_with(m) || data[m.len()] != b' ' {
             continue;
         }
-        let Some(&t) = data.get(m.len() + 1) else { return Probe::NeedMore };
+        let Some(&t) = data.get(m.len() + 1) else {
+            return Probe::NeedMore;
+        };
         if !(t == b'/' || t == b'*' || t.is_ascii_alphanumeric()) {
             return Probe::NoMatch;
         }
-        return if printable { Probe::Match } else { Probe::NoMatch };
+        return if printable {
+            Probe::Match
+        } else {
+            Probe::NoMatch
+        };
     }
     // Any other method: an upper-case token, and a whole `... HTTP/1.x` line.
-    let token = data.iter().take(24).take_while(|&&b| b.is_ascii_uppercase() || b == b'_' || b == b'-').count();
+    let token = data
+        .iter()
+        .take(24)
+        .take_while(|&&b| b.is_ascii_uppercase() || b == b'_' || b == b'-')
+        .count();
     match data.get(token) {
         None if token < 24 => return Probe::NeedMore,
         Some(b' ') if token >= 3 => {}
@@ -119,7 +142,12 @@ fn probe_request(data: &[u8]) -> Probe {
         Some(_) => {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             match wire::request_line(line) {
-                Some(rl) if matches!(rl.version, wire::ReqVersion::Http(1, _)) || line.ends_with(b" HTTP/1.") => Probe::Match,
+                Some(rl)
+                    if matches!(rl.version, wire::ReqVersion::Http(1, _))
+                        || line.ends_with(b" HTTP/1.") =>
+                {
+                    Probe::Match
+                }
                 _ => Probe::NoMatch,
             }
         }
@@ -134,7 +162,9 @@ fn probe_response(data: &[u8]) -> Probe {
         return Probe::NoMatch;
     }
     // "HTTP/1.1 200"
-    let Some(rest) = data.get(HEAD.len()..) else { return Probe::NeedMore };
+    let Some(rest) = data.get(HEAD.len()..) else {
+        return Probe::NeedMore;
+    };
     let want = [0u8, b' ', 1, 1, 1]; // digit, space, three digits
     for (i, w) in want.iter().enumerate() {
         match rest.get(i) {
@@ -272,7 +302,10 @@ impl Analyzer for HttpAnalyzer {
 impl HttpAnalyzer {
     /// The transaction with id `id`, if it has not been emitted yet.
     fn txn_mut(&mut self, id: u64) -> Option<&mut Txn> {
-        self.current.as_mut().filter(|t| t.id == id).or_else(|| self.pending.iter_mut().find(|t| t.id == id))
+        self.current
+            .as_mut()
+            .filter(|t| t.id == id)
+            .or_else(|| self.pending.iter_mut().find(|t| t.id == id))
     }
 
     /// Reads one request head.
@@ -308,7 +341,11 @@ impl HttpAnalyzer {
             out.weird("http_bad_version");
         }
         // Like Zeek, `version` is the response's; unanswered requests have none.
-        let mut rec = HttpRecord { method: text::non_empty(rl.method), uri: Some(uri(rl.uri, out)), ..HttpRecord::default() };
+        let mut rec = HttpRecord {
+            method: text::non_empty(rl.method),
+            uri: Some(uri(rl.uri, out)),
+            ..HttpRecord::default()
+        };
         let mut txn = Txn {
             id: self.next_id,
             head: rl.method.eq_ignore_ascii_case(b"HEAD"),
@@ -388,7 +425,9 @@ impl HttpAnalyzer {
         if name_end == 0 || !line[..name_end].iter().all(|&b| b.is_ascii_graphic()) {
             return None;
         }
-        let Some(end) = wire::header_block_end(data).or_else(|| (data.len() > MAX_HEADER).then_some(usize::MAX)) else {
+        let Some(end) = wire::header_block_end(data)
+            .or_else(|| (data.len() > MAX_HEADER).then_some(usize::MAX))
+        else {
             self.simple_open = Some(id);
             return Some(0);
         };
@@ -396,7 +435,9 @@ impl HttpAnalyzer {
             return Some(self.too_long(out));
         }
         let mut fields = HttpRecord::default();
-        wire::for_each_header(&data[..end], |name, value| request_header(name, value, &mut fields));
+        wire::for_each_header(&data[..end], |name, value| {
+            request_header(name, value, &mut fields)
+        });
         if let Some(t) = self.txn_mut(id) {
             t.record.host = fields.host;
             t.record.user_agent = fields.user_agent;
@@ -463,7 +504,9 @@ impl HttpAnalyzer {
                 server = text::non_empty(value);
             } else if name.eq_ignore_ascii_case(b"content-type") {
                 content_type = text::non_empty(value);
-            } else if name.eq_ignore_ascii_case(b"connection") && token(value).eq_ignore_ascii_case(b"close") {
+            } else if name.eq_ignore_ascii_case(b"connection")
+                && token(value).eq_ignore_ascii_case(b"close")
+            {
                 self.connection_close = true;
             }
             h.header(name, value);
@@ -481,7 +524,13 @@ impl HttpAnalyzer {
                 out.weird("http_unmatched_reply");
                 let id = self.next_id;
                 self.next_id += 1;
-                Txn { id, record: HttpRecord::default(), head: false, connect: false, simple: false }
+                Txn {
+                    id,
+                    record: HttpRecord::default(),
+                    head: false,
+                    connect: false,
+                    simple: false,
+                }
             }
         };
         let r = &mut t.record;
@@ -545,7 +594,15 @@ impl HttpAnalyzer {
             Body::Length(n) => {
                 let take = n.min(data.len() as u64);
                 let left = n - take;
-                (take as usize, take as usize, if left == 0 { Body::None } else { Body::Length(left) })
+                (
+                    take as usize,
+                    take as usize,
+                    if left == 0 {
+                        Body::None
+                    } else {
+                        Body::Length(left)
+                    },
+                )
             }
             Body::Chunked(c) => match chunked(c, data) {
                 Ok((step, bad_size)) => {
@@ -565,7 +622,11 @@ impl HttpAnalyzer {
         };
         let counter = &mut self.streams[i].counter;
         let failed = counter.failed();
-        let mut counted = if content > 0 { counter.add(&data[..content]) } else { 0 };
+        let mut counted = if content > 0 {
+            counter.add(&data[..content])
+        } else {
+            0
+        };
         if next == Body::None {
             counted = counted.saturating_add(counter.end());
         }
@@ -604,7 +665,10 @@ fn request_header(name: &[u8], value: &[u8], rec: &mut HttpRecord) {
 /// The first token of a header value (as Zeek's MIME `get_value_token`).
 fn token(value: &[u8]) -> &[u8] {
     let v = wire::trim(value);
-    let end = v.iter().position(|&b| b == b',' || b == b';' || b == b' ' || b == b'\t').unwrap_or(v.len());
+    let end = v
+        .iter()
+        .position(|&b| b == b',' || b == b';' || b == b' ' || b == b'\t')
+        .unwrap_or(v.len());
     &v[..end]
 }
 
@@ -630,7 +694,9 @@ impl Framing {
             self.chunked |= wire::is_chunked(value);
         } else if name.eq_ignore_ascii_case(b"content-encoding") {
             let t = token(value);
-            self.compressed = [&b"gzip"[..], b"x-gzip", b"deflate"].iter().any(|c| t.eq_ignore_ascii_case(c));
+            self.compressed = [&b"gzip"[..], b"x-gzip", b"deflate"]
+                .iter()
+                .any(|c| t.eq_ignore_ascii_case(c));
         } else if name.eq_ignore_ascii_case(b"content-type") {
             let t = token(value);
             let ty = t.split(|&b| b == b'/').next().unwrap_or_default();
@@ -677,7 +743,11 @@ fn chunked(c: Chunk, data: &[u8]) -> Result<((usize, usize, Body), bool), ()> {
         },
         Chunk::Data(n) => {
             let take = n.min(data.len() as u64);
-            let next = if take == n { Chunk::DataEnd } else { Chunk::Data(n - take) };
+            let next = if take == n {
+                Chunk::DataEnd
+            } else {
+                Chunk::Data(n - take)
+            };
             (take as usize, take as usize, Body::Chunked(next))
         }
         Chunk::DataEnd => match line()? {

@@ -10,11 +10,29 @@ use model::Record;
 mod testpcap;
 
 fn http_records(records: &[Record]) -> Vec<&HttpRecord> {
-    records.iter().filter_map(|r| if let Record::Http(h) = r { Some(h) } else { None }).collect()
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Http(h) = r {
+                Some(h)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn weirds(records: &[Record]) -> Vec<&str> {
-    records.iter().filter_map(|r| if let Record::Weird(w) = r { Some(w.name.as_str()) } else { None }).collect()
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Weird(w) = r {
+                Some(w.name.as_str())
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn run_conv(conv: &[(Direction, &[u8])]) -> Vec<Record> {
@@ -28,7 +46,10 @@ const RESP2: &[u8] = b"HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone";
 
 /// Two pipelined requests, then both responses.
 fn conversation() -> Vec<(Direction, Vec<u8>)> {
-    vec![(Direction::ToServer, [REQ1, REQ2].concat()), (Direction::ToClient, [RESP1, RESP2].concat())]
+    vec![
+        (Direction::ToServer, [REQ1, REQ2].concat()),
+        (Direction::ToClient, [RESP1, RESP2].concat()),
+    ]
 }
 
 fn borrowed(conv: &[(Direction, Vec<u8>)]) -> Vec<(Direction, &[u8])> {
@@ -43,8 +64,16 @@ fn pipelined_transactions() {
     assert_eq!(h.len(), 2);
     assert_eq!(h[0].method.as_deref(), Some("GET"));
     assert_eq!(h[0].host.as_deref(), Some("pump-17.icu.local"));
-    assert_eq!(h[0].uri.as_deref(), Some("/monitor/status?bed=*"), "query values redacted");
-    assert_eq!(h[0].version.as_deref(), Some("1.1"), "the response's version, as Zeek logs it");
+    assert_eq!(
+        h[0].uri.as_deref(),
+        Some("/monitor/status?bed=*"),
+        "query values redacted"
+    );
+    assert_eq!(
+        h[0].version.as_deref(),
+        Some("1.1"),
+        "the response's version, as Zeek logs it"
+    );
     assert_eq!(h[0].user_agent.as_deref(), Some("InfusionMgr/2.3"));
     assert_eq!(h[0].basic_auth_user.as_deref(), Some("admin"));
     assert_eq!(h[0].basic_auth_password, Some(PasswordClass::Default));
@@ -63,25 +92,38 @@ fn pipelined_transactions() {
 fn password_is_never_kept() {
     // "nurse:S3cret-Pa55"
     let req = b"GET / HTTP/1.0\r\nAuthorization: Basic bnVyc2U6UzNjcmV0LVBhNTU=\r\n\r\n";
-    let records = run_conv(&[(Direction::ToServer, req), (Direction::ToClient, b"HTTP/1.0 204 No Content\r\n\r\n")]);
+    let records = run_conv(&[
+        (Direction::ToServer, req),
+        (Direction::ToClient, b"HTTP/1.0 204 No Content\r\n\r\n"),
+    ]);
     let h = http_records(&records);
     assert_eq!(h[0].basic_auth_user.as_deref(), Some("nurse"));
     assert_eq!(h[0].basic_auth_password, Some(PasswordClass::Other));
     let json = serde_json::to_string(&records).unwrap();
-    assert!(!json.contains("S3cret") && !json.contains("bnVyc2U6UzNjcmV0"), "{json}");
+    assert!(
+        !json.contains("S3cret") && !json.contains("bnVyc2U6UzNjcmV0"),
+        "{json}"
+    );
 }
 
 #[test]
 fn every_split_point_gives_the_same_records() {
     let conv = conversation();
     let whole = run_conv(&borrowed(&conv));
-    assert_eq!(run_forced(&Http, Transport::Tcp, 80, &borrowed(&conv)), whole);
+    assert_eq!(
+        run_forced(&Http, Transport::Tcp, 80, &borrowed(&conv)),
+        whole
+    );
     for (n, (dir, bytes)) in conv.iter().enumerate() {
         for split in 0..=bytes.len() {
             let mut chunks = borrowed(&conv);
             let (a, b) = bytes.split_at(split);
             chunks.splice(n..=n, [(*dir, a), (*dir, b)]);
-            assert_eq!(run_forced(&Http, Transport::Tcp, 80, &chunks), whole, "chunk {n} split at {split}");
+            assert_eq!(
+                run_forced(&Http, Transport::Tcp, 80, &chunks),
+                whole,
+                "chunk {n} split at {split}"
+            );
         }
     }
 }
@@ -103,12 +145,16 @@ fn interleaved_directions() {
 
 #[test]
 fn continue_then_final_response() {
-    let req = b"POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n";
+    let req =
+        b"POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n";
     let records = run_conv(&[
         (Direction::ToServer, req),
         (Direction::ToClient, b"HTTP/1.1 100 Continue\r\n\r\n"),
         (Direction::ToServer, b"12345"),
-        (Direction::ToClient, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+        (
+            Direction::ToClient,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        ),
     ]);
     let h = http_records(&records);
     assert_eq!(h.len(), 1);
@@ -131,49 +177,85 @@ fn head_and_not_modified_have_no_body() {
 #[test]
 fn body_until_close_and_unanswered_requests() {
     let records = run_conv(&[
-        (Direction::ToServer, b"GET /a HTTP/1.0\r\n\r\nGET /b HTTP/1.0\r\n\r\n"),
-        (Direction::ToClient, b"HTTP/1.0 200 OK\r\n\r\nsome bytes until close"),
+        (
+            Direction::ToServer,
+            b"GET /a HTTP/1.0\r\n\r\nGET /b HTTP/1.0\r\n\r\n",
+        ),
+        (
+            Direction::ToClient,
+            b"HTTP/1.0 200 OK\r\n\r\nsome bytes until close",
+        ),
     ]);
     let h = http_records(&records);
     assert_eq!(h.len(), 2);
     // Read line by line until close (no Connection: close), as Zeek does:
     // the unterminated last line counts 2 more than sent.
-    assert_eq!((h[0].uri.as_deref(), h[0].response_body_len), (Some("/a"), 24));
+    assert_eq!(
+        (h[0].uri.as_deref(), h[0].response_body_len),
+        (Some("/a"), 24)
+    );
     assert_eq!((h[1].uri.as_deref(), h[1].status_code), (Some("/b"), None));
 }
 
 #[test]
 fn http09_simple_request() {
-    let records = run_conv(&[(Direction::ToServer, b"GET /zeek.html\r\n"), (Direction::ToClient, b"<html>hi</html>\n")]);
+    let records = run_conv(&[
+        (Direction::ToServer, b"GET /zeek.html\r\n"),
+        (Direction::ToClient, b"<html>hi</html>\n"),
+    ]);
     let h = http_records(&records);
     assert_eq!(h.len(), 1);
     assert_eq!(h[0].version.as_deref(), Some("0.9"));
-    assert_eq!((h[0].status_code, h[0].status_msg.as_deref()), (Some(0), Some("<empty>")));
+    assert_eq!(
+        (h[0].status_code, h[0].status_msg.as_deref()),
+        (Some(0), Some("<empty>"))
+    );
     assert_eq!(h[0].response_body_len, 16);
 }
 
 #[test]
 fn upgrade_and_connect_stop_the_analysis() {
     let records = run_conv(&[
-        (Direction::ToServer, b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n"),
-        (Direction::ToClient, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello"),
+        (
+            Direction::ToServer,
+            b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n",
+        ),
+        (
+            Direction::ToClient,
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello",
+        ),
         (Direction::ToServer, b"\x81\x85garbage"),
     ]);
     assert!(weirds(&records).is_empty(), "{records:?}");
     assert_eq!(http_records(&records)[0].status_code, Some(101));
     let records = run_conv(&[
-        (Direction::ToServer, b"CONNECT mail.example:25 HTTP/1.0\r\n\r\n"),
-        (Direction::ToClient, b"HTTP/1.0 200 Connection established\r\n\r\n220 mail ESMTP\r\n"),
+        (
+            Direction::ToServer,
+            b"CONNECT mail.example:25 HTTP/1.0\r\n\r\n",
+        ),
+        (
+            Direction::ToClient,
+            b"HTTP/1.0 200 Connection established\r\n\r\n220 mail ESMTP\r\n",
+        ),
         (Direction::ToServer, b"EHLO x\r\n"),
     ]);
     assert!(weirds(&records).is_empty(), "{records:?}");
     let h = http_records(&records);
     assert_eq!(h.len(), 1);
-    assert_eq!((h[0].method.as_deref(), h[0].uri.as_deref()), (Some("CONNECT"), Some("mail.example:25")));
+    assert_eq!(
+        (h[0].method.as_deref(), h[0].uri.as_deref()),
+        (Some("CONNECT"), Some("mail.example:25"))
+    );
     // The client starts TLS before the proxy answers.
     let records = run_conv(&[
-        (Direction::ToServer, b"CONNECT portal.example:443 HTTP/1.0\r\n\r\n\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00"),
-        (Direction::ToClient, b"HTTP/1.0 200 Connection established\r\n\r\n\x16\x03\x03"),
+        (
+            Direction::ToServer,
+            b"CONNECT portal.example:443 HTTP/1.0\r\n\r\n\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00",
+        ),
+        (
+            Direction::ToClient,
+            b"HTTP/1.0 200 Connection established\r\n\r\n\x16\x03\x03",
+        ),
     ]);
     assert!(weirds(&records).is_empty(), "{records:?}");
     assert_eq!(http_records(&records)[0].status_code, Some(200));
@@ -183,7 +265,9 @@ fn upgrade_and_connect_stop_the_analysis() {
 fn oversized_header_block() {
     let mut req = b"GET / HTTP/1.1\r\n".to_vec();
     while req.len() <= MAX_HEADER {
-        req.extend_from_slice(b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+        req.extend_from_slice(
+            b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+        );
     }
     let records = run_conv(&[(Direction::ToServer, &req)]);
     assert_eq!(weirds(&records), ["http_header_too_long"]);
@@ -194,15 +278,29 @@ fn oversized_header_block() {
 fn malformed_messages() {
     let records = run_conv(&[
         (Direction::ToServer, b"GET / HTTP/1.1\r\n\r\n"),
-        (Direction::ToClient, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+        (
+            Direction::ToClient,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        ),
     ]);
     // An unreadable chunk size is taken as the last chunk (Zeek).
-    assert_eq!(weirds(&records), ["http_bad_chunk_size", "http_truncated_response_body"]);
+    assert_eq!(
+        weirds(&records),
+        ["http_bad_chunk_size", "http_truncated_response_body"]
+    );
     assert_eq!(http_records(&records).len(), 1);
-    let records = run_conv(&[(Direction::ToClient, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")]);
+    let records = run_conv(&[(
+        Direction::ToClient,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    )]);
     assert_eq!(weirds(&records), ["http_unmatched_reply"]);
     assert_eq!(http_records(&records)[0].version.as_deref(), Some("1.1"));
-    let records = run_forced(&Http, Transport::Tcp, 80, &[(Direction::ToServer, b"\x16\x03\x01\x00\x05hello\n")]);
+    let records = run_forced(
+        &Http,
+        Transport::Tcp,
+        80,
+        &[(Direction::ToServer, b"\x16\x03\x01\x00\x05hello\n")],
+    );
     assert_eq!(weirds(&records), ["http_bad_request_line"]);
 }
 
@@ -211,18 +309,35 @@ fn malformed_messages() {
 /// without a request, once the port-hinted probe lets the reply decide.
 #[test]
 fn bad_first_request_line_keeps_the_reply() {
-    for bad in [&b"OPTIONSHTTP/1.1\nHost: x\n\n"[..], b"\xc3\x83\xc3\x82 / HTTP/1.\nHost: x\n\n", b"GET/ HTTP/1.1\nHost: x\n\n"] {
+    for bad in [
+        &b"OPTIONSHTTP/1.1\nHost: x\n\n"[..],
+        b"\xc3\x83\xc3\x82 / HTTP/1.\nHost: x\n\n",
+        b"GET/ HTTP/1.1\nHost: x\n\n",
+    ] {
         assert_eq!(Http.probe(Direction::ToServer, bad, true), Probe::NeedMore);
         let records = run_forced(
             &Http,
             Transport::Tcp,
             80,
-            &[(Direction::ToServer, bad), (Direction::ToClient, b"HTTP/1.0 400 Bad Request\r\nContent-Length: 5\r\n\r\nnope!")],
+            &[
+                (Direction::ToServer, bad),
+                (
+                    Direction::ToClient,
+                    b"HTTP/1.0 400 Bad Request\r\nContent-Length: 5\r\n\r\nnope!",
+                ),
+            ],
         );
         let h = http_records(&records);
         assert_eq!(h.len(), 1, "{records:?}");
         assert_eq!((h[0].method.as_deref(), h[0].uri.as_deref()), (None, None));
-        assert_eq!((h[0].version.as_deref(), h[0].status_code, h[0].response_body_len), (Some("1.0"), Some(400), 5));
+        assert_eq!(
+            (
+                h[0].version.as_deref(),
+                h[0].status_code,
+                h[0].response_body_len
+            ),
+            (Some("1.0"), Some(400), 5)
+        );
     }
     // After a valid request the analysis stops at a bad line (Zeek removes
     // a confirmed analyzer on a violation): the second reply is not logged.
@@ -255,11 +370,19 @@ fn smuggling_variants_expose_the_second_request() {
         let records = run_conv(&[(Direction::ToServer, &req)]);
         let h = http_records(&records);
         let uris: Vec<_> = h.iter().map(|r| r.uri.as_deref()).collect();
-        assert_eq!(uris, [Some("/"), Some("/smuggled")], "{}", String::from_utf8_lossy(first));
+        assert_eq!(
+            uris,
+            [Some("/"), Some("/smuggled")],
+            "{}",
+            String::from_utf8_lossy(first)
+        );
         assert_eq!(h[0].request_body_len, 0);
     }
     // HTTP/1.0 messages have no chunked framing (Zeek): the body is not read.
-    let records = run_conv(&[(Direction::ToServer, b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc")]);
+    let records = run_conv(&[(
+        Direction::ToServer,
+        b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc",
+    )]);
     assert_eq!(http_records(&records)[0].request_body_len, 3);
 }
 
@@ -269,14 +392,24 @@ fn smuggling_variants_expose_the_second_request() {
 #[test]
 fn http09_request_ends_a_pending_response() {
     let records = run_conv(&[
-        (Direction::ToClient, b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n"),
+        (
+            Direction::ToClient,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n",
+        ),
         (Direction::ToServer, b"GET /\r\n\r\n"),
         (Direction::ToClient, b"this is too much.\r\n"),
     ]);
     let h = http_records(&records);
     assert_eq!(h.len(), 2, "{records:?}");
     assert_eq!((h[0].status_code, h[0].response_body_len), (Some(200), 0));
-    assert_eq!((h[1].version.as_deref(), h[1].uri.as_deref(), h[1].response_body_len), (Some("0.9"), Some("/"), 19));
+    assert_eq!(
+        (
+            h[1].version.as_deref(),
+            h[1].uri.as_deref(),
+            h[1].response_body_len
+        ),
+        (Some("0.9"), Some("/"), 19)
+    );
     assert!(weirds(&records).contains(&"http_09_reply_before_request"));
 }
 
@@ -286,23 +419,48 @@ fn http09_request_ends_a_pending_response() {
 fn body_lengths_as_zeek_counts_them() {
     let text = b"hello hello hello hello hello\n".repeat(20);
     let gz = miniz_oxide::deflate::compress_to_vec_zlib(&text, 6);
-    let resp = [format!("HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: {}\r\n\r\n", gz.len()).as_bytes(), &gz].concat();
-    let records = run_conv(&[(Direction::ToServer, b"GET / HTTP/1.1\r\n\r\n"), (Direction::ToClient, &resp)]);
-    assert_eq!(http_records(&records)[0].response_body_len, text.len() as u64);
+    let resp = [
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: {}\r\n\r\n",
+            gz.len()
+        )
+        .as_bytes(),
+        &gz,
+    ]
+    .concat();
+    let records = run_conv(&[
+        (Direction::ToServer, b"GET / HTTP/1.1\r\n\r\n"),
+        (Direction::ToClient, &resp),
+    ]);
+    assert_eq!(
+        http_records(&records)[0].response_body_len,
+        text.len() as u64
+    );
     // The same body chunked.
-    let mut resp = b"HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut resp =
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n\r\n"
+            .to_vec();
     for c in gz.chunks(7) {
         resp.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
         resp.extend_from_slice(c);
         resp.extend_from_slice(b"\r\n");
     }
     resp.extend_from_slice(b"0\r\n\r\n");
-    let records = run_conv(&[(Direction::ToServer, b"GET / HTTP/1.1\r\n\r\n"), (Direction::ToClient, &resp)]);
-    assert_eq!(http_records(&records)[0].response_body_len, text.len() as u64);
+    let records = run_conv(&[
+        (Direction::ToServer, b"GET / HTTP/1.1\r\n\r\n"),
+        (Direction::ToClient, &resp),
+    ]);
+    assert_eq!(
+        http_records(&records)[0].response_body_len,
+        text.len() as u64
+    );
     // Until close with Connection: close: raw bytes.
     let records = run_conv(&[
         (Direction::ToServer, b"GET / HTTP/1.0\r\n\r\n"),
-        (Direction::ToClient, b"HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nno newline"),
+        (
+            Direction::ToClient,
+            b"HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nno newline",
+        ),
     ]);
     assert_eq!(http_records(&records)[0].response_body_len, 10);
 }
@@ -317,26 +475,87 @@ fn pending_queue_is_bounded() {
 
 #[test]
 fn probe() {
-    assert_eq!(Http.probe(Direction::ToServer, b"GET / HTTP/1.1\r\n", false), Probe::Match);
-    assert_eq!(Http.probe(Direction::ToServer, b"OPTIONS * HTTP/1.1\r\n", false), Probe::Match);
-    assert_eq!(Http.probe(Direction::ToServer, b"PO", false), Probe::NeedMore);
-    assert_eq!(Http.probe(Direction::ToServer, b"GET ", false), Probe::NeedMore);
-    assert_eq!(Http.probe(Direction::ToServer, b"GET\x00/", false), Probe::NoMatch);
-    assert_eq!(Http.probe(Direction::ToServer, b"GET \x01", false), Probe::NoMatch);
-    assert_eq!(Http.probe(Direction::ToServer, b"GETTER / HTTP/1.1", false), Probe::NeedMore);
-    assert_eq!(Http.probe(Direction::ToServer, b"GETTER / HTTP/1.1\r\n", false), Probe::Match);
-    assert_eq!(Http.probe(Direction::ToServer, b"QUERY /users HTTP/1.1\r\nHost: x\r\n", false), Probe::Match);
-    assert_eq!(Http.probe(Direction::ToServer, b"EHLO mail.example\r\n", false), Probe::NoMatch);
-    assert_eq!(Http.probe(Direction::ToServer, b"USER anonymous\r\n", false), Probe::NoMatch);
-    assert_eq!(Http.probe(Direction::ToServer, b"Get / HTTP/1.1\r\n", false), Probe::NoMatch);
-    assert_eq!(Http.probe(Direction::ToServer, b"SSH-2.0-x\r\n", false), Probe::NoMatch);
+    assert_eq!(
+        Http.probe(Direction::ToServer, b"GET / HTTP/1.1\r\n", false),
+        Probe::Match
+    );
+    assert_eq!(
+        Http.probe(Direction::ToServer, b"OPTIONS * HTTP/1.1\r\n", false),
+        Probe::Match
+    );
+    assert_eq!(
+        Http.probe(Direction::ToServer, b"PO", false),
+        Probe::NeedMore
+    );
+    assert_eq!(
+        Http.probe(Direction::ToServer, b"GET ", false),
+        Probe::NeedMore
+    );
+    assert_eq!(
+        Http.probe(Direction::ToServer, b"GET\x00/", false),
+        Probe::NoMatch
+    );
+    assert_eq!(
+        Http.probe(Direction::ToServer, b"GET \x01", false),
+        Probe::NoMatch
+    );
+    assert_eq!(
+        Http.probe(Direction::ToServer, b"GETTER / HTTP/1.1", false),
+        Probe::NeedMore
+    );
+    assert_eq!(
+        Http.probe(Direction::ToServer, b"GETTER / HTTP/1.1\r\n", false),
+        Probe::Match
+    );
+    assert_eq!(
+        Http.probe(
+            Direction::ToServer,
+            b"QUERY /users HTTP/1.1\r\nHost: x\r\n",
+            false
+        ),
+        Probe::Match
+    );
+    assert_eq!(
+        Http.probe(Direction::ToServer, b"EHLO mail.example\r\n", false),
+        Probe::NoMatch
+    );
+    assert_eq!(
+        Http.probe(Direction::ToServer, b"USER anonymous\r\n", false),
+        Probe::NoMatch
+    );
+    assert_eq!(
+        Http.probe(Direction::ToServer, b"Get / HTTP/1.1\r\n", false),
+        Probe::NoMatch
+    );
+    assert_eq!(
+        Http.probe(Direction::ToServer, b"SSH-2.0-x\r\n", false),
+        Probe::NoMatch
+    );
     // On an HTTP port the server's answer decides.
-    assert_eq!(Http.probe(Direction::ToServer, b"SSH-2.0-x\r\n", true), Probe::NeedMore);
-    assert_eq!(Http.probe(Direction::ToServer, b"OPTIONSHTTP/1.1\n", true), Probe::NeedMore);
-    assert_eq!(Http.probe(Direction::ToClient, b"HTTP/1.1 200 OK\r\n", false), Probe::Match);
-    assert_eq!(Http.probe(Direction::ToClient, b"HTTP/1.", false), Probe::NeedMore);
-    assert_eq!(Http.probe(Direction::ToClient, b"HTTP/1.1 2x", false), Probe::NoMatch);
-    assert_eq!(Http.probe(Direction::ToClient, b"220 ftp ready\r\n", true), Probe::NoMatch);
+    assert_eq!(
+        Http.probe(Direction::ToServer, b"SSH-2.0-x\r\n", true),
+        Probe::NeedMore
+    );
+    assert_eq!(
+        Http.probe(Direction::ToServer, b"OPTIONSHTTP/1.1\n", true),
+        Probe::NeedMore
+    );
+    assert_eq!(
+        Http.probe(Direction::ToClient, b"HTTP/1.1 200 OK\r\n", false),
+        Probe::Match
+    );
+    assert_eq!(
+        Http.probe(Direction::ToClient, b"HTTP/1.", false),
+        Probe::NeedMore
+    );
+    assert_eq!(
+        Http.probe(Direction::ToClient, b"HTTP/1.1 2x", false),
+        Probe::NoMatch
+    );
+    assert_eq!(
+        Http.probe(Direction::ToClient, b"220 ftp ready\r\n", true),
+        Probe::NoMatch
+    );
 }
 
 #[test]
@@ -349,7 +568,12 @@ fn garbage_never_panics() {
 /// http.log; returns the differences as text.
 fn compare_with_zeek(trace: &str, baseline: &str, skip: &[&str]) -> Option<Vec<String>> {
     let dir = env!("CARGO_MANIFEST_DIR");
-    let (Some(trace), Some(log)) = (testpcap::testdata(trace, dir), testpcap::testdata(baseline, dir)) else { return None };
+    let (Some(trace), Some(log)) = (
+        testpcap::testdata(trace, dir),
+        testpcap::testdata(baseline, dir),
+    ) else {
+        return None;
+    };
     let conns = testpcap::tcp_conns(&trace);
     let (fields, rows) = testpcap::zeek_log(&log);
     let mut diffs = Vec::new();
@@ -373,20 +597,39 @@ fn compare_with_zeek(trace: &str, baseline: &str, skip: &[&str]) -> Option<Vec<S
             continue;
         };
         if ours_by_conn[ci].is_empty() {
-            diffs.push(format!("{port}: no record for depth {:?}", col("trans_depth")));
+            diffs.push(format!(
+                "{port}: no record for depth {:?}",
+                col("trans_depth")
+            ));
             continue;
         }
         let h = ours_by_conn[ci].remove(0);
         let checks: [(&str, Option<String>, Option<&str>); 10] = [
             ("method", h.method.clone(), col("method")),
             ("host", h.host.clone(), col("host")),
-            ("uri", h.uri.clone(), col("uri").map(|v| if v == "(empty)" { "" } else { v })),
+            (
+                "uri",
+                h.uri.clone(),
+                col("uri").map(|v| if v == "(empty)" { "" } else { v }),
+            ),
             ("version", h.version.clone(), col("version")),
             ("user_agent", h.user_agent.clone(), col("user_agent")),
-            ("status_code", h.status_code.map(|c| c.to_string()), col("status_code")),
+            (
+                "status_code",
+                h.status_code.map(|c| c.to_string()),
+                col("status_code"),
+            ),
             ("status_msg", h.status_msg.clone(), col("status_msg")),
-            ("request_body_len", Some(h.request_body_len.to_string()), col("request_body_len")),
-            ("response_body_len", Some(h.response_body_len.to_string()), col("response_body_len")),
+            (
+                "request_body_len",
+                Some(h.request_body_len.to_string()),
+                col("request_body_len"),
+            ),
+            (
+                "response_body_len",
+                Some(h.response_body_len.to_string()),
+                col("response_body_len"),
+            ),
             ("username", h.basic_auth_user.clone(), col("username")),
         ];
         for (name, ours, zeek) in checks {
@@ -397,9 +640,16 @@ fn compare_with_zeek(trace: &str, baseline: &str, skip: &[&str]) -> Option<Vec<S
     }
     for (ci, left) in ours_by_conn.iter().enumerate() {
         if !left.is_empty()
-            && rows.iter().any(|r| testpcap::col(&fields, r, "id.orig_p") == conns[ci].client.map(|c| c.1.to_string()).as_deref())
+            && rows.iter().any(|r| {
+                testpcap::col(&fields, r, "id.orig_p")
+                    == conns[ci].client.map(|c| c.1.to_string()).as_deref()
+            })
         {
-            diffs.push(format!("{:?}: {} extra records", conns[ci].client, left.len()));
+            diffs.push(format!(
+                "{:?}: {} extra records",
+                conns[ci].client,
+                left.len()
+            ));
         }
     }
     Some(diffs)
@@ -413,12 +663,24 @@ fn zeek_http_baselines() {
         ("pipelined-requests.pcap", "http-pipelining", &[][..]),
         ("missing-zlib-header.pcap", "missing-zlib-header", &[]),
         ("x-gzip.pcap", "x-gzip", &[]),
-        ("http-09-content-length-confusion.pcap", "http-09-content-length-confusion", &[]),
+        (
+            "http-09-content-length-confusion.pcap",
+            "http-09-content-length-confusion",
+            &[],
+        ),
         ("no_crlf.pcap", "http-no-crlf", &[]),
         ("smuggle-http-request.pcap", "smuggle-http-request", &[]),
-        ("http-inner-transfer-encoding-reproducer.pcap", "inner-transfer-encoding-reproducer", &[]),
+        (
+            "http-inner-transfer-encoding-reproducer.pcap",
+            "inner-transfer-encoding-reproducer",
+            &[],
+        ),
         ("basic-auth-with-colon.pcap", "http-basic-auth-colon", &[]),
-        ("basic-auth-with-extra-space.pcap", "http-basic-auth-extra-space", &[]),
+        (
+            "basic-auth-with-extra-space.pcap",
+            "http-basic-auth-extra-space",
+            &[],
+        ),
         ("100-continue.pcap", "100-continue", &[]),
         ("percent-end-of-line.pcap", "percent-end-of-line", &[]),
         ("http-filename.pcap", "http-filename", &[]),
@@ -426,17 +688,29 @@ fn zeek_http_baselines() {
         ("connect-with-smtp.pcap", "http-connect", &[]),
         ("connect-with-header.pcap", "http-connect-with-header", &[]),
         ("curl_http_09.pcap", "curl-http-09", &[]),
-        ("content-length-overflow.pcap", "content-length-overflow", &[]),
+        (
+            "content-length-overflow.pcap",
+            "content-length-overflow",
+            &[],
+        ),
         ("interleaved-http-entity.pcap", "missing-http-entity", &[]),
         ("http-desync-request-response-5.pcap", "http-desynched", &[]),
-        ("http-11-request-then-cruft.pcap", "http-11-request-then-cruft", &[]),
+        (
+            "http-11-request-then-cruft.pcap",
+            "http-11-request-then-cruft",
+            &[],
+        ),
         ("deeply-nested-mime.pcap", "deeply-nested-mime", &[]),
         ("multipart-form-data.pcap", "multipart-body-length", &[]),
         ("query-method.pcap", "query-method", &[]),
         ("version-mismatch.pcap", "version-mismatch", &[]),
         ("no-uri.pcap", "no-uri", &[]),
         ("fake-content-length.pcap", "fake-content-length", &[]),
-        ("concurrent-range-requests.pcap", "concurrent-range-requests", &[]),
+        (
+            "concurrent-range-requests.pcap",
+            "concurrent-range-requests",
+            &[],
+        ),
     ] {
         let Some(diffs) = compare_with_zeek(
             &format!("zeek/Traces/http/{trace}"),
@@ -455,15 +729,28 @@ fn zeek_http_baselines() {
 #[ignore]
 fn zeek_http_all_baselines_report() {
     let dir = env!("CARGO_MANIFEST_DIR");
-    let Some(map) = testpcap::testdata("zeek/zeek_test_map.json", dir) else { return };
-    let map: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(map).unwrap()).unwrap();
+    let Some(map) = testpcap::testdata("zeek/zeek_test_map.json", dir) else {
+        return;
+    };
+    let map: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(map).unwrap()).unwrap();
     for t in map {
         let test = t["test"].as_str().unwrap_or_default();
         if !test.contains("base/protocols/http/") {
             continue;
         }
-        let base = t["baseline_dir"].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default();
-        for trace in t["traces"].as_array().into_iter().flatten().filter_map(|v| v.as_str()) {
+        let base = t["baseline_dir"]
+            .as_str()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        for trace in t["traces"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+        {
             if trace.ends_with(".gz") {
                 continue;
             }

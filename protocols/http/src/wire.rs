@@ -42,7 +42,9 @@ pub fn first_line(data: &[u8]) -> Option<(&[u8], usize)> {
 
 /// Number of leading CR/LF bytes (empty lines between messages).
 pub fn leading_newlines(data: &[u8]) -> usize {
-    data.iter().take_while(|&&b| b == b'\r' || b == b'\n').count()
+    data.iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count()
 }
 
 /// The version part of a request line.
@@ -75,7 +77,9 @@ fn is_tchar(b: u8) -> bool {
 /// Parses `HTTP/d.d`.
 pub fn parse_version(v: &[u8]) -> Option<(u8, u8)> {
     match v {
-        [b'H', b'T', b'T', b'P', b'/', a, b'.', b] if a.is_ascii_digit() && b.is_ascii_digit() => Some((a - b'0', b - b'0')),
+        [b'H', b'T', b'T', b'P', b'/', a, b'.', b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+            Some((a - b'0', b - b'0'))
+        }
         _ => None,
     }
 }
@@ -113,10 +117,15 @@ pub fn request_line(line: &[u8]) -> Option<RequestLine<'_>> {
     };
     // Like Zeek, an HTTP/0.9 request needs a target and a method of at
     // least three characters (HTTP/0.9 only knew GET).
-    if version == ReqVersion::Simple && (uri.is_empty() || uri.contains(&b' ') || method.len() < 3) {
+    if version == ReqVersion::Simple && (uri.is_empty() || uri.contains(&b' ') || method.len() < 3)
+    {
         return None;
     }
-    Some(RequestLine { method, uri, version })
+    Some(RequestLine {
+        method,
+        uri,
+        version,
+    })
 }
 
 /// A parsed status line.
@@ -143,7 +152,9 @@ pub fn status_line(line: &[u8]) -> Option<StatusLine<'_>> {
     }
     let after = &line[5..];
     let (version, bad_version) = match after {
-        [a, b'.', b, ..] if a.is_ascii_digit() && b.is_ascii_digit() => ((a - b'0', b - b'0'), false),
+        [a, b'.', b, ..] if a.is_ascii_digit() && b.is_ascii_digit() => {
+            ((a - b'0', b - b'0'), false)
+        }
         _ => ((0, 0), true),
     };
     let ws = after.iter().position(|&b| b == b' ' || b == b'\t')?;
@@ -159,7 +170,12 @@ pub fn status_line(line: &[u8]) -> Option<StatusLine<'_>> {
         Some(i) => trim(&tail[i..]),
         None => &[][..],
     };
-    Some(StatusLine { version, bad_version, code, reason })
+    Some(StatusLine {
+        version,
+        bad_version,
+        code,
+        reason,
+    })
 }
 
 /// Calls `f(name, value)` for each field of a header block (the lines after
@@ -203,7 +219,10 @@ pub fn for_each_header(block: &[u8], mut f: impl FnMut(&[u8], &[u8])) -> bool {
             f(name, &value);
         }
         if let Some(c) = line.iter().position(|&b| b == b':') {
-            current = Some((trim(&line[..c]), std::borrow::Cow::Borrowed(trim(&line[c + 1..]))));
+            current = Some((
+                trim(&line[..c]),
+                std::borrow::Cow::Borrowed(trim(&line[c + 1..])),
+            ));
         }
     }
     if let Some((name, value)) = current.take() {
@@ -226,7 +245,9 @@ pub fn content_length(v: &[u8]) -> Option<u64> {
     if digits == 0 {
         return None;
     }
-    let n = v[..digits].iter().try_fold(0u64, |acc, &d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0')))?;
+    let n = v[..digits].iter().try_fold(0u64, |acc, &d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })?;
     (n <= i64::MAX as u64).then_some(n)
 }
 
@@ -235,8 +256,13 @@ pub fn content_length(v: &[u8]) -> Option<u64> {
 /// is chunked) or its last one is (RFC 9112 §6.1: `gzip, chunked`).
 pub fn is_chunked(v: &[u8]) -> bool {
     let mut codings = v.split(|&b| b == b',').map(trim);
-    let first = codings.next().is_some_and(|c| c.eq_ignore_ascii_case(b"chunked"));
-    first || v.rsplit(|&b| b == b',').next().is_some_and(|last| trim(last).eq_ignore_ascii_case(b"chunked"))
+    let first = codings
+        .next()
+        .is_some_and(|c| c.eq_ignore_ascii_case(b"chunked"));
+    first
+        || v.rsplit(|&b| b == b',')
+            .next()
+            .is_some_and(|last| trim(last).eq_ignore_ascii_case(b"chunked"))
 }
 
 /// A chunk-size line (RFC 9112 §7.1) read like Zeek's `atoi_n(.., 16, ..)`:
@@ -271,7 +297,10 @@ pub fn basic_auth(v: &[u8], buf: &mut [u8; 384]) -> Option<(usize, usize)> {
 /// Standard base64 decoding into `out` (padding optional); `None` if invalid
 /// or longer than `out`.
 pub fn base64_decode(s: &[u8], out: &mut [u8]) -> Option<usize> {
-    let s = s.strip_suffix(b"==").or_else(|| s.strip_suffix(b"=")).unwrap_or(s);
+    let s = s
+        .strip_suffix(b"==")
+        .or_else(|| s.strip_suffix(b"="))
+        .unwrap_or(s);
     let mut n = 0;
     let mut acc: u32 = 0;
     let mut bits = 0;
@@ -322,12 +351,18 @@ pub fn unescape(uri: &[u8]) -> (Vec<u8>, bool) {
 /// Trims ASCII spaces and tabs on both ends.
 pub fn trim(v: &[u8]) -> &[u8] {
     let v = trim_start(v);
-    let end = v.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(0, |i| i + 1);
+    let end = v
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(0, |i| i + 1);
     &v[..end]
 }
 
 fn trim_start(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(v.len());
+    let start = v
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(v.len());
     &v[start..]
 }
 
@@ -353,14 +388,24 @@ mod tests {
         assert!(!for_each_header(block, |n, v| seen.push((n.to_vec(), v.to_vec()))));
         assert_eq!(
             seen,
-            [(b"Host".to_vec(), b"target".to_vec()), (b"Transfer-Encoding".to_vec(), b"chunked".to_vec()), (b"X".to_vec(), b"a b".to_vec())]
+            [
+                (b"Host".to_vec(), b"target".to_vec()),
+                (b"Transfer-Encoding".to_vec(), b"chunked".to_vec()),
+                (b"X".to_vec(), b"a b".to_vec())
+            ]
         );
     }
 
     #[test]
     fn block_end() {
-        assert_eq!(header_block_end(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nbody"), Some(27));
-        assert_eq!(header_block_end(b"GET / HTTP/1.1\nHost: a\n\nbody"), Some(24));
+        assert_eq!(
+            header_block_end(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nbody"),
+            Some(27)
+        );
+        assert_eq!(
+            header_block_end(b"GET / HTTP/1.1\nHost: a\n\nbody"),
+            Some(24)
+        );
         assert_eq!(header_block_end(b"GET / HTTP/1.1\r\nHost: a\r\n"), None);
         assert_eq!(header_block_end(b"GET / HTTP/1.1\r\n\r\n"), Some(18));
     }
@@ -368,7 +413,10 @@ mod tests {
     #[test]
     fn request_lines() {
         let r = request_line(b"GET /a?b HTTP/1.1").unwrap();
-        assert_eq!((r.method, r.uri, r.version), (&b"GET"[..], &b"/a?b"[..], ReqVersion::Http(1, 1)));
+        assert_eq!(
+            (r.method, r.uri, r.version),
+            (&b"GET"[..], &b"/a?b"[..], ReqVersion::Http(1, 1))
+        );
         let r = request_line(b"GET /HTTP/1.1").unwrap();
         assert_eq!((r.uri, r.version), (&b"/HTTP/1.1"[..], ReqVersion::Simple));
         let r = request_line(b"OPTIONS HTTP/1.0").unwrap();
@@ -390,12 +438,20 @@ mod tests {
         let s = status_line(b"HTTP/1.1 200 OK").unwrap();
         assert_eq!((s.version, s.code, s.reason), ((1, 1), 200, &b"OK"[..]));
         assert_eq!(status_line(b"HTTP/1.0 404").unwrap().reason, b"");
-        assert_eq!(status_line(b"HTTP/1.1 101 Web Socket Protocol Handshake").unwrap().reason, b"Web Socket Protocol Handshake");
+        assert_eq!(
+            status_line(b"HTTP/1.1 101 Web Socket Protocol Handshake")
+                .unwrap()
+                .reason,
+            b"Web Socket Protocol Handshake"
+        );
         // Zeek's leniency: three bytes of code, then the reason after the next space.
         let s = status_line(b"HTTP/1.1 2000 OK").unwrap();
         assert_eq!((s.code, s.reason), (200, &b"OK"[..]));
         let s = status_line(b"HTTP/!.4 206 t").unwrap();
-        assert_eq!((s.version, s.bad_version, s.code, s.reason), ((0, 0), true, 206, &b"t"[..]));
+        assert_eq!(
+            (s.version, s.bad_version, s.code, s.reason),
+            ((0, 0), true, 206, &b"t"[..])
+        );
         let s = status_line(b"http/1.0 abc").unwrap();
         assert_eq!((s.version, s.code, s.reason), ((1, 0), 0, &b""[..]));
         assert!(status_line(b"HTTP/1.1").is_none());
@@ -406,13 +462,21 @@ mod tests {
     #[test]
     fn headers_strict_and_lenient() {
         let mut seen = Vec::new();
-        assert!(for_each_header(b"Host: a\r\nX: b\r\n\r\n", |n, v| seen.push((n.to_vec(), v.to_vec()))));
+        assert!(for_each_header(b"Host: a\r\nX: b\r\n\r\n", |n, v| seen
+            .push((n.to_vec(), v.to_vec()))));
         assert_eq!(seen.len(), 2);
         seen.clear();
-        assert!(!for_each_header(b"Host: a\r\nBad Name: b\r\n folded\r\nUser-Agent: c\r\n\r\n", |n, v| seen.push((n.to_vec(), v.to_vec()))));
+        assert!(!for_each_header(
+            b"Host: a\r\nBad Name: b\r\n folded\r\nUser-Agent: c\r\n\r\n",
+            |n, v| seen.push((n.to_vec(), v.to_vec()))
+        ));
         assert_eq!(
             seen,
-            [(b"Host".to_vec(), b"a".to_vec()), (b"Bad Name".to_vec(), b"b folded".to_vec()), (b"User-Agent".to_vec(), b"c".to_vec())]
+            [
+                (b"Host".to_vec(), b"a".to_vec()),
+                (b"Bad Name".to_vec(), b"b folded".to_vec()),
+                (b"User-Agent".to_vec(), b"c".to_vec())
+            ]
         );
     }
 
@@ -422,7 +486,10 @@ mod tests {
         assert_eq!(content_length(b"-1"), None);
         assert_eq!(content_length(b"18446744073709551616"), None);
         assert_eq!(content_length(b"50abc"), Some(50));
-        assert_eq!(content_length(b"9223372036854775807"), Some(i64::MAX as u64));
+        assert_eq!(
+            content_length(b"9223372036854775807"),
+            Some(i64::MAX as u64)
+        );
         // u64::MAX is not a length Zeek accepts (it would swallow the connection).
         assert_eq!(content_length(b"18446744073709551615"), None);
         assert_eq!(content_length(b""), None);

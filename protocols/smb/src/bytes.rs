@@ -29,7 +29,10 @@ pub fn u32_le(b: &[u8], off: usize) -> Option<u32> {
 /// characters are decoded.
 pub fn utf16_field(raw: &[u8]) -> Option<String> {
     let max = model::text::MAX_FIELD;
-    let units = raw.chunks_exact(2).take(max).map(|c| u16::from_le_bytes([c[0], c[1]]));
+    let units = raw
+        .chunks_exact(2)
+        .take(max)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]));
     let mut s = String::with_capacity(raw.len().min(2 * max) / 2);
     for c in char::decode_utf16(units) {
         s.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));

@@ -72,7 +72,9 @@ impl Protocol for Smb {
 /// Probe: a NetBIOS session message holding an SMB1/SMB2/SMB3 header, or (on
 /// the SMB ports) a NetBIOS session request carrying encoded names.
 fn probe(data: &[u8], port_hint: bool) -> Probe {
-    let Some(&ty) = data.first() else { return Probe::NeedMore };
+    let Some(&ty) = data.first() else {
+        return Probe::NeedMore;
+    };
     match ty {
         0x00 => {
             if data.len() < 8 {
@@ -82,17 +84,29 @@ fn probe(data: &[u8], port_hint: bool) -> Probe {
             let magic = &data[4..8];
             if magic == smb1::MAGIC {
                 // Header (32) + WordCount + ByteCount at least.
-                return if len >= smb1::HEADER_LEN + 3 { Probe::Match } else { Probe::NoMatch };
+                return if len >= smb1::HEADER_LEN + 3 {
+                    Probe::Match
+                } else {
+                    Probe::NoMatch
+                };
             }
             if magic == smb2::MAGIC {
                 if data.len() < 10 {
                     return Probe::NeedMore;
                 }
                 // StructureSize of the SMB2 header is always 64.
-                return if len >= smb2::HEADER_LEN && data[8] == 64 && data[9] == 0 { Probe::Match } else { Probe::NoMatch };
+                return if len >= smb2::HEADER_LEN && data[8] == 64 && data[9] == 0 {
+                    Probe::Match
+                } else {
+                    Probe::NoMatch
+                };
             }
             if magic == smb2::TRANSFORM || magic == smb2::COMPRESSED {
-                return if port_hint && len >= 52 { Probe::Match } else { Probe::NoMatch };
+                return if port_hint && len >= 52 {
+                    Probe::Match
+                } else {
+                    Probe::NoMatch
+                };
             }
             Probe::NoMatch
         }
@@ -163,7 +177,9 @@ impl SmbAnalyzer {
     fn classify(head: &[u8], len: usize) -> Frame {
         if head.starts_with(smb1::MAGIC) {
             return match head.get(4) {
-                Some(&(smb1::NEGOTIATE | smb1::SESSION_SETUP_ANDX | smb1::TREE_CONNECT_ANDX)) => Frame::Parse,
+                Some(&(smb1::NEGOTIATE | smb1::SESSION_SETUP_ANDX | smb1::TREE_CONNECT_ANDX)) => {
+                    Frame::Parse
+                }
                 _ => Frame::Skip,
             };
         }
@@ -245,26 +261,32 @@ impl SmbAnalyzer {
                     }
                     None => out.weird("smb1_bad_negotiate_response"),
                 },
-                (smb1::SESSION_SETUP_ANDX, reply) if ok => match smb1::session_setup(msg, &b, reply, unicode) {
-                    Some(s) => {
-                        let (os, lanman) = (str_field(s.native_os, unicode), str_field(s.native_lanman, unicode));
-                        if reply {
-                            self.rec.native_os = self.rec.native_os.take().or(os);
-                            self.rec.native_lanman = self.rec.native_lanman.take().or(lanman);
-                        } else {
-                            self.rec.client_native_os = self.rec.client_native_os.take().or(os);
-                            self.rec.client_native_lanman = self.rec.client_native_lanman.take().or(lanman);
-                            if self.rec.ntlm_user.is_none() {
-                                if let Some(user) = str_field(s.account, unicode) {
-                                    self.rec.ntlm_user = Some(user);
-                                    self.rec.ntlm_domain = str_field(s.domain, unicode);
+                (smb1::SESSION_SETUP_ANDX, reply) if ok => {
+                    match smb1::session_setup(msg, &b, reply, unicode) {
+                        Some(s) => {
+                            let (os, lanman) = (
+                                str_field(s.native_os, unicode),
+                                str_field(s.native_lanman, unicode),
+                            );
+                            if reply {
+                                self.rec.native_os = self.rec.native_os.take().or(os);
+                                self.rec.native_lanman = self.rec.native_lanman.take().or(lanman);
+                            } else {
+                                self.rec.client_native_os = self.rec.client_native_os.take().or(os);
+                                self.rec.client_native_lanman =
+                                    self.rec.client_native_lanman.take().or(lanman);
+                                if self.rec.ntlm_user.is_none() {
+                                    if let Some(user) = str_field(s.account, unicode) {
+                                        self.rec.ntlm_user = Some(user);
+                                        self.rec.ntlm_domain = str_field(s.domain, unicode);
+                                    }
                                 }
                             }
+                            self.blob(s.blob, out);
                         }
-                        self.blob(s.blob, out);
+                        None => out.weird("smb1_bad_session_setup"),
                     }
-                    None => out.weird("smb1_bad_session_setup"),
-                },
+                }
                 (smb1::TREE_CONNECT_ANDX, false) => {
                     if let Some(p) = smb1::tree_connect_path(msg, &b, unicode) {
                         if let Some(p) = str_field(p, unicode) {
@@ -291,15 +313,19 @@ impl SmbAnalyzer {
                         push_unique(&mut self.rec.offered_dialects, smb2::dialect_name(d));
                     }
                 }
-                (smb2::NEGOTIATE, true) if m.status == smb2::STATUS_SUCCESS => match smb2::negotiate_response(&m) {
-                    Some((dialect, signing)) => {
-                        self.rec.dialect = Some(smb2::dialect_name(dialect));
-                        self.rec.signing_required = Some(signing);
+                (smb2::NEGOTIATE, true) if m.status == smb2::STATUS_SUCCESS => {
+                    match smb2::negotiate_response(&m) {
+                        Some((dialect, signing)) => {
+                            self.rec.dialect = Some(smb2::dialect_name(dialect));
+                            self.rec.signing_required = Some(signing);
+                        }
+                        None => out.weird("smb2_bad_negotiate_response"),
                     }
-                    None => out.weird("smb2_bad_negotiate_response"),
-                },
+                }
                 (smb2::SESSION_SETUP, resp)
-                    if !resp || m.status == smb2::STATUS_SUCCESS || m.status == smb2::STATUS_MORE_PROCESSING =>
+                    if !resp
+                        || m.status == smb2::STATUS_SUCCESS
+                        || m.status == smb2::STATUS_MORE_PROCESSING =>
                 {
                     match smb2::session_setup_blob(&m) {
                         Some(blob) => self.blob(blob, out),
@@ -341,14 +367,19 @@ impl SmbAnalyzer {
                     }
                 }
                 if let Some((major, minor, build)) = c.version {
-                    self.rec.server_os_version.get_or_insert_with(|| format!("{major}.{minor}.{build}"));
+                    self.rec
+                        .server_os_version
+                        .get_or_insert_with(|| format!("{major}.{minor}.{build}"));
                 }
             }
             Some(ntlm::Ntlm::Authenticate(a)) => {
                 // Keep the first authentication with a user name; until one is
                 // seen, anonymous attempts still tell us the domain and host.
                 if self.rec.ntlm_user.is_none() {
-                    let (domain, host) = (str_field(a.domain, a.unicode), str_field(a.workstation, a.unicode));
+                    let (domain, host) = (
+                        str_field(a.domain, a.unicode),
+                        str_field(a.workstation, a.unicode),
+                    );
                     match str_field(a.user, a.unicode) {
                         Some(user) => {
                             self.rec.ntlm_user = Some(user);
@@ -385,7 +416,9 @@ impl Analyzer for SmbAnalyzer {
         loop {
             if self.skip[d] > 0 {
                 let avail = data.len().saturating_sub(pos);
-                let n = usize::try_from(self.skip[d]).unwrap_or(usize::MAX).min(avail);
+                let n = usize::try_from(self.skip[d])
+                    .unwrap_or(usize::MAX)
+                    .min(avail);
                 pos += n;
                 self.skip[d] -= n as u64;
                 if self.skip[d] > 0 {
@@ -423,7 +456,9 @@ impl Analyzer for SmbAnalyzer {
             let head = &rest[4..need];
             match Self::classify(head, len) {
                 Frame::Parse if len <= MAX_MESSAGE => {
-                    let Some(msg) = rest.get(4..4 + len) else { return Progress::Consumed(pos) };
+                    let Some(msg) = rest.get(4..4 + len) else {
+                        return Progress::Consumed(pos);
+                    };
                     self.message(msg, out);
                     pos += 4 + len;
                 }

@@ -97,7 +97,10 @@ pub fn parse(msg: &[u8]) -> Option<Ntlm<'_>> {
             } else {
                 None
             };
-            Some(Ntlm::Challenge(Challenge { target_info, version }))
+            Some(Ntlm::Challenge(Challenge {
+                target_info,
+                version,
+            }))
         }
         3 => {
             let flags = u32_le(msg, 60)?;
@@ -194,24 +197,43 @@ pub(crate) mod tests {
 
     #[test]
     fn challenge_target_info_and_version() {
-        let m = challenge(&[(av::NB_COMPUTER, "SERVER002"), (av::DNS_COMPUTER, "server002.contoso.com")]);
+        let m = challenge(&[
+            (av::NB_COMPUTER, "SERVER002"),
+            (av::DNS_COMPUTER, "server002.contoso.com"),
+        ]);
         let blob = [&b"\xa1\x81\xce0\x81\xcb"[..], &m].concat();
-        let Some(Ntlm::Challenge(c)) = parse(find(&blob).unwrap()) else { panic!() };
+        let Some(Ntlm::Challenge(c)) = parse(find(&blob).unwrap()) else {
+            panic!()
+        };
         assert_eq!(c.version, Some((10, 0, 19041)));
         let pairs: Vec<_> = av_pairs(c.target_info).collect();
         assert_eq!(pairs.len(), 2);
         assert_eq!(pairs[0].0, av::NB_COMPUTER);
-        assert_eq!(crate::bytes::utf16_field(pairs[0].1).as_deref(), Some("SERVER002"));
+        assert_eq!(
+            crate::bytes::utf16_field(pairs[0].1).as_deref(),
+            Some("SERVER002")
+        );
     }
 
     #[test]
     fn authenticate_fields() {
         let m = authenticate("CONTOSO", "Administrator", "SERVER01");
-        let Some(Ntlm::Authenticate(a)) = parse(&m) else { panic!() };
+        let Some(Ntlm::Authenticate(a)) = parse(&m) else {
+            panic!()
+        };
         assert!(a.unicode);
-        assert_eq!(crate::bytes::utf16_field(a.user).as_deref(), Some("Administrator"));
-        assert_eq!(crate::bytes::utf16_field(a.domain).as_deref(), Some("CONTOSO"));
-        assert_eq!(crate::bytes::utf16_field(a.workstation).as_deref(), Some("SERVER01"));
+        assert_eq!(
+            crate::bytes::utf16_field(a.user).as_deref(),
+            Some("Administrator")
+        );
+        assert_eq!(
+            crate::bytes::utf16_field(a.domain).as_deref(),
+            Some("CONTOSO")
+        );
+        assert_eq!(
+            crate::bytes::utf16_field(a.workstation).as_deref(),
+            Some("SERVER01")
+        );
     }
 
     #[test]

@@ -59,7 +59,12 @@ pub fn header(msg: &[u8]) -> Option<Header> {
     if !msg.starts_with(MAGIC) || msg.len() < HEADER_LEN {
         return None;
     }
-    Some(Header { command: u8_at(msg, 4)?, status: u32_le(msg, 5)?, flags: u8_at(msg, 9)?, flags2: u16_le(msg, 10)? })
+    Some(Header {
+        command: u8_at(msg, 4)?,
+        status: u32_le(msg, 5)?,
+        flags: u8_at(msg, 9)?,
+        flags2: u16_le(msg, 10)?,
+    })
 }
 
 /// One command block: parameter words and data bytes.
@@ -83,12 +88,20 @@ fn block(msg: &[u8], at: usize, command: u8) -> Option<Block<'_>> {
     let bytes_at = bc_at + 2;
     let avail = msg.len().saturating_sub(bytes_at);
     let bytes = slice(msg, bytes_at, bc.min(avail))?;
-    Some(Block { command, words, bytes, bytes_at })
+    Some(Block {
+        command,
+        words,
+        bytes,
+        bytes_at,
+    })
 }
 
 fn is_andx(command: u8) -> bool {
     // LOCKING, OPEN, READ, WRITE, SESSION_SETUP, LOGOFF, TREE_CONNECT, NT_CREATE
-    matches!(command, 0x24 | 0x2d | 0x2e | 0x2f | 0x73 | 0x74 | 0x75 | 0xa2)
+    matches!(
+        command,
+        0x24 | 0x2d | 0x2e | 0x2f | 0x73 | 0x74 | 0x75 | 0xa2
+    )
 }
 
 /// Walks the AndX chain of a message: the first block, then each chained
@@ -134,7 +147,11 @@ pub fn negotiate_dialects(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// NEGOTIATE response: (DialectIndex, SecurityMode for NT LM 0.12 responses).
 pub fn negotiate_response(b: &Block<'_>) -> Option<(u16, Option<u8>)> {
     let index = u16_le(b.words, 0)?;
-    let mode = if b.words.len() == 34 { u8_at(b.words, 2) } else { None };
+    let mode = if b.words.len() == 34 {
+        u8_at(b.words, 2)
+    } else {
+        None
+    };
     Some((index, mode))
 }
 
@@ -154,7 +171,12 @@ pub struct SessionSetup<'a> {
 }
 
 /// Parses a SESSION_SETUP_ANDX block (request or response per `reply`).
-pub fn session_setup<'a>(msg: &'a [u8], b: &Block<'a>, reply: bool, unicode: bool) -> Option<SessionSetup<'a>> {
+pub fn session_setup<'a>(
+    msg: &'a [u8],
+    b: &Block<'a>,
+    reply: bool,
+    unicode: bool,
+) -> Option<SessionSetup<'a>> {
     let end = b.bytes_at.checked_add(b.bytes.len())?;
     let mut s = SessionSetup::default();
     let mut pos = b.bytes_at;
@@ -165,42 +187,90 @@ pub fn session_setup<'a>(msg: &'a [u8], b: &Block<'a>, reply: bool, unicode: boo
             let len = u16_le(b.words, 14)? as usize;
             s.blob = slice(msg, pos, len.min(b.bytes.len()))?;
             pos += s.blob.len();
-            read_strings(msg, pos, end, unicode, &mut [&mut s.native_os, &mut s.native_lanman]);
+            read_strings(
+                msg,
+                pos,
+                end,
+                unicode,
+                &mut [&mut s.native_os, &mut s.native_lanman],
+            );
         }
         // Request, NT LM 0.12 without extended security.
         (false, 13) => {
             let oem = u16_le(b.words, 14)? as usize;
             let uni = u16_le(b.words, 16)? as usize;
             pos = pos.checked_add(oem)?.checked_add(uni)?;
-            read_strings(msg, pos, end, unicode, &mut [&mut s.account, &mut s.domain, &mut s.native_os, &mut s.native_lanman]);
+            read_strings(
+                msg,
+                pos,
+                end,
+                unicode,
+                &mut [
+                    &mut s.account,
+                    &mut s.domain,
+                    &mut s.native_os,
+                    &mut s.native_lanman,
+                ],
+            );
         }
         // Request, LANMAN dialects.
         (false, 10) => {
             pos = pos.checked_add(u16_le(b.words, 14)? as usize)?;
-            read_strings(msg, pos, end, unicode, &mut [&mut s.account, &mut s.domain, &mut s.native_os, &mut s.native_lanman]);
+            read_strings(
+                msg,
+                pos,
+                end,
+                unicode,
+                &mut [
+                    &mut s.account,
+                    &mut s.domain,
+                    &mut s.native_os,
+                    &mut s.native_lanman,
+                ],
+            );
         }
         // Response, extended security.
         (true, 4) => {
             let len = u16_le(b.words, 6)? as usize;
             s.blob = slice(msg, pos, len.min(b.bytes.len()))?;
             pos += s.blob.len();
-            read_strings(msg, pos, end, unicode, &mut [&mut s.native_os, &mut s.native_lanman]);
+            read_strings(
+                msg,
+                pos,
+                end,
+                unicode,
+                &mut [&mut s.native_os, &mut s.native_lanman],
+            );
         }
         // Response without extended security.
         (true, 3) => {
-            read_strings(msg, pos, end, unicode, &mut [&mut s.native_os, &mut s.native_lanman]);
+            read_strings(
+                msg,
+                pos,
+                end,
+                unicode,
+                &mut [&mut s.native_os, &mut s.native_lanman],
+            );
         }
         _ => return None,
     }
     Some(s)
 }
 
-fn read_strings<'a>(msg: &'a [u8], mut pos: usize, end: usize, unicode: bool, dst: &mut [&mut &'a [u8]]) {
+fn read_strings<'a>(
+    msg: &'a [u8],
+    mut pos: usize,
+    end: usize,
+    unicode: bool,
+    dst: &mut [&mut &'a [u8]],
+) {
     for d in dst {
         if pos >= end {
             return;
         }
-        let Some((s, next)) = smb_string(msg, pos, end, unicode) else { return };
+        let Some((s, next)) = smb_string(msg, pos, end, unicode) else {
+            return;
+        };
         **d = s;
         pos = next;
     }
@@ -225,7 +295,13 @@ pub(crate) mod tests {
     use super::*;
 
     /// Builds an SMB1 message: header + one block.
-    pub(crate) fn message(command: u8, reply: bool, flags2: u16, words: &[u8], bytes: &[u8]) -> Vec<u8> {
+    pub(crate) fn message(
+        command: u8,
+        reply: bool,
+        flags2: u16,
+        words: &[u8],
+        bytes: &[u8],
+    ) -> Vec<u8> {
         let mut m = Vec::new();
         m.extend_from_slice(MAGIC);
         m.push(command);
@@ -252,7 +328,10 @@ pub(crate) mod tests {
         assert_eq!(problem, "");
         let b = it.next().unwrap();
         let d: Vec<_> = negotiate_dialects(b.bytes).collect();
-        assert_eq!(d, vec![&b"PC NETWORK PROGRAM 1.0"[..], b"NT LM 0.12", b"SMB 2.002"]);
+        assert_eq!(
+            d,
+            vec![&b"PC NETWORK PROGRAM 1.0"[..], b"NT LM 0.12", b"SMB 2.002"]
+        );
     }
 
     #[test]

@@ -80,15 +80,27 @@ pub fn messages(frame: &[u8]) -> (impl Iterator<Item = Message<'_>>, bool) {
             bad = true;
             break;
         }
-        let (Some(command), Some(status), Some(flags), Some(next)) =
-            (u16_le(rest, 12), u32_le(rest, 8), u32_le(rest, 16), u32_le(rest, 20))
-        else {
+        let (Some(command), Some(status), Some(flags), Some(next)) = (
+            u16_le(rest, 12),
+            u32_le(rest, 8),
+            u32_le(rest, 16),
+            u32_le(rest, 20),
+        ) else {
             bad = true;
             break;
         };
         let next = next as usize;
-        let this = if next == 0 { rest } else { rest.get(..next).unwrap_or(rest) };
-        *slot = Some(Message { command, status, flags, msg: this });
+        let this = if next == 0 {
+            rest
+        } else {
+            rest.get(..next).unwrap_or(rest)
+        };
+        *slot = Some(Message {
+            command,
+            status,
+            flags,
+            msg: this,
+        });
         if next == 0 {
             break;
         }
@@ -106,7 +118,11 @@ pub fn messages(frame: &[u8]) -> (impl Iterator<Item = Message<'_>>, bool) {
 pub fn negotiate_request_dialects<'a>(m: &Message<'a>) -> impl Iterator<Item = u16> + 'a {
     let body: &'a [u8] = m.msg.get(HEADER_LEN..).unwrap_or(&[]);
     let ok = u16_le(body, 0) == Some(36);
-    let count = if ok { u16_le(body, 2).unwrap_or(0) as usize } else { 0 };
+    let count = if ok {
+        u16_le(body, 2).unwrap_or(0) as usize
+    } else {
+        0
+    };
     (0..count.min(32)).map_while(move |i| u16_le(body, 36 + 2 * i))
 }
 

@@ -40,21 +40,46 @@ fn weirds(recs: &[Record]) -> Vec<String> {
 fn run_invariant(port: u16, conv: &[(Direction, Vec<u8>)]) -> Vec<Record> {
     let chunks: Vec<(Direction, &[u8])> = conv.iter().map(|(d, b)| (*d, b.as_slice())).collect();
     let base = testing::run(&Smb, Transport::Tcp, port, &chunks);
-    assert_eq!(testing::run_forced(&Smb, Transport::Tcp, port, &chunks), base, "forced");
+    assert_eq!(
+        testing::run_forced(&Smb, Transport::Tcp, port, &chunks),
+        base,
+        "forced"
+    );
     for (i, (_, msg)) in conv.iter().enumerate() {
-        for split in [1, 3, 4, 5, 27, 64, 68, 100, msg.len() / 2, msg.len().saturating_sub(1)] {
+        for split in [
+            1,
+            3,
+            4,
+            5,
+            27,
+            64,
+            68,
+            100,
+            msg.len() / 2,
+            msg.len().saturating_sub(1),
+        ] {
             if split == 0 || split >= msg.len() {
                 continue;
             }
             let mut split_chunks = chunks.clone();
             let (a, b) = msg.split_at(split);
             split_chunks.splice(i..=i, [(conv[i].0, a), (conv[i].0, b)]);
-            assert_eq!(testing::run_forced(&Smb, Transport::Tcp, port, &split_chunks), base, "message {i} split at {split}");
+            assert_eq!(
+                testing::run_forced(&Smb, Transport::Tcp, port, &split_chunks),
+                base,
+                "message {i} split at {split}"
+            );
         }
     }
-    let bytewise: Vec<(Direction, &[u8])> =
-        conv.iter().flat_map(|(d, b)| b.chunks(1).map(move |c| (*d, c))).collect();
-    assert_eq!(testing::run_forced(&Smb, Transport::Tcp, port, &bytewise), base, "byte by byte");
+    let bytewise: Vec<(Direction, &[u8])> = conv
+        .iter()
+        .flat_map(|(d, b)| b.chunks(1).map(move |c| (*d, c)))
+        .collect();
+    assert_eq!(
+        testing::run_forced(&Smb, Transport::Tcp, port, &bytewise),
+        base,
+        "byte by byte"
+    );
     base
 }
 
@@ -67,7 +92,9 @@ fn utf16z(s: &str) -> Vec<u8> {
 /// A small SPNEGO-looking wrapper around an NTLMSSP message (the analyzer
 /// only searches for the signature).
 fn spnego(ntlm: &[u8]) -> Vec<u8> {
-    let mut v = vec![0xa1, 0x82, 0x01, 0x00, 0x30, 0x81, 0xfc, 0xa2, 0x81, 0xf9, 0x04, 0x81, 0xf6];
+    let mut v = vec![
+        0xa1, 0x82, 0x01, 0x00, 0x30, 0x81, 0xfc, 0xa2, 0x81, 0xf9, 0x04, 0x81, 0xf6,
+    ];
     v.extend_from_slice(ntlm);
     v
 }
@@ -86,12 +113,45 @@ fn smb2_conversation() -> Vec<(Direction, Vec<u8>)> {
     let mut write = s2::message(9, false, 0, &[0x31, 0]);
     write.resize(200 * 1024, 0x5a);
     vec![
-        (C, nb(&s2::negotiate_request(&[0x0202, 0x0210, 0x0300, 0x0302, 0x0311]))),
+        (
+            C,
+            nb(&s2::negotiate_request(&[
+                0x0202, 0x0210, 0x0300, 0x0302, 0x0311,
+            ])),
+        ),
         (S, nb(&s2::negotiate_response(0x0311, 0x0003))),
-        (C, nb(&s2::session_setup(false, 0, &spnego(b"NTLMSSP\0\x01\0\0\0\x97\x82\x08\xe2")))),
-        (S, nb(&s2::session_setup(true, smb2::STATUS_MORE_PROCESSING, &spnego(&challenge)))),
-        (C, nb(&s2::session_setup(false, 0, &spnego(&nt::authenticate("CONTOSO", "Administrator", "SERVER01"))))),
-        (S, nb(&s2::session_setup(true, 0, &[0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x00]))),
+        (
+            C,
+            nb(&s2::session_setup(
+                false,
+                0,
+                &spnego(b"NTLMSSP\0\x01\0\0\0\x97\x82\x08\xe2"),
+            )),
+        ),
+        (
+            S,
+            nb(&s2::session_setup(
+                true,
+                smb2::STATUS_MORE_PROCESSING,
+                &spnego(&challenge),
+            )),
+        ),
+        (
+            C,
+            nb(&s2::session_setup(
+                false,
+                0,
+                &spnego(&nt::authenticate("CONTOSO", "Administrator", "SERVER01")),
+            )),
+        ),
+        (
+            S,
+            nb(&s2::session_setup(
+                true,
+                0,
+                &[0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x00],
+            )),
+        ),
         (C, nb(&s2::tree_connect("\\\\10.0.0.12\\IPC$"))),
         (C, nb(&s2::tree_connect("\\\\10.0.0.12\\smb2"))),
         (C, nb(&write)),
@@ -106,7 +166,10 @@ fn smb2_negotiate_ntlm_and_tree_connect() {
     let smb = smb_records(&recs);
     assert_eq!(smb.len(), 1);
     let r = &smb[0];
-    assert_eq!(r.offered_dialects, ["2.0.2", "2.1", "3.0", "3.0.2", "3.1.1"]);
+    assert_eq!(
+        r.offered_dialects,
+        ["2.0.2", "2.1", "3.0", "3.0.2", "3.1.1"]
+    );
     assert_eq!(r.dialect.as_deref(), Some("3.1.1"));
     assert_eq!(r.signing_required, Some(true));
     assert!(!r.smb1);
@@ -134,8 +197,14 @@ fn large_writes_stream_through_without_buffering() {
     let mut out = Out::new(model::Timestamp(0), Some(&info), "smb", &mut events);
     // The header chunk is consumed entirely, and so is every later chunk.
     assert_eq!(a.feed(C, &frame[..100], &mut out), Progress::Consumed(100));
-    assert_eq!(a.feed(C, &frame[100..5000], &mut out), Progress::Consumed(4900));
-    assert_eq!(a.feed(C, &frame[5000..], &mut out), Progress::Consumed(frame.len() - 5000));
+    assert_eq!(
+        a.feed(C, &frame[100..5000], &mut out),
+        Progress::Consumed(4900)
+    );
+    assert_eq!(
+        a.feed(C, &frame[5000..], &mut out),
+        Progress::Consumed(frame.len() - 5000)
+    );
     // Back at a frame boundary: a tree connect still parses.
     let tc = nb(&smb2::tests::tree_connect("\\\\h\\share"));
     assert_eq!(a.feed(C, &tc, &mut out), Progress::Consumed(tc.len()));
@@ -178,7 +247,7 @@ fn smb1_conversation() -> Vec<(Direction, Vec<u8>)> {
     use crate::ntlm::{av, tests as nt};
     use crate::smb1::{tests::message, NEGOTIATE, SESSION_SETUP_ANDX, TREE_CONNECT_ANDX};
     const UNICODE: u16 = 0xc807; // Unicode, NT status, extended security, long names
-    // NetBIOS session request: called "*SMBSERVER", calling "CLIENT" (level-2 encoded).
+                                 // NetBIOS session request: called "*SMBSERVER", calling "CLIENT" (level-2 encoded).
     let mut session_request = vec![0x81, 0, 0, 68, 0x20];
     session_request.extend_from_slice(b"CKFDENECFDEFFCFGEFFCCACACACACACA\0\x20");
     session_request.extend_from_slice(b"EDEMEJEFEOFECACACACACACACACACAAA\0");
@@ -256,11 +325,17 @@ fn smb1_over_netbios() {
     let smb = smb_records(&recs);
     assert_eq!(smb.len(), 1);
     let r = &smb[0];
-    assert_eq!(r.offered_dialects, ["PC NETWORK PROGRAM 1.0", "LANMAN1.0", "NT LM 0.12"]);
+    assert_eq!(
+        r.offered_dialects,
+        ["PC NETWORK PROGRAM 1.0", "LANMAN1.0", "NT LM 0.12"]
+    );
     assert_eq!(r.dialect.as_deref(), Some("NT LM 0.12"));
     assert!(r.smb1);
     assert_eq!(r.signing_required, Some(true));
-    assert_eq!(r.native_os.as_deref(), Some("Windows Server 2003 3790 Service Pack 2"));
+    assert_eq!(
+        r.native_os.as_deref(),
+        Some("Windows Server 2003 3790 Service Pack 2")
+    );
     assert_eq!(r.native_lanman.as_deref(), Some("Windows Server 2003 5.2"));
     assert_eq!(r.client_native_os.as_deref(), Some("Windows 2000 2195"));
     assert_eq!(r.client_native_lanman.as_deref(), Some("Windows 2000 5.0"));
@@ -314,7 +389,12 @@ fn multi_protocol_negotiate_answered_in_smb2_is_not_smb1() {
 
     // Only SMB1 dialects offered, no answer: SMB1.
     let only = b"\x02PC NETWORK PROGRAM 1.0\0\x02NT LM 0.12\0";
-    let recs = testing::run(&Smb, Transport::Tcp, 445, &[(C, &nb(&message(NEGOTIATE, false, 0, &[], only)))]);
+    let recs = testing::run(
+        &Smb,
+        Transport::Tcp,
+        445,
+        &[(C, &nb(&message(NEGOTIATE, false, 0, &[], only)))],
+    );
     assert!(smb_records(&recs)[0].smb1);
 }
 
@@ -340,7 +420,11 @@ fn garbage_is_reported_and_stops() {
 
 #[test]
 fn never_panics_on_truncations() {
-    for (_, msg) in smb2_conversation().iter().take(8).chain(smb1_conversation().iter()) {
+    for (_, msg) in smb2_conversation()
+        .iter()
+        .take(8)
+        .chain(smb1_conversation().iter())
+    {
         testing::never_panics(&Smb, Transport::Tcp, 445, msg);
         // Also corrupt every byte of the SMB part once.
         for i in 4..msg.len().min(400) {
@@ -360,22 +444,37 @@ fn tshark_streams(path: &str, ports: &[u16]) -> Option<Vec<Stream>> {
     if !std::path::Path::new(path).exists() {
         return None;
     }
-    let ids = std::process::Command::new("tshark").args(["-r", path, "-T", "fields", "-e", "tcp.stream"]).output().ok()?;
-    let max = String::from_utf8_lossy(&ids.stdout).lines().filter_map(|l| l.trim().parse::<u32>().ok()).max();
-    let Some(max) = max else { return Some(Vec::new()) };
+    let ids = std::process::Command::new("tshark")
+        .args(["-r", path, "-T", "fields", "-e", "tcp.stream"])
+        .output()
+        .ok()?;
+    let max = String::from_utf8_lossy(&ids.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse::<u32>().ok())
+        .max();
+    let Some(max) = max else {
+        return Some(Vec::new());
+    };
     let mut args = vec!["-r".to_string(), path.to_string(), "-q".to_string()];
     for n in 0..=max.min(63) {
         args.push("-z".into());
         args.push(format!("follow,tcp,raw,{n}"));
     }
-    let out = std::process::Command::new("tshark").args(&args).output().ok()?;
+    let out = std::process::Command::new("tshark")
+        .args(&args)
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let mut streams = Vec::new();
     // Sections: "Follow: ..." header, "Node 0:", "Node 1: ip:port", data lines, "====".
     let mut current: Option<(u16, Stream)> = None;
     for line in text.lines() {
         if let Some(node1) = line.strip_prefix("Node 1: ") {
-            let port = node1.rsplit(':').next().and_then(|p| p.trim().parse().ok()).unwrap_or(0);
+            let port = node1
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.trim().parse().ok())
+                .unwrap_or(0);
             current = Some((port, Vec::new()));
             continue;
         }
@@ -387,19 +486,26 @@ fn tshark_streams(path: &str, ports: &[u16]) -> Option<Vec<Stream>> {
             }
             continue;
         }
-        let Some((_, chunks)) = current.as_mut() else { continue };
+        let Some((_, chunks)) = current.as_mut() else {
+            continue;
+        };
         if line.trim().is_empty() {
             continue;
         }
         let dir = if line.starts_with('\t') { S } else { C };
         let hex = line.trim();
-        let bytes: Option<Vec<u8>> = (0..hex.len() / 2).map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()).collect();
+        let bytes: Option<Vec<u8>> = (0..hex.len() / 2)
+            .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+            .collect();
         chunks.push((dir, bytes?));
     }
     Some(streams)
 }
 
-const TRACES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/zeek/Traces/smb/");
+const TRACES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/testdata/zeek/Traces/smb/"
+);
 
 fn trace_records(name: &str) -> Option<Vec<Record>> {
     let Some(streams) = tshark_streams(&format!("{TRACES}{name}"), &[445, 139]) else {
@@ -417,12 +523,20 @@ fn trace_records(name: &str) -> Option<Vec<Record>> {
 #[test]
 fn zeek_smb2_trace() {
     // Zeek smb_mapping.log: \\10.0.0.12\smb2 and \\10.0.0.12\IPC$.
-    let Some(recs) = trace_records("smb2.pcap") else { return };
+    let Some(recs) = trace_records("smb2.pcap") else {
+        return;
+    };
     let smb = smb_records(&recs);
     assert_eq!(smb.len(), 1, "{recs:?}");
     let r = &smb[0];
-    assert!(r.tree_paths.contains(&"\\\\10.0.0.12\\smb2".to_string()), "{r:?}");
-    assert!(r.tree_paths.contains(&"\\\\10.0.0.12\\IPC$".to_string()), "{r:?}");
+    assert!(
+        r.tree_paths.contains(&"\\\\10.0.0.12\\smb2".to_string()),
+        "{r:?}"
+    );
+    assert!(
+        r.tree_paths.contains(&"\\\\10.0.0.12\\IPC$".to_string()),
+        "{r:?}"
+    );
     assert_eq!(r.ntlm_user.as_deref(), Some("Administrator"));
     assert_eq!(r.ntlm_domain.as_deref(), Some("CONTOSO"));
     assert_eq!(r.ntlm_host.as_deref(), Some("SERVER01"));
@@ -434,7 +548,9 @@ fn zeek_smb2_trace() {
 #[test]
 fn zeek_smb3_trace() {
     // Zeek smb_mapping.log: \\WS2016\encrypted and \\10.160.65.202\IPC$.
-    let Some(recs) = trace_records("smb3.pcap") else { return };
+    let Some(recs) = trace_records("smb3.pcap") else {
+        return;
+    };
     let smb = smb_records(&recs);
     assert_eq!(smb.len(), 1, "{recs:?}");
     let r = &smb[0];
@@ -442,26 +558,57 @@ fn zeek_smb3_trace() {
     assert_eq!(r.ntlm_domain.as_deref(), Some("SUSE"));
     assert_eq!(r.server_nb_name.as_deref(), Some("WS2016"));
     assert_eq!(r.server_dns_name.as_deref(), Some("WS2016.suse.de"));
-    assert!(r.tree_paths.contains(&"\\\\10.160.65.202\\IPC$".to_string()), "{r:?}");
-    assert!(r.tree_paths.contains(&"\\\\WS2016\\encrypted".to_string()), "{r:?}");
+    assert!(
+        r.tree_paths
+            .contains(&"\\\\10.160.65.202\\IPC$".to_string()),
+        "{r:?}"
+    );
+    assert!(
+        r.tree_paths.contains(&"\\\\WS2016\\encrypted".to_string()),
+        "{r:?}"
+    );
 }
 
 #[test]
 fn zeek_smb1_and_raw_ntlm_traces() {
-    let Some(recs) = trace_records("raw_ntlm_in_smb.pcap") else { return };
+    let Some(recs) = trace_records("raw_ntlm_in_smb.pcap") else {
+        return;
+    };
     let smb = smb_records(&recs);
-    assert!(smb.iter().any(|r| r.ntlm_user.as_deref() == Some("test") && r.ntlm_host.as_deref() == Some("BABYBOOK")), "{smb:?}");
-    assert!(smb.iter().any(|r| r.server_nb_name.as_deref() == Some("TEST-F7DFBC3FE9")), "{smb:?}");
+    assert!(
+        smb.iter().any(|r| r.ntlm_user.as_deref() == Some("test")
+            && r.ntlm_host.as_deref() == Some("BABYBOOK")),
+        "{smb:?}"
+    );
+    assert!(
+        smb.iter()
+            .any(|r| r.server_nb_name.as_deref() == Some("TEST-F7DFBC3FE9")),
+        "{smb:?}"
+    );
     assert!(smb.iter().all(|r| r.smb1));
-    assert!(smb.iter().any(|r| r.tree_paths.iter().any(|p| p == "\\\\192.168.56.101\\MY PICTURES")), "{smb:?}");
+    assert!(
+        smb.iter().any(|r| r
+            .tree_paths
+            .iter()
+            .any(|p| p == "\\\\192.168.56.101\\MY PICTURES")),
+        "{smb:?}"
+    );
     // smb1.pcap, despite its name, is SMB2 compounds captured mid-connection
     // (no NEGOTIATE): a record exists and is not flagged SMB1.
-    let Some(recs) = trace_records("smb1.pcap") else { return };
+    let Some(recs) = trace_records("smb1.pcap") else {
+        return;
+    };
     let smb = smb_records(&recs);
     assert!(!smb.is_empty() && smb.iter().all(|r| !r.smb1), "{smb:?}");
-    let Some(recs) = trace_records("smb1_transaction_request.pcap") else { return };
+    let Some(recs) = trace_records("smb1_transaction_request.pcap") else {
+        return;
+    };
     let smb = smb_records(&recs);
-    assert!(smb.iter().any(|r| r.tree_paths.iter().any(|p| p == "\\\\WIN2K\\IPC$")), "{smb:?}");
+    assert!(
+        smb.iter()
+            .any(|r| r.tree_paths.iter().any(|p| p == "\\\\WIN2K\\IPC$")),
+        "{smb:?}"
+    );
 }
 
 #[test]

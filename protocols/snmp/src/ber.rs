@@ -144,12 +144,18 @@ mod tests {
         assert_eq!(header(&[0x30, 0x03]), Ok((0x30, 3, 2)));
         assert_eq!(header(&[0x30, 0x82, 0x01, 0x00]), Ok((0x30, 256, 4)));
         assert_eq!(header(&[0x30, 0x80]), Err(Error::Unsupported));
-        assert_eq!(header(&[0x30, 0x85, 1, 1, 1, 1, 1]), Err(Error::Unsupported));
+        assert_eq!(
+            header(&[0x30, 0x85, 1, 1, 1, 1, 1]),
+            Err(Error::Unsupported)
+        );
         assert_eq!(header(&[0x1f, 0x01]), Err(Error::Unsupported));
         assert_eq!(header(&[0x30]), Err(Error::Truncated));
         assert_eq!(header(&[0x30, 0x82, 0x01]), Err(Error::Truncated));
         // A length beyond the buffer is never trusted.
-        assert_eq!(read(&[0x04, 0x84, 0xff, 0xff, 0xff, 0xff, 0x41]), Err(Error::Truncated));
+        assert_eq!(
+            read(&[0x04, 0x84, 0xff, 0xff, 0xff, 0xff, 0x41]),
+            Err(Error::Truncated)
+        );
         assert_eq!(read(&[0x04, 0x02, 0x41]), Err(Error::Truncated));
         let (t, rest) = read(&[0x04, 0x01, 0x41, 0x05]).unwrap();
         assert_eq!((t.tag, t.value, rest), (0x04, &b"A"[..], &[0x05][..]));
@@ -167,17 +173,35 @@ mod tests {
     #[test]
     fn oids() {
         // 1.3.6.1.2.1.1.2.0
-        assert_eq!(oid(&[0x2b, 6, 1, 2, 1, 1, 2, 0]).as_deref(), Some("1.3.6.1.2.1.1.2.0"));
+        assert_eq!(
+            oid(&[0x2b, 6, 1, 2, 1, 1, 2, 0]).as_deref(),
+            Some("1.3.6.1.2.1.1.2.0")
+        );
         // 1.3.6.1.4.1.2001.1 (2001 = 0x0f 0x51)
-        assert_eq!(oid(&[0x2b, 6, 1, 4, 1, 0x8f, 0x51, 1]).as_deref(), Some("1.3.6.1.4.1.2001.1"));
+        assert_eq!(
+            oid(&[0x2b, 6, 1, 4, 1, 0x8f, 0x51, 1]).as_deref(),
+            Some("1.3.6.1.4.1.2001.1")
+        );
         assert_eq!(oid(&[0x88, 0x37]).as_deref(), Some("2.999"));
         assert_eq!(oid(&[0x2b, 0x86]), None); // truncated arc
-        assert_eq!(oid(&[0x2b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), None); // > 64 bits
+        assert_eq!(
+            oid(&[0x2b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]),
+            None
+        ); // > 64 bits
         assert_eq!(oid(&[]), None);
         assert_eq!(check_oid(&[0x2b, 6, 1]), Ok(()));
         assert_eq!(check_oid(&[0x2b, 0x86]), Err("asn_oid_truncated"));
-        assert_eq!(check_oid(&[0x2b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), Err("asn_oid_subidentifier_too_long"));
-        assert_eq!(check_oid(&[0x2b, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]), Err("asn_oid_subidentifier_too_long"));
-        assert_eq!(oid(&[0x2b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]).as_deref(), Some("1.3.9223372036854775807"));
+        assert_eq!(
+            check_oid(&[0x2b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]),
+            Err("asn_oid_subidentifier_too_long")
+        );
+        assert_eq!(
+            check_oid(&[0x2b, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]),
+            Err("asn_oid_subidentifier_too_long")
+        );
+        assert_eq!(
+            oid(&[0x2b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]).as_deref(),
+            Some("1.3.9223372036854775807")
+        );
     }
 }

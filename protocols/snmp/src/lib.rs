@@ -67,12 +67,16 @@ impl Protocol for Snmp {
 /// 0, 1 or 3, followed by an OCTET STRING community (v1/v2c) or a SEQUENCE
 /// header (v3).
 fn looks_like_snmp(data: &[u8]) -> bool {
-    let Ok((tag::SEQUENCE, len, hl)) = ber::header(data) else { return false };
+    let Ok((tag::SEQUENCE, len, hl)) = ber::header(data) else {
+        return false;
+    };
     if hl.checked_add(len) != Some(data.len()) {
         return false;
     }
     let body = &data[hl..];
-    let Ok((version, rest)) = ber::expect(body, tag::INTEGER) else { return false };
+    let Ok((version, rest)) = ber::expect(body, tag::INTEGER) else {
+        return false;
+    };
     match version {
         [0] | [1] => matches!(ber::header(rest), Ok((tag::OCTET_STRING, _, _))),
         [3] => matches!(ber::header(rest), Ok((tag::SEQUENCE, _, _))),
@@ -131,7 +135,12 @@ pub fn parse(data: &[u8]) -> Result<Message<'_>, &'static str> {
         0 | 1 => {
             let (community, rest) = ber::expect(rest, tag::OCTET_STRING).map_err(bad)?;
             let pdu = parse_pdu(rest)?;
-            Ok(Message { version, community: Some(community), user: None, pdu: Some(pdu) })
+            Ok(Message {
+                version,
+                community: Some(community),
+                user: None,
+                pdu: Some(pdu),
+            })
         }
         3 => parse_v3(rest),
         _ => Err("snmp_unknown_version"),
@@ -154,7 +163,10 @@ fn parse_pdu(data: &[u8]) -> Result<Pdu<'_>, &'static str> {
         }
     }
     let (varbinds, _) = ber::expect(rest, tag::SEQUENCE).map_err(bad)?;
-    Ok(Pdu { tag: pdu.tag, varbinds })
+    Ok(Pdu {
+        tag: pdu.tag,
+        varbinds,
+    })
 }
 
 fn parse_v3(data: &[u8]) -> Result<Message<'_>, &'static str> {
@@ -165,7 +177,11 @@ fn parse_v3(data: &[u8]) -> Result<Message<'_>, &'static str> {
     let (flags, h) = ber::expect(h, tag::OCTET_STRING).map_err(bad)?;
     let (model, _) = ber::expect(h, tag::INTEGER).map_err(bad)?;
     let (sec, rest) = ber::expect(rest, tag::OCTET_STRING).map_err(bad)?;
-    let user = if ber::integer(model) == Some(3) { usm_user(sec) } else { None };
+    let user = if ber::integer(model) == Some(3) {
+        usm_user(sec)
+    } else {
+        None
+    };
     let privacy = flags.first().is_some_and(|f| f & 0x02 != 0);
     let (data, _) = ber::read(rest).map_err(bad)?;
     let pdu = match data.tag {
@@ -178,7 +194,12 @@ fn parse_v3(data: &[u8]) -> Result<Message<'_>, &'static str> {
         }
         _ => return Err("snmp_malformed"),
     };
-    Ok(Message { version: 3, community: None, user, pdu })
+    Ok(Message {
+        version: 3,
+        community: None,
+        user,
+        pdu,
+    })
 }
 
 /// msgUserName from UsmSecurityParameters (RFC 3414 §2.4).
@@ -245,8 +266,12 @@ fn record(msg: &Message<'_>, out: &mut Out<'_>) -> SnmpRecord {
             continue;
         }
         match (name, value.tag) {
-            (oids::SYS_DESCR, tag::OCTET_STRING) => rec.sys_descr = model::text::non_empty(value.value),
-            (oids::SYS_NAME, tag::OCTET_STRING) => rec.sys_name = model::text::non_empty(value.value),
+            (oids::SYS_DESCR, tag::OCTET_STRING) => {
+                rec.sys_descr = model::text::non_empty(value.value)
+            }
+            (oids::SYS_NAME, tag::OCTET_STRING) => {
+                rec.sys_name = model::text::non_empty(value.value)
+            }
             (oids::SYS_OBJECT_ID, tag::OID) => match ber::oid(value.value) {
                 Some(o) => rec.sys_object_id = Some(o),
                 None => out.weird("snmp_bad_sys_object_id"),

@@ -94,7 +94,13 @@ fn probe_pre_banner(mut data: &[u8]) -> Probe {
                 }
                 data = &data[used..];
             }
-            Line::Partial if data.iter().all(|&b| b == b'\t' || b == b'\r' || (b' '..=b'~').contains(&b)) => return Probe::NeedMore,
+            Line::Partial
+                if data
+                    .iter()
+                    .all(|&b| b == b'\t' || b == b'\r' || (b' '..=b'~').contains(&b)) =>
+            {
+                return Probe::NeedMore
+            }
             _ => return Probe::NoMatch,
         }
     }
@@ -143,7 +149,11 @@ struct KexLists {
 impl KexLists {
     fn new(k: &wire::KexInit<'_>, client: bool, out: &mut Out<'_>) -> Self {
         // HASSH uses the client-to-server lists; HASSH-server the server-to-client ones.
-        let (enc, mac, comp) = if client { (k.enc_c2s, k.mac_c2s, k.comp_c2s) } else { (k.enc_s2c, k.mac_s2c, k.comp_s2c) };
+        let (enc, mac, comp) = if client {
+            (k.enc_c2s, k.mac_c2s, k.comp_c2s)
+        } else {
+            (k.enc_s2c, k.mac_s2c, k.comp_s2c)
+        };
         let mut h = Md5::new();
         h.update(k.kex);
         h.update(b";");
@@ -159,7 +169,10 @@ impl KexLists {
                 return l.to_vec();
             }
             cut = true;
-            let end = l[..MAX_KEPT_LIST].iter().rposition(|&b| b == b',').unwrap_or(0);
+            let end = l[..MAX_KEPT_LIST]
+                .iter()
+                .rposition(|&b| b == b',')
+                .unwrap_or(0);
             l[..end].to_vec()
         };
         let lists = KexLists {
@@ -236,10 +249,15 @@ impl Analyzer for SshAnalyzer {
         };
         if let (Some(ck), Some(sk)) = (&c.kex, &s.kex) {
             let one = |c: &[u8], s: &[u8]| wire::negotiate(c, s, MAX_NAMES).map(text::field);
-            let both = |c: &[Vec<u8>; 2], s: &[Vec<u8>; 2]| match (one(&c[0], &s[0]), one(&c[1], &s[1])) {
-                (Some(a), Some(b)) if a == b => Some(a),
-                (a, b) => Some(format!("To server: {}, to client: {}", a.as_deref().unwrap_or("-"), b.as_deref().unwrap_or("-"))),
-            };
+            let both =
+                |c: &[Vec<u8>; 2], s: &[Vec<u8>; 2]| match (one(&c[0], &s[0]), one(&c[1], &s[1])) {
+                    (Some(a), Some(b)) if a == b => Some(a),
+                    (a, b) => Some(format!(
+                        "To server: {}, to client: {}",
+                        a.as_deref().unwrap_or("-"),
+                        b.as_deref().unwrap_or("-")
+                    )),
+                };
             r.kex_alg = one(&ck.kex, &sk.kex);
             r.host_key_alg = one(&ck.host_key, &sk.host_key);
             r.cipher_alg = both(&ck.enc, &sk.enc);
@@ -257,7 +275,9 @@ impl SshAnalyzer {
     /// Protocol version once both identification lines are known (Zeek: a
     /// 1.x side other than 1.99 makes it SSH-1).
     fn version(&self) -> Option<u8> {
-        let (Some(c), Some(s)) = (self.sides[0].proto, self.sides[1].proto) else { return None };
+        let (Some(c), Some(s)) = (self.sides[0].proto, self.sides[1].proto) else {
+            return None;
+        };
         match (c, s) {
             (ProtoVersion::V1, _) | (_, ProtoVersion::V1) => Some(1),
             (ProtoVersion::Unknown, _) | (_, ProtoVersion::Unknown) => None,
@@ -269,7 +289,9 @@ impl SshAnalyzer {
     fn complete(&self) -> bool {
         let [c, s] = &self.sides;
         let ignored = c.phase == Phase::Ignore && s.phase == Phase::Ignore;
-        let learned = c.kex.is_some() && s.kex.is_some() && (self.host_key_fingerprint.is_some() || s.phase == Phase::Ignore);
+        let learned = c.kex.is_some()
+            && s.kex.is_some()
+            && (self.host_key_fingerprint.is_some() || s.phase == Phase::Ignore);
         ignored || learned || self.version() == Some(1)
     }
 
@@ -292,7 +314,11 @@ impl SshAnalyzer {
                         }
                         side.ident = Some(text::field(id.line));
                         side.proto = Some(proto);
-                        side.phase = if proto == ProtoVersion::V1 { Phase::Ignore } else { Phase::Packets };
+                        side.phase = if proto == ProtoVersion::V1 {
+                            Phase::Ignore
+                        } else {
+                            Phase::Packets
+                        };
                     }
                     None => {
                         side.pre_banner += 1;
@@ -339,7 +365,9 @@ impl SshAnalyzer {
                 None => out.weird("ssh_bad_kexinit"),
             },
             Some(wire::MSG_NEWKEYS) | Some(wire::MSG_DISCONNECT) => side.phase = Phase::Ignore,
-            Some(t @ (wire::MSG_KEX_REPLY | wire::MSG_KEX_GEX_REPLY)) if i == 1 && self.host_key_fingerprint.is_none() => {
+            Some(t @ (wire::MSG_KEX_REPLY | wire::MSG_KEX_GEX_REPLY))
+                if i == 1 && self.host_key_fingerprint.is_none() =>
+            {
                 // In group exchange (RFC 4419) 31 is the group, 33 the reply.
                 let gex = self.sides[0]
                     .kex
@@ -351,7 +379,8 @@ impl SshAnalyzer {
                     match payload.get(1..).and_then(wire::string) {
                         Some((key, _)) if !key.is_empty() => {
                             let digest = Sha256::digest(key);
-                            self.host_key_fingerprint = Some(format!("SHA256:{}", wire::base64_unpadded(&digest)));
+                            self.host_key_fingerprint =
+                                Some(format!("SHA256:{}", wire::base64_unpadded(&digest)));
                         }
                         _ => out.weird("ssh_bad_kex_reply"),
                     }

@@ -42,9 +42,11 @@ fn kexinit(kex: &str, hostkey: &str, enc: &str, mac: &str, comp: &str) -> Vec<u8
     v
 }
 
-const CLIENT_KEX: &str = "curve25519-sha256,ecdh-sha2-nistp256,diffie-hellman-group14-sha256,ext-info-c";
+const CLIENT_KEX: &str =
+    "curve25519-sha256,ecdh-sha2-nistp256,diffie-hellman-group14-sha256,ext-info-c";
 const SERVER_KEX: &str = "ecdh-sha2-nistp256,curve25519-sha256";
-const HOST_KEY_BLOB: &[u8] = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+const HOST_KEY_BLOB: &[u8] =
+    b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 
 fn conversation() -> Vec<(Direction, Vec<u8>)> {
     let mut client = b"SSH-2.0-OpenSSH_9.6\r\n".to_vec();
@@ -56,7 +58,13 @@ fn conversation() -> Vec<(Direction, Vec<u8>)> {
         "none,zlib@openssh.com",
     )));
     let mut server = b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n".to_vec();
-    server.extend(packet(&kexinit(SERVER_KEX, "rsa-sha2-512,ssh-ed25519", "aes256-ctr,aes128-ctr", "hmac-sha2-256,hmac-sha1", "none")));
+    server.extend(packet(&kexinit(
+        SERVER_KEX,
+        "rsa-sha2-512,ssh-ed25519",
+        "aes256-ctr,aes128-ctr",
+        "hmac-sha2-256,hmac-sha1",
+        "none",
+    )));
     // SSH_MSG_KEX_ECDH_REPLY: string K_S, string Q_S, string signature.
     let mut reply = vec![31];
     reply.extend_from_slice(&(HOST_KEY_BLOB.len() as u32).to_be_bytes());
@@ -70,15 +78,38 @@ fn conversation() -> Vec<(Direction, Vec<u8>)> {
     let mut client2 = packet(&[30, 0, 0, 0, 4, 1, 2, 3, 4]);
     client2.extend(packet(&[21]));
     client2.extend_from_slice(&[0xad; 64]);
-    vec![(Direction::ToServer, client), (Direction::ToClient, server), (Direction::ToServer, client2), (Direction::ToClient, server2)]
+    vec![
+        (Direction::ToServer, client),
+        (Direction::ToClient, server),
+        (Direction::ToServer, client2),
+        (Direction::ToClient, server2),
+    ]
 }
 
 fn ssh_records(records: &[Record]) -> Vec<&SshRecord> {
-    records.iter().filter_map(|r| if let Record::Ssh(s) = r { Some(s) } else { None }).collect()
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Ssh(s) = r {
+                Some(s)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn weirds(records: &[Record]) -> Vec<&str> {
-    records.iter().filter_map(|r| if let Record::Weird(w) = r { Some(w.name.as_str()) } else { None }).collect()
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Weird(w) = r {
+                Some(w.name.as_str())
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn run_conv(conv: &[(Direction, Vec<u8>)]) -> Vec<Record> {
@@ -99,28 +130,47 @@ fn full_key_exchange() {
     let s = s[0];
     assert_eq!(s.version, Some(2));
     assert_eq!(s.client.as_deref(), Some("SSH-2.0-OpenSSH_9.6"));
-    assert_eq!(s.server.as_deref(), Some("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6"));
+    assert_eq!(
+        s.server.as_deref(),
+        Some("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6")
+    );
     assert_eq!(s.kex_alg.as_deref(), Some("curve25519-sha256"));
     assert_eq!(s.host_key_alg.as_deref(), Some("ssh-ed25519"));
     assert_eq!(s.cipher_alg.as_deref(), Some("aes128-ctr"));
     assert_eq!(s.mac_alg.as_deref(), Some("hmac-sha2-256"));
     assert_eq!(s.compression_alg.as_deref(), Some("none"));
-    let hassh = md5_hex(&format!("{CLIENT_KEX};aes128-ctr,aes256-ctr;hmac-sha2-256;none,zlib@openssh.com"));
+    let hassh = md5_hex(&format!(
+        "{CLIENT_KEX};aes128-ctr,aes256-ctr;hmac-sha2-256;none,zlib@openssh.com"
+    ));
     assert_eq!(s.hassh.as_deref(), Some(hassh.as_str()));
-    let hassh_server = md5_hex(&format!("{SERVER_KEX};aes256-ctr,aes128-ctr;hmac-sha2-256,hmac-sha1;none"));
+    let hassh_server = md5_hex(&format!(
+        "{SERVER_KEX};aes256-ctr,aes128-ctr;hmac-sha2-256,hmac-sha1;none"
+    ));
     assert_eq!(s.hassh_server.as_deref(), Some(hassh_server.as_str()));
-    let fp = format!("SHA256:{}", wire::base64_unpadded(&Sha256::digest(HOST_KEY_BLOB)));
+    let fp = format!(
+        "SHA256:{}",
+        wire::base64_unpadded(&Sha256::digest(HOST_KEY_BLOB))
+    );
     assert_eq!(s.host_key_fingerprint.as_deref(), Some(fp.as_str()));
 }
 
 #[test]
 fn client_only() {
     let mut client = b"SSH-2.0-OpenSSH_7.4\r\n".to_vec();
-    client.extend(packet(&kexinit("kex1,kex2", "ssh-rsa", "aes128-ctr", "hmac-sha1", "none")));
+    client.extend(packet(&kexinit(
+        "kex1,kex2",
+        "ssh-rsa",
+        "aes128-ctr",
+        "hmac-sha1",
+        "none",
+    )));
     let records = run_conv(&[(Direction::ToServer, client)]);
     let s = ssh_records(&records);
     assert_eq!(s.len(), 1);
-    assert_eq!(s[0].hassh.as_deref(), Some(md5_hex("kex1,kex2;aes128-ctr;hmac-sha1;none").as_str()));
+    assert_eq!(
+        s[0].hassh.as_deref(),
+        Some(md5_hex("kex1,kex2;aes128-ctr;hmac-sha1;none").as_str())
+    );
     assert_eq!(s[0].version, None, "one banner only");
     assert_eq!(s[0].server, None);
     assert_eq!(s[0].kex_alg, None);
@@ -135,10 +185,15 @@ fn every_split_point_gives_the_same_record() {
     // Forced: the test harness drops chunks on which the probe asked for more.
     for (n, (dir, bytes)) in conv.iter().enumerate() {
         for split in 0..=bytes.len() {
-            let mut chunks: Vec<(Direction, &[u8])> = conv.iter().map(|(d, b)| (*d, b.as_slice())).collect();
+            let mut chunks: Vec<(Direction, &[u8])> =
+                conv.iter().map(|(d, b)| (*d, b.as_slice())).collect();
             let (a, b) = bytes.split_at(split);
             chunks.splice(n..=n, [(*dir, a), (*dir, b)]);
-            assert_eq!(run_forced(&Ssh, Transport::Tcp, 22, &chunks), whole, "chunk {n} split at {split}");
+            assert_eq!(
+                run_forced(&Ssh, Transport::Tcp, 22, &chunks),
+                whole,
+                "chunk {n} split at {split}"
+            );
         }
     }
 }
@@ -146,9 +201,15 @@ fn every_split_point_gives_the_same_record() {
 #[test]
 fn ssh1_stops_after_banners() {
     let conv = vec![
-        (Direction::ToClient, b"SSH-1.99-OpenSSH_6.6.1p1 Ubuntu-2ubuntu2\n".to_vec()),
+        (
+            Direction::ToClient,
+            b"SSH-1.99-OpenSSH_6.6.1p1 Ubuntu-2ubuntu2\n".to_vec(),
+        ),
         (Direction::ToServer, b"SSH-1.5-OpenSSH_6.2\n".to_vec()),
-        (Direction::ToClient, vec![0, 0, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 2, 9, 9, 9]),
+        (
+            Direction::ToClient,
+            vec![0, 0, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 2, 9, 9, 9],
+        ),
     ];
     let records = run_conv(&conv);
     assert!(weirds(&records).is_empty(), "{records:?}");
@@ -161,11 +222,24 @@ fn ssh1_stops_after_banners() {
 
 #[test]
 fn pre_banner_lines_are_skipped() {
-    let server = b"Welcome to the imaging gateway\r\nAuthorized use only\r\nSSH-2.0-dropbear_2019.78\r\n";
+    let server =
+        b"Welcome to the imaging gateway\r\nAuthorized use only\r\nSSH-2.0-dropbear_2019.78\r\n";
     assert_eq!(Ssh.probe(Direction::ToClient, server, true), Probe::Match);
-    assert_eq!(Ssh.probe(Direction::ToClient, &server[..20], true), Probe::NeedMore);
-    assert_eq!(Ssh.probe(Direction::ToClient, server, false), Probe::NoMatch);
-    let records = run_conv(&[(Direction::ToClient, server.to_vec()), (Direction::ToServer, b"SSH-2.0-PuTTY_Release_0.78\r\n".to_vec())]);
+    assert_eq!(
+        Ssh.probe(Direction::ToClient, &server[..20], true),
+        Probe::NeedMore
+    );
+    assert_eq!(
+        Ssh.probe(Direction::ToClient, server, false),
+        Probe::NoMatch
+    );
+    let records = run_conv(&[
+        (Direction::ToClient, server.to_vec()),
+        (
+            Direction::ToServer,
+            b"SSH-2.0-PuTTY_Release_0.78\r\n".to_vec(),
+        ),
+    ]);
     let s = ssh_records(&records);
     assert_eq!(s[0].server.as_deref(), Some("SSH-2.0-dropbear_2019.78"));
     assert_eq!(s[0].version, Some(2));
@@ -173,11 +247,26 @@ fn pre_banner_lines_are_skipped() {
 
 #[test]
 fn probe() {
-    assert_eq!(Ssh.probe(Direction::ToServer, b"SSH-2.0-x\r\n", false), Probe::Match);
-    assert_eq!(Ssh.probe(Direction::ToServer, b"SSH", false), Probe::NeedMore);
-    assert_eq!(Ssh.probe(Direction::ToServer, b"GET / HTTP/1.1\r\n", true), Probe::NoMatch);
-    assert_eq!(Ssh.probe(Direction::ToServer, b"SSH-x", true), Probe::NoMatch);
-    assert_eq!(Ssh.probe(Direction::ToClient, b"\x16\x03\x01\x02\x00", true), Probe::NoMatch);
+    assert_eq!(
+        Ssh.probe(Direction::ToServer, b"SSH-2.0-x\r\n", false),
+        Probe::Match
+    );
+    assert_eq!(
+        Ssh.probe(Direction::ToServer, b"SSH", false),
+        Probe::NeedMore
+    );
+    assert_eq!(
+        Ssh.probe(Direction::ToServer, b"GET / HTTP/1.1\r\n", true),
+        Probe::NoMatch
+    );
+    assert_eq!(
+        Ssh.probe(Direction::ToServer, b"SSH-x", true),
+        Probe::NoMatch
+    );
+    assert_eq!(
+        Ssh.probe(Direction::ToClient, b"\x16\x03\x01\x02\x00", true),
+        Probe::NoMatch
+    );
     assert_eq!(Ssh.probe(Direction::ToServer, b"", true), Probe::NeedMore);
 }
 
@@ -203,11 +292,28 @@ fn malformed_input() {
 #[test]
 fn negotiation_failure_and_split_directions() {
     let mut client = b"SSH-2.0-a\r\n".to_vec();
-    client.extend(packet(&kexinit("k1", "h1", "aes128-ctr,aes256-ctr", "m1", "none")));
+    client.extend(packet(&kexinit(
+        "k1",
+        "h1",
+        "aes128-ctr,aes256-ctr",
+        "m1",
+        "none",
+    )));
     let mut server = b"SSH-2.0-b\r\n".to_vec();
     let mut p = vec![20];
     p.extend_from_slice(&[0; 16]);
-    for l in ["k2", "h1", "aes256-ctr", "aes128-ctr", "m1", "m1", "none", "none", "", ""] {
+    for l in [
+        "k2",
+        "h1",
+        "aes256-ctr",
+        "aes128-ctr",
+        "m1",
+        "m1",
+        "none",
+        "none",
+        "",
+        "",
+    ] {
         name_list(&mut p, l);
     }
     p.extend_from_slice(&[0; 5]);
@@ -216,7 +322,10 @@ fn negotiation_failure_and_split_directions() {
     assert_eq!(weirds(&records), ["ssh_algorithm_negotiation_failed"]);
     let s = ssh_records(&records)[0];
     assert_eq!(s.kex_alg, None);
-    assert_eq!(s.cipher_alg.as_deref(), Some("To server: aes256-ctr, to client: aes128-ctr"));
+    assert_eq!(
+        s.cipher_alg.as_deref(),
+        Some("To server: aes256-ctr, to client: aes128-ctr")
+    );
 }
 
 #[test]
@@ -229,7 +338,12 @@ fn garbage_never_panics() {
 /// Runs every connection of a Zeek SSH trace and compares with ssh.log.
 fn compare_with_zeek(trace: &str, baseline: &str) {
     let dir = env!("CARGO_MANIFEST_DIR");
-    let (Some(trace), Some(log)) = (testpcap::testdata(trace, dir), testpcap::testdata(baseline, dir)) else { return };
+    let (Some(trace), Some(log)) = (
+        testpcap::testdata(trace, dir),
+        testpcap::testdata(baseline, dir),
+    ) else {
+        return;
+    };
     let conns = testpcap::tcp_conns(&trace);
     let (fields, rows) = testpcap::zeek_log(&log);
     assert!(!rows.is_empty());
@@ -239,7 +353,10 @@ fn compare_with_zeek(trace: &str, baseline: &str) {
         // Some baselines log no connection id: then rows follow the trace order.
         let port: u16 = col("id.orig_p").map_or(0, |p| p.parse().unwrap());
         let conn = match col("id.orig_h") {
-            Some(h) => conns.iter().find(|c| c.is_from(h, port)).expect("connection in trace"),
+            Some(h) => conns
+                .iter()
+                .find(|c| c.is_from(h, port))
+                .expect("connection in trace"),
             None => with_data[n],
         };
         let records = run(&Ssh, Transport::Tcp, conn.port(), &conn.borrowed());
@@ -247,14 +364,22 @@ fn compare_with_zeek(trace: &str, baseline: &str) {
         assert_eq!(s.len(), 1, "{port}: {records:?}");
         let s = s[0];
         let ctx = format!("{trace:?} {port}");
-        assert_eq!(s.version.map(|v| v.to_string()).as_deref(), col("version"), "{ctx}");
+        assert_eq!(
+            s.version.map(|v| v.to_string()).as_deref(),
+            col("version"),
+            "{ctx}"
+        );
         assert_eq!(s.client.as_deref(), col("client"), "{ctx}");
         assert_eq!(s.server.as_deref(), col("server"), "{ctx}");
         assert_eq!(s.kex_alg.as_deref(), col("kex_alg"), "{ctx}");
         assert_eq!(s.host_key_alg.as_deref(), col("host_key_alg"), "{ctx}");
         assert_eq!(s.cipher_alg.as_deref(), col("cipher_alg"), "{ctx}");
         assert_eq!(s.mac_alg.as_deref(), col("mac_alg"), "{ctx}");
-        assert_eq!(s.compression_alg.as_deref(), col("compression_alg"), "{ctx}");
+        assert_eq!(
+            s.compression_alg.as_deref(),
+            col("compression_alg"),
+            "{ctx}"
+        );
         if let Some(fp) = col("host_key_fingerprint") {
             let ours = s.host_key_fingerprint.as_deref().unwrap_or("");
             assert!(ours.starts_with(fp), "{ctx}: {ours} vs {fp}");
@@ -264,7 +389,10 @@ fn compare_with_zeek(trace: &str, baseline: &str) {
 
 #[test]
 fn zeek_ssh_basic() {
-    compare_with_zeek("zeek/Traces/ssh/ssh.pcap", "zeek/Baseline/scripts.base.protocols.ssh.basic/ssh.log");
+    compare_with_zeek(
+        "zeek/Traces/ssh/ssh.pcap",
+        "zeek/Baseline/scripts.base.protocols.ssh.basic/ssh.log",
+    );
 }
 
 #[test]
@@ -278,6 +406,9 @@ fn zeek_ssh_variants() {
         ("ssh/ssh.client-side-half-duplex.pcap", "half-duplex-client"),
         ("ssh/ssh.server-side-half-duplex.pcap", "half-duplex-server"),
     ] {
-        compare_with_zeek(&format!("zeek/Traces/{t}"), &format!("zeek/Baseline/scripts.base.protocols.ssh.{b}/ssh.log"));
+        compare_with_zeek(
+            &format!("zeek/Traces/{t}"),
+            &format!("zeek/Baseline/scripts.base.protocols.ssh.{b}/ssh.log"),
+        );
     }
 }

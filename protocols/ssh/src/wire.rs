@@ -75,7 +75,10 @@ pub fn ident(line: &[u8]) -> Option<Ident<'_>> {
     let rest = line.strip_prefix(b"SSH-")?;
     let dash = rest.iter().position(|&b| b == b'-')?;
     let proto = &rest[..dash];
-    if proto.is_empty() || !proto.iter().all(|b| b.is_ascii_digit() || *b == b'.') || !proto[0].is_ascii_digit() {
+    if proto.is_empty()
+        || !proto.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+        || !proto[0].is_ascii_digit()
+    {
         return None;
     }
     Some(Ident { line, proto })
@@ -118,12 +121,16 @@ pub enum Packet<'a> {
 
 /// Splits one binary packet (no MAC: before the first NEWKEYS) off `data`.
 pub fn packet(data: &[u8], max: usize) -> Packet<'_> {
-    let Some(len) = data.get(..4) else { return Packet::Partial };
+    let Some(len) = data.get(..4) else {
+        return Packet::Partial;
+    };
     let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
     if !(5..=max).contains(&len) {
         return Packet::Bad;
     }
-    let Some(body) = data.get(4..4 + len) else { return Packet::Partial };
+    let Some(body) = data.get(4..4 + len) else {
+        return Packet::Partial;
+    };
     let pad = body[0] as usize;
     // padding_length + 1 byte of itself must leave at least the message type.
     if pad + 2 > len {
@@ -195,12 +202,23 @@ pub fn kexinit(payload: &[u8]) -> Option<KexInit<'_>> {
         return None;
     }
     let [kex, host_key, enc_c2s, enc_s2c, mac_c2s, mac_s2c, comp_c2s, comp_s2c, _, _] = lists;
-    Some(KexInit { kex, host_key, enc_c2s, enc_s2c, mac_c2s, mac_s2c, comp_c2s, comp_s2c })
+    Some(KexInit {
+        kex,
+        host_key,
+        enc_c2s,
+        enc_s2c,
+        mac_c2s,
+        mac_s2c,
+        comp_c2s,
+        comp_s2c,
+    })
 }
 
 /// Iterates the names of a name-list (at most `max` of them).
 pub fn names(list: &[u8], max: usize) -> impl Iterator<Item = &[u8]> {
-    list.split(|&b| b == b',').filter(|n| !n.is_empty()).take(max)
+    list.split(|&b| b == b',')
+        .filter(|n| !n.is_empty())
+        .take(max)
 }
 
 /// RFC 4253 §7.1 negotiation: the first client algorithm the server also
@@ -214,7 +232,11 @@ pub fn base64_unpadded(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         let chars = chunk.len() + 1;
         for i in 0..chars {
@@ -252,8 +274,14 @@ mod tests {
         let i = ident(b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3").unwrap();
         assert_eq!(i.proto, b"2.0");
         assert_eq!(ProtoVersion::parse(i.proto), ProtoVersion::V2);
-        assert_eq!(ProtoVersion::parse(ident(b"SSH-1.99-Cisco-1.25").unwrap().proto), ProtoVersion::V199);
-        assert_eq!(ProtoVersion::parse(ident(b"SSH-1.5-OpenSSH_6.2").unwrap().proto), ProtoVersion::V1);
+        assert_eq!(
+            ProtoVersion::parse(ident(b"SSH-1.99-Cisco-1.25").unwrap().proto),
+            ProtoVersion::V199
+        );
+        assert_eq!(
+            ProtoVersion::parse(ident(b"SSH-1.5-OpenSSH_6.2").unwrap().proto),
+            ProtoVersion::V1
+        );
         assert!(ident(b"SSH-").is_none());
         assert!(ident(b"SSH--x").is_none());
         assert!(ident(b"HTTP/1.1 200 OK").is_none());
@@ -274,7 +302,10 @@ mod tests {
     fn packets() {
         // packet_length 12, padding_length 4, payload [21, 1, 2, 3, 4, 5, 6], padding.
         let p = [0, 0, 0, 12, 4, 21, 1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 9];
-        assert_eq!(packet(&p, 1000), Packet::Complete(&[21, 1, 2, 3, 4, 5, 6], 16));
+        assert_eq!(
+            packet(&p, 1000),
+            Packet::Complete(&[21, 1, 2, 3, 4, 5, 6], 16)
+        );
         assert_eq!(packet(&p[..10], 1000), Packet::Partial);
         assert_eq!(packet(&[0, 0, 0, 1, 0], 1000), Packet::Bad);
         assert_eq!(packet(&[0, 0, 0, 5, 4, 1, 0, 0, 0], 1000), Packet::Bad);

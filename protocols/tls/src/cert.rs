@@ -45,7 +45,9 @@ pub struct Leaf {
 
 /// The first (leaf) DER certificate of a Certificate message body.
 pub fn first_certificate(body: &[u8]) -> Option<&[u8]> {
-    let u24 = |d: &[u8]| Some(((*d.first()? as usize) << 16) | ((*d.get(1)? as usize) << 8) | *d.get(2)? as usize);
+    let u24 = |d: &[u8]| {
+        Some(((*d.first()? as usize) << 16) | ((*d.get(1)? as usize) << 8) | *d.get(2)? as usize)
+    };
     let list_len = u24(body)?;
     let list = body.get(3..3 + list_len)?;
     let len = u24(list)?;
@@ -80,7 +82,11 @@ thread_local! {
 
 /// Lowercase (or uppercase) hex of `bytes`, without per-byte formatting.
 pub(crate) fn hex(bytes: &[u8], upper: bool) -> String {
-    let digits: &[u8; 16] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
+    let digits: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
         s.push(digits[(b >> 4) as usize] as char);
@@ -96,11 +102,21 @@ fn parse_leaf(der: &[u8], digest: &[u8; 32]) -> Option<Leaf> {
     let key_bits = match spki.parsed() {
         Ok(PublicKey::RSA(rsa)) => Some(bits(rsa.modulus)),
         Ok(PublicKey::EC(point)) => {
-            let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.as_oid().ok()).map(|o| o.to_id_string());
-            curve.as_deref().and_then(names::curve_bits).or_else(|| u32::try_from(point.key_size()).ok().filter(|b| *b > 0))
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|o| o.to_id_string());
+            curve
+                .as_deref()
+                .and_then(names::curve_bits)
+                .or_else(|| u32::try_from(point.key_size()).ok().filter(|b| *b > 0))
         }
         Ok(PublicKey::DSA(y)) => Some(bits(y)),
-        _ => u32::try_from(spki.subject_public_key.data.len().saturating_mul(8)).ok().filter(|b| *b > 0),
+        _ => u32::try_from(spki.subject_public_key.data.len().saturating_mul(8))
+            .ok()
+            .filter(|b| *b > 0),
     };
     let san_dns = match cert.subject_alternative_name() {
         Ok(Some(san)) => san
@@ -131,7 +147,10 @@ fn parse_leaf(der: &[u8], digest: &[u8; 32]) -> Option<Leaf> {
 
 /// Serial number as Zeek prints it: uppercase hex without the sign byte.
 fn serial(raw: &[u8]) -> String {
-    let start = raw.iter().position(|&b| b != 0).unwrap_or(raw.len().saturating_sub(1));
+    let start = raw
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(raw.len().saturating_sub(1));
     hex(&raw[start..], true)
 }
 
@@ -176,16 +195,28 @@ fn value(attr: &AttributeTypeAndValue<'_>, out: &mut String) {
     let any = attr.attr_value();
     let data = any.data;
     let text: Option<String> = match any.tag() {
-        Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::NumericString | Tag::VisibleString => {
-            Some(String::from_utf8_lossy(data).into_owned())
-        }
+        Tag::Utf8String
+        | Tag::PrintableString
+        | Tag::Ia5String
+        | Tag::NumericString
+        | Tag::VisibleString => Some(String::from_utf8_lossy(data).into_owned()),
         Tag::TeletexString => Some(data.iter().map(|&b| b as char).collect()),
         Tag::BmpString => Some(
-            char::decode_utf16(data.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]))).map(|c| c.unwrap_or('\u{fffd}')).collect(),
+            char::decode_utf16(
+                data.chunks_exact(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]])),
+            )
+            .map(|c| c.unwrap_or('\u{fffd}'))
+            .collect(),
         ),
-        Tag::UniversalString => {
-            Some(data.chunks_exact(4).map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])).unwrap_or('\u{fffd}')).collect())
-        }
+        Tag::UniversalString => Some(
+            data.chunks_exact(4)
+                .map(|c| {
+                    char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                        .unwrap_or('\u{fffd}')
+                })
+                .collect(),
+        ),
         _ => None,
     };
     let Some(text) = text else {

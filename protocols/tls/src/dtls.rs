@@ -43,7 +43,10 @@ impl Protocol for Dtls {
     }
 
     fn start(&self) -> Box<dyn Analyzer> {
-        Box::new(TlsAnalyzer { dtls: true, ..TlsAnalyzer::default() })
+        Box::new(TlsAnalyzer {
+            dtls: true,
+            ..TlsAnalyzer::default()
+        })
     }
 }
 
@@ -176,7 +179,8 @@ impl TlsAnalyzer {
     /// Handshake fragments of one record from side `i`.
     fn fragments(&mut self, i: usize, mut body: &[u8], out: &mut Out<'_>) {
         while let Some(h) = body.get(..HS_HEADER) {
-            let (ty, len, seq, off, flen) = (h[0], u24_at(h, 1), u16_at(h, 4), u24_at(h, 6), u24_at(h, 9));
+            let (ty, len, seq, off, flen) =
+                (h[0], u24_at(h, 1), u16_at(h, 4), u24_at(h, 6), u24_at(h, 9));
             let Some(frag) = body.get(HS_HEADER..HS_HEADER + flen) else {
                 out.weird("dtls_bad_handshake_fragment");
                 return;
@@ -193,18 +197,34 @@ impl TlsAnalyzer {
 
     /// Adds a fragment; returns a message once complete (type, body, and
     /// whether only its first `MAX_HANDSHAKE` bytes were kept).
-    fn reassemble(&mut self, i: usize, ty: u8, len: usize, seq: u16, off: usize, frag: &[u8]) -> Option<(u8, Vec<u8>, bool)> {
+    fn reassemble(
+        &mut self,
+        i: usize,
+        ty: u8,
+        len: usize,
+        seq: u16,
+        off: usize,
+        frag: &[u8],
+    ) -> Option<(u8, Vec<u8>, bool)> {
         let side = &mut self.sides[i];
         if seq < side.dtls_next {
             return None; // Retransmission of a message already handled.
         }
         let keep = len.min(MAX_HANDSHAKE);
-        let same = side.dtls_msg.as_ref().is_some_and(|m| m.seq == seq && m.ty == ty && m.len == len);
+        let same = side
+            .dtls_msg
+            .as_ref()
+            .is_some_and(|m| m.seq == seq && m.ty == ty && m.len == len);
         if !same {
             if off != 0 {
                 return None; // Not the start of a message: wait for a retransmission.
             }
-            side.dtls_msg = Some(Message { seq, ty, len, buf: Vec::with_capacity(keep.min(16 * 1024)) });
+            side.dtls_msg = Some(Message {
+                seq,
+                ty,
+                len,
+                buf: Vec::with_capacity(keep.min(16 * 1024)),
+            });
         }
         let m = side.dtls_msg.as_mut()?;
         let have = m.buf.len();

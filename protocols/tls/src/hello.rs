@@ -46,8 +46,8 @@ pub mod ext {
 
 /// The ServerHello.random of a HelloRetryRequest (RFC 8446 §4.1.3).
 pub const HRR_RANDOM: [u8; 32] = [
-    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
-    0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
 
 /// True for RFC 8701 GREASE values (`0x0a0a`, `0x1a1a`, ... `0xfafa`).
@@ -126,7 +126,12 @@ pub fn client_hello(b: &[u8]) -> Option<ClientHello<'_>> {
     if session_id.len() > 32 || ciphers.len() % 2 != 0 {
         return None;
     }
-    Some(ClientHello { legacy_version, session_id, ciphers, extensions })
+    Some(ClientHello {
+        legacy_version,
+        session_id,
+        ciphers,
+        extensions,
+    })
 }
 
 impl<'a> ClientHello<'a> {
@@ -137,14 +142,20 @@ impl<'a> ClientHello<'a> {
 
     /// Data of the first extension of type `t`.
     pub fn extension(&self, t: u16) -> Option<&'a [u8]> {
-        extensions(self.extensions).find(|(ty, _)| *ty == t).map(|(_, d)| d)
+        extensions(self.extensions)
+            .find(|(ty, _)| *ty == t)
+            .map(|(_, d)| d)
     }
 
     /// Highest non-GREASE supported_versions entry, else legacy_version.
     pub fn highest_version(&self) -> u16 {
         self.extension(ext::SUPPORTED_VERSIONS)
             .and_then(|d| vec8(d))
-            .and_then(|(v, _)| u16s(v).filter(|v| !is_grease(*v)).max_by_key(|v| version_rank(*v)))
+            .and_then(|(v, _)| {
+                u16s(v)
+                    .filter(|v| !is_grease(*v))
+                    .max_by_key(|v| version_rank(*v))
+            })
             .unwrap_or(self.legacy_version)
     }
 
@@ -169,18 +180,26 @@ impl<'a> ClientHello<'a> {
 
     /// supported_groups entries.
     pub fn groups(&self) -> impl Iterator<Item = u16> + Clone + 'a {
-        let d = self.extension(ext::SUPPORTED_GROUPS).and_then(vec16).map_or(&[][..], |(v, _)| v);
+        let d = self
+            .extension(ext::SUPPORTED_GROUPS)
+            .and_then(vec16)
+            .map_or(&[][..], |(v, _)| v);
         u16s(d)
     }
 
     /// ec_point_formats entries.
     pub fn point_formats(&self) -> &'a [u8] {
-        self.extension(ext::EC_POINT_FORMATS).and_then(vec8).map_or(&[][..], |(v, _)| v)
+        self.extension(ext::EC_POINT_FORMATS)
+            .and_then(vec8)
+            .map_or(&[][..], |(v, _)| v)
     }
 
     /// signature_algorithms entries, in order.
     pub fn signature_algorithms(&self) -> impl Iterator<Item = u16> + Clone + 'a {
-        let d = self.extension(ext::SIGNATURE_ALGORITHMS).and_then(vec16).map_or(&[][..], |(v, _)| v);
+        let d = self
+            .extension(ext::SIGNATURE_ALGORITHMS)
+            .and_then(vec16)
+            .map_or(&[][..], |(v, _)| v);
         u16s(d)
     }
 }
@@ -226,7 +245,13 @@ pub fn server_hello(b: &[u8]) -> Option<ServerHello<'_>> {
     let draft = || {
         let cipher = u16_at(rest, 0)?;
         let extensions = vec16(rest.get(2..)?)?.0;
-        Some(ServerHello { legacy_version, random, session_id: &[], cipher, extensions })
+        Some(ServerHello {
+            legacy_version,
+            random,
+            session_id: &[],
+            cipher,
+            extensions,
+        })
     };
     if (0x7f00..0x7f16).contains(&legacy_version) {
         return draft();
@@ -239,10 +264,22 @@ pub fn server_hello(b: &[u8]) -> Option<ServerHello<'_>> {
             return None;
         }
         let extensions = extensions_block(rest);
-        Some(ServerHello { legacy_version, random, session_id, cipher, extensions })
+        Some(ServerHello {
+            legacy_version,
+            random,
+            session_id,
+            cipher,
+            extensions,
+        })
     };
     // Some pre-standard TLS 1.3 servers used the draft layout with 0x0304.
-    standard().or_else(|| if legacy_version == 0x0304 { draft() } else { None })
+    standard().or_else(|| {
+        if legacy_version == 0x0304 {
+            draft()
+        } else {
+            None
+        }
+    })
 }
 
 /// The extensions block after a hello's fixed fields: absent (or a stray
@@ -258,12 +295,16 @@ fn extensions_block(rest: &[u8]) -> &[u8] {
 impl<'a> ServerHello<'a> {
     /// Data of the first extension of type `t`.
     pub fn extension(&self, t: u16) -> Option<&'a [u8]> {
-        extensions(self.extensions).find(|(ty, _)| *ty == t).map(|(_, d)| d)
+        extensions(self.extensions)
+            .find(|(ty, _)| *ty == t)
+            .map(|(_, d)| d)
     }
 
     /// The negotiated version: supported_versions (TLS 1.3) or legacy_version.
     pub fn version(&self) -> u16 {
-        self.extension(ext::SUPPORTED_VERSIONS).and_then(|d| u16_at(d, 0)).unwrap_or(self.legacy_version)
+        self.extension(ext::SUPPORTED_VERSIONS)
+            .and_then(|d| u16_at(d, 0))
+            .unwrap_or(self.legacy_version)
     }
 
     /// True for a HelloRetryRequest.
@@ -274,7 +315,11 @@ impl<'a> ServerHello<'a> {
     /// The key_share group chosen by the server (extension 51, or 40 as in
     /// TLS 1.3 drafts before 23).
     pub fn key_share_group(&self) -> Option<u16> {
-        u16_at(self.extension(ext::KEY_SHARE).or_else(|| self.extension(ext::KEY_SHARE_DRAFT))?, 0)
+        u16_at(
+            self.extension(ext::KEY_SHARE)
+                .or_else(|| self.extension(ext::KEY_SHARE_DRAFT))?,
+            0,
+        )
     }
 
     /// The ALPN protocol chosen by the server (TLS 1.2 and earlier).
@@ -307,7 +352,9 @@ pub struct Sslv2ServerHello<'a> {
 /// session-id-hit, certificate type, version, certificate length, cipher
 /// specs length, connection id length, then the three fields.
 pub fn sslv2_server_hello(record: &[u8]) -> Option<Sslv2ServerHello<'_>> {
-    let [h, _, 4, _hit, _ctype, v1, v2, c1, c2, s1, s2, _i1, _i2, rest @ ..] = record else { return None };
+    let [h, _, 4, _hit, _ctype, v1, v2, c1, c2, s1, s2, _i1, _i2, rest @ ..] = record else {
+        return None;
+    };
     if h & 0x80 == 0 {
         return None;
     }
@@ -315,8 +362,14 @@ pub fn sslv2_server_hello(record: &[u8]) -> Option<Sslv2ServerHello<'_>> {
     let specs_len = u16::from_be_bytes([*s1, *s2]) as usize;
     let certificate = rest.get(..cert_len)?;
     let specs = rest.get(cert_len..cert_len + specs_len)?;
-    let first_cipher = specs.get(..3).map(|c| u32::from_be_bytes([0, c[0], c[1], c[2]]));
-    Some(Sslv2ServerHello { version: u16::from_be_bytes([*v1, *v2]), certificate, first_cipher })
+    let first_cipher = specs
+        .get(..3)
+        .map(|c| u32::from_be_bytes([0, c[0], c[1], c[2]]));
+    Some(Sslv2ServerHello {
+        version: u16::from_be_bytes([*v1, *v2]),
+        certificate,
+        first_cipher,
+    })
 }
 
 /// Feeds formatted text into a digest.
@@ -361,7 +414,13 @@ pub fn ja3(ch: &ClientHello<'_>) -> String {
     let _ = write!(w, "{},", ch.legacy_version);
     join(&mut w, ch.cipher_suites().filter(|c| !is_grease(*c)), "-");
     let _ = w.write_str(",");
-    join(&mut w, extensions(ch.extensions).map(|(t, _)| t).filter(|t| !is_grease(*t)), "-");
+    join(
+        &mut w,
+        extensions(ch.extensions)
+            .map(|(t, _)| t)
+            .filter(|t| !is_grease(*t)),
+        "-",
+    );
     let _ = w.write_str(",");
     join(&mut w, ch.groups().filter(|g| !is_grease(*g)), "-");
     let _ = w.write_str(",");
@@ -373,7 +432,13 @@ pub fn ja3(ch: &ClientHello<'_>) -> String {
 pub fn ja3s(sh: &ServerHello<'_>) -> String {
     let mut w = HashWriter(Md5::new());
     let _ = write!(w, "{},{},", sh.legacy_version, sh.cipher);
-    join(&mut w, extensions(sh.extensions).map(|(t, _)| t).filter(|t| !is_grease(*t)), "-");
+    join(
+        &mut w,
+        extensions(sh.extensions)
+            .map(|(t, _)| t)
+            .filter(|t| !is_grease(*t)),
+        "-",
+    );
     hex(&w.0.finalize())
 }
 
@@ -403,8 +468,14 @@ pub fn ja4(ch: &ClientHello<'_>) -> String {
         0xfefc => "d3",
         _ => "00",
     };
-    let exts = extensions(ch.extensions).map(|(t, _)| t).filter(|t| !is_grease(*t));
-    let sni = if exts.clone().any(|t| t == ext::SERVER_NAME) { 'd' } else { 'i' };
+    let exts = extensions(ch.extensions)
+        .map(|(t, _)| t)
+        .filter(|t| !is_grease(*t));
+    let sni = if exts.clone().any(|t| t == ext::SERVER_NAME) {
+        'd'
+    } else {
+        'i'
+    };
     let mut ciphers: Vec<u16> = ch.cipher_suites().filter(|c| !is_grease(*c)).collect();
     let n_ext = exts.clone().count();
     let alpn = match ch.alpn().filter(|a| !a.is_empty()) {
@@ -420,7 +491,11 @@ pub fn ja4(ch: &ClientHello<'_>) -> String {
             }
         }
     };
-    let a = format!("t{version}{sni}{:02}{:02}{alpn}", ciphers.len().min(99), n_ext.min(99));
+    let a = format!(
+        "t{version}{sni}{:02}{:02}{alpn}",
+        ciphers.len().min(99),
+        n_ext.min(99)
+    );
 
     ciphers.sort_unstable();
     let b = if ciphers.is_empty() {
@@ -431,14 +506,19 @@ pub fn ja4(ch: &ClientHello<'_>) -> String {
         hex(&w.0.finalize())[..12].to_string()
     };
 
-    let mut sorted: Vec<u16> = exts.filter(|t| *t != ext::SERVER_NAME && *t != ext::ALPN).collect();
+    let mut sorted: Vec<u16> = exts
+        .filter(|t| *t != ext::SERVER_NAME && *t != ext::ALPN)
+        .collect();
     sorted.sort_unstable();
     let c = if n_ext == 0 {
         "000000000000".to_string()
     } else {
         let mut w = HashWriter(Sha256::new());
         join(&mut w, sorted.iter().map(|t| Hex4(*t)), ",");
-        let mut sigs = ch.signature_algorithms().filter(|s| !is_grease(*s)).peekable();
+        let mut sigs = ch
+            .signature_algorithms()
+            .filter(|s| !is_grease(*s))
+            .peekable();
         if sigs.peek().is_some() {
             let _ = w.write_str("_");
             join(&mut w, sigs.map(Hex4), ",");
@@ -453,7 +533,11 @@ mod tests {
     use super::*;
 
     /// Builds a ClientHello body with the given parts.
-    pub(crate) fn client_hello_body(version: u16, ciphers: &[u16], exts: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    pub(crate) fn client_hello_body(
+        version: u16,
+        ciphers: &[u16],
+        exts: &[(u16, Vec<u8>)],
+    ) -> Vec<u8> {
         let mut b = version.to_be_bytes().to_vec();
         b.extend_from_slice(&[0x42; 32]); // random
         b.push(0); // session id
@@ -485,7 +569,8 @@ mod tests {
     /// JA4 `t13d1516h2_8daaf6152771_e5627efa2ab1`.
     fn foxio_example() -> Vec<u8> {
         let ciphers = [
-            0x0a0a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035,
+            0x0a0a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013,
+            0xc014, 0x009c, 0x009d, 0x002f, 0x0035,
         ];
         let sni = {
             let name = b"example.com";
@@ -495,8 +580,12 @@ mod tests {
             v.extend_from_slice(name);
             v
         };
-        let alpn = vec![0, 12, 2, b'h', b'2', 8, b'h', b't', b't', b'p', b'/', b'1', b'.', b'1'];
-        let sigs = list16(&[0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601]);
+        let alpn = vec![
+            0, 12, 2, b'h', b'2', 8, b'h', b't', b't', b'p', b'/', b'1', b'.', b'1',
+        ];
+        let sigs = list16(&[
+            0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
+        ]);
         let exts = vec![
             (0x1a1a, vec![]),
             (0x0000, sni),
@@ -560,11 +649,16 @@ mod tests {
         b.extend_from_slice(&[7; 32]);
         b.push(0);
         b.extend_from_slice(&[0x13, 0x01, 0]);
-        let exts = [0x00, 0x2b, 0x00, 0x02, 0x03, 0x04, 0x00, 0x33, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x00];
+        let exts = [
+            0x00, 0x2b, 0x00, 0x02, 0x03, 0x04, 0x00, 0x33, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x00,
+        ];
         b.extend_from_slice(&(exts.len() as u16).to_be_bytes());
         b.extend_from_slice(&exts);
         let sh = server_hello(&b).unwrap();
-        assert_eq!((sh.version(), sh.cipher, sh.key_share_group()), (0x0304, 0x1301, Some(29)));
+        assert_eq!(
+            (sh.version(), sh.cipher, sh.key_share_group()),
+            (0x0304, 0x1301, Some(29))
+        );
         assert!(!sh.is_hrr());
         assert_eq!(ja3s(&sh), hex(&Md5::digest(b"771,4865,43-51")));
         // Draft-16 ServerHello: no session id, no compression.
@@ -589,7 +683,12 @@ mod tests {
         let n = b.len();
         b[n - 6] = 0x10; // extensions length 0x1004
         let ch = client_hello(&b).unwrap();
-        assert_eq!(extensions(ch.extensions).map(|(t, _)| t).collect::<Vec<_>>(), [0x0017]);
+        assert_eq!(
+            extensions(ch.extensions)
+                .map(|(t, _)| t)
+                .collect::<Vec<_>>(),
+            [0x0017]
+        );
         // Pre-standard TLS 1.3 ServerHello: draft layout with version 0x0304.
         let mut d = vec![0x03, 0x04];
         d.extend_from_slice(&[7; 32]);

@@ -67,7 +67,9 @@ impl Protocol for Tls {
     }
 
     fn ports(&self) -> &'static [u16] {
-        &[443, 8443, 993, 995, 465, 636, 989, 990, 992, 5223, 5061, 2762]
+        &[
+            443, 8443, 993, 995, 465, 636, 989, 990, 992, 5223, 5061, 2762,
+        ]
     }
 
     fn probe(&self, dir: Direction, data: &[u8], _port_hint: bool) -> Probe {
@@ -286,7 +288,9 @@ impl TlsAnalyzer {
     /// True once TLS 1.3 (or a draft of it) was negotiated: ChangeCipherSpec
     /// is then a no-op and application data marks encryption.
     fn tls13(&self) -> bool {
-        self.facts.version.is_some_and(|v| (0x0304..0xfe00).contains(&v) || (v & 0xff00) == 0x7e00)
+        self.facts
+            .version
+            .is_some_and(|v| (0x0304..0xfe00).contains(&v) || (v & 0xff00) == 0x7e00)
     }
 
     fn history(&mut self, client: bool, c: char) {
@@ -303,7 +307,10 @@ impl TlsAnalyzer {
         }
         let Some(h) = data.get(..5) else { return 0 };
         let (ct, major, len) = (h[0], h[1], u16::from_be_bytes([h[3], h[4]]) as usize);
-        if !(content::CHANGE_CIPHER_SPEC..=content::HEARTBEAT).contains(&ct) || major != 3 || len > MAX_RECORD {
+        if !(content::CHANGE_CIPHER_SPEC..=content::HEARTBEAT).contains(&ct)
+            || major != 3
+            || len > MAX_RECORD
+        {
             // Not TLS (any more): stop, as Zeek does on a protocol violation.
             out.weird("tls_bad_record_header");
             self.sides.iter_mut().for_each(|s| s.ignore = true);
@@ -397,7 +404,9 @@ impl TlsAnalyzer {
                 // Too long to keep whole (a certificate chain of hundreds of
                 // KiB sent as many records): handle its first MAX_HANDSHAKE
                 // bytes, which hold the leaf certificate, and skip the rest.
-                let Some(prefix) = rest.get(4..4 + MAX_HANDSHAKE) else { break };
+                let Some(prefix) = rest.get(4..4 + MAX_HANDSHAKE) else {
+                    break;
+                };
                 out.weird("tls_handshake_too_large");
                 self.message(i, h[0], prefix, out);
                 let have = rest.len() - 4;
@@ -409,7 +418,9 @@ impl TlsAnalyzer {
                 rest = &rest[rest.len()..];
                 break;
             }
-            let Some(body) = rest.get(4..4 + len) else { break };
+            let Some(body) = rest.get(4..4 + len) else {
+                break;
+            };
             self.message(i, h[0], body, out);
             rest = &rest[4 + len..];
         }
@@ -458,7 +469,10 @@ impl TlsAnalyzer {
             (false, 11) => {
                 self.history(false, letter);
                 if !self.tls13() && self.facts.leaf.is_none() {
-                    match cert::first_certificate(body).or_else(|| first_certificate_of_prefix(body)).and_then(cert::leaf) {
+                    match cert::first_certificate(body)
+                        .or_else(|| first_certificate_of_prefix(body))
+                        .and_then(cert::leaf)
+                    {
                         Some(l) => self.facts.leaf = Some(l),
                         None => out.weird("tls_bad_certificate"),
                     }
@@ -517,7 +531,9 @@ impl TlsAnalyzer {
         if !ch.session_id.is_empty() && ch.session_id.iter().any(|&b| b != 0) {
             f.session_id = Some(ch.session_id.to_vec());
         }
-        f.client_ticket = ch.extension(hello::ext::SESSION_TICKET).is_some_and(|t| !t.is_empty());
+        f.client_ticket = ch
+            .extension(hello::ext::SESSION_TICKET)
+            .is_some_and(|t| !t.is_empty());
     }
 
     fn server_hello(&mut self, body: &[u8], out: &mut Out<'_>) {
@@ -559,7 +575,9 @@ impl TlsAnalyzer {
     fn sslv2(&mut self, i: usize, data: &[u8], out: &mut Out<'_>) -> usize {
         let Some(h) = data.get(..2) else { return 0 };
         let len = ((h[0] as usize & 0x7f) << 8) | h[1] as usize;
-        let Some(record) = data.get(..2 + len) else { return 0 };
+        let Some(record) = data.get(..2 + len) else {
+            return 0;
+        };
         self.sides[i].records = 1;
         if i == 0 {
             if let Some(v) = hello::sslv2_client_hello_version(record) {
@@ -591,7 +609,9 @@ impl TlsAnalyzer {
 /// The first certificate of a Certificate message of which only a prefix
 /// was kept (the list length then exceeds the bytes at hand).
 fn first_certificate_of_prefix(body: &[u8]) -> Option<&[u8]> {
-    let u24 = |d: &[u8]| Some(((*d.first()? as usize) << 16) | ((*d.get(1)? as usize) << 8) | *d.get(2)? as usize);
+    let u24 = |d: &[u8]| {
+        Some(((*d.first()? as usize) << 16) | ((*d.get(1)? as usize) << 8) | *d.get(2)? as usize)
+    };
     let len = u24(body.get(3..)?)?;
     body.get(6..6 + len)
 }

@@ -51,7 +51,14 @@ pub fn sslv2_cipher(kind: u32) -> String {
 pub fn cipher_is_ecdhe(id: u16) -> bool {
     tls_parser::TlsCipherSuiteID(id)
         .get_ciphersuite()
-        .is_some_and(|c| matches!(c.kx, tls_parser::TlsCipherKx::Ecdhe | tls_parser::TlsCipherKx::Ecdh | tls_parser::TlsCipherKx::Aecdh))
+        .is_some_and(|c| {
+            matches!(
+                c.kx,
+                tls_parser::TlsCipherKx::Ecdhe
+                    | tls_parser::TlsCipherKx::Ecdh
+                    | tls_parser::TlsCipherKx::Aecdh
+            )
+        })
 }
 
 /// Supported group (named curve) name, or `unknown-N`.

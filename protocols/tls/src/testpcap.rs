@@ -33,12 +33,16 @@ pub struct Conn {
 impl Conn {
     /// Chunks borrowed, for `analyzer_api::testing::run`.
     pub fn borrowed(&self) -> Vec<(Direction, &[u8])> {
-        self.chunks.iter().map(|(d, b)| (*d, b.as_slice())).collect()
+        self.chunks
+            .iter()
+            .map(|(d, b)| (*d, b.as_slice()))
+            .collect()
     }
 
     /// True if the client is `addr` and `port` (as Zeek's `id.orig_h`/`id.orig_p`).
     pub fn is_from(&self, addr: &str, port: u16) -> bool {
-        self.client.is_some_and(|(a, p)| p == port && a.to_string() == addr)
+        self.client
+            .is_some_and(|(a, p)| p == port && a.to_string() == addr)
     }
 
     /// Server port (0 if unknown).
@@ -65,7 +69,12 @@ impl Conn {
         self.deliver(i, dir, &payload[skip..]);
         // Drain held segments that now fit.
         while let Some(n) = self.next[i] {
-            let Some((&s, _)) = self.ooo[i].iter().find(|(&s, _)| (s.wrapping_sub(n) as i32) <= 0) else { break };
+            let Some((&s, _)) = self.ooo[i]
+                .iter()
+                .find(|(&s, _)| (s.wrapping_sub(n) as i32) <= 0)
+            else {
+                break;
+            };
             let p = self.ooo[i].remove(&s).unwrap_or_default();
             let skip = n.wrapping_sub(s) as usize;
             if skip < p.len() {
@@ -84,7 +93,9 @@ impl Conn {
 /// Path of a file under `shared/testdata`, or `None` (after printing the
 /// skip notice) when the test data is not there.
 pub fn testdata(rel: &str, manifest_dir: &str) -> Option<PathBuf> {
-    let p = Path::new(manifest_dir).join("../../../shared/testdata").join(rel);
+    let p = Path::new(manifest_dir)
+        .join("../../../shared/testdata")
+        .join(rel);
     if p.exists() {
         Some(p)
     } else {
@@ -100,8 +111,12 @@ pub fn tcp_conns(path: &Path) -> Vec<Conn> {
     type Endpoint = (IpAddr, u16);
     let mut index: BTreeMap<(Endpoint, Endpoint), usize> = BTreeMap::new();
     while let Some(frame) = reader.next_frame().expect("read capture") {
-        let Some(ip) = link_payload(frame.link, frame.data) else { continue };
-        let Some((src, dst, tcp)) = ip_tcp(ip) else { continue };
+        let Some(ip) = link_payload(frame.link, frame.data) else {
+            continue;
+        };
+        let Some((src, dst, tcp)) = ip_tcp(ip) else {
+            continue;
+        };
         if tcp.len() < 20 {
             continue;
         }
@@ -117,7 +132,11 @@ pub fn tcp_conns(path: &Path) -> Vec<Conn> {
         let key = if a <= b { (a, b) } else { (b, a) };
         // A new SYN on a known, finished tuple starts a new connection.
         let ci = match index.get(&key) {
-            Some(&ci) if !syn || ack || conns[ci].client != Some(a) || conns[ci].chunks.is_empty() => ci,
+            Some(&ci)
+                if !syn || ack || conns[ci].client != Some(a) || conns[ci].chunks.is_empty() =>
+            {
+                ci
+            }
             _ => {
                 let mut c = Conn::default();
                 if syn && ack {
@@ -133,7 +152,11 @@ pub fn tcp_conns(path: &Path) -> Vec<Conn> {
             }
         };
         let c = &mut conns[ci];
-        let dir = if c.client == Some(a) { Direction::ToServer } else { Direction::ToClient };
+        let dir = if c.client == Some(a) {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        };
         c.push(dir, seq, syn, payload);
     }
     conns
@@ -148,7 +171,9 @@ fn link_payload(link: LinkType, d: &[u8]) -> Option<&[u8]> {
                 et = u16::from_be_bytes([*d.get(off + 2)?, *d.get(off + 3)?]);
                 off += 4;
             }
-            matches!(et, 0x0800 | 0x86dd).then(|| d.get(off..)).flatten()
+            matches!(et, 0x0800 | 0x86dd)
+                .then(|| d.get(off..))
+                .flatten()
         }
         LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => Some(d),
         LinkType::Null | LinkType::Loop => d.get(4..),

@@ -29,7 +29,10 @@ const CERT_HEX: &[&str] = &[
 
 fn cert_der() -> Vec<u8> {
     let hex: String = CERT_HEX.concat();
-    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 /// A record: content type, version 0x0303, length, body.
@@ -69,7 +72,12 @@ fn alpn(p: &[u8]) -> Vec<u8> {
     ext(16, &v)
 }
 
-fn client_hello_body(version: u16, session_id: &[u8], ciphers: &[u16], exts: &[Vec<u8>]) -> Vec<u8> {
+fn client_hello_body(
+    version: u16,
+    session_id: &[u8],
+    ciphers: &[u16],
+    exts: &[Vec<u8>],
+) -> Vec<u8> {
     let mut b = version.to_be_bytes().to_vec();
     b.extend_from_slice(&[0x42; 32]);
     b.push(session_id.len() as u8);
@@ -85,7 +93,13 @@ fn client_hello_body(version: u16, session_id: &[u8], ciphers: &[u16], exts: &[V
     b
 }
 
-fn server_hello_body(version: u16, random: &[u8; 32], session_id: &[u8], cipher: u16, exts: &[Vec<u8>]) -> Vec<u8> {
+fn server_hello_body(
+    version: u16,
+    random: &[u8; 32],
+    session_id: &[u8],
+    cipher: u16,
+    exts: &[Vec<u8>],
+) -> Vec<u8> {
     let mut b = version.to_be_bytes().to_vec();
     b.extend_from_slice(random);
     b.push(session_id.len() as u8);
@@ -100,7 +114,14 @@ fn server_hello_body(version: u16, random: &[u8; 32], session_id: &[u8], cipher:
 
 fn certificate_body(der: &[u8]) -> Vec<u8> {
     let n = der.len();
-    let mut v = vec![0, ((n + 3) >> 8) as u8, (n + 3) as u8, 0, (n >> 8) as u8, n as u8];
+    let mut v = vec![
+        0,
+        ((n + 3) >> 8) as u8,
+        (n + 3) as u8,
+        0,
+        (n >> 8) as u8,
+        n as u8,
+    ];
     v.extend_from_slice(der);
     v
 }
@@ -111,26 +132,81 @@ fn tls12() -> Vec<(Direction, Vec<u8>)> {
         0x0303,
         &[],
         &[0xc02f, 0xc030, 0x009c],
-        &[sni(b"monitor-7.icu.example"), ext(10, &[0, 4, 0, 23, 0, 24]), ext(11, &[1, 0]), alpn(b"http/1.1")],
+        &[
+            sni(b"monitor-7.icu.example"),
+            ext(10, &[0, 4, 0, 23, 0, 24]),
+            ext(11, &[1, 0]),
+            alpn(b"http/1.1"),
+        ],
     );
-    let sh = server_hello_body(0x0303, &[9; 32], &[5; 32], 0xc02f, &[ext(0xff01, &[0]), alpn(b"http/1.1")]);
-    let ske = [3, 0, 23, 65, 4].iter().copied().chain(std::iter::repeat_n(1u8, 64)).collect::<Vec<u8>>();
-    let flight2 = [hs(2, &sh), hs(11, &certificate_body(&cert_der())), hs(12, &ske), hs(14, &[])].concat();
+    let sh = server_hello_body(
+        0x0303,
+        &[9; 32],
+        &[5; 32],
+        0xc02f,
+        &[ext(0xff01, &[0]), alpn(b"http/1.1")],
+    );
+    let ske = [3, 0, 23, 65, 4]
+        .iter()
+        .copied()
+        .chain(std::iter::repeat_n(1u8, 64))
+        .collect::<Vec<u8>>();
+    let flight2 = [
+        hs(2, &sh),
+        hs(11, &certificate_body(&cert_der())),
+        hs(12, &ske),
+        hs(14, &[]),
+    ]
+    .concat();
     vec![
         (Direction::ToServer, record(22, &hs(1, &ch))),
         (Direction::ToClient, record(22, &flight2)),
-        (Direction::ToServer, [record(22, &hs(16, &[0; 33])), record(20, &[1]), record(22, &[0xee; 40])].concat()),
-        (Direction::ToClient, [record(20, &[1]), record(22, &[0xdd; 40]), record(23, &[0xcc; 100])].concat()),
+        (
+            Direction::ToServer,
+            [
+                record(22, &hs(16, &[0; 33])),
+                record(20, &[1]),
+                record(22, &[0xee; 40]),
+            ]
+            .concat(),
+        ),
+        (
+            Direction::ToClient,
+            [
+                record(20, &[1]),
+                record(22, &[0xdd; 40]),
+                record(23, &[0xcc; 100]),
+            ]
+            .concat(),
+        ),
         (Direction::ToServer, record(23, &[0xbb; 100])),
     ]
 }
 
 fn tls_records(records: &[Record]) -> Vec<&TlsRecord> {
-    records.iter().filter_map(|r| if let Record::Tls(t) = r { Some(t) } else { None }).collect()
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Tls(t) = r {
+                Some(t)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn weirds(records: &[Record]) -> Vec<&str> {
-    records.iter().filter_map(|r| if let Record::Weird(w) = r { Some(w.name.as_str()) } else { None }).collect()
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Weird(w) = r {
+                Some(w.name.as_str())
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn borrowed(conv: &[(Direction, Vec<u8>)]) -> Vec<(Direction, &[u8])> {
@@ -150,38 +226,63 @@ fn tls12_full_handshake() {
     let t = t[0];
     assert_eq!(t.version.as_deref(), Some("TLSv12"));
     assert_eq!(t.client_version.as_deref(), Some("TLSv12"));
-    assert_eq!(t.cipher.as_deref(), Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
+    assert_eq!(
+        t.cipher.as_deref(),
+        Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+    );
     assert_eq!(t.curve.as_deref(), Some("secp256r1"));
     assert_eq!(t.server_name.as_deref(), Some("monitor-7.icu.example"));
     assert_eq!(t.alpn.as_deref(), Some("http/1.1"));
     assert!(t.established && !t.resumed);
     assert_eq!(t.history, "CsxknGIi");
-    assert_eq!(t.cert_subject.as_deref(), Some(r"CN=monitor-7.icu.example,O=Ward Test\, Inc.,C=US"));
+    assert_eq!(
+        t.cert_subject.as_deref(),
+        Some(r"CN=monitor-7.icu.example,O=Ward Test\, Inc.,C=US")
+    );
     assert_eq!(t.cert_issuer, t.cert_subject);
     assert_eq!(t.cert_self_signed, Some(true));
-    assert_eq!((t.cert_not_before, t.cert_not_after), (Some(1795453711), Some(2110813711)));
+    assert_eq!(
+        (t.cert_not_before, t.cert_not_after),
+        (Some(1795453711), Some(2110813711))
+    );
     assert_eq!(t.cert_key_bits, Some(256));
     assert_eq!(t.cert_key_type.as_deref(), Some("ecdsa"));
     assert_eq!(t.cert_sig_alg.as_deref(), Some("ecdsa-with-SHA256"));
     assert_eq!(t.cert_serial.as_deref(), Some("1234ABCD"));
-    assert_eq!(t.cert_fingerprint.as_deref(), Some("01528b1474ededd4daafdeac0835d491a9f1811637ee0debe410a0ed108134fd"));
+    assert_eq!(
+        t.cert_fingerprint.as_deref(),
+        Some("01528b1474ededd4daafdeac0835d491a9f1811637ee0debe410a0ed108134fd")
+    );
     assert_eq!(t.cert_san_dns, ["monitor-7.icu.example", "monitor-7"]);
     assert!(t.ja3.as_deref().is_some_and(|j| j.len() == 32));
     assert!(t.ja3s.as_deref().is_some_and(|j| j.len() == 32));
-    assert!(t.ja4.as_deref().is_some_and(|j| j.starts_with("t12d0304h1_")), "{:?}", t.ja4);
+    assert!(
+        t.ja4
+            .as_deref()
+            .is_some_and(|j| j.starts_with("t12d0304h1_")),
+        "{:?}",
+        t.ja4
+    );
 }
 
 #[test]
 fn every_split_point_gives_the_same_record() {
     let conv = tls12();
     let whole = run_conv(&conv);
-    assert_eq!(run_forced(&Tls, Transport::Tcp, 443, &borrowed(&conv)), whole);
+    assert_eq!(
+        run_forced(&Tls, Transport::Tcp, 443, &borrowed(&conv)),
+        whole
+    );
     for (n, (dir, bytes)) in conv.iter().enumerate() {
         for split in 0..=bytes.len() {
             let mut chunks = borrowed(&conv);
             let (a, b) = bytes.split_at(split);
             chunks.splice(n..=n, [(*dir, a), (*dir, b)]);
-            assert_eq!(run_forced(&Tls, Transport::Tcp, 443, &chunks), whole, "chunk {n} split at {split}");
+            assert_eq!(
+                run_forced(&Tls, Transport::Tcp, 443, &chunks),
+                whole,
+                "chunk {n} split at {split}"
+            );
         }
     }
 }
@@ -201,16 +302,54 @@ fn handshake_messages_spanning_records() {
 
 #[test]
 fn tls13_with_hello_retry_and_psk() {
-    let ch1 = client_hello_body(0x0303, &[7; 32], &[0x1301, 0x1302], &[ext(43, &[4, 3, 4, 3, 3]), ext(51, &[0, 0]), ext(45, &[1, 1])]);
-    let hrr = server_hello_body(0x0303, &hello::HRR_RANDOM, &[7; 32], 0x1301, &[ext(43, &[3, 4]), ext(51, &[0, 23])]);
-    let ch2 =
-        client_hello_body(0x0303, &[7; 32], &[0x1301, 0x1302], &[ext(43, &[4, 3, 4, 3, 3]), ext(51, &[0, 23, 0, 0]), ext(41, &[0, 0])]);
-    let sh = server_hello_body(0x0303, &[3; 32], &[7; 32], 0x1301, &[ext(43, &[3, 4]), ext(51, &[0, 23, 0, 0]), ext(41, &[0, 0])]);
+    let ch1 = client_hello_body(
+        0x0303,
+        &[7; 32],
+        &[0x1301, 0x1302],
+        &[
+            ext(43, &[4, 3, 4, 3, 3]),
+            ext(51, &[0, 0]),
+            ext(45, &[1, 1]),
+        ],
+    );
+    let hrr = server_hello_body(
+        0x0303,
+        &hello::HRR_RANDOM,
+        &[7; 32],
+        0x1301,
+        &[ext(43, &[3, 4]), ext(51, &[0, 23])],
+    );
+    let ch2 = client_hello_body(
+        0x0303,
+        &[7; 32],
+        &[0x1301, 0x1302],
+        &[
+            ext(43, &[4, 3, 4, 3, 3]),
+            ext(51, &[0, 23, 0, 0]),
+            ext(41, &[0, 0]),
+        ],
+    );
+    let sh = server_hello_body(
+        0x0303,
+        &[3; 32],
+        &[7; 32],
+        0x1301,
+        &[ext(43, &[3, 4]), ext(51, &[0, 23, 0, 0]), ext(41, &[0, 0])],
+    );
     let conv = vec![
         (Direction::ToServer, record(22, &hs(1, &ch1))),
-        (Direction::ToClient, [record(22, &hs(2, &hrr)), record(20, &[1])].concat()),
-        (Direction::ToServer, [record(20, &[1]), record(22, &hs(1, &ch2))].concat()),
-        (Direction::ToClient, [record(22, &hs(2, &sh)), record(23, &[0xaa; 50])].concat()),
+        (
+            Direction::ToClient,
+            [record(22, &hs(2, &hrr)), record(20, &[1])].concat(),
+        ),
+        (
+            Direction::ToServer,
+            [record(20, &[1]), record(22, &hs(1, &ch2))].concat(),
+        ),
+        (
+            Direction::ToClient,
+            [record(22, &hs(2, &sh)), record(23, &[0xaa; 50])].concat(),
+        ),
         (Direction::ToServer, record(23, &[0xbb; 50])),
     ];
     let records = run_conv(&conv);
@@ -223,7 +362,11 @@ fn tls13_with_hello_retry_and_psk() {
     assert_eq!(t.history, "CjiICs", "as Zeek's tls13 baseline for hrr.pcap");
     assert!(t.established);
     assert!(t.resumed, "pre_shared_key accepted");
-    assert!(t.ja4.as_deref().is_some_and(|j| j.starts_with("t13i0203")), "{:?}", t.ja4);
+    assert!(
+        t.ja4.as_deref().is_some_and(|j| j.starts_with("t13i0203")),
+        "{:?}",
+        t.ja4
+    );
     assert!(t.cert_subject.is_none());
 }
 
@@ -233,8 +376,19 @@ fn session_id_resumption() {
     let sh = server_hello_body(0x0303, &[9; 32], &[5; 32], 0x002f, &[]);
     let conv = vec![
         (Direction::ToServer, record(22, &hs(1, &ch))),
-        (Direction::ToClient, [record(22, &hs(2, &sh)), record(20, &[1]), record(22, &[0xdd; 40])].concat()),
-        (Direction::ToServer, [record(20, &[1]), record(22, &[0xee; 40])].concat()),
+        (
+            Direction::ToClient,
+            [
+                record(22, &hs(2, &sh)),
+                record(20, &[1]),
+                record(22, &[0xdd; 40]),
+            ]
+            .concat(),
+        ),
+        (
+            Direction::ToServer,
+            [record(20, &[1]), record(22, &[0xee; 40])].concat(),
+        ),
     ];
     let t = run_conv(&conv);
     let t = tls_records(&t)[0];
@@ -246,7 +400,10 @@ fn session_id_resumption() {
 #[test]
 fn alert_instead_of_server_hello() {
     let ch = client_hello_body(0x0301, &[], &[0x002f], &[sni(b"old.example")]);
-    let records = run_conv(&[(Direction::ToServer, record(22, &hs(1, &ch))), (Direction::ToClient, [0x15, 3, 1, 0, 2, 2, 70].to_vec())]);
+    let records = run_conv(&[
+        (Direction::ToServer, record(22, &hs(1, &ch))),
+        (Direction::ToClient, [0x15, 3, 1, 0, 2, 2, 70].to_vec()),
+    ]);
     let t = tls_records(&records)[0];
     assert_eq!(t.last_alert.as_deref(), Some("protocol_version"));
     assert_eq!(t.history, "Cl");
@@ -263,31 +420,63 @@ fn sslv2_client_hello() {
     v2.extend_from_slice(&[0x33; 16]);
     assert_eq!(Tls.probe(Direction::ToServer, &v2, false), Probe::Match);
     let sh = server_hello_body(0x0301, &[9; 32], &[], 0x002f, &[]);
-    let records = run_conv(&[(Direction::ToServer, v2), (Direction::ToClient, record(22, &hs(2, &sh)))]);
+    let records = run_conv(&[
+        (Direction::ToServer, v2),
+        (Direction::ToClient, record(22, &hs(2, &sh))),
+    ]);
     assert!(weirds(&records).is_empty(), "{records:?}");
     let t = tls_records(&records)[0];
-    assert_eq!((t.client_version.as_deref(), t.version.as_deref()), (Some("TLSv10"), Some("TLSv10")));
+    assert_eq!(
+        (t.client_version.as_deref(), t.version.as_deref()),
+        (Some("TLSv10"), Some("TLSv10"))
+    );
     assert_eq!(t.history, "Cs");
     assert!(t.ja3.is_none());
 }
 
 #[test]
 fn malformed_input() {
-    let records = run_forced(&Tls, Transport::Tcp, 443, &[(Direction::ToServer, b"GET / HTTP/1.1\r\n\r\n")]);
+    let records = run_forced(
+        &Tls,
+        Transport::Tcp,
+        443,
+        &[(Direction::ToServer, b"GET / HTTP/1.1\r\n\r\n")],
+    );
     assert_eq!(weirds(&records), ["tls_bad_record_header"]);
     // A handshake message announcing 16 MiB: only its first MAX_HANDSHAKE
     // bytes are ever kept, and they are not there yet.
-    let records =
-        run_forced(&Tls, Transport::Tcp, 443, &[(Direction::ToServer, &record(22, &[1, 0xff, 0xff, 0xff, 3, 3, 0, 0, 0, 0, 0, 0]))]);
+    let records = run_forced(
+        &Tls,
+        Transport::Tcp,
+        443,
+        &[(
+            Direction::ToServer,
+            &record(22, &[1, 0xff, 0xff, 0xff, 3, 3, 0, 0, 0, 0, 0, 0]),
+        )],
+    );
     assert!(weirds(&records).is_empty(), "{records:?}");
     // ClientHello cut short.
     let ch = client_hello_body(0x0303, &[], &[0x002f], &[]);
-    let records = run(&Tls, Transport::Tcp, 443, &[(Direction::ToServer, &record(22, &hs(1, &ch[..30])))]);
+    let records = run(
+        &Tls,
+        Transport::Tcp,
+        443,
+        &[(Direction::ToServer, &record(22, &hs(1, &ch[..30])))],
+    );
     assert_eq!(weirds(&records), ["tls_bad_client_hello"]);
     // Broken certificate.
     let sh = server_hello_body(0x0303, &[9; 32], &[], 0x002f, &[]);
-    let flight = [hs(2, &sh), hs(11, &certificate_body(&[0x30, 0x82, 1, 0, 2]))].concat();
-    let records = run_forced(&Tls, Transport::Tcp, 443, &[(Direction::ToClient, &record(22, &flight))]);
+    let flight = [
+        hs(2, &sh),
+        hs(11, &certificate_body(&[0x30, 0x82, 1, 0, 2])),
+    ]
+    .concat();
+    let records = run_forced(
+        &Tls,
+        Transport::Tcp,
+        443,
+        &[(Direction::ToClient, &record(22, &flight))],
+    );
     assert_eq!(weirds(&records), ["tls_bad_certificate"]);
 }
 
@@ -318,26 +507,66 @@ fn oversized_fragmented_certificate_message() {
     let ch = client_hello_body(0x0303, &[], &[0x002f], &[]);
     for chunk in [16384, 1000, 7] {
         let mut conv = vec![(Direction::ToServer, record(22, &hs(1, &ch)))];
-        conv.extend(flight.chunks(chunk).map(|c| (Direction::ToClient, c.to_vec())));
+        conv.extend(
+            flight
+                .chunks(chunk)
+                .map(|c| (Direction::ToClient, c.to_vec())),
+        );
         let records = run_conv(&conv);
-        assert_eq!(weirds(&records), ["tls_handshake_too_large"], "chunk {chunk}");
+        assert_eq!(
+            weirds(&records),
+            ["tls_handshake_too_large"],
+            "chunk {chunk}"
+        );
         let t = tls_records(&records)[0];
         assert_eq!(t.history, "Csxn", "chunk {chunk}");
-        assert_eq!(t.cert_subject.as_deref(), Some(r"CN=monitor-7.icu.example,O=Ward Test\, Inc.,C=US"), "chunk {chunk}");
+        assert_eq!(
+            t.cert_subject.as_deref(),
+            Some(r"CN=monitor-7.icu.example,O=Ward Test\, Inc.,C=US"),
+            "chunk {chunk}"
+        );
     }
 }
 
 #[test]
 fn probe() {
     let conv = tls12();
-    assert_eq!(Tls.probe(Direction::ToServer, &conv[0].1, false), Probe::Match);
-    assert_eq!(Tls.probe(Direction::ToClient, &conv[1].1, false), Probe::Match);
-    assert_eq!(Tls.probe(Direction::ToClient, &conv[0].1, false), Probe::NoMatch);
-    assert_eq!(Tls.probe(Direction::ToServer, &conv[0].1[..4], false), Probe::NeedMore);
-    assert_eq!(Tls.probe(Direction::ToServer, b"\x16\x03\x01\x00\x02\x01\x00\x00\x00\x00\x00", false), Probe::NoMatch);
-    assert_eq!(Tls.probe(Direction::ToServer, b"GET / HTTP/1.1\r\n", true), Probe::NoMatch);
-    assert_eq!(Tls.probe(Direction::ToServer, b"SSH-2.0-x\r\n", true), Probe::NoMatch);
-    assert_eq!(Tls.probe(Direction::ToServer, &[0x80], true), Probe::NeedMore);
+    assert_eq!(
+        Tls.probe(Direction::ToServer, &conv[0].1, false),
+        Probe::Match
+    );
+    assert_eq!(
+        Tls.probe(Direction::ToClient, &conv[1].1, false),
+        Probe::Match
+    );
+    assert_eq!(
+        Tls.probe(Direction::ToClient, &conv[0].1, false),
+        Probe::NoMatch
+    );
+    assert_eq!(
+        Tls.probe(Direction::ToServer, &conv[0].1[..4], false),
+        Probe::NeedMore
+    );
+    assert_eq!(
+        Tls.probe(
+            Direction::ToServer,
+            b"\x16\x03\x01\x00\x02\x01\x00\x00\x00\x00\x00",
+            false
+        ),
+        Probe::NoMatch
+    );
+    assert_eq!(
+        Tls.probe(Direction::ToServer, b"GET / HTTP/1.1\r\n", true),
+        Probe::NoMatch
+    );
+    assert_eq!(
+        Tls.probe(Direction::ToServer, b"SSH-2.0-x\r\n", true),
+        Probe::NoMatch
+    );
+    assert_eq!(
+        Tls.probe(Direction::ToServer, &[0x80], true),
+        Probe::NeedMore
+    );
 }
 
 #[test]
@@ -351,18 +580,27 @@ fn garbage_never_panics() {
 fn compare_with_zeek(traces: &[&str], baseline_dir: &str) -> Option<Vec<String>> {
     let dir = env!("CARGO_MANIFEST_DIR");
     let base = testpcap::testdata(baseline_dir, dir)?;
-    let log = ["ssl.log", "ssl-out.log"].iter().map(|l| base.join(l)).find(|p| p.exists())?;
+    let log = ["ssl.log", "ssl-out.log"]
+        .iter()
+        .map(|l| base.join(l))
+        .find(|p| p.exists())?;
     let mut conns = Vec::new();
     for t in traces {
         conns.extend(testpcap::tcp_conns(&testpcap::testdata(t, dir)?));
     }
     let (fields, rows) = testpcap::zeek_log(&log);
     let x509 = base.join("x509.log");
-    let certs = if x509.exists() { testpcap::zeek_log(&x509) } else { Default::default() };
+    let certs = if x509.exists() {
+        testpcap::zeek_log(&x509)
+    } else {
+        Default::default()
+    };
     let mut diffs = Vec::new();
     for row in &rows {
         let col = |n: &str| testpcap::col(&fields, row, n);
-        let (Some(h), Some(p)) = (col("id.orig_h"), col("id.orig_p")) else { continue };
+        let (Some(h), Some(p)) = (col("id.orig_h"), col("id.orig_p")) else {
+            continue;
+        };
         let port: u16 = p.parse().unwrap();
         let Some(conn) = conns.iter().find(|c| c.is_from(h, port)) else {
             diffs.push(format!("{port}: connection not in trace (UDP?)"));
@@ -391,23 +629,48 @@ fn compare_with_zeek(traces: &[&str], baseline_dir: &str) -> Option<Vec<String>>
             }
         }
         // The leaf certificate is the first of cert_chain_fps.
-        let leaf_fp = col("cert_chain_fps").and_then(|c| c.split(',').next()).filter(|f| *f != "(empty)");
-        if fields.iter().any(|f| f == "cert_chain_fps") && leaf_fp != t.cert_fingerprint.as_deref() {
-            diffs.push(format!("{port} leaf fingerprint: ours {:?} zeek {leaf_fp:?}", t.cert_fingerprint));
+        let leaf_fp = col("cert_chain_fps")
+            .and_then(|c| c.split(',').next())
+            .filter(|f| *f != "(empty)");
+        if fields.iter().any(|f| f == "cert_chain_fps") && leaf_fp != t.cert_fingerprint.as_deref()
+        {
+            diffs.push(format!(
+                "{port} leaf fingerprint: ours {:?} zeek {leaf_fp:?}",
+                t.cert_fingerprint
+            ));
         }
         if let Some(fp) = leaf_fp {
             let (cf, crows) = &certs;
-            if let Some(c) = crows.iter().find(|r| testpcap::col(cf, r, "fingerprint") == Some(fp)) {
+            if let Some(c) = crows
+                .iter()
+                .find(|r| testpcap::col(cf, r, "fingerprint") == Some(fp))
+            {
                 let cc = |n: &str| testpcap::col(cf, c, n);
                 let secs = |v: Option<i64>| v.map(|s| format!("{s}.000000"));
                 let cert_checks = [
                     ("subject", t.cert_subject.clone(), cc("certificate.subject")),
                     ("issuer", t.cert_issuer.clone(), cc("certificate.issuer")),
-                    ("not_before", secs(t.cert_not_before), cc("certificate.not_valid_before")),
-                    ("not_after", secs(t.cert_not_after), cc("certificate.not_valid_after")),
+                    (
+                        "not_before",
+                        secs(t.cert_not_before),
+                        cc("certificate.not_valid_before"),
+                    ),
+                    (
+                        "not_after",
+                        secs(t.cert_not_after),
+                        cc("certificate.not_valid_after"),
+                    ),
                     ("sig_alg", t.cert_sig_alg.clone(), cc("certificate.sig_alg")),
-                    ("key_type", t.cert_key_type.clone(), cc("certificate.key_type")),
-                    ("key_length", t.cert_key_bits.map(|b| b.to_string()), cc("certificate.key_length")),
+                    (
+                        "key_type",
+                        t.cert_key_type.clone(),
+                        cc("certificate.key_type"),
+                    ),
+                    (
+                        "key_length",
+                        t.cert_key_bits.map(|b| b.to_string()),
+                        cc("certificate.key_length"),
+                    ),
                     ("serial", t.cert_serial.clone(), cc("certificate.serial")),
                 ];
                 for (name, ours, zeek) in cert_checks {
@@ -426,9 +689,13 @@ fn compare_with_zeek(traces: &[&str], baseline_dir: &str) -> Option<Vec<String>>
 #[test]
 fn zeek_ssl_baselines() {
     for (traces, test) in STRICT {
-        let traces: Vec<String> = traces.iter().map(|t| format!("zeek/Traces/tls/{t}")).collect();
+        let traces: Vec<String> = traces
+            .iter()
+            .map(|t| format!("zeek/Traces/tls/{t}"))
+            .collect();
         let traces: Vec<&str> = traces.iter().map(String::as_str).collect();
-        let Some(diffs) = compare_with_zeek(&traces, &format!("zeek/Baseline/scripts.{test}")) else {
+        let Some(diffs) = compare_with_zeek(&traces, &format!("zeek/Baseline/scripts.{test}"))
+        else {
             return;
         };
         assert!(diffs.is_empty(), "{traces:?}:\n{}", diffs.join("\n"));
@@ -436,18 +703,39 @@ fn zeek_ssl_baselines() {
 }
 
 const STRICT: &[(&[&str], &str)] = &[
-    (&["tls-conn-with-extensions.pcap"], "base.protocols.ssl.basic"),
+    (
+        &["tls-conn-with-extensions.pcap"],
+        "base.protocols.ssl.basic",
+    ),
     (&["CVE-2015-3194.pcap"], "base.protocols.ssl.cve-2015-3194"),
     (&["dhe.pcap"], "base.protocols.ssl.dhe"),
     (&["ecdhe.pcap"], "base.protocols.ssl.ecdhe"),
     (&["ecdsa-cert.pcap"], "base.protocols.ssl.ecdsa"),
-    (&["ml-dsa-44-cert.pcap"], "base.protocols.ssl.ml-dsa-44-cert"),
-    (&["tls-1.2-handshake-failure.pcap"], "base.protocols.ssl.tls-1.2-handshake-failure"),
-    (&["tls1.2-late-protocol-error.pcap"], "base.protocols.ssl.tls-1.2-late-protocol-error"),
+    (
+        &["ml-dsa-44-cert.pcap"],
+        "base.protocols.ssl.ml-dsa-44-cert",
+    ),
+    (
+        &["tls-1.2-handshake-failure.pcap"],
+        "base.protocols.ssl.tls-1.2-handshake-failure",
+    ),
+    (
+        &["tls1.2-late-protocol-error.pcap"],
+        "base.protocols.ssl.tls-1.2-late-protocol-error",
+    ),
     (&["tls1.2.pcap"], "base.protocols.ssl.tls-1.2"),
-    (&["tls13-ech.pcap"], "base.protocols.ssl.tls13-encrypted-client-hello"),
-    (&["chrome-63.0.3211.0-canary-tls_experiment.pcap"], "base.protocols.ssl.tls13-experiment"),
-    (&["tls13draft23-chrome67.0.3368.0-canary.pcap"], "base.protocols.ssl.tls13-version"),
+    (
+        &["tls13-ech.pcap"],
+        "base.protocols.ssl.tls13-encrypted-client-hello",
+    ),
+    (
+        &["chrome-63.0.3211.0-canary-tls_experiment.pcap"],
+        "base.protocols.ssl.tls13-experiment",
+    ),
+    (
+        &["tls13draft23-chrome67.0.3368.0-canary.pcap"],
+        "base.protocols.ssl.tls13-version",
+    ),
     (
         &[
             "chrome-1250-tls-x25519-kyber.pcap",
@@ -460,12 +748,31 @@ const STRICT: &[(&[&str], &str)] = &[
         ],
         "base.protocols.ssl.tls13",
     ),
-    (&["tls13_wolfssl.pcap"], "base.protocols.ssl.tls13_encrypted_handshake_events"),
+    (
+        &["tls13_wolfssl.pcap"],
+        "base.protocols.ssl.tls13_encrypted_handshake_events",
+    ),
     (&["tls1_1.pcap"], "base.protocols.ssl.tls1_1"),
-    (&["certificate-request-failed.pcap"], "policy.protocols.ssl.certificate-request-info"),
-    (&["google-duplicate.pcap"], "policy.protocols.ssl.known-certs"),
-    (&["missing-intermediate.pcap"], "policy.protocols.ssl.validate-certs-no-cache"),
-    (&["ocsp-stapling-digicert.pcap", "ocsp-stapling-twimg.pcap", "ocsp-stapling.pcap"], "policy.protocols.ssl.validate-ocsp"),
+    (
+        &["certificate-request-failed.pcap"],
+        "policy.protocols.ssl.certificate-request-info",
+    ),
+    (
+        &["google-duplicate.pcap"],
+        "policy.protocols.ssl.known-certs",
+    ),
+    (
+        &["missing-intermediate.pcap"],
+        "policy.protocols.ssl.validate-certs-no-cache",
+    ),
+    (
+        &[
+            "ocsp-stapling-digicert.pcap",
+            "ocsp-stapling-twimg.pcap",
+            "ocsp-stapling.pcap",
+        ],
+        "policy.protocols.ssl.validate-ocsp",
+    ),
 ];
 
 /// Prints the differences for every TLS baseline (informational; run with
@@ -474,14 +781,22 @@ const STRICT: &[(&[&str], &str)] = &[
 #[ignore]
 fn zeek_ssl_all_baselines_report() {
     let dir = env!("CARGO_MANIFEST_DIR");
-    let Some(map) = testpcap::testdata("zeek/zeek_test_map.json", dir) else { return };
-    let map: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(map).unwrap()).unwrap();
+    let Some(map) = testpcap::testdata("zeek/zeek_test_map.json", dir) else {
+        return;
+    };
+    let map: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(map).unwrap()).unwrap();
     for t in map {
         let test = t["test"].as_str().unwrap_or_default();
         if !test.contains("protocols/ssl/") {
             continue;
         }
-        let base = t["baseline_dir"].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default();
+        let base = t["baseline_dir"]
+            .as_str()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
         let traces: Vec<String> = t["traces"]
             .as_array()
             .into_iter()
@@ -505,11 +820,20 @@ fn zeek_ssl_all_baselines_report() {
 #[test]
 fn all_zeek_tls_traces() {
     let dir = env!("CARGO_MANIFEST_DIR");
-    let Some(traces) = testpcap::testdata("zeek/Traces/tls", dir) else { return };
-    let mut paths: Vec<_> = std::fs::read_dir(traces).unwrap().filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let Some(traces) = testpcap::testdata("zeek/Traces/tls", dir) else {
+        return;
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(traces)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     paths.sort();
-    let (mut conns, mut with_record, mut weird_names) = (0, 0, std::collections::BTreeMap::<String, usize>::new());
-    for p in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng")) {
+    let (mut conns, mut with_record, mut weird_names) =
+        (0, 0, std::collections::BTreeMap::<String, usize>::new());
+    for p in paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
+    {
         for c in testpcap::tcp_conns(p) {
             if c.chunks.is_empty() {
                 continue;
@@ -518,10 +842,17 @@ fn all_zeek_tls_traces() {
             let records = run(&Tls, Transport::Tcp, c.port(), &c.borrowed());
             with_record += usize::from(!tls_records(&records).is_empty());
             if tls_records(&records).is_empty() {
-                println!("no record: {} port {} first bytes {:02x?}", p.display(), c.port(), &c.chunks[0].1[..c.chunks[0].1.len().min(8)]);
+                println!(
+                    "no record: {} port {} first bytes {:02x?}",
+                    p.display(),
+                    c.port(),
+                    &c.chunks[0].1[..c.chunks[0].1.len().min(8)]
+                );
             }
             for w in weirds(&records) {
-                *weird_names.entry(format!("{} {w}", p.file_name().unwrap().to_string_lossy())).or_default() += 1;
+                *weird_names
+                    .entry(format!("{} {w}", p.file_name().unwrap().to_string_lossy()))
+                    .or_default() += 1;
             }
         }
     }
@@ -532,14 +863,23 @@ fn all_zeek_tls_traces() {
 /// SSL 2.0 on both sides (Zeek trace `ssl-v2.pcap`).
 #[test]
 fn zeek_sslv2_trace() {
-    let Some(p) = testpcap::testdata("zeek/Traces/tls/ssl-v2.pcap", env!("CARGO_MANIFEST_DIR")) else { return };
-    let conn = testpcap::tcp_conns(&p).into_iter().find(|c| !c.chunks.is_empty()).unwrap();
+    let Some(p) = testpcap::testdata("zeek/Traces/tls/ssl-v2.pcap", env!("CARGO_MANIFEST_DIR"))
+    else {
+        return;
+    };
+    let conn = testpcap::tcp_conns(&p)
+        .into_iter()
+        .find(|c| !c.chunks.is_empty())
+        .unwrap();
     let records = run(&Tls, Transport::Tcp, conn.port(), &conn.borrowed());
     assert!(weirds(&records).is_empty(), "{records:?}");
     let t = tls_records(&records)[0];
     assert_eq!(t.client_version.as_deref(), Some("SSLv2"));
     assert_eq!(t.version.as_deref(), Some("SSLv2"));
-    assert_eq!(t.cipher.as_deref(), Some("SSLv20_CK_DES_192_EDE3_CBC_WITH_MD5"));
+    assert_eq!(
+        t.cipher.as_deref(),
+        Some("SSLv20_CK_DES_192_EDE3_CBC_WITH_MD5")
+    );
     assert_eq!(t.history, "Cs");
     assert!(t.cert_subject.is_some(), "{t:?}");
 }
@@ -551,10 +891,18 @@ fn zeek_sslv2_trace() {
 #[ignore]
 fn print_fingerprints() {
     let dir = env!("CARGO_MANIFEST_DIR");
-    let Some(traces) = testpcap::testdata("zeek/Traces/tls", dir) else { return };
-    let mut paths: Vec<_> = std::fs::read_dir(traces).unwrap().filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let Some(traces) = testpcap::testdata("zeek/Traces/tls", dir) else {
+        return;
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(traces)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     paths.sort();
-    for p in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "pcap")) {
+    for p in paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+    {
         for c in testpcap::tcp_conns(p) {
             let records = run(&Tls, Transport::Tcp, c.port(), &c.borrowed());
             if let Some(t) = tls_records(&records).first() {
@@ -577,16 +925,45 @@ fn print_fingerprints() {
 fn ja3_matches_wireshark() {
     let dir = env!("CARGO_MANIFEST_DIR");
     for (trace, port, ja3, ja3s) in [
-        ("ecdhe.pcap", 56981, "29d8afc9e0a4d38d138ec2643966815f", "a8d2a5625ef8f3aada2fb53dad3f2921"),
-        ("tls-conn-with-extensions.pcap", 62045, "62351d5ea3cd4f21f697965b10a9bbbe", "e07f21892995126f4b539c02215c8456"),
-        ("tls1.2.pcap", 56637, "bd9c99b3a0f752c3ab8b052a79e9de3e", "c253ec3ad88e42f8da4032682892f9a0"),
-        ("CVE-2015-3194.pcap", 52122, "c369db2c355ad05c76f5660af3179b01", "f6e234011390444c303f74d09d87322d"),
+        (
+            "ecdhe.pcap",
+            56981,
+            "29d8afc9e0a4d38d138ec2643966815f",
+            "a8d2a5625ef8f3aada2fb53dad3f2921",
+        ),
+        (
+            "tls-conn-with-extensions.pcap",
+            62045,
+            "62351d5ea3cd4f21f697965b10a9bbbe",
+            "e07f21892995126f4b539c02215c8456",
+        ),
+        (
+            "tls1.2.pcap",
+            56637,
+            "bd9c99b3a0f752c3ab8b052a79e9de3e",
+            "c253ec3ad88e42f8da4032682892f9a0",
+        ),
+        (
+            "CVE-2015-3194.pcap",
+            52122,
+            "c369db2c355ad05c76f5660af3179b01",
+            "f6e234011390444c303f74d09d87322d",
+        ),
     ] {
-        let Some(p) = testpcap::testdata(&format!("zeek/Traces/tls/{trace}"), dir) else { return };
-        let conn = testpcap::tcp_conns(&p).into_iter().find(|c| c.client.is_some_and(|c| c.1 == port)).unwrap();
+        let Some(p) = testpcap::testdata(&format!("zeek/Traces/tls/{trace}"), dir) else {
+            return;
+        };
+        let conn = testpcap::tcp_conns(&p)
+            .into_iter()
+            .find(|c| c.client.is_some_and(|c| c.1 == port))
+            .unwrap();
         let records = run(&Tls, Transport::Tcp, conn.port(), &conn.borrowed());
         let t = tls_records(&records)[0];
-        assert_eq!((t.ja3.as_deref(), t.ja3s.as_deref()), (Some(ja3), Some(ja3s)), "{trace}");
+        assert_eq!(
+            (t.ja3.as_deref(), t.ja3s.as_deref()),
+            (Some(ja3), Some(ja3s)),
+            "{trace}"
+        );
     }
 }
 
@@ -622,18 +999,36 @@ fn dmsg(ty: u8, msg_seq: u16, body: &[u8]) -> Vec<u8> {
 /// with a retransmitted fragment, then both sides switch to epoch 1.
 #[test]
 fn dtls_handshake_with_stun_fragments_and_flipped_roles() {
-    let stun = [0u8, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-    assert_eq!(Dtls.probe(Direction::ToServer, &stun, false), Probe::NeedMore);
+    let stun = [
+        0u8, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+    ];
+    assert_eq!(
+        Dtls.probe(Direction::ToServer, &stun, false),
+        Probe::NeedMore
+    );
     // ClientHello with a cookie after the session id.
-    let ch = client_hello_body(0xfefd, &[], &[0xc02b, 0xc00a], &[sni(b"media.example"), ext(10, &[0, 2, 0, 23])]);
+    let ch = client_hello_body(
+        0xfefd,
+        &[],
+        &[0xc02b, 0xc00a],
+        &[sni(b"media.example"), ext(10, &[0, 2, 0, 23])],
+    );
     let ch = [&ch[..35], &[3, 7, 7, 7][..], &ch[35..]].concat();
     let hello = drec(22, 0, 0, &dmsg(1, 0, &ch));
     assert_eq!(Dtls.probe(Direction::ToClient, &hello, false), Probe::Match);
     let sh = server_hello_body(0xfefd, &[9; 32], &[], 0xc02b, &[]);
     let cert = certificate_body(&cert_der());
     let (c1, c2) = cert.split_at(cert.len() / 2);
-    let ske = [3, 0, 23, 65, 4].iter().copied().chain(std::iter::repeat_n(1u8, 64)).collect::<Vec<u8>>();
-    let flight1 = [drec(22, 0, 0, &dmsg(2, 0, &sh)), drec(22, 0, 1, &dfrag(11, 1, cert.len(), 0, c1))].concat();
+    let ske = [3, 0, 23, 65, 4]
+        .iter()
+        .copied()
+        .chain(std::iter::repeat_n(1u8, 64))
+        .collect::<Vec<u8>>();
+    let flight1 = [
+        drec(22, 0, 0, &dmsg(2, 0, &sh)),
+        drec(22, 0, 1, &dfrag(11, 1, cert.len(), 0, c1)),
+    ]
+    .concat();
     let flight2 = [
         // The first fragment again (retransmitted), then the second.
         drec(22, 0, 2, &dfrag(11, 1, cert.len(), 0, c1)),
@@ -641,7 +1036,12 @@ fn dtls_handshake_with_stun_fragments_and_flipped_roles() {
         drec(22, 0, 4, &[dmsg(12, 2, &ske), dmsg(14, 3, &[])].concat()),
     ]
     .concat();
-    let client_fin = [drec(22, 0, 1, &dmsg(16, 1, &[0; 66])), drec(20, 0, 2, &[1]), drec(22, 1, 0, &[0xee; 40])].concat();
+    let client_fin = [
+        drec(22, 0, 1, &dmsg(16, 1, &[0; 66])),
+        drec(20, 0, 2, &[1]),
+        drec(22, 1, 0, &[0xee; 40]),
+    ]
+    .concat();
     let server_fin = [drec(20, 0, 5, &[1]), drec(22, 1, 0, &[0xdd; 40])].concat();
     let conv: Vec<(Direction, &[u8])> = vec![
         (Direction::ToServer, &stun),
@@ -656,20 +1056,44 @@ fn dtls_handshake_with_stun_fragments_and_flipped_roles() {
     assert!(weirds(&records).is_empty(), "{records:?}");
     let t = tls_records(&records)[0];
     assert_eq!(t.version.as_deref(), Some("DTLSv12"));
-    assert_eq!(t.cipher.as_deref(), Some("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"));
+    assert_eq!(
+        t.cipher.as_deref(),
+        Some("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
+    );
     assert_eq!(t.curve.as_deref(), Some("secp256r1"));
     assert_eq!(t.server_name.as_deref(), Some("media.example"));
     assert_eq!(t.history, "^CsxknGIi");
     assert!(t.established);
     assert!(!t.resumed);
-    assert_eq!(t.cert_subject.as_deref(), Some(r"CN=monitor-7.icu.example,O=Ward Test\, Inc.,C=US"));
+    assert_eq!(
+        t.cert_subject.as_deref(),
+        Some(r"CN=monitor-7.icu.example,O=Ward Test\, Inc.,C=US")
+    );
 }
 
 #[test]
 fn dtls_garbage_never_panics() {
     let hello = drec(22, 0, 0, &dfrag(1, 0, 100_000, 5, &[1, 2, 3]));
-    let records = run_forced(&Dtls, Transport::Udp, 5684, &[(Direction::ToServer, &hello), (Direction::ToServer, &hello[..20])]);
+    let records = run_forced(
+        &Dtls,
+        Transport::Udp,
+        5684,
+        &[
+            (Direction::ToServer, &hello),
+            (Direction::ToServer, &hello[..20]),
+        ],
+    );
     assert!(tls_records(&records).is_empty());
-    assert!(never_panics(&Dtls, Transport::Udp, 5684, &drec(22, 0, 0, &dmsg(1, 0, &[0xfe, 0xfd, 1, 2]))) > 0);
-    assert_eq!(Dtls.probe(Direction::ToServer, b"\x17\xfe\xfd", false), Probe::NoMatch);
+    assert!(
+        never_panics(
+            &Dtls,
+            Transport::Udp,
+            5684,
+            &drec(22, 0, 0, &dmsg(1, 0, &[0xfe, 0xfd, 1, 2]))
+        ) > 0
+    );
+    assert_eq!(
+        Dtls.probe(Direction::ToServer, b"\x17\xfe\xfd", false),
+        Probe::NoMatch
+    );
 }

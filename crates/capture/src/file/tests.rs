@@ -14,13 +14,22 @@ struct Owned {
 }
 
 fn reader(bytes: &[u8]) -> Result<FileReader, Error> {
-    FileReader::from_read("mem.pcap", Box::new(Cursor::new(bytes.to_vec())), bytes.len() as u64)
+    FileReader::from_read(
+        "mem.pcap",
+        Box::new(Cursor::new(bytes.to_vec())),
+        bytes.len() as u64,
+    )
 }
 
 fn drain(r: &mut FileReader) -> Vec<Owned> {
     let mut out = Vec::new();
     while let Some(f) = r.next_frame().expect("no I/O errors from memory") {
-        out.push(Owned { ts: f.ts.0, link: f.link, data: f.data.to_vec(), orig_len: f.orig_len });
+        out.push(Owned {
+            ts: f.ts.0,
+            link: f.link,
+            data: f.data.to_vec(),
+            orig_len: f.orig_len,
+        });
     }
     out
 }
@@ -162,7 +171,11 @@ fn sample_pcap() -> Vec<u8> {
         0xA1B2_C3D4,
         false,
         1,
-        &[(1_000_000_000, 5, b"abc", 3), (1_000_000_001, 999_999, b"", 60), (7, 1, &[9u8; 300], 1500)],
+        &[
+            (1_000_000_000, 5, b"abc", 3),
+            (1_000_000_001, 999_999, b"", 60),
+            (7, 1, &[9u8; 300], 1500),
+        ],
     )
 }
 
@@ -176,7 +189,7 @@ fn sample_pcapng() -> Vec<u8> {
     v.extend(spb(false, b"simple-packet", 13)); // interface 0, last timestamp
     v.extend(pb(false, 0, 3, b"old"));
     v.extend(epb(false, 5, 0, b"nope", 4)); // unknown interface
-    // Second section, big-endian, one interface with binary resolution 2^-10.
+                                            // Second section, big-endian, one interface with binary resolution 2^-10.
     v.extend(shb(true));
     v.extend(idb(true, 113, 0, Some(0x80 | 10), None));
     v.extend(epb(true, 0, 1024 * 3 + 512, b"sll", 3));
@@ -189,9 +202,12 @@ fn sample_pcapng() -> Vec<u8> {
 #[test]
 fn classic_pcap_all_magics() {
     let recs: &[(u32, u32, &[u8], u32)] = &[(10, 123_456, b"\x01\x02", 2), (11, 7, b"xyz", 99)];
-    for (magic, be, nsec) in
-        [(0xA1B2_C3D4, false, false), (0xA1B2_C3D4, true, false), (0xA1B2_3C4D, false, true), (0xA1B2_3C4D, true, true)]
-    {
+    for (magic, be, nsec) in [
+        (0xA1B2_C3D4, false, false),
+        (0xA1B2_C3D4, true, false),
+        (0xA1B2_3C4D, false, true),
+        (0xA1B2_3C4D, true, true),
+    ] {
         let (frames, an) = read_all(&pcap_file(magic, be, 1, recs));
         assert_eq!(an, Anomalies::default());
         assert_eq!(frames.len(), 2, "magic {magic:x} be {be}");
@@ -206,16 +222,31 @@ fn classic_pcap_all_magics() {
 
 #[test]
 fn kuznetzov_variant_and_linktype_fcs_bits() {
-    let (frames, an) = read_all(&pcap_file(0xA1B2_CD34, true, 0x1000_0000 | 113, &[(1, 2, b"abcd", 4)]));
+    let (frames, an) = read_all(&pcap_file(
+        0xA1B2_CD34,
+        true,
+        0x1000_0000 | 113,
+        &[(1, 2, b"abcd", 4)],
+    ));
     assert_eq!(an, Anomalies::default());
-    assert_eq!(frames, vec![Owned { ts: 1_000_002, link: LinkType::LinuxSll, data: b"abcd".to_vec(), orig_len: 4 }]);
+    assert_eq!(
+        frames,
+        vec![Owned {
+            ts: 1_000_002,
+            link: LinkType::LinuxSll,
+            data: b"abcd".to_vec(),
+            orig_len: 4
+        }]
+    );
 }
 
 #[test]
 fn modified_24_byte_record_headers_are_detected() {
     // Standard magic, but each record header is followed by 8 more bytes
     // (ifindex, protocol, pkt_type, pad) as in old patched libpcaps.
-    let recs: Vec<(u32, u32, Vec<u8>)> = (0..10).map(|i| (1_700_000_000 + i, 1000 * i, vec![i as u8; 20 + i as usize])).collect();
+    let recs: Vec<(u32, u32, Vec<u8>)> = (0..10)
+        .map(|i| (1_700_000_000 + i, 1000 * i, vec![i as u8; 20 + i as usize]))
+        .collect();
     let mut v = pcap_file(0xA1B2_C3D4, false, 272, &[]);
     for (sec, usec, data) in &recs {
         put32(&mut v, *sec, false);
@@ -244,11 +275,36 @@ fn pcapng_sections_interfaces_resolutions() {
     assert_eq!(a.total(), 2, "{a:?}");
     assert_eq!(r.bytes_read(), bytes.len() as u64);
     let want = vec![
-        Owned { ts: 1_500_000, link: LinkType::Ethernet, data: b"first".to_vec(), orig_len: 5 },
-        Owned { ts: 10_000_000 + 2_000_000, link: LinkType::Raw, data: b"second!".to_vec(), orig_len: 100 },
-        Owned { ts: 2_000_000 + 10_000_000, link: LinkType::Ethernet, data: b"simple-packet".to_vec(), orig_len: 13 },
-        Owned { ts: 3, link: LinkType::Ethernet, data: b"old".to_vec(), orig_len: 3 },
-        Owned { ts: 3_500_000, link: LinkType::LinuxSll, data: b"sll".to_vec(), orig_len: 3 },
+        Owned {
+            ts: 1_500_000,
+            link: LinkType::Ethernet,
+            data: b"first".to_vec(),
+            orig_len: 5,
+        },
+        Owned {
+            ts: 10_000_000 + 2_000_000,
+            link: LinkType::Raw,
+            data: b"second!".to_vec(),
+            orig_len: 100,
+        },
+        Owned {
+            ts: 2_000_000 + 10_000_000,
+            link: LinkType::Ethernet,
+            data: b"simple-packet".to_vec(),
+            orig_len: 13,
+        },
+        Owned {
+            ts: 3,
+            link: LinkType::Ethernet,
+            data: b"old".to_vec(),
+            orig_len: 3,
+        },
+        Owned {
+            ts: 3_500_000,
+            link: LinkType::LinuxSll,
+            data: b"sll".to_vec(),
+            orig_len: 3,
+        },
     ];
     assert_eq!(frames, want);
 }
@@ -280,13 +336,25 @@ fn tsresol_conversions() {
 #[test]
 fn not_a_capture_and_truncated_header() {
     assert!(matches!(reader(b""), Err(Error::NotACapture { .. })));
-    assert!(matches!(reader(b"GET / HTTP/1.1\r\n"), Err(Error::NotACapture { .. })));
+    assert!(matches!(
+        reader(b"GET / HTTP/1.1\r\n"),
+        Err(Error::NotACapture { .. })
+    ));
     let p = sample_pcap();
-    assert!(matches!(reader(&p[..20]), Err(Error::Truncated { what: "file header", .. })));
+    assert!(matches!(
+        reader(&p[..20]),
+        Err(Error::Truncated {
+            what: "file header",
+            ..
+        })
+    ));
     let mut ng = shb(false);
     ng[8] = 0x99; // bad byte-order magic
     assert!(matches!(reader(&ng), Err(Error::NotACapture { .. })));
-    assert!(matches!(reader(&[0x0A, 0x0D, 0x0D, 0x0A, 0x1c]), Err(Error::Truncated { .. })));
+    assert!(matches!(
+        reader(&[0x0A, 0x0D, 0x0D, 0x0A, 0x1c]),
+        Err(Error::Truncated { .. })
+    ));
 }
 
 #[test]
@@ -308,7 +376,11 @@ fn every_truncation_ends_cleanly() {
                     let frames = drain(&mut r);
                     assert!(frames.len() <= full.len());
                     assert_eq!(frames[..], full[..frames.len()], "cut {cut}");
-                    assert_eq!(r.next_frame().unwrap().map(|f| f.data.len()), None, "stays at end");
+                    assert_eq!(
+                        r.next_frame().unwrap().map(|f| f.data.len()),
+                        None,
+                        "stays at end"
+                    );
                 }
             }
         }
@@ -328,7 +400,11 @@ fn tiny_buffer_and_short_reads_give_same_frames() {
     for bytes in [sample_pcap(), sample_pcapng()] {
         let (want, want_an) = read_all(&bytes);
         for (bufsize, chunk) in [(32, 1), (32, 7), (100, 3), (1 << 16, 5), (40, 1 << 20)] {
-            let t = Trickle { data: bytes.clone(), pos: 0, n: chunk };
+            let t = Trickle {
+                data: bytes.clone(),
+                pos: 0,
+                n: chunk,
+            };
             let mut r = FileReader::with_buffer("t".into(), Box::new(t), 0, bufsize).unwrap();
             assert_eq!(drain(&mut r), want, "bufsize {bufsize} chunk {chunk}");
             assert_eq!(*r.anomalies(), want_an);
@@ -340,9 +416,17 @@ fn tiny_buffer_and_short_reads_give_same_frames() {
 #[test]
 fn oversized_record_is_skipped() {
     let big = vec![0u8; 300_000];
-    let p = pcap_file(0xA1B2_C3D4, false, 1, &[(1, 0, b"a", 1), (2, 0, &big, 300_000), (3, 0, b"c", 1)]);
+    let p = pcap_file(
+        0xA1B2_C3D4,
+        false,
+        1,
+        &[(1, 0, b"a", 1), (2, 0, &big, 300_000), (3, 0, b"c", 1)],
+    );
     let (frames, an) = read_all(&p);
-    assert_eq!(frames.iter().map(|f| f.data.clone()).collect::<Vec<_>>(), vec![b"a".to_vec(), b"c".to_vec()]);
+    assert_eq!(
+        frames.iter().map(|f| f.data.clone()).collect::<Vec<_>>(),
+        vec![b"a".to_vec(), b"c".to_vec()]
+    );
     assert_eq!(an.oversized_records, 1);
     assert_eq!(an.bad_records, 0);
 
@@ -357,12 +441,20 @@ fn oversized_record_is_skipped() {
 
 #[test]
 fn corrupt_pcap_record_header_resyncs() {
-    let good = pcap_file(0xA1B2_C3D4, false, 1, &[(1, 0, b"one", 3), (2, 0, b"two", 3), (3, 0, b"three", 5)]);
+    let good = pcap_file(
+        0xA1B2_C3D4,
+        false,
+        1,
+        &[(1, 0, b"one", 3), (2, 0, b"two", 3), (3, 0, b"three", 5)],
+    );
     // Corrupt the caplen of the second record (offset 24 + 16 + 3 + 8).
     let mut bad = good.clone();
     bad[24 + 16 + 3 + 8..24 + 16 + 3 + 12].copy_from_slice(&0xFFFF_0000u32.to_le_bytes());
     let (frames, an) = read_all(&bad);
-    assert_eq!(frames.iter().map(|f| f.data.clone()).collect::<Vec<_>>(), vec![b"one".to_vec(), b"three".to_vec()]);
+    assert_eq!(
+        frames.iter().map(|f| f.data.clone()).collect::<Vec<_>>(),
+        vec![b"one".to_vec(), b"three".to_vec()]
+    );
     assert_eq!(an.bad_records, 1);
     assert_eq!(an.resyncs, 1);
     assert_eq!(an.resync_skipped_bytes, 16 + 3);
@@ -388,7 +480,10 @@ fn corrupt_pcapng_block_resyncs() {
     let two_len = epb(false, 0, 2, b"two", 3).len();
     bad[bad_at + two_len - 4] ^= 0x40;
     let (frames, an) = read_all(&bad);
-    assert_eq!(frames.iter().map(|f| f.data.clone()).collect::<Vec<_>>(), vec![b"one".to_vec(), b"three".to_vec()]);
+    assert_eq!(
+        frames.iter().map(|f| f.data.clone()).collect::<Vec<_>>(),
+        vec![b"one".to_vec(), b"three".to_vec()]
+    );
     assert_eq!(an.bad_blocks, 1);
     assert_eq!(an.resyncs, 1);
     // Impossible length (not a multiple of 4).
@@ -401,7 +496,11 @@ fn corrupt_pcapng_block_resyncs() {
     let mut bad = v;
     bad[bad_at..bad_at + 4].copy_from_slice(b"ZZZZ");
     let (frames, an) = read_all(&bad);
-    assert_eq!(frames.len(), 2, "unknown block types are skipped by their length");
+    assert_eq!(
+        frames.len(),
+        2,
+        "unknown block types are skipped by their length"
+    );
     assert_eq!(an.skipped_blocks, 1);
 }
 
@@ -430,7 +529,10 @@ fn too_many_interfaces_are_counted() {
 
 #[test]
 fn file_on_disk_roundtrip() {
-    let path = std::env::temp_dir().join(format!("ward-capture-{}-roundtrip.pcapng", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "ward-capture-{}-roundtrip.pcapng",
+        std::process::id()
+    ));
     std::fs::write(&path, sample_pcapng()).unwrap();
     let mut r = FileReader::open(&path).unwrap();
     assert_eq!(r.file_len(), sample_pcapng().len() as u64);

@@ -42,7 +42,10 @@ fn run(args: &[String]) -> Result<(), String> {
                 s.parse::<u32>()
                     .map_err(|_| format!("not a number: {s}\n{USAGE}"))
             };
-            let (n, first) = (num(n)?, rest.first().map(|f| num(f)).transpose()?.unwrap_or(0));
+            let (n, first) = (
+                num(n)?,
+                rest.first().map(|f| num(f)).transpose()?.unwrap_or(0),
+            );
             let end = first
                 .checked_add(n)
                 .ok_or_else(|| format!("too many clients\n{USAGE}"))?;

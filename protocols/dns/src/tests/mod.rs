@@ -576,11 +576,14 @@ fn naptr_rendering() {
         0, 10, // preference
         1, b's', // flags
         8, b'S', b'I', b'P', b'S', b'+', b'D', b'2', b'T', // service
-        0, // regexp (empty)
+        0,    // regexp (empty)
         5, b'_', b's', b'i', b'p', b's', 4, b'_', b't', b'c', b'p', 0xc0, 12, // replacement
     ];
     let (d, w) = udp(53, msg);
     assert!(w.is_empty(), "{w:?}");
-    assert_eq!(d[0].answers[0].data, "NAPTR 100 10 s SIPS+D2T _sips._tcp.a.com");
+    assert_eq!(
+        d[0].answers[0].data,
+        "NAPTR 100 10 s SIPS+D2T _sips._tcp.a.com"
+    );
     assert_eq!(d[0].answers[0].ttl, 60);
 }
