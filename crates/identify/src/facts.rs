@@ -5,12 +5,40 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// An endpoint as seen on the wire: a MAC, an IP, or both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
 pub struct EndpointKey {
     /// Link-layer address (absent on raw-IP links and for remote hosts).
     pub mac: Option<MacAddr>,
     /// Network address.
     pub ip: Option<IpAddr>,
+}
+
+/// Hashes the key as two integers (the derived impl hashes each field and
+/// `Option`/enum tag separately: several hasher rounds per lookup on the
+/// per-record path). Equal keys give equal words, so this agrees with `Eq`.
+impl std::hash::Hash for EndpointKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // Low 48 bits: the MAC; bit 48: MAC present; bits 56..58: IP tag.
+        let mut head = match self.mac {
+            Some(MacAddr(m)) => {
+                u64::from_be_bytes([0, 0, m[0], m[1], m[2], m[3], m[4], m[5]]) | 1 << 48
+            }
+            None => 0,
+        };
+        let ip = match self.ip {
+            None => 0,
+            Some(IpAddr::V4(v4)) => {
+                head |= 1 << 56;
+                u128::from(v4.to_bits())
+            }
+            Some(IpAddr::V6(v6)) => {
+                head |= 2 << 56;
+                v6.to_bits()
+            }
+        };
+        state.write_u64(head);
+        state.write_u128(ip);
+    }
 }
 
 /// What a fact says.
@@ -175,4 +203,44 @@ pub struct Fact {
     pub count: u64,
     /// Evidence of the first sighting: the flow (`10.0.0.1:40000 -> 10.0.0.2:2575/tcp`) or frame.
     pub evidence: String,
+}
+
+#[cfg(test)]
+mod key_hash_tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    #[test]
+    fn distinct_shapes_hash_apart_and_equal_keys_alike() {
+        let s = foldhash::fast::FixedState::with_seed(7);
+        let keys = [
+            EndpointKey {
+                mac: None,
+                ip: None,
+            },
+            EndpointKey {
+                mac: Some(MacAddr([0; 6])),
+                ip: None,
+            },
+            EndpointKey {
+                mac: None,
+                ip: Some("0.0.0.0".parse().unwrap()),
+            },
+            EndpointKey {
+                mac: None,
+                ip: Some("::".parse().unwrap()),
+            },
+            EndpointKey {
+                mac: Some(MacAddr([0, 9, 0xfb, 1, 2, 3])),
+                ip: Some("10.0.0.1".parse().unwrap()),
+            },
+        ];
+        let hashes: Vec<u64> = keys.iter().map(|k| s.hash_one(k)).collect();
+        for (i, a) in hashes.iter().enumerate() {
+            assert_eq!(*a, s.hash_one(keys[i]));
+            for b in &hashes[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
 }

@@ -65,10 +65,28 @@ fn key_of(ep: &Endpoint) -> EndpointKey {
     }
 }
 
+/// Appends `n` in decimal (what `Display` writes), without the formatting machinery.
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(b as char);
+    }
+}
+
 fn flow_evidence(f: &FlowInfo) -> String {
-    use std::fmt::Write as _;
     let mut s = String::with_capacity(64);
-    let _ = write!(s, "flow {} ", f.id);
+    s.push_str("flow ");
+    push_u64(&mut s, f.id);
+    s.push(' ');
     for (i, e) in [&f.client, &f.server].into_iter().enumerate() {
         if i == 1 {
             s.push_str(" -> ");
@@ -81,7 +99,8 @@ fn flow_evidence(f: &FlowInfo) -> String {
         if v6 {
             s.push(']');
         }
-        let _ = write!(s, ":{}", e.port);
+        s.push(':');
+        push_u64(&mut s, e.port.into());
     }
     s.push('/');
     s.push_str(f.transport.as_str());
@@ -200,29 +219,32 @@ impl Observer {
     pub fn observe(&mut self, ev: &Event) {
         let ts = ev.ts;
         let flow = ev.flow.as_ref();
-        let ev_flow = || flow.map(flow_evidence).unwrap_or_default();
+        // One record may add several new facts with the same evidence: format it once.
+        let ev_text = std::cell::OnceCell::new();
+        let ev_flow = || {
+            ev_text
+                .get_or_init(|| flow.map(flow_evidence).unwrap_or_default())
+                .clone()
+        };
         match &ev.record {
             Record::Conn(c) => {
                 let Some(f) = flow else { return };
                 let (client, server) = (key_of(&f.client), key_of(&f.server));
-                use std::fmt::Write as _;
                 let service = c.service.first().map(|s| s.as_ref()).unwrap_or("");
                 let port = f.server.port;
                 let mut scratch = std::mem::take(&mut self.scratch);
                 // Ephemeral-port flows without a recognised protocol say little about the server.
                 if c.established && (!service.is_empty() || port < 49152) {
                     scratch.clear();
-                    let _ = write!(
-                        scratch,
-                        "{}/{}/{}",
-                        if service.is_empty() {
-                            "unknown"
-                        } else {
-                            service
-                        },
-                        f.transport.as_str(),
-                        port
-                    );
+                    scratch.push_str(if service.is_empty() {
+                        "unknown"
+                    } else {
+                        service
+                    });
+                    scratch.push('/');
+                    scratch.push_str(f.transport.as_str());
+                    scratch.push('/');
+                    push_u64(&mut scratch, port.into());
                     self.add(
                         server,
                         FactKind::ServiceOffered,
@@ -768,27 +790,33 @@ impl Observer {
 
     /// All facts, sorted for deterministic output.
     pub fn into_facts(self) -> Vec<Fact> {
-        let mut out: Vec<Fact> = self
+        // Sorted by (endpoint, kind, value), which is unique (the maps' keys):
+        // endpoints first, then each endpoint's facts, gives the one order a
+        // sort of all facts would, with cheaper comparisons.
+        let mut endpoints: Vec<(EndpointKey, FactMap)> = self
             .endpoints
             .into_iter()
-            .flat_map(|(ep, f)| {
-                f.facts.into_iter().map(move |((kind, value), s)| Fact {
-                    endpoint: ep,
-                    kind,
-                    value,
-                    source: s.source.to_string(),
-                    first_seen: s.first,
-                    last_seen: s.last,
-                    count: s.count,
-                    evidence: s.evidence,
-                })
-            })
+            .map(|(ep, f)| (ep, f.facts))
             .collect();
-        // (endpoint, kind, value) is unique here (the maps' keys), so an
-        // unstable sort gives the one order a stable sort would.
-        out.sort_unstable_by(|a, b| {
-            (a.endpoint, a.kind, &a.value).cmp(&(b.endpoint, b.kind, &b.value))
-        });
+        endpoints.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let total = endpoints.iter().map(|(_, f)| f.len()).sum();
+        let mut out: Vec<Fact> = Vec::with_capacity(total);
+        let mut facts: Vec<((FactKind, String), Stat)> = Vec::new();
+        for (ep, map) in endpoints {
+            facts.clear();
+            facts.extend(map);
+            facts.sort_unstable_by(|a, b| (a.0 .0, &a.0 .1).cmp(&(b.0 .0, &b.0 .1)));
+            out.extend(facts.drain(..).map(|((kind, value), s)| Fact {
+                endpoint: ep,
+                kind,
+                value,
+                source: s.source.to_string(),
+                first_seen: s.first,
+                last_seen: s.last,
+                count: s.count,
+                evidence: s.evidence,
+            }));
+        }
         out
     }
 }
