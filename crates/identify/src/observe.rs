@@ -41,7 +41,9 @@ type FactMap = hashbrown::HashMap<(FactKind, String), Stat, RandomState>;
 #[derive(Default)]
 struct EndpointFacts {
     facts: FactMap,
-    per_kind: hashbrown::HashMap<FactKind, u32, RandomState>,
+    /// Facts kept per kind, indexed by `kind as usize` (the index of the kind
+    /// in [`FactKind::ALL`]; a test checks they agree).
+    per_kind: [u32; FactKind::ALL.len()],
 }
 
 /// Aggregates facts from events. One per worker; merge with [`Observer::merge`].
@@ -195,7 +197,11 @@ impl Observer {
             return;
         }
         // Check the limits before allocating anything for the new fact.
-        let per_kind = entry.per_kind.entry(kind).or_default();
+        let Some(per_kind) = entry.per_kind.get_mut(kind as usize) else {
+            // Unreachable while `FactKind::ALL` lists every kind in order (tested).
+            self.dropped += 1;
+            return;
+        };
         if entry.facts.len() >= limits.max_facts_per_endpoint
             || *per_kind as usize >= limits.max_per_kind
         {
@@ -872,6 +878,18 @@ fn bump(s: &mut Stat, ts: Timestamp) {
     }
     if ts < s.first {
         s.first = ts;
+    }
+}
+
+#[cfg(test)]
+mod kind_index_tests {
+    use crate::facts::FactKind;
+
+    #[test]
+    fn every_kind_indexes_its_own_per_kind_slot() {
+        for (i, k) in FactKind::ALL.iter().enumerate() {
+            assert_eq!(*k as usize, i, "{k:?}");
+        }
     }
 }
 
