@@ -882,6 +882,18 @@ fn bump(s: &mut Stat, ts: Timestamp) {
 }
 
 #[cfg(test)]
+mod push_u64_tests {
+    #[test]
+    fn matches_display() {
+        for n in [0, 7, 10, 99, 443, 2575, 65535, 1 << 40, u64::MAX] {
+            let mut s = String::from("x");
+            super::push_u64(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+    }
+}
+
+#[cfg(test)]
 mod kind_index_tests {
     use crate::facts::FactKind;
 
