@@ -19,7 +19,7 @@ use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
 use model::records::{DnsAnswer, DnsRecord};
 use model::{text, Direction, Transport};
 use std::fmt::Write as _;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use wire::{Error, Header, NameBuf, Rr, HEADER_LEN};
 
 /// Most answers (and, for mDNS, additional records) kept per message.
@@ -286,7 +286,32 @@ fn answer(msg: &[u8], rr: &Rr, extended: bool) -> Option<DnsAnswer> {
 
 /// Lowercased, printable, capped form of a rendered name.
 fn name_string(n: &NameBuf) -> String {
-    text::bounded(&n.as_bytes().to_ascii_lowercase(), wire::MAX_NAME)
+    // Lowercased in a stack copy: the heap holds only the result.
+    let raw = n.as_bytes();
+    let mut buf = [0u8; wire::MAX_NAME];
+    let lower = &mut buf[..raw.len().min(wire::MAX_NAME)];
+    lower.copy_from_slice(&raw[..lower.len()]);
+    lower.make_ascii_lowercase();
+    text::bounded(lower, wire::MAX_NAME)
+}
+
+/// An IPv4 address in dotted decimal, as `Ipv4Addr`'s `Display` writes it
+/// (without the formatting machinery).
+fn ipv4(b: [u8; 4]) -> String {
+    let mut s = String::with_capacity(15);
+    for (i, &o) in b.iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        if o >= 100 {
+            s.push(char::from(b'0' + o / 100));
+        }
+        if o >= 10 {
+            s.push(char::from(b'0' + o / 10 % 10));
+        }
+        s.push(char::from(b'0' + o % 10));
+    }
+    s
 }
 
 /// Renders the name at `pos` (inside RDATA), lowercased.
@@ -313,7 +338,7 @@ pub fn render(msg: &[u8], rr: &Rr, extended: bool) -> Option<String> {
     match rr.rtype {
         1 => {
             let b: [u8; 4] = rd.try_into().ok()?;
-            Some(Ipv4Addr::from(b).to_string())
+            Some(ipv4(b))
         }
         28 | 38 => {
             let b: [u8; 16] = rd.try_into().ok()?;

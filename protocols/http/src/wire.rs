@@ -31,7 +31,7 @@ pub fn header_block_end(data: &[u8]) -> Option<usize> {
 /// CR (one not followed by LF). A CR that ends `data` could still start a
 /// CRLF: the line is not complete yet.
 pub fn first_line(data: &[u8]) -> Option<(&[u8], usize)> {
-    let end = data.iter().position(|&b| b == b'\n' || b == b'\r')?;
+    let end = memchr::memchr2(b'\n', b'\r', data)?;
     match (data[end], data.get(end + 1)) {
         (b'\n', _) => Some((&data[..end], end + 1)),
         (_, Some(b'\n')) => Some((&data[..end], end + 2)),
@@ -330,21 +330,21 @@ pub fn base64_decode(s: &[u8], out: &mut [u8]) -> Option<usize> {
 pub fn unescape(uri: &[u8]) -> (Vec<u8>, bool) {
     let mut out = Vec::with_capacity(uri.len());
     let mut bad = false;
-    let mut i = 0;
-    while i < uri.len() {
-        let b = uri[i];
-        if b == b'%' {
-            let hex = |j: usize| uri.get(j).and_then(|&c| (c as char).to_digit(16));
-            if let (Some(h), Some(l)) = (hex(i + 1), hex(i + 2)) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
+    let mut rest = uri;
+    // Runs without `%` are copied whole.
+    while let Some(i) = memchr::memchr(b'%', rest) {
+        out.extend_from_slice(&rest[..i]);
+        let hex = |j: usize| rest.get(j).and_then(|&c| (c as char).to_digit(16));
+        if let (Some(h), Some(l)) = (hex(i + 1), hex(i + 2)) {
+            out.push((h * 16 + l) as u8);
+            rest = rest.get(i + 3..).unwrap_or_default();
+        } else {
             bad = true;
+            out.push(b'%');
+            rest = &rest[i + 1..];
         }
-        out.push(b);
-        i += 1;
     }
+    out.extend_from_slice(rest);
     (out, bad)
 }
 
@@ -526,5 +526,8 @@ mod tests {
         assert_eq!(unescape(b"/a%20b%3d"), (b"/a b=".to_vec(), false));
         assert_eq!(unescape(b"/%"), (b"/%".to_vec(), true));
         assert_eq!(unescape(b"/%5"), (b"/%5".to_vec(), true));
+        assert_eq!(unescape(b"%41%%42x%4g%"), (b"A%Bx%4g%".to_vec(), true));
+        assert_eq!(unescape(b"%7e"), (b"~".to_vec(), false));
+        assert_eq!(unescape(b""), (Vec::new(), false));
     }
 }

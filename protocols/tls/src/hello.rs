@@ -18,7 +18,6 @@
 
 use md5::Md5;
 use sha2::{Digest, Sha256};
-use std::fmt::Write;
 
 /// Extension code points used here.
 pub mod ext {
@@ -372,13 +371,45 @@ pub fn sslv2_server_hello(record: &[u8]) -> Option<Sslv2ServerHello<'_>> {
     })
 }
 
-/// Feeds formatted text into a digest.
-struct HashWriter<D: Digest>(D);
+/// The text a fingerprint hashes, built byte by byte without the `fmt`
+/// machinery, then hashed in one call. Its length is bounded by the
+/// handshake message it comes from ([`crate::MAX_HANDSHAKE`]).
+#[derive(Default)]
+struct Text(Vec<u8>);
 
-impl<D: Digest> Write for HashWriter<D> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.update(s.as_bytes());
-        Ok(())
+impl Text {
+    /// `v` in decimal.
+    fn dec(&mut self, v: u16) {
+        let mut b = [0u8; 5];
+        let mut i = b.len();
+        let mut v = v;
+        loop {
+            i -= 1;
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.0.extend_from_slice(&b[i..]);
+    }
+
+    /// `v` as four lowercase hex digits.
+    fn hex4(&mut self, v: u16) {
+        const D: &[u8; 16] = b"0123456789abcdef";
+        let v = v as usize;
+        self.0
+            .extend_from_slice(&[D[v >> 12], D[(v >> 8) & 15], D[(v >> 4) & 15], D[v & 15]]);
+    }
+
+    /// `items` written by `put`, joined by `sep`.
+    fn join(&mut self, items: impl Iterator<Item = u16>, sep: u8, put: fn(&mut Text, u16)) {
+        for (i, v) in items.enumerate() {
+            if i > 0 {
+                self.0.push(sep);
+            }
+            put(self, v);
+        }
     }
 }
 
@@ -386,60 +417,50 @@ fn hex(bytes: &[u8]) -> String {
     crate::cert::hex(bytes, false)
 }
 
-/// Writes `items` joined by `sep`.
-fn join<T: std::fmt::Display>(w: &mut impl Write, items: impl Iterator<Item = T>, sep: &str) {
-    for (i, v) in items.enumerate() {
-        if i > 0 {
-            let _ = w.write_str(sep);
-        }
-        let _ = write!(w, "{v}");
-    }
-}
-
-/// A u16 as four lowercase hex digits, formatted without allocating.
-struct Hex4(u16);
-
-impl std::fmt::Display for Hex4 {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const D: &[u8; 16] = b"0123456789abcdef";
-        let v = self.0 as usize;
-        let b = [D[v >> 12], D[(v >> 8) & 15], D[(v >> 4) & 15], D[v & 15]];
-        f.write_str(std::str::from_utf8(&b).unwrap_or("0000"))
-    }
-}
-
 /// JA3 of a ClientHello (MD5 hex).
 pub fn ja3(ch: &ClientHello<'_>) -> String {
-    let mut w = HashWriter(Md5::new());
-    let _ = write!(w, "{},", ch.legacy_version);
-    join(&mut w, ch.cipher_suites().filter(|c| !is_grease(*c)), "-");
-    let _ = w.write_str(",");
-    join(
-        &mut w,
+    let mut t = Text::default();
+    t.dec(ch.legacy_version);
+    t.0.push(b',');
+    t.join(
+        ch.cipher_suites().filter(|c| !is_grease(*c)),
+        b'-',
+        Text::dec,
+    );
+    t.0.push(b',');
+    t.join(
         extensions(ch.extensions)
             .map(|(t, _)| t)
             .filter(|t| !is_grease(*t)),
-        "-",
+        b'-',
+        Text::dec,
     );
-    let _ = w.write_str(",");
-    join(&mut w, ch.groups().filter(|g| !is_grease(*g)), "-");
-    let _ = w.write_str(",");
-    join(&mut w, ch.point_formats().iter(), "-");
-    hex(&w.0.finalize())
+    t.0.push(b',');
+    t.join(ch.groups().filter(|g| !is_grease(*g)), b'-', Text::dec);
+    t.0.push(b',');
+    t.join(
+        ch.point_formats().iter().map(|&p| u16::from(p)),
+        b'-',
+        Text::dec,
+    );
+    hex(&Md5::digest(&t.0))
 }
 
 /// JA3S of a ServerHello (MD5 hex).
 pub fn ja3s(sh: &ServerHello<'_>) -> String {
-    let mut w = HashWriter(Md5::new());
-    let _ = write!(w, "{},{},", sh.legacy_version, sh.cipher);
-    join(
-        &mut w,
+    let mut t = Text::default();
+    t.dec(sh.legacy_version);
+    t.0.push(b',');
+    t.dec(sh.cipher);
+    t.0.push(b',');
+    t.join(
         extensions(sh.extensions)
             .map(|(t, _)| t)
             .filter(|t| !is_grease(*t)),
-        "-",
+        b'-',
+        Text::dec,
     );
-    hex(&w.0.finalize())
+    hex(&Md5::digest(&t.0))
 }
 
 /// JA4 (TLS over TCP) of a ClientHello, per the FoxIO specification:
@@ -456,6 +477,7 @@ pub fn ja3s(sh: &ServerHello<'_>) -> String {
 ///   and ALPN (16), then `_` and the signature algorithms in their original
 ///   order (no `_` when there are none; `000000000000` without extensions).
 pub fn ja4(ch: &ClientHello<'_>) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let version = match ch.highest_version() {
         0x0304 => "13",
         0x0303 => "12",
@@ -478,54 +500,65 @@ pub fn ja4(ch: &ClientHello<'_>) -> String {
     };
     let mut ciphers: Vec<u16> = ch.cipher_suites().filter(|c| !is_grease(*c)).collect();
     let n_ext = exts.clone().count();
-    let alpn = match ch.alpn().filter(|a| !a.is_empty()) {
-        None => "00".to_string(),
+    let mut out = String::with_capacity(36);
+    out.push('t');
+    out.push_str(version);
+    out.push(sni);
+    for n in [ciphers.len().min(99), n_ext.min(99)] {
+        out.push(char::from(b'0' + (n / 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+    }
+    match ch.alpn().filter(|a| !a.is_empty()) {
+        None => out.push_str("00"),
         Some(a) => {
             let (first, last) = (a[0], a[a.len() - 1]);
             if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
-                format!("{}{}", first as char, last as char)
+                out.push(first as char);
+                out.push(last as char);
             } else {
-                let h = hex(&[first, last]);
                 // First hex digit of the value and last hex digit of the value.
-                format!("{}{}", &h[..1], &h[3..])
+                out.push(char::from(HEX[usize::from(first >> 4)]));
+                out.push(char::from(HEX[usize::from(last & 15)]));
             }
         }
+    }
+    // The first 12 hex digits of the SHA-256 of `t`.
+    let digest12 = |out: &mut String, t: &Text| {
+        let d = Sha256::digest(&t.0);
+        out.push_str(&hex(&d[..6]));
     };
-    let a = format!(
-        "t{version}{sni}{:02}{:02}{alpn}",
-        ciphers.len().min(99),
-        n_ext.min(99)
-    );
 
+    out.push('_');
     ciphers.sort_unstable();
-    let b = if ciphers.is_empty() {
-        "000000000000".to_string()
+    if ciphers.is_empty() {
+        out.push_str("000000000000");
     } else {
-        let mut w = HashWriter(Sha256::new());
-        join(&mut w, ciphers.iter().map(|c| Hex4(*c)), ",");
-        hex(&w.0.finalize())[..12].to_string()
-    };
+        let mut t = Text::default();
+        t.join(ciphers.iter().copied(), b',', Text::hex4);
+        digest12(&mut out, &t);
+    }
 
+    out.push('_');
     let mut sorted: Vec<u16> = exts
         .filter(|t| *t != ext::SERVER_NAME && *t != ext::ALPN)
         .collect();
     sorted.sort_unstable();
-    let c = if n_ext == 0 {
-        "000000000000".to_string()
+    if n_ext == 0 {
+        out.push_str("000000000000");
     } else {
-        let mut w = HashWriter(Sha256::new());
-        join(&mut w, sorted.iter().map(|t| Hex4(*t)), ",");
+        let mut t = Text::default();
+        t.join(sorted.iter().copied(), b',', Text::hex4);
         let mut sigs = ch
             .signature_algorithms()
             .filter(|s| !is_grease(*s))
             .peekable();
         if sigs.peek().is_some() {
-            let _ = w.write_str("_");
-            join(&mut w, sigs.map(Hex4), ",");
+            t.0.push(b'_');
+            t.join(sigs, b',', Text::hex4);
         }
-        hex(&w.0.finalize())[..12].to_string()
-    };
-    format!("{a}_{b}_{c}")
+        digest12(&mut out, &t);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -587,3 +587,27 @@ fn naptr_rendering() {
     );
     assert_eq!(d[0].answers[0].ttl, 60);
 }
+
+#[test]
+fn ipv4_text_matches_std() {
+    for b in [
+        [0, 0, 0, 0],
+        [255, 255, 255, 255],
+        [10, 9, 100, 99],
+        [1, 20, 200, 5],
+    ] {
+        assert_eq!(ipv4(b), std::net::Ipv4Addr::from(b).to_string());
+    }
+    for o in 0..=255u8 {
+        let b = [o, 255 - o, o / 3, o.wrapping_mul(7)];
+        assert_eq!(ipv4(b), std::net::Ipv4Addr::from(b).to_string());
+    }
+}
+
+#[test]
+fn names_are_lowercased() {
+    let mut n = wire::NameBuf::default();
+    let msg = [3, b'W', b'w', b'W', 2, b'E', b'x', 0];
+    wire::read_name(&msg, 0, Some(&mut n)).unwrap();
+    assert_eq!(name_string(&n), "www.ex");
+}
