@@ -299,18 +299,7 @@ fn name_string(n: &NameBuf) -> String {
 /// (without the formatting machinery).
 fn ipv4(b: [u8; 4]) -> String {
     let mut s = String::with_capacity(15);
-    for (i, &o) in b.iter().enumerate() {
-        if i > 0 {
-            s.push('.');
-        }
-        if o >= 100 {
-            s.push(char::from(b'0' + o / 100));
-        }
-        if o >= 10 {
-            s.push(char::from(b'0' + o / 10 % 10));
-        }
-        s.push(char::from(b'0' + o % 10));
-    }
+    model::addr::push_ip(&mut s, &std::net::IpAddr::V4(b.into()));
     s
 }
 

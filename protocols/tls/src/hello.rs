@@ -380,18 +380,8 @@ struct Text(Vec<u8>);
 impl Text {
     /// `v` in decimal.
     fn dec(&mut self, v: u16) {
-        let mut b = [0u8; 5];
-        let mut i = b.len();
-        let mut v = v;
-        loop {
-            i -= 1;
-            b[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        self.0.extend_from_slice(&b[i..]);
+        self.0
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     }
 
     /// `v` as four lowercase hex digits.
