@@ -4,10 +4,12 @@
 //! a local HTTP receiver that parses what those services would, with the
 //! token taken from the environment or a file and never printed.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+#[path = "support/http_receiver.rs"]
+mod http_receiver;
+use http_receiver::receiver;
 
 const TOKEN: &str = "hec-7f3a9c1e-token";
 const HOSTILE: &str = "<script>alert(1)</script>|a=b\\c";
@@ -230,57 +232,6 @@ fn ack_close_reopen_from_the_command_line() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// One received request.
-struct Req {
-    line: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Req {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Accepts `n` requests, answering each with 200 and `reply`.
-fn receiver(n: usize, reply: &'static str) -> (String, std::thread::JoinHandle<Vec<Req>>) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", l.local_addr().unwrap());
-    let h = std::thread::spawn(move || {
-        (0..n)
-            .map(|_| {
-                let (s, _) = l.accept().unwrap();
-                s.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
-                let mut r = BufReader::new(s);
-                let mut line = String::new();
-                r.read_line(&mut line).unwrap();
-                let mut headers = Vec::new();
-                loop {
-                    let mut h = String::new();
-                    r.read_line(&mut h).unwrap();
-                    let h = h.trim_end();
-                    if h.is_empty() {
-                        break;
-                    }
-                    let (k, v) = h.split_once(':').unwrap();
-                    headers.push((k.trim().to_string(), v.trim().to_string()));
-                }
-                let len: usize = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).map(|(_, v)| v.parse().unwrap()).unwrap();
-                let mut body = vec![0; len];
-                r.read_exact(&mut body).unwrap();
-                let mut s = r.into_inner();
-                write!(s, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}", reply.len()).unwrap();
-                Req { line: line.trim_end().to_string(), headers, body }
-            })
-            .collect()
-    });
-    (base, h)
-}
-
 #[test]
 fn splunk_and_elastic_receive_what_they_parse() {
     let dir = tempdir("siem");
@@ -288,7 +239,7 @@ fn splunk_and_elastic_receive_what_they_parse() {
     seed(&db);
 
     // Splunk HEC, token from the environment, two requests of two and one events.
-    let (base, h) = receiver(2, r#"{"text":"Success","code":0}"#);
+    let (base, h) = receiver(vec![(200, r#"{"text":"Success","code":0}"#.into()); 2]);
     let url = format!("{base}/services/collector/event");
     let out = Command::new(env!("CARGO_BIN_EXE_ward"))
         .args([
@@ -365,7 +316,10 @@ fn splunk_and_elastic_receive_what_they_parse() {
     // Elastic bulk, API key from a file.
     let key = dir.join("es.key");
     std::fs::write(&key, format!("{TOKEN}\n")).unwrap();
-    let (base, h) = receiver(1, r#"{"took":1,"errors":false,"items":[]}"#);
+    let (base, h) = receiver(vec![(
+        200,
+        r#"{"took":1,"errors":false,"items":[]}"#.into(),
+    )]);
     let out = ward(
         &[
             "alerts",
