@@ -242,10 +242,11 @@ pub struct Store {
     conn: RefCell<Conn>,
 }
 
-fn facts_upsert_sql() -> &'static str {
-    // Qualified column names: PostgreSQL finds bare names ambiguous in DO UPDATE.
+/// SQLite's fact upsert, one `VALUES` row (repeated per statement by
+/// [`sqlite_insert_rows`]). Qualified column names in `DO UPDATE`.
+const FACTS_UPSERT_SQL: &str =
     "INSERT INTO facts(site, mac, ip, kind, value, source, first_seen, last_seen, count, evidence)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+     VALUES (?,?,?,?,?,?,?,?,?,?)
      ON CONFLICT(site, mac, ip, kind, value) DO UPDATE SET
        count = facts.count + excluded.count,
        first_seen = CASE WHEN excluded.first_seen < facts.first_seen THEN excluded.first_seen ELSE facts.first_seen END,
@@ -253,8 +254,7 @@ fn facts_upsert_sql() -> &'static str {
        source = CASE WHEN (excluded.first_seen, excluded.evidence, excluded.source) < (facts.first_seen, facts.evidence, facts.source)
                 THEN excluded.source ELSE facts.source END,
        evidence = CASE WHEN (excluded.first_seen, excluded.evidence, excluded.source) < (facts.first_seen, facts.evidence, facts.source)
-                THEN excluded.evidence ELSE facts.evidence END"
-}
+                THEN excluded.evidence ELSE facts.evidence END";
 
 impl Store {
     /// Opens (creating if needed) the SQLite database at `path` and brings its schema up to date.
@@ -759,11 +759,7 @@ fn sqlite_upsert_facts(conn: &Connection, site: &str, facts: &[Fact]) -> Result<
             })
             .then(a.index.cmp(&b.index))
     });
-    let sql = facts_upsert_sql().replace(
-        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        "(?,?,?,?,?,?,?,?,?,?)",
-    );
-    sqlite_insert_rows(conn, &sql, 10, &keys, |st, p, k| {
+    sqlite_insert_rows(conn, FACTS_UPSERT_SQL, 10, &keys, |st, p, k| {
         let f = &facts[k.index as usize];
         let mac = f.endpoint.mac.map(|m| m.text());
         st.raw_bind_parameter(p, site)?;

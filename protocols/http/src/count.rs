@@ -243,13 +243,18 @@ fn give_back(state: Box<InflateState>, zlib: bool) {
 
 impl Drop for Inflater {
     fn drop(&mut self) {
-        if let Some(state) = self.state.take() {
-            give_back(state, self.zlib);
-        }
+        self.release_state();
     }
 }
 
 impl Inflater {
+    /// Hands the decoder state (if any) back for the thread's next body.
+    fn release_state(&mut self) {
+        if let Some(state) = self.state.take() {
+            give_back(state, self.zlib);
+        }
+    }
+
     /// Feeds compressed bytes; returns the decoded bytes they produced.
     pub fn add(&mut self, data: &[u8]) -> u64 {
         let mut rest = data;
@@ -299,9 +304,7 @@ impl Inflater {
             match r.status {
                 Ok(MZStatus::StreamEnd) => {
                     self.phase = Phase::Done;
-                    if let Some(state) = self.state.take() {
-                        give_back(state, self.zlib);
-                    }
+                    self.release_state();
                     break;
                 }
                 Ok(_) => {
@@ -313,9 +316,7 @@ impl Inflater {
                 Err(MZError::Buf) => break,
                 Err(_) => {
                     self.phase = Phase::Failed;
-                    if let Some(state) = self.state.take() {
-                        give_back(state, self.zlib);
-                    }
+                    self.release_state();
                     break;
                 }
             }

@@ -80,12 +80,15 @@ thread_local! {
     static CACHE: std::cell::RefCell<std::collections::HashMap<[u8; 32], Option<Leaf>>> = Default::default();
 }
 
+/// Lowercase hex digits by value.
+pub(crate) const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// Lowercase (or uppercase) hex of `bytes`, without per-byte formatting.
 pub(crate) fn hex(bytes: &[u8], upper: bool) -> String {
     let digits: &[u8; 16] = if upper {
         b"0123456789ABCDEF"
     } else {
-        b"0123456789abcdef"
+        LOWER_HEX
     };
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {

@@ -386,7 +386,7 @@ impl Text {
 
     /// `v` as four lowercase hex digits.
     fn hex4(&mut self, v: u16) {
-        const D: &[u8; 16] = b"0123456789abcdef";
+        const D: &[u8; 16] = crate::cert::LOWER_HEX;
         let v = v as usize;
         self.0
             .extend_from_slice(&[D[v >> 12], D[(v >> 8) & 15], D[(v >> 4) & 15], D[v & 15]]);
@@ -467,7 +467,7 @@ pub fn ja3s(sh: &ServerHello<'_>) -> String {
 ///   and ALPN (16), then `_` and the signature algorithms in their original
 ///   order (no `_` when there are none; `000000000000` without extensions).
 pub fn ja4(ch: &ClientHello<'_>) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    const HEX: &[u8; 16] = crate::cert::LOWER_HEX;
     let version = match ch.highest_version() {
         0x0304 => "13",
         0x0303 => "12",
