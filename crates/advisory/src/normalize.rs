@@ -45,35 +45,9 @@ const LEGAL_TAIL: &[&str] = &[
     "and",
 ];
 
-/// Generic trailing words, removed after the legal suffixes.
-const VENDOR_TAIL: &[&str] = &[
-    "inc",
-    "incorporated",
-    "corp",
-    "corporation",
-    "co",
-    "company",
-    "ltd",
-    "limited",
-    "llc",
-    "gmbh",
-    "ag",
-    "kg",
-    "sa",
-    "se",
-    "plc",
-    "oy",
-    "bv",
-    "nv",
-    "ab",
-    "as",
-    "spa",
-    "srl",
-    "pty",
-    "kk",
-    "ev",
-    "the",
-    "and",
+/// Generic trailing words, removed (with the legal suffixes, which they may
+/// expose again) after the legal suffixes.
+const GENERIC_TAIL: &[&str] = &[
     "group",
     "holding",
     "holdings",
@@ -129,8 +103,12 @@ pub fn fold(s: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn strip_tail(words: &mut Vec<&str>, tail: &[&str]) {
-    while words.len() > 1 && words.last().is_some_and(|w| tail.contains(w)) {
+fn strip_tail(words: &mut Vec<&str>, tails: &[&[&str]]) {
+    while words.len() > 1
+        && words
+            .last()
+            .is_some_and(|w| tails.iter().any(|t| t.contains(w)))
+    {
         words.pop();
     }
     // A lone generic word ("Medical") stays: it is all there is.
@@ -141,9 +119,9 @@ fn strip_tail(words: &mut Vec<&str>, tail: &[&str]) {
 fn key_of(s: &str) -> Option<(String, Option<String>)> {
     let f = fold(s);
     let mut words: Vec<&str> = f.split(' ').filter(|w| !w.is_empty()).collect();
-    strip_tail(&mut words, LEGAL_TAIL);
+    strip_tail(&mut words, &[LEGAL_TAIL]);
     let compact = (words.len() > 1).then(|| words.concat());
-    strip_tail(&mut words, VENDOR_TAIL);
+    strip_tail(&mut words, &[LEGAL_TAIL, GENERIC_TAIL]);
     (!words.is_empty()).then(|| (words.join(" "), compact))
 }
 
