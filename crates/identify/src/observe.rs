@@ -764,8 +764,21 @@ impl Observer {
     /// Merges another observer's facts into this one.
     pub fn merge(&mut self, other: Observer) {
         self.dropped += other.dropped;
-        for (ep, facts) in other.endpoints {
-            for ((kind, value), st) in facts.facts {
+        // In a fixed order, not the maps' (seeded per process): when a limit is
+        // reached, which facts are kept must not change from run to run.
+        // Endpoints in key order; each endpoint's facts earliest first, as one
+        // worker reading the whole input would have met them.
+        let mut endpoints: Vec<(EndpointKey, EndpointFacts)> =
+            other.endpoints.into_iter().collect();
+        endpoints.sort_unstable_by_key(|e| e.0);
+        let mut facts: Vec<((FactKind, String), Stat)> = Vec::new();
+        for (ep, f) in endpoints {
+            facts.clear();
+            facts.extend(f.facts);
+            facts.sort_unstable_by(|a, b| {
+                (a.1.first, a.0 .0, &a.0 .1).cmp(&(b.1.first, b.0 .0, &b.0 .1))
+            });
+            for ((kind, value), st) in facts.drain(..) {
                 let source = st.source;
                 let evidence = st.evidence.clone();
                 self.add(ep, kind, &value, source, st.first, &|| evidence.clone());
@@ -782,6 +795,16 @@ impl Observer {
         }
     }
 
+    /// Raises the limits to at least `limits` (never lowers them): the
+    /// observer that collects several workers' facts may hold all of theirs,
+    /// while each worker was held to its share.
+    pub fn raise_limits(&mut self, limits: ObserverLimits) {
+        let l = &mut self.limits;
+        l.max_endpoints = l.max_endpoints.max(limits.max_endpoints);
+        l.max_facts_per_endpoint = l.max_facts_per_endpoint.max(limits.max_facts_per_endpoint);
+        l.max_per_kind = l.max_per_kind.max(limits.max_per_kind);
+    }
+
     /// All facts, sorted for deterministic output.
     pub fn into_facts(self) -> Vec<Fact> {
         // Sorted by (endpoint, kind, value), which is unique (the maps' keys):
@@ -792,7 +815,7 @@ impl Observer {
             .into_iter()
             .map(|(ep, f)| (ep, f.facts))
             .collect();
-        endpoints.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        endpoints.sort_unstable_by_key(|e| e.0);
         let total = endpoints.iter().map(|(_, f)| f.len()).sum();
         let mut out: Vec<Fact> = Vec::with_capacity(total);
         let mut facts: Vec<((FactKind, String), Stat)> = Vec::new();
@@ -906,5 +929,83 @@ mod txt_tests {
         assert_eq!(txt_strings("TXT 0 "), vec![""]);
         assert!(txt_strings("not txt").is_empty());
         assert_eq!(txt_strings("TXT 4 a=b TXTX"), vec!["a=b TXTX"]);
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::{Observer, ObserverLimits};
+    use crate::facts::{EndpointKey, FactKind};
+    use model::Timestamp;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn ep(n: u8) -> EndpointKey {
+        EndpointKey {
+            mac: None,
+            ip: Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, n))),
+        }
+    }
+
+    fn limits(endpoints: usize, per_kind: usize) -> ObserverLimits {
+        ObserverLimits {
+            max_endpoints: endpoints,
+            max_facts_per_endpoint: 512,
+            max_per_kind: per_kind,
+        }
+    }
+
+    fn peer(o: &mut Observer, ep: EndpointKey, value: &str, t: i64) {
+        o.add(ep, FactKind::Peer, value, "conn", Timestamp(t), &|| {
+            format!("e{t}")
+        });
+    }
+
+    #[test]
+    fn a_merge_at_a_limit_keeps_the_earliest_facts_whatever_the_map_order() {
+        // Many facts over the per-kind limit, added in a scrambled order: the
+        // two kept are the two seen first, in every run (map order is seeded).
+        for _ in 0..8 {
+            let mut worker = Observer::new(limits(16, 64));
+            for i in [7, 3, 9, 1, 5, 8, 2, 6, 4] {
+                peer(&mut worker, ep(1), &format!("192.0.2.{i}"), i * 10);
+            }
+            let mut acc = Observer::new(limits(16, 2));
+            peer(&mut acc, ep(2), "192.0.2.99", 1);
+            acc.merge(worker);
+            let kept: Vec<(String, i64)> = acc
+                .into_facts()
+                .into_iter()
+                .filter(|f| f.endpoint == ep(1))
+                .map(|f| (f.value, f.first_seen.0))
+                .collect();
+            assert_eq!(
+                kept,
+                vec![("192.0.2.1".to_string(), 10), ("192.0.2.2".to_string(), 20)]
+            );
+        }
+    }
+
+    #[test]
+    fn raised_limits_let_the_collecting_observer_hold_every_workers_share() {
+        let mut a = Observer::new(limits(2, 64));
+        let mut b = Observer::new(limits(2, 64));
+        for n in 1..=2 {
+            peer(&mut a, ep(n), "192.0.2.1", 1);
+            peer(&mut b, ep(n + 2), "192.0.2.1", 1);
+        }
+        let mut capped = Observer::new(limits(2, 64));
+        peer(&mut capped, ep(1), "192.0.2.1", 1);
+        peer(&mut capped, ep(2), "192.0.2.1", 1);
+        let mut b2 = Observer::new(limits(2, 64));
+        peer(&mut b2, ep(3), "192.0.2.1", 1);
+        peer(&mut b2, ep(4), "192.0.2.1", 1);
+        capped.merge(b2);
+        assert_eq!(capped.endpoints(), 2, "a worker's share is its cap");
+        assert_eq!(capped.dropped(), 2);
+
+        a.raise_limits(limits(4, 64));
+        a.merge(b);
+        assert_eq!(a.endpoints(), 4);
+        assert_eq!(a.dropped(), 0);
     }
 }

@@ -526,7 +526,12 @@ pub fn analyze_files(
         report.merge(rep);
         match &mut observer {
             Some(acc) => acc.merge(o),
-            None => observer = Some(o),
+            None => {
+                // Each worker held its share of the fact limits; together they hold all of them.
+                let mut o = o;
+                o.raise_limits(cfg.observer);
+                observer = Some(o);
+            }
         }
     }
     Ok((observer.unwrap_or_default(), report))
