@@ -114,27 +114,6 @@ fn pw(p: PasswordClass) -> &'static str {
     }
 }
 
-fn is_routable_public(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            !(v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || v4.is_unspecified())
-        }
-        IpAddr::V6(v6) => {
-            let s = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_multicast()
-                || v6.is_unspecified()
-                || (s & 0xfe00) == 0xfc00
-                || (s & 0xffc0) == 0xfe80)
-        }
-    }
-}
-
 impl Observer {
     /// Creates an observer with the given limits.
     pub fn new(limits: ObserverLimits) -> Self {
@@ -758,7 +737,6 @@ impl Observer {
             }
             Record::Weird(_) => {}
         }
-        let _ = is_routable_public;
     }
 
     /// Merges another observer's facts into this one.

@@ -20,6 +20,20 @@ pub fn is_local(ip: &IpAddr) -> bool {
     }
 }
 
+/// True for unicast addresses routed on the internet: not the site's own
+/// ([`is_local`]), not multicast, broadcast, unspecified or reserved (240/4).
+/// Monitoring calls everything else inside the hospital; risk calls a service
+/// reachable on such an address exposed.
+pub fn is_public(ip: &IpAddr) -> bool {
+    if is_local(ip) {
+        return false;
+    }
+    match ip {
+        IpAddr::V4(v4) => !(v4.is_multicast() || v4.is_unspecified() || v4.octets()[0] >= 240),
+        IpAddr::V6(v6) => !(v6.is_multicast() || v6.is_unspecified()),
+    }
+}
+
 /// True for addresses that name one host (not multicast, broadcast, a
 /// subnet's `.255` or unspecified).
 pub fn is_host(ip: &IpAddr) -> bool {
@@ -223,6 +237,43 @@ mod push_ip_tests {
             let mut out = String::from("x");
             push_ip(&mut out, &ip);
             assert_eq!(out, format!("x{ip}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod class_tests {
+    use super::{is_host, is_local, is_public};
+    use std::net::IpAddr;
+
+    #[test]
+    fn public_local_and_host_agree_on_each_class_of_address() {
+        // (address, local, public, host)
+        for (a, local, public, host) in [
+            ("8.8.8.8", false, true, true),
+            ("142.250.200.14", false, true, true),
+            ("10.1.2.3", true, false, true),
+            ("172.16.0.9", true, false, true),
+            ("192.168.1.20", true, false, true),
+            ("100.64.0.1", true, false, true),
+            ("100.128.0.1", false, true, true),
+            ("127.0.0.1", true, false, true),
+            ("169.254.3.4", true, false, true),
+            ("224.0.0.251", false, false, false),
+            ("255.255.255.255", false, false, false),
+            ("0.0.0.0", false, false, false),
+            ("240.0.0.1", false, false, true),
+            ("2001:4860:4860::8888", false, true, true),
+            ("fd00::1", true, false, true),
+            ("fe80::1", true, false, true),
+            ("::1", true, false, true),
+            ("ff02::fb", false, false, false),
+            ("::", false, false, false),
+        ] {
+            let ip: IpAddr = a.parse().unwrap();
+            assert_eq!(is_local(&ip), local, "is_local({a})");
+            assert_eq!(is_public(&ip), public, "is_public({a})");
+            assert_eq!(is_host(&ip), host, "is_host({a})");
         }
     }
 }

@@ -38,27 +38,10 @@ pub use detect::{Detector, DetectorConfig, FlowPolicy, FlowSummary};
 use std::net::IpAddr;
 
 /// True for addresses that stay inside a hospital network (private,
-/// loopback, link-local, CGNAT, unique-local IPv6) or are not unicast hosts.
+/// loopback, link-local, CGNAT, unique-local IPv6) or are not unicast hosts:
+/// every address that is not [`model::addr::is_public`].
 pub fn is_local(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || v4.is_unspecified()
-                || (v4.octets()[0] == 100 && v4.octets()[1] & 0xc0 == 64)
-        }
-        IpAddr::V6(v6) => {
-            let s = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_multicast()
-                || v6.is_unspecified()
-                || (s & 0xfe00) == 0xfc00
-                || (s & 0xffc0) == 0xfe80
-        }
-    }
+    !model::addr::is_public(ip)
 }
 
 pub use model::addr::is_host;

@@ -6,6 +6,7 @@
 
 use crate::finding::{Evidence, Finding, FindingKind, Severity, MAX_EVIDENCE};
 use identify::{Category, Device, Fact, FactKind};
+use model::addr::is_public;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -57,30 +58,6 @@ fn evidence<'a>(facts: impl Iterator<Item = &'a Fact>) -> Vec<Evidence> {
 
 fn of_kind(d: &Device, kind: FactKind) -> impl Iterator<Item = &Fact> {
     d.facts.iter().filter(move |f| f.kind == kind)
-}
-
-fn is_public(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            !(v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || v4.is_unspecified()
-                || (o[0] == 100 && o[1] & 0xc0 == 64)
-                || o[0] >= 240)
-        }
-        IpAddr::V6(v6) => {
-            let s = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_multicast()
-                || v6.is_unspecified()
-                || (s & 0xfe00) == 0xfc00
-                || (s & 0xffc0) == 0xfe80)
-        }
-    }
 }
 
 /// `name/transport/port` service strings offered, parsed.
