@@ -970,6 +970,28 @@ mod tests {
     }
 
     #[test]
+    fn the_stored_device_document_has_every_field_of_a_device_but_its_facts() {
+        // `DeviceDoc` writes the fields by hand (to skip copying the facts):
+        // a field added to `Device` and not to it would silently not be stored.
+        let devices = identify::build_inventory(&[
+            fact("10.0.0.1", FactKind::Hostname, "pump-1", 5),
+            fact("10.0.0.1", FactKind::ServiceOffered, "hl7/tcp/2575", 6),
+            fact("10.0.0.1", FactKind::Software, "Alaris 9.33", 7),
+            fact("10.0.0.1", FactKind::Peer, "10.0.0.9", 8),
+        ]);
+        assert!(!devices.is_empty());
+        for d in &devices {
+            let doc = serde_json::to_value(DeviceDoc(d, &d.key)).unwrap();
+            let want = serde_json::to_value(Device {
+                facts: Vec::new(),
+                ..d.clone()
+            })
+            .unwrap();
+            assert_eq!(doc, want);
+        }
+    }
+
+    #[test]
     fn runs_append_into_one_inventory() {
         testing::each_backend("runs_append_into_one_inventory", |mut s| {
             s.ingest(
