@@ -13,9 +13,8 @@
 //! `scripts/bench` prints these beside the real run and the peers.
 
 use capture::Source;
-use flow::{FlowConfig, FlowState, FlowTable, PacketView, TcpFlags};
-use model::Transport;
-use wire::{Net, L4};
+use flow::{FlowConfig, FlowState, FlowTable};
+use wire::Net;
 
 #[derive(Default)]
 struct Counted;
@@ -86,32 +85,8 @@ fn main() {
         if stage == Stage::Decode {
             continue;
         }
-        let (transport, src_port, dst_port, tcp, payload) = match p.l4 {
-            L4::Tcp(t) => (
-                Transport::Tcp,
-                t.src_port,
-                t.dst_port,
-                Some(TcpFlags {
-                    seq: t.seq,
-                    flags: t.flags,
-                }),
-                t.payload,
-            ),
-            L4::Udp(u) => (Transport::Udp, u.src_port, u.dst_port, None, u.payload),
-            L4::Other(_) => continue,
-        };
-        let view = PacketView {
-            ts: frame.ts,
-            src: p.src,
-            dst: p.dst,
-            src_mac: pkt.src_mac,
-            dst_mac: pkt.dst_mac,
-            vlan: pkt.vlan,
-            transport,
-            src_port,
-            dst_port,
-            tcp,
-            payload,
+        let Some(view) = sensor::flow_view(frame.ts, &pkt, p, &p.l4) else {
+            continue;
         };
         if stage == Stage::Flows {
             counted.push(&view, &mut |_, _, _| {});

@@ -173,6 +173,45 @@ fn shard_of(a: &IpAddr, b: &IpAddr, shards: u32) -> u32 {
     ((h >> 32) % shards as u64) as u32
 }
 
+/// What the flow table needs of a decoded IP packet whose transport layer is
+/// `l4` (the packet's own, or a reassembled datagram's); `None` for transports
+/// other than TCP and UDP.
+#[inline]
+pub fn flow_view<'a>(
+    ts: Timestamp,
+    pkt: &wire::Packet<'a>,
+    ip: &wire::IpPacket<'a>,
+    l4: &L4<'a>,
+) -> Option<PacketView<'a>> {
+    let (transport, src_port, dst_port, tcp, payload) = match *l4 {
+        L4::Tcp(t) => (
+            Transport::Tcp,
+            t.src_port,
+            t.dst_port,
+            Some(TcpFlags {
+                seq: t.seq,
+                flags: t.flags,
+            }),
+            t.payload,
+        ),
+        L4::Udp(u) => (Transport::Udp, u.src_port, u.dst_port, None, u.payload),
+        L4::Other(_) => return None,
+    };
+    Some(PacketView {
+        ts,
+        src: ip.src,
+        dst: ip.dst,
+        src_mac: pkt.src_mac,
+        dst_mac: pkt.dst_mac,
+        vlan: pkt.vlan,
+        transport,
+        src_port,
+        dst_port,
+        tcp,
+        payload,
+    })
+}
+
 impl Engine {
     /// Creates worker `shard` of `shards`. Events are sent in batches to `sink` when given.
     pub fn new(
@@ -265,32 +304,8 @@ impl Engine {
                 } else {
                     &ip.l4
                 };
-                let (transport, sp, dp, tcp, payload) = match *l4 {
-                    L4::Tcp(t) => (
-                        Transport::Tcp,
-                        t.src_port,
-                        t.dst_port,
-                        Some(TcpFlags {
-                            seq: t.seq,
-                            flags: t.flags,
-                        }),
-                        t.payload,
-                    ),
-                    L4::Udp(u) => (Transport::Udp, u.src_port, u.dst_port, None, u.payload),
-                    L4::Other(_) => return,
-                };
-                let view = PacketView {
-                    ts,
-                    src: ip.src,
-                    dst: ip.dst,
-                    src_mac: pkt.src_mac,
-                    dst_mac: pkt.dst_mac,
-                    vlan: pkt.vlan,
-                    transport,
-                    src_port: sp,
-                    dst_port: dp,
-                    tcp,
-                    payload,
+                let Some(view) = flow_view(ts, pkt, ip, l4) else {
+                    return;
                 };
                 let (d, events) = (&mut self.dispatcher, &mut self.events);
                 self.table.push(&view, &mut |info, st, upd| {

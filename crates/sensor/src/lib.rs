@@ -25,7 +25,7 @@ mod engine;
 
 #[cfg(feature = "live")]
 pub use engine::analyze_live;
-pub use engine::{analyze_files, analyze_source, Config, Engine, Progress, Report};
+pub use engine::{analyze_files, analyze_source, flow_view, Config, Engine, Progress, Report};
 
 /// Pipeline errors (input problems; traffic problems are counted, not errors).
 #[derive(Debug, thiserror::Error)]
