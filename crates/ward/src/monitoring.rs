@@ -441,6 +441,79 @@ pub struct MonitorArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     workers: Option<usize>,
+    #[command(flatten)]
+    thresholds: Thresholds,
+}
+
+/// The detectors' thresholds that a site tunes (the defaults are
+/// `monitor::DetectorConfig::default()`'s). Checked when the command line is
+/// parsed, before anything is opened.
+#[derive(Args, Debug, Clone)]
+pub struct Thresholds {
+    /// Distinct ports of one host probed by one source that make a port scan.
+    #[arg(long, value_name = "N", default_value_t = DetectorConfig::default().scan_ports as u32,
+          value_parser = clap::value_parser!(u32).range(2..=65_535))]
+    scan_ports: u32,
+    /// Distinct hosts probed by one source that make a host sweep.
+    #[arg(long, value_name = "N", default_value_t = DetectorConfig::default().scan_hosts as u32,
+          value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    scan_hosts: u32,
+    /// Distinct hosts with SMB sessions from one source that make an SMB fan-out.
+    #[arg(long, value_name = "N", default_value_t = DetectorConfig::default().smb_hosts as u32,
+          value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    smb_hosts: u32,
+    /// Hours next to a learnt hour of day that count as usual too (a shift ending late).
+    #[arg(long, value_name = "HOURS", default_value_t = DetectorConfig::default().off_hours_slack,
+          value_parser = clap::value_parser!(u8).range(0..=11))]
+    off_hours_slack: u8,
+    /// A volume window alerts above this many times the learnt 99th percentile (and above the learnt maximum).
+    #[arg(long, value_name = "FACTOR", default_value_t = DetectorConfig::default().volume_factor,
+          value_parser = factor_over_one)]
+    volume_factor: f64,
+    /// Standard deviations beyond the learnt range that make an HL7 observation implausible.
+    #[arg(long, value_name = "SIGMAS", default_value_t = DetectorConfig::default().observation_sigmas,
+          value_parser = positive_number)]
+    observation_sigmas: f64,
+}
+
+impl Thresholds {
+    /// `cfg` with these thresholds.
+    fn apply(&self, cfg: DetectorConfig) -> DetectorConfig {
+        DetectorConfig {
+            scan_ports: self.scan_ports as usize,
+            scan_hosts: self.scan_hosts as usize,
+            smb_hosts: self.smb_hosts as usize,
+            off_hours_slack: self.off_hours_slack,
+            volume_factor: self.volume_factor,
+            observation_sigmas: self.observation_sigmas,
+            ..cfg
+        }
+    }
+}
+
+fn finite_number(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v <= 1e9 => Ok(v),
+        _ => Err(format!("{s:?} is not a number up to 1e9")),
+    }
+}
+
+fn factor_over_one(s: &str) -> std::result::Result<f64, String> {
+    let v = finite_number(s)?;
+    if v > 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("{s} must be more than 1"))
+    }
+}
+
+fn positive_number(s: &str) -> std::result::Result<f64, String> {
+    let v = finite_number(s)?;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("{s} must be more than 0"))
+    }
 }
 
 struct Policies(Vec<Box<dyn FlowPolicy>>);
@@ -530,10 +603,10 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
     }
     let mut det = Detector::new(
         base,
-        DetectorConfig {
+        args.thresholds.apply(DetectorConfig {
             approved,
             ..DetectorConfig::default()
-        },
+        }),
     );
     if !policies.is_empty() {
         det = det.with_policy(Box::new(Policies(policies)));

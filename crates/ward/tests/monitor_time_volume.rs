@@ -292,6 +292,52 @@ fn off_hours_and_volume_spikes_alert_and_usual_traffic_does_not() {
         2
     );
 
+    // The thresholds are the site's to tune: a volume factor of 50,000 (× the
+    // learnt 300 B: 15 MB) lets the 12 MB pull pass, eleven hours of slack make every hour usual; a bad
+    // value is refused in one line and stores nothing.
+    let tuned = alerts(&ward(&[
+        "monitor",
+        &p("pull.pcap"),
+        "--db",
+        &db,
+        "--json",
+        "--volume-factor",
+        "50000",
+    ]));
+    assert!(
+        tuned.iter().all(|a| a["kind"] != "volume_spike"),
+        "{tuned:?}"
+    );
+    let tuned = alerts(&ward(&[
+        "monitor",
+        &p("night.pcap"),
+        "--db",
+        &db,
+        "--json",
+        "--off-hours-slack",
+        "11",
+    ]));
+    assert_eq!(tuned, Vec::<serde_json::Value>::new());
+    let bad = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args([
+            "monitor",
+            &p("pull.pcap"),
+            "--db",
+            &db,
+            "--volume-factor",
+            "0.5",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.lines().next().unwrap_or("").contains("--volume-factor") && err.contains("more than 1"),
+        "{err}"
+    );
+    let stored = ward(&["alerts", "--db", &db, "--format", "jsonl"]);
+    assert_eq!(String::from_utf8_lossy(&stored.stdout).lines().count(), 6);
+
     // A baseline of one morning (3 h 20 min) knows neither hours nor volumes.
     let mut short = Vec::new();
     usual(&mut short, DAY0 + 8 * HOUR, 20, 20_000);
