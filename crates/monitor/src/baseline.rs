@@ -17,6 +17,10 @@ pub const MAX_DEVICES: usize = 65_536;
 /// (device, volume window) cells kept while learning, all devices together;
 /// a device that needs more gets no volume statistics (never a volume alert).
 pub const MAX_VOLUME_CELLS: usize = 1 << 21;
+/// Watched intervals kept in a baseline (beyond, the last one is widened to the end).
+pub const MAX_COVERAGE: usize = 4096;
+/// A day of hour-of-day bits.
+const ALL_HOURS: u32 = (1 << 24) - 1;
 /// Default volume window: 10 minutes.
 pub const DEFAULT_VOLUME_WINDOW_SECS: u64 = 600;
 
@@ -259,9 +263,60 @@ pub struct Baseline {
     /// Seconds per volume window of [`DeviceBaseline::volume`] (0: no volume statistics).
     #[serde(default)]
     pub volume_window: u64,
+    /// When the network was watched, if learnt from captures with gaps
+    /// between them: each input's first to last packet, sorted, overlaps
+    /// joined. Empty: one continuous watch from `start` to `end` (one capture,
+    /// live learning, or a baseline from before this field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<(Timestamp, Timestamp)>,
 }
 
 impl Baseline {
+    /// The watched intervals within `start..=end`: `coverage` clipped, or that
+    /// span alone when there is no coverage.
+    pub fn watched(&self) -> Vec<(Timestamp, Timestamp)> {
+        let (Some(s), Some(e)) = (self.start, self.end) else {
+            return Vec::new();
+        };
+        if self.coverage.is_empty() {
+            return vec![(s, e)];
+        }
+        self.coverage
+            .iter()
+            .filter_map(|&(a, b)| {
+                let (a, b) = (a.max(s), b.min(e));
+                (a <= b).then_some((a, b))
+            })
+            .collect()
+    }
+
+    /// Seconds the network was watched while learning.
+    pub fn watched_secs(&self) -> i64 {
+        self.watched()
+            .iter()
+            .map(|(a, b)| b.0.saturating_sub(a.0) / 1_000_000)
+            .sum()
+    }
+
+    /// Hours of the day (UTC; bit h) in which the network was watched at
+    /// least once: a device's silence in other hours says nothing.
+    pub fn watched_hours(&self) -> u32 {
+        const HOUR: i64 = 3_600_000_000;
+        let mut mask = 0u32;
+        for (a, b) in self.watched() {
+            let (first, last) = (a.0.div_euclid(HOUR), b.0.div_euclid(HOUR));
+            let mut h = first;
+            while h <= last && h - first < 24 {
+                mask |= 1 << h.rem_euclid(24);
+                h += 1;
+            }
+            if mask == ALL_HOURS {
+                break;
+            }
+        }
+        mask
+    }
+
     /// Rebuilds `groups`: each device goes to `group_of(ip)` (devices without a group are left out).
     pub fn group(&mut self, group_of: &dyn Fn(&IpAddr) -> Option<String>) {
         self.groups.clear();
@@ -325,6 +380,27 @@ impl Learner {
             },
             ..Learner::default()
         }
+    }
+
+    /// Tells the learner when the network was watched: each input's first and
+    /// last packet, for captures with gaps between them (a morning each day).
+    /// Hours of the day and volume windows outside them are then not taken as
+    /// quiet. Without it the baseline counts as one continuous watch.
+    pub fn cover(&mut self, inputs: &[(Timestamp, Timestamp)]) {
+        let mut v: Vec<(Timestamp, Timestamp)> =
+            inputs.iter().copied().filter(|(a, b)| a <= b).collect();
+        v.sort_unstable();
+        let mut merged: Vec<(Timestamp, Timestamp)> = Vec::new();
+        for (a, b) in v {
+            let full = merged.len() >= MAX_COVERAGE;
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                // Too many gaps to keep: the last interval is widened (counted as watched).
+                Some(last) if full => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        self.b.coverage = merged;
     }
 
     /// Learns volumes per `secs`-second window instead of the default 10 minutes.
@@ -481,7 +557,24 @@ impl Learner {
     /// The baseline learnt so far (groups empty: see [`Baseline::group`]).
     pub fn finish(self) -> Baseline {
         let mut b = self.b;
-        let windows = self.span.map_or(0, |(a, z)| (z - a + 1) as u64);
+        let vw = b.volume_window;
+        // Windows the network was watched in, between the first and last learnt:
+        // every one of them, or only those within the coverage.
+        let windows = match self.span {
+            None => 0,
+            Some((a, z)) if b.coverage.is_empty() => (z - a + 1) as u64,
+            Some((a, z)) => {
+                let (mut n, mut next) = (0u64, a);
+                for (s, e) in b.watched() {
+                    let (i, j) = (window_index(s, vw).max(next), window_index(e, vw).min(z));
+                    if i <= j {
+                        n += (j - i + 1) as u64;
+                        next = j + 1;
+                    }
+                }
+                n
+            }
+        };
         let mut per: BTreeMap<IpAddr, Vec<[u64; 3]>> = BTreeMap::new();
         for ((ip, _), c) in self.cells {
             per.entry(ip).or_default().push(c);

@@ -174,11 +174,7 @@ pub struct Detector {
 /// The usual-hours mask of a device (learnt hours widened by `slack`), when
 /// the baseline and the device are well enough known to judge.
 fn usual_hours(base: &Baseline, d: &DeviceBaseline, cfg: &DetectorConfig) -> Option<u32> {
-    let span = match (base.start, base.end) {
-        (Some(s), Some(e)) => e.0.saturating_sub(s.0) / 1_000_000,
-        _ => 0,
-    };
-    if span < cfg.off_hours_min_span_secs || d.flows < cfg.off_hours_min_flows {
+    if base.watched_secs() < cfg.off_hours_min_span_secs || d.flows < cfg.off_hours_min_flows {
         return None;
     }
     let mut mask = 0u32;
@@ -189,6 +185,8 @@ fn usual_hours(base: &Baseline, d: &DeviceBaseline, cfg: &DetectorConfig) -> Opt
             }
         }
     }
+    // Hours in which the network was never watched cannot be judged.
+    mask |= !base.watched_hours() & ((1 << 24) - 1);
     (mask != (1 << 24) - 1).then_some(mask)
 }
 
@@ -635,10 +633,7 @@ impl Detector {
         e.counts
             .insert("learnt_flows_in_hour".into(), d.hours[hour as usize]);
         e.counts.insert("learnt_flows".into(), d.flows);
-        let span_h = match (self.base.start, self.base.end) {
-            (Some(s), Some(e)) => (e.0.saturating_sub(s.0) / 3_600_000_000) as u64,
-            _ => 0,
-        };
+        let span_h = (self.base.watched_secs() / 3600).max(0) as u64;
         e.counts.insert("learnt_hours_span".into(), span_h);
         let usual = hour_ranges(&d.hours);
         let (flows, svc) = (
@@ -1208,6 +1203,68 @@ mod tests {
             }
         }
         v
+    }
+
+    /// Learns `evs` as captures covering `inputs` (first and last packet each).
+    fn learn_covered(evs: &[Event], inputs: &[(i64, i64)]) -> Baseline {
+        let mut l = Learner::new(Window::default());
+        evs.iter().for_each(|e| l.learn(e));
+        let inputs: Vec<_> = inputs
+            .iter()
+            .map(|&(a, b)| (Timestamp(a), Timestamp(b)))
+            .collect();
+        l.cover(&inputs);
+        l.finish()
+    }
+
+    #[test]
+    fn hours_and_windows_never_watched_are_not_taken_as_quiet() {
+        // The three working days as three captures, 08:00-17:59 each: 30 h
+        // watched (enough to judge hours), but never at night.
+        let day = |d: i64| 20_000 * DAY + d * DAY;
+        let mornings: Vec<(i64, i64)> = (0..3)
+            .map(|d| (day(d) + 8 * HOUR, day(d) + 18 * HOUR - 1))
+            .collect();
+        let b = learn_covered(&working_days(3), &mornings);
+        assert_eq!(b.coverage.len(), 3);
+        // Two full mornings and the third up to its last flow (17:50).
+        assert_eq!(
+            b.watched_secs(),
+            2 * (10 * 3600 - 1) + (9 * 3600 + 50 * 60 + 1)
+        );
+        assert_eq!(b.watched_hours(), (8..=17).fold(0, |m, h| m | 1 << h));
+        // Volumes: the 180 watched windows, not the 348 from first to last.
+        let v = b.devices[&ip("10.0.0.2")].volume.unwrap();
+        assert_eq!((v.windows, v.active_windows), (180, 180));
+        let night = vec![sized(
+            "10.0.0.2",
+            "10.0.0.1",
+            104,
+            day(3) + 3 * HOUR + 600_000_000,
+            200_000,
+            300,
+        )];
+        // 03:10 was never watched: nothing to say.
+        assert!(
+            detect(&b, &night).iter().all(|a| a.0 != K::OffHours),
+            "{:?}",
+            detect(&b, &night)
+        );
+        // One night watched (and quiet) makes 03h judged again.
+        let mut inputs = mornings.clone();
+        inputs.push((day(1), day(1) + 6 * HOUR));
+        let mut evs = working_days(3);
+        // The watch starts with the capture's first flow (coverage is clipped to the flows learnt).
+        evs.push(sized("10.0.0.3", "10.0.0.4", 2575, day(0), 10, 10));
+        let b = learn_covered(&evs, &inputs);
+        assert_eq!(b.watched_hours() & (1 << 3), 1 << 3);
+        assert!(detect(&b, &night)
+            .iter()
+            .any(|a| (a.0, a.2.as_str()) == (K::OffHours, "03h UTC")));
+        // One capture (or none given) is one continuous watch, as before.
+        let single = learn_covered(&working_days(3), &[(day(0), day(3))]);
+        assert_eq!(single.watched_hours(), (1 << 24) - 1);
+        assert_eq!(learn(&working_days(3)).coverage, vec![]);
     }
 
     #[test]

@@ -82,6 +82,9 @@ pub struct Report {
     pub first_packet: Option<Timestamp>,
     /// Latest packet time.
     pub last_packet: Option<Timestamp>,
+    /// Per input file with packets, in order: its earliest and latest packet
+    /// time (when the network was watched, for captures with gaps between them).
+    pub inputs: Vec<(Timestamp, Timestamp)>,
     /// Counters: anomalies (malformed input, weirds) and engine statistics.
     pub counters: BTreeMap<String, u64>,
     /// Records per kind.
@@ -100,6 +103,7 @@ impl Report {
             (a, b) => a.or(b),
         };
         self.last_packet = self.last_packet.max(o.last_packet);
+        self.inputs.extend(o.inputs);
         for (k, v) in o.counters {
             *self.counters.entry(k).or_default() += v;
         }
@@ -492,6 +496,16 @@ pub fn analyze_files(
                     let mut done_bytes = 0;
                     for p in paths {
                         let mut reader = capture::FileReader::open(p)?;
+                        // This file's own first and last packet (worker 0 sees every frame):
+                        // the run's are set aside and folded back in after it.
+                        let run_span = if shard == 0 {
+                            (
+                                engine.report.first_packet.take(),
+                                engine.report.last_packet.take(),
+                            )
+                        } else {
+                            (None, None)
+                        };
                         let mut n = 0u32;
                         while let Some(frame) = reader.next_frame()? {
                             engine.process(&frame);
@@ -503,6 +517,15 @@ pub fn analyze_files(
                             }
                         }
                         if shard == 0 {
+                            let r = &mut engine.report;
+                            if let (Some(a), Some(b)) = (r.first_packet, r.last_packet) {
+                                r.inputs.push((a, b));
+                            }
+                            r.first_packet = match (r.first_packet, run_span.0) {
+                                (Some(a), Some(b)) => Some(a.min(b)),
+                                (a, b) => a.or(b),
+                            };
+                            r.last_packet = r.last_packet.max(run_span.1);
                             let a = reader.anomalies();
                             for (k, v) in [
                                 ("anomaly.capture.truncated_records", a.truncated_records),

@@ -246,8 +246,12 @@ pub fn learn(args: LearnArgs) -> Result<()> {
     let (learner, devices) = if args.live.interface.is_some() {
         learn_live(&args, &mut store, learner)?
     } else {
-        let (observer, report, learner) =
+        let (observer, report, mut learner) =
             run_pipeline(&args.files, args.workers, learner, |l, ev| l.learn(ev))?;
+        if report.inputs.len() > 1 {
+            // Several captures: the network was watched only while each ran.
+            learner.cover(&report.inputs);
+        }
         (
             learner,
             ingest(&mut store, &args.files, observer, &report, &args.db)?,
@@ -280,18 +284,17 @@ pub fn learn(args: LearnArgs) -> Result<()> {
         .filter_map(|d| d.volume.map(|v| v.windows))
         .max()
         .unwrap_or(0);
-    let span_h = match (b.start, b.end) {
-        (Some(s), Some(e)) => (e.0 - s.0) as f64 / 3.6e9,
-        _ => 0.0,
-    };
     let def = DetectorConfig::default();
+    let watched = b.watched_hours().count_ones();
     writeln!(
         o,
         "  hours of day: {}; volumes: {windows} windows of {} s ({})",
-        if span_h * 3600.0 >= def.off_hours_min_span_secs as f64 {
-            "judged"
+        if b.watched_secs() < def.off_hours_min_span_secs {
+            "not judged (the network was watched less than 24 h)".to_string()
+        } else if watched < 24 {
+            format!("judged in the {watched} hours of the day the captures covered")
         } else {
-            "not judged (the baseline spans less than 24 h)"
+            "judged".to_string()
         },
         b.volume_window,
         if windows >= def.volume_min_windows {

@@ -338,6 +338,58 @@ fn off_hours_and_volume_spikes_alert_and_usual_traffic_does_not() {
     let stored = ward(&["alerts", "--db", &db, "--format", "jsonl"]);
     assert_eq!(String::from_utf8_lossy(&stored.stdout).lines().count(), 6);
 
+    // The same three days as three captures (each 08:00-17:50): 30 h watched,
+    // never at night, so the night's traffic says nothing about hours; the
+    // mass pull still stands out among the 180 watched windows.
+    let mut days = Vec::new();
+    for day in 0..3u64 {
+        let mut frames = Vec::new();
+        usual(
+            &mut frames,
+            DAY0 + day * DAY + 8 * HOUR,
+            60,
+            20_000 + day as u16 * 100,
+        );
+        let name = format!("day{day}.pcap");
+        write(&dir.join(&name), frames);
+        days.push(p(&name));
+    }
+    let db3 = p("days.db");
+    let mut learn = vec!["baseline", "learn"];
+    learn.extend(days.iter().map(String::as_str));
+    learn.extend(["--db", &db3, "--out"]);
+    let days_json = p("days.json");
+    learn.push(&days_json);
+    let text = String::from_utf8_lossy(&ward(&learn).stdout).to_string();
+    assert!(
+        text.contains("360 flows learnt")
+            && text.contains("judged in the 10 hours of the day the captures covered"),
+        "{text}"
+    );
+    let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&days_json).unwrap()).unwrap();
+    assert_eq!(b["coverage"].as_array().unwrap().len(), 3);
+    assert_eq!(b["devices"]["10.1.0.2"]["volume"]["windows"], 180);
+    let night3 = alerts(&ward(&[
+        "monitor",
+        &p("night.pcap"),
+        "--db",
+        &db3,
+        "--json",
+    ]));
+    assert!(
+        night3.iter().all(|a| a["kind"] != "off_hours"),
+        "{night3:?}"
+    );
+    let spike3 = alerts(&ward(&["monitor", &p("pull.pcap"), "--db", &db3, "--json"]));
+    assert_eq!(
+        kinds(&spike3)
+            .into_iter()
+            .filter(|k| k.0 == "volume_spike")
+            .count(),
+        2,
+        "{spike3:?}"
+    );
+
     // A baseline of one morning (3 h 20 min) knows neither hours nor volumes.
     let mut short = Vec::new();
     usual(&mut short, DAY0 + 8 * HOUR, 20, 20_000);
