@@ -494,29 +494,20 @@ impl Thresholds {
     }
 }
 
-fn finite_number(s: &str) -> std::result::Result<f64, String> {
+/// A finite number above `min`, up to 1e9 (a command-line threshold).
+fn number_over(s: &str, min: f64) -> std::result::Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v <= 1e9 => Ok(v),
-        _ => Err(format!("{s:?} is not a number up to 1e9")),
+        Ok(v) if v.is_finite() && v > min && v <= 1e9 => Ok(v),
+        _ => Err(format!("{s:?} must be a number above {min}, up to 1e9")),
     }
 }
 
 fn factor_over_one(s: &str) -> std::result::Result<f64, String> {
-    let v = finite_number(s)?;
-    if v > 1.0 {
-        Ok(v)
-    } else {
-        Err(format!("{s} must be more than 1"))
-    }
+    number_over(s, 1.0)
 }
 
 fn positive_number(s: &str) -> std::result::Result<f64, String> {
-    let v = finite_number(s)?;
-    if v > 0.0 {
-        Ok(v)
-    } else {
-        Err(format!("{s} must be more than 0"))
-    }
+    number_over(s, 0.0)
 }
 
 struct Policies(Vec<Box<dyn FlowPolicy>>);

@@ -332,7 +332,7 @@ fn off_hours_and_volume_spikes_alert_and_usual_traffic_does_not() {
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(
-        err.lines().next().unwrap_or("").contains("--volume-factor") && err.contains("more than 1"),
+        err.lines().next().unwrap_or("").contains("--volume-factor") && err.contains("above 1"),
         "{err}"
     );
     let stored = ward(&["alerts", "--db", &db, "--format", "jsonl"]);
