@@ -2,7 +2,7 @@
 //! real captures in ../shared/testdata (tcpdump's dhcp-mud case and Zeek's
 //! dhcp traces), compared with their expected outputs.
 
-mod pcap;
+use analyzer_api::testing::pcap;
 
 use super::*;
 use analyzer_api::testing;

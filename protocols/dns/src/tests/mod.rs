@@ -2,7 +2,7 @@
 //! answers, TXT, mDNS DNS-SD, TCP framing), hostile input (pointer loops,
 //! truncation), and Zeek's DNS traces compared with their `dns.log` baselines.
 
-mod pcap;
+use analyzer_api::testing::pcap;
 
 use super::*;
 use analyzer_api::testing;

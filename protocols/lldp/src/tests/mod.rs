@@ -2,7 +2,7 @@
 //! MUD URL, CDP addresses), malformed TLVs, and tcpdump's LLDP/CDP regression
 //! captures compared with tcpdump's expected `.out` text.
 
-mod pcap;
+use analyzer_api::testing::pcap;
 
 use super::*;
 use model::records::{NeighborProtocol, NeighborRecord};

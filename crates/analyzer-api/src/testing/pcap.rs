@@ -1,9 +1,11 @@
 //! Test-only classic pcap reader (libpcap format: 24-byte global header,
-//! 16-byte record headers; pcapng is not supported) plus Ethernet II / 802.3
-//! LLC-SNAP decoding into `LinkFrame`s, enough to feed real captures to the
-//! analyzers in tests without depending on the capture crate.
+//! 16-byte record headers; pcapng is not supported) with just enough
+//! decoding to feed real captures to an analyzer in its tests without
+//! depending on the capture crate: Ethernet/IPv4/IPv6 to UDP/TCP payloads
+//! ([`decode`]), and Ethernet II / 802.3 LLC-SNAP to [`LinkFrame`]s
+//! ([`link_frame`]).
 
-use analyzer_api::LinkFrame;
+use crate::LinkFrame;
 use model::MacAddr;
 use std::path::PathBuf;
 
@@ -49,6 +51,55 @@ pub fn frames(path: &std::path::Path) -> Vec<Vec<u8>> {
         pos = end;
     }
     out
+}
+
+/// A decoded transport-layer packet.
+#[derive(Debug)]
+pub struct Pkt<'a> {
+    /// 6 TCP, 17 UDP.
+    pub proto: u8,
+    /// Source port.
+    pub sport: u16,
+    /// Destination port.
+    pub dport: u16,
+    /// Transport payload.
+    pub payload: &'a [u8],
+}
+
+/// Decodes Ethernet (optionally VLAN-tagged) / IPv4 or IPv6 / UDP or TCP.
+pub fn decode(frame: &[u8]) -> Option<Pkt<'_>> {
+    let mut et = u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]);
+    let mut off = 14;
+    while et == 0x8100 || et == 0x88a8 {
+        et = u16::from_be_bytes([*frame.get(off + 2)?, *frame.get(off + 3)?]);
+        off += 4;
+    }
+    let ip = frame.get(off..)?;
+    let (proto, l4) = match et {
+        0x0800 => {
+            let ihl = ((*ip.first()? & 0x0f) as usize) * 4;
+            let total = u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]) as usize;
+            (*ip.get(9)?, ip.get(ihl..total.min(ip.len()))?)
+        }
+        0x86dd => {
+            let plen = u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?]) as usize;
+            (*ip.get(6)?, ip.get(40..(40 + plen).min(ip.len()))?)
+        }
+        _ => return None,
+    };
+    let sport = u16::from_be_bytes([*l4.first()?, *l4.get(1)?]);
+    let dport = u16::from_be_bytes([*l4.get(2)?, *l4.get(3)?]);
+    let payload = match proto {
+        17 => l4.get(8..)?,
+        6 => l4.get(((*l4.get(12)? >> 4) as usize) * 4..)?,
+        _ => return None,
+    };
+    Some(Pkt {
+        proto,
+        sport,
+        dport,
+        payload,
+    })
 }
 
 /// Decodes an Ethernet frame (optionally VLAN-tagged) into a `LinkFrame`:
