@@ -20,7 +20,7 @@ pub const MAX_VOLUME_CELLS: usize = 1 << 21;
 /// Watched intervals kept in a baseline (beyond, the last one is widened to the end).
 pub const MAX_COVERAGE: usize = 4096;
 /// A day of hour-of-day bits.
-const ALL_HOURS: u32 = (1 << 24) - 1;
+pub(crate) const ALL_HOURS: u32 = (1 << 24) - 1;
 /// Default volume window: 10 minutes.
 pub const DEFAULT_VOLUME_WINDOW_SECS: u64 = 600;
 

@@ -3,7 +3,7 @@
 use crate::alert::{AlertKind, Alerts, Evidence, FlowTuple};
 use crate::baseline::{
     hl7_app, receiver_of, record_time, sender_of, window_index, Baseline, DeviceBaseline, Role,
-    Service, Talk,
+    Service, Talk, ALL_HOURS,
 };
 use crate::{is_host, is_local, Alert};
 use model::records::{ConnRecord, DicomPdu};
@@ -162,6 +162,8 @@ pub struct Detector {
     records: u64,
     /// Per device judged for hours: bit h set when hour h (UTC) is usual.
     usual_hours: Map<IpAddr, u32>,
+    /// Hours the network was watched while the baseline was learnt (evidence).
+    watched_hours: u64,
     /// Per device judged for volumes.
     volume_limits: Map<IpAddr, VolumeLimits>,
     volume_open: Map<IpAddr, Vec<WindowTotals>>,
@@ -171,10 +173,12 @@ pub struct Detector {
     held: Set<(AlertKind, IpAddr, String)>,
 }
 
-/// The usual-hours mask of a device (learnt hours widened by `slack`), when
-/// the baseline and the device are well enough known to judge.
-fn usual_hours(base: &Baseline, d: &DeviceBaseline, cfg: &DetectorConfig) -> Option<u32> {
-    if base.watched_secs() < cfg.off_hours_min_span_secs || d.flows < cfg.off_hours_min_flows {
+/// The usual-hours mask of a device (learnt hours widened by `slack`, plus
+/// the hours of the day never watched, which cannot be judged), when the
+/// device is well enough known to judge. `watched`: the baseline's watched
+/// hours of the day ([`Baseline::watched_hours`]).
+fn usual_hours(watched: u32, d: &DeviceBaseline, cfg: &DetectorConfig) -> Option<u32> {
+    if d.flows < cfg.off_hours_min_flows {
         return None;
     }
     let mut mask = 0u32;
@@ -185,9 +189,8 @@ fn usual_hours(base: &Baseline, d: &DeviceBaseline, cfg: &DetectorConfig) -> Opt
             }
         }
     }
-    // Hours in which the network was never watched cannot be judged.
-    mask |= !base.watched_hours() & ((1 << 24) - 1);
-    (mask != (1 << 24) - 1).then_some(mask)
+    mask |= !watched & ALL_HOURS;
+    (mask != ALL_HOURS).then_some(mask)
 }
 
 /// Learnt hours as ranges, e.g. `07-17, 22`.
@@ -292,8 +295,11 @@ impl Detector {
         let alerts = Alerts::new(cfg.max_alerts);
         let mut hours = Map::default();
         let mut limits = Map::default();
+        // Hours of the day are judged only once the network was watched long enough.
+        let watched_secs = base.watched_secs();
+        let watched = (watched_secs >= cfg.off_hours_min_span_secs).then(|| base.watched_hours());
         for (ip, d) in &base.devices {
-            if let Some(m) = usual_hours(&base, d, &cfg) {
+            if let Some(m) = watched.and_then(|w| usual_hours(w, d, &cfg)) {
                 hours.insert(*ip, m);
             }
             if let Some(l) = volume_limits(&base, d, &cfg) {
@@ -313,6 +319,7 @@ impl Detector {
             policy: None,
             records: 0,
             usual_hours: hours,
+            watched_hours: (watched_secs / 3600).max(0) as u64,
             volume_limits: limits,
             volume_open: Map::default(),
             latest: Timestamp(i64::MIN),
@@ -633,7 +640,7 @@ impl Detector {
         e.counts
             .insert("learnt_flows_in_hour".into(), d.hours[hour as usize]);
         e.counts.insert("learnt_flows".into(), d.flows);
-        let span_h = (self.base.watched_secs() / 3600).max(0) as u64;
+        let span_h = self.watched_hours;
         e.counts.insert("learnt_hours_span".into(), span_h);
         let usual = hour_ranges(&d.hours);
         let (flows, svc) = (
