@@ -757,9 +757,10 @@ impl Observer {
                 (a.1.first, a.0 .0, &a.0 .1).cmp(&(b.1.first, b.0 .0, &b.0 .1))
             });
             for ((kind, value), st) in facts.drain(..) {
-                let source = st.source;
-                let evidence = st.evidence.clone();
-                self.add(ep, kind, &value, source, st.first, &|| evidence.clone());
+                // The evidence is copied only when the fact is new here.
+                self.add(ep, kind, &value, st.source, st.first, &|| {
+                    st.evidence.clone()
+                });
                 if let Some(s) = self
                     .endpoints
                     .get_mut(&ep)
