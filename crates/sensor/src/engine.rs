@@ -91,6 +91,14 @@ pub struct Report {
     pub records: BTreeMap<String, u64>,
 }
 
+/// The earlier of two optional times (a missing one does not count).
+fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 impl Report {
     /// Adds another worker's (or checkpoint's) report.
     pub fn merge(&mut self, o: Report) {
@@ -98,10 +106,7 @@ impl Report {
         self.bytes = self.bytes.max(o.bytes);
         self.flows += o.flows;
         self.events += o.events;
-        self.first_packet = match (self.first_packet, o.first_packet) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        self.first_packet = earliest(self.first_packet, o.first_packet);
         self.last_packet = self.last_packet.max(o.last_packet);
         self.inputs.extend(o.inputs);
         for (k, v) in o.counters {
@@ -521,10 +526,7 @@ pub fn analyze_files(
                             if let (Some(a), Some(b)) = (r.first_packet, r.last_packet) {
                                 r.inputs.push((a, b));
                             }
-                            r.first_packet = match (r.first_packet, run_span.0) {
-                                (Some(a), Some(b)) => Some(a.min(b)),
-                                (a, b) => a.or(b),
-                            };
+                            r.first_packet = earliest(r.first_packet, run_span.0);
                             r.last_packet = r.last_packet.max(run_span.1);
                             let a = reader.anomalies();
                             for (k, v) in [
