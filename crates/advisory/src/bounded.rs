@@ -1,7 +1,10 @@
 //! Bounded deserialisation (shared with `assess`): strings and lists that refuse to grow past a
 //! limit, so a hostile feed file cannot make Ward keep megabytes of text per
 //! field or millions of entries per list. The error names the limit, and
-//! `serde_path_to_error` adds where in the document it was hit.
+//! `serde_path_to_error` adds where in the document it was hit. Strings are
+//! cleaned as they are read (`model::text`: no control, escape or bidi
+//! characters; free text keeps its line feeds), so a feed or SBOM string can
+//! be printed anywhere.
 
 use serde::de::{self, Deserialize, Deserializer, SeqAccess, Visitor};
 use std::fmt;
@@ -16,7 +19,7 @@ pub const TEXT: usize = 64 * 1024;
 /// Largest list accepted anywhere (products, vulnerabilities, KEV entries).
 pub const MANY: usize = 100_000;
 
-/// A string of at most `MAX` bytes.
+/// A string of at most `MAX` bytes, cleaned (see the module).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Str<const MAX: usize>(pub String);
 
@@ -41,7 +44,13 @@ impl<'de, const MAX: usize> Deserialize<'de> for Str<MAX> {
                         v.len()
                     )));
                 }
-                Ok(Str(v.to_owned()))
+                // Free text keeps its lines; names and identifiers are one line.
+                let v = if M >= TEXT {
+                    model::text::clean_lines(v)
+                } else {
+                    model::text::clean(v)
+                };
+                Ok(Str(v.into_owned()))
             }
         }
         d.deserialize_str(V::<MAX>)
@@ -103,6 +112,14 @@ mod tests {
         let e = de(r#"{"a":["a","b","c"]}"#).unwrap_err();
         assert!(e.contains("more than 2 items"), "{e}");
         let e = de(r#"{"a":[1]}"#).unwrap_err();
+        assert_eq!(
+            Str::<16>::deserialize(serde_json::json!("a\u{1b}[2J\u{202e}b")).unwrap(),
+            Str("a[2Jb".into())
+        );
+        assert_eq!(
+            Str::<TEXT>::deserialize(serde_json::json!("a\u{1b}\r\nb")).unwrap(),
+            Str("a\nb".into())
+        );
         assert!(
             e.starts_with("a[0]: invalid type: integer `1`, expected a string"),
             "{e}"

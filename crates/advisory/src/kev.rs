@@ -3,7 +3,7 @@
 //! `product`, `vulnerabilityName`, `dateAdded`, `knownRansomwareCampaignUse`).
 
 use crate::bounded::{List, Str, MANY, NAME, SHORT};
-use crate::model::{is_cve_id, KevCatalog, KevEntry};
+use crate::model::{is_cve_id, is_iso_date, KevCatalog, KevEntry};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -38,12 +38,18 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<KevCatalog, String> {
                 "vulnerabilities[{i}].cveID: {cve:?} is not a CVE id"
             ));
         }
+        let date = e.date_added.0.trim();
+        if !is_iso_date(date) {
+            return Err(format!(
+                "vulnerabilities[{i}].dateAdded: {date:?} is not a date (YYYY-MM-DD)"
+            ));
+        }
         entries.push(KevEntry {
             cve,
             vendor: e.vendor_project.0,
             product: e.product.0,
             name: e.vulnerability_name.0,
-            date_added: e.date_added.0,
+            date_added: date.to_string(),
             ransomware: e.known_ransomware_campaign_use.0,
         });
     }
@@ -66,6 +72,18 @@ mod tests {
         assert_eq!(c.version, "2025.08.25");
         let e = parse(j.replace("CVE-2025-48384", "bogus").as_bytes()).unwrap_err();
         assert_eq!(e, r#"vulnerabilities[0].cveID: "bogus" is not a CVE id"#);
+        // Issue 19, item 8: dates are dates.
+        for bad in ["yesterday", "2025-02-30", ""] {
+            let e = parse(
+                j.replace("2025-08-25\",\"known", &format!("{bad}\",\"known"))
+                    .as_bytes(),
+            )
+            .unwrap_err();
+            assert_eq!(
+                e,
+                format!("vulnerabilities[0].dateAdded: {bad:?} is not a date (YYYY-MM-DD)")
+            );
+        }
         let e = parse(
             j.replace(r#""dateAdded":"2025-08-25""#, r#""dateAdded":[]"#)
                 .as_bytes(),

@@ -137,12 +137,14 @@ pub fn parse_feed(name: &str, bytes: &[u8]) -> Result<FeedFile, Error> {
             size: bytes.len(),
         });
     }
+    // A UTF-8 byte order mark (Windows tools write one) is not part of the JSON.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let first = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .map(|i| bytes[i]);
-    if first != Some(b'{') && first != Some(0xEF) {
-        // Not a JSON object (0xEF: a UTF-8 byte order mark, rejected below as invalid JSON).
+    if first != Some(b'{') {
+        // Not a JSON object.
         return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
             Ok(_) => Err(Error::Unrecognised {
                 file: name.to_string(),
@@ -232,6 +234,18 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    /// Issue 19, item 8: a CSAF file saved with a UTF-8 byte order mark is
+    /// read like the same file without one.
+    #[test]
+    fn byte_order_mark_is_accepted() {
+        let doc = br#"{"document":{"csaf_version":"2.0","title":"t","tracking":{"id":"ICSMA-1","version":"1","current_release_date":"2024-01-01T00:00:00Z"}}}"#;
+        let plain = parse_feed("a.json", doc).unwrap();
+        let bom = parse_feed("a.json", &[b"\xEF\xBB\xBF".as_slice(), doc].concat())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(bom.feed, plain.feed);
+        assert!(matches!(bom.feed, Feed::Csaf(_)));
     }
 
     #[test]

@@ -143,3 +143,60 @@ pub fn is_cve_id(s: &str) -> bool {
         && (4..=12).contains(&num.len())
         && num.bytes().all(|b| b.is_ascii_digit())
 }
+
+/// True when `s` is a calendar date `YYYY-MM-DD` (ISO 8601, as the KEV
+/// catalog writes `dateAdded`), year 1970–9999, a day that exists in its
+/// month. Dates order feed entries, so free text ("yesterday") is refused.
+pub fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = &s[r];
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    y >= 1970 && (1..=days).contains(&d)
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::is_iso_date;
+
+    #[test]
+    fn calendar_dates_only() {
+        for ok in ["2025-08-25", "2024-02-29", "2000-02-29", "1999-12-31"] {
+            assert!(is_iso_date(ok), "{ok}");
+        }
+        for bad in [
+            "yesterday",
+            "",
+            "2025-8-25",
+            "2025-13-01",
+            "2025-00-10",
+            "2025-02-29",
+            "1900-02-29",
+            "2025-04-31",
+            "2025-08-25T00:00:00Z",
+            "+025-08-25",
+            "2025-08-2a",
+            "1969-12-31",
+        ] {
+            assert!(!is_iso_date(bad), "{bad}");
+        }
+    }
+}

@@ -6,7 +6,9 @@
 //! never a dense range: a hostile sheet with one cell at XFD1048576 would
 //! otherwise allocate billions of cells). Only the first [`MAX_ROWS`] rows
 //! and [`MAX_COLS`] columns are kept, each cell's text cut to [`MAX_CELL`]
-//! characters, and the zip's declared uncompressed size is checked first. A
+//! characters, and the zip's parts are inflated once first, counting the bytes
+//! that actually come out (never the sizes the zip declares) up to
+//! [`MAX_UNCOMPRESSED`]. A
 //! question row is a row with a cell holding a question ID (`DOC-1`,
 //! `STCF-1`, `CSUP-2.1` …). A header row naming "Question ID"/"Question"/
 //! "Answer"/"Note" fixes the columns when present; otherwise the answer is the
@@ -30,8 +32,9 @@ pub const MAX_ROWS: u32 = 5000;
 pub const MAX_COLS: u32 = 32;
 /// Characters kept per cell.
 pub const MAX_CELL: usize = 1024;
-/// Largest total uncompressed size of the workbook's parts.
-pub const MAX_UNCOMPRESSED: u64 = 256 << 20;
+/// Largest total size of the workbook's parts once inflated (counted, not
+/// declared). A real MDS2 form inflates to a few MB.
+pub const MAX_UNCOMPRESSED: u64 = 64 << 20;
 /// Cells streamed per sheet before giving up on it.
 const MAX_CELLS: usize = 500_000;
 
@@ -138,6 +141,8 @@ fn text(v: &DataRef<'_>) -> String {
         DataRef::DateTime(d) => d.as_f64().to_string(),
         DataRef::Error(_) | DataRef::Empty => String::new(),
     };
+    // No escapes or bidi controls from a vendor's cell reach any output.
+    let s = model::text::clean(&s);
     let s = s.trim();
     if s.chars().count() > MAX_CELL {
         s.chars().take(MAX_CELL).collect::<String>() + "…"
@@ -146,21 +151,32 @@ fn text(v: &DataRef<'_>) -> String {
     }
 }
 
-/// Checks the zip directory before any part is inflated.
+/// Inflates every part of the zip once into nothing, counting the bytes that
+/// actually come out, before calamine reads any of it. The sizes a zip
+/// declares are not trusted: a hostile file declares kilobytes and inflates to
+/// gigabytes (and several directory entries may share one compressed stream).
+/// The count stops at [`MAX_UNCOMPRESSED`], so time and memory stay bounded;
+/// calamine (the same `zip` crate) then reads the same bytes again.
 fn check_zip(bytes: &[u8]) -> Result<(), String> {
+    use std::io::Read;
     let mut z = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| format!("not a readable xlsx (zip) file: {e}"))?;
     let mut total: u64 = 0;
     for i in 0..z.len() {
-        let f = z
-            .by_index_raw(i)
+        let mut f = z
+            .by_index(i)
             .map_err(|e| format!("not a readable xlsx (zip) file: {e}"))?;
-        total = total.saturating_add(f.size());
-    }
-    if total > MAX_UNCOMPRESSED {
-        return Err(format!(
-            "workbook expands to {total} bytes, more than the limit of {MAX_UNCOMPRESSED}"
-        ));
+        let name = model::text::bounded(f.name().as_bytes(), 128);
+        let budget = MAX_UNCOMPRESSED - total;
+        let n = std::io::copy(&mut (&mut f).take(budget + 1), &mut std::io::sink())
+            .map_err(|e| format!("not a readable xlsx (zip) file: part {name:?}: {e}"))?;
+        total += n;
+        if total > MAX_UNCOMPRESSED {
+            return Err(format!(
+                "workbook expands to more than the limit of {MAX_UNCOMPRESSED} bytes (at part {name:?}; its header declares {} bytes)",
+                f.size()
+            ));
+        }
     }
     Ok(())
 }

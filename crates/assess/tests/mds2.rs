@@ -71,3 +71,35 @@ fn truncated_form_is_an_error() {
         assert!(!e.contains('\n'));
     }
 }
+
+#[path = "fixtures/xlsx_bomb.rs"]
+mod xlsx_bomb;
+
+/// Issue 19, item 3: a workbook whose zip headers declare 4 KiB for a sheet
+/// that inflates to 96 MiB is refused in one line by counting the bytes that
+/// actually come out; the same workbook with honest headers and a small cell
+/// is read (the generator makes valid workbooks).
+#[test]
+fn lying_zip_sizes_are_refused_by_the_bytes_inflated() {
+    let small = xlsx_bomb::bomb(10_000, false);
+    let Document::Mds2(form) = parse_document("small.xlsx", &small).unwrap() else {
+        panic!("an MDS2 form");
+    };
+    assert!(form.questions.contains_key("DOC-1"));
+
+    let bomb = xlsx_bomb::bomb(96 << 20, true);
+    assert!(bomb.len() < 2 << 20, "the bomb is small: {}", bomb.len());
+    let t = std::time::Instant::now();
+    let e = parse_document("bomb.xlsx", &bomb).unwrap_err().to_string();
+    assert!(
+        e.starts_with("bomb.xlsx: workbook expands to more than the limit of"),
+        "{e}"
+    );
+    assert!(e.contains("xl/worksheets/sheet1.xml"), "{e}");
+    assert!(!e.contains('\n'));
+    assert!(
+        t.elapsed().as_secs() < 20,
+        "bounded work: {:?}",
+        t.elapsed()
+    );
+}

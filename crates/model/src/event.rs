@@ -54,3 +54,30 @@ pub struct Event {
     #[serde(flatten)]
     pub record: Record,
 }
+
+impl Event {
+    /// The event as it may be written outside the database (`ward analyze
+    /// --events`): HTTP request targets reduced to their shape
+    /// ([`crate::text::path_shape`]: identifier-like path segments replaced,
+    /// query values already redacted) and SNMP communities reduced to their
+    /// class ([`crate::records::SnmpRecord::community_class`]), as the facts
+    /// in the database keep them. Paths of clinical web applications carry
+    /// patient identifiers (`/patients/MRN424242/chart`); a community is a
+    /// password.
+    pub fn redacted(mut self) -> Event {
+        match &mut self.record {
+            Record::Http(h) => {
+                if let Some(u) = &mut h.uri {
+                    *u = crate::text::path_shape(u);
+                }
+            }
+            Record::Snmp(s) => {
+                if let Some(c) = &mut s.community {
+                    *c = crate::records::SnmpRecord::community_class(c).to_string();
+                }
+            }
+            _ => {}
+        }
+        self
+    }
+}

@@ -64,6 +64,13 @@ pub struct Talk {
     pub service: Service,
 }
 
+/// Fewest values behind an observation code's statistics for them to be kept
+/// (k-anonymity, k = 5). With fewer, min = max = mean is a patient's
+/// measurement (one heart rate of 72): [`Learner::finish`] drops such
+/// statistics, and a stored baseline is read without them, so they are never
+/// stored, shown or exported.
+pub const MIN_OBSERVATIONS: u64 = 5;
+
 /// Running statistics of numeric values (Welford): count, min, max, mean, variance.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct Stats {
@@ -209,7 +216,9 @@ pub struct DeviceBaseline {
     pub dicom_callers: BTreeSet<String>,
     /// DICOM AE titles it was called as.
     pub dicom_called: BTreeSet<String>,
-    /// Numeric observation values it sent, per observation code (statistics only).
+    /// Numeric observation values it sent, per observation code (statistics
+    /// only, and only from [`MIN_OBSERVATIONS`] values up).
+    #[serde(deserialize_with = "enough_observations")]
     pub observations: BTreeMap<String, Stats>,
     /// Per-window volume statistics (absent in baselines of older Ward
     /// versions, or when the learner's cell cap was reached).
@@ -557,6 +566,10 @@ impl Learner {
     /// The baseline learnt so far (groups empty: see [`Baseline::group`]).
     pub fn finish(self) -> Baseline {
         let mut b = self.b;
+        // Too few values are a patient's measurements, not a device's range.
+        for d in b.devices.values_mut() {
+            d.observations.retain(|_, s| s.count >= MIN_OBSERVATIONS);
+        }
         let vw = b.volume_window;
         // Windows the network was watched in, between the first and last learnt:
         // every one of them, or only those within the coverage.
@@ -599,6 +612,16 @@ impl Learner {
         }
         b
     }
+}
+
+/// Reads per-code statistics, dropping those of fewer than
+/// [`MIN_OBSERVATIONS`] values (baselines stored by older versions).
+fn enough_observations<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, Stats>, D::Error> {
+    let mut m = BTreeMap::<String, Stats>::deserialize(d)?;
+    m.retain(|_, s| s.count >= MIN_OBSERVATIONS);
+    Ok(m)
 }
 
 /// The HL7 `application^facility` of a message's sender.

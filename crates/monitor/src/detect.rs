@@ -996,6 +996,46 @@ mod tests {
             .collect()
     }
 
+    /// Issue 19, item 7: statistics of fewer than `MIN_OBSERVATIONS` values
+    /// (one heart rate: min = max = mean = 72) are a patient's measurement and
+    /// are never kept — not learnt, not serialized, not read back.
+    #[test]
+    fn observation_statistics_need_k_values() {
+        use crate::baseline::MIN_OBSERVATIONS;
+        assert_eq!(MIN_OBSERVATIONS, 5);
+        let series = |n: i64| -> Vec<Event> {
+            (0..n)
+                .map(|i| hl7("10.0.0.3", "10.0.0.4", "MONITOR", 72.0, 1_000_000 + i))
+                .collect()
+        };
+        for n in [1, 4] {
+            let b = learn(&series(n));
+            assert!(
+                b.devices
+                    .get(&ip("10.0.0.3"))
+                    .is_none_or(|d| d.observations.is_empty()),
+                "{n} values kept"
+            );
+            let j = serde_json::to_string(&b).unwrap();
+            assert!(!j.contains("8867-4") && !j.contains("72"), "{j}");
+        }
+        let b = learn(&series(5));
+        assert_eq!(b.devices[&ip("10.0.0.3")].observations["8867-4"].count, 5);
+        // A baseline stored before the rule is read without the small statistics.
+        let mut old = b.clone();
+        for s in old
+            .devices
+            .get_mut(&ip("10.0.0.3"))
+            .unwrap()
+            .observations
+            .values_mut()
+        {
+            s.count = 1;
+        }
+        let back: Baseline = serde_json::from_str(&serde_json::to_string(&old).unwrap()).unwrap();
+        assert!(back.devices[&ip("10.0.0.3")].observations.is_empty());
+    }
+
     #[test]
     fn normal_traffic_raises_nothing() {
         let b = learn(&normal(1_000_000));

@@ -17,7 +17,8 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {}
+            // Controls, bidi overrides and other invisible format characters.
+            c if model::text::is_hidden(c) => {}
             c => out.push(c),
         }
     }

@@ -8,7 +8,9 @@
 //!
 //! **Invariant:** every string that reaches the HTML goes through [`esc`];
 //! device names come from the network and are hostile (`<script>` renders as
-//! text).
+//! text). Every CSV cell goes through `model::text::csv_cell` (no control or
+//! bidi characters, no live spreadsheet formulas) and the JSON through
+//! `model::text::CleanWriter`.
 
 mod html;
 
@@ -161,31 +163,51 @@ pub fn json(input: &Input) -> Result<String, Error> {
         devices: Vec<&'a DeviceRow>,
         fleets: Vec<Fleet>,
     }
-    Ok(serde_json::to_string_pretty(&Doc {
-        title: &input.title,
-        scope: &input.scope,
-        devices: ranked(input),
-        fleets: fleets(input),
-    })?)
+    let mut w = model::text::CleanWriter::new(Vec::new());
+    serde_json::to_writer_pretty(
+        &mut w,
+        &Doc {
+            title: &input.title,
+            scope: &input.scope,
+            devices: ranked(input),
+            fleets: fleets(input),
+        },
+    )?;
+    Ok(String::from_utf8_lossy(&w.into_inner()).into_owned())
+}
+
+/// Writes one CSV record, each cell through `model::text::csv_cell`.
+fn record<W: std::io::Write, S: AsRef<str>>(
+    w: &mut csv::Writer<W>,
+    cells: impl IntoIterator<Item = S>,
+) -> csv::Result<()> {
+    w.write_record(
+        cells
+            .into_iter()
+            .map(|c| model::text::csv_cell(c.as_ref()).into_owned()),
+    )
 }
 
 /// One row per device.
 pub fn devices_csv(input: &Input) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "device",
-        "kind",
-        "category",
-        "vendor",
-        "model",
-        "firmware",
-        "names",
-        "ips",
-        "score",
-        "impact",
-        "top_finding",
-        "advisories",
-    ])?;
+    record(
+        &mut w,
+        [
+            "device",
+            "kind",
+            "category",
+            "vendor",
+            "model",
+            "firmware",
+            "names",
+            "ips",
+            "score",
+            "impact",
+            "top_finding",
+            "advisories",
+        ],
+    )?;
     for d in ranked(input) {
         let top = d
             .assessment
@@ -193,24 +215,27 @@ pub fn devices_csv(input: &Input) -> Result<Vec<u8>, Error> {
             .first()
             .map(|f| f.finding.title.as_str())
             .unwrap_or("");
-        w.write_record([
-            d.assessment.key.as_str(),
-            d.kind,
-            d.category,
-            d.vendor.as_deref().unwrap_or(""),
-            d.model.as_deref().unwrap_or(""),
-            d.firmware.as_deref().unwrap_or(""),
-            &d.names.join("; "),
-            &d.ips.join("; "),
-            &d.assessment.score.to_string(),
-            &format!("{:.2}", d.assessment.impact),
-            top,
-            &d.advisories
-                .iter()
-                .map(|m| m.cve.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
-        ])?;
+        record(
+            &mut w,
+            [
+                d.assessment.key.as_str(),
+                d.kind,
+                d.category,
+                d.vendor.as_deref().unwrap_or(""),
+                d.model.as_deref().unwrap_or(""),
+                d.firmware.as_deref().unwrap_or(""),
+                &d.names.join("; "),
+                &d.ips.join("; "),
+                &d.assessment.score.to_string(),
+                &format!("{:.2}", d.assessment.impact),
+                top,
+                &d.advisories
+                    .iter()
+                    .map(|m| m.cve.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ],
+        )?;
     }
     w.into_inner()
         .map_err(|e| Error::Csv(e.into_error().into()))
@@ -219,34 +244,40 @@ pub fn devices_csv(input: &Input) -> Result<Vec<u8>, Error> {
 /// One row per finding (factor) per device.
 pub fn findings_csv(input: &Input) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "device",
-        "score",
-        "kind",
-        "severity",
-        "points",
-        "title",
-        "evidence",
-        "first_seen_us",
-        "remediation",
-    ])?;
+    record(
+        &mut w,
+        [
+            "device",
+            "score",
+            "kind",
+            "severity",
+            "points",
+            "title",
+            "evidence",
+            "first_seen_us",
+            "remediation",
+        ],
+    )?;
     for d in ranked(input) {
         for f in &d.assessment.factors {
             let e = f.finding.evidence.first();
-            w.write_record([
-                d.assessment.key.as_str(),
-                &d.assessment.score.to_string(),
-                f.finding.kind.as_str(),
-                f.finding.severity.as_str(),
-                &format!("{:.1}", f.points),
-                &f.finding.title,
-                &e.map(|e| format!("{} [{}]", e.what, e.at))
-                    .unwrap_or_default(),
-                &e.and_then(|e| e.first_seen)
-                    .map(|t| t.0.to_string())
-                    .unwrap_or_default(),
-                &f.finding.remediation,
-            ])?;
+            record(
+                &mut w,
+                [
+                    d.assessment.key.as_str(),
+                    &d.assessment.score.to_string(),
+                    f.finding.kind.as_str(),
+                    f.finding.severity.as_str(),
+                    &format!("{:.1}", f.points),
+                    &f.finding.title,
+                    &e.map(|e| format!("{} [{}]", e.what, e.at))
+                        .unwrap_or_default(),
+                    &e.and_then(|e| e.first_seen)
+                        .map(|t| t.0.to_string())
+                        .unwrap_or_default(),
+                    &f.finding.remediation,
+                ],
+            )?;
         }
     }
     w.into_inner()

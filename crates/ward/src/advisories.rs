@@ -87,7 +87,7 @@ pub fn run(db: &Path, json: bool) -> Result<()> {
             matches,
         });
     }
-    let mut w = std::io::stdout().lock();
+    let mut w = crate::render::stdout();
     if json {
         serde_json::to_writer_pretty(&mut w, &out)?;
         writeln!(w)?;

@@ -417,7 +417,7 @@ fn set_status(action: StatusAction, args: StatusArgs) -> Result<()> {
         web::auth::now(),
         "local",
     )?;
-    let mut o = std::io::stdout().lock();
+    let mut o = crate::render::stdout();
     for a in &done {
         writeln!(
             o,
@@ -474,10 +474,10 @@ pub fn run(args: AlertsArgs) -> Result<()> {
     let alerts = store.stored_alerts(&filter)?;
     let format = if args.json { Format::Json } else { args.format };
     let mut buf: Box<dyn Write> = match &args.out {
-        Some(p) => Box::new(std::io::BufWriter::new(
+        Some(p) => Box::new(model::text::CleanWriter::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
-        )),
-        None => Box::new(std::io::stdout().lock()),
+        ))),
+        None => Box::new(crate::render::stdout()),
     };
     let host = hostname();
     match format {

@@ -66,15 +66,49 @@ pub(crate) fn config(
     Ok(cfg)
 }
 
+/// The size of capture input `f`, refusing what is not a regular file: a
+/// named pipe (opening one blocks until a writer comes, reading it would
+/// never end), a device or a directory is one line and exit 2, before
+/// anything is opened or stored. Captures are files; pipe live traffic
+/// through `ward monitor --interface` instead.
+pub(crate) fn regular_input(f: &Path) -> Result<u64> {
+    let meta = std::fs::metadata(f).with_context(|| format!("cannot read {}", f.display()))?;
+    if !meta.is_file() {
+        bail!(
+            "{}: not a regular file (a pipe, device or directory); give a capture file",
+            f.display()
+        );
+    }
+    Ok(meta.len())
+}
+
+/// Checks every input before the database is touched: non-regular files are
+/// refused ([`regular_input`]), malformed captures are an error, and empty
+/// files are skipped with a warning (one forgotten empty rotation file does
+/// not lose the run). Returns the inputs to read and their total size.
+pub(crate) fn check_inputs(files: &[PathBuf]) -> Result<(Vec<PathBuf>, u64)> {
+    let mut kept = Vec::with_capacity(files.len());
+    let mut total = 0u64;
+    for f in files {
+        if regular_input(f)? == 0 {
+            eprintln!("ward: warning: {}: empty file, skipped", f.display());
+            continue;
+        }
+        let r = capture::FileReader::open(f).map_err(anyhow::Error::from)?;
+        total += r.file_len();
+        kept.push(f.clone());
+    }
+    if kept.is_empty() {
+        bail!("nothing to analyze: every input file is empty");
+    }
+    Ok((kept, total))
+}
+
 /// Runs `ward analyze`.
 pub fn run(args: AnalyzeArgs) -> Result<()> {
     let cfg = config(args.workers, args.max_flows, args.memory_limit)?;
     // Check every input before touching the database.
-    let mut total = 0u64;
-    for f in &args.files {
-        let r = capture::FileReader::open(f).map_err(anyhow::Error::from)?;
-        total += r.file_len();
-    }
+    let (files, total) = check_inputs(&args.files)?;
     let mut store = crate::location::open(&args.db)?;
 
     let timing = std::env::var_os("WARD_TIMING").is_some();
@@ -93,7 +127,8 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         let mut n = 0;
         for batch in rx {
             for ev in batch {
-                serde_json::to_writer(&mut w, &ev)?;
+                // Paths to their shape, SNMP communities to their class.
+                serde_json::to_writer(&mut w, &ev.redacted())?;
                 w.write_all(b"\n")?;
                 n += 1;
             }
@@ -114,7 +149,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
                 }
             });
         }
-        let r = sensor::analyze_files(&args.files, &cfg, &progress, sink);
+        let r = sensor::analyze_files(&files, &cfg, &progress, sink);
         done.store(true, Ordering::Relaxed);
         r
     });
@@ -128,7 +163,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
 
     let t1 = std::time::Instant::now();
     let facts = observer.into_facts();
-    let summary = run_summary(&args.files, &report);
+    let summary = run_summary(&files, &report);
     let devices = store
         .ingest_owned(&summary, facts, &report.anomalies())
         .with_context(|| {
@@ -141,7 +176,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
         eprintln!("timing: analysis {:?}, store {:?}", t1 - t0, t1.elapsed());
     }
     // Stdout is line-buffered: without a BufWriter every table row is its own write call.
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(crate::render::stdout());
     if args.json {
         render::json(&mut out, &devices, Some(&report))?;
     } else {
@@ -180,7 +215,7 @@ pub fn show_inventory(db: &Path, json: bool) -> Result<()> {
     } else {
         store.devices()?
     };
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(crate::render::stdout());
     if json {
         render::json(&mut out, &devices, None)?;
     } else {
@@ -225,7 +260,7 @@ pub fn capture(args: CaptureArgs) -> Result<()> {
         &report,
     );
     let devices = store.ingest_owned(&summary, observer.into_facts(), &report.anomalies())?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::render::stdout();
     if args.json {
         render::json(&mut out, &devices, Some(&report))
     } else {

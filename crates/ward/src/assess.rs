@@ -66,7 +66,7 @@ pub fn run(args: AssessArgs) -> Result<()> {
         .iter()
         .map(|(n, d)| evaluate(n, d, adb.as_ref()))
         .collect();
-    let mut w = std::io::stdout().lock();
+    let mut w = crate::render::stdout();
     if args.json {
         serde_json::to_writer_pretty(&mut w, &reports)?;
         writeln!(w)?;

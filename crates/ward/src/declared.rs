@@ -78,7 +78,12 @@ pub fn import(args: ImportArgs) -> Result<()> {
             bad += 1;
             continue;
         }
-        let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").to_string();
+        // Cleaned like strings from the wire: no escapes or bidi controls.
+        let get = |i: Option<usize>| {
+            model::text::clean(i.and_then(|i| rec.get(i)).unwrap_or(""))
+                .trim()
+                .to_string()
+        };
         let d = store::DeclaredDevice {
             vendor: get(vendor),
             model: get(model),

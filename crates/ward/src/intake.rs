@@ -84,7 +84,7 @@ pub fn run(cmd: IntakeCommand) -> Result<()> {
                 .into_iter()
                 .filter(|i| !unapproved || !i.approved)
                 .collect();
-            let mut o = std::io::stdout().lock();
+            let mut o = crate::render::stdout();
             if json {
                 serde_json::to_writer_pretty(&mut o, &rows)?;
                 writeln!(o)?;

@@ -181,7 +181,8 @@ fn main() {
             std::process::exit(0);
         }
         // One line, no backtrace: the user gets what went wrong and where.
-        eprintln!("ward: error: {e:#}");
+        // Errors quote file names and file contents: cleaned like any output.
+        eprintln!("ward: error: {}", model::text::clean(&format!("{e:#}")));
         std::process::exit(2);
     }
 }

@@ -28,6 +28,7 @@ pub fn run_pipeline<T: Send>(
 ) -> Result<(Observer, Report, T)> {
     let cfg = config(workers, None, None)?;
     for f in files {
+        crate::analyze::regular_input(f)?;
         capture::FileReader::open(f).map_err(anyhow::Error::from)?;
     }
     let progress = Progress::default();
@@ -265,7 +266,7 @@ pub fn learn(args: LearnArgs) -> Result<()> {
         std::fs::write(out, serde_json::to_vec_pretty(&b)?)
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
-    let mut o = std::io::stdout().lock();
+    let mut o = crate::render::stdout();
     let span = match (b.start, b.end) {
         (Some(s), Some(e)) => format!("{} .. {}", s.iso(), e.iso()),
         _ => "no flows".into(),
@@ -625,7 +626,7 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
     resolve(&mut alerts, &dir);
     store.store_alerts(&alerts)?;
     export(&args, &store, hook.as_ref(), &alerts);
-    let mut o = std::io::stdout().lock();
+    let mut o = crate::render::stdout();
     if args.jsonl {
         for a in &alerts {
             serde_json::to_writer(&mut o, a)?;
@@ -722,7 +723,7 @@ fn monitor_live(
             )
         })?;
         export(args, store, hook, &alerts);
-        let mut o = std::io::stdout().lock();
+        let mut o = crate::render::stdout();
         for a in &alerts {
             if args.jsonl || args.json {
                 serde_json::to_writer(&mut o, a)?;
@@ -812,7 +813,7 @@ pub fn show(db: &Path, name: &str) -> Result<()> {
     }
     let store = crate::location::open(db)?;
     let b = load_baseline(&store, name, None)?;
-    let mut o = std::io::stdout().lock();
+    let mut o = crate::render::stdout();
     serde_json::to_writer_pretty(&mut o, &b)?;
     writeln!(o)?;
     Ok(())

@@ -239,7 +239,7 @@ pub fn simulate(args: SimulateArgs) -> Result<()> {
         },
     )?;
     blocked.sort_by(|a, b| (&a.start, &a.client, &a.server).cmp(&(&b.start, &b.client, &b.server)));
-    let mut o = std::io::stdout().lock();
+    let mut o = crate::render::stdout();
     if args.json {
         serde_json::to_writer_pretty(
             &mut o,

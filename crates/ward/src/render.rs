@@ -7,6 +7,13 @@ use std::io::Write;
 use std::path::Path;
 
 /// A byte-based progress bar on stderr (hidden when stderr is not a terminal).
+/// Standard output through `model::text::CleanWriter`: whatever a command
+/// prints (names from traffic, SBOMs, CMMS files, feeds, the database), no
+/// escape sequence or bidi control reaches the terminal or a pipe.
+pub fn stdout() -> model::text::CleanWriter<std::io::StdoutLock<'static>> {
+    model::text::CleanWriter::new(std::io::stdout().lock())
+}
+
 pub fn progress_bar(total: u64) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(total),

@@ -136,7 +136,7 @@ pub fn run(db: &Path, json: bool, top: Option<usize>) -> Result<()> {
     if let Some(n) = top {
         scored.truncate(n);
     }
-    let mut w = std::io::stdout().lock();
+    let mut w = crate::render::stdout();
     if json {
         serde_json::to_writer_pretty(&mut w, &scored)?;
         writeln!(w)?;

@@ -72,7 +72,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         transport,
     };
     web::serve_blocking(config, state, |b| {
-        let mut out = std::io::stdout().lock();
+        let mut out = crate::render::stdout();
         let _ = writeln!(out, "ward: serving {}://{}/", b.scheme, b.addr);
         if let Some(c) = &b.cert_path {
             let _ = writeln!(out, "ward: self-signed certificate {}", c.display());

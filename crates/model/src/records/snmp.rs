@@ -22,3 +22,15 @@ pub struct SnmpRecord {
     /// SNMPv3 user name.
     pub v3_user: Option<String>,
 }
+
+impl SnmpRecord {
+    /// What may be said of a community string: `public` and `private` (the
+    /// well-known defaults) by name, any other as `other` — never the secret.
+    pub fn community_class(community: &str) -> &'static str {
+        match community {
+            "public" => "public",
+            "private" => "private",
+            _ => "other",
+        }
+    }
+}
