@@ -2173,9 +2173,15 @@ async fn a_burst_of_sign_ins_does_not_hold_up_signed_in_users() {
         .status,
         StatusCode::OK
     );
-    let t = Instant::now();
-    let _ = auth::hash_password("a password to time the hash");
-    let one_hash = t.elapsed();
+    // The fastest of a few (the first one also pays for warming up).
+    let one_hash = (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            let _ = auth::hash_password("a password to time the hash");
+            t.elapsed()
+        })
+        .min()
+        .unwrap();
     let burst: Vec<_> = (0..24)
         .map(|i| {
             let app = app.clone();
