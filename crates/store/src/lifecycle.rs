@@ -396,6 +396,16 @@ impl Store {
             if filter.min_severity.is_some_and(|m| a.alert.severity < m) {
                 continue;
             }
+            if let Some(site) = &filter.site {
+                let of_site = a
+                    .alert
+                    .device
+                    .strip_prefix(site.as_str())
+                    .is_some_and(|r| r.starts_with('/'));
+                if !of_site {
+                    continue;
+                }
+            }
             out.push(a);
         }
         if let Some(n) = filter.limit {
