@@ -831,6 +831,7 @@ fn site_alerts_reach_the_centre_once_each() {
     // The site's sensor delivers to NATS while the server is down.
     let mut nats = Nats::new(&root);
     nats.start();
+    let nats_url = nats.url();
     let deliver = |n: usize| {
         let watch = root.join(format!("watch-{n}"));
         std::fs::create_dir_all(&watch).unwrap();
@@ -841,7 +842,7 @@ fn site_alerts_reach_the_centre_once_each() {
             "south",
             &watch,
             &root.join("buffer"),
-            &nats.url(),
+            &nats_url,
             &log,
             &["--baseline", &s(&baseline)],
         );
@@ -874,7 +875,7 @@ fn site_alerts_reach_the_centre_once_each() {
                     "--stats-every",
                     "0",
                     "--nats",
-                    &nats.url(),
+                    &nats_url,
                     "--db",
                     &db.url,
                     "--insecure-http",
