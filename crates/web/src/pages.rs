@@ -162,13 +162,16 @@ pub struct CredForm {
     code: String,
     #[serde(default)]
     csrf: String,
+    /// The one-time setup token from the server console (`/setup` only).
+    #[serde(default)]
+    token: String,
 }
 
 async fn setup(
     State(st): State<AppState>,
     headers: HeaderMap,
     auth::ClientIp(ip): auth::ClientIp,
-    Form(f): Form<CredForm>,
+    Form(mut f): Form<CredForm>,
 ) -> Response {
     if !pre_ok(&headers, &f.csrf) {
         return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
@@ -190,13 +193,40 @@ async fn setup(
     if f.password != f.password2 {
         return again("The passwords differ.".into());
     }
+    let want = st.setup_token();
+    if want.is_empty() || !crate::totp::constant_time_eq(f.token.trim().as_bytes(), want.as_bytes())
+    {
+        let who = ip.clone();
+        let _ = st
+            .db(move |s| {
+                Ok(s.audit_folded(
+                    now(),
+                    "",
+                    "setup_refused",
+                    "wrong setup token",
+                    &who,
+                    auth::AUDIT_FOLD_SECS,
+                )?)
+            })
+            .await;
+        let mut res =
+            again("Wrong setup token: copy it from the console where `ward serve` started.".into());
+        *res.status_mut() = StatusCode::FORBIDDEN;
+        return res;
+    }
     if let Err(why) = auth::check_new_account(&f.name, &f.password) {
         return again(why);
     }
     let name = f.name.clone();
+    let password = std::mem::take(&mut f.password);
+    let hash = match st.hashing(move || auth::hash_password(&password)).await {
+        Ok(Some(Ok(h))) => h,
+        Ok(Some(Err(e))) | Err(e) => return fail(e),
+        Ok(None) => return again("The server is busy; try again.".into()),
+    };
     let made = st
         .db(move |s| {
-            let made = auth::create_account(s, &f.name, Role::Admin, &f.password, true)?;
+            let made = auth::create_account_hashed(s, &f.name, Role::Admin, &hash, true)?;
             if made.is_some() {
                 s.audit(
                     now(),
@@ -262,14 +292,14 @@ async fn login(
         return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
     }
     let lifetime = st.sessions().absolute_secs;
-    let result = st
-        .db(move |s| {
-            Ok(match auth::login(s, &f.name, &f.password, &f.code, &ip)? {
-                Ok(user) => Ok(auth::start_session_for(s, user.id, lifetime)?),
-                Err(e) => Err(e),
-            })
-        })
-        .await;
+    let result = match st.sign_in(f.name, f.password, f.code, ip).await {
+        Ok(Ok(user)) => st
+            .db(move |s| auth::start_session_for(s, user.id, lifetime))
+            .await
+            .map(Ok),
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(e) => Err(e),
+    };
     let (status, error) = match result {
         Ok(Ok((sid, _csrf))) => {
             let mut res = Redirect::to("/").into_response();
