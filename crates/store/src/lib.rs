@@ -24,7 +24,7 @@ pub use feeds::{
 mod users;
 pub use users::{ApiTokenInfo, AuditEntry, SessionRow, User};
 mod monitor;
-pub use crate::monitor::{AlertFilter, Approval, IntakeEntry};
+pub use crate::monitor::{AlertFilter, Approval, IntakeEntry, SiteAlerts};
 mod mud;
 pub use crate::mud::{FetchedMud, MudFetch, MudLink};
 pub mod lifecycle;
@@ -647,10 +647,35 @@ impl Store {
             .max(0) as u64)
     }
 
-    /// The single-box inventory with every device's facts, sorted by key
-    /// (rebuilt from the facts table).
+    /// The inventory of every site with every device's facts, rebuilt from
+    /// the facts table: the single-box site `''` keeps its keys, a named
+    /// site's devices have keys `SITE/KEY` (as in [`Store::devices`]);
+    /// sorted by key. Each site is built from its own facts only.
     pub fn devices_with_facts(&self) -> Result<Vec<Device>, Error> {
-        Ok(build_inventory_owned(self.site_facts("")?))
+        let sites: Vec<String> = self
+            .conn()
+            .query("SELECT DISTINCT site FROM facts ORDER BY site", &[])?
+            .iter()
+            .map(|r| r.str(0))
+            .collect::<Result<_, _>>()?;
+        let mut out = Vec::new();
+        for site in sites {
+            let mut devices = build_inventory_owned(self.site_facts(&site)?);
+            if !site.is_empty() {
+                for d in &mut devices {
+                    d.key = site_key(&site, &d.key);
+                }
+            }
+            out.append(&mut devices);
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    /// One site's inventory with every device's facts (keys without the
+    /// site prefix), rebuilt from its facts.
+    pub fn site_devices_with_facts(&self, site: &str) -> Result<Vec<Device>, Error> {
+        Ok(build_inventory_owned(self.site_facts(site)?))
     }
 
     /// The current inventory (every site), sorted by key, without the facts
@@ -1297,8 +1322,15 @@ mod tests {
                 s.device("north/ip:10.0.0.1").unwrap().unwrap().hostnames,
                 vec!["pump-1"]
             );
-            // The single-box inventory is untouched by named sites.
-            assert!(s.devices_with_facts().unwrap().is_empty());
+            // The single-box inventory is untouched by named sites...
+            assert!(s.site_devices_with_facts("").unwrap().is_empty());
+            // ...and the full view (scoring, reports) holds every site's
+            // devices under their stored keys, each with its own facts.
+            let full = s.devices_with_facts().unwrap();
+            let keys: Vec<&str> = full.iter().map(|d| d.key.as_str()).collect();
+            assert_eq!(keys, vec!["north/ip:10.0.0.1", "south/ip:10.0.0.1"]);
+            assert_eq!(full[1].hostnames, vec!["ct-9"]);
+            assert!(full.iter().all(|d| !d.facts.is_empty()));
             // Invalid site names are refused before anything is stored.
             assert!(s
                 .ingest_observations(&[obs("x", "a.b", vec![], vec![], false)], 3)

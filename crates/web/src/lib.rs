@@ -649,9 +649,19 @@ pub fn serve_blocking(
             what: "cannot start the runtime".into(),
             source,
         })?;
-    rt.block_on(async move {
+    // The last reference to the state (and its stores) is dropped here,
+    // outside the runtime: the synchronous PostgreSQL client runs a runtime
+    // of its own to close its connection, which panics inside another one
+    // ("Cannot start a runtime from within a runtime").
+    let keep = state.clone();
+    let served = rt.block_on(async move {
         let bound = bind(config, state).await?;
         on_bound(&bound);
         bound.run_until(shutdown_signal()).await
-    })
+    });
+    // Tasks still holding the state are dropped with the runtime; a store
+    // call still running on a blocking thread gets a few seconds to finish.
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    drop(keep);
+    served
 }

@@ -460,15 +460,41 @@ struct OverviewPage {
     open_alerts: usize,
     all_alerts: usize,
     top_alerts: Vec<AlertRow>,
+    /// The site shown (`""`: all).
+    site: String,
+    /// Every site with its device count (the selector).
+    sites: Vec<view::Count>,
 }
 
-async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
+/// The overview's site filter.
+#[derive(serde::Deserialize, Default)]
+struct SiteQuery {
+    site: Option<String>,
+}
+
+async fn overview(
+    State(st): State<AppState>,
+    user: PageUser,
+    Query(q): Query<SiteQuery>,
+) -> Response {
     let snap = match st.snapshot().await {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let rows = &snap.rows;
-    let o = snap.overview.clone();
+    let site = q.site.filter(|s| store::valid_site(s));
+    let of_site: Vec<report::DeviceRow>;
+    let (rows, o) = match &site {
+        Some(s) => {
+            of_site = snap
+                .rows
+                .iter()
+                .filter(|d| view::site_of(&d.assessment.key) == Some(s.as_str()))
+                .cloned()
+                .collect();
+            (&of_site[..], view::overview(&of_site))
+        }
+        None => (&snap.rows[..], snap.overview.clone()),
+    };
     let mut cat_counts = o.categories.clone();
     cat_counts.truncate(12);
     let cats = bars(&cat_counts, &[]);
@@ -483,6 +509,7 @@ async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
     let newest = snap
         .newest
         .iter()
+        .filter(|(k, ..)| site.is_none() || view::site_of(k) == site.as_deref())
         .map(|(k, n, c, t)| (k.clone(), n.clone(), c.clone(), view::readable_time(t)))
         .collect();
     let cats_h = (24 * cats.len() as u32).max(24);
@@ -521,6 +548,8 @@ async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
         open_alerts,
         all_alerts,
         top_alerts,
+        site: site.unwrap_or_default(),
+        sites: snap.overview.sites.clone(),
     })
 }
 
@@ -938,6 +967,9 @@ struct AlertsPage {
     kind: String,
     status: String,
     device: String,
+    /// The site filter (`""`: all) and the sites to choose from.
+    site: String,
+    sites: Vec<String>,
     severities: Vec<&'static str>,
     kinds: Vec<&'static str>,
     statuses: Vec<&'static str>,
@@ -1019,6 +1051,8 @@ async fn alerts_view(
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| "active".into()),
         device: some(&q.device),
+        site: some(&q.site),
+        sites: snap.sites.clone(),
         severities: vec!["low", "medium", "high", "critical"],
         kinds: monitor::ALL_KINDS.iter().map(|k| k.as_str()).collect(),
         statuses: vec!["active", "open", "acknowledged", "closed", "all"],
