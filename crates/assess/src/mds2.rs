@@ -166,7 +166,10 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
         let mut f = z
             .by_index(i)
             .map_err(|e| format!("not a readable xlsx (zip) file: {e}"))?;
-        let name = model::text::bounded(f.name().as_bytes(), 128);
+        let name = f
+            .name()
+            .map(|n| model::text::bounded(n.as_bytes(), 128))
+            .unwrap_or_default();
         let budget = MAX_UNCOMPRESSED - total;
         let n = std::io::copy(&mut (&mut f).take(budget + 1), &mut std::io::sink())
             .map_err(|e| format!("not a readable xlsx (zip) file: part {name:?}: {e}"))?;

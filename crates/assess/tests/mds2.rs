@@ -91,8 +91,11 @@ fn lying_zip_sizes_are_refused_by_the_bytes_inflated() {
     assert!(bomb.len() < 2 << 20, "the bomb is small: {}", bomb.len());
     let t = std::time::Instant::now();
     let e = parse_document("bomb.xlsx", &bomb).unwrap_err().to_string();
+    // Refused by the count, or (zip >= 9) by the reader noticing the lie.
     assert!(
-        e.starts_with("bomb.xlsx: workbook expands to more than the limit of"),
+        e.starts_with("bomb.xlsx: workbook expands to more than the limit of")
+            || e.starts_with("bomb.xlsx: not a readable xlsx (zip) file: part")
+                && e.contains("larger than its declared"),
         "{e}"
     );
     assert!(e.contains("xl/worksheets/sheet1.xml"), "{e}");

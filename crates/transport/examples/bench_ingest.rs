@@ -87,7 +87,7 @@ fn main() {
         // Rebuilding the inventory is measured separately (below), not in the ingest rate.
         let o = transport::ingest::Options { batch, ack_wait: Duration::from_secs(60), rebuild_every: Duration::from_secs(3600) };
         let t = Instant::now();
-        let task = tokio::spawn(transport::ingest::run(client, store, o, stats.clone()));
+        let task = tokio::spawn(transport::ingest::run(client, store, o, stats.clone(), None));
         while stats.facts.load(Ordering::Relaxed) < n {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
