@@ -874,6 +874,7 @@ impl Serialize for DeviceDoc<'_> {
         m.serialize_entry("peer_count", &d.peer_count)?;
         m.serialize_entry("first_seen", &d.first_seen)?;
         m.serialize_entry("last_seen", &d.last_seen)?;
+        m.serialize_entry("identity", &d.identity)?;
         m.serialize_entry("facts", &[] as &[Fact])?;
         m.end()
     }

@@ -22,6 +22,7 @@ mod risk;
 mod serve;
 mod server;
 mod siem;
+mod site_knowledge;
 mod site_sensor;
 mod sync;
 mod user;
@@ -58,6 +59,9 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Site knowledge file (extra or corrected knowledge entries, see `crates/knowledge`); devices are rebuilt with it.
+        #[arg(long, value_name = "FILE")]
+        knowledge: Option<PathBuf>,
         #[command(subcommand)]
         action: Option<InventoryCommand>,
     },
@@ -144,8 +148,10 @@ fn main() {
         Command::Inventory {
             db,
             json,
+            knowledge,
             action: None,
-        } => analyze::show_inventory(&db, json),
+        } => site_knowledge::install(knowledge.as_deref())
+            .and_then(|()| analyze::show_inventory(&db, json, knowledge.is_some())),
         Command::Feeds(FeedsCommand::Import(args)) => feeds::import(args),
         Command::Feeds(FeedsCommand::Sync(args)) => sync::sync(args),
         Command::Advisories { db, json } => advisories::run(&db, json),

@@ -37,6 +37,7 @@ fn device_at(key: &str, name: &str, app: &str, ip: &str) -> report::DeviceRow {
         peer_count: 0,
         first_seen: model::Timestamp(0),
         last_seen: model::Timestamp(0),
+        identity: Default::default(),
         facts: Vec::new(),
     };
     report::DeviceRow {
