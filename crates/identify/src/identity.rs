@@ -171,6 +171,9 @@ pub(crate) fn identify(
     k: &Knowledge,
 ) -> (Vec<Reason>, Identity, Option<String>) {
     let mut reasons: Vec<Reason> = Vec::new();
+    // Registry names may hold line breaks ("Becton, Dickinson\nand Company").
+    let oui_clean = oui.map(cut);
+    let oui = oui_clean.as_deref();
     let mut id = Identity {
         oui_organisation: oui.map(str::to_string),
         ..Identity::default()
@@ -203,9 +206,12 @@ pub(crate) fn identify(
                     ev.domains.push((r, f));
                 }
                 if let Some(r) = k.domain_in("os_domain", &f.value) {
-                    if let Some(os) = r.get("os") {
-                        ev.os.push((os.to_string(), r, f));
-                    }
+                    // Rows without an OS (mobile-app SDK hosts) still name the category.
+                    ev.os.push((
+                        r.get("os").unwrap_or("a mobile app SDK host").to_string(),
+                        r,
+                        f,
+                    ));
                 }
             }
             FactKind::DhcpVendorClass => {
@@ -284,7 +290,7 @@ pub(crate) fn identify(
     if let Some((os, r, f)) = ev
         .os
         .iter()
-        .filter(|(_, r, _)| r.table() != "ja4")
+        .filter(|(os, r, _)| r.table() != "ja4" && !os.is_empty())
         .max_by(|a, b| {
             os_rank(a.1)
                 .cmp(&os_rank(b.1))
@@ -327,7 +333,7 @@ pub(crate) fn identify(
                 "{} \"{}\" is {}",
                 what(r),
                 short(&f.value),
-                r.get("os").unwrap_or("")
+                r.get("os").unwrap_or("a mobile app SDK host")
             ),
             Some(f),
             r,

@@ -170,6 +170,24 @@ pub(crate) fn run_summary(files: &[PathBuf], r: &Report) -> store::RunSummary {
 }
 
 /// Runs `ward inventory`.
+/// `ward inventory --explain KEY`: one device's conclusions, evidence and
+/// knowledge entries, rebuilt from the stored facts.
+pub fn explain_device(db: &Path, key: &str) -> Result<()> {
+    if !crate::location::exists(db) {
+        bail!(
+            "no database at {} (run `ward analyze FILE --db {}` first)",
+            db.display(),
+            db.display()
+        );
+    }
+    let store = crate::location::open(db)?;
+    let devices = store.devices_with_facts()?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    crate::explain::explain(&mut out, &devices, key)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// `rebuild`: devices rebuilt from the stored facts (with the installed
 /// knowledge) instead of read as stored.
 pub fn show_inventory(db: &Path, json: bool, rebuild: bool) -> Result<()> {

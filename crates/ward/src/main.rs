@@ -6,6 +6,7 @@ mod alerts;
 mod analyze;
 mod assess;
 mod declared;
+mod explain;
 mod feeds;
 mod fetch;
 mod intake;
@@ -62,6 +63,9 @@ enum Command {
         /// Site knowledge file (extra or corrected knowledge entries, see `crates/knowledge`); devices are rebuilt with it.
         #[arg(long, value_name = "FILE")]
         knowledge: Option<PathBuf>,
+        /// Print every piece of evidence behind one device (its KEY as listed) and the knowledge entries used.
+        #[arg(long, value_name = "KEY")]
+        explain: Option<String>,
         #[command(subcommand)]
         action: Option<InventoryCommand>,
     },
@@ -149,9 +153,12 @@ fn main() {
             db,
             json,
             knowledge,
+            explain,
             action: None,
-        } => site_knowledge::install(knowledge.as_deref())
-            .and_then(|()| analyze::show_inventory(&db, json, knowledge.is_some())),
+        } => site_knowledge::install(knowledge.as_deref()).and_then(|()| match explain {
+            Some(key) => analyze::explain_device(&db, &key),
+            None => analyze::show_inventory(&db, json, knowledge.is_some()),
+        }),
         Command::Feeds(FeedsCommand::Import(args)) => feeds::import(args),
         Command::Feeds(FeedsCommand::Sync(args)) => sync::sync(args),
         Command::Advisories { db, json } => advisories::run(&db, json),

@@ -30,7 +30,7 @@ impl LinkProtocol for Arp {
     fn handle(&self, frame: &LinkFrame<'_>, out: &mut Out<'_>) {
         match parse(frame.payload) {
             Ok(r) if r.sender_mac != frame.src => out.weird("arp_sender_mismatch"),
-            Ok(r) => out.emit(r.into()),
+            Ok(r) => out.emit(model::Record::Arp(r)),
             Err(w) => out.weird(w),
         }
     }
