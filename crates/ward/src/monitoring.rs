@@ -341,13 +341,17 @@ pub fn learn(args: LearnArgs) -> Result<()> {
     Ok(())
 }
 
+/// A run a busy store refused: its summary, facts and anomaly counters.
+#[cfg(feature = "live")]
+type UnsavedRun = (store::RunSummary, Vec<identify::Fact>, Vec<(String, u64)>);
+
 /// Facts of a live run waiting to be stored, and when they were last stored.
 /// Runs the store refused as busy (another process held its write lock
 /// past the busy timeout) are kept, in order, and stored first next time.
 #[cfg(feature = "live")]
 struct PendingFacts {
     facts: Option<(Observer, Report)>,
-    unsaved: Vec<(store::RunSummary, Vec<identify::Fact>, Vec<(String, u64)>)>,
+    unsaved: Vec<UnsavedRun>,
     last: std::time::Instant,
 }
 
