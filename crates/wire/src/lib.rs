@@ -5,7 +5,7 @@
 //! MAC addresses and the outermost VLAN id, then either an IP packet (addresses,
 //! protocol, fragment info and the decoded TCP/UDP header with its payload) or,
 //! for non-IP frames that carry MAC addresses (LLDP, CDP over LLC/SNAP, ARP,
-//! STP, ...), an [`analyzer_api::LinkFrame`] for link-layer analyzers.
+//! STP, ...), an [`model::LinkFrame`] for link-layer analyzers.
 //!
 //! Link types: Ethernet II, IEEE 802.3 length frames with 802.2 LLC and SNAP,
 //! 802.1Q/802.1ad VLAN tags (0x8100, 0x88a8, 0x9100, 0x9200; at most 3),
@@ -37,9 +37,7 @@ mod tests;
 
 pub use defrag::{DefragStats, Defragmenter};
 
-use analyzer_api::LinkFrame;
-use capture::LinkType;
-use model::MacAddr;
+use model::{LinkFrame, LinkType, MacAddr};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// A decoded frame.
