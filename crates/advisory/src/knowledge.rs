@@ -57,6 +57,8 @@ pub struct ModelAlias {
     pub canonical: Vec<String>,
     /// Where this comes from.
     pub source: String,
+    /// The vendor's families, resolved once (empty for `*`).
+    families: Vec<u32>,
 }
 
 /// One model-category rule: all `words` in the device's vendor and model.
@@ -176,6 +178,7 @@ impl Knowledge {
                     alias,
                     canonical,
                     source: f[3].into(),
+                    families: Vec::new(),
                 });
             }
         }
@@ -257,6 +260,14 @@ impl Knowledge {
         for list in self.company_words.values_mut() {
             list.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         }
+        let resolved: Vec<Vec<u32>> = self
+            .aliases
+            .iter()
+            .map(|a| self.families(&vendor_keys(&a.vendor)))
+            .collect();
+        for (a, f) in self.aliases.iter_mut().zip(resolved) {
+            a.families = f;
+        }
     }
 
     /// The vendor families of a vendor name's keys (see
@@ -319,13 +330,7 @@ impl Knowledge {
     pub fn aliases_for(&self, families: &[u32]) -> Vec<&ModelAlias> {
         self.aliases
             .iter()
-            .filter(|a| {
-                a.vendor == "*"
-                    || self
-                        .families(&vendor_keys(&a.vendor))
-                        .iter()
-                        .any(|f| families.contains(f))
-            })
+            .filter(|a| a.vendor == "*" || a.families.iter().any(|f| families.contains(f)))
             .collect()
     }
 

@@ -4,6 +4,7 @@
 //! compiler then lists every `match` (identification, storage) that needs a
 //! decision about it.
 
+mod arp;
 mod conn;
 mod dhcp;
 mod dicom;
@@ -18,6 +19,7 @@ mod ssh;
 mod tls;
 mod weird;
 
+pub use arp::ArpRecord;
 pub use conn::ConnRecord;
 pub use dhcp::DhcpRecord;
 pub use dicom::{DicomPdu, DicomRecord};
@@ -50,6 +52,8 @@ pub enum Record {
     Dns(DnsRecord),
     /// An LLDP or CDP announcement.
     Neighbor(NeighborRecord),
+    /// An ARP request or reply (a MAC's IPv4 binding).
+    Arp(ArpRecord),
     /// One HTTP request/response pair.
     Http(HttpRecord),
     /// A TLS handshake.
@@ -76,6 +80,7 @@ impl Record {
             Record::Dhcp(_) => "dhcp",
             Record::Dns(_) => "dns",
             Record::Neighbor(_) => "neighbor",
+            Record::Arp(_) => "arp",
             Record::Http(_) => "http",
             Record::Tls(_) => "tls",
             Record::Ssh(_) => "ssh",
@@ -99,4 +104,5 @@ into_record!(
     ConnRecord => Conn, Hl7Record => Hl7, DicomRecord => Dicom, DhcpRecord => Dhcp,
     DnsRecord => Dns, NeighborRecord => Neighbor, HttpRecord => Http, TlsRecord => Tls,
     SshRecord => Ssh, SmbRecord => Smb, SnmpRecord => Snmp, CleartextLogin => Login,
+    ArpRecord => Arp,
 );

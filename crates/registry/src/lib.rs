@@ -25,7 +25,7 @@ pub const FLOW: &[&dyn Protocol] = &[
 ];
 
 /// Link-layer protocols (no flows).
-pub const LINK: &[&dyn LinkProtocol] = &[&proto_lldp::Lldp, &proto_lldp::Cdp];
+pub const LINK: &[&dyn LinkProtocol] = &[&proto_lldp::Lldp, &proto_lldp::Cdp, &proto_arp::Arp];
 
 /// Looks a flow protocol up by name.
 pub fn by_name(name: &str) -> Option<&'static dyn Protocol> {

@@ -25,6 +25,7 @@ mod users;
 pub use users::{ApiTokenInfo, AuditEntry, SessionRow, User};
 mod monitor;
 pub use crate::monitor::{AlertFilter, Approval, IntakeEntry, SiteAlerts};
+pub use dashboard::SiteIngest;
 mod mud;
 pub use crate::mud::{FetchedMud, MudFetch, MudLink};
 pub mod lifecycle;
@@ -1019,6 +1020,7 @@ impl Serialize for DeviceDoc<'_> {
         m.serialize_entry("peer_count", &d.peer_count)?;
         m.serialize_entry("first_seen", &d.first_seen)?;
         m.serialize_entry("last_seen", &d.last_seen)?;
+        m.serialize_entry("identity", &d.identity)?;
         m.serialize_entry("facts", &[] as &[Fact])?;
         m.end()
     }
@@ -1319,6 +1321,14 @@ mod tests {
             assert_eq!(s.rebuild_dirty_sites().unwrap(), vec!["north", "south"]);
             assert!(s.rebuild_dirty_sites().unwrap().is_empty());
             assert_eq!(s.sites().unwrap(), vec!["north", "south"]);
+            let status = s.site_ingest().unwrap();
+            assert_eq!(
+                status
+                    .iter()
+                    .map(|x| (x.site.as_str(), x.messages, x.rebuild_pending))
+                    .collect::<Vec<_>>(),
+                vec![("north", 2, false), ("south", 1, false)]
+            );
             let keys: Vec<String> = s.devices().unwrap().into_iter().map(|d| d.key).collect();
             assert_eq!(keys, vec!["north/ip:10.0.0.1", "south/ip:10.0.0.1"]);
             assert_eq!(s.site_devices("south").unwrap()[0].hostnames, vec!["ct-9"]);

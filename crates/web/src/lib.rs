@@ -154,7 +154,7 @@ const HASH_QUEUE_SECS: u64 = 10;
 /// one is refused (413) before anything reads or logs it.
 pub const MAX_BODY: usize = 64 * 1024;
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

@@ -464,6 +464,29 @@ struct OverviewPage {
     site: String,
     /// Every site with its device count (the selector).
     sites: Vec<view::Count>,
+    /// Ingest status per site (multi-site deployments).
+    ingest: Vec<IngestRow>,
+}
+
+/// One site's ingest status on the overview.
+struct IngestRow {
+    site: String,
+    messages: u64,
+    /// When the centre stored its last message.
+    last: String,
+    /// How long ago, for people.
+    lag: String,
+    /// `current` or `rebuild pending`.
+    inventory: &'static str,
+}
+
+fn ago(secs: i64) -> String {
+    match secs.max(0) {
+        s if s < 120 => format!("{s} s ago"),
+        s if s < 7200 => format!("{} min ago", s / 60),
+        s if s < 172_800 => format!("{} h ago", s / 3600),
+        s => format!("{} days ago", s / 86_400),
+    }
 }
 
 /// The overview's site filter.
@@ -522,6 +545,26 @@ async fn overview(
         Err(e) => return fail(e),
     };
     let all_alerts = all.len();
+    let now = (crate::now_ms() / 1000) as i64;
+    let ingest = match st.db(|s| Ok(s.site_ingest()?)).await {
+        Ok(v) => v
+            .into_iter()
+            .map(|i| IngestRow {
+                lag: ago(now - i.last_at),
+                last: view::readable_time(
+                    &model::Timestamp(i.last_at.saturating_mul(1_000_000)).iso(),
+                ),
+                site: i.site,
+                messages: i.messages,
+                inventory: if i.rebuild_pending {
+                    "rebuild pending"
+                } else {
+                    "current"
+                },
+            })
+            .collect(),
+        Err(e) => return fail(e),
+    };
     let open: Vec<_> = all
         .into_iter()
         .filter(|a| a.alert.severity >= monitor::Severity::High)
@@ -550,6 +593,7 @@ async fn overview(
         top_alerts,
         site: site.unwrap_or_default(),
         sites: snap.overview.sites.clone(),
+        ingest,
     })
 }
 

@@ -39,6 +39,7 @@ fn device_at(key: &str, name: &str, app: &str, ip: &str) -> report::DeviceRow {
         peer_count: 0,
         first_seen: model::Timestamp(0),
         last_seen: model::Timestamp(0),
+        identity: Default::default(),
         facts: Vec::new(),
     };
     report::DeviceRow {
@@ -2226,5 +2227,86 @@ async fn a_burst_of_sign_ins_does_not_hold_up_signed_in_users() {
     assert!(
         still_hashing,
         "the burst was still running (else the test proves nothing)"
+    );
+}
+
+#[tokio::test]
+async fn sites_on_the_overview_with_counts_ingest_status_and_filters() {
+    let mut store = store::Store::open_in_memory().unwrap();
+    let obs = |id: &str, site: &str| store::Observation {
+        id: id.into(),
+        site: site.into(),
+        ..Default::default()
+    };
+    store
+        .ingest_observations(
+            &[
+                obs("n:0", "north"),
+                obs("n:1", "north"),
+                obs("s:0", "south"),
+            ],
+            auth::now(),
+        )
+        .unwrap();
+    let rows = vec![
+        device_at("north/ip:10.0.0.1", "pump-north", "PUMP", "10.0.0.1"),
+        device_at("north/ip:10.0.0.2", "monitor-north", "MON", "10.0.0.2"),
+        device_at("south/ip:10.0.0.1", "ct-south", "CT", "10.0.0.1"),
+    ];
+    let st = AppState::new(store, Arc::new(move |_| Ok(rows.clone())), true, "test.db");
+    let app = web::app(st.clone());
+    let secret = account(&st, "vic", Role::Viewer).await;
+    let Ok(cookie) = login(&app, "vic", &secret).await else {
+        panic!("login failed")
+    };
+    let all = call(&app, "GET", "/", &[("cookie", &cookie)], "").await;
+    assert_eq!(all.status, StatusCode::OK);
+    let b = &all.body;
+    for want in [
+        "id=\"sites\"",
+        "href=\"/devices?site=north\">2</a>",
+        "href=\"/devices?site=south\">1</a>",
+        "id=\"ingest\"",
+        "rebuild pending",
+        "<b>3</b>",
+    ] {
+        assert!(b.contains(want), "{want} missing: {b}");
+    }
+    let north = call(&app, "GET", "/?site=north", &[("cookie", &cookie)], "").await;
+    assert!(north.body.contains("site north") && north.body.contains("<b>2</b>"));
+    let token = token_for(&st, "vic").await;
+    let bearer = format!("Bearer {token}");
+    let south = call(
+        &app,
+        "GET",
+        "/api/v1/devices?site=south",
+        &[("authorization", &bearer)],
+        "",
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&south.body).unwrap();
+    assert_eq!(v["total"], 1, "{v}");
+    assert_eq!(v["devices"][0]["site"], "south");
+    let one = call(
+        &app,
+        "GET",
+        "/api/v1/devices/south%2Fip%3A10.0.0.1",
+        &[("authorization", &bearer)],
+        "",
+    )
+    .await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+    let risk = call(
+        &app,
+        "GET",
+        "/api/v1/risk",
+        &[("authorization", &bearer)],
+        "",
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&risk.body).unwrap();
+    assert_eq!(
+        v["sites"],
+        serde_json::json!([{"label": "north", "count": 2}, {"label": "south", "count": 1}])
     );
 }
