@@ -78,15 +78,21 @@ pub struct LinkFrame<'a> {
     pub ethertype: Option<u16>,
     /// (OUI, protocol id) for 802.2 LLC/SNAP frames.
     pub snap: Option<([u8; 3], u16)>,
-    /// Bytes after the EtherType or SNAP header.
+    /// The pcap `LINKTYPE_*` of a frame handed over whole, its link header
+    /// not decoded by `wire` (Bluetooth LE: 251, 256, 272): `payload` is
+    /// then the entire captured frame and the MACs are zero. `None` for
+    /// frames whose link header was decoded (Ethernet, Linux cooked, ...).
+    pub raw_link: Option<u32>,
+    /// Bytes after the EtherType or SNAP header (or the whole frame, see `raw_link`).
     pub payload: &'a [u8],
 }
 
-/// A protocol carried directly in link-layer frames (LLDP, CDP).
+/// A protocol carried directly in link-layer frames (LLDP, CDP), or a link
+/// type of its own (Bluetooth LE).
 pub trait LinkProtocol: Sync {
     /// Stable lowercase name.
     fn name(&self) -> &'static str;
-    /// True if this protocol handles `frame` (by EtherType or SNAP id). Cheap.
+    /// True if this protocol handles `frame` (by EtherType, SNAP id or raw link type). Cheap.
     fn accepts(&self, frame: &LinkFrame<'_>) -> bool;
     /// Parses one frame accepted by `accepts`.
     fn handle(&self, frame: &LinkFrame<'_>, out: &mut Out<'_>);

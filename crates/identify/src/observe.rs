@@ -493,6 +493,7 @@ impl Observer {
                     );
                 }
             }
+            Record::Ble(_) => {}
             Record::Neighbor(n) => {
                 let ep = EndpointKey {
                     mac: usable_mac(Some(n.src_mac)),

@@ -4,6 +4,7 @@
 //! compiler then lists every `match` (identification, storage) that needs a
 //! decision about it.
 
+mod ble;
 mod conn;
 mod dhcp;
 mod dicom;
@@ -18,6 +19,7 @@ mod ssh;
 mod tls;
 mod weird;
 
+pub use ble::{BleAddrKind, BleAddress, BlePdu, BleRecord, BleUuid};
 pub use conn::ConnRecord;
 pub use dhcp::DhcpRecord;
 pub use dicom::{DicomPdu, DicomRecord};
@@ -62,6 +64,8 @@ pub enum Record {
     Snmp(SnmpRecord),
     /// A cleartext login attempt (FTP, Telnet).
     Login(CleartextLogin),
+    /// One Bluetooth LE link-layer PDU (advertising metadata).
+    Ble(BleRecord),
     /// Something malformed or unexpected (Zeek's weird.log).
     Weird(Weird),
 }
@@ -82,6 +86,7 @@ impl Record {
             Record::Smb(_) => "smb",
             Record::Snmp(_) => "snmp",
             Record::Login(_) => "login",
+            Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
         }
     }
@@ -99,4 +104,5 @@ into_record!(
     ConnRecord => Conn, Hl7Record => Hl7, DicomRecord => Dicom, DhcpRecord => Dhcp,
     DnsRecord => Dns, NeighborRecord => Neighbor, HttpRecord => Http, TlsRecord => Tls,
     SshRecord => Ssh, SmbRecord => Smb, SnmpRecord => Snmp, CleartextLogin => Login,
+    BleRecord => Ble,
 );
