@@ -16,7 +16,7 @@
 //! (bounded by the engine's per-flow cap). For UDP, `feed` gets exactly one
 //! datagram and the returned count is ignored.
 
-use model::{Direction, Event, FlowInfo, MacAddr, Record, Timestamp, Transport};
+use model::{Direction, Event, FlowInfo, Record, Timestamp, Transport};
 
 /// Outcome of looking at the first bytes of a flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,25 +67,7 @@ pub trait Analyzer: Send {
     fn finish(&mut self, _out: &mut Out<'_>) {}
 }
 
-/// A link-layer frame handed to [`LinkProtocol`]s.
-#[derive(Debug, Clone, Copy)]
-pub struct LinkFrame<'a> {
-    /// Destination MAC.
-    pub dst: MacAddr,
-    /// Source MAC.
-    pub src: MacAddr,
-    /// EtherType for Ethernet II frames.
-    pub ethertype: Option<u16>,
-    /// (OUI, protocol id) for 802.2 LLC/SNAP frames.
-    pub snap: Option<([u8; 3], u16)>,
-    /// The pcap `LINKTYPE_*` of a frame handed over whole, its link header
-    /// not decoded by `wire` (Bluetooth LE: 251, 256, 272): `payload` is
-    /// then the entire captured frame and the MACs are zero. `None` for
-    /// frames whose link header was decoded (Ethernet, Linux cooked, ...).
-    pub raw_link: Option<u32>,
-    /// Bytes after the EtherType or SNAP header (or the whole frame, see `raw_link`).
-    pub payload: &'a [u8],
-}
+pub use model::LinkFrame;
 
 /// A protocol carried directly in link-layer frames (LLDP, CDP), or a link
 /// type of its own (Bluetooth LE).

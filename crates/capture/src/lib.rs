@@ -35,81 +35,12 @@ pub use file::FileReader;
 #[cfg(feature = "live")]
 pub use live::{LiveCapture, LiveStats, Polled, StopHandle, Waker};
 
+pub use model::LinkType;
 use model::Timestamp;
 
 /// Captured lengths above this (256 KiB, tcpdump's and Wireshark's largest
 /// snap length) are treated as bogus: the record is counted and skipped.
 pub const MAX_CAPLEN: u32 = 256 * 1024;
-
-/// The link-layer header type of a frame (pcap `LINKTYPE_*` / `DLT_*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LinkType {
-    /// IEEE 802.3 Ethernet (1).
-    Ethernet,
-    /// Raw IPv4 or IPv6, chosen by the version nibble (101; DLT 12, or 14 on OpenBSD).
-    Raw,
-    /// BSD loopback: 4-byte protocol family in the capturing host's byte order (0).
-    Null,
-    /// OpenBSD loopback: 4-byte protocol family in network byte order (108).
-    Loop,
-    /// Linux "cooked" capture v1, 16-byte header (113).
-    LinuxSll,
-    /// Linux "cooked" capture v2, 20-byte header (276).
-    LinuxSll2,
-    /// Raw IPv4 (228).
-    Ipv4,
-    /// Raw IPv6 (229).
-    Ipv6,
-    /// Any other link type, by its number.
-    Other(u32),
-}
-
-impl LinkType {
-    /// Maps a pcap `LINKTYPE_*` value (or a platform `DLT_*` value) to a link type.
-    pub fn from_dlt(dlt: u32) -> LinkType {
-        match dlt {
-            1 => LinkType::Ethernet,
-            101 | 12 | 14 => LinkType::Raw,
-            0 => LinkType::Null,
-            108 => LinkType::Loop,
-            113 => LinkType::LinuxSll,
-            276 => LinkType::LinuxSll2,
-            228 => LinkType::Ipv4,
-            229 => LinkType::Ipv6,
-            n => LinkType::Other(n),
-        }
-    }
-
-    /// The pcap `LINKTYPE_*` value.
-    pub fn to_linktype(self) -> u32 {
-        match self {
-            LinkType::Ethernet => 1,
-            LinkType::Raw => 101,
-            LinkType::Null => 0,
-            LinkType::Loop => 108,
-            LinkType::LinuxSll => 113,
-            LinkType::LinuxSll2 => 276,
-            LinkType::Ipv4 => 228,
-            LinkType::Ipv6 => 229,
-            LinkType::Other(n) => n,
-        }
-    }
-
-    /// Short stable name (`ethernet`, `raw`, `linux_sll`, `other`) for logs and metrics.
-    pub fn name(self) -> &'static str {
-        match self {
-            LinkType::Ethernet => "ethernet",
-            LinkType::Raw => "raw",
-            LinkType::Null => "null",
-            LinkType::Loop => "loop",
-            LinkType::LinuxSll => "linux_sll",
-            LinkType::LinuxSll2 => "linux_sll2",
-            LinkType::Ipv4 => "ipv4",
-            LinkType::Ipv6 => "ipv6",
-            LinkType::Other(_) => "other",
-        }
-    }
-}
 
 /// One captured frame, borrowed from the source's buffer.
 #[derive(Debug, Clone, Copy)]
@@ -222,24 +153,6 @@ impl Anomalies {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dlt_mapping() {
-        assert_eq!(LinkType::from_dlt(1), LinkType::Ethernet);
-        for raw in [101, 12, 14] {
-            assert_eq!(LinkType::from_dlt(raw), LinkType::Raw);
-        }
-        assert_eq!(LinkType::from_dlt(0), LinkType::Null);
-        assert_eq!(LinkType::from_dlt(108), LinkType::Loop);
-        assert_eq!(LinkType::from_dlt(113), LinkType::LinuxSll);
-        assert_eq!(LinkType::from_dlt(276), LinkType::LinuxSll2);
-        assert_eq!(LinkType::from_dlt(228), LinkType::Ipv4);
-        assert_eq!(LinkType::from_dlt(229), LinkType::Ipv6);
-        assert_eq!(LinkType::from_dlt(127), LinkType::Other(127));
-        for lt in [0, 1, 101, 108, 113, 276, 228, 229, 9] {
-            assert_eq!(LinkType::from_dlt(lt).to_linktype(), lt);
-        }
-    }
 
     #[test]
     fn error_messages_name_the_file() {

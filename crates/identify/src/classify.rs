@@ -442,6 +442,9 @@ pub fn classify(facts: &[&Fact], vendor: Option<&str>) -> (Category, f32, Vec<Re
             }
         }
     }
+    for r in crate::ble::reasons(facts) {
+        add(r.category, r.weight, r.why, &r.evidence);
+    }
     if let Some(v) = vendor {
         let hay = v.to_ascii_lowercase();
         for (_, cat, w) in keywords_in(&hay) {

@@ -228,7 +228,15 @@ fn group(facts: &[Fact]) -> (Vec<Group<'_>>, Vec<u32>) {
 /// A group's device, classified, without its facts.
 fn summarise(g: &Group<'_>) -> Device {
     let facts = &g.facts;
-    let vendor = g.mac.as_ref().and_then(crate::oui::vendor);
+    // A BLE random address's bits are no IEEE prefix (see `ble`).
+    let vendor = if crate::ble::random_address(facts) {
+        crate::ble::vendor(facts)
+    } else {
+        g.mac
+            .as_ref()
+            .and_then(crate::oui::vendor)
+            .or_else(|| crate::ble::vendor(facts))
+    };
     let (mut category, confidence, mut reasons) = classify(facts, vendor.as_deref());
     if let Some(n) = g.router_ips {
         reasons.insert(

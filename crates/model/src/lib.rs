@@ -11,11 +11,13 @@
 
 pub mod addr;
 pub mod event;
+pub mod link;
 pub mod records;
 pub mod text;
 pub mod time;
 
 pub use addr::{Endpoint, MacAddr, Transport};
 pub use event::{Direction, Event, FlowInfo};
+pub use link::{LinkFrame, LinkType};
 pub use records::Record;
 pub use time::Timestamp;

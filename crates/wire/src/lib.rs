@@ -5,7 +5,7 @@
 //! MAC addresses and the outermost VLAN id, then either an IP packet (addresses,
 //! protocol, fragment info and the decoded TCP/UDP header with its payload) or,
 //! for non-IP frames that carry MAC addresses (LLDP, CDP over LLC/SNAP, ARP,
-//! STP, ...), an [`analyzer_api::LinkFrame`] for link-layer analyzers.
+//! STP, ...), an [`model::LinkFrame`] for link-layer analyzers.
 //!
 //! Link types: Bluetooth LE frames (LINKTYPE 251, 256, 272) are passed whole
 //! to the link protocols as a [`LinkFrame`] with `raw_link` set. Ethernet II, IEEE 802.3 length frames with 802.2 LLC and SNAP,
@@ -38,9 +38,7 @@ mod tests;
 
 pub use defrag::{DefragStats, Defragmenter};
 
-use analyzer_api::LinkFrame;
-use capture::LinkType;
-use model::MacAddr;
+use model::{LinkFrame, LinkType, MacAddr};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// A decoded frame.
@@ -579,14 +577,16 @@ fn decode_outer(link: LinkType, data: &[u8]) -> Result<Packet<'_>, Malformed> {
         }
         // Bluetooth LE link layer (251), with PHY header (256), Nordic
         // nRF sniffer (272): handed whole to the link protocols.
-        LinkType::Other(n @ (251 | 256 | 272)) => Ok(bare(Net::Link(LinkFrame {
-            dst: MacAddr::default(),
-            src: MacAddr::default(),
-            ethertype: None,
-            snap: None,
-            raw_link: Some(n),
-            payload: data,
-        }))),
+        LinkType::BluetoothLeLl | LinkType::BluetoothLeLlWithPhdr | LinkType::NordicBle => {
+            Ok(bare(Net::Link(LinkFrame {
+                dst: MacAddr::default(),
+                src: MacAddr::default(),
+                ethertype: None,
+                snap: None,
+                raw_link: Some(link.to_linktype()),
+                payload: data,
+            })))
+        }
         LinkType::Other(_) => Err(Malformed::UnsupportedLink),
     }
 }

@@ -465,7 +465,7 @@ fn raw_ipv4_ipv6_ppp_chdlc() {
 fn bluetooth_le_frames_are_handed_over_whole() {
     for n in [251, 256, 272] {
         let f = [1u8, 2, 3];
-        let p = decode(LinkType::Other(n), &f).unwrap();
+        let p = decode(LinkType::from_dlt(n), &f).unwrap();
         match p.net {
             Net::Link(lf) => {
                 assert_eq!(lf.raw_link, Some(n));
@@ -477,7 +477,7 @@ fn bluetooth_le_frames_are_handed_over_whole() {
     }
     // An empty frame too: the link protocol decides what is malformed.
     assert!(matches!(
-        decode(LinkType::Other(272), &[]).unwrap().net,
+        decode(LinkType::NordicBle, &[]).unwrap().net,
         Net::Link(_)
     ));
 }
