@@ -339,7 +339,14 @@ mod tests {
             ),
             ("OFFIS", "DCMTK", "< 3.6.7")
         );
-        assert!(matches!(a.products[1].versions, VersionRule::Exact { .. }));
+        assert_eq!(
+            a.products[1].versions.check(Some("3.6.7")),
+            crate::Verdict::In
+        );
+        assert_eq!(
+            a.products[1].versions.check(Some("3.6.8")),
+            crate::Verdict::Out
+        );
         let v = &a.vulnerabilities[0];
         assert_eq!(v.cve, "CVE-2022-2119");
         assert_eq!(v.cvss, Some(7.5));

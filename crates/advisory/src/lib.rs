@@ -15,8 +15,10 @@
 pub mod bounded;
 pub mod csaf;
 pub mod kev;
+pub mod knowledge;
 pub mod matching;
 pub mod model;
+pub mod names;
 pub mod normalize;
 pub mod nvd;
 pub mod version;
@@ -326,15 +328,16 @@ mod tests {
         let m = match_device(&dev("OFFIS", "DCMTK", "3.6.7"), &db);
         assert!(m.iter().all(|m| m.cve != "CVE-2022-2119"), "{m:#?}");
         let m = match_device(&dev("OFFIS", "DCMTK", "3.6.6"), &db);
-        let srcs: Vec<_> = m
-            .iter()
-            .filter(|m| m.cve == "CVE-2022-2119")
-            .map(|m| (m.source, m.strength))
-            .collect();
-        assert!(
-            srcs.contains(&(Source::Csaf, Strength::ModelAndVersion))
-                && srcs.contains(&(Source::Nvd, Strength::ModelAndVersion)),
-            "{srcs:?}"
+        // One finding for the CVE, listing both sources.
+        let f: Vec<_> = m.iter().filter(|m| m.cve == "CVE-2022-2119").collect();
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            (f[0].source, f[0].strength),
+            (Source::Csaf, Strength::ModelAndVersion)
+        );
+        assert_eq!(
+            f[0].sources,
+            ["CVE-2022-2119 [nvd]", "ICSMA-22-174-01 [csaf]"]
         );
         // GE ApexPro Telemetry Server firmware <= 4.2 (NVD, AND configuration).
         let m = match_device(

@@ -1,31 +1,47 @@
 //! Matching a device against the advisories: [`match_device`].
 //!
 //! For every product entry of every advisory:
-//! 1. **Vendor.** When the device's vendor is known it must match the
-//!    product's vendor ([`crate::normalize::vendors_match`]); when unknown,
+//! 1. **Vendor.** When the device's vendor is known it must name the
+//!    product's vendor ([`crate::normalize::vendors_match`]) or a company of
+//!    the same family in the lineage tables ([`crate::knowledge`]: a Welch
+//!    Allyn device meets Hillrom's and Baxter's advisories); when unknown,
 //!    matching goes on at reduced confidence (×0.8).
-//! 2. **Model.** The device's model words must equal the product's (also
-//!    ignoring spaces: "ApexPro" = "Apex Pro") — *exact* — or one must be a
-//!    contiguous run of the other's words ("Sigma Spectrum" in "Sigma Spectrum
-//!    Infusion System") — *partial*. A device without a model matches on
-//!    vendor alone (*vendor only*), never a device whose model differs.
-//! 3. **Version.** The product's [`VersionRule`] is checked against the
-//!    firmware: *in* → matched, *out* → no match (a fixed version is not
-//!    affected), *all versions*, or *unknown* (no firmware, or text that does
-//!    not compare) → matched at lower confidence.
+//! 2. **Model.** The device's model must fit the product name
+//!    ([`crate::names::fit`]): the same words in any order (*exact*), every
+//!    product word in the model (*contained*: "LOGIQ E10" in "LOGIQ"), the
+//!    same model number and a shared name word (*model number*), or a vaguer
+//!    name of the product (*family*). Product names are read with their
+//!    acronyms, slash lists, ranges ("MX400-MX850") and exclusions; model
+//!    designations written in the version text ("model 35700BAX2") are names
+//!    too. A device without a model matches on vendor alone (*vendor only*).
+//! 3. **Version.** The product's rule ([`crate::version::read_rule`]) is
+//!    checked against the firmware: *in* → matched, *out* → no match (a
+//!    fixed version is not affected), *all versions*, or *unknown* (no
+//!    firmware, or text that cannot be placed) → matched at lower
+//!    confidence, and said so.
 //! 4. **Status.** Only products the advisory lists as affected for a CVE
 //!    produce matches; if the device's version is *in* a product listed as
 //!    fixed or not affected for that CVE, the CVE is not reported for that
 //!    advisory.
 //!
-//! Confidence (documented contract, see [`Strength`]): model+version in rule
-//! 0.95 (partial model 0.80); model, rule covers all versions 0.75 (0.60);
-//! model, version unknown 0.50 (0.40); vendor only 0.15. One match per
-//! (advisory, CVE): the most confident.
+//! Confidence (documented contract, see [`Strength`] and [`Fit`]):
+//!
+//! | version \ model fit | exact | contained | model number | family |
+//! |---|---|---|---|---|
+//! | in the rule          | 0.95 | 0.90 | 0.85 | 0.70 |
+//! | all versions         | 0.75 | 0.70 | 0.65 | 0.50 |
+//! | unknown              | 0.50 | 0.45 | 0.40 | 0.30 |
+//!
+//! vendor only 0.15; ×0.8 when the device's vendor is unknown. One finding
+//! per CVE ([`merge`]): the most confident match, listing every advisory
+//! (CSAF, NVD) and KEV entry behind it in [`Match::sources`].
 
+use crate::knowledge::Knowledge;
 use crate::model::{Advisory, KevEntry, Source, Status};
-use crate::normalize::{fold, model_words, vendor_keys, vendors_match};
-use crate::version::{CompiledRule, Verdict, Version};
+pub use crate::names::Fit;
+use crate::names::{fit, DeviceName, ProductName};
+use crate::normalize::{fold, vendor_keys, vendors_match};
+use crate::version::{read_rule, CompiledRule, Verdict, Version};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -81,6 +97,11 @@ pub struct Match {
     pub remediation: Option<String>,
     /// The KEV entry, when the CVE is known to be exploited.
     pub kev: Option<KevEntry>,
+    /// Every source behind this finding: `ADVISORY [csaf|nvd]` per
+    /// advisory that lists the CVE for the device, and `KEV` when the CVE is
+    /// known exploited (see [`merge`]).
+    #[serde(default)]
+    pub sources: Vec<String>,
 }
 
 /// One product entry of one advisory, with everything matching needs
@@ -89,11 +110,10 @@ pub struct Match {
 struct Indexed {
     adv: usize,
     prod: usize,
-    words: Vec<String>,
-    /// `words` without spaces ("Apex Pro" = "ApexPro").
-    joined: String,
-    /// One bit per word (see [`word_bits`]): a cheap test before comparing words.
-    bits: u64,
+    /// The product name read for matching.
+    name: ProductName,
+    /// Vendor families of the product's vendor.
+    families: Vec<u32>,
     /// `vendor / name / version text (product id)`, as reported.
     label: String,
     /// The version rule as text, as reported.
@@ -123,6 +143,9 @@ pub struct AdvisoryDb {
     vendor_words: HashMap<String, Vec<usize>>,
     /// Entries whose vendor is unknown (compared with every device).
     no_vendor: Vec<usize>,
+    /// Vendor groups by vendor family (lineage).
+    family_groups: HashMap<u32, Vec<usize>>,
+    knowledge: Knowledge,
 }
 
 fn first_word(key: &str) -> &str {
@@ -130,16 +153,37 @@ fn first_word(key: &str) -> &str {
 }
 
 impl AdvisoryDb {
-    /// Indexes advisories and KEV entries.
+    /// Indexes advisories and KEV entries with the embedded knowledge tables.
     pub fn new(advisories: Vec<Advisory>, kev: Vec<KevEntry>) -> AdvisoryDb {
+        AdvisoryDb::with_knowledge(advisories, kev, Knowledge::embedded())
+    }
+
+    /// Indexes advisories and KEV entries with these knowledge tables
+    /// (e.g. [`Knowledge::with_site`]).
+    pub fn with_knowledge(
+        advisories: Vec<Advisory>,
+        kev: Vec<KevEntry>,
+        knowledge: Knowledge,
+    ) -> AdvisoryDb {
         let mut index = Vec::new();
         let mut vendors: Vec<VendorGroup> = Vec::new();
         let mut by_keys: HashMap<Vec<String>, usize> = HashMap::new();
         let mut no_vendor = Vec::new();
+        let mut family_groups: HashMap<u32, Vec<usize>> = HashMap::new();
         for (ai, a) in advisories.iter().enumerate() {
             for (pi, p) in a.products.iter().enumerate() {
                 let vk = vendor_keys(&p.vendor);
-                let words = model_words(&p.name, &vk);
+                let families = knowledge.families(&vk);
+                // CSAF version text is read again with the current grammar
+                // (stored advisories keep the rule of the Ward that imported them).
+                let (rule, designations) = match a.source {
+                    Source::Csaf if !p.version_text.is_empty() => {
+                        let r = read_rule(&p.version_text);
+                        (r.rule, r.designations)
+                    }
+                    _ => (p.versions.clone(), Vec::new()),
+                };
+                let name = ProductName::read(&p.name, &designations, &knowledge, &families);
                 let statuses = a
                     .vulnerabilities
                     .iter()
@@ -163,6 +207,12 @@ impl AdvisoryDb {
                         vendors.len() - 1
                     });
                     vendors[g].entries.push(i);
+                    for f in &families {
+                        let list = family_groups.entry(*f).or_default();
+                        if list.last() != Some(&g) {
+                            list.push(g);
+                        }
+                    }
                 }
                 let label = format!(
                     "{} / {} / {} ({})",
@@ -178,11 +228,10 @@ impl AdvisoryDb {
                 index.push(Indexed {
                     adv: ai,
                     prod: pi,
-                    joined: words.concat(),
-                    bits: word_bits(&words),
-                    words,
-                    rule: CompiledRule::new(&p.versions),
-                    rule_text: p.versions.to_string(),
+                    name,
+                    families: families.clone(),
+                    rule: CompiledRule::new(&rule),
+                    rule_text: rule.to_string(),
                     label,
                     statuses,
                 });
@@ -204,7 +253,14 @@ impl AdvisoryDb {
             vendors,
             vendor_words,
             no_vendor,
+            family_groups,
+            knowledge,
         }
+    }
+
+    /// The knowledge tables in use.
+    pub fn knowledge(&self) -> &Knowledge {
+        &self.knowledge
     }
 
     /// The advisories.
@@ -218,88 +274,23 @@ impl AdvisoryDb {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Fit {
-    Exact,
-    Partial,
-}
-
-fn contains_run(long: &[String], short: &[String]) -> bool {
-    !short.is_empty() && short.len() <= long.len() && long.windows(short.len()).any(|w| w == short)
-}
-
-/// A 64-bit set of the words' hashes: if every word of `a` is in `b`, then
-/// `word_bits(a) & !word_bits(b) == 0`.
-fn word_bits(words: &[String]) -> u64 {
-    words.iter().fold(0, |acc, w| {
-        let h = w.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        acc | 1 << (h >> 58)
-    })
-}
-
-fn model_fit(
-    device: &[String],
-    device_joined: &str,
-    device_bits: u64,
-    ix: &Indexed,
-) -> Option<Fit> {
-    let (product, product_joined) = (&ix.words[..], ix.joined.as_str());
-    if device.is_empty() || product.is_empty() {
-        return None;
-    }
-    // Equal words, or one name's words all in the other's, or the same letters without spaces.
-    if device_bits & !ix.bits != 0
-        && ix.bits & !device_bits != 0
-        && device_joined.len() != product_joined.len()
-    {
-        return None;
-    }
-    if device == product || device_joined == product_joined {
-        return Some(Fit::Exact);
-    }
-    let (short, long) = if device.len() <= product.len() {
-        (device, product)
-    } else {
-        (product, device)
-    };
-    // The shorter name must say something: one word of 3+ characters.
-    if short.iter().any(|w| w.len() >= 3) && contains_run(long, short) {
-        return Some(Fit::Partial);
-    }
-    None
-}
-
 fn confidence(s: Strength, fit: Option<Fit>) -> f32 {
-    let exact = fit == Some(Fit::Exact);
+    let col = match fit {
+        Some(Fit::Exact) => 0,
+        Some(Fit::Contained) => 1,
+        Some(Fit::ModelNumber) => 2,
+        Some(Fit::Family) | None => 3,
+    };
     match s {
-        Strength::ModelAndVersion => {
-            if exact {
-                0.95
-            } else {
-                0.80
-            }
-        }
-        Strength::ModelAllVersions => {
-            if exact {
-                0.75
-            } else {
-                0.60
-            }
-        }
-        Strength::ModelUnknownVersion => {
-            if exact {
-                0.50
-            } else {
-                0.40
-            }
-        }
+        Strength::ModelAndVersion => [0.95, 0.90, 0.85, 0.70][col],
+        Strength::ModelAllVersions => [0.75, 0.70, 0.65, 0.50][col],
+        Strength::ModelUnknownVersion => [0.50, 0.45, 0.40, 0.30][col],
         Strength::VendorOnly => 0.15,
     }
 }
 
-/// Every advisory/CVE that applies to `device`, most confident first.
+/// Every CVE that applies to `device`, one finding per CVE (see [`merge`]),
+/// most confident first.
 pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
     let clean = |s: &Option<String>| {
         s.as_deref()
@@ -313,15 +304,14 @@ pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
         clean(&device.firmware),
     );
     let dv = vendor.as_deref().map(vendor_keys).unwrap_or_default();
+    let families = db.knowledge.families(&dv);
     let dm = model
         .as_deref()
-        .map(|m| model_words(m, &dv))
+        .map(|m| DeviceName::read(m, &db.knowledge, &families))
         .unwrap_or_default();
     if dv.is_empty() && dm.is_empty() {
         return Vec::new();
     }
-    let dm_joined = dm.concat();
-    let dm_bits = word_bits(&dm);
     let parsed = firmware.as_deref().and_then(Version::parse);
     // Candidate entries, in index order (ties keep the first entry, as documented by the order of advisories).
     let mut candidates: Vec<(usize, Option<bool>)>;
@@ -335,10 +325,21 @@ pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
             .flatten()
             .copied()
             .collect();
+        groups.extend(
+            families
+                .iter()
+                .filter_map(|f| db.family_groups.get(f))
+                .flatten()
+                .copied(),
+        );
         groups.sort_unstable();
         groups.dedup();
         for g in groups.into_iter().map(|g| &db.vendors[g]) {
-            if vendors_match(&dv, &g.keys) {
+            let same_family = g
+                .entries
+                .first()
+                .is_some_and(|&i| db.index[i].families.iter().any(|f| families.contains(f)));
+            if same_family || vendors_match(&dv, &g.keys) {
                 candidates.extend(g.entries.iter().map(|&i| (i, Some(true))));
             }
         }
@@ -351,7 +352,11 @@ pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
         let ix = &db.index[i];
         let a = &db.advisories[ix.adv];
         let p = &a.products[ix.prod];
-        let fit = model_fit(&dm, &dm_joined, dm_bits, ix);
+        let fit = if dm.is_empty() {
+            None
+        } else {
+            fit(&dm, &ix.name)
+        };
         if !dm.is_empty() && fit.is_none() {
             continue;
         }
@@ -420,6 +425,7 @@ pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
                         reason,
                         remediation,
                         kev: db.kev.get(&v.cve).cloned(),
+                        sources: Vec::new(),
                     };
                     match slot {
                         Some(i) => best[i].1 = m,
@@ -429,19 +435,67 @@ pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
             }
         }
     }
-    let mut out: Vec<Match> = best
-        .into_iter()
-        .filter(|(k, _)| !suppressed.contains(k))
-        .map(|(_, m)| m)
-        .collect();
-    out.sort_by(|a, b| {
+    merge(
+        best.into_iter()
+            .filter(|(k, _)| !suppressed.contains(k))
+            .map(|(_, m)| m),
+    )
+}
+
+/// One finding per CVE from any number of matches — of one device under
+/// several identities, or from several sources (a CSAF advisory and the NVD
+/// record of the same CVE): the most confident match stands for the CVE,
+/// its [`Match::sources`] lists every advisory behind it (`ID [csaf]`,
+/// `CVE-… [nvd]`) and `KEV` when the CVE is known exploited; the highest
+/// CVSS score is kept. Most confident first, then by CVSS, CVE and advisory.
+pub fn merge(matches: impl IntoIterator<Item = Match>) -> Vec<Match> {
+    let mut by_cve: Vec<Match> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for mut m in matches {
+        let mut srcs = std::mem::take(&mut m.sources);
+        srcs.push(format!("{} [{}]", m.advisory, m.source.as_str()));
+        if m.kev.is_some() {
+            srcs.push("KEV".into());
+        }
+        match index.get(&m.cve) {
+            Some(&i) => {
+                let cur = &mut by_cve[i];
+                let better = m.confidence > cur.confidence
+                    || (m.confidence == cur.confidence
+                        && (m.source == Source::Csaf && cur.source != Source::Csaf));
+                let cvss = match (cur.cvss, m.cvss) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                let kev = cur.kev.take().or_else(|| m.kev.clone());
+                let mut all = std::mem::take(&mut cur.sources);
+                all.extend(srcs);
+                if better {
+                    *cur = m;
+                }
+                cur.cvss = cvss;
+                cur.kev = kev;
+                cur.sources = all;
+            }
+            None => {
+                index.insert(m.cve.clone(), by_cve.len());
+                m.sources = srcs;
+                by_cve.push(m);
+            }
+        }
+    }
+    for m in &mut by_cve {
+        m.sources.sort();
+        m.sources.dedup();
+    }
+    by_cve.sort_by(|a, b| {
         b.confidence
             .total_cmp(&a.confidence)
             .then(b.cvss.unwrap_or(0.0).total_cmp(&a.cvss.unwrap_or(0.0)))
             .then_with(|| a.cve.cmp(&b.cve))
             .then_with(|| a.advisory.cmp(&b.advisory))
     });
-    out
+    by_cve
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -463,14 +517,13 @@ fn explain(
         _ => write!(r, "device vendor unknown; "),
     };
     let _ = match (model, fit) {
-        (Some(m), Some(Fit::Exact)) => write!(r, "model {m:?} = product {pn:?}; "),
-        (Some(m), Some(Fit::Partial)) => write!(r, "model {m:?} overlaps product {pn:?}; "),
+        (Some(m), Some(f)) => write!(r, "model {m:?} {} product {pn:?}; ", f.describe()),
         _ => write!(r, "device model unknown (advisory product {pn:?}); "),
     };
     let _ = match (firmware, verdict) {
         (Some(f), Verdict::In) => write!(r, "version {f} is within {rule}"),
         (_, Verdict::AllVersions) => write!(r, "advisory covers all versions"),
-        (Some(f), _) => write!(r, "version {f} cannot be compared with {rule}"),
+        (Some(f), _) => write!(r, "version {f} unknown: cannot be placed in {rule}"),
         (None, _) => write!(r, "version unknown; affected: {rule}"),
     };
     r
@@ -695,8 +748,18 @@ mod tests {
             &db,
         );
         assert_eq!(m[0].strength, Strength::ModelAllVersions);
-        let m = match_device(&dev(Some("Baxter"), Some("Spectrum"), Some("8.0")), &db);
-        assert_eq!(m[0].confidence, 0.60, "partial model");
+        let m = match_device(
+            &dev(Some("Baxter"), Some("Sigma Spectrum 35700BAX"), Some("8.0")),
+            &db,
+        );
+        assert_eq!(
+            m[0].confidence, 0.70,
+            "the model says more than the product"
+        );
+        assert!(
+            match_device(&dev(Some("Baxter"), Some("Spectrum"), Some("8.0")), &db).is_empty(),
+            "one word of the product name is not a fit"
+        );
     }
 
     #[test]

@@ -259,9 +259,17 @@ const SERVER_PORTS: &[u16] = &[
     6661, 9100, 4242,
 ];
 
+/// Whether `port` is the server's end of a flow whose first packet had no
+/// SYN to tell. A well-known port (below 1024) outranks any registered high
+/// port (`9100 -> 53` is a DNS query from a client that happened to pick
+/// 9100, not a printer); between high ports, a listed server port wins.
 fn looks_like_server(port: u16, other: u16) -> bool {
-    (port < 1024 && other >= 1024)
-        || (SERVER_PORTS.contains(&port) && !SERVER_PORTS.contains(&other))
+    match (port < 1024, other < 1024) {
+        (true, false) => true,
+        (false, true) => false,
+        (true, true) => false,
+        (false, false) => SERVER_PORTS.contains(&port) && !SERVER_PORTS.contains(&other),
+    }
 }
 
 /// What the table asks of the caller's per-flow state.
@@ -680,6 +688,24 @@ impl<S: FlowState> FlowTable<S> {
             self.tail = prev;
         }
         self.links[idx as usize] = UNLINKED;
+    }
+}
+
+#[cfg(test)]
+mod direction_tests {
+    use super::looks_like_server;
+
+    #[test]
+    fn a_well_known_port_outranks_a_registered_high_port() {
+        // A DNS query from source port 9100 (a listed printer port): 53 serves.
+        assert!(!looks_like_server(9100, 53));
+        assert!(looks_like_server(53, 9100));
+        // The Withings BPM's DHCP: 68 -> 67 is a client on 68.
+        assert!(!looks_like_server(68, 67));
+        // Between high ports a listed server port wins; an unlisted pair keeps the first sender as client.
+        assert!(looks_like_server(2575, 40000));
+        assert!(!looks_like_server(40000, 2575));
+        assert!(!looks_like_server(40000, 40001));
     }
 }
 

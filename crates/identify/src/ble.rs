@@ -223,6 +223,10 @@ pub fn reasons(facts: &[&Fact]) -> Vec<Reason> {
                 weight,
                 why,
                 evidence: f.evidence.clone(),
+                knowledge: Some(
+                    "Bluetooth SIG assigned numbers / ble_health.tsv (identify/data/SOURCES.md)"
+                        .into(),
+                ),
             });
         }
     };

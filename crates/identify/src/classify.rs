@@ -99,92 +99,10 @@ pub struct Reason {
     pub why: String,
     /// Evidence (flow or frame) of the fact behind it.
     pub evidence: String,
+    /// The knowledge entry behind it (`keyword/pump`, `oui_vendor/baxter`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knowledge: Option<String>,
 }
-
-/// Keyword → category hints, matched case-insensitively against names,
-/// applications, models, vendors and software strings.
-const KEYWORDS: &[(&str, Category, f32)] = &[
-    ("infus", Category::InfusionPump, 0.6),
-    ("pump", Category::InfusionPump, 0.5),
-    ("alaris", Category::InfusionPump, 0.7),
-    ("sigma spectrum", Category::InfusionPump, 0.7),
-    ("plum", Category::InfusionPump, 0.4),
-    ("b. braun", Category::InfusionPump, 0.3),
-    ("monitor", Category::PatientMonitor, 0.5),
-    ("intellivue", Category::PatientMonitor, 0.8),
-    ("carescape", Category::PatientMonitor, 0.8),
-    ("vital", Category::PatientMonitor, 0.4),
-    ("bedside", Category::PatientMonitor, 0.5),
-    ("spacelabs", Category::PatientMonitor, 0.5),
-    ("nihon kohden", Category::PatientMonitor, 0.4),
-    ("mindray", Category::PatientMonitor, 0.4),
-    ("drager", Category::PatientMonitor, 0.3),
-    ("draeger", Category::PatientMonitor, 0.3),
-    ("pacs", Category::Pacs, 0.7),
-    ("archive", Category::Pacs, 0.4),
-    ("modality", Category::ImagingModality, 0.6),
-    ("scanner", Category::ImagingModality, 0.4),
-    ("ultrasound", Category::ImagingModality, 0.6),
-    ("workstation", Category::ImagingWorkstation, 0.3),
-    ("viewer", Category::ImagingWorkstation, 0.4),
-    ("lab", Category::LabAnalyzer, 0.4),
-    ("analyzer", Category::LabAnalyzer, 0.5),
-    ("analyser", Category::LabAnalyzer, 0.5),
-    ("lis", Category::LabAnalyzer, 0.3),
-    ("epic", Category::ClinicalInformationSystem, 0.5),
-    ("cerner", Category::ClinicalInformationSystem, 0.5),
-    ("ehr", Category::ClinicalInformationSystem, 0.5),
-    ("his", Category::ClinicalInformationSystem, 0.3),
-    ("emr", Category::ClinicalInformationSystem, 0.5),
-    ("mirth", Category::Hl7InterfaceEngine, 0.8),
-    ("rhapsody", Category::Hl7InterfaceEngine, 0.7),
-    ("cloverleaf", Category::Hl7InterfaceEngine, 0.8),
-    ("interface engine", Category::Hl7InterfaceEngine, 0.8),
-    ("printer", Category::Printer, 0.7),
-    ("laserjet", Category::Printer, 0.8),
-    ("officejet", Category::Printer, 0.8),
-    ("epson", Category::Printer, 0.4),
-    ("zebra", Category::Printer, 0.5),
-    ("cisco ios", Category::NetworkGear, 0.7),
-    ("switch", Category::NetworkGear, 0.5),
-    ("router", Category::NetworkGear, 0.5),
-    ("junos", Category::NetworkGear, 0.7),
-    ("procurve", Category::NetworkGear, 0.7),
-    ("access point", Category::NetworkGear, 0.6),
-    ("iphone", Category::MobileDevice, 0.7),
-    ("ipad", Category::MobileDevice, 0.7),
-    ("android", Category::MobileDevice, 0.6),
-    ("windows nt", Category::Workstation, 0.4),
-    ("msft 5.0", Category::Workstation, 0.5),
-    ("windows", Category::Workstation, 0.3),
-    ("withings", Category::MedicalDevice, 0.6),
-    ("fitbit", Category::MedicalDevice, 0.5),
-    ("kardia", Category::MedicalDevice, 0.7),
-    ("alivecor", Category::MedicalDevice, 0.7),
-    ("medtronic", Category::MedicalDevice, 0.6),
-    ("baxter", Category::InfusionPump, 0.5),
-    ("hospira", Category::InfusionPump, 0.6),
-    ("icu medical", Category::InfusionPump, 0.5),
-    ("carefusion", Category::InfusionPump, 0.5),
-    ("becton", Category::InfusionPump, 0.3),
-    ("philips medical", Category::PatientMonitor, 0.4),
-    ("ge healthcare", Category::MedicalDevice, 0.4),
-    ("siemens healthineers", Category::ImagingModality, 0.4),
-    ("sysmex", Category::LabAnalyzer, 0.7),
-    ("advia", Category::LabAnalyzer, 0.7),
-    ("healthcare diagnostics", Category::LabAnalyzer, 0.5),
-    ("roche diagnostics", Category::LabAnalyzer, 0.5),
-    ("beckman", Category::LabAnalyzer, 0.5),
-    ("abbott", Category::LabAnalyzer, 0.4),
-    ("cobas", Category::LabAnalyzer, 0.7),
-    ("welch allyn", Category::PatientMonitor, 0.5),
-    ("masimo", Category::PatientMonitor, 0.6),
-    ("ventilator", Category::MedicalDevice, 0.6),
-    ("camera", Category::IotDevice, 0.4),
-    ("wyze", Category::IotDevice, 0.5),
-    ("espressif", Category::IotDevice, 0.4),
-    ("tuya", Category::IotDevice, 0.4),
-];
 
 /// DICOM storage SOP classes sent by acquisition modalities (PS3.4 Annex B).
 const MODALITY_STORAGE: &[(&str, &str)] = &[
@@ -202,63 +120,19 @@ const MODALITY_STORAGE: &[(&str, &str)] = &[
     ("1.2.840.10008.5.1.4.1.1.481.5", "RT plan"),
 ];
 
-/// Bit `b` set for every ASCII byte `b` of `s`.
-const fn ascii_mask(s: &str) -> u128 {
-    let b = s.as_bytes();
-    let mut m = 0u128;
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] < 128 {
-            m |= 1 << b[i];
-        }
-        i += 1;
-    }
-    m
-}
-
-/// [`ascii_mask`] of each keyword (all ASCII): a keyword whose bytes are not
-/// all in a text cannot occur in it, which rules most keywords out at once.
-const KEYWORD_MASKS: [u128; KEYWORDS.len()] = {
-    let mut out = [0; KEYWORDS.len()];
-    let mut i = 0;
-    while i < KEYWORDS.len() {
-        out[i] = ascii_mask(KEYWORDS[i].0);
-        i += 1;
-    }
-    out
-};
-
-/// The keywords that occur in `hay` (lowercase), in `KEYWORDS` order.
-fn keywords_in(hay: &str) -> impl Iterator<Item = &'static (&'static str, Category, f32)> + '_ {
-    let have = ascii_mask(hay);
-    KEYWORDS
-        .iter()
-        .zip(KEYWORD_MASKS)
-        .filter(move |(kw, need)| need & !have == 0 && word_match(hay, kw.0))
-        .map(|(kw, _)| kw)
-}
-
-fn word_match(hay: &str, kw: &str) -> bool {
-    // Short keywords must match whole words ("lab" in "lab1", not in "label").
-    if kw.len() > 4 {
-        return hay.contains(kw);
-    }
-    hay.match_indices(kw).any(|(i, _)| {
-        let before = hay[..i]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_ascii_alphabetic());
-        let after = hay[i + kw.len()..]
-            .chars()
-            .next()
-            .is_none_or(|c| !c.is_ascii_alphabetic());
-        before && after
-    })
-}
-
-/// Classifies a device from its facts and vendor. Returns the winning
+/// Classifies a device from its facts and the IEEE organisation of its MAC,
+/// with the knowledge in use ([`knowledge::global`]). Returns the winning
 /// category, its confidence and every reason considered (winners first).
 pub fn classify(facts: &[&Fact], vendor: Option<&str>) -> (Category, f32, Vec<Reason>) {
+    let (extra, _, _) = crate::identity::identify(facts, vendor, knowledge::global());
+    let mut reasons = rules(facts);
+    reasons.extend(extra);
+    combine(reasons)
+}
+
+/// The protocol-behaviour rules (roles, services, capabilities): reasons
+/// that need no knowledge table.
+pub(crate) fn rules(facts: &[&Fact]) -> Vec<Reason> {
     let mut reasons: Vec<Reason> = Vec::new();
     let mut add = |category, weight: f32, why: String, evidence: &str| {
         reasons.push(Reason {
@@ -266,6 +140,7 @@ pub fn classify(facts: &[&Fact], vendor: Option<&str>) -> (Category, f32, Vec<Re
             weight,
             why,
             evidence: evidence.to_string(),
+            knowledge: None,
         });
     };
     let has =
@@ -415,48 +290,31 @@ pub fn classify(facts: &[&Fact], vendor: Option<&str>) -> (Category, f32, Vec<Re
             ),
             _ => {}
         }
-        // Keyword hints in self-descriptions.
-        if matches!(
-            f.kind,
-            FactKind::Hostname
-                | FactKind::Hl7Application
-                | FactKind::AeTitle
-                | FactKind::Model
-                | FactKind::Manufacturer
-                | FactKind::Software
-                | FactKind::DhcpVendorClass
-                | FactKind::Os
-        ) {
-            let hay = f.value.to_ascii_lowercase();
-            for (kw, cat, w) in keywords_in(&hay) {
-                add(
-                    *cat,
-                    *w,
-                    format!(
-                        "{} \"{}\" mentions \"{kw}\"",
-                        f.kind.as_str().replace('_', " "),
-                        f.value
-                    ),
-                    &f.evidence,
-                );
-            }
-        }
     }
-    for r in crate::ble::reasons(facts) {
-        add(r.category, r.weight, r.why, &r.evidence);
+    // Serving addresses and names to others: the network's gateway.
+    let dns_server = has(FactKind::Role, "dns-server").is_some();
+    if let Some(d) = has(FactKind::Role, "dhcp-server").filter(|_| dns_server) {
+        add(
+            Category::NetworkGear,
+            0.6,
+            "gateway: serves DHCP and DNS to the network".into(),
+            &d.evidence,
+        );
+    } else if let Some(d) = has(FactKind::Role, "dhcp-server") {
+        add(
+            Category::NetworkGear,
+            0.4,
+            "serves DHCP (router or gateway)".into(),
+            &d.evidence,
+        );
     }
-    if let Some(v) = vendor {
-        let hay = v.to_ascii_lowercase();
-        for (_, cat, w) in keywords_in(&hay) {
-            add(
-                *cat,
-                *w * 0.8,
-                format!("MAC vendor \"{v}\" (IEEE OUI)"),
-                "IEEE OUI registry",
-            );
-        }
-    }
+    reasons.extend(crate::ble::reasons(facts));
+    reasons
+}
 
+/// Combines reasons per category: the winner, its confidence, the reasons
+/// (winners first, strongest first, at most 16).
+pub(crate) fn combine(mut reasons: Vec<Reason>) -> (Category, f32, Vec<Reason>) {
     // Combine per category.
     let mut scores: Vec<(Category, f32)> = Vec::new();
     for r in &reasons {
@@ -524,28 +382,6 @@ mod tests {
         ];
         let refs: Vec<&Fact> = f.iter().collect();
         assert_eq!(classify(&refs, None).0, Category::InfusionPump);
-    }
-
-    #[test]
-    fn keyword_prefilter_keeps_every_match() {
-        for hay in [
-            "philips medical systems",
-            "lab1 analyzer",
-            "label-maker",
-            "hp laserjet 4250",
-            "cisco ios software",
-            "",
-            "é lab é",
-            "windows nt 6.1",
-        ] {
-            let slow: Vec<&str> = KEYWORDS
-                .iter()
-                .filter(|(kw, _, _)| word_match(hay, kw))
-                .map(|(kw, _, _)| *kw)
-                .collect();
-            let fast: Vec<&str> = keywords_in(hay).map(|(kw, _, _)| *kw).collect();
-            assert_eq!(fast, slow, "{hay}");
-        }
     }
 
     #[test]

@@ -1,15 +1,23 @@
 //! Facts grouped into devices: one per MAC, or per IP where no usable MAC is seen.
 
-use crate::classify::{classify, Category, Reason};
+use crate::classify::{combine, rules, Category, Reason};
 use crate::facts::{EndpointKey, Fact, FactKind};
-use model::addr::{is_host, is_local};
+use crate::identity::{self, Identity};
+use knowledge::Knowledge;
+use model::addr::{is_host, is_local, is_public};
 use model::{MacAddr, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
-/// A MAC seen with more distinct IPs than this is a router (or NAT); the IPs
-/// behind it become devices of their own.
+/// A MAC seen with more distinct local IPv4 addresses than this routes
+/// between local networks; the IPs behind it become devices of their own.
+/// (IPv6 addresses do not count: one host holds many — link-local, stable,
+/// rotating privacy addresses.)
 const ROUTER_MAC_IPS: usize = 8;
+
+/// A MAC seen with global IPv6 addresses in more distinct /64 networks than
+/// this forwards IPv6 traffic (one host's own addresses share a prefix or two).
+const FORWARDER_V6_PREFIXES: usize = 2;
 
 /// One device of the inventory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,7 +26,9 @@ pub struct Device {
     pub key: String,
     /// Its MAC address, when known.
     pub mac: Option<MacAddr>,
-    /// Vendor from the IEEE OUI registry.
+    /// Vendor (brand): stated by the device, named by a model code, its MAC
+    /// prefix's maker unless that is a chip maker, or the vendor whose device
+    /// service it uses (`identity.conclusions` says which).
     pub vendor: Option<String>,
     /// Addresses it used.
     pub ips: Vec<IpAddr>,
@@ -48,6 +58,10 @@ pub struct Device {
     pub first_seen: Timestamp,
     /// Last sighting.
     pub last_seen: Timestamp,
+    /// Model, firmware, OS, device type, apps, and every identity
+    /// conclusion with its evidence and knowledge entry.
+    #[serde(default)]
+    pub identity: Identity,
     /// Every fact behind this device.
     pub facts: Vec<Fact>,
 }
@@ -55,26 +69,34 @@ pub struct Device {
 /// Groups facts into devices and classifies them. Deterministic: devices are
 /// sorted by key.
 pub fn build_inventory(facts: &[Fact]) -> Vec<Device> {
+    build_inventory_with(facts, knowledge::global())
+}
+
+/// [`build_inventory`] with the given knowledge.
+pub fn build_inventory_with(facts: &[Fact], k: &Knowledge) -> Vec<Device> {
     let (groups, _) = group(facts);
-    groups
+    let mut devices: Vec<Device> = groups
         .iter()
         .map(|g| {
-            let mut d = summarise(g);
+            let mut d = summarise(g, k);
             d.facts = g.facts.iter().map(|f| (*f).clone()).collect();
             d
         })
-        .collect()
+        .collect();
+    companions(&mut devices, k);
+    devices
 }
 
 /// [`build_inventory`] over facts the caller no longer needs: each device
 /// takes its facts instead of copies. Same devices, same order.
 pub fn build_inventory_owned(facts: Vec<Fact>) -> Vec<Device> {
+    let k = knowledge::global();
     let (mut devices, assign) = {
         let (groups, assign) = group(&facts);
         let devices: Vec<Device> = groups
             .iter()
             .map(|g| {
-                let mut d = summarise(g);
+                let mut d = summarise(g, k);
                 d.facts.reserve_exact(g.facts.len());
                 d
             })
@@ -86,7 +108,98 @@ pub fn build_inventory_owned(facts: Vec<Fact>) -> Vec<Device> {
             d.facts.push(f);
         }
     }
+    companions(&mut devices, k);
     devices
+}
+
+/// Devices with no category of their own whose only local peer is a phone or
+/// computer running a vendor's app that serves a kind of device (an ear
+/// camera that only the phone's otoscope app talks to): they are that app's
+/// device, at a modest confidence, citing the app's knowledge entry.
+fn companions(devices: &mut [Device], k: &Knowledge) {
+    let mut by_ip: Map<IpAddr, usize> = Map::default();
+    for (i, d) in devices.iter().enumerate() {
+        for ip in &d.ips {
+            by_ip.entry(*ip).or_insert(i);
+        }
+    }
+    let mut found: Vec<(usize, Reason, String)> = Vec::new();
+    for (i, d) in devices.iter().enumerate() {
+        if d.category != Category::Unknown {
+            continue;
+        }
+        let mut peer: Option<(usize, &Fact)> = None;
+        let mut alone = true;
+        for f in d.facts.iter().filter(|f| f.kind == FactKind::Peer) {
+            let Ok(ip) = f.value.parse::<IpAddr>() else {
+                continue;
+            };
+            let Some(&j) = by_ip.get(&ip) else { continue };
+            match peer {
+                None => peer = Some((j, f)),
+                Some((p, _)) if p == j => {}
+                Some(_) => alone = false,
+            }
+        }
+        let (Some((j, f)), true) = (peer, alone) else {
+            continue;
+        };
+        let Some(p) = devices.get(j).filter(|p| {
+            j != i && matches!(p.category, Category::MobileDevice | Category::Workstation)
+        }) else {
+            continue;
+        };
+        // The app that names a device type, medical ones first.
+        let mut apps: Vec<&crate::identity::AppUse> = p.identity.apps.iter().collect();
+        apps.sort_by_key(|a| !a.medical);
+        let Some((app, row)) = apps.iter().find_map(|a| {
+            let row = k.entry(&a.knowledge)?;
+            row.get("device_type")?;
+            Some((*a, row))
+        }) else {
+            continue;
+        };
+        let (Some(cat), Some(t)) = (
+            row.get("category").and_then(identity::category_of),
+            row.get("device_type"),
+        ) else {
+            continue;
+        };
+        found.push((
+            i,
+            Reason {
+                category: cat,
+                weight: 0.45,
+                why: format!(
+                    "talks only to {} ({}), which runs {} {} — the app of a {t}",
+                    p.key,
+                    p.category.label(),
+                    app.vendor,
+                    app.app
+                ),
+                evidence: f.evidence.clone(),
+                knowledge: Some(row.id()),
+            },
+            t.to_string(),
+        ));
+    }
+    for (i, r, t) in found {
+        let Some(d) = devices.get_mut(i) else {
+            continue;
+        };
+        d.category = r.category;
+        d.confidence = r.weight;
+        d.identity.device_type = Some(t.clone());
+        d.identity.conclusions.push(identity::Conclusion {
+            field: "device_type".into(),
+            value: t,
+            why: r.why.clone(),
+            seen: d.first_seen,
+            evidence: r.evidence.clone(),
+            knowledge: r.knowledge.clone(),
+        });
+        d.reasons.insert(0, r);
+    }
 }
 
 /// One device's facts before classification.
@@ -95,6 +208,9 @@ struct Group<'a> {
     mac: Option<MacAddr>,
     /// Distinct host IPs of a router's MAC (when `mac` is a router's).
     router_ips: Option<usize>,
+    /// Internet addresses whose traffic this MAC carried (it is their next hop):
+    /// how many, and the evidence of the first.
+    forwarded: Option<(usize, String)>,
     /// In input order.
     facts: Vec<&'a Fact>,
     /// Unsorted, with repeats.
@@ -127,21 +243,62 @@ fn group(facts: &[Fact]) -> (Vec<Group<'_>>, Vec<u32>) {
     pairs.sort_unstable();
     pairs.dedup();
     let mut routers: Map<MacAddr, usize> = Map::default();
+    let mut forwarders: Map<MacAddr, usize> = Map::default();
     for run in pairs.chunk_by(|a, b| a.0 == b.0) {
-        if run.len() > ROUTER_MAC_IPS {
-            routers.insert(run[0].0, run.len());
+        let local_v4 = run
+            .iter()
+            .filter(|(_, ip)| ip.is_ipv4() && is_local(ip))
+            .count();
+        if local_v4 > ROUTER_MAC_IPS {
+            routers.insert(run[0].0, local_v4);
+        }
+        let public_v4 = run
+            .iter()
+            .filter(|(_, ip)| ip.is_ipv4() && is_public(ip))
+            .count();
+        let mut v6_nets: Vec<u64> = run
+            .iter()
+            .filter_map(|(_, ip)| match ip {
+                IpAddr::V6(v6) if is_public(ip) => Some((v6.to_bits() >> 64) as u64),
+                _ => None,
+            })
+            .collect();
+        v6_nets.sort_unstable();
+        v6_nets.dedup();
+        let public_v6 = run
+            .iter()
+            .filter(|(_, ip)| ip.is_ipv6() && is_public(ip))
+            .count();
+        if public_v4 > 0 || v6_nets.len() > FORWARDER_V6_PREFIXES {
+            let n = public_v4
+                + if v6_nets.len() > FORWARDER_V6_PREFIXES {
+                    public_v6
+                } else {
+                    0
+                };
+            forwarders.insert(run[0].0, n);
         }
     }
     // 2. IP-only endpoints that have a MAC elsewhere belong to that MAC (the
     //    lowest non-router MAC that used the IP).
     let mut ip_owner: Map<IpAddr, MacAddr> = Map::default();
     for (m, ip) in &pairs {
-        if !routers.contains_key(m) {
+        if !routers.contains_key(m) && is_local(ip) {
             ip_owner.entry(*ip).or_insert(*m);
         }
     }
+    // A MAC's fact about a public address describes the internet host behind
+    // it (a router's MAC carries every server's certificates and banners):
+    // never the local device's own. Such facts only count the forwarding.
+    let forwarded_of = |ep: &EndpointKey| -> bool {
+        match (ep.mac, ep.ip) {
+            (Some(m), Some(ip)) if is_public(&ip) => ip.is_ipv4() || forwarders.contains_key(&m),
+            _ => false,
+        }
+    };
     let group_of = |ep: &EndpointKey| -> Option<GroupId> {
         match (ep.mac, ep.ip) {
+            (Some(m), _) if forwarded_of(ep) => Some(GroupId::Mac(m)),
             (Some(m), Some(ip)) if routers.contains_key(&m) => {
                 is_device_ip(ip).then_some(GroupId::Ip(ip))
             }
@@ -179,6 +336,7 @@ fn group(facts: &[Fact]) -> (Vec<Group<'_>>, Vec<u32>) {
                             key,
                             mac,
                             router_ips,
+                            forwarded: None,
                             facts: Vec::new(),
                             ips: Vec::new(),
                         });
@@ -189,11 +347,21 @@ fn group(facts: &[Fact]) -> (Vec<Group<'_>>, Vec<u32>) {
                 g
             }
         };
-        assign.push(g);
         let Some(grp) = groups.get_mut(g as usize) else {
+            assign.push(g);
             continue;
         };
-        if let Some(ip) = f.endpoint.ip.filter(is_host) {
+        if forwarded_of(&f.endpoint) {
+            // Counted for the gateway, not part of the device.
+            if grp.forwarded.is_none() {
+                let n = f.endpoint.mac.and_then(|m| forwarders.get(&m).copied());
+                grp.forwarded = Some((n.unwrap_or(1), f.evidence.clone()));
+            }
+            assign.push(u32::MAX);
+            continue;
+        }
+        assign.push(g);
+        if let Some(ip) = f.endpoint.ip.filter(|ip| is_host(ip) && is_local(ip)) {
             // Facts of a router's MAC with an IP went to that IP's device.
             if grp.router_ips.is_none() {
                 grp.ips.push(ip);
@@ -201,7 +369,9 @@ fn group(facts: &[Fact]) -> (Vec<Group<'_>>, Vec<u32>) {
         }
         if f.kind == FactKind::Ip {
             if let Ok(ip) = f.value.parse::<IpAddr>() {
-                grp.ips.push(ip);
+                if is_local(&ip) {
+                    grp.ips.push(ip);
+                }
             }
         }
         grp.facts.push(f);
@@ -226,41 +396,51 @@ fn group(facts: &[Fact]) -> (Vec<Group<'_>>, Vec<u32>) {
 }
 
 /// A group's device, classified, without its facts.
-fn summarise(g: &Group<'_>) -> Device {
+fn summarise(g: &Group<'_>, k: &Knowledge) -> Device {
     let facts = &g.facts;
     // A BLE random address's bits are no IEEE prefix (see `ble`).
-    let vendor = if crate::ble::random_address(facts) {
-        crate::ble::vendor(facts)
+    let oui = if crate::ble::random_address(facts) {
+        None
     } else {
-        g.mac
-            .as_ref()
-            .and_then(crate::oui::vendor)
-            .or_else(|| crate::ble::vendor(facts))
+        g.mac.as_ref().and_then(crate::oui::vendor)
     };
-    let (mut category, confidence, mut reasons) = classify(facts, vendor.as_deref());
+    let mut reasons = rules(facts);
+    let (extra, mut ident, brand) = identity::identify(facts, oui.as_deref(), k);
+    reasons.extend(extra);
     if let Some(n) = g.router_ips {
-        reasons.insert(
-            0,
-            Reason {
-                category: Category::NetworkGear,
-                weight: 0.7,
-                why: format!("forwards traffic for {n} IP addresses (router or NAT)"),
-                evidence: "MAC/IP pairs seen in flows".into(),
-            },
-        );
-        if category == Category::Unknown || confidence < 0.7 {
-            category = Category::NetworkGear;
-        }
+        reasons.push(Reason {
+            category: Category::NetworkGear,
+            weight: 0.7,
+            why: format!("forwards traffic for {n} local IPv4 addresses (router or NAT)"),
+            evidence: "MAC/IP pairs seen in flows".into(),
+            knowledge: None,
+        });
     }
-    let confidence = if category == Category::NetworkGear
-        && reasons
-            .first()
-            .is_some_and(|r| r.why.starts_with("forwards"))
-    {
-        confidence.max(0.7)
-    } else {
-        confidence
-    };
+    if let Some((n, ev)) = &g.forwarded {
+        reasons.push(Reason {
+            category: Category::NetworkGear,
+            weight: 0.7,
+            why: format!("gateway: forwards traffic for {n} internet addresses"),
+            evidence: ev.clone(),
+            knowledge: None,
+        });
+    }
+    let (category, confidence, reasons) = combine(reasons);
+    if let Some((t, entry)) = identity::device_type(&ident, category, &reasons, k) {
+        ident.conclusions.push(identity::Conclusion {
+            field: "device_type".into(),
+            value: t.clone(),
+            why: format!("what the strongest {} reason names", category.label()),
+            seen: Timestamp::default(),
+            evidence: reasons
+                .first()
+                .map(|r| r.evidence.clone())
+                .unwrap_or_default(),
+            knowledge: entry,
+        });
+        ident.device_type = Some(t);
+    }
+    let vendor = brand;
     let distinct = |k: FactKind| -> Vec<&str> {
         let mut v: Vec<&str> = facts
             .iter()
@@ -302,6 +482,7 @@ fn summarise(g: &Group<'_>) -> Device {
         peer_count: distinct(FactKind::Peer).len(),
         first_seen,
         last_seen,
+        identity: ident,
         facts: Vec::new(),
     }
 }
@@ -319,150 +500,7 @@ mod tests {
     use crate::observe::Observer;
     use model::records::{ConnRecord, Hl7Record};
     use model::{Direction, Endpoint, Event, FlowInfo, Record, Transport};
-    use std::collections::{BTreeMap, BTreeSet};
     use std::net::Ipv4Addr;
-
-    /// The grouping as it was first written (BTreeMaps keyed by text), the
-    /// oracle for the faster one.
-    #[allow(clippy::type_complexity)]
-    fn build_inventory_reference(facts: &[Fact]) -> Vec<Device> {
-        // 1. Which IPs each MAC used on the wire.
-        let mut mac_ips: BTreeMap<MacAddr, BTreeSet<IpAddr>> = BTreeMap::new();
-        for f in facts {
-            if let (Some(m), Some(ip)) = (f.endpoint.mac, f.endpoint.ip) {
-                if is_host(&ip) {
-                    mac_ips.entry(m).or_default().insert(ip);
-                }
-            }
-        }
-        let routers: BTreeSet<MacAddr> = mac_ips
-            .iter()
-            .filter(|(_, ips)| ips.len() > ROUTER_MAC_IPS)
-            .map(|(m, _)| *m)
-            .collect();
-        // 2. IP-only endpoints that have a MAC elsewhere belong to that MAC.
-        let mut ip_owner: BTreeMap<IpAddr, MacAddr> = BTreeMap::new();
-        for (m, ips) in &mac_ips {
-            if !routers.contains(m) {
-                for ip in ips {
-                    ip_owner.entry(*ip).or_insert(*m);
-                }
-            }
-        }
-        let device_key = |ep: &EndpointKey| -> Option<(String, Option<MacAddr>)> {
-            match (ep.mac, ep.ip) {
-                (Some(m), Some(ip)) if routers.contains(&m) => {
-                    ip_key_reference(ip).map(|k| (k, None))
-                }
-                (Some(m), _) => Some((format!("mac:{m}"), Some(m))),
-                (None, Some(ip)) => match ip_owner.get(&ip) {
-                    Some(m) => Some((format!("mac:{m}"), Some(*m))),
-                    None => ip_key_reference(ip).map(|k| (k, None)),
-                },
-                (None, None) => None,
-            }
-        };
-        // 3. Group.
-        let mut groups: BTreeMap<String, (Option<MacAddr>, Vec<&Fact>, BTreeSet<IpAddr>)> =
-            BTreeMap::new();
-        for f in facts {
-            let Some((key, mac)) = device_key(&f.endpoint) else {
-                continue;
-            };
-            let g = groups
-                .entry(key)
-                .or_insert_with(|| (mac, Vec::new(), BTreeSet::new()));
-            if let Some(ip) = f.endpoint.ip.filter(is_host) {
-                if mac.is_none() || !routers.contains(&mac.unwrap_or_default()) {
-                    g.2.insert(ip);
-                }
-            }
-            if f.kind == FactKind::Ip {
-                if let Ok(ip) = f.value.parse::<IpAddr>() {
-                    g.2.insert(ip);
-                }
-            }
-            g.1.push(f);
-        }
-        // 4. Summarise and classify.
-        groups
-            .into_iter()
-            .map(|(key, (mac, facts, ips))| {
-                let vendor = mac.as_ref().and_then(crate::oui::vendor);
-                let (mut category, confidence, mut reasons) = classify(&facts, vendor.as_deref());
-                if mac.is_some_and(|m| routers.contains(&m)) {
-                    let n = mac_ips.get(&mac.unwrap_or_default()).map_or(0, |s| s.len());
-                    reasons.insert(
-                        0,
-                        Reason {
-                            category: Category::NetworkGear,
-                            weight: 0.7,
-                            why: format!("forwards traffic for {n} IP addresses (router or NAT)"),
-                            evidence: "MAC/IP pairs seen in flows".into(),
-                        },
-                    );
-                    if category == Category::Unknown || confidence < 0.7 {
-                        category = Category::NetworkGear;
-                    }
-                }
-                let confidence = if category == Category::NetworkGear
-                    && reasons
-                        .first()
-                        .is_some_and(|r| r.why.starts_with("forwards"))
-                {
-                    confidence.max(0.7)
-                } else {
-                    confidence
-                };
-                let values = |k: FactKind| -> Vec<String> {
-                    let set: BTreeSet<&str> = facts
-                        .iter()
-                        .filter(|f| f.kind == k)
-                        .map(|f| f.value.as_str())
-                        .collect();
-                    set.into_iter().map(str::to_string).collect()
-                };
-                let mut applications = values(FactKind::Application);
-                applications.extend(
-                    values(FactKind::Hl7Application)
-                        .into_iter()
-                        .map(|a| format!("hl7 {a}")),
-                );
-                let first_seen = facts.iter().map(|f| f.first_seen).min().unwrap_or_default();
-                let last_seen = facts.iter().map(|f| f.last_seen).max().unwrap_or_default();
-                let peer_count = facts
-                    .iter()
-                    .filter(|f| f.kind == FactKind::Peer)
-                    .map(|f| f.value.as_str())
-                    .collect::<BTreeSet<_>>()
-                    .len();
-                Device {
-                    key,
-                    mac,
-                    vendor,
-                    ips: ips.into_iter().collect(),
-                    hostnames: values(FactKind::Hostname),
-                    category,
-                    confidence,
-                    reasons,
-                    services_offered: values(FactKind::ServiceOffered),
-                    services_used: values(FactKind::ServiceUsed),
-                    roles: values(FactKind::Role),
-                    software: values(FactKind::Software),
-                    applications,
-                    models: values(FactKind::Model),
-                    peer_count,
-                    first_seen,
-                    last_seen,
-                    facts: facts.into_iter().cloned().collect(),
-                }
-            })
-            .collect()
-    }
-
-    fn ip_key_reference(ip: IpAddr) -> Option<String> {
-        (is_host(&ip) && is_local(&ip)).then(|| format!("ip:{ip}"))
-    }
 
     fn flow(id: u64, c: [u8; 4], cmac: u8, s: [u8; 4], smac: u8, port: u16) -> FlowInfo {
         FlowInfo {
@@ -480,120 +518,6 @@ mod tests {
             },
             vlan: None,
         }
-    }
-
-    /// Facts over a small space of MACs (one a router's), IPs (local, public,
-    /// IPv6, broadcast), kinds and values, in a scrambled order.
-    fn assorted_facts(n: u32) -> Vec<Fact> {
-        let mut x: u32 = 0x9e37_79b9;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x
-        };
-        let ips = [
-            "10.0.0.1",
-            "10.0.0.2",
-            "10.0.0.10",
-            "10.0.0.255",
-            "192.168.1.9",
-            "8.8.8.8",
-            "fe80::1",
-            "2001:db8::5",
-            "224.0.0.1",
-            "10.0.0.9",
-        ];
-        let kinds = [
-            FactKind::Ip,
-            FactKind::Hostname,
-            FactKind::Peer,
-            FactKind::Software,
-            FactKind::Role,
-            FactKind::Application,
-            FactKind::Hl7Application,
-            FactKind::ServiceOffered,
-            FactKind::Model,
-            FactKind::Capability,
-        ];
-        let values = [
-            "10.0.0.2",
-            "pump-1",
-            "LaserJet",
-            "router",
-            "hl7-sender",
-            "dicom-scu",
-            "x",
-            "10.0.0.77",
-            "monitor",
-        ];
-        (0..n)
-            .map(|i| {
-                let r = next();
-                let mac = match r % 5 {
-                    0 => None,
-                    1 => Some(MacAddr([0, 0x09, 0xfb, 0, 0, 1])),
-                    2 => Some(MacAddr([0, 0x1b, 0x21, 0, 0, (r >> 8) as u8 % 3])),
-                    _ => Some(MacAddr([0xaa, 0, 0, 0, 0, 0x63])),
-                };
-                // The last MAC routes: it is seen with every IP.
-                let ip = match (mac, r >> 4 & 7) {
-                    (_, 0) => None,
-                    (Some(MacAddr([0xaa, ..])), _) => {
-                        Some(IpAddr::V4(Ipv4Addr::new(10, 1, 0, (r >> 12) as u8 % 20)))
-                    }
-                    _ => ips[(r >> 16) as usize % ips.len()].parse().ok(),
-                };
-                let mut f = Fact {
-                    endpoint: EndpointKey { mac, ip },
-                    kind: kinds[(r >> 20) as usize % kinds.len()],
-                    value: values[(r >> 24) as usize % values.len()].into(),
-                    source: "test".into(),
-                    first_seen: Timestamp(i64::from(r % 1000)),
-                    last_seen: Timestamp(i64::from(r % 1000 + i)),
-                    count: 1,
-                    evidence: format!("flow {i}"),
-                };
-                if f.endpoint.mac.is_none() && f.endpoint.ip.is_none() {
-                    f.endpoint.ip = "10.0.0.1".parse().ok();
-                }
-                f
-            })
-            .collect()
-    }
-
-    #[test]
-    fn grouping_matches_reference() {
-        for n in [0, 1, 5, 40, 300, 2000] {
-            let mut facts = assorted_facts(n);
-            assert_eq!(
-                build_inventory(&facts),
-                build_inventory_reference(&facts),
-                "{n} facts"
-            );
-            assert_eq!(
-                build_inventory_owned(facts.clone()),
-                build_inventory_reference(&facts),
-                "{n} facts, owned"
-            );
-            // As the observer and the store hand them out: sorted by endpoint.
-            facts.sort_by(|a, b| {
-                (a.endpoint, a.kind, &a.value).cmp(&(b.endpoint, b.kind, &b.value))
-            });
-            assert_eq!(
-                build_inventory(&facts),
-                build_inventory_reference(&facts),
-                "{n} sorted facts"
-            );
-        }
-        let facts = assorted_facts(2000);
-        assert!(
-            build_inventory(&facts).iter().any(|d| d
-                .reasons
-                .first()
-                .is_some_and(|r| r.why.starts_with("forwards"))),
-            "a router is found"
-        );
     }
 
     #[test]

@@ -105,6 +105,8 @@ pub enum FactKind {
     CleartextPhi,
     /// SMBv1 in use.
     Smb1,
+    /// HTTP `Host` it requested (client).
+    HttpHost,
 }
 
 impl FactKind {
@@ -140,6 +142,7 @@ impl FactKind {
         FactKind::CleartextCredential,
         FactKind::CleartextPhi,
         FactKind::Smb1,
+        FactKind::HttpHost,
     ];
 
     /// snake_case name (as stored).
@@ -175,6 +178,7 @@ impl FactKind {
             FactKind::CleartextCredential => "cleartext_credential",
             FactKind::CleartextPhi => "cleartext_phi",
             FactKind::Smb1 => "smb1",
+            FactKind::HttpHost => "http_host",
         }
     }
 

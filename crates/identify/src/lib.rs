@@ -20,11 +20,13 @@ pub mod ble;
 mod classify;
 mod device;
 mod facts;
+pub mod identity;
 mod observe;
 pub mod oui;
 pub mod product;
 
 pub use classify::{classify, Category, Reason};
-pub use device::{build_inventory, build_inventory_owned, Device};
+pub use device::{build_inventory, build_inventory_owned, build_inventory_with, Device};
 pub use facts::{EndpointKey, Fact, FactKind};
+pub use identity::{AppUse, Conclusion, Identity};
 pub use observe::{Observer, ObserverLimits};

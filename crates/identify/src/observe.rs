@@ -54,7 +54,16 @@ pub struct Observer {
     scratch: String,
     endpoints: hashbrown::HashMap<EndpointKey, EndpointFacts, RandomState>,
     dropped: u64,
+    /// Flows whose DICOM association accepted only the Verification SOP
+    /// class (C-ECHO): their P-DATA carries no patient data. Bounded.
+    echo_flows: hashbrown::HashSet<u64, RandomState>,
 }
+
+/// The Verification SOP class (C-ECHO), PS3.4 Annex A.
+const VERIFICATION_SOP: &str = "1.2.840.10008.1.1";
+
+/// Most flows remembered as verification-only at once.
+const MAX_ECHO_FLOWS: usize = 4096;
 
 fn usable_mac(mac: Option<MacAddr>) -> Option<MacAddr> {
     mac.filter(|m| !m.is_zero() && !m.is_multicast())
@@ -122,7 +131,20 @@ impl Observer {
             scratch: String::new(),
             endpoints: Default::default(),
             dropped: 0,
+            echo_flows: Default::default(),
         }
+    }
+
+    fn echo_only(&mut self, flow: u64, yes: bool) {
+        if !yes {
+            self.echo_flows.remove(&flow);
+            return;
+        }
+        if self.echo_flows.len() >= MAX_ECHO_FLOWS {
+            // Forgetting errs towards reporting patient data, never hiding it.
+            self.echo_flows.clear();
+        }
+        self.echo_flows.insert(flow);
     }
 
     /// Facts dropped because a limit was reached.
@@ -206,8 +228,9 @@ impl Observer {
                 let service = c.service.first().map(|s| s.as_ref()).unwrap_or("");
                 let port = f.server.port;
                 let mut scratch = std::mem::take(&mut self.scratch);
-                // Ephemeral-port flows without a recognised protocol say little about the server.
-                if c.established && (!service.is_empty() || port < 49152) {
+                // Ephemeral-port flows without a recognised protocol say little
+                // about the server (32768: the lowest common ephemeral range start).
+                if c.established && (!service.is_empty() || port < 32768) {
                     scratch.clear();
                     scratch.push_str(if service.is_empty() {
                         "unknown"
@@ -239,6 +262,10 @@ impl Observer {
                     scratch.clear();
                     model::addr::push_ip(&mut scratch, &f.server.ip);
                     self.add(client, FactKind::Peer, &scratch, "conn", c.start, &ev_flow);
+                }
+                // Only a server that sent something is known to exist (a
+                // resolver address that was asked and never answered is not a host).
+                if c.established || c.resp_pkts > 0 {
                     scratch.clear();
                     model::addr::push_ip(&mut scratch, &f.client.ip);
                     self.add(server, FactKind::Peer, &scratch, "conn", c.start, &ev_flow);
@@ -248,15 +275,23 @@ impl Observer {
             Record::Hl7(h) => {
                 let Some(f) = flow else { return };
                 let (sender, receiver) = sender_receiver(f, h.direction);
-                self.add(sender, FactKind::Role, "hl7-sender", "hl7", ts, &ev_flow);
-                self.add(
-                    receiver,
-                    FactKind::Role,
-                    "hl7-receiver",
-                    "hl7",
-                    ts,
-                    &ev_flow,
-                );
+                // An acknowledgement travels back to the sender of the message
+                // it acknowledges: it makes neither end a sender or receiver.
+                let ack = h
+                    .message_type
+                    .as_deref()
+                    .is_some_and(|t| t.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("ACK")));
+                if !ack {
+                    self.add(sender, FactKind::Role, "hl7-sender", "hl7", ts, &ev_flow);
+                    self.add(
+                        receiver,
+                        FactKind::Role,
+                        "hl7-receiver",
+                        "hl7",
+                        ts,
+                        &ev_flow,
+                    );
+                }
                 let app =
                     |a: &Option<String>, fac: &Option<String>| match (a.as_deref(), fac.as_deref())
                     {
@@ -304,9 +339,7 @@ impl Observer {
                                 &ev_flow,
                             );
                         }
-                        if let Some(ae) = &d.called_ae {
-                            self.add(scp, FactKind::AeTitle, ae, "dicom", ts, &ev_flow);
-                        }
+                        // The called AE title is the SCP's only once it accepts it (A-ASSOCIATE-AC).
                         for sop in &d.abstract_syntaxes {
                             self.add(scu, FactKind::SopClass, sop, "dicom", ts, &ev_flow);
                         }
@@ -315,7 +348,16 @@ impl Observer {
                         }
                     }
                     DicomPdu::AssociateAc => {
+                        // Only the Verification SOP class accepted: a C-ECHO, no patient data.
+                        if !d.abstract_syntaxes.is_empty()
+                            && d.abstract_syntaxes.iter().all(|s| s == VERIFICATION_SOP)
+                        {
+                            self.echo_only(f.id, true);
+                        } else {
+                            self.echo_only(f.id, false);
+                        }
                         if let Some(ae) = &d.called_ae {
+                            self.add(scp, FactKind::AeTitle, ae, "dicom", ts, &ev_flow);
                             self.add(
                                 scp,
                                 FactKind::Application,
@@ -333,13 +375,17 @@ impl Observer {
                         }
                     }
                     DicomPdu::AssociateRj => {
-                        let ae = d.called_ae.as_deref().unwrap_or("?");
+                        // The called AE title was refused: it is not this SCP's.
                         self.add(
                             scp,
                             FactKind::Application,
                             &format!(
-                                "dicom-scp AE={ae} port={} (rejects associations)",
-                                f.server.port
+                                "dicom-scp port={} (rejects associations{})",
+                                f.server.port,
+                                d.reject_reason
+                                    .as_deref()
+                                    .map(|r| format!(", reason {r}"))
+                                    .unwrap_or_default()
                             ),
                             "dicom",
                             ts,
@@ -348,9 +394,12 @@ impl Observer {
                     }
                     _ => {}
                 }
-                if d.pdata_bytes > 0 {
+                if d.pdata_bytes > 0 && !self.echo_flows.contains(&f.id) {
                     self.add(scu, FactKind::CleartextPhi, "dicom", "dicom", ts, &ev_flow);
                     self.add(scp, FactKind::CleartextPhi, "dicom", "dicom", ts, &ev_flow);
+                }
+                if matches!(d.pdu, DicomPdu::ReleaseRp | DicomPdu::Abort) {
+                    self.echo_flows.remove(&f.id);
                 }
             }
             Record::Dhcp(d) => {
@@ -483,6 +532,9 @@ impl Observer {
                             &ev_flow,
                         );
                     }
+                } else {
+                    // Only an answer shows the server is one (queries to an
+                    // address that never answers name no host).
                     self.add(
                         key_of(&f.server),
                         FactKind::Role,
@@ -535,6 +587,17 @@ impl Observer {
                 let (client, server) = (key_of(&f.client), key_of(&f.server));
                 if let Some(ua) = &h.user_agent {
                     self.add(client, FactKind::Software, ua, "http", ts, &ev_flow);
+                }
+                if let Some(host) = &h.host {
+                    // The name only (no port): the service it uses, as DNS and SNI say.
+                    let name = host.rsplit_once(':').map_or(host.as_str(), |(n, p)| {
+                        if p.bytes().all(|b| b.is_ascii_digit()) && !n.contains(':') {
+                            n
+                        } else {
+                            host.as_str()
+                        }
+                    });
+                    self.add(client, FactKind::HttpHost, name, "http", ts, &ev_flow);
                 }
                 if let Some(s) = &h.server {
                     self.add(server, FactKind::Software, s, "http", ts, &ev_flow);
@@ -734,6 +797,32 @@ impl Observer {
                         ts,
                         &ev_flow,
                     );
+                }
+            }
+            Record::Arp(a) => {
+                // The sender's own binding (an address probe from 0.0.0.0 claims none).
+                let Some(mac) = usable_mac(Some(a.sender_mac)) else {
+                    return;
+                };
+                let ep = EndpointKey {
+                    mac: Some(mac),
+                    ip: None,
+                };
+                let ev_arp = || {
+                    format!(
+                        "arp {} from {}",
+                        if a.op == 1 { "request" } else { "reply" },
+                        mac
+                    )
+                };
+                self.add(ep, FactKind::Role, "arp", "arp", ts, &ev_arp);
+                let ip = IpAddr::V4(a.sender_ip);
+                if model::addr::is_host(&ip) && !a.sender_ip.is_unspecified() {
+                    let mut scratch = std::mem::take(&mut self.scratch);
+                    scratch.clear();
+                    model::addr::push_ip(&mut scratch, &ip);
+                    self.add(ep, FactKind::Ip, &scratch, "arp", ts, &ev_arp);
+                    self.scratch = scratch;
                 }
             }
             Record::Weird(_) => {}

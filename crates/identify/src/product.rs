@@ -110,52 +110,61 @@ fn first(facts: &[Fact], kind: FactKind, pred: impl Fn(&Fact) -> bool) -> Option
 pub fn product(d: &Device) -> Option<Product> {
     let facts = &d.facts;
     let from = |f: &Fact| f.source.clone();
-    let model = first(facts, FactKind::Model, |f| {
-        !f.value.starts_with("sysObjectID")
-    })
-    .map(|f| (cut(&f.value), format!("{} model", from(f))))
-    .or_else(|| {
-        first(facts, FactKind::DhcpVendorClass, |f| {
-            let v = f.value.trim().to_ascii_lowercase();
-            !GENERIC_VENDOR_CLASSES.iter().any(|g| v.starts_with(g))
+    let concluded = |field: &str| {
+        d.identity
+            .conclusions
+            .iter()
+            .find(|c| c.field == field)
+            .map(|c| match &c.knowledge {
+                Some(k) => format!("{} ({k})", c.why),
+                None => c.why.clone(),
+            })
+    };
+    // The identity's model (stated, a known model code, a product DHCP vendor
+    // class); else what network gear says of itself. Software names (web
+    // servers, SSH banners, DICOM toolkits, browsers) are never models.
+    let model = d
+        .identity
+        .model
+        .as_ref()
+        .map(|m| {
+            (
+                cut(m),
+                concluded("model").unwrap_or_else(|| "identity".into()),
+            )
         })
-        .and_then(|f| Some((without_version(&f.value)?, "dhcp vendor class".to_string())))
-    })
-    .or_else(|| {
-        first(facts, FactKind::Software, |f| {
-            f.source == "lldp" || f.source == "cdp"
+        .or_else(|| {
+            first(facts, FactKind::Software, |f| {
+                f.source == "lldp" || f.source == "cdp"
+            })
+            .and_then(|f| {
+                Some((
+                    without_version(&f.value)?,
+                    format!("{} system description", from(f)),
+                ))
+            })
         })
-        .and_then(|f| {
-            Some((
-                without_version(&f.value)?,
-                format!("{} system description", from(f)),
-            ))
+        .or_else(|| {
+            first(facts, FactKind::Model, |f| {
+                f.value.starts_with("sysObjectID")
+            })
+            .map(|f| (cut(&f.value), "snmp sysObjectID".to_string()))
         })
-    })
-    .or_else(|| {
-        first(facts, FactKind::Software, |f| f.source == "dicom").and_then(|f| {
-            Some((
-                without_version(&f.value)?,
-                "dicom implementation version".to_string(),
-            ))
-        })
-    })
-    .or_else(|| {
-        if !d.roles.iter().any(|r| r == "http-server") {
-            return None;
-        }
-        // The server's own string: a Software fact from http on a flow where it was the server.
-        first(facts, FactKind::Software, |f| {
-            f.source == "http" && !f.value.starts_with("Mozilla/")
-        })
-        .and_then(|f| Some((without_version(&f.value)?, "http server".to_string())))
-    })
-    .or_else(|| {
-        first(facts, FactKind::Model, |f| {
-            f.value.starts_with("sysObjectID")
-        })
-        .map(|f| (cut(&f.value), "snmp sysObjectID".to_string()))
-    })?;
+        .or_else(|| {
+            // A device built without the identity (older stored documents):
+            // the stated model or a product vendor class.
+            first(facts, FactKind::Model, |f| {
+                !f.value.starts_with("sysObjectID")
+            })
+            .map(|f| (cut(&f.value), format!("{} model", from(f))))
+            .or_else(|| {
+                first(facts, FactKind::DhcpVendorClass, |f| {
+                    let v = f.value.trim().to_ascii_lowercase();
+                    !GENERIC_VENDOR_CLASSES.iter().any(|g| v.starts_with(g))
+                })
+                .and_then(|f| Some((without_version(&f.value)?, "dhcp vendor class".to_string())))
+            })
+        })?;
     let (model, model_source) = model;
     if model.is_empty() {
         return None;
@@ -163,7 +172,10 @@ pub fn product(d: &Device) -> Option<Product> {
     let (manufacturer, manufacturer_source) = match first(facts, FactKind::Manufacturer, |_| true) {
         Some(f) => (Some(cut(&f.value)), Some(from(f))),
         None => match &d.vendor {
-            Some(v) => (Some(cut(v)), Some("IEEE OUI registry".to_string())),
+            Some(v) => (
+                Some(cut(v)),
+                Some(concluded("vendor").unwrap_or_else(|| "IEEE OUI registry".to_string())),
+            ),
             None => (None, None),
         },
     };
@@ -219,6 +231,7 @@ mod tests {
             peer_count: 0,
             first_seen: Timestamp(1),
             last_seen: Timestamp(1),
+            identity: Default::default(),
             facts,
         }
     }
@@ -254,10 +267,11 @@ mod tests {
                 fact(FactKind::Model, "sysObjectID 1.3.6.1.4.1.9", "snmp"),
             ],
         );
+        // A DICOM toolkit is software, not the device's model.
         let p = product(&dcm).unwrap();
         assert_eq!(
             (p.manufacturer.as_deref(), p.model.as_str()),
-            (Some("Intel Corporate"), "OFFIS DCMTK")
+            (Some("Intel Corporate"), "sysObjectID 1.3.6.1.4.1.9")
         );
         assert_eq!(p.manufacturer_source.as_deref(), Some("IEEE OUI registry"));
 
@@ -286,24 +300,19 @@ mod tests {
             (None, "BD Alaris PCU", "dhcp vendor class")
         );
 
-        // HTTP strings only for HTTP servers, never browsers.
+        // Web servers, browsers and SSH banners are software, never a model
+        // ("Dell Inc. Mozilla 5.0", "SSH-2.0-OpenSSH 7.4", "GODICOM 1").
         let web = device(
-            None,
+            Some("Dell Inc."),
             &["http-server"],
             vec![
                 fact(FactKind::Software, "Mozilla/5.0 (X11)", "http"),
                 fact(FactKind::Software, "GoAhead-Webs/2.5", "http"),
+                fact(FactKind::Software, "SSH-2.0-OpenSSH_7.4", "ssh"),
+                fact(FactKind::Software, "GODICOM_1_0", "dicom"),
             ],
         );
-        assert_eq!(product(&web).unwrap().model, "GoAhead-Webs");
-        assert_eq!(
-            product(&device(
-                None,
-                &[],
-                vec![fact(FactKind::Software, "GoAhead-Webs/2.5", "http")]
-            )),
-            None
-        );
+        assert_eq!(product(&web), None);
         let snmp = device(
             None,
             &[],

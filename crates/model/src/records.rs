@@ -4,6 +4,7 @@
 //! compiler then lists every `match` (identification, storage) that needs a
 //! decision about it.
 
+mod arp;
 mod ble;
 mod conn;
 mod dhcp;
@@ -19,6 +20,7 @@ mod ssh;
 mod tls;
 mod weird;
 
+pub use arp::ArpRecord;
 pub use ble::{BleAddrKind, BleAddress, BlePdu, BleRecord, BleUuid};
 pub use conn::ConnRecord;
 pub use dhcp::DhcpRecord;
@@ -52,6 +54,8 @@ pub enum Record {
     Dns(DnsRecord),
     /// An LLDP or CDP announcement.
     Neighbor(NeighborRecord),
+    /// An ARP request or reply (a MAC's IPv4 binding).
+    Arp(ArpRecord),
     /// One HTTP request/response pair.
     Http(HttpRecord),
     /// A TLS handshake.
@@ -80,6 +84,7 @@ impl Record {
             Record::Dhcp(_) => "dhcp",
             Record::Dns(_) => "dns",
             Record::Neighbor(_) => "neighbor",
+            Record::Arp(_) => "arp",
             Record::Http(_) => "http",
             Record::Tls(_) => "tls",
             Record::Ssh(_) => "ssh",
@@ -105,4 +110,5 @@ into_record!(
     DnsRecord => Dns, NeighborRecord => Neighbor, HttpRecord => Http, TlsRecord => Tls,
     SshRecord => Ssh, SmbRecord => Smb, SnmpRecord => Snmp, CleartextLogin => Login,
     BleRecord => Ble,
+    ArpRecord => Arp,
 );

@@ -7,9 +7,11 @@
 //!   conversations with consistent sequence numbers.
 //! - [`payload`]: application payload encoders (DHCP, DNS/mDNS, HL7/MLLP,
 //!   DICOM UL, LLDP, SNMP, TLS, SMB).
+//! - [`attack`]: a port scan and a Telnet login on the hospital network.
 //! - [`hospital`], [`flows`] and [`fleet`]: the scenarios behind the `ward-samplegen`
 //!   binary and `samples/hospital-room.pcap`.
 
+pub mod attack;
 pub mod conv;
 pub mod fleet;
 pub mod flows;

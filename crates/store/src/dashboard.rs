@@ -7,7 +7,41 @@ use crate::db::{params, Conn};
 use crate::{Error, Store};
 use identify::{Device, Fact, FactKind};
 
+/// Ingest status of one site of a multi-site deployment (from the
+/// transported message ids the centre stored).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SiteIngest {
+    /// Site name.
+    pub site: String,
+    /// Messages stored (observations and alerts).
+    pub messages: u64,
+    /// When the last one was stored (Unix seconds, the centre's clock).
+    pub last_at: i64,
+    /// Facts stored since the last inventory rebuild (devices not current yet).
+    pub rebuild_pending: bool,
+}
+
 impl Store {
+    /// Per site: messages stored, the last one's time and whether the
+    /// inventory waits for a rebuild; by site name. Empty on a single box.
+    pub fn site_ingest(&self) -> Result<Vec<SiteIngest>, Error> {
+        let rows = self.conn().query(
+            "SELECT i.site, count(*), max(i.at), coalesce(max(s.dirty), 0) FROM ingested i
+             LEFT JOIN sites s ON s.site = i.site GROUP BY i.site ORDER BY i.site",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(SiteIngest {
+                    site: r.str(0)?,
+                    messages: r.i64(1)?.max(0) as u64,
+                    last_at: r.i64(2)?,
+                    rebuild_pending: r.i64(3)? != 0,
+                })
+            })
+            .collect()
+    }
+
     /// A number that changes whenever another connection (`ward analyze`,
     /// `ward feeds import`, `ward inventory import`, `ward user`, the
     /// multi-site ingest) committed to the database since this connection

@@ -7,7 +7,11 @@
 //! statement is cached. Values cross the layer as [`Val`] (null, i64, f64,
 //! text) and come back as [`Row`]s of them. Transactions are explicit
 //! (`BEGIN`/`COMMIT`, rolled back on any error) so that the same code runs
-//! on both connections.
+//! on both connections. On SQLite every transaction is `BEGIN IMMEDIATE`: it
+//! takes the write lock up front, where the busy timeout applies. A deferred
+//! transaction that reads first and then writes cannot wait for the lock
+//! (another writer may have changed what it read) and fails at once with
+//! "database is locked" whenever a second Ward process writes.
 
 use crate::Error;
 use std::collections::HashMap;
@@ -319,7 +323,10 @@ impl Conn {
         &mut self,
         f: impl FnOnce(&mut Conn) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        self.batch("BEGIN")?;
+        self.batch(match self.dialect() {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+        })?;
         match f(self) {
             Ok(v) => match self.batch("COMMIT") {
                 Ok(()) => Ok(v),

@@ -24,7 +24,8 @@ pub use feeds::{
 mod users;
 pub use users::{ApiTokenInfo, AuditEntry, SessionRow, User};
 mod monitor;
-pub use crate::monitor::{AlertFilter, Approval, IntakeEntry};
+pub use crate::monitor::{AlertFilter, Approval, IntakeEntry, SiteAlerts};
+pub use dashboard::SiteIngest;
 mod mud;
 pub use crate::mud::{FetchedMud, MudFetch, MudLink};
 pub mod lifecycle;
@@ -81,6 +82,99 @@ pub enum Error {
     /// An alert status change was refused (unknown id, change that does not apply, bad comment).
     #[error(transparent)]
     Status(#[from] lifecycle::StatusError),
+}
+
+/// How long a SQLite writer waits for another process's write transaction
+/// (an ingest of a large capture, a live monitor's flush) before giving up.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Switches a SQLite database to WAL (readers never block the writer). The
+/// switch needs a moment alone with the file: when another process holds it
+/// (a concurrent first run), it is retried until the busy timeout.
+fn set_wal(conn: &Connection) -> Result<(), Error> {
+    let start = std::time::Instant::now();
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(e) if is_busy(&e) && start.elapsed() < BUSY_TIMEOUT => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Creates `path` with mode 0600 when it does not exist; narrows an
+/// existing database (and its WAL files) of ours that others may read.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let me = effective_uid();
+                for p in [
+                    path.to_path_buf(),
+                    wal_companion(path, "-wal"),
+                    wal_companion(path, "-shm"),
+                ] {
+                    if let Ok(m) = std::fs::metadata(&p) {
+                        if m.is_file() && m.mode() & 0o077 != 0 && Some(m.uid()) == me {
+                            std::fs::set_permissions(
+                                &p,
+                                std::fs::Permissions::from_mode(m.mode() & 0o700),
+                            )?;
+                        }
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// `path` with `suffix` appended to its file name.
+fn wal_companion(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    s.into()
+}
+
+/// This process's effective user id, without `unsafe`: the owner of
+/// `/proc/self` (Linux; elsewhere unknown, and nothing is narrowed).
+#[cfg(unix)]
+fn effective_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+impl Error {
+    /// Whether this is SQLite's "database is locked" after the busy timeout:
+    /// another process held the write lock too long. Nothing was changed;
+    /// the same call may be retried later.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            Error::Sql(e) | Error::Open { source: e, .. } => is_busy(e),
+            _ => false,
+        }
+    }
 }
 
 /// Schema version written to `PRAGMA user_version`.
@@ -258,8 +352,19 @@ const FACTS_UPSERT_SQL: &str =
 
 impl Store {
     /// Opens (creating if needed) the SQLite database at `path` and brings its schema up to date.
+    ///
+    /// The file (and its `-wal`/`-shm` companions, which SQLite creates with
+    /// the database's mode) is readable by its owner only: it holds account
+    /// secrets. A database created readable by others is narrowed to 0600.
     pub fn open(path: &Path) -> Result<Store, Error> {
         let p = path.display().to_string();
+        private_file(path).map_err(|e| Error::Open {
+            path: p.clone(),
+            source: rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(e.to_string()),
+            ),
+        })?;
         let conn = Connection::open(path).map_err(|source| Error::Open {
             path: p.clone(),
             source,
@@ -321,32 +426,44 @@ impl Store {
             path: path.to_string(),
             why,
         };
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        let version: i64 = match conn.query_row("PRAGMA user_version", [], |r| r.get(0)) {
-            Ok(v) => v,
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::NotADatabase =>
-            {
-                return Err(not_ward("not an SQLite file".into()))
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Version and tables in one statement: one snapshot, so a first run
+        // of another process committing in between cannot make a fresh file
+        // look like a foreign one.
+        let probe = |conn: &Connection| -> Result<(i64, i64), Error> {
+            match conn.query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            ) {
+                Ok(v) => Ok(v),
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::NotADatabase =>
+                {
+                    Err(not_ward("not an SQLite file".into()))
+                }
+                Err(e) => Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
         };
-        if version > SCHEMA_VERSION {
-            return Err(not_ward(format!(
-                "schema version {version} is newer than this Ward ({SCHEMA_VERSION})"
-            )));
-        }
-        if version == 0 {
-            let tables: i64 =
-                conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
-            if tables > 0 {
+        let check = |(version, tables): (i64, i64)| {
+            if version > SCHEMA_VERSION {
+                return Err(not_ward(format!(
+                    "schema version {version} is newer than this Ward ({SCHEMA_VERSION})"
+                )));
+            }
+            if version == 0 && tables > 0 {
                 return Err(not_ward("it has tables but no Ward schema version".into()));
             }
-        }
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+            Ok(version)
+        };
+        check(probe(&conn)?)?;
+        set_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Concurrent first runs: the write lock is taken first and the
+        // version read again under it, so they migrate one after the other.
         let mut conn = conn;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version = check(probe(&tx)?)?;
         for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(m)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
@@ -531,10 +648,35 @@ impl Store {
             .max(0) as u64)
     }
 
-    /// The single-box inventory with every device's facts, sorted by key
-    /// (rebuilt from the facts table).
+    /// The inventory of every site with every device's facts, rebuilt from
+    /// the facts table: the single-box site `''` keeps its keys, a named
+    /// site's devices have keys `SITE/KEY` (as in [`Store::devices`]);
+    /// sorted by key. Each site is built from its own facts only.
     pub fn devices_with_facts(&self) -> Result<Vec<Device>, Error> {
-        Ok(build_inventory_owned(self.site_facts("")?))
+        let sites: Vec<String> = self
+            .conn()
+            .query("SELECT DISTINCT site FROM facts ORDER BY site", &[])?
+            .iter()
+            .map(|r| r.str(0))
+            .collect::<Result<_, _>>()?;
+        let mut out = Vec::new();
+        for site in sites {
+            let mut devices = build_inventory_owned(self.site_facts(&site)?);
+            if !site.is_empty() {
+                for d in &mut devices {
+                    d.key = site_key(&site, &d.key);
+                }
+            }
+            out.append(&mut devices);
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    /// One site's inventory with every device's facts (keys without the
+    /// site prefix), rebuilt from its facts.
+    pub fn site_devices_with_facts(&self, site: &str) -> Result<Vec<Device>, Error> {
+        Ok(build_inventory_owned(self.site_facts(site)?))
     }
 
     /// The current inventory (every site), sorted by key, without the facts
@@ -874,6 +1016,7 @@ impl Serialize for DeviceDoc<'_> {
         m.serialize_entry("peer_count", &d.peer_count)?;
         m.serialize_entry("first_seen", &d.first_seen)?;
         m.serialize_entry("last_seen", &d.last_seen)?;
+        m.serialize_entry("identity", &d.identity)?;
         m.serialize_entry("facts", &[] as &[Fact])?;
         m.end()
     }
@@ -1174,6 +1317,14 @@ mod tests {
             assert_eq!(s.rebuild_dirty_sites().unwrap(), vec!["north", "south"]);
             assert!(s.rebuild_dirty_sites().unwrap().is_empty());
             assert_eq!(s.sites().unwrap(), vec!["north", "south"]);
+            let status = s.site_ingest().unwrap();
+            assert_eq!(
+                status
+                    .iter()
+                    .map(|x| (x.site.as_str(), x.messages, x.rebuild_pending))
+                    .collect::<Vec<_>>(),
+                vec![("north", 2, false), ("south", 1, false)]
+            );
             let keys: Vec<String> = s.devices().unwrap().into_iter().map(|d| d.key).collect();
             assert_eq!(keys, vec!["north/ip:10.0.0.1", "south/ip:10.0.0.1"]);
             assert_eq!(s.site_devices("south").unwrap()[0].hostnames, vec!["ct-9"]);
@@ -1181,8 +1332,15 @@ mod tests {
                 s.device("north/ip:10.0.0.1").unwrap().unwrap().hostnames,
                 vec!["pump-1"]
             );
-            // The single-box inventory is untouched by named sites.
-            assert!(s.devices_with_facts().unwrap().is_empty());
+            // The single-box inventory is untouched by named sites...
+            assert!(s.site_devices_with_facts("").unwrap().is_empty());
+            // ...and the full view (scoring, reports) holds every site's
+            // devices under their stored keys, each with its own facts.
+            let full = s.devices_with_facts().unwrap();
+            let keys: Vec<&str> = full.iter().map(|d| d.key.as_str()).collect();
+            assert_eq!(keys, vec!["north/ip:10.0.0.1", "south/ip:10.0.0.1"]);
+            assert_eq!(full[1].hostnames, vec!["ct-9"]);
+            assert!(full.iter().all(|d| !d.facts.is_empty()));
             // Invalid site names are refused before anything is stored.
             assert!(s
                 .ingest_observations(&[obs("x", "a.b", vec![], vec![], false)], 3)

@@ -396,6 +396,16 @@ impl Store {
             if filter.min_severity.is_some_and(|m| a.alert.severity < m) {
                 continue;
             }
+            if let Some(site) = &filter.site {
+                let of_site = a
+                    .alert
+                    .device
+                    .strip_prefix(site.as_str())
+                    .is_some_and(|r| r.starts_with('/'));
+                if !of_site {
+                    continue;
+                }
+            }
             out.push(a);
         }
         if let Some(n) = filter.limit {
@@ -500,6 +510,58 @@ mod tests {
             first_seen: Timestamp(t0),
             last_seen: Timestamp(t1),
         }
+    }
+
+    #[test]
+    fn site_alerts_are_idempotent_keep_their_site_and_status() {
+        crate::testing::each_backend("site_alerts", |mut s| {
+            let msg = |id: &str, site: &str, t1: i64| crate::SiteAlerts {
+                id: id.into(),
+                site: site.into(),
+                alerts: vec![alert("10.0.0.5", 1_000, t1)],
+            };
+            let (stored, dup) = s
+                .ingest_alerts(
+                    &[msg("s:f:a0", "south", 2_000), msg("n:f:a0", "north", 2_000)],
+                    5,
+                )
+                .unwrap();
+            assert_eq!((stored.len(), dup), (2, 0));
+            // The same address at two sites: two alerts, devices SITE/KEY.
+            let all = s.stored_alerts(&AlertFilter::default()).unwrap();
+            let devices: Vec<&str> = all.iter().map(|a| a.alert.device.as_str()).collect();
+            assert_eq!(devices, vec!["north/ip:10.0.0.66", "south/ip:10.0.0.66"]);
+            let south = AlertFilter {
+                site: Some("south".into()),
+                ..Default::default()
+            };
+            let only = s.stored_alerts(&south).unwrap();
+            assert_eq!(only.len(), 1);
+            // Closed at the centre; the message redelivered, and a later
+            // redelivery of a newer copy under the same id: nothing changes.
+            s.set_alert_status(&[only[0].id], StatusAction::Close, "ana", None, 6, "")
+                .unwrap();
+            let (stored, dup) = s
+                .ingest_alerts(
+                    &[msg("s:f:a0", "south", 2_000), msg("s:f:a0", "south", 9_000)],
+                    7,
+                )
+                .unwrap();
+            assert_eq!((stored.len(), dup), (0, 2));
+            let again = s.stored_alerts(&south).unwrap();
+            assert_eq!(
+                (again[0].status, again[0].alert.count),
+                (AlertStatus::Closed, 1)
+            );
+            // A new message with a newer occurrence reopens it, as on a single box.
+            let (stored, _) = s
+                .ingest_alerts(&[msg("s:g:a0", "south", 9_000)], 8)
+                .unwrap();
+            assert_eq!(stored.len(), 1);
+            let now = s.stored_alerts(&south).unwrap();
+            assert_eq!((now[0].status, now[0].alert.count), (AlertStatus::Open, 2));
+            assert!(s.ingest_alerts(&[msg("x", "bad site", 1)], 9).is_err());
+        });
     }
 
     fn actions(s: &Store) -> Vec<(String, String, String)> {

@@ -66,6 +66,8 @@ pub struct AlertFilter {
     pub limit: Option<usize>,
     /// Only these statuses (empty: any).
     pub statuses: Vec<crate::lifecycle::AlertStatus>,
+    /// Only alerts of this site (device `SITE/...`, multi-site deployments).
+    pub site: Option<String>,
 }
 
 /// A device's intake record.
@@ -100,7 +102,69 @@ pub struct Approval {
     pub mud_url: Option<String>,
 }
 
+/// One unit of transported alerts (a site sensor's message), under an id
+/// that is stored on ingest so that a redelivered message changes nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SiteAlerts {
+    /// Idempotency id (unique per message, stable across redeliveries).
+    pub id: String,
+    /// Site name (`[A-Za-z0-9_-]`, 1-64 chars).
+    pub site: String,
+    /// Alerts as the site's detector raised them (devices as the sensor
+    /// resolved them, without the site).
+    pub alerts: Vec<Alert>,
+}
+
 impl Store {
+    /// Ingests transported alerts in one transaction: each message id is
+    /// recorded (beside the observations' ids), a message already stored is
+    /// skipped — so a redelivery neither adds to the counts nor reopens an
+    /// alert closed at the centre — and the alerts of a new one fold like
+    /// [`Store::store_alerts`], their device named `SITE/DEVICE` (the key
+    /// form of the site's inventory), so sites never fold into each other.
+    /// Returns the folded alerts of the new messages (for export) and the
+    /// number of duplicate messages.
+    pub fn ingest_alerts(
+        &mut self,
+        batch: &[SiteAlerts],
+        now: i64,
+    ) -> Result<(Vec<Alert>, u64), Error> {
+        for m in batch {
+            if !crate::valid_site(&m.site) {
+                return Err(Error::Value(format!(
+                    "invalid site name {:?}",
+                    m.site.chars().take(70).collect::<String>()
+                )));
+            }
+        }
+        self.conn().transaction(|c| {
+            let mut stored = Vec::new();
+            let mut duplicate = 0;
+            let mut seen = std::collections::HashSet::new();
+            for m in batch {
+                if !seen.insert(m.id.as_str()) {
+                    duplicate += 1;
+                    continue;
+                }
+                let n = c.execute(
+                    "INSERT INTO ingested(id, site, at) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO NOTHING",
+                    params![&m.id, &m.site, now],
+                )?;
+                if n != 1 {
+                    duplicate += 1;
+                    continue;
+                }
+                for a in &m.alerts {
+                    let mut a = a.clone();
+                    a.device = crate::site_key(&m.site, &a.device);
+                    crate::lifecycle::fold(c, &a, now)?;
+                    stored.push(a);
+                }
+            }
+            Ok((stored, duplicate))
+        })
+    }
+
     /// Adds alerts, folding each into a stored one of the same (kind, device,
     /// key): counts add up, first/last seen widen. A closed alert that gets a
     /// newer occurrence is reopened (see `lifecycle`). One transaction.

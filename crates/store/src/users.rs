@@ -6,6 +6,28 @@
 //! an `audit` row (SQLite and PL/pgSQL triggers refuse it too).
 
 use crate::db::{params, Dialect, Row};
+
+/// Longest audit actor, action and address, bytes (a user name is at most 64).
+pub const AUDIT_NAME: usize = 128;
+/// Longest audit detail, bytes.
+pub const AUDIT_DETAIL: usize = 1024;
+
+/// `s` cleaned and cut to `max` bytes (`model::text::bounded`), marked with
+/// `…` when it was cut.
+fn audit_field(s: &str, max: usize) -> String {
+    let mut out = model::text::bounded(s.as_bytes(), max);
+    if s.len() > max {
+        out.push('…');
+    }
+    out
+}
+
+fn is_power_of_ten(mut n: i64) -> bool {
+    while n >= 10 && n % 10 == 0 {
+        n /= 10;
+    }
+    n == 1
+}
 use crate::{Error, Store};
 use serde::Serialize;
 
@@ -374,7 +396,11 @@ impl Store {
         Ok(())
     }
 
-    /// Appends an audit entry.
+    /// Appends an audit entry. Every field is bounded and cleaned first
+    /// (`model::text`: control characters dropped; actor, action and
+    /// address at most [`AUDIT_NAME`] bytes, detail [`AUDIT_DETAIL`]), so
+    /// what a client sends can neither grow the append-only log without
+    /// bound nor forge lines in it.
     pub fn audit(
         &self,
         at: i64,
@@ -385,9 +411,63 @@ impl Store {
     ) -> Result<(), Error> {
         self.conn().execute(
             "INSERT INTO audit(at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![at, actor, action, detail, ip],
+            params![
+                at,
+                audit_field(actor, AUDIT_NAME),
+                audit_field(action, AUDIT_NAME),
+                audit_field(detail, AUDIT_DETAIL),
+                audit_field(ip, AUDIT_NAME)
+            ],
         )?;
         Ok(())
+    }
+
+    /// Appends an audit entry for a repeated event (failed or throttled
+    /// sign-ins) folded per `(action, actor, address)`: within `window`
+    /// seconds of the series' first event only the 1st, 10th, 100th ...
+    /// occurrence adds a row, its detail counting the events since the
+    /// series began. A flood of attempts therefore adds a handful of rows,
+    /// not one per attempt. Returns whether a row was added.
+    pub fn audit_folded(
+        &self,
+        at: i64,
+        actor: &str,
+        action: &str,
+        detail: &str,
+        ip: &str,
+        window: i64,
+    ) -> Result<bool, Error> {
+        let key = format!(
+            "audit:{}:{}|{}",
+            audit_field(action, AUDIT_NAME),
+            audit_field(actor, AUDIT_NAME).to_lowercase(),
+            audit_field(ip, AUDIT_NAME)
+        );
+        let row = self.conn().transaction(|c| {
+            let (count, start) = match c.query_opt(
+                "SELECT failures, last_failure FROM login_failures WHERE key = ?1",
+                params![key.as_str()],
+            )? {
+                Some(r) if at - r.i64(1)? < window => (r.i64(0)? + 1, r.i64(1)?),
+                _ => (1, at),
+            };
+            c.execute(
+                "INSERT INTO login_failures(key, failures, last_failure) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, last_failure = excluded.last_failure",
+                params![key.as_str(), count, start],
+            )?;
+            Ok(is_power_of_ten(count).then_some((count, start)))
+        })?;
+        let Some((count, start)) = row else {
+            return Ok(false);
+        };
+        let detail = if count == 1 {
+            detail.to_string()
+        } else {
+            format!("{count} times since {start} ({window} s series); {detail}")
+        };
+        self.audit(at, actor, action, &detail, ip)?;
+        Ok(true)
     }
 
     /// The newest `limit` audit entries, newest first.

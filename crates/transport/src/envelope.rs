@@ -1,16 +1,18 @@
 //! The message envelope a sensor publishes: versioned JSON, one kind per
-//! message (`observation` today; an `alert` kind can be added beside it —
-//! a server that meets a kind it does not know acknowledges and counts it
-//! instead of blocking the stream), under an idempotency id that is both
-//! the `Nats-Msg-Id` header and the key stored on ingest.
+//! message (`observation`: facts, anomalies, run; `alert`: the alerts the
+//! site's monitor raised — a server that meets a kind it does not know
+//! acknowledges and counts it instead of blocking the stream), under an
+//! idempotency id that is both the `Nats-Msg-Id` header and the key stored
+//! on ingest.
 //!
 //! Messages are bounded: [`split`] cuts one analysis into messages of at
 //! most `max_facts` facts and [`MAX_MESSAGE_BYTES`] bytes, the last one
-//! carrying the run summary and anomaly counters.
+//! carrying the run summary and anomaly counters; [`split_alerts`] cuts a
+//! run's alerts into messages of at most [`MAX_ALERTS`] alerts.
 
 use crate::Error;
 use serde::{Deserialize, Serialize};
-use store::{Observation, RunSummary};
+use store::{Observation, RunSummary, SiteAlerts};
 
 /// Envelope format version.
 pub const VERSION: u32 = 1;
@@ -24,7 +26,12 @@ pub const MAX_MESSAGE_BYTES: usize = 900 * 1024;
 pub enum Body {
     /// Facts, anomalies and (in the last message of a run) the run summary.
     Observation(Observation),
+    /// Alerts of the site's monitor.
+    Alert(SiteAlerts),
 }
+
+/// Most alerts per `alert` message.
+pub const MAX_ALERTS: usize = 500;
 
 /// One published message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,7 +80,7 @@ impl Envelope {
         }
         let head: Head =
             serde_json::from_slice(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
-        if head.v != VERSION || head.kind != "observation" {
+        if head.v != VERSION || !matches!(head.kind.as_str(), "observation" | "alert") {
             return Ok(Decoded::Unknown(format!(
                 "v{} {}",
                 head.v,
@@ -82,9 +89,17 @@ impl Envelope {
         }
         let e: Envelope =
             serde_json::from_slice(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
-        let Body::Observation(o) = &e.body;
-        if o.id != e.id
-            || o.site != e.site
+        let (id, site) = match &e.body {
+            Body::Observation(o) => (&o.id, &o.site),
+            Body::Alert(a) => {
+                if a.alerts.len() > MAX_ALERTS {
+                    return Err(Error::Malformed(format!("{} alerts", a.alerts.len())));
+                }
+                (&a.id, &a.site)
+            }
+        };
+        if *id != e.id
+            || *site != e.site
             || !store::valid_site(&e.site)
             || e.id.is_empty()
             || e.id.len() > 256
@@ -94,12 +109,70 @@ impl Envelope {
         Ok(Decoded::Message(Box::new(e)))
     }
 
-    /// The observation inside.
-    pub fn observation(self) -> Observation {
+    /// The observation inside, if it is one.
+    pub fn into_observation(self) -> Option<Observation> {
         match self.body {
-            Body::Observation(o) => o,
+            Body::Observation(o) => Some(o),
+            Body::Alert(_) => None,
         }
     }
+
+    /// The observation inside.
+    ///
+    /// # Panics
+    /// On an `alert` message (tests only; use [`Envelope::into_observation`]).
+    #[cfg(test)]
+    pub fn observation(self) -> Observation {
+        self.into_observation().expect("an observation message")
+    }
+}
+
+/// Cuts one run's alerts into messages with ids `{base}:a{n}` (never equal
+/// to an observation id of the same base), at most [`MAX_ALERTS`] alerts
+/// and [`MAX_MESSAGE_BYTES`] bytes each; no alerts, no message.
+/// Deterministic: the same alerts give the same messages and ids, so a
+/// sensor that analyses a capture again sends what the centre already has.
+pub fn split_alerts(
+    sensor: &str,
+    site: &str,
+    base: &str,
+    alerts: Vec<monitor::Alert>,
+) -> Result<Vec<Envelope>, Error> {
+    let mut chunks: Vec<Vec<monitor::Alert>> = Vec::new();
+    let mut cur = Vec::new();
+    let mut bytes = 0usize;
+    for a in alerts {
+        let size = serde_json::to_vec(&a)?.len() + 16;
+        if !cur.is_empty() && (cur.len() >= MAX_ALERTS || bytes + size > MAX_MESSAGE_BYTES / 2) {
+            chunks.push(std::mem::take(&mut cur));
+            bytes = 0;
+        }
+        bytes += size;
+        cur.push(a);
+    }
+    if !cur.is_empty() {
+        chunks.push(cur);
+    }
+    let mut out = Vec::with_capacity(chunks.len());
+    for (i, alerts) in chunks.into_iter().enumerate() {
+        let id = format!("{base}:a{i}");
+        let e = Envelope {
+            v: VERSION,
+            sensor: sensor.to_string(),
+            id: id.clone(),
+            site: site.to_string(),
+            body: Body::Alert(SiteAlerts {
+                id,
+                site: site.to_string(),
+                alerts,
+            }),
+        };
+        if e.encode()?.len() > MAX_MESSAGE_BYTES {
+            return Err(Error::Malformed(format!("message {} too large", e.id)));
+        }
+        out.push(e);
+    }
+    Ok(out)
 }
 
 /// Cuts one analysis (facts, anomalies, run summary) into messages with ids
@@ -274,6 +347,11 @@ mod tests {
             "bad site"
         );
         j["kind"] = "alert".into();
+        assert!(
+            Envelope::decode(&serde_json::to_vec(&j).unwrap()).is_err(),
+            "an observation body under the alert kind"
+        );
+        j["kind"] = "bogus".into();
         assert!(matches!(
             Envelope::decode(&serde_json::to_vec(&j).unwrap()).unwrap(),
             Decoded::Unknown(_)

@@ -6,14 +6,28 @@
 //! that are not Ward envelopes are counted, logged in one line and
 //! acknowledged (they would never become valid). Site inventories are
 //! rebuilt when the stream is idle or every `rebuild_every`.
+//!
+//! `alert` messages are folded into the central alerts in a second
+//! transaction of the same batch ([`store::Store::ingest_alerts`], ids
+//! recorded beside the observations' ids), before the batch is acknowledged;
+//! the alerts a batch newly stored (with their ids and lifecycle) go to the
+//! [`AlertHook`] (the server's syslog, CEF and webhook exports) after the
+//! commit. A redelivered alert message is skipped whole: no count added, no
+//! closed alert reopened, nothing exported twice.
 
-use crate::envelope::{Decoded, Envelope};
+use crate::envelope::{Body, Decoded, Envelope};
 use crate::{nats, now_unix, Error};
 use futures_util::StreamExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::Store;
+
+/// Receives the alerts a batch newly stored, as stored (ids, status,
+/// folded counts, devices `SITE/...`), after the commit; runs on a blocking
+/// thread. A failure to export is the hook's to report: the alerts are
+/// stored either way.
+pub type AlertHook = Arc<dyn Fn(Vec<store::StoredAlert>) + Send + Sync>;
 
 /// Durable consumer name.
 pub const DURABLE: &str = "ward-server";
@@ -50,6 +64,8 @@ pub struct Stats {
     pub duplicate: AtomicU64,
     /// Facts merged.
     pub facts: AtomicU64,
+    /// Alerts folded in from new `alert` messages.
+    pub alerts: AtomicU64,
     /// Messages that were not Ward envelopes.
     pub malformed: AtomicU64,
     /// Messages of a kind or version this server does not know.
@@ -67,9 +83,10 @@ pub async fn run(
     store: Store,
     opts: Options,
     stats: Arc<Stats>,
+    hook: Option<AlertHook>,
 ) -> Result<(), Error> {
     let store = Arc::new(Mutex::new(store));
-    let r = consume(client, store.clone(), opts, stats).await;
+    let r = consume(client, store.clone(), opts, stats, hook).await;
     // The synchronous PostgreSQL client must not be dropped on an async thread.
     let _ = tokio::task::spawn_blocking(move || drop(store)).await;
     r
@@ -80,6 +97,7 @@ async fn consume(
     store: Arc<Mutex<Store>>,
     opts: Options,
     stats: Arc<Stats>,
+    hook: Option<AlertHook>,
 ) -> Result<(), Error> {
     let js = async_nats::jetstream::new(client);
     let mut backoff = Duration::from_millis(200);
@@ -141,9 +159,13 @@ async fn consume(
                 .received
                 .fetch_add(batch.len() as u64, Ordering::Relaxed);
             let mut obs = Vec::with_capacity(batch.len());
+            let mut alerts = Vec::new();
             for m in &batch {
                 match Envelope::decode(&m.payload) {
-                    Ok(Decoded::Message(e)) => obs.push(e.observation()),
+                    Ok(Decoded::Message(e)) => match e.body {
+                        Body::Observation(o) => obs.push(o),
+                        Body::Alert(a) => alerts.push(a),
+                    },
                     Ok(Decoded::Unknown(k)) => {
                         stats.unknown.fetch_add(1, Ordering::Relaxed);
                         eprintln!(
@@ -162,17 +184,36 @@ async fn consume(
                 }
             }
             let st = store.clone();
+            let exporting = hook.is_some();
             let result = tokio::task::spawn_blocking(move || {
-                st.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .ingest_observations(&obs, now_unix())
+                let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
+                let out = s.ingest_observations(&obs, now_unix())?;
+                if alerts.is_empty() {
+                    return Ok((out, 0, 0, 0, Vec::new()));
+                }
+                let (stored, dup) = s.ingest_alerts(&alerts, now_unix())?;
+                let fresh = (alerts.len() as u64).saturating_sub(dup);
+                let folded = stored.len() as u64;
+                // Read back with ids and status for the exports (after the commit).
+                let export = if exporting && !stored.is_empty() {
+                    s.stored_alerts_for(&stored).unwrap_or_else(|e| {
+                        eprintln!("ward server: cannot read back alerts to export them: {e}");
+                        Vec::new()
+                    })
+                } else {
+                    Vec::new()
+                };
+                Ok::<_, store::Error>((out, fresh, dup, folded, export))
             })
             .await
             .map_err(|_| Error::Config("ingest task failed".into()))?;
             match result {
-                Ok(out) => {
-                    stats.new.fetch_add(out.new, Ordering::Relaxed);
-                    stats.duplicate.fetch_add(out.duplicate, Ordering::Relaxed);
+                Ok((out, fresh, dup, folded, export)) => {
+                    stats.alerts.fetch_add(folded, Ordering::Relaxed);
+                    stats.new.fetch_add(out.new + fresh, Ordering::Relaxed);
+                    stats
+                        .duplicate
+                        .fetch_add(out.duplicate + dup, Ordering::Relaxed);
                     stats.facts.fetch_add(out.facts, Ordering::Relaxed);
                     stats.batches.fetch_add(1, Ordering::Relaxed);
                     dirty |= out.new > 0;
@@ -180,6 +221,11 @@ async fn consume(
                         if let Err(e) = m.ack().await {
                             // Unacknowledged: it comes back and is skipped as a duplicate.
                             eprintln!("ward server: ack: {e}");
+                        }
+                    }
+                    if !export.is_empty() {
+                        if let Some(h) = hook.clone() {
+                            let _ = tokio::task::spawn_blocking(move || h(export)).await;
                         }
                     }
                     backoff = Duration::from_millis(200);

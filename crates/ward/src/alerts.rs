@@ -275,6 +275,9 @@ pub fn cef(s: &StoredAlert, host: &str) -> String {
     ext.push(format!("cs1Label=key cs1={}", cef_value(&a.key)));
     ext.push(format!("cs2Label=device cs2={}", cef_value(&a.device)));
     ext.push(format!("cs3Label=deviceAddress cs3={}", a.ip));
+    if let Some(site) = site_of(&a.device) {
+        ext.push(format!("cs5Label=site cs5={}", cef_value(site)));
+    }
     if !a.evidence.counts.is_empty() {
         let counts: Vec<String> = a
             .evidence
@@ -296,6 +299,14 @@ pub fn cef(s: &StoredAlert, host: &str) -> String {
         a.severity.cef(),
         ext.join(" ")
     )
+}
+
+/// The site of an alert raised by a site sensor (device `SITE/KEY`).
+pub fn site_of(device: &str) -> Option<&str> {
+    device
+        .split_once('/')
+        .map(|(s, _)| s)
+        .filter(|s| store::valid_site(s))
 }
 
 pub(crate) fn hostname() -> String {
@@ -325,8 +336,11 @@ pub fn syslog_line(s: &StoredAlert, host: &str) -> String {
     };
     // MSGID: at most 32 printable characters.
     let msgid: String = a.kind.as_str().chars().take(32).collect();
+    let site = site_of(&a.device)
+        .map(|x| format!(" site=\"{}\"", sd_val(x)))
+        .unwrap_or_default();
     format!(
-        "<{pri}>1 {iso} {host} ward {} {msgid} [ward@32473 id=\"{}\" status=\"{}\" device=\"{}\" key=\"{}\" count=\"{}\"] {}",
+        "<{pri}>1 {iso} {host} ward {} {msgid} [ward@32473 id=\"{}\" status=\"{}\" device=\"{}\" key=\"{}\" count=\"{}\"{site}] {}",
         std::process::id(),
         s.id,
         s.status.as_str(),

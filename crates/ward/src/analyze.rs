@@ -36,6 +36,9 @@ pub struct AnalyzeArgs {
     /// Do not show a progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Site knowledge file: extra or corrected knowledge entries (format in `crates/knowledge`).
+    #[arg(long, value_name = "FILE")]
+    knowledge: Option<PathBuf>,
 }
 
 pub(crate) fn config(
@@ -69,6 +72,7 @@ pub(crate) fn config(
 /// Runs `ward analyze`.
 pub fn run(args: AnalyzeArgs) -> Result<()> {
     let cfg = config(args.workers, args.max_flows, args.memory_limit)?;
+    crate::site_knowledge::install(args.knowledge.as_deref())?;
     // Check every input before touching the database.
     let mut total = 0u64;
     for f in &args.files {
@@ -166,7 +170,9 @@ pub(crate) fn run_summary(files: &[PathBuf], r: &Report) -> store::RunSummary {
 }
 
 /// Runs `ward inventory`.
-pub fn show_inventory(db: &Path, json: bool) -> Result<()> {
+/// `ward inventory --explain KEY`: one device's conclusions, evidence and
+/// knowledge entries, rebuilt from the stored facts.
+pub fn explain_device(db: &Path, key: &str) -> Result<()> {
     if !crate::location::exists(db) {
         bail!(
             "no database at {} (run `ward analyze FILE --db {}` first)",
@@ -175,7 +181,25 @@ pub fn show_inventory(db: &Path, json: bool) -> Result<()> {
         );
     }
     let store = crate::location::open(db)?;
-    let devices = if json {
+    let devices = store.devices_with_facts()?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    crate::explain::explain(&mut out, &devices, key)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `rebuild`: devices rebuilt from the stored facts (with the installed
+/// knowledge) instead of read as stored.
+pub fn show_inventory(db: &Path, json: bool, rebuild: bool) -> Result<()> {
+    if !crate::location::exists(db) {
+        bail!(
+            "no database at {} (run `ward analyze FILE --db {}` first)",
+            db.display(),
+            db.display()
+        );
+    }
+    let store = crate::location::open(db)?;
+    let devices = if json || rebuild {
         store.devices_with_facts()?
     } else {
         store.devices()?

@@ -1,7 +1,8 @@
 //! `ward feeds import PATH...`: reads CSAF, KEV and NVD files (directories
 //! are walked for `*.json`), parses all of them first, then stores them in one
 //! transaction, so a malformed file stops the command before anything of it
-//! is stored.
+//! is stored. JSON files that are no feed (a schema beside the catalog) are
+//! skipped with a warning.
 
 use anyhow::{bail, Context, Result};
 use std::io::Read;
@@ -62,7 +63,21 @@ pub fn import(args: ImportArgs) -> Result<()> {
     let mut parsed = Vec::with_capacity(files.len());
     for f in &files {
         let bytes = read_bounded(f)?;
-        parsed.push(advisory::parse_feed(&f.display().to_string(), &bytes)?);
+        match advisory::parse_feed(&f.display().to_string(), &bytes) {
+            Ok(p) => parsed.push(p),
+            // A file that is valid JSON but no feed (the KEV schema beside
+            // the catalog): skipped with a warning. Malformed feeds still stop.
+            Err(e @ advisory::Error::Unrecognised { .. }) => {
+                eprintln!(
+                    "warning: skipped {}",
+                    model::text::bounded(e.to_string().as_bytes(), 512)
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if parsed.is_empty() {
+        bail!("no feed files found (CSAF 2.0, CISA KEV or NVD CVE 2.0 JSON)");
     }
     store_and_report(&args.db, &parsed, &[])
 }

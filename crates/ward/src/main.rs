@@ -6,6 +6,7 @@ mod alerts;
 mod analyze;
 mod assess;
 mod declared;
+mod explain;
 mod feeds;
 mod fetch;
 mod intake;
@@ -22,6 +23,7 @@ mod risk;
 mod serve;
 mod server;
 mod siem;
+mod site_knowledge;
 mod site_sensor;
 mod sync;
 mod user;
@@ -58,6 +60,12 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Site knowledge file (extra or corrected knowledge entries, see `crates/knowledge`); devices are rebuilt with it.
+        #[arg(long, value_name = "FILE")]
+        knowledge: Option<PathBuf>,
+        /// Print every piece of evidence behind one device (its KEY as listed) and the knowledge entries used.
+        #[arg(long, value_name = "KEY")]
+        explain: Option<String>,
         #[command(subcommand)]
         action: Option<InventoryCommand>,
     },
@@ -144,8 +152,13 @@ fn main() {
         Command::Inventory {
             db,
             json,
+            knowledge,
+            explain,
             action: None,
-        } => analyze::show_inventory(&db, json),
+        } => site_knowledge::install(knowledge.as_deref()).and_then(|()| match explain {
+            Some(key) => analyze::explain_device(&db, &key),
+            None => analyze::show_inventory(&db, json, knowledge.is_some()),
+        }),
         Command::Feeds(FeedsCommand::Import(args)) => feeds::import(args),
         Command::Feeds(FeedsCommand::Sync(args)) => sync::sync(args),
         Command::Advisories { db, json } => advisories::run(&db, json),

@@ -216,13 +216,35 @@ fn ingest(
     let devices = store
         .ingest_owned(&summary, observer.into_facts(), &report.anomalies())
         .with_context(|| format!("cannot store results in {}", db.display()))?;
+    register(store, &devices)?;
+    Ok(devices)
+}
+
+/// Registers the devices for intake review (new ones as pending).
+fn register(store: &mut store::Store, devices: &[Device]) -> Result<()> {
     let reg: Vec<(String, Timestamp, Option<String>)> = devices
         .iter()
         .map(|d| (d.key.clone(), d.first_seen, mud_url_of(d)))
         .collect();
     store.intake_register(&reg)?;
-    Ok(devices)
+    Ok(())
 }
+
+/// Whether `e` is the store's "database is locked" after its busy timeout
+/// (another process held the write lock too long): nothing was changed and
+/// the same write can be retried.
+#[cfg(feature = "live")]
+fn busy(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<store::Error>()
+            .is_some_and(store::Error::is_busy)
+    })
+}
+
+/// How often a live run retries a busy store at shutdown before giving up
+/// (each attempt already waits for the store's busy timeout).
+#[cfg(feature = "live")]
+const FINAL_ATTEMPTS: u32 = 5;
 
 fn mud_url_of(d: &Device) -> Option<String> {
     d.facts
@@ -319,10 +341,17 @@ pub fn learn(args: LearnArgs) -> Result<()> {
     Ok(())
 }
 
+/// A run a busy store refused: its summary, facts and anomaly counters.
+#[cfg(feature = "live")]
+type UnsavedRun = (store::RunSummary, Vec<identify::Fact>, Vec<(String, u64)>);
+
 /// Facts of a live run waiting to be stored, and when they were last stored.
+/// Runs the store refused as busy (another process held its write lock
+/// past the busy timeout) are kept, in order, and stored first next time.
 #[cfg(feature = "live")]
 struct PendingFacts {
     facts: Option<(Observer, Report)>,
+    unsaved: Vec<UnsavedRun>,
     last: std::time::Instant,
 }
 
@@ -331,6 +360,7 @@ impl PendingFacts {
     fn new() -> Self {
         PendingFacts {
             facts: None,
+            unsaved: Vec::new(),
             last: std::time::Instant::now(),
         }
     }
@@ -349,7 +379,9 @@ impl PendingFacts {
         }
     }
 
-    /// Stores the pending facts (one run), returning the rebuilt inventory.
+    /// Stores the pending facts (one run each), returning the rebuilt
+    /// inventory. A busy store keeps them for the next call (`Ok(None)`, a
+    /// warning printed); any other failure is an error.
     fn store(
         &mut self,
         store: &mut store::Store,
@@ -357,10 +389,44 @@ impl PendingFacts {
         db: &Path,
     ) -> Result<Option<Vec<Device>>> {
         self.last = std::time::Instant::now();
-        let Some((o, r)) = self.facts.take() else {
-            return Ok(None);
-        };
-        Ok(Some(ingest(store, inputs, o, &r, db)?))
+        if let Some((o, r)) = self.facts.take() {
+            self.unsaved
+                .push((run_summary(inputs, &r), o.into_facts(), r.anomalies()));
+        }
+        let mut devices = None;
+        while let Some((run, facts, anomalies)) = self.unsaved.first() {
+            match store
+                .ingest(run, facts, anomalies)
+                .with_context(|| format!("cannot store results in {}", db.display()))
+            {
+                Ok(d) => {
+                    self.unsaved.remove(0);
+                    devices = Some(d);
+                }
+                Err(e) if busy(&e) => {
+                    eprintln!(
+                        "warning: {e:#}; {} runs kept, retried at the next flush",
+                        self.unsaved.len()
+                    );
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(d) = &devices {
+            match register(store, d) {
+                Err(e) if busy(&e) => {
+                    eprintln!("warning: {e:#}; devices registered at the next flush")
+                }
+                r => r?,
+            }
+        }
+        Ok(devices)
+    }
+
+    /// Whether runs are still waiting to be stored.
+    fn is_empty(&self) -> bool {
+        self.facts.is_none() && self.unsaved.is_empty()
     }
 }
 
@@ -383,7 +449,21 @@ fn learn_live(
         }
         Ok(())
     })?;
-    let devices = match pending.store(store, &inputs, &args.db)? {
+    let mut devices = pending.store(store, &inputs, &args.db)?;
+    for _ in 1..FINAL_ATTEMPTS {
+        if pending.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        devices = pending.store(store, &inputs, &args.db)?.or(devices);
+    }
+    if !pending.is_empty() {
+        bail!(
+            "{} stayed locked by another process: the last facts were not stored",
+            args.db.display()
+        );
+    }
+    let devices = match devices {
         Some(d) => d,
         None => store.devices()?,
     };
@@ -703,24 +783,40 @@ fn monitor_live(
     let mut pending = PendingFacts::new();
     let mut dir = Directory::new(&store.devices()?, &store.intake()?);
     let (mut total, mut occurrences, mut dropped_seen) = (0usize, 0u64, 0u64);
+    // Alerts a busy store refused: stored (and then printed and exported)
+    // with the next flush's, never dropped.
+    let mut unsent: Vec<Alert> = Vec::new();
+    // Whether the alerts were stored (`false`: kept for the next flush).
     let mut deliver = |store: &mut store::Store,
                        pending: &mut PendingFacts,
                        dir: &mut Directory,
-                       mut alerts: Vec<Alert>,
+                       fresh: Vec<Alert>,
                        dropped: u64|
-     -> Result<()> {
+     -> Result<bool> {
+        let mut alerts = std::mem::take(&mut unsent);
+        alerts.extend(fresh);
         if alerts.iter().any(|a| !dir.key.contains_key(&a.ip)) {
             if let Some(devices) = pending.store(store, &inputs, &args.db)? {
                 *dir = Directory::new(&devices, &store.intake()?);
             }
         }
         resolve(&mut alerts, dir);
-        store.store_alerts(&alerts).with_context(|| {
+        if let Err(e) = store.store_alerts(&alerts).with_context(|| {
             format!(
                 "cannot store alerts in {}",
                 crate::location::label(&args.db)
             )
-        })?;
+        }) {
+            if !busy(&e) {
+                return Err(e);
+            }
+            eprintln!(
+                "warning: {e:#}; {} alerts kept, retried at the next flush",
+                alerts.len()
+            );
+            unsent = alerts;
+            return Ok(false);
+        }
         export(args, store, hook, &alerts);
         let mut o = std::io::stdout().lock();
         for a in &alerts {
@@ -750,7 +846,7 @@ fn monitor_live(
             );
             dropped_seen = dropped;
         }
-        Ok(())
+        Ok(true)
     };
     let det = crate::live::run(
         &opts,
@@ -768,17 +864,40 @@ fn monitor_live(
                     }
                 }
                 crate::live::Out::Alerts(a, dropped) => {
-                    deliver(store, &mut pending, &mut dir, a, dropped)?
+                    deliver(store, &mut pending, &mut dir, a, dropped)?;
                 }
             }
             Ok(())
         },
     )?;
     let (alerts, dropped) = det.finish();
-    if let Some(devices) = pending.store(store, &inputs, &args.db)? {
-        dir = Directory::new(&devices, &store.intake()?);
+    // Shutdown: nothing pending may be lost to a busy store.
+    let mut last = Some(alerts);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        if let Some(devices) = pending.store(store, &inputs, &args.db)? {
+            dir = Directory::new(&devices, &store.intake()?);
+        }
+        if pending.is_empty()
+            && deliver(
+                store,
+                &mut pending,
+                &mut dir,
+                last.take().unwrap_or_default(),
+                dropped,
+            )?
+        {
+            break;
+        }
+        if attempt >= FINAL_ATTEMPTS {
+            bail!(
+                "{} stayed locked by another process: the last results were not stored",
+                crate::location::label(&args.db)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
     }
-    deliver(store, &mut pending, &mut dir, alerts, dropped)?;
     eprintln!(
         "ward: stopped; {total} alerts ({occurrences} occurrences) stored in {}",
         crate::location::label(&args.db)

@@ -277,6 +277,7 @@ mod tests {
                 weight: 0.5,
                 why: format!("hostname \"{name}\" mentions \"monitor\""),
                 evidence: "flow 1 10.0.0.7:4000 -> 10.0.0.9:2575/tcp".repeat(3),
+                knowledge: None,
             }],
             services_offered: vec![
                 "hl7/tcp/2575".into(),
@@ -291,6 +292,7 @@ mod tests {
             peer_count: 0,
             first_seen: Timestamp(1),
             last_seen: Timestamp(2),
+            identity: Default::default(),
             facts: vec![],
         }
     }

@@ -56,6 +56,7 @@ fn declared_device(d: &store::DeclaredDevice) -> Device {
         peer_count: 0,
         first_seen: Timestamp(0),
         last_seen: Timestamp(0),
+        identity: Default::default(),
         facts,
     }
 }

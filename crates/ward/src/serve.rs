@@ -70,7 +70,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let config = web::Config {
         listen: args.listen,
         transport,
+        limits: web::conn::ConnLimits::default(),
     };
+    let setup_token = state.setup_token().to_string();
     web::serve_blocking(config, state, |b| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "ward: serving {}://{}/", b.scheme, b.addr);
@@ -79,6 +81,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
         }
         if users == 0 {
             let _ = writeln!(out, "ward: no account yet: open /setup to create the administrator, or run `ward user add NAME --role admin`");
+            // Only someone who sees this console can create the first account.
+            let _ = writeln!(out, "ward: setup token {setup_token}");
         }
         let _ = out.flush();
     })

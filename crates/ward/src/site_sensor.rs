@@ -6,6 +6,16 @@
 //! `done/` once all its messages are in the outbox (to `failed/` if it is
 //! not a capture); when the outbox is full the sensor stops reading input
 //! until there is room again. `ward sensor status` prints the status file.
+//!
+//! With `--baseline FILE` the sensor also monitors: each capture goes
+//! through the alert detectors (`monitor::Detector`, default thresholds)
+//! against that baseline — learnt at the centre (`ward baseline learn
+//! --out`, or `ward baseline show NAME`) and shipped to the site, or learnt
+//! on the site's own traffic the same way — and the alerts, resolved to the
+//! capture's device keys, are cut into `alert` messages with stable ids
+//! (`SENSOR:SHA256-OF-FILE:aN`) that travel through the same outbox, with
+//! the same at-least-once delivery, as the observations. The centre names
+//! their devices `SITE/KEY`, folds and exports them.
 
 use crate::nats_args::NatsArgs;
 use anyhow::{bail, Context, Result};
@@ -76,6 +86,9 @@ struct RunArgs {
     /// Worker threads for analysis.
     #[arg(long)]
     workers: Option<usize>,
+    /// Monitor against this baseline (JSON: `ward baseline learn --out FILE` at the centre or on site) and send the alerts.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
 }
 
 /// Runs `ward sensor`.
@@ -127,6 +140,21 @@ fn sense(a: RunArgs) -> Result<()> {
         bail!("give --watch DIR or --interface IF");
     }
     let cfg = crate::analyze::config(a.workers, None, None)?;
+    let baseline = match &a.baseline {
+        Some(f) => {
+            let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+            Some(
+                serde_json::from_slice::<monitor::Baseline>(&bytes)
+                    .with_context(|| format!("{}: not a Ward baseline", f.display()))?,
+            )
+        }
+        None => None,
+    };
+    if a.interface.is_some() && baseline.is_some() {
+        bail!(
+            "--baseline works with --watch (live monitoring on a site sensor is not supported yet)"
+        );
+    }
     let outbox = Arc::new(Outbox::open(&buffer_dir, a.buffer_max_mib * 1024 * 1024)?);
     let shared = Arc::new(Shared::default());
     let opts = a.nats.options(&format!("ward-sensor-{sensor_id}"));
@@ -152,7 +180,16 @@ fn sense(a: RunArgs) -> Result<()> {
     );
 
     let result = if let Some(dir) = &a.watch {
-        watch(dir, &a, &site, &sensor_id, &cfg, &outbox, &shared)
+        watch(
+            dir,
+            &a,
+            &site,
+            &sensor_id,
+            &cfg,
+            baseline.as_ref(),
+            &outbox,
+            &shared,
+        )
     } else {
         live(&a, &site, &sensor_id, &cfg, &outbox, &shared)
     };
@@ -238,12 +275,46 @@ fn ready_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// Analyses one capture: facts and report, and with a baseline the alerts
+/// its traffic raises, resolved to the capture's device keys.
+fn analyze_one(
+    f: &Path,
+    cfg: &sensor::Config,
+    workers: Option<usize>,
+    baseline: Option<&monitor::Baseline>,
+) -> Result<(Vec<identify::Fact>, sensor::Report, Vec<monitor::Alert>)> {
+    let Some(base) = baseline else {
+        let progress = sensor::Progress::default();
+        let (o, r) = sensor::analyze_files(&[f.to_path_buf()], cfg, &progress, None)?;
+        return Ok((o.into_facts(), r, Vec::new()));
+    };
+    let det = monitor::Detector::new(base.clone(), monitor::DetectorConfig::default());
+    let (observer, report, det) =
+        crate::monitoring::run_pipeline(&[f.to_path_buf()], workers, det, |d, ev| d.observe(ev))?;
+    let (mut alerts, dropped) = det.finish();
+    if dropped > 0 {
+        eprintln!(
+            "ward sensor: {}: {dropped} alerts or scan sources dropped at the limits",
+            f.display()
+        );
+    }
+    let facts = observer.into_facts();
+    let devices = identify::build_inventory(&facts);
+    crate::monitoring::resolve(
+        &mut alerts,
+        &crate::monitoring::Directory::new(&devices, &[]),
+    );
+    Ok((facts, report, alerts))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn watch(
     dir: &Path,
     a: &RunArgs,
     site: &str,
     sensor_id: &str,
     cfg: &sensor::Config,
+    baseline: Option<&monitor::Baseline>,
     outbox: &Outbox,
     shared: &Shared,
 ) -> Result<()> {
@@ -252,25 +323,31 @@ fn watch(
         let files = ready_files(dir)?;
         for f in &files {
             let digest = sha256_file(f)?;
-            let progress = sensor::Progress::default();
-            match sensor::analyze_files(std::slice::from_ref(f), cfg, &progress, None) {
-                Ok((observer, report)) => {
+            match analyze_one(f, cfg, a.workers, baseline) {
+                Ok((facts, report, alerts)) => {
                     let name = PathBuf::from(f.file_name().unwrap_or_default());
                     let summary = crate::analyze::run_summary(&[name], &report);
                     let base = format!("{sensor_id}:{}", &digest[..32]);
-                    let messages = transport::envelope::split(
+                    let mut messages = transport::envelope::split(
                         sensor_id,
                         site,
                         &base,
-                        observer.into_facts(),
+                        facts,
                         report.anomalies(),
                         summary,
                         a.max_facts,
                     )?;
+                    let n_alerts = alerts.len();
+                    messages.extend(transport::envelope::split_alerts(
+                        sensor_id, site, &base, alerts,
+                    )?);
                     let n = messages.len();
                     enqueue(messages, outbox, shared)?;
                     move_into(f, &dir.join("done"))?;
                     eprintln!("ward sensor: {}: {n} messages queued", f.display());
+                    if baseline.is_some() {
+                        eprintln!("ward sensor: {}: {n_alerts} alerts", f.display());
+                    }
                 }
                 Err(e) => {
                     eprintln!("ward sensor: {}: not analyzed: {e}", f.display());

@@ -293,3 +293,171 @@ fn live_learn_and_monitor_on_an_interface() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 19, item 5: four `ward analyze` runs (several rounds) on the store a
+/// live `ward monitor --interface` flushes to every second. All succeed, the
+/// monitor keeps running and stores exactly the expected alerts, nothing lost.
+#[test]
+fn live_monitor_beside_concurrent_analyses() {
+    if let Some(why) = missing("network namespaces and live capture") {
+        eprintln!("skipping: {why}");
+        return;
+    }
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("ward-monitor-busy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("ward.db");
+    let db = db.to_str().unwrap();
+    // Captures for the analyses: distinct DHCP fleets of 600 clients each.
+    let fleets: Vec<PathBuf> = (0..4u32)
+        .map(|i| {
+            let p = dir.join(format!("fleet{i}.pcap"));
+            let f = std::fs::File::create(&p).unwrap();
+            samplegen::fleet::write_range(std::io::BufWriter::new(f), i * 600..(i + 1) * 600)
+                .unwrap();
+            p
+        })
+        .collect();
+
+    // The baseline, learnt from a capture of normal traffic.
+    let (sc, _) = Scenario::start(&dir.join("learn.pcap"), &["normal"]);
+    sc.run_phases();
+    sc.finish();
+    let learn = dir.join("learn.pcap");
+    ward(&["baseline", "learn", learn.to_str().unwrap(), "--db", db]);
+
+    let (sc, ns) = Scenario::start(&dir.join("monitor.pcap"), &["normal", "attack"]);
+    let log = dir.join("monitor.log");
+    let mut mon = spawn_in(
+        &ns,
+        &[
+            "monitor",
+            "--interface",
+            "br0",
+            "--db",
+            db,
+            "--flush",
+            "1",
+            "--jsonl",
+        ],
+        &log,
+    );
+    wait_capturing(&log, &mut mon);
+    // Analyses in rounds of four at once while the phases run and the monitor flushes.
+    let go = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let analyses = {
+        let (go, fleets, db) = (go.clone(), fleets.clone(), db.to_string());
+        std::thread::spawn(move || {
+            let mut rounds = 0;
+            while go.load(std::sync::atomic::Ordering::Relaxed) || rounds < 2 {
+                let children: Vec<Child> = fleets
+                    .iter()
+                    .map(|p| {
+                        Command::new(ward_bin())
+                            .args(["analyze", p.to_str().unwrap(), "--db", &db])
+                            .stdout(Stdio::null())
+                            .stderr(Stdio::piped())
+                            .spawn()
+                            .unwrap()
+                    })
+                    .collect();
+                for c in children {
+                    let out = c.wait_with_output().unwrap();
+                    assert!(
+                        out.status.success(),
+                        "round {rounds}: analyze failed: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+                rounds += 1;
+            }
+            rounds
+        })
+    };
+    sc.run_phases();
+    let (pacs, intruder): (IpAddr, IpAddr) = (PACS.parse().unwrap(), INTRUDER.parse().unwrap());
+    let want: BTreeSet<(String, IpAddr)> = [
+        ("cleartext_credential", pacs),
+        ("dicom_unknown_ae", pacs),
+        ("new_device", intruder),
+        ("port_scan", intruder),
+        ("unauthorized_management_access", pacs),
+    ]
+    .into_iter()
+    .map(|(k, ip)| (k.to_string(), ip))
+    .collect();
+    // The port scan is the one alert whose detection depends on the
+    // capture keeping up with nmap (this machine is busy with the
+    // analyses); every other one must arrive.
+    let required: BTreeSet<(String, IpAddr)> = want
+        .iter()
+        .filter(|(k, _)| k != "port_scan")
+        .cloned()
+        .collect();
+    let t = Instant::now();
+    loop {
+        assert!(
+            mon.try_wait().unwrap().is_none(),
+            "monitor ended: {}",
+            read(&log.with_extension("err"))
+        );
+        let got = stored(db);
+        if got == want || (t.elapsed() > Duration::from_secs(60) && got.is_superset(&required)) {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(90),
+            "expected alerts not stored: {got:?}; monitor: {}",
+            read(&log.with_extension("err"))
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    go.store(false, std::sync::atomic::Ordering::Relaxed);
+    let rounds = analyses.join().expect("every analysis succeeded");
+    assert!(rounds >= 2, "{rounds} rounds of analyses");
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        mon.try_wait().unwrap().is_none(),
+        "monitor ended by itself: {}",
+        read(&log.with_extension("err"))
+    );
+    signal(&mon, "-TERM");
+    let st = exit_within(&mut mon, Duration::from_secs(60));
+    sc.finish();
+    let err = read(&log.with_extension("err"));
+    assert!(st.success(), "monitor: {st}: {err}");
+    let got = stored(db);
+    assert!(
+        got.is_superset(&required) && got.is_subset(&want),
+        "the expected alerts and no other: {got:?}"
+    );
+    if got != want {
+        eprintln!("note: the port scan was not detected (capture starved of CPU)");
+    }
+    // Nothing lost: every alert the monitor printed is stored, and only those.
+    let printed: BTreeSet<(String, IpAddr)> = read(&log.with_extension("out"))
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| {
+            (
+                v["kind"].as_str().unwrap().to_string(),
+                v["ip"].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(printed, got, "every printed alert stored");
+    // Nothing lost: every analysis run and the monitor's facts are stored.
+    let inv: serde_json::Value =
+        serde_json::from_slice(&ward(&["inventory", "--db", db, "--json"]).stdout).unwrap();
+    let text = inv.to_string();
+    assert!(text.contains(INTRUDER), "the intruder is in the inventory");
+    for i in [0u32, 599, 600, 1199, 1200, 1799, 1800, 2399] {
+        let ip = samplegen::fleet::client_ip(i).to_string();
+        assert!(
+            text.contains(&format!("\"{ip}\"")),
+            "fleet client {ip} stored"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

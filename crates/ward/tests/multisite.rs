@@ -191,16 +191,17 @@ fn sensor(site: &str, watch: &Path, buffer: &Path, nats: &str, log: &Path, extra
     Proc(child)
 }
 
-fn server(db: &str, nats: &str, log: &Path) -> Proc {
+/// `ward server` with the dashboard and API on (plain HTTP on loopback, port `web`).
+fn server(db: &str, nats: &str, log: &Path, web: u16) -> Proc {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .unwrap();
+    let state = std::env::temp_dir().join(format!("ward-multisite-state-{web}"));
     let child = ward()
         .args([
             "server",
-            "--no-web",
             "--batch",
             "4",
             "--ack-wait-secs",
@@ -211,12 +212,177 @@ fn server(db: &str, nats: &str, log: &Path) -> Proc {
             nats,
             "--db",
             db,
+            "--insecure-http",
+            "--listen",
+            &format!("127.0.0.1:{web}"),
         ])
+        .arg("--state-dir")
+        .arg(state)
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .unwrap();
     Proc(child)
+}
+
+/// A viewer account with an API token on `db`.
+fn api_token(db: &str) -> String {
+    let mut child = ward()
+        .args([
+            "user",
+            "add",
+            "vic",
+            "--role",
+            "viewer",
+            "--password-stdin",
+            "--db",
+            db,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        writeln!(child.stdin.take().unwrap(), "a long enough passphrase 42").unwrap();
+    }
+    assert!(child.wait().unwrap().success(), "ward user add");
+    let out = ward()
+        .args(["user", "token", "vic", "--db", db])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "ward user token");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// GET of the API as JSON: (status, body).
+fn api(web: u16, token: &str, path: &str) -> (u16, serde_json::Value) {
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build(),
+    );
+    let mut r = agent
+        .get(format!("http://127.0.0.1:{web}{path}"))
+        .header("authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let status = r.status().as_u16();
+    let body = r.body_mut().read_to_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// What the centre shows: every site's devices through `/api/v1/devices?site=`
+/// (exactly the stored ones), the overview's per-site counts, a device page
+/// by its `SITE/KEY`, and `ward risk` scoring every one of them.
+fn check_centre_views(db: &ScratchDb, web: u16, token: &str) {
+    let stored = db.store().devices().unwrap();
+    let sites = db.store().sites().unwrap();
+    assert!(sites.len() >= 2, "{sites:?}");
+    // The snapshot is rebuilt in the background after ingest: wait for it.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (st, risk) = api(web, token, "/api/v1/risk");
+        if st == 200 && risk["devices"].as_u64() == Some(stored.len() as u64) {
+            let counts: Vec<(String, u64)> = risk["sites"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["label"].as_str().unwrap().to_string(),
+                        c["count"].as_u64().unwrap(),
+                    )
+                })
+                .collect();
+            let want: Vec<(String, u64)> = sites
+                .iter()
+                .map(|s| {
+                    let n = stored
+                        .iter()
+                        .filter(|d| d.key.starts_with(&format!("{s}/")))
+                        .count();
+                    (s.clone(), n as u64)
+                })
+                .collect();
+            assert_eq!(counts, want, "per-site counts of the overview");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the dashboard never showed the {} stored devices: {risk}",
+            stored.len()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    for site in &sites {
+        let mut want: Vec<String> = stored
+            .iter()
+            .filter(|d| d.key.starts_with(&format!("{site}/")))
+            .map(|d| d.key.clone())
+            .collect();
+        want.sort();
+        let mut got = Vec::new();
+        for page in 1.. {
+            let (st, v) = api(
+                web,
+                token,
+                &format!("/api/v1/devices?site={site}&per_page=500&page={page}&sort=name"),
+            );
+            assert_eq!(st, 200);
+            assert_eq!(v["total"].as_u64(), Some(want.len() as u64), "site {site}");
+            let devs = v["devices"].as_array().unwrap();
+            for d in devs {
+                assert_eq!(d["site"], site.as_str(), "{d}");
+                got.push(d["key"].as_str().unwrap().to_string());
+            }
+            if got.len() >= want.len() || devs.is_empty() {
+                break;
+            }
+        }
+        got.sort();
+        assert_eq!(got, want, "the devices of site {site}");
+        // A device page by its SITE/KEY, URL-encoded.
+        let key = &want[0];
+        let (st, d) = api(web, token, &format!("/api/v1/devices/{}", enc(key)));
+        assert_eq!(st, 200, "device {key}: {d}");
+        assert_eq!(d["summary"]["key"], key.as_str());
+        assert_eq!(d["summary"]["site"], site.as_str());
+    }
+    let (st, _) = api(web, token, "/api/v1/devices/nosuchsite%2Fip%3A10.9.9.9");
+    assert_eq!(st, 404);
+    // `ward risk` on the central store scores every device of every site.
+    let out = ward()
+        .args(["risk", "--json", "--db", &db.url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scored: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut keys: Vec<&str> = scored.iter().filter_map(|d| d["key"].as_str()).collect();
+    keys.sort_unstable();
+    let mut want: Vec<&str> = stored.iter().map(|d| d.key.as_str()).collect();
+    want.sort_unstable();
+    assert_eq!(keys, want, "ward risk scores every site's devices");
 }
 
 /// Messages the sensors queued, from their logs.
@@ -308,7 +474,9 @@ fn two_sensors_one_server_survive_kills_and_outages() {
     // 1. Reference: uninterrupted.
     let mut nats = Nats::new(&root.join("ref"));
     nats.start();
-    let mut srv = server(&ref_db.url, &nats.url(), &root.join("ref-server.log"));
+    let web = free_port();
+    let token = api_token(&ref_db.url);
+    let mut srv = server(&ref_db.url, &nats.url(), &root.join("ref-server.log"), web);
     let mut logs = Vec::new();
     let mut sensors = Vec::new();
     for (site, dir) in &caps {
@@ -331,6 +499,7 @@ fn two_sensors_one_server_survive_kills_and_outages() {
     let total = queued(&logs);
     assert!(total > 100, "enough messages to interrupt ({total})");
     wait_ingested(&ref_db, total, 120);
+    check_centre_views(&ref_db, web, &token);
     drop(srv);
     let reference = snapshot(&ref_db);
     assert_eq!(reference.sites, vec!["north", "south"]);
@@ -354,7 +523,8 @@ fn two_sensors_one_server_survive_kills_and_outages() {
     let mut nats = Nats::new(&root.join("int"));
     nats.start();
     let srv_log = root.join("int-server.log");
-    srv = server(&db.url, &nats.url(), &srv_log);
+    let web = free_port();
+    srv = server(&db.url, &nats.url(), &srv_log, web);
     let mut logs = Vec::new();
     let mut sensors = Vec::new();
     for (site, dir) in &caps {
@@ -386,12 +556,14 @@ fn two_sensors_one_server_survive_kills_and_outages() {
     nats.kill(); // SIGKILL while sensors may still publish
     std::thread::sleep(Duration::from_millis(1500));
     nats.start();
-    srv = server(&db.url, &nats.url(), &srv_log);
+    let token = api_token(&db.url);
+    srv = server(&db.url, &nats.url(), &srv_log, web);
     for (i, s) in sensors.iter_mut().enumerate() {
         wait_exit(s, &format!("sensor {i}"), 120);
     }
     assert_eq!(queued(&logs), total);
     wait_ingested(&db, total, 180);
+    check_centre_views(&db, web, &token);
     drop(srv);
     assert_eq!(
         snapshot(&db),
@@ -454,7 +626,12 @@ fn two_sensors_one_server_survive_kills_and_outages() {
         "the sensor waits, it does not exit or drop"
     );
     nats.start();
-    let srv = server(&db3.url, &nats.url(), &root.join("buf-server.log"));
+    let srv = server(
+        &db3.url,
+        &nats.url(),
+        &root.join("buf-server.log"),
+        free_port(),
+    );
     wait_exit(&mut s, "buffered sensor", 180);
     let n = queued(&[log]);
     wait_ingested(&db3, n, 120);
@@ -478,4 +655,329 @@ fn two_sensors_one_server_survive_kills_and_outages() {
 
 fn db_site_facts(db: &ScratchDb, site: &str) -> Vec<identify::Fact> {
     db.store().site_facts(site).unwrap()
+}
+
+/// Sends SIGTERM and waits: exit 0 within 10 s.
+fn terminate(p: &mut Proc, what: &str) {
+    let st = Command::new("kill")
+        .args(["-TERM", &p.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let started = Instant::now();
+    wait_exit(p, what, 10);
+    eprintln!(
+        "{what}: stopped {} ms after SIGTERM",
+        started.elapsed().as_millis()
+    );
+}
+
+/// Waits until the API answers.
+fn wait_api(web: u16, token: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", web)).is_err() {
+        assert!(Instant::now() < deadline, "the server never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(api(web, token, "/api/v1/risk").0, 200);
+}
+
+#[test]
+fn sigterm_stops_serve_and_server_on_postgres_cleanly() {
+    if !services() {
+        return;
+    }
+    let Some(db) = ScratchDb::new("multisite sigterm") else {
+        return;
+    };
+    let root = scratch("sigterm");
+    let token = api_token(&db.url);
+    // `ward serve` on PostgreSQL.
+    let web = free_port();
+    let mut serve = Proc(
+        ward()
+            .args([
+                "serve",
+                "--db",
+                &db.url,
+                "--insecure-http",
+                "--listen",
+                &format!("127.0.0.1:{web}"),
+            ])
+            .arg("--state-dir")
+            .arg(root.join("state"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(root.join("serve.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_api(web, &token);
+    terminate(&mut serve, "ward serve --db postgres://");
+    let log = std::fs::read_to_string(root.join("serve.log")).unwrap();
+    assert!(!log.contains("panicked"), "{log}");
+    // `ward server` (ingest + dashboard), then with --no-web.
+    let mut nats = Nats::new(&root);
+    nats.start();
+    let web = free_port();
+    let mut srv = server(&db.url, &nats.url(), &root.join("server.log"), web);
+    wait_api(web, &token);
+    terminate(&mut srv, "ward server");
+    let mut srv = Proc(
+        ward()
+            .args(["server", "--no-web", "--nats", &nats.url(), "--db", &db.url])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(root.join("server-noweb.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(root.join("server-noweb.log"))
+        .unwrap_or_default()
+        .contains("consuming")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "ward server --no-web never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    terminate(&mut srv, "ward server --no-web");
+    for l in ["server.log", "server-noweb.log"] {
+        let log = std::fs::read_to_string(root.join(l)).unwrap();
+        assert!(!log.contains("panicked"), "{l}: {log}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Runs `ward` to success; stdout.
+fn ward_ok(args: &[&str]) -> Vec<u8> {
+    let out = ward().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "ward {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// (kind, ip, key, count) of alerts as JSON (`ward monitor --json`, the API).
+fn alert_keys(v: &serde_json::Value) -> Vec<(String, String, String, u64)> {
+    let mut out: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap().to_string(),
+                a["ip"].as_str().unwrap().to_string(),
+                a["key"].as_str().unwrap().to_string(),
+                a["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// An attack replayed at site `south`'s sensor (a connect scan and a Telnet
+/// login, `samplegen::attack`) reaches the centre as exactly the alerts
+/// `ward monitor` raises on the same capture with the same baseline, once
+/// each — although NATS is SIGKILLed with the messages in its store, the
+/// server is SIGKILLed right after it stored them, and the sensor sends the
+/// same capture again — with `site: south` in the API and in the syslog
+/// export; an alert closed at the centre stays closed.
+#[test]
+fn site_alerts_reach_the_centre_once_each() {
+    if !services() {
+        return;
+    }
+    let Some(db) = ScratchDb::new("multisite alerts") else {
+        return;
+    };
+    let root = scratch("alerts");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    // The baseline, learnt at the centre from normal traffic and shipped to the site.
+    let normal = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/hospital-room.pcap");
+    let baseline = root.join("baseline.json");
+    ward_ok(&[
+        "baseline",
+        "learn",
+        &s(&normal),
+        "--db",
+        &s(&root.join("learn.db")),
+        "--out",
+        &s(&baseline),
+    ]);
+    let attack = root.join("attack.pcap");
+    std::fs::write(&attack, samplegen::attack::write(Vec::new()).unwrap()).unwrap();
+    // The oracle: the same capture and baseline on a single box.
+    let local: serde_json::Value = serde_json::from_slice(&ward_ok(&[
+        "monitor",
+        &s(&attack),
+        "--db",
+        &s(&root.join("local.db")),
+        "--baseline-file",
+        &s(&baseline),
+        "--json",
+    ]))
+    .unwrap();
+    let want = alert_keys(&local);
+    let kinds: Vec<&str> = want.iter().map(|a| a.0.as_str()).collect();
+    assert!(
+        kinds.contains(&"port_scan") && kinds.contains(&"cleartext_credential"),
+        "the attack raises a scan and a cleartext login: {want:?}"
+    );
+
+    // The site's sensor delivers to NATS while the server is down.
+    let mut nats = Nats::new(&root);
+    nats.start();
+    let nats_url = nats.url();
+    let deliver = |n: usize| {
+        let watch = root.join(format!("watch-{n}"));
+        std::fs::create_dir_all(&watch).unwrap();
+        std::fs::copy(&attack, watch.join("attack.pcap")).unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+        let log = root.join(format!("sensor-{n}.log"));
+        let mut p = sensor(
+            "south",
+            &watch,
+            &root.join("buffer"),
+            &nats_url,
+            &log,
+            &["--baseline", &s(&baseline)],
+        );
+        wait_exit(&mut p, "site sensor", 120);
+        queued(&[log])
+    };
+    let total = deliver(1);
+    assert!(total >= 2, "observations and alerts: {total} messages");
+    nats.kill(); // SIGKILL with the messages in its store
+    nats.start();
+    let syslog = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    syslog
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let syslog_url = format!("udp://{}", syslog.local_addr().unwrap());
+    let token = api_token(&db.url);
+    let web = free_port();
+    let start_server = || {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(root.join("server.log"))
+            .unwrap();
+        Proc(
+            ward()
+                .args([
+                    "server",
+                    "--ack-wait-secs",
+                    "2",
+                    "--stats-every",
+                    "0",
+                    "--nats",
+                    &nats_url,
+                    "--db",
+                    &db.url,
+                    "--insecure-http",
+                    "--listen",
+                    &format!("127.0.0.1:{web}"),
+                    "--syslog",
+                    &syslog_url,
+                ])
+                .arg("--state-dir")
+                .arg(root.join("state"))
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let srv = start_server();
+    wait_ingested(&db, total, 120);
+    drop(srv); // SIGKILL right after the commit: the acks may be lost
+    let mut lines = Vec::new();
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = syslog.recv(&mut buf) {
+        lines.push(String::from_utf8_lossy(&buf[..n]).to_string());
+    }
+    let srv = start_server();
+    wait_api(web, &token);
+    // Redelivered (unacknowledged) messages are skipped; wait past the ack wait.
+    std::thread::sleep(Duration::from_secs(3));
+
+    let central = |q: &str| -> serde_json::Value {
+        let (st, v) = api(
+            web,
+            &token,
+            &format!("/api/v1/alerts?status=all&per_page=500{q}"),
+        );
+        assert_eq!(st, 200, "{v}");
+        v["alerts"].clone()
+    };
+    let got = central("&site=south");
+    assert_eq!(
+        alert_keys(&got),
+        want,
+        "the centre holds exactly the site's alerts, once each"
+    );
+    for a in got.as_array().unwrap() {
+        assert_eq!(a["site"], "south", "{a}");
+        assert!(a["device"].as_str().unwrap().starts_with("south/"), "{a}");
+    }
+    assert_eq!(central("&site=north").as_array().unwrap().len(), 0);
+    assert_eq!(central("").as_array().unwrap().len(), want.len());
+
+    // The syslog export: each alert once, with the site named.
+    while let Ok(n) = syslog.recv(&mut buf) {
+        lines.push(String::from_utf8_lossy(&buf[..n]).to_string());
+    }
+    assert_eq!(lines.len(), want.len(), "{lines:#?}");
+    for l in &lines {
+        assert!(
+            l.contains(" site=\"south\"")
+                && l.contains("cs5Label=site cs5=south")
+                && l.contains("CEF:0|Ward|"),
+            "{l}"
+        );
+    }
+
+    // Closed at the centre, then the sensor sends the same capture again:
+    // the redelivered alerts change nothing.
+    let scan = got
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "port_scan")
+        .unwrap();
+    let id = scan["id"].as_i64().unwrap().to_string();
+    ward_ok(&[
+        "alerts",
+        "close",
+        &id,
+        "--comment",
+        "pentest",
+        "--db",
+        &db.url,
+    ]);
+    let before = db.store().ingested_count().unwrap();
+    let again = deliver(2);
+    assert_eq!(again, total, "the same messages");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        db.store().ingested_count().unwrap(),
+        before,
+        "nothing new stored"
+    );
+    let after = central("&site=south");
+    assert_eq!(alert_keys(&after), want, "no count added");
+    let closed = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"].as_i64().unwrap().to_string() == id)
+        .unwrap();
+    assert_eq!(closed["status"], "closed", "{closed}");
+    assert!(syslog.recv(&mut buf).is_err(), "nothing exported twice");
+    drop(srv);
+    let _ = std::fs::remove_dir_all(&root);
 }

@@ -33,9 +33,12 @@ pub struct AlertQuery {
     /// Only this status: `open`, `acknowledged`, `closed`, `active` (open or acknowledged; the default) or `all`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// Only this device key (`mac:..`, `ip:..`).
+    /// Only this device key (`mac:..`, `ip:..`, `SITE/mac:..`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// Only alerts of this site (multi-site deployments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
     /// Page, from 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<usize>,
@@ -78,6 +81,7 @@ impl AlertQuery {
             min_severity,
             statuses,
             device: some(&self.device),
+            site: some(&self.site),
             ..Default::default()
         })
     }
@@ -115,8 +119,11 @@ pub struct AlertView {
     pub kind: String,
     /// `low`, `medium`, `high` or `critical`.
     pub severity: String,
-    /// The device concerned (`mac:..` or `ip:..`).
+    /// The device concerned (`mac:..` or `ip:..`; `SITE/...` from a site sensor).
     pub device: String,
+    /// The site whose sensor raised it (multi-site deployments).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
     /// Its address.
     pub ip: String,
     /// What makes this alert distinct for its device (peer, port, AE title...).
@@ -153,6 +160,7 @@ impl AlertView {
             kind: a.kind.as_str().into(),
             severity: a.severity.as_str().into(),
             device: a.device.clone(),
+            site: crate::view::site_of(&a.device).map(str::to_string),
             ip: a.ip.to_string(),
             key: a.key.clone(),
             summary: a.summary.clone(),

@@ -21,10 +21,22 @@ pub const SESSION_COOKIE: &str = "ward_session";
 pub const PRE_COOKIE: &str = "ward_pre";
 /// Session lifetime (absolute), seconds.
 pub const SESSION_SECS: i64 = 8 * 3600;
-/// Failures per user before throttling starts.
-pub const USER_FAILURES: u32 = 5;
+/// Failures per (user name, client address) before that pair is throttled.
+pub const PAIR_FAILURES: u32 = 5;
+/// Failures per user name, from all addresses, before the per-user
+/// throttle: it refuses wrong credentials, but a correct password with a
+/// valid TOTP or recovery code still signs in (an attacker elsewhere cannot
+/// lock the owner out).
+pub const USER_FAILURES: u32 = 20;
 /// Failures per client address before throttling starts.
 pub const IP_FAILURES: u32 = 20;
+/// Longest user name a sign-in looks up (accounts have at most 64 bytes).
+pub const MAX_NAME: usize = 64;
+/// Longest password or code a sign-in checks, bytes.
+pub const MAX_SECRET: usize = 1024;
+/// Repeated failed or throttled sign-ins of one (user, address) within this
+/// many seconds fold into a few audit rows (`Store::audit_folded`).
+pub const AUDIT_FOLD_SECS: i64 = 900;
 /// Longest throttling delay, seconds.
 pub const MAX_DELAY: i64 = 900;
 /// Shortest accepted password.
@@ -190,6 +202,19 @@ pub fn create_account(
 ) -> Result<Option<NewAccount>, Error> {
     check_new_account(name, password).map_err(Error::Invalid)?;
     let hash = hash_password(password)?;
+    create_account_hashed(store, name, role, &hash, first_only)
+}
+
+/// [`create_account`] with the password already hashed (by [`hash_password`],
+/// outside any store lock) and checked by [`check_new_account`].
+pub fn create_account_hashed(
+    store: &store::Store,
+    name: &str,
+    role: Role,
+    hash: &str,
+    first_only: bool,
+) -> Result<Option<NewAccount>, Error> {
+    let hash = hash.to_string();
     let secret = crate::totp::new_secret()?;
     let id = if first_only {
         store.create_first_user(name, role.as_str(), &hash, &secret, now())?
@@ -257,45 +282,130 @@ pub fn delay(failures: u32, last: i64, threshold: u32, now: i64) -> i64 {
     (last + wait + 1 - now).max(0)
 }
 
-/// Password + TOTP login with throttling and audit. `code` is the 6-digit
-/// TOTP code, or one of the account's recovery codes (each works once).
-/// Returns the user on success.
-pub fn login(
+/// A user name as used in throttling keys and the audit log: lower case,
+/// cleaned and at most [`MAX_NAME`] bytes (longer ones marked with `…`;
+/// no account has such a name).
+fn name_key(name: &str) -> String {
+    let mut n = model::text::bounded(name.as_bytes(), MAX_NAME).to_lowercase();
+    if name.len() > MAX_NAME {
+        n.push('…');
+    }
+    n
+}
+
+/// What the first, quick step of a sign-in found.
+pub enum Precheck {
+    /// The (user, address) pair or the address is throttled: no check at all.
+    Throttled(i64),
+    /// Check the password (slow: outside any lock) and the code.
+    Check(Pending),
+}
+
+/// A sign-in between its quick steps (see [`login`]).
+pub struct Pending {
+    /// The account, when the name exists, is enabled and within bounds.
+    pub user: Option<store::User>,
+    /// Seconds the per-user throttle asks for (only wrong credentials wait).
+    pub user_wait: i64,
+    name: String,
+    ip: String,
+}
+
+impl Pending {
+    /// The PHC string to check the password against (a dummy one for
+    /// unknown names, so timing does not reveal them).
+    pub fn phc(&self) -> String {
+        self.user
+            .as_ref()
+            .map_or(DUMMY_HASH.to_string(), |u| u.password_hash.clone())
+    }
+}
+
+fn throttle_keys(name: &str, ip: &str) -> [String; 3] {
+    let n = name_key(name);
+    [
+        format!("pair:{n}|{ip}"),
+        format!("ip:{ip}"),
+        format!("user:{n}"),
+    ]
+}
+
+/// Step 1 of a sign-in (store only, quick): throttles and the account.
+pub fn login_precheck(store: &store::Store, name: &str, ip: &str) -> Result<Precheck, Error> {
+    let t = now();
+    let [pair, ipk, userk] = throttle_keys(name, ip);
+    let (pf, pl) = store.login_failures(&pair)?;
+    let (jf, jl) = store.login_failures(&ipk)?;
+    let (uf, ul) = store.login_failures(&userk)?;
+    let wait = delay(pf, pl, PAIR_FAILURES, t).max(delay(jf, jl, IP_FAILURES, t));
+    if wait > 0 {
+        // Folded per address, whatever names are tried.
+        store.audit_folded(
+            t,
+            "",
+            "login_throttled",
+            &format!("user name {}; retry in {wait}s", name_key(name)),
+            ip,
+            AUDIT_FOLD_SECS,
+        )?;
+        return Ok(Precheck::Throttled(wait));
+    }
+    let user = if name.len() <= MAX_NAME {
+        store.user_by_name(name)?.filter(|u| !u.disabled)
+    } else {
+        None
+    };
+    Ok(Precheck::Check(Pending {
+        user,
+        user_wait: delay(uf, ul, USER_FAILURES, t),
+        name: name_key(name),
+        ip: ip.to_string(),
+    }))
+}
+
+/// Step 2 (slow, touches no store): whether `password` matches `phc`.
+pub fn password_matches(password: &str, phc: &str) -> bool {
+    if password.len() > MAX_SECRET {
+        // Same work as a normal check, on a bounded input.
+        verify_password(
+            &password[..password.floor_char_boundary(MAX_SECRET)],
+            DUMMY_HASH,
+        );
+        return false;
+    }
+    verify_password(password, phc)
+}
+
+/// Step 3 (store only, quick): the code, then failures or the success are
+/// recorded and audited. `password_ok` is step 2's answer.
+pub fn login_finish(
     store: &store::Store,
-    name: &str,
-    password: &str,
+    pending: Pending,
+    password_ok: bool,
     code: &str,
-    ip: &str,
 ) -> Result<Result<store::User, LoginError>, Error> {
     let t = now();
-    let user_key = format!("user:{}", name.to_lowercase());
-    let ip_key = format!("ip:{ip}");
-    let (uf, ul) = store.login_failures(&user_key)?;
-    let (jf, jl) = store.login_failures(&ip_key)?;
-    let wait = delay(uf, ul, USER_FAILURES, t).max(delay(jf, jl, IP_FAILURES, t));
-    if wait > 0 {
-        store.audit(t, name, "login_throttled", &format!("retry in {wait}s"), ip)?;
-        return Ok(Err(LoginError::Throttled(wait)));
-    }
-    let user = store.user_by_name(name)?;
+    let Pending {
+        user,
+        user_wait,
+        name,
+        ip,
+    } = pending;
     let ok = match &user {
-        Some(u) if !u.disabled => {
-            // Both factors are checked every time (no hint which one failed).
-            let pw = verify_password(password, &u.password_hash);
+        Some(u) if password_ok && code.len() <= MAX_SECRET => {
             let code = code.trim();
             if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
                 let step = crate::totp::verify(&u.totp_secret, code, t as u64);
-                match (pw, step) {
-                    (true, Some(step)) => store.accept_totp_step(u.id, step as i64)?,
-                    _ => false,
+                match step {
+                    Some(step) => store.accept_totp_step(u.id, step as i64)?,
+                    None => false,
                 }
             } else {
-                let spent = pw
-                    && store.use_recovery_code(
-                        u.id,
-                        &sha256_hex(&normalize_recovery_code(code)),
-                        t,
-                    )?;
+                let spent = store.use_recovery_code(
+                    u.id,
+                    &sha256_hex(&normalize_recovery_code(code)),
+                    t,
+                )?;
                 if spent {
                     let left = store.recovery_codes_left(u.id)?;
                     store.audit(
@@ -303,33 +413,56 @@ pub fn login(
                         &u.name,
                         "recovery_code_used",
                         &format!("{left} left"),
-                        ip,
+                        &ip,
                     )?;
                 }
                 spent
             }
         }
-        _ => {
-            // Same work for unknown names, so timing does not reveal them.
-            verify_password(password, DUMMY_HASH);
-            false
-        }
+        _ => false,
     };
+    let keys = throttle_keys(&name, &ip);
     match user {
         Some(u) if ok => {
-            store.clear_login_failures(&user_key)?;
-            store.clear_login_failures(&ip_key)?;
-            store.audit(t, &u.name, "login_ok", "", ip)?;
+            for k in &keys {
+                store.clear_login_failures(k)?;
+            }
+            store.audit(t, &u.name, "login_ok", "", &ip)?;
             Ok(Ok(u))
         }
         _ => {
             // The back-off counts from when the failure is answered (after
             // the slow hash), not from when the attempt arrived.
             let end = now();
-            store.record_login_failure(&user_key, end)?;
-            store.record_login_failure(&ip_key, end)?;
-            store.audit(t, name, "login_failed", "", ip)?;
-            Ok(Err(LoginError::Invalid))
+            for k in &keys {
+                store.record_login_failure(k, end)?;
+            }
+            store.audit_folded(t, &name, "login_failed", "", &ip, AUDIT_FOLD_SECS)?;
+            Ok(Err(if user_wait > 0 {
+                LoginError::Throttled(user_wait)
+            } else {
+                LoginError::Invalid
+            }))
+        }
+    }
+}
+
+/// Password + TOTP login with throttling and audit, all three steps on one
+/// store (the CLI and tests; the server runs step 2 outside its store lock,
+/// see `AppState::sign_in`). `code` is the 6-digit TOTP code, or one of the
+/// account's recovery codes (each works once). Returns the user on success.
+pub fn login(
+    store: &store::Store,
+    name: &str,
+    password: &str,
+    code: &str,
+    ip: &str,
+) -> Result<Result<store::User, LoginError>, Error> {
+    match login_precheck(store, name, ip)? {
+        Precheck::Throttled(w) => Ok(Err(LoginError::Throttled(w))),
+        Precheck::Check(p) => {
+            let ok = password_matches(password, &p.phc());
+            login_finish(store, p, ok, code)
         }
     }
 }

@@ -25,6 +25,7 @@
 pub mod alerts;
 pub mod api;
 pub mod auth;
+pub mod conn;
 pub mod map;
 mod pages;
 pub mod snapshot;
@@ -138,9 +139,22 @@ struct Inner {
     /// Open high/critical alerts for the navigation bar, and when they were
     /// counted (ms since the Unix epoch): recounted at most once per [`CHECK_MS`].
     open_alerts: Mutex<(u64, usize)>,
+    /// Password hashes computed at once (argon2 is slow on purpose; it runs
+    /// outside the store lock, at most this many at a time).
+    hashing: Arc<tokio::sync::Semaphore>,
+    /// One-time token `/setup` requires (printed on the server console), so
+    /// the first visitor of a fresh server cannot make themselves admin.
+    setup_token: String,
 }
 
-fn now_ms() -> u64 {
+/// Longest wait for a hashing slot before a sign-in is answered "throttled".
+const HASH_QUEUE_SECS: u64 = 10;
+
+/// Largest request body, bytes: every form and API body is small; a larger
+/// one is refused (413) before anything reads or logs it.
+pub const MAX_BODY: usize = 64 * 1024;
+
+pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -187,8 +201,76 @@ impl AppState {
                 building: Arc::new(tokio::sync::Mutex::new(())),
                 checked: AtomicU64::new(0),
                 open_alerts: Mutex::new((0, 0)),
+                hashing: Arc::new(tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+                )),
+                // Without randomness no token can be made: then /setup stays
+                // closed (`ward user add` creates the first account).
+                setup_token: auth::random_token()
+                    .map(|t| t[..24].to_string())
+                    .unwrap_or_default(),
             }),
         }
+    }
+
+    /// The one-time token `/setup` asks for while there is no account
+    /// (print it on the console; never send it to a client).
+    pub fn setup_token(&self) -> &str {
+        &self.inner.setup_token
+    }
+
+    /// Runs a password hash or check in a blocking thread, outside the
+    /// store lock, at most a few at a time. `None` when no slot freed up
+    /// within a few seconds (a flood of sign-ins).
+    pub async fn hashing<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<Option<T>, Error> {
+        let permit = match tokio::time::timeout(
+            std::time::Duration::from_secs(HASH_QUEUE_SECS),
+            self.inner.hashing.clone().acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(p)) => p,
+            _ => return Ok(None),
+        };
+        let out = tokio::task::spawn_blocking(move || {
+            let out = f();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|_| Error::Join)?;
+        Ok(Some(out))
+    }
+
+    /// A sign-in (password + TOTP or recovery code): throttles and the
+    /// account are read, the slow password check runs outside the store
+    /// lock (see [`AppState::hashing`]), then the outcome is recorded.
+    pub async fn sign_in(
+        &self,
+        name: String,
+        password: String,
+        code: String,
+        ip: String,
+    ) -> Result<Result<store::User, auth::LoginError>, Error> {
+        let pending = match self
+            .db(move |s| auth::login_precheck(s, &name, &ip))
+            .await?
+        {
+            auth::Precheck::Throttled(w) => return Ok(Err(auth::LoginError::Throttled(w))),
+            auth::Precheck::Check(p) => p,
+        };
+        let phc = pending.phc();
+        let Some(ok) = self
+            .hashing(move || auth::password_matches(&password, &phc))
+            .await?
+        else {
+            return Ok(Err(auth::LoginError::Throttled(1)));
+        };
+        self.db(move |s| auth::login_finish(s, pending, ok, &code))
+            .await
     }
 
     /// The session policy.
@@ -363,6 +445,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// TLS mode.
     pub transport: Transport,
+    /// Connection cap and timeouts.
+    pub limits: conn::ConnLimits,
 }
 
 /// The whole HTTP surface.
@@ -370,6 +454,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(api::router())
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security_headers,
@@ -411,6 +496,7 @@ pub struct Bound {
     listener: std::net::TcpListener,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     state: AppState,
+    limits: conn::ConnLimits,
 }
 
 /// Binds the listener and prepares TLS (generating the self-signed
@@ -449,7 +535,25 @@ pub async fn bind(config: Config, state: AppState) -> Result<Bound, Error> {
         listener,
         tls,
         state,
+        limits: config.limits,
     })
+}
+
+/// HTTP/1.1 only (the automatic version detection waits for the client's
+/// first bytes without a deadline), with a header-read deadline that also
+/// covers a connection idle before its first request or between requests.
+fn configure(
+    b: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    l: &conn::ConnLimits,
+) {
+    let auto = std::mem::replace(
+        b,
+        hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new()),
+    );
+    *b = auto.http1_only();
+    b.http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(l.header_read);
 }
 
 impl Bound {
@@ -477,17 +581,26 @@ impl Bound {
             shutdown.await;
             h.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
         });
+        let limits = self.limits;
+        let capped = conn::Capped::new(
+            axum_server::accept::DefaultAcceptor::new(),
+            limits.max_connections,
+            limits.header_read,
+        );
         match self.tls {
-            Some(tls) => axum_server::from_tcp_rustls(self.listener, tls)
-                .handle(handle)
-                .serve(app)
-                .await
-                .map_err(io),
-            None => axum_server::from_tcp(self.listener)
-                .handle(handle)
-                .serve(app)
-                .await
-                .map_err(io),
+            Some(tls) => {
+                let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+                    .handshake_timeout(limits.handshake)
+                    .acceptor(capped);
+                let mut server = axum_server::from_tcp(self.listener).acceptor(acceptor);
+                configure(server.http_builder(), &limits);
+                server.handle(handle).serve(app).await.map_err(io)
+            }
+            None => {
+                let mut server = axum_server::from_tcp(self.listener).acceptor(capped);
+                configure(server.http_builder(), &limits);
+                server.handle(handle).serve(app).await.map_err(io)
+            }
         }
     }
 
@@ -536,9 +649,19 @@ pub fn serve_blocking(
             what: "cannot start the runtime".into(),
             source,
         })?;
-    rt.block_on(async move {
+    // The last reference to the state (and its stores) is dropped here,
+    // outside the runtime: the synchronous PostgreSQL client runs a runtime
+    // of its own to close its connection, which panics inside another one
+    // ("Cannot start a runtime from within a runtime").
+    let keep = state.clone();
+    let served = rt.block_on(async move {
         let bound = bind(config, state).await?;
         on_bound(&bound);
         bound.run_until(shutdown_signal()).await
-    })
+    });
+    // Tasks still holding the state are dropped with the runtime; a store
+    // call still running on a blocking thread gets a few seconds to finish.
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    drop(keep);
+    served
 }

@@ -162,13 +162,16 @@ pub struct CredForm {
     code: String,
     #[serde(default)]
     csrf: String,
+    /// The one-time setup token from the server console (`/setup` only).
+    #[serde(default)]
+    token: String,
 }
 
 async fn setup(
     State(st): State<AppState>,
     headers: HeaderMap,
     auth::ClientIp(ip): auth::ClientIp,
-    Form(f): Form<CredForm>,
+    Form(mut f): Form<CredForm>,
 ) -> Response {
     if !pre_ok(&headers, &f.csrf) {
         return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
@@ -190,13 +193,40 @@ async fn setup(
     if f.password != f.password2 {
         return again("The passwords differ.".into());
     }
+    let want = st.setup_token();
+    if want.is_empty() || !crate::totp::constant_time_eq(f.token.trim().as_bytes(), want.as_bytes())
+    {
+        let who = ip.clone();
+        let _ = st
+            .db(move |s| {
+                Ok(s.audit_folded(
+                    now(),
+                    "",
+                    "setup_refused",
+                    "wrong setup token",
+                    &who,
+                    auth::AUDIT_FOLD_SECS,
+                )?)
+            })
+            .await;
+        let mut res =
+            again("Wrong setup token: copy it from the console where `ward serve` started.".into());
+        *res.status_mut() = StatusCode::FORBIDDEN;
+        return res;
+    }
     if let Err(why) = auth::check_new_account(&f.name, &f.password) {
         return again(why);
     }
     let name = f.name.clone();
+    let password = std::mem::take(&mut f.password);
+    let hash = match st.hashing(move || auth::hash_password(&password)).await {
+        Ok(Some(Ok(h))) => h,
+        Ok(Some(Err(e))) | Err(e) => return fail(e),
+        Ok(None) => return again("The server is busy; try again.".into()),
+    };
     let made = st
         .db(move |s| {
-            let made = auth::create_account(s, &f.name, Role::Admin, &f.password, true)?;
+            let made = auth::create_account_hashed(s, &f.name, Role::Admin, &hash, true)?;
             if made.is_some() {
                 s.audit(
                     now(),
@@ -262,14 +292,14 @@ async fn login(
         return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
     }
     let lifetime = st.sessions().absolute_secs;
-    let result = st
-        .db(move |s| {
-            Ok(match auth::login(s, &f.name, &f.password, &f.code, &ip)? {
-                Ok(user) => Ok(auth::start_session_for(s, user.id, lifetime)?),
-                Err(e) => Err(e),
-            })
-        })
-        .await;
+    let result = match st.sign_in(f.name, f.password, f.code, ip).await {
+        Ok(Ok(user)) => st
+            .db(move |s| auth::start_session_for(s, user.id, lifetime))
+            .await
+            .map(Ok),
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(e) => Err(e),
+    };
     let (status, error) = match result {
         Ok(Ok((sid, _csrf))) => {
             let mut res = Redirect::to("/").into_response();
@@ -430,15 +460,64 @@ struct OverviewPage {
     open_alerts: usize,
     all_alerts: usize,
     top_alerts: Vec<AlertRow>,
+    /// The site shown (`""`: all).
+    site: String,
+    /// Every site with its device count (the selector).
+    sites: Vec<view::Count>,
+    /// Ingest status per site (multi-site deployments).
+    ingest: Vec<IngestRow>,
 }
 
-async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
+/// One site's ingest status on the overview.
+struct IngestRow {
+    site: String,
+    messages: u64,
+    /// When the centre stored its last message.
+    last: String,
+    /// How long ago, for people.
+    lag: String,
+    /// `current` or `rebuild pending`.
+    inventory: &'static str,
+}
+
+fn ago(secs: i64) -> String {
+    match secs.max(0) {
+        s if s < 120 => format!("{s} s ago"),
+        s if s < 7200 => format!("{} min ago", s / 60),
+        s if s < 172_800 => format!("{} h ago", s / 3600),
+        s => format!("{} days ago", s / 86_400),
+    }
+}
+
+/// The overview's site filter.
+#[derive(serde::Deserialize, Default)]
+struct SiteQuery {
+    site: Option<String>,
+}
+
+async fn overview(
+    State(st): State<AppState>,
+    user: PageUser,
+    Query(q): Query<SiteQuery>,
+) -> Response {
     let snap = match st.snapshot().await {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let rows = &snap.rows;
-    let o = snap.overview.clone();
+    let site = q.site.filter(|s| store::valid_site(s));
+    let of_site: Vec<report::DeviceRow>;
+    let (rows, o) = match &site {
+        Some(s) => {
+            of_site = snap
+                .rows
+                .iter()
+                .filter(|d| view::site_of(&d.assessment.key) == Some(s.as_str()))
+                .cloned()
+                .collect();
+            (&of_site[..], view::overview(&of_site))
+        }
+        None => (&snap.rows[..], snap.overview.clone()),
+    };
     let mut cat_counts = o.categories.clone();
     cat_counts.truncate(12);
     let cats = bars(&cat_counts, &[]);
@@ -453,6 +532,7 @@ async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
     let newest = snap
         .newest
         .iter()
+        .filter(|(k, ..)| site.is_none() || view::site_of(k) == site.as_deref())
         .map(|(k, n, c, t)| (k.clone(), n.clone(), c.clone(), view::readable_time(t)))
         .collect();
     let cats_h = (24 * cats.len() as u32).max(24);
@@ -465,6 +545,26 @@ async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
         Err(e) => return fail(e),
     };
     let all_alerts = all.len();
+    let now = (crate::now_ms() / 1000) as i64;
+    let ingest = match st.db(|s| Ok(s.site_ingest()?)).await {
+        Ok(v) => v
+            .into_iter()
+            .map(|i| IngestRow {
+                lag: ago(now - i.last_at),
+                last: view::readable_time(
+                    &model::Timestamp(i.last_at.saturating_mul(1_000_000)).iso(),
+                ),
+                site: i.site,
+                messages: i.messages,
+                inventory: if i.rebuild_pending {
+                    "rebuild pending"
+                } else {
+                    "current"
+                },
+            })
+            .collect(),
+        Err(e) => return fail(e),
+    };
     let open: Vec<_> = all
         .into_iter()
         .filter(|a| a.alert.severity >= monitor::Severity::High)
@@ -491,6 +591,9 @@ async fn overview(State(st): State<AppState>, user: PageUser) -> Response {
         open_alerts,
         all_alerts,
         top_alerts,
+        site: site.unwrap_or_default(),
+        sites: snap.overview.sites.clone(),
+        ingest,
     })
 }
 
@@ -908,6 +1011,9 @@ struct AlertsPage {
     kind: String,
     status: String,
     device: String,
+    /// The site filter (`""`: all) and the sites to choose from.
+    site: String,
+    sites: Vec<String>,
     severities: Vec<&'static str>,
     kinds: Vec<&'static str>,
     statuses: Vec<&'static str>,
@@ -989,6 +1095,8 @@ async fn alerts_view(
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| "active".into()),
         device: some(&q.device),
+        site: some(&q.site),
+        sites: snap.sites.clone(),
         severities: vec!["low", "medium", "high", "critical"],
         kinds: monitor::ALL_KINDS.iter().map(|k| k.as_str()).collect(),
         statuses: vec!["active", "open", "acknowledged", "closed", "all"],

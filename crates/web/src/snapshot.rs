@@ -240,6 +240,7 @@ mod tests {
             peer_count: 0,
             first_seen: model::Timestamp(0),
             last_seen: model::Timestamp(0),
+            identity: Default::default(),
             facts: Vec::new(),
         };
         let mut assessment = risk::assess(&d, &[]);

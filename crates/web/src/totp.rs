@@ -2,7 +2,7 @@
 //! 30-second steps) and the `otpauth://` provisioning URI authenticator apps
 //! read. Own implementation (about 80 lines) tested against the RFC vectors.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
 /// Seconds per time step.

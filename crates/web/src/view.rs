@@ -53,12 +53,16 @@ pub struct DeviceSummary {
     pub findings: usize,
     /// Number of matching advisories.
     pub advisories: usize,
+    /// Site of a multi-site deployment (key `SITE/...`); absent on a single box.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
 }
 
 impl DeviceSummary {
     /// From a scored device.
     pub fn of(d: &DeviceRow) -> DeviceSummary {
         DeviceSummary {
+            site: site_of(&d.assessment.key).map(str::to_string),
             key: d.assessment.key.clone(),
             kind: d.kind.to_string(),
             names: d.names.clone(),
@@ -145,6 +149,8 @@ pub struct Overview {
     pub distribution: Vec<Count>,
     /// Findings per severity.
     pub severities: Vec<Count>,
+    /// Devices per site (multi-site deployments; empty on a single box), by name.
+    pub sites: Vec<Count>,
 }
 
 /// Computes the overview.
@@ -182,7 +188,21 @@ pub fn overview(rows: &[DeviceRow]) -> Overview {
                 .count(),
         })
         .collect();
+    let mut sites: std::collections::BTreeMap<&str, usize> = Default::default();
+    for d in rows {
+        if let Some(s) = site_of(&d.assessment.key) {
+            *sites.entry(s).or_default() += 1;
+        }
+    }
+    let sites = sites
+        .into_iter()
+        .map(|(l, n)| Count {
+            label: l.to_string(),
+            count: n,
+        })
+        .collect();
     Overview {
+        sites,
         devices: rows.len(),
         medical: rows.iter().filter(|d| d.medical).count(),
         at_risk: rows.iter().filter(|d| d.assessment.score > 0).count(),

@@ -3,6 +3,7 @@
 //! DICOM dissectors) and against the privacy rule (canary patient names).
 
 mod common;
+mod identification;
 mod oracle_tshark;
 mod privacy;
 mod report;

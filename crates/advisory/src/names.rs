@@ -1,0 +1,730 @@
+//! Model and product names as comparable forms, and how well a device's
+//! model fits an advisory's product name ([`fit`]).
+//!
+//! A product name is read into alternative forms ([`ProductName::read`]):
+//! "Welch Allyn Connex Spot Monitor (CSM)" gives "connex spot monitor" and
+//! "csm"; "A / B" gives both; "MX800/700/600" is one slot any of `mx800`,
+//! `mx700`, `mx600`; "MX400-MX850" is a range slot matching `mx450`;
+//! "LOGIQ, not including LOGIQ 100 Pro" excludes devices named LOGIQ 100 Pro.
+//! Company names of the vendor's family and generic words ("pump", "system",
+//! "software", "unit") are dropped; model aliases from the
+//! knowledge tables rewrite word runs. Words are compared in any order.
+
+use crate::knowledge::{apply_aliases, Knowledge, ModelAlias};
+use crate::normalize::fold;
+
+/// Words that say nothing about which product it is.
+const GENERIC: &[&str] = &[
+    "pump",
+    "pumps",
+    "infusion",
+    "system",
+    "systems",
+    "unit",
+    "units",
+    "device",
+    "devices",
+    "software",
+    "series",
+    "family",
+    "model",
+    "models",
+    "version",
+    "versions",
+    "product",
+    "products",
+    "line",
+    "the",
+    "of",
+    "and",
+    "for",
+    "with",
+    "a",
+    "an",
+    "only",
+    "including",
+    "all",
+    "patient",
+    "monitoring",
+    "medical",
+    "type",
+    "certain",
+    "new",
+    "sw",
+    "fw",
+    "firmware",
+    "v",
+    "rev",
+    "no",
+    "number",
+    "ref",
+];
+
+/// Most alternative forms kept per product.
+const MAX_FORMS: usize = 16;
+/// Most words in one form.
+const MAX_WORDS: usize = 24;
+
+/// One slot of a product form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Slot {
+    Word(String),
+    AnyOf(Vec<String>),
+    /// Prefix, low and high number: `mx400-mx850`.
+    Range(String, u64, u64),
+}
+
+impl Slot {
+    fn has_digit(&self) -> bool {
+        match self {
+            Slot::Word(w) => w.bytes().any(|b| b.is_ascii_digit()),
+            Slot::AnyOf(v) => v.iter().any(|w| w.bytes().any(|b| b.is_ascii_digit())),
+            Slot::Range(..) => true,
+        }
+    }
+
+    fn substantial(&self) -> bool {
+        match self {
+            Slot::Word(w) => w.len() >= 3 || w.bytes().any(|b| b.is_ascii_digit()),
+            _ => true,
+        }
+    }
+
+    fn matches(&self, d: &DeviceName) -> bool {
+        match self {
+            // A series letter code covers its members: "CM" → "CM12", "EC" → "EC40".
+            Slot::Word(w) => {
+                d.has(w)
+                    || (w.len() >= 2
+                        && w.bytes().all(|b| b.is_ascii_alphabetic())
+                        && d.words.iter().any(|x| {
+                            x.strip_prefix(w.as_str()).is_some_and(|r| {
+                                r.bytes().next().is_some_and(|b| b.is_ascii_digit())
+                                    && r.bytes().all(|b| b.is_ascii_alphanumeric())
+                            })
+                        }))
+            }
+            Slot::AnyOf(v) => v.iter().any(|w| d.has(w)),
+            Slot::Range(p, lo, hi) => d.words.iter().any(|w| in_range(w, p, *lo, *hi)),
+        }
+    }
+
+    fn covers(&self, w: &str) -> bool {
+        match self {
+            Slot::Word(x) => x == w,
+            Slot::AnyOf(v) => v.iter().any(|x| x == w),
+            Slot::Range(p, lo, hi) => in_range(w, p, *lo, *hi),
+        }
+    }
+
+    fn bits(&self) -> u64 {
+        match self {
+            Slot::Word(w) => bit(w),
+            Slot::AnyOf(v) => v.iter().fold(0, |a, w| a | bit(w)),
+            Slot::Range(..) => 0,
+        }
+    }
+}
+
+fn in_range(w: &str, prefix: &str, lo: u64, hi: u64) -> bool {
+    w.strip_prefix(prefix)
+        .filter(|n| !n.is_empty() && n.len() <= 9 && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse::<u64>().ok())
+        .is_some_and(|n| (lo..=hi).contains(&n))
+}
+
+fn bit(w: &str) -> u64 {
+    let h = w.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    1 << (h >> 58)
+}
+
+/// One way of writing a product's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Form {
+    slots: Vec<Slot>,
+    /// Bits of the slots' words (ranges excluded), for a quick overlap test.
+    bits: u64,
+    has_range: bool,
+}
+
+/// An advisory product's name, read for matching.
+#[derive(Debug, Clone, Default)]
+pub struct ProductName {
+    forms: Vec<Form>,
+    /// Names the product excludes ("not including LOGIQ 100 Pro"), as words.
+    exclusions: Vec<Vec<String>>,
+}
+
+/// A device's model, read for matching.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceName {
+    /// Words, generic and company words dropped, aliases applied.
+    words: Vec<String>,
+    /// `words` plus each adjacent pair joined ("apex pro" → "apexpro").
+    expanded: Vec<String>,
+    bits: u64,
+}
+
+impl DeviceName {
+    /// Reads a device model (`families`: the device vendor's families).
+    pub fn read(model: &str, k: &Knowledge, families: &[u32]) -> DeviceName {
+        let aliases = k.aliases_for(families);
+        let mut words = tokens(&model.replace('/', " "));
+        clean(&mut words, k, families, &aliases);
+        let mut expanded = words.clone();
+        for p in words.windows(2) {
+            expanded.push(format!("{}{}", p[0], p[1]));
+        }
+        // "MMT-1710" is written "MMT1710" too.
+        let bits = expanded.iter().fold(0, |a, w| a | bit(w));
+        DeviceName {
+            words,
+            expanded,
+            bits,
+        }
+    }
+
+    fn has(&self, w: &str) -> bool {
+        self.expanded.iter().any(|x| x == w)
+    }
+
+    /// Whether nothing is left to compare.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The words compared.
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+}
+
+/// How a device's model fits a product name, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fit {
+    /// The device names a product of this family, vaguer than the product
+    /// ("Sigma Spectrum" for "Sigma Spectrum LVP").
+    Family,
+    /// Model numbers agree and a name word is shared ("Medfusion 4000
+    /// Syringe Pump" for "Medfusion 4000 Wireless Syringe Infusion Pump").
+    ModelNumber,
+    /// Every word of the product is in the device's model, which says more
+    /// ("LOGIQ E10" for "LOGIQ", "Sigma Spectrum" for "Baxter Spectrum").
+    Contained,
+    /// The same words, in any order.
+    Exact,
+}
+
+impl Fit {
+    /// How the fit is described in reasons.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Fit::Exact => "names",
+            Fit::Contained => "contains every word of",
+            Fit::ModelNumber => "shares the model number of",
+            Fit::Family => "is a vaguer name of",
+        }
+    }
+}
+
+fn tokens(s: &str) -> Vec<String> {
+    fold(s)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .take(MAX_WORDS * 2)
+        .map(String::from)
+        .collect()
+}
+
+/// Drops the vendor family's company names (as whole word runs) and generic
+/// words, then applies the model aliases.
+fn clean(words: &mut Vec<String>, k: &Knowledge, families: &[u32], aliases: &[&ModelAlias]) {
+    for f in families {
+        for name in k.company_words(*f) {
+            let mut i = 0;
+            while i + name.len() <= words.len() {
+                if words[i..i + name.len()] == name[..] && words.len() > name.len() {
+                    words.drain(i..i + name.len());
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+    apply_aliases(words, aliases);
+    words.retain(|w| !GENERIC.contains(&w.as_str()));
+    words.truncate(MAX_WORDS);
+}
+
+/// `MX400-MX850`, `MX400-550`, `MP2-MP90` as a range slot.
+fn range_slot(raw: &str) -> Option<Slot> {
+    let (a, b) = raw.split_once('-')?;
+    let split = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        let letters = s.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let (p, n) = s.split_at(letters);
+        (!n.is_empty() && n.len() <= 9 && n.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| (p.to_string(), n.parse::<u64>().ok()))
+            .and_then(|(p, n)| Some((p, n?)))
+    };
+    let (pa, lo) = split(a)?;
+    let (pb, hi) = split(b)?;
+    (!pa.is_empty() && (pb.is_empty() || pb == pa) && lo < hi).then_some(Slot::Range(pa, lo, hi))
+}
+
+/// `MX800/700/600`, `522K/722K`, `Assurity/Allure` as one any-of slot.
+fn any_of_slot(raw: &str) -> Option<Slot> {
+    let parts: Vec<&str> = raw.split('/').filter(|p| !p.is_empty()).collect();
+    if parts.len() < 2 {
+        return None;
+    }
+    let first = fold(parts[0]).replace(' ', "");
+    let prefix: String = first
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect();
+    let v: Vec<String> = parts
+        .iter()
+        .map(|p| {
+            let f = fold(p).replace(' ', "");
+            if f.bytes().next().is_some_and(|b| b.is_ascii_digit()) && !prefix.is_empty() {
+                format!("{prefix}{f}")
+            } else {
+                f
+            }
+        })
+        .filter(|w| !w.is_empty() && !GENERIC.contains(&w.as_str()))
+        .collect();
+    (v.len() >= 2).then_some(Slot::AnyOf(v))
+}
+
+impl ProductName {
+    /// Reads a product name (and the model designations its version text
+    /// gave) for the product vendor's `families`.
+    pub fn read(
+        name: &str,
+        designations: &[String],
+        k: &Knowledge,
+        families: &[u32],
+    ) -> ProductName {
+        let aliases = k.aliases_for(families);
+        let mut out = ProductName::default();
+        let lower = name.to_ascii_lowercase();
+        let mut base = name;
+        for kw in [
+            ", not including ",
+            " not including ",
+            ", excluding ",
+            " excluding ",
+            ", except ",
+            " except ",
+        ] {
+            if let Some(i) = lower.find(kw) {
+                base = &name[..i];
+                for ex in name[i + kw.len()..]
+                    .split([',', ';'])
+                    .flat_map(|e| e.split(" and "))
+                {
+                    // Revision ranges ("Venue 40 R1-3") are not part of the name.
+                    let named: Vec<&str> = ex
+                        .split_whitespace()
+                        .filter(|x| {
+                            let b = x.as_bytes();
+                            !(b.len() >= 2 && matches!(b[0], b'R' | b'r') && b[1].is_ascii_digit())
+                        })
+                        .collect();
+                    let mut w = tokens(&named.join(" "));
+                    clean(&mut w, k, families, &aliases);
+                    if !w.is_empty() {
+                        out.exclusions.push(w);
+                    }
+                }
+                break;
+            }
+        }
+        let (main, asides) = crate::version::strip_parens_pub(base);
+        let mut alternatives: Vec<String> = main.split(" / ").map(str::to_string).collect();
+        for a in asides {
+            let a = a.trim();
+            let one_token = !a.contains(' ') && !a.is_empty();
+            let codeish = a.bytes().any(|b| b.is_ascii_digit())
+                || a.bytes().filter(u8::is_ascii_uppercase).count() >= 2;
+            if one_token && codeish {
+                alternatives.push(a.to_string());
+            }
+        }
+        // A designation is a name of its own ("MMT-1715"), except a bare
+        // number ("100" of "GE Aespire: 7100 | 7900 | 100"), which only
+        // names the product together with its name.
+        let first = alternatives.first().cloned().unwrap_or_default();
+        for d in designations {
+            for part in d.split(" / ") {
+                if part.bytes().any(|b| b.is_ascii_alphabetic()) {
+                    alternatives.push(part.to_string());
+                } else {
+                    alternatives.push(format!("{first} {part}"));
+                }
+            }
+        }
+        for alt in alternatives.iter().take(MAX_FORMS) {
+            if let Some(f) = Self::form(alt, k, families, &aliases) {
+                if !out.forms.contains(&f) {
+                    out.forms.push(f);
+                }
+            }
+        }
+        out
+    }
+
+    fn form(alt: &str, k: &Knowledge, families: &[u32], aliases: &[&ModelAlias]) -> Option<Form> {
+        // Plain words go through folding, company-name removal and aliases;
+        // ranges and any-of words become slots at their place.
+        let mut slots: Vec<Slot> = Vec::new();
+        let mut plain: Vec<String> = Vec::new();
+        let flush = |plain: &mut Vec<String>, slots: &mut Vec<Slot>| {
+            let mut w = std::mem::take(plain);
+            clean(&mut w, k, families, aliases);
+            slots.extend(w.into_iter().map(Slot::Word));
+        };
+        for raw in alt.split_whitespace().take(MAX_WORDS) {
+            let raw = raw.trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')'));
+            if let Some(s) =
+                range_slot(raw).or_else(|| raw.contains('/').then(|| any_of_slot(raw)).flatten())
+            {
+                flush(&mut plain, &mut slots);
+                slots.push(s);
+            } else {
+                plain.extend(tokens(&raw.replace('/', " ")));
+            }
+        }
+        flush(&mut plain, &mut slots);
+        if slots.is_empty() || !slots.iter().any(Slot::substantial) {
+            return None;
+        }
+        let bits = slots.iter().fold(0, |a, s| a | s.bits());
+        let has_range = slots.iter().any(|s| matches!(s, Slot::Range(..)));
+        Some(Form {
+            slots,
+            bits,
+            has_range,
+        })
+    }
+
+    /// Whether nothing could be read from the name.
+    pub fn is_empty(&self) -> bool {
+        self.forms.is_empty()
+    }
+}
+
+/// How well `device` fits `product` (the best of the product's forms), or
+/// `None`: every form needs a shared word, and a device naming an excluded
+/// product never fits.
+pub fn fit(device: &DeviceName, product: &ProductName) -> Option<Fit> {
+    if device.words.is_empty() {
+        return None;
+    }
+    if product
+        .exclusions
+        .iter()
+        .any(|ex| ex.iter().all(|w| device.has(w)))
+    {
+        return None;
+    }
+    product
+        .forms
+        .iter()
+        .filter_map(|f| fit_form(device, f))
+        .max()
+}
+
+fn fit_form(d: &DeviceName, f: &Form) -> Option<Fit> {
+    if d.bits & f.bits == 0 && !f.has_range {
+        return None;
+    }
+    let p_in_d = f.slots.iter().all(|s| s.matches(d));
+    let covered = |w: &String| f.slots.iter().any(|s| s.covers(w));
+    // A device word is covered by the product, or is two product words joined.
+    let joined = |w: &String| {
+        f.slots.windows(2).any(|p| match (&p[0], &p[1]) {
+            (Slot::Word(a), Slot::Word(b)) => {
+                w.len() == a.len() + b.len() && w.starts_with(a.as_str()) && w.ends_with(b.as_str())
+            }
+            _ => false,
+        })
+    };
+    let n = d.words.len();
+    let d_in_p = (0..n).all(|i| {
+        let w = &d.words[i];
+        covered(w)
+            || joined(w)
+            || (i + 1 < n && covered(&format!("{w}{}", d.words[i + 1])))
+            || (i > 0 && covered(&format!("{}{w}", d.words[i - 1])))
+    });
+    if p_in_d && d_in_p {
+        return Some(Fit::Exact);
+    }
+    if p_in_d {
+        return Some(Fit::Contained);
+    }
+    let number_hit = f.slots.iter().any(|s| s.has_digit() && s.matches(d));
+    let word_hit = f
+        .slots
+        .iter()
+        .any(|s| !s.has_digit() && s.substantial() && s.matches(d));
+    // Model numbers the device states must all be the product's.
+    let numbers_agree = d
+        .words
+        .iter()
+        .filter(|w| w.bytes().any(|b| b.is_ascii_digit()))
+        .all(|w| covered(w) || joined(w));
+    // A distinctive model code ("EX1150", "35700BAX2") needs no
+    // shared name word.
+    let strong_hit = f.slots.iter().any(|s| match s {
+        Slot::Word(w) => {
+            let digits = w.bytes().filter(u8::is_ascii_digit).count();
+            let letters = w.bytes().filter(u8::is_ascii_alphabetic).count();
+            digits >= 3 && letters >= 2 && d.has(w)
+        }
+        _ => false,
+    });
+    if (number_hit && word_hit || strong_hit) && numbers_agree {
+        return Some(Fit::ModelNumber);
+    }
+    if d_in_p && d.words.len() >= 2 && d.words.iter().any(|w| w.len() >= 3) {
+        return Some(Fit::Family);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::vendor_keys;
+
+    fn check(
+        vendor: &str,
+        product: &str,
+        designations: &[&str],
+        dvendor: &str,
+        model: &str,
+    ) -> Option<Fit> {
+        let k = Knowledge::embedded();
+        let pf = k.families(&vendor_keys(vendor));
+        let df = k.families(&vendor_keys(dvendor));
+        let d: Vec<String> = designations.iter().map(|s| s.to_string()).collect();
+        fit(
+            &DeviceName::read(model, &k, &df),
+            &ProductName::read(product, &d, &k, &pf),
+        )
+    }
+
+    #[test]
+    fn product_names_as_biomed_teams_write_them() {
+        use Fit::*;
+        assert_eq!(
+            check(
+                "Hillrom",
+                "Welch Allyn Connex Spot Monitor (CSM)",
+                &[],
+                "Welch Allyn",
+                "Connex Spot Monitor"
+            ),
+            Some(Exact)
+        );
+        assert_eq!(
+            check(
+                "Hillrom",
+                "Welch Allyn Connex Spot Monitor (CSM)",
+                &[],
+                "Welch Allyn",
+                "CSM"
+            ),
+            Some(Exact)
+        );
+        assert_eq!(
+            check(
+                "Hillrom",
+                "Welch Allyn Connex Vital Signs Monitor (CVSM)",
+                &[],
+                "Welch Allyn",
+                "Connex Spot Monitor"
+            ),
+            None
+        );
+        assert_eq!(
+            check("BD", "Alaris 8015 PC unit", &[], "BD", "Alaris PC 8015"),
+            Some(Exact)
+        );
+        assert_eq!(
+            check(
+                "BD",
+                "BD Alaris Point-of-Care Unit (PCU) Model 8015",
+                &[],
+                "CareFusion",
+                "Alaris PC 8015"
+            ),
+            Some(Exact)
+        );
+        assert_eq!(
+            check("BD", "Alaris 8000 PC unit", &[], "BD", "Alaris PC 8015"),
+            None,
+            "other model number"
+        );
+        assert_eq!(
+            check("BD", "Alaris PC Unit", &[], "BD", "Alaris PC 8015"),
+            Some(Contained)
+        );
+        assert_eq!(
+            check(
+                "Baxter",
+                "Baxter Spectrum",
+                &["35700BAX2".into()],
+                "Baxter",
+                "Sigma Spectrum"
+            ),
+            Some(Contained)
+        );
+        assert_eq!(
+            check(
+                "Baxter",
+                "Baxter Spectrum IQ",
+                &[],
+                "Baxter",
+                "Sigma Spectrum"
+            ),
+            None
+        );
+        assert_eq!(
+            check(
+                "Baxter",
+                "Baxter Spectrum",
+                &["35700BAX2".into()],
+                "Baxter",
+                "35700BAX2"
+            ),
+            Some(Exact)
+        );
+        assert_eq!(
+            check(
+                "Smiths Medical",
+                "Medfusion 4000 Wireless Syringe Infusion Pump",
+                &[],
+                "ICU Medical",
+                "Medfusion 4000 Syringe Pump"
+            ),
+            Some(ModelNumber)
+        );
+        assert_eq!(
+            check(
+                "Smiths Medical",
+                "Medfusion 4000 Wireless Syringe Infusion Pump",
+                &[],
+                "ICU Medical",
+                "Medfusion 3500"
+            ),
+            None
+        );
+        assert_eq!(
+            check(
+                "Philips",
+                "IntelliVue patient monitor MX400-MX850",
+                &[],
+                "Philips",
+                "IntelliVue MX450"
+            ),
+            Some(ModelNumber)
+        );
+        assert_eq!(
+            check(
+                "Philips",
+                "IntelliVue patient monitor MX400-MX850",
+                &[],
+                "Philips",
+                "IntelliVue MX40"
+            ),
+            None
+        );
+        assert_eq!(
+            check(
+                "Philips",
+                "IntelliVue MP monitors MX800/700/600 ((865240/41/42) WLAN",
+                &[],
+                "Philips",
+                "IntelliVue MX700"
+            ),
+            Some(ModelNumber)
+        );
+        assert_eq!(
+            check(
+                "GE Healthcare",
+                "LOGIQ, not including LOGIQ 100 Pro",
+                &[],
+                "GE",
+                "LOGIQ E10"
+            ),
+            Some(Contained)
+        );
+        assert_eq!(
+            check(
+                "GE Healthcare",
+                "LOGIQ, not including LOGIQ 100 Pro",
+                &[],
+                "GE",
+                "LOGIQ 100 Pro"
+            ),
+            None
+        );
+        assert_eq!(
+            check(
+                "GE Healthcare",
+                "Venue, not including Venue 40 R1-3 and Venue 50 R4-5",
+                &[],
+                "GE",
+                "Venue 40"
+            ),
+            None
+        );
+        assert_eq!(
+            check(
+                "Medtronic",
+                "MiniMed 630G",
+                &["MMT-1715".into()],
+                "Medtronic",
+                "MMT-1715"
+            ),
+            Some(Exact)
+        );
+        assert_eq!(
+            check(
+                "Philips",
+                "Patient Information Center iX (PICiX)",
+                &[],
+                "Philips",
+                "PIC iX"
+            ),
+            Some(Exact)
+        );
+        assert_eq!(
+            check(
+                "Dräger",
+                "Infinity Delta",
+                &[],
+                "Draeger",
+                "Infinity Delta XL"
+            ),
+            Some(Contained)
+        );
+        assert_eq!(
+            check(
+                "General Electric (GE)",
+                "ApexPro Telemetry Server",
+                &[],
+                "GE",
+                "Apex Pro Telemetry Server"
+            ),
+            Some(Exact)
+        );
+    }
+}

@@ -1,0 +1,622 @@
+//! CMMS imports: the device inventory a hospital's biomed team keeps
+//! (computerised maintenance management system exports), as CSV — comma,
+//! semicolon or tab, sniffed from the header line — or xlsx.
+//!
+//! Columns are found by the names biomed teams use, in any order and case:
+//! manufacturer/vendor/make, model/model number/model name, serial/serial
+//! number, asset tag/asset number/equipment id, MAC, IP, hostname/device
+//! name, department/location/ward/room, firmware/software version. A model
+//! or manufacturer column is required. Bad rows are reported (one line
+//! each, with the row number) and skipped; [`parse`] never panics and
+//! bounds file size, rows, fields and xlsx expansion.
+
+use std::io::Cursor;
+
+/// Largest file accepted.
+pub const MAX_FILE_BYTES: usize = 64 << 20;
+/// Most rows accepted.
+pub const MAX_ROWS: usize = 1_000_000;
+/// Longest field kept.
+pub const MAX_FIELD: usize = 256;
+/// Most bytes an xlsx may expand to (sum of its parts' sizes).
+pub const MAX_XLSX_EXPANDED: u64 = 256 << 20;
+/// Most problems listed (the rest are counted).
+const MAX_PROBLEMS: usize = 1000;
+
+/// A file that cannot be imported at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Too large, unreadable, or without the columns needed.
+    #[error("{file}: {problem}")]
+    Invalid {
+        /// File name as given.
+        file: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// One device row of a CMMS export.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Row {
+    /// Manufacturer.
+    pub vendor: String,
+    /// Model (name or number).
+    pub model: String,
+    /// Firmware or software version.
+    pub firmware: String,
+    /// Serial number.
+    pub serial: String,
+    /// Asset tag.
+    pub asset_tag: String,
+    /// MAC address, normalised to `aa:bb:cc:dd:ee:ff` when it parses.
+    pub mac: String,
+    /// IP address.
+    pub ip: String,
+    /// Host name.
+    pub hostname: String,
+    /// Department / location.
+    pub location: String,
+    /// Row number in the file (1 = header).
+    pub line: u64,
+}
+
+/// What an import read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Import {
+    /// Good rows.
+    pub rows: Vec<Row>,
+    /// One line per skipped row: `FILE:LINE: skipped: why`.
+    pub problems: Vec<String>,
+    /// Rows skipped.
+    pub skipped: usize,
+    /// The delimiter used (`,`, `;`, tab; `x` for xlsx).
+    pub delimiter: char,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Vendor,
+    Model,
+    Firmware,
+    Serial,
+    AssetTag,
+    Mac,
+    Ip,
+    Hostname,
+    Location,
+}
+
+/// Header names (folded: lower case, letters and digits only) per field.
+const HEADERS: &[(Field, &[&str])] = &[
+    (
+        Field::Vendor,
+        &[
+            "manufacturer",
+            "vendor",
+            "make",
+            "mfr",
+            "mfg",
+            "manufacturername",
+            "oem",
+            "brand",
+            "supplier",
+        ],
+    ),
+    (
+        Field::Model,
+        &[
+            "model",
+            "modelnumber",
+            "modelno",
+            "modelname",
+            "modelnum",
+            "devicemodel",
+            "product",
+            "productname",
+            "catalogmodel",
+        ],
+    ),
+    (
+        Field::Firmware,
+        &[
+            "firmware",
+            "firmwareversion",
+            "fwversion",
+            "fw",
+            "software",
+            "softwareversion",
+            "swversion",
+            "sw",
+            "version",
+            "softwarerevision",
+            "osversion",
+            "revision",
+        ],
+    ),
+    (
+        Field::Serial,
+        &["serial", "serialnumber", "serialno", "sn", "serialnum"],
+    ),
+    (
+        Field::AssetTag,
+        &[
+            "assettag",
+            "asset",
+            "assetnumber",
+            "assetno",
+            "assetid",
+            "equipmentid",
+            "equipmentnumber",
+            "tag",
+            "controlnumber",
+            "inventorynumber",
+        ],
+    ),
+    (
+        Field::Mac,
+        &[
+            "mac",
+            "macaddress",
+            "macaddr",
+            "ethernetaddress",
+            "hardwareaddress",
+            "wifimac",
+            "wiredmac",
+        ],
+    ),
+    (
+        Field::Ip,
+        &[
+            "ip",
+            "ipaddress",
+            "ipaddr",
+            "ipv4",
+            "ipv4address",
+            "staticip",
+        ],
+    ),
+    (
+        Field::Hostname,
+        &[
+            "hostname",
+            "host",
+            "devicename",
+            "networkname",
+            "dnsname",
+            "computername",
+            "netbiosname",
+        ],
+    ),
+    (
+        Field::Location,
+        &[
+            "location",
+            "department",
+            "dept",
+            "ward",
+            "unit",
+            "room",
+            "site",
+            "area",
+            "costcenter",
+            "building",
+            "floor",
+            "careunit",
+        ],
+    ),
+];
+
+fn fold_header(h: &str) -> String {
+    h.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+fn field_of(h: &str) -> Option<Field> {
+    let f = fold_header(h);
+    HEADERS
+        .iter()
+        .find(|(_, names)| names.contains(&f.as_str()))
+        .map(|(field, _)| *field)
+}
+
+/// Normalises a MAC address (`00-1A-2B-3C-4D-5E`, `001a.2b3c.4d5e`,
+/// `001A2B3C4D5E`) to `00:1a:2b:3c:4d:5e`; `None` when it is not one.
+pub fn normalize_mac(s: &str) -> Option<String> {
+    let hex: String = s
+        .chars()
+        .filter(|c| !matches!(c, ':' | '-' | '.' | ' '))
+        .collect();
+    if hex.len() != 12 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let h = hex.to_ascii_lowercase();
+    Some(
+        (0..6)
+            .map(|i| &h[i * 2..i * 2 + 2])
+            .collect::<Vec<_>>()
+            .join(":"),
+    )
+}
+
+/// Picks the delimiter from the header line: the most frequent of `,`,
+/// `;` and tab outside quotes (comma on ties).
+fn sniff(text: &[u8]) -> u8 {
+    let line = text.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let best = (0..3)
+        .max_by_key(|&i| (counts[i], usize::from(i == 0)))
+        .unwrap_or(0);
+    [b',', b';', b'\t'][best]
+}
+
+struct Builder {
+    file: String,
+    cols: Vec<Option<Field>>,
+    out: Import,
+}
+
+impl Builder {
+    fn new(file: &str, header: &[String], delimiter: char) -> Result<Builder, Error> {
+        let cols: Vec<Option<Field>> = header.iter().map(|h| field_of(h)).collect();
+        if !cols
+            .iter()
+            .any(|c| matches!(c, Some(Field::Vendor) | Some(Field::Model)))
+        {
+            let found: Vec<String> = header
+                .iter()
+                .take(32)
+                .map(|h| h.chars().take(40).collect())
+                .collect();
+            return Err(Error::Invalid {
+                file: file.into(),
+                problem: format!(
+                    "line 1: the header has no manufacturer/vendor or model column (found: {})",
+                    found.join(", ")
+                ),
+            });
+        }
+        Ok(Builder {
+            file: file.into(),
+            cols,
+            out: Import {
+                delimiter,
+                ..Import::default()
+            },
+        })
+    }
+
+    fn skip(&mut self, line: u64, why: String) {
+        self.out.skipped += 1;
+        if self.out.problems.len() < MAX_PROBLEMS {
+            self.out
+                .problems
+                .push(format!("{}:{line}: skipped: {why}", self.file));
+        }
+    }
+
+    fn row(&mut self, line: u64, cells: &[String]) -> Result<(), Error> {
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            return Ok(());
+        }
+        if self.out.rows.len() >= MAX_ROWS {
+            return Err(Error::Invalid {
+                file: self.file.clone(),
+                problem: format!("line {line}: more than {MAX_ROWS} rows"),
+            });
+        }
+        let mut r = Row {
+            line,
+            ..Row::default()
+        };
+        for (i, c) in cells.iter().enumerate() {
+            let Some(Some(f)) = self.cols.get(i) else {
+                continue;
+            };
+            let v = c.trim();
+            if v.len() > MAX_FIELD {
+                self.skip(
+                    line,
+                    format!("a field of {} bytes is longer than {MAX_FIELD}", v.len()),
+                );
+                return Ok(());
+            }
+            let slot = match f {
+                Field::Vendor => &mut r.vendor,
+                Field::Model => &mut r.model,
+                Field::Firmware => &mut r.firmware,
+                Field::Serial => &mut r.serial,
+                Field::AssetTag => &mut r.asset_tag,
+                Field::Mac => &mut r.mac,
+                Field::Ip => &mut r.ip,
+                Field::Hostname => &mut r.hostname,
+                Field::Location => &mut r.location,
+            };
+            // Several columns of one kind (department and room): joined.
+            if slot.is_empty() {
+                *slot = v.to_string();
+            } else if !v.is_empty() {
+                slot.push_str(" / ");
+                slot.push_str(v);
+            }
+        }
+        if !r.mac.is_empty() {
+            match normalize_mac(&r.mac) {
+                Some(m) => r.mac = m,
+                None => {
+                    let why = format!(
+                        "MAC address {:?} is not one",
+                        r.mac.chars().take(40).collect::<String>()
+                    );
+                    self.skip(line, why);
+                    return Ok(());
+                }
+            }
+        }
+        if !r.ip.is_empty() && r.ip.parse::<std::net::IpAddr>().is_err() {
+            let why = format!(
+                "IP address {:?} is not one",
+                r.ip.chars().take(40).collect::<String>()
+            );
+            self.skip(line, why);
+            return Ok(());
+        }
+        if r.vendor.is_empty() && r.model.is_empty() {
+            self.skip(line, "no manufacturer and no model".into());
+            return Ok(());
+        }
+        self.out.rows.push(r);
+        Ok(())
+    }
+}
+
+/// Reads a CMMS export (CSV or xlsx, detected by content).
+pub fn parse(file: &str, bytes: &[u8]) -> Result<Import, Error> {
+    let invalid = |problem: String| Error::Invalid {
+        file: file.into(),
+        problem,
+    };
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(invalid(format!(
+            "{} bytes is larger than the limit of {MAX_FILE_BYTES}",
+            bytes.len()
+        )));
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return parse_xlsx(file, bytes);
+    }
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let delim = sniff(text);
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .delimiter(delim)
+        .from_reader(text);
+    let mut records = rdr.byte_records();
+    let header = match records.next() {
+        Some(Ok(h)) => h
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).trim().to_string())
+            .collect::<Vec<_>>(),
+        Some(Err(e)) => return Err(invalid(format!("line 1: cannot read the header row: {e}"))),
+        None => return Err(invalid("empty file".into())),
+    };
+    let mut b = Builder::new(file, &header, delim as char)?;
+    for rec in records {
+        match rec {
+            Ok(r) => {
+                let line = r.position().map_or(0, |p| p.line());
+                let cells: Vec<String> = r
+                    .iter()
+                    .map(|c| String::from_utf8_lossy(c).into_owned())
+                    .collect();
+                b.row(line, &cells)?;
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                b.skip(line, e.to_string());
+            }
+        }
+    }
+    Ok(b.out)
+}
+
+fn parse_xlsx(file: &str, bytes: &[u8]) -> Result<Import, Error> {
+    use calamine::{Reader, Xlsx};
+    let invalid = |problem: String| Error::Invalid {
+        file: file.into(),
+        problem,
+    };
+    // Declared part sizes first (a zip bomb is refused before inflating).
+    let mut z = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| invalid(format!("not a readable xlsx (zip) file: {e}")))?;
+    let mut total: u64 = 0;
+    for i in 0..z.len() {
+        let f = z
+            .by_index_raw(i)
+            .map_err(|e| invalid(format!("not a readable xlsx (zip) file: {e}")))?;
+        total = total.saturating_add(f.size());
+    }
+    if total > MAX_XLSX_EXPANDED {
+        return Err(invalid(format!(
+            "workbook expands to {total} bytes, more than the limit of {MAX_XLSX_EXPANDED}"
+        )));
+    }
+    let mut wb = Xlsx::new(Cursor::new(bytes))
+        .map_err(|e| invalid(format!("not a readable xlsx workbook: {e}")))?;
+    let sheet = wb
+        .sheet_names()
+        .into_iter()
+        .next()
+        .ok_or_else(|| invalid("the workbook has no sheet".into()))?;
+    let mut reader = wb
+        .worksheet_cells_reader(&sheet)
+        .map_err(|e| invalid(format!("sheet {sheet:?}: {e}")))?;
+    let mut grid: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
+    let mut cells = 0usize;
+    while let Some(cell) = reader
+        .next_cell()
+        .map_err(|e| invalid(format!("sheet {sheet:?}: {e}")))?
+    {
+        cells += 1;
+        if cells > MAX_ROWS * 4 {
+            return Err(invalid(format!(
+                "sheet {sheet:?}: more than {} cells",
+                MAX_ROWS * 4
+            )));
+        }
+        let (r, c) = cell.get_position();
+        if c >= 256 {
+            continue;
+        }
+        let v = match cell.get_value() {
+            calamine::DataRef::String(s) => s.clone(),
+            calamine::DataRef::SharedString(s) => s.to_string(),
+            calamine::DataRef::Float(f) => {
+                if f.fract() == 0.0 && f.abs() < 1e15 {
+                    format!("{}", *f as i64)
+                } else {
+                    f.to_string()
+                }
+            }
+            calamine::DataRef::Int(i) => i.to_string(),
+            calamine::DataRef::Bool(b) => b.to_string(),
+            _ => String::new(),
+        };
+        let v: String = v.chars().take(MAX_FIELD + 1).collect();
+        grid.entry(r).or_default().push((c, v));
+    }
+    let to_row = |cells: &[(u32, String)]| {
+        let width = cells
+            .iter()
+            .map(|(c, _)| *c as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut v = vec![String::new(); width];
+        for (c, s) in cells {
+            v[*c as usize] = s.clone();
+        }
+        v
+    };
+    let mut rows = grid.into_iter();
+    let Some((_, header)) = rows.next() else {
+        return Err(invalid("empty sheet".into()));
+    };
+    let mut b = Builder::new(file, &to_row(&header), 'x')?;
+    for (r, cells) in rows {
+        b.row(u64::from(r) + 1, &to_row(&cells))?;
+    }
+    Ok(b.out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hospital_headers_and_delimiters() {
+        let csv = "Manufacturer;Model Number;Serial Number;Asset Tag;MAC Address;IP Address;Department;Software Version\n\
+                   BD;Alaris PC 8015;S1;A-1;00-1A-2B-3C-4D-5E;10.0.0.5;ICU 3;9.19\n\
+                   ;;;;;;;\n\
+                   Philips;;S2;A-2;nonsense;;ED;\n\
+                   ;;S3;A-3;;;ED;\n";
+        let i = parse("c.csv", csv.as_bytes()).unwrap();
+        assert_eq!(i.delimiter, ';');
+        assert_eq!(i.rows.len(), 1);
+        let r = &i.rows[0];
+        assert_eq!(
+            (r.vendor.as_str(), r.model.as_str(), r.firmware.as_str()),
+            ("BD", "Alaris PC 8015", "9.19")
+        );
+        assert_eq!(
+            (
+                r.mac.as_str(),
+                r.ip.as_str(),
+                r.location.as_str(),
+                r.asset_tag.as_str()
+            ),
+            ("00:1a:2b:3c:4d:5e", "10.0.0.5", "ICU 3", "A-1")
+        );
+        assert_eq!(r.line, 2);
+        assert_eq!(i.skipped, 2);
+        assert!(
+            i.problems[0].starts_with("c.csv:4: skipped: MAC address \"nonsense\""),
+            "{:?}",
+            i.problems
+        );
+        assert_eq!(
+            i.problems[1],
+            "c.csv:5: skipped: no manufacturer and no model"
+        );
+        let tsv = "Vendor\tModel\tFirmware\nDräger\tInfinity Delta\tVF9.1\n";
+        let i = parse("t.tsv", tsv.as_bytes()).unwrap();
+        assert_eq!((i.delimiter, i.rows[0].vendor.as_str()), ('\t', "Dräger"));
+        let comma = "\u{feff}Make,\"Model, name\",Serial\nGE,\"CARESCAPE B450\",X\n";
+        let i = parse("m.csv", comma.as_bytes()).unwrap();
+        assert_eq!(
+            (i.delimiter, i.rows[0].model.as_str()),
+            (',', "CARESCAPE B450")
+        );
+    }
+
+    #[test]
+    fn refuses_files_without_the_columns() {
+        let e = parse("x.csv", b"a,b,c\n1,2,3\n").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "x.csv: line 1: the header has no manufacturer/vendor or model column (found: a, b, c)"
+        );
+        assert!(parse("e.csv", b"").is_err());
+        assert!(parse("z.xlsx", b"PK\x03\x04garbage")
+            .unwrap_err()
+            .to_string()
+            .contains("not a readable xlsx"));
+    }
+
+    #[test]
+    fn mac_forms() {
+        for m in [
+            "00:1a:2b:3c:4d:5e",
+            "00-1A-2B-3C-4D-5E",
+            "001a.2b3c.4d5e",
+            "001A2B3C4D5E",
+        ] {
+            assert_eq!(
+                normalize_mac(m).as_deref(),
+                Some("00:1a:2b:3c:4d:5e"),
+                "{m}"
+            );
+        }
+        assert_eq!(normalize_mac("00:1a:2b"), None);
+    }
+
+    #[test]
+    fn hostile_bytes_never_panic() {
+        let mut seed = 7u64;
+        for n in 0..300 {
+            let mut v = b"Manufacturer,Model,IP\n".to_vec();
+            for _ in 0..n {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                v.push((seed >> 56) as u8);
+            }
+            let _ = parse("f.csv", &v);
+            let mut z = b"PK\x03\x04".to_vec();
+            z.extend_from_slice(&v);
+            let _ = parse("f.xlsx", &z);
+        }
+    }
+}

@@ -1,0 +1,581 @@
+//! Ward's identification knowledge, kept as data.
+//!
+//! Every table is a tab-separated text file under `crates/knowledge/data/`,
+//! embedded in the binary with `include_str!` and parsed once (on first use)
+//! into a [`Knowledge`]. A site can extend or correct it with its own file
+//! ([`Knowledge::with_site`], `ward analyze --knowledge FILE`): a site row
+//! with the key of an embedded row replaces it, any other row is added.
+//!
+//! Each row is an *entry* with an id (`TABLE/KEY`, e.g. `domain/withings.net`)
+//! and the source and licence it was taken from, so every conclusion drawn
+//! from it can cite it ([`Knowledge::cite`]) and an engineer can see why a
+//! device was named so and correct it in the site file.
+//!
+//! # File format
+//!
+//! ```text
+//! # Comment lines start with '#'.
+//! # @source: where the following rows come from (URL, document, "Ward project")
+//! # @licence: their licence (SPDX id where there is one)
+//! withings.net	Withings	Health Mate	yes	-	medical_device
+//! ```
+//!
+//! One row per line, columns separated by one TAB, `-` for an empty field.
+//! The first column is the key. `@source` and `@licence` apply to the rows
+//! after them until the next directive; every row must have both. A site file
+//! holds several tables, each introduced by a `[TABLE]` line.
+//!
+//! # Adding a table
+//!
+//! 1. Write `data/NAME.tsv` (with `@source`/`@licence` lines) and note its
+//!    origin in `data/SOURCES.md`.
+//! 2. Add one [`TableSpec`] line to [`TABLES`] naming its columns.
+//! 3. Read it with [`Knowledge::row`] (exact key), [`Knowledge::rows`] (all),
+//!    or add a lookup method beside the others here if it needs a special
+//!    match (suffix, prefix, words). The parser, the site-file override, the
+//!    bounds and the citation come for free; the test `every_embedded_table_parses`
+//!    checks the file.
+//!
+//! # Bounds
+//!
+//! The site file is hostile input like any other: at most [`MAX_SITE_BYTES`],
+//! [`MAX_ROWS`] rows per table, [`MAX_FIELD`] characters per field, control
+//! characters refused; an error is one line naming the file and line.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Largest site file accepted.
+pub const MAX_SITE_BYTES: usize = 4 << 20;
+/// Most rows one table may hold (embedded and site together).
+pub const MAX_ROWS: usize = 100_000;
+/// Longest field, in characters.
+pub const MAX_FIELD: usize = 256;
+
+/// One table: its name (the `TABLE` of entry ids), its columns (the key
+/// first) and its embedded text.
+#[derive(Debug)]
+pub struct TableSpec {
+    /// Table name, as in entry ids and site-file sections.
+    pub name: &'static str,
+    /// Column names, the key first.
+    pub columns: &'static [&'static str],
+    /// The embedded data file.
+    pub text: &'static str,
+}
+
+/// Every table Ward knows. Add a line here to add a table.
+pub const TABLES: &[TableSpec] = &[
+    TableSpec {
+        name: "domain",
+        columns: &[
+            "domain",
+            "vendor",
+            "app",
+            "medical",
+            "device_type",
+            "category",
+        ],
+        text: include_str!("../data/domain.tsv"),
+    },
+    TableSpec {
+        name: "os_domain",
+        columns: &["domain", "os", "category"],
+        text: include_str!("../data/os_domain.tsv"),
+    },
+    TableSpec {
+        name: "oui_vendor",
+        columns: &["pattern", "brand", "kind", "category", "device_type"],
+        text: include_str!("../data/oui_vendor.tsv"),
+    },
+    TableSpec {
+        name: "keyword",
+        columns: &["keyword", "category", "weight", "device_type"],
+        text: include_str!("../data/keyword.tsv"),
+    },
+    TableSpec {
+        name: "model_token",
+        columns: &["token", "vendor", "model", "device_type", "category"],
+        text: include_str!("../data/model_token.tsv"),
+    },
+    TableSpec {
+        name: "dhcp_vendor_class",
+        columns: &["prefix", "os", "generic", "category"],
+        text: include_str!("../data/dhcp_vendor_class.tsv"),
+    },
+    TableSpec {
+        name: "dhcp_fingerprint",
+        columns: &["option55", "os", "category"],
+        text: include_str!("../data/dhcp_fingerprint.tsv"),
+    },
+    TableSpec {
+        name: "ja4",
+        columns: &["ja4", "client", "os", "category"],
+        text: include_str!("../data/ja4.tsv"),
+    },
+    TableSpec {
+        name: "user_agent",
+        columns: &["token", "os", "category", "app"],
+        text: include_str!("../data/user_agent.tsv"),
+    },
+];
+
+/// Why a knowledge file was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Error {
+    /// The file is larger than [`MAX_SITE_BYTES`].
+    #[error("{file}: knowledge file larger than {max} bytes")]
+    TooLarge {
+        /// File name.
+        file: String,
+        /// The limit.
+        max: usize,
+    },
+    /// A line could not be read.
+    #[error("{file}:{line}: {message}")]
+    Line {
+        /// File name.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// [`install`] was called after the knowledge was first used.
+    #[error("the knowledge base was already in use when a site file was installed")]
+    AlreadyInstalled,
+}
+
+/// Where entries come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file (`data/domain.tsv` embedded, or the site file's name).
+    pub file: String,
+    /// The source the file's `@source` line names.
+    pub source: String,
+    /// The licence its `@licence` line names.
+    pub licence: String,
+}
+
+/// One entry of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    table: &'static str,
+    columns: &'static [&'static str],
+    fields: Vec<String>,
+    origin: u32,
+}
+
+impl Row {
+    /// The key (first column), as written.
+    pub fn key(&self) -> &str {
+        self.fields.first().map_or("", String::as_str)
+    }
+
+    /// The table it belongs to.
+    pub fn table(&self) -> &'static str {
+        self.table
+    }
+
+    /// Its id: `TABLE/KEY`.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.table, self.key())
+    }
+
+    /// A column's value; None for an unknown column, an empty field or `-`.
+    pub fn get(&self, column: &str) -> Option<&str> {
+        let i = self.columns.iter().position(|c| *c == column)?;
+        self.fields
+            .get(i)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty() && *v != "-")
+    }
+
+    /// A yes/no column.
+    pub fn flag(&self, column: &str) -> bool {
+        matches!(self.get(column), Some("yes" | "true" | "1"))
+    }
+
+    /// A numeric column (weights), when it reads as a number in 0..=1.
+    pub fn weight(&self, column: &str) -> Option<f32> {
+        self.get(column)
+            .and_then(|v| v.parse::<f32>().ok())
+            .filter(|w| (0.0..=1.0).contains(w))
+    }
+}
+
+/// An entry cited by a conclusion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Citation {
+    /// The entry id (`domain/withings.net`).
+    pub id: String,
+    /// Where the entry comes from.
+    pub source: String,
+    /// Under which licence.
+    pub licence: String,
+    /// The file that held it.
+    pub file: String,
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    rows: Vec<Row>,
+    /// Lowercased key → row index.
+    index: HashMap<String, usize>,
+}
+
+/// The knowledge base: every table, indexed.
+#[derive(Debug)]
+pub struct Knowledge {
+    origins: Vec<Origin>,
+    tables: Vec<Table>,
+}
+
+static GLOBAL: OnceLock<Knowledge> = OnceLock::new();
+
+/// The knowledge in use: the embedded tables, extended by the site file given
+/// to [`install`] if that was called before the first use.
+pub fn global() -> &'static Knowledge {
+    GLOBAL.get_or_init(Knowledge::embedded)
+}
+
+/// Makes `k` (usually [`Knowledge::with_site`]) the knowledge [`global`]
+/// returns. Must come before the first use; later calls fail.
+pub fn install(k: Knowledge) -> Result<(), Error> {
+    GLOBAL.set(k).map_err(|_| Error::AlreadyInstalled)
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+/// True if `needle` (lowercase) occurs in `hay` (lowercase) on word
+/// boundaries: not preceded or followed by a letter or digit.
+pub fn contains_word(hay: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return false;
+    }
+    let h = hay.as_bytes();
+    hay.match_indices(needle).any(|(i, _)| {
+        let before = i == 0 || !is_word_byte(h[i - 1]);
+        let end = i + needle.len();
+        let after = end >= h.len() || !is_word_byte(h[end]);
+        before && after
+    })
+}
+
+impl Knowledge {
+    /// The embedded tables only.
+    pub fn embedded() -> Knowledge {
+        let mut k = Knowledge {
+            origins: Vec::new(),
+            tables: TABLES.iter().map(|_| Table::default()).collect(),
+        };
+        for (i, spec) in TABLES.iter().enumerate() {
+            // Embedded files are checked by `every_embedded_table_parses`;
+            // a bad line would only lose that line.
+            let _ = k.load(spec.text, &format!("data/{}.tsv", spec.name), Some(i));
+        }
+        k
+    }
+
+    /// The embedded tables extended and overridden by a site file (`name`
+    /// is how errors and citations name it).
+    pub fn with_site(text: &str, name: &str) -> Result<Knowledge, Error> {
+        if text.len() > MAX_SITE_BYTES {
+            return Err(Error::TooLarge {
+                file: name.to_string(),
+                max: MAX_SITE_BYTES,
+            });
+        }
+        let mut k = Knowledge::embedded();
+        k.load(text, name, None)?;
+        Ok(k)
+    }
+
+    /// Reads one file into the tables; `table` is the table of an embedded
+    /// file, None for a site file (sections name the tables).
+    fn load(&mut self, text: &str, file: &str, table: Option<usize>) -> Result<(), Error> {
+        let err = |line: usize, message: String| Error::Line {
+            file: file.to_string(),
+            line,
+            message,
+        };
+        let mut current = table;
+        let mut source: Option<String> = None;
+        let mut licence: Option<String> = None;
+        let mut origin: Option<u32> = None;
+        for (n, raw) in text.lines().enumerate() {
+            let line_no = n + 1;
+            let line = raw.strip_suffix('\r').unwrap_or(raw);
+            if line.trim().is_empty() {
+                continue;
+            }
+            if let Some(c) = line.strip_prefix('#') {
+                let c = c.trim();
+                if let Some(v) = c.strip_prefix("@source:") {
+                    source = Some(clean(v.trim(), line_no, &err)?);
+                    origin = None;
+                } else if let Some(v) = c.strip_prefix("@licence:") {
+                    licence = Some(clean(v.trim(), line_no, &err)?);
+                    origin = None;
+                }
+                continue;
+            }
+            if let Some(name) = line
+                .trim()
+                .strip_prefix('[')
+                .and_then(|s| s.strip_suffix(']'))
+            {
+                if table.is_some() {
+                    return Err(err(line_no, "sections only in site files".into()));
+                }
+                current = Some(
+                    TABLES
+                        .iter()
+                        .position(|t| t.name == name.trim())
+                        .ok_or_else(|| err(line_no, format!("unknown table [{}]", name.trim())))?,
+                );
+                continue;
+            }
+            let Some(t) = current else {
+                return Err(err(line_no, "a row before any [TABLE] section".to_string()));
+            };
+            let spec = &TABLES[t];
+            let fields: Vec<&str> = line.split('\t').collect();
+            if fields.len() != spec.columns.len() {
+                return Err(err(
+                    line_no,
+                    format!(
+                        "[{}] rows have {} tab-separated columns ({}), this one has {}",
+                        spec.name,
+                        spec.columns.len(),
+                        spec.columns.join(", "),
+                        fields.len()
+                    ),
+                ));
+            }
+            let fields = fields
+                .into_iter()
+                .map(|f| clean(f.trim(), line_no, &err))
+                .collect::<Result<Vec<String>, Error>>()?;
+            if fields[0].is_empty() || fields[0] == "-" {
+                return Err(err(line_no, "empty key".into()));
+            }
+            let o = match origin {
+                Some(o) => o,
+                None => {
+                    let (Some(s), Some(l)) = (&source, &licence) else {
+                        return Err(err(
+                            line_no,
+                            "a row without a preceding '# @source:' and '# @licence:' line".into(),
+                        ));
+                    };
+                    self.origins.push(Origin {
+                        file: file.to_string(),
+                        source: s.clone(),
+                        licence: l.clone(),
+                    });
+                    let o = (self.origins.len() - 1) as u32;
+                    origin = Some(o);
+                    o
+                }
+            };
+            let key = fields[0].to_lowercase();
+            let row = Row {
+                table: spec.name,
+                columns: spec.columns,
+                fields,
+                origin: o,
+            };
+            let tab = &mut self.tables[t];
+            match tab.index.get(&key) {
+                Some(&i) => tab.rows[i] = row,
+                None => {
+                    if tab.rows.len() >= MAX_ROWS {
+                        return Err(err(
+                            line_no,
+                            format!("more than {MAX_ROWS} rows in [{}]", spec.name),
+                        ));
+                    }
+                    tab.index.insert(key, tab.rows.len());
+                    tab.rows.push(row);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn table(&self, name: &str) -> Option<&Table> {
+        TABLES
+            .iter()
+            .position(|t| t.name == name)
+            .and_then(|i| self.tables.get(i))
+    }
+
+    /// Every row of a table, in file order (embedded, then site additions).
+    pub fn rows(&self, table: &str) -> &[Row] {
+        self.table(table).map_or(&[], |t| t.rows.as_slice())
+    }
+
+    /// The row of `table` whose key is `key` (case-insensitive).
+    pub fn row(&self, table: &str, key: &str) -> Option<&Row> {
+        let t = self.table(table)?;
+        let i = *t.index.get(key.to_lowercase().as_str())?;
+        t.rows.get(i)
+    }
+
+    /// The entry an id (`TABLE/KEY`) names.
+    pub fn entry(&self, id: &str) -> Option<&Row> {
+        let (table, key) = id.split_once('/')?;
+        self.row(table, key)
+    }
+
+    /// Source and licence of a row, for a conclusion to cite.
+    pub fn cite(&self, row: &Row) -> Citation {
+        let o = self.origins.get(row.origin as usize);
+        Citation {
+            id: row.id(),
+            source: o.map(|o| o.source.clone()).unwrap_or_default(),
+            licence: o.map(|o| o.licence.clone()).unwrap_or_default(),
+            file: o.map(|o| o.file.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// The most specific row of a domain-keyed table (`domain`, `os_domain`)
+    /// for a host name: the name itself, then its parents down to its
+    /// registered domain (public suffix list), never a bare public suffix.
+    /// `wyze-app-monitor.wyzecam.com` finds `wyzecam.com`; `notwyzecam.com`
+    /// does not.
+    pub fn domain_in(&self, table: &str, host: &str) -> Option<&Row> {
+        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        if host.is_empty() || host.len() > 253 {
+            return None;
+        }
+        let registered = registered_domain(&host)?;
+        let t = self.table(table)?;
+        let mut name = host.as_str();
+        loop {
+            if let Some(&i) = t.index.get(name) {
+                return t.rows.get(i);
+            }
+            if name.len() <= registered.len() {
+                return None;
+            }
+            name = name.split_once('.')?.1;
+        }
+    }
+
+    /// [`Knowledge::domain_in`] the `domain` table (vendor, app, medical...).
+    pub fn domain(&self, host: &str) -> Option<&Row> {
+        self.domain_in("domain", host)
+    }
+
+    /// The `oui_vendor` row for an IEEE organisation name (or a stated
+    /// manufacturer): the longest pattern that occurs in it as words.
+    pub fn vendor(&self, organisation: &str) -> Option<&Row> {
+        let hay = organisation.to_lowercase();
+        self.rows("oui_vendor")
+            .iter()
+            .filter(|r| contains_word(&hay, &r.key().to_lowercase()))
+            .max_by_key(|r| r.key().len())
+    }
+
+    /// Every `keyword` row occurring (as words) in `text`.
+    pub fn keywords<'a>(&'a self, text: &str) -> Vec<&'a Row> {
+        let hay = text.to_lowercase();
+        self.rows("keyword")
+            .iter()
+            .filter(|r| contains_word(&hay, &r.key().to_lowercase()))
+            .collect()
+    }
+
+    /// `model_token` rows for the words of `text` (split on anything but
+    /// letters and digits; a token also matches at the start of a word
+    /// followed by a hyphen, as in `wpm05-ws`).
+    pub fn model_tokens<'a>(&'a self, text: &str) -> Vec<&'a Row> {
+        let Some(t) = self.table("model_token") else {
+            return Vec::new();
+        };
+        let mut out: Vec<&Row> = Vec::new();
+        for w in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+            if w.len() < 2 || w.len() > 32 {
+                continue;
+            }
+            if let Some(r) = t
+                .index
+                .get(&w.to_ascii_lowercase())
+                .and_then(|&i| t.rows.get(i))
+            {
+                if !out.contains(&r) {
+                    out.push(r);
+                }
+            }
+        }
+        out
+    }
+
+    /// The `dhcp_vendor_class` row whose key is the longest prefix of the
+    /// vendor class (case-insensitive).
+    pub fn dhcp_vendor_class(&self, vendor_class: &str) -> Option<&Row> {
+        let v = vendor_class.trim().to_lowercase();
+        self.rows("dhcp_vendor_class")
+            .iter()
+            .filter(|r| v.starts_with(&r.key().to_lowercase()))
+            .max_by_key(|r| r.key().len())
+    }
+
+    /// The `dhcp_fingerprint` row for an option 55 list (`1,3,6,15`; spaces ignored).
+    pub fn dhcp_fingerprint(&self, option55: &str) -> Option<&Row> {
+        let key: String = option55.chars().filter(|c| !c.is_whitespace()).collect();
+        self.row("dhcp_fingerprint", &key)
+    }
+
+    /// The `ja4` row for a JA4 client fingerprint.
+    pub fn ja4(&self, ja4: &str) -> Option<&Row> {
+        self.row("ja4", ja4.trim())
+    }
+
+    /// Every `user_agent` row whose token occurs (as words) in a User-Agent.
+    pub fn user_agent<'a>(&'a self, ua: &str) -> Vec<&'a Row> {
+        let hay = ua.to_lowercase();
+        self.rows("user_agent")
+            .iter()
+            .filter(|r| contains_word(&hay, &r.key().to_lowercase()))
+            .collect()
+    }
+}
+
+/// The registered (registrable) domain of a host name by the public suffix
+/// list: `us-kardia-production.alivecor.com` → `alivecor.com`,
+/// `a.b.example.co.uk` → `example.co.uk`. None for bare suffixes, single
+/// labels and IP addresses.
+pub fn registered_domain(host: &str) -> Option<String> {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    if host.parse::<std::net::IpAddr>().is_ok() || !host.contains('.') {
+        return None;
+    }
+    let d = psl::domain(host.as_bytes())?;
+    // A suffix the list does not know is matched by its `*` rule: only
+    // trust registered domains under a known suffix.
+    if !d.suffix().is_known() {
+        return None;
+    }
+    std::str::from_utf8(d.as_bytes()).ok().map(str::to_string)
+}
+
+fn clean(v: &str, line: usize, err: &dyn Fn(usize, String) -> Error) -> Result<String, Error> {
+    if v.chars().any(char::is_control) {
+        return Err(err(line, "control characters in a field".into()));
+    }
+    if v.chars().count() > MAX_FIELD {
+        return Err(err(
+            line,
+            format!("a field longer than {MAX_FIELD} characters"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,201 @@
+//! Tests of the table parser, lookups and site overrides.
+
+use super::*;
+
+#[test]
+fn every_embedded_table_parses() {
+    for (i, spec) in TABLES.iter().enumerate() {
+        let mut k = Knowledge {
+            origins: Vec::new(),
+            tables: TABLES.iter().map(|_| Table::default()).collect(),
+        };
+        k.load(spec.text, spec.name, Some(i))
+            .unwrap_or_else(|e| panic!("{e}"));
+        for r in k.rows(spec.name) {
+            let c = k.cite(r);
+            assert!(!c.source.is_empty() && !c.licence.is_empty(), "{}", c.id);
+        }
+    }
+    let k = Knowledge::embedded();
+    assert!(k.rows("domain").len() > 20);
+    assert!(k.rows("oui_vendor").len() > 50);
+}
+
+#[test]
+fn domains_match_by_registered_domain_not_substring() {
+    let k = Knowledge::embedded();
+    let r = k.domain("us-kardia-production.alivecor.com").unwrap();
+    assert_eq!(r.id(), "domain/alivecor.com");
+    assert_eq!(r.get("vendor"), Some("AliveCor"));
+    assert!(r.flag("medical"));
+    assert_eq!(
+        k.domain("wyze-app-monitor.wyzecam.com").unwrap().id(),
+        "domain/wyzecam.com"
+    );
+    assert!(k.domain("notwyzecam.com").is_none());
+    assert!(k.domain("wyzecam.com.evil.example").is_none());
+    assert!(k.domain("com").is_none());
+    assert!(k.domain("10.0.0.1").is_none());
+    assert!(k.domain("").is_none());
+    // The most specific entry wins.
+    assert_eq!(
+        k.domain("carelink.minimed.com").unwrap().id(),
+        "domain/carelink.minimed.com"
+    );
+    assert_eq!(
+        k.domain("x.carelink.minimed.com.").unwrap().id(),
+        "domain/carelink.minimed.com"
+    );
+    assert_eq!(
+        registered_domain("a.b.example.co.uk").as_deref(),
+        Some("example.co.uk")
+    );
+    assert_eq!(registered_domain("co.uk"), None);
+}
+
+#[test]
+fn vendors_keywords_tokens_and_fingerprints() {
+    let k = Knowledge::embedded();
+    let v = k.vendor("Espressif Inc.").unwrap();
+    assert_eq!(v.get("kind"), Some("chip"));
+    assert_eq!(v.get("brand"), None);
+    assert_eq!(
+        k.vendor("Withings").unwrap().get("category"),
+        Some("medical_device")
+    );
+    // Longest pattern wins: Cisco Meraki over Cisco.
+    assert_eq!(
+        k.vendor("Cisco Meraki").unwrap().get("brand"),
+        Some("Cisco Meraki")
+    );
+    assert!(k.vendor("Franciscomatic Ltd").is_none(), "words only");
+    let kws: Vec<String> = k.keywords("MRI-CONSOLE").iter().map(|r| r.id()).collect();
+    assert_eq!(kws, vec!["keyword/mri"]);
+    assert!(k.keywords("label-maker").is_empty());
+    let t = k.model_tokens("wpm05-ws.withings.net");
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].get("model"), Some("WPM05"));
+    assert_eq!(
+        k.dhcp_vendor_class("android-dhcp-13").unwrap().get("os"),
+        Some("Android")
+    );
+    assert_eq!(
+        k.dhcp_vendor_class("MSFT 5.0").unwrap().id(),
+        "dhcp_vendor_class/msft 5.0"
+    );
+    assert!(k.dhcp_vendor_class("MSFT 5.0").unwrap().flag("generic"));
+    assert!(k.dhcp_vendor_class("CareFusion Alaris PC 8015").is_none());
+    assert_eq!(
+        k.dhcp_fingerprint("1, 3, 6, 15, 26, 28, 51, 58, 59, 43")
+            .unwrap()
+            .get("os"),
+        Some("Android")
+    );
+    assert!(k.ja4("t13d1516h2_8daaf6152771_02713d6af862").is_some());
+    assert_eq!(
+        k.user_agent("BabyNew/3.4.7 Dalvik/2.1.0 (Linux; U; Android 13)")
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn a_site_file_extends_and_overrides() {
+    let site = "\
+# @source: our biomed team
+# @licence: internal
+[domain]
+withings.net\tWithings (site)\tHealth Mate\tyes\t-\tmedical_device
+example-med.com\tExample Med\tExampleApp\tyes\tinfusion pump\tinfusion_pump
+[keyword]
+zork\tinfusion_pump\t0.9\tinfusion pump
+";
+    let k = Knowledge::with_site(site, "site.tsv").unwrap();
+    let r = k.domain("scalews.withings.net").unwrap();
+    assert_eq!(r.get("vendor"), Some("Withings (site)"));
+    let c = k.cite(r);
+    assert_eq!(
+        (c.source.as_str(), c.licence.as_str(), c.file.as_str()),
+        ("our biomed team", "internal", "site.tsv")
+    );
+    assert_eq!(
+        k.domain("a.example-med.com").unwrap().get("device_type"),
+        Some("infusion pump")
+    );
+    assert_eq!(k.keywords("ZORK-1")[0].weight("weight"), Some(0.9));
+    assert_eq!(k.entry("keyword/zork").unwrap().key(), "zork");
+    // The embedded rows are untouched elsewhere.
+    assert_eq!(
+        k.rows("domain").len(),
+        Knowledge::embedded().rows("domain").len() + 1
+    );
+}
+
+#[test]
+fn bad_site_files_are_one_line_errors() {
+    let cases: &[(&str, &str)] = &[
+        ("[nope]\n", "site:1: unknown table [nope]"),
+        ("x\ty\n", "site:1: a row before any [TABLE] section"),
+        (
+            "[keyword]\nzork\tinfusion_pump\t0.9\tx\n",
+            "site:2: a row without a preceding",
+        ),
+        (
+            "# @source: a\n# @licence: b\n[keyword]\nzork\tinfusion_pump\n",
+            "site:4: [keyword] rows have 4",
+        ),
+        (
+            "# @source: a\n# @licence: b\n[keyword]\nzo\u{1b}rk\tx\t1\t-\n",
+            "site:4: control characters",
+        ),
+        (
+            "# @source: a\n# @licence: b\n[keyword]\n-\tx\t1\t-\n",
+            "site:4: empty key",
+        ),
+    ];
+    for (text, want) in cases {
+        let e = Knowledge::with_site(text, "site").unwrap_err().to_string();
+        assert!(e.starts_with(want), "{e:?} vs {want:?}");
+        assert!(!e.contains('\n'));
+    }
+    let long = format!(
+        "# @source: a\n# @licence: b\n[keyword]\n{}\tx\t1\t-\n",
+        "a".repeat(MAX_FIELD + 1)
+    );
+    assert!(Knowledge::with_site(&long, "s")
+        .unwrap_err()
+        .to_string()
+        .contains("longer than"));
+    let huge = "#".repeat(MAX_SITE_BYTES + 1);
+    assert!(matches!(
+        Knowledge::with_site(&huge, "s"),
+        Err(Error::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn hostile_bytes_never_panic() {
+    let mut x: u32 = 12345;
+    for _ in 0..300 {
+        let mut s = String::from("# @source: a\n# @licence: b\n[domain]\n");
+        for _ in 0..64 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            s.push(match x % 7 {
+                0 => '\t',
+                1 => '\n',
+                2 => '[',
+                3 => ']',
+                4 => '.',
+                5 => char::from_u32(0x80 + x % 0x700).unwrap_or('x'),
+                _ => (b'a' + (x % 26) as u8) as char,
+            });
+        }
+        let _ = Knowledge::with_site(&s, "fuzz");
+        let k = Knowledge::embedded();
+        let _ = k.domain(&s);
+        let _ = k.model_tokens(&s);
+        let _ = k.keywords(&s);
+    }
+}

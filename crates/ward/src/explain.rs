@@ -1,0 +1,121 @@
+//! `ward inventory --explain KEY`: every conclusion about one device with the
+//! evidence behind it (packet time and flow) and the knowledge entry that
+//! read it (with that entry's source and licence), then every fact — so an
+//! engineer can see why and correct the knowledge in a site file.
+
+use anyhow::{bail, Result};
+use identify::Device;
+use std::io::Write;
+
+fn clean(s: &str) -> String {
+    model::text::bounded(s.as_bytes(), 512)
+}
+
+fn cite(k: &knowledge::Knowledge, id: Option<&str>) -> String {
+    match id.and_then(|i| k.entry(i)) {
+        Some(row) => {
+            let c = k.cite(row);
+            format!(
+                "\n        knowledge {} ({}; licence {}; {})",
+                clean(&c.id),
+                clean(&c.source),
+                clean(&c.licence),
+                clean(&c.file)
+            )
+        }
+        None => match id {
+            Some(i) => format!(
+                "\n        knowledge {} (not in the knowledge in use)",
+                clean(i)
+            ),
+            None => String::new(),
+        },
+    }
+}
+
+/// Prints the explanation of the device `key` (as `ward inventory` lists it).
+pub fn explain(out: &mut dyn Write, devices: &[Device], key: &str) -> Result<()> {
+    let Some(d) = devices.iter().find(|d| d.key == key) else {
+        bail!(
+            "no device {} in the inventory (see `ward inventory`)",
+            clean(key)
+        );
+    };
+    let k = knowledge::global();
+    writeln!(out, "device {}", clean(&d.key))?;
+    writeln!(
+        out,
+        "  category {} (confidence {:.2}){}",
+        d.category.label(),
+        d.confidence,
+        d.identity
+            .device_type
+            .as_deref()
+            .map(|t| format!(", {}", clean(t)))
+            .unwrap_or_default()
+    )?;
+    let show = |label: &str, v: &Option<String>| -> String {
+        format!(
+            "  {label:<9}{}",
+            v.as_deref().map(clean).unwrap_or_else(|| "-".into())
+        )
+    };
+    writeln!(out, "{}", show("vendor", &d.vendor))?;
+    writeln!(out, "{}", show("model", &d.identity.model))?;
+    writeln!(out, "{}", show("firmware", &d.identity.firmware))?;
+    writeln!(out, "{}", show("os", &d.identity.os))?;
+    writeln!(out, "{}", show("MAC org", &d.identity.oui_organisation))?;
+    for a in &d.identity.apps {
+        writeln!(
+            out,
+            "  app      {} {}{}",
+            clean(&a.vendor),
+            clean(&a.app),
+            if a.medical { " (medical)" } else { "" }
+        )?;
+    }
+    writeln!(out, "why the category:")?;
+    for r in &d.reasons {
+        writeln!(
+            out,
+            "  [{} +{:.2}] {}\n        evidence {}{}",
+            r.category.label(),
+            r.weight,
+            clean(&r.why),
+            clean(&r.evidence),
+            cite(k, r.knowledge.as_deref())
+        )?;
+    }
+    writeln!(out, "why the identity:")?;
+    for c in &d.identity.conclusions {
+        writeln!(
+            out,
+            "  {} = {}: {}\n        evidence {} {}{}",
+            clean(&c.field),
+            clean(&c.value),
+            clean(&c.why),
+            if c.seen.0 == 0 {
+                String::new()
+            } else {
+                c.seen.iso()
+            },
+            clean(&c.evidence),
+            cite(k, c.knowledge.as_deref())
+        )?;
+    }
+    writeln!(out, "facts ({}):", d.facts.len())?;
+    for f in &d.facts {
+        writeln!(
+            out,
+            "  {:<20} {}  [{}; {} .. {}; x{}] {}",
+            f.kind.as_str(),
+            clean(&f.value),
+            clean(&f.source),
+            f.first_seen.iso(),
+            f.last_seen.iso(),
+            f.count,
+            clean(&f.evidence)
+        )?;
+    }
+    Ok(())
+}
