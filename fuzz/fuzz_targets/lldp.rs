@@ -9,6 +9,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         src: MacAddr([0x02, 0, 0, 0, 0, 1]),
         ethertype: Some(proto_lldp::LLDP_ETHERTYPE),
         snap: Some(proto_lldp::CDP_SNAP),
+        raw_link: None,
         payload: data,
     };
     for p in [&proto_lldp::Lldp as &dyn LinkProtocol, &proto_lldp::Cdp] {

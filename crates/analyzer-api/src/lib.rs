@@ -69,11 +69,12 @@ pub trait Analyzer: Send {
 
 pub use model::LinkFrame;
 
-/// A protocol carried directly in link-layer frames (LLDP, CDP).
+/// A protocol carried directly in link-layer frames (LLDP, CDP), or a link
+/// type of its own (Bluetooth LE).
 pub trait LinkProtocol: Sync {
     /// Stable lowercase name.
     fn name(&self) -> &'static str;
-    /// True if this protocol handles `frame` (by EtherType or SNAP id). Cheap.
+    /// True if this protocol handles `frame` (by EtherType, SNAP id or raw link type). Cheap.
     fn accepts(&self, frame: &LinkFrame<'_>) -> bool;
     /// Parses one frame accepted by `accepts`.
     fn handle(&self, frame: &LinkFrame<'_>, out: &mut Out<'_>);

@@ -308,6 +308,7 @@ pub(crate) fn rules(facts: &[&Fact]) -> Vec<Reason> {
             &d.evidence,
         );
     }
+    reasons.extend(crate::ble::reasons(facts));
     reasons
 }
 

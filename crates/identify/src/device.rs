@@ -398,7 +398,12 @@ fn group(facts: &[Fact]) -> (Vec<Group<'_>>, Vec<u32>) {
 /// A group's device, classified, without its facts.
 fn summarise(g: &Group<'_>, k: &Knowledge) -> Device {
     let facts = &g.facts;
-    let oui = g.mac.as_ref().and_then(crate::oui::vendor);
+    // A BLE random address's bits are no IEEE prefix (see `ble`).
+    let oui = if crate::ble::random_address(facts) {
+        None
+    } else {
+        g.mac.as_ref().and_then(crate::oui::vendor)
+    };
     let mut reasons = rules(facts);
     let (extra, mut ident, brand) = identity::identify(facts, oui.as_deref(), k);
     reasons.extend(extra);

@@ -16,6 +16,7 @@
 //! Facts are the unit of storage: several captures append facts, and the
 //! inventory is rebuilt from all of them.
 
+pub mod ble;
 mod classify;
 mod device;
 mod facts;

@@ -545,6 +545,7 @@ impl Observer {
                     );
                 }
             }
+            Record::Ble(b) => crate::ble::observe(self, b, ts),
             Record::Neighbor(n) => {
                 let ep = EndpointKey {
                     mac: usable_mac(Some(n.src_mac)),

@@ -30,6 +30,12 @@ pub enum LinkType {
     Ipv4,
     /// Raw IPv6 (229).
     Ipv6,
+    /// Bluetooth LE link-layer packets (251, `LINKTYPE_BLUETOOTH_LE_LL`).
+    BluetoothLeLl,
+    /// Bluetooth LE link layer with a PHY pseudo-header (256).
+    BluetoothLeLlWithPhdr,
+    /// Nordic nRF Sniffer for Bluetooth LE (272, `LINKTYPE_NORDIC_BLE`).
+    NordicBle,
     /// Any other link type, by its number.
     Other(u32),
 }
@@ -46,6 +52,9 @@ impl LinkType {
         (LinkType::LinuxSll2, 276, "linux_sll2"),
         (LinkType::Ipv4, 228, "ipv4"),
         (LinkType::Ipv6, 229, "ipv6"),
+        (LinkType::BluetoothLeLl, 251, "bluetooth_le_ll"),
+        (LinkType::BluetoothLeLlWithPhdr, 256, "bluetooth_le_ll_phdr"),
+        (LinkType::NordicBle, 272, "nordic_ble"),
     ];
 
     /// Platform `DLT_*` values that differ from the `LINKTYPE_*` value of the same
@@ -96,7 +105,12 @@ pub struct LinkFrame<'a> {
     pub ethertype: Option<u16>,
     /// (OUI, protocol id) for 802.2 LLC/SNAP frames.
     pub snap: Option<([u8; 3], u16)>,
-    /// Bytes after the EtherType or SNAP header.
+    /// The pcap `LINKTYPE_*` of a frame handed over whole, its link header
+    /// not decoded by `wire` (Bluetooth LE: 251, 256, 272): `payload` is
+    /// then the entire captured frame and the MACs are zero. `None` for
+    /// frames whose link header was decoded (Ethernet, Linux cooked, ...).
+    pub raw_link: Option<u32>,
+    /// Bytes after the EtherType or SNAP header (or the whole frame, see `raw_link`).
     pub payload: &'a [u8],
 }
 
@@ -118,7 +132,8 @@ mod tests {
         assert_eq!(LinkType::from_dlt(229), LinkType::Ipv6);
         assert_eq!(LinkType::from_dlt(127), LinkType::Other(127));
         assert_eq!(LinkType::Other(127).name(), "other");
-        for lt in [0, 1, 101, 108, 113, 276, 228, 229, 9] {
+        assert_eq!(LinkType::from_dlt(272), LinkType::NordicBle);
+        for lt in [0, 1, 101, 108, 113, 276, 228, 229, 9, 251, 256, 272] {
             assert_eq!(LinkType::from_dlt(lt).to_linktype(), lt);
         }
     }

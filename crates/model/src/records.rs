@@ -5,6 +5,7 @@
 //! decision about it.
 
 mod arp;
+mod ble;
 mod conn;
 mod dhcp;
 mod dicom;
@@ -20,6 +21,7 @@ mod tls;
 mod weird;
 
 pub use arp::ArpRecord;
+pub use ble::{BleAddrKind, BleAddress, BlePdu, BleRecord, BleUuid};
 pub use conn::ConnRecord;
 pub use dhcp::DhcpRecord;
 pub use dicom::{DicomPdu, DicomRecord};
@@ -66,6 +68,8 @@ pub enum Record {
     Snmp(SnmpRecord),
     /// A cleartext login attempt (FTP, Telnet).
     Login(CleartextLogin),
+    /// One Bluetooth LE link-layer PDU (advertising metadata).
+    Ble(BleRecord),
     /// Something malformed or unexpected (Zeek's weird.log).
     Weird(Weird),
 }
@@ -87,6 +91,7 @@ impl Record {
             Record::Smb(_) => "smb",
             Record::Snmp(_) => "snmp",
             Record::Login(_) => "login",
+            Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
         }
     }
@@ -104,5 +109,6 @@ into_record!(
     ConnRecord => Conn, Hl7Record => Hl7, DicomRecord => Dicom, DhcpRecord => Dhcp,
     DnsRecord => Dns, NeighborRecord => Neighbor, HttpRecord => Http, TlsRecord => Tls,
     SshRecord => Ssh, SmbRecord => Smb, SnmpRecord => Snmp, CleartextLogin => Login,
+    BleRecord => Ble,
     ArpRecord => Arp,
 );

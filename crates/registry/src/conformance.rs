@@ -60,10 +60,13 @@ proptest! {
     #[test]
     fn random_frames_never_panic(data in proptest::collection::vec(any::<u8>(), 0..1600)) {
         for p in LINK {
-            let frame = LinkFrame { dst: MacAddr([1, 0x80, 0xc2, 0, 0, 0xe]), src: MacAddr([2; 6]), ethertype: Some(0x88cc), snap: Some(([0, 0, 0x0c], 0x2000)), payload: &data };
-            let mut events = Vec::new();
-            let mut out = analyzer_api::Out::new(model::Timestamp(0), None, p.name(), &mut events);
-            p.handle(&frame, &mut out);
+            // Ethernet-family frames, and whole frames of each raw link type.
+            for raw_link in [None, Some(251), Some(256), Some(272)] {
+                let frame = LinkFrame { dst: MacAddr([1, 0x80, 0xc2, 0, 0, 0xe]), src: MacAddr([2; 6]), ethertype: Some(0x88cc), snap: Some(([0, 0, 0x0c], 0x2000)), raw_link, payload: &data };
+                let mut events = Vec::new();
+                let mut out = analyzer_api::Out::new(model::Timestamp(0), None, p.name(), &mut events);
+                p.handle(&frame, &mut out);
+            }
         }
     }
 }

@@ -24,8 +24,13 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_ftp::Telnet,
 ];
 
-/// Link-layer protocols (no flows).
-pub const LINK: &[&dyn LinkProtocol] = &[&proto_lldp::Lldp, &proto_lldp::Cdp, &proto_arp::Arp];
+/// Link-layer protocols (no flows), and protocols of whole link types (Bluetooth LE).
+pub const LINK: &[&dyn LinkProtocol] = &[
+    &proto_lldp::Lldp,
+    &proto_lldp::Cdp,
+    &proto_arp::Arp,
+    &proto_ble::Ble,
+];
 
 /// Looks a flow protocol up by name.
 pub fn by_name(name: &str) -> Option<&'static dyn Protocol> {

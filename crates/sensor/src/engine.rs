@@ -125,6 +125,14 @@ impl Report {
             .map(|(k, v)| (k.clone(), *v))
             .collect()
     }
+
+    /// Link types seen that Ward does not decode: (pcap `LINKTYPE_*`, frames).
+    pub fn unsupported_links(&self) -> Vec<(u32, u64)> {
+        self.counters
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(UNSUPPORTED_LINK)?.parse().ok()?, *v)))
+            .collect()
+    }
 }
 
 /// One worker: decodes frames, keeps the flows of its shard, runs analyzers
@@ -165,6 +173,21 @@ fn count_kind(kinds: &mut Vec<(&'static str, u64)>, kind: &'static str) {
     } else {
         kinds.push((kind, 1));
     }
+}
+
+/// Prefix of the counter of frames of a link type Ward does not decode.
+pub const UNSUPPORTED_LINK: &str = "link.unsupported.";
+const UNSUPPORTED_KEY_LEN: usize = UNSUPPORTED_LINK.len() + 10;
+
+/// `link.unsupported.N` written into `buf` (no allocation per frame).
+fn unsupported_key(buf: &mut [u8; UNSUPPORTED_KEY_LEN], link: u32) -> &str {
+    let mut digits = itoa::Buffer::new();
+    let n = digits.format(link).as_bytes();
+    let (head, tail) = buf.split_at_mut(UNSUPPORTED_LINK.len());
+    head.copy_from_slice(UNSUPPORTED_LINK.as_bytes());
+    tail[..n.len()].copy_from_slice(n);
+    let len = UNSUPPORTED_LINK.len() + n.len();
+    std::str::from_utf8(&buf[..len]).unwrap_or(UNSUPPORTED_LINK)
 }
 
 /// Direction-independent shard of an address pair.
@@ -281,6 +304,15 @@ impl Engine {
         let decoded = wire::decode(frame.link, frame.data);
         let pkt = match &decoded {
             Ok(p) => p,
+            Err(wire::Malformed::UnsupportedLink) => {
+                // Not malformed: a link type Ward does not decode, said once
+                // per type with its number (`link.unsupported.N` frames).
+                if primary {
+                    let mut buf = [0u8; UNSUPPORTED_KEY_LEN];
+                    self.count(unsupported_key(&mut buf, frame.link.to_linktype()));
+                }
+                return;
+            }
             Err(m) => {
                 if primary {
                     let key = format!("anomaly.decode.{}", m.name());
@@ -671,5 +703,34 @@ mod tests {
         }
         kinds.sort();
         assert_eq!(kinds, vec![("conn", 4), ("dns", 2)]);
+    }
+
+    fn frame(link: u32, data: &[u8]) -> Frame<'_> {
+        Frame {
+            ts: Timestamp(1),
+            link: capture::LinkType::from_dlt(link),
+            data,
+            orig_len: data.len() as u32,
+        }
+    }
+
+    #[test]
+    fn ble_frames_become_records_and_unknown_link_types_are_named_not_anomalies() {
+        let mut e = Engine::new(&Config::default(), 0, 1, None);
+        // nRF sniffer v2 SCAN_REQ (protocols/ble's unit test frame).
+        let scan_req = [
+            0x00, 0x1f, 0x00, 0x02, 0x84, 0xc2, 0x06, 0x0a, 0x01, 0x27, 0x4f, 0, 0, 0, 0, 0, 0,
+            0xd6, 0xbe, 0x89, 0x8e, 0x83, 0x0c, 0x1f, 0xea, 0x7d, 0x03, 0x4c, 0x20, 0xc3, 0xb8,
+            0x40, 0xe3, 0xe3, 0xe6, 0x68, 0x20, 0x7f,
+        ];
+        for _ in 0..3 {
+            e.process(&frame(272, &scan_req));
+            e.process(&frame(147, &[1, 2, 3]));
+            e.process(&frame(4_000_000_000, &[]));
+        }
+        let (_, r) = e.finish();
+        assert_eq!(r.records.get("ble"), Some(&3));
+        assert!(r.anomalies().is_empty(), "{:?}", r.anomalies());
+        assert_eq!(r.unsupported_links(), vec![(147, 3), (4_000_000_000, 3)]);
     }
 }

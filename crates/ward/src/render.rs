@@ -162,6 +162,12 @@ pub fn summary(out: &mut dyn Write, r: &Report, db: &Path) -> Result<()> {
         r.events,
         crate::location::label(db)
     )?;
+    for (link, frames) in r.unsupported_links() {
+        writeln!(
+            out,
+            "link type {link} is not supported: {frames} frames not decoded"
+        )?;
+    }
     let anomalies: u64 = r.anomalies().iter().map(|(_, v)| v).sum();
     if anomalies > 0 {
         writeln!(

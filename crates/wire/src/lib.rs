@@ -7,7 +7,8 @@
 //! for non-IP frames that carry MAC addresses (LLDP, CDP over LLC/SNAP, ARP,
 //! STP, ...), an [`model::LinkFrame`] for link-layer analyzers.
 //!
-//! Link types: Ethernet II, IEEE 802.3 length frames with 802.2 LLC and SNAP,
+//! Link types: Bluetooth LE frames (LINKTYPE 251, 256, 272) are passed whole
+//! to the link protocols as a [`LinkFrame`] with `raw_link` set. Ethernet II, IEEE 802.3 length frames with 802.2 LLC and SNAP,
 //! 802.1Q/802.1ad VLAN tags (0x8100, 0x88a8, 0x9100, 0x9200; at most 3),
 //! PPPoE session (0x8864), MPLS (0x8847/0x8848), Linux cooked v1/v2, BSD
 //! Null/Loop, raw IP, PPP (9, 50) and Cisco HDLC (104). Tunnels are removed
@@ -574,6 +575,18 @@ fn decode_outer(link: LinkType, data: &[u8]) -> Result<Packet<'_>, Malformed> {
                 net,
             })
         }
+        // Bluetooth LE link layer (251), with PHY header (256), Nordic
+        // nRF sniffer (272): handed whole to the link protocols.
+        LinkType::BluetoothLeLl | LinkType::BluetoothLeLlWithPhdr | LinkType::NordicBle => {
+            Ok(bare(Net::Link(LinkFrame {
+                dst: MacAddr::default(),
+                src: MacAddr::default(),
+                ethertype: None,
+                snap: None,
+                raw_link: Some(link.to_linktype()),
+                payload: data,
+            })))
+        }
         LinkType::Other(_) => Err(Malformed::UnsupportedLink),
     }
 }
@@ -673,6 +686,7 @@ fn link_frame<'a>(
             src: m.src,
             ethertype,
             snap,
+            raw_link: None,
             payload,
         }),
         None => Net::None,

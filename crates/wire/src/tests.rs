@@ -461,6 +461,27 @@ fn raw_ipv4_ipv6_ppp_chdlc() {
     );
 }
 
+#[test]
+fn bluetooth_le_frames_are_handed_over_whole() {
+    for n in [251, 256, 272] {
+        let f = [1u8, 2, 3];
+        let p = decode(LinkType::from_dlt(n), &f).unwrap();
+        match p.net {
+            Net::Link(lf) => {
+                assert_eq!(lf.raw_link, Some(n));
+                assert_eq!(lf.payload, &f);
+                assert_eq!((lf.ethertype, lf.snap), (None, None));
+            }
+            other => panic!("{n}: {other:?}"),
+        }
+    }
+    // An empty frame too: the link protocol decides what is malformed.
+    assert!(matches!(
+        decode(LinkType::NordicBle, &[]).unwrap().net,
+        Net::Link(_)
+    ));
+}
+
 // ---- IPv4 ----
 
 #[test]

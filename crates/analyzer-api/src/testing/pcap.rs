@@ -120,6 +120,7 @@ pub fn link_frame(f: &[u8]) -> Option<LinkFrame<'_>> {
             src,
             ethertype: Some(tl),
             snap: None,
+            raw_link: None,
             payload: f.get(off..)?,
         });
     }
@@ -135,6 +136,7 @@ pub fn link_frame(f: &[u8]) -> Option<LinkFrame<'_>> {
         src,
         ethertype: None,
         snap: Some((oui, pid)),
+        raw_link: None,
         payload: body.get(8..)?,
     })
 }

@@ -15,6 +15,7 @@ fn run(
     proto: &dyn LinkProtocol,
     ethertype: Option<u16>,
     snap: Option<([u8; 3], u16)>,
+    raw_link: None,
     payload: &[u8],
 ) -> (Vec<NeighborRecord>, Vec<String>) {
     let frame = LinkFrame {
@@ -22,6 +23,7 @@ fn run(
         src: SRC,
         ethertype,
         snap,
+        raw_link: None,
         payload,
     };
     run_frame(proto, &frame)
@@ -118,6 +120,7 @@ fn lldp_accepts_by_ethertype_only() {
         src: SRC,
         ethertype: et,
         snap,
+        raw_link: None,
         payload: &[],
     };
     assert!(Lldp.accepts(&f(Some(0x88cc), None)));
