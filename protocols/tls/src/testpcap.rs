@@ -179,7 +179,8 @@ fn link_payload(link: LinkType, d: &[u8]) -> Option<&[u8]> {
         LinkType::Null | LinkType::Loop => d.get(4..),
         LinkType::LinuxSll => d.get(16..),
         LinkType::LinuxSll2 => d.get(20..),
-        LinkType::Other(_) => None,
+        // Bluetooth LE and unknown link types carry no IP packets.
+        _ => None,
     }
 }
 
