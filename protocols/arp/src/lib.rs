@@ -84,6 +84,7 @@ mod tests {
             src: MacAddr(src),
             ethertype: Some(ARP_ETHERTYPE),
             snap: None,
+            raw_link: None,
             payload,
         };
         let mut events = Vec::new();

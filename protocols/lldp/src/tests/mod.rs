@@ -15,7 +15,6 @@ fn run(
     proto: &dyn LinkProtocol,
     ethertype: Option<u16>,
     snap: Option<([u8; 3], u16)>,
-    raw_link: None,
     payload: &[u8],
 ) -> (Vec<NeighborRecord>, Vec<String>) {
     let frame = LinkFrame {
