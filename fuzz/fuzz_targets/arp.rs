@@ -9,6 +9,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         src: MacAddr([0x02, 0, 0, 0, 0, 1]),
         ethertype: Some(proto_arp::ARP_ETHERTYPE),
         snap: None,
+        raw_link: None,
         payload: data,
     };
     let mut events = Vec::new();
