@@ -102,7 +102,11 @@ pub(crate) fn category_of(name: &str) -> Option<Category> {
 
 /// Without control characters, spacing collapsed, at most [`MAX_NAME`] characters.
 pub(crate) fn cut(s: &str) -> String {
-    let s: String = s.chars().filter(|c| !c.is_control()).collect();
+    // A control character (the registry's line breaks) separates words.
+    let s: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     s.chars()
         .take(MAX_NAME)

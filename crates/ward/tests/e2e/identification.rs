@@ -161,7 +161,10 @@ fn hospital_room_lists_all_twenty_devices_with_their_category() {
     assert!(text.contains("model = Alaris PC 8015"), "{text}");
     assert!(text.contains("knowledge keyword/alaris"), "{text}");
     assert!(text.contains("licence CC0-1.0"), "{text}");
-    assert!(text.contains("dhcp xid="), "packet evidence: {text}");
+    assert!(
+        text.contains("dhcp DISCOVER xid="),
+        "packet evidence: {text}"
+    );
 }
 
 fn folder_captures(dir: &Path) -> Vec<PathBuf> {
