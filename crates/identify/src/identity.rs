@@ -11,12 +11,10 @@
 
 use crate::classify::{Category, Reason};
 use crate::facts::{Fact, FactKind};
+use crate::product::cut;
 use knowledge::{Knowledge, Row};
 use model::Timestamp;
 use serde::{Deserialize, Serialize};
-
-/// Longest identity string kept (model, firmware...).
-const MAX_NAME: usize = 64;
 
 /// One conclusion about a device's identity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,21 +96,6 @@ pub(crate) fn category_of(name: &str) -> Option<Category> {
         "iot_device" => Category::IotDevice,
         _ => return None,
     })
-}
-
-/// Without control characters, spacing collapsed, at most [`MAX_NAME`] characters.
-pub(crate) fn cut(s: &str) -> String {
-    // A control character (the registry's line breaks) separates words.
-    let s: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    s.chars()
-        .take(MAX_NAME)
-        .collect::<String>()
-        .trim()
-        .to_string()
 }
 
 /// A version word: dotted digits (`9.33`, `v2.1`, `15.0(2)SE11`).

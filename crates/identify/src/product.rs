@@ -66,9 +66,14 @@ const GENERIC_VENDOR_CLASSES: &[&str] = &[
     "dhclient",
 ];
 
-/// Without control characters, spacing collapsed, at most [`MAX_NAME`] characters.
-fn cut(s: &str) -> String {
-    let s: String = s.chars().filter(|c| !c.is_control()).collect();
+/// Control characters read as spaces (registry names hold line breaks:
+/// "Becton, Dickinson\nand Company"), spacing collapsed, at most
+/// [`MAX_NAME`] characters. Shared with `identity`.
+pub(crate) fn cut(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     s.chars()
         .take(MAX_NAME)
