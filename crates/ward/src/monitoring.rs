@@ -742,7 +742,7 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
 fn export(
     args: &MonitorArgs,
     store: &store::Store,
-    hook: Option<&crate::siem::Webhook>,
+    hook: Option<&::export::Webhook>,
     alerts: &[Alert],
 ) {
     if alerts.is_empty() || (args.syslog.is_none() && hook.is_none()) {
@@ -756,7 +756,7 @@ fn export(
         }
     };
     if let Some(u) = &args.syslog {
-        if let Err(e) = crate::alerts::send_syslog(u, &stored) {
+        if let Err(e) = ::export::send_syslog(u, &stored) {
             eprintln!("warning: {e:#}");
         }
     }
@@ -775,7 +775,7 @@ fn monitor_live(
     args: &MonitorArgs,
     store: &mut store::Store,
     det: Detector,
-    hook: Option<&crate::siem::Webhook>,
+    hook: Option<&::export::Webhook>,
 ) -> Result<()> {
     let opts = args
         .live
@@ -911,7 +911,7 @@ fn monitor_live(
     _: &MonitorArgs,
     _: &mut store::Store,
     _: Detector,
-    _: Option<&crate::siem::Webhook>,
+    _: Option<&::export::Webhook>,
 ) -> Result<()> {
     Err(built_without_live())
 }
