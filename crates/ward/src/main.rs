@@ -10,9 +10,6 @@ mod explain;
 mod feeds;
 mod fetch;
 mod intake;
-#[cfg(feature = "live")]
-mod live;
-mod location;
 mod monitoring;
 mod mud_fetch;
 mod nats_args;
@@ -23,12 +20,12 @@ mod risk;
 mod serve;
 mod server;
 mod siem;
-mod site_knowledge;
 mod site_sensor;
 mod sync;
 mod user;
 
 use anyhow::Result;
+use app::{location, site_knowledge};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
