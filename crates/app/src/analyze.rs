@@ -165,7 +165,7 @@ mod tests {
         assert!(config(Some(0), None, None).is_err());
         assert!(config(Some(257), None, None).is_err());
         assert_eq!(
-            config(Some(2), None, None).unwrap_err().to_string(),
+            config(Some(0), None, None).unwrap_err().to_string(),
             "--workers must be between 1 and 256"
         );
         assert!(config(Some(1), Some(0), None).is_err());

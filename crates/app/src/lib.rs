@@ -68,10 +68,10 @@ pub enum Error {
     Knowledge(#[from] knowledge::Error),
     /// A policy or MUD file is malformed.
     #[error(transparent)]
-    Policy(#[from] policy::Error),
+    Policy(#[from] ::policy::Error),
     /// A report could not be rendered.
     #[error(transparent)]
-    Report(#[from] report::Error),
+    Report(#[from] ::report::Error),
     /// A worker thread of ours died (a bug).
     #[error("{0} failed")]
     Thread(&'static str),

@@ -8,7 +8,7 @@
 //! every flush.
 
 use crate::analyze::{config, regular_input, store_run};
-use crate::{invalid, location, Context, Error, Notify, Result};
+use crate::{invalid, Context, Error, Notify, Result};
 use identify::{Device, Observer};
 use model::{Event, Timestamp};
 use monitor::{Alert, Baseline, Detector, DetectorConfig, FlowPolicy, FlowSummary, Learner};
@@ -616,7 +616,7 @@ pub fn monitor_live(
         resolve(&mut alerts, dir);
         if let Err(e) = store
             .store_alerts(&alerts)
-            .with_context(|| format!("cannot store alerts in {}", location::label(db)))
+            .with_context(|| format!("cannot store alerts in {}", crate::location::label(db)))
         {
             if !e.is_busy() {
                 return Err(e);
@@ -688,7 +688,7 @@ pub fn monitor_live(
         if attempt >= FINAL_ATTEMPTS {
             invalid!(
                 "{} stayed locked by another process: the last results were not stored",
-                location::label(db)
+                crate::location::label(db)
             );
         }
         std::thread::sleep(std::time::Duration::from_secs(1));

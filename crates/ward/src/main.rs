@@ -152,7 +152,9 @@ fn main() {
             knowledge,
             explain,
             action: None,
-        } => site_knowledge::install(knowledge.as_deref()).and_then(|()| match explain {
+        } => site_knowledge::install(knowledge.as_deref())
+            .map_err(anyhow::Error::from)
+            .and_then(|()| match explain {
             Some(key) => analyze::explain_device(&db, &key),
             None => analyze::show_inventory(&db, json, knowledge.is_some()),
         }),
