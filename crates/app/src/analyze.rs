@@ -128,7 +128,9 @@ pub fn analyze(
     let sink = events.is_some().then_some(tx);
     let result = sensor::analyze_files(files, cfg, progress, sink);
     let (observer, report) = result?;
-    let n = writer.join().map_err(|_| Error::Thread("event writer thread"))??;
+    let n = writer
+        .join()
+        .map_err(|_| Error::Thread("event writer thread"))??;
     Ok((observer, report, n))
 }
 
@@ -204,13 +206,16 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ward-app-analyze-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let pcap = dir.join("room.pcap");
-        std::fs::write(&pcap, samplegen::hospital::write(Vec::new(), samplegen::hospital::Variant::Normal).unwrap()).unwrap();
+        std::fs::write(
+            &pcap,
+            samplegen::hospital::write(Vec::new(), samplegen::hospital::Variant::Normal).unwrap(),
+        )
+        .unwrap();
         let events = dir.join("events.jsonl");
         let cfg = config(Some(2), None, None).unwrap();
         let (files, total) = check_inputs(std::slice::from_ref(&pcap), &|_: &str| {}).unwrap();
         assert!(total > 0);
-        let (obs, report, n) =
-            analyze(&files, &cfg, &Progress::default(), Some(&events)).unwrap();
+        let (obs, report, n) = analyze(&files, &cfg, &Progress::default(), Some(&events)).unwrap();
         assert!(n > 0 && report.packets > 0);
         let lines = std::fs::read_to_string(&events).unwrap().lines().count();
         assert_eq!(lines as u64, n);

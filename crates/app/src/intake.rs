@@ -25,7 +25,11 @@ pub fn device_key(store: &store::Store, device: &str) -> Result<String> {
 
 /// Approves `device` (key or address) with what the operator recorded;
 /// returns its key.
-pub fn approve(store: &mut store::Store, device: &str, approval: &store::Approval) -> Result<String> {
+pub fn approve(
+    store: &mut store::Store,
+    device: &str,
+    approval: &store::Approval,
+) -> Result<String> {
     let key = device_key(store, device)?;
     store.intake_approve(&key, approval, crate::now())?;
     Ok(key)

@@ -77,9 +77,12 @@ pub fn run<T: Send>(
     if let Some(d) = o.source.duration {
         src.stop_after(d);
     }
-    let until = o.source.duration.map_or("Ctrl-C or SIGTERM".to_string(), |d| {
-        format!("{} s, Ctrl-C or SIGTERM", d.as_secs())
-    });
+    let until = o
+        .source
+        .duration
+        .map_or("Ctrl-C or SIGTERM".to_string(), |d| {
+            format!("{} s, Ctrl-C or SIGTERM", d.as_secs())
+        });
     notify.line(&format!(
         "ward: capturing on {} (until {until}), checkpoint every {} s",
         o.source.interface,

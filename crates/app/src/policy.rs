@@ -85,8 +85,8 @@ pub fn simulate(p: &Policy, files: &[PathBuf], workers: Option<usize>) -> Result
 /// fetch`): the parsed policy and the document as stored. Errors name `name`.
 pub fn read_mud(name: &str, bytes: &[u8]) -> Result<(policy::mud::MudPolicy, String)> {
     // One line: the parser's message already holds the JSON error (no `: cause` repeated).
-    let m = policy::mud::MudPolicy::parse(bytes)
-        .map_err(|e| Error::Invalid(format!("{name}: {e}")))?;
+    let m =
+        policy::mud::MudPolicy::parse(bytes).map_err(|e| Error::Invalid(format!("{name}: {e}")))?;
     let doc = String::from_utf8(bytes.to_vec())
         .map_err(|e| Error::Invalid(format!("{name}: not UTF-8: {e}")))?;
     Ok((m, doc))

@@ -281,7 +281,10 @@ fn watch(
                     let n = messages.len();
                     enqueue(messages, outbox, shared)?;
                     move_into(f, &dir.join("done"))?;
-                    notify.line(&format!("ward sensor: {}: {n} messages queued", f.display()));
+                    notify.line(&format!(
+                        "ward sensor: {}: {n} messages queued",
+                        f.display()
+                    ));
                     if baseline.is_some() {
                         notify.line(&format!("ward sensor: {}: {n_alerts} alerts", f.display()));
                     }

@@ -45,7 +45,10 @@ pub enum IntakeCommand {
 }
 
 fn open(db: &Path) -> Result<store::Store> {
-    Ok(app::analyze::open_existing(db, "ward analyze` or `ward monitor")?)
+    Ok(app::analyze::open_existing(
+        db,
+        "ward analyze` or `ward monitor",
+    )?)
 }
 
 /// Runs `ward intake`.

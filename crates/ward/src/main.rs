@@ -155,9 +155,9 @@ fn main() {
         } => site_knowledge::install(knowledge.as_deref())
             .map_err(anyhow::Error::from)
             .and_then(|()| match explain {
-            Some(key) => analyze::explain_device(&db, &key),
-            None => analyze::show_inventory(&db, json, knowledge.is_some()),
-        }),
+                Some(key) => analyze::explain_device(&db, &key),
+                None => analyze::show_inventory(&db, json, knowledge.is_some()),
+            }),
         Command::Feeds(FeedsCommand::Import(args)) => feeds::import(args),
         Command::Feeds(FeedsCommand::Sync(args)) => sync::sync(args),
         Command::Advisories { db, json } => advisories::run(&db, json),
