@@ -9,9 +9,6 @@ mod declared;
 mod explain;
 mod feeds;
 mod intake;
-#[cfg(feature = "live")]
-mod live;
-mod location;
 mod monitoring;
 mod mud_fetch;
 mod nats_args;
@@ -21,11 +18,11 @@ mod report;
 mod risk;
 mod serve;
 mod server;
-mod site_knowledge;
 mod site_sensor;
 mod user;
 
 use anyhow::Result;
+use app::{location, site_knowledge};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -152,10 +149,12 @@ fn main() {
             knowledge,
             explain,
             action: None,
-        } => site_knowledge::install(knowledge.as_deref()).and_then(|()| match explain {
-            Some(key) => analyze::explain_device(&db, &key),
-            None => analyze::show_inventory(&db, json, knowledge.is_some()),
-        }),
+        } => site_knowledge::install(knowledge.as_deref())
+            .map_err(anyhow::Error::from)
+            .and_then(|()| match explain {
+                Some(key) => analyze::explain_device(&db, &key),
+                None => analyze::show_inventory(&db, json, knowledge.is_some()),
+            }),
         Command::Feeds(FeedsCommand::Import(args)) => feeds::import(args),
         Command::Feeds(FeedsCommand::Sync(args)) => feeds::sync(args),
         Command::Advisories { db, json } => advisories::run(&db, json),

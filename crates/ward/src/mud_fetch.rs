@@ -63,7 +63,7 @@ pub fn fetch(args: FetchArgs) -> Result<()> {
     let refresh = args
         .refresh
         .as_deref()
-        .map(crate::monitoring::parse_duration)
+        .map(app::monitor::parse_duration)
         .transpose()?;
     let opts = mud::options(
         Duration::from_secs(args.timeout_secs),
