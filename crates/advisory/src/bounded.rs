@@ -90,7 +90,6 @@ impl<'de, T: Deserialize<'de>, const MAX: usize> Deserialize<'de> for List<T, MA
     }
 }
 
-
 /// Deserialises JSON with the path of any problem in the message
 /// (`vulnerabilities[3].cve: invalid type: integer ...`); trailing bytes are
 /// an error.

@@ -23,7 +23,10 @@ use std::path::PathBuf;
 
 /// The shared test data folder (`../shared/testdata` beside the repository).
 pub fn testdata_root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/testdata"
+    ))
 }
 
 /// Path of `rel` under the shared test data, or `None` (after printing the

@@ -23,8 +23,8 @@ pub struct Frame {
 /// Every frame of a capture file (pcap or pcapng). Panics with the reader's
 /// one-line error on a file it cannot read: tests read known files.
 pub fn read(path: &Path) -> Vec<Frame> {
-    let mut reader = capture::FileReader::open(path)
-        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let mut reader =
+        capture::FileReader::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
     let mut out = Vec::new();
     while let Some(f) = reader
         .next_frame()
@@ -215,16 +215,24 @@ mod tests {
         assert_eq!(got[0].link, LinkType::Ethernet);
         assert_eq!(got[1].data, tcp);
         let p = decode(&got[0].data).unwrap();
-        assert_eq!((p.proto, p.sport, p.dport, p.payload), (17, 5353, 5353, &b"hello"[..]));
+        assert_eq!(
+            (p.proto, p.sport, p.dport, p.payload),
+            (17, 5353, 5353, &b"hello"[..])
+        );
         let p = decode(&got[1].data).unwrap();
-        assert_eq!((p.proto, p.seq, p.flags, p.payload), (6, 7, 0x18, &b"GET"[..]));
+        assert_eq!(
+            (p.proto, p.seq, p.flags, p.payload),
+            (6, 7, 0x18, &b"GET"[..])
+        );
         assert!(link_frame(&got[0].data).is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn link_frames_of_lldp() {
-        let mut f = vec![0x01, 0x80, 0xc2, 0, 0, 0x0e, 0x02, 0, 0, 0, 0, 1, 0x88, 0xcc];
+        let mut f = vec![
+            0x01, 0x80, 0xc2, 0, 0, 0x0e, 0x02, 0, 0, 0, 0, 1, 0x88, 0xcc,
+        ];
         f.extend_from_slice(&[0, 0]);
         let l = link_frame(&f).unwrap();
         assert_eq!(l.ethertype, Some(0x88cc));

@@ -170,6 +170,9 @@ mod tests {
                 (Direction::ToClient, &b"ok"[..]),
             ]
         );
-        assert_eq!(got[1].borrowed(), vec![(Direction::ToServer, &b"again"[..])]);
+        assert_eq!(
+            got[1].borrowed(),
+            vec![(Direction::ToServer, &b"again"[..])]
+        );
     }
 }

@@ -48,7 +48,14 @@ impl Stream {
 pub fn follow_tcp(file: &Path, extra: &[&str]) -> Option<Vec<Stream>> {
     let file = file.to_str()?;
     let ids = run(&[
-        "-r", file, "-Y", "tcp.len>0", "-T", "fields", "-e", "tcp.stream",
+        "-r",
+        file,
+        "-Y",
+        "tcp.len>0",
+        "-T",
+        "fields",
+        "-e",
+        "tcp.stream",
     ])?;
     let mut ids: Vec<u32> = ids.lines().filter_map(|l| l.trim().parse().ok()).collect();
     ids.sort_unstable();

@@ -5,8 +5,8 @@ use std::path::Path;
 /// Reads a Zeek TSV log: the `#fields` names (or a plain header line, as
 /// `zeek-cut` writes) and the data rows.
 pub fn log(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     parse(&text)
 }
 

@@ -76,7 +76,12 @@ fn paragraph_after<'a>(doc: &'a str, marker: &str) -> &'a str {
 fn rules(doc: &str) -> Rules {
     let mut rows = Vec::new();
     for line in paragraph_after(doc, "<!-- arch:layers -->").lines() {
-        let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
         let Ok(layer) = cells[0].parse::<u32>() else {
             continue; // header and separator
         };
@@ -94,7 +99,10 @@ fn rules(doc: &str) -> Rules {
                 .collect(),
         });
     }
-    assert!(rows.len() >= 5, "layer table not found or too short: {rows:?}");
+    assert!(
+        rows.len() >= 5,
+        "layer table not found or too short: {rows:?}"
+    );
     Rules {
         rows,
         protocol_third_party: ticked(paragraph_after(doc, "<!-- arch:protocol-third-party -->"))
@@ -115,7 +123,13 @@ struct Crate {
 fn metadata() -> BTreeMap<String, Crate> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = std::process::Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(root())
         .output()
         .expect("run cargo metadata");
@@ -177,7 +191,9 @@ fn crate_dependencies_follow_the_layer_rules() {
     for row in rows {
         for c in row.crates.iter().filter(|c| !c.ends_with('*')) {
             if !crates.contains_key(c) && !row.planned.contains(c) {
-                broken.push(format!("the layer table names `{c}`, which is not a workspace crate"));
+                broken.push(format!(
+                    "the layer table names `{c}`, which is not a workspace crate"
+                ));
             }
         }
     }
@@ -196,7 +212,9 @@ fn crate_dependencies_follow_the_layer_rules() {
                         ));
                     }
                     if rules.front_end_only.contains(dep) && row.layer != top {
-                        broken.push(format!("`{name}` uses `{dep}`, which only front ends may use"));
+                        broken.push(format!(
+                            "`{name}` uses `{dep}`, which only front ends may use"
+                        ));
                     }
                 }
                 continue;
@@ -213,7 +231,9 @@ fn crate_dependencies_follow_the_layer_rules() {
                 continue;
             }
             if target.dev_only {
-                broken.push(format!("`{name}` depends on dev-only `{dep}` outside [dev-dependencies]"));
+                broken.push(format!(
+                    "`{name}` depends on dev-only `{dep}` outside [dev-dependencies]"
+                ));
             }
             let ok = target.layer < row.layer || (di == ri && row.within);
             if !ok {
@@ -224,7 +244,11 @@ fn crate_dependencies_follow_the_layer_rules() {
             }
         }
     }
-    assert!(broken.is_empty(), "ARCHITECTURE.md's dependency rules are broken:\n  {}", broken.join("\n  "));
+    assert!(
+        broken.is_empty(),
+        "ARCHITECTURE.md's dependency rules are broken:\n  {}",
+        broken.join("\n  ")
+    );
 }
 
 /// The crate graph as Mermaid: one subgraph per row of the layer table, an

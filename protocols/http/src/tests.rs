@@ -564,10 +564,7 @@ fn garbage_never_panics() {
 /// Runs each connection of a Zeek HTTP trace and compares fields with
 /// http.log; returns the differences as text.
 fn compare_with_zeek(trace: &str, baseline: &str, skip: &[&str]) -> Option<Vec<String>> {
-    let (Some(trace), Some(log)) = (
-        testkit::testdata(trace),
-        testkit::testdata(baseline),
-    ) else {
+    let (Some(trace), Some(log)) = (testkit::testdata(trace), testkit::testdata(baseline)) else {
         return None;
     };
     let conns = testkit::tcp::conns(&trace);

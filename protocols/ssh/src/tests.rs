@@ -334,16 +334,14 @@ fn garbage_never_panics() {
 
 /// Runs every connection of a Zeek SSH trace and compares with ssh.log.
 fn compare_with_zeek(trace: &str, baseline: &str) {
-    let (Some(trace), Some(log)) = (
-        testkit::testdata(trace),
-        testkit::testdata(baseline),
-    ) else {
+    let (Some(trace), Some(log)) = (testkit::testdata(trace), testkit::testdata(baseline)) else {
         return;
     };
     let conns = testkit::tcp::conns(&trace);
     let (fields, rows) = testkit::zeek::log(&log);
     assert!(!rows.is_empty());
-    let with_data: Vec<&testkit::tcp::Conn> = conns.iter().filter(|c| !c.chunks.is_empty()).collect();
+    let with_data: Vec<&testkit::tcp::Conn> =
+        conns.iter().filter(|c| !c.chunks.is_empty()).collect();
     for (n, row) in rows.iter().enumerate() {
         let col = |n: &str| testkit::zeek::col(&fields, row, n);
         // Some baselines log no connection id: then rows follow the trace order.

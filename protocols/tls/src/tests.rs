@@ -857,8 +857,7 @@ fn all_zeek_tls_traces() {
 /// SSL 2.0 on both sides (Zeek trace `ssl-v2.pcap`).
 #[test]
 fn zeek_sslv2_trace() {
-    let Some(p) = testkit::testdata("zeek/Traces/tls/ssl-v2.pcap")
-    else {
+    let Some(p) = testkit::testdata("zeek/Traces/tls/ssl-v2.pcap") else {
         return;
     };
     let conn = testkit::tcp::conns(&p)

@@ -267,7 +267,8 @@ fn zeek_dhcp_all_msg_types() {
 /// Zeek's dhcp-discover-msg-types baseline: host name and requested address.
 #[test]
 fn zeek_dhcp_discover() {
-    let Some(path) = testkit::testdata("zeek/Traces/dhcp/dhcp_discover_param_req_and_client_id.pcap")
+    let Some(path) =
+        testkit::testdata("zeek/Traces/dhcp/dhcp_discover_param_req_and_client_id.pcap")
     else {
         return;
     };
