@@ -5,8 +5,8 @@
 //! out counted). No script draws it; every label reaches the page through
 //! askama's escaping.
 
-use model::addr::{is_host, is_local};
 use app::ScoredDevice;
+use model::addr::{is_host, is_local};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;

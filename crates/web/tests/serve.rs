@@ -62,7 +62,12 @@ fn state() -> AppState {
         device("00:11:22:33:44:55", HOSTILE, SQLI),
         device("10.0.0.8", "ALARIS-PC-07", "PUMP"),
     ];
-    AppState::new(store, web::Inventory::Fixed(Arc::new(rows)), true, "test.db")
+    AppState::new(
+        store,
+        web::Inventory::Fixed(Arc::new(rows)),
+        true,
+        "test.db",
+    )
 }
 
 struct Res {
@@ -2248,7 +2253,12 @@ async fn sites_on_the_overview_with_counts_ingest_status_and_filters() {
         device_at("north/ip:10.0.0.2", "monitor-north", "MON", "10.0.0.2"),
         device_at("south/ip:10.0.0.1", "ct-south", "CT", "10.0.0.1"),
     ];
-    let st = AppState::new(store, web::Inventory::Fixed(Arc::new(rows)), true, "test.db");
+    let st = AppState::new(
+        store,
+        web::Inventory::Fixed(Arc::new(rows)),
+        true,
+        "test.db",
+    );
     let app = web::app(st.clone());
     let secret = account(&st, "vic", Role::Viewer).await;
     let Ok(cookie) = login(&app, "vic", &secret).await else {
