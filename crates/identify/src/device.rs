@@ -623,12 +623,28 @@ mod tests {
         // The capture tool's address: its resolver is not a device, the
         // capturing device is a phone running the vendor's app.
         let mut o = Observer::default();
-        tunnel_dns(&mut o, 1, [10, 215, 173, 1], [10, 215, 173, 2], "us-kardia-production.alivecor.com");
+        tunnel_dns(
+            &mut o,
+            1,
+            [10, 215, 173, 1],
+            [10, 215, 173, 2],
+            "us-kardia-production.alivecor.com",
+        );
         let inv = build_inventory(&o.into_facts());
-        assert_eq!(inv.len(), 1, "{:?}", inv.iter().map(|d| &d.key).collect::<Vec<_>>());
+        assert_eq!(
+            inv.len(),
+            1,
+            "{:?}",
+            inv.iter().map(|d| &d.key).collect::<Vec<_>>()
+        );
         let phone = &inv[0];
         assert_eq!(phone.key, "ip:10.215.173.1");
-        assert_eq!(phone.category, Category::MobileDevice, "{:?}", phone.reasons);
+        assert_eq!(
+            phone.category,
+            Category::MobileDevice,
+            "{:?}",
+            phone.reasons
+        );
         assert_eq!(phone.identity.os.as_deref(), Some("Android"));
         assert_eq!(phone.identity.apps[0].vendor, "AliveCor");
 

@@ -651,8 +651,14 @@ fn smb1_negotiate_response_names_the_server() {
     bytes.extend(utf16z("WORKGROUP"));
     bytes.extend(utf16z("MRI-CONSOLE"));
     let conv = vec![
-        (C, nb(&message(NEGOTIATE, false, UNICODE_NO_EXT, &[], dialects))),
-        (S, nb(&message(NEGOTIATE, true, UNICODE_NO_EXT, &words, &bytes))),
+        (
+            C,
+            nb(&message(NEGOTIATE, false, UNICODE_NO_EXT, &[], dialects)),
+        ),
+        (
+            S,
+            nb(&message(NEGOTIATE, true, UNICODE_NO_EXT, &words, &bytes)),
+        ),
     ];
     let r = &smb_records(&run_invariant(445, &conv))[0];
     assert_eq!(r.server_nb_name.as_deref(), Some("MRI-CONSOLE"));
@@ -662,8 +668,20 @@ fn smb1_negotiate_response_names_the_server() {
     // Truncated names: no panic, at most a partial name.
     for cut in 0..bytes.len() {
         let conv = vec![
-            (C, nb(&message(NEGOTIATE, false, UNICODE_NO_EXT, &[], dialects))),
-            (S, nb(&message(NEGOTIATE, true, UNICODE_NO_EXT, &words, &bytes[..cut]))),
+            (
+                C,
+                nb(&message(NEGOTIATE, false, UNICODE_NO_EXT, &[], dialects)),
+            ),
+            (
+                S,
+                nb(&message(
+                    NEGOTIATE,
+                    true,
+                    UNICODE_NO_EXT,
+                    &words,
+                    &bytes[..cut],
+                )),
+            ),
         ];
         let _ = run_invariant(445, &conv);
     }
