@@ -159,8 +159,9 @@ impl SecretKey {
                     .map_err(cannot)?;
                 Self::from_bytes(&bytes).ok_or_else(|| key_error("cannot build a key".into()))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::read(path)?
-                .ok_or_else(|| key_error(format!("{} vanished", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Self::read(path)?.ok_or_else(|| key_error(format!("{} vanished", path.display())))
+            }
             Err(e) => Err(cannot(e)),
         }
     }

@@ -37,7 +37,9 @@ fn prune_login_failures(c: &mut crate::db::Conn, now: i64, cap: i64) -> Result<(
         "DELETE FROM login_failures WHERE last_failure < ?1",
         params![now - LOGIN_FAILURE_TTL],
     )?;
-    let n = c.query_one("SELECT count(*) FROM login_failures", &[])?.i64(0)?;
+    let n = c
+        .query_one("SELECT count(*) FROM login_failures", &[])?
+        .i64(0)?;
     if n > cap {
         c.execute(
             "DELETE FROM login_failures WHERE key IN (SELECT key FROM login_failures ORDER BY last_failure, key LIMIT ?1)",
@@ -791,7 +793,11 @@ mod tests {
             prune_login_failures(&mut s.conn(), 3 * day + 60, 40).unwrap();
             assert_eq!(s.login_failure_rows().unwrap(), 36);
             assert_eq!(s.login_failures("ip:49").unwrap(), (1, 3 * day + 49));
-            assert_eq!(s.login_failures("ip:13").unwrap(), (0, 0), "the oldest went");
+            assert_eq!(
+                s.login_failures("ip:13").unwrap(),
+                (0, 0),
+                "the oldest went"
+            );
             assert_eq!(s.login_failures("user:alice").unwrap(), (0, 0));
         });
     }
@@ -847,14 +853,20 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600, "key file mode");
         }
         let s = Store::open(&db).unwrap();
-        assert_eq!(s.user_by_name("alice").unwrap().unwrap().totp_secret, SECRET);
+        assert_eq!(
+            s.user_by_name("alice").unwrap().unwrap().totp_secret,
+            SECRET
+        );
         drop(s);
         // A missing key: one clear line, and no new key is made.
         let saved = std::fs::read(&key).unwrap();
         std::fs::remove_file(&key).unwrap();
         let s = Store::open(&db).unwrap();
         let e = s.check_secret_key().unwrap_err().to_string();
-        assert!(e.contains("ward.db.key is missing") && !e.contains('\n'), "{e}");
+        assert!(
+            e.contains("ward.db.key is missing") && !e.contains('\n'),
+            "{e}"
+        );
         let e = s.user_by_name("alice").unwrap_err().to_string();
         assert!(e.contains("is missing"), "{e}");
         assert!(s.create_user("bob", "viewer", "h", "B", 1).is_err());
@@ -869,7 +881,10 @@ mod tests {
         std::fs::write(&key, saved).unwrap();
         let s = Store::open(&db).unwrap();
         s.check_secret_key().unwrap();
-        assert_eq!(s.user_by_name("alice").unwrap().unwrap().totp_secret, SECRET);
+        assert_eq!(
+            s.user_by_name("alice").unwrap().unwrap().totp_secret,
+            SECRET
+        );
         drop(s);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -57,7 +57,10 @@ fn lying_xlsx_sizes_keep_assess_memory_bounded() {
         bytes.len() / 1024
     );
     assert!(!out.status.success(), "refused");
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("ward: error")).collect();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("ward: error"))
+        .collect();
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(errors[0].contains("mds2.xlsx"), "{stderr}");
     assert!(

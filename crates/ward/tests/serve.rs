@@ -520,7 +520,10 @@ fn totp_secrets_are_encrypted_at_rest_and_found_by_serve() {
                 .is_ok_and(|b| b.windows(secret.len()).any(|w| w == secret.as_bytes()))
         })
     };
-    assert!(!bytes_hold_secret(), "the TOTP secret is in the database in clear");
+    assert!(
+        !bytes_hold_secret(),
+        "the TOTP secret is in the database in clear"
+    );
 
     let state = dir.join("state");
     let srv = serve(&db, &state, &["--insecure-http"]);
@@ -540,7 +543,13 @@ fn totp_secrets_are_encrypted_at_rest_and_found_by_serve() {
 
     let start_fails = |why: &str| {
         let out = ward()
-            .args(["serve", "--insecure-http", "--listen", "127.0.0.1:0", "--db"])
+            .args([
+                "serve",
+                "--insecure-http",
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+            ])
             .arg(&db)
             .arg("--state-dir")
             .arg(&state)
