@@ -51,7 +51,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     };
     let https = !matches!(transport, web::Transport::InsecureHttp);
     let scorer: web::Scorer =
-        Arc::new(|s: &store::Store| crate::risk::scored_devices(s).map_err(|e| format!("{e:#}")));
+        Arc::new(|s: &store::Store| app::scored_devices(s).map_err(|e| app::monitor::chain(&e)));
     // A second connection scores the inventory, so a rebuild after
     // `ward analyze` never holds up sign-ins and session checks.
     let reader = crate::location::open(&args.db)?;
