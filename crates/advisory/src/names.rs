@@ -580,7 +580,7 @@ mod tests {
             check(
                 "Baxter",
                 "Baxter Spectrum",
-                &["35700BAX2".into()],
+                &["35700BAX2"],
                 "Baxter",
                 "Sigma Spectrum"
             ),
@@ -600,7 +600,7 @@ mod tests {
             check(
                 "Baxter",
                 "Baxter Spectrum",
-                &["35700BAX2".into()],
+                &["35700BAX2"],
                 "Baxter",
                 "35700BAX2"
             ),
@@ -690,7 +690,7 @@ mod tests {
             check(
                 "Medtronic",
                 "MiniMed 630G",
-                &["MMT-1715".into()],
+                &["MMT-1715"],
                 "Medtronic",
                 "MMT-1715"
             ),

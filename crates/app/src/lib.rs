@@ -34,6 +34,7 @@ pub mod server;
 pub mod site_knowledge;
 pub mod site_sensor;
 
+pub use risk::{DeviceKind, ScoredDevice};
 pub use score::scored_devices;
 
 use std::fmt::Display;
@@ -105,6 +106,19 @@ impl Error {
             e => e,
         }
     }
+}
+
+/// An error and its causes on one line (`a: b: c`), as the command line
+/// prints it.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
 }
 
 /// Results of the use cases.
@@ -186,5 +200,6 @@ mod tests {
         assert_eq!(src.as_deref(), Some("gone"));
         assert!(matches!(e.root(), Error::Io(_)));
         assert!(!e.is_busy());
+        assert_eq!(chain(&e), "cannot read x.pcap: gone");
     }
 }

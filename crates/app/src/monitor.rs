@@ -468,7 +468,7 @@ impl PendingFacts {
                 Err(e) if e.is_busy() => {
                     notify.line(&format!(
                         "warning: {}; {} runs kept, retried at the next flush",
-                        chain(&e),
+                        crate::chain(&e),
                         self.unsaved.len()
                     ));
                     break;
@@ -480,7 +480,7 @@ impl PendingFacts {
             match register(store, d) {
                 Err(e) if e.is_busy() => notify.line(&format!(
                     "warning: {}; devices registered at the next flush",
-                    chain(&e)
+                    crate::chain(&e)
                 )),
                 r => r?,
             }
@@ -492,18 +492,6 @@ impl PendingFacts {
     fn is_empty(&self) -> bool {
         self.facts.is_none() && self.unsaved.is_empty()
     }
-}
-
-/// An error and its causes on one line (`a: b: c`).
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 /// Live learning: facts stored every minute, the learner returned at the end.
@@ -623,7 +611,7 @@ pub fn monitor_live(
             }
             notify.line(&format!(
                 "warning: {}; {} alerts kept, retried at the next flush",
-                chain(&e),
+                crate::chain(&e),
                 alerts.len()
             ));
             unsent = alerts;
@@ -769,13 +757,5 @@ mod tests {
         assert_eq!(dir.group[&a], "infusion");
         assert_eq!(dir.group[&b], devices[1].category.label());
         assert_eq!(dir.key[&b], "mac:b");
-    }
-
-    #[test]
-    fn chains_read_like_the_command_line() {
-        let e = Err::<(), _>(std::io::Error::other("locked"))
-            .context("cannot store results in x.db")
-            .unwrap_err();
-        assert_eq!(chain(&e), "cannot store results in x.db: locked");
     }
 }

@@ -6,7 +6,7 @@ use crate::Result;
 use advisory::{match_device, observed_identities, DeviceIdentity};
 use identify::{Device, EndpointKey, Fact, FactKind};
 use model::Timestamp;
-use report::DeviceRow;
+use risk::{DeviceKind, ScoredDevice};
 
 /// A declared device as an inventory entry: its stated vendor, model and
 /// firmware are its facts, so it is classified like an observed one.
@@ -61,7 +61,7 @@ fn declared_device(d: &store::DeclaredDevice) -> Device {
 }
 
 /// Every device in the store (observed and declared), scored, highest first.
-pub fn scored_devices(store: &store::Store) -> Result<Vec<DeviceRow>> {
+pub fn scored_devices(store: &store::Store) -> Result<Vec<ScoredDevice>> {
     let adb = store.advisory_db()?;
     let mut scored = Vec::new();
     for d in store.devices_with_facts()? {
@@ -73,8 +73,8 @@ pub fn scored_devices(store: &store::Store) -> Result<Vec<DeviceRow>> {
             .iter()
             .find(|i| i.model.is_some() && i.firmware.is_some())
             .or(ids.first());
-        scored.push(DeviceRow {
-            kind: "observed",
+        scored.push(ScoredDevice {
+            kind: DeviceKind::Observed,
             category: d.category.label(),
             medical: d.category.is_medical(),
             vendor: d.vendor.clone(),
@@ -97,8 +97,8 @@ pub fn scored_devices(store: &store::Store) -> Result<Vec<DeviceRow>> {
             firmware: non_empty(&decl.firmware),
         };
         let matches = match_device(&id, &adb);
-        scored.push(DeviceRow {
-            kind: "declared",
+        scored.push(ScoredDevice {
+            kind: DeviceKind::Declared,
             category: d.category.label(),
             medical: d.category.is_medical(),
             vendor: d.vendor.clone(),

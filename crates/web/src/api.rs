@@ -269,7 +269,7 @@ async fn risk(
     }))
 }
 
-fn input(rows: Vec<report::DeviceRow>, st: &AppState) -> report::Input {
+fn input(rows: Vec<app::ScoredDevice>, st: &AppState) -> report::Input {
     report::Input {
         title: "Ward medical device risk report".into(),
         scope: format!("{} devices in {}", rows.len(), st.inner.db_label),
@@ -294,8 +294,7 @@ async fn advisories(
     rows.retain(|d| !d.advisories.is_empty());
     let input = input(rows, &st);
     Ok(Json(
-        serde_json::to_value(report::fleets(&input))
-            .map_err(|e| fail(Error::Score(e.to_string())))?,
+        serde_json::to_value(report::fleets(&input)).map_err(|e| fail(Error::Json(e)))?,
     ))
 }
 
@@ -347,7 +346,7 @@ async fn report_export(
     if let Some(s) = q.site() {
         input.scope = format!("{} (site {s})", input.scope);
     }
-    let json = report::json(&input).map_err(|e| fail(Error::Score(e.to_string())))?;
+    let json = report::json(&input).map_err(|e| fail(Error::Report(e)))?;
     let what = match q.site() {
         Some(s) => format!("report.json of site {s} via API"),
         None => "report.json via API".to_string(),

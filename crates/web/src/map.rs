@@ -5,8 +5,8 @@
 //! out counted). No script draws it; every label reaches the page through
 //! askama's escaping.
 
+use app::ScoredDevice;
 use model::addr::{is_host, is_local};
-use report::DeviceRow;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -110,7 +110,7 @@ impl Graph {
     /// site (`""` on a single box): a fact is matched to the devices of its
     /// own site only (sites may reuse addresses), and a host outside the
     /// inventory is a node per site (`SITE/ip:ADDRESS`).
-    pub fn build(rows: &[DeviceRow], peers: &[(String, identify::Fact)]) -> Graph {
+    pub fn build(rows: &[ScoredDevice], peers: &[(String, identify::Fact)]) -> Graph {
         let mut g = Graph::default();
         let by_key: HashMap<&str, usize> = rows
             .iter()
@@ -174,7 +174,7 @@ impl Graph {
         g
     }
 
-    fn device_node(&mut self, d: &DeviceRow) -> u32 {
+    fn device_node(&mut self, d: &ScoredDevice) -> u32 {
         if let Some(i) = self.index.get(&d.assessment.key) {
             return *i;
         }
@@ -456,7 +456,7 @@ mod tests {
     use super::*;
     use identify::{EndpointKey, Fact, FactKind};
 
-    fn row(key: &str, name: &str, ip: &str) -> DeviceRow {
+    fn row(key: &str, name: &str, ip: &str) -> ScoredDevice {
         let d = identify::Device {
             key: key.into(),
             mac: None,
@@ -478,8 +478,8 @@ mod tests {
             identity: Default::default(),
             facts: Vec::new(),
         };
-        DeviceRow {
-            kind: "observed",
+        ScoredDevice {
+            kind: app::DeviceKind::Observed,
             category: "infusion pump",
             medical: true,
             vendor: None,

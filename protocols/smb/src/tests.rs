@@ -441,65 +441,18 @@ type Stream = Vec<(Direction, Vec<u8>)>;
 /// Follows every TCP stream of a pcap with tshark; returns the chunks of the
 /// streams whose server port is in `ports`. `None` when tshark or the file is missing.
 fn tshark_streams(path: &str, ports: &[u16]) -> Option<Vec<Stream>> {
-    if !std::path::Path::new(path).exists() {
+    let path = std::path::Path::new(path);
+    if !path.exists() {
         return None;
     }
-    let ids = std::process::Command::new("tshark")
-        .args(["-r", path, "-T", "fields", "-e", "tcp.stream"])
-        .output()
-        .ok()?;
-    let max = String::from_utf8_lossy(&ids.stdout)
-        .lines()
-        .filter_map(|l| l.trim().parse::<u32>().ok())
-        .max();
-    let Some(max) = max else {
-        return Some(Vec::new());
-    };
-    let mut args = vec!["-r".to_string(), path.to_string(), "-q".to_string()];
-    for n in 0..=max.min(63) {
-        args.push("-z".into());
-        args.push(format!("follow,tcp,raw,{n}"));
-    }
-    let out = std::process::Command::new("tshark")
-        .args(&args)
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut streams = Vec::new();
-    // Sections: "Follow: ..." header, "Node 0:", "Node 1: ip:port", data lines, "====".
-    let mut current: Option<(u16, Stream)> = None;
-    for line in text.lines() {
-        if let Some(node1) = line.strip_prefix("Node 1: ") {
-            let port = node1
-                .rsplit(':')
-                .next()
-                .and_then(|p| p.trim().parse().ok())
-                .unwrap_or(0);
-            current = Some((port, Vec::new()));
-            continue;
-        }
-        if line.starts_with("====") {
-            if let Some((port, chunks)) = current.take() {
-                if ports.contains(&port) {
-                    streams.push(chunks);
-                }
-            }
-            continue;
-        }
-        let Some((_, chunks)) = current.as_mut() else {
-            continue;
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let dir = if line.starts_with('\t') { S } else { C };
-        let hex = line.trim();
-        let bytes: Option<Vec<u8>> = (0..hex.len() / 2)
-            .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
-            .collect();
-        chunks.push((dir, bytes?));
-    }
-    Some(streams)
+    let streams = testkit::tshark::follow_tcp(path, &[])?;
+    Some(
+        streams
+            .into_iter()
+            .filter(|s| ports.contains(&s.port))
+            .map(|s| s.chunks)
+            .collect(),
+    )
 }
 
 const TRACES: &str = concat!(
@@ -627,5 +580,62 @@ fn zeek_traces_never_panic() {
                 println!("{name}: {r:?}");
             }
         }
+    }
+}
+
+/// An NT LM 0.12 negotiate response without extended security names the
+/// server and its workgroup (MS-CIFS 2.2.4.52.2): the only place an SMB1-only
+/// server states its NetBIOS name.
+#[test]
+fn smb1_negotiate_response_names_the_server() {
+    use crate::smb1::{tests::message, NEGOTIATE};
+    const UNICODE_NO_EXT: u16 = 0xc001; // Unicode, NT status, long names
+    let dialects = b"\x02PC NETWORK PROGRAM 1.0\0\x02NT LM 0.12\0";
+    let mut words = Vec::new();
+    words.extend_from_slice(&1u16.to_le_bytes()); // DialectIndex: NT LM 0.12
+    words.push(0x03); // SecurityMode
+    words.extend_from_slice(&[50, 0, 1, 0]); // MaxMpxCount, MaxNumberVcs
+    words.extend_from_slice(&[0; 12]); // MaxBufferSize, MaxRawSize, SessionKey
+    words.extend_from_slice(&0x0000_f3fdu32.to_le_bytes()); // Capabilities (no extended security)
+    words.extend_from_slice(&[0; 10]); // SystemTime, ServerTimeZone
+    words.push(8); // ChallengeLength
+    assert_eq!(words.len(), 34);
+    let mut bytes = vec![0xf9; 8];
+    bytes.extend(utf16z("WORKGROUP"));
+    bytes.extend(utf16z("MRI-CONSOLE"));
+    let conv = vec![
+        (
+            C,
+            nb(&message(NEGOTIATE, false, UNICODE_NO_EXT, &[], dialects)),
+        ),
+        (
+            S,
+            nb(&message(NEGOTIATE, true, UNICODE_NO_EXT, &words, &bytes)),
+        ),
+    ];
+    let r = &smb_records(&run_invariant(445, &conv))[0];
+    assert_eq!(r.server_nb_name.as_deref(), Some("MRI-CONSOLE"));
+    assert_eq!(r.server_nb_domain.as_deref(), Some("WORKGROUP"));
+    assert_eq!(r.dialect.as_deref(), Some("NT LM 0.12"));
+
+    // Truncated names: no panic, at most a partial name.
+    for cut in 0..bytes.len() {
+        let conv = vec![
+            (
+                C,
+                nb(&message(NEGOTIATE, false, UNICODE_NO_EXT, &[], dialects)),
+            ),
+            (
+                S,
+                nb(&message(
+                    NEGOTIATE,
+                    true,
+                    UNICODE_NO_EXT,
+                    &words,
+                    &bytes[..cut],
+                )),
+            ),
+        ];
+        let _ = run_invariant(445, &conv);
     }
 }
