@@ -302,7 +302,6 @@ fn every_labelled_medical_capture_device_is_identified() {
 }
 
 #[test]
-#[ignore = "issue 22: not yet run to completion on the 256 Zeek traces; run with --ignored"]
 fn ordinary_it_traffic_names_nothing_medical() {
     let Some(td) = testdata() else { return };
     let traces = td.join("zeek/Traces");
