@@ -27,8 +27,8 @@ pub mod product;
 
 pub use classify::{classify, Category, Reason};
 pub use device::{
-    apply_companions, build_inventory, build_inventory_owned, build_inventory_with, inventory_parts,
-    Device,
+    apply_companions, build_inventory, build_inventory_owned, build_inventory_with,
+    inventory_parts, Device,
 };
 pub use facts::{EndpointKey, Fact, FactKind};
 pub use identity::{AppUse, Conclusion, Identity};

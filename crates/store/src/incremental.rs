@@ -124,7 +124,10 @@ pub(crate) fn record_endpoints(c: &mut Conn, site: &str, facts: &[Fact]) -> Resu
 /// A fact's endpoint as stored: MAC and IP text, `""` for none.
 fn endpoint_text(f: &Fact) -> (String, String) {
     (
-        f.endpoint.mac.map(|m| m.text().to_string()).unwrap_or_default(),
+        f.endpoint
+            .mac
+            .map(|m| m.text().to_string())
+            .unwrap_or_default(),
         f.endpoint.ip.map(|i| i.to_string()).unwrap_or_default(),
     )
 }
@@ -169,7 +172,10 @@ pub(crate) fn rebuild_site(c: &mut Conn, site: &str, mode: Mode) -> Result<Rebui
         params![site],
     )?;
     let devices = c
-        .query_one("SELECT count(*) FROM devices WHERE site = ?1", params![site])?
+        .query_one(
+            "SELECT count(*) FROM devices WHERE site = ?1",
+            params![site],
+        )?
         .i64(0)?
         .max(0) as usize;
     // Each changed endpoint costs a few lookups; past a fraction of the
@@ -185,9 +191,9 @@ pub(crate) fn rebuild_site(c: &mut Conn, site: &str, mode: Mode) -> Result<Rebui
             set.add(r.str(0)?, r.str(1)?);
         }
         {
-        partial(c, site, set)?;
-        Rebuilt::Partial
-    }
+            partial(c, site, set)?;
+            Rebuilt::Partial
+        }
     };
     c.execute("DELETE FROM dirty_endpoints WHERE site = ?1", params![site])?;
     c.execute("UPDATE sites SET dirty = 0 WHERE site = ?1", params![site])?;
@@ -383,10 +389,14 @@ mod tests {
 
     fn ip(r: &mut Rng) -> std::net::IpAddr {
         match r.next(10) {
-            0 => format!("93.184.{}.{}", r.next(2), r.next(4)).parse().unwrap(),
+            0 => format!("93.184.{}.{}", r.next(2), r.next(4))
+                .parse()
+                .unwrap(),
             1 => format!("fe80::{:x}", r.next(6) + 1).parse().unwrap(),
             2 => format!("2001:db8:{:x}::1", r.next(5)).parse().unwrap(),
-            _ => format!("10.0.{}.{}", r.next(2), r.next(20) + 1).parse().unwrap(),
+            _ => format!("10.0.{}.{}", r.next(2), r.next(20) + 1)
+                .parse()
+                .unwrap(),
         }
     }
 
@@ -398,18 +408,19 @@ mod tests {
     fn batch(r: &mut Rng, round: u64) -> Vec<Fact> {
         let mac = |n: u64| Some(MacAddr([0x02, 0, 0, 0, 0, n as u8]));
         let mut out = Vec::new();
-        let mut push = |mac: Option<MacAddr>, ip: Option<std::net::IpAddr>, kind, value: String, t| {
-            out.push(Fact {
-                endpoint: EndpointKey { mac, ip },
-                kind,
-                value,
-                source: format!("s{t}"),
-                first_seen: Timestamp(t as i64),
-                last_seen: Timestamp(t as i64 + 3),
-                count: 1,
-                evidence: format!("flow {t}"),
-            });
-        };
+        let mut push =
+            |mac: Option<MacAddr>, ip: Option<std::net::IpAddr>, kind, value: String, t| {
+                out.push(Fact {
+                    endpoint: EndpointKey { mac, ip },
+                    kind,
+                    value,
+                    source: format!("s{t}"),
+                    first_seen: Timestamp(t as i64),
+                    last_seen: Timestamp(t as i64 + 3),
+                    count: 1,
+                    evidence: format!("flow {t}"),
+                });
+            };
         for i in 0..60 {
             let t = round * 1000 + i;
             let (m, a) = match r.next(4) {
@@ -421,7 +432,10 @@ mod tests {
                 0 => (FactKind::Peer, ip(r).to_string()),
                 1 => (FactKind::Ip, ip(r).to_string()),
                 2 => (FactKind::Hostname, format!("host-{}", r.next(5))),
-                3 => (FactKind::ServiceOffered, format!("http/tcp/{}", 80 + r.next(3))),
+                3 => (
+                    FactKind::ServiceOffered,
+                    format!("http/tcp/{}", 80 + r.next(3)),
+                ),
                 4 => (FactKind::Software, format!("nginx/1.{}", r.next(3))),
                 _ => (FactKind::DnsQuery, format!("q{}.example.org", r.next(4))),
             };
@@ -430,16 +444,46 @@ mod tests {
         // The router: two more local addresses per round.
         for k in 0..2 {
             let a: std::net::IpAddr = format!("10.1.0.{}", round * 2 + k + 1).parse().unwrap();
-            push(mac(40), Some(a), FactKind::Hostname, format!("behind-{round}-{k}"), round);
+            push(
+                mac(40),
+                Some(a),
+                FactKind::Hostname,
+                format!("behind-{round}-{k}"),
+                round,
+            );
         }
         // The phone and its camera (from round 2 on; the camera's only
         // peer is the phone's address).
         if round >= 2 {
             let phone: std::net::IpAddr = "10.2.0.5".parse().unwrap();
-            push(mac(50), Some(phone), FactKind::DhcpVendorClass, "android-dhcp-13".into(), round);
-            push(mac(50), Some(phone), FactKind::Hostname, "Galaxy-S23".into(), round);
-            push(mac(50), Some(phone), FactKind::DnsQuery, "api.simicloud.com".into(), round);
-            push(mac(51), Some("10.2.0.9".parse().unwrap()), FactKind::Peer, phone.to_string(), round);
+            push(
+                mac(50),
+                Some(phone),
+                FactKind::DhcpVendorClass,
+                "android-dhcp-13".into(),
+                round,
+            );
+            push(
+                mac(50),
+                Some(phone),
+                FactKind::Hostname,
+                "Galaxy-S23".into(),
+                round,
+            );
+            push(
+                mac(50),
+                Some(phone),
+                FactKind::DnsQuery,
+                "api.simicloud.com".into(),
+                round,
+            );
+            push(
+                mac(51),
+                Some("10.2.0.9".parse().unwrap()),
+                FactKind::Peer,
+                phone.to_string(),
+                round,
+            );
         }
         out
     }
@@ -513,14 +557,16 @@ mod tests {
                         assert_eq!(g, w, "round {round} {site}");
                     }
                 }
-                companion |= docs(&s, "north")
-                    .iter()
-                    .any(|(k, d)| k == "north/mac:02:00:00:00:00:33" && d.contains("talks only to"));
+                companion |= docs(&s, "north").iter().any(|(k, d)| {
+                    k == "north/mac:02:00:00:00:00:33" && d.contains("talks only to")
+                });
             }
             assert_eq!(partial_rounds, 7);
             assert!(companion, "the camera became the app's device");
             // The router's addresses became devices of their own.
-            assert!(docs(&s, "north").iter().any(|(k, _)| k == "north/ip:10.1.0.9"));
+            assert!(docs(&s, "north")
+                .iter()
+                .any(|(k, _)| k == "north/ip:10.1.0.9"));
         });
     }
 }

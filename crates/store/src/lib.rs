@@ -15,8 +15,8 @@ mod accounts;
 mod dashboard;
 mod db;
 mod feeds;
-mod pgschema;
 mod incremental;
+mod pgschema;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub use feeds::{

@@ -267,7 +267,10 @@ impl StatusWriter {
         store: &Arc<Mutex<Store>>,
         ack_wait: Duration,
     ) {
-        if self.read.is_some_and(|t| t.elapsed() < Duration::from_secs(2)) {
+        if self
+            .read
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(2))
+        {
             return;
         }
         self.read = Some(Instant::now());

@@ -317,17 +317,17 @@ async fn network_map(
     Query(q): Query<MapQuery>,
 ) -> Result<Json<NetworkMap>, Response> {
     user.require(Role::Viewer)?;
-    if q.site.as_deref().is_some_and(|s| !s.is_empty() && !store::valid_site(s)) {
+    if q.site
+        .as_deref()
+        .is_some_and(|s| !s.is_empty() && !store::valid_site(s))
+    {
         return Err(json_error(StatusCode::BAD_REQUEST, "invalid site name"));
     }
     let snap = st.snapshot().await.map_err(fail)?;
-    Ok(Json(
-        snap.graph
-            .view(
-                q.limit.unwrap_or(crate::map::DEFAULT_NODES),
-                q.site.as_deref().filter(|s| !s.is_empty()),
-            ),
-    ))
+    Ok(Json(snap.graph.view(
+        q.limit.unwrap_or(crate::map::DEFAULT_NODES),
+        q.site.as_deref().filter(|s| !s.is_empty()),
+    )))
 }
 
 /// The full risk report as JSON (an export: audited).

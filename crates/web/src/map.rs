@@ -228,9 +228,8 @@ impl Graph {
     /// (`total_*` count that site's graph).
     pub fn view(&self, limit: usize, site: Option<&str>) -> NetworkMap {
         let limit = limit.clamp(1, MAX_NODES);
-        let of_site = |i: usize| {
-            site.is_none_or(|s| crate::view::site_of(&self.nodes[i].id) == Some(s))
-        };
+        let of_site =
+            |i: usize| site.is_none_or(|s| crate::view::site_of(&self.nodes[i].id) == Some(s));
         let mut order: Vec<usize> = (0..self.nodes.len()).filter(|i| of_site(*i)).collect();
         let total_nodes = order.len();
         let total_edges = self

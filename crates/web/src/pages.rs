@@ -665,7 +665,10 @@ async fn advisories(
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let site = q.site().filter(|s| store::valid_site(s)).map(str::to_string);
+    let site = q
+        .site()
+        .filter(|s| store::valid_site(s))
+        .map(str::to_string);
     // Only devices with matches can be in a fleet.
     let mut devices = snap.rows_of(site.as_deref());
     devices.retain(|d| !d.advisories.is_empty());
