@@ -17,6 +17,7 @@ mod db;
 mod feeds;
 mod incremental;
 mod pgschema;
+pub mod secrets;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub use feeds::{
@@ -87,6 +88,10 @@ pub enum Error {
     /// An alert status change was refused (unknown id, change that does not apply, bad comment).
     #[error(transparent)]
     Status(#[from] lifecycle::StatusError),
+    /// The key of the TOTP secrets at rest is missing, unreadable or not
+    /// the one that sealed them (see `secrets`).
+    #[error("{0}")]
+    SecretKey(String),
 }
 
 /// How long a SQLite writer waits for another process's write transaction
@@ -340,6 +345,8 @@ pub fn valid_site(site: &str) -> bool {
 /// multi-site), behind one API.
 pub struct Store {
     conn: RefCell<Conn>,
+    /// The key of the TOTP secrets at rest (loaded on first use).
+    secrets: RefCell<users::Secrets>,
 }
 
 /// SQLite's fact upsert, one `VALUES` row (repeated per statement by
@@ -375,7 +382,7 @@ impl Store {
             path: p.clone(),
             source,
         })?;
-        Self::init(conn, &p)
+        Self::init(conn, &p, secrets::KeySource::beside(path))
     }
 
     /// Opens a store by location: a `postgres://` or `postgresql://` URL is a
@@ -392,6 +399,16 @@ impl Store {
     /// parameters such as `options=-c search_path=NAME` accepted) and brings
     /// its schema up to date.
     pub fn open_postgres(url: &str) -> Result<Store, Error> {
+        Self::open_postgres_keyed(url, secrets::KeySource::postgres())
+    }
+
+    /// [`Store::open_postgres`] with the TOTP secret key in `key_file`
+    /// (instead of `$WARD_KEY_FILE` or `ward-state/totp.key`).
+    pub fn open_postgres_with_key_file(url: &str, key_file: &Path) -> Result<Store, Error> {
+        Self::open_postgres_keyed(url, secrets::KeySource::File(key_file.to_path_buf()))
+    }
+
+    fn open_postgres_keyed(url: &str, key: secrets::KeySource) -> Result<Store, Error> {
         let config: postgres::Config = url.parse().map_err(|source| Error::Connect {
             target: "(unparsable URL)".into(),
             source,
@@ -405,9 +422,12 @@ impl Store {
             })?;
         let mut conn = Conn::Postgres(Box::new(db::Pg::new(client)));
         pgschema::migrate(&mut conn, &target)?;
-        Ok(Store {
+        let store = Store {
             conn: RefCell::new(conn),
-        })
+            secrets: RefCell::new(users::Secrets::new(key)),
+        };
+        store.seal_plaintext_secrets()?;
+        Ok(store)
     }
 
     /// An in-memory store (tests).
@@ -416,7 +436,7 @@ impl Store {
             path: ":memory:".into(),
             source,
         })?;
-        Self::init(conn, ":memory:")
+        Self::init(conn, ":memory:", secrets::KeySource::Ephemeral)
     }
 
     /// Which backend this store uses: `sqlite` or `postgres`.
@@ -427,7 +447,7 @@ impl Store {
         }
     }
 
-    fn init(conn: Connection, path: &str) -> Result<Store, Error> {
+    fn init(conn: Connection, path: &str, key: secrets::KeySource) -> Result<Store, Error> {
         let not_ward = |why: String| Error::NotWard {
             path: path.to_string(),
             why,
@@ -475,9 +495,12 @@ impl Store {
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
         }
         tx.commit()?;
-        Ok(Store {
+        let store = Store {
             conn: RefCell::new(Conn::Sqlite(conn)),
-        })
+            secrets: RefCell::new(users::Secrets::new(key)),
+        };
+        store.seal_plaintext_secrets()?;
+        Ok(store)
     }
 
     fn conn(&self) -> std::cell::RefMut<'_, Conn> {
