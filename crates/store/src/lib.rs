@@ -12,6 +12,7 @@
 //! interrupted run never loses or half-updates what was stored before.
 
 mod accounts;
+pub mod assets;
 mod dashboard;
 mod db;
 mod feeds;
@@ -182,7 +183,7 @@ impl Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 9;
+const SCHEMA_VERSION: i64 = 10;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -232,6 +233,7 @@ CREATE TABLE anomalies(
     crate::monitor::MIGRATION,
     crate::mud::MIGRATION,
     lifecycle::MIGRATION,
+    feeds::DECLARED_MIGRATION,
 ];
 
 /// Migration 5: sites (multi-site deployments; '' on a single box) and the

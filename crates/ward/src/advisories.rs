@@ -1,11 +1,12 @@
-//! `ward advisories`: every device, declared (CMMS import) and observed
-//! (vendor, models and software strings from the traffic), with the
-//! advisories that match it and why.
+//! `ward advisories`: every device — declared (CMMS import), observed
+//! (vendor, models and software strings from the traffic), or both as one
+//! asset when they are linked (`store::assets`) — with the advisories that
+//! match it and why: one finding per CVE listing every source behind it
+//! (`advisory::match_identities`, one merge).
 
-use advisory::{match_device, observed_identities, DeviceIdentity, Match};
+use advisory::{match_identities, Match};
 use anyhow::{bail, Result};
 use serde::Serialize;
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -17,31 +18,16 @@ struct DeviceMatches {
     model: Option<String>,
     firmware: Option<String>,
     serial: Option<String>,
+    asset_tag: Option<String>,
     location: Option<String>,
+    /// Why a declared row and an observed device are one asset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    linked: Option<String>,
     matches: Vec<Match>,
 }
 
 fn opt(s: &str) -> Option<String> {
     (!s.trim().is_empty()).then(|| s.to_string())
-}
-
-/// The best match per (advisory, CVE) over several identities of one device.
-pub(crate) fn merge(all: Vec<Match>) -> Vec<Match> {
-    let mut best: HashMap<(String, String), Match> = HashMap::new();
-    for m in all {
-        let k = (m.advisory.clone(), m.cve.clone());
-        if best.get(&k).is_none_or(|b| m.confidence > b.confidence) {
-            best.insert(k, m);
-        }
-    }
-    let mut v: Vec<Match> = best.into_values().collect();
-    v.sort_by(|a, b| {
-        b.confidence
-            .total_cmp(&a.confidence)
-            .then_with(|| a.cve.cmp(&b.cve))
-            .then_with(|| a.advisory.cmp(&b.advisory))
-    });
-    v
 }
 
 /// Runs `ward advisories`.
@@ -56,35 +42,20 @@ pub fn run(db: &Path, json: bool) -> Result<()> {
     let store = crate::location::open(db)?;
     let adb = store.advisory_db()?;
     let mut out = Vec::new();
-    for d in store.declared_devices()? {
-        let id = DeviceIdentity {
-            vendor: opt(&d.vendor),
-            model: opt(&d.model),
-            firmware: opt(&d.firmware),
-        };
+    // One row per asset: a declared device and the same device on the wire are one.
+    for a in store.assets()? {
+        let d = a.declared.as_ref();
         out.push(DeviceMatches {
-            kind: "declared",
-            key: d.key(),
-            vendor: id.vendor.clone(),
-            model: id.model.clone(),
-            firmware: id.firmware.clone(),
-            serial: opt(&d.serial),
-            location: opt(&d.location),
-            matches: match_device(&id, &adb),
-        });
-    }
-    for d in store.devices()? {
-        let ids = observed_identities(d.vendor.as_deref(), &d.models, &d.software);
-        let matches = merge(ids.iter().flat_map(|i| match_device(i, &adb)).collect());
-        out.push(DeviceMatches {
-            kind: "observed",
-            key: d.key.clone(),
-            vendor: d.vendor.clone(),
-            model: d.models.first().cloned(),
-            firmware: None,
-            serial: None,
-            location: None,
-            matches,
+            kind: a.kind(),
+            key: a.key(),
+            vendor: a.vendor(),
+            model: a.model(),
+            firmware: a.firmware(),
+            serial: d.and_then(|d| opt(&d.serial)),
+            asset_tag: d.and_then(|d| opt(&d.asset_tag)),
+            location: d.and_then(|d| opt(&d.location)),
+            linked: a.link.as_ref().map(|l| l.describe()),
+            matches: match_identities(&a.identities(), &adb),
         });
     }
     let mut w = crate::render::stdout();
@@ -107,6 +78,9 @@ pub fn run(db: &Path, json: bool) -> Result<()> {
             f(&d.firmware),
             d.matches.len()
         )?;
+        if let Some(l) = &d.linked {
+            writeln!(w, "  {l}")?;
+        }
         for m in &d.matches {
             let cvss = m
                 .cvss
@@ -127,6 +101,9 @@ pub fn run(db: &Path, json: bool) -> Result<()> {
             )?;
             writeln!(w, "    why: {}", m.reason)?;
             writeln!(w, "    product: {}", m.product)?;
+            if m.sources.len() > 1 {
+                writeln!(w, "    sources: {}", m.sources.join(", "))?;
+            }
             if let Some(r) = &m.remediation {
                 let r: String = r.chars().take(200).collect();
                 writeln!(w, "    fix: {r}")?;
