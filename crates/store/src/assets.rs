@@ -257,7 +257,15 @@ impl Asset {
         }
         if let Some(o) = &self.observed {
             let firmware = self.firmware();
-            for mut id in observed_identities(o.vendor.as_deref(), &o.models, &o.software) {
+            // The model identify concluded (a DHCP vendor class "CareFusion
+            // Alaris PC 8015") besides the models the device stated.
+            let mut models = o.models.clone();
+            if let Some(m) = &o.identity.model {
+                if !models.contains(m) {
+                    models.insert(0, m.clone());
+                }
+            }
+            for mut id in observed_identities(o.vendor.as_deref(), &models, &o.software) {
                 if id.firmware.is_none() && id.vendor.as_deref() == o.vendor.as_deref() {
                     id.firmware.clone_from(&firmware);
                 }

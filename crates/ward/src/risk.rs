@@ -18,11 +18,11 @@ pub(crate) fn scored_devices(store: &store::Store) -> Result<Vec<DeviceRow>> {
         let d = a.device(adb.knowledge());
         let mut names = d.hostnames.clone();
         if let Some(decl) = &a.declared {
-            names.extend(
-                [decl.model.clone(), decl.location.clone()]
-                    .into_iter()
-                    .filter(|s| !s.trim().is_empty() && !names.contains(s)),
-            );
+            for s in [&decl.model, &decl.location] {
+                if !s.trim().is_empty() && !names.contains(s) {
+                    names.push(s.clone());
+                }
+            }
         }
         scored.push(DeviceRow {
             kind: a.kind(),
