@@ -90,6 +90,24 @@ impl<'de, T: Deserialize<'de>, const MAX: usize> Deserialize<'de> for List<T, MA
     }
 }
 
+/// Deserialises JSON with the path of any problem in the message
+/// (`vulnerabilities[3].cve: invalid type: integer ...`); trailing bytes are
+/// an error.
+pub fn from_json<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
+    let mut d = serde_json::Deserializer::from_slice(bytes);
+    let v = serde_path_to_error::deserialize(&mut d).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || path.is_empty() {
+            inner.to_string()
+        } else {
+            format!("{path}: {inner}")
+        }
+    })?;
+    d.end().map_err(|e| e.to_string())?;
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,22 +143,4 @@ mod tests {
             "{e}"
         );
     }
-}
-
-/// Deserialises JSON with the path of any problem in the message
-/// (`vulnerabilities[3].cve: invalid type: integer ...`); trailing bytes are
-/// an error.
-pub fn from_json<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
-    let mut d = serde_json::Deserializer::from_slice(bytes);
-    let v = serde_path_to_error::deserialize(&mut d).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." || path.is_empty() {
-            inner.to_string()
-        } else {
-            format!("{path}: {inner}")
-        }
-    })?;
-    d.end().map_err(|e| e.to_string())?;
-    Ok(v)
 }

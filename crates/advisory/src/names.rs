@@ -626,7 +626,7 @@ mod tests {
             check(
                 "Baxter",
                 "Baxter Spectrum",
-                &["35700BAX2".into()],
+                &["35700BAX2"],
                 "Baxter",
                 "Sigma Spectrum"
             ),
@@ -646,7 +646,7 @@ mod tests {
             check(
                 "Baxter",
                 "Baxter Spectrum",
-                &["35700BAX2".into()],
+                &["35700BAX2"],
                 "Baxter",
                 "35700BAX2"
             ),
@@ -736,7 +736,7 @@ mod tests {
             check(
                 "Medtronic",
                 "MiniMed 630G",
-                &["MMT-1715".into()],
+                &["MMT-1715"],
                 "Medtronic",
                 "MMT-1715"
             ),

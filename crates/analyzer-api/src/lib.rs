@@ -139,8 +139,6 @@ pub mod testing {
     use super::*;
     use std::net::{IpAddr, Ipv4Addr};
 
-    pub mod pcap;
-
     /// A made-up flow between 10.0.0.1:40000 and 10.0.0.2:`port`.
     pub fn flow(transport: Transport, port: u16) -> FlowInfo {
         FlowInfo {

@@ -42,6 +42,9 @@
 //! [`MAX_ROWS`] rows per table, [`MAX_FIELD`] characters per field, control
 //! characters refused; an error is one line naming the file and line.
 
+// The format example in the crate doc shows the rows' real TAB separators.
+#![allow(clippy::tabs_in_doc_comments)]
+
 use std::collections::HashMap;
 use std::sync::OnceLock;
 

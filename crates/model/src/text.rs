@@ -107,7 +107,7 @@ pub fn is_hidden(c: char) -> bool {
 /// `s` without [`is_hidden`] characters, tabs as spaces: one printable line.
 /// Borrows when there is nothing to remove (the common case).
 pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(|c| is_hidden(c)) {
+    if !s.chars().any(is_hidden) {
         return s.into();
     }
     let mut out = String::with_capacity(s.len());

@@ -2,7 +2,8 @@
 //! no external assets) with summary cards, charts, top risks, findings,
 //! affected fleets and the full device list.
 
-use crate::{fleets, ranked, DeviceRow, Input};
+use crate::{fleets, ranked, Input};
+use risk::ScoredDevice;
 use risk::Severity;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -119,7 +120,7 @@ fn bars(title: &str, rows: &[(String, usize, &str)]) -> String {
     s
 }
 
-fn device_name(d: &DeviceRow) -> String {
+fn device_name(d: &ScoredDevice) -> String {
     match d.names.first() {
         Some(n) => format!(
             "{} <span class=\"muted\">{}</span>",
@@ -134,7 +135,7 @@ fn sev(s: Severity) -> String {
     format!(r#"<span class="sev {0}">{0}</span>"#, s.as_str())
 }
 
-fn factors(d: &DeviceRow) -> String {
+fn factors(d: &ScoredDevice) -> String {
     let mut s = String::from(r#"<ul class="f">"#);
     for f in &d.assessment.factors {
         let fi = &f.finding;
@@ -339,9 +340,9 @@ mod tests {
     use super::*;
     use risk::{Assessment, Evidence, Factor, Finding, FindingKind};
 
-    fn row(name: &str, score: u8) -> DeviceRow {
-        DeviceRow {
-            kind: "observed",
+    fn row(name: &str, score: u8) -> ScoredDevice {
+        ScoredDevice {
+            kind: risk::DeviceKind::Observed,
             category: "infusion pump",
             medical: true,
             vendor: Some("Acme <b>".into()),

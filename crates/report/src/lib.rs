@@ -16,8 +16,7 @@ mod html;
 
 pub use html::{esc, html};
 
-use advisory::Match;
-use risk::Assessment;
+use risk::ScoredDevice;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -32,32 +31,6 @@ pub enum Error {
     Json(#[from] serde_json::Error),
 }
 
-/// One device in the report.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeviceRow {
-    /// `observed` (from traffic) or `declared` (CMMS import).
-    pub kind: &'static str,
-    /// Category label.
-    pub category: &'static str,
-    /// True for clinical categories.
-    pub medical: bool,
-    /// Vendor.
-    pub vendor: Option<String>,
-    /// Model, when known.
-    pub model: Option<String>,
-    /// Firmware or software version, when known.
-    pub firmware: Option<String>,
-    /// Names (host names, declared location).
-    pub names: Vec<String>,
-    /// Addresses.
-    pub ips: Vec<String>,
-    /// Score and factors.
-    #[serde(flatten)]
-    pub assessment: Assessment,
-    /// Advisories that match it.
-    pub advisories: Vec<Match>,
-}
-
 /// What a report is made from.
 #[derive(Debug, Clone, Serialize)]
 pub struct Input {
@@ -66,7 +39,7 @@ pub struct Input {
     /// What the data covers (captures, time span), one line.
     pub scope: String,
     /// Devices, any order (reports sort them).
-    pub devices: Vec<DeviceRow>,
+    pub devices: Vec<ScoredDevice>,
 }
 
 /// Every device of one vendor/model/firmware affected by one advisory CVE.
@@ -143,8 +116,8 @@ pub fn fleets(input: &Input) -> Vec<Fleet> {
 }
 
 /// Devices sorted for reading: highest score first, then key.
-pub fn ranked(input: &Input) -> Vec<&DeviceRow> {
-    let mut v: Vec<&DeviceRow> = input.devices.iter().collect();
+pub fn ranked(input: &Input) -> Vec<&ScoredDevice> {
+    let mut v: Vec<&ScoredDevice> = input.devices.iter().collect();
     v.sort_by(|a, b| {
         b.assessment
             .score
@@ -160,7 +133,7 @@ pub fn json(input: &Input) -> Result<String, Error> {
     struct Doc<'a> {
         title: &'a str,
         scope: &'a str,
-        devices: Vec<&'a DeviceRow>,
+        devices: Vec<&'a ScoredDevice>,
         fleets: Vec<Fleet>,
     }
     let mut w = model::text::CleanWriter::new(Vec::new());
@@ -219,7 +192,7 @@ pub fn devices_csv(input: &Input) -> Result<Vec<u8>, Error> {
             &mut w,
             [
                 d.assessment.key.as_str(),
-                d.kind,
+                d.kind.as_str(),
                 d.category,
                 d.vendor.as_deref().unwrap_or(""),
                 d.model.as_deref().unwrap_or(""),

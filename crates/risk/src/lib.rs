@@ -9,6 +9,8 @@
 //!   scores the device 0–100: likelihood (how exploitable) times clinical
 //!   impact (what happens if it is), each factor listed with its evidence and
 //!   a concrete remediation.
+//! - [`ScoredDevice`] is a device with its assessment and matches: what
+//!   scoring (`app::score`) produces and reports and the dashboard render.
 //!
 //! **Invariants:** pure functions of their inputs (no clock, no I/O): the same
 //! inventory and advisories give the same findings and scores. Every finding
@@ -18,7 +20,9 @@
 mod exposure;
 mod finding;
 mod score;
+mod scored;
 
 pub use exposure::exposures;
 pub use finding::{Evidence, Finding, FindingKind, Severity};
 pub use score::{assess, clinical_impact, Assessment, Factor};
+pub use scored::{DeviceKind, ScoredDevice};

@@ -2,9 +2,9 @@
 //! facts, print the inventory.
 
 use crate::render;
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use clap::Args;
-use sensor::{Config, Progress, Report};
+use sensor::Progress;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -41,106 +41,17 @@ pub struct AnalyzeArgs {
     knowledge: Option<PathBuf>,
 }
 
-pub(crate) fn config(
-    workers: Option<usize>,
-    max_flows: Option<usize>,
-    memory_limit: Option<u64>,
-) -> Result<Config> {
-    let mut cfg = Config {
-        workers: workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        ..Config::default()
-    };
-    if cfg.workers == 0 || cfg.workers > 256 {
-        bail!("--workers must be between 1 and 256");
-    }
-    if let Some(n) = max_flows {
-        if n == 0 {
-            bail!("--max-flows must be at least 1");
-        }
-        cfg.flow.max_flows = n;
-    }
-    if let Some(mb) = memory_limit {
-        if mb < 64 {
-            bail!("--memory-limit must be at least 64 MiB");
-        }
-        cfg = cfg.with_memory_budget(mb * 1024 * 1024);
-    }
-    Ok(cfg)
-}
-
-/// The size of capture input `f`, refusing what is not a regular file: a
-/// named pipe (opening one blocks until a writer comes, reading it would
-/// never end), a device or a directory is one line and exit 2, before
-/// anything is opened or stored. Captures are files; pipe live traffic
-/// through `ward monitor --interface` instead.
-pub(crate) fn regular_input(f: &Path) -> Result<u64> {
-    let meta = std::fs::metadata(f).with_context(|| format!("cannot read {}", f.display()))?;
-    if !meta.is_file() {
-        bail!(
-            "{}: not a regular file (a pipe, device or directory); give a capture file",
-            f.display()
-        );
-    }
-    Ok(meta.len())
-}
-
-/// Checks every input before the database is touched: non-regular files are
-/// refused ([`regular_input`]), malformed captures are an error, and empty
-/// files are skipped with a warning (one forgotten empty rotation file does
-/// not lose the run). Returns the inputs to read and their total size.
-pub(crate) fn check_inputs(files: &[PathBuf]) -> Result<(Vec<PathBuf>, u64)> {
-    let mut kept = Vec::with_capacity(files.len());
-    let mut total = 0u64;
-    for f in files {
-        if regular_input(f)? == 0 {
-            eprintln!("ward: warning: {}: empty file, skipped", f.display());
-            continue;
-        }
-        let r = capture::FileReader::open(f).map_err(anyhow::Error::from)?;
-        total += r.file_len();
-        kept.push(f.clone());
-    }
-    if kept.is_empty() {
-        bail!("nothing to analyze: every input file is empty");
-    }
-    Ok((kept, total))
-}
-
 /// Runs `ward analyze`.
 pub fn run(args: AnalyzeArgs) -> Result<()> {
-    let cfg = config(args.workers, args.max_flows, args.memory_limit)?;
-    crate::site_knowledge::install(args.knowledge.as_deref())?;
+    let cfg = app::analyze::config(args.workers, args.max_flows, args.memory_limit)?;
+    app::site_knowledge::install(args.knowledge.as_deref())?;
     // Check every input before touching the database.
-    let (files, total) = check_inputs(&args.files)?;
+    let (files, total) = app::analyze::check_inputs(&args.files, &app::Stderr)?;
     let mut store = crate::location::open(&args.db)?;
 
     let timing = std::env::var_os("WARD_TIMING").is_some();
     let t0 = std::time::Instant::now();
     let progress = Progress::default();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<model::Event>>(64);
-    let events_path = args.events.clone();
-    let writer = std::thread::spawn(move || -> Result<u64> {
-        let Some(path) = events_path else {
-            for _ in rx {}
-            return Ok(0);
-        };
-        let file = std::fs::File::create(&path)
-            .with_context(|| format!("cannot write events to {}", path.display()))?;
-        let mut w = std::io::BufWriter::new(file);
-        let mut n = 0;
-        for batch in rx {
-            for ev in batch {
-                // Paths to their shape, SNMP communities to their class.
-                serde_json::to_writer(&mut w, &ev.redacted())?;
-                w.write_all(b"\n")?;
-                n += 1;
-            }
-        }
-        w.flush()?;
-        Ok(n)
-    });
-    let sink = args.events.is_some().then_some(tx);
     let bar = (!args.quiet && !args.json).then(|| render::progress_bar(total));
     let done = std::sync::atomic::AtomicBool::new(false);
     let result = std::thread::scope(|s| {
@@ -153,29 +64,17 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
                 }
             });
         }
-        let r = sensor::analyze_files(&files, &cfg, &progress, sink);
+        let r = app::analyze::analyze(&files, &cfg, &progress, args.events.as_deref());
         done.store(true, Ordering::Relaxed);
         r
     });
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let (observer, report) = result?;
-    writer
-        .join()
-        .map_err(|_| anyhow::anyhow!("event writer thread failed"))??;
+    let (observer, report, _) = result?;
 
     let t1 = std::time::Instant::now();
-    let facts = observer.into_facts();
-    let summary = run_summary(&files, &report);
-    let devices = store
-        .ingest_owned(&summary, facts, &report.anomalies())
-        .with_context(|| {
-            format!(
-                "cannot store results in {}",
-                crate::location::label(&args.db)
-            )
-        })?;
+    let devices = app::analyze::store_run(&mut store, &files, observer, &report, &args.db)?;
     if timing {
         eprintln!("timing: analysis {:?}, store {:?}", t1 - t0, t1.elapsed());
     }
@@ -191,31 +90,16 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn run_summary(files: &[PathBuf], r: &Report) -> store::RunSummary {
-    store::RunSummary {
-        inputs: files.iter().map(|f| f.display().to_string()).collect(),
-        packets: r.packets,
-        bytes: r.bytes,
-        flows: r.flows,
-        events: r.events,
-        first_packet: r.first_packet,
-        last_packet: r.last_packet,
-        stats: r.counters.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-    }
+/// The store at `db`, which `ward analyze` made.
+pub(crate) fn open_existing(db: &Path) -> Result<store::Store> {
+    let hint = format!("ward analyze FILE --db {}", db.display());
+    Ok(app::analyze::open_existing(db, &hint)?)
 }
 
-/// Runs `ward inventory`.
 /// `ward inventory --explain KEY`: one device's conclusions, evidence and
 /// knowledge entries, rebuilt from the stored facts.
 pub fn explain_device(db: &Path, key: &str) -> Result<()> {
-    if !crate::location::exists(db) {
-        bail!(
-            "no database at {} (run `ward analyze FILE --db {}` first)",
-            db.display(),
-            db.display()
-        );
-    }
-    let store = crate::location::open(db)?;
+    let store = open_existing(db)?;
     let devices = store.devices_with_facts()?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     crate::explain::explain(&mut out, &devices, key)?;
@@ -226,14 +110,7 @@ pub fn explain_device(db: &Path, key: &str) -> Result<()> {
 /// `rebuild`: devices rebuilt from the stored facts (with the installed
 /// knowledge) instead of read as stored.
 pub fn show_inventory(db: &Path, json: bool, rebuild: bool) -> Result<()> {
-    if !crate::location::exists(db) {
-        bail!(
-            "no database at {} (run `ward analyze FILE --db {}` first)",
-            db.display(),
-            db.display()
-        );
-    }
-    let store = crate::location::open(db)?;
+    let store = open_existing(db)?;
     let devices = if json || rebuild {
         store.devices_with_facts()?
     } else {
@@ -273,17 +150,14 @@ pub struct CaptureArgs {
 /// Runs `ward capture`.
 #[cfg(feature = "live")]
 pub fn capture(args: CaptureArgs) -> Result<()> {
-    let cfg = config(Some(1), None, None)?;
+    let cfg = app::analyze::config(Some(1), None, None)?;
     let mut src = capture::LiveCapture::open(&args.interface, args.filter.as_deref())?;
     let mut store = crate::location::open(&args.db)?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(args.seconds);
     let (observer, report) =
         sensor::analyze_source(&mut src, &cfg, &|| std::time::Instant::now() >= deadline)?;
-    let summary = run_summary(
-        &[PathBuf::from(format!("interface:{}", args.interface))],
-        &report,
-    );
-    let devices = store.ingest_owned(&summary, observer.into_facts(), &report.anomalies())?;
+    let inputs = [PathBuf::from(format!("interface:{}", args.interface))];
+    let devices = app::analyze::store_run(&mut store, &inputs, observer, &report, &args.db)?;
     let mut out = crate::render::stdout();
     if args.json {
         render::json(&mut out, &devices, Some(&report))

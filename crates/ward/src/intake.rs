@@ -2,7 +2,7 @@
 //! and records owner, location and group (used for group baselines and
 //! policies). Approved devices raise no new-device alert.
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use clap::Subcommand;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -44,30 +44,11 @@ pub enum IntakeCommand {
     },
 }
 
-/// Resolves a key or an address to a device key of the inventory.
-pub fn device_key(store: &store::Store, device: &str) -> Result<String> {
-    if device.starts_with("mac:") || device.starts_with("ip:") {
-        return Ok(device.to_string());
-    }
-    let ip: std::net::IpAddr = device.parse().with_context(|| {
-        format!("{device:?} is neither a device key (mac:.., ip:..) nor an IP address")
-    })?;
-    let devices = store.devices()?;
-    Ok(devices
-        .iter()
-        .find(|d| d.ips.contains(&ip))
-        .map(|d| d.key.clone())
-        .unwrap_or_else(|| format!("ip:{ip}")))
-}
-
 fn open(db: &Path) -> Result<store::Store> {
-    if !crate::location::exists(db) {
-        bail!(
-            "no database at {} (run `ward analyze` or `ward monitor` first)",
-            db.display()
-        );
-    }
-    crate::location::open(db)
+    Ok(app::analyze::open_existing(
+        db,
+        "ward analyze` or `ward monitor",
+    )?)
 }
 
 /// Runs `ward intake`.
@@ -119,21 +100,13 @@ pub fn run(cmd: IntakeCommand) -> Result<()> {
             mud_url,
         } => {
             let mut store = open(&db)?;
-            let key = device_key(&store, &device)?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_micros() as i64)
-                .unwrap_or(0);
-            store.intake_approve(
-                &key,
-                &store::Approval {
-                    owner,
-                    location,
-                    group,
-                    mud_url,
-                },
-                model::Timestamp(now),
-            )?;
+            let approval = store::Approval {
+                owner,
+                location,
+                group,
+                mud_url,
+            };
+            let key = app::intake::approve(&mut store, &device, &approval)?;
             println!("approved {key}");
         }
     }

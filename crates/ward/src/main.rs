@@ -10,9 +10,6 @@ mod explain;
 mod feeds;
 mod fetch;
 mod intake;
-#[cfg(feature = "live")]
-mod live;
-mod location;
 mod monitoring;
 mod mud_fetch;
 mod nats_args;
@@ -23,12 +20,12 @@ mod risk;
 mod serve;
 mod server;
 mod siem;
-mod site_knowledge;
 mod site_sensor;
 mod sync;
 mod user;
 
 use anyhow::Result;
+use app::{location, site_knowledge};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -155,10 +152,12 @@ fn main() {
             knowledge,
             explain,
             action: None,
-        } => site_knowledge::install(knowledge.as_deref()).and_then(|()| match explain {
-            Some(key) => analyze::explain_device(&db, &key),
-            None => analyze::show_inventory(&db, json, knowledge.is_some()),
-        }),
+        } => site_knowledge::install(knowledge.as_deref())
+            .map_err(anyhow::Error::from)
+            .and_then(|()| match explain {
+                Some(key) => analyze::explain_device(&db, &key),
+                None => analyze::show_inventory(&db, json, knowledge.is_some()),
+            }),
         Command::Feeds(FeedsCommand::Import(args)) => feeds::import(args),
         Command::Feeds(FeedsCommand::Sync(args)) => sync::sync(args),
         Command::Advisories { db, json } => advisories::run(&db, json),

@@ -147,7 +147,7 @@ fn fetch_one(
         ),
         None => bail!("{url}: no content type (application/mud+json expected)"),
     }
-    let (m, doc) = crate::policy::read_mud(url, &got.bytes)?;
+    let (m, doc) = app::policy::read_mud(url, &got.bytes)?;
     if m.url != url {
         bail!("{url}: the file's mud-url is {:?}, not the URL fetched (refused: it would replace another file)", m.url);
     }
@@ -170,7 +170,7 @@ pub fn fetch(args: FetchArgs) -> Result<()> {
     let refresh = args
         .refresh
         .as_deref()
-        .map(crate::monitoring::parse_duration)
+        .map(app::monitor::parse_duration)
         .transpose()?;
     let opts = Options {
         timeout: Duration::from_secs(args.timeout_secs.clamp(1, 600)),

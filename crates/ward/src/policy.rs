@@ -2,11 +2,9 @@
 //! baseline as nftables rulesets and MUD files, a capture replayed against a
 //! proposed policy, and vendor MUD files imported for violation alerts.
 
-use crate::monitoring::{load_baseline, run_pipeline};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use model::{Event, Record};
-use policy::{Policy, Verdict};
+use policy::Policy;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -105,16 +103,12 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
         None
     };
     let base = match &store {
-        Some(s) => load_baseline(s, &args.baseline, None)?,
-        None => {
-            let f = args
-                .baseline_file
+        Some(s) => app::monitor::load_baseline(s, &args.baseline, None)?,
+        None => app::monitor::read_baseline(
+            args.baseline_file
                 .as_deref()
-                .unwrap_or(std::path::Path::new(""));
-            let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-            serde_json::from_slice(&bytes)
-                .with_context(|| format!("{}: not a Ward baseline", f.display()))?
-        }
+                .unwrap_or(std::path::Path::new("")),
+        )?,
     };
     let p = Policy::from_baseline(&base);
     let all = args.format.is_empty();
@@ -192,53 +186,11 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
     Ok(())
 }
 
-#[derive(serde::Serialize)]
-struct Blocked {
-    start: String,
-    transport: &'static str,
-    client: String,
-    server: String,
-    service: String,
-    group: String,
-    device: String,
-    reason: String,
-}
-
 /// Runs `ward policy simulate`.
 pub fn simulate(args: SimulateArgs) -> Result<()> {
-    let bytes = std::fs::read(&args.policy)
-        .with_context(|| format!("cannot read {}", args.policy.display()))?;
-    let p = Policy::from_json(&bytes).with_context(|| format!("{}", args.policy.display()))?;
-    let state: (Vec<Blocked>, u64) = (Vec::new(), 0);
-    let (_, report, (mut blocked, flows)) = run_pipeline(
-        &args.files,
-        args.workers,
-        state,
-        |(blocked, flows), ev: &Event| {
-            let (Record::Conn(c), Some(f)) = (&ev.record, ev.flow.as_ref()) else {
-                return;
-            };
-            *flows += 1;
-            if let Verdict::Block {
-                group,
-                device,
-                reason,
-            } = p.evaluate(f)
-            {
-                blocked.push(Blocked {
-                    start: c.start.iso(),
-                    transport: f.transport.as_str(),
-                    client: format!("{}:{}", f.client.ip, f.client.port),
-                    server: format!("{}:{}", f.server.ip, f.server.port),
-                    service: c.service.join(","),
-                    group,
-                    device: device.to_string(),
-                    reason,
-                });
-            }
-        },
-    )?;
-    blocked.sort_by(|a, b| (&a.start, &a.client, &a.server).cmp(&(&b.start, &b.client, &b.server)));
+    let p = app::policy::read_policy(&args.policy)?;
+    let sim = app::policy::simulate(&p, &args.files, args.workers)?;
+    let (blocked, flows, report) = (sim.blocked, sim.flows, sim.report);
     let mut o = crate::render::stdout();
     if args.json {
         serde_json::to_writer_pretty(
@@ -269,39 +221,20 @@ pub fn simulate(args: SimulateArgs) -> Result<()> {
     Ok(())
 }
 
-/// Reads a MUD file (a file of `ward mud import` or a response of `ward mud
-/// fetch`): the parsed policy and the document as stored. Errors name `name`.
-pub fn read_mud(name: &str, bytes: &[u8]) -> Result<(policy::mud::MudPolicy, String)> {
-    // One line: the parser's message already holds the JSON error (no `: cause` repeated).
-    let m = policy::mud::MudPolicy::parse(bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    let doc = String::from_utf8(bytes.to_vec()).with_context(|| format!("{name}: not UTF-8"))?;
-    Ok((m, doc))
-}
-
 /// Runs `ward mud import`.
 pub fn import(files: Vec<PathBuf>, db: PathBuf, device: Option<String>) -> Result<()> {
     if device.is_some() && files.len() != 1 {
         bail!("--device assigns one MUD file: give exactly one");
     }
     // Parse everything before touching the database.
-    let mut parsed = Vec::new();
-    for f in &files {
-        let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-        parsed.push(read_mud(&f.display().to_string(), &bytes)?);
-    }
+    let parsed = app::policy::read_mud_files(&files)?;
     let mut store = crate::location::open(&db)?;
-    for (m, doc) in &parsed {
-        store.import_mud(&m.url, m.model.as_deref(), doc)?;
+    let key = app::policy::import_mud(&mut store, &parsed, device.as_deref())?;
+    for (m, _) in &parsed {
         println!("imported {} ({} ACEs)", m.url, m.aces.len());
     }
-    if let Some(d) = device {
-        let key = crate::intake::device_key(&store, &d)?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_micros() as i64)
-            .unwrap_or(0);
-        store.intake_assign_mud(&key, &parsed[0].0.url, model::Timestamp(now))?;
-        println!("assigned {} to {key}", parsed[0].0.url);
+    if let (Some(key), Some((m, _))) = (key, parsed.first()) {
+        println!("assigned {} to {key}", m.url);
     }
     Ok(())
 }

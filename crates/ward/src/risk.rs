@@ -1,62 +1,14 @@
 //! `ward risk`: every device (observed in traffic, and declared in a CMMS
 //! import) scored 0–100 with its factors, evidence and remediations.
 
-use advisory::match_identities;
-use anyhow::{bail, Result};
-use report::DeviceRow;
+use anyhow::Result;
 use std::io::Write;
 use std::path::Path;
 
-/// Every device in the store (one row per asset: observed, declared, or
-/// both linked), scored, highest first. A declared model gives the category
-/// (`store::assets::Asset::device`).
-pub(crate) fn scored_devices(store: &store::Store) -> Result<Vec<DeviceRow>> {
-    let adb = store.advisory_db()?;
-    let mut scored = Vec::new();
-    for a in store.assets()? {
-        let matches = match_identities(&a.identities(), &adb);
-        let d = a.device(adb.knowledge());
-        let mut names = d.hostnames.clone();
-        if let Some(decl) = &a.declared {
-            for s in [&decl.model, &decl.location] {
-                if !s.trim().is_empty() && !names.contains(s) {
-                    names.push(s.clone());
-                }
-            }
-        }
-        scored.push(DeviceRow {
-            kind: a.kind(),
-            category: d.category.label(),
-            medical: d.category.is_medical(),
-            vendor: a.vendor(),
-            model: a.model(),
-            firmware: a.firmware(),
-            names,
-            ips: d.ips.iter().map(|ip| ip.to_string()).collect(),
-            assessment: risk::assess(&d, &matches),
-            advisories: matches,
-        });
-    }
-    scored.sort_by(|a, b| {
-        b.assessment
-            .score
-            .cmp(&a.assessment.score)
-            .then_with(|| a.assessment.key.cmp(&b.assessment.key))
-    });
-    Ok(scored)
-}
-
 /// Runs `ward risk`.
 pub fn run(db: &Path, json: bool, top: Option<usize>) -> Result<()> {
-    if !crate::location::exists(db) {
-        bail!(
-            "no database at {} (run `ward analyze FILE --db {}` first)",
-            db.display(),
-            db.display()
-        );
-    }
-    let store = crate::location::open(db)?;
-    let mut scored = scored_devices(&store)?;
+    let store = crate::analyze::open_existing(db)?;
+    let mut scored = app::scored_devices(&store)?;
     if let Some(n) = top {
         scored.truncate(n);
     }

@@ -6,7 +6,6 @@ use clap::Args;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Arguments of `ward serve`.
 #[derive(Args)]
@@ -50,8 +49,6 @@ pub fn run(args: ServeArgs) -> Result<()> {
         _ => bail!("--cert and --key go together"),
     };
     let https = !matches!(transport, web::Transport::InsecureHttp);
-    let scorer: web::Scorer =
-        Arc::new(|s: &store::Store| crate::risk::scored_devices(s).map_err(|e| format!("{e:#}")));
     // A second connection scores the inventory, so a rebuild after
     // `ward analyze` never holds up sign-ins and session checks.
     let reader = crate::location::open(&args.db)?;
@@ -62,7 +59,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let state = web::AppState::with_options(
         store,
         Some(reader),
-        scorer,
+        web::Inventory::Scored,
         https,
         &crate::location::label(&args.db),
         sessions,

@@ -187,7 +187,6 @@ fn escapes_and_bidi_from_files_reach_no_output() {
     assert!(run("report", &["report", "--db", db, "--out", s(&out)])
         .status
         .success());
-    drop(run);
     for f in ["report.html", "report.json", "devices.csv", "findings.csv"] {
         outputs.push((f.into(), std::fs::read(out.join(f)).unwrap()));
     }

@@ -260,7 +260,7 @@ async fn risk(State(st): State<AppState>, user: ApiUser) -> Result<Json<Overview
     Ok(Json(snap.overview.clone()))
 }
 
-fn input(rows: Vec<report::DeviceRow>, st: &AppState) -> report::Input {
+fn input(rows: Vec<app::ScoredDevice>, st: &AppState) -> report::Input {
     report::Input {
         title: "Ward medical device risk report".into(),
         scope: format!("{} devices in {}", rows.len(), st.inner.db_label),
@@ -287,8 +287,7 @@ async fn advisories(
         &st,
     );
     Ok(Json(
-        serde_json::to_value(report::fleets(&input))
-            .map_err(|e| fail(Error::Score(e.to_string())))?,
+        serde_json::to_value(report::fleets(&input)).map_err(|e| fail(Error::Json(e)))?,
     ))
 }
 
@@ -322,8 +321,7 @@ async fn network_map(
 async fn report_export(State(st): State<AppState>, user: ApiUser) -> Result<Response, Response> {
     user.require(Role::Analyst)?;
     let snap = st.snapshot().await.map_err(fail)?;
-    let json = report::json(&input(snap.rows.clone(), &st))
-        .map_err(|e| fail(Error::Score(e.to_string())))?;
+    let json = report::json(&input(snap.rows.clone(), &st)).map_err(|e| fail(Error::Report(e)))?;
     let (name, ip) = (user.user.name.clone(), user.ip.clone());
     st.db(move |s| Ok(s.audit(now(), &name, "export", "report.json via API", &ip)?))
         .await

@@ -5,9 +5,8 @@
 //! Layering (see `docs/style.md`): [`app`] builds the whole router from an
 //! [`AppState`]; tests drive it with `tower::ServiceExt::oneshot`, and
 //! [`serve`] binds it behind rustls. Handlers only translate HTTP: accounts,
-//! sessions and audit rows live in `store` (`store::users`), scoring comes
-//! from the caller through [`Scorer`] (the `ward` binary passes its
-//! `risk::scored_devices`).
+//! sessions and audit rows live in `store` (`store::users`), scoring is the
+//! application layer's (`app::scored_devices`, see [`Inventory`]).
 //!
 //! **Invariants:**
 //! - there is no default account: until one exists every page but `/setup`
@@ -53,8 +52,14 @@ pub enum Error {
     #[error(transparent)]
     Store(#[from] store::Error),
     /// Scoring the devices failed.
-    #[error("cannot score devices: {0}")]
-    Score(String),
+    #[error("cannot score devices: {}", app::chain(.0))]
+    Score(app::Error),
+    /// A report could not be rendered.
+    #[error("cannot render the report: {0}")]
+    Report(#[from] report::Error),
+    /// A JSON document could not be made.
+    #[error("cannot write JSON: {0}")]
+    Json(#[from] serde_json::Error),
     /// The OS random source failed.
     #[error("no randomness available: {0}")]
     Random(String),
@@ -91,9 +96,26 @@ impl IntoResponse for Error {
     }
 }
 
-/// Scores every device in the store (the `ward` binary passes
-/// `risk::scored_devices`).
-pub type Scorer = Arc<dyn Fn(&Store) -> Result<Vec<report::DeviceRow>, String> + Send + Sync>;
+/// Where the dashboard's scored inventory comes from.
+#[derive(Clone)]
+pub enum Inventory {
+    /// Scored from the store (`app::scored_devices`), again at every store
+    /// generation: what `ward serve` shows.
+    Scored,
+    /// A fixed list (tests and demonstrations); accounts, alerts and intake
+    /// still come from the store.
+    Fixed(Arc<Vec<app::ScoredDevice>>),
+}
+
+impl Inventory {
+    /// The scored devices of `store`.
+    pub fn devices(&self, store: &Store) -> Result<Vec<app::ScoredDevice>, Error> {
+        match self {
+            Inventory::Scored => app::scored_devices(store).map_err(Error::Score),
+            Inventory::Fixed(rows) => Ok(rows.as_ref().clone()),
+        }
+    }
+}
 
 /// Session lifetimes (`ward serve --session-idle-minutes / --session-hours`).
 #[derive(Debug, Clone, Copy)]
@@ -127,7 +149,7 @@ struct Inner {
     /// A second connection for scoring, so a rebuild never holds up
     /// sign-ins and session checks (absent for in-memory stores).
     reader: Option<Mutex<Store>>,
-    scorer: Scorer,
+    inventory: Inventory,
     https: bool,
     db_label: String,
     sessions: SessionPolicy,
@@ -169,11 +191,11 @@ fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
 
 impl AppState {
     /// State over an open store. `https` adds HSTS.
-    pub fn new(store: Store, scorer: Scorer, https: bool, db_label: &str) -> AppState {
+    pub fn new(store: Store, inventory: Inventory, https: bool, db_label: &str) -> AppState {
         AppState::with_options(
             store,
             None,
-            scorer,
+            inventory,
             https,
             db_label,
             SessionPolicy::default(),
@@ -184,7 +206,7 @@ impl AppState {
     pub fn with_options(
         store: Store,
         reader: Option<Store>,
-        scorer: Scorer,
+        inventory: Inventory,
         https: bool,
         db_label: &str,
         sessions: SessionPolicy,
@@ -193,7 +215,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 store: Mutex::new(store),
                 reader: reader.map(Mutex::new),
-                scorer,
+                inventory,
                 https,
                 db_label: db_label.to_string(),
                 sessions,
@@ -354,7 +376,7 @@ impl AppState {
         let me = self.clone();
         let snap = tokio::task::spawn_blocking(move || {
             let store = lock(me.inner.reader.as_ref().unwrap_or(&me.inner.store));
-            Snapshot::build(&store, &me.inner.scorer, generation)
+            Snapshot::build(&store, &me.inner.inventory, generation)
         })
         .await
         .map_err(|_| Error::Join)??;

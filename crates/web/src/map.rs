@@ -5,8 +5,8 @@
 //! out counted). No script draws it; every label reaches the page through
 //! askama's escaping.
 
+use app::ScoredDevice;
 use model::addr::{is_host, is_local};
-use report::DeviceRow;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -107,7 +107,7 @@ fn short(s: &str, n: usize) -> String {
 
 impl Graph {
     /// Builds the graph from scored devices and peer facts.
-    pub fn build(rows: &[DeviceRow], peers: &[identify::Fact]) -> Graph {
+    pub fn build(rows: &[ScoredDevice], peers: &[identify::Fact]) -> Graph {
         let mut g = Graph::default();
         let by_key: HashMap<&str, usize> = rows
             .iter()
@@ -168,7 +168,7 @@ impl Graph {
         g
     }
 
-    fn device_node(&mut self, d: &DeviceRow) -> u32 {
+    fn device_node(&mut self, d: &ScoredDevice) -> u32 {
         if let Some(i) = self.index.get(&d.assessment.key) {
             return *i;
         }
@@ -440,7 +440,7 @@ mod tests {
     use super::*;
     use identify::{EndpointKey, Fact, FactKind};
 
-    fn row(key: &str, name: &str, ip: &str) -> DeviceRow {
+    fn row(key: &str, name: &str, ip: &str) -> ScoredDevice {
         let d = identify::Device {
             key: key.into(),
             mac: None,
@@ -462,8 +462,8 @@ mod tests {
             identity: Default::default(),
             facts: Vec::new(),
         };
-        DeviceRow {
-            kind: "observed",
+        ScoredDevice {
+            kind: app::DeviceKind::Observed,
             category: "infusion pump",
             medical: true,
             vendor: None,

@@ -414,7 +414,7 @@ pub struct Row {
     advisories: usize,
 }
 
-fn row(d: &report::DeviceRow) -> Row {
+fn row(d: &app::ScoredDevice) -> Row {
     Row {
         key: d.assessment.key.clone(),
         name: d
@@ -505,7 +505,7 @@ async fn overview(
         Err(e) => return fail(e),
     };
     let site = q.site.filter(|s| store::valid_site(s));
-    let of_site: Vec<report::DeviceRow>;
+    let of_site: Vec<app::ScoredDevice>;
     let (rows, o) = match &site {
         Some(s) => {
             of_site = snap

@@ -7,8 +7,8 @@
 
 use crate::map::Graph;
 use crate::view::{self, DeviceQuery, Overview};
-use crate::{Error, Scorer};
-use report::DeviceRow;
+use crate::{Error, Inventory};
+use app::ScoredDevice;
 use std::collections::HashMap;
 use store::Store;
 
@@ -20,7 +20,7 @@ pub struct Snapshot {
     /// The store generation it was built from.
     pub generation: u64,
     /// Every device, scored, highest risk first (then by key).
-    pub rows: Vec<DeviceRow>,
+    pub rows: Vec<ScoredDevice>,
     index: HashMap<String, usize>,
     haystack: Vec<String>,
     by_name: Vec<u32>,
@@ -40,7 +40,7 @@ pub struct Snapshot {
     pub build_ms: u128,
 }
 
-fn order(rows: &[DeviceRow], key: impl Fn(&DeviceRow) -> String) -> Vec<u32> {
+fn order(rows: &[ScoredDevice], key: impl Fn(&ScoredDevice) -> String) -> Vec<u32> {
     // Keys computed once per row (not per comparison); the sort is stable,
     // so ties keep the risk order.
     let keys: Vec<String> = rows.iter().map(key).collect();
@@ -51,9 +51,9 @@ fn order(rows: &[DeviceRow], key: impl Fn(&DeviceRow) -> String) -> Vec<u32> {
 
 impl Snapshot {
     /// Scores the store and precomputes everything the pages need.
-    pub fn build(store: &Store, scorer: &Scorer, generation: u64) -> Result<Snapshot, Error> {
+    pub fn build(store: &Store, inventory: &Inventory, generation: u64) -> Result<Snapshot, Error> {
         let started = std::time::Instant::now();
-        let mut rows = scorer(store).map_err(Error::Score)?;
+        let mut rows = inventory.devices(store)?;
         rows.sort_by(|a, b| {
             b.assessment
                 .score
@@ -83,7 +83,7 @@ impl Snapshot {
 
     /// The snapshot of already scored rows (sorted by risk) and peer facts.
     pub fn from_rows(
-        rows: Vec<DeviceRow>,
+        rows: Vec<ScoredDevice>,
         peers: &[identify::Fact],
         newest: Vec<(String, String, String, String)>,
         generation: u64,
@@ -148,13 +148,13 @@ impl Snapshot {
     }
 
     /// A device by key.
-    pub fn get(&self, key: &str) -> Option<&DeviceRow> {
+    pub fn get(&self, key: &str) -> Option<&ScoredDevice> {
         self.index.get(key).map(|i| &self.rows[*i])
     }
 
     /// Applies a query: filter, sort, page. Returns (total matching, page,
     /// page size, the page's rows).
-    pub fn select(&self, q: &DeviceQuery) -> (usize, usize, usize, Vec<&DeviceRow>) {
+    pub fn select(&self, q: &DeviceQuery) -> (usize, usize, usize, Vec<&ScoredDevice>) {
         let needle: Option<String> =
             q.q.as_deref()
                 .map(|s| {
@@ -221,7 +221,7 @@ impl Snapshot {
 mod tests {
     use super::*;
 
-    fn row(key: &str, name: &str, score: u8, cat: identify::Category) -> DeviceRow {
+    fn row(key: &str, name: &str, score: u8, cat: identify::Category) -> ScoredDevice {
         let d = identify::Device {
             key: key.into(),
             mac: None,
@@ -245,8 +245,8 @@ mod tests {
         };
         let mut assessment = risk::assess(&d, &[]);
         assessment.score = score;
-        DeviceRow {
-            kind: "observed",
+        ScoredDevice {
+            kind: app::DeviceKind::Observed,
             category: cat.label(),
             medical: cat.is_medical(),
             vendor: d.vendor.clone(),
@@ -265,7 +265,7 @@ mod tests {
             identify::Category::Printer,
             identify::Category::PatientMonitor,
         ];
-        let mut rows: Vec<DeviceRow> = (0..n)
+        let mut rows: Vec<ScoredDevice> = (0..n)
             .map(|i| {
                 row(
                     &format!("k{i:03}"),

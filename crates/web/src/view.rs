@@ -1,7 +1,7 @@
 //! What the dashboard and the API share: device filters, sorting, paging,
 //! summaries and the overview figures, computed from scored devices.
 
-use report::DeviceRow;
+use app::ScoredDevice;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -60,7 +60,7 @@ pub struct DeviceSummary {
 
 impl DeviceSummary {
     /// From a scored device.
-    pub fn of(d: &DeviceRow) -> DeviceSummary {
+    pub fn of(d: &ScoredDevice) -> DeviceSummary {
         DeviceSummary {
             site: site_of(&d.assessment.key).map(str::to_string),
             key: d.assessment.key.clone(),
@@ -154,7 +154,7 @@ pub struct Overview {
 }
 
 /// Computes the overview.
-pub fn overview(rows: &[DeviceRow]) -> Overview {
+pub fn overview(rows: &[ScoredDevice]) -> Overview {
     let mut cats: std::collections::BTreeMap<&str, usize> = Default::default();
     for d in rows {
         *cats.entry(d.category).or_default() += 1;

@@ -86,7 +86,7 @@ fn idle_connections_time_out_and_real_users_are_served() {
         .build()
         .unwrap();
     let store = store::Store::open_in_memory().unwrap();
-    let state = AppState::new(store, Arc::new(|_| Ok(Vec::new())), true, "test.db");
+    let state = AppState::new(store, web::Inventory::Scored, true, "test.db");
     let limits = ConnLimits {
         max_connections: 12,
         handshake: Duration::from_secs(1),

@@ -16,11 +16,11 @@ const HOSTILE: &str = "<script>alert(1)</script>";
 const SQLI: &str = "<img src=x onerror=alert(1)>'; DROP TABLE devices;--";
 const PASSWORD: &str = "correct horse battery staple";
 
-fn device(key: &str, name: &str, app: &str) -> report::DeviceRow {
+fn device(key: &str, name: &str, app: &str) -> app::ScoredDevice {
     device_at(key, name, app, "10.0.0.7")
 }
 
-fn device_at(key: &str, name: &str, app: &str, ip: &str) -> report::DeviceRow {
+fn device_at(key: &str, name: &str, app: &str, ip: &str) -> app::ScoredDevice {
     let d = identify::Device {
         key: key.into(),
         mac: None,
@@ -42,8 +42,8 @@ fn device_at(key: &str, name: &str, app: &str, ip: &str) -> report::DeviceRow {
         identity: Default::default(),
         facts: Vec::new(),
     };
-    report::DeviceRow {
-        kind: "observed",
+    app::ScoredDevice {
+        kind: app::DeviceKind::Observed,
         category: d.category.label(),
         medical: true,
         vendor: d.vendor.clone(),
@@ -62,7 +62,12 @@ fn state() -> AppState {
         device("00:11:22:33:44:55", HOSTILE, SQLI),
         device("10.0.0.8", "ALARIS-PC-07", "PUMP"),
     ];
-    AppState::new(store, Arc::new(move |_| Ok(rows.clone())), true, "test.db")
+    AppState::new(
+        store,
+        web::Inventory::Fixed(Arc::new(rows)),
+        true,
+        "test.db",
+    )
 }
 
 struct Res {
@@ -1050,12 +1055,7 @@ async fn idle_and_old_sessions_end_and_tokens_expire() {
         web::AppState::with_options(
             store::Store::open_in_memory().unwrap(),
             None,
-            Arc::new({
-                let rows = rows.clone();
-                move |_: &store::Store| -> Result<Vec<report::DeviceRow>, String> {
-                    Ok(rows.clone())
-                }
-            }),
+            web::Inventory::Fixed(Arc::new(rows.clone())),
             true,
             "t.db",
             policy,
@@ -1211,7 +1211,7 @@ async fn network_map_shows_who_talks_to_whom() {
         device_at("ip:10.0.0.7", HOSTILE, SQLI, "10.0.0.7"),
         device_at("ip:10.0.0.8", "ALARIS-PC-07", "PUMP", "10.0.0.8"),
     ];
-    let st = AppState::new(store, Arc::new(move |_| Ok(rows.clone())), true, "t.db");
+    let st = AppState::new(store, web::Inventory::Fixed(Arc::new(rows)), true, "t.db");
     let app = web::app(st.clone());
     let secret = account(&st, "ada", Role::Admin).await;
     let sid = login(&app, "ada", &secret)
@@ -2058,7 +2058,7 @@ async fn login_floods_with_huge_names_keep_the_database_small() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let store = store::Store::open(&dir.join("ward.db")).unwrap();
-    let st = AppState::new(store, Arc::new(|_| Ok(Vec::new())), true, "test.db");
+    let st = AppState::new(store, web::Inventory::Scored, true, "test.db");
     let app = web::app(st.clone());
     account(&st, "ada", Role::Admin).await;
     let before = db_bytes(&dir);
@@ -2253,7 +2253,12 @@ async fn sites_on_the_overview_with_counts_ingest_status_and_filters() {
         device_at("north/ip:10.0.0.2", "monitor-north", "MON", "10.0.0.2"),
         device_at("south/ip:10.0.0.1", "ct-south", "CT", "10.0.0.1"),
     ];
-    let st = AppState::new(store, Arc::new(move |_| Ok(rows.clone())), true, "test.db");
+    let st = AppState::new(
+        store,
+        web::Inventory::Fixed(Arc::new(rows)),
+        true,
+        "test.db",
+    );
     let app = web::app(st.clone());
     let secret = account(&st, "vic", Role::Viewer).await;
     let Ok(cookie) = login(&app, "vic", &secret).await else {

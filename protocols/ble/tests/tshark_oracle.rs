@@ -10,33 +10,10 @@
 //! message when tshark or the data is absent. At least 95% of the compared
 //! fields must agree (today: all).
 
-use analyzer_api::testing::pcap;
 use model::records::{BlePdu, BleRecord, BleUuid};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// The records of a little-endian classic pcap, with 16-byte record headers
-/// or, as many of these captures have behind the standard magic, 24-byte
-/// ones (the layout whose record lengths tile the file exactly wins).
-fn records(path: &Path) -> Vec<Vec<u8>> {
-    let data = std::fs::read(path).expect("read pcap");
-    assert_eq!(&data[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "{}", path.display());
-    let walk = |hdr: usize| -> Option<Vec<Vec<u8>>> {
-        let mut out = Vec::new();
-        let mut pos = 24;
-        while pos < data.len() {
-            let len = u32::from_le_bytes(data.get(pos + 8..pos + 12)?.try_into().ok()?) as usize;
-            if len > 4096 {
-                return None;
-            }
-            out.push(data.get(pos + hdr..pos + hdr + len)?.to_vec());
-            pos += hdr + len;
-        }
-        Some(out)
-    };
-    walk(16).or_else(|| walk(24)).expect("pcap layout")
-}
 
 fn pcaps(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -112,11 +89,10 @@ fn pdu_code(p: BlePdu) -> &'static str {
 
 #[test]
 fn agrees_with_tshark_on_the_sniffer_captures() {
-    let Some(root) = pcap::testdata("medical_pcaps/iotsec-lab-medical") else {
+    let Some(root) = testkit::testdata("medical_pcaps/iotsec-lab-medical") else {
         return;
     };
-    if Command::new("tshark").arg("--version").output().is_err() {
-        eprintln!("skipping: tshark not installed");
+    if !testkit::tshark::available() {
         return;
     }
     let mut files = Vec::new();
@@ -132,7 +108,10 @@ fn agrees_with_tshark_on_the_sniffer_captures() {
         (0u64, 0u64, 0, 0, 0);
     let mut disagreements: Vec<String> = Vec::new();
     for f in &files {
-        let frames = records(f);
+        // The capture crate's reader (through testkit): it takes these files' 24-byte record
+        // headers behind the standard magic; tshark reads them on its own, and the frame
+        // counts must agree.
+        let frames = testkit::pcap::frames(f);
         let rows = tshark(f).expect("tshark runs");
         assert_eq!(frames.len(), rows.len(), "{}", f.display());
         for (i, (frame, row)) in frames.iter().zip(&rows).enumerate() {

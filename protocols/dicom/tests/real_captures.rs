@@ -9,91 +9,8 @@
 
 use analyzer_api::testing::run;
 use model::records::{DicomPdu, DicomRecord};
-use model::{Direction, Record, Transport};
-use std::path::PathBuf;
-use std::process::Command;
-
-fn testdata(rel: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata"
-    ))
-    .join(rel);
-    p.exists().then_some(p)
-}
-
-fn tshark(args: &[&str]) -> Option<String> {
-    let out = Command::new("tshark").args(args).output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .filter_map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
-        .collect()
-}
-
-/// A reassembled TCP stream: server port and chunks in capture order.
-struct Stream {
-    id: u32,
-    port: u16,
-    chunks: Vec<(Direction, Vec<u8>)>,
-}
-
-/// Reassembles every TCP stream of `file` with one tshark run.
-fn follow_all(file: &str) -> Vec<Stream> {
-    let ids = tshark(&[
-        "-r",
-        file,
-        "-Y",
-        "tcp.len>0",
-        "-T",
-        "fields",
-        "-e",
-        "tcp.stream",
-    ])
-    .unwrap_or_default();
-    let mut ids: Vec<u32> = ids.lines().filter_map(|l| l.trim().parse().ok()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut args = vec!["-r".to_string(), file.to_string(), "-q".to_string()];
-    for id in &ids {
-        args.extend(["-z".to_string(), format!("follow,tcp,raw,{id}")]);
-    }
-    let text = tshark(&args.iter().map(String::as_str).collect::<Vec<_>>()).unwrap_or_default();
-    let mut streams: Vec<Stream> = Vec::new();
-    for line in text.lines() {
-        if let Some(id) = line.strip_prefix("Filter: tcp.stream eq ") {
-            streams.push(Stream {
-                id: id.trim().parse().unwrap_or(u32::MAX),
-                port: 0,
-                chunks: Vec::new(),
-            });
-        } else if let Some(node) = line.strip_prefix("Node 1: ") {
-            if let Some(s) = streams.last_mut() {
-                s.port = node
-                    .rsplit(':')
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or(0);
-            }
-        } else if line.starts_with("=====")
-            || line.starts_with("Node 0: ")
-            || line.starts_with("Follow: ")
-        {
-        } else if let Some(s) = streams.last_mut().filter(|_| !line.trim().is_empty()) {
-            let dir = if line.starts_with('\t') {
-                Direction::ToClient
-            } else {
-                Direction::ToServer
-            };
-            s.chunks.push((dir, hex(line.trim())));
-        }
-    }
-    streams
-}
+use model::{Record, Transport};
+use testkit::tshark::{self, Stream};
 
 /// What tshark shows for one association-level PDU, as a comparable line.
 fn oracle_line(f: &[&str]) -> String {
@@ -137,13 +54,11 @@ fn our_line(d: &DicomRecord) -> String {
 }
 
 fn check(rel: &str, decode_as: &[&str]) {
-    let Some(path) = testdata(rel) else {
-        println!("skipping: ../shared/testdata not found");
+    let Some(path) = testkit::testdata(rel) else {
         return;
     };
     let file = path.to_str().unwrap();
-    if tshark(&["-v"]).is_none() {
-        println!("skipping: tshark not installed");
+    if !tshark::available() {
         return;
     }
     let mut args = vec!["-r", file];
@@ -172,7 +87,7 @@ fn check(rel: &str, decode_as: &[&str]) {
     ] {
         args.extend_from_slice(&["-e", f]);
     }
-    let oracle = tshark(&args).unwrap_or_default();
+    let oracle = tshark::run(&args).unwrap_or_default();
     // Second pass with every occurrence: PDU types and lengths (for the P-DATA
     // byte count) and proposed abstract syntaxes (`Name (uid)`).
     let mut args = vec!["-r", file];
@@ -195,16 +110,15 @@ fn check(rel: &str, decode_as: &[&str]) {
     ] {
         args.extend_from_slice(&["-e", f]);
     }
-    let all = tshark(&args).unwrap_or_default();
+    let all = tshark::run(&args).unwrap_or_default();
     let mut checked = 0;
     for Stream {
         id: stream,
         port,
         chunks,
-    } in follow_all(file)
+    } in tshark::follow_tcp(&path, &[]).unwrap_or_default()
     {
-        let refs: Vec<(Direction, &[u8])> =
-            chunks.iter().map(|(d, b)| (*d, b.as_slice())).collect();
+        let refs = testkit::tcp::borrowed(&chunks);
         let records = run(&proto_dicom::Dicom, Transport::Tcp, port, &refs);
         let weirds: Vec<&Record> = records
             .iter()

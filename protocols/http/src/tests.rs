@@ -6,9 +6,6 @@ use super::*;
 use analyzer_api::testing::{never_panics, run, run_forced};
 use model::Record;
 
-#[path = "../../tls/src/testpcap.rs"]
-mod testpcap;
-
 fn http_records(records: &[Record]) -> Vec<&HttpRecord> {
     records
         .iter()
@@ -567,15 +564,11 @@ fn garbage_never_panics() {
 /// Runs each connection of a Zeek HTTP trace and compares fields with
 /// http.log; returns the differences as text.
 fn compare_with_zeek(trace: &str, baseline: &str, skip: &[&str]) -> Option<Vec<String>> {
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let (Some(trace), Some(log)) = (
-        testpcap::testdata(trace, dir),
-        testpcap::testdata(baseline, dir),
-    ) else {
+    let (Some(trace), Some(log)) = (testkit::testdata(trace), testkit::testdata(baseline)) else {
         return None;
     };
-    let conns = testpcap::tcp_conns(&trace);
-    let (fields, rows) = testpcap::zeek_log(&log);
+    let conns = testkit::tcp::conns(&trace);
+    let (fields, rows) = testkit::zeek::log(&log);
     let mut diffs = Vec::new();
     let mut ours_by_conn: Vec<Vec<HttpRecord>> = conns
         .iter()
@@ -585,7 +578,7 @@ fn compare_with_zeek(trace: &str, baseline: &str, skip: &[&str]) -> Option<Vec<S
         })
         .collect();
     for row in &rows {
-        let col = |n: &str| testpcap::col(&fields, row, n);
+        let col = |n: &str| testkit::zeek::col(&fields, row, n);
         let port: u16 = col("id.orig_p").map_or(0, |p| p.parse().unwrap());
         // Baselines without connection ids: take connections in trace order.
         let ci = match col("id.orig_h") {
@@ -641,7 +634,7 @@ fn compare_with_zeek(trace: &str, baseline: &str, skip: &[&str]) -> Option<Vec<S
     for (ci, left) in ours_by_conn.iter().enumerate() {
         if !left.is_empty()
             && rows.iter().any(|r| {
-                testpcap::col(&fields, r, "id.orig_p")
+                testkit::zeek::col(&fields, r, "id.orig_p")
                     == conns[ci].client.map(|c| c.1.to_string()).as_deref()
             })
         {
@@ -728,8 +721,7 @@ fn zeek_http_baselines() {
 #[test]
 #[ignore]
 fn zeek_http_all_baselines_report() {
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let Some(map) = testpcap::testdata("zeek/zeek_test_map.json", dir) else {
+    let Some(map) = testkit::testdata("zeek/zeek_test_map.json") else {
         return;
     };
     let map: Vec<serde_json::Value> =
@@ -755,7 +747,7 @@ fn zeek_http_all_baselines_report() {
                 continue;
             }
             let log = format!("zeek/Baseline/{base}/http.log");
-            if testpcap::testdata(&log, dir).is_none() {
+            if testkit::testdata(&log).is_none() {
                 continue;
             }
             if let Some(diffs) = compare_with_zeek(&format!("zeek/Traces/{trace}"), &log, &[]) {

@@ -258,29 +258,22 @@ fn tshark_datagrams(path: &str) -> Option<Vec<(Direction, Vec<u8>)>> {
     if !std::path::Path::new(path).exists() {
         return None;
     }
-    let out = std::process::Command::new("tshark")
-        .args([
-            "-r",
-            path,
-            "-T",
-            "fields",
-            "-e",
-            "udp.dstport",
-            "-e",
-            "udp.payload",
-        ])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = testkit::tshark::run(&[
+        "-r",
+        path,
+        "-T",
+        "fields",
+        "-e",
+        "udp.dstport",
+        "-e",
+        "udp.payload",
+    ])?;
     let mut v = Vec::new();
     for line in text.lines() {
         let mut f = line.split('\t');
         let port: u16 = f.next()?.parse().ok()?;
-        let hex = f.next()?.trim();
-        let bytes: Option<Vec<u8>> = (0..hex.len() / 2)
-            .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
-            .collect();
-        v.push((if port == 161 || port == 162 { C } else { S }, bytes?));
+        let bytes = testkit::hex(f.next()?)?;
+        v.push((if port == 161 || port == 162 { C } else { S }, bytes));
     }
     Some(v)
 }

@@ -6,9 +6,6 @@ use super::*;
 use analyzer_api::testing::{never_panics, run, run_forced};
 use model::Record;
 
-#[path = "../../tls/src/testpcap.rs"]
-mod testpcap;
-
 /// Wraps a payload into a binary packet (RFC 4253 §6): length, padding
 /// length, payload, 4..=11 bytes of padding so the total is a multiple of 8.
 fn packet(payload: &[u8]) -> Vec<u8> {
@@ -337,19 +334,16 @@ fn garbage_never_panics() {
 
 /// Runs every connection of a Zeek SSH trace and compares with ssh.log.
 fn compare_with_zeek(trace: &str, baseline: &str) {
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let (Some(trace), Some(log)) = (
-        testpcap::testdata(trace, dir),
-        testpcap::testdata(baseline, dir),
-    ) else {
+    let (Some(trace), Some(log)) = (testkit::testdata(trace), testkit::testdata(baseline)) else {
         return;
     };
-    let conns = testpcap::tcp_conns(&trace);
-    let (fields, rows) = testpcap::zeek_log(&log);
+    let conns = testkit::tcp::conns(&trace);
+    let (fields, rows) = testkit::zeek::log(&log);
     assert!(!rows.is_empty());
-    let with_data: Vec<&testpcap::Conn> = conns.iter().filter(|c| !c.chunks.is_empty()).collect();
+    let with_data: Vec<&testkit::tcp::Conn> =
+        conns.iter().filter(|c| !c.chunks.is_empty()).collect();
     for (n, row) in rows.iter().enumerate() {
-        let col = |n: &str| testpcap::col(&fields, row, n);
+        let col = |n: &str| testkit::zeek::col(&fields, row, n);
         // Some baselines log no connection id: then rows follow the trace order.
         let port: u16 = col("id.orig_p").map_or(0, |p| p.parse().unwrap());
         let conn = match col("id.orig_h") {

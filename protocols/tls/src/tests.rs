@@ -7,9 +7,6 @@ use super::*;
 use analyzer_api::testing::{never_panics, run, run_forced};
 use model::Record;
 
-#[path = "testpcap.rs"]
-mod testpcap;
-
 /// DER of a self-signed P-256 certificate made with
 /// `openssl req -x509 -newkey ec -subj "/C=US/O=Ward Test, Inc./CN=monitor-7.icu.example"
 /// -addext "subjectAltName=DNS:monitor-7.icu.example,DNS:monitor-7" -set_serial 0x1234ABCD`.
@@ -578,26 +575,25 @@ fn garbage_never_panics() {
 /// Runs each connection of a Zeek TLS trace and compares with ssl.log (and
 /// x509.log for the leaf certificate); returns the differences.
 fn compare_with_zeek(traces: &[&str], baseline_dir: &str) -> Option<Vec<String>> {
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let base = testpcap::testdata(baseline_dir, dir)?;
+    let base = testkit::testdata(baseline_dir)?;
     let log = ["ssl.log", "ssl-out.log"]
         .iter()
         .map(|l| base.join(l))
         .find(|p| p.exists())?;
     let mut conns = Vec::new();
     for t in traces {
-        conns.extend(testpcap::tcp_conns(&testpcap::testdata(t, dir)?));
+        conns.extend(testkit::tcp::conns(&testkit::testdata(t)?));
     }
-    let (fields, rows) = testpcap::zeek_log(&log);
+    let (fields, rows) = testkit::zeek::log(&log);
     let x509 = base.join("x509.log");
     let certs = if x509.exists() {
-        testpcap::zeek_log(&x509)
+        testkit::zeek::log(&x509)
     } else {
         Default::default()
     };
     let mut diffs = Vec::new();
     for row in &rows {
-        let col = |n: &str| testpcap::col(&fields, row, n);
+        let col = |n: &str| testkit::zeek::col(&fields, row, n);
         let (Some(h), Some(p)) = (col("id.orig_h"), col("id.orig_p")) else {
             continue;
         };
@@ -643,9 +639,9 @@ fn compare_with_zeek(traces: &[&str], baseline_dir: &str) -> Option<Vec<String>>
             let (cf, crows) = &certs;
             if let Some(c) = crows
                 .iter()
-                .find(|r| testpcap::col(cf, r, "fingerprint") == Some(fp))
+                .find(|r| testkit::zeek::col(cf, r, "fingerprint") == Some(fp))
             {
-                let cc = |n: &str| testpcap::col(cf, c, n);
+                let cc = |n: &str| testkit::zeek::col(cf, c, n);
                 let secs = |v: Option<i64>| v.map(|s| format!("{s}.000000"));
                 let cert_checks = [
                     ("subject", t.cert_subject.clone(), cc("certificate.subject")),
@@ -780,8 +776,7 @@ const STRICT: &[(&[&str], &str)] = &[
 #[test]
 #[ignore]
 fn zeek_ssl_all_baselines_report() {
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let Some(map) = testpcap::testdata("zeek/zeek_test_map.json", dir) else {
+    let Some(map) = testkit::testdata("zeek/zeek_test_map.json") else {
         return;
     };
     let map: Vec<serde_json::Value> =
@@ -819,8 +814,7 @@ fn zeek_ssl_all_baselines_report() {
 /// weirds stay rare.
 #[test]
 fn all_zeek_tls_traces() {
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let Some(traces) = testpcap::testdata("zeek/Traces/tls", dir) else {
+    let Some(traces) = testkit::testdata("zeek/Traces/tls") else {
         return;
     };
     let mut paths: Vec<_> = std::fs::read_dir(traces)
@@ -834,7 +828,7 @@ fn all_zeek_tls_traces() {
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
     {
-        for c in testpcap::tcp_conns(p) {
+        for c in testkit::tcp::conns(p) {
             if c.chunks.is_empty() {
                 continue;
             }
@@ -863,11 +857,10 @@ fn all_zeek_tls_traces() {
 /// SSL 2.0 on both sides (Zeek trace `ssl-v2.pcap`).
 #[test]
 fn zeek_sslv2_trace() {
-    let Some(p) = testpcap::testdata("zeek/Traces/tls/ssl-v2.pcap", env!("CARGO_MANIFEST_DIR"))
-    else {
+    let Some(p) = testkit::testdata("zeek/Traces/tls/ssl-v2.pcap") else {
         return;
     };
-    let conn = testpcap::tcp_conns(&p)
+    let conn = testkit::tcp::conns(&p)
         .into_iter()
         .find(|c| !c.chunks.is_empty())
         .unwrap();
@@ -890,8 +883,7 @@ fn zeek_sslv2_trace() {
 #[test]
 #[ignore]
 fn print_fingerprints() {
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let Some(traces) = testpcap::testdata("zeek/Traces/tls", dir) else {
+    let Some(traces) = testkit::testdata("zeek/Traces/tls") else {
         return;
     };
     let mut paths: Vec<_> = std::fs::read_dir(traces)
@@ -903,7 +895,7 @@ fn print_fingerprints() {
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
     {
-        for c in testpcap::tcp_conns(p) {
+        for c in testkit::tcp::conns(p) {
             let records = run(&Tls, Transport::Tcp, c.port(), &c.borrowed());
             if let Some(t) = tls_records(&records).first() {
                 let name = p.file_name().unwrap().to_string_lossy();
@@ -923,7 +915,6 @@ fn print_fingerprints() {
 /// and `tls.handshake.ja3s` (tshark 4.0 on the same Zeek traces).
 #[test]
 fn ja3_matches_wireshark() {
-    let dir = env!("CARGO_MANIFEST_DIR");
     for (trace, port, ja3, ja3s) in [
         (
             "ecdhe.pcap",
@@ -950,10 +941,10 @@ fn ja3_matches_wireshark() {
             "f6e234011390444c303f74d09d87322d",
         ),
     ] {
-        let Some(p) = testpcap::testdata(&format!("zeek/Traces/tls/{trace}"), dir) else {
+        let Some(p) = testkit::testdata(&format!("zeek/Traces/tls/{trace}")) else {
             return;
         };
-        let conn = testpcap::tcp_conns(&p)
+        let conn = testkit::tcp::conns(&p)
             .into_iter()
             .find(|c| c.client.is_some_and(|c| c.1 == port))
             .unwrap();

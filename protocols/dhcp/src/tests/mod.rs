@@ -2,7 +2,7 @@
 //! real captures in ../shared/testdata (tcpdump's dhcp-mud case and Zeek's
 //! dhcp traces), compared with their expected outputs.
 
-use analyzer_api::testing::pcap;
+use testkit::pcap;
 
 use super::*;
 use analyzer_api::testing;
@@ -198,7 +198,7 @@ fn analyze(path: &std::path::Path) -> Vec<DhcpRecord> {
 /// tcpdump's dhcp-mud test: a REQUEST carrying the MUD URL option and its ACK.
 #[test]
 fn tcpdump_dhcp_mud() {
-    let Some(path) = pcap::testdata("lldp_dhcp/dhcp-mud.pcap") else {
+    let Some(path) = testkit::testdata("lldp_dhcp/dhcp-mud.pcap") else {
         return;
     };
     let d = analyze(&path);
@@ -235,7 +235,7 @@ fn tcpdump_dhcp_mud() {
 /// per-message records.
 #[test]
 fn zeek_dhcp_all_msg_types() {
-    let Some(path) = pcap::testdata("zeek/Traces/dhcp/dhcp.pcap") else {
+    let Some(path) = testkit::testdata("zeek/Traces/dhcp/dhcp.pcap") else {
         return;
     };
     let d = analyze(&path);
@@ -267,7 +267,8 @@ fn zeek_dhcp_all_msg_types() {
 /// Zeek's dhcp-discover-msg-types baseline: host name and requested address.
 #[test]
 fn zeek_dhcp_discover() {
-    let Some(path) = pcap::testdata("zeek/Traces/dhcp/dhcp_discover_param_req_and_client_id.pcap")
+    let Some(path) =
+        testkit::testdata("zeek/Traces/dhcp/dhcp_discover_param_req_and_client_id.pcap")
     else {
         return;
     };
@@ -281,14 +282,14 @@ fn zeek_dhcp_discover() {
 /// Every DHCP trace in the shared data parses without panicking.
 #[test]
 fn all_traces_never_panic() {
-    let Some(dir) = pcap::testdata("zeek/Traces/dhcp") else {
+    let Some(dir) = testkit::testdata("zeek/Traces/dhcp") else {
         return;
     };
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    if let Some(p) = pcap::testdata("lldp_dhcp") {
+    if let Some(p) = testkit::testdata("lldp_dhcp") {
         files.extend(std::fs::read_dir(p).unwrap().map(|e| e.unwrap().path()));
     }
     for f in files

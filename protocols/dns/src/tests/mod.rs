@@ -2,7 +2,7 @@
 //! answers, TXT, mDNS DNS-SD, TCP framing), hostile input (pointer loops,
 //! truncation), and Zeek's DNS traces compared with their `dns.log` baselines.
 
-use analyzer_api::testing::pcap;
+use testkit::pcap;
 
 use super::*;
 use analyzer_api::testing;
@@ -404,7 +404,7 @@ fn zeek_answers(r: &DnsRecord) -> (String, String) {
 /// same transaction id. Known differences are listed in `SKIP`.
 #[test]
 fn zeek_dns_baselines() {
-    let Some(zeek) = pcap::testdata("zeek") else {
+    let Some(zeek) = testkit::testdata("zeek") else {
         return;
     };
     let map: String = std::fs::read_to_string(zeek.join("zeek_test_map.json")).unwrap();
@@ -485,7 +485,7 @@ fn dns_tests(json: &str) -> Vec<(String, Vec<String>)> {
 /// without panicking.
 #[test]
 fn all_traces_never_panic() {
-    let Some(zeek) = pcap::testdata("zeek/Traces") else {
+    let Some(zeek) = testkit::testdata("zeek/Traces") else {
         return;
     };
     let mut files = Vec::new();
@@ -509,7 +509,7 @@ fn all_traces_never_panic() {
 /// Zeek's mdns-no-assoc: queries and unrelated replies on 5353.
 #[test]
 fn zeek_mdns_no_assoc() {
-    let Some(p) = pcap::testdata("zeek/Traces/dns/mdns-no-assoc.pcap") else {
+    let Some(p) = testkit::testdata("zeek/Traces/dns/mdns-no-assoc.pcap") else {
         return;
     };
     let (d, w) = analyze(&p);
@@ -532,7 +532,7 @@ fn zeek_mdns_no_assoc() {
 #[test]
 #[ignore]
 fn dump_trace_weirds() {
-    let Some(zeek) = pcap::testdata("zeek/Traces") else {
+    let Some(zeek) = testkit::testdata("zeek/Traces") else {
         return;
     };
     for dir in [zeek.clone(), zeek.join("dns"), zeek.join("dnssec")] {

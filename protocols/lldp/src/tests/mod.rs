@@ -2,7 +2,7 @@
 //! MUD URL, CDP addresses), malformed TLVs, and tcpdump's LLDP/CDP regression
 //! captures compared with tcpdump's expected `.out` text.
 
-use analyzer_api::testing::pcap;
+use testkit::pcap;
 
 use super::*;
 use model::records::{NeighborProtocol, NeighborRecord};
@@ -332,7 +332,7 @@ fn tcpdump_captures_match_expected_output() {
         ("lldp-infinite-loop-1.pcap", "lldp-infinite-loop-1.out"),
         ("lldp-infinite-loop-2.pcap", "lldp-infinite-loop-2.out"),
     ];
-    let Some(dir) = pcap::testdata("lldp_dhcp") else {
+    let Some(dir) = testkit::testdata("lldp_dhcp") else {
         return;
     };
     let mut compared = 0;
@@ -360,7 +360,7 @@ fn tcpdump_captures_match_expected_output() {
 
 #[test]
 fn tcpdump_cdp_details() {
-    let Some(dir) = pcap::testdata("lldp_dhcp") else {
+    let Some(dir) = testkit::testdata("lldp_dhcp") else {
         return;
     };
     let frames = pcap::frames(&dir.join("3560_CDP.pcap"));
@@ -387,7 +387,7 @@ fn tcpdump_cdp_details() {
 /// The malformed captures tcpdump once crashed or looped on must not panic.
 #[test]
 fn malformed_captures_never_panic() {
-    let Some(dir) = pcap::testdata("lldp_dhcp") else {
+    let Some(dir) = testkit::testdata("lldp_dhcp") else {
         return;
     };
     for name in [

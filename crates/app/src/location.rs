@@ -4,10 +4,10 @@
 use std::path::Path;
 
 /// Opens the store `--db` names.
-pub fn open(db: &Path) -> anyhow::Result<store::Store> {
+pub fn open(db: &Path) -> Result<store::Store, store::Error> {
     match db.to_str() {
-        Some(s) if store::is_postgres_url(s) => Ok(store::Store::open_postgres(s)?),
-        _ => Ok(store::Store::open(db)?),
+        Some(s) if store::is_postgres_url(s) => store::Store::open_postgres(s),
+        _ => store::Store::open(db),
     }
 }
 

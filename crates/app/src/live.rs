@@ -1,5 +1,4 @@
-//! Live mode of `ward baseline learn --interface` and `ward monitor
-//! --interface` (feature `live`): one sensor engine on the interface
+//! Live learning and monitoring (feature `live`): one sensor engine on the interface
 //! (`sensor::analyze_live`), its records consumed on a thread of their own
 //! (learner or detector), and every flush interval a checkpoint: the facts
 //! gathered so far and the alerts drained from the detector are handed to the
@@ -7,7 +6,8 @@
 //! SIGTERM stop the capture; everything pending is then flushed. A second
 //! signal aborts at once.
 
-use anyhow::{Context, Result};
+use crate::monitor::LiveSource;
+use crate::{Context, Error, Notify, Result};
 use identify::Observer;
 use model::Event;
 use monitor::Alert;
@@ -22,14 +22,10 @@ pub enum Out {
     Alerts(Vec<Alert>, u64),
 }
 
-/// Where and how long to capture.
+/// Where and how long to capture, and how often to checkpoint.
 pub struct Options<'a> {
-    /// Interface.
-    pub interface: &'a str,
-    /// BPF filter.
-    pub filter: Option<&'a str>,
-    /// Stop after this long (wall clock); else at SIGINT/SIGTERM.
-    pub duration: Option<Duration>,
+    /// Interface, filter, duration.
+    pub source: &'a LiveSource,
     /// Checkpoint interval.
     pub every: Duration,
 }
@@ -62,7 +58,7 @@ fn on_signals(stop: capture::StopHandle) -> Result<()> {
     Ok(())
 }
 
-/// Captures on `o.interface` until `o.duration`, a signal, or an error of
+/// Captures on `o.source.interface` until its duration, a signal, or an error of
 /// `handle`; every record goes to `consume(&mut state, record)` and at each
 /// checkpoint `drain(&mut state)` may return alerts. Returns the state once
 /// every flow has ended and every record was consumed.
@@ -71,23 +67,27 @@ pub fn run<T: Send>(
     mut state: T,
     consume: impl Fn(&mut T, &Event) + Send,
     drain: impl Fn(&mut T) -> Option<(Vec<Alert>, u64)> + Send,
+    notify: &dyn Notify,
     handle: &mut dyn FnMut(Out) -> Result<()>,
 ) -> Result<T> {
     let cfg = crate::analyze::config(Some(1), None, None)?;
-    let mut src = capture::LiveCapture::open(o.interface, o.filter)?;
+    let mut src = capture::LiveCapture::open(&o.source.interface, o.source.filter.as_deref())?;
     let stop = src.stop_handle();
     on_signals(src.stop_handle())?;
-    if let Some(d) = o.duration {
+    if let Some(d) = o.source.duration {
         src.stop_after(d);
     }
-    let until = o.duration.map_or("Ctrl-C or SIGTERM".to_string(), |d| {
-        format!("{} s, Ctrl-C or SIGTERM", d.as_secs())
-    });
-    eprintln!(
+    let until = o
+        .source
+        .duration
+        .map_or("Ctrl-C or SIGTERM".to_string(), |d| {
+            format!("{} s, Ctrl-C or SIGTERM", d.as_secs())
+        });
+    notify.line(&format!(
         "ward: capturing on {} (until {until}), checkpoint every {} s",
-        o.interface,
+        o.source.interface,
         o.every.as_secs_f64()
-    );
+    ));
     let (ev_tx, ev_rx) = std::sync::mpsc::sync_channel::<Vec<Event>>(64);
     let (out_tx, out_rx) = std::sync::mpsc::channel::<Out>();
     std::thread::scope(|s| {
@@ -117,10 +117,10 @@ pub fn run<T: Send>(
             let (obs, rep) = r?;
             if let Ok(st) = src.stats() {
                 if st.dropped > 0 || st.if_dropped > 0 {
-                    eprintln!(
+                    notify.line(&format!(
                         "warning: libpcap dropped {} packets (buffer full) and the interface {}",
                         st.dropped, st.if_dropped
-                    );
+                    ));
                 }
             }
             let _ = out_k.send(Out::Facts(obs, rep));
@@ -137,10 +137,10 @@ pub fn run<T: Send>(
         }
         let state = consumer
             .join()
-            .map_err(|_| anyhow::anyhow!("record consumer thread failed"))?;
+            .map_err(|_| Error::Thread("record consumer thread"))?;
         capture
             .join()
-            .map_err(|_| anyhow::anyhow!("capture thread failed"))??;
+            .map_err(|_| Error::Thread("capture thread"))??;
         match failed {
             Some(e) => Err(e),
             None => Ok(state),

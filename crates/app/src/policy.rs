@@ -1,0 +1,140 @@
+//! Policies from baselines: the allow-list a baseline implies, a capture
+//! replayed against a proposed policy (the flows it would block), and vendor
+//! MUD files (RFC 8520) read, imported and assigned to devices.
+
+use crate::monitor::run_pipeline;
+use crate::{invalid, Context, Error, Result};
+use model::{Event, Record};
+use policy::{Policy, Verdict};
+use std::path::{Path, PathBuf};
+
+/// A flow the policy would block.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Blocked {
+    /// Flow start (ISO 8601).
+    pub start: String,
+    /// `tcp` or `udp`.
+    pub transport: &'static str,
+    /// Client address and port.
+    pub client: String,
+    /// Server address and port.
+    pub server: String,
+    /// Services the flow carried.
+    pub service: String,
+    /// The group whose rules refused it.
+    pub group: String,
+    /// The device concerned.
+    pub device: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a simulation found.
+#[derive(Debug)]
+pub struct Simulation {
+    /// Flows replayed.
+    pub flows: u64,
+    /// The ones the policy would block, by start, client and server.
+    pub blocked: Vec<Blocked>,
+    /// The sensor's report.
+    pub report: sensor::Report,
+}
+
+/// Reads a policy file (`ward policy generate`'s policy.json).
+pub fn read_policy(path: &Path) -> Result<Policy> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Policy::from_json(&bytes).with_context(|| path.display())
+}
+
+/// Replays `files` against `p`.
+pub fn simulate(p: &Policy, files: &[PathBuf], workers: Option<usize>) -> Result<Simulation> {
+    let state: (Vec<Blocked>, u64) = (Vec::new(), 0);
+    let (_, report, (mut blocked, flows)) =
+        run_pipeline(files, workers, state, |(blocked, flows), ev: &Event| {
+            let (Record::Conn(c), Some(f)) = (&ev.record, ev.flow.as_ref()) else {
+                return;
+            };
+            *flows += 1;
+            if let Verdict::Block {
+                group,
+                device,
+                reason,
+            } = p.evaluate(f)
+            {
+                blocked.push(Blocked {
+                    start: c.start.iso(),
+                    transport: f.transport.as_str(),
+                    client: format!("{}:{}", f.client.ip, f.client.port),
+                    server: format!("{}:{}", f.server.ip, f.server.port),
+                    service: c.service.join(","),
+                    group,
+                    device: device.to_string(),
+                    reason,
+                });
+            }
+        })?;
+    blocked.sort_by(|a, b| (&a.start, &a.client, &a.server).cmp(&(&b.start, &b.client, &b.server)));
+    Ok(Simulation {
+        flows,
+        blocked,
+        report,
+    })
+}
+
+/// Reads a MUD file (a file of `ward mud import` or a response of `ward mud
+/// fetch`): the parsed policy and the document as stored. Errors name `name`.
+pub fn read_mud(name: &str, bytes: &[u8]) -> Result<(policy::mud::MudPolicy, String)> {
+    // One line: the parser's message already holds the JSON error (no `: cause` repeated).
+    let m =
+        policy::mud::MudPolicy::parse(bytes).map_err(|e| Error::Invalid(format!("{name}: {e}")))?;
+    let doc = String::from_utf8(bytes.to_vec())
+        .map_err(|e| Error::Invalid(format!("{name}: not UTF-8: {e}")))?;
+    Ok((m, doc))
+}
+
+/// Reads MUD files (all of them, before any is imported).
+pub fn read_mud_files(files: &[PathBuf]) -> Result<Vec<(policy::mud::MudPolicy, String)>> {
+    let mut parsed = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        parsed.push(read_mud(&f.display().to_string(), &bytes)?);
+    }
+    Ok(parsed)
+}
+
+/// Imports parsed MUD files ([`read_mud_files`]); with `device` (a key or
+/// an address; exactly one file), assigns it to that device and returns
+/// the device's key.
+pub fn import_mud(
+    store: &mut store::Store,
+    parsed: &[(policy::mud::MudPolicy, String)],
+    device: Option<&str>,
+) -> Result<Option<String>> {
+    if device.is_some() && parsed.len() != 1 {
+        invalid!("--device assigns one MUD file: give exactly one");
+    }
+    for (m, doc) in parsed {
+        store.import_mud(&m.url, m.model.as_deref(), doc)?;
+    }
+    match device {
+        Some(d) => {
+            let key = crate::intake::device_key(store, d)?;
+            store.intake_assign_mud(&key, &parsed[0].0.url, crate::now())?;
+            Ok(Some(key))
+        }
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_mud_files_are_one_line_naming_the_file() {
+        let e = read_mud("vendor.json", b"{not json").unwrap_err();
+        let s = e.to_string();
+        assert!(s.starts_with("vendor.json: "), "{s}");
+        assert!(!s.contains('\n'));
+    }
+}

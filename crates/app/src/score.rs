@@ -1,0 +1,52 @@
+//! Scoring: every device in a store — observed in traffic, declared in a
+//! CMMS import, or both as one asset (`store::assets`) — with the advisories
+//! that match it (merged once, [`advisory::match_identities`]) and its 0–100
+//! risk assessment (`risk::assess`), highest risk first. A declared model
+//! gives the device its category (`store::assets::Asset::device`: the
+//! model-category table, with the line that decided as a reason).
+
+use crate::Result;
+use advisory::match_identities;
+use risk::{DeviceKind, ScoredDevice};
+
+/// Every device in the store (one per asset), scored, highest first.
+pub fn scored_devices(store: &store::Store) -> Result<Vec<ScoredDevice>> {
+    let adb = store.advisory_db()?;
+    let mut scored = Vec::new();
+    for a in store.assets()? {
+        let matches = match_identities(&a.identities(), &adb);
+        let d = a.device(adb.knowledge());
+        let mut names = d.hostnames.clone();
+        if let Some(decl) = &a.declared {
+            for s in [&decl.model, &decl.location] {
+                if !s.trim().is_empty() && !names.contains(s) {
+                    names.push(s.clone());
+                }
+            }
+        }
+        let kind = match (&a.declared, &a.observed) {
+            (Some(_), Some(_)) => DeviceKind::Linked,
+            (Some(_), None) => DeviceKind::Declared,
+            _ => DeviceKind::Observed,
+        };
+        scored.push(ScoredDevice {
+            kind,
+            category: d.category.label(),
+            medical: d.category.is_medical(),
+            vendor: a.vendor(),
+            model: a.model(),
+            firmware: a.firmware(),
+            names,
+            ips: d.ips.iter().map(|ip| ip.to_string()).collect(),
+            assessment: risk::assess(&d, &matches),
+            advisories: matches,
+        });
+    }
+    scored.sort_by(|a, b| {
+        b.assessment
+            .score
+            .cmp(&a.assessment.score)
+            .then_with(|| a.assessment.key.cmp(&b.assessment.key))
+    });
+    Ok(scored)
+}
