@@ -17,25 +17,20 @@
 //! the Bluetooth SIG company identifier or member service UUID it
 //! advertises, never from the OUI registry.
 //!
-//! **Knowledge.** `data/ble_company_ids.tsv` (company identifiers),
-//! `data/ble_uuid16.tsv` (16-bit GATT service and member UUIDs),
-//! `data/ble_appearance.tsv` (appearance values) are the Bluetooth SIG
+//! **Knowledge** (crate `knowledge`, each entry citable): `ble_company`
+//! (company identifiers), `ble_uuid16` (16-bit GATT service and member
+//! UUIDs), `ble_appearance` (appearance values) are the Bluetooth SIG
 //! assigned numbers as shipped in Wireshark 4.0.17's value tables;
-//! `data/ble_health.tsv` maps health services, appearance categories and
-//! name words to a device type and category. Sources in `data/SOURCES.md`.
+//! `ble_health` maps health services, appearance categories, name words and
+//! product-name prefixes to a device type and category. Sources in
+//! `crates/knowledge/data/SOURCES.md`.
 
 use crate::classify::{Category, Reason};
 use crate::facts::{EndpointKey, Fact, FactKind};
+use crate::identity::category_of;
 use crate::observe::Observer;
 use model::records::{BleAddrKind, BleRecord, BleUuid};
 use model::Timestamp;
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
-const COMPANIES: &str = include_str!("../data/ble_company_ids.tsv");
-const UUID16: &str = include_str!("../data/ble_uuid16.tsv");
-const APPEARANCE: &str = include_str!("../data/ble_appearance.tsv");
-const HEALTH: &str = include_str!("../data/ble_health.tsv");
 
 /// Role fact marking an endpoint as a Bluetooth LE advertiser.
 pub const ROLE: &str = "ble-advertiser";
@@ -45,65 +40,26 @@ const ADDR_ROLE: &str = "ble-address-";
 const SERVICE: &str = "ble-service:";
 const APPEARANCE_CAP: &str = "ble-appearance:";
 
-/// `0xNNNN<TAB>text` rows into a map.
-fn table(src: &'static str) -> HashMap<u16, &'static str> {
-    src.lines()
-        .filter_map(|l| {
-            let (k, v) = l.split_once('\t')?;
-            Some((
-                u16::from_str_radix(k.strip_prefix("0x")?, 16).ok()?,
-                v.trim(),
-            ))
-        })
-        .collect()
-}
-
-struct Knowledge {
-    companies: HashMap<u16, &'static str>,
-    uuid16: HashMap<u16, &'static str>,
-    appearance: HashMap<u16, &'static str>,
-    /// (kind, key, device type, category).
-    health: Vec<(&'static str, &'static str, &'static str, Category)>,
-}
-
-fn category(s: &str) -> Option<Category> {
-    Some(match s {
-        "medical_device" => Category::MedicalDevice,
-        "patient_monitor" => Category::PatientMonitor,
-        "infusion_pump" => Category::InfusionPump,
-        "iot_device" => Category::IotDevice,
-        "mobile_device" => Category::MobileDevice,
-        "printer" => Category::Printer,
-        _ => return None,
-    })
-}
-
-fn knowledge() -> &'static Knowledge {
-    static K: OnceLock<Knowledge> = OnceLock::new();
-    K.get_or_init(|| Knowledge {
-        companies: table(COMPANIES),
-        uuid16: table(UUID16),
-        appearance: table(APPEARANCE),
-        health: HEALTH
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| {
-                let mut c = l.split('\t');
-                let (kind, key, device, cat) = (c.next()?, c.next()?, c.next()?, c.next()?);
-                Some((kind, key, device, category(cat.trim())?))
-            })
-            .collect(),
-    })
+/// A `0xNNNN`-keyed table's name column.
+fn numbered(table: &str, column: &str, id: u16) -> Option<&'static str> {
+    knowledge::global()
+        .row(table, &format!("0x{id:04x}"))
+        .and_then(|r| r.get(column))
 }
 
 /// The Bluetooth SIG name of company identifier `id`.
 pub fn company(id: u16) -> Option<&'static str> {
-    knowledge().companies.get(&id).copied()
+    numbered("ble_company", "company", id)
 }
 
 /// The Bluetooth SIG name of a 16-bit service or member UUID.
 pub fn uuid16(id: u16) -> Option<&'static str> {
-    knowledge().uuid16.get(&id).copied()
+    numbered("ble_uuid16", "name", id)
+}
+
+/// The Bluetooth SIG name of an appearance value.
+fn appearance(v: u16) -> Option<&'static str> {
+    numbered("ble_appearance", "name", v)
 }
 
 /// True for 16-bit UUIDs assigned to a member company (0xFC00-0xFEFF,
@@ -112,12 +68,14 @@ fn is_member_uuid(id: u16) -> bool {
     (0xFC00..=0xFEFF).contains(&id)
 }
 
-fn health(kind: &str, key: &str) -> Option<(&'static str, Category)> {
-    knowledge()
-        .health
-        .iter()
-        .find(|(k, v, _, _)| *k == kind && v.eq_ignore_ascii_case(key))
-        .map(|(_, _, d, c)| (*d, *c))
+/// The `ble_health` entry for `KIND KEY`: (device type, category, entry id).
+fn health(kind: &str, key: &str) -> Option<(&'static str, Category, String)> {
+    let r = knowledge::global().row("ble_health", &format!("{kind} {key}"))?;
+    Some((
+        r.get("device_type")?,
+        r.get("category").and_then(category_of)?,
+        r.id(),
+    ))
 }
 
 /// Facts from one advertising record (see the module doc for which).
@@ -160,7 +118,8 @@ pub(crate) fn observe(obs: &mut Observer, r: &BleRecord, ts: Timestamp) {
     if let Some(n) = &r.name {
         obs.add(ep, FactKind::Hostname, n, SRC, ts, &evidence);
     }
-    for &c in &r.companies {
+    // 0x0000 (Ericsson) is what many cheap devices leave in the field: no maker.
+    for &c in r.companies.iter().filter(|&&c| c != 0) {
         if let Some(name) = company(c) {
             obs.add(ep, FactKind::Manufacturer, name, SRC, ts, &evidence);
         }
@@ -185,7 +144,7 @@ pub(crate) fn observe(obs: &mut Observer, r: &BleRecord, ts: Timestamp) {
         buf.clear();
         buf.push_str(APPEARANCE_CAP);
         buf.push_str(&format!("0x{a:04x}"));
-        if let Some(name) = knowledge().appearance.get(&a) {
+        if let Some(name) = appearance(a) {
             buf.push(' ');
             buf.push_str(name);
         }
@@ -213,20 +172,17 @@ pub fn vendor(facts: &[&Fact]) -> Option<String> {
 
 /// Category reasons from a BLE advertiser's facts: health GATT services and
 /// appearance categories (Bluetooth SIG assigned numbers) and device-type
-/// words in the advertised name (`data/ble_health.tsv`).
+/// words in the advertised name (knowledge table `ble_health`).
 pub fn reasons(facts: &[&Fact]) -> Vec<Reason> {
     let mut out: Vec<Reason> = Vec::new();
-    let mut push = |cat, weight, why: String, f: &Fact| {
+    let mut push = |cat, weight, why: String, f: &Fact, entry: String| {
         if !out.iter().any(|r| r.why == why) {
             out.push(Reason {
                 category: cat,
                 weight,
                 why,
                 evidence: f.evidence.clone(),
-                knowledge: Some(
-                    "Bluetooth SIG assigned numbers / ble_health.tsv (identify/data/SOURCES.md)"
-                        .into(),
-                ),
+                knowledge: Some(entry),
             });
         }
     };
@@ -235,12 +191,13 @@ pub fn reasons(facts: &[&Fact]) -> Vec<Reason> {
             FactKind::Capability => {
                 if let Some(rest) = f.value.strip_prefix(SERVICE) {
                     let id = rest.split(' ').next().unwrap_or("");
-                    if let Some((device, cat)) = health("service", id) {
+                    if let Some((device, cat, entry)) = health("service", id) {
                         push(
                             cat,
                             0.8,
                             format!("advertises GATT service {rest} (Bluetooth SIG): a {device}"),
                             f,
+                            entry,
                         );
                     }
                 } else if let Some(rest) = f.value.strip_prefix(APPEARANCE_CAP) {
@@ -252,12 +209,13 @@ pub fn reasons(facts: &[&Fact]) -> Vec<Reason> {
                         continue;
                     };
                     let class = (v >> 6).to_string();
-                    if let Some((device, cat)) = health("appearance", &class) {
+                    if let Some((device, cat, entry)) = health("appearance", &class) {
                         push(
                             cat,
                             0.75,
                             format!("advertises appearance {rest} (Bluetooth SIG): a {device}"),
                             f,
+                            entry,
                         );
                     }
                 }
@@ -265,25 +223,39 @@ pub fn reasons(facts: &[&Fact]) -> Vec<Reason> {
             FactKind::Hostname => {
                 let lower = f.value.to_ascii_lowercase();
                 for word in lower.split(|c: char| !c.is_ascii_alphanumeric()) {
-                    if let Some((device, cat)) = health("name", word) {
+                    if word.is_empty() {
+                        continue;
+                    }
+                    if let Some((device, cat, entry)) = health("name", word) {
                         push(
                             cat,
                             0.55,
                             format!("advertised name \"{}\" says {word}: a {device}", f.value),
                             f,
+                            entry,
                         );
                     }
                 }
-                for (kind, prefix, device, cat) in &knowledge().health {
-                    if *kind == "product" && lower.starts_with(&prefix.to_ascii_lowercase()) {
+                for r in knowledge::global().rows("ble_health") {
+                    let Some(prefix) = r.key().strip_prefix("product ") else {
+                        continue;
+                    };
+                    let (Some(device), Some(cat)) = (
+                        r.get("device_type"),
+                        r.get("category").and_then(category_of),
+                    ) else {
+                        continue;
+                    };
+                    if lower.starts_with(&prefix.to_ascii_lowercase()) {
                         push(
-                            *cat,
+                            cat,
                             0.7,
                             format!(
                                 "advertised name \"{}\" is the product line \"{prefix}\": a {device}",
                                 f.value
                             ),
                             f,
+                            r.id(),
                         );
                     }
                 }
@@ -325,7 +297,11 @@ mod tests {
     fn tables_load() {
         assert_eq!(company(0x03ff), Some("Withings"));
         assert_eq!(uuid16(0x1810), Some("Blood Pressure"));
-        assert!(knowledge().health.len() > 20);
+        assert!(knowledge::global().rows("ble_health").len() > 20);
+        assert_eq!(
+            health("service", "0x1810").map(|h| h.0),
+            Some("blood pressure monitor")
+        );
     }
 
     #[test]

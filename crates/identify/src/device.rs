@@ -74,7 +74,7 @@ pub fn build_inventory(facts: &[Fact]) -> Vec<Device> {
 
 /// [`build_inventory`] with the given knowledge.
 pub fn build_inventory_with(facts: &[Fact], k: &Knowledge) -> Vec<Device> {
-    let (groups, _) = group(facts);
+    let (groups, _) = group(facts, k);
     let mut devices: Vec<Device> = groups
         .iter()
         .map(|g| {
@@ -90,9 +90,19 @@ pub fn build_inventory_with(facts: &[Fact], k: &Knowledge) -> Vec<Device> {
 /// [`build_inventory`] over facts the caller no longer needs: each device
 /// takes its facts instead of copies. Same devices, same order.
 pub fn build_inventory_owned(facts: Vec<Fact>) -> Vec<Device> {
+    let mut devices = inventory_parts(facts);
+    apply_companions(&mut devices);
+    devices
+}
+
+/// [`build_inventory_owned`] before its last step ([`apply_companions`]):
+/// every device grouped and classified from its own facts only. A store that
+/// rebuilds part of an inventory builds the affected devices (and those they
+/// may lean on) with this, then applies the companion step over them.
+pub fn inventory_parts(facts: Vec<Fact>) -> Vec<Device> {
     let k = knowledge::global();
     let (mut devices, assign) = {
-        let (groups, assign) = group(&facts);
+        let (groups, assign) = group(&facts, k);
         let devices: Vec<Device> = groups
             .iter()
             .map(|g| {
@@ -108,8 +118,16 @@ pub fn build_inventory_owned(facts: Vec<Fact>) -> Vec<Device> {
             d.facts.push(f);
         }
     }
-    companions(&mut devices, k);
     devices
+}
+
+/// The last step of [`build_inventory`] over devices from
+/// [`inventory_parts`] (sorted by key): an uncategorised device whose only
+/// local peer runs a device vendor's app becomes that app's device. A
+/// device's outcome depends on its own facts and on the devices (as
+/// [`inventory_parts`] left them) holding its peers' addresses.
+pub fn apply_companions(devices: &mut [Device]) {
+    companions(devices, knowledge::global());
 }
 
 /// Devices with no category of their own whose only local peer is a phone or
@@ -227,8 +245,9 @@ enum GroupId {
 type Map<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Groups facts into devices: the groups sorted by key, and per fact the
-/// index of its group (`u32::MAX`: none, e.g. a remote host seen only as an IP).
-fn group(facts: &[Fact]) -> (Vec<Group<'_>>, Vec<u32>) {
+/// index of its group (`u32::MAX`: none, e.g. a remote host seen only as an
+/// IP, or a capture tool's virtual DNS resolver seen without a MAC).
+fn group<'a>(facts: &'a [Fact], k: &Knowledge) -> (Vec<Group<'a>>, Vec<u32>) {
     // 1. Which host IPs each MAC used on the wire: (MAC, IP) pairs, sorted
     //    and distinct (facts come grouped by endpoint, so most repeats are
     //    consecutive and never pushed).
@@ -305,7 +324,7 @@ fn group(facts: &[Fact]) -> (Vec<Group<'_>>, Vec<u32>) {
             (Some(m), _) => Some(GroupId::Mac(m)),
             (None, Some(ip)) => match ip_owner.get(&ip) {
                 Some(m) => Some(GroupId::Mac(*m)),
-                None => is_device_ip(ip).then_some(GroupId::Ip(ip)),
+                None => (is_device_ip(ip) && !virtual_resolver(k, &ip)).then_some(GroupId::Ip(ip)),
             },
             (None, None) => None,
         }
@@ -487,6 +506,14 @@ fn summarise(g: &Group<'_>, k: &Knowledge) -> Device {
     }
 }
 
+/// A capture tool's own DNS proxy address (PCAPdroid's 10.215.173.2): it
+/// answers the capturing device's queries from inside the tool, so it is not
+/// a device (only checked for addresses seen without a MAC).
+fn virtual_resolver(k: &Knowledge, ip: &IpAddr) -> bool {
+    k.capture_address(ip)
+        .is_some_and(|r| r.get("role") == Some("virtual-resolver"))
+}
+
 /// Whether an IP without a (usable) MAC is a device of its own: only local
 /// (private, link-local, loopback, CGNAT, ULA) host addresses are; a public
 /// address seen without a MAC is a remote server, not part of the inventory.
@@ -575,5 +602,90 @@ mod tests {
         let inv = build_inventory(&o.into_facts());
         assert!(inv.iter().any(|d| d.key == "ip:10.0.1.7"));
         assert!(!inv.iter().any(|d| d.key == "mac:00:09:fb:00:00:63"));
+    }
+
+    /// A tunnel capture (no MACs) as a phone's capture app records it: DNS
+    /// queries to the tool's virtual resolver, which answers them.
+    fn tunnel_dns(o: &mut Observer, id: u64, client: [u8; 4], resolver: [u8; 4], q: &str) {
+        let f = FlowInfo {
+            id,
+            transport: Transport::Udp,
+            client: Endpoint {
+                ip: IpAddr::V4(Ipv4Addr::from(client)),
+                port: 40000 + id as u16,
+                mac: None,
+            },
+            server: Endpoint {
+                ip: IpAddr::V4(Ipv4Addr::from(resolver)),
+                port: 53,
+                mac: None,
+            },
+            vlan: None,
+        };
+        for is_response in [false, true] {
+            o.observe(&Event {
+                ts: Timestamp(id as i64),
+                flow: Some(f),
+                record: Record::Dns(model::records::DnsRecord {
+                    flavor: "dns".into(),
+                    is_response,
+                    query: Some(q.into()),
+                    ..Default::default()
+                }),
+            });
+        }
+    }
+
+    #[test]
+    fn a_vendor_app_makes_the_phone_run_it_not_be_the_device() {
+        // The capture tool's address: its resolver is not a device, the
+        // capturing device is a phone running the vendor's app.
+        let mut o = Observer::default();
+        tunnel_dns(
+            &mut o,
+            1,
+            [10, 215, 173, 1],
+            [10, 215, 173, 2],
+            "us-kardia-production.alivecor.com",
+        );
+        let inv = build_inventory(&o.into_facts());
+        assert_eq!(
+            inv.len(),
+            1,
+            "{:?}",
+            inv.iter().map(|d| &d.key).collect::<Vec<_>>()
+        );
+        let phone = &inv[0];
+        assert_eq!(phone.key, "ip:10.215.173.1");
+        assert_eq!(
+            phone.category,
+            Category::MobileDevice,
+            "{:?}",
+            phone.reasons
+        );
+        assert_eq!(phone.identity.os.as_deref(), Some("Android"));
+        assert_eq!(phone.identity.apps[0].vendor, "AliveCor");
+
+        // Elsewhere (another address, another resolver): an app SDK service
+        // or a per-platform API host says the client runs apps.
+        for sdk in ["sdk.iad-03.braze.com", "android-api.fitbit.com"] {
+            let mut o = Observer::default();
+            tunnel_dns(&mut o, 1, [10, 9, 0, 5], [10, 9, 0, 1], "api.wyzecam.com");
+            tunnel_dns(&mut o, 2, [10, 9, 0, 5], [10, 9, 0, 1], sdk);
+            let inv = build_inventory(&o.into_facts());
+            let d = inv.iter().find(|d| d.key == "ip:10.9.0.5").unwrap();
+            assert_eq!(d.category, Category::MobileDevice, "{sdk}: {:?}", d.reasons);
+            assert!(!d.identity.apps.is_empty(), "{sdk}");
+            // A real resolver on a LAN address is a device.
+            assert!(inv.iter().any(|d| d.key == "ip:10.9.0.1"));
+        }
+
+        // Without either, the vendor's service names the vendor's device.
+        let mut o = Observer::default();
+        tunnel_dns(&mut o, 1, [10, 9, 0, 5], [10, 9, 0, 1], "api.wyzecam.com");
+        let inv = build_inventory(&o.into_facts());
+        let d = inv.iter().find(|d| d.key == "ip:10.9.0.5").unwrap();
+        assert_eq!(d.category, Category::IotDevice);
+        assert!(d.identity.apps.is_empty());
     }
 }

@@ -143,8 +143,10 @@ fn product_of_vendor_class(
 struct Evidence<'f, 'k> {
     /// (row, fact) for names it contacted that a vendor's domain entry names.
     domains: Vec<(&'k Row, &'f Fact)>,
-    /// (os, row, fact) from DHCP, User-Agents, JA4, OS-only domains.
-    os: Vec<(String, &'k Row, &'f Fact)>,
+    /// (os, row, fact) from DHCP, User-Agents, JA4, OS-only domains, API
+    /// host words, capture-tool addresses and app SDK services (the last
+    /// name no OS, only that the client is general-purpose).
+    os: Vec<(Option<String>, &'k Row, &'f Fact)>,
     /// (row, fact) for model codes.
     tokens: Vec<(&'k Row, &'f Fact)>,
 }
@@ -194,11 +196,13 @@ pub(crate) fn identify(
                 }
                 if let Some(r) = k.domain_in("os_domain", &f.value) {
                     // Rows without an OS (mobile-app SDK hosts) still name the category.
-                    ev.os.push((
-                        r.get("os").unwrap_or("a mobile app SDK host").to_string(),
-                        r,
-                        f,
-                    ));
+                    ev.os.push((r.get("os").map(str::to_string), r, f));
+                }
+                if let Some(r) = k.domain_in("app_sdk", &f.value) {
+                    ev.os.push((None, r, f));
+                }
+                for r in k.host_words(&f.value) {
+                    ev.os.push((r.get("os").map(str::to_string), r, f));
                 }
             }
             FactKind::DhcpVendorClass => {
@@ -218,14 +222,14 @@ pub(crate) fn identify(
                         } else {
                             os.to_string()
                         };
-                        ev.os.push((os, r, f));
+                        ev.os.push((Some(os), r, f));
                     }
                 }
             }
             FactKind::DhcpFingerprint => {
                 if let Some(r) = k.dhcp_fingerprint(&f.value) {
                     if let Some(os) = r.get("os") {
-                        ev.os.push((os.to_string(), r, f));
+                        ev.os.push((Some(os.to_string()), r, f));
                     }
                 }
             }
@@ -236,7 +240,7 @@ pub(crate) fn identify(
                     .find_map(|w| w.strip_prefix("ja4="));
                 if let Some(r) = ja4.and_then(|j| k.ja4(j)) {
                     if let Some(os) = r.get("os") {
-                        ev.os.push((os.to_string(), r, f));
+                        ev.os.push((Some(os.to_string()), r, f));
                     }
                     id.conclusions.push(Conclusion {
                         field: "client".into(),
@@ -251,7 +255,7 @@ pub(crate) fn identify(
             FactKind::Software if f.source == "http" => {
                 for r in k.user_agent(&f.value) {
                     if let Some(os) = r.get("os") {
-                        ev.os.push((os.to_string(), r, f));
+                        ev.os.push((Some(os.to_string()), r, f));
                     }
                 }
             }
@@ -272,17 +276,28 @@ pub(crate) fn identify(
         }
     }
 
+    // A capture tool's own virtual address (seen without a MAC: a tunnel
+    // capture) is the device the tool runs on.
+    if let Some((r, f)) = facts.iter().find_map(|f| {
+        let ip = f.endpoint.ip.filter(|_| f.endpoint.mac.is_none())?;
+        let r = k.capture_address(&ip)?;
+        (r.get("role") == Some("capturing-device")).then_some((r, *f))
+    }) {
+        ev.os.push((r.get("os").map(str::to_string), r, f));
+    }
+
     // Operating system: most specific (longest) name among the strongest sources.
     let mut os_cats: Vec<(Category, &Row, &Fact)> = Vec::new();
     if let Some((os, r, f)) = ev
         .os
         .iter()
+        .filter_map(|(os, r, f)| Some((os.as_deref()?, *r, *f)))
         .filter(|(os, r, _)| r.table() != "ja4" && !os.is_empty())
         .max_by(|a, b| {
             os_rank(a.1)
                 .cmp(&os_rank(b.1))
                 .then(a.0.len().cmp(&b.0.len()))
-                .then(b.0.cmp(&a.0))
+                .then(b.0.cmp(a.0))
         })
     {
         id.os = Some(cut(os));
@@ -307,28 +322,48 @@ pub(crate) fn identify(
     }
     for (c, r, f) in &os_cats {
         let w = match (c, r.table()) {
-            (Category::MobileDevice, "dhcp_fingerprint" | "dhcp_vendor_class") => 0.6,
+            (
+                Category::MobileDevice,
+                "dhcp_fingerprint" | "dhcp_vendor_class" | "capture_address",
+            ) => 0.6,
+            (Category::MobileDevice, "app_sdk") if r.get("platform") != Some("mobile") => 0.3,
             (Category::MobileDevice, _) => 0.5,
             (_, "dhcp_fingerprint") => 0.35,
             _ => 0.25,
         };
-        add(
-            &mut reasons,
-            *c,
-            w,
-            format!(
+        let why = match r.table() {
+            "capture_address" => format!(
+                "its address {} is the one {} gives the {} device it runs on (seen without a MAC: a tunnel capture)",
+                r.key(),
+                r.get("tool").unwrap_or("a capture tool"),
+                r.get("os").unwrap_or("-")
+            ),
+            "app_sdk" => format!(
+                "uses the {} app SDK service \"{}\": it runs apps",
+                r.get("sdk").unwrap_or("-"),
+                short(&f.value)
+            ),
+            "host_word" => format!(
+                "contacts \"{}\", a vendor's API host for {} clients",
+                short(&f.value),
+                r.get("os").unwrap_or("-")
+            ),
+            _ => format!(
                 "{} \"{}\" is {}",
                 what(r),
                 short(&f.value),
                 r.get("os").unwrap_or("a mobile app SDK host")
             ),
-            Some(f),
-            r,
-        );
+        };
+        add(&mut reasons, *c, w, why, Some(f), r);
     }
+    // App SDK services without a category of their own still make it general-purpose.
     let general_purpose = !os_cats.is_empty()
-        || ev.os.iter().any(|(os, _, _)| {
-            let o = os.to_ascii_lowercase();
+        || ev.os.iter().any(|(os, r, _)| {
+            if r.table() == "app_sdk" {
+                return true;
+            }
+            let o = os.as_deref().unwrap_or("").to_ascii_lowercase();
             o.contains("android")
                 || o.contains("ios")
                 || o.contains("windows")
@@ -456,6 +491,35 @@ pub(crate) fn identify(
                 w,
                 format!("MAC vendor \"{o}\" makes {} (IEEE OUI)", c.label()),
                 None,
+                r,
+            );
+        }
+    }
+
+    // Category from the maker the device states (BLE company identifier or
+    // member UUID, LLDP-MED, mDNS), when it is another maker than the OUI's.
+    if let Some((f, r)) = stated.and_then(|f| Some((f, k.vendor(&f.value)?))) {
+        let c = r.get("category").and_then(category_of);
+        if let (Some(c), false, true) = (
+            c,
+            r.get("kind") == Some("chip"),
+            oui_row.is_none_or(|o| o.id() != r.id()),
+        ) {
+            add(
+                &mut reasons,
+                c,
+                if r.get("kind") == Some("medical") {
+                    0.5
+                } else {
+                    0.35
+                },
+                format!(
+                    "states its maker \"{}\" ({}), which makes {}",
+                    short(&f.value),
+                    f.source,
+                    c.label()
+                ),
+                Some(f),
                 r,
             );
         }
@@ -665,7 +729,8 @@ pub(crate) fn identify(
 /// User-Agents and service domains.
 fn os_rank(r: &Row) -> u8 {
     match r.table() {
-        "dhcp_fingerprint" => 4,
+        "dhcp_fingerprint" => 5,
+        "capture_address" => 4,
         "dhcp_vendor_class" => 3,
         "user_agent" => 2,
         _ => 1,
@@ -679,6 +744,9 @@ fn what(r: &Row) -> &'static str {
         "user_agent" => "User-Agent",
         "ja4" => "JA4 TLS fingerprint",
         "os_domain" => "OS service name",
+        "host_word" => "API host name",
+        "capture_address" => "capture tool address",
+        "app_sdk" => "app SDK service",
         _ => "knowledge entry",
     }
 }

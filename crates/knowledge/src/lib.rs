@@ -117,6 +117,41 @@ pub const TABLES: &[TableSpec] = &[
         text: include_str!("../data/ja4.tsv"),
     },
     TableSpec {
+        name: "app_sdk",
+        columns: &["domain", "sdk", "platform", "category"],
+        text: include_str!("../data/app_sdk.tsv"),
+    },
+    TableSpec {
+        name: "host_word",
+        columns: &["word", "os", "category"],
+        text: include_str!("../data/host_word.tsv"),
+    },
+    TableSpec {
+        name: "capture_address",
+        columns: &["address", "tool", "role", "os", "category"],
+        text: include_str!("../data/capture_address.tsv"),
+    },
+    TableSpec {
+        name: "ble_company",
+        columns: &["id", "company"],
+        text: include_str!("../data/ble_company.tsv"),
+    },
+    TableSpec {
+        name: "ble_uuid16",
+        columns: &["uuid", "name"],
+        text: include_str!("../data/ble_uuid16.tsv"),
+    },
+    TableSpec {
+        name: "ble_appearance",
+        columns: &["value", "name"],
+        text: include_str!("../data/ble_appearance.tsv"),
+    },
+    TableSpec {
+        name: "ble_health",
+        columns: &["evidence", "device_type", "category"],
+        text: include_str!("../data/ble_health.tsv"),
+    },
+    TableSpec {
         name: "user_agent",
         columns: &["token", "os", "category", "app"],
         text: include_str!("../data/user_agent.tsv"),
@@ -537,6 +572,36 @@ impl Knowledge {
     /// The `ja4` row for a JA4 client fingerprint.
     pub fn ja4(&self, ja4: &str) -> Option<&Row> {
         self.row("ja4", ja4.trim())
+    }
+
+    /// The `capture_address` row for an address a capture tool gives its
+    /// virtual network (the caller applies it only to addresses seen without
+    /// a MAC).
+    pub fn capture_address(&self, ip: &std::net::IpAddr) -> Option<&Row> {
+        self.row("capture_address", &ip.to_string())
+    }
+
+    /// `host_word` rows for the words of a host name's labels left of its
+    /// registered domain (`android-api.fitbit.com` → `android`); none for a
+    /// name without a registered domain.
+    pub fn host_words<'a>(&'a self, host: &str) -> Vec<&'a Row> {
+        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        let Some(reg) = registered_domain(&host) else {
+            return Vec::new();
+        };
+        let sub = host
+            .strip_suffix(reg.as_str())
+            .unwrap_or("")
+            .trim_end_matches('.');
+        let mut out: Vec<&Row> = Vec::new();
+        for w in sub.split(|c: char| !c.is_ascii_alphanumeric()) {
+            if let Some(r) = self.row("host_word", w) {
+                if !out.contains(&r) {
+                    out.push(r);
+                }
+            }
+        }
+        out
     }
 
     /// Every `user_agent` row whose token occurs (as words) in a User-Agent.

@@ -199,3 +199,34 @@ fn hostile_bytes_never_panic() {
         let _ = k.keywords(&s);
     }
 }
+
+#[test]
+fn platform_words_sdk_hosts_and_capture_addresses() {
+    let k = Knowledge::embedded();
+    let ids = |v: Vec<&Row>| v.iter().map(|r| r.id()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(k.host_words("android-cdn-api.example-vendor.com")),
+        ["host_word/android"]
+    );
+    // Only the labels left of the registered domain, as whole words.
+    assert!(k.host_words("android.com").is_empty());
+    assert!(k.host_words("androids.example.com").is_empty());
+    assert!(k.host_words("api.ios").is_empty());
+    assert_eq!(
+        k.domain_in("app_sdk", "sdk.iad-03.braze.com").unwrap().id(),
+        "app_sdk/braze.com"
+    );
+    assert!(k.domain_in("app_sdk", "notbraze.com").is_none());
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+    assert_eq!(
+        k.capture_address(&ip("10.215.173.2")).unwrap().get("role"),
+        Some("virtual-resolver")
+    );
+    assert_eq!(
+        k.capture_address(&ip("fd00:2:fd00:1:fd00:1:fd00:1"))
+            .unwrap()
+            .get("os"),
+        Some("Android")
+    );
+    assert!(k.capture_address(&ip("10.215.173.3")).is_none());
+}

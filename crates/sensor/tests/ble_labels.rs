@@ -38,7 +38,6 @@ fn pcaps(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
-#[ignore = "fails after merging identify's classifier rewrite: the Fitbit Inspire 2 advertiser (member UUID, random address) gets no category; the other four folders hold (see the session note)"]
 fn each_bluetooth_folder_yields_its_advertisers_with_a_category() {
     let Some(root) = root() else { return };
     let labels = std::fs::read_to_string(root.join("iotsec-lab-medical.LABELS.tsv")).unwrap();

@@ -80,7 +80,8 @@ CREATE TABLE feed_sync(
 );
 "#;
 
-/// Declared devices carry what links them to observed ones (migration 10):
+/// Declared devices carry what links them to observed ones (migration 11;
+/// PostgreSQL: its last migration):
 /// asset tag, MAC, IP and host name.
 pub(crate) const DECLARED_MIGRATION: &str = r#"
 ALTER TABLE declared_devices ADD COLUMN asset_tag TEXT NOT NULL DEFAULT '';

@@ -16,7 +16,9 @@ pub mod assets;
 mod dashboard;
 mod db;
 mod feeds;
+mod incremental;
 mod pgschema;
+pub mod secrets;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub use feeds::{
@@ -26,7 +28,7 @@ mod users;
 pub use users::{ApiTokenInfo, AuditEntry, SessionRow, User};
 mod monitor;
 pub use crate::monitor::{AlertFilter, Approval, IntakeEntry, SiteAlerts};
-pub use dashboard::SiteIngest;
+pub use dashboard::{SiteIngest, TransportStatus};
 mod mud;
 pub use crate::mud::{FetchedMud, MudFetch, MudLink};
 pub mod lifecycle;
@@ -87,6 +89,10 @@ pub enum Error {
     /// An alert status change was refused (unknown id, change that does not apply, bad comment).
     #[error(transparent)]
     Status(#[from] lifecycle::StatusError),
+    /// The key of the TOTP secrets at rest is missing, unreadable or not
+    /// the one that sealed them (see `secrets`).
+    #[error("{0}")]
+    SecretKey(String),
 }
 
 /// How long a SQLite writer waits for another process's write transaction
@@ -183,7 +189,7 @@ impl Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 10;
+const SCHEMA_VERSION: i64 = 11;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -233,6 +239,7 @@ CREATE TABLE anomalies(
     crate::monitor::MIGRATION,
     crate::mud::MIGRATION,
     lifecycle::MIGRATION,
+    incremental::MIGRATION,
     feeds::DECLARED_MIGRATION,
 ];
 
@@ -340,6 +347,8 @@ pub fn valid_site(site: &str) -> bool {
 /// multi-site), behind one API.
 pub struct Store {
     conn: RefCell<Conn>,
+    /// The key of the TOTP secrets at rest (loaded on first use).
+    secrets: RefCell<users::Secrets>,
 }
 
 /// SQLite's fact upsert, one `VALUES` row (repeated per statement by
@@ -375,7 +384,7 @@ impl Store {
             path: p.clone(),
             source,
         })?;
-        Self::init(conn, &p)
+        Self::init(conn, &p, secrets::KeySource::beside(path))
     }
 
     /// Opens a store by location: a `postgres://` or `postgresql://` URL is a
@@ -392,6 +401,16 @@ impl Store {
     /// parameters such as `options=-c search_path=NAME` accepted) and brings
     /// its schema up to date.
     pub fn open_postgres(url: &str) -> Result<Store, Error> {
+        Self::open_postgres_keyed(url, secrets::KeySource::postgres())
+    }
+
+    /// [`Store::open_postgres`] with the TOTP secret key in `key_file`
+    /// (instead of `$WARD_KEY_FILE` or `ward-state/totp.key`).
+    pub fn open_postgres_with_key_file(url: &str, key_file: &Path) -> Result<Store, Error> {
+        Self::open_postgres_keyed(url, secrets::KeySource::File(key_file.to_path_buf()))
+    }
+
+    fn open_postgres_keyed(url: &str, key: secrets::KeySource) -> Result<Store, Error> {
         let config: postgres::Config = url.parse().map_err(|source| Error::Connect {
             target: "(unparsable URL)".into(),
             source,
@@ -405,9 +424,12 @@ impl Store {
             })?;
         let mut conn = Conn::Postgres(Box::new(db::Pg::new(client)));
         pgschema::migrate(&mut conn, &target)?;
-        Ok(Store {
+        let store = Store {
             conn: RefCell::new(conn),
-        })
+            secrets: RefCell::new(users::Secrets::new(key)),
+        };
+        store.seal_plaintext_secrets()?;
+        Ok(store)
     }
 
     /// An in-memory store (tests).
@@ -416,7 +438,7 @@ impl Store {
             path: ":memory:".into(),
             source,
         })?;
-        Self::init(conn, ":memory:")
+        Self::init(conn, ":memory:", secrets::KeySource::Ephemeral)
     }
 
     /// Which backend this store uses: `sqlite` or `postgres`.
@@ -427,7 +449,7 @@ impl Store {
         }
     }
 
-    fn init(conn: Connection, path: &str) -> Result<Store, Error> {
+    fn init(conn: Connection, path: &str, key: secrets::KeySource) -> Result<Store, Error> {
         let not_ward = |why: String| Error::NotWard {
             path: path.to_string(),
             why,
@@ -475,9 +497,12 @@ impl Store {
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
         }
         tx.commit()?;
-        Ok(Store {
+        let store = Store {
             conn: RefCell::new(Conn::Sqlite(conn)),
-        })
+            secrets: RefCell::new(users::Secrets::new(key)),
+        };
+        store.seal_plaintext_secrets()?;
+        Ok(store)
     }
 
     fn conn(&self) -> std::cell::RefMut<'_, Conn> {
@@ -575,35 +600,38 @@ impl Store {
                 let of_site: Vec<&&Observation> = fresh.iter().filter(|o| o.site == site).collect();
                 let facts: Vec<Fact> = of_site.iter().flat_map(|o| o.facts.iter().cloned()).collect();
                 out.facts += facts.len() as u64;
+                // The site's row first: a concurrent rebuild waits for this commit.
+                incremental::mark_site(c, site)?;
                 upsert_facts(c, site, &facts)?;
+                incremental::record_endpoints(c, site, &facts)?;
                 for o in &of_site {
                     add_anomalies(c, site, &o.anomalies)?;
                     if let Some(run) = &o.run {
                         add_run(c, site, run)?;
                     }
                 }
-                c.execute("INSERT INTO sites(site, dirty) VALUES (?1, 1) ON CONFLICT(site) DO UPDATE SET dirty = 1", params![site])?;
             }
             Ok(out)
         })
     }
 
     /// Rebuilds the inventory of every site with facts ingested since its
-    /// last rebuild; the sites rebuilt.
+    /// last rebuild; the sites rebuilt. Only the devices the new facts can
+    /// change are rebuilt (see [`incremental`]); the inventory is the same
+    /// as a full rebuild's.
     pub fn rebuild_dirty_sites(&mut self) -> Result<Vec<String>, Error> {
+        self.rebuild_sites(incremental::Mode::Auto)
+    }
+
+    fn rebuild_sites(&mut self, mode: incremental::Mode) -> Result<Vec<String>, Error> {
         let c = self.conn.get_mut();
         let dirty: Vec<String> = c
-            .query("SELECT site FROM sites WHERE dirty = 1 ORDER BY site", &[])?
+            .query("SELECT site FROM sites WHERE dirty <> 0 ORDER BY site", &[])?
             .iter()
             .map(|r| r.str(0))
             .collect::<Result<_, _>>()?;
         for site in &dirty {
-            c.transaction(|c| {
-                let devices = build_inventory_owned(load_facts(c, Some(site))?);
-                store_devices(c, site, &devices)?;
-                c.execute("UPDATE sites SET dirty = 0 WHERE site = ?1", params![site])?;
-                Ok(())
-            })?;
+            c.transaction(|c| incremental::rebuild_site(c, site, mode))?;
         }
         Ok(dirty)
     }
@@ -611,7 +639,7 @@ impl Store {
     /// Sites whose inventory waits for [`Store::rebuild_dirty_sites`].
     pub fn dirty_sites(&self) -> Result<Vec<String>, Error> {
         self.conn()
-            .query("SELECT site FROM sites WHERE dirty = 1 ORDER BY site", &[])?
+            .query("SELECT site FROM sites WHERE dirty <> 0 ORDER BY site", &[])?
             .iter()
             .map(|r| r.str(0))
             .collect()
@@ -956,6 +984,11 @@ fn add_run(c: &mut Conn, site: &str, run: &RunSummary) -> Result<(), Error> {
 /// Replaces a site's devices. Devices of a named site get keys `SITE/KEY`.
 fn store_devices(c: &mut Conn, site: &str, devices: &[Device]) -> Result<(), Error> {
     c.execute("DELETE FROM devices WHERE site = ?1", params![site])?;
+    insert_devices(c, site, devices)
+}
+
+/// Adds devices to a site's inventory (none of their keys stored).
+fn insert_devices(c: &mut Conn, site: &str, devices: &[Device]) -> Result<(), Error> {
     if let Conn::Postgres(pg) = c {
         return pgschema::insert_devices(&mut pg.client, site, devices);
     }
@@ -1033,13 +1066,16 @@ fn load_facts(c: &mut Conn, site: Option<&str>) -> Result<Vec<Fact>, Error> {
     load_facts_where(c, site, None)
 }
 
+/// The columns [`facts_of_rows`] reads.
+const FACT_COLUMNS: &str =
+    "SELECT mac, ip, kind, value, source, first_seen, last_seen, count, evidence FROM facts";
+
 fn load_facts_where(
     c: &mut Conn,
     site: Option<&str>,
     kind: Option<&str>,
 ) -> Result<Vec<Fact>, Error> {
-    const COLS: &str =
-        "SELECT mac, ip, kind, value, source, first_seen, last_seen, count, evidence FROM facts";
+    const COLS: &str = FACT_COLUMNS;
     let rows = match (site, kind) {
         (Some(s), None) => c.query(
             &format!("{COLS} WHERE site = ?1 ORDER BY mac, ip, kind, value"),
@@ -1055,6 +1091,11 @@ fn load_facts_where(
         )?,
         (None, None) => c.query(&format!("{COLS} ORDER BY site, mac, ip, kind, value"), &[])?,
     };
+    facts_of_rows(rows)
+}
+
+/// Facts from rows of [`FACT_COLUMNS`].
+fn facts_of_rows(rows: Vec<db::Row>) -> Result<Vec<Fact>, Error> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         // Rows this version does not understand (from a newer schema) are skipped, not fatal.

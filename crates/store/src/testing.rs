@@ -73,13 +73,20 @@ impl ScratchDb {
     /// # Panics
     /// When it cannot (a test failure).
     pub fn store(&self) -> Store {
-        Store::open_postgres(&self.url)
+        Store::open_postgres_with_key_file(&self.url, &self.key_file())
             .unwrap_or_else(|e| panic!("cannot open PostgreSQL store: {e}"))
+    }
+
+    /// The schema's TOTP secret key file (in the temporary directory,
+    /// removed on drop).
+    pub fn key_file(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("{}.key", self.schema))
     }
 }
 
 impl Drop for ScratchDb {
     fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.key_file());
         if let Ok(mut c) = postgres::Client::connect(&postgres_url(), postgres::NoTls) {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
         }

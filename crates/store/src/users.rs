@@ -1,6 +1,13 @@
 //! Web accounts, sessions, API tokens, login throttling and the audit log
 //! (migration 4). Plain storage: this module never sees a password or a
-//! token in clear — callers (crate `web`) hash them first.
+//! token in clear — callers (crate `web`) hash them first. TOTP seeds, which
+//! must be read back, are sealed before they are stored and opened when an
+//! account is read (`secrets`; the key is outside the database).
+//!
+//! Login throttling rows (`login_failures`) are pruned as they are written:
+//! rows idle for [`LOGIN_FAILURE_TTL`] go, and the table never holds more
+//! than [`LOGIN_FAILURE_ROWS`] (the oldest go first), whatever names and
+//! addresses a client tries.
 //!
 //! **Invariant:** the audit log is append-only; no method updates or deletes
 //! an `audit` row (SQLite and PL/pgSQL triggers refuse it too).
@@ -22,14 +29,58 @@ fn audit_field(s: &str, max: usize) -> String {
     out
 }
 
+/// Deletes throttling rows idle for [`LOGIN_FAILURE_TTL`], then the oldest
+/// beyond `cap` (a tenth more, so that a flood does not delete on every
+/// write).
+fn prune_login_failures(c: &mut crate::db::Conn, now: i64, cap: i64) -> Result<(), Error> {
+    c.execute(
+        "DELETE FROM login_failures WHERE last_failure < ?1",
+        params![now - LOGIN_FAILURE_TTL],
+    )?;
+    let n = c
+        .query_one("SELECT count(*) FROM login_failures", &[])?
+        .i64(0)?;
+    if n > cap {
+        c.execute(
+            "DELETE FROM login_failures WHERE key IN (SELECT key FROM login_failures ORDER BY last_failure, key LIMIT ?1)",
+            params![n - cap + cap / 10],
+        )?;
+    }
+    Ok(())
+}
+
 fn is_power_of_ten(mut n: i64) -> bool {
     while n >= 10 && n % 10 == 0 {
         n /= 10;
     }
     n == 1
 }
+use crate::secrets::{is_sealed, KeySource, SecretKey, KEY_FILE_ENV, SEALED};
 use crate::{Error, Store};
 use serde::Serialize;
+
+/// Throttling and audit-folding rows idle this long (seconds) are deleted:
+/// a day, far beyond the longest delay and fold window (15 minutes).
+pub const LOGIN_FAILURE_TTL: i64 = 86_400;
+/// Most throttling rows kept (about 100 bytes each); beyond it the oldest
+/// are deleted.
+pub const LOGIN_FAILURE_ROWS: i64 = 50_000;
+
+/// A store's TOTP secret key: where it lives and, once needed, the key.
+pub(crate) struct Secrets {
+    source: KeySource,
+    key: Option<SecretKey>,
+}
+
+impl Secrets {
+    pub(crate) fn new(source: KeySource) -> Secrets {
+        Secrets { source, key: None }
+    }
+}
+
+fn key_hint() -> String {
+    format!("restore that file, or set {KEY_FILE_ENV} to where the key is")
+}
 
 pub(crate) const MIGRATION: &str = r#"
 CREATE TABLE users(
@@ -141,7 +192,7 @@ pub struct AuditEntry {
     pub ip: String,
 }
 
-fn user_row(r: &Row) -> Result<User, Error> {
+fn stored_user_row(r: &Row) -> Result<User, Error> {
     Ok(User {
         id: r.i64(0)?,
         name: r.str(1)?,
@@ -158,6 +209,129 @@ const USER_COLS: &str =
     "u.id, u.name, u.role, u.password_hash, u.totp_secret, u.totp_last_step, u.created, u.disabled";
 
 impl Store {
+    /// An account row with its TOTP secret opened. Called with no
+    /// connection borrowed (loading the key may read the database).
+    fn user_row(&self, r: &Row) -> Result<User, Error> {
+        let mut u = stored_user_row(r)?;
+        u.totp_secret = self.open_secret(&u.totp_secret)?;
+        Ok(u)
+    }
+
+    /// A stored TOTP secret sealed with any key, if there is one.
+    fn sealed_sample(&self) -> Result<Option<String>, Error> {
+        let row = self.conn().query_opt(
+            &format!("SELECT totp_secret FROM users WHERE totp_secret LIKE '{SEALED}%' LIMIT 1"),
+            &[],
+        )?;
+        row.map(|r| r.str(0)).transpose()
+    }
+
+    /// Runs `f` with the secret key, loading it first: the key file is
+    /// read and checked against a sealed secret; when it does not exist it
+    /// is created only if `create` and no secret is sealed yet.
+    fn with_key<T>(
+        &self,
+        create: bool,
+        f: impl FnOnce(&SecretKey) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if self.secrets.borrow().key.is_none() {
+            let source = self.secrets.borrow().source.clone();
+            let key = match source {
+                KeySource::Ephemeral => SecretKey::ephemeral()?,
+                KeySource::File(path) => {
+                    let sample = self.sealed_sample()?;
+                    match (SecretKey::read(&path)?, sample) {
+                        (Some(k), Some(s)) if k.open(&s).is_none() => {
+                            return Err(Error::SecretKey(format!(
+                                "the TOTP secret key {} does not decrypt this database's TOTP secrets (a different key): {}",
+                                path.display(),
+                                key_hint()
+                            )))
+                        }
+                        (Some(k), _) => k,
+                        (None, None) if create => SecretKey::create(&path)?,
+                        (None, _) => {
+                            return Err(Error::SecretKey(format!(
+                                "the TOTP secret key {} is missing, and this database's TOTP secrets are encrypted with it: {}",
+                                path.display(),
+                                key_hint()
+                            )))
+                        }
+                    }
+                }
+            };
+            self.secrets.borrow_mut().key = Some(key);
+        }
+        let s = self.secrets.borrow();
+        match &s.key {
+            Some(k) => f(k),
+            None => Err(Error::SecretKey("no TOTP secret key".into())),
+        }
+    }
+
+    fn seal_secret(&self, plain: &str) -> Result<String, Error> {
+        self.with_key(true, |k| k.seal(plain))
+    }
+
+    fn open_secret(&self, stored: &str) -> Result<String, Error> {
+        if !is_sealed(stored) {
+            // Written by an older Ward since this store was opened.
+            return Ok(stored.to_string());
+        }
+        self.with_key(false, |k| {
+            k.open(stored).ok_or_else(|| {
+                Error::SecretKey(format!(
+                    "the TOTP secret key {} does not decrypt this database's TOTP secrets (a different key, or an altered secret): {}",
+                    self.secret_key_file()
+                        .map_or("(in memory)".into(), |p| p.display().to_string()),
+                    key_hint()
+                ))
+            })
+        })
+    }
+
+    /// Where this store's TOTP secret key file is (`None`: in memory).
+    pub fn secret_key_file(&self) -> Option<std::path::PathBuf> {
+        match &self.secrets.borrow().source {
+            KeySource::File(p) => Some(p.clone()),
+            KeySource::Ephemeral => None,
+        }
+    }
+
+    /// Loads the TOTP secret key now when the database holds sealed
+    /// secrets, so that a server finds a missing or different key at start
+    /// (one error line) rather than at the first sign-in.
+    pub fn check_secret_key(&self) -> Result<(), Error> {
+        match self.sealed_sample()? {
+            Some(s) => self.open_secret(&s).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    /// Seals the TOTP secrets an older Ward stored in clear (at open).
+    pub(crate) fn seal_plaintext_secrets(&self) -> Result<(), Error> {
+        let rows = self.conn().query(
+            &format!("SELECT id, totp_secret FROM users WHERE totp_secret NOT LIKE '{SEALED}%'"),
+            &[],
+        )?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        if self.conn().dialect() == Dialect::Sqlite {
+            // The replaced cells are zeroed, not left in free pages.
+            self.conn().batch("PRAGMA secure_delete = ON")?;
+        }
+        for r in &rows {
+            let (id, plain) = (r.i64(0)?, r.str(1)?);
+            let sealed = self.seal_secret(&plain)?;
+            self.conn().execute(
+                "UPDATE users SET totp_secret = ?2 WHERE id = ?1 AND totp_secret = ?3",
+                params![id, sealed.as_str(), plain.as_str()],
+            )?;
+        }
+        Ok(())
+    }
+
     /// Number of accounts.
     pub fn user_count(&self) -> Result<u64, Error> {
         Ok(self
@@ -176,6 +350,8 @@ impl Store {
         totp_secret: &str,
         now: i64,
     ) -> Result<Option<i64>, Error> {
+        let sealed = self.seal_secret(totp_secret)?;
+        let totp_secret = sealed.as_str();
         let row = self.conn().query_opt(
             "INSERT INTO users(name, role, password_hash, totp_secret, created) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO NOTHING RETURNING id",
             params![name, role, password_hash, totp_secret, now],
@@ -193,6 +369,8 @@ impl Store {
         totp_secret: &str,
         now: i64,
     ) -> Result<Option<i64>, Error> {
+        let sealed = self.seal_secret(totp_secret)?;
+        let totp_secret = sealed.as_str();
         let mut c = self.conn();
         let sql = match c.dialect() {
             Dialect::Sqlite => "INSERT INTO users(name, role, password_hash, totp_secret, created) SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM users) RETURNING id",
@@ -215,26 +393,20 @@ impl Store {
 
     /// Account by name.
     pub fn user_by_name(&self, name: &str) -> Result<Option<User>, Error> {
-        self.conn()
-            .query_opt(
-                &format!("SELECT {USER_COLS} FROM users u WHERE u.name = ?1"),
-                params![name],
-            )?
-            .as_ref()
-            .map(user_row)
-            .transpose()
+        let row = self.conn().query_opt(
+            &format!("SELECT {USER_COLS} FROM users u WHERE u.name = ?1"),
+            params![name],
+        )?;
+        row.as_ref().map(|r| self.user_row(r)).transpose()
     }
 
     /// Every account, by name.
     pub fn users(&self) -> Result<Vec<User>, Error> {
-        self.conn()
-            .query(
-                &format!("SELECT {USER_COLS} FROM users u ORDER BY u.name"),
-                &[],
-            )?
-            .iter()
-            .map(user_row)
-            .collect()
+        let rows = self.conn().query(
+            &format!("SELECT {USER_COLS} FROM users u ORDER BY u.name"),
+            &[],
+        )?;
+        rows.iter().map(|r| self.user_row(r)).collect()
     }
 
     /// Changes an account's role; false when there is no such account.
@@ -293,7 +465,7 @@ impl Store {
         let row = self.conn().query_opt(&sql, params![id_hash, now])?;
         row.map(|r| {
             Ok(SessionRow {
-                user: user_row(&r)?,
+                user: self.user_row(&r)?,
                 csrf: r.str(8)?,
                 expires: r.i64(9)?,
             })
@@ -328,14 +500,10 @@ impl Store {
     /// token used, at most once a minute).
     pub fn user_by_token(&self, token_hash: &str, now: i64) -> Result<Option<User>, Error> {
         let sql = format!("SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1 AND u.disabled = 0 AND (t.expires IS NULL OR t.expires > ?2)");
-        let mut c = self.conn();
-        let user = c
-            .query_opt(&sql, params![token_hash, now])?
-            .as_ref()
-            .map(user_row)
-            .transpose()?;
+        let row = self.conn().query_opt(&sql, params![token_hash, now])?;
+        let user = row.as_ref().map(|r| self.user_row(r)).transpose()?;
         if user.is_some() {
-            c.execute("UPDATE api_tokens SET last_used = ?2 WHERE token_hash = ?1 AND coalesce(last_used, 0) <= ?3", params![token_hash, now, now - 60])?;
+            self.conn().execute("UPDATE api_tokens SET last_used = ?2 WHERE token_hash = ?1 AND coalesce(last_used, 0) <= ?3", params![token_hash, now, now - 60])?;
         }
         Ok(user)
     }
@@ -381,12 +549,23 @@ impl Store {
 
     /// Counts one more failure for a throttling key.
     pub fn record_login_failure(&self, key: &str, now: i64) -> Result<(), Error> {
-        self.conn().execute(
-            "INSERT INTO login_failures(key, failures, last_failure) VALUES (?1, 1, ?2)
-             ON CONFLICT(key) DO UPDATE SET failures = login_failures.failures + 1, last_failure = excluded.last_failure",
-            params![key, now],
-        )?;
-        Ok(())
+        self.conn().transaction(|c| {
+            c.execute(
+                "INSERT INTO login_failures(key, failures, last_failure) VALUES (?1, 1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET failures = login_failures.failures + 1, last_failure = excluded.last_failure",
+                params![key, now],
+            )?;
+            prune_login_failures(c, now, LOGIN_FAILURE_ROWS)
+        })
+    }
+
+    /// Rows in the throttling table (tests and monitoring).
+    pub fn login_failure_rows(&self) -> Result<u64, Error> {
+        Ok(self
+            .conn()
+            .query_one("SELECT count(*) FROM login_failures", &[])?
+            .i64(0)?
+            .max(0) as u64)
     }
 
     /// Forgets a throttling key's failures (after a successful login).
@@ -456,6 +635,7 @@ impl Store {
                  ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, last_failure = excluded.last_failure",
                 params![key.as_str(), count, start],
             )?;
+            prune_login_failures(c, at, LOGIN_FAILURE_ROWS)?;
             Ok(is_power_of_ten(count).then_some((count, start)))
         })?;
         let Some((count, start)) = row else {
@@ -569,5 +749,184 @@ mod tests {
         assert_eq!(s.login_failures("user:alice").unwrap(), (2, 4));
         s.clear_login_failures("user:alice").unwrap();
         assert_eq!(s.login_failures("user:alice").unwrap(), (0, 0));
+        // TOTP secrets are sealed in the table and opened when read.
+        let raw = s
+            .conn()
+            .query_one("SELECT totp_secret FROM users WHERE name = 'alice'", &[])
+            .unwrap()
+            .str(0)
+            .unwrap();
+        assert!(raw.starts_with("enc1:") && raw.len() > 40, "{raw}");
+        assert_eq!(s.user_by_name("alice").unwrap().unwrap().totp_secret, "S");
+        s.check_secret_key().unwrap();
+    }
+
+    #[test]
+    fn login_failures_are_pruned() {
+        crate::testing::each_backend("login_failures_are_pruned", |s| {
+            let day = LOGIN_FAILURE_TTL;
+            // A flood of distinct names a day ago, then one failure now.
+            for i in 0..300 {
+                s.record_login_failure(&format!("user:n{i}"), 1_000 + i)
+                    .unwrap();
+            }
+            assert_eq!(s.login_failure_rows().unwrap(), 300);
+            s.record_login_failure("user:alice", 1_000 + day + 200)
+                .unwrap();
+            assert_eq!(
+                s.login_failure_rows().unwrap(),
+                101,
+                "rows idle for a day are gone"
+            );
+            assert_eq!(s.login_failures("user:n250").unwrap(), (1, 1_250));
+            assert_eq!(s.login_failures("user:n150").unwrap(), (0, 0));
+            // Folded audit rows are throttling rows too.
+            s.audit_folded(3 * day, "x", "login_failed", "", "10.0.0.1", 900)
+                .unwrap();
+            assert_eq!(s.login_failure_rows().unwrap(), 1, "a day later");
+            // The row cap: the oldest go first, down to 90 %.
+            for i in 0..50 {
+                s.record_login_failure(&format!("ip:{i}"), 3 * day + i)
+                    .unwrap();
+            }
+            assert_eq!(s.login_failure_rows().unwrap(), 51);
+            prune_login_failures(&mut s.conn(), 3 * day + 60, 40).unwrap();
+            assert_eq!(s.login_failure_rows().unwrap(), 36);
+            assert_eq!(s.login_failures("ip:49").unwrap(), (1, 3 * day + 49));
+            assert_eq!(
+                s.login_failures("ip:13").unwrap(),
+                (0, 0),
+                "the oldest went"
+            );
+            assert_eq!(s.login_failures("user:alice").unwrap(), (0, 0));
+        });
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("ward-secrets-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn file_bytes(db: &std::path::Path) -> Vec<u8> {
+        let mut all = Vec::new();
+        for suffix in ["", "-wal", "-journal"] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            if let Ok(b) = std::fs::read(std::path::PathBuf::from(p)) {
+                all.extend(b);
+            }
+        }
+        all
+    }
+
+    const SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+    #[test]
+    fn totp_secrets_at_rest_need_the_key_beside_the_database() {
+        if std::env::var_os(KEY_FILE_ENV).is_some() {
+            eprintln!("skipping: {KEY_FILE_ENV} is set");
+            return;
+        }
+        let dir = scratch("rest");
+        let db = dir.join("ward.db");
+        let key = dir.join("ward.db.key");
+        {
+            let s = Store::open(&db).unwrap();
+            assert!(!key.exists(), "no key before a secret needs one");
+            s.create_user("alice", "admin", "h", SECRET, 1)
+                .unwrap()
+                .unwrap();
+            assert_eq!(s.secret_key_file().as_deref(), Some(key.as_path()));
+        }
+        let bytes = file_bytes(&db);
+        assert!(!bytes.is_empty());
+        assert!(
+            !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+            "the database holds the TOTP secret in clear"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "key file mode");
+        }
+        let s = Store::open(&db).unwrap();
+        assert_eq!(
+            s.user_by_name("alice").unwrap().unwrap().totp_secret,
+            SECRET
+        );
+        drop(s);
+        // A missing key: one clear line, and no new key is made.
+        let saved = std::fs::read(&key).unwrap();
+        std::fs::remove_file(&key).unwrap();
+        let s = Store::open(&db).unwrap();
+        let e = s.check_secret_key().unwrap_err().to_string();
+        assert!(
+            e.contains("ward.db.key is missing") && !e.contains('\n'),
+            "{e}"
+        );
+        let e = s.user_by_name("alice").unwrap_err().to_string();
+        assert!(e.contains("is missing"), "{e}");
+        assert!(s.create_user("bob", "viewer", "h", "B", 1).is_err());
+        assert!(!key.exists(), "no new key while secrets are sealed");
+        drop(s);
+        // A different key.
+        std::fs::write(&key, format!("{}\n", "ab".repeat(32))).unwrap();
+        let s = Store::open(&db).unwrap();
+        let e = s.check_secret_key().unwrap_err().to_string();
+        assert!(e.contains("does not decrypt"), "{e}");
+        drop(s);
+        std::fs::write(&key, saved).unwrap();
+        let s = Store::open(&db).unwrap();
+        s.check_secret_key().unwrap();
+        assert_eq!(
+            s.user_by_name("alice").unwrap().unwrap().totp_secret,
+            SECRET
+        );
+        drop(s);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn plaintext_secrets_are_sealed_on_open() {
+        if std::env::var_os(KEY_FILE_ENV).is_some() {
+            eprintln!("skipping: {KEY_FILE_ENV} is set");
+            return;
+        }
+        let dir = scratch("migrate");
+        let db = dir.join("old.db");
+        {
+            let s = Store::open(&db).unwrap();
+            // As an older Ward stored it.
+            s.conn()
+                .execute(
+                    "INSERT INTO users(name, role, password_hash, totp_secret, created) VALUES ('old', 'admin', 'h', ?1, 1)",
+                    params![SECRET],
+                )
+                .unwrap();
+        }
+        assert!(file_bytes(&db)
+            .windows(SECRET.len())
+            .any(|w| w == SECRET.as_bytes()));
+        let s = Store::open(&db).unwrap();
+        let raw = s
+            .conn()
+            .query_one("SELECT totp_secret FROM users", &[])
+            .unwrap()
+            .str(0)
+            .unwrap();
+        assert!(raw.starts_with("enc1:"), "{raw}");
+        assert_eq!(s.user_by_name("old").unwrap().unwrap().totp_secret, SECRET);
+        assert!(dir.join("old.db.key").exists());
+        drop(s);
+        assert!(
+            !file_bytes(&db)
+                .windows(SECRET.len())
+                .any(|w| w == SECRET.as_bytes()),
+            "sealed, and the old bytes overwritten"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

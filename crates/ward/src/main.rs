@@ -8,7 +8,6 @@ mod assess;
 mod declared;
 mod explain;
 mod feeds;
-mod fetch;
 mod intake;
 mod monitoring;
 mod mud_fetch;
@@ -19,9 +18,7 @@ mod report;
 mod risk;
 mod serve;
 mod server;
-mod siem;
 mod site_sensor;
-mod sync;
 mod user;
 
 use anyhow::Result;
@@ -135,7 +132,7 @@ enum FeedsCommand {
     /// Import feed files or directories (format detected by content); one transaction.
     Import(feeds::ImportArgs),
     /// Fetch the CISA KEV catalog, CISA CSAF medical advisories and NVD CVE records and import them; one transaction.
-    Sync(sync::SyncArgs),
+    Sync(feeds::SyncArgs),
 }
 
 fn main() {
@@ -159,7 +156,7 @@ fn main() {
                 None => analyze::show_inventory(&db, json, knowledge.is_some()),
             }),
         Command::Feeds(FeedsCommand::Import(args)) => feeds::import(args),
-        Command::Feeds(FeedsCommand::Sync(args)) => sync::sync(args),
+        Command::Feeds(FeedsCommand::Sync(args)) => feeds::sync(args),
         Command::Advisories { db, json } => advisories::run(&db, json),
         Command::Risk { db, json, top } => risk::run(&db, json, top),
         Command::Report(args) => report::run(args),

@@ -292,7 +292,7 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
     let hook = args.hook.webhook()?;
     let send = |stored: &[store::StoredAlert]| {
         if let Some(u) = &args.syslog {
-            if let Err(e) = crate::alerts::send_syslog(u, stored) {
+            if let Err(e) = ::export::send_syslog(u, stored) {
                 eprintln!("warning: {e:#}");
             }
         }

@@ -4,26 +4,11 @@
 //! violation alerts against them.
 //!
 //! An explicit operator action: it contacts the manufacturer's MUD server
-//! named in the URL, never the device. The URL is attacker-controlled (any
-//! host on the segment can send DHCP or LLDP), so before and during the
-//! request:
-//! - the URL must be `https://` (RFC 8520 §6; `--allow-http` for labs),
-//!   without user info, with a host, at most 2048 bytes, no controls;
-//! - every address the host resolves to (also after redirects) must be
-//!   public: loopback, link-local (cloud metadata), private, multicast and
-//!   unspecified addresses are refused (`--allow-private` for an on-site
-//!   mirror, `--allow-loopback` for tests; link-local never); no proxy is used;
-//! - redirects are bounded (3), the response is capped at 1 MiB
-//!   (`policy::mud::MAX_MUD_BYTES`), must be `application/mud+json` or
-//!   `application/json`, and the request times out (`--timeout-secs`);
-//! - the document must parse and validate as a MUD file, and its `mud-url`
-//!   must be the URL fetched (a server cannot overwrite another vendor's file).
-//!
-//! **Signatures (RFC 8520 §13).** When the file names a `mud-signature`,
-//! the signature is fetched under the same rules and its presence is
-//! recorded; Ward does **not** verify CMS signatures (no maintained pure-Rust
-//! CMS verifier with manufacturer trust anchors is part of the build), and the
-//! stored status says so: `present (N bytes), not verified`.
+//! named in the URL, never the device. The URL is attacker-controlled, so
+//! the checks before and during the request (https only, the SSRF address
+//! guard, bounded redirects and size, content type, the file's own
+//! `mud-url`) are crate `feeds`' (`feeds::mud`); signatures are looked up
+//! but not verified, and the stored status says so.
 //!
 //! **Failures.** Each URL is fetched and stored on its own (one transaction
 //! each): an error is printed (one line naming the URL), recorded as the
@@ -31,16 +16,15 @@
 //! before (document, links, last success) is kept. The command exits 2 when
 //! any URL failed.
 
-use crate::fetch::{AddressPolicy, Fetcher, Options};
-use anyhow::{anyhow, bail, Result};
+use ::feeds::mud;
+use ::feeds::Fetcher;
+use anyhow::{bail, Result};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Most URLs fetched in one run (a flood of DHCP announcements must not turn into a flood of requests).
 const MAX_URLS: usize = 1000;
-/// Longest MUD URL accepted.
-const MAX_URL_LEN: usize = 2048;
 
 /// Arguments of `ward mud fetch`.
 #[derive(clap::Args)]
@@ -71,97 +55,6 @@ pub struct FetchArgs {
     timeout_secs: u64,
 }
 
-/// Checks an announced URL before any request: scheme, host, no user info, no controls.
-pub fn check_url(url: &str, allow_http: bool) -> Result<()> {
-    if url.len() > MAX_URL_LEN {
-        bail!("URL longer than {MAX_URL_LEN} bytes");
-    }
-    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        bail!("URL contains spaces or control characters");
-    }
-    let scheme = url
-        .split_once(':')
-        .map(|(s, _)| s.to_ascii_lowercase())
-        .filter(|s| {
-            s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
-        });
-    match scheme.as_deref() {
-        Some("https") => {}
-        Some("http") if allow_http => {}
-        Some("http") => bail!("http:// refused: RFC 8520 requires https (--allow-http for labs)"),
-        Some(s) => bail!(
-            "scheme {:?} refused: only https",
-            model::text::bounded(s.as_bytes(), 16)
-        ),
-        None => bail!("not an absolute URL"),
-    }
-    let uri: ureq::http::Uri = url.parse().map_err(|_| anyhow!("not a valid URL"))?;
-    let auth = uri.authority().ok_or_else(|| anyhow!("no host"))?;
-    if auth.as_str().contains('@') {
-        bail!("user info in the URL refused");
-    }
-    if auth.host().is_empty() {
-        bail!("no host");
-    }
-    Ok(())
-}
-
-/// When a stored file is due again (seconds).
-fn refresh_secs(args_refresh: Option<i64>, cache_validity_hours: Option<u8>) -> i64 {
-    args_refresh.unwrap_or(i64::from(cache_validity_hours.unwrap_or(48)) * 3600)
-}
-
-/// Signature status of a fetched file (RFC 8520 §13).
-fn signature_status(f: &mut Fetcher, m: &policy::mud::MudPolicy, allow_http: bool) -> String {
-    let Some(sig) = &m.signature else {
-        return "absent (the file names no mud-signature)".into();
-    };
-    if let Err(e) = check_url(sig, allow_http) {
-        return format!("unavailable: {sig}: {e}");
-    }
-    match f.fetch(sig, "application/pkcs7-signature, */*;q=0.1", &[]) {
-        Ok(got) if got.bytes.is_empty() => format!("unavailable: {sig}: empty response"),
-        Ok(got) => format!(
-            "present ({} bytes from {sig}), not verified: Ward does not verify CMS signatures",
-            got.bytes.len()
-        ),
-        Err(e) => format!("unavailable: {e}"),
-    }
-}
-
-/// One URL: fetch, check, parse. Returns (policy, document, sha256, signature status).
-fn fetch_one(
-    f: &mut Fetcher,
-    url: &str,
-    allow_http: bool,
-) -> Result<(policy::mud::MudPolicy, String, String, String)> {
-    check_url(url, allow_http).map_err(|e| anyhow!("{url}: {e}"))?;
-    let got = f.fetch(url, "application/mud+json, application/json;q=0.9", &[])?;
-    match got.content_type.as_deref() {
-        Some("application/mud+json" | "application/json") => {}
-        Some(t) => bail!(
-            "{url}: content type {:?} is not application/mud+json",
-            model::text::bounded(t.as_bytes(), 64)
-        ),
-        None => bail!("{url}: no content type (application/mud+json expected)"),
-    }
-    let (m, doc) = app::policy::read_mud(url, &got.bytes)?;
-    if m.url != url {
-        bail!("{url}: the file's mud-url is {:?}, not the URL fetched (refused: it would replace another file)", m.url);
-    }
-    let sha = {
-        use sha2::Digest;
-        sha2::Sha256::digest(doc.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
-    let sig = signature_status(f, &m, allow_http);
-    Ok((m, doc, sha, sig))
-}
-
 /// Runs `ward mud fetch`.
 pub fn fetch(args: FetchArgs) -> Result<()> {
     if !crate::location::exists(&args.db) {
@@ -172,20 +65,13 @@ pub fn fetch(args: FetchArgs) -> Result<()> {
         .as_deref()
         .map(app::monitor::parse_duration)
         .transpose()?;
-    let opts = Options {
-        timeout: Duration::from_secs(args.timeout_secs.clamp(1, 600)),
-        max_document: policy::mud::MAX_MUD_BYTES as u64,
-        max_total: u64::MAX,
-        max_redirects: 3,
-        https_only: !args.allow_http,
-        ca_file: args.ca_file.clone(),
-        addresses: AddressPolicy {
-            guard: true,
-            allow_private: args.allow_private,
-            allow_loopback: args.allow_loopback,
-        },
-        proxy_from_env: false,
-    };
+    let opts = mud::options(
+        Duration::from_secs(args.timeout_secs),
+        args.allow_http,
+        args.allow_private,
+        args.allow_loopback,
+        args.ca_file.clone(),
+    );
     let mut f = Fetcher::with_options(&opts)?;
     let mut store = crate::location::open(&args.db)?;
     // Who announced what: every MUD URL fact of every device.
@@ -251,7 +137,7 @@ pub fn fetch(args: FetchArgs) -> Result<()> {
                     by_hand += 1;
                     continue;
                 }
-                (Some(cv), Some(t)) if now - t < refresh_secs(refresh, *cv) => {
+                (Some(cv), Some(t)) if now - t < mud::refresh_secs(refresh, *cv) => {
                     println!("{url}: up to date (fetched {}s ago)", now - t);
                     fresh += 1;
                     continue;
@@ -259,14 +145,15 @@ pub fn fetch(args: FetchArgs) -> Result<()> {
                 _ => {}
             }
         }
-        match fetch_one(&mut f, url, args.allow_http) {
-            Ok((m, doc, sha, sig)) => {
+        match mud::fetch(&mut f, url, args.allow_http) {
+            Ok(got) => {
+                let (m, doc, sig) = (&got.policy, &got.doc, &got.signature);
                 let rec = store::FetchedMud {
                     url,
                     model: m.model.as_deref(),
-                    doc: &doc,
-                    sha256: &sha,
-                    signature: &sig,
+                    doc,
+                    sha256: &got.sha256,
+                    signature: sig,
                     devices: links,
                 };
                 store.store_fetched_mud(&rec, now)?;
@@ -274,7 +161,7 @@ pub fn fetch(args: FetchArgs) -> Result<()> {
                 fetched += 1;
             }
             Err(e) => {
-                let msg = crate::fetch::one_line(&format!("{e:#}"));
+                let msg = ::feeds::fetch::one_line(&format!("{e:#}"));
                 eprintln!("ward: mud fetch: {msg}");
                 store.record_mud_fetch_failure(url, &msg, now)?;
                 failed += 1;
@@ -286,35 +173,4 @@ pub fn fetch(args: FetchArgs) -> Result<()> {
         bail!("{failed} of {total} MUD URLs could not be fetched (errors above); the others are stored");
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn announced_urls_are_checked_before_any_request() {
-        assert!(check_url("https://mud.example.com/.well-known/mud/v1/pump", false).is_ok());
-        assert!(check_url("https://[2001:db8::1]:8443/mud.json", false).is_ok());
-        for (url, want) in [
-            ("http://mud.example.com/x", "RFC 8520 requires https"),
-            ("file:///etc/passwd", "only https"),
-            ("gopher://h/x", "only https"),
-            ("ftp://h/x", "only https"),
-            ("https://user:pw@mud.example.com/x", "user info"),
-            ("https://mud.example.com/a b", "spaces or control"),
-            ("https://mud.example.com/\u{1b}[2J", "spaces or control"),
-            ("/relative/path", "not an absolute URL"),
-            ("", "not an absolute URL"),
-            ("https://", "not a valid URL"),
-        ] {
-            let e = check_url(url, false).unwrap_err().to_string();
-            assert!(e.contains(want), "{url:?}: {e}");
-        }
-        assert!(check_url("http://mud.example.com/x", true).is_ok());
-        assert!(check_url(&format!("https://h/{}", "a".repeat(MAX_URL_LEN)), false).is_err());
-        assert_eq!(refresh_secs(None, None), 48 * 3600);
-        assert_eq!(refresh_secs(None, Some(2)), 7200);
-        assert_eq!(refresh_secs(Some(60), Some(2)), 60);
-    }
 }

@@ -58,7 +58,7 @@ pub fn run(args: ServerArgs) -> Result<()> {
             // A failed export is a warning: the alerts are stored, and
             // `ward alerts --syslog/--webhook` can send them again.
             if let Some(u) = &syslog {
-                if let Err(e) = crate::alerts::send_syslog(u, &stored) {
+                if let Err(e) = export::send_syslog(u, &stored) {
                     eprintln!("ward server: warning: {e:#}");
                 }
             }

@@ -7,9 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-#[path = "support/http_receiver.rs"]
-mod http_receiver;
-use http_receiver::receiver;
+use export::testing::receiver;
 
 const TOKEN: &str = "hec-7f3a9c1e-token";
 const HOSTILE: &str = "<script>alert(1)</script>|a=b\\c";

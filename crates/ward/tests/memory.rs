@@ -1,16 +1,78 @@
 //! Bounded memory: a capture of one million distinct flows is analysed with
 //! a memory budget, and the process's peak resident set stays under it while
-//! every flow is still counted (the least recently used are evicted).
+//! every flow is still counted (the least recently used are evicted); an
+//! xlsx whose zip headers lie about its sizes is refused by `ward assess`
+//! with a small peak resident set (issue 19, item 3).
 
 use std::process::Command;
 
-#[test]
-fn million_flows_stay_under_the_memory_budget() {
-    if !Command::new("sh")
+#[path = "../../assess/tests/fixtures/xlsx_bomb.rs"]
+mod xlsx_bomb;
+
+fn gnu_time() -> bool {
+    Command::new("sh")
         .args(["-c", "command -v /usr/bin/time"])
         .output()
         .is_ok_and(|o| o.status.success())
-    {
+}
+
+/// Peak resident set (KiB) from GNU time's `maxrss_kb=%M` line.
+fn maxrss_kb(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kb="))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("maxrss")
+}
+
+/// Issue 19, item 3: a ~0.5 MB MDS2 workbook whose headers declare 4 KiB
+/// for a sheet that inflates to 512 MiB (the reported attack: 613 KB used
+/// 1.86 GB). `ward assess` refuses it in one line, and its peak resident
+/// set stays far below what inflating the sheet would take.
+#[test]
+fn lying_xlsx_sizes_keep_assess_memory_bounded() {
+    if !gnu_time() {
+        eprintln!("skipping: /usr/bin/time (GNU time, Debian package `time`) not installed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ward-mem-xlsx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bomb = dir.join("mds2.xlsx");
+    let bytes = xlsx_bomb::bomb(512 << 20, true);
+    assert!(bytes.len() < 1 << 20, "a small file: {}", bytes.len());
+    std::fs::write(&bomb, &bytes).unwrap();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "maxrss_kb=%M"])
+        .arg(env!("CARGO_BIN_EXE_ward"))
+        .arg("assess")
+        .arg(&bomb)
+        .arg("--db")
+        .arg(dir.join("absent.db"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rss_mib = maxrss_kb(&stderr) / 1024;
+    eprintln!(
+        "xlsx bomb ({} KiB, 512 MiB inflated): peak RSS {rss_mib} MiB",
+        bytes.len() / 1024
+    );
+    assert!(!out.status.success(), "refused");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("ward: error"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("mds2.xlsx"), "{stderr}");
+    assert!(
+        rss_mib < 128,
+        "peak RSS {rss_mib} MiB: the sheet was inflated into memory"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn million_flows_stay_under_the_memory_budget() {
+    if !gnu_time() {
         eprintln!("skipping: /usr/bin/time (GNU time) not installed");
         return;
     }
@@ -39,11 +101,7 @@ fn million_flows_stay_under_the_memory_budget() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let rss_kb: u64 = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("maxrss_kb="))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("maxrss");
+    let rss_kb = maxrss_kb(&stderr);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let flows = v["run"]["flows"].as_u64().unwrap();
     let evicted = v["run"]["counters"]["flows.evicted"].as_u64().unwrap_or(0);

@@ -432,8 +432,16 @@ fn live_monitor_beside_concurrent_analyses() {
         got.is_superset(&required) && got.is_subset(&want),
         "the expected alerts and no other: {got:?}"
     );
+    // A missed port scan is excused only when the capture itself lost
+    // packets (libpcap's buffer overflowed while the analyses held the CPU):
+    // without drops every packet was seen, so the scan must have been found.
+    let starved = err.contains("libpcap dropped");
     if got != want {
-        eprintln!("note: the port scan was not detected (capture starved of CPU)");
+        assert!(
+            starved,
+            "the port scan was missed although no packet was dropped: {got:?}; monitor: {err}"
+        );
+        eprintln!("note: the port scan was not detected (capture dropped packets: starved of CPU)");
     }
     // Nothing lost: every alert the monitor printed is stored, and only those.
     let printed: BTreeSet<(String, IpAddr)> = read(&log.with_extension("out"))

@@ -530,6 +530,9 @@ pub async fn bind(config: Config, state: AppState) -> Result<Bound, Error> {
             config.listen
         )));
     }
+    // A missing or different TOTP secret key stops the start with one line,
+    // instead of failing every second-factor sign-in later.
+    state.db(|s| Ok(s.check_secret_key()?)).await?;
     let (tls, cert_path) = match &config.transport {
         Transport::InsecureHttp => (None, None),
         Transport::Tls { cert, key } => (Some(tls::server_config(cert, key)?), None),

@@ -258,6 +258,16 @@ impl SmbAnalyzer {
                         if let Some(mode) = mode {
                             self.rec.signing_required = Some(mode & 0x08 != 0);
                         }
+                        // Without extended security the server names itself here
+                        // (there is no NTLM challenge to read it from).
+                        if let Some((domain, server)) = smb1::negotiate_names(&h, &b) {
+                            if self.rec.server_nb_name.is_none() {
+                                self.rec.server_nb_name = str_field(server, unicode);
+                            }
+                            if self.rec.server_nb_domain.is_none() {
+                                self.rec.server_nb_domain = str_field(domain, unicode);
+                            }
+                        }
                     }
                     None => out.weird("smb1_bad_negotiate_response"),
                 },

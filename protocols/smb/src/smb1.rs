@@ -155,6 +155,35 @@ pub fn negotiate_response(b: &Block<'_>) -> Option<(u16, Option<u8>)> {
     Some((index, mode))
 }
 
+/// Capabilities bit of a NEGOTIATE response: extended security (the data
+/// bytes hold a server GUID and a security blob instead of names).
+const CAP_EXTENDED_SECURITY: u32 = 0x8000_0000;
+/// Flags2 bit: extended security negotiation.
+const FLAGS2_EXTENDED_SECURITY: u16 = 0x0800;
+
+/// NT LM 0.12 NEGOTIATE response without extended security (MS-CIFS
+/// 2.2.4.52.2): the server's primary domain (workgroup) and its NetBIOS name,
+/// after the challenge in the data bytes (raw, UTF-16LE when `unicode`; the
+/// names are not aligned). `None` for other shapes, and when either the
+/// header or the capabilities announce extended security.
+pub fn negotiate_names<'a>(h: &Header, b: &Block<'a>) -> Option<(&'a [u8], &'a [u8])> {
+    let unicode = h.unicode();
+    if b.words.len() != 34 || h.flags2 & FLAGS2_EXTENDED_SECURITY != 0 {
+        return None;
+    }
+    if u32_le(b.words, 19)? & CAP_EXTENDED_SECURITY != 0 {
+        return None;
+    }
+    let challenge = usize::from(u8_at(b.words, 33)?);
+    let rest = b.bytes.get(challenge..)?;
+    let (domain, next) = smb_string(rest, 0, rest.len(), unicode)?;
+    if next >= rest.len() {
+        return Some((domain, &[]));
+    }
+    let (server, _) = smb_string(rest, next, rest.len(), unicode)?;
+    Some((domain, server))
+}
+
 /// The strings and security blob of a SESSION_SETUP_ANDX request or response.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SessionSetup<'a> {

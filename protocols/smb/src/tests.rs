@@ -582,3 +582,60 @@ fn zeek_traces_never_panic() {
         }
     }
 }
+
+/// An NT LM 0.12 negotiate response without extended security names the
+/// server and its workgroup (MS-CIFS 2.2.4.52.2): the only place an SMB1-only
+/// server states its NetBIOS name.
+#[test]
+fn smb1_negotiate_response_names_the_server() {
+    use crate::smb1::{tests::message, NEGOTIATE};
+    const UNICODE_NO_EXT: u16 = 0xc001; // Unicode, NT status, long names
+    let dialects = b"\x02PC NETWORK PROGRAM 1.0\0\x02NT LM 0.12\0";
+    let mut words = Vec::new();
+    words.extend_from_slice(&1u16.to_le_bytes()); // DialectIndex: NT LM 0.12
+    words.push(0x03); // SecurityMode
+    words.extend_from_slice(&[50, 0, 1, 0]); // MaxMpxCount, MaxNumberVcs
+    words.extend_from_slice(&[0; 12]); // MaxBufferSize, MaxRawSize, SessionKey
+    words.extend_from_slice(&0x0000_f3fdu32.to_le_bytes()); // Capabilities (no extended security)
+    words.extend_from_slice(&[0; 10]); // SystemTime, ServerTimeZone
+    words.push(8); // ChallengeLength
+    assert_eq!(words.len(), 34);
+    let mut bytes = vec![0xf9; 8];
+    bytes.extend(utf16z("WORKGROUP"));
+    bytes.extend(utf16z("MRI-CONSOLE"));
+    let conv = vec![
+        (
+            C,
+            nb(&message(NEGOTIATE, false, UNICODE_NO_EXT, &[], dialects)),
+        ),
+        (
+            S,
+            nb(&message(NEGOTIATE, true, UNICODE_NO_EXT, &words, &bytes)),
+        ),
+    ];
+    let r = &smb_records(&run_invariant(445, &conv))[0];
+    assert_eq!(r.server_nb_name.as_deref(), Some("MRI-CONSOLE"));
+    assert_eq!(r.server_nb_domain.as_deref(), Some("WORKGROUP"));
+    assert_eq!(r.dialect.as_deref(), Some("NT LM 0.12"));
+
+    // Truncated names: no panic, at most a partial name.
+    for cut in 0..bytes.len() {
+        let conv = vec![
+            (
+                C,
+                nb(&message(NEGOTIATE, false, UNICODE_NO_EXT, &[], dialects)),
+            ),
+            (
+                S,
+                nb(&message(
+                    NEGOTIATE,
+                    true,
+                    UNICODE_NO_EXT,
+                    &words,
+                    &bytes[..cut],
+                )),
+            ),
+        ];
+        let _ = run_invariant(445, &conv);
+    }
+}

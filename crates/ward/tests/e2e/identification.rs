@@ -77,10 +77,10 @@ fn table(inv: &Value) {
             .map(|a| format!("{} {}", s(&a["vendor"]), s(&a["app"])))
             .collect();
         eprintln!(
-            "  {:<26} {:<22} {:>4} {:<18} {:<14} {:<22} {:<12} {}",
+            "  {:<26} {:<22} {:>4.2} {:<18} {:<14} {:<22} {:<12} {}",
             s(&d["key"]),
             s(&d["category"]),
-            d["confidence"],
+            d["confidence"].as_f64().unwrap_or(0.0),
             s(&d["vendor"]).chars().take(18).collect::<String>(),
             s(&d["identity"]["model"]),
             s(&d["identity"]["device_type"]),
@@ -114,9 +114,8 @@ fn hospital_room_lists_all_twenty_devices_with_their_category() {
         ("9c:c8:ae:41:00:29", "medical_device"),
         ("00:0e:8c:50:c7:32", "imaging_modality"),
         // The MRI console only negotiates SMB1: its server name (MRI-CONSOLE)
-        // is in the negotiate response, which the SMB analyzer does not read
-        // yet; until then only its GE HealthCare OUI speaks for it.
-        ("44:4b:5d:51:0a:33", "medical_device"),
+        // comes from the negotiate response.
+        ("44:4b:5d:51:0a:33", "imaging_modality"),
         ("20:e7:91:60:00:3c", "lab_analyzer"),
         ("00:06:6b:61:00:3d", "lab_analyzer"),
         ("00:01:e6:1a:2b:3c", "printer"),
@@ -143,6 +142,19 @@ fn hospital_room_lists_all_twenty_devices_with_their_category() {
         .find(|d| d["key"] == "mac:f8:c6:78:07:a1:15")
         .unwrap();
     assert_eq!(pump["identity"]["model"], "Alaris PC 8015");
+    let mri = devices(&inv)
+        .iter()
+        .find(|d| d["key"] == "mac:44:4b:5d:51:0a:33")
+        .unwrap();
+    assert!(
+        mri["hostnames"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|h| h == "MRI-CONSOLE"),
+        "the MRI console by its SMB name: {}",
+        mri["hostnames"]
+    );
     no_public_addresses(&inv, "hospital-room");
 
     // --explain: every conclusion with its evidence and knowledge entry (source, licence).
@@ -180,7 +192,6 @@ fn folder_captures(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
-#[ignore = "issue 22, not yet holding: phones whose captures carry no OS evidence (fitbit, ketoscan, wyze...) and PCAPdroid's answering resolver; run with --ignored to see the table"]
 fn every_labelled_medical_capture_device_is_identified() {
     let Some(td) = testdata() else { return };
     let root = td.join("medical_pcaps");
@@ -291,7 +302,6 @@ fn every_labelled_medical_capture_device_is_identified() {
 }
 
 #[test]
-#[ignore = "issue 22: not yet run to completion on the 256 Zeek traces; run with --ignored"]
 fn ordinary_it_traffic_names_nothing_medical() {
     let Some(td) = testdata() else { return };
     let traces = td.join("zeek/Traces");

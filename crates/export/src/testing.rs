@@ -1,7 +1,7 @@
-//! A one-shot HTTP receiver for webhook tests: accepts one request per
-//! reply, records its request line, headers and body, and answers with the
-//! reply's status and JSON body. Shared by `src/siem.rs`'s unit tests and
-//! `tests/alerts_cli.rs` (included with `#[path]`).
+//! A one-shot HTTP receiver for webhook tests (feature `testing`): accepts
+//! one request per reply, records its request line, headers and body, and
+//! answers with the reply's status and JSON body. Used by this crate's
+//! webhook tests and the binary's `tests/alerts_cli.rs`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -9,8 +9,11 @@ use std::time::Duration;
 
 /// One received request.
 pub struct Req {
+    /// The request line (`POST /path HTTP/1.1`).
     pub line: String,
+    /// Headers in order (name, value).
     pub headers: Vec<(String, String)>,
+    /// The body (by `Content-Length`).
     pub body: Vec<u8>,
 }
 

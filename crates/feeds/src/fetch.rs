@@ -1,4 +1,4 @@
-//! HTTP(S) GET with limits, shared by `ward feeds sync` and `ward mud fetch`.
+//! HTTP(S) GET with limits, shared by the feed sync and the MUD fetch.
 //!
 //! A request has a global timeout (connecting, sending, reading the whole
 //! body), a bounded number of redirects, and a body limit per document and
@@ -12,7 +12,7 @@
 //! link-local (cloud metadata), private, multicast or unspecified addresses
 //! are refused (loopback and private only when allowed).
 
-use anyhow::{anyhow, bail, Context, Result};
+use crate::Error;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -190,21 +190,25 @@ impl Fetcher {
     }
 
     /// A fetcher with every option.
-    pub fn with_options(o: &Options) -> Result<Fetcher> {
+    pub fn with_options(o: &Options) -> Result<Fetcher, Error> {
         let mut tls = ureq::tls::TlsConfig::builder();
         if let Some(ca) = &o.ca_file {
-            let pem = std::fs::read(ca)
-                .with_context(|| format!("cannot read the CA file {}", ca.display()))?;
+            let ca_error = |why: String| Error::CaFile {
+                path: ca.display().to_string(),
+                why,
+            };
+            let pem =
+                std::fs::read(ca).map_err(|e| ca_error(format!("cannot read the CA file: {e}")))?;
             let mut certs = Vec::new();
             for item in ureq::tls::parse_pem(&pem) {
                 if let ureq::tls::PemItem::Certificate(c) =
-                    item.map_err(|e| anyhow!("{}: {}", ca.display(), one_line(&e.to_string())))?
+                    item.map_err(|e| ca_error(one_line(&e.to_string())))?
                 {
                     certs.push(c);
                 }
             }
             if certs.is_empty() {
-                bail!("{}: no PEM certificate in the CA file", ca.display());
+                return Err(ca_error("no PEM certificate in the CA file".into()));
             }
             tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
         }
@@ -245,7 +249,7 @@ impl Fetcher {
     }
 
     /// GET `url`; the body.
-    pub fn get(&mut self, url: &str, headers: &[(&str, &str)]) -> Result<Vec<u8>> {
+    pub fn get(&mut self, url: &str, headers: &[(&str, &str)]) -> Result<Vec<u8>, Error> {
         Ok(self
             .fetch(
                 url,
@@ -256,29 +260,35 @@ impl Fetcher {
     }
 
     /// GET `url` with `Accept: accept`; the body and its media type.
-    pub fn fetch(&mut self, url: &str, accept: &str, headers: &[(&str, &str)]) -> Result<Fetched> {
+    pub fn fetch(
+        &mut self,
+        url: &str,
+        accept: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Fetched, Error> {
         let https = url.starts_with("https://");
         if !(https || (!self.https_only && url.starts_with("http://"))) {
-            if self.https_only {
-                bail!("{url}: only https URLs are allowed");
-            }
-            bail!("{url}: only http and https URLs are supported");
+            return Err(Error::Scheme {
+                url: url.to_string(),
+                https_only: self.https_only,
+            });
         }
         let mut req = self.agent.get(url).header("Accept", accept);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
         self.requests += 1;
-        let resp = req
-            .call()
-            .map_err(|e| anyhow!("{url}: {}", one_line(&e.to_string())))?;
+        let resp = req.call().map_err(|e| Error::Request {
+            url: url.to_string(),
+            why: one_line(&e.to_string()),
+        })?;
         let status = resp.status();
         if !status.is_success() {
-            bail!(
-                "{url}: HTTP {} {}",
-                status.as_u16(),
-                status.canonical_reason().unwrap_or("")
-            );
+            return Err(Error::Status {
+                url: url.to_string(),
+                status: status.as_u16(),
+                reason: status.canonical_reason().unwrap_or("").to_string(),
+            });
         }
         let content_type = resp
             .headers()
@@ -301,16 +311,19 @@ impl Fetcher {
             .read_to_vec()
             .map_err(|e| match e {
                 ureq::Error::BodyExceedsLimit(_) if limit == self.max_document => {
-                    anyhow!(
-                        "{url}: response is larger than the limit of {} per document",
-                        size(self.max_document)
-                    )
+                    Error::DocumentTooLarge {
+                        url: url.to_string(),
+                        limit: self.max_document,
+                    }
                 }
-                ureq::Error::BodyExceedsLimit(_) => anyhow!(
-                    "{url}: the run exceeds its download limit of {}",
-                    size(self.max_total)
-                ),
-                e => anyhow!("{url}: reading the response: {}", one_line(&e.to_string())),
+                ureq::Error::BodyExceedsLimit(_) => Error::RunTooLarge {
+                    url: url.to_string(),
+                    limit: self.max_total,
+                },
+                e => Error::Request {
+                    url: url.to_string(),
+                    why: format!("reading the response: {}", one_line(&e.to_string())),
+                },
             })?;
         self.downloaded += bytes.len() as u64;
         Ok(Fetched {
@@ -321,7 +334,7 @@ impl Fetcher {
 }
 
 /// `64 MiB`, `1 KiB`, `100 bytes`.
-fn size(n: u64) -> String {
+pub fn size(n: u64) -> String {
     if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
         format!("{} MiB", n >> 20)
     } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
@@ -377,5 +390,116 @@ mod tests {
         assert_eq!(size(64 << 20), "64 MiB");
         assert_eq!(size(1 << 20), "1 MiB");
         assert_eq!(size(1000), "1000 bytes");
+    }
+
+    /// A server on 127.0.0.1 answering each connection with the next of `replies`.
+    fn serve(replies: Vec<String>) -> String {
+        use std::io::{BufRead, BufReader, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", l.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for reply in replies {
+                let (s, _) = l.accept().unwrap();
+                let mut r = BufReader::new(s);
+                let mut line = String::new();
+                while r.read_line(&mut line).unwrap() > 2 {
+                    line.clear();
+                }
+                let _ = r.into_inner().write_all(reply.as_bytes());
+            }
+        });
+        base
+    }
+
+    fn ok(ctype: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    #[test]
+    fn limits_statuses_and_schemes() {
+        let base = serve(vec![
+            ok("Application/JSON; charset=utf-8", "{}"),
+            ok("text/plain", &"x".repeat(2000)),
+            "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into(),
+            ok("text/plain", &"y".repeat(900)),
+            ok("text/plain", &"z".repeat(900)),
+        ]);
+        let mut f = Fetcher::new(Duration::from_secs(10), 1024, 1500);
+        let got = f.fetch(&format!("{base}/a"), "*/*", &[]).unwrap();
+        assert_eq!(
+            (got.bytes.as_slice(), got.content_type.as_deref()),
+            (&b"{}"[..], Some("application/json"))
+        );
+        let e = f.get(&format!("{base}/big"), &[]).unwrap_err();
+        assert!(
+            matches!(e, Error::DocumentTooLarge { limit: 1024, .. }),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .ends_with("/big: response is larger than the limit of 1 KiB per document"),
+            "{e}"
+        );
+        let e = f.get(&format!("{base}/missing"), &[]).unwrap_err();
+        assert_eq!(e.to_string(), format!("{base}/missing: HTTP 404 Not Found"));
+        assert_eq!(f.get(&format!("{base}/y"), &[]).unwrap().len(), 900);
+        let e = f.get(&format!("{base}/z"), &[]).unwrap_err();
+        assert!(matches!(e, Error::RunTooLarge { limit: 1500, .. }), "{e}");
+        assert_eq!((f.requests, f.downloaded), (5, 902));
+        let e = f.get("file:///etc/passwd", &[]).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "file:///etc/passwd: only http and https URLs are supported"
+        );
+    }
+
+    #[test]
+    fn the_guard_refuses_before_connecting() {
+        let opts = |allow_loopback| Options {
+            timeout: Duration::from_secs(10),
+            max_document: 1 << 20,
+            max_total: 1 << 20,
+            max_redirects: 0,
+            https_only: false,
+            ca_file: None,
+            addresses: AddressPolicy {
+                guard: true,
+                allow_private: false,
+                allow_loopback,
+            },
+            proxy_from_env: false,
+        };
+        let base = serve(vec![ok("application/json", "[]")]);
+        let e = Fetcher::with_options(&opts(false))
+            .unwrap()
+            .get(&format!("{base}/x"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("refused: 127.0.0.1 resolves to 127.0.0.1, a loopback address"),
+            "{e}"
+        );
+        let got = Fetcher::with_options(&opts(true))
+            .unwrap()
+            .get(&format!("{base}/x"), &[])
+            .unwrap();
+        assert_eq!(got, b"[]");
+        let mut https = opts(true);
+        https.https_only = true;
+        let e = Fetcher::with_options(&https)
+            .unwrap()
+            .get(&format!("{base}/x"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with("only https URLs are allowed"), "{e}");
+        let mut ca = opts(true);
+        ca.ca_file = Some("/nonexistent/ca.pem".into());
+        assert!(matches!(
+            Fetcher::with_options(&ca),
+            Err(Error::CaFile { .. })
+        ));
     }
 }
