@@ -455,6 +455,10 @@ mod tests {
         assert_eq!(w, ["alaris", "pc", "unit", "8015"]);
         let mut w = words("8015");
         apply_aliases(&mut w, &al);
-        assert_eq!(w, ["alaris", "pc", "unit", "8015"], "the model number alone");
+        assert_eq!(
+            w,
+            ["alaris", "pc", "unit", "8015"],
+            "the model number alone"
+        );
     }
 }

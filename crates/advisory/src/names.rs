@@ -534,8 +534,7 @@ fn fit_form(d: &DeviceName, f: &Form) -> Option<Fit> {
         && d.words[0].len() >= 4
         && d.words[0].bytes().all(|b| b.is_ascii_digit())
         && number_hit;
-    if (number_hit && (word_hit || only_kind_words) || strong_hit || bare_number) && numbers_agree
-    {
+    if (number_hit && (word_hit || only_kind_words) || strong_hit || bare_number) && numbers_agree {
         return Some(Fit::ModelNumber);
     }
     if d_in_p && d.words.len() >= 2 && d.words.iter().any(|w| w.len() >= 3) {

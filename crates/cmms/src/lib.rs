@@ -230,7 +230,10 @@ const HEADER_WORDS: &[(Field, &[&str])] = &[
     (Field::Serial, &["serial", "sn", "serialno", "serialnumber"]),
     (Field::Mac, &["mac", "macaddress", "macaddr"]),
     (Field::Ip, &["ip", "ipv4", "ipaddress", "ipaddr"]),
-    (Field::Hostname, &["host", "hostname", "dns", "netbios", "fqdn"]),
+    (
+        Field::Hostname,
+        &["host", "hostname", "dns", "netbios", "fqdn"],
+    ),
     (
         Field::Firmware,
         &[
@@ -240,25 +243,68 @@ const HEADER_WORDS: &[(Field, &[&str])] = &[
     (Field::Model, &["model", "modelno", "modelnumber"]),
     (
         Field::Vendor,
-        &["manufacturer", "vendor", "mfr", "mfg", "make", "maker", "oem", "brand"],
+        &[
+            "manufacturer",
+            "vendor",
+            "mfr",
+            "mfg",
+            "make",
+            "maker",
+            "oem",
+            "brand",
+        ],
     ),
     (
         Field::AssetTag,
-        &["asset", "tag", "equipment", "equip", "control", "inventory", "cmms"],
+        &[
+            "asset",
+            "tag",
+            "equipment",
+            "equip",
+            "control",
+            "inventory",
+            "cmms",
+        ],
     ),
     (
         Field::Location,
         &[
-            "location", "department", "dept", "ward", "unit", "room", "site", "area",
-            "building", "floor", "facility", "campus",
+            "location",
+            "department",
+            "dept",
+            "ward",
+            "unit",
+            "room",
+            "site",
+            "area",
+            "building",
+            "floor",
+            "facility",
+            "campus",
         ],
     ),
 ];
 
 /// Header words that make a column a description, never an identifier.
 const DESCRIPTIVE: &[&str] = &[
-    "description", "desc", "type", "class", "category", "nomenclature", "comment", "comments",
-    "notes", "date", "status", "owner", "contact", "cost", "price", "due", "last", "next",
+    "description",
+    "desc",
+    "type",
+    "class",
+    "category",
+    "nomenclature",
+    "comment",
+    "comments",
+    "notes",
+    "date",
+    "status",
+    "owner",
+    "contact",
+    "cost",
+    "price",
+    "due",
+    "last",
+    "next",
 ];
 
 fn field_of_words(h: &str) -> Option<Field> {
@@ -692,8 +738,14 @@ mod tests {
             i.problems[1],
             "c.csv:5: skipped: no manufacturer and no model"
         );
-        assert_eq!(i.problems[2], "c.csv:6: skipped: 2 fields, the header has 8");
-        assert_eq!(i.rows[1].model, "B450", "empty trailing fields are not fields");
+        assert_eq!(
+            i.problems[2],
+            "c.csv:6: skipped: 2 fields, the header has 8"
+        );
+        assert_eq!(
+            i.rows[1].model, "B450",
+            "empty trailing fields are not fields"
+        );
         let tsv = "Vendor\tModel\tFirmware\nDräger\tInfinity Delta\tVF9.1\n";
         let i = parse("t.tsv", tsv.as_bytes()).unwrap();
         assert_eq!((i.delimiter, i.rows[0].vendor.as_str()), ('\t', "Dräger"));
@@ -725,7 +777,15 @@ mod tests {
                 r.location.as_str(),
                 r.ip.as_str()
             ),
-            ("00417", "CAREFUSION 303 INC", "8015", "1234", "9.19.2", "ICU", "10.1.2.3")
+            (
+                "00417",
+                "CAREFUSION 303 INC",
+                "8015",
+                "1234",
+                "9.19.2",
+                "ICU",
+                "10.1.2.3"
+            )
         );
         assert_eq!(r.line, 4);
         assert_eq!(field_of_words("Software Rev."), Some(Field::Firmware));

@@ -69,7 +69,11 @@ pub struct Link {
 impl Link {
     /// `linked to the observed device by mac 00:1a:…`.
     pub fn describe(&self) -> String {
-        format!("declared and observed linked by {} {}", self.by.as_str(), self.value)
+        format!(
+            "declared and observed linked by {} {}",
+            self.by.as_str(),
+            self.value
+        )
     }
 }
 
@@ -124,7 +128,12 @@ pub fn link(declared: &[DeclaredDevice], observed: &[Device]) -> Vec<Link> {
     let mut links = Vec::new();
     let mut d_taken = vec![false; declared.len()];
     let mut o_taken = vec![false; observed.len()];
-    for key in [LinkKey::Mac, LinkKey::Serial, LinkKey::Ip, LinkKey::Hostname] {
+    for key in [
+        LinkKey::Mac,
+        LinkKey::Serial,
+        LinkKey::Ip,
+        LinkKey::Hostname,
+    ] {
         // value → indices on each side (a value on two devices of one side is ambiguous).
         let mut obs: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, d) in observed.iter().enumerate() {
@@ -384,7 +393,8 @@ fn declared_device(d: &DeclaredDevice) -> Device {
 pub fn assemble(declared: Vec<DeclaredDevice>, observed: Vec<Device>) -> Vec<Asset> {
     let links = link(&declared, &observed);
     let mut obs: Vec<Option<Device>> = observed.into_iter().map(Some).collect();
-    let mut by_declared: HashMap<usize, Link> = links.into_iter().map(|l| (l.declared, l)).collect();
+    let mut by_declared: HashMap<usize, Link> =
+        links.into_iter().map(|l| (l.declared, l)).collect();
     let mut out = Vec::with_capacity(declared.len() + obs.len());
     for (i, d) in declared.into_iter().enumerate() {
         let link = by_declared.remove(&i);
@@ -407,7 +417,10 @@ impl crate::Store {
     /// Every device as one asset: declared rows linked to the observed
     /// devices they are (see the module doc).
     pub fn assets(&self) -> Result<Vec<Asset>, crate::Error> {
-        Ok(assemble(self.declared_devices()?, self.devices_with_facts()?))
+        Ok(assemble(
+            self.declared_devices()?,
+            self.devices_with_facts()?,
+        ))
     }
 }
 
@@ -421,7 +434,10 @@ mod tests {
             Vec::new()
         } else {
             vec![Fact {
-                endpoint: EndpointKey { mac: None, ip: None },
+                endpoint: EndpointKey {
+                    mac: None,
+                    ip: None,
+                },
                 kind: FactKind::Serial,
                 value: serial.into(),
                 source: "snmp".into(),
@@ -436,7 +452,11 @@ mod tests {
             mac: mac.map(MacAddr),
             vendor: None,
             ips: ip.parse().into_iter().collect(),
-            hostnames: if host.is_empty() { vec![] } else { vec![host.into()] },
+            hostnames: if host.is_empty() {
+                vec![]
+            } else {
+                vec![host.into()]
+            },
             category: identify::Category::Unknown,
             confidence: 0.0,
             reasons: vec![],
@@ -469,7 +489,12 @@ mod tests {
     #[test]
     fn links_by_the_strongest_unambiguous_key() {
         let obs = vec![
-            observed(Some([0, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e]), "10.0.0.5", "pump-1", ""),
+            observed(
+                Some([0, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e]),
+                "10.0.0.5",
+                "pump-1",
+                "",
+            ),
             observed(Some([2; 6]), "10.0.0.6", "PUMP-2.icu.example.org", ""),
             observed(Some([3; 6]), "10.0.0.7", "shared", "SN-77"),
             observed(Some([4; 6]), "10.0.0.8", "shared", ""),
@@ -537,10 +562,19 @@ mod asset_tests {
         assert_eq!(a[0].kind(), "declared");
         let dev = a[0].device(&k);
         assert_eq!(dev.category, Category::InfusionPump);
-        assert!(dev.reasons[0].why.contains("declared model \"Medfusion 4000\""), "{:?}", dev.reasons);
+        assert!(
+            dev.reasons[0]
+                .why
+                .contains("declared model \"Medfusion 4000\""),
+            "{:?}",
+            dev.reasons
+        );
         assert_eq!(a[0].identities()[0].firmware.as_deref(), Some("1.1.2"));
         assert_eq!(category_of_label("PACS"), Some(Category::Pacs));
-        assert_eq!(category_of_label("HL7 interface engine"), Some(Category::Hl7InterfaceEngine));
+        assert_eq!(
+            category_of_label("HL7 interface engine"),
+            Some(Category::Hl7InterfaceEngine)
+        );
         assert_eq!(category_of_label("nonsense"), None);
     }
 }

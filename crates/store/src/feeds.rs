@@ -621,7 +621,12 @@ mod tests {
             firmware: "3.6.7".into(),
             ..d
         };
-        assert_eq!(s.import_declared(std::slice::from_ref(&d2)).unwrap().updated, 1);
+        assert_eq!(
+            s.import_declared(std::slice::from_ref(&d2))
+                .unwrap()
+                .updated,
+            1
+        );
         assert_eq!(s.declared_devices().unwrap()[0].firmware, "3.6.7");
         // The link fields are stored, and a change to one is an update.
         let d3 = DeclaredDevice {
@@ -631,7 +636,12 @@ mod tests {
             asset_tag: "BME-0042".into(),
             ..d2
         };
-        assert_eq!(s.import_declared(std::slice::from_ref(&d3)).unwrap().updated, 1);
+        assert_eq!(
+            s.import_declared(std::slice::from_ref(&d3))
+                .unwrap()
+                .updated,
+            1
+        );
         assert_eq!(s.declared_devices().unwrap(), vec![d3.clone()]);
         assert_eq!(s.import_declared(&[d3]).unwrap().unchanged, 1);
     }

@@ -24,7 +24,11 @@ fn advisories(d: &Value, unknown: bool) -> Vec<String> {
         .iter()
         .filter(|m| (m["strength"] == "model_unknown_version") == unknown)
         .flat_map(|m| m["sources"].as_array().unwrap().clone())
-        .filter_map(|s| s.as_str().and_then(|s| s.split(' ').next()).map(String::from))
+        .filter_map(|s| {
+            s.as_str()
+                .and_then(|s| s.split(' ').next())
+                .map(String::from)
+        })
         .filter(|s| s != "KEV")
         .collect();
     v.sort();
@@ -58,7 +62,10 @@ fn observed_and_declared_devices_meet_their_advisories() {
         .unwrap_or_else(|| panic!("the Alaris pump is a device: {all:#}"));
     assert_eq!(pump["kind"], "observed");
     assert!(
-        pump["model"].as_str().unwrap_or("").contains("Alaris PC 8015"),
+        pump["model"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Alaris PC 8015"),
         "{pump:#}"
     );
     let found = advisories(pump, false)
@@ -81,7 +88,8 @@ fn observed_and_declared_devices_meet_their_advisories() {
     .unwrap();
     let o = ward(&["inventory", "import", csv.to_str().unwrap(), "--db", db]);
     assert!(
-        String::from_utf8_lossy(&o.stdout).contains("declared devices: 5 new, 0 updated, 0 unchanged, 0 bad rows skipped"),
+        String::from_utf8_lossy(&o.stdout)
+            .contains("declared devices: 5 new, 0 updated, 0 unchanged, 0 bad rows skipped"),
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );
@@ -106,15 +114,14 @@ fn observed_and_declared_devices_meet_their_advisories() {
     assert_eq!(alaris["kind"], "declared+observed", "{alaris:#}");
     assert_eq!(alaris["key"], pump["key"]);
     assert!(
-        alaris["linked"].as_str().unwrap().contains("mac f8:c6:78:07:a1:15"),
+        alaris["linked"]
+            .as_str()
+            .unwrap()
+            .contains("mac f8:c6:78:07:a1:15"),
         "{alaris:#}"
     );
     assert!(
-        devices
-            .iter()
-            .filter(|d| d["key"] == pump["key"])
-            .count()
-            == 1,
+        devices.iter().filter(|d| d["key"] == pump["key"]).count() == 1,
         "one row for the pump"
     );
     assert!(
@@ -138,7 +145,10 @@ fn observed_and_declared_devices_meet_their_advisories() {
     assert!(!m.is_empty(), "{sigma:#}");
     for m in &m {
         assert_eq!(m["strength"], "model_and_version", "{m:#}");
-        assert!(m["product"].as_str().unwrap().contains("35700BAX2"), "{m:#}");
+        assert!(
+            m["product"].as_str().unwrap().contains("35700BAX2"),
+            "{m:#}"
+        );
     }
     // One finding per CVE, whatever the number of sources.
     for d in devices {
