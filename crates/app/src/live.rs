@@ -15,6 +15,9 @@ use sensor::Report;
 use std::time::Duration;
 
 /// What the live pipeline hands the main thread, in order.
+// One message per checkpoint (seconds apart): the size of the larger variant
+// costs nothing, boxing it would cost an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Out {
     /// Facts and counters since the previous checkpoint.
     Facts(Observer, Report),

@@ -90,6 +90,16 @@ pub fn build_inventory_with(facts: &[Fact], k: &Knowledge) -> Vec<Device> {
 /// [`build_inventory`] over facts the caller no longer needs: each device
 /// takes its facts instead of copies. Same devices, same order.
 pub fn build_inventory_owned(facts: Vec<Fact>) -> Vec<Device> {
+    let mut devices = inventory_parts(facts);
+    apply_companions(&mut devices);
+    devices
+}
+
+/// [`build_inventory_owned`] before its last step ([`apply_companions`]):
+/// every device grouped and classified from its own facts only. A store that
+/// rebuilds part of an inventory builds the affected devices (and those they
+/// may lean on) with this, then applies the companion step over them.
+pub fn inventory_parts(facts: Vec<Fact>) -> Vec<Device> {
     let k = knowledge::global();
     let (mut devices, assign) = {
         let (groups, assign) = group(&facts, k);
@@ -108,8 +118,16 @@ pub fn build_inventory_owned(facts: Vec<Fact>) -> Vec<Device> {
             d.facts.push(f);
         }
     }
-    companions(&mut devices, k);
     devices
+}
+
+/// The last step of [`build_inventory`] over devices from
+/// [`inventory_parts`] (sorted by key): an uncategorised device whose only
+/// local peer runs a device vendor's app becomes that app's device. A
+/// device's outcome depends on its own facts and on the devices (as
+/// [`inventory_parts`] left them) holding its peers' addresses.
+pub fn apply_companions(devices: &mut [Device]) {
+    companions(devices, knowledge::global());
 }
 
 /// Devices with no category of their own whose only local peer is a phone or

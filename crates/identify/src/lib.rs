@@ -26,7 +26,10 @@ pub mod oui;
 pub mod product;
 
 pub use classify::{classify, Category, Reason};
-pub use device::{build_inventory, build_inventory_owned, build_inventory_with, Device};
+pub use device::{
+    apply_companions, build_inventory, build_inventory_owned, build_inventory_with,
+    inventory_parts, Device,
+};
 pub use facts::{EndpointKey, Fact, FactKind};
 pub use identity::{AppUse, Conclusion, Identity};
 pub use observe::{Observer, ObserverLimits};

@@ -21,7 +21,61 @@ pub struct SiteIngest {
     pub rebuild_pending: bool,
 }
 
+/// The central consumer's view of the transport (written by the server,
+/// shown on the dashboard): what waits in the stream and what was delivered
+/// but not acknowledged — after a server crash, messages that come back
+/// only once the ack wait has passed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TransportStatus {
+    /// Consumer name.
+    pub consumer: String,
+    /// Messages in the stream not delivered yet.
+    pub waiting: u64,
+    /// Delivered and not acknowledged (redelivered after `ack_wait` seconds
+    /// unless acknowledged first).
+    pub unacknowledged: u64,
+    /// Messages delivered more than once so far.
+    pub redelivered: u64,
+    /// The consumer's ack wait, seconds.
+    pub ack_wait: u64,
+    /// When this was read (Unix seconds, the centre's clock).
+    pub at: i64,
+}
+
 impl Store {
+    /// Records the consumer's state (one row per consumer).
+    pub fn record_transport_status(&mut self, s: &TransportStatus) -> Result<(), Error> {
+        self.conn.get_mut().execute(
+            "INSERT INTO transport_status(consumer, waiting, unacknowledged, redelivered, ack_wait, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(consumer) DO UPDATE SET waiting = excluded.waiting, unacknowledged = excluded.unacknowledged,
+               redelivered = excluded.redelivered, ack_wait = excluded.ack_wait, at = excluded.at",
+            params![&s.consumer, s.waiting, s.unacknowledged, s.redelivered, s.ack_wait, s.at],
+        )?;
+        Ok(())
+    }
+
+    /// Every consumer's last recorded state, by name (empty on a single box).
+    pub fn transport_status(&self) -> Result<Vec<TransportStatus>, Error> {
+        self.conn()
+            .query(
+                "SELECT consumer, waiting, unacknowledged, redelivered, ack_wait, at FROM transport_status ORDER BY consumer",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(TransportStatus {
+                    consumer: r.str(0)?,
+                    waiting: r.i64(1)?.max(0) as u64,
+                    unacknowledged: r.i64(2)?.max(0) as u64,
+                    redelivered: r.i64(3)?.max(0) as u64,
+                    ack_wait: r.i64(4)?.max(0) as u64,
+                    at: r.i64(5)?,
+                })
+            })
+            .collect()
+    }
+
     /// Per site: messages stored, the last one's time and whether the
     /// inventory waits for a rebuild; by site name. Empty on a single box.
     pub fn site_ingest(&self) -> Result<Vec<SiteIngest>, Error> {
@@ -73,6 +127,24 @@ impl Store {
     /// Every stored fact of one kind (e.g. [`FactKind::Peer`]).
     pub fn facts_of_kind(&self, kind: FactKind) -> Result<Vec<Fact>, Error> {
         crate::load_facts_where(&mut self.conn(), None, Some(kind.as_str()))
+    }
+
+    /// Every stored fact of one kind with its site (`""`: the single-box
+    /// site), by site.
+    pub fn site_facts_of_kind(&self, kind: FactKind) -> Result<Vec<(String, Fact)>, Error> {
+        let mut c = self.conn();
+        // The single-box site, then every named site (sites with facts).
+        let mut sites = vec![String::new()];
+        for r in c.query("SELECT site FROM sites ORDER BY site", &[])? {
+            sites.push(r.str(0)?);
+        }
+        let mut out = Vec::new();
+        for site in sites {
+            for f in crate::load_facts_where(&mut c, Some(&site), Some(kind.as_str()))? {
+                out.push((site.clone(), f));
+            }
+        }
+        Ok(out)
     }
 
     /// The `n` observed devices first seen most recently, newest first

@@ -30,6 +30,17 @@ pub(crate) enum Val {
     Int(i64),
     Real(f64),
     Text(String),
+    /// A list of texts: a `text[]` on PostgreSQL, a JSON array on SQLite
+    /// (queries read it with [`any_text`]).
+    Texts(Vec<String>),
+}
+
+/// `column` is one of the texts of list parameter `?n` ([`Val::Texts`]).
+pub(crate) fn any_text(d: Dialect, column: &str, n: usize) -> String {
+    match d {
+        Dialect::Postgres => format!("{column} = ANY(?{n}::text[])"),
+        Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each(?{n}))"),
+    }
 }
 
 impl From<i64> for Val {
@@ -109,6 +120,7 @@ impl Row {
                 "column {i}: text {:?} where an integer was expected",
                 t.chars().take(20).collect::<String>()
             ))),
+            Val::Texts(_) => Err(Error::Value(format!("column {i} is a list"))),
         }
     }
     /// A text column.
@@ -151,6 +163,10 @@ impl rusqlite::ToSql for Val {
             Val::Int(v) => ToSqlOutput::Owned(Value::Integer(*v)),
             Val::Real(v) => ToSqlOutput::Owned(Value::Real(*v)),
             Val::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+            Val::Texts(v) => ToSqlOutput::Owned(Value::Text(
+                serde_json::to_string(v)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+            )),
         })
     }
 }
@@ -177,6 +193,7 @@ impl postgres::types::ToSql for Val {
                 _ => v.to_sql(ty, out),
             },
             Val::Text(t) => t.as_str().to_sql(ty, out),
+            Val::Texts(v) => v.to_sql(ty, out),
         }
     }
     fn accepts(_: &postgres::types::Type) -> bool {

@@ -15,6 +15,7 @@ mod accounts;
 mod dashboard;
 mod db;
 mod feeds;
+mod incremental;
 mod pgschema;
 pub mod secrets;
 #[cfg(any(test, feature = "testing"))]
@@ -26,7 +27,7 @@ mod users;
 pub use users::{ApiTokenInfo, AuditEntry, SessionRow, User};
 mod monitor;
 pub use crate::monitor::{AlertFilter, Approval, IntakeEntry, SiteAlerts};
-pub use dashboard::SiteIngest;
+pub use dashboard::{SiteIngest, TransportStatus};
 mod mud;
 pub use crate::mud::{FetchedMud, MudFetch, MudLink};
 pub mod lifecycle;
@@ -187,7 +188,7 @@ impl Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 9;
+const SCHEMA_VERSION: i64 = 10;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -237,6 +238,7 @@ CREATE TABLE anomalies(
     crate::monitor::MIGRATION,
     crate::mud::MIGRATION,
     lifecycle::MIGRATION,
+    incremental::MIGRATION,
 ];
 
 /// Migration 5: sites (multi-site deployments; '' on a single box) and the
@@ -596,35 +598,38 @@ impl Store {
                 let of_site: Vec<&&Observation> = fresh.iter().filter(|o| o.site == site).collect();
                 let facts: Vec<Fact> = of_site.iter().flat_map(|o| o.facts.iter().cloned()).collect();
                 out.facts += facts.len() as u64;
+                // The site's row first: a concurrent rebuild waits for this commit.
+                incremental::mark_site(c, site)?;
                 upsert_facts(c, site, &facts)?;
+                incremental::record_endpoints(c, site, &facts)?;
                 for o in &of_site {
                     add_anomalies(c, site, &o.anomalies)?;
                     if let Some(run) = &o.run {
                         add_run(c, site, run)?;
                     }
                 }
-                c.execute("INSERT INTO sites(site, dirty) VALUES (?1, 1) ON CONFLICT(site) DO UPDATE SET dirty = 1", params![site])?;
             }
             Ok(out)
         })
     }
 
     /// Rebuilds the inventory of every site with facts ingested since its
-    /// last rebuild; the sites rebuilt.
+    /// last rebuild; the sites rebuilt. Only the devices the new facts can
+    /// change are rebuilt (see [`incremental`]); the inventory is the same
+    /// as a full rebuild's.
     pub fn rebuild_dirty_sites(&mut self) -> Result<Vec<String>, Error> {
+        self.rebuild_sites(incremental::Mode::Auto)
+    }
+
+    fn rebuild_sites(&mut self, mode: incremental::Mode) -> Result<Vec<String>, Error> {
         let c = self.conn.get_mut();
         let dirty: Vec<String> = c
-            .query("SELECT site FROM sites WHERE dirty = 1 ORDER BY site", &[])?
+            .query("SELECT site FROM sites WHERE dirty <> 0 ORDER BY site", &[])?
             .iter()
             .map(|r| r.str(0))
             .collect::<Result<_, _>>()?;
         for site in &dirty {
-            c.transaction(|c| {
-                let devices = build_inventory_owned(load_facts(c, Some(site))?);
-                store_devices(c, site, &devices)?;
-                c.execute("UPDATE sites SET dirty = 0 WHERE site = ?1", params![site])?;
-                Ok(())
-            })?;
+            c.transaction(|c| incremental::rebuild_site(c, site, mode))?;
         }
         Ok(dirty)
     }
@@ -632,7 +637,7 @@ impl Store {
     /// Sites whose inventory waits for [`Store::rebuild_dirty_sites`].
     pub fn dirty_sites(&self) -> Result<Vec<String>, Error> {
         self.conn()
-            .query("SELECT site FROM sites WHERE dirty = 1 ORDER BY site", &[])?
+            .query("SELECT site FROM sites WHERE dirty <> 0 ORDER BY site", &[])?
             .iter()
             .map(|r| r.str(0))
             .collect()
@@ -977,6 +982,11 @@ fn add_run(c: &mut Conn, site: &str, run: &RunSummary) -> Result<(), Error> {
 /// Replaces a site's devices. Devices of a named site get keys `SITE/KEY`.
 fn store_devices(c: &mut Conn, site: &str, devices: &[Device]) -> Result<(), Error> {
     c.execute("DELETE FROM devices WHERE site = ?1", params![site])?;
+    insert_devices(c, site, devices)
+}
+
+/// Adds devices to a site's inventory (none of their keys stored).
+fn insert_devices(c: &mut Conn, site: &str, devices: &[Device]) -> Result<(), Error> {
     if let Conn::Postgres(pg) = c {
         return pgschema::insert_devices(&mut pg.client, site, devices);
     }
@@ -1054,13 +1064,16 @@ fn load_facts(c: &mut Conn, site: Option<&str>) -> Result<Vec<Fact>, Error> {
     load_facts_where(c, site, None)
 }
 
+/// The columns [`facts_of_rows`] reads.
+const FACT_COLUMNS: &str =
+    "SELECT mac, ip, kind, value, source, first_seen, last_seen, count, evidence FROM facts";
+
 fn load_facts_where(
     c: &mut Conn,
     site: Option<&str>,
     kind: Option<&str>,
 ) -> Result<Vec<Fact>, Error> {
-    const COLS: &str =
-        "SELECT mac, ip, kind, value, source, first_seen, last_seen, count, evidence FROM facts";
+    const COLS: &str = FACT_COLUMNS;
     let rows = match (site, kind) {
         (Some(s), None) => c.query(
             &format!("{COLS} WHERE site = ?1 ORDER BY mac, ip, kind, value"),
@@ -1076,6 +1089,11 @@ fn load_facts_where(
         )?,
         (None, None) => c.query(&format!("{COLS} ORDER BY site, mac, ip, kind, value"), &[])?,
     };
+    facts_of_rows(rows)
+}
+
+/// Facts from rows of [`FACT_COLUMNS`].
+fn facts_of_rows(rows: Vec<db::Row>) -> Result<Vec<Fact>, Error> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         // Rows this version does not understand (from a newer schema) are skipped, not fatal.

@@ -168,6 +168,7 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXE
     crate::monitor::MIGRATION,
     crate::mud::MIGRATION,
     crate::lifecycle::PG_MIGRATION,
+    crate::incremental::PG_MIGRATION,
 ];
 
 /// Account hygiene (SQLite's `accounts::MIGRATION`).

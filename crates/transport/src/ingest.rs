@@ -118,10 +118,12 @@ async fn consume(
         };
         let mut last_rebuild = Instant::now();
         let mut dirty = false;
+        let mut status = StatusWriter::default();
         loop {
             if stats.stop.load(Ordering::Relaxed) {
                 return Ok(());
             }
+            status.tick(&consumer, &store, opts.ack_wait).await;
             let fetched = consumer
                 .fetch()
                 .max_messages(opts.batch)
@@ -245,6 +247,64 @@ async fn consume(
                 dirty = false;
                 last_rebuild = Instant::now();
             }
+        }
+    }
+}
+
+/// Records the consumer's state in the store for the dashboard
+/// ([`store::TransportStatus`]): read at most every 2 s, written when it
+/// changed or every minute (so that its time shows it is current).
+#[derive(Default)]
+struct StatusWriter {
+    read: Option<Instant>,
+    written: Option<(store::TransportStatus, Instant)>,
+}
+
+impl StatusWriter {
+    async fn tick(
+        &mut self,
+        consumer: &async_nats::jetstream::consumer::PullConsumer,
+        store: &Arc<Mutex<Store>>,
+        ack_wait: Duration,
+    ) {
+        if self
+            .read
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(2))
+        {
+            return;
+        }
+        self.read = Some(Instant::now());
+        let Ok(info) = consumer.get_info().await else {
+            return;
+        };
+        let s = store::TransportStatus {
+            consumer: DURABLE.to_string(),
+            waiting: info.num_pending,
+            unacknowledged: info.num_ack_pending as u64,
+            redelivered: info.num_redelivered as u64,
+            ack_wait: ack_wait.as_secs(),
+            at: now_unix(),
+        };
+        let same = self.written.as_ref().is_some_and(|(w, t)| {
+            t.elapsed() < Duration::from_secs(60)
+                && (w.waiting, w.unacknowledged, w.redelivered)
+                    == (s.waiting, s.unacknowledged, s.redelivered)
+        });
+        if same {
+            return;
+        }
+        let st = store.clone();
+        let rec = s.clone();
+        let r = tokio::task::spawn_blocking(move || {
+            st.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .record_transport_status(&rec)
+        })
+        .await;
+        match r {
+            Ok(Ok(())) => self.written = Some((s, Instant::now())),
+            Ok(Err(e)) => eprintln!("ward server: cannot record the transport status: {e}"),
+            Err(_) => {}
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::alerts::{
 };
 use crate::auth::{json_error, now, ApiUser, Role};
 use crate::map::{MapEdge, MapNode, NetworkMap};
-use crate::view::{self, DevicePage, DeviceQuery, DeviceSummary, Overview};
+use crate::view::{self, DevicePage, DeviceQuery, DeviceSummary, Overview, SiteQuery};
 use crate::{AppState, Error};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -252,12 +252,21 @@ async fn device(
 }
 
 /// Fleet risk: counts, categories, score distribution, findings by severity.
-#[utoipa::path(get, path = "/api/v1/risk", responses(
+#[utoipa::path(get, path = "/api/v1/risk", params(SiteQuery), responses(
     (status = 200, body = Overview), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn risk(State(st): State<AppState>, user: ApiUser) -> Result<Json<Overview>, Response> {
+async fn risk(
+    State(st): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<SiteQuery>,
+) -> Result<Json<Overview>, Response> {
     user.require(Role::Viewer)?;
+    q.checked()
+        .map_err(|e| json_error(StatusCode::BAD_REQUEST, &e))?;
     let snap = st.snapshot().await.map_err(fail)?;
-    Ok(Json(snap.overview.clone()))
+    Ok(Json(match q.site() {
+        None => snap.overview.clone(),
+        Some(s) => crate::view::overview(&snap.rows_of(Some(s))),
+    }))
 }
 
 fn input(rows: Vec<app::ScoredDevice>, st: &AppState) -> report::Input {
@@ -269,23 +278,21 @@ fn input(rows: Vec<app::ScoredDevice>, st: &AppState) -> report::Input {
 }
 
 /// Affected fleets: every device of one vendor/model/firmware matched by one advisory CVE.
-#[utoipa::path(get, path = "/api/v1/advisories", responses(
+#[utoipa::path(get, path = "/api/v1/advisories", params(SiteQuery), responses(
     (status = 200, body = Vec<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn advisories(
     State(st): State<AppState>,
     user: ApiUser,
+    Query(q): Query<SiteQuery>,
 ) -> Result<Json<serde_json::Value>, Response> {
     user.require(Role::Viewer)?;
+    q.checked()
+        .map_err(|e| json_error(StatusCode::BAD_REQUEST, &e))?;
     let snap = st.snapshot().await.map_err(fail)?;
     // Only devices with matches can be in a fleet.
-    let input = input(
-        snap.rows
-            .iter()
-            .filter(|d| !d.advisories.is_empty())
-            .cloned()
-            .collect(),
-        &st,
-    );
+    let mut rows = snap.rows_of(q.site());
+    rows.retain(|d| !d.advisories.is_empty());
+    let input = input(rows, &st);
     Ok(Json(
         serde_json::to_value(report::fleets(&input)).map_err(|e| fail(Error::Json(e)))?,
     ))
@@ -297,6 +304,8 @@ async fn advisories(
 pub struct MapQuery {
     /// Nodes returned, busiest first (1-500, default 60).
     pub limit: Option<usize>,
+    /// Only this site's devices and peers (multi-site deployments).
+    pub site: Option<String>,
 }
 
 /// Who talks to whom: the busiest devices and remote hosts, grouped by subnet, and the links between them.
@@ -308,22 +317,42 @@ async fn network_map(
     Query(q): Query<MapQuery>,
 ) -> Result<Json<NetworkMap>, Response> {
     user.require(Role::Viewer)?;
+    if q.site
+        .as_deref()
+        .is_some_and(|s| !s.is_empty() && !store::valid_site(s))
+    {
+        return Err(json_error(StatusCode::BAD_REQUEST, "invalid site name"));
+    }
     let snap = st.snapshot().await.map_err(fail)?;
-    Ok(Json(
-        snap.graph
-            .view(q.limit.unwrap_or(crate::map::DEFAULT_NODES)),
-    ))
+    Ok(Json(snap.graph.view(
+        q.limit.unwrap_or(crate::map::DEFAULT_NODES),
+        q.site.as_deref().filter(|s| !s.is_empty()),
+    )))
 }
 
 /// The full risk report as JSON (an export: audited).
-#[utoipa::path(get, path = "/api/v1/report", responses(
+#[utoipa::path(get, path = "/api/v1/report", params(SiteQuery), responses(
     (status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn report_export(State(st): State<AppState>, user: ApiUser) -> Result<Response, Response> {
+async fn report_export(
+    State(st): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<SiteQuery>,
+) -> Result<Response, Response> {
     user.require(Role::Analyst)?;
+    q.checked()
+        .map_err(|e| json_error(StatusCode::BAD_REQUEST, &e))?;
     let snap = st.snapshot().await.map_err(fail)?;
-    let json = report::json(&input(snap.rows.clone(), &st)).map_err(|e| fail(Error::Report(e)))?;
+    let mut input = input(snap.rows_of(q.site()), &st);
+    if let Some(s) = q.site() {
+        input.scope = format!("{} (site {s})", input.scope);
+    }
+    let json = report::json(&input).map_err(|e| fail(Error::Report(e)))?;
+    let what = match q.site() {
+        Some(s) => format!("report.json of site {s} via API"),
+        None => "report.json via API".to_string(),
+    };
     let (name, ip) = (user.user.name.clone(), user.ip.clone());
-    st.db(move |s| Ok(s.audit(now(), &name, "export", "report.json via API", &ip)?))
+    st.db(move |s| Ok(s.audit(now(), &name, "export", &what, &ip)?))
         .await
         .map_err(fail)?;
     Ok((

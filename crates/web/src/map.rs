@@ -106,35 +106,41 @@ fn short(s: &str, n: usize) -> String {
 }
 
 impl Graph {
-    /// Builds the graph from scored devices and peer facts.
-    pub fn build(rows: &[ScoredDevice], peers: &[identify::Fact]) -> Graph {
+    /// Builds the graph from scored devices and peer facts, each with its
+    /// site (`""` on a single box): a fact is matched to the devices of its
+    /// own site only (sites may reuse addresses), and a host outside the
+    /// inventory is a node per site (`SITE/ip:ADDRESS`).
+    pub fn build(rows: &[ScoredDevice], peers: &[(String, identify::Fact)]) -> Graph {
         let mut g = Graph::default();
         let by_key: HashMap<&str, usize> = rows
             .iter()
             .enumerate()
             .map(|(i, d)| (d.assessment.key.as_str(), i))
             .collect();
-        let mut by_ip: HashMap<&str, usize> = HashMap::new();
+        let mut by_ip: HashMap<(&str, &str), usize> = HashMap::new();
         for (i, d) in rows.iter().enumerate() {
+            let site = crate::view::site_of(&d.assessment.key).unwrap_or("");
             for ip in &d.ips {
-                by_ip.entry(ip.as_str()).or_insert(i);
+                by_ip.entry((site, ip.as_str())).or_insert(i);
             }
         }
         let mut edges: BTreeMap<(u32, u32), u64> = BTreeMap::new();
-        for f in peers {
+        for (site, f) in peers {
+            let site = site.as_str();
+            let key = |k: String| store::site_key(site, &k);
             let ep = &f.endpoint;
             let ip_text = ep.ip.map(|i| i.to_string());
             let row = ip_text
                 .as_ref()
-                .and_then(|ip| by_key.get(format!("ip:{ip}").as_str()).copied())
+                .and_then(|ip| by_key.get(key(format!("ip:{ip}")).as_str()).copied())
                 .or_else(|| {
                     ep.mac
-                        .and_then(|m| by_key.get(format!("mac:{m}").as_str()).copied())
+                        .and_then(|m| by_key.get(key(format!("mac:{m}")).as_str()).copied())
                 })
                 .or_else(|| {
                     ip_text
                         .as_ref()
-                        .and_then(|ip| by_ip.get(ip.as_str()).copied())
+                        .and_then(|ip| by_ip.get(&(site, ip.as_str())).copied())
                 });
             let Some(row) = row else { continue };
             let a = g.device_node(&rows[row]);
@@ -146,11 +152,11 @@ impl Graph {
                 continue;
             }
             let b = match by_key
-                .get(format!("ip:{peer_ip}").as_str())
-                .or_else(|| by_ip.get(f.value.as_str()))
+                .get(key(format!("ip:{peer_ip}")).as_str())
+                .or_else(|| by_ip.get(&(site, f.value.as_str())))
             {
                 Some(r) => g.device_node(&rows[*r]),
-                None => g.remote_node(&peer_ip),
+                None => g.remote_node(site, &peer_ip),
             };
             if a != b {
                 *edges.entry((a.min(b), a.max(b))).or_default() += f.count.max(1);
@@ -194,8 +200,8 @@ impl Graph {
         })
     }
 
-    fn remote_node(&mut self, ip: &IpAddr) -> u32 {
-        let id = format!("ip:{ip}");
+    fn remote_node(&mut self, site: &str, ip: &IpAddr) -> u32 {
+        let id = store::site_key(site, &format!("ip:{ip}"));
         if let Some(i) = self.index.get(&id) {
             return *i;
         }
@@ -218,10 +224,19 @@ impl Graph {
     }
 
     /// The `limit` busiest nodes (most peers, then highest risk) and the
-    /// edges between them.
-    pub fn view(&self, limit: usize) -> NetworkMap {
+    /// edges between them; of one site's nodes when `site` is given
+    /// (`total_*` count that site's graph).
+    pub fn view(&self, limit: usize, site: Option<&str>) -> NetworkMap {
         let limit = limit.clamp(1, MAX_NODES);
-        let mut order: Vec<usize> = (0..self.nodes.len()).collect();
+        let of_site =
+            |i: usize| site.is_none_or(|s| crate::view::site_of(&self.nodes[i].id) == Some(s));
+        let mut order: Vec<usize> = (0..self.nodes.len()).filter(|i| of_site(*i)).collect();
+        let total_nodes = order.len();
+        let total_edges = self
+            .edges
+            .iter()
+            .filter(|(a, _, _)| of_site(*a as usize))
+            .count();
         order.sort_by(|a, b| {
             let (x, y) = (&self.nodes[*a], &self.nodes[*b]);
             y.degree
@@ -247,8 +262,8 @@ impl Graph {
         NetworkMap {
             nodes: order.iter().map(|i| self.nodes[*i].clone()).collect(),
             edges,
-            total_nodes: self.nodes.len(),
-            total_edges: self.edges.len(),
+            total_nodes,
+            total_edges,
         }
     }
 
@@ -512,8 +527,10 @@ mod tests {
             peer(Some("00:09:fb:00:00:01"), "10.20.0.5", "255.255.255.255", 1), // not a host: skipped
             peer(Some("00:09:fb:00:00:01"), "10.20.0.5", "224.0.0.251", 1),
         ];
+        let peers: Vec<(String, identify::Fact)> =
+            peers.into_iter().map(|f| (String::new(), f)).collect();
         let g = Graph::build(&rows, &peers);
-        let all = g.view(MAX_NODES);
+        let all = g.view(MAX_NODES, None);
         assert_eq!((all.total_nodes, all.total_edges), (4, 3));
         assert_eq!(all.nodes[0].id, "mac:00:09:fb:00:00:01");
         assert_eq!(all.nodes[0].degree, 3);
@@ -537,7 +554,7 @@ mod tests {
             "10.30.1.0/24"
         );
         // Bounded: the busiest two, and only the edge between them.
-        let two = g.view(2);
+        let two = g.view(2, None);
         assert_eq!(two.nodes.len(), 2);
         assert_eq!(two.edges.len(), 1);
         let (p, total) = g.peers_of("mac:00:09:fb:00:00:01", 2);
@@ -556,5 +573,30 @@ mod tests {
             .href
             .starts_with("/device?key="));
         assert_eq!(subnet(&"fd00::1".parse().unwrap()), "fd00::/64");
+    }
+
+    #[test]
+    fn sites_that_reuse_addresses_keep_their_own_graphs() {
+        let rows = vec![
+            row("A/ip:10.0.0.1", "pump-a", "10.0.0.1"),
+            row("A/ip:10.0.0.2", "pacs-a", "10.0.0.2"),
+            row("B/ip:10.0.0.1", "pump-b", "10.0.0.1"),
+        ];
+        let peers = vec![
+            ("A".to_string(), peer(None, "10.0.0.1", "10.0.0.2", 2)),
+            ("B".to_string(), peer(None, "10.0.0.1", "10.0.0.2", 1)),
+        ];
+        let g = Graph::build(&rows, &peers);
+        let all = g.view(MAX_NODES, None);
+        assert_eq!((all.total_nodes, all.total_edges), (4, 2));
+        let a = g.view(MAX_NODES, Some("A"));
+        let ids: Vec<&str> = a.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["A/ip:10.0.0.1", "A/ip:10.0.0.2"]);
+        assert_eq!((a.total_nodes, a.edges.len()), (2, 1));
+        // Site B's peer is not site A's device of the same address.
+        let b = g.view(MAX_NODES, Some("B"));
+        let remote = b.nodes.iter().find(|n| !n.device).unwrap();
+        assert_eq!(remote.id, "B/ip:10.0.0.2");
+        assert_eq!(b.edges[0].flows, 1);
     }
 }

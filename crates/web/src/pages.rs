@@ -466,6 +466,20 @@ struct OverviewPage {
     sites: Vec<view::Count>,
     /// Ingest status per site (multi-site deployments).
     ingest: Vec<IngestRow>,
+    /// The central consumer's transport state (multi-site deployments).
+    transport: Vec<TransportRow>,
+}
+
+/// The transport's state on the overview: what waits, what is delivered
+/// but not acknowledged (redelivery pending), as of when.
+struct TransportRow {
+    consumer: String,
+    waiting: u64,
+    unacknowledged: u64,
+    redelivered: u64,
+    ack_wait: u64,
+    /// How long ago the server read it.
+    read: String,
 }
 
 /// One site's ingest status on the overview.
@@ -565,6 +579,20 @@ async fn overview(
             .collect(),
         Err(e) => return fail(e),
     };
+    let transport = match st.db(|s| Ok(s.transport_status()?)).await {
+        Ok(v) => v
+            .into_iter()
+            .map(|t| TransportRow {
+                read: ago(now - t.at),
+                consumer: t.consumer,
+                waiting: t.waiting,
+                unacknowledged: t.unacknowledged,
+                redelivered: t.redelivered,
+                ack_wait: t.ack_wait,
+            })
+            .collect(),
+        Err(e) => return fail(e),
+    };
     let open: Vec<_> = all
         .into_iter()
         .filter(|a| a.alert.severity >= monitor::Severity::High)
@@ -594,6 +622,7 @@ async fn overview(
         site: site.unwrap_or_default(),
         sites: snap.overview.sites.clone(),
         ingest,
+        transport,
     })
 }
 
@@ -619,22 +648,30 @@ struct AdvisoriesPage {
     title: &'static str,
     fleets: Vec<FleetRow>,
     devices_affected: usize,
+    /// The site shown (`""`: all), every site, the selector's target.
+    site: String,
+    sites: Vec<String>,
+    site_action: &'static str,
 }
 
 /// Affected fleets: every device of one vendor/model/firmware hit by one
 /// advisory CVE (same grouping as the report).
-async fn advisories(State(st): State<AppState>, user: PageUser) -> Response {
+async fn advisories(
+    State(st): State<AppState>,
+    user: PageUser,
+    Query(q): Query<view::SiteQuery>,
+) -> Response {
     let snap = match st.snapshot().await {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    let site = q
+        .site()
+        .filter(|s| store::valid_site(s))
+        .map(str::to_string);
     // Only devices with matches can be in a fleet.
-    let devices = snap
-        .rows
-        .iter()
-        .filter(|d| !d.advisories.is_empty())
-        .cloned()
-        .collect();
+    let mut devices = snap.rows_of(site.as_deref());
+    devices.retain(|d| !d.advisories.is_empty());
     let input = report::Input {
         title: String::new(),
         scope: String::new(),
@@ -675,6 +712,9 @@ async fn advisories(State(st): State<AppState>, user: PageUser) -> Response {
         title: "Advisories",
         fleets,
         devices_affected,
+        site: site.unwrap_or_default(),
+        sites: snap.sites.clone(),
+        site_action: "/advisories",
     })
 }
 
@@ -1315,12 +1355,17 @@ struct MapPage {
     limit: usize,
     more: String,
     table: Vec<(crate::map::MapNode, &'static str)>,
+    /// The site shown (`""`: all), every site, the selector's target.
+    site: String,
+    sites: Vec<String>,
+    site_action: &'static str,
 }
 
-/// `/map?limit=`.
+/// `/map?limit=&site=`.
 #[derive(Deserialize)]
 pub struct MapQuery {
     limit: Option<usize>,
+    site: Option<String>,
 }
 
 async fn network_map(
@@ -1336,10 +1381,18 @@ async fn network_map(
         .limit
         .unwrap_or(crate::map::DEFAULT_NODES)
         .clamp(1, crate::map::MAX_NODES);
-    let m = snap.graph.view(limit);
+    let site = q.site.filter(|s| store::valid_site(s));
+    let m = snap.graph.view(limit, site.as_deref());
     let l = crate::map::layout(&m, 1240);
     let more = if m.nodes.len() < m.total_nodes && limit < crate::map::MAX_NODES {
-        format!("/map?limit={}", (limit * 2).min(crate::map::MAX_NODES))
+        let of_site = site
+            .as_deref()
+            .map(|s| format!("&site={s}"))
+            .unwrap_or_default();
+        format!(
+            "/map?limit={}{of_site}",
+            (limit * 2).min(crate::map::MAX_NODES)
+        )
     } else {
         String::new()
     };
@@ -1359,27 +1412,39 @@ async fn network_map(
             .map(|n| (n.clone(), score_class(n.score)))
             .collect(),
         l,
+        site: site.unwrap_or_default(),
+        sites: snap.sites.clone(),
+        site_action: "/map",
     })
 }
 
-async fn report_html(State(st): State<AppState>, user: PageUser) -> Response {
+async fn report_html(
+    State(st): State<AppState>,
+    user: PageUser,
+    Query(q): Query<view::SiteQuery>,
+) -> Response {
     if let Err(r) = user.require(Role::Analyst) {
         return r;
+    }
+    if let Err(e) = q.checked() {
+        return (StatusCode::BAD_REQUEST, e).into_response();
     }
     let snap = match st.snapshot().await {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let rows = snap.rows.clone();
+    let rows = snap.rows_of(q.site());
+    let of_site = q.site().map(|s| format!(" (site {s})")).unwrap_or_default();
     let input = report::Input {
         title: "Ward medical device risk report".into(),
-        scope: format!("{} devices in {}", rows.len(), st.inner.db_label),
+        scope: format!("{} devices in {}{of_site}", rows.len(), st.inner.db_label),
         devices: rows,
     };
     let html = report::html(&input);
+    let what = format!("report.html{of_site}");
     let (name, ip) = (user.user.name.clone(), user.ip.clone());
     if let Err(e) = st
-        .db(move |s| Ok(s.audit(now(), &name, "export", "report.html", &ip)?))
+        .db(move |s| Ok(s.audit(now(), &name, "export", &what, &ip)?))
         .await
     {
         return fail(e);

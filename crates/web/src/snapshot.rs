@@ -60,7 +60,7 @@ impl Snapshot {
                 .cmp(&a.assessment.score)
                 .then_with(|| a.assessment.key.cmp(&b.assessment.key))
         });
-        let peers = store.facts_of_kind(identify::FactKind::Peer)?;
+        let peers = store.site_facts_of_kind(identify::FactKind::Peer)?;
         let newest = store
             .newest_devices(NEWEST)?
             .into_iter()
@@ -84,7 +84,7 @@ impl Snapshot {
     /// The snapshot of already scored rows (sorted by risk) and peer facts.
     pub fn from_rows(
         rows: Vec<ScoredDevice>,
-        peers: &[identify::Fact],
+        peers: &[(String, identify::Fact)],
         newest: Vec<(String, String, String, String)>,
         generation: u64,
         started: std::time::Instant,
@@ -144,6 +144,19 @@ impl Snapshot {
             graph,
             rows,
             build_ms: started.elapsed().as_millis(),
+        }
+    }
+
+    /// The rows of one site (all when `site` is `None` or empty), in risk order.
+    pub fn rows_of(&self, site: Option<&str>) -> Vec<ScoredDevice> {
+        match site.filter(|s| !s.is_empty()) {
+            None => self.rows.clone(),
+            Some(s) => self
+                .rows
+                .iter()
+                .filter(|d| view::site_of(&d.assessment.key) == Some(s))
+                .cloned()
+                .collect(),
         }
     }
 

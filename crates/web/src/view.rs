@@ -92,6 +92,30 @@ pub struct DevicePage {
     pub devices: Vec<DeviceSummary>,
 }
 
+/// `?site=`: one site of a multi-site deployment (empty or absent: all).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SiteQuery {
+    /// Site (devices whose key is `SITE/...`); empty or absent: every site.
+    pub site: Option<String>,
+}
+
+impl SiteQuery {
+    /// The site asked for, if any (a name that cannot be a site's matches
+    /// no device; [`SiteQuery::checked`] refuses it).
+    pub fn site(&self) -> Option<&str> {
+        self.site.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// Refuses a site name that no site can have (`[A-Za-z0-9_-]`, 1-64).
+    pub fn checked(&self) -> Result<&SiteQuery, String> {
+        match self.site() {
+            Some(s) if !store::valid_site(s) => Err("invalid site name".into()),
+            _ => Ok(self),
+        }
+    }
+}
+
 /// The site of a device key (`SITE/KEY`), if it has one.
 pub fn site_of(key: &str) -> Option<&str> {
     key.split_once('/')

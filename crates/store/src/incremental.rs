@@ -1,0 +1,572 @@
+//! Incremental inventory of a multi-site store: a rebuild redoes only the
+//! devices that the facts ingested since the last rebuild can change, and
+//! leaves the same inventory as a full rebuild from all of the site's facts.
+//!
+//! Ingest records the endpoints (MAC, IP) whose facts it merged in
+//! `dirty_endpoints` and marks the site (`sites.dirty`: 0 current, 1 full
+//! rebuild needed, 2 only the recorded endpoints changed). Why the partial
+//! rebuild is exact follows from how `identify` builds an inventory:
+//!
+//! 1. **Grouping** looks across endpoints only through shared addresses: a
+//!    MAC's router/forwarder status counts the IPs seen with that MAC, an
+//!    IP-only endpoint joins the MAC seen with that IP. So the devices made
+//!    from a *component* (endpoints linked by a shared MAC or IP, closed
+//!    under both) depend on that component's facts alone. The changed
+//!    endpoints' components are found by repeated lookups and rebuilt whole;
+//!    every device they held before has a key (`mac:M`, `ip:A`) made from
+//!    one of their addresses, so deleting those keys removes exactly the old
+//!    devices (components only merge as facts grow).
+//! 2. **Companions** (an uncategorised device whose only local peer runs a
+//!    device app) depend on a device's `peer` facts and on the devices
+//!    holding those peer addresses. Devices whose peers point at an address
+//!    of a rebuilt component are rebuilt too (their components), and the
+//!    devices holding any rebuilt device's peer addresses are built beside
+//!    them (not stored) so the companion step sees what a full build sees.
+//!
+//! When the changed endpoints are many against the site's devices (the
+//! first ingest of a site), a full rebuild is cheaper and is done instead.
+//! Lookups compare address texts as stored (canonical text written by Ward).
+//! Ingest locks the site's `sites` row first and a rebuild reads it
+//! `FOR UPDATE` (PostgreSQL), so a rebuild never clears an endpoint a
+//! concurrent ingest recorded but did not commit yet.
+
+use crate::db::{any_text, params, Conn, Dialect, Val};
+use crate::Error;
+use identify::{Device, Fact, FactKind};
+use std::collections::HashSet;
+
+/// SQLite migration: the changed endpoints (and the transport consumer's
+/// state for the dashboard, [`crate::TransportStatus`]).
+pub(crate) const MIGRATION: &str = r#"
+CREATE TABLE dirty_endpoints(
+    site TEXT NOT NULL,
+    mac TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    PRIMARY KEY (site, mac, ip)
+) WITHOUT ROWID;
+UPDATE sites SET dirty = 1 WHERE dirty <> 0;
+CREATE TABLE transport_status(
+    consumer TEXT PRIMARY KEY,
+    waiting INTEGER NOT NULL,
+    unacknowledged INTEGER NOT NULL,
+    redelivered INTEGER NOT NULL,
+    ack_wait INTEGER NOT NULL,
+    at INTEGER NOT NULL
+);
+"#;
+
+/// PostgreSQL migration: the changed endpoints, and the indexes the
+/// component lookups use (by IP; `peer` and `ip` facts by value).
+pub(crate) const PG_MIGRATION: &str = r#"
+CREATE TABLE dirty_endpoints(
+    site TEXT COLLATE "C" NOT NULL,
+    mac TEXT COLLATE "C" NOT NULL,
+    ip TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (site, mac, ip)
+);
+CREATE INDEX facts_ip ON facts(site, ip);
+CREATE INDEX facts_linked ON facts(site, value) WHERE kind IN ('peer', 'ip');
+UPDATE sites SET dirty = 1 WHERE dirty <> 0;
+CREATE TABLE transport_status(
+    consumer TEXT COLLATE "C" PRIMARY KEY,
+    waiting BIGINT NOT NULL,
+    unacknowledged BIGINT NOT NULL,
+    redelivered BIGINT NOT NULL,
+    ack_wait BIGINT NOT NULL,
+    at BIGINT NOT NULL
+);
+"#;
+
+/// `sites.dirty`: a full rebuild is needed.
+const FULL: i64 = 1;
+
+/// Marks a site changed before its facts are merged (on PostgreSQL this
+/// locks its row until the ingest commits).
+pub(crate) fn mark_site(c: &mut Conn, site: &str) -> Result<(), Error> {
+    c.execute(
+        "INSERT INTO sites(site, dirty) VALUES (?1, 2) ON CONFLICT(site) DO UPDATE SET dirty = CASE WHEN sites.dirty = 1 THEN 1 ELSE 2 END",
+        params![site],
+    )?;
+    Ok(())
+}
+
+/// Records the endpoints of merged facts as changed.
+pub(crate) fn record_endpoints(c: &mut Conn, site: &str, facts: &[Fact]) -> Result<(), Error> {
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    let mut last = None;
+    for f in facts {
+        if last == Some(f.endpoint) {
+            continue;
+        }
+        last = Some(f.endpoint);
+        seen.insert(endpoint_text(f));
+    }
+    let (macs, ips): (Vec<String>, Vec<String>) = seen.into_iter().unzip();
+    match c.dialect() {
+        Dialect::Postgres => {
+            c.execute(
+                "INSERT INTO dirty_endpoints(site, mac, ip) SELECT ?1, * FROM unnest(?2::text[], ?3::text[]) ON CONFLICT DO NOTHING",
+                &[Val::from(site), Val::Texts(macs), Val::Texts(ips)],
+            )?;
+        }
+        Dialect::Sqlite => {
+            for (m, i) in macs.iter().zip(&ips) {
+                c.execute(
+                    "INSERT INTO dirty_endpoints(site, mac, ip) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                    params![site, m, i],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A fact's endpoint as stored: MAC and IP text, `""` for none.
+fn endpoint_text(f: &Fact) -> (String, String) {
+    (
+        f.endpoint
+            .mac
+            .map(|m| m.text().to_string())
+            .unwrap_or_default(),
+        f.endpoint.ip.map(|i| i.to_string()).unwrap_or_default(),
+    )
+}
+
+/// How a site was rebuilt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rebuilt {
+    /// Nothing to do.
+    Current,
+    /// From all of its facts.
+    Full,
+    /// Only the devices the changes can reach.
+    Partial,
+}
+
+/// How to rebuild.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// In part when only recorded endpoints changed and they are few.
+    Auto,
+    /// In part whenever only recorded endpoints changed (tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Partial,
+}
+
+/// Rebuilds one site's inventory (in the caller's transaction): in part
+/// when only recorded endpoints changed, else whole. Clears its marks.
+pub(crate) fn rebuild_site(c: &mut Conn, site: &str, mode: Mode) -> Result<Rebuilt, Error> {
+    let lock = match c.dialect() {
+        Dialect::Postgres => "SELECT dirty FROM sites WHERE site = ?1 FOR UPDATE",
+        Dialect::Sqlite => "SELECT dirty FROM sites WHERE site = ?1",
+    };
+    let state = match c.query_opt(lock, params![site])? {
+        Some(r) => r.i64(0)?,
+        None => return Ok(Rebuilt::Current),
+    };
+    if state == 0 {
+        return Ok(Rebuilt::Current);
+    }
+    let seeds = c.query(
+        "SELECT mac, ip FROM dirty_endpoints WHERE site = ?1",
+        params![site],
+    )?;
+    let devices = c
+        .query_one(
+            "SELECT count(*) FROM devices WHERE site = ?1",
+            params![site],
+        )?
+        .i64(0)?
+        .max(0) as usize;
+    // Each changed endpoint costs a few lookups; past a fraction of the
+    // site, reading everything once is cheaper.
+    let few = mode == Mode::Partial || seeds.len() * 2 < devices;
+    let out = if state == FULL || !few {
+        let all = crate::build_inventory_owned(crate::load_facts(c, Some(site))?);
+        crate::store_devices(c, site, &all)?;
+        Rebuilt::Full
+    } else {
+        let mut set = Closure::default();
+        for r in &seeds {
+            set.add(r.str(0)?, r.str(1)?);
+        }
+        {
+            partial(c, site, set)?;
+            Rebuilt::Partial
+        }
+    };
+    c.execute("DELETE FROM dirty_endpoints WHERE site = ?1", params![site])?;
+    c.execute("UPDATE sites SET dirty = 0 WHERE site = ?1", params![site])?;
+    Ok(out)
+}
+
+/// A set of endpoints closed under shared addresses (once [`Closure::close`]d).
+#[derive(Default)]
+struct Closure {
+    macs: HashSet<String>,
+    ips: HashSet<String>,
+    /// Addresses added since the last lookup.
+    new_macs: Vec<String>,
+    new_ips: Vec<String>,
+}
+
+impl Closure {
+    fn add(&mut self, mac: String, ip: String) -> bool {
+        let mut grew = false;
+        if !mac.is_empty() && !self.macs.contains(&mac) {
+            self.macs.insert(mac.clone());
+            self.new_macs.push(mac);
+            grew = true;
+        }
+        if !ip.is_empty() && !self.ips.contains(&ip) {
+            self.ips.insert(ip.clone());
+            self.new_ips.push(ip);
+            grew = true;
+        }
+        grew
+    }
+
+    /// Adds every endpoint sharing an address with the set, until none is new.
+    fn close(&mut self, c: &mut Conn, site: &str) -> Result<(), Error> {
+        let d = c.dialect();
+        let sql = format!(
+            "SELECT DISTINCT mac, ip FROM facts WHERE site = ?1 AND ({} OR {})",
+            any_text(d, "mac", 2),
+            any_text(d, "ip", 3)
+        );
+        while !self.new_macs.is_empty() || !self.new_ips.is_empty() {
+            let macs = std::mem::take(&mut self.new_macs);
+            let ips = std::mem::take(&mut self.new_ips);
+            for r in c.query(&sql, &[Val::from(site), Val::Texts(macs), Val::Texts(ips)])? {
+                self.add(r.str(0)?, r.str(1)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// The facts of the set's endpoints, in the order a full build reads them.
+    fn facts(&self, c: &mut Conn, site: &str) -> Result<Vec<Fact>, Error> {
+        let d = c.dialect();
+        let sql = format!(
+            "{} WHERE site = ?1 AND ({} OR {}) ORDER BY mac, ip, kind, value",
+            crate::FACT_COLUMNS,
+            any_text(d, "mac", 2),
+            any_text(d, "ip", 3)
+        );
+        let rows = c.query(
+            &sql,
+            &[
+                Val::from(site),
+                Val::Texts(self.macs.iter().cloned().collect()),
+                Val::Texts(self.ips.iter().cloned().collect()),
+            ],
+        )?;
+        crate::facts_of_rows(rows)
+    }
+
+    /// Every stored device key its endpoints' devices may have had.
+    fn keys(&self, site: &str) -> Vec<String> {
+        let mut keys = Vec::with_capacity(self.macs.len() + self.ips.len());
+        for m in &self.macs {
+            keys.push(crate::site_key(site, &format!("mac:{m}")));
+        }
+        for i in &self.ips {
+            keys.push(crate::site_key(site, &format!("ip:{i}")));
+        }
+        keys
+    }
+
+    fn len(&self) -> usize {
+        self.macs.len() + self.ips.len()
+    }
+}
+
+/// Endpoints of the facts whose `column` text is one of `values` (and, for
+/// `value`, whose kind is `peer` or `ip`: both are indexed together).
+fn endpoints_by(
+    c: &mut Conn,
+    site: &str,
+    filter: &str,
+    values: Vec<String>,
+) -> Result<Vec<(String, String)>, Error> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT DISTINCT mac, ip FROM facts WHERE site = ?1 AND {filter}");
+    c.query(&sql, &[Val::from(site), Val::Texts(values)])?
+        .iter()
+        .map(|r| Ok((r.str(0)?, r.str(1)?)))
+        .collect()
+}
+
+/// The partial rebuild (see the module doc).
+fn partial(c: &mut Conn, site: &str, mut set: Closure) -> Result<(), Error> {
+    let d = c.dialect();
+    // 1. The changed components.
+    set.close(c, site)?;
+    let mut facts = set.facts(c, site)?;
+    // 2. Devices whose peers may be these components' addresses.
+    let mut addresses: HashSet<String> = set.ips.iter().cloned().collect();
+    for f in facts.iter().filter(|f| f.kind == FactKind::Ip) {
+        if let Ok(ip) = f.value.parse::<std::net::IpAddr>() {
+            addresses.insert(ip.to_string());
+        }
+    }
+    let peer_of = format!(
+        "kind IN ('peer', 'ip') AND kind = 'peer' AND {}",
+        any_text(d, "value", 2)
+    );
+    let before = set.len();
+    for (m, i) in endpoints_by(c, site, &peer_of, addresses.into_iter().collect())? {
+        set.add(m, i);
+    }
+    set.close(c, site)?;
+    if set.len() != before {
+        facts = set.facts(c, site)?;
+    }
+    let stored = set.keys(site);
+    // 3. Beside them (not stored), the devices holding their peers' addresses.
+    let mut peers: HashSet<String> = HashSet::new();
+    for f in facts.iter().filter(|f| f.kind == FactKind::Peer) {
+        if let Ok(ip) = f.value.parse::<std::net::IpAddr>() {
+            peers.insert(ip.to_string());
+        }
+    }
+    let peers: Vec<String> = peers.into_iter().collect();
+    let mut context = Closure {
+        macs: set.macs.clone(),
+        ips: set.ips.clone(),
+        ..Default::default()
+    };
+    let holders = format!(
+        "({} OR (kind IN ('peer', 'ip') AND kind = 'ip' AND {}))",
+        any_text(d, "ip", 2),
+        any_text(d, "value", 2)
+    );
+    let before = context.len();
+    for (m, i) in endpoints_by(c, site, &holders, peers)? {
+        context.add(m, i);
+    }
+    context.close(c, site)?;
+    if context.len() != before {
+        facts = context.facts(c, site)?;
+    }
+    let mut devices = identify::inventory_parts(facts);
+    identify::apply_companions(&mut devices);
+    // Only the devices of the rebuilt components are stored.
+    let keep: HashSet<&str> = stored.iter().map(String::as_str).collect();
+    let mut mine: Vec<Device> = Vec::with_capacity(devices.len());
+    for dev in devices {
+        if keep.contains(crate::site_key(site, &dev.key).as_str()) {
+            mine.push(dev);
+        }
+    }
+    let sql = format!(
+        "DELETE FROM devices WHERE site = ?1 AND {}",
+        any_text(d, "key", 2)
+    );
+    c.execute(&sql, &[Val::from(site), Val::Texts(stored)])?;
+    crate::insert_devices(c, site, &mine)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{testing, Observation, Store};
+    use identify::EndpointKey;
+    use model::{MacAddr, Timestamp};
+
+    /// A small deterministic generator (xorshift).
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    fn ip(r: &mut Rng) -> std::net::IpAddr {
+        match r.next(10) {
+            0 => format!("93.184.{}.{}", r.next(2), r.next(4))
+                .parse()
+                .unwrap(),
+            1 => format!("fe80::{:x}", r.next(6) + 1).parse().unwrap(),
+            2 => format!("2001:db8:{:x}::1", r.next(5)).parse().unwrap(),
+            _ => format!("10.0.{}.{}", r.next(2), r.next(20) + 1)
+                .parse()
+                .unwrap(),
+        }
+    }
+
+    /// One batch: endpoints with a MAC and IP, an IP only or a MAC only;
+    /// a MAC that gains local addresses until it routes (the grouping of
+    /// its IPs changes), peers and `ip` facts pointing across devices, and
+    /// a phone running an ear-camera app with a camera that talks only to it
+    /// (the companion step).
+    fn batch(r: &mut Rng, round: u64) -> Vec<Fact> {
+        let mac = |n: u64| Some(MacAddr([0x02, 0, 0, 0, 0, n as u8]));
+        let mut out = Vec::new();
+        let mut push =
+            |mac: Option<MacAddr>, ip: Option<std::net::IpAddr>, kind, value: String, t| {
+                out.push(Fact {
+                    endpoint: EndpointKey { mac, ip },
+                    kind,
+                    value,
+                    source: format!("s{t}"),
+                    first_seen: Timestamp(t as i64),
+                    last_seen: Timestamp(t as i64 + 3),
+                    count: 1,
+                    evidence: format!("flow {t}"),
+                });
+            };
+        for i in 0..60 {
+            let t = round * 1000 + i;
+            let (m, a) = match r.next(4) {
+                0 => (None, Some(ip(r))),
+                1 => (mac(r.next(12)), None),
+                _ => (mac(r.next(12)), Some(ip(r))),
+            };
+            let (kind, value) = match r.next(6) {
+                0 => (FactKind::Peer, ip(r).to_string()),
+                1 => (FactKind::Ip, ip(r).to_string()),
+                2 => (FactKind::Hostname, format!("host-{}", r.next(5))),
+                3 => (
+                    FactKind::ServiceOffered,
+                    format!("http/tcp/{}", 80 + r.next(3)),
+                ),
+                4 => (FactKind::Software, format!("nginx/1.{}", r.next(3))),
+                _ => (FactKind::DnsQuery, format!("q{}.example.org", r.next(4))),
+            };
+            push(m, a, kind, value, t);
+        }
+        // The router: two more local addresses per round.
+        for k in 0..2 {
+            let a: std::net::IpAddr = format!("10.1.0.{}", round * 2 + k + 1).parse().unwrap();
+            push(
+                mac(40),
+                Some(a),
+                FactKind::Hostname,
+                format!("behind-{round}-{k}"),
+                round,
+            );
+        }
+        // The phone and its camera (from round 2 on; the camera's only
+        // peer is the phone's address).
+        if round >= 2 {
+            let phone: std::net::IpAddr = "10.2.0.5".parse().unwrap();
+            push(
+                mac(50),
+                Some(phone),
+                FactKind::DhcpVendorClass,
+                "android-dhcp-13".into(),
+                round,
+            );
+            push(
+                mac(50),
+                Some(phone),
+                FactKind::Hostname,
+                "Galaxy-S23".into(),
+                round,
+            );
+            push(
+                mac(50),
+                Some(phone),
+                FactKind::DnsQuery,
+                "api.simicloud.com".into(),
+                round,
+            );
+            push(
+                mac(51),
+                Some("10.2.0.9".parse().unwrap()),
+                FactKind::Peer,
+                phone.to_string(),
+                round,
+            );
+        }
+        out
+    }
+
+    fn docs(s: &Store, site: &str) -> Vec<(String, String)> {
+        s.conn()
+            .query(
+                "SELECT key, doc FROM devices WHERE site = ?1 ORDER BY key",
+                params![site],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| (r.str(0).unwrap(), r.str(1).unwrap()))
+            .collect()
+    }
+
+    fn full(s: &Store, site: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> =
+            identify::build_inventory_owned(s.site_facts(site).unwrap())
+                .iter()
+                .map(|d| {
+                    let k = crate::site_key(site, &d.key);
+                    let doc = serde_json::to_string(&crate::DeviceDoc(d, &k)).unwrap();
+                    (k, doc)
+                })
+                .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_partial_rebuild_equals_a_full_rebuild() {
+        testing::each_backend("partial_rebuild", |mut s| {
+            let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+            let mut partial_rounds = 0;
+            let mut companion = false;
+            for round in 0..8 {
+                let o = Observation {
+                    id: format!("m{round}"),
+                    site: "north".into(),
+                    facts: batch(&mut r, round),
+                    ..Default::default()
+                };
+                // Another site's facts never enter north's inventory.
+                let other = Observation {
+                    id: format!("o{round}"),
+                    site: "south".into(),
+                    facts: batch(&mut Rng(round + 7), round),
+                    ..Default::default()
+                };
+                s.ingest_observations(&[o, other], round as i64).unwrap();
+                let modes: Vec<Rebuilt> = ["north", "south"]
+                    .iter()
+                    .map(|site| {
+                        s.conn
+                            .get_mut()
+                            .transaction(|c| rebuild_site(c, site, Mode::Partial))
+                            .unwrap()
+                    })
+                    .collect();
+                if round > 0 {
+                    assert!(modes[0] == Rebuilt::Partial, "{modes:?}");
+                    partial_rounds += 1;
+                }
+                assert!(s.dirty_sites().unwrap().is_empty());
+                for site in ["north", "south"] {
+                    let got = docs(&s, site);
+                    let want = full(&s, site);
+                    assert_eq!(got.len(), want.len(), "round {round} {site}");
+                    for (g, w) in got.iter().zip(&want) {
+                        assert_eq!(g, w, "round {round} {site}");
+                    }
+                }
+                companion |= docs(&s, "north").iter().any(|(k, d)| {
+                    k == "north/mac:02:00:00:00:00:33" && d.contains("talks only to")
+                });
+            }
+            assert_eq!(partial_rounds, 7);
+            assert!(companion, "the camera became the app's device");
+            // The router's addresses became devices of their own.
+            assert!(docs(&s, "north")
+                .iter()
+                .any(|(k, _)| k == "north/ip:10.1.0.9"));
+        });
+    }
+}
