@@ -226,13 +226,23 @@ impl Knowledge {
         };
         let mut names: Vec<(usize, String, bool)> = Vec::new();
         for e in &self.lineage {
-            let (Some(a), Some(b)) = (
-                vendor_keys(&e.name).into_iter().next(),
-                vendor_keys(&e.parent).into_iter().next(),
-            ) else {
+            // Every key of both names (the compact "welchallyn" and a
+            // parenthesised alias too) belongs to the family.
+            let (ka, kb) = (vendor_keys(&e.name), vendor_keys(&e.parent));
+            let (Some(a), Some(b)) = (ka.first(), kb.first()) else {
                 continue;
             };
             let (ia, ib) = (id(a.clone(), &mut parent), id(b.clone(), &mut parent));
+            for k in ka
+                .iter()
+                .chain(&kb)
+                .skip(1)
+                .filter(|k| k.len() >= 3 && !crate::normalize::is_generic_key(k))
+            {
+                let ik = id(k.clone(), &mut parent);
+                let (rk, rb) = (find(&mut parent, ik), find(&mut parent, ib));
+                parent[rk] = rb;
+            }
             let (ra, rb) = (find(&mut parent, ia), find(&mut parent, ib));
             parent[ra] = rb;
             names.push((ia, fold(&e.name), e.kind == "brand"));
@@ -351,6 +361,7 @@ pub fn apply_aliases(words: &mut Vec<String>, aliases: &[&ModelAlias]) {
     }
     let mut out: Vec<String> = Vec::with_capacity(words.len() + 4);
     let mut i = 0;
+    let mut rewritten = false;
     while i < words.len() {
         let hit = aliases.iter().find(|a| {
             a.alias.len() <= words.len() - i && words[i..i + a.alias.len()] == a.alias[..]
@@ -359,12 +370,25 @@ pub fn apply_aliases(words: &mut Vec<String>, aliases: &[&ModelAlias]) {
             Some(a) => {
                 out.extend(a.canonical.iter().cloned());
                 i += a.alias.len();
+                rewritten = true;
             }
             None => {
                 out.push(std::mem::take(&mut words[i]));
                 i += 1;
             }
         }
+    }
+    if rewritten {
+        // A canonical form repeats words the name already had ("Alaris PC
+        // 8015" with "8015" → "alaris pc unit 8015"): each word once.
+        let mut seen: Vec<String> = Vec::with_capacity(out.len());
+        out.retain(|w| {
+            let new = !seen.contains(w);
+            if new {
+                seen.push(w.clone());
+            }
+            new
+        });
     }
     *words = out;
 }
@@ -429,5 +453,12 @@ mod tests {
         let mut w = words("Alaris Point of Care Unit 8015");
         apply_aliases(&mut w, &al);
         assert_eq!(w, ["alaris", "pc", "unit", "8015"]);
+        let mut w = words("8015");
+        apply_aliases(&mut w, &al);
+        assert_eq!(
+            w,
+            ["alaris", "pc", "unit", "8015"],
+            "the model number alone"
+        );
     }
 }

@@ -24,7 +24,8 @@ pub mod nvd;
 pub mod version;
 
 pub use matching::{
-    match_device, observed_identities, AdvisoryDb, DeviceIdentity, Match, Strength,
+    match_device, match_identities, match_raw, merge, observed_identities, AdvisoryDb,
+    DeviceIdentity, Match, Strength,
 };
 pub use model::{
     Advisory, KevCatalog, KevEntry, Product, Remediation, Source, Status, Vulnerability,

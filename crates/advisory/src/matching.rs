@@ -292,6 +292,24 @@ fn confidence(s: Strength, fit: Option<Fit>) -> f32 {
 /// Every CVE that applies to `device`, one finding per CVE (see [`merge`]),
 /// most confident first.
 pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
+    merge(match_raw(device, db))
+}
+
+/// Every CVE that applies to a device known under several identities (a
+/// declared row and what the wire says, a component's name, CPE and purl):
+/// the matches of all identities merged once — one finding per CVE.
+pub fn match_identities<'a>(
+    ids: impl IntoIterator<Item = &'a DeviceIdentity>,
+    db: &AdvisoryDb,
+) -> Vec<Match> {
+    merge(ids.into_iter().flat_map(|id| match_raw(id, db)))
+}
+
+/// The matches of one identity before [`merge`]: the most confident match
+/// per (advisory, CVE), fixed versions already suppressed. Callers that
+/// combine identities or filter matches merge the result once with
+/// [`merge`]; [`match_device`] and [`match_identities`] do it for them.
+pub fn match_raw(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
     let clean = |s: &Option<String>| {
         s.as_deref()
             .map(str::trim)
@@ -310,6 +328,15 @@ pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
         .map(|m| DeviceName::read(m, &db.knowledge, &families))
         .unwrap_or_default();
     if dv.is_empty() && dm.is_empty() {
+        return Vec::new();
+    }
+    // A model that is only a number says which product only beside its vendor.
+    let bare_number = !dm.is_empty()
+        && dm
+            .words()
+            .iter()
+            .all(|w| w.bytes().all(|b| b.is_ascii_digit()));
+    if dv.is_empty() && bare_number {
         return Vec::new();
     }
     let parsed = firmware.as_deref().and_then(Version::parse);
@@ -360,7 +387,7 @@ pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
         if !dm.is_empty() && fit.is_none() {
             continue;
         }
-        if dm.is_empty() && vendor_ok != Some(true) {
+        if (dm.is_empty() || bare_number) && vendor_ok != Some(true) {
             continue;
         }
         let verdict = ix.rule.check(firmware.as_deref(), parsed.as_ref());
@@ -435,11 +462,10 @@ pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
             }
         }
     }
-    merge(
-        best.into_iter()
-            .filter(|(k, _)| !suppressed.contains(k))
-            .map(|(_, m)| m),
-    )
+    best.into_iter()
+        .filter(|(k, _)| !suppressed.contains(k))
+        .map(|(_, m)| m)
+        .collect()
 }
 
 /// One finding per CVE from any number of matches — of one device under

@@ -60,6 +60,31 @@ const GENERIC: &[&str] = &[
     "ref",
 ];
 
+/// Words naming a kind of device, not a product: a product named by a
+/// model number and such words ("T1 Ventilator") is named by its number.
+const KIND_WORDS: &[&str] = &[
+    "ventilator",
+    "ventilators",
+    "monitor",
+    "monitors",
+    "syringe",
+    "defibrillator",
+    "analyzer",
+    "analyser",
+    "workstation",
+    "server",
+    "gateway",
+    "scanner",
+    "transmitter",
+    "controller",
+    "console",
+    "recorder",
+    "oximeter",
+    "thermometer",
+    "module",
+    "station",
+];
+
 /// Most alternative forms kept per product.
 const MAX_FORMS: usize = 16;
 /// Most words in one form.
@@ -479,17 +504,37 @@ fn fit_form(d: &DeviceName, f: &Form) -> Option<Fit> {
         .iter()
         .filter(|w| w.bytes().any(|b| b.is_ascii_digit()))
         .all(|w| covered(w) || joined(w));
-    // A distinctive model code ("EX1150", "35700BAX2") needs no
-    // shared name word.
-    let strong_hit = f.slots.iter().any(|s| match s {
-        Slot::Word(w) => {
-            let digits = w.bytes().filter(u8::is_ascii_digit).count();
-            let letters = w.bytes().filter(u8::is_ascii_alphabetic).count();
-            digits >= 3 && letters >= 2 && d.has(w)
-        }
-        _ => false,
-    });
-    if (number_hit && word_hit || strong_hit) && numbers_agree {
+    // A distinctive model code ("EX1150", "35700BAX2", "MX450" in the
+    // range "MX400-MX850") needs no shared name word.
+    let distinctive = |w: &String| {
+        let digits = w.bytes().filter(u8::is_ascii_digit).count();
+        let letters = w.bytes().filter(u8::is_ascii_alphabetic).count();
+        digits >= 3 && letters >= 2
+    };
+    let strong_hit = d
+        .words
+        .iter()
+        .filter(|w| distinctive(w))
+        .any(|w| f.slots.iter().any(|s| s.covers(w)))
+        || f.slots.iter().any(|s| match s {
+            Slot::Word(w) => distinctive(w) && d.has(w),
+            _ => false,
+        });
+    // The product's other words only say what kind of device it is ("T1
+    // Ventilator", "Spot 4400 Monitor"): its model number is its name.
+    let only_kind_words = f
+        .slots
+        .iter()
+        .all(|s| s.has_digit() || matches!(s, Slot::Word(w) if KIND_WORDS.contains(&w.as_str())));
+    // A model written as its number alone ("8015" under a CareFusion
+    // vendor, the name in another column): the product's number of at
+    // least four digits. Matching requires the vendor for this
+    // (`matching`: a bare number without a vendor matches nothing).
+    let bare_number = d.words.len() == 1
+        && d.words[0].len() >= 4
+        && d.words[0].bytes().all(|b| b.is_ascii_digit())
+        && number_hit;
+    if (number_hit && (word_hit || only_kind_words) || strong_hit || bare_number) && numbers_agree {
         return Some(Fit::ModelNumber);
     }
     if d_in_p && d.words.len() >= 2 && d.words.iter().any(|w| w.len() >= 3) {

@@ -28,6 +28,7 @@ const LEGAL_TAIL: &[&str] = &[
     "gmbh",
     "ag",
     "kg",
+    "kgaa",
     "sa",
     "se",
     "plc",
@@ -101,6 +102,12 @@ pub fn fold(s: &str) -> String {
         }
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether a key is only a legal suffix or generic word ("company" from
+/// "Becton, Dickinson and Company" split at "and"): it names no company.
+pub(crate) fn is_generic_key(k: &str) -> bool {
+    LEGAL_TAIL.contains(&k) || GENERIC_TAIL.contains(&k)
 }
 
 fn strip_tail(words: &mut Vec<&str>, tails: &[&[&str]]) {

@@ -1,29 +1,37 @@
-//! Devices with the advisories that match them, and why: declared devices
-//! (CMMS import) under their stated identity, observed ones under every
-//! identity their traffic gives (vendor, models, software strings).
+//! Devices with the advisories that match them, and why: one row per asset
+//! (`store::assets`) — a declared device (CMMS import), an observed one, or
+//! both linked by MAC, serial, IP or host name — matched under every
+//! identity it has (declared vendor/model/firmware, the observed models with
+//! that firmware, software strings) and merged once
+//! ([`advisory::match_identities`]): one finding per CVE, every source
+//! behind it listed.
 
 use crate::Result;
-use advisory::{match_device, observed_identities, DeviceIdentity, Match};
+use advisory::{match_identities, Match};
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// One device and its matches.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeviceMatches {
-    /// `declared` or `observed`.
+    /// `declared`, `observed` or `declared+observed`.
     pub kind: &'static str,
-    /// Declared key or inventory key.
+    /// Inventory key (observed), else `declared:` and the declared key.
     pub key: String,
-    /// Vendor.
+    /// Vendor (declared first).
     pub vendor: Option<String>,
-    /// Model.
+    /// Model (declared first).
     pub model: Option<String>,
-    /// Firmware (declared devices).
+    /// Firmware (declared first, else what the device states).
     pub firmware: Option<String>,
     /// Serial number (declared devices).
     pub serial: Option<String>,
+    /// Asset tag (declared devices).
+    pub asset_tag: Option<String>,
     /// Location (declared devices).
     pub location: Option<String>,
+    /// Why a declared row and an observed device are one asset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linked: Option<String>,
     /// The advisories that match, best first.
     pub matches: Vec<Match>,
 }
@@ -32,59 +40,24 @@ fn opt(s: &str) -> Option<String> {
     (!s.trim().is_empty()).then(|| s.to_string())
 }
 
-/// The best match per (advisory, CVE) over several identities of one device.
-pub fn merge(all: Vec<Match>) -> Vec<Match> {
-    let mut best: HashMap<(String, String), Match> = HashMap::new();
-    for m in all {
-        let k = (m.advisory.clone(), m.cve.clone());
-        if best.get(&k).is_none_or(|b| m.confidence > b.confidence) {
-            best.insert(k, m);
-        }
-    }
-    let mut v: Vec<Match> = best.into_values().collect();
-    v.sort_by(|a, b| {
-        b.confidence
-            .total_cmp(&a.confidence)
-            .then_with(|| a.cve.cmp(&b.cve))
-            .then_with(|| a.advisory.cmp(&b.advisory))
-    });
-    v
-}
-
-/// Every device in the store, declared first, with its matches; and the
-/// advisory database they were matched against.
+/// Every device in the store as one asset, declared first, with its
+/// matches; and the advisory database they were matched against.
 pub fn device_matches(store: &store::Store) -> Result<(Vec<DeviceMatches>, advisory::AdvisoryDb)> {
     let adb = store.advisory_db()?;
     let mut out = Vec::new();
-    for d in store.declared_devices()? {
-        let id = DeviceIdentity {
-            vendor: opt(&d.vendor),
-            model: opt(&d.model),
-            firmware: opt(&d.firmware),
-        };
+    for a in store.assets()? {
+        let d = a.declared.as_ref();
         out.push(DeviceMatches {
-            kind: "declared",
-            key: d.key(),
-            vendor: id.vendor.clone(),
-            model: id.model.clone(),
-            firmware: id.firmware.clone(),
-            serial: opt(&d.serial),
-            location: opt(&d.location),
-            matches: match_device(&id, &adb),
-        });
-    }
-    for d in store.devices()? {
-        let ids = observed_identities(d.vendor.as_deref(), &d.models, &d.software);
-        let matches = merge(ids.iter().flat_map(|i| match_device(i, &adb)).collect());
-        out.push(DeviceMatches {
-            kind: "observed",
-            key: d.key.clone(),
-            vendor: d.vendor.clone(),
-            model: d.models.first().cloned(),
-            firmware: None,
-            serial: None,
-            location: None,
-            matches,
+            kind: a.kind(),
+            key: a.key(),
+            vendor: a.vendor(),
+            model: a.model(),
+            firmware: a.firmware(),
+            serial: d.and_then(|d| opt(&d.serial)),
+            asset_tag: d.and_then(|d| opt(&d.asset_tag)),
+            location: d.and_then(|d| opt(&d.location)),
+            linked: a.link.as_ref().map(|l| l.describe()),
+            matches: match_identities(&a.identities(), &adb),
         });
     }
     Ok((out, adb))

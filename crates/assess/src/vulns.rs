@@ -1,9 +1,10 @@
 //! Known vulnerable components: each SBOM component is matched against the
 //! imported advisories (CSAF products, NVD CPE configurations, KEV flags)
-//! with the advisory crate's [`advisory::match_device`], under up to three
+//! with the advisory crate's [`advisory::match_raw`], under up to three
 //! identities — supplier/name/version as written, the CPE's vendor/product/
-//! version, and the purl's namespace/name/version — keeping the most
-//! confident match per (advisory, CVE).
+//! version, and the purl's namespace/name/version — merged once with
+//! [`advisory::merge`]: one finding per CVE, the most confident match,
+//! listing every source (CSAF, NVD, KEV) behind it.
 //!
 //! Severity: in the KEV catalog → critical; CVSS ≥ 9 critical, ≥ 7 high,
 //! ≥ 4 medium, else low (no score: medium). A match whose version could not
@@ -14,8 +15,7 @@
 use crate::sbom::Component;
 use crate::{Finding, Severity};
 use advisory::nvd::split_cpe;
-use advisory::{match_device, AdvisoryDb, DeviceIdentity, Match, Strength};
-use std::collections::HashMap;
+use advisory::{match_raw, merge, AdvisoryDb, DeviceIdentity, Match, Strength};
 
 /// (vendor, product, version) of a CPE 2.3 name (underscores as spaces;
 /// `*`/`-` versions as `None`). CPE 2.2 URIs (`cpe:/a:v:p:ver`) too.
@@ -102,28 +102,16 @@ pub(crate) fn identities(c: &Component) -> Vec<DeviceIdentity> {
     ids
 }
 
-/// The matches of one component, best per (advisory, CVE), vendor-only ones dropped.
+/// The matches of one component under all its identities, one finding per
+/// CVE listing every source ([`advisory::merge`], applied once);
+/// vendor-only matches are dropped before merging.
 pub fn component_matches(c: &Component, db: &AdvisoryDb) -> Vec<Match> {
-    let mut best: HashMap<(String, String), Match> = HashMap::new();
-    for id in identities(c) {
-        for m in match_device(&id, db) {
-            if m.strength == Strength::VendorOnly {
-                continue;
-            }
-            let k = (m.advisory.clone(), m.cve.clone());
-            if best.get(&k).is_none_or(|b| m.confidence > b.confidence) {
-                best.insert(k, m);
-            }
-        }
-    }
-    let mut v: Vec<Match> = best.into_values().collect();
-    v.sort_by(|a, b| {
-        b.confidence
-            .total_cmp(&a.confidence)
-            .then_with(|| a.cve.cmp(&b.cve))
-            .then_with(|| a.advisory.cmp(&b.advisory))
-    });
-    v
+    merge(
+        identities(c)
+            .iter()
+            .flat_map(|id| match_raw(id, db))
+            .filter(|m| m.strength != Strength::VendorOnly),
+    )
 }
 
 /// The severity of one match (see the module doc).

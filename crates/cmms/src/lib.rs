@@ -222,6 +222,129 @@ fn field_of(h: &str) -> Option<Field> {
         .map(|(field, _)| *field)
 }
 
+/// Header words per field, for headers not in [`HEADERS`] ("FW Rev",
+/// "Equipment #", "Manufacturer Model No.", "Dept. Name"): the first rule
+/// with a word of the header decides. Columns that describe rather than
+/// name ("Model Description", "Equipment Type") are not taken.
+const HEADER_WORDS: &[(Field, &[&str])] = &[
+    (Field::Serial, &["serial", "sn", "serialno", "serialnumber"]),
+    (Field::Mac, &["mac", "macaddress", "macaddr"]),
+    (Field::Ip, &["ip", "ipv4", "ipaddress", "ipaddr"]),
+    (
+        Field::Hostname,
+        &["host", "hostname", "dns", "netbios", "fqdn"],
+    ),
+    (
+        Field::Firmware,
+        &[
+            "firmware", "software", "fw", "sw", "os", "version", "ver", "rev", "revision",
+        ],
+    ),
+    (Field::Model, &["model", "modelno", "modelnumber"]),
+    (
+        Field::Vendor,
+        &[
+            "manufacturer",
+            "vendor",
+            "mfr",
+            "mfg",
+            "make",
+            "maker",
+            "oem",
+            "brand",
+        ],
+    ),
+    (
+        Field::AssetTag,
+        &[
+            "asset",
+            "tag",
+            "equipment",
+            "equip",
+            "control",
+            "inventory",
+            "cmms",
+        ],
+    ),
+    (
+        Field::Location,
+        &[
+            "location",
+            "department",
+            "dept",
+            "ward",
+            "unit",
+            "room",
+            "site",
+            "area",
+            "building",
+            "floor",
+            "facility",
+            "campus",
+        ],
+    ),
+];
+
+/// Header words that make a column a description, never an identifier.
+const DESCRIPTIVE: &[&str] = &[
+    "description",
+    "desc",
+    "type",
+    "class",
+    "category",
+    "nomenclature",
+    "comment",
+    "comments",
+    "notes",
+    "date",
+    "status",
+    "owner",
+    "contact",
+    "cost",
+    "price",
+    "due",
+    "last",
+    "next",
+];
+
+fn field_of_words(h: &str) -> Option<Field> {
+    let words: Vec<String> = h
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if words.is_empty() || words.iter().any(|w| DESCRIPTIVE.contains(&w.as_str())) {
+        return None;
+    }
+    HEADER_WORDS
+        .iter()
+        .find(|(_, names)| words.iter().any(|w| names.contains(&w.as_str())))
+        .map(|(field, _)| *field)
+}
+
+/// The field of each header cell: exact names first; a word rule only for
+/// fields no exact name claimed.
+fn fields_of(header: &[String]) -> Vec<Option<Field>> {
+    let mut cols: Vec<Option<Field>> = header.iter().map(|h| field_of(h)).collect();
+    let exact: Vec<Field> = cols.iter().flatten().copied().collect();
+    for (c, h) in cols.iter_mut().zip(header) {
+        if c.is_none() {
+            *c = field_of_words(h).filter(|f| !exact.contains(f));
+        }
+    }
+    cols
+}
+
+/// Whether a header row names a manufacturer or model column.
+fn is_header(cells: &[String]) -> bool {
+    fields_of(cells)
+        .iter()
+        .any(|c| matches!(c, Some(Field::Vendor) | Some(Field::Model)))
+}
+
+/// Rows a report may print above its header (title, date, filters).
+const MAX_PREAMBLE: usize = 10;
+
 /// Normalises a MAC address (`00-1A-2B-3C-4D-5E`, `001a.2b3c.4d5e`,
 /// `001A2B3C4D5E`) to `00:1a:2b:3c:4d:5e`; `None` when it is not one.
 pub fn normalize_mac(s: &str) -> Option<String> {
@@ -241,23 +364,29 @@ pub fn normalize_mac(s: &str) -> Option<String> {
     )
 }
 
-/// Picks the delimiter from the header line: the most frequent of `,`,
-/// `;` and tab outside quotes (comma on ties).
+/// Picks the delimiter: the most frequent of `,`, `;` and tab outside
+/// quotes on the busiest of the first lines (a report title above the
+/// header has none), comma on ties.
 fn sniff(text: &[u8]) -> u8 {
-    let line = text.split(|&b| b == b'\n').next().unwrap_or(&[]);
-    let mut counts = [0usize; 3];
-    let mut quoted = false;
-    for &b in line {
-        match b {
-            b'"' => quoted = !quoted,
-            b',' if !quoted => counts[0] += 1,
-            b';' if !quoted => counts[1] += 1,
-            b'\t' if !quoted => counts[2] += 1,
-            _ => {}
+    let mut best_counts = [0usize; 3];
+    for line in text.split(|&b| b == b'\n').take(MAX_PREAMBLE + 1) {
+        let mut counts = [0usize; 3];
+        let mut quoted = false;
+        for &b in line {
+            match b {
+                b'"' => quoted = !quoted,
+                b',' if !quoted => counts[0] += 1,
+                b';' if !quoted => counts[1] += 1,
+                b'\t' if !quoted => counts[2] += 1,
+                _ => {}
+            }
+        }
+        for i in 0..3 {
+            best_counts[i] = best_counts[i].max(counts[i]);
         }
     }
     let best = (0..3)
-        .max_by_key(|&i| (counts[i], usize::from(i == 0)))
+        .max_by_key(|&i| (best_counts[i], usize::from(i == 0)))
         .unwrap_or(0);
     [b',', b';', b'\t'][best]
 }
@@ -265,12 +394,15 @@ fn sniff(text: &[u8]) -> u8 {
 struct Builder {
     file: String,
     cols: Vec<Option<Field>>,
+    /// CSV rows must have the header's width (a short or long row has
+    /// shifted columns); xlsx rows end at their last non-empty cell.
+    csv: bool,
     out: Import,
 }
 
 impl Builder {
     fn new(file: &str, header: &[String], delimiter: char) -> Result<Builder, Error> {
-        let cols: Vec<Option<Field>> = header.iter().map(|h| field_of(h)).collect();
+        let cols = fields_of(header);
         if !cols
             .iter()
             .any(|c| matches!(c, Some(Field::Vendor) | Some(Field::Model)))
@@ -291,6 +423,7 @@ impl Builder {
         Ok(Builder {
             file: file.into(),
             cols,
+            csv: delimiter != 'x',
             out: Import {
                 delimiter,
                 ..Import::default()
@@ -309,6 +442,18 @@ impl Builder {
 
     fn row(&mut self, line: u64, cells: &[String]) -> Result<(), Error> {
         if cells.iter().all(|c| c.trim().is_empty()) {
+            return Ok(());
+        }
+        let width = cells.len()
+            - cells
+                .iter()
+                .skip(self.cols.len())
+                .rev()
+                .take_while(|c| c.trim().is_empty())
+                .count();
+        if self.csv && width != self.cols.len() {
+            let why = format!("{width} fields, the header has {}", self.cols.len());
+            self.skip(line, why);
             return Ok(());
         }
         if self.out.rows.len() >= MAX_ROWS {
@@ -405,14 +550,27 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Import, Error> {
         .delimiter(delim)
         .from_reader(text);
     let mut records = rdr.byte_records();
-    let header = match records.next() {
-        Some(Ok(h)) => h
-            .iter()
+    let cells = |h: &csv::ByteRecord| {
+        h.iter()
             .map(|c| String::from_utf8_lossy(c).trim().to_string())
-            .collect::<Vec<_>>(),
+            .collect::<Vec<_>>()
+    };
+    // The header is the first row naming a manufacturer or model column,
+    // within the first rows (a report may print a title above it).
+    let mut header = match records.next() {
+        Some(Ok(h)) => cells(&h),
         Some(Err(e)) => return Err(invalid(format!("line 1: cannot read the header row: {e}"))),
         None => return Err(invalid("empty file".into())),
     };
+    let mut preamble = 0;
+    while !is_header(&header) && preamble < MAX_PREAMBLE {
+        match records.next() {
+            Some(Ok(h)) if is_header(&cells(&h)) => header = cells(&h),
+            Some(Ok(_)) => {}
+            _ => break,
+        }
+        preamble += 1;
+    }
     let mut b = Builder::new(file, &header, delim as char)?;
     for rec in records {
         match rec {
@@ -510,11 +668,29 @@ fn parse_xlsx(file: &str, bytes: &[u8]) -> Result<Import, Error> {
         }
         v
     };
-    let mut rows = grid.into_iter();
-    let Some((_, header)) = rows.next() else {
+    let mut rows = grid.into_iter().peekable();
+    let Some((_, first)) = rows.next() else {
         return Err(invalid("empty sheet".into()));
     };
-    let mut b = Builder::new(file, &to_row(&header), 'x')?;
+    // The header: the first row naming a manufacturer or model column
+    // (a title row above it is skipped), else the first row.
+    let mut header = to_row(&first);
+    for _ in 0..MAX_PREAMBLE {
+        if is_header(&header) {
+            break;
+        }
+        match rows.peek() {
+            Some((_, next)) if is_header(&to_row(next)) => {
+                header = to_row(next);
+                rows.next();
+            }
+            Some(_) => {
+                rows.next();
+            }
+            None => break,
+        }
+    }
+    let mut b = Builder::new(file, &header, 'x')?;
     for (r, cells) in rows {
         b.row(u64::from(r) + 1, &to_row(&cells))?;
     }
@@ -531,10 +707,12 @@ mod tests {
                    BD;Alaris PC 8015;S1;A-1;00-1A-2B-3C-4D-5E;10.0.0.5;ICU 3;9.19\n\
                    ;;;;;;;\n\
                    Philips;;S2;A-2;nonsense;;ED;\n\
-                   ;;S3;A-3;;;ED;\n";
+                   ;;S3;A-3;;;ED;\n\
+                   Baxter;Sigma Spectrum\n\
+                   GE;B450;S4;A-4;;;ICU;1.0;;\n";
         let i = parse("c.csv", csv.as_bytes()).unwrap();
         assert_eq!(i.delimiter, ';');
-        assert_eq!(i.rows.len(), 1);
+        assert_eq!(i.rows.len(), 2, "{:?}", i.problems);
         let r = &i.rows[0];
         assert_eq!(
             (r.vendor.as_str(), r.model.as_str(), r.firmware.as_str()),
@@ -550,7 +728,7 @@ mod tests {
             ("00:1a:2b:3c:4d:5e", "10.0.0.5", "ICU 3", "A-1")
         );
         assert_eq!(r.line, 2);
-        assert_eq!(i.skipped, 2);
+        assert_eq!(i.skipped, 3);
         assert!(
             i.problems[0].starts_with("c.csv:4: skipped: MAC address \"nonsense\""),
             "{:?}",
@@ -559,6 +737,14 @@ mod tests {
         assert_eq!(
             i.problems[1],
             "c.csv:5: skipped: no manufacturer and no model"
+        );
+        assert_eq!(
+            i.problems[2],
+            "c.csv:6: skipped: 2 fields, the header has 8"
+        );
+        assert_eq!(
+            i.rows[1].model, "B450",
+            "empty trailing fields are not fields"
         );
         let tsv = "Vendor\tModel\tFirmware\nDräger\tInfinity Delta\tVF9.1\n";
         let i = parse("t.tsv", tsv.as_bytes()).unwrap();
@@ -569,6 +755,44 @@ mod tests {
             (i.delimiter, i.rows[0].model.as_str()),
             (',', "CARESCAPE B450")
         );
+    }
+
+    #[test]
+    fn other_hospitals_headers_and_a_title_row() {
+        let csv = "Equipment Listing - printed 2026-11-30\n\
+                   \n\
+                   Equip #,Mfr Name,Manufacturer Model No.,Model Description,S/N,FW Rev,Dept. Name,IP Addr,Equipment Type\n\
+                   00417,CAREFUSION 303 INC,8015,PC UNIT,1234,9.19.2,ICU,10.1.2.3,INFUSION PUMP\n";
+        let i = parse("h.csv", csv.as_bytes()).unwrap();
+        assert_eq!(i.delimiter, ',');
+        assert!(i.problems.is_empty(), "{:?}", i.problems);
+        let r = &i.rows[0];
+        assert_eq!(
+            (
+                r.asset_tag.as_str(),
+                r.vendor.as_str(),
+                r.model.as_str(),
+                r.serial.as_str(),
+                r.firmware.as_str(),
+                r.location.as_str(),
+                r.ip.as_str()
+            ),
+            (
+                "00417",
+                "CAREFUSION 303 INC",
+                "8015",
+                "1234",
+                "9.19.2",
+                "ICU",
+                "10.1.2.3"
+            )
+        );
+        assert_eq!(r.line, 4);
+        assert_eq!(field_of_words("Software Rev."), Some(Field::Firmware));
+        assert_eq!(field_of_words("Control No."), Some(Field::AssetTag));
+        assert_eq!(field_of_words("Host Name"), Some(Field::Hostname));
+        assert_eq!(field_of_words("Equipment Type"), None);
+        assert_eq!(field_of_words("Last PM Date"), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! catalog. The expected advisories (`hospital_cmms.expected.tsv`) were
 //! read from the advisories, not from Ward's output. Every expected
 //! advisory must be found, and nothing else; precision and recall printed.
+//! `other_hospital.csv` writes the same devices in another hospital's words.
 
 use advisory::{match_device, parse_feed, AdvisoryDb, DeviceIdentity, Feed, Strength};
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,17 +37,18 @@ fn feeds() -> Option<AdvisoryDb> {
     Some(AdvisoryDb::new(advs, kev))
 }
 
-#[test]
-fn hospital_cmms_matches_exactly_the_expected_advisories() {
-    let Some(db) = feeds() else { return };
+/// Matches every row of `fixtures/NAME.csv` and compares with
+/// `fixtures/NAME.expected.tsv`; prints precision and recall, fails on any
+/// difference.
+fn evaluate(db: &AdvisoryDb, name: &str, delimiter: char, min_rows: usize) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let csv = std::fs::read(dir.join("hospital_cmms.csv")).unwrap();
-    let import = cmms::parse("hospital_cmms.csv", &csv).unwrap();
-    assert_eq!(import.delimiter, ';');
+    let csv = std::fs::read(dir.join(format!("{name}.csv"))).unwrap();
+    let import = cmms::parse(&format!("{name}.csv"), &csv).unwrap();
+    assert_eq!(import.delimiter, delimiter);
     assert!(import.problems.is_empty(), "{:?}", import.problems);
-    assert!(import.rows.len() >= 40);
+    assert!(import.rows.len() >= min_rows);
     let mut expected: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-    for line in std::fs::read_to_string(dir.join("hospital_cmms.expected.tsv"))
+    for line in std::fs::read_to_string(dir.join(format!("{name}.expected.tsv")))
         .unwrap()
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
@@ -69,7 +71,7 @@ fn hospital_cmms_matches_exactly_the_expected_advisories() {
             model: Some(r.model.clone()).filter(|s| !s.is_empty()),
             firmware: Some(r.firmware.clone()).filter(|s| !s.is_empty()),
         };
-        let matches = match_device(&id, &db);
+        let matches = match_device(&id, db);
         let mut affected = BTreeSet::new();
         let mut unknown = BTreeSet::new();
         for m in &matches {
@@ -104,6 +106,19 @@ fn hospital_cmms_matches_exactly_the_expected_advisories() {
     }
     let precision = tp as f64 / (tp + fp).max(1) as f64;
     let recall = tp as f64 / (tp + fneg).max(1) as f64;
-    println!("fixture: {} rows, {tp} expected advisories found, {fp} unexpected, {fneg} missed; precision {precision:.3}, recall {recall:.3}", import.rows.len());
+    println!("{name}: {} rows, {tp} expected advisories found, {fp} unexpected, {fneg} missed; precision {precision:.3}, recall {recall:.3}", import.rows.len());
     assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+#[test]
+fn hospital_cmms_matches_exactly_the_expected_advisories() {
+    let Some(db) = feeds() else { return };
+    evaluate(&db, "hospital_cmms", ';', 40);
+}
+
+/// The same devices as another hospital writes them: what generalises.
+#[test]
+fn another_hospitals_wording_matches_the_same_advisories() {
+    let Some(db) = feeds() else { return };
+    evaluate(&db, "other_hospital", ',', 25);
 }

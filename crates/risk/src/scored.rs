@@ -15,14 +15,18 @@ pub enum DeviceKind {
     Observed,
     /// Declared in a CMMS import.
     Declared,
+    /// Declared in a CMMS import and seen in traffic: one device.
+    #[serde(rename = "declared+observed")]
+    Linked,
 }
 
 impl DeviceKind {
-    /// `observed` or `declared`.
+    /// `observed`, `declared` or `declared+observed`.
     pub fn as_str(self) -> &'static str {
         match self {
             DeviceKind::Observed => "observed",
             DeviceKind::Declared => "declared",
+            DeviceKind::Linked => "declared+observed",
         }
     }
 }
@@ -70,5 +74,9 @@ mod tests {
             "\"declared\""
         );
         assert_eq!(DeviceKind::Observed.to_string(), "observed");
+        assert_eq!(
+            serde_json::to_string(&DeviceKind::Linked).unwrap(),
+            format!("\"{}\"", DeviceKind::Linked)
+        );
     }
 }

@@ -80,6 +80,16 @@ CREATE TABLE feed_sync(
 );
 "#;
 
+/// Declared devices carry what links them to observed ones (migration 11;
+/// PostgreSQL: its last migration):
+/// asset tag, MAC, IP and host name.
+pub(crate) const DECLARED_MIGRATION: &str = r#"
+ALTER TABLE declared_devices ADD COLUMN asset_tag TEXT NOT NULL DEFAULT '';
+ALTER TABLE declared_devices ADD COLUMN mac TEXT NOT NULL DEFAULT '';
+ALTER TABLE declared_devices ADD COLUMN ip TEXT NOT NULL DEFAULT '';
+ALTER TABLE declared_devices ADD COLUMN hostname TEXT NOT NULL DEFAULT '';
+"#;
+
 /// The last successful sync of one feed source.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncState {
@@ -151,6 +161,18 @@ pub struct DeclaredDevice {
     pub serial: String,
     /// Location.
     pub location: String,
+    /// Asset tag (the hospital's own number).
+    #[serde(default)]
+    pub asset_tag: String,
+    /// MAC address, `aa:bb:cc:dd:ee:ff`, or empty.
+    #[serde(default)]
+    pub mac: String,
+    /// IP address, or empty.
+    #[serde(default)]
+    pub ip: String,
+    /// Host name, or empty.
+    #[serde(default)]
+    pub hostname: String,
     /// File it came from.
     pub source: String,
     /// Line in that file.
@@ -158,7 +180,8 @@ pub struct DeclaredDevice {
 }
 
 impl DeclaredDevice {
-    /// Identity: the serial number, else vendor, model and location.
+    /// Identity: the serial number, else the asset tag, else vendor, model
+    /// and location.
     pub fn key(&self) -> String {
         if !self.serial.trim().is_empty() {
             format!(
@@ -166,6 +189,8 @@ impl DeclaredDevice {
                 self.vendor.trim().to_lowercase(),
                 self.serial.trim()
             )
+        } else if !self.asset_tag.trim().is_empty() {
+            format!("asset:{}", self.asset_tag.trim())
         } else {
             format!(
                 "vml:{}|{}|{}",
@@ -174,6 +199,21 @@ impl DeclaredDevice {
                 self.location.trim().to_lowercase()
             )
         }
+    }
+
+    /// The fields an import compares to tell "updated" from "unchanged".
+    fn content(&self) -> [&str; 9] {
+        [
+            &self.vendor,
+            &self.model,
+            &self.firmware,
+            &self.serial,
+            &self.location,
+            &self.asset_tag,
+            &self.mac,
+            &self.ip,
+            &self.hostname,
+        ]
     }
 }
 
@@ -415,20 +455,28 @@ impl Store {
             let mut c = DeclaredCounts::default();
             for d in devices {
                 let key = d.key();
-                let old = tx.query_opt("SELECT vendor, model, firmware, location FROM declared_devices WHERE key = ?1", params![&key])?;
+                let old = tx.query_opt(
+                    "SELECT vendor, model, firmware, serial, location, asset_tag, mac, ip, hostname FROM declared_devices WHERE key = ?1",
+                    params![&key],
+                )?;
                 match old {
-                    Some(o) if (o.str(0)?, o.str(1)?, o.str(2)?, o.str(3)?) == (d.vendor.clone(), d.model.clone(), d.firmware.clone(), d.location.clone()) => {
-                        c.unchanged += 1;
-                        continue;
+                    Some(o) => {
+                        let stored = (0..9).map(|i| o.str(i)).collect::<Result<Vec<_>, Error>>()?;
+                        if stored.iter().map(String::as_str).eq(d.content()) {
+                            c.unchanged += 1;
+                            continue;
+                        }
+                        c.updated += 1;
                     }
-                    Some(_) => c.updated += 1,
                     None => c.new += 1,
                 }
                 tx.execute(
-                    "INSERT INTO declared_devices(key, vendor, model, firmware, serial, location, source, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                    "INSERT INTO declared_devices(key, vendor, model, firmware, serial, location, source, line, asset_tag, mac, ip, hostname)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                      ON CONFLICT(key) DO UPDATE SET vendor = excluded.vendor, model = excluded.model, firmware = excluded.firmware,
-                       serial = excluded.serial, location = excluded.location, source = excluded.source, line = excluded.line",
-                    params![&key, &d.vendor, &d.model, &d.firmware, &d.serial, &d.location, &d.source, d.line],
+                       serial = excluded.serial, location = excluded.location, source = excluded.source, line = excluded.line,
+                       asset_tag = excluded.asset_tag, mac = excluded.mac, ip = excluded.ip, hostname = excluded.hostname",
+                    params![&key, &d.vendor, &d.model, &d.firmware, &d.serial, &d.location, &d.source, d.line, &d.asset_tag, &d.mac, &d.ip, &d.hostname],
                 )?;
             }
             Ok(c)
@@ -437,7 +485,10 @@ impl Store {
 
     /// Declared devices, by key.
     pub fn declared_devices(&self) -> Result<Vec<DeclaredDevice>, Error> {
-        let rows = self.conn().query("SELECT vendor, model, firmware, serial, location, source, line FROM declared_devices ORDER BY key", &[])?;
+        let rows = self.conn().query(
+            "SELECT vendor, model, firmware, serial, location, source, line, asset_tag, mac, ip, hostname FROM declared_devices ORDER BY key",
+            &[],
+        )?;
         rows.iter()
             .map(|r| {
                 Ok(DeclaredDevice {
@@ -448,6 +499,10 @@ impl Store {
                     location: r.str(4)?,
                     source: r.str(5)?,
                     line: r.i64(6)?.max(0) as u64,
+                    asset_tag: r.str(7)?,
+                    mac: r.str(8)?,
+                    ip: r.str(9)?,
+                    hostname: r.str(10)?,
                 })
             })
             .collect()
@@ -566,7 +621,28 @@ mod tests {
             firmware: "3.6.7".into(),
             ..d
         };
-        assert_eq!(s.import_declared(&[d2]).unwrap().updated, 1);
+        assert_eq!(
+            s.import_declared(std::slice::from_ref(&d2))
+                .unwrap()
+                .updated,
+            1
+        );
         assert_eq!(s.declared_devices().unwrap()[0].firmware, "3.6.7");
+        // The link fields are stored, and a change to one is an update.
+        let d3 = DeclaredDevice {
+            mac: "00:1a:2b:3c:4d:5e".into(),
+            ip: "10.1.2.3".into(),
+            hostname: "pump-7".into(),
+            asset_tag: "BME-0042".into(),
+            ..d2
+        };
+        assert_eq!(
+            s.import_declared(std::slice::from_ref(&d3))
+                .unwrap()
+                .updated,
+            1
+        );
+        assert_eq!(s.declared_devices().unwrap(), vec![d3.clone()]);
+        assert_eq!(s.import_declared(&[d3]).unwrap().unchanged, 1);
     }
 }

@@ -12,6 +12,7 @@
 //! interrupted run never loses or half-updates what was stored before.
 
 mod accounts;
+pub mod assets;
 mod dashboard;
 mod db;
 mod feeds;
@@ -188,7 +189,7 @@ impl Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 10;
+const SCHEMA_VERSION: i64 = 11;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -239,6 +240,7 @@ CREATE TABLE anomalies(
     crate::mud::MIGRATION,
     lifecycle::MIGRATION,
     incremental::MIGRATION,
+    feeds::DECLARED_MIGRATION,
 ];
 
 /// Migration 5: sites (multi-site deployments; '' on a single box) and the

@@ -1,6 +1,6 @@
-//! `ward advisories`: every device, declared (CMMS import) and observed
-//! (vendor, models and software strings from the traffic), with the
-//! advisories that match it and why.
+//! `ward advisories`: every device — declared (CMMS import), observed, or
+//! both as one asset — with the advisories that match it and why
+//! (`app::advisories`): one finding per CVE, every source listed.
 
 use anyhow::Result;
 use std::io::Write;
@@ -31,6 +31,9 @@ pub fn run(db: &Path, json: bool) -> Result<()> {
             f(&d.firmware),
             d.matches.len()
         )?;
+        if let Some(l) = &d.linked {
+            writeln!(w, "  {l}")?;
+        }
         for m in &d.matches {
             let cvss = m
                 .cvss
@@ -51,6 +54,9 @@ pub fn run(db: &Path, json: bool) -> Result<()> {
             )?;
             writeln!(w, "    why: {}", m.reason)?;
             writeln!(w, "    product: {}", m.product)?;
+            if m.sources.len() > 1 {
+                writeln!(w, "    sources: {}", m.sources.join(", "))?;
+            }
             if let Some(r) = &m.remediation {
                 let r: String = r.chars().take(200).collect();
                 writeln!(w, "    fix: {r}")?;

@@ -143,7 +143,7 @@ fn feeds_inventory_and_advisories() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("cmms.csv:7: skipped: 2 fields"), "{err}");
     assert!(
-        err.contains("cmms.csv:8: skipped: no vendor and no model"),
+        err.contains("cmms.csv:8: skipped: no manufacturer and no model"),
         "{err}"
     );
     assert!(String::from_utf8_lossy(&o.stdout)

@@ -2,6 +2,7 @@
 //! synthetic ones, checked against independent oracles (tshark's HL7 and
 //! DICOM dissectors) and against the privacy rule (canary patient names).
 
+mod advisories;
 mod common;
 mod identification;
 mod oracle_tshark;
