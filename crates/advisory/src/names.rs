@@ -187,7 +187,8 @@ pub struct ProductName {
 pub struct DeviceName {
     /// Words, generic and company words dropped, aliases applied.
     words: Vec<String>,
-    /// `words` plus each adjacent pair joined ("apex pro" → "apexpro").
+    /// `words` plus each adjacent pair joined ("apex pro" → "apexpro"), in
+    /// order: `expanded[words.len() + i]` is `words[i]` joined with `words[i + 1]`.
     expanded: Vec<String>,
     bits: u64,
 }
@@ -480,18 +481,20 @@ fn fit_form(d: &DeviceName, f: &Form) -> Option<Fit> {
         })
     };
     let n = d.words.len();
-    let d_in_p = (0..n).all(|i| {
-        let w = &d.words[i];
-        covered(w)
-            || joined(w)
-            || (i + 1 < n && covered(&format!("{w}{}", d.words[i + 1])))
-            || (i > 0 && covered(&format!("{}{w}", d.words[i - 1])))
-    });
-    if p_in_d && d_in_p {
-        return Some(Fit::Exact);
-    }
+    // Every device word is the product's, alone or joined with a neighbour
+    // (`expanded[n + i]` is word i joined with word i + 1). Computed only
+    // where a verdict needs it: most candidates are decided without it.
+    let d_in_p = || {
+        (0..n).all(|i| {
+            let w = &d.words[i];
+            covered(w)
+                || joined(w)
+                || (i + 1 < n && covered(&d.expanded[n + i]))
+                || (i > 0 && covered(&d.expanded[n + i - 1]))
+        })
+    };
     if p_in_d {
-        return Some(Fit::Contained);
+        return Some(if d_in_p() { Fit::Exact } else { Fit::Contained });
     }
     let number_hit = f.slots.iter().any(|s| s.has_digit() && s.matches(d));
     let word_hit = f
@@ -537,7 +540,7 @@ fn fit_form(d: &DeviceName, f: &Form) -> Option<Fit> {
     if (number_hit && (word_hit || only_kind_words) || strong_hit || bare_number) && numbers_agree {
         return Some(Fit::ModelNumber);
     }
-    if d_in_p && d.words.len() >= 2 && d.words.iter().any(|w| w.len() >= 3) {
+    if d.words.len() >= 2 && d.words.iter().any(|w| w.len() >= 3) && d_in_p() {
         return Some(Fit::Family);
     }
     None
