@@ -11,6 +11,7 @@
 //! - [`monitor`]: learning baselines and running the detectors (assembly of
 //!   the directory, MUD assignments and policies; files or, feature `live`, an interface).
 //! - [`policy`]: policy simulation, generated files, MUD import.
+//! - [`mud`]: the MUD files devices announced, fetched and stored.
 //! - [`intake`]: resolving a device named by key or address.
 //! - [`report`]: the risk report files, written atomically.
 //! - [`site_sensor`]: a site's sensor loop (watch folder or interface → outbox → JetStream).
@@ -27,6 +28,7 @@ pub mod intake;
 pub mod live;
 pub mod location;
 pub mod monitor;
+pub mod mud;
 pub mod policy;
 pub mod report;
 pub mod score;

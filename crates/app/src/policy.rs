@@ -81,6 +81,82 @@ pub fn simulate(p: &Policy, files: &[PathBuf], workers: Option<usize>) -> Result
     })
 }
 
+/// A file `ward policy generate` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyFile {
+    /// policy.json (for `simulate` and `monitor --policy`).
+    Policy,
+    /// ward.nft (for `nft -f`).
+    Nft,
+    /// ward.nft.json (for `nft -j -f`).
+    NftJson,
+    /// mud/*.json (RFC 8520): one per device model, else per group.
+    Mud,
+}
+
+/// What [`generate`] wrote.
+#[derive(Debug)]
+pub struct Generated {
+    /// The policy the baseline implies.
+    pub policy: Policy,
+    /// The files written other than MUD files, in order.
+    pub written: Vec<PathBuf>,
+    /// The MUD files written (path and plan), when asked for.
+    pub mud: Option<Vec<(PathBuf, policy::mud::MudFile)>>,
+}
+
+/// Writes the allow-lists baseline `base` implies into folder `out`: the
+/// files of `want` (all when empty). MUD files are per device model as
+/// `inventory` identifies it, else per group; `mud_base_url` is where they
+/// will be published.
+pub fn generate(
+    base: &monitor::Baseline,
+    inventory: &[identify::Device],
+    out: &Path,
+    want: &[PolicyFile],
+    mud_base_url: &str,
+) -> Result<Generated> {
+    let p = Policy::from_baseline(base);
+    let want = |f: PolicyFile| want.is_empty() || want.contains(&f);
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let write = |name: &str, bytes: &[u8]| -> Result<PathBuf> {
+        let path = out.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(path)
+    };
+    let mut written = Vec::new();
+    if want(PolicyFile::Policy) {
+        written.push(write("policy.json", &serde_json::to_vec_pretty(&p)?)?);
+    }
+    if want(PolicyFile::Nft) {
+        written.push(write("ward.nft", policy::nft::text(&p).as_bytes())?);
+    }
+    if want(PolicyFile::NftJson) {
+        let json = serde_json::to_vec_pretty(&policy::nft::json(&p))?;
+        written.push(write("ward.nft.json", &json)?);
+    }
+    let mud = if want(PolicyFile::Mud) {
+        std::fs::create_dir_all(out.join("mud"))
+            .with_context(|| format!("cannot create {}", out.join("mud").display()))?;
+        let mut files = Vec::new();
+        for f in policy::mud::plan(base, inventory, mud_base_url) {
+            let path = write(
+                &format!("mud/{}", f.file_name),
+                &serde_json::to_vec_pretty(&f.doc)?,
+            )?;
+            files.push((path, f));
+        }
+        Some(files)
+    } else {
+        None
+    };
+    Ok(Generated {
+        policy: p,
+        written,
+        mud,
+    })
+}
+
 /// Reads a MUD file (a file of `ward mud import` or a response of `ward mud
 /// fetch`): the parsed policy and the document as stored. Errors name `name`.
 pub fn read_mud(name: &str, bytes: &[u8]) -> Result<(policy::mud::MudPolicy, String)> {

@@ -8,10 +8,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use export::format::{cef::cef, json, syslog::syslog_line};
 use export::{RetryPolicy, Webhook};
-use monitor::{Alert, AlertKind, Severity};
+use monitor::{AlertKind, Severity};
 use std::io::Write;
 use std::path::PathBuf;
-use store::{AlertStatus, StatusAction, StoredAlert};
+use store::{AlertStatus, StatusAction};
 
 /// Output formats of `ward alerts`.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -175,65 +175,6 @@ impl WebhookArgs {
     }
 }
 
-/// Prints alerts as a table (`ward monitor`).
-pub fn table(o: &mut dyn Write, alerts: &[Alert]) -> Result<()> {
-    writeln!(
-        o,
-        "{:<9} {:<31} {:<26} {:>6}  {:<27} SUMMARY",
-        "SEVERITY", "KIND", "DEVICE", "COUNT", "FIRST SEEN"
-    )?;
-    for a in alerts {
-        writeln!(
-            o,
-            "{:<9} {:<31} {:<26} {:>6}  {:<27} {}",
-            a.severity.as_str(),
-            a.kind.as_str(),
-            a.device,
-            a.count,
-            a.first_seen.iso(),
-            a.summary
-        )?;
-    }
-    Ok(())
-}
-
-/// Prints stored alerts as a table with ids and status (`ward alerts`).
-pub fn stored_table(o: &mut dyn Write, alerts: &[StoredAlert]) -> Result<()> {
-    writeln!(
-        o,
-        "{:>6} {:<12} {:<9} {:<31} {:<26} {:>6}  {:<27} SUMMARY",
-        "ID", "STATUS", "SEVERITY", "KIND", "DEVICE", "COUNT", "FIRST SEEN"
-    )?;
-    for s in alerts {
-        let a = &s.alert;
-        write!(
-            o,
-            "{:>6} {:<12} {:<9} {:<31} {:<26} {:>6}  {:<27} {}",
-            s.id,
-            s.status.as_str(),
-            a.severity.as_str(),
-            a.kind.as_str(),
-            a.device,
-            a.count,
-            a.first_seen.iso(),
-            a.summary
-        )?;
-        if let Some(by) = &s.status_by {
-            write!(
-                o,
-                " [{} by {by}{}]",
-                s.status.as_str(),
-                s.comment
-                    .as_deref()
-                    .map(|c| format!(": {c}"))
-                    .unwrap_or_default()
-            )?;
-        }
-        writeln!(o)?;
-    }
-    Ok(())
-}
-
 /// The acting user of a command-line change: `--by`, else `cli:$SUDO_USER`/`cli:$USER`, else `cli`.
 fn actor(by: Option<&str>) -> Result<String> {
     if let Some(b) = by {
@@ -280,17 +221,7 @@ fn set_status(action: StatusAction, args: StatusArgs) -> Result<()> {
         web::auth::now(),
         "local",
     )?;
-    let mut o = crate::render::stdout();
-    for a in &done {
-        writeln!(
-            o,
-            "alert #{} {} ({} {})",
-            a.id,
-            a.status.as_str(),
-            a.alert.kind.as_str(),
-            a.alert.device
-        )?;
-    }
+    printer::alerts::status_changed(&mut crate::render::stdout(), &done)?;
     Ok(())
 }
 
@@ -344,7 +275,7 @@ pub fn run(args: AlertsArgs) -> Result<()> {
     };
     let host = export::hostname();
     match format {
-        Format::Table => stored_table(&mut buf, &alerts)?,
+        Format::Table => printer::alerts::stored_table(&mut buf, &alerts)?,
         Format::Json => json::array(&alerts, &mut buf)?,
         Format::Jsonl => json::lines(&alerts, &mut buf)?,
         Format::Cef => {

@@ -2,7 +2,7 @@
 //! facts, print the inventory.
 
 use crate::render;
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
 use sensor::Progress;
 use std::io::Write;
@@ -81,10 +81,10 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     // Stdout is line-buffered: without a BufWriter every table row is its own write call.
     let mut out = std::io::BufWriter::new(crate::render::stdout());
     if args.json {
-        render::json(&mut out, &devices, Some(&report))?;
+        printer::inventory::json(&mut out, &devices, Some(&report))?;
     } else {
-        render::table(&mut out, &devices)?;
-        render::summary(&mut out, &report, &args.db)?;
+        printer::inventory::table(&mut out, &devices)?;
+        printer::inventory::summary(&mut out, &report, &args.db)?;
     }
     out.flush()?;
     Ok(())
@@ -101,8 +101,14 @@ pub(crate) fn open_existing(db: &Path) -> Result<store::Store> {
 pub fn explain_device(db: &Path, key: &str) -> Result<()> {
     let store = open_existing(db)?;
     let devices = store.devices_with_facts()?;
+    let Some(d) = devices.iter().find(|d| d.key == key) else {
+        bail!(
+            "no device {} in the inventory (see `ward inventory`)",
+            model::text::bounded(key.as_bytes(), 512)
+        );
+    };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    crate::explain::explain(&mut out, &devices, key)?;
+    printer::explain::device(&mut out, d)?;
     out.flush()?;
     Ok(())
 }
@@ -118,9 +124,9 @@ pub fn show_inventory(db: &Path, json: bool, rebuild: bool) -> Result<()> {
     };
     let mut out = std::io::BufWriter::new(crate::render::stdout());
     if json {
-        render::json(&mut out, &devices, None)?;
+        printer::inventory::json(&mut out, &devices, None)?;
     } else {
-        render::table(&mut out, &devices)?;
+        printer::inventory::table(&mut out, &devices)?;
     }
     out.flush()?;
     Ok(())
@@ -159,9 +165,9 @@ pub fn capture(args: CaptureArgs) -> Result<()> {
     let inputs = [PathBuf::from(format!("interface:{}", args.interface))];
     let devices = app::analyze::store_run(&mut store, &inputs, observer, &report, &args.db)?;
     let mut out = crate::render::stdout();
-    if args.json {
-        render::json(&mut out, &devices, Some(&report))
+    Ok(if args.json {
+        printer::inventory::json(&mut out, &devices, Some(&report))
     } else {
-        render::table(&mut out, &devices)
-    }
+        printer::inventory::table(&mut out, &devices)
+    }?)
 }

@@ -123,23 +123,6 @@ fn store_and_report(
 ) -> Result<()> {
     let mut store = crate::location::open(db)?;
     let rep = store.import_feeds_synced(parsed, sync)?;
-    for (kind, c, what) in [
-        ("csaf", rep.csaf, "advisories"),
-        ("nvd", rep.nvd, "CVE records"),
-        ("kev", rep.kev, "KEV entries"),
-    ] {
-        if c.files == 0 {
-            continue;
-        }
-        println!(
-            "{kind}: {} files ({} unchanged): {what} {} new, {} updated, {} unchanged, {} older revisions skipped",
-            c.files, c.files_unchanged, c.new, c.updated, c.unchanged, c.older
-        );
-    }
-    let t = store.feed_totals()?;
-    println!(
-        "stored: {} CSAF advisories, {} NVD records, {} products, {} KEV entries, {} files",
-        t.csaf, t.nvd, t.products, t.kev, t.files
-    );
+    printer::feeds::imported(&mut crate::render::stdout(), &rep, &store.feed_totals()?)?;
     Ok(())
 }

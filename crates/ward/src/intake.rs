@@ -4,7 +4,6 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// `ward intake ...`
@@ -67,28 +66,9 @@ pub fn run(cmd: IntakeCommand) -> Result<()> {
                 .collect();
             let mut o = crate::render::stdout();
             if json {
-                serde_json::to_writer_pretty(&mut o, &rows)?;
-                writeln!(o)?;
+                printer::json(&mut o, &rows)?;
             } else {
-                writeln!(
-                    o,
-                    "{:<26} {:<11} {:<16} {:<16} {:<20} FIRST SEEN",
-                    "DEVICE", "STATUS", "OWNER", "LOCATION", "GROUP"
-                )?;
-                for i in rows {
-                    let s = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-                    let status = if i.approved { "approved" } else { "unapproved" };
-                    writeln!(
-                        o,
-                        "{:<26} {:<11} {:<16} {:<16} {:<20} {}",
-                        i.device,
-                        status,
-                        s(&i.owner),
-                        s(&i.location),
-                        s(&i.group),
-                        i.first_seen.iso()
-                    )?;
-                }
+                printer::intake::table(&mut o, &rows)?;
             }
         }
         IntakeCommand::Approve {

@@ -6,7 +6,6 @@ mod alerts;
 mod analyze;
 mod assess;
 mod declared;
-mod explain;
 mod feeds;
 mod intake;
 mod monitoring;

@@ -117,57 +117,7 @@ pub fn learn(args: LearnArgs) -> Result<()> {
         std::fs::write(out, serde_json::to_vec_pretty(&b)?)
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
-    let mut o = crate::render::stdout();
-    let span = match (b.start, b.end) {
-        (Some(s), Some(e)) => format!("{} .. {}", s.iso(), e.iso()),
-        _ => "no flows".into(),
-    };
-    writeln!(
-        o,
-        "baseline {:?}: {} flows learnt ({span}), {} devices, {} groups",
-        args.name,
-        b.records,
-        b.devices.len(),
-        b.groups.len()
-    )?;
-    let windows = b
-        .devices
-        .values()
-        .filter_map(|d| d.volume.map(|v| v.windows))
-        .max()
-        .unwrap_or(0);
-    let def = DetectorConfig::default();
-    let watched = b.watched_hours().count_ones();
-    writeln!(
-        o,
-        "  hours of day: {}; volumes: {windows} windows of {} s ({})",
-        if b.watched_secs() < def.off_hours_min_span_secs {
-            "not judged (the network was watched less than 24 h)".to_string()
-        } else if watched < 24 {
-            format!("judged in the {watched} hours of the day the captures covered")
-        } else {
-            "judged".to_string()
-        },
-        b.volume_window,
-        if windows >= def.volume_min_windows {
-            "judged"
-        } else {
-            "not judged (fewer than 36 windows)"
-        }
-    )?;
-    for (g, gb) in &b.groups {
-        writeln!(
-            o,
-            "  {g}: {} devices, {} conversations, services {}",
-            gb.members.len(),
-            gb.talks.len(),
-            gb.services
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )?;
-    }
+    printer::baseline::learnt(&mut crate::render::stdout(), &args.name, &b)?;
     Ok(())
 }
 
@@ -312,19 +262,9 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
             let mut o = crate::render::stdout();
             for a in alerts {
                 if args.jsonl || args.json {
-                    serde_json::to_writer(&mut o, a)?;
-                    writeln!(o)?;
+                    printer::json_line(&mut o, a)?;
                 } else {
-                    writeln!(
-                        o,
-                        "{:<9} {:<31} {:<26} {:>6}  {:<27} {}",
-                        a.severity.as_str(),
-                        a.kind.as_str(),
-                        a.device,
-                        a.count,
-                        a.first_seen.iso(),
-                        a.summary
-                    )?;
+                    printer::alerts::row(&mut o, a)?;
                 }
             }
             o.flush()?;
@@ -357,33 +297,15 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
         export,
         &app::Stderr,
     )?;
-    let (alerts, dropped, report) = (run.alerts, run.dropped, run.report);
     let mut o = crate::render::stdout();
     if args.jsonl {
-        for a in &alerts {
-            serde_json::to_writer(&mut o, a)?;
-            writeln!(o)?;
+        for a in &run.alerts {
+            printer::json_line(&mut o, a)?;
         }
     } else if args.json {
-        serde_json::to_writer_pretty(&mut o, &alerts)?;
-        writeln!(o)?;
+        printer::json(&mut o, &run.alerts)?;
     } else {
-        crate::alerts::table(&mut o, &alerts)?;
-        writeln!(
-            o,
-            "{} alerts ({} occurrences) from {} packets, {} flows; stored in {}",
-            alerts.len(),
-            alerts.iter().map(|a| a.count).sum::<u64>(),
-            report.packets,
-            report.flows,
-            args.db.display()
-        )?;
-        if dropped > 0 {
-            writeln!(
-                o,
-                "warning: {dropped} alerts or scan sources dropped at the limits"
-            )?;
-        }
+        printer::alerts::monitor_run(&mut o, &run, &args.db)?;
     }
     Ok(())
 }
@@ -395,8 +317,6 @@ pub fn show(db: &Path, name: &str) -> Result<()> {
     }
     let store = crate::location::open(db)?;
     let b = app::monitor::load_baseline(&store, name, None)?;
-    let mut o = crate::render::stdout();
-    serde_json::to_writer_pretty(&mut o, &b)?;
-    writeln!(o)?;
+    printer::json(&mut crate::render::stdout(), &b)?;
     Ok(())
 }

@@ -10,21 +10,16 @@
 //! `mud-url`) are crate `feeds`' (`feeds::mud`); signatures are looked up
 //! but not verified, and the stored status says so.
 //!
-//! **Failures.** Each URL is fetched and stored on its own (one transaction
-//! each): an error is printed (one line naming the URL), recorded as the
-//! URL's last attempt and counted; the other URLs go on; what was stored
-//! before (document, links, last success) is kept. The command exits 2 when
-//! any URL failed.
+//! **Failures.** Each URL is fetched and stored on its own
+//! (`app::mud::fetch_announced`): an error is printed (one line naming the
+//! URL) and the other URLs go on. The command exits 2 when any URL failed.
 
 use ::feeds::mud;
 use ::feeds::Fetcher;
 use anyhow::{bail, Result};
-use std::collections::BTreeMap;
+use app::mud::{FetchOptions, FetchOutcome};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// Most URLs fetched in one run (a flood of DHCP announcements must not turn into a flood of requests).
-const MAX_URLS: usize = 1000;
 
 /// Arguments of `ward mud fetch`.
 #[derive(clap::Args)]
@@ -74,103 +69,30 @@ pub fn fetch(args: FetchArgs) -> Result<()> {
     );
     let mut f = Fetcher::with_options(&opts)?;
     let mut store = crate::location::open(&args.db)?;
-    // Who announced what: every MUD URL fact of every device.
-    let mut announced: BTreeMap<String, Vec<store::MudLink>> = BTreeMap::new();
-    for d in store.devices_with_facts()? {
-        for fact in d
-            .facts
-            .iter()
-            .filter(|f| f.kind == identify::FactKind::MudUrl)
-        {
-            let links = announced.entry(fact.value.clone()).or_default();
-            if !links.iter().any(|l| l.device == d.key) {
-                links.push(store::MudLink {
-                    device: d.key.clone(),
-                    url: fact.value.clone(),
-                    source: fact.source.clone(),
-                });
-            }
-        }
-    }
-    if announced.is_empty() {
-        println!("no device announced a MUD URL (DHCP option 161, LLDP); nothing to fetch");
-        return Ok(());
-    }
-    let files: BTreeMap<String, Option<u8>> = store
-        .mud_files()?
-        .into_iter()
-        .map(|(url, _, doc)| {
-            (
-                url,
-                policy::mud::MudPolicy::parse(doc.as_bytes())
-                    .ok()
-                    .map(|m| m.cache_validity),
-            )
-        })
-        .collect();
-    let fetches: BTreeMap<String, store::MudFetch> = store
-        .mud_fetches()?
-        .into_iter()
-        .map(|r| (r.url.clone(), r))
-        .collect();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let (mut fetched, mut fresh, mut by_hand, mut failed) = (0usize, 0usize, 0usize, 0usize);
-    let total = announced.len();
-    for (n, (url, links)) in announced.iter().enumerate() {
-        let devices = links
-            .iter()
-            .map(|l| format!("{} ({})", l.device, l.source))
-            .collect::<Vec<_>>()
-            .join(", ");
-        if n >= MAX_URLS {
-            eprintln!("ward: mud fetch: more than {MAX_URLS} announced URLs; the rest are left for the next run");
-            failed += total - n;
-            break;
+    let fetch = FetchOptions {
+        force: args.force,
+        refresh,
+        allow_http: args.allow_http,
+    };
+    let mut o = crate::render::stdout();
+    let mut print = |url: &str, outcome: &FetchOutcome| {
+        if let FetchOutcome::Failed(msg) = outcome {
+            eprintln!("ward: mud fetch: {msg}");
+        } else if let Err(e) = printer::policy::mud_fetched(&mut o, url, outcome) {
+            eprintln!("ward: mud fetch: {e}");
         }
-        if !args.force {
-            let last_ok = fetches.get(url).and_then(|r| r.fetched);
-            match (files.get(url), last_ok) {
-                (Some(_), None) => {
-                    println!("{url}: imported from a file (ward mud import), not fetched (--force to fetch)");
-                    by_hand += 1;
-                    continue;
-                }
-                (Some(cv), Some(t)) if now - t < mud::refresh_secs(refresh, *cv) => {
-                    println!("{url}: up to date (fetched {}s ago)", now - t);
-                    fresh += 1;
-                    continue;
-                }
-                _ => {}
-            }
-        }
-        match mud::fetch(&mut f, url, args.allow_http) {
-            Ok(got) => {
-                let (m, doc, sig) = (&got.policy, &got.doc, &got.signature);
-                let rec = store::FetchedMud {
-                    url,
-                    model: m.model.as_deref(),
-                    doc,
-                    sha256: &got.sha256,
-                    signature: sig,
-                    devices: links,
-                };
-                store.store_fetched_mud(&rec, now)?;
-                println!("{url}: fetched {} bytes, {} ACEs, model {}; signature {sig}; applies to {devices}", doc.len(), m.aces.len(), m.model.as_deref().unwrap_or("-"));
-                fetched += 1;
-            }
-            Err(e) => {
-                let msg = ::feeds::fetch::one_line(&format!("{e:#}"));
-                eprintln!("ward: mud fetch: {msg}");
-                store.record_mud_fetch_failure(url, &msg, now)?;
-                failed += 1;
-            }
-        }
-    }
-    println!("{total} MUD URLs announced: {fetched} fetched, {fresh} up to date, {by_hand} imported by hand, {failed} failed");
-    if failed > 0 {
-        bail!("{failed} of {total} MUD URLs could not be fetched (errors above); the others are stored");
+    };
+    let t = app::mud::fetch_announced(&mut store, &mut f, &fetch, now, &mut print, &app::Stderr)?;
+    printer::policy::mud_fetch_totals(&mut o, &t)?;
+    if t.failed > 0 {
+        bail!(
+            "{} of {} MUD URLs could not be fetched (errors above); the others are stored",
+            t.failed,
+            t.announced
+        );
     }
     Ok(())
 }

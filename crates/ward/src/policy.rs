@@ -2,10 +2,9 @@
 //! baseline as nftables rulesets and MUD files, a capture replayed against a
 //! proposed policy, and vendor MUD files imported for violation alerts.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
+use app::policy::PolicyFile;
 use clap::{Args, Subcommand, ValueEnum};
-use policy::Policy;
-use std::io::Write;
 use std::path::PathBuf;
 
 /// `ward policy ...`
@@ -36,7 +35,7 @@ pub enum MudCommand {
     Fetch(crate::mud_fetch::FetchArgs),
 }
 
-/// Output formats of `ward policy generate`.
+/// Output formats of `ward policy generate` (`app::policy::PolicyFile`).
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Format {
     /// policy.json (for `simulate` and `monitor --policy`).
@@ -47,6 +46,18 @@ pub enum Format {
     NftJson,
     /// mud/model-*.json and mud/group-*.json (RFC 8520): one per device model, else per group.
     Mud,
+}
+
+impl Format {
+    /// The file this format is.
+    fn file(self) -> PolicyFile {
+        match self {
+            Format::Policy => PolicyFile::Policy,
+            Format::Nft => PolicyFile::Nft,
+            Format::NftJson => PolicyFile::NftJson,
+            Format::Mud => PolicyFile::Mud,
+        }
+    }
 }
 
 /// Arguments of `ward policy generate`.
@@ -110,79 +121,18 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
                 .unwrap_or(std::path::Path::new("")),
         )?,
     };
-    let p = Policy::from_baseline(&base);
-    let all = args.format.is_empty();
-    let want = |f: Format| all || args.format.contains(&f);
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let write = |name: &str, bytes: &[u8]| -> Result<()> {
-        let path = args.out.join(name);
-        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-        println!("wrote {}", path.display());
-        Ok(())
-    };
-    if want(Format::Policy) {
-        write("policy.json", &serde_json::to_vec_pretty(&p)?)?;
-    }
-    if want(Format::Nft) {
-        write("ward.nft", policy::nft::text(&p).as_bytes())?;
-    }
-    if want(Format::NftJson) {
-        write(
-            "ward.nft.json",
-            &serde_json::to_vec_pretty(&policy::nft::json(&p))?,
-        )?;
-    }
-    if want(Format::Mud) {
-        // Per device model as the inventory identifies it; the grouped devices that state no model get their group's file.
-        let inventory = match &store {
-            Some(s) => s.devices_with_facts()?,
-            None if crate::location::exists(&args.db) => {
-                crate::location::open(&args.db)?.devices_with_facts()?
-            }
-            None => Vec::new(),
-        };
-        std::fs::create_dir_all(args.out.join("mud"))?;
-        let files = policy::mud::plan(&base, &inventory, &args.mud_base_url);
-        for f in &files {
-            write(
-                &format!("mud/{}", f.file_name),
-                &serde_json::to_vec_pretty(&f.doc)?,
-            )?;
-            let what = match &f.subject {
-                policy::mud::Subject::Model {
-                    manufacturer,
-                    model,
-                } => format!(
-                    "model {:?} of {:?}",
-                    model,
-                    manufacturer.as_deref().unwrap_or("unknown manufacturer")
-                ),
-                policy::mud::Subject::Group(g) => format!("group {g:?}"),
-            };
-            let (n, r) = (f.devices.len(), f.policy.allow.len());
-            println!(
-                "  {what} ({}): {n} device{}, {r} rule{}",
-                f.identified_by,
-                if n == 1 { "" } else { "s" },
-                if r == 1 { "" } else { "s" }
-            );
+    let want: Vec<PolicyFile> = args.format.iter().map(|f| f.file()).collect();
+    // Per device model as the inventory identifies it; the grouped devices that state no model get their group's file.
+    let inventory = match &store {
+        _ if !(want.is_empty() || want.contains(&PolicyFile::Mud)) => Vec::new(),
+        Some(s) => s.devices_with_facts()?,
+        None if crate::location::exists(&args.db) => {
+            crate::location::open(&args.db)?.devices_with_facts()?
         }
-        let models = files
-            .iter()
-            .filter(|f| matches!(f.subject, policy::mud::Subject::Model { .. }))
-            .count();
-        println!(
-            "{} MUD files: {models} per device model, {} per group (devices that state no model)",
-            files.len(),
-            files.len() - models
-        );
-    }
-    println!(
-        "{} groups, {} rules",
-        p.groups.len(),
-        p.groups.values().map(|g| g.allow.len()).sum::<usize>()
-    );
+        None => Vec::new(),
+    };
+    let g = app::policy::generate(&base, &inventory, &args.out, &want, &args.mud_base_url)?;
+    printer::policy::generated(&mut crate::render::stdout(), &g)?;
     Ok(())
 }
 
@@ -190,33 +140,14 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
 pub fn simulate(args: SimulateArgs) -> Result<()> {
     let p = app::policy::read_policy(&args.policy)?;
     let sim = app::policy::simulate(&p, &args.files, args.workers)?;
-    let (blocked, flows, report) = (sim.blocked, sim.flows, sim.report);
     let mut o = crate::render::stdout();
     if args.json {
-        serde_json::to_writer_pretty(
+        printer::json(
             &mut o,
-            &serde_json::json!({"flows": flows, "blocked": blocked}),
+            &serde_json::json!({"flows": sim.flows, "blocked": sim.blocked}),
         )?;
-        writeln!(o)?;
     } else {
-        writeln!(
-            o,
-            "{:<27} {:<4} {:<42} {:<42} {:<8} REASON",
-            "START", "L4", "CLIENT", "SERVER", "SERVICE"
-        )?;
-        for b in &blocked {
-            writeln!(
-                o,
-                "{:<27} {:<4} {:<42} {:<42} {:<8} {}",
-                b.start, b.transport, b.client, b.server, b.service, b.reason
-            )?;
-        }
-        writeln!(
-            o,
-            "{} of {flows} flows would be blocked ({} packets replayed)",
-            blocked.len(),
-            report.packets
-        )?;
+        printer::policy::simulation(&mut o, &sim)?;
     }
     Ok(())
 }
@@ -230,11 +161,6 @@ pub fn import(files: Vec<PathBuf>, db: PathBuf, device: Option<String>) -> Resul
     let parsed = app::policy::read_mud_files(&files)?;
     let mut store = crate::location::open(&db)?;
     let key = app::policy::import_mud(&mut store, &parsed, device.as_deref())?;
-    for (m, _) in &parsed {
-        println!("imported {} ({} ACEs)", m.url, m.aces.len());
-    }
-    if let (Some(key), Some((m, _))) = (key, parsed.first()) {
-        println!("assigned {} to {key}", m.url);
-    }
+    printer::policy::mud_imported(&mut crate::render::stdout(), &parsed, key.as_deref())?;
     Ok(())
 }

@@ -2,7 +2,6 @@
 //! import) scored 0–100 with its factors, evidence and remediations.
 
 use anyhow::Result;
-use std::io::Write;
 use std::path::Path;
 
 /// Runs `ward risk`.
@@ -14,59 +13,9 @@ pub fn run(db: &Path, json: bool, top: Option<usize>) -> Result<()> {
     }
     let mut w = crate::render::stdout();
     if json {
-        serde_json::to_writer_pretty(&mut w, &scored)?;
-        writeln!(w)?;
-        return Ok(());
-    }
-    let at_risk = scored.iter().filter(|s| s.assessment.score > 0).count();
-    writeln!(
-        w,
-        "{} devices, {at_risk} with findings (highest risk first)",
-        scored.len()
-    )?;
-    for s in scored.iter().filter(|s| s.assessment.score > 0) {
-        let a = &s.assessment;
-        let name = s.names.first().map(|n| format!(" {n}")).unwrap_or_default();
-        writeln!(
-            w,
-            "\n{:>3}/100  {}{name}  [{}, impact {:.1}: {}]  {}",
-            a.score,
-            a.key,
-            s.category,
-            a.impact,
-            a.impact_reason,
-            s.vendor.as_deref().unwrap_or("-")
-        )?;
-        for f in &a.factors {
-            let fi = &f.finding;
-            writeln!(
-                w,
-                "  {:>5.1} pts  {:<8} {}",
-                f.points,
-                fi.severity.as_str(),
-                fi.title
-            )?;
-            if let Some(e) = fi.evidence.first() {
-                let when = e
-                    .first_seen
-                    .filter(|t| t.0 != 0)
-                    .map(|t| format!(" first seen {}", t.iso()))
-                    .unwrap_or_default();
-                writeln!(
-                    w,
-                    "             evidence: {} [{}]{when}{}",
-                    e.what,
-                    e.at,
-                    if fi.evidence.len() > 1 {
-                        format!(" (+{} more)", fi.evidence.len() - 1)
-                    } else {
-                        String::new()
-                    }
-                )?;
-            }
-            let fix: String = fi.remediation.chars().take(240).collect();
-            writeln!(w, "             fix: {fix}")?;
-        }
+        printer::json(&mut w, &scored)?;
+    } else {
+        printer::risk::scores(&mut w, &scored)?;
     }
     Ok(())
 }

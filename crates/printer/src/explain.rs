@@ -1,16 +1,17 @@
-//! `ward inventory --explain KEY`: every conclusion about one device with the
-//! evidence behind it (packet time and flow) and the knowledge entry that
+//! One device explained (`ward inventory --explain KEY`): every conclusion
+//! about it with the evidence behind it (packet time and flow) and the knowledge entry that
 //! read it (with that entry's source and licence), then every fact — so an
 //! engineer can see why and correct the knowledge in a site file.
 
-use anyhow::{bail, Result};
 use identify::Device;
-use std::io::Write;
+use std::io::{Result, Write};
 
+/// Text from traffic or knowledge, bounded and single-line.
 fn clean(s: &str) -> String {
     model::text::bounded(s.as_bytes(), 512)
 }
 
+/// The knowledge entry `id` cited (source, licence, file), on its own line.
 fn cite(k: &knowledge::Knowledge, id: Option<&str>) -> String {
     match id.and_then(|i| k.entry(i)) {
         Some(row) => {
@@ -33,14 +34,9 @@ fn cite(k: &knowledge::Knowledge, id: Option<&str>) -> String {
     }
 }
 
-/// Prints the explanation of the device `key` (as `ward inventory` lists it).
-pub fn explain(out: &mut dyn Write, devices: &[Device], key: &str) -> Result<()> {
-    let Some(d) = devices.iter().find(|d| d.key == key) else {
-        bail!(
-            "no device {} in the inventory (see `ward inventory`)",
-            clean(key)
-        );
-    };
+/// Prints the explanation of device `d`: its identity, why its category
+/// and identity were concluded (with the knowledge entries cited), its facts.
+pub fn device(out: &mut dyn Write, d: &Device) -> Result<()> {
     let k = knowledge::global();
     writeln!(out, "device {}", clean(&d.key))?;
     writeln!(
