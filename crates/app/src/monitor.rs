@@ -739,6 +739,64 @@ mod tests {
         d
     }
 
+    /// Issue 19, item 5: runs a store refuses as busy (another process holds
+    /// the write lock past the busy timeout) are kept, in order, and stored
+    /// at the next flush once the lock is gone; nothing is lost.
+    #[cfg(feature = "live")]
+    #[test]
+    fn busy_store_keeps_runs_for_the_next_flush() {
+        use crate::analyze::{analyze, check_inputs};
+        let dir = std::env::temp_dir().join(format!("ward-app-busy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pcap = dir.join("room.pcap");
+        std::fs::write(
+            &pcap,
+            samplegen::hospital::write(Vec::new(), samplegen::hospital::Variant::Normal).unwrap(),
+        )
+        .unwrap();
+        let (files, _) = check_inputs(std::slice::from_ref(&pcap), &|_: &str| {}).unwrap();
+        let cfg = config(Some(1), None, None).unwrap();
+        let facts = || analyze(&files, &cfg, &Progress::default(), None).unwrap();
+        let db = dir.join("ward.db");
+        let mut store = crate::location::open(&db).unwrap();
+        store::testing::set_busy_timeout(&store, std::time::Duration::from_millis(50));
+        let lines = std::sync::Mutex::new(Vec::<String>::new());
+        let notify = |l: &str| lines.lock().unwrap().push(l.to_string());
+        let inputs = vec![PathBuf::from("interface:test0")];
+        let mut pending = PendingFacts::new();
+
+        let lock = store::testing::hold_write_lock(&db);
+        for flush in 1..=2 {
+            let (o, r, _) = facts();
+            pending.add(o, r);
+            let stored = pending.store(&mut store, &inputs, &db, &notify).unwrap();
+            assert!(stored.is_none(), "flush {flush}: refused as busy");
+            assert_eq!(pending.unsaved.len(), flush, "kept, in order");
+            assert!(!pending.is_empty());
+        }
+        let warned = lines.lock().unwrap().clone();
+        assert_eq!(warned.len(), 2, "{warned:?}");
+        assert!(
+            warned[1].starts_with("warning: cannot store results in")
+                && warned[1].ends_with("2 runs kept, retried at the next flush"),
+            "{warned:?}"
+        );
+        drop(lock);
+        let devices = pending
+            .store(&mut store, &inputs, &db, &notify)
+            .unwrap()
+            .expect("stored at the next flush");
+        assert!(!devices.is_empty());
+        assert!(pending.is_empty());
+        assert_eq!(store.run_count().unwrap(), 2, "both kept runs stored");
+        assert_eq!(
+            store::testing::run_inputs(&store),
+            vec![vec!["interface:test0".to_string()]; 2]
+        );
+        assert_eq!(lines.lock().unwrap().len(), 2, "no further warning");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn directory_groups_by_intake_then_category() {
         let devices = [device("mac:a", "10.0.0.1"), device("mac:b", "10.0.0.2")];

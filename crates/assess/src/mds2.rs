@@ -8,7 +8,7 @@
 //! and [`MAX_COLS`] columns are kept, each cell's text cut to [`MAX_CELL`]
 //! characters, and the zip's parts are inflated once first, counting the bytes
 //! that actually come out (never the sizes the zip declares) up to
-//! [`MAX_UNCOMPRESSED`]. A
+//! [`MAX_UNCOMPRESSED`] (`cmms::xlsx::check_zip`, shared with CMMS imports). A
 //! question row is a row with a cell holding a question ID (`DOC-1`,
 //! `STCF-1`, `CSUP-2.1` …). A header row naming "Question ID"/"Question"/
 //! "Answer"/"Note" fixes the columns when present; otherwise the answer is the
@@ -151,39 +151,6 @@ fn text(v: &DataRef<'_>) -> String {
     }
 }
 
-/// Inflates every part of the zip once into nothing, counting the bytes that
-/// actually come out, before calamine reads any of it. The sizes a zip
-/// declares are not trusted: a hostile file declares kilobytes and inflates to
-/// gigabytes (and several directory entries may share one compressed stream).
-/// The count stops at [`MAX_UNCOMPRESSED`], so time and memory stay bounded;
-/// calamine (the same `zip` crate) then reads the same bytes again.
-fn check_zip(bytes: &[u8]) -> Result<(), String> {
-    use std::io::Read;
-    let mut z = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| format!("not a readable xlsx (zip) file: {e}"))?;
-    let mut total: u64 = 0;
-    for i in 0..z.len() {
-        let mut f = z
-            .by_index(i)
-            .map_err(|e| format!("not a readable xlsx (zip) file: {e}"))?;
-        let name = f
-            .name()
-            .map(|n| model::text::bounded(n.as_bytes(), 128))
-            .unwrap_or_default();
-        let budget = MAX_UNCOMPRESSED - total;
-        let n = std::io::copy(&mut (&mut f).take(budget + 1), &mut std::io::sink())
-            .map_err(|e| format!("not a readable xlsx (zip) file: part {name:?}: {e}"))?;
-        total += n;
-        if total > MAX_UNCOMPRESSED {
-            return Err(format!(
-                "workbook expands to more than the limit of {MAX_UNCOMPRESSED} bytes (at part {name:?}; its header declares {} bytes)",
-                f.size()
-            ));
-        }
-    }
-    Ok(())
-}
-
 type Grid = BTreeMap<u32, BTreeMap<u32, String>>;
 
 fn read_sheet(wb: &mut Xlsx<Cursor<&[u8]>>, name: &str) -> Result<Grid, String> {
@@ -241,7 +208,7 @@ fn header(row: &BTreeMap<u32, String>) -> Option<Columns> {
 
 /// Reads an MDS2 xlsx form.
 pub fn parse(bytes: &[u8]) -> Result<Mds2, String> {
-    check_zip(bytes)?;
+    cmms::xlsx::check_zip(bytes, MAX_UNCOMPRESSED).map_err(|e| e.to_string())?;
     let mut wb =
         Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("not a readable xlsx workbook: {e}"))?;
     let mut questions = BTreeMap::new();

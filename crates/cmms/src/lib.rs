@@ -12,13 +12,16 @@
 
 use std::io::Cursor;
 
+pub mod xlsx;
+
 /// Largest file accepted.
 pub const MAX_FILE_BYTES: usize = 64 << 20;
 /// Most rows accepted.
 pub const MAX_ROWS: usize = 1_000_000;
 /// Longest field kept.
 pub const MAX_FIELD: usize = 256;
-/// Most bytes an xlsx may expand to (sum of its parts' sizes).
+/// Most bytes an xlsx may expand to: the sum of its parts' sizes once
+/// inflated (counted by [`xlsx::check_zip`], not declared).
 pub const MAX_XLSX_EXPANDED: u64 = 256 << 20;
 /// Most problems listed (the rest are counted).
 const MAX_PROBLEMS: usize = 1000;
@@ -597,21 +600,9 @@ fn parse_xlsx(file: &str, bytes: &[u8]) -> Result<Import, Error> {
         file: file.into(),
         problem,
     };
-    // Declared part sizes first (a zip bomb is refused before inflating).
-    let mut z = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| invalid(format!("not a readable xlsx (zip) file: {e}")))?;
-    let mut total: u64 = 0;
-    for i in 0..z.len() {
-        let f = z
-            .by_index_raw(i)
-            .map_err(|e| invalid(format!("not a readable xlsx (zip) file: {e}")))?;
-        total = total.saturating_add(f.size());
-    }
-    if total > MAX_XLSX_EXPANDED {
-        return Err(invalid(format!(
-            "workbook expands to {total} bytes, more than the limit of {MAX_XLSX_EXPANDED}"
-        )));
-    }
+    // The bytes the parts actually inflate to, counted before calamine reads
+    // any of them (the declared sizes of a zip bomb lie).
+    xlsx::check_zip(bytes, MAX_XLSX_EXPANDED).map_err(|e| invalid(e.to_string()))?;
     let mut wb = Xlsx::new(Cursor::new(bytes))
         .map_err(|e| invalid(format!("not a readable xlsx workbook: {e}")))?;
     let sheet = wb

@@ -1,6 +1,7 @@
 //! Test support (feature `testing`): scratch PostgreSQL schemas, so that PG
-//! tests run in parallel and leave nothing behind, and a helper that runs a
-//! test body on each backend.
+//! tests run in parallel and leave nothing behind, a helper that runs a
+//! test body on each backend, and for concurrent writers the runs a store
+//! holds, a short busy timeout and another process's write lock.
 //!
 //! The server is `WARD_TEST_PG` (default
 //! `postgres://postgres@127.0.0.1:5432/test`). When it is unreachable the PG
@@ -99,5 +100,56 @@ pub fn each_backend(test: &str, body: impl Fn(Store)) {
     body(Store::open_in_memory().unwrap_or_else(|e| panic!("cannot open SQLite store: {e}")));
     if let Some(db) = ScratchDb::new(test) {
         body(db.store());
+    }
+}
+
+/// The inputs each stored run named, oldest first: whose runs a store holds
+/// (an analysis names its capture files, a live run its interface), to count
+/// them after several processes wrote at once.
+///
+/// # Panics
+/// When the store cannot be read (a test failure).
+pub fn run_inputs(store: &Store) -> Vec<Vec<String>> {
+    store
+        .conn()
+        .query("SELECT inputs FROM runs ORDER BY id", &[])
+        .and_then(|rows| rows.iter().map(|r| r.str(0)).collect::<Result<Vec<_>, _>>())
+        .expect("runs readable")
+        .iter()
+        .map(|s| serde_json::from_str(s).expect("inputs are a JSON array"))
+        .collect()
+}
+
+/// Sets how long a SQLite store waits for another writer before its write
+/// fails as busy ([`crate::Error::is_busy`]); tests of the busy path use a
+/// short one instead of the two minutes stores wait.
+///
+/// # Panics
+/// On a PostgreSQL store.
+pub fn set_busy_timeout(store: &Store, timeout: std::time::Duration) {
+    match &*store.conn() {
+        crate::db::Conn::Sqlite(c) => c.busy_timeout(timeout).expect("busy timeout set"),
+        crate::db::Conn::Postgres(_) => panic!("set_busy_timeout is for SQLite stores"),
+    }
+}
+
+/// Another process's write transaction on a SQLite database: the write lock
+/// is held (`BEGIN IMMEDIATE` on a connection of its own) until dropped.
+pub struct WriteLock(rusqlite::Connection);
+
+/// Takes the write lock of the SQLite database at `path`.
+///
+/// # Panics
+/// When it cannot (a test failure).
+pub fn hold_write_lock(path: &std::path::Path) -> WriteLock {
+    let c = rusqlite::Connection::open(path).expect("database opens");
+    c.execute_batch("BEGIN IMMEDIATE")
+        .expect("write lock taken");
+    WriteLock(c)
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        let _ = self.0.execute_batch("ROLLBACK");
     }
 }

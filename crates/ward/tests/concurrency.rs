@@ -116,6 +116,20 @@ fn contents(db: &Path) -> (BTreeSet<String>, BTreeSet<(String, String)>, u64) {
     (devices, alerts, occurrences)
 }
 
+/// Runs stored in `db` per input file name (one-input runs).
+fn runs_per_input(db: &Path) -> std::collections::BTreeMap<String, usize> {
+    let mut runs = std::collections::BTreeMap::new();
+    for r in store::testing::run_inputs(&store::Store::open(db).unwrap()) {
+        let name = r
+            .iter()
+            .map(|i| Path::new(i).file_name().unwrap().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ");
+        *runs.entry(name).or_insert(0) += 1;
+    }
+    runs
+}
+
 #[test]
 fn four_analyses_and_a_monitor_on_one_store_all_succeed_and_lose_nothing() {
     let dir = std::env::temp_dir().join(format!("ward-concurrency-{}", std::process::id()));
@@ -143,6 +157,7 @@ fn four_analyses_and_a_monitor_on_one_store_all_succeed_and_lose_nothing() {
     );
     ok("monitor", &monitor(&reference, &pcaps[0]).output().unwrap());
     let want = contents(&reference);
+    let want_runs = runs_per_input(&reference);
     assert!(want.0.len() >= 4 * 600, "{} devices", want.0.len());
     assert!(
         !want.1.is_empty(),
@@ -185,6 +200,23 @@ fn four_analyses_and_a_monitor_on_one_store_all_succeed_and_lose_nothing() {
         assert_eq!(got.0, want.0, "round {round}: the same inventory");
         assert_eq!(got.1, want.1, "round {round}: the same alerts");
         assert_eq!(got.2, want.2, "round {round}: every occurrence counted");
+        // Every run stored: one more analysis of each capture than in the
+        // reference (the second ones change no fact, so only the runs show
+        // that they were not lost), and the monitor's and the baseline's.
+        let got_runs = runs_per_input(&db);
+        for p in &pcaps {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            assert_eq!(
+                got_runs.get(name),
+                want_runs.get(name).map(|n| n + 1).as_ref(),
+                "round {round}: runs of {name}: {got_runs:?}"
+            );
+        }
+        assert_eq!(
+            got_runs.values().sum::<usize>(),
+            want_runs.values().sum::<usize>() + pcaps.len(),
+            "round {round}: no run lost, none other: {got_runs:?}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

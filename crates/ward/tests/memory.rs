@@ -2,7 +2,8 @@
 //! a memory budget, and the process's peak resident set stays under it while
 //! every flow is still counted (the least recently used are evicted); an
 //! xlsx whose zip headers lie about its sizes is refused by `ward assess`
-//! with a small peak resident set (issue 19, item 3).
+//! and by `ward inventory import` with a small peak resident set (issue 19,
+//! item 3).
 
 use std::process::Command;
 
@@ -67,6 +68,53 @@ fn lying_xlsx_sizes_keep_assess_memory_bounded() {
         .collect();
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(errors[0].contains("mds2.xlsx"), "{stderr}");
+    assert!(
+        rss_mib < 128,
+        "peak RSS {rss_mib} MiB: the sheet was inflated into memory"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 19, item 3, for CMMS imports: the same kind of lying workbook
+/// (512 MiB inflated, 4 KiB declared) given to `ward inventory import` is
+/// refused in one line, with a small peak resident set.
+#[test]
+fn lying_xlsx_sizes_keep_cmms_import_memory_bounded() {
+    if !gnu_time() {
+        eprintln!("skipping: /usr/bin/time (GNU time, Debian package `time`) not installed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ward-mem-cmms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bomb = dir.join("cmms.xlsx");
+    let bytes = xlsx_bomb::bomb(512 << 20, true);
+    std::fs::write(&bomb, &bytes).unwrap();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "maxrss_kb=%M"])
+        .arg(env!("CARGO_BIN_EXE_ward"))
+        .args(["inventory", "import"])
+        .arg(&bomb)
+        .arg("--db")
+        .arg(dir.join("ward.db"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rss_mib = maxrss_kb(&stderr) / 1024;
+    eprintln!(
+        "CMMS xlsx bomb ({} KiB, 512 MiB inflated): peak RSS {rss_mib} MiB",
+        bytes.len() / 1024
+    );
+    assert!(!out.status.success(), "refused");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("ward: error"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("cmms.xlsx"), "{stderr}");
+    assert!(
+        errors[0].contains("xl/worksheets/sheet1.xml"),
+        "names the part: {stderr}"
+    );
     assert!(
         rss_mib < 128,
         "peak RSS {rss_mib} MiB: the sheet was inflated into memory"

@@ -296,7 +296,10 @@ fn live_learn_and_monitor_on_an_interface() {
 
 /// Issue 19, item 5: four `ward analyze` runs (several rounds) on the store a
 /// live `ward monitor --interface` flushes to every second. All succeed, the
-/// monitor keeps running and stores exactly the expected alerts, nothing lost.
+/// monitor keeps running and stores exactly the expected alerts, nothing lost:
+/// every analysis stored its run (counted per capture, since the rounds
+/// analyse the same fleets again and a lost run would leave the inventory as
+/// it is), and the monitor stored its runs too.
 #[test]
 fn live_monitor_beside_concurrent_analyses() {
     if let Some(why) = missing("network namespaces and live capture") {
@@ -416,6 +419,7 @@ fn live_monitor_beside_concurrent_analyses() {
     go.store(false, std::sync::atomic::Ordering::Relaxed);
     let rounds = analyses.join().expect("every analysis succeeded");
     assert!(rounds >= 2, "{rounds} rounds of analyses");
+    let runs_done = rounds * fleets.len();
     std::thread::sleep(Duration::from_secs(3));
     assert!(
         mon.try_wait().unwrap().is_none(),
@@ -456,6 +460,29 @@ fn live_monitor_beside_concurrent_analyses() {
         .collect();
     assert_eq!(printed, got, "every printed alert stored");
     // Nothing lost: every analysis run and the monitor's facts are stored.
+    let runs = store::testing::run_inputs(&store::Store::open(Path::new(db)).unwrap());
+    let of =
+        |r: &Vec<String>, p: &Path| r.len() == 1 && Path::new(&r[0]).file_name() == p.file_name();
+    for f in &fleets {
+        let stored = runs.iter().filter(|r| of(r, f)).count();
+        assert_eq!(
+            stored,
+            rounds,
+            "{}: one stored run per analysis",
+            f.display()
+        );
+    }
+    let monitored = runs
+        .iter()
+        .filter(|r| r[..] == ["interface:br0".to_string()])
+        .count();
+    assert!(monitored >= 1, "the monitor's runs are stored: {runs:?}");
+    let learnt = runs.iter().filter(|r| of(r, &learn)).count();
+    assert_eq!(
+        runs.len(),
+        runs_done + monitored + learnt,
+        "no other runs: {runs:?}"
+    );
     let inv: serde_json::Value =
         serde_json::from_slice(&ward(&["inventory", "--db", db, "--json"]).stdout).unwrap();
     let text = inv.to_string();

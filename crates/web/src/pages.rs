@@ -1569,7 +1569,7 @@ pub struct AddUserForm {
 async fn add_user(
     State(st): State<AppState>,
     user: PageUser,
-    Form(f): Form<AddUserForm>,
+    Form(mut f): Form<AddUserForm>,
 ) -> Response {
     if let Err(r) = user
         .require(Role::Admin)
@@ -1584,9 +1584,24 @@ async fn add_user(
         return users_page(&st, &user, why, Shown::default()).await;
     }
     let (actor, ip, name) = (user.user.name.clone(), user.ip.clone(), f.name.clone());
+    // Hashed outside the store lock, like sign-ins (see `AppState::hashing`).
+    let password = std::mem::take(&mut f.password);
+    let hash = match st.hashing(move || auth::hash_password(&password)).await {
+        Ok(Some(Ok(h))) => h,
+        Ok(Some(Err(e))) | Err(e) => return fail(e),
+        Ok(None) => {
+            return users_page(
+                &st,
+                &user,
+                "The server is busy; try again.".into(),
+                Shown::default(),
+            )
+            .await
+        }
+    };
     let made = st
         .db(move |s| {
-            let made = auth::create_account(s, &f.name, role, &f.password, false)?;
+            let made = auth::create_account_hashed(s, &f.name, role, &hash, false)?;
             if made.is_some() {
                 s.audit(
                     now(),
@@ -1659,13 +1674,27 @@ async fn update_user(
             Ok(p) => p,
             Err(e) => return fail(e),
         };
-        let (name, pw) = (f.name.clone(), otp.clone());
+        // Hashed outside the store lock, like sign-ins (see `AppState::hashing`).
+        let pw = otp.clone();
+        let hash = match st.hashing(move || auth::hash_password(&pw)).await {
+            Ok(Some(Ok(h))) => h,
+            Ok(Some(Err(e))) | Err(e) => return fail(e),
+            Ok(None) => {
+                return users_page(
+                    &st,
+                    &user,
+                    "The server is busy; try again.".into(),
+                    Shown::default(),
+                )
+                .await
+            }
+        };
+        let name = f.name.clone();
         let done = st
             .db(move |s| {
                 let Some(target) = s.user_by_name(&name)? else {
                     return Ok(false);
                 };
-                let hash = auth::hash_password(&pw)?;
                 let ok = s.set_password(target.id, &hash, true, None)?;
                 if ok {
                     s.audit(
@@ -1909,7 +1938,7 @@ pub struct PasswordForm {
 async fn change_password(
     State(st): State<AppState>,
     user: PageUser,
-    Form(f): Form<PasswordForm>,
+    Form(mut f): Form<PasswordForm>,
 ) -> Response {
     if let Err(r) = user.check_csrf(&f.csrf) {
         return r;
@@ -1943,13 +1972,47 @@ async fn change_password(
         user.ip.clone(),
         user.session_hash.clone(),
     );
+    // Re-read the hash: the extractor's copy may predate a reset.
+    let who = name.clone();
+    let phc = match st.db(move |s| Ok(s.user_by_name(&who)?)).await {
+        Ok(Some(u)) => u.password_hash,
+        Ok(None) => String::new(),
+        Err(e) => return fail(e),
+    };
+    // Both slow steps (check the current password, hash the new one) run
+    // outside the store lock, like sign-ins (see `AppState::hashing`).
+    let (current, new) = (
+        std::mem::take(&mut f.current),
+        std::mem::take(&mut f.password),
+    );
+    let checked = phc.clone();
+    let hashed = match st
+        .hashing(move || {
+            auth::password_matches(&current, &checked)
+                .then(|| auth::hash_password(&new))
+                .transpose()
+        })
+        .await
+    {
+        Ok(Some(Ok(h))) => h,
+        Ok(Some(Err(e))) | Err(e) => return fail(e),
+        Ok(None) => {
+            return account_page(
+                &st,
+                &user,
+                "The server is busy; try again.".into(),
+                String::new(),
+                Vec::new(),
+            )
+            .await
+        }
+    };
     let done = st
         .db(move |s| {
-            // Re-read the hash: the extractor's copy may predate a reset.
-            let Some(u) = s.user_by_name(&name)? else {
-                return Ok(false);
-            };
-            if !auth::verify_password(&f.current, &u.password_hash) {
+            // The hash checked must still be the stored one (no reset or
+            // other change in between).
+            let current = s.user_by_name(&name)?;
+            let (Some(hash), Some(u)) = (hashed, current) else {
                 s.audit(
                     now(),
                     &name,
@@ -1958,8 +2021,10 @@ async fn change_password(
                     &ip,
                 )?;
                 return Ok(false);
+            };
+            if u.password_hash != phc {
+                return Ok(false);
             }
-            let hash = auth::hash_password(&f.password)?;
             s.set_password(id, &hash, false, Some(&keep))?;
             s.audit(
                 now(),
@@ -2014,12 +2079,38 @@ async fn regenerate_recovery(
         return r;
     }
     let (id, name, ip) = (user.user.id, user.user.name.clone(), user.ip.clone());
+    let who = name.clone();
+    let phc = match st.db(move |s| Ok(s.user_by_name(&who)?)).await {
+        Ok(Some(u)) => u.password_hash,
+        Ok(None) => String::new(),
+        Err(e) => return fail(e),
+    };
+    // The password check runs outside the store lock (see `AppState::hashing`).
+    let checked = phc.clone();
+    let ok = match st
+        .hashing(move || auth::password_matches(&f.current, &checked))
+        .await
+    {
+        Ok(Some(ok)) => ok,
+        Err(e) => return fail(e),
+        Ok(None) => {
+            return account_page(
+                &st,
+                &user,
+                "The server is busy; try again.".into(),
+                String::new(),
+                Vec::new(),
+            )
+            .await
+        }
+    };
     let made = st
         .db(move |s| {
+            // Still the hash checked (no reset or change in between).
             let Some(u) = s.user_by_name(&name)? else {
                 return Ok(None);
             };
-            if !auth::verify_password(&f.current, &u.password_hash) {
+            if !ok || u.password_hash != phc {
                 return Ok(None);
             }
             let codes = auth::new_recovery_codes(s, id)?;

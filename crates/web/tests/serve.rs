@@ -2230,6 +2230,145 @@ async fn a_burst_of_sign_ins_does_not_hold_up_signed_in_users() {
     );
 }
 
+/// The hashing slots of [`AppState::hashing`]: min(cores, 4).
+fn hashing_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+/// Takes every hashing slot with a job that waits until the returned guard
+/// is dropped; returns once all of them run.
+async fn take_hashing_slots(st: &AppState) -> tokio::sync::RwLockWriteGuard<'static, ()> {
+    let gate: &'static tokio::sync::RwLock<()> = Box::leak(Box::new(tokio::sync::RwLock::new(())));
+    let hold = gate.write().await;
+    let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for _ in 0..hashing_slots() {
+        let (st, running) = (st.clone(), running.clone());
+        tokio::spawn(async move {
+            st.hashing(move || {
+                running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(gate.blocking_read());
+            })
+            .await
+        });
+    }
+    while running.load(std::sync::atomic::Ordering::SeqCst) < hashing_slots() {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    hold
+}
+
+/// Issue 19, item 8: at most min(cores, 4) password hashes run at once; the
+/// others queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_hashing_is_bounded() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let st = state();
+    let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let jobs: Vec<_> = (0..12)
+        .map(|_| {
+            let (st, now, most) = (st.clone(), now.clone(), most.clone());
+            tokio::spawn(async move {
+                st.hashing(move || {
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(n, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(40));
+                    now.fetch_sub(1, Ordering::SeqCst);
+                })
+                .await
+                .unwrap()
+            })
+        })
+        .collect();
+    for j in jobs {
+        assert!(j.await.unwrap().is_some(), "every job got a slot in time");
+    }
+    let most = most.load(Ordering::SeqCst);
+    assert!(
+        most <= hashing_slots() && most <= 4,
+        "{most} hashes at once"
+    );
+}
+
+/// Issue 19, item 8: a password change, new recovery codes and an
+/// administrator's reset hash in the bounded slots, outside the store lock,
+/// like sign-ins: while every slot is taken they wait and the store stays
+/// free for everyone else; once a slot frees up they complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn account_changes_hash_outside_the_store_lock() {
+    let st = state();
+    let app = web::app(st.clone());
+    let ada = account(&st, "ada", Role::Admin).await;
+    let vic = account(&st, "vic", Role::Viewer).await;
+    let eve = account(&st, "eve", Role::Viewer).await;
+    let admin = login(&app, "ada", &ada).await.map_err(|r| r.body).unwrap();
+    let v = login(&app, "vic", &vic).await.map_err(|r| r.body).unwrap();
+    let e = login(&app, "eve", &eve).await.map_err(|r| r.body).unwrap();
+    let csrf = |sid: String, page: &'static str| {
+        let app = app.clone();
+        async move {
+            call(&app, "GET", page, &[("cookie", &sid)], "")
+                .await
+                .csrf()
+        }
+    };
+    let new_pw = "a much better passphrase";
+    let requests = [
+        (
+            v.clone(),
+            "/account/password",
+            format!(
+                "current={}&password={}&password2={}&csrf={}",
+                enc(PASSWORD),
+                enc(new_pw),
+                enc(new_pw),
+                csrf(v.clone(), "/account").await
+            ),
+            "Password changed",
+        ),
+        (
+            e.clone(),
+            "/account/recovery",
+            format!(
+                "current={}&csrf={}",
+                enc(PASSWORD),
+                csrf(e.clone(), "/account").await
+            ),
+            "id=\"recovery-codes\"",
+        ),
+        (
+            admin.clone(),
+            "/users/update",
+            format!(
+                "name=eve&action=reset&csrf={}",
+                csrf(admin.clone(), "/users").await
+            ),
+            "id=\"one-time-password\"",
+        ),
+    ];
+    // One at a time; eve asks for new codes before the reset ends her sessions.
+    for (sid, path, body, expect) in requests {
+        let hold = take_hashing_slots(&st).await;
+        let req = {
+            let app = app.clone();
+            tokio::spawn(async move { call(&app, "POST", path, &[("cookie", &sid)], &body).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!req.is_finished(), "{path} waits for a hashing slot");
+        let t = Instant::now();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            st.db(|s| Ok(s.user_count()?)),
+        )
+        .await
+        .expect("the store is free while they wait")
+        .unwrap();
+        assert!(t.elapsed().as_millis() < 500, "{:?}", t.elapsed());
+        drop(hold);
+        let res = req.await.unwrap();
+        assert!(res.body.contains(expect), "{path}: {}", res.body);
+    }
+}
+
 #[tokio::test]
 async fn sites_on_the_overview_with_counts_ingest_status_and_filters() {
     let mut store = store::Store::open_in_memory().unwrap();
