@@ -617,12 +617,16 @@ impl Bound {
                 let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
                     .handshake_timeout(limits.handshake)
                     .acceptor(capped);
-                let mut server = axum_server::from_tcp(self.listener).acceptor(acceptor);
+                let mut server = axum_server::from_tcp(self.listener)
+                    .map_err(io)?
+                    .acceptor(acceptor);
                 configure(server.http_builder(), &limits);
                 server.handle(handle).serve(app).await.map_err(io)
             }
             None => {
-                let mut server = axum_server::from_tcp(self.listener).acceptor(capped);
+                let mut server = axum_server::from_tcp(self.listener)
+                    .map_err(io)?
+                    .acceptor(capped);
                 configure(server.http_builder(), &limits);
                 server.handle(handle).serve(app).await.map_err(io)
             }
