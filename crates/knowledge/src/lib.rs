@@ -201,6 +201,9 @@ pub struct Row {
     table: &'static str,
     columns: &'static [&'static str],
     fields: Vec<String>,
+    /// The key in lowercase, made once at load: the word searches compare
+    /// it with every text they are asked about.
+    lower: String,
     origin: u32,
 }
 
@@ -293,12 +296,17 @@ pub fn contains_word(hay: &str, needle: &str) -> bool {
     if needle.is_empty() {
         return false;
     }
-    let h = hay.as_bytes();
-    hay.match_indices(needle).any(|(i, _)| {
-        let before = i == 0 || !is_word_byte(h[i - 1]);
-        let end = i + needle.len();
-        let after = end >= h.len() || !is_word_byte(h[end]);
-        before && after
+    // A plain scan: texts and keys are short, and a searcher's set-up
+    // (`str::match_indices`) cost more than the search, once per table row.
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.len() > h.len() {
+        return false;
+    }
+    (0..=h.len() - n.len()).any(|i| {
+        h[i] == n[0]
+            && &h[i..i + n.len()] == n
+            && (i == 0 || !is_word_byte(h[i - 1]))
+            && (i + n.len() == h.len() || !is_word_byte(h[i + n.len()]))
     })
 }
 
@@ -424,6 +432,7 @@ impl Knowledge {
                 table: spec.name,
                 columns: spec.columns,
                 fields,
+                lower: key.clone(),
                 origin: o,
             };
             let tab = &mut self.tables[t];
@@ -515,7 +524,7 @@ impl Knowledge {
         let hay = organisation.to_lowercase();
         self.rows("oui_vendor")
             .iter()
-            .filter(|r| contains_word(&hay, &r.key().to_lowercase()))
+            .filter(|r| contains_word(&hay, &r.lower))
             .max_by_key(|r| r.key().len())
     }
 
@@ -524,7 +533,7 @@ impl Knowledge {
         let hay = text.to_lowercase();
         self.rows("keyword")
             .iter()
-            .filter(|r| contains_word(&hay, &r.key().to_lowercase()))
+            .filter(|r| contains_word(&hay, &r.lower))
             .collect()
     }
 
@@ -559,7 +568,7 @@ impl Knowledge {
         let v = vendor_class.trim().to_lowercase();
         self.rows("dhcp_vendor_class")
             .iter()
-            .filter(|r| v.starts_with(&r.key().to_lowercase()))
+            .filter(|r| v.starts_with(&r.lower))
             .max_by_key(|r| r.key().len())
     }
 
@@ -609,7 +618,7 @@ impl Knowledge {
         let hay = ua.to_lowercase();
         self.rows("user_agent")
             .iter()
-            .filter(|r| contains_word(&hay, &r.key().to_lowercase()))
+            .filter(|r| contains_word(&hay, &r.lower))
             .collect()
     }
 }
