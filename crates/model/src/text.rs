@@ -172,11 +172,7 @@ impl<W: std::io::Write> CleanWriter<W> {
     }
 
     fn emit(&mut self, s: &str) -> std::io::Result<()> {
-        // Most text is printable ASCII: checked byte by byte, no decoding.
-        let plain = |b: &u8| (0x20..0x7f).contains(b) || *b == b'\n' || *b == b'\t';
-        if s.as_bytes().iter().all(plain)
-            || !s.chars().any(|c| c != '\n' && c != '\t' && is_hidden(c))
-        {
+        if !s.chars().any(|c| c != '\n' && c != '\t' && is_hidden(c)) {
             return self.inner.write_all(s.as_bytes());
         }
         let mut out = String::with_capacity(s.len());
