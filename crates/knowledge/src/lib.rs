@@ -1,8 +1,8 @@
 //! Ward's identification knowledge, kept as data.
 //!
 //! Every table is a tab-separated text file under `crates/knowledge/data/`,
-//! embedded in the binary with `include_str!` and parsed once (on first use)
-//! into a [`Knowledge`]. A site can extend or correct it with its own file
+//! embedded in the binary with `include_str!` and parsed once, on the first
+//! use of that table, into a [`Knowledge`] (rows borrow the embedded text). A site can extend or correct it with its own file
 //! ([`Knowledge::with_site`], `ward analyze --knowledge FILE`): a site row
 //! with the key of an embedded row replaces it, any other row is added.
 //!
@@ -45,6 +45,7 @@
 // The format example in the crate doc shows the rows' real TAB separators.
 #![allow(clippy::tabs_in_doc_comments)]
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -200,17 +201,19 @@ pub struct Origin {
 pub struct Row {
     table: &'static str,
     columns: &'static [&'static str],
-    fields: Vec<String>,
+    /// Embedded rows borrow their fields from the embedded text; site rows own them.
+    fields: Vec<Cow<'static, str>>,
     /// The key in lowercase, made once at load: the word searches compare
     /// it with every text they are asked about.
-    lower: String,
+    lower: Cow<'static, str>,
+    /// Index into its table's origins.
     origin: u32,
 }
 
 impl Row {
     /// The key (first column), as written.
     pub fn key(&self) -> &str {
-        self.fields.first().map_or("", String::as_str)
+        self.fields.first().map_or("", |f| f.as_ref())
     }
 
     /// The table it belongs to.
@@ -228,7 +231,7 @@ impl Row {
         let i = self.columns.iter().position(|c| *c == column)?;
         self.fields
             .get(i)
-            .map(String::as_str)
+            .map(|f| f.as_ref())
             .filter(|v| !v.is_empty() && *v != "-")
     }
 
@@ -262,14 +265,126 @@ pub struct Citation {
 struct Table {
     rows: Vec<Row>,
     /// Lowercased key → row index.
-    index: HashMap<String, usize>,
+    index: HashMap<Cow<'static, str>, usize>,
+    /// Where its rows come from (`Row::origin` indexes this).
+    origins: Vec<Origin>,
+    /// The word search's index: a key's first word (its leading run of
+    /// letters and digits, lowercase) → the rows whose key starts with it,
+    /// in row order. Made on the first word search of the table.
+    by_first_word: OnceLock<WordIndex>,
 }
 
-/// The knowledge base: every table, indexed.
+/// See [`Table::by_first_word`].
+#[derive(Debug, Default)]
+struct WordIndex {
+    words: HashMap<Cow<'static, str>, Vec<u32>>,
+    /// Rows whose key does not start with a letter or digit: always tried.
+    others: Vec<u32>,
+}
+
+/// A key's first word, as [`WordIndex`] files it.
+fn first_word(key: &str) -> &str {
+    let end = key
+        .bytes()
+        .position(|b| !is_word_byte(b))
+        .unwrap_or(key.len());
+    &key[..end]
+}
+
+impl Table {
+    /// Adds a row, or replaces the row with the same key.
+    fn put(&mut self, row: Row, origin: &Origin) -> Result<(), String> {
+        let o = match self.origins.iter().rposition(|x| x == origin) {
+            Some(o) => o,
+            None => {
+                self.origins.push(origin.clone());
+                self.origins.len() - 1
+            }
+        };
+        let row = Row {
+            origin: o as u32,
+            ..row
+        };
+        match self.index.get(&row.lower) {
+            Some(&i) => self.rows[i] = row,
+            None => {
+                if self.rows.len() >= MAX_ROWS {
+                    return Err(format!("more than {MAX_ROWS} rows in [{}]", row.table));
+                }
+                self.index.insert(row.lower.clone(), self.rows.len());
+                self.rows.push(row);
+            }
+        }
+        Ok(())
+    }
+
+    /// The rows whose (lowercase) key occurs as words in `hay` (lowercase),
+    /// in row order: what filtering every row with [`contains_word`] gives,
+    /// found through the words of `hay` instead of by trying every row.
+    fn rows_in(&self, hay: &str) -> Vec<&Row> {
+        let ix = self.by_first_word.get_or_init(|| {
+            let mut ix = WordIndex::default();
+            for (i, r) in self.rows.iter().enumerate() {
+                let w = first_word(&r.lower);
+                if w.is_empty() {
+                    ix.others.push(i as u32);
+                } else {
+                    let w = match &r.lower {
+                        Cow::Borrowed(b) => Cow::Borrowed(first_word(b)),
+                        Cow::Owned(_) => Cow::Owned(w.to_string()),
+                    };
+                    ix.words.entry(w).or_default().push(i as u32);
+                }
+            }
+            ix
+        });
+        let mut found: Vec<u32> = ix
+            .others
+            .iter()
+            .copied()
+            .filter(|&i| contains_word(hay, &self.rows[i as usize].lower))
+            .collect();
+        // A key starting with a letter or digit can only occur where a word
+        // of `hay` starts, and that word's leading run is the key's first word.
+        let h = hay.as_bytes();
+        let mut i = 0;
+        while i < h.len() {
+            if !is_word_byte(h[i]) {
+                i += 1;
+                continue;
+            }
+            let end = h[i..]
+                .iter()
+                .position(|&b| !is_word_byte(b))
+                .map_or(h.len(), |n| i + n);
+            if let Some(rows) = ix.words.get(&hay[i..end]) {
+                for &r in rows {
+                    let key = self.rows[r as usize].lower.as_bytes();
+                    let at = &h[i..];
+                    if at.starts_with(key)
+                        && (i + key.len() == h.len() || !is_word_byte(h[i + key.len()]))
+                    {
+                        found.push(r);
+                    }
+                }
+            }
+            i = end;
+        }
+        found.sort_unstable();
+        found.dedup();
+        found.into_iter().map(|i| &self.rows[i as usize]).collect()
+    }
+}
+
+/// The knowledge base: every table, each parsed from its embedded text on
+/// first use (an Ethernet capture never pays for the Bluetooth tables), with
+/// the site file's rows applied on top.
 #[derive(Debug)]
 pub struct Knowledge {
-    origins: Vec<Origin>,
-    tables: Vec<Table>,
+    /// The site file's rows per table (validated when the file was read),
+    /// with their origin.
+    site: Vec<Vec<(Row, Origin)>>,
+    tables: Vec<OnceLock<Table>>,
 }
 
 static GLOBAL: OnceLock<Knowledge> = OnceLock::new();
@@ -310,19 +425,138 @@ pub fn contains_word(hay: &str, needle: &str) -> bool {
     })
 }
 
+/// One row as the parser read it: its table, its fields (borrowed from the
+/// text) and its `@source`/`@licence`.
+struct ParsedRow<'a> {
+    table: usize,
+    fields: Vec<&'a str>,
+    source: &'a str,
+    licence: &'a str,
+}
+
+/// Reads a knowledge file line by line and hands every row to `each`;
+/// `table` is the table of an embedded file, None for a site file (sections
+/// name the tables). With `lenient`, a bad row is skipped instead of ending
+/// the read (embedded files, which `every_embedded_table_parses` checks).
+fn parse<'a>(
+    text: &'a str,
+    file: &str,
+    table: Option<usize>,
+    lenient: bool,
+    mut each: impl FnMut(ParsedRow<'a>) -> Result<(), String>,
+) -> Result<(), Error> {
+    let err = |line: usize, message: String| Error::Line {
+        file: file.to_string(),
+        line,
+        message,
+    };
+    let mut current = table;
+    let mut source: Option<&'a str> = None;
+    let mut licence: Option<&'a str> = None;
+    for (n, raw) in text.lines().enumerate() {
+        let line_no = n + 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row = (|| -> Result<Option<ParsedRow<'a>>, String> {
+            if let Some(c) = line.strip_prefix('#') {
+                let c = c.trim();
+                if let Some(v) = c.strip_prefix("@source:") {
+                    source = Some(check_field(v.trim())?);
+                } else if let Some(v) = c.strip_prefix("@licence:") {
+                    licence = Some(check_field(v.trim())?);
+                }
+                return Ok(None);
+            }
+            if let Some(name) = line
+                .trim()
+                .strip_prefix('[')
+                .and_then(|s| s.strip_suffix(']'))
+            {
+                if table.is_some() {
+                    return Err("sections only in site files".into());
+                }
+                current = Some(
+                    TABLES
+                        .iter()
+                        .position(|t| t.name == name.trim())
+                        .ok_or_else(|| format!("unknown table [{}]", name.trim()))?,
+                );
+                return Ok(None);
+            }
+            let Some(t) = current else {
+                return Err("a row before any [TABLE] section".to_string());
+            };
+            let spec = &TABLES[t];
+            let fields = line
+                .split('\t')
+                .map(|f| check_field(f.trim()))
+                .collect::<Result<Vec<&str>, String>>()?;
+            if fields.len() != spec.columns.len() {
+                return Err(format!(
+                    "[{}] rows have {} tab-separated columns ({}), this one has {}",
+                    spec.name,
+                    spec.columns.len(),
+                    spec.columns.join(", "),
+                    fields.len()
+                ));
+            }
+            if fields[0].is_empty() || fields[0] == "-" {
+                return Err("empty key".into());
+            }
+            let (Some(source), Some(licence)) = (source, licence) else {
+                return Err("a row without a preceding '# @source:' and '# @licence:' line".into());
+            };
+            Ok(Some(ParsedRow {
+                table: t,
+                fields,
+                source,
+                licence,
+            }))
+        })();
+        let result = match row {
+            Ok(Some(r)) => each(r),
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => {}
+            Err(_) if lenient => {}
+            Err(e) => return Err(err(line_no, e)),
+        }
+    }
+    Ok(())
+}
+
+/// The lowercase form of a key, borrowed when it already is lowercase.
+fn lowercase<'a>(key: Cow<'a, str>) -> Cow<'a, str> {
+    if key.chars().any(char::is_uppercase) {
+        Cow::Owned(key.to_lowercase())
+    } else {
+        key
+    }
+}
+
+fn make_row(table: usize, fields: Vec<Cow<'static, str>>) -> Row {
+    let spec = &TABLES[table];
+    let lower = lowercase(fields[0].clone());
+    Row {
+        table: spec.name,
+        columns: spec.columns,
+        fields,
+        lower,
+        origin: 0,
+    }
+}
+
 impl Knowledge {
     /// The embedded tables only.
     pub fn embedded() -> Knowledge {
-        let mut k = Knowledge {
-            origins: Vec::new(),
-            tables: TABLES.iter().map(|_| Table::default()).collect(),
-        };
-        for (i, spec) in TABLES.iter().enumerate() {
-            // Embedded files are checked by `every_embedded_table_parses`;
-            // a bad line would only lose that line.
-            let _ = k.load(spec.text, &format!("data/{}.tsv", spec.name), Some(i));
+        Knowledge {
+            site: TABLES.iter().map(|_| Vec::new()).collect(),
+            tables: TABLES.iter().map(|_| OnceLock::new()).collect(),
         }
-        k
     }
 
     /// The embedded tables extended and overridden by a site file (`name`
@@ -335,129 +569,70 @@ impl Knowledge {
             });
         }
         let mut k = Knowledge::embedded();
-        k.load(text, name, None)?;
+        let mut counts = vec![0usize; TABLES.len()];
+        parse(text, name, None, false, |p| {
+            counts[p.table] += 1;
+            if counts[p.table] > MAX_ROWS {
+                return Err(format!(
+                    "more than {MAX_ROWS} rows in [{}]",
+                    TABLES[p.table].name
+                ));
+            }
+            let fields = p.fields.iter().map(|f| Cow::Owned(f.to_string())).collect();
+            let origin = Origin {
+                file: name.to_string(),
+                source: p.source.to_string(),
+                licence: p.licence.to_string(),
+            };
+            k.site[p.table].push((make_row(p.table, fields), origin));
+            Ok(())
+        })?;
         Ok(k)
     }
 
-    /// Reads one file into the tables; `table` is the table of an embedded
-    /// file, None for a site file (sections name the tables).
-    fn load(&mut self, text: &str, file: &str, table: Option<usize>) -> Result<(), Error> {
-        let err = |line: usize, message: String| Error::Line {
-            file: file.to_string(),
-            line,
-            message,
+    /// Parses embedded table `i` and applies the site rows for it.
+    fn build(&self, i: usize) -> Table {
+        let spec = &TABLES[i];
+        let file = format!("data/{}.tsv", spec.name);
+        let mut t = Table::default();
+        let mut origin = Origin {
+            file: file.clone(),
+            source: String::new(),
+            licence: String::new(),
         };
-        let mut current = table;
-        let mut source: Option<String> = None;
-        let mut licence: Option<String> = None;
-        let mut origin: Option<u32> = None;
-        for (n, raw) in text.lines().enumerate() {
-            let line_no = n + 1;
-            let line = raw.strip_suffix('\r').unwrap_or(raw);
-            if line.trim().is_empty() {
-                continue;
+        let _ = parse(spec.text, &file, Some(i), true, |p: ParsedRow<'static>| {
+            if origin.source != p.source || origin.licence != p.licence {
+                origin.source = p.source.to_string();
+                origin.licence = p.licence.to_string();
             }
-            if let Some(c) = line.strip_prefix('#') {
-                let c = c.trim();
-                if let Some(v) = c.strip_prefix("@source:") {
-                    source = Some(clean(v.trim(), line_no, &err)?);
-                    origin = None;
-                } else if let Some(v) = c.strip_prefix("@licence:") {
-                    licence = Some(clean(v.trim(), line_no, &err)?);
-                    origin = None;
-                }
-                continue;
-            }
-            if let Some(name) = line
-                .trim()
-                .strip_prefix('[')
-                .and_then(|s| s.strip_suffix(']'))
-            {
-                if table.is_some() {
-                    return Err(err(line_no, "sections only in site files".into()));
-                }
-                current = Some(
-                    TABLES
-                        .iter()
-                        .position(|t| t.name == name.trim())
-                        .ok_or_else(|| err(line_no, format!("unknown table [{}]", name.trim())))?,
-                );
-                continue;
-            }
-            let Some(t) = current else {
-                return Err(err(line_no, "a row before any [TABLE] section".to_string()));
-            };
-            let spec = &TABLES[t];
-            let fields: Vec<&str> = line.split('\t').collect();
-            if fields.len() != spec.columns.len() {
-                return Err(err(
-                    line_no,
-                    format!(
-                        "[{}] rows have {} tab-separated columns ({}), this one has {}",
-                        spec.name,
-                        spec.columns.len(),
-                        spec.columns.join(", "),
-                        fields.len()
-                    ),
-                ));
-            }
-            let fields = fields
-                .into_iter()
-                .map(|f| clean(f.trim(), line_no, &err))
-                .collect::<Result<Vec<String>, Error>>()?;
-            if fields[0].is_empty() || fields[0] == "-" {
-                return Err(err(line_no, "empty key".into()));
-            }
-            let o = match origin {
-                Some(o) => o,
-                None => {
-                    let (Some(s), Some(l)) = (&source, &licence) else {
-                        return Err(err(
-                            line_no,
-                            "a row without a preceding '# @source:' and '# @licence:' line".into(),
-                        ));
-                    };
-                    self.origins.push(Origin {
-                        file: file.to_string(),
-                        source: s.clone(),
-                        licence: l.clone(),
-                    });
-                    let o = (self.origins.len() - 1) as u32;
-                    origin = Some(o);
-                    o
-                }
-            };
-            let key = fields[0].to_lowercase();
-            let row = Row {
-                table: spec.name,
-                columns: spec.columns,
-                fields,
-                lower: key.clone(),
-                origin: o,
-            };
-            let tab = &mut self.tables[t];
-            match tab.index.get(&key) {
-                Some(&i) => tab.rows[i] = row,
-                None => {
-                    if tab.rows.len() >= MAX_ROWS {
-                        return Err(err(
-                            line_no,
-                            format!("more than {MAX_ROWS} rows in [{}]", spec.name),
-                        ));
-                    }
-                    tab.index.insert(key, tab.rows.len());
-                    tab.rows.push(row);
-                }
-            }
+            let fields = p.fields.into_iter().map(Cow::Borrowed).collect();
+            t.put(make_row(p.table, fields), &origin)
+        });
+        for (row, origin) in &self.site[i] {
+            // The site rows were counted when the file was read; together
+            // with the embedded ones they may still pass the bound: the
+            // excess is dropped.
+            let _ = t.put(row.clone(), origin);
         }
-        Ok(())
+        t
+    }
+
+    /// Reads embedded table `i` strictly: the first bad line is an error
+    /// (the test that keeps the embedded files right).
+    #[cfg(test)]
+    fn check_embedded(i: usize) -> Result<usize, Error> {
+        let spec = &TABLES[i];
+        let mut n = 0;
+        parse(spec.text, spec.name, Some(i), false, |_| {
+            n += 1;
+            Ok(())
+        })?;
+        Ok(n)
     }
 
     fn table(&self, name: &str) -> Option<&Table> {
-        TABLES
-            .iter()
-            .position(|t| t.name == name)
-            .and_then(|i| self.tables.get(i))
+        let i = TABLES.iter().position(|t| t.name == name)?;
+        Some(self.tables.get(i)?.get_or_init(|| self.build(i)))
     }
 
     /// Every row of a table, in file order (embedded, then site additions).
@@ -468,7 +643,7 @@ impl Knowledge {
     /// The row of `table` whose key is `key` (case-insensitive).
     pub fn row(&self, table: &str, key: &str) -> Option<&Row> {
         let t = self.table(table)?;
-        let i = *t.index.get(key.to_lowercase().as_str())?;
+        let i = *t.index.get(lowercase(Cow::Borrowed(key)).as_ref())?;
         t.rows.get(i)
     }
 
@@ -480,7 +655,9 @@ impl Knowledge {
 
     /// Source and licence of a row, for a conclusion to cite.
     pub fn cite(&self, row: &Row) -> Citation {
-        let o = self.origins.get(row.origin as usize);
+        let o = self
+            .table(row.table)
+            .and_then(|t| t.origins.get(row.origin as usize));
         Citation {
             id: row.id(),
             source: o.map(|o| o.source.clone()).unwrap_or_default(),
@@ -522,19 +699,17 @@ impl Knowledge {
     /// manufacturer): the longest pattern that occurs in it as words.
     pub fn vendor(&self, organisation: &str) -> Option<&Row> {
         let hay = organisation.to_lowercase();
-        self.rows("oui_vendor")
-            .iter()
-            .filter(|r| contains_word(&hay, &r.lower))
+        self.table("oui_vendor")?
+            .rows_in(&hay)
+            .into_iter()
             .max_by_key(|r| r.key().len())
     }
 
     /// Every `keyword` row occurring (as words) in `text`.
     pub fn keywords<'a>(&'a self, text: &str) -> Vec<&'a Row> {
         let hay = text.to_lowercase();
-        self.rows("keyword")
-            .iter()
-            .filter(|r| contains_word(&hay, &r.lower))
-            .collect()
+        self.table("keyword")
+            .map_or_else(Vec::new, |t| t.rows_in(&hay))
     }
 
     /// `model_token` rows for the words of `text` (split on anything but
@@ -551,7 +726,7 @@ impl Knowledge {
             }
             if let Some(r) = t
                 .index
-                .get(&w.to_ascii_lowercase())
+                .get(w.to_ascii_lowercase().as_str())
                 .and_then(|&i| t.rows.get(i))
             {
                 if !out.contains(&r) {
@@ -568,7 +743,7 @@ impl Knowledge {
         let v = vendor_class.trim().to_lowercase();
         self.rows("dhcp_vendor_class")
             .iter()
-            .filter(|r| v.starts_with(&r.lower))
+            .filter(|r| v.starts_with(r.lower.as_ref()))
             .max_by_key(|r| r.key().len())
     }
 
@@ -616,10 +791,8 @@ impl Knowledge {
     /// Every `user_agent` row whose token occurs (as words) in a User-Agent.
     pub fn user_agent<'a>(&'a self, ua: &str) -> Vec<&'a Row> {
         let hay = ua.to_lowercase();
-        self.rows("user_agent")
-            .iter()
-            .filter(|r| contains_word(&hay, &r.lower))
-            .collect()
+        self.table("user_agent")
+            .map_or_else(Vec::new, |t| t.rows_in(&hay))
     }
 }
 
@@ -641,17 +814,15 @@ pub fn registered_domain(host: &str) -> Option<String> {
     std::str::from_utf8(d.as_bytes()).ok().map(str::to_string)
 }
 
-fn clean(v: &str, line: usize, err: &dyn Fn(usize, String) -> Error) -> Result<String, Error> {
+/// A field as read: no control characters, at most [`MAX_FIELD`] characters.
+fn check_field(v: &str) -> Result<&str, String> {
     if v.chars().any(char::is_control) {
-        return Err(err(line, "control characters in a field".into()));
+        return Err("control characters in a field".into());
     }
     if v.chars().count() > MAX_FIELD {
-        return Err(err(
-            line,
-            format!("a field longer than {MAX_FIELD} characters"),
-        ));
+        return Err(format!("a field longer than {MAX_FIELD} characters"));
     }
-    Ok(v.to_string())
+    Ok(v)
 }
 
 #[cfg(test)]

@@ -4,19 +4,15 @@ use super::*;
 
 #[test]
 fn every_embedded_table_parses() {
+    let k = Knowledge::embedded();
     for (i, spec) in TABLES.iter().enumerate() {
-        let mut k = Knowledge {
-            origins: Vec::new(),
-            tables: TABLES.iter().map(|_| Table::default()).collect(),
-        };
-        k.load(spec.text, spec.name, Some(i))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let n = Knowledge::check_embedded(i).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(n, k.rows(spec.name).len(), "{}: duplicate keys", spec.name);
         for r in k.rows(spec.name) {
             let c = k.cite(r);
             assert!(!c.source.is_empty() && !c.licence.is_empty(), "{}", c.id);
         }
     }
-    let k = Knowledge::embedded();
     assert!(k.rows("domain").len() > 20);
     assert!(k.rows("oui_vendor").len() > 50);
 }
@@ -229,4 +225,55 @@ fn platform_words_sdk_hosts_and_capture_addresses() {
         Some("Android")
     );
     assert!(k.capture_address(&ip("10.215.173.3")).is_none());
+}
+
+#[test]
+fn the_word_index_finds_what_trying_every_row_finds() {
+    let site = "\
+# @source: test
+# @licence: CC0-1.0
+[keyword]
+-odd start\tinfusion_pump\t0.5\t-
+dräger x\tpatient_monitor\t0.5\t-
+a-b c\tpatient_monitor\t0.5\t-
+";
+    let k = Knowledge::with_site(site, "site.tsv").unwrap();
+    let mut hays: Vec<String> = vec![
+        "".into(),
+        "x -odd start y".into(),
+        "Dräger X".into(),
+        "dräger xl".into(),
+        "the a-b c of it".into(),
+        "a-b cd".into(),
+        "sigma spectrum infusion pump".into(),
+        "philips intellivue mp70 patient monitor".into(),
+        "Mozilla/5.0 (Linux; Android 12; SM-G991B) Withings/6.1".into(),
+        "Texas Instruments; Espressif Inc.".into(),
+        "ümlaut—pump—monitor ☃ 9".into(),
+    ];
+    for t in [
+        "keyword",
+        "oui_vendor",
+        "user_agent",
+        "domain",
+        "model_token",
+    ] {
+        for r in k.rows(t) {
+            hays.push(format!("x {} y", r.key()));
+            hays.push(r.key().to_uppercase());
+            hays.push(format!("{}s", r.key()));
+        }
+    }
+    for table in ["keyword", "oui_vendor", "user_agent"] {
+        let t = k.table(table).unwrap();
+        for hay in &hays {
+            let hay = hay.to_lowercase();
+            let slow: Vec<&Row> = t
+                .rows
+                .iter()
+                .filter(|r| contains_word(&hay, &r.lower))
+                .collect();
+            assert_eq!(t.rows_in(&hay), slow, "{table}: {hay:?}");
+        }
+    }
 }
