@@ -8,9 +8,12 @@
 //! firmware taken from the advisories' product trees and the KEV catalog with
 //! versions inside and outside the affected ranges, spelling variants, partial
 //! model names, unknown fields, and unrelated vendors — matches every one on
-//! one thread and prints the rate, the time, match counts and PASS/FAIL.
+//! one thread and prints the rate, the time, match counts, a digest of every
+//! match (untimed second pass: a change that keeps the digest keeps every
+//! result) and PASS/FAIL.
 
 use advisory::{match_device, parse_feed, AdvisoryDb, DeviceIdentity, Feed, Strength};
+use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::time::Instant;
 
@@ -236,6 +239,19 @@ fn main() {
         by_strength[2],
         by_strength[3]
     );
+    // Every match of every device, in order, as JSON: the digest says whether a
+    // change to matching changed any result (computed after the timing).
+    let mut h = Sha256::new();
+    for d in &devs {
+        let m = match_device(d, &db);
+        h.update(serde_json::to_vec(&m).unwrap_or_default());
+        h.update(b"\n");
+    }
+    let digest: String = h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    println!("match digest (sha256 of every match as JSON, first 8 bytes): {digest}");
     // The target is for 100,000 devices; scale when another count is asked for.
     let budget = TARGET_SECS * n as f64 / 100_000.0;
     println!(

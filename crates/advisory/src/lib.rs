@@ -381,4 +381,63 @@ mod tests {
             "{m:#?}"
         );
     }
+
+    /// `match_device` and `match_identities` merge hits before writing
+    /// matches; they give what merging `match_raw`'s matches gives, for
+    /// devices named after every product of the real advisories.
+    #[test]
+    fn merged_matches_agree_with_merged_raw_matches() {
+        let Some(dir) = testdata() else { return };
+        let (mut advs, mut kev) = (Vec::new(), Vec::new());
+        for sub in ["csaf_icsma", "nvd_cve_json"] {
+            for e in std::fs::read_dir(dir.join(sub)).unwrap() {
+                match load(&e.unwrap().path()).feed {
+                    Feed::Csaf(a) => advs.push(a),
+                    Feed::Nvd(v) => advs.extend(v),
+                    Feed::Kev(_) => panic!("KEV among advisories"),
+                }
+            }
+        }
+        if let Feed::Kev(k) = load(&dir.join("known_exploited_vulnerabilities.json")).feed {
+            kev = k.entries;
+        }
+        let db = AdvisoryDb::new(advs, kev);
+        let products: Vec<Product> = db
+            .advisories()
+            .iter()
+            .flat_map(|a| a.products.iter().cloned())
+            .collect();
+        let (mut checked, mut found) = (0, 0);
+        for p in &products {
+            let version = p.version_text.split_whitespace().last().map(String::from);
+            let first = p.name.split_whitespace().next().map(String::from);
+            let ids = [
+                (
+                    Some(p.vendor.clone()),
+                    Some(p.name.clone()),
+                    version.clone(),
+                ),
+                (None, Some(p.name.clone()), None),
+                (Some(p.vendor.clone()), None, version.clone()),
+                (Some(p.vendor.to_uppercase()), first, Some("1.0".into())),
+            ]
+            .map(|(vendor, model, firmware)| DeviceIdentity {
+                vendor,
+                model,
+                firmware,
+            });
+            for d in &ids {
+                let m = match_device(d, &db);
+                assert_eq!(m, merge(match_raw(d, &db)), "{d:?}");
+                found += m.len();
+                checked += 1;
+            }
+            assert_eq!(
+                match_identities(&ids, &db),
+                merge(ids.iter().flat_map(|d| match_raw(d, &db))),
+                "{ids:?}"
+            );
+        }
+        assert!(checked > 2000 && found > 10_000, "{checked} {found}");
+    }
 }

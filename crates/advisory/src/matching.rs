@@ -35,11 +35,15 @@
 //! vendor only 0.15; ×0.8 when the device's vendor is unknown. One finding
 //! per CVE ([`merge`]): the most confident match, listing every advisory
 //! (CSAF, NVD) and KEV entry behind it in [`Match::sources`].
+//!
+//! A device's model is compared only with the product forms that share a
+//! word with it ([`NameIndex`]), and a [`Match`] is written (reason,
+//! remediation, labels) only for the findings that are reported.
 
 use crate::knowledge::Knowledge;
-use crate::model::{Advisory, KevEntry, Source, Status};
+use crate::model::{Advisory, KevEntry, Source, Status, Vulnerability};
 pub use crate::names::Fit;
-use crate::names::{fit, DeviceName, ProductName};
+use crate::names::{fit_forms, DeviceName, NameIndex, ProductName};
 use crate::normalize::{fold, vendor_keys, vendors_match};
 use crate::version::{read_rule, CompiledRule, Verdict, Version};
 use serde::{Deserialize, Serialize};
@@ -109,18 +113,31 @@ pub struct Match {
 /// entry's status for each CVE of the advisory.
 struct Indexed {
     adv: usize,
-    prod: usize,
-    /// The product name read for matching.
-    name: ProductName,
+    /// The product name read for matching (index of [`AdvisoryDb::names`]).
+    name: usize,
     /// Vendor families of the product's vendor.
     families: Vec<u32>,
     /// `vendor / name / version text (product id)`, as reported.
     label: String,
     /// The version rule as text, as reported.
     rule_text: String,
+    /// The product's vendor and name quoted for reasons (`"Baxter"`).
+    quoted_vendor: String,
+    quoted_name: String,
     rule: CompiledRule,
-    /// (vulnerability index, status) for this product id, in advisory order.
-    statuses: Vec<(usize, Status)>,
+    /// How the advisory lists this product id, per CVE, in advisory order.
+    statuses: Vec<Listing>,
+}
+
+/// How an advisory lists a product for one of its vulnerabilities.
+struct Listing {
+    /// Vulnerability index in the advisory.
+    vi: usize,
+    /// Its CVE's number: equal CVE ids have equal numbers.
+    cve: usize,
+    status: Status,
+    /// The first vendor fix for the product (details and URL), as reported.
+    remediation: Option<String>,
 }
 
 /// Product entries of one vendor (the same vendor keys).
@@ -141,11 +158,67 @@ pub struct AdvisoryDb {
     /// keys can only match (equal, or one a word-prefix of the other) when
     /// their first words are equal.
     vendor_words: HashMap<String, Vec<usize>>,
-    /// Entries whose vendor is unknown (compared with every device).
-    no_vendor: Vec<usize>,
+    /// Entries whose vendor is unknown (compared with every device), as a
+    /// bit set of entries ([`Entries`]).
+    no_vendor: Entries,
     /// Vendor groups by vendor family (lineage).
     family_groups: HashMap<u32, Vec<usize>>,
+    /// The entries' product names, each once (entries of one product in
+    /// several versions or advisories share their name).
+    names: Vec<ProductName>,
+    /// `names` by word.
+    name_index: NameIndex,
+    /// Per advisory, how [`Match::sources`] names it: `ID [csaf]`.
+    source_labels: Vec<String>,
     knowledge: Knowledge,
+}
+
+/// A set of entries (indexes of [`AdvisoryDb::index`]), one bit each.
+#[derive(Debug, Clone, Default)]
+struct Entries(Vec<u64>);
+
+impl Entries {
+    /// The set of `entries`, of `len` entries in all.
+    fn of(len: usize, entries: impl IntoIterator<Item = usize>) -> Entries {
+        let mut set = Entries(vec![0; len.div_ceil(64)]);
+        entries.into_iter().for_each(|i| set.insert(i));
+        set
+    }
+
+    /// Every entry of `len`.
+    fn all(len: usize) -> Entries {
+        let mut set = Entries(vec![u64::MAX; len.div_ceil(64)]);
+        if let Some(last) = set.0.last_mut() {
+            if !len.is_multiple_of(64) {
+                *last = (1 << (len % 64)) - 1;
+            }
+        }
+        set
+    }
+
+    fn insert(&mut self, i: usize) {
+        if let Some(w) = self.0.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    /// The entries, ascending.
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(k, &w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                (w != 0).then(|| {
+                    let b = w.trailing_zeros() as usize;
+                    w &= w - 1;
+                    k * 64 + b
+                })
+            })
+        })
+    }
 }
 
 fn first_word(key: &str) -> &str {
@@ -169,9 +242,20 @@ impl AdvisoryDb {
         let mut vendors: Vec<VendorGroup> = Vec::new();
         let mut by_keys: HashMap<Vec<String>, usize> = HashMap::new();
         let mut no_vendor = Vec::new();
+        let mut cve_numbers: HashMap<&str, usize> = HashMap::new();
         let mut family_groups: HashMap<u32, Vec<usize>> = HashMap::new();
+        let mut names = Vec::new();
+        let mut name_ids: HashMap<(String, Vec<String>, Vec<u32>), usize> = HashMap::new();
         for (ai, a) in advisories.iter().enumerate() {
-            for (pi, p) in a.products.iter().enumerate() {
+            let cves: Vec<usize> = a
+                .vulnerabilities
+                .iter()
+                .map(|v| {
+                    let n = cve_numbers.len();
+                    *cve_numbers.entry(&v.cve).or_insert(n)
+                })
+                .collect();
+            for p in &a.products {
                 let vk = vendor_keys(&p.vendor);
                 let families = knowledge.families(&vk);
                 // CSAF version text is read again with the current grammar
@@ -183,16 +267,28 @@ impl AdvisoryDb {
                     }
                     _ => (p.versions.clone(), Vec::new()),
                 };
-                let name = ProductName::read(&p.name, &designations, &knowledge, &families);
+                // A name is read from the product name, designations and vendor families alone.
+                let name = *name_ids
+                    .entry((p.name.clone(), designations, families.clone()))
+                    .or_insert_with_key(|(n, d, f)| {
+                        names.push(ProductName::read(n, d, &knowledge, f));
+                        names.len() - 1
+                    });
                 let statuses = a
                     .vulnerabilities
                     .iter()
                     .enumerate()
                     .flat_map(|(vi, v)| {
+                        let cve = cves[vi];
                         v.status
                             .iter()
                             .filter(|(pid, _)| *pid == p.id)
-                            .map(move |(_, st)| (vi, *st))
+                            .map(move |(_, st)| Listing {
+                                vi,
+                                cve,
+                                status: *st,
+                                remediation: remediation(v, &p.id),
+                            })
                     })
                     .collect();
                 let i = index.len();
@@ -225,9 +321,15 @@ impl AdvisoryDb {
                     },
                     p.id
                 );
+                let quote = |s: &str| {
+                    let mut q = String::new();
+                    push_quoted(&mut q, s);
+                    q
+                };
                 index.push(Indexed {
+                    quoted_vendor: quote(&p.vendor),
+                    quoted_name: quote(&p.name),
                     adv: ai,
-                    prod: pi,
                     name,
                     families: families.clone(),
                     rule: CompiledRule::new(&rule),
@@ -246,9 +348,18 @@ impl AdvisoryDb {
                 }
             }
         }
+        let name_index = NameIndex::new(&names);
+        let no_vendor = Entries::of(index.len(), no_vendor);
+        let source_labels = advisories
+            .iter()
+            .map(|a| format!("{} [{}]", a.id, a.source.as_str()))
+            .collect();
         AdvisoryDb {
             advisories,
             kev: kev.into_iter().map(|k| (k.cve.clone(), k)).collect(),
+            names,
+            name_index,
+            source_labels,
             index,
             vendors,
             vendor_words,
@@ -274,6 +385,21 @@ impl AdvisoryDb {
     }
 }
 
+/// The first vendor fix of a vulnerability for a product id (details and URL).
+fn remediation(v: &Vulnerability, product: &str) -> Option<String> {
+    v.remediations
+        .iter()
+        .filter(|r| {
+            r.category == "vendor_fix"
+                && (r.product_ids.is_empty() || r.product_ids.iter().any(|id| id == product))
+        })
+        .map(|r| match &r.url {
+            Some(u) => format!("{} ({u})", r.details),
+            None => r.details.clone(),
+        })
+        .next()
+}
+
 fn confidence(s: Strength, fit: Option<Fit>) -> f32 {
     let col = match fit {
         Some(Fit::Exact) => 0,
@@ -292,7 +418,7 @@ fn confidence(s: Strength, fit: Option<Fit>) -> f32 {
 /// Every CVE that applies to `device`, one finding per CVE (see [`merge`]),
 /// most confident first.
 pub fn match_device(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
-    merge(match_raw(device, db))
+    merge_hits(db, hits(device, db))
 }
 
 /// Every CVE that applies to a device known under several identities (a
@@ -302,7 +428,7 @@ pub fn match_identities<'a>(
     ids: impl IntoIterator<Item = &'a DeviceIdentity>,
     db: &AdvisoryDb,
 ) -> Vec<Match> {
-    merge(ids.into_iter().flat_map(|id| match_raw(id, db)))
+    merge_hits(db, ids.into_iter().flat_map(|id| hits(id, db)))
 }
 
 /// The matches of one identity before [`merge`]: the most confident match
@@ -310,21 +436,62 @@ pub fn match_identities<'a>(
 /// combine identities or filter matches merge the result once with
 /// [`merge`]; [`match_device`] and [`match_identities`] do it for them.
 pub fn match_raw(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
-    let clean = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
+    hits(device, db)
+        .iter()
+        .map(|h| write(db, h, db.kev.get(h.cve(db))))
+        .collect()
+}
+
+/// A device identity's fields, trimmed, blank ones dropped.
+#[derive(Debug, Clone, Copy)]
+struct Reading<'a> {
+    vendor: Option<&'a str>,
+    model: Option<&'a str>,
+    firmware: Option<&'a str>,
+}
+
+/// One (advisory, CVE) that applies to an identity: what [`write`] needs to
+/// make its [`Match`], without the strings.
+#[derive(Debug, Clone, Copy)]
+struct Hit<'a> {
+    id: Reading<'a>,
+    /// The product entry (index of [`AdvisoryDb::index`]).
+    entry: usize,
+    /// The entry's listing ([`Indexed::statuses`]).
+    si: usize,
+    /// The vulnerability of the entry's advisory.
+    vi: usize,
+    /// Its CVE's number ([`Indexed::statuses`]).
+    cve: usize,
+    strength: Strength,
+    conf: f32,
+    fit: Option<Fit>,
+    verdict: Verdict,
+    vendor_ok: Option<bool>,
+}
+
+impl Hit<'_> {
+    fn advisory<'d>(&self, db: &'d AdvisoryDb) -> &'d Advisory {
+        &db.advisories[db.index[self.entry].adv]
+    }
+
+    fn cve<'d>(&self, db: &'d AdvisoryDb) -> &'d str {
+        &self.advisory(db).vulnerabilities[self.vi].cve
+    }
+}
+
+/// [`match_raw`] without the strings.
+fn hits<'a>(device: &'a DeviceIdentity, db: &'a AdvisoryDb) -> Vec<Hit<'a>> {
+    let clean = |s: &'a Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let id = Reading {
+        vendor: clean(&device.vendor),
+        model: clean(&device.model),
+        firmware: clean(&device.firmware),
     };
-    let (vendor, model, firmware) = (
-        clean(&device.vendor),
-        clean(&device.model),
-        clean(&device.firmware),
-    );
-    let dv = vendor.as_deref().map(vendor_keys).unwrap_or_default();
+    let dv = id.vendor.map(vendor_keys).unwrap_or_default();
     let families = db.knowledge.families(&dv);
-    let dm = model
-        .as_deref()
+    let dm = id
+        .model
         .map(|m| DeviceName::read(m, &db.knowledge, &families))
         .unwrap_or_default();
     if dv.is_empty() && dm.is_empty() {
@@ -339,13 +506,19 @@ pub fn match_raw(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
     if dv.is_empty() && bare_number {
         return Vec::new();
     }
-    let parsed = firmware.as_deref().and_then(Version::parse);
-    // Candidate entries, in index order (ties keep the first entry, as documented by the order of advisories).
-    let mut candidates: Vec<(usize, Option<bool>)>;
-    if dv.is_empty() {
-        candidates = (0..db.index.len()).map(|i| (i, None)).collect();
+    let parsed = id.firmware.and_then(Version::parse);
+    // The product forms the model can fit (none to compare without a model).
+    let forms = (!dm.is_empty()).then(|| db.name_index.candidates(&dm));
+    // How the model fits each name, once known.
+    let mut fits: Vec<Option<Option<Fit>>> = Vec::new();
+    // Candidate entries, taken in index order (ties keep the first entry,
+    // as documented by the order of advisories), and those whose vendor the
+    // device's vendor matches.
+    let (candidates, vendor_matched) = if dv.is_empty() {
+        (Entries::all(db.index.len()), Entries::default())
     } else {
-        candidates = db.no_vendor.iter().map(|&i| (i, None)).collect();
+        let mut candidates = db.no_vendor.clone();
+        let mut matched = Entries::of(db.index.len(), []);
         let mut groups: Vec<usize> = dv
             .iter()
             .filter_map(|k| db.vendor_words.get(first_word(k)))
@@ -367,30 +540,41 @@ pub fn match_raw(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
                 .first()
                 .is_some_and(|&i| db.index[i].families.iter().any(|f| families.contains(f)));
             if same_family || vendors_match(&dv, &g.keys) {
-                candidates.extend(g.entries.iter().map(|&i| (i, Some(true))));
+                for &i in &g.entries {
+                    candidates.insert(i);
+                    matched.insert(i);
+                }
             }
         }
-        candidates.sort_unstable_by_key(|c| c.0);
-    }
+        (candidates, matched)
+    };
     // (advisory, CVE) → its most confident match; a device has few, a linear search is fastest.
-    let mut best: Vec<((usize, &str), Match)> = Vec::new();
-    let mut suppressed: Vec<(usize, &str)> = Vec::new();
-    for (i, vendor_ok) in candidates {
+    let mut best: Vec<((usize, usize), Hit)> = Vec::new();
+    let mut suppressed: Vec<(usize, usize)> = Vec::new();
+    for i in candidates.iter() {
+        let vendor_ok = vendor_matched.contains(i).then_some(true);
         let ix = &db.index[i];
-        let a = &db.advisories[ix.adv];
-        let p = &a.products[ix.prod];
-        let fit = if dm.is_empty() {
-            None
-        } else {
-            fit(&dm, &ix.name)
+        let fit = match &forms {
+            None => None,
+            Some(forms) => {
+                let mask = forms.mask(ix.name);
+                if mask == 0 {
+                    continue;
+                }
+                if fits.is_empty() {
+                    fits = vec![None; db.names.len()];
+                }
+                let known = &mut fits[ix.name];
+                match *known.get_or_insert_with(|| fit_forms(&dm, &db.names[ix.name], mask)) {
+                    None => continue,
+                    f => f,
+                }
+            }
         };
-        if !dm.is_empty() && fit.is_none() {
-            continue;
-        }
         if (dm.is_empty() || bare_number) && vendor_ok != Some(true) {
             continue;
         }
-        let verdict = ix.rule.check(firmware.as_deref(), parsed.as_ref());
+        let verdict = ix.rule.check(id.firmware, parsed.as_ref());
         let strength = match (dm.is_empty(), verdict) {
             (true, _) => Strength::VendorOnly,
             (false, Verdict::Out) => continue,
@@ -402,61 +586,37 @@ pub fn match_raw(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
         if vendor_ok.is_none() {
             conf *= 0.8;
         }
-        for &(vi, st) in &ix.statuses {
-            let v = &a.vulnerabilities[vi];
-            match st {
+        for (
+            si,
+            &Listing {
+                vi, cve, status, ..
+            },
+        ) in ix.statuses.iter().enumerate()
+        {
+            let key = (ix.adv, cve);
+            match status {
                 Status::Fixed | Status::NotAffected => {
                     if strength == Strength::ModelAndVersion {
-                        suppressed.push((ix.adv, v.cve.as_str()));
+                        suppressed.push(key);
                     }
                 }
                 Status::Affected => {
-                    let key = (ix.adv, v.cve.as_str());
-                    let slot = best.iter().position(|(k, _)| *k == key);
-                    if slot.is_some_and(|i| best[i].1.confidence >= conf) {
-                        continue;
-                    }
-                    let reason = explain(
-                        &vendor,
-                        vendor_ok,
-                        &model,
-                        fit,
-                        &firmware,
-                        verdict,
-                        &p.vendor,
-                        &p.name,
-                        &ix.rule_text,
-                    );
-                    let remediation = v
-                        .remediations
-                        .iter()
-                        .filter(|r| {
-                            r.category == "vendor_fix"
-                                && (r.product_ids.is_empty() || r.product_ids.contains(&p.id))
-                        })
-                        .map(|r| match &r.url {
-                            Some(u) => format!("{} ({u})", r.details),
-                            None => r.details.clone(),
-                        })
-                        .next();
-                    let m = Match {
-                        advisory: a.id.clone(),
-                        source: a.source,
-                        title: a.title.clone(),
-                        cve: v.cve.clone(),
-                        cvss: v.cvss,
-                        product: ix.label.clone(),
-                        rule: ix.rule_text.clone(),
+                    let hit = Hit {
+                        id,
+                        entry: i,
+                        si,
+                        vi,
+                        cve,
                         strength,
-                        confidence: conf,
-                        reason,
-                        remediation,
-                        kev: db.kev.get(&v.cve).cloned(),
-                        sources: Vec::new(),
+                        conf,
+                        fit,
+                        verdict,
+                        vendor_ok,
                     };
-                    match slot {
-                        Some(i) => best[i].1 = m,
-                        None => best.push((key, m)),
+                    match best.iter().position(|(k, _)| *k == key) {
+                        Some(s) if best[s].1.conf >= conf => {}
+                        Some(s) => best[s].1 = hit,
+                        None => best.push((key, hit)),
                     }
                 }
             }
@@ -464,7 +624,119 @@ pub fn match_raw(device: &DeviceIdentity, db: &AdvisoryDb) -> Vec<Match> {
     }
     best.into_iter()
         .filter(|(k, _)| !suppressed.contains(k))
-        .map(|(_, m)| m)
+        .map(|(_, h)| h)
+        .collect()
+}
+
+/// The [`Match`] of a hit (no sources yet), with the KEV entry of its CVE.
+fn write(db: &AdvisoryDb, h: &Hit, kev: Option<&KevEntry>) -> Match {
+    let ix = &db.index[h.entry];
+    let a = &db.advisories[ix.adv];
+    let v = &a.vulnerabilities[h.vi];
+    let reason = explain(
+        h.id.vendor,
+        h.vendor_ok,
+        h.id.model,
+        h.fit,
+        h.id.firmware,
+        h.verdict,
+        &ix.quoted_vendor,
+        &ix.quoted_name,
+        &ix.rule_text,
+    );
+    let remediation = ix.statuses.get(h.si).and_then(|l| l.remediation.clone());
+    Match {
+        advisory: a.id.clone(),
+        source: a.source,
+        title: a.title.clone(),
+        cve: v.cve.clone(),
+        cvss: v.cvss,
+        product: ix.label.clone(),
+        rule: ix.rule_text.clone(),
+        strength: h.strength,
+        confidence: h.conf,
+        reason,
+        remediation,
+        kev: kev.cloned(),
+        sources: Vec::new(),
+    }
+}
+
+/// One CVE's hits merged, as [`merge`] merges their matches.
+struct Finding<'a> {
+    best: Hit<'a>,
+    cvss: Option<f32>,
+    kev: Option<&'a KevEntry>,
+    /// Advisories behind it (indexes of [`AdvisoryDb::advisories`]).
+    advisories: Vec<usize>,
+}
+
+/// [`merge`] of the hits' matches, writing only the matches that stand for
+/// a CVE. The hits of one CVE are merged in their order, as [`merge`] does;
+/// the order of CVEs does not matter (the findings are sorted by a key that
+/// differs for every CVE).
+fn merge_hits<'a>(db: &'a AdvisoryDb, hits: impl IntoIterator<Item = Hit<'a>>) -> Vec<Match> {
+    let hits: Vec<Hit> = hits.into_iter().collect();
+    // By CVE, each CVE's hits in their order.
+    let mut order: Vec<(usize, usize)> = hits.iter().enumerate().map(|(i, h)| (h.cve, i)).collect();
+    order.sort_unstable();
+    let mut by_cve: Vec<Finding> = Vec::new();
+    for same in order.chunk_by(|a, b| a.0 == b.0) {
+        let mut same = same.iter().map(|&(_, i)| &hits[i]);
+        let Some(first) = same.next() else {
+            continue;
+        };
+        let mut f = Finding {
+            best: *first,
+            cvss: first.advisory(db).vulnerabilities[first.vi].cvss,
+            kev: db.kev.get(first.cve(db)),
+            advisories: vec![db.index[first.entry].adv],
+        };
+        for h in same {
+            let adv = db.index[h.entry].adv;
+            let a = &db.advisories[adv];
+            let better = h.conf > f.best.conf
+                || (h.conf == f.best.conf
+                    && (a.source == Source::Csaf && f.best.advisory(db).source != Source::Csaf));
+            f.cvss = match (f.cvss, a.vulnerabilities[h.vi].cvss) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            f.advisories.push(adv);
+            if better {
+                f.best = *h;
+            }
+        }
+        by_cve.push(f);
+    }
+    by_cve.sort_by(|a, b| {
+        b.best
+            .conf
+            .total_cmp(&a.best.conf)
+            .then(b.cvss.unwrap_or(0.0).total_cmp(&a.cvss.unwrap_or(0.0)))
+            .then_with(|| a.best.cve(db).cmp(b.best.cve(db)))
+            .then_with(|| a.best.advisory(db).id.cmp(&b.best.advisory(db).id))
+    });
+    by_cve
+        .into_iter()
+        .map(|mut f| {
+            let mut m = write(db, &f.best, f.kev);
+            f.advisories.sort_unstable();
+            f.advisories.dedup();
+            let mut sources: Vec<String> = f
+                .advisories
+                .iter()
+                .filter_map(|&i| db.source_labels.get(i).cloned())
+                .collect();
+            if f.kev.is_some() {
+                sources.push("KEV".into());
+            }
+            sources.sort();
+            sources.dedup();
+            m.cvss = f.cvss;
+            m.sources = sources;
+            m
+        })
         .collect()
 }
 
@@ -524,34 +796,86 @@ pub fn merge(matches: impl IntoIterator<Item = Match>) -> Vec<Match> {
     by_cve
 }
 
+/// Appends `s` as `{s:?}` writes it: quoted, escaped. Printable ASCII
+/// without quotes or backslashes is copied as it is.
+fn push_quoted(r: &mut String, s: &str) {
+    if s.bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        r.push('"');
+        r.push_str(s);
+        r.push('"');
+    } else {
+        use std::fmt::Write;
+        let _ = write!(r, "{s:?}");
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn explain(
-    vendor: &Option<String>,
+    vendor: Option<&str>,
     vendor_ok: Option<bool>,
-    model: &Option<String>,
+    model: Option<&str>,
     fit: Option<Fit>,
-    firmware: &Option<String>,
+    firmware: Option<&str>,
     verdict: Verdict,
-    pv: &str,
-    pn: &str,
+    quoted_pv: &str,
+    quoted_pn: &str,
     rule: &str,
 ) -> String {
-    use std::fmt::Write;
-    let mut r = String::with_capacity(160);
-    let _ = match (vendor, vendor_ok) {
-        (Some(v), Some(true)) => write!(r, "vendor {v:?} matches {pv:?}; "),
-        _ => write!(r, "device vendor unknown; "),
-    };
-    let _ = match (model, fit) {
-        (Some(m), Some(f)) => write!(r, "model {m:?} {} product {pn:?}; ", f.describe()),
-        _ => write!(r, "device model unknown (advisory product {pn:?}); "),
-    };
-    let _ = match (firmware, verdict) {
-        (Some(f), Verdict::In) => write!(r, "version {f} is within {rule}"),
-        (_, Verdict::AllVersions) => write!(r, "advisory covers all versions"),
-        (Some(f), _) => write!(r, "version {f} unknown: cannot be placed in {rule}"),
-        (None, _) => write!(r, "version unknown; affected: {rule}"),
-    };
+    let lens = [
+        vendor,
+        model,
+        firmware,
+        Some(quoted_pv),
+        Some(quoted_pn),
+        Some(rule),
+    ];
+    let mut r = String::with_capacity(120 + lens.iter().flatten().map(|s| s.len()).sum::<usize>());
+    match (vendor, vendor_ok) {
+        (Some(v), Some(true)) => {
+            r.push_str("vendor ");
+            push_quoted(&mut r, v);
+            r.push_str(" matches ");
+            r.push_str(quoted_pv);
+            r.push_str("; ");
+        }
+        _ => r.push_str("device vendor unknown; "),
+    }
+    match (model, fit) {
+        (Some(m), Some(f)) => {
+            r.push_str("model ");
+            push_quoted(&mut r, m);
+            r.push(' ');
+            r.push_str(f.describe());
+            r.push_str(" product ");
+        }
+        _ => r.push_str("device model unknown (advisory product "),
+    }
+    r.push_str(quoted_pn);
+    r.push_str(if model.is_some() && fit.is_some() {
+        "; "
+    } else {
+        "); "
+    });
+    match (firmware, verdict) {
+        (Some(f), Verdict::In) => {
+            r.push_str("version ");
+            r.push_str(f);
+            r.push_str(" is within ");
+        }
+        (_, Verdict::AllVersions) => {
+            r.push_str("advisory covers all versions");
+            return r;
+        }
+        (Some(f), _) => {
+            r.push_str("version ");
+            r.push_str(f);
+            r.push_str(" unknown: cannot be placed in ");
+        }
+        (None, _) => r.push_str("version unknown; affected: "),
+    }
+    r.push_str(rule);
     r
 }
 
@@ -802,5 +1126,80 @@ mod tests {
         assert_eq!(ids[0], dev(Some("OFFIS"), Some("DCMTK"), Some("3.6.7")));
         assert_eq!(ids[1], dev(None, Some("Apache"), Some("2.4.1")));
         assert_eq!(ids.len(), 2);
+    }
+
+    /// Reasons read as they did when written with `write!` and `{:?}`.
+    #[test]
+    fn reasons_are_written_as_before() {
+        use std::fmt::Write;
+        #[allow(clippy::too_many_arguments)]
+        fn reference(
+            vendor: Option<&str>,
+            vendor_ok: Option<bool>,
+            model: Option<&str>,
+            fit: Option<Fit>,
+            firmware: Option<&str>,
+            verdict: Verdict,
+            pv: &str,
+            pn: &str,
+            rule: &str,
+        ) -> String {
+            let mut r = String::new();
+            let _ = match (vendor, vendor_ok) {
+                (Some(v), Some(true)) => write!(r, "vendor {v:?} matches {pv:?}; "),
+                _ => write!(r, "device vendor unknown; "),
+            };
+            let _ = match (model, fit) {
+                (Some(m), Some(f)) => write!(r, "model {m:?} {} product {pn:?}; ", f.describe()),
+                _ => write!(r, "device model unknown (advisory product {pn:?}); "),
+            };
+            let _ = match (firmware, verdict) {
+                (Some(f), Verdict::In) => write!(r, "version {f} is within {rule}"),
+                (_, Verdict::AllVersions) => write!(r, "advisory covers all versions"),
+                (Some(f), _) => write!(r, "version {f} unknown: cannot be placed in {rule}"),
+                (None, _) => write!(r, "version unknown; affected: {rule}"),
+            };
+            r
+        }
+        let texts = [
+            "Baxter",
+            "",
+            "say \"hi\"",
+            "back\\slash",
+            "tab\there",
+            "new\nline",
+            "it's",
+            "Dräger",
+            "e\u{301}",
+            "\u{7f}",
+        ];
+        let quote = |s: &str| {
+            let mut q = String::new();
+            push_quoted(&mut q, s);
+            q
+        };
+        for t in texts {
+            assert_eq!(quote(t), format!("{t:?}"));
+        }
+        let opt = |i: usize| (!i.is_multiple_of(3)).then_some(texts[i % texts.len()]);
+        let fits = [None, Some(Fit::Exact), Some(Fit::Family)];
+        let verdicts = [
+            Verdict::In,
+            Verdict::Out,
+            Verdict::AllVersions,
+            Verdict::Unknown,
+        ];
+        for i in 0..texts.len() * 6 {
+            for (j, verdict) in verdicts.into_iter().enumerate() {
+                let (v, m, f) = (opt(i), opt(i + j + 1), opt(i + 2 * j + 2));
+                let ok = [Some(true), None][j % 2];
+                let fit = fits[(i + j) % 3];
+                let (pv, pn, rule) = (texts[i % 10], texts[(i + 3) % 10], texts[(j + 5) % 10]);
+                assert_eq!(
+                    explain(v, ok, m, fit, f, verdict, &quote(pv), &quote(pn), rule),
+                    reference(v, ok, m, fit, f, verdict, pv, pn, rule)
+                );
+            }
+        }
     }
 }

@@ -9,9 +9,14 @@
 //! Company names of the vendor's family and generic words ("pump", "system",
 //! "software", "unit") are dropped; model aliases from the
 //! knowledge tables rewrite word runs. Words are compared in any order.
+//!
+//! Many product names are compared with one device: [`NameIndex`] finds the
+//! few forms that share a word with the device (the only ones that can fit),
+//! and [`fit_forms`] compares only those.
 
 use crate::knowledge::{apply_aliases, Knowledge, ModelAlias};
 use crate::normalize::fold;
+use std::collections::HashMap;
 
 /// Words that say nothing about which product it is.
 const GENERIC: &[&str] = &[
@@ -87,6 +92,11 @@ const KIND_WORDS: &[&str] = &[
 
 /// Most alternative forms kept per product.
 const MAX_FORMS: usize = 16;
+// A product's forms are a bit set in a `FormMask`.
+const _: () = assert!(MAX_FORMS <= FormMask::BITS as usize);
+
+/// Forms of one product, one bit per form (bit `i`: the `i`-th form).
+pub type FormMask = u16;
 /// Most words in one form.
 const MAX_WORDS: usize = 24;
 
@@ -165,10 +175,52 @@ fn bit(w: &str) -> u64 {
     1 << (h >> 58)
 }
 
+/// A distinctive model code: at least three digits and two letters
+/// ("EX1150", "35700BAX2", "MX450").
+fn distinctive(w: &str) -> bool {
+    let digits = w.bytes().filter(u8::is_ascii_digit).count();
+    let letters = w.bytes().filter(u8::is_ascii_alphabetic).count();
+    digits >= 3 && letters >= 2
+}
+
+/// What a slot of a form is, read once ([`Form::flags`]).
+type SlotFlags = u8;
+/// [`Slot::has_digit`].
+const DIGIT: SlotFlags = 1;
+/// [`Slot::substantial`].
+const SUBSTANTIAL: SlotFlags = 2;
+/// A word naming a kind of device ([`KIND_WORDS`]).
+const KIND: SlotFlags = 4;
+/// A [`distinctive`] word.
+const DISTINCTIVE: SlotFlags = 8;
+
+impl Slot {
+    fn flags(&self) -> SlotFlags {
+        let mut f = 0;
+        if self.has_digit() {
+            f |= DIGIT;
+        }
+        if self.substantial() {
+            f |= SUBSTANTIAL;
+        }
+        if let Slot::Word(w) = self {
+            if KIND_WORDS.contains(&w.as_str()) {
+                f |= KIND;
+            }
+            if distinctive(w) {
+                f |= DISTINCTIVE;
+            }
+        }
+        f
+    }
+}
+
 /// One way of writing a product's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Form {
     slots: Vec<Slot>,
+    /// Each slot's [`Slot::flags`], in slot order.
+    flags: Vec<SlotFlags>,
     /// Bits of the slots' words (ranges excluded), for a quick overlap test.
     bits: u64,
     has_range: bool,
@@ -190,6 +242,8 @@ pub struct DeviceName {
     /// `words` plus each adjacent pair joined ("apex pro" → "apexpro"), in
     /// order: `expanded[words.len() + i]` is `words[i]` joined with `words[i + 1]`.
     expanded: Vec<String>,
+    /// Per word: whether it has a digit, whether it is [`distinctive`].
+    numbers: Vec<(bool, bool)>,
     bits: u64,
 }
 
@@ -205,9 +259,14 @@ impl DeviceName {
         }
         // "MMT-1710" is written "MMT1710" too.
         let bits = expanded.iter().fold(0, |a, w| a | bit(w));
+        let numbers = words
+            .iter()
+            .map(|w| (w.bytes().any(|b| b.is_ascii_digit()), distinctive(w)))
+            .collect();
         DeviceName {
             words,
             expanded,
+            numbers,
             bits,
         }
     }
@@ -432,6 +491,7 @@ impl ProductName {
         let bits = slots.iter().fold(0, |a, s| a | s.bits());
         let has_range = slots.iter().any(|s| matches!(s, Slot::Range(..)));
         Some(Form {
+            flags: slots.iter().map(Slot::flags).collect(),
             slots,
             bits,
             has_range,
@@ -448,7 +508,14 @@ impl ProductName {
 /// `None`: every form needs a shared word, and a device naming an excluded
 /// product never fits.
 pub fn fit(device: &DeviceName, product: &ProductName) -> Option<Fit> {
-    if device.words.is_empty() {
+    fit_forms(device, product, FormMask::MAX)
+}
+
+/// [`fit`] over the forms in `mask` only: the same answer as [`fit`] when
+/// `mask` holds every form that [`NameIndex::candidates`] gives for the
+/// product (the others cannot fit).
+pub fn fit_forms(device: &DeviceName, product: &ProductName, mask: FormMask) -> Option<Fit> {
+    if device.words.is_empty() || mask == 0 {
         return None;
     }
     if product
@@ -461,15 +528,128 @@ pub fn fit(device: &DeviceName, product: &ProductName) -> Option<Fit> {
     product
         .forms
         .iter()
-        .filter_map(|f| fit_form(device, f))
+        .enumerate()
+        .filter(|(i, _)| mask >> i & 1 == 1)
+        .filter_map(|(_, f)| fit_form(device, f))
         .max()
+}
+
+/// Product names indexed by the words that can make their forms fit a
+/// device. A form fits only if one of its slots matches the device or
+/// every device word is the form's ([`fit_form`]); either way one of the
+/// device's words or joined word pairs, or the letter code of one of its
+/// model numbers ("cm" of "cm12"), is a word of the form, a member of an
+/// any-of slot, or two neighbouring words of the form joined. Forms with a
+/// range slot are always tried.
+#[derive(Debug, Clone, Default)]
+pub struct NameIndex {
+    /// Word → (product, form) whose form it can make fit.
+    by_word: HashMap<String, Vec<(usize, u8)>>,
+    /// (product, form) of forms with a range slot.
+    ranges: Vec<(usize, u8)>,
+    /// Number of products indexed.
+    products: usize,
+}
+
+/// The forms of indexed products that can fit one device
+/// ([`NameIndex::candidates`]).
+#[derive(Debug, Clone, Default)]
+pub struct Candidates {
+    /// Per product (in index order), its forms that can fit.
+    masks: Vec<FormMask>,
+}
+
+impl Candidates {
+    /// The forms of product `p` that can fit (none for an unknown product).
+    pub fn mask(&self, p: usize) -> FormMask {
+        self.masks.get(p).copied().unwrap_or(0)
+    }
+}
+
+/// The letters a model number starts with ("cm" of "cm12"), when at least
+/// two letters are followed by more.
+fn letter_code(w: &str) -> Option<&str> {
+    let n = w.bytes().take_while(u8::is_ascii_alphabetic).count();
+    (n >= 2 && n < w.len()).then(|| &w[..n])
+}
+
+impl NameIndex {
+    /// Indexes product names; product `i` is the `i`-th name.
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a ProductName>) -> NameIndex {
+        let mut ix = NameIndex::default();
+        for (p, name) in names.into_iter().enumerate() {
+            ix.products = p + 1;
+            for (f, form) in name.forms.iter().enumerate().take(MAX_FORMS) {
+                let at = (p, f as u8);
+                if form.has_range {
+                    ix.ranges.push(at);
+                }
+                let mut add = |w: &str| {
+                    let list = ix.by_word.entry(w.to_string()).or_default();
+                    if list.last() != Some(&at) {
+                        list.push(at);
+                    }
+                };
+                for s in &form.slots {
+                    match s {
+                        Slot::Word(w) => add(w),
+                        Slot::AnyOf(v) => v.iter().for_each(|w| add(w)),
+                        Slot::Range(..) => {}
+                    }
+                }
+                for pair in form.slots.windows(2) {
+                    if let (Slot::Word(a), Slot::Word(b)) = (&pair[0], &pair[1]) {
+                        add(&format!("{a}{b}"));
+                    }
+                }
+            }
+        }
+        ix
+    }
+
+    /// The forms that can fit `device`: [`fit_forms`] with these masks
+    /// gives what [`fit`] gives.
+    pub fn candidates(&self, device: &DeviceName) -> Candidates {
+        let mut c = Candidates {
+            masks: vec![0; self.products],
+        };
+        if device.words.is_empty() {
+            return c;
+        }
+        let mut add = |list: &[(usize, u8)]| {
+            for &(p, f) in list {
+                if let Some(m) = c.masks.get_mut(p) {
+                    *m |= 1 << f;
+                }
+            }
+        };
+        let codes = device.words.iter().filter_map(|w| letter_code(w));
+        for w in device.expanded.iter().map(String::as_str).chain(codes) {
+            if let Some(list) = self.by_word.get(w) {
+                add(list);
+            }
+        }
+        add(&self.ranges);
+        c
+    }
 }
 
 fn fit_form(d: &DeviceName, f: &Form) -> Option<Fit> {
     if d.bits & f.bits == 0 && !f.has_range {
         return None;
     }
-    let p_in_d = f.slots.iter().all(|s| s.matches(d));
+    // One pass over the slots: does every slot match the device, does a
+    // numbered slot, does a name word?
+    let (mut p_in_d, mut number_hit, mut word_hit) = (true, false, false);
+    for (s, &fl) in f.slots.iter().zip(&f.flags) {
+        if !s.matches(d) {
+            p_in_d = false;
+        } else if fl & DIGIT != 0 {
+            number_hit = true;
+        } else if fl & SUBSTANTIAL != 0 {
+            word_hit = true;
+        }
+    }
     let covered = |w: &String| f.slots.iter().any(|s| s.covers(w));
     // A device word is covered by the product, or is two product words joined.
     let joined = |w: &String| {
@@ -496,51 +676,37 @@ fn fit_form(d: &DeviceName, f: &Form) -> Option<Fit> {
     if p_in_d {
         return Some(if d_in_p() { Fit::Exact } else { Fit::Contained });
     }
-    let number_hit = f.slots.iter().any(|s| s.has_digit() && s.matches(d));
-    let word_hit = f
-        .slots
-        .iter()
-        .any(|s| !s.has_digit() && s.substantial() && s.matches(d));
+    // The device's words with a digit, and its distinctive ones.
+    let numbered = || d.words.iter().zip(&d.numbers).filter(|(_, n)| n.0);
+    let distinct = || d.words.iter().zip(&d.numbers).filter(|(_, n)| n.1);
     // Model numbers the device states must all be the product's.
-    let numbers_agree = d
-        .words
-        .iter()
-        .filter(|w| w.bytes().any(|b| b.is_ascii_digit()))
-        .all(|w| covered(w) || joined(w));
+    let numbers_agree = || numbered().all(|(w, _)| covered(w) || joined(w));
     // A distinctive model code ("EX1150", "35700BAX2", "MX450" in the
     // range "MX400-MX850") needs no shared name word.
-    let distinctive = |w: &String| {
-        let digits = w.bytes().filter(u8::is_ascii_digit).count();
-        let letters = w.bytes().filter(u8::is_ascii_alphabetic).count();
-        digits >= 3 && letters >= 2
+    let strong_hit = || {
+        distinct().any(|(w, _)| f.slots.iter().any(|s| s.covers(w)))
+            || f.slots.iter().zip(&f.flags).any(|(s, &fl)| match s {
+                Slot::Word(w) => fl & DISTINCTIVE != 0 && d.has(w),
+                _ => false,
+            })
     };
-    let strong_hit = d
-        .words
-        .iter()
-        .filter(|w| distinctive(w))
-        .any(|w| f.slots.iter().any(|s| s.covers(w)))
-        || f.slots.iter().any(|s| match s {
-            Slot::Word(w) => distinctive(w) && d.has(w),
-            _ => false,
-        });
     // The product's other words only say what kind of device it is ("T1
     // Ventilator", "Spot 4400 Monitor"): its model number is its name.
-    let only_kind_words = f
-        .slots
-        .iter()
-        .all(|s| s.has_digit() || matches!(s, Slot::Word(w) if KIND_WORDS.contains(&w.as_str())));
+    let only_kind_words = || f.flags.iter().all(|&fl| fl & (DIGIT | KIND) != 0);
     // A model written as its number alone ("8015" under a CareFusion
     // vendor, the name in another column): the product's number of at
     // least four digits. Matching requires the vendor for this
     // (`matching`: a bare number without a vendor matches nothing).
-    let bare_number = d.words.len() == 1
+    let bare_number = n == 1
         && d.words[0].len() >= 4
         && d.words[0].bytes().all(|b| b.is_ascii_digit())
         && number_hit;
-    if (number_hit && (word_hit || only_kind_words) || strong_hit || bare_number) && numbers_agree {
+    if (number_hit && (word_hit || only_kind_words()) || strong_hit() || bare_number)
+        && numbers_agree()
+    {
         return Some(Fit::ModelNumber);
     }
-    if d.words.len() >= 2 && d.words.iter().any(|w| w.len() >= 3) && d_in_p() {
+    if n >= 2 && d.words.iter().any(|w| w.len() >= 3) && d_in_p() {
         return Some(Fit::Family);
     }
     None
@@ -774,5 +940,132 @@ mod tests {
             ),
             Some(Exact)
         );
+    }
+
+    /// Device models that exercise every way a form can fit: the same
+    /// words, words joined or split, series letter codes, any-of lists,
+    /// ranges, designations and exclusions.
+    const MODELS: &[&str] = &[
+        "Connex Spot Monitor",
+        "CSM",
+        "Alaris PC 8015",
+        "8015",
+        "Alaris",
+        "Sigma Spectrum",
+        "Sigma Spectrum 35700BAX",
+        "35700BAX2",
+        "Spectrum",
+        "Medfusion 4000 Syringe Pump",
+        "Medfusion 3500",
+        "IntelliVue MX450",
+        "IntelliVue MX40",
+        "IntelliVue MX700",
+        "MX800",
+        "LOGIQ E10",
+        "LOGIQ 100 Pro",
+        "Venue 40",
+        "MMT-1715",
+        "MMT1715",
+        "PIC iX",
+        "PICiX",
+        "Infinity Delta XL",
+        "Apex Pro Telemetry Server",
+        "ApexPro",
+        "Efficia CM12",
+        "CM12",
+        "T1 Ventilator",
+        "Spot 4400",
+        "Welch Allyn Connex",
+        "unrelated words only",
+        // Names whose bits pass the quick overlap test with "Orbit" and
+        // "Orbit Care Zen Lite" though they share no word with them
+        // (`bit("orbitcare") == bit("orbit")`, `bit("orbit820") ==
+        // bit("orbit")`): found only through joined words and letter codes.
+        "Orbitcare Zenlite",
+        "Orbit820",
+    ];
+
+    /// Product names as advisories write them, with the same kinds of parts.
+    const PRODUCTS: &[(&str, &str, &[&str])] = &[
+        ("Hillrom", "Welch Allyn Connex Spot Monitor (CSM)", &[]),
+        (
+            "Hillrom",
+            "Welch Allyn Connex Vital Signs Monitor (CVSM)",
+            &[],
+        ),
+        ("BD", "Alaris 8015 PC unit", &[]),
+        ("BD", "BD Alaris Point-of-Care Unit (PCU) Model 8015", &[]),
+        ("BD", "Alaris 8000 PC unit", &[]),
+        ("BD", "Alaris PC Unit", &[]),
+        ("Baxter", "Baxter Spectrum", &["35700BAX2"]),
+        ("Baxter", "Baxter Spectrum IQ", &[]),
+        (
+            "Smiths Medical",
+            "Medfusion 4000 Wireless Syringe Infusion Pump",
+            &[],
+        ),
+        ("Philips", "IntelliVue patient monitor MX400-MX850", &[]),
+        (
+            "Philips",
+            "IntelliVue MP monitors MX800/700/600 ((865240/41/42) WLAN",
+            &[],
+        ),
+        ("Philips", "Patient Information Center iX (PICiX)", &[]),
+        ("Philips", "Efficia CM Series", &[]),
+        ("GE Healthcare", "LOGIQ, not including LOGIQ 100 Pro", &[]),
+        (
+            "GE Healthcare",
+            "Venue, not including Venue 40 R1-3 and Venue 50 R4-5",
+            &[],
+        ),
+        ("GE Healthcare", "Apex Pro", &[]),
+        ("General Electric (GE)", "ApexPro Telemetry Server", &[]),
+        ("Medtronic", "MiniMed 630G", &["MMT-1715"]),
+        ("Dräger", "Infinity Delta", &[]),
+        ("Hamilton Medical", "T1 Ventilator", &[]),
+        ("Hillrom", "Spot 4400 Monitor", &[]),
+        ("Acme", "Orbit Care Zen Lite", &[]),
+        ("Acme", "Orbit", &[]),
+    ];
+
+    /// The index leaves out only forms that cannot fit: with its masks,
+    /// every device fits every product exactly as without them.
+    #[test]
+    fn index_keeps_every_form_that_can_fit() {
+        let k = Knowledge::embedded();
+        let names: Vec<ProductName> = PRODUCTS
+            .iter()
+            .map(|(v, n, d)| {
+                let d: Vec<String> = d.iter().map(|s| s.to_string()).collect();
+                ProductName::read(n, &d, &k, &k.families(&vendor_keys(v)))
+            })
+            .collect();
+        let ix = NameIndex::new(&names);
+        let mut fits = 0;
+        for (v, _, _) in PRODUCTS {
+            let df = k.families(&vendor_keys(v));
+            for m in MODELS {
+                let d = DeviceName::read(m, &k, &df);
+                let c = ix.candidates(&d);
+                for (i, p) in names.iter().enumerate() {
+                    let all = fit(&d, p);
+                    assert_eq!(
+                        fit_forms(&d, p, c.mask(i)),
+                        all,
+                        "{m:?} / {:?}",
+                        PRODUCTS[i]
+                    );
+                    fits += usize::from(all.is_some());
+                }
+            }
+        }
+        assert!(fits > 100, "{fits}");
+        let acme = k.families(&vendor_keys("Acme"));
+        let orbit = |m: &str, p: usize| fit(&DeviceName::read(m, &k, &acme), &names[p]);
+        let n = PRODUCTS.len();
+        assert_eq!(orbit("Orbitcare Zenlite", n - 2), Some(Fit::Family));
+        assert_eq!(orbit("Orbit820", n - 1), Some(Fit::Contained));
+        assert_eq!(ix.candidates(&DeviceName::default()).mask(0), 0);
+        assert_eq!(ix.candidates(&DeviceName::default()).mask(names.len()), 0);
     }
 }

@@ -98,10 +98,15 @@ pub fn fold(s: &str) -> String {
             'ñ' | 'Ñ' => out.push('n'),
             '.' if chars.peek().is_some_and(|n| n.is_ascii_alphabetic())
                 && out.chars().last().is_some_and(|p| p.is_ascii_alphabetic()) => {}
+            // One space between words, none at the start.
+            _ if out.is_empty() || out.ends_with(' ') => {}
             _ => out.push(' '),
         }
     }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
 }
 
 /// Whether a key is only a legal suffix or generic word ("company" from
@@ -162,11 +167,12 @@ pub fn vendor_keys(name: &str) -> Vec<String> {
         }
     }
     // Several companies in one name.
-    let lowered = main
-        .replace(" and ", ",")
-        .replace(" & ", ",")
-        .replace([';', '/'], ",");
-    if lowered.contains(',') {
+    let several = main.contains([',', ';', '/']) || main.contains(" and ") || main.contains(" & ");
+    if several {
+        let lowered = main
+            .replace(" and ", ",")
+            .replace(" & ", ",")
+            .replace([';', '/'], ",");
         for part in lowered.split(',') {
             if let Some((k, _)) = key_of(part) {
                 if k.len() >= 2 && !keys.contains(&k) {
