@@ -257,8 +257,15 @@ impl DeviceName {
         for p in words.windows(2) {
             expanded.push(format!("{}{}", p[0], p[1]));
         }
-        // "MMT-1710" is written "MMT1710" too.
-        let bits = expanded.iter().fold(0, |a, w| a | bit(w));
+        // "MMT-1710" is written "MMT1710" too. The quick overlap test must
+        // pass whenever a slot can match: a series letter code ("CM" of
+        // "CM12") is a way to match too.
+        let codes = words.iter().filter_map(|w| letter_code(w));
+        let bits = expanded
+            .iter()
+            .map(String::as_str)
+            .chain(codes)
+            .fold(0, |a, w| a | bit(w));
         let numbers = words
             .iter()
             .map(|w| (w.bytes().any(|b| b.is_ascii_digit()), distinctive(w)))
@@ -488,7 +495,17 @@ impl ProductName {
         if slots.is_empty() || !slots.iter().any(Slot::substantial) {
             return None;
         }
-        let bits = slots.iter().fold(0, |a, s| a | s.bits());
+        // Two neighbouring words joined ("Orbit Care" as "orbitcare") are a
+        // way to match too (`fit_form`'s `joined`).
+        let joined = slots.windows(2).filter_map(|p| match (&p[0], &p[1]) {
+            (Slot::Word(a), Slot::Word(b)) => Some(bit(&format!("{a}{b}"))),
+            _ => None,
+        });
+        let bits = slots
+            .iter()
+            .map(Slot::bits)
+            .chain(joined)
+            .fold(0, |a, b| a | b);
         let has_range = slots.iter().any(|s| matches!(s, Slot::Range(..)));
         Some(Form {
             flags: slots.iter().map(Slot::flags).collect(),
@@ -1067,5 +1084,31 @@ mod tests {
         assert_eq!(orbit("Orbit820", n - 1), Some(Fit::Contained));
         assert_eq!(ix.candidates(&DeviceName::default()).mask(0), 0);
         assert_eq!(ix.candidates(&DeviceName::default()).mask(names.len()), 0);
+    }
+    #[test]
+    fn joined_words_and_series_codes_fit_whatever_their_hashes() {
+        // The quick overlap test of `fit_form` hashes words into 64 bits; a
+        // fit through joined words or a series letter code must not depend
+        // on whether those hashes happen to share a bit.
+        let k = Knowledge::embedded();
+        let acme = k.families(&vendor_keys("Acme"));
+        let syllables = ["zor", "quel", "vant", "brix", "tolo", "mek", "sarn", "pidu"];
+        let mut tried = 0;
+        for a in syllables {
+            for b in syllables {
+                if a == b {
+                    continue;
+                }
+                let (c, d) = ("lumo", "rax");
+                let joined = ProductName::read(&format!("{a} {b} {c} {d}"), &[], &k, &acme);
+                let device = DeviceName::read(&format!("{a}{b} {c}{d}"), &k, &acme);
+                assert_eq!(fit(&device, &joined), Some(Fit::Family), "{a}{b}");
+                let series = ProductName::read(&format!("{a}{b}"), &[], &k, &acme);
+                let member = DeviceName::read(&format!("{a}{b}820"), &k, &acme);
+                assert_eq!(fit(&member, &series), Some(Fit::Contained), "{a}{b}820");
+                tried += 1;
+            }
+        }
+        assert_eq!(tried, 56);
     }
 }
