@@ -47,18 +47,109 @@ pub fn regular_input(f: &Path) -> Result<u64> {
     let meta = std::fs::metadata(f).with_context(|| format!("cannot read {}", f.display()))?;
     if !meta.is_file() {
         invalid!(
-            "{}: not a regular file (a pipe, device or directory); give a capture file",
+            "{}: not a regular file or directory (a pipe or device); give a capture file",
             f.display()
         );
     }
     Ok(meta.len())
 }
 
-/// Checks every input before the database is touched: non-regular files are
-/// refused ([`regular_input`]), malformed captures are an error, and empty
-/// files are skipped with a warning (one forgotten empty rotation file does
-/// not lose the run). Returns the inputs to read and their total size.
+/// Deepest directory level [`capture_files_in`] descends to.
+pub const MAX_DIR_DEPTH: usize = 16;
+/// Most capture files one directory argument may expand to.
+pub const MAX_DIR_FILES: usize = 100_000;
+
+/// Whether the file starts like a pcap (either byte order, µs or ns) or
+/// pcapng capture.
+fn looks_like_capture(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let ok = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic));
+    ok.is_ok()
+        && matches!(
+            magic,
+            [0xd4, 0xc3, 0xb2, 0xa1]
+                | [0xa1, 0xb2, 0xc3, 0xd4]
+                | [0x4d, 0x3c, 0xb2, 0xa1]
+                | [0xa1, 0xb2, 0x3c, 0x4d]
+                | [0x0a, 0x0d, 0x0d, 0x0a]
+        )
+}
+
+/// The capture files under directory `dir`, in path order: regular files
+/// (symbolic links to files too) that start like a pcap or pcapng file, down
+/// to [`MAX_DIR_DEPTH`] levels (linked directories are not followed, so a
+/// loop cannot make it endless), at most [`MAX_DIR_FILES`]. Other files are
+/// counted and reported through `notify`; a directory without any capture
+/// is an error.
+pub fn capture_files_in(dir: &Path, notify: &dyn Notify) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut other = 0usize;
+    let mut stack = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((d, depth)) = stack.pop() {
+        let entries =
+            std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))?;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("cannot read {}", d.display()))?;
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                other += 1;
+                continue;
+            };
+            if kind.is_dir() {
+                if depth + 1 < MAX_DIR_DEPTH {
+                    stack.push((path, depth + 1));
+                }
+                continue;
+            }
+            // A link counts by what it points to; a link to a directory is skipped.
+            let is_file = kind.is_file()
+                || (kind.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()));
+            if is_file && looks_like_capture(&path) {
+                if found.len() >= MAX_DIR_FILES {
+                    invalid!(
+                        "{}: more than {MAX_DIR_FILES} capture files; give fewer at a time",
+                        dir.display()
+                    );
+                }
+                found.push(path);
+            } else {
+                other += 1;
+            }
+        }
+    }
+    if found.is_empty() {
+        invalid!(
+            "{}: no pcap or pcapng files in this directory",
+            dir.display()
+        );
+    }
+    found.sort();
+    if other > 0 {
+        notify.line(&format!(
+            "ward: note: {}: {} capture files, {other} other files skipped",
+            dir.display(),
+            found.len()
+        ));
+    }
+    Ok(found)
+}
+
+/// Checks every input before the database is touched: a directory stands for
+/// the capture files under it ([`capture_files_in`]), other non-regular files
+/// are refused ([`regular_input`]), malformed captures are an error, and
+/// empty files are skipped with a warning (one forgotten empty rotation file
+/// does not lose the run). Returns the inputs to read and their total size.
 pub fn check_inputs(files: &[PathBuf], notify: &dyn Notify) -> Result<(Vec<PathBuf>, u64)> {
+    let mut expanded = Vec::with_capacity(files.len());
+    for f in files {
+        if std::fs::metadata(f).is_ok_and(|m| m.is_dir()) {
+            expanded.extend(capture_files_in(f, notify)?);
+        } else {
+            expanded.push(f.clone());
+        }
+    }
+    let files = &expanded;
     let mut kept = Vec::with_capacity(files.len());
     let mut total = 0u64;
     for f in files {
@@ -198,6 +289,46 @@ mod tests {
             check_inputs(&[empty, junk], &note).unwrap_err(),
             Error::Capture(_)
         ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_directory_stands_for_the_captures_under_it() {
+        let dir = std::env::temp_dir().join(format!("ward-app-dir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("b/deeper")).unwrap();
+        std::fs::create_dir_all(dir.join("a")).unwrap();
+        let sample =
+            samplegen::hospital::write(Vec::new(), samplegen::hospital::Variant::Normal).unwrap();
+        // Captures are told by their first bytes, not their names.
+        std::fs::write(dir.join("b/deeper/room.cap"), &sample).unwrap();
+        std::fs::write(dir.join("a/room"), &sample).unwrap();
+        std::fs::write(dir.join("a/INDEX.md"), b"# not a capture").unwrap();
+        std::fs::write(dir.join("b/short"), b"ab").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&dir, dir.join("b/loop")).unwrap();
+        let seen = std::sync::Mutex::new(Vec::new());
+        let note = |l: &str| seen.lock().unwrap().push(l.to_string());
+        let (files, total) = check_inputs(std::slice::from_ref(&dir), &note).unwrap();
+        assert_eq!(
+            files,
+            vec![dir.join("a/room"), dir.join("b/deeper/room.cap")]
+        );
+        assert_eq!(total, 2 * sample.len() as u64);
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(
+            seen[0].contains("2 capture files, 3 other files skipped"),
+            "{seen:?}"
+        );
+        let empty = dir.join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
+        let e = check_inputs(std::slice::from_ref(&empty), &|_: &str| {}).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("no pcap or pcapng files in this directory"),
+            "{e}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 /// Arguments of `ward analyze`.
 #[derive(Args)]
 pub struct AnalyzeArgs {
-    /// Capture files (pcap or pcapng).
+    /// Capture files (pcap or pcapng), or directories holding them.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Database: a SQLite file (created if missing, appended to if present) or a postgres:// URL.

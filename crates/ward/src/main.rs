@@ -118,6 +118,14 @@ enum Command {
     /// Capture from a network interface (needs the `live` feature and capture rights).
     #[cfg(feature = "live")]
     Capture(analyze::CaptureArgs),
+    /// Capture from a network interface: this build has no `live` feature.
+    #[cfg(not(feature = "live"))]
+    #[command(hide = true)]
+    Capture {
+        /// Whatever was given; only the missing feature is reported.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -179,6 +187,12 @@ fn main() {
         Command::Server(args) => server::run(args),
         #[cfg(feature = "live")]
         Command::Capture(args) => analyze::capture(args),
+        #[cfg(not(feature = "live"))]
+        Command::Capture { .. } => Err(anyhow::anyhow!(
+            "this ward was built without live capture (the `live` feature, which needs libpcap): \
+             build it with `cargo build --release -p ward --features live`, \
+             or analyze capture files with `ward analyze FILE`"
+        )),
     };
     if let Err(e) = result {
         // A closed pipe (`ward risk | head`) is the reader's choice, not an error.

@@ -421,3 +421,49 @@ fn report_on_a_full_disk_leaves_no_temporary_files() {
     let left: Vec<&str> = out.lines().filter(|l| l.ends_with(".tmp")).collect();
     assert!(left.is_empty(), "temporary files left: {left:?}");
 }
+
+/// Issue 15, item 2: the CLI's papercuts. A reader that closes the pipe
+/// early (`ward alerts | head -1`) is no error; a missing file is one line;
+/// `ward analyze DIR` analyzes the captures under it; `ward capture` in a
+/// build without the `live` feature says what is missing.
+#[test]
+fn cli_papercuts_pipes_missing_files_directories_and_features() {
+    let dir = scratch("papercuts");
+    let db = dir.join("ward.db");
+    // The repository's samples/ directory: the bundled sample and its notes.
+    let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples");
+    let o = ok(&["analyze", "--quiet", "--db", s(&db), samples]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("inventory stored in"), "{out}");
+    // The reader is gone before ward writes (`ward inventory | head -1`
+    // after head exited): every write fails with a broken pipe.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(["inventory", "--db", s(&db)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let missing = dir.join("missing.pcap");
+    let o = ward(&["analyze", "--quiet", "--db", s(&db), s(&missing)]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+    let o = ward(&["capture", "--interface", "eth0"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    if cfg!(feature = "live") {
+        assert!(!err.contains("built without live capture"), "{err}");
+    } else {
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("--features live"), "{err}");
+    }
+}
