@@ -278,6 +278,61 @@ pub struct Baseline {
     /// live learning, or a baseline from before this field).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub coverage: Vec<(Timestamp, Timestamp)>,
+    /// Cleartext logins seen while learning. They are never learnt as
+    /// normal (the monitor raises `cleartext_credential` for every one);
+    /// they are kept so that `baseline learn` warns about them. At most
+    /// [`MAX_UNSAFE_LOGINS`], sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsafe_logins: Vec<UnsafeLogin>,
+}
+
+/// Most distinct [`UnsafeLogin`]s a baseline keeps.
+pub const MAX_UNSAFE_LOGINS: usize = 256;
+
+/// How credentials crossed in cleartext.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CleartextMethod {
+    /// FTP USER/PASS.
+    Ftp,
+    /// A Telnet login prompt.
+    Telnet,
+    /// HTTP Basic authentication.
+    HttpBasic,
+}
+
+impl CleartextMethod {
+    /// As people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            CleartextMethod::Ftp => "FTP",
+            CleartextMethod::Telnet => "Telnet",
+            CleartextMethod::HttpBasic => "HTTP Basic",
+        }
+    }
+}
+
+/// A cleartext login seen in the learning window (per server, port, client
+/// and method), with how often and what the password was like. No user
+/// name and no password are kept.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UnsafeLogin {
+    /// The server logged in to.
+    pub server: IpAddr,
+    /// Its port.
+    pub port: u16,
+    /// The client.
+    pub client: IpAddr,
+    /// How the credentials crossed.
+    pub method: CleartextMethod,
+    /// A well-known default or empty password was used at least once.
+    pub default_password: bool,
+    /// At least one such login was accepted.
+    pub accepted: bool,
+    /// Logins seen.
+    pub count: u64,
+    /// First seen.
+    pub first: Timestamp,
 }
 
 impl Baseline {
@@ -543,6 +598,20 @@ impl Learner {
                     }
                 }
             }
+            Record::Login(l) => {
+                let method = match l.protocol {
+                    model::records::LoginProtocol::Ftp => CleartextMethod::Ftp,
+                    model::records::LoginProtocol::Telnet => CleartextMethod::Telnet,
+                };
+                let weak = matches!(
+                    l.password,
+                    model::records::PasswordClass::Default | model::records::PasswordClass::Empty
+                );
+                self.unsafe_login(&flow, method, weak, l.success == Some(true), t);
+            }
+            Record::Http(h) if h.basic_auth_user.is_some() => {
+                self.unsafe_login(&flow, CleartextMethod::HttpBasic, false, false, t);
+            }
             Record::Dicom(r) if r.pdu == model::records::DicomPdu::AssociateRq => {
                 if let Some(d) = self.device(flow.server.ip) {
                     let mut tr = d.truncated;
@@ -560,6 +629,45 @@ impl Learner {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Counts a cleartext login of the learning window (see [`Baseline::unsafe_logins`]).
+    fn unsafe_login(
+        &mut self,
+        flow: &FlowInfo,
+        method: CleartextMethod,
+        weak: bool,
+        accepted: bool,
+        t: Timestamp,
+    ) {
+        let (server, port, client) = (flow.server.ip, flow.server.port, flow.client.ip);
+        let list = &mut self.b.unsafe_logins;
+        let at = list.binary_search_by(|u| {
+            (u.server, u.port, u.client, u.method).cmp(&(server, port, client, method))
+        });
+        match at {
+            Ok(i) => {
+                let u = &mut list[i];
+                u.count = u.count.saturating_add(1);
+                u.default_password |= weak;
+                u.accepted |= accepted;
+                u.first = u.first.min(t);
+            }
+            Err(i) if list.len() < MAX_UNSAFE_LOGINS => list.insert(
+                i,
+                UnsafeLogin {
+                    server,
+                    port,
+                    client,
+                    method,
+                    default_password: weak,
+                    accepted,
+                    count: 1,
+                    first: t,
+                },
+            ),
+            Err(_) => {}
         }
     }
 

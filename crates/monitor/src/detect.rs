@@ -1098,6 +1098,43 @@ mod tests {
     }
 
     #[test]
+    fn logins_in_the_learning_window_are_listed_and_still_raised() {
+        let login = |ts: i64, password: PasswordClass| Event {
+            ts: Timestamp(ts),
+            flow: Some(flow("10.0.0.2", 40000, "10.0.0.1", 23)),
+            record: Record::Login(CleartextLogin {
+                protocol: LoginProtocol::Telnet,
+                user: Some("admin".into()),
+                password,
+                banner: None,
+                success: Some(true),
+                reply_code: None,
+            }),
+        };
+        let mut evs = normal(1_000_000);
+        evs.push(conn("10.0.0.2", "10.0.0.1", 23, 1_000_100, 40));
+        evs.push(login(1_000_101, PasswordClass::Other));
+        evs.push(login(1_000_200, PasswordClass::Default));
+        let b = learn(&evs);
+        assert_eq!(b.unsafe_logins.len(), 1, "{:?}", b.unsafe_logins);
+        let u = &b.unsafe_logins[0];
+        assert_eq!(
+            (u.method, u.port, u.count, u.default_password, u.accepted),
+            (crate::CleartextMethod::Telnet, 23, 2, true, true)
+        );
+        assert_eq!(u.server.to_string(), "10.0.0.1");
+        // The baseline keeps no user name or password.
+        let json = serde_json::to_string(&b).unwrap();
+        assert!(!json.contains("admin"), "{json}");
+        // Learnt or not, the same login later is a finding.
+        let mut later = normal(9_000_000);
+        later.push(conn("10.0.0.2", "10.0.0.1", 23, 9_000_100, 40));
+        later.push(login(9_000_101, PasswordClass::Default));
+        let got = detect(&b, &later);
+        assert!(got.iter().any(|g| g.0 == K::CleartextCredential), "{got:?}");
+    }
+
+    #[test]
     fn scan_telnet_and_new_device() {
         let b = learn(&normal(1_000_000));
         let mut evs = normal(9_000_000);

@@ -30,8 +30,9 @@ mod detect;
 
 pub use alert::{Alert, AlertKind, Alerts, Evidence, FlowTuple, Severity, ALL_KINDS};
 pub use baseline::{
-    Baseline, DeviceBaseline, GroupBaseline, Learner, Quantiles, Role, Service, Stats, Talk,
-    Volume, Window, DEFAULT_VOLUME_WINDOW_SECS, MIN_OBSERVATIONS,
+    Baseline, CleartextMethod, DeviceBaseline, GroupBaseline, Learner, Quantiles, Role, Service,
+    Stats, Talk, UnsafeLogin, Volume, Window, DEFAULT_VOLUME_WINDOW_SECS, MAX_UNSAFE_LOGINS,
+    MIN_OBSERVATIONS,
 };
 pub use detect::{Detector, DetectorConfig, FlowPolicy, FlowSummary};
 

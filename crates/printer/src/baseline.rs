@@ -43,6 +43,33 @@ pub fn learnt(o: &mut dyn Write, name: &str, b: &Baseline) -> Result<()> {
             "not judged (fewer than 36 windows)"
         }
     )?;
+    if !b.unsafe_logins.is_empty() {
+        let n: u64 = b.unsafe_logins.iter().map(|u| u.count).sum();
+        writeln!(
+            o,
+            "  warning: {n} cleartext logins in the learning window: not learnt as normal, \
+             `ward monitor` raises cleartext_credential for each; fix them (disable Telnet/FTP, \
+             change default passwords):"
+        )?;
+        for u in &b.unsafe_logins {
+            writeln!(
+                o,
+                "    {} to {}:{} from {}{}{} ({}x, first {})",
+                u.method.label(),
+                u.server,
+                u.port,
+                u.client,
+                if u.default_password {
+                    ", default or empty password"
+                } else {
+                    ""
+                },
+                if u.accepted { ", accepted" } else { "" },
+                u.count,
+                u.first.iso()
+            )?;
+        }
+    }
     for (g, gb) in &b.groups {
         writeln!(
             o,
@@ -57,4 +84,41 @@ pub fn learnt(o: &mut dyn Write, name: &str, b: &Baseline) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use monitor::{CleartextMethod, UnsafeLogin};
+
+    #[test]
+    fn cleartext_logins_of_the_learning_window_are_a_warning_with_a_list() {
+        let mut b = Baseline::default();
+        let mut out = Vec::new();
+        learnt(&mut out, "day", &b).unwrap();
+        assert!(!String::from_utf8(out).unwrap().contains("warning"));
+        b.unsafe_logins.push(UnsafeLogin {
+            server: "10.0.0.1".parse().unwrap(),
+            port: 23,
+            client: "10.0.0.2".parse().unwrap(),
+            method: CleartextMethod::Telnet,
+            default_password: true,
+            accepted: true,
+            count: 3,
+            first: model::Timestamp(1_000_000_000_000),
+        });
+        let mut out = Vec::new();
+        learnt(&mut out, "day", &b).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("warning: 3 cleartext logins in the learning window"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "Telnet to 10.0.0.1:23 from 10.0.0.2, default or empty password, accepted (3x"
+            ),
+            "{text}"
+        );
+    }
 }
