@@ -27,6 +27,27 @@ pub struct Blocked {
     pub device: String,
     /// Why.
     pub reason: String,
+    /// Bytes the flow carried (both ways).
+    pub bytes: u64,
+    /// The other end: the address that is not the device's.
+    #[serde(skip)]
+    pub peer: std::net::IpAddr,
+}
+
+/// What a simulation would block in one group: the summary printed before
+/// the flows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GroupBlocked {
+    /// The group whose rules refuse.
+    pub group: String,
+    /// Flows blocked.
+    pub flows: u64,
+    /// Bytes they carried.
+    pub bytes: u64,
+    /// Distinct members of the group concerned.
+    pub devices: u64,
+    /// Distinct addresses on the other end.
+    pub peers: u64,
 }
 
 /// What a simulation found.
@@ -38,6 +59,34 @@ pub struct Simulation {
     pub blocked: Vec<Blocked>,
     /// The sensor's report.
     pub report: sensor::Report,
+}
+
+impl Simulation {
+    /// The blocked flows per group, most flows first (then by group name).
+    pub fn by_group(&self) -> Vec<GroupBlocked> {
+        use std::collections::{BTreeMap, BTreeSet};
+        type Sets<'a> = (u64, u64, BTreeSet<&'a str>, BTreeSet<std::net::IpAddr>);
+        let mut groups: BTreeMap<&str, Sets<'_>> = BTreeMap::new();
+        for b in &self.blocked {
+            let g = groups.entry(b.group.as_str()).or_default();
+            g.0 += 1;
+            g.1 = g.1.saturating_add(b.bytes);
+            g.2.insert(b.device.as_str());
+            g.3.insert(b.peer);
+        }
+        let mut out: Vec<GroupBlocked> = groups
+            .into_iter()
+            .map(|(group, (flows, bytes, devices, peers))| GroupBlocked {
+                group: group.to_string(),
+                flows,
+                bytes,
+                devices: devices.len() as u64,
+                peers: peers.len() as u64,
+            })
+            .collect();
+        out.sort_by(|a, b| b.flows.cmp(&a.flows).then_with(|| a.group.cmp(&b.group)));
+        out
+    }
 }
 
 /// Reads a policy file (`ward policy generate`'s policy.json).
@@ -61,7 +110,14 @@ pub fn simulate(p: &Policy, files: &[PathBuf], workers: Option<usize>) -> Result
                 reason,
             } = p.evaluate(f)
             {
+                let peer = if f.client.ip == device {
+                    f.server.ip
+                } else {
+                    f.client.ip
+                };
                 blocked.push(Blocked {
+                    bytes: c.orig_bytes.saturating_add(c.resp_bytes),
+                    peer,
                     start: c.start.iso(),
                     transport: f.transport.as_str(),
                     client: format!("{}:{}", f.client.ip, f.client.port),
@@ -212,5 +268,51 @@ mod tests {
         let s = e.to_string();
         assert!(s.starts_with("vendor.json: "), "{s}");
         assert!(!s.contains('\n'));
+    }
+
+    #[test]
+    fn blocked_flows_are_summed_per_group() {
+        let b = |group: &str, device: &str, peer: &str, bytes: u64| Blocked {
+            start: String::new(),
+            transport: "tcp",
+            client: String::new(),
+            server: String::new(),
+            service: String::new(),
+            group: group.into(),
+            device: device.into(),
+            reason: String::new(),
+            bytes,
+            peer: peer.parse().unwrap(),
+        };
+        let sim = Simulation {
+            flows: 10,
+            blocked: vec![
+                b("pumps", "10.0.0.1", "10.0.0.9", 100),
+                b("imaging", "10.0.0.5", "10.0.0.9", 7),
+                b("pumps", "10.0.0.2", "10.0.0.9", 50),
+                b("pumps", "10.0.0.1", "10.0.0.8", u64::MAX),
+            ],
+            report: sensor::Report::default(),
+        };
+        let g = sim.by_group();
+        assert_eq!(
+            g,
+            vec![
+                GroupBlocked {
+                    group: "pumps".into(),
+                    flows: 3,
+                    bytes: u64::MAX,
+                    devices: 2,
+                    peers: 2
+                },
+                GroupBlocked {
+                    group: "imaging".into(),
+                    flows: 1,
+                    bytes: 7,
+                    devices: 1,
+                    peers: 1
+                },
+            ]
+        );
     }
 }

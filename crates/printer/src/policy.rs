@@ -58,6 +58,22 @@ pub fn generated(o: &mut dyn Write, g: &Generated) -> Result<()> {
 
 /// Prints the flows a simulation would block and how many were replayed.
 pub fn simulation(o: &mut dyn Write, sim: &Simulation) -> Result<()> {
+    let groups = sim.by_group();
+    if !groups.is_empty() {
+        writeln!(
+            o,
+            "{:<32} {:>9} {:>14} {:>8} {:>8}",
+            "GROUP", "FLOWS", "BYTES", "DEVICES", "PEERS"
+        )?;
+        for g in &groups {
+            writeln!(
+                o,
+                "{:<32} {:>9} {:>14} {:>8} {:>8}",
+                g.group, g.flows, g.bytes, g.devices, g.peers
+            )?;
+        }
+        writeln!(o)?;
+    }
     writeln!(
         o,
         "{:<27} {:<4} {:<42} {:<42} {:<8} REASON",

@@ -144,7 +144,7 @@ pub fn simulate(args: SimulateArgs) -> Result<()> {
     if args.json {
         printer::json(
             &mut o,
-            &serde_json::json!({"flows": sim.flows, "blocked": sim.blocked}),
+            &serde_json::json!({"flows": sim.flows, "groups": sim.by_group(), "blocked": sim.blocked}),
         )?;
     } else {
         printer::policy::simulation(&mut o, &sim)?;

@@ -328,6 +328,15 @@ fn real_tools_yield_exactly_the_expected_alerts_and_policies_hold() {
         "{attack}"
     );
     assert!(blocked.iter().any(|b| b["server"] == format!("{PACS}:23")));
+    // The per-group summary comes with the flows and adds up to them.
+    let groups = attack["groups"].as_array().unwrap();
+    assert!(!groups.is_empty(), "{attack}");
+    let total: u64 = groups.iter().map(|g| g["flows"].as_u64().unwrap()).sum();
+    assert_eq!(total, blocked.len() as u64, "{attack}");
+    assert!(
+        groups.iter().all(|g| g["peers"].as_u64().unwrap() >= 1),
+        "{attack}"
+    );
 
     // No patient data anywhere.
     let exports: Vec<&[u8]> = vec![
