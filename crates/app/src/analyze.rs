@@ -59,25 +59,18 @@ pub const MAX_DIR_DEPTH: usize = 16;
 /// Most capture files one directory argument may expand to.
 pub const MAX_DIR_FILES: usize = 100_000;
 
-/// Whether the file starts like a pcap (either byte order, µs or ns) or
-/// pcapng capture.
+/// Whether the file starts with a magic number the capture reader reads
+/// ([`capture::is_capture_magic`]).
 fn looks_like_capture(path: &Path) -> bool {
     use std::io::Read;
     let mut magic = [0u8; 4];
     let ok = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic));
-    ok.is_ok()
-        && matches!(
-            magic,
-            [0xd4, 0xc3, 0xb2, 0xa1]
-                | [0xa1, 0xb2, 0xc3, 0xd4]
-                | [0x4d, 0x3c, 0xb2, 0xa1]
-                | [0xa1, 0xb2, 0x3c, 0x4d]
-                | [0x0a, 0x0d, 0x0d, 0x0a]
-        )
+    ok.is_ok() && capture::is_capture_magic(magic)
 }
 
 /// The capture files under directory `dir`, in path order: regular files
-/// (symbolic links to files too) that start like a pcap or pcapng file, down
+/// (symbolic links to files too) that start like a pcap or pcapng file
+/// (any magic number the capture reader reads), down
 /// to [`MAX_DIR_DEPTH`] levels (linked directories are not followed, so a
 /// loop cannot make it endless), at most [`MAX_DIR_FILES`]. Other files are
 /// counted and reported through `notify`; a directory without any capture

@@ -193,10 +193,15 @@ pub enum Source {
     Live(LiveSource),
 }
 
-/// The error of a live source in a build without the `live` feature.
-#[cfg(not(feature = "live"))]
-fn built_without_live() -> Error {
-    Error::Invalid("this ward was built without live capture: rebuild with `cargo build --release --features live` (needs libpcap), or give capture files".into())
+/// The error of a live source (or `ward capture`) in a build without the
+/// `live` feature: which feature is missing and how to build it.
+pub fn built_without_live() -> Error {
+    Error::Invalid(
+        "this ward was built without live capture (the `live` feature, which needs libpcap): \
+         build it with `cargo build --release -p ward --features live`, \
+         or give capture files"
+            .into(),
+    )
 }
 
 /// Learns a baseline from `source` into `learner` (the facts are stored as

@@ -222,6 +222,28 @@ fn rd64(b: &[u8], off: usize, be: bool) -> u64 {
     }
 }
 
+/// A classic pcap magic number (read little-endian) → big-endian file,
+/// nanosecond timestamps, record header length.
+fn pcap_magic(magic: u32) -> Option<(bool, bool, usize)> {
+    Some(match magic {
+        0xA1B2_C3D4 => (false, false, 16),
+        0xD4C3_B2A1 => (true, false, 16),
+        0xA1B2_3C4D => (false, true, 16),
+        0x4D3C_B2A1 => (true, true, 16),
+        0xA1B2_CD34 => (false, false, 24),
+        0x34CD_B2A1 => (true, false, 24),
+        _ => return None,
+    })
+}
+
+/// Whether a file's first four bytes are a magic number [`FileReader`]
+/// reads (any classic pcap variant, or a pcapng section header): how a
+/// directory walk tells captures from other files without opening them as one.
+pub fn is_capture_magic(first: [u8; 4]) -> bool {
+    let m = u32::from_le_bytes(first);
+    m == SHB || pcap_magic(m).is_some()
+}
+
 impl FileReader {
     /// Opens a capture file and detects its format from the magic number.
     pub fn open(path: &Path) -> Result<FileReader, Error> {
@@ -285,12 +307,6 @@ impl FileReader {
         }
         let magic = rd32(&self.buf, self.start, false);
         let (be, nsec, hdr_len) = match magic {
-            0xA1B2_C3D4 => (false, false, 16),
-            0xD4C3_B2A1 => (true, false, 16),
-            0xA1B2_3C4D => (false, true, 16),
-            0x4D3C_B2A1 => (true, true, 16),
-            0xA1B2_CD34 => (false, false, 24),
-            0x34CD_B2A1 => (true, false, 24),
             SHB => {
                 if !self.fill(12)? {
                     return Err(Error::Truncated {
@@ -310,11 +326,9 @@ impl FileReader {
                 self.kind = Kind::PcapNg;
                 return Ok(());
             }
-            _ => {
-                return Err(Error::NotACapture {
-                    path: self.name.clone(),
-                })
-            }
+            m => pcap_magic(m).ok_or_else(|| Error::NotACapture {
+                path: self.name.clone(),
+            })?,
         };
         if !self.fill(24)? {
             return Err(Error::Truncated {

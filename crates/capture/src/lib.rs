@@ -31,7 +31,7 @@ mod file;
 #[cfg(feature = "live")]
 mod live;
 
-pub use file::FileReader;
+pub use file::{is_capture_magic, FileReader};
 #[cfg(feature = "live")]
 pub use live::{LiveCapture, LiveStats, Polled, StopHandle, Waker};
 
@@ -153,6 +153,38 @@ impl Anomalies {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capture_magics_are_what_the_reader_opens() {
+        // Each magic the walk accepts opens as a capture (a header and no records).
+        for m in [
+            0xA1B2_C3D4u32,
+            0xD4C3_B2A1,
+            0xA1B2_3C4D,
+            0x4D3C_B2A1,
+            0xA1B2_CD34,
+            0x34CD_B2A1,
+        ] {
+            let first = m.to_le_bytes();
+            assert!(is_capture_magic(first), "{m:#x}");
+            let mut header = first.to_vec();
+            header.extend_from_slice(&[0; 16]);
+            header.extend_from_slice(&[1, 0, 0, 0]);
+            assert!(
+                FileReader::from_read("h", Box::new(std::io::Cursor::new(header)), 0).is_ok(),
+                "{m:#x}"
+            );
+        }
+        assert!(is_capture_magic([0x0a, 0x0d, 0x0d, 0x0a]));
+        for other in [
+            *b"# no",
+            [0, 0, 0, 0],
+            [0xa1, 0xb2, 0xc3, 0xd5],
+            *b"PK\x03\x04",
+        ] {
+            assert!(!is_capture_magic(other), "{other:?}");
+        }
+    }
 
     #[test]
     fn error_messages_name_the_file() {

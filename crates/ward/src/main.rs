@@ -188,11 +188,7 @@ fn main() {
         #[cfg(feature = "live")]
         Command::Capture(args) => analyze::capture(args),
         #[cfg(not(feature = "live"))]
-        Command::Capture { .. } => Err(anyhow::anyhow!(
-            "this ward was built without live capture (the `live` feature, which needs libpcap): \
-             build it with `cargo build --release -p ward --features live`, \
-             or analyze capture files with `ward analyze FILE`"
-        )),
+        Command::Capture { .. } => Err(app::monitor::built_without_live().into()),
     };
     if let Err(e) = result {
         // A closed pipe (`ward risk | head`) is the reader's choice, not an error.
