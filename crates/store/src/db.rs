@@ -95,6 +95,39 @@ macro_rules! params {
 }
 pub(crate) use params;
 
+/// A row of [`Conn::query_each`], read in place.
+pub(crate) enum RowRef<'a> {
+    Sqlite(&'a rusqlite::Row<'a>),
+    Postgres(&'a postgres::Row),
+}
+
+impl<'a> RowRef<'a> {
+    /// A text column, borrowed.
+    pub fn str(&self, i: usize) -> Result<&'a str, Error> {
+        match self {
+            RowRef::Sqlite(r) => match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                    std::str::from_utf8(t)
+                        .map_err(|_| Error::Value(format!("column {i} is not UTF-8")))
+                }
+                _ => Err(Error::Value(format!("column {i} is not text"))),
+            },
+            RowRef::Postgres(r) => Ok(r.try_get::<_, &str>(i)?),
+        }
+    }
+    /// An integer column.
+    pub fn i64(&self, i: usize) -> Result<i64, Error> {
+        match self {
+            RowRef::Sqlite(r) => match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Integer(v) => Ok(v),
+                rusqlite::types::ValueRef::Real(v) => Ok(v as i64),
+                _ => Err(Error::Value(format!("column {i} is not an integer"))),
+            },
+            RowRef::Postgres(r) => Ok(r.try_get::<_, i64>(i)?),
+        }
+    }
+}
+
 /// One result row.
 #[derive(Debug, Clone)]
 pub(crate) struct Row(Vec<Val>);
@@ -312,6 +345,35 @@ impl Conn {
                     .iter()
                     .map(pg_row)
                     .collect()
+            }
+        }
+    }
+
+    /// Runs a query and hands each row to `f` as it arrives, borrowed (no
+    /// owned copy of the result set): the bulk reads (a site's facts).
+    pub fn query_each(
+        &mut self,
+        sql: &str,
+        p: &[Val],
+        mut f: impl FnMut(RowRef<'_>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        match self {
+            Conn::Sqlite(c) => {
+                let mut st = c.prepare_cached(sql)?;
+                let mut rows = st.query(rusqlite::params_from_iter(p.iter()))?;
+                while let Some(r) = rows.next()? {
+                    f(RowRef::Sqlite(r))?;
+                }
+                Ok(())
+            }
+            Conn::Postgres(pg) => {
+                use postgres::fallible_iterator::FallibleIterator;
+                let st = pg.stmt(sql)?;
+                let mut rows = pg.client.query_raw(&st, pg_params(p))?;
+                while let Some(r) = rows.next()? {
+                    f(RowRef::Postgres(&r))?;
+                }
+                Ok(())
             }
         }
     }

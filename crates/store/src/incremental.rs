@@ -81,16 +81,25 @@ CREATE TABLE transport_status(
 const FULL: i64 = 1;
 
 /// Marks a site changed before its facts are merged (on PostgreSQL this
-/// locks its row until the ingest commits).
-pub(crate) fn mark_site(c: &mut Conn, site: &str) -> Result<(), Error> {
-    c.execute(
-        "INSERT INTO sites(site, dirty) VALUES (?1, 2) ON CONFLICT(site) DO UPDATE SET dirty = CASE WHEN sites.dirty = 1 THEN 1 ELSE 2 END",
-        params![site],
-    )?;
-    Ok(())
+/// locks its row until the ingest commits); whether the site already waits
+/// for a full rebuild. A site seen for the first time is rebuilt whole.
+pub(crate) fn mark_site(c: &mut Conn, site: &str) -> Result<bool, Error> {
+    let state = c
+        .query_one(
+            "INSERT INTO sites(site, dirty) VALUES (?1, 1) ON CONFLICT(site) DO UPDATE SET dirty = CASE WHEN sites.dirty = 1 THEN 1 ELSE 2 END RETURNING dirty",
+            params![site],
+        )?
+        .i64(0)?;
+    Ok(state == FULL)
 }
 
-/// Records the endpoints of merged facts as changed.
+/// Endpoints per batch below which they are recorded without asking how
+/// many devices the site has.
+const FEW_ENDPOINTS: usize = 1000;
+
+/// Records the endpoints of merged facts as changed; when they are many
+/// against the site's devices (a rebuild would read everything anyway, see
+/// [`rebuild_site`]) the site is marked for a full rebuild instead.
 pub(crate) fn record_endpoints(c: &mut Conn, site: &str, facts: &[Fact]) -> Result<(), Error> {
     let mut seen: HashSet<(String, String)> = HashSet::new();
     let mut last = None;
@@ -100,6 +109,22 @@ pub(crate) fn record_endpoints(c: &mut Conn, site: &str, facts: &[Fact]) -> Resu
         }
         last = Some(f.endpoint);
         seen.insert(endpoint_text(f));
+    }
+    if seen.len() > FEW_ENDPOINTS {
+        let devices = c
+            .query_one(
+                "SELECT count(*) FROM devices WHERE site = ?1",
+                params![site],
+            )?
+            .i64(0)?
+            .max(0) as usize;
+        if seen.len() * 2 >= devices {
+            c.execute(
+                "UPDATE sites SET dirty = ?2 WHERE site = ?1",
+                params![site, FULL],
+            )?;
+            return Ok(());
+        }
     }
     let (macs, ips): (Vec<String>, Vec<String>) = seen.into_iter().unzip();
     match c.dialect() {
@@ -253,15 +278,15 @@ impl Closure {
             any_text(d, "mac", 2),
             any_text(d, "ip", 3)
         );
-        let rows = c.query(
+        crate::query_facts(
+            c,
             &sql,
             &[
                 Val::from(site),
                 Val::Texts(self.macs.iter().cloned().collect()),
                 Val::Texts(self.ips.iter().cloned().collect()),
             ],
-        )?;
-        crate::facts_of_rows(rows)
+        )
     }
 
     /// Every stored device key its endpoints' devices may have had.

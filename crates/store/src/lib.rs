@@ -614,9 +614,12 @@ impl Store {
                 let facts: Vec<Fact> = of_site.iter().flat_map(|o| o.facts.iter().cloned()).collect();
                 out.facts += facts.len() as u64;
                 // The site's row first: a concurrent rebuild waits for this commit.
-                incremental::mark_site(c, site)?;
+                let full = incremental::mark_site(c, site)?;
                 upsert_facts(c, site, &facts)?;
-                incremental::record_endpoints(c, site, &facts)?;
+                // A full rebuild reads every endpoint anyway.
+                if !full {
+                    incremental::record_endpoints(c, site, &facts)?;
+                }
                 for o in &of_site {
                     add_anomalies(c, site, &o.anomalies)?;
                     if let Some(run) = &o.run {
@@ -1079,7 +1082,7 @@ fn load_facts(c: &mut Conn, site: Option<&str>) -> Result<Vec<Fact>, Error> {
     load_facts_where(c, site, None)
 }
 
-/// The columns [`facts_of_rows`] reads.
+/// The columns [`query_facts`] reads.
 const FACT_COLUMNS: &str =
     "SELECT mac, ip, kind, value, source, first_seen, last_seen, count, evidence FROM facts";
 
@@ -1089,46 +1092,65 @@ fn load_facts_where(
     kind: Option<&str>,
 ) -> Result<Vec<Fact>, Error> {
     const COLS: &str = FACT_COLUMNS;
-    let rows = match (site, kind) {
-        (Some(s), None) => c.query(
+    match (site, kind) {
+        (Some(s), None) => query_facts(
+            c,
             &format!("{COLS} WHERE site = ?1 ORDER BY mac, ip, kind, value"),
             params![s],
-        )?,
-        (None, Some(k)) => c.query(
+        ),
+        (None, Some(k)) => query_facts(
+            c,
             &format!("{COLS} WHERE kind = ?1 ORDER BY site, mac, ip, kind, value"),
             params![k],
-        )?,
-        (Some(s), Some(k)) => c.query(
+        ),
+        (Some(s), Some(k)) => query_facts(
+            c,
             &format!("{COLS} WHERE site = ?1 AND kind = ?2 ORDER BY mac, ip, kind, value"),
             params![s, k],
-        )?,
-        (None, None) => c.query(&format!("{COLS} ORDER BY site, mac, ip, kind, value"), &[])?,
-    };
-    facts_of_rows(rows)
+        ),
+        (None, None) => query_facts(
+            c,
+            &format!("{COLS} ORDER BY site, mac, ip, kind, value"),
+            &[],
+        ),
+    }
 }
 
-/// Facts from rows of [`FACT_COLUMNS`].
-fn facts_of_rows(rows: Vec<db::Row>) -> Result<Vec<Fact>, Error> {
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
+/// Facts from a query of [`FACT_COLUMNS`], read row by row in place. Rows
+/// of one endpoint come together (every query orders by MAC and IP), so each
+/// endpoint's addresses are parsed once.
+fn query_facts(c: &mut Conn, sql: &str, p: &[db::Val]) -> Result<Vec<Fact>, Error> {
+    let mut out = Vec::new();
+    let mut last: Option<(String, String, EndpointKey)> = None;
+    c.query_each(sql, p, |r| {
         // Rows this version does not understand (from a newer schema) are skipped, not fatal.
-        let Some(kind) = FactKind::parse(&r.str(2)?) else {
-            continue;
+        let Some(kind) = FactKind::parse(r.str(2)?) else {
+            return Ok(());
+        };
+        let (mac, ip) = (r.str(0)?, r.str(1)?);
+        let endpoint = match &last {
+            Some((m, i, e)) if m == mac && i == ip => *e,
+            _ => {
+                let e = EndpointKey {
+                    mac: MacAddr::parse(mac),
+                    ip: ip.parse().ok(),
+                };
+                last = Some((mac.to_string(), ip.to_string(), e));
+                e
+            }
         };
         out.push(Fact {
-            endpoint: EndpointKey {
-                mac: MacAddr::parse(&r.str(0)?),
-                ip: r.str(1)?.parse().ok(),
-            },
+            endpoint,
             kind,
-            value: r.str(3)?,
-            source: r.str(4)?,
+            value: r.str(3)?.to_string(),
+            source: r.str(4)?.to_string(),
             first_seen: Timestamp(r.i64(5)?),
             last_seen: Timestamp(r.i64(6)?),
             count: r.i64(7)?.max(0) as u64,
-            evidence: r.str(8)?,
+            evidence: r.str(8)?.to_string(),
         });
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 

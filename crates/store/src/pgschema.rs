@@ -9,7 +9,6 @@
 use crate::db::{params, Conn};
 use crate::{site_key, DeviceDoc, Error};
 use identify::{Device, Fact};
-use std::collections::HashMap;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -232,8 +231,8 @@ pub(crate) fn upsert_facts(
     facts: &[Fact],
 ) -> Result<(), Error> {
     struct Merged<'a> {
-        mac: String,
-        ip: String,
+        /// The endpoint's rank in text order (equal texts, equal ranks).
+        endpoint: u32,
         kind: &'static str,
         value: &'a str,
         source: &'a str,
@@ -242,44 +241,67 @@ pub(crate) fn upsert_facts(
         count: i64,
         evidence: &'a str,
     }
-    let mut merged: Vec<Merged<'_>> = Vec::with_capacity(facts.len());
-    let mut index: HashMap<(String, String, &'static str, &str), usize> =
-        HashMap::with_capacity(facts.len());
+    // Each endpoint's stored text once per run of facts with that endpoint
+    // (sensors send facts grouped by endpoint).
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let mut last = None;
+    let mut rows: Vec<Merged<'_>> = Vec::with_capacity(facts.len());
     for f in facts {
-        let mac = f.endpoint.mac.map(|m| m.to_string()).unwrap_or_default();
-        let ip = f.endpoint.ip.map(|i| i.to_string()).unwrap_or_default();
-        let count = f.count.min(i64::MAX as u64) as i64;
-        match index.get(&(mac.clone(), ip.clone(), f.kind.as_str(), f.value.as_str())) {
-            Some(&i) => {
-                let r = &mut merged[i];
-                // The same rule as the SQL merge (see `upsert_facts` in lib.rs).
-                if (f.first_seen.0, f.evidence.as_str(), f.source.as_str())
-                    < (r.first, r.evidence, r.source)
-                {
-                    r.source = f.source.as_str();
-                    r.evidence = f.evidence.as_str();
+        if last != Some(f.endpoint) {
+            last = Some(f.endpoint);
+            texts.push((
+                f.endpoint
+                    .mac
+                    .map(|m| m.text().to_string())
+                    .unwrap_or_default(),
+                f.endpoint.ip.map(|i| i.to_string()).unwrap_or_default(),
+            ));
+        }
+        rows.push(Merged {
+            endpoint: (texts.len() - 1) as u32,
+            kind: f.kind.as_str(),
+            value: &f.value,
+            source: &f.source,
+            first: f.first_seen.0,
+            last: f.last_seen.0,
+            count: f.count.min(i64::MAX as u64) as i64,
+            evidence: &f.evidence,
+        });
+    }
+    // Endpoints ranked by their text, so that rows sort by numbers first.
+    let mut order: Vec<u32> = (0..texts.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| texts[a as usize].cmp(&texts[b as usize]));
+    let mut rank = vec![0u32; texts.len()];
+    let mut endpoints: Vec<&(String, String)> = Vec::with_capacity(texts.len());
+    for &i in &order {
+        let t = &texts[i as usize];
+        if endpoints.last() != Some(&t) {
+            endpoints.push(t);
+        }
+        rank[i as usize] = (endpoints.len() - 1) as u32;
+    }
+    for r in &mut rows {
+        r.endpoint = rank[r.endpoint as usize];
+    }
+    // In key order (the primary key's "C" collation is byte order): equal
+    // keys become neighbours, merged below (one statement cannot touch a
+    // row twice), and each row lands beside the previous one in the index.
+    rows.sort_unstable_by(|a, b| (a.endpoint, a.kind, a.value).cmp(&(b.endpoint, b.kind, b.value)));
+    let mut merged: Vec<Merged<'_>> = Vec::with_capacity(rows.len());
+    for f in rows {
+        match merged.last_mut() {
+            Some(r) if (r.endpoint, r.kind, r.value) == (f.endpoint, f.kind, f.value) => {
+                // The same rule as the SQL merge (see `upsert_facts` in lib.rs);
+                // it is commutative, so the order of equal keys does not matter.
+                if (f.first, f.evidence, f.source) < (r.first, r.evidence, r.source) {
+                    r.source = f.source;
+                    r.evidence = f.evidence;
                 }
-                r.first = r.first.min(f.first_seen.0);
-                r.last = r.last.max(f.last_seen.0);
-                r.count = r.count.saturating_add(count);
+                r.first = r.first.min(f.first);
+                r.last = r.last.max(f.last);
+                r.count = r.count.saturating_add(f.count);
             }
-            None => {
-                index.insert(
-                    (mac.clone(), ip.clone(), f.kind.as_str(), f.value.as_str()),
-                    merged.len(),
-                );
-                merged.push(Merged {
-                    mac,
-                    ip,
-                    kind: f.kind.as_str(),
-                    value: &f.value,
-                    source: &f.source,
-                    first: f.first_seen.0,
-                    last: f.last_seen.0,
-                    count,
-                    evidence: &f.evidence,
-                });
-            }
+            _ => merged.push(f),
         }
     }
     let sql = "INSERT INTO facts(site, mac, ip, kind, value, source, first_seen, last_seen, count, evidence)
@@ -294,8 +316,14 @@ pub(crate) fn upsert_facts(
                     THEN excluded.evidence ELSE facts.evidence END";
     let st = client.prepare(sql)?;
     for chunk in merged.chunks(CHUNK) {
-        let macs: Vec<&str> = chunk.iter().map(|r| r.mac.as_str()).collect();
-        let ips: Vec<&str> = chunk.iter().map(|r| r.ip.as_str()).collect();
+        let macs: Vec<&str> = chunk
+            .iter()
+            .map(|r| endpoints[r.endpoint as usize].0.as_str())
+            .collect();
+        let ips: Vec<&str> = chunk
+            .iter()
+            .map(|r| endpoints[r.endpoint as usize].1.as_str())
+            .collect();
         let kinds: Vec<&str> = chunk.iter().map(|r| r.kind).collect();
         let values: Vec<&str> = chunk.iter().map(|r| r.value).collect();
         let sources: Vec<&str> = chunk.iter().map(|r| r.source).collect();

@@ -5,7 +5,8 @@
 //! redelivers the batch, which the stored ids turn into no-ops. Messages
 //! that are not Ward envelopes are counted, logged in one line and
 //! acknowledged (they would never become valid). Site inventories are
-//! rebuilt when the stream is idle or every `rebuild_every`.
+//! rebuilt when the stream is idle or every `rebuild_every` (less often while
+//! a backlog waits: those rebuilds would be redone for the next batches).
 //!
 //! `alert` messages are folded into the central alerts in a second
 //! transaction of the same batch ([`store::Store::ingest_alerts`], ids
@@ -39,7 +40,8 @@ pub struct Options {
     pub batch: usize,
     /// How long JetStream waits for an ack before redelivering.
     pub ack_wait: Duration,
-    /// Longest time between inventory rebuilds while messages keep coming.
+    /// Longest time between inventory rebuilds while messages keep coming
+    /// (times [`BACKLOG_REBUILD_FACTOR`] while a backlog waits).
     pub rebuild_every: Duration,
 }
 
@@ -52,6 +54,10 @@ impl Default for Options {
         }
     }
 }
+
+/// While a backlog waits, inventories are rebuilt this many times less
+/// often than [`Options::rebuild_every`].
+pub const BACKLOG_REBUILD_FACTOR: u32 = 6;
 
 /// Counters of a running consumer.
 #[derive(Debug, Default)]
@@ -242,7 +248,16 @@ async fn consume(
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
             }
-            if dirty && last_rebuild.elapsed() >= opts.rebuild_every {
+            // While a backlog waits (the fetch came back full), rebuilding
+            // now would be redone for the next batches: rebuild less often
+            // then, and as usual once the stream keeps up.
+            let backlog = batch.len() >= opts.batch;
+            let every = if backlog {
+                opts.rebuild_every * BACKLOG_REBUILD_FACTOR
+            } else {
+                opts.rebuild_every
+            };
+            if dirty && last_rebuild.elapsed() >= every {
                 rebuild(&store).await?;
                 dirty = false;
                 last_rebuild = Instant::now();
