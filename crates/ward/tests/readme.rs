@@ -253,19 +253,48 @@ fn how(words: &[String]) -> Result<How, String> {
     Err("the test does not know how to run this command: run it with `ward`, or list it in OTHER_NOT_RUN with a reason".into())
 }
 
-/// What some commands must print (stdout), by the start of their `ward`
-/// arguments: the first entry whose prefix matches applies.
+/// What some commands must print (stdout), by their `ward` subcommand: the
+/// first entry whose words start the arguments applies. A command with
+/// `--json` must print one JSON document instead.
 const EXPECT: &[(&[&str], &str)] = &[
     (&["analyze"], "infusion pump"),
-    (&["inventory", "import"], "stored"),
-    (&["inventory", "--db", "ward.db", "--json"], "\"category\""),
-    (&["risk"], "score"),
+    (&["inventory", "import"], "declared devices: "),
+    (&["inventory"], "infusion pump"),
+    (&["feeds", "import"], "stored: "),
+    (&["advisories"], "CVE-0000-0001"),
+    (&["risk"], "/100"),
     (&["report"], "report.html"),
     (&["user", "add"], "otpauth://totp/Ward:"),
-    (&["baseline", "learn"], "baseline"),
+    (&["user", "token"], "ward_"),
+    (&["baseline", "learn"], "flows learnt"),
+    (&["monitor"], "cleartext_credential"),
+    (&["alerts", "ack"], "acknowledged"),
+    (&["alerts", "close"], "closed"),
+    (&["alerts", "reopen"], "open"),
+    (&["alerts"], "cleartext"),
+    (&["intake", "list"], "unapproved"),
+    (&["intake", "approve"], "approved"),
     (&["policy", "generate"], "policy.json"),
-    (&["assess"], "verdict"),
+    (&["policy", "simulate"], "flows would be blocked"),
+    (&["mud", "import"], "imported"),
+    (&["assess"], "verdict: "),
 ];
+
+/// What is wrong with a command's standard output, if anything.
+fn check_output(args: &[String], stdout: &str) -> Option<String> {
+    if args.iter().any(|a| a == "--json") {
+        return serde_json::from_str::<serde_json::Value>(stdout)
+            .err()
+            .map(|e| format!("--json output is not JSON: {e}"));
+    }
+    let (_, want) = EXPECT
+        .iter()
+        .find(|(prefix, _)| starts_with(args, prefix))?;
+    (!stdout.contains(want)).then(|| {
+        let head: String = stdout.chars().take(1500).collect();
+        format!("stdout lacks {want:?}:\n{head}")
+    })
+}
 
 fn ward() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ward"))
@@ -430,18 +459,9 @@ fn run_files(tag: &str, files: &[PathBuf], readme: bool) -> Vec<String> {
                         ));
                         continue;
                     }
-                    let expect = EXPECT
-                        .iter()
-                        .find(|(prefix, _)| starts_with(&args, prefix))
-                        .map(|(_, want)| *want);
-                    if let Some(want) = expect {
-                        if !stdout.contains(want) {
-                            failures.push(format!(
-                                "{}\n  stdout lacks {want:?}:\n{stdout}",
-                                cmd.at()
-                            ));
-                            continue;
-                        }
+                    if let Some(wrong) = check_output(&args, &stdout) {
+                        failures.push(format!("{}\n  {wrong}", cmd.at()));
+                        continue;
                     }
                     println!("ran {}", cmd.at());
                 }
