@@ -38,7 +38,7 @@ const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir()
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync'],
   ignoreHTTPSErrors: true,
-  viewport: { width: 1280, height: 800 },
+  viewport: { width: 1280, height: 740 },
 });
 try {
   const page = await context.newPage();

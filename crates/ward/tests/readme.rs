@@ -153,6 +153,10 @@ const RECURSES: &str = "the project's test command, which runs this test (it wou
 /// `ward` subcommands and options that need what a test run does not have.
 const WARD_NOT_RUN: &[(&[&str], &str)] = &[
     (
+        &["sensor", "status"],
+        "reads a running sensor's buffer directory (crates/ward/tests/multisite.rs runs it)",
+    ),
+    (
         &["sensor"],
         "needs a NATS JetStream server (crates/ward/tests/multisite.rs runs it)",
     ),
