@@ -48,7 +48,11 @@ fn sh_commands(file: &str, md: &str) -> Vec<Cmd> {
         let fence = line.trim_start();
         if fence.starts_with("```") {
             if in_sh || in_other {
-                assert!(pending.is_none(), "{file}:{}: `\\` before the block ends", i + 1);
+                assert!(
+                    pending.is_none(),
+                    "{file}:{}: `\\` before the block ends",
+                    i + 1
+                );
                 in_sh = false;
                 in_other = false;
             } else if fence.trim_start_matches('`').trim() == "sh" {
@@ -148,7 +152,8 @@ enum How {
     NotRun(&'static str),
 }
 
-const RECURSES: &str = "the project's test command, which runs this test (it would recurse); CI runs it";
+const RECURSES: &str =
+    "the project's test command, which runs this test (it would recurse); CI runs it";
 
 /// `ward` subcommands and options that need what a test run does not have.
 const WARD_NOT_RUN: &[(&[&str], &str)] = &[
@@ -181,18 +186,39 @@ const WARD_NOT_RUN: &[(&[&str], &str)] = &[
 /// Other programs the docs name, never run by this test.
 const OTHER_NOT_RUN: &[(&[&str], &str)] = &[
     (&["scripts/test"], RECURSES),
-    (&["scripts/bench"], "a benchmark: minutes of work on ../shared/testdata"),
+    (
+        &["scripts/bench"],
+        "a benchmark: minutes of work on ../shared/testdata",
+    ),
     (&["scripts/bench-web"], "a benchmark: needs wrk, minutes"),
-    (&["scripts/bench-ingest"], "a benchmark: needs PostgreSQL and nats-server, minutes"),
-    (&["scripts/bench-monitor"], "a benchmark: minutes on ../shared/testdata"),
-    (&["scripts/bench-verify"], "a benchmark check: minutes on ../shared/testdata"),
-    (&["cargo", "bench"], "a benchmark: minutes, on ../shared/testdata"),
+    (
+        &["scripts/bench-ingest"],
+        "a benchmark: needs PostgreSQL and nats-server, minutes",
+    ),
+    (
+        &["scripts/bench-monitor"],
+        "a benchmark: minutes on ../shared/testdata",
+    ),
+    (
+        &["scripts/bench-verify"],
+        "a benchmark check: minutes on ../shared/testdata",
+    ),
+    (
+        &["cargo", "bench"],
+        "a benchmark: minutes, on ../shared/testdata",
+    ),
     (
         &["cargo", "run", "--release", "-p", "sensor"],
         "a benchmark tool (pipeline throughput and floor) on a large capture",
     ),
-    (&["scripts/fuzz"], "fuzzing: minutes per target, needs cargo-fuzz and a nightly-enabled toolchain"),
-    (&["cargo", "fuzz"], "fuzzing: needs cargo-fuzz, runs for minutes"),
+    (
+        &["scripts/fuzz"],
+        "fuzzing: minutes per target, needs cargo-fuzz and a nightly-enabled toolchain",
+    ),
+    (
+        &["cargo", "fuzz"],
+        "fuzzing: needs cargo-fuzz, runs for minutes",
+    ),
     (&["cargo", "install"], "installs a tool from crates.io"),
 ];
 
@@ -220,7 +246,9 @@ fn how(words: &[String]) -> Result<How, String> {
     } else {
         None
     };
-    let ward_args = ward_args.or_else(|| (words.first().map(String::as_str) == Some("ward")).then(|| words[1..].to_vec()));
+    let ward_args = ward_args.or_else(|| {
+        (words.first().map(String::as_str) == Some("ward")).then(|| words[1..].to_vec())
+    });
     if let Some(args) = ward_args {
         for (prefix, why) in WARD_NOT_RUN {
             if starts_with(&args, prefix) {
@@ -241,7 +269,9 @@ fn how(words: &[String]) -> Result<How, String> {
             ));
         }
         if args.iter().any(|a| a.starts_with("postgres://")) {
-            return Ok(How::NotRun("needs PostgreSQL (crates/ward/tests/multisite.rs runs the PostgreSQL store)"));
+            return Ok(How::NotRun(
+                "needs PostgreSQL (crates/ward/tests/multisite.rs runs the PostgreSQL store)",
+            ));
         }
         return Ok(if args.first().map(String::as_str) == Some("serve") {
             How::Serve(args[1..].to_vec())
@@ -492,7 +522,11 @@ fn every_readme_command_runs_against_the_sample() {
     );
     assert!(cmds.len() > 10, "the README's tour shows the main commands");
     let failures = run_files("readme", &[readme], true);
-    assert!(failures.is_empty(), "README commands failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "README commands failed:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -505,7 +539,11 @@ fn every_docs_command_runs_or_is_a_listed_exception() {
     files.sort();
     assert!(!files.is_empty());
     let failures = run_files("docs", &files, false);
-    assert!(failures.is_empty(), "docs commands failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "docs commands failed:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// The classifier refuses what it cannot run, so a new kind of command in
@@ -521,7 +559,10 @@ fn unknown_commands_and_shell_syntax_are_refused() {
     assert!(w("ward analyze captures/*.pcap").is_err());
     assert_eq!(
         how(&w("cargo run --release -p ward -- analyze samples/hospital-room.pcap").unwrap()),
-        Ok(How::Ward(vec!["analyze".into(), "samples/hospital-room.pcap".into()]))
+        Ok(How::Ward(vec![
+            "analyze".into(),
+            "samples/hospital-room.pcap".into()
+        ]))
     );
     assert_eq!(
         w(r#"ward intake approve K --group "infusion pump" # a comment"#).unwrap(),
