@@ -506,6 +506,31 @@ fn run_files(tag: &str, files: &[PathBuf], readme: bool) -> Vec<String> {
     failures
 }
 
+/// Issue 15: the README is a short user guide — under 1,200 words (as
+/// `wc -w` counts them), opening with what Ward does and the dashboard
+/// screenshot, and linking every page of `docs/`.
+#[test]
+fn readme_is_short_starts_with_what_ward_does_and_links_every_docs_page() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let words = readme.split_whitespace().count();
+    assert!(words < 1200, "README.md has {words} words (at most 1,199)");
+    let intro = &readme[..readme.find("\n## ").expect("a second-level heading")];
+    assert!(intro.starts_with("# Ward\n\n"), "{intro}");
+    assert!(intro.contains("medical devices"), "{intro}");
+    let shot = "](docs/img/dashboard.png)";
+    assert!(intro.contains("![") && intro.contains(shot), "{intro}");
+    assert!(root().join("docs/img/dashboard.png").is_file());
+    for e in std::fs::read_dir(root().join("docs")).unwrap() {
+        let name = e.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".md") {
+            assert!(
+                readme.contains(&format!("](docs/{name})")),
+                "README.md does not link docs/{name}"
+            );
+        }
+    }
+}
+
 #[test]
 fn every_readme_command_runs_against_the_sample() {
     let readme = root().join("README.md");
