@@ -8,7 +8,7 @@
 
 use crate::snapshot::Snapshot;
 use model::Timestamp;
-use monitor::{AlertKind, Severity};
+use monitor::Severity;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use store::{AlertStatus, StatusAction, StatusError, StoredAlert};
@@ -27,7 +27,7 @@ pub struct AlertQuery {
     /// Only this severity or worse: `low`, `medium`, `high`, `critical`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
-    /// Only this kind (`new_peer`, `port_scan`...).
+    /// Only this kind (`new_peer`, `port_scan`..., or its display name: `Port scan`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Only this status: `open`, `acknowledged`, `closed`, `active` (open or acknowledged; the default) or `all`.
@@ -66,9 +66,9 @@ impl AlertQuery {
             };
         let kind = match some(&self.kind) {
             None => None,
-            Some(k) => {
-                Some(AlertKind::parse(&k).ok_or_else(|| format!("unknown alert kind {k:?}"))?)
-            }
+            Some(k) => Some(
+                crate::names::parse_kind(&k).ok_or_else(|| format!("unknown alert kind {k:?}"))?,
+            ),
         };
         let statuses = match some(&self.status) {
             None => AlertStatus::filter("active").unwrap_or_default(),
@@ -365,9 +365,33 @@ pub fn approve(
     Ok(true)
 }
 
+/// Approves every device of `devices` (each must be in intake) with the
+/// same fields and audits each like a single approval, in one store
+/// transaction. `Ok(Err(n))`: `n` of them are not in intake, none approved.
+pub fn approve_many(
+    s: &mut store::Store,
+    devices: &[String],
+    a: &store::Approval,
+    actor: &str,
+    ip: &str,
+) -> Result<Result<usize, usize>, crate::Error> {
+    let known: std::collections::HashSet<String> =
+        s.intake()?.into_iter().map(|e| e.device).collect();
+    let missing = devices.iter().filter(|d| !known.contains(*d)).count();
+    if missing > 0 {
+        return Ok(Err(missing));
+    }
+    let t = crate::auth::now();
+    let n = s.intake_approve_many(devices, a, Timestamp(t * 1_000_000), t, actor, ip, |d| {
+        audit_detail(d, a)
+    })?;
+    Ok(Ok(n))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use monitor::AlertKind;
 
     fn alert(t: i64) -> StoredAlert {
         StoredAlert {
