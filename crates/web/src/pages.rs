@@ -1437,7 +1437,11 @@ fn intake_rows(snap: &crate::snapshot::Snapshot, entries: &[store::IntakeEntry])
                 .unwrap_or_default();
             IntakeRow {
                 v: crate::alerts::IntakeView::of(e),
-                dev: DeviceLabel::of_key(snap, &e.device),
+                // Address and category have their own columns here.
+                dev: DeviceLabel {
+                    detail: String::new(),
+                    ..DeviceLabel::of_key(snap, &e.device)
+                },
                 first: view::readable_time(&e.first_seen.iso()),
                 vendor: d.and_then(|d| d.vendor.clone()).unwrap_or_default(),
                 category: d.map_or("unknown", |d| d.category).to_string(),
