@@ -270,23 +270,20 @@ impl Store {
         Ok(())
     }
 
-    /// Approves many devices at once, as [`Store::intake_approve`] does one,
-    /// appending one audit entry per device (`at`, `actor`, `action`,
-    /// `detail(device)`, `ip`), all in one transaction. Returns how many.
-    #[allow(clippy::too_many_arguments)]
+    /// Approves many devices at once, each with its own fields, as
+    /// [`Store::intake_approve`] does one, appending one `intake_approved`
+    /// audit entry per device (`at`, `actor`, `detail(device, approval)`,
+    /// `ip`), all in one transaction. Returns how many.
     pub fn intake_approve_many(
         &mut self,
-        devices: &[String],
-        a: &Approval,
+        approvals: &[(String, Approval)],
         now: Timestamp,
-        at: i64,
-        actor: &str,
-        ip: &str,
-        detail: impl Fn(&str) -> String,
+        (at, actor, ip): (i64, &str, &str),
+        detail: impl Fn(&str, &Approval) -> String,
     ) -> Result<usize, Error> {
         use crate::users::{audit_field, AUDIT_DETAIL, AUDIT_NAME};
         self.conn().transaction(|c| {
-            for d in devices {
+            for (d, a) in approvals {
                 c.execute(
                     "INSERT INTO intake(device, status, owner, location, device_group, mud_url, first_seen) VALUES (?1, 'approved', ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT(device) DO UPDATE SET status = 'approved',
@@ -302,12 +299,12 @@ impl Store {
                         at,
                         audit_field(actor, AUDIT_NAME),
                         audit_field("intake_approved", AUDIT_NAME),
-                        audit_field(&detail(d), AUDIT_DETAIL),
+                        audit_field(&detail(d, a), AUDIT_DETAIL),
                         audit_field(ip, AUDIT_NAME)
                     ],
                 )?;
             }
-            Ok(devices.len())
+            Ok(approvals.len())
         })
     }
 

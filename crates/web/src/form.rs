@@ -20,6 +20,7 @@ pub const FORMS: &[(&str, Role)] = &[
     ("/alerts/status", Role::Analyst),
     ("/intake/approve", Role::Analyst),
     ("/intake/bulk", Role::Analyst),
+    ("/intake/import", Role::Analyst),
     ("/users", Role::Admin),
     ("/users/update", Role::Admin),
     ("/tokens", Role::Viewer),
@@ -27,6 +28,9 @@ pub const FORMS: &[(&str, Role)] = &[
     ("/account/password", Role::Viewer),
     ("/account/recovery", Role::Viewer),
 ];
+
+/// Forms that may be larger than [`crate::MAX_BODY`]: (route, bytes).
+pub const LARGE_FORMS: &[(&str, usize)] = &[("/intake/import", 4 << 20)];
 
 /// POST forms used before a session exists: their CSRF token is the
 /// pre-login cookie's (`auth::PRE_COOKIE`), checked by the handler.
@@ -80,7 +84,11 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
         let Some(role) = role_of(parts.uri.path()) else {
             return Err((StatusCode::FORBIDDEN, "not a form route").into_response());
         };
-        let bytes = axum::body::to_bytes(body, crate::MAX_BODY)
+        let limit = LARGE_FORMS
+            .iter()
+            .find(|(p, _)| *p == parts.uri.path())
+            .map_or(crate::MAX_BODY, |(_, n)| *n);
+        let bytes = axum::body::to_bytes(body, limit)
             .await
             .map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response())?;
         let pairs: Vec<(String, String)> =

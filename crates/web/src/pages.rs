@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/intake", get(intake_page))
         .route("/intake/approve", axum::routing::post(intake_approve))
         .route("/intake/bulk", axum::routing::post(intake_bulk))
+        .route("/intake/import", axum::routing::post(intake_import))
         .route("/intake.csv", get(intake_csv))
         .route("/report.html", get(report_html))
         .route("/audit", get(audit))
@@ -1756,6 +1757,73 @@ pub struct BulkForm {
     sort: Option<String>,
 }
 
+/// The approvals import: CSV text (the export's columns, or just `device`
+/// and any of `owner`, `location`, `group`).
+#[derive(Deserialize)]
+pub struct ImportForm {
+    #[serde(default)]
+    csv: String,
+}
+
+/// `POST /intake/import`: analysts and admins; every listed device must be
+/// in intake (else none is approved, 404); one audit entry per device, all
+/// in one store transaction.
+async fn intake_import(
+    State(st): State<AppState>,
+    Posted { user, form: f, .. }: Posted<ImportForm>,
+) -> Response {
+    let back = IntakeQuery::default();
+    let approvals = match crate::alerts::approvals_from_csv(&f.csv) {
+        Ok(a) if a.is_empty() => Err("the CSV lists no device".to_string()),
+        Ok(a) if a.len() > MAX_BULK => Err(format!("at most {MAX_BULK} devices at once")),
+        other => other,
+    };
+    let approvals = match approvals {
+        Ok(a) => a,
+        Err(why) => {
+            return intake_view(
+                &st,
+                &user,
+                back,
+                StatusCode::BAD_REQUEST,
+                format!("Import refused: {why}."),
+                String::new(),
+            )
+            .await
+        }
+    };
+    let wanted = approvals.len();
+    let (actor, ip) = (user.user.name.clone(), user.ip.clone());
+    match st
+        .db_mut(move |s| crate::alerts::approve_many(s, &approvals, &actor, &ip))
+        .await
+    {
+        Ok(Ok(n)) => {
+            intake_view(
+                &st,
+                &user,
+                back,
+                StatusCode::OK,
+                String::new(),
+                format!("Imported {n} approvals."),
+            )
+            .await
+        }
+        Ok(Err(missing)) => {
+            intake_view(
+                &st,
+                &user,
+                back,
+                StatusCode::NOT_FOUND,
+                format!("Import refused: {missing} of the {wanted} devices are not in intake; none was approved."),
+                String::new(),
+            )
+            .await
+        }
+        Err(e) => fail(e),
+    }
+}
+
 /// Most devices one bulk approval takes.
 pub const MAX_BULK: usize = 10_000;
 
@@ -1836,8 +1904,9 @@ async fn intake_bulk(State(st): State<AppState>, p: Posted<BulkForm>) -> Respons
     }
     let (actor, ip) = (user.user.name.clone(), user.ip.clone());
     let wanted = devices.len();
+    let approvals: Vec<_> = devices.into_iter().map(|d| (d, approval.clone())).collect();
     match st
-        .db_mut(move |s| crate::alerts::approve_many(s, &devices, &approval, &actor, &ip))
+        .db_mut(move |s| crate::alerts::approve_many(s, &approvals, &actor, &ip))
         .await
     {
         Ok(Ok(n)) => {

@@ -2821,6 +2821,59 @@ async fn intake_scales_filters_sorts_bulk_approves_and_exports() {
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // CSV import of approvals: per-device fields, all or nothing.
+    let csv = "device,name,owner,location\nmac:02:00:00:01:00:03,x,\"'=cmd\",Lab 2\r\nmac:02:00:00:01:00:04,,facilities,\n";
+    let r = call(
+        &app,
+        "POST",
+        "/intake/import",
+        &c,
+        &format!("csv={}&csrf={csrf}", enc(csv)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Imported 2 approvals."), "{}", r.body);
+    let intake = st.db(|s| Ok(s.intake()?)).await.unwrap();
+    let get = |k: &str| intake.iter().find(|e| e.device == k).unwrap().clone();
+    let e = get("mac:02:00:00:01:00:03");
+    assert!(e.approved);
+    assert_eq!(
+        (e.owner.as_deref(), e.location.as_deref()),
+        (Some("=cmd"), Some("Lab 2"))
+    );
+    assert_eq!(
+        get("mac:02:00:00:01:00:04").owner.as_deref(),
+        Some("facilities")
+    );
+    let r = call(
+        &app,
+        "POST",
+        "/intake/import",
+        &c,
+        &format!(
+            "csv={}&csrf={csrf}",
+            enc("device,owner\nmac:02:00:00:01:00:05,x\nmac:77,x\n")
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    for bad in ["", "owner\nx\n", "device\n\"open\n"] {
+        let r = call(
+            &app,
+            "POST",
+            "/intake/import",
+            &c,
+            &format!("csv={}&csrf={csrf}", enc(bad)),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad:?}");
+    }
+    assert!(!st
+        .db(|s| Ok(s.intake()?))
+        .await
+        .unwrap()
+        .iter()
+        .any(|e| e.device == "mac:02:00:00:01:00:05" && e.approved));
     // CSV export of the filtered list: audited, no formula cells.
     let r = call(&app, "GET", "/intake.csv?category=printer", &c, "").await;
     assert_eq!(r.status, StatusCode::OK);
