@@ -26,6 +26,7 @@ try {
   check((await chart.locator('text', { hasText: category }).count()) === 1, `category chart labels "${category}"`);
   const count = chart.locator('text.count', { hasText: '12,345' });
   check((await count.count()) === 1, 'category chart shows 12,345 in full');
+  check((await page.locator('.cards .card b').first().textContent()) === '12,345', 'the device count card reads 12,345');
   await checkPage(page, 'overview (12,345 of one category)', named, internal);
 
   await page.goto(`${base}/intake?subnet=${encodeURIComponent(subnet)}`);

@@ -252,8 +252,8 @@ pub fn readable_time(iso: &str) -> String {
 }
 
 /// A count with thousands separators: `12,345`.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
+pub fn thousands(n: impl std::borrow::Borrow<usize>) -> String {
+    let digits = n.borrow().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
