@@ -4,19 +4,15 @@
 // host name is `<script>alert(1)</script>`, and check that no dialog fires,
 // no script element exists and the name is visible as text. Then the tour a
 // hospital engineer takes: overview → device list → the riskiest device
-// (its risk reasons and remediations) → network map → advisories → alerts, clicking
-// the navigation. Screenshots of every step go to $WARD_ARTIFACTS.
-import { chromium } from 'playwright-core';
-import { createHmac } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// (its risk reasons and remediations) → network map → advisories → alerts →
+// intake, clicking the navigation; every page of the tour gets lib.mjs's
+// checkPage (no named device labelled by its key, no internal kind or
+// category name, chart labels inside their charts, long text wrapped).
+// Screenshots of every step go to $WARD_ARTIFACTS.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { env, check, results, launch, namedKeys, checkPage, totp } from './lib.mjs';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set`);
-  return v;
-};
 const base = env('WARD_URL');
 const user = env('WARD_USER');
 const password = env('WARD_PASSWORD');
@@ -25,40 +21,14 @@ const deviceKey = env('WARD_DEVICE_KEY');
 const hostile = env('WARD_HOSTILE_NAME');
 const artifacts = env('WARD_ARTIFACTS');
 const riskyKey = env('WARD_RISKY_KEY');
+const token = env('WARD_TOKEN');
+// JSON spellings (`infusion_pump`, `port_scan`) that must not be shown.
+const internal = env('WARD_INTERNAL_NAMES').split(',');
+// Display names of the kinds of the alerts stored (`Port scan`).
+const kindNames = env('WARD_ALERT_KIND_NAMES').split(',');
 mkdirSync(artifacts, { recursive: true });
 
-// RFC 6238 TOTP (SHA-1, 6 digits, 30 s).
-function totp(b32, now = Date.now()) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0, buf = 0;
-  const bytes = [];
-  for (const c of b32.replace(/=+$/, '').toUpperCase()) {
-    buf = (buf << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) { bits -= 8; bytes.push((buf >> bits) & 0xff); }
-  }
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(now / 1000 / 30)));
-  const h = createHmac('sha1', Buffer.from(bytes)).update(counter).digest();
-  const off = h[19] & 0xf;
-  const bin = ((h[off] & 0x7f) << 24) | (h[off + 1] << 16) | (h[off + 2] << 8) | h[off + 3];
-  return String(bin % 1000000).padStart(6, '0');
-}
-
-let passed = 0, failed = 0;
-const check = (ok, what) => {
-  if (ok) { passed++; console.log(`ok - ${what}`); } else { failed++; console.log(`not ok - ${what}`); }
-};
-
-// A fresh profile directory per run (playwright passes it as --user-data-dir).
-const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ward-chromium-')), {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-  // The server's certificate is the self-signed one it generated for this run.
-  ignoreHTTPSErrors: true,
-  viewport: { width: 1360, height: 900 },
-});
+const context = await launch();
 try {
   const page = await context.newPage();
   const dialogs = [];
@@ -71,6 +41,8 @@ try {
   await page.screenshot({ path: join(artifacts, 'login.png') });
   await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
   check(await page.locator('text=Overview').first().isVisible(), 'signed in with password and TOTP');
+  const named = await namedKeys(context, base, token);
+  check(named.size > 5, `the API lists named devices (${named.size})`);
   await page.screenshot({ path: join(artifacts, 'overview.png'), fullPage: true });
 
   await page.goto(`${base}/devices`);
@@ -91,9 +63,11 @@ try {
   check(await page.locator('.cards .card').count() >= 5, 'overview shows the summary cards');
   check(await page.locator('svg[aria-label="Risk distribution"] rect').count() === 6, 'overview shows the risk distribution chart');
   await page.screenshot({ path: join(artifacts, 'tour-1-overview.png'), fullPage: true });
+  await checkPage(page, 'overview', named, internal);
   await Promise.all([page.waitForURL(/\/devices/), page.click('header nav a[href="/devices"]')]);
   check(await page.locator('table tbody tr').count() > 5, 'device list shows devices');
   await page.screenshot({ path: join(artifacts, 'tour-2-devices.png'), fullPage: true });
+  await checkPage(page, 'devices', named, internal);
   // The first row is the riskiest device (the list is sorted by risk).
   const first = page.locator('table tbody tr a.device-link').first();
   const href = await first.getAttribute('href');
@@ -104,24 +78,39 @@ try {
   check(await page.locator('#findings .fix').first().isVisible(), 'each risk reason says how to fix it');
   check(await page.getByRole('heading', { name: 'Risk reasons' }).isVisible(), 'risk reasons heading visible');
   await page.screenshot({ path: join(artifacts, 'tour-3-device.png'), fullPage: true });
+  await checkPage(page, 'device', named, internal);
   await Promise.all([page.waitForURL(`${base}/map`), page.click('header nav a[href="/map"]')]);
   const nodes = await page.locator('svg.netmap circle').count();
   check(nodes > 3, `network map draws hosts (${nodes})`);
   check(await page.locator('svg.netmap line').count() > 0, 'network map draws links');
   check((await page.locator('script').count()) === 0, 'no script element in the map page');
   await page.screenshot({ path: join(artifacts, 'tour-4-map.png'), fullPage: true });
+  await checkPage(page, 'map', named, internal);
   await Promise.all([page.waitForURL(`${base}/advisories`), page.click('header nav a[href="/advisories"]')]);
   check(await page.getByRole('heading', { name: 'Advisories and affected fleets' }).isVisible(), 'advisories page shown');
   await page.screenshot({ path: join(artifacts, 'tour-5-advisories.png'), fullPage: true });
+  await checkPage(page, 'advisories', named, internal);
   await Promise.all([page.waitForURL(`${base}/alerts`), page.click('header nav a[href="/alerts"]')]);
   check(await page.getByRole('heading', { name: 'Alerts', exact: true }).isVisible(), 'alerts page shown');
   check((await page.locator('script').count()) === 0, 'no script element in the alerts page');
   await page.screenshot({ path: join(artifacts, 'tour-6-alerts.png'), fullPage: true });
+  await checkPage(page, 'alerts', named, internal);
+  for (const k of kindNames) {
+    const cell = page.locator('table.alerts tbody td', { hasText: new RegExp(`^${k}$`) });
+    check(await cell.first().isVisible(), `alerts page shows the kind "${k}"`);
+  }
+  await Promise.all([page.waitForURL(`${base}/intake`), page.click('header nav a[href="/intake"]')]);
+  check(await page.locator('#waiting tbody tr').count() > 0, 'intake lists devices awaiting approval');
+  for (const col of ['Address', 'Vendor', 'Category', 'Subnet']) {
+    check(await page.locator('#waiting thead th', { hasText: col }).count() === 1, `intake has the column ${col}`);
+  }
+  await page.screenshot({ path: join(artifacts, 'tour-7-intake.png'), fullPage: true });
+  await checkPage(page, 'intake', named, internal);
   await page.goto(`${base}/account`);
-  await page.screenshot({ path: join(artifacts, 'tour-7-account.png'), fullPage: true });
+  await page.screenshot({ path: join(artifacts, 'tour-8-account.png'), fullPage: true });
   check(dialogs.length === 0, 'still no dialog after the tour');
 } finally {
   await context.close();
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+console.log(`${results.passed} passed, ${results.failed} failed`);
+process.exit(results.failed === 0 ? 0 : 1);

@@ -9,6 +9,17 @@ use crate::Result;
 use advisory::match_identities;
 use risk::{DeviceKind, ScoredDevice};
 
+/// The name in an application endpoint (`identify::Device::applications`):
+/// the AE title of `dicom-scu AE=PACS1 impl=...`, the application of
+/// `hl7 LAB^NORTH`.
+fn app_name(a: &str) -> Option<&str> {
+    let n = match a.strip_prefix("hl7 ") {
+        Some(app) => app,
+        None => a.split_once("AE=")?.1.split(' ').next()?,
+    };
+    Some(n.trim()).filter(|n| !n.is_empty())
+}
+
 /// Every device in the store (one per asset), scored, highest first.
 pub fn scored_devices(store: &store::Store) -> Result<Vec<ScoredDevice>> {
     let adb = store.advisory_db()?;
@@ -16,7 +27,14 @@ pub fn scored_devices(store: &store::Store) -> Result<Vec<ScoredDevice>> {
     for a in store.assets()? {
         let matches = match_identities(&a.identities(), &adb);
         let d = a.device(adb.knowledge());
+        // Host names first, then DICOM AE titles and HL7 applications:
+        // what the dashboard shows as a device's name (`web::names`).
         let mut names = d.hostnames.clone();
+        for n in d.applications.iter().filter_map(|a| app_name(a)) {
+            if !names.iter().any(|x| x == n) {
+                names.push(n.to_string());
+            }
+        }
         if let Some(decl) = &a.declared {
             for s in [&decl.model, &decl.location] {
                 if !s.trim().is_empty() && !names.contains(s) {
@@ -49,4 +67,21 @@ pub fn scored_devices(store: &store::Store) -> Result<Vec<ScoredDevice>> {
             .then_with(|| a.assessment.key.cmp(&b.assessment.key))
     });
     Ok(scored)
+}
+
+#[cfg(test)]
+mod name_tests {
+    #[test]
+    fn application_names() {
+        assert_eq!(
+            super::app_name("dicom-scu AE=CT_01 impl=X (1.2)"),
+            Some("CT_01")
+        );
+        assert_eq!(super::app_name("dicom-scp AE=PACS port=104"), Some("PACS"));
+        assert_eq!(super::app_name("hl7 LAB^NORTH"), Some("LAB^NORTH"));
+        assert_eq!(
+            super::app_name("dicom-scp port=104 (rejects associations)"),
+            None
+        );
+    }
 }

@@ -47,6 +47,27 @@ pub enum Category {
     Unknown,
 }
 
+/// Every category, in declaration order.
+pub const ALL_CATEGORIES: &[Category] = &[
+    Category::ImagingModality,
+    Category::Pacs,
+    Category::ImagingWorkstation,
+    Category::Hl7InterfaceEngine,
+    Category::ClinicalInformationSystem,
+    Category::PatientMonitor,
+    Category::InfusionPump,
+    Category::LabAnalyzer,
+    Category::MedicalDevice,
+    Category::Workstation,
+    Category::Server,
+    Category::Printer,
+    Category::NetworkGear,
+    Category::VoipPhone,
+    Category::MobileDevice,
+    Category::IotDevice,
+    Category::Unknown,
+];
+
 impl Category {
     /// Human label.
     pub fn label(self) -> &'static str {

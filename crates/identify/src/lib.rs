@@ -25,7 +25,7 @@ mod observe;
 pub mod oui;
 pub mod product;
 
-pub use classify::{classify, Category, Reason};
+pub use classify::{classify, Category, Reason, ALL_CATEGORIES};
 pub use device::{
     apply_companions, build_inventory, build_inventory_owned, build_inventory_with,
     inventory_parts, Device,

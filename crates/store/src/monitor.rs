@@ -270,6 +270,44 @@ impl Store {
         Ok(())
     }
 
+    /// Approves many devices at once, each with its own fields, as
+    /// [`Store::intake_approve`] does one, appending one `intake_approved`
+    /// audit entry per device (`at`, `actor`, `detail(device, approval)`,
+    /// `ip`), all in one transaction. Returns how many.
+    pub fn intake_approve_many(
+        &mut self,
+        approvals: &[(String, Approval)],
+        now: Timestamp,
+        (at, actor, ip): (i64, &str, &str),
+        detail: impl Fn(&str, &Approval) -> String,
+    ) -> Result<usize, Error> {
+        use crate::users::{audit_field, AUDIT_DETAIL, AUDIT_NAME};
+        self.conn().transaction(|c| {
+            for (d, a) in approvals {
+                c.execute(
+                    "INSERT INTO intake(device, status, owner, location, device_group, mud_url, first_seen) VALUES (?1, 'approved', ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(device) DO UPDATE SET status = 'approved',
+                       owner = COALESCE(excluded.owner, intake.owner),
+                       location = COALESCE(excluded.location, intake.location),
+                       device_group = COALESCE(excluded.device_group, intake.device_group),
+                       mud_url = COALESCE(excluded.mud_url, intake.mud_url)",
+                    params![d, a.owner.as_deref(), a.location.as_deref(), a.group.as_deref(), a.mud_url.as_deref(), now.0],
+                )?;
+                c.execute(
+                    "INSERT INTO audit(at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        at,
+                        audit_field(actor, AUDIT_NAME),
+                        audit_field("intake_approved", AUDIT_NAME),
+                        audit_field(&detail(d, a), AUDIT_DETAIL),
+                        audit_field(ip, AUDIT_NAME)
+                    ],
+                )?;
+            }
+            Ok(approvals.len())
+        })
+    }
+
     /// Assigns a MUD URL to a device (registering it as unapproved if needed).
     pub fn intake_assign_mud(
         &mut self,

@@ -21,7 +21,7 @@ pub const AUDIT_DETAIL: usize = 1024;
 
 /// `s` cleaned and cut to `max` bytes (`model::text::bounded`), marked with
 /// `…` when it was cut.
-fn audit_field(s: &str, max: usize) -> String {
+pub(crate) fn audit_field(s: &str, max: usize) -> String {
     let mut out = model::text::bounded(s.as_bytes(), max);
     if s.len() > max {
         out.push('…');

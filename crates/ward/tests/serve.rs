@@ -575,8 +575,13 @@ fn totp_secrets_are_encrypted_at_rest_and_found_by_serve() {
 /// Headless Chromium (tests/browser/hostile.mjs): signs in with TOTP, opens
 /// the device named `<script>alert(1)</script>`; no dialog may fire and the
 /// name must be visible as text. Then tours overview → devices → the
-/// riskiest device (risk reasons) → map → advisories, with a screenshot of
-/// each. Skips when node, Chromium or the npm packages are missing.
+/// riskiest device (risk reasons) → map → advisories → alerts → intake, with
+/// a screenshot of each, checking on every page that no named device is
+/// labelled by its key, that alert kinds and categories are in display form,
+/// that chart labels fit and long text wraps (`tests/browser/lib.mjs`). Then
+/// a store of 12,345 infusion pumps: the category chart shows `12,345` in
+/// full, and the 500 of one subnet awaiting intake are approved with one
+/// click (`scale.mjs`). Skips when node, Chromium or the npm packages are missing.
 #[test]
 fn browser_renders_hostile_names_as_text() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -641,6 +646,13 @@ fn browser_renders_hostile_names_as_text() {
     } else {
         println!("browser test: ../shared/testdata/vuln absent: the advisories page will be empty");
     }
+    // Alerts on fleet devices (named by their address) and devices awaiting intake.
+    let kinds = [
+        monitor::AlertKind::UnauthorizedManagementAccess,
+        monitor::AlertKind::PortScan,
+        monitor::AlertKind::NewDevice,
+    ];
+    seed_alerts_and_intake(&db, &kinds);
     let secret = add_user(&db, "ada", "admin");
     let admin_token = token(&db, "ada");
     let srv = serve(&db, &dir.join("state"), &[]);
@@ -690,6 +702,12 @@ fn browser_renders_hostile_names_as_text() {
         .env("WARD_HOSTILE_NAME", "<script>alert(1)</script>")
         .env("WARD_ARTIFACTS", &artifacts)
         .env("CHROMIUM", &chromium)
+        .env("WARD_TOKEN", &admin_token)
+        .env("WARD_INTERNAL_NAMES", internal_names())
+        .env(
+            "WARD_ALERT_KIND_NAMES",
+            kinds.map(web::names::kind).join(","),
+        )
         .output()
         .unwrap();
     let text = format!(
@@ -699,6 +717,73 @@ fn browser_renders_hostile_names_as_text() {
     );
     println!("{text}");
     assert!(out.status.success(), "browser test failed:\n{text}");
+    drop(srv);
+
+    // At scale: 12,345 infusion pumps (the category chart's count must fit),
+    // 500 of them in 10.64.0.0/23 awaiting intake, approved in one action.
+    let scale_db = dir.join("scale.db");
+    let pumps = seed_pump_fleet(&scale_db, 12_345);
+    {
+        let mut s = store::Store::open(&scale_db).unwrap();
+        let waiting: Vec<_> = (0..500)
+            .chain(2000..2100)
+            .map(|i| {
+                (
+                    format!("ip:{}", samplegen::fleet::client_ip(i)),
+                    model::Timestamp(1_767_600_000_000_000 + i64::from(i)),
+                    None,
+                )
+            })
+            .collect();
+        assert_eq!(s.intake_register(&waiting).unwrap(), 600);
+    }
+    let secret = add_user(&scale_db, "ada", "admin");
+    let scale_token = token(&scale_db, "ada");
+    let srv = serve(&scale_db, &dir.join("scale-state"), &[]);
+    let risk: serde_json::Value = serde_json::from_str(
+        &srv.call(
+            "GET",
+            "/api/v1/risk",
+            &[("authorization", &format!("Bearer {scale_token}"))],
+            None,
+        )
+        .body,
+    )
+    .unwrap();
+    assert_eq!(
+        risk["categories"][0]["count"], pumps,
+        "{}",
+        risk["categories"]
+    );
+    let category = risk["categories"][0]["label"].as_str().unwrap().to_string();
+    let out = Command::new("node")
+        .arg(browser_dir.join("scale.mjs"))
+        .current_dir(&browser_dir)
+        .env("WARD_URL", &srv.base)
+        .env("WARD_USER", "ada")
+        .env("WARD_PASSWORD", PASSWORD)
+        .env("WARD_TOTP_SECRET", &secret)
+        .env("WARD_TOKEN", &scale_token)
+        .env("WARD_ARTIFACTS", &artifacts)
+        .env("WARD_INTERNAL_NAMES", internal_names())
+        .env("WARD_SUBNET", "10.64.0.0/23")
+        .env("WARD_CATEGORY", &category)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{text}");
+    assert!(out.status.success(), "browser test (scale) failed:\n{text}");
+    let intake = store::Store::open(&scale_db).unwrap().intake().unwrap();
+    assert_eq!(intake.iter().filter(|e| e.approved).count(), 500);
+    assert!(intake
+        .iter()
+        .filter(|e| e.approved)
+        .all(|e| e.owner.as_deref() == Some("biomed")));
     for shot in [
         "device.png",
         "tour-1-overview.png",
@@ -710,6 +795,97 @@ fn browser_renders_hostile_names_as_text() {
         assert!(artifacts.join(shot).exists(), "{shot} missing");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The JSON spellings of alert kinds and categories that differ from their
+/// display names (`infusion_pump`, `port_scan`), comma-separated.
+fn internal_names() -> String {
+    let kinds = monitor::ALL_KINDS.iter().map(|k| k.as_str().to_string());
+    let cats = identify::ALL_CATEGORIES.iter().map(|c| {
+        serde_json::to_value(c)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
+    });
+    kinds
+        .chain(cats)
+        .filter(|n| n.contains('_'))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Alerts of `kinds` on fleet devices 1, 2, 3 (by address) and fleet
+/// devices 10..20 awaiting intake.
+fn seed_alerts_and_intake(db: &Path, kinds: &[monitor::AlertKind]) {
+    let t = 1_767_600_000_000_000;
+    let mut s = store::Store::open(db).unwrap();
+    let alerts: Vec<monitor::Alert> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let ip = samplegen::fleet::client_ip(i as u32 + 1);
+            monitor::Alert {
+                kind: *k,
+                severity: k.severity(),
+                device: format!("ip:{ip}"),
+                ip: ip.into(),
+                key: format!("k{i}"),
+                summary: format!("{} seen", k.as_str().replace('_', " ")),
+                evidence: Default::default(),
+                count: 1,
+                first_seen: model::Timestamp(t),
+                last_seen: model::Timestamp(t),
+            }
+        })
+        .collect();
+    s.store_alerts(&alerts).unwrap();
+    let waiting: Vec<_> = (10..20)
+        .map(|i| {
+            (
+                format!("ip:{}", samplegen::fleet::client_ip(i)),
+                model::Timestamp(t),
+                None,
+            )
+        })
+        .collect();
+    s.intake_register(&waiting).unwrap();
+}
+
+/// A store of `n` infusion pumps (fleet addresses, Silex radio MACs, DHCP
+/// host names and vendor class), written as facts; returns `n`.
+fn seed_pump_fleet(db: &Path, n: u32) -> u32 {
+    let t = model::Timestamp(1_767_600_000_000_000);
+    let mut facts = Vec::with_capacity(2 * n as usize);
+    for i in 0..n {
+        let b = i.to_be_bytes();
+        let endpoint = identify::EndpointKey {
+            mac: Some(model::MacAddr([0x00, 0x40, 0x17, b[1], b[2], b[3]])),
+            ip: Some(samplegen::fleet::client_ip(i).into()),
+        };
+        for (kind, value) in [
+            (identify::FactKind::Hostname, format!("PUMP-{i:06}")),
+            (
+                identify::FactKind::DhcpVendorClass,
+                "BD Alaris PC 8015".to_string(),
+            ),
+        ] {
+            facts.push(identify::Fact {
+                endpoint,
+                kind,
+                value,
+                source: "dhcp".into(),
+                first_seen: t,
+                last_seen: t,
+                count: 1,
+                evidence: "test fleet".into(),
+            });
+        }
+    }
+    let mut s = store::Store::open(db).unwrap();
+    s.ingest_owned(&store::RunSummary::default(), facts, &[])
+        .unwrap();
+    n
 }
 
 /// The dashboard follows the store: a capture analyzed while the server

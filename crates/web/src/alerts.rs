@@ -8,7 +8,7 @@
 
 use crate::snapshot::Snapshot;
 use model::Timestamp;
-use monitor::{AlertKind, Severity};
+use monitor::Severity;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use store::{AlertStatus, StatusAction, StatusError, StoredAlert};
@@ -27,7 +27,7 @@ pub struct AlertQuery {
     /// Only this severity or worse: `low`, `medium`, `high`, `critical`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
-    /// Only this kind (`new_peer`, `port_scan`...).
+    /// Only this kind (`new_peer`, `port_scan`..., or its display name: `Port scan`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Only this status: `open`, `acknowledged`, `closed`, `active` (open or acknowledged; the default) or `all`.
@@ -66,9 +66,9 @@ impl AlertQuery {
             };
         let kind = match some(&self.kind) {
             None => None,
-            Some(k) => {
-                Some(AlertKind::parse(&k).ok_or_else(|| format!("unknown alert kind {k:?}"))?)
-            }
+            Some(k) => Some(
+                crate::names::parse_kind(&k).ok_or_else(|| format!("unknown alert kind {k:?}"))?,
+            ),
         };
         let statuses = match some(&self.status) {
             None => AlertStatus::filter("active").unwrap_or_default(),
@@ -365,9 +365,127 @@ pub fn approve(
     Ok(true)
 }
 
+/// Approves every device of `approvals` (each must be in intake) with its
+/// fields and audits each like a single approval, in one store transaction.
+/// `Ok(Err(n))`: `n` of them are not in intake, none approved.
+pub fn approve_many(
+    s: &mut store::Store,
+    approvals: &[(String, store::Approval)],
+    actor: &str,
+    ip: &str,
+) -> Result<Result<usize, usize>, crate::Error> {
+    let known: std::collections::HashSet<String> =
+        s.intake()?.into_iter().map(|e| e.device).collect();
+    let missing = approvals.iter().filter(|(d, _)| !known.contains(d)).count();
+    if missing > 0 {
+        return Ok(Err(missing));
+    }
+    let t = crate::auth::now();
+    let n = s.intake_approve_many(
+        approvals,
+        Timestamp(t * 1_000_000),
+        (t, actor, ip),
+        audit_detail,
+    )?;
+    Ok(Ok(n))
+}
+
+/// A CSV text's records (RFC 4180: `,` separated, `"` quoted with `""`
+/// inside, CRLF or LF line ends); blank lines are skipped. `Err`: an
+/// unterminated quote.
+pub fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
+    let mut records = Vec::new();
+    let (mut record, mut field) = (Vec::new(), String::new());
+    let (mut quoted, mut was_quoted) = (false, false);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => (quoted, was_quoted) = (true, true),
+            (false, ',') => {
+                record.push(std::mem::take(&mut field));
+                was_quoted = false;
+            }
+            (false, '\r') if chars.peek() == Some(&'\n') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                if !(record.len() == 1 && record[0].is_empty() && !was_quoted) {
+                    records.push(std::mem::take(&mut record));
+                }
+                record.clear();
+                was_quoted = false;
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if quoted {
+        return Err("unterminated quoted field".into());
+    }
+    if !field.is_empty() || !record.is_empty() || was_quoted {
+        record.push(field);
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// A cell as `model::text::csv_cell` wrote it, back: the `'` put before a
+/// formula-looking value is dropped.
+pub fn uncell(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest)
+            if rest
+                .trim_start()
+                .starts_with(['=', '+', '-', '@', '\t', '\r']) =>
+        {
+            rest
+        }
+        _ => s,
+    }
+}
+
+/// The approvals of an imported CSV: a header naming `device` and any of
+/// `owner`, `location`, `group` (other columns, like the export's, are
+/// ignored), one device a line. `Err` says which line is wrong.
+pub fn approvals_from_csv(text: &str) -> Result<Vec<(String, store::Approval)>, String> {
+    let records = parse_csv(text)?;
+    let Some((header, rows)) = records.split_first() else {
+        return Err("empty CSV".into());
+    };
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    let device = col("device").ok_or("the header names no device column")?;
+    let (owner, location, group) = (col("owner"), col("location"), col("group"));
+    let get =
+        |r: &[String], c: Option<usize>| c.and_then(|c| r.get(c)).map(|v| uncell(v).to_string());
+    let mut out: Vec<(String, store::Approval)> = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let req = ApproveRequest {
+            device: get(r, Some(device)).unwrap_or_default(),
+            owner: get(r, owner),
+            location: get(r, location),
+            group: get(r, group),
+        };
+        let checked = req.checked().map_err(|e| format!("line {}: {e}", i + 2))?;
+        if out.iter().any(|(d, _)| *d == checked.0) {
+            return Err(format!("line {}: {} is listed twice", i + 2, checked.0));
+        }
+        out.push(checked);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use monitor::AlertKind;
 
     fn alert(t: i64) -> StoredAlert {
         StoredAlert {
@@ -466,6 +584,46 @@ mod tests {
             },
         );
         assert_eq!((page, shown.len()), (3, 1));
+    }
+
+    #[test]
+    fn csv_records_and_imported_approvals() {
+        assert_eq!(
+            parse_csv("a,\"b,\"\"c\"\"\"\r\n\nd,\n").unwrap(),
+            vec![
+                vec!["a".to_string(), "b,\"c\"".into()],
+                vec!["d".into(), "".into()]
+            ]
+        );
+        assert!(parse_csv("\"open").is_err());
+        let a = approvals_from_csv(
+            "\"device\",\"name\",\"owner\",\"group\"\n\"ip:10.0.0.1\",\"x\",\"biomed\",\"'-pumps\"\nip:10.0.0.2,,,\n",
+        )
+        .unwrap();
+        assert_eq!(a.len(), 2);
+        assert_eq!(
+            (
+                a[0].1.owner.as_deref(),
+                a[0].1.group.as_deref(),
+                a[0].1.location.as_deref()
+            ),
+            (Some("biomed"), Some("-pumps"), None)
+        );
+        assert_eq!(
+            (a[1].0.as_str(), a[1].1.owner.as_deref()),
+            ("ip:10.0.0.2", None)
+        );
+        assert!(approvals_from_csv("owner\nx\n")
+            .unwrap_err()
+            .contains("device"));
+        assert!(approvals_from_csv("device\n\n,\n")
+            .unwrap_err()
+            .starts_with("line 2"));
+        assert!(approvals_from_csv("device\nip:1\nip:1\n")
+            .unwrap_err()
+            .contains("twice"));
+        assert_eq!(uncell("'=1"), "=1");
+        assert_eq!(uncell("'quoted"), "'quoted");
     }
 
     #[test]

@@ -25,7 +25,9 @@ pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod conn;
+pub mod form;
 pub mod map;
+pub mod names;
 mod pages;
 pub mod snapshot;
 pub mod tls;
@@ -172,8 +174,9 @@ struct Inner {
 /// Longest wait for a hashing slot before a sign-in is answered "throttled".
 const HASH_QUEUE_SECS: u64 = 10;
 
-/// Largest request body, bytes: every form and API body is small; a larger
-/// one is refused (413) before anything reads or logs it.
+/// Largest request body, bytes: every form and API body is small (but the
+/// few of `form::LARGE_FORMS`); a larger one is refused (413) before
+/// anything reads or logs it.
 pub const MAX_BODY: usize = 64 * 1024;
 
 pub(crate) fn now_ms() -> u64 {

@@ -24,7 +24,8 @@ pub const PEERS_PER_DEVICE: usize = 50;
 pub struct MapNode {
     /// Device key, or `ip:ADDRESS` for a host that is not in the inventory.
     pub id: String,
-    /// Name shown (host name, else key or address); network input, shown as text.
+    /// Name shown (the device's best name, `web::names::best_name`, else its
+    /// address or key); network input, shown as text.
     pub label: String,
     /// Category label (`remote host` for addresses outside the inventory).
     pub category: String,
@@ -186,7 +187,7 @@ impl Graph {
             .unwrap_or_else(|| "no address".into());
         self.push(MapNode {
             id: d.assessment.key.clone(),
-            label: d.names.first().cloned().unwrap_or_else(|| {
+            label: crate::names::best_name(d).unwrap_or_else(|| {
                 d.ips
                     .first()
                     .cloned()

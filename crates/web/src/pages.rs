@@ -5,10 +5,12 @@ use crate::api::{detail, DeviceDetail};
 use crate::auth::{
     self, cookie, cookie_value, now, LoginError, PageUser, Role, PRE_COOKIE, SESSION_COOKIE,
 };
+use crate::form::{PlainForm, Posted};
+use crate::names::{self, DeviceLabel};
 use crate::view::{self, score_class, DeviceQuery};
 use crate::{AppState, Error};
 use askama::Template;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -44,6 +46,9 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/status", axum::routing::post(alert_status))
         .route("/intake", get(intake_page))
         .route("/intake/approve", axum::routing::post(intake_approve))
+        .route("/intake/bulk", axum::routing::post(intake_bulk))
+        .route("/intake/import", axum::routing::post(intake_import))
+        .route("/intake.csv", get(intake_csv))
         .route("/report.html", get(report_html))
         .route("/audit", get(audit))
         .route("/users", get(users).post(add_user))
@@ -56,6 +61,8 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(regenerate_recovery),
         )
         .route("/tokens/revoke", axum::routing::post(revoke_token))
+        // Every POST goes through `form::FORMS` (CSRF and role checked).
+        .layer(axum::middleware::from_fn(crate::form::only_listed_posts))
 }
 
 /// Navigation bar data.
@@ -86,6 +93,15 @@ fn render(t: &impl Template) -> Response {
         Ok(s) => Html(s).into_response(),
         Err(e) => Error::from(e).into_response(),
     }
+}
+
+/// A page showing a refused form's error: 400 (a page without one: 200).
+fn render_refused(t: &impl Template, refused: bool) -> Response {
+    let mut res = render(t);
+    if refused && res.status() == StatusCode::OK {
+        *res.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    res
 }
 
 fn fail(e: Error) -> Response {
@@ -171,7 +187,7 @@ async fn setup(
     State(st): State<AppState>,
     headers: HeaderMap,
     auth::ClientIp(ip): auth::ClientIp,
-    Form(mut f): Form<CredForm>,
+    PlainForm(mut f): PlainForm<CredForm>,
 ) -> Response {
     if !pre_ok(&headers, &f.csrf) {
         return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
@@ -286,7 +302,7 @@ async fn login(
     State(st): State<AppState>,
     headers: HeaderMap,
     auth::ClientIp(ip): auth::ClientIp,
-    Form(f): Form<CredForm>,
+    PlainForm(f): PlainForm<CredForm>,
 ) -> Response {
     if !pre_ok(&headers, &f.csrf) {
         return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
@@ -340,17 +356,11 @@ async fn login(
     }
 }
 
-/// A form carrying only its CSRF token.
+/// A form carrying only its CSRF token (checked by [`Posted`]).
 #[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
+pub struct CsrfForm {}
 
-async fn logout(State(st): State<AppState>, user: PageUser, Form(f): Form<CsrfForm>) -> Response {
-    if let Err(r) = user.check_csrf(&f.csrf) {
-        return r;
-    }
+async fn logout(State(st): State<AppState>, Posted { user, .. }: Posted<CsrfForm>) -> Response {
     let (h, name, ip) = (
         user.session_hash.clone(),
         user.user.name.clone(),
@@ -377,23 +387,56 @@ async fn logout(State(st): State<AppState>, user: PageUser, Form(f): Form<CsrfFo
 /// One bar of a chart.
 pub struct Bar {
     label: String,
-    count: usize,
+    /// The count as shown (`12,345`).
+    count: String,
     width: u32,
+    /// Where the count is written (after the bar).
+    count_x: u32,
     y: u32,
     class: &'static str,
 }
 
-fn bars(counts: &[view::Count], classes: &[&'static str]) -> Vec<Bar> {
+/// The geometry of a bar chart: labels end at `bar_x - 8`, bars start at
+/// `bar_x` and are at most `max_bar` wide; the count after the longest bar
+/// still has [`COUNT_ROOM`] pixels before the chart's edge (`width`), room
+/// for `99,999,999`.
+pub struct Chart {
+    width: u32,
+    bar_x: u32,
+    max_bar: u32,
+}
+
+/// Pixels kept for a count after its bar (12 px bold digits: ~8 px each).
+const COUNT_ROOM: u32 = 90;
+
+/// The category chart: long category names on the left.
+const CATEGORY_CHART: Chart = Chart {
+    width: 520,
+    bar_x: 198,
+    max_bar: 520 - 198 - COUNT_ROOM,
+};
+/// The score band and severity charts: short labels.
+const BAND_CHART: Chart = Chart {
+    width: 460,
+    bar_x: 78,
+    max_bar: 460 - 78 - COUNT_ROOM,
+};
+
+fn bars(chart: &Chart, counts: &[view::Count], classes: &[&'static str]) -> Vec<Bar> {
     let max = counts.iter().map(|c| c.count).max().unwrap_or(0).max(1);
     counts
         .iter()
         .enumerate()
-        .map(|(i, c)| Bar {
-            label: c.label.clone(),
-            count: c.count,
-            width: (260 * c.count / max) as u32,
-            y: 24 * i as u32,
-            class: classes.get(i).copied().unwrap_or("bar"),
+        .map(|(i, c)| {
+            let width = (chart.max_bar as usize * c.count / max) as u32;
+            Bar {
+                label: names::category(&c.label),
+                count: view::thousands(c.count),
+                width,
+                count_x: chart.bar_x + width + 6,
+                y: 24 * i as u32,
+                class: classes.get(i).copied().unwrap_or("bar"),
+            }
         })
         .collect()
 }
@@ -401,7 +444,12 @@ fn bars(counts: &[view::Count], classes: &[&'static str]) -> Vec<Bar> {
 /// A device row in a table.
 pub struct Row {
     key: String,
+    /// Best name, else the key.
     name: String,
+    /// True when `name` is a name, not the key.
+    named: bool,
+    /// First address.
+    ip: String,
     extra_names: String,
     ips: String,
     vendor: String,
@@ -415,20 +463,19 @@ pub struct Row {
 }
 
 fn row(d: &app::ScoredDevice) -> Row {
+    let best = names::best_name(d);
     Row {
         key: d.assessment.key.clone(),
-        name: d
-            .names
-            .first()
-            .cloned()
-            .unwrap_or_else(|| d.assessment.key.clone()),
+        named: best.is_some(),
+        ip: d.ips.first().cloned().unwrap_or_default(),
         extra_names: d
             .names
             .iter()
-            .skip(1)
+            .filter(|n| Some(*n) != best.as_ref())
             .cloned()
             .collect::<Vec<_>>()
             .join(", "),
+        name: best.unwrap_or_else(|| d.assessment.key.clone()),
         ips: d.ips.join(", "),
         vendor: d.vendor.clone().unwrap_or_default(),
         model: [d.model.clone(), d.firmware.clone()]
@@ -453,10 +500,12 @@ struct OverviewPage {
     o: view::Overview,
     cats: Vec<Bar>,
     cats_h: u32,
+    cat_chart: Chart,
+    band_chart: Chart,
     dist: Vec<Bar>,
     sev: Vec<Bar>,
     top: Vec<Row>,
-    newest: Vec<(String, String, String, String)>,
+    newest: Vec<(DeviceLabel, String, String)>,
     open_alerts: usize,
     all_alerts: usize,
     top_alerts: Vec<AlertRow>,
@@ -534,9 +583,13 @@ async fn overview(
     };
     let mut cat_counts = o.categories.clone();
     cat_counts.truncate(12);
-    let cats = bars(&cat_counts, &[]);
-    let dist = bars(&o.distribution, &["s0", "s1", "s2", "s3", "s4", "s5"]);
-    let sev = bars(&o.severities, &["s5", "s4", "s2", "s1"]);
+    let cats = bars(&CATEGORY_CHART, &cat_counts, &[]);
+    let dist = bars(
+        &BAND_CHART,
+        &o.distribution,
+        &["s0", "s1", "s2", "s3", "s4", "s5"],
+    );
+    let sev = bars(&BAND_CHART, &o.severities, &["s5", "s4", "s2", "s1"]);
     let top = rows
         .iter()
         .filter(|d| d.assessment.score > 0)
@@ -547,7 +600,19 @@ async fn overview(
         .newest
         .iter()
         .filter(|(k, ..)| site.is_none() || view::site_of(k) == site.as_deref())
-        .map(|(k, n, c, t)| (k.clone(), n.clone(), c.clone(), view::readable_time(t)))
+        .map(|(k, n, c, t)| {
+            let l = match snap.get(k) {
+                Some(d) => DeviceLabel::of(d),
+                None => DeviceLabel {
+                    key: k.clone(),
+                    named: n != k,
+                    name: n.clone(),
+                    detail: String::new(),
+                    linked: true,
+                },
+            };
+            (l, c.clone(), view::readable_time(t))
+        })
         .collect();
     let cats_h = (24 * cats.len() as u32).max(24);
     let active = store::AlertFilter {
@@ -612,6 +677,8 @@ async fn overview(
         o,
         cats,
         cats_h,
+        cat_chart: CATEGORY_CHART,
+        band_chart: BAND_CHART,
         dist,
         sev,
         top,
@@ -637,7 +704,7 @@ struct FleetRow {
     kev: bool,
     product: String,
     count: usize,
-    devices: Vec<String>,
+    devices: Vec<DeviceLabel>,
     fix: String,
 }
 
@@ -653,6 +720,9 @@ struct AdvisoriesPage {
     sites: Vec<String>,
     site_action: &'static str,
 }
+
+/// Longest fix text shown on the advisories page (cut at a word, with `…`).
+const MAX_FIX: usize = 1200;
 
 /// Affected fleets: every device of one vendor/model/firmware hit by one
 /// advisory CVE (same grouping as the report).
@@ -692,18 +762,20 @@ async fn advisories(
                 .collect::<Vec<_>>()
                 .join(" / "),
             count: f.devices.len(),
-            fix: f
-                .remediation
-                .unwrap_or_else(|| "-".into())
-                .chars()
-                .take(300)
-                .collect(),
+            fix: view::clip_words(&f.remediation.unwrap_or_else(|| "-".into()), MAX_FIX),
             cve: f.cve,
             advisory: f.advisory,
-            devices: f.devices,
+            devices: f
+                .devices
+                .iter()
+                .map(|k| DeviceLabel::of_key(&snap, k))
+                .collect(),
         })
         .collect();
-    let mut affected: Vec<&String> = fleets.iter().flat_map(|f| &f.devices).collect();
+    let mut affected: Vec<&String> = fleets
+        .iter()
+        .flat_map(|f| f.devices.iter().map(|l| &l.key))
+        .collect();
     affected.sort();
     affected.dedup();
     let devices_affected = affected.len();
@@ -978,11 +1050,9 @@ async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQ
         back,
         nav: Some(Nav::of(&user)),
         title: "Device",
-        name: d
-            .summary
-            .names
-            .first()
-            .cloned()
+        name: snap
+            .get(&d.summary.key)
+            .and_then(names::best_name)
             .unwrap_or_else(|| d.summary.key.clone()),
         class: score_class(a.score),
         impact: format!("{:.1} — {}", a.impact, a.impact_reason),
@@ -999,8 +1069,10 @@ async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQ
 /// An alert row as shown.
 struct AlertRow {
     a: crate::alerts::AlertView,
-    /// Inventory device to link to.
-    link: Option<String>,
+    /// The device as people name it (links to the inventory device).
+    dev: DeviceLabel,
+    /// The kind's display name.
+    kind: String,
     /// `ip:ADDR` of the alert (the address is shown when the key differs).
     ip_key: String,
     first: String,
@@ -1018,7 +1090,8 @@ fn alert_row(snap: &crate::snapshot::Snapshot, s: &store::StoredAlert) -> AlertR
         view::readable_time(&a.evidence.last_packet.iso()),
     );
     AlertRow {
-        link: crate::alerts::device_link(snap, &a.device),
+        dev: DeviceLabel::of_key(snap, &a.device),
+        kind: names::kind(a.kind).to_string(),
         ip_key: format!("ip:{}", a.ip),
         first: view::readable_time(&a.first_seen.iso()),
         last: view::readable_time(&a.last_seen.iso()),
@@ -1055,7 +1128,8 @@ struct AlertsPage {
     site: String,
     sites: Vec<String>,
     severities: Vec<&'static str>,
-    kinds: Vec<&'static str>,
+    /// (JSON spelling, display name) of every kind.
+    kinds: Vec<(&'static str, &'static str)>,
     statuses: Vec<&'static str>,
     /// Analysts and admins get acknowledge/close/reopen buttons.
     can_change: bool,
@@ -1128,7 +1202,13 @@ async fn alerts_view(
         nav: Some(Nav::of(user)),
         title: "Alerts",
         severity: some(&q.severity),
-        kind: some(&q.kind),
+        // Either spelling selects the kind.
+        kind: q
+            .kind
+            .as_deref()
+            .and_then(names::parse_kind)
+            .map(|k| k.as_str().to_string())
+            .unwrap_or_else(|| some(&q.kind)),
         status: q
             .status
             .clone()
@@ -1138,7 +1218,10 @@ async fn alerts_view(
         site: some(&q.site),
         sites: snap.sites.clone(),
         severities: vec!["low", "medium", "high", "critical"],
-        kinds: monitor::ALL_KINDS.iter().map(|k| k.as_str()).collect(),
+        kinds: names::ALERT_KINDS
+            .iter()
+            .map(|(k, n)| (k.as_str(), *n))
+            .collect(),
         statuses: vec!["active", "open", "acknowledged", "closed", "all"],
         can_change: user.role >= Role::Analyst,
         back: alerts_link(&q, page),
@@ -1175,8 +1258,6 @@ pub struct StatusForm {
     comment: String,
     #[serde(default)]
     back: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 /// Where to go after a change: the alerts or device page it came from, else `/alerts`.
@@ -1195,15 +1276,8 @@ fn back_to(back: &str) -> String {
 /// `POST /alerts/status`: analysts and admins (CSRF checked); audited.
 async fn alert_status(
     State(st): State<AppState>,
-    user: PageUser,
-    Form(f): Form<StatusForm>,
+    Posted { user, form: f, .. }: Posted<StatusForm>,
 ) -> Response {
-    if let Err(r) = user
-        .require(Role::Analyst)
-        .and_then(|_| user.check_csrf(&f.csrf))
-    {
-        return r;
-    }
     let again = crate::alerts::AlertQuery {
         status: Some("all".into()),
         ..Default::default()
@@ -1228,15 +1302,186 @@ async fn alert_status(
     }
 }
 
-/// An intake record as shown.
+/// An intake record as shown (and exported).
 struct IntakeRow {
     v: crate::alerts::IntakeView,
-    link: Option<String>,
+    dev: DeviceLabel,
     first: String,
+    ip: String,
+    vendor: String,
+    category: String,
+    subnet: String,
     owner: String,
     location: String,
     group: String,
     mud: String,
+}
+
+/// Intake records per page (each list).
+const INTAKE_PER_PAGE: usize = 200;
+
+/// `/intake?q=&category=&subnet=&sort=&page=` (and `/intake.csv`): filters
+/// over both lists; the bulk approval's "every match" uses the same.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+pub struct IntakeQuery {
+    /// Text in the name, key, address or vendor (case-insensitive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    q: Option<String>,
+    /// Category, in either spelling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    category: Option<String>,
+    /// Subnet: a /24 (or /64) group as listed, or any network (`10.20.0.0/22`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    subnet: Option<String>,
+    /// `first` (default, oldest first), `name`, `ip`, `category`, `vendor`, `subnet`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sort: Option<String>,
+    /// Page of the waiting list, from 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    page: Option<usize>,
+}
+
+/// Sort orders of the intake lists: (value, label).
+const INTAKE_SORTS: &[(&str, &str)] = &[
+    ("first", "First seen"),
+    ("name", "Name"),
+    ("ip", "Address"),
+    ("category", "Category"),
+    ("vendor", "Vendor"),
+    ("subnet", "Subnet"),
+];
+
+/// True when `ip` is inside `cidr` (`10.20.0.0/22`, `fd00::/48`).
+fn in_cidr(ip: &str, cidr: &str) -> bool {
+    use std::net::IpAddr;
+    let (Ok(ip), Some((net, bits))) = (ip.parse::<IpAddr>(), cidr.split_once('/')) else {
+        return false;
+    };
+    let (Ok(net), Ok(bits)) = (net.trim().parse::<IpAddr>(), bits.trim().parse::<u32>()) else {
+        return false;
+    };
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) if bits <= 32 => {
+            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) if bits <= 128 => {
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+fn some(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl IntakeQuery {
+    fn keeps(&self, r: &IntakeRow) -> bool {
+        let cat = some(&self.category).map(names::category);
+        let needle = some(&self.q).map(str::to_lowercase);
+        cat.as_deref().is_none_or(|c| r.category == c)
+            && some(&self.subnet).is_none_or(|n| r.subnet == n || in_cidr(&r.ip, n))
+            && needle.as_deref().is_none_or(|n| {
+                [&r.dev.name, &r.dev.key, &r.ip, &r.vendor]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(n))
+            })
+    }
+
+    /// True when a filter is set (the bulk approval by filter needs one).
+    fn filtered(&self) -> bool {
+        some(&self.q).is_some() || some(&self.category).is_some() || some(&self.subnet).is_some()
+    }
+
+    fn sort(&self, rows: &mut [IntakeRow]) {
+        let ip_order = |r: &IntakeRow| r.ip.parse::<std::net::IpAddr>().ok();
+        match some(&self.sort).unwrap_or("first") {
+            "name" => rows.sort_by_cached_key(|r| (!r.dev.named, r.dev.name.to_lowercase())),
+            "ip" => rows.sort_by_cached_key(|r| (ip_order(r).is_none(), ip_order(r))),
+            "category" => rows.sort_by(|a, b| a.category.cmp(&b.category)),
+            "vendor" => rows.sort_by_cached_key(|r| (r.vendor.is_empty(), r.vendor.to_lowercase())),
+            "subnet" => rows.sort_by_cached_key(|r| (ip_order(r).is_none(), ip_order(r))),
+            _ => rows.sort_by(|a, b| a.v.first_seen.cmp(&b.v.first_seen)),
+        }
+    }
+
+    fn link(&self, page: usize) -> String {
+        let mut q = self.clone();
+        q.page = Some(page);
+        format!(
+            "/intake?{}",
+            serde_urlencoded::to_string(&q).unwrap_or_default()
+        )
+    }
+}
+
+/// Every intake record with what the inventory knows of its device.
+fn intake_rows(snap: &crate::snapshot::Snapshot, entries: &[store::IntakeEntry]) -> Vec<IntakeRow> {
+    entries
+        .iter()
+        .map(|e| {
+            let d = crate::alerts::device_link(snap, &e.device).and_then(|k| snap.get(&k));
+            let ip = d
+                .and_then(|d| d.ips.first().cloned())
+                .or_else(|| {
+                    e.device
+                        .rsplit_once("ip:")
+                        .map(|(_, ip)| ip.to_string())
+                        .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+                })
+                .unwrap_or_default();
+            let subnet = ip
+                .parse::<std::net::IpAddr>()
+                .map(|a| crate::map::subnet(&a))
+                .unwrap_or_default();
+            IntakeRow {
+                v: crate::alerts::IntakeView::of(e),
+                // Address and category have their own columns here.
+                dev: DeviceLabel {
+                    detail: String::new(),
+                    ..DeviceLabel::of_key(snap, &e.device)
+                },
+                first: view::readable_time(&e.first_seen.iso()),
+                vendor: d.and_then(|d| d.vendor.clone()).unwrap_or_default(),
+                category: d.map_or("unknown", |d| d.category).to_string(),
+                ip,
+                subnet,
+                owner: e.owner.clone().unwrap_or_default(),
+                location: e.location.clone().unwrap_or_default(),
+                group: e.group.clone().unwrap_or_default(),
+                mud: e.mud_url.clone().unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// The intake records matching `q`, sorted: (waiting, approved).
+async fn intake_lists(
+    st: &AppState,
+    q: &IntakeQuery,
+) -> Result<(Vec<IntakeRow>, Vec<IntakeRow>, Vec<String>, Vec<String>), Error> {
+    let entries = st.db(|s| Ok(s.intake()?)).await?;
+    let snap = st.snapshot().await?;
+    let all = intake_rows(&snap, &entries);
+    let mut categories: Vec<String> = all.iter().map(|r| r.category.clone()).collect();
+    categories.sort();
+    categories.dedup();
+    let mut subnets: Vec<String> = all
+        .iter()
+        .map(|r| r.subnet.clone())
+        .filter(|s| !s.is_empty())
+        .collect();
+    subnets.sort();
+    subnets.dedup();
+    let (mut approved, mut waiting): (Vec<IntakeRow>, Vec<IntakeRow>) = all
+        .into_iter()
+        .filter(|r| q.keeps(r))
+        .partition(|r| r.v.approved);
+    q.sort(&mut waiting);
+    q.sort(&mut approved);
+    Ok((waiting, approved, categories, subnets))
 }
 
 #[derive(Template)]
@@ -1246,43 +1491,83 @@ struct IntakePage {
     title: &'static str,
     can_approve: bool,
     error: String,
+    notice: String,
+    /// The filters as given, and what to choose from.
+    q: String,
+    category: String,
+    subnet: String,
+    sort: String,
+    categories: Vec<String>,
+    subnets: Vec<String>,
+    sorts: &'static [(&'static str, &'static str)],
+    /// A filter is set: "approve every match" is offered.
+    filtered: bool,
+    /// The query string of the filters (CSV export link).
+    query: String,
+    waiting_total: usize,
+    approved_total: usize,
     waiting: Vec<IntakeRow>,
     approved: Vec<IntakeRow>,
+    page: usize,
+    pages: usize,
+    prev: String,
+    next: String,
 }
 
-async fn intake_view(st: &AppState, user: &PageUser, error: String) -> Response {
-    let rows = match st.db(|s| Ok(s.intake()?)).await {
-        Ok(r) => r,
+async fn intake_view(
+    st: &AppState,
+    user: &PageUser,
+    q: IntakeQuery,
+    status: StatusCode,
+    error: String,
+    notice: String,
+) -> Response {
+    let (waiting, approved, categories, subnets) = match intake_lists(st, &q).await {
+        Ok(l) => l,
         Err(e) => return fail(e),
     };
-    let snap = match st.snapshot().await {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
-    let (approved, waiting): (Vec<IntakeRow>, Vec<IntakeRow>) = rows
-        .iter()
-        .map(|e| IntakeRow {
-            v: crate::alerts::IntakeView::of(e),
-            link: crate::alerts::device_link(&snap, &e.device),
-            first: view::readable_time(&e.first_seen.iso()),
-            owner: e.owner.clone().unwrap_or_default(),
-            location: e.location.clone().unwrap_or_default(),
-            group: e.group.clone().unwrap_or_default(),
-            mud: e.mud_url.clone().unwrap_or_default(),
-        })
-        .partition(|r| r.v.approved);
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let (waiting_total, approved_total) = (waiting.len(), approved.len());
+    let pages = waiting_total.div_ceil(INTAKE_PER_PAGE).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
+    let waiting = waiting
+        .into_iter()
+        .skip((page - 1) * INTAKE_PER_PAGE)
+        .take(INTAKE_PER_PAGE)
+        .collect();
+    let approved = approved.into_iter().take(INTAKE_PER_PAGE).collect();
+    let mut filters = q.clone();
+    filters.page = None;
     let mut res = render(&IntakePage {
         nav: Some(Nav::of(user)),
         title: "Device intake",
         can_approve: user.role >= Role::Analyst,
         error,
+        notice,
+        q: some(&q.q).unwrap_or_default().to_string(),
+        category: some(&q.category).map(names::category).unwrap_or_default(),
+        subnet: some(&q.subnet).unwrap_or_default().to_string(),
+        sort: some(&q.sort).unwrap_or("first").to_string(),
+        categories,
+        subnets,
+        sorts: INTAKE_SORTS,
+        filtered: q.filtered(),
+        query: serde_urlencoded::to_string(&filters).unwrap_or_default(),
+        waiting_total,
+        approved_total,
         waiting,
         approved,
+        page,
+        pages,
+        prev: if page > 1 {
+            q.link(page - 1)
+        } else {
+            String::new()
+        },
+        next: if page < pages {
+            q.link(page + 1)
+        } else {
+            String::new()
+        },
     });
     if res.status() == StatusCode::OK {
         *res.status_mut() = status;
@@ -1290,9 +1575,103 @@ async fn intake_view(st: &AppState, user: &PageUser, error: String) -> Response 
     res
 }
 
-/// `/intake`: every signed-in role; analysts and admins get approve forms.
-async fn intake_page(State(st): State<AppState>, user: PageUser) -> Response {
-    intake_view(&st, &user, String::new()).await
+/// `/intake`: every signed-in role; analysts and admins get approve forms
+/// (one device, the selected ones, or every match of the filters).
+async fn intake_page(
+    State(st): State<AppState>,
+    user: PageUser,
+    Query(q): Query<IntakeQuery>,
+) -> Response {
+    intake_view(&st, &user, q, StatusCode::OK, String::new(), String::new()).await
+}
+
+/// One CSV line, every cell through `model::text::csv_cell` and quoted.
+fn csv_line<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> String {
+    let mut line = cells
+        .into_iter()
+        .map(|c| {
+            format!(
+                "\"{}\"",
+                model::text::csv_cell(c.as_ref()).replace('"', "\"\"")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push_str("\r\n");
+    line
+}
+
+/// `/intake.csv?…`: the intake records matching the filters (waiting, then
+/// approved), for analysts and admins; an export, so audited.
+async fn intake_csv(
+    State(st): State<AppState>,
+    user: PageUser,
+    Query(q): Query<IntakeQuery>,
+) -> Response {
+    if let Err(r) = user.require(Role::Analyst) {
+        return r;
+    }
+    let (waiting, approved, ..) = match intake_lists(&st, &q).await {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let mut out = csv_line([
+        "device",
+        "name",
+        "status",
+        "ip",
+        "vendor",
+        "category",
+        "subnet",
+        "owner",
+        "location",
+        "group",
+        "mud_url",
+        "first_seen",
+    ]);
+    for r in waiting.iter().chain(&approved) {
+        out.push_str(&csv_line([
+            r.v.device.as_str(),
+            if r.dev.named { r.dev.name.as_str() } else { "" },
+            if r.v.approved { "approved" } else { "waiting" },
+            &r.ip,
+            &r.vendor,
+            &r.category,
+            &r.subnet,
+            &r.owner,
+            &r.location,
+            &r.group,
+            &r.mud,
+            &r.v.first_seen,
+        ]));
+    }
+    let what = format!(
+        "intake.csv ({} records{})",
+        waiting.len() + approved.len(),
+        serde_urlencoded::to_string(IntakeQuery { page: None, ..q })
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(|s| format!(", {s}"))
+            .unwrap_or_default()
+    );
+    let (name, ip) = (user.user.name.clone(), user.ip.clone());
+    if let Err(e) = st
+        .db(move |s| Ok(s.audit(now(), &name, "export", &what, &ip)?))
+        .await
+    {
+        return fail(e);
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"ward-intake.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response()
 }
 
 /// The approve form.
@@ -1306,30 +1685,32 @@ pub struct ApproveForm {
     location: String,
     #[serde(default)]
     group: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn intake_approve(
     State(st): State<AppState>,
-    user: PageUser,
-    Form(f): Form<ApproveForm>,
+    Posted { user, form: f, .. }: Posted<ApproveForm>,
 ) -> Response {
-    if let Err(r) = user
-        .require(Role::Analyst)
-        .and_then(|_| user.check_csrf(&f.csrf))
-    {
-        return r;
-    }
     let req = crate::alerts::ApproveRequest {
         device: f.device,
         owner: Some(f.owner),
         location: Some(f.location),
         group: Some(f.group),
     };
+    let back = IntakeQuery::default();
     let (device, approval) = match req.checked() {
         Ok(c) => c,
-        Err(why) => return intake_view(&st, &user, why).await,
+        Err(why) => {
+            return intake_view(
+                &st,
+                &user,
+                back,
+                StatusCode::BAD_REQUEST,
+                why,
+                String::new(),
+            )
+            .await
+        }
     };
     let (actor, ip) = (user.user.name.clone(), user.ip.clone());
     match st
@@ -1337,7 +1718,221 @@ async fn intake_approve(
         .await
     {
         Ok(true) => Redirect::to("/intake").into_response(),
-        Ok(false) => intake_view(&st, &user, "No such device awaits intake.".into()).await,
+        Ok(false) => {
+            intake_view(
+                &st,
+                &user,
+                back,
+                StatusCode::NOT_FOUND,
+                "No such device awaits intake.".into(),
+                String::new(),
+            )
+            .await
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// The bulk approval: `scope=selected` approves the `device` fields sent
+/// (the ticked rows), `scope=filter` every waiting device matching the
+/// filters (`q`, `category`, `subnet`; at least one must be set), each with
+/// the owner, location and group given.
+#[derive(Deserialize)]
+pub struct BulkForm {
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    subnet: Option<String>,
+    #[serde(default)]
+    sort: Option<String>,
+}
+
+/// The approvals import: CSV text (the export's columns, or just `device`
+/// and any of `owner`, `location`, `group`).
+#[derive(Deserialize)]
+pub struct ImportForm {
+    #[serde(default)]
+    csv: String,
+}
+
+/// `POST /intake/import`: analysts and admins; every listed device must be
+/// in intake (else none is approved, 404); one audit entry per device, all
+/// in one store transaction.
+async fn intake_import(
+    State(st): State<AppState>,
+    Posted { user, form: f, .. }: Posted<ImportForm>,
+) -> Response {
+    let back = IntakeQuery::default();
+    let approvals = match crate::alerts::approvals_from_csv(&f.csv) {
+        Ok(a) if a.is_empty() => Err("the CSV lists no device".to_string()),
+        Ok(a) if a.len() > MAX_BULK => Err(format!("at most {MAX_BULK} devices at once")),
+        other => other,
+    };
+    let approvals = match approvals {
+        Ok(a) => a,
+        Err(why) => {
+            return intake_view(
+                &st,
+                &user,
+                back,
+                StatusCode::BAD_REQUEST,
+                format!("Import refused: {why}."),
+                String::new(),
+            )
+            .await
+        }
+    };
+    let wanted = approvals.len();
+    let (actor, ip) = (user.user.name.clone(), user.ip.clone());
+    match st
+        .db_mut(move |s| crate::alerts::approve_many(s, &approvals, &actor, &ip))
+        .await
+    {
+        Ok(Ok(n)) => {
+            intake_view(
+                &st,
+                &user,
+                back,
+                StatusCode::OK,
+                String::new(),
+                format!("Imported {n} approvals."),
+            )
+            .await
+        }
+        Ok(Err(missing)) => {
+            intake_view(
+                &st,
+                &user,
+                back,
+                StatusCode::NOT_FOUND,
+                format!("Import refused: {missing} of the {wanted} devices are not in intake; none was approved."),
+                String::new(),
+            )
+            .await
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// Most devices one bulk approval takes.
+pub const MAX_BULK: usize = 10_000;
+
+/// `POST /intake/bulk`: analysts and admins; one audit entry per device
+/// approved (as for single approvals), all in one store transaction.
+async fn intake_bulk(State(st): State<AppState>, p: Posted<BulkForm>) -> Response {
+    let Posted {
+        user,
+        form: f,
+        pairs,
+    } = p;
+    let filters = IntakeQuery {
+        q: f.q.clone(),
+        category: f.category.clone(),
+        subnet: f.subnet.clone(),
+        sort: f.sort.clone(),
+        page: None,
+    };
+    let bad = |why: String| {
+        let (st, user, filters) = (st.clone(), &user, filters.clone());
+        async move {
+            intake_view(
+                &st,
+                user,
+                filters,
+                StatusCode::BAD_REQUEST,
+                why,
+                String::new(),
+            )
+            .await
+        }
+    };
+    // The approval's fields, checked like a single approval's.
+    let (_, approval) = match (crate::alerts::ApproveRequest {
+        device: "-".into(),
+        owner: Some(f.owner),
+        location: Some(f.location),
+        group: Some(f.group),
+    })
+    .checked()
+    {
+        Ok(c) => c,
+        Err(why) => return bad(why).await,
+    };
+    let devices: Vec<String> = match f.scope.as_str() {
+        "selected" => {
+            let mut v: Vec<String> = pairs
+                .into_iter()
+                .filter(|(k, _)| k == "device")
+                .map(|(_, d)| d.trim().to_string())
+                .filter(|d| !d.is_empty())
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        }
+        "filter" if filters.filtered() => match intake_lists(&st, &filters).await {
+            Ok((waiting, ..)) => waiting.into_iter().map(|r| r.v.device).collect(),
+            Err(e) => return fail(e),
+        },
+        "filter" => {
+            return bad("Set a filter (category, subnet or search) to approve every match.".into())
+                .await
+        }
+        _ => return bad("Unknown bulk action.".into()).await,
+    };
+    if devices.is_empty() {
+        return bad("No device selected.".into()).await;
+    }
+    if devices.len() > MAX_BULK {
+        return bad(format!("At most {MAX_BULK} devices at once.")).await;
+    }
+    if devices
+        .iter()
+        .any(|d| d.chars().count() > crate::alerts::MAX_FIELD || d.chars().any(char::is_control))
+    {
+        return bad("Invalid device key.".into()).await;
+    }
+    let (actor, ip) = (user.user.name.clone(), user.ip.clone());
+    let wanted = devices.len();
+    let approvals: Vec<_> = devices.into_iter().map(|d| (d, approval.clone())).collect();
+    match st
+        .db_mut(move |s| crate::alerts::approve_many(s, &approvals, &actor, &ip))
+        .await
+    {
+        Ok(Ok(n)) => {
+            intake_view(
+                &st,
+                &user,
+                filters,
+                StatusCode::OK,
+                String::new(),
+                format!("Approved {n} devices."),
+            )
+            .await
+        }
+        Ok(Err(missing)) => {
+            intake_view(
+                &st,
+                &user,
+                filters,
+                StatusCode::NOT_FOUND,
+                format!(
+                    "{missing} of the {wanted} devices do not await intake; none was approved."
+                ),
+                String::new(),
+            )
+            .await
+        }
         Err(e) => fail(e),
     }
 }
@@ -1535,15 +2130,19 @@ async fn users_page(st: &AppState, user: &PageUser, error: String, shown: Shown)
                     )
                 })
                 .collect();
-            render(&UsersPage {
-                nav: Some(Nav::of(user)),
-                title: "Users",
-                users,
-                error,
-                created: shown.created,
-                codes: shown.codes,
-                reset: shown.reset,
-            })
+            let refused = !error.is_empty();
+            render_refused(
+                &UsersPage {
+                    nav: Some(Nav::of(user)),
+                    title: "Users",
+                    users,
+                    error,
+                    created: shown.created,
+                    codes: shown.codes,
+                    reset: shown.reset,
+                },
+                refused,
+            )
         }
         Err(e) => fail(e),
     }
@@ -1562,21 +2161,14 @@ pub struct AddUserForm {
     name: String,
     role: String,
     password: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn add_user(
     State(st): State<AppState>,
-    user: PageUser,
-    Form(mut f): Form<AddUserForm>,
+    Posted {
+        user, form: mut f, ..
+    }: Posted<AddUserForm>,
 ) -> Response {
-    if let Err(r) = user
-        .require(Role::Admin)
-        .and_then(|_| user.check_csrf(&f.csrf))
-    {
-        return r;
-    }
     let Some(role) = Role::parse(&f.role) else {
         return users_page(&st, &user, "Unknown role.".into(), Shown::default()).await;
     };
@@ -1640,21 +2232,12 @@ pub struct UpdateUserForm {
     action: String,
     #[serde(default)]
     role: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn update_user(
     State(st): State<AppState>,
-    user: PageUser,
-    Form(f): Form<UpdateUserForm>,
+    Posted { user, form: f, .. }: Posted<UpdateUserForm>,
 ) -> Response {
-    if let Err(r) = user
-        .require(Role::Admin)
-        .and_then(|_| user.check_csrf(&f.csrf))
-    {
-        return r;
-    }
     if f.name == user.user.name {
         // An admin cannot lock themselves out (or leave no admin behind).
         return users_page(
@@ -1805,13 +2388,17 @@ async fn tokens_page(st: &AppState, user: &PageUser, created: String, error: Str
                     )
                 })
                 .collect();
-            render(&TokensPage {
-                nav: Some(Nav::of(user)),
-                title: "API tokens",
-                tokens,
-                created,
-                error,
-            })
+            let refused = !error.is_empty();
+            render_refused(
+                &TokensPage {
+                    nav: Some(Nav::of(user)),
+                    title: "API tokens",
+                    tokens,
+                    created,
+                    error,
+                },
+                refused,
+            )
         }
         Err(e) => fail(e),
     }
@@ -1828,18 +2415,12 @@ pub struct TokenForm {
     /// Days until it expires; empty: never.
     #[serde(default)]
     expires_days: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn add_token(
     State(st): State<AppState>,
-    user: PageUser,
-    Form(f): Form<TokenForm>,
+    Posted { user, form: f, .. }: Posted<TokenForm>,
 ) -> Response {
-    if let Err(r) = user.check_csrf(&f.csrf) {
-        return r;
-    }
     let days = match f.expires_days.trim() {
         "" => None,
         d => match d.parse::<u32>() {
@@ -1905,15 +2486,21 @@ async fn account_page(
         .db(move |s| Ok((s.must_change_password(id)?, s.recovery_codes_left(id)?)))
         .await
     {
-        Ok((forced, codes_left)) => render(&AccountPage {
-            nav: Some(Nav::of(user)),
-            title: "Your account",
-            forced,
-            error,
-            notice,
-            codes_left,
-            codes,
-        }),
+        Ok((forced, codes_left)) => {
+            let refused = !error.is_empty();
+            render_refused(
+                &AccountPage {
+                    nav: Some(Nav::of(user)),
+                    title: "Your account",
+                    forced,
+                    error,
+                    notice,
+                    codes_left,
+                    codes,
+                },
+                refused,
+            )
+        }
         Err(e) => fail(e),
     }
 }
@@ -1931,18 +2518,14 @@ pub struct PasswordForm {
     password: String,
     #[serde(default)]
     password2: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn change_password(
     State(st): State<AppState>,
-    user: PageUser,
-    Form(mut f): Form<PasswordForm>,
+    Posted {
+        user, form: mut f, ..
+    }: Posted<PasswordForm>,
 ) -> Response {
-    if let Err(r) = user.check_csrf(&f.csrf) {
-        return r;
-    }
     if f.password != f.password2 {
         return account_page(
             &st,
@@ -2066,18 +2649,12 @@ async fn change_password(
 pub struct RecoveryForm {
     #[serde(default)]
     current: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn regenerate_recovery(
     State(st): State<AppState>,
-    user: PageUser,
-    Form(f): Form<RecoveryForm>,
+    Posted { user, form: f, .. }: Posted<RecoveryForm>,
 ) -> Response {
-    if let Err(r) = user.check_csrf(&f.csrf) {
-        return r;
-    }
     let (id, name, ip) = (user.user.id, user.user.name.clone(), user.ip.clone());
     let who = name.clone();
     let phc = match st.db(move |s| Ok(s.user_by_name(&who)?)).await {
@@ -2153,18 +2730,12 @@ async fn regenerate_recovery(
 #[derive(Deserialize)]
 pub struct RevokeForm {
     id: i64,
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn revoke_token(
     State(st): State<AppState>,
-    user: PageUser,
-    Form(f): Form<RevokeForm>,
+    Posted { user, form: f, .. }: Posted<RevokeForm>,
 ) -> Response {
-    if let Err(r) = user.check_csrf(&f.csrf) {
-        return r;
-    }
     let (me, admin, ip) = (
         user.user.name.clone(),
         user.role >= Role::Admin,
@@ -2192,5 +2763,31 @@ async fn revoke_token(
         Ok(true) => tokens_page(&st, &user, String::new(), String::new()).await,
         Ok(false) => (StatusCode::FORBIDDEN, "no such token of yours").into_response(),
         Err(e) => fail(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_contain_their_addresses() {
+        assert!(in_cidr("10.20.3.7", "10.20.0.0/22"));
+        assert!(!in_cidr("10.20.4.7", "10.20.0.0/22"));
+        assert!(in_cidr("10.1.2.3", "0.0.0.0/0"));
+        assert!(in_cidr("10.1.2.3", "10.1.2.3/32"));
+        assert!(in_cidr("fd00::5", "fd00::/64"));
+        assert!(!in_cidr("10.1.2.3", "fd00::/64"));
+        assert!(!in_cidr("10.1.2.3", "10.1.2.0/33"));
+        assert!(!in_cidr("", "10.0.0.0/8") && !in_cidr("10.0.0.1", "10.0.0.0"));
+    }
+
+    #[test]
+    fn chart_counts_up_to_99_999_999_have_room() {
+        for c in [CATEGORY_CHART, BAND_CHART] {
+            assert_eq!(c.bar_x + c.max_bar + COUNT_ROOM, c.width);
+            // 6 px gap + "99,999,999" in 12 px bold (< 8 px a character).
+            assert!(6 + 8 * view::thousands(99_999_999).len() as u32 <= COUNT_ROOM);
+        }
     }
 }

@@ -178,7 +178,12 @@ impl Snapshot {
                         .to_lowercase()
                 })
                 .filter(|s| !s.is_empty());
-        let cat = q.category.as_deref().filter(|c| !c.is_empty());
+        // Either spelling (`infusion_pump`, `infusion pump`): the label.
+        let cat = q
+            .category
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+            .map(crate::names::category);
         let site = q.site.as_deref().filter(|s| !s.is_empty());
         let min = q.min_score.unwrap_or(0);
         let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
@@ -186,7 +191,7 @@ impl Snapshot {
         let keep = |i: usize| {
             let d = &self.rows[i];
             d.assessment.score >= min
-                && cat.is_none_or(|c| d.category == c)
+                && cat.as_deref().is_none_or(|c| d.category == c)
                 && site.is_none_or(|s| view::site_of(&d.assessment.key) == Some(s))
                 && needle
                     .as_deref()

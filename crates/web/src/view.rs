@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 pub struct DeviceQuery {
     /// Text search over key, names, addresses, vendor and model (case-insensitive).
     pub q: Option<String>,
-    /// Exact category label.
+    /// Category, as labelled (`infusion pump`) or in the JSON spelling (`infusion_pump`).
     pub category: Option<String>,
     /// Site (multi-site deployments: devices whose key is `SITE/...`).
     pub site: Option<String>,
@@ -251,6 +251,33 @@ pub fn readable_time(iso: &str) -> String {
     }
 }
 
+/// A count with thousands separators: `12,345`.
+pub fn thousands(n: impl std::borrow::Borrow<usize>) -> String {
+    let digits = n.borrow().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `s` cut to at most `max` characters at a word boundary, with `…` when
+/// cut (a word longer than `max` is cut inside).
+pub fn clip_words(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(max).collect();
+    let cut = match head.rfind(char::is_whitespace) {
+        Some(i) if i > 0 => head[..i].trim_end(),
+        _ => head.as_str(),
+    };
+    format!("{cut}…")
+}
+
 /// CSS class of a CVSS base score (same colours as risk scores).
 pub fn cvss_class(cvss: Option<f64>) -> &'static str {
     match cvss {
@@ -287,6 +314,21 @@ mod tests {
             ),
             ("s5", "s4", "s2", "s1", "s0")
         );
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(
+            [0, 999, 1000, 12_345, 99_999, 1_234_567].map(thousands),
+            ["0", "999", "1,000", "12,345", "99,999", "1,234,567"]
+        );
+    }
+
+    #[test]
+    fn clipped_text_ends_at_a_word() {
+        assert_eq!(clip_words("Install the update", 100), "Install the update");
+        assert_eq!(clip_words("Install the update now", 14), "Install the…");
+        assert_eq!(clip_words("Installation", 4), "Inst…");
     }
 
     #[test]

@@ -1561,12 +1561,13 @@ async fn intake_approval_for_analysts_refused_for_viewers_and_audited() {
         "{}",
         r.body
     );
+    // A device that does not await intake: 404.
     let body = format!("device={}&csrf={}", enc("ip:10.0.0.100"), page.csrf());
     assert_eq!(
         call(&app, "POST", "/intake/approve", &[("cookie", &sa)], &body)
             .await
             .status,
-        StatusCode::BAD_REQUEST
+        StatusCode::NOT_FOUND
     );
     let intake = st.db(|s| Ok(s.intake()?)).await.unwrap();
     let e = intake.iter().find(|e| e.device == "ip:10.0.0.99").unwrap();
@@ -2452,5 +2453,448 @@ async fn sites_on_the_overview_with_counts_ingest_status_and_filters() {
     assert_eq!(
         v["sites"],
         serde_json::json!([{"label": "north", "count": 2}, {"label": "south", "count": 1}])
+    );
+}
+
+/// A scored device of any category at any address (for fleets built in tests).
+fn device_of(key: &str, name: &str, ip: &str, cat: identify::Category) -> app::ScoredDevice {
+    let mut d = device_at(key, name, "APP", ip);
+    d.category = cat.label();
+    d.medical = cat.is_medical();
+    d.names = if name.is_empty() {
+        Vec::new()
+    } else {
+        vec![name.into()]
+    };
+    d.model = None;
+    d
+}
+
+fn state_of(rows: Vec<app::ScoredDevice>) -> AppState {
+    AppState::new(
+        store::Store::open_in_memory().unwrap(),
+        web::Inventory::Fixed(Arc::new(rows)),
+        true,
+        "test.db",
+    )
+}
+
+#[tokio::test]
+async fn category_and_kind_filters_accept_both_spellings_and_show_display_names() {
+    let st = state();
+    store_alerts(&st).await;
+    let app = web::app(st.clone());
+    account(&st, "vic", Role::Viewer).await;
+    let token = token_for(&st, "vic").await;
+    let bearer = format!("Bearer {token}");
+    for spelling in ["infusion_pump", "infusion%20pump", "Infusion+Pump"] {
+        let r = call(
+            &app,
+            "GET",
+            &format!("/api/v1/devices?category={spelling}"),
+            &[("authorization", &bearer)],
+            "",
+        )
+        .await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["total"], 2, "{spelling}: {}", r.body);
+    }
+    let secret = account(&st, "val", Role::Viewer).await;
+    let sid = login(&app, "val", &secret)
+        .await
+        .map_err(|r| r.body)
+        .unwrap();
+    let page = call(
+        &app,
+        "GET",
+        "/devices?category=infusion_pump",
+        &[("cookie", &sid)],
+        "",
+    )
+    .await;
+    assert!(
+        page.body.contains("<b>2</b> devices match"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("ALARIS-PC-07"));
+    // Alert kinds: display names in the list and the filter, either spelling filters.
+    for kind in ["port_scan", "Port%20scan", "port+scan"] {
+        let r = call(
+            &app,
+            "GET",
+            &format!("/alerts?kind={kind}&status=all"),
+            &[("cookie", &sid)],
+            "",
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{kind}");
+        assert!(r.body.contains("<b>1</b> alerts match"), "{kind}");
+        assert!(r
+            .body
+            .contains("<option value=\"port_scan\" selected>Port scan</option>"));
+    }
+    let r = call(&app, "GET", "/alerts?status=all", &[("cookie", &sid)], "").await;
+    assert!(r.body.contains("Unauthorized management access"));
+    assert!(!r.body.contains(">unauthorized_management_access<"));
+    // The alert of a named device names it (key in small print), not by its key.
+    assert!(shown(&r.body).contains(&format!(">{HOSTILE}</a>")));
+    assert!(r
+        .body
+        .contains("<small class=\"key\">00:11:22:33:44:55</small>"));
+}
+
+/// Every dashboard form (`web::form::FORMS`) refuses a POST without the
+/// session's CSRF token, and one from a role below its own; a POST to a
+/// page route outside the table is refused; the pre-session forms need
+/// their cookie token.
+#[tokio::test]
+async fn every_form_refuses_without_csrf_and_below_its_role() {
+    let st = state();
+    let app = web::app(st.clone());
+    let mut sessions = Vec::new();
+    for (name, role) in [
+        ("vic", Role::Viewer),
+        ("ana", Role::Analyst),
+        ("ada", Role::Admin),
+    ] {
+        let secret = account(&st, name, role).await;
+        let sid = login(&app, name, &secret)
+            .await
+            .map_err(|r| r.body)
+            .unwrap();
+        let csrf = call(&app, "GET", "/account", &[("cookie", &sid)], "")
+            .await
+            .csrf();
+        sessions.push((role, sid, csrf));
+    }
+    assert!(!web::form::FORMS.is_empty());
+    for (path, required) in web::form::FORMS {
+        // Not signed in: to the sign-in page.
+        let r = call(&app, "POST", path, &[], "csrf=x").await;
+        assert_eq!(
+            (r.status, r.location()),
+            (StatusCode::SEE_OTHER, "/login"),
+            "{path} anonymous"
+        );
+        for (role, sid, csrf) in &sessions {
+            for body in [String::new(), "csrf=".into(), "csrf=forged".into()] {
+                let r = call(&app, "POST", path, &[("cookie", sid)], &body).await;
+                assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} {role:?} {body:?}");
+            }
+            if role < required {
+                // A well-formed form with the right token, from too low a role.
+                let body = format!("csrf={csrf}&device=x&id=1&name=x&role=viewer&action=ack&password=x&label=x&scope=selected");
+                let r = call(&app, "POST", path, &[("cookie", sid)], &body).await;
+                assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} as {role:?}");
+            }
+        }
+    }
+    // A POST to a page route that is not a form is refused before any handler.
+    let (_, admin, csrf) = &sessions[2];
+    for path in ["/devices", "/intake", "/", "/report.html", "/intake.csv"] {
+        let r = call(
+            &app,
+            "POST",
+            path,
+            &[("cookie", admin)],
+            &format!("csrf={csrf}"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+    }
+    for path in web::form::PRE_SESSION_FORMS {
+        let r = call(&app, "POST", path, &[], "name=x&password=y&csrf=z").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} without its cookie");
+    }
+}
+
+#[tokio::test]
+async fn unknown_devices_are_404_and_bad_forms_400() {
+    let st = state();
+    let app = web::app(st.clone());
+    let secret = account(&st, "ada", Role::Admin).await;
+    let token = token_for(&st, "ada").await;
+    let sid = login(&app, "ada", &secret)
+        .await
+        .map_err(|r| r.body)
+        .unwrap();
+    let csrf = call(&app, "GET", "/account", &[("cookie", &sid)], "")
+        .await
+        .csrf();
+    let c = [("cookie", sid.as_str())];
+    assert_eq!(
+        call(&app, "GET", "/device?key=mac:aa:bb", &c, "")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(
+            &app,
+            "GET",
+            "/api/v1/devices/mac:aa:bb",
+            &[("authorization", &format!("Bearer {token}"))],
+            ""
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(&app, "GET", "/device", &c, "").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let r = call(
+        &app,
+        "POST",
+        "/intake/approve",
+        &c,
+        &format!("device=mac:aa:bb&csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    for (path, body) in [
+        ("/tokens/revoke", format!("id=abc&csrf={csrf}")),
+        ("/tokens/revoke", format!("csrf={csrf}")),
+        ("/users", format!("name=x&csrf={csrf}")),
+        ("/users/update", format!("csrf={csrf}")),
+        ("/intake/bulk", format!("scope=everything&csrf={csrf}")),
+        ("/intake/bulk", format!("scope=filter&csrf={csrf}")),
+        ("/intake/bulk", format!("scope=selected&csrf={csrf}")),
+        ("/tokens", format!("csrf={csrf}&label=x&expires_days=abc")),
+    ] {
+        let r = call(&app, "POST", path, &c, &body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{path} {body}: {}",
+            r.body
+        );
+    }
+    for path in web::form::PRE_SESSION_FORMS {
+        let r = call(&app, "POST", path, &[], "csrf=z").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path} without fields");
+    }
+}
+
+#[tokio::test]
+async fn intake_scales_filters_sorts_bulk_approves_and_exports() {
+    use identify::Category;
+    // 500 pumps in 10.20.0.0/22, 100 printers in 10.30.0.0/24 (one with a
+    // formula for a name), and a device known only by its key.
+    let mut rows = Vec::new();
+    let mut keys = Vec::new();
+    for i in 0..500u32 {
+        let (a, b) = (i / 250, i % 250 + 1);
+        let key = format!("mac:02:00:00:00:{a:02x}:{b:02x}");
+        rows.push(device_of(
+            &key,
+            &format!("PUMP-{i:03}"),
+            &format!("10.20.{a}.{b}"),
+            Category::InfusionPump,
+        ));
+        keys.push(key);
+    }
+    for i in 0..100u32 {
+        let key = format!("mac:02:00:00:01:00:{i:02x}");
+        let name = if i == 0 {
+            "=HYPERLINK(\"http://x\")".to_string()
+        } else {
+            format!("PRN-{i:03}")
+        };
+        rows.push(device_of(
+            &key,
+            &name,
+            &format!("10.30.0.{}", i + 1),
+            Category::Printer,
+        ));
+        keys.push(key);
+    }
+    rows.push(device_of(
+        "mac:02:00:00:02:00:01",
+        "",
+        "10.40.0.9",
+        Category::Unknown,
+    ));
+    keys.push("mac:02:00:00:02:00:01".into());
+    let st = state_of(rows);
+    let reg: Vec<_> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.clone(), model::Timestamp(i as i64), None))
+        .collect();
+    st.db_mut(move |s| Ok(s.intake_register(&reg)?))
+        .await
+        .unwrap();
+    let app = web::app(st.clone());
+    let ana = account(&st, "ana", Role::Analyst).await;
+    let sid = login(&app, "ana", &ana).await.map_err(|r| r.body).unwrap();
+    let c = [("cookie", sid.as_str())];
+
+    // Columns, names instead of keys, the key in small print.
+    let page = call(&app, "GET", "/intake?sort=name", &c, "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Awaiting approval (601)"));
+    for col in [
+        "<th>Address</th>",
+        "<th>Vendor</th>",
+        "<th>Category</th>",
+        "<th>Subnet</th>",
+    ] {
+        assert!(page.body.contains(col), "{col}");
+    }
+    assert!(
+        page.body.contains(">PUMP-000</a>")
+            && page
+                .body
+                .contains("<small class=\"key\">mac:02:00:00:00:00:01</small>")
+    );
+    assert!(page.body.contains("10.20.0.0/24"));
+    // Without a name the key is the label, once.
+    let p = call(&app, "GET", "/intake?q=10.40.0.9", &c, "").await;
+    assert!(p.body.contains("Awaiting approval (1)"));
+    assert!(p.body.contains(">mac:02:00:00:02:00:01</a>"));
+    assert!(!p
+        .body
+        .contains("<small class=\"key\">mac:02:00:00:02:00:01</small>"));
+    // Filters: category in either spelling, subnet as listed or any network.
+    for q in [
+        "category=printer",
+        "category=Printer",
+        "subnet=10.30.0.0/24",
+    ] {
+        let p = call(&app, "GET", &format!("/intake?{q}"), &c, "").await;
+        assert!(p.body.contains("Awaiting approval (100)"), "{q}");
+    }
+    let p = call(&app, "GET", "/intake?subnet=10.20.0.0/22", &c, "").await;
+    assert!(p.body.contains("Awaiting approval (500)"));
+    assert!(p.body.contains("Approve all 500 matching"));
+    let csrf = p.csrf();
+
+    // A viewer cannot, nor can a form without the token.
+    let body = format!("scope=filter&subnet={}&owner=biomed", enc("10.20.0.0/22"));
+    assert_eq!(
+        call(&app, "POST", "/intake/bulk", &c, &body).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // 500 devices of one subnet in one action.
+    let started = Instant::now();
+    let r = call(
+        &app,
+        "POST",
+        "/intake/bulk",
+        &c,
+        &format!("{body}&location=ICU&csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Approved 500 devices."), "{}", r.body);
+    assert!(started.elapsed().as_secs() < 20);
+    let intake = st.db(|s| Ok(s.intake()?)).await.unwrap();
+    let approved: Vec<_> = intake.iter().filter(|e| e.approved).collect();
+    assert_eq!(approved.len(), 500);
+    assert!(approved
+        .iter()
+        .all(|e| e.device.starts_with("mac:02:00:00:00:")
+            && e.owner.as_deref() == Some("biomed")
+            && e.location.as_deref() == Some("ICU")));
+    let audit = audit_actions(&st).await;
+    assert_eq!(
+        audit.iter().filter(|(a, _)| a == "intake_approved").count(),
+        500
+    );
+    // By selection: the ticked rows only; an unknown key approves none (404).
+    let sel = format!(
+        "scope=selected&device={}&device={}&group=printers&csrf={csrf}",
+        enc("mac:02:00:00:01:00:01"),
+        enc("mac:02:00:00:01:00:02")
+    );
+    let r = call(&app, "POST", "/intake/bulk", &c, &sel).await;
+    assert!(r.body.contains("Approved 2 devices."), "{}", r.body);
+    let r = call(
+        &app,
+        "POST",
+        "/intake/bulk",
+        &c,
+        &format!("{sel}&device=mac:99"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // CSV import of approvals: per-device fields, all or nothing.
+    let csv = "device,name,owner,location\nmac:02:00:00:01:00:03,x,\"'=cmd\",Lab 2\r\nmac:02:00:00:01:00:04,,facilities,\n";
+    let r = call(
+        &app,
+        "POST",
+        "/intake/import",
+        &c,
+        &format!("csv={}&csrf={csrf}", enc(csv)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Imported 2 approvals."), "{}", r.body);
+    let intake = st.db(|s| Ok(s.intake()?)).await.unwrap();
+    let get = |k: &str| intake.iter().find(|e| e.device == k).unwrap().clone();
+    let e = get("mac:02:00:00:01:00:03");
+    assert!(e.approved);
+    assert_eq!(
+        (e.owner.as_deref(), e.location.as_deref()),
+        (Some("=cmd"), Some("Lab 2"))
+    );
+    assert_eq!(
+        get("mac:02:00:00:01:00:04").owner.as_deref(),
+        Some("facilities")
+    );
+    let r = call(
+        &app,
+        "POST",
+        "/intake/import",
+        &c,
+        &format!(
+            "csv={}&csrf={csrf}",
+            enc("device,owner\nmac:02:00:00:01:00:05,x\nmac:77,x\n")
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    for bad in ["", "owner\nx\n", "device\n\"open\n"] {
+        let r = call(
+            &app,
+            "POST",
+            "/intake/import",
+            &c,
+            &format!("csv={}&csrf={csrf}", enc(bad)),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad:?}");
+    }
+    assert!(!st
+        .db(|s| Ok(s.intake()?))
+        .await
+        .unwrap()
+        .iter()
+        .any(|e| e.device == "mac:02:00:00:01:00:05" && e.approved));
+    // CSV export of the filtered list: audited, no formula cells.
+    let r = call(&app, "GET", "/intake.csv?category=printer", &c, "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body.lines().count(), 101, "{}", r.body);
+    assert!(r.body.starts_with("\"device\",\"name\",\"status\",\"ip\""));
+    assert!(
+        r.body.contains("\"'=HYPERLINK(\"\"http://x\"\")\""),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains(",\"=HYPERLINK"));
+    assert!(audit_actions(&st)
+        .await
+        .iter()
+        .any(|(a, d)| a == "export" && d.starts_with("intake.csv (100 records")));
+    let vic = account(&st, "vic", Role::Viewer).await;
+    let sv = login(&app, "vic", &vic).await.map_err(|r| r.body).unwrap();
+    assert_eq!(
+        call(&app, "GET", "/intake.csv", &[("cookie", &sv)], "")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
     );
 }
