@@ -1,7 +1,8 @@
 //! The server's side: a durable pull consumer (`ward-server`) on the
 //! stream; each fetched batch is decoded and stored in one transaction
 //! together with its message ids ([`store::Store::ingest_observations`]),
-//! and acknowledged only after the commit. A crash between commit and ack
+//! and acknowledged only after the commit. A batch's transaction runs while
+//! the next batch is fetched and decoded; batches commit in fetch order. A crash between commit and ack
 //! redelivers the batch, which the stored ids turn into no-ops. Messages
 //! that are not Ward envelopes are counted, logged in one line and
 //! acknowledged (they would never become valid). Site inventories are
@@ -109,6 +110,10 @@ async fn consume(
     let mut backoff = Duration::from_millis(200);
     // The inventory of sites whose last ingest was not rebuilt yet (crash).
     rebuild(&store).await?;
+    let mut last_rebuild = Instant::now();
+    // New observations are stored but their sites not rebuilt yet (kept
+    // across reconnects).
+    let mut dirty = false;
     'connect: loop {
         if stats.stop.load(Ordering::Relaxed) {
             return Ok(());
@@ -122,11 +127,14 @@ async fn consume(
                 continue;
             }
         };
-        let mut last_rebuild = Instant::now();
-        let mut dirty = false;
         let mut status = StatusWriter::default();
+        // The batch being stored while the next one is fetched and decoded.
+        let mut inflight: Option<InFlight> = None;
         loop {
             if stats.stop.load(Ordering::Relaxed) {
+                if let Some(f) = inflight.take() {
+                    finish(f, &stats, &hook, &mut backoff).await?;
+                }
                 return Ok(());
             }
             status.tick(&consumer, &store, opts.ack_wait).await;
@@ -139,6 +147,9 @@ async fn consume(
             let mut messages = match fetched {
                 Ok(m) => m,
                 Err(e) => {
+                    if let Some(f) = inflight.take() {
+                        dirty |= finish(f, &stats, &hook, &mut backoff).await?;
+                    }
                     eprintln!("ward server: fetch: {e}; retrying");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -156,6 +167,9 @@ async fn consume(
                 }
             }
             if batch.is_empty() {
+                if let Some(f) = inflight.take() {
+                    dirty |= finish(f, &stats, &hook, &mut backoff).await?;
+                }
                 if dirty {
                     rebuild(&store).await?;
                     dirty = false;
@@ -191,9 +205,29 @@ async fn consume(
                     }
                 }
             }
+            // The previous batch is committed and acknowledged first: batches
+            // are stored in the order they were fetched.
+            if let Some(f) = inflight.take() {
+                dirty |= finish(f, &stats, &hook, &mut backoff).await?;
+            }
+            // While a backlog waits (the fetch came back full, or messages
+            // were waiting at the last look), rebuilding now would be redone
+            // for the next batches: rebuild less often then, and as usual
+            // once the stream keeps up.
+            let backlog = batch.len() >= opts.batch || status.waiting > 0;
+            let every = if backlog {
+                opts.rebuild_every * BACKLOG_REBUILD_FACTOR
+            } else {
+                opts.rebuild_every
+            };
+            if dirty && last_rebuild.elapsed() >= every {
+                rebuild(&store).await?;
+                dirty = false;
+                last_rebuild = Instant::now();
+            }
             let st = store.clone();
             let exporting = hook.is_some();
-            let result = tokio::task::spawn_blocking(move || {
+            let task = tokio::task::spawn_blocking(move || {
                 let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
                 let out = s.ingest_observations(&obs, now_unix())?;
                 if alerts.is_empty() {
@@ -212,56 +246,67 @@ async fn consume(
                     Vec::new()
                 };
                 Ok::<_, store::Error>((out, fresh, dup, folded, export))
-            })
-            .await
-            .map_err(|_| Error::Config("ingest task failed".into()))?;
-            match result {
-                Ok((out, fresh, dup, folded, export)) => {
-                    stats.alerts.fetch_add(folded, Ordering::Relaxed);
-                    stats.new.fetch_add(out.new + fresh, Ordering::Relaxed);
-                    stats
-                        .duplicate
-                        .fetch_add(out.duplicate + dup, Ordering::Relaxed);
-                    stats.facts.fetch_add(out.facts, Ordering::Relaxed);
-                    stats.batches.fetch_add(1, Ordering::Relaxed);
-                    dirty |= out.new > 0;
-                    for m in &batch {
-                        if let Err(e) = m.ack().await {
-                            // Unacknowledged: it comes back and is skipped as a duplicate.
-                            eprintln!("ward server: ack: {e}");
-                        }
-                    }
-                    if !export.is_empty() {
-                        if let Some(h) = hook.clone() {
-                            let _ = tokio::task::spawn_blocking(move || h(export)).await;
-                        }
-                    }
-                    backoff = Duration::from_millis(200);
-                }
-                Err(e) => {
-                    // Not acknowledged: redelivered after ack_wait.
-                    eprintln!(
-                        "ward server: cannot store a batch of {}: {e}; it will be redelivered",
-                        batch.len()
-                    );
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
+            });
+            inflight = Some(InFlight { batch, task });
+        }
+    }
+}
+
+/// What storing a batch yields: the observations' outcome, alert messages
+/// new and duplicate, alerts folded, and the stored alerts to export.
+type Stored = (store::IngestOutcome, u64, u64, u64, Vec<store::StoredAlert>);
+
+/// A batch whose transaction runs on a blocking thread.
+struct InFlight {
+    batch: Vec<async_nats::jetstream::Message>,
+    task: tokio::task::JoinHandle<Result<Stored, store::Error>>,
+}
+
+/// Waits for a batch's commit, then acknowledges its messages and hands its
+/// new alerts to the exports; whether it stored new observations. A batch
+/// that could not be stored is not acknowledged (it is redelivered).
+async fn finish(
+    f: InFlight,
+    stats: &Stats,
+    hook: &Option<AlertHook>,
+    backoff: &mut Duration,
+) -> Result<bool, Error> {
+    let result = f
+        .task
+        .await
+        .map_err(|_| Error::Config("ingest task failed".into()))?;
+    match result {
+        Ok((out, fresh, dup, folded, export)) => {
+            stats.alerts.fetch_add(folded, Ordering::Relaxed);
+            stats.new.fetch_add(out.new + fresh, Ordering::Relaxed);
+            stats
+                .duplicate
+                .fetch_add(out.duplicate + dup, Ordering::Relaxed);
+            stats.facts.fetch_add(out.facts, Ordering::Relaxed);
+            stats.batches.fetch_add(1, Ordering::Relaxed);
+            for m in &f.batch {
+                if let Err(e) = m.ack().await {
+                    // Unacknowledged: it comes back and is skipped as a duplicate.
+                    eprintln!("ward server: ack: {e}");
                 }
             }
-            // While a backlog waits (the fetch came back full), rebuilding
-            // now would be redone for the next batches: rebuild less often
-            // then, and as usual once the stream keeps up.
-            let backlog = batch.len() >= opts.batch;
-            let every = if backlog {
-                opts.rebuild_every * BACKLOG_REBUILD_FACTOR
-            } else {
-                opts.rebuild_every
-            };
-            if dirty && last_rebuild.elapsed() >= every {
-                rebuild(&store).await?;
-                dirty = false;
-                last_rebuild = Instant::now();
+            if !export.is_empty() {
+                if let Some(h) = hook.clone() {
+                    let _ = tokio::task::spawn_blocking(move || h(export)).await;
+                }
             }
+            *backoff = Duration::from_millis(200);
+            Ok(out.new > 0)
+        }
+        Err(e) => {
+            // Not acknowledged: redelivered after ack_wait.
+            eprintln!(
+                "ward server: cannot store a batch of {}: {e}; it will be redelivered",
+                f.batch.len()
+            );
+            tokio::time::sleep(*backoff).await;
+            *backoff = (*backoff * 2).min(Duration::from_secs(5));
+            Ok(false)
         }
     }
 }
@@ -271,6 +316,8 @@ async fn consume(
 /// changed or every minute (so that its time shows it is current).
 #[derive(Default)]
 struct StatusWriter {
+    /// Messages waiting for this consumer at the last look.
+    waiting: u64,
     read: Option<Instant>,
     written: Option<(store::TransportStatus, Instant)>,
 }
@@ -292,6 +339,7 @@ impl StatusWriter {
         let Ok(info) = consumer.get_info().await else {
             return;
         };
+        self.waiting = info.num_pending;
         let s = store::TransportStatus {
             consumer: DURABLE.to_string(),
             waiting: info.num_pending,
@@ -310,16 +358,22 @@ impl StatusWriter {
         }
         let st = store.clone();
         let rec = s.clone();
-        let r = tokio::task::spawn_blocking(move || {
-            st.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .record_transport_status(&rec)
+        // Not while a batch is being stored (the consumer would wait for
+        // it instead of fetching the next batch): tried again next time.
+        let r = tokio::task::spawn_blocking(move || match st.try_lock() {
+            Ok(mut s) => Some(s.record_transport_status(&rec)),
+            Err(std::sync::TryLockError::Poisoned(p)) => {
+                Some(p.into_inner().record_transport_status(&rec))
+            }
+            Err(std::sync::TryLockError::WouldBlock) => None,
         })
         .await;
         match r {
-            Ok(Ok(())) => self.written = Some((s, Instant::now())),
-            Ok(Err(e)) => eprintln!("ward server: cannot record the transport status: {e}"),
-            Err(_) => {}
+            Ok(Some(Ok(()))) => self.written = Some((s, Instant::now())),
+            Ok(Some(Err(e))) => {
+                eprintln!("ward server: cannot record the transport status: {e}")
+            }
+            Ok(None) | Err(_) => {}
         }
     }
 }
