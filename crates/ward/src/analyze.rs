@@ -159,7 +159,11 @@ pub fn capture(args: CaptureArgs) -> Result<()> {
     let cfg = app::analyze::config(Some(1), None, None)?;
     let mut src = capture::LiveCapture::open(&args.interface, args.filter.as_deref())?;
     let mut store = crate::location::open(&args.db)?;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(args.seconds);
+    let duration = std::time::Duration::from_secs(args.seconds);
+    let deadline = std::time::Instant::now() + duration;
+    // Wakes a read blocked on a quiet interface at the deadline (the
+    // predicate below is only asked between packets).
+    src.stop_after(duration);
     let (observer, report) =
         sensor::analyze_source(&mut src, &cfg, &|| std::time::Instant::now() >= deadline)?;
     let inputs = [PathBuf::from(format!("interface:{}", args.interface))];

@@ -496,3 +496,43 @@ fn live_monitor_beside_concurrent_analyses() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `ward capture --seconds 2` on an interface with no traffic (a filter no
+/// packet matches) ends on time instead of waiting for a packet.
+#[test]
+fn capture_on_a_quiet_interface_stops_on_time() {
+    let uid = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    if uid != "0" {
+        eprintln!("skipping: not root (live capture needs it)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ward-quiet-capture-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("ward.db");
+    let t = Instant::now();
+    let out = ward(&[
+        "capture",
+        "--interface",
+        "lo",
+        "--seconds",
+        "2",
+        "--filter",
+        "udp port 9 and host 127.0.0.254",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    let took = t.elapsed();
+    assert!(took >= Duration::from_secs(2), "stopped early: {took:?}");
+    assert!(
+        took < Duration::from_secs(3),
+        "ward capture --seconds 2 on a quiet interface took {took:?}"
+    );
+    assert!(out.stderr.is_empty() || !String::from_utf8_lossy(&out.stderr).contains("error"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
