@@ -141,7 +141,7 @@ mod tests {
         let scale = 4;
         let dark = |x: usize, y: usize| {
             let c = lines[y / 2][x];
-            let lit = if y % 2 == 0 {
+            let lit = if y.is_multiple_of(2) {
                 matches!(c, '█' | '▀')
             } else {
                 matches!(c, '█' | '▄')
