@@ -11,6 +11,7 @@
 
 pub mod addr;
 pub mod event;
+pub mod json;
 pub mod link;
 pub mod records;
 pub mod text;

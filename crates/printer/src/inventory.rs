@@ -48,8 +48,231 @@ fn join_into<'a>(buf: &'a mut String, v: impl IntoIterator<Item = &'a str>) -> &
 /// Column where the detail lines (`ip:`, `app:`, `why:`) start.
 const DETAIL: &str = "                           ";
 
-/// Prints the inventory as a table.
+/// How wide the device table may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Width {
+    /// The fixed layout for pipes and files (203 columns, long cells cut).
+    Fixed,
+    /// Fit this many columns (a terminal's width): columns as wide as their
+    /// content, the widest shrunk first until the table fits; names and
+    /// applications wrap over up to [`NAME_LINES`] lines instead of being cut.
+    Fit(usize),
+    /// Every cell in full, columns as wide as their content (`--wide`).
+    Wide,
+}
+
+/// Most lines the names column of one device wraps over when fitting.
+pub const NAME_LINES: usize = 4;
+
+/// Column headers.
+const HEADERS: [&str; 6] = [
+    "DEVICE",
+    "VENDOR",
+    "CATEGORY",
+    "NAMES / APPLICATIONS",
+    "SERVICES",
+    "SOFTWARE",
+];
+
+/// The cells of one device row, uncut.
+fn cells(d: &Device) -> [String; 6] {
+    [
+        match &d.mac {
+            Some(m) => m.to_string(),
+            None => d.key.trim_start_matches("ip:").to_string(),
+        },
+        d.vendor.clone().unwrap_or_else(|| "-".into()),
+        format!("{} ({:.0}%)", d.category.label(), d.confidence * 100.0),
+        d.hostnames
+            .iter()
+            .chain(&d.applications)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        d.services_offered.join(", "),
+        d.software.join(", "),
+    ]
+}
+
+/// Column widths fitting `total` columns, and how many columns are shown:
+/// each column as wide as its content (`natural`), then the widest column
+/// above its minimum loses one character at a time until the row fits. When
+/// even the minimums do not fit, SOFTWARE and then SERVICES leave the row
+/// for detail lines under it. The device column is never shrunk (an address
+/// cut is no address), nor the names column below `names_min` (its longest
+/// item, so that names wrap whole).
+fn fit_widths(natural: [usize; 6], names_min: usize, total: usize) -> ([usize; 6], usize) {
+    let min = [
+        natural[0],
+        natural[1].min(10),
+        natural[2].min(24),
+        natural[3].min(names_min.clamp(14, 24)),
+        natural[4].min(12),
+        natural[5].min(10),
+    ];
+    let row = |w: &[usize]| w.iter().sum::<usize>() + w.len() - 1;
+    let mut cols = 6;
+    while cols > 4 && row(&min[..cols]) > total {
+        cols -= 1;
+    }
+    let mut w = natural;
+    while row(&w[..cols]) > total {
+        let Some(i) = (1..cols)
+            .filter(|&i| w[i] > min[i])
+            .max_by_key(|&i| (w[i], i))
+        else {
+            break;
+        };
+        w[i] -= 1;
+    }
+    for x in &mut w[cols..] {
+        *x = 0;
+    }
+    (w, cols)
+}
+
+/// `items` (joined with `, `) wrapped into lines of at most `w` characters,
+/// breaking between items; an item longer than a line is cut, and past
+/// `max_lines` the last line ends in `…`.
+fn wrap_items(items: &[&str], w: usize, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = vec![String::new()];
+    let mut more = false;
+    for item in items {
+        let last = lines.last_mut().map(|l| l.chars().count()).unwrap_or(0);
+        let need = item.chars().count() + if last > 0 { 2 } else { 0 };
+        if last > 0 && last + need > w {
+            if lines.len() == max_lines {
+                more = true;
+                break;
+            }
+            lines.push(String::new());
+        }
+        let Some(line) = lines.last_mut() else { break };
+        if !line.is_empty() {
+            line.push_str(", ");
+        }
+        line.push_str(item);
+    }
+    for l in &mut lines {
+        if l.chars().count() > w {
+            *l = crate::cut(l, w);
+        }
+    }
+    if more {
+        if let Some(l) = lines.last_mut() {
+            let keep = w.saturating_sub(1);
+            if l.chars().count() > keep {
+                *l = l.chars().take(keep).collect();
+            }
+            l.push('…');
+        }
+    }
+    lines
+}
+
+/// Prints the inventory as a table in the fixed layout (see [`Width`]).
 pub fn table(out: &mut dyn Write, devices: &[Device]) -> Result<()> {
+    table_width(out, devices, Width::Fixed)
+}
+
+/// Prints the inventory as a table `width` wide.
+pub fn table_width(out: &mut dyn Write, devices: &[Device], width: Width) -> Result<()> {
+    let total = match width {
+        Width::Fixed => return fixed_table(out, devices),
+        Width::Fit(n) => Some(n),
+        Width::Wide => None,
+    };
+    let rows: Vec<[String; 6]> = devices.iter().map(cells).collect();
+    let mut natural = HEADERS.map(|h| h.chars().count());
+    for r in &rows {
+        for (n, c) in natural.iter_mut().zip(r) {
+            *n = (*n).max(c.chars().count());
+        }
+    }
+    let names_min = devices
+        .iter()
+        .flat_map(|d| d.hostnames.iter().chain(&d.applications))
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0);
+    let (w, cols) = match total {
+        Some(t) => fit_widths(natural, names_min, t),
+        None => (natural, 6),
+    };
+    let indent = " ".repeat(w[0] + 1);
+    // Characters left for a detail line's text after the indent and label.
+    let room = |label: usize| total.map(|t| t.saturating_sub(w[0] + 1 + label).max(20));
+    let cut_to = |s: &str, n: Option<usize>| match n {
+        Some(n) => crate::cut(s, n),
+        None => s.to_string(),
+    };
+    let mut line = String::with_capacity(1024);
+    for (i, h) in HEADERS.iter().enumerate().take(cols) {
+        push_cell(&mut line, h, w[i]);
+    }
+    writeln!(out, "{}", line.trim_end())?;
+    for (d, r) in devices.iter().zip(&rows) {
+        line.clear();
+        let names: Vec<&str> = d
+            .hostnames
+            .iter()
+            .chain(&d.applications)
+            .map(String::as_str)
+            .collect();
+        let name_lines = if total.is_some() {
+            wrap_items(&names, w[3], NAME_LINES)
+        } else {
+            vec![r[3].clone()]
+        };
+        for i in 0..cols {
+            let text = if i == 3 { &name_lines[0] } else { &r[i] };
+            push_cell(&mut line, text, w[i]);
+        }
+        let end = line.trim_end().len();
+        line.truncate(end);
+        line.push('\n');
+        let before_names: usize = w[..3].iter().sum::<usize>() + 3;
+        for more in &name_lines[1..] {
+            line.extend(std::iter::repeat_n(' ', before_names));
+            line.push_str(more);
+            line.push('\n');
+        }
+        // Columns that did not fit, as detail lines.
+        for (i, label) in [(4, "services: "), (5, "software: ")] {
+            if i >= cols && !r[i].is_empty() {
+                line.push_str(&indent);
+                line.push_str(label);
+                line.push_str(&cut_to(&r[i], room(label.len())));
+                line.push('\n');
+            }
+        }
+        if !d.ips.is_empty() && d.mac.is_some() {
+            let ips: Vec<String> = d.ips.iter().map(|i| i.to_string()).collect();
+            line.push_str(&indent);
+            line.push_str("ip: ");
+            line.push_str(&cut_to(&ips.join(", "), room(4)));
+            line.push('\n');
+        }
+        for a in d.applications.iter().take(8) {
+            line.push_str(&indent);
+            line.push_str("app: ");
+            line.push_str(&cut_to(a, room(5)));
+            line.push('\n');
+        }
+        if let Some(why) = d.reasons.first() {
+            line.push_str(&indent);
+            line.push_str("why: ");
+            let text = format!("{} [{}]", why.why, why.evidence);
+            line.push_str(&cut_to(&text, room(5)));
+            line.push('\n');
+        }
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The fixed layout: 203 columns, long cells cut.
+fn fixed_table(out: &mut dyn Write, devices: &[Device]) -> Result<()> {
     writeln!(
         out,
         "{:<26} {:<24} {:<28} {:<30} {:<30} SOFTWARE",
@@ -172,6 +395,7 @@ pub fn json(out: &mut dyn Write, devices: &[Device], report: Option<&Report>) ->
             "counters": r.counters,
         });
     }
+    model::json::tidy(&mut doc);
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)?;
     Ok(())
@@ -327,5 +551,85 @@ mod tests {
             push_cut(&mut out, s, w);
             assert_eq!(out, reference::cut(s, w), "{s} {w}");
         }
+    }
+
+    fn fit_devices() -> Vec<Device> {
+        vec![
+            device(
+                "mac:00:09:fb:00:00:01",
+                Some(MacAddr([0, 9, 0xfb, 0, 0, 1])),
+                "icu-bed-12-pump-left",
+                "dicom AE=X",
+            ),
+            device("ip:10.0.0.7", None, "ward-3-monitor", "hl7 MSH"),
+        ]
+    }
+
+    fn lines_of(devices: &[Device], w: Width) -> Vec<String> {
+        let mut out = Vec::new();
+        table_width(&mut out, devices, w).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn table_fits_80_and_200_columns_without_cutting_names() {
+        let devices = fit_devices();
+        for width in [80, 200] {
+            let lines = lines_of(&devices, Width::Fit(width));
+            for l in &lines {
+                assert!(l.chars().count() <= width, "{width}: {l:?}");
+            }
+            let text = lines.join("\n");
+            // Addresses and host names are whole (names wrap between items).
+            for whole in [
+                "00:09:fb:00:00:01",
+                "10.0.0.7",
+                "icu-bed-12-pump-left",
+                "ward-3-monitor",
+            ] {
+                assert!(text.contains(whole), "{width}: {whole} in\n{text}");
+            }
+            assert!(lines[0].starts_with("DEVICE"), "{}", lines[0]);
+        }
+        // At 80 columns the widest cells shrink; at 200 fewer do.
+        let narrow = lines_of(&devices, Width::Fit(80)).join("\n");
+        let roomy = lines_of(&devices, Width::Fit(200)).join("\n");
+        assert!(narrow.matches('…').count() > roomy.matches('…').count());
+        assert!(roomy.contains("Philips Medical Systems Nederland B.V."));
+    }
+
+    #[test]
+    fn wide_shows_every_cell_in_full() {
+        let devices = fit_devices();
+        let text = lines_of(&devices, Width::Wide).join("\n");
+        assert!(!text.contains('…'), "{text}");
+        for d in &devices {
+            for s in d.software.iter().chain(&d.applications).chain(&d.hostnames) {
+                assert!(text.contains(s.as_str()), "{s}");
+            }
+            assert!(text.contains(&d.reasons[0].evidence));
+        }
+        assert!(text.contains("Philips Medical Systems Nederland B.V. (a long vendor name)"));
+    }
+
+    #[test]
+    fn wrapping_breaks_between_items() {
+        assert_eq!(
+            wrap_items(&["alpha", "beta", "gamma"], 11, 4),
+            ["alpha, beta", "gamma"]
+        );
+        assert_eq!(wrap_items(&["a", "b", "c", "d"], 1, 2), ["a", "…"]);
+        assert_eq!(wrap_items(&["abcdefgh"], 4, 4), ["abc…"]);
+        assert_eq!(wrap_items(&[], 4, 4), [""]);
+        let (w, cols) = fit_widths([17, 60, 28, 90, 40, 70], 20, 80);
+        assert_eq!((w[0], w[2], w[3] >= 20, cols), (17, 24, true, 4), "{w:?}");
+        assert!(w.iter().sum::<usize>() + 3 <= 80, "{w:?}");
+        let (w, cols) = fit_widths([17, 60, 28, 90, 40, 70], 29, 200);
+        assert_eq!(cols, 6);
+        assert!(w.iter().sum::<usize>() + 5 <= 200, "{w:?}");
     }
 }

@@ -31,15 +31,17 @@ pub mod risk;
 
 use std::io::{Result, Write};
 
-/// `value` as pretty JSON and a newline (every `--json` output).
+/// `value` as pretty JSON and a newline (every `--json` output), through
+/// `model::json::tidy`: `f32` numbers as written (`0.94`), microsecond
+/// timestamps with an RFC 3339 twin (`first_seen_at`).
 pub fn json<T: serde::Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value)?;
+    serde_json::to_writer_pretty(&mut *out, &model::json::tidy_value(value)?)?;
     writeln!(out)
 }
 
-/// `value` as one line of JSON (JSON lines outputs).
+/// `value` as one line of JSON (JSON lines outputs), tidied as [`json`].
 pub fn json_line<T: serde::Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> Result<()> {
-    serde_json::to_writer(&mut *out, value)?;
+    serde_json::to_writer(&mut *out, &model::json::tidy_value(value)?)?;
     writeln!(out)
 }
 

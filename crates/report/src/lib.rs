@@ -139,12 +139,12 @@ pub fn json(input: &Input) -> Result<String, Error> {
     let mut w = model::text::CleanWriter::new(Vec::new());
     serde_json::to_writer_pretty(
         &mut w,
-        &Doc {
+        &model::json::tidy_value(&Doc {
             title: &input.title,
             scope: &input.scope,
             devices: ranked(input),
             fleets: fleets(input),
-        },
+        })?,
     )?;
     Ok(String::from_utf8_lossy(&w.into_inner()).into_owned())
 }

@@ -21,6 +21,9 @@ pub struct AnalyzeArgs {
     /// Print the inventory as JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Print every table cell in full, however wide (default: fit the terminal).
+    #[arg(long)]
+    wide: bool,
     /// Also write every protocol record as JSON lines to this file (metadata only, no patient data).
     #[arg(long, value_name = "FILE")]
     events: Option<PathBuf>,
@@ -83,7 +86,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     if args.json {
         printer::inventory::json(&mut out, &devices, Some(&report))?;
     } else {
-        printer::inventory::table(&mut out, &devices)?;
+        printer::inventory::table_width(&mut out, &devices, render::table_width(args.wide))?;
         printer::inventory::summary(&mut out, &report, &args.db)?;
     }
     out.flush()?;
@@ -115,7 +118,7 @@ pub fn explain_device(db: &Path, key: &str) -> Result<()> {
 
 /// `rebuild`: devices rebuilt from the stored facts (with the installed
 /// knowledge) instead of read as stored.
-pub fn show_inventory(db: &Path, json: bool, rebuild: bool) -> Result<()> {
+pub fn show_inventory(db: &Path, json: bool, wide: bool, rebuild: bool) -> Result<()> {
     let store = open_existing(db)?;
     let devices = if json || rebuild {
         store.devices_with_facts()?
@@ -126,7 +129,7 @@ pub fn show_inventory(db: &Path, json: bool, rebuild: bool) -> Result<()> {
     if json {
         printer::inventory::json(&mut out, &devices, None)?;
     } else {
-        printer::inventory::table(&mut out, &devices)?;
+        printer::inventory::table_width(&mut out, &devices, render::table_width(wide))?;
     }
     out.flush()?;
     Ok(())

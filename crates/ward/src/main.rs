@@ -53,6 +53,9 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Print every table cell in full, however wide (default: fit the terminal).
+        #[arg(long)]
+        wide: bool,
         /// Site knowledge file (extra or corrected knowledge entries, see `crates/knowledge`); devices are rebuilt with it.
         #[arg(long, value_name = "FILE")]
         knowledge: Option<PathBuf>,
@@ -153,6 +156,7 @@ fn main() {
         Command::Inventory {
             db,
             json,
+            wide,
             knowledge,
             explain,
             action: None,
@@ -160,7 +164,7 @@ fn main() {
             .map_err(anyhow::Error::from)
             .and_then(|()| match explain {
                 Some(key) => analyze::explain_device(&db, &key),
-                None => analyze::show_inventory(&db, json, knowledge.is_some()),
+                None => analyze::show_inventory(&db, json, wide, knowledge.is_some()),
             }),
         Command::Feeds(FeedsCommand::Import(args)) => feeds::import(args),
         Command::Feeds(FeedsCommand::Sync(args)) => feeds::sync(args),

@@ -21,3 +21,28 @@ pub fn progress_bar(total: u64) -> indicatif::ProgressBar {
     }
     bar
 }
+
+/// How wide tables print: everything with `--wide`; else `COLUMNS` when set,
+/// else the terminal's width when standard output is one; in a pipe or a
+/// file the fixed layout (scripts see the same columns as before).
+pub fn table_width(wide: bool) -> printer::inventory::Width {
+    use printer::inventory::Width;
+    if wide {
+        return Width::Wide;
+    }
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+    {
+        return Width::Fit(n);
+    }
+    let term = console::Term::stdout();
+    if term.is_term() {
+        return Width::Fit(
+            term.size_checked()
+                .map_or(120, |(_, cols)| usize::from(cols)),
+        );
+    }
+    Width::Fixed
+}

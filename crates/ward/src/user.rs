@@ -128,6 +128,12 @@ fn add(a: AddArgs) -> Result<()> {
     }
     println!("totp secret: {}", acc.totp_secret);
     println!("totp uri: {}", acc.provisioning_uri);
+    // On a terminal, the URI as a QR code to scan (not in pipes and logs).
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        if let Some(qr) = web::qr::text(&acc.provisioning_uri) {
+            println!("scan with the authenticator app:\n{qr}");
+        }
+    }
     println!("recovery codes (each works once in place of a TOTP code):");
     for c in &acc.recovery_codes {
         println!("  {c}");

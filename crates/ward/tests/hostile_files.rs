@@ -457,6 +457,39 @@ fn cli_papercuts_pipes_missing_files_directories_and_features() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert_eq!(err.matches("No such file").count(), 1, "{err}");
+    // Every command given a missing file or database says so once, in one
+    // line (no "No such file or directory (os error 2): No such file or
+    // directory (os error 2)").
+    let gone = dir.join("nonexistent");
+    let gone_db = gone.join("x.db");
+    let csv = dir.join("nonexistent.csv");
+    for args in [
+        vec!["analyze", "--quiet", "--db", s(&db), s(&gone)],
+        vec!["inventory", "--db", s(&gone_db)],
+        vec!["inventory", "import", s(&csv), "--db", s(&db)],
+        vec!["feeds", "import", s(&gone), "--db", s(&db)],
+        vec!["advisories", "--db", s(&gone_db)],
+        vec!["risk", "--db", s(&gone_db)],
+        vec!["alerts", "--db", s(&gone_db)],
+        vec!["intake", "list", "--db", s(&gone_db)],
+        vec!["assess", s(&gone), "--db", s(&db)],
+        vec!["baseline", "learn", s(&gone), "--db", s(&db)],
+        vec!["mud", "import", s(&gone), "--db", s(&db)],
+        vec!["policy", "simulate", "--policy", s(&gone), samples],
+        vec!["report", "--db", s(&gone_db), "--out", s(&gone)],
+    ] {
+        let o = ward(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.matches("os error").count() <= 1, "{args:?}: {err}");
+        let parts: Vec<&str> = err.trim_end().split(": ").collect();
+        assert!(
+            parts.windows(2).all(|w| w[0] != w[1]),
+            "{args:?}: said twice: {err}"
+        );
+        assert!(err.contains("nonexistent"), "{args:?}: which file? {err}");
+    }
     let o = ward(&["capture", "--interface", "eth0"]);
     let err = String::from_utf8_lossy(&o.stderr);
     if cfg!(feature = "live") {

@@ -117,6 +117,14 @@ fn fail(e: Error) -> Response {
     e.into_response()
 }
 
+/// `value` as a JSON answer through `model::json::tidy` (`f32` numbers as
+/// written, RFC 3339 twins of microsecond times).
+fn tidy<T: Serialize>(value: &T) -> Result<Json<serde_json::Value>, Response> {
+    model::json::tidy_value(value)
+        .map(Json)
+        .map_err(|e| fail(Error::Json(e)))
+}
+
 /// Devices with filters, sort and paging.
 #[utoipa::path(get, path = "/api/v1/devices", params(DeviceQuery), responses(
     (status = 200, body = DevicePage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -243,10 +251,10 @@ async fn device(
     State(st): State<AppState>,
     user: ApiUser,
     Path(key): Path<String>,
-) -> Result<Json<DeviceDetail>, Response> {
+) -> Result<Json<serde_json::Value>, Response> {
     user.require(Role::Viewer)?;
     match detail(&st, key).await.map_err(fail)? {
-        Some(d) => Ok(Json(d)),
+        Some(d) => tidy(&d),
         None => Err(json_error(StatusCode::NOT_FOUND, "no such device")),
     }
 }
@@ -258,15 +266,15 @@ async fn risk(
     State(st): State<AppState>,
     user: ApiUser,
     Query(q): Query<SiteQuery>,
-) -> Result<Json<Overview>, Response> {
+) -> Result<Json<serde_json::Value>, Response> {
     user.require(Role::Viewer)?;
     q.checked()
         .map_err(|e| json_error(StatusCode::BAD_REQUEST, &e))?;
     let snap = st.snapshot().await.map_err(fail)?;
-    Ok(Json(match q.site() {
+    tidy(&match q.site() {
         None => snap.overview.clone(),
         Some(s) => crate::view::overview(&snap.rows_of(Some(s))),
-    }))
+    })
 }
 
 fn input(rows: Vec<app::ScoredDevice>, st: &AppState) -> report::Input {
@@ -293,9 +301,7 @@ async fn advisories(
     let mut rows = snap.rows_of(q.site());
     rows.retain(|d| !d.advisories.is_empty());
     let input = input(rows, &st);
-    Ok(Json(
-        serde_json::to_value(report::fleets(&input)).map_err(|e| fail(Error::Json(e)))?,
-    ))
+    tidy(&report::fleets(&input))
 }
 
 /// Network map query.

@@ -29,6 +29,7 @@ pub mod form;
 pub mod map;
 pub mod names;
 mod pages;
+pub mod qr;
 pub mod snapshot;
 pub mod tls;
 pub mod totp;

@@ -117,7 +117,8 @@ struct SetupPage {
     title: &'static str,
     pre: String,
     error: String,
-    done: Option<(String, String, String)>,
+    /// (name, TOTP secret, otpauth URI, the URI's QR code as SVG).
+    done: Option<(String, String, String, String)>,
     codes: Vec<String>,
 }
 
@@ -261,12 +262,20 @@ async fn setup(
             title: "Administrator created",
             pre: String::new(),
             error: String::new(),
-            done: Some((name, acc.totp_secret, acc.provisioning_uri)),
+            done: Some(created_account(name, acc.totp_secret, acc.provisioning_uri)),
             codes: acc.recovery_codes,
         }),
         Ok(None) => Redirect::to("/login").into_response(),
         Err(e) => fail(e),
     }
+}
+
+/// What the setup and users pages show of a new account: name, TOTP secret,
+/// `otpauth://` URI and that URI as an inline SVG QR code (built from numbers
+/// only, so the template inserts it unescaped).
+fn created_account(name: String, secret: String, uri: String) -> (String, String, String, String) {
+    let qr = crate::qr::svg(&uri, 220).unwrap_or_default();
+    (name, secret, uri, qr)
 }
 
 #[derive(Template)]
@@ -308,6 +317,12 @@ async fn login(
         return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
     }
     let lifetime = st.sessions().absolute_secs;
+    // The hint depends only on what was typed: which of name, password and
+    // code was wrong stays untold.
+    let totp_shaped = {
+        let c = f.code.trim();
+        c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit())
+    };
     let result = match st.sign_in(f.name, f.password, f.code, ip).await {
         Ok(Ok(user)) => st
             .db(move |s| auth::start_session_for(s, user.id, lifetime))
@@ -330,7 +345,15 @@ async fn login(
         }
         Ok(Err(LoginError::Invalid)) => (
             StatusCode::UNAUTHORIZED,
-            "Wrong user name, password or code.".to_string(),
+            if totp_shaped {
+                "Wrong user name, password or code. If the name and password are right, \
+                 the code is wrong or expired; check the device clock (codes change every \
+                 30 seconds and each one works once)."
+            } else {
+                "Wrong user name, password or recovery code. The authenticator code is \
+                 6 digits; a recovery code works once."
+            }
+            .to_string(),
         ),
         Ok(Err(LoginError::Throttled(s))) => (
             StatusCode::TOO_MANY_REQUESTS,
@@ -2103,7 +2126,7 @@ struct UsersPage {
     title: &'static str,
     users: Vec<(String, String, String, bool)>,
     error: String,
-    created: Option<(String, String, String)>,
+    created: Option<(String, String, String, String)>,
     codes: Vec<String>,
     reset: Option<(String, String)>,
 }
@@ -2111,7 +2134,7 @@ struct UsersPage {
 /// What the users page shows once after a change.
 #[derive(Default)]
 struct Shown {
-    created: Option<(String, String, String)>,
+    created: Option<(String, String, String, String)>,
     codes: Vec<String>,
     reset: Option<(String, String)>,
 }
@@ -2213,7 +2236,7 @@ async fn add_user(
                 &user,
                 String::new(),
                 Shown {
-                    created: Some((name, acc.totp_secret, acc.provisioning_uri)),
+                    created: Some(created_account(name, acc.totp_secret, acc.provisioning_uri)),
                     codes: acc.recovery_codes,
                     reset: None,
                 },

@@ -188,6 +188,33 @@ async fn login(app: &Router, name: &str, secret: &str) -> Result<String, Res> {
     }
 }
 
+/// The `otpauth://` URI a page shows as text.
+fn shown_uri(html: &str) -> String {
+    let start = html.find("otpauth://").unwrap();
+    let end = start + html[start..].find('<').unwrap();
+    shown(&html[start..end])
+}
+
+/// The text of the one inline SVG QR code in `html`, read back by an
+/// independent decoder (rqrr) from the drawn modules.
+fn read_qr(html: &str) -> String {
+    let start = html.find("<svg class=\"qr\"").expect("a QR code");
+    let end = start + html[start..].find("</svg>").unwrap();
+    let grid = web::qr::modules(&html[start..end]).unwrap();
+    let scale = 4;
+    let side = grid.len() * scale;
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| {
+        if grid[y / scale][x / scale] {
+            0
+        } else {
+            255
+        }
+    });
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1);
+    grids[0].decode().unwrap().1
+}
+
 #[tokio::test]
 async fn first_start_only_offers_setup() {
     let st = state();
@@ -248,6 +275,9 @@ async fn first_start_only_offers_setup() {
         "{}",
         done.body
     );
+    // The URI is also there as an inline SVG QR code that reads back to it.
+    let uri = shown_uri(&done.body);
+    assert_eq!(read_qr(&done.body), uri);
     // A second administrator cannot be created this way.
     let again = call(
         &app,
@@ -391,6 +421,28 @@ async fn login_with_password_and_totp_csrf_and_sessions() {
     let bad = call(&app, "POST", "/login", &[("cookie", &pre)], &body).await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
     assert!(bad.cookie("ward_session").is_none());
+    assert!(
+        bad.body
+            .contains("the code is wrong or expired; check the device clock"),
+        "{}",
+        bad.body
+    );
+    // A wrong password with the same code reads exactly the same: the hint
+    // does not tell which of the three was wrong.
+    let wrong_pw = format!(
+        "name=ada&password=not-the-password&code=000000&csrf={}",
+        form.csrf()
+    );
+    let bad_pw = call(&app, "POST", "/login", &[("cookie", &pre)], &wrong_pw).await;
+    assert_eq!(bad_pw.status, StatusCode::UNAUTHORIZED);
+    let error = |b: &str| {
+        b[b.find("class=\"error\"").unwrap()..]
+            .split("</p>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(error(&bad_pw.body), error(&bad.body));
     // Password and code succeed; the cookie is Secure, HttpOnly, SameSite=Strict.
     let body = format!(
         "name=ada&password={}&code={code}&csrf={}",

@@ -1,6 +1,8 @@
 //! Alerts as JSON: one pretty array (`ward alerts --format json`), JSON
 //! lines (one object per line), and the generic webhook body
-//! `{"source":"ward","alerts":[...]}`.
+//! `{"source":"ward","alerts":[...]}`. The first two go through
+//! `model::json::tidy` (RFC 3339 twins of the microsecond times, `f32`
+//! numbers as written); the webhook body is left as receivers parse it.
 
 use std::io::Write;
 use store::StoredAlert;
@@ -8,7 +10,7 @@ use store::StoredAlert;
 /// JSON lines: one compact object per alert, each line ending in `\n`.
 pub fn lines(alerts: &[StoredAlert], out: &mut dyn Write) -> Result<(), serde_json::Error> {
     for a in alerts {
-        serde_json::to_writer(&mut *out, a)?;
+        serde_json::to_writer(&mut *out, &model::json::tidy_value(a)?)?;
         out.write_all(b"\n").map_err(serde_json::Error::io)?;
     }
     Ok(())
@@ -16,7 +18,7 @@ pub fn lines(alerts: &[StoredAlert], out: &mut dyn Write) -> Result<(), serde_js
 
 /// One pretty-printed array and a newline.
 pub fn array(alerts: &[StoredAlert], out: &mut dyn Write) -> Result<(), serde_json::Error> {
-    serde_json::to_writer_pretty(&mut *out, alerts)?;
+    serde_json::to_writer_pretty(&mut *out, &model::json::tidy_value(alerts)?)?;
     out.write_all(b"\n").map_err(serde_json::Error::io)
 }
 
