@@ -110,21 +110,13 @@ pub(crate) fn record_endpoints(c: &mut Conn, site: &str, facts: &[Fact]) -> Resu
         last = Some(f.endpoint);
         seen.insert(endpoint_text(f));
     }
-    if seen.len() > FEW_ENDPOINTS {
-        let devices = c
-            .query_one(
-                "SELECT count(*) FROM devices WHERE site = ?1",
-                params![site],
-            )?
-            .i64(0)?
-            .max(0) as usize;
-        if seen.len() * 2 >= devices {
-            c.execute(
-                "UPDATE sites SET dirty = ?2 WHERE site = ?1",
-                params![site, FULL],
-            )?;
-            return Ok(());
-        }
+    // Only asked for many endpoints (a count per small batch would cost more).
+    if seen.len() > FEW_ENDPOINTS && seen.len() * 2 >= device_count(c, site)? {
+        c.execute(
+            "UPDATE sites SET dirty = ?2 WHERE site = ?1",
+            params![site, FULL],
+        )?;
+        return Ok(());
     }
     let (macs, ips): (Vec<String>, Vec<String>) = seen.into_iter().unzip();
     match c.dialect() {
@@ -144,6 +136,16 @@ pub(crate) fn record_endpoints(c: &mut Conn, site: &str, facts: &[Fact]) -> Resu
         }
     }
     Ok(())
+}
+
+/// How many devices a site's inventory holds.
+fn device_count(c: &mut Conn, site: &str) -> Result<usize, Error> {
+    Ok(c.query_one(
+        "SELECT count(*) FROM devices WHERE site = ?1",
+        params![site],
+    )?
+    .i64(0)?
+    .max(0) as usize)
 }
 
 /// A fact's endpoint as stored: MAC and IP text, `""` for none.
@@ -196,13 +198,7 @@ pub(crate) fn rebuild_site(c: &mut Conn, site: &str, mode: Mode) -> Result<Rebui
         "SELECT mac, ip FROM dirty_endpoints WHERE site = ?1",
         params![site],
     )?;
-    let devices = c
-        .query_one(
-            "SELECT count(*) FROM devices WHERE site = ?1",
-            params![site],
-        )?
-        .i64(0)?
-        .max(0) as usize;
+    let devices = device_count(c, site)?;
     // Each changed endpoint costs a few lookups; past a fraction of the
     // site, reading everything once is cheaper.
     let few = mode == Mode::Partial || seeds.len() * 2 < devices;

@@ -259,13 +259,15 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), Error> {
         self.conn().execute(
-            "INSERT INTO intake(device, status, owner, location, device_group, mud_url, first_seen) VALUES (?1, 'approved', ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(device) DO UPDATE SET status = 'approved',
-               owner = COALESCE(excluded.owner, intake.owner),
-               location = COALESCE(excluded.location, intake.location),
-               device_group = COALESCE(excluded.device_group, intake.device_group),
-               mud_url = COALESCE(excluded.mud_url, intake.mud_url)",
-            params![device, a.owner.as_deref(), a.location.as_deref(), a.group.as_deref(), a.mud_url.as_deref(), now.0],
+            APPROVE,
+            params![
+                device,
+                a.owner.as_deref(),
+                a.location.as_deref(),
+                a.group.as_deref(),
+                a.mud_url.as_deref(),
+                now.0
+            ],
         )?;
         Ok(())
     }
@@ -285,13 +287,15 @@ impl Store {
         self.conn().transaction(|c| {
             for (d, a) in approvals {
                 c.execute(
-                    "INSERT INTO intake(device, status, owner, location, device_group, mud_url, first_seen) VALUES (?1, 'approved', ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT(device) DO UPDATE SET status = 'approved',
-                       owner = COALESCE(excluded.owner, intake.owner),
-                       location = COALESCE(excluded.location, intake.location),
-                       device_group = COALESCE(excluded.device_group, intake.device_group),
-                       mud_url = COALESCE(excluded.mud_url, intake.mud_url)",
-                    params![d, a.owner.as_deref(), a.location.as_deref(), a.group.as_deref(), a.mud_url.as_deref(), now.0],
+                    APPROVE,
+                    params![
+                        d,
+                        a.owner.as_deref(),
+                        a.location.as_deref(),
+                        a.group.as_deref(),
+                        a.mud_url.as_deref(),
+                        now.0
+                    ],
                 )?;
                 c.execute(
                     "INSERT INTO audit(at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -342,6 +346,16 @@ impl Store {
             .collect()
     }
 }
+
+/// Approves one device in the intake list (a new row, or the pending row
+/// with the given fields filled in where set): `?1` device, `?2` owner, `?3`
+/// location, `?4` group, `?5` MUD URL, `?6` first seen.
+const APPROVE: &str = "INSERT INTO intake(device, status, owner, location, device_group, mud_url, first_seen) VALUES (?1, 'approved', ?2, ?3, ?4, ?5, ?6)
+     ON CONFLICT(device) DO UPDATE SET status = 'approved',
+       owner = COALESCE(excluded.owner, intake.owner),
+       location = COALESCE(excluded.location, intake.location),
+       device_group = COALESCE(excluded.device_group, intake.device_group),
+       mud_url = COALESCE(excluded.mud_url, intake.mud_url)";
 
 #[cfg(test)]
 mod tests {

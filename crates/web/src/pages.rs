@@ -1815,30 +1815,43 @@ async fn intake_import(
             .await
         }
     };
+    approve_and_show(
+        &st,
+        &user,
+        back,
+        approvals,
+        |n| format!("Imported {n} approvals."),
+        |missing, wanted| format!("Import refused: {missing} of the {wanted} devices are not in intake; none was approved."),
+    )
+    .await
+}
+
+/// Approves `approvals` in one store transaction (one audit entry each) and
+/// shows the intake list `q` with the outcome: `done(approved)`, or, when
+/// some devices do not await intake (then none is approved), 404 with
+/// `refused(missing, wanted)`.
+async fn approve_and_show(
+    st: &AppState,
+    user: &PageUser,
+    q: IntakeQuery,
+    approvals: Vec<(String, store::Approval)>,
+    done: impl FnOnce(usize) -> String,
+    refused: impl FnOnce(usize, usize) -> String,
+) -> Response {
     let wanted = approvals.len();
     let (actor, ip) = (user.user.name.clone(), user.ip.clone());
     match st
         .db_mut(move |s| crate::alerts::approve_many(s, &approvals, &actor, &ip))
         .await
     {
-        Ok(Ok(n)) => {
-            intake_view(
-                &st,
-                &user,
-                back,
-                StatusCode::OK,
-                String::new(),
-                format!("Imported {n} approvals."),
-            )
-            .await
-        }
+        Ok(Ok(n)) => intake_view(st, user, q, StatusCode::OK, String::new(), done(n)).await,
         Ok(Err(missing)) => {
             intake_view(
-                &st,
-                &user,
-                back,
+                st,
+                user,
+                q,
                 StatusCode::NOT_FOUND,
-                format!("Import refused: {missing} of the {wanted} devices are not in intake; none was approved."),
+                refused(missing, wanted),
                 String::new(),
             )
             .await
@@ -1925,39 +1938,18 @@ async fn intake_bulk(State(st): State<AppState>, p: Posted<BulkForm>) -> Respons
     {
         return bad("Invalid device key.".into()).await;
     }
-    let (actor, ip) = (user.user.name.clone(), user.ip.clone());
-    let wanted = devices.len();
     let approvals: Vec<_> = devices.into_iter().map(|d| (d, approval.clone())).collect();
-    match st
-        .db_mut(move |s| crate::alerts::approve_many(s, &approvals, &actor, &ip))
-        .await
-    {
-        Ok(Ok(n)) => {
-            intake_view(
-                &st,
-                &user,
-                filters,
-                StatusCode::OK,
-                String::new(),
-                format!("Approved {n} devices."),
-            )
-            .await
-        }
-        Ok(Err(missing)) => {
-            intake_view(
-                &st,
-                &user,
-                filters,
-                StatusCode::NOT_FOUND,
-                format!(
-                    "{missing} of the {wanted} devices do not await intake; none was approved."
-                ),
-                String::new(),
-            )
-            .await
-        }
-        Err(e) => fail(e),
-    }
+    approve_and_show(
+        &st,
+        &user,
+        filters,
+        approvals,
+        |n| format!("Approved {n} devices."),
+        |missing, wanted| {
+            format!("{missing} of the {wanted} devices do not await intake; none was approved.")
+        },
+    )
+    .await
 }
 
 #[derive(Template)]

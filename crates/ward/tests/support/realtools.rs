@@ -27,15 +27,20 @@ pub fn have(tool: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// Why the scenario cannot run here (`root_for`: what needs root), or `None`.
-pub fn missing(root_for: &str) -> Option<String> {
+/// `Some(why)` when this process is not root (`root_for`: what needs root).
+pub fn not_root(root_for: &str) -> Option<String> {
     let uid = Command::new("id")
         .arg("-u")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    if uid != "0" {
-        return Some(format!("not root ({root_for} need it)"));
+    (uid != "0").then(|| format!("not root ({root_for} need it)"))
+}
+
+/// Why the scenario cannot run here (`root_for`: what needs root), or `None`.
+pub fn missing(root_for: &str) -> Option<String> {
+    if let Some(why) = not_root(root_for) {
+        return Some(why);
     }
     let tools = [
         "ip",
