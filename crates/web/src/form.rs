@@ -48,18 +48,10 @@ pub fn bad_form(why: &str) -> Response {
         StatusCode::BAD_REQUEST,
         Html(format!(
             "<!doctype html><title>Bad request</title><p>The form is not valid: {}. <a href=\"/\">Back</a>",
-            escape(&why)
+            report::esc(&why)
         )),
     )
         .into_response()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// A checked POST form: the signed-in user, who sent this session's CSRF

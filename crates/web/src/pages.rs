@@ -1677,6 +1677,27 @@ async fn intake_csv(
             .map(|s| format!(", {s}"))
             .unwrap_or_default()
     );
+    audited_download(
+        &st,
+        &user,
+        what,
+        "text/csv; charset=utf-8",
+        "attachment; filename=\"ward-intake.csv\"",
+        out,
+    )
+    .await
+}
+
+/// Sends `body` as a download, after recording the export (`what`) in the
+/// audit log; nothing is sent when it cannot be recorded.
+async fn audited_download(
+    st: &AppState,
+    user: &PageUser,
+    what: String,
+    content_type: &'static str,
+    disposition: &'static str,
+    body: String,
+) -> Response {
     let (name, ip) = (user.user.name.clone(), user.ip.clone());
     if let Err(e) = st
         .db(move |s| Ok(s.audit(now(), &name, "export", &what, &ip)?))
@@ -1686,13 +1707,10 @@ async fn intake_csv(
     }
     (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"ward-intake.csv\"",
-            ),
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, disposition),
         ],
-        out,
+        body,
     )
         .into_response()
 }
@@ -2052,24 +2070,15 @@ async fn report_html(
     };
     let html = report::html(&input);
     let what = format!("report.html{of_site}");
-    let (name, ip) = (user.user.name.clone(), user.ip.clone());
-    if let Err(e) = st
-        .db(move |s| Ok(s.audit(now(), &name, "export", &what, &ip)?))
-        .await
-    {
-        return fail(e);
-    }
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"ward-report.html\"",
-            ),
-        ],
+    audited_download(
+        &st,
+        &user,
+        what,
+        "text/html; charset=utf-8",
+        "attachment; filename=\"ward-report.html\"",
         html,
     )
-        .into_response()
+    .await
 }
 
 // ---------------------------------------------------------------- admin
