@@ -191,6 +191,7 @@ fn main() {
             Feed::Csaf(a) => advs.push(a),
             Feed::Nvd(v) => advs.extend(v),
             Feed::Kev(k) => kev.extend(k.entries),
+            Feed::Epss(_) | Feed::Recalls(_) => {}
         }
     }
     let kev_pairs: Vec<(String, String)> = kev

@@ -1,6 +1,6 @@
 //! Vulnerability feeds for Ward: parsers for CSAF 2.0 advisories, the CISA
-//! KEV catalog and NVD CVE API 2.0 records ([`parse_feed`] detects which by
-//! content), version rules and messy firmware versions ([`version`]), vendor
+//! KEV catalog, NVD CVE API 2.0 records, FIRST EPSS scores and openFDA
+//! device recalls ([`parse_feed`] detects which by content), version rules and messy firmware versions ([`version`]), vendor
 //! and model normalisation ([`normalize`]), and matching a device against
 //! everything known ([`match_device`]).
 //!
@@ -14,6 +14,7 @@
 
 pub mod bounded;
 pub mod csaf;
+pub mod epss;
 pub mod kev;
 pub mod knowledge;
 pub mod matching;
@@ -21,8 +22,10 @@ pub mod model;
 pub mod names;
 pub mod normalize;
 pub mod nvd;
+pub mod recall;
 pub mod version;
 
+pub use epss::{EpssCatalog, EpssScore};
 pub use matching::{
     match_device, match_identities, match_raw, merge, observed_identities, AdvisoryDb,
     DeviceIdentity, Match, Strength,
@@ -30,6 +33,7 @@ pub use matching::{
 pub use model::{
     Advisory, KevCatalog, KevEntry, Product, Remediation, Source, Status, Vulnerability,
 };
+pub use recall::Recall;
 pub use version::{CompiledRule, Verdict, Version, VersionRule};
 
 use serde::Deserialize;
@@ -50,7 +54,7 @@ pub enum Error {
         problem: String,
     },
     /// The file is valid JSON but none of the supported formats.
-    #[error("{file}: not a CSAF 2.0 advisory, KEV catalog or NVD CVE 2.0 record")]
+    #[error("{file}: not a CSAF 2.0 advisory, KEV catalog, NVD CVE 2.0 record, EPSS CSV or openFDA recall file")]
     Unrecognised {
         /// File name as given.
         file: String,
@@ -74,6 +78,10 @@ pub enum Feed {
     Nvd(Vec<Advisory>),
     /// The KEV catalog.
     Kev(KevCatalog),
+    /// FIRST EPSS scores (the daily CSV).
+    Epss(EpssCatalog),
+    /// openFDA device recalls or enforcement reports.
+    Recalls(Vec<Recall>),
 }
 
 impl Feed {
@@ -83,6 +91,8 @@ impl Feed {
             Feed::Csaf(_) => "csaf",
             Feed::Nvd(_) => "nvd",
             Feed::Kev(_) => "kev",
+            Feed::Epss(_) => "epss",
+            Feed::Recalls(_) => "recall",
         }
     }
 
@@ -92,6 +102,8 @@ impl Feed {
             Feed::Csaf(_) => 1,
             Feed::Nvd(v) => v.len(),
             Feed::Kev(k) => k.entries.len(),
+            Feed::Epss(e) => e.scores.len(),
+            Feed::Recalls(r) => r.len(),
         }
     }
 }
@@ -126,6 +138,10 @@ struct Sniff {
     configurations: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     descriptions: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    results: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    meta: Option<serde::de::IgnoredAny>,
 }
 
 /// Parses a feed file, detecting its format by content.
@@ -146,6 +162,15 @@ pub fn parse_feed(name: &str, bytes: &[u8]) -> Result<FeedFile, Error> {
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .map(|i| bytes[i]);
+    if epss::looks_like(bytes) {
+        let feed = Feed::Epss(epss::parse(bytes).map_err(invalid)?);
+        return Ok(file(name, bytes, feed));
+    }
+    if first != Some(b'{') && name.to_ascii_lowercase().ends_with(".csv") {
+        return Err(Error::Unrecognised {
+            file: name.to_string(),
+        });
+    }
     if first != Some(b'{') {
         // Not a JSON object.
         return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
@@ -173,22 +198,29 @@ pub fn parse_feed(name: &str, bytes: &[u8]) -> Result<FeedFile, Error> {
     } else if sniff.id.is_some() && (sniff.configurations.is_some() || sniff.descriptions.is_some())
     {
         Feed::Nvd(nvd::parse_record(bytes).map_err(invalid)?)
+    } else if sniff.results.is_some() && sniff.meta.is_some() {
+        Feed::Recalls(recall::parse(bytes).map_err(invalid)?)
     } else {
         return Err(Error::Unrecognised {
             file: name.to_string(),
         });
     };
+    Ok(file(name, bytes, feed))
+}
+
+/// A parsed file with its name, digest and size.
+fn file(name: &str, bytes: &[u8], feed: Feed) -> FeedFile {
     use sha2::Digest;
     let sha256 = sha2::Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    Ok(FeedFile {
+    FeedFile {
         name: name.to_string(),
         sha256,
         bytes: bytes.len(),
         feed,
-    })
+    }
 }
 
 #[cfg(test)]

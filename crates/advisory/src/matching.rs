@@ -101,6 +101,10 @@ pub struct Match {
     pub remediation: Option<String>,
     /// The KEV entry, when the CVE is known to be exploited.
     pub kev: Option<KevEntry>,
+    /// The CVE's FIRST EPSS score (probability of exploitation in the next
+    /// 30 days), when an EPSS file was imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss: Option<crate::epss::EpssScore>,
     /// Every source behind this finding: `ADVISORY [csaf|nvd]` per
     /// advisory that lists the CVE for the device, and `KEV` when the CVE is
     /// known exploited (see [`merge`]).
@@ -150,6 +154,8 @@ struct VendorGroup {
 pub struct AdvisoryDb {
     advisories: Vec<Advisory>,
     kev: HashMap<String, KevEntry>,
+    /// EPSS scores by CVE ([`AdvisoryDb::with_epss`]).
+    epss: HashMap<String, crate::epss::EpssScore>,
     index: Vec<Indexed>,
     /// Entries grouped by vendor: a device with a known vendor is compared
     /// with each vendor once, then only with that vendor's entries.
@@ -357,6 +363,7 @@ impl AdvisoryDb {
         AdvisoryDb {
             advisories,
             kev: kev.into_iter().map(|k| (k.cve.clone(), k)).collect(),
+            epss: HashMap::new(),
             names,
             name_index,
             source_labels,
@@ -382,6 +389,12 @@ impl AdvisoryDb {
     /// The KEV entry of a CVE.
     pub fn kev(&self, cve: &str) -> Option<&KevEntry> {
         self.kev.get(cve)
+    }
+
+    /// Adds EPSS scores: every match of their CVEs carries its score.
+    pub fn with_epss(mut self, scores: impl IntoIterator<Item = crate::epss::EpssScore>) -> Self {
+        self.epss = scores.into_iter().map(|s| (s.cve.clone(), s)).collect();
+        self
     }
 }
 
@@ -658,6 +671,7 @@ fn write(db: &AdvisoryDb, h: &Hit, kev: Option<&KevEntry>) -> Match {
         reason,
         remediation,
         kev: kev.cloned(),
+        epss: db.epss.get(&v.cve).cloned(),
         sources: Vec::new(),
     }
 }

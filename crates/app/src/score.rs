@@ -23,9 +23,18 @@ fn app_name(a: &str) -> Option<&str> {
 /// Every device in the store (one per asset), scored, highest first.
 pub fn scored_devices(store: &store::Store) -> Result<Vec<ScoredDevice>> {
     let adb = store.advisory_db()?;
+    let recalls = store.recalls()?;
     let mut scored = Vec::new();
     for a in store.assets()? {
         let matches = match_identities(&a.identities(), &adb);
+        let (vendor, model) = (
+            a.vendor().unwrap_or_default(),
+            a.model().unwrap_or_default(),
+        );
+        let recalled: Vec<&advisory::Recall> = recalls
+            .iter()
+            .filter(|r| r.concerns(&vendor, &model))
+            .collect();
         let d = a.device(adb.knowledge());
         // Host names first, then DICOM AE titles and HL7 applications:
         // what the dashboard shows as a device's name (`web::names`).
@@ -56,7 +65,7 @@ pub fn scored_devices(store: &store::Store) -> Result<Vec<ScoredDevice>> {
             firmware: a.firmware(),
             names,
             ips: d.ips.iter().map(|ip| ip.to_string()).collect(),
-            assessment: risk::assess(&d, &matches),
+            assessment: risk::assess_with_recalls(&d, &matches, &recalled),
             advisories: matches,
         });
     }

@@ -1,6 +1,7 @@
 //! Feed files from disk (`ward feeds import`): paths walked (directories for
-//! `*.json`, sorted, at most 16 deep), each file read up to
-//! `advisory::MAX_FILE_BYTES` + 1 and parsed. JSON that is no feed (a
+//! `*.json`, `*.csv` and `*.csv.gz`, sorted, at most 16 deep), each file read
+//! up to `advisory::MAX_FILE_BYTES` + 1 (a gzip file is decompressed to at
+//! most that) and parsed. JSON that is no feed (a
 //! schema beside the catalog) is skipped and reported; a malformed feed
 //! stops the import before anything is returned.
 
@@ -44,9 +45,14 @@ fn collect(p: &Path, depth: u32, out: &mut Vec<PathBuf>) -> Result<(), Error> {
         entries.sort();
         for e in entries {
             let is_dir = std::fs::metadata(&e).map(|m| m.is_dir()).unwrap_or(false);
+            let name = e
+                .file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
             if is_dir
-                || e.extension()
-                    .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+                || [".json", ".csv", ".csv.gz"]
+                    .iter()
+                    .any(|x| name.ends_with(x))
             {
                 collect(&e, depth + 1, out)?;
             }
@@ -63,7 +69,7 @@ fn read_bounded(p: &Path) -> Result<Vec<u8>, Error> {
     f.take(advisory::MAX_FILE_BYTES as u64 + 1)
         .read_to_end(&mut buf)
         .map_err(|e| io(p, e))?;
-    Ok(buf)
+    crate::gunzip_bounded(buf).map_err(|e| io(p, e))
 }
 
 /// Reads and parses the feed files under `paths`.

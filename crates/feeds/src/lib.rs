@@ -21,6 +21,7 @@
 //!   `mud-url`, and the signature's presence.
 
 pub mod csaf;
+pub mod fda;
 pub mod fetch;
 pub mod import;
 pub mod kev;
@@ -30,6 +31,21 @@ pub mod nvd;
 pub mod sync;
 
 pub use fetch::{AddressPolicy, Fetcher, Options};
+
+/// `bytes` as they are, or decompressed when they are gzip (the EPSS file
+/// is published as `.csv.gz`), to at most `advisory::MAX_FILE_BYTES` + 1
+/// bytes (the parser refuses more): a gzip bomb stops there.
+pub fn gunzip_bounded(bytes: Vec<u8>) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(&bytes[..])
+        .take(advisory::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut out)?;
+    Ok(out)
+}
 
 /// What can go wrong fetching feeds or MUD files. Every message is one line
 /// naming the URL (or file) and the problem.

@@ -1,15 +1,17 @@
 //! One feed sync: the CISA KEV catalog, CISA's CSAF medical advisories
-//! (ICSMA) and NVD CVE API 2.0 records, each fetched and parsed before
+//! (ICSMA), NVD CVE API 2.0 records, FIRST's EPSS scores and openFDA device
+//! recall (enforcement) reports, each fetched and parsed before
 //! anything is returned, so the caller can store all of them together with
 //! each source's sync time in one transaction — or nothing.
 //!
 //! **Sources** (base URLs overridable with `NAME=URL`, else the environment
-//! variables `WARD_FEED_KEV_URL` / `WARD_FEED_CSAF_URL` / `WARD_FEED_NVD_URL`;
+//! variables `WARD_FEED_KEV_URL` / `WARD_FEED_CSAF_URL` / `WARD_FEED_NVD_URL` /
+//! `WARD_FEED_EPSS_URL` / `WARD_FEED_FDA_URL`;
 //! `off` skips a source). After a successful NVD sync the next one asks only
 //! for records modified since then (at most [`nvd::MAX_WINDOW_SECS`], else
 //! a full sync).
 
-use crate::{csaf, kev, nvd, Error, Fetcher};
+use crate::{csaf, fda, kev, nvd, Error, Fetcher};
 use std::fmt;
 use std::time::Duration;
 
@@ -20,6 +22,10 @@ pub const DEFAULT_KEV: &str =
 pub const DEFAULT_CSAF: &str = "https://www.cisa.gov/.well-known/csaf/provider-metadata.json";
 /// The NVD CVE API 2.0.
 pub const DEFAULT_NVD: &str = "https://services.nvd.nist.gov/rest/json/cves/2.0";
+/// FIRST's daily EPSS scores.
+pub const DEFAULT_EPSS: &str = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz";
+/// openFDA's device enforcement reports (recalls with their class).
+pub const DEFAULT_FDA: &str = "https://api.fda.gov/device/enforcement.json";
 
 /// A feed source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,18 +36,30 @@ pub enum Source {
     Csaf,
     /// The NVD CVE API 2.0.
     Nvd,
+    /// FIRST EPSS scores.
+    Epss,
+    /// openFDA device recalls.
+    Fda,
 }
 
 impl Source {
     /// Every source, in sync order.
-    pub const ALL: [Source; 3] = [Source::Kev, Source::Csaf, Source::Nvd];
+    pub const ALL: [Source; 5] = [
+        Source::Kev,
+        Source::Csaf,
+        Source::Nvd,
+        Source::Epss,
+        Source::Fda,
+    ];
 
-    /// `kev`, `csaf`, `nvd`.
+    /// `kev`, `csaf`, `nvd`, `epss`, `fda`.
     pub fn name(self) -> &'static str {
         match self {
             Source::Kev => "kev",
             Source::Csaf => "csaf",
             Source::Nvd => "nvd",
+            Source::Epss => "epss",
+            Source::Fda => "fda",
         }
     }
 
@@ -51,6 +69,8 @@ impl Source {
             Source::Kev => DEFAULT_KEV,
             Source::Csaf => DEFAULT_CSAF,
             Source::Nvd => DEFAULT_NVD,
+            Source::Epss => DEFAULT_EPSS,
+            Source::Fda => DEFAULT_FDA,
         }
     }
 }
@@ -83,7 +103,11 @@ pub fn source_urls(
         let slot = urls
             .iter_mut()
             .find(|(s, _)| s.name().eq_ignore_ascii_case(name.trim()))
-            .ok_or_else(|| bad(format!("unknown source {name:?} (kev, csaf or nvd)")))?;
+            .ok_or_else(|| {
+                bad(format!(
+                    "unknown source {name:?} (kev, csaf, nvd, epss or fda)"
+                ))
+            })?;
         slot.1 = Some(url.trim().to_string());
     }
     for (_, url) in urls.iter_mut() {
@@ -160,6 +184,18 @@ pub enum Summary {
         /// Modified since (Unix seconds), or a full sync.
         since: Option<i64>,
     },
+    /// EPSS: the scores.
+    Epss {
+        /// CVEs scored.
+        scores: usize,
+    },
+    /// openFDA: recall reports and pages.
+    Fda {
+        /// Reports.
+        reports: usize,
+        /// Pages fetched.
+        pages: usize,
+    },
 }
 
 /// Progress of a sync, one event per source.
@@ -205,6 +241,12 @@ impl fmt::Display for Progress {
                         "nvd: fetched {records} CVE records in {pages} pages ({how}) from {url}"
                     )
                 }
+                Summary::Epss { scores } => write!(f, "epss: fetched {scores} scores from {url}"),
+                Summary::Fda { reports, pages } => write!(
+                    f,
+                    "fda: fetched {reports} device recall reports of the last {} days in {pages} pages from {url}",
+                    fda::WINDOW_DAYS
+                ),
             },
         }
     }
@@ -311,6 +353,15 @@ pub fn run(
                     },
                 )
             }
+            Source::Epss => {
+                let (file, scores) = fda::fetch_epss(&mut f, url)?;
+                (vec![file], Summary::Epss { scores })
+            }
+            Source::Fda => {
+                let (got, reports) = fda::fetch_recalls(&mut f, url, now)?;
+                let pages = got.len();
+                (got, Summary::Fda { reports, pages })
+            }
         };
         progress(&Progress::Fetched {
             source: *source,
@@ -342,7 +393,11 @@ mod tests {
     fn sources_come_from_defaults_environment_and_overrides() {
         let env = |v: &str| (v == "WARD_FEED_CSAF_URL").then(|| "http://mirror/p.json".to_string());
         let got = source_urls(
-            &["NVD=off".into(), " kev = https://k/kev.json ".into()],
+            &[
+                "NVD=off".into(),
+                " kev = https://k/kev.json ".into(),
+                "fda=off".into(),
+            ],
             env,
         )
         .unwrap();
@@ -352,6 +407,8 @@ mod tests {
                 (Source::Kev, Some("https://k/kev.json".to_string())),
                 (Source::Csaf, Some("http://mirror/p.json".to_string())),
                 (Source::Nvd, None),
+                (Source::Epss, Some(DEFAULT_EPSS.to_string())),
+                (Source::Fda, None),
             ]
         );
         assert_eq!(
@@ -361,8 +418,8 @@ mod tests {
         for (given, want) in [
             ("kev", "--source kev: expected NAME=URL"),
             (
-                "epss=https://x",
-                "--source epss=https://x: unknown source \"epss\" (kev, csaf or nvd)",
+                "osv=https://x",
+                "--source osv=https://x: unknown source \"osv\" (kev, csaf, nvd, epss or fda)",
             ),
             (
                 "kev=ftp://x",

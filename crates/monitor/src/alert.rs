@@ -42,6 +42,10 @@ pub enum AlertKind {
     /// A device's bytes sent, bytes received or flows in one volume window far
     /// above what it ever did in a window of the baseline (exfiltration, mass DICOM pulls).
     VolumeSpike,
+    /// An advisory imported or synced (`ward feeds import`/`sync`) matches a
+    /// device it did not match before: the manufacturer's news reaching the
+    /// people who look after that device.
+    NewAdvisoryMatch,
 }
 
 impl AlertKind {
@@ -63,6 +67,7 @@ impl AlertKind {
             AlertKind::PolicyViolation => "policy_violation",
             AlertKind::OffHours => "off_hours",
             AlertKind::VolumeSpike => "volume_spike",
+            AlertKind::NewAdvisoryMatch => "new_advisory_match",
         }
     }
 
@@ -84,7 +89,8 @@ impl AlertKind {
             | AlertKind::CleartextCredential
             | AlertKind::PortScan
             | AlertKind::PolicyViolation
-            | AlertKind::VolumeSpike => Severity::High,
+            | AlertKind::VolumeSpike
+            | AlertKind::NewAdvisoryMatch => Severity::High,
             AlertKind::UnauthorizedManagementAccess | AlertKind::SmbFanout => Severity::Critical,
         }
     }
@@ -107,6 +113,7 @@ pub const ALL_KINDS: &[AlertKind] = &[
     AlertKind::PolicyViolation,
     AlertKind::OffHours,
     AlertKind::VolumeSpike,
+    AlertKind::NewAdvisoryMatch,
 ];
 
 /// How bad.

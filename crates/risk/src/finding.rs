@@ -69,6 +69,8 @@ pub enum FindingKind {
     KnownVulnerability,
     /// A matching vulnerability is in CISA's Known Exploited catalog.
     KnownExploited,
+    /// An FDA recall (openFDA) names the device's maker and model.
+    DeviceRecall,
 }
 
 impl FindingKind {
@@ -87,6 +89,7 @@ impl FindingKind {
             FindingKind::NonStandardPort => "non_standard_port",
             FindingKind::KnownVulnerability => "known_vulnerability",
             FindingKind::KnownExploited => "known_exploited",
+            FindingKind::DeviceRecall => "device_recall",
         }
     }
 }

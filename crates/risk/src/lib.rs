@@ -24,5 +24,5 @@ mod scored;
 
 pub use exposure::exposures;
 pub use finding::{Evidence, Finding, FindingKind, Severity};
-pub use score::{assess, clinical_impact, Assessment, Factor};
+pub use score::{assess, assess_with_recalls, clinical_impact, Assessment, Factor};
 pub use scored::{DeviceKind, ScoredDevice};

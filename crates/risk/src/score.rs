@@ -14,7 +14,7 @@
 
 use crate::exposure::exposures;
 use crate::finding::{Evidence, Finding, FindingKind, Severity};
-use advisory::Match;
+use advisory::{Match, Recall};
 use identify::{Category, Device, FactKind};
 use serde::{Deserialize, Serialize};
 
@@ -83,7 +83,10 @@ fn short(s: &str, n: usize) -> String {
     }
 }
 
-/// Findings for the advisories that match a device.
+/// Findings for the advisories that match a device, with the probability
+/// each adds to the likelihood: the severity's weight times the match's
+/// confidence, or the CVE's EPSS score times that confidence when higher
+/// (FIRST's estimate that it is exploited in the next 30 days).
 fn vulnerability_findings(matches: &[Match]) -> Vec<(Finding, f32)> {
     matches
         .iter()
@@ -97,23 +100,105 @@ fn vulnerability_findings(matches: &[Match]) -> Vec<(Finding, f32)> {
             };
             let cvss = m.cvss.map(|c| format!(" (CVSS {c:.1})")).unwrap_or_default();
             let kev = if m.kev.is_some() { ", known exploited (CISA KEV)" } else { "" };
+            let epss = m
+                .epss
+                .as_ref()
+                .map(|e| format!(", EPSS {:.3} (percentile {:.1})", e.epss, e.percentile * 100.0))
+                .unwrap_or_default();
             let finding = Finding {
                 kind,
                 severity,
-                title: format!("{}{cvss}{kev}: {}", m.cve, short(&m.title, 110)),
+                title: format!("{}{cvss}{kev}{epss}: {}", m.cve, short(&m.title, 110)),
                 remediation: m.remediation.clone().unwrap_or_else(|| format!("Apply the manufacturer's fix for {} ({}); until patched, restrict the device's network access.", m.cve, m.advisory)),
                 evidence: vec![Evidence { what: format!("{}; rule {}; {}", m.product, m.rule, m.reason), at: m.advisory.clone(), first_seen: None, last_seen: None, count: 1 }],
             };
-            (finding, m.confidence.clamp(0.0, 1.0))
+            let confidence = m.confidence.clamp(0.0, 1.0);
+            let p = severity.weight().max(m.epss.as_ref().map_or(0.0, |e| e.epss.clamp(0.0, 1.0))) * confidence;
+            (finding, p)
         })
         .collect()
 }
 
+/// Findings for the FDA recalls that name the device: severity by the
+/// recall's class (Class I critical, II high, III medium; high when the
+/// file does not say), the firm's action as the remediation.
+fn recall_findings(recalls: &[&Recall]) -> Vec<(Finding, f32)> {
+    recalls
+        .iter()
+        .map(|r| {
+            let severity = match r.class.trim() {
+                "Class I" => Severity::Critical,
+                "Class III" => Severity::Medium,
+                _ => Severity::High,
+            };
+            let class = if r.class.is_empty() {
+                "class not given".to_string()
+            } else {
+                r.class.clone()
+            };
+            let status = if r.status.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", r.status)
+            };
+            let remediation = if r.action.trim().is_empty() {
+                format!(
+                    "Follow {}'s recall notice {} (reason: {}).",
+                    r.firm,
+                    r.id,
+                    short(&r.reason, 200)
+                )
+            } else {
+                format!("{} (recall {}, {}).", short(&r.action, 400), r.id, r.firm)
+            };
+            let finding = Finding {
+                kind: FindingKind::DeviceRecall,
+                severity,
+                title: format!(
+                    "FDA recall {} ({class}{status}): {}",
+                    r.id,
+                    short(&r.product, 110)
+                ),
+                remediation,
+                evidence: vec![Evidence {
+                    what: format!(
+                        "recalling firm {}; product {}; reason {}",
+                        r.firm,
+                        short(&r.product, 200),
+                        short(&r.reason, 200)
+                    ),
+                    at: format!("openFDA {}", r.id),
+                    first_seen: None,
+                    last_seen: None,
+                    count: 1,
+                }],
+            };
+            // The recall names the maker and every word of the model: a name match, not a version one.
+            (finding, severity.weight() * RECALL_CONFIDENCE)
+        })
+        .collect()
+}
+
+/// How sure a recall match is (maker and model words, no version).
+const RECALL_CONFIDENCE: f32 = 0.8;
+
 /// Scores one device from its facts and the advisories that match it.
 pub fn assess(device: &Device, matches: &[Match]) -> Assessment {
-    let mut weighted: Vec<(Finding, f32)> =
-        exposures(device).into_iter().map(|f| (f, 1.0)).collect();
+    assess_with_recalls(device, matches, &[])
+}
+
+/// [`assess`] with the FDA recalls that name the device
+/// ([`Recall::concerns`]) as findings too.
+pub fn assess_with_recalls(device: &Device, matches: &[Match], recalls: &[&Recall]) -> Assessment {
+    let mut weighted: Vec<(Finding, f32)> = exposures(device)
+        .into_iter()
+        .map(|f| {
+            let p = f.severity.weight();
+            (f, p)
+        })
+        .collect();
     weighted.extend(vulnerability_findings(matches));
+    weighted.extend(recall_findings(recalls));
     let (mut impact, why) = clinical_impact(device.category);
     let mut impact_reason = format!("{}: {why}", device.category.label());
     if impact < 0.6
@@ -127,8 +212,8 @@ pub fn assess(device: &Device, matches: &[Match]) -> Assessment {
     }
     let mut factors: Vec<Factor> = weighted
         .into_iter()
-        .map(|(finding, confidence)| {
-            let p = (finding.severity.weight() * confidence).clamp(0.0, 0.99);
+        .map(|(finding, p)| {
+            let p = p.clamp(0.0, 0.99);
             Factor {
                 finding,
                 probability: p,

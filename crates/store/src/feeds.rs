@@ -81,13 +81,40 @@ CREATE TABLE feed_sync(
 "#;
 
 /// Declared devices carry what links them to observed ones (migration 11;
-/// PostgreSQL: its last migration):
+/// PostgreSQL: the migration before `RISK_FEEDS_MIGRATION`):
 /// asset tag, MAC, IP and host name.
 pub(crate) const DECLARED_MIGRATION: &str = r#"
 ALTER TABLE declared_devices ADD COLUMN asset_tag TEXT NOT NULL DEFAULT '';
 ALTER TABLE declared_devices ADD COLUMN mac TEXT NOT NULL DEFAULT '';
 ALTER TABLE declared_devices ADD COLUMN ip TEXT NOT NULL DEFAULT '';
 ALTER TABLE declared_devices ADD COLUMN hostname TEXT NOT NULL DEFAULT '';
+"#;
+
+/// FIRST EPSS scores and openFDA device recalls (SQLite migration 12,
+/// PostgreSQL: its last migration). An EPSS file is a daily snapshot: each
+/// CVE keeps the score of the newest file imported; scores are kept in
+/// parts per million (EPSS publishes five decimals), so both engines store
+/// and compare them exactly.
+pub(crate) const RISK_FEEDS_MIGRATION: &str = r#"
+CREATE TABLE epss(
+    cve TEXT PRIMARY KEY,
+    epss_ppm BIGINT NOT NULL,
+    percentile_ppm BIGINT NOT NULL,
+    score_date TEXT NOT NULL,
+    model_version TEXT NOT NULL
+);
+CREATE TABLE recalls(
+    id TEXT PRIMARY KEY,
+    firm TEXT NOT NULL,
+    product TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    class TEXT NOT NULL,
+    action TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started TEXT NOT NULL,
+    product_code TEXT NOT NULL,
+    file TEXT NOT NULL
+);
 "#;
 
 /// The last successful sync of one feed source.
@@ -131,6 +158,10 @@ pub struct ImportReport {
     pub nvd: ImportCounts,
     /// KEV entries.
     pub kev: ImportCounts,
+    /// EPSS scores.
+    pub epss: ImportCounts,
+    /// openFDA recalls.
+    pub recalls: ImportCounts,
 }
 
 /// What the store holds.
@@ -144,6 +175,10 @@ pub struct FeedTotals {
     pub products: u64,
     /// KEV entries.
     pub kev: u64,
+    /// CVEs with an EPSS score.
+    pub epss: u64,
+    /// openFDA recalls.
+    pub recalls: u64,
     /// Feed files recorded.
     pub files: u64,
 }
@@ -333,7 +368,124 @@ fn put_kev(
     Ok(())
 }
 
+/// Scores of an EPSS file: inserted, or replaced when the file is at least
+/// as new as the stored score (`score_date`); an older file's scores are
+/// skipped and counted.
+fn put_epss(
+    c: &mut Conn,
+    cat: &advisory::EpssCatalog,
+    counts: &mut ImportCounts,
+) -> Result<(), Error> {
+    for e in &cat.scores {
+        let (ppm, pct) = (to_ppm(e.epss), to_ppm(e.percentile));
+        let old = c.query_opt(
+            "SELECT epss_ppm, percentile_ppm, score_date FROM epss WHERE cve = ?1",
+            params![&e.cve],
+        )?;
+        match old {
+            Some(o) if o.str(2)?.as_str() > cat.score_date.as_str() => {
+                counts.older += 1;
+                continue;
+            }
+            Some(o) if o.i64(0)? == ppm && o.i64(1)? == pct => {
+                counts.unchanged += 1;
+                continue;
+            }
+            Some(_) => counts.updated += 1,
+            None => counts.new += 1,
+        }
+        c.execute(
+            "INSERT INTO epss(cve, epss_ppm, percentile_ppm, score_date, model_version) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(cve) DO UPDATE SET epss_ppm = excluded.epss_ppm, percentile_ppm = excluded.percentile_ppm,
+               score_date = excluded.score_date, model_version = excluded.model_version",
+            params![&e.cve, ppm, pct, &cat.score_date, &cat.model_version],
+        )?;
+    }
+    Ok(())
+}
+
+/// A score in 0..=1 as parts per million.
+fn to_ppm(v: f32) -> i64 {
+    (f64::from(v) * 1e6).round() as i64
+}
+
+/// One recall, inserted or replaced by its id. The class (only in
+/// enforcement reports) and the action (only in recall records) of the same
+/// recall are kept when the other file leaves them empty.
+fn put_recall(
+    c: &mut Conn,
+    r: &advisory::Recall,
+    file: &str,
+    counts: &mut ImportCounts,
+) -> Result<(), Error> {
+    let old = c.query_opt(
+        "SELECT firm, product, reason, class, action, status, started, product_code FROM recalls WHERE id = ?1",
+        params![&r.id],
+    )?;
+    let now = [
+        &r.firm,
+        &r.product,
+        &r.reason,
+        &r.class,
+        &r.action,
+        &r.status,
+        &r.date,
+        &r.product_code,
+    ];
+    match old {
+        Some(o)
+            if (0..8)
+                .map(|i| o.str(i))
+                .collect::<Result<Vec<_>, _>>()?
+                .iter()
+                .zip(now)
+                .enumerate()
+                // class (3) and action (4) are kept when this file leaves them empty.
+                .all(|(i, (a, b))| a == b || ((i == 3 || i == 4) && b.is_empty())) =>
+        {
+            counts.unchanged += 1;
+            return Ok(());
+        }
+        Some(_) => counts.updated += 1,
+        None => counts.new += 1,
+    }
+    c.execute(
+        "INSERT INTO recalls(id, firm, product, reason, class, action, status, started, product_code, file)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT(id) DO UPDATE SET firm = excluded.firm, product = excluded.product, reason = excluded.reason,
+           class = CASE WHEN excluded.class <> '' THEN excluded.class ELSE recalls.class END,
+           action = CASE WHEN excluded.action <> '' THEN excluded.action ELSE recalls.action END,
+           status = excluded.status, started = excluded.started,
+           product_code = excluded.product_code, file = excluded.file",
+        params![&r.id, &r.firm, &r.product, &r.reason, &r.class, &r.action, &r.status, &r.date, &r.product_code, file],
+    )?;
+    Ok(())
+}
+
 impl Store {
+    /// Every stored openFDA recall, by id.
+    pub fn recalls(&self) -> Result<Vec<advisory::Recall>, Error> {
+        let rows = self.conn().query(
+            "SELECT id, firm, product, reason, class, action, status, started, product_code FROM recalls ORDER BY id",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(advisory::Recall {
+                    id: r.str(0)?,
+                    firm: r.str(1)?,
+                    product: r.str(2)?,
+                    reason: r.str(3)?,
+                    class: r.str(4)?,
+                    action: r.str(5)?,
+                    status: r.str(6)?,
+                    date: r.str(7)?,
+                    product_code: r.str(8)?,
+                })
+            })
+            .collect()
+    }
+
     /// Stores parsed feed files. One transaction: on error nothing of this
     /// call is stored.
     pub fn import_feeds(&mut self, files: &[FeedFile]) -> Result<ImportReport, Error> {
@@ -362,6 +514,8 @@ impl Store {
                     Feed::Csaf(_) => &mut rep.csaf,
                     Feed::Nvd(_) => &mut rep.nvd,
                     Feed::Kev(_) => &mut rep.kev,
+                    Feed::Epss(_) => &mut rep.epss,
+                    Feed::Recalls(_) => &mut rep.recalls,
                 };
                 c.files += 1;
                 let known = tx.query_opt("SELECT sha256 FROM feed_files WHERE path = ?1", params![&f.name])?.map(|r| r.str(0)).transpose()?;
@@ -384,6 +538,12 @@ impl Store {
                     Feed::Kev(k) => {
                         for e in &k.entries {
                             put_kev(tx, &k.version, e, c)?;
+                        }
+                    }
+                    Feed::Epss(e) => put_epss(tx, e, c)?,
+                    Feed::Recalls(v) => {
+                        for r in v {
+                            put_recall(tx, r, &f.name, c)?;
                         }
                     }
                 }
@@ -417,6 +577,8 @@ impl Store {
             nvd: n("SELECT count(*) FROM advisories WHERE source = 'nvd'")?,
             products: n("SELECT count(*) FROM advisory_products")?,
             kev: n("SELECT count(*) FROM kev")?,
+            epss: n("SELECT count(*) FROM epss")?,
+            recalls: n("SELECT count(*) FROM recalls")?,
             files: n("SELECT count(*) FROM feed_files")?,
         })
     }
@@ -446,7 +608,18 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        Ok(AdvisoryDb::new(advisories, kev))
+        let epss = c
+            .query("SELECT cve, epss_ppm, percentile_ppm FROM epss", &[])?
+            .iter()
+            .map(|r| {
+                Ok(advisory::EpssScore {
+                    cve: r.str(0)?,
+                    epss: (r.i64(1)? as f64 / 1e6) as f32,
+                    percentile: (r.i64(2)? as f64 / 1e6) as f32,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(AdvisoryDb::new(advisories, kev).with_epss(epss))
     }
 
     /// Stores declared devices (upsert by [`DeclaredDevice::key`]). One transaction.
@@ -562,6 +735,8 @@ mod tests {
                 nvd: 0,
                 products: 1,
                 kev: 0,
+                epss: 0,
+                recalls: 0,
                 files: 1
             }
         );

@@ -92,6 +92,13 @@ CREATE TABLE dirty_endpoints(
     ip TEXT NOT NULL,
     PRIMARY KEY (site, mac, ip)
 ) WITHOUT ROWID;
+CREATE TABLE epss(
+    cve TEXT PRIMARY KEY,
+    epss_ppm BIGINT NOT NULL,
+    percentile_ppm BIGINT NOT NULL,
+    score_date TEXT NOT NULL,
+    model_version TEXT NOT NULL
+);
 CREATE TABLE "facts"(
     site TEXT NOT NULL DEFAULT '',
     mac TEXT NOT NULL,
@@ -168,6 +175,18 @@ CREATE TABLE mud_links(
     source TEXT NOT NULL,
     linked BIGINT NOT NULL,
     PRIMARY KEY (device, url)
+);
+CREATE TABLE recalls(
+    id TEXT PRIMARY KEY,
+    firm TEXT NOT NULL,
+    product TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    class TEXT NOT NULL,
+    action TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started TEXT NOT NULL,
+    product_code TEXT NOT NULL,
+    file TEXT NOT NULL
 );
 CREATE TABLE recovery_codes(
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,

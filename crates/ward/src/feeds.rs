@@ -17,7 +17,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Arguments of `ward feeds import`.
 #[derive(clap::Args)]
 pub struct ImportArgs {
-    /// Feed files or directories (CSAF 2.0, CISA KEV JSON, NVD CVE 2.0 JSON; detected by content).
+    /// Feed files or directories (CSAF 2.0, CISA KEV JSON, NVD CVE 2.0 JSON, FIRST EPSS CSV or .csv.gz,
+    /// openFDA device recall or enforcement JSON; detected by content).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Database file.
@@ -31,9 +32,10 @@ pub struct SyncArgs {
     /// Database file.
     #[arg(long, default_value = "ward.db")]
     db: PathBuf,
-    /// Override a source's URL: kev=URL (KEV JSON), csaf=URL (provider-metadata.json), nvd=URL (CVE API 2.0 base);
-    /// URL `off` skips that source. Defaults: the public CISA and NVD URLs, or WARD_FEED_KEV_URL / WARD_FEED_CSAF_URL /
-    /// WARD_FEED_NVD_URL.
+    /// Override a source's URL: kev=URL (KEV JSON), csaf=URL (provider-metadata.json), nvd=URL (CVE API 2.0 base),
+    /// epss=URL (FIRST EPSS .csv.gz), fda=URL (openFDA device/enforcement.json);
+    /// URL `off` skips that source. Defaults: the public CISA, NVD, FIRST and openFDA URLs, or WARD_FEED_KEV_URL /
+    /// WARD_FEED_CSAF_URL / WARD_FEED_NVD_URL / WARD_FEED_EPSS_URL / WARD_FEED_FDA_URL.
     #[arg(long = "source", value_name = "NAME=URL")]
     sources: Vec<String>,
     /// Ignore the last NVD sync time and fetch every NVD record (large: the whole NVD).
@@ -63,7 +65,7 @@ pub fn import(args: ImportArgs) -> Result<()> {
         eprintln!("warning: skipped {why}");
     }
     if got.files.is_empty() {
-        bail!("no feed files found (CSAF 2.0, CISA KEV or NVD CVE 2.0 JSON)");
+        bail!("no feed files found (CSAF 2.0, CISA KEV, NVD CVE 2.0, EPSS CSV or openFDA recall JSON)");
     }
     store_and_report(&args.db, &got.files, &[])
 }
@@ -122,7 +124,15 @@ fn store_and_report(
     sync: &[store::SyncState],
 ) -> Result<()> {
     let mut store = crate::location::open(db)?;
-    let rep = store.import_feeds_synced(parsed, sync)?;
-    printer::feeds::imported(&mut crate::render::stdout(), &rep, &store.feed_totals()?)?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    let got = app::advisories::import_feeds(&mut store, parsed, sync, model::Timestamp(now))?;
+    printer::feeds::imported(
+        &mut crate::render::stdout(),
+        &got.report,
+        &store.feed_totals()?,
+        &got.alerts,
+    )?;
     Ok(())
 }

@@ -342,3 +342,129 @@ fn observed_devices_match_by_announced_software() {
         );
     }
 }
+
+/// Issue 17, acceptance 2 (EPSS and recalls): the fixtures of
+/// `tests/fixtures/feeds` (made by `scripts/feed-fixtures` in the real
+/// formats) import — the gzipped EPSS CSV, an openFDA recall file and an
+/// enforcement report of the same recall —; the sample advisory's CVE
+/// carries its EPSS score into the risk finding, and the recall that names
+/// the declared Example Infusion Pump is a finding with its class and the
+/// firm's action. Malformed EPSS and recall files are refused in one line
+/// and nothing of them is stored.
+#[test]
+fn epss_and_recalls_import_and_join_the_risk() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds");
+    let dir = std::env::temp_dir().join(format!("ward-feeds-epss-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("ward.db");
+    let db = db.to_str().unwrap();
+    let p = |rel: &str| root.join(rel).to_str().unwrap().to_string();
+    ok(&["analyze", &p("samples/hospital-room.pcap"), "--db", db]);
+    ok(&["inventory", "import", &p("samples/cmms.csv"), "--db", db]);
+    ok(&[
+        "feeds",
+        "import",
+        &p("samples/advisory.csaf.json"),
+        "--db",
+        db,
+    ]);
+
+    let out = ok(&["feeds", "import", fx.to_str().unwrap(), "--db", db]);
+    assert!(
+        out.contains("epss: 1 files (0 unchanged): EPSS scores 3 new"),
+        "{out}"
+    );
+    assert!(
+        out.contains("recall: 2 files (0 unchanged): FDA recalls 2 new, 1 updated"),
+        "{out}"
+    );
+    assert!(
+        out.contains("stored: 3 EPSS scores, 2 FDA recalls"),
+        "{out}"
+    );
+
+    let risk: serde_json::Value =
+        serde_json::from_str(&ok(&["risk", "--json", "--db", db])).unwrap();
+    let pump = risk
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["model"] == "Example Infusion Pump")
+        .unwrap_or_else(|| panic!("the declared pump is scored: {risk:#}"));
+    let findings: Vec<&serde_json::Value> = pump["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["finding"])
+        .collect();
+    let vuln = findings
+        .iter()
+        .find(|f| f["title"].as_str().unwrap().starts_with("CVE-0000-0001"))
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    assert!(
+        vuln["title"]
+            .as_str()
+            .unwrap()
+            .contains("EPSS 0.912 (percentile 99.8)"),
+        "{vuln:#}"
+    );
+    let recall = findings
+        .iter()
+        .find(|f| f["kind"] == "device_recall")
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    assert!(
+        recall["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("FDA recall Z-9001-2026 (Class I, Open, Classified)"),
+        "{recall:#}"
+    );
+    assert_eq!(recall["severity"], "critical", "Class I");
+    assert!(
+        recall["remediation"]
+            .as_str()
+            .unwrap()
+            .starts_with("Update the pump software to version 2.5"),
+        "{recall:#}"
+    );
+    // The recall of a product nobody has concerns no device.
+    assert!(!risk.to_string().contains("Z-9002-2026"));
+
+    // Malformed files: one line, non-zero, nothing stored.
+    let before = stored_line(&ok(&[
+        "feeds",
+        "import",
+        &p("samples/advisory.csaf.json"),
+        "--db",
+        db,
+    ]));
+    for (name, body) in [
+        ("epss-bad.csv", "#model_version:v1,score_date:2026-12-06T00:00:00Z\ncve,epss,percentile\nCVE-2026-0001,0.5,0.5\nCVE-2026-0002,7,0.5\n"),
+        ("recall-bad.json", r#"{"meta":{},"results":[{"product_res_number":"Z-9","recalling_firm":"X"}]}"#),
+        ("recall-trunc.json", r#"{"meta":{},"results":[{"product_res_number":"Z-9","#),
+    ] {
+        let f = dir.join(name);
+        std::fs::write(&f, body).unwrap();
+        let o = ward(&["feeds", "import", f.to_str().unwrap(), "--db", db]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{name}");
+        assert_eq!(err.trim().lines().count(), 1, "{name}: {err}");
+        assert!(err.contains(name), "{name}: {err}");
+    }
+    let after = stored_line(&ok(&[
+        "feeds",
+        "import",
+        &p("samples/advisory.csaf.json"),
+        "--db",
+        db,
+    ]));
+    assert_eq!(before, after);
+    let out = ok(&["feeds", "import", fx.to_str().unwrap(), "--db", db]);
+    assert!(
+        out.contains("stored: 3 EPSS scores, 2 FDA recalls"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -39,6 +39,10 @@ struct Content {
     /// File name (lower case) → bytes.
     csaf: HashMap<String, Vec<u8>>,
     nvd: Vec<serde_json::Value>,
+    /// `epss.csv.gz` of the directory, if any.
+    epss: Option<Vec<u8>>,
+    /// The `results` of `fda.json` of the directory (openFDA recalls), if any.
+    fda: Option<Vec<serde_json::Value>>,
 }
 
 /// `icsma-24-163-01.json` → `2024/icsma-24-163-01.json` (the CSAF directory layout).
@@ -108,6 +112,17 @@ fn route(base: &str, c: &Content, path: &str, q: &str) -> Option<Vec<u8>> {
             let page: Vec<serde_json::Value> = recs.iter().skip(start).take(per).map(|r| serde_json::json!({"cve": r})).collect();
             serde_json::to_vec(&serde_json::json!({"resultsPerPage": page.len(), "startIndex": start, "totalResults": recs.len(),
                 "format": "NVD_CVE", "version": "2.0", "timestamp": "2025-01-01T00:00:00.000", "vulnerabilities": page}))
+            .unwrap()
+        }
+        "/epss.csv.gz" => c.epss.clone()?,
+        "/fda/device/enforcement.json" => {
+            // openFDA: `search`, `limit` and `skip`; here one report per page, to force paging.
+            let all = c.fda.as_ref()?;
+            query(q, "search").filter(|s| s.starts_with("report_date:["))?;
+            let skip: usize = query(q, "skip").and_then(|v| v.parse().ok()).unwrap_or(0);
+            let page: Vec<&serde_json::Value> = all.iter().skip(skip).take(1).collect();
+            serde_json::to_vec(&serde_json::json!({"meta": {"disclaimer": "test", "results": {"skip": skip, "limit": 1, "total": all.len()}},
+                "results": page}))
             .unwrap()
         }
         p => {
@@ -183,6 +198,11 @@ impl Server {
             kev: std::fs::read(vuln.join("known_exploited_vulnerabilities.json")).unwrap(),
             csaf,
             nvd,
+            epss: std::fs::read(vuln.join("epss.csv.gz")).ok(),
+            fda: std::fs::read(vuln.join("fda.json")).ok().map(|b| {
+                let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+                v["results"].as_array().unwrap().clone()
+            }),
         });
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -210,8 +230,11 @@ impl Server {
             .env_remove("WARD_FEED_CSAF_URL")
             .env_remove("WARD_FEED_NVD_URL")
             .env_remove("NVD_API_KEY")
-            // The KEV URL through the environment, the others through flags.
-            .env("WARD_FEED_KEV_URL", format!("{}/kev.json", self.base));
+            // The KEV URL through the environment, the others through flags;
+            // EPSS and openFDA off unless a test names them (`extra` comes after).
+            .env("WARD_FEED_KEV_URL", format!("{}/kev.json", self.base))
+            .env("WARD_FEED_EPSS_URL", "off")
+            .env("WARD_FEED_FDA_URL", "off");
         cmd.output().expect("run ward")
     }
 
@@ -447,5 +470,135 @@ fn sync_stores_what_import_stores_idempotently_and_atomically() {
         "{err}"
     );
     assert_eq!(snapshot(), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A feed directory in the shape `Server::start` serves: the given CSAF
+/// advisories (file name → document), an empty KEV catalog, no NVD records.
+fn feed_dir(dir: &Path, advisories: &[(&str, &serde_json::Value)]) -> PathBuf {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir.join("csaf_icsma")).unwrap();
+    std::fs::create_dir_all(dir.join("nvd_cve_json")).unwrap();
+    for (name, doc) in advisories {
+        std::fs::write(
+            dir.join("csaf_icsma").join(name),
+            serde_json::to_vec(doc).unwrap(),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.join("known_exploited_vulnerabilities.json"),
+        br#"{"title":"CISA Catalog of Known Exploited Vulnerabilities","catalogVersion":"2026.01.01","dateReleased":"2026-01-01T00:00:00.000Z","count":0,"vulnerabilities":[]}"#,
+    )
+    .unwrap();
+    dir.to_path_buf()
+}
+
+/// The stored alerts of kind `new_advisory_match` (`ward alerts --json`).
+fn advisory_alerts(db: &str) -> Vec<serde_json::Value> {
+    let o = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(["alerts", "--json", "--db", db])
+        .output()
+        .unwrap();
+    let all: Vec<serde_json::Value> = serde_json::from_str(&ok(o, "alerts")).unwrap();
+    all.into_iter()
+        .filter(|a| a["kind"] == "new_advisory_match")
+        .collect()
+}
+
+/// Issue 17, acceptance 2: a sync that brings an advisory matching an
+/// inventoried device raises exactly one `new_advisory_match` alert, with
+/// the advisory, CVE, product entry and rule as evidence; an advisory that
+/// matches nothing raises none, and syncing the same advisories again raises
+/// nothing new. Needs no shared test data: the sample capture and CMMS file,
+/// and the sample advisory served by a local CSAF provider.
+#[test]
+fn sync_raises_one_alert_per_newly_matching_advisory() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = std::env::temp_dir().join(format!("ward-feeds-alert-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("ward.db");
+    let db = db.to_str().unwrap();
+    let ward = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_ward"))
+            .args(args)
+            .args(["--db", db])
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        ok(o, &args.join(" "))
+    };
+    ward(&["analyze", "samples/hospital-room.pcap"]);
+    ward(&["inventory", "import", "samples/cmms.csv"]);
+
+    let sample: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("samples/advisory.csaf.json")).unwrap())
+            .unwrap();
+    // The same advisory for a vendor nobody in the room has.
+    let mut other = serde_json::to_string(&sample)
+        .unwrap()
+        .replace("Example Medical", "Nobody Here Medical")
+        .replace("WARD-SAMPLE-2026-01", "WARD-SAMPLE-2026-02");
+    other = other.replace("CVE-0000-0001", "CVE-0000-0002");
+    let other: serde_json::Value = serde_json::from_str(&other).unwrap();
+    let nvd_off = ["--source", "nvd=off"];
+
+    let first = Server::start(&feed_dir(
+        &dir.join("feed1"),
+        &[("icsma-26-002-01.json", &other)],
+    ));
+    let out = ok(first.sync(db, &nvd_off), "first sync");
+    assert!(!out.contains("new advisory matches"), "{out}");
+    assert!(advisory_alerts(db).is_empty());
+
+    let both = [
+        ("icsma-26-001-01.json", &sample),
+        ("icsma-26-002-01.json", &other),
+    ];
+    let feed2 = feed_dir(&dir.join("feed2"), &both);
+    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds");
+    std::fs::copy(
+        fx.join("epss_scores-2026-12-05.csv.gz"),
+        feed2.join("epss.csv.gz"),
+    )
+    .unwrap();
+    std::fs::copy(fx.join("device-recall.json"), feed2.join("fda.json")).unwrap();
+    let second = Server::start(&feed2);
+    let (epss, fda) = (
+        format!("epss={}/epss.csv.gz", second.base),
+        format!("fda={}/fda/device/enforcement.json", second.base),
+    );
+    let with_risk_feeds = ["--source", "nvd=off", "--source", &epss, "--source", &fda];
+    let out = ok(second.sync(db, &with_risk_feeds), "second sync");
+    assert!(out.contains("new advisory matches: 1 "), "{out}");
+    assert!(out.contains("epss: fetched 3 scores from"), "{out}");
+    assert!(
+        out.contains("fda: fetched 2 device recall reports of the last 730 days in 2 pages"),
+        "{out}"
+    );
+    assert!(
+        out.contains("stored: 3 EPSS scores, 2 FDA recalls"),
+        "{out}"
+    );
+    let alerts = advisory_alerts(db);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let a = &alerts[0];
+    assert_eq!(a["key"], "WARD-SAMPLE-2026-01", "{a:#}");
+    assert!(
+        a["device"].as_str().unwrap().starts_with("declared:"),
+        "the declared Example Infusion Pump: {a:#}"
+    );
+    let summary = a["summary"].as_str().unwrap();
+    for want in ["CVE-0000-0001", "Example Infusion Pump", "rule"] {
+        assert!(summary.contains(want), "{want} in {summary}");
+    }
+
+    // The same advisories again: folded, nothing new.
+    let out = ok(second.sync(db, &nvd_off), "third sync");
+    assert!(!out.contains("new advisory matches"), "{out}");
+    let again = advisory_alerts(db);
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0]["count"], 1, "{:#}", again[0]);
     let _ = std::fs::remove_dir_all(&dir);
 }

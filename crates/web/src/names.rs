@@ -31,6 +31,7 @@ pub const ALERT_KINDS: &[(AlertKind, &str)] = &[
     (AlertKind::PolicyViolation, "Policy violation"),
     (AlertKind::OffHours, "Off-hours activity"),
     (AlertKind::VolumeSpike, "Traffic volume spike"),
+    (AlertKind::NewAdvisoryMatch, "New advisory for this device"),
 ];
 
 /// The display name of an alert kind.
