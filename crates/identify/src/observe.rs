@@ -57,6 +57,9 @@ pub struct Observer {
     /// Flows whose DICOM association accepted only the Verification SOP
     /// class (C-ECHO): their P-DATA carries no patient data. Bounded.
     echo_flows: hashbrown::HashSet<u64, RandomState>,
+    /// Flows whose DICOM association accepted a storage SOP class and has not
+    /// yet carried P-DATA (the C-STORE that makes a transfer fact). Bounded.
+    store_flows: hashbrown::HashSet<u64, RandomState>,
 }
 
 /// The Verification SOP class (C-ECHO), PS3.4 Annex A.
@@ -132,6 +135,7 @@ impl Observer {
             endpoints: Default::default(),
             dropped: 0,
             echo_flows: Default::default(),
+            store_flows: Default::default(),
         }
     }
 
@@ -258,6 +262,31 @@ impl Observer {
                         &ev_flow,
                     );
                 }
+                if c.established {
+                    if let Some(ch) = crate::transfer::channel_for(service, f.transport, port) {
+                        let (source, dest, sent) = match ch.source_side {
+                            crate::transfer::Side::Client => (client, &f.server.ip, c.orig_bytes),
+                            crate::transfer::Side::Server => (server, &f.client.ip, c.resp_bytes),
+                        };
+                        if sent > 0 {
+                            crate::transfer::write_value(
+                                &mut scratch,
+                                ch.name,
+                                dest,
+                                port,
+                                f.transport,
+                            );
+                            self.add(
+                                source,
+                                FactKind::Transfer,
+                                &scratch,
+                                "conn",
+                                c.start,
+                                &ev_flow,
+                            );
+                        }
+                    }
+                }
                 if c.established || c.orig_bytes > 0 {
                     scratch.clear();
                     model::addr::push_ip(&mut scratch, &f.server.ip);
@@ -306,6 +335,16 @@ impl Observer {
                 self.add(receiver, FactKind::Hl7Application, &r, "hl7", ts, &ev_flow);
                 if let Some(t) = &h.message_type {
                     self.add(sender, FactKind::Hl7MessageType, t, "hl7", ts, &ev_flow);
+                    if let Some(ch) = crate::transfer::hl7_channel(t) {
+                        let to = if receiver == key_of(&f.server) {
+                            &f.server
+                        } else {
+                            &f.client
+                        };
+                        let mut v = String::new();
+                        crate::transfer::write_value(&mut v, &ch, &to.ip, to.port, f.transport);
+                        self.add(sender, FactKind::Transfer, &v, "hl7", ts, &ev_flow);
+                    }
                 }
                 if h.carries_phi {
                     self.add(sender, FactKind::CleartextPhi, "hl7", "hl7", ts, &ev_flow);
@@ -356,6 +395,17 @@ impl Observer {
                         } else {
                             self.echo_only(f.id, false);
                         }
+                        if d
+                            .abstract_syntaxes
+                            .iter()
+                            .any(|s| crate::transfer::is_storage_sop(s))
+                        {
+                            if self.store_flows.len() >= MAX_ECHO_FLOWS {
+                                // Forgetting loses a transfer fact, never invents one.
+                                self.store_flows.clear();
+                            }
+                            self.store_flows.insert(f.id);
+                        }
                         if let Some(ae) = &d.called_ae {
                             self.add(scp, FactKind::AeTitle, ae, "dicom", ts, &ev_flow);
                             self.add(
@@ -398,8 +448,21 @@ impl Observer {
                     self.add(scu, FactKind::CleartextPhi, "dicom", "dicom", ts, &ev_flow);
                     self.add(scp, FactKind::CleartextPhi, "dicom", "dicom", ts, &ev_flow);
                 }
+                if d.pdata_bytes > 0 && self.store_flows.remove(&f.id) {
+                    // The storage association carried data: a C-STORE from the SCU.
+                    let mut v = String::new();
+                    crate::transfer::write_value(
+                        &mut v,
+                        crate::transfer::DICOM_STORE,
+                        &f.server.ip,
+                        f.server.port,
+                        f.transport,
+                    );
+                    self.add(scu, FactKind::Transfer, &v, "dicom", ts, &ev_flow);
+                }
                 if matches!(d.pdu, DicomPdu::ReleaseRp | DicomPdu::Abort) {
                     self.echo_flows.remove(&f.id);
+                    self.store_flows.remove(&f.id);
                 }
             }
             Record::Dhcp(d) => {

@@ -90,6 +90,15 @@ ALTER TABLE declared_devices ADD COLUMN ip TEXT NOT NULL DEFAULT '';
 ALTER TABLE declared_devices ADD COLUMN hostname TEXT NOT NULL DEFAULT '';
 "#;
 
+/// Declared backup plans (migration 12; PostgreSQL: its last migration):
+/// the CMMS backup method, destination and last verified restore, shown
+/// beside the copies observed in traffic (`risk::coverage`).
+pub(crate) const BACKUP_PLAN_MIGRATION: &str = r#"
+ALTER TABLE declared_devices ADD COLUMN backup_method TEXT NOT NULL DEFAULT '';
+ALTER TABLE declared_devices ADD COLUMN backup_destination TEXT NOT NULL DEFAULT '';
+ALTER TABLE declared_devices ADD COLUMN last_restore TEXT NOT NULL DEFAULT '';
+"#;
+
 /// The last successful sync of one feed source.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncState {
@@ -173,6 +182,15 @@ pub struct DeclaredDevice {
     /// Host name, or empty.
     #[serde(default)]
     pub hostname: String,
+    /// Declared backup method (`Veeam agent`, `DICOM to PACS`), or empty.
+    #[serde(default)]
+    pub backup_method: String,
+    /// Declared backup destination, or empty.
+    #[serde(default)]
+    pub backup_destination: String,
+    /// Last verified restore, as written, or empty.
+    #[serde(default)]
+    pub last_restore: String,
     /// File it came from.
     pub source: String,
     /// Line in that file.
@@ -202,7 +220,7 @@ impl DeclaredDevice {
     }
 
     /// The fields an import compares to tell "updated" from "unchanged".
-    fn content(&self) -> [&str; 9] {
+    fn content(&self) -> [&str; 12] {
         [
             &self.vendor,
             &self.model,
@@ -213,6 +231,9 @@ impl DeclaredDevice {
             &self.mac,
             &self.ip,
             &self.hostname,
+            &self.backup_method,
+            &self.backup_destination,
+            &self.last_restore,
         ]
     }
 }
@@ -456,12 +477,12 @@ impl Store {
             for d in devices {
                 let key = d.key();
                 let old = tx.query_opt(
-                    "SELECT vendor, model, firmware, serial, location, asset_tag, mac, ip, hostname FROM declared_devices WHERE key = ?1",
+                    "SELECT vendor, model, firmware, serial, location, asset_tag, mac, ip, hostname, backup_method, backup_destination, last_restore FROM declared_devices WHERE key = ?1",
                     params![&key],
                 )?;
                 match old {
                     Some(o) => {
-                        let stored = (0..9).map(|i| o.str(i)).collect::<Result<Vec<_>, Error>>()?;
+                        let stored = (0..12).map(|i| o.str(i)).collect::<Result<Vec<_>, Error>>()?;
                         if stored.iter().map(String::as_str).eq(d.content()) {
                             c.unchanged += 1;
                             continue;
@@ -471,12 +492,13 @@ impl Store {
                     None => c.new += 1,
                 }
                 tx.execute(
-                    "INSERT INTO declared_devices(key, vendor, model, firmware, serial, location, source, line, asset_tag, mac, ip, hostname)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                    "INSERT INTO declared_devices(key, vendor, model, firmware, serial, location, source, line, asset_tag, mac, ip, hostname, backup_method, backup_destination, last_restore)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                      ON CONFLICT(key) DO UPDATE SET vendor = excluded.vendor, model = excluded.model, firmware = excluded.firmware,
                        serial = excluded.serial, location = excluded.location, source = excluded.source, line = excluded.line,
-                       asset_tag = excluded.asset_tag, mac = excluded.mac, ip = excluded.ip, hostname = excluded.hostname",
-                    params![&key, &d.vendor, &d.model, &d.firmware, &d.serial, &d.location, &d.source, d.line, &d.asset_tag, &d.mac, &d.ip, &d.hostname],
+                       asset_tag = excluded.asset_tag, mac = excluded.mac, ip = excluded.ip, hostname = excluded.hostname,
+                       backup_method = excluded.backup_method, backup_destination = excluded.backup_destination, last_restore = excluded.last_restore",
+                    params![&key, &d.vendor, &d.model, &d.firmware, &d.serial, &d.location, &d.source, d.line, &d.asset_tag, &d.mac, &d.ip, &d.hostname, &d.backup_method, &d.backup_destination, &d.last_restore],
                 )?;
             }
             Ok(c)
@@ -486,7 +508,7 @@ impl Store {
     /// Declared devices, by key.
     pub fn declared_devices(&self) -> Result<Vec<DeclaredDevice>, Error> {
         let rows = self.conn().query(
-            "SELECT vendor, model, firmware, serial, location, source, line, asset_tag, mac, ip, hostname FROM declared_devices ORDER BY key",
+            "SELECT vendor, model, firmware, serial, location, source, line, asset_tag, mac, ip, hostname, backup_method, backup_destination, last_restore FROM declared_devices ORDER BY key",
             &[],
         )?;
         rows.iter()
@@ -503,6 +525,9 @@ impl Store {
                     mac: r.str(8)?,
                     ip: r.str(9)?,
                     hostname: r.str(10)?,
+                    backup_method: r.str(11)?,
+                    backup_destination: r.str(12)?,
+                    last_restore: r.str(13)?,
                 })
             })
             .collect()

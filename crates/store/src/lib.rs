@@ -249,6 +249,7 @@ CREATE TABLE anomalies(
     lifecycle::MIGRATION,
     incremental::MIGRATION,
     feeds::DECLARED_MIGRATION,
+    feeds::BACKUP_PLAN_MIGRATION,
 ];
 
 /// Migration 5: sites (multi-site deployments; '' on a single box) and the
