@@ -395,8 +395,7 @@ impl Observer {
                         } else {
                             self.echo_only(f.id, false);
                         }
-                        if d
-                            .abstract_syntaxes
+                        if d.abstract_syntaxes
                             .iter()
                             .any(|s| crate::transfer::is_storage_sop(s))
                         {
@@ -1139,5 +1138,125 @@ mod merge_tests {
         a.merge(b);
         assert_eq!(a.endpoints(), 4);
         assert_eq!(a.dropped(), 0);
+    }
+}
+
+#[cfg(test)]
+mod transfer_tests {
+    use super::Observer;
+    use crate::facts::FactKind;
+    use model::records::{ConnRecord, DicomPdu, DicomRecord, Hl7Record};
+    use model::{Direction, Endpoint, Event, FlowInfo, MacAddr, Record, Timestamp, Transport};
+
+    fn flow(id: u64, c: u8, s: u8, port: u16) -> FlowInfo {
+        let ep = |n: u8, port| Endpoint {
+            ip: [10, 0, 0, n].into(),
+            port,
+            mac: Some(MacAddr([2, 0, 0, 0, 0, n])),
+        };
+        FlowInfo {
+            id,
+            transport: Transport::Tcp,
+            client: ep(c, 40_000),
+            server: ep(s, port),
+            vlan: None,
+        }
+    }
+
+    fn dicom(f: &FlowInfo, pdu: DicomPdu, sops: &[&str], pdata: u64) -> Event {
+        Event {
+            ts: Timestamp(1),
+            flow: Some(f.clone()),
+            record: Record::Dicom(DicomRecord {
+                pdu,
+                calling_ae: None,
+                called_ae: None,
+                implementation_class_uid: None,
+                implementation_version: None,
+                abstract_syntaxes: sops.iter().map(|s| s.to_string()).collect(),
+                transfer_syntaxes: vec![],
+                max_pdu_length: None,
+                reject_reason: None,
+                pdata_bytes: pdata,
+                application_context: None,
+                user_identity: None,
+            }),
+        }
+    }
+
+    fn transfers(o: Observer) -> Vec<(u8, String)> {
+        o.into_facts()
+            .into_iter()
+            .filter(|f| f.kind == FactKind::Transfer)
+            .map(|f| (f.endpoint.mac.unwrap().0[5], f.value))
+            .collect()
+    }
+
+    const CT_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
+
+    #[test]
+    fn a_storage_association_that_carried_data_is_a_transfer() {
+        let mut o = Observer::default();
+        // Stored: accepted storage, then P-DATA before the release.
+        let f = flow(1, 1, 2, 104);
+        o.observe(&dicom(&f, DicomPdu::AssociateRq, &[CT_STORAGE], 0));
+        o.observe(&dicom(&f, DicomPdu::AssociateAc, &[CT_STORAGE], 0));
+        o.observe(&dicom(&f, DicomPdu::ReleaseRq, &[], 900));
+        o.observe(&dicom(&f, DicomPdu::ReleaseRp, &[], 900));
+        // Proposed and rejected: nothing left.
+        let g = flow(2, 3, 2, 104);
+        o.observe(&dicom(&g, DicomPdu::AssociateRq, &[CT_STORAGE], 0));
+        o.observe(&dicom(&g, DicomPdu::AssociateRj, &[], 0));
+        // A C-ECHO with data: not storage.
+        let h = flow(3, 4, 2, 104);
+        o.observe(&dicom(&h, DicomPdu::AssociateAc, &["1.2.840.10008.1.1"], 0));
+        o.observe(&dicom(&h, DicomPdu::ReleaseRq, &[], 200));
+        // Accepted storage, released without data.
+        let k = flow(4, 5, 2, 104);
+        o.observe(&dicom(&k, DicomPdu::AssociateAc, &[CT_STORAGE], 0));
+        o.observe(&dicom(&k, DicomPdu::ReleaseRq, &[], 0));
+        let t = transfers(o);
+        assert_eq!(t, vec![(1, "dicom-store 10.0.0.2 104/tcp".to_string())]);
+    }
+
+    #[test]
+    fn hl7_messages_and_backup_flows_are_transfers_acks_and_idle_flows_not() {
+        let mut o = Observer::default();
+        let hl7 = |f: &FlowInfo, t: &str, dir| Event {
+            ts: Timestamp(1),
+            flow: Some(f.clone()),
+            record: Record::Hl7(Hl7Record {
+                direction: Some(dir),
+                message_type: Some(t.into()),
+                ..Default::default()
+            }),
+        };
+        let f = flow(1, 1, 2, 2575);
+        o.observe(&hl7(&f, "ORU^R01", Direction::ToServer));
+        o.observe(&hl7(&f, "ACK^R01", Direction::ToClient));
+        let conn = |f: &FlowInfo, sent: u64, received: u64| Event {
+            ts: Timestamp(1),
+            flow: Some(f.clone()),
+            record: Record::Conn(ConnRecord {
+                established: true,
+                orig_bytes: sent,
+                resp_bytes: received,
+                ..Default::default()
+            }),
+        };
+        o.observe(&conn(&flow(2, 3, 9, 873), 4096, 10)); // rsync push
+        o.observe(&conn(&flow(3, 4, 9, 873), 0, 10)); // nothing sent
+        o.observe(&conn(&flow(4, 9, 5, 10000), 20, 9000)); // NDMP: the filer's data
+        o.observe(&conn(&flow(5, 6, 9, 80), 4096, 10)); // not a backup channel
+        let mut t = transfers(o);
+        t.sort();
+        assert_eq!(
+            t,
+            vec![
+                (1, "hl7-oru 10.0.0.2 2575/tcp".to_string()),
+                (3, "rsync 10.0.0.9 873/tcp".to_string()),
+                (5, "ndmp 10.0.0.9 10000/tcp".to_string()),
+            ]
+        );
     }
 }

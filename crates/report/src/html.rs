@@ -133,9 +133,11 @@ fn data_protection(s: &mut String, c: &risk::coverage::Coverage) {
         let _ = write!(s, "<li>{}</li>", esc(&f.text));
     }
     s.push_str("</ul><table><tr><th>Device</th><th>Category</th><th>Status</th><th>Copies (destination, channel, last seen)</th><th>Declared plan</th><th>Findings</th></tr>");
-    for p in c.devices.iter().filter(|p| {
-        p.status != risk::coverage::Status::NotProducer || !p.copies.is_empty()
-    }) {
+    for p in c
+        .devices
+        .iter()
+        .filter(|p| p.status != risk::coverage::Status::NotProducer || !p.copies.is_empty())
+    {
         let copies: Vec<String> = p
             .copies
             .iter()

@@ -431,7 +431,11 @@ pub fn coverage(
         copies.sort_by(|a, b| {
             (b.last_seen, &a.channel, a.dest).cmp(&(a.last_seen, &b.channel, b.dest))
         });
-        let last_copy = copies.iter().filter(|c| c.counts).map(|c| c.last_seen).max();
+        let last_copy = copies
+            .iter()
+            .filter(|c| c.counts)
+            .map(|c| c.last_seen)
+            .max();
         let status = match (prod, last_copy) {
             (None, _) => Status::NotProducer,
             (Some(_), Some(t)) if t >= since => Status::Protected,
@@ -446,7 +450,9 @@ pub fn coverage(
             findings.push(cleartext_copy(d, c));
         }
         let declared = plans.get(&d.key).filter(|p| p.is_declared()).cloned();
-        let observed = copies.iter().any(|c| c.recent && (c.counts || prod.is_none()));
+        let observed = copies
+            .iter()
+            .any(|c| c.recent && (c.counts || prod.is_none()));
         let plan = match (declared.is_some(), observed) {
             (true, true) => PlanState::DeclaredAndObserved,
             (true, false) => PlanState::DeclaredNotObserved,
@@ -550,7 +556,7 @@ fn missing_copy(
     };
     let mut evidence = vec![rule_evidence(
         format!(
-            "rule: a {} must have {} within {days} days of the latest capture time",
+            "rule: every {} must have {} within {days} days of the latest capture time",
             d.category.label(),
             p.phrase
         ),
@@ -668,16 +674,40 @@ mod tests {
     fn room(ct_at: i64, pacs_copy: Option<(&str, u8)>) -> Vec<Fact> {
         let mut f = vec![
             fact(CT, FactKind::Role, "dicom-scu", 0, ct_at),
-            fact(CT, FactKind::SopClass, "1.2.840.10008.5.1.4.1.1.2", 0, ct_at),
-            fact(CT, FactKind::Transfer, "dicom-store 10.0.0.2 104/tcp", ct_at, ct_at),
+            fact(
+                CT,
+                FactKind::SopClass,
+                "1.2.840.10008.5.1.4.1.1.2",
+                0,
+                ct_at,
+            ),
+            fact(
+                CT,
+                FactKind::Transfer,
+                "dicom-store 10.0.0.2 104/tcp",
+                ct_at,
+                ct_at,
+            ),
             fact(PACS, FactKind::Role, "dicom-scp", 0, 10 * DAY),
             fact(PACS, FactKind::AeTitle, "PACS_MAIN", 0, 10 * DAY),
             fact(US, FactKind::Role, "dicom-scu", DAY, DAY),
-            fact(US, FactKind::SopClass, "1.2.840.10008.5.1.4.1.1.6.1", DAY, DAY),
+            fact(
+                US,
+                FactKind::SopClass,
+                "1.2.840.10008.5.1.4.1.1.6.1",
+                DAY,
+                DAY,
+            ),
             fact(BACKUP, FactKind::Peer, "10.0.0.2", 0, 10 * DAY),
             fact(VIEWER, FactKind::Role, "dicom-scu", 0, 0),
             // The reading workstation sends its key images back to the PACS.
-            fact(VIEWER, FactKind::Transfer, "dicom-store 10.0.0.2 104/tcp", 10 * DAY, 10 * DAY),
+            fact(
+                VIEWER,
+                FactKind::Transfer,
+                "dicom-store 10.0.0.2 104/tcp",
+                10 * DAY,
+                10 * DAY,
+            ),
         ];
         if let Some((chan, to)) = pacs_copy {
             let port = if chan == "rsync" { 873 } else { 445 };
@@ -694,7 +724,11 @@ mod tests {
 
     fn run(facts: &[Fact], days: u32) -> Coverage {
         let devices = identify::build_inventory(facts);
-        coverage(&devices, &HashMap::new(), CoverageConfig { stale_days: days })
+        coverage(
+            &devices,
+            &HashMap::new(),
+            CoverageConfig { stale_days: days },
+        )
     }
 
     fn flagged(c: &Coverage) -> Vec<(String, FindingKind)> {
@@ -713,7 +747,9 @@ mod tests {
         assert_eq!(us.category, Category::ImagingModality);
         assert_eq!(us.status, Status::NoneObserved);
         let ev = &us.findings[0].evidence;
-        assert!(ev[0].what.starts_with("rule: a imaging modality must have sent studies"));
+        assert!(ev[0]
+            .what
+            .starts_with("rule: every imaging modality must have sent studies"));
         assert!(ev[1].what.contains("ultrasound"), "{ev:?}");
         let ct = c.device(&key(CT)).unwrap();
         assert_eq!(ct.status, Status::Protected);
@@ -740,7 +776,10 @@ mod tests {
         let f = &ct.findings[0];
         assert_eq!(f.kind, FindingKind::NoRecentCopy);
         assert!(f.title.contains("last one 1970-01-03"), "{}", f.title);
-        assert!(f.evidence.iter().any(|e| e.what == "last DICOM C-STORE to 10.0.0.2"));
+        assert!(f
+            .evidence
+            .iter()
+            .any(|e| e.what == "last DICOM C-STORE to 10.0.0.2"));
         // A longer window covers it.
         let c = run(&room(2 * DAY, Some(("commvault", BACKUP))), 9);
         assert_eq!(c.device(&key(CT)).unwrap().status, Status::Protected);
@@ -805,9 +844,18 @@ mod tests {
             .into_iter()
             .collect();
         let c = coverage(&devices, &plans, CoverageConfig::default());
-        assert_eq!(c.device(&key(US)).unwrap().plan, PlanState::DeclaredNotObserved);
-        assert_eq!(c.device(&key(CT)).unwrap().plan, PlanState::DeclaredAndObserved);
-        assert_eq!(c.device(&key(PACS)).unwrap().plan, PlanState::ObservedNotDeclared);
+        assert_eq!(
+            c.device(&key(US)).unwrap().plan,
+            PlanState::DeclaredNotObserved
+        );
+        assert_eq!(
+            c.device(&key(CT)).unwrap().plan,
+            PlanState::DeclaredAndObserved
+        );
+        assert_eq!(
+            c.device(&key(PACS)).unwrap().plan,
+            PlanState::ObservedNotDeclared
+        );
         // An empty row is no plan.
         let plans: HashMap<String, DeclaredPlan> =
             [(key(US), DeclaredPlan::default())].into_iter().collect();
@@ -818,8 +866,20 @@ mod tests {
     #[test]
     fn malformed_transfer_values_are_ignored() {
         let mut facts = room(9 * DAY, Some(("commvault", BACKUP)));
-        facts.push(fact(US, FactKind::Transfer, "<script> 10.0.0.2 104/tcp", DAY, DAY));
-        facts.push(fact(US, FactKind::Transfer, "dicom-store nowhere 104/tcp", DAY, DAY));
+        facts.push(fact(
+            US,
+            FactKind::Transfer,
+            "<script> 10.0.0.2 104/tcp",
+            DAY,
+            DAY,
+        ));
+        facts.push(fact(
+            US,
+            FactKind::Transfer,
+            "dicom-store nowhere 104/tcp",
+            DAY,
+            DAY,
+        ));
         let c = run(&facts, 7);
         let us = c.device(&key(US)).unwrap();
         assert!(us.copies.is_empty());

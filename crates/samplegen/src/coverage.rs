@@ -159,7 +159,15 @@ fn ultrasound_rejected(out: &mut Vec<Frame>) {
     out.extend(c.into_frames());
 }
 
-fn hl7_hop(out: &mut Vec<Frame>, from: &Device, sport: u16, to: &Device, route: hl7::Route<'_>, start: u64, id: &str) {
+fn hl7_hop(
+    out: &mut Vec<Frame>,
+    from: &Device,
+    sport: u16,
+    to: &Device,
+    route: hl7::Route<'_>,
+    start: u64,
+    id: &str,
+) {
     let patient = hl7::Patient {
         mrn: CANARY_MRN,
         name: CANARY_NAME,
@@ -176,7 +184,9 @@ fn hl7_hop(out: &mut Vec<Frame>, from: &Device, sport: u16, to: &Device, route: 
 /// A backup agent's session: opaque bytes from the client (the data) and a
 /// short answer. Nothing in it is read but its size.
 fn commvault(out: &mut Vec<Frame>, from: &Device, sport: u16, start: u64) {
-    let data: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let data: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     let mut c = TcpConversation::new(from.at(sport), BACKUP.at(8400), start);
     c.handshake()
         .client_send(&data)

@@ -189,7 +189,7 @@ impl Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 11;
+const SCHEMA_VERSION: i64 = 12;
 
 /// The schema [`MIGRATIONS`] build, as SQLite stores it (`sqlite_master`),
 /// created in one batch on a new file: applying eleven migrations one by

@@ -2,9 +2,9 @@
 //! producer's data goes and when it last went there, the declared backup
 //! plans beside it, and the findings (`app::coverage`, `risk::coverage`).
 
+use ::risk::coverage::{CoverageConfig, DEFAULT_STALE_DAYS, MAX_STALE_DAYS};
 use anyhow::{bail, Result};
 use clap::Args;
-use ::risk::coverage::{CoverageConfig, DEFAULT_STALE_DAYS, MAX_STALE_DAYS};
 use std::io::Write;
 use std::path::PathBuf;
 

@@ -83,19 +83,37 @@ fn exactly_the_silent_ultrasound_is_flagged() {
         "{out}"
     );
     let us = block(&out, ULTRASOUND);
-    assert!(us.contains("US_ROOM_2  [imaging modality]  no copy observed"), "{us}");
+    assert!(
+        us.contains("US_ROOM_2  [imaging modality]  no copy observed"),
+        "{us}"
+    );
     assert!(us.contains("last copy   never seen"), "{us}");
     assert!(
         us.contains("finding     medium   no copy of its data seen leaving in the captures"),
         "{us}"
     );
     // Evidence: the rule and the flow that made it a producer (the rejected association).
-    assert!(us.contains("evidence rule: a imaging modality must have sent studies"), "{us}");
-    assert!(us.contains("DICOM client proposing ultrasound image storage"), "{us}");
-    assert!(us.contains("10.30.0.52:51300 -> 10.30.0.10:104/tcp"), "{us}");
+    assert!(
+        us.contains("evidence rule: every imaging modality must have sent studies"),
+        "{us}"
+    );
+    assert!(
+        us.contains("DICOM client proposing ultrasound image storage"),
+        "{us}"
+    );
+    assert!(
+        us.contains("10.30.0.52:51300 -> 10.30.0.10:104/tcp"),
+        "{us}"
+    );
     // The declared plan exists only on paper, shown cleaned.
-    assert!(us.contains("plan        declared, not observed (plan on paper only)"), "{us}");
-    assert!(us.contains("<script>x</script>") || us.contains("last verified restore"), "{us}");
+    assert!(
+        us.contains("plan        declared, not observed (plan on paper only)"),
+        "{us}"
+    );
+    assert!(
+        us.contains("declared    method \"DICOM to PACS\", destination \"PACS_MAIN\", last verified restore \"<script>x</script>\""),
+        "{us}"
+    );
     let ct = block(&out, CT);
     assert!(ct.contains("[imaging modality]  protected"), "{ct}");
     assert!(
@@ -215,7 +233,13 @@ impl Drop for Server {
 
 fn serve(db: &Path, state: &Path) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--insecure-http", "--db"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--insecure-http",
+            "--db",
+        ])
         .arg(db)
         .arg("--state-dir")
         .arg(state)
@@ -245,7 +269,13 @@ fn serve(db: &Path, state: &Path) -> Server {
 
 impl Server {
     /// (status, set-cookie values, body).
-    fn call(&self, path: &str, cookie: &str, auth: &str, form: Option<&str>) -> (u16, Vec<String>, String) {
+    fn call(
+        &self,
+        path: &str,
+        cookie: &str,
+        auth: &str,
+        form: Option<&str>,
+    ) -> (u16, Vec<String>, String) {
         let url = format!("{}{path}", self.base);
         let mut res = match form {
             Some(f) => {
@@ -295,7 +325,15 @@ fn enc(s: &str) -> String {
 
 fn add_user(db: &Path, name: &str) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(["user", "add", name, "--role", "viewer", "--password-stdin", "--db"])
+        .args([
+            "user",
+            "add",
+            name,
+            "--role",
+            "viewer",
+            "--password-stdin",
+            "--db",
+        ])
         .arg(db)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -322,7 +360,12 @@ fn the_dashboard_shows_data_protection() {
     let srv = serve(&db, &dir.join("state"));
 
     // API: the device detail carries its data protection.
-    let (status, _, body) = srv.call(&format!("/api/v1/devices/{}", enc(ULTRASOUND)), "", &auth, None);
+    let (status, _, body) = srv.call(
+        &format!("/api/v1/devices/{}", enc(ULTRASOUND)),
+        "",
+        &auth,
+        None,
+    );
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     let p = &v["data_protection"];
@@ -335,7 +378,11 @@ fn the_dashboard_shows_data_protection() {
 
     // Pages: sign in (password + TOTP), then the device page and the overview.
     let (_, cookies, login) = srv.call("/login", "", "", None);
-    let pre = cookies.iter().find(|c| c.starts_with("ward_pre=")).unwrap().clone();
+    let pre = cookies
+        .iter()
+        .find(|c| c.starts_with("ward_pre="))
+        .unwrap()
+        .clone();
     let i = login.find("name=\"csrf\" value=\"").unwrap() + 19;
     let csrf = login[i..].split('"').next().unwrap();
     let now = std::time::SystemTime::now()
@@ -343,18 +390,34 @@ fn the_dashboard_shows_data_protection() {
         .unwrap()
         .as_secs();
     let code = web::totp::code(&secret, now).unwrap();
-    let form = format!("name=vic&password={}&code={code}&csrf={csrf}", enc(PASSWORD));
+    let form = format!(
+        "name=vic&password={}&code={code}&csrf={csrf}",
+        enc(PASSWORD)
+    );
     let (status, cookies, body) = srv.call("/login", &pre, "", Some(&form));
     assert_eq!(status, 303, "{body}");
     let session = cookies.join("; ");
-    let (status, _, page) = srv.call(&format!("/device?key={}", enc(ULTRASOUND)), &session, "", None);
+    let (status, _, page) = srv.call(
+        &format!("/device?key={}", enc(ULTRASOUND)),
+        &session,
+        "",
+        None,
+    );
     assert_eq!(status, 200, "{page}");
-    let section = &page[page.find("id=\"data-protection\"").expect("data protection section")..];
+    let section = &page[page
+        .find("id=\"data-protection\"")
+        .expect("data protection section")..];
     assert!(section.contains("no copy observed"), "{section}");
-    assert!(section.contains("no copy of its data seen leaving in the captures"), "{section}");
+    assert!(
+        section.contains("no copy of its data seen leaving in the captures"),
+        "{section}"
+    );
     assert!(section.contains("declared, not observed"), "{section}");
     // The CMMS field is text, never markup.
-    assert!(!page.contains("<script>x</script>"), "raw CMMS markup in the page");
+    assert!(
+        !page.contains("<script>x</script>"),
+        "raw CMMS markup in the page"
+    );
     let (_, _, page) = srv.call(&format!("/device?key={}", enc(CT)), &session, "", None);
     let section = &page[page.find("id=\"data-protection\"").expect("section")..];
     assert!(section.contains("DICOM C-STORE"), "{section}");

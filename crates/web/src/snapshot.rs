@@ -80,9 +80,9 @@ impl Snapshot {
             })
             .collect();
         let coverage = match inventory {
-            Inventory::Scored => Some(
-                app::coverage::coverage(store, Default::default()).map_err(Error::Score)?,
-            ),
+            Inventory::Scored => {
+                Some(app::coverage::coverage(store, Default::default()).map_err(Error::Score)?)
+            }
             Inventory::Fixed(_) => None,
         };
         let mut snap = Snapshot::from_rows(rows, &peers, newest, generation, started);
