@@ -1166,7 +1166,7 @@ mod transfer_tests {
     fn dicom(f: &FlowInfo, pdu: DicomPdu, sops: &[&str], pdata: u64) -> Event {
         Event {
             ts: Timestamp(1),
-            flow: Some(f.clone()),
+            flow: Some(*f),
             record: Record::Dicom(DicomRecord {
                 pdu,
                 calling_ae: None,
@@ -1224,7 +1224,7 @@ mod transfer_tests {
         let mut o = Observer::default();
         let hl7 = |f: &FlowInfo, t: &str, dir| Event {
             ts: Timestamp(1),
-            flow: Some(f.clone()),
+            flow: Some(*f),
             record: Record::Hl7(Hl7Record {
                 direction: Some(dir),
                 message_type: Some(t.into()),
@@ -1236,7 +1236,7 @@ mod transfer_tests {
         o.observe(&hl7(&f, "ACK^R01", Direction::ToClient));
         let conn = |f: &FlowInfo, sent: u64, received: u64| Event {
             ts: Timestamp(1),
-            flow: Some(f.clone()),
+            flow: Some(*f),
             record: Record::Conn(ConnRecord {
                 established: true,
                 orig_bytes: sent,

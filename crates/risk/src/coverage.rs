@@ -395,7 +395,7 @@ pub fn coverage(
                 (p.channels.is_empty() || p.channels.contains(&t.channel.as_str()))
                     && (!p.archive_only
                         || backup
-                        || dest.map_or(true, |x| {
+                        || dest.is_none_or(|x| {
                             matches!(
                                 x.category,
                                 Category::Pacs | Category::Server | Category::Unknown
