@@ -153,6 +153,20 @@ fn exactly_the_silent_ultrasound_is_flagged() {
         .unwrap();
     assert_eq!(us["plan"], "declared_not_observed");
     assert!(us["findings"][0]["evidence"].as_array().unwrap().len() >= 2);
+    // The report has the section, the fleet line and the cleaned CMMS text.
+    let out_dir = dir.join("report");
+    ward(&["report", "--db", d, "--out", out_dir.to_str().unwrap()]);
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(html.contains("<h2>Data protection</h2>"), "no section");
+    assert!(html.contains(
+        "1 of 2 imaging modalities (50%) sent studies to an archive (DICOM C-STORE) in the last 7 days"
+    ));
+    assert!(html.contains("no copy of its data seen leaving in the captures"));
+    assert!(html.contains("&lt;script&gt;x&lt;/script&gt;") && !html.contains("<script>x"));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["data_protection"]["fleet"][0]["percent"], 50);
     // A window of one day changes nothing here (everything is minutes apart).
     let one = text(&["coverage", "--db", d, "--days", "1"]);
     assert!(one.contains("\n1 finding(s)\n"), "{one}");
