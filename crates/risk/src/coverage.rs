@@ -341,6 +341,11 @@ pub fn device_name(d: &Device) -> Option<String> {
     })
 }
 
+/// The site of a device key (`SITE/KEY`; `""` on a single box).
+fn site_of(key: &str) -> &str {
+    key.split_once('/').map_or("", |(site, _)| site)
+}
+
 fn label(channel: &str) -> String {
     if channel == DICOM_STORE {
         return "DICOM C-STORE".into();
@@ -369,10 +374,12 @@ pub fn coverage(
         .max()
         .unwrap_or_default();
     let since = Timestamp(as_of.0.saturating_sub(i64::from(days) * DAY_MICROS));
-    let mut by_ip: HashMap<IpAddr, &Device> = HashMap::new();
+    // Destinations are looked up within the sender's site (multi-site keys
+    // are `SITE/KEY`; two sites may use the same private addresses).
+    let mut by_ip: HashMap<(&str, IpAddr), &Device> = HashMap::new();
     for d in devices {
         for ip in &d.ips {
-            by_ip.entry(*ip).or_insert(d);
+            by_ip.entry((site_of(&d.key), *ip)).or_insert(d);
         }
     }
     let mut received: BTreeMap<&str, Vec<Received>> = BTreeMap::new();
@@ -384,7 +391,7 @@ pub fn coverage(
             let Some(t) = Transfer::parse(&f.value) else {
                 continue;
             };
-            let dest = by_ip.get(&t.dest).copied();
+            let dest = by_ip.get(&(site_of(&d.key), t.dest)).copied();
             if dest.is_some_and(|x| x.key == d.key) {
                 continue; // to itself (an address it shares): not a copy
             }
@@ -861,6 +868,29 @@ mod tests {
             [(key(US), DeclaredPlan::default())].into_iter().collect();
         let c = coverage(&devices, &plans, CoverageConfig::default());
         assert_eq!(c.device(&key(US)).unwrap().plan, PlanState::Neither);
+    }
+
+    #[test]
+    fn destinations_are_named_within_the_senders_site() {
+        let mut devices = identify::build_inventory(&room(9 * DAY, None));
+        let mut other = identify::build_inventory(&room(9 * DAY, None));
+        for d in &mut devices {
+            d.key = format!("north/{}", d.key);
+        }
+        // The south site's PACS has the same address and a different name.
+        for d in &mut other {
+            d.key = format!("south/{}", d.key);
+            d.hostnames = vec!["SOUTH".into()];
+        }
+        devices.append(&mut other);
+        devices.sort_by(|a, b| a.key.cmp(&b.key));
+        let c = coverage(&devices, &HashMap::new(), CoverageConfig::default());
+        let ct = c.device(&format!("north/{}", key(CT))).unwrap();
+        assert_eq!(ct.copies[0].dest_key, Some(format!("north/{}", key(PACS))));
+        assert_eq!(ct.copies[0].dest_name.as_deref(), Some("PACS_MAIN"));
+        let ct = c.device(&format!("south/{}", key(CT))).unwrap();
+        assert_eq!(ct.copies[0].dest_key, Some(format!("south/{}", key(PACS))));
+        assert_eq!(ct.copies[0].dest_name.as_deref(), Some("SOUTH"));
     }
 
     #[test]
