@@ -268,7 +268,7 @@ impl Observer {
                             crate::transfer::Side::Client => (client, &f.server.ip, c.orig_bytes),
                             crate::transfer::Side::Server => (server, &f.client.ip, c.resp_bytes),
                         };
-                        if sent > 0 {
+                        if sent >= ch.min_bytes.max(1) {
                             crate::transfer::write_value(
                                 &mut scratch,
                                 ch.name,
@@ -1248,6 +1248,18 @@ mod transfer_tests {
         o.observe(&conn(&flow(3, 4, 9, 873), 0, 10)); // nothing sent
         o.observe(&conn(&flow(4, 9, 5, 10000), 20, 9000)); // NDMP: the filer's data
         o.observe(&conn(&flow(5, 6, 9, 80), 4096, 10)); // not a backup channel
+        let smb = |id, c, sent| Event {
+            ts: Timestamp(1),
+            flow: Some(flow(id, c, 9, 445)),
+            record: Record::Conn(ConnRecord {
+                established: true,
+                orig_bytes: sent,
+                service: vec!["smb".into()],
+                ..Default::default()
+            }),
+        };
+        o.observe(&smb(6, 7, 600)); // negotiate only
+        o.observe(&smb(7, 8, 1 << 20)); // a file copied
         let mut t = transfers(o);
         t.sort();
         assert_eq!(
@@ -1256,6 +1268,7 @@ mod transfer_tests {
                 (1, "hl7-oru 10.0.0.2 2575/tcp".to_string()),
                 (3, "rsync 10.0.0.9 873/tcp".to_string()),
                 (5, "ndmp 10.0.0.9 10000/tcp".to_string()),
+                (8, "smb 10.0.0.9 445/tcp".to_string()),
             ]
         );
     }

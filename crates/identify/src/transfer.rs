@@ -46,6 +46,10 @@ pub struct Channel {
     pub port_hi: u16,
     /// Which end's data is copied.
     pub source_side: Side,
+    /// Bytes the source side must send in one flow for it to be a copy: 1 for
+    /// dedicated backup services, more for general file protocols (an SMB or
+    /// NFS session that only negotiates, browses or reads copies nothing).
+    pub min_bytes: u64,
     /// True when the service sends data unencrypted unless configured
     /// otherwise (and nothing on the wire says it was).
     pub cleartext: bool,
@@ -67,6 +71,7 @@ pub const CHANNELS: &[Channel] = &[
         port_lo: 445,
         port_hi: 445,
         source_side: Side::Client,
+        min_bytes: 65_536,
         cleartext: false,
         reference: "MS-SMB2 2.1 (direct TCP transport, port 445); SMBv1 is flagged from the negotiate",
     },
@@ -78,6 +83,7 @@ pub const CHANNELS: &[Channel] = &[
         port_lo: 2049,
         port_hi: 2049,
         source_side: Side::Client,
+        min_bytes: 65_536,
         cleartext: true,
         reference: "RFC 7530 section 3.1 (NFSv4 on TCP 2049); data is cleartext unless RPCSEC_GSS krb5p",
     },
@@ -89,6 +95,7 @@ pub const CHANNELS: &[Channel] = &[
         port_lo: 873,
         port_hi: 873,
         source_side: Side::Client,
+        min_bytes: 1,
         cleartext: true,
         reference: "IANA service name rsync, 873/tcp; rsyncd(5): the daemon protocol has no encryption",
     },
@@ -100,6 +107,7 @@ pub const CHANNELS: &[Channel] = &[
         port_lo: 10000,
         port_hi: 10000,
         source_side: Side::Server,
+        min_bytes: 1,
         cleartext: true,
         reference: "IANA service name ndmp, 10000/tcp; NDMP v4: the backup application connects to the filer",
     },
@@ -111,6 +119,7 @@ pub const CHANNELS: &[Channel] = &[
         port_lo: 8400,
         port_hi: 8400,
         source_side: Side::Client,
+        min_bytes: 1,
         cleartext: false,
         reference: "Commvault documentation, TCP Ports Used for Services: clients to MediaAgent/CommServe 8400 (CVD)",
     },
@@ -122,6 +131,7 @@ pub const CHANNELS: &[Channel] = &[
         port_lo: 8403,
         port_hi: 8403,
         source_side: Side::Client,
+        min_bytes: 1,
         cleartext: false,
         reference: "Commvault documentation, TCP Ports Used for Services: firewall tunnel port 8403 (CVD + 3)",
     },
@@ -133,6 +143,7 @@ pub const CHANNELS: &[Channel] = &[
         port_lo: 9103,
         port_hi: 9103,
         source_side: Side::Client,
+        min_bytes: 1,
         cleartext: false,
         reference: "Bacula manual and packaged firewall rules (bacula-sd.fw): the file daemon sends data to the storage daemon on 9103",
     },
@@ -144,6 +155,7 @@ pub const CHANNELS: &[Channel] = &[
         port_lo: 6162,
         port_hi: 6162,
         source_side: Side::Client,
+        min_bytes: 1,
         cleartext: false,
         reference: "Veeam Backup & Replication help center, Ports: 6162 Veeam Data Mover on the repository or gateway",
     },
@@ -155,6 +167,7 @@ pub const CHANNELS: &[Channel] = &[
         port_lo: 2500,
         port_hi: 3300,
         source_side: Side::Client,
+        min_bytes: 1,
         cleartext: false,
         reference: "Veeam Backup & Replication help center, Ports: 2500-3300 to the backup repository, transmission channels for jobs (port range only: other services in it are possible)",
     },
