@@ -457,6 +457,49 @@ mod tests {
     }
 
     #[test]
+    fn the_data_protection_section_escapes_names_and_plans() {
+        use risk::coverage::{Coverage, DeclaredPlan, PlanState, Protection, Status};
+        let input = Input {
+            title: "t".into(),
+            scope: "s".into(),
+            devices: vec![],
+            coverage: Some(Coverage {
+                as_of: model::Timestamp(0),
+                stale_days: 7,
+                fleet: vec![],
+                devices: vec![Protection {
+                    key: "mac:02:00:00:00:00:01".into(),
+                    category: identify::Category::ImagingModality,
+                    name: Some("<img src=x onerror=alert(1)>".into()),
+                    status: Status::NoneObserved,
+                    copies: vec![],
+                    last_copy: None,
+                    received: vec![],
+                    declared: Some(DeclaredPlan {
+                        method: "<b>Veeam</b>".into(),
+                        destination: "\"vault\"".into(),
+                        last_restore: "'2025'".into(),
+                    }),
+                    plan: PlanState::DeclaredNotObserved,
+                    findings: vec![],
+                }],
+            }),
+        };
+        let page = html(&input);
+        assert!(page.contains("<h2>Data protection</h2>"));
+        assert!(!page.contains("<img src=x") && !page.contains("<b>Veeam"));
+        assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(page.contains("&lt;b&gt;Veeam&lt;/b&gt;"));
+        assert!(page.contains("plan on paper only"));
+        // Without coverage, no section.
+        let page = html(&Input {
+            coverage: None,
+            ..input
+        });
+        assert!(!page.contains("Data protection"));
+    }
+
+    #[test]
     fn hostile_names_render_as_text() {
         let input = Input {
             title: "Ward <report>".into(),

@@ -167,6 +167,24 @@ fn exactly_the_silent_ultrasound_is_flagged() {
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap())
             .unwrap();
     assert_eq!(report["data_protection"]["fleet"][0]["percent"], 50);
+    // No patient data anywhere: the captures carry canary names and IDs.
+    let db_bytes = std::fs::read(&db).unwrap();
+    for canary in [
+        samplegen::hospital::CANARY_NAME,
+        samplegen::hospital::CANARY_MRN,
+        "CANARY",
+    ] {
+        assert!(
+            !db_bytes
+                .windows(canary.len())
+                .any(|w| w == canary.as_bytes()),
+            "{canary} in the database"
+        );
+        assert!(
+            !out.contains(canary) && !html.contains(canary),
+            "{canary} shown"
+        );
+    }
     // A window of one day changes nothing here (everything is minutes apart).
     let one = text(&["coverage", "--db", d, "--days", "1"]);
     assert!(one.contains("\n1 finding(s)\n"), "{one}");
