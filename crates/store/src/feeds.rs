@@ -668,6 +668,26 @@ mod tests {
             1
         );
         assert_eq!(s.declared_devices().unwrap(), vec![d3.clone()]);
-        assert_eq!(s.import_declared(&[d3]).unwrap().unchanged, 1);
+        assert_eq!(
+            s.import_declared(std::slice::from_ref(&d3))
+                .unwrap()
+                .unchanged,
+            1
+        );
+        // So is the declared backup plan (migration 12).
+        let d4 = DeclaredDevice {
+            backup_method: "Veeam agent".into(),
+            backup_destination: "vault-2".into(),
+            last_restore: "2025-11-02".into(),
+            ..d3
+        };
+        assert_eq!(
+            s.import_declared(std::slice::from_ref(&d4))
+                .unwrap()
+                .updated,
+            1
+        );
+        assert_eq!(s.declared_devices().unwrap(), vec![d4.clone()]);
+        assert_eq!(s.import_declared(&[d4]).unwrap().unchanged, 1);
     }
 }
