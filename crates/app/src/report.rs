@@ -42,10 +42,12 @@ pub fn input(store: &store::Store, db: &Path, title: String) -> Result<report::I
         runs,
         location::label(db)
     );
+    let coverage = crate::coverage::coverage(store, Default::default())?;
     Ok(report::Input {
         title,
         scope,
         devices,
+        coverage: Some(coverage),
     })
 }
 
@@ -79,6 +81,7 @@ mod tests {
             title: "t".into(),
             scope: "s".into(),
             devices: Vec::new(),
+            coverage: None,
         };
         let files = write(&dir.join("out"), &input).unwrap();
         assert_eq!(files.len(), 4);

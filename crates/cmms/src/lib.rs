@@ -60,6 +60,12 @@ pub struct Row {
     pub hostname: String,
     /// Department / location.
     pub location: String,
+    /// Declared backup method (`Veeam agent`, `DICOM to PACS`).
+    pub backup_method: String,
+    /// Declared backup destination (host, share or system).
+    pub backup_destination: String,
+    /// Last verified restore, as written.
+    pub last_restore: String,
     /// Row number in the file (1 = header).
     pub line: u64,
 }
@@ -88,6 +94,9 @@ enum Field {
     Ip,
     Hostname,
     Location,
+    BackupMethod,
+    BackupDestination,
+    LastRestore,
 }
 
 /// Header names (folded: lower case, letters and digits only) per field.
@@ -206,6 +215,38 @@ const HEADERS: &[(Field, &[&str])] = &[
             "building",
             "floor",
             "careunit",
+        ],
+    ),
+    (
+        Field::BackupMethod,
+        &[
+            "backupmethod",
+            "backup",
+            "backuptype",
+            "backupsolution",
+            "backupplan",
+        ],
+    ),
+    (
+        Field::BackupDestination,
+        &[
+            "backupdestination",
+            "backuptarget",
+            "backuplocation",
+            "backupserver",
+            "backupto",
+        ],
+    ),
+    (
+        Field::LastRestore,
+        &[
+            "lastverifiedrestore",
+            "lastrestore",
+            "lastrestoretest",
+            "lastrestoredate",
+            "restoreverified",
+            "restoretested",
+            "lastrestoreverified",
         ],
     ),
 ];
@@ -491,6 +532,9 @@ impl Builder {
                 Field::Ip => &mut r.ip,
                 Field::Hostname => &mut r.hostname,
                 Field::Location => &mut r.location,
+                Field::BackupMethod => &mut r.backup_method,
+                Field::BackupDestination => &mut r.backup_destination,
+                Field::LastRestore => &mut r.last_restore,
             };
             // Several columns of one kind (department and room): joined.
             if slot.is_empty() {
@@ -746,6 +790,32 @@ mod tests {
             (i.delimiter, i.rows[0].model.as_str()),
             (',', "CARESCAPE B450")
         );
+    }
+
+    #[test]
+    fn declared_backup_plan_columns() {
+        let csv = "Manufacturer,Model,Serial,Backup Method,Backup Destination,Last Verified Restore,Backup Location\n\
+                   Siemens,SOMATOM,S1,DICOM to PACS,PACS_MAIN,2025-11-02,\n\
+                   GE,LOGIQ E10,S2,,,,\n\
+                   Sysmex,XN-1000,S3,<b>Veeam</b>,,,vault-2\n";
+        let i = parse("c.csv", csv.as_bytes()).unwrap();
+        assert_eq!(i.rows.len(), 3, "{:?}", i.problems);
+        let r = &i.rows[0];
+        assert_eq!(
+            (
+                r.backup_method.as_str(),
+                r.backup_destination.as_str(),
+                r.last_restore.as_str()
+            ),
+            ("DICOM to PACS", "PACS_MAIN", "2025-11-02")
+        );
+        // "Last ..." is a descriptive word: the restore column must come from
+        // its exact name, and "Backup Location" is no location.
+        assert_eq!(r.location, "");
+        assert!(i.rows[1].backup_method.is_empty() && i.rows[1].last_restore.is_empty());
+        // Kept as written (the importer cleans before storing, pages escape).
+        assert_eq!(i.rows[2].backup_method, "<b>Veeam</b>");
+        assert_eq!(i.rows[2].backup_destination, "vault-2");
     }
 
     #[test]

@@ -107,6 +107,9 @@ pub enum FactKind {
     Smb1,
     /// HTTP `Host` it requested (client).
     HttpHost,
+    /// Its data left for another host: `CHANNEL IP PORT/TRANSPORT`
+    /// (`dicom-store 10.20.0.10 104/tcp`; see [`crate::transfer`]).
+    Transfer,
 }
 
 impl FactKind {
@@ -143,6 +146,7 @@ impl FactKind {
         FactKind::CleartextPhi,
         FactKind::Smb1,
         FactKind::HttpHost,
+        FactKind::Transfer,
     ];
 
     /// snake_case name (as stored).
@@ -179,6 +183,7 @@ impl FactKind {
             FactKind::CleartextPhi => "cleartext_phi",
             FactKind::Smb1 => "smb1",
             FactKind::HttpHost => "http_host",
+            FactKind::Transfer => "transfer",
         }
     }
 

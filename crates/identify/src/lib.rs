@@ -24,6 +24,7 @@ pub mod identity;
 mod observe;
 pub mod oui;
 pub mod product;
+pub mod transfer;
 
 pub use classify::{classify, Category, Reason, ALL_CATEGORIES};
 pub use device::{

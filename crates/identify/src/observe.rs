@@ -57,6 +57,9 @@ pub struct Observer {
     /// Flows whose DICOM association accepted only the Verification SOP
     /// class (C-ECHO): their P-DATA carries no patient data. Bounded.
     echo_flows: hashbrown::HashSet<u64, RandomState>,
+    /// Flows whose DICOM association accepted a storage SOP class and has not
+    /// yet carried P-DATA (the C-STORE that makes a transfer fact). Bounded.
+    store_flows: hashbrown::HashSet<u64, RandomState>,
 }
 
 /// The Verification SOP class (C-ECHO), PS3.4 Annex A.
@@ -132,6 +135,7 @@ impl Observer {
             endpoints: Default::default(),
             dropped: 0,
             echo_flows: Default::default(),
+            store_flows: Default::default(),
         }
     }
 
@@ -258,6 +262,31 @@ impl Observer {
                         &ev_flow,
                     );
                 }
+                if c.established {
+                    if let Some(ch) = crate::transfer::channel_for(service, f.transport, port) {
+                        let (source, dest, sent) = match ch.source_side {
+                            crate::transfer::Side::Client => (client, &f.server.ip, c.orig_bytes),
+                            crate::transfer::Side::Server => (server, &f.client.ip, c.resp_bytes),
+                        };
+                        if sent >= ch.min_bytes.max(1) {
+                            crate::transfer::write_value(
+                                &mut scratch,
+                                ch.name,
+                                dest,
+                                port,
+                                f.transport,
+                            );
+                            self.add(
+                                source,
+                                FactKind::Transfer,
+                                &scratch,
+                                "conn",
+                                c.start,
+                                &ev_flow,
+                            );
+                        }
+                    }
+                }
                 if c.established || c.orig_bytes > 0 {
                     scratch.clear();
                     model::addr::push_ip(&mut scratch, &f.server.ip);
@@ -306,6 +335,16 @@ impl Observer {
                 self.add(receiver, FactKind::Hl7Application, &r, "hl7", ts, &ev_flow);
                 if let Some(t) = &h.message_type {
                     self.add(sender, FactKind::Hl7MessageType, t, "hl7", ts, &ev_flow);
+                    if let Some(ch) = crate::transfer::hl7_channel(t) {
+                        let to = if receiver == key_of(&f.server) {
+                            &f.server
+                        } else {
+                            &f.client
+                        };
+                        let mut v = String::new();
+                        crate::transfer::write_value(&mut v, &ch, &to.ip, to.port, f.transport);
+                        self.add(sender, FactKind::Transfer, &v, "hl7", ts, &ev_flow);
+                    }
                 }
                 if h.carries_phi {
                     self.add(sender, FactKind::CleartextPhi, "hl7", "hl7", ts, &ev_flow);
@@ -356,6 +395,16 @@ impl Observer {
                         } else {
                             self.echo_only(f.id, false);
                         }
+                        if d.abstract_syntaxes
+                            .iter()
+                            .any(|s| crate::transfer::is_storage_sop(s))
+                        {
+                            if self.store_flows.len() >= MAX_ECHO_FLOWS {
+                                // Forgetting loses a transfer fact, never invents one.
+                                self.store_flows.clear();
+                            }
+                            self.store_flows.insert(f.id);
+                        }
                         if let Some(ae) = &d.called_ae {
                             self.add(scp, FactKind::AeTitle, ae, "dicom", ts, &ev_flow);
                             self.add(
@@ -398,8 +447,21 @@ impl Observer {
                     self.add(scu, FactKind::CleartextPhi, "dicom", "dicom", ts, &ev_flow);
                     self.add(scp, FactKind::CleartextPhi, "dicom", "dicom", ts, &ev_flow);
                 }
+                if d.pdata_bytes > 0 && self.store_flows.remove(&f.id) {
+                    // The storage association carried data: a C-STORE from the SCU.
+                    let mut v = String::new();
+                    crate::transfer::write_value(
+                        &mut v,
+                        crate::transfer::DICOM_STORE,
+                        &f.server.ip,
+                        f.server.port,
+                        f.transport,
+                    );
+                    self.add(scu, FactKind::Transfer, &v, "dicom", ts, &ev_flow);
+                }
                 if matches!(d.pdu, DicomPdu::ReleaseRp | DicomPdu::Abort) {
                     self.echo_flows.remove(&f.id);
+                    self.store_flows.remove(&f.id);
                 }
             }
             Record::Dhcp(d) => {
@@ -1076,5 +1138,138 @@ mod merge_tests {
         a.merge(b);
         assert_eq!(a.endpoints(), 4);
         assert_eq!(a.dropped(), 0);
+    }
+}
+
+#[cfg(test)]
+mod transfer_tests {
+    use super::Observer;
+    use crate::facts::FactKind;
+    use model::records::{ConnRecord, DicomPdu, DicomRecord, Hl7Record};
+    use model::{Direction, Endpoint, Event, FlowInfo, MacAddr, Record, Timestamp, Transport};
+
+    fn flow(id: u64, c: u8, s: u8, port: u16) -> FlowInfo {
+        let ep = |n: u8, port| Endpoint {
+            ip: [10, 0, 0, n].into(),
+            port,
+            mac: Some(MacAddr([2, 0, 0, 0, 0, n])),
+        };
+        FlowInfo {
+            id,
+            transport: Transport::Tcp,
+            client: ep(c, 40_000),
+            server: ep(s, port),
+            vlan: None,
+        }
+    }
+
+    fn dicom(f: &FlowInfo, pdu: DicomPdu, sops: &[&str], pdata: u64) -> Event {
+        Event {
+            ts: Timestamp(1),
+            flow: Some(*f),
+            record: Record::Dicom(DicomRecord {
+                pdu,
+                calling_ae: None,
+                called_ae: None,
+                implementation_class_uid: None,
+                implementation_version: None,
+                abstract_syntaxes: sops.iter().map(|s| s.to_string()).collect(),
+                transfer_syntaxes: vec![],
+                max_pdu_length: None,
+                reject_reason: None,
+                pdata_bytes: pdata,
+                application_context: None,
+                user_identity: None,
+            }),
+        }
+    }
+
+    fn transfers(o: Observer) -> Vec<(u8, String)> {
+        o.into_facts()
+            .into_iter()
+            .filter(|f| f.kind == FactKind::Transfer)
+            .map(|f| (f.endpoint.mac.unwrap().0[5], f.value))
+            .collect()
+    }
+
+    const CT_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
+
+    #[test]
+    fn a_storage_association_that_carried_data_is_a_transfer() {
+        let mut o = Observer::default();
+        // Stored: accepted storage, then P-DATA before the release.
+        let f = flow(1, 1, 2, 104);
+        o.observe(&dicom(&f, DicomPdu::AssociateRq, &[CT_STORAGE], 0));
+        o.observe(&dicom(&f, DicomPdu::AssociateAc, &[CT_STORAGE], 0));
+        o.observe(&dicom(&f, DicomPdu::ReleaseRq, &[], 900));
+        o.observe(&dicom(&f, DicomPdu::ReleaseRp, &[], 900));
+        // Proposed and rejected: nothing left.
+        let g = flow(2, 3, 2, 104);
+        o.observe(&dicom(&g, DicomPdu::AssociateRq, &[CT_STORAGE], 0));
+        o.observe(&dicom(&g, DicomPdu::AssociateRj, &[], 0));
+        // A C-ECHO with data: not storage.
+        let h = flow(3, 4, 2, 104);
+        o.observe(&dicom(&h, DicomPdu::AssociateAc, &["1.2.840.10008.1.1"], 0));
+        o.observe(&dicom(&h, DicomPdu::ReleaseRq, &[], 200));
+        // Accepted storage, released without data.
+        let k = flow(4, 5, 2, 104);
+        o.observe(&dicom(&k, DicomPdu::AssociateAc, &[CT_STORAGE], 0));
+        o.observe(&dicom(&k, DicomPdu::ReleaseRq, &[], 0));
+        let t = transfers(o);
+        assert_eq!(t, vec![(1, "dicom-store 10.0.0.2 104/tcp".to_string())]);
+    }
+
+    #[test]
+    fn hl7_messages_and_backup_flows_are_transfers_acks_and_idle_flows_not() {
+        let mut o = Observer::default();
+        let hl7 = |f: &FlowInfo, t: &str, dir| Event {
+            ts: Timestamp(1),
+            flow: Some(*f),
+            record: Record::Hl7(Hl7Record {
+                direction: Some(dir),
+                message_type: Some(t.into()),
+                ..Default::default()
+            }),
+        };
+        let f = flow(1, 1, 2, 2575);
+        o.observe(&hl7(&f, "ORU^R01", Direction::ToServer));
+        o.observe(&hl7(&f, "ACK^R01", Direction::ToClient));
+        let conn = |f: &FlowInfo, sent: u64, received: u64| Event {
+            ts: Timestamp(1),
+            flow: Some(*f),
+            record: Record::Conn(ConnRecord {
+                established: true,
+                orig_bytes: sent,
+                resp_bytes: received,
+                ..Default::default()
+            }),
+        };
+        o.observe(&conn(&flow(2, 3, 9, 873), 4096, 10)); // rsync push
+        o.observe(&conn(&flow(3, 4, 9, 873), 0, 10)); // nothing sent
+        o.observe(&conn(&flow(4, 9, 5, 10000), 20, 9000)); // NDMP: the filer's data
+        o.observe(&conn(&flow(5, 6, 9, 80), 4096, 10)); // not a backup channel
+        let smb = |id, c, sent| Event {
+            ts: Timestamp(1),
+            flow: Some(flow(id, c, 9, 445)),
+            record: Record::Conn(ConnRecord {
+                established: true,
+                orig_bytes: sent,
+                service: vec!["smb".into()],
+                ..Default::default()
+            }),
+        };
+        o.observe(&smb(6, 7, 600)); // negotiate only
+        o.observe(&smb(7, 8, 1 << 20)); // a file copied
+        let mut t = transfers(o);
+        t.sort();
+        assert_eq!(
+            t,
+            vec![
+                (1, "hl7-oru 10.0.0.2 2575/tcp".to_string()),
+                (3, "rsync 10.0.0.9 873/tcp".to_string()),
+                (5, "ndmp 10.0.0.9 10000/tcp".to_string()),
+                (8, "smb 10.0.0.9 445/tcp".to_string()),
+            ]
+        );
     }
 }

@@ -22,6 +22,7 @@ pub mod advisories;
 pub mod alerts;
 pub mod assess;
 pub mod baseline;
+pub mod coverage;
 pub mod explain;
 pub mod feeds;
 pub mod intake;

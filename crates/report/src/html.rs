@@ -120,6 +120,80 @@ fn bars(title: &str, rows: &[(String, usize, &str)]) -> String {
     s
 }
 
+/// The data-protection section: the fleet lines, then per producer or
+/// sender its copies (destination, channel, last seen) and findings.
+fn data_protection(s: &mut String, c: &risk::coverage::Coverage) {
+    let _ = write!(
+        s,
+        "<h2>Data protection</h2><p class=\"muted\">Copies of clinical data seen leaving each device (DICOM C-STORE, HL7, file shares, backup agents), judged over the {} days before the latest packet ({}).</p><ul>",
+        c.stale_days,
+        esc(&c.as_of.iso())
+    );
+    for f in &c.fleet {
+        let _ = write!(s, "<li>{}</li>", esc(&f.text));
+    }
+    s.push_str("</ul><table><tr><th>Device</th><th>Category</th><th>Status</th><th>Copies (destination, channel, last seen)</th><th>Declared plan</th><th>Findings</th></tr>");
+    for p in c
+        .devices
+        .iter()
+        .filter(|p| p.status != risk::coverage::Status::NotProducer || !p.copies.is_empty())
+    {
+        let copies: Vec<String> = p
+            .copies
+            .iter()
+            .map(|k| {
+                format!(
+                    "{} → {} ({}{}) {}",
+                    esc(&k.label),
+                    esc(k.dest_name.as_deref().unwrap_or(&k.dest.to_string())),
+                    esc(&k.dest.to_string()),
+                    k.dest_category
+                        .map(|c| format!(", {}", c.label()))
+                        .unwrap_or_default(),
+                    esc(&k.last_seen.iso())
+                )
+            })
+            .collect();
+        let findings: Vec<String> = p
+            .findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "<span class=\"sev {0}\">{0}</span> {1}<br><span class=\"muted\">{2}</span>",
+                    f.severity.as_str(),
+                    esc(&f.title),
+                    esc(&f.remediation)
+                )
+            })
+            .collect();
+        let plan = match &p.declared {
+            Some(d) => format!(
+                "{} → {} (restore verified {})<br><span class=\"muted\">{}</span>",
+                esc(&d.method),
+                esc(&d.destination),
+                esc(&d.last_restore),
+                p.plan.label()
+            ),
+            None => format!("<span class=\"muted\">{}</span>", p.plan.label()),
+        };
+        let name = p
+            .name
+            .as_deref()
+            .map(|n| format!("{} ", esc(n)))
+            .unwrap_or_default();
+        let _ = write!(
+            s,
+            "<tr><td>{name}<span class=\"muted\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{plan}</td><td>{}</td></tr>",
+            esc(&p.key),
+            esc(p.category.label()),
+            p.status.label(),
+            if copies.is_empty() { "<span class=\"muted\">none seen</span>".to_string() } else { copies.join("<br>") },
+            findings.join("<br>")
+        );
+    }
+    s.push_str("</table>");
+}
+
 fn device_name(d: &ScoredDevice) -> String {
     match d.names.first() {
         Some(n) => format!(
@@ -310,6 +384,10 @@ pub fn html(input: &Input) -> String {
         s.push_str("</table>");
     }
 
+    if let Some(c) = &input.coverage {
+        data_protection(&mut s, c);
+    }
+
     // Every device.
     s.push_str("<h2>All devices</h2><table><tr><th>Score</th><th>Device</th><th>Category</th><th>Vendor / model</th><th>Addresses</th><th>Factors</th></tr>");
     for d in &devices {
@@ -379,11 +457,55 @@ mod tests {
     }
 
     #[test]
+    fn the_data_protection_section_escapes_names_and_plans() {
+        use risk::coverage::{Coverage, DeclaredPlan, PlanState, Protection, Status};
+        let input = Input {
+            title: "t".into(),
+            scope: "s".into(),
+            devices: vec![],
+            coverage: Some(Coverage {
+                as_of: model::Timestamp(0),
+                stale_days: 7,
+                fleet: vec![],
+                devices: vec![Protection {
+                    key: "mac:02:00:00:00:00:01".into(),
+                    category: identify::Category::ImagingModality,
+                    name: Some("<img src=x onerror=alert(1)>".into()),
+                    status: Status::NoneObserved,
+                    copies: vec![],
+                    last_copy: None,
+                    received: vec![],
+                    declared: Some(DeclaredPlan {
+                        method: "<b>Veeam</b>".into(),
+                        destination: "\"vault\"".into(),
+                        last_restore: "'2025'".into(),
+                    }),
+                    plan: PlanState::DeclaredNotObserved,
+                    findings: vec![],
+                }],
+            }),
+        };
+        let page = html(&input);
+        assert!(page.contains("<h2>Data protection</h2>"));
+        assert!(!page.contains("<img src=x") && !page.contains("<b>Veeam"));
+        assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(page.contains("&lt;b&gt;Veeam&lt;/b&gt;"));
+        assert!(page.contains("plan on paper only"));
+        // Without coverage, no section.
+        let page = html(&Input {
+            coverage: None,
+            ..input
+        });
+        assert!(!page.contains("Data protection"));
+    }
+
+    #[test]
     fn hostile_names_render_as_text() {
         let input = Input {
             title: "Ward <report>".into(),
             scope: "x".into(),
             devices: vec![row("<script>alert(1)</script>' OR 1=1 --", 66)],
+            coverage: None,
         };
         let page = html(&input);
         assert!(!page.contains("<script>"), "raw script tag in the page");

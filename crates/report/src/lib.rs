@@ -40,6 +40,8 @@ pub struct Input {
     pub scope: String,
     /// Devices, any order (reports sort them).
     pub devices: Vec<ScoredDevice>,
+    /// Data protection (backup coverage), when the caller computed it.
+    pub coverage: Option<risk::coverage::Coverage>,
 }
 
 /// Every device of one vendor/model/firmware affected by one advisory CVE.
@@ -135,6 +137,8 @@ pub fn json(input: &Input) -> Result<String, Error> {
         scope: &'a str,
         devices: Vec<&'a ScoredDevice>,
         fleets: Vec<Fleet>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        data_protection: Option<&'a risk::coverage::Coverage>,
     }
     let mut w = model::text::CleanWriter::new(Vec::new());
     serde_json::to_writer_pretty(
@@ -144,6 +148,7 @@ pub fn json(input: &Input) -> Result<String, Error> {
             scope: &input.scope,
             devices: ranked(input),
             fleets: fleets(input),
+            data_protection: input.coverage.as_ref(),
         })?,
     )?;
     Ok(String::from_utf8_lossy(&w.into_inner()).into_owned())

@@ -69,6 +69,12 @@ pub enum FindingKind {
     KnownVulnerability,
     /// A matching vulnerability is in CISA's Known Exploited catalog.
     KnownExploited,
+    /// A clinical-data producer whose data was not seen leaving it lately.
+    NoRecentCopy,
+    /// An archive (PACS) with no copy to another archive or a backup service.
+    NoOnwardCopy,
+    /// A copy sent over a cleartext channel or SMBv1.
+    CleartextBackup,
     /// An FDA recall (openFDA) names the device's maker and model.
     DeviceRecall,
 }
@@ -89,6 +95,9 @@ impl FindingKind {
             FindingKind::NonStandardPort => "non_standard_port",
             FindingKind::KnownVulnerability => "known_vulnerability",
             FindingKind::KnownExploited => "known_exploited",
+            FindingKind::NoRecentCopy => "no_recent_copy",
+            FindingKind::NoOnwardCopy => "no_onward_copy",
+            FindingKind::CleartextBackup => "cleartext_backup",
             FindingKind::DeviceRecall => "device_recall",
         }
     }

@@ -9,6 +9,9 @@
 //!   scores the device 0–100: likelihood (how exploitable) times clinical
 //!   impact (what happens if it is), each factor listed with its evidence and
 //!   a concrete remediation.
+//! - [`coverage`] (data protection) finds where each clinical-data producer's
+//!   data goes and flags producers without a recent copy, archives without an
+//!   onward copy and backups over cleartext or SMBv1 (reported apart from the score).
 //! - [`ScoredDevice`] is a device with its assessment and matches: what
 //!   scoring (`app::score`) produces and reports and the dashboard render.
 //!
@@ -17,6 +20,7 @@
 //! carries at least one piece of evidence (the fact's flow and packet times,
 //! or the advisory and product rule that matched).
 
+pub mod coverage;
 mod exposure;
 mod finding;
 mod score;

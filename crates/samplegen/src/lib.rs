@@ -13,6 +13,7 @@
 
 pub mod attack;
 pub mod conv;
+pub mod coverage;
 pub mod fleet;
 pub mod flows;
 pub mod hospital;

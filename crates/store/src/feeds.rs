@@ -90,8 +90,17 @@ ALTER TABLE declared_devices ADD COLUMN ip TEXT NOT NULL DEFAULT '';
 ALTER TABLE declared_devices ADD COLUMN hostname TEXT NOT NULL DEFAULT '';
 "#;
 
-/// FIRST EPSS scores and openFDA device recalls (SQLite migration 12,
-/// PostgreSQL: its last migration). An EPSS file is a daily snapshot: each
+/// Declared backup plans (migration 12; PostgreSQL: the one after `DECLARED_MIGRATION`):
+/// the CMMS backup method, destination and last verified restore, shown
+/// beside the copies observed in traffic (`risk::coverage`).
+pub(crate) const BACKUP_PLAN_MIGRATION: &str = r#"
+ALTER TABLE declared_devices ADD COLUMN backup_method TEXT NOT NULL DEFAULT '';
+ALTER TABLE declared_devices ADD COLUMN backup_destination TEXT NOT NULL DEFAULT '';
+ALTER TABLE declared_devices ADD COLUMN last_restore TEXT NOT NULL DEFAULT '';
+"#;
+
+/// FIRST EPSS scores and openFDA device recalls (SQLite migration 13,
+/// PostgreSQL: the one after `BACKUP_PLAN_MIGRATION`). An EPSS file is a daily snapshot: each
 /// CVE keeps the score of the newest file imported; scores are kept in
 /// parts per million (EPSS publishes five decimals), so both engines store
 /// and compare them exactly.
@@ -208,6 +217,15 @@ pub struct DeclaredDevice {
     /// Host name, or empty.
     #[serde(default)]
     pub hostname: String,
+    /// Declared backup method (`Veeam agent`, `DICOM to PACS`), or empty.
+    #[serde(default)]
+    pub backup_method: String,
+    /// Declared backup destination, or empty.
+    #[serde(default)]
+    pub backup_destination: String,
+    /// Last verified restore, as written, or empty.
+    #[serde(default)]
+    pub last_restore: String,
     /// File it came from.
     pub source: String,
     /// Line in that file.
@@ -237,7 +255,7 @@ impl DeclaredDevice {
     }
 
     /// The fields an import compares to tell "updated" from "unchanged".
-    fn content(&self) -> [&str; 9] {
+    fn content(&self) -> [&str; 12] {
         [
             &self.vendor,
             &self.model,
@@ -248,6 +266,9 @@ impl DeclaredDevice {
             &self.mac,
             &self.ip,
             &self.hostname,
+            &self.backup_method,
+            &self.backup_destination,
+            &self.last_restore,
         ]
     }
 }
@@ -629,12 +650,12 @@ impl Store {
             for d in devices {
                 let key = d.key();
                 let old = tx.query_opt(
-                    "SELECT vendor, model, firmware, serial, location, asset_tag, mac, ip, hostname FROM declared_devices WHERE key = ?1",
+                    "SELECT vendor, model, firmware, serial, location, asset_tag, mac, ip, hostname, backup_method, backup_destination, last_restore FROM declared_devices WHERE key = ?1",
                     params![&key],
                 )?;
                 match old {
                     Some(o) => {
-                        let stored = (0..9).map(|i| o.str(i)).collect::<Result<Vec<_>, Error>>()?;
+                        let stored = (0..12).map(|i| o.str(i)).collect::<Result<Vec<_>, Error>>()?;
                         if stored.iter().map(String::as_str).eq(d.content()) {
                             c.unchanged += 1;
                             continue;
@@ -644,12 +665,13 @@ impl Store {
                     None => c.new += 1,
                 }
                 tx.execute(
-                    "INSERT INTO declared_devices(key, vendor, model, firmware, serial, location, source, line, asset_tag, mac, ip, hostname)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                    "INSERT INTO declared_devices(key, vendor, model, firmware, serial, location, source, line, asset_tag, mac, ip, hostname, backup_method, backup_destination, last_restore)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                      ON CONFLICT(key) DO UPDATE SET vendor = excluded.vendor, model = excluded.model, firmware = excluded.firmware,
                        serial = excluded.serial, location = excluded.location, source = excluded.source, line = excluded.line,
-                       asset_tag = excluded.asset_tag, mac = excluded.mac, ip = excluded.ip, hostname = excluded.hostname",
-                    params![&key, &d.vendor, &d.model, &d.firmware, &d.serial, &d.location, &d.source, d.line, &d.asset_tag, &d.mac, &d.ip, &d.hostname],
+                       asset_tag = excluded.asset_tag, mac = excluded.mac, ip = excluded.ip, hostname = excluded.hostname,
+                       backup_method = excluded.backup_method, backup_destination = excluded.backup_destination, last_restore = excluded.last_restore",
+                    params![&key, &d.vendor, &d.model, &d.firmware, &d.serial, &d.location, &d.source, d.line, &d.asset_tag, &d.mac, &d.ip, &d.hostname, &d.backup_method, &d.backup_destination, &d.last_restore],
                 )?;
             }
             Ok(c)
@@ -659,7 +681,7 @@ impl Store {
     /// Declared devices, by key.
     pub fn declared_devices(&self) -> Result<Vec<DeclaredDevice>, Error> {
         let rows = self.conn().query(
-            "SELECT vendor, model, firmware, serial, location, source, line, asset_tag, mac, ip, hostname FROM declared_devices ORDER BY key",
+            "SELECT vendor, model, firmware, serial, location, source, line, asset_tag, mac, ip, hostname, backup_method, backup_destination, last_restore FROM declared_devices ORDER BY key",
             &[],
         )?;
         rows.iter()
@@ -676,6 +698,9 @@ impl Store {
                     mac: r.str(8)?,
                     ip: r.str(9)?,
                     hostname: r.str(10)?,
+                    backup_method: r.str(11)?,
+                    backup_destination: r.str(12)?,
+                    last_restore: r.str(13)?,
                 })
             })
             .collect()
@@ -818,6 +843,26 @@ mod tests {
             1
         );
         assert_eq!(s.declared_devices().unwrap(), vec![d3.clone()]);
-        assert_eq!(s.import_declared(&[d3]).unwrap().unchanged, 1);
+        assert_eq!(
+            s.import_declared(std::slice::from_ref(&d3))
+                .unwrap()
+                .unchanged,
+            1
+        );
+        // So is the declared backup plan (migration 12).
+        let d4 = DeclaredDevice {
+            backup_method: "Veeam agent".into(),
+            backup_destination: "vault-2".into(),
+            last_restore: "2025-11-02".into(),
+            ..d3
+        };
+        assert_eq!(
+            s.import_declared(std::slice::from_ref(&d4))
+                .unwrap()
+                .updated,
+            1
+        );
+        assert_eq!(s.declared_devices().unwrap(), vec![d4.clone()]);
+        assert_eq!(s.import_declared(&[d4]).unwrap().unchanged, 1);
     }
 }

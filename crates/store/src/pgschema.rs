@@ -169,6 +169,7 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXE
     crate::lifecycle::PG_MIGRATION,
     crate::incremental::PG_MIGRATION,
     crate::feeds::DECLARED_MIGRATION,
+    crate::feeds::BACKUP_PLAN_MIGRATION,
     crate::feeds::RISK_FEEDS_MIGRATION,
 ];
 

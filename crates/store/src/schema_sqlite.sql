@@ -75,7 +75,7 @@ CREATE TABLE declared_devices(
     location TEXT NOT NULL,
     source TEXT NOT NULL,
     line INTEGER NOT NULL
-, asset_tag TEXT NOT NULL DEFAULT '', mac TEXT NOT NULL DEFAULT '', ip TEXT NOT NULL DEFAULT '', hostname TEXT NOT NULL DEFAULT '');
+, asset_tag TEXT NOT NULL DEFAULT '', mac TEXT NOT NULL DEFAULT '', ip TEXT NOT NULL DEFAULT '', hostname TEXT NOT NULL DEFAULT '', backup_method TEXT NOT NULL DEFAULT '', backup_destination TEXT NOT NULL DEFAULT '', last_restore TEXT NOT NULL DEFAULT '');
 CREATE TABLE devices(
     key TEXT PRIMARY KEY,
     mac TEXT,

@@ -113,7 +113,8 @@ pub fn explain_device(db: &Path, key: &str) -> Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     printer::explain::device(&mut out, d)?;
     out.flush()?;
-    Ok(())
+    drop(out);
+    crate::coverage::explain_section(&store, key)
 }
 
 /// `rebuild`: devices rebuilt from the stored facts (with the installed

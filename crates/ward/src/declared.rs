@@ -56,6 +56,9 @@ pub fn import(args: ImportArgs) -> Result<()> {
             mac: r.mac.clone(),
             ip: clean(&r.ip),
             hostname: clean(&r.hostname),
+            backup_method: clean(&r.backup_method),
+            backup_destination: clean(&r.backup_destination),
+            last_restore: clean(&r.last_restore),
             source: name.clone(),
             line: r.line,
         })

@@ -5,6 +5,7 @@ mod advisories;
 mod alerts;
 mod analyze;
 mod assess;
+mod coverage;
 mod declared;
 mod feeds;
 mod intake;
@@ -89,6 +90,8 @@ enum Command {
         #[arg(long, value_name = "N")]
         top: Option<usize>,
     },
+    /// Data protection from traffic: where each clinical-data producer's data goes and when it last went there, declared backup plans beside it, and the devices without a recent copy.
+    Coverage(coverage::CoverageArgs),
     /// Write the risk report (HTML with charts, JSON, CSV) into a folder.
     Report(report::ReportArgs),
     /// Assess a vendor's SBOMs (CycloneDX/SPDX JSON) and MDS2 forms (xlsx) before purchase: PASS / PASS WITH FINDINGS / FAIL, with reasons.
@@ -170,6 +173,7 @@ fn main() {
         Command::Feeds(FeedsCommand::Sync(args)) => feeds::sync(args),
         Command::Advisories { db, json } => advisories::run(&db, json),
         Command::Risk { db, json, top } => risk::run(&db, json, top),
+        Command::Coverage(args) => coverage::run(args),
         Command::Report(args) => report::run(args),
         Command::Assess(args) => assess::run(args),
         Command::Serve(args) => serve::run(args),

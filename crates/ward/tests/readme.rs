@@ -297,6 +297,7 @@ const EXPECT: &[(&[&str], &str)] = &[
     (&["feeds", "import"], "stored: "),
     (&["advisories"], "CVE-0000-0001"),
     (&["risk"], "/100"),
+    (&["coverage"], "Data protection as of"),
     (&["report"], "report.html"),
     (&["user", "add"], "otpauth://totp/Ward:"),
     (&["user", "token"], "ward_"),

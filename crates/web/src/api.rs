@@ -178,6 +178,11 @@ pub struct DeviceDetail {
     pub peers: Vec<Peer>,
     /// Distinct hosts it talked to in all.
     pub peers_total: usize,
+    /// Data protection: where its data goes and when it last went there,
+    /// copies it received, the declared plan and findings (`null` when it
+    /// neither produces clinical data nor sends or receives copies).
+    #[schema(value_type = Option<Object>)]
+    pub data_protection: Option<risk::coverage::Protection>,
 }
 
 /// A host a device talked to.
@@ -241,6 +246,11 @@ pub async fn detail(st: &AppState, key: String) -> Result<Option<DeviceDetail>, 
             })
             .collect(),
         peers_total,
+        data_protection: snap
+            .coverage
+            .as_ref()
+            .and_then(|c| c.device(&row.assessment.key))
+            .cloned(),
     }))
 }
 
@@ -277,11 +287,16 @@ async fn risk(
     })
 }
 
-fn input(rows: Vec<app::ScoredDevice>, st: &AppState) -> report::Input {
+fn input(
+    rows: Vec<app::ScoredDevice>,
+    st: &AppState,
+    coverage: Option<risk::coverage::Coverage>,
+) -> report::Input {
     report::Input {
         title: "Ward medical device risk report".into(),
         scope: format!("{} devices in {}", rows.len(), st.inner.db_label),
         devices: rows,
+        coverage,
     }
 }
 
@@ -300,7 +315,7 @@ async fn advisories(
     // Only devices with matches can be in a fleet.
     let mut rows = snap.rows_of(q.site());
     rows.retain(|d| !d.advisories.is_empty());
-    let input = input(rows, &st);
+    let input = input(rows, &st, None);
     tidy(&report::fleets(&input))
 }
 
@@ -348,7 +363,7 @@ async fn report_export(
     q.checked()
         .map_err(|e| json_error(StatusCode::BAD_REQUEST, &e))?;
     let snap = st.snapshot().await.map_err(fail)?;
-    let mut input = input(snap.rows_of(q.site()), &st);
+    let mut input = input(snap.rows_of(q.site()), &st, snap.coverage.clone());
     if let Some(s) = q.site() {
         input.scope = format!("{} (site {s})", input.scope);
     }

@@ -540,6 +540,8 @@ struct OverviewPage {
     ingest: Vec<IngestRow>,
     /// The central consumer's transport state (multi-site deployments).
     transport: Vec<TransportRow>,
+    /// Fleet data protection, one line per producer category.
+    coverage: Vec<String>,
 }
 
 /// The transport's state on the overview: what waits, what is delivered
@@ -713,6 +715,11 @@ async fn overview(
         sites: snap.overview.sites.clone(),
         ingest,
         transport,
+        coverage: snap
+            .coverage
+            .as_ref()
+            .map(|c| c.fleet.iter().map(|f| f.text.clone()).collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -769,6 +776,7 @@ async fn advisories(
         title: String::new(),
         scope: String::new(),
         devices,
+        coverage: None,
     };
     let fleets: Vec<FleetRow> = report::fleets(&input)
         .into_iter()
@@ -2067,6 +2075,7 @@ async fn report_html(
         title: "Ward medical device risk report".into(),
         scope: format!("{} devices in {}{of_site}", rows.len(), st.inner.db_label),
         devices: rows,
+        coverage: snap.coverage.clone(),
     };
     let html = report::html(&input);
     let what = format!("report.html{of_site}");

@@ -36,6 +36,9 @@ pub struct Snapshot {
     pub newest: Vec<(String, String, String, String)>,
     /// Who talks to whom.
     pub graph: Graph,
+    /// Data protection (`app::coverage`, default window), when the store
+    /// was read (not for fixed test inventories).
+    pub coverage: Option<risk::coverage::Coverage>,
     /// How long the build took, milliseconds.
     pub build_ms: u128,
 }
@@ -76,9 +79,16 @@ impl Snapshot {
                 )
             })
             .collect();
-        Ok(Snapshot::from_rows(
-            rows, &peers, newest, generation, started,
-        ))
+        let coverage = match inventory {
+            Inventory::Scored => {
+                Some(app::coverage::coverage(store, Default::default()).map_err(Error::Score)?)
+            }
+            Inventory::Fixed(_) => None,
+        };
+        let mut snap = Snapshot::from_rows(rows, &peers, newest, generation, started);
+        snap.coverage = coverage;
+        snap.build_ms = started.elapsed().as_millis();
+        Ok(snap)
     }
 
     /// The snapshot of already scored rows (sorted by risk) and peer facts.
@@ -143,6 +153,7 @@ impl Snapshot {
             newest,
             graph,
             rows,
+            coverage: None,
             build_ms: started.elapsed().as_millis(),
         }
     }

@@ -3,6 +3,7 @@
 //! ```text
 //! ward-samplegen hospital OUT.pcap   deterministic hospital-room capture
 //! ward-samplegen hostile OUT.pcap    same, with hostile device names
+//! ward-samplegen coverage OUT.pcap   backup-coverage scenario (one ultrasound never sends)
 //! ward-samplegen flows N OUT.pcap    N distinct flows, streamed
 //! ward-samplegen fleet N OUT.pcap [FIRST]   N DHCP clients (distinct MACs and names) from client FIRST, streamed
 //! ```
@@ -11,9 +12,9 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::process::ExitCode;
 
-use samplegen::{fleet, flows, hospital};
+use samplegen::{coverage, fleet, flows, hospital};
 
-const USAGE: &str = "usage:\n  ward-samplegen hospital OUT.pcap\n  ward-samplegen hostile OUT.pcap\n  ward-samplegen flows N OUT.pcap\n  ward-samplegen fleet N OUT.pcap [FIRST]";
+const USAGE: &str = "usage:\n  ward-samplegen hospital OUT.pcap\n  ward-samplegen hostile OUT.pcap\n  ward-samplegen coverage OUT.pcap\n  ward-samplegen flows N OUT.pcap\n  ward-samplegen fleet N OUT.pcap [FIRST]";
 
 fn create(path: &str) -> std::io::Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(1 << 20, File::create(path)?))
@@ -27,6 +28,9 @@ fn run(args: &[String]) -> Result<(), String> {
             .map(drop)
             .map_err(io),
         ["hostile", out] => hospital::write(create(out).map_err(io)?, hospital::Variant::Hostile)
+            .map(drop)
+            .map_err(io),
+        ["coverage", out] => coverage::write(create(out).map_err(io)?)
             .map(drop)
             .map_err(io),
         ["flows", n, out] => {

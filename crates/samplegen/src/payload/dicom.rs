@@ -115,6 +115,16 @@ pub fn p_data(pdvs: &[(u8, u8, &[u8])]) -> Vec<u8> {
     pdu(0x04, &c)
 }
 
+/// A-ASSOCIATE-RJ (PS3.8 9.3.4): `result` 1 permanent / 2 transient,
+/// `source` 1 service user, `reason` (source 1: 3 calling AE title not
+/// recognized, 7 called AE title not recognized).
+pub fn associate_rj(result: u8, source: u8, reason: u8) -> Vec<u8> {
+    pdu(0x03, &[0, result, source, reason])
+}
+
+/// Ultrasound Image Storage SOP class (PS3.4 Annex B).
+pub const US_IMAGE_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.6.1";
+
 /// A-RELEASE-RQ.
 pub fn release_rq() -> Vec<u8> {
     pdu(0x05, &[0; 4])
