@@ -23,6 +23,7 @@
 
 pub mod advisories;
 pub mod analyze;
+pub mod backup;
 pub mod intake;
 #[cfg(feature = "live")]
 pub mod live;

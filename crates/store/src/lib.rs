@@ -12,6 +12,7 @@
 //! interrupted run never loses or half-updates what was stored before.
 
 mod accounts;
+pub mod backup;
 pub mod assets;
 mod dashboard;
 mod db;
@@ -189,7 +190,7 @@ impl Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 11;
+const SCHEMA_VERSION: i64 = 12;
 
 /// The schema [`MIGRATIONS`] build, as SQLite stores it (`sqlite_master`),
 /// created in one batch on a new file: applying eleven migrations one by
@@ -249,6 +250,7 @@ CREATE TABLE anomalies(
     lifecycle::MIGRATION,
     incremental::MIGRATION,
     feeds::DECLARED_MIGRATION,
+    backup::MIGRATION,
 ];
 
 /// Migration 5: sites (multi-site deployments; '' on a single box) and the

@@ -169,6 +169,7 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXE
     crate::lifecycle::PG_MIGRATION,
     crate::incremental::PG_MIGRATION,
     crate::feeds::DECLARED_MIGRATION,
+    crate::backup::MIGRATION,
 ];
 
 /// Account hygiene (SQLite's `accounts::MIGRATION`).
