@@ -13,7 +13,7 @@ use crate::{clean, io_err, Error, Location, Password};
 use rustic_core::jiff::Zoned;
 use rustic_core::repofile::SnapshotFile;
 use rustic_core::{
-    BackupOptions, CheckOptions, ConfigOptions, Credentials, ErrorKind, KeepOptions, KeyOptions,
+    BackupOptions, CheckOptions, ConfigOptions, Credentials, KeepOptions, KeyOptions,
     LsOptions, OpenStatus, PathList, PruneOptions, Repository, RepositoryBackends,
     RepositoryOptions, RusticError, SnapshotOptions,
 };
@@ -333,8 +333,9 @@ pub fn create(
         .to_str()
         .ok_or_else(|| Error::Target("the scratch directory's path is not UTF-8".into()))?;
     let paths = PathList::from_string(stage_str)
-        .and_then(|p| p.sanitize().map_err(|e| RusticError::from(ErrorKind::InvalidInput, e)))
-        .map_err(map(loc, pw))?;
+        .map_err(map(loc, pw))?
+        .sanitize()
+        .map_err(|e| Error::Repository(clean(&e.to_string())))?;
     let snap = SnapshotOptions::default()
         .add_tags(TAG)
         .and_then(|o| o.description(json.clone()).to_snapshot())

@@ -194,7 +194,7 @@ impl S3 {
             .join("&");
         let date = amz_date();
         let day = &date[..8];
-        let payload = hex(&Sha256::digest(body));
+        let payload = hex(Sha256::digest(body).as_slice());
         let mut headers = vec![
             ("host".to_string(), self.host.clone()),
             ("x-amz-content-sha256".to_string(), payload.clone()),
@@ -218,7 +218,7 @@ impl S3 {
         let scope = format!("{day}/{}/s3/aws4_request", self.region);
         let to_sign = format!(
             "AWS4-HMAC-SHA256\n{date}\n{scope}\n{}",
-            hex(&Sha256::digest(canonical.as_bytes()))
+            hex(Sha256::digest(canonical.as_bytes()).as_slice())
         );
         let k = hmac(format!("AWS4{}", self.secret).as_bytes(), day);
         let k = hmac(&k, &self.region);
