@@ -70,7 +70,7 @@ fn existing_sqlite(db: &Path) -> Result<store::Store, Error> {
         return Err(Error::Postgres(shown));
     }
     if !db.is_file() {
-        return Err(Error::NoStore(model::text::clean(&shown)));
+        return Err(Error::NoStore(model::text::clean(&shown).into_owned()));
     }
     Ok(store::Store::open(db)?)
 }

@@ -158,7 +158,7 @@ fn one_line(e: &RusticError, pw: Option<&Password>) -> String {
 }
 
 /// Maps a library error to ours: wrong password, damage, or one line.
-fn map(loc: &Location, pw: &Password) -> impl Fn(Box<RusticError>) -> Error + '_ {
+fn map<'a>(loc: &'a Location, pw: &'a Password) -> impl Fn(Box<RusticError>) -> Error + 'a {
     move |e| {
         if e.is_incorrect_password() {
             return Error::WrongPassword(loc.display());
@@ -490,7 +490,7 @@ pub fn restore(loc: &Location, pw: &Password, which: &str, to: &Path) -> Result<
         )));
     }
     let scratch = Scratch::new(&parent, "restore")?;
-    let mut restored = restore_into(&repo, loc, pw, which, &scratch.0)?;
+    let mut restored = restore_into(repo, loc, pw, which, &scratch.0)?;
     if target_state {
         std::fs::remove_dir(to).map_err(io_err(to))?;
     }
@@ -500,7 +500,7 @@ pub fn restore(loc: &Location, pw: &Password, which: &str, to: &Path) -> Result<
 }
 
 fn restore_into(
-    repo: &Repository<OpenStatus>,
+    repo: Repository<OpenStatus>,
     loc: &Location,
     pw: &Password,
     which: &str,
@@ -521,7 +521,7 @@ fn restore_into(
         snapshot: id.clone(),
         why: why.to_string(),
     };
-    let repo = repo.clone().to_indexed().map_err(map(loc, pw))?;
+    let repo = repo.to_indexed().map_err(map(loc, pw))?;
     let root = repo
         .node_from_snapshot_and_path(&snap, ROOT.trim_start_matches('/'))
         .map_err(|e| match map(loc, pw)(e) {
@@ -591,7 +591,7 @@ pub fn verify_restore(
     let repo = open(loc, pw)?;
     let dir = Scratch::new(scratch, "drill")?;
     let outcome = (|| -> Result<(String, Result<String, String>), Error> {
-        let r = restore_into(&repo, loc, pw, which, &dir.0)?;
+        let r = restore_into(repo, loc, pw, which, &dir.0)?;
         let db = dir.0.join(DB_FILE);
         let restored = store::Store::open(&db)?;
         if let Err(why) = restored.integrity_check()? {

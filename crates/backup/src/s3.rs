@@ -350,7 +350,7 @@ impl ReadBackend for S3 {
         let mut out = Vec::new();
         for (key, size) in self.list_keys(tpe.dirname())? {
             let name = key.rsplit('/').next().unwrap_or_default();
-            if let Ok(id) = Id::from_hex(name) {
+            if let Ok(id) = name.parse::<Id>() {
                 out.push((id, u32::try_from(size).unwrap_or(u32::MAX)));
             }
         }
