@@ -24,7 +24,9 @@ pub enum Error {
     #[error("no Ward database at {0}")]
     NoStore(String),
     /// A PostgreSQL store.
-    #[error("{0} is a PostgreSQL store: back it up with pg_dump (ward backup covers SQLite stores)")]
+    #[error(
+        "{0} is a PostgreSQL store: back it up with pg_dump (ward backup covers SQLite stores)"
+    )]
     Postgres(String),
     /// Neither `--password-file` nor `WARD_BACKUP_PASSWORD`.
     #[error("no backup password: give --password-file FILE or set WARD_BACKUP_PASSWORD")]

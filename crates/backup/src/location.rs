@@ -48,9 +48,9 @@ impl Location {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
             let bucket_ok = !bucket.is_empty()
-                && bucket
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-'));
+                && bucket.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-')
+                });
             if !host_ok || !bucket_ok || prefix.chars().any(|c| c.is_control()) {
                 return Err(Error::BadLocation(format!(
                     "{}: expected s3:http://HOST:PORT/BUCKET[/PREFIX]",

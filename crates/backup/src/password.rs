@@ -46,16 +46,16 @@ impl Password {
             .map_err(|e| Error::Password(format!("password file {shown}: {e}")))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::Password(format!("password file {shown}: not UTF-8 text")))?;
-        Password::new(&text)
-            .map_err(|_| Error::Password(format!("password file {shown} is empty")))
+        Password::new(&text).map_err(|_| Error::Password(format!("password file {shown} is empty")))
     }
 
     /// The password in `WARD_BACKUP_PASSWORD`, if that is set.
     pub fn from_env() -> Option<Result<Password, Error>> {
         let v = std::env::var_os(PASSWORD_ENV)?;
         Some(match v.into_string() {
-            Ok(s) => Password::new(&s)
-                .map_err(|_| Error::Password(format!("{PASSWORD_ENV} is empty"))),
+            Ok(s) => {
+                Password::new(&s).map_err(|_| Error::Password(format!("{PASSWORD_ENV} is empty")))
+            }
             Err(_) => Err(Error::Password(format!("{PASSWORD_ENV} is not UTF-8"))),
         })
     }

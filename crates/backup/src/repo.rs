@@ -13,9 +13,9 @@ use crate::{clean, io_err, Error, Location, Password};
 use rustic_core::jiff::Zoned;
 use rustic_core::repofile::SnapshotFile;
 use rustic_core::{
-    BackupOptions, CheckOptions, ConfigOptions, Credentials, KeepOptions, KeyOptions,
-    LsOptions, OpenStatus, PathList, PruneOptions, Repository, RepositoryBackends,
-    RepositoryOptions, RusticError, SnapshotOptions,
+    BackupOptions, CheckOptions, ConfigOptions, Credentials, KeepOptions, KeyOptions, LsOptions,
+    OpenStatus, PathList, PruneOptions, Repository, RepositoryBackends, RepositoryOptions,
+    RusticError, SnapshotOptions,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Component, Path, PathBuf};
@@ -507,7 +507,10 @@ fn restore_into(
     dir: &Path,
 ) -> Result<Restored, Error> {
     let which = which.trim();
-    if which.is_empty() || which.len() > 80 || !which.chars().all(|c| c.is_ascii_alphanumeric() || c == '~') {
+    if which.is_empty()
+        || which.len() > 80
+        || !which.chars().all(|c| c.is_ascii_alphanumeric() || c == '~')
+    {
         return Err(Error::NoSnapshot(clean(which)));
     }
     let snap = repo
@@ -553,9 +556,7 @@ fn restore_into(
             let f = o.open(&dest).map_err(io_err(&dest))?;
             let mut w = std::io::BufWriter::new(f);
             repo.dump(&node, &mut w).map_err(map(loc, pw))?;
-            let f = w
-                .into_inner()
-                .map_err(|e| io_err(&dest)(e.into_error()))?;
+            let f = w.into_inner().map_err(|e| io_err(&dest)(e.into_error()))?;
             f.sync_all().map_err(io_err(&dest))?;
             files += 1;
             bytes += node.meta.size;
@@ -595,7 +596,10 @@ pub fn verify_restore(
         let db = dir.0.join(DB_FILE);
         let restored = store::Store::open(&db)?;
         if let Err(why) = restored.integrity_check()? {
-            return Ok((r.snapshot, Err(format!("integrity check failed: {}", clean(&why)))));
+            return Ok((
+                r.snapshot,
+                Err(format!("integrity check failed: {}", clean(&why))),
+            ));
         }
         let got = restored.backup_counts()?;
         let want = r.manifest.counts;

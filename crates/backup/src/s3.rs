@@ -13,8 +13,8 @@ use crate::{Error, Location};
 use bytes::Bytes;
 use hmac::{Hmac, KeyInit, Mac};
 use rustic_core::{
-    BytesList, ErrorKind, FileType, Id, ReadBackend, RepositoryBackends, RusticError,
-    RusticResult, WriteBackend,
+    BytesList, ErrorKind, FileType, Id, ReadBackend, RepositoryBackends, RusticError, RusticResult,
+    WriteBackend,
 };
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -104,7 +104,10 @@ fn hmac(key: &[u8], data: &str) -> Vec<u8> {
 fn encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (keep_slash && b == b'/') {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'~')
+            || (keep_slash && b == b'/')
+        {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -120,7 +123,11 @@ fn amz_date() -> String {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     let iso = model::Timestamp(now * 1_000_000).iso(); // 2026-01-05T08:00:50.000000Z
-    let digits: String = iso.chars().take(19).filter(|c| c.is_ascii_digit()).collect();
+    let digits: String = iso
+        .chars()
+        .take(19)
+        .filter(|c| c.is_ascii_digit())
+        .collect();
     format!("{}T{}Z", &digits[..8], &digits[8..14])
 }
 
@@ -236,10 +243,8 @@ impl S3 {
         };
         let fail = |e: ureq::Error| backend_err(&format!("{method} {key}"), e.to_string());
         let resp = {
-            let mut hs: Vec<(String, String)> = headers
-                .into_iter()
-                .filter(|(k, _)| k != "host")
-                .collect();
+            let mut hs: Vec<(String, String)> =
+                headers.into_iter().filter(|(k, _)| k != "host").collect();
             hs.push(("authorization".into(), auth));
             if let Some((off, len)) = range {
                 let end = u64::from(off) + u64::from(len.max(1)) - 1;
@@ -320,7 +325,8 @@ impl S3 {
                     .unwrap_or(0);
                 out.push((key, size));
             }
-            let truncated = elements(&xml, "IsTruncated").first().map(String::as_str) == Some("true");
+            let truncated =
+                elements(&xml, "IsTruncated").first().map(String::as_str) == Some("true");
             token = elements(&xml, "NextContinuationToken").into_iter().next();
             if !truncated || token.is_none() {
                 break;

@@ -12,8 +12,8 @@
 //! interrupted run never loses or half-updates what was stored before.
 
 mod accounts;
-pub mod backup;
 pub mod assets;
+pub mod backup;
 mod dashboard;
 mod db;
 mod feeds;

@@ -162,11 +162,23 @@ fn build_store(dir: &Path) -> PathBuf {
         "ack",
         run(
             dir,
-            &["alerts", "ack", "1", "--comment", "drill", "--db", "ward.db"],
+            &[
+                "alerts",
+                "ack",
+                "1",
+                "--comment",
+                "drill",
+                "--db",
+                "ward.db",
+            ],
         ),
     );
     std::fs::create_dir_all(dir.join("ward-state")).unwrap();
-    std::fs::write(dir.join("ward-state/cert.pem"), "-----BEGIN CERTIFICATE-----\n").unwrap();
+    std::fs::write(
+        dir.join("ward-state/cert.pem"),
+        "-----BEGIN CERTIFICATE-----\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("pw"), format!("{PASSWORD}\n")).unwrap();
     db
 }
@@ -216,11 +228,17 @@ fn restic_lists_and_restores_what_ward_backs_up() {
     let r = repo.to_str().unwrap();
     ok(
         "init",
-        run(&dir, &["backup", "init", "--repo", r, "--password-file", "pw"]),
+        run(
+            &dir,
+            &["backup", "init", "--repo", r, "--password-file", "pw"],
+        ),
     );
     let created = ok(
         "create",
-        run(&dir, &["backup", "create", "--repo", r, "--password-file", "pw"]),
+        run(
+            &dir,
+            &["backup", "create", "--repo", r, "--password-file", "pw"],
+        ),
     );
     println!("{created}");
     assert!(created.starts_with("snapshot "), "{created}");
@@ -258,14 +276,15 @@ fn restic_lists_and_restores_what_ward_backs_up() {
         String::from_utf8_lossy(&out.stderr)
     );
     let restored = target.join("ward/ward.db");
+    // Its bytes before anything opens it (opening switches it to WAL).
+    let restic_bytes = std::fs::read(&restored).unwrap();
     assert!(target.join("ward/ward.db.key").is_file());
     assert_eq!(
         std::fs::read(target.join("ward/state/cert.pem")).unwrap(),
         b"-----BEGIN CERTIFICATE-----\n"
     );
     let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(target.join("ward/manifest.json")).unwrap())
-            .unwrap();
+        serde_json::from_slice(&std::fs::read(target.join("ward/manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["ward_version"], env!("CARGO_PKG_VERSION"));
 
     // The restored store reads the same through Ward.
@@ -299,22 +318,32 @@ fn restic_lists_and_restores_what_ward_backs_up() {
             ],
         ),
     );
-    assert_eq!(
-        std::fs::read(dir.join("by-ward/ward.db")).unwrap(),
-        std::fs::read(&restored).unwrap()
+    assert!(
+        std::fs::read(dir.join("by-ward/ward.db")).unwrap() == restic_bytes,
+        "ward backup restore and restic restore give different ward.db"
     );
     let drill = ok(
         "verify-restore",
         run(
             &dir,
-            &["backup", "verify-restore", "--repo", r, "--password-file", "pw"],
+            &[
+                "backup",
+                "verify-restore",
+                "--repo",
+                r,
+                "--password-file",
+                "pw",
+            ],
         ),
     );
     println!("{drill}");
     assert!(drill.contains(" passed in "), "{drill}");
     let list = ok(
         "list",
-        run(&dir, &["backup", "list", "--repo", r, "--password-file", "pw"]),
+        run(
+            &dir,
+            &["backup", "list", "--repo", r, "--password-file", "pw"],
+        ),
     );
     println!("{list}");
     assert!(list.contains(id), "{list}");
@@ -331,7 +360,10 @@ fn a_backup_during_analyze_restores_a_consistent_store() {
     let r = repo.to_str().unwrap();
     ok(
         "init",
-        run(&dir, &["backup", "init", "--repo", r, "--password-file", "pw"]),
+        run(
+            &dir,
+            &["backup", "init", "--repo", r, "--password-file", "pw"],
+        ),
     );
     // A writer in another process: analyze again and again until stopped.
     let stop = dir.join("stop");
@@ -366,7 +398,10 @@ fn a_backup_during_analyze_restores_a_consistent_store() {
     for _ in 0..3 {
         ok(
             "create during analyze",
-            run(&dir, &["backup", "create", "--repo", r, "--password-file", "pw"]),
+            run(
+                &dir,
+                &["backup", "create", "--repo", r, "--password-file", "pw"],
+            ),
         );
         snapshots += 1;
     }
@@ -380,7 +415,12 @@ fn a_backup_during_analyze_restores_a_consistent_store() {
     let end = counts(&db);
     assert_eq!(
         (end.devices, end.facts, end.alerts, end.audit),
-        (committed.devices, committed.facts, committed.alerts, committed.audit),
+        (
+            committed.devices,
+            committed.facts,
+            committed.alerts,
+            committed.audit
+        ),
         "the writer changes only the run count"
     );
     for k in 0..snapshots {
@@ -405,10 +445,9 @@ fn a_backup_during_analyze_restores_a_consistent_store() {
             ),
         );
         let restored = dir.join(&to).join("ward.db");
-        let manifest: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(dir.join(&to).join("manifest.json")).unwrap(),
-        )
-        .unwrap();
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join(&to).join("manifest.json")).unwrap())
+                .unwrap();
         let st = store::Store::open(&restored).unwrap();
         assert_eq!(st.integrity_check().unwrap(), Ok(()), "snapshot {k}");
         let c = st.backup_counts().unwrap();
@@ -423,7 +462,12 @@ fn a_backup_during_analyze_restores_a_consistent_store() {
         );
         assert_eq!(
             (c.devices, c.facts, c.alerts, c.audit),
-            (committed.devices, committed.facts, committed.alerts, committed.audit),
+            (
+                committed.devices,
+                committed.facts,
+                committed.alerts,
+                committed.audit
+            ),
             "snapshot {k}"
         );
         assert!(
@@ -431,7 +475,10 @@ fn a_backup_during_analyze_restores_a_consistent_store() {
             "snapshot {k}: {} runs, not between {start_runs} and {end_runs}",
             c.runs
         );
-        println!("snapshot {k}: {} runs, {} devices, integrity ok", c.runs, c.devices);
+        println!(
+            "snapshot {k}: {} runs, {} devices, integrity ok",
+            c.runs, c.devices
+        );
         let inv = ok(
             "inventory",
             run(
@@ -475,11 +522,17 @@ fn wrong_password_damaged_pack_and_missing_repository_are_one_line_and_change_no
     let r = repo.to_str().unwrap();
     ok(
         "init",
-        run(&dir, &["backup", "init", "--repo", r, "--password-file", "pw"]),
+        run(
+            &dir,
+            &["backup", "init", "--repo", r, "--password-file", "pw"],
+        ),
     );
     ok(
         "create",
-        run(&dir, &["backup", "create", "--repo", r, "--password-file", "pw"]),
+        run(
+            &dir,
+            &["backup", "create", "--repo", r, "--password-file", "pw"],
+        ),
     );
     std::fs::write(dir.join("bad-pw"), "not the password\n").unwrap();
     let views_before = views(&dir, &db);
@@ -504,7 +557,11 @@ fn wrong_password_damaged_pack_and_missing_repository_are_one_line_and_change_no
         println!("{}: {}", args.join(" "), err.trim());
     }
     assert!(!dir.join("wrong-pw").exists());
-    assert_eq!(tree(&repo), repo_before, "wrong password changed the repository");
+    assert_eq!(
+        tree(&repo),
+        repo_before,
+        "wrong password changed the repository"
+    );
     // The password from the environment works like the file.
     let out = ward_in(&dir)
         .args(["backup", "list", "--repo", r])
@@ -546,7 +603,10 @@ fn wrong_password_damaged_pack_and_missing_repository_are_one_line_and_change_no
         std::fs::write(p, b).unwrap();
     }
     let damaged = tree(&repo);
-    let out = run(&dir, &["backup", "check", "--repo", r, "--password-file", "pw"]);
+    let out = run(
+        &dir,
+        &["backup", "check", "--repo", r, "--password-file", "pw"],
+    );
     let err = one_error_line("check", &out);
     let report = String::from_utf8_lossy(&out.stdout).to_string();
     println!("check: {report}{}", err.trim());
@@ -563,28 +623,57 @@ fn wrong_password_damaged_pack_and_missing_repository_are_one_line_and_change_no
     );
     let out = run(
         &dir,
-        &["backup", "restore", "--repo", r, "--password-file", "pw", "--to", "from-damaged"],
+        &[
+            "backup",
+            "restore",
+            "--repo",
+            r,
+            "--password-file",
+            "pw",
+            "--to",
+            "from-damaged",
+        ],
     );
     let err = one_error_line("restore damaged", &out);
     println!("restore: {}", err.trim());
-    assert!(!dir.join("from-damaged").exists(), "a failed restore left files");
     assert!(
-        std::fs::read_dir(&dir)
+        !dir.join("from-damaged").exists(),
+        "a failed restore left files"
+    );
+    assert!(
+        std::fs::read_dir(&dir).unwrap().all(|e| !e
             .unwrap()
-            .all(|e| !e.unwrap().file_name().to_string_lossy().starts_with(".ward-")),
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".ward-")),
         "scratch directories left behind"
     );
     // A drill of the damaged repository fails, exits non-zero and is recorded.
     let out = run(
         &dir,
-        &["backup", "verify-restore", "--repo", r, "--password-file", "pw"],
+        &[
+            "backup",
+            "verify-restore",
+            "--repo",
+            r,
+            "--password-file",
+            "pw",
+        ],
     );
     let err = one_error_line("verify-restore damaged", &out);
-    println!("verify-restore: {}{}", String::from_utf8_lossy(&out.stdout), err.trim());
+    println!(
+        "verify-restore: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        err.trim()
+    );
     let drills = store::Store::open(&db).unwrap().drills(10).unwrap();
     assert_eq!(drills.len(), 1);
     assert!(!drills[0].passed);
-    assert_eq!(tree(&repo), damaged, "reading a damaged repository changed it");
+    assert_eq!(
+        tree(&repo),
+        damaged,
+        "reading a damaged repository changed it"
+    );
 
     // The store reads as it did (the drill row above is the only change).
     assert_eq!(views(&dir, &db), views_before);
@@ -635,7 +724,9 @@ fn an_s3_repository_on_a_real_server_is_read_by_restic() {
     let repo = format!("s3:http://127.0.0.1:{port}/ward-backups/site-a");
     let w = |args: &[&str]| {
         let mut c = ward_in(&dir);
-        with_s3(&mut c).args(args).args(["--repo", &repo, "--password-file", "pw"]);
+        with_s3(&mut c)
+            .args(args)
+            .args(["--repo", &repo, "--password-file", "pw"]);
         c.output().unwrap()
     };
     // Missing first: one line, nothing created.
@@ -669,18 +760,20 @@ fn an_s3_repository_on_a_real_server_is_read_by_restic() {
         );
         out.stdout
     };
-    let snaps: serde_json::Value = serde_json::from_slice(&restic(&["snapshots", "--json"])).unwrap();
+    let snaps: serde_json::Value =
+        serde_json::from_slice(&restic(&["snapshots", "--json"])).unwrap();
     assert_eq!(snaps.as_array().unwrap().len(), 2, "{snaps}");
     println!("restic snapshots (S3): {snaps}");
     let target = dir.join("by-restic");
     restic(&["restore", "latest", "--target", target.to_str().unwrap()]);
+    let restic_bytes = std::fs::read(target.join("ward/ward.db")).unwrap();
     let after = views(&target.join("ward"), &target.join("ward/ward.db"));
     assert_eq!(before, after);
     // Ward's own restore from S3, and a drill.
     ok("restore", w(&["backup", "restore", "--to", "by-ward"]));
-    assert_eq!(
-        std::fs::read(dir.join("by-ward/ward.db")).unwrap(),
-        std::fs::read(target.join("ward/ward.db")).unwrap()
+    assert!(
+        std::fs::read(dir.join("by-ward/ward.db")).unwrap() == restic_bytes,
+        "ward backup restore and restic restore give different ward.db"
     );
     let drill = ok("verify-restore", w(&["backup", "verify-restore"]));
     println!("{drill}");
