@@ -23,6 +23,7 @@
 
 pub mod advisories;
 pub mod analyze;
+pub mod backup;
 pub mod coverage;
 pub mod intake;
 #[cfg(feature = "live")]

@@ -5,6 +5,7 @@ mod advisories;
 mod alerts;
 mod analyze;
 mod assess;
+mod backup;
 mod coverage;
 mod declared;
 mod feeds;
@@ -105,6 +106,9 @@ enum Command {
     /// Web accounts: add (prints the TOTP provisioning URI), token, list.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Backups of Ward's own state (store, key, state directory) into an encrypted restic-format repository: init, create, list, check, restore, forget, verify-restore.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
     /// Communication baselines: `learn` from captures how each device and group normally talks.
     #[command(subcommand)]
     Baseline(monitoring::BaselineCommand),
@@ -178,6 +182,7 @@ fn main() {
         Command::Assess(args) => assess::run(args),
         Command::Serve(args) => serve::run(args),
         Command::User(cmd) => user::run(cmd),
+        Command::Backup(cmd) => backup::run(cmd),
         Command::Baseline(monitoring::BaselineCommand::Learn(args)) => monitoring::learn(args),
         Command::Baseline(monitoring::BaselineCommand::Show { db, name }) => {
             monitoring::show(&db, &name)

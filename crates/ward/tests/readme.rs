@@ -313,6 +313,13 @@ const EXPECT: &[(&[&str], &str)] = &[
     (&["policy", "simulate"], "flows would be blocked"),
     (&["mud", "import"], "imported"),
     (&["assess"], "verdict: "),
+    (&["backup", "init"], "created backup repository"),
+    (&["backup", "create"], "snapshot "),
+    (&["backup", "list"], "restore drills"),
+    (&["backup", "check"], "no errors"),
+    (&["backup", "forget"], "kept "),
+    (&["backup", "verify-restore"], " passed in "),
+    (&["backup", "restore"], "restored snapshot "),
 ];
 
 /// What is wrong with a command's standard output, if anything.
