@@ -7,7 +7,7 @@
 
 use backup::{Location, Password};
 use std::path::{Path, PathBuf};
-use store::backup::Drill;
+use store::backup::{BackupRun, Drill};
 
 pub use backup::{CheckReport, Created, Forgot, Manifest, Restored, SnapshotInfo};
 
@@ -91,13 +91,105 @@ pub fn create(t: &Target, db: &Path, state_dir: &Path) -> Result<Created, Error>
         state_dir: Some(state_dir.to_path_buf()),
         scratch: std::env::temp_dir(),
     };
-    Ok(backup::create(
+    let created = backup::create(
         &t.location,
         &t.password,
         &source,
         &store,
         env!("CARGO_PKG_VERSION"),
-    )?)
+    )?;
+    let m = &created.manifest.counts;
+    store.record_backup_run(&BackupRun {
+        at: unix_now(),
+        snapshot: created.snapshot.clone(),
+        repository: t.location.display(),
+        duration_ms: (created.seconds * 1000.0).round().max(0.0) as u64,
+        passed: true,
+        bytes: created.bytes_processed,
+        bytes_added: created.bytes_added_packed,
+        detail: format!(
+            "{} devices, {} alerts, {} audit entries, {} users",
+            m.devices, m.alerts, m.audit, m.users
+        ),
+    })?;
+    Ok(created)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A scheduled backup (`ward serve --backup-every`): [`create`], and when it
+/// fails, the failure recorded in the store (one line, no password) so the
+/// dashboard shows it. Returns the line to log.
+pub fn scheduled(t: &Target, db: &Path, state_dir: &Path) -> String {
+    let started = std::time::Instant::now();
+    match create(t, db, state_dir) {
+        Ok(c) => format!(
+            "backup: snapshot {} of {} into {} ({} bytes added)",
+            c.snapshot,
+            crate::location::label(db),
+            t.location.display(),
+            c.bytes_added_packed
+        ),
+        Err(e) => {
+            let why = model::text::bounded(e.to_string().as_bytes(), 300);
+            let run = BackupRun {
+                at: unix_now(),
+                snapshot: String::new(),
+                repository: t.location.display(),
+                duration_ms: started.elapsed().as_millis() as u64,
+                passed: false,
+                bytes: 0,
+                bytes_added: 0,
+                detail: why.clone(),
+            };
+            if let Ok(s) = existing_sqlite(db) {
+                let _ = s.record_backup_run(&run);
+            }
+            format!("backup: FAILED into {}: {why}", t.location.display())
+        }
+    }
+}
+
+/// Backup status for the dashboard and the API: the last successful and
+/// the last failed backup, recent backups and recent drills.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Status {
+    /// The newest successful backup.
+    pub last_success: Option<BackupRun>,
+    /// The newest failed one, when newer than the last success.
+    pub failing_since: Option<BackupRun>,
+    /// Seconds since the last success (at `now`).
+    pub age_secs: Option<i64>,
+    /// The newest backups, newest first (at most 20).
+    pub runs: Vec<BackupRun>,
+    /// The newest restore drills, newest first (at most 20).
+    pub drills: Vec<Drill>,
+}
+
+/// [`Status`] of the store `s` at `now` (Unix seconds).
+pub fn status(s: &store::Store, now: i64) -> Result<Status, store::Error> {
+    let runs = s.backup_runs(20)?;
+    let last_success = match runs.iter().find(|r| r.passed) {
+        Some(r) => Some(r.clone()),
+        None => s.backup_runs(10_000)?.into_iter().find(|r| r.passed),
+    };
+    let failing_since = runs
+        .iter()
+        .take_while(|r| !r.passed)
+        .last()
+        .filter(|_| runs.first().is_some_and(|r| !r.passed))
+        .cloned();
+    Ok(Status {
+        age_secs: last_success.as_ref().map(|r| (now - r.at).max(0)),
+        last_success,
+        failing_since,
+        runs,
+        drills: s.drills(20)?,
+    })
 }
 
 /// The repository's snapshots, and the drills recorded in the store at `db`

@@ -2,8 +2,9 @@
 //! PostgreSQL: the last migration): a consistent copy of a SQLite database taken
 //! while other processes write (`VACUUM INTO`, one read transaction), the
 //! counts a backup's manifest records and a restore drill compares, SQLite's
-//! integrity check, and the drills themselves (`backup_drills`), kept as
-//! evidence that restores were tried and how they went.
+//! integrity check, the drills themselves (`backup_drills`), kept as
+//! evidence that restores were tried and how they went, and the backups
+//! taken (`backup_runs`: the dashboard's and the API's backup status).
 //!
 //! **Invariant:** a snapshot is never a copy of the live file: it is what one
 //! read transaction sees, so a writer committing meanwhile is either wholly in
@@ -24,7 +25,41 @@ CREATE TABLE backup_drills(
     detail TEXT NOT NULL
 );
 CREATE INDEX backup_drills_at ON backup_drills(at);
+CREATE TABLE backup_runs(
+    at BIGINT NOT NULL,
+    snapshot TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    duration_ms BIGINT NOT NULL,
+    passed BIGINT NOT NULL,
+    bytes BIGINT NOT NULL,
+    bytes_added BIGINT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX backup_runs_at ON backup_runs(at);
 "#;
+
+/// One backup of Ward's own state (`ward backup create` or a scheduled one
+/// of `ward serve --backup-every`): when, into which repository, how big,
+/// and whether it worked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupRun {
+    /// When it finished (Unix seconds).
+    pub at: i64,
+    /// Snapshot id (restic's hex id); empty when it failed.
+    pub snapshot: String,
+    /// The repository, as named on the command line (never a password).
+    pub repository: String,
+    /// How long it took.
+    pub duration_ms: u64,
+    /// Whether a snapshot was written.
+    pub passed: bool,
+    /// Bytes of the files backed up.
+    pub bytes: u64,
+    /// New data it added to the repository, as stored (compressed, encrypted).
+    pub bytes_added: u64,
+    /// One line: what it holds, or what failed.
+    pub detail: String,
+}
 
 /// What a backup's manifest counts and a restore drill compares.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,6 +189,47 @@ impl Store {
             ],
         )?;
         Ok(())
+    }
+
+    /// Records a backup of Ward's own state.
+    pub fn record_backup_run(&self, r: &BackupRun) -> Result<(), Error> {
+        let big = |v: u64| v.min(i64::MAX as u64) as i64;
+        self.conn().execute(
+            "INSERT INTO backup_runs(at, snapshot, repository, duration_ms, passed, bytes, bytes_added, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                r.at,
+                r.snapshot.as_str(),
+                r.repository.as_str(),
+                big(r.duration_ms),
+                i64::from(r.passed),
+                big(r.bytes),
+                big(r.bytes_added),
+                r.detail.as_str()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The most recent backups of Ward's own state, newest first.
+    pub fn backup_runs(&self, limit: u32) -> Result<Vec<BackupRun>, Error> {
+        let rows = self.conn().query(
+            "SELECT at, snapshot, repository, duration_ms, passed, bytes, bytes_added, detail FROM backup_runs ORDER BY at DESC LIMIT ?1",
+            params![i64::from(limit)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(BackupRun {
+                    at: r.i64(0)?,
+                    snapshot: r.str(1)?,
+                    repository: r.str(2)?,
+                    duration_ms: r.i64(3)?.max(0) as u64,
+                    passed: r.i64(4)? != 0,
+                    bytes: r.i64(5)?.max(0) as u64,
+                    bytes_added: r.i64(6)?.max(0) as u64,
+                    detail: r.str(7)?,
+                })
+            })
+            .collect()
     }
 
     /// The most recent restore drills, newest first.

@@ -68,6 +68,16 @@ CREATE TABLE backup_drills(
     passed BIGINT NOT NULL,
     detail TEXT NOT NULL
 );
+CREATE TABLE backup_runs(
+    at BIGINT NOT NULL,
+    snapshot TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    duration_ms BIGINT NOT NULL,
+    passed BIGINT NOT NULL,
+    bytes BIGINT NOT NULL,
+    bytes_added BIGINT NOT NULL,
+    detail TEXT NOT NULL
+);
 CREATE TABLE baselines(
     name TEXT PRIMARY KEY,
     start_time BIGINT,
@@ -246,6 +256,7 @@ CREATE INDEX advisory_products_vendor ON advisory_products(vendor);
 CREATE INDEX alerts_first_seen ON alerts(first_seen);
 CREATE INDEX alerts_status ON alerts(status);
 CREATE INDEX backup_drills_at ON backup_drills(at);
+CREATE INDEX backup_runs_at ON backup_runs(at);
 CREATE INDEX devices_site ON devices(site, key);
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;

@@ -34,11 +34,46 @@ pub struct ServeArgs {
     /// Serve plain HTTP. For automated tests only; refused unless --listen is a loopback address.
     #[arg(long, conflicts_with_all = ["cert", "key"])]
     insecure_http: bool,
+    /// Back Ward's own state up (as `ward backup create`) when the server starts and then every
+    /// DURATION (e.g. 24h, 90m); the status is on the overview and at /api/v1/backup.
+    #[arg(long, value_name = "DURATION", requires = "backup_repo")]
+    backup_every: Option<String>,
+    /// The repository of --backup-every: a directory or s3:http(s)://HOST[:PORT]/BUCKET[/PREFIX]
+    /// (S3 credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+    #[arg(long, value_name = "REPO", requires = "backup_every")]
+    backup_repo: Option<String>,
+    /// File holding that repository's password (else WARD_BACKUP_PASSWORD; never on the command line).
+    #[arg(long, value_name = "FILE", requires = "backup_every")]
+    backup_password_file: Option<PathBuf>,
+}
+
+/// Starts the scheduled backups of `--backup-every`, after checking the
+/// options (a bad duration, a missing password or a PostgreSQL store stop
+/// `ward serve` before it listens): one at once, then one every interval,
+/// each logged in one line and recorded in the store.
+fn schedule_backups(args: &ServeArgs) -> Result<()> {
+    let (Some(every), Some(repo)) = (&args.backup_every, &args.backup_repo) else {
+        return Ok(());
+    };
+    let secs = app::monitor::parse_duration(every)?;
+    if args.db.to_str().is_some_and(store::is_postgres_url) {
+        bail!("--backup-every backs up SQLite stores; back a PostgreSQL store up with pg_dump");
+    }
+    let target = app::backup::Target::new(repo, args.backup_password_file.as_deref())?;
+    let (db, state_dir) = (args.db.clone(), args.state_dir.clone());
+    std::thread::Builder::new()
+        .name("ward-backup".into())
+        .spawn(move || loop {
+            eprintln!("ward: {}", app::backup::scheduled(&target, &db, &state_dir));
+            std::thread::sleep(std::time::Duration::from_secs(secs as u64));
+        })?;
+    Ok(())
 }
 
 /// Runs `ward serve`.
 pub fn run(args: ServeArgs) -> Result<()> {
     let store = crate::location::open(&args.db)?;
+    schedule_backups(&args)?;
     let users = store.user_count()?;
     let transport = match (args.insecure_http, args.cert, args.key) {
         (true, _, _) => web::Transport::InsecureHttp,

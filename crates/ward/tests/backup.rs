@@ -798,3 +798,147 @@ fn an_s3_repository_on_a_real_server_is_read_by_restic() {
     println!("wrong S3 secret: {}", err.trim());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `ward serve --backup-every`, started on `dir/ward.db`; its base URL.
+fn serve_with_backups(dir: &Path, pwfile: &str) -> (Proc, String) {
+    let mut child = ward_in(dir)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--insecure-http",
+            "--db",
+            "ward.db",
+            "--state-dir",
+            "state",
+            "--backup-every",
+            "1h",
+            "--backup-repo",
+            "repo",
+            "--backup-password-file",
+            pwfile,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("ward: serving ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    std::thread::spawn(move || for _ in std::io::BufRead::lines(out) {});
+    (Proc(child), base)
+}
+
+/// `GET /api/v1/backup` until `done` holds (at most 90 s).
+fn backup_status_until(
+    base: &str,
+    token: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let mut res = agent
+            .get(&format!("{base}/api/v1/backup"))
+            .header("authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        let v: serde_json::Value =
+            serde_json::from_str(&res.body_mut().read_to_string().unwrap()).unwrap();
+        if done(&v) {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "no backup status in time: {v:#}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+/// Issue 16: `ward serve --backup-every` backs the store up when it starts
+/// (then every interval); `/api/v1/backup` shows the last success, its age
+/// and size, and `ward backup list` lists the same snapshot. A scheduled
+/// backup that fails (a wrong password) is recorded and shown as failing,
+/// with the reason and without the password; a bad schedule stops `serve`
+/// in one line before it listens.
+#[test]
+fn serve_schedules_backups_and_shows_their_status() {
+    let dir = tempdir("serve");
+    build_store(&dir);
+    ok(
+        "init",
+        run(
+            &dir,
+            &["backup", "init", "--repo", "repo", "--password-file", "pw"],
+        ),
+    );
+    let out = ok(
+        "token",
+        run(&dir, &["user", "token", "ana", "--db", "ward.db"]),
+    );
+    let token = out.trim().to_string();
+
+    let (server, base) = serve_with_backups(&dir, "pw");
+    let v = backup_status_until(&base, &token, |v| !v["last_success"].is_null());
+    drop(server);
+    let last = &v["last_success"];
+    let snap = last["snapshot"].as_str().unwrap().to_string();
+    assert!(snap.len() >= 8, "{v:#}");
+    assert!(last["bytes_added"].as_u64().unwrap() > 0, "{v:#}");
+    assert!(
+        last["detail"].as_str().unwrap().contains("devices"),
+        "{v:#}"
+    );
+    assert!(v["age_secs"].as_i64().unwrap() < 600, "{v:#}");
+    assert!(v["failing_since"].is_null(), "{v:#}");
+    let listed = ok(
+        "list",
+        run(
+            &dir,
+            &["backup", "list", "--repo", "repo", "--password-file", "pw"],
+        ),
+    );
+    assert!(listed.contains(&snap[..8]), "{listed}");
+
+    // A wrong password: the scheduled backup fails, is recorded and shown.
+    std::fs::write(dir.join("wrong"), "not-the-password-7731\n").unwrap();
+    let (server, base) = serve_with_backups(&dir, "wrong");
+    let v = backup_status_until(&base, &token, |v| !v["failing_since"].is_null());
+    drop(server);
+    let failed = v["failing_since"]["detail"].as_str().unwrap();
+    assert!(failed.contains("wrong password"), "{v:#}");
+    assert!(!v.to_string().contains("not-the-password-7731"));
+    assert_eq!(v["last_success"]["snapshot"], snap.as_str(), "{v:#}");
+
+    // A bad schedule stops serve before it listens.
+    let out = run(
+        &dir,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--insecure-http",
+            "--db",
+            "ward.db",
+            "--backup-every",
+            "soon",
+            "--backup-repo",
+            "repo",
+            "--backup-password-file",
+            "pw",
+        ],
+    );
+    one_error_line("bad --backup-every", &out);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -35,13 +35,14 @@ pub const ROUTES: &[(&str, Role)] = &[
     ("/api/v1/intake/approve", Role::Analyst),
     ("/api/v1/report", Role::Analyst),
     ("/api/v1/audit", Role::Admin),
+    ("/api/v1/backup", Role::Viewer),
 ];
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Ward API", description = "Passive security for connected medical devices. Authenticate with `Authorization: Bearer TOKEN` (tokens: dashboard › API tokens)."),
-    paths(devices, device, risk, advisories, network_map, alerts, alert_ack, alert_close, alert_reopen, intake, intake_approve, report_export, audit),
-    components(schemas(DevicePage, DeviceSummary, DeviceDetail, Peer, Overview, view::Count, AuditRow, ErrorBody, NetworkMap, MapNode, MapEdge, AlertPage, AlertView, EvidenceView, StatusRequest, IntakeView, ApproveRequest)),
+    paths(devices, device, risk, advisories, network_map, alerts, alert_ack, alert_close, alert_reopen, intake, intake_approve, report_export, audit, backup_status),
+    components(schemas(DevicePage, DeviceSummary, DeviceDetail, Peer, Overview, view::Count, AuditRow, ErrorBody, NetworkMap, MapNode, MapEdge, AlertPage, AlertView, EvidenceView, StatusRequest, IntakeView, ApproveRequest, BackupStatus, BackupRunView, DrillView)),
     modifiers(&Bearer)
 )]
 struct ApiDoc;
@@ -104,6 +105,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/intake/approve", post(intake_approve))
         .route("/api/v1/report", get(report_export))
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/backup", get(backup_status))
 }
 
 /// An error body.
@@ -434,6 +436,106 @@ async fn audit(
             })
             .collect(),
     ))
+}
+
+/// One backup of Ward's own state.
+#[derive(Serialize, ToSchema)]
+pub struct BackupRunView {
+    /// When it finished, Unix seconds.
+    pub at: i64,
+    /// Snapshot id (restic's); empty when it failed.
+    pub snapshot: String,
+    /// Repository (a path or `s3:` URL; never a password).
+    pub repository: String,
+    /// How long it took, milliseconds.
+    pub duration_ms: u64,
+    /// Whether a snapshot was written.
+    pub passed: bool,
+    /// Bytes backed up.
+    pub bytes: u64,
+    /// New data added to the repository (stored size).
+    pub bytes_added: u64,
+    /// What it holds, or why it failed.
+    pub detail: String,
+}
+
+/// One restore drill (`ward backup verify-restore`).
+#[derive(Serialize, ToSchema)]
+pub struct DrillView {
+    /// When, Unix seconds.
+    pub at: i64,
+    /// Snapshot restored.
+    pub snapshot: String,
+    /// Repository.
+    pub repository: String,
+    /// How long restore, open and comparison took, milliseconds.
+    pub duration_ms: u64,
+    /// Whether the restored store matched its manifest.
+    pub passed: bool,
+    /// What was compared, or what failed.
+    pub detail: String,
+}
+
+/// Ward's own backups: the last success and its age, a failure streak, the
+/// newest backups and restore drills.
+#[derive(Serialize, ToSchema)]
+pub struct BackupStatus {
+    /// The newest successful backup.
+    pub last_success: Option<BackupRunView>,
+    /// Seconds since it.
+    pub age_secs: Option<i64>,
+    /// The first failure of the current failure streak, if the newest backup failed.
+    pub failing_since: Option<BackupRunView>,
+    /// Newest backups first (at most 20).
+    pub runs: Vec<BackupRunView>,
+    /// Newest restore drills first (at most 20).
+    pub drills: Vec<DrillView>,
+}
+
+fn run_view(r: store::backup::BackupRun) -> BackupRunView {
+    BackupRunView {
+        at: r.at,
+        snapshot: r.snapshot,
+        repository: r.repository,
+        duration_ms: r.duration_ms,
+        passed: r.passed,
+        bytes: r.bytes,
+        bytes_added: r.bytes_added,
+        detail: r.detail,
+    }
+}
+
+/// Backup status of Ward's own state (`ward backup`, `ward serve --backup-every`).
+#[utoipa::path(get, path = "/api/v1/backup", responses(
+    (status = 200, body = BackupStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn backup_status(
+    State(st): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<BackupStatus>, Response> {
+    user.require(Role::Viewer)?;
+    let now = (crate::now_ms() / 1000) as i64;
+    let b = st
+        .db(move |s| Ok(app::backup::status(s, now)?))
+        .await
+        .map_err(fail)?;
+    Ok(Json(BackupStatus {
+        last_success: b.last_success.map(run_view),
+        age_secs: b.age_secs,
+        failing_since: b.failing_since.map(run_view),
+        runs: b.runs.into_iter().map(run_view).collect(),
+        drills: b
+            .drills
+            .into_iter()
+            .map(|d| DrillView {
+                at: d.at,
+                snapshot: d.snapshot,
+                repository: d.repository,
+                duration_ms: d.duration_ms,
+                passed: d.passed,
+                detail: d.detail,
+            })
+            .collect(),
+    }))
 }
 
 /// Monitoring alerts, newest first, with filters and paging.

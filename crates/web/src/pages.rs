@@ -542,6 +542,10 @@ struct OverviewPage {
     transport: Vec<TransportRow>,
     /// Fleet data protection, one line per producer category.
     coverage: Vec<String>,
+    /// Ward's own backups (`ward backup`, `ward serve --backup-every`), one line; empty when none was ever taken.
+    backup: String,
+    /// Whether that line is a warning (failing, or the last success older than two days).
+    backup_warn: bool,
 }
 
 /// The transport's state on the overview: what waits, what is delivered
@@ -683,6 +687,11 @@ async fn overview(
             .collect(),
         Err(e) => return fail(e),
     };
+    let backup = match st.db(move |s| Ok(app::backup::status(s, now)?)).await {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let (backup, backup_warn) = backup_line(&backup, now);
     let open: Vec<_> = all
         .into_iter()
         .filter(|a| a.alert.severity >= monitor::Severity::High)
@@ -720,7 +729,54 @@ async fn overview(
             .as_ref()
             .map(|c| c.fleet.iter().map(|f| f.text.clone()).collect())
             .unwrap_or_default(),
+        backup,
+        backup_warn,
     })
+}
+
+/// `1.2 MiB`.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} bytes")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// Backups older than this are a warning on the overview (seconds).
+const BACKUP_STALE_SECS: i64 = 2 * 86_400;
+
+/// The overview's line on Ward's own backups, and whether it is a warning.
+fn backup_line(b: &app::backup::Status, now: i64) -> (String, bool) {
+    let last = b.last_success.as_ref().map(|r| {
+        format!(
+            "last snapshot {} {} into {} ({} added)",
+            r.snapshot.get(..8).unwrap_or(&r.snapshot),
+            ago(b.age_secs.unwrap_or(0)),
+            r.repository,
+            human_bytes(r.bytes_added)
+        )
+    });
+    match (&b.failing_since, last) {
+        (Some(f), last) => (
+            format!(
+                "failing since {}: {}{}",
+                ago(now - f.at),
+                f.detail,
+                last.map(|l| format!("; {l}")).unwrap_or_default()
+            ),
+            true,
+        ),
+        (None, Some(l)) => (l, b.age_secs.is_some_and(|a| a > BACKUP_STALE_SECS)),
+        (None, None) => (String::new(), false),
+    }
 }
 
 // ---------------------------------------------------------------- advisories
