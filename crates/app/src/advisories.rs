@@ -216,18 +216,29 @@ pub struct FeedImport {
 
 /// Stores parsed feed files (and the sync states) in one transaction, then
 /// raises and stores a `new_advisory_match` alert for every device that an
-/// advisory matches now and did not before ([`new_match_alerts`]). Alerts
-/// fold like the others: importing the same feed again raises nothing new.
+/// advisory matches now and did not before ([`new_match_alerts`]) — unless
+/// the store held no advisory before: that first import is the baseline.
+/// Alerts fold like the others: importing the same feed again raises
+/// nothing new.
 pub fn import_feeds(
     store: &mut store::Store,
     files: &[advisory::FeedFile],
     sync: &[store::SyncState],
     now: model::Timestamp,
 ) -> Result<FeedImport> {
+    let held = store.feed_totals()?;
+    // The first advisories a store receives are its baseline: their matches
+    // are the devices' findings (`ward risk`), not news, and a fresh install
+    // importing the whole ICSMA catalog must not open an alert per match.
+    let baseline = held.csaf + held.nvd == 0;
     let (before, _) = device_matches(store)?;
     let report = store.import_feeds_synced(files, sync)?;
-    let (after, _) = device_matches(store)?;
-    let alerts = new_match_alerts(&before, &after, now);
+    let alerts = if baseline {
+        Vec::new()
+    } else {
+        let (after, _) = device_matches(store)?;
+        new_match_alerts(&before, &after, now)
+    };
     store.store_alerts_at(&alerts, now.secs())?;
     Ok(FeedImport { report, alerts })
 }
