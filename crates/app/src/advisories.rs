@@ -231,13 +231,16 @@ pub fn import_feeds(
     // are the devices' findings (`ward risk`), not news, and a fresh install
     // importing the whole ICSMA catalog must not open an alert per match.
     let baseline = held.csaf + held.nvd == 0;
-    let (before, _) = device_matches(store)?;
-    let report = store.import_feeds_synced(files, sync)?;
-    let alerts = if baseline {
-        Vec::new()
+    // Matching every asset is the costly part: only when alerts can follow.
+    let before = if baseline {
+        None
     } else {
-        let (after, _) = device_matches(store)?;
-        new_match_alerts(&before, &after, now)
+        Some(device_matches(store)?.0)
+    };
+    let report = store.import_feeds_synced(files, sync)?;
+    let alerts = match before {
+        None => Vec::new(),
+        Some(before) => new_match_alerts(&before, &device_matches(store)?.0, now),
     };
     store.store_alerts_at(&alerts, now.secs())?;
     Ok(FeedImport { report, alerts })

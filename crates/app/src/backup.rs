@@ -177,12 +177,7 @@ pub fn status(s: &store::Store, now: i64) -> Result<Status, store::Error> {
         Some(r) => Some(r.clone()),
         None => s.backup_runs(10_000)?.into_iter().find(|r| r.passed),
     };
-    let failing_since = runs
-        .iter()
-        .take_while(|r| !r.passed)
-        .last()
-        .filter(|_| runs.first().is_some_and(|r| !r.passed))
-        .cloned();
+    let failing_since = runs.iter().take_while(|r| !r.passed).last().cloned();
     Ok(Status {
         age_secs: last_success.as_ref().map(|r| (now - r.at).max(0)),
         last_success,
