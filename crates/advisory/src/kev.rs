@@ -25,6 +25,8 @@ struct Entry {
     date_added: Str<SHORT>,
     #[serde(default)]
     known_ransomware_campaign_use: Str<SHORT>,
+    #[serde(default)]
+    due_date: Str<SHORT>,
 }
 
 /// Parses a KEV catalog.
@@ -44,6 +46,12 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<KevCatalog, String> {
                 "vulnerabilities[{i}].dateAdded: {date:?} is not a date (YYYY-MM-DD)"
             ));
         }
+        let due = e.due_date.0.trim();
+        if !due.is_empty() && !is_iso_date(due) {
+            return Err(format!(
+                "vulnerabilities[{i}].dueDate: {due:?} is not a date (YYYY-MM-DD)"
+            ));
+        }
         entries.push(KevEntry {
             cve,
             vendor: e.vendor_project.0,
@@ -51,6 +59,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<KevCatalog, String> {
             name: e.vulnerability_name.0,
             date_added: date.to_string(),
             ransomware: e.known_ransomware_campaign_use.0,
+            due_date: due.to_string(),
         });
     }
     Ok(KevCatalog {
@@ -66,17 +75,31 @@ mod tests {
     #[test]
     fn parses_and_checks_ids() {
         let j = r#"{"title":"t","catalogVersion":"2025.08.25","count":1,"vulnerabilities":[
-          {"cveID":"CVE-2025-48384","vendorProject":"Git","product":"Git","vulnerabilityName":"n","dateAdded":"2025-08-25","knownRansomwareCampaignUse":"Unknown","cwes":[]}]}"#;
+          {"cveID":"CVE-2025-48384","vendorProject":"Git","product":"Git","vulnerabilityName":"n","dateAdded":"2025-08-25","dueDate":"2025-09-15","knownRansomwareCampaignUse":"Unknown","cwes":[]}]}"#;
         let c = parse(j.as_bytes()).unwrap();
         assert_eq!(c.entries[0].cve, "CVE-2025-48384");
         assert_eq!(c.version, "2025.08.25");
+        assert_eq!(c.entries[0].due_date, "2025-09-15");
+        let none = parse(j.replace(r#""dueDate":"2025-09-15","#, "").as_bytes()).unwrap();
+        assert_eq!(
+            none.entries[0].due_date, "",
+            "an older catalog without due dates"
+        );
+        let e = parse(j.replace("2025-09-15", "soon").as_bytes()).unwrap_err();
+        assert_eq!(
+            e,
+            r#"vulnerabilities[0].dueDate: "soon" is not a date (YYYY-MM-DD)"#
+        );
         let e = parse(j.replace("CVE-2025-48384", "bogus").as_bytes()).unwrap_err();
         assert_eq!(e, r#"vulnerabilities[0].cveID: "bogus" is not a CVE id"#);
         // Issue 19, item 8: dates are dates.
         for bad in ["yesterday", "2025-02-30", ""] {
             let e = parse(
-                j.replace("2025-08-25\",\"known", &format!("{bad}\",\"known"))
-                    .as_bytes(),
+                j.replace(
+                    r#""dateAdded":"2025-08-25""#,
+                    &format!(r#""dateAdded":"{bad}""#),
+                )
+                .as_bytes(),
             )
             .unwrap_err();
             assert_eq!(

@@ -119,6 +119,10 @@ pub struct KevEntry {
     pub date_added: String,
     /// `knownRansomwareCampaignUse` ("Known" / "Unknown").
     pub ransomware: String,
+    /// `dueDate` (YYYY-MM-DD): when US federal agencies must have remediated
+    /// it; a remediation item's due date. Empty when the catalog has none.
+    #[serde(default)]
+    pub due_date: String,
 }
 
 /// A parsed KEV catalog.

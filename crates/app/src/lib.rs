@@ -32,6 +32,7 @@ pub mod location;
 pub mod monitor;
 pub mod mud;
 pub mod policy;
+pub mod remediation;
 pub mod report;
 pub mod score;
 pub mod server;

@@ -48,6 +48,11 @@ pub fn input(store: &store::Store, db: &Path, title: String) -> Result<report::I
         scope,
         devices,
         coverage: Some(coverage),
+        remediation: Some(crate::remediation::metrics(
+            store,
+            crate::remediation::now_secs(),
+            90,
+        )?),
     })
 }
 
@@ -82,6 +87,7 @@ mod tests {
             scope: "s".into(),
             devices: Vec::new(),
             coverage: None,
+            remediation: None,
         };
         let files = write(&dir.join("out"), &input).unwrap();
         assert_eq!(files.len(), 4);

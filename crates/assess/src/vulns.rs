@@ -255,6 +255,7 @@ mod tests {
             name: "n".into(),
             date_added: "d".into(),
             ransomware: "Unknown".into(),
+            due_date: String::new(),
         };
         AdvisoryDb::new(vec![a], if kev { vec![k] } else { vec![] })
     }

@@ -16,6 +16,10 @@ use knowledge::{Knowledge, Row};
 use model::Timestamp;
 use serde::{Deserialize, Serialize};
 
+/// Firmware versions last seen this long (microseconds: one hour) before the
+/// device's latest firmware sighting are no longer what it runs.
+const FIRMWARE_CURRENT: i64 = 3_600_000_000;
+
 /// One conclusion about a device's identity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conclusion {
@@ -603,10 +607,18 @@ pub(crate) fn identify(
         }
     }
 
-    // Firmware: stated, else the version in its product vendor class.
-    if let Some(f) = facts
-        .iter()
-        .filter(|f| f.kind == FactKind::Firmware && !f.value.trim().is_empty())
+    // Firmware: stated, else the version in its product vendor class. A
+    // device states what it runs *now*: of the versions seen within
+    // FIRMWARE_CURRENT of the latest sighting, the most frequent; an older
+    // version (before an update, or after a downgrade) does not outvote it.
+    let stated = || {
+        facts
+            .iter()
+            .filter(|f| f.kind == FactKind::Firmware && !f.value.trim().is_empty())
+    };
+    let latest = stated().map(|f| f.last_seen).max();
+    if let Some(f) = stated()
+        .filter(|f| latest.is_some_and(|l| l.micros_since(f.last_seen) <= FIRMWARE_CURRENT))
         .max_by(|a, b| a.count.cmp(&b.count).then(b.value.cmp(&a.value)))
     {
         id.firmware = Some(cut(&f.value));

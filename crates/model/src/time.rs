@@ -48,6 +48,41 @@ pub fn civil(unix_secs: i64) -> (i64, i64, i64, i64, i64, i64) {
     (year, month, day, rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+/// `YYYY-MM-DD` (UTC) of seconds since 1970-01-01.
+pub fn date(unix_secs: i64) -> String {
+    let (y, m, d, ..) = civil(unix_secs);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Seconds since 1970-01-01 of midnight UTC of a `YYYY-MM-DD` date (years
+/// 1970–9999, a day that exists in its month), by H. Hinnant's
+/// days-from-civil algorithm; `None` for anything else.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = &s[r];
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 {
+        return None;
+    }
+    let yy = if m <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let secs = (era * 146_097 + doe - 719_468) * 86_400;
+    // A day past its month's end comes back as another date.
+    (date(secs) == s).then_some(secs)
+}
+
 impl Timestamp {
     /// ISO 8601 UTC text (`2026-01-05T08:00:50.002400Z`), for people.
     pub fn iso(self) -> String {
@@ -68,6 +103,29 @@ impl std::fmt::Display for Timestamp {
 #[cfg(test)]
 mod iso_tests {
     use super::Timestamp;
+
+    #[test]
+    fn dates_parse_and_print_back() {
+        use super::{date, parse_date};
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("2026-01-05"), Some(1_767_571_200));
+        assert_eq!(date(1_767_571_200 + 3_599), "2026-01-05");
+        assert_eq!(
+            parse_date("2024-02-29").map(date).as_deref(),
+            Some("2024-02-29")
+        );
+        for bad in [
+            "2023-02-29",
+            "2026-13-01",
+            "2026-1-05",
+            "1969-12-31",
+            "20260105",
+            "2026-01-0x",
+            "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn iso_dates() {

@@ -17,6 +17,7 @@
 //! - [`feeds`]: what a feed import stored.
 //! - [`intake`]: the intake list.
 //! - [`policy`]: generated policy files, simulations, MUD imports and fetches.
+//! - [`remediation`]: remediation items, their history and metrics, firmware changes.
 
 pub mod advisories;
 pub mod alerts;
@@ -28,6 +29,7 @@ pub mod feeds;
 pub mod intake;
 pub mod inventory;
 pub mod policy;
+pub mod remediation;
 pub mod risk;
 
 use std::io::{Result, Write};

@@ -387,6 +387,9 @@ pub fn html(input: &Input) -> String {
     if let Some(c) = &input.coverage {
         data_protection(&mut s, c);
     }
+    if let Some(m) = &input.remediation {
+        s.push_str(&crate::remediation::section(m));
+    }
 
     // Every device.
     s.push_str("<h2>All devices</h2><table><tr><th>Score</th><th>Device</th><th>Category</th><th>Vendor / model</th><th>Addresses</th><th>Factors</th></tr>");
@@ -480,6 +483,7 @@ mod tests {
                         destination: "\"vault\"".into(),
                         last_restore: "'2025'".into(),
                     }),
+                    remediation: None,
                     plan: PlanState::DeclaredNotObserved,
                     findings: vec![],
                 }],
@@ -494,6 +498,7 @@ mod tests {
         // Without coverage, no section.
         let page = html(&Input {
             coverage: None,
+            remediation: None,
             ..input
         });
         assert!(!page.contains("Data protection"));
@@ -506,6 +511,7 @@ mod tests {
             scope: "x".into(),
             devices: vec![row("<script>alert(1)</script>' OR 1=1 --", 66)],
             coverage: None,
+            remediation: None,
         };
         let page = html(&input);
         assert!(!page.contains("<script>"), "raw script tag in the page");

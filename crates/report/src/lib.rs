@@ -13,6 +13,7 @@
 //! `model::text::CleanWriter`.
 
 mod html;
+pub mod remediation;
 
 pub use html::{esc, html};
 
@@ -42,6 +43,8 @@ pub struct Input {
     pub devices: Vec<ScoredDevice>,
     /// Data protection (backup coverage), when the caller computed it.
     pub coverage: Option<risk::coverage::Coverage>,
+    /// Remediation metrics, when the caller computed them.
+    pub remediation: Option<::remediation::Metrics>,
 }
 
 /// Every device of one vendor/model/firmware affected by one advisory CVE.

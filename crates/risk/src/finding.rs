@@ -19,6 +19,19 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, lowest first.
+    pub const ALL: [Severity; 4] = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// Parses [`Severity::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
     /// Lower-case name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -80,6 +93,31 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
+    /// Every kind.
+    pub const ALL: [FindingKind; 16] = [
+        FindingKind::CleartextPhi,
+        FindingKind::DefaultCredential,
+        FindingKind::CleartextCredential,
+        FindingKind::InsecureService,
+        FindingKind::WeakTls,
+        FindingKind::ExpiredCertificate,
+        FindingKind::SelfSignedCertificate,
+        FindingKind::OutdatedOs,
+        FindingKind::InternetCommunication,
+        FindingKind::NonStandardPort,
+        FindingKind::KnownVulnerability,
+        FindingKind::KnownExploited,
+        FindingKind::NoRecentCopy,
+        FindingKind::NoOnwardCopy,
+        FindingKind::CleartextBackup,
+        FindingKind::DeviceRecall,
+    ];
+
+    /// Parses [`FindingKind::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     /// snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -149,3 +187,22 @@ pub struct Finding {
 
 /// Evidence items kept per finding.
 pub const MAX_EVIDENCE: usize = 5;
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_and_severity_parses_back() {
+        for k in FindingKind::ALL {
+            assert_eq!(FindingKind::parse(k.as_str()), Some(k));
+        }
+        // ALL lists every variant: a new one without an entry fails here.
+        let n = FindingKind::ALL.len();
+        assert_eq!(FindingKind::DeviceRecall as usize + 1, n);
+        for s in Severity::ALL {
+            assert_eq!(Severity::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(FindingKind::parse("nope"), None);
+    }
+}

@@ -14,6 +14,7 @@
 pub mod attack;
 pub mod conv;
 pub mod coverage;
+pub mod firmware;
 pub mod fleet;
 pub mod flows;
 pub mod hospital;

@@ -362,7 +362,7 @@ fn put_kev(
     counts: &mut ImportCounts,
 ) -> Result<(), Error> {
     let old = c.query_opt(
-        "SELECT vendor, product, name, date_added, ransomware FROM kev WHERE cve = ?1",
+        "SELECT vendor, product, name, date_added, ransomware, due_date FROM kev WHERE cve = ?1",
         params![&e.cve],
     )?;
     let now = (
@@ -371,9 +371,19 @@ fn put_kev(
         e.name.clone(),
         e.date_added.clone(),
         e.ransomware.clone(),
+        e.due_date.clone(),
     );
     match old {
-        Some(o) if (o.str(0)?, o.str(1)?, o.str(2)?, o.str(3)?, o.str(4)?) == now => {
+        Some(o)
+            if (
+                o.str(0)?,
+                o.str(1)?,
+                o.str(2)?,
+                o.str(3)?,
+                o.str(4)?,
+                o.str(5)?,
+            ) == now =>
+        {
             counts.unchanged += 1;
             return Ok(());
         }
@@ -381,10 +391,11 @@ fn put_kev(
         None => counts.new += 1,
     }
     c.execute(
-        "INSERT INTO kev(cve, vendor, product, name, date_added, ransomware, catalog_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO kev(cve, vendor, product, name, date_added, ransomware, catalog_version, due_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(cve) DO UPDATE SET vendor = excluded.vendor, product = excluded.product, name = excluded.name,
-           date_added = excluded.date_added, ransomware = excluded.ransomware, catalog_version = excluded.catalog_version",
-        params![&e.cve, &e.vendor, &e.product, &e.name, &e.date_added, &e.ransomware, version],
+           date_added = excluded.date_added, ransomware = excluded.ransomware, catalog_version = excluded.catalog_version,
+           due_date = excluded.due_date",
+        params![&e.cve, &e.vendor, &e.product, &e.name, &e.date_added, &e.ransomware, version, &e.due_date],
     )?;
     Ok(())
 }
@@ -614,7 +625,7 @@ impl Store {
             .collect::<Result<Vec<Advisory>, Error>>()?;
         let kev = c
             .query(
-                "SELECT cve, vendor, product, name, date_added, ransomware FROM kev ORDER BY cve",
+                "SELECT cve, vendor, product, name, date_added, ransomware, due_date FROM kev ORDER BY cve",
                 &[],
             )?
             .iter()
@@ -626,6 +637,7 @@ impl Store {
                     name: r.str(3)?,
                     date_added: r.str(4)?,
                     ransomware: r.str(5)?,
+                    due_date: r.str(6)?,
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;

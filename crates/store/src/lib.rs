@@ -33,6 +33,7 @@ pub use dashboard::{SiteIngest, TransportStatus};
 mod mud;
 pub use crate::mud::{FetchedMud, MudFetch, MudLink};
 pub mod lifecycle;
+pub mod remediation;
 pub use lifecycle::{AlertStatus, StatusAction, StatusError, StoredAlert};
 
 use db::{params, Conn, Dialect};
@@ -94,6 +95,10 @@ pub enum Error {
     /// the one that sealed them (see `secrets`).
     #[error("{0}")]
     SecretKey(String),
+    /// A remediation change was refused (unknown id, a change the lifecycle
+    /// does not allow, a missing expiry, a bad comment).
+    #[error(transparent)]
+    Remediation(remediation::RemediationError),
 }
 
 /// How long a SQLite writer waits for another process's write transaction
@@ -190,7 +195,7 @@ impl Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 14;
+const SCHEMA_VERSION: i64 = 15;
 
 /// The schema [`MIGRATIONS`] build, as SQLite stores it (`sqlite_master`),
 /// created in one batch on a new file: applying fourteen migrations one by
@@ -253,6 +258,7 @@ CREATE TABLE anomalies(
     feeds::BACKUP_PLAN_MIGRATION,
     feeds::RISK_FEEDS_MIGRATION,
     backup::MIGRATION,
+    remediation::MIGRATION,
 ];
 
 /// Migration 5: sites (multi-site deployments; '' on a single box) and the

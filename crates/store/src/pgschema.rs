@@ -172,6 +172,7 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXE
     crate::feeds::BACKUP_PLAN_MIGRATION,
     crate::feeds::RISK_FEEDS_MIGRATION,
     crate::backup::MIGRATION,
+    crate::remediation::PG_MIGRATION,
 ];
 
 /// Account hygiene (SQLite's `accounts::MIGRATION`).

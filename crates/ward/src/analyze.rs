@@ -78,6 +78,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
 
     let t1 = std::time::Instant::now();
     let devices = app::analyze::store_run(&mut store, &files, observer, &report, &args.db)?;
+    crate::remediate::sync_after(&mut store, args.quiet || args.json);
     if timing {
         eprintln!("timing: analysis {:?}, store {:?}", t1 - t0, t1.elapsed());
     }

@@ -134,5 +134,6 @@ fn store_and_report(
         &store.feed_totals()?,
         &got.alerts,
     )?;
+    crate::remediate::sync_after(&mut store, false);
     Ok(())
 }

@@ -14,6 +14,7 @@ mod monitoring;
 mod mud_fetch;
 mod nats_args;
 mod policy;
+mod remediate;
 mod render;
 mod report;
 mod risk;
@@ -116,6 +117,12 @@ enum Command {
     Monitor(monitoring::MonitorArgs),
     /// Show, export (table, JSON, JSON lines, CEF, syslog; syslog, webhook, Splunk HEC, Elastic bulk delivery) or acknowledge/close/reopen stored alerts.
     Alerts(alerts::AlertsArgs),
+    /// Remediation of every vulnerability and finding: list, show, set a status (in-progress, mitigated, patched, risk-accepted, verified, open), assign, sla, metrics, sync.
+    #[command(subcommand)]
+    Remediation(remediate::RemediationCommand),
+    /// Firmware per device: changes, devices not updated in N days, devices behind a vendor fix.
+    #[command(subcommand)]
+    Firmware(remediate::FirmwareCommand),
     /// Device intake: list, approve (owner, location, group).
     #[command(subcommand)]
     Intake(intake::IntakeCommand),
@@ -190,6 +197,8 @@ fn main() {
         Command::Monitor(args) => monitoring::monitor(args),
         Command::Alerts(args) => alerts::run(args),
         Command::Intake(cmd) => intake::run(cmd),
+        Command::Remediation(cmd) => remediate::run(cmd),
+        Command::Firmware(cmd) => remediate::firmware(cmd),
         Command::Policy(policy::PolicyCommand::Generate(args)) => policy::generate(args),
         Command::Policy(policy::PolicyCommand::Simulate(args)) => policy::simulate(args),
         Command::Mud(policy::MudCommand::Import { files, db, device }) => {

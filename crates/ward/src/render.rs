@@ -8,6 +8,12 @@ pub fn stdout() -> model::text::CleanWriter<std::io::StdoutLock<'static>> {
     model::text::CleanWriter::new(std::io::stdout().lock())
 }
 
+/// Standard error through `model::text::CleanWriter` (what a command says
+/// beside its output).
+pub fn stderr() -> model::text::CleanWriter<std::io::StderrLock<'static>> {
+    model::text::CleanWriter::new(std::io::stderr().lock())
+}
+
 /// A byte-based progress bar on stderr (hidden when stderr is not a terminal).
 pub fn progress_bar(total: u64) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::with_draw_target(

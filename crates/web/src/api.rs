@@ -36,13 +36,16 @@ pub const ROUTES: &[(&str, Role)] = &[
     ("/api/v1/report", Role::Analyst),
     ("/api/v1/audit", Role::Admin),
     ("/api/v1/backup", Role::Viewer),
+    ("/api/v1/remediation", Role::Viewer),
+    ("/api/v1/remediation/metrics", Role::Viewer),
+    ("/api/v1/remediation/{id}", Role::Analyst),
 ];
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Ward API", description = "Passive security for connected medical devices. Authenticate with `Authorization: Bearer TOKEN` (tokens: dashboard › API tokens)."),
-    paths(devices, device, risk, advisories, network_map, alerts, alert_ack, alert_close, alert_reopen, intake, intake_approve, report_export, audit, backup_status),
-    components(schemas(DevicePage, DeviceSummary, DeviceDetail, Peer, Overview, view::Count, AuditRow, ErrorBody, NetworkMap, MapNode, MapEdge, AlertPage, AlertView, EvidenceView, StatusRequest, IntakeView, ApproveRequest, BackupStatus, BackupRunView, DrillView)),
+    paths(devices, device, risk, advisories, network_map, alerts, alert_ack, alert_close, alert_reopen, intake, intake_approve, report_export, audit, backup_status, crate::remediation::items, crate::remediation::metrics, crate::remediation::change_item),
+    components(schemas(DevicePage, DeviceSummary, DeviceDetail, Peer, Overview, view::Count, AuditRow, ErrorBody, NetworkMap, MapNode, MapEdge, AlertPage, AlertView, EvidenceView, StatusRequest, IntakeView, ApproveRequest, BackupStatus, BackupRunView, DrillView, crate::remediation::ItemPage, crate::remediation::ItemView, crate::remediation::MetricsView, crate::remediation::SeverityView, crate::remediation::PointView, crate::remediation::ChangeRequest)),
     modifiers(&Bearer)
 )]
 struct ApiDoc;
@@ -106,6 +109,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/report", get(report_export))
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/backup", get(backup_status))
+        .route("/api/v1/remediation", get(crate::remediation::items))
+        .route(
+            "/api/v1/remediation/metrics",
+            get(crate::remediation::metrics),
+        )
+        .route(
+            "/api/v1/remediation/{id}",
+            post(crate::remediation::change_item),
+        )
 }
 
 /// An error body.
@@ -115,7 +127,7 @@ pub struct ErrorBody {
     pub error: String,
 }
 
-fn fail(e: Error) -> Response {
+pub(crate) fn fail(e: Error) -> Response {
     e.into_response()
 }
 
@@ -299,6 +311,7 @@ fn input(
         scope: format!("{} devices in {}", rows.len(), st.inner.db_label),
         devices: rows,
         coverage,
+        remediation: None,
     }
 }
 

@@ -30,6 +30,7 @@ pub mod map;
 pub mod names;
 mod pages;
 pub mod qr;
+pub mod remediation;
 pub mod snapshot;
 pub mod tls;
 pub mod totp;

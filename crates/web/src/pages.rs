@@ -44,6 +44,11 @@ pub fn router() -> Router<AppState> {
         .route("/map", get(network_map))
         .route("/alerts", get(alerts_page))
         .route("/alerts/status", axum::routing::post(alert_status))
+        .route("/remediation", get(remediation_page))
+        .route(
+            "/remediation/status",
+            axum::routing::post(remediation_status),
+        )
         .route("/intake", get(intake_page))
         .route("/intake/approve", axum::routing::post(intake_approve))
         .route("/intake/bulk", axum::routing::post(intake_bulk))
@@ -833,6 +838,7 @@ async fn advisories(
         scope: String::new(),
         devices,
         coverage: None,
+        remediation: None,
     };
     let fleets: Vec<FleetRow> = report::fleets(&input)
         .into_iter()
@@ -2127,11 +2133,20 @@ async fn report_html(
     };
     let rows = snap.rows_of(q.site());
     let of_site = q.site().map(|s| format!(" (site {s})")).unwrap_or_default();
+    let now_secs = now();
+    let metrics = match st
+        .db(move |s| app::remediation::metrics(s, now_secs, 90).map_err(Error::Score))
+        .await
+    {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
     let input = report::Input {
         title: "Ward medical device risk report".into(),
         scope: format!("{} devices in {}{of_site}", rows.len(), st.inner.db_label),
         devices: rows,
         coverage: snap.coverage.clone(),
+        remediation: Some(metrics),
     };
     let html = report::html(&input);
     let what = format!("report.html{of_site}");
@@ -2878,5 +2893,157 @@ mod tests {
             // 6 px gap + "99,999,999" in 12 px bold (< 8 px a character).
             assert!(6 + 8 * view::thousands(99_999_999).len() as u32 <= COUNT_ROOM);
         }
+    }
+}
+
+/// One remediation item as the page shows it.
+struct RemediationRow {
+    id: i64,
+    status: &'static str,
+    severity: &'static str,
+    device: String,
+    subject: String,
+    title: String,
+    evidence: String,
+    due: String,
+    overdue: bool,
+    owner: String,
+}
+
+#[derive(Template)]
+#[template(path = "remediation.html")]
+struct RemediationPage {
+    nav: Option<Nav>,
+    title: &'static str,
+    error: String,
+    charts: String,
+    sla: (u32, u32, u32, u32),
+    status: String,
+    statuses: Vec<&'static str>,
+    can_change: bool,
+    rows: Vec<RemediationRow>,
+}
+
+/// `?status=` of the remediation page.
+#[derive(Deserialize, Default)]
+pub struct RemediationQuery {
+    #[serde(default)]
+    status: Option<String>,
+}
+
+async fn remediation_page(
+    State(st): State<AppState>,
+    user: PageUser,
+    Query(q): Query<RemediationQuery>,
+) -> Response {
+    remediation_view(&st, &user, q.status.unwrap_or_default(), String::new()).await
+}
+
+async fn remediation_view(
+    st: &AppState,
+    user: &PageUser,
+    status: String,
+    error: String,
+) -> Response {
+    let refused = !error.is_empty();
+    let (statuses, status, error) = match crate::remediation::statuses(&status) {
+        Ok(s) => (s, status, error),
+        Err(e) => (
+            crate::remediation::statuses("").unwrap_or_default(),
+            String::new(),
+            e,
+        ),
+    };
+    let now_secs = now();
+    let got = st
+        .db(move |s| {
+            let items = s.remediation_items(&store::remediation::ItemFilter {
+                statuses,
+                device: None,
+            })?;
+            let m = app::remediation::metrics(s, now_secs, 90).map_err(Error::Score)?;
+            Ok((items, m, s.remediation_sla()?))
+        })
+        .await;
+    let (items, metrics, sla) = match got {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
+    let rows = items
+        .iter()
+        .map(|i| RemediationRow {
+            id: i.id,
+            status: i.status.label(),
+            severity: i.severity.as_str(),
+            device: i.device.clone(),
+            subject: i.subject.to_string(),
+            title: i.title.clone(),
+            evidence: i.evidence.clone(),
+            due: model::time::date(i.due),
+            overdue: i.overdue(now_secs),
+            owner: i.owner.clone().unwrap_or_default(),
+        })
+        .collect();
+    render_refused(
+        &RemediationPage {
+            nav: Some(Nav::of(user)),
+            title: "Remediation",
+            error,
+            charts: report::remediation::section(&metrics),
+            sla: (sla.critical, sla.high, sla.medium, sla.low),
+            status: if status.is_empty() {
+                "unresolved".into()
+            } else {
+                status
+            },
+            statuses: crate::remediation::STATUS_FILTERS.to_vec(),
+            can_change: user.role >= Role::Analyst,
+            rows,
+        },
+        refused,
+    )
+}
+
+/// The remediation change form.
+#[derive(Deserialize)]
+pub struct RemediationForm {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// `POST /remediation/status`: analysts and admins (CSRF checked); audited.
+async fn remediation_status(
+    State(st): State<AppState>,
+    Posted { user, form: f, .. }: Posted<RemediationForm>,
+) -> Response {
+    if let Err(r) = user.require(Role::Analyst) {
+        return r;
+    }
+    let req = crate::remediation::ChangeRequest {
+        action: Some(f.action),
+        comment: Some(f.comment).filter(|c| !c.trim().is_empty()),
+        until: Some(f.until).filter(|c| !c.trim().is_empty()),
+        owner: Some(f.owner).filter(|c| !c.trim().is_empty()),
+        due: None,
+    };
+    let Ok(id) = f.id.trim().parse::<i64>() else {
+        return remediation_view(&st, &user, "all".into(), "Unknown item.".into()).await;
+    };
+    let (actor, ip) = (user.user.name.clone(), user.ip.clone());
+    match st
+        .db_mut(move |s| crate::remediation::change(s, id, &req, &actor, &ip, now()))
+        .await
+    {
+        Ok(Ok(_)) => Redirect::to("/remediation").into_response(),
+        Ok(Err((_, why))) => remediation_view(&st, &user, "all".into(), why).await,
+        Err(e) => fail(e),
     }
 }

@@ -4,6 +4,7 @@
 //! ward-samplegen hospital OUT.pcap   deterministic hospital-room capture
 //! ward-samplegen hostile OUT.pcap    same, with hostile device names
 //! ward-samplegen coverage OUT.pcap   backup-coverage scenario (one ultrasound never sends)
+//! ward-samplegen firmware VERSION START OUT.pcap   an infusion pump announcing firmware VERSION (LLDP-MED) from START (Unix seconds)
 //! ward-samplegen flows N OUT.pcap    N distinct flows, streamed
 //! ward-samplegen fleet N OUT.pcap [FIRST]   N DHCP clients (distinct MACs and names) from client FIRST, streamed
 //! ```
@@ -12,9 +13,9 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::process::ExitCode;
 
-use samplegen::{coverage, fleet, flows, hospital};
+use samplegen::{coverage, firmware, fleet, flows, hospital};
 
-const USAGE: &str = "usage:\n  ward-samplegen hospital OUT.pcap\n  ward-samplegen hostile OUT.pcap\n  ward-samplegen coverage OUT.pcap\n  ward-samplegen flows N OUT.pcap\n  ward-samplegen fleet N OUT.pcap [FIRST]";
+const USAGE: &str = "usage:\n  ward-samplegen hospital OUT.pcap\n  ward-samplegen hostile OUT.pcap\n  ward-samplegen coverage OUT.pcap\n  ward-samplegen firmware VERSION START OUT.pcap\n  ward-samplegen flows N OUT.pcap\n  ward-samplegen fleet N OUT.pcap [FIRST]";
 
 fn create(path: &str) -> std::io::Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(1 << 20, File::create(path)?))
@@ -33,6 +34,14 @@ fn run(args: &[String]) -> Result<(), String> {
         ["coverage", out] => coverage::write(create(out).map_err(io)?)
             .map(drop)
             .map_err(io),
+        ["firmware", version, start, out] => {
+            let start: u64 = start
+                .parse()
+                .map_err(|_| format!("not a number: {start}\n{USAGE}"))?;
+            firmware::write(create(out).map_err(io)?, version, start)
+                .map(drop)
+                .map_err(io)
+        }
         ["flows", n, out] => {
             let n: u64 = n
                 .parse()

@@ -42,6 +42,30 @@ pub struct Advert<'a> {
     pub ttl: u16,
 }
 
+/// The ANSI/TIA-1057 LLDP-MED inventory an endpoint may add.
+#[derive(Debug, Clone, Copy)]
+pub struct Inventory<'a> {
+    /// Firmware revision (subtype 6).
+    pub firmware: &'a str,
+    /// Manufacturer name (subtype 9).
+    pub manufacturer: &'a str,
+    /// Model name (subtype 10).
+    pub model: &'a str,
+}
+
+/// Encodes the LLDPDU with LLDP-MED inventory TLVs before its end.
+pub fn lldpdu_with_inventory(a: &Advert<'_>, inv: &Inventory<'_>) -> Vec<u8> {
+    let mut out = lldpdu(a);
+    out.truncate(out.len() - 2); // the End TLV
+    for (subtype, v) in [(6u8, inv.firmware), (9, inv.manufacturer), (10, inv.model)] {
+        let mut body = vec![0x00, 0x12, 0xbb, subtype];
+        body.extend_from_slice(v.as_bytes());
+        tlv(&mut out, 127, &body);
+    }
+    tlv(&mut out, 0, &[]);
+    out
+}
+
 /// Encodes the LLDPDU (the Ethernet payload).
 pub fn lldpdu(a: &Advert<'_>) -> Vec<u8> {
     let mut out = Vec::new();
