@@ -19,6 +19,7 @@ mod db;
 mod feeds;
 mod incremental;
 mod pgschema;
+pub mod program;
 pub mod secrets;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -190,7 +191,7 @@ impl Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 14;
+const SCHEMA_VERSION: i64 = 15;
 
 /// The schema [`MIGRATIONS`] build, as SQLite stores it (`sqlite_master`),
 /// created in one batch on a new file: applying fourteen migrations one by
@@ -253,6 +254,10 @@ CREATE TABLE anomalies(
     feeds::BACKUP_PLAN_MIGRATION,
     feeds::RISK_FEEDS_MIGRATION,
     backup::MIGRATION,
+    // Programme records (compliance): meant as migration 16 — a parallel
+    // branch adds migration 15; at merge this entry goes after it and
+    // SCHEMA_VERSION becomes 16.
+    program::MIGRATION,
 ];
 
 /// Migration 5: sites (multi-site deployments; '' on a single box) and the

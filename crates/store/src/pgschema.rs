@@ -172,6 +172,9 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXE
     crate::feeds::BACKUP_PLAN_MIGRATION,
     crate::feeds::RISK_FEEDS_MIGRATION,
     crate::backup::MIGRATION,
+    // Programme records (SQLite's `program::MIGRATION`; after the parallel
+    // branch's migration at merge).
+    crate::program::MIGRATION,
 ];
 
 /// Account hygiene (SQLite's `accounts::MIGRATION`).

@@ -194,6 +194,32 @@ CREATE TABLE mud_links(
     linked BIGINT NOT NULL,
     PRIMARY KEY (device, url)
 );
+CREATE TABLE program_documents(
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    version TEXT NOT NULL,
+    review_by TEXT NOT NULL,
+    link TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    PRIMARY KEY (kind, title, version)
+);
+CREATE TABLE program_risk_analyses(
+    day TEXT NOT NULL,
+    what TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    recorded_by TEXT NOT NULL
+);
+CREATE TABLE program_training(
+    user_name TEXT NOT NULL,
+    course TEXT NOT NULL,
+    completed TEXT NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    PRIMARY KEY (user_name, course, completed)
+);
 CREATE TABLE recalls(
     id TEXT PRIMARY KEY,
     firm TEXT NOT NULL,
@@ -251,12 +277,13 @@ CREATE TABLE users(
     totp_last_step INTEGER NOT NULL DEFAULT 0,
     created INTEGER NOT NULL,
     disabled INTEGER NOT NULL DEFAULT 0
-, must_change_password INTEGER NOT NULL DEFAULT 0);
+, must_change_password INTEGER NOT NULL DEFAULT 0, security_officer_since BIGINT NOT NULL DEFAULT 0);
 CREATE INDEX advisory_products_vendor ON advisory_products(vendor);
 CREATE INDEX alerts_first_seen ON alerts(first_seen);
 CREATE INDEX alerts_status ON alerts(status);
 CREATE INDEX backup_drills_at ON backup_drills(at);
 CREATE INDEX backup_runs_at ON backup_runs(at);
 CREATE INDEX devices_site ON devices(site, key);
+CREATE INDEX program_risk_analyses_day ON program_risk_analyses(day);
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
