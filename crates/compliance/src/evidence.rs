@@ -367,8 +367,8 @@ fn vulnerabilities(i: &Inputs) -> Assessment {
     let stale = adv.updated_at.is_some_and(|t| i.now - t > 183 * 86_400);
     let mut items = vec![
         Item::count("advisories in the store", adv.catalog),
-        Item::new("advisory matches", &ids(false)),
-        Item::new("known-exploited matches (CISA KEV)", &ids(true)),
+        Item::new("advisory matches", ids(false)),
+        Item::new("known-exploited matches (CISA KEV)", ids(true)),
         Item::new("high or critical risk findings", &severe),
     ];
     if let Some(t) = adv.updated_at {

@@ -81,7 +81,7 @@ impl EphiFlow {
     }
 }
 
-fn first_fact<'a>(d: &'a Device, kind: FactKind) -> Option<&'a str> {
+fn first_fact(d: &Device, kind: FactKind) -> Option<&str> {
     d.facts
         .iter()
         .filter(|f| f.kind == kind && !f.value.is_empty())

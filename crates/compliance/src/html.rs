@@ -14,9 +14,9 @@ header{background:#12263f;color:#fff;padding:20px 32px}header h1{margin:0;font-s
 main{padding:20px 32px;max-width:1280px}
 h2{font-size:16px;margin:26px 0 10px;color:#12263f}
 .cards{display:flex;gap:12px;flex-wrap:wrap}.card{background:#fff;border-radius:8px;padding:12px 16px;min-width:130px;box-shadow:0 1px 3px #0002}
-.card b{display:block;font-size:24px}.card span{color:#5b6b7f}
+.card b{display:block;font-size:24px}.card span{color:#5b6b7f}.card .st{color:#fff}
 table{border-collapse:collapse;width:100%;background:#fff;box-shadow:0 1px 3px #0002}
-th,td{text-align:left;padding:6px 9px;border-bottom:1px solid #e6eaf0;vertical-align:top;overflow-wrap:anywhere}th{background:#eef2f7;font-weight:600;color:#34475e}
+th,td{text-align:left;padding:6px 9px;border-bottom:1px solid #e6eaf0;vertical-align:top;overflow-wrap:break-word}th{background:#eef2f7;font-weight:600;color:#34475e}
 .st{display:inline-block;border-radius:4px;padding:1px 7px;font-weight:700;font-size:12px;white-space:nowrap;color:#fff}
 .met{background:#1e8449}.partial{background:#b7950b}.not_met{background:#b00020}.not_assessable{background:#7f8c8d}
 .muted{color:#6b7a8c;font-size:12px}ul.ev{margin:0;padding-left:16px}ul.ev li{margin-bottom:3px}
@@ -91,13 +91,15 @@ fn diagram(s: &mut String, flows: &[EphiFlow]) {
         } else {
             ("#b00020", r#" stroke-dasharray="6 4""#)
         };
+        // The label a third of the way along, just above the line (apart
+        // from the other flows' labels where lines converge).
         let (mx, my) = (
-            (x1 + x2) / 2.0,
-            (y1 + y2) / 2.0 - 4.0 + (i % 3) as f32 * 11.0,
+            x1 + (x2 - x1) * 0.33,
+            y1 + (y2 - y1) * 0.33 - 6.0 - (i % 2) as f32 * 12.0,
         );
         let _ = write!(
             s,
-            r#"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{color}" stroke-width="2"{dash}/><polygon points="{x2},{y2} {},{} {},{}" fill="{color}"/><text x="{mx}" y="{my}" font-size="11" text-anchor="middle" fill="{color}">{} {} {}</text>"#,
+            r##"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{color}" stroke-width="2"{dash}/><polygon points="{x2},{y2} {},{} {},{}" fill="{color}"/><text x="{mx}" y="{my}" font-size="11" text-anchor="middle" fill="{color}" stroke="#fff" stroke-width="3" paint-order="stroke">{} {} {}</text>"##,
             x2 - 9.0,
             y2 - 5.0,
             x2 - 9.0,

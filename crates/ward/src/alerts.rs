@@ -176,7 +176,7 @@ impl WebhookArgs {
 }
 
 /// The acting user of a command-line change: `--by`, else `cli:$SUDO_USER`/`cli:$USER`, else `cli`.
-fn actor(by: Option<&str>) -> Result<String> {
+pub(crate) fn actor(by: Option<&str>) -> Result<String> {
     if let Some(b) = by {
         let b = b.trim();
         if b.is_empty() || b.chars().count() > 64 || b.chars().any(char::is_control) {
