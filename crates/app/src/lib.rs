@@ -14,6 +14,7 @@
 //! - [`mud`]: the MUD files devices announced, fetched and stored.
 //! - [`intake`]: resolving a device named by key or address.
 //! - [`report`]: the risk report files, written atomically.
+//! - [`compliance`]: the compliance report (controls judged on the store's evidence, the ePHI flow map) and the programme records.
 //! - [`site_sensor`]: a site's sensor loop (watch folder or interface → outbox → JetStream).
 //! - [`server`]: the centre's ingest loop (JetStream → store).
 //!
@@ -24,6 +25,7 @@
 pub mod advisories;
 pub mod analyze;
 pub mod backup;
+pub mod compliance;
 pub mod coverage;
 pub mod intake;
 #[cfg(feature = "live")]

@@ -19,6 +19,7 @@ mod db;
 mod feeds;
 mod incremental;
 mod pgschema;
+pub mod program;
 pub mod secrets;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -195,7 +196,7 @@ impl Error {
 }
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 15;
+const SCHEMA_VERSION: i64 = 16;
 
 /// The schema [`MIGRATIONS`] build, as SQLite stores it (`sqlite_master`),
 /// created in one batch on a new file: applying fourteen migrations one by
@@ -259,6 +260,7 @@ CREATE TABLE anomalies(
     feeds::RISK_FEEDS_MIGRATION,
     backup::MIGRATION,
     remediation::MIGRATION,
+    program::MIGRATION,
 ];
 
 /// Migration 5: sites (multi-site deployments; '' on a single box) and the

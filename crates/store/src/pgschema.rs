@@ -173,6 +173,8 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXE
     crate::feeds::RISK_FEEDS_MIGRATION,
     crate::backup::MIGRATION,
     crate::remediation::PG_MIGRATION,
+    // Programme records (SQLite's `program::MIGRATION`).
+    crate::program::MIGRATION,
 ];
 
 /// Account hygiene (SQLite's `accounts::MIGRATION`).

@@ -6,6 +6,7 @@ mod alerts;
 mod analyze;
 mod assess;
 mod backup;
+mod compliance;
 mod coverage;
 mod declared;
 mod feeds;
@@ -96,6 +97,12 @@ enum Command {
     Coverage(coverage::CoverageArgs),
     /// Write the risk report (HTML with charts, JSON, CSV) into a folder.
     Report(report::ReportArgs),
+    /// Compliance evidence: `report --framework hipaa|fda|iec80001|nist-csf` judges each control on Ward's evidence, with the ePHI flow map.
+    #[command(subcommand)]
+    Compliance(compliance::ComplianceCommand),
+    /// Programme records Ward cannot observe (security officer, training, policy and incident-response documents, risk analyses): add and list.
+    #[command(subcommand)]
+    Program(compliance::ProgramCommand),
     /// Assess a vendor's SBOMs (CycloneDX/SPDX JSON) and MDS2 forms (xlsx) before purchase: PASS / PASS WITH FINDINGS / FAIL, with reasons.
     Assess(assess::AssessArgs),
     /// Serve the web dashboard and REST API (HTTPS; a self-signed certificate is generated unless --cert/--key).
@@ -186,6 +193,8 @@ fn main() {
         Command::Risk { db, json, top } => risk::run(&db, json, top),
         Command::Coverage(args) => coverage::run(args),
         Command::Report(args) => report::run(args),
+        Command::Compliance(cmd) => compliance::run(cmd),
+        Command::Program(cmd) => compliance::program(cmd),
         Command::Assess(args) => assess::run(args),
         Command::Serve(args) => serve::run(args),
         Command::User(cmd) => user::run(cmd),

@@ -26,5 +26,13 @@ pub fn run(args: ReportArgs) -> Result<()> {
     for p in app::report::write(&args.out, &input)? {
         println!("wrote {}", p.display());
     }
+    // Evidence of a risk analysis for `ward compliance report`.
+    app::compliance::add_risk_analysis(
+        &store,
+        None,
+        "ward report (device risk report)",
+        None,
+        &crate::alerts::actor(None)?,
+    )?;
     Ok(())
 }
