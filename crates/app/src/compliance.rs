@@ -171,8 +171,24 @@ pub fn inputs(store: &store::Store, db: &Path, now: i64) -> Result<ci::Inputs> {
         accounts,
         audit_entries: store.audit_count()?,
         program: program_inputs(&store.program_records()?),
-        remediation: None,
+        remediation: remediation_inputs(store, now)?,
     })
+}
+
+/// Overdue critical and high remediation items (`app::remediation`), when
+/// the store tracks any.
+fn remediation_inputs(store: &store::Store, now: i64) -> Result<Option<ci::Remediation>> {
+    let m = crate::remediation::metrics(store, now, 1)?;
+    let overdue = |s: remediation::Severity| {
+        m.by_severity
+            .iter()
+            .find(|x| x.severity == s)
+            .map_or(0, |x| x.overdue)
+    };
+    Ok((m.total > 0).then(|| ci::Remediation {
+        critical_overdue: overdue(remediation::Severity::Critical),
+        high_overdue: overdue(remediation::Severity::High),
+    }))
 }
 
 fn program_inputs(p: &sp::ProgramRecords) -> ci::Program {

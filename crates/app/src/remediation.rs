@@ -267,9 +267,3 @@ pub fn behind_fixes(store: &store::Store) -> Result<Vec<Behind>> {
     Ok(out)
 }
 
-/// The wall clock in Unix seconds (what items are dated with).
-pub fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}

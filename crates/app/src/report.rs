@@ -50,7 +50,7 @@ pub fn input(store: &store::Store, db: &Path, title: String) -> Result<report::I
         coverage: Some(coverage),
         remediation: Some(crate::remediation::metrics(
             store,
-            crate::remediation::now_secs(),
+            crate::now().secs(),
             90,
         )?),
     })

@@ -454,10 +454,10 @@ fn patching(i: &Inputs) -> Assessment {
     let (critical, high) = match &i.remediation {
         Some(r) => {
             items.push(Item::count(
-                "critical items open over 15 days",
+                "critical items past their due date",
                 r.critical_overdue,
             ));
-            items.push(Item::count("high items open over 30 days", r.high_overdue));
+            items.push(Item::count("high items past their due date", r.high_overdue));
             (r.critical_overdue, r.high_overdue)
         }
         None => (0, 0),

@@ -243,11 +243,12 @@ pub struct RiskAnalysis {
     pub owner: String,
 }
 
-/// Remediation metrics (the remediation lifecycle fills them).
+/// Remediation items past their due date (`app::remediation`: the KEV due
+/// date, else the site's days per severity, 15 and 30 by default).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Remediation {
-    /// Open critical items older than 15 days.
+    /// Open or in-progress critical items past their due date.
     pub critical_overdue: u64,
-    /// Open high items older than 30 days.
+    /// Open or in-progress high items past their due date.
     pub high_overdue: u64,
 }

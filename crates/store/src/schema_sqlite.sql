@@ -144,6 +144,14 @@ CREATE TABLE feed_sync(
     synced_unix INTEGER NOT NULL,
     documents INTEGER NOT NULL
 );
+CREATE TABLE firmware_changes(
+    device TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    from_version TEXT,
+    to_version TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    recorded BIGINT NOT NULL
+);
 CREATE TABLE ingested(
     id TEXT PRIMARY KEY,
     site TEXT NOT NULL,
@@ -166,7 +174,7 @@ CREATE TABLE kev(
     date_added TEXT NOT NULL,
     ransomware TEXT NOT NULL,
     catalog_version TEXT NOT NULL
-);
+, due_date TEXT NOT NULL DEFAULT '');
 CREATE TABLE login_failures(
     key TEXT PRIMARY KEY,
     failures INTEGER NOT NULL,
@@ -238,6 +246,40 @@ CREATE TABLE recovery_codes(
     used INTEGER,
     PRIMARY KEY (user_id, code_hash)
 ) WITHOUT ROWID;
+CREATE TABLE remediation(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    title TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open',
+    owner TEXT,
+    due BIGINT NOT NULL,
+    accepted_by TEXT,
+    accepted_until BIGINT,
+    opened_at BIGINT NOT NULL,
+    remediated_at BIGINT,
+    closed_at BIGINT,
+    reopened BIGINT NOT NULL DEFAULT 0,
+    evidence TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (device, subject)
+);
+CREATE TABLE remediation_history(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    item BIGINT NOT NULL,
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    from_status TEXT,
+    to_status TEXT NOT NULL,
+    comment TEXT,
+    evidence TEXT NOT NULL
+);
+CREATE TABLE remediation_sla(
+    severity TEXT PRIMARY KEY,
+    days BIGINT NOT NULL
+);
 CREATE TABLE runs(
     id INTEGER PRIMARY KEY,
     inputs TEXT NOT NULL,
@@ -284,6 +326,9 @@ CREATE INDEX alerts_status ON alerts(status);
 CREATE INDEX backup_drills_at ON backup_drills(at);
 CREATE INDEX backup_runs_at ON backup_runs(at);
 CREATE INDEX devices_site ON devices(site, key);
+CREATE INDEX firmware_changes_device ON firmware_changes(device);
 CREATE INDEX program_risk_analyses_day ON program_risk_analyses(day);
+CREATE INDEX remediation_history_item ON remediation_history(item);
+CREATE INDEX remediation_status ON remediation(status);
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
