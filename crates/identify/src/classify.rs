@@ -249,6 +249,24 @@ pub(crate) fn rules(facts: &[&Fact]) -> Vec<Reason> {
             );
         }
     }
+    // ASTM E1394 / LIS2-A2 roles: the instrument sends results and queries,
+    // the laboratory information system receives them and sends orders.
+    if let Some(f) = has(FactKind::Role, "astm-instrument") {
+        add(
+            Category::LabAnalyzer,
+            0.7,
+            "sends laboratory results or host queries over ASTM (E1394/LIS2-A2)".into(),
+            &f.evidence,
+        );
+    }
+    if let Some(f) = has(FactKind::Role, "astm-host") {
+        add(
+            Category::ClinicalInformationSystem,
+            0.5,
+            "laboratory information system: receives ASTM results, sends orders".into(),
+            &f.evidence,
+        );
+    }
     // Services and capabilities.
     for f in facts {
         match f.kind {

@@ -586,6 +586,59 @@ mod tests {
     }
 
     #[test]
+    fn astm_instrument_is_a_lab_analyzer_with_its_stated_identity() {
+        let mut o = Observer::default();
+        let f = flow(1, [10, 0, 0, 5], 1, [10, 0, 0, 9], 2, 15200);
+        o.observe(&Event {
+            ts: Timestamp(7),
+            flow: Some(f),
+            record: Record::Astm(model::records::AstmRecord {
+                direction: Some(Direction::ToServer),
+                sender_name: Some("Cobalyzer 9000".into()),
+                sender_version: Some("4.2.1".into()),
+                sender_serial: Some("SN-88123".into()),
+                receiver_id: Some("LIS-HOST".into()),
+                counts: model::records::AstmCounts {
+                    header: 1,
+                    patient: 1,
+                    result: 2,
+                    terminator: 1,
+                    ..Default::default()
+                },
+                carries_phi: true,
+                ..Default::default()
+            }),
+        });
+        let inv = build_inventory(&o.into_facts());
+        assert_eq!(inv.len(), 2);
+        let analyzer = &inv[0];
+        assert_eq!(analyzer.category, Category::LabAnalyzer);
+        assert!(analyzer.reasons[0]
+            .evidence
+            .contains("10.0.0.5:40000 -> 10.0.0.9:15200/tcp"));
+        assert_eq!(analyzer.identity.model.as_deref(), Some("Cobalyzer 9000"));
+        assert_eq!(analyzer.identity.firmware.as_deref(), Some("4.2.1"));
+        assert!(analyzer
+            .applications
+            .contains(&"astm sender=Cobalyzer 9000 version=4.2.1 serial=SN-88123".to_string()));
+        assert!(analyzer
+            .facts
+            .iter()
+            .any(|f| f.kind == FactKind::Serial && f.value == "SN-88123"));
+        let lis = &inv[1];
+        assert_eq!(lis.category, Category::ClinicalInformationSystem);
+        assert!(lis
+            .applications
+            .contains(&"astm receiver=LIS-HOST".to_string()));
+        for d in &inv {
+            assert!(d
+                .facts
+                .iter()
+                .any(|f| f.kind == FactKind::CleartextPhi && f.value == "astm"));
+        }
+    }
+
+    #[test]
     fn router_mac_splits_into_ip_devices() {
         let mut o = Observer::default();
         for i in 0..20u8 {

@@ -351,6 +351,57 @@ impl Observer {
                     self.add(receiver, FactKind::CleartextPhi, "hl7", "hl7", ts, &ev_flow);
                 }
             }
+            Record::Astm(a) => {
+                let Some(f) = flow else { return };
+                let (sender, receiver) = sender_receiver(f, a.direction);
+                // Results (R) and host queries (Q) come from the instrument;
+                // orders without results go from the LIS to the instrument.
+                let c = &a.counts;
+                let from_instrument = c.result > 0 || c.query > 0;
+                let (instrument, host) = match (from_instrument, c.order > 0) {
+                    (true, _) => (Some(sender), Some(receiver)),
+                    (false, true) => (Some(receiver), Some(sender)),
+                    (false, false) => (None, None),
+                };
+                if let (Some(i), Some(h)) = (instrument, host) {
+                    self.add(i, FactKind::Role, "astm-instrument", "astm", ts, &ev_flow);
+                    self.add(h, FactKind::Role, "astm-host", "astm", ts, &ev_flow);
+                }
+                if let Some(name) = &a.sender_name {
+                    let mut v = format!("astm sender={name}");
+                    for (k, x) in [("version", &a.sender_version), ("serial", &a.sender_serial)] {
+                        if let Some(x) = x {
+                            v.push_str(&format!(" {k}={x}"));
+                        }
+                    }
+                    self.add(sender, FactKind::Application, &v, "astm", ts, &ev_flow);
+                    // The instrument names itself: model, software, serial.
+                    if from_instrument {
+                        self.add(sender, FactKind::Model, name, "astm", ts, &ev_flow);
+                        if let Some(x) = &a.sender_version {
+                            self.add(sender, FactKind::Firmware, x, "astm", ts, &ev_flow);
+                        }
+                        if let Some(x) = &a.sender_serial {
+                            self.add(sender, FactKind::Serial, x, "astm", ts, &ev_flow);
+                        }
+                    }
+                }
+                if let Some(r) = &a.receiver_id {
+                    let v = format!("astm receiver={r}");
+                    self.add(receiver, FactKind::Application, &v, "astm", ts, &ev_flow);
+                }
+                if a.carries_phi {
+                    self.add(sender, FactKind::CleartextPhi, "astm", "astm", ts, &ev_flow);
+                    self.add(
+                        receiver,
+                        FactKind::CleartextPhi,
+                        "astm",
+                        "astm",
+                        ts,
+                        &ev_flow,
+                    );
+                }
+            }
             Record::Dicom(d) => {
                 let Some(f) = flow else { return };
                 let (scu, scp) = (key_of(&f.client), key_of(&f.server));
@@ -823,6 +874,7 @@ impl Observer {
                 let proto = match l.protocol {
                     model::records::LoginProtocol::Ftp => "ftp",
                     model::records::LoginProtocol::Telnet => "telnet",
+                    model::records::LoginProtocol::Mqtt => "mqtt",
                 };
                 let v = format!(
                     "{proto} user={} password={}{}",
@@ -859,6 +911,30 @@ impl Observer {
                         ts,
                         &ev_flow,
                     );
+                }
+            }
+            Record::Mqtt(m) => {
+                let Some(f) = flow else { return };
+                let (client, broker) = (key_of(&f.client), key_of(&f.server));
+                self.add(client, FactKind::Role, "mqtt-client", "mqtt", ts, &ev_flow);
+                self.add(broker, FactKind::Role, "mqtt-broker", "mqtt", ts, &ev_flow);
+                if m.client_id.is_some() || m.username.is_some() {
+                    let mut v = String::from("mqtt");
+                    if let Some(id) = &m.client_id {
+                        v.push_str(" client_id=");
+                        v.push_str(id);
+                    }
+                    if let Some(u) = &m.username {
+                        v.push_str(" user=");
+                        v.push_str(u);
+                    }
+                    self.add(client, FactKind::Application, &v, "mqtt", ts, &ev_flow);
+                }
+                // Topic names say what a device reports (`ward3/bed7/spo2`):
+                // a few, on the device that published or subscribed.
+                for t in m.topics.iter().chain(&m.subscriptions).take(8) {
+                    let v = format!("mqtt topic={t}");
+                    self.add(client, FactKind::Application, &v, "mqtt", ts, &ev_flow);
                 }
             }
             Record::Arp(a) => {

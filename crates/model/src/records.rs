@@ -5,6 +5,7 @@
 //! decision about it.
 
 mod arp;
+mod astm;
 mod ble;
 mod conn;
 mod dhcp;
@@ -13,6 +14,7 @@ mod dns;
 mod ftp;
 mod hl7;
 mod http;
+mod mqtt;
 mod neighbor;
 mod smb;
 mod snmp;
@@ -21,6 +23,7 @@ mod tls;
 mod weird;
 
 pub use arp::ArpRecord;
+pub use astm::{AstmCounts, AstmRecord};
 pub use ble::{BleAddrKind, BleAddress, BlePdu, BleRecord, BleUuid};
 pub use conn::ConnRecord;
 pub use dhcp::DhcpRecord;
@@ -29,6 +32,7 @@ pub use dns::{DnsAnswer, DnsRecord};
 pub use ftp::{CleartextLogin, LoginProtocol, PasswordClass};
 pub use hl7::{Hl7Record, Observation};
 pub use http::HttpRecord;
+pub use mqtt::MqttRecord;
 pub use neighbor::{NeighborProtocol, NeighborRecord};
 pub use smb::SmbRecord;
 pub use snmp::SnmpRecord;
@@ -46,6 +50,8 @@ pub enum Record {
     Conn(ConnRecord),
     /// One HL7 v2 message header seen over MLLP.
     Hl7(Hl7Record),
+    /// One ASTM E1394 / LIS2-A2 laboratory message (header and counts only).
+    Astm(AstmRecord),
     /// One DICOM upper-layer association PDU.
     Dicom(DicomRecord),
     /// One DHCP message.
@@ -66,7 +72,9 @@ pub enum Record {
     Smb(SmbRecord),
     /// One SNMP message.
     Snmp(SnmpRecord),
-    /// A cleartext login attempt (FTP, Telnet).
+    /// One MQTT connection (CONNECT, CONNACK, topic names).
+    Mqtt(MqttRecord),
+    /// A cleartext login attempt (FTP, Telnet, MQTT).
     Login(CleartextLogin),
     /// One Bluetooth LE link-layer PDU (advertising metadata).
     Ble(BleRecord),
@@ -80,6 +88,7 @@ impl Record {
         match self {
             Record::Conn(_) => "conn",
             Record::Hl7(_) => "hl7",
+            Record::Astm(_) => "astm",
             Record::Dicom(_) => "dicom",
             Record::Dhcp(_) => "dhcp",
             Record::Dns(_) => "dns",
@@ -90,6 +99,7 @@ impl Record {
             Record::Ssh(_) => "ssh",
             Record::Smb(_) => "smb",
             Record::Snmp(_) => "snmp",
+            Record::Mqtt(_) => "mqtt",
             Record::Login(_) => "login",
             Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
@@ -111,4 +121,6 @@ into_record!(
     SshRecord => Ssh, SmbRecord => Smb, SnmpRecord => Snmp, CleartextLogin => Login,
     BleRecord => Ble,
     ArpRecord => Arp,
+    AstmRecord => Astm,
+    MqttRecord => Mqtt,
 );

@@ -299,6 +299,8 @@ pub enum CleartextMethod {
     Telnet,
     /// HTTP Basic authentication.
     HttpBasic,
+    /// An MQTT CONNECT with a password.
+    Mqtt,
 }
 
 impl CleartextMethod {
@@ -308,6 +310,7 @@ impl CleartextMethod {
             CleartextMethod::Ftp => "FTP",
             CleartextMethod::Telnet => "Telnet",
             CleartextMethod::HttpBasic => "HTTP Basic",
+            CleartextMethod::Mqtt => "MQTT",
         }
     }
 }
@@ -602,6 +605,7 @@ impl Learner {
                 let method = match l.protocol {
                     model::records::LoginProtocol::Ftp => CleartextMethod::Ftp,
                     model::records::LoginProtocol::Telnet => CleartextMethod::Telnet,
+                    model::records::LoginProtocol::Mqtt => CleartextMethod::Mqtt,
                 };
                 let weak = matches!(
                     l.password,

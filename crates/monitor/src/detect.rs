@@ -368,6 +368,7 @@ impl Detector {
                 let proto = match l.protocol {
                     model::records::LoginProtocol::Ftp => "ftp",
                     model::records::LoginProtocol::Telnet => "telnet",
+                    model::records::LoginProtocol::Mqtt => "mqtt",
                 };
                 let (c, s) = (flow.client.ip, flow.server.ip);
                 let outcome = match l.success {

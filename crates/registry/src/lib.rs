@@ -11,6 +11,7 @@ use analyzer_api::{LinkProtocol, Protocol};
 /// Cheap, distinctive probes come first.
 pub const FLOW: &[&dyn Protocol] = &[
     &proto_hl7::Hl7,
+    &proto_astm::Astm,
     &proto_dicom::Dicom,
     &proto_dhcp::Dhcp,
     &proto_dns::Dns,
@@ -22,6 +23,7 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_snmp::Snmp,
     &proto_ftp::Ftp,
     &proto_ftp::Telnet,
+    &proto_mqtt::Mqtt,
 ];
 
 /// Link-layer protocols (no flows), and protocols of whole link types (Bluetooth LE).

@@ -1,4 +1,4 @@
-//! Cleartext logins (FTP, Telnet).
+//! Cleartext logins (FTP, Telnet, MQTT).
 
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +10,8 @@ pub enum LoginProtocol {
     Ftp,
     /// Telnet (login prompt).
     Telnet,
+    /// MQTT (CONNECT user name and password).
+    Mqtt,
 }
 
 /// What kind of password was seen. The password itself is never kept.

@@ -3,8 +3,10 @@
 //! DICOM dissectors) and against the privacy rule (canary patient names).
 
 mod advisories;
+mod astm;
 mod common;
 mod identification;
+mod mqtt;
 mod oracle_tshark;
 mod privacy;
 mod report;

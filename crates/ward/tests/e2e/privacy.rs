@@ -57,7 +57,7 @@ fn pid_values(file: &Path, port: u16) -> Vec<String> {
     vals
 }
 
-fn assert_nowhere(canaries: &[String], dir: &Path, outputs: &[&[u8]], what: &str) {
+pub(crate) fn assert_nowhere(canaries: &[String], dir: &Path, outputs: &[&[u8]], what: &str) {
     assert!(!canaries.is_empty(), "{what}: no canaries to look for");
     let mut blobs: Vec<(String, Vec<u8>)> = Vec::new();
     for e in std::fs::read_dir(dir).unwrap().flatten() {
@@ -82,7 +82,7 @@ fn assert_nowhere(canaries: &[String], dir: &Path, outputs: &[&[u8]], what: &str
     }
 }
 
-fn run_and_collect(file: &Path, dir: &Path) -> Vec<Vec<u8>> {
+pub(crate) fn run_and_collect(file: &Path, dir: &Path) -> Vec<Vec<u8>> {
     let db = dir.join("ward.db");
     let events = dir.join("events.jsonl");
     let mut outs = Vec::new();
