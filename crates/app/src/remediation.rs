@@ -266,4 +266,3 @@ pub fn behind_fixes(store: &store::Store) -> Result<Vec<Behind>> {
     }
     Ok(out)
 }
-

@@ -48,11 +48,7 @@ pub fn input(store: &store::Store, db: &Path, title: String) -> Result<report::I
         scope,
         devices,
         coverage: Some(coverage),
-        remediation: Some(crate::remediation::metrics(
-            store,
-            crate::now().secs(),
-            90,
-        )?),
+        remediation: Some(crate::remediation::metrics(store, crate::now().secs(), 90)?),
     })
 }
 

@@ -457,7 +457,10 @@ fn patching(i: &Inputs) -> Assessment {
                 "critical items past their due date",
                 r.critical_overdue,
             ));
-            items.push(Item::count("high items past their due date", r.high_overdue));
+            items.push(Item::count(
+                "high items past their due date",
+                r.high_overdue,
+            ));
             (r.critical_overdue, r.high_overdue)
         }
         None => (0, 0),

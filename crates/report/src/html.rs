@@ -483,11 +483,11 @@ mod tests {
                         destination: "\"vault\"".into(),
                         last_restore: "'2025'".into(),
                     }),
-                    remediation: None,
                     plan: PlanState::DeclaredNotObserved,
                     findings: vec![],
                 }],
             }),
+            remediation: None,
         };
         let page = html(&input);
         assert!(page.contains("<h2>Data protection</h2>"));
