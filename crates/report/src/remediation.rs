@@ -168,12 +168,12 @@ mod tests {
         // open: 500 open, all overdue (due ≤ day 129 < day 400); 2,000
         // fixed with j % 10 in {0,1,2,3,5,6,7,8} (4 and 9 are the open ones),
         // 250 each: days 1,2,3,4,6,7,8,9 → mean 40/8 = 5.0; nearest-rank
-        // p90 = the 1,800th of 2,000 sorted = 8 (ranks 1,751–2,000 are 9;
-        // 1,501–1,750 are 8).
+        // p90 = the 1,800th of 2,000 sorted = 9 (ranks 1,501–1,750 are 8,
+        // 1,751–2,000 are 9).
         for st in &m.by_severity {
             assert_eq!(st.remediated, 2_000, "{st:?}");
             assert_eq!(st.mean_days, Some(5.0));
-            assert_eq!(st.p90_days, Some(8.0));
+            assert_eq!(st.p90_days, Some(9.0));
             assert_eq!((st.open, st.overdue), (500, 500));
         }
         assert_eq!((m.total, m.open, m.overdue), (10_000, 2_000, 2_000));
@@ -181,6 +181,6 @@ mod tests {
         // 109: over the last 90 days (days 311–400) the 2,000 open remain.
         assert!(m.open_over_time.iter().all(|p| p.open == 2_000));
         assert_eq!(m.open_over_time.len(), 90);
-        assert!(html.contains("<svg") && html.contains("5.0") && html.contains("8.0"));
+        assert!(html.contains("<svg") && html.contains("5.0") && html.contains("9.0"));
     }
 }
