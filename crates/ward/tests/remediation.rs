@@ -9,8 +9,9 @@
 //! changes are kept per device.
 
 use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 const PUMP: &str = "mac:02:00:5e:10:00:21";
 const CVE: &str = "CVE-0000-0001";
@@ -425,4 +426,285 @@ fn the_sample_opens_finding_items_and_metrics_count_them() {
     assert_eq!(m["open"].as_u64(), Some(n as u64));
     assert_eq!(m["open_over_time"].as_array().unwrap().len(), 90);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+#[test]
+fn the_dashboard_and_the_api_show_and_change_items() {
+    let dir = tempdir("web");
+    let db = dir.join("ward.db");
+    let d = db.to_str().unwrap();
+    ok(&[
+        "analyze",
+        "--quiet",
+        "--db",
+        d,
+        capture(&dir, "2.4.1", T1).to_str().unwrap(),
+    ]);
+    ok(&["feeds", "import", "--db", d, &sample("advisory.csaf.json")]);
+    let id = pump_item(d)["id"].as_i64().unwrap();
+    let secret = add_user(&db, "ana");
+    let token = ok(&["user", "token", "ana", "--db", d]);
+    let auth = format!("Bearer {}", token.trim());
+    let srv = serve(&db, &dir.join("state"));
+
+    // API: the items, a refused change (nothing changes), an accepted one, the metrics.
+    let (status, _, body) = srv.call("/api/v1/remediation", "", &auth, None);
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let item = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(
+        (item["status"].as_str(), item["subject"].as_str()),
+        (Some("open"), Some("cve:CVE-0000-0001"))
+    );
+    let path = format!("/api/v1/remediation/{id}");
+    let (status, body) = srv.post_json(&path, &auth, r#"{"action":"verify","owner":"nobody"}"#);
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = srv.post_json(&path, &auth, r#"{"action":"accept"}"#);
+    assert_eq!(status, 400, "{body}");
+    let (status, body) =
+        srv.post_json("/api/v1/remediation/999999", &auth, r#"{"action":"patch"}"#);
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        pump_item(d)["owner"],
+        Value::Null,
+        "a refused change changes nothing"
+    );
+    let (status, body) = srv.post_json(
+        &path,
+        &auth,
+        r#"{"action":"patch","owner":"Biomed <b>team</b>","comment":"2.5.0 installed"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (v["status"].as_str(), v["owner"].as_str()),
+        (Some("patched"), Some("Biomed <b>team</b>"))
+    );
+    let (status, _, body) = srv.call("/api/v1/remediation/metrics", "", &auth, None);
+    assert_eq!(status, 200, "{body}");
+    let m: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(m["by_severity"].as_array().unwrap().len(), 4);
+    assert_eq!(m["open_over_time"].as_array().unwrap().len(), 90);
+    let remediated: u64 = m["by_severity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["remediated"].as_u64().unwrap())
+        .sum();
+    assert_eq!(remediated, 1, "{m:#}");
+
+    // Pages: the remediation page (table, charts, the owner as text) and the
+    // device page's items and firmware history.
+    let (_, cookies, login) = srv.call("/login", "", "", None);
+    let pre = cookies
+        .iter()
+        .find(|c| c.starts_with("ward_pre="))
+        .unwrap()
+        .clone();
+    let i = login.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = login[i..].split('"').next().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = web::totp::code(&secret, now).unwrap();
+    let form = format!(
+        "name=ana&password={}&code={code}&csrf={csrf}",
+        enc(PASSWORD)
+    );
+    let (status, cookies, body) = srv.call("/login", &pre, "", Some(&form));
+    assert_eq!(status, 303, "{body}");
+    let session = cookies.join("; ");
+    let (status, _, page) = srv.call("/remediation?status=all", &session, "", None);
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("CVE-0000-0001")
+            && page.contains("<svg")
+            && page.contains("Days to remediate"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Biomed &#60;b&#62;team&#60;/b&#62;")
+            || page.contains("Biomed &lt;b&gt;team&lt;/b&gt;"),
+        "owner as text"
+    );
+    assert!(!page.contains("<b>team</b>"));
+    // An unknown filter says so and shows the default list (as the alerts page does).
+    let (status, _, page) = srv.call("/remediation?status=bogus", &session, "", None);
+    assert_eq!(status, 200);
+    assert!(page.contains("Unknown status"), "{page}");
+    let (status, _, page) = srv.call(&format!("/device?key={}", enc(PUMP)), &session, "", None);
+    assert_eq!(status, 200, "{page}");
+    let fw = &page[page.find("id=\"firmware\"").expect("firmware history")..];
+    assert!(
+        fw.contains("(first seen)") && fw.contains("2.4.1") && fw.contains("lldp"),
+        "{fw}"
+    );
+    assert!(
+        page.contains("id=\"remediation\"") && page.contains("cve:CVE-0000-0001")
+            || page.contains("CVE-0000-0001")
+    );
+    // The form: a change through the page (CSRF) lands, audited.
+    let i = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = page[i..].split('"').next().unwrap().to_string();
+    let form = format!("csrf={csrf}&id={id}&action=verify&until=&owner=&comment=checked+on+site");
+    let (status, _, body) = srv.call("/remediation/status", &session, "", Some(&form));
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(pump_item(d)["status"], "verified");
+    drop(srv);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ------------------------------------------------------------ the dashboard
+
+struct Server {
+    child: Child,
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(db: &Path, state: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--insecure-http",
+            "--db",
+        ])
+        .arg(db)
+        .arg("--state-dir")
+        .arg(state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("ward: serving ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    std::thread::spawn(move || for _ in out.lines() {});
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(std::time::Duration::from_secs(60)))
+            .build(),
+    );
+    Server { child, base, agent }
+}
+
+impl Server {
+    /// (status, set-cookie values, body).
+    fn call(
+        &self,
+        path: &str,
+        cookie: &str,
+        auth: &str,
+        form: Option<&str>,
+    ) -> (u16, Vec<String>, String) {
+        let url = format!("{}{path}", self.base);
+        let mut res = match form {
+            Some(f) => {
+                let mut r = self
+                    .agent
+                    .post(&url)
+                    .header("content-type", "application/x-www-form-urlencoded");
+                if !cookie.is_empty() {
+                    r = r.header("cookie", cookie);
+                }
+                r.send(f).unwrap()
+            }
+            None => {
+                let mut r = self.agent.get(&url);
+                if !cookie.is_empty() {
+                    r = r.header("cookie", cookie);
+                }
+                if !auth.is_empty() {
+                    r = r.header("authorization", auth);
+                }
+                r.call().unwrap()
+            }
+        };
+        let cookies = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(|c| c.split(';').next().unwrap_or("").to_string())
+            .collect();
+        let status = res.status().as_u16();
+        (status, cookies, res.body_mut().read_to_string().unwrap())
+    }
+
+    /// POST a JSON body with a bearer token: (status, body).
+    fn post_json(&self, path: &str, auth: &str, body: &str) -> (u16, String) {
+        let mut res = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .header("authorization", auth)
+            .send(body)
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.body_mut().read_to_string().unwrap())
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn add_user(db: &Path, name: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args([
+            "user",
+            "add",
+            name,
+            "--role",
+            "analyst",
+            "--password-stdin",
+            "--db",
+        ])
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("totp secret: "))
+        .unwrap()
+        .to_string()
 }

@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 pub const FORMS: &[(&str, Role)] = &[
     ("/logout", Role::Viewer),
     ("/alerts/status", Role::Analyst),
+    ("/remediation/status", Role::Analyst),
     ("/intake/approve", Role::Analyst),
     ("/intake/bulk", Role::Analyst),
     ("/intake/import", Role::Analyst),

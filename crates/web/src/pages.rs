@@ -997,6 +997,18 @@ struct DevicePage {
     statuses: Vec<&'static str>,
     can_change: bool,
     back: String,
+    /// Its remediation items: (id, status, severity, subject, title, due, overdue).
+    items: Vec<(
+        i64,
+        &'static str,
+        &'static str,
+        String,
+        String,
+        String,
+        bool,
+    )>,
+    /// Its firmware changes, oldest first: (when, from, to, evidence).
+    firmware: Vec<(String, String, String, String)>,
 }
 
 /// Alerts listed on a device page.
@@ -1132,7 +1144,49 @@ async fn device(State(st): State<AppState>, user: PageUser, Query(k): Query<KeyQ
         },
     );
     let alerts = shown.iter().map(|a| alert_row(&snap, a)).collect();
+    let key = d.summary.key.clone();
+    let now_secs = now();
+    let (items, firmware) = match st
+        .db(move |s| {
+            let items = s.remediation_items(&store::remediation::ItemFilter {
+                statuses: Vec::new(),
+                device: Some(key.clone()),
+            })?;
+            Ok((items, s.firmware_changes(Some(&key))?))
+        })
+        .await
+    {
+        Ok((items, fw)) => (
+            items
+                .iter()
+                .map(|i| {
+                    (
+                        i.id,
+                        i.status.label(),
+                        i.severity.as_str(),
+                        i.subject.to_string(),
+                        i.title.clone(),
+                        model::time::date(i.due),
+                        i.overdue(now_secs),
+                    )
+                })
+                .collect(),
+            fw.into_iter()
+                .map(|c| {
+                    (
+                        model::Timestamp(c.at * 1_000_000).iso(),
+                        c.from.unwrap_or_else(|| "(first seen)".into()),
+                        c.to,
+                        c.evidence,
+                    )
+                })
+                .collect(),
+        ),
+        Err(e) => return fail(e),
+    };
     render(&DevicePage {
+        items,
+        firmware,
         peers,
         seen,
         alerts,
