@@ -46,7 +46,6 @@ pub fn statuses(filter: &str) -> Result<Vec<Status>, String> {
 /// A change of one item: a status `action` (start, mitigate, patch, accept,
 /// verify, reopen) and/or an owner, a due date, a comment.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ChangeRequest {
     /// start, mitigate, patch, accept (needs `until`), verify, reopen.
     #[schema(example = "patch")]

@@ -322,6 +322,27 @@ async fn every_openapi_route_refuses_unauthenticated_and_underprivileged() {
         .await
         .unwrap()
         .to_string();
+    // A remediation item for `POST /api/v1/remediation/{id}` (the body below sets its owner).
+    let item_id = st
+        .db_mut(|s| {
+            s.apply_remediation(
+                &[store::remediation::Op::Open {
+                    device: "ip:10.0.0.9".into(),
+                    subject: remediation::Subject::Finding {
+                        kind: risk::FindingKind::CleartextPhi,
+                    },
+                    severity: risk::Severity::High,
+                    title: "HL7 in cleartext".into(),
+                    evidence: "flow 1".into(),
+                    due: 0,
+                }],
+                1,
+            )?;
+            Ok(s.remediation_items(&Default::default())?[0].id)
+        })
+        .await
+        .unwrap()
+        .to_string();
     let doc = call(&app, "GET", "/api/v1/openapi.json", &[], "").await;
     assert_eq!(doc.status, StatusCode::OK);
     let doc: serde_json::Value = serde_json::from_str(&doc.body).unwrap();
@@ -331,9 +352,14 @@ async fn every_openapi_route_refuses_unauthenticated_and_underprivileged() {
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {
             let required = Role::parse(op["x-ward-role"].as_str().unwrap()).unwrap();
+            let id = if path.starts_with("/api/v1/remediation/") {
+                &item_id
+            } else {
+                &alert_id
+            };
             let uri = path
                 .replace("{key}", &enc("00:11:22:33:44:55"))
-                .replace("{id}", &alert_id);
+                .replace("{id}", id);
             let m = method.to_uppercase();
             let r = call(&app, &m, &uri, &[], "").await;
             assert_eq!(
