@@ -69,5 +69,8 @@ pub fn import(args: ImportArgs) -> Result<()> {
         "declared devices: {} new, {} updated, {} unchanged, {} bad rows skipped",
         c.new, c.updated, c.unchanged, import.skipped
     );
+    // Declared firmware is evidence too: a declared update verifies items,
+    // a declared device on an affected version opens them.
+    crate::remediate::sync_after(&mut store, false);
     Ok(())
 }
