@@ -8,11 +8,9 @@
 //! and API show the same. On `samples/hospital-room.pcap` the CT's C-STORE
 //! to the PACS is its copy.
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-const PASSWORD: &str = "correct horse battery staple";
 const ULTRASOUND: &str = "mac:44:4b:5d:30:00:34";
 const CT: &str = "mac:00:0e:8c:30:00:32";
 const HOSPITAL_CT: &str = "mac:00:0e:8c:50:c7:32";
@@ -250,143 +248,15 @@ fn the_hospital_room_ct_copy_is_its_store_to_pacs() {
 
 // ------------------------------------------------------------ the dashboard
 
-struct Server {
-    child: Child,
-    base: String,
-    agent: ureq::Agent,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(db: &Path, state: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--insecure-http",
-            "--db",
-        ])
-        .arg(db)
-        .arg("--state-dir")
-        .arg(state)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("ward: serving ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .trim_end_matches('/')
-        .to_string();
-    std::thread::spawn(move || for _ in out.lines() {});
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(std::time::Duration::from_secs(60)))
-            .build(),
-    );
-    Server { child, base, agent }
-}
-
-impl Server {
-    /// (status, set-cookie values, body).
-    fn call(
-        &self,
-        path: &str,
-        cookie: &str,
-        auth: &str,
-        form: Option<&str>,
-    ) -> (u16, Vec<String>, String) {
-        let url = format!("{}{path}", self.base);
-        let mut res = match form {
-            Some(f) => {
-                let mut r = self
-                    .agent
-                    .post(&url)
-                    .header("content-type", "application/x-www-form-urlencoded");
-                if !cookie.is_empty() {
-                    r = r.header("cookie", cookie);
-                }
-                r.send(f).unwrap()
-            }
-            None => {
-                let mut r = self.agent.get(&url);
-                if !cookie.is_empty() {
-                    r = r.header("cookie", cookie);
-                }
-                if !auth.is_empty() {
-                    r = r.header("authorization", auth);
-                }
-                r.call().unwrap()
-            }
-        };
-        let cookies = res
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(|c| c.split(';').next().unwrap_or("").to_string())
-            .collect();
-        let status = res.status().as_u16();
-        (status, cookies, res.body_mut().read_to_string().unwrap())
-    }
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn add_user(db: &Path, name: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args([
-            "user",
-            "add",
-            name,
-            "--role",
-            "viewer",
-            "--password-stdin",
-            "--db",
-        ])
-        .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("totp secret: "))
-        .unwrap()
-        .to_string()
-}
+#[path = "support/dashboard.rs"]
+mod dashboard;
+use dashboard::{add_user, enc, login, serve};
 
 #[test]
 fn the_dashboard_shows_data_protection() {
     let dir = tempdir("web");
     let db = coverage_db(&dir);
-    let secret = add_user(&db, "vic");
+    let secret = add_user(&db, "vic", "viewer");
     let token = text(&["user", "token", "vic", "--db", db.to_str().unwrap()]);
     let auth = format!("Bearer {}", token.trim());
     let srv = serve(&db, &dir.join("state"));
@@ -409,26 +279,7 @@ fn the_dashboard_shows_data_protection() {
     assert_eq!(v["data_protection"]["copies"][0]["dest_name"], "PACS_MAIN");
 
     // Pages: sign in (password + TOTP), then the device page and the overview.
-    let (_, cookies, login) = srv.call("/login", "", "", None);
-    let pre = cookies
-        .iter()
-        .find(|c| c.starts_with("ward_pre="))
-        .unwrap()
-        .clone();
-    let i = login.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let csrf = login[i..].split('"').next().unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let code = web::totp::code(&secret, now).unwrap();
-    let form = format!(
-        "name=vic&password={}&code={code}&csrf={csrf}",
-        enc(PASSWORD)
-    );
-    let (status, cookies, body) = srv.call("/login", &pre, "", Some(&form));
-    assert_eq!(status, 303, "{body}");
-    let session = cookies.join("; ");
+    let session = login(&srv, "vic", &secret);
     let (status, _, page) = srv.call(
         &format!("/device?key={}", enc(ULTRASOUND)),
         &session,

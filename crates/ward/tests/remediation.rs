@@ -9,9 +9,8 @@
 //! changes are kept per device.
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const PUMP: &str = "mac:02:00:5e:10:00:21";
 const CVE: &str = "CVE-0000-0001";
@@ -428,7 +427,9 @@ fn the_sample_opens_finding_items_and_metrics_count_them() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-const PASSWORD: &str = "correct horse battery staple";
+#[path = "support/dashboard.rs"]
+mod dashboard;
+use dashboard::{add_user, enc, login, serve};
 
 #[test]
 fn the_dashboard_and_the_api_show_and_change_items() {
@@ -444,7 +445,7 @@ fn the_dashboard_and_the_api_show_and_change_items() {
     ]);
     ok(&["feeds", "import", "--db", d, &sample("advisory.csaf.json")]);
     let id = pump_item(d)["id"].as_i64().unwrap();
-    let secret = add_user(&db, "ana");
+    let secret = add_user(&db, "ana", "analyst");
     let token = ok(&["user", "token", "ana", "--db", d]);
     let auth = format!("Bearer {}", token.trim());
     let srv = serve(&db, &dir.join("state"));
@@ -502,26 +503,7 @@ fn the_dashboard_and_the_api_show_and_change_items() {
 
     // Pages: the remediation page (table, charts, the owner as text) and the
     // device page's items and firmware history.
-    let (_, cookies, login) = srv.call("/login", "", "", None);
-    let pre = cookies
-        .iter()
-        .find(|c| c.starts_with("ward_pre="))
-        .unwrap()
-        .clone();
-    let i = login.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let csrf = login[i..].split('"').next().unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let code = web::totp::code(&secret, now).unwrap();
-    let form = format!(
-        "name=ana&password={}&code={code}&csrf={csrf}",
-        enc(PASSWORD)
-    );
-    let (status, cookies, body) = srv.call("/login", &pre, "", Some(&form));
-    assert_eq!(status, 303, "{body}");
-    let session = cookies.join("; ");
+    let session = login(&srv, "ana", &secret);
     let (status, _, page) = srv.call("/remediation?status=all", &session, "", None);
     assert_eq!(status, 200, "{page}");
     assert!(
@@ -560,151 +542,4 @@ fn the_dashboard_and_the_api_show_and_change_items() {
     assert_eq!(pump_item(d)["status"], "verified");
     drop(srv);
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-// ------------------------------------------------------------ the dashboard
-
-struct Server {
-    child: Child,
-    base: String,
-    agent: ureq::Agent,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(db: &Path, state: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--insecure-http",
-            "--db",
-        ])
-        .arg(db)
-        .arg("--state-dir")
-        .arg(state)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("ward: serving ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .trim_end_matches('/')
-        .to_string();
-    std::thread::spawn(move || for _ in out.lines() {});
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(std::time::Duration::from_secs(60)))
-            .build(),
-    );
-    Server { child, base, agent }
-}
-
-impl Server {
-    /// (status, set-cookie values, body).
-    fn call(
-        &self,
-        path: &str,
-        cookie: &str,
-        auth: &str,
-        form: Option<&str>,
-    ) -> (u16, Vec<String>, String) {
-        let url = format!("{}{path}", self.base);
-        let mut res = match form {
-            Some(f) => {
-                let mut r = self
-                    .agent
-                    .post(&url)
-                    .header("content-type", "application/x-www-form-urlencoded");
-                if !cookie.is_empty() {
-                    r = r.header("cookie", cookie);
-                }
-                r.send(f).unwrap()
-            }
-            None => {
-                let mut r = self.agent.get(&url);
-                if !cookie.is_empty() {
-                    r = r.header("cookie", cookie);
-                }
-                if !auth.is_empty() {
-                    r = r.header("authorization", auth);
-                }
-                r.call().unwrap()
-            }
-        };
-        let cookies = res
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(|c| c.split(';').next().unwrap_or("").to_string())
-            .collect();
-        let status = res.status().as_u16();
-        (status, cookies, res.body_mut().read_to_string().unwrap())
-    }
-
-    /// POST a JSON body with a bearer token: (status, body).
-    fn post_json(&self, path: &str, auth: &str, body: &str) -> (u16, String) {
-        let mut res = self
-            .agent
-            .post(&format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .header("authorization", auth)
-            .send(body)
-            .unwrap();
-        let status = res.status().as_u16();
-        (status, res.body_mut().read_to_string().unwrap())
-    }
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn add_user(db: &Path, name: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args([
-            "user",
-            "add",
-            name,
-            "--role",
-            "analyst",
-            "--password-stdin",
-            "--db",
-        ])
-        .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("totp secret: "))
-        .unwrap()
-        .to_string()
 }
