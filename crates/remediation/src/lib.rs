@@ -19,5 +19,5 @@ mod subject;
 pub use lifecycle::{Action, Sla, Status, TransitionError, DAY};
 pub use metrics::{metrics, ItemTimes, Metrics, SeverityStats};
 pub use reconcile::{reconcile, Change, Current, Tracked};
-pub use risk::Severity;
+pub use risk::{FindingKind, Severity};
 pub use subject::Subject;

@@ -539,17 +539,24 @@ impl Store {
 
     /// Applies what a sync decided, as `ward` at `at`, in one transaction:
     /// items opened, refreshed, verified and reopened, each status change in
-    /// the history and the audit log.
+    /// the history and the audit log. Two processes syncing at once (two
+    /// `ward analyze` on one store) each apply what is still to do: an item
+    /// the other opened, verified or reopened first is left as it is.
     pub fn apply_remediation(&mut self, ops: &[Op], at: i64) -> Result<SyncCounts, Error> {
         self.conn().transaction(|c| {
             let mut n = SyncCounts::default();
             for op in ops {
                 match op {
                     Op::Open { device, subject, severity, title, evidence, due } => {
-                        let row = c.query_one(
-                            "INSERT INTO remediation(device, subject, title, severity, status, due, opened_at, evidence, updated_at) VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?6) RETURNING id",
+                        // Another process may have opened it since this sync read
+                        // the items: then it is theirs, and nothing happens here.
+                        let Some(row) = c.query_opt(
+                            "INSERT INTO remediation(device, subject, title, severity, status, due, opened_at, evidence, updated_at) VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?6) ON CONFLICT (device, subject) DO NOTHING RETURNING id",
                             params![device.as_str(), subject.key(), title.as_str(), severity.as_str(), *due, at, evidence.as_str()],
-                        )?;
+                        )?
+                        else {
+                            continue;
+                        };
                         let id = row.i64(0)?;
                         history(c, id, at, SYSTEM_ACTOR, "opened", None, Status::Open, None, evidence)?;
                         audit(c, at, SYSTEM_ACTOR, "remediation_opened", &format!("#{id} {subject} on {device}: {evidence}"), "")?;
@@ -562,7 +569,9 @@ impl Store {
                         )?;
                     }
                     Op::Verify { id, evidence } => {
-                        let Some(i) = load(c, *id)? else { continue };
+                        let Some(i) = load(c, *id)?.filter(|i| i.status != Status::Verified) else {
+                            continue;
+                        };
                         c.execute(
                             "UPDATE remediation SET status = 'verified', evidence = ?2, updated_at = ?3, remediated_at = COALESCE(remediated_at, ?3), closed_at = COALESCE(closed_at, ?3) WHERE id = ?1",
                             params![*id, evidence.as_str(), at],
@@ -572,7 +581,10 @@ impl Store {
                         n.verified += 1;
                     }
                     Op::Reopen { id, evidence, due } => {
-                        let Some(i) = load(c, *id)? else { continue };
+                        // Reopened by another process meanwhile: nothing to do.
+                        let Some(i) = load(c, *id)?.filter(|i| !i.status.is_active()) else {
+                            continue;
+                        };
                         c.execute(
                             "UPDATE remediation SET status = 'open', evidence = ?2, updated_at = ?3, due = ?4, remediated_at = NULL, closed_at = NULL, accepted_by = NULL, accepted_until = NULL, reopened = reopened + 1 WHERE id = ?1",
                             params![*id, evidence.as_str(), at, *due],
@@ -810,5 +822,57 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(device: &str) -> Op {
+        Op::Open {
+            device: device.into(),
+            subject: Subject::Finding {
+                kind: remediation::FindingKind::CleartextPhi,
+            },
+            severity: Severity::High,
+            title: "t".into(),
+            evidence: "e".into(),
+            due: 10,
+        }
+    }
+
+    #[test]
+    fn syncs_that_race_apply_each_change_once() {
+        crate::testing::each_backend("remediation_race", |mut s| {
+            // Two syncs decided from the same empty state: one item, one history row.
+            let a = s.apply_remediation(&[open("ip:10.0.0.1")], 1).unwrap();
+            let b = s.apply_remediation(&[open("ip:10.0.0.1")], 2).unwrap();
+            assert_eq!((a.opened, b.opened), (1, 0));
+            let id = s.remediation_items(&ItemFilter::default()).unwrap()[0].id;
+            let verify = Op::Verify {
+                id,
+                evidence: "gone".into(),
+            };
+            let v = s.apply_remediation(&[verify.clone(), verify], 3).unwrap();
+            assert_eq!(v.verified, 1);
+            let reopen = Op::Reopen {
+                id,
+                evidence: "back".into(),
+                due: 9,
+            };
+            let r = s.apply_remediation(&[reopen.clone(), reopen], 4).unwrap();
+            assert_eq!(r.reopened, 1);
+            let h: Vec<String> = s
+                .remediation_history(id)
+                .unwrap()
+                .into_iter()
+                .map(|h| h.action)
+                .collect();
+            assert_eq!(
+                h,
+                ["opened", "verified_automatically", "reopened_automatically"]
+            );
+        });
     }
 }
