@@ -105,25 +105,8 @@ pub fn current_problems(scored: &[risk::ScoredDevice]) -> Vec<Current> {
 pub fn sync(store: &mut store::Store, now: i64) -> Result<Synced> {
     let scored = crate::score::scored_devices(store)?;
     let observed = store.devices()?;
-    let firmware: Vec<FirmwareNow> = observed
-        .iter()
-        .filter_map(|d| {
-            let c = d
-                .identity
-                .conclusions
-                .iter()
-                .find(|c| c.field == "firmware")?;
-            Some(FirmwareNow {
-                device: d.key.clone(),
-                version: d.identity.firmware.clone()?,
-                first_seen: c.seen.secs(),
-                device_last_seen: d.last_seen.secs(),
-                evidence: format!("{} ({})", c.evidence, c.why),
-            })
-        })
-        .collect();
-    let firmware = store.record_firmware(&firmware, now)?;
-    let fw_now: HashMap<&str, (&str, String)> = observed
+    // Each observed device's firmware and the conclusion that names it.
+    let stated: Vec<(&identify::Device, &str, &identify::Conclusion)> = observed
         .iter()
         .filter_map(|d| {
             let fw = d.identity.firmware.as_deref()?;
@@ -132,10 +115,27 @@ pub fn sync(store: &mut store::Store, now: i64) -> Result<Synced> {
                 .conclusions
                 .iter()
                 .find(|c| c.field == "firmware")?;
-            Some((
+            Some((d, fw, c))
+        })
+        .collect();
+    let firmware: Vec<FirmwareNow> = stated
+        .iter()
+        .map(|(d, fw, c)| FirmwareNow {
+            device: d.key.clone(),
+            version: fw.to_string(),
+            first_seen: c.seen.secs(),
+            device_last_seen: d.last_seen.secs(),
+            evidence: format!("{} ({})", c.evidence, c.why),
+        })
+        .collect();
+    let firmware = store.record_firmware(&firmware, now)?;
+    let fw_now: HashMap<&str, (&str, String)> = stated
+        .iter()
+        .map(|(d, fw, c)| {
+            (
                 d.key.as_str(),
-                (fw, format!("{} at {}", c.evidence, c.seen.iso())),
-            ))
+                (*fw, format!("{} at {}", c.evidence, c.seen.iso())),
+            )
         })
         .collect();
 

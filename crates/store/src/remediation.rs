@@ -13,6 +13,7 @@
 
 use crate::db::{params, Conn, Dialect, Row};
 use crate::lifecycle::check_comment;
+use crate::users::audit_row as audit;
 use crate::{Error, Store};
 use remediation::{Action, ItemTimes, Severity, Sla, Status, Subject, TransitionError};
 use serde::Serialize;
@@ -354,27 +355,6 @@ fn history(
     c.execute(
         "INSERT INTO remediation_history(item, at, actor, action, from_status, to_status, comment, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![item, at, actor, action, from.map(Status::as_str), to.as_str(), comment, evidence],
-    )?;
-    Ok(())
-}
-
-fn audit(
-    c: &mut Conn,
-    at: i64,
-    actor: &str,
-    action: &str,
-    detail: &str,
-    ip: &str,
-) -> Result<(), Error> {
-    c.execute(
-        "INSERT INTO audit(at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            at,
-            crate::users::audit_field(actor, crate::users::AUDIT_NAME),
-            crate::users::audit_field(action, crate::users::AUDIT_NAME),
-            crate::users::audit_field(detail, crate::users::AUDIT_DETAIL),
-            crate::users::audit_field(ip, crate::users::AUDIT_NAME)
-        ],
     )?;
     Ok(())
 }

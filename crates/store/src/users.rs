@@ -12,7 +12,7 @@
 //! **Invariant:** the audit log is append-only; no method updates or deletes
 //! an `audit` row (SQLite and PL/pgSQL triggers refuse it too).
 
-use crate::db::{params, Dialect, Row};
+use crate::db::{params, Conn, Dialect, Row};
 
 /// Longest audit actor, action and address, bytes (a user name is at most 64).
 pub const AUDIT_NAME: usize = 128;
@@ -21,6 +21,29 @@ pub const AUDIT_DETAIL: usize = 1024;
 
 /// `s` cleaned and cut to `max` bytes (`model::text::bounded`), marked with
 /// `…` when it was cut.
+/// Appends an audit entry on `c` (inside the caller's transaction), every
+/// field bounded and cleaned as [`Store::audit`] says.
+pub(crate) fn audit_row(
+    c: &mut Conn,
+    at: i64,
+    actor: &str,
+    action: &str,
+    detail: &str,
+    ip: &str,
+) -> Result<(), Error> {
+    c.execute(
+        "INSERT INTO audit(at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            at,
+            audit_field(actor, AUDIT_NAME),
+            audit_field(action, AUDIT_NAME),
+            audit_field(detail, AUDIT_DETAIL),
+            audit_field(ip, AUDIT_NAME)
+        ],
+    )?;
+    Ok(())
+}
+
 pub(crate) fn audit_field(s: &str, max: usize) -> String {
     let mut out = model::text::bounded(s.as_bytes(), max);
     if s.len() > max {
@@ -588,17 +611,7 @@ impl Store {
         detail: &str,
         ip: &str,
     ) -> Result<(), Error> {
-        self.conn().execute(
-            "INSERT INTO audit(at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                at,
-                audit_field(actor, AUDIT_NAME),
-                audit_field(action, AUDIT_NAME),
-                audit_field(detail, AUDIT_DETAIL),
-                audit_field(ip, AUDIT_NAME)
-            ],
-        )?;
-        Ok(())
+        audit_row(&mut self.conn(), at, actor, action, detail, ip)
     }
 
     /// Appends an audit entry for a repeated event (failed or throttled
