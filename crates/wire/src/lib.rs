@@ -12,8 +12,10 @@
 //! 802.1Q/802.1ad VLAN tags (0x8100, 0x88a8, 0x9100, 0x9200; at most 3),
 //! PPPoE session (0x8864), MPLS (0x8847/0x8848), Linux cooked v1/v2, BSD
 //! Null/Loop, raw IP, PPP (9, 50) and Cisco HDLC (104). Tunnels are removed
-//! (at most 3 layers): GRE carrying IP or Ethernet, ERSPAN I/II/III (mirrored
-//! traffic), VXLAN on UDP port 4789; the packet returned is the inner one.
+//! (at most 3 layers): IP in IP (IPv4 or IPv6 carrying IPv4, protocol 4, or
+//! IPv6, protocol 41: 6in4, 4in6, 6in6, 4in4), GRE carrying IP or Ethernet,
+//! ERSPAN I/II/III (mirrored traffic), VXLAN on UDP port 4789; the packet
+//! returned is the inner one.
 //!
 //! **Invariants**
 //! - Never panics on any input; never allocates; no copies (all results borrow
@@ -29,6 +31,7 @@
 //! References: IEEE 802.3 / 802.2 / 802.1Q, RFC 791 (IPv4), RFC 8200 (IPv6
 //! and its extension headers), RFC 4302 (AH), RFC 9293 (TCP), RFC 768 (UDP),
 //! RFC 2516 (PPPoE), RFC 3032 (MPLS), RFC 1662 (PPP in HDLC-like framing),
+//! RFC 2003 and RFC 4213 (IP in IP, 6in4), RFC 2473 (IPv6 tunnels),
 //! RFC 2784/2890 (GRE), RFC 7348 (VXLAN), draft-foschiano-erspan (ERSPAN),
 //! <https://www.tcpdump.org/linktypes.html> (SLL, SLL2, Null, Loop).
 
@@ -374,7 +377,8 @@ fn decode_general(link: LinkType, data: &[u8]) -> Result<Packet<'_>, Malformed> 
     if let Ok(p) = &mut r {
         if let Net::Ip(ip) = &p.net {
             if ip.frag.is_none()
-                && (ip.proto == 47 || matches!(ip.l4, L4::Udp(u) if u.dst_port == VXLAN_PORT))
+                && (matches!(ip.proto, IP_IN_IP | IPV6_IN_IP | 47)
+                    || matches!(ip.l4, L4::Udp(u) if u.dst_port == VXLAN_PORT))
             {
                 *p = decap(*p, 0);
             }
@@ -492,8 +496,12 @@ fn common(d: &[u8]) -> Option<Common<'_>> {
 const MAX_TUNNEL_DEPTH: u8 = 3;
 /// IANA port for VXLAN.
 const VXLAN_PORT: u16 = 4789;
+/// IP protocol number of IPv4 encapsulated in IP (RFC 2003; 4in6 too).
+const IP_IN_IP: u8 = 4;
+/// IP protocol number of IPv6 encapsulated in IP (RFC 4213 6in4; 6in6).
+const IPV6_IN_IP: u8 = 41;
 
-/// Replaces a GRE/ERSPAN/VXLAN packet by what it carries, if that decodes.
+/// Replaces an IP-in-IP/GRE/ERSPAN/VXLAN packet by what it carries, if that decodes.
 #[cold]
 #[inline(never)]
 fn decap(outer: Packet<'_>, depth: u8) -> Packet<'_> {
@@ -503,6 +511,8 @@ fn decap(outer: Packet<'_>, depth: u8) -> Packet<'_> {
     }
     let inner = match ip.l4 {
         L4::Other(g) if ip.proto == 47 => gre(g),
+        L4::Other(inner) if ip.proto == IP_IN_IP => Some(ipv4(inner).map(|i| bare(Net::Ip(i)))),
+        L4::Other(inner) if ip.proto == IPV6_IN_IP => Some(ipv6(inner).map(|i| bare(Net::Ip(i)))),
         L4::Udp(u) if u.dst_port == VXLAN_PORT => vxlan(u.payload),
         _ => None,
     };
