@@ -66,7 +66,7 @@ impl Protocol for Dns {
                     }
                 } else if body.len() >= HEADER_LEN {
                     match Header::parse(body) {
-                        Some(h) if h.plausible(len) => {
+                        Some(h) if h.plausible(len, port_hint) => {
                             return if port_hint && questions_parse(body, &h) {
                                 Probe::Match
                             } else {
@@ -99,7 +99,7 @@ fn looks_like_message(m: &[u8], len: usize, port_hint: bool) -> bool {
     let Some(h) = Header::parse(m) else {
         return false;
     };
-    if !h.plausible(len) {
+    if !h.plausible(len, port_hint) {
         return false;
     }
     if port_hint {

@@ -113,12 +113,15 @@ impl Header {
         self.ancount as usize + self.nscount as usize + self.arcount as usize
     }
 
-    /// Cheap structural sanity for `msg_len` bytes of message: a known opcode,
-    /// at most 16 questions, at least one entry, and counts that fit the length
-    /// (a question takes at least 5 bytes, a record at least 11).
-    pub fn plausible(&self, msg_len: usize) -> bool {
+    /// Cheap structural sanity for `msg_len` bytes of message: at most 16
+    /// questions, at least one entry, and counts that fit the length (a
+    /// question takes at least 5 bytes, a record at least 11). Without a
+    /// port hint the opcode must be an assigned one (0-2, 4-6); on a DNS port
+    /// any opcode is read (and recorded with its number), as Suricata and
+    /// Zeek do: unassigned opcodes are what scanners and tunnels send.
+    pub fn plausible(&self, msg_len: usize, port_hint: bool) -> bool {
         let op = self.opcode();
-        if op > 6 || op == 3 {
+        if !port_hint && (op > 6 || op == 3) {
             return false;
         }
         if self.qdcount > 16 || self.qdcount as usize + self.rr_total() == 0 {
