@@ -203,11 +203,12 @@ impl<'a> ClientHello<'a> {
     }
 }
 
-/// Orders versions so that TLS 1.3 drafts (`0x7fNN`) rank just below 1.3 and
+/// Orders versions so that TLS 1.3 drafts (`0x7fNN`, Facebook's `0xfbNN`)
+/// rank just below 1.3 and
 /// DTLS (counting down from `0xfeff`) ranks by its TLS equivalent.
 fn version_rank(v: u16) -> u32 {
     match v {
-        0x7f00..=0x7fff => 0x0303_ff00 + u32::from(v & 0xff),
+        0x7f00..=0x7fff | 0xfb00..=0xfbff => 0x0303_ff00 + u32::from(v & 0xff),
         0xfeff => 0x0302_0000,
         0xfefd => 0x0303_0000,
         0xfefc => 0x0304_0000,

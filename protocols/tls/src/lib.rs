@@ -559,8 +559,8 @@ impl TlsAnalyzer {
         }
         f.ja3s = Some(hello::ja3s(&sh));
         // Zeek's rule: an echoed session id means resumption, except in DTLS,
-        // TLS 1.3 and its drafts (the compatibility-mode echo).
-        let excluded = version >> 8 == 0xfe || version == 0x0304 || version >> 8 == 0x7f;
+        // TLS 1.3 and its drafts, Facebook's too (the compatibility-mode echo).
+        let excluded = matches!(version >> 8, 0xfe | 0x7f | 0xfb) || version == 0x0304;
         if f.session_id.as_deref() == Some(sh.session_id) && !excluded {
             self.facts.resumed = true;
         }

@@ -7,7 +7,8 @@
 //! spelling (`TLSv12`, `secp256r1`, `unknown-N`).
 
 /// Zeek's version string: `SSLv3`, `TLSv10` ... `TLSv13`, `TLSv13-draftNN`,
-/// `DTLSv12`, or `unknown-N`.
+/// `DTLSv12`, or `unknown-N`. Facebook's TLS 1.3 drafts (Fizz, `0xfbNN` for
+/// draft NN, as Suricata names them) are `TLSv13-draftNN-fb`.
 pub fn version(v: u16) -> String {
     match v {
         0x0002 => "SSLv2".into(),
@@ -20,6 +21,7 @@ pub fn version(v: u16) -> String {
         0xfefd => "DTLSv12".into(),
         0xfefc => "DTLSv13".into(),
         0x7f00..=0x7fff => format!("TLSv13-draft{}", v & 0xff),
+        0xfb00..=0xfbff => format!("TLSv13-draft{}-fb", v & 0xff),
         _ => format!("unknown-{v}"),
     }
 }
@@ -274,6 +276,8 @@ mod tests {
     fn spelled_like_zeek() {
         assert_eq!(version(0x0303), "TLSv12");
         assert_eq!(version(0x7f10), "TLSv13-draft16");
+        assert_eq!(version(0xfb1a), "TLSv13-draft26-fb");
+        assert_eq!(version(0xfa1a), "unknown-64026");
         assert_eq!(version(0x7e01), "unknown-32257");
         assert_eq!(cipher(0xc02f), "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
         assert_eq!(cipher(0x1301), "TLS_AES_128_GCM_SHA256");

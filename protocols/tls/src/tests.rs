@@ -1088,3 +1088,93 @@ fn dtls_garbage_never_panics() {
         Probe::NoMatch
     );
 }
+
+/// TLS 1.3 draft versions are named as drafts: every ServerHello of the
+/// benchmark corpus (public test captures of suricata-verify, Zeek, nDPI,
+/// concatenated) that selects an IETF draft (`0x7fNN`) or a Facebook draft
+/// (`0xfbNN`, nine connections, named `unknown-64282` before) gives a
+/// record whose version names that draft.
+#[test]
+fn draft_versions_of_public_captures_are_named_as_drafts() {
+    let Some(file) = testkit::testdata("benchmark/corpus_ethernet_real.pcap") else {
+        return;
+    };
+    let file = file.to_str().unwrap();
+    // tshark's negotiated version per connection (client port), then those
+    // connections written to a small capture of their own.
+    let Some(out) = testkit::tshark::run(&[
+        "-r",
+        file,
+        "-Y",
+        "tls.handshake.type == 2",
+        "-T",
+        "fields",
+        "-e",
+        "tcp.stream",
+        "-e",
+        "tcp.dstport",
+        "-e",
+        "tls.handshake.version",
+        "-e",
+        "tls.handshake.extensions.supported_version",
+    ]) else {
+        println!("skipping: tshark not installed");
+        return;
+    };
+    let mut want = std::collections::BTreeMap::new();
+    let mut streams = Vec::new();
+    for line in out.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let hex = |s: &str| u16::from_str_radix(s.trim_start_matches("0x"), 16).ok();
+        let Some(v) = f
+            .get(3)
+            .and_then(|s| hex(s))
+            .or_else(|| f.get(2).and_then(|s| hex(s)))
+        else {
+            continue;
+        };
+        let name = match v >> 8 {
+            0x7f => format!("TLSv13-draft{}", v & 0xff),
+            0xfb => format!("TLSv13-draft{}-fb", v & 0xff),
+            _ => continue,
+        };
+        let port: u16 = f[1].parse().unwrap();
+        want.insert(port, name);
+        streams.push(f[0].to_string());
+    }
+    assert!(want.values().any(|n| n.ends_with("-fb")), "{want:?}");
+    let subset = std::env::temp_dir().join(format!("ward-tls-drafts-{}.pcap", std::process::id()));
+    let filter = format!("tcp.stream in {{{}}}", streams.join(","));
+    testkit::tshark::run(&[
+        "-r",
+        file,
+        "-Y",
+        &filter,
+        "-F",
+        "pcap",
+        "-w",
+        subset.to_str().unwrap(),
+    ])
+    .expect("tshark writes the subset");
+    let conns = testkit::tcp::conns(&subset);
+    let _ = std::fs::remove_file(&subset);
+    let mut agreed = 0;
+    let mut diffs = Vec::new();
+    for c in &conns {
+        let Some(expected) = c.client.and_then(|(_, p)| want.get(&p)) else {
+            continue;
+        };
+        let recs = run(&Tls, Transport::Tcp, c.port(), &c.borrowed());
+        let got = tls_records(&recs).first().and_then(|t| t.version.clone());
+        if got.as_ref() == Some(expected) {
+            agreed += 1;
+        } else {
+            diffs.push(format!("{:?}: ours {got:?}, tshark {expected}", c.client));
+        }
+    }
+    println!(
+        "tls drafts: {agreed}/{} connections named as tshark negotiates",
+        want.len()
+    );
+    assert!(diffs.is_empty() && agreed == want.len(), "{diffs:#?}");
+}
