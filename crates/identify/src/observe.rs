@@ -702,15 +702,9 @@ impl Observer {
                     self.add(client, FactKind::Software, ua, "http", ts, &ev_flow);
                 }
                 if let Some(host) = &h.host {
-                    // The name only (no port): the service it uses, as DNS and SNI say.
-                    let name = host.rsplit_once(':').map_or(host.as_str(), |(n, p)| {
-                        if p.bytes().all(|b| b.is_ascii_digit()) && !n.contains(':') {
-                            n
-                        } else {
-                            host.as_str()
-                        }
-                    });
-                    self.add(client, FactKind::HttpHost, name, "http", ts, &ev_flow);
+                    // The name only (the record keeps the port apart): the
+                    // service it uses, as DNS and SNI say.
+                    self.add(client, FactKind::HttpHost, host, "http", ts, &ev_flow);
                 }
                 if let Some(s) = &h.server {
                     self.add(server, FactKind::Software, s, "http", ts, &ev_flow);

@@ -344,6 +344,11 @@ impl HttpAnalyzer {
         let mut rec = HttpRecord {
             method: text::non_empty(rl.method),
             uri: Some(uri(rl.uri, out)),
+            request_version: match rl.version {
+                wire::ReqVersion::Http(major, minor) => Some(format!("{major}.{minor}")),
+                wire::ReqVersion::Simple => Some("0.9".to_string()),
+                wire::ReqVersion::Malformed => None,
+            },
             ..HttpRecord::default()
         };
         let mut txn = Txn {
@@ -440,6 +445,7 @@ impl HttpAnalyzer {
         });
         if let Some(t) = self.txn_mut(id) {
             t.record.host = fields.host;
+            t.record.host_port = fields.host_port;
             t.record.user_agent = fields.user_agent;
             t.record.basic_auth_user = fields.basic_auth_user;
             t.record.basic_auth_password = fields.basic_auth_password;
@@ -654,11 +660,44 @@ impl HttpAnalyzer {
 /// Applies one request header field.
 fn request_header(name: &[u8], value: &[u8], rec: &mut HttpRecord) {
     if name.eq_ignore_ascii_case(b"host") {
-        rec.host = text::non_empty(value);
+        let (host, port) = split_host(wire::trim(value));
+        rec.host = text::non_empty(host);
+        rec.host_port = port;
     } else if name.eq_ignore_ascii_case(b"user-agent") {
         rec.user_agent = text::non_empty(value);
     } else if name.eq_ignore_ascii_case(b"authorization") {
         basic_auth(value, rec);
+    }
+}
+
+/// A Host header value split into name and port (RFC 9110 §7.2: `uri-host
+/// [ ":" port ]`). An IPv6 literal keeps its brackets; a port that is not
+/// a number below 65536 is left in the name, as it was sent.
+fn split_host(v: &[u8]) -> (&[u8], Option<u16>) {
+    let colon = if v.first() == Some(&b'[') {
+        match memchr::memchr(b']', v) {
+            Some(end) if v.get(end + 1) == Some(&b':') => end + 1,
+            _ => return (v, None),
+        }
+    } else {
+        match memchr::memrchr(b':', v) {
+            Some(i) if memchr::memchr(b':', &v[..i]).is_none() => i,
+            _ => return (v, None),
+        }
+    };
+    let port = &v[colon + 1..];
+    if port.is_empty() {
+        return (&v[..colon], None);
+    }
+    match std::str::from_utf8(port)
+        .ok()
+        .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) => (&v[..colon], Some(n)),
+            Err(_) => (v, None),
+        },
+        None => (v, None),
     }
 }
 

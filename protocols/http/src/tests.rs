@@ -599,7 +599,13 @@ fn compare_with_zeek(trace: &str, baseline: &str, skip: &[&str]) -> Option<Vec<S
         let h = ours_by_conn[ci].remove(0);
         let checks: [(&str, Option<String>, Option<&str>); 10] = [
             ("method", h.method.clone(), col("method")),
-            ("host", h.host.clone(), col("host")),
+            (
+                "host",
+                h.host
+                    .clone()
+                    .map(|n| h.host_port.map_or(n.clone(), |p| format!("{n}:{p}"))),
+                col("host"),
+            ),
             (
                 "uri",
                 h.uri.clone(),
@@ -758,4 +764,112 @@ fn zeek_http_all_baselines_report() {
             }
         }
     }
+}
+
+#[test]
+fn host_port_is_kept_apart() {
+    for (v, host, port) in [
+        (&b"pump-17.icu.local"[..], &b"pump-17.icu.local"[..], None),
+        (b"pump:8080", b"pump", Some(8080)),
+        (b"10.0.0.2:80", b"10.0.0.2", Some(80)),
+        (b"[fe80::1]:8443", b"[fe80::1]", Some(8443)),
+        (b"[fe80::1]", b"[fe80::1]", None),
+        (b"fe80::1", b"fe80::1", None),
+        (b"pump:", b"pump", None),
+        (b"pump:99999", b"pump:99999", None),
+        (b"pump:80x", b"pump:80x", None),
+    ] {
+        assert_eq!(
+            split_host(v),
+            (host, port),
+            "{}",
+            String::from_utf8_lossy(v)
+        );
+    }
+}
+
+/// The request's version and the Host header's name and port, per request,
+/// agree with tshark on public captures whose clients speak HTTP/1.1 to
+/// servers answering HTTP/1.0 and name a port in Host (Python's
+/// http.server behind requests and curl). Before, only the response's
+/// version was recorded, and Host kept its port.
+#[test]
+fn request_version_and_host_agree_with_tshark() {
+    if !testkit::tshark::available() {
+        return;
+    }
+    let (mut compared, mut agreed) = (0, 0);
+    let mut diffs = Vec::new();
+    for trace in [
+        "basic-auth-with-colon.pcap",
+        "basic-auth-with-extra-space.pcap",
+        "http-post-large.pcap",
+        "http_large_req_8001.pcap",
+        "deeply-nested-mime.pcap",
+        "version-mismatch.pcap",
+        "pipelined-requests.pcap",
+        "connect-with-header.pcap",
+    ] {
+        let Some(path) = testkit::testdata(&format!("zeek/Traces/http/{trace}")) else {
+            return;
+        };
+        let out = testkit::tshark::run(&[
+            "-r",
+            path.to_str().unwrap(),
+            "-Y",
+            "http.request",
+            "-T",
+            "fields",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "http.request.version",
+            "-e",
+            "http.host",
+        ])
+        .unwrap_or_default();
+        // tshark's requests per client port, in order.
+        let mut want: std::collections::BTreeMap<u16, Vec<(String, String)>> = Default::default();
+        for l in out.lines() {
+            let f: Vec<&str> = l.split('\t').collect();
+            let version = f[1].strip_prefix("HTTP/").unwrap_or(f[1]).to_string();
+            want.entry(f[0].parse().unwrap())
+                .or_default()
+                .push((version, f.get(2).unwrap_or(&"").to_string()));
+        }
+        for c in testkit::tcp::conns(&path) {
+            let Some(expected) = c.client.and_then(|(_, p)| want.get(&p)) else {
+                continue;
+            };
+            let recs = run(&Http, Transport::Tcp, c.port(), &c.borrowed());
+            let ours: Vec<(String, String)> = recs
+                .iter()
+                .filter_map(|r| match r {
+                    Record::Http(h) => Some((
+                        h.request_version.clone().unwrap_or_default(),
+                        match (&h.host, h.host_port) {
+                            (Some(n), Some(p)) => format!("{n}:{p}"),
+                            (Some(n), None) => n.clone(),
+                            _ => String::new(),
+                        },
+                    )),
+                    _ => None,
+                })
+                .collect();
+            for (i, w) in expected.iter().enumerate() {
+                compared += 2;
+                let o = ours.get(i);
+                agreed += usize::from(o.map(|o| &o.0) == Some(&w.0));
+                agreed += usize::from(o.map(|o| &o.1) == Some(&w.1));
+                if o != Some(w) {
+                    diffs.push(format!(
+                        "{trace} {:?} #{i}: ours {o:?}, tshark {w:?}",
+                        c.client
+                    ));
+                }
+            }
+        }
+    }
+    println!("http request version and host: {agreed}/{compared} fields agree with tshark");
+    assert!(compared > 20 && diffs.is_empty(), "{diffs:#?}");
 }
