@@ -273,9 +273,15 @@ impl Analyzer for HttpAnalyzer {
         Progress::Consumed(used)
     }
 
-    fn gap(&mut self, dir: Direction, _len: u64, out: &mut Out<'_>) -> Progress {
+    fn gap(&mut self, dir: Direction, len: u64, out: &mut Out<'_>) -> Progress {
         out.weird("content_gap");
         let i = (dir == Direction::ToClient) as usize;
+        // A gap inside a body whose length is known (Content-Length, or the
+        // current chunk's data) is skipped, as Zeek does: the body counts the
+        // missing bytes and parsing resumes with the bytes after them.
+        if !self.streams[i].ignore && self.skip_body_gap(i, len, out) {
+            return Progress::Consumed(0);
+        }
         self.streams[i].ignore = true;
         if self.streams.iter().all(|s| s.ignore) {
             Progress::Done
@@ -300,6 +306,40 @@ impl Analyzer for HttpAnalyzer {
 }
 
 impl HttpAnalyzer {
+    /// Skips `len` missing bytes that fall inside the current body of stream
+    /// `i` if its remaining length is known; false if it is not (headers,
+    /// a chunk-size line, a body read until close, or a gap past its end).
+    fn skip_body_gap(&mut self, i: usize, len: u64, out: &mut Out<'_>) -> bool {
+        let left = match self.streams[i].body {
+            Body::Length(n) if len <= n => {
+                self.streams[i].body = Body::Length(n - len);
+                n - len
+            }
+            Body::Chunked(Chunk::Data(n)) if len <= n => {
+                self.streams[i].body = Body::Chunked(if n == len {
+                    Chunk::DataEnd
+                } else {
+                    Chunk::Data(n - len)
+                });
+                1
+            }
+            _ => return false,
+        };
+        if i == 0 {
+            let id = self.req_body_txn;
+            if let Some(t) = self.txn_mut(id) {
+                t.record.request_body_len = t.record.request_body_len.saturating_add(len);
+            }
+        } else if let Some(t) = self.current.as_mut() {
+            t.record.response_body_len = t.record.response_body_len.saturating_add(len);
+        }
+        if left == 0 {
+            // The gap ended the body: close it as its last byte would have.
+            self.body(i, &[], out);
+        }
+        true
+    }
+
     /// The transaction with id `id`, if it has not been emitted yet.
     fn txn_mut(&mut self, id: u64) -> Option<&mut Txn> {
         self.current

@@ -873,3 +873,60 @@ fn request_version_and_host_agree_with_tshark() {
     println!("http request version and host: {agreed}/{compared} fields agree with tshark");
     assert!(compared > 20 && diffs.is_empty(), "{diffs:#?}");
 }
+
+/// After a gap inside a Content-Length or chunked body, the next
+/// transaction of the connection is still read.
+#[test]
+fn parsing_resumes_after_a_gap_inside_a_body() {
+    use model::Timestamp;
+    let flow = analyzer_api::testing::flow(Transport::Tcp, 80);
+    let mut events = Vec::new();
+    let mut a = Http.start();
+    // Feeds like the engine: until everything is consumed.
+    fn feed(a: &mut Box<dyn Analyzer>, dir: Direction, mut data: &[u8], out: &mut Out<'_>) {
+        while let Progress::Consumed(n @ 1..) = a.feed(dir, data, out) {
+            data = &data[n.min(data.len())..];
+            if data.is_empty() {
+                break;
+            }
+        }
+    }
+    let mut out = Out::new(Timestamp::default(), Some(&flow), "http", &mut events);
+    let (req, resp) = (Direction::ToServer, Direction::ToClient);
+    feed(&mut a, req, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n", &mut out);
+    feed(
+        &mut a,
+        resp,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n123",
+        &mut out,
+    );
+    assert_eq!(a.gap(resp, 5, &mut out), Progress::Consumed(0));
+    feed(&mut a, resp, b"90", &mut out);
+    feed(
+        &mut a,
+        resp,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nab",
+        &mut out,
+    );
+    assert_eq!(a.gap(resp, 6, &mut out), Progress::Consumed(0));
+    feed(&mut a, resp, b"\r\n0\r\n\r\n", &mut out);
+    // A gap in headers cannot be skipped: the direction stops.
+    feed(&mut a, resp, b"HTTP/1.1 404 Not", &mut out);
+    a.gap(resp, 7, &mut out);
+    a.finish(&mut out);
+    drop(out);
+    let recs: Vec<Record> = events.into_iter().map(|e| e.record).collect();
+    let h = http_records(&recs);
+    let got: Vec<(Option<&str>, Option<u16>, u64)> = h
+        .iter()
+        .map(|h| (h.uri.as_deref(), h.status_code, h.response_body_len))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some("/a"), Some(200), 10),
+            (Some("/b"), Some(200), 8),
+            (Some("/c"), None, 0)
+        ]
+    );
+}
