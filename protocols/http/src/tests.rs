@@ -914,7 +914,6 @@ fn parsing_resumes_after_a_gap_inside_a_body() {
     feed(&mut a, resp, b"HTTP/1.1 404 Not", &mut out);
     a.gap(resp, 7, &mut out);
     a.finish(&mut out);
-    drop(out);
     let recs: Vec<Record> = events.into_iter().map(|e| e.record).collect();
     let h = http_records(&recs);
     let got: Vec<(Option<&str>, Option<u16>, u64)> = h
