@@ -11,8 +11,11 @@
 //! Bodies are never buffered: Content-Length and chunked bodies (RFC 9112
 //! §6.3, §7.1) are counted and skipped as they stream by; responses without
 //! a length last until the connection closes. 1xx interim responses (100
-//! Continue) do not complete a transaction; a 101 Switching Protocols or a
-//! successful CONNECT ends the analysis (the rest is another protocol).
+//! Continue) do not complete a transaction; a 101 Switching Protocols ends
+//! the analysis (the rest is another protocol). After a successful CONNECT
+//! the tunnel is looked into: TLS goes to the TLS analyzer (SNI, versions,
+//! the server's certificate), anything else ends the analysis. A gap inside
+//! a body of known length is skipped and parsing resumes after it.
 //! HTTP/0.9 simple requests (RFC 1945 §4.1) get a raw response read until
 //! close, logged like Zeek does (version `0.9`, status 0, `<empty>`).
 //!
@@ -226,6 +229,18 @@ struct Stream {
     ignore: bool,
 }
 
+/// What follows a successful CONNECT.
+#[derive(Default)]
+enum Tunnel {
+    /// No tunnel (yet).
+    #[default]
+    None,
+    /// Tunnel open; its first bytes decide.
+    Open,
+    /// TLS inside the tunnel.
+    Tls(Box<dyn Analyzer>),
+}
+
 /// Per-connection state.
 #[derive(Default)]
 struct HttpAnalyzer {
@@ -243,6 +258,9 @@ struct HttpAnalyzer {
     simple_open: Option<u64>,
     /// A full pending queue was already reported.
     queue_full_reported: bool,
+    /// A CONNECT was answered 2xx: the rest of the connection is the
+    /// tunnelled protocol; TLS (the usual one) goes to the TLS analyzer.
+    tunnel: Tunnel,
     /// A request or a status line was read: this is HTTP.
     confirmed: bool,
     /// The server said `Connection: close` (or answered HTTP/0.9): bodies
@@ -255,6 +273,9 @@ struct HttpAnalyzer {
 impl Analyzer for HttpAnalyzer {
     fn feed(&mut self, dir: Direction, data: &[u8], out: &mut Out<'_>) -> Progress {
         let i = (dir == Direction::ToClient) as usize;
+        if !matches!(self.tunnel, Tunnel::None) {
+            return self.tunnel_feed(dir, data, out);
+        }
         if self.done {
             return Progress::Done;
         }
@@ -267,6 +288,10 @@ impl Analyzer for HttpAnalyzer {
         } else {
             self.response(data, out)
         };
+        if !matches!(self.tunnel, Tunnel::None) {
+            // The bytes after the CONNECT's answer are offered to the tunnel.
+            return Progress::Consumed(used);
+        }
         if self.done || self.streams.iter().all(|s| s.ignore) {
             return Progress::Done;
         }
@@ -274,6 +299,11 @@ impl Analyzer for HttpAnalyzer {
     }
 
     fn gap(&mut self, dir: Direction, len: u64, out: &mut Out<'_>) -> Progress {
+        match &mut self.tunnel {
+            Tunnel::Tls(tls) => return tls.gap(dir, len, out),
+            Tunnel::Open => return Progress::Done,
+            Tunnel::None => {}
+        }
         out.weird("content_gap");
         let i = (dir == Direction::ToClient) as usize;
         // A gap inside a body whose length is known (Content-Length, or the
@@ -291,6 +321,9 @@ impl Analyzer for HttpAnalyzer {
     }
 
     fn finish(&mut self, out: &mut Out<'_>) {
+        if let Tunnel::Tls(tls) = &mut self.tunnel {
+            tls.finish(out);
+        }
         if let Some(mut t) = self.current.take() {
             if matches!(self.streams[1].body, Body::Length(_) | Body::Chunked(_)) {
                 out.weird("http_truncated_response_body");
@@ -306,6 +339,23 @@ impl Analyzer for HttpAnalyzer {
 }
 
 impl HttpAnalyzer {
+    /// Bytes inside a CONNECT tunnel: TLS is analyzed (the certificate and
+    /// names of what the client reached through the proxy), anything else
+    /// ends the analysis.
+    fn tunnel_feed(&mut self, dir: Direction, data: &[u8], out: &mut Out<'_>) -> Progress {
+        if matches!(self.tunnel, Tunnel::Open) {
+            match proto_tls::Tls.probe(dir, data, true) {
+                Probe::Match => self.tunnel = Tunnel::Tls(proto_tls::Tls.start()),
+                Probe::NeedMore => return Progress::Consumed(0),
+                Probe::NoMatch => return Progress::Done,
+            }
+        }
+        match &mut self.tunnel {
+            Tunnel::Tls(tls) => tls.feed(dir, data, out),
+            _ => Progress::Done,
+        }
+    }
+
     /// Skips `len` missing bytes that fall inside the current body of stream
     /// `i` if its remaining length is known; false if it is not (headers,
     /// a chunk-size line, a body read until close, or a gap past its end).
@@ -589,6 +639,9 @@ impl HttpAnalyzer {
         if sl.code == 101 || (t.connect && (200..300).contains(&sl.code)) {
             out.emit(t.record);
             self.done = true;
+            if t.connect {
+                self.tunnel = Tunnel::Open;
+            }
             return end;
         }
         let body = if t.head || sl.code == 204 || sl.code == 304 {

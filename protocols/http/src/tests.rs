@@ -929,3 +929,61 @@ fn parsing_resumes_after_a_gap_inside_a_body() {
         ]
     );
 }
+
+/// TLS after a successful CONNECT goes to the TLS analyzer: on Zeek's
+/// public `connect-with-header` trace (a proxy tunnel to an HTTPS site)
+/// the TLS record's server name, version and cipher agree with tshark.
+/// Before, the analysis ended at the proxy's 200 and the tunnelled
+/// handshake was not seen.
+#[test]
+fn tls_inside_a_connect_tunnel_agrees_with_tshark() {
+    let Some(path) = testkit::testdata("zeek/Traces/http/connect-with-header.pcap") else {
+        return;
+    };
+    let Some(out) = testkit::tshark::run(&[
+        "-r",
+        path.to_str().unwrap(),
+        "-Y",
+        "tls.handshake.type == 1 or tls.handshake.type == 2",
+        "-T",
+        "fields",
+        "-e",
+        "tls.handshake.extensions_server_name",
+        "-e",
+        "tls.handshake.ciphersuite",
+        "-e",
+        "tls.handshake.version",
+    ]) else {
+        println!("skipping: tshark not installed");
+        return;
+    };
+    let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split('\t').collect()).collect();
+    let sni = lines[0][0];
+    let cipher = u16::from_str_radix(lines[1][1].trim_start_matches("0x"), 16).unwrap();
+    let version = u16::from_str_radix(lines[1][2].trim_start_matches("0x"), 16).unwrap();
+    let conns = testkit::tcp::conns(&path);
+    let recs = run(&Http, Transport::Tcp, conns[0].port(), &conns[0].borrowed());
+    let tls: Vec<&model::records::TlsRecord> = recs
+        .iter()
+        .filter_map(|r| match r {
+            Record::Tls(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(http_records(&recs)[0].method.as_deref(), Some("CONNECT"));
+    assert_eq!(tls.len(), 1, "{recs:?}");
+    let t = tls[0];
+    assert_eq!(t.server_name.as_deref(), Some(sni));
+    assert_eq!(
+        t.version.as_deref(),
+        Some(proto_tls::names::version(version).as_str())
+    );
+    assert_eq!(
+        t.cipher.as_deref(),
+        Some(proto_tls::names::cipher(cipher).as_str())
+    );
+    println!(
+        "connect tunnel: TLS {sni} {:?} {:?} as tshark",
+        t.version, t.cipher
+    );
+}
