@@ -865,11 +865,7 @@ impl Observer {
             }
             Record::Login(l) => {
                 let Some(f) = flow else { return };
-                let proto = match l.protocol {
-                    model::records::LoginProtocol::Ftp => "ftp",
-                    model::records::LoginProtocol::Telnet => "telnet",
-                    model::records::LoginProtocol::Mqtt => "mqtt",
-                };
+                let proto = l.protocol.name();
                 let v = format!(
                     "{proto} user={} password={}{}",
                     l.user.as_deref().unwrap_or("?"),
@@ -905,6 +901,26 @@ impl Observer {
                         ts,
                         &ev_flow,
                     );
+                }
+            }
+            Record::Mail(m) => {
+                let Some(f) = flow else { return };
+                let (client, server) = (key_of(&f.client), key_of(&f.server));
+                let proto = m.protocol.name();
+                let role = format!("{proto}-server");
+                self.add(server, FactKind::Role, &role, proto, ts, &ev_flow);
+                if let Some(b) = &m.banner {
+                    self.add(server, FactKind::Software, b, proto, ts, &ev_flow);
+                }
+                // The name a device gives itself in EHLO (not an address
+                // literal, not localhost): what it calls itself.
+                if let Some(h) = m.helo.as_deref().filter(|h| {
+                    !h.starts_with('[')
+                        && h.parse::<std::net::IpAddr>().is_err()
+                        && !h.eq_ignore_ascii_case("localhost")
+                        && !h.eq_ignore_ascii_case("localhost.localdomain")
+                }) {
+                    self.add(client, FactKind::Hostname, h, proto, ts, &ev_flow);
                 }
             }
             Record::Mqtt(m) => {

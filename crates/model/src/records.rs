@@ -14,6 +14,7 @@ mod dns;
 mod ftp;
 mod hl7;
 mod http;
+mod mail;
 mod mqtt;
 mod neighbor;
 mod smb;
@@ -32,6 +33,7 @@ pub use dns::{DnsAnswer, DnsRecord};
 pub use ftp::{CleartextLogin, LoginProtocol, PasswordClass};
 pub use hl7::{Hl7Record, Observation};
 pub use http::HttpRecord;
+pub use mail::{MailProtocol, MailRecord};
 pub use mqtt::MqttRecord;
 pub use neighbor::{NeighborProtocol, NeighborRecord};
 pub use smb::SmbRecord;
@@ -74,7 +76,9 @@ pub enum Record {
     Snmp(SnmpRecord),
     /// One MQTT connection (CONNECT, CONNACK, topic names).
     Mqtt(MqttRecord),
-    /// A cleartext login attempt (FTP, Telnet, MQTT).
+    /// One SMTP, IMAP or POP3 connection (greeting, STARTTLS).
+    Mail(MailRecord),
+    /// A cleartext login attempt (FTP, Telnet, MQTT, SMTP, IMAP, POP3).
     Login(CleartextLogin),
     /// One Bluetooth LE link-layer PDU (advertising metadata).
     Ble(BleRecord),
@@ -100,6 +104,7 @@ impl Record {
             Record::Smb(_) => "smb",
             Record::Snmp(_) => "snmp",
             Record::Mqtt(_) => "mqtt",
+            Record::Mail(_) => "mail",
             Record::Login(_) => "login",
             Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
@@ -123,4 +128,5 @@ into_record!(
     ArpRecord => Arp,
     AstmRecord => Astm,
     MqttRecord => Mqtt,
+    MailRecord => Mail,
 );

@@ -301,6 +301,12 @@ pub enum CleartextMethod {
     HttpBasic,
     /// An MQTT CONNECT with a password.
     Mqtt,
+    /// SMTP AUTH outside TLS.
+    Smtp,
+    /// IMAP LOGIN or AUTHENTICATE outside TLS.
+    Imap,
+    /// POP3 USER/PASS outside TLS.
+    Pop3,
 }
 
 impl CleartextMethod {
@@ -311,6 +317,9 @@ impl CleartextMethod {
             CleartextMethod::Telnet => "Telnet",
             CleartextMethod::HttpBasic => "HTTP Basic",
             CleartextMethod::Mqtt => "MQTT",
+            CleartextMethod::Smtp => "SMTP",
+            CleartextMethod::Imap => "IMAP",
+            CleartextMethod::Pop3 => "POP3",
         }
     }
 }
@@ -606,6 +615,9 @@ impl Learner {
                     model::records::LoginProtocol::Ftp => CleartextMethod::Ftp,
                     model::records::LoginProtocol::Telnet => CleartextMethod::Telnet,
                     model::records::LoginProtocol::Mqtt => CleartextMethod::Mqtt,
+                    model::records::LoginProtocol::Smtp => CleartextMethod::Smtp,
+                    model::records::LoginProtocol::Imap => CleartextMethod::Imap,
+                    model::records::LoginProtocol::Pop3 => CleartextMethod::Pop3,
                 };
                 let weak = matches!(
                     l.password,

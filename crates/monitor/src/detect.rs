@@ -365,11 +365,7 @@ impl Detector {
         match &ev.record {
             Record::Conn(c) => self.conn(flow, c),
             Record::Login(l) => {
-                let proto = match l.protocol {
-                    model::records::LoginProtocol::Ftp => "ftp",
-                    model::records::LoginProtocol::Telnet => "telnet",
-                    model::records::LoginProtocol::Mqtt => "mqtt",
-                };
+                let proto = l.protocol.name();
                 let (c, s) = (flow.client.ip, flow.server.ip);
                 let outcome = match l.success {
                     Some(true) => "accepted",

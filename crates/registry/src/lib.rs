@@ -24,6 +24,9 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_ftp::Ftp,
     &proto_ftp::Telnet,
     &proto_mqtt::Mqtt,
+    &proto_mail::Smtp,
+    &proto_mail::Imap,
+    &proto_mail::Pop3,
 ];
 
 /// Link-layer protocols (no flows), and protocols of whole link types (Bluetooth LE).

@@ -12,6 +12,26 @@ pub enum LoginProtocol {
     Telnet,
     /// MQTT (CONNECT user name and password).
     Mqtt,
+    /// SMTP AUTH PLAIN or LOGIN outside TLS.
+    Smtp,
+    /// IMAP LOGIN or AUTHENTICATE PLAIN outside TLS.
+    Imap,
+    /// POP3 USER/PASS outside TLS.
+    Pop3,
+}
+
+impl LoginProtocol {
+    /// Lowercase name (`ftp`, `pop3`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LoginProtocol::Ftp => "ftp",
+            LoginProtocol::Telnet => "telnet",
+            LoginProtocol::Mqtt => "mqtt",
+            LoginProtocol::Smtp => "smtp",
+            LoginProtocol::Imap => "imap",
+            LoginProtocol::Pop3 => "pop3",
+        }
+    }
 }
 
 /// What kind of password was seen. The password itself is never kept.
@@ -76,7 +96,7 @@ impl PasswordClass {
 /// One cleartext login attempt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CleartextLogin {
-    /// FTP or Telnet.
+    /// FTP, Telnet, MQTT, SMTP, IMAP or POP3.
     pub protocol: LoginProtocol,
     /// User name (capped).
     pub user: Option<String>,
