@@ -267,6 +267,16 @@ pub(crate) fn rules(facts: &[&Fact]) -> Vec<Reason> {
             &f.evidence,
         );
     }
+    // Modbus/TCP: the server end is a PLC, a building-automation controller
+    // or a gateway to field devices.
+    if let Some(f) = has(FactKind::Role, "modbus-server") {
+        add(
+            Category::IotDevice,
+            0.5,
+            "Modbus/TCP server (PLC, building-automation controller or field gateway)".into(),
+            &f.evidence,
+        );
+    }
     // Services and capabilities.
     for f in facts {
         match f.kind {

@@ -937,6 +937,56 @@ impl Observer {
                     self.add(client, FactKind::Application, &v, "mqtt", ts, &ev_flow);
                 }
             }
+            Record::Modbus(m) => {
+                let Some(f) = flow else { return };
+                let (client, server) = (key_of(&f.client), key_of(&f.server));
+                self.add(
+                    client,
+                    FactKind::Role,
+                    "modbus-client",
+                    "modbus",
+                    ts,
+                    &ev_flow,
+                );
+                self.add(
+                    server,
+                    FactKind::Role,
+                    "modbus-server",
+                    "modbus",
+                    ts,
+                    &ev_flow,
+                );
+                // Read Device Identification: the server states who made it,
+                // what it is and its firmware revision.
+                if let Some(id) = &m.device_id {
+                    if let Some(v) = &id.vendor_name {
+                        self.add(server, FactKind::Manufacturer, v, "modbus", ts, &ev_flow);
+                    }
+                    let model = id.model_name.as_ref().or(id.product_name.as_ref());
+                    if let Some(v) = model.or(id.product_code.as_ref()) {
+                        self.add(server, FactKind::Model, v, "modbus", ts, &ev_flow);
+                    }
+                    if let Some(v) = &id.revision {
+                        self.add(server, FactKind::Firmware, v, "modbus", ts, &ev_flow);
+                    }
+                    let mut v = String::from("modbus");
+                    for (k, x) in [
+                        ("vendor", &id.vendor_name),
+                        ("product", &id.product_name),
+                        ("model", &id.model_name),
+                        ("code", &id.product_code),
+                        ("revision", &id.revision),
+                        ("url", &id.vendor_url),
+                    ] {
+                        if let Some(x) = x {
+                            v.push_str(&format!(" {k}={x}"));
+                        }
+                    }
+                    if v.len() > "modbus".len() {
+                        self.add(server, FactKind::Application, &v, "modbus", ts, &ev_flow);
+                    }
+                }
+            }
             Record::Arp(a) => {
                 // The sender's own binding (an address probe from 0.0.0.0 claims none).
                 let Some(mac) = usable_mac(Some(a.sender_mac)) else {

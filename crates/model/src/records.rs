@@ -14,6 +14,7 @@ mod dns;
 mod ftp;
 mod hl7;
 mod http;
+mod modbus;
 mod mqtt;
 mod neighbor;
 mod smb;
@@ -32,6 +33,7 @@ pub use dns::{DnsAnswer, DnsRecord};
 pub use ftp::{CleartextLogin, LoginProtocol, PasswordClass};
 pub use hl7::{Hl7Record, Observation};
 pub use http::HttpRecord;
+pub use modbus::{ModbusDeviceId, ModbusException, ModbusFunctionCount, ModbusRecord};
 pub use mqtt::MqttRecord;
 pub use neighbor::{NeighborProtocol, NeighborRecord};
 pub use smb::SmbRecord;
@@ -74,6 +76,8 @@ pub enum Record {
     Snmp(SnmpRecord),
     /// One MQTT connection (CONNECT, CONNACK, topic names).
     Mqtt(MqttRecord),
+    /// One Modbus/TCP connection (function codes, exceptions, device identification).
+    Modbus(ModbusRecord),
     /// A cleartext login attempt (FTP, Telnet, MQTT).
     Login(CleartextLogin),
     /// One Bluetooth LE link-layer PDU (advertising metadata).
@@ -100,6 +104,7 @@ impl Record {
             Record::Smb(_) => "smb",
             Record::Snmp(_) => "snmp",
             Record::Mqtt(_) => "mqtt",
+            Record::Modbus(_) => "modbus",
             Record::Login(_) => "login",
             Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
@@ -123,4 +128,5 @@ into_record!(
     ArpRecord => Arp,
     AstmRecord => Astm,
     MqttRecord => Mqtt,
+    ModbusRecord => Modbus,
 );

@@ -6,6 +6,7 @@ mod advisories;
 mod astm;
 mod common;
 mod identification;
+mod modbus;
 mod mqtt;
 mod oracle_tshark;
 mod privacy;
