@@ -277,6 +277,16 @@ pub(crate) fn rules(facts: &[&Fact]) -> Vec<Reason> {
             &f.evidence,
         );
     }
+    // BACnet: the device end (I-Am, answers about its device object) is a
+    // building-automation controller.
+    if let Some(f) = has(FactKind::Role, "bacnet-device") {
+        add(
+            Category::IotDevice,
+            0.5,
+            "BACnet device (building-automation controller: HVAC, lighting, access)".into(),
+            &f.evidence,
+        );
+    }
     // Services and capabilities.
     for f in facts {
         match f.kind {

@@ -987,6 +987,74 @@ impl Observer {
                     }
                 }
             }
+            Record::Bacnet(b) => {
+                let Some(f) = flow else { return };
+                let (from, to) = match b.direction {
+                    model::Direction::ToServer => (key_of(&f.client), key_of(&f.server)),
+                    model::Direction::ToClient => (key_of(&f.server), key_of(&f.client)),
+                };
+                // Confirmed requests come from a client (a BMS workstation);
+                // I-Am and ACKs about a device object from the device.
+                if b.apdu_type == Some(0) {
+                    self.add(
+                        from,
+                        FactKind::Role,
+                        "bacnet-client",
+                        "bacnet",
+                        ts,
+                        &ev_flow,
+                    );
+                    self.add(to, FactKind::Role, "bacnet-device", "bacnet", ts, &ev_flow);
+                }
+                if let Some(i) = &b.i_am {
+                    self.add(
+                        from,
+                        FactKind::Role,
+                        "bacnet-device",
+                        "bacnet",
+                        ts,
+                        &ev_flow,
+                    );
+                    let mut v = format!(
+                        "bacnet device={} vendor_id={}",
+                        i.device_instance, i.vendor_id
+                    );
+                    if let Some(name) = &i.vendor {
+                        v.push_str(&format!(" vendor={name}"));
+                    }
+                    self.add(from, FactKind::Application, &v, "bacnet", ts, &ev_flow);
+                    if let Some(name) = &i.vendor {
+                        self.add(from, FactKind::Manufacturer, name, "bacnet", ts, &ev_flow);
+                    }
+                }
+                if let (Some(d), Some((8, instance))) = (&b.device, b.object) {
+                    self.add(
+                        from,
+                        FactKind::Role,
+                        "bacnet-device",
+                        "bacnet",
+                        ts,
+                        &ev_flow,
+                    );
+                    if let Some(v) = &d.vendor_name {
+                        self.add(from, FactKind::Manufacturer, v, "bacnet", ts, &ev_flow);
+                    }
+                    if let Some(v) = &d.model_name {
+                        self.add(from, FactKind::Model, v, "bacnet", ts, &ev_flow);
+                    }
+                    if let Some(v) = &d.firmware_revision {
+                        self.add(from, FactKind::Firmware, v, "bacnet", ts, &ev_flow);
+                    }
+                    if let Some(v) = &d.application_software_version {
+                        let v = format!("bacnet application-software-version={v}");
+                        self.add(from, FactKind::Software, &v, "bacnet", ts, &ev_flow);
+                    }
+                    if let Some(v) = &d.object_name {
+                        let v = format!("bacnet device={instance} name={v}");
+                        self.add(from, FactKind::Application, &v, "bacnet", ts, &ev_flow);
+                    }
+                }
+            }
             Record::Arp(a) => {
                 // The sender's own binding (an address probe from 0.0.0.0 claims none).
                 let Some(mac) = usable_mac(Some(a.sender_mac)) else {

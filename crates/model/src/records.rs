@@ -6,6 +6,7 @@
 
 mod arp;
 mod astm;
+mod bacnet;
 mod ble;
 mod conn;
 mod dhcp;
@@ -25,6 +26,7 @@ mod weird;
 
 pub use arp::ArpRecord;
 pub use astm::{AstmCounts, AstmRecord};
+pub use bacnet::{BacnetDeviceProperties, BacnetIAm, BacnetRecord};
 pub use ble::{BleAddrKind, BleAddress, BlePdu, BleRecord, BleUuid};
 pub use conn::ConnRecord;
 pub use dhcp::DhcpRecord;
@@ -78,6 +80,8 @@ pub enum Record {
     Mqtt(MqttRecord),
     /// One Modbus/TCP connection (function codes, exceptions, device identification).
     Modbus(ModbusRecord),
+    /// One BACnet/IP datagram (BVLC, NPDU, APDU service, I-Am, device identity).
+    Bacnet(BacnetRecord),
     /// A cleartext login attempt (FTP, Telnet, MQTT).
     Login(CleartextLogin),
     /// One Bluetooth LE link-layer PDU (advertising metadata).
@@ -105,6 +109,7 @@ impl Record {
             Record::Snmp(_) => "snmp",
             Record::Mqtt(_) => "mqtt",
             Record::Modbus(_) => "modbus",
+            Record::Bacnet(_) => "bacnet",
             Record::Login(_) => "login",
             Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
@@ -129,4 +134,5 @@ into_record!(
     AstmRecord => Astm,
     MqttRecord => Mqtt,
     ModbusRecord => Modbus,
+    BacnetRecord => Bacnet,
 );

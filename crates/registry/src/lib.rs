@@ -25,6 +25,7 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_ftp::Telnet,
     &proto_mqtt::Mqtt,
     &proto_modbus::Modbus,
+    &proto_bacnet::Bacnet,
 ];
 
 /// Link-layer protocols (no flows), and protocols of whole link types (Bluetooth LE).

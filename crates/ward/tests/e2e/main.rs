@@ -4,6 +4,7 @@
 
 mod advisories;
 mod astm;
+mod bacnet;
 mod common;
 mod identification;
 mod modbus;
