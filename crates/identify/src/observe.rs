@@ -1055,6 +1055,30 @@ impl Observer {
                     }
                 }
             }
+            Record::Vnc(v) => {
+                let Some(f) = flow else { return };
+                let (client, server) = (key_of(&f.client), key_of(&f.server));
+                self.add(client, FactKind::Role, "vnc-client", "vnc", ts, &ev_flow);
+                self.add(server, FactKind::Role, "vnc-server", "vnc", ts, &ev_flow);
+                if let Some(ver) = &v.server_version {
+                    let mut s = format!("vnc rfb={ver}");
+                    if let Some(t) = v.security_type {
+                        s.push_str(&format!(" security={t}"));
+                    }
+                    if let (Some(w), Some(h)) = (v.width, v.height) {
+                        s.push_str(&format!(" {w}x{h}"));
+                    }
+                    if let Some(n) = &v.desktop_name {
+                        s.push_str(&format!(" desktop={n}"));
+                    }
+                    self.add(server, FactKind::Application, &s, "vnc", ts, &ev_flow);
+                }
+                // Security type None accepted: remote control of the screen
+                // without any authentication (a risk finding).
+                if v.no_auth {
+                    self.add(server, FactKind::Role, "vnc-no-auth", "vnc", ts, &ev_flow);
+                }
+            }
             Record::Arp(a) => {
                 // The sender's own binding (an address probe from 0.0.0.0 claims none).
                 let Some(mac) = usable_mac(Some(a.sender_mac)) else {

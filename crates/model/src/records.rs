@@ -22,6 +22,7 @@ mod smb;
 mod snmp;
 mod ssh;
 mod tls;
+mod vnc;
 mod weird;
 
 pub use arp::ArpRecord;
@@ -42,6 +43,7 @@ pub use smb::SmbRecord;
 pub use snmp::SnmpRecord;
 pub use ssh::SshRecord;
 pub use tls::TlsRecord;
+pub use vnc::VncRecord;
 pub use weird::Weird;
 
 use serde::{Deserialize, Serialize};
@@ -82,6 +84,8 @@ pub enum Record {
     Modbus(ModbusRecord),
     /// One BACnet/IP datagram (BVLC, NPDU, APDU service, I-Am, device identity).
     Bacnet(BacnetRecord),
+    /// One RFB (VNC) connection opening (versions, security, desktop).
+    Vnc(VncRecord),
     /// A cleartext login attempt (FTP, Telnet, MQTT).
     Login(CleartextLogin),
     /// One Bluetooth LE link-layer PDU (advertising metadata).
@@ -110,6 +114,7 @@ impl Record {
             Record::Mqtt(_) => "mqtt",
             Record::Modbus(_) => "modbus",
             Record::Bacnet(_) => "bacnet",
+            Record::Vnc(_) => "vnc",
             Record::Login(_) => "login",
             Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
@@ -135,4 +140,5 @@ into_record!(
     MqttRecord => Mqtt,
     ModbusRecord => Modbus,
     BacnetRecord => Bacnet,
+    VncRecord => Vnc,
 );

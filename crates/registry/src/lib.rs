@@ -26,6 +26,7 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_mqtt::Mqtt,
     &proto_modbus::Modbus,
     &proto_bacnet::Bacnet,
+    &proto_vnc::Vnc,
 ];
 
 /// Link-layer protocols (no flows), and protocols of whole link types (Bluetooth LE).

@@ -183,6 +183,19 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
             evidence: evidence(facts.into_iter()),
         });
     }
+    // Remote control without authentication (VNC security type None).
+    let open_vnc: Vec<&Fact> = of_kind(d, FactKind::Role)
+        .filter(|f| f.value == "vnc-no-auth")
+        .collect();
+    if !open_vnc.is_empty() {
+        out.push(Finding {
+            kind: FindingKind::InsecureService,
+            severity: Severity::Critical,
+            title: "Offers VNC remote control without authentication (security type None)".into(),
+            remediation: "Require authentication on the VNC server (VeNCrypt with TLS, or at least a VNC password), allow it only from the support jump host, or disable it.".into(),
+            evidence: evidence(open_vnc.into_iter()),
+        });
+    }
     let smb1: Vec<&Fact> = of_kind(d, FactKind::Smb1).collect();
     if !smb1.is_empty() {
         let serves = services(d).any(|(n, _, _, _)| n == "smb");

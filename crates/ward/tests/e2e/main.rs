@@ -14,3 +14,4 @@ mod privacy;
 mod report;
 mod risk;
 mod sample;
+mod vnc;
