@@ -1079,6 +1079,41 @@ impl Observer {
                     self.add(server, FactKind::Role, "vnc-no-auth", "vnc", ts, &ev_flow);
                 }
             }
+            Record::Rdp(r) => {
+                let Some(f) = flow else { return };
+                let (client, server) = (key_of(&f.client), key_of(&f.server));
+                self.add(client, FactKind::Role, "rdp-client", "rdp", ts, &ev_flow);
+                if !r.confirmed {
+                    return;
+                }
+                self.add(server, FactKind::Role, "rdp-server", "rdp", ts, &ev_flow);
+                let name = |p: u32| match p {
+                    0 => "rdp",
+                    1 => "tls",
+                    2 => "credssp",
+                    4 => "rdstls",
+                    8 => "credssp-eua",
+                    16 => "rdsaad",
+                    _ => "other",
+                };
+                let v = match (r.selected_protocol, r.failure_code) {
+                    (_, Some(code)) => format!("rdp negotiation failure={code}"),
+                    (Some(p), None) => format!("rdp security={}", name(p)),
+                    (None, None) => "rdp security=rdp".to_string(),
+                };
+                self.add(server, FactKind::Application, &v, "rdp", ts, &ev_flow);
+                // Standard RDP security: RC4, no server authentication.
+                if r.standard_security {
+                    self.add(
+                        server,
+                        FactKind::Role,
+                        "rdp-standard-security",
+                        "rdp",
+                        ts,
+                        &ev_flow,
+                    );
+                }
+            }
             Record::Arp(a) => {
                 // The sender's own binding (an address probe from 0.0.0.0 claims none).
                 let Some(mac) = usable_mac(Some(a.sender_mac)) else {

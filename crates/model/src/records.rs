@@ -18,6 +18,7 @@ mod http;
 mod modbus;
 mod mqtt;
 mod neighbor;
+mod rdp;
 mod smb;
 mod snmp;
 mod ssh;
@@ -39,6 +40,7 @@ pub use http::HttpRecord;
 pub use modbus::{ModbusDeviceId, ModbusException, ModbusFunctionCount, ModbusRecord};
 pub use mqtt::MqttRecord;
 pub use neighbor::{NeighborProtocol, NeighborRecord};
+pub use rdp::RdpRecord;
 pub use smb::SmbRecord;
 pub use snmp::SnmpRecord;
 pub use ssh::SshRecord;
@@ -86,6 +88,8 @@ pub enum Record {
     Bacnet(BacnetRecord),
     /// One RFB (VNC) connection opening (versions, security, desktop).
     Vnc(VncRecord),
+    /// One RDP connection opening (X.224 negotiation; the cookie's presence only).
+    Rdp(RdpRecord),
     /// A cleartext login attempt (FTP, Telnet, MQTT).
     Login(CleartextLogin),
     /// One Bluetooth LE link-layer PDU (advertising metadata).
@@ -115,6 +119,7 @@ impl Record {
             Record::Modbus(_) => "modbus",
             Record::Bacnet(_) => "bacnet",
             Record::Vnc(_) => "vnc",
+            Record::Rdp(_) => "rdp",
             Record::Login(_) => "login",
             Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
@@ -141,4 +146,5 @@ into_record!(
     ModbusRecord => Modbus,
     BacnetRecord => Bacnet,
     VncRecord => Vnc,
+    RdpRecord => Rdp,
 );

@@ -27,6 +27,7 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_modbus::Modbus,
     &proto_bacnet::Bacnet,
     &proto_vnc::Vnc,
+    &proto_rdp::Rdp,
 ];
 
 /// Link-layer protocols (no flows), and protocols of whole link types (Bluetooth LE).

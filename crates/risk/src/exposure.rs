@@ -196,6 +196,19 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
             evidence: evidence(open_vnc.into_iter()),
         });
     }
+    // Remote desktop over standard RDP security (no TLS).
+    let weak_rdp: Vec<&Fact> = of_kind(d, FactKind::Role)
+        .filter(|f| f.value == "rdp-standard-security")
+        .collect();
+    if !weak_rdp.is_empty() {
+        out.push(Finding {
+            kind: FindingKind::InsecureService,
+            severity: Severity::Medium,
+            title: "Accepts remote desktop with standard RDP security (no TLS: RC4, no server authentication)".into(),
+            remediation: "Set the RDP security layer to TLS (or require Network Level Authentication) on this device, and allow RDP only from the support jump host.".into(),
+            evidence: evidence(weak_rdp.into_iter()),
+        });
+    }
     let smb1: Vec<&Fact> = of_kind(d, FactKind::Smb1).collect();
     if !smb1.is_empty() {
         let serves = services(d).any(|(n, _, _, _)| n == "smb");

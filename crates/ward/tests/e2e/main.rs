@@ -11,6 +11,7 @@ mod modbus;
 mod mqtt;
 mod oracle_tshark;
 mod privacy;
+mod rdp;
 mod report;
 mod risk;
 mod sample;
