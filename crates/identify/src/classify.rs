@@ -267,6 +267,26 @@ pub(crate) fn rules(facts: &[&Fact]) -> Vec<Reason> {
             &f.evidence,
         );
     }
+    // Modbus/TCP: the server end is a PLC, a building-automation controller
+    // or a gateway to field devices.
+    if let Some(f) = has(FactKind::Role, "modbus-server") {
+        add(
+            Category::IotDevice,
+            0.5,
+            "Modbus/TCP server (PLC, building-automation controller or field gateway)".into(),
+            &f.evidence,
+        );
+    }
+    // BACnet: the device end (I-Am, answers about its device object) is a
+    // building-automation controller.
+    if let Some(f) = has(FactKind::Role, "bacnet-device") {
+        add(
+            Category::IotDevice,
+            0.5,
+            "BACnet device (building-automation controller: HVAC, lighting, access)".into(),
+            &f.evidence,
+        );
+    }
     // Services and capabilities.
     for f in facts {
         match f.kind {

@@ -639,6 +639,64 @@ mod tests {
     }
 
     #[test]
+    fn modbus_identity_and_open_vnc_carry_their_evidence() {
+        let mut o = Observer::default();
+        o.observe(&Event {
+            ts: Timestamp(7),
+            flow: Some(flow(1, [10, 0, 0, 5], 1, [10, 0, 0, 9], 2, 502)),
+            record: Record::Modbus(model::records::ModbusRecord {
+                requests: 1,
+                responses: 1,
+                device_id: Some(model::records::ModbusDeviceId {
+                    vendor_name: Some("Acme Building Controls".into()),
+                    product_code: Some("ABC-200".into()),
+                    model_name: Some("AHU-200".into()),
+                    revision: Some("4.7.2".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+        });
+        o.observe(&Event {
+            ts: Timestamp(9),
+            flow: Some(flow(2, [10, 0, 0, 6], 3, [10, 0, 0, 9], 2, 5900)),
+            record: Record::Vnc(model::records::VncRecord {
+                server_version: Some("003.008".into()),
+                security_types: vec![1],
+                security_type: Some(1),
+                width: Some(800),
+                height: Some(480),
+                desktop_name: Some("AHU panel".into()),
+                no_auth: true,
+                ..Default::default()
+            }),
+        });
+        let inv = build_inventory(&o.into_facts());
+        let ip: IpAddr = "10.0.0.9".parse().unwrap();
+        let plc = inv
+            .iter()
+            .find(|d| d.ips.contains(&ip))
+            .expect("the server");
+        assert_eq!(plc.category, Category::IotDevice);
+        assert_eq!(plc.identity.model.as_deref(), Some("AHU-200"));
+        assert_eq!(plc.identity.firmware.as_deref(), Some("4.7.2"));
+        assert!(plc.reasons[0]
+            .evidence
+            .contains("10.0.0.5:40000 -> 10.0.0.9:502/tcp"));
+        let open = plc
+            .facts
+            .iter()
+            .find(|f| f.kind == FactKind::Role && f.value == "vnc-no-auth")
+            .expect("the vnc-no-auth fact");
+        assert!(open
+            .evidence
+            .contains("10.0.0.6:40000 -> 10.0.0.9:5900/tcp"));
+        assert!(plc
+            .applications
+            .contains(&"vnc rfb=003.008 security=1 800x480 desktop=AHU panel".to_string()));
+    }
+
+    #[test]
     fn router_mac_splits_into_ip_devices() {
         let mut o = Observer::default();
         for i in 0..20u8 {

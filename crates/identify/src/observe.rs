@@ -947,6 +947,183 @@ impl Observer {
                     self.add(client, FactKind::Application, &v, "mqtt", ts, &ev_flow);
                 }
             }
+            Record::Modbus(m) => {
+                let Some(f) = flow else { return };
+                let (client, server) = (key_of(&f.client), key_of(&f.server));
+                self.add(
+                    client,
+                    FactKind::Role,
+                    "modbus-client",
+                    "modbus",
+                    ts,
+                    &ev_flow,
+                );
+                self.add(
+                    server,
+                    FactKind::Role,
+                    "modbus-server",
+                    "modbus",
+                    ts,
+                    &ev_flow,
+                );
+                // Read Device Identification: the server states who made it,
+                // what it is and its firmware revision.
+                if let Some(id) = &m.device_id {
+                    if let Some(v) = &id.vendor_name {
+                        self.add(server, FactKind::Manufacturer, v, "modbus", ts, &ev_flow);
+                    }
+                    let model = id.model_name.as_ref().or(id.product_name.as_ref());
+                    if let Some(v) = model.or(id.product_code.as_ref()) {
+                        self.add(server, FactKind::Model, v, "modbus", ts, &ev_flow);
+                    }
+                    if let Some(v) = &id.revision {
+                        self.add(server, FactKind::Firmware, v, "modbus", ts, &ev_flow);
+                    }
+                    let mut v = String::from("modbus");
+                    for (k, x) in [
+                        ("vendor", &id.vendor_name),
+                        ("product", &id.product_name),
+                        ("model", &id.model_name),
+                        ("code", &id.product_code),
+                        ("revision", &id.revision),
+                        ("url", &id.vendor_url),
+                    ] {
+                        if let Some(x) = x {
+                            v.push_str(&format!(" {k}={x}"));
+                        }
+                    }
+                    if v.len() > "modbus".len() {
+                        self.add(server, FactKind::Application, &v, "modbus", ts, &ev_flow);
+                    }
+                }
+            }
+            Record::Bacnet(b) => {
+                let Some(f) = flow else { return };
+                let (from, to) = match b.direction {
+                    model::Direction::ToServer => (key_of(&f.client), key_of(&f.server)),
+                    model::Direction::ToClient => (key_of(&f.server), key_of(&f.client)),
+                };
+                // Confirmed requests come from a client (a BMS workstation);
+                // I-Am and ACKs about a device object from the device.
+                if b.apdu_type == Some(0) {
+                    self.add(
+                        from,
+                        FactKind::Role,
+                        "bacnet-client",
+                        "bacnet",
+                        ts,
+                        &ev_flow,
+                    );
+                    self.add(to, FactKind::Role, "bacnet-device", "bacnet", ts, &ev_flow);
+                }
+                if let Some(i) = &b.i_am {
+                    self.add(
+                        from,
+                        FactKind::Role,
+                        "bacnet-device",
+                        "bacnet",
+                        ts,
+                        &ev_flow,
+                    );
+                    let mut v = format!(
+                        "bacnet device={} vendor_id={}",
+                        i.device_instance, i.vendor_id
+                    );
+                    if let Some(name) = &i.vendor {
+                        v.push_str(&format!(" vendor={name}"));
+                    }
+                    self.add(from, FactKind::Application, &v, "bacnet", ts, &ev_flow);
+                    if let Some(name) = &i.vendor {
+                        self.add(from, FactKind::Manufacturer, name, "bacnet", ts, &ev_flow);
+                    }
+                }
+                if let (Some(d), Some((8, instance))) = (&b.device, b.object) {
+                    self.add(
+                        from,
+                        FactKind::Role,
+                        "bacnet-device",
+                        "bacnet",
+                        ts,
+                        &ev_flow,
+                    );
+                    if let Some(v) = &d.vendor_name {
+                        self.add(from, FactKind::Manufacturer, v, "bacnet", ts, &ev_flow);
+                    }
+                    if let Some(v) = &d.model_name {
+                        self.add(from, FactKind::Model, v, "bacnet", ts, &ev_flow);
+                    }
+                    if let Some(v) = &d.firmware_revision {
+                        self.add(from, FactKind::Firmware, v, "bacnet", ts, &ev_flow);
+                    }
+                    if let Some(v) = &d.application_software_version {
+                        let v = format!("bacnet application-software-version={v}");
+                        self.add(from, FactKind::Software, &v, "bacnet", ts, &ev_flow);
+                    }
+                    if let Some(v) = &d.object_name {
+                        let v = format!("bacnet device={instance} name={v}");
+                        self.add(from, FactKind::Application, &v, "bacnet", ts, &ev_flow);
+                    }
+                }
+            }
+            Record::Vnc(v) => {
+                let Some(f) = flow else { return };
+                let (client, server) = (key_of(&f.client), key_of(&f.server));
+                self.add(client, FactKind::Role, "vnc-client", "vnc", ts, &ev_flow);
+                self.add(server, FactKind::Role, "vnc-server", "vnc", ts, &ev_flow);
+                if let Some(ver) = &v.server_version {
+                    let mut s = format!("vnc rfb={ver}");
+                    if let Some(t) = v.security_type {
+                        s.push_str(&format!(" security={t}"));
+                    }
+                    if let (Some(w), Some(h)) = (v.width, v.height) {
+                        s.push_str(&format!(" {w}x{h}"));
+                    }
+                    if let Some(n) = &v.desktop_name {
+                        s.push_str(&format!(" desktop={n}"));
+                    }
+                    self.add(server, FactKind::Application, &s, "vnc", ts, &ev_flow);
+                }
+                // Security type None accepted: remote control of the screen
+                // without any authentication (a risk finding).
+                if v.no_auth {
+                    self.add(server, FactKind::Role, "vnc-no-auth", "vnc", ts, &ev_flow);
+                }
+            }
+            Record::Rdp(r) => {
+                let Some(f) = flow else { return };
+                let (client, server) = (key_of(&f.client), key_of(&f.server));
+                self.add(client, FactKind::Role, "rdp-client", "rdp", ts, &ev_flow);
+                if !r.confirmed {
+                    return;
+                }
+                self.add(server, FactKind::Role, "rdp-server", "rdp", ts, &ev_flow);
+                let name = |p: u32| match p {
+                    0 => "rdp",
+                    1 => "tls",
+                    2 => "credssp",
+                    4 => "rdstls",
+                    8 => "credssp-eua",
+                    16 => "rdsaad",
+                    _ => "other",
+                };
+                let v = match (r.selected_protocol, r.failure_code) {
+                    (_, Some(code)) => format!("rdp negotiation failure={code}"),
+                    (Some(p), None) => format!("rdp security={}", name(p)),
+                    (None, None) => "rdp security=rdp".to_string(),
+                };
+                self.add(server, FactKind::Application, &v, "rdp", ts, &ev_flow);
+                // Standard RDP security: RC4, no server authentication.
+                if r.standard_security {
+                    self.add(
+                        server,
+                        FactKind::Role,
+                        "rdp-standard-security",
+                        "rdp",
+                        ts,
+                        &ev_flow,
+                    );
+                }
+            }
             Record::Arp(a) => {
                 // The sender's own binding (an address probe from 0.0.0.0 claims none).
                 let Some(mac) = usable_mac(Some(a.sender_mac)) else {

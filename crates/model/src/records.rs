@@ -6,6 +6,7 @@
 
 mod arp;
 mod astm;
+mod bacnet;
 mod ble;
 mod conn;
 mod dhcp;
@@ -15,16 +16,20 @@ mod ftp;
 mod hl7;
 mod http;
 mod mail;
+mod modbus;
 mod mqtt;
 mod neighbor;
+mod rdp;
 mod smb;
 mod snmp;
 mod ssh;
 mod tls;
+mod vnc;
 mod weird;
 
 pub use arp::ArpRecord;
 pub use astm::{AstmCounts, AstmRecord};
+pub use bacnet::{BacnetDeviceProperties, BacnetIAm, BacnetRecord};
 pub use ble::{BleAddrKind, BleAddress, BlePdu, BleRecord, BleUuid};
 pub use conn::ConnRecord;
 pub use dhcp::DhcpRecord;
@@ -34,12 +39,15 @@ pub use ftp::{CleartextLogin, LoginProtocol, PasswordClass};
 pub use hl7::{Hl7Record, Observation};
 pub use http::HttpRecord;
 pub use mail::{MailProtocol, MailRecord};
+pub use modbus::{ModbusDeviceId, ModbusException, ModbusFunctionCount, ModbusRecord};
 pub use mqtt::MqttRecord;
 pub use neighbor::{NeighborProtocol, NeighborRecord};
+pub use rdp::RdpRecord;
 pub use smb::SmbRecord;
 pub use snmp::SnmpRecord;
 pub use ssh::SshRecord;
 pub use tls::TlsRecord;
+pub use vnc::VncRecord;
 pub use weird::Weird;
 
 use serde::{Deserialize, Serialize};
@@ -76,6 +84,14 @@ pub enum Record {
     Snmp(SnmpRecord),
     /// One MQTT connection (CONNECT, CONNACK, topic names).
     Mqtt(MqttRecord),
+    /// One Modbus/TCP connection (function codes, exceptions, device identification).
+    Modbus(ModbusRecord),
+    /// One BACnet/IP datagram (BVLC, NPDU, APDU service, I-Am, device identity).
+    Bacnet(BacnetRecord),
+    /// One RFB (VNC) connection opening (versions, security, desktop).
+    Vnc(VncRecord),
+    /// One RDP connection opening (X.224 negotiation; the cookie's presence only).
+    Rdp(RdpRecord),
     /// One SMTP, IMAP or POP3 connection (greeting, STARTTLS).
     Mail(MailRecord),
     /// A cleartext login attempt (FTP, Telnet, MQTT, SMTP, IMAP, POP3).
@@ -105,6 +121,10 @@ impl Record {
             Record::Snmp(_) => "snmp",
             Record::Mqtt(_) => "mqtt",
             Record::Mail(_) => "mail",
+            Record::Modbus(_) => "modbus",
+            Record::Bacnet(_) => "bacnet",
+            Record::Vnc(_) => "vnc",
+            Record::Rdp(_) => "rdp",
             Record::Login(_) => "login",
             Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
@@ -129,4 +149,8 @@ into_record!(
     AstmRecord => Astm,
     MqttRecord => Mqtt,
     MailRecord => Mail,
+    ModbusRecord => Modbus,
+    BacnetRecord => Bacnet,
+    VncRecord => Vnc,
+    RdpRecord => Rdp,
 );

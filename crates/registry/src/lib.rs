@@ -27,6 +27,10 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_mail::Smtp,
     &proto_mail::Imap,
     &proto_mail::Pop3,
+    &proto_modbus::Modbus,
+    &proto_bacnet::Bacnet,
+    &proto_vnc::Vnc,
+    &proto_rdp::Rdp,
 ];
 
 /// Link-layer protocols (no flows), and protocols of whole link types (Bluetooth LE).

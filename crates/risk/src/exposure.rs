@@ -183,6 +183,32 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
             evidence: evidence(facts.into_iter()),
         });
     }
+    // Remote control without authentication (VNC security type None).
+    let open_vnc: Vec<&Fact> = of_kind(d, FactKind::Role)
+        .filter(|f| f.value == "vnc-no-auth")
+        .collect();
+    if !open_vnc.is_empty() {
+        out.push(Finding {
+            kind: FindingKind::InsecureService,
+            severity: Severity::Critical,
+            title: "Offers VNC remote control without authentication (security type None)".into(),
+            remediation: "Require authentication on the VNC server (VeNCrypt with TLS, or at least a VNC password), allow it only from the support jump host, or disable it.".into(),
+            evidence: evidence(open_vnc.into_iter()),
+        });
+    }
+    // Remote desktop over standard RDP security (no TLS).
+    let weak_rdp: Vec<&Fact> = of_kind(d, FactKind::Role)
+        .filter(|f| f.value == "rdp-standard-security")
+        .collect();
+    if !weak_rdp.is_empty() {
+        out.push(Finding {
+            kind: FindingKind::InsecureService,
+            severity: Severity::Medium,
+            title: "Accepts remote desktop with standard RDP security (no TLS: RC4, no server authentication)".into(),
+            remediation: "Set the RDP security layer to TLS (or require Network Level Authentication) on this device, and allow RDP only from the support jump host.".into(),
+            evidence: evidence(weak_rdp.into_iter()),
+        });
+    }
     let smb1: Vec<&Fact> = of_kind(d, FactKind::Smb1).collect();
     if !smb1.is_empty() {
         let serves = services(d).any(|(n, _, _, _)| n == "smb");

@@ -296,6 +296,47 @@ mod tests {
     }
 
     #[test]
+    fn open_vnc_and_standard_rdp_security_are_findings() {
+        let a = assess(
+            &device(
+                Category::Workstation,
+                vec![
+                    fact(FactKind::Role, "vnc-no-auth"),
+                    fact(FactKind::Role, "rdp-standard-security"),
+                    fact(FactKind::Role, "vnc-server"),
+                ],
+            ),
+            &[],
+        );
+        let titles: Vec<(&str, FindingKind)> = a
+            .factors
+            .iter()
+            .map(|f| (f.finding.title.as_str(), f.finding.kind))
+            .collect();
+        assert_eq!(titles.len(), 2, "{titles:?}");
+        assert!(titles
+            .iter()
+            .all(|(_, k)| *k == FindingKind::InsecureService));
+        assert!(titles
+            .iter()
+            .any(|(t, _)| t.contains("VNC") && t.contains("without authentication")));
+        assert!(titles
+            .iter()
+            .any(|(t, _)| t.contains("standard RDP security")));
+        let vnc = a
+            .factors
+            .iter()
+            .find(|f| f.finding.title.contains("VNC"))
+            .unwrap();
+        assert_eq!(vnc.finding.severity, crate::finding::Severity::Critical);
+        assert!(vnc
+            .finding
+            .evidence
+            .iter()
+            .all(|e| e.at.starts_with("flow 7")));
+    }
+
+    #[test]
     fn same_exposures_weigh_more_on_a_pump_than_a_printer() {
         let facts = vec![
             fact(

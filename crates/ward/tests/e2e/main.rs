@@ -4,11 +4,15 @@
 
 mod advisories;
 mod astm;
+mod bacnet;
 mod common;
 mod identification;
+mod modbus;
 mod mqtt;
 mod oracle_tshark;
 mod privacy;
+mod rdp;
 mod report;
 mod risk;
 mod sample;
+mod vnc;
