@@ -267,6 +267,25 @@ pub(crate) fn rules(facts: &[&Fact]) -> Vec<Reason> {
             &f.evidence,
         );
     }
+    // SIP: the agent that registers is a phone or handset (nurse call,
+    // DECT/Wi-Fi handsets); the host it registers with is a registrar.
+    let registrar = has(FactKind::Role, "sip-registrar");
+    if let Some(f) = registrar {
+        add(
+            Category::Server,
+            0.5,
+            "SIP registrar: phones register with it".into(),
+            &f.evidence,
+        );
+    }
+    if let Some(f) = has(FactKind::Role, "sip-ua").filter(|_| registrar.is_none()) {
+        add(
+            Category::VoipPhone,
+            0.6,
+            "SIP user agent: registers with a registrar or places calls".into(),
+            &f.evidence,
+        );
+    }
     // Services and capabilities.
     for f in facts {
         match f.kind {

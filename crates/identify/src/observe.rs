@@ -937,6 +937,51 @@ impl Observer {
                     self.add(client, FactKind::Application, &v, "mqtt", ts, &ev_flow);
                 }
             }
+            Record::Sip(s) => {
+                let Some(f) = flow else { return };
+                let (sender, receiver) = sender_receiver(f, s.direction);
+                // Product strings are the sender's own only when the message
+                // comes straight from the agent that made it (one Via): a
+                // proxy forwards requests with the phone's User-Agent.
+                let own = s.vias <= 1;
+                if s.method.as_deref() == Some("REGISTER") {
+                    self.add(sender, FactKind::Role, "sip-ua", "sip", ts, &ev_flow);
+                    self.add(
+                        receiver,
+                        FactKind::Role,
+                        "sip-registrar",
+                        "sip",
+                        ts,
+                        &ev_flow,
+                    );
+                    if let Some(h) = &s.request_uri_host {
+                        let v = format!("sip registrar domain={h}");
+                        self.add(receiver, FactKind::Application, &v, "sip", ts, &ev_flow);
+                    }
+                }
+                if s.method.is_some() && own {
+                    if let Some(ua) = &s.user_agent {
+                        self.add(sender, FactKind::Software, ua, "sip", ts, &ev_flow);
+                        self.add(sender, FactKind::Role, "sip-ua", "sip", ts, &ev_flow);
+                        if let Some(v) = &s.product_vendor {
+                            self.add(sender, FactKind::Manufacturer, v, "sip", ts, &ev_flow);
+                            if let Some(m) = &s.product_model {
+                                self.add(sender, FactKind::Model, m, "sip", ts, &ev_flow);
+                            }
+                            if let Some(x) = &s.product_version {
+                                self.add(sender, FactKind::Firmware, x, "sip", ts, &ev_flow);
+                            }
+                        }
+                    }
+                }
+                // A registrar's answers to REGISTER and OPTIONS are its own.
+                let answered = matches!(s.cseq_method.as_deref(), Some("REGISTER" | "OPTIONS"));
+                if s.status_code.is_some() && own && answered {
+                    if let Some(sv) = &s.server {
+                        self.add(sender, FactKind::Software, sv, "sip", ts, &ev_flow);
+                    }
+                }
+            }
             Record::Arp(a) => {
                 // The sender's own binding (an address probe from 0.0.0.0 claims none).
                 let Some(mac) = usable_mac(Some(a.sender_mac)) else {

@@ -16,6 +16,7 @@ mod hl7;
 mod http;
 mod mqtt;
 mod neighbor;
+mod sip;
 mod smb;
 mod snmp;
 mod ssh;
@@ -34,6 +35,7 @@ pub use hl7::{Hl7Record, Observation};
 pub use http::HttpRecord;
 pub use mqtt::MqttRecord;
 pub use neighbor::{NeighborProtocol, NeighborRecord};
+pub use sip::SipRecord;
 pub use smb::SmbRecord;
 pub use snmp::SnmpRecord;
 pub use ssh::SshRecord;
@@ -74,6 +76,8 @@ pub enum Record {
     Snmp(SnmpRecord),
     /// One MQTT connection (CONNECT, CONNACK, topic names).
     Mqtt(MqttRecord),
+    /// One SIP request or response (method, hosts, product strings).
+    Sip(SipRecord),
     /// A cleartext login attempt (FTP, Telnet, MQTT).
     Login(CleartextLogin),
     /// One Bluetooth LE link-layer PDU (advertising metadata).
@@ -100,6 +104,7 @@ impl Record {
             Record::Smb(_) => "smb",
             Record::Snmp(_) => "snmp",
             Record::Mqtt(_) => "mqtt",
+            Record::Sip(_) => "sip",
             Record::Login(_) => "login",
             Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
@@ -123,4 +128,5 @@ into_record!(
     ArpRecord => Arp,
     AstmRecord => Astm,
     MqttRecord => Mqtt,
+    SipRecord => Sip,
 );

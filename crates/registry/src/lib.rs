@@ -24,6 +24,7 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_ftp::Ftp,
     &proto_ftp::Telnet,
     &proto_mqtt::Mqtt,
+    &proto_sip::Sip,
 ];
 
 /// Link-layer protocols (no flows), and protocols of whole link types (Bluetooth LE).

@@ -12,3 +12,4 @@ mod privacy;
 mod report;
 mod risk;
 mod sample;
+mod sip;
