@@ -286,6 +286,31 @@ pub(crate) fn rules(facts: &[&Fact]) -> Vec<Reason> {
             &f.evidence,
         );
     }
+    // UPnP device types announced over SSDP that say what the device is.
+    if has(FactKind::Role, "upnp-device").is_some() {
+        for f in facts.iter().filter(|f| f.kind == FactKind::Application) {
+            let Some(t) = f.value.strip_prefix("upnp device=") else {
+                continue;
+            };
+            if t.contains(":device:Printer:") {
+                add(
+                    Category::Printer,
+                    0.6,
+                    format!("announces UPnP device type {t}"),
+                    &f.evidence,
+                );
+            } else if t.contains(":device:InternetGatewayDevice:")
+                || t.contains(":device:WLANAccessPointDevice:")
+            {
+                add(
+                    Category::NetworkGear,
+                    0.6,
+                    format!("announces UPnP device type {t}"),
+                    &f.evidence,
+                );
+            }
+        }
+    }
     // Services and capabilities.
     for f in facts {
         match f.kind {

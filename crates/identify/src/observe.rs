@@ -982,6 +982,46 @@ impl Observer {
                     }
                 }
             }
+            Record::Ssdp(d) => {
+                let Some(f) = flow else { return };
+                let (sender, _) = sender_receiver(f, d.direction);
+                if d.method.as_deref() == Some("M-SEARCH") {
+                    self.add(
+                        sender,
+                        FactKind::Role,
+                        "upnp-control-point",
+                        "ssdp",
+                        ts,
+                        &ev_flow,
+                    );
+                    if let Some(ua) = &d.user_agent {
+                        self.add(sender, FactKind::Software, ua, "ssdp", ts, &ev_flow);
+                    }
+                    return;
+                }
+                // Announcements and search answers come from the device.
+                self.add(sender, FactKind::Role, "upnp-device", "ssdp", ts, &ev_flow);
+                if let Some(sv) = &d.server {
+                    self.add(sender, FactKind::Software, sv, "ssdp", ts, &ev_flow);
+                }
+                let urn = d
+                    .usn_type
+                    .as_deref()
+                    .or(d.nt.as_deref())
+                    .or(d.st.as_deref());
+                if let Some(t) = urn.filter(|t| t.contains(":device:")) {
+                    let mut v = format!("upnp device={t}");
+                    if let Some(u) = &d.usn_uuid {
+                        v.push_str(" uuid=");
+                        v.push_str(u);
+                    }
+                    self.add(sender, FactKind::Application, &v, "ssdp", ts, &ev_flow);
+                }
+                if let Some(l) = &d.location {
+                    let v = format!("upnp location={l}");
+                    self.add(sender, FactKind::Application, &v, "ssdp", ts, &ev_flow);
+                }
+            }
             Record::Arp(a) => {
                 // The sender's own binding (an address probe from 0.0.0.0 claims none).
                 let Some(mac) = usable_mac(Some(a.sender_mac)) else {

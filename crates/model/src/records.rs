@@ -19,6 +19,7 @@ mod neighbor;
 mod sip;
 mod smb;
 mod snmp;
+mod ssdp;
 mod ssh;
 mod tls;
 mod weird;
@@ -38,6 +39,7 @@ pub use neighbor::{NeighborProtocol, NeighborRecord};
 pub use sip::SipRecord;
 pub use smb::SmbRecord;
 pub use snmp::SnmpRecord;
+pub use ssdp::SsdpRecord;
 pub use ssh::SshRecord;
 pub use tls::TlsRecord;
 pub use weird::Weird;
@@ -78,6 +80,8 @@ pub enum Record {
     Mqtt(MqttRecord),
     /// One SIP request or response (method, hosts, product strings).
     Sip(SipRecord),
+    /// One SSDP (UPnP discovery) datagram.
+    Ssdp(SsdpRecord),
     /// A cleartext login attempt (FTP, Telnet, MQTT).
     Login(CleartextLogin),
     /// One Bluetooth LE link-layer PDU (advertising metadata).
@@ -105,6 +109,7 @@ impl Record {
             Record::Snmp(_) => "snmp",
             Record::Mqtt(_) => "mqtt",
             Record::Sip(_) => "sip",
+            Record::Ssdp(_) => "ssdp",
             Record::Login(_) => "login",
             Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
@@ -129,4 +134,5 @@ into_record!(
     AstmRecord => Astm,
     MqttRecord => Mqtt,
     SipRecord => Sip,
+    SsdpRecord => Ssdp,
 );

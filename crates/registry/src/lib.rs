@@ -25,6 +25,7 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_ftp::Telnet,
     &proto_mqtt::Mqtt,
     &proto_sip::Sip,
+    &proto_ssdp::Ssdp,
 ];
 
 /// Link-layer protocols (no flows), and protocols of whole link types (Bluetooth LE).

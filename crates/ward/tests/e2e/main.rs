@@ -13,3 +13,4 @@ mod report;
 mod risk;
 mod sample;
 mod sip;
+mod ssdp;
