@@ -311,6 +311,31 @@ pub(crate) fn rules(facts: &[&Fact]) -> Vec<Reason> {
             }
         }
     }
+    // NetBIOS browser announcements: what the host says it runs.
+    for (role, category, weight, why) in [
+        (
+            "netbios-domain-controller",
+            Category::Server,
+            0.5,
+            "announces itself as a domain controller (NetBIOS browser)",
+        ),
+        (
+            "netbios-sql-server",
+            Category::Server,
+            0.4,
+            "announces a SQL server (NetBIOS browser)",
+        ),
+        (
+            "netbios-workstation",
+            Category::Workstation,
+            0.2,
+            "announces itself as a workstation (NetBIOS browser)",
+        ),
+    ] {
+        if let Some(f) = has(FactKind::Role, role) {
+            add(category, weight, why.into(), &f.evidence);
+        }
+    }
     // Services and capabilities.
     for f in facts {
         match f.kind {

@@ -1022,6 +1022,50 @@ impl Observer {
                     self.add(sender, FactKind::Application, &v, "ssdp", ts, &ev_flow);
                 }
             }
+            Record::Netbios(n) => {
+                let Some(f) = flow else { return };
+                // Datagrams go from the announcing host (the flow's first sender).
+                let host = key_of(&f.client);
+                if let Some(name) = &n.source_name {
+                    self.add(host, FactKind::Hostname, name, "netbios", ts, &ev_flow);
+                }
+                let Some(t) = n.server_type else { return };
+                if matches!(n.browser_command, Some(0x01 | 0x0f)) {
+                    if let Some(name) = &n.server_name {
+                        self.add(host, FactKind::Hostname, name, "netbios", ts, &ev_flow);
+                    }
+                    let (maj, min) = (n.os_major.unwrap_or(0), n.os_minor.unwrap_or(0));
+                    let mut v = format!(
+                        "netbios-browser os={maj}.{min} type={}",
+                        n.server_roles.join(",")
+                    );
+                    if let Some(c) = &n.comment {
+                        v.push_str(" comment=");
+                        v.push_str(c);
+                    }
+                    self.add(host, FactKind::Application, &v, "netbios", ts, &ev_flow);
+                    // Windows announces its NT version; Samba sets the Unix flag.
+                    if t & 0x1000 != 0 && t & 0x0800 == 0 {
+                        let os = format!("Windows NT {maj}.{min}");
+                        self.add(host, FactKind::Os, &os, "netbios", ts, &ev_flow);
+                    }
+                    for r in &n.server_roles {
+                        if matches!(
+                            r.as_str(),
+                            "workstation"
+                                | "server"
+                                | "sql-server"
+                                | "domain-controller"
+                                | "backup-domain-controller"
+                                | "print-queue"
+                                | "master-browser"
+                        ) {
+                            let v = format!("netbios-{r}");
+                            self.add(host, FactKind::Role, &v, "netbios", ts, &ev_flow);
+                        }
+                    }
+                }
+            }
             Record::Arp(a) => {
                 // The sender's own binding (an address probe from 0.0.0.0 claims none).
                 let Some(mac) = usable_mac(Some(a.sender_mac)) else {

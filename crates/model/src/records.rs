@@ -16,6 +16,7 @@ mod hl7;
 mod http;
 mod mqtt;
 mod neighbor;
+mod netbios;
 mod sip;
 mod smb;
 mod snmp;
@@ -36,6 +37,7 @@ pub use hl7::{Hl7Record, Observation};
 pub use http::HttpRecord;
 pub use mqtt::MqttRecord;
 pub use neighbor::{NeighborProtocol, NeighborRecord};
+pub use netbios::NetbiosRecord;
 pub use sip::SipRecord;
 pub use smb::SmbRecord;
 pub use snmp::SnmpRecord;
@@ -82,6 +84,8 @@ pub enum Record {
     Sip(SipRecord),
     /// One SSDP (UPnP discovery) datagram.
     Ssdp(SsdpRecord),
+    /// One NetBIOS datagram (browser announcements).
+    Netbios(NetbiosRecord),
     /// A cleartext login attempt (FTP, Telnet, MQTT).
     Login(CleartextLogin),
     /// One Bluetooth LE link-layer PDU (advertising metadata).
@@ -110,6 +114,7 @@ impl Record {
             Record::Mqtt(_) => "mqtt",
             Record::Sip(_) => "sip",
             Record::Ssdp(_) => "ssdp",
+            Record::Netbios(_) => "netbios",
             Record::Login(_) => "login",
             Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
@@ -135,4 +140,5 @@ into_record!(
     MqttRecord => Mqtt,
     SipRecord => Sip,
     SsdpRecord => Ssdp,
+    NetbiosRecord => Netbios,
 );

@@ -26,6 +26,7 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_mqtt::Mqtt,
     &proto_sip::Sip,
     &proto_ssdp::Ssdp,
+    &proto_netbios::Netbios,
 ];
 
 /// Link-layer protocols (no flows), and protocols of whole link types (Bluetooth LE).

@@ -7,6 +7,7 @@ mod astm;
 mod common;
 mod identification;
 mod mqtt;
+mod netbios;
 mod oracle_tshark;
 mod privacy;
 mod report;
