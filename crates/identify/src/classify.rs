@@ -336,6 +336,15 @@ pub(crate) fn rules(facts: &[&Fact]) -> Vec<Reason> {
             add(category, weight, why.into(), &f.evidence);
         }
     }
+    // A CoAP server is a constrained device (sensor, gateway, actuator).
+    if let Some(f) = has(FactKind::Role, "coap-server") {
+        add(
+            Category::IotDevice,
+            0.3,
+            "serves CoAP resources (constrained IoT device)".into(),
+            &f.evidence,
+        );
+    }
     // Services and capabilities.
     for f in facts {
         match f.kind {

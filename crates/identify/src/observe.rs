@@ -1066,6 +1066,21 @@ impl Observer {
                     }
                 }
             }
+            Record::Coap(c) => {
+                let Some(f) = flow else { return };
+                let (client, server) = (key_of(&f.client), key_of(&f.server));
+                self.add(server, FactKind::Role, "coap-server", "coap", ts, &ev_flow);
+                self.add(client, FactKind::Role, "coap-client", "coap", ts, &ev_flow);
+                // Resources a device serves say what it is (`/ward7/bed3/spo2`).
+                if c.direction == Some(model::Direction::ToServer) && !c.uri_path.is_empty() {
+                    let v = format!("coap resource=/{}", c.uri_path.join("/"));
+                    self.add(server, FactKind::Application, &v, "coap", ts, &ev_flow);
+                }
+                for l in c.links.iter().take(16) {
+                    let v = format!("coap link={l}");
+                    self.add(server, FactKind::Application, &v, "coap", ts, &ev_flow);
+                }
+            }
             Record::Arp(a) => {
                 // The sender's own binding (an address probe from 0.0.0.0 claims none).
                 let Some(mac) = usable_mac(Some(a.sender_mac)) else {

@@ -7,6 +7,7 @@
 mod arp;
 mod astm;
 mod ble;
+mod coap;
 mod conn;
 mod dhcp;
 mod dicom;
@@ -28,6 +29,7 @@ mod weird;
 pub use arp::ArpRecord;
 pub use astm::{AstmCounts, AstmRecord};
 pub use ble::{BleAddrKind, BleAddress, BlePdu, BleRecord, BleUuid};
+pub use coap::CoapRecord;
 pub use conn::ConnRecord;
 pub use dhcp::DhcpRecord;
 pub use dicom::{DicomPdu, DicomRecord};
@@ -86,6 +88,8 @@ pub enum Record {
     Ssdp(SsdpRecord),
     /// One NetBIOS datagram (browser announcements).
     Netbios(NetbiosRecord),
+    /// One CoAP message (header, Uri-Host/Path, Content-Format, discovered links).
+    Coap(CoapRecord),
     /// A cleartext login attempt (FTP, Telnet, MQTT).
     Login(CleartextLogin),
     /// One Bluetooth LE link-layer PDU (advertising metadata).
@@ -115,6 +119,7 @@ impl Record {
             Record::Sip(_) => "sip",
             Record::Ssdp(_) => "ssdp",
             Record::Netbios(_) => "netbios",
+            Record::Coap(_) => "coap",
             Record::Login(_) => "login",
             Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
@@ -141,4 +146,5 @@ into_record!(
     SipRecord => Sip,
     SsdpRecord => Ssdp,
     NetbiosRecord => Netbios,
+    CoapRecord => Coap,
 );

@@ -27,6 +27,7 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_sip::Sip,
     &proto_ssdp::Ssdp,
     &proto_netbios::Netbios,
+    &proto_coap::Coap,
 ];
 
 /// Link-layer protocols (no flows), and protocols of whole link types (Bluetooth LE).

@@ -4,6 +4,7 @@
 
 mod advisories;
 mod astm;
+mod coap;
 mod common;
 mod identification;
 mod mqtt;
