@@ -284,6 +284,81 @@ pub(crate) fn rules(facts: &[&Fact]) -> Vec<Reason> {
             Category::IotDevice,
             0.5,
             "BACnet device (building-automation controller: HVAC, lighting, access)".into(),
+    // SIP: the agent that registers is a phone or handset (nurse call,
+    // DECT/Wi-Fi handsets); the host it registers with is a registrar.
+    let registrar = has(FactKind::Role, "sip-registrar");
+    if let Some(f) = registrar {
+        add(
+            Category::Server,
+            0.5,
+            "SIP registrar: phones register with it".into(),
+            &f.evidence,
+        );
+    }
+    if let Some(f) = has(FactKind::Role, "sip-ua").filter(|_| registrar.is_none()) {
+        add(
+            Category::VoipPhone,
+            0.6,
+            "SIP user agent: registers with a registrar or places calls".into(),
+            &f.evidence,
+        );
+    }
+    // UPnP device types announced over SSDP that say what the device is.
+    if has(FactKind::Role, "upnp-device").is_some() {
+        for f in facts.iter().filter(|f| f.kind == FactKind::Application) {
+            let Some(t) = f.value.strip_prefix("upnp device=") else {
+                continue;
+            };
+            if t.contains(":device:Printer:") {
+                add(
+                    Category::Printer,
+                    0.6,
+                    format!("announces UPnP device type {t}"),
+                    &f.evidence,
+                );
+            } else if t.contains(":device:InternetGatewayDevice:")
+                || t.contains(":device:WLANAccessPointDevice:")
+            {
+                add(
+                    Category::NetworkGear,
+                    0.6,
+                    format!("announces UPnP device type {t}"),
+                    &f.evidence,
+                );
+            }
+        }
+    }
+    // NetBIOS browser announcements: what the host says it runs.
+    for (role, category, weight, why) in [
+        (
+            "netbios-domain-controller",
+            Category::Server,
+            0.5,
+            "announces itself as a domain controller (NetBIOS browser)",
+        ),
+        (
+            "netbios-sql-server",
+            Category::Server,
+            0.4,
+            "announces a SQL server (NetBIOS browser)",
+        ),
+        (
+            "netbios-workstation",
+            Category::Workstation,
+            0.2,
+            "announces itself as a workstation (NetBIOS browser)",
+        ),
+    ] {
+        if let Some(f) = has(FactKind::Role, role) {
+            add(category, weight, why.into(), &f.evidence);
+        }
+    }
+    // A CoAP server is a constrained device (sensor, gateway, actuator).
+    if let Some(f) = has(FactKind::Role, "coap-server") {
+        add(
+            Category::IotDevice,
+            0.3,
+            "serves CoAP resources (constrained IoT device)".into(),
             &f.evidence,
         );
     }

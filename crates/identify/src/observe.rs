@@ -1122,6 +1122,148 @@ impl Observer {
                         ts,
                         &ev_flow,
                     );
+            Record::Sip(s) => {
+                let Some(f) = flow else { return };
+                let (sender, receiver) = sender_receiver(f, s.direction);
+                // Product strings are the sender's own only when the message
+                // comes straight from the agent that made it (one Via): a
+                // proxy forwards requests with the phone's User-Agent.
+                let own = s.vias <= 1;
+                if s.method.as_deref() == Some("REGISTER") {
+                    self.add(sender, FactKind::Role, "sip-ua", "sip", ts, &ev_flow);
+                    self.add(
+                        receiver,
+                        FactKind::Role,
+                        "sip-registrar",
+                        "sip",
+                        ts,
+                        &ev_flow,
+                    );
+                    if let Some(h) = &s.request_uri_host {
+                        let v = format!("sip registrar domain={h}");
+                        self.add(receiver, FactKind::Application, &v, "sip", ts, &ev_flow);
+                    }
+                }
+                if s.method.is_some() && own {
+                    if let Some(ua) = &s.user_agent {
+                        self.add(sender, FactKind::Software, ua, "sip", ts, &ev_flow);
+                        self.add(sender, FactKind::Role, "sip-ua", "sip", ts, &ev_flow);
+                        if let Some(v) = &s.product_vendor {
+                            self.add(sender, FactKind::Manufacturer, v, "sip", ts, &ev_flow);
+                            if let Some(m) = &s.product_model {
+                                self.add(sender, FactKind::Model, m, "sip", ts, &ev_flow);
+                            }
+                            if let Some(x) = &s.product_version {
+                                self.add(sender, FactKind::Firmware, x, "sip", ts, &ev_flow);
+                            }
+                        }
+                    }
+                }
+                // A registrar's answers to REGISTER and OPTIONS are its own.
+                let answered = matches!(s.cseq_method.as_deref(), Some("REGISTER" | "OPTIONS"));
+                if s.status_code.is_some() && own && answered {
+                    if let Some(sv) = &s.server {
+                        self.add(sender, FactKind::Software, sv, "sip", ts, &ev_flow);
+                    }
+                }
+            }
+            Record::Ssdp(d) => {
+                let Some(f) = flow else { return };
+                let (sender, _) = sender_receiver(f, d.direction);
+                if d.method.as_deref() == Some("M-SEARCH") {
+                    self.add(
+                        sender,
+                        FactKind::Role,
+                        "upnp-control-point",
+                        "ssdp",
+                        ts,
+                        &ev_flow,
+                    );
+                    if let Some(ua) = &d.user_agent {
+                        self.add(sender, FactKind::Software, ua, "ssdp", ts, &ev_flow);
+                    }
+                    return;
+                }
+                // Announcements and search answers come from the device.
+                self.add(sender, FactKind::Role, "upnp-device", "ssdp", ts, &ev_flow);
+                if let Some(sv) = &d.server {
+                    self.add(sender, FactKind::Software, sv, "ssdp", ts, &ev_flow);
+                }
+                let urn = d
+                    .usn_type
+                    .as_deref()
+                    .or(d.nt.as_deref())
+                    .or(d.st.as_deref());
+                if let Some(t) = urn.filter(|t| t.contains(":device:")) {
+                    let mut v = format!("upnp device={t}");
+                    if let Some(u) = &d.usn_uuid {
+                        v.push_str(" uuid=");
+                        v.push_str(u);
+                    }
+                    self.add(sender, FactKind::Application, &v, "ssdp", ts, &ev_flow);
+                }
+                if let Some(l) = &d.location {
+                    let v = format!("upnp location={l}");
+                    self.add(sender, FactKind::Application, &v, "ssdp", ts, &ev_flow);
+                }
+            }
+            Record::Netbios(n) => {
+                let Some(f) = flow else { return };
+                // Datagrams go from the announcing host (the flow's first sender).
+                let host = key_of(&f.client);
+                if let Some(name) = &n.source_name {
+                    self.add(host, FactKind::Hostname, name, "netbios", ts, &ev_flow);
+                }
+                let Some(t) = n.server_type else { return };
+                if matches!(n.browser_command, Some(0x01 | 0x0f)) {
+                    if let Some(name) = &n.server_name {
+                        self.add(host, FactKind::Hostname, name, "netbios", ts, &ev_flow);
+                    }
+                    let (maj, min) = (n.os_major.unwrap_or(0), n.os_minor.unwrap_or(0));
+                    let mut v = format!(
+                        "netbios-browser os={maj}.{min} type={}",
+                        n.server_roles.join(",")
+                    );
+                    if let Some(c) = &n.comment {
+                        v.push_str(" comment=");
+                        v.push_str(c);
+                    }
+                    self.add(host, FactKind::Application, &v, "netbios", ts, &ev_flow);
+                    // Windows announces its NT version; Samba sets the Unix flag.
+                    if t & 0x1000 != 0 && t & 0x0800 == 0 {
+                        let os = format!("Windows NT {maj}.{min}");
+                        self.add(host, FactKind::Os, &os, "netbios", ts, &ev_flow);
+                    }
+                    for r in &n.server_roles {
+                        if matches!(
+                            r.as_str(),
+                            "workstation"
+                                | "server"
+                                | "sql-server"
+                                | "domain-controller"
+                                | "backup-domain-controller"
+                                | "print-queue"
+                                | "master-browser"
+                        ) {
+                            let v = format!("netbios-{r}");
+                            self.add(host, FactKind::Role, &v, "netbios", ts, &ev_flow);
+                        }
+                    }
+                }
+            }
+            Record::Coap(c) => {
+                let Some(f) = flow else { return };
+                let (client, server) = (key_of(&f.client), key_of(&f.server));
+                self.add(server, FactKind::Role, "coap-server", "coap", ts, &ev_flow);
+                self.add(client, FactKind::Role, "coap-client", "coap", ts, &ev_flow);
+                // Resources a device serves say what it is (`/ward7/bed3/spo2`).
+                if c.direction == Some(model::Direction::ToServer) && !c.uri_path.is_empty() {
+                    let v = format!("coap resource=/{}", c.uri_path.join("/"));
+                    self.add(server, FactKind::Application, &v, "coap", ts, &ev_flow);
+                }
+                for l in c.links.iter().take(16) {
+                    let v = format!("coap link={l}");
+                    self.add(server, FactKind::Application, &v, "coap", ts, &ev_flow);
                 }
             }
             Record::Arp(a) => {

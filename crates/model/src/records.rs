@@ -8,6 +8,7 @@ mod arp;
 mod astm;
 mod bacnet;
 mod ble;
+mod coap;
 mod conn;
 mod dhcp;
 mod dicom;
@@ -19,9 +20,12 @@ mod mail;
 mod modbus;
 mod mqtt;
 mod neighbor;
+mod netbios;
 mod rdp;
+mod sip;
 mod smb;
 mod snmp;
+mod ssdp;
 mod ssh;
 mod tls;
 mod vnc;
@@ -31,6 +35,7 @@ pub use arp::ArpRecord;
 pub use astm::{AstmCounts, AstmRecord};
 pub use bacnet::{BacnetDeviceProperties, BacnetIAm, BacnetRecord};
 pub use ble::{BleAddrKind, BleAddress, BlePdu, BleRecord, BleUuid};
+pub use coap::CoapRecord;
 pub use conn::ConnRecord;
 pub use dhcp::DhcpRecord;
 pub use dicom::{DicomPdu, DicomRecord};
@@ -42,9 +47,12 @@ pub use mail::{MailProtocol, MailRecord};
 pub use modbus::{ModbusDeviceId, ModbusException, ModbusFunctionCount, ModbusRecord};
 pub use mqtt::MqttRecord;
 pub use neighbor::{NeighborProtocol, NeighborRecord};
+pub use netbios::NetbiosRecord;
 pub use rdp::RdpRecord;
+pub use sip::SipRecord;
 pub use smb::SmbRecord;
 pub use snmp::SnmpRecord;
+pub use ssdp::SsdpRecord;
 pub use ssh::SshRecord;
 pub use tls::TlsRecord;
 pub use vnc::VncRecord;
@@ -84,6 +92,14 @@ pub enum Record {
     Snmp(SnmpRecord),
     /// One MQTT connection (CONNECT, CONNACK, topic names).
     Mqtt(MqttRecord),
+    /// One SIP request or response (method, hosts, product strings).
+    Sip(SipRecord),
+    /// One SSDP (UPnP discovery) datagram.
+    Ssdp(SsdpRecord),
+    /// One NetBIOS datagram (browser announcements).
+    Netbios(NetbiosRecord),
+    /// One CoAP message (header, Uri-Host/Path, Content-Format, discovered links).
+    Coap(CoapRecord),
     /// One Modbus/TCP connection (function codes, exceptions, device identification).
     Modbus(ModbusRecord),
     /// One BACnet/IP datagram (BVLC, NPDU, APDU service, I-Am, device identity).
@@ -125,6 +141,10 @@ impl Record {
             Record::Bacnet(_) => "bacnet",
             Record::Vnc(_) => "vnc",
             Record::Rdp(_) => "rdp",
+            Record::Sip(_) => "sip",
+            Record::Ssdp(_) => "ssdp",
+            Record::Netbios(_) => "netbios",
+            Record::Coap(_) => "coap",
             Record::Login(_) => "login",
             Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
@@ -153,4 +173,8 @@ into_record!(
     BacnetRecord => Bacnet,
     VncRecord => Vnc,
     RdpRecord => Rdp,
+    SipRecord => Sip,
+    SsdpRecord => Ssdp,
+    NetbiosRecord => Netbios,
+    CoapRecord => Coap,
 );

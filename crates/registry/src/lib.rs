@@ -31,6 +31,10 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_bacnet::Bacnet,
     &proto_vnc::Vnc,
     &proto_rdp::Rdp,
+    &proto_sip::Sip,
+    &proto_ssdp::Ssdp,
+    &proto_netbios::Netbios,
+    &proto_coap::Coap,
 ];
 
 /// Link-layer protocols (no flows), and protocols of whole link types (Bluetooth LE).

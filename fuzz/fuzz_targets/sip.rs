@@ -1,0 +1,3 @@
+//! Fuzz target: sip analyzer on arbitrary conversations.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| analyzer_api::testing::fuzz(&proto_sip::Sip, data));
