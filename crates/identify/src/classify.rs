@@ -284,6 +284,9 @@ pub(crate) fn rules(facts: &[&Fact]) -> Vec<Reason> {
             Category::IotDevice,
             0.5,
             "BACnet device (building-automation controller: HVAC, lighting, access)".into(),
+            &f.evidence,
+        );
+    }
     // SIP: the agent that registers is a phone or handset (nurse call,
     // DECT/Wi-Fi handsets); the host it registers with is a registrar.
     let registrar = has(FactKind::Role, "sip-registrar");

@@ -1122,6 +1122,8 @@ impl Observer {
                         ts,
                         &ev_flow,
                     );
+                }
+            }
             Record::Sip(s) => {
                 let Some(f) = flow else { return };
                 let (sender, receiver) = sender_receiver(f, s.direction);
