@@ -86,3 +86,38 @@ pub fn records<'a>(events: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde
 pub fn s<'a>(v: &'a serde_json::Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or("")
 }
+
+/// Compares per-message field values of an oracle (tshark) with Ward's,
+/// keyed alike: every field of every oracle message counts, and so does
+/// every message only Ward saw. Prints `NAME vs tshark: A/F fields agree
+/// (P%) over N UNIT` and each disagreement, and returns the percentage.
+pub fn field_agreement<K: std::fmt::Debug + Ord>(
+    name: &str,
+    unit: &str,
+    fields: &[&str],
+    oracle: &std::collections::BTreeMap<K, Vec<String>>,
+    ours: &std::collections::BTreeMap<K, Vec<String>>,
+) -> f64 {
+    let (mut compared, mut agree) = (0usize, 0usize);
+    let empty = vec![String::new(); fields.len()];
+    for (key, want) in oracle {
+        let got = ours.get(key).unwrap_or(&empty);
+        for (i, (a, b)) in want.iter().zip(got).enumerate() {
+            compared += 1;
+            agree += usize::from(a == b);
+            if a != b {
+                eprintln!("{key:?} {}: tshark {a:?} ward {b:?}", fields[i]);
+            }
+        }
+    }
+    for key in ours.keys().filter(|k| !oracle.contains_key(k)) {
+        compared += 1;
+        eprintln!("{key:?}: a {unit} tshark did not see");
+    }
+    let pct = 100.0 * agree as f64 / compared.max(1) as f64;
+    println!(
+        "{name} vs tshark: {agree}/{compared} fields agree ({pct:.1}%) over {} {unit}s",
+        oracle.len()
+    );
+    pct
+}

@@ -126,27 +126,7 @@ fn sip_fields_agree_with_tshark() {
     let oracle = tshark_messages(&file);
     let ours = ward_messages(&events);
     assert!(oracle.len() >= 25, "{oracle:#?}");
-    let (mut fields, mut agree) = (0usize, 0usize);
-    for (key, want) in &oracle {
-        let empty = vec![String::new(); FIELDS.len()];
-        let got = ours.get(key).unwrap_or(&empty);
-        for (i, (a, b)) in want.iter().zip(got).enumerate() {
-            fields += 1;
-            agree += usize::from(a == b);
-            if a != b {
-                eprintln!("{key:?} {}: tshark {a:?} ward {b:?}", FIELDS[i]);
-            }
-        }
-    }
-    for key in ours.keys().filter(|k| !oracle.contains_key(k)) {
-        fields += 1;
-        eprintln!("{key:?}: a message tshark did not see");
-    }
-    let pct = 100.0 * agree as f64 / fields as f64;
-    println!(
-        "sip vs tshark: {agree}/{fields} fields agree ({pct:.1}%) over {} messages",
-        oracle.len()
-    );
+    let pct = field_agreement("sip", "message", FIELDS, &oracle, &ours);
     assert!(pct >= 95.0, "agreement {pct:.1}%");
 }
 

@@ -131,27 +131,7 @@ fn ssdp_fields_agree_with_tshark() {
     let oracle = tshark_messages(&file);
     let ours = ward_messages(&events);
     assert!(oracle.len() >= 20, "{oracle:#?}");
-    let (mut fields, mut agree) = (0usize, 0usize);
-    for (key, want) in &oracle {
-        let empty = vec![String::new(); KEYS.len()];
-        let got = ours.get(key).unwrap_or(&empty);
-        for (i, (a, b)) in want.iter().zip(got).enumerate() {
-            fields += 1;
-            agree += usize::from(a == b);
-            if a != b {
-                eprintln!("{key:?} {}: tshark {a:?} ward {b:?}", KEYS[i]);
-            }
-        }
-    }
-    for key in ours.keys().filter(|k| !oracle.contains_key(k)) {
-        fields += 1;
-        eprintln!("{key:?}: a datagram tshark did not see");
-    }
-    let pct = 100.0 * agree as f64 / fields as f64;
-    println!(
-        "ssdp vs tshark: {agree}/{fields} fields agree ({pct:.1}%) over {} datagrams",
-        oracle.len()
-    );
+    let pct = field_agreement("ssdp", "datagram", KEYS, &oracle, &ours);
     assert!(pct >= 95.0, "agreement {pct:.1}%");
 
     // The media server: a UPnP device with its type, location and product.
