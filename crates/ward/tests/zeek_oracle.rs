@@ -1021,7 +1021,12 @@ fn http(log: &ZLog, uids: &UidMap, evs: &[Ev], c: &mut Cmp<'_>) {
     for (z, key, e) in in_order(log, uids, evs, "http", Some(&same)) {
         c.row(e.is_some());
         c.field(&key, "method", K::Str, z.get("method"), wf(e, "method"));
-        c.field(&key, "host", K::Ci, z.get("host"), wf(e, "host"));
+        // Ward keeps Host's port apart (`host_port`); Zeek logs `name:port`.
+        let host = e.map(|e| match (&e.v["host"], e.v["host_port"].as_u64()) {
+            (serde_json::Value::String(h), Some(p)) => W::of(&format!("{h}:{p}").into()),
+            (h, _) => W::of(h),
+        });
+        c.field(&key, "host", K::Ci, z.get("host"), host);
         let redacted = z
             .get("uri")
             .map(|raw| model::text::redact_query(raw).into_owned());
