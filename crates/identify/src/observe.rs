@@ -2,7 +2,7 @@
 
 use crate::facts::{EndpointKey, Fact, FactKind};
 use foldhash::fast::RandomState;
-use model::records::{DicomPdu, NeighborProtocol, PasswordClass};
+use model::records::{DicomPdu, LoginProtocol, NeighborProtocol, PasswordClass};
 use model::{Direction, Endpoint, Event, FlowInfo, MacAddr, Record, Timestamp};
 use std::net::IpAddr;
 
@@ -892,7 +892,12 @@ impl Observer {
                     ts,
                     &ev_flow,
                 );
-                if let Some(b) = &l.banner {
+                // An SMTP/IMAP/POP3 server's banner comes with its Mail record.
+                let mail = matches!(
+                    l.protocol,
+                    LoginProtocol::Smtp | LoginProtocol::Imap | LoginProtocol::Pop3
+                );
+                if let Some(b) = l.banner.as_ref().filter(|_| !mail) {
                     self.add(
                         key_of(&f.server),
                         FactKind::Software,

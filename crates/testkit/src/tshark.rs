@@ -24,6 +24,32 @@ pub fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The TCP connections tshark numbers `streams` (`tcp.stream`) in `file`,
+/// reassembled by [`crate::tcp::conns`] (so an analyzer sees them as Ward
+/// would); `None` when tshark fails.
+pub fn tcp_conns(file: &Path, streams: &[impl std::fmt::Display]) -> Option<Vec<crate::tcp::Conn>> {
+    let list: Vec<String> = streams.iter().map(ToString::to_string).collect();
+    let filter = format!("tcp.stream in {{{}}}", list.join(","));
+    let subset = std::env::temp_dir().join(format!(
+        "ward-tshark-streams-{}-{:?}.pcap",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let written = run(&[
+        Path::new("-r"),
+        file,
+        Path::new("-Y"),
+        Path::new(&filter),
+        Path::new("-F"),
+        Path::new("pcap"),
+        Path::new("-w"),
+        &subset,
+    ]);
+    let conns = written.map(|_| crate::tcp::conns(&subset));
+    let _ = std::fs::remove_file(&subset);
+    conns
+}
+
 /// One TCP stream as tshark reassembled it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stream {

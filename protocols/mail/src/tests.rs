@@ -276,21 +276,8 @@ fn starttls_sessions_of_public_captures_agree_with_tshark() {
         streams.push(f[0].to_string());
     }
     assert!(want.len() >= 2, "STARTTLS sessions in the corpus: {want:?}");
-    let subset = std::env::temp_dir().join(format!("ward-starttls-{}.pcap", std::process::id()));
-    let filter = format!("tcp.stream in {{{}}}", streams.join(","));
-    testkit::tshark::run(&[
-        "-r",
-        file,
-        "-Y",
-        &filter,
-        "-F",
-        "pcap",
-        "-w",
-        subset.to_str().unwrap(),
-    ])
-    .expect("tshark writes the subset");
-    let conns = testkit::tcp::conns(&subset);
-    let _ = std::fs::remove_file(&subset);
+    let conns =
+        testkit::tshark::tcp_conns(file.as_ref(), &streams).expect("tshark writes the streams");
     let mut agreed = 0;
     for c in &conns {
         let Some((version, cipher)) = c.client.and_then(|(_, p)| want.get(&p)) else {

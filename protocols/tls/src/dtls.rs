@@ -1,4 +1,4 @@
-//! DTLS 1.0 / 1.2 (RFC 4347, RFC 6347): TLS over UDP.
+//! DTLS 1.0 / 1.2 / 1.3 (RFC 4347, RFC 6347, RFC 9147): TLS over UDP.
 //!
 //! Each datagram holds one or more records with a 13-byte header (type,
 //! version `fe ff`/`fe fd`, epoch, 48-bit sequence number, length).
@@ -11,7 +11,9 @@
 //! [`MAX_HANDSHAKE`](crate::MAX_HANDSHAKE) per message (a longer one is
 //! handled from its first bytes, like TLS). Complete messages go through
 //! the same handling as TLS (history, hello facts, certificate); records of
-//! a non-zero epoch are encrypted.
+//! a non-zero epoch are encrypted, and so are DTLS 1.3 records with the
+//! unified header. A complete message sent again adds its history letter
+//! again (Zeek's `CCC` for a ClientHello nobody answered).
 //!
 //! WebRTC multiplexes STUN, DTLS and SRTP on one UDP flow (RFC 7983 §7):
 //! the probe asks for more datagrams while it sees STUN (first byte 0–3),
@@ -114,6 +116,10 @@ impl TlsAnalyzer {
                 out.weird("dtls_bad_record");
                 return;
             };
+            if data[0] & 0xe0 == 0x20 {
+                data = self.unified(dir, data);
+                continue;
+            }
             let (ct, epoch, len) = (h[0], u16_at(h, 3), usize::from(u16_at(h, 11)));
             if !(content::CHANGE_CIPHER_SPEC..=content::HEARTBEAT).contains(&ct) || h[1] != 0xfe {
                 // Not DTLS: STUN or SRTP sharing the flow (RFC 7983).
@@ -158,6 +164,28 @@ impl TlsAnalyzer {
         }
     }
 
+    /// A DTLS 1.3 record with the unified header (RFC 9147 §4: first byte
+    /// `001CSLEE`): always encrypted. Returns what follows it in the datagram;
+    /// without a length (L clear), or with a connection id whose length only
+    /// the handshake told (C set), the record runs to the datagram's end.
+    fn unified<'d>(&mut self, dir: Direction, data: &'d [u8]) -> &'d [u8] {
+        let flags = data[0];
+        let (cid, long_seq, has_len) = (flags & 0x10 != 0, flags & 0x08 != 0, flags & 0x04 != 0);
+        let header = 1 + if long_seq { 2 } else { 1 };
+        let rest = match data.get(header..header + 2) {
+            Some(l) if has_len && !cid => data
+                .get(header + 2 + usize::from(u16::from_be_bytes([l[0], l[1]]))..)
+                .unwrap_or_default(),
+            _ => &[],
+        };
+        let i = idx(dir) ^ usize::from(self.flipped == Some(true));
+        if !self.sides[i].ignore {
+            self.sides[i].records = self.sides[i].records.saturating_add(1);
+            self.ciphertext(i);
+        }
+        rest
+    }
+
     /// The side (0 = TLS client) that sent a record travelling in `dir`.
     /// The first hello decides whether the flow's roles are flipped.
     fn role(&mut self, dir: Direction, ct: u8, epoch: u16, body: &[u8]) -> usize {
@@ -186,6 +214,12 @@ impl TlsAnalyzer {
                 return;
             };
             body = &body[HS_HEADER + flen..];
+            if seq < self.sides[i].dtls_next && off == 0 && flen == len {
+                // A complete message sent again (the peer did not answer):
+                // in the history once more, as Zeek logs it, not handled twice.
+                self.history(i == 0, crate::history_letter(ty));
+                continue;
+            }
             if let Some((ty, buf, truncated)) = self.reassemble(i, ty, len, seq, off, frag) {
                 if truncated {
                     out.weird("tls_handshake_too_large");

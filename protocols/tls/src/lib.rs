@@ -284,6 +284,34 @@ impl Analyzer for TlsAnalyzer {
     }
 }
 
+/// The letter of a handshake message type in the history (Zeek's `ssl_history`;
+/// lower case, upper case when the client sent it).
+pub(crate) fn history_letter(ty: u8) -> char {
+    match ty {
+        0 => 'h',
+        1 => 'c',
+        2 => 's',
+        3 => 'v',
+        4 => 't',
+        5 => 'e',
+        6 => 'j',
+        8 => 'o',
+        11 => 'x',
+        12 => 'k',
+        13 => 'r',
+        14 => 'n',
+        15 => 'y',
+        16 => 'g',
+        20 => 'f',
+        21 => 'w',
+        22 => 'u',
+        23 => 'a',
+        24 => 'p',
+        254 => 'm',
+        _ => 'z',
+    }
+}
+
 impl TlsAnalyzer {
     /// True once TLS 1.3 (or a draft of it) was negotiated: ChangeCipherSpec
     /// is then a no-op and application data marks encryption.
@@ -433,29 +461,7 @@ impl TlsAnalyzer {
     /// Handles one complete handshake message of side `i`.
     fn message(&mut self, i: usize, ty: u8, body: &[u8], out: &mut Out<'_>) {
         let client = i == 0;
-        let letter = match ty {
-            0 => 'h',
-            1 => 'c',
-            2 => 's',
-            3 => 'v',
-            4 => 't',
-            5 => 'e',
-            6 => 'j',
-            8 => 'o',
-            11 => 'x',
-            12 => 'k',
-            13 => 'r',
-            14 => 'n',
-            15 => 'y',
-            16 => 'g',
-            20 => 'f',
-            21 => 'w',
-            22 => 'u',
-            23 => 'a',
-            24 => 'p',
-            254 => 'm',
-            _ => 'z',
-        };
+        let letter = history_letter(ty);
         match (client, ty) {
             (true, 1) => {
                 self.history(true, letter);

@@ -1143,21 +1143,8 @@ fn draft_versions_of_public_captures_are_named_as_drafts() {
         streams.push(f[0].to_string());
     }
     assert!(want.values().any(|n| n.ends_with("-fb")), "{want:?}");
-    let subset = std::env::temp_dir().join(format!("ward-tls-drafts-{}.pcap", std::process::id()));
-    let filter = format!("tcp.stream in {{{}}}", streams.join(","));
-    testkit::tshark::run(&[
-        "-r",
-        file,
-        "-Y",
-        &filter,
-        "-F",
-        "pcap",
-        "-w",
-        subset.to_str().unwrap(),
-    ])
-    .expect("tshark writes the subset");
-    let conns = testkit::tcp::conns(&subset);
-    let _ = std::fs::remove_file(&subset);
+    let conns =
+        testkit::tshark::tcp_conns(file.as_ref(), &streams).expect("tshark writes the streams");
     let mut agreed = 0;
     let mut diffs = Vec::new();
     for c in &conns {

@@ -187,28 +187,9 @@ fn bacnet_fields_agree_with_tshark() {
     let oracle = tshark_fields(&file);
     let ours = ward_fields(&events);
     assert!(oracle.len() >= 10, "{oracle:#?}");
-    let (mut fields, mut agree) = (0usize, 0usize);
-    let empty = BTreeMap::new();
-    for (i, want) in oracle.iter().enumerate() {
-        let got = ours.get(i).unwrap_or(&empty);
-        for (k, v) in want {
-            fields += 1;
-            if got.get(k) == Some(v) {
-                agree += 1;
-            } else {
-                eprintln!("datagram {i} {k}: tshark {v:?} ward {:?}", got.get(k));
-            }
-        }
-        for k in got.keys().filter(|k| !want.contains_key(*k)) {
-            fields += 1;
-            eprintln!("datagram {i} {k}: {:?} not in tshark", got[k]);
-        }
-    }
-    let pct = 100.0 * agree as f64 / fields as f64;
-    println!(
-        "bacnet vs tshark: {agree}/{fields} fields agree ({pct:.1}%) over {} datagrams",
-        oracle.len()
-    );
+    let by_index = |f: Fields| f.into_iter().enumerate().collect::<BTreeMap<_, _>>();
+    let (oracle, ours) = (by_index(oracle), by_index(ours));
+    let pct = named_field_agreement("bacnet", "datagram", &oracle, &ours);
     assert!(pct >= 95.0, "agreement {pct:.1}%");
 
     // The device's identity: vendor (stated and by vendor ID), model, firmware.

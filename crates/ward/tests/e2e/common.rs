@@ -121,3 +121,45 @@ pub fn field_agreement<K: std::fmt::Debug + Ord>(
     );
     pct
 }
+
+/// [`field_agreement`] for oracles whose messages carry fields by name
+/// (field name → value per message, keyed alike): every oracle field counts,
+/// and so does every field only Ward gave. Prints `NAME vs tshark: A/F
+/// fields agree (P%) over N UNITs` and each disagreement; returns the percentage.
+pub fn named_field_agreement<K: std::fmt::Debug + Ord>(
+    name: &str,
+    unit: &str,
+    oracle: &std::collections::BTreeMap<K, std::collections::BTreeMap<String, String>>,
+    ours: &std::collections::BTreeMap<K, std::collections::BTreeMap<String, String>>,
+) -> f64 {
+    let (mut compared, mut agree) = (0usize, 0usize);
+    let empty = std::collections::BTreeMap::new();
+    for (key, want) in oracle {
+        let got = ours.get(key).unwrap_or(&empty);
+        for (field, value) in want {
+            compared += 1;
+            if got.get(field) == Some(value) {
+                agree += 1;
+            } else {
+                eprintln!(
+                    "{unit} {key:?} {field}: tshark {value:?} ward {:?}",
+                    got.get(field)
+                );
+            }
+        }
+        for field in got.keys().filter(|f| !want.contains_key(*f)) {
+            compared += 1;
+            eprintln!("{unit} {key:?} {field}: {:?} not in tshark", got[field]);
+        }
+    }
+    for key in ours.keys().filter(|k| !oracle.contains_key(k)) {
+        compared += ours[key].len();
+        eprintln!("{unit} {key:?}: one tshark did not see");
+    }
+    let pct = 100.0 * agree as f64 / compared.max(1) as f64;
+    println!(
+        "{name} vs tshark: {agree}/{compared} fields agree ({pct:.1}%) over {} {unit}s",
+        oracle.len()
+    );
+    pct
+}

@@ -191,28 +191,7 @@ fn rdp_fields_agree_with_tshark_and_weak_transport_is_a_finding() {
     let oracle = tshark_fields(&file);
     let ours = ward_fields(&events);
     assert!(oracle.len() >= 3, "{oracle:#?}");
-    let (mut fields, mut agree) = (0usize, 0usize);
-    let empty = BTreeMap::new();
-    for (port, want) in &oracle {
-        let got = ours.get(port).unwrap_or(&empty);
-        for (k, v) in want {
-            fields += 1;
-            if got.get(k) == Some(v) {
-                agree += 1;
-            } else {
-                eprintln!("port {port} {k}: tshark {v:?} ward {:?}", got.get(k));
-            }
-        }
-        for k in got.keys().filter(|k| !want.contains_key(*k)) {
-            fields += 1;
-            eprintln!("port {port} {k}: {:?} not in tshark", got[k]);
-        }
-    }
-    let pct = 100.0 * agree as f64 / fields as f64;
-    println!(
-        "rdp vs tshark: {agree}/{fields} fields agree ({pct:.1}%) over {} connections",
-        oracle.len()
-    );
+    let pct = named_field_agreement("rdp", "connection", &oracle, &ours);
     assert!(pct >= 95.0, "agreement {pct:.1}%");
     assert!(
         records(&events, "tls")
