@@ -36,7 +36,7 @@ CANARY_FAMILY = "CanaryFamily7731"
 CANARY_MRN = "MRN-CANARY-7731"
 CANARY_BIRTH = "1931-07-31"
 # Planted metric value: a reading the consumer fetches, never stored by Ward.
-CANARY_METRIC = "77.31"
+CANARY_METRIC = "97.73117"
 EPR = uuid.UUID("7731a5dc-0b1e-4c2a-9d3e-77310000a5dc")
 
 MDIB = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -57,7 +57,7 @@ MDIB = b"""<?xml version="1.0" encoding="UTF-8"?>
      <pm:Channel Handle="ch0" DescriptorVersion="0">
       <pm:Type Code="69651"/>
       <pm:Metric xsi:type="pm:NumericMetricDescriptor" Handle="spo2.ch0.vmd0"
-       DescriptorVersion="0" MetricCategory="Msrmt" MetricAvailability="Cont" Resolution="0.01">
+       DescriptorVersion="0" MetricCategory="Msrmt" MetricAvailability="Cont" Resolution="0.00001">
        <pm:Type Code="150456"/>
        <pm:Unit Code="262688"/>
       </pm:Metric>
