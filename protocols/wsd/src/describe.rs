@@ -70,8 +70,7 @@ pub fn extract(doc: &[u8]) -> Option<DescriptionRecord> {
     let (mut dpws, mut upnp) = (false, false);
     // Inside dpws:Host: its EndpointReference address is the device's.
     let mut in_host = false;
-    let mut scan = Scanner::new(doc);
-    while let Some(tok) = scan.next() {
+    for tok in Scanner::new(doc) {
         match tok {
             Token::Start { name, attrs, empty } => {
                 ns.declare(attrs);
