@@ -356,6 +356,15 @@ pub(crate) fn rules(facts: &[&Fact]) -> Vec<Reason> {
             add(category, weight, why.into(), &f.evidence);
         }
     }
+    // An IEEE 11073 SDC provider announces itself as a networked medical device.
+    if let Some(f) = has(FactKind::Role, "sdc-provider") {
+        add(
+            Category::MedicalDevice,
+            0.6,
+            "announces an IEEE 11073 SDC MedicalDevice (WS-Discovery)".into(),
+            &f.evidence,
+        );
+    }
     // A CoAP server is a constrained device (sensor, gateway, actuator).
     if let Some(f) = has(FactKind::Role, "coap-server") {
         add(

@@ -65,6 +65,24 @@ pub struct Observer {
 /// The Verification SOP class (C-ECHO), PS3.4 Annex A.
 const VERIFICATION_SOP: &str = "1.2.840.10008.1.1";
 
+/// WS-Discovery types that give the announcing device a role:
+/// `(namespace, local name, role)` (DPWS 1.1, IEEE 11073-20702).
+const WSD_ROLES: &[(&str, &str, &str)] = &[
+    (
+        "http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01",
+        "Device",
+        "dpws-device",
+    ),
+    (
+        "http://standards.ieee.org/downloads/11073/11073-20702-2016",
+        "MedicalDevice",
+        "sdc-provider",
+    ),
+];
+
+/// Roles of the client that probes for the type of the same table row.
+const WSD_CLIENT_ROLES: &[(&str, &str)] = &[("sdc-provider", "sdc-consumer")];
+
 /// Most flows remembered as verification-only at once.
 const MAX_ECHO_FLOWS: usize = 4096;
 
@@ -1256,6 +1274,85 @@ impl Observer {
                             self.add(host, FactKind::Role, &v, "netbios", ts, &ev_flow);
                         }
                     }
+                }
+            }
+            Record::Wsd(w) => {
+                let Some(f) = flow else { return };
+                let (sender, _) = sender_receiver(f, w.direction);
+                let roles = w.types.iter().filter_map(|t| {
+                    WSD_ROLES
+                        .iter()
+                        .find(|(ns, l, _)| t.namespace == *ns && t.local == *l)
+                        .map(|r| r.2)
+                });
+                let action = w.action.as_deref().unwrap_or_default();
+                if matches!(action, "Probe" | "Resolve") {
+                    self.add(sender, FactKind::Role, "wsd-client", "wsd", ts, &ev_flow);
+                    for r in roles {
+                        if let Some((_, c)) = WSD_CLIENT_ROLES.iter().find(|(p, _)| *p == r) {
+                            self.add(sender, FactKind::Role, c, "wsd", ts, &ev_flow);
+                        }
+                    }
+                    return;
+                }
+                if !matches!(action, "Hello" | "Bye" | "ProbeMatches" | "ResolveMatches") {
+                    return;
+                }
+                // Announcements and answers describe the sender.
+                let roles: Vec<&str> = roles.collect();
+                for r in &roles {
+                    self.add(sender, FactKind::Role, r, "wsd", ts, &ev_flow);
+                }
+                if w.endpoint.is_some() || !w.types.is_empty() {
+                    let mut v = String::from("wsd");
+                    if let Some(e) = &w.endpoint {
+                        v.push_str(" endpoint=");
+                        v.push_str(e);
+                    }
+                    if !w.types.is_empty() {
+                        v.push_str(" types=");
+                        let locals: Vec<&str> = w.types.iter().map(|t| t.local.as_str()).collect();
+                        v.push_str(&locals.join(","));
+                    }
+                    self.add(sender, FactKind::Application, &v, "wsd", ts, &ev_flow);
+                }
+            }
+            Record::Description(d) => {
+                let Some(f) = flow else { return };
+                // The HTTP server describes itself.
+                let server = key_of(&f.server);
+                let src = match d.kind {
+                    model::records::DescriptionKind::Dpws => "dpws",
+                    model::records::DescriptionKind::Upnp => "upnp",
+                };
+                let stated = [
+                    (FactKind::Manufacturer, &d.manufacturer),
+                    (FactKind::Model, &d.model_name),
+                    (FactKind::Firmware, &d.firmware_version),
+                    (FactKind::Serial, &d.serial_number),
+                    (FactKind::Hostname, &d.friendly_name),
+                ];
+                for (kind, v) in stated {
+                    if let Some(v) = v {
+                        self.add(server, kind, v, src, ts, &ev_flow);
+                    }
+                }
+                let mut v = format!("{src} description");
+                let parts = [
+                    (" model-number=", &d.model_number),
+                    (" device-type=", &d.device_type),
+                    (" udn=", &d.udn),
+                ];
+                for (k, x) in parts {
+                    if let Some(x) = x {
+                        v.push_str(k);
+                        v.push_str(x);
+                    }
+                }
+                self.add(server, FactKind::Application, &v, src, ts, &ev_flow);
+                for t in d.service_types.iter().take(16) {
+                    let v = format!("{src} service={t}");
+                    self.add(server, FactKind::Application, &v, src, ts, &ev_flow);
                 }
             }
             Record::Coap(c) => {

@@ -10,6 +10,7 @@ mod bacnet;
 mod ble;
 mod coap;
 mod conn;
+mod description;
 mod dhcp;
 mod dicom;
 mod dns;
@@ -30,6 +31,7 @@ mod ssh;
 mod tls;
 mod vnc;
 mod weird;
+mod wsd;
 
 pub use arp::ArpRecord;
 pub use astm::{AstmCounts, AstmRecord};
@@ -37,6 +39,7 @@ pub use bacnet::{BacnetDeviceProperties, BacnetIAm, BacnetRecord};
 pub use ble::{BleAddrKind, BleAddress, BlePdu, BleRecord, BleUuid};
 pub use coap::CoapRecord;
 pub use conn::ConnRecord;
+pub use description::{DescriptionKind, DescriptionRecord};
 pub use dhcp::DhcpRecord;
 pub use dicom::{DicomPdu, DicomRecord};
 pub use dns::{DnsAnswer, DnsRecord};
@@ -57,6 +60,7 @@ pub use ssh::SshRecord;
 pub use tls::TlsRecord;
 pub use vnc::VncRecord;
 pub use weird::Weird;
+pub use wsd::{WsdRecord, WsdType};
 
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +104,10 @@ pub enum Record {
     Netbios(NetbiosRecord),
     /// One CoAP message (header, Uri-Host/Path, Content-Format, discovered links).
     Coap(CoapRecord),
+    /// One WS-Discovery datagram (DPWS / IEEE 11073 SDC discovery).
+    Wsd(WsdRecord),
+    /// A device description read from XML over HTTP (DPWS metadata, UPnP), identity only.
+    Description(DescriptionRecord),
     /// One Modbus/TCP connection (function codes, exceptions, device identification).
     Modbus(ModbusRecord),
     /// One BACnet/IP datagram (BVLC, NPDU, APDU service, I-Am, device identity).
@@ -145,6 +153,8 @@ impl Record {
             Record::Ssdp(_) => "ssdp",
             Record::Netbios(_) => "netbios",
             Record::Coap(_) => "coap",
+            Record::Wsd(_) => "wsd",
+            Record::Description(_) => "description",
             Record::Login(_) => "login",
             Record::Ble(_) => "ble",
             Record::Weird(_) => "weird",
@@ -177,4 +187,6 @@ into_record!(
     SsdpRecord => Ssdp,
     NetbiosRecord => Netbios,
     CoapRecord => Coap,
+    WsdRecord => Wsd,
+    DescriptionRecord => Description,
 );

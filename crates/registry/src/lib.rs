@@ -35,6 +35,7 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_ssdp::Ssdp,
     &proto_netbios::Netbios,
     &proto_coap::Coap,
+    &proto_wsd::Wsd,
 ];
 
 /// Link-layer protocols (no flows), and protocols of whole link types (Bluetooth LE).

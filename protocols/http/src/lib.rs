@@ -21,6 +21,15 @@
 //!
 //! Header blocks are capped at [`MAX_HEADER`]; a longer one is reported
 //! (`http_header_too_long`) and ends the analysis.
+//!
+//! One exception to not buffering bodies: a response whose Content-Type is
+//! XML (`text/xml`, `application/xml`, `application/soap+xml`, `*+xml`)
+//! and is not compressed is kept, de-chunked, up to [`MAX_XML_BODY`] bytes
+//! inside the analyzer, and read by [`proto_wsd::describe`] for the device
+//! identity of a DPWS metadata answer or a UPnP device description
+//! ([`model::records::DescriptionRecord`]). Only those identity fields
+//! leave the analyzer; the buffer is zeroed and freed when the body ends.
+//! A longer body is not read (`http_xml_body_too_long`).
 
 pub mod count;
 pub mod wire;
@@ -39,6 +48,8 @@ pub const MAX_URI: usize = 512;
 pub const MAX_PENDING: usize = 16;
 /// Longest request line the probe reads.
 const MAX_PROBE_LINE: usize = 2048;
+/// Largest XML response body kept for the description reader.
+pub const MAX_XML_BODY: usize = 64 * 1024;
 /// Longest chunk-size or trailer line.
 const MAX_CHUNK_LINE: usize = 1024;
 /// Methods the probe recognises (the analyzer accepts any token).
@@ -268,6 +279,10 @@ struct HttpAnalyzer {
     connection_close: bool,
     /// Upgrade or tunnel: nothing more to parse in either direction.
     done: bool,
+    /// The current response body is XML and is being kept in `xml_body`.
+    keep_xml: bool,
+    /// The XML response body so far (empty, unallocated, otherwise).
+    xml_body: Vec<u8>,
 }
 
 impl Analyzer for HttpAnalyzer {
@@ -306,6 +321,10 @@ impl Analyzer for HttpAnalyzer {
         }
         out.weird("content_gap");
         let i = (dir == Direction::ToClient) as usize;
+        if i == 1 {
+            // An XML body with a hole is not read.
+            self.drop_xml();
+        }
         // A gap inside a body whose length is known (Content-Length, or the
         // current chunk's data) is skipped, as Zeek does: the body counts the
         // missing bytes and parsing resumes with the bytes after them.
@@ -327,7 +346,9 @@ impl Analyzer for HttpAnalyzer {
         if let Some(mut t) = self.current.take() {
             if matches!(self.streams[1].body, Body::Length(_) | Body::Chunked(_)) {
                 out.weird("http_truncated_response_body");
+                self.drop_xml();
             }
+            self.describe(out);
             let extra = self.streams[1].counter.end();
             t.record.response_body_len = t.record.response_body_len.saturating_add(extra);
             out.emit(t.record);
@@ -454,6 +475,7 @@ impl HttpAnalyzer {
                 // A response is still being read: HTTP/0.9 answers are raw
                 // bytes until close, so Zeek ends that response here.
                 out.weird("http_09_reply_before_request");
+                self.drop_xml();
                 let extra = self.streams[1].counter.end();
                 t.record.response_body_len = t.record.response_body_len.saturating_add(extra);
                 out.emit(t.record);
@@ -561,6 +583,7 @@ impl HttpAnalyzer {
     fn response(&mut self, data: &[u8], out: &mut Out<'_>) -> usize {
         if self.pending.front().is_some_and(|t| t.simple) {
             // HTTP/0.9: no status line; everything up to the close is the body.
+            self.drop_xml();
             let mut t = self.pending.pop_front().expect("front checked");
             t.record.version = Some("0.9".to_string());
             t.record.status_code = Some(0);
@@ -663,6 +686,8 @@ impl HttpAnalyzer {
         if body == Body::None {
             out.emit(t.record);
         } else {
+            self.drop_xml();
+            self.keep_xml = h.xml && !h.compressed && !h.mime;
             self.streams[1].counter = h.counter(body, self.connection_close);
             self.current = Some(t);
             self.streams[1].body = body;
@@ -713,12 +738,18 @@ impl HttpAnalyzer {
                 }
                 Err(()) => {
                     out.weird("http_bad_chunk");
+                    if i == 1 {
+                        self.drop_xml();
+                    }
                     self.streams[i].ignore = true;
                     self.streams[i].body = Body::None;
                     return data.len();
                 }
             },
         };
+        if i == 1 && self.keep_xml && content > 0 {
+            self.keep_xml_bytes(&data[..content], out);
+        }
         let counter = &mut self.streams[i].counter;
         let failed = counter.failed();
         let mut counted = if content > 0 {
@@ -742,11 +773,43 @@ impl HttpAnalyzer {
         }
         self.streams[i].body = next;
         if i == 1 && next == Body::None {
+            self.describe(out);
             if let Some(t) = self.current.take() {
                 out.emit(t.record);
             }
         }
         used
+    }
+
+    /// Appends response body bytes to the kept XML body, giving up (and
+    /// freeing it) past [`MAX_XML_BODY`].
+    fn keep_xml_bytes(&mut self, bytes: &[u8], out: &mut Out<'_>) {
+        if self.xml_body.len() + bytes.len() > MAX_XML_BODY {
+            out.weird("http_xml_body_too_long");
+            self.drop_xml();
+            return;
+        }
+        self.xml_body.extend_from_slice(bytes);
+    }
+
+    /// Reads the kept XML body, if any, for a device description, then
+    /// zeroes and frees it.
+    fn describe(&mut self, out: &mut Out<'_>) {
+        if self.keep_xml && !self.xml_body.is_empty() {
+            if let Some(d) = proto_wsd::describe::extract(&self.xml_body) {
+                out.emit(d);
+            }
+        }
+        self.drop_xml();
+    }
+
+    /// Forgets the kept XML body (its bytes zeroed first).
+    fn drop_xml(&mut self) {
+        self.keep_xml = false;
+        if self.xml_body.capacity() > 0 {
+            self.xml_body.fill(0);
+            self.xml_body = Vec::new();
+        }
     }
 }
 
@@ -816,6 +879,8 @@ struct Framing {
     mime: bool,
     /// `Content-Type: multipart/*`.
     multipart: bool,
+    /// `Content-Type` names XML (`text/xml`, `application/soap+xml`, `*+xml`).
+    xml: bool,
 }
 
 impl Framing {
@@ -833,6 +898,8 @@ impl Framing {
             let t = token(value);
             let ty = t.split(|&b| b == b'/').next().unwrap_or_default();
             self.multipart = ty.eq_ignore_ascii_case(b"multipart");
+            let sub = t.split(|&b| b == b'/').nth(1).unwrap_or_default();
+            self.xml = sub.len() >= 3 && sub[sub.len() - 3..].eq_ignore_ascii_case(b"xml");
             self.mime = self.multipart || ty.eq_ignore_ascii_case(b"message");
         }
     }

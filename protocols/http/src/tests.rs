@@ -987,3 +987,88 @@ fn tls_inside_a_connect_tunnel_agrees_with_tshark() {
         t.version, t.cipher
     );
 }
+
+fn descriptions(records: &[Record]) -> Vec<&model::records::DescriptionRecord> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Description(d) => Some(d),
+            _ => None,
+        })
+        .collect()
+}
+
+const UPNP_DESC: &str = "<?xml version=\"1.0\"?><root xmlns=\"urn:schemas-upnp-org:device-1-0\"><device><deviceType>urn:schemas-upnp-org:device:MediaServer:1</deviceType><friendlyName>Ward 7 Media</friendlyName><manufacturer>Justin Maggard</manufacturer><modelName>MiniDLNA</modelName><modelNumber>1.3.2</modelNumber><UDN>uuid:4d69</UDN></device></root>";
+
+/// An XML response body, chunked and split across segments, gives a
+/// description record with the identity fields; the body itself is gone.
+#[test]
+fn xml_description_body_is_read_dechunked() {
+    let body = UPNP_DESC.as_bytes();
+    let (a, b) = body.split_at(100);
+    let mut resp = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=\"utf-8\"\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    resp.extend_from_slice(format!("{:x}\r\n", a.len()).as_bytes());
+    resp.extend_from_slice(a);
+    resp.extend_from_slice(format!("\r\n{:x}\r\n", b.len()).as_bytes());
+    resp.extend_from_slice(b);
+    resp.extend_from_slice(b"\r\n0\r\n\r\n");
+    let (r1, r2) = resp.split_at(150);
+    let recs = run_conv(&[
+        (
+            Direction::ToServer,
+            b"GET /rootDesc.xml HTTP/1.1\r\nHost: x\r\n\r\n",
+        ),
+        (Direction::ToClient, r1),
+        (Direction::ToClient, r2),
+    ]);
+    let d = descriptions(&recs);
+    assert_eq!(d.len(), 1, "{recs:?}");
+    assert_eq!(d[0].friendly_name.as_deref(), Some("Ward 7 Media"));
+    assert_eq!(d[0].model_number.as_deref(), Some("1.3.2"));
+    assert_eq!(http_records(&recs)[0].response_body_len, body.len() as u64);
+}
+
+/// Non-XML, compressed, and oversized bodies are not read; a SOAP answer
+/// to a POST is; patient data next to the identity never leaves.
+#[test]
+fn xml_body_only_when_xml_and_bounded() {
+    let resp = |ct: &str, extra: &str, body: &str| {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let get = b"GET /d HTTP/1.1\r\nHost: x\r\n\r\n";
+    let html = resp("text/html", "", UPNP_DESC);
+    assert!(descriptions(&run_conv(&[
+        (Direction::ToServer, get),
+        (Direction::ToClient, html.as_bytes())
+    ]))
+    .is_empty());
+    let gz = resp("text/xml", "Content-Encoding: gzip\r\n", UPNP_DESC);
+    assert!(descriptions(&run_conv(&[
+        (Direction::ToServer, get),
+        (Direction::ToClient, gz.as_bytes())
+    ]))
+    .is_empty());
+    let big = format!("{}<!--{}-->", UPNP_DESC, "x".repeat(MAX_XML_BODY));
+    let big = resp("application/xml", "", &big);
+    let recs = run_conv(&[
+        (Direction::ToServer, get),
+        (Direction::ToClient, big.as_bytes()),
+    ]);
+    assert!(descriptions(&recs).is_empty());
+    assert!(weirds(&recs).contains(&"http_xml_body_too_long"));
+    let soap = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:d=\"http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01\"><s:Body><m:Metadata xmlns:m=\"mex\"><d:ThisModel><d:Manufacturer>Wardtest</d:Manufacturer><d:ModelName>InfuWard</d:ModelName></d:ThisModel><d:ThisDevice><d:FriendlyName>Pump</d:FriendlyName><d:FirmwareVersion>4.2</d:FirmwareVersion></d:ThisDevice></m:Metadata><p:Patient xmlns:p=\"p\">CanaryGiven7731</p:Patient></s:Body></s:Envelope>";
+    let post = format!("POST /dev HTTP/1.1\r\nHost: x\r\nContent-Type: application/soap+xml\r\nContent-Length: {}\r\n\r\n{}", soap.len(), soap);
+    let answer = resp("application/soap+xml; charset=utf-8", "", soap);
+    let recs = run_conv(&[
+        (Direction::ToServer, post.as_bytes()),
+        (Direction::ToClient, answer.as_bytes()),
+    ]);
+    let d = descriptions(&recs);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].manufacturer.as_deref(), Some("Wardtest"));
+    assert_eq!(d[0].firmware_version.as_deref(), Some("4.2"));
+    assert!(!format!("{recs:?}").contains("Canary"));
+}

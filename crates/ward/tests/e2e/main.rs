@@ -17,6 +17,7 @@ mod rdp;
 mod report;
 mod risk;
 mod sample;
+mod sdc;
 mod sip;
 mod ssdp;
 mod vnc;
