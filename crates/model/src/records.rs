@@ -21,6 +21,7 @@ mod modbus;
 mod mqtt;
 mod neighbor;
 mod netbios;
+mod poct;
 mod rdp;
 mod sip;
 mod smb;
@@ -48,6 +49,7 @@ pub use modbus::{ModbusDeviceId, ModbusException, ModbusFunctionCount, ModbusRec
 pub use mqtt::MqttRecord;
 pub use neighbor::{NeighborProtocol, NeighborRecord};
 pub use netbios::NetbiosRecord;
+pub use poct::{PoctCounts, PoctDevice, PoctRecord};
 pub use rdp::RdpRecord;
 pub use sip::SipRecord;
 pub use smb::SmbRecord;
@@ -70,6 +72,8 @@ pub enum Record {
     Hl7(Hl7Record),
     /// One ASTM E1394 / LIS2-A2 laboratory message (header and counts only).
     Astm(AstmRecord),
+    /// One CLSI POCT1-A2 point-of-care message (type, device identity, counts only).
+    Poct1a(PoctRecord),
     /// One DICOM upper-layer association PDU.
     Dicom(DicomRecord),
     /// One DHCP message.
@@ -125,6 +129,7 @@ impl Record {
             Record::Conn(_) => "conn",
             Record::Hl7(_) => "hl7",
             Record::Astm(_) => "astm",
+            Record::Poct1a(_) => "poct1a",
             Record::Dicom(_) => "dicom",
             Record::Dhcp(_) => "dhcp",
             Record::Dns(_) => "dns",
@@ -167,6 +172,7 @@ into_record!(
     BleRecord => Ble,
     ArpRecord => Arp,
     AstmRecord => Astm,
+    PoctRecord => Poct1a,
     MqttRecord => Mqtt,
     MailRecord => Mail,
     ModbusRecord => Modbus,

@@ -12,6 +12,7 @@ use analyzer_api::{LinkProtocol, Protocol};
 pub const FLOW: &[&dyn Protocol] = &[
     &proto_hl7::Hl7,
     &proto_astm::Astm,
+    &proto_poct1a::Poct1a,
     &proto_dicom::Dicom,
     &proto_dhcp::Dhcp,
     &proto_dns::Dns,

@@ -79,6 +79,7 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
         ("hl7", "Carry HL7 over TLS (MLLP over TLS) or an IPsec tunnel, and allow the HL7 port only from the interface engine's address."),
         ("dicom", "Enable DICOM TLS (port 2762) between modality, PACS and workstations, or confine imaging traffic to an isolated imaging VLAN."),
         ("astm", "Carry ASTM (E1381/LIS1-A) between analyzer and LIS through TLS or an IPsec tunnel, or confine it to an isolated laboratory VLAN."),
+        ("poct1a", "Carry POCT1-A2 between point-of-care devices and the data manager through TLS (or the docking station's VPN), or confine it to an isolated point-of-care VLAN."),
     ] {
         let facts: Vec<&Fact> = of_kind(d, FactKind::CleartextPhi).filter(|f| f.value == proto).collect();
         if !facts.is_empty() {
