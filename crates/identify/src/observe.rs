@@ -407,8 +407,8 @@ impl Observer {
                 let (sender, receiver) = sender_receiver(f, p.direction);
                 // Hello, status and observations come from the device; the
                 // data manager answers (ACK, REQ, END).
-                let t = p.message_type.as_str();
-                if matches!(&t[..t.len().min(4)], "HEL." | "DST." | "OBS.") {
+                let prefix = p.message_type.get(..4).unwrap_or("");
+                if matches!(prefix, "HEL." | "DST." | "OBS.") {
                     self.add(sender, FactKind::Role, "poct-device", "poct1a", ts, &ev_flow);
                     self.add(
                         receiver,
@@ -1139,6 +1139,23 @@ impl Observer {
                 // without any authentication (a risk finding).
                 if v.no_auth {
                     self.add(server, FactKind::Role, "vnc-no-auth", "vnc", ts, &ev_flow);
+                }
+            }
+            Record::RemoteSupport(r) => {
+                let Some(f) = flow else { return };
+                let product = r.product.as_str();
+                // The client runs the tool; the server does too unless it is
+                // the vendor's public infrastructure (a LAN peer taking a
+                // direct connection runs it as well).
+                let mut ends = vec![&f.client];
+                if !model::addr::is_public(&f.server.ip) {
+                    ends.push(&f.server);
+                }
+                let role = format!("remote-support-{}", product.to_ascii_lowercase());
+                for ep in ends {
+                    let k = key_of(ep);
+                    self.add(k, FactKind::Software, product, "remote_support", ts, &ev_flow);
+                    self.add(k, FactKind::Role, &role, "remote_support", ts, &ev_flow);
                 }
             }
             Record::Rdp(r) => {

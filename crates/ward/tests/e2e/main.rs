@@ -12,6 +12,7 @@ mod modbus;
 mod mqtt;
 mod netbios;
 mod oracle_tshark;
+mod poct;
 mod privacy;
 mod rdp;
 mod report;
