@@ -409,7 +409,14 @@ impl Observer {
                 // data manager answers (ACK, REQ, END).
                 let prefix = p.message_type.get(..4).unwrap_or("");
                 if matches!(prefix, "HEL." | "DST." | "OBS.") {
-                    self.add(sender, FactKind::Role, "poct-device", "poct1a", ts, &ev_flow);
+                    self.add(
+                        sender,
+                        FactKind::Role,
+                        "poct-device",
+                        "poct1a",
+                        ts,
+                        &ev_flow,
+                    );
                     self.add(
                         receiver,
                         FactKind::Role,
@@ -1154,7 +1161,14 @@ impl Observer {
                 let role = format!("remote-support-{}", product.to_ascii_lowercase());
                 for ep in ends {
                     let k = key_of(ep);
-                    self.add(k, FactKind::Software, product, "remote_support", ts, &ev_flow);
+                    self.add(
+                        k,
+                        FactKind::Software,
+                        product,
+                        "remote_support",
+                        ts,
+                        &ev_flow,
+                    );
                     self.add(k, FactKind::Role, &role, "remote_support", ts, &ev_flow);
                 }
             }

@@ -23,6 +23,7 @@ mod neighbor;
 mod netbios;
 mod poct;
 mod rdp;
+mod remote;
 mod sip;
 mod smb;
 mod snmp;
@@ -51,6 +52,7 @@ pub use neighbor::{NeighborProtocol, NeighborRecord};
 pub use netbios::NetbiosRecord;
 pub use poct::{PoctCounts, PoctDevice, PoctRecord};
 pub use rdp::RdpRecord;
+pub use remote::{RemoteSupportProduct, RemoteSupportRecord};
 pub use sip::SipRecord;
 pub use smb::SmbRecord;
 pub use snmp::SnmpRecord;
@@ -112,6 +114,8 @@ pub enum Record {
     Vnc(VncRecord),
     /// One RDP connection opening (X.224 negotiation; the cookie's presence only).
     Rdp(RdpRecord),
+    /// One flow of a vendor remote-support tool (TeamViewer, AnyDesk).
+    RemoteSupport(RemoteSupportRecord),
     /// One SMTP, IMAP or POP3 connection (greeting, STARTTLS).
     Mail(MailRecord),
     /// A cleartext login attempt (FTP, Telnet, MQTT, SMTP, IMAP, POP3).
@@ -146,6 +150,7 @@ impl Record {
             Record::Bacnet(_) => "bacnet",
             Record::Vnc(_) => "vnc",
             Record::Rdp(_) => "rdp",
+            Record::RemoteSupport(_) => "remote_support",
             Record::Sip(_) => "sip",
             Record::Ssdp(_) => "ssdp",
             Record::Netbios(_) => "netbios",
@@ -179,6 +184,7 @@ into_record!(
     BacnetRecord => Bacnet,
     VncRecord => Vnc,
     RdpRecord => Rdp,
+    RemoteSupportRecord => RemoteSupport,
     SipRecord => Sip,
     SsdpRecord => Ssdp,
     NetbiosRecord => Netbios,

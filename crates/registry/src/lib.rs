@@ -32,6 +32,8 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_bacnet::Bacnet,
     &proto_vnc::Vnc,
     &proto_rdp::Rdp,
+    &proto_remote_support::TeamViewer,
+    &proto_remote_support::AnyDesk,
     &proto_sip::Sip,
     &proto_ssdp::Ssdp,
     &proto_netbios::Netbios,

@@ -381,8 +381,8 @@ impl Side {
         if !m.device.is_empty() {
             r.device = Some(m.device);
         }
-        r.carries_phi = r.counts.patient > 0
-            || (r.message_type == "OBS.R01" && r.counts.observation > 0);
+        r.carries_phi =
+            r.counts.patient > 0 || (r.message_type == "OBS.R01" && r.counts.observation > 0);
         out.emit(r);
     }
 

@@ -101,7 +101,12 @@ fn observations_are_counted_never_kept() {
     let o = &r[1];
     assert_eq!(o.message_type, "OBS.R01");
     assert_eq!(
-        (o.counts.patient, o.counts.observation, o.counts.operator, o.counts.note),
+        (
+            o.counts.patient,
+            o.counts.observation,
+            o.counts.operator,
+            o.counts.note
+        ),
         (1, 1, 1, 1)
     );
     assert!(o.carries_phi);
@@ -110,7 +115,9 @@ fn observations_are_counted_never_kept() {
     assert_eq!((q.counts.patient, q.counts.observation), (0, 1));
     assert!(!q.carries_phi, "QC results are not patient data");
     let s = all_strings(&r);
-    for c in ["CANARY", "Canary", "19030517", "7.77", "5.55", "2341-6", "OPR-"] {
+    for c in [
+        "CANARY", "Canary", "19030517", "7.77", "5.55", "2341-6", "OPR-",
+    ] {
         assert!(!s.contains(c), "{c} kept: {s}");
     }
 }
@@ -163,7 +170,12 @@ fn oversized_message_is_truncated_then_skipped() {
     let pad = "<NTE V='a'/>".repeat((MAX_MESSAGE as usize) / 12 + 10);
     let m = format!("<OBS.R01><PT/>{pad}<DEV><DEV.serial_id V='LATE'/></DEV></OBS.R01><ACK.R01/>");
     let r = records(&[(ToServer, m.as_bytes())]);
-    assert_eq!(r.len(), 2, "{:?}", r.iter().map(|r| &r.message_type).collect::<Vec<_>>());
+    assert_eq!(
+        r.len(),
+        2,
+        "{:?}",
+        r.iter().map(|r| &r.message_type).collect::<Vec<_>>()
+    );
     assert!(r[0].truncated);
     assert!(r[0].device.is_none(), "nothing read after the cap");
     assert_eq!(r[1].message_type, "ACK.R01");
@@ -215,7 +227,10 @@ fn comments_and_cdata_hide_markup() {
 #[test]
 fn unknown_roots_and_garbage_are_reported() {
     let w = weirds(&[(ToServer, b"hello <html><body/></html><HEL.R01/>")]);
-    assert!(w.contains(&"poct1a_data_outside_message".to_string()), "{w:?}");
+    assert!(
+        w.contains(&"poct1a_data_outside_message".to_string()),
+        "{w:?}"
+    );
     assert!(w.contains(&"poct1a_unknown_message".to_string()), "{w:?}");
     let r = forced(&[(ToServer, b"<html><DEV.model_id V='x'/></html><HEL.R01/>")]);
     assert_eq!(r.len(), 1);
@@ -263,7 +278,12 @@ fn never_panics_on_splits_and_cuts() {
         b"<HEL.R01>\xff\xfe<\x00>",
         b"<HEL.R01><DEV.model_id V=\"\xe2\x80\xae\x1b[31m\"/></HEL.R01>",
     ] {
-        run_forced(&Poct1a, Transport::Tcp, 1, &[(ToServer, junk), (ToClient, junk)]);
+        run_forced(
+            &Poct1a,
+            Transport::Tcp,
+            1,
+            &[(ToServer, junk), (ToClient, junk)],
+        );
     }
     let r = records(&[(
         ToServer,

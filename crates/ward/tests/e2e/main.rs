@@ -15,6 +15,7 @@ mod oracle_tshark;
 mod poct;
 mod privacy;
 mod rdp;
+mod remote_support;
 mod report;
 mod risk;
 mod sample;

@@ -124,7 +124,9 @@ fn poct_device_identified_from_its_hello() {
         );
     }
     let m = facts(manager);
-    assert!(m.iter().any(|(a, b)| a == "role" && b == "poct-data-manager"));
+    assert!(m
+        .iter()
+        .any(|(a, b)| a == "role" && b == "poct-data-manager"));
     assert!(m.iter().any(|(a, b)| a == "cleartext_phi" && b == "poct1a"));
 }
 
