@@ -267,6 +267,25 @@ pub(crate) fn rules(facts: &[&Fact]) -> Vec<Reason> {
             &f.evidence,
         );
     }
+    // CLSI POCT1-A2: the device (glucose meter, blood gas or coagulation
+    // analyzer) says hello, reports status and observations to its data
+    // manager.
+    if let Some(f) = has(FactKind::Role, "poct-device") {
+        add(
+            Category::LabAnalyzer,
+            0.7,
+            "point-of-care analyzer: sends POCT1-A2 hello, status and observations".into(),
+            &f.evidence,
+        );
+    }
+    if let Some(f) = has(FactKind::Role, "poct-data-manager") {
+        add(
+            Category::ClinicalInformationSystem,
+            0.5,
+            "point-of-care data manager: receives POCT1-A2 device messages".into(),
+            &f.evidence,
+        );
+    }
     // Modbus/TCP: the server end is a PLC, a building-automation controller
     // or a gateway to field devices.
     if let Some(f) = has(FactKind::Role, "modbus-server") {

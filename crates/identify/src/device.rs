@@ -639,6 +639,64 @@ mod tests {
     }
 
     #[test]
+    fn poct_device_is_identified_from_its_hello() {
+        let mut o = Observer::default();
+        let f = flow(1, [10, 0, 0, 5], 1, [10, 0, 0, 9], 2, 15300);
+        let msg = |t: &str, dir, device, patient| Event {
+            ts: Timestamp(7),
+            flow: Some(f),
+            record: Record::Poct1a(model::records::PoctRecord {
+                direction: Some(dir),
+                message_type: t.into(),
+                device,
+                counts: model::records::PoctCounts {
+                    patient,
+                    observation: patient,
+                    ..Default::default()
+                },
+                carries_phi: patient > 0,
+                ..Default::default()
+            }),
+        };
+        let dev = model::records::PoctDevice {
+            vendor_id: Some("ACMEPOC".into()),
+            manufacturer_name: Some("Acme Point of Care".into()),
+            model_id: Some("GlucoStat 300".into()),
+            serial_id: Some("GS3-0042".into()),
+            sw_version: Some("4.12.7".into()),
+            ..Default::default()
+        };
+        o.observe(&msg("ACK.R01", Direction::ToClient, None, 0));
+        o.observe(&msg("HEL.R01", Direction::ToServer, Some(dev), 0));
+        o.observe(&msg("OBS.R01", Direction::ToServer, None, 1));
+        let inv = build_inventory(&o.into_facts());
+        assert_eq!(inv.len(), 2);
+        let meter = &inv[0];
+        assert_eq!(meter.category, Category::LabAnalyzer);
+        assert_eq!(meter.identity.model.as_deref(), Some("GlucoStat 300"));
+        assert_eq!(meter.identity.firmware.as_deref(), Some("4.12.7"));
+        assert!(meter.facts.iter().any(|f| f.kind == FactKind::Manufacturer
+            && f.value == "Acme Point of Care"
+            && f.evidence.contains("10.0.0.5:40000 -> 10.0.0.9:15300/tcp")));
+        assert!(meter
+            .facts
+            .iter()
+            .any(|f| f.kind == FactKind::Serial && f.value == "GS3-0042"));
+        let manager = &inv[1];
+        assert_eq!(manager.category, Category::ClinicalInformationSystem);
+        assert!(manager
+            .facts
+            .iter()
+            .any(|f| f.kind == FactKind::Role && f.value == "poct-data-manager"));
+        for d in &inv {
+            assert!(d
+                .facts
+                .iter()
+                .any(|f| f.kind == FactKind::CleartextPhi && f.value == "poct1a"));
+        }
+    }
+
+    #[test]
     fn modbus_identity_and_open_vnc_carry_their_evidence() {
         let mut o = Observer::default();
         o.observe(&Event {

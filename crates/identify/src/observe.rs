@@ -420,6 +420,65 @@ impl Observer {
                     );
                 }
             }
+            Record::Poct1a(p) => {
+                let Some(f) = flow else { return };
+                let (sender, receiver) = sender_receiver(f, p.direction);
+                // Hello, status and observations come from the device; the
+                // data manager answers (ACK, REQ, END).
+                let prefix = p.message_type.get(..4).unwrap_or("");
+                if matches!(prefix, "HEL." | "DST." | "OBS.") {
+                    self.add(
+                        sender,
+                        FactKind::Role,
+                        "poct-device",
+                        "poct1a",
+                        ts,
+                        &ev_flow,
+                    );
+                    self.add(
+                        receiver,
+                        FactKind::Role,
+                        "poct-data-manager",
+                        "poct1a",
+                        ts,
+                        &ev_flow,
+                    );
+                }
+                if let Some(d) = &p.device {
+                    let mut v = String::from("poct1a");
+                    for (k, x) in [
+                        ("device", &d.device_id),
+                        ("vendor", &d.vendor_id),
+                        ("manufacturer", &d.manufacturer_name),
+                        ("model", &d.model_id),
+                        ("serial", &d.serial_id),
+                        ("sw", &d.sw_version),
+                        ("hw", &d.hw_version),
+                        ("name", &d.device_name),
+                    ] {
+                        if let Some(x) = x {
+                            v.push_str(&format!(" {k}={x}"));
+                        }
+                    }
+                    self.add(sender, FactKind::Application, &v, "poct1a", ts, &ev_flow);
+                    let maker = d.manufacturer_name.as_ref().or(d.vendor_id.as_ref());
+                    for (kind, x) in [
+                        (FactKind::Manufacturer, maker),
+                        (FactKind::Model, d.model_id.as_ref()),
+                        (FactKind::Firmware, d.sw_version.as_ref()),
+                        (FactKind::Serial, d.serial_id.as_ref()),
+                    ] {
+                        if let Some(x) = x {
+                            self.add(sender, kind, x, "poct1a", ts, &ev_flow);
+                        }
+                    }
+                }
+                if p.carries_phi {
+                    for ep in [sender, receiver] {
+                        self.add(ep, FactKind::CleartextPhi, "poct1a", "poct1a", ts, &ev_flow);
+                    }
+                }
+            }
             Record::Dicom(d) => {
                 let Some(f) = flow else { return };
                 let (scu, scp) = (key_of(&f.client), key_of(&f.server));
@@ -1110,6 +1169,30 @@ impl Observer {
                 // without any authentication (a risk finding).
                 if v.no_auth {
                     self.add(server, FactKind::Role, "vnc-no-auth", "vnc", ts, &ev_flow);
+                }
+            }
+            Record::RemoteSupport(r) => {
+                let Some(f) = flow else { return };
+                let product = r.product.as_str();
+                // The client runs the tool; the server does too unless it is
+                // the vendor's public infrastructure (a LAN peer taking a
+                // direct connection runs it as well).
+                let mut ends = vec![&f.client];
+                if !model::addr::is_public(&f.server.ip) {
+                    ends.push(&f.server);
+                }
+                let role = format!("remote-support-{}", product.to_ascii_lowercase());
+                for ep in ends {
+                    let k = key_of(ep);
+                    self.add(
+                        k,
+                        FactKind::Software,
+                        product,
+                        "remote_support",
+                        ts,
+                        &ev_flow,
+                    );
+                    self.add(k, FactKind::Role, &role, "remote_support", ts, &ev_flow);
                 }
             }
             Record::Rdp(r) => {

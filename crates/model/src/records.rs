@@ -22,7 +22,9 @@ mod modbus;
 mod mqtt;
 mod neighbor;
 mod netbios;
+mod poct;
 mod rdp;
+mod remote;
 mod sip;
 mod smb;
 mod snmp;
@@ -51,7 +53,9 @@ pub use modbus::{ModbusDeviceId, ModbusException, ModbusFunctionCount, ModbusRec
 pub use mqtt::MqttRecord;
 pub use neighbor::{NeighborProtocol, NeighborRecord};
 pub use netbios::NetbiosRecord;
+pub use poct::{PoctCounts, PoctDevice, PoctRecord};
 pub use rdp::RdpRecord;
+pub use remote::{RemoteSupportProduct, RemoteSupportRecord};
 pub use sip::SipRecord;
 pub use smb::SmbRecord;
 pub use snmp::SnmpRecord;
@@ -74,6 +78,8 @@ pub enum Record {
     Hl7(Hl7Record),
     /// One ASTM E1394 / LIS2-A2 laboratory message (header and counts only).
     Astm(AstmRecord),
+    /// One CLSI POCT1-A2 point-of-care message (type, device identity, counts only).
+    Poct1a(PoctRecord),
     /// One DICOM upper-layer association PDU.
     Dicom(DicomRecord),
     /// One DHCP message.
@@ -116,6 +122,8 @@ pub enum Record {
     Vnc(VncRecord),
     /// One RDP connection opening (X.224 negotiation; the cookie's presence only).
     Rdp(RdpRecord),
+    /// One flow of a vendor remote-support tool (TeamViewer, AnyDesk).
+    RemoteSupport(RemoteSupportRecord),
     /// One SMTP, IMAP or POP3 connection (greeting, STARTTLS).
     Mail(MailRecord),
     /// A cleartext login attempt (FTP, Telnet, MQTT, SMTP, IMAP, POP3).
@@ -133,6 +141,7 @@ impl Record {
             Record::Conn(_) => "conn",
             Record::Hl7(_) => "hl7",
             Record::Astm(_) => "astm",
+            Record::Poct1a(_) => "poct1a",
             Record::Dicom(_) => "dicom",
             Record::Dhcp(_) => "dhcp",
             Record::Dns(_) => "dns",
@@ -149,6 +158,7 @@ impl Record {
             Record::Bacnet(_) => "bacnet",
             Record::Vnc(_) => "vnc",
             Record::Rdp(_) => "rdp",
+            Record::RemoteSupport(_) => "remote_support",
             Record::Sip(_) => "sip",
             Record::Ssdp(_) => "ssdp",
             Record::Netbios(_) => "netbios",
@@ -177,12 +187,14 @@ into_record!(
     BleRecord => Ble,
     ArpRecord => Arp,
     AstmRecord => Astm,
+    PoctRecord => Poct1a,
     MqttRecord => Mqtt,
     MailRecord => Mail,
     ModbusRecord => Modbus,
     BacnetRecord => Bacnet,
     VncRecord => Vnc,
     RdpRecord => Rdp,
+    RemoteSupportRecord => RemoteSupport,
     SipRecord => Sip,
     SsdpRecord => Ssdp,
     NetbiosRecord => Netbios,

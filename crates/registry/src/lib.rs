@@ -12,6 +12,7 @@ use analyzer_api::{LinkProtocol, Protocol};
 pub const FLOW: &[&dyn Protocol] = &[
     &proto_hl7::Hl7,
     &proto_astm::Astm,
+    &proto_poct1a::Poct1a,
     &proto_dicom::Dicom,
     &proto_dhcp::Dhcp,
     &proto_dns::Dns,
@@ -31,6 +32,8 @@ pub const FLOW: &[&dyn Protocol] = &[
     &proto_bacnet::Bacnet,
     &proto_vnc::Vnc,
     &proto_rdp::Rdp,
+    &proto_remote_support::TeamViewer,
+    &proto_remote_support::AnyDesk,
     &proto_sip::Sip,
     &proto_ssdp::Ssdp,
     &proto_netbios::Netbios,

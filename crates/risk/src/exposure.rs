@@ -36,6 +36,11 @@ const UNSUPPORTED_OS: &[(&str, &str)] = &[
     ("windows embedded", "Windows Embedded (pre-10)"),
 ];
 
+/// Remote-support tools by the role suffix the observer gives them
+/// (`remote-support-teamviewer`), and their vendors' spelling.
+const REMOTE_SUPPORT_NAMES: &[(&str, &str)] =
+    &[("teamviewer", "TeamViewer"), ("anydesk", "AnyDesk")];
+
 /// Weak cipher markers in IANA/OpenSSL cipher names.
 const WEAK_CIPHERS: &[&str] = &[
     "RC4", "_DES_", "DES40", "3DES", "DES_CBC", "NULL", "EXPORT", "anon", "MD5",
@@ -79,6 +84,7 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
         ("hl7", "Carry HL7 over TLS (MLLP over TLS) or an IPsec tunnel, and allow the HL7 port only from the interface engine's address."),
         ("dicom", "Enable DICOM TLS (port 2762) between modality, PACS and workstations, or confine imaging traffic to an isolated imaging VLAN."),
         ("astm", "Carry ASTM (E1381/LIS1-A) between analyzer and LIS through TLS or an IPsec tunnel, or confine it to an isolated laboratory VLAN."),
+        ("poct1a", "Carry POCT1-A2 between point-of-care devices and the data manager through TLS (or the docking station's VPN), or confine it to an isolated point-of-care VLAN."),
     ] {
         let facts: Vec<&Fact> = of_kind(d, FactKind::CleartextPhi).filter(|f| f.value == proto).collect();
         if !facts.is_empty() {
@@ -194,6 +200,32 @@ pub fn exposures(d: &Device) -> Vec<Finding> {
             title: "Offers VNC remote control without authentication (security type None)".into(),
             remediation: "Require authentication on the VNC server (VeNCrypt with TLS, or at least a VNC password), allow it only from the support jump host, or disable it.".into(),
             evidence: evidence(open_vnc.into_iter()),
+        });
+    }
+    // A vendor remote-support tool (TeamViewer, AnyDesk) runs here: remote
+    // control from outside the site's access path (MDS2 remote service).
+    let remote_tools: Vec<&Fact> = of_kind(d, FactKind::Role)
+        .filter(|f| f.value.starts_with("remote-support-"))
+        .collect();
+    if !remote_tools.is_empty() {
+        let mut names: Vec<&str> = remote_tools
+            .iter()
+            .map(|f| {
+                let tool = f.value.trim_start_matches("remote-support-");
+                REMOTE_SUPPORT_NAMES
+                    .iter()
+                    .find(|(id, _)| *id == tool)
+                    .map_or(tool, |(_, name)| name)
+            })
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        out.push(Finding {
+            kind: FindingKind::InsecureService,
+            severity: if medical { Severity::High } else { Severity::Medium },
+            title: format!("Vendor remote-support tool in use ({})", names.join(", ")),
+            remediation: "Confirm the remote-support tool is sanctioned (MDS2 remote service section, service contract); route vendor access through the site's jump host or VPN with per-session approval, or block the product's ports and relays.".into(),
+            evidence: evidence(remote_tools.into_iter()),
         });
     }
     // Remote desktop over standard RDP security (no TLS).

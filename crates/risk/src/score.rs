@@ -337,6 +337,40 @@ mod tests {
     }
 
     #[test]
+    fn remote_support_tools_and_cleartext_poct_are_findings() {
+        let facts = vec![
+            fact(FactKind::Role, "remote-support-teamviewer"),
+            fact(FactKind::Role, "remote-support-anydesk"),
+            fact(FactKind::Software, "TeamViewer"),
+            fact(FactKind::CleartextPhi, "poct1a"),
+        ];
+        let a = assess(&device(Category::LabAnalyzer, facts.clone()), &[]);
+        let remote = a
+            .factors
+            .iter()
+            .find(|f| f.finding.title.contains("remote-support"))
+            .expect("the remote-support finding");
+        assert_eq!(
+            remote.finding.title,
+            "Vendor remote-support tool in use (AnyDesk, TeamViewer)"
+        );
+        assert_eq!(remote.finding.severity, crate::finding::Severity::High);
+        assert_eq!(remote.finding.evidence.len(), 2);
+        assert!(a
+            .factors
+            .iter()
+            .any(|f| f.finding.kind == FindingKind::CleartextPhi
+                && f.finding.title.contains("POCT1A")));
+        let pc = assess(&device(Category::Workstation, facts), &[]);
+        let remote = pc
+            .factors
+            .iter()
+            .find(|f| f.finding.title.contains("remote-support"))
+            .unwrap();
+        assert_eq!(remote.finding.severity, crate::finding::Severity::Medium);
+    }
+
+    #[test]
     fn same_exposures_weigh_more_on_a_pump_than_a_printer() {
         let facts = vec![
             fact(
