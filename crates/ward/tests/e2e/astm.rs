@@ -6,31 +6,11 @@
 //! it sent are stored nowhere.
 
 use crate::common::*;
-use crate::privacy::{assert_nowhere, run_and_collect};
-use serde_json::Value;
+use crate::privacy::assert_canaries_never_stored;
 use std::path::PathBuf;
 
 fn fixture() -> PathBuf {
     repo().join("crates/ward/tests/fixtures/astm/astm-loopback.pcap")
-}
-
-fn device<'a>(inv: &'a Value, ip: &str) -> &'a Value {
-    inv["devices"]
-        .as_array()
-        .expect("devices")
-        .iter()
-        .find(|d| {
-            d["ips"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|i| i == ip))
-        })
-        .unwrap_or_else(|| panic!("no device {ip} in {inv:#}"))
-}
-
-fn strings(v: &Value) -> Vec<&str> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
 }
 
 #[test]
@@ -97,29 +77,18 @@ fn astm_instrument_identified_from_the_astm_package_capture() {
 
 #[test]
 fn astm_patient_and_result_canaries_never_stored() {
-    let file = fixture();
-    let raw = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).to_string();
-    let canaries: Vec<String> = [
-        "CANARY",
-        "ZEBULON",
-        "QUIXANDER",
-        "PID-CANARY-7731",
-        "19070413",
-        "987.654",
-        "CANARYVALUE-31",
-        "mmol/L",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for c in &canaries {
-        assert!(
-            raw.contains(c.as_str()),
-            "the capture carries {c} on the wire"
-        );
-    }
-    let dir = scratch("astm-privacy");
-    let outs = run_and_collect(&file, &dir);
-    let refs: Vec<&[u8]> = outs.iter().map(|o| o.as_slice()).collect();
-    assert_nowhere(&canaries, &dir, &refs, "astm");
+    assert_canaries_never_stored(
+        &fixture(),
+        &[
+            "CANARY",
+            "ZEBULON",
+            "QUIXANDER",
+            "PID-CANARY-7731",
+            "19070413",
+            "987.654",
+            "CANARYVALUE-31",
+            "mmol/L",
+        ],
+        "astm",
+    );
 }

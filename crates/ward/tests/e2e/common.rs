@@ -163,3 +163,24 @@ pub fn named_field_agreement<K: std::fmt::Debug + Ord>(
     );
     pct
 }
+
+/// The inventory device (of `ward inventory --json`) that has address `ip`.
+pub fn device<'a>(inv: &'a serde_json::Value, ip: &str) -> &'a serde_json::Value {
+    inv["devices"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .find(|d| {
+            d["ips"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|i| i == ip))
+        })
+        .unwrap_or_else(|| panic!("no device {ip} in {inv:#}"))
+}
+
+/// The strings of a JSON array (empty for anything else).
+pub fn strings(v: &serde_json::Value) -> Vec<&str> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+        .unwrap_or_default()
+}

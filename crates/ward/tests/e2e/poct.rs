@@ -6,25 +6,12 @@
 //! values of its observations are stored nowhere.
 
 use crate::common::*;
-use crate::privacy::{assert_nowhere, run_and_collect};
+use crate::privacy::assert_canaries_never_stored;
 use serde_json::Value;
 use std::path::PathBuf;
 
 fn fixture() -> PathBuf {
     repo().join("crates/ward/tests/fixtures/poct/poct-loopback.pcap")
-}
-
-fn device<'a>(inv: &'a Value, ip: &str) -> &'a Value {
-    inv["devices"]
-        .as_array()
-        .expect("devices")
-        .iter()
-        .find(|d| {
-            d["ips"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|i| i == ip))
-        })
-        .unwrap_or_else(|| panic!("no device {ip} in {inv:#}"))
 }
 
 fn facts(d: &Value) -> Vec<(String, String)> {
@@ -132,43 +119,21 @@ fn poct_device_identified_from_its_hello() {
 
 #[test]
 fn poct_patient_and_result_canaries_never_stored() {
-    let file = fixture();
-    let raw = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).to_string();
-    let canaries: Vec<String> = [
-        "CANARY",
-        "Canary",
-        "PT-CANARY-5513",
-        "CanaryPatient5513",
-        "19030517",
-        "7.77",
-        "CANARYRESULT5513",
-        "CANARYNOTE5513",
-        "OPR-CANARY-5513",
-        "CanaryOperator5513",
-        "5.55",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for c in &canaries {
-        assert!(
-            raw.contains(c.as_str()),
-            "the capture carries {c} on the wire"
-        );
-    }
-    let dir = scratch("poct-privacy");
-    let mut outs = run_and_collect(&file, &dir);
-    let db = dir.join("ward.db");
-    let report = dir.join("report.html");
-    let o = ward(&[
-        "report",
-        "--db",
-        db.to_str().unwrap(),
-        "--out",
-        report.to_str().unwrap(),
-    ]);
-    outs.push(o.stdout);
-    outs.push(o.stderr);
-    let refs: Vec<&[u8]> = outs.iter().map(|o| o.as_slice()).collect();
-    assert_nowhere(&canaries, &dir, &refs, "poct1a");
+    assert_canaries_never_stored(
+        &fixture(),
+        &[
+            "CANARY",
+            "Canary",
+            "PT-CANARY-5513",
+            "CanaryPatient5513",
+            "19030517",
+            "7.77",
+            "CANARYRESULT5513",
+            "CANARYNOTE5513",
+            "OPR-CANARY-5513",
+            "CanaryOperator5513",
+            "5.55",
+        ],
+        "poct1a",
+    );
 }

@@ -82,6 +82,37 @@ pub(crate) fn assert_nowhere(canaries: &[String], dir: &Path, outputs: &[&[u8]],
     }
 }
 
+/// The canary check for a capture with planted patient values: every
+/// canary is on the wire in `file` (so the check can fail), and after
+/// `ward analyze` (plain and `--json`, with trace logging), `ward inventory`
+/// and `ward report` none of them is in anything Ward wrote or printed.
+pub(crate) fn assert_canaries_never_stored(file: &Path, canaries: &[&str], what: &str) {
+    let raw = String::from_utf8_lossy(&std::fs::read(file).unwrap()).to_string();
+    for c in canaries {
+        assert!(
+            raw.contains(c),
+            "{what}: the capture carries {c} on the wire"
+        );
+    }
+    let dir = scratch(&format!("{what}-privacy"));
+    let mut outs = run_and_collect(file, &dir);
+    let db = dir.join("ward.db");
+    let report = dir.join("report.html");
+    let o = ward(&[
+        "report",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    outs.push(o.stdout);
+    outs.push(o.stderr);
+    let canaries: Vec<String> = canaries.iter().map(|c| c.to_string()).collect();
+    let refs: Vec<&[u8]> = outs.iter().map(|o| o.as_slice()).collect();
+    assert_nowhere(&canaries, &dir, &refs, what);
+}
+
 pub(crate) fn run_and_collect(file: &Path, dir: &Path) -> Vec<Vec<u8>> {
     let db = dir.join("ward.db");
     let events = dir.join("events.jsonl");

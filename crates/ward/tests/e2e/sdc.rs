@@ -8,7 +8,7 @@
 //! against tshark. The oracle tests skip when tshark is absent.
 
 use crate::common::*;
-use crate::privacy::{assert_nowhere, run_and_collect};
+use crate::privacy::assert_canaries_never_stored;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,25 +20,6 @@ fn fixture() -> PathBuf {
 
 const PROVIDER: &str = "10.78.0.2";
 const CONSUMER: &str = "10.78.0.1";
-
-fn device<'a>(inv: &'a Value, ip: &str) -> &'a Value {
-    inv["devices"]
-        .as_array()
-        .expect("devices")
-        .iter()
-        .find(|d| {
-            d["ips"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|i| i == ip))
-        })
-        .unwrap_or_else(|| panic!("no device {ip} in {inv:#}"))
-}
-
-fn strings(v: &Value) -> Vec<&str> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
-}
 
 /// XML's five predefined entities decoded (tshark shows character data raw).
 fn unescape(v: &str) -> String {
@@ -303,28 +284,17 @@ fn sdc_provider_identified_from_dpws_metadata_and_discovery() {
 
 #[test]
 fn sdc_patient_canaries_and_metric_never_stored() {
-    let file = fixture();
-    let raw = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).to_string();
-    let canaries: Vec<String> = [
-        "CanaryGiven7731",
-        "CanaryFamily7731",
-        "MRN-CANARY-7731",
-        "1931-07-31",
-        "97.73117",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for c in &canaries {
-        assert!(
-            raw.contains(c.as_str()),
-            "the capture carries {c} on the wire"
-        );
-    }
-    let dir = scratch("sdc-privacy");
-    let outs = run_and_collect(&file, &dir);
-    let refs: Vec<&[u8]> = outs.iter().map(|o| o.as_slice()).collect();
-    assert_nowhere(&canaries, &dir, &refs, "sdc");
+    assert_canaries_never_stored(
+        &fixture(),
+        &[
+            "CanaryGiven7731",
+            "CanaryFamily7731",
+            "MRN-CANARY-7731",
+            "1931-07-31",
+            "97.73117",
+        ],
+        "sdc",
+    );
 }
 
 const UPNP_FIELDS: &[&str] = &["friendlyName", "manufacturer", "modelName", "modelNumber"];

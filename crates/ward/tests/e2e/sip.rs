@@ -8,7 +8,7 @@
 //! and user parts stored nowhere. The oracle skips when tshark is absent.
 
 use crate::common::*;
-use crate::privacy::{assert_nowhere, run_and_collect};
+use crate::privacy::assert_canaries_never_stored;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -96,25 +96,6 @@ fn ward_messages(events: &[Value]) -> BTreeMap<(i64, String), Vec<String>> {
     msgs
 }
 
-fn device<'a>(inv: &'a Value, ip: &str) -> &'a Value {
-    inv["devices"]
-        .as_array()
-        .expect("devices")
-        .iter()
-        .find(|d| {
-            d["ips"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|i| i == ip))
-        })
-        .unwrap_or_else(|| panic!("no device {ip} in {inv:#}"))
-}
-
-fn strings(v: &Value) -> Vec<&str> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
-}
-
 #[test]
 fn sip_fields_agree_with_tshark() {
     if !have("tshark") {
@@ -169,23 +150,15 @@ fn sip_phones_and_registrar_identified() {
 
 #[test]
 fn sip_display_names_and_user_parts_never_stored() {
-    let file = fixture();
-    let raw = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).to_string();
-    let canaries: Vec<String> = [
-        "Nurse Canary",
-        "Canary Alpha",
-        "sip:2001@",
-        "sip:2002@",
-        "SIPpTag",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for c in &canaries {
-        assert!(raw.contains(c.as_str()), "the capture carries {c}");
-    }
-    let dir = scratch("sip-privacy");
-    let outs = run_and_collect(&file, &dir);
-    let refs: Vec<&[u8]> = outs.iter().map(|o| o.as_slice()).collect();
-    assert_nowhere(&canaries, &dir, &refs, "sip");
+    assert_canaries_never_stored(
+        &fixture(),
+        &[
+            "Nurse Canary",
+            "Canary Alpha",
+            "sip:2001@",
+            "sip:2002@",
+            "SIPpTag",
+        ],
+        "sip",
+    );
 }
