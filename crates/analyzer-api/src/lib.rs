@@ -67,6 +67,74 @@ pub trait Analyzer: Send {
     fn finish(&mut self, _out: &mut Out<'_>) {}
 }
 
+/// Bad datagrams in a row after which a [`Datagrams`] analyzer gives up on a flow.
+pub const MAX_BAD_DATAGRAMS: u32 = 8;
+
+/// Bounds and weird names of a [`Datagrams`] analyzer.
+#[derive(Debug, Clone, Copy)]
+pub struct DatagramLimits {
+    /// Bytes of each datagram handed to the parser (the rest is ignored).
+    pub max_len: usize,
+    /// Records emitted per flow; more are counted and reported at the end.
+    pub max_messages: u32,
+    /// Weird for a datagram the parser rejects.
+    pub bad: &'static str,
+    /// Weird, at the flow's end, when messages went past `max_messages`.
+    pub too_many: &'static str,
+}
+
+/// The analyzer of a protocol whose every message is one datagram (SSDP,
+/// CoAP, WS-Discovery, NetBIOS datagrams): each datagram is parsed on its
+/// own into at most one record; records past the limit are counted, not
+/// emitted; after [`MAX_BAD_DATAGRAMS`] rejected datagrams in a row the
+/// flow is left alone.
+pub struct Datagrams<R> {
+    parse: fn(Direction, &[u8]) -> Option<R>,
+    limits: DatagramLimits,
+    messages: u32,
+    bad: u32,
+}
+
+impl<R> Datagrams<R> {
+    /// An analyzer parsing each datagram with `parse`.
+    pub fn new(parse: fn(Direction, &[u8]) -> Option<R>, limits: DatagramLimits) -> Self {
+        Datagrams {
+            parse,
+            limits,
+            messages: 0,
+            bad: 0,
+        }
+    }
+}
+
+impl<R: Into<Record>> Analyzer for Datagrams<R> {
+    fn feed(&mut self, dir: Direction, data: &[u8], out: &mut Out<'_>) -> Progress {
+        match (self.parse)(dir, &data[..data.len().min(self.limits.max_len)]) {
+            Some(rec) => {
+                self.bad = 0;
+                self.messages = self.messages.saturating_add(1);
+                if self.messages <= self.limits.max_messages {
+                    out.emit(rec);
+                }
+            }
+            None => {
+                out.weird(self.limits.bad);
+                self.bad += 1;
+                if self.bad >= MAX_BAD_DATAGRAMS {
+                    return Progress::Done;
+                }
+            }
+        }
+        Progress::Consumed(data.len())
+    }
+
+    fn finish(&mut self, out: &mut Out<'_>) {
+        if self.messages > self.limits.max_messages {
+            out.weird(self.limits.too_many);
+        }
+    }
+}
+
 pub use model::LinkFrame;
 
 /// A protocol carried directly in link-layer frames (LLDP, CDP), or a link

@@ -15,7 +15,7 @@
 //! `GET /.well-known/core`, RFC 6690), up to [`MAX_LINKS`] link targets.
 //! Uri-Query and other payloads are never read.
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, DatagramLimits, Datagrams, Probe, Protocol};
 use model::records::CoapRecord;
 use model::{text, Direction, Transport};
 
@@ -66,42 +66,15 @@ impl Protocol for Coap {
     }
 
     fn start(&self) -> Box<dyn Analyzer> {
-        Box::new(CoapAnalyzer::default())
-    }
-}
-
-/// Per-flow state.
-#[derive(Default)]
-pub struct CoapAnalyzer {
-    messages: u32,
-    bad: u32,
-}
-
-impl Analyzer for CoapAnalyzer {
-    fn feed(&mut self, dir: Direction, data: &[u8], out: &mut Out<'_>) -> Progress {
-        match parse(dir, data) {
-            Some(rec) => {
-                self.bad = 0;
-                self.messages = self.messages.saturating_add(1);
-                if self.messages <= MAX_MESSAGES {
-                    out.emit(rec);
-                }
-            }
-            None => {
-                out.weird("coap_bad_message");
-                self.bad += 1;
-                if self.bad >= 8 {
-                    return Progress::Done;
-                }
-            }
-        }
-        Progress::Consumed(data.len())
-    }
-
-    fn finish(&mut self, out: &mut Out<'_>) {
-        if self.messages > MAX_MESSAGES {
-            out.weird("coap_too_many_messages");
-        }
+        Box::new(Datagrams::new(
+            parse,
+            DatagramLimits {
+                max_len: usize::MAX,
+                max_messages: MAX_MESSAGES,
+                bad: "coap_bad_message",
+                too_many: "coap_too_many_messages",
+            },
+        ))
     }
 }
 

@@ -379,7 +379,8 @@ impl MailAnalyzer {
                 MailProtocol::Imap => line.get(2..).unwrap_or_default(),
                 MailProtocol::Pop3 => line.get(3..).unwrap_or_default(),
             };
-            self.rec.banner = text::non_empty(&trim(text)[..trim(text).len().min(MAX_TEXT)]);
+            let text = text.trim_ascii();
+            self.rec.banner = text::non_empty(&text[..text.len().min(MAX_TEXT)]);
             if self.rec.protocol == MailProtocol::Imap && contains_ci(line, b"STARTTLS") {
                 self.rec.starttls_offered = true;
             }
@@ -390,7 +391,7 @@ impl MailAnalyzer {
             MailProtocol::Smtp => {
                 line.len() > 4
                     && line.get(..3) == Some(b"250")
-                    && starts_ci(trim(&line[4..]), b"STARTTLS")
+                    && starts_ci(line[4..].trim_ascii(), b"STARTTLS")
             }
             MailProtocol::Imap => starts_ci(line, b"* ") && contains_ci(line, b"STARTTLS"),
             MailProtocol::Pop3 => line.eq_ignore_ascii_case(b"STLS"),
@@ -525,28 +526,16 @@ impl Analyzer for MailAnalyzer {
 
 /// The first space-separated word and the rest (leading spaces skipped).
 fn split_word(line: &[u8]) -> (&[u8], &[u8]) {
-    let line = trim(line);
+    let line = line.trim_ascii();
     match memchr::memchr(b' ', line) {
-        Some(i) => (&line[..i], trim(&line[i + 1..])),
+        Some(i) => (&line[..i], line[i + 1..].trim_ascii()),
         None => (line, &[]),
     }
 }
 
-fn trim(v: &[u8]) -> &[u8] {
-    let start = v
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(v.len());
-    let end = v
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &v[start..end.max(start)]
-}
-
 /// An IMAP astring (atom or quoted string; literals are not followed) and the rest.
 fn imap_string(v: &[u8]) -> (&[u8], &[u8]) {
-    let v = trim(v);
+    let v = v.trim_ascii();
     if v.first() == Some(&b'"') {
         let mut i = 1;
         while i < v.len() {
@@ -579,7 +568,7 @@ fn plain(token: &[u8]) -> (Option<String>, Vec<u8>) {
 /// Decodes base64 (RFC 4648, padding optional); `None` if it is not base64.
 /// At most [`MAX_LINE`] input bytes.
 fn base64(s: &[u8]) -> Option<Vec<u8>> {
-    let s = trim(s);
+    let s = s.trim_ascii();
     let s = &s[..s.len().min(MAX_LINE)];
     let mut out = Vec::with_capacity(s.len() / 4 * 3 + 3);
     let (mut acc, mut bits) = (0u32, 0u32);

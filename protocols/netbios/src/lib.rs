@@ -20,7 +20,7 @@
 //! opcode, server name, OS version, server type flags (with their names)
 //! and comment (at most [`MAX_COMMENT`] bytes). Other user data is not read.
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, DatagramLimits, Datagrams, Probe, Protocol};
 use model::records::NetbiosRecord;
 use model::{text, Direction, Transport};
 
@@ -59,7 +59,15 @@ impl Protocol for Netbios {
     }
 
     fn start(&self) -> Box<dyn Analyzer> {
-        Box::new(NetbiosAnalyzer::default())
+        Box::new(Datagrams::new(
+            |_, d| parse(d),
+            DatagramLimits {
+                max_len: usize::MAX,
+                max_messages: MAX_MESSAGES,
+                bad: "netbios_bad_datagram",
+                too_many: "netbios_too_many_datagrams",
+            },
+        ))
     }
 }
 
@@ -76,41 +84,6 @@ fn header(data: &[u8]) -> Option<(u8, &[u8])> {
         return None;
     }
     Some((kind, rest))
-}
-
-/// Per-flow state.
-#[derive(Default)]
-pub struct NetbiosAnalyzer {
-    messages: u32,
-    bad: u32,
-}
-
-impl Analyzer for NetbiosAnalyzer {
-    fn feed(&mut self, _dir: Direction, data: &[u8], out: &mut Out<'_>) -> Progress {
-        match parse(data) {
-            Some(rec) => {
-                self.bad = 0;
-                self.messages = self.messages.saturating_add(1);
-                if self.messages <= MAX_MESSAGES {
-                    out.emit(rec);
-                }
-            }
-            None => {
-                out.weird("netbios_bad_datagram");
-                self.bad += 1;
-                if self.bad >= 8 {
-                    return Progress::Done;
-                }
-            }
-        }
-        Progress::Consumed(data.len())
-    }
-
-    fn finish(&mut self, out: &mut Out<'_>) {
-        if self.messages > MAX_MESSAGES {
-            out.weird("netbios_too_many_datagrams");
-        }
-    }
 }
 
 /// Decodes a first-level encoded name at the start of `data`; returns the

@@ -293,8 +293,8 @@ fn parse(dir: Direction, head: &[u8]) -> Option<(SipRecord, usize)> {
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             continue;
         };
-        let name = trim(&line[..colon]);
-        let value = trim(&line[colon + 1..]);
+        let name = line[..colon].trim_ascii();
+        let value = line[colon + 1..].trim_ascii();
         let is = |long: &[u8], short: &[u8]| {
             name.eq_ignore_ascii_case(long)
                 || (!short.is_empty() && name.eq_ignore_ascii_case(short))
@@ -343,18 +343,6 @@ fn parse(dir: Direction, head: &[u8]) -> Option<(SipRecord, usize)> {
     Some((rec, body))
 }
 
-fn trim(b: &[u8]) -> &[u8] {
-    let s = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let e = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(s, |e| e + 1);
-    &b[s..e]
-}
-
 /// The host of a name-addr or addr-spec header value (From, To, Contact):
 /// `"Name" <sip:user@host:port;p>;tag=x` or `sip:user@host;tag=x`.
 fn addr_host(value: &[u8]) -> Option<String> {
@@ -366,7 +354,7 @@ fn addr_host(value: &[u8]) -> Option<String> {
         // Without angle brackets, parameters belong to the header.
         None => &value[..value.iter().position(|&b| b == b';').unwrap_or(value.len())],
     };
-    uri_host(trim(uri))
+    uri_host(uri.trim_ascii())
 }
 
 /// The host part of a `sip:`/`sips:` URI (no user part, no port, no

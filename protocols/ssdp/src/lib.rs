@@ -15,7 +15,7 @@
 //! over HTTP (TCP) and is not read: the HTTP analyzer counts bodies without
 //! keeping them.
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, DatagramLimits, Datagrams, Probe, Protocol};
 use model::records::SsdpRecord;
 use model::{text, Direction, Transport};
 
@@ -74,55 +74,16 @@ impl Protocol for Ssdp {
     }
 
     fn start(&self) -> Box<dyn Analyzer> {
-        Box::new(SsdpAnalyzer::default())
+        Box::new(Datagrams::new(
+            parse,
+            DatagramLimits {
+                max_len: MAX_DATAGRAM,
+                max_messages: MAX_MESSAGES,
+                bad: "ssdp_bad_message",
+                too_many: "ssdp_too_many_messages",
+            },
+        ))
     }
-}
-
-/// Per-flow SSDP state.
-#[derive(Default)]
-pub struct SsdpAnalyzer {
-    messages: u32,
-    bad: u32,
-}
-
-impl Analyzer for SsdpAnalyzer {
-    fn feed(&mut self, dir: Direction, data: &[u8], out: &mut Out<'_>) -> Progress {
-        match parse(dir, &data[..data.len().min(MAX_DATAGRAM)]) {
-            Some(rec) => {
-                self.bad = 0;
-                self.messages = self.messages.saturating_add(1);
-                if self.messages <= MAX_MESSAGES {
-                    out.emit(rec);
-                }
-            }
-            None => {
-                out.weird("ssdp_bad_message");
-                self.bad += 1;
-                if self.bad >= 8 {
-                    return Progress::Done;
-                }
-            }
-        }
-        Progress::Consumed(data.len())
-    }
-
-    fn finish(&mut self, out: &mut Out<'_>) {
-        if self.messages > MAX_MESSAGES {
-            out.weird("ssdp_too_many_messages");
-        }
-    }
-}
-
-fn trim(b: &[u8]) -> &[u8] {
-    let s = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let e = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(s, |e| e + 1);
-    &b[s..e]
 }
 
 fn value(v: &[u8]) -> Option<String> {
@@ -163,8 +124,8 @@ fn parse(dir: Direction, data: &[u8]) -> Option<SsdpRecord> {
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             continue;
         };
-        let name = trim(&line[..colon]);
-        let v = trim(&line[colon + 1..]);
+        let name = line[..colon].trim_ascii();
+        let v = line[colon + 1..].trim_ascii();
         let slot = if name.eq_ignore_ascii_case(b"nts") {
             &mut rec.nts
         } else if name.eq_ignore_ascii_case(b"server") {

@@ -147,7 +147,8 @@ fn store<'a>(s: Slot, raw: &'a [u8], ns: &Namespaces<'a>, rec: &mut DescriptionR
         Slot::DeviceType => first(&mut rec.device_type),
         Slot::Udn => first(&mut rec.udn),
         Slot::HostedTypes => {
-            for w in xml::trim(raw)
+            for w in raw
+                .trim_ascii()
                 .split(|b| b.is_ascii_whitespace())
                 .filter(|w| !w.is_empty())
             {

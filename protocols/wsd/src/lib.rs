@@ -22,7 +22,7 @@
 pub mod describe;
 pub mod xml;
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, DatagramLimits, Datagrams, Probe, Protocol};
 use model::records::{WsdRecord, WsdType};
 use model::{text, Direction, Transport};
 use xml::{Namespaces, Scanner, Token};
@@ -81,7 +81,7 @@ impl Protocol for Wsd {
             return Probe::NeedMore;
         }
         let body = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
-        if xml::trim(body).first() != Some(&b'<') {
+        if body.trim_ascii().first() != Some(&b'<') {
             return Probe::NoMatch;
         }
         let head = &data[..data.len().min(PROBE_WINDOW)];
@@ -96,42 +96,15 @@ impl Protocol for Wsd {
     }
 
     fn start(&self) -> Box<dyn Analyzer> {
-        Box::new(WsdAnalyzer::default())
-    }
-}
-
-/// Per-flow state.
-#[derive(Default)]
-pub struct WsdAnalyzer {
-    messages: u32,
-    bad: u32,
-}
-
-impl Analyzer for WsdAnalyzer {
-    fn feed(&mut self, dir: Direction, data: &[u8], out: &mut Out<'_>) -> Progress {
-        match parse(dir, &data[..data.len().min(MAX_DATAGRAM)]) {
-            Some(rec) => {
-                self.bad = 0;
-                self.messages = self.messages.saturating_add(1);
-                if self.messages <= MAX_MESSAGES {
-                    out.emit(rec);
-                }
-            }
-            None => {
-                out.weird("wsd_bad_message");
-                self.bad += 1;
-                if self.bad >= 8 {
-                    return Progress::Done;
-                }
-            }
-        }
-        Progress::Consumed(data.len())
-    }
-
-    fn finish(&mut self, out: &mut Out<'_>) {
-        if self.messages > MAX_MESSAGES {
-            out.weird("wsd_too_many_messages");
-        }
+        Box::new(Datagrams::new(
+            parse,
+            DatagramLimits {
+                max_len: MAX_DATAGRAM,
+                max_messages: MAX_MESSAGES,
+                bad: "wsd_bad_message",
+                too_many: "wsd_too_many_messages",
+            },
+        ))
     }
 }
 
@@ -246,7 +219,7 @@ fn is_discovery_action(a: &str) -> bool {
 /// Stores the text of the element `field`.
 fn take<'a>(field: Field, raw: &'a [u8], ns: &Namespaces<'a>, rec: &mut WsdRecord) {
     let words = || {
-        xml::trim(raw)
+        raw.trim_ascii()
             .split(|b| b.is_ascii_whitespace())
             .filter(|w| !w.is_empty())
             .take(MAX_LIST)
@@ -288,7 +261,7 @@ fn take<'a>(field: Field, raw: &'a [u8], ns: &Namespaces<'a>, rec: &mut WsdRecor
             }
         }
         Field::MetadataVersion if rec.metadata_version.is_none() => {
-            rec.metadata_version = std::str::from_utf8(xml::trim(raw))
+            rec.metadata_version = std::str::from_utf8(raw.trim_ascii())
                 .ok()
                 .and_then(|v| v.parse().ok());
         }

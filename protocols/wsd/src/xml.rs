@@ -129,7 +129,7 @@ impl<'a> Iterator for Scanner<'a> {
             self.tokens += 1;
             if let Some(name) = inner.strip_prefix(b"/") {
                 self.depth = self.depth.saturating_sub(1);
-                return Some(Token::End(trim(name)));
+                return Some(Token::End(name.trim_ascii()));
             }
             let (inner, empty) = match inner.strip_suffix(b"/") {
                 Some(i) => (i, true),
@@ -157,19 +157,6 @@ impl<'a> Iterator for Scanner<'a> {
     }
 }
 
-/// `b` without leading and trailing ASCII white space.
-pub fn trim(b: &[u8]) -> &[u8] {
-    let s = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let e = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(s, |e| e + 1);
-    &b[s..e]
-}
-
 /// The local part of a qualified name (`s12:Envelope` gives `Envelope`).
 pub fn local(name: &[u8]) -> &[u8] {
     match memchr::memrchr(b':', name) {
@@ -183,12 +170,12 @@ pub fn local(name: &[u8]) -> &[u8] {
 pub fn attributes<'a>(attrs: &'a [u8], mut f: impl FnMut(&'a [u8], &'a [u8])) {
     let mut rest = attrs;
     loop {
-        rest = trim(rest);
+        rest = rest.trim_ascii();
         let Some(eq) = memchr::memchr(b'=', rest) else {
             return;
         };
-        let name = trim(&rest[..eq]);
-        let after = trim(&rest[eq + 1..]);
+        let name = rest[..eq].trim_ascii();
+        let after = rest[eq + 1..].trim_ascii();
         let Some(&q) = after.first().filter(|&&q| q == b'"' || q == b'\'') else {
             return;
         };
@@ -204,7 +191,7 @@ pub fn attributes<'a>(attrs: &'a [u8], mut f: impl FnMut(&'a [u8], &'a [u8])) {
 /// any other entity is left as written, never expanded), cleaned and cut
 /// to `max` bytes; None if empty.
 pub fn text(raw: &[u8], max: usize) -> Option<String> {
-    let raw = trim(raw);
+    let raw = raw.trim_ascii();
     // Decoding only shrinks: four times the cap covers any kept text.
     let raw = &raw[..raw.len().min(max.saturating_mul(4))];
     let mut out = Vec::with_capacity(raw.len().min(max));
