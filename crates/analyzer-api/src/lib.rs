@@ -38,6 +38,57 @@ pub enum Progress {
     Done,
 }
 
+/// A set of byte values: which first bytes a probe can accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    /// Every byte.
+    pub const ALL: ByteSet = ByteSet([u64::MAX; 4]);
+    /// No byte: the probe matches only on its own ports.
+    pub const NONE: ByteSet = ByteSet([0; 4]);
+
+    /// The bytes of `bytes`.
+    pub const fn of(bytes: &[u8]) -> ByteSet {
+        let mut set = ByteSet::NONE;
+        let mut i = 0;
+        while i < bytes.len() {
+            set = set.with(bytes[i]);
+            i += 1;
+        }
+        set
+    }
+
+    /// The bytes `lo..=hi`.
+    pub const fn range(lo: u8, hi: u8) -> ByteSet {
+        let mut set = ByteSet::NONE;
+        let mut b = lo as usize;
+        while b <= hi as usize {
+            set = set.with(b as u8);
+            b += 1;
+        }
+        set
+    }
+
+    /// This set and `b`.
+    pub const fn with(self, b: u8) -> ByteSet {
+        let mut words = self.0;
+        words[(b >> 6) as usize] |= 1 << (b & 63);
+        ByteSet(words)
+    }
+
+    /// Bytes in either set.
+    pub const fn union(self, other: ByteSet) -> ByteSet {
+        let (a, b) = (self.0, other.0);
+        ByteSet([a[0] | b[0], a[1] | b[1], a[2] | b[2], a[3] | b[3]])
+    }
+
+    /// Whether `b` is in the set.
+    pub const fn contains(&self, b: u8) -> bool {
+        self.0[(b >> 6) as usize] & (1 << (b & 63)) != 0
+    }
+}
+
 /// Static description of one flow-based protocol.
 pub trait Protocol: Sync {
     /// Stable lowercase name used in records, `service` and metrics (`hl7`).
@@ -50,6 +101,14 @@ pub trait Protocol: Sync {
     /// Looks at the first payload bytes seen in `dir`. Must be cheap and must
     /// not allocate. `port_hint` says whether the server port is one of `ports()`.
     fn probe(&self, dir: Direction, data: &[u8], port_hint: bool) -> Probe;
+    /// The bytes a payload can start with (either direction) for
+    /// `probe(dir, data, false)` to say `Match`: off this protocol's ports the
+    /// engine does not call `probe` for a payload starting with any other
+    /// byte. Checked by the registry's conformance test. Every byte unless a
+    /// protocol says otherwise.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::ALL
+    }
     /// Creates per-flow state once `probe` says `Match`.
     fn start(&self) -> Box<dyn Analyzer>;
 }
@@ -363,5 +422,20 @@ pub mod testing {
             runs += 1;
         }
         runs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ByteSet;
+
+    #[test]
+    fn byte_sets_hold_exactly_their_bytes() {
+        let set = ByteSet::of(b"A\x00\xff").union(ByteSet::range(0x40, 0x41));
+        let held: Vec<u8> = (0..=255u8).filter(|&b| set.contains(b)).collect();
+        assert_eq!(held, [0x00, 0x40, 0x41, 0xff]);
+        assert!((0..=255u8).all(|b| ByteSet::ALL.contains(b) && !ByteSet::NONE.contains(b)));
+        assert_eq!(ByteSet::range(0, 255), ByteSet::ALL);
+        assert_eq!(ByteSet::NONE.with(7), ByteSet::of(&[7]));
     }
 }

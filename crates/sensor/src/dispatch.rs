@@ -54,6 +54,92 @@ pub struct DispatchStats {
 pub struct Dispatcher {
     pub max_buffer: usize,
     pub stats: DispatchStats,
+    probes: ProbeIndex,
+}
+
+// Protocols are bits of a `u64` in the probe index.
+const _: () = assert!(registry::FLOW.len() <= 64);
+
+/// Which registered protocols a probing flow asks, as bit masks over
+/// `registry::FLOW`: by transport, by server port (the hinted ones, asked
+/// first) and by the payload's first byte (`Protocol::first_bytes`, for the
+/// others). Asking in mask order keeps the registry's order.
+struct ProbeIndex {
+    /// TCP, then UDP.
+    transports: [TransportIndex; 2],
+}
+
+struct TransportIndex {
+    /// Every protocol of the transport (for an empty payload).
+    all: u64,
+    /// Protocols whose probe can match a payload starting with this byte off their ports.
+    by_first_byte: [u64; 256],
+    /// Protocols by well-known port, sorted by port.
+    by_port: Vec<(u16, u64)>,
+}
+
+impl ProbeIndex {
+    fn new() -> ProbeIndex {
+        let build = |transport: model::Transport| {
+            let mut t = TransportIndex {
+                all: 0,
+                by_first_byte: [0; 256],
+                by_port: Vec::new(),
+            };
+            for (i, p) in registry::FLOW.iter().enumerate() {
+                if !p.transports().contains(&transport) {
+                    continue;
+                }
+                let bit = 1u64 << i;
+                t.all |= bit;
+                let first = p.first_bytes();
+                for (b, mask) in t.by_first_byte.iter_mut().enumerate() {
+                    if first.contains(b as u8) {
+                        *mask |= bit;
+                    }
+                }
+                for &port in p.ports() {
+                    match t.by_port.binary_search_by_key(&port, |&(p, _)| p) {
+                        Ok(k) => t.by_port[k].1 |= bit,
+                        Err(k) => t.by_port.insert(k, (port, bit)),
+                    }
+                }
+            }
+            t
+        };
+        ProbeIndex {
+            transports: [build(model::Transport::Tcp), build(model::Transport::Udp)],
+        }
+    }
+
+    /// The protocols to ask on `port` (hinted), then the others that can
+    /// match `window`.
+    fn candidates(&self, transport: model::Transport, port: u16, window: &[u8]) -> (u64, u64) {
+        let t = match transport {
+            model::Transport::Tcp => &self.transports[0],
+            model::Transport::Udp => &self.transports[1],
+        };
+        let hinted = t
+            .by_port
+            .binary_search_by_key(&port, |&(p, _)| p)
+            .map_or(0, |k| t.by_port[k].1);
+        let others = match window.first() {
+            Some(&b) => t.by_first_byte[usize::from(b)],
+            None => t.all,
+        };
+        (hinted, others & !hinted)
+    }
+}
+
+impl Dispatcher {
+    /// A dispatcher keeping at most `max_buffer` unconsumed bytes per flow direction.
+    pub fn new(max_buffer: usize) -> Dispatcher {
+        Dispatcher {
+            max_buffer,
+            stats: DispatchStats::default(),
+            probes: ProbeIndex::new(),
+        }
+    }
 }
 
 fn idx(dir: Direction) -> usize {
@@ -121,22 +207,23 @@ impl Dispatcher {
         } else {
             bytes
         };
-        let port = info.server.port;
-        let candidates = registry::FLOW
-            .iter()
-            .filter(|p| p.transports().contains(&info.transport));
-        let hinted = candidates.clone().filter(|p| p.ports().contains(&port));
-        let others = candidates.filter(|p| !p.ports().contains(&port));
+        let (hinted, others) = self
+            .probes
+            .candidates(info.transport, info.server.port, window);
         let mut need_more = false;
         let mut chosen = None;
-        for (p, hint) in hinted.map(|p| (p, true)).chain(others.map(|p| (p, false))) {
-            match p.probe(dir, window, hint) {
-                Probe::Match => {
-                    chosen = Some(*p);
-                    break;
+        'ask: for (mut mask, hint) in [(hinted, true), (others, false)] {
+            while mask != 0 {
+                let p = registry::FLOW[mask.trailing_zeros() as usize];
+                mask &= mask - 1;
+                match p.probe(dir, window, hint) {
+                    Probe::Match => {
+                        chosen = Some(p);
+                        break 'ask;
+                    }
+                    Probe::NeedMore => need_more = true,
+                    Probe::NoMatch => {}
                 }
-                Probe::NeedMore => need_more = true,
-                Probe::NoMatch => {}
             }
         }
         if let Some(p) = chosen {

@@ -262,10 +262,7 @@ impl Engine {
             shards: shards.max(1),
             table: FlowTable::new(flow_cfg, (shard as u64) << 40),
             defrag: wire::Defragmenter::new(cfg.max_fragments, 16 * 1024 * 1024),
-            dispatcher: Dispatcher {
-                max_buffer: cfg.max_stream_buffer,
-                stats: Default::default(),
-            },
+            dispatcher: Dispatcher::new(cfg.max_stream_buffer),
             observer: Observer::new(obs),
             events: Vec::with_capacity(256),
             outbox: Vec::new(),

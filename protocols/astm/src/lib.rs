@@ -26,7 +26,7 @@
 //! so patient, order, result, comment and query contents never reach memory
 //! beyond the stream buffer. H-4, the access password, is never read.
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::AstmRecord;
 use model::{text, Direction, Transport};
 
@@ -90,6 +90,11 @@ impl Protocol for Astm {
             Some(b'H') if skip == 0 => header_start(rest).probe(),
             Some(_) => Probe::NoMatch,
         }
+    }
+
+    /// ASTM frames or a bare H record, after session control characters.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(&[0x02, 0x04, 0x05, 0x06, 0x15, b'H'])
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

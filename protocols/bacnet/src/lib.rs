@@ -22,7 +22,7 @@
 //! application-software-version and object-name (cleaned, bounded). No other
 //! property value is read.
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::{BacnetIAm, BacnetRecord};
 use model::{text, Direction, Transport};
 
@@ -87,6 +87,11 @@ impl Protocol for Bacnet {
             Some(off) if data.get(off) != Some(&1) => Probe::NoMatch,
             _ => Probe::Match,
         }
+    }
+
+    /// BVLC type for BACnet/IP.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(&[0x81])
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

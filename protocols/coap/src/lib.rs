@@ -15,7 +15,7 @@
 //! `GET /.well-known/core`, RFC 6690), up to [`MAX_LINKS`] link targets.
 //! Uri-Query and other payloads are never read.
 
-use analyzer_api::{Analyzer, DatagramLimits, Datagrams, Probe, Protocol};
+use analyzer_api::{Analyzer, ByteSet, DatagramLimits, Datagrams, Probe, Protocol};
 use model::records::CoapRecord;
 use model::{text, Direction, Transport};
 
@@ -63,6 +63,11 @@ impl Protocol for Coap {
         } else {
             Probe::NoMatch
         }
+    }
+
+    /// Only on its ports.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::NONE
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

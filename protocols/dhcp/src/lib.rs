@@ -13,7 +13,7 @@
 
 pub mod wire;
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::DhcpRecord;
 use model::{text, Direction, Transport};
 use std::fmt::Write as _;
@@ -46,6 +46,11 @@ impl Protocol for Dhcp {
             Some(h) if h.plausible() && h.cookie_ok => Probe::Match,
             _ => Probe::NoMatch,
         }
+    }
+
+    /// Op: BOOTREQUEST or BOOTREPLY.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(&[1, 2])
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

@@ -20,7 +20,7 @@
 
 pub mod pdu;
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::{DicomPdu, DicomRecord};
 use model::{text, Direction, Transport};
 use pdu::{item_type, pdu_type, Items};
@@ -60,6 +60,11 @@ impl Protocol for Dicom {
             Some(&pdu_type::ASSOCIATE_RJ) if port_hint => probe_reject(data),
             Some(_) => Probe::NoMatch,
         }
+    }
+
+    /// A-ASSOCIATE-RQ or -AC (a reject only on DICOM ports).
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(&[pdu_type::ASSOCIATE_RQ, pdu_type::ASSOCIATE_AC])
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

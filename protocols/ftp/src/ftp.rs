@@ -17,7 +17,7 @@
 //! buffer of at most [`MAX_ADAT_BUFFER`] per direction.
 
 use crate::line::{LineReader, Next};
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::{CleartextLogin, LoginProtocol, PasswordClass};
 use model::{Direction, Transport};
 use std::collections::VecDeque;
@@ -57,6 +57,11 @@ impl Protocol for Ftp {
             Direction::ToServer if port_hint => probe_command(data),
             Direction::ToServer => Probe::NoMatch,
         }
+    }
+
+    /// The `220` greeting (a client's command only on FTP ports).
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(b"2")
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

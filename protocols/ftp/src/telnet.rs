@@ -17,7 +17,7 @@
 //! unknown. One [`CleartextLogin`] per attempt; the analyzer stops after a
 //! successful login (the session itself is not inspected).
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::{CleartextLogin, LoginProtocol, PasswordClass};
 use model::{Direction, Transport};
 
@@ -56,6 +56,11 @@ impl Protocol for Telnet {
 
     fn probe(&self, _dir: Direction, data: &[u8], port_hint: bool) -> Probe {
         probe(data, port_hint)
+    }
+
+    /// IAC (plain text only on the Telnet port).
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(&[IAC])
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

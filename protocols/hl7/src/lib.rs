@@ -24,7 +24,7 @@
 
 pub mod wire;
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::Hl7Record;
 use model::{text, Direction, Transport};
 use wire::{MshStart, PHI_SEGMENTS};
@@ -80,6 +80,11 @@ impl Protocol for Hl7 {
             },
             Some(_) => Probe::NoMatch,
         }
+    }
+
+    /// MLLP start block, or a bare MSH, FHS or BHS segment.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(&[START_BLOCK, b'M', b'F', b'B'])
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

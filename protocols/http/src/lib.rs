@@ -34,7 +34,7 @@
 pub mod count;
 pub mod wire;
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use count::Counter;
 use model::records::{HttpRecord, PasswordClass};
 use model::{text, Direction, Transport};
@@ -97,6 +97,11 @@ impl Protocol for Http {
             },
             Direction::ToClient => probe_response(data),
         }
+    }
+
+    /// An upper-case method token (`_` and `-` allowed), or `HTTP/1.`.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::range(b'A', b'Z').union(ByteSet::of(b"_-"))
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

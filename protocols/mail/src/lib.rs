@@ -17,7 +17,7 @@
 //! a login's answer. One [`MailRecord`] per connection is emitted when the
 //! analysis ends, before the TLS records of a STARTTLS.
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::{CleartextLogin, LoginProtocol, MailProtocol, MailRecord, PasswordClass};
 use model::{text, Direction, Transport};
 
@@ -116,6 +116,11 @@ impl Protocol for Smtp {
             &[b"EHLO ", b"HELO "],
         )
     }
+    /// The `220` greeting (client commands only on mail ports).
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(b"2")
+    }
+
     fn start(&self) -> Box<dyn Analyzer> {
         Box::new(MailAnalyzer::new(MailProtocol::Smtp))
     }
@@ -144,6 +149,11 @@ impl Protocol for Imap {
             &[],
         )
     }
+    /// The `* OK` or `* PREAUTH` greeting.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(b"*")
+    }
+
     fn start(&self) -> Box<dyn Analyzer> {
         Box::new(MailAnalyzer::new(MailProtocol::Imap))
     }
@@ -170,6 +180,11 @@ impl Protocol for Pop3 {
             &[b"CAPA", b"USER ", b"STLS"],
         )
     }
+    /// The `+OK` greeting.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(b"+")
+    }
+
     fn start(&self) -> Box<dyn Analyzer> {
         Box::new(MailAnalyzer::new(MailProtocol::Pop3))
     }

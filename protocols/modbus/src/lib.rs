@@ -20,7 +20,7 @@
 //! identification strings (cleaned, bounded). Register, coil and file values
 //! are never read: only the function code byte of other PDUs is looked at.
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::{ModbusDeviceId, ModbusException, ModbusFunctionCount, ModbusRecord};
 use model::{text, Direction, Transport};
 
@@ -85,6 +85,11 @@ impl Protocol for Modbus {
         } else {
             Probe::NoMatch
         }
+    }
+
+    /// Only on its ports.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::NONE
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

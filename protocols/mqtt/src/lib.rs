@@ -20,7 +20,7 @@
 //! [`model::records::CleartextLogin`] (`mqtt`), once the CONNACK tells whether
 //! it was accepted. Payloads are skipped by length and never read.
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::{CleartextLogin, LoginProtocol, MqttRecord, PasswordClass};
 use model::{text, Direction, Transport};
 
@@ -89,6 +89,11 @@ impl Protocol for Mqtt {
             }
         }
         Probe::NoMatch
+    }
+
+    /// CONNECT.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(&[0x10])
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

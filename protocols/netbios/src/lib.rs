@@ -20,7 +20,7 @@
 //! opcode, server name, OS version, server type flags (with their names)
 //! and comment (at most [`MAX_COMMENT`] bytes). Other user data is not read.
 
-use analyzer_api::{Analyzer, DatagramLimits, Datagrams, Probe, Protocol};
+use analyzer_api::{Analyzer, ByteSet, DatagramLimits, Datagrams, Probe, Protocol};
 use model::records::NetbiosRecord;
 use model::{text, Direction, Transport};
 
@@ -56,6 +56,11 @@ impl Protocol for Netbios {
         } else {
             Probe::NoMatch
         }
+    }
+
+    /// Direct unique, direct group or broadcast datagram.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::range(0x10, 0x12)
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

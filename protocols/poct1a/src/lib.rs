@@ -26,7 +26,7 @@
 //! Messages are reassembled across TCP segments by that state; a message
 //! longer than [`MAX_MESSAGE`] bytes is reported truncated.
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::{PoctDevice, PoctRecord};
 use model::{text, Direction, Transport};
 
@@ -171,6 +171,11 @@ impl Protocol for Poct1a {
                 Some(_) => Probe::NoMatch,
             },
         }
+    }
+
+    /// A byte order mark, white space or `<`.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(b"\xef \t\r\n<")
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

@@ -19,7 +19,7 @@
 //! TLS analyzer ([`proto_tls::Tls`]) so the server certificate is logged.
 //! With standard RDP security the analysis stops after the Confirm.
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::RdpRecord;
 use model::{Direction, Transport};
 
@@ -87,6 +87,11 @@ impl Protocol for Rdp {
         } else {
             Probe::NoMatch
         }
+    }
+
+    /// TPKT version 3.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(&[3])
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

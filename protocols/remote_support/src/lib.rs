@@ -24,7 +24,7 @@
 //! One [`RemoteSupportRecord`] per recognised flow. Session contents (the
 //! products encrypt them) are never read.
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::{RemoteSupportProduct, RemoteSupportRecord, TlsRecord};
 use model::{text, Direction, Event, Record, Transport};
 
@@ -142,6 +142,11 @@ impl Protocol for TeamViewer {
         Probe::NoMatch
     }
 
+    /// The TCP signatures, or the UDP one's leading zero.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(&[0x00, 0x11, 0x17])
+    }
+
     fn start(&self) -> Box<dyn Analyzer> {
         Box::<TeamViewerAnalyzer>::default()
     }
@@ -213,6 +218,11 @@ impl Protocol for AnyDesk {
             [0x16, 0x03, ..] => Probe::Match,
             _ => Probe::NoMatch,
         }
+    }
+
+    /// Only on its ports.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::NONE
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

@@ -16,7 +16,7 @@
 //! numbers, people's names), Call-IDs, authentication headers and bodies
 //! (SDP) are never read into a record.
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::SipRecord;
 use model::{text, Direction, Transport};
 
@@ -67,6 +67,11 @@ impl Protocol for Sip {
     /// status line `SIP/2.0 NNN `.
     fn probe(&self, _dir: Direction, data: &[u8], _port_hint: bool) -> Probe {
         probe_start(data)
+    }
+
+    /// `SIP/2.0` or a method's first letter.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(b"SRIABCONPMU")
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

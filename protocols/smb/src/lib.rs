@@ -30,7 +30,7 @@ mod ntlm;
 mod smb1;
 mod smb2;
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use bytes::{str_field, utf16_field};
 use model::records::SmbRecord;
 use model::{Direction, Transport};
@@ -62,6 +62,11 @@ impl Protocol for Smb {
 
     fn probe(&self, _dir: Direction, data: &[u8], port_hint: bool) -> Probe {
         probe(data, port_hint)
+    }
+
+    /// A NetBIOS session message (a session request only on SMB ports).
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(&[0x00])
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

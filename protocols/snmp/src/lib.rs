@@ -9,7 +9,7 @@
 
 pub mod ber;
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::SnmpRecord;
 use model::{Direction, Transport};
 
@@ -56,6 +56,11 @@ impl Protocol for Snmp {
         } else {
             Probe::NoMatch
         }
+    }
+
+    /// A BER SEQUENCE.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(&[0x30])
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

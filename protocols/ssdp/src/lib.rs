@@ -15,7 +15,7 @@
 //! over HTTP (TCP) and is not read: the HTTP analyzer counts bodies without
 //! keeping them.
 
-use analyzer_api::{Analyzer, DatagramLimits, Datagrams, Probe, Protocol};
+use analyzer_api::{Analyzer, ByteSet, DatagramLimits, Datagrams, Probe, Protocol};
 use model::records::SsdpRecord;
 use model::{text, Direction, Transport};
 
@@ -71,6 +71,11 @@ impl Protocol for Ssdp {
         } else {
             Probe::NoMatch
         }
+    }
+
+    /// NOTIFY or M-SEARCH in any case, or an `HTTP/1.1 200` answer.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(b"NnMmH")
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

@@ -22,7 +22,7 @@
 
 pub mod wire;
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use md5::{Digest, Md5};
 use model::records::SshRecord;
 use model::{text, Direction, Transport};
@@ -71,6 +71,11 @@ impl Protocol for Ssh {
             return probe_pre_banner(data);
         }
         Probe::NoMatch
+    }
+
+    /// `SSH-` (other lines first only on SSH ports).
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(b"S")
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

@@ -21,7 +21,7 @@
 //! roles are flipped (Zeek marks that with `^` in the history).
 
 use super::{content, idx, Out, TlsAnalyzer, MAX_HANDSHAKE};
-use analyzer_api::{Analyzer, Probe, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Probe, Protocol};
 use model::{Direction, Transport};
 
 /// DTLS (over UDP).
@@ -42,6 +42,11 @@ impl Protocol for Dtls {
 
     fn probe(&self, _dir: Direction, data: &[u8], _port_hint: bool) -> Probe {
         probe(data)
+    }
+
+    /// A handshake record, or STUN's first bytes (RFC 7983) to wait past.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::range(0, 3).with(content::HANDSHAKE)
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

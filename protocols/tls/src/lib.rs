@@ -31,7 +31,7 @@ pub mod hello;
 pub use dtls::Dtls;
 pub mod names;
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::TlsRecord;
 use model::{text, Direction, Transport};
 
@@ -77,6 +77,11 @@ impl Protocol for Tls {
             Direction::ToServer => probe_hello(data, 1).or_else_v2(data),
             Direction::ToClient => probe_hello(data, 2),
         }
+    }
+
+    /// A handshake record, or an SSL 2.0 CLIENT-HELLO.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::range(0x80, 0xff).with(content::HANDSHAKE)
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

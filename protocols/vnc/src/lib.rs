@@ -21,7 +21,7 @@
 //! security types (TLS, VeNCrypt, Tight...) end the analysis after the
 //! choice: what follows is theirs.
 
-use analyzer_api::{Analyzer, Out, Probe, Progress, Protocol};
+use analyzer_api::{Analyzer, ByteSet, Out, Probe, Progress, Protocol};
 use model::records::VncRecord;
 use model::{text, Direction, Transport};
 
@@ -73,6 +73,11 @@ impl Protocol for Vnc {
             Some(false) => Probe::NeedMore,
             Some(true) => Probe::Match,
         }
+    }
+
+    /// `RFB `.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(b"R")
     }
 
     fn start(&self) -> Box<dyn Analyzer> {

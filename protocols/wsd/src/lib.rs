@@ -22,7 +22,7 @@
 pub mod describe;
 pub mod xml;
 
-use analyzer_api::{Analyzer, DatagramLimits, Datagrams, Probe, Protocol};
+use analyzer_api::{Analyzer, ByteSet, DatagramLimits, Datagrams, Probe, Protocol};
 use model::records::{WsdRecord, WsdType};
 use model::{text, Direction, Transport};
 use xml::{Namespaces, Scanner, Token};
@@ -93,6 +93,11 @@ impl Protocol for Wsd {
         } else {
             Probe::NoMatch
         }
+    }
+
+    /// A byte order mark, white space or `<`.
+    fn first_bytes(&self) -> ByteSet {
+        ByteSet::of(b"\xef \t\n\x0c\r<")
     }
 
     fn start(&self) -> Box<dyn Analyzer> {
