@@ -81,7 +81,7 @@ impl Protocol for Wsd {
             return Probe::NeedMore;
         }
         let body = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
-        if body.trim_ascii().first() != Some(&b'<') {
+        if body.trim_ascii_start().first() != Some(&b'<') {
             return Probe::NoMatch;
         }
         let head = &data[..data.len().min(PROBE_WINDOW)];
