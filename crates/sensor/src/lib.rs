@@ -22,6 +22,7 @@
 
 mod dispatch;
 mod engine;
+mod fanout;
 
 #[cfg(feature = "live")]
 pub use engine::analyze_live;
