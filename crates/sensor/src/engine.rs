@@ -60,7 +60,7 @@ impl Config {
     }
 }
 
-/// Progress shared with a UI thread: bytes of input read so far (by worker 0).
+/// Progress shared with a UI thread: bytes of input read so far (by the reader).
 #[derive(Debug, Default)]
 pub struct Progress {
     /// Bytes read.
