@@ -119,6 +119,11 @@ pub(crate) fn shard_of_frame(f: &Frame<'_>, shards: u32) -> u32 {
     if shards <= 1 {
         return 0;
     }
+    if f.link == LinkType::Ethernet {
+        if let Some(s) = ethernet_ipv4_shard(f.data, shards) {
+            return s;
+        }
+    }
     match wire::decode(f.link, f.data) {
         Ok(p) => match &p.net {
             Net::Ip(ip) => shard_of(&ip.src, &ip.dst, shards),
@@ -126,6 +131,50 @@ pub(crate) fn shard_of_frame(f: &Frame<'_>, shards: u32) -> u32 {
         },
         Err(_) => 0,
     }
+}
+
+/// The shard of the most common frame, Ethernet (with up to 3 VLAN tags)
+/// carrying IPv4 that is no tunnel, read from the addresses alone: the same
+/// shard [`wire::decode`]'s addresses give. `None` for anything else (then
+/// the frame is decoded). A frame that `wire::decode` would reject may get a
+/// shard here rather than shard 0: it is then counted as malformed by that
+/// worker, which changes no flow, and the same frame always gets the same
+/// shard.
+#[inline]
+fn ethernet_ipv4_shard(d: &[u8], shards: u32) -> Option<u32> {
+    let eth = d.first_chunk::<14>()?;
+    let mut et = u16::from_be_bytes([eth[12], eth[13]]);
+    let mut p = d.get(14..)?;
+    for _ in 0..3 {
+        if !matches!(et, 0x8100 | 0x88a8 | 0x9100 | 0x9200) {
+            break;
+        }
+        let tag = p.first_chunk::<4>()?;
+        et = u16::from_be_bytes([tag[2], tag[3]]);
+        p = p.get(4..)?;
+    }
+    if et != 0x0800 {
+        return None;
+    }
+    let h = p.first_chunk::<20>()?;
+    let ihl = usize::from(h[0] & 0x0f) * 4;
+    if h[0] >> 4 != 4 || ihl < 20 {
+        return None;
+    }
+    match h[9] {
+        6 => {}
+        17 => {
+            // UDP to the VXLAN port (and any UDP whose ports are not there) is decoded.
+            let udp = p.get(ihl..)?.first_chunk::<4>()?;
+            if u16::from_be_bytes([udp[2], udp[3]]) == 4789 {
+                return None;
+            }
+        }
+        _ => return None,
+    }
+    let src = std::net::Ipv4Addr::new(h[12], h[13], h[14], h[15]);
+    let dst = std::net::Ipv4Addr::new(h[16], h[17], h[18], h[19]);
+    Some(shard_of(&IpAddr::V4(src), &IpAddr::V4(dst), shards))
 }
 
 /// The reader's end of one worker: the batch being filled, where full ones
@@ -240,9 +289,9 @@ mod tests {
             let mut n = 0usize;
             for b in from_reader {
                 n += b.frames().count();
-                if give_back.send(b).is_err() {
-                    break;
-                }
+                // Once the reader is done, batches still queued are processed
+                // and dropped (as `analyze_files`' workers do).
+                let _ = give_back.send(b);
             }
             n
         });
@@ -278,5 +327,60 @@ mod tests {
         }
         // Non-IP bytes go to shard 0.
         assert_eq!(shard_of_frame(&frame(0, b"short"), 4), 0);
+    }
+
+    /// An Ethernet frame with `tags` VLAN tags carrying IPv4 protocol `proto`
+    /// from `src` to `dst`, with 8 bytes of ports and more (UDP to `dport`).
+    fn ipv4(tags: usize, proto: u8, src: [u8; 4], dst: [u8; 4], dport: u16) -> Vec<u8> {
+        let mut f = vec![0u8; 12];
+        for _ in 0..tags {
+            f.extend_from_slice(&[0x81, 0x00, 0x00, 0x07]);
+        }
+        f.extend_from_slice(&[0x08, 0x00]);
+        let mut ip = [0u8; 20];
+        ip[0] = 0x45;
+        ip[2..4].copy_from_slice(&48u16.to_be_bytes());
+        ip[8] = 64;
+        ip[9] = proto;
+        ip[12..16].copy_from_slice(&src);
+        ip[16..20].copy_from_slice(&dst);
+        f.extend_from_slice(&ip);
+        let mut l4 = [0u8; 28];
+        l4[0..2].copy_from_slice(&40000u16.to_be_bytes());
+        l4[2..4].copy_from_slice(&dport.to_be_bytes());
+        if proto == 17 {
+            l4[4..6].copy_from_slice(&28u16.to_be_bytes());
+        } else {
+            l4[12] = 0x50;
+            l4[13] = 0x18;
+        }
+        f.extend_from_slice(&l4);
+        f
+    }
+
+    #[test]
+    fn the_quick_shard_is_the_decoded_shard() {
+        let (a, b) = ([10, 1, 2, 3], [192, 168, 40, 9]);
+        for tags in 0..=3 {
+            for (proto, dport) in [(6, 80), (17, 53), (17, 4789), (47, 0), (1, 0)] {
+                let data = ipv4(tags, proto, a, b, dport);
+                let f = frame(0, &data);
+                let quick = ethernet_ipv4_shard(&data, 7);
+                if (proto == 17 && dport == 4789) || !matches!(proto, 6 | 17) {
+                    assert_eq!(quick, None, "{tags} tags, proto {proto}");
+                }
+                let decoded = match wire::decode(f.link, f.data).map(|p| p.net) {
+                    Ok(Net::Ip(ip)) => shard_of(&ip.src, &ip.dst, 7),
+                    other => panic!("{tags} tags, proto {proto}: {other:?}"),
+                };
+                assert_eq!(shard_of_frame(&f, 7), decoded, "{tags} tags, proto {proto}");
+                if let Some(q) = quick {
+                    assert_eq!(q, decoded);
+                }
+                // Both directions, one shard.
+                let back = ipv4(tags, proto, b, a, dport);
+                assert_eq!(shard_of_frame(&frame(0, &back), 7), decoded);
+            }
+        }
     }
 }
