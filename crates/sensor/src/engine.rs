@@ -1,6 +1,7 @@
 //! One worker's packet loop, and the multi-worker driver for capture files.
 
 use crate::dispatch::{Dispatcher, FlowState};
+use crate::fanout::{shard_of, shard_of_frame, Lane};
 use crate::Error;
 use analyzer_api::Out;
 use capture::{Frame, Source};
@@ -8,7 +9,6 @@ use flow::{FlowConfig, FlowTable, PacketView, TcpFlags};
 use identify::{Observer, ObserverLimits};
 use model::{Event, Record, Timestamp, Transport};
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
@@ -60,7 +60,7 @@ impl Config {
     }
 }
 
-/// Progress shared with a UI thread: bytes of input read so far (by worker 0).
+/// Progress shared with a UI thread: bytes of input read so far (by the reader).
 #[derive(Debug, Default)]
 pub struct Progress {
     /// Bytes read.
@@ -190,21 +190,6 @@ fn unsupported_key(buf: &mut [u8; UNSUPPORTED_KEY_LEN], link: u32) -> &str {
     std::str::from_utf8(&buf[..len]).unwrap_or(UNSUPPORTED_LINK)
 }
 
-/// Direction-independent shard of an address pair.
-fn shard_of(a: &IpAddr, b: &IpAddr, shards: u32) -> u32 {
-    fn fold(ip: &IpAddr) -> u64 {
-        match ip {
-            IpAddr::V4(v4) => u32::from(*v4) as u64,
-            IpAddr::V6(v6) => {
-                let x = u128::from(*v6);
-                (x as u64) ^ ((x >> 64) as u64)
-            }
-        }
-    }
-    let h = (fold(a) ^ fold(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    ((h >> 32) % shards as u64) as u32
-}
-
 /// What the flow table needs of a decoded IP packet whose transport layer is
 /// `l4` (the packet's own, or a reassembled datagram's); `None` for transports
 /// other than TCP and UDP.
@@ -284,12 +269,30 @@ impl Engine {
         }
     }
 
-    /// Processes one frame.
+    /// Processes one frame of the input (every worker sees every frame and
+    /// keeps those of its shard; worker 0 counts them).
     pub fn process(&mut self, frame: &Frame<'_>) {
+        self.process_inner(frame, false);
+    }
+
+    /// Processes one frame that the caller assigned to this worker's shard
+    /// (see [`shard_of_frame`]): the shard is not checked again, and the
+    /// frame's anomalies are counted here whatever the shard. Frames are not
+    /// counted in [`Report::packets`] (the caller, who sees them all, does).
+    pub fn process_assigned(&mut self, frame: &Frame<'_>) {
+        self.process_inner(frame, true);
+    }
+
+    #[inline(always)]
+    fn process_inner(&mut self, frame: &Frame<'_>, assigned: bool) {
         let ts = frame.ts;
-        let primary = self.shard == 0;
+        // Whether this worker speaks for the frame (counts its anomalies, runs
+        // the link-layer analyzers): the one it was handed to, or worker 0.
+        let primary = assigned || self.shard == 0;
         if primary {
-            self.report.packets += 1;
+            if !assigned {
+                self.report.packets += 1;
+            }
             if self.report.first_packet.is_none_or(|f| ts < f) {
                 self.report.first_packet = Some(ts);
             }
@@ -320,7 +323,10 @@ impl Engine {
         };
         match &pkt.net {
             Net::Ip(ip) => {
-                if self.shards > 1 && shard_of(&ip.src, &ip.dst, self.shards) != self.shard {
+                if !assigned
+                    && self.shards > 1
+                    && shard_of(&ip.src, &ip.dst, self.shards) != self.shard
+                {
                     return;
                 }
                 let whole;
@@ -507,9 +513,67 @@ impl Engine {
     }
 }
 
-/// Reads capture files with `cfg.workers` lock-free workers and returns the
-/// merged facts and report. Events go to `sink` when given (in batches, in no
+/// Reads `paths` in order and calls `each` with every frame; returns the
+/// input's side of the report: frames, bytes, first and last packet time,
+/// each file's span and the capture-format anomalies. Updates `progress`.
+fn read_files<E: From<capture::Error>>(
+    paths: &[PathBuf],
+    progress: &Progress,
+    mut each: impl FnMut(&Frame<'_>) -> Result<(), E>,
+) -> Result<Report, E> {
+    let mut input = Report::default();
+    for p in paths {
+        let mut reader = capture::FileReader::open(p)?;
+        // This file's own first and last packet.
+        let (mut first, mut last): (Option<Timestamp>, Option<Timestamp>) = (None, None);
+        let mut n = 0u32;
+        while let Some(frame) = reader.next_frame()? {
+            let ts = frame.ts;
+            if first.is_none_or(|f| ts < f) {
+                first = Some(ts);
+            }
+            if last.is_none_or(|l| ts > l) {
+                last = Some(ts);
+            }
+            each(&frame)?;
+            n = n.wrapping_add(1);
+            input.packets += 1;
+            if n & 1023 == 0 {
+                progress
+                    .bytes
+                    .store(input.bytes + reader.bytes_read(), Ordering::Relaxed);
+            }
+        }
+        if let (Some(a), Some(b)) = (first, last) {
+            input.inputs.push((a, b));
+        }
+        input.first_packet = earliest(input.first_packet, first);
+        input.last_packet = input.last_packet.max(last);
+        let a = reader.anomalies();
+        for (k, v) in [
+            ("anomaly.capture.truncated_records", a.truncated_records),
+            ("anomaly.capture.bad_blocks", a.bad_blocks),
+            ("anomaly.capture.oversized_records", a.oversized_records),
+        ] {
+            if v > 0 {
+                *input.counters.entry(k.to_string()).or_default() += v;
+            }
+        }
+        input.bytes += reader.file_len();
+        progress.bytes.store(input.bytes, Ordering::Relaxed);
+    }
+    Ok(input)
+}
+
+/// Reads capture files with `cfg.workers` workers and returns the merged
+/// facts and report. Events go to `sink` when given (in batches, in no
 /// particular order across workers).
+///
+/// With one worker, the calling thread reads and analyzes. With more, the
+/// calling thread reads, decodes each frame far enough to know its shard
+/// (`fanout::shard_of_frame`) and hands a copy of it, in batches, to the
+/// worker of that shard; workers share nothing else until the results are
+/// merged at the end.
 pub fn analyze_files(
     paths: &[PathBuf],
     cfg: &Config,
@@ -521,72 +585,16 @@ pub fn analyze_files(
         capture::FileReader::open(p)?;
     }
     let shards = cfg.workers.max(1) as u32;
-    let results: Vec<Result<(Observer, Report), Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..shards)
-            .map(|shard| {
-                let sink = sink.clone();
-                scope.spawn(move || -> Result<(Observer, Report), Error> {
-                    let mut engine = Engine::new(cfg, shard, shards, sink);
-                    let mut done_bytes = 0;
-                    for p in paths {
-                        let mut reader = capture::FileReader::open(p)?;
-                        // This file's own first and last packet (worker 0 sees every frame):
-                        // the run's are set aside and folded back in after it.
-                        let run_span = if shard == 0 {
-                            (
-                                engine.report.first_packet.take(),
-                                engine.report.last_packet.take(),
-                            )
-                        } else {
-                            (None, None)
-                        };
-                        let mut n = 0u32;
-                        while let Some(frame) = reader.next_frame()? {
-                            engine.process(&frame);
-                            n = n.wrapping_add(1);
-                            if shard == 0 && n & 1023 == 0 {
-                                progress
-                                    .bytes
-                                    .store(done_bytes + reader.bytes_read(), Ordering::Relaxed);
-                            }
-                        }
-                        if shard == 0 {
-                            let r = &mut engine.report;
-                            if let (Some(a), Some(b)) = (r.first_packet, r.last_packet) {
-                                r.inputs.push((a, b));
-                            }
-                            r.first_packet = earliest(r.first_packet, run_span.0);
-                            r.last_packet = r.last_packet.max(run_span.1);
-                            let a = reader.anomalies();
-                            for (k, v) in [
-                                ("anomaly.capture.truncated_records", a.truncated_records),
-                                ("anomaly.capture.bad_blocks", a.bad_blocks),
-                                ("anomaly.capture.oversized_records", a.oversized_records),
-                            ] {
-                                if v > 0 {
-                                    *engine.report.counters.entry(k.to_string()).or_default() += v;
-                                }
-                            }
-                        }
-                        done_bytes += reader.file_len();
-                        if shard == 0 {
-                            progress.bytes.store(done_bytes, Ordering::Relaxed);
-                        }
-                    }
-                    let mut out = engine.finish();
-                    out.1.bytes = done_bytes;
-                    Ok(out)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|e| Err(Error::Worker(format!("{e:?}"))))
-            })
-            .collect()
-    });
+    let (input, results) = if shards == 1 {
+        let mut engine = Engine::new(cfg, 0, 1, sink.clone());
+        let input = read_files::<Error>(paths, progress, |f| {
+            engine.process_assigned(f);
+            Ok(())
+        })?;
+        (Ok(input), vec![Ok(engine.finish())])
+    } else {
+        fan_out(paths, cfg, progress, &sink, shards)
+    };
     drop(sink);
     let mut observer: Option<Observer> = None;
     let mut report = Report::default();
@@ -603,7 +611,67 @@ pub fn analyze_files(
             }
         }
     }
+    // A worker's error (a panic) says more than the reader's "worker gone".
+    report.merge(input?);
     Ok((observer.unwrap_or_default(), report))
+}
+
+/// The input side of a run and each worker's result.
+type Results = (
+    Result<Report, Error>,
+    Vec<Result<(Observer, Report), Error>>,
+);
+
+/// [`analyze_files`] with `shards` > 1 workers fed by the calling thread.
+fn fan_out(
+    paths: &[PathBuf],
+    cfg: &Config,
+    progress: &Progress,
+    sink: &Option<SyncSender<Vec<Event>>>,
+    shards: u32,
+) -> Results {
+    std::thread::scope(|scope| {
+        let mut lanes = Vec::with_capacity(shards as usize);
+        let handles: Vec<_> = (0..shards)
+            .map(|shard| {
+                let (lane, from_reader, give_back) = Lane::new();
+                lanes.push(lane);
+                let sink = sink.clone();
+                scope.spawn(move || -> (Observer, Report) {
+                    let mut engine = Engine::new(cfg, shard, shards, sink);
+                    for batch in from_reader {
+                        for f in batch.frames() {
+                            engine.process_assigned(&f);
+                        }
+                        // The reader may have stopped (an error): the batch is then dropped.
+                        let _ = give_back.send(batch);
+                    }
+                    engine.finish()
+                })
+            })
+            .collect();
+        let gone = |_| Error::Worker("a worker ended before the input did".to_string());
+        let input = read_files::<Error>(paths, progress, |f| {
+            let shard = shard_of_frame(f, shards) as usize;
+            match lanes.get_mut(shard) {
+                Some(lane) => lane.push(f).map_err(gone),
+                None => Ok(()),
+            }
+        })
+        .and_then(|input| {
+            for lane in &mut lanes {
+                lane.flush().map_err(gone)?;
+            }
+            Ok(input)
+        });
+        // Closing the lanes ends the workers.
+        drop(lanes);
+        let results = handles
+            .into_iter()
+            .map(|h| h.join().map_err(|e| Error::Worker(format!("{e:?}"))))
+            .collect();
+        (input, results)
+    })
 }
 
 /// Runs one engine over any frame source (a live interface) until it ends or

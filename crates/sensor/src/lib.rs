@@ -1,7 +1,7 @@
 //! The packet pipeline.
 //!
 //! ```text
-//! FileReader ─Frame─▶ wire::decode ─Packet─▶ shard filter ─▶ Defragmenter ─▶ FlowTable<FlowState>
+//! FileReader ─Frame─▶ reader: shard ─Batch─▶ wire::decode ─Packet─▶ Defragmenter ─▶ FlowTable<FlowState>
 //!                                                              │ Data / Gap / Closed
 //!                                                              ▼
 //!                                    dispatch: probe registry::FLOW ─▶ Analyzer::feed ─▶ Event
@@ -9,12 +9,15 @@
 //!                                                identify::Observer (facts)
 //! ```
 //!
-//! **Sharding without locks.** With N workers, every worker reads the input
-//! itself and keeps only the IP packets whose direction-independent address
-//! hash falls in its shard (link-layer frames go to shard 0). Each flow
-//! therefore lives in exactly one worker, and workers share nothing on the hot
-//! path: no locks, no channels, no copies of packets. Results (facts, counters)
-//! are merged once at the end.
+//! **Sharding without locks.** With N workers, one reader (the calling
+//! thread) reads the input, finds each frame's shard from the
+//! direction-independent hash of its IP addresses (link-layer frames go to
+//! shard 0) and copies the frame into a batch for that shard's worker. Batches
+//! come from a fixed pool per worker and go back and forth over bounded
+//! channels: one message per batch, no allocation per packet, no locks. Each
+//! flow therefore lives in exactly one worker, and workers share nothing on
+//! the hot path. Results (facts, counters) are merged once at the end. With
+//! one worker, the calling thread reads and analyzes, without copies.
 //!
 //! **Bounded memory.** Flows are capped by the flow table (LRU eviction),
 //! per-direction analyzer buffers by [`Config::max_stream_buffer`], fragments
@@ -22,6 +25,7 @@
 
 mod dispatch;
 mod engine;
+mod fanout;
 
 #[cfg(feature = "live")]
 pub use engine::analyze_live;

@@ -1,0 +1,118 @@
+//! One, two and three workers give the same records, facts and counts on the
+//! committed captures (the reader hands each flow's frames to one worker).
+
+use std::path::{Path, PathBuf};
+
+fn inputs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    [
+        "samples/hospital-room.pcap",
+        "crates/ward/tests/fixtures/ssdp/ssdp-netns.pcap",
+        "crates/ward/tests/fixtures/sdc/sdc-netns.pcap",
+        "crates/ward/tests/fixtures/bacnet/bacnet-netns.pcap",
+        "crates/ward/tests/fixtures/mqtt/mqtt-loopback.pcap",
+    ]
+    .iter()
+    .map(|p| root.join(p))
+    .collect()
+}
+
+/// Records (flow ids blanked: each worker numbers its own flows), facts
+/// (evidence blanked: it names one flow, by its id, of the worker whose
+/// observation the merge kept) and the report's counts of a run with
+/// `workers` workers.
+fn run(files: &[PathBuf], workers: usize) -> (Vec<String>, Vec<identify::Fact>, String) {
+    let cfg = sensor::Config {
+        workers,
+        ..Default::default()
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    let collector = std::thread::spawn(move || {
+        let mut records: Vec<String> = rx
+            .into_iter()
+            .flatten()
+            .map(|mut e: model::Event| {
+                if let Some(f) = &mut e.flow {
+                    f.id = 0;
+                }
+                format!("{e:?}")
+            })
+            .collect();
+        records.sort();
+        records
+    });
+    let progress = sensor::Progress::default();
+    let (obs, r) = sensor::analyze_files(files, &cfg, &progress, Some(tx)).expect("analysis");
+    let records = collector.join().expect("collector");
+    assert_eq!(
+        progress.bytes.load(std::sync::atomic::Ordering::Relaxed),
+        r.bytes
+    );
+    let counts = format!(
+        "packets {} bytes {} flows {} events {} first {:?} last {:?} inputs {:?} counters {:?} records {:?}",
+        r.packets, r.bytes, r.flows, r.events, r.first_packet, r.last_packet, r.inputs,
+        r.counters.iter().filter(|(k, _)| k.as_str() != "flows.peak").collect::<Vec<_>>(),
+        r.records
+    );
+    let mut facts = obs.into_facts();
+    for f in &mut facts {
+        f.evidence.clear();
+    }
+    (records, facts, counts)
+}
+
+#[test]
+fn one_two_and_three_workers_give_the_same_output() {
+    let files = inputs();
+    let (records, facts, counts) = run(&files, 1);
+    assert!(records.len() > 100, "{} records", records.len());
+    assert!(facts.len() > 20, "{} facts", facts.len());
+    for workers in [2, 3] {
+        let (r, f, c) = run(&files, workers);
+        assert_eq!(c, counts, "{workers} workers: counts differ");
+        assert!(r == records, "{workers} workers: records differ");
+        assert!(f == facts, "{workers} workers: facts differ");
+    }
+}
+
+#[test]
+fn several_workers_spread_the_flows_over_workers() {
+    // The flow ids say which worker made each flow (its shard is the high bits).
+    let cfg = sensor::Config {
+        workers: 3,
+        ..Default::default()
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    let collector = std::thread::spawn(move || {
+        let mut shards: Vec<u64> = rx
+            .into_iter()
+            .flatten()
+            .filter_map(|e: model::Event| e.flow.map(|f| f.id >> 40))
+            .collect();
+        shards.sort();
+        shards.dedup();
+        shards
+    });
+    sensor::analyze_files(&inputs(), &cfg, &sensor::Progress::default(), Some(tx))
+        .expect("analysis");
+    assert_eq!(collector.join().expect("collector"), vec![0, 1, 2]);
+}
+
+#[test]
+fn a_bad_file_fails_cleanly_with_several_workers() {
+    let dir = std::env::temp_dir().join(format!("ward-worker-counts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bad = dir.join("bad.pcap");
+    std::fs::write(&bad, b"this is not a capture file at all").expect("write");
+    let mut files = inputs();
+    files.push(bad);
+    for workers in [1, 2] {
+        let cfg = sensor::Config {
+            workers,
+            ..Default::default()
+        };
+        let r = sensor::analyze_files(&files, &cfg, &sensor::Progress::default(), None);
+        assert!(r.is_err(), "{workers} workers: a bad file must fail");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
