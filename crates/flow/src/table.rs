@@ -335,9 +335,20 @@ impl<S: FlowState> FlowTable<S> {
                 let tcp_syn = p
                     .tcp
                     .is_some_and(|t| t.flags & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN);
-                if tcp_syn && self.slots[i as usize].closed {
+                let slot = &self.slots[i as usize];
+                if tcp_syn && slot.closed {
                     // Port reuse after a close: start over.
                     self.remove(i, None, f);
+                    self.create(key, hash, p, f)
+                } else if p.ts.micros_since(slot.counters.last) > self.idle_limit(slot) {
+                    // Idle past its timeout: the flow ended there, whether or
+                    // not an expiry pass has run since (passes run every so
+                    // many of a worker's own packets, so this keeps a run's
+                    // flows the same for any number of workers).
+                    if !slot.closed {
+                        self.stats.timed_out += 1;
+                    }
+                    self.remove(i, Some(CloseReason::Timeout), f);
                     self.create(key, hash, p, f)
                 } else {
                     self.touch(i);
@@ -376,12 +387,7 @@ impl<S: FlowState> FlowTable<S> {
             }
             n += 1;
             let s = &self.slots[self.tail as usize];
-            let timeout = match s.info.transport {
-                Transport::Tcp if s.closed => 5,
-                Transport::Tcp => self.cfg.tcp_timeout_secs,
-                Transport::Udp => self.cfg.udp_timeout_secs,
-            };
-            if self.now.micros_since(s.counters.last) <= timeout * 1_000_000 {
+            if self.now.micros_since(s.counters.last) <= self.idle_limit(s) {
                 break;
             }
             if !s.closed {
@@ -390,6 +396,17 @@ impl<S: FlowState> FlowTable<S> {
             self.remove(self.tail, Some(CloseReason::Timeout), f);
         }
         false
+    }
+
+    /// Microseconds a flow may stay idle before it times out (a closed TCP
+    /// flow lingers 5 s to absorb stray packets).
+    fn idle_limit(&self, s: &Slot<S>) -> i64 {
+        let secs = match s.info.transport {
+            Transport::Tcp if s.closed => 5,
+            Transport::Tcp => self.cfg.tcp_timeout_secs,
+            Transport::Udp => self.cfg.udp_timeout_secs,
+        };
+        secs.saturating_mul(1_000_000)
     }
 
     /// Ends every flow (end of input).
@@ -977,6 +994,27 @@ mod tests {
         });
         assert_eq!(log, vec!["timeout"]);
         assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn a_flow_idle_past_its_timeout_ends_at_its_next_packet_without_an_expiry_pass() {
+        let mut t = FlowTable::<Seen>::new(FlowConfig::default(), 0);
+        let mut log = vec![];
+        let closes = |t: &mut FlowTable<Seen>, p: &PacketView<'_>, log: &mut Vec<String>| {
+            t.push(p, &mut |info, _, u| {
+                if let FlowUpdate::Closed { reason, .. } = u {
+                    log.push(format!("{} {}", info.id, reason.as_str()));
+                }
+            })
+        };
+        closes(&mut t, &pkt(1, 5000, 2, 53, 1, None, b"q"), &mut log);
+        closes(&mut t, &pkt(1, 5000, 2, 53, 60, None, b"q"), &mut log);
+        assert!(log.is_empty(), "within the UDP timeout: {log:?}");
+        closes(&mut t, &pkt(1, 5000, 2, 53, 121, None, b"q"), &mut log);
+        assert_eq!(log, vec!["1 timeout"]);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.stats().timed_out, 1);
+        assert_eq!(t.stats().created, 2);
     }
 
     #[test]
