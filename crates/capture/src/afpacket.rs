@@ -27,7 +27,7 @@
 //! reads of the mmap'd ring. The kernel is trusted, but every offset and
 //! length read from a block or frame header is still checked against the
 //! block before memory is read, so a corrupt header ends the block (counted
-//! in [`AfPacket::corrupt_blocks`]) instead of reading outside the ring.
+//! in `LiveStats::corrupt_blocks`) instead of reading outside the ring.
 //! A block is only read while its status says it belongs to user space.
 
 #![allow(unsafe_code)]
@@ -500,11 +500,6 @@ impl AfPacket {
         Arc::clone(&self.event)
     }
 
-    /// Blocks whose header made no sense (their rest was skipped).
-    pub fn corrupt_blocks(&self) -> u64 {
-        self.corrupt
-    }
-
     /// Block `i`'s status word.
     fn status(&self, i: usize) -> &AtomicU32 {
         debug_assert!(i < BLOCK_NR as usize);
@@ -688,6 +683,7 @@ impl AfPacket {
         self.totals.received += u64::from(s.tp_packets);
         self.totals.dropped += u64::from(s.tp_drops);
         self.totals.freeze_q += u64::from(s.tp_freeze_q_cnt);
+        self.totals.corrupt_blocks = self.corrupt;
         Ok(self.totals)
     }
 }

@@ -50,6 +50,9 @@ pub struct LiveStats {
     pub if_dropped: u64,
     /// AF_PACKET: times the ring was frozen (full) when a packet arrived.
     pub freeze_q: u64,
+    /// AF_PACKET: ring blocks whose headers made no sense (the rest of the
+    /// block was skipped; a kernel or memory fault, never seen in practice).
+    pub corrupt_blocks: u64,
 }
 
 impl LiveStats {
@@ -59,6 +62,7 @@ impl LiveStats {
         self.dropped += o.dropped;
         self.if_dropped += o.if_dropped;
         self.freeze_q += o.freeze_q;
+        self.corrupt_blocks += o.corrupt_blocks;
     }
 }
 
@@ -281,6 +285,7 @@ impl LiveCapture {
             dropped: u64::from(s.dropped),
             if_dropped: u64::from(s.if_dropped),
             freeze_q: 0,
+            corrupt_blocks: 0,
         })
     }
 }

@@ -25,7 +25,10 @@ mod engine;
 
 #[cfg(feature = "live")]
 pub use engine::analyze_live;
-pub use engine::{analyze_files, analyze_source, flow_view, Config, Engine, Progress, Report};
+pub use engine::{
+    analyze_files, analyze_source, flow_view, Config, Engine, Progress, Report, INTERFACE_DROPS,
+    KERNEL_DROPS, KERNEL_PACKETS,
+};
 
 /// Pipeline errors (input problems; traffic problems are counted, not errors).
 #[derive(Debug, thiserror::Error)]
