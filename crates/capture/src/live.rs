@@ -512,6 +512,11 @@ impl Live {
             .map_or(LinkType::from_dlt(1), LiveWorker::link)
     }
 
+    /// Number of workers.
+    pub fn worker_count(&self) -> usize {
+        self.workers.len()
+    }
+
     /// The workers (one per socket; one with libpcap).
     pub fn workers_mut(&mut self) -> &mut [LiveWorker] {
         &mut self.workers
