@@ -14,7 +14,9 @@
 //! hash falls in its shard (link-layer frames go to shard 0). Each flow
 //! therefore lives in exactly one worker, and workers share nothing on the hot
 //! path: no locks, no channels, no copies of packets. Results (facts, counters)
-//! are merged once at the end.
+//! are merged once at the end. Live (feature `live`), the kernel splits the
+//! traffic by flow instead (an AF_PACKET fanout group, one socket per
+//! worker: [`Engine::for_fanout`], [`analyze_live`]).
 //!
 //! **Bounded memory.** Flows are capped by the flow table (LRU eviction),
 //! per-direction analyzer buffers by [`Config::max_stream_buffer`], fragments
