@@ -1,5 +1,7 @@
-//! Live learning and monitoring (feature `live`): one sensor engine on the interface
-//! (`sensor::analyze_live`), its records consumed on a thread of their own
+//! Live learning and monitoring (feature `live`): one sensor engine per
+//! capture worker on the interface (`sensor::analyze_live` over a
+//! `capture::Live`: AF_PACKET fanout sockets, or one libpcap worker), their
+//! records consumed on a thread of their own
 //! (learner or detector), and every flush interval a checkpoint: the facts
 //! gathered so far and the alerts drained from the detector are handed to the
 //! caller on the main thread (which stores and exports them). SIGINT and
@@ -61,6 +63,33 @@ fn on_signals(stop: capture::StopHandle) -> Result<()> {
     Ok(())
 }
 
+/// Opens `interface` with `workers` workers (AF_PACKET where possible,
+/// else one libpcap worker).
+pub fn open_live(interface: &str, filter: Option<String>, workers: usize) -> Result<capture::Live> {
+    let o = capture::LiveOptions {
+        filter,
+        workers,
+        force_libpcap: false,
+    };
+    Ok(capture::Live::open(interface, &o)?)
+}
+
+/// The backend and workers of a live capture, for a status line:
+/// `af_packet (2 workers)` or `libpcap (1 worker; AF_PACKET: why)`.
+pub fn describe(live: &capture::Live) -> String {
+    let n = live.worker_count();
+    let workers = format!("{n} worker{}", if n == 1 { "" } else { "s" });
+    match live.fallback_reason() {
+        Some(why) => format!("{} ({workers}; {why})", live.backend().name()),
+        None => format!("{} ({workers})", live.backend().name()),
+    }
+}
+
+/// The status line of the kernel's counters of a live run.
+pub fn kernel_line(packets: u64, drops: u64) -> String {
+    format!("ward: kernel counters: {packets} packets received, {drops} dropped")
+}
+
 /// Captures on `o.source.interface` until its duration, a signal, or an error of
 /// `handle`; every record goes to `consume(&mut state, record)` and at each
 /// checkpoint `drain(&mut state)` may return alerts. Returns the state once
@@ -73,8 +102,8 @@ pub fn run<T: Send>(
     notify: &dyn Notify,
     handle: &mut dyn FnMut(Out) -> Result<()>,
 ) -> Result<T> {
-    let cfg = crate::analyze::config(Some(1), None, None)?;
-    let mut src = capture::LiveCapture::open(&o.source.interface, o.source.filter.as_deref())?;
+    let cfg = crate::analyze::config(o.source.workers, None, None)?;
+    let mut src = open_live(&o.source.interface, o.source.filter.clone(), cfg.workers)?;
     let stop = src.stop_handle();
     on_signals(src.stop_handle())?;
     if let Some(d) = o.source.duration {
@@ -87,8 +116,9 @@ pub fn run<T: Send>(
             format!("{} s, Ctrl-C or SIGTERM", d.as_secs())
         });
     notify.line(&format!(
-        "ward: capturing on {} (until {until}), checkpoint every {} s",
+        "ward: capturing on {} with {} (until {until}), checkpoint every {} s",
         o.source.interface,
+        describe(&src),
         o.every.as_secs_f64()
     ));
     let (ev_tx, ev_rx) = std::sync::mpsc::sync_channel::<Vec<Event>>(64);
@@ -113,19 +143,24 @@ pub fn run<T: Send>(
         let every = o.every;
         let capture = s.spawn(move || -> Result<()> {
             let marker = ev_tx.clone();
+            let mut kernel = (0, 0);
             let r = sensor::analyze_live(&mut src, &cfg, Some(ev_tx), every, &mut |obs, rep| {
+                kernel.0 += rep.kernel_packets();
+                kernel.1 += rep.kernel_drops();
+                if rep.kernel_drops() > 0 {
+                    notify.line(&format!(
+                        "warning: the kernel dropped {} packets since the last checkpoint \
+                         (capture buffer full: Ward too slow for the link)",
+                        rep.kernel_drops()
+                    ));
+                }
                 out_k.send(Out::Facts(obs, rep)).is_ok() && marker.send(Vec::new()).is_ok()
             });
             drop(marker);
             let (obs, rep) = r?;
-            if let Ok(st) = src.stats() {
-                if st.dropped > 0 || st.if_dropped > 0 {
-                    notify.line(&format!(
-                        "warning: libpcap dropped {} packets (buffer full) and the interface {}",
-                        st.dropped, st.if_dropped
-                    ));
-                }
-            }
+            kernel.0 += rep.kernel_packets();
+            kernel.1 += rep.kernel_drops();
+            notify.line(&kernel_line(kernel.0, kernel.1));
             let _ = out_k.send(Out::Facts(obs, rep));
             Ok(())
         });

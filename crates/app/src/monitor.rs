@@ -175,6 +175,9 @@ pub struct LiveSource {
     pub filter: Option<String>,
     /// Stop after this long (wall clock); else at SIGINT/SIGTERM.
     pub duration: Option<std::time::Duration>,
+    /// Workers (default: all cores): one AF_PACKET fanout socket each on
+    /// Linux; libpcap, the fallback, has one.
+    pub workers: Option<usize>,
 }
 
 impl LiveSource {

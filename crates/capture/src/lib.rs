@@ -23,17 +23,25 @@
 //!   [`Anomalies`] and skipped, corrupt framing is resynchronised by scanning
 //!   forward for plausible headers, and a truncated tail ends the stream cleanly.
 //!
+//! Live capture (feature `live`): [`Live`] reads an interface with one or
+//! more workers — Linux AF_PACKET sockets with TPACKET_V3 rings in a fanout
+//! group where possible, else one libpcap [`LiveCapture`].
+//!
 //! References: <https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html>
 //! (classic pcap), <https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-02.html>
 //! (pcapng), <https://www.tcpdump.org/linktypes.html> (link types).
 
+#[cfg(all(feature = "live", target_os = "linux"))]
+mod afpacket;
 mod file;
 #[cfg(feature = "live")]
 mod live;
 
 pub use file::{is_capture_magic, FileReader};
 #[cfg(feature = "live")]
-pub use live::{LiveCapture, LiveStats, Polled, StopHandle, Waker};
+pub use live::{
+    Backend, Live, LiveCapture, LiveOptions, LiveStats, LiveWorker, Polled, StopHandle, Waker,
+};
 
 pub use model::LinkType;
 use model::Timestamp;

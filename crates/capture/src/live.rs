@@ -1,5 +1,9 @@
-//! Live capture from a network interface through libpcap (feature `live`).
+//! Live capture from a network interface (feature `live`): [`Live`] picks
+//! the backend — AF_PACKET sockets in a fanout group, one per worker, on
+//! Linux (`afpacket`), else one libpcap [`LiveCapture`] — and hands out one
+//! [`LiveWorker`] per worker.
 //!
+//! The libpcap backend:
 //! Opens the interface in promiscuous and immediate mode with a 65,535-byte
 //! snap length, a 32 MiB buffer and an optional BPF filter. Frames are copied
 //! out of libpcap's ring into one reusable buffer (live rates are far below
@@ -34,15 +38,51 @@ const SNAPLEN: i32 = 65_535;
 /// waiting for the CPU; 32 MiB rides out such bursts.
 const BUFFER_BYTES: i32 = 32 << 20;
 
-/// Counters kept by libpcap.
+/// Capture counters kept by the kernel (through libpcap or the AF_PACKET
+/// socket), since the capture was opened.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LiveStats {
-    /// Packets received.
-    pub received: u32,
-    /// Packets dropped because the buffer was full (we were too slow).
-    pub dropped: u32,
-    /// Packets dropped by the interface or driver.
-    pub if_dropped: u32,
+    /// Packets that reached the capture (including the dropped ones).
+    pub received: u64,
+    /// Packets dropped because the buffer or ring was full (we were too slow).
+    pub dropped: u64,
+    /// Packets dropped by the interface or driver (libpcap only).
+    pub if_dropped: u64,
+    /// AF_PACKET: times the ring was frozen (full) when a packet arrived.
+    pub freeze_q: u64,
+    /// AF_PACKET: ring blocks whose headers made no sense (the rest of the
+    /// block was skipped; a kernel or memory fault, never seen in practice).
+    pub corrupt_blocks: u64,
+}
+
+impl LiveStats {
+    /// Sum of two workers' counters.
+    pub fn add(&mut self, o: LiveStats) {
+        self.received += o.received;
+        self.dropped += o.dropped;
+        self.if_dropped += o.if_dropped;
+        self.freeze_q += o.freeze_q;
+        self.corrupt_blocks += o.corrupt_blocks;
+    }
+}
+
+/// What wakes one worker's blocked read.
+enum Wake {
+    /// `pcap_breakloop`.
+    Pcap(pcap::BreakLoop),
+    /// The AF_PACKET socket's eventfd.
+    #[cfg(target_os = "linux")]
+    Event(Arc<crate::afpacket::EventFd>),
+}
+
+impl Wake {
+    fn wake(&self) {
+        match self {
+            Wake::Pcap(b) => b.breakloop(),
+            #[cfg(target_os = "linux")]
+            Wake::Event(e) => e.wake(),
+        }
+    }
 }
 
 /// A live capture on one interface.
@@ -54,31 +94,35 @@ pub struct LiveCapture {
     stop: Arc<AtomicBool>,
 }
 
-/// Ends a [`LiveCapture`]'s stream from any thread (e.g. a Ctrl-C handler thread).
+/// Ends a live capture's stream (every worker's) from any thread (e.g. a
+/// Ctrl-C handler thread).
 pub struct StopHandle {
     flag: Arc<AtomicBool>,
-    brk: pcap::BreakLoop,
+    wakes: Vec<Wake>,
 }
 
 impl StopHandle {
-    /// Makes the capture's `next_frame` return `None` (now, or when the
-    /// blocked read wakes up: at the latest after the next packet or timeout).
+    /// Makes the capture's `next_frame` return `None` and `poll` return
+    /// `End` (now, or when the blocked read wakes up: at the latest after the
+    /// next packet or timeout).
     pub fn stop(&self) {
         self.flag.store(true, Ordering::Relaxed);
-        self.brk.breakloop();
+        for w in &self.wakes {
+            w.wake();
+        }
     }
 }
 
-/// Interrupts a blocked [`LiveCapture::poll`] from another thread: the poll
-/// returns [`Polled::Idle`] (the stream goes on).
+/// Interrupts a blocked `poll` ([`LiveCapture::poll`], [`LiveWorker::poll`])
+/// from another thread: the poll returns [`Polled::Idle`] (the stream goes on).
 pub struct Waker {
-    brk: pcap::BreakLoop,
+    wake: Wake,
 }
 
 impl Waker {
     /// Wakes the capture's current (or next) read.
     pub fn wake(&self) {
-        self.brk.breakloop();
+        self.wake.wake();
     }
 }
 
@@ -161,14 +205,14 @@ impl LiveCapture {
     pub fn stop_handle(&mut self) -> StopHandle {
         StopHandle {
             flag: Arc::clone(&self.stop),
-            brk: self.cap.breakloop_handle(),
+            wakes: vec![Wake::Pcap(self.cap.breakloop_handle())],
         }
     }
 
     /// A handle that makes a blocked [`LiveCapture::poll`] return [`Polled::Idle`].
     pub fn waker(&mut self) -> Waker {
         Waker {
-            brk: self.cap.breakloop_handle(),
+            wake: Wake::Pcap(self.cap.breakloop_handle()),
         }
     }
 
@@ -237,9 +281,11 @@ impl LiveCapture {
             message: e.to_string(),
         })?;
         Ok(LiveStats {
-            received: s.received,
-            dropped: s.dropped,
-            if_dropped: s.if_dropped,
+            received: u64::from(s.received),
+            dropped: u64::from(s.dropped),
+            if_dropped: u64::from(s.if_dropped),
+            freeze_q: 0,
+            corrupt_blocks: 0,
         })
     }
 }
@@ -271,6 +317,238 @@ impl Source for LiveCapture {
     }
 }
 
+/// Which backend a live capture uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Linux AF_PACKET sockets with TPACKET_V3 rings (and a fanout group).
+    AfPacket,
+    /// libpcap, one worker.
+    Libpcap,
+}
+
+impl Backend {
+    /// Stable name: `af_packet` or `libpcap`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::AfPacket => "af_packet",
+            Backend::Libpcap => "libpcap",
+        }
+    }
+}
+
+/// How to open a [`Live`] capture.
+#[derive(Debug, Clone, Default)]
+pub struct LiveOptions {
+    /// BPF filter (tcpdump syntax).
+    pub filter: Option<String>,
+    /// Workers wanted (at least 1). AF_PACKET gives each its own socket in
+    /// one fanout group; libpcap has one.
+    pub workers: usize,
+    /// Use libpcap even where AF_PACKET is available.
+    pub force_libpcap: bool,
+}
+
+/// One worker's frame source of a [`Live`] capture.
+pub struct LiveWorker(WorkerInner);
+
+enum WorkerInner {
+    Pcap(LiveCapture),
+    #[cfg(target_os = "linux")]
+    AfPacket(crate::afpacket::AfPacket),
+}
+
+impl std::fmt::Debug for LiveWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            WorkerInner::Pcap(c) => c.fmt(f),
+            #[cfg(target_os = "linux")]
+            WorkerInner::AfPacket(a) => a.fmt(f),
+        }
+    }
+}
+
+impl LiveWorker {
+    /// The next frame, `Idle` (read timeout, or a [`Waker`]), or `End` once
+    /// the capture's [`StopHandle`] stopped it.
+    pub fn poll(&mut self) -> Result<Polled<'_>, Error> {
+        match &mut self.0 {
+            WorkerInner::Pcap(c) => c.poll(),
+            #[cfg(target_os = "linux")]
+            WorkerInner::AfPacket(a) => a.poll(),
+        }
+    }
+
+    /// A handle that makes this worker's blocked `poll` return `Idle`.
+    pub fn waker(&mut self) -> Waker {
+        Waker { wake: self.wake() }
+    }
+
+    fn wake(&mut self) -> Wake {
+        match &mut self.0 {
+            WorkerInner::Pcap(c) => Wake::Pcap(c.cap.breakloop_handle()),
+            #[cfg(target_os = "linux")]
+            WorkerInner::AfPacket(a) => Wake::Event(a.event()),
+        }
+    }
+
+    /// This worker's kernel counters since the capture was opened.
+    pub fn stats(&mut self) -> Result<LiveStats, Error> {
+        match &mut self.0 {
+            WorkerInner::Pcap(c) => c.stats(),
+            #[cfg(target_os = "linux")]
+            WorkerInner::AfPacket(a) => a.stats(),
+        }
+    }
+
+    /// Link type of the frames.
+    pub fn link(&self) -> LinkType {
+        match &self.0 {
+            WorkerInner::Pcap(c) => c.link(),
+            #[cfg(target_os = "linux")]
+            WorkerInner::AfPacket(a) => a.link(),
+        }
+    }
+}
+
+/// A live capture on one interface, read by one or more workers.
+///
+/// [`Live::open`] uses AF_PACKET (TPACKET_V3 rings, one socket per worker
+/// in a `PACKET_FANOUT_HASH` group, so each worker gets whole flows) on
+/// Linux when the process may and the interface is Ethernet or loopback;
+/// otherwise it falls back to one libpcap worker and says why
+/// ([`Live::fallback_reason`]).
+pub struct Live {
+    device: String,
+    backend: Backend,
+    fallback: Option<String>,
+    workers: Vec<LiveWorker>,
+    stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live")
+            .field("device", &self.device)
+            .field("backend", &self.backend)
+            .field("workers", &self.workers.len())
+            .finish()
+    }
+}
+
+impl Live {
+    /// Opens `device` with `o.workers` workers (see the type's documentation).
+    pub fn open(device: &str, o: &LiveOptions) -> Result<Live, Error> {
+        let workers = o.workers.max(1);
+        let why = if o.force_libpcap {
+            "libpcap asked for".to_string()
+        } else {
+            match Live::open_af_packet(device, o.filter.as_deref(), workers) {
+                Ok(live) => return Ok(live),
+                Err(why) => why,
+            }
+        };
+        let cap = LiveCapture::open(device, o.filter.as_deref())?;
+        let stop = Arc::clone(&cap.stop);
+        Ok(Live {
+            device: device.to_string(),
+            backend: Backend::Libpcap,
+            fallback: Some(why),
+            workers: vec![LiveWorker(WorkerInner::Pcap(cap))],
+            stop,
+        })
+    }
+
+    #[cfg(target_os = "linux")]
+    fn open_af_packet(device: &str, filter: Option<&str>, workers: usize) -> Result<Live, String> {
+        use crate::afpacket::{AfPacket, Bpf, Fanout};
+        let bpf = filter.map(Bpf::compile).transpose()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut socks = Vec::with_capacity(workers);
+        let mut group = None;
+        for _ in 0..workers {
+            let fanout = match (workers, group) {
+                (1, _) => Fanout::None,
+                (_, None) => Fanout::New,
+                (_, Some(id)) => Fanout::Join(id),
+            };
+            let (s, id) = AfPacket::open(device, bpf.as_ref(), fanout, Arc::clone(&stop))
+                .map_err(|e| format!("AF_PACKET: {e}"))?;
+            group = Some(id);
+            socks.push(LiveWorker(WorkerInner::AfPacket(s)));
+        }
+        Ok(Live {
+            device: device.to_string(),
+            backend: Backend::AfPacket,
+            fallback: None,
+            workers: socks,
+            stop,
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn open_af_packet(_: &str, _: Option<&str>, _: usize) -> Result<Live, String> {
+        Err("AF_PACKET is Linux only".to_string())
+    }
+
+    /// Interface name.
+    pub fn device(&self) -> &str {
+        &self.device
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Why AF_PACKET is not used (with the libpcap backend).
+    pub fn fallback_reason(&self) -> Option<&str> {
+        self.fallback.as_deref()
+    }
+
+    /// Link type of the frames.
+    pub fn link(&self) -> LinkType {
+        self.workers
+            .first()
+            .map_or(LinkType::from_dlt(1), LiveWorker::link)
+    }
+
+    /// Number of workers.
+    pub fn worker_count(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// The workers (one per socket; one with libpcap).
+    pub fn workers_mut(&mut self) -> &mut [LiveWorker] {
+        &mut self.workers
+    }
+
+    /// A handle that stops every worker, usable from another thread.
+    pub fn stop_handle(&mut self) -> StopHandle {
+        StopHandle {
+            flag: Arc::clone(&self.stop),
+            wakes: self.workers.iter_mut().map(LiveWorker::wake).collect(),
+        }
+    }
+
+    /// Stops every worker after `d` (wall clock), even on a quiet interface.
+    pub fn stop_after(&mut self, d: std::time::Duration) {
+        let h = self.stop_handle();
+        std::thread::spawn(move || {
+            std::thread::sleep(d);
+            h.stop();
+        });
+    }
+
+    /// The workers' kernel counters together.
+    pub fn stats(&mut self) -> Result<LiveStats, Error> {
+        let mut t = LiveStats::default();
+        for w in &mut self.workers {
+            t.add(w.stats()?);
+        }
+        Ok(t)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,5 +565,46 @@ mod tests {
             // Running as root on a system that somehow has this interface: nothing to check.
             Ok(_) => {}
         }
+    }
+
+    #[test]
+    fn live_picks_af_packet_on_linux_as_root_and_stops_every_worker() {
+        let o = LiveOptions {
+            filter: Some("udp and port 9".into()),
+            workers: 2,
+            force_libpcap: false,
+        };
+        let mut live = match Live::open("lo", &o) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("skipped: cannot capture on lo: {e}");
+                return;
+            }
+        };
+        if live.backend() == Backend::Libpcap {
+            eprintln!(
+                "skipped: libpcap backend ({})",
+                live.fallback_reason().unwrap_or("")
+            );
+            assert_eq!(live.workers_mut().len(), 1);
+            return;
+        }
+        assert_eq!(live.workers_mut().len(), 2);
+        assert!(live.fallback_reason().is_none());
+        let stop = live.stop_handle();
+        stop.stop();
+        for w in live.workers_mut() {
+            assert!(matches!(w.poll().unwrap(), Polled::End));
+        }
+        assert_eq!(live.stats().unwrap().dropped, 0);
+        // Asked for libpcap: one worker, and it says why.
+        let o = LiveOptions {
+            force_libpcap: true,
+            ..o
+        };
+        let mut live = Live::open("lo", &o).unwrap();
+        assert_eq!(live.backend(), Backend::Libpcap);
+        assert_eq!(live.workers_mut().len(), 1);
+        assert!(live.fallback_reason().is_some());
     }
 }

@@ -91,6 +91,15 @@ pub struct Report {
     pub records: BTreeMap<String, u64>,
 }
 
+/// Counter of packets that reached a live capture (kernel statistics:
+/// AF_PACKET `PACKET_STATISTICS`, or libpcap's).
+pub const KERNEL_PACKETS: &str = "capture.kernel_packets";
+/// Counter of packets a live capture lost: the ring or buffer was full
+/// (an anomaly: lost input, so it is stored with the run's anomalies).
+pub const KERNEL_DROPS: &str = "anomaly.capture.kernel_drops";
+/// Counter of packets the interface or driver dropped (libpcap only).
+pub const INTERFACE_DROPS: &str = "anomaly.capture.interface_drops";
+
 /// The earlier of two optional times (a missing one does not count).
 fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
     match (a, b) {
@@ -117,6 +126,28 @@ impl Report {
         }
     }
 
+    /// Adds the report of other input (the next checkpoint, or another
+    /// fanout worker's packets): unlike [`Report::merge`], frames and bytes
+    /// add up.
+    pub fn add(&mut self, o: Report) {
+        let (packets, bytes) = (self.packets + o.packets, self.bytes + o.bytes);
+        self.merge(o);
+        self.packets = packets;
+        self.bytes = bytes;
+    }
+
+    /// Packets that reached a live capture, as the kernel counted them
+    /// (counter [`KERNEL_PACKETS`]; 0 for files).
+    pub fn kernel_packets(&self) -> u64 {
+        self.counters.get(KERNEL_PACKETS).copied().unwrap_or(0)
+    }
+
+    /// Packets a live capture lost because Ward was too slow, as the kernel
+    /// counted them (counter [`KERNEL_DROPS`]).
+    pub fn kernel_drops(&self) -> u64 {
+        self.counters.get(KERNEL_DROPS).copied().unwrap_or(0)
+    }
+
     /// Counters that describe malformed or lost input.
     pub fn anomalies(&self) -> Vec<(String, u64)> {
         self.counters
@@ -140,6 +171,13 @@ impl Report {
 pub struct Engine {
     shard: u32,
     shards: u32,
+    /// Whether this worker keeps only the IP packets of its shard (workers
+    /// reading the same input); not when the kernel already split the
+    /// traffic by flow (AF_PACKET fanout).
+    filter: bool,
+    /// Whether this worker counts frames, link frames and decode errors
+    /// (worker 0 of workers reading the same input; every fanout worker).
+    primary: bool,
     table: FlowTable<FlowState>,
     defrag: wire::Defragmenter,
     dispatcher: Dispatcher,
@@ -245,6 +283,8 @@ impl Engine {
         Engine {
             shard,
             shards: shards.max(1),
+            filter: shards > 1,
+            primary: shard == 0,
             table: FlowTable::new(flow_cfg, (shard as u64) << 40),
             defrag: wire::Defragmenter::new(cfg.max_fragments, 16 * 1024 * 1024),
             dispatcher: Dispatcher::new(cfg.max_stream_buffer),
@@ -258,6 +298,22 @@ impl Engine {
             observer_limits: obs,
             reported: BTreeMap::new(),
         }
+    }
+
+    /// Creates worker `worker` of `workers` for input the kernel already
+    /// split by flow (AF_PACKET fanout: each worker has its own packets):
+    /// no shard filter, every worker counts its frames; limits are split
+    /// evenly as for [`Engine::new`].
+    pub fn for_fanout(
+        cfg: &Config,
+        worker: u32,
+        workers: u32,
+        sink: Option<SyncSender<Vec<Event>>>,
+    ) -> Engine {
+        let mut e = Engine::new(cfg, worker, workers, sink);
+        e.filter = false;
+        e.primary = true;
+        e
     }
 
     fn count(&mut self, name: &str) {
@@ -287,8 +343,9 @@ impl Engine {
     fn process_inner(&mut self, frame: &Frame<'_>, assigned: bool) {
         let ts = frame.ts;
         // Whether this worker speaks for the frame (counts its anomalies, runs
-        // the link-layer analyzers): the one it was handed to, or worker 0.
-        let primary = assigned || self.shard == 0;
+        // the link-layer analyzers): the one it was handed to, worker 0 of a
+        // file, or every live fanout worker.
+        let primary = assigned || self.primary;
         if primary {
             if !assigned {
                 self.report.packets += 1;
@@ -323,9 +380,7 @@ impl Engine {
         };
         match &pkt.net {
             Net::Ip(ip) => {
-                if !assigned
-                    && self.shards > 1
-                    && shard_of(&ip.src, &ip.dst, self.shards) != self.shard
+                if !assigned && self.filter && shard_of(&ip.src, &ip.dst, self.shards) != self.shard
                 {
                     return;
                 }
@@ -691,21 +746,25 @@ pub fn analyze_source(
     Ok(engine.finish())
 }
 
-/// Runs one engine over a live capture until it is stopped (a
+/// Runs one engine per worker of a live capture (one per AF_PACKET fanout
+/// socket, or the one libpcap worker) until it is stopped (a
 /// [`capture::StopHandle`]) or `checkpoint` returns false. Every `every`
-/// (wall clock, also on a quiet link: a timer thread wakes the read) the
+/// (wall clock, also on a quiet link: each worker's read is woken) every
 /// engine checkpoints — idle flows expire, pending events go to `sink`, and
-/// `checkpoint` gets the facts and report since the previous one. Returns the
-/// rest once every flow is ended.
+/// the kernel's packet and drop counters since the previous checkpoint join
+/// its report ([`KERNEL_PACKETS`], [`KERNEL_DROPS`]) — and `checkpoint` gets
+/// the workers' facts and reports since the previous one, merged (facts
+/// merge commutatively, reports of disjoint traffic add up). Returns the
+/// rest once every flow is ended. `checkpoint` runs on the calling thread.
 #[cfg(feature = "live")]
 pub fn analyze_live(
-    src: &mut capture::LiveCapture,
+    src: &mut capture::Live,
     cfg: &Config,
     sink: Option<SyncSender<Vec<Event>>>,
     every: std::time::Duration,
     checkpoint: &mut dyn FnMut(Observer, Report) -> bool,
 ) -> Result<(Observer, Report), Error> {
-    use std::sync::atomic::AtomicBool;
+    use std::sync::mpsc::RecvTimeoutError;
     use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
     let wall = || {
         Timestamp(
@@ -714,43 +773,146 @@ pub fn analyze_live(
                 .map_or(0, |d| d.as_micros() as i64),
         )
     };
-    let mut engine = Engine::new(cfg, 0, 1, sink);
-    let waker = src.waker();
-    let done = AtomicBool::new(false);
+    /// What a worker tells the calling thread.
+    enum Msg {
+        Checkpoint(Observer, Report),
+        Done(Result<(Observer, Report), Error>),
+    }
+    let stop = src.stop_handle();
+    let workers = src.workers_mut();
+    let n = workers.len();
+    let wakers: Vec<capture::Waker> = workers.iter_mut().map(|w| w.waker()).collect();
+    // Bumped every `every`: each worker checkpoints when it sees a new value.
+    let round = AtomicU64::new(0);
     let every = every.max(Duration::from_millis(100));
+    // At most one message per worker and round (plus one at the end).
+    let (tx, rx) = std::sync::mpsc::channel::<Msg>();
+    let mut acc: Option<(Observer, Report)> = None;
+    let mut finals: Option<(Observer, Report)> = None;
+    let mut failed: Option<Error> = None;
+    let add = |acc: &mut Option<(Observer, Report)>, o: Observer, r: Report| match acc {
+        Some((ao, ar)) => {
+            ao.merge(o);
+            ar.add(r);
+        }
+        None => {
+            // Each worker held its share of the fact limits; together they hold all of them.
+            let mut o = o;
+            o.raise_limits(cfg.observer);
+            *acc = Some((o, r));
+        }
+    };
     std::thread::scope(|s| {
-        s.spawn(|| {
-            let mut next = Instant::now() + every;
-            while !done.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(50));
-                if Instant::now() >= next {
-                    waker.wake();
-                    next += every;
+        for (i, w) in workers.iter_mut().enumerate() {
+            let (tx, sink, round) = (tx.clone(), sink.clone(), &round);
+            s.spawn(move || {
+                let mut engine = Engine::for_fanout(cfg, i as u32, n as u32, sink);
+                let mut seen_round = 0;
+                let mut kernel = capture::LiveStats::default();
+                let r = loop {
+                    match w.poll() {
+                        Ok(capture::Polled::Frame(f)) => {
+                            engine.report.bytes += f.data.len() as u64;
+                            engine.process(&f);
+                        }
+                        Ok(capture::Polled::Idle) => {}
+                        Ok(capture::Polled::End) => break Ok(()),
+                        Err(e) => break Err(Error::from(e)),
+                    }
+                    let now = round.load(Ordering::Relaxed);
+                    if now != seen_round {
+                        seen_round = now;
+                        let (o, mut r) = engine.checkpoint(wall());
+                        kernel_counters(&mut r, w, &mut kernel);
+                        if tx.send(Msg::Checkpoint(o, r)).is_err() {
+                            break Ok(());
+                        }
+                    }
+                };
+                let r = r.map(|()| {
+                    let (o, mut r) = engine.finish();
+                    kernel_counters(&mut r, w, &mut kernel);
+                    (o, r)
+                });
+                let _ = tx.send(Msg::Done(r));
+            });
+        }
+        drop(tx);
+        let mut running = n;
+        let mut reported = 0;
+        let mut handing_out = true;
+        let mut next = Instant::now() + every;
+        while running > 0 {
+            match rx.recv_timeout(next.saturating_duration_since(Instant::now())) {
+                Ok(Msg::Checkpoint(o, r)) => {
+                    add(&mut acc, o, r);
+                    reported += 1;
                 }
-            }
-        });
-        let r = (|| {
-            let mut next = Instant::now() + every;
-            loop {
-                match src.poll()? {
-                    capture::Polled::Frame(f) => engine.process(&f),
-                    capture::Polled::Idle => {}
-                    capture::Polled::End => break,
+                Ok(Msg::Done(Ok((o, r)))) => {
+                    add(&mut finals, o, r);
+                    running -= 1;
                 }
-                if Instant::now() >= next {
+                Ok(Msg::Done(Err(e))) => {
+                    failed.get_or_insert(e);
+                    stop.stop();
+                    running -= 1;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    // A worker that has not answered the last round (busy)
+                    // joins the next one; what came in is handed out now.
+                    reported = running;
+                    round.fetch_add(1, Ordering::Relaxed);
+                    for w in &wakers {
+                        w.wake();
+                    }
                     next = Instant::now() + every;
-                    let (o, r) = engine.checkpoint(wall());
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if reported >= running && reported > 0 {
+                reported = 0;
+                if let (true, Some((o, r))) = (handing_out, acc.take()) {
                     if !checkpoint(o, r) {
-                        break;
+                        handing_out = false;
+                        stop.stop();
                     }
                 }
             }
-            Ok::<(), Error>(())
-        })();
-        done.store(true, Ordering::Relaxed);
-        r
-    })?;
-    Ok(engine.finish())
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    // Checkpoints not handed out (the consumer stopped) go with the rest.
+    let mut out = finals;
+    if let Some((o, r)) = acc {
+        add(&mut out, o, r);
+    }
+    Ok(out.unwrap_or_default())
+}
+
+/// Adds the kernel counters of worker `w` since `before` to `r`.
+#[cfg(feature = "live")]
+fn kernel_counters(r: &mut Report, w: &mut capture::LiveWorker, before: &mut capture::LiveStats) {
+    let Ok(now) = w.stats() else {
+        return;
+    };
+    for (k, v, b) in [
+        (KERNEL_PACKETS, now.received, before.received),
+        (KERNEL_DROPS, now.dropped, before.dropped),
+        (INTERFACE_DROPS, now.if_dropped, before.if_dropped),
+        (
+            "anomaly.capture.corrupt_blocks",
+            now.corrupt_blocks,
+            before.corrupt_blocks,
+        ),
+    ] {
+        let d = v.saturating_sub(b);
+        if d > 0 {
+            *r.counters.entry(k.to_string()).or_default() += d;
+        }
+    }
+    *before = now;
 }
 
 #[cfg(test)]
@@ -797,5 +959,64 @@ mod tests {
         assert_eq!(r.records.get("ble"), Some(&3));
         assert!(r.anomalies().is_empty(), "{:?}", r.anomalies());
         assert_eq!(r.unsupported_links(), vec![(147, 3), (4_000_000_000, 3)]);
+    }
+
+    /// Two AF_PACKET workers on `lo` (one libpcap worker where AF_PACKET is
+    /// not available): every UDP datagram sent is counted once, in the
+    /// checkpoints and the rest together, and the kernel counted them too.
+    #[cfg(feature = "live")]
+    #[test]
+    fn live_workers_count_every_packet_once_across_checkpoints() {
+        use std::net::UdpSocket;
+        use std::time::Duration;
+        let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = rx.local_addr().unwrap().port();
+        let o = capture::LiveOptions {
+            filter: Some(format!("udp and dst port {port}")),
+            workers: 2,
+            force_libpcap: false,
+        };
+        let mut live = match capture::Live::open("lo", &o) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("skipped: cannot capture on lo (not root?): {e}");
+                return;
+            }
+        };
+        let workers = live.workers_mut().len();
+        let sent = 24u64;
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            let socks: Vec<UdpSocket> = (0..6)
+                .map(|_| UdpSocket::bind("127.0.0.1:0").unwrap())
+                .collect();
+            for i in 0..sent {
+                socks[(i % 6) as usize]
+                    .send_to(b"ward", ("127.0.0.1", port))
+                    .unwrap();
+            }
+        });
+        live.stop_after(Duration::from_millis(1500));
+        let mut total = Report::default();
+        let mut rounds = 0;
+        let (_, rest) = analyze_live(
+            &mut live,
+            &Config::default(),
+            None,
+            Duration::from_millis(200),
+            &mut |_, r| {
+                rounds += 1;
+                total.add(r);
+                true
+            },
+        )
+        .unwrap();
+        sender.join().unwrap();
+        total.add(rest);
+        assert!(rounds >= 2, "{rounds} checkpoints");
+        assert_eq!(total.packets, sent, "{workers} workers: {total:?}");
+        assert!(total.kernel_packets() >= sent, "{total:?}");
+        assert_eq!(total.kernel_drops(), 0);
+        assert_eq!(total.bytes, sent * (14 + 20 + 8 + 4));
     }
 }

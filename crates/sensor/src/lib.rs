@@ -17,7 +17,9 @@
 //! channels: one message per batch, no allocation per packet, no locks. Each
 //! flow therefore lives in exactly one worker, and workers share nothing on
 //! the hot path. Results (facts, counters) are merged once at the end. With
-//! one worker, the calling thread reads and analyzes, without copies.
+//! one worker, the calling thread reads and analyzes, without copies. Live (feature `live`), the kernel splits the
+//! traffic by flow instead (an AF_PACKET fanout group, one socket per
+//! worker: [`Engine::for_fanout`], [`analyze_live`]).
 //!
 //! **Bounded memory.** Flows are capped by the flow table (LRU eviction),
 //! per-direction analyzer buffers by [`Config::max_stream_buffer`], fragments
@@ -29,7 +31,10 @@ mod fanout;
 
 #[cfg(feature = "live")]
 pub use engine::analyze_live;
-pub use engine::{analyze_files, analyze_source, flow_view, Config, Engine, Progress, Report};
+pub use engine::{
+    analyze_files, analyze_source, flow_view, Config, Engine, Progress, Report, INTERFACE_DROPS,
+    KERNEL_DROPS, KERNEL_PACKETS,
+};
 
 /// Pipeline errors (input problems; traffic problems are counted, not errors).
 #[derive(Debug, thiserror::Error)]

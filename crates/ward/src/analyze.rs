@@ -156,21 +156,47 @@ pub struct CaptureArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Worker threads (default: all cores): one AF_PACKET fanout socket
+    /// each (libpcap, the fallback where AF_PACKET is not available, has one).
+    #[arg(long)]
+    workers: Option<usize>,
 }
 
-/// Runs `ward capture`.
+/// Runs `ward capture`: the workers checkpoint every 10 s (idle flows
+/// expire), and the run is stored once at the end. Says on stderr which
+/// backend captured and what the kernel counted and dropped.
 #[cfg(feature = "live")]
 pub fn capture(args: CaptureArgs) -> Result<()> {
-    let cfg = app::analyze::config(Some(1), None, None)?;
-    let mut src = capture::LiveCapture::open(&args.interface, args.filter.as_deref())?;
+    let cfg = app::analyze::config(args.workers, None, None)?;
+    let mut src = app::live::open_live(&args.interface, args.filter.clone(), cfg.workers)?;
     let mut store = crate::location::open(&args.db)?;
     let duration = std::time::Duration::from_secs(args.seconds);
-    let deadline = std::time::Instant::now() + duration;
-    // Wakes a read blocked on a quiet interface at the deadline (the
-    // predicate below is only asked between packets).
+    eprintln!(
+        "ward: capturing on {} with {} for {} s",
+        args.interface,
+        app::live::describe(&src),
+        args.seconds
+    );
     src.stop_after(duration);
-    let (observer, report) =
-        sensor::analyze_source(&mut src, &cfg, &|| std::time::Instant::now() >= deadline)?;
+    let mut acc: Option<(identify::Observer, sensor::Report)> = None;
+    let mut add = |o: identify::Observer, r: sensor::Report| match &mut acc {
+        Some((ao, ar)) => {
+            ao.merge(o);
+            ar.add(r);
+        }
+        None => acc = Some((o, r)),
+    };
+    let every = std::time::Duration::from_secs(10);
+    let (o, r) = sensor::analyze_live(&mut src, &cfg, None, every, &mut |o, r| {
+        add(o, r);
+        true
+    })?;
+    add(o, r);
+    let (observer, report) = acc.unwrap_or_default();
+    eprintln!(
+        "{}",
+        app::live::kernel_line(report.kernel_packets(), report.kernel_drops())
+    );
     let inputs = [PathBuf::from(format!("interface:{}", args.interface))];
     let devices = app::analyze::store_run(&mut store, &inputs, observer, &report, &args.db)?;
     let mut out = crate::render::stdout();

@@ -51,6 +51,7 @@ impl LiveArgs {
             interface: self.interface.clone().unwrap_or_default(),
             filter: self.filter.clone(),
             duration,
+            workers: None,
         })
     }
 }
@@ -84,7 +85,8 @@ pub struct LearnArgs {
     /// Also write the baseline as JSON to this file.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// Worker threads (default: all cores).
+    /// Worker threads (default: all cores); with --interface, one AF_PACKET
+    /// fanout socket each (libpcap, the fallback, has one).
     #[arg(long)]
     workers: Option<usize>,
 }
@@ -102,7 +104,10 @@ pub fn learn(args: LearnArgs) -> Result<()> {
     let learner = Learner::new(window).with_volume_window(args.volume_window);
     let mut store = crate::location::open(&args.db)?;
     let source = match args.live.interface {
-        Some(_) => Source::Live(args.live.source()?),
+        Some(_) => Source::Live(LiveSource {
+            workers: args.workers,
+            ..args.live.source()?
+        }),
         None => Source::Files(args.files.clone(), args.workers),
     };
     let b = app::monitor::learn(
@@ -155,7 +160,8 @@ pub struct MonitorArgs {
     /// Print the alerts of this run as JSON.
     #[arg(long)]
     json: bool,
-    /// Worker threads (default: all cores).
+    /// Worker threads (default: all cores); with --interface, one AF_PACKET
+    /// fanout socket each (libpcap, the fallback, has one).
     #[arg(long)]
     workers: Option<usize>,
     #[command(flatten)]
@@ -273,7 +279,10 @@ pub fn monitor(args: MonitorArgs) -> Result<()> {
         let t = app::monitor::monitor_live(
             &mut store,
             &args.db,
-            &args.live.source()?,
+            &LiveSource {
+                workers: args.workers,
+                ..args.live.source()?
+            },
             std::time::Duration::from_secs_f64(args.flush),
             det,
             export,
