@@ -442,28 +442,25 @@ impl AfPacket {
             mr_address: [0; 8],
         };
         setopt(&fd, libc::SOL_PACKET, libc::PACKET_ADD_MEMBERSHIP, &mreq)?;
+        // PACKET_FANOUT's argument: the group id (low 16 bits), mode and flags.
+        let join = |arg: u32| {
+            setopt(
+                &fd,
+                libc::SOL_PACKET,
+                libc::PACKET_FANOUT,
+                &(arg as libc::c_int),
+            )
+        };
         let group = match fanout {
             Fanout::None => 0,
             Fanout::New => {
-                let v = (FANOUT_MODE | libc::PACKET_FANOUT_FLAG_UNIQUEID) << 16;
-                setopt(
-                    &fd,
-                    libc::SOL_PACKET,
-                    libc::PACKET_FANOUT,
-                    &(v as libc::c_int),
-                )?;
+                join((FANOUT_MODE | libc::PACKET_FANOUT_FLAG_UNIQUEID) << 16)?;
                 let got: libc::c_int = getopt(&fd, libc::SOL_PACKET, libc::PACKET_FANOUT, 0)
                     .map_err(|e| format!("getsockopt(PACKET_FANOUT): {e}"))?;
                 (got as u32 & 0xffff) as u16
             }
             Fanout::Join(id) => {
-                let v = u32::from(id) | FANOUT_MODE << 16;
-                setopt(
-                    &fd,
-                    libc::SOL_PACKET,
-                    libc::PACKET_FANOUT,
-                    &(v as libc::c_int),
-                )?;
+                join(u32::from(id) | FANOUT_MODE << 16)?;
                 id
             }
         };

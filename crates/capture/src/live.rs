@@ -102,6 +102,14 @@ pub struct StopHandle {
 }
 
 impl StopHandle {
+    /// Stops the capture after `d` (wall clock), from a small timer thread.
+    pub fn stop_after(self, d: std::time::Duration) {
+        std::thread::spawn(move || {
+            std::thread::sleep(d);
+            self.stop();
+        });
+    }
+
     /// Makes the capture's `next_frame` return `None` and `poll` return
     /// `End` (now, or when the blocked read wakes up: at the latest after the
     /// next packet or timeout).
@@ -267,11 +275,7 @@ impl LiveCapture {
     /// `next_frame` would otherwise block until the next packet. Spawns a
     /// small timer thread holding a [`StopHandle`].
     pub fn stop_after(&mut self, d: std::time::Duration) {
-        let h = self.stop_handle();
-        std::thread::spawn(move || {
-            std::thread::sleep(d);
-            h.stop();
-        });
+        self.stop_handle().stop_after(d);
     }
 
     /// libpcap's packet and drop counters.
@@ -532,11 +536,7 @@ impl Live {
 
     /// Stops every worker after `d` (wall clock), even on a quiet interface.
     pub fn stop_after(&mut self, d: std::time::Duration) {
-        let h = self.stop_handle();
-        std::thread::spawn(move || {
-            std::thread::sleep(d);
-            h.stop();
-        });
+        self.stop_handle().stop_after(d);
     }
 
     /// The workers' kernel counters together.
