@@ -1,7 +1,7 @@
 //! One worker's packet loop, and the multi-worker driver for capture files.
 
 use crate::dispatch::{Dispatcher, FlowState};
-use crate::fanout::{shard_of, shard_of_frame, Lane};
+use crate::fanout::{shard_of_frame, Lane};
 use crate::Error;
 use analyzer_api::Out;
 use capture::{Frame, Source};
@@ -166,18 +166,11 @@ impl Report {
     }
 }
 
-/// One worker: decodes frames, keeps the flows of its shard, runs analyzers
-/// and turns records into facts.
+/// One worker: decodes the frames it is given, keeps their flows, runs
+/// analyzers and turns records into facts. The caller splits the input by
+/// flow between workers (the file reader by [`shard_of_frame`], live the
+/// kernel's AF_PACKET fanout), so an engine analyzes every frame it gets.
 pub struct Engine {
-    shard: u32,
-    shards: u32,
-    /// Whether this worker keeps only the IP packets of its shard (workers
-    /// reading the same input); not when the kernel already split the
-    /// traffic by flow (AF_PACKET fanout).
-    filter: bool,
-    /// Whether this worker counts frames, link frames and decode errors
-    /// (worker 0 of workers reading the same input; every fanout worker).
-    primary: bool,
     table: FlowTable<FlowState>,
     defrag: wire::Defragmenter,
     dispatcher: Dispatcher,
@@ -268,7 +261,9 @@ pub fn flow_view<'a>(
 }
 
 impl Engine {
-    /// Creates worker `shard` of `shards`. Events are sent in batches to `sink` when given.
+    /// Creates worker `shard` of `shards`: flow ids start at `shard << 40`, and
+    /// flow and fact limits are split evenly. Events are sent in batches to
+    /// `sink` when given.
     pub fn new(
         cfg: &Config,
         shard: u32,
@@ -281,10 +276,6 @@ impl Engine {
         let mut obs = cfg.observer;
         obs.max_endpoints = (obs.max_endpoints / n).max(64);
         Engine {
-            shard,
-            shards: shards.max(1),
-            filter: shards > 1,
-            primary: shard == 0,
             table: FlowTable::new(flow_cfg, (shard as u64) << 40),
             defrag: wire::Defragmenter::new(cfg.max_fragments, 16 * 1024 * 1024),
             dispatcher: Dispatcher::new(cfg.max_stream_buffer),
@@ -300,22 +291,6 @@ impl Engine {
         }
     }
 
-    /// Creates worker `worker` of `workers` for input the kernel already
-    /// split by flow (AF_PACKET fanout: each worker has its own packets):
-    /// no shard filter, every worker counts its frames; limits are split
-    /// evenly as for [`Engine::new`].
-    pub fn for_fanout(
-        cfg: &Config,
-        worker: u32,
-        workers: u32,
-        sink: Option<SyncSender<Vec<Event>>>,
-    ) -> Engine {
-        let mut e = Engine::new(cfg, worker, workers, sink);
-        e.filter = false;
-        e.primary = true;
-        e
-    }
-
     fn count(&mut self, name: &str) {
         match self.report.counters.get_mut(name) {
             Some(v) => *v += 1,
@@ -325,37 +300,29 @@ impl Engine {
         }
     }
 
-    /// Processes one frame of the input (every worker sees every frame and
-    /// keeps those of its shard; worker 0 counts them).
+    /// Processes one frame and counts it in [`Report::packets`].
     pub fn process(&mut self, frame: &Frame<'_>) {
-        self.process_inner(frame, false);
-    }
-
-    /// Processes one frame that the caller assigned to this worker's shard
-    /// (see [`shard_of_frame`]): the shard is not checked again, and the
-    /// frame's anomalies are counted here whatever the shard. Frames are not
-    /// counted in [`Report::packets`] (the caller, who sees them all, does).
-    pub fn process_assigned(&mut self, frame: &Frame<'_>) {
         self.process_inner(frame, true);
     }
 
+    /// Processes one frame that the caller assigned to this worker (see
+    /// [`shard_of_frame`]) without counting it in [`Report::packets`]: the
+    /// caller, who sees every frame, does.
+    pub fn process_assigned(&mut self, frame: &Frame<'_>) {
+        self.process_inner(frame, false);
+    }
+
     #[inline(always)]
-    fn process_inner(&mut self, frame: &Frame<'_>, assigned: bool) {
+    fn process_inner(&mut self, frame: &Frame<'_>, count_packet: bool) {
         let ts = frame.ts;
-        // Whether this worker speaks for the frame (counts its anomalies, runs
-        // the link-layer analyzers): the one it was handed to, worker 0 of a
-        // file, or every live fanout worker.
-        let primary = assigned || self.primary;
-        if primary {
-            if !assigned {
-                self.report.packets += 1;
-            }
-            if self.report.first_packet.is_none_or(|f| ts < f) {
-                self.report.first_packet = Some(ts);
-            }
-            if self.report.last_packet.is_none_or(|l| ts > l) {
-                self.report.last_packet = Some(ts);
-            }
+        if count_packet {
+            self.report.packets += 1;
+        }
+        if self.report.first_packet.is_none_or(|f| ts < f) {
+            self.report.first_packet = Some(ts);
+        }
+        if self.report.last_packet.is_none_or(|l| ts > l) {
+            self.report.last_packet = Some(ts);
         }
         // Borrowed, not moved: the decoded packet stays where `decode` built it.
         let decoded = wire::decode(frame.link, frame.data);
@@ -364,26 +331,18 @@ impl Engine {
             Err(wire::Malformed::UnsupportedLink) => {
                 // Not malformed: a link type Ward does not decode, said once
                 // per type with its number (`link.unsupported.N` frames).
-                if primary {
-                    let mut buf = [0u8; UNSUPPORTED_KEY_LEN];
-                    self.count(unsupported_key(&mut buf, frame.link.to_linktype()));
-                }
+                let mut buf = [0u8; UNSUPPORTED_KEY_LEN];
+                self.count(unsupported_key(&mut buf, frame.link.to_linktype()));
                 return;
             }
             Err(m) => {
-                if primary {
-                    let key = format!("anomaly.decode.{}", m.name());
-                    self.count(&key);
-                }
+                let key = format!("anomaly.decode.{}", m.name());
+                self.count(&key);
                 return;
             }
         };
         match &pkt.net {
             Net::Ip(ip) => {
-                if !assigned && self.filter && shard_of(&ip.src, &ip.dst, self.shards) != self.shard
-                {
-                    return;
-                }
                 let whole;
                 let l4 = if ip.frag.is_some() {
                     match self.defrag.push(ts, ip) {
@@ -412,12 +371,10 @@ impl Engine {
                 });
             }
             Net::Link(lf) => {
-                if primary {
-                    for p in registry::LINK {
-                        if p.accepts(lf) {
-                            let mut out = Out::new(ts, None, p.name(), &mut self.events);
-                            p.handle(lf, &mut out);
-                        }
+                for p in registry::LINK {
+                    if p.accepts(lf) {
+                        let mut out = Out::new(ts, None, p.name(), &mut self.events);
+                        p.handle(lf, &mut out);
                     }
                 }
             }
@@ -806,7 +763,7 @@ pub fn analyze_live(
         for (i, w) in workers.iter_mut().enumerate() {
             let (tx, sink, round) = (tx.clone(), sink.clone(), &round);
             s.spawn(move || {
-                let mut engine = Engine::for_fanout(cfg, i as u32, n as u32, sink);
+                let mut engine = Engine::new(cfg, i as u32, n as u32, sink);
                 let mut seen_round = 0;
                 let mut kernel = capture::LiveStats::default();
                 let r = loop {

@@ -19,7 +19,7 @@
 //! the hot path. Results (facts, counters) are merged once at the end. With
 //! one worker, the calling thread reads and analyzes, without copies. Live (feature `live`), the kernel splits the
 //! traffic by flow instead (an AF_PACKET fanout group, one socket per
-//! worker: [`Engine::for_fanout`], [`analyze_live`]).
+//! worker: [`analyze_live`]).
 //!
 //! **Bounded memory.** Flows are capped by the flow table (LRU eviction),
 //! per-direction analyzer buffers by [`Config::max_stream_buffer`], fragments
