@@ -747,18 +747,7 @@ pub fn analyze_live(
     let mut acc: Option<(Observer, Report)> = None;
     let mut finals: Option<(Observer, Report)> = None;
     let mut failed: Option<Error> = None;
-    let add = |acc: &mut Option<(Observer, Report)>, o: Observer, r: Report| match acc {
-        Some((ao, ar)) => {
-            ao.merge(o);
-            ar.add(r);
-        }
-        None => {
-            // Each worker held its share of the fact limits; together they hold all of them.
-            let mut o = o;
-            o.raise_limits(cfg.observer);
-            *acc = Some((o, r));
-        }
-    };
+    let add = |acc: &mut Option<(Observer, Report)>, o, r| add_up(acc, o, r, cfg.observer);
     std::thread::scope(|s| {
         for (i, w) in workers.iter_mut().enumerate() {
             let (tx, sink, round) = (tx.clone(), sink.clone(), &round);
@@ -846,6 +835,30 @@ pub fn analyze_live(
         add(&mut out, o, r);
     }
     Ok(out.unwrap_or_default())
+}
+
+/// Adds the facts and report of one more part of a live run (another
+/// worker's, or those since the previous checkpoint) to `total`. The first
+/// part's fact limits are raised to `limits`: each worker held its share,
+/// together they hold all of them.
+#[cfg(feature = "live")]
+pub fn add_up(
+    total: &mut Option<(Observer, Report)>,
+    o: Observer,
+    r: Report,
+    limits: ObserverLimits,
+) {
+    match total {
+        Some((to, tr)) => {
+            to.merge(o);
+            tr.add(r);
+        }
+        None => {
+            let mut o = o;
+            o.raise_limits(limits);
+            *total = Some((o, r));
+        }
+    }
 }
 
 /// Adds the kernel counters of worker `w` since `before` to `r`.

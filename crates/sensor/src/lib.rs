@@ -30,7 +30,7 @@ mod engine;
 mod fanout;
 
 #[cfg(feature = "live")]
-pub use engine::analyze_live;
+pub use engine::{add_up, analyze_live};
 pub use engine::{
     analyze_files, analyze_source, flow_view, Config, Engine, Progress, Report, INTERFACE_DROPS,
     KERNEL_DROPS, KERNEL_PACKETS,

@@ -179,19 +179,12 @@ pub fn capture(args: CaptureArgs) -> Result<()> {
     );
     src.stop_after(duration);
     let mut acc: Option<(identify::Observer, sensor::Report)> = None;
-    let mut add = |o: identify::Observer, r: sensor::Report| match &mut acc {
-        Some((ao, ar)) => {
-            ao.merge(o);
-            ar.add(r);
-        }
-        None => acc = Some((o, r)),
-    };
     let every = std::time::Duration::from_secs(10);
     let (o, r) = sensor::analyze_live(&mut src, &cfg, None, every, &mut |o, r| {
-        add(o, r);
+        sensor::add_up(&mut acc, o, r, cfg.observer);
         true
     })?;
-    add(o, r);
+    sensor::add_up(&mut acc, o, r, cfg.observer);
     let (observer, report) = acc.unwrap_or_default();
     eprintln!(
         "{}",
