@@ -233,6 +233,22 @@ pub fn store_run(
         .with_context(|| format!("cannot store results in {}", location::label(db)))
 }
 
+/// Stores one `ward analyze` run, rebuilding only the devices its facts can
+/// change ([`store::Store::ingest_run`]); returns the devices it saw (with
+/// their facts) and the inventory's size. `db` names the store in the error.
+pub fn store_analysis(
+    store: &mut store::Store,
+    files: &[PathBuf],
+    observer: Observer,
+    report: &Report,
+    db: &Path,
+) -> Result<store::Ingested> {
+    let summary = run_summary(files, report);
+    store
+        .ingest_run(&summary, observer.into_facts(), &report.anomalies())
+        .with_context(|| format!("cannot store results in {}", location::label(db)))
+}
+
 /// Opens the store at `db` only if there is one, else says which command
 /// makes it (`hint`, e.g. "ward analyze FILE --db ward.db").
 pub fn open_existing(db: &Path, hint: &str) -> Result<store::Store> {

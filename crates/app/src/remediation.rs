@@ -105,6 +105,32 @@ pub fn current_problems(scored: &[risk::ScoredDevice]) -> Vec<Current> {
 pub fn sync(store: &mut store::Store, now: i64) -> Result<Synced> {
     let scored = crate::score::scored_devices(store)?;
     let observed = store.devices()?;
+    sync_scored(store, &scored, &observed, now)
+}
+
+/// [`sync`] after a run that saw `seen` (each with all of its facts, as
+/// [`store::Store::ingest_run`] returns them): only their items are brought
+/// in line and only their firmware recorded, so the cost follows the run,
+/// not the inventory. Items of other devices are left as they are (the run
+/// is no evidence about them). A store with declared devices is synced
+/// whole ([`sync`]): whether a declared row links to a device depends on
+/// every observed device (a shared address links nothing).
+pub fn sync_seen(store: &mut store::Store, seen: &[identify::Device], now: i64) -> Result<Synced> {
+    if store.has_declared_devices()? {
+        return sync(store, now);
+    }
+    let scored = crate::score::scored_observed(store, seen.to_vec())?;
+    sync_scored(store, &scored, seen, now)
+}
+
+/// Brings the items of the `scored` devices in line (items of devices not
+/// among them are left) and records the firmware `observed` states.
+fn sync_scored(
+    store: &mut store::Store,
+    scored: &[risk::ScoredDevice],
+    observed: &[identify::Device],
+    now: i64,
+) -> Result<Synced> {
     // Each observed device's firmware and the conclusion that names it.
     let stated: Vec<(&identify::Device, &str, &identify::Conclusion)> = observed
         .iter()
@@ -139,7 +165,7 @@ pub fn sync(store: &mut store::Store, now: i64) -> Result<Synced> {
         })
         .collect();
 
-    let current = current_problems(&scored);
+    let current = current_problems(scored);
     let devices: HashSet<&str> = scored.iter().map(|d| d.assessment.key.as_str()).collect();
     let tracked = store.remediation_tracked()?;
     let sla = store.remediation_sla()?;

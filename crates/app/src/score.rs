@@ -22,10 +22,27 @@ fn app_name(a: &str) -> Option<&str> {
 
 /// Every device in the store (one per asset), scored, highest first.
 pub fn scored_devices(store: &store::Store) -> Result<Vec<ScoredDevice>> {
+    score_assets(store, store.assets()?)
+}
+
+/// Observed devices scored as assets of their own (no declared row linked),
+/// highest first: for a store without declared devices, the same scores as
+/// [`scored_devices`] gives them, without rebuilding the rest.
+pub fn scored_observed(
+    store: &store::Store,
+    devices: Vec<identify::Device>,
+) -> Result<Vec<ScoredDevice>> {
+    score_assets(store, store::assets::assemble(Vec::new(), devices))
+}
+
+fn score_assets(
+    store: &store::Store,
+    assets: Vec<store::assets::Asset>,
+) -> Result<Vec<ScoredDevice>> {
     let adb = store.advisory_db()?;
     let recalls = store.recalls()?;
     let mut scored = Vec::new();
-    for a in store.assets()? {
+    for a in assets {
         let matches = match_identities(&a.identities(), &adb);
         let (vendor, model) = (
             a.vendor().unwrap_or_default(),

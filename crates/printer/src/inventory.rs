@@ -380,6 +380,19 @@ pub fn summary(out: &mut dyn Write, r: &Report, db: &Path) -> Result<()> {
     Ok(())
 }
 
+/// After a run into a store that already held other devices: how many the
+/// run saw (the table above) against the whole inventory. Nothing when the
+/// run saw them all.
+pub fn seen_of(out: &mut dyn Write, seen: usize, inventory: u64) -> Result<()> {
+    if seen as u64 != inventory {
+        writeln!(
+            out,
+            "{seen} devices seen in this run, {inventory} in the inventory (`ward inventory` lists them all)"
+        )?;
+    }
+    Ok(())
+}
+
 /// Prints the inventory (and run report) as JSON.
 pub fn json(out: &mut dyn Write, devices: &[Device], report: Option<&Report>) -> Result<()> {
     let mut doc = serde_json::json!({ "devices": devices });

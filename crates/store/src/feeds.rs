@@ -690,6 +690,14 @@ impl Store {
         })
     }
 
+    /// Whether any device is declared (a CMMS import holds a row).
+    pub fn has_declared_devices(&self) -> Result<bool, Error> {
+        Ok(self
+            .conn()
+            .query_opt("SELECT 1 FROM declared_devices LIMIT 1", &[])?
+            .is_some())
+    }
+
     /// Declared devices, by key.
     pub fn declared_devices(&self) -> Result<Vec<DeclaredDevice>, Error> {
         let rows = self.conn().query(

@@ -159,6 +159,27 @@ fn endpoint_text(f: &Fact) -> (String, String) {
     )
 }
 
+/// Marks a site's inventory current after a full rebuild that did not go
+/// through [`rebuild_site`] (a single-box ingest): no endpoint waits.
+pub(crate) fn mark_current(c: &mut Conn, site: &str) -> Result<(), Error> {
+    c.execute(
+        "INSERT INTO sites(site, dirty) VALUES (?1, 0) ON CONFLICT(site) DO UPDATE SET dirty = 0",
+        params![site],
+    )?;
+    c.execute("DELETE FROM dirty_endpoints WHERE site = ?1", params![site])?;
+    Ok(())
+}
+
+/// What [`rebuild_site`] did, and the devices it stored (with their facts).
+pub(crate) struct Rebuild {
+    /// How.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub how: Rebuilt,
+    /// The devices stored: the whole site after a full rebuild, the
+    /// rebuilt components' devices after a partial one, none when current.
+    pub devices: Vec<Device>,
+}
+
 /// How a site was rebuilt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Rebuilt {
@@ -182,17 +203,21 @@ pub(crate) enum Mode {
 
 /// Rebuilds one site's inventory (in the caller's transaction): in part
 /// when only recorded endpoints changed, else whole. Clears its marks.
-pub(crate) fn rebuild_site(c: &mut Conn, site: &str, mode: Mode) -> Result<Rebuilt, Error> {
+pub(crate) fn rebuild_site(c: &mut Conn, site: &str, mode: Mode) -> Result<Rebuild, Error> {
+    let current = Rebuild {
+        how: Rebuilt::Current,
+        devices: Vec::new(),
+    };
     let lock = match c.dialect() {
         Dialect::Postgres => "SELECT dirty FROM sites WHERE site = ?1 FOR UPDATE",
         Dialect::Sqlite => "SELECT dirty FROM sites WHERE site = ?1",
     };
     let state = match c.query_opt(lock, params![site])? {
         Some(r) => r.i64(0)?,
-        None => return Ok(Rebuilt::Current),
+        None => return Ok(current),
     };
     if state == 0 {
-        return Ok(Rebuilt::Current);
+        return Ok(current);
     }
     let seeds = c.query(
         "SELECT mac, ip FROM dirty_endpoints WHERE site = ?1",
@@ -205,15 +230,18 @@ pub(crate) fn rebuild_site(c: &mut Conn, site: &str, mode: Mode) -> Result<Rebui
     let out = if state == FULL || !few {
         let all = crate::build_inventory_owned(crate::load_facts(c, Some(site))?);
         crate::store_devices(c, site, &all)?;
-        Rebuilt::Full
+        Rebuild {
+            how: Rebuilt::Full,
+            devices: all,
+        }
     } else {
         let mut set = Closure::default();
         for r in &seeds {
             set.add(r.str(0)?, r.str(1)?);
         }
-        {
-            partial(c, site, set)?;
-            Rebuilt::Partial
+        Rebuild {
+            how: Rebuilt::Partial,
+            devices: partial(c, site, set)?,
         }
     };
     c.execute("DELETE FROM dirty_endpoints WHERE site = ?1", params![site])?;
@@ -320,8 +348,8 @@ fn endpoints_by(
         .collect()
 }
 
-/// The partial rebuild (see the module doc).
-fn partial(c: &mut Conn, site: &str, mut set: Closure) -> Result<(), Error> {
+/// The partial rebuild (see the module doc); the devices it stored.
+fn partial(c: &mut Conn, site: &str, mut set: Closure) -> Result<Vec<Device>, Error> {
     let d = c.dialect();
     // 1. The changed components.
     set.close(c, site)?;
@@ -387,7 +415,8 @@ fn partial(c: &mut Conn, site: &str, mut set: Closure) -> Result<(), Error> {
         any_text(d, "key", 2)
     );
     c.execute(&sql, &[Val::from(site), Val::Texts(stored)])?;
-    crate::insert_devices(c, site, &mine)
+    crate::insert_devices(c, site, &mine)?;
+    Ok(mine)
 }
 
 #[cfg(test)]
@@ -536,6 +565,72 @@ mod tests {
     }
 
     #[test]
+    fn ingest_run_equals_a_full_rebuild_and_returns_what_the_run_saw() {
+        testing::each_backend("ingest_run", |mut s| {
+            // A fresh store: 300 hosts, built straight from the run's facts.
+            let base: Vec<Fact> = (0..300u32)
+                .map(|i| Fact {
+                    endpoint: EndpointKey {
+                        mac: Some(MacAddr([0x06, 0, 0, 0, (i >> 8) as u8, i as u8])),
+                        ip: Some(format!("10.9.{}.{}", i / 200, i % 200 + 1).parse().unwrap()),
+                    },
+                    kind: FactKind::Hostname,
+                    value: format!("base-{i}"),
+                    source: "dhcp".into(),
+                    first_seen: Timestamp(1),
+                    last_seen: Timestamp(2),
+                    count: 1,
+                    evidence: format!("flow {i}"),
+                })
+                .collect();
+            let first = s
+                .ingest_run(&crate::RunSummary::default(), base, &[])
+                .unwrap();
+            assert_eq!(first.devices.len(), 300);
+            assert_eq!(first.inventory, 300);
+            assert_eq!(docs(&s, ""), full(&s, ""));
+            let mut r = Rng(0x2545_f491_4f6c_dd1d);
+            let mut partial_rounds = 0;
+            for round in 0..6 {
+                let facts = batch(&mut r, round);
+                let seen: std::collections::BTreeSet<EndpointKey> =
+                    facts.iter().map(|f| f.endpoint).collect();
+                let before = s.run_count().unwrap();
+                let got = s
+                    .ingest_run(&crate::RunSummary::default(), facts, &[])
+                    .unwrap();
+                assert_eq!(s.run_count().unwrap(), before + 1);
+                // The stored inventory is a full rebuild's.
+                assert_eq!(docs(&s, ""), full(&s, ""), "round {round}");
+                // What comes back: the devices holding a fact of the run's
+                // endpoints, each with all of its stored facts.
+                let want: Vec<Device> = s
+                    .site_devices_with_facts("")
+                    .unwrap()
+                    .into_iter()
+                    .filter(|d| d.facts.iter().any(|f| seen.contains(&f.endpoint)))
+                    .collect();
+                assert!(!want.is_empty());
+                assert_eq!(got.devices, want, "round {round}");
+                assert_eq!(got.inventory, s.device_count().unwrap());
+                if got.inventory > 2 * want.len() as u64 {
+                    partial_rounds += 1;
+                }
+            }
+            assert!(partial_rounds > 0, "no round was small against the store");
+            // The whole-inventory ingest beside it leaves the site current.
+            s.ingest(&crate::RunSummary::default(), &batch(&mut r, 9), &[])
+                .unwrap();
+            assert!(s.dirty_sites().unwrap().is_empty());
+            let got = s
+                .ingest_run(&crate::RunSummary::default(), batch(&mut r, 10), &[])
+                .unwrap();
+            assert_eq!(docs(&s, ""), full(&s, ""));
+            assert_eq!(got.inventory, s.device_count().unwrap());
+        });
+    }
+
+    #[test]
     fn a_partial_rebuild_equals_a_full_rebuild() {
         testing::each_backend("partial_rebuild", |mut s| {
             let mut r = Rng(0x9e37_79b9_7f4a_7c15);
@@ -563,6 +658,7 @@ mod tests {
                             .get_mut()
                             .transaction(|c| rebuild_site(c, site, Mode::Partial))
                             .unwrap()
+                            .how
                     })
                     .collect();
                 if round > 0 {

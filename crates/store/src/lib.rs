@@ -343,6 +343,16 @@ pub struct Observation {
     pub anomalies: Vec<(String, u64)>,
 }
 
+/// What [`Store::ingest_run`] stored.
+#[derive(Debug, Clone, Default)]
+pub struct Ingested {
+    /// The devices the run saw (those holding a fact of one of its
+    /// endpoints), rebuilt with all of their stored facts, sorted by key.
+    pub devices: Vec<Device>,
+    /// Devices in the inventory afterwards.
+    pub inventory: u64,
+}
+
 /// What [`Store::ingest_observations`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngestOutcome {
@@ -566,10 +576,7 @@ impl Store {
         self.conn.get_mut().transaction(|c| {
             // A fresh store holds exactly this run's facts afterwards: the
             // inventory is built from them directly instead of reading them back.
-            let had_facts = c
-                .query_one("SELECT EXISTS(SELECT 1 FROM facts WHERE site = '')", &[])?
-                .i64(0)?
-                != 0;
+            let had_facts = has_facts(c, "")?;
             upsert_facts(c, "", &facts)?;
             add_anomalies(c, "", anomalies)?;
             add_run(c, "", run)?;
@@ -579,7 +586,50 @@ impl Store {
                 Cow::Owned(facts) => build_inventory_owned(facts),
             };
             store_devices(c, "", &devices)?;
+            incremental::mark_current(c, "")?;
             Ok(devices)
+        })
+    }
+
+    /// Adds one run's facts, anomaly counters and summary (single box: site
+    /// `''`) and brings the inventory up to date by rebuilding only the
+    /// devices the new facts can change (see [`incremental`]): unlike
+    /// [`Store::ingest_owned`], the cost does not grow with the inventory
+    /// when the run is small against it. One transaction. Returns the
+    /// devices this run saw, each with all of its stored facts.
+    pub fn ingest_run(
+        &mut self,
+        run: &RunSummary,
+        facts: Vec<Fact>,
+        anomalies: &[(String, u64)],
+    ) -> Result<Ingested, Error> {
+        self.conn.get_mut().transaction(|c| {
+            let seen: std::collections::BTreeSet<EndpointKey> =
+                facts.iter().map(|f| f.endpoint).collect();
+            let devices = if !has_facts(c, "")? {
+                // A fresh store: every device is this run's, built from its facts.
+                upsert_facts(c, "", &facts)?;
+                let all = build_inventory_owned(facts);
+                store_devices(c, "", &all)?;
+                incremental::mark_current(c, "")?;
+                all
+            } else {
+                let full = incremental::mark_site(c, "")?;
+                upsert_facts(c, "", &facts)?;
+                if !full {
+                    incremental::record_endpoints(c, "", &facts)?;
+                }
+                drop(facts);
+                let mut rebuilt =
+                    incremental::rebuild_site(c, "", incremental::Mode::Auto)?.devices;
+                rebuilt.retain(|d| d.facts.iter().any(|f| seen.contains(&f.endpoint)));
+                rebuilt.sort_by(|a, b| a.key.cmp(&b.key));
+                rebuilt
+            };
+            add_anomalies(c, "", anomalies)?;
+            add_run(c, "", run)?;
+            let inventory = device_count_of(c, "")?;
+            Ok(Ingested { devices, inventory })
         })
     }
 
@@ -978,6 +1028,26 @@ fn sqlite_upsert_facts(conn: &Connection, site: &str, facts: &[Fact]) -> Result<
         st.raw_bind_parameter(p + 9, f.evidence.as_str())?;
         Ok(())
     })
+}
+
+/// Whether a site has any stored fact.
+fn has_facts(c: &mut Conn, site: &str) -> Result<bool, Error> {
+    Ok(c.query_one(
+        "SELECT EXISTS(SELECT 1 FROM facts WHERE site = ?1)",
+        params![site],
+    )?
+    .i64(0)?
+        != 0)
+}
+
+/// How many devices a site's inventory holds.
+fn device_count_of(c: &mut Conn, site: &str) -> Result<u64, Error> {
+    Ok(c.query_one(
+        "SELECT count(*) FROM devices WHERE site = ?1",
+        params![site],
+    )?
+    .i64(0)?
+    .max(0) as u64)
 }
 
 fn add_anomalies(c: &mut Conn, site: &str, anomalies: &[(String, u64)]) -> Result<(), Error> {

@@ -18,7 +18,7 @@ pub struct AnalyzeArgs {
     /// Database: a SQLite file (created if missing, appended to if present) or a postgres:// URL.
     #[arg(long, default_value = "ward.db")]
     db: PathBuf,
-    /// Print the inventory as JSON instead of a table.
+    /// Print the devices this run saw (with their facts) as JSON instead of a table.
     #[arg(long)]
     json: bool,
     /// Print every table cell in full, however wide (default: fit the terminal).
@@ -77,8 +77,9 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     let (observer, report, _) = result?;
 
     let t1 = std::time::Instant::now();
-    let devices = app::analyze::store_run(&mut store, &files, observer, &report, &args.db)?;
-    crate::remediate::sync_after(&mut store, args.quiet || args.json);
+    let ingested = app::analyze::store_analysis(&mut store, &files, observer, &report, &args.db)?;
+    let devices = ingested.devices;
+    crate::remediate::sync_after_run(&mut store, &devices, args.quiet || args.json);
     if timing {
         eprintln!("timing: analysis {:?}, store {:?}", t1 - t0, t1.elapsed());
     }
@@ -89,6 +90,7 @@ pub fn run(args: AnalyzeArgs) -> Result<()> {
     } else {
         printer::inventory::table_width(&mut out, &devices, render::table_width(args.wide))?;
         printer::inventory::summary(&mut out, &report, &args.db)?;
+        printer::inventory::seen_of(&mut out, devices.len(), ingested.inventory)?;
     }
     out.flush()?;
     Ok(())

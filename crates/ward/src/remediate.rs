@@ -396,8 +396,21 @@ pub fn firmware(cmd: FirmwareCommand) -> Result<()> {
 /// command's own). The command's own work is stored already: a failure here
 /// is one warning line, and the next sync catches up.
 pub fn sync_after(store: &mut store::Store, quiet: bool) {
+    synced_after(app::remediation::sync(store, web::auth::now()), quiet)
+}
+
+/// [`sync_after`] for a `ward analyze` run: only the devices it saw
+/// (`app::remediation::sync_seen`).
+pub fn sync_after_run(store: &mut store::Store, seen: &[identify::Device], quiet: bool) {
+    synced_after(
+        app::remediation::sync_seen(store, seen, web::auth::now()),
+        quiet,
+    )
+}
+
+fn synced_after(result: app::Result<app::remediation::Synced>, quiet: bool) {
     let mut e = crate::render::stderr();
-    match app::remediation::sync(store, web::auth::now()) {
+    match result {
         Ok(s) => {
             let any = s.counts.opened + s.counts.verified + s.counts.reopened > 0
                 || !s.firmware.is_empty();

@@ -427,6 +427,88 @@ fn the_sample_opens_finding_items_and_metrics_count_them() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+fn all_items(db: &str) -> Vec<Value> {
+    let all: Value = serde_json::from_str(&ok(&[
+        "remediation",
+        "list",
+        "--status",
+        "all",
+        "--json",
+        "--db",
+        db,
+    ]))
+    .unwrap();
+    all.as_array().unwrap().clone()
+}
+
+/// A run that sees only some devices (the pump's capture) into a store that
+/// holds the sample room: the run shows and syncs only the devices it saw,
+/// the room's items stay exactly as they were, and a whole sync afterwards
+/// finds nothing left to do (the scoped sync decided what it would have).
+#[test]
+fn a_run_syncs_the_devices_it_saw_and_a_whole_sync_agrees() {
+    let dir = tempdir("seen");
+    let db = dir.join("ward.db");
+    let d = db.to_str().unwrap();
+    ok(&[
+        "analyze",
+        "--quiet",
+        "--db",
+        d,
+        &sample("hospital-room.pcap"),
+    ]);
+    let room = all_items(d);
+    assert!(!room.is_empty());
+    let pump = capture(&dir, "2.4.1", T1);
+    let p = pump.to_str().unwrap();
+    let out = ok(&["analyze", "--db", d, p]);
+    let line = out
+        .lines()
+        .find(|l| l.contains("devices seen in this run,"))
+        .unwrap_or_else(|| panic!("no seen line: {out}"));
+    let inventory: Value = serde_json::from_str(&ok(&["inventory", "--json", "--db", d])).unwrap();
+    let total = inventory["devices"].as_array().unwrap().len();
+    assert!(
+        line.ends_with(&format!(
+            "{total} in the inventory (`ward inventory` lists them all)"
+        )),
+        "{line}"
+    );
+    // The same run again, as JSON: only the devices it saw, the pump among them.
+    let run: Value = serde_json::from_str(&ok(&["analyze", "--json", "--db", d, p])).unwrap();
+    let seen: Vec<&str> = run["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["key"].as_str().unwrap())
+        .collect();
+    assert!(seen.contains(&PUMP), "{seen:?}");
+    assert!(seen.len() < total, "{seen:?} of {total}");
+    assert!(
+        line.starts_with(&format!("{} devices seen", seen.len())),
+        "{line}"
+    );
+    // The items of devices the run did not see are untouched; what is new
+    // or changed is the run's devices'.
+    let after = all_items(d);
+    let unseen = |i: &&Value| !seen.contains(&i["device"].as_str().unwrap());
+    let kept: Vec<&Value> = room.iter().filter(unseen).collect();
+    assert!(!kept.is_empty());
+    for item in kept {
+        assert!(after.contains(item), "changed: {item:#}");
+    }
+    for item in after.iter().filter(|i| !room.contains(i)) {
+        assert!(seen.contains(&item["device"].as_str().unwrap()), "{item:#}");
+    }
+    // A whole sync finds nothing the scoped ones left undone.
+    assert_eq!(
+        ok(&["remediation", "sync", "--db", d]).trim(),
+        "remediation: 0 opened, 0 verified automatically, 0 reopened; 0 firmware changes"
+    );
+    assert_eq!(all_items(d), after);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[path = "support/dashboard.rs"]
 mod dashboard;
 use dashboard::{add_user, enc, login, serve};
