@@ -99,6 +99,13 @@ pub async fn run(
     r
 }
 
+/// Most bytes per fetch: under nats-server's default `max_pending` (64 MiB
+/// per client), past which the server drops the consumer's connection as a
+/// slow consumer while it decodes a batch (seen with `scripts/bench-ingest`
+/// on a busy machine: 256 messages of 2,000 facts pass 64 MiB); its
+/// messages then wait out `ack_wait` (30 s) to be redelivered.
+const FETCH_MAX_BYTES: usize = 32 << 20;
+
 async fn consume(
     client: async_nats::Client,
     store: Arc<Mutex<Store>>,
@@ -141,6 +148,7 @@ async fn consume(
             let fetched = consumer
                 .fetch()
                 .max_messages(opts.batch)
+                .max_bytes(FETCH_MAX_BYTES)
                 .expires(Duration::from_millis(500))
                 .messages()
                 .await;
@@ -160,6 +168,8 @@ async fn consume(
             while let Some(m) = messages.next().await {
                 match m {
                     Ok(m) => batch.push(m),
+                    // The next message would pass FETCH_MAX_BYTES: the batch is whole.
+                    Err(e) if e.to_string().contains("Message Size Exceeds MaxBytes") => break,
                     Err(e) => {
                         eprintln!("ward server: fetch: {e}");
                         break;
