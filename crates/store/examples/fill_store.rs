@@ -76,9 +76,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     pg.batch_execute(
         "INSERT INTO sites(site, dirty) VALUES ('', 1) ON CONFLICT(site) DO UPDATE SET dirty = 1",
     )?;
+    // Leaves `sites('')` current, as `ward analyze` (`Store::ingest_run`) does.
     store.rebuild_dirty_sites()?;
-    // `ward analyze` keeps no `sites` row for the single box.
-    pg.batch_execute("DELETE FROM sites WHERE site = ''")?;
     eprintln!(
         "fill_store: inventory rebuilt in {:.1} s",
         t.elapsed().as_secs_f64()
