@@ -630,6 +630,64 @@ mod tests {
         });
     }
 
+    /// Four writers at once on one store, each run by `ingest_run` or
+    /// `ingest` in turn: every run lands and the inventory is a full
+    /// rebuild's (on PostgreSQL only one of the first runs may find the
+    /// store fresh).
+    #[test]
+    fn concurrent_runs_leave_the_inventory_of_all_their_facts() {
+        fn writer(open: &(dyn Fn() -> Store + Sync), w: u8) {
+            let mut s = open();
+            for r in 0..4u8 {
+                let facts: Vec<Fact> = (0..50u8)
+                    .map(|k| Fact {
+                        endpoint: EndpointKey {
+                            mac: Some(MacAddr([0x0a, w, 0, 0, 0, k])),
+                            ip: Some(format!("10.{w}.{r}.{}", k + 1).parse().unwrap()),
+                        },
+                        kind: FactKind::Hostname,
+                        value: format!("h-{w}-{k}"),
+                        source: "dhcp".into(),
+                        first_seen: Timestamp(i64::from(r)),
+                        last_seen: Timestamp(i64::from(r) + 1),
+                        count: 1,
+                        evidence: format!("run {r}"),
+                    })
+                    .collect();
+                let run = crate::RunSummary::default();
+                if (w + r) % 2 == 0 {
+                    let got = s.ingest_run(&run, facts, &[]).unwrap();
+                    assert_eq!(got.devices.len(), 50);
+                } else {
+                    s.ingest(&run, &facts, &[]).unwrap();
+                }
+            }
+        }
+        fn race(open: &(dyn Fn() -> Store + Sync)) {
+            std::thread::scope(|t| {
+                for w in 0..4u8 {
+                    t.spawn(move || writer(open, w));
+                }
+            });
+            let s = open();
+            assert_eq!(s.run_count().unwrap(), 16);
+            assert_eq!(s.device_count().unwrap(), 200);
+            assert_eq!(docs(&s, ""), full(&s, ""));
+            assert!(s.dirty_sites().unwrap().is_empty());
+        }
+        let dir = std::env::temp_dir().join(format!("ward-incr-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("ward.db");
+        Store::open(&db).unwrap();
+        race(&|| Store::open(&db).unwrap());
+        let _ = std::fs::remove_dir_all(&dir);
+        if let Some(pg) = testing::ScratchDb::new("incremental_race") {
+            drop(pg.store());
+            race(&|| Store::open_postgres_with_key_file(&pg.url, &pg.key_file()).unwrap());
+        }
+    }
+
     #[test]
     fn a_partial_rebuild_equals_a_full_rebuild() {
         testing::each_backend("partial_rebuild", |mut s| {

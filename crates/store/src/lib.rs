@@ -574,6 +574,9 @@ impl Store {
         anomalies: &[(String, u64)],
     ) -> Result<Vec<Device>, Error> {
         self.conn.get_mut().transaction(|c| {
+            // The site's row first (see `ingest_run`): concurrent runs on
+            // PostgreSQL take turns, so only one of them finds a fresh store.
+            incremental::mark_site(c, "")?;
             // A fresh store holds exactly this run's facts afterwards: the
             // inventory is built from them directly instead of reading them back.
             let had_facts = has_facts(c, "")?;
@@ -606,6 +609,9 @@ impl Store {
         self.conn.get_mut().transaction(|c| {
             let seen: std::collections::BTreeSet<EndpointKey> =
                 facts.iter().map(|f| f.endpoint).collect();
+            // The site's row first: on PostgreSQL a concurrent run waits here
+            // until this one commits, so only one of them finds a fresh store.
+            let full = incremental::mark_site(c, "")?;
             let devices = if !has_facts(c, "")? {
                 // A fresh store: every device is this run's, built from its facts.
                 upsert_facts(c, "", &facts)?;
@@ -614,7 +620,6 @@ impl Store {
                 incremental::mark_current(c, "")?;
                 all
             } else {
-                let full = incremental::mark_site(c, "")?;
                 upsert_facts(c, "", &facts)?;
                 if !full {
                     incremental::record_endpoints(c, "", &facts)?;
