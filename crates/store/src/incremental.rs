@@ -139,7 +139,7 @@ pub(crate) fn record_endpoints(c: &mut Conn, site: &str, facts: &[Fact]) -> Resu
 }
 
 /// How many devices a site's inventory holds.
-fn device_count(c: &mut Conn, site: &str) -> Result<usize, Error> {
+pub(crate) fn device_count(c: &mut Conn, site: &str) -> Result<usize, Error> {
     Ok(c.query_one(
         "SELECT count(*) FROM devices WHERE site = ?1",
         params![site],
@@ -655,7 +655,7 @@ mod tests {
                     })
                     .collect();
                 let run = crate::RunSummary::default();
-                if (w + r) % 2 == 0 {
+                if (w + r).is_multiple_of(2) {
                     let got = s.ingest_run(&run, facts, &[]).unwrap();
                     assert_eq!(got.devices.len(), 50);
                 } else {

@@ -633,7 +633,7 @@ impl Store {
             };
             add_anomalies(c, "", anomalies)?;
             add_run(c, "", run)?;
-            let inventory = device_count_of(c, "")?;
+            let inventory = incremental::device_count(c, "")? as u64;
             Ok(Ingested { devices, inventory })
         })
     }
@@ -1043,16 +1043,6 @@ fn has_facts(c: &mut Conn, site: &str) -> Result<bool, Error> {
     )?
     .i64(0)?
         != 0)
-}
-
-/// How many devices a site's inventory holds.
-fn device_count_of(c: &mut Conn, site: &str) -> Result<u64, Error> {
-    Ok(c.query_one(
-        "SELECT count(*) FROM devices WHERE site = ?1",
-        params![site],
-    )?
-    .i64(0)?
-    .max(0) as u64)
 }
 
 fn add_anomalies(c: &mut Conn, site: &str, anomalies: &[(String, u64)]) -> Result<(), Error> {

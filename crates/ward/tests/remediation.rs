@@ -71,8 +71,8 @@ fn sample(name: &str) -> String {
         .to_string()
 }
 
-/// The pump's item for the sample CVE.
-fn pump_item(db: &str) -> Value {
+/// Every item, whatever its status.
+fn all_items(db: &str) -> Vec<Value> {
     let all: Value = serde_json::from_str(&ok(&[
         "remediation",
         "list",
@@ -83,14 +83,29 @@ fn pump_item(db: &str) -> Value {
         db,
     ]))
     .unwrap();
+    all.as_array().unwrap().clone()
+}
+
+/// The pump's item for the sample CVE.
+fn pump_item(db: &str) -> Value {
+    let all = all_items(db);
     let mine: Vec<&Value> = all
-        .as_array()
-        .unwrap()
         .iter()
         .filter(|i| i["device"] == PUMP && i["subject"]["cve"] == CVE)
         .collect();
-    assert_eq!(mine.len(), 1, "one item per device and CVE: {all:#}");
+    assert_eq!(mine.len(), 1, "one item per device and CVE: {all:#?}");
     mine[0].clone()
+}
+
+/// `ward analyze --quiet` of the sample room into `db`.
+fn analyze_room(db: &str) {
+    ok(&[
+        "analyze",
+        "--quiet",
+        "--db",
+        db,
+        &sample("hospital-room.pcap"),
+    ]);
 }
 
 fn show(db: &str, id: &str) -> Value {
@@ -387,13 +402,7 @@ fn the_sample_opens_finding_items_and_metrics_count_them() {
     let dir = tempdir("sample");
     let db = dir.join("ward.db");
     let d = db.to_str().unwrap();
-    ok(&[
-        "analyze",
-        "--quiet",
-        "--db",
-        d,
-        &sample("hospital-room.pcap"),
-    ]);
+    analyze_room(d);
     let items: Value =
         serde_json::from_str(&ok(&["remediation", "list", "--json", "--db", d])).unwrap();
     let items = items.as_array().unwrap();
@@ -409,13 +418,7 @@ fn the_sample_opens_finding_items_and_metrics_count_them() {
         .any(|i| i["subject"]["kind"] == "default_credential"));
     // A second analysis of the same capture opens nothing new.
     let n = items.len();
-    ok(&[
-        "analyze",
-        "--quiet",
-        "--db",
-        d,
-        &sample("hospital-room.pcap"),
-    ]);
+    analyze_room(d);
     let again: Value =
         serde_json::from_str(&ok(&["remediation", "list", "--json", "--db", d])).unwrap();
     assert_eq!(again.as_array().unwrap().len(), n);
@@ -427,20 +430,6 @@ fn the_sample_opens_finding_items_and_metrics_count_them() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn all_items(db: &str) -> Vec<Value> {
-    let all: Value = serde_json::from_str(&ok(&[
-        "remediation",
-        "list",
-        "--status",
-        "all",
-        "--json",
-        "--db",
-        db,
-    ]))
-    .unwrap();
-    all.as_array().unwrap().clone()
-}
-
 /// A run that sees only some devices (the pump's capture) into a store that
 /// holds the sample room: the run shows and syncs only the devices it saw,
 /// the room's items stay exactly as they were, and a whole sync afterwards
@@ -450,13 +439,7 @@ fn a_run_syncs_the_devices_it_saw_and_a_whole_sync_agrees() {
     let dir = tempdir("seen");
     let db = dir.join("ward.db");
     let d = db.to_str().unwrap();
-    ok(&[
-        "analyze",
-        "--quiet",
-        "--db",
-        d,
-        &sample("hospital-room.pcap"),
-    ]);
+    analyze_room(d);
     let room = all_items(d);
     assert!(!room.is_empty());
     let pump = capture(&dir, "2.4.1", T1);
