@@ -135,7 +135,7 @@ impl Store {
         let mut c = self.conn();
         // The single-box site, then every named site (sites with facts).
         let mut sites = vec![String::new()];
-        for r in c.query("SELECT site FROM sites ORDER BY site", &[])? {
+        for r in c.query("SELECT site FROM sites WHERE site <> '' ORDER BY site", &[])? {
             sites.push(r.str(0)?);
         }
         let mut out = Vec::new();

@@ -728,10 +728,11 @@ impl Store {
             .collect()
     }
 
-    /// Sites with ingested observations, by name.
+    /// Sites with ingested observations, by name (not the single box, whose
+    /// row only tracks its rebuilds).
     pub fn sites(&self) -> Result<Vec<String>, Error> {
         self.conn()
-            .query("SELECT site FROM sites ORDER BY site", &[])?
+            .query("SELECT site FROM sites WHERE site <> '' ORDER BY site", &[])?
             .iter()
             .map(|r| r.str(0))
             .collect()

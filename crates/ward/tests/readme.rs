@@ -196,6 +196,10 @@ const OTHER_NOT_RUN: &[(&[&str], &str)] = &[
         "a benchmark: needs PostgreSQL and nats-server, minutes",
     ),
     (
+        &["scripts/bench-pg-runs"],
+        "a benchmark: needs PostgreSQL, minutes (fills a store of 500,000 devices)",
+    ),
+    (
         &["scripts/bench-monitor"],
         "a benchmark: minutes on ../shared/testdata",
     ),

@@ -104,12 +104,37 @@ fn appending_a_second_capture_keeps_the_first() {
             db.to_str().unwrap(),
             second.to_str().unwrap(),
         ]);
+        // The run shows the devices it saw; the inventory holds both captures'.
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let text = v.to_string();
+        assert!(
+            text.contains("PYNETDICOM_304"),
+            "the second capture's devices"
+        );
+        let seen = v["devices"].as_array().unwrap().len();
+        assert!(seen > 0);
+        let inv = ward(&["inventory", "--json", "--db", db.to_str().unwrap()]);
+        let all: serde_json::Value = serde_json::from_slice(&inv.stdout).unwrap();
+        let text = all.to_string();
         assert!(
             text.contains("PYNETDICOM_304") && text.contains("ALARIS-PC-07"),
             "one inventory from both captures"
         );
-        assert!(v["devices"].as_array().unwrap().len() > n1);
+        assert!(all["devices"].as_array().unwrap().len() > n1);
+        // The table says how many of them the run saw.
+        let table = ward(&[
+            "analyze",
+            "--db",
+            db.to_str().unwrap(),
+            second.to_str().unwrap(),
+        ]);
+        let out = String::from_utf8_lossy(&table.stdout);
+        let total = all["devices"].as_array().unwrap().len();
+        assert!(
+            out.contains(&format!(
+                "{seen} devices seen in this run, {total} in the inventory"
+            )),
+            "{out}"
+        );
     }
 }
