@@ -132,12 +132,10 @@ impl Store {
     /// Every stored fact of one kind with its site (`""`: the single-box
     /// site), by site.
     pub fn site_facts_of_kind(&self, kind: FactKind) -> Result<Vec<(String, Fact)>, Error> {
-        let mut c = self.conn();
         // The single-box site, then every named site (sites with facts).
         let mut sites = vec![String::new()];
-        for r in c.query("SELECT site FROM sites WHERE site <> '' ORDER BY site", &[])? {
-            sites.push(r.str(0)?);
-        }
+        sites.extend(self.sites()?);
+        let mut c = self.conn();
         let mut out = Vec::new();
         for site in sites {
             for f in crate::load_facts_where(&mut c, Some(&site), Some(kind.as_str()))? {

@@ -178,6 +178,9 @@ pub(crate) struct Rebuild {
     /// The devices stored: the whole site after a full rebuild, the
     /// rebuilt components' devices after a partial one, none when current.
     pub devices: Vec<Device>,
+    /// Devices in the site afterwards, known without counting them again
+    /// when it was rebuilt (`None` when it was current).
+    pub inventory: Option<usize>,
 }
 
 /// How a site was rebuilt.
@@ -207,6 +210,7 @@ pub(crate) fn rebuild_site(c: &mut Conn, site: &str, mode: Mode) -> Result<Rebui
     let current = Rebuild {
         how: Rebuilt::Current,
         devices: Vec::new(),
+        inventory: None,
     };
     let lock = match c.dialect() {
         Dialect::Postgres => "SELECT dirty FROM sites WHERE site = ?1 FOR UPDATE",
@@ -232,6 +236,7 @@ pub(crate) fn rebuild_site(c: &mut Conn, site: &str, mode: Mode) -> Result<Rebui
         crate::store_devices(c, site, &all)?;
         Rebuild {
             how: Rebuilt::Full,
+            inventory: Some(all.len()),
             devices: all,
         }
     } else {
@@ -239,9 +244,11 @@ pub(crate) fn rebuild_site(c: &mut Conn, site: &str, mode: Mode) -> Result<Rebui
         for r in &seeds {
             set.add(r.str(0)?, r.str(1)?);
         }
+        let (mine, deleted) = partial(c, site, set)?;
         Rebuild {
             how: Rebuilt::Partial,
-            devices: partial(c, site, set)?,
+            inventory: Some((devices + mine.len()).saturating_sub(deleted)),
+            devices: mine,
         }
     };
     c.execute("DELETE FROM dirty_endpoints WHERE site = ?1", params![site])?;
@@ -348,8 +355,9 @@ fn endpoints_by(
         .collect()
 }
 
-/// The partial rebuild (see the module doc); the devices it stored.
-fn partial(c: &mut Conn, site: &str, mut set: Closure) -> Result<Vec<Device>, Error> {
+/// The partial rebuild (see the module doc): the devices it stored, and how
+/// many stored devices it deleted first.
+fn partial(c: &mut Conn, site: &str, mut set: Closure) -> Result<(Vec<Device>, usize), Error> {
     let d = c.dialect();
     // 1. The changed components.
     set.close(c, site)?;
@@ -414,9 +422,9 @@ fn partial(c: &mut Conn, site: &str, mut set: Closure) -> Result<Vec<Device>, Er
         "DELETE FROM devices WHERE site = ?1 AND {}",
         any_text(d, "key", 2)
     );
-    c.execute(&sql, &[Val::from(site), Val::Texts(stored)])?;
+    let deleted = c.execute(&sql, &[Val::from(site), Val::Texts(stored)])?;
     crate::insert_devices(c, site, &mine)?;
-    Ok(mine)
+    Ok((mine, deleted as usize))
 }
 
 #[cfg(test)]

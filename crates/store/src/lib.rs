@@ -612,29 +612,36 @@ impl Store {
             // The site's row first: on PostgreSQL a concurrent run waits here
             // until this one commits, so only one of them finds a fresh store.
             let full = incremental::mark_site(c, "")?;
-            let devices = if !has_facts(c, "")? {
+            let fresh = !has_facts(c, "")?;
+            upsert_facts(c, "", &facts)?;
+            let (devices, inventory) = if fresh {
                 // A fresh store: every device is this run's, built from its facts.
-                upsert_facts(c, "", &facts)?;
                 let all = build_inventory_owned(facts);
                 store_devices(c, "", &all)?;
                 incremental::mark_current(c, "")?;
-                all
+                let n = all.len();
+                (all, n)
             } else {
-                upsert_facts(c, "", &facts)?;
                 if !full {
                     incremental::record_endpoints(c, "", &facts)?;
                 }
                 drop(facts);
-                let mut rebuilt =
-                    incremental::rebuild_site(c, "", incremental::Mode::Auto)?.devices;
-                rebuilt.retain(|d| d.facts.iter().any(|f| seen.contains(&f.endpoint)));
-                rebuilt.sort_by(|a, b| a.key.cmp(&b.key));
-                rebuilt
+                let rebuilt = incremental::rebuild_site(c, "", incremental::Mode::Auto)?;
+                let inventory = match rebuilt.inventory {
+                    Some(n) => n,
+                    None => incremental::device_count(c, "")?,
+                };
+                let mut devices = rebuilt.devices;
+                devices.retain(|d| d.facts.iter().any(|f| seen.contains(&f.endpoint)));
+                devices.sort_by(|a, b| a.key.cmp(&b.key));
+                (devices, inventory)
             };
             add_anomalies(c, "", anomalies)?;
             add_run(c, "", run)?;
-            let inventory = incremental::device_count(c, "")? as u64;
-            Ok(Ingested { devices, inventory })
+            Ok(Ingested {
+                devices,
+                inventory: inventory as u64,
+            })
         })
     }
 
