@@ -5,6 +5,12 @@
 //! a record straddles the end of the buffer, the partial record is moved to the
 //! front (compaction) and the rest of the buffer is refilled.
 //!
+//! [`FileReader::next_shared`] also hands out the buffer itself (reference
+//! counted), so that other threads can keep reading frames in it without a
+//! copy; while any of them holds it, the reader continues in another buffer
+//! (one it used before and everybody let go of, or a new one), moving only the
+//! partial record over.
+//!
 //! Corrupt input handling:
 //! - classic pcap: a captured length above [`MAX_CAPLEN`] is either an
 //!   oversized record (the next header after it is plausible: skip it) or lost
@@ -22,6 +28,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 use model::Timestamp;
 
@@ -29,6 +36,8 @@ use crate::{Anomalies, Error, Frame, LinkType, Source, MAX_CAPLEN};
 
 /// Default buffer size.
 const INIT_BUF: usize = 1 << 20;
+/// Spare buffers kept for reuse by [`FileReader::switch_buffer`].
+const MAX_SPARES: usize = 64;
 /// The buffer never grows beyond this (largest pcapng block we accept).
 const MAX_BUF: usize = 16 << 20;
 /// Smallest buffer (for small files).
@@ -140,7 +149,9 @@ struct Loc {
 pub struct FileReader {
     name: String,
     reader: Box<dyn Read + Send>,
-    buf: Vec<u8>,
+    buf: SharedBuffer,
+    /// Earlier buffers, reused once nobody else holds them.
+    spare: Vec<SharedBuffer>,
     /// Unparsed data is `buf[start..end]`.
     start: usize,
     end: usize,
@@ -283,7 +294,8 @@ impl FileReader {
         let mut r = FileReader {
             name,
             reader,
-            buf: vec![0; size.max(32)],
+            buf: Arc::new(vec![0; size.max(32)]),
+            spare: Vec::new(),
             start: 0,
             end: 0,
             base: 0,
@@ -434,23 +446,31 @@ impl FileReader {
         if self.eof || need > MAX_BUF {
             return Ok(false);
         }
+        if Arc::get_mut(&mut self.buf).is_none() {
+            // Frames of this buffer are still being read elsewhere.
+            self.switch_buffer();
+        }
+        // Only the reader holds the buffer now (`switch_buffer` gave it one of its own).
+        let Some(buf) = Arc::get_mut(&mut self.buf) else {
+            return Ok(false);
+        };
         // Move the partial record to the front so one big read refills the rest.
         if self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
+            buf.copy_within(self.start..self.end, 0);
             self.base += self.start as u64;
             self.end -= self.start;
             self.start = 0;
         }
-        if self.buf.len() < need {
+        if buf.len() < need {
             // Do not grow the buffer for bytes the file (size known at open) does not have.
             if self.file_len > 0 && self.base + need as u64 > self.file_len {
                 return Ok(false);
             }
-            let n = need.max(self.buf.len().saturating_mul(2)).min(MAX_BUF);
-            self.buf.resize(n, 0);
+            let n = need.max(buf.len().saturating_mul(2)).min(MAX_BUF);
+            buf.resize(n, 0);
         }
-        while self.avail() < need {
-            let Some(space) = self.buf.get_mut(self.end..) else {
+        while self.end - self.start < need {
+            let Some(space) = buf.get_mut(self.end..) else {
                 return Ok(false);
             };
             match self.reader.read(space) {
@@ -458,7 +478,7 @@ impl FileReader {
                     self.eof = true;
                     return Ok(false);
                 }
-                Ok(n) => self.end = (self.end + n).min(self.buf.len()),
+                Ok(n) => self.end = (self.end + n).min(buf.len()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(source) => {
                     return Err(Error::Io {
@@ -469,6 +489,39 @@ impl FileReader {
             }
         }
         Ok(true)
+    }
+
+    /// Continues in a buffer nobody else holds: a spare one whose frames
+    /// everybody let go of, else a new one of the same size. The unparsed
+    /// bytes move over; the old buffer becomes a spare.
+    #[cold]
+    fn switch_buffer(&mut self) {
+        let free = self
+            .spare
+            .iter()
+            .position(|b| Arc::strong_count(b) == 1 && Arc::weak_count(b) == 0);
+        let mut next = match free {
+            Some(i) => self.spare.swap_remove(i),
+            None => Arc::new(vec![0; self.buf.len()]),
+        };
+        if let Some(dst) = Arc::get_mut(&mut next) {
+            let rest = self.buf.get(self.start..self.end).unwrap_or_default();
+            if dst.len() < rest.len().max(self.buf.len()) {
+                dst.resize(rest.len().max(self.buf.len()), 0);
+            }
+            if let Some(d) = dst.get_mut(..rest.len()) {
+                d.copy_from_slice(rest);
+            }
+            self.base += self.start as u64;
+            self.end -= self.start;
+            self.start = 0;
+        }
+        let old = std::mem::replace(&mut self.buf, next);
+        // Spares are bounded by how many buffers the consumers can hold at once;
+        // past that (they hold more than expected) old buffers are simply dropped.
+        if self.spare.len() < MAX_SPARES {
+            self.spare.push(old);
+        }
     }
 
     /// End of stream: a partial record left over is a truncated tail. The
@@ -514,7 +567,39 @@ impl FileReader {
         }
     }
 
+    #[inline]
     fn locate_pcap(&mut self, f: PcapFmt) -> Result<Option<Loc>, Error> {
+        // The common case: a plausible record wholly in the buffer, its header
+        // read once (every record header starts with the same 16 bytes).
+        let h = f.hdr_len;
+        if let Some(rest) = self.buf.get(self.start..self.end) {
+            if let Some(hdr) = rest.first_chunk::<16>() {
+                let caplen = rd32_at(hdr, 8, f.be);
+                let total = h + caplen as usize;
+                if caplen <= MAX_CAPLEN && total <= rest.len() {
+                    let (sec, frac, orig) = (
+                        rd32_at(hdr, 0, f.be),
+                        rd32_at(hdr, 4, f.be),
+                        rd32_at(hdr, 12, f.be),
+                    );
+                    let off = self.start + h;
+                    self.start += total;
+                    let micros = if f.nsec { frac / 1000 } else { frac };
+                    return Ok(Some(Loc {
+                        off,
+                        len: caplen as usize,
+                        ts: Timestamp::from_secs_micros(i64::from(sec), i64::from(micros)),
+                        link: f.link,
+                        orig_len: orig,
+                    }));
+                }
+            }
+        }
+        self.locate_pcap_slow(f)
+    }
+
+    #[inline(never)]
+    fn locate_pcap_slow(&mut self, f: PcapFmt) -> Result<Option<Loc>, Error> {
         let h = f.hdr_len;
         loop {
             if !self.fill(h)? {
@@ -791,6 +876,41 @@ impl FileReader {
         }
         self.anomalies.resync_skipped_bytes += self.bytes_read() - from;
         Ok(())
+    }
+}
+
+/// A reader's buffer, shared with whoever reads frames in it.
+pub type SharedBuffer = Arc<Vec<u8>>;
+
+impl FileReader {
+    /// The next frame and the buffer it lies in. Whoever keeps a clone of
+    /// the buffer may read the frame's bytes later at their offset in it
+    /// ([`FileReader::offset_in`]): the reader does not write into a
+    /// buffer somebody else holds.
+    #[inline]
+    pub fn next_shared(&mut self) -> Result<Option<(Frame<'_>, &SharedBuffer)>, Error> {
+        let loc = match self.kind {
+            Kind::Pcap(f) => self.locate_pcap(f)?,
+            Kind::PcapNg => self.locate_ng()?,
+        };
+        Ok(loc.map(|l| {
+            (
+                Frame {
+                    ts: l.ts,
+                    link: l.link,
+                    data: self.buf.get(l.off..l.off + l.len).unwrap_or(&[]),
+                    orig_len: l.orig_len,
+                },
+                &self.buf,
+            )
+        }))
+    }
+
+    /// Where `data` (a frame handed out with `buf` by
+    /// [`FileReader::next_shared`]) starts in `buf`.
+    #[inline]
+    pub fn offset_in(data: &[u8], buf: &SharedBuffer) -> usize {
+        (data.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize)
     }
 }
 

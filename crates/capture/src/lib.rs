@@ -37,7 +37,7 @@ mod file;
 #[cfg(feature = "live")]
 mod live;
 
-pub use file::{is_capture_magic, FileReader};
+pub use file::{is_capture_magic, FileReader, SharedBuffer};
 #[cfg(feature = "live")]
 pub use live::{
     Backend, Live, LiveCapture, LiveOptions, LiveStats, LiveWorker, Polled, StopHandle, Waker,

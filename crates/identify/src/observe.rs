@@ -6,6 +6,17 @@ use model::records::{DicomPdu, LoginProtocol, NeighborProtocol, PasswordClass};
 use model::{Direction, Endpoint, Event, FlowInfo, MacAddr, Record, Timestamp};
 use std::net::IpAddr;
 
+/// An [`Observer`]'s facts, put in the order in which [`Observer::merge`]
+/// adds them ([`Observer::into_merge_order`]).
+#[derive(Debug, Default)]
+pub struct MergeOrder {
+    dropped: u64,
+    endpoints: Vec<(EndpointKey, Vec<OrderedFact>)>,
+}
+
+/// One fact of a [`MergeOrder`]: its kind and value, and what was seen of it.
+type OrderedFact = ((FactKind, String), Stat);
+
 /// Bounds on what an [`Observer`] keeps.
 #[derive(Debug, Clone, Copy)]
 pub struct ObserverLimits {
@@ -1485,22 +1496,39 @@ impl Observer {
 
     /// Merges another observer's facts into this one.
     pub fn merge(&mut self, other: Observer) {
-        self.dropped += other.dropped;
-        // In a fixed order, not the maps' (seeded per process): when a limit is
-        // reached, which facts are kept must not change from run to run.
-        // Endpoints in key order; each endpoint's facts earliest first, as one
-        // worker reading the whole input would have met them.
-        let mut endpoints: Vec<(EndpointKey, EndpointFacts)> =
-            other.endpoints.into_iter().collect();
+        self.merge_ordered(other.into_merge_order());
+    }
+
+    /// This observer's facts in the order [`Observer::merge`] adds them: a
+    /// fixed order, not the maps' (seeded per process), so that when a limit
+    /// is reached, which facts are kept does not change from run to run.
+    /// Endpoints in key order; each endpoint's facts earliest first, as one
+    /// worker reading the whole input would have met them. A worker sorts its
+    /// own facts so (in parallel with the others) before they are merged.
+    pub fn into_merge_order(self) -> MergeOrder {
+        let mut endpoints: Vec<(EndpointKey, Vec<OrderedFact>)> = self
+            .endpoints
+            .into_iter()
+            .map(|(ep, f)| {
+                let mut facts: Vec<_> = f.facts.into_iter().collect();
+                facts.sort_unstable_by(|a, b| {
+                    (a.1.first, a.0 .0, &a.0 .1).cmp(&(b.1.first, b.0 .0, &b.0 .1))
+                });
+                (ep, facts)
+            })
+            .collect();
         endpoints.sort_unstable_by_key(|e| e.0);
-        let mut facts: Vec<((FactKind, String), Stat)> = Vec::new();
-        for (ep, f) in endpoints {
-            facts.clear();
-            facts.extend(f.facts);
-            facts.sort_unstable_by(|a, b| {
-                (a.1.first, a.0 .0, &a.0 .1).cmp(&(b.1.first, b.0 .0, &b.0 .1))
-            });
-            for ((kind, value), st) in facts.drain(..) {
+        MergeOrder {
+            dropped: self.dropped,
+            endpoints,
+        }
+    }
+
+    /// [`Observer::merge`] of facts already put in order.
+    pub fn merge_ordered(&mut self, other: MergeOrder) {
+        self.dropped += other.dropped;
+        for (ep, facts) in other.endpoints {
+            for ((kind, value), st) in facts {
                 // The evidence is copied only when the fact is new here.
                 self.add(ep, kind, &value, st.source, st.first, &|| {
                     st.evidence.clone()

@@ -1,7 +1,7 @@
 //! One worker's packet loop, and the multi-worker driver for capture files.
 
 use crate::dispatch::{Dispatcher, FlowState};
-use crate::fanout::{shard_of_frame, Lane};
+use crate::fanout::{Dealer, Lane};
 use crate::Error;
 use analyzer_api::Out;
 use capture::{Frame, Source};
@@ -168,7 +168,7 @@ impl Report {
 
 /// One worker: decodes the frames it is given, keeps their flows, runs
 /// analyzers and turns records into facts. The caller splits the input by
-/// flow between workers (the file reader by [`shard_of_frame`], live the
+/// flow between workers (the file reader's [`Dealer`](crate::fanout::Dealer), live the
 /// kernel's AF_PACKET fanout), so an engine analyzes every frame it gets.
 pub struct Engine {
     table: FlowTable<FlowState>,
@@ -305,8 +305,8 @@ impl Engine {
         self.process_inner(frame, true);
     }
 
-    /// Processes one frame that the caller assigned to this worker (see
-    /// [`shard_of_frame`]) without counting it in [`Report::packets`]: the
+    /// Processes one frame that the caller assigned to this worker (the
+    /// file reader's `Dealer`) without counting it in [`Report::packets`]: the
     /// caller, who sees every frame, does.
     pub fn process_assigned(&mut self, frame: &Frame<'_>) {
         self.process_inner(frame, false);
@@ -525,13 +525,15 @@ impl Engine {
     }
 }
 
-/// Reads `paths` in order and calls `each` with every frame; returns the
+/// Reads `paths` in order and calls `each` with every frame and the reader's
+/// buffer it lies in (which `each` may keep, see
+/// [`capture::FileReader::next_shared`]); returns the
 /// input's side of the report: frames, bytes, first and last packet time,
 /// each file's span and the capture-format anomalies. Updates `progress`.
 fn read_files<E: From<capture::Error>>(
     paths: &[PathBuf],
     progress: &Progress,
-    mut each: impl FnMut(&Frame<'_>) -> Result<(), E>,
+    mut each: impl FnMut(&Frame<'_>, &capture::SharedBuffer) -> Result<(), E>,
 ) -> Result<Report, E> {
     let mut input = Report::default();
     for p in paths {
@@ -539,7 +541,7 @@ fn read_files<E: From<capture::Error>>(
         // This file's own first and last packet.
         let (mut first, mut last): (Option<Timestamp>, Option<Timestamp>) = (None, None);
         let mut n = 0u32;
-        while let Some(frame) = reader.next_frame()? {
+        while let Some((frame, buf)) = reader.next_shared()? {
             let ts = frame.ts;
             if first.is_none_or(|f| ts < f) {
                 first = Some(ts);
@@ -547,7 +549,7 @@ fn read_files<E: From<capture::Error>>(
             if last.is_none_or(|l| ts > l) {
                 last = Some(ts);
             }
-            each(&frame)?;
+            each(&frame, buf)?;
             n = n.wrapping_add(1);
             input.packets += 1;
             if n & 1023 == 0 {
@@ -582,10 +584,10 @@ fn read_files<E: From<capture::Error>>(
 /// particular order across workers).
 ///
 /// With one worker, the calling thread reads and analyzes. With more, the
-/// calling thread reads, decodes each frame far enough to know its shard
-/// (`fanout::shard_of_frame`) and hands a copy of it, in batches, to the
-/// worker of that shard; workers share nothing else until the results are
-/// merged at the end.
+/// calling thread reads, decodes each frame far enough to know its address
+/// pair, deals each pair to a worker (`fanout::Dealer`) and hands the frame's
+/// place in the reader's buffer, in batches, to that worker; workers share
+/// nothing else until the results are merged at the end.
 pub fn analyze_files(
     paths: &[PathBuf],
     cfg: &Config,
@@ -599,11 +601,12 @@ pub fn analyze_files(
     let shards = cfg.workers.max(1) as u32;
     let (input, results) = if shards == 1 {
         let mut engine = Engine::new(cfg, 0, 1, sink.clone());
-        let input = read_files::<Error>(paths, progress, |f| {
+        let input = read_files::<Error>(paths, progress, |f, _| {
             engine.process_assigned(f);
             Ok(())
         })?;
-        (Ok(input), vec![Ok(engine.finish())])
+        let (o, r) = engine.finish();
+        (Ok(input), vec![Ok((Share::Whole(o), r))])
     } else {
         fan_out(paths, cfg, progress, &sink, shards)
     };
@@ -611,17 +614,27 @@ pub fn analyze_files(
     let mut observer: Option<Observer> = None;
     let mut report = Report::default();
     for r in results {
-        let (o, rep) = r?;
+        let (share, rep) = r?;
         report.merge(rep);
-        match &mut observer {
-            Some(acc) => acc.merge(o),
-            None => {
-                // Each worker held its share of the fact limits; together they hold all of them.
-                let mut o = o;
-                o.raise_limits(cfg.observer);
-                observer = Some(o);
+        let acc = match (&mut observer, share) {
+            (Some(acc), Share::Ordered(o)) => {
+                acc.merge_ordered(o);
+                continue;
             }
-        }
+            (Some(acc), Share::Whole(o)) => {
+                acc.merge(o);
+                continue;
+            }
+            (None, Share::Whole(o)) => observer.insert(o),
+            (None, Share::Ordered(o)) => {
+                let acc = observer.insert(Observer::default());
+                acc.raise_limits(cfg.observer);
+                acc.merge_ordered(o);
+                acc
+            }
+        };
+        // Each worker held its share of the fact limits; together they hold all of them.
+        acc.raise_limits(cfg.observer);
     }
     // A worker's error (a panic) says more than the reader's "worker gone".
     report.merge(input?);
@@ -629,10 +642,15 @@ pub fn analyze_files(
 }
 
 /// The input side of a run and each worker's result.
-type Results = (
-    Result<Report, Error>,
-    Vec<Result<(Observer, Report), Error>>,
-);
+type Results = (Result<Report, Error>, Vec<Result<(Share, Report), Error>>);
+
+/// A worker's facts as it hands them over: the first worker's whole, to
+/// collect the others' into; the others' already in the order they are
+/// merged in (sorted by the worker itself, in parallel, not at the end).
+enum Share {
+    Whole(Observer),
+    Ordered(identify::MergeOrder),
+}
 
 /// [`analyze_files`] with `shards` > 1 workers fed by the calling thread.
 fn fan_out(
@@ -649,24 +667,32 @@ fn fan_out(
                 let (lane, from_reader, give_back) = Lane::new();
                 lanes.push(lane);
                 let sink = sink.clone();
-                scope.spawn(move || -> (Observer, Report) {
+                scope.spawn(move || -> (Share, Report) {
                     let mut engine = Engine::new(cfg, shard, shards, sink);
-                    for batch in from_reader {
+                    for mut batch in from_reader {
                         for f in batch.frames() {
                             engine.process_assigned(&f);
                         }
+                        // Let go of the reader's buffer before the batch travels back.
+                        batch.clear();
                         // The reader may have stopped (an error): the batch is then dropped.
                         let _ = give_back.send(batch);
                     }
-                    engine.finish()
+                    let (o, r) = engine.finish();
+                    if shard == 0 {
+                        (Share::Whole(o), r)
+                    } else {
+                        (Share::Ordered(o.into_merge_order()), r)
+                    }
                 })
             })
             .collect();
         let gone = |_| Error::Worker("a worker ended before the input did".to_string());
-        let input = read_files::<Error>(paths, progress, |f| {
-            let shard = shard_of_frame(f, shards) as usize;
+        let mut dealer = Dealer::new(shards);
+        let input = read_files::<Error>(paths, progress, |f, buf| {
+            let shard = dealer.deal(f) as usize;
             match lanes.get_mut(shard) {
-                Some(lane) => lane.push(f).map_err(gone),
+                Some(lane) => lane.push(f, buf).map_err(gone),
                 None => Ok(()),
             }
         })

@@ -75,6 +75,53 @@ fn one_two_and_three_workers_give_the_same_output() {
     }
 }
 
+/// The sample room's capture `copies` times, each copy a day after the one
+/// before: larger than the reader's 1 MiB buffer, so workers hold frames of
+/// buffers the reader has moved on from.
+fn repeated_sample(copies: u32) -> Vec<u8> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let one = std::fs::read(root.join("samples/hospital-room.pcap")).expect("sample");
+    assert_eq!(
+        one.get(..4),
+        Some(&[0xd4, 0xc3, 0xb2, 0xa1][..]),
+        "little-endian pcap"
+    );
+    let (header, records) = one.split_at(24);
+    let mut out = header.to_vec();
+    for copy in 0..copies {
+        let mut at = 0;
+        while let Some(h) = records.get(at..at + 16) {
+            let sec = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) + copy * 86_400;
+            let caplen = u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize;
+            out.extend_from_slice(&sec.to_le_bytes());
+            out.extend_from_slice(&h[4..16]);
+            out.extend_from_slice(&records[at + 16..at + 16 + caplen]);
+            at += 16 + caplen;
+        }
+    }
+    out
+}
+
+#[test]
+fn a_capture_larger_than_the_reader_buffer_gives_the_same_output() {
+    let dir = std::env::temp_dir().join(format!("ward-worker-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let big = dir.join("big.pcap");
+    let bytes = repeated_sample(120);
+    assert!(bytes.len() > 2 << 20, "{} bytes", bytes.len());
+    std::fs::write(&big, &bytes).expect("write");
+    let files = vec![big];
+    let (records, facts, counts) = run(&files, 1);
+    assert!(records.len() > 1000, "{} records", records.len());
+    for workers in [2, 3] {
+        let (r, f, c) = run(&files, workers);
+        assert_eq!(c, counts, "{workers} workers: counts differ");
+        assert!(r == records, "{workers} workers: records differ");
+        assert!(f == facts, "{workers} workers: facts differ");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn several_workers_spread_the_flows_over_workers() {
     // The flow ids say which worker made each flow (its shard is the high bits).

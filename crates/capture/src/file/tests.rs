@@ -413,6 +413,72 @@ fn tiny_buffer_and_short_reads_give_same_frames() {
     }
 }
 
+/// A classic pcap of `n` records of lengths 0..=199, each filled with its own number.
+fn many_records(n: u32) -> Vec<u8> {
+    let payloads: Vec<Vec<u8>> = (0..n).map(|i| vec![i as u8; (i % 200) as usize]).collect();
+    let recs: Vec<(u32, u32, &[u8], u32)> = payloads
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (i as u32, 0, d.as_slice(), d.len() as u32 + 4))
+        .collect();
+    pcap_file(0xA1B2_C3D4, false, 1, &recs)
+}
+
+#[test]
+fn frames_stay_readable_in_buffers_held_elsewhere() {
+    for bytes in [many_records(700), sample_pcapng()] {
+        let (want, _) = read_all(&bytes);
+        // `keep`: how many of the latest frames are held (their buffers with them).
+        for keep in [usize::MAX, 3, 1] {
+            let t = Trickle {
+                data: bytes.clone(),
+                pos: 0,
+                n: 7,
+            };
+            let mut r = FileReader::with_buffer("t".into(), Box::new(t), 0, 600).unwrap();
+            let mut held: std::collections::VecDeque<(usize, SharedBuffer, usize, usize)> =
+                Default::default();
+            let mut got = vec![None; want.len()];
+            let mut i = 0;
+            let mut check = |(i, buf, off, len): (usize, SharedBuffer, usize, usize)| {
+                got[i] = buf.get(off..off + len).map(<[u8]>::to_vec);
+            };
+            while let Some((f, buf)) = r.next_shared().unwrap() {
+                let off = FileReader::offset_in(f.data, buf);
+                assert_eq!(buf.get(off..off + f.data.len()), Some(f.data));
+                held.push_back((i, Arc::clone(buf), off, f.data.len()));
+                i += 1;
+                while held.len() > keep {
+                    check(held.pop_front().unwrap());
+                }
+            }
+            for h in held.drain(..) {
+                check(h);
+            }
+            let want_data: Vec<_> = want.iter().map(|w| Some(w.data.clone())).collect();
+            assert_eq!(got, want_data, "keep {keep}");
+            assert!(r.spare.len() <= MAX_SPARES);
+        }
+    }
+}
+
+#[test]
+fn a_reader_whose_buffer_nobody_holds_keeps_one_buffer() {
+    let bytes = many_records(700);
+    let t = Trickle {
+        data: bytes.clone(),
+        pos: 0,
+        n: 7,
+    };
+    let mut r = FileReader::with_buffer("t".into(), Box::new(t), 0, 600).unwrap();
+    let mut n = 0;
+    while r.next_shared().unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 700);
+    assert!(r.spare.is_empty());
+}
+
 #[test]
 fn oversized_record_is_skipped() {
     let big = vec![0u8; 300_000];
