@@ -205,6 +205,8 @@ pub(crate) struct Dealer {
     dealt: hashbrown::HashMap<u64, u32, foldhash::fast::FixedState>,
     /// Per worker: frames × 256 + bytes given so far.
     load: Vec<u64>,
+    /// The last pair dealt and its worker (frames of one pair often come in runs).
+    last: Option<(u64, u32)>,
 }
 
 impl Dealer {
@@ -213,6 +215,7 @@ impl Dealer {
             shards: shards.max(1),
             dealt: hashbrown::HashMap::with_hasher(foldhash::fast::FixedState::default()),
             load: vec![0; shards.max(1) as usize],
+            last: None,
         }
     }
 
@@ -224,14 +227,21 @@ impl Dealer {
         }
         let shard = match pair_key_of_frame(f) {
             None => 0,
-            Some(key) => match self.dealt.get(&key) {
-                Some(&s) => s,
-                None if self.dealt.len() < MAX_DEALT_PAIRS => {
-                    let s = self.least_loaded();
-                    self.dealt.insert(key, s);
+            Some(key) => match self.last {
+                Some((k, s)) if k == key => s,
+                _ => {
+                    let s = match self.dealt.get(&key) {
+                        Some(&s) => s,
+                        None if self.dealt.len() < MAX_DEALT_PAIRS => {
+                            let s = self.least_loaded();
+                            self.dealt.insert(key, s);
+                            s
+                        }
+                        None => fixed_shard(key, self.shards),
+                    };
+                    self.last = Some((key, s));
                     s
                 }
-                None => fixed_shard(key, self.shards),
             },
         };
         if let Some(l) = self.load.get_mut(shard as usize) {
