@@ -1,7 +1,7 @@
 //! One worker's packet loop, and the multi-worker driver for capture files.
 
 use crate::dispatch::{Dispatcher, FlowState};
-use crate::fanout::{Dealer, Lane};
+use crate::fanout::{pool_size, Dealer, Lane};
 use crate::Error;
 use analyzer_api::Out;
 use capture::{Frame, Source};
@@ -664,7 +664,7 @@ fn fan_out(
         let mut lanes = Vec::with_capacity(shards as usize);
         let handles: Vec<_> = (0..shards)
             .map(|shard| {
-                let (lane, from_reader, give_back) = Lane::new();
+                let (lane, from_reader, give_back) = Lane::new(pool_size(shards as usize));
                 lanes.push(lane);
                 let sink = sink.clone();
                 scope.spawn(move || -> (Share, Report) {

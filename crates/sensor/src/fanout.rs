@@ -4,10 +4,10 @@
 //! A [`Batch`] holds no copy of a frame: it holds the capture reader's buffer
 //! the frames lie in (reference counted, [`capture::SharedBuffer`]) and each
 //! frame's offset, length, time and link type in it. Each worker owns a fixed
-//! pool of [`POOL`] batches that circulate between the reader (which fills
+//! pool of batches ([`pool_size`]) that circulate between the reader (which fills
 //! them) and the worker (which reads them, lets go of the buffer and sends
 //! them back): no allocation per packet, and memory bounded by the pool (a
-//! batch holds one buffer, so at most workers × [`POOL`] buffers are held
+//! batch holds one buffer, so at most as many buffers as batches are held
 //! besides the one being read into). The channels carry one message per
 //! batch, not per packet.
 
@@ -20,8 +20,18 @@ use wire::Net;
 
 /// Frames after which a batch is handed over.
 pub(crate) const BATCH_FRAMES: usize = 1024;
-/// Batches per worker (in flight, being filled and being emptied together).
-pub(crate) const POOL: usize = 4;
+/// Batches per worker (in flight, being filled and being emptied together)
+/// with `workers` workers: deep enough that a worker busy with a run of
+/// costly frames (TLS handshakes) does not stall the reader, and with it the
+/// other workers (on 2 cores, 4 distinct copies, 2 workers took 216 ms with 4
+/// and 179 ms with 16, `docs/benchmarks.md`); and 64 batches at most over all
+/// workers, since a batch holds one reader buffer (1 MiB).
+pub(crate) fn pool_size(workers: usize) -> usize {
+    (MAX_BATCHES / workers.max(1)).clamp(4, 16)
+}
+
+/// Batches over all workers, past 4 per worker.
+const MAX_BATCHES: usize = 64;
 
 /// Where one frame sits in a [`Batch`]'s buffer.
 #[derive(Debug, Clone, Copy)]
@@ -281,12 +291,14 @@ pub(crate) struct Lane {
 pub(crate) struct WorkerGone;
 
 impl Lane {
-    /// A lane and the worker's ends: where batches arrive, and where they go back.
-    pub(crate) fn new() -> (Lane, Receiver<Batch>, SyncSender<Batch>) {
-        let (to_worker, from_reader) = std::sync::mpsc::sync_channel(POOL);
-        let (give_back, back) = std::sync::mpsc::sync_channel(POOL);
-        for _ in 1..POOL {
-            // The pool: POOL - 1 waiting, one being filled.
+    /// A lane with `pool` batches and the worker's ends: where batches
+    /// arrive, and where they go back.
+    pub(crate) fn new(pool: usize) -> (Lane, Receiver<Batch>, SyncSender<Batch>) {
+        let pool = pool.max(2);
+        let (to_worker, from_reader) = std::sync::mpsc::sync_channel(pool);
+        let (give_back, back) = std::sync::mpsc::sync_channel(pool);
+        for _ in 1..pool {
+            // The pool: pool - 1 waiting, one being filled.
             let _ = give_back.send(Batch::new());
         }
         (
@@ -400,7 +412,7 @@ mod tests {
 
     #[test]
     fn batches_circulate_between_reader_and_worker() {
-        let (mut lane, from_reader, give_back) = Lane::new();
+        let (mut lane, from_reader, give_back) = Lane::new(4);
         let worker = std::thread::spawn(move || {
             let (mut n, mut bytes) = (0usize, Vec::new());
             for mut b in from_reader {
@@ -433,13 +445,24 @@ mod tests {
     }
 
     #[test]
+    fn pools_stay_within_the_batch_budget() {
+        assert_eq!(pool_size(1), 16);
+        assert_eq!(pool_size(2), 16);
+        assert_eq!(pool_size(8), 8);
+        assert_eq!(pool_size(64), 4);
+        for w in 1..100 {
+            assert!(pool_size(w) * w <= MAX_BATCHES.max(4 * w));
+        }
+    }
+
+    #[test]
     fn a_gone_worker_is_an_error_not_a_hang() {
-        let (mut lane, from_reader, give_back) = Lane::new();
+        let (mut lane, from_reader, give_back) = Lane::new(4);
         drop((from_reader, give_back));
         let buf = in_buffer(&[b"x"]);
         let f = frames_of(&buf, &[1]).remove(0);
         let mut r = Ok(());
-        for _ in 0..POOL * BATCH_FRAMES + 1 {
+        for _ in 0..4 * BATCH_FRAMES + 1 {
             r = lane.push(&f, &buf);
             if r.is_err() {
                 break;
