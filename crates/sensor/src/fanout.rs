@@ -25,7 +25,10 @@ pub(crate) const BATCH_FRAMES: usize = 1024;
 /// costly frames (TLS handshakes) does not stall the reader, and with it the
 /// other workers (on 2 cores, 4 distinct copies, 2 workers took 216 ms with 4
 /// and 179 ms with 16, `docs/benchmarks.md`); and 64 batches at most over all
-/// workers, since a batch holds one reader buffer (1 MiB).
+/// workers, since a batch holds one reader buffer (1 MiB): at most 16 MiB
+/// per worker, within the 24 MiB per worker that
+/// [`Config::with_memory_budget`](crate::Config::with_memory_budget) sets
+/// aside for I/O buffers.
 pub(crate) fn pool_size(workers: usize) -> usize {
     (MAX_BATCHES / workers.max(1)).clamp(4, 16)
 }
