@@ -168,7 +168,7 @@ impl Report {
 
 /// One worker: decodes the frames it is given, keeps their flows, runs
 /// analyzers and turns records into facts. The caller splits the input by
-/// flow between workers (the file reader's [`Dealer`](crate::fanout::Dealer), live the
+/// flow between workers (the file reader by address pair, live the
 /// kernel's AF_PACKET fanout), so an engine analyzes every frame it gets.
 pub struct Engine {
     table: FlowTable<FlowState>,
