@@ -180,7 +180,7 @@ pub(crate) fn check(c: &mut Conn, site: &str) -> Result<(), Error> {
 /// keeps them (once committed) if the site had none before (`first`) or
 /// its kept facts are still all of its facts ([`check`] ran first).
 pub(crate) fn add(c: &mut Conn, site: &str, facts: Vec<Fact>, first: bool) -> Result<(), Error> {
-    let wanted = kept(c).is_some_and(|k| first || k.sites.contains_key(site));
+    let wanted = kept(c).is_some_and(|k| first || k.current.iter().any(|s| s == site));
     if !wanted {
         return Ok(());
     }
@@ -569,6 +569,61 @@ mod tests {
             assert_eq!(docs(&s, site), full(&s, site), "{site}");
             assert_eq!(docs(&s, site), docs(&lite, site), "{site}");
         }
+    }
+
+    /// Two writers (two Ward processes) ingesting into the same sites at
+    /// once: every batch lands, and the first writer's rebuild afterwards
+    /// (from its kept facts only if the other did not write the site
+    /// since) leaves the facts and inventory of the same batches stored
+    /// one by one.
+    #[test]
+    fn concurrent_writers_store_every_batch() {
+        let Some(db) = testing::ScratchDb::new("fresh_race") else {
+            return;
+        };
+        drop(db.store());
+        let batches: Vec<Vec<Observation>> = (0..2u64)
+            .map(|w| {
+                let mut r = Rng(w + 11);
+                (0..8u64)
+                    .map(|i| {
+                        let site = if i % 2 == 0 { "north" } else { "south" };
+                        obs(&format!("w{w}-{i}"), site, facts(&mut r, w * 100 + i, 300))
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut writers: Vec<Store> = std::thread::scope(|t| {
+            let running: Vec<_> = batches
+                .iter()
+                .map(|mine| {
+                    let db = &db;
+                    t.spawn(move || {
+                        let mut s = db.store();
+                        for o in mine {
+                            s.ingest_observations(std::slice::from_ref(o), 1).unwrap();
+                        }
+                        s
+                    })
+                })
+                .collect();
+            running.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let s = &mut writers[0];
+        s.rebuild_dirty_sites().unwrap();
+        let mut lite = Store::open_in_memory().unwrap();
+        for o in batches.iter().flatten() {
+            lite.ingest_observations(std::slice::from_ref(o), 1)
+                .unwrap();
+        }
+        lite.rebuild_dirty_sites().unwrap();
+        assert_eq!(s.ingested_count().unwrap(), 16);
+        for site in ["north", "south"] {
+            assert_eq!(s.site_facts(site).unwrap(), lite.site_facts(site).unwrap());
+            assert_eq!(docs(s, site), full(s, site), "{site}");
+            assert_eq!(docs(s, site), docs(&lite, site), "{site}");
+        }
+        assert!(s.dirty_sites().unwrap().is_empty());
     }
 
     /// A failed ingest keeps nothing: the rebuild reads the site back.
