@@ -545,7 +545,7 @@ mod tests {
             assert_eq!(docs(&s, site), docs(&lite, site), "{site}");
         }
         // A later ingest into the stored sites (new and stored endpoints).
-        let later = vec![next(&mut r, "north", 600), next(&mut r, "south", 600)];
+        let later = vec![next(&mut r, "north", 900), next(&mut r, "south", 900)];
         s.ingest_observations(&later, 2).unwrap();
         lite.ingest_observations(&later, 2).unwrap();
         upsert
@@ -588,7 +588,7 @@ mod tests {
                 (0..8u64)
                     .map(|i| {
                         let site = if i % 2 == 0 { "north" } else { "south" };
-                        obs(&format!("w{w}-{i}"), site, facts(&mut r, w * 100 + i, 300))
+                        obs(&format!("w{w}-{i}"), site, facts(&mut r, w * 100 + i, 1000))
                     })
                     .collect()
             })

@@ -228,6 +228,9 @@ pub(crate) fn migrate(c: &mut Conn, target: &str) -> Result<(), Error> {
 /// Rows per bulk statement.
 const CHUNK: usize = 4000;
 
+/// Fact rows per batch below which they are all upserted (no `COPY`).
+const COPY_MIN_ROWS: usize = 500;
+
 /// One fact row to write, merged with the batch's other rows of its key.
 struct Merged<'a> {
     /// The endpoint's rank in text order (equal texts, equal ranks): its
@@ -358,6 +361,12 @@ pub(crate) fn write_facts(
         keys,
         rows,
     } = merge(facts);
+    // A few rows: one upsert statement costs less than the lookups,
+    // savepoint and `COPY` round trips.
+    if rows.len() < COPY_MIN_ROWS {
+        upsert_rows(client, site, &endpoints, &rows)?;
+        return Ok(empty);
+    }
     let mut stored = vec![false; endpoints.len()];
     if let (false, Some(known)) = (empty, known) {
         for (s, k) in stored.iter_mut().zip(&keys) {
