@@ -544,24 +544,36 @@ mod tests {
             assert_eq!(docs(&s, site), full(&s, site), "{site}");
             assert_eq!(docs(&s, site), docs(&lite, site), "{site}");
         }
-        // A later ingest into the stored sites (new and stored endpoints).
-        let later = vec![next(&mut r, "north", 900), next(&mut r, "south", 900)];
-        s.ingest_observations(&later, 2).unwrap();
-        lite.ingest_observations(&later, 2).unwrap();
-        upsert
-            .conn
-            .get_mut()
-            .transaction(|c| {
-                for o in &later {
-                    let crate::db::Conn::Postgres(pg) = c else {
-                        unreachable!()
-                    };
-                    crate::pgschema::upsert_facts(&mut pg.client, &o.site, &o.facts)?;
-                }
-                Ok(())
+        // Later ingests into the stored sites: the first round's facts
+        // again under new ids (every endpoint stored: upserted whole after
+        // the sample), then new and stored endpoints together.
+        let again: Vec<Observation> = rounds[0]
+            .1
+            .iter()
+            .map(|o| Observation {
+                id: format!("again-{}", o.id),
+                ..o.clone()
             })
-            .unwrap();
-        check(&s, &lite, &upsert, "later ingest");
+            .collect();
+        let later = vec![next(&mut r, "north", 900), next(&mut r, "south", 900)];
+        for batch in [&again, &later] {
+            s.ingest_observations(batch, 2).unwrap();
+            lite.ingest_observations(batch, 2).unwrap();
+            upsert
+                .conn
+                .get_mut()
+                .transaction(|c| {
+                    for o in batch {
+                        let crate::db::Conn::Postgres(pg) = c else {
+                            unreachable!()
+                        };
+                        crate::pgschema::upsert_facts(&mut pg.client, &o.site, &o.facts)?;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            check(&s, &lite, &upsert, "later ingest");
+        }
         s.rebuild_dirty_sites().unwrap();
         lite.rebuild_dirty_sites().unwrap();
         assert_eq!(used(&mut s), 1, "nothing kept once the site had facts");

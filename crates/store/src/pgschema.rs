@@ -373,27 +373,60 @@ pub(crate) fn write_facts(
             *s = known.contains(k);
         }
     } else if !empty {
-        // One index probe per endpoint (the primary key's prefix), not per row.
-        for chunk in (0..endpoints.len()).collect::<Vec<_>>().chunks(CHUNK * 4) {
-            let macs: Vec<&str> = chunk.iter().map(|&i| endpoints[i].0.as_str()).collect();
-            let ips: Vec<&str> = chunk.iter().map(|&i| endpoints[i].1.as_str()).collect();
-            for r in client.query(
-                "SELECT e.i FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(mac, ip, i),
-                 LATERAL (SELECT 1 FROM facts f WHERE f.site = $1 AND f.mac = e.mac AND f.ip = e.ip LIMIT 1) s",
-                &[&site, &macs, &ips],
-            )? {
-                let i = r.try_get::<_, i64>(0)?;
-                if let Some(&e) = usize::try_from(i - 1).ok().and_then(|k| chunk.get(k)) {
-                    stored[e] = true;
-                }
-            }
+        // A sample of the endpoints first: when nearly all of it is stored,
+        // the batch is upserted whole (right for new keys too) and the
+        // other lookups are spared.
+        let step = (endpoints.len() / SAMPLE).max(1);
+        let sample: Vec<usize> = (0..endpoints.len()).step_by(step).collect();
+        let found = lookup(client, site, &endpoints, &sample, &mut stored)?;
+        if found * 10 >= sample.len() * 9 {
+            upsert_rows(client, site, &endpoints, &rows)?;
+            return Ok(empty);
         }
+        let rest: Vec<usize> = (0..endpoints.len()).filter(|i| i % step != 0).collect();
+        lookup(client, site, &endpoints, &rest, &mut stored)?;
     }
     let (old, new): (Vec<Merged<'_>>, Vec<Merged<'_>>) =
         rows.into_iter().partition(|r| stored[r.endpoint as usize]);
     upsert_rows(client, site, &endpoints, &old)?;
     copy_new_rows(client, site, &endpoints, &new)?;
     Ok(empty)
+}
+
+/// Endpoints looked up first (see [`write_facts`]).
+const SAMPLE: usize = 1000;
+
+/// Marks which of the endpoints `which` have a stored fact of the site
+/// (one index probe per endpoint on the primary key's prefix, not per
+/// row); how many do.
+fn lookup(
+    client: &mut postgres::Client,
+    site: &str,
+    endpoints: &[(String, String)],
+    which: &[usize],
+    stored: &mut [bool],
+) -> Result<usize, Error> {
+    let mut found = 0;
+    for chunk in which.chunks(CHUNK * 4) {
+        let macs: Vec<&str> = chunk.iter().map(|&i| endpoints[i].0.as_str()).collect();
+        let ips: Vec<&str> = chunk.iter().map(|&i| endpoints[i].1.as_str()).collect();
+        for r in client.query(
+            "SELECT e.i FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(mac, ip, i),
+             LATERAL (SELECT 1 FROM facts f WHERE f.site = $1 AND f.mac = e.mac AND f.ip = e.ip LIMIT 1) s",
+            &[&site, &macs, &ips],
+        )? {
+            let i = r.try_get::<_, i64>(0)?;
+            if let Some(s) = usize::try_from(i - 1)
+                .ok()
+                .and_then(|k| chunk.get(k))
+                .and_then(|&e| stored.get_mut(e))
+            {
+                *s = true;
+                found += 1;
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Merges facts (one site) by upsert only (the path before `COPY`; tests
