@@ -175,6 +175,8 @@ impl Row {
 pub(crate) struct Pg {
     pub client: postgres::Client,
     stmts: HashMap<String, postgres::Statement>,
+    /// Sites' first ingests kept in memory for their rebuild.
+    pub kept: crate::fresh::Kept,
 }
 
 /// A connection to either backend.
@@ -284,6 +286,7 @@ impl Pg {
         Pg {
             client,
             stmts: HashMap::new(),
+            kept: crate::fresh::Kept::default(),
         }
     }
 
@@ -406,7 +409,7 @@ impl Conn {
             Dialect::Sqlite => "BEGIN IMMEDIATE",
             Dialect::Postgres => "BEGIN",
         })?;
-        match f(self) {
+        let out = match f(self) {
             Ok(v) => match self.batch("COMMIT") {
                 Ok(()) => Ok(v),
                 Err(e) => {
@@ -418,7 +421,11 @@ impl Conn {
                 let _ = self.batch("ROLLBACK");
                 Err(e)
             }
+        };
+        if let Conn::Postgres(pg) = self {
+            pg.kept.settle(out.is_ok());
         }
+        out
     }
 }
 

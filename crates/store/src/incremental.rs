@@ -213,13 +213,15 @@ pub(crate) fn rebuild_site(c: &mut Conn, site: &str, mode: Mode) -> Result<Rebui
         inventory: None,
     };
     let lock = match c.dialect() {
-        Dialect::Postgres => "SELECT dirty FROM sites WHERE site = ?1 FOR UPDATE",
-        Dialect::Sqlite => "SELECT dirty FROM sites WHERE site = ?1",
+        Dialect::Postgres => "SELECT dirty, xmin::text FROM sites WHERE site = ?1 FOR UPDATE",
+        Dialect::Sqlite => "SELECT dirty, '' FROM sites WHERE site = ?1",
     };
-    let state = match c.query_opt(lock, params![site])? {
-        Some(r) => r.i64(0)?,
+    let (state, xmin) = match c.query_opt(lock, params![site])? {
+        Some(r) => (r.i64(0)?, r.str(1)?),
         None => return Ok(current),
     };
+    // The site's first ingest, if this connection still holds all of it.
+    let kept = crate::fresh::take(c, site, &xmin);
     if state == 0 {
         return Ok(current);
     }
@@ -232,7 +234,11 @@ pub(crate) fn rebuild_site(c: &mut Conn, site: &str, mode: Mode) -> Result<Rebui
     // site, reading everything once is cheaper.
     let few = mode == Mode::Partial || seeds.len() * 2 < devices;
     let out = if state == FULL || !few {
-        let all = crate::build_inventory_owned(crate::load_facts(c, Some(site))?);
+        let facts = match kept {
+            Some(facts) => crate::fresh::merged(facts),
+            None => crate::load_facts(c, Some(site))?,
+        };
+        let all = crate::build_inventory_owned(facts);
         crate::store_devices(c, site, &all)?;
         Rebuild {
             how: Rebuilt::Full,

@@ -17,6 +17,7 @@ pub mod backup;
 mod dashboard;
 mod db;
 mod feeds;
+mod fresh;
 mod incremental;
 mod pgschema;
 pub mod program;
@@ -688,11 +689,16 @@ impl Store {
                 let facts: Vec<Fact> = of_site.iter().flat_map(|o| o.facts.iter().cloned()).collect();
                 out.facts += facts.len() as u64;
                 // The site's row first: a concurrent rebuild waits for this commit.
+                fresh::check(c, site)?;
                 let full = incremental::mark_site(c, site)?;
-                upsert_facts(c, site, &facts)?;
+                let first = upsert_facts(c, site, &facts)?;
                 // A full rebuild reads every endpoint anyway.
                 if !full {
                     incremental::record_endpoints(c, site, &facts)?;
+                }
+                // A site's first ingest: its rebuild can start from these facts.
+                if let Some(first) = first {
+                    fresh::add(c, site, facts, first)?;
                 }
                 for o in &of_site {
                     add_anomalies(c, site, &o.anomalies)?;
@@ -909,10 +915,15 @@ fn docs(c: &mut Conn, sql: &str, p: &[db::Val]) -> Result<Vec<Device>, Error> {
 /// the smaller evidence, then source). Every part of the merge is
 /// commutative, so the stored result does not depend on the order in which
 /// runs or transported messages arrive (redelivery may reorder them).
-fn upsert_facts(c: &mut Conn, site: &str, facts: &[Fact]) -> Result<(), Error> {
+///
+/// On PostgreSQL, also whether the site had no facts before (`None` on SQLite).
+fn upsert_facts(c: &mut Conn, site: &str, facts: &[Fact]) -> Result<Option<bool>, Error> {
     match c {
-        Conn::Sqlite(conn) => sqlite_upsert_facts(conn, site, facts),
-        Conn::Postgres(pg) => pgschema::upsert_facts(&mut pg.client, site, facts),
+        Conn::Sqlite(conn) => sqlite_upsert_facts(conn, site, facts).map(|()| None),
+        Conn::Postgres(pg) => {
+            let known = pg.kept.endpoints(site);
+            pgschema::write_facts(&mut pg.client, site, facts, known).map(Some)
+        }
     }
 }
 

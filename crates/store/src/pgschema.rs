@@ -228,33 +228,47 @@ pub(crate) fn migrate(c: &mut Conn, target: &str) -> Result<(), Error> {
 /// Rows per bulk statement.
 const CHUNK: usize = 4000;
 
-/// Merges facts (one site) with `INSERT ... SELECT FROM unnest(...)`. Facts
-/// with the same key are merged in memory first (one statement cannot touch a
-/// row twice) with the same commutative rule as the SQL.
-pub(crate) fn upsert_facts(
-    client: &mut postgres::Client,
-    site: &str,
-    facts: &[Fact],
-) -> Result<(), Error> {
-    struct Merged<'a> {
-        /// The endpoint's rank in text order (equal texts, equal ranks).
-        endpoint: u32,
-        kind: &'static str,
-        value: &'a str,
-        source: &'a str,
-        first: i64,
-        last: i64,
-        count: i64,
-        evidence: &'a str,
-    }
+/// Fact rows per batch below which they are all upserted (no `COPY`).
+const COPY_MIN_ROWS: usize = 500;
+
+/// One fact row to write, merged with the batch's other rows of its key.
+struct Merged<'a> {
+    /// The endpoint's rank in text order (equal texts, equal ranks): its
+    /// index in the endpoint texts.
+    endpoint: u32,
+    kind: &'static str,
+    value: &'a str,
+    source: &'a str,
+    first: i64,
+    last: i64,
+    count: i64,
+    evidence: &'a str,
+}
+
+/// A batch's facts merged per key and in key order, with their endpoints'
+/// stored texts (MAC, IP), distinct and in text order.
+struct Rows<'a> {
+    endpoints: Vec<(String, String)>,
+    /// The endpoints themselves, beside their texts.
+    keys: Vec<identify::EndpointKey>,
+    rows: Vec<Merged<'a>>,
+}
+
+/// Merges a batch's facts with equal keys in memory (one statement cannot
+/// touch a row twice) with the same commutative rule as the SQL, and puts
+/// them in key order (the primary key's "C" collation is byte order), so
+/// that each row lands beside the previous one in the index.
+fn merge(facts: &[Fact]) -> Rows<'_> {
     // Each endpoint's stored text once per run of facts with that endpoint
     // (sensors send facts grouped by endpoint).
     let mut texts: Vec<(String, String)> = Vec::new();
+    let mut of: Vec<identify::EndpointKey> = Vec::new();
     let mut last = None;
     let mut rows: Vec<Merged<'_>> = Vec::with_capacity(facts.len());
     for f in facts {
         if last != Some(f.endpoint) {
             last = Some(f.endpoint);
+            of.push(f.endpoint);
             texts.push((
                 f.endpoint
                     .mac
@@ -278,20 +292,19 @@ pub(crate) fn upsert_facts(
     let mut order: Vec<u32> = (0..texts.len() as u32).collect();
     order.sort_unstable_by(|&a, &b| texts[a as usize].cmp(&texts[b as usize]));
     let mut rank = vec![0u32; texts.len()];
-    let mut endpoints: Vec<&(String, String)> = Vec::with_capacity(texts.len());
+    let mut endpoints: Vec<(String, String)> = Vec::with_capacity(texts.len());
+    let mut keys: Vec<identify::EndpointKey> = Vec::with_capacity(texts.len());
     for &i in &order {
-        let t = &texts[i as usize];
-        if endpoints.last() != Some(&t) {
-            endpoints.push(t);
+        let t = &mut texts[i as usize];
+        if endpoints.last() != Some(t) {
+            endpoints.push(std::mem::take(t));
+            keys.push(of[i as usize]);
         }
         rank[i as usize] = (endpoints.len() - 1) as u32;
     }
     for r in &mut rows {
         r.endpoint = rank[r.endpoint as usize];
     }
-    // In key order (the primary key's "C" collation is byte order): equal
-    // keys become neighbours, merged below (one statement cannot touch a
-    // row twice), and each row lands beside the previous one in the index.
     rows.sort_unstable_by(|a, b| (a.endpoint, a.kind, a.value).cmp(&(b.endpoint, b.kind, b.value)));
     let mut merged: Vec<Merged<'_>> = Vec::with_capacity(rows.len());
     for f in rows {
@@ -310,6 +323,189 @@ pub(crate) fn upsert_facts(
             _ => merged.push(f),
         }
     }
+    Rows {
+        endpoints,
+        keys,
+        rows: merged,
+    }
+}
+
+/// Writes facts (one site) and says whether the site had none stored
+/// before. Rows whose endpoint (MAC, IP) has no stored fact of the site
+/// cannot conflict with a stored key: they go in by binary `COPY`, which
+/// spares `INSERT ... ON CONFLICT`'s speculative insertion (a site's first
+/// ingest is all such rows); the others are merged by upsert
+/// ([`upsert_rows`]). Callers hold the site's `sites` row (every fact
+/// writer locks it first, see `incremental::mark_site`), so no other writer
+/// adds keys of the site meanwhile; should a `COPY` still meet a stored key,
+/// its rows are merged by upsert instead ([`copy_new_rows`]). `known`:
+/// the endpoints of the site's stored facts when the caller knows them
+/// (its first ingest kept in memory, see `fresh`), sparing their lookup.
+pub(crate) fn write_facts(
+    client: &mut postgres::Client,
+    site: &str,
+    facts: &[Fact],
+    known: Option<&crate::fresh::Endpoints>,
+) -> Result<bool, Error> {
+    let empty = !client
+        .query_one(
+            "SELECT EXISTS(SELECT 1 FROM facts WHERE site = $1)",
+            &[&site],
+        )?
+        .try_get::<_, bool>(0)?;
+    if facts.is_empty() {
+        return Ok(empty);
+    }
+    let Rows {
+        endpoints,
+        keys,
+        rows,
+    } = merge(facts);
+    // A few rows: one upsert statement costs less than the lookups,
+    // savepoint and `COPY` round trips.
+    if rows.len() < COPY_MIN_ROWS {
+        upsert_rows(client, site, &endpoints, &rows)?;
+        return Ok(empty);
+    }
+    let mut stored = vec![false; endpoints.len()];
+    if let (false, Some(known)) = (empty, known) {
+        for (s, k) in stored.iter_mut().zip(&keys) {
+            *s = known.contains(k);
+        }
+    } else if !empty {
+        // A sample of the endpoints first: when nearly all of it is stored,
+        // the batch is upserted whole (right for new keys too) and the
+        // other lookups are spared.
+        let step = (endpoints.len() / SAMPLE).max(1);
+        let sample: Vec<usize> = (0..endpoints.len()).step_by(step).collect();
+        let found = lookup(client, site, &endpoints, &sample, &mut stored)?;
+        if found * 10 >= sample.len() * 9 {
+            upsert_rows(client, site, &endpoints, &rows)?;
+            return Ok(empty);
+        }
+        let rest: Vec<usize> = (0..endpoints.len()).filter(|i| i % step != 0).collect();
+        lookup(client, site, &endpoints, &rest, &mut stored)?;
+    }
+    let (old, new): (Vec<Merged<'_>>, Vec<Merged<'_>>) =
+        rows.into_iter().partition(|r| stored[r.endpoint as usize]);
+    upsert_rows(client, site, &endpoints, &old)?;
+    copy_new_rows(client, site, &endpoints, &new)?;
+    Ok(empty)
+}
+
+/// Endpoints looked up first (see [`write_facts`]).
+const SAMPLE: usize = 1000;
+
+/// Marks which of the endpoints `which` have a stored fact of the site
+/// (one index probe per endpoint on the primary key's prefix, not per
+/// row); how many do.
+fn lookup(
+    client: &mut postgres::Client,
+    site: &str,
+    endpoints: &[(String, String)],
+    which: &[usize],
+    stored: &mut [bool],
+) -> Result<usize, Error> {
+    let mut found = 0;
+    for chunk in which.chunks(CHUNK * 4) {
+        let macs: Vec<&str> = chunk.iter().map(|&i| endpoints[i].0.as_str()).collect();
+        let ips: Vec<&str> = chunk.iter().map(|&i| endpoints[i].1.as_str()).collect();
+        for r in client.query(
+            "SELECT e.i FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS e(mac, ip, i),
+             LATERAL (SELECT 1 FROM facts f WHERE f.site = $1 AND f.mac = e.mac AND f.ip = e.ip LIMIT 1) s",
+            &[&site, &macs, &ips],
+        )? {
+            let i = r.try_get::<_, i64>(0)?;
+            if let Some(s) = usize::try_from(i - 1)
+                .ok()
+                .and_then(|k| chunk.get(k))
+                .and_then(|&e| stored.get_mut(e))
+            {
+                *s = true;
+                found += 1;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Merges facts (one site) by upsert only (the path before `COPY`; tests
+/// compare the two).
+#[cfg(test)]
+pub(crate) fn upsert_facts(
+    client: &mut postgres::Client,
+    site: &str,
+    facts: &[Fact],
+) -> Result<(), Error> {
+    let Rows {
+        endpoints, rows, ..
+    } = merge(facts);
+    upsert_rows(client, site, &endpoints, &rows)
+}
+
+/// `COPY`s rows believed new inside a savepoint; if one meets a stored key
+/// after all (unique violation), the savepoint is rolled back and the rows
+/// are merged by upsert.
+fn copy_new_rows(
+    client: &mut postgres::Client,
+    site: &str,
+    endpoints: &[(String, String)],
+    rows: &[Merged<'_>],
+) -> Result<(), Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    client.batch_execute("SAVEPOINT ward_copy")?;
+    match copy_rows(client, site, endpoints, rows) {
+        Ok(()) => Ok(client.batch_execute("RELEASE SAVEPOINT ward_copy")?),
+        Err(Error::Pg(e)) if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
+            client.batch_execute("ROLLBACK TO SAVEPOINT ward_copy; RELEASE SAVEPOINT ward_copy")?;
+            upsert_rows(client, site, endpoints, rows)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Binary `COPY` of fact rows.
+fn copy_rows(
+    client: &mut postgres::Client,
+    site: &str,
+    endpoints: &[(String, String)],
+    rows: &[Merged<'_>],
+) -> Result<(), Error> {
+    let mut w = client.copy_in(
+        "COPY facts(site, mac, ip, kind, value, source, first_seen, last_seen, count, evidence) FROM STDIN (FORMAT binary)",
+    )?;
+    let mut b = CopyBuf::new();
+    for r in rows {
+        let (mac, ip) = &endpoints[r.endpoint as usize];
+        b.row(10);
+        b.text(site);
+        b.text(mac);
+        b.text(ip);
+        b.text(r.kind);
+        b.text(r.value);
+        b.text(r.source);
+        b.int8(r.first);
+        b.int8(r.last);
+        b.int8(r.count);
+        b.text(r.evidence);
+        b.flush_if_full(&mut w)?;
+    }
+    b.finish(w)
+}
+
+/// Merges rows into the facts table with `INSERT ... SELECT FROM unnest(...)
+/// ON CONFLICT`.
+fn upsert_rows(
+    client: &mut postgres::Client,
+    site: &str,
+    endpoints: &[(String, String)],
+    rows: &[Merged<'_>],
+) -> Result<(), Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     let sql = "INSERT INTO facts(site, mac, ip, kind, value, source, first_seen, last_seen, count, evidence)
          SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[])
          ON CONFLICT(site, mac, ip, kind, value) DO UPDATE SET
@@ -321,7 +517,7 @@ pub(crate) fn upsert_facts(
            evidence = CASE WHEN (excluded.first_seen, excluded.evidence, excluded.source) < (facts.first_seen, facts.evidence, facts.source)
                     THEN excluded.evidence ELSE facts.evidence END";
     let st = client.prepare(sql)?;
-    for chunk in merged.chunks(CHUNK) {
+    for chunk in rows.chunks(CHUNK) {
         let macs: Vec<&str> = chunk
             .iter()
             .map(|r| endpoints[r.endpoint as usize].0.as_str())
@@ -347,36 +543,174 @@ pub(crate) fn upsert_facts(
     Ok(())
 }
 
-/// Inserts a site's devices (after the caller deleted the old ones).
+/// Rows of PostgreSQL's binary `COPY` format, sent in pieces of about
+/// [`CopyBuf::PIECE`] bytes.
+struct CopyBuf(Vec<u8>);
+
+impl CopyBuf {
+    const PIECE: usize = 1 << 20;
+
+    /// The header: signature, flags, no extension.
+    fn new() -> CopyBuf {
+        let mut b = Vec::with_capacity(Self::PIECE + 4096);
+        b.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+        b.extend_from_slice(&0i32.to_be_bytes());
+        b.extend_from_slice(&0i32.to_be_bytes());
+        CopyBuf(b)
+    }
+    fn row(&mut self, fields: i16) {
+        self.0.extend_from_slice(&fields.to_be_bytes());
+    }
+    fn text(&mut self, s: &str) {
+        self.0
+            .extend_from_slice(&(s.len().min(i32::MAX as usize) as i32).to_be_bytes());
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    fn opt_text(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => self.text(s),
+            None => self.0.extend_from_slice(&(-1i32).to_be_bytes()),
+        }
+    }
+    fn int8(&mut self, v: i64) {
+        self.0.extend_from_slice(&8i32.to_be_bytes());
+        self.0.extend_from_slice(&v.to_be_bytes());
+    }
+    fn float8(&mut self, v: f64) {
+        self.0.extend_from_slice(&8i32.to_be_bytes());
+        self.0.extend_from_slice(&v.to_bits().to_be_bytes());
+    }
+    fn flush_if_full(&mut self, w: &mut postgres::CopyInWriter<'_>) -> Result<(), Error> {
+        if self.0.len() >= Self::PIECE {
+            std::io::Write::write_all(w, &self.0).map_err(copy_error)?;
+            self.0.clear();
+        }
+        Ok(())
+    }
+    /// The trailer, the rest sent, and the `COPY` completed.
+    fn finish(mut self, mut w: postgres::CopyInWriter<'_>) -> Result<(), Error> {
+        self.0.extend_from_slice(&(-1i16).to_be_bytes());
+        std::io::Write::write_all(&mut w, &self.0).map_err(copy_error)?;
+        w.finish()?;
+        Ok(())
+    }
+}
+
+/// A failed write of `COPY` data: the server's error when it sent one.
+fn copy_error(e: std::io::Error) -> Error {
+    let msg = e.to_string();
+    match e.into_inner().map(|b| b.downcast::<postgres::Error>()) {
+        Some(Ok(pg)) => Error::Pg(*pg),
+        _ => Error::Value(format!("COPY: {msg}")),
+    }
+}
+
+/// Devices per piece of `COPY` data encoded at once.
+const DEVICES_PER_PIECE: usize = 2000;
+
+/// Inserts a site's devices (after the caller deleted the old ones) by
+/// binary `COPY`, encoded and sent piece by piece.
 pub(crate) fn insert_devices(
     client: &mut postgres::Client,
     site: &str,
     devices: &[Device],
 ) -> Result<(), Error> {
-    let st = client.prepare(
-        "INSERT INTO devices(site, key, mac, vendor, category, confidence, first_seen, last_seen, doc)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::bigint[], $8::bigint[], $9::text[])",
-    )?;
-    for chunk in devices.chunks(CHUNK) {
-        let keys: Vec<String> = chunk.iter().map(|d| site_key(site, &d.key)).collect();
-        let docs = chunk
-            .iter()
-            .zip(&keys)
-            .map(|(d, k)| serde_json::to_string(&DeviceDoc(d, k)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let macs: Vec<Option<String>> =
-            chunk.iter().map(|d| d.mac.map(|m| m.to_string())).collect();
-        let vendors: Vec<Option<&str>> = chunk.iter().map(|d| d.vendor.as_deref()).collect();
-        let cats: Vec<&str> = chunk.iter().map(|d| d.category.label()).collect();
-        let conf: Vec<f64> = chunk.iter().map(|d| d.confidence as f64).collect();
-        let firsts: Vec<i64> = chunk.iter().map(|d| d.first_seen.0).collect();
-        let lasts: Vec<i64> = chunk.iter().map(|d| d.last_seen.0).collect();
-        client.execute(
-            &st,
-            &[
-                &site, &keys, &macs, &vendors, &cats, &conf, &firsts, &lasts, &docs,
-            ],
-        )?;
+    if devices.is_empty() {
+        return Ok(());
     }
+    let mut w = client.copy_in(
+        "COPY devices(site, key, mac, vendor, category, confidence, first_seen, last_seen, doc) FROM STDIN (FORMAT binary)",
+    )?;
+    let send = |w: &mut postgres::CopyInWriter<'_>, b: &[u8]| {
+        std::io::Write::write_all(w, b).map_err(copy_error)
+    };
+    send(&mut w, &CopyBuf::new().0)?;
+    for p in devices.chunks(DEVICES_PER_PIECE) {
+        send(&mut w, &device_rows(site, p)?)?;
+    }
+    send(&mut w, &(-1i16).to_be_bytes())?;
+    w.finish()?;
     Ok(())
+}
+
+/// Devices as rows of binary `COPY` data (no header or trailer).
+fn device_rows(site: &str, devices: &[Device]) -> Result<Vec<u8>, Error> {
+    let mut b = CopyBuf(Vec::with_capacity(devices.len() * 1024));
+    let mut doc = Vec::new();
+    for d in devices {
+        let key = site_key(site, &d.key);
+        doc.clear();
+        serde_json::to_writer(&mut doc, &DeviceDoc(d, &key))?;
+        // serde_json writes UTF-8.
+        let doc = std::str::from_utf8(&doc).map_err(|e| Error::Value(e.to_string()))?;
+        b.row(9);
+        b.text(site);
+        b.text(&key);
+        b.opt_text(d.mac.map(|m| m.to_string()).as_deref());
+        b.opt_text(d.vendor.as_deref());
+        b.text(d.category.label());
+        b.float8(d.confidence as f64);
+        b.int8(d.first_seen.0);
+        b.int8(d.last_seen.0);
+        b.text(doc);
+    }
+    Ok(b.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    /// Rows sent by `COPY` whose keys are stored after all merge by upsert.
+    #[test]
+    fn a_copy_that_meets_stored_keys_merges_them() {
+        let Some(db) = testing::ScratchDb::new("copy_conflict") else {
+            return;
+        };
+        let mut s = db.store();
+        let f = |value: &str, t: i64, evidence: &str| Fact {
+            endpoint: identify::EndpointKey {
+                mac: None,
+                ip: "10.0.0.1".parse().ok(),
+            },
+            kind: identify::FactKind::Hostname,
+            value: value.into(),
+            source: "s".into(),
+            first_seen: model::Timestamp(t),
+            last_seen: model::Timestamp(t + 1),
+            count: 2,
+            evidence: evidence.into(),
+        };
+        let first = vec![f("a", 5, "late"), f("b", 5, "x")];
+        let second = vec![f("a", 3, "early"), f("c", 9, "y")];
+        s.conn
+            .get_mut()
+            .transaction(|c| {
+                let Conn::Postgres(pg) = c else {
+                    unreachable!()
+                };
+                write_facts(&mut pg.client, "north", &first, None)?;
+                // As if the second batch's keys were all new.
+                let Rows {
+                    endpoints, rows, ..
+                } = merge(&second);
+                copy_new_rows(&mut pg.client, "north", &endpoints, &rows)
+            })
+            .unwrap();
+        let got: Vec<(String, i64, i64, u64, String)> = s
+            .site_facts("north")
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.value, f.first_seen.0, f.last_seen.0, f.count, f.evidence))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a".into(), 3, 6, 4, "early".into()),
+                ("b".into(), 5, 6, 2, "x".into()),
+                ("c".into(), 9, 10, 2, "y".into()),
+            ]
+        );
+    }
 }
