@@ -337,16 +337,7 @@ mod tests {
     use identify::{EndpointKey, Fact, FactKind};
     use model::{MacAddr, Timestamp};
 
-    /// A small deterministic generator (xorshift).
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % n
-        }
-    }
+    use crate::testing::Rng;
 
     /// Facts over a few hundred endpoints (MAC and IP, IP only, MAC only)
     /// and few values, so that keys repeat within a batch and across

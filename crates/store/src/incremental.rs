@@ -440,16 +440,7 @@ mod tests {
     use identify::EndpointKey;
     use model::{MacAddr, Timestamp};
 
-    /// A small deterministic generator (xorshift).
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % n
-        }
-    }
+    use crate::testing::Rng;
 
     fn ip(r: &mut Rng) -> std::net::IpAddr {
         match r.next(10) {

@@ -153,3 +153,16 @@ impl Drop for WriteLock {
         let _ = self.0.execute_batch("ROLLBACK");
     }
 }
+
+/// A small deterministic generator for tests (xorshift; the seed must not be 0).
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next number below `n` (`n` > 0).
+    pub fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
