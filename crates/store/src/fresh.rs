@@ -337,7 +337,7 @@ mod tests {
     use identify::{EndpointKey, Fact, FactKind};
     use model::{MacAddr, Timestamp};
 
-    use crate::testing::Rng;
+    use crate::testing::{rebuilt_docs, stored_docs, Rng};
 
     /// Facts over a few hundred endpoints (MAC and IP, IP only, MAC only)
     /// and few values, so that keys repeat within a batch and across
@@ -394,35 +394,6 @@ mod tests {
             facts,
             ..Default::default()
         }
-    }
-
-    fn docs(s: &Store, site: &str) -> Vec<(String, String)> {
-        s.conn()
-            .query(
-                "SELECT key, doc FROM devices WHERE site = ?1 ORDER BY key",
-                crate::db::params![site],
-            )
-            .unwrap()
-            .iter()
-            .map(|r| (r.str(0).unwrap(), r.str(1).unwrap()))
-            .collect()
-    }
-
-    /// A full rebuild's devices, from the facts read back.
-    fn full(s: &Store, site: &str) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> =
-            identify::build_inventory_owned(s.site_facts(site).unwrap())
-                .iter()
-                .map(|d| {
-                    let k = crate::site_key(site, &d.key);
-                    (
-                        k.clone(),
-                        serde_json::to_string(&crate::DeviceDoc(d, &k)).unwrap(),
-                    )
-                })
-                .collect();
-        out.sort();
-        out
     }
 
     fn used(s: &mut Store) -> usize {
@@ -532,8 +503,8 @@ mod tests {
         // the other writer meanwhile) from the facts read back.
         assert_eq!(used(&mut s), 1);
         for site in ["north", "south"] {
-            assert_eq!(docs(&s, site), full(&s, site), "{site}");
-            assert_eq!(docs(&s, site), docs(&lite, site), "{site}");
+            assert_eq!(stored_docs(&s, site), rebuilt_docs(&s, site), "{site}");
+            assert_eq!(stored_docs(&s, site), stored_docs(&lite, site), "{site}");
         }
         // Later ingests into the stored sites: the first round's facts
         // again under new ids (every endpoint stored: upserted whole after
@@ -569,8 +540,8 @@ mod tests {
         lite.rebuild_dirty_sites().unwrap();
         assert_eq!(used(&mut s), 1, "nothing kept once the site had facts");
         for site in ["north", "south"] {
-            assert_eq!(docs(&s, site), full(&s, site), "{site}");
-            assert_eq!(docs(&s, site), docs(&lite, site), "{site}");
+            assert_eq!(stored_docs(&s, site), rebuilt_docs(&s, site), "{site}");
+            assert_eq!(stored_docs(&s, site), stored_docs(&lite, site), "{site}");
         }
     }
 
@@ -623,8 +594,8 @@ mod tests {
         assert_eq!(s.ingested_count().unwrap(), 16);
         for site in ["north", "south"] {
             assert_eq!(s.site_facts(site).unwrap(), lite.site_facts(site).unwrap());
-            assert_eq!(docs(s, site), full(s, site), "{site}");
-            assert_eq!(docs(s, site), docs(&lite, site), "{site}");
+            assert_eq!(stored_docs(s, site), rebuilt_docs(s, site), "{site}");
+            assert_eq!(stored_docs(s, site), stored_docs(&lite, site), "{site}");
         }
         assert!(s.dirty_sites().unwrap().is_empty());
     }
@@ -644,6 +615,6 @@ mod tests {
         assert!(s.ingest_observations(&[obs("b", "north", bad)], 1).is_err());
         s.rebuild_dirty_sites().unwrap();
         assert_eq!(used(&mut s), 0);
-        assert_eq!(docs(&s, "north"), full(&s, "north"));
+        assert_eq!(stored_docs(&s, "north"), rebuilt_docs(&s, "north"));
     }
 }

@@ -449,7 +449,7 @@ mod tests {
     use identify::EndpointKey;
     use model::{MacAddr, Timestamp};
 
-    use crate::testing::Rng;
+    use crate::testing::{rebuilt_docs, stored_docs, Rng};
 
     fn ip(r: &mut Rng) -> std::net::IpAddr {
         match r.next(10) {
@@ -552,32 +552,6 @@ mod tests {
         out
     }
 
-    fn docs(s: &Store, site: &str) -> Vec<(String, String)> {
-        s.conn()
-            .query(
-                "SELECT key, doc FROM devices WHERE site = ?1 ORDER BY key",
-                params![site],
-            )
-            .unwrap()
-            .iter()
-            .map(|r| (r.str(0).unwrap(), r.str(1).unwrap()))
-            .collect()
-    }
-
-    fn full(s: &Store, site: &str) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> =
-            identify::build_inventory_owned(s.site_facts(site).unwrap())
-                .iter()
-                .map(|d| {
-                    let k = crate::site_key(site, &d.key);
-                    let doc = serde_json::to_string(&crate::DeviceDoc(d, &k)).unwrap();
-                    (k, doc)
-                })
-                .collect();
-        out.sort();
-        out
-    }
-
     #[test]
     fn ingest_run_equals_a_full_rebuild_and_returns_what_the_run_saw() {
         testing::each_backend("ingest_run", |mut s| {
@@ -602,7 +576,7 @@ mod tests {
                 .unwrap();
             assert_eq!(first.devices.len(), 300);
             assert_eq!(first.inventory, 300);
-            assert_eq!(docs(&s, ""), full(&s, ""));
+            assert_eq!(stored_docs(&s, ""), rebuilt_docs(&s, ""));
             let mut r = Rng(0x2545_f491_4f6c_dd1d);
             let mut partial_rounds = 0;
             for round in 0..6 {
@@ -615,7 +589,7 @@ mod tests {
                     .unwrap();
                 assert_eq!(s.run_count().unwrap(), before + 1);
                 // The stored inventory is a full rebuild's.
-                assert_eq!(docs(&s, ""), full(&s, ""), "round {round}");
+                assert_eq!(stored_docs(&s, ""), rebuilt_docs(&s, ""), "round {round}");
                 // What comes back: the devices holding a fact of the run's
                 // endpoints, each with all of its stored facts.
                 let want: Vec<Device> = s
@@ -639,7 +613,7 @@ mod tests {
             let got = s
                 .ingest_run(&crate::RunSummary::default(), batch(&mut r, 10), &[])
                 .unwrap();
-            assert_eq!(docs(&s, ""), full(&s, ""));
+            assert_eq!(stored_docs(&s, ""), rebuilt_docs(&s, ""));
             assert_eq!(got.inventory, s.device_count().unwrap());
         });
     }
@@ -686,7 +660,7 @@ mod tests {
             let s = open();
             assert_eq!(s.run_count().unwrap(), 16);
             assert_eq!(s.device_count().unwrap(), 200);
-            assert_eq!(docs(&s, ""), full(&s, ""));
+            assert_eq!(stored_docs(&s, ""), rebuilt_docs(&s, ""));
             assert!(s.dirty_sites().unwrap().is_empty());
         }
         let dir = std::env::temp_dir().join(format!("ward-incr-race-{}", std::process::id()));
@@ -739,21 +713,21 @@ mod tests {
                 }
                 assert!(s.dirty_sites().unwrap().is_empty());
                 for site in ["north", "south"] {
-                    let got = docs(&s, site);
-                    let want = full(&s, site);
+                    let got = stored_docs(&s, site);
+                    let want = rebuilt_docs(&s, site);
                     assert_eq!(got.len(), want.len(), "round {round} {site}");
                     for (g, w) in got.iter().zip(&want) {
                         assert_eq!(g, w, "round {round} {site}");
                     }
                 }
-                companion |= docs(&s, "north").iter().any(|(k, d)| {
+                companion |= stored_docs(&s, "north").iter().any(|(k, d)| {
                     k == "north/mac:02:00:00:00:00:33" && d.contains("talks only to")
                 });
             }
             assert_eq!(partial_rounds, 7);
             assert!(companion, "the camera became the app's device");
             // The router's addresses became devices of their own.
-            assert!(docs(&s, "north")
+            assert!(stored_docs(&s, "north")
                 .iter()
                 .any(|(k, _)| k == "north/ip:10.1.0.9"));
         });

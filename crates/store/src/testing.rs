@@ -166,3 +166,34 @@ impl Rng {
         self.0 % n
     }
 }
+
+/// A site's stored devices: (key, document), in key order.
+#[cfg(test)]
+pub(crate) fn stored_docs(s: &Store, site: &str) -> Vec<(String, String)> {
+    s.conn()
+        .query(
+            "SELECT key, doc FROM devices WHERE site = ?1 ORDER BY key",
+            crate::db::params![site],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.str(0).unwrap(), r.str(1).unwrap()))
+        .collect()
+}
+
+/// The devices a full rebuild of a site gives from its facts read back, as
+/// [`stored_docs`] lists them.
+#[cfg(test)]
+pub(crate) fn rebuilt_docs(s: &Store, site: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> =
+        identify::build_inventory_owned(s.site_facts(site).unwrap())
+            .iter()
+            .map(|d| {
+                let k = crate::site_key(site, &d.key);
+                let doc = serde_json::to_string(&crate::DeviceDoc(d, &k)).unwrap();
+                (k, doc)
+            })
+            .collect();
+    out.sort();
+    out
+}
