@@ -605,11 +605,8 @@ fn copy_error(e: std::io::Error) -> Error {
     }
 }
 
-/// Devices per piece of `COPY` data encoded at once.
-const DEVICES_PER_PIECE: usize = 2000;
-
 /// Inserts a site's devices (after the caller deleted the old ones) by
-/// binary `COPY`, encoded and sent piece by piece.
+/// binary `COPY`.
 pub(crate) fn insert_devices(
     client: &mut postgres::Client,
     site: &str,
@@ -621,21 +618,7 @@ pub(crate) fn insert_devices(
     let mut w = client.copy_in(
         "COPY devices(site, key, mac, vendor, category, confidence, first_seen, last_seen, doc) FROM STDIN (FORMAT binary)",
     )?;
-    let send = |w: &mut postgres::CopyInWriter<'_>, b: &[u8]| {
-        std::io::Write::write_all(w, b).map_err(copy_error)
-    };
-    send(&mut w, &CopyBuf::new().0)?;
-    for p in devices.chunks(DEVICES_PER_PIECE) {
-        send(&mut w, &device_rows(site, p)?)?;
-    }
-    send(&mut w, &(-1i16).to_be_bytes())?;
-    w.finish()?;
-    Ok(())
-}
-
-/// Devices as rows of binary `COPY` data (no header or trailer).
-fn device_rows(site: &str, devices: &[Device]) -> Result<Vec<u8>, Error> {
-    let mut b = CopyBuf(Vec::with_capacity(devices.len() * 1024));
+    let mut b = CopyBuf::new();
     let mut doc = Vec::new();
     for d in devices {
         let key = site_key(site, &d.key);
@@ -653,8 +636,9 @@ fn device_rows(site: &str, devices: &[Device]) -> Result<Vec<u8>, Error> {
         b.int8(d.first_seen.0);
         b.int8(d.last_seen.0);
         b.text(doc);
+        b.flush_if_full(&mut w)?;
     }
-    Ok(b.0)
+    b.finish(w)
 }
 
 #[cfg(test)]
