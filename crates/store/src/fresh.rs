@@ -221,49 +221,19 @@ pub(crate) fn take(c: &mut Conn, site: &str, xmin: &str) -> Option<Vec<Fact>> {
 /// `ORDER BY mac, ip, kind, value` on the stored texts (byte order).
 pub(crate) fn merged(facts: Vec<Fact>) -> Vec<Fact> {
     // Each endpoint once per run of facts with that endpoint, with a key
-    // that orders like its stored texts: the MAC as a number (fixed-width
-    // hex, none first), the IP text's first 16 bytes zero-padded (an IPv4
-    // text always fits; longer IPv6 texts are compared in full on a tie).
-    struct Endpoint {
-        mac: u64,
-        ip_head: u128,
-        ip: (u32, u32),
-    }
+    // that orders like its stored texts.
     let mut text = String::new();
-    let mut eps: Vec<Endpoint> = Vec::new();
+    let mut eps: Vec<crate::EndpointText> = Vec::new();
     let mut of: Vec<u32> = Vec::with_capacity(facts.len());
     let mut last = None;
     for f in &facts {
         if last != Some(f.endpoint) {
             last = Some(f.endpoint);
-            let start = text.len();
-            if let Some(ip) = f.endpoint.ip {
-                model::addr::push_ip(&mut text, &ip);
-            }
-            let mut head = [0u8; 16];
-            let t = &text.as_bytes()[start..];
-            let n = t.len().min(16);
-            head[..n].copy_from_slice(&t[..n]);
-            eps.push(Endpoint {
-                mac: f.endpoint.mac.map_or(0, |m| {
-                    1 << 48 | m.0.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b))
-                }),
-                ip_head: u128::from_be_bytes(head),
-                ip: (start as u32, text.len() as u32),
-            });
+            eps.push(crate::EndpointText::new(&f.endpoint, &mut text));
         }
         of.push((eps.len() - 1) as u32);
     }
-    let ip = |e: &Endpoint| &text[e.ip.0 as usize..e.ip.1 as usize];
-    let cmp = |a: &Endpoint, b: &Endpoint| {
-        (a.mac, a.ip_head).cmp(&(b.mac, b.ip_head)).then_with(|| {
-            if a.ip.1 - a.ip.0 > 16 || b.ip.1 - b.ip.0 > 16 {
-                ip(a).cmp(ip(b))
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        })
-    };
+    let cmp = |a: &crate::EndpointText, b: &crate::EndpointText| a.cmp(b, &text);
     // Endpoints ranked in that order (equal texts, equal ranks).
     let mut order: Vec<u32> = (0..eps.len() as u32).collect();
     order.sort_unstable_by(|&a, &b| cmp(&eps[a as usize], &eps[b as usize]));
@@ -276,13 +246,7 @@ pub(crate) fn merged(facts: Vec<Fact>) -> Vec<Fact> {
         rank[i as usize] = r;
     }
     drop(eps);
-    // Kinds ranked by their stored name.
-    let mut by_name: Vec<identify::FactKind> = identify::FactKind::ALL.to_vec();
-    by_name.sort_by_key(|k| k.as_str());
-    let mut kind_rank = [0u8; 256];
-    for (n, k) in by_name.iter().enumerate() {
-        kind_rank[*k as usize & 0xff] = n as u8;
-    }
+    let kind_rank = crate::kind_ranks();
     // Sorted as (endpoint rank, kind rank) numbers, then the value, then
     // the input position (a total order: the sort need not be stable).
     let mut keys: Vec<(u64, u32)> = of

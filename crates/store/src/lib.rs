@@ -971,64 +971,96 @@ fn sqlite_insert_rows<T>(
     Ok(())
 }
 
-/// SQLite's upsert path: the facts put in the table's key order (text order
-/// of site, mac, ip, kind, value, which is also SQLite's BINARY collation),
-/// then upserted several rows per statement ([`sqlite_insert_rows`]). In key
-/// order each row lands next to the previous one in the B-tree; the merge is
-/// commutative, so the order changes no stored value.
-fn sqlite_upsert_facts(conn: &Connection, site: &str, facts: &[Fact]) -> Result<(), Error> {
-    // Kinds ranked by their stored name.
+/// Fact kinds ranked by their stored name (indexed by the kind's number):
+/// the order of the `kind` column.
+pub(crate) fn kind_ranks() -> [u8; 256] {
     let mut by_name: Vec<FactKind> = FactKind::ALL.to_vec();
     by_name.sort_by_key(|k| k.as_str());
     let mut rank = [0u8; 256];
     for (r, k) in by_name.iter().enumerate() {
         rank[*k as usize & 0xff] = r as u8;
     }
-    // Per fact: its sort key. The MAC's text orders like its bytes (fixed-width
-    // lowercase hex, none before any), so it is compared as a number; the IP
-    // as text, whose first 16 bytes, zero-padded and big-endian, compare as
-    // the text does (an IPv4 address always fits; longer IPv6 texts are
-    // compared in full when those bytes tie).
-    struct Key {
-        mac: u64,
-        ip_head: u128,
-        ip: (u32, u32),
-        kind: u8,
-        index: u32,
-    }
-    let mut text = String::with_capacity(facts.len() * 16);
-    let mut keys: Vec<Key> = Vec::with_capacity(facts.len());
-    for (i, f) in facts.iter().enumerate() {
+    rank
+}
+
+/// Where an endpoint's stored texts (MAC, IP) sort, cheaply compared. The
+/// MAC's text orders like its bytes (fixed-width lowercase hex, none before
+/// any), so it is compared as a number; the IP as text, whose first 16
+/// bytes, zero-padded and big-endian, compare as the text does (an IPv4
+/// address always fits; longer IPv6 texts are compared in full when those
+/// bytes tie). The IP text itself is kept in a string shared by many keys.
+pub(crate) struct EndpointText {
+    mac: u64,
+    ip_head: u128,
+    /// The IP text's range in the shared string.
+    ip: (u32, u32),
+}
+
+impl EndpointText {
+    /// The key of `e`, its IP text appended to `text`.
+    pub(crate) fn new(e: &EndpointKey, text: &mut String) -> EndpointText {
         let start = text.len();
-        if let Some(ip) = f.endpoint.ip {
-            model::addr::push_ip(&mut text, &ip);
+        if let Some(ip) = e.ip {
+            model::addr::push_ip(text, &ip);
         }
         let mut head = [0u8; 16];
         let ip_text = &text.as_bytes()[start..];
         let n = ip_text.len().min(16);
         head[..n].copy_from_slice(&ip_text[..n]);
-        keys.push(Key {
-            mac: f.endpoint.mac.map_or(0, |m| {
+        EndpointText {
+            mac: e.mac.map_or(0, |m| {
                 1 << 48 | m.0.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b))
             }),
             ip_head: u128::from_be_bytes(head),
             ip: (start as u32, text.len() as u32),
-            kind: rank[f.kind as usize & 0xff],
-            index: i as u32,
-        });
+        }
     }
-    let ip = |k: &Key| &text[k.ip.0 as usize..k.ip.1 as usize];
-    // Unstable, with the input position last: the same order as a stable sort.
-    keys.sort_unstable_by(|a, b| {
-        (a.mac, a.ip_head)
-            .cmp(&(b.mac, b.ip_head))
+
+    /// The IP's stored text (`text`: the string it was appended to).
+    pub(crate) fn ip_text<'a>(&self, text: &'a str) -> &'a str {
+        &text[self.ip.0 as usize..self.ip.1 as usize]
+    }
+
+    /// The order of the two endpoints' stored texts (`text`: the string their IPs were appended to).
+    pub(crate) fn cmp(&self, other: &EndpointText, text: &str) -> std::cmp::Ordering {
+        (self.mac, self.ip_head)
+            .cmp(&(other.mac, other.ip_head))
             .then_with(|| {
-                if a.ip.1 - a.ip.0 > 16 || b.ip.1 - b.ip.0 > 16 {
-                    ip(a).cmp(ip(b))
+                if self.ip.1 - self.ip.0 > 16 || other.ip.1 - other.ip.0 > 16 {
+                    self.ip_text(text).cmp(other.ip_text(text))
                 } else {
                     std::cmp::Ordering::Equal
                 }
             })
+    }
+}
+
+/// SQLite's upsert path: the facts put in the table's key order (text order
+/// of site, mac, ip, kind, value, which is also SQLite's BINARY collation),
+/// then upserted several rows per statement ([`sqlite_insert_rows`]). In key
+/// order each row lands next to the previous one in the B-tree; the merge is
+/// commutative, so the order changes no stored value.
+fn sqlite_upsert_facts(conn: &Connection, site: &str, facts: &[Fact]) -> Result<(), Error> {
+    let rank = kind_ranks();
+    struct Key {
+        endpoint: EndpointText,
+        kind: u8,
+        index: u32,
+    }
+    let mut text = String::with_capacity(facts.len() * 16);
+    let mut keys: Vec<Key> = facts
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Key {
+            endpoint: EndpointText::new(&f.endpoint, &mut text),
+            kind: rank[f.kind as usize & 0xff],
+            index: i as u32,
+        })
+        .collect();
+    // Unstable, with the input position last: the same order as a stable sort.
+    keys.sort_unstable_by(|a, b| {
+        a.endpoint
+            .cmp(&b.endpoint, &text)
             .then(a.kind.cmp(&b.kind))
             .then_with(|| {
                 facts[a.index as usize]
@@ -1042,7 +1074,7 @@ fn sqlite_upsert_facts(conn: &Connection, site: &str, facts: &[Fact]) -> Result<
         let mac = f.endpoint.mac.map(|m| m.text());
         st.raw_bind_parameter(p, site)?;
         st.raw_bind_parameter(p + 1, mac.as_deref().unwrap_or(""))?;
-        st.raw_bind_parameter(p + 2, ip(k))?;
+        st.raw_bind_parameter(p + 2, k.endpoint.ip_text(&text))?;
         st.raw_bind_parameter(p + 3, f.kind.as_str())?;
         st.raw_bind_parameter(p + 4, f.value.as_str())?;
         st.raw_bind_parameter(p + 5, f.source.as_str())?;
