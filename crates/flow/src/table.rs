@@ -249,6 +249,9 @@ pub struct FlowTable<S> {
     /// Least recently used.
     tail: u32,
     now: Timestamp,
+    /// Where a walk of [`FlowTable::expire_anywhere_some`] goes on (towards
+    /// the head); moved on when that slot is unlinked.
+    walk: u32,
     next_id: u64,
     stats: FlowStats,
 }
@@ -298,6 +301,7 @@ impl<S: FlowState> FlowTable<S> {
             head: NIL,
             tail: NIL,
             now: Timestamp(i64::MIN),
+            walk: NIL,
             next_id: id_base,
             stats: FlowStats::default(),
         }
@@ -318,10 +322,34 @@ impl<S: FlowState> FlowTable<S> {
         self.map.is_empty()
     }
 
-    /// Feeds one packet; `f` sees in-order data, gaps and closes.
+    /// Feeds one packet; `f` sees in-order data, gaps and closes. A flow it
+    /// starts is numbered by the table (its base, then one up per flow).
     pub fn push(
         &mut self,
         p: &PacketView<'_>,
+        f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>),
+    ) {
+        self.push_inner(p, None, f);
+    }
+
+    /// [`FlowTable::push`] of the packet of frame number `frame` of the
+    /// input: a flow it starts takes that number as its id. A frame starts at
+    /// most one flow, so ids stay distinct; and a flow's id is the same
+    /// however the input's flows were shared out among tables (workers).
+    pub fn push_numbered(
+        &mut self,
+        p: &PacketView<'_>,
+        frame: u64,
+        f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>),
+    ) {
+        self.push_inner(p, Some(frame), f);
+    }
+
+    #[inline(always)]
+    fn push_inner(
+        &mut self,
+        p: &PacketView<'_>,
+        frame: Option<u64>,
         f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>),
     ) {
         if p.ts > self.now {
@@ -339,7 +367,7 @@ impl<S: FlowState> FlowTable<S> {
                 if tcp_syn && slot.closed {
                     // Port reuse after a close: start over.
                     self.remove(i, None, f);
-                    self.create(key, hash, p, f)
+                    self.create(key, hash, p, frame, f)
                 } else if p.ts.micros_since(slot.counters.last) > self.idle_limit(slot) {
                     // Idle past its timeout: the flow ended there, whether or
                     // not an expiry pass has run since (passes run every so
@@ -349,13 +377,13 @@ impl<S: FlowState> FlowTable<S> {
                         self.stats.timed_out += 1;
                     }
                     self.remove(i, Some(CloseReason::Timeout), f);
-                    self.create(key, hash, p, f)
+                    self.create(key, hash, p, frame, f)
                 } else {
                     self.touch(i);
                     i
                 }
             }
-            None => self.create(key, hash, p, f),
+            None => self.create(key, hash, p, frame, f),
         };
         self.update(idx, p, f);
     }
@@ -398,6 +426,45 @@ impl<S: FlowState> FlowTable<S> {
         false
     }
 
+    /// Like [`FlowTable::expire_some`], but walks the whole table: ends every
+    /// flow idle at the table's time, also those behind a busier flow in the
+    /// least-recently-used order, which a capture whose time goes back (files
+    /// of different days joined end to end) and flows of different timeouts
+    /// leave there. Which flows end then depends only on the table's time,
+    /// not on the order of the flows, so that passes made at the same points
+    /// of a capture end the same flows whether one worker holds all flows or
+    /// each holds a share. A walk left with `true` goes on at the next call
+    /// (the caller consumes what the ended flows produced in between); one
+    /// that ended starts again from the tail. Costs one look at every flow.
+    pub fn expire_anywhere_some(
+        &mut self,
+        max: usize,
+        f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>),
+    ) -> bool {
+        if self.walk == NIL {
+            self.walk = self.tail;
+        }
+        let mut n = 0;
+        while self.walk != NIL {
+            let idx = self.walk;
+            let s = &self.slots[idx as usize];
+            if self.now.micros_since(s.counters.last) <= self.idle_limit(s) {
+                self.walk = self.links[idx as usize].prev;
+                continue;
+            }
+            if n == max {
+                return true;
+            }
+            n += 1;
+            if !s.closed {
+                self.stats.timed_out += 1;
+            }
+            // Unlinking moves the walk on.
+            self.remove(idx, Some(CloseReason::Timeout), f);
+        }
+        false
+    }
+
     /// Microseconds a flow may stay idle before it times out (a closed TCP
     /// flow lingers 5 s to absorb stray packets).
     fn idle_limit(&self, s: &Slot<S>) -> i64 {
@@ -434,6 +501,7 @@ impl<S: FlowState> FlowTable<S> {
         key: Key,
         hash: u64,
         p: &PacketView<'_>,
+        frame: Option<u64>,
         f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>),
     ) -> u32 {
         if self.map.len() >= self.cfg.max_flows.max(1) {
@@ -459,9 +527,12 @@ impl<S: FlowState> FlowTable<S> {
         } else {
             (dst, src)
         };
-        self.next_id += 1;
+        let id = frame.unwrap_or_else(|| {
+            self.next_id += 1;
+            self.next_id
+        });
         let info = FlowInfo {
-            id: self.next_id,
+            id,
             transport: p.transport,
             client,
             server,
@@ -694,6 +765,9 @@ impl<S: FlowState> FlowTable<S> {
 
     fn unlink(&mut self, idx: u32) {
         let Link { prev, next } = self.links[idx as usize];
+        if self.walk == idx {
+            self.walk = prev;
+        }
         if prev != NIL {
             self.links[prev as usize].next = next;
         } else {
@@ -1015,6 +1089,47 @@ mod tests {
         assert_eq!(t.len(), 1);
         assert_eq!(t.stats().timed_out, 1);
         assert_eq!(t.stats().created, 2);
+    }
+
+    #[test]
+    fn a_full_expiry_ends_idle_flows_behind_a_busier_one() {
+        let mut t = FlowTable::<Seen>::new(FlowConfig::default(), 0);
+        let mut log = vec![];
+        // The least recently used flow is TCP (300 s timeout), the next UDP (60 s).
+        collect(
+            &mut t,
+            &pkt(1, 40000, 2, 2575, 100, tcp(1, 0x18), b"x"),
+            &mut log,
+        );
+        collect(&mut t, &pkt(3, 5000, 4, 53, 110, None, b"q"), &mut log);
+        collect(&mut t, &pkt(5, 5001, 6, 53, 190, None, b"q"), &mut log);
+        t.advance(Timestamp(200 * 1_000_000));
+        let ended = |t: &mut FlowTable<Seen>, full: bool| {
+            let mut out = vec![];
+            let mut f = |info: &FlowInfo, _: &mut Seen, u: FlowUpdate<'_>| {
+                if let FlowUpdate::Closed { reason, .. } = u {
+                    out.push(format!("{} {}", info.client.port, reason.as_str()));
+                }
+            };
+            if full {
+                // One flow per call: the walk goes on where it stopped.
+                while t.expire_anywhere_some(1, &mut f) {}
+            } else {
+                t.expire(&mut f);
+            }
+            out
+        };
+        // The LRU pass stops at the busy TCP flow; the full one looks past it.
+        assert!(ended(&mut t, false).is_empty());
+        assert_eq!(ended(&mut t, true), vec!["5000 timeout"]);
+        assert_eq!((t.len(), t.stats().timed_out), (2, 1));
+        // A second walk starts from the tail again.
+        t.advance(Timestamp(251 * 1_000_000));
+        assert_eq!(ended(&mut t, true), vec!["5001 timeout"]);
+        t.advance(Timestamp(401 * 1_000_000));
+        assert_eq!(ended(&mut t, true), vec!["40000 timeout"]);
+        assert!(t.is_empty());
+        assert!(log.is_empty(), "{log:?}");
     }
 
     #[test]

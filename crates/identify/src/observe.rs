@@ -44,7 +44,22 @@ struct Stat {
     first: Timestamp,
     last: Timestamp,
     count: u64,
+    /// The flow of the observation the evidence and source are of (0: none).
+    flow: u64,
+    /// Where the fact stands when a limit is reached ([`fact_rank`]).
+    rank: u64,
     evidence: String,
+}
+
+/// A fixed pseudo-random rank of a fact. When an endpoint's facts reach a
+/// limit, those of lowest rank are kept: which ones then depends only on
+/// which facts there were, not on the order they were seen in, nor on how
+/// they were shared out among workers (a fact of low enough rank is never
+/// let go, so its counts and evidence are whole; one let go can never come
+/// back, since the ranks it lost to stay). The same in every run.
+fn fact_rank(kind: FactKind, value: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x5741_5244).hash_one((kind as u8, value))
 }
 
 type FactMap = hashbrown::HashMap<(FactKind, String), Stat, RandomState>;
@@ -71,6 +86,11 @@ pub struct Observer {
     /// Flows whose DICOM association accepted a storage SOP class and has not
     /// yet carried P-DATA (the C-STORE that makes a transfer fact). Bounded.
     store_flows: hashbrown::HashSet<u64, RandomState>,
+    /// The flow of the observation being added (0: none): [`Observer::add`]
+    /// keeps the evidence of a fact's earliest observation, by time and then
+    /// by flow id, so that it does not depend on the order observations came
+    /// in, nor on how flows were shared out among workers.
+    flow: u64,
 }
 
 /// The Verification SOP class (C-ECHO), PS3.4 Annex A.
@@ -165,6 +185,7 @@ impl Observer {
             dropped: 0,
             echo_flows: Default::default(),
             store_flows: Default::default(),
+            flow: 0,
         }
     }
 
@@ -190,7 +211,11 @@ impl Observer {
         self.endpoints.len()
     }
 
-    /// Adds one fact.
+    /// Adds one fact, seen at `ts`. A fact seen before keeps the evidence
+    /// and source of its earliest observation (by time, then by flow id).
+    /// Past a limit of facts per kind or per endpoint, the facts of lowest
+    /// [`fact_rank`] are kept, and every fact let go is counted in
+    /// [`Observer::dropped`].
     pub fn add(
         &mut self,
         ep: EndpointKey,
@@ -215,6 +240,11 @@ impl Observer {
         };
         // Lookup without allocating the key when the fact is known (the common case).
         if let Some(stat) = entry.facts.get_mut(&Query(kind, value)) {
+            if (ts, self.flow) < (stat.first, stat.flow) {
+                stat.evidence = evidence();
+                stat.source = source;
+                stat.flow = self.flow;
+            }
             bump(stat, ts);
             return;
         }
@@ -224,13 +254,31 @@ impl Observer {
             self.dropped += 1;
             return;
         };
-        if entry.facts.len() >= limits.max_facts_per_endpoint
-            || *per_kind as usize >= limits.max_per_kind
-        {
+        let kind_full = *per_kind as usize >= limits.max_per_kind;
+        let rank = fact_rank(kind, value);
+        if kind_full || entry.facts.len() >= limits.max_facts_per_endpoint {
+            // Full: the fact takes the place of the kept one of highest rank
+            // (of its own kind when that kind is full), if its rank is lower.
             self.dropped += 1;
-            return;
+            let highest = entry
+                .facts
+                .iter()
+                .filter(|((k, _), _)| !kind_full || *k == kind)
+                .max_by(|a, b| (a.1.rank, &a.0).cmp(&(b.1.rank, &b.0)))
+                .map(|(key, st)| (key.clone(), st.rank));
+            match highest {
+                Some((key, r)) if (rank, &(kind, value)) < (r, &(key.0, key.1.as_str())) => {
+                    entry.facts.remove(&key);
+                    if let Some(n) = entry.per_kind.get_mut(key.0 as usize) {
+                        *n = n.saturating_sub(1);
+                    }
+                }
+                _ => return,
+            }
         }
-        *per_kind += 1;
+        if let Some(n) = entry.per_kind.get_mut(kind as usize) {
+            *n += 1;
+        }
         entry.facts.insert(
             (kind, value.to_string()),
             Stat {
@@ -238,6 +286,8 @@ impl Observer {
                 first: ts,
                 last: ts,
                 count: 1,
+                flow: self.flow,
+                rank,
                 evidence: evidence(),
             },
         );
@@ -247,6 +297,7 @@ impl Observer {
     pub fn observe(&mut self, ev: &Event) {
         let ts = ev.ts;
         let flow = ev.flow.as_ref();
+        self.flow = flow.map_or(0, |f| f.id);
         // One record may add several new facts with the same evidence: format it once.
         let ev_text = std::cell::OnceCell::new();
         let ev_flow = || {
@@ -1529,7 +1580,8 @@ impl Observer {
         self.dropped += other.dropped;
         for (ep, facts) in other.endpoints {
             for ((kind, value), st) in facts {
-                // The evidence is copied only when the fact is new here.
+                self.flow = st.flow;
+                // The evidence is copied only when the fact is new here or seen earlier there.
                 self.add(ep, kind, &value, st.source, st.first, &|| {
                     st.evidence.clone()
                 });
@@ -1544,6 +1596,7 @@ impl Observer {
                 }
             }
         }
+        self.flow = 0;
     }
 
     /// Raises the limits to at least `limits` (never lowers them): the
@@ -1712,27 +1765,91 @@ mod merge_tests {
     }
 
     #[test]
-    fn a_merge_at_a_limit_keeps_the_earliest_facts_whatever_the_map_order() {
-        // Many facts over the per-kind limit, added in a scrambled order: the
-        // two kept are the two seen first, in every run (map order is seeded).
-        for _ in 0..8 {
-            let mut worker = Observer::new(limits(16, 64));
-            for i in [7, 3, 9, 1, 5, 8, 2, 6, 4] {
-                peer(&mut worker, ep(1), &format!("192.0.2.{i}"), i * 10);
+    fn a_limit_keeps_the_same_facts_whatever_the_order_and_the_split() {
+        // 40 peers, each seen 3 times, over a limit of 5 per kind: observed in
+        // different orders, by one observer or shared among three and merged.
+        let obs: Vec<(String, i64)> = (0..120)
+            .map(|i| (format!("192.0.2.{}", i % 40), 1000 - i as i64))
+            .collect();
+        let run = |order: &[usize], split: usize| {
+            let mut parts: Vec<Observer> =
+                (0..split).map(|_| Observer::new(limits(16, 5))).collect();
+            for &i in order {
+                let (v, t) = &obs[i];
+                // The peer decides the part, as a pair decides the worker.
+                peer(&mut parts[i % 40 % split], ep(1), v, *t);
             }
-            let mut acc = Observer::new(limits(16, 2));
-            peer(&mut acc, ep(2), "192.0.2.99", 1);
-            acc.merge(worker);
-            let kept: Vec<(String, i64)> = acc
-                .into_facts()
+            let mut acc = parts.remove(0);
+            acc.raise_limits(limits(16, 5));
+            for p in parts {
+                acc.merge(p);
+            }
+            acc.into_facts()
                 .into_iter()
-                .filter(|f| f.endpoint == ep(1))
-                .map(|f| (f.value, f.first_seen.0))
-                .collect();
-            assert_eq!(
-                kept,
-                vec![("192.0.2.1".to_string(), 10), ("192.0.2.2".to_string(), 20)]
+                .map(|f| (f.value, f.first_seen.0, f.last_seen.0, f.count, f.evidence))
+                .collect::<Vec<_>>()
+        };
+        let forward: Vec<usize> = (0..obs.len()).collect();
+        let want = run(&forward, 1);
+        // The five of lowest rank, each with all three observations.
+        let mut ranked: Vec<String> = (0..40).map(|i| format!("192.0.2.{i}")).collect();
+        ranked.sort_by_key(|v| (super::fact_rank(FactKind::Peer, v), v.clone()));
+        ranked.truncate(5);
+        ranked.sort();
+        let kept: Vec<String> = want.iter().map(|f| f.0.clone()).collect();
+        assert_eq!(kept, ranked);
+        assert!(want.iter().all(|f| f.3 == 3), "{want:?}");
+        let backward: Vec<usize> = (0..obs.len()).rev().collect();
+        let scrambled: Vec<usize> = (0..obs.len()).map(|i| (i * 37) % obs.len()).collect();
+        for order in [&forward, &backward, &scrambled] {
+            for split in [1, 2, 3] {
+                assert_eq!(run(order, split), want, "split {split}");
+            }
+        }
+    }
+
+    /// The fact's evidence, first and last seen and count.
+    fn peer_fact(o: Observer, ep_n: u8) -> (String, i64, i64, u64) {
+        let f = o
+            .into_facts()
+            .into_iter()
+            .find(|f| f.endpoint == ep(ep_n))
+            .expect("fact");
+        (f.evidence, f.first_seen.0, f.last_seen.0, f.count)
+    }
+
+    #[test]
+    fn a_fact_keeps_the_evidence_of_its_earliest_observation_whatever_the_order() {
+        let seen = |o: &mut Observer, flow: u64, t: i64| {
+            o.flow = flow;
+            o.add(
+                ep(1),
+                FactKind::Peer,
+                "192.0.2.1",
+                "conn",
+                Timestamp(t),
+                &|| format!("flow {flow} at {t}"),
             );
+        };
+        let mut o = Observer::new(limits(16, 64));
+        seen(&mut o, 5, 20);
+        seen(&mut o, 9, 10);
+        // Seen at the same time: the lower flow id.
+        seen(&mut o, 3, 10);
+        seen(&mut o, 4, 10);
+        seen(&mut o, 1, 30);
+        assert_eq!(peer_fact(o, 1), ("flow 3 at 10".to_string(), 10, 30, 5));
+
+        // Shared between two workers: the merge keeps the earlier one's,
+        // whichever worker it is.
+        for later_first in [true, false] {
+            let (mut a, mut b) = (Observer::new(limits(16, 64)), Observer::new(limits(16, 64)));
+            seen(&mut a, 7, 40);
+            seen(&mut b, 8, 15);
+            seen(&mut b, 2, 50);
+            let (mut acc, other) = if later_first { (a, b) } else { (b, a) };
+            acc.merge(other);
+            assert_eq!(peer_fact(acc, 1), ("flow 8 at 15".to_string(), 15, 50, 3));
         }
     }
 

@@ -1,7 +1,7 @@
 //! One worker's packet loop, and the multi-worker driver for capture files.
 
 use crate::dispatch::{Dispatcher, FlowState};
-use crate::fanout::{pool_size, Dealer, Lane};
+use crate::fanout::{pool_size, Dealer, ExpiryClock, Item, Lane};
 use crate::Error;
 use analyzer_api::Out;
 use capture::{Frame, Source};
@@ -300,21 +300,26 @@ impl Engine {
         }
     }
 
-    /// Processes one frame and counts it in [`Report::packets`].
+    /// Processes one frame and counts it in [`Report::packets`]. Flows are
+    /// numbered by the worker (`shard << 40`, then one up per flow).
     pub fn process(&mut self, frame: &Frame<'_>) {
-        self.process_inner(frame, true);
+        self.process_inner(frame, None);
     }
 
-    /// Processes one frame that the caller assigned to this worker (the
-    /// file reader's `Dealer`) without counting it in [`Report::packets`]: the
-    /// caller, who sees every frame, does.
-    pub fn process_assigned(&mut self, frame: &Frame<'_>) {
-        self.process_inner(frame, false);
+    /// Processes frame number `number` (counted from 1 over all the files
+    /// read) that the caller assigned to this worker (the file reader's
+    /// `Dealer`) without counting it in [`Report::packets`]: the caller, who
+    /// sees every frame, does. A flow it starts takes the frame's number as
+    /// its id, so ids (and the evidence that names them) are the same for any
+    /// number of workers, and name a frame an engineer can open.
+    pub fn process_assigned(&mut self, frame: &Frame<'_>, number: u64) {
+        self.process_inner(frame, Some(number));
     }
 
     #[inline(always)]
-    fn process_inner(&mut self, frame: &Frame<'_>, count_packet: bool) {
+    fn process_inner(&mut self, frame: &Frame<'_>, number: Option<u64>) {
         let ts = frame.ts;
+        let count_packet = number.is_none();
         if count_packet {
             self.report.packets += 1;
         }
@@ -366,9 +371,13 @@ impl Engine {
                     return;
                 };
                 let (d, events) = (&mut self.dispatcher, &mut self.events);
-                self.table.push(&view, &mut |info, st, upd| {
+                let mut update = |info: &model::FlowInfo, st: &mut _, upd: flow::FlowUpdate<'_>| {
                     d.update(info, st, upd, ts, events)
-                });
+                };
+                match number {
+                    Some(n) => self.table.push_numbered(&view, n, &mut update),
+                    None => self.table.push(&view, &mut update),
+                }
             }
             Net::Link(lf) => {
                 for p in registry::LINK {
@@ -383,11 +392,36 @@ impl Engine {
         if !self.events.is_empty() {
             self.drain();
         }
-        self.since_expire += 1;
-        if self.since_expire >= 4096 {
-            self.since_expire = 0;
-            self.expire();
+        // Frames read from files expire when the reader says (`expire_at`).
+        if count_packet {
+            self.since_expire += 1;
+            if self.since_expire >= crate::fanout::EXPIRE_EVERY_FRAMES {
+                self.since_expire = 0;
+                self.expire();
+            }
         }
+    }
+
+    /// Ends every flow idle at capture time `now`, wherever it is in the
+    /// flow table, and the fragments waiting since before their timeout: the
+    /// pass the file reader calls for at the same points of a capture for
+    /// every worker ([`ExpiryClock`]), so that one worker and many end the
+    /// same flows.
+    pub(crate) fn expire_at(&mut self, now: Timestamp) {
+        self.table.advance(now);
+        loop {
+            let (d, events) = (&mut self.dispatcher, &mut self.events);
+            let more = self.table.expire_anywhere_some(64, &mut |info, st, upd| {
+                d.update(info, st, upd, Timestamp(0), events)
+            });
+            self.drain();
+            if !more {
+                break;
+            }
+        }
+        self.defrag.expire(now);
+        self.drain();
+        self.send_outbox();
     }
 
     fn expire(&mut self) {
@@ -587,7 +621,9 @@ fn read_files<E: From<capture::Error>>(
 /// calling thread reads, decodes each frame far enough to know its address
 /// pair, deals each pair to a worker (`fanout::Dealer`) and hands the frame's
 /// place in the reader's buffer, in batches, to that worker; workers share
-/// nothing else until the results are merged at the end.
+/// nothing else until the results are merged at the end. Either way the
+/// reader decides when idle flows expire (`fanout::ExpiryClock`), at the
+/// same points of the capture for any number of workers.
 pub fn analyze_files(
     paths: &[PathBuf],
     cfg: &Config,
@@ -601,8 +637,14 @@ pub fn analyze_files(
     let shards = cfg.workers.max(1) as u32;
     let (input, results) = if shards == 1 {
         let mut engine = Engine::new(cfg, 0, 1, sink.clone());
+        let mut clock = ExpiryClock::default();
+        let mut number = 0u64;
         let input = read_files::<Error>(paths, progress, |f, _| {
-            engine.process_assigned(f);
+            number += 1;
+            engine.process_assigned(f, number);
+            if let Some(now) = clock.tick(f.ts) {
+                engine.expire_at(now);
+            }
             Ok(())
         })?;
         let (o, r) = engine.finish();
@@ -670,8 +712,11 @@ fn fan_out(
                 scope.spawn(move || -> (Share, Report) {
                     let mut engine = Engine::new(cfg, shard, shards, sink);
                     for mut batch in from_reader {
-                        for f in batch.frames() {
-                            engine.process_assigned(&f);
+                        for item in batch.items() {
+                            match item {
+                                Item::Frame(f, number) => engine.process_assigned(&f, number),
+                                Item::Expire(now) => engine.expire_at(now),
+                            }
                         }
                         // Let go of the reader's buffer before the batch travels back.
                         batch.clear();
@@ -689,12 +734,21 @@ fn fan_out(
             .collect();
         let gone = |_| Error::Worker("a worker ended before the input did".to_string());
         let mut dealer = Dealer::new(shards);
+        let mut clock = ExpiryClock::default();
+        let mut number = 0u64;
         let input = read_files::<Error>(paths, progress, |f, buf| {
+            number += 1;
             let shard = dealer.deal(f) as usize;
-            match lanes.get_mut(shard) {
-                Some(lane) => lane.push(f, buf).map_err(gone),
-                None => Ok(()),
+            if let Some(lane) = lanes.get_mut(shard) {
+                lane.push(f, number, buf).map_err(gone)?;
             }
+            if let Some(now) = clock.tick(f.ts) {
+                // Every worker, also one given none of the frames since the last pass.
+                for lane in &mut lanes {
+                    lane.push_expiry(now).map_err(gone)?;
+                }
+            }
+            Ok(())
         })
         .and_then(|input| {
             for lane in &mut lanes {
@@ -913,6 +967,25 @@ fn kernel_counters(r: &mut Report, w: &mut capture::LiveWorker, before: &mut cap
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn several_workers_spread_the_flows_over_workers() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let paths = [root.join("samples/hospital-room.pcap")];
+        let cfg = super::Config {
+            workers: 3,
+            ..Default::default()
+        };
+        let (input, results) = super::fan_out(&paths, &cfg, &super::Progress::default(), &None, 3);
+        assert!(input.expect("input").packets > 100);
+        // Each worker started flows of its own.
+        let flows: Vec<u64> = results
+            .into_iter()
+            .map(|r| r.expect("worker").1.flows)
+            .collect();
+        assert_eq!(flows.len(), 3);
+        assert!(flows.iter().all(|&n| n > 0), "flows per worker: {flows:?}");
+    }
+
     use super::*;
 
     #[test]

@@ -10,6 +10,10 @@
 //! batch holds one buffer, so at most as many buffers as batches are held
 //! besides the one being read into). The channels carry one message per
 //! batch, not per packet.
+//!
+//! The reader also decides when idle flows expire ([`ExpiryClock`]): every
+//! worker gets the same expiry marks at the same points of the capture, so
+//! that flows end alike whatever the number of workers.
 
 use capture::{Frame, LinkType, SharedBuffer};
 use model::Timestamp;
@@ -36,14 +40,79 @@ pub(crate) fn pool_size(workers: usize) -> usize {
 /// Batches over all workers, past 4 per worker.
 const MAX_BATCHES: usize = 64;
 
-/// Where one frame sits in a [`Batch`]'s buffer.
+/// Where one frame sits in a [`Batch`]'s buffer, or (`len` [`EXPIRY`]) an
+/// expiry mark at time `ts`.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     ts: Timestamp,
+    /// The frame's number in the input, counted from 1 over all files.
+    number: u64,
     link: LinkType,
     off: u32,
     len: u32,
     orig_len: u32,
+}
+
+/// The `len` of a slot that is an expiry mark, not a frame.
+const EXPIRY: u32 = u32::MAX;
+
+/// What a batch holds, in the order it was given.
+#[derive(Debug)]
+pub(crate) enum Item<'a> {
+    /// A frame of the worker's shard, and its number in the input.
+    Frame(Frame<'a>, u64),
+    /// Idle flows expire here, at this capture time ([`ExpiryClock`]).
+    Expire(Timestamp),
+}
+
+/// Frames passed between expiry passes at least.
+pub(crate) const EXPIRE_EVERY_FRAMES: u32 = 4096;
+/// Capture time passed between expiry passes at least, in microseconds.
+const EXPIRE_EVERY_MICROS: i64 = 1_000_000;
+/// Frames after which an expiry pass is due even if capture time stood still.
+const EXPIRE_AT_LEAST_EVERY_FRAMES: u32 = 16 * EXPIRE_EVERY_FRAMES;
+
+/// When the flows of a run of capture files expire: after at least
+/// [`EXPIRE_EVERY_FRAMES`] frames and one second of capture time since the
+/// previous pass (a pass looks at every flow: at most one per second of a
+/// fast capture), at the newest frame time read so far. It counts every
+/// frame read, whichever worker gets it, so one worker and many expire at the
+/// same points of the capture at the same times; with a full pass
+/// ([`flow::FlowTable::expire_anywhere_some`]) the same flows end.
+/// When capture time stands still (a frame dated far in the future, then
+/// older ones), a pass is still due every [`EXPIRE_AT_LEAST_EVERY_FRAMES`]
+/// frames.
+#[derive(Debug, Default)]
+pub(crate) struct ExpiryClock {
+    frames: u32,
+    newest: Option<Timestamp>,
+    last_pass: Option<Timestamp>,
+}
+
+impl ExpiryClock {
+    /// Counts a frame of time `ts`; the time of the expiry pass due after it, if one is.
+    #[inline]
+    pub(crate) fn tick(&mut self, ts: Timestamp) -> Option<Timestamp> {
+        self.frames = self.frames.saturating_add(1);
+        let newest = match self.newest {
+            Some(n) if n >= ts => n,
+            _ => ts,
+        };
+        self.newest = Some(newest);
+        if self.frames < EXPIRE_EVERY_FRAMES {
+            return None;
+        }
+        if self.frames < EXPIRE_AT_LEAST_EVERY_FRAMES
+            && self
+                .last_pass
+                .is_some_and(|l| newest.micros_since(l) < EXPIRE_EVERY_MICROS)
+        {
+            return None;
+        }
+        self.frames = 0;
+        self.last_pass = Some(newest);
+        Some(newest)
+    }
 }
 
 /// Frames of one worker, all in one buffer of the reader, reused once emptied.
@@ -71,20 +140,35 @@ impl Batch {
         }
     }
 
-    /// Adds `f`, which lies in `buf` (the caller checked [`Batch::holds`]).
+    /// Adds `f`, frame `number` of the input, which lies in `buf` (the
+    /// caller checked [`Batch::holds`]).
     #[inline]
-    fn push(&mut self, f: &Frame<'_>, buf: &SharedBuffer) {
+    fn push(&mut self, f: &Frame<'_>, number: u64, buf: &SharedBuffer) {
         if self.buf.is_none() {
             self.buf = Some(Arc::clone(buf));
         }
         let off = capture::FileReader::offset_in(f.data, buf);
         self.slots.push(Slot {
             ts: f.ts,
+            number,
             link: f.link,
             // Buffers are at most capture's 16 MiB; an offset that does not fit reads as empty.
             off: u32::try_from(off).unwrap_or(u32::MAX),
             len: f.data.len() as u32,
             orig_len: f.orig_len,
+        });
+    }
+
+    /// Adds an expiry mark at time `now`.
+    #[inline]
+    fn push_expiry(&mut self, now: Timestamp) {
+        self.slots.push(Slot {
+            ts: now,
+            number: 0,
+            link: LinkType::Ethernet,
+            off: 0,
+            len: EXPIRY,
+            orig_len: 0,
         });
     }
 
@@ -99,17 +183,32 @@ impl Batch {
         self.slots.is_empty()
     }
 
-    /// Frames in the batch, in the order they were pushed.
-    pub(crate) fn frames(&self) -> impl Iterator<Item = Frame<'_>> {
+    /// Frames and expiry marks in the batch, in the order they were pushed.
+    pub(crate) fn items(&self) -> impl Iterator<Item = Item<'_>> {
         let buf: &[u8] = self.buf.as_deref().map(Vec::as_slice).unwrap_or_default();
         self.slots.iter().map(move |s| {
-            let (off, len) = (s.off as usize, s.len as usize);
-            Frame {
-                ts: s.ts,
-                link: s.link,
-                data: buf.get(off..off + len).unwrap_or_default(),
-                orig_len: s.orig_len,
+            if s.len == EXPIRY {
+                return Item::Expire(s.ts);
             }
+            let (off, len) = (s.off as usize, s.len as usize);
+            Item::Frame(
+                Frame {
+                    ts: s.ts,
+                    link: s.link,
+                    data: buf.get(off..off + len).unwrap_or_default(),
+                    orig_len: s.orig_len,
+                },
+                s.number,
+            )
+        })
+    }
+
+    /// Frames in the batch, in the order they were pushed.
+    #[cfg(test)]
+    fn frames(&self) -> impl Iterator<Item = Frame<'_>> {
+        self.items().filter_map(|i| match i {
+            Item::Frame(f, _) => Some(f),
+            Item::Expire(_) => None,
         })
     }
 
@@ -315,14 +414,29 @@ impl Lane {
         )
     }
 
-    /// Adds `f`, which lies in `buf`, handing the batch over when full or
-    /// when `f` lies in another buffer than the batch's frames.
+    /// Adds `f`, frame `number` of the input, which lies in `buf`, handing
+    /// the batch over when full or when `f` lies in another buffer than the
+    /// batch's frames.
     #[inline]
-    pub(crate) fn push(&mut self, f: &Frame<'_>, buf: &SharedBuffer) -> Result<(), WorkerGone> {
+    pub(crate) fn push(
+        &mut self,
+        f: &Frame<'_>,
+        number: u64,
+        buf: &SharedBuffer,
+    ) -> Result<(), WorkerGone> {
         if !self.filling.holds(buf) {
             self.flush()?;
         }
-        self.filling.push(f, buf);
+        self.filling.push(f, number, buf);
+        if self.filling.is_full() {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Adds an expiry mark at time `now` (after the frames pushed so far).
+    pub(crate) fn push_expiry(&mut self, now: Timestamp) -> Result<(), WorkerGone> {
+        self.filling.push_expiry(now);
         if self.filling.is_full() {
             self.flush()?;
         }
@@ -377,19 +491,26 @@ mod tests {
         let parts: [&[u8]; 4] = [b"abc", b"", b"defgh", b"i"];
         let buf = in_buffer(&parts);
         let mut b = Batch::new();
-        for f in frames_of(&buf, &[3, 0, 5, 1]) {
+        for (i, f) in frames_of(&buf, &[3, 0, 5, 1]).iter().enumerate() {
             assert!(b.holds(&buf));
-            b.push(&f, &buf);
+            b.push(f, 10 + i as u64, &buf);
+            if i == 1 {
+                b.push_expiry(Timestamp(77));
+            }
         }
         let got: Vec<_> = b
-            .frames()
-            .map(|f| (f.ts.0, f.data.to_vec(), f.orig_len))
+            .items()
+            .map(|i| match i {
+                Item::Frame(f, n) => (f.ts.0, f.data.to_vec(), f.orig_len, n),
+                Item::Expire(now) => (now.0, b"expire".to_vec(), 0, 0),
+            })
             .collect();
-        let want: Vec<_> = parts
+        let mut want: Vec<_> = parts
             .iter()
             .enumerate()
-            .map(|(i, d)| (i as i64, d.to_vec(), d.len() as u32 + 1))
+            .map(|(i, d)| (i as i64, d.to_vec(), d.len() as u32 + 1, 10 + i as u64))
             .collect();
+        want.insert(2, (77, b"expire".to_vec(), 0, 0));
         assert_eq!(got, want);
         // The batch holds the buffer, not a copy; clearing lets go of it.
         assert_eq!(Arc::strong_count(&buf), 2);
@@ -401,15 +522,61 @@ mod tests {
     }
 
     #[test]
+    fn expiry_passes_come_after_enough_frames_and_capture_time() {
+        let second = 1_000_000;
+        let mut clock = ExpiryClock::default();
+        let passes = |clock: &mut ExpiryClock, frames: u32, ts: &dyn Fn(u32) -> i64| {
+            (0..frames)
+                .filter_map(|i| clock.tick(Timestamp(ts(i))).map(|t| (i, t.0)))
+                .collect::<Vec<_>>()
+        };
+        // A frame every millisecond: a pass after 4096 frames, at the newest
+        // time (not the frame's own).
+        let got = passes(&mut clock, 5000, &|i| {
+            if i == 10 {
+                30 * second
+            } else {
+                i64::from(i) * 1000
+            }
+        });
+        assert_eq!(got, vec![(EXPIRE_EVERY_FRAMES - 1, 30 * second)]);
+        // 8192 frames over 0.8 s: no pass, less than a second has passed.
+        assert!(passes(&mut clock, 8192, &|i| 30 * second + i64::from(i) * 100).is_empty());
+        // The frames are there: the first frame a second on brings the pass.
+        let got = passes(&mut clock, 4096, &|i| 31 * second + i64::from(i) * 1000);
+        assert_eq!(got, vec![(0, 31 * second)]);
+        // Time standing still (older frames after a frame dated far ahead):
+        // still a pass every 16 batches of frames.
+        let mut clock = ExpiryClock::default();
+        let got = passes(&mut clock, 3 * EXPIRE_AT_LEAST_EVERY_FRAMES, &|i| {
+            if i == 0 {
+                1 << 60
+            } else {
+                i64::from(i)
+            }
+        });
+        let at: Vec<u32> = got.iter().map(|p| p.0).collect();
+        assert_eq!(
+            at,
+            vec![
+                EXPIRE_EVERY_FRAMES - 1,
+                EXPIRE_EVERY_FRAMES - 1 + EXPIRE_AT_LEAST_EVERY_FRAMES,
+                EXPIRE_EVERY_FRAMES - 1 + 2 * EXPIRE_AT_LEAST_EVERY_FRAMES
+            ]
+        );
+        assert!(got.iter().all(|p| p.1 == 1 << 60));
+    }
+
+    #[test]
     fn a_batch_is_full_by_frames() {
         let buf = in_buffer(&[b"x"]);
         let f = frames_of(&buf, &[1]).remove(0);
         let mut b = Batch::new();
         for _ in 0..BATCH_FRAMES - 1 {
-            b.push(&f, &buf);
+            b.push(&f, 1, &buf);
         }
         assert!(!b.is_full());
-        b.push(&f, &buf);
+        b.push(&f, 1, &buf);
         assert!(b.is_full());
     }
 
@@ -436,7 +603,7 @@ mod tests {
         for round in 0..5u8 {
             let buf = in_buffer(&[&[round; 4096]]);
             for f in frames_of(&buf, &[7; 500]) {
-                lane.push(&f, &buf).unwrap();
+                lane.push(&f, 1, &buf).unwrap();
                 want.extend_from_slice(f.data);
                 pushed += 1;
             }
@@ -466,7 +633,7 @@ mod tests {
         let f = frames_of(&buf, &[1]).remove(0);
         let mut r = Ok(());
         for _ in 0..4 * BATCH_FRAMES + 1 {
-            r = lane.push(&f, &buf);
+            r = lane.push(&f, 1, &buf);
             if r.is_err() {
                 break;
             }
