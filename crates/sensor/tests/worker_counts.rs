@@ -142,7 +142,7 @@ fn a_capture_whose_time_goes_back_gives_the_same_output() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let back = dir.join("back.pcap");
     let day = |i: u32| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             i64::from(i)
         } else {
             -i64::from(i)
