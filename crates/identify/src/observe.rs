@@ -10,7 +10,7 @@ use std::net::IpAddr;
 /// adds them ([`Observer::into_merge_order`]).
 #[derive(Debug, Default)]
 pub struct MergeOrder {
-    dropped: u64,
+    observed: u64,
     endpoints: Vec<(EndpointKey, Vec<OrderedFact>)>,
 }
 
@@ -51,6 +51,13 @@ struct Stat {
     evidence: String,
 }
 
+/// A fixed pseudo-random rank of an endpoint: past the endpoint limit those
+/// of lowest rank are kept, for the reasons [`fact_rank`] gives.
+fn endpoint_rank(ep: &EndpointKey) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x5741_5245).hash_one(ep)
+}
+
 /// A fixed pseudo-random rank of a fact. When an endpoint's facts reach a
 /// limit, those of lowest rank are kept: which ones then depends only on
 /// which facts there were, not on the order they were seen in, nor on how
@@ -79,7 +86,10 @@ pub struct Observer {
     /// Reused buffer for fact values built per flow (no allocation when the fact is known).
     scratch: String,
     endpoints: hashbrown::HashMap<EndpointKey, EndpointFacts, RandomState>,
-    dropped: u64,
+    /// Observations made (by [`Observer::add`], here or in observers merged in).
+    observed: u64,
+    /// Every endpoint by [`endpoint_rank`], once the endpoint limit was reached.
+    ranked: Option<std::collections::BTreeSet<(u64, EndpointKey)>>,
     /// Flows whose DICOM association accepted only the Verification SOP
     /// class (C-ECHO): their P-DATA carries no patient data. Bounded.
     echo_flows: hashbrown::HashSet<u64, RandomState>,
@@ -182,7 +192,8 @@ impl Observer {
             limits,
             scratch: String::new(),
             endpoints: Default::default(),
-            dropped: 0,
+            observed: 0,
+            ranked: None,
             echo_flows: Default::default(),
             store_flows: Default::default(),
             flow: 0,
@@ -201,9 +212,44 @@ impl Observer {
         self.echo_flows.insert(flow);
     }
 
-    /// Facts dropped because a limit was reached.
+    /// Observations not kept because a limit was reached: those made less
+    /// those counted in the facts kept. It depends only on what was observed,
+    /// not on how observations were shared out among observers merged here.
     pub fn dropped(&self) -> u64 {
-        self.dropped
+        let kept: u64 = self
+            .endpoints
+            .values()
+            .flat_map(|e| e.facts.values())
+            .map(|s| s.count)
+            .sum();
+        self.observed.saturating_sub(kept)
+    }
+
+    /// Makes room for new endpoint `ep`: true if it may be added. Past the
+    /// endpoint limit the endpoints of lowest [`endpoint_rank`] are kept (as
+    /// facts are by [`fact_rank`]): `ep` takes the place of the kept one of
+    /// highest rank, with its facts, if its rank is lower.
+    fn admit(&mut self, ep: EndpointKey) -> bool {
+        let rank = endpoint_rank(&ep);
+        if self.endpoints.len() < self.limits.max_endpoints {
+            if let Some(r) = &mut self.ranked {
+                r.insert((rank, ep));
+            }
+            return true;
+        }
+        let endpoints = &self.endpoints;
+        let ranked = self
+            .ranked
+            .get_or_insert_with(|| endpoints.keys().map(|k| (endpoint_rank(k), *k)).collect());
+        match ranked.last() {
+            Some(&highest) if (rank, ep) < highest => {
+                ranked.pop_last();
+                ranked.insert((rank, ep));
+                self.endpoints.remove(&highest.1);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Endpoints tracked.
@@ -228,15 +274,30 @@ impl Observer {
         if value.is_empty() || (ep.mac.is_none() && ep.ip.is_none()) {
             return;
         }
+        self.observed += 1;
+        self.keep(ep, kind, value, source, ts, evidence);
+    }
+
+    /// [`Observer::add`] without counting an observation (a merge adds
+    /// observations counted where they were made).
+    fn keep(
+        &mut self,
+        ep: EndpointKey,
+        kind: FactKind,
+        value: &str,
+        source: &'static str,
+        ts: Timestamp,
+        evidence: &dyn Fn() -> String,
+    ) {
         let limits = self.limits;
-        let n = self.endpoints.len();
         let entry = match self.endpoints.get_mut(&ep) {
             Some(e) => e,
-            None if n >= limits.max_endpoints => {
-                self.dropped += 1;
-                return;
+            None => {
+                if !self.admit(ep) {
+                    return;
+                }
+                self.endpoints.entry(ep).or_default()
             }
-            None => self.endpoints.entry(ep).or_default(),
         };
         // Lookup without allocating the key when the fact is known (the common case).
         if let Some(stat) = entry.facts.get_mut(&Query(kind, value)) {
@@ -251,7 +312,6 @@ impl Observer {
         // Check the limits before allocating anything for the new fact.
         let Some(per_kind) = entry.per_kind.get_mut(kind as usize) else {
             // Unreachable while `FactKind::ALL` lists every kind in order (tested).
-            self.dropped += 1;
             return;
         };
         let kind_full = *per_kind as usize >= limits.max_per_kind;
@@ -259,7 +319,6 @@ impl Observer {
         if kind_full || entry.facts.len() >= limits.max_facts_per_endpoint {
             // Full: the fact takes the place of the kept one of highest rank
             // (of its own kind when that kind is full), if its rank is lower.
-            self.dropped += 1;
             let highest = entry
                 .facts
                 .iter()
@@ -1570,19 +1629,19 @@ impl Observer {
             .collect();
         endpoints.sort_unstable_by_key(|e| e.0);
         MergeOrder {
-            dropped: self.dropped,
+            observed: self.observed,
             endpoints,
         }
     }
 
     /// [`Observer::merge`] of facts already put in order.
     pub fn merge_ordered(&mut self, other: MergeOrder) {
-        self.dropped += other.dropped;
+        self.observed += other.observed;
         for (ep, facts) in other.endpoints {
             for ((kind, value), st) in facts {
                 self.flow = st.flow;
                 // The evidence is copied only when the fact is new here or seen earlier there.
-                self.add(ep, kind, &value, st.source, st.first, &|| {
+                self.keep(ep, kind, &value, st.source, st.first, &|| {
                     st.evidence.clone()
                 });
                 if let Some(s) = self
@@ -1801,6 +1860,54 @@ mod merge_tests {
         assert!(want.iter().all(|f| f.3 == 3), "{want:?}");
         let backward: Vec<usize> = (0..obs.len()).rev().collect();
         let scrambled: Vec<usize> = (0..obs.len()).map(|i| (i * 37) % obs.len()).collect();
+        for order in [&forward, &backward, &scrambled] {
+            for split in [1, 2, 3] {
+                assert_eq!(run(order, split), want, "split {split}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_endpoint_limit_keeps_the_same_endpoints_whatever_the_order_and_the_split() {
+        // 11 endpoints, 4 peers each, each seen twice, over a limit of 3
+        // endpoints: the same endpoints with whole counts, and the same count
+        // of observations let go, however observed and shared.
+        let obs: Vec<(u8, String, i64)> = (0..88)
+            .map(|i| {
+                (
+                    1 + (i % 11) as u8,
+                    format!("192.0.2.{}", i % 4),
+                    500 - i as i64,
+                )
+            })
+            .collect();
+        let run = |order: &[usize], split: usize| {
+            let mut parts: Vec<Observer> =
+                (0..split).map(|_| Observer::new(limits(3, 64))).collect();
+            for &i in order {
+                let (e, v, t) = &obs[i];
+                peer(&mut parts[(i % 4 + i % 11) % split], ep(*e), v, *t);
+            }
+            let mut acc = parts.remove(0);
+            for p in parts {
+                acc.merge(p);
+            }
+            let dropped = acc.dropped();
+            let facts: Vec<_> = acc
+                .into_facts()
+                .into_iter()
+                .map(|f| (f.endpoint, f.value, f.first_seen.0, f.count, f.evidence))
+                .collect();
+            (facts, dropped)
+        };
+        let forward: Vec<usize> = (0..obs.len()).collect();
+        let want = run(&forward, 1);
+        let endpoints: std::collections::BTreeSet<_> = want.0.iter().map(|f| f.0).collect();
+        assert_eq!(endpoints.len(), 3);
+        assert!(want.0.iter().all(|f| f.3 == 2), "{want:?}");
+        assert_eq!(want.1, 88 - 3 * 4 * 2);
+        let backward: Vec<usize> = (0..obs.len()).rev().collect();
+        let scrambled: Vec<usize> = (0..obs.len()).map(|i| (i * 29) % obs.len()).collect();
         for order in [&forward, &backward, &scrambled] {
             for split in [1, 2, 3] {
                 assert_eq!(run(order, split), want, "split {split}");

@@ -1,5 +1,9 @@
 //! Pipeline throughput without the store: `cargo run --release -p sensor --example throughput -- FILE [WORKERS]`.
 
+// The allocator the `ward` binary uses, so that the times are the pipeline's in `ward`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let Some(file) = args.next() else {

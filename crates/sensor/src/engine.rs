@@ -54,7 +54,8 @@ impl Config {
         let flows = (usable / 2 / 700).max(1024);
         self.flow.max_flows = self.flow.max_flows.min(flows as usize);
         // Facts: ~300 B each on average, one endpoint ~ a handful of facts.
-        let endpoints = (usable / 4 / 1500).max(1024);
+        // Every worker may hold the whole endpoint limit (see `Engine::new`).
+        let endpoints = (usable / 4 / 1500 / self.workers.max(1) as u64).max(1024);
         self.observer.max_endpoints = self.observer.max_endpoints.min(endpoints as usize);
         self
     }
@@ -206,6 +207,9 @@ fn count_kind(kinds: &mut Vec<(&'static str, u64)>, kind: &'static str) {
     }
 }
 
+/// The counter of observations let go at a fact or endpoint limit.
+const DROPPED: &str = "facts.dropped";
+
 /// Prefix of the counter of frames of a link type Ward does not decode.
 pub const UNSUPPORTED_LINK: &str = "link.unsupported.";
 const UNSUPPORTED_KEY_LEN: usize = UNSUPPORTED_LINK.len() + 10;
@@ -261,9 +265,13 @@ pub fn flow_view<'a>(
 }
 
 impl Engine {
-    /// Creates worker `shard` of `shards`: flow ids start at `shard << 40`, and
-    /// flow and fact limits are split evenly. Events are sent in batches to
-    /// `sink` when given.
+    /// Creates worker `shard` of `shards`: flow ids start at `shard << 40`
+    /// (frames read from files number their flows themselves), and the flow
+    /// limit is split evenly. Each worker may hold up to the endpoint limit:
+    /// the endpoints kept past it are those of lowest rank, the same whatever
+    /// a worker saw, so every worker must be able to hold them all
+    /// ([`Config::with_memory_budget`] divides the limit by the number of
+    /// workers). Events are sent in batches to `sink` when given.
     pub fn new(
         cfg: &Config,
         shard: u32,
@@ -273,8 +281,7 @@ impl Engine {
         let n = shards.max(1) as usize;
         let mut flow_cfg = cfg.flow;
         flow_cfg.max_flows = (flow_cfg.max_flows / n).max(64);
-        let mut obs = cfg.observer;
-        obs.max_endpoints = (obs.max_endpoints / n).max(64);
+        let obs = cfg.observer;
         Engine {
             table: FlowTable::new(flow_cfg, (shard as u64) << 40),
             defrag: wire::Defragmenter::new(cfg.max_fragments, 16 * 1024 * 1024),
@@ -535,7 +542,7 @@ impl Engine {
         // The observer's drops are its own (it is replaced at checkpoints).
         let dropped = self.observer.dropped();
         if dropped > 0 {
-            *r.counters.entry("facts.dropped".to_string()).or_default() += dropped;
+            *r.counters.entry(DROPPED.to_string()).or_default() += dropped;
         }
         r
     }
@@ -680,7 +687,14 @@ pub fn analyze_files(
     }
     // A worker's error (a panic) says more than the reader's "worker gone".
     report.merge(input?);
-    Ok((observer.unwrap_or_default(), report))
+    let observer = observer.unwrap_or_default();
+    // The observations let go in all, not the sum of the workers' (the merge
+    // lets go of more when a limit is reached).
+    match observer.dropped() {
+        0 => report.counters.remove(DROPPED),
+        d => report.counters.insert(DROPPED.to_string(), d),
+    };
+    Ok((observer, report))
 }
 
 /// The input side of a run and each worker's result.
@@ -694,7 +708,13 @@ enum Share {
     Ordered(identify::MergeOrder),
 }
 
-/// [`analyze_files`] with `shards` > 1 workers fed by the calling thread.
+/// [`analyze_files`] with `shards` > 1 workers: the calling thread reads,
+/// deals and is worker 0 itself; workers 1.. run in threads fed by it. A new
+/// address pair goes to the thread worker with the fewest frames waiting
+/// while that is under half its pool, else to the reader: the thread workers
+/// are kept busy and the reader analyzes what they cannot take (on two cores,
+/// two threads, not three sharing them). Which worker gets a pair then
+/// depends on timing, and the output does not (`tests/worker_counts.rs`).
 fn fan_out(
     paths: &[PathBuf],
     cfg: &Config,
@@ -702,48 +722,76 @@ fn fan_out(
     sink: &Option<SyncSender<Vec<Event>>>,
     shards: u32,
 ) -> Results {
+    let pool = pool_size(shards.saturating_sub(1).max(1) as usize);
+    // Frames waiting for a thread worker past which new pairs go to the reader.
+    let hungry_below = (pool as u64 / 2).max(1) * crate::fanout::BATCH_FRAMES as u64;
+    fan_out_with(paths, cfg, progress, sink, shards, hungry_below)
+}
+
+/// [`fan_out`], new pairs going to the reader once every thread worker has
+/// `hungry_below` frames waiting.
+fn fan_out_with(
+    paths: &[PathBuf],
+    cfg: &Config,
+    progress: &Progress,
+    sink: &Option<SyncSender<Vec<Event>>>,
+    shards: u32,
+    hungry_below: u64,
+) -> Results {
+    let threads = shards.saturating_sub(1).max(1) as usize;
+    let pool = pool_size(threads);
+    // Frames each thread worker has analyzed.
+    let done: Vec<AtomicU64> = (0..threads).map(|_| AtomicU64::new(0)).collect();
     std::thread::scope(|scope| {
-        let mut lanes = Vec::with_capacity(shards as usize);
-        let handles: Vec<_> = (0..shards)
+        let mut lanes = Vec::with_capacity(threads);
+        let handles: Vec<_> = (1..=threads as u32)
             .map(|shard| {
-                let (lane, from_reader, give_back) = Lane::new(pool_size(shards as usize));
+                let (lane, from_reader, give_back) = Lane::new(pool);
                 lanes.push(lane);
                 let sink = sink.clone();
+                let done = &done[shard as usize - 1];
                 scope.spawn(move || -> (Share, Report) {
                     let mut engine = Engine::new(cfg, shard, shards, sink);
                     for mut batch in from_reader {
+                        let mut frames = 0;
                         for item in batch.items() {
                             match item {
-                                Item::Frame(f, number) => engine.process_assigned(&f, number),
+                                Item::Frame(f, number) => {
+                                    engine.process_assigned(&f, number);
+                                    frames += 1;
+                                }
                                 Item::Expire(now) => engine.expire_at(now),
                             }
                         }
+                        done.fetch_add(frames, Ordering::Relaxed);
                         // Let go of the reader's buffer before the batch travels back.
                         batch.clear();
                         // The reader may have stopped (an error): the batch is then dropped.
                         let _ = give_back.send(batch);
                     }
                     let (o, r) = engine.finish();
-                    if shard == 0 {
-                        (Share::Whole(o), r)
-                    } else {
-                        (Share::Ordered(o.into_merge_order()), r)
-                    }
+                    (Share::Ordered(o.into_merge_order()), r)
                 })
             })
             .collect();
         let gone = |_| Error::Worker("a worker ended before the input did".to_string());
+        let mut own = Engine::new(cfg, 0, shards, sink.clone());
+        let mut pushed = vec![0u64; threads];
         let mut dealer = Dealer::new(shards);
         let mut clock = ExpiryClock::default();
         let mut number = 0u64;
         let input = read_files::<Error>(paths, progress, |f, buf| {
             number += 1;
-            let shard = dealer.deal(f) as usize;
-            if let Some(lane) = lanes.get_mut(shard) {
+            let shard = dealer.deal(f, || pick_worker(&pushed, &done, hungry_below)) as usize;
+            if shard == 0 {
+                own.process_assigned(f, number);
+            } else if let Some(lane) = lanes.get_mut(shard - 1) {
                 lane.push(f, number, buf).map_err(gone)?;
+                pushed[shard - 1] += 1;
             }
             if let Some(now) = clock.tick(f.ts) {
                 // Every worker, also one given none of the frames since the last pass.
+                own.expire_at(now);
                 for lane in &mut lanes {
                     lane.push_expiry(now).map_err(gone)?;
                 }
@@ -758,12 +806,29 @@ fn fan_out(
         });
         // Closing the lanes ends the workers.
         drop(lanes);
-        let results = handles
-            .into_iter()
-            .map(|h| h.join().map_err(|e| Error::Worker(format!("{e:?}"))))
-            .collect();
+        let (o, r) = own.finish();
+        let mut results = vec![Ok((Share::Whole(o), r))];
+        results.extend(
+            handles
+                .into_iter()
+                .map(|h| h.join().map_err(|e| Error::Worker(format!("{e:?}")))),
+        );
         (input, results)
     })
+}
+
+/// The worker for a new address pair: the thread worker (1..) with the
+/// fewest frames waiting (`pushed` to it less `done` by it) if that is under
+/// `hungry_below`, else the reader itself (0).
+fn pick_worker(pushed: &[u64], done: &[AtomicU64], hungry_below: u64) -> u32 {
+    let waiting = |i: usize| {
+        let d = done.get(i).map_or(0, |d| d.load(Ordering::Relaxed));
+        pushed[i].saturating_sub(d)
+    };
+    match (0..pushed.len()).min_by_key(|&i| waiting(i)) {
+        Some(i) if waiting(i) < hungry_below => i as u32 + 1,
+        _ => 0,
+    }
 }
 
 /// Runs one engine over any frame source (a live interface) until it ends or
@@ -977,13 +1042,91 @@ mod tests {
         };
         let (input, results) = super::fan_out(&paths, &cfg, &super::Progress::default(), &None, 3);
         assert!(input.expect("input").packets > 100);
-        // Each worker started flows of its own.
+        // Both thread workers started flows of their own (the reader keeps
+        // new pairs only when they are backed up).
         let flows: Vec<u64> = results
             .into_iter()
             .map(|r| r.expect("worker").1.flows)
             .collect();
         assert_eq!(flows.len(), 3);
-        assert!(flows.iter().all(|&n| n > 0), "flows per worker: {flows:?}");
+        assert!(flows[1] > 0 && flows[2] > 0, "flows per worker: {flows:?}");
+    }
+
+    #[test]
+    fn however_the_reader_deals_the_pairs_the_output_is_the_same() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let paths = [
+            root.join("samples/hospital-room.pcap"),
+            root.join("crates/ward/tests/fixtures/ssdp/ssdp-netns.pcap"),
+        ];
+        let mut cfg = super::Config {
+            workers: 1,
+            ..Default::default()
+        };
+        // Tight limits, so that facts and endpoints are let go too.
+        cfg.observer.max_endpoints = 8;
+        cfg.observer.max_per_kind = 2;
+        let summary = |(o, r): (identify::Observer, super::Report)| {
+            let counts = format!(
+                "{} {} {:?}",
+                r.flows,
+                r.events,
+                r.counters.get("facts.dropped")
+            );
+            (o.into_facts(), counts)
+        };
+        let one = summary(
+            super::analyze_files(&paths, &cfg, &super::Progress::default(), None).expect("run"),
+        );
+        assert!(one.0.len() > 8, "{} facts", one.0.len());
+        assert!(one.1.contains("Some("), "limits not reached: {}", one.1);
+        cfg.workers = 3;
+        // The reader keeps every new pair, gives each to an idle worker only,
+        // or gives them all away.
+        for hungry_below in [0, 1, u64::MAX] {
+            let (input, results) = super::fan_out_with(
+                &paths,
+                &cfg,
+                &super::Progress::default(),
+                &None,
+                3,
+                hungry_below,
+            );
+            let mut acc: Option<identify::Observer> = None;
+            let mut report = input.expect("input");
+            for r in results {
+                let (share, rep) = r.expect("worker");
+                report.merge(rep);
+                match (&mut acc, share) {
+                    (None, super::Share::Whole(o)) => {
+                        let a = acc.insert(o);
+                        a.raise_limits(cfg.observer);
+                    }
+                    (Some(a), super::Share::Ordered(o)) => a.merge_ordered(o),
+                    _ => panic!("the reader's share comes first, whole"),
+                }
+            }
+            let observer = acc.expect("facts");
+            let dropped = observer.dropped();
+            report.counters.insert("facts.dropped".into(), dropped);
+            assert_eq!(
+                summary((observer, report)),
+                one,
+                "new pairs to the reader past {hungry_below} waiting"
+            );
+        }
+    }
+
+    #[test]
+    fn a_new_pair_goes_to_the_least_busy_worker_or_stays_with_the_reader() {
+        use std::sync::atomic::AtomicU64;
+        let done = [AtomicU64::new(90), AtomicU64::new(10)];
+        // Waiting: 10 and 30 frames.
+        assert_eq!(super::pick_worker(&[100, 40], &done, 64), 1);
+        assert_eq!(super::pick_worker(&[100, 15], &done, 64), 2);
+        // Both backed up: the reader keeps it.
+        assert_eq!(super::pick_worker(&[200, 100], &done, 64), 0);
+        assert_eq!(super::pick_worker(&[], &[], 64), 0);
     }
 
     use super::*;

@@ -303,20 +303,15 @@ fn ethernet_ipv4_key(d: &[u8]) -> Option<u64> {
 pub(crate) const MAX_DEALT_PAIRS: usize = 1 << 18;
 
 /// Deals frames to workers: every frame of an address pair to one worker,
-/// chosen when the pair is first seen as the worker given the least so far
-/// (frames, and bytes at 1/256 of a frame each). Flows differ greatly in
-/// size, so a fixed hash of the pair leaves one worker with much more than
-/// the other (on the benchmark corpus, 57% of the frames against 51% dealt
-/// this way). Which worker a pair gets depends only on the frames before it,
-/// so a run is repeatable; and however the pairs are dealt, each lives in
-/// one worker, so the output does not depend on the number of workers.
+/// chosen by the caller when the pair is first seen (`pick`: the reader
+/// gives a new pair to a worker with little waiting, or keeps it) and
+/// remembered. However the pairs are dealt, each lives in one worker, so the
+/// output does not depend on the number of workers nor on the dealing.
 /// Frames without an address pair go to worker 0. Memory is bounded by
-/// [`MAX_DEALT_PAIRS`].
+/// [`MAX_DEALT_PAIRS`]: pairs first seen past it go by a fixed hash.
 pub(crate) struct Dealer {
     shards: u32,
     dealt: hashbrown::HashMap<u64, u32, foldhash::fast::FixedState>,
-    /// Per worker: frames × 256 + bytes given so far.
-    load: Vec<u64>,
     /// The last pair dealt and its worker (frames of one pair often come in runs).
     last: Option<(u64, u32)>,
 }
@@ -326,18 +321,17 @@ impl Dealer {
         Dealer {
             shards: shards.max(1),
             dealt: hashbrown::HashMap::with_hasher(foldhash::fast::FixedState::default()),
-            load: vec![0; shards.max(1) as usize],
             last: None,
         }
     }
 
-    /// The worker of `f`.
+    /// The worker of `f`; a pair first seen goes to the worker `pick` names.
     #[inline]
-    pub(crate) fn deal(&mut self, f: &Frame<'_>) -> u32 {
+    pub(crate) fn deal(&mut self, f: &Frame<'_>, pick: impl FnOnce() -> u32) -> u32 {
         if self.shards <= 1 {
             return 0;
         }
-        let shard = match pair_key_of_frame(f) {
+        match pair_key_of_frame(f) {
             None => 0,
             Some(key) => match self.last {
                 Some((k, s)) if k == key => s,
@@ -345,7 +339,7 @@ impl Dealer {
                     let s = match self.dealt.get(&key) {
                         Some(&s) => s,
                         None if self.dealt.len() < MAX_DEALT_PAIRS => {
-                            let s = self.least_loaded();
+                            let s = pick().min(self.shards - 1);
                             self.dealt.insert(key, s);
                             s
                         }
@@ -355,20 +349,7 @@ impl Dealer {
                     s
                 }
             },
-        };
-        if let Some(l) = self.load.get_mut(shard as usize) {
-            *l += 256 + f.data.len() as u64;
         }
-        shard
-    }
-
-    /// The worker given the least so far (the first of equals).
-    fn least_loaded(&self) -> u32 {
-        self.load
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, l)| **l)
-            .map_or(0, |(i, _)| i as u32)
     }
 }
 
@@ -656,28 +637,31 @@ mod tests {
     }
 
     #[test]
-    fn the_dealer_keeps_a_pair_on_one_worker_and_balances_new_pairs() {
-        let mut dealer = Dealer::new(2);
-        // A heavy pair first, then many light ones: the light ones go to the other worker.
-        let heavy = ipv4(0, 6, [10, 0, 0, 1], [10, 0, 0, 2], 443);
-        let heavy_back = ipv4(0, 6, [10, 0, 0, 2], [10, 0, 0, 1], 443);
-        let first = dealer.deal(&frame(0, &heavy));
-        for _ in 0..99 {
-            assert_eq!(dealer.deal(&frame(0, &heavy)), first);
-            assert_eq!(dealer.deal(&frame(0, &heavy_back)), first);
-        }
-        let mut counts = [0u32; 2];
-        for i in 0..50u8 {
-            let light = ipv4(0, 17, [10, 1, 0, i], [10, 2, 0, 1], 53);
-            let w = dealer.deal(&frame(0, &light));
-            counts[w as usize] += 1;
-            // A pair keeps its worker.
-            assert_eq!(dealer.deal(&frame(0, &light)), w);
-        }
-        assert_eq!(counts[first as usize], 0, "{counts:?}");
+    fn the_dealer_keeps_a_pair_on_one_worker_and_asks_only_for_new_pairs() {
+        let mut dealer = Dealer::new(3);
+        let mut asked = 0;
+        let mut next = 0u32;
+        let mut deal = |dealer: &mut Dealer, f: &[u8]| {
+            dealer.deal(&frame(0, f), || {
+                asked += 1;
+                next += 1;
+                next % 4 // 3 names no worker: it is held to the last one
+            })
+        };
+        let a = ipv4(0, 6, [10, 0, 0, 1], [10, 0, 0, 2], 443);
+        let a_back = ipv4(0, 6, [10, 0, 0, 2], [10, 0, 0, 1], 443);
+        let b = ipv4(0, 17, [10, 1, 0, 1], [10, 2, 0, 1], 53);
+        let c = ipv4(0, 17, [10, 1, 0, 2], [10, 2, 0, 1], 53);
+        let d = ipv4(0, 17, [10, 1, 0, 3], [10, 2, 0, 1], 53);
+        let got: Vec<u32> = [&a, &b, &a_back, &c, &d, &b, &a, &d]
+            .iter()
+            .map(|f| deal(&mut dealer, f))
+            .collect();
+        assert_eq!(got, vec![1, 2, 1, 2, 0, 2, 1, 0]);
         // Frames without an address pair go to worker 0; one worker takes all.
-        assert_eq!(dealer.deal(&frame(0, b"short")), 0);
-        assert_eq!(Dealer::new(1).deal(&frame(0, &heavy)), 0);
+        assert_eq!(deal(&mut dealer, b"short"), 0);
+        assert_eq!(asked, 4);
+        assert_eq!(Dealer::new(1).deal(&frame(0, &a), || 1), 0);
     }
 
     #[test]
@@ -688,9 +672,9 @@ mod tests {
             .extend((0..MAX_DEALT_PAIRS as u64).map(|k| (u64::MAX - k, 0)));
         for i in 0..30u8 {
             let f = ipv4(0, 6, [10, 9, 0, i], [10, 8, 0, 1], 80);
-            let w = dealer.deal(&frame(0, &f));
+            let w = dealer.deal(&frame(0, &f), || 0);
             assert_eq!(w, fixed_shard(pair_key_of_frame(&frame(0, &f)).unwrap(), 3));
-            assert_eq!(dealer.deal(&frame(0, &f)), w);
+            assert_eq!(dealer.deal(&frame(0, &f), || 0), w);
         }
         assert_eq!(dealer.dealt.len(), MAX_DEALT_PAIRS);
     }
