@@ -1,5 +1,6 @@
-//! One reader, many workers: the reader thread reads capture files and hands
-//! each worker batches of the frames of its shard.
+//! One reader, many workers: the reader thread reads capture files, analyzes
+//! the frames of its own shard (worker 0) and hands each thread worker
+//! batches of the frames of its shard.
 //!
 //! A [`Batch`] holds no copy of a frame: it holds the capture reader's buffer
 //! the frames lie in (reference counted, [`capture::SharedBuffer`]) and each
