@@ -191,6 +191,17 @@ pub struct Engine {
     reported: BTreeMap<&'static str, u64>,
 }
 
+/// Which flows [`Engine::end_flows`] ends.
+#[derive(Clone, Copy)]
+enum Ending {
+    /// Idle ones from the least recently used, up to the first busy one (live).
+    IdleFirst,
+    /// Idle ones wherever they are (files: [`Engine::expire_at`]).
+    IdleAnywhere,
+    /// All (end of input).
+    All,
+}
+
 /// Events sent to a sink at once: one allocation and one channel message per
 /// batch, not per packet that produced a record.
 const SINK_BATCH: usize = 1024;
@@ -416,34 +427,36 @@ impl Engine {
     /// same flows.
     pub(crate) fn expire_at(&mut self, now: Timestamp) {
         self.table.advance(now);
-        loop {
-            let (d, events) = (&mut self.dispatcher, &mut self.events);
-            let more = self.table.expire_anywhere_some(64, &mut |info, st, upd| {
-                d.update(info, st, upd, Timestamp(0), events)
-            });
-            self.drain();
-            if !more {
-                break;
-            }
-        }
+        self.end_flows(Ending::IdleAnywhere);
         self.defrag.expire(now);
         self.drain();
         self.send_outbox();
     }
 
-    fn expire(&mut self) {
-        // In batches, so that a mass expiry (a quiet hour in the capture)
-        // never piles up thousands of records before they are consumed.
+    /// Ends the flows `which` names, 64 at a time, turning what each batch
+    /// produced into facts: a mass expiry (a quiet hour in the capture) never
+    /// piles up thousands of records before they are consumed.
+    fn end_flows(&mut self, which: Ending) {
         loop {
             let (d, events) = (&mut self.dispatcher, &mut self.events);
-            let more = self.table.expire_some(64, &mut |info, st, upd| {
-                d.update(info, st, upd, Timestamp(0), events)
-            });
+            let mut update =
+                |info: &model::FlowInfo, st: &mut FlowState, upd: flow::FlowUpdate<'_>| {
+                    d.update(info, st, upd, Timestamp(0), events)
+                };
+            let more = match which {
+                Ending::IdleFirst => self.table.expire_some(64, &mut update),
+                Ending::IdleAnywhere => self.table.expire_anywhere_some(64, &mut update),
+                Ending::All => self.table.flush_some(64, &mut update),
+            };
+            self.drain();
             if !more {
                 break;
             }
-            self.drain();
         }
+    }
+
+    fn expire(&mut self) {
+        self.end_flows(Ending::IdleFirst);
         if let Some(last) = self.report.last_packet {
             self.defrag.expire(last);
         }
@@ -549,16 +562,7 @@ impl Engine {
 
     /// Ends all flows and returns the facts and the report of this worker.
     pub fn finish(mut self) -> (Observer, Report) {
-        loop {
-            let (d, events) = (&mut self.dispatcher, &mut self.events);
-            let more = self.table.flush_some(64, &mut |info, st, upd| {
-                d.update(info, st, upd, Timestamp(0), events)
-            });
-            self.drain();
-            if !more {
-                break;
-            }
-        }
+        self.end_flows(Ending::All);
         self.send_outbox();
         let report = self.take_report();
         let r = self.with_table_counters(report);
