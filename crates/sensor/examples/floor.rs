@@ -12,10 +12,6 @@
 //!
 //! `scripts/bench` prints these beside the real run and the peers.
 
-// The allocator the `ward` binary uses, so that the times are the pipeline's in `ward`.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use capture::Source;
 use flow::{FlowConfig, FlowState, FlowTable};
 use wire::Net;
