@@ -77,6 +77,11 @@ struct EndpointFacts {
     /// Facts kept per kind, indexed by `kind as usize` (the index of the kind
     /// in [`FactKind::ALL`]; a test checks they agree).
     per_kind: [u32; FactKind::ALL.len()],
+    /// The highest rank kept, of one kind (`Some`) or of all (`None`), found
+    /// when that limit was reached: a fact ranked above it is let go without
+    /// looking through the facts again. Emptied when a fact is let go for
+    /// another.
+    highest: Vec<(Option<FactKind>, u64)>,
 }
 
 /// Aggregates facts from events. One per worker; merge with [`Observer::merge`].
@@ -319,20 +324,33 @@ impl Observer {
         if kind_full || entry.facts.len() >= limits.max_facts_per_endpoint {
             // Full: the fact takes the place of the kept one of highest rank
             // (of its own kind when that kind is full), if its rank is lower.
+            let scope = kind_full.then_some(kind);
+            if let Some(&(_, hi)) = entry.highest.iter().find(|h| h.0 == scope) {
+                if rank > hi {
+                    return;
+                }
+            }
             let highest = entry
                 .facts
                 .iter()
                 .filter(|((k, _), _)| !kind_full || *k == kind)
-                .max_by(|a, b| (a.1.rank, &a.0).cmp(&(b.1.rank, &b.0)))
-                .map(|(key, st)| (key.clone(), st.rank));
+                .max_by(|a, b| (a.1.rank, &a.0).cmp(&(b.1.rank, &b.0)));
             match highest {
-                Some((key, r)) if (rank, &(kind, value)) < (r, &(key.0, key.1.as_str())) => {
+                Some((key, st)) if (rank, &(kind, value)) < (st.rank, &(key.0, key.1.as_str())) => {
+                    let key = key.clone();
                     entry.facts.remove(&key);
                     if let Some(n) = entry.per_kind.get_mut(key.0 as usize) {
                         *n = n.saturating_sub(1);
                     }
+                    entry.highest.clear();
                 }
-                _ => return,
+                Some((_, st)) => {
+                    let hi = st.rank;
+                    entry.highest.retain(|h| h.0 != scope);
+                    entry.highest.push((scope, hi));
+                    return;
+                }
+                None => return,
             }
         }
         if let Some(n) = entry.per_kind.get_mut(kind as usize) {
