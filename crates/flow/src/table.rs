@@ -368,15 +368,10 @@ impl<S: FlowState> FlowTable<S> {
                     // Port reuse after a close: start over.
                     self.remove(i, None, f);
                     self.create(key, hash, p, frame, f)
-                } else if p.ts.micros_since(slot.counters.last) > self.idle_limit(slot) {
+                } else if self.idle_at(i, p.ts) {
                     // Idle past its timeout: the flow ended there, whether or
-                    // not an expiry pass has run since (passes run every so
-                    // many of a worker's own packets, so this keeps a run's
-                    // flows the same for any number of workers).
-                    if !slot.closed {
-                        self.stats.timed_out += 1;
-                    }
-                    self.remove(i, Some(CloseReason::Timeout), f);
+                    // not an expiry pass has run since.
+                    self.time_out(i, f);
                     self.create(key, hash, p, frame, f)
                 } else {
                     self.touch(i);
@@ -414,14 +409,10 @@ impl<S: FlowState> FlowTable<S> {
                 return true;
             }
             n += 1;
-            let s = &self.slots[self.tail as usize];
-            if self.now.micros_since(s.counters.last) <= self.idle_limit(s) {
+            if !self.idle_at(self.tail, self.now) {
                 break;
             }
-            if !s.closed {
-                self.stats.timed_out += 1;
-            }
-            self.remove(self.tail, Some(CloseReason::Timeout), f);
+            self.time_out(self.tail, f);
         }
         false
     }
@@ -447,8 +438,7 @@ impl<S: FlowState> FlowTable<S> {
         let mut n = 0;
         while self.walk != NIL {
             let idx = self.walk;
-            let s = &self.slots[idx as usize];
-            if self.now.micros_since(s.counters.last) <= self.idle_limit(s) {
+            if !self.idle_at(idx, self.now) {
                 self.walk = self.links[idx as usize].prev;
                 continue;
             }
@@ -456,13 +446,24 @@ impl<S: FlowState> FlowTable<S> {
                 return true;
             }
             n += 1;
-            if !s.closed {
-                self.stats.timed_out += 1;
-            }
             // Unlinking moves the walk on.
-            self.remove(idx, Some(CloseReason::Timeout), f);
+            self.time_out(idx, f);
         }
         false
+    }
+
+    /// Whether flow `idx` has been idle past its timeout at time `at`.
+    fn idle_at(&self, idx: u32, at: Timestamp) -> bool {
+        let s = &self.slots[idx as usize];
+        at.micros_since(s.counters.last) > self.idle_limit(s)
+    }
+
+    /// Ends flow `idx` for being idle (counted as timed out unless it had closed).
+    fn time_out(&mut self, idx: u32, f: &mut impl FnMut(&FlowInfo, &mut S, FlowUpdate<'_>)) {
+        if !self.slots[idx as usize].closed {
+            self.stats.timed_out += 1;
+        }
+        self.remove(idx, Some(CloseReason::Timeout), f);
     }
 
     /// Microseconds a flow may stay idle before it times out (a closed TCP
