@@ -628,13 +628,13 @@ fn read_files<E: From<capture::Error>>(
 /// facts and report. Events go to `sink` when given (in batches, in no
 /// particular order across workers).
 ///
-/// With one worker, the calling thread reads and analyzes. With more, the
-/// calling thread reads, decodes each frame far enough to know its address
-/// pair, deals each pair to a worker (`fanout::Dealer`) and hands the frame's
-/// place in the reader's buffer, in batches, to that worker; workers share
-/// nothing else until the results are merged at the end. Either way the
-/// reader decides when idle flows expire (`fanout::ExpiryClock`), at the
-/// same points of the capture for any number of workers.
+/// The calling thread reads and is worker 0. With more workers it also
+/// decodes each frame far enough to know its address pair, deals each pair
+/// to a worker (`fanout::Dealer`: itself or a thread worker) and hands the
+/// frame's place in the reader's buffer, in batches, to a thread worker's
+/// pairs; workers share nothing else until the results are merged at the
+/// end. The reader decides when idle flows expire (`fanout::ExpiryClock`),
+/// at the same points of the capture for any number of workers.
 pub fn analyze_files(
     paths: &[PathBuf],
     cfg: &Config,
@@ -646,24 +646,14 @@ pub fn analyze_files(
         capture::FileReader::open(p)?;
     }
     let shards = cfg.workers.max(1) as u32;
-    let (input, results) = if shards == 1 {
-        let mut engine = Engine::new(cfg, 0, 1, sink.clone());
-        let mut clock = ExpiryClock::default();
-        let mut number = 0u64;
-        let input = read_files::<Error>(paths, progress, |f, _| {
-            number += 1;
-            engine.process_assigned(f, number);
-            if let Some(now) = clock.tick(f.ts) {
-                engine.expire_at(now);
-            }
-            Ok(())
-        })?;
-        let (o, r) = engine.finish();
-        (Ok(input), vec![Ok((Share::Whole(o), r))])
-    } else {
-        fan_out(paths, cfg, progress, &sink, shards)
-    };
+    let results = fan_out(paths, cfg, progress, &sink, shards);
     drop(sink);
+    merge_results(cfg, results)
+}
+
+/// The workers' facts merged into one observer (the first worker's, whole,
+/// collecting the others' in merge order), and the reports added up.
+fn merge_results(cfg: &Config, (input, results): Results) -> Result<(Observer, Report), Error> {
     let mut observer: Option<Observer> = None;
     let mut report = Report::default();
     for r in results {
@@ -712,8 +702,9 @@ enum Share {
     Ordered(identify::MergeOrder),
 }
 
-/// [`analyze_files`] with `shards` > 1 workers: the calling thread reads,
-/// deals and is worker 0 itself; workers 1.. run in threads fed by it. A new
+/// [`analyze_files`]'s work: the calling thread reads, deals and is worker 0
+/// itself; workers 1.. (`shards` - 1 of them, maybe none) run in threads fed
+/// by it. A new
 /// address pair goes to the thread worker with the fewest frames waiting
 /// while that is under half its pool, else to the reader: the thread workers
 /// are kept busy and the reader analyzes what they cannot take (on two cores,
@@ -742,7 +733,7 @@ fn fan_out_with(
     shards: u32,
     hungry_below: u64,
 ) -> Results {
-    let threads = shards.saturating_sub(1).max(1) as usize;
+    let threads = shards.saturating_sub(1) as usize;
     let pool = pool_size(threads);
     // Frames each thread worker has analyzed.
     let done: Vec<AtomicU64> = (0..threads).map(|_| AtomicU64::new(0)).collect();
@@ -1088,7 +1079,7 @@ mod tests {
         // The reader keeps every new pair, gives each to an idle worker only,
         // or gives them all away.
         for hungry_below in [0, 1, u64::MAX] {
-            let (input, results) = super::fan_out_with(
+            let results = super::fan_out_with(
                 &paths,
                 &cfg,
                 &super::Progress::default(),
@@ -1096,25 +1087,9 @@ mod tests {
                 3,
                 hungry_below,
             );
-            let mut acc: Option<identify::Observer> = None;
-            let mut report = input.expect("input");
-            for r in results {
-                let (share, rep) = r.expect("worker");
-                report.merge(rep);
-                match (&mut acc, share) {
-                    (None, super::Share::Whole(o)) => {
-                        let a = acc.insert(o);
-                        a.raise_limits(cfg.observer);
-                    }
-                    (Some(a), super::Share::Ordered(o)) => a.merge_ordered(o),
-                    _ => panic!("the reader's share comes first, whole"),
-                }
-            }
-            let observer = acc.expect("facts");
-            let dropped = observer.dropped();
-            report.counters.insert("facts.dropped".into(), dropped);
+            let merged = super::merge_results(&cfg, results).expect("run");
             assert_eq!(
-                summary((observer, report)),
+                summary(merged),
                 one,
                 "new pairs to the reader past {hungry_below} waiting"
             );
