@@ -54,8 +54,7 @@ struct Stat {
 /// A fixed pseudo-random rank of an endpoint: past the endpoint limit those
 /// of lowest rank are kept, for the reasons [`fact_rank`] gives.
 fn endpoint_rank(ep: &EndpointKey) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::fast::FixedState::with_seed(0x5741_5245).hash_one(ep)
+    fixed_rank(0x5741_5245, ep)
 }
 
 /// A fixed pseudo-random rank of a fact. When an endpoint's facts reach a
@@ -65,8 +64,13 @@ fn endpoint_rank(ep: &EndpointKey) -> u64 {
 /// let go, so its counts and evidence are whole; one let go can never come
 /// back, since the ranks it lost to stay). The same in every run.
 fn fact_rank(kind: FactKind, value: &str) -> u64 {
+    fixed_rank(0x5741_5244, (kind as u8, value))
+}
+
+/// A hash of `x` with a fixed `seed`: the same in every run and process.
+fn fixed_rank(seed: u64, x: impl std::hash::Hash) -> u64 {
     use std::hash::BuildHasher;
-    foldhash::fast::FixedState::with_seed(0x5741_5244).hash_one((kind as u8, value))
+    foldhash::fast::FixedState::with_seed(seed).hash_one(x)
 }
 
 type FactMap = hashbrown::HashMap<(FactKind, String), Stat, RandomState>;

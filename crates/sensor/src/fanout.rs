@@ -410,15 +410,18 @@ impl Lane {
             self.flush()?;
         }
         self.filling.push(f, number, buf);
-        if self.filling.is_full() {
-            self.flush()?;
-        }
-        Ok(())
+        self.flush_if_full()
     }
 
     /// Adds an expiry mark at time `now` (after the frames pushed so far).
     pub(crate) fn push_expiry(&mut self, now: Timestamp) -> Result<(), WorkerGone> {
         self.filling.push_expiry(now);
+        self.flush_if_full()
+    }
+
+    /// Hands the batch being filled over if it is full.
+    #[inline]
+    fn flush_if_full(&mut self) -> Result<(), WorkerGone> {
         if self.filling.is_full() {
             self.flush()?;
         }
