@@ -33,4 +33,4 @@ pub use device::{
 };
 pub use facts::{EndpointKey, Fact, FactKind};
 pub use identity::{AppUse, Conclusion, Identity};
-pub use observe::{MergeOrder, Observer, ObserverLimits};
+pub use observe::{Observer, ObserverLimits};

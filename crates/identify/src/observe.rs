@@ -6,17 +6,6 @@ use model::records::{DicomPdu, LoginProtocol, NeighborProtocol, PasswordClass};
 use model::{Direction, Endpoint, Event, FlowInfo, MacAddr, Record, Timestamp};
 use std::net::IpAddr;
 
-/// An [`Observer`]'s facts, put in the order in which [`Observer::merge`]
-/// adds them ([`Observer::into_merge_order`]).
-#[derive(Debug, Default)]
-pub struct MergeOrder {
-    observed: u64,
-    endpoints: Vec<(EndpointKey, Vec<OrderedFact>)>,
-}
-
-/// One fact of a [`MergeOrder`]: its kind and value, and what was seen of it.
-type OrderedFact = ((FactKind, String), Stat);
-
 /// Bounds on what an [`Observer`] keeps.
 #[derive(Debug, Clone, Copy)]
 pub struct ObserverLimits {
@@ -1626,45 +1615,37 @@ impl Observer {
         }
     }
 
-    /// Merges another observer's facts into this one.
+    /// Merges another observer's facts into this one. The result does not
+    /// depend on the order of merges nor on how the observations were shared
+    /// out: past a limit, the facts and endpoints of lowest rank are kept
+    /// ([`fact_rank`], [`endpoint_rank`]), and a fact keeps the evidence of
+    /// its earliest observation. An endpoint this observer lacks is moved
+    /// over whole when its facts fit this observer's limits (workers share
+    /// out flows by address pair, so most endpoints are one worker's); only
+    /// an endpoint both hold is merged fact by fact.
     pub fn merge(&mut self, other: Observer) {
-        self.merge_ordered(other.into_merge_order());
-    }
-
-    /// This observer's facts in the order [`Observer::merge`] adds them: a
-    /// fixed order, not the maps' (seeded per process), so that when a limit
-    /// is reached, which facts are kept does not change from run to run.
-    /// Endpoints in key order; each endpoint's facts earliest first, as one
-    /// worker reading the whole input would have met them. A worker sorts its
-    /// own facts so (in parallel with the others) before they are merged.
-    pub fn into_merge_order(self) -> MergeOrder {
-        let mut endpoints: Vec<(EndpointKey, Vec<OrderedFact>)> = self
-            .endpoints
-            .into_iter()
-            .map(|(ep, f)| {
-                let mut facts: Vec<_> = f.facts.into_iter().collect();
-                facts.sort_unstable_by(|a, b| {
-                    (a.1.first, a.0 .0, &a.0 .1).cmp(&(b.1.first, b.0 .0, &b.0 .1))
-                });
-                (ep, facts)
-            })
-            .collect();
-        endpoints.sort_unstable_by_key(|e| e.0);
-        MergeOrder {
-            observed: self.observed,
-            endpoints,
-        }
-    }
-
-    /// [`Observer::merge`] of facts already put in order.
-    pub fn merge_ordered(&mut self, other: MergeOrder) {
         self.observed += other.observed;
-        for (ep, facts) in other.endpoints {
-            for ((kind, value), st) in facts {
+        let limits = self.limits;
+        for (ep, mut theirs) in other.endpoints {
+            if !self.endpoints.contains_key(&ep) {
+                let fits = theirs.facts.len() <= limits.max_facts_per_endpoint
+                    && theirs.per_kind.iter().all(|&n| n as usize <= limits.max_per_kind);
+                if fits {
+                    // As `keep` would for each of its facts: all kept, or none.
+                    if self.admit(ep) {
+                        // That cache was of the other observer's limits.
+                        theirs.highest.clear();
+                        self.endpoints.insert(ep, theirs);
+                    }
+                    continue;
+                }
+            }
+            for ((kind, value), st) in theirs.facts {
                 self.flow = st.flow;
-                // The evidence is copied only when the fact is new here or seen earlier there.
+                // Taken at most once: when the fact is new here or seen earlier there.
+                let evidence = std::cell::RefCell::new(st.evidence);
                 self.keep(ep, kind, &value, st.source, st.first, &|| {
-                    st.evidence.clone()
+                    std::mem::take(&mut *evidence.borrow_mut())
                 });
                 if let Some(s) = self
                     .endpoints
@@ -1980,6 +1961,37 @@ mod merge_tests {
             acc.merge(other);
             assert_eq!(peer_fact(acc, 1), ("flow 8 at 15".to_string(), 15, 50, 3));
         }
+    }
+
+    #[test]
+    fn an_endpoint_moved_over_whole_is_held_to_the_collecting_observers_limits() {
+        // A worker held to 2 peers per kind met 4 and remembered the highest
+        // rank it kept; merged into an observer allowed 5, the endpoint moves
+        // over whole. Filled to 5 there, a peer ranked between that remembered
+        // rank and the highest kept now takes the highest one's place.
+        let mut peers: Vec<String> = (0..40).map(|i| format!("192.0.2.{i}")).collect();
+        peers.sort_by_key(|v| super::fact_rank(FactKind::Peer, v));
+        let mut worker = Observer::new(limits(16, 2));
+        for (t, v) in peers[..4].iter().enumerate() {
+            peer(&mut worker, ep(1), v, t as i64);
+        }
+        assert_eq!(worker.dropped(), 2);
+        let mut acc = Observer::new(limits(16, 5));
+        peer(&mut acc, ep(2), &peers[0], 0);
+        acc.merge(worker);
+        for (t, v) in peers[36..39].iter().enumerate() {
+            peer(&mut acc, ep(1), v, 10 + t as i64);
+        }
+        peer(&mut acc, ep(1), &peers[2], 20);
+        let kept: Vec<String> = acc
+            .into_facts()
+            .into_iter()
+            .filter(|f| f.endpoint == ep(1))
+            .map(|f| f.value)
+            .collect();
+        let mut want: Vec<String> = [0, 1, 2, 36, 37].iter().map(|&i| peers[i].clone()).collect();
+        want.sort();
+        assert_eq!(kept, want);
     }
 
     #[test]

@@ -651,37 +651,26 @@ pub fn analyze_files(
     merge_results(cfg, results)
 }
 
-/// The workers' facts merged into one observer (the first worker's, whole,
-/// collecting the others' in merge order), and the reports added up.
+/// The workers' facts merged into one observer (the largest, collecting the
+/// others': the merge moves whole the endpoints it lacks, so the less there
+/// is to move, the better), and the reports added up.
 fn merge_results(cfg: &Config, (input, results): Results) -> Result<(Observer, Report), Error> {
-    let mut observer: Option<Observer> = None;
+    let mut observers = Vec::with_capacity(results.len());
     let mut report = Report::default();
     for r in results {
-        let (share, rep) = r?;
+        let (o, rep) = r?;
         report.merge(rep);
-        let acc = match (&mut observer, share) {
-            (Some(acc), Share::Ordered(o)) => {
-                acc.merge_ordered(o);
-                continue;
-            }
-            (Some(acc), Share::Whole(o)) => {
-                acc.merge(o);
-                continue;
-            }
-            (None, Share::Whole(o)) => observer.insert(o),
-            (None, Share::Ordered(o)) => {
-                let acc = observer.insert(Observer::default());
-                acc.raise_limits(cfg.observer);
-                acc.merge_ordered(o);
-                acc
-            }
-        };
-        // Each worker held its share of the fact limits; together they hold all of them.
-        acc.raise_limits(cfg.observer);
+        observers.push(o);
     }
     // A worker's error (a panic) says more than the reader's "worker gone".
     report.merge(input?);
-    let observer = observer.unwrap_or_default();
+    let largest = (0..observers.len()).max_by_key(|&i| observers[i].endpoints());
+    let mut observer = largest.map(|i| observers.swap_remove(i)).unwrap_or_default();
+    // Each worker held its share of the limits; together they hold all of them.
+    observer.raise_limits(cfg.observer);
+    for o in observers {
+        observer.merge(o);
+    }
     // The observations let go in all, not the sum of the workers' (the merge
     // lets go of more when a limit is reached).
     match observer.dropped() {
@@ -692,15 +681,7 @@ fn merge_results(cfg: &Config, (input, results): Results) -> Result<(Observer, R
 }
 
 /// The input side of a run and each worker's result.
-type Results = (Result<Report, Error>, Vec<Result<(Share, Report), Error>>);
-
-/// A worker's facts as it hands them over: the first worker's whole, to
-/// collect the others' into; the others' already in the order they are
-/// merged in (sorted by the worker itself, in parallel, not at the end).
-enum Share {
-    Whole(Observer),
-    Ordered(identify::MergeOrder),
-}
+type Results = (Result<Report, Error>, Vec<Result<(Observer, Report), Error>>);
 
 /// [`analyze_files`]'s work: the calling thread reads, deals and is worker 0
 /// itself; workers 1.. (`shards` - 1 of them, maybe none) run in threads fed
@@ -745,7 +726,7 @@ fn fan_out_with(
                 lanes.push(lane);
                 let sink = sink.clone();
                 let done = &done[shard as usize - 1];
-                scope.spawn(move || -> (Share, Report) {
+                scope.spawn(move || -> (Observer, Report) {
                     let mut engine = Engine::new(cfg, shard, shards, sink);
                     for mut batch in from_reader {
                         let mut frames = 0;
@@ -764,8 +745,7 @@ fn fan_out_with(
                         // The reader may have stopped (an error): the batch is then dropped.
                         let _ = give_back.send(batch);
                     }
-                    let (o, r) = engine.finish();
-                    (Share::Ordered(o.into_merge_order()), r)
+                    engine.finish()
                 })
             })
             .collect();
@@ -801,8 +781,7 @@ fn fan_out_with(
         });
         // Closing the lanes ends the workers.
         drop(lanes);
-        let (o, r) = own.finish();
-        let mut results = vec![Ok((Share::Whole(o), r))];
+        let mut results = vec![Ok(own.finish())];
         results.extend(
             handles
                 .into_iter()
