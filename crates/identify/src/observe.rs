@@ -1629,7 +1629,10 @@ impl Observer {
         for (ep, mut theirs) in other.endpoints {
             if !self.endpoints.contains_key(&ep) {
                 let fits = theirs.facts.len() <= limits.max_facts_per_endpoint
-                    && theirs.per_kind.iter().all(|&n| n as usize <= limits.max_per_kind);
+                    && theirs
+                        .per_kind
+                        .iter()
+                        .all(|&n| n as usize <= limits.max_per_kind);
                 if fits {
                     // As `keep` would for each of its facts: all kept, or none.
                     if self.admit(ep) {
@@ -1989,7 +1992,10 @@ mod merge_tests {
             .filter(|f| f.endpoint == ep(1))
             .map(|f| f.value)
             .collect();
-        let mut want: Vec<String> = [0, 1, 2, 36, 37].iter().map(|&i| peers[i].clone()).collect();
+        let mut want: Vec<String> = [0, 1, 2, 36, 37]
+            .iter()
+            .map(|&i| peers[i].clone())
+            .collect();
         want.sort();
         assert_eq!(kept, want);
     }

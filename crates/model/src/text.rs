@@ -292,7 +292,11 @@ mod clean_tests {
     fn the_writers_byte_test_agrees_with_is_hidden_for_every_character() {
         let by_char = |s: &str| s.chars().any(|c| c != '\n' && c != '\t' && is_hidden(c));
         for c in (0..0x11_0000u32).filter_map(char::from_u32) {
-            for s in [c.to_string(), format!("ab{c}\u{e9}"), format!("\u{20ac}{c}")] {
+            for s in [
+                c.to_string(),
+                format!("ab{c}\u{e9}"),
+                format!("\u{20ac}{c}"),
+            ] {
                 assert_eq!(super::has_hidden(&s), by_char(&s), "{c:?}");
             }
         }

@@ -665,7 +665,9 @@ fn merge_results(cfg: &Config, (input, results): Results) -> Result<(Observer, R
     // A worker's error (a panic) says more than the reader's "worker gone".
     report.merge(input?);
     let largest = (0..observers.len()).max_by_key(|&i| observers[i].endpoints());
-    let mut observer = largest.map(|i| observers.swap_remove(i)).unwrap_or_default();
+    let mut observer = largest
+        .map(|i| observers.swap_remove(i))
+        .unwrap_or_default();
     // Each worker held its share of the limits; together they hold all of them.
     observer.raise_limits(cfg.observer);
     for o in observers {
@@ -681,7 +683,10 @@ fn merge_results(cfg: &Config, (input, results): Results) -> Result<(Observer, R
 }
 
 /// The input side of a run and each worker's result.
-type Results = (Result<Report, Error>, Vec<Result<(Observer, Report), Error>>);
+type Results = (
+    Result<Report, Error>,
+    Vec<Result<(Observer, Report), Error>>,
+);
 
 /// [`analyze_files`]'s work: the calling thread reads, deals and is worker 0
 /// itself; workers 1.. (`shards` - 1 of them, maybe none) run in threads fed
