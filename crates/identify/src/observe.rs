@@ -1626,6 +1626,9 @@ impl Observer {
     pub fn merge(&mut self, other: Observer) {
         self.observed += other.observed;
         let limits = self.limits;
+        // Room for the endpoints moved over, made once instead of in steps.
+        let room = limits.max_endpoints.saturating_sub(self.endpoints.len());
+        self.endpoints.reserve(other.endpoints.len().min(room));
         for (ep, mut theirs) in other.endpoints {
             if !self.endpoints.contains_key(&ep) {
                 let fits = theirs.facts.len() <= limits.max_facts_per_endpoint
