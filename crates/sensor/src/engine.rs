@@ -690,12 +690,12 @@ type Results = (
 
 /// [`analyze_files`]'s work: the calling thread reads, deals and is worker 0
 /// itself; workers 1.. (`shards` - 1 of them, maybe none) run in threads fed
-/// by it. A new
-/// address pair goes to the thread worker with the fewest frames waiting
-/// while that is under half its pool, else to the reader: the thread workers
-/// are kept busy and the reader analyzes what they cannot take (on two cores,
-/// two threads, not three sharing them). Which worker gets a pair then
-/// depends on timing, and the output does not (`tests/worker_counts.rs`).
+/// by it. A new address pair goes to the thread worker with the fewest
+/// frames waiting while that is under half its pool, else to the reader: the
+/// thread workers are kept busy and the reader analyzes what they cannot take
+/// (on two cores, two threads, not three sharing them). Which worker gets a
+/// pair then depends on timing, and the output does not
+/// (`tests/worker_counts.rs`).
 fn fan_out(
     paths: &[PathBuf],
     cfg: &Config,
