@@ -3,7 +3,7 @@
 //! run (records optionally written as JSON lines) and one stored run.
 
 use crate::{invalid, location, Context, Error, Notify, Result};
-use identify::{Device, Observer};
+use identify::Observer;
 use sensor::{Config, Progress, Report};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -218,22 +218,7 @@ pub fn analyze(
     Ok((observer, report, n))
 }
 
-/// Stores one run (its facts handed to the devices it returns) and returns
-/// the rebuilt inventory; `db` names the store in the error.
-pub fn store_run(
-    store: &mut store::Store,
-    files: &[PathBuf],
-    observer: Observer,
-    report: &Report,
-    db: &Path,
-) -> Result<Vec<Device>> {
-    let summary = run_summary(files, report);
-    store
-        .ingest_owned(&summary, observer.into_facts(), &report.anomalies())
-        .with_context(|| format!("cannot store results in {}", location::label(db)))
-}
-
-/// Stores one `ward analyze` run, rebuilding only the devices its facts can
+/// Stores one run (`ward analyze`, `ward capture`, monitoring), rebuilding only the devices its facts can
 /// change ([`store::Store::ingest_run`]); returns the devices it saw (with
 /// their facts) and the inventory's size. `db` names the store in the error.
 pub fn store_analysis(
@@ -361,8 +346,9 @@ mod tests {
         assert_eq!(lines as u64, n);
         let db = dir.join("ward.db");
         let mut store = location::open(&db).unwrap();
-        let devices = store_run(&mut store, &files, obs, &report, &db).unwrap();
-        assert!(!devices.is_empty());
+        let ingested = store_analysis(&mut store, &files, obs, &report, &db).unwrap();
+        assert!(!ingested.devices.is_empty());
+        assert_eq!(ingested.inventory, ingested.devices.len() as u64);
         assert_eq!(store.run_count().unwrap(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -7,7 +7,7 @@
 //! `live`) continuously on an interface with alerts stored and exported at
 //! every flush.
 
-use crate::analyze::{config, regular_input, store_run};
+use crate::analyze::{config, regular_input, store_analysis};
 use crate::{invalid, Context, Error, Notify, Result};
 use identify::{Device, Observer};
 use model::{Event, Timestamp};
@@ -119,26 +119,37 @@ pub fn unix(t: f64) -> Result<Timestamp> {
 }
 
 /// Stores a run and registers its devices for intake review.
+/// Stores one run over `files`, rebuilding only the devices its facts can
+/// change ([`store::Store::ingest_run`], as `ward analyze` does), registers
+/// the devices it saw for intake and brings their remediation items in line
+/// ([`crate::remediation::sync_seen_notifying`]). Returns the whole
+/// inventory, as stored.
 fn ingest(
     store: &mut store::Store,
     files: &[PathBuf],
     observer: Observer,
     report: &Report,
     db: &Path,
+    notify: &dyn Notify,
 ) -> Result<Vec<Device>> {
-    let devices = store_run(store, files, observer, report, db)?;
-    register(store, &devices)?;
-    Ok(devices)
+    let seen = store_analysis(store, files, observer, report, db)?.devices;
+    register(store, &seen)?;
+    crate::remediation::sync_seen_notifying(store, &seen, notify);
+    Ok(store.devices()?)
 }
 
 /// Registers the devices for intake review (new ones as pending).
 fn register(store: &mut store::Store, devices: &[Device]) -> Result<()> {
-    let reg: Vec<(String, Timestamp, Option<String>)> = devices
-        .iter()
-        .map(|d| (d.key.clone(), d.first_seen, mud_url_of(d)))
-        .collect();
+    let reg: Vec<Registration> = devices.iter().map(registration).collect();
     store.intake_register(&reg)?;
     Ok(())
+}
+
+/// A device as intake registers it: key, first seen, announced MUD URL.
+type Registration = (String, Timestamp, Option<String>);
+
+fn registration(d: &Device) -> Registration {
+    (d.key.clone(), d.first_seen, mud_url_of(d))
 }
 
 fn mud_url_of(d: &Device) -> Option<String> {
@@ -226,7 +237,10 @@ pub fn learn(
                 // Several captures: the network was watched only while each ran.
                 learner.cover(&report.inputs);
             }
-            (learner, ingest(store, files, observer, &report, db)?)
+            (
+                learner,
+                ingest(store, files, observer, &report, db, notify)?,
+            )
         }
         Source::Live(live) => learn_live(store, db, live, learner, notify)?,
     };
@@ -381,7 +395,7 @@ pub fn monitor_files(
 ) -> Result<MonitorRun> {
     let (observer, report, det) = run_pipeline(files, workers, det, |d, ev| d.observe(ev))?;
     let (mut alerts, dropped) = det.finish();
-    let devices = ingest(store, files, observer, &report, db)?;
+    let devices = ingest(store, files, observer, &report, db, notify)?;
     let dir = Directory::new(&devices, &store.intake()?);
     resolve(&mut alerts, &dir);
     store.store_alerts(&alerts)?;
@@ -413,11 +427,13 @@ type UnsavedRun = (store::RunSummary, Vec<identify::Fact>, Vec<(String, u64)>);
 
 /// Facts of a live run waiting to be stored, and when they were last stored.
 /// Runs the store refused as busy (another process held its write lock
-/// past the busy timeout) are kept, in order, and stored first next time.
+/// past the busy timeout) are kept, in order, and stored first next time;
+/// so are the intake registrations of devices stored runs saw.
 #[cfg(feature = "live")]
 struct PendingFacts {
     facts: Option<(Observer, Report)>,
     unsaved: Vec<UnsavedRun>,
+    unregistered: BTreeMap<String, Registration>,
     last: std::time::Instant,
 }
 
@@ -427,6 +443,7 @@ impl PendingFacts {
         PendingFacts {
             facts: None,
             unsaved: Vec::new(),
+            unregistered: BTreeMap::new(),
             last: std::time::Instant::now(),
         }
     }
@@ -445,9 +462,13 @@ impl PendingFacts {
         }
     }
 
-    /// Stores the pending facts (one run each), returning the rebuilt
-    /// inventory. A busy store keeps them for the next call (`Ok(None)`, a
-    /// warning given); any other failure is an error.
+    /// Stores the pending facts (one run each, rebuilding only the devices
+    /// its facts can change: a flush costs what its facts do, however large
+    /// the inventory has grown), brings the remediation items of the devices
+    /// each run saw in line and registers them for intake; returns the whole
+    /// inventory as stored, or `None` when no run was stored. A busy store
+    /// keeps the runs (and registrations) for the next call (a warning
+    /// given); any other failure is an error.
     fn store(
         &mut self,
         store: &mut store::Store,
@@ -463,15 +484,20 @@ impl PendingFacts {
                 r.anomalies(),
             ));
         }
-        let mut devices = None;
+        let mut stored = false;
         while let Some((run, facts, anomalies)) = self.unsaved.first() {
+            // A copy: a busy store refuses the run whole, and it is kept for the next try.
             match store
-                .ingest(run, facts, anomalies)
+                .ingest_run(run, facts.clone(), anomalies)
                 .with_context(|| format!("cannot store results in {}", db.display()))
             {
-                Ok(d) => {
+                Ok(ingested) => {
                     self.unsaved.remove(0);
-                    devices = Some(d);
+                    stored = true;
+                    for d in &ingested.devices {
+                        self.unregistered.insert(d.key.clone(), registration(d));
+                    }
+                    crate::remediation::sync_seen_notifying(store, &ingested.devices, notify);
                 }
                 Err(e) if e.is_busy() => {
                     notify.line(&format!(
@@ -484,16 +510,18 @@ impl PendingFacts {
                 Err(e) => return Err(e),
             }
         }
-        if let Some(d) = &devices {
-            match register(store, d) {
+        if !self.unregistered.is_empty() {
+            let entries: Vec<Registration> = self.unregistered.values().cloned().collect();
+            match store.intake_register(&entries) {
+                Ok(_) => self.unregistered.clear(),
                 Err(e) if e.is_busy() => notify.line(&format!(
                     "warning: {}; devices registered at the next flush",
                     crate::chain(&e)
                 )),
-                r => r?,
+                Err(e) => return Err(e.into()),
             }
         }
-        Ok(devices)
+        Ok(if stored { Some(store.devices()?) } else { None })
     }
 
     /// Whether runs are still waiting to be stored.
@@ -801,7 +829,70 @@ mod tests {
             store::testing::run_inputs(&store),
             vec![vec!["interface:test0".to_string()]; 2]
         );
-        assert_eq!(lines.lock().unwrap().len(), 2, "no further warning");
+        let after: Vec<String> = lines.lock().unwrap()[2..].to_vec();
+        assert!(
+            after.iter().all(|l| l.starts_with("remediation: ")),
+            "no further warning: {after:?}"
+        );
+        assert!(
+            !store.intake().unwrap().is_empty(),
+            "the devices the runs saw are registered"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A monitor run over capture files is stored as `ward analyze` stores
+    /// one: the devices it saw are registered for intake (not those of
+    /// earlier runs it did not see) and their remediation items opened, in
+    /// one line said.
+    #[test]
+    fn a_monitor_run_is_stored_like_an_analysis() {
+        let dir = std::env::temp_dir().join(format!("ward-app-monitor-run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let room = dir.join("room.pcap");
+        std::fs::write(
+            &room,
+            samplegen::hospital::write(Vec::new(), samplegen::hospital::Variant::Normal).unwrap(),
+        )
+        .unwrap();
+        let db = dir.join("ward.db");
+        let mut store = crate::location::open(&db).unwrap();
+        // An earlier run saw a device this one does not.
+        let earlier = device("mac:earlier", "10.9.9.9").facts;
+        store
+            .ingest_run(&store::RunSummary::default(), earlier, &[])
+            .unwrap();
+        let lines = std::sync::Mutex::new(Vec::<String>::new());
+        let notify = |l: &str| lines.lock().unwrap().push(l.to_string());
+        let det = Detector::new(Baseline::default(), DetectorConfig::default());
+        let run = monitor_files(&mut store, &db, &[room], Some(1), det, None, &notify).unwrap();
+        assert!(run.report.packets > 0);
+
+        let devices = store.devices().unwrap();
+        let registered: Vec<String> = store
+            .intake()
+            .unwrap()
+            .into_iter()
+            .map(|i| i.device)
+            .collect();
+        let earlier_key = devices
+            .iter()
+            .find(|d| d.ips.contains(&"10.9.9.9".parse().unwrap()))
+            .map(|d| d.key.clone())
+            .expect("the earlier device is in the inventory");
+        assert!(!registered.contains(&earlier_key), "{registered:?}");
+        assert_eq!(
+            registered.len(),
+            devices.len() - 1,
+            "every device the run saw"
+        );
+
+        let tracked = store.remediation_tracked().unwrap();
+        assert!(!tracked.is_empty(), "the run's problems are tracked");
+        let said = lines.lock().unwrap().clone();
+        let expected = format!("remediation: {} opened,", tracked.len());
+        assert!(said.iter().any(|l| l.starts_with(&expected)), "{said:?}");
+        assert!(!said.iter().any(|l| l.starts_with("warning")), "{said:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

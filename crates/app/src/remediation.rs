@@ -20,6 +20,45 @@ pub struct Synced {
     pub firmware: Vec<FirmwareChange>,
 }
 
+impl Synced {
+    /// Whether the sync opened, verified or reopened an item or recorded a
+    /// firmware change.
+    pub fn changed(&self) -> bool {
+        self.counts.opened + self.counts.verified + self.counts.reopened > 0
+            || !self.firmware.is_empty()
+    }
+
+    /// What the sync did, in one line.
+    pub fn line(&self) -> String {
+        format!(
+            "remediation: {} opened, {} verified automatically, {} reopened; {} firmware changes",
+            self.counts.opened,
+            self.counts.verified,
+            self.counts.reopened,
+            self.firmware.len()
+        )
+    }
+}
+
+/// [`sync_seen`] after a run stored by a command with no output of its own
+/// for it (monitoring, learning): what changed goes to `notify` as one line,
+/// and so does a failure, as a warning (the run is stored already; the next
+/// sync catches up).
+pub fn sync_seen_notifying(
+    store: &mut store::Store,
+    seen: &[identify::Device],
+    notify: &dyn crate::Notify,
+) {
+    match sync_seen(store, seen, crate::now().secs()) {
+        Ok(s) if s.changed() => notify.line(&s.line()),
+        Ok(_) => {}
+        Err(e) => notify.line(&format!(
+            "warning: remediation items not updated ({}); `ward remediation sync` retries",
+            crate::chain(&e)
+        )),
+    }
+}
+
 /// Severity of a vulnerability: critical when known exploited (KEV) or CVSS
 /// ≥ 9, high ≥ 7, medium ≥ 4, else low; medium without a score.
 pub fn cve_severity(m: &advisory::Match) -> Severity {

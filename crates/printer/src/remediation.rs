@@ -98,14 +98,7 @@ pub fn changed(o: &mut dyn Write, items: &[Item]) -> Result<()> {
 
 /// What a sync did.
 pub fn synced(o: &mut dyn Write, s: &Synced) -> Result<()> {
-    writeln!(
-        o,
-        "remediation: {} opened, {} verified automatically, {} reopened; {} firmware changes",
-        s.counts.opened,
-        s.counts.verified,
-        s.counts.reopened,
-        s.firmware.len()
-    )
+    writeln!(o, "{}", s.line())
 }
 
 fn days(d: Option<f64>) -> String {

@@ -155,7 +155,7 @@ pub struct CaptureArgs {
     /// Database file.
     #[arg(long, default_value = "ward.db")]
     db: PathBuf,
-    /// Print JSON.
+    /// Print the devices this run saw (with their facts) as JSON instead of a table.
     #[arg(long)]
     json: bool,
     /// Worker threads (default: all cores): one AF_PACKET fanout socket
@@ -165,7 +165,9 @@ pub struct CaptureArgs {
 }
 
 /// Runs `ward capture`: the workers checkpoint every 10 s (idle flows
-/// expire), and the run is stored once at the end. Says on stderr which
+/// expire), and the run is stored once at the end, as `ward analyze` stores
+/// one (only the devices it can change rebuilt, their remediation items
+/// brought in line), and the devices it saw printed. Says on stderr which
 /// backend captured and what the kernel counted and dropped.
 #[cfg(feature = "live")]
 pub fn capture(args: CaptureArgs) -> Result<()> {
@@ -193,11 +195,16 @@ pub fn capture(args: CaptureArgs) -> Result<()> {
         app::live::kernel_line(report.kernel_packets(), report.kernel_drops())
     );
     let inputs = [PathBuf::from(format!("interface:{}", args.interface))];
-    let devices = app::analyze::store_run(&mut store, &inputs, observer, &report, &args.db)?;
-    let mut out = crate::render::stdout();
-    Ok(if args.json {
-        printer::inventory::json(&mut out, &devices, Some(&report))
+    let ingested = app::analyze::store_analysis(&mut store, &inputs, observer, &report, &args.db)?;
+    let devices = ingested.devices;
+    crate::remediate::sync_after_run(&mut store, &devices, args.json);
+    let mut out = std::io::BufWriter::new(crate::render::stdout());
+    if args.json {
+        printer::inventory::json(&mut out, &devices, Some(&report))?;
     } else {
-        printer::inventory::table(&mut out, &devices)
-    }?)
+        printer::inventory::table(&mut out, &devices)?;
+        printer::inventory::seen_of(&mut out, devices.len(), ingested.inventory)?;
+    }
+    out.flush()?;
+    Ok(())
 }

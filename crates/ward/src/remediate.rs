@@ -412,9 +412,7 @@ fn synced_after(result: app::Result<app::remediation::Synced>, quiet: bool) {
     let mut e = crate::render::stderr();
     match result {
         Ok(s) => {
-            let any = s.counts.opened + s.counts.verified + s.counts.reopened > 0
-                || !s.firmware.is_empty();
-            if any && !quiet {
+            if s.changed() && !quiet {
                 let _ = printer::remediation::synced(&mut e, &s);
             }
         }
