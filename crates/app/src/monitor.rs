@@ -463,8 +463,7 @@ impl PendingFacts {
     }
 
     /// Stores the pending facts (one run each, rebuilding only the devices
-    /// its facts can change: a flush costs what its facts do, however large
-    /// the inventory has grown), brings the remediation items of the devices
+    /// its facts can change, not the whole inventory each flush), brings the remediation items of the devices
     /// each run saw in line and registers them for intake; returns the whole
     /// inventory as stored, or `None` when no run was stored. A busy store
     /// keeps the runs (and registrations) for the next call (a warning
