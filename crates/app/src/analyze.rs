@@ -218,9 +218,10 @@ pub fn analyze(
     Ok((observer, report, n))
 }
 
-/// Stores one run (`ward analyze`, `ward capture`, monitoring), rebuilding only the devices its facts can
-/// change ([`store::Store::ingest_run`]); returns the devices it saw (with
-/// their facts) and the inventory's size. `db` names the store in the error.
+/// Stores one run (`ward analyze`, `ward capture`, monitoring, learning),
+/// rebuilding only the devices its facts can change
+/// ([`store::Store::ingest_run`]); returns the devices it saw (with their
+/// facts) and the inventory's size. `db` names the store in the error.
 pub fn store_analysis(
     store: &mut store::Store,
     files: &[PathBuf],

@@ -118,7 +118,6 @@ pub fn unix(t: f64) -> Result<Timestamp> {
     Ok(Timestamp((t * 1e6) as i64))
 }
 
-/// Stores a run and registers its devices for intake review.
 /// Stores one run over `files`, rebuilding only the devices its facts can
 /// change ([`store::Store::ingest_run`], as `ward analyze` does), registers
 /// the devices it saw for intake and brings their remediation items in line
@@ -463,11 +462,11 @@ impl PendingFacts {
     }
 
     /// Stores the pending facts (one run each, rebuilding only the devices
-    /// its facts can change, not the whole inventory each flush), brings the remediation items of the devices
-    /// each run saw in line and registers them for intake; returns the whole
-    /// inventory as stored, or `None` when no run was stored. A busy store
-    /// keeps the runs (and registrations) for the next call (a warning
-    /// given); any other failure is an error.
+    /// its facts can change, not the whole inventory each flush), brings the
+    /// remediation items of the devices each run saw in line and registers
+    /// them for intake; returns the whole inventory as stored, or `None` when
+    /// no run was stored. A busy store keeps the runs (and registrations) for
+    /// the next call (a warning given); any other failure is an error.
     fn store(
         &mut self,
         store: &mut store::Store,
