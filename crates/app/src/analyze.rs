@@ -329,14 +329,7 @@ mod tests {
 
     #[test]
     fn sample_capture_is_analyzed_into_a_store() {
-        let dir = std::env::temp_dir().join(format!("ward-app-analyze-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let pcap = dir.join("room.pcap");
-        std::fs::write(
-            &pcap,
-            samplegen::hospital::write(Vec::new(), samplegen::hospital::Variant::Normal).unwrap(),
-        )
-        .unwrap();
+        let (dir, pcap) = crate::scratch_room("analyze");
         let events = dir.join("events.jsonl");
         let cfg = config(Some(2), None, None).unwrap();
         let (files, total) = check_inputs(std::slice::from_ref(&pcap), &|_: &str| {}).unwrap();

@@ -193,6 +193,21 @@ pub fn now() -> model::Timestamp {
     )
 }
 
+/// A new scratch directory for a test (`name` in its name) holding the
+/// generated hospital room capture, and that capture's path.
+#[cfg(test)]
+pub(crate) fn scratch_room(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("ward-app-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = dir.join("room.pcap");
+    std::fs::write(
+        &pcap,
+        samplegen::hospital::write(Vec::new(), samplegen::hospital::Variant::Normal).unwrap(),
+    )
+    .unwrap();
+    (dir, pcap)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -754,20 +754,6 @@ mod tests {
         assert_eq!(unix(1.5).unwrap(), Timestamp(1_500_000));
     }
 
-    /// A new scratch directory (`name` in its name) holding the generated
-    /// hospital room capture, and that capture's path.
-    fn room_in(name: &str) -> (PathBuf, PathBuf) {
-        let dir = std::env::temp_dir().join(format!("ward-app-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let pcap = dir.join("room.pcap");
-        std::fs::write(
-            &pcap,
-            samplegen::hospital::write(Vec::new(), samplegen::hospital::Variant::Normal).unwrap(),
-        )
-        .unwrap();
-        (dir, pcap)
-    }
-
     fn device(key: &str, ip: &str) -> Device {
         let facts = vec![identify::Fact {
             endpoint: identify::EndpointKey {
@@ -794,7 +780,7 @@ mod tests {
     #[test]
     fn busy_store_keeps_runs_for_the_next_flush() {
         use crate::analyze::{analyze, check_inputs};
-        let (dir, pcap) = room_in("busy");
+        let (dir, pcap) = crate::scratch_room("busy");
         let (files, _) = check_inputs(std::slice::from_ref(&pcap), &|_: &str| {}).unwrap();
         let cfg = config(Some(1), None, None).unwrap();
         let facts = || analyze(&files, &cfg, &Progress::default(), None).unwrap();
@@ -852,7 +838,7 @@ mod tests {
     /// one line said.
     #[test]
     fn a_monitor_run_is_stored_like_an_analysis() {
-        let (dir, room) = room_in("monitor-run");
+        let (dir, room) = crate::scratch_room("monitor-run");
         let db = dir.join("ward.db");
         let mut store = crate::location::open(&db).unwrap();
         // An earlier run saw a device this one does not.
