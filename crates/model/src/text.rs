@@ -177,15 +177,13 @@ impl<W: std::io::Write> CleanWriter<W> {
     }
 
     fn emit(&mut self, s: &str) -> std::io::Result<()> {
-        if !s.chars().any(|c| c != '\n' && c != '\t' && is_hidden(c)) {
+        // Newlines and tabs lay output out; every other hidden character goes.
+        let dropped = |c: char| c != '\n' && c != '\t' && is_hidden(c);
+        if !s.chars().any(dropped) {
             return self.inner.write_all(s.as_bytes());
         }
         let mut out = String::with_capacity(s.len());
-        for c in s.chars() {
-            if c == '\n' || c == '\t' || !is_hidden(c) {
-                out.push(c);
-            }
-        }
+        out.extend(s.chars().filter(|&c| !dropped(c)));
         self.inner.write_all(out.as_bytes())
     }
 }
