@@ -9,16 +9,17 @@
 //!
 //! 1. **Grouping** looks across endpoints only through shared addresses: a
 //!    MAC's router/forwarder status counts the IPs seen with that MAC, an
-//!    IP-only endpoint joins the MAC seen with that IP. So the devices made
-//!    from a *component* (endpoints linked by a shared MAC or IP, closed
-//!    under both) depend on that component's facts alone. The changed
+//!    IP-only endpoint joins the MAC seen with that IP (a local host
+//!    address: no other makes a device). So the devices made from a
+//!    *component* (endpoints linked by a shared MAC or local host IP,
+//!    closed under both) depend on that component's facts alone. The changed
 //!    endpoints' components are found by repeated lookups and rebuilt whole;
 //!    every device they held before has a key (`mac:M`, `ip:A`) made from
 //!    one of their addresses, so deleting those keys removes exactly the old
 //!    devices (components only merge as facts grow).
 //! 2. **Companions** (an uncategorised device whose only local peer runs a
 //!    device app) depend on a device's `peer` facts and on the devices
-//!    holding those peer addresses. Devices whose peers point at an address
+//!    holding those peer addresses (local ones: a device holds no other). Devices whose peers point at an address
 //!    of a rebuilt component are rebuilt too (their components), and the
 //!    devices holding any rebuilt device's peer addresses are built beside
 //!    them (not stored) so the companion step sees what a full build sees.
@@ -34,6 +35,7 @@ use crate::db::{any_text, params, Conn, Dialect, Val};
 use crate::Error;
 use identify::{Device, Fact, FactKind};
 use std::collections::HashSet;
+use std::net::IpAddr;
 
 /// SQLite migration: the changed endpoints (and the transport consumer's
 /// state for the dashboard, [`crate::TransportStatus`]).
@@ -273,6 +275,7 @@ struct Closure {
 }
 
 impl Closure {
+    /// Adds an endpoint's addresses; only an IP that [`links`] is kept.
     fn add(&mut self, mac: String, ip: String) -> bool {
         let mut grew = false;
         if !mac.is_empty() && !self.macs.contains(&mac) {
@@ -280,7 +283,7 @@ impl Closure {
             self.new_macs.push(mac);
             grew = true;
         }
-        if !ip.is_empty() && !self.ips.contains(&ip) {
+        if !ip.is_empty() && !self.ips.contains(&ip) && links(&ip) {
             self.ips.insert(ip.clone());
             self.new_ips.push(ip);
             grew = true;
@@ -343,6 +346,24 @@ impl Closure {
     }
 }
 
+/// Whether an endpoint's IP ties it to the other endpoints holding that IP.
+/// Grouping compares IPs across endpoints only where they can be a local
+/// device's (a local host address: an IP-only endpoint joins the MAC seen
+/// with it); a broadcast, multicast or internet address ties nothing, or
+/// every endpoint seen with 255.255.255.255, or every router that carried
+/// one server's traffic, would be one component.
+fn links(ip: &str) -> bool {
+    ip.parse::<IpAddr>()
+        .is_ok_and(|ip| model::addr::is_host(&ip) && model::addr::is_local(&ip))
+}
+
+/// Whether an address can be a device's (a device's addresses are local,
+/// see `identify`): only such peers make companions, so only they tie a
+/// device to the devices it talks to.
+fn device_address(ip: &IpAddr) -> bool {
+    model::addr::is_local(ip)
+}
+
 /// Endpoints of the facts whose `column` text is one of `values` (and, for
 /// `value`, whose kind is `peer` or `ip`: both are indexed together).
 fn endpoints_by(
@@ -378,10 +399,17 @@ fn partial(c: &mut Conn, site: &str, mut set: Closure) -> Result<(Vec<Device>, u
     set.close(c, site)?;
     let mut facts = set.facts(c, site)?;
     // 2. Devices whose peers may be these components' addresses.
-    let mut addresses: HashSet<String> = set.ips.iter().cloned().collect();
+    let mut addresses: HashSet<String> = set
+        .ips
+        .iter()
+        .filter(|i| i.parse::<IpAddr>().is_ok_and(|ip| device_address(&ip)))
+        .cloned()
+        .collect();
     for f in facts.iter().filter(|f| f.kind == FactKind::Ip) {
-        if let Ok(ip) = f.value.parse::<std::net::IpAddr>() {
-            addresses.insert(ip.to_string());
+        if let Ok(ip) = f.value.parse::<IpAddr>() {
+            if device_address(&ip) {
+                addresses.insert(ip.to_string());
+            }
         }
     }
     let peer_of = format!(
@@ -400,8 +428,10 @@ fn partial(c: &mut Conn, site: &str, mut set: Closure) -> Result<(Vec<Device>, u
     // 3. Beside them (not stored), the devices holding their peers' addresses.
     let mut peers: HashSet<String> = HashSet::new();
     for f in facts.iter().filter(|f| f.kind == FactKind::Peer) {
-        if let Ok(ip) = f.value.parse::<std::net::IpAddr>() {
-            peers.insert(ip.to_string());
+        if let Ok(ip) = f.value.parse::<IpAddr>() {
+            if device_address(&ip) {
+                peers.insert(ip.to_string());
+            }
         }
     }
     let peers: Vec<String> = peers.into_iter().collect();
@@ -452,7 +482,12 @@ mod tests {
     use crate::testing::{rebuilt_docs, stored_docs, Rng};
 
     fn ip(r: &mut Rng) -> std::net::IpAddr {
-        match r.next(10) {
+        match r.next(14) {
+            // Addresses of no one device: they tie nothing together.
+            10 => "255.255.255.255".parse().unwrap(),
+            11 => "224.0.0.251".parse().unwrap(),
+            12 => "ff02::fb".parse().unwrap(),
+            13 => "10.0.1.255".parse().unwrap(),
             0 => format!("93.184.{}.{}", r.next(2), r.next(4))
                 .parse()
                 .unwrap(),
@@ -674,6 +709,96 @@ mod tests {
             drop(pg.store());
             race(&|| Store::open_postgres_with_key_file(&pg.url, &pg.key_file()).unwrap());
         }
+    }
+
+    /// Many devices that all announce to broadcast and multicast addresses
+    /// and fetch from one internet server, and a DHCP server's role seen on
+    /// the broadcast address itself: a run touching that pseudo-endpoint
+    /// and one device rebuilds that device, not every device that shares
+    /// a non-device address with it.
+    #[test]
+    fn addresses_of_no_device_tie_nothing() {
+        testing::each_backend("group_addresses", |mut s| {
+            let fact = |mac: Option<u16>, ip: &str, kind, value: &str, t: i64| Fact {
+                endpoint: EndpointKey {
+                    mac: mac.map(|n| MacAddr([0x02, 0, 0, 0, (n >> 8) as u8, n as u8])),
+                    ip: Some(ip.parse().unwrap()),
+                },
+                kind,
+                value: value.into(),
+                source: "test".into(),
+                first_seen: Timestamp(t),
+                last_seen: Timestamp(t + 1),
+                count: 1,
+                evidence: format!("flow {t}"),
+            };
+            let mut base = Vec::new();
+            for n in 0..200u16 {
+                let ip = format!("10.4.{}.{}", n / 200, n % 200 + 1);
+                for peer in [
+                    "255.255.255.255",
+                    "224.0.0.251",
+                    "ff02::fb",
+                    "93.184.216.34",
+                ] {
+                    base.push(fact(Some(n), &ip, FactKind::Peer, peer, 1));
+                }
+                // The gateway's view of the server, under this device's MAC.
+                base.push(fact(
+                    Some(n),
+                    "93.184.216.34",
+                    FactKind::Software,
+                    "nginx",
+                    1,
+                ));
+            }
+            base.push(fact(
+                None,
+                "255.255.255.255",
+                FactKind::Role,
+                "dhcp-server",
+                1,
+            ));
+            s.ingest_observations(
+                &[Observation {
+                    id: "base".into(),
+                    site: "north".into(),
+                    facts: base,
+                    ..Default::default()
+                }],
+                1,
+            )
+            .unwrap();
+            s.conn
+                .get_mut()
+                .transaction(|c| rebuild_site(c, "north", Mode::Auto))
+                .unwrap();
+            assert_eq!(stored_docs(&s, "north").len(), 200);
+            let run = vec![
+                fact(None, "255.255.255.255", FactKind::Role, "dhcp-server", 2),
+                fact(Some(7), "10.4.0.8", FactKind::Hostname, "pump-7", 2),
+                fact(Some(7), "93.184.216.34", FactKind::Software, "nginx", 2),
+            ];
+            s.ingest_observations(
+                &[Observation {
+                    id: "run".into(),
+                    site: "north".into(),
+                    facts: run,
+                    ..Default::default()
+                }],
+                2,
+            )
+            .unwrap();
+            let got = s
+                .conn
+                .get_mut()
+                .transaction(|c| rebuild_site(c, "north", Mode::Auto))
+                .unwrap();
+            assert_eq!(got.how, Rebuilt::Partial);
+            let keys: Vec<&str> = got.devices.iter().map(|d| d.key.as_str()).collect();
+            assert_eq!(keys, ["mac:02:00:00:00:00:07"]);
+            assert_eq!(stored_docs(&s, "north"), rebuilt_docs(&s, "north"));
+        });
     }
 
     #[test]
