@@ -1,8 +1,10 @@
 //! The centre of a multi-site deployment (`ward server`): consumes the
 //! sensors' observations and alerts from JetStream into the store
 //! (`transport::ingest`) on a runtime of its own, hands the alerts it newly
-//! stores to an [`transport::ingest::AlertHook`] (syslog/webhook export)
-//! and reports its counters. It runs either until SIGTERM or Ctrl-C
+//! stores to an [`transport::ingest::AlertHook`] (syslog/webhook export),
+//! brings the remediation items of the devices each inventory rebuild
+//! stores in line ([`crate::remediation::sync_seen`]) and reports its
+//! counters. It runs either until SIGTERM or Ctrl-C
 //! ([`Ingest::run_until_signal`]) or beside the dashboard
 //! ([`Ingest::in_background`], stopped with [`Background::stop`]): the batch
 //! in flight commits or is redelivered, and the store is closed off the
@@ -114,12 +116,21 @@ impl Ingest {
             transport::STREAM,
             nats.display_url()
         ));
+        // The items of the devices each rebuild stored follow them, as after
+        // a single-box run; what changed is one line.
+        let synced = notify.clone();
+        let hooks = transport::ingest::Hooks {
+            alerts: hook,
+            rebuilt: Some(Arc::new(move |store, devices| {
+                crate::remediation::sync_seen_notifying(store, &devices, &*synced)
+            })),
+        };
         let task = rt.spawn(transport::ingest::run(
             client,
             store,
             consumer,
             stats.clone(),
-            hook,
+            hooks,
         ));
         if opts.stats_every > 0 {
             let (s, every) = (stats.clone(), opts.stats_every);

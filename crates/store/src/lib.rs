@@ -716,20 +716,34 @@ impl Store {
     /// change are rebuilt (see [`incremental`]); the inventory is the same
     /// as a full rebuild's.
     pub fn rebuild_dirty_sites(&mut self) -> Result<Vec<String>, Error> {
-        self.rebuild_sites(incremental::Mode::Auto)
+        Ok(self.rebuild_dirty_sites_seen()?.sites)
     }
 
-    fn rebuild_sites(&mut self, mode: incremental::Mode) -> Result<Vec<String>, Error> {
+    /// [`Store::rebuild_dirty_sites`], also returning the devices it stored
+    /// (keys as stored, `SITE/...`), each with all of its facts: what the
+    /// facts ingested since the last rebuild can have changed, for the
+    /// remediation items of those devices to follow
+    /// (`app::remediation::sync_seen`).
+    pub fn rebuild_dirty_sites_seen(&mut self) -> Result<Rebuilt, Error> {
         let c = self.conn.get_mut();
         let dirty: Vec<String> = c
             .query("SELECT site FROM sites WHERE dirty <> 0 ORDER BY site", &[])?
             .iter()
             .map(|r| r.str(0))
             .collect::<Result<_, _>>()?;
+        let mut devices = Vec::new();
         for site in &dirty {
-            c.transaction(|c| incremental::rebuild_site(c, site, mode))?;
+            let r =
+                c.transaction(|c| incremental::rebuild_site(c, site, incremental::Mode::Auto))?;
+            devices.extend(r.devices.into_iter().map(|mut d| {
+                d.key = site_key(site, &d.key);
+                d
+            }));
         }
-        Ok(dirty)
+        Ok(Rebuilt {
+            sites: dirty,
+            devices,
+        })
     }
 
     /// Sites whose inventory waits for [`Store::rebuild_dirty_sites`].
@@ -1170,6 +1184,17 @@ pub fn site_key(site: &str, key: &str) -> String {
     } else {
         format!("{site}/{key}")
     }
+}
+
+/// What [`Store::rebuild_dirty_sites_seen`] rebuilt.
+#[derive(Debug, Default)]
+pub struct Rebuilt {
+    /// The sites rebuilt, by name.
+    pub sites: Vec<String>,
+    /// The devices stored by the rebuilds (keys `SITE/...` as stored), each
+    /// with all of its facts: the whole site after a full rebuild, the
+    /// changed part after a partial one.
+    pub devices: Vec<Device>,
 }
 
 /// A device as stored: everything but its facts.

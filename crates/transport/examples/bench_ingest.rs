@@ -89,7 +89,7 @@ fn main() {
         let stats = Arc::new(transport::ingest::Stats::default());
         let o = transport::ingest::Options::default();
         let t = Instant::now();
-        let task = tokio::spawn(transport::ingest::run(client, store, o, stats.clone(), None));
+        let task = tokio::spawn(transport::ingest::run(client, store, o, stats.clone(), Default::default()));
         while stats.facts.load(Ordering::Relaxed) < n {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

@@ -7,7 +7,9 @@
 //! that are not Ward envelopes are counted, logged in one line and
 //! acknowledged (they would never become valid). Site inventories are
 //! rebuilt when the stream is idle or every `rebuild_every` (less often while
-//! a backlog waits: those rebuilds would be redone for the next batches).
+//! a backlog waits: those rebuilds would be redone for the next batches);
+//! the devices a rebuild stored go to the [`RebuildHook`] (the server's
+//! remediation sync).
 //!
 //! `alert` messages are folded into the central alerts in a second
 //! transaction of the same batch ([`store::Store::ingest_alerts`], ids
@@ -30,6 +32,23 @@ use store::Store;
 /// thread. A failure to export is the hook's to report: the alerts are
 /// stored either way.
 pub type AlertHook = Arc<dyn Fn(Vec<store::StoredAlert>) + Send + Sync>;
+
+/// Receives the devices an inventory rebuild stored (keys `SITE/...`, each
+/// with all of its facts), with the store, after the rebuild commits; runs
+/// on a blocking thread while the store is held. The server brings those
+/// devices' remediation items in line with it. A failure is the hook's to
+/// report: the inventory is stored either way.
+pub type RebuildHook = Arc<dyn Fn(&mut Store, Vec<identify::Device>) + Send + Sync>;
+
+/// What the consumer calls besides storing: the server's exports and
+/// follow-ups.
+#[derive(Clone, Default)]
+pub struct Hooks {
+    /// After a batch's new alerts are stored.
+    pub alerts: Option<AlertHook>,
+    /// After an inventory rebuild.
+    pub rebuilt: Option<RebuildHook>,
+}
 
 /// Durable consumer name.
 pub const DURABLE: &str = "ward-server";
@@ -90,10 +109,10 @@ pub async fn run(
     store: Store,
     opts: Options,
     stats: Arc<Stats>,
-    hook: Option<AlertHook>,
+    hooks: Hooks,
 ) -> Result<(), Error> {
     let store = Arc::new(Mutex::new(store));
-    let r = consume(client, store.clone(), opts, stats, hook).await;
+    let r = consume(client, store.clone(), opts, stats, hooks).await;
     // The synchronous PostgreSQL client must not be dropped on an async thread.
     let _ = tokio::task::spawn_blocking(move || drop(store)).await;
     r
@@ -111,12 +130,14 @@ async fn consume(
     store: Arc<Mutex<Store>>,
     opts: Options,
     stats: Arc<Stats>,
-    hook: Option<AlertHook>,
+    hooks: Hooks,
 ) -> Result<(), Error> {
+    let hook = hooks.alerts;
+    let rebuilt = hooks.rebuilt;
     let js = async_nats::jetstream::new(client);
     let mut backoff = Duration::from_millis(200);
     // The inventory of sites whose last ingest was not rebuilt yet (crash).
-    rebuild(&store).await?;
+    rebuild(&store, &rebuilt).await?;
     let mut last_rebuild = Instant::now();
     // New observations are stored but their sites not rebuilt yet (kept
     // across reconnects).
@@ -181,7 +202,7 @@ async fn consume(
                     dirty |= finish(f, &stats, &hook, &mut backoff).await?;
                 }
                 if dirty {
-                    rebuild(&store).await?;
+                    rebuild(&store, &rebuilt).await?;
                     dirty = false;
                     last_rebuild = Instant::now();
                 }
@@ -231,7 +252,7 @@ async fn consume(
                 opts.rebuild_every
             };
             if dirty && last_rebuild.elapsed() >= every {
-                rebuild(&store).await?;
+                rebuild(&store, &rebuilt).await?;
                 dirty = false;
                 last_rebuild = Instant::now();
             }
@@ -411,12 +432,16 @@ async fn consumer(
         .map_err(nats)
 }
 
-async fn rebuild(store: &Arc<Mutex<Store>>) -> Result<(), Error> {
+async fn rebuild(store: &Arc<Mutex<Store>>, hook: &Option<RebuildHook>) -> Result<(), Error> {
     let st = store.clone();
+    let hook = hook.clone();
     let sites = tokio::task::spawn_blocking(move || {
-        st.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .rebuild_dirty_sites()
+        let mut st = st.lock().unwrap_or_else(|p| p.into_inner());
+        let r = st.rebuild_dirty_sites_seen()?;
+        if let Some(h) = hook.filter(|_| !r.devices.is_empty()) {
+            h(&mut st, r.devices);
+        }
+        Ok::<_, store::Error>(r.sites)
     })
     .await
     .map_err(|_| Error::Config("rebuild task failed".into()))?;

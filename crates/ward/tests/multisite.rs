@@ -435,6 +435,62 @@ fn wait_ingested(db: &ScratchDb, n: u64, secs: u64) {
     }
 }
 
+/// Waits until the server's remediation items stand still (the same for a
+/// second, none of the sites waiting for a rebuild) and are not none: the
+/// server brings the items of the devices it rebuilds in line itself. How
+/// many there are.
+fn wait_remediation(db: &ScratchDb, secs: u64) -> usize {
+    let s = db.store();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut last = (0, Instant::now());
+    loop {
+        let n = s
+            .remediation_items(&store::remediation::ItemFilter::default())
+            .unwrap()
+            .len();
+        if n != last.0 {
+            last = (n, Instant::now());
+        }
+        if n > 0 && last.1.elapsed() > Duration::from_secs(1) && s.dirty_sites().unwrap().is_empty()
+        {
+            return n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server opened no remediation items for its {} devices in {secs} s",
+            s.device_count().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A whole sync of the server's store finds nothing left to do (the server's
+/// syncs after its rebuilds kept every item in line), and the server said
+/// what it opened in its log.
+fn check_remediation_in_line(db: &ScratchDb, items: usize, log: &Path) {
+    let out = ward()
+        .args(["remediation", "sync", "--db", &db.url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "remediation: 0 opened, 0 verified automatically, 0 reopened; 0 firmware changes"
+    );
+    let n = db
+        .store()
+        .remediation_items(&store::remediation::ItemFilter::default())
+        .unwrap()
+        .len();
+    assert_eq!(n, items);
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.contains("remediation: "), "{log}");
+}
+
 #[derive(Debug, PartialEq)]
 struct Snapshot {
     facts: Vec<identify::Fact>,
@@ -500,6 +556,9 @@ fn two_sensors_one_server_survive_kills_and_outages() {
     assert!(total > 100, "enough messages to interrupt ({total})");
     wait_ingested(&ref_db, total, 120);
     check_centre_views(&ref_db, web, &token);
+    let items = wait_remediation(&ref_db, 60);
+    terminate(&mut srv, "server");
+    check_remediation_in_line(&ref_db, items, &root.join("ref-server.log"));
     drop(srv);
     let reference = snapshot(&ref_db);
     assert_eq!(reference.sites, vec!["north", "south"]);
