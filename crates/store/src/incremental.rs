@@ -292,41 +292,15 @@ impl Closure {
     }
 
     /// Adds every endpoint sharing an address with the set, until none is new.
-    fn close(&mut self, c: &mut Conn, site: &str) -> Result<(), Error> {
-        let d = c.dialect();
-        let sql = format!(
-            "SELECT DISTINCT mac, ip FROM facts WHERE site = ?1 AND ({} OR {})",
-            any_text(d, "mac", 2),
-            any_text(d, "ip", 3)
-        );
+    fn close(&mut self, c: &mut Conn, site: &str, look: &Lookup) -> Result<(), Error> {
         while !self.new_macs.is_empty() || !self.new_ips.is_empty() {
             let macs = std::mem::take(&mut self.new_macs);
             let ips = std::mem::take(&mut self.new_ips);
-            for r in c.query(&sql, &[Val::from(site), Val::Texts(macs), Val::Texts(ips)])? {
-                self.add(r.str(0)?, r.str(1)?);
+            for (m, i) in look.sharing(c, site, macs, ips)? {
+                self.add(m, i);
             }
         }
         Ok(())
-    }
-
-    /// The facts of the set's endpoints, in the order a full build reads them.
-    fn facts(&self, c: &mut Conn, site: &str) -> Result<Vec<Fact>, Error> {
-        let d = c.dialect();
-        let sql = format!(
-            "{} WHERE site = ?1 AND ({} OR {}) ORDER BY mac, ip, kind, value",
-            crate::FACT_COLUMNS,
-            any_text(d, "mac", 2),
-            any_text(d, "ip", 3)
-        );
-        crate::query_facts(
-            c,
-            &sql,
-            &[
-                Val::from(site),
-                Val::Texts(self.macs.iter().cloned().collect()),
-                Val::Texts(self.ips.iter().cloned().collect()),
-            ],
-        )
     }
 
     /// Every stored device key its endpoints' devices may have had.
@@ -364,22 +338,241 @@ fn device_address(ip: &IpAddr) -> bool {
     model::addr::is_local(ip)
 }
 
-/// Endpoints of the facts whose `column` text is one of `values` (and, for
-/// `value`, whose kind is `peer` or `ip`: both are indexed together).
+/// How a partial rebuild finds endpoints. On PostgreSQL by indexed queries
+/// (`facts_ip`, `facts_linked`). SQLite has no index on a fact's IP or value
+/// (they would cost every ingest: inserting a store's facts in key order took
+/// two to three times as long with them), so there each such query scanned
+/// all of the site's facts; instead the site's endpoints and `peer`/`ip`
+/// facts are read in one pass and looked up in memory ([`Graph`]).
+enum Lookup {
+    Indexed,
+    Memory(Box<Graph>),
+}
+
+/// Endpoints as (MAC text, IP text), `""` for none.
+type Endpoints = Vec<(String, String)>;
+
+impl Lookup {
+    fn new(c: &mut Conn, site: &str) -> Result<Lookup, Error> {
+        Ok(match c.dialect() {
+            Dialect::Postgres => Lookup::Indexed,
+            Dialect::Sqlite => Lookup::Memory(Box::new(Graph::load(c, site)?)),
+        })
+    }
+
+    /// Endpoints whose MAC is one of `macs` or whose IP is one of `ips`.
+    fn sharing(
+        &self,
+        c: &mut Conn,
+        site: &str,
+        macs: Vec<String>,
+        ips: Vec<String>,
+    ) -> Result<Endpoints, Error> {
+        match self {
+            Lookup::Memory(g) => {
+                Ok(g.endpoints_of([(&g.by_mac, &macs), (&g.by_ip, &ips)].into_iter()))
+            }
+            Lookup::Indexed => {
+                let d = c.dialect();
+                let sql = format!(
+                    "SELECT DISTINCT mac, ip FROM facts WHERE site = ?1 AND ({} OR {})",
+                    any_text(d, "mac", 2),
+                    any_text(d, "ip", 3)
+                );
+                pairs(c.query(&sql, &[Val::from(site), Val::Texts(macs), Val::Texts(ips)])?)
+            }
+        }
+    }
+
+    /// Endpoints with a `peer` fact naming one of `addresses`.
+    fn peering(
+        &self,
+        c: &mut Conn,
+        site: &str,
+        addresses: Vec<String>,
+    ) -> Result<Endpoints, Error> {
+        match self {
+            Lookup::Memory(g) => Ok(g.endpoints_of([(&g.peering, &addresses)].into_iter())),
+            Lookup::Indexed => {
+                let filter = format!(
+                    "kind IN ('peer', 'ip') AND kind = 'peer' AND {}",
+                    any_text(c.dialect(), "value", 2)
+                );
+                endpoints_by(c, site, &filter, addresses)
+            }
+        }
+    }
+
+    /// Endpoints holding one of `addresses`: as their IP, or stated by an
+    /// `ip` fact.
+    fn holding(
+        &self,
+        c: &mut Conn,
+        site: &str,
+        addresses: Vec<String>,
+    ) -> Result<Endpoints, Error> {
+        match self {
+            Lookup::Memory(g) => {
+                Ok(g.endpoints_of([(&g.by_ip, &addresses), (&g.stating, &addresses)].into_iter()))
+            }
+            Lookup::Indexed => {
+                let d = c.dialect();
+                let filter = format!(
+                    "({} OR (kind IN ('peer', 'ip') AND kind = 'ip' AND {}))",
+                    any_text(d, "ip", 2),
+                    any_text(d, "value", 2)
+                );
+                endpoints_by(c, site, &filter, addresses)
+            }
+        }
+    }
+
+    /// The facts of the set's endpoints, in the order a full build reads them.
+    fn facts(&self, c: &mut Conn, site: &str, set: &Closure) -> Result<Vec<Fact>, Error> {
+        match self {
+            Lookup::Memory(g) => {
+                // Each endpoint's facts by the primary key, in key order.
+                let mut ids = g
+                    .ids_of([(&g.by_mac, set.macs.iter()), (&g.by_ip, set.ips.iter())].into_iter());
+                ids.sort_unstable();
+                ids.dedup();
+                let sql = format!(
+                    "{} WHERE site = ?1 AND mac = ?2 AND ip = ?3 ORDER BY kind, value",
+                    crate::FACT_COLUMNS
+                );
+                let mut out = Vec::new();
+                for id in ids {
+                    let (m, i) = &g.endpoints[id as usize];
+                    out.extend(crate::query_facts(c, &sql, params![site, m, i])?);
+                }
+                Ok(out)
+            }
+            Lookup::Indexed => {
+                let d = c.dialect();
+                let sql = format!(
+                    "{} WHERE site = ?1 AND ({} OR {}) ORDER BY mac, ip, kind, value",
+                    crate::FACT_COLUMNS,
+                    any_text(d, "mac", 2),
+                    any_text(d, "ip", 3)
+                );
+                crate::query_facts(
+                    c,
+                    &sql,
+                    &[
+                        Val::from(site),
+                        Val::Texts(set.macs.iter().cloned().collect()),
+                        Val::Texts(set.ips.iter().cloned().collect()),
+                    ],
+                )
+            }
+        }
+    }
+}
+
+/// A site's endpoints and the addresses that link them, read in one pass
+/// over its facts (in key order, borrowed: only each endpoint's addresses
+/// and the `peer`/`ip` facts' values are copied).
+#[derive(Default)]
+struct Graph {
+    /// Every endpoint, in key order (an endpoint's id is its index).
+    endpoints: Endpoints,
+    by_mac: Index,
+    by_ip: Index,
+    /// Endpoints by the values of their `peer` facts.
+    peering: Index,
+    /// Endpoints by the values of their `ip` facts.
+    stating: Index,
+}
+
+/// Endpoint ids by an address text.
+type Index = std::collections::HashMap<String, Vec<u32>>;
+
+impl Graph {
+    fn load(c: &mut Conn, site: &str) -> Result<Graph, Error> {
+        fn push(index: &mut Index, key: &str, id: u32) {
+            match index.get_mut(key) {
+                Some(ids) if ids.last() == Some(&id) => {}
+                Some(ids) => ids.push(id),
+                None => {
+                    index.insert(key.to_string(), vec![id]);
+                }
+            }
+        }
+        let mut g = Graph::default();
+        c.query_each(
+            "SELECT mac, ip, kind, value FROM facts WHERE site = ?1 ORDER BY mac, ip",
+            params![site],
+            |r| {
+                let (mac, ip) = (r.str(0)?, r.str(1)?);
+                if g.endpoints.last().is_none_or(|(m, i)| m != mac || i != ip) {
+                    let id = g.endpoints.len() as u32;
+                    g.endpoints.push((mac.to_string(), ip.to_string()));
+                    if !mac.is_empty() {
+                        push(&mut g.by_mac, mac, id);
+                    }
+                    if !ip.is_empty() {
+                        push(&mut g.by_ip, ip, id);
+                    }
+                }
+                let id = g.endpoints.len() as u32 - 1;
+                match r.str(2)? {
+                    "peer" => push(&mut g.peering, r.str(3)?, id),
+                    "ip" => push(&mut g.stating, r.str(3)?, id),
+                    _ => {}
+                }
+                Ok(())
+            },
+        )?;
+        Ok(g)
+    }
+
+    /// The ids of the endpoints each index gives for its keys (repeats kept).
+    fn ids_of<'k>(
+        &self,
+        lookups: impl Iterator<Item = (&'k Index, impl Iterator<Item = &'k String>)>,
+    ) -> Vec<u32> {
+        let mut ids = Vec::new();
+        for (index, keys) in lookups {
+            for k in keys {
+                if let Some(found) = index.get(k) {
+                    ids.extend_from_slice(found);
+                }
+            }
+        }
+        ids
+    }
+
+    /// The endpoints each index gives for its keys, each once.
+    fn endpoints_of<'k>(
+        &self,
+        lookups: impl Iterator<Item = (&'k Index, &'k Vec<String>)>,
+    ) -> Endpoints {
+        let mut ids = self.ids_of(lookups.map(|(index, keys)| (index, keys.iter())));
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .map(|id| self.endpoints[id as usize].clone())
+            .collect()
+    }
+}
+
+fn pairs(rows: Vec<crate::db::Row>) -> Result<Endpoints, Error> {
+    rows.iter().map(|r| Ok((r.str(0)?, r.str(1)?))).collect()
+}
+
+/// Endpoints of the facts matching `filter` for list parameter `?2` =
+/// `values`.
 fn endpoints_by(
     c: &mut Conn,
     site: &str,
     filter: &str,
     values: Vec<String>,
-) -> Result<Vec<(String, String)>, Error> {
+) -> Result<Endpoints, Error> {
     if values.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!("SELECT DISTINCT mac, ip FROM facts WHERE site = ?1 AND {filter}");
-    c.query(&sql, &[Val::from(site), Val::Texts(values)])?
-        .iter()
-        .map(|r| Ok((r.str(0)?, r.str(1)?)))
-        .collect()
+    pairs(c.query(&sql, &[Val::from(site), Val::Texts(values)])?)
 }
 
 /// The partial rebuild (see the module doc): the devices it stored, and how
@@ -395,9 +588,10 @@ fn partial(c: &mut Conn, site: &str, mut set: Closure) -> Result<(Vec<Device>, u
         // the transaction ends.
         c.batch("SET LOCAL enable_seqscan = off")?;
     }
+    let look = Lookup::new(c, site)?;
     // 1. The changed components.
-    set.close(c, site)?;
-    let mut facts = set.facts(c, site)?;
+    set.close(c, site, &look)?;
+    let mut facts = look.facts(c, site, &set)?;
     // 2. Devices whose peers may be these components' addresses.
     let mut addresses: HashSet<String> = set
         .ips
@@ -412,17 +606,13 @@ fn partial(c: &mut Conn, site: &str, mut set: Closure) -> Result<(Vec<Device>, u
             }
         }
     }
-    let peer_of = format!(
-        "kind IN ('peer', 'ip') AND kind = 'peer' AND {}",
-        any_text(d, "value", 2)
-    );
     let before = set.len();
-    for (m, i) in endpoints_by(c, site, &peer_of, addresses.into_iter().collect())? {
+    for (m, i) in look.peering(c, site, addresses.into_iter().collect())? {
         set.add(m, i);
     }
-    set.close(c, site)?;
+    set.close(c, site, &look)?;
     if set.len() != before {
-        facts = set.facts(c, site)?;
+        facts = look.facts(c, site, &set)?;
     }
     let stored = set.keys(site);
     // 3. Beside them (not stored), the devices holding their peers' addresses.
@@ -440,18 +630,13 @@ fn partial(c: &mut Conn, site: &str, mut set: Closure) -> Result<(Vec<Device>, u
         ips: set.ips.clone(),
         ..Default::default()
     };
-    let holders = format!(
-        "({} OR (kind IN ('peer', 'ip') AND kind = 'ip' AND {}))",
-        any_text(d, "ip", 2),
-        any_text(d, "value", 2)
-    );
     let before = context.len();
-    for (m, i) in endpoints_by(c, site, &holders, peers)? {
+    for (m, i) in look.holding(c, site, peers)? {
         context.add(m, i);
     }
-    context.close(c, site)?;
+    context.close(c, site, &look)?;
     if context.len() != before {
-        facts = context.facts(c, site)?;
+        facts = look.facts(c, site, &context)?;
     }
     let mut devices = identify::inventory_parts(facts);
     identify::apply_companions(&mut devices);
