@@ -227,8 +227,10 @@ struct Group<'a> {
     /// Distinct host IPs of a router's MAC (when `mac` is a router's).
     router_ips: Option<usize>,
     /// Internet addresses whose traffic this MAC carried (it is their next hop):
-    /// how many, and the evidence of the first.
-    forwarded: Option<(usize, String)>,
+    /// how many, and the earliest such fact's sighting and evidence (the
+    /// earliest, not the first read: the same whatever order the facts come
+    /// in, from a run or read back from a store).
+    forwarded: Option<(usize, Timestamp, String)>,
     /// In input order.
     facts: Vec<&'a Fact>,
     /// Unsorted, with repeats.
@@ -372,9 +374,16 @@ fn group<'a>(facts: &'a [Fact], k: &Knowledge) -> (Vec<Group<'a>>, Vec<u32>) {
         };
         if forwarded_of(&f.endpoint) {
             // Counted for the gateway, not part of the device.
-            if grp.forwarded.is_none() {
-                let n = f.endpoint.mac.and_then(|m| forwarders.get(&m).copied());
-                grp.forwarded = Some((n.unwrap_or(1), f.evidence.clone()));
+            match &mut grp.forwarded {
+                None => {
+                    let n = f.endpoint.mac.and_then(|m| forwarders.get(&m).copied());
+                    grp.forwarded = Some((n.unwrap_or(1), f.first_seen, f.evidence.clone()));
+                }
+                Some((_, seen, evidence)) if (f.first_seen, &f.evidence) < (*seen, &*evidence) => {
+                    *seen = f.first_seen;
+                    evidence.clone_from(&f.evidence);
+                }
+                Some(_) => {}
             }
             assign.push(u32::MAX);
             continue;
@@ -435,7 +444,7 @@ fn summarise(g: &Group<'_>, k: &Knowledge) -> Device {
             knowledge: None,
         });
     }
-    if let Some((n, ev)) = &g.forwarded {
+    if let Some((n, _, ev)) = &g.forwarded {
         reasons.push(Reason {
             category: Category::NetworkGear,
             weight: 0.7,
@@ -771,6 +780,47 @@ mod tests {
         let inv = build_inventory(&o.into_facts());
         assert!(inv.iter().any(|d| d.key == "ip:10.0.1.7"));
         assert!(!inv.iter().any(|d| d.key == "mac:00:09:fb:00:00:63"));
+    }
+
+    /// The gateway reason cites the earliest sighting of the traffic it
+    /// forwarded, whatever order the facts come in: a run's order and a
+    /// store's (text) order make the same device.
+    #[test]
+    fn a_gateways_evidence_does_not_depend_on_the_order_of_facts() {
+        let gw = Some(MacAddr([0, 0x1b, 0x21, 0, 0, 1]));
+        let fact = |ip: [u8; 4], t: i64| Fact {
+            endpoint: EndpointKey {
+                mac: gw,
+                ip: Some(IpAddr::V4(Ipv4Addr::from(ip))),
+            },
+            kind: FactKind::ServiceOffered,
+            value: "https/tcp/443".into(),
+            source: "tls".into(),
+            first_seen: Timestamp(t),
+            last_seen: Timestamp(t + 5),
+            count: 1,
+            evidence: format!("flow {t}"),
+        };
+        let facts = vec![
+            fact([8, 8, 4, 4], 30),
+            fact([93, 184, 216, 34], 10),
+            fact([140, 82, 112, 3], 20),
+        ];
+        let mut reversed = facts.clone();
+        reversed.reverse();
+        let a = build_inventory(&facts);
+        let b = build_inventory(&reversed);
+        assert_eq!(a, b);
+        let why: Vec<(&str, &str)> = a[0]
+            .reasons
+            .iter()
+            .map(|r| (r.why.as_str(), r.evidence.as_str()))
+            .filter(|(w, _)| w.starts_with("gateway"))
+            .collect();
+        assert_eq!(
+            why,
+            [("gateway: forwards traffic for 3 internet addresses", "flow 10")]
+        );
     }
 
     /// A tunnel capture (no MACs) as a phone's capture app records it: DNS
