@@ -19,10 +19,11 @@
 //!    devices (components only merge as facts grow).
 //! 2. **Companions** (an uncategorised device whose only local peer runs a
 //!    device app) depend on a device's `peer` facts and on the devices
-//!    holding those peer addresses (local ones: a device holds no other). Devices whose peers point at an address
-//!    of a rebuilt component are rebuilt too (their components), and the
-//!    devices holding any rebuilt device's peer addresses are built beside
-//!    them (not stored) so the companion step sees what a full build sees.
+//!    holding those peer addresses (local ones: a device holds no other).
+//!    Devices whose peers point at an address of a rebuilt component are
+//!    rebuilt too (their components), and the devices holding any rebuilt
+//!    device's peer addresses are built beside them (not stored) so the
+//!    companion step sees what a full build sees.
 //!
 //! When the changed endpoints are many against the site's devices (the
 //! first ingest of a site), a full rebuild is cheaper and is done instead.
