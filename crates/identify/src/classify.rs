@@ -493,10 +493,15 @@ pub(crate) fn combine(mut reasons: Vec<Reason>) -> (Category, f32, Vec<Reason>) 
         .map(|(c, miss)| (*c, 1.0 - miss))
         .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(&a.0)));
     let (cat, conf) = best.unwrap_or((Category::Unknown, 0.0));
+    // Ties in the text, so that the order (and which reasons the limit
+    // keeps) does not depend on the order the facts came in: a run's own
+    // build and a rebuild from the store read them in different orders.
     reasons.sort_by(|a, b| {
         (b.category == cat)
             .cmp(&(a.category == cat))
             .then(b.weight.total_cmp(&a.weight))
+            .then_with(|| a.why.cmp(&b.why))
+            .then_with(|| a.evidence.cmp(&b.evidence))
     });
     reasons.truncate(16);
     (cat, (conf * 100.0).round() / 100.0, reasons)
@@ -536,6 +541,22 @@ mod tests {
         assert_eq!(c, Category::ImagingModality);
         assert!(conf > 0.7, "{conf}");
         assert!(reasons[0].why.contains("CT"));
+    }
+
+    /// Reasons of equal weight come out in one order, whatever order the
+    /// facts behind them came in.
+    #[test]
+    fn the_order_of_facts_does_not_order_the_reasons() {
+        let f = [
+            fact(FactKind::Os, "Windows NT 6.1"),
+            fact(FactKind::Software, "Mozilla/5.0 (Windows NT 6.1; rv:11.0)"),
+            fact(FactKind::Hostname, "WIN7-WORKSTATION"),
+        ];
+        let refs: Vec<&Fact> = f.iter().collect();
+        let reversed: Vec<&Fact> = f.iter().rev().collect();
+        let (a, b) = (classify(&refs, None), classify(&reversed, None));
+        assert!(a.2.len() > 1, "{:?}", a.2);
+        assert_eq!(a, b);
     }
 
     #[test]

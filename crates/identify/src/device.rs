@@ -819,7 +819,10 @@ mod tests {
             .collect();
         assert_eq!(
             why,
-            [("gateway: forwards traffic for 3 internet addresses", "flow 10")]
+            [(
+                "gateway: forwards traffic for 3 internet addresses",
+                "flow 10"
+            )]
         );
     }
 
