@@ -375,12 +375,8 @@ impl Lookup {
             }
             Lookup::Indexed => {
                 let d = c.dialect();
-                let sql = format!(
-                    "SELECT DISTINCT mac, ip FROM facts WHERE site = ?1 AND ({} OR {})",
-                    any_text(d, "mac", 2),
-                    any_text(d, "ip", 3)
-                );
-                pairs(c.query(&sql, &[Val::from(site), Val::Texts(macs), Val::Texts(ips)])?)
+                let filter = format!("({} OR {})", any_text(d, "mac", 2), any_text(d, "ip", 3));
+                endpoints_by(c, site, &filter, vec![macs, ips])
             }
         }
     }
@@ -399,7 +395,7 @@ impl Lookup {
                     "kind IN ('peer', 'ip') AND kind = 'peer' AND {}",
                     any_text(c.dialect(), "value", 2)
                 );
-                endpoints_by(c, site, &filter, addresses)
+                endpoints_by(c, site, &filter, vec![addresses])
             }
         }
     }
@@ -423,7 +419,7 @@ impl Lookup {
                     any_text(d, "ip", 2),
                     any_text(d, "value", 2)
                 );
-                endpoints_by(c, site, &filter, addresses)
+                endpoints_by(c, site, &filter, vec![addresses])
             }
         }
     }
@@ -557,23 +553,24 @@ impl Graph {
     }
 }
 
-fn pairs(rows: Vec<crate::db::Row>) -> Result<Endpoints, Error> {
-    rows.iter().map(|r| Ok((r.str(0)?, r.str(1)?))).collect()
-}
-
-/// Endpoints of the facts matching `filter` for list parameter `?2` =
-/// `values`.
+/// Endpoints of the facts matching `filter`, whose list parameters `?2`,
+/// `?3`... are `lists`.
 fn endpoints_by(
     c: &mut Conn,
     site: &str,
     filter: &str,
-    values: Vec<String>,
+    lists: Vec<Vec<String>>,
 ) -> Result<Endpoints, Error> {
-    if values.is_empty() {
+    if lists.iter().all(Vec::is_empty) {
         return Ok(Vec::new());
     }
     let sql = format!("SELECT DISTINCT mac, ip FROM facts WHERE site = ?1 AND {filter}");
-    pairs(c.query(&sql, &[Val::from(site), Val::Texts(values)])?)
+    let mut p = vec![Val::from(site)];
+    p.extend(lists.into_iter().map(Val::Texts));
+    c.query(&sql, &p)?
+        .iter()
+        .map(|r| Ok((r.str(0)?, r.str(1)?)))
+        .collect()
 }
 
 /// The partial rebuild (see the module doc): the devices it stored, and how

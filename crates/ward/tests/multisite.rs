@@ -368,16 +368,8 @@ fn check_centre_views(db: &ScratchDb, web: u16, token: &str) {
     let (st, _) = api(web, token, "/api/v1/devices/nosuchsite%2Fip%3A10.9.9.9");
     assert_eq!(st, 404);
     // `ward risk` on the central store scores every device of every site.
-    let out = ward()
-        .args(["risk", "--json", "--db", &db.url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let scored: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let out = ward_ok(&["risk", "--json", "--db", &db.url]);
+    let scored: Vec<serde_json::Value> = serde_json::from_slice(&out).unwrap();
     let mut keys: Vec<&str> = scored.iter().filter_map(|d| d["key"].as_str()).collect();
     keys.sort_unstable();
     let mut want: Vec<&str> = stored.iter().map(|d| d.key.as_str()).collect();
@@ -468,17 +460,9 @@ fn wait_remediation(db: &ScratchDb, secs: u64) -> usize {
 /// syncs after its rebuilds kept every item in line), and the server said
 /// what it opened in its log.
 fn check_remediation_in_line(db: &ScratchDb, items: usize, log: &Path) {
-    let out = ward()
-        .args(["remediation", "sync", "--db", &db.url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = ward_ok(&["remediation", "sync", "--db", &db.url]);
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
+        String::from_utf8_lossy(&out).trim(),
         "remediation: 0 opened, 0 verified automatically, 0 reopened; 0 firmware changes"
     );
     let n = db
