@@ -429,10 +429,8 @@ impl Lookup {
         match self {
             Lookup::Memory(g) => {
                 // Each endpoint's facts by the primary key, in key order.
-                let mut ids = g
+                let ids = g
                     .ids_of([(&g.by_mac, set.macs.iter()), (&g.by_ip, set.ips.iter())].into_iter());
-                ids.sort_unstable();
-                ids.dedup();
                 let sql = format!(
                     "{} WHERE site = ?1 AND mac = ?2 AND ip = ?3 ORDER BY kind, value",
                     crate::FACT_COLUMNS
@@ -523,7 +521,8 @@ impl Graph {
         Ok(g)
     }
 
-    /// The ids of the endpoints each index gives for its keys (repeats kept).
+    /// The ids of the endpoints each index gives for its keys, each once, in
+    /// key order.
     fn ids_of<'k>(
         &self,
         lookups: impl Iterator<Item = (&'k Index, impl Iterator<Item = &'k String>)>,
@@ -536,6 +535,8 @@ impl Graph {
                 }
             }
         }
+        ids.sort_unstable();
+        ids.dedup();
         ids
     }
 
@@ -544,10 +545,8 @@ impl Graph {
         &self,
         lookups: impl Iterator<Item = (&'k Index, &'k Vec<String>)>,
     ) -> Endpoints {
-        let mut ids = self.ids_of(lookups.map(|(index, keys)| (index, keys.iter())));
-        ids.sort_unstable();
-        ids.dedup();
-        ids.into_iter()
+        self.ids_of(lookups.map(|(index, keys)| (index, keys.iter())))
+            .into_iter()
             .map(|id| self.endpoints[id as usize].clone())
             .collect()
     }
@@ -591,12 +590,8 @@ fn partial(c: &mut Conn, site: &str, mut set: Closure) -> Result<(Vec<Device>, u
     set.close(c, site, &look)?;
     let mut facts = look.facts(c, site, &set)?;
     // 2. Devices whose peers may be these components' addresses.
-    let mut addresses: HashSet<String> = set
-        .ips
-        .iter()
-        .filter(|i| i.parse::<IpAddr>().is_ok_and(|ip| device_address(&ip)))
-        .cloned()
-        .collect();
+    // The set's IPs are local host addresses already (`links`).
+    let mut addresses: HashSet<String> = set.ips.iter().cloned().collect();
     for f in facts.iter().filter(|f| f.kind == FactKind::Ip) {
         if let Ok(ip) = f.value.parse::<IpAddr>() {
             if device_address(&ip) {
